@@ -1,0 +1,3 @@
+from surveyor.cli.main import run
+
+run()

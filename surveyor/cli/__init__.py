@@ -1,0 +1,1 @@
+"""The ``surveyor`` command: the scriptable face of everything the TUI does."""

@@ -1,0 +1,387 @@
+"""``surveyor …`` commands. Each is a thin shell over a service function.
+
+Errors the user can act on are one sentence on stderr and exit code 2; anything unexpected is
+logged with its traceback to the log folder and reported in one line (exit code 1).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from surveyor import paths
+from surveyor.errors import SurveyorError, ValidationFailed
+
+app = typer.Typer(
+    name="surveyor",
+    help="Offline census of existing residential buildings (Nankai District).",
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+forms_app = typer.Typer(help="Check form and rule definition files.", no_args_is_help=True)
+register_app = typer.Typer(help="The register of buildings to survey.", no_args_is_help=True)
+app.add_typer(forms_app, name="forms")
+app.add_typer(register_app, name="register")
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
+]
+FormOpt = Annotated[
+    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels and messages: zh or en.")]
+
+
+def _db_path(db: Path | None) -> Path:
+    return db if db is not None else paths.default_db_path()
+
+
+def _author(store: Any) -> str:
+    return store.meta("inspector") or "unknown"
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        raise SurveyorError(f"unknown language '{lang}'; use zh or en")
+    return lang
+
+
+@app.callback(invoke_without_command=True)
+def main(ctx: typer.Context, db: DbOpt = None) -> None:
+    """Without a command, open the inspector app."""
+    if ctx.invoked_subcommand is None:
+        _run_app(_db_path(db))
+
+
+def _run_app(db: Path) -> None:
+    from surveyor.store.db import open_store
+
+    store = open_store(db)  # fail here, before the screen is taken over
+    store.close()
+    from surveyor.tui.app import run_app
+
+    run_app(db)
+
+
+@app.command("app")
+def app_cmd(db: DbOpt = None) -> None:
+    """Open the inspector app on a database."""
+    _run_app(_db_path(db))
+
+
+@app.command()
+def init(
+    db: DbOpt = None,
+    inspector: Annotated[str, typer.Option("--inspector", help="Your name, recorded on every change.")] = "",
+) -> None:
+    """Create a new, empty survey database."""
+    from surveyor.store.db import init_store
+
+    if not inspector.strip():
+        raise SurveyorError("give your name with --inspector NAME; it is recorded on every change")
+    path = _db_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True) if db is None else None
+    store = init_store(path, role="laptop", inspector=inspector.strip())
+    typer.echo(f"created {path} (site {store.site_id})")
+    store.close()
+
+
+def _parse_assignments(pairs: list[str]) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SurveyorError(f"'{pair}' is not field=value")
+        key, value = pair.split("=", 1)
+        answers[key.strip()] = value
+    return answers
+
+
+@app.command("set")
+def set_cmd(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    assignments: Annotated[list[str], typer.Argument(help="field=value pairs; an empty value clears.")],
+    db: DbOpt = None,
+    form: FormOpt = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Keep invalid values, marked as errors.")] = False,
+    lang: LangOpt = "en",
+) -> None:
+    """Answer fields of one building, through the same checks as the app."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import save_answers
+    from surveyor.store.db import open_store
+
+    _check_lang(lang)
+    answers = _parse_assignments(assignments)
+    store = open_store(_db_path(db))
+    try:
+        result = save_answers(
+            store, get_form(form), building, answers, author=_author(store), draft=draft, lang=lang
+        )
+    finally:
+        store.close()
+    if result.change_id is None:
+        typer.echo(f"{result.code}: nothing changed")
+    else:
+        typer.echo(f"{result.code}: saved ({result.status}, {result.completeness:.0%} complete)")
+    for fid, msg in result.errors.items():
+        typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
+
+
+@app.command()
+def status(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="complete, draft or approved")],
+    db: DbOpt = None,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Mark a building complete (refused while answers are missing or invalid), approve or reopen it."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import set_status
+    from surveyor.store.db import open_store
+
+    store = open_store(_db_path(db))
+    try:
+        result = set_status(store, get_form(form), building, new_status, author=_author(store), lang=_check_lang(lang))
+    finally:
+        store.close()
+    typer.echo(f"{result.code}: {result.status}")
+
+
+@app.command()
+def show(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    db: DbOpt = None,
+    form: FormOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    lang: LangOpt = "en",
+) -> None:
+    """Show one building's answers, status and open problems."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.forms.record import evaluate
+    from surveyor.services.survey import get_building
+    from surveyor.store.db import open_store
+
+    _check_lang(lang)
+    store = open_store(_db_path(db), readonly=True)
+    try:
+        state = get_building(store, building)
+    finally:
+        store.close()
+    the_form = get_form(form)
+    ev = evaluate(the_form, state.answers)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "id": str(state.id),
+                    "code": state.code,
+                    "status": state.status,
+                    "form_version": state.form_version,
+                    "completeness": round(ev.completeness, 4),
+                    "answers": state.answers,
+                    "calculated": {
+                        f.id: ev.values.get(f.id) for f in the_form.calculation_order
+                    },
+                    "errors": {f: m.get(lang) for f, m in ev.errors.items()},
+                    "missing": ev.missing,
+                    "conflicts": state.conflict_count,
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    from surveyor.cli.render import print_building
+
+    print_building(the_form, state, ev, lang)
+
+
+@app.command("list")
+def list_cmd(
+    db: DbOpt = None,
+    subdistrict: Annotated[str | None, typer.Option(help="Only this 街道 (code).")] = None,
+    status_: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    search: Annotated[str | None, typer.Option(help="Code, address, compound or building number.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+) -> None:
+    """List buildings of the register with their survey status."""
+    from surveyor.services.queries import list_buildings
+    from surveyor.store.db import open_store
+
+    store = open_store(_db_path(db), readonly=True)
+    try:
+        page = list_buildings(store, subdistrict=subdistrict, status=status_, search=search, limit=limit)
+    finally:
+        store.close()
+    for row in page.rows:
+        typer.echo(
+            f"{row.code}  {row.status:<11} {row.completeness:>4.0%}  {row.subdistrict or '':<18} "
+            f"{row.compound_name or ''} {row.building_no or ''}  {row.address or ''}"
+        )
+    typer.echo(f"{len(page.rows)} of {page.total}")
+
+
+@app.command("export-db")
+def export_db(
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    db: DbOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a consistent copy of the database (SQLite backup API), e.g. for the supervisor."""
+    from surveyor.store.db import open_store
+    from surveyor.store.maintenance import export_sqlite
+
+    store = open_store(_db_path(db), readonly=True)
+    try:
+        export_sqlite(store, out, overwrite=force)
+    finally:
+        store.close()
+    typer.echo(f"exported to {out}")
+
+
+@app.command()
+def doctor(db: DbOpt = None) -> None:
+    """Check a database's integrity and the change log's invariants."""
+    from surveyor.store.db import open_store
+    from surveyor.store.maintenance import doctor as run_doctor
+
+    store = open_store(_db_path(db), readonly=True)
+    try:
+        report = run_doctor(store)
+    finally:
+        store.close()
+    for key, value in report.facts.items():
+        typer.echo(f"{key}: {value}")
+    if report.ok:
+        typer.echo("ok")
+        return
+    for problem in report.problems:
+        typer.echo(f"problem: {problem}", err=True)
+    raise SurveyorError(f"{len(report.problems)} problem(s) found")
+
+
+@forms_app.command("check")
+def forms_check(files: Annotated[list[Path], typer.Argument(help="Form or rule YAML files.")]) -> None:
+    """Validate form definitions: ids, types, choices, expressions and references."""
+    from surveyor.forms.model import FormError, load_form
+
+    failed = 0
+    for file in files:
+        try:
+            form = load_form(file)
+        except FormError as exc:
+            failed += 1
+            for problem in exc.problems:
+                typer.echo(problem, err=True)
+            continue
+        n_fields = len(form.fields)
+        typer.echo(f"{file}: ok (form {form.defn.form} {form.version}, "
+                   f"{len(form.sections)} sections, {n_fields} fields)")
+    if failed:
+        raise SurveyorError(f"{failed} file(s) have errors")
+
+
+@register_app.command("import")
+def register_import(
+    file: Annotated[Path, typer.Argument(help="Register as .csv or .xlsx.")],
+    db: DbOpt = None,
+    form: FormOpt = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")] = False,
+) -> None:
+    """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号)."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.register import import_register
+    from surveyor.store.db import open_store
+
+    store = open_store(_db_path(db))
+    try:
+        report = import_register(store, get_form(form), file, author=_author(store), skip_bad=skip_bad)
+    finally:
+        store.close()
+    for p in report.problems:
+        where = f"field '{p.field}': " if p.field else ""
+        typer.echo(f"{file}:row {p.row}: {where}{p.message}", err=True)
+    if report.problems and not skip_bad:
+        raise SurveyorError(
+            f"{len({p.row for p in report.problems})} bad row(s); nothing was imported "
+            "(fix them, or pass --skip-bad to import the good rows)"
+        )
+    typer.echo(
+        f"imported {report.imported} building(s); {report.already_present} already present; "
+        f"{report.skipped_bad} bad row(s) skipped"
+    )
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option("--out", help="Database file to create.")],
+    buildings: Annotated[int, typer.Option("--buildings", min=1, max=200_000)] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 2024,
+    form: FormOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Generate a realistic, deterministic Nankai sample database."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.sample import generate_sample
+
+    if out.exists():
+        if not force:
+            raise SurveyorError(f"{out} already exists; pass --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(out) + suffix).unlink(missing_ok=True)
+    summary = generate_sample(out, get_form(form), buildings=buildings, seed=seed)
+    typer.echo(summary)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: run the command and turn every failure into a sentence and an exit code."""
+    import sqlalchemy.exc
+
+    try:
+        # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
+        app(args=argv, prog_name="surveyor")
+    except ValidationFailed as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    except SurveyorError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except sqlalchemy.exc.OperationalError as exc:
+        typer.echo(f"error: database error: {exc.orig}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        name = f" {exc.filename}" if exc.filename else ""
+        typer.echo(f"error: cannot access{name}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    except Exception:
+        log = _log_traceback()
+        typer.echo(f"internal error: this is a bug in Surveyor; details are in {log}", err=True)
+        sys.exit(1)
+
+
+def _log_traceback() -> Path:
+    folder = paths.log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / "surveyor.log"
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(traceback.format_exc())
+        return log
+    except OSError:
+        return Path("(log not writable)")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,32 @@
+"""User-facing errors: each carries a sentence a person can act on."""
+
+from __future__ import annotations
+
+
+class SurveyorError(Exception):
+    """An error whose message is shown to the user as is (no traceback).
+
+    Raise it for bad input, refused saves and unusable files: the CLI prints the message and
+    exits with code 2, the TUI shows it in a toast.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(SurveyorError):
+    """A save was refused because answers break the form's rules.
+
+    ``errors`` maps field id to the message in the requested language, so the TUI can show each
+    one inline at its field.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        detail = "; ".join(f"{field}: {msg}" for field, msg in self.errors.items())
+        super().__init__(f"refused: {detail}")
+
+
+class NotFound(SurveyorError):
+    """A building (or other record) named by the user does not exist."""

@@ -1,0 +1,408 @@
+"""The census form as data: a pydantic model of the YAML definition, and its checker.
+
+``load_form`` validates the definition itself (structure, unique ids, choices, expressions,
+references) and reports every problem as ``file:line: field 'x': message``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.expr import Expr, ExprError, parse
+from surveyor.forms.yamlsource import LineDict, line_of, load_yaml
+
+FieldType = Literal[
+    "text",
+    "integer",
+    "decimal",
+    "select_one",
+    "select_multiple",
+    "date",
+    "geopoint",
+    "photo",
+    "boolean",
+    "calculate",
+]
+SELECT_TYPES = frozenset({"select_one", "select_multiple"})
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+#: The answer code an inspector gives when the fact cannot be seen on site.
+UNKNOWN = "unknown"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    """A text in both interface languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Choice(_Strict):
+    code: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class FieldDef(_Strict):
+    id: str
+    type: FieldType
+    label: Localized
+    hint: Localized | None = None
+    unit: Localized | None = None
+    required: bool = False
+    required_if: str | None = None
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: Localized | None = None
+    warn: str | None = None
+    warn_message: Localized | None = None
+    choices: str | list[Choice] | None = None
+    exclusive: list[str] = Field(default_factory=list)
+    allow_unknown: bool = False
+    calculate: str | None = None
+    default: Any = None
+    max_count: int = Field(default=1, ge=1, le=50)
+
+    #: Expression attributes, in the order they are checked.
+    EXPRESSION_KEYS: tuple[str, ...] = ("relevant", "required_if", "constraint", "warn", "calculate")
+
+    def expression_sources(self) -> Iterator[tuple[str, str]]:
+        for key in self.EXPRESSION_KEYS:
+            text = getattr(self, key)
+            if text is not None:
+                yield key, text
+
+
+class Section(_Strict):
+    id: str
+    title: Localized
+    fields: list[FieldDef] = Field(min_length=1)
+
+
+class FormDef(_Strict):
+    form: str
+    version: str = Field(min_length=1, max_length=32)
+    title: Localized
+    choice_lists: dict[str, list[Choice]] = Field(default_factory=dict)
+    sections: list[Section] = Field(min_length=1)
+
+
+class CompiledField:
+    """A field with its expressions parsed and its choices resolved, ready to evaluate."""
+
+    __slots__ = (
+        "calculate",
+        "choice_codes",
+        "choices",
+        "constraint",
+        "defn",
+        "relevant",
+        "required_if",
+        "section_id",
+        "warn",
+    )
+
+    def __init__(self, defn: FieldDef, section_id: str, choices: list[Choice]) -> None:
+        self.defn = defn
+        self.section_id = section_id
+        self.choices = choices
+        self.choice_codes = frozenset(c.code for c in choices)
+        self.relevant = _maybe(defn.relevant)
+        self.required_if = _maybe(defn.required_if)
+        self.constraint = _maybe(defn.constraint)
+        self.warn = _maybe(defn.warn)
+        self.calculate = _maybe(defn.calculate)
+
+    @property
+    def id(self) -> str:
+        return self.defn.id
+
+    @property
+    def type(self) -> str:
+        return self.defn.type
+
+    def accepts_unknown(self) -> bool:
+        return self.defn.allow_unknown or UNKNOWN in self.choice_codes
+
+    def choice_label(self, code: str, lang: str) -> str:
+        for choice in self.choices:
+            if choice.code == code:
+                return choice.label(lang)
+        return code
+
+
+def _maybe(text: str | None) -> Expr | None:
+    return parse(text) if text is not None else None
+
+
+class Form:
+    """A loaded, checked form: the definition plus compiled fields in form order."""
+
+    def __init__(self, defn: FormDef, source: Path | None) -> None:
+        self.defn = defn
+        self.source = source
+        self.fields: dict[str, CompiledField] = {}
+        for section in defn.sections:
+            for field in section.fields:
+                choices = _resolve_choices(defn, field) or []
+                self.fields[field.id] = CompiledField(field, section.id, choices)
+
+    @property
+    def version(self) -> str:
+        return self.defn.version
+
+    @property
+    def sections(self) -> list[Section]:
+        return self.defn.sections
+
+    def field(self, field_id: str) -> CompiledField:
+        return self.fields[field_id]
+
+    @cached_property
+    def calculation_order(self) -> list[CompiledField]:
+        """Calculated fields sorted so each comes after the calculations it reads."""
+        calcs = {f.id: f for f in self.fields.values() if f.calculate is not None}
+        ordered: list[CompiledField] = []
+        seen: set[str] = set()
+
+        def visit(fid: str) -> None:
+            if fid in seen:
+                return
+            seen.add(fid)
+            expr = calcs[fid].calculate
+            assert expr is not None
+            for ref in sorted(expr.references):
+                if ref in calcs:
+                    visit(ref)
+            ordered.append(calcs[fid])
+
+        for fid in calcs:
+            visit(fid)
+        return ordered
+
+    def section_fields(self, section_id: str) -> list[CompiledField]:
+        return [f for f in self.fields.values() if f.section_id == section_id]
+
+
+def _resolve_choices(defn: FormDef, field: FieldDef) -> list[Choice] | None:
+    if field.choices is None:
+        return None
+    if isinstance(field.choices, str):
+        return defn.choice_lists.get(field.choices)
+    return field.choices
+
+
+class FormError(SurveyorError):
+    """A form or rule definition is broken; ``problems`` lists every ``file:line: ...`` line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def check_definition(defn: FormDef, raw: Any, source: str) -> list[str]:
+    """Every semantic problem of a structurally valid definition, as ``file:line:`` lines."""
+    problems: list[str] = []
+
+    def report(loc: tuple[Any, ...], field_id: str | None, message: str) -> None:
+        where = f"field '{field_id}': " if field_id else ""
+        problems.append(f"{source}:{line_of(raw, loc)}: {where}{message}")
+
+    all_ids = [f.id for s in defn.sections for f in s.fields]
+    known = set(all_ids)
+    seen_fields: set[str] = set()
+    seen_sections: set[str] = set()
+
+    for name, choices in defn.choice_lists.items():
+        _check_choices(choices, ("choice_lists", name), None, report)
+
+    for si, section in enumerate(defn.sections):
+        sloc: tuple[Any, ...] = ("sections", si)
+        if not ID_PATTERN.match(section.id):
+            report(sloc, None, f"section id '{section.id}' is not snake_case")
+        if section.id in seen_sections:
+            report(sloc, None, f"duplicate section id '{section.id}'")
+        seen_sections.add(section.id)
+        for fi, field in enumerate(section.fields):
+            floc = (*sloc, "fields", fi)
+            fid = field.id
+            if not ID_PATTERN.match(fid):
+                report(floc, fid, "id is not snake_case (a-z, 0-9, _)")
+            if fid in seen_fields:
+                report(floc, fid, "duplicate field id")
+            seen_fields.add(fid)
+            _check_field(defn, field, floc, known, report)
+    problems.extend(_calculation_cycles(defn, raw, source))
+    return problems
+
+
+def _check_choices(
+    choices: list[Choice], loc: tuple[Any, ...], fid: str | None, report: Any
+) -> None:
+    codes: set[str] = set()
+    for ci, choice in enumerate(choices):
+        if choice.code in codes:
+            report((*loc, ci), fid, f"duplicate choice code '{choice.code}'")
+        codes.add(choice.code)
+    if not choices:
+        report(loc, fid, "choice list is empty")
+
+
+def _check_field(
+    defn: FormDef,
+    field: FieldDef,
+    loc: tuple[Any, ...],
+    known: set[str],
+    report: Any,
+) -> None:
+    fid = field.id
+    is_select = field.type in SELECT_TYPES
+    if isinstance(field.choices, str) and field.choices not in defn.choice_lists:
+        report(loc, fid, f"choices refer to unknown list '{field.choices}'")
+    elif isinstance(field.choices, list):
+        _check_choices(field.choices, (*loc, "choices"), fid, report)
+    if is_select and field.choices is None:
+        report(loc, fid, f"a {field.type} field needs choices")
+    if field.choices is not None and not is_select and field.type != "calculate":
+        report(loc, fid, f"a {field.type} field cannot have choices")
+    codes = {c.code for c in (_resolve_choices(defn, field) or [])}
+    if field.exclusive and field.type != "select_multiple":
+        report(loc, fid, "exclusive is only for select_multiple fields")
+    for code in field.exclusive:
+        if code not in codes:
+            report(loc, fid, f"exclusive code '{code}' is not one of its choices")
+    if field.type == "calculate" and field.calculate is None:
+        report(loc, fid, "a calculate field needs a calculate expression")
+    if field.calculate is not None and field.type != "calculate":
+        report(loc, fid, "only calculate fields may have a calculate expression")
+    if field.required and field.required_if is not None:
+        report(loc, fid, "use either required or required_if, not both")
+    if field.constraint is not None and field.constraint_message is None:
+        report(loc, fid, "constraint needs a constraint_message in zh and en")
+    if field.warn is not None and field.warn_message is None:
+        report(loc, fid, "warn needs a warn_message in zh and en")
+    if field.type == "calculate" and (field.required or field.required_if):
+        report(loc, fid, "a calculate field cannot be required")
+    if field.allow_unknown and field.type in SELECT_TYPES | {"boolean", "photo", "calculate"}:
+        report(loc, fid, f"allow_unknown does not apply to {field.type} (add an option)")
+    if field.default is not None and is_select:
+        defaults = field.default if isinstance(field.default, list) else [field.default]
+        for code in defaults:
+            if code not in codes:
+                report(loc, fid, f"default '{code}' is not one of its choices")
+    if field.max_count != 1 and field.type != "photo":
+        report(loc, fid, "max_count is only for photo fields")
+    for key, text in field.expression_sources():
+        try:
+            expr = parse(text)
+        except ExprError as exc:
+            at = f" at character {exc.position + 1}" if exc.position is not None else ""
+            report(loc, fid, f"{key} is not a valid expression{at}: {exc.message}")
+            continue
+        for ref in sorted(expr.references - known):
+            report(loc, fid, f"{key} refers to unknown field '{ref}'")
+        if expr.uses_current and key not in ("constraint", "warn"):
+            report(loc, fid, "'.' (this field's value) is only allowed in constraint and warn")
+        if key == "calculate" and fid in expr.references:
+            report(loc, fid, "calculate refers to the field itself")
+
+
+def _calculation_cycles(defn: FormDef, raw: Any, source: str) -> list[str]:
+    graph: dict[str, set[str]] = {}
+    where: dict[str, tuple[Any, ...]] = {}
+    for si, section in enumerate(defn.sections):
+        for fi, field in enumerate(section.fields):
+            if field.calculate is None:
+                continue
+            try:
+                graph[field.id] = set(parse(field.calculate).references)
+            except ExprError:
+                continue
+            where[field.id] = ("sections", si, "fields", fi)
+    problems: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in graph:
+                continue
+            if state.get(nxt) == 1:
+                cycle = " → ".join([*path[path.index(nxt) :], nxt]) if nxt in path else nxt
+                problems.append(
+                    f"{source}:{line_of(raw, where[node])}: field '{node}': "
+                    f"calculations form a cycle: {cycle}"
+                )
+            elif state.get(nxt) is None:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in graph:
+        if node not in state:
+            visit(node, [node])
+    return problems
+
+
+def _pydantic_problems(exc: ValidationError, raw: Any, source: str) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field_id = _field_id_at(raw, loc)
+        where = f"field '{field_id}': " if field_id else ""
+        key = ".".join(str(p) for p in loc if not isinstance(p, int))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "literal_error" and loc and loc[-1] == "type":
+            msg = f"unknown type {err.get('input')!r}; {err['msg'].lower()}"
+        problems.append(f"{source}:{line_of(raw, loc)}: {where}{key}: {msg}")
+    return problems
+
+
+def _field_id_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
+    node = raw
+    found = None
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, LineDict) and "type" in node and isinstance(node.get("id"), str):
+            found = node["id"]
+    return found
+
+
+def form_from_data(raw: Any, source: str, path: Path | None = None) -> Form:
+    """Validate a parsed definition (structure, then meaning) and compile it."""
+    if not isinstance(raw, dict):
+        raise FormError([f"{source}:1: the file must be a mapping with form, version, sections"])
+    try:
+        defn = FormDef.model_validate(raw)
+    except ValidationError as exc:
+        raise FormError(_pydantic_problems(exc, raw, source)) from None
+    problems = check_definition(defn, raw, source)
+    if problems:
+        raise FormError(problems)
+    return Form(defn, path)
+
+
+def load_form(path: Path | str) -> Form:
+    """Load and check a form file; raises FormError listing every problem found."""
+    p = Path(path)
+    return form_from_data(load_yaml(p), str(path), p)

@@ -1,0 +1,270 @@
+"""Applying a form to a record: coercing typed input, then relevance, constraints, requirements.
+
+Every front end (TUI, CLI, register import, sync) goes through ``coerce_answer`` and
+``evaluate``, so a value is judged the same way wherever it was entered.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
+
+
+class AnswerError(ValueError):
+    """An input that cannot be turned into a value of the field's type."""
+
+    def __init__(self, message: Localized) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
+def _msg(zh: str, en: str) -> Localized:
+    return Localized(zh=zh, en=en)
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width digits and letters from a Chinese IME become ASCII) and trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "有"}
+_FALSE = {"false", "no", "n", "0", "否", "无"}
+
+
+def coerce_answer(fld: CompiledField, raw: Any) -> Any:
+    """The stored value for an input: typed, normalised, or None to clear the answer.
+
+    Accepts strings (CLI, TUI inputs) and already typed values (sync, sample generator).
+    """
+    ftype = fld.type
+    if ftype == "calculate":
+        raise AnswerError(_msg("计算字段不能手工填写", "a calculated field cannot be set"))
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = normalize_text(raw)
+        if raw == "":
+            return None
+        if raw.lower() == UNKNOWN and ftype != "select_multiple":
+            if fld.accepts_unknown():
+                return UNKNOWN
+            raise AnswerError(_msg("此项不能填“不详”", "'unknown' is not an allowed answer here"))
+    if ftype == "text":
+        return str(raw)
+    if ftype == "integer":
+        return _integer(raw)
+    if ftype == "decimal":
+        return _decimal(raw)
+    if ftype == "boolean":
+        return _boolean(raw)
+    if ftype == "date":
+        return _date(raw)
+    if ftype == "select_one":
+        return _select_one(fld, raw)
+    if ftype == "select_multiple":
+        return _select_multiple(fld, raw)
+    if ftype == "geopoint":
+        return _geopoint(raw)
+    if ftype == "photo":
+        return _photos(fld, raw)
+    raise AnswerError(_msg(f"未知类型 {ftype}", f"unknown type {ftype}"))  # pragma: no cover
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise AnswerError(_msg("应为整数", "must be a whole number"))
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    try:
+        return int(str(raw).replace(",", ""))
+    except ValueError:
+        raise AnswerError(_msg("应为整数", "must be a whole number")) from None
+
+
+def _decimal(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise AnswerError(_msg("应为数字", "must be a number"))
+    try:
+        value = float(str(raw).replace(",", "")) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        raise AnswerError(_msg("应为数字", "must be a number")) from None
+    if not math.isfinite(value):
+        raise AnswerError(_msg("应为有限数字", "must be a finite number"))
+    return value
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise AnswerError(_msg("应为“是”或“否”", "must be yes or no"))
+
+
+def _date(raw: Any) -> str:
+    if isinstance(raw, date):
+        return raw.isoformat()
+    try:
+        return date.fromisoformat(str(raw)).isoformat()
+    except ValueError:
+        raise AnswerError(
+            _msg("日期格式应为 YYYY-MM-DD", "must be a date written YYYY-MM-DD")
+        ) from None
+
+
+def _select_one(fld: CompiledField, raw: Any) -> str:
+    code = str(raw)
+    if code not in fld.choice_codes:
+        raise AnswerError(
+            _msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options")
+        )
+    return code
+
+
+def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
+    if isinstance(raw, str):
+        items = [normalize_text(p) for p in raw.replace("，", ",").replace(" ", ",").split(",")]
+    elif isinstance(raw, list | tuple | set | frozenset):
+        items = [normalize_text(str(p)) for p in raw]
+    else:
+        raise AnswerError(_msg("应为选项列表", "must be a list of options"))
+    chosen = {p for p in items if p}
+    for code in sorted(chosen):
+        if code not in fld.choice_codes:
+            raise AnswerError(
+                _msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options")
+            )
+    exclusive = chosen & set(fld.defn.exclusive)
+    if exclusive and len(chosen) > 1:
+        code = sorted(exclusive)[0]
+        label = fld.choice_label(code, "zh")
+        raise AnswerError(
+            _msg(f"“{label}”不能与其他选项同时选择", f"'{code}' cannot be combined with other options")
+        )
+    if not chosen:
+        raise AnswerError(_msg("至少选择一项", "choose at least one option"))
+    # Keep the form's option order, so equal selections store equal values.
+    return [c.code for c in fld.choices if c.code in chosen]
+
+
+def _geopoint(raw: Any) -> dict[str, float]:
+    if isinstance(raw, Mapping):
+        lat, lon = raw.get("lat"), raw.get("lon")
+    else:
+        parts = str(raw).replace(",", " ").split()
+        lat, lon = (parts[0], parts[1]) if len(parts) >= 2 else (None, None)
+    try:
+        point = {"lat": float(lat), "lon": float(lon)}  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise AnswerError(
+            _msg("位置格式应为“纬度,经度”", "a location is written 'latitude,longitude'")
+        ) from None
+    if not (-90 <= point["lat"] <= 90 and -180 <= point["lon"] <= 180):
+        raise AnswerError(_msg("经纬度超出范围", "latitude or longitude out of range"))
+    return point
+
+
+def _photos(fld: CompiledField, raw: Any) -> list[dict[str, Any]]:
+    items = raw if isinstance(raw, list) else [raw]
+    photos = []
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("sha256"), str):
+            raise AnswerError(_msg("照片须先导入", "photos must be attached through the app"))
+        photos.append(dict(item))
+    if len(photos) > fld.defn.max_count:
+        raise AnswerError(
+            _msg(f"最多 {fld.defn.max_count} 张照片", f"at most {fld.defn.max_count} photos")
+        )
+    return photos
+
+
+@dataclass
+class Evaluation:
+    """What the form says about a record right now."""
+
+    values: dict[str, Any]
+    relevant: set[str]
+    errors: dict[str, Localized] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    warnings: dict[str, Localized] = field(default_factory=dict)
+    required_total: int = 0
+    required_answered: int = 0
+
+    @property
+    def completeness(self) -> float:
+        if self.required_total == 0:
+            return 1.0
+        return self.required_answered / self.required_total
+
+    @property
+    def can_complete(self) -> bool:
+        return not self.errors and not self.missing
+
+
+def evaluate(form: Form, answers: Mapping[str, Any], *, today: date | None = None) -> Evaluation:
+    """Relevance, calculations, constraints, warnings and requirements for a whole record.
+
+    Non-relevant answers are masked to None for everything evaluated after them (as in ODK),
+    but are kept in the record: hiding a field never deletes what an inspector typed.
+    """
+    env: dict[str, Any] = {fid: answers.get(fid) for fid in form.fields}
+    for calc in form.calculation_order:
+        assert calc.calculate is not None
+        env[calc.id] = calc.calculate.evaluate(env, today=today)
+    result = Evaluation(values=env, relevant=set())
+    for fld in form.fields.values():
+        if fld.relevant is not None and fld.relevant.truth(env, today=today) is not True:
+            env[fld.id] = None
+            continue
+        result.relevant.add(fld.id)
+        if fld.type == "calculate":
+            continue
+        value = env[fld.id]
+        required = fld.defn.required or (
+            fld.required_if is not None and fld.required_if.truth(env, today=today) is True
+        )
+        if required:
+            result.required_total += 1
+            if value is None:
+                result.missing.append(fld.id)
+            else:
+                result.required_answered += 1
+        if value is None:
+            continue
+        problem = type_problem(fld, value)
+        if problem is not None:
+            result.errors[fld.id] = problem
+            continue
+        if value == UNKNOWN and fld.type not in ("select_one", "select_multiple"):
+            continue  # 'unknown' is an answer; range checks do not apply to it
+        if fld.constraint is not None:
+            ok = fld.constraint.truth(env, current=value, today=today)
+            if ok is False:
+                assert fld.defn.constraint_message is not None
+                result.errors[fld.id] = fld.defn.constraint_message
+        if fld.warn is not None and fld.warn.truth(env, current=value, today=today) is False:
+            assert fld.defn.warn_message is not None
+            result.warnings[fld.id] = fld.defn.warn_message
+    return result
+
+
+def type_problem(fld: CompiledField, value: Any) -> Localized | None:
+    """Why a stored value does not fit its field (a draft may hold raw text), or None."""
+    try:
+        coerced = coerce_answer(fld, value)
+    except AnswerError as exc:
+        return exc.message
+    if coerced != value:
+        return _msg("值的格式不正确", "the stored value has the wrong format")
+    return None

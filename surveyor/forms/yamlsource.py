@@ -1,0 +1,85 @@
+"""YAML loading that remembers line numbers, so definition errors can say ``file:line``.
+
+It also follows YAML 1.2 for booleans: only ``true``/``false`` are booleans, so option codes
+such as ``yes``, ``no``, ``on`` and ``off`` stay strings (PyYAML's YAML 1.1 would turn them
+into booleans and silently corrupt a choice list).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from surveyor.errors import SurveyorError
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that knows the 1-based line it started on."""
+
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Drop YAML 1.1's bool resolver and add back only true/false.
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file; syntax errors become one ``file:line: message`` sentence."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SurveyorError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise SurveyorError(f"{path}:{line}: {exc.problem or exc.context}") from exc
+    except yaml.YAMLError as exc:
+        raise SurveyorError(f"{path}: {exc}") from exc
+
+
+def line_of(data: Any, loc: tuple[Any, ...]) -> int:
+    """The line of the deepest mapping on the path ``loc`` through ``data``."""
+    line = data.line if isinstance(data, LineDict) else 0
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, LineDict):
+            line = node.line
+    return line

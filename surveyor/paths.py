@@ -1,0 +1,39 @@
+"""Where Surveyor keeps its files, following the XDG conventions through platformdirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import PlatformDirs
+
+APP_NAME = "surveyor"
+_dirs = PlatformDirs(APP_NAME, appauthor=False)
+
+#: Environment variable that overrides the default database location.
+DB_ENV_VAR = "SURVEYOR_DB"
+
+
+def data_dir() -> Path:
+    return Path(_dirs.user_data_dir)
+
+
+def config_dir() -> Path:
+    return Path(_dirs.user_config_dir)
+
+
+def log_dir() -> Path:
+    return Path(_dirs.user_log_dir)
+
+
+def default_db_path() -> Path:
+    """The inspector's database: ``$SURVEYOR_DB`` if set, else the user data directory."""
+    env = os.environ.get(DB_ENV_VAR)
+    if env:
+        return Path(env)
+    return data_dir() / "survey.db"
+
+
+def blob_dir_for(db_path: Path) -> Path:
+    """Photos live beside their database, content-addressed, so an export can carry them."""
+    return db_path.with_name(db_path.name + ".blobs")

@@ -1,0 +1,91 @@
+"""Read-only queries for lists and search, always windowed in SQL (never all rows in Python)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from surveyor.forms.record import normalize_text
+from surveyor.services.survey import BUILDING
+from surveyor.store.db import Store
+from surveyor.store.ids import normalize_code
+
+
+@dataclass(frozen=True)
+class BuildingRow:
+    id: uuid.UUID
+    code: str
+    subdistrict: str | None
+    compound_name: str | None
+    building_no: str | None
+    address: str | None
+    status: str
+    completeness: float
+    conflict_count: int
+    assigned_to: str | None
+
+
+@dataclass(frozen=True)
+class BuildingPage:
+    rows: list[BuildingRow]
+    total: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def building_filter(
+    *,
+    subdistrict: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    assigned_to: str | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses shared by the list, its count and exports' selections."""
+    clauses: list[sa.ColumnElement[bool]] = [BUILDING.c.deleted.is_(False)]
+    if subdistrict:
+        clauses.append(BUILDING.c.subdistrict == subdistrict)
+    if status:
+        clauses.append(BUILDING.c.status == status)
+    if assigned_to:
+        clauses.append(BUILDING.c.assigned_to == assigned_to)
+    if search:
+        code = normalize_code(search)
+        if code is not None:
+            clauses.append(BUILDING.c.code == code)
+        else:
+            needle = f"%{_escape_like(normalize_text(search).lower())}%"
+            clauses.append(BUILDING.c.search_text.like(needle, escape="\\"))
+    return clauses
+
+
+def list_buildings(
+    store: Store,
+    *,
+    subdistrict: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    assigned_to: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> BuildingPage:
+    """One window of the register, ordered by 街道, compound and building number."""
+    clauses = building_filter(
+        subdistrict=subdistrict, status=status, search=search, assigned_to=assigned_to
+    )
+    cols = [getattr(BUILDING.c, f) for f in BuildingRow.__dataclass_fields__]
+    query = (
+        sa.select(*cols)
+        .where(*clauses)
+        .order_by(BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no,
+                  BUILDING.c.code)
+        .limit(limit)
+        .offset(offset)
+    )
+    with store.engine.connect() as conn:
+        rows = [BuildingRow(**r) for r in conn.execute(query).mappings()]
+        total = conn.execute(sa.select(sa.func.count()).select_from(BUILDING).where(*clauses)).scalar_one()
+    return BuildingPage(rows=rows, total=total)

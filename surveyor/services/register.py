@@ -1,0 +1,185 @@
+"""Importing the building register (the list of buildings to survey) from CSV or XLSX.
+
+All rows are checked first; unless ``skip_bad`` is set, one bad row means nothing is imported.
+A building already in the database (same 街道, 小区 and 楼号) is skipped, so importing the same
+register twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import Form
+from surveyor.forms.record import AnswerError, coerce_answer, evaluate, normalize_text
+from surveyor.services.survey import BUILDING, writer
+from surveyor.store.db import Store
+
+#: Accepted column headers (lower-cased) for each register field.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "subdistrict": ("subdistrict", "街道", "街道办事处", "street_office"),
+    "community": ("community", "社区", "社区居委会"),
+    "compound_name": ("compound_name", "compound", "小区", "小区名称"),
+    "building_no": ("building_no", "building", "楼号", "楼栋号"),
+    "address": ("address", "门牌地址", "地址"),
+}
+REQUIRED_COLUMNS = ("subdistrict", "compound_name", "building_no", "address")
+
+
+@dataclass
+class RowProblem:
+    row: int
+    field: str | None
+    message: str
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    already_present: int = 0
+    skipped_bad: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise SurveyorError(f"{path}: the register must be a .csv or .xlsx file")
+
+
+def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = path.read_text(encoding="gb18030")  # Excel on Chinese Windows saves GBK
+        except UnicodeDecodeError:
+            raise SurveyorError(f"{path}: cannot read the file as UTF-8 or GB18030 text") from None
+    except OSError as exc:
+        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise SurveyorError(f"{path}: the file is empty")
+    return rows[0], ((i, r) for i, r in enumerate(rows[1:], start=2))
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    import openpyxl  # imported lazily: only register import needs it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad file
+        raise SurveyorError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    sheet = book.worksheets[0]
+    rows = [
+        ["" if v is None else str(v) for v in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
+    book.close()
+    if not rows:
+        raise SurveyorError(f"{path}: the first sheet is empty")
+    return rows[0], ((i, r) for i, r in enumerate(rows[1:], start=2))
+
+
+def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
+    lookup = {alias.lower(): key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
+    mapping: dict[str, int] = {}
+    for idx, header in enumerate(headers):
+        key = lookup.get(normalize_text(header).lower())
+        if key and key not in mapping:
+            mapping[key] = idx
+    missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
+    if missing:
+        names = ", ".join(f"{c} ({HEADER_ALIASES[c][1]})" for c in missing)
+        raise SurveyorError(f"{path}:1: missing column(s): {names}")
+    return mapping
+
+
+def _subdistrict_code(form: Form, value: str) -> str:
+    """Accept the code, the full Chinese name (长虹街道) or the short one (长虹)."""
+    fld = form.field("subdistrict")
+    if value in fld.choice_codes:
+        return value
+    for choice in fld.choices:
+        names = {choice.zh, choice.zh.removesuffix("街道"), choice.en, choice.en.lower()}
+        if value in names or value.lower() in names:
+            return choice.code
+    return value  # left as is: coercion reports it as not an option
+
+
+def import_register(
+    store: Store, form: Form, path: Path, *, author: str, skip_bad: bool = False
+) -> ImportReport:
+    """Check every row, then create the buildings in one transaction."""
+    headers, rows = _read_rows(path)
+    columns = _map_headers(path, headers)
+    report = ImportReport()
+    good: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    with store.engine.connect() as conn:
+        existing = {
+            (s, c, b)
+            for s, c, b in conn.execute(
+                sa.select(BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no)
+            )
+        }
+    for rowno, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        raw = {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()}
+        raw["district"] = "nankai"
+        raw["subdistrict"] = _subdistrict_code(form, normalize_text(raw["subdistrict"]))
+        answers, problems = _check_row(form, raw, rowno)
+        if not problems:
+            key = (answers["subdistrict"], answers["compound_name"], answers["building_no"])
+            if key in existing:
+                report.already_present += 1
+                continue
+            if key in seen:
+                problems.append(
+                    RowProblem(rowno, "building_no", f"same building as row {seen[key]}")
+                )
+            seen[key] = rowno
+        if problems:
+            report.problems.extend(problems)
+            continue
+        good.append((rowno, answers))
+    if report.problems and not skip_bad:
+        return report
+    report.skipped_bad = len({p.row for p in report.problems})
+    with writer(store, form, author) as w:
+        for _rowno, answers in good:
+            w.create(answers)
+            report.imported += 1
+    return report
+
+
+def _check_row(form: Form, raw: dict[str, str], rowno: int) -> tuple[dict[str, Any], list[RowProblem]]:
+    problems: list[RowProblem] = []
+    answers: dict[str, Any] = {}
+    for fid, text in raw.items():
+        try:
+            value = coerce_answer(form.field(fid), text)
+        except AnswerError as exc:
+            problems.append(RowProblem(rowno, fid, exc.message.en))
+            continue
+        if value is None and fid in REQUIRED_COLUMNS:
+            problems.append(RowProblem(rowno, fid, "is empty"))
+            continue
+        if value is not None:
+            answers[fid] = value
+    if not problems:
+        ev = evaluate(form, answers)
+        for fid in answers:
+            if fid in ev.errors:
+                problems.append(RowProblem(rowno, fid, ev.errors[fid].en))
+    return answers, problems

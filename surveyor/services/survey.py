@@ -1,0 +1,415 @@
+"""The write path: every answer, status change and new building goes through ``SurveyWriter``.
+
+One save is one transaction that validates against the form, appends exactly one change row
+(with, per field, the parent change the inspector saw) and updates the building's state row.
+If anything fails, nothing is written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from surveyor.errors import NotFound, SurveyorError, ValidationFailed
+from surveyor.forms.model import Form, Localized
+from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_text
+from surveyor.store import hlc, models
+from surveyor.store.db import Store, write_tx
+from surveyor.store.ids import building_code, normalize_code, uuid7
+from surveyor.store.log import ClockState, append_change, load_clock, store_clock
+
+BUILDING = models.Building.__table__
+
+#: Reserved change field holding the record status; underscore keys never clash with form ids.
+STATUS_KEY = "_status"
+STATUSES = ("not_started", "draft", "complete", "approved")
+#: Fields that come from the building register; answering only these does not start a survey.
+REGISTER_FIELDS = ("district", "subdistrict", "community", "compound_name", "building_no", "address")
+
+
+class IncompleteRecord(ValidationFailed):
+    """Completion refused: ``missing`` and ``errors`` list the fields to fix, in form order."""
+
+    def __init__(self, missing: list[str], errors: dict[str, str], labels: dict[str, str]) -> None:
+        self.missing = missing
+        self.labels = labels
+        combined = {f: "required" for f in missing} | errors
+        super().__init__(combined)
+        parts = []
+        if missing:
+            parts.append("unanswered: " + ", ".join(f"{labels[f]} ({f})" for f in missing))
+        if errors:
+            parts.append(
+                "invalid: " + ", ".join(f"{labels[f]} ({f}): {m}" for f, m in errors.items())
+            )
+        self.message = "cannot mark complete; " + "; ".join(parts)
+        self.args = (self.message,)
+
+
+@dataclass
+class BuildingState:
+    """A building row as the services see it (plain data, never bound to a session)."""
+
+    id: uuid.UUID
+    code: str
+    status: str
+    answers: dict[str, Any]
+    field_change: dict[str, str]
+    field_hlc: dict[str, int]
+    errors: dict[str, dict[str, str]]
+    form_version: str
+    completeness: float
+    deleted: bool
+    conflict_count: int
+    updated_by: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> BuildingState:
+        return cls(
+            id=row["id"],
+            code=row["code"],
+            status=row["status"],
+            answers=dict(row["answers"]),
+            field_change=dict(row["field_change"]),
+            field_hlc=dict(row["field_hlc"]),
+            errors=dict(row["errors"]),
+            form_version=row["form_version"],
+            completeness=row["completeness"],
+            deleted=row["deleted"],
+            conflict_count=row["conflict_count"],
+            updated_by=row["updated_by"],
+            extra=dict(row["extra"]),
+        )
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    building_id: uuid.UUID
+    code: str
+    change_id: uuid.UUID | None  # None when the save changed nothing
+    status: str
+    errors: dict[str, Localized]
+    completeness: float
+
+
+def normalize_address(text: str | None) -> str | None:
+    """A comparable address: NFKC, lower case, no spaces or punctuation (duplicate detection)."""
+    if not text:
+        return None
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[\s\-_.,，。、·()（）#]+", "", folded) or None
+
+
+def _localized(errors: Mapping[str, Localized], lang: str) -> dict[str, str]:
+    return {f: m.get(lang) for f, m in errors.items()}
+
+
+def _derived_columns(
+    code: str, answers: Mapping[str, Any], status: str, ev: Evaluation
+) -> dict[str, Any]:
+    """The state row's indexed columns, all derived from answers so they can never drift."""
+
+    def text(key: str) -> str | None:
+        value = answers.get(key)
+        return str(value) if value is not None else None
+
+    register = {k: text(k) for k in REGISTER_FIELDS if k != "district"}
+    search = " ".join(
+        v for v in (code, register["address"], register["compound_name"],
+                    register["building_no"], register["community"]) if v
+    )
+    return {
+        **register,
+        "address_norm": normalize_address(register["address"]),
+        "search_text": normalize_text(search).lower()[:400],
+        "status": status,
+        "completeness": round(ev.completeness, 4),
+        "errors": {f: m.model_dump() for f, m in ev.errors.items()},
+        "error_count": len(ev.errors),
+    }
+
+
+def resolve_building_id(conn: Connection, ref: str) -> uuid.UUID:
+    """A building named by its code (typed or scanned) or its UUID."""
+    code = normalize_code(ref)
+    if code is not None:
+        found = conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.code == code)).scalar()
+        if found is not None:
+            return uuid.UUID(str(found))
+        raise NotFound(f"no building with code {code}")
+    try:
+        bid = uuid.UUID(ref.strip())
+    except ValueError:
+        raise NotFound(f"'{ref}' is neither a building code (NK-XXXXX-XXXXX) nor an id") from None
+    if conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.id == bid)).first() is None:
+        raise NotFound(f"no building with id {bid}")
+    return bid
+
+
+def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) -> BuildingState:
+    query = sa.select(BUILDING).where(BUILDING.c.id == building_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(f"no building with id {building_id}")
+    return BuildingState.from_row(row)
+
+
+def unknown_field_error(form: Form, fid: str) -> SurveyorError:
+    close = difflib.get_close_matches(fid, list(form.fields), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return SurveyorError(f"the form has no field '{fid}'{hint}")
+
+
+class SurveyWriter:
+    """All writes of one transaction. Use ``writer(store, form, author)`` to get one.
+
+    Bulk jobs (register import, the sample generator) make many saves through one writer;
+    the TUI and ``surveyor set`` make one. Either way each save appends exactly one change.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        store: Store,
+        form: Form,
+        author: str,
+        *,
+        lang: str = "en",
+        today: date | None = None,
+        clock: Callable[[], int] = hlc.now_ms,
+    ) -> None:
+        self.conn = conn
+        self.store = store
+        self.form = form
+        self.author = author
+        self.lang = lang
+        self.today = today
+        self.clock: ClockState = load_clock(conn, clock)
+
+    def close(self) -> None:
+        store_clock(self.conn, self.clock)
+
+    # -- creating -------------------------------------------------------------------------
+    def create(
+        self, raw_answers: Mapping[str, Any], *, building_id: uuid.UUID | None = None
+    ) -> SaveResult:
+        """Add a building (from the register or found on site); its first change has no parents."""
+        bid = building_id or uuid7()
+        code = building_code(bid)
+        fields = self._coerce(raw_answers, draft=False)
+        answers = {k: v for k, v in fields.items() if v is not None}
+        ev = evaluate(self.form, answers, today=self.today)
+        bad = {f: m for f, m in ev.errors.items() if f in fields}
+        if bad:
+            raise ValidationFailed(_localized(bad, self.lang))
+        status = "draft" if any(f not in REGISTER_FIELDS for f in answers) else "not_started"
+        if status != "not_started":
+            fields[STATUS_KEY] = status
+        change = append_change(
+            self.conn,
+            self.clock,
+            site_id=self.store.site_id,
+            entity_id=bid,
+            op="upsert",
+            fields=fields,
+            parents=dict.fromkeys(fields),
+            author=self.author,
+            form_version=self.form.version,
+        )
+        cid = str(change.change_id)
+        row = {
+            "id": bid,
+            "code": code,
+            "form_version": self.form.version,
+            "answers": answers,
+            "field_change": dict.fromkeys(fields, cid),
+            "field_hlc": dict.fromkeys(fields, change.hlc),
+            "extra": {},
+            "deleted": False,
+            "conflict_count": 0,
+            "created_hlc": change.hlc,
+            "updated_hlc": change.hlc,
+            "updated_by": self.author,
+            **_derived_columns(code, answers, status, ev),
+        }
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(sa.insert(BUILDING), [row])
+        except sa.exc.IntegrityError:
+            raise SurveyorError(f"building code {code} is already taken; try again") from None
+        return SaveResult(bid, code, change.change_id, status, ev.errors, ev.completeness)
+
+    # -- answering --------------------------------------------------------------------------
+    def save(
+        self, building_id: uuid.UUID, raw_answers: Mapping[str, Any], *, draft: bool = False
+    ) -> SaveResult:
+        """Save answers. Invalid values are refused unless ``draft``, which keeps them marked."""
+        state = load_state(self.conn, building_id, lock=True)
+        if state.deleted:
+            raise SurveyorError(f"building {state.code} has been deleted")
+        fields = self._coerce(raw_answers, draft=draft)
+        answers = dict(state.answers)
+        for fid, value in fields.items():
+            if value is None:
+                answers.pop(fid, None)
+            else:
+                answers[fid] = value
+        ev = evaluate(self.form, answers, today=self.today)
+        bad = {f: m for f, m in ev.errors.items() if f in fields}
+        if bad and not draft:
+            raise ValidationFailed(_localized(bad, self.lang))
+        fields = {f: v for f, v in fields.items() if state.answers.get(f) != v}
+        status = self._status_after_edit(state, fields, ev)
+        if status != state.status:
+            fields[STATUS_KEY] = status
+        return self._commit(state, fields, answers, status, ev)
+
+    def set_status(self, building_id: uuid.UUID, status: str) -> SaveResult:
+        """Mark complete (refused while answers are missing or invalid), approve, or reopen."""
+        if status not in ("draft", "complete", "approved"):
+            raise SurveyorError(f"unknown status '{status}'; use draft, complete or approved")
+        state = load_state(self.conn, building_id, lock=True)
+        ev = evaluate(self.form, state.answers, today=self.today)
+        if status in ("complete", "approved") and not ev.can_complete:
+            labels = {f: self.form.field(f).defn.label.get(self.lang) for f in self.form.fields}
+            errors = {f: ev.errors[f].get(self.lang) for f in self.form.fields if f in ev.errors}
+            raise IncompleteRecord(ev.missing, errors, labels)
+        if status == "approved" and state.status != "complete":
+            raise SurveyorError(f"only a complete record can be approved ({state.code} is {state.status})")
+        fields: dict[str, Any] = {} if status == state.status else {STATUS_KEY: status}
+        return self._commit(state, fields, state.answers, status, ev)
+
+    # -- internals --------------------------------------------------------------------------
+    def _coerce(self, raw_answers: Mapping[str, Any], *, draft: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        problems: dict[str, Localized] = {}
+        for fid, raw in raw_answers.items():
+            if fid not in self.form.fields:
+                raise unknown_field_error(self.form, fid)
+            try:
+                fields[fid] = coerce_answer(self.form.field(fid), raw)
+            except AnswerError as exc:
+                if not draft or self.form.field(fid).type == "calculate":
+                    problems[fid] = exc.message
+                else:
+                    # Kept as typed so nothing the inspector entered is lost; marked invalid.
+                    fields[fid] = normalize_text(str(raw))
+        if problems:
+            raise ValidationFailed(_localized(problems, self.lang))
+        return fields
+
+    @staticmethod
+    def _status_after_edit(state: BuildingState, fields: Mapping[str, Any], ev: Evaluation) -> str:
+        if not fields:
+            return state.status
+        if state.status == "not_started":
+            return "draft" if any(f not in REGISTER_FIELDS for f in fields) else "not_started"
+        if state.status in ("complete", "approved"):
+            # An edit withdraws an approval; an edit that breaks the record reopens it.
+            return "complete" if ev.can_complete else "draft"
+        return state.status
+
+    def _commit(
+        self,
+        state: BuildingState,
+        fields: dict[str, Any],
+        answers: dict[str, Any],
+        status: str,
+        ev: Evaluation,
+    ) -> SaveResult:
+        if not fields:
+            return SaveResult(state.id, state.code, None, state.status, ev.errors, ev.completeness)
+        change = append_change(
+            self.conn,
+            self.clock,
+            site_id=self.store.site_id,
+            entity_id=state.id,
+            op="upsert",
+            fields=fields,
+            parents={f: state.field_change.get(f) for f in fields},
+            author=self.author,
+            form_version=self.form.version,
+        )
+        cid = str(change.change_id)
+        self.conn.execute(
+            sa.update(BUILDING)
+            .where(BUILDING.c.id == state.id)
+            .values(
+                answers=answers,
+                field_change=state.field_change | dict.fromkeys(fields, cid),
+                field_hlc=state.field_hlc | dict.fromkeys(fields, change.hlc),
+                form_version=self.form.version,
+                updated_hlc=change.hlc,
+                updated_by=self.author,
+                **_derived_columns(state.code, answers, status, ev),
+            )
+        )
+        return SaveResult(state.id, state.code, change.change_id, status, ev.errors, ev.completeness)
+
+
+@contextmanager
+def writer(
+    store: Store,
+    form: Form,
+    author: str,
+    *,
+    lang: str = "en",
+    today: date | None = None,
+    clock: Callable[[], int] = hlc.now_ms,
+) -> Iterator[SurveyWriter]:
+    """A writer inside one transaction: everything it did commits together, or nothing does."""
+    with write_tx(store.engine) as conn:
+        w = SurveyWriter(conn, store, form, author, lang=lang, today=today, clock=clock)
+        yield w
+        w.close()
+
+
+def save_answers(
+    store: Store,
+    form: Form,
+    ref: str | uuid.UUID,
+    answers: Mapping[str, Any],
+    *,
+    author: str,
+    draft: bool = False,
+    lang: str = "en",
+    clock: Callable[[], int] = hlc.now_ms,
+) -> SaveResult:
+    """Save one building's answers in its own transaction (the TUI's autosave and ``set``)."""
+    with writer(store, form, author, lang=lang, clock=clock) as w:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(w.conn, ref)
+        return w.save(bid, answers, draft=draft)
+
+
+def set_status(
+    store: Store, form: Form, ref: str | uuid.UUID, status: str, *, author: str, lang: str = "en"
+) -> SaveResult:
+    with writer(store, form, author, lang=lang) as w:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(w.conn, ref)
+        return w.set_status(bid, status)
+
+
+def create_building(
+    store: Store, form: Form, answers: Mapping[str, Any], *, author: str, lang: str = "en"
+) -> SaveResult:
+    with writer(store, form, author, lang=lang) as w:
+        return w.create(answers)
+
+
+def get_building(store: Store, ref: str | uuid.UUID) -> BuildingState:
+    with store.engine.connect() as conn:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
+        return load_state(conn, bid)

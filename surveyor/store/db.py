@@ -1,0 +1,248 @@
+"""Opening databases: engines for SQLite (WAL) and PostgreSQL, migrations, write transactions.
+
+Every database, laptop or central, SQLite or PostgreSQL, is created and upgraded by the same
+Alembic migrations from the same models.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from surveyor.errors import SurveyorError
+from surveyor.store import models
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: Revisions this version of Surveyor knows, oldest first; the last one is head.
+KNOWN_REVISIONS = ("0001_initial",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def _dump_json(value: Any) -> str:
+    # Chinese stays readable in the file and takes a third of the bytes of \u escapes.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _sqlite_engine(path: Path, *, readonly: bool = False) -> Engine:
+    if readonly:
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    else:
+        url = f"sqlite:///{path}"
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False}, json_serializer=_dump_json
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # We issue BEGIN ourselves (below), so the driver must not.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            # WAL + NORMAL: a commit survives a process crash; a power cut may lose the
+            # last few ms, never corrupt (sqlite.org/wal.html).
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock at BEGIN, so two writers wait instead of deadlocking
+        # on a lock upgrade.
+        immediate = conn.get_execution_options().get("surveyor_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_engine(target: str | Path, *, readonly: bool = False) -> Engine:
+    """An engine for a SQLite path or a ``postgresql://`` URL."""
+    text = str(target)
+    if is_url(text):
+        if text.startswith("postgresql://"):
+            text = "postgresql+psycopg://" + text[len("postgresql://") :]
+        return sa.create_engine(text, pool_pre_ping=True, json_serializer=_dump_json)
+    return _sqlite_engine(Path(text), readonly=readonly)
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: commits on success, rolls back everything on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(surveyor_write=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """A read transaction: one consistent snapshot for the whole block."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def current_revision(conn: Connection) -> str | None:
+    insp = sa.inspect(conn)
+    if not insp.has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _alembic_upgrade(engine: Engine) -> None:
+    # Imported lazily: Alembic costs ~100 ms to import and is needed only to create or
+    # upgrade a database, never on an ordinary open.
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def check_schema(engine: Engine, *, label: str) -> str | None:
+    """The database's revision; refuses one written by a newer Surveyor."""
+    with engine.connect() as conn:
+        rev = current_revision(conn)
+    if rev is not None and rev not in KNOWN_REVISIONS:
+        raise SurveyorError(
+            f"{label} was written by a newer version of Surveyor (schema {rev}); "
+            "upgrade Surveyor before opening it"
+        )
+    return rev
+
+
+@dataclass
+class Store:
+    """An open database: its engine, its site id and where it keeps photo blobs."""
+
+    engine: Engine
+    target: str
+    site_id: uuid.UUID
+    role: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(models.Meta.__table__.c.value).where(models.Meta.__table__.c.key == key)
+            ).scalar()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _label(target: str) -> str:
+    return "the central database" if is_url(target) else f"database {target}"
+
+
+def init_store(target: str | Path, *, role: str, inspector: str | None = None) -> Store:
+    """Create a new database (laptop or central) with a fresh site id.
+
+    Refuses an existing SQLite file or an already initialised PostgreSQL database, so an
+    ``init`` typed twice never resets someone's work.
+    """
+    text = str(target)
+    if not is_url(text):
+        path = Path(text)
+        if path.exists() and path.stat().st_size > 0:
+            raise SurveyorError(f"{path} already exists; choose another path")
+        if not path.parent.exists():
+            raise SurveyorError(f"folder {path.parent} does not exist")
+    engine = make_engine(text)
+    try:
+        rev = check_schema(engine, label=_label(text))
+        if rev is not None:
+            raise SurveyorError(f"{_label(text)} is already initialised")
+        _alembic_upgrade(engine)
+        site_id = uuid.uuid4()
+        meta = models.Meta.__table__
+        with write_tx(engine) as conn:
+            rows = [
+                {"key": "site_id", "value": str(site_id)},
+                {"key": "role", "value": role},
+                {"key": "created_at", "value": utc_now_iso()},
+            ]
+            if inspector:
+                rows.append({"key": "inspector", "value": inspector})
+            conn.execute(sa.insert(meta), rows)
+            conn.execute(sa.insert(models.Clock.__table__), [{"id": 1, "seq": 0, "hlc": 0}])
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise SurveyorError(f"cannot create {_label(text)}: {exc.orig}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine=engine, target=text, site_id=site_id, role=role)
+
+
+def open_store(target: str | Path, *, readonly: bool = False) -> Store:
+    """Open an existing database, upgrading its schema if it is older than this Surveyor."""
+    text = str(target)
+    if not is_url(text):
+        path = Path(text)
+        if not path.exists():
+            raise SurveyorError(
+                f"database {path} does not exist; create it with 'surveyor init --db {path}'"
+            )
+        _check_sqlite_header(path)
+    engine = make_engine(text, readonly=readonly)
+    try:
+        rev = check_schema(engine, label=_label(text))
+        if rev is None:
+            raise SurveyorError(f"{_label(text)} is not a Surveyor database")
+        if rev != HEAD_REVISION and not readonly:
+            _alembic_upgrade(engine)
+        with engine.connect() as conn:
+            meta = models.Meta.__table__
+            facts = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).tuples().all())
+    except sa.exc.DatabaseError as exc:
+        engine.dispose()
+        raise SurveyorError(f"cannot read {_label(text)}: {exc.orig}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    if "site_id" not in facts:
+        engine.dispose()
+        raise SurveyorError(f"{_label(text)} has no site id; it is damaged or not initialised")
+    return Store(
+        engine=engine,
+        target=text,
+        site_id=uuid.UUID(facts["site_id"]),
+        role=facts.get("role", "laptop"),
+    )
+
+
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse a file that is not SQLite before SQLAlchemy produces a cryptic error."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
+    if header != b"SQLite format 3\x00":
+        raise SurveyorError(f"{path} is not a SQLite database")

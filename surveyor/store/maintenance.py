@@ -1,0 +1,135 @@
+"""Database exports and integrity checks."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from surveyor.errors import SurveyorError
+from surveyor.store import models
+from surveyor.store.db import HEAD_REVISION, Store, current_revision
+
+
+def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
+    """A consistent copy of a live SQLite database, through SQLite's backup API.
+
+    A plain file copy can miss commits still in the ``-wal`` file; the backup API copies the
+    database as one transaction sees it. It is written beside the target and renamed, so a
+    crash or a full disk never leaves a half-written export under the final name.
+    """
+    if not store.is_sqlite:
+        raise SurveyorError("export-db works on a SQLite database; use pg_dump for PostgreSQL")
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise SurveyorError(f"{out} already exists; pass --force to replace it")
+    if not out.parent.exists():
+        raise SurveyorError(f"folder {out.parent} does not exist")
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    src_path = Path(store.target)
+    try:
+        src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")
+                ok = dst.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        if ok != "ok":
+            raise SurveyorError(f"the export failed its integrity check: {ok}")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except sqlite3.Error as exc:
+        raise SurveyorError(f"cannot export to {out}: {exc}") from exc
+    except OSError as exc:
+        raise SurveyorError(f"cannot write {out}: {exc.strerror}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+@dataclass
+class DoctorReport:
+    problems: list[str] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def doctor(store: Store) -> DoctorReport:
+    """Check the file and the invariants the write path promises.
+
+    - SQLite's own ``integrity_check``;
+    - the schema is at this Surveyor's head revision;
+    - this site's changes are numbered 1..n without gaps and the clock is ahead of them;
+    - every field head in a building row is a change in the log that set that value.
+    """
+    report = DoctorReport()
+    change = models.Change.__table__
+    building = models.Building.__table__
+    clock = models.Clock.__table__
+    with store.engine.connect() as conn:
+        if store.is_sqlite:
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
+            if rows != ["ok"]:
+                report.problems.extend(f"integrity: {r}" for r in rows[:20])
+        rev = current_revision(conn)
+        report.facts["schema"] = str(rev)
+        if rev != HEAD_REVISION:
+            report.problems.append(f"schema is at {rev}, expected {HEAD_REVISION}")
+        site = store.site_id
+        report.facts["site_id"] = str(site)
+        n, lo, hi, max_hlc = conn.execute(
+            sa.select(
+                sa.func.count(), sa.func.min(change.c.seq), sa.func.max(change.c.seq),
+                sa.func.max(change.c.hlc),
+            ).where(change.c.site_id == site)
+        ).one()
+        report.facts["own_changes"] = str(n)
+        if n and (lo != 1 or hi != n):
+            report.problems.append(f"this site's change numbers have gaps: {n} changes, seq {lo}..{hi}")
+        cseq, chlc = conn.execute(sa.select(clock.c.seq, clock.c.hlc)).one()
+        if n and (cseq < hi or chlc < max_hlc):
+            report.problems.append(f"clock (seq {cseq}) is behind the log (seq {hi})")
+        report.facts["buildings"] = str(conn.execute(sa.select(sa.func.count()).select_from(building)).scalar())
+        report.facts["changes"] = str(conn.execute(sa.select(sa.func.count()).select_from(change)).scalar())
+        report.problems.extend(_check_heads(conn))
+    return report
+
+
+def _check_heads(conn: sa.Connection) -> list[str]:
+    """Every field's head must be a logged change that set the value the state row shows."""
+    change = models.Change.__table__
+    building = models.Building.__table__
+    problems: list[str] = []
+    fields_by_change: dict[str, dict[str, object]] = {}
+    for cid, fields in conn.execute(sa.select(change.c.change_id, change.c.fields)):
+        fields_by_change[str(cid)] = fields
+    rows = conn.execute(
+        sa.select(building.c.code, building.c.answers, building.c.field_change, building.c.status)
+    )
+    for code, answers, heads, status in rows:
+        for fid, cid in heads.items():
+            setting = fields_by_change.get(cid)
+            if setting is None or fid not in setting:
+                problems.append(f"{code}: field '{fid}' points to a missing change {cid}")
+                continue
+            expected = setting[fid]
+            actual = status if fid == "_status" else answers.get(fid)
+            if expected != actual:
+                problems.append(f"{code}: field '{fid}' shows {actual!r} but its change set {expected!r}")
+        if len(problems) > 50:
+            problems.append("… (stopped after 50 problems)")
+            break
+    return problems

@@ -1,0 +1,223 @@
+"""The write path: one save = one transaction = one change row with correct parents."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.forms.model import Form, load_form
+from surveyor.services.survey import (
+    IncompleteRecord,
+    create_building,
+    get_building,
+    save_answers,
+    set_status,
+    writer,
+)
+from surveyor.store import hlc, models
+from surveyor.store.db import Store
+from surveyor.store.log import changes_for
+from surveyor.store.maintenance import doctor
+from tests.conftest import REGISTER_ROW
+
+MINI = Path(__file__).with_name("data") / "mini_form.yaml"
+CHANGE = models.Change.__table__
+CLOCK = models.Clock.__table__
+
+
+@pytest.fixture(scope="module")
+def mini() -> Form:
+    return load_form(MINI)
+
+
+def _count_changes(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(CHANGE)).scalar_one()
+
+
+def _clock(store: Store) -> tuple[int, int]:
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(CLOCK.c.seq, CLOCK.c.hlc)).one()
+        return int(row.seq), int(row.hlc)
+
+
+def test_create_then_saves_chain_parents(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    assert created.status == "not_started"
+    first = save_answers(store, mini, created.code, {"year_built": "1984"}, author="甲")
+    second = save_answers(store, mini, created.code, {"year_built": "1985"}, author="甲")
+    assert _count_changes(store) == 3
+
+    with store.engine.connect() as conn:
+        log = changes_for(conn, created.building_id)
+    assert [c.change_id for c in log] == [created.change_id, first.change_id, second.change_id]
+    assert log[0].parents == dict.fromkeys(log[0].fields)  # a creation has no parents
+    # The first answer starts the survey: its status rides in the same change.
+    assert log[1].fields == {"year_built": 1984, "_status": "draft"}
+    assert log[1].parents == {"year_built": None, "_status": None}
+    # The second edit names the change whose value the inspector saw.
+    assert log[2].fields == {"year_built": 1985}
+    assert log[2].parents == {"year_built": str(first.change_id)}
+    assert [c.seq for c in log] == [1, 2, 3]
+    assert log[0].hlc < log[1].hlc < log[2].hlc
+
+    state = get_building(store, created.code)
+    assert state.answers["year_built"] == 1985
+    assert state.field_change["year_built"] == str(second.change_id)
+    assert state.field_hlc["year_built"] == log[2].hlc
+    assert state.status == "draft"
+    assert doctor(store).ok
+
+
+def test_unchanged_save_appends_nothing(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(store, mini, created.code, {"floors_above": "6"}, author="甲")
+    before = _count_changes(store)
+    again = save_answers(store, mini, created.code, {"floors_above": "６"}, author="甲")  # full-width
+    assert again.change_id is None
+    assert _count_changes(store) == before
+
+
+def test_hlc_is_monotone_when_the_wall_clock_steps_back(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    future = hlc.now_ms() + 3_600_000
+    save_answers(store, mini, created.code, {"year_built": "1990"}, author="甲", clock=lambda: future)
+    _, after_future = _clock(store)
+    # The laptop's clock is set back by two hours: stamps must still increase, across
+    # transactions, because the last stamp is persisted.
+    past = future - 7_200_000
+    stamps = []
+    for year in (1991, 1992, 1993):
+        save_answers(store, mini, created.code, {"year_built": str(year)}, author="甲", clock=lambda: past)
+        stamps.append(_clock(store)[1])
+    assert after_future < stamps[0] < stamps[1] < stamps[2]
+    assert hlc.wall_ms(stamps[2]) == future  # logical counter carries the order
+    with store.engine.connect() as conn:
+        log = changes_for(conn, created.building_id)
+    assert [c.hlc for c in log] == sorted(c.hlc for c in log)
+
+
+def test_invalid_save_is_refused_and_writes_nothing(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(store, mini, created.code, {"year_built": "1984"}, author="甲")
+    before_changes, before_clock = _count_changes(store), _clock(store)
+    before = get_building(store, created.code)
+
+    with pytest.raises(ValidationFailed) as info:
+        save_answers(store, mini, created.code, {"floors_above": "7", "year_built": "1850"},
+                     author="甲", lang="zh")
+    assert info.value.errors == {"year_built": "建成年份应在1900至2030之间"}
+    with pytest.raises(ValidationFailed) as info:
+        save_answers(store, mini, created.code, {"floors_above": "seven"}, author="甲")
+    assert info.value.errors == {"floors_above": "must be a whole number"}
+    with pytest.raises(SurveyorError, match="no field 'floor'; did you mean 'floors_above'"):
+        save_answers(store, mini, created.code, {"floors_above": "7", "floor": "3"}, author="甲")
+
+    assert _count_changes(store) == before_changes
+    assert _clock(store) == before_clock
+    assert get_building(store, created.code).answers == before.answers
+
+
+def test_cross_field_constraint_and_unknown(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(store, mini, created.code, {"year_built": "1984"}, author="甲")
+    with pytest.raises(ValidationFailed, match="Cannot be before the year built"):
+        save_answers(store, mini, created.code, {"gas_pipe_year": "1970"}, author="甲")
+    # 'unknown' is an answer distinct from no answer, and range checks do not apply to it.
+    save_answers(store, mini, created.code, {"gas_pipe_year": "unknown"}, author="甲")
+    assert get_building(store, created.code).answers["gas_pipe_year"] == "unknown"
+    with pytest.raises(ValidationFailed, match="'unknown' is not an allowed answer"):
+        save_answers(store, mini, created.code, {"floors_above": "unknown"}, author="甲")
+
+
+def test_draft_keeps_invalid_values_marked(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    result = save_answers(store, mini, created.code, {"year_built": "1850", "floors_above": "six"},
+                          author="甲", draft=True)
+    assert set(result.errors) == {"year_built", "floors_above"}
+    state = get_building(store, created.code)
+    assert state.answers["year_built"] == 1850
+    assert state.answers["floors_above"] == "six"  # kept as typed, nothing lost
+    assert state.errors["floors_above"]["en"] == "must be a whole number"
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(models.Building.__table__.c.error_count)).scalar_one()
+    assert row == 2
+
+
+def test_completion_is_refused_then_allowed(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(store, mini, created.code, {"year_built": "1984", "has_elevator": "yes"}, author="甲")
+    with pytest.raises(IncompleteRecord) as info:
+        set_status(store, mini, created.code, "complete", author="甲")
+    # Form order, relevance-aware: elevator_count is required because has_elevator is yes.
+    assert info.value.missing == ["floors_above", "elevator_count", "seismic_retrofit"]
+    assert "Storeys (floors_above)" in info.value.message
+    before = _count_changes(store)
+    assert get_building(store, created.code).status == "draft"
+
+    save_answers(store, mini, created.code,
+                 {"floors_above": "6", "elevator_count": "1", "seismic_retrofit": "no"}, author="甲")
+    done = set_status(store, mini, created.code, "complete", author="甲")
+    assert done.status == "complete"
+    assert _count_changes(store) == before + 2
+    # An edit that breaks a complete record reopens it, in the same change.
+    reopened = save_answers(store, mini, created.code, {"seismic_retrofit": ""}, author="甲")
+    assert reopened.status == "draft"
+    with store.engine.connect() as conn:
+        last = changes_for(conn, created.building_id)[-1]
+    assert last.fields == {"seismic_retrofit": None, "_status": "draft"}
+
+
+def test_approval_needs_a_complete_record(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(store, mini, created.code, {"year_built": "1984", "floors_above": "5",
+                 "has_elevator": "no", "seismic_retrofit": "unknown"}, author="甲")
+    with pytest.raises(SurveyorError, match="only a complete record can be approved"):
+        set_status(store, mini, created.code, "approved", author="组长")
+    set_status(store, mini, created.code, "complete", author="甲")
+    assert set_status(store, mini, created.code, "approved", author="组长").status == "approved"
+
+
+def test_hidden_answers_are_kept_but_not_required(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(store, mini, created.code, {"has_elevator": "yes", "elevator_count": "2"}, author="甲")
+    save_answers(store, mini, created.code, {"has_elevator": "no"}, author="甲")
+    state = get_building(store, created.code)
+    assert state.answers["elevator_count"] == 2  # hiding a field never deletes an answer
+
+
+def test_exclusive_options(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    with pytest.raises(ValidationFailed, match="'none' cannot be combined"):
+        save_answers(store, mini, created.code, {"defects": "none,cracks"}, author="甲")
+    save_answers(store, mini, created.code, {"defects": "leaks, cracks"}, author="甲")
+    assert get_building(store, created.code).answers["defects"] == ["cracks", "leaks"]
+
+
+def test_bulk_writer_is_all_or_nothing(store: Store, mini: Form) -> None:
+    before = _count_changes(store)
+    with pytest.raises(ValidationFailed), writer(store, mini, "甲") as w:
+        w.create(REGISTER_ROW)
+        w.create(REGISTER_ROW | {"building_no": "4号楼"})
+        w.create(REGISTER_ROW | {"subdistrict": "nowhere"})
+    assert _count_changes(store) == before
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(models.Building.__table__)).scalar() == 0
+
+
+def test_buildings_are_found_by_code_in_any_spelling(store: Store, mini: Form) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    code = created.code
+    for ref in (code, code.lower(), code.replace("-", ""), "URN:NKCENSUS:B:" + code,
+                str(created.building_id)):
+        assert get_building(store, ref).id == created.building_id
+    with pytest.raises(SurveyorError, match="no building with code"):
+        get_building(store, "NK-00000-00000")
+    with pytest.raises(SurveyorError, match="neither a building code"):
+        get_building(store, "hello")
+    assert isinstance(created.building_id, uuid.UUID)
+    assert created.building_id.version == 7
