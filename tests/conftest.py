@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,11 @@ import pytest
 from surveyor.forms.catalog import DEFAULT_FORM, get_form
 from surveyor.forms.model import Form
 from surveyor.store.db import Store, init_store
-from tests.pgcluster import PgCluster, find_pg_bindir
+from tests.pgcluster import PgCluster, default_base_dir, find_pg_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests run the real `surveyor` command; make the one beside this interpreter win.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +28,11 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
             "PostgreSQL server binaries not found; run 'bash scripts/ensure_postgres.sh' "
             "(the './dev test' command does this)" + (" [CI]" if os.environ.get("CI") else "")
         )
-    cluster = PgCluster(Path("/tmp") / f"svy-pg-{uuid.uuid4().hex[:8]}")
-    cluster.start()
+    cluster = PgCluster(default_base_dir())  # /tmp, or $SURVEYOR_PG_BASE_DIR
+    try:
+        cluster.start()
+    except RuntimeError as exc:
+        pytest.fail(f"could not start the test PostgreSQL cluster:\n{exc}", pytrace=False)
     try:
         yield cluster
     finally:

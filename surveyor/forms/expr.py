@@ -455,7 +455,8 @@ class _Parser:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise ExprError(f"expression is too large (limit {MAX_NODES} parts)", pos)
-        height = 1 + max((self.heights[id(c)] for c in _children(node)), default=0)
+        # Leaves have height 0, so MAX_DEPTH counts operator/function levels.
+        height = 1 + max((self.heights[id(c)] for c in _children(node)), default=-1)
         if height > MAX_DEPTH:
             raise ExprError(f"expression is nested too deeply (limit {MAX_DEPTH} levels)", pos)
         self.heights[id(node)] = height

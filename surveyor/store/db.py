@@ -219,7 +219,7 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
             _alembic_upgrade(engine)
         with engine.connect() as conn:
             meta = models.Meta.__table__
-            facts = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).tuples().all())
+            facts = {k: v for k, v in conn.execute(sa.select(meta.c.key, meta.c.value))}
     except sa.exc.DatabaseError as exc:
         engine.dispose()
         raise SurveyorError(f"cannot read {_label(text)}: {exc.orig}") from exc

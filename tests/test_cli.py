@@ -1,0 +1,106 @@
+"""The real `surveyor` command, as automation and the tests drive it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from surveyor.forms.catalog import DEFAULT_FORM
+from surveyor.forms.model import load_form
+from surveyor.services.survey import create_building
+from surveyor.store.db import open_store
+from tests.conftest import REGISTER_ROW
+
+
+def sv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["surveyor", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def _new_db(tmp_path: Path) -> tuple[Path, str]:
+    db = tmp_path / "s.db"
+    run = sv("init", "--db", str(db), "--inspector", "王芳")
+    assert run.returncode == 0, run.stderr
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    return db, code
+
+
+def test_init_set_show_roundtrip(tmp_path: Path) -> None:
+    db, code = _new_db(tmp_path)
+    run = sv("set", "--db", str(db), code, "year_built=1984", "floors_above=６", "structure_type=brick_concrete",
+             "prior_programmes=old_building_upgrade,safety_upgrade")
+    assert run.returncode == 0, run.stderr
+    assert f"{code}: saved (draft" in run.stdout
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["year_built"] == 1984
+    assert shown["answers"]["floors_above"] == 6
+    assert shown["answers"]["prior_programmes"] == ["old_building_upgrade", "safety_upgrade"]
+    assert shown["calculated"]["era_bin"] == "y1981_1990"
+    assert shown["status"] == "draft"
+    assert "survey_date" in shown["missing"]
+    text = sv("show", "--db", str(db), code, "--lang", "zh")
+    assert "砖混" in text.stdout and "建成年份" in text.stdout
+
+
+def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
+    db, code = _new_db(tmp_path)
+    run = sv("set", "--db", str(db), code, "floors_above=99", "--lang", "zh")
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: refused: floors_above:")
+    assert "Traceback" not in run.stderr
+    draft = sv("set", "--db", str(db), code, "floors_above=99", "--draft")
+    assert draft.returncode == 0
+    assert "! floors_above:" in draft.stderr
+
+
+def test_status_complete_is_refused_with_the_list(tmp_path: Path) -> None:
+    db, code = _new_db(tmp_path)
+    run = sv("status", "--db", str(db), code, "complete")
+    assert run.returncode == 2
+    assert "cannot mark complete; unanswered: Survey date (survey_date)" in run.stderr
+
+
+def test_export_db_and_doctor(tmp_path: Path) -> None:
+    db, code = _new_db(tmp_path)
+    assert sv("set", "--db", str(db), code, "year_built=1990").returncode == 0
+    out = tmp_path / "export.db"
+    run = sv("export-db", "--db", str(db), "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    shown = json.loads(sv("show", "--db", str(out), code, "--json").stdout)
+    assert shown["answers"]["year_built"] == 1990  # the WAL's latest commit is in the export
+    again = sv("export-db", "--db", str(db), "--out", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    doc = sv("doctor", "--db", str(out))
+    assert doc.returncode == 0 and doc.stdout.strip().endswith("ok")
+
+
+def test_doctor_finds_tampering(tmp_path: Path) -> None:
+    import sqlite3
+
+    db, code = _new_db(tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE building SET answers = json_set(answers, '$.address', 'forged')")
+    doc = sv("doctor", "--db", str(db))
+    assert doc.returncode == 2
+    assert f"{code}: field 'address' shows 'forged'" in doc.stderr
+
+
+def test_default_db_comes_from_env(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, SURVEYOR_DB=str(tmp_path / "env.db"))
+    assert sv("init", "--inspector", "甲", env=env).returncode == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_bad_files_are_refused_cleanly(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all")
+    run = sv("show", "--db", str(junk), "NK-00000-00000")
+    assert run.returncode == 2 and "is not a SQLite database" in run.stderr
+    again = sv("init", "--db", str(junk), "--inspector", "x")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    nofolder = sv("init", "--db", str(tmp_path / "no" / "x.db"), "--inspector", "x")
+    assert nofolder.returncode == 2 and "does not exist" in nofolder.stderr

@@ -1,0 +1,103 @@
+"""Register import: bad rows are reported by number and nothing is imported, unless --skip-bad."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from surveyor.forms.model import Form
+from surveyor.services.register import import_register
+from surveyor.store import models
+from surveyor.store.db import Store, init_store
+
+HEADER = "街道,社区,小区名称,楼号,门牌地址\n"
+GOOD = [
+    "万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号",
+    "万兴,宜宾里社区,宜宾东里,2号楼,南开区宜宾道3号",
+    "xuefu,学府社区,观景里,5,南开区观景路5号",
+]
+
+
+def _count(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(models.Building.__table__)).scalar_one()
+
+
+def _write(tmp_path: Path, rows: list[str], name: str = "register.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding=encoding)
+    return path
+
+
+def test_good_register_imports_and_is_idempotent(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    report = import_register(sqlite_store, form, path, author="甲")
+    assert (report.imported, report.problems) == (3, [])
+    again = import_register(sqlite_store, form, path, author="甲")
+    assert (again.imported, again.already_present) == (0, 3)
+    assert _count(sqlite_store) == 3
+    with sqlite_store.engine.connect() as conn:
+        subs = sorted(r[0] for r in conn.execute(sa.select(models.Building.__table__.c.subdistrict)))
+    assert subs == ["wanxing", "wanxing", "xuefu"]
+
+
+def test_bad_rows_block_the_whole_import(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
+    rows = [*GOOD, "火星街道,x社区,某里,1号楼,某地址", "万兴街道,宜宾里社区,,3号楼,南开区宜宾道5号",
+            "万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号"]
+    path = _write(tmp_path, rows)
+    report = import_register(sqlite_store, form, path, author="甲")
+    assert [(p.row, p.field) for p in report.problems] == [
+        (5, "subdistrict"), (6, "compound_name"), (7, "building_no")
+    ]
+    assert "not one of the options" in report.problems[0].message
+    assert "same building as row 2" in report.problems[2].message
+    assert report.imported == 0
+    assert _count(sqlite_store) == 0
+
+    skipped = import_register(sqlite_store, form, path, author="甲", skip_bad=True)
+    assert (skipped.imported, skipped.skipped_bad) == (3, 3)
+    assert _count(sqlite_store) == 3
+
+
+def test_missing_column_is_named(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("街道,楼号,门牌地址\n万兴街道,1号楼,x\n", encoding="utf-8")
+    from surveyor.errors import SurveyorError
+
+    with pytest.raises(SurveyorError, match=r"r\.csv:1: missing column\(s\): compound_name"):
+        import_register(sqlite_store, form, path, author="甲")
+
+
+def test_gbk_csv_and_xlsx(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
+    gbk = _write(tmp_path, GOOD[:1], name="gbk.csv", encoding="gb18030")
+    assert import_register(sqlite_store, form, gbk, author="甲").imported == 1
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["subdistrict", "community", "compound_name", "building_no", "address"])
+    sheet.append(["学府街道", "学府社区", "观景里", "6号楼", "南开区观景路6号"])
+    sheet.append(["学府街道", "学府社区", "观景里", 7, "南开区观景路7号"])  # a number cell
+    xlsx = tmp_path / "reg.xlsx"
+    book.save(xlsx)
+    assert import_register(sqlite_store, form, xlsx, author="甲").imported == 2
+    assert _count(sqlite_store) == 3
+
+
+def test_cli_register_import_exit_codes(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    init_store(db, role="laptop", inspector="甲").close()
+    bad = _write(tmp_path, [*GOOD, "火星街道,x社区,某里,1号楼,某地址"])
+    run = subprocess.run(["surveyor", "register", "import", "--db", str(db), str(bad)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert f"{bad}:row 5: field 'subdistrict':" in run.stderr
+    assert "nothing was imported" in run.stderr
+    assert "Traceback" not in run.stderr
+    ok = subprocess.run(["surveyor", "register", "import", "--db", str(db), "--skip-bad", str(bad)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "imported 3 building(s)" in ok.stdout
