@@ -29,8 +29,16 @@ def _new_db(tmp_path: Path) -> tuple[Path, str]:
 
 def test_init_set_show_roundtrip(tmp_path: Path) -> None:
     db, code = _new_db(tmp_path)
-    run = sv("set", "--db", str(db), code, "year_built=1984", "floors_above=６", "structure_type=brick_concrete",
-             "prior_programmes=old_building_upgrade,safety_upgrade")
+    run = sv(
+        "set",
+        "--db",
+        str(db),
+        code,
+        "year_built=1984",
+        "floors_above=６",
+        "structure_type=brick_concrete",
+        "prior_programmes=old_building_upgrade,safety_upgrade",
+    )
     assert run.returncode == 0, run.stderr
     assert f"{code}: saved (draft" in run.stdout
     shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 from surveyor.forms.catalog import DEFAULT_FORM
-from surveyor.services.survey import create_building
 from surveyor.forms.model import load_form
-from surveyor.store.db import init_store
+from surveyor.services.survey import create_building
+from surveyor.store.db import init_store, open_store
 from surveyor.store.maintenance import doctor
-from surveyor.store.db import open_store
 from tests.conftest import REGISTER_ROW
 
 WRITER = textwrap.dedent(
@@ -53,7 +52,8 @@ def test_kill_9_mid_run_loses_no_committed_save(tmp_path: Path) -> None:
     for _round in range(3):
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(db), str(DEFAULT_FORM), code],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert proc.stdout is not None
         target = rng.randint(20, 80)
@@ -74,7 +74,9 @@ def test_kill_9_mid_run_loses_no_committed_save(tmp_path: Path) -> None:
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        stored = {str(__import__("uuid").UUID(r[0])) for r in conn.execute("SELECT change_id FROM change")}
+        stored = {
+            str(__import__("uuid").UUID(r[0])) for r in conn.execute("SELECT change_id FROM change")
+        }
     missing = [c for c in committed if c not in stored]
     assert not missing, f"{len(missing)} committed saves lost"
     store = open_store(db)

@@ -84,9 +84,7 @@ def leaves(field_ids: st.SearchStrategy[str]) -> st.SearchStrategy[Node]:
 def _chain(
     children: st.SearchStrategy[Node], ops: list[str]
 ) -> st.SearchStrategy[tuple[tuple[str, Node], ...]]:
-    return st.lists(st.tuples(st.sampled_from(ops), children), min_size=1, max_size=3).map(
-        tuple
-    )
+    return st.lists(st.tuples(st.sampled_from(ops), children), min_size=1, max_size=3).map(tuple)
 
 
 def _calls(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
@@ -116,7 +114,9 @@ def asts(field_ids: st.SearchStrategy[str], max_leaves: int = 20) -> st.SearchSt
         return st.one_of(
             children.map(Neg),
             children.map(Not),
-            st.builds(Compare, st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), children, children),
+            st.builds(
+                Compare, st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), children, children
+            ),
             st.builds(Add, children, _chain(children, ["+", "-"])),
             st.builds(Mul, children, _chain(children, ["*", "div", "mod"])),
             st.lists(children, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
@@ -152,11 +152,56 @@ def test_unparse_then_parse_gives_the_same_ast(ast: Node) -> None:
 TOKEN_SOUP = st.lists(
     st.sampled_from(
         [
-            "${a}", "${b}", "${Bad}", "${", "}", ".", "1", "2.5", "0", "'x'", '"y"', "'",
-            "(", ")", ",", "and", "or", "not", "not(", "div", "mod", "/", "*", "+", "-",
-            "=", "!=", "<", "<=", ">", ">=", "==", "true()", "false()", "if(", "selected(",
-            "count-selected(", "regex(", "date(", "'2024-01-01'", "concat(", "foo(", "today()",
-            "one-of(", "coalesce(", "min(", " ", "\n", "$", "-1",
+            "${a}",
+            "${b}",
+            "${Bad}",
+            "${",
+            "}",
+            ".",
+            "1",
+            "2.5",
+            "0",
+            "'x'",
+            '"y"',
+            "'",
+            "(",
+            ")",
+            ",",
+            "and",
+            "or",
+            "not",
+            "not(",
+            "div",
+            "mod",
+            "/",
+            "*",
+            "+",
+            "-",
+            "=",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "==",
+            "true()",
+            "false()",
+            "if(",
+            "selected(",
+            "count-selected(",
+            "regex(",
+            "date(",
+            "'2024-01-01'",
+            "concat(",
+            "foo(",
+            "today()",
+            "one-of(",
+            "coalesce(",
+            "min(",
+            " ",
+            "\n",
+            "$",
+            "-1",
         ]
     ),
     max_size=25,
@@ -294,12 +339,10 @@ def test_and_or_are_commutative(x: object, y: object) -> None:
 @given(TRUTHY_ANSWERS, TRUTHY_ANSWERS)
 def test_de_morgan(x: object, y: object) -> None:
     values = {"x": x, "y": y}
-    assert parse("not(${x} and ${y})").truth(values) is parse(
-        "not(${x}) or not(${y})"
-    ).truth(values)
-    assert parse("not(${x} or ${y})").truth(values) is parse(
-        "not ${x} and not ${y}"
-    ).truth(values)
+    assert parse("not(${x} and ${y})").truth(values) is parse("not(${x}) or not(${y})").truth(
+        values
+    )
+    assert parse("not(${x} or ${y})").truth(values) is parse("not ${x} and not ${y}").truth(values)
 
 
 @settings(max_examples=200)

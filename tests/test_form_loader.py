@@ -45,8 +45,11 @@ def test_the_census_form_loads(form: object) -> None:
 
 
 def test_unknown_reference_names_file_line_and_field(tmp_path: Path) -> None:
-    path, text = _broken(tmp_path, '. <= ${floors_above} * ${entrance_count} * 8',
-                         '. <= ${floor} * ${entrance_count} * 8')
+    path, text = _broken(
+        tmp_path,
+        ". <= ${floors_above} * ${entrance_count} * 8",
+        ". <= ${floor} * ${entrance_count} * 8",
+    )
     line = _line_of(text, "- id: household_count")
     assert _problems(path) == [
         f"{path}:{line}: field 'household_count': warn refers to unknown field 'floor'"
@@ -61,23 +64,38 @@ def test_duplicate_id(tmp_path: Path) -> None:
 
 
 def test_bad_expression_reports_position(tmp_path: Path) -> None:
-    path, text = _broken(tmp_path, 'constraint: ". >= 1 and . <= 60"', 'constraint: ". >= 1 and and . <= 60"')
+    path, text = _broken(
+        tmp_path, 'constraint: ". >= 1 and . <= 60"', 'constraint: ". >= 1 and and . <= 60"'
+    )
     line = _line_of(text, "- id: floors_above")
     [problem] = _problems(path)
-    assert problem.startswith(f"{path}:{line}: field 'floors_above': constraint is not a valid expression")
+    assert problem.startswith(
+        f"{path}:{line}: field 'floors_above': constraint is not a valid expression"
+    )
 
 
 def test_unknown_type_and_key(tmp_path: Path) -> None:
-    path, text = _broken(tmp_path, "- id: floors_above\n        type: integer",
-                         "- id: floors_above\n        type: number\n        colour: red")
+    path, text = _broken(
+        tmp_path,
+        "- id: floors_above\n        type: integer",
+        "- id: floors_above\n        type: number\n        colour: red",
+    )
     line = _line_of(text, "- id: floors_above")
     problems = _problems(path)
-    assert any(p.startswith(f"{path}:{line}: field 'floors_above': sections.fields.type: unknown type 'number'") for p in problems), problems
-    assert any(p.startswith(f"{path}:{line}: field 'floors_above': sections.fields.colour: unknown key") for p in problems), problems
+    assert any(
+        p.startswith(
+            f"{path}:{line}: field 'floors_above': sections.fields.type: unknown type 'number'"
+        )
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"{path}:{line}: field 'floors_above': sections.fields.colour: unknown key")
+        for p in problems
+    ), problems
 
 
 def test_select_without_choices_and_unknown_list(tmp_path: Path) -> None:
-    path, text = _broken(tmp_path, "choices: yes_no_unknown", "choices: yes_no_maybe")
+    path, _text = _broken(tmp_path, "choices: yes_no_unknown", "choices: yes_no_maybe")
     problems = _problems(path)
     assert len(problems) == 1 and "choices refer to unknown list 'yes_no_maybe'" in problems[0]
 
@@ -85,7 +103,8 @@ def test_select_without_choices_and_unknown_list(tmp_path: Path) -> None:
 def test_constraint_without_message(tmp_path: Path) -> None:
     src = Path(__file__).with_name("data") / "mini_form.yaml"
     text = src.read_text(encoding="utf-8").replace(
-        "        constraint_message: {zh: 层数应为1至60, en: Storeys must be 1 to 60}\n", "")
+        "        constraint_message: {zh: 层数应为1至60, en: Storeys must be 1 to 60}\n", ""
+    )
     path = tmp_path / "mini.yaml"
     path.write_text(text, encoding="utf-8")
     line = _line_of(text, "- id: floors_above")
@@ -116,7 +135,9 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
 
 
 def test_cli_forms_check(tmp_path: Path) -> None:
-    ok = subprocess.run(["surveyor", "forms", "check", str(DEFAULT_FORM)], capture_output=True, text=True)
+    ok = subprocess.run(
+        ["surveyor", "forms", "check", str(DEFAULT_FORM)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stderr
     assert "14 sections" in ok.stdout
     path, _ = _broken(tmp_path, "- id: floors_below", "- id: floors_above")

@@ -35,6 +35,9 @@ def test_core_does_not_import_textual() -> None:
 
 def test_the_tui_does_import_textual() -> None:
     # Guards the test above against passing because nothing was imported at all.
-    run = subprocess.run([sys.executable, "-c", "import surveyor.tui.app, sys; print('textual' in sys.modules)"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", "import surveyor.tui.app, sys; print('textual' in sys.modules)"],
+        capture_output=True,
+        text=True,
+    )
     assert run.stdout.strip() == "True", run.stderr

@@ -24,16 +24,22 @@ GOOD = [
 
 def _count(store: Store) -> int:
     with store.engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(models.Building.__table__)).scalar_one()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(models.Building.__table__)
+        ).scalar_one()
 
 
-def _write(tmp_path: Path, rows: list[str], name: str = "register.csv", encoding: str = "utf-8") -> Path:
+def _write(
+    tmp_path: Path, rows: list[str], name: str = "register.csv", encoding: str = "utf-8"
+) -> Path:
     path = tmp_path / name
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding=encoding)
     return path
 
 
-def test_good_register_imports_and_is_idempotent(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
+def test_good_register_imports_and_is_idempotent(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
     path = _write(tmp_path, GOOD)
     report = import_register(sqlite_store, form, path, author="甲")
     assert (report.imported, report.problems) == (3, [])
@@ -41,17 +47,25 @@ def test_good_register_imports_and_is_idempotent(sqlite_store: Store, form: Form
     assert (again.imported, again.already_present) == (0, 3)
     assert _count(sqlite_store) == 3
     with sqlite_store.engine.connect() as conn:
-        subs = sorted(r[0] for r in conn.execute(sa.select(models.Building.__table__.c.subdistrict)))
+        subs = sorted(
+            r[0] for r in conn.execute(sa.select(models.Building.__table__.c.subdistrict))
+        )
     assert subs == ["wanxing", "wanxing", "xuefu"]
 
 
 def test_bad_rows_block_the_whole_import(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
-    rows = [*GOOD, "火星街道,x社区,某里,1号楼,某地址", "万兴街道,宜宾里社区,,3号楼,南开区宜宾道5号",
-            "万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号"]
+    rows = [
+        *GOOD,
+        "火星街道,x社区,某里,1号楼,某地址",
+        "万兴街道,宜宾里社区,,3号楼,南开区宜宾道5号",
+        "万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号",
+    ]
     path = _write(tmp_path, rows)
     report = import_register(sqlite_store, form, path, author="甲")
     assert [(p.row, p.field) for p in report.problems] == [
-        (5, "subdistrict"), (6, "compound_name"), (7, "building_no")
+        (5, "subdistrict"),
+        (6, "compound_name"),
+        (7, "building_no"),
     ]
     assert "not one of the options" in report.problems[0].message
     assert "same building as row 2" in report.problems[2].message
@@ -91,13 +105,19 @@ def test_cli_register_import_exit_codes(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     init_store(db, role="laptop", inspector="甲").close()
     bad = _write(tmp_path, [*GOOD, "火星街道,x社区,某里,1号楼,某地址"])
-    run = subprocess.run(["surveyor", "register", "import", "--db", str(db), str(bad)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        ["surveyor", "register", "import", "--db", str(db), str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2
     assert f"{bad}:row 5: field 'subdistrict':" in run.stderr
     assert "nothing was imported" in run.stderr
     assert "Traceback" not in run.stderr
-    ok = subprocess.run(["surveyor", "register", "import", "--db", str(db), "--skip-bad", str(bad)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        ["surveyor", "register", "import", "--db", str(db), "--skip-bad", str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "imported 3 building(s)" in ok.stdout

@@ -77,7 +77,9 @@ def test_unchanged_save_appends_nothing(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
     save_answers(store, mini, created.code, {"floors_above": "6"}, author="甲")
     before = _count_changes(store)
-    again = save_answers(store, mini, created.code, {"floors_above": "６"}, author="甲")  # full-width
+    again = save_answers(
+        store, mini, created.code, {"floors_above": "６"}, author="甲"
+    )  # full-width
     assert again.change_id is None
     assert _count_changes(store) == before
 
@@ -85,14 +87,18 @@ def test_unchanged_save_appends_nothing(store: Store, mini: Form) -> None:
 def test_hlc_is_monotone_when_the_wall_clock_steps_back(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
     future = hlc.now_ms() + 3_600_000
-    save_answers(store, mini, created.code, {"year_built": "1990"}, author="甲", clock=lambda: future)
+    save_answers(
+        store, mini, created.code, {"year_built": "1990"}, author="甲", clock=lambda: future
+    )
     _, after_future = _clock(store)
     # The laptop's clock is set back by two hours: stamps must still increase, across
     # transactions, because the last stamp is persisted.
     past = future - 7_200_000
     stamps = []
     for year in (1991, 1992, 1993):
-        save_answers(store, mini, created.code, {"year_built": str(year)}, author="甲", clock=lambda: past)
+        save_answers(
+            store, mini, created.code, {"year_built": str(year)}, author="甲", clock=lambda: past
+        )
         stamps.append(_clock(store)[1])
     assert after_future < stamps[0] < stamps[1] < stamps[2]
     assert hlc.wall_ms(stamps[2]) == future  # logical counter carries the order
@@ -108,8 +114,14 @@ def test_invalid_save_is_refused_and_writes_nothing(store: Store, mini: Form) ->
     before = get_building(store, created.code)
 
     with pytest.raises(ValidationFailed) as info:
-        save_answers(store, mini, created.code, {"floors_above": "7", "year_built": "1850"},
-                     author="甲", lang="zh")
+        save_answers(
+            store,
+            mini,
+            created.code,
+            {"floors_above": "7", "year_built": "1850"},
+            author="甲",
+            lang="zh",
+        )
     assert info.value.errors == {"year_built": "建成年份应在1900至2030之间"}
     with pytest.raises(ValidationFailed) as info:
         save_answers(store, mini, created.code, {"floors_above": "seven"}, author="甲")
@@ -136,8 +148,14 @@ def test_cross_field_constraint_and_unknown(store: Store, mini: Form) -> None:
 
 def test_draft_keeps_invalid_values_marked(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
-    result = save_answers(store, mini, created.code, {"year_built": "1850", "floors_above": "six"},
-                          author="甲", draft=True)
+    result = save_answers(
+        store,
+        mini,
+        created.code,
+        {"year_built": "1850", "floors_above": "six"},
+        author="甲",
+        draft=True,
+    )
     assert set(result.errors) == {"year_built", "floors_above"}
     state = get_building(store, created.code)
     assert state.answers["year_built"] == 1850
@@ -150,7 +168,9 @@ def test_draft_keeps_invalid_values_marked(store: Store, mini: Form) -> None:
 
 def test_completion_is_refused_then_allowed(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
-    save_answers(store, mini, created.code, {"year_built": "1984", "has_elevator": "yes"}, author="甲")
+    save_answers(
+        store, mini, created.code, {"year_built": "1984", "has_elevator": "yes"}, author="甲"
+    )
     with pytest.raises(IncompleteRecord) as info:
         set_status(store, mini, created.code, "complete", author="甲")
     # Form order, relevance-aware: elevator_count is required because has_elevator is yes.
@@ -159,8 +179,13 @@ def test_completion_is_refused_then_allowed(store: Store, mini: Form) -> None:
     before = _count_changes(store)
     assert get_building(store, created.code).status == "draft"
 
-    save_answers(store, mini, created.code,
-                 {"floors_above": "6", "elevator_count": "1", "seismic_retrofit": "no"}, author="甲")
+    save_answers(
+        store,
+        mini,
+        created.code,
+        {"floors_above": "6", "elevator_count": "1", "seismic_retrofit": "no"},
+        author="甲",
+    )
     done = set_status(store, mini, created.code, "complete", author="甲")
     assert done.status == "complete"
     assert _count_changes(store) == before + 2
@@ -174,8 +199,18 @@ def test_completion_is_refused_then_allowed(store: Store, mini: Form) -> None:
 
 def test_approval_needs_a_complete_record(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
-    save_answers(store, mini, created.code, {"year_built": "1984", "floors_above": "5",
-                 "has_elevator": "no", "seismic_retrofit": "unknown"}, author="甲")
+    save_answers(
+        store,
+        mini,
+        created.code,
+        {
+            "year_built": "1984",
+            "floors_above": "5",
+            "has_elevator": "no",
+            "seismic_retrofit": "unknown",
+        },
+        author="甲",
+    )
     with pytest.raises(SurveyorError, match="only a complete record can be approved"):
         set_status(store, mini, created.code, "approved", author="组长")
     set_status(store, mini, created.code, "complete", author="甲")
@@ -184,7 +219,9 @@ def test_approval_needs_a_complete_record(store: Store, mini: Form) -> None:
 
 def test_hidden_answers_are_kept_but_not_required(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
-    save_answers(store, mini, created.code, {"has_elevator": "yes", "elevator_count": "2"}, author="甲")
+    save_answers(
+        store, mini, created.code, {"has_elevator": "yes", "elevator_count": "2"}, author="甲"
+    )
     save_answers(store, mini, created.code, {"has_elevator": "no"}, author="甲")
     state = get_building(store, created.code)
     assert state.answers["elevator_count"] == 2  # hiding a field never deletes an answer
@@ -206,14 +243,22 @@ def test_bulk_writer_is_all_or_nothing(store: Store, mini: Form) -> None:
         w.create(REGISTER_ROW | {"subdistrict": "nowhere"})
     assert _count_changes(store) == before
     with store.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(models.Building.__table__)).scalar() == 0
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(models.Building.__table__)).scalar()
+            == 0
+        )
 
 
 def test_buildings_are_found_by_code_in_any_spelling(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
     code = created.code
-    for ref in (code, code.lower(), code.replace("-", ""), "URN:NKCENSUS:B:" + code,
-                str(created.building_id)):
+    for ref in (
+        code,
+        code.lower(),
+        code.replace("-", ""),
+        "URN:NKCENSUS:B:" + code,
+        str(created.building_id),
+    ):
         assert get_building(store, ref).id == created.building_id
     with pytest.raises(SurveyorError, match="no building with code"):
         get_building(store, "NK-00000-00000")

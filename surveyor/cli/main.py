@@ -79,7 +79,9 @@ def app_cmd(db: DbOpt = None) -> None:
 @app.command()
 def init(
     db: DbOpt = None,
-    inspector: Annotated[str, typer.Option("--inspector", help="Your name, recorded on every change.")] = "",
+    inspector: Annotated[
+        str, typer.Option("--inspector", help="Your name, recorded on every change.")
+    ] = "",
 ) -> None:
     """Create a new, empty survey database."""
     from surveyor.store.db import init_store
@@ -106,10 +108,14 @@ def _parse_assignments(pairs: list[str]) -> dict[str, str]:
 @app.command("set")
 def set_cmd(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    assignments: Annotated[list[str], typer.Argument(help="field=value pairs; an empty value clears.")],
+    assignments: Annotated[
+        list[str], typer.Argument(help="field=value pairs; an empty value clears.")
+    ],
     db: DbOpt = None,
     form: FormOpt = None,
-    draft: Annotated[bool, typer.Option("--draft", help="Keep invalid values, marked as errors.")] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Keep invalid values, marked as errors.")
+    ] = False,
     lang: LangOpt = "en",
 ) -> None:
     """Answer fields of one building, through the same checks as the app."""
@@ -137,19 +143,28 @@ def set_cmd(
 @app.command()
 def status(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="complete, draft or approved")],
+    new_status: Annotated[
+        str, typer.Argument(metavar="STATUS", help="complete, draft or approved")
+    ],
     db: DbOpt = None,
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Mark a building complete (refused while answers are missing or invalid), approve or reopen it."""
+    """Mark a building complete (refused while answers are missing), approve or reopen it."""
     from surveyor.forms.catalog import get_form
     from surveyor.services.survey import set_status
     from surveyor.store.db import open_store
 
     store = open_store(_db_path(db))
     try:
-        result = set_status(store, get_form(form), building, new_status, author=_author(store), lang=_check_lang(lang))
+        result = set_status(
+            store,
+            get_form(form),
+            building,
+            new_status,
+            author=_author(store),
+            lang=_check_lang(lang),
+        )
     finally:
         store.close()
     typer.echo(f"{result.code}: {result.status}")
@@ -187,9 +202,7 @@ def show(
                     "form_version": state.form_version,
                     "completeness": round(ev.completeness, 4),
                     "answers": state.answers,
-                    "calculated": {
-                        f.id: ev.values.get(f.id) for f in the_form.calculation_order
-                    },
+                    "calculated": {f.id: ev.values.get(f.id) for f in the_form.calculation_order},
                     "errors": {f: m.get(lang) for f, m in ev.errors.items()},
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
@@ -210,7 +223,9 @@ def list_cmd(
     db: DbOpt = None,
     subdistrict: Annotated[str | None, typer.Option(help="Only this 街道 (code).")] = None,
     status_: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
-    search: Annotated[str | None, typer.Option(help="Code, address, compound or building number.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Code, address, compound or building number.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
 ) -> None:
     """List buildings of the register with their survey status."""
@@ -219,7 +234,9 @@ def list_cmd(
 
     store = open_store(_db_path(db), readonly=True)
     try:
-        page = list_buildings(store, subdistrict=subdistrict, status=status_, search=search, limit=limit)
+        page = list_buildings(
+            store, subdistrict=subdistrict, status=status_, search=search, limit=limit
+        )
     finally:
         store.close()
     for row in page.rows:
@@ -270,7 +287,9 @@ def doctor(db: DbOpt = None) -> None:
 
 
 @forms_app.command("check")
-def forms_check(files: Annotated[list[Path], typer.Argument(help="Form or rule YAML files.")]) -> None:
+def forms_check(
+    files: Annotated[list[Path], typer.Argument(help="Form or rule YAML files.")],
+) -> None:
     """Validate form definitions: ids, types, choices, expressions and references."""
     from surveyor.forms.model import FormError, load_form
 
@@ -284,8 +303,10 @@ def forms_check(files: Annotated[list[Path], typer.Argument(help="Form or rule Y
                 typer.echo(problem, err=True)
             continue
         n_fields = len(form.fields)
-        typer.echo(f"{file}: ok (form {form.defn.form} {form.version}, "
-                   f"{len(form.sections)} sections, {n_fields} fields)")
+        typer.echo(
+            f"{file}: ok (form {form.defn.form} {form.version}, "
+            f"{len(form.sections)} sections, {n_fields} fields)"
+        )
     if failed:
         raise SurveyorError(f"{failed} file(s) have errors")
 
@@ -295,7 +316,9 @@ def register_import(
     file: Annotated[Path, typer.Argument(help="Register as .csv or .xlsx.")],
     db: DbOpt = None,
     form: FormOpt = None,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")
+    ] = False,
 ) -> None:
     """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号)."""
     from surveyor.forms.catalog import get_form
@@ -304,7 +327,9 @@ def register_import(
 
     store = open_store(_db_path(db))
     try:
-        report = import_register(store, get_form(form), file, author=_author(store), skip_bad=skip_bad)
+        report = import_register(
+            store, get_form(form), file, author=_author(store), skip_bad=skip_bad
+        )
     finally:
         store.close()
     for p in report.problems:
@@ -340,6 +365,17 @@ def sample(
             Path(str(out) + suffix).unlink(missing_ok=True)
     summary = generate_sample(out, get_form(form), buildings=buildings, seed=seed)
     typer.echo(summary)
+
+
+def _register_command_modules() -> None:
+    # Sync/merge and export commands live in their own modules; each adds its commands here.
+    from surveyor.cli import export_cmds, sync_cmds
+
+    sync_cmds.register(app)
+    export_cmds.register(app)
+
+
+_register_command_modules()
 
 
 def run(argv: list[str] | None = None) -> None:

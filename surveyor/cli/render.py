@@ -39,8 +39,13 @@ def print_building(form: Form, state: BuildingState, ev: Evaluation, lang: str) 
         f"{ev.completeness:.0%} complete  form {escape(state.form_version)}"
     )
     for section in form.sections:
-        table = Table(title=section.title.get(lang), title_justify="left", show_header=False,
-                      box=None, padding=(0, 1))
+        table = Table(
+            title=section.title.get(lang),
+            title_justify="left",
+            show_header=False,
+            box=None,
+            padding=(0, 1),
+        )
         shown = False
         for fdef in section.fields:
             fld = form.field(fdef.id)
@@ -53,6 +58,8 @@ def print_building(form: Form, state: BuildingState, ev: Evaluation, lang: str) 
                 mark = f"[red]! {escape(ev.errors[fld.id].get(lang))}[/]"
             elif fld.id in ev.missing:
                 mark = "[yellow]required[/]"
-            table.add_row(escape(fdef.label.get(lang)), escape(format_value(fld, value, lang)), mark)
+            table.add_row(
+                escape(fdef.label.get(lang)), escape(format_value(fld, value, lang)), mark
+            )
         if shown:
             console.print(table)

@@ -20,12 +20,14 @@ import difflib
 import math
 import operator
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 import regex as _regex
@@ -233,30 +235,32 @@ def _walk(node: Node) -> Iterator[Node]:
 
 # ---------------------------------------------------------------------- functions
 # name -> (min args, max args or None for variadic). true/false/not are built in.
-FUNCTIONS: Final[Mapping[str, tuple[int, int | None]]] = {
-    "selected": (2, 2),
-    "count-selected": (1, 1),
-    "if": (3, 3),
-    "today": (0, 0),
-    "string-length": (1, 1),
-    "regex": (2, 2),
-    "true": (0, 0),
-    "false": (0, 0),
-    "not": (1, 1),
-    "one-of": (2, None),
-    "selected-any": (2, None),
-    "answered": (1, 1),
-    "year": (1, 1),
-    "date": (1, 1),
-    "number": (1, 1),
-    "int": (1, 1),
-    "coalesce": (2, None),
-    "concat": (1, None),
-    "min": (1, None),
-    "max": (1, None),
-    "latitude": (1, 1),
-    "longitude": (1, 1),
-}
+FUNCTIONS: Final[Mapping[str, tuple[int, int | None]]] = MappingProxyType(
+    {
+        "selected": (2, 2),
+        "count-selected": (1, 1),
+        "if": (3, 3),
+        "today": (0, 0),
+        "string-length": (1, 1),
+        "regex": (2, 2),
+        "true": (0, 0),
+        "false": (0, 0),
+        "not": (1, 1),
+        "one-of": (2, None),
+        "selected-any": (2, None),
+        "answered": (1, 1),
+        "year": (1, 1),
+        "date": (1, 1),
+        "number": (1, 1),
+        "int": (1, 1),
+        "coalesce": (2, None),
+        "concat": (1, None),
+        "min": (1, None),
+        "max": (1, None),
+        "latitude": (1, 1),
+        "longitude": (1, 1),
+    }
+)
 # Not part of XLSForm; forms using these will not work unchanged in ODK/Kobo.
 EXTENSION_FUNCTIONS: Final = frozenset(
     {
@@ -346,9 +350,17 @@ def _tokenize(src: str) -> list[_Token]:
                 tokens.append(_Token("op", c, i))
                 i += 1
             else:
-                raise ExprError(f"unexpected character {c!r}", i)
+                raise ExprError(_unexpected_character(c), i)
     tokens.append(_Token("end", "", n))
     return tokens
+
+
+def _unexpected_character(c: str) -> str:
+    """Name the character, hinting at the ASCII form of full-width input (IME typing)."""
+    ascii_form = unicodedata.normalize("NFKC", c)
+    if ascii_form != c and ascii_form.isascii() and ascii_form.strip():
+        return f"unexpected character {c!r}: use the half-width {ascii_form!r}"
+    return f"unexpected character {c!r}"
 
 
 def _scan_string(src: str, start: int) -> tuple[str, int]:

@@ -80,7 +80,13 @@ class FieldDef(_Strict):
     max_count: int = Field(default=1, ge=1, le=50)
 
     #: Expression attributes, in the order they are checked.
-    EXPRESSION_KEYS: tuple[str, ...] = ("relevant", "required_if", "constraint", "warn", "calculate")
+    EXPRESSION_KEYS: tuple[str, ...] = (
+        "relevant",
+        "required_if",
+        "constraint",
+        "warn",
+        "calculate",
+    )
 
     def expression_sources(self) -> Iterator[tuple[str, str]]:
         for key in self.EXPRESSION_KEYS:

@@ -126,9 +126,7 @@ def _date(raw: Any) -> str:
 def _select_one(fld: CompiledField, raw: Any) -> str:
     code = str(raw)
     if code not in fld.choice_codes:
-        raise AnswerError(
-            _msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options")
-        )
+        raise AnswerError(_msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options"))
     return code
 
 
@@ -142,15 +140,16 @@ def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
     chosen = {p for p in items if p}
     for code in sorted(chosen):
         if code not in fld.choice_codes:
-            raise AnswerError(
-                _msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options")
-            )
+            raise AnswerError(_msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options"))
     exclusive = chosen & set(fld.defn.exclusive)
     if exclusive and len(chosen) > 1:
         code = sorted(exclusive)[0]
         label = fld.choice_label(code, "zh")
         raise AnswerError(
-            _msg(f"“{label}”不能与其他选项同时选择", f"'{code}' cannot be combined with other options")
+            _msg(
+                f"“{label}”不能与其他选项同时选择",
+                f"'{code}' cannot be combined with other options",
+            )
         )
     if not chosen:
         raise AnswerError(_msg("至少选择一项", "choose at least one option"))

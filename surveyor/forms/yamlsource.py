@@ -62,7 +62,7 @@ def load_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise SurveyorError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -80,12 +80,18 @@ def list_buildings(
     query = (
         sa.select(*cols)
         .where(*clauses)
-        .order_by(BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no,
-                  BUILDING.c.code)
+        .order_by(
+            BUILDING.c.subdistrict,
+            BUILDING.c.compound_name,
+            BUILDING.c.building_no,
+            BUILDING.c.code,
+        )
         .limit(limit)
         .offset(offset)
     )
     with store.engine.connect() as conn:
         rows = [BuildingRow(**r) for r in conn.execute(query).mappings()]
-        total = conn.execute(sa.select(sa.func.count()).select_from(BUILDING).where(*clauses)).scalar_one()
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(BUILDING).where(*clauses)
+        ).scalar_one()
     return BuildingPage(rows=rows, total=total)

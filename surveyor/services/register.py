@@ -80,10 +80,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise SurveyorError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
     sheet = book.worksheets[0]
-    rows = [
-        ["" if v is None else str(v) for v in row]
-        for row in sheet.iter_rows(values_only=True)
-    ]
+    rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     if not rows:
         raise SurveyorError(f"{path}: the first sheet is empty")
@@ -163,7 +160,9 @@ def import_register(
     return report
 
 
-def _check_row(form: Form, raw: dict[str, str], rowno: int) -> tuple[dict[str, Any], list[RowProblem]]:
+def _check_row(
+    form: Form, raw: dict[str, str], rowno: int
+) -> tuple[dict[str, Any], list[RowProblem]]:
     problems: list[RowProblem] = []
     answers: dict[str, Any] = {}
     for fid, text in raw.items():

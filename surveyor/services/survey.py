@@ -28,13 +28,20 @@ from surveyor.store.db import Store, write_tx
 from surveyor.store.ids import building_code, normalize_code, uuid7
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
 
-BUILDING = models.Building.__table__
+BUILDING = models.BUILDING_TABLE
 
 #: Reserved change field holding the record status; underscore keys never clash with form ids.
 STATUS_KEY = "_status"
 STATUSES = ("not_started", "draft", "complete", "approved")
 #: Fields that come from the building register; answering only these does not start a survey.
-REGISTER_FIELDS = ("district", "subdistrict", "community", "compound_name", "building_no", "address")
+REGISTER_FIELDS = (
+    "district",
+    "subdistrict",
+    "community",
+    "compound_name",
+    "building_no",
+    "address",
+)
 
 
 class IncompleteRecord(ValidationFailed):
@@ -75,7 +82,7 @@ class BuildingState:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> BuildingState:
+    def from_row(cls, row: Mapping[Any, Any]) -> BuildingState:
         return cls(
             id=row["id"],
             code=row["code"],
@@ -126,8 +133,15 @@ def _derived_columns(
 
     register = {k: text(k) for k in REGISTER_FIELDS if k != "district"}
     search = " ".join(
-        v for v in (code, register["address"], register["compound_name"],
-                    register["building_no"], register["community"]) if v
+        v
+        for v in (
+            code,
+            register["address"],
+            register["compound_name"],
+            register["building_no"],
+            register["community"],
+        )
+        if v
     )
     return {
         **register,
@@ -288,7 +302,9 @@ class SurveyWriter:
             errors = {f: ev.errors[f].get(self.lang) for f in self.form.fields if f in ev.errors}
             raise IncompleteRecord(ev.missing, errors, labels)
         if status == "approved" and state.status != "complete":
-            raise SurveyorError(f"only a complete record can be approved ({state.code} is {state.status})")
+            raise SurveyorError(
+                f"only a complete record can be approved ({state.code} is {state.status})"
+            )
         fields: dict[str, Any] = {} if status == state.status else {STATUS_KEY: status}
         return self._commit(state, fields, state.answers, status, ev)
 
@@ -357,7 +373,9 @@ class SurveyWriter:
                 **_derived_columns(state.code, answers, status, ev),
             )
         )
-        return SaveResult(state.id, state.code, change.change_id, status, ev.errors, ev.completeness)
+        return SaveResult(
+            state.id, state.code, change.change_id, status, ev.errors, ev.completeness
+        )
 
 
 @contextmanager

@@ -43,10 +43,7 @@ def utc_now_iso() -> str:
 
 
 def _sqlite_engine(path: Path, *, readonly: bool = False) -> Engine:
-    if readonly:
-        url = f"sqlite:///file:{path}?mode=ro&uri=true"
-    else:
-        url = f"sqlite:///{path}"
+    url = f"sqlite:///file:{path}?mode=ro&uri=true" if readonly else f"sqlite:///{path}"
     engine = sa.create_engine(
         url, connect_args={"check_same_thread": False}, json_serializer=_dump_json
     )
@@ -149,7 +146,7 @@ class Store:
     def meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(
-                sa.select(models.Meta.__table__.c.value).where(models.Meta.__table__.c.key == key)
+                sa.select(models.META_TABLE.c.value).where(models.META_TABLE.c.key == key)
             ).scalar()
 
     def close(self) -> None:
@@ -180,7 +177,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             raise SurveyorError(f"{_label(text)} is already initialised")
         _alembic_upgrade(engine)
         site_id = uuid.uuid4()
-        meta = models.Meta.__table__
+        meta = models.META_TABLE
         with write_tx(engine) as conn:
             rows = [
                 {"key": "site_id", "value": str(site_id)},
@@ -190,7 +187,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             if inspector:
                 rows.append({"key": "inspector", "value": inspector})
             conn.execute(sa.insert(meta), rows)
-            conn.execute(sa.insert(models.Clock.__table__), [{"id": 1, "seq": 0, "hlc": 0}])
+            conn.execute(sa.insert(models.CLOCK_TABLE), [{"id": 1, "seq": 0, "hlc": 0}])
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise SurveyorError(f"cannot create {_label(text)}: {exc.orig}") from exc
@@ -218,7 +215,7 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
         if rev != HEAD_REVISION and not readonly:
             _alembic_upgrade(engine)
         with engine.connect() as conn:
-            meta = models.Meta.__table__
+            meta = models.META_TABLE
             facts = {k: v for k, v in conn.execute(sa.select(meta.c.key, meta.c.value))}
     except sa.exc.DatabaseError as exc:
         engine.dispose()

@@ -14,12 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from surveyor.store import hlc, models
+from surveyor.store import models
 from surveyor.store.db import utc_now_iso
+from surveyor.store.hlc import now_ms, tick, wall_ms
 from surveyor.store.ids import uuid7
 
-CHANGE = models.Change.__table__
-CLOCK = models.Clock.__table__
+CHANGE = models.CHANGE_TABLE
+CLOCK = models.CLOCK_TABLE
 
 
 @dataclass
@@ -28,15 +29,15 @@ class ClockState:
 
     seq: int
     hlc: int
-    clock: Callable[[], int] = hlc.now_ms
+    clock: Callable[[], int] = now_ms
 
     def next(self) -> tuple[int, int]:
         self.seq += 1
-        self.hlc = hlc.tick(self.hlc, self.clock)
+        self.hlc = tick(self.hlc, self.clock)
         return self.seq, self.hlc
 
 
-def load_clock(conn: Connection, clock: Callable[[], int] = hlc.now_ms) -> ClockState:
+def load_clock(conn: Connection, clock: Callable[[], int] = now_ms) -> ClockState:
     """Read (and on PostgreSQL lock) the clock row; SQLite is already locked by BEGIN IMMEDIATE."""
     query = sa.select(CLOCK.c.seq, CLOCK.c.hlc).where(CLOCK.c.id == 1)
     if conn.dialect.name == "postgresql":
@@ -79,7 +80,7 @@ def append_change(
     """Stamp and append one change; the caller's transaction makes it atomic with the state."""
     seq, stamp = clock.next()
     record = ChangeRecord(
-        change_id=uuid7(hlc.wall_ms(stamp)),
+        change_id=uuid7(wall_ms(stamp)),
         site_id=site_id,
         seq=seq,
         hlc=stamp,

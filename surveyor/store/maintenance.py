@@ -76,9 +76,9 @@ def doctor(store: Store) -> DoctorReport:
     - every field head in a building row is a change in the log that set that value.
     """
     report = DoctorReport()
-    change = models.Change.__table__
-    building = models.Building.__table__
-    clock = models.Clock.__table__
+    change = models.CHANGE_TABLE
+    building = models.BUILDING_TABLE
+    clock = models.CLOCK_TABLE
     with store.engine.connect() as conn:
         if store.is_sqlite:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
@@ -92,26 +92,34 @@ def doctor(store: Store) -> DoctorReport:
         report.facts["site_id"] = str(site)
         n, lo, hi, max_hlc = conn.execute(
             sa.select(
-                sa.func.count(), sa.func.min(change.c.seq), sa.func.max(change.c.seq),
+                sa.func.count(),
+                sa.func.min(change.c.seq),
+                sa.func.max(change.c.seq),
                 sa.func.max(change.c.hlc),
             ).where(change.c.site_id == site)
         ).one()
         report.facts["own_changes"] = str(n)
         if n and (lo != 1 or hi != n):
-            report.problems.append(f"this site's change numbers have gaps: {n} changes, seq {lo}..{hi}")
+            report.problems.append(
+                f"this site's change numbers have gaps: {n} changes, seq {lo}..{hi}"
+            )
         cseq, chlc = conn.execute(sa.select(clock.c.seq, clock.c.hlc)).one()
         if n and (cseq < hi or chlc < max_hlc):
             report.problems.append(f"clock (seq {cseq}) is behind the log (seq {hi})")
-        report.facts["buildings"] = str(conn.execute(sa.select(sa.func.count()).select_from(building)).scalar())
-        report.facts["changes"] = str(conn.execute(sa.select(sa.func.count()).select_from(change)).scalar())
+        report.facts["buildings"] = str(
+            conn.execute(sa.select(sa.func.count()).select_from(building)).scalar()
+        )
+        report.facts["changes"] = str(
+            conn.execute(sa.select(sa.func.count()).select_from(change)).scalar()
+        )
         report.problems.extend(_check_heads(conn))
     return report
 
 
 def _check_heads(conn: sa.Connection) -> list[str]:
     """Every field's head must be a logged change that set the value the state row shows."""
-    change = models.Change.__table__
-    building = models.Building.__table__
+    change = models.CHANGE_TABLE
+    building = models.BUILDING_TABLE
     problems: list[str] = []
     fields_by_change: dict[str, dict[str, object]] = {}
     for cid, fields in conn.execute(sa.select(change.c.change_id, change.c.fields)):
@@ -128,7 +136,9 @@ def _check_heads(conn: sa.Connection) -> list[str]:
             expected = setting[fid]
             actual = status if fid == "_status" else answers.get(fid)
             if expected != actual:
-                problems.append(f"{code}: field '{fid}' shows {actual!r} but its change set {expected!r}")
+                problems.append(
+                    f"{code}: field '{fid}' shows {actual!r} but its change set {expected!r}"
+                )
         if len(problems) > 50:
             problems.append("… (stopped after 50 problems)")
             break

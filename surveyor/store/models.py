@@ -81,9 +81,7 @@ class Change(SQLModel, table=True):
     __tablename__ = "change"
     __table_args__ = (
         sa.UniqueConstraint("site_id", "seq", name="uq_change_site_seq"),
-        sa.CheckConstraint(
-            "op IN ('upsert', 'delete', 'resolve', 'alias')", name="ck_change_op"
-        ),
+        sa.CheckConstraint("op IN ('upsert', 'delete', 'resolve', 'alias')", name="ck_change_op"),
     )
     change_id: uuid.UUID = Field(primary_key=True)
     site_id: uuid.UUID
@@ -157,3 +155,21 @@ class ResumePoint(SQLModel, table=True):
 
 
 TABLES = SQLModel.metadata
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a model, typed (SQLModel's ``__table__`` is invisible to mypy)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
+
+
+META_TABLE = table_of(Meta)
+CLOCK_TABLE = table_of(Clock)
+BUILDING_TABLE = table_of(Building)
+CHANGE_TABLE = table_of(Change)
+CONFLICT_TABLE = table_of(Conflict)
+ATTACHMENT_TABLE = table_of(Attachment)
+PEER_WATERMARK_TABLE = table_of(PeerWatermark)
+IMPORTED_FILE_TABLE = table_of(ImportedFile)
+RESUME_POINT_TABLE = table_of(ResumePoint)
