@@ -258,8 +258,32 @@ def evaluate(form: Form, answers: Mapping[str, Any], *, today: date | None = Non
     return result
 
 
+def _well_formed(fld: CompiledField, value: Any) -> bool:
+    """Cheap check that a stored value already has its field's type (the common case).
+
+    ``evaluate`` runs on every save over every answer; full coercion of each value would
+    dominate the write path, so only values failing this check are coerced again.
+    """
+    ftype = fld.type
+    if value == UNKNOWN and isinstance(value, str):
+        return fld.accepts_unknown()
+    if ftype == "select_one":
+        return isinstance(value, str) and value in fld.choice_codes
+    if ftype == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if ftype == "decimal":
+        return isinstance(value, float) and math.isfinite(value)
+    if ftype == "text":
+        return isinstance(value, str) and value == value.strip() and value != ""
+    if ftype == "boolean":
+        return isinstance(value, bool)
+    return False
+
+
 def type_problem(fld: CompiledField, value: Any) -> Localized | None:
     """Why a stored value does not fit its field (a draft may hold raw text), or None."""
+    if _well_formed(fld, value):
+        return None
     try:
         coerced = coerce_answer(fld, value)
     except AnswerError as exc:

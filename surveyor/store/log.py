@@ -21,6 +21,13 @@ from surveyor.store.ids import uuid7
 
 CHANGE = models.CHANGE_TABLE
 CLOCK = models.CLOCK_TABLE
+_INSERT_CHANGE = sa.insert(CHANGE)
+_SELECT_CLOCK = sa.select(CLOCK.c.seq, CLOCK.c.hlc).where(CLOCK.c.id == 1)
+_UPDATE_CLOCK = (
+    sa.update(CLOCK)
+    .where(CLOCK.c.id == 1)
+    .values(seq=sa.bindparam("c_seq"), hlc=sa.bindparam("c_hlc"))
+)
 
 
 @dataclass
@@ -39,7 +46,7 @@ class ClockState:
 
 def load_clock(conn: Connection, clock: Callable[[], int] = now_ms) -> ClockState:
     """Read (and on PostgreSQL lock) the clock row; SQLite is already locked by BEGIN IMMEDIATE."""
-    query = sa.select(CLOCK.c.seq, CLOCK.c.hlc).where(CLOCK.c.id == 1)
+    query = _SELECT_CLOCK
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     row = conn.execute(query).one()
@@ -47,7 +54,7 @@ def load_clock(conn: Connection, clock: Callable[[], int] = now_ms) -> ClockStat
 
 
 def store_clock(conn: Connection, state: ClockState) -> None:
-    conn.execute(sa.update(CLOCK).where(CLOCK.c.id == 1).values(seq=state.seq, hlc=state.hlc))
+    conn.execute(_UPDATE_CLOCK, {"c_seq": state.seq, "c_hlc": state.hlc})
 
 
 @dataclass(frozen=True)
@@ -93,23 +100,21 @@ def append_change(
         wall_time=utc_now_iso(),
     )
     conn.execute(
-        sa.insert(CHANGE),
-        [
-            {
-                "change_id": record.change_id,
-                "site_id": site_id,
-                "seq": seq,
-                "hlc": stamp,
-                "entity_type": "building",
-                "entity_id": entity_id,
-                "op": op,
-                "form_version": form_version,
-                "fields": fields,
-                "parents": parents,
-                "author": author,
-                "wall_time": record.wall_time,
-            }
-        ],
+        _INSERT_CHANGE,
+        {
+            "change_id": record.change_id,
+            "site_id": site_id,
+            "seq": seq,
+            "hlc": stamp,
+            "entity_type": "building",
+            "entity_id": entity_id,
+            "op": op,
+            "form_version": form_version,
+            "fields": fields,
+            "parents": parents,
+            "author": author,
+            "wall_time": record.wall_time,
+        },
     )
     return record
 

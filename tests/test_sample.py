@@ -1,0 +1,190 @@
+"""The sample generator: deterministic, realistic, and written through the one write path."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import Form
+from surveyor.forms.record import evaluate
+from surveyor.paths import blob_dir_for
+from surveyor.services.sample import (
+    LAT_RANGE,
+    LON_RANGE,
+    SUPERVISOR,
+    block_jpeg,
+    generate_sample,
+    placeholder_blobs,
+)
+from surveyor.services.survey import BUILDING, REGISTER_FIELDS, STATUSES
+from surveyor.store import models
+from surveyor.store.db import open_store
+from surveyor.store.maintenance import doctor
+
+CHANGE = models.TABLES.tables["change"]
+ATTACHMENT = models.TABLES.tables["attachment"]
+
+Row = tuple[str, str, dict[str, Any]]
+
+
+def _make(tmp: Path, form: Form, n: int, seed: int, name: str = "s.db") -> tuple[Path, str]:
+    out = tmp / name
+    return out, generate_sample(out, form, buildings=n, seed=seed)
+
+
+def _rows(db: Path) -> list[Row]:
+    store = open_store(db, readonly=True)
+    try:
+        with store.engine.connect() as conn:
+            result = conn.execute(
+                sa.select(BUILDING.c.code, BUILDING.c.status, BUILDING.c.answers)
+                .order_by(BUILDING.c.code)
+            )
+            return [(code, status, answers) for code, status, answers in result]
+    finally:
+        store.close()
+
+
+def _canon(rows: list[Row]) -> set[tuple[str, str, str]]:
+    return {(c, s, json.dumps(a, sort_keys=True, ensure_ascii=False)) for c, s, a in rows}
+
+
+@pytest.fixture(scope="module")
+def db200(tmp_path_factory: pytest.TempPathFactory, form: Form) -> tuple[Path, str]:
+    return _make(tmp_path_factory.mktemp("s200"), form, 200, seed=7)
+
+
+@pytest.fixture(scope="module")
+def db500(tmp_path_factory: pytest.TempPathFactory, form: Form) -> Path:
+    return _make(tmp_path_factory.mktemp("s500"), form, 500, seed=2024)[0]
+
+
+def test_same_seed_same_data_different_seed_different(tmp_path: Path, form: Form) -> None:
+    a, _ = _make(tmp_path, form, 60, seed=11, name="a.db")
+    b, _ = _make(tmp_path, form, 60, seed=11, name="b.db")
+    c, _ = _make(tmp_path, form, 60, seed=12, name="c.db")
+    rows_a, rows_b, rows_c = _rows(a), _rows(b), _rows(c)
+    assert len(rows_a) == 60
+    assert _canon(rows_a) == _canon(rows_b)
+    assert _canon(rows_a) != _canon(rows_c)
+    assert {r[0] for r in rows_a}.isdisjoint({r[0] for r in rows_c})
+
+
+def test_status_mix_and_every_finished_record_can_complete(
+    db200: tuple[Path, str], form: Form
+) -> None:
+    db, summary = db200
+    rows = _rows(db)
+    statuses = Counter(s for _, s, _ in rows)
+    assert set(statuses) == set(STATUSES)
+    assert sum(statuses.values()) == 200
+    for status in STATUSES:
+        assert f"{status} {statuses[status]}" in summary
+    photo_fields = {f.id for f in form.fields.values() if f.type == "photo"}
+    for code, status, answers in rows:
+        ev = evaluate(form, answers)
+        if status in ("complete", "approved"):
+            assert ev.can_complete, (code, ev.missing, ev.errors)
+            assert answers["photo_facade_main"]
+        elif status == "draft":
+            assert not ev.can_complete
+            assert not photo_fields & set(answers)
+            assert set(answers) - set(REGISTER_FIELDS)
+        else:
+            assert set(answers) == set(REGISTER_FIELDS)
+        assert not ev.errors, (code, ev.errors)
+        assert not ev.warnings, (code, ev.warnings)
+
+
+def test_all_subdistricts_and_natural_keys(db500: Path, form: Form) -> None:
+    rows = _rows(db500)
+    subdistricts = {c.code for c in form.field("subdistrict").choices}
+    assert {a["subdistrict"] for _, _, a in rows} == subdistricts
+    keys = [(a["subdistrict"], a["compound_name"], a["building_no"]) for _, _, a in rows]
+    assert len(set(keys)) == len(keys) == 500
+    addresses = [a["address"] for _, _, a in rows]
+    assert len(set(addresses)) == len(addresses)
+    assert all(addr.startswith("南开区") and addr.endswith("号") for addr in addresses)
+    assert all(a["community"].endswith("社区") for _, _, a in rows)
+
+
+def test_realistic_building_stock(db500: Path) -> None:
+    surveyed = [a for _, _, a in _rows(db500) if "year_built" in a]
+    assert len(surveyed) > 200
+    old = [a for a in surveyed if a["year_built"] <= 2000]
+    assert 0.55 < len(old) / len(surveyed) < 0.85
+    for a in old:
+        assert a["year_built"] >= 1977
+        if a["structure_type"] == "brick_concrete":
+            assert 5 <= a["floors_above"] <= 7
+            assert 40 <= a["household_count"] <= 120
+            assert 2500 <= a["gross_floor_area"] <= 8500
+    walkups = [a for a in surveyed if "has_elevator" in a and a["floors_above"] <= 7]
+    assert walkups and sum(not a["has_elevator"] for a in walkups) / len(walkups) > 0.9
+    for a in surveyed:
+        if "location" in a:
+            assert LAT_RANGE[0] <= a["location"]["lat"] <= LAT_RANGE[1]
+            assert LON_RANGE[0] <= a["location"]["lon"] <= LON_RANGE[1]
+    some_unknown = [a for a in surveyed if a.get("gas_pipe_year") == "unknown"]
+    assert some_unknown
+
+
+def test_doctor_authors_and_attachments(db500: Path) -> None:
+    store = open_store(db500, readonly=True)
+    try:
+        report = doctor(store)
+        assert report.ok, report.problems
+        with store.engine.connect() as conn:
+            authors = Counter(conn.execute(sa.select(CHANGE.c.author)).scalars())
+            attachments = {
+                sha: size for sha, size in conn.execute(
+                    sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.size)
+                )
+            }
+            rows = conn.execute(sa.select(BUILDING.c.answers, BUILDING.c.updated_by)).all()
+    finally:
+        store.close()
+    assert SUPERVISOR in authors
+    assert len(authors) >= 4  # the supervisor and several inspectors
+    referenced: set[str] = set()
+    for answers, _ in rows:
+        for value in answers.values():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                referenced.update(item["sha256"] for item in value)
+    assert referenced and referenced <= set(attachments)
+    blobs = blob_dir_for(db500)
+    for sha, size in attachments.items():
+        data = (blobs / sha[:2] / sha[2:]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha
+        assert len(data) == size
+
+
+def test_placeholder_photos_are_valid_jpegs() -> None:
+    blobs = placeholder_blobs()
+    assert len({b.sha256 for b in blobs.values()}) == len(blobs)
+    for blob in blobs.values():
+        assert blob.data.startswith(b"\xff\xd8") and blob.data.endswith(b"\xff\xd9")
+    image_mod = pytest.importorskip("PIL.Image")
+    red = (200, 30, 30)
+    data = block_jpeg([[red, (20, 20, 220)]])
+    with image_mod.open(io.BytesIO(data)) as img:
+        assert img.size == (16, 8)
+        r, g, b = img.convert("RGB").getpixel((3, 3))
+        assert abs(r - 200) < 6 and abs(g - 30) < 6 and abs(b - 30) < 6
+
+
+def test_refuses_an_existing_file(tmp_path: Path, form: Form) -> None:
+    out = tmp_path / "x.db"
+    out.write_bytes(b"not empty")
+    with pytest.raises(SurveyorError):
+        generate_sample(out, form, buildings=5, seed=1)
+    with pytest.raises(SurveyorError):
+        generate_sample(tmp_path / "y.db", form, buildings=0, seed=1)
