@@ -89,7 +89,8 @@ def init(
     if not inspector.strip():
         raise SurveyorError("give your name with --inspector NAME; it is recorded on every change")
     path = _db_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True) if db is None else None
+    if db is None:  # the default folder may not exist yet on a new laptop
+        path.parent.mkdir(parents=True, exist_ok=True)
     store = init_store(path, role="laptop", inspector=inspector.strip())
     typer.echo(f"created {path} (site {store.site_id})")
     store.close()
@@ -290,12 +291,17 @@ def doctor(db: DbOpt = None) -> None:
 def forms_check(
     files: Annotated[list[Path], typer.Argument(help="Form or rule YAML files.")],
 ) -> None:
-    """Validate form definitions: ids, types, choices, expressions and references."""
+    """Validate form, retrofit-rule and parameter files: ids, types, expressions, references."""
     from surveyor.forms.model import FormError, load_form
+    from surveyor.retrofit.check import check_rule_file
 
     failed = 0
     for file in files:
         try:
+            summary = check_rule_file(file)  # retrofit rules or parameters, by top-level key
+            if summary is not None:
+                typer.echo(summary)
+                continue
             form = load_form(file)
         except FormError as exc:
             failed += 1
