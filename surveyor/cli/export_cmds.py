@@ -1,9 +1,388 @@
-"""CLI commands registered on the main app by `register(app)`."""
+"""``surveyor needs`` and ``surveyor export …``: retrofit needs and printed and data outputs.
+
+Thin shells over ``surveyor.exports.service`` and ``surveyor.retrofit``; every mistake the user
+can fix (unknown field, empty selection, unwritable path, unusable font) is a SurveyorError,
+which the main entry point prints as one sentence with exit code 2.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from surveyor.errors import SurveyorError
+
+export_app = typer.Typer(
+    help="Printed sheets, QR labels, the district report and data exports.",
+    no_args_is_help=True,
+)
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
+]
+CentralOpt = Annotated[
+    str | None,
+    typer.Option("--central", help="Central store: a SQLite path or a postgresql:// URL."),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output file (a folder with --split).")]
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        help="Only buildings whose answer matches, e.g. 街道=长虹街道 "
+        "(field id or label; option code or label). Repeatable.",
+    ),
+]
+StatusOpt = Annotated[
+    str | None, typer.Option("--status", help="Only buildings with this status (e.g. complete).")
+]
+SplitOpt = Annotated[bool, typer.Option("--split", help="One file per building into a folder.")]
+FontOpt = Annotated[
+    Path | None, typer.Option("--font", help="TrueType CJK font (.ttf/.ttc) to embed.")
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", min=1, max=256, help="Worker processes (default: all cores)."),
+]
+FormOpt = Annotated[
+    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
+]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Retrofit rules (default: forms/retrofit_rules.yaml)."),
+]
+ParamsOpt = Annotated[
+    Path | None, typer.Option("--params", help="Rule parameters (default: forms/params.yaml).")
+]
+
+
+def _target(db: Path | None, central: str | None) -> str:
+    """The store to read: --central, else --db, else the default laptop database."""
+    if db is not None and central is not None:
+        raise SurveyorError("give either --db or --central, not both")
+    if central is not None:
+        return central
+    from surveyor import paths
+
+    return str(db if db is not None else paths.default_db_path())
+
+
+@contextmanager
+def _store(db: Path | None, central: str | None) -> Iterator[Any]:
+    from surveyor.store.db import open_store
+
+    store = open_store(_target(db, central), readonly=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _context(form: Path | None, rules: Path | None, params: Path | None) -> Any:
+    from surveyor.exports.service import Context
+    from surveyor.forms.catalog import get_form
+    from surveyor.retrofit import get_params, get_rules
+
+    f = get_form(form)
+    p = get_params(params)
+    return Context(f, get_rules(f, p, rules), p)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr, fed with (done, total)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task(label, total=None)
+    started = False
+
+    def update(done: int, total: int) -> None:
+        # Started on the first page, so a refused export prints only its error sentence.
+        nonlocal started
+        if not started:
+            bar.start()
+            started = True
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if started:
+            bar.stop()
+
+
+def needs_cmd(
+    building: Annotated[str, typer.Argument(help="Building code, QR URI or id.")],
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh",
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Show a building's retrofit needs, flags, roadmap and what needs checking."""
+    from surveyor.retrofit import derive_needs
+    from surveyor.services.survey import get_building
+
+    if lang not in ("zh", "en"):
+        raise SurveyorError(f"unknown language '{lang}'; use zh or en")
+    ctx = _context(form, rules, params)
+    with _store(db, central) as store:
+        state = get_building(store, building)
+    report = derive_needs(ctx.form, ctx.rules, ctx.params, state.answers)
+    if as_json:
+        typer.echo(json.dumps(_report_json(state.code, report), ensure_ascii=False, indent=2))
+        return
+    _print_report(state.code, state.status, report, lang)
+
+
+def _report_json(code: str, report: Any) -> dict[str, Any]:
+    return {
+        "code": code,
+        "rules_version": report.rules_version,
+        "flags": {f.flag_id: f.value for f in report.flags},
+        "needs": [
+            {
+                "rule": n.rule_id,
+                "need": n.need,
+                "title_zh": n.title.zh,
+                "title_en": n.title.en,
+                "category": n.category,
+                "priority": n.priority,
+                "class": n.need_class,
+                "indicator": n.indicator,
+                "scale": n.scale,
+                "step": n.step,
+                "cost": n.cost,
+                "source": n.source.text,
+                "source_status": n.source.status,
+                "estimate": n.estimate.summary.en if n.estimate else None,
+            }
+            for n in report.needs
+        ],
+        "undetermined": [{"rule": u.rule_id, "check": list(u.fields)} for u in report.undetermined],
+        "indicators": report.indicators,
+        "classes": report.class_counts,
+        "roadmap": [
+            {"step": s.step, "low_cost": list(s.low_cost), "capital": list(s.capital)}
+            for s in report.roadmap
+        ],
+        "defaulted": [{"input": d.label.en, "value": d.value} for d in report.defaulted],
+    }
+
+
+def _print_report(code: str, status: str, report: Any, lang: str) -> None:
+    zh = lang == "zh"
+    typer.echo(f"{code} ({status}) — {len(report.needs)} " + ("项需求" if zh else "needs"))
+    flags = [f"{f.flag_id} {f.title.get(lang)}" for f in report.flags if f.value]
+    if flags:
+        typer.echo(("标记: " if zh else "flags: ") + "; ".join(flags))
+    for n in report.needs:
+        typer.echo(
+            f"  P{n.priority} {n.rule_id} {n.title.get(lang)} [{n.need_class}"
+            f"{'/' + n.indicator if n.indicator else ''}] ({n.source.status})"
+        )
+    for u in report.undetermined:
+        check = ", ".join(u.fields) or "-"
+        typer.echo(
+            ("  待核实 " if zh else "  needs check ") + f"{u.rule_id} {u.title.get(lang)}: {check}"
+        )
+    for step in report.roadmap:
+        if step.low_cost or step.capital:
+            typer.echo(
+                f"  {step.title.get(lang)}: low {' '.join(step.low_cost) or '-'} | "
+                f"capital {' '.join(step.capital) or '-'}"
+            )
+
+
+def _selection(ctx: Any, where: list[str] | None, status: str | None) -> Any:
+    from surveyor.exports.source import parse_selection
+
+    return parse_selection(ctx.form, where or [], status)
+
+
+def _done(result: Any, what: str) -> None:
+    extra = f", {result.pages} pages" if result.pages and result.files == 1 else ""
+    files = f" in {result.files} files" if result.files > 1 else ""
+    typer.echo(f"wrote {result.path}: {what} for {result.buildings} buildings{extra}{files}")
+
+
+@export_app.command("sheets")
+def export_sheets_cmd(
+    out: OutOpt,
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    where: WhereOpt = None,
+    status: StatusOpt = None,
+    split: SplitOpt = False,
+    font: FontOpt = None,
+    jobs: JobsOpt = None,
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Retrofit-need sheets (A4, one page per building) as PDF."""
+    from surveyor.exports.service import export_sheets
+
+    ctx = _context(form, rules, params)
+    selection = _selection(ctx, where, status)
+    with _store(db, central) as store, _progress("sheets") as progress:
+        result = export_sheets(
+            ctx, store, selection, out, split=split, font=font, jobs=jobs, progress=progress
+        )
+    _done(result, "retrofit-need sheets")
+
+
+@export_app.command("labels")
+def export_labels_cmd(
+    out: OutOpt,
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    where: WhereOpt = None,
+    status: StatusOpt = None,
+    layout: Annotated[
+        str, typer.Option("--layout", help="a4_3x8, l7160, thermal_50x30 or a layout YAML file.")
+    ] = "a4_3x8",
+    split: SplitOpt = False,
+    font: FontOpt = None,
+    jobs: JobsOpt = None,
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """QR label sheets for the selected buildings."""
+    from surveyor.exports.service import export_labels
+
+    ctx = _context(form, rules, params)
+    selection = _selection(ctx, where, status)
+    with _store(db, central) as store, _progress("labels") as progress:
+        result = export_labels(
+            ctx,
+            store,
+            selection,
+            out,
+            layout=layout,
+            split=split,
+            font=font,
+            jobs=jobs,
+            progress=progress,
+        )
+    _done(result, "labels")
+
+
+@export_app.command("report")
+def export_report_cmd(
+    out: OutOpt,
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    where: WhereOpt = None,
+    status: StatusOpt = None,
+    font: FontOpt = None,
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """The district report: buildings, households, needs, indicators, classes, progress."""
+    from surveyor.exports.service import export_report
+
+    ctx = _context(form, rules, params)
+    selection = _selection(ctx, where, status)
+    with _store(db, central) as store:
+        result = export_report(ctx, store, selection, out, font=font)
+    _done(result, "the district report")
+
+
+def _table(
+    kind: str,
+    out: Path,
+    db: Path | None,
+    central: str | None,
+    where: list[str] | None,
+    status: str | None,
+    form: Path | None,
+    rules: Path | None,
+    params: Path | None,
+) -> None:
+    from surveyor.exports.service import export_table
+
+    ctx = _context(form, rules, params)
+    selection = _selection(ctx, where, status)
+    with _store(db, central) as store:
+        result = export_table(ctx, store, selection, out, kind)
+    extra = " (plus .codebook.csv and .needs.csv)" if kind == "csv" else ""
+    typer.echo(f"wrote {result.path}{extra}: {result.buildings} buildings")
+
+
+@export_app.command("csv")
+def export_csv_cmd(
+    out: OutOpt,
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    where: WhereOpt = None,
+    status: StatusOpt = None,
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Wide CSV (one row per building), with a codebook and a needs table beside it."""
+    _table("csv", out, db, central, where, status, form, rules, params)
+
+
+@export_app.command("xlsx")
+def export_xlsx_cmd(
+    out: OutOpt,
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    where: WhereOpt = None,
+    status: StatusOpt = None,
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Excel workbook: buildings (wide), codebook and needs sheets."""
+    _table("xlsx", out, db, central, where, status, form, rules, params)
+
+
+@export_app.command("geojson")
+def export_geojson_cmd(
+    out: OutOpt,
+    db: DbOpt = None,
+    central: CentralOpt = None,
+    where: WhereOpt = None,
+    status: StatusOpt = None,
+    form: FormOpt = None,
+    rules: RulesOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """GeoJSON points (WGS-84) of the buildings that have a location."""
+    _table("geojson", out, db, central, where, status, form, rules, params)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `surveyor` app (none yet)."""
+    """Add ``needs`` and the ``export`` group to the `surveyor` app."""
+    app.command("needs")(needs_cmd)
+    app.add_typer(export_app, name="export")

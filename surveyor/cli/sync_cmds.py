@@ -1,9 +1,282 @@
-"""CLI commands registered on the main app by `register(app)`."""
+"""CLI commands for the central store: init, merge, sync, assign, conflicts, progress.
+
+Thin shells over ``surveyor.sync``; every refusal is a ``SurveyorError`` sentence (exit 2).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from surveyor.errors import SurveyorError
+
+CentralOpt = Annotated[
+    str,
+    typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),
+]
+FormOpt = Annotated[
+    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
+]
+BlobsOpt = Annotated[
+    Path | None, typer.Option("--blobs", help="Photo folder of the central (default: beside it).")
+]
+
+central_app = typer.Typer(help="The central store supervisors merge into.", no_args_is_help=True)
+conflicts_app = typer.Typer(help="Review and resolve conflicting edits.", no_args_is_help=True)
+
+
+def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
+    from surveyor.store.db import is_url, open_store
+
+    if central and not is_url(target) and not Path(target).exists():
+        raise SurveyorError(
+            f"central store {target} does not exist; create it with "
+            f"'surveyor central init {target}'"
+        )
+    return open_store(target, readonly=readonly)
+
+
+@central_app.command("init")
+def central_init(
+    target: Annotated[str, typer.Argument(help="SQLite path or postgresql:// URL.")],
+) -> None:
+    """Create an empty central store (same schema as the laptops)."""
+    from surveyor.store.db import init_store
+
+    store = init_store(target, role="central")
+    typer.echo(f"created central store {_shown(target)} (site {store.site_id})")
+    store.close()
+
+
+def _shown(target: str) -> str:
+    """A target for messages, without any password in a URL."""
+    from surveyor.sync.transfer import shown_target
+
+    return shown_target(target)
+
+
+def merge_cmd(
+    files: Annotated[
+        list[Path], typer.Argument(help="Laptop databases or their export-db copies.")
+    ],
+    into: Annotated[
+        str, typer.Option("--into", help="Central store: SQLite path or postgresql:// URL.")
+    ],
+    form: FormOpt = None,
+    blobs: BlobsOpt = None,
+) -> None:
+    """Merge inspector database files into the central store, one transaction per file."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.sync.merge import FileReport, merge_files
+
+    store = _open(into)
+    refused: list[FileReport] = []
+
+    def show(report: FileReport) -> None:
+        if report.outcome == "refused":
+            refused.append(report)
+            typer.echo(f"{report.path}: refused: {report.message}", err=True)
+        else:
+            typer.echo(f"{report.path}: {report.outcome}: {report.message}")
+
+    try:
+        merge_files(store, files, get_form(form), blob_dir=blobs, on_report=show)
+    finally:
+        store.close()
+    if refused:
+        raise SurveyorError(
+            f"{len(refused)} of {len(files)} file(s) refused and not merged "
+            f"(first: {refused[0].message})"
+        )
+
+
+def sync_cmd(
+    db: Annotated[Path, typer.Option("--db", help="The laptop's survey database.")],
+    central: CentralOpt,
+    form: FormOpt = None,
+) -> None:
+    """Push this laptop's changes to the central (resumable batches), then pull its work."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.sync.transfer import sync
+
+    laptop = _open(str(db), central=False)
+    try:
+        target = _open(central)
+        try:
+            report = sync(laptop, target, get_form(form))
+        finally:
+            target.close()
+    finally:
+        laptop.close()
+    typer.echo(report.summary())
+    if report.open_conflicts:
+        typer.echo(f"{report.open_conflicts} open conflict(s) on this laptop await a supervisor")
+
+
+def assign_cmd(
+    central: CentralOpt,
+    inspector: Annotated[str, typer.Option("--inspector", help="Who gets the buildings.")],
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="街道=CODE, 社区=…, 小区名称=… (repeatable)."),
+    ] = None,
+    buildings: Annotated[
+        Path | None, typer.Option("--buildings", help="File with one building code or id a line.")
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Supervisor name recorded on the change.")
+    ] = "supervisor",
+    form: FormOpt = None,
+) -> None:
+    """Hand out buildings to an inspector; the assignment reaches the laptop on its next sync."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.sync.actions import assign
+
+    if bool(where) == bool(buildings):
+        raise SurveyorError("choose the buildings with either --where or --buildings")
+    conditions: dict[str, str] = {}
+    for item in where or []:
+        if "=" not in item:
+            raise SurveyorError(f"'{item}' is not column=value, e.g. 街道=wanxing")
+        key, value = item.split("=", 1)
+        conditions[key.strip()] = value.strip()
+    refs: list[str] = []
+    if buildings is not None:
+        try:
+            refs = buildings.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SurveyorError(f"cannot read {buildings}: {exc.strerror}") from exc
+    store = _open(central)
+    try:
+        n = assign(store, get_form(form), inspector, where=conditions, refs=refs, author=by)
+    finally:
+        store.close()
+    typer.echo(f"assigned {n} building(s) to {inspector.strip()}")
+
+
+def progress_cmd(central: CentralOpt) -> None:
+    """Buildings by 街道 and by inspector: not started, draft, complete, approved, conflicted."""
+    from surveyor.sync.progress import BUCKETS, progress
+
+    store = _open(central, readonly=True)
+    try:
+        tables = progress(store)
+    finally:
+        store.close()
+    for table in tables:
+        typer.echo(f"{table.title:<20}" + "".join(f"{b:>12}" for b in BUCKETS))
+        for group, counts in [*table.rows.items(), ("total", table.total)]:
+            typer.echo(f"{group:<20}" + "".join(f"{counts[b]:>12}" for b in BUCKETS))
+        typer.echo("")
+
+
+@conflicts_app.command("list")
+def conflicts_list(
+    central: CentralOpt,
+    include_resolved: Annotated[bool, typer.Option("--all", help="Also resolved ones.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Open conflicts: building, field, kind and how many concurrent values."""
+    from surveyor.sync.review import list_conflicts
+
+    store = _open(central, readonly=True)
+    try:
+        rows = list_conflicts(store, include_resolved=include_resolved)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        typer.echo(
+            f"{r.code}  {r.field_key:<24} {r.kind:<16} {r.status:<8} {r.heads} values  "
+            f"{r.address or ''}"
+        )
+    typer.echo(f"{len(rows)} conflict(s)")
+
+
+@conflicts_app.command("show")
+def conflicts_show(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    field: Annotated[str, typer.Argument(help="Field id (or _deleted, _duplicate).")],
+    central: CentralOpt,
+) -> None:
+    """The base and every concurrent value, with who and when."""
+    from surveyor.sync.review import conflict_detail
+
+    store = _open(central, readonly=True)
+    try:
+        d = conflict_detail(store, building, field)
+    finally:
+        store.close()
+    typer.echo(f"{d.code} {d.address or ''}: {d.field_key} ({d.kind}, {d.status})")
+    if d.base is not None:
+        typer.echo(f"  base: {d.base.value!r}  by {d.base.author} at {d.base.wall_time}")
+    elif d.kind != "duplicate_entity":
+        typer.echo("  base: (no common value)")
+    for i, v in enumerate(d.heads, 1):
+        mark = " (shown for now)" if v.provisional else ""
+        typer.echo(
+            f"  [{i}] {v.value!r}  by {v.author} at {v.wall_time}  change {v.change_id}{mark}"
+        )
+
+
+@conflicts_app.command("resolve")
+def conflicts_resolve(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    field: Annotated[str, typer.Argument(help="Field id (or _deleted, _duplicate).")],
+    central: CentralOpt,
+    pick: Annotated[
+        int | None, typer.Option("--pick", help="Take value [N] of 'conflicts show'.")
+    ] = None,
+    base: Annotated[bool, typer.Option("--base", help="Go back to the common base value.")] = False,
+    value: Annotated[str | None, typer.Option("--value", help="Type a new value.")] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep a building whose delete raced an edit.")
+    ] = False,
+    delete: Annotated[bool, typer.Option("--delete", help="Delete the building.")] = False,
+    by: Annotated[
+        str, typer.Option("--by", help="Supervisor name recorded on the change.")
+    ] = "supervisor",
+    form: FormOpt = None,
+) -> None:
+    """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.sync.actions import Choice, resolve_conflict
+    from surveyor.sync.review import conflict_detail
+
+    chosen = [pick is not None, base, value is not None, keep, delete]
+    if sum(chosen) != 1:
+        raise SurveyorError(
+            "choose exactly one of --pick N, --base, --value TEXT, --keep, --delete"
+        )
+    store = _open(central)
+    try:
+        if pick is not None:
+            heads = conflict_detail(store, building, field).heads
+            if not 1 <= pick <= len(heads):
+                raise SurveyorError(f"--pick must be 1 to {len(heads)}")
+            choice = Choice("head", heads[pick - 1].change_id)
+        elif base:
+            choice = Choice("base")
+        elif value is not None:
+            choice = Choice("value", value=value)
+        else:
+            choice = Choice("keep" if keep else "delete")
+        change = resolve_conflict(store, get_form(form), building, field, choice, author=by)
+    finally:
+        store.close()
+    typer.echo(f"resolved ({change.op} change {change.change_id})")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `surveyor` app (none yet)."""
+    """Add this module's commands to the `surveyor` app."""
+    app.add_typer(central_app, name="central")
+    app.add_typer(conflicts_app, name="conflicts")
+    app.command("merge")(merge_cmd)
+    app.command("sync")(sync_cmd)
+    app.command("assign")(assign_cmd)
+    app.command("progress")(progress_cmd)

@@ -47,6 +47,22 @@ class Building(SQLModel, table=True):
     """Current state of one building survey (a cache of the change log)."""
 
     __tablename__ = "building"
+    # Covering index of the building list and its search (migration 0002).
+    __table_args__ = (
+        sa.Index(
+            "ix_building_list",
+            "deleted",
+            "subdistrict",
+            "compound_name",
+            "building_no",
+            "code",
+            "status",
+            "assigned_to",
+            "updated_by",
+            "search_text",
+            "id",
+        ),
+    )
     id: uuid.UUID = Field(primary_key=True)
     code: str = Field(unique=True, max_length=20)
     # Register columns, copied from answers on every save so lists and search stay in SQL.

@@ -1,0 +1,483 @@
+"""Merge speed on workload W (sync-merge.md §5), SQLite and PostgreSQL centrals, same-run ratios.
+
+W: 50 inspector files x 1,000 buildings x ~100 fields. Files pair up (0-1, 2-3, ...): each pair
+shares 50 buildings that both inspectors survey concurrently (every field differs), so
+25 x 50 x ~100 = ~125k field conflicts; 48,750 distinct buildings in all.
+
+Prints, per backend:
+  T1 merge W into an empty central          (target <= 8 s)
+  T4 re-merge all 50 files                  (target <= 1 s)
+  T5 one new file into the 48,750-building central (target <= 0.3 s, flat as it grows:
+     the per-file times of the first and last five files of T1 are printed too)
+  T7 peak RSS of the merging process        (target <= 1 GB)
+each with its ratio to a bare ``INSERT ... ON CONFLICT`` bulk load of the same rows (same
+files read the same way, no merge logic), measured in the same run.
+
+The files are generated directly in the laptop schema (as the write path would leave them)
+and cached in --workdir. PostgreSQL is a throwaway cluster (tests/pgcluster.py).
+
+Usage: python benchmarks/bench_merge.py [--files 50] [--buildings 1000] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from surveyor.forms.catalog import get_form  # noqa: E402
+from surveyor.forms.model import CompiledField, Form  # noqa: E402
+from surveyor.services.survey import REGISTER_FIELDS, normalize_address  # noqa: E402
+from surveyor.store import hlc  # noqa: E402
+from surveyor.store.db import init_store  # noqa: E402
+from surveyor.store.ids import building_code, uuid7  # noqa: E402
+
+SHARED = 50
+BASE_MS = 1_750_000_000_000
+
+
+def _value(field: CompiledField, rng: random.Random) -> Any:
+    """A plausible answer of the field's type (validity does not matter to the merge)."""
+    codes = field.choice_codes if field.choices else []
+    match field.type:
+        case "integer":
+            return rng.randint(1, 2000)
+        case "decimal":
+            return round(rng.uniform(1, 500), 2)
+        case "boolean":
+            return rng.random() < 0.5
+        case "date":
+            return f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        case "select_one":
+            return rng.choice(sorted(codes)) if codes else "x"
+        case "select_multiple":
+            return sorted(rng.sample(sorted(codes), k=min(2, len(codes)))) if codes else []
+        case "geopoint":
+            return {
+                "lat": round(rng.uniform(39.08, 39.15), 6),
+                "lon": round(rng.uniform(117.1, 117.2), 6),
+            }
+        case _:
+            return f"文本{rng.randint(0, 10**6)}"
+
+
+def survey_fields(form: Form, n: int) -> list[CompiledField]:
+    skip = {"calculate", "photo", *()}
+    return [f for f in form.fields.values() if f.type not in skip and f.id not in REGISTER_FIELDS][
+        :n
+    ]
+
+
+class FileWriter:
+    """Writes one laptop database the way the write path leaves it: log rows + state rows."""
+
+    def __init__(self, path: Path, form: Form, inspector: str) -> None:
+        store = init_store(path, role="laptop", inspector=inspector)
+        self.site = store.site_id
+        store.close()
+        self.conn = sqlite3.connect(path)
+        self.form = form
+        self.inspector = inspector
+        self.seq = 0
+        self.ms = BASE_MS
+        self.changes: list[tuple[Any, ...]] = []
+        self.rows: dict[uuid.UUID, dict[str, Any]] = {}
+
+    def change(
+        self,
+        entity: uuid.UUID,
+        fields: dict[str, Any],
+        parents: dict[str, Any],
+        *,
+        site: uuid.UUID | None = None,
+        seq: int | None = None,
+        stamp: int | None = None,
+        cid: uuid.UUID | None = None,
+        author: str | None = None,
+    ) -> tuple[uuid.UUID, int]:
+        if site is None:
+            self.seq += 1
+            self.ms += 3
+            seq, stamp = self.seq, hlc.pack(self.ms)
+            cid = uuid7(self.ms)
+        assert seq is not None and stamp is not None and cid is not None
+        self.changes.append(
+            (
+                cid.hex,
+                (site or self.site).hex,
+                seq,
+                stamp,
+                "building",
+                entity.hex,
+                "upsert",
+                self.form.version,
+                json.dumps(fields, ensure_ascii=False),
+                json.dumps(parents),
+                author or self.inspector,
+                "2025-06-01T08:00:00.000+00:00",
+            )
+        )
+        return cid, stamp
+
+    def state(
+        self, entity: uuid.UUID, answers: dict[str, Any], heads: dict[str, tuple[uuid.UUID, int]]
+    ) -> None:
+        code = building_code(entity)
+        self.rows[entity] = {
+            "id": entity.hex,
+            "code": code,
+            "subdistrict": answers.get("subdistrict"),
+            "community": answers.get("community"),
+            "compound_name": answers.get("compound_name"),
+            "building_no": answers.get("building_no"),
+            "address": answers.get("address"),
+            "address_norm": normalize_address(answers.get("address")),
+            "search_text": code.lower(),
+            "status": "draft",
+            "completeness": 0.5,
+            "error_count": 0,
+            "form_version": self.form.version,
+            "answers": json.dumps(answers, ensure_ascii=False),
+            "errors": "{}",
+            "field_change": json.dumps({k: str(c) for k, (c, _) in heads.items()}),
+            "field_hlc": json.dumps({k: h for k, (_, h) in heads.items()}),
+            "extra": "{}",
+            "deleted": 0,
+            "conflict_count": 0,
+            "assigned_to": self.inspector,
+            "created_hlc": min(h for _, h in heads.values()),
+            "updated_hlc": max(h for _, h in heads.values()),
+            "updated_by": self.inspector,
+        }
+
+    def close(self) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO change VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.changes
+            )
+            cols = list(next(iter(self.rows.values())))
+            self.conn.executemany(
+                f"INSERT INTO building ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                [tuple(r[c] for c in cols) for r in self.rows.values()],
+            )
+            self.conn.execute("UPDATE clock SET seq = ?, hlc = ?", (self.seq, hlc.pack(self.ms)))
+        self.conn.close()
+
+
+def register(i: int, j: int) -> dict[str, Any]:
+    return {
+        "district": "nankai",
+        "subdistrict": "wanxing",
+        "community": f"社区{i}",
+        "compound_name": f"小区{i}-{j // 20}",
+        "building_no": f"{j % 20 + 1}号楼",
+        "address": f"南开区测试路{i}-{j}号",
+    }
+
+
+def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[Path]:
+    """W's files (cached): pairs share SHARED buildings, each edited by both inspectors."""
+    form = get_form()
+    fields = survey_fields(form, n_fields)
+    stamp = workdir / f"W-{n_files}x{per_file}x{len(fields)}.ok"
+    paths = [workdir / f"inspector{i:02d}.db" for i in range(n_files + 1)]
+    if stamp.exists():
+        return paths
+    for p in workdir.glob("inspector*.db*"):
+        p.unlink()
+    rng = random.Random(2024)
+    for pair in range(0, n_files + 1, 2):
+        owner = FileWriter(paths[pair], form, f"inspector{pair}")
+        partner = (
+            FileWriter(paths[pair + 1], form, f"inspector{pair + 1}")
+            if pair + 1 < n_files
+            else None
+        )
+        for idx, w in enumerate([owner, partner]):
+            if w is None:
+                continue
+            i = pair + idx
+            own = per_file - SHARED if partner is not None else per_file
+            for j in range(own):
+                bid = uuid7(BASE_MS + i * 10**6 + j)
+                reg = register(i, j)
+                c0 = w.change(bid, reg, dict.fromkeys(reg))
+                ans = {f.id: _value(f, rng) for f in fields}
+                c1 = w.change(bid, ans | {"_status": "draft"}, dict.fromkeys([*ans, "_status"]))
+                w.state(
+                    bid, reg | ans, dict.fromkeys(reg, c0) | dict.fromkeys([*ans, "_status"], c1)
+                )
+        if partner is not None:
+            for j in range(SHARED):
+                bid = uuid7(BASE_MS + pair * 10**6 + 900_000 + j)
+                reg = register(pair, 900_000 + j)
+                c0 = owner.change(bid, reg, dict.fromkeys(reg))
+                row = owner.changes[-1]
+                partner.change(
+                    bid,
+                    reg,
+                    dict.fromkeys(reg),
+                    site=owner.site,
+                    seq=row[2],
+                    stamp=row[3],
+                    cid=uuid.UUID(row[0]),
+                    author=row[10],
+                )
+                for w in (owner, partner):
+                    ans = {f.id: _value(f, rng) for f in fields}
+                    c1 = w.change(bid, ans | {"_status": "draft"}, dict.fromkeys([*ans, "_status"]))
+                    w.state(
+                        bid,
+                        reg | ans,
+                        dict.fromkeys(reg, c0) | dict.fromkeys([*ans, "_status"], c1),
+                    )
+        owner.close()
+        if partner is not None:
+            partner.close()
+    stamp.write_text("ok")
+    return paths
+
+
+# -- children: one process per measurement, so peak RSS is the merge's own ---------------------
+def child_merge(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
+    from surveyor.store.db import open_store
+    from surveyor.sync.merge import FileReport, backup_sqlite, merge_files
+
+    form = get_form()
+    store = open_store(target)
+    per_file: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick(_r: FileReport) -> None:
+        now = time.perf_counter()
+        per_file.append(now - last[0])
+        last[0] = now
+
+    t0 = time.perf_counter()
+    reports = merge_files(store, files, form, on_report=tick)
+    t1 = time.perf_counter() - t0
+    assert all(r.outcome == "merged" for r in reports), [
+        r.message for r in reports if r.outcome != "merged"
+    ]
+    t0 = time.perf_counter()
+    again = merge_files(store, files, form)
+    t4 = time.perf_counter() - t0
+    assert all(r.outcome == "skipped" for r in again)
+    t0 = time.perf_counter()
+    merge_files(store, [extra], form, backup=False)
+    t5 = time.perf_counter() - t0
+    backup = None
+    if store.is_sqlite:
+        t0 = time.perf_counter()
+        backup_sqlite(store)
+        backup = time.perf_counter() - t0
+    with store.engine.connect() as conn:
+        import sqlalchemy as sa
+
+        conflicts = conn.execute(
+            sa.text("SELECT count(*) FROM conflict WHERE kind = 'hard' AND status = 'open'")
+        ).scalar()
+        buildings = conn.execute(sa.text("SELECT count(*) FROM building")).scalar()
+    store.close()
+    return {
+        "t1": t1,
+        "t4": t4,
+        "t5": t5,
+        "backup": backup,
+        "first5": sum(per_file[:5]) / 5,
+        "last5": sum(per_file[-5:]) / 5,
+        "conflicts": conflicts,
+        "buildings": buildings,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _read_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    changes = [dict(r) for r in conn.execute("SELECT * FROM change")]
+    buildings = [dict(r) for r in conn.execute("SELECT * FROM building")]
+    conn.close()
+    for r in changes:
+        for k in ("change_id", "site_id", "entity_id"):
+            r[k] = uuid.UUID(r[k])
+        r["fields"], r["parents"] = json.loads(r["fields"]), json.loads(r["parents"])
+    for r in buildings:
+        r["id"] = uuid.UUID(r["id"])
+        r["deleted"] = bool(r["deleted"])
+        for k in ("answers", "errors", "field_change", "field_hlc", "extra"):
+            r[k] = json.loads(r[k])
+    return changes, buildings
+
+
+def child_baseline(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
+    """Bare bulk load of the same rows: INSERT ... ON CONFLICT, one transaction per file."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from surveyor.store import models
+    from surveyor.store.db import open_store, write_tx
+
+    store = open_store(target)
+    change = models.TABLES.tables["change"]
+    building = models.TABLES.tables["building"]
+    insert: Any = postgresql.insert if not store.is_sqlite else sqlite.insert
+
+    def load(paths: list[Path]) -> float:
+        t0 = time.perf_counter()
+        for p in paths:
+            changes, buildings = _read_rows(p)
+            with write_tx(store.engine) as conn:
+                for i in range(0, len(changes), 1000):
+                    conn.execute(insert(change).on_conflict_do_nothing(), changes[i : i + 1000])
+                stmt = insert(building)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[building.c.id],
+                    set_={
+                        c: stmt.excluded[c]
+                        for c in ("answers", "field_change", "field_hlc", "updated_hlc")
+                    },
+                )
+                for i in range(0, len(buildings), 500):
+                    conn.execute(stmt, buildings[i : i + 500])
+        return time.perf_counter() - t0
+
+    t1 = load(files)
+    t4 = load(files)
+    t5 = load([extra])
+    store.close()
+    return {
+        "t1": t1,
+        "t4": t4,
+        "t5": t5,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(kind: str, target: str, workdir: Path, n_files: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--target",
+            target,
+            "--workdir",
+            str(workdir),
+            "--files",
+            str(n_files),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def fresh_target(backend: str, workdir: Path, name: str, pg: Any) -> str:
+    if backend == "sqlite":
+        path = workdir / f"{name}.db"
+        for p in workdir.glob(f"{name}.db*"):
+            if p.is_dir():
+                import shutil
+
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        target = str(path)
+    else:
+        pg.drop_database(name)
+        target = pg.create_database(name)
+    init_store(target, role="central").close()
+    return target
+
+
+def report(backend: str, m: dict[str, Any], b: dict[str, Any]) -> None:
+    def line(label: str, key: str, target: float) -> None:
+        ok = "ok" if m[key] <= target else "MISSED"
+        print(
+            f"  {label:<44} {m[key]:8.2f} s   baseline {b[key]:6.2f} s   "
+            f"ratio {m[key] / b[key]:5.1f}x   target <= {target} s: {ok}"
+        )
+
+    print(f"{backend}: {m['buildings']} buildings, {m['conflicts']} open field conflicts")
+    line("T1 merge W into an empty central", "t1", 8.0)
+    line("T4 re-merge all files", "t4", 1.0)
+    line("T5 one new file into the full central", "t5", 0.3)
+    print(f"     per file during T1: first five {m['first5']:.3f} s, last five {m['last5']:.3f} s")
+    if m["backup"] is not None:
+        print(
+            "     backup of the full SQLite central before a merge writes: "
+            f"{m['backup']:.2f} s (not in T5)"
+        )
+    ok = "ok" if m["rss_mb"] <= 1024 else "MISSED"
+    print(
+        f"  {'T7 peak RSS of the merging process':<44} {m['rss_mb']:8.0f} MB  "
+        f"baseline {b['rss_mb']:6.0f} MB  ratio {m['rss_mb'] / b['rss_mb']:5.1f}x   "
+        f"target <= 1024 MB: {ok}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=50)
+    ap.add_argument("--buildings", type=int, default=1000)
+    ap.add_argument("--fields", type=int, default=100)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/surveyor-bench-merge"))
+    ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--child", choices=["merge", "baseline"])
+    ap.add_argument("--target")
+    args = ap.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    paths = [args.workdir / f"inspector{i:02d}.db" for i in range(args.files + 1)]
+    if args.child:
+        fn = child_merge if args.child == "merge" else child_baseline
+        print(json.dumps(fn(args.target, paths[:-1], paths[-1])))
+        return
+    t0 = time.perf_counter()
+    generate(args.workdir, args.files, args.buildings, args.fields)
+    print(
+        f"workload W: {args.files} files x {args.buildings} buildings x {args.fields} fields "
+        f"(ready in {time.perf_counter() - t0:.1f} s, cached in {args.workdir})"
+    )
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    pg = None
+    if "postgresql" in backends:
+        from tests.pgcluster import PgCluster, default_base_dir
+
+        pg = PgCluster(default_base_dir())
+        pg.start()
+    try:
+        for backend in backends:
+            base = run_child(
+                "baseline",
+                fresh_target(backend, args.workdir, "bench_baseline", pg),
+                args.workdir,
+                args.files,
+            )
+            merged = run_child(
+                "merge",
+                fresh_target(backend, args.workdir, "bench_central", pg),
+                args.workdir,
+                args.files,
+            )
+            report(backend, merged, base)
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    main()

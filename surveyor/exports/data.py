@@ -1,0 +1,240 @@
+"""Data exports: wide CSV / XLSX (one row per building, with a codebook) and GeoJSON points.
+
+Cells hold the stored codes, not labels, so a table read back through the form's own coercion
+gives the same answers (the tests check this round trip on the sample). The codebook carries the
+zh/en labels of every field and option, so the codes stay readable.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from surveyor.exports.output import atomic_file
+from surveyor.exports.source import BuildingRecord
+from surveyor.forms.model import CompiledField, Form
+from surveyor.forms.record import coerce_answer
+from surveyor.retrofit.derive import NeedsReport
+
+FIXED_COLUMNS = ("code", "status")
+CODEBOOK_COLUMNS = (
+    "field_id",
+    "section",
+    "type",
+    "label_zh",
+    "label_en",
+    "unit",
+    "code",
+    "code_zh",
+    "code_en",
+)
+NEEDS_COLUMNS = (
+    "code",
+    "rule",
+    "need",
+    "title_zh",
+    "title_en",
+    "category",
+    "priority",
+    "class",
+    "indicator",
+    "scale",
+    "step",
+    "cost",
+    "source_status",
+    "estimate",
+)
+
+
+def data_fields(form: Form) -> list[CompiledField]:
+    """The exported answer columns, in form order (calculated fields are left out)."""
+    return [f for f in form.fields.values() if f.type != "calculate"]
+
+
+def encode(fld: CompiledField, value: Any) -> str:
+    """One answer as CSV text that ``decode`` turns back into the same value."""
+    if value is None:
+        return ""
+    if fld.type == "photo":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict) and fld.type == "geopoint":
+        return f"{value['lat']!r},{value['lon']!r}"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def decode(fld: CompiledField, cell: Any) -> Any:
+    """A CSV or XLSX cell back to the stored value, through the form's own coercion."""
+    if cell is None or cell == "":
+        return None
+    if fld.type == "photo":
+        return json.loads(cell) if isinstance(cell, str) else cell
+    return coerce_answer(fld, cell)
+
+
+def _xlsx_cell(fld: CompiledField, value: Any) -> Any:
+    """Numbers stay numbers in Excel; everything else is the CSV text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = encode(fld, value)
+    return text or None
+
+
+def codebook_rows(form: Form) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = [
+        ("code", "", "text", "楼栋编码", "Building code", "", "", "", ""),
+        ("status", "", "text", "记录状态", "Record status", "", "", "", ""),
+    ]
+    for fld in data_fields(form):
+        d = fld.defn
+        unit = f"{d.unit.zh} / {d.unit.en}" if d.unit is not None else ""
+        base = (fld.id, fld.section_id, fld.type, d.label.zh, d.label.en, unit)
+        if fld.choices:
+            rows.extend((*base, c.code, c.zh, c.en) for c in fld.choices)
+        else:
+            rows.append((*base, "", "", ""))
+    return rows
+
+
+def need_rows(code: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
+    for n in report.needs:
+        yield (
+            code,
+            n.rule_id,
+            n.need,
+            n.title.zh,
+            n.title.en,
+            n.category,
+            n.priority,
+            n.need_class,
+            n.indicator or "",
+            n.scale,
+            n.step,
+            n.cost,
+            n.source.status,
+            n.estimate.summary.zh if n.estimate else "",
+        )
+
+
+def _write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+    # utf-8-sig so that Excel opens the Chinese text correctly when double-clicked.
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def companion(out: Path, name: str) -> Path:
+    """``survey.csv`` → ``survey.codebook.csv``."""
+    return out.with_name(f"{out.stem}.{name}{out.suffix}")
+
+
+def export_csv(
+    form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
+) -> list[Path]:
+    """Wide CSV plus ``.codebook.csv`` and ``.needs.csv`` beside it; all or nothing."""
+    fields = data_fields(form)
+    header = [*FIXED_COLUMNS, *(f.id for f in fields)]
+    rows = ([r.code, r.status, *(encode(f, r.answers.get(f.id)) for f in fields)] for r in records)
+    targets = [out, companion(out, "codebook"), companion(out, "needs")]
+    with (
+        atomic_file(targets[0]) as t0,
+        atomic_file(targets[1]) as t1,
+        atomic_file(targets[2]) as t2,
+    ):
+        _write_csv(t0, header, rows)
+        _write_csv(t1, CODEBOOK_COLUMNS, codebook_rows(form))
+        _write_csv(
+            t2, NEEDS_COLUMNS, (row for r in records for row in need_rows(r.code, reports[r.code]))
+        )
+    return targets
+
+
+def export_xlsx(
+    form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
+) -> None:
+    """One workbook: buildings (wide), codebook, needs."""
+    with atomic_file(out) as tmp:
+        _workbook(form, records, reports).save(tmp)
+
+
+def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport]) -> Any:
+    from openpyxl import Workbook
+
+    fields = data_fields(form)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("buildings")
+    sheet.append([*FIXED_COLUMNS, *(f.id for f in fields)])
+    for r in records:
+        sheet.append([r.code, r.status, *(_xlsx_cell(f, r.answers.get(f.id)) for f in fields)])
+    codebook = book.create_sheet("codebook")
+    codebook.append(list(CODEBOOK_COLUMNS))
+    for row in codebook_rows(form):
+        codebook.append(list(row))
+    needs = book.create_sheet("needs")
+    needs.append(list(NEEDS_COLUMNS))
+    for r in records:
+        for row in need_rows(r.code, reports[r.code]):
+            needs.append(list(row))
+    return book
+
+
+def geojson_document(
+    form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport]
+) -> tuple[dict[str, Any], int]:
+    """An RFC 7946 FeatureCollection of buildings with a location; and how many had none."""
+    features = []
+    missing = 0
+    sub = form.fields["subdistrict"]
+    for r in records:
+        point = r.answers.get("location")
+        if not isinstance(point, dict) or "lat" not in point or "lon" not in point:
+            missing += 1
+            continue
+        report = reports[r.code]
+        a = r.answers
+        features.append(
+            {
+                "type": "Feature",
+                "id": r.code,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [float(point["lon"]), float(point["lat"])],
+                },
+                "properties": {
+                    "code": r.code,
+                    "status": r.status,
+                    "subdistrict": sub.choice_label(a["subdistrict"], "zh")
+                    if isinstance(a.get("subdistrict"), str)
+                    else None,
+                    "compound_name": a.get("compound_name"),
+                    "building_no": a.get("building_no"),
+                    "address": a.get("address"),
+                    "year_built": a.get("year_built"),
+                    "household_count": a.get("household_count"),
+                    "needs": report.need_ids,
+                    "priority1": sum(n.priority == 1 for n in report.needs),
+                    "classes": report.class_counts,
+                    "indicators": [k for k, v in report.indicators.items() if v],
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}, missing
+
+
+def export_geojson(
+    form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
+) -> int:
+    """Write the points; returns how many selected buildings had no location."""
+    doc, missing = geojson_document(form, records, reports)
+    with atomic_file(out) as tmp:
+        tmp.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return missing

@@ -1,0 +1,211 @@
+"""QR label sheets whose geometry is data (``exports/*.yaml``), with calibration offsets.
+
+A label carries the QR (the building URI the app's scanner search understands), the printed
+code under the eye, the address and the building's need classes. The QR must stay at least
+18 mm across (the smallest size that still decoded from a 150 dpi bilevel render) and a label at
+least 20 mm high; a layout that breaks either is refused when loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from reportlab.lib.units import mm
+
+from surveyor.errors import SurveyorError
+from surveyor.exports.qr import draw_qr
+from surveyor.exports.sheet import fit
+from surveyor.forms.model import FormError, Localized
+from surveyor.forms.yamlsource import line_of, load_yaml
+from surveyor.retrofit.derive import NeedsReport
+from surveyor.store.ids import building_uri
+
+LAYOUT_DIR = Path(__file__).resolve().parents[2] / "exports"
+MIN_QR_MM = 18.0
+MIN_LABEL_HEIGHT_MM = 20.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PageSize(_Strict):
+    width_mm: float = Field(gt=0, le=1000)
+    height_mm: float = Field(gt=0, le=1000)
+
+
+class LabelSize(_Strict):
+    width_mm: float = Field(gt=0)
+    height_mm: float = Field(ge=MIN_LABEL_HEIGHT_MM)
+
+
+class Grid(_Strict):
+    columns: int = Field(ge=1, le=20)
+    rows: int = Field(ge=1, le=40)
+    left_mm: float = Field(ge=0)
+    top_mm: float = Field(ge=0)
+    pitch_x_mm: float = Field(gt=0)
+    pitch_y_mm: float = Field(gt=0)
+
+
+class Calibration(_Strict):
+    offset_x_mm: float = Field(ge=-20, le=20)
+    offset_y_mm: float = Field(ge=-20, le=20)
+
+
+class LabelLayout(_Strict):
+    layout: str
+    title: Localized
+    page: PageSize
+    label: LabelSize
+    grid: Grid
+    qr_mm: float = Field(ge=MIN_QR_MM)
+    padding_mm: float = Field(ge=0, le=10)
+    calibration: Calibration
+
+    @model_validator(mode="after")
+    def _fits(self) -> LabelLayout:
+        """The QR fits the label and the grid fits the page."""
+        if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
+            raise ValueError("the QR (with padding) does not fit the label")
+        g = self.grid
+        right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + self.label.width_mm
+        bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + self.label.height_mm
+        if right > self.page.width_mm + 0.01 or bottom > self.page.height_mm + 0.01:
+            raise ValueError("the grid of labels does not fit the page")
+        return self
+
+    @property
+    def per_page(self) -> int:
+        return self.grid.columns * self.grid.rows
+
+    def origin(self, index: int) -> tuple[float, float]:
+        """Lower-left corner (points) of the label at ``index`` on its page, calibrated."""
+        g = self.grid
+        col, row = index % g.columns, index // g.columns
+        x = g.left_mm + col * g.pitch_x_mm + self.calibration.offset_x_mm
+        top = g.top_mm + row * g.pitch_y_mm + self.label.height_mm
+        y = self.page.height_mm - top + self.calibration.offset_y_mm
+        return x * mm, y * mm
+
+
+def available_layouts() -> list[str]:
+    return sorted(p.stem for p in LAYOUT_DIR.glob("*.yaml"))
+
+
+def load_layout(name_or_path: str) -> LabelLayout:
+    """A layout by name (``a4_3x8``, ``l7160``, ``thermal_50x30``) or by YAML path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = LAYOUT_DIR / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise SurveyorError(
+                f"unknown label layout '{name_or_path}'; "
+                f"use one of {', '.join(available_layouts())} or a YAML file"
+            )
+    raw = load_yaml(path)
+    try:
+        return LabelLayout.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) for p in loc) or "layout"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{path}:{line_of(raw, loc)}: {key}: {msg}")
+        raise FormError(problems) from None
+
+
+@dataclass(frozen=True)
+class LabelData:
+    code: str
+    uri: str
+    address: str
+    place: str
+    classes: str
+    classes_short: str = ""
+
+
+def prepare_label(
+    code: str, status: str, answers: Mapping[str, Any], report: NeedsReport
+) -> LabelData:
+    """What one label prints: code, address, compound and the need classes B/W/T."""
+    counts = report.class_counts
+    urgent = sum(n.priority == 1 for n in report.needs)
+    if status == "not_started":
+        classes = short = "未调查 not surveyed"
+    else:
+        classes = f"基础B{counts['B']} 完善W{counts['W']} 提升T{counts['T']}"
+        short = f"B{counts['B']} W{counts['W']} T{counts['T']}"
+        if urgent:
+            classes += f" · 急P1×{urgent}"
+            short += f" P1×{urgent}"
+    place = f"{answers.get('compound_name') or ''} {answers.get('building_no') or ''}".strip()
+    address = str(answers.get("address") or "")
+    return LabelData(code, building_uri(code), address, place, classes, short)
+
+
+def draw_label(
+    canvas: Any, layout: LabelLayout, data: LabelData, x: float, y: float, font: str
+) -> None:
+    """One label with its lower-left corner at (x, y) points."""
+    pad = layout.padding_mm * mm
+    h = layout.label.height_mm * mm
+    qr = layout.qr_mm * mm
+    qr_y = y + h - pad - qr
+    draw_qr(canvas, data.uri, x + pad, qr_y, qr)
+    tx = x + pad + qr + 1.5 * mm
+    tw = x + layout.label.width_mm * mm - pad - tx
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    # The code is what a person reads off the label: shrink it to fit rather than cut it.
+    code_size = min(8.2, tw / max(stringWidth(data.code, font, 1), 1))
+    canvas.setFont(font, code_size)
+    canvas.drawString(tx, y + h - pad - 8, data.code)
+    canvas.setFont(font, 6.4)
+    classes = data.classes
+    if stringWidth(classes, font, 6.4) > tw and data.classes_short:
+        classes = data.classes_short
+    lines = [data.place, *_wrap(data.address, font, 6.4, tw, 2), classes]
+    line_y = y + h - pad - 18
+    for line in lines:
+        if line_y < y + pad:
+            break
+        canvas.drawString(tx, line_y, fit(line, font, 6.4, tw))
+        line_y -= 8
+    under = y + h - pad - qr - 6
+    if under >= y + 1:
+        canvas.setFont(font, 5.5)
+        canvas.drawString(x + pad, under, fit(data.code, font, 5.5, qr))
+
+
+def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
+    """Break text into at most ``max_lines`` lines of ``width`` (CJK breaks anywhere)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines: list[str] = []
+    rest = text
+    while rest and len(lines) < max_lines:
+        cut = len(rest)
+        while cut > 1 and stringWidth(rest[:cut], font, size) > width:
+            cut -= 1
+        lines.append(rest[:cut])
+        rest = rest[cut:]
+    return lines
+
+
+def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], font: str) -> int:
+    """Draw labels page after page; returns the number of pages."""
+    canvas.setPageSize((layout.page.width_mm * mm, layout.page.height_mm * mm))
+    pages = 0
+    for start in range(0, len(labels), layout.per_page):
+        for i, data in enumerate(labels[start : start + layout.per_page]):
+            x, y = layout.origin(i)
+            draw_label(canvas, layout, data, x, y, font)
+        canvas.showPage()
+        pages += 1
+    return pages

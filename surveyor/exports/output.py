@@ -1,0 +1,80 @@
+"""Writing outputs atomically: a temporary file (or folder) beside the target, renamed at the end.
+
+A failed, cancelled or interrupted export therefore never leaves a partial file under the name
+the user asked for, and an unwritable path is reported before any work is done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from surveyor.errors import SurveyorError
+
+
+def check_target(out: Path, *, folder: bool = False) -> None:
+    """Refuse, in one sentence, an output path that cannot be written."""
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise SurveyorError(f"cannot write {out}: folder {parent} does not exist")
+    if folder:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise SurveyorError(f"cannot write into {out}: it exists and is not an empty folder")
+    elif out.is_dir():
+        raise SurveyorError(f"cannot write {out}: it is a folder")
+    if not os.access(parent, os.W_OK):
+        raise SurveyorError(f"cannot write {out}: folder {parent} is not writable")
+    try:  # the only sure test (root passes os.access; some file systems refuse anyway)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise SurveyorError(f"cannot write {out}: {exc.strerror}") from None
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_file(out: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``out``; it becomes ``out`` only if the block succeeds."""
+    check_target(out)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:
+        raise SurveyorError(f"cannot write {out}: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give normal permissions
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Like ``atomic_file`` for a folder of files (``--split``)."""
+    check_target(out, folder=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    except OSError as exc:
+        raise SurveyorError(f"cannot write into {out}: {exc.strerror}") from None
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

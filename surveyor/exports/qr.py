@@ -1,0 +1,88 @@
+"""Vector QR codes: the module matrix from zxing-cpp's C++ encoder, drawn as PDF rectangles.
+
+A vector QR stays sharp at any printer resolution, unlike a raster image. Matrix generation is
+the hot path of a 24-up label page, so the encoder is zxing-cpp's (≈12,700 codes/s here, against
+≈200/s for ``qrcode`` with its mask search); adjacent dark modules of a row are merged into one
+rectangle and the whole symbol is one fill operation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Light modules around the symbol, as the QR specification requires.
+QUIET_ZONE = 4
+
+
+_DARK_RUN = re.compile(rb"\x00+")
+
+
+def _modules(text: str, ec_level: str) -> tuple[int, int, bytes]:
+    """(rows, columns, one byte per module with 0 = dark) from zxing-cpp's encoder."""
+    import zxingcpp
+
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ec_level)
+    image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
+    rows, cols = image.shape or (0, 0)
+    return rows, cols, image.tobytes()
+
+
+def qr_matrix(text: str, ec_level: str = "M") -> list[list[bool]]:
+    """Rows of modules, top row first; True is dark."""
+    rows, cols, data = _modules(text, ec_level)
+    return [[data[r * cols + c] == 0 for c in range(cols)] for r in range(rows)]
+
+
+def matrix_ops(matrix: list[list[bool]]) -> str:
+    """PDF path operators in module units (quiet zone included, origin bottom left)."""
+    n = len(matrix)
+    ops: list[str] = []
+    for r, row in enumerate(matrix):
+        y = n - 1 - r + QUIET_ZONE
+        c = 0
+        width = len(row)
+        while c < width:
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < width and row[c]:
+                c += 1
+            ops.append(f"{start + QUIET_ZONE} {y} {c - start} 1 re")
+    ops.append("f")
+    return "\n".join(ops)
+
+
+def qr_ops(text: str) -> tuple[int, str]:
+    """(modules across including the quiet zones, path operators) for a text.
+
+    The dark runs of each row are found by a regular expression over the encoder's bytes, so
+    a label page's 24 symbols cost little next to drawing their text.
+    """
+    rows, cols, data = _modules(text, "M")
+    ops: list[str] = []
+    for r in range(rows):
+        y = rows - 1 - r + QUIET_ZONE
+        for run in _DARK_RUN.finditer(data, r * cols, (r + 1) * cols):
+            start = run.start() - r * cols
+            ops.append(f"{start + QUIET_ZONE} {y} {run.end() - run.start()} 1 re")
+    ops.append("f")
+    return rows + 2 * QUIET_ZONE, "\n".join(ops)
+
+
+def draw_qr_ops(canvas: Any, ops: tuple[int, str], x: float, y: float, size: float) -> None:
+    """Draw a prepared QR symbol as vector rectangles; ``size`` includes the quiet zone."""
+    modules, path = ops
+    canvas.saveState()
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.translate(x, y)
+    scale = size / modules
+    canvas.scale(scale, scale)
+    canvas.addLiteral(path)
+    canvas.restoreState()
+
+
+def draw_qr(canvas: Any, text: str, x: float, y: float, size: float) -> None:
+    """Encode and draw ``text`` as a vector QR code with its lower-left corner at (x, y)."""
+    draw_qr_ops(canvas, qr_ops(text), x, y, size)

@@ -1,0 +1,283 @@
+"""The district report: a short PDF of charts (reportlab graphics) over the selected buildings.
+
+Needs are counted over surveyed records (complete or approved) only: a draft's needs are still
+changing. Survey progress counts every selected building.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+
+from surveyor.exports.source import BuildingRecord
+from surveyor.forms.model import Form
+from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, INDICATORS, NeedsReport
+
+SURVEYED = ("complete", "approved")
+STATUS_ORDER = ("not_started", "draft", "complete", "approved")
+STATUS_ZH = {"not_started": "未开始", "draft": "草稿", "complete": "完成", "approved": "已审核"}
+CATEGORY_ZH = {
+    "safety": "安全",
+    "gas": "燃气",
+    "pipes": "管线",
+    "stairwell": "楼道消防",
+    "energy": "节能",
+    "accessibility": "适老",
+    "housing": "住房",
+    "digital": "数字化",
+}
+PRIORITY_COLORS = (
+    colors.HexColor("#d9534f"),
+    colors.HexColor("#f0ad4e"),
+    colors.HexColor("#5cb85c"),
+)
+STATUS_COLORS = (
+    colors.HexColor("#cccccc"),
+    colors.HexColor("#f0ad4e"),
+    colors.HexColor("#5bc0de"),
+    colors.HexColor("#5cb85c"),
+)
+
+
+@dataclass
+class DistrictSummary:
+    """Counts behind every chart (also what the tests check)."""
+
+    buildings: dict[str, int] = field(default_factory=dict)
+    households: dict[str, int] = field(default_factory=dict)
+    status: dict[str, dict[str, int]] = field(default_factory=dict)
+    needs: dict[str, list[int]] = field(default_factory=dict)
+    indicators: dict[str, int] = field(default_factory=dict)
+    classes: dict[str, int] = field(default_factory=dict)
+    surveyed: int = 0
+
+
+def summarize(
+    form: Form, records: Sequence[BuildingRecord], reports: Mapping[str, NeedsReport]
+) -> DistrictSummary:
+    """Buildings, households, progress by 街道; needs by category × priority; roll-ups."""
+    sub = form.fields["subdistrict"]
+    s = DistrictSummary()
+    s.needs = {c: [0, 0, 0] for c in CATEGORY_ZH}
+    s.indicators = dict.fromkeys(INDICATORS, 0)
+    s.classes = dict.fromkeys(CLASS_TITLES, 0)
+    for r in records:
+        code = r.answers.get("subdistrict")
+        name = sub.choice_label(code, "zh") if isinstance(code, str) else "未填"
+        s.buildings[name] = s.buildings.get(name, 0) + 1
+        hh = r.answers.get("household_count")
+        if isinstance(hh, int) and not isinstance(hh, bool):
+            s.households[name] = s.households.get(name, 0) + hh
+        s.status.setdefault(name, dict.fromkeys(STATUS_ORDER, 0))[r.status] += 1
+        if r.status not in SURVEYED:
+            continue
+        s.surveyed += 1
+        report = reports[r.code]
+        for n in report.needs:
+            s.needs[n.category][n.priority - 1] += 1
+            s.classes[n.need_class] += 1
+        for ind, hit in report.indicators.items():
+            s.indicators[ind] += int(hit)
+    return s
+
+
+def _bar(
+    width: float,
+    height: float,
+    data: list[list[int]],
+    names: list[str],
+    font: str,
+    fills: Sequence[Any],
+    horizontal: bool = False,
+    stacked: bool = False,
+) -> Drawing:
+    drawing = Drawing(width, height)
+    chart = HorizontalBarChart() if horizontal else VerticalBarChart()
+    chart.x, chart.y = (90, 15) if horizontal else (30, 45)
+    chart.width = width - chart.x - 10
+    chart.height = height - chart.y - 22  # room for a legend on top
+    chart.data = data
+    chart.categoryAxis.categoryNames = names
+    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    if not horizontal:
+        chart.categoryAxis.labels.angle = 35
+        chart.categoryAxis.labels.boxAnchor = "ne"
+    if stacked:
+        chart.categoryAxis.style = "stacked"
+    for i, fill in enumerate(fills[: len(data)]):
+        chart.bars[i].fillColor = fill
+    chart.barLabels.fontName = font
+    drawing.add(chart)
+    return drawing
+
+
+def _legend(x: float, y: float, items: list[tuple[Any, str]], font: str) -> Legend:
+    legend = Legend()
+    legend.x, legend.y = x, y
+    legend.fontName = font
+    legend.fontSize = 7
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = items
+    legend.deltax = 95
+    return legend
+
+
+def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
+    """Two A4 pages of charts."""
+    w, h = A4
+    m = 15 * mm
+    canvas.setFont(font, 16)
+    canvas.drawString(m, h - m - 10, "南开区既有住宅普查 · 区级汇总")
+    canvas.setFont(font, 9)
+    canvas.drawString(
+        m,
+        h - m - 24,
+        f"Nankai District residential census — district report "
+        f"({title}; {date.today().isoformat()})",
+    )
+    total_hh = sum(s.households.values())
+    canvas.drawString(
+        m,
+        h - m - 37,
+        f"楼栋 buildings {sum(s.buildings.values())} · 户数 "
+        f"households {total_hh:,} · 已完成调查 surveyed {s.surveyed}",
+    )
+    names = list(s.buildings)
+    y = h - m - 50
+
+    def section(label: str, drawing: Drawing, height: float) -> None:
+        nonlocal y
+        canvas.setFont(font, 10)
+        canvas.drawString(m, y - 12, label)
+        renderPDF.draw(drawing, canvas, m, y - 14 - height)
+        y -= height + 22
+
+    width = w - 2 * m
+    section(
+        "各街道楼栋数 Buildings by sub-district",
+        _bar(
+            width, 150, [[s.buildings[n] for n in names]], names, font, [colors.HexColor("#337ab7")]
+        ),
+        150,
+    )
+    section(
+        "各街道户数 Households by sub-district",
+        _bar(
+            width,
+            150,
+            [[s.households.get(n, 0) for n in names]],
+            names,
+            font,
+            [colors.HexColor("#5bc0de")],
+        ),
+        150,
+    )
+    progress = _bar(
+        width,
+        170,
+        [[s.status[n][st] for n in names] for st in STATUS_ORDER],
+        names,
+        font,
+        STATUS_COLORS,
+        stacked=True,
+    )
+    progress.add(
+        _legend(
+            40,
+            166,
+            [(STATUS_COLORS[i], f"{STATUS_ZH[st]} {st}") for i, st in enumerate(STATUS_ORDER)],
+            font,
+        )
+    )
+    section("调查进度 Survey progress", progress, 170)
+    canvas.showPage()
+    y = h - m
+    cats = list(s.needs)
+    needs = _bar(
+        width,
+        190,
+        [[s.needs[c][p] for c in cats] for p in range(3)],
+        [f"{CATEGORY_ZH[c]} {c}" for c in cats],
+        font,
+        PRIORITY_COLORS,
+        stacked=True,
+    )
+    needs.add(
+        _legend(40, 186, [(PRIORITY_COLORS[p], f"优先级 priority {p + 1}") for p in range(3)], font)
+    )
+    section("改造需求（按类别和优先级）Needs by category and priority", needs, 190)
+    inds = list(s.indicators)
+    section(
+        "城市体检住房指标（楼栋数）City-examination housing indicators (buildings)",
+        _bar(
+            width,
+            220,
+            [[s.indicators[i] for i in inds]],
+            [f"{INDICATOR_TITLES[i].zh} {i}" for i in inds],
+            font,
+            [colors.HexColor("#8e44ad")],
+            horizontal=True,
+        ),
+        220,
+    )
+    classes = list(s.classes)
+    section(
+        "老旧小区改造类别（需求数）Old-community renovation classes (needs)",
+        _bar(
+            width * 0.6,
+            130,
+            [[s.classes[c] for c in classes]],
+            [f"{CLASS_TITLES[c].zh} {c}" for c in classes],
+            font,
+            [colors.HexColor("#16a085")],
+        ),
+        130,
+    )
+    canvas.setFont(font, 7)
+    canvas.drawString(
+        m,
+        m,
+        "需求仅统计已完成/已审核记录；普查结论不替代房屋安全鉴定。"
+        "Needs count complete/approved records only; a census does not replace a "
+        "safety appraisal.",
+    )
+    canvas.showPage()
+
+
+def write_report(path: Path, s: DistrictSummary, font: str, title: str) -> None:
+    from reportlab.graphics import shapes
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A4, pageCompression=1, initialFontName=font)
+    canvas.setTitle("Nankai residential census — district report")
+    # Charts start from reportlab's default state font (Helvetica, not embedded); use ours.
+    default = shapes.STATE_DEFAULTS["fontName"]
+    shapes.STATE_DEFAULTS["fontName"] = font
+    try:
+        draw_report(canvas, s, font, title)
+    finally:
+        shapes.STATE_DEFAULTS["fontName"] = default
+    canvas.save()
+
+
+def category_totals(s: DistrictSummary) -> dict[str, int]:
+    return {c: sum(v) for c, v in s.needs.items()}
+
+
+__all__ = ["DistrictSummary", "category_totals", "summarize", "write_report"]

@@ -1,0 +1,181 @@
+"""Export entry points shared by the CLI and the TUI: select, derive, prepare, render, write.
+
+Every function validates its inputs (selection, font, layout, output path) before any page is
+drawn, and writes through a temporary file, so a mistake costs nothing and leaves nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from surveyor.exports.fonts import register_font, setup_font
+from surveyor.exports.labels import LabelData, load_layout, prepare_label
+from surveyor.exports.output import atomic_file, atomic_folder, check_target
+from surveyor.exports.render import RenderSpec, default_jobs, render_pdf, render_split
+from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.exports.source import (
+    BuildingRecord,
+    Selection,
+    blob_dir,
+    require_some,
+    select_buildings,
+)
+from surveyor.forms.model import Form
+from surveyor.retrofit import derive_needs
+from surveyor.retrofit.derive import NeedsReport
+from surveyor.retrofit.model import Params, RuleSet
+from surveyor.store.db import Store
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written, for the one-line summary."""
+
+    path: Path
+    buildings: int
+    pages: int = 0
+    files: int = 1
+
+
+@dataclass(frozen=True)
+class Context:
+    """The definitions an export works with."""
+
+    form: Form
+    rules: RuleSet
+    params: Params
+
+
+def selected(store: Store, selection: Selection) -> list[BuildingRecord]:
+    """The selected buildings; an empty selection is an error (nothing is written)."""
+    records = select_buildings(store, selection)
+    require_some(records, selection)
+    return records
+
+
+def sheet_data(ctx: Context, store: Store, records: list[BuildingRecord]) -> list[SheetData]:
+    blobs = blob_dir(store)
+    return [
+        prepare_sheet(
+            ctx.form,
+            r.code,
+            r.status,
+            r.answers,
+            derive_needs(ctx.form, ctx.rules, ctx.params, r.answers),
+            blobs,
+        )
+        for r in records
+    ]
+
+
+def label_data(ctx: Context, records: list[BuildingRecord]) -> list[LabelData]:
+    return [
+        prepare_label(
+            r.code, r.status, r.answers, derive_needs(ctx.form, ctx.rules, ctx.params, r.answers)
+        )
+        for r in records
+    ]
+
+
+def export_sheets(
+    ctx: Context,
+    store: Store,
+    selection: Selection,
+    out: Path,
+    *,
+    split: bool = False,
+    font: Path | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportResult:
+    """Retrofit-need sheets, one A4 page per building: one PDF, or one file each."""
+    check_target(out, folder=split)
+    spec = RenderSpec(str(setup_font(font).path))
+    records = selected(store, selection)
+    items = sheet_data(ctx, store, records)
+    return _render(spec, items, out, split, jobs, progress, cancel)
+
+
+def export_labels(
+    ctx: Context,
+    store: Store,
+    selection: Selection,
+    out: Path,
+    *,
+    layout: str = "a4_3x8",
+    split: bool = False,
+    font: Path | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportResult:
+    """QR label sheets in a layout from ``exports/``."""
+    check_target(out, folder=split)
+    spec = RenderSpec(str(setup_font(font).path), load_layout(layout))
+    records = selected(store, selection)
+    items = label_data(ctx, records)
+    return _render(spec, items, out, split, jobs, progress, cancel)
+
+
+def _render(
+    spec: RenderSpec,
+    items: list[SheetData] | list[LabelData],
+    out: Path,
+    split: bool,
+    jobs: int | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> ExportResult:
+    n_jobs = jobs or default_jobs()
+    if split:
+        with atomic_folder(out) as tmp:
+            files = render_split(spec, items, tmp, jobs=n_jobs, progress=progress, cancel=cancel)
+        return ExportResult(out, len(items), files, files)
+    with atomic_file(out) as tmp:
+        pages = render_pdf(spec, items, tmp, jobs=n_jobs, progress=progress, cancel=cancel)
+    return ExportResult(out, len(items), pages)
+
+
+def reports_for(ctx: Context, records: list[BuildingRecord]) -> dict[str, NeedsReport]:
+    """Needs of every selected building, by code."""
+    return {r.code: derive_needs(ctx.form, ctx.rules, ctx.params, r.answers) for r in records}
+
+
+def export_report(
+    ctx: Context, store: Store, selection: Selection, out: Path, *, font: Path | None = None
+) -> ExportResult:
+    """The district report (charts) as PDF."""
+    from surveyor.exports.report import summarize, write_report
+
+    check_target(out)
+    name = register_font(str(setup_font(font).path))
+    records = selected(store, selection)
+    summary = summarize(ctx.form, records, reports_for(ctx, records))
+    with atomic_file(out) as tmp:
+        write_report(tmp, summary, name, selection.describe())
+    return ExportResult(out, len(records), 2)
+
+
+def export_table(
+    ctx: Context, store: Store, selection: Selection, out: Path, kind: str
+) -> ExportResult:
+    """csv, xlsx or geojson of the selected buildings."""
+    from surveyor.exports import data
+
+    check_target(out)
+    records = selected(store, selection)
+    reports = reports_for(ctx, records)
+    if kind == "csv":
+        paths = data.export_csv(ctx.form, records, reports, out)
+        return ExportResult(out, len(records), files=len(paths))
+    if kind == "xlsx":
+        data.export_xlsx(ctx.form, records, reports, out)
+        return ExportResult(out, len(records))
+    missing = data.export_geojson(ctx.form, records, reports, out)
+    return ExportResult(out, len(records) - missing)

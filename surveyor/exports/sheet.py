@@ -1,0 +1,262 @@
+"""Drawing the one-page A4 retrofit-need sheet on a reportlab canvas.
+
+All text is set in the embedded CJK TrueType subset (Latin included), so the page looks the
+same on every viewer and printer. The QR code is vector rectangles and carries the building URI
+that the app's scanner search resolves.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+
+from surveyor.exports.qr import draw_qr
+from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, SheetData
+
+PAGE_W, PAGE_H = A4
+MARGIN = 12 * mm
+DISCLAIMER_ZH = (
+    "本表为普查结论，不替代房屋安全鉴定；涉及结构、燃气、消防、电梯的事项须由有资质的专业机构复核。"
+)
+DISCLAIMER_EN = (
+    "This census sheet does not replace a building safety appraisal; structural, gas, fire and "
+    "elevator items must be checked by licensed professionals."
+)
+GREY = (0.93, 0.93, 0.93)
+PRIORITY_FILL = {1: (0.98, 0.82, 0.80), 2: (1.0, 0.93, 0.78), 3: (0.88, 0.94, 0.86)}
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """Cut text to a width, with an ellipsis, so nothing runs into the next column."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    widths, default = _char_widths(font)
+    room = width * 1000 / size - widths.get(ord("…"), default)
+    used = 0.0
+    for i, ch in enumerate(text):  # one pass over the glyph widths, not a search
+        used += widths.get(ord(ch), default)
+        if used > room:
+            return text[:i] + "…"
+    return text
+
+
+@lru_cache(maxsize=8)
+def _char_widths(font: str) -> tuple[dict[int, float], float]:
+    """Glyph advance widths (1/1000 em) of a registered TrueType font."""
+    face = getFont(font).face
+    return face.charWidths, float(face.defaultWidth)
+
+
+class _Pen:
+    """A few drawing helpers bound to one canvas and font."""
+
+    def __init__(self, canvas: Any, font: str) -> None:
+        self.c = canvas
+        self.font = font
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        s: str,
+        size: float = 8,
+        width: float | None = None,
+        right: bool = False,
+    ) -> None:
+        self.c.setFont(self.font, size)
+        if width is not None:
+            s = fit(s, self.font, size, width)
+        if right:
+            self.c.drawRightString(x, y, s)
+        else:
+            self.c.drawString(x, y, s)
+
+    def heading(self, x: float, y: float, zh: str, en: str, width: float) -> None:
+        self.c.setFillColorRGB(*GREY)
+        self.c.rect(x, y - 2, width, 11, stroke=0, fill=1)
+        self.c.setFillColorRGB(0, 0, 0)
+        self.text(x + 2, y + 1, f"{zh}  {en}", 8.5)
+
+
+def draw_sheet(canvas: Any, data: SheetData, font: str) -> None:
+    """Draw one sheet; the caller calls ``showPage`` (so many sheets can share one PDF)."""
+    pen = _Pen(canvas, font)
+    width = PAGE_W - 2 * MARGIN
+    top = PAGE_H - MARGIN
+    y = _header(pen, data, top, width)
+    y = _facts_and_conditions(pen, data, y, width)
+    y = _needs(pen, data, y, width, bottom=MARGIN + 190)
+    y = _roadmap_and_boxes(pen, data, y, width)
+    _footer(pen, data, width)
+
+
+def _header(pen: _Pen, d: SheetData, top: float, width: float) -> float:
+    qr_size = 30 * mm
+    qr_x = MARGIN + width - qr_size
+    draw_qr(pen.c, d.uri, qr_x, top - qr_size, qr_size)
+    pen.text(
+        qr_x + qr_size / 2 - stringWidth(d.code, pen.font, 8) / 2, top - qr_size - 8, d.code, 8
+    )
+    text_w = width - qr_size - 4
+    pen.text(MARGIN, top - 10, "天津市南开区 · Nankai District, Tianjin", 9, text_w)
+    pen.text(MARGIN, top - 28, "既有住宅改造需求单", 17)
+    pen.text(MARGIN, top - 41, "Retrofit-need sheet, existing residential building", 9.5, text_w)
+    ident = f"{d.subdistrict} · {d.community} · {d.compound} {d.building_no}"
+    pen.text(MARGIN, top - 57, ident, 11, text_w)
+    pen.text(
+        MARGIN, top - 71, f"{d.address}    楼栋编码 Code: {d.code}    状态 {d.status}", 9, text_w
+    )
+    flags = "；".join(d.flags) if d.flags else "—"
+    pen.text(MARGIN, top - 84, f"范围标记 Flags: {flags}", 7.5, text_w)
+    return float(top - qr_size - 22)
+
+
+def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> float:
+    col = (width - 6) / 2
+    left, right = MARGIN, MARGIN + col + 6
+    pen.heading(left, y, "基本情况", "Key facts", col)
+    pen.heading(right, y, "部位状况", "Element conditions", col)
+    row_h = 9.6
+    yy = y - row_h - 1
+    for zh, en, value in d.facts:
+        pen.text(left + 2, yy, f"{zh} {en}", 6.8, col * 0.52)
+        pen.text(left + col * 0.54, yy, value, 7.2, col * 0.45)
+        yy -= row_h
+    y_facts = yy
+    yy = y - row_h - 1
+    step = (len(d.facts) * row_h) / max(len(d.conditions), 1)
+    for zh, en, desc, grade in d.conditions:
+        label = "不详 n/a" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
+        if grade >= 2:
+            pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
+            pen.c.rect(right + col - 52, yy - 2, 52, 9, stroke=0, fill=1)
+            pen.c.setFillColorRGB(0, 0, 0)
+        pen.text(right + 2, yy, f"{zh} {en}", 7, col * 0.33)
+        pen.text(right + 2, yy - 7.2, desc, 6, col - 58)
+        pen.text(right + col - 2, yy, label, 6.8, right=True)
+        yy -= step
+    return min(y_facts, yy) - 4
+
+
+def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> float:
+    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items())
+    pen.heading(
+        MARGIN,
+        y,
+        "改造需求（按优先级）",
+        f"Retrofit needs by priority — classes B/W/T {counts}",
+        width,
+    )
+    cols = (0, 16, 40, 165, 195, 250, 367)
+    heads = ("优先", "编号", "需求 Need", "类别", "城市体检指标", "依据 Source", "估算 Estimate")
+    yy = y - 11
+    for x, h in zip(cols, heads, strict=True):
+        pen.text(MARGIN + x + 1, yy, h, 6.5)
+    row_h = 9.2
+    yy -= row_h
+    shown = 0
+    for row in d.needs:
+        if yy < bottom:
+            break
+        pen.c.setFillColorRGB(*PRIORITY_FILL[row.priority])
+        pen.c.rect(MARGIN, yy - 2.2, 14, row_h - 0.8, stroke=0, fill=1)
+        pen.c.setFillColorRGB(0, 0, 0)
+        pen.text(MARGIN + 5, yy, str(row.priority), 7)
+        pen.text(MARGIN + cols[1] + 1, yy, row.rule_id, 7)
+        pen.text(MARGIN + cols[2] + 1, yy, f"{row.title_zh} {row.title_en}", 6.8, 123)
+        pen.text(MARGIN + cols[3] + 1, yy, row.need_class, 6.8, 28)
+        pen.text(MARGIN + cols[4] + 1, yy, row.indicator, 6.5, 53)
+        pen.text(MARGIN + cols[5] + 1, yy, f"{row.source_status} {row.source_text}", 6.2, 114)
+        pen.text(MARGIN + cols[6] + 1, yy, row.estimate, 6.2, width - cols[6] - 2)
+        yy -= row_h
+        shown += 1
+    if not d.needs:
+        pen.text(MARGIN + 2, yy, "未发现改造需求 No retrofit need found", 7.5)
+        yy -= row_h
+    elif shown < len(d.needs):
+        pen.text(
+            MARGIN + 2,
+            yy,
+            f"另有{len(d.needs) - shown}项，见数据导出 "
+            f"{len(d.needs) - shown} more in the data export",
+            7,
+        )
+        yy -= row_h
+    return yy - 2
+
+
+def _roadmap_and_boxes(pen: _Pen, d: SheetData, y: float, width: float) -> float:
+    pen.heading(MARGIN, y, "分步改造路线", "Staged roadmap (low/no-cost | capital)", width)
+    yy = y - 11
+    for title, low, capital in d.roadmap:
+        pen.text(MARGIN + 2, yy, title, 6.8, 200)
+        pen.text(MARGIN + 205, yy, f"低成本 {low}", 6.8, 120)
+        pen.text(MARGIN + 330, yy, f"投资 {capital}", 6.8, width - 332)
+        yy -= 9
+    box_h = 62.0
+    col = (width - 6) / 2
+    yy -= 2
+    for i, (zh, en, items) in enumerate(
+        (
+            ("默认/假定输入", "Defaulted inputs", d.defaulted),
+            ("待核实（信息不详）", "Undetermined, needs check", d.undetermined),
+        )
+    ):
+        x = MARGIN + i * (col + 6)
+        pen.c.setLineWidth(0.5)
+        pen.c.rect(x, yy - box_h, col, box_h, stroke=1, fill=0)
+        pen.text(x + 3, yy - 9, f"{zh}  {en}", 7.5, col - 6)
+        line_y = yy - 18
+        shown = items[:6]
+        for item in shown:
+            pen.text(x + 4, line_y, item, 6.3, col - 8)
+            line_y -= 7.5
+        if len(items) > len(shown):
+            pen.text(
+                x + 4, line_y, f"…另有{len(items) - len(shown)}项 (+{len(items) - len(shown)})", 6.3
+            )
+        if not items:
+            pen.text(x + 4, line_y, "无 none", 6.3)
+    return yy - box_h - 4
+
+
+def _footer(pen: _Pen, d: SheetData, width: float) -> None:
+    c = pen.c
+    base = MARGIN + 22
+    thumb_w, thumb_h = 38 * mm, 28 * mm
+    for i in range(2):
+        x = MARGIN + i * (thumb_w + 4)
+        c.setLineWidth(0.4)
+        c.rect(x, base, thumb_w, thumb_h, stroke=1, fill=0)
+        if i < len(d.photos):
+            try:
+                c.drawImage(
+                    d.photos[i],
+                    x + 1,
+                    base + 1,
+                    thumb_w - 2,
+                    thumb_h - 2,
+                    preserveAspectRatio=True,
+                    anchor="c",
+                )
+            except (OSError, ValueError):
+                pen.text(x + 4, base + thumb_h / 2, "照片无法读取 photo unreadable", 6.5)
+        else:
+            pen.text(x + 4, base + thumb_h / 2, "无照片 no photo", 6.5)
+    sx = MARGIN + 2 * (thumb_w + 4) + 6
+    pen.text(
+        sx, base + thumb_h - 8, f"调查人 Inspector: {d.inspector or '—'}", 8, MARGIN + width - sx
+    )
+    pen.text(sx, base + thumb_h - 20, f"调查日期 Survey date: {d.survey_date or '—'}", 8)
+    c.setLineWidth(0.5)
+    for i, (zh, en) in enumerate((("调查人签字", "Inspector"), ("复核人签字", "Reviewer"))):
+        lx = sx + i * 105
+        c.line(lx, base + 4, lx + 95, base + 4)
+        pen.text(lx, base - 4, f"{zh} {en} / 日期 date", 6.3)
+    pen.text(MARGIN, MARGIN + 10, DISCLAIMER_ZH, 7, width)
+    pen.text(MARGIN, MARGIN + 2, DISCLAIMER_EN, 6.3, width - 110)
+    pen.text(MARGIN + width, MARGIN + 2, d.versions, 5.8, right=True)

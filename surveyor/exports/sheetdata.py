@@ -1,0 +1,286 @@
+"""The plain data printed on a retrofit-need sheet or label, prepared from a record.
+
+Preparing (form labels, needs, conditions) is separated from drawing so that worker processes
+receive small picklable objects, and so that the benchmark can draw a bare page of exactly the
+same content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from surveyor.forms.model import UNKNOWN, Form
+from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport
+from surveyor.store.ids import building_uri
+
+STATUS_ZH = {"confirmed": "已证实", "recalled": "待核实", "proposal": "提案"}
+CONDITION_ZH = ("完好", "基本完好", "一般损坏", "严重损坏")
+CONDITION_EN = ("good", "fair", "damaged", "severe")
+
+#: Element condition table (EPC style): element → fields whose answers grade it.
+#: Severity of an answer code: 0 good … 3 severe; codes not listed are 0.
+ELEMENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("主体结构", "Structure", ("structural_cracks", "tilt_settlement", "masonry_deterioration")),
+    ("外墙", "Walls", ("wall_insulation", "facade_defects")),
+    ("外窗", "Windows", ("window_glazing", "windows_replaced_share")),
+    ("屋面", "Roof", ("roof_insulation", "roof_leakage")),
+    ("供暖", "Heating", ("heating_layout", "heat_metering", "heating_complaints")),
+    ("燃气", "Gas", ("gas_pipe_condition", "rubber_hose")),
+    ("给排水", "Water & drains", ("water_pipe_material", "water_leaks", "drain_issues")),
+    ("电气", "Electrical", ("electrical_issues",)),
+    ("楼道消防", "Stairs & fire", ("stair_defects", "fire_facility_defects", "corridor_clutter")),
+)
+SEVERITY: dict[str, dict[str, int]] = {
+    "structural_cracks": {"hairline": 1, "visible": 2, "severe": 3},
+    "tilt_settlement": {"suspected": 2, "obvious": 3},
+    "masonry_deterioration": {"local": 1, "extensive": 3},
+    "wall_insulation": {"none": 1},
+    "facade_defects": {
+        "insulation_cracked": 2,
+        "insulation_detached": 3,
+        "tile_hollow_falling": 3,
+        "render_spalling": 3,
+        "parapet_damaged": 2,
+        "water_staining": 1,
+    },
+    "window_glazing": {"single": 2, "double_air": 1},
+    "windows_replaced_share": {"p0": 1},
+    "roof_insulation": {"none": 1},
+    "roof_leakage": {"local": 2, "severe": 3},
+    "heating_layout": {"vertical_single_series": 1},
+    "heat_metering": {"none": 1},
+    "heating_complaints": {"some": 1, "many": 2},
+    "gas_pipe_condition": {"corroded": 2, "damaged": 3, "tampered": 3},
+    "rubber_hose": {"some": 2, "many": 3},
+    "water_pipe_material": {"cast_iron": 2, "cement_asbestos": 2, "galvanised_steel": 1},
+    "water_leaks": {"some": 1, "frequent": 2},
+    "drain_issues": {
+        "leaking": 2,
+        "blocked": 2,
+        "cracked": 2,
+        "sewage_overflow": 2,
+        "rainwater_leak": 1,
+    },
+    "electrical_issues": {
+        "aged_wiring": 2,
+        "exposed": 3,
+        "flying_wires": 3,
+        "meter_box_damaged": 2,
+        "undersized": 2,
+        "messy_telecom": 1,
+    },
+    "stair_defects": {
+        "steps_damaged": 2,
+        "handrail_loose": 2,
+        "guardrail_loose": 3,
+        "lighting_broken": 1,
+    },
+    "fire_facility_defects": {
+        "fire_door_defective": 2,
+        "hydrant_defective": 2,
+        "extinguisher_missing": 2,
+        "extinguisher_on_floor": 1,
+        "exit_sign_defective": 2,
+    },
+    "corridor_clutter": {"some": 1, "serious": 3},
+}
+FACT_FIELDS = (
+    "year_built",
+    "energy_era",
+    "structure_type",
+    "floors_above",
+    "floors_below",
+    "entrance_count",
+    "household_count",
+    "gross_floor_area",
+    "housing_origin",
+    "property_management",
+    "heating_source",
+    "gas_supply",
+    "has_elevator",
+    "heritage_status",
+)
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    priority: int
+    rule_id: str
+    title_zh: str
+    title_en: str
+    need_class: str
+    indicator: str
+    source_status: str
+    source_text: str
+    estimate: str
+
+
+@dataclass(frozen=True)
+class SheetData:
+    """Everything one sheet prints, as plain strings (picklable, font-independent)."""
+
+    code: str
+    uri: str
+    subdistrict: str
+    community: str
+    compound: str
+    building_no: str
+    address: str
+    status: str
+    facts: list[tuple[str, str, str]]
+    conditions: list[tuple[str, str, str, int]]
+    needs: list[NeedRow]
+    roadmap: list[tuple[str, str, str]]
+    defaulted: list[str]
+    undetermined: list[str]
+    flags: list[str]
+    class_counts: dict[str, int]
+    indicators: list[str]
+    photos: list[str] = field(default_factory=list)
+    inspector: str = ""
+    survey_date: str = ""
+    versions: str = ""
+
+
+def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
+    """An answer as printed text: option labels, yes/no, numbers with their unit."""
+    if value is None:
+        return "—"
+    fld = form.fields.get(fid)
+    if fld is None:
+        return str(value)
+    if value == UNKNOWN:
+        return "不详" if lang == "zh" else "unknown"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, list):
+        return (
+            "、".join(text_of(form, fid, v, lang) for v in value)
+            if all(isinstance(v, str) for v in value)
+            else f"{len(value)}"
+        )
+    if fld.choices and isinstance(value, str):
+        return fld.choice_label(value, lang)
+    if isinstance(value, float):
+        value = f"{value:,.0f}" if value >= 100 else f"{value:g}"
+    unit = fld.defn.unit.get(lang) if fld.defn.unit is not None else ""
+    return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
+
+
+def _condition(values: Mapping[str, Any], fields: tuple[str, ...]) -> int:
+    """Worst severity of an element's answers (0 good … 3 severe); -1 when nothing is known."""
+    worst, known = 0, False
+    for fid in fields:
+        value = values.get(fid)
+        if value is None or value == UNKNOWN or value == [UNKNOWN]:
+            continue
+        known = True
+        codes = value if isinstance(value, list) else [value]
+        for code in codes:
+            if isinstance(code, str):
+                worst = max(worst, SEVERITY.get(fid, {}).get(code, 0))
+    return worst if known else -1
+
+
+def _source_text(text: str, status: str) -> str:
+    """The source without a leading status word the sheet already prints ("提案：…")."""
+    if text.startswith(status):
+        return text[len(status) :].lstrip("：；，、 ")
+    return text
+
+
+def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:
+    rows = []
+    for step in report.roadmap:
+        rows.append(
+            (
+                step.title.zh + " / " + step.title.en,
+                " ".join(step.low_cost) or "—",
+                " ".join(step.capital) or "—",
+            )
+        )
+    return rows
+
+
+def prepare_sheet(
+    form: Form,
+    code: str,
+    status: str,
+    answers: Mapping[str, Any],
+    report: NeedsReport,
+    blob_dir: Path | None = None,
+) -> SheetData:
+    """The sheet's content for one building (labels resolved, needs and roll-ups formatted)."""
+    values = report.values
+
+    def t(fid: str) -> str:
+        return text_of(form, fid, values.get(fid))
+
+    facts = [
+        (form.fields[f].defn.label.zh, form.fields[f].defn.label.en, t(f)) for f in FACT_FIELDS
+    ]
+    if values.get("year_built_basis") is not None:
+        facts[0] = (facts[0][0], facts[0][1], f"{facts[0][2]}（{t('year_built_basis')}）")
+    conditions = []
+    for zh, en, fields in ELEMENTS:
+        grade = _condition(values, fields)
+        desc = "；".join(t(f) for f in fields if values.get(f) is not None)
+        conditions.append((zh, en, desc or "—", grade))
+    needs = [
+        NeedRow(
+            priority=n.priority,
+            rule_id=n.rule_id,
+            title_zh=n.title.zh,
+            title_en=n.title.en,
+            need_class=CLASS_TITLES[n.need_class].zh,
+            indicator=INDICATOR_TITLES[n.indicator].zh if n.indicator else "—",
+            source_status=STATUS_ZH[n.source.status],
+            source_text=_source_text(n.source.text, STATUS_ZH[n.source.status]),
+            estimate=n.estimate.summary.zh if n.estimate else "",
+        )
+        for n in report.needs
+    ]
+    photos = _photo_paths(answers, blob_dir)
+    return SheetData(
+        code=code,
+        uri=building_uri(code),
+        subdistrict=t("subdistrict"),
+        community=str(values.get("community") or "—"),
+        compound=str(values.get("compound_name") or "—"),
+        building_no=str(values.get("building_no") or "—"),
+        address=str(values.get("address") or "—"),
+        status=status,
+        facts=facts,
+        conditions=conditions,
+        needs=needs,
+        roadmap=_roadmap(report),
+        defaulted=[f"{d.label.zh}：{d.value}" for d in report.defaulted],
+        undetermined=[f"{u.rule_id} {u.title.zh}" for u in report.undetermined],
+        flags=[f"{f.flag_id} {f.title.zh}" for f in report.flags if f.value],
+        class_counts=dict(report.class_counts),
+        indicators=[k for k, hit in report.indicators.items() if hit],
+        photos=photos,
+        inspector=str(values.get("inspector_name") or ""),
+        survey_date=str(values.get("survey_date") or ""),
+        versions=f"form {form.version} · rules {report.rules_version}",
+    )
+
+
+def _photo_paths(answers: Mapping[str, Any], blob_dir: Path | None) -> list[str]:
+    """Up to two photo files that exist (main facade first)."""
+    if blob_dir is None:
+        return []
+    out: list[str] = []
+    for fid in ("photo_facade_main", "photo_defects", "photo_stairwell", "photo_other"):
+        for item in answers.get(fid) or []:
+            sha = item.get("sha256") if isinstance(item, dict) else None
+            if isinstance(sha, str) and len(sha) > 2:
+                path = blob_dir / sha[:2] / sha[2:]
+                if path.is_file() and str(path) not in out:
+                    out.append(str(path))
+            if len(out) == 2:
+                return out
+    return out

@@ -1,0 +1,308 @@
+"""Deriving a building's retrofit needs from its census record: a pure function.
+
+``derive_needs(form, rules, params, answers)`` reads nothing else (no clock, no database), so a
+sheet printed twice from the same record says the same thing, and each rule can be tested with
+a hand-made record.
+
+Unknown is never no. A rule is *undetermined* when its condition cannot be decided: either the
+engine's three-valued logic says so (a missing answer), or the condition came out false only
+because an answer was ``'unknown'`` — found by evaluating again with every ``'unknown'`` turned
+into "no answer" and seeing whether the result is still false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from surveyor.forms.expr import Expr
+from surveyor.forms.model import UNKNOWN, Form, Localized
+from surveyor.forms.record import evaluate
+from surveyor.retrofit.estimates import DefaultedInput, EstimateResult, estimate
+from surveyor.retrofit.model import CompiledRule, Params, RuleSet, Source, flag_var, rule_var
+
+INDICATORS: tuple[str, ...] = (
+    "STR",
+    "GAS",
+    "COR",
+    "ENV",
+    "PIPE",
+    "NSC",
+    "WAT",
+    "AGE",
+    "ENG",
+    "DIG",
+)
+INDICATOR_TITLES: dict[str, Localized] = {
+    "STR": Localized(zh="结构安全隐患", en="Structural safety hazard"),
+    "GAS": Localized(zh="燃气安全隐患", en="Gas safety hazard"),
+    "COR": Localized(zh="楼道安全隐患", en="Stairwell safety hazard"),
+    "ENV": Localized(zh="围护安全隐患", en="Envelope safety hazard"),
+    "PIPE": Localized(zh="管线管道破损", en="Damaged pipes and lines"),
+    "NSC": Localized(zh="非成套住宅", en="Non-self-contained dwellings"),
+    "WAT": Localized(zh="入户水质不达标", en="Tap-water quality"),
+    "AGE": Localized(zh="需适老化改造", en="Needs age-friendly retrofit"),
+    "ENG": Localized(zh="需节能改造", en="Needs energy retrofit"),
+    "DIG": Localized(zh="需数字化改造", en="Needs digital retrofit"),
+}
+CLASS_TITLES: dict[str, Localized] = {
+    "B": Localized(zh="基础类", en="Basic"),
+    "W": Localized(zh="完善类", en="Improvement"),
+    "T": Localized(zh="提升类", en="Enhancement"),
+}
+STEP_TITLES: dict[int, Localized] = {
+    1: Localized(zh="第1步 安全与基础修缮", en="Step 1 Safety and basic repair"),
+    2: Localized(zh="第2步 围护与供热（先围护后供热）", en="Step 2 Envelope, then heating"),
+    3: Localized(zh="第3步 适老化、电梯与功能", en="Step 3 Accessibility, elevator, function"),
+    4: Localized(zh="第4步 数字化与可再生能源", en="Step 4 Digital and renewables"),
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One triggered rule: what to do, how urgent, where it rolls up, and why."""
+
+    rule_id: str
+    need: str
+    title: Localized
+    category: str
+    priority: int
+    base_priority: int
+    need_class: str
+    indicator: str | None
+    scale: str
+    step: int
+    sequence: int
+    cost: str
+    source: Source
+    evidence: dict[str, Any]
+    estimate: EstimateResult | None = None
+    #: 'unknown' answers the need was triggered by (the worst case was assumed for them).
+    assumed_unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Undetermined:
+    """A rule (or flag/modifier) that could not be decided; ``fields`` are the answers to check."""
+
+    rule_id: str
+    title: Localized
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    flag_id: str
+    title: Localized
+    value: bool | None
+
+
+@dataclass(frozen=True)
+class RoadmapStep:
+    step: int
+    title: Localized
+    low_cost: tuple[str, ...]
+    capital: tuple[str, ...]
+
+
+@dataclass
+class NeedsReport:
+    """Everything the sheet and the district roll-ups need about one building."""
+
+    needs: list[Need]
+    flags: list[FlagResult]
+    undetermined: list[Undetermined]
+    indicators: dict[str, bool]
+    class_counts: dict[str, int]
+    roadmap: list[RoadmapStep]
+    defaulted: list[DefaultedInput]
+    bundled: bool
+    rules_version: str
+    values: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def need_ids(self) -> list[str]:
+        return [n.rule_id for n in self.needs]
+
+
+def _is_unknown(value: Any) -> bool:
+    """An explicit 'unknown' answer (select_multiple holds it as a one-item list)."""
+    return bool(value == UNKNOWN or value == [UNKNOWN])
+
+
+def _decide(expr: Expr, env: Mapping[str, Any], blind: Mapping[str, Any]) -> bool | None:
+    """True / False / None; False only if it stays False with the 'unknown' answers removed."""
+    result = expr.truth(env)
+    depends_on_unknown = any(_is_unknown(env.get(ref)) for ref in expr.references)
+    if result is False and depends_on_unknown and expr.truth(blind) is None:
+        return None
+    return result
+
+
+def _open_fields(expr: Expr, env: Mapping[str, Any], form: Form) -> tuple[str, ...]:
+    """The form fields of a condition that are unanswered or 'unknown' (what to check)."""
+    return tuple(
+        sorted(
+            r
+            for r in expr.references
+            if r in form.fields and (env.get(r) is None or _is_unknown(env.get(r)))
+        )
+    )
+
+
+def _priority(rule: CompiledRule, env: Mapping[str, Any]) -> int:
+    for expr, priority in rule.priority_if:
+        if expr.truth(env) is True:
+            return priority
+    return rule.defn.priority
+
+
+def _evidence(expr: Expr, env: Mapping[str, Any], form: Form) -> dict[str, Any]:
+    return {
+        r: env[r] for r in sorted(expr.references) if r in form.fields and env.get(r) is not None
+    }
+
+
+def _build_env(form: Form, params: Params, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers after the form's calculations and relevance, plus the scalar parameters."""
+    env = dict(evaluate(form, answers).values)
+    env.update(params.scalars)
+    return env
+
+
+def _blind(env: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (None if _is_unknown(v) else v) for k, v in env.items()}
+
+
+def derive_needs(
+    form: Form, rules: RuleSet, params: Params, answers: Mapping[str, Any]
+) -> NeedsReport:
+    """Flags, needs (sorted by priority), undetermined rules and roll-ups for one record."""
+    env = _build_env(form, params, answers)
+    blind = _blind(env)
+    undetermined: list[Undetermined] = []
+    flags: list[FlagResult] = []
+    for flag, expr in rules.flags:
+        value = _decide(expr, env, blind)
+        env[flag_var(flag.id)] = blind[flag_var(flag.id)] = value
+        flags.append(FlagResult(flag.id, flag.title, value))
+    triggered: dict[str, tuple[CompiledRule, int]] = {}
+    assumed: dict[str, tuple[str, ...]] = {}
+    for rule in rules.rules:
+        value = _decide(rule.when, env, blind)
+        env[rule_var(rule.id)] = blind[rule_var(rule.id)] = value
+        if value is None:
+            undetermined.append(
+                Undetermined(rule.id, rule.defn.title, _open_fields(rule.when, env, form))
+            )
+        elif value:
+            triggered[rule.id] = (rule, _priority(rule, env))
+            if rule.when.truth(blind) is not True:  # it took an 'unknown' answer to trigger
+                assumed[rule.id] = tuple(
+                    r for r in sorted(rule.when.references) if _is_unknown(env.get(r))
+                )
+    for mod, expr in rules.modifiers:
+        value = _decide(expr, env, blind)
+        if value is None:
+            undetermined.append(Undetermined(mod.id, mod.title, _open_fields(expr, env, form)))
+        elif value:
+            for rid in mod.rules:
+                if rid in triggered:
+                    rule, prio = triggered[rid]
+                    triggered[rid] = (rule, min(3, max(1, prio + mod.priority_change)))
+    needs = [
+        _make_need(rule, prio, env, form, params, assumed.get(rule.id, ()))
+        for rule, prio in triggered.values()
+    ]
+    needs.sort(key=lambda n: (n.priority, n.step, n.sequence, n.rule_id))
+    return NeedsReport(
+        needs=needs,
+        flags=flags,
+        undetermined=undetermined,
+        indicators={ind: any(n.indicator == ind for n in needs) for ind in INDICATORS},
+        class_counts={c: sum(n.need_class == c for n in needs) for c in CLASS_TITLES},
+        roadmap=_roadmap(needs),
+        defaulted=_defaulted(needs, env, form),
+        bundled="E10" in triggered,
+        rules_version=rules.version,
+        values=env,
+    )
+
+
+def _make_need(
+    rule: CompiledRule,
+    priority: int,
+    env: Mapping[str, Any],
+    form: Form,
+    params: Params,
+    assumed_unknown: tuple[str, ...],
+) -> Need:
+    d = rule.defn
+    est = estimate(d.estimate.method, env, params) if d.estimate is not None else None
+    return Need(
+        rule_id=d.id,
+        need=d.need,
+        title=d.title,
+        category=d.category,
+        priority=priority,
+        base_priority=d.priority,
+        need_class=d.class_,
+        indicator=d.indicator,
+        scale=d.scale,
+        step=1 if priority == 1 else d.step,
+        sequence=d.sequence,
+        cost=d.cost,
+        source=d.source,
+        evidence=_evidence(rule.when, env, form),
+        estimate=est,
+        assumed_unknown=assumed_unknown,
+    )
+
+
+def _roadmap(needs: list[Need]) -> list[RoadmapStep]:
+    """Four staged steps (EPBD renovation-passport style), low/no-cost apart from capital."""
+    steps = []
+    for step, title in STEP_TITLES.items():
+        in_step = sorted(
+            (n for n in needs if n.step == step), key=lambda n: (n.sequence, n.priority, n.rule_id)
+        )
+        steps.append(
+            RoadmapStep(
+                step,
+                title,
+                tuple(n.rule_id for n in in_step if n.cost == "low"),
+                tuple(n.rule_id for n in in_step if n.cost == "capital"),
+            )
+        )
+    return steps
+
+
+def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[DefaultedInput]:
+    """Inputs that are defaults or assumptions, not observations (HEScore pattern)."""
+    out: list[DefaultedInput] = []
+    if env.get("year_built_basis") == "estimate":
+        out.append(
+            DefaultedInput(
+                Localized(zh="建成年份为估计", en="Year built is an estimate"),
+                str(env.get("year_built")),
+            )
+        )
+    for need in needs:
+        for fid in need.assumed_unknown:
+            if fid in form.fields:
+                label = form.fields[fid].defn.label
+                item = DefaultedInput(
+                    Localized(
+                        zh=f"{label.zh}：不详，按不利情况",
+                        en=f"{label.en}: unknown, worst case assumed",
+                    ),
+                    need.rule_id,
+                )
+                out.append(item)
+        if need.estimate is not None:
+            out.extend(need.estimate.defaulted)
+    unique: dict[tuple[str, str], DefaultedInput] = {}
+    for item in out:
+        unique.setdefault((item.label.en, item.value), item)
+    return list(unique.values())

@@ -1,0 +1,131 @@
+"""Attaching photos: content-addressed blobs beside the database, recorded through the write path.
+
+A photo is stored once by its SHA-256 under ``blob_dir_for(db)/ab/cdef…`` (written to a temp
+file, then renamed, so a crash never leaves a half blob under a real name), gets an
+``attachment`` row, and is then added to the photo field's value
+``[{"sha256", "size", "mime", "caption"}]`` by ``save_answers`` like any other answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import Form
+from surveyor.forms.record import normalize_text
+from surveyor.paths import blob_dir_for
+from surveyor.services.survey import SaveResult, get_building, save_answers
+from surveyor.store import models
+from surveyor.store.db import Store, write_tx
+
+ATTACHMENT = models.ATTACHMENT_TABLE
+#: Photos larger than this are refused (a phone photo is 2–8 MB).
+MAX_PHOTO_BYTES = 64 * 1024 * 1024
+_SNIFF = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF8", "image/gif"),
+    (b"RIFF", "image/webp"),
+)
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    mime: str
+    path: Path
+
+
+def blob_path(store: Store, sha256: str) -> Path:
+    """Where the blob with this hash lives for this (SQLite) database."""
+    if not store.is_sqlite:
+        raise SurveyorError("photos can only be attached on a laptop (SQLite) database")
+    return blob_dir_for(Path(store.target)) / sha256[:2] / sha256[2:]
+
+
+def _mime_of(path: Path, head: bytes) -> str:
+    for magic, mime in _SNIFF:
+        if head.startswith(magic):
+            return mime
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def store_blob(store: Store, source: Path) -> StoredBlob:
+    """Copy a file into the blob folder by content hash and record its ``attachment`` row."""
+    try:
+        size = source.stat().st_size
+        if not source.is_file():
+            raise SurveyorError(f"{source} is not a file")
+        if size > MAX_PHOTO_BYTES:
+            raise SurveyorError(f"{source} is larger than {MAX_PHOTO_BYTES // 2**20} MB")
+        data = source.read_bytes()
+    except OSError as exc:
+        raise SurveyorError(f"cannot read {source}: {exc.strerror}") from None
+    sha = hashlib.sha256(data).hexdigest()
+    mime = _mime_of(source, data[:16])
+    target = blob_path(store, sha)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(target)
+    with write_tx(store.engine) as conn:
+        known = conn.execute(
+            sa.select(ATTACHMENT.c.sha256).where(ATTACHMENT.c.sha256 == sha)
+        ).first()
+        if known is None:
+            conn.execute(
+                sa.insert(ATTACHMENT),
+                [{"sha256": sha, "size": len(data), "mime": mime, "stored": True}],
+            )
+    return StoredBlob(sha, len(data), mime, target)
+
+
+def attach_photo(
+    store: Store,
+    form: Form,
+    building: str | uuid.UUID,
+    field_id: str,
+    source: Path,
+    *,
+    caption: str = "",
+    author: str,
+    lang: str = "en",
+) -> SaveResult:
+    """Store ``source`` and add it to the photo field ``field_id`` of one building."""
+    if field_id not in form.fields or form.field(field_id).type != "photo":
+        raise SurveyorError(f"'{field_id}' is not a photo field of the form")
+    fld = form.field(field_id)
+    state = get_building(store, building)
+    current = state.answers.get(field_id)
+    photos: list[dict[str, Any]] = list(current) if isinstance(current, list) else []
+    if len(photos) >= fld.defn.max_count:
+        raise SurveyorError(
+            f"{fld.defn.label.get(lang)} already has {len(photos)} photos "
+            f"(at most {fld.defn.max_count})"
+        )
+    blob = store_blob(store, source)
+    if any(p.get("sha256") == blob.sha256 for p in photos):
+        raise SurveyorError(f"{source.name} is already attached to this field")
+    photos.append(
+        {
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "mime": blob.mime,
+            "caption": normalize_text(caption),
+        }
+    )
+    return save_answers(store, form, state.id, {field_id: photos}, author=author, lang=lang)

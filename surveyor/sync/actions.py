@@ -1,0 +1,306 @@
+"""Local writes the sync layer owns: resolving a conflict, deleting a building, assigning work.
+
+Each is a change like any save (one transaction: the change row, then the touched buildings
+re-folded), so it syncs to every other database through the same merge. A resolution's
+``parents[field]`` lists *all* the heads it closes, so it fast-forwards everywhere (§4.7).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from surveyor.errors import NotFound, SurveyorError
+from surveyor.forms.model import Form
+from surveyor.forms.record import AnswerError, coerce_answer
+from surveyor.services.survey import resolve_building_id
+from surveyor.store import hlc
+from surveyor.store.db import Store, utc_now_iso, write_tx
+from surveyor.store.ids import uuid7
+from surveyor.store.log import ClockState, load_clock, store_clock
+from surveyor.sync.apply import (
+    BUILDING,
+    CHANGE,
+    CONFLICT,
+    as_uuid,
+    change_from_mapping,
+    change_to_params,
+    load_entity_changes,
+    refold,
+    update_watermarks,
+)
+from surveyor.sync.fold import (
+    ASSIGNED_KEY,
+    DELETED_KEY,
+    DUPLICATE_KEY,
+    ChangeRow,
+    field_heads,
+)
+from surveyor.sync.merge import lock_for_merge
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A supervisor's decision: ``head`` (with its change id), ``base``, ``value``, ``keep``
+    or ``delete`` (the last two for a delete that raced an edit, or a duplicate)."""
+
+    kind: str
+    change_id: str | None = None
+    value: Any = None
+
+
+def _parents_value(heads: Sequence[str]) -> str | list[str] | None:
+    if not heads:
+        return None
+    return heads[0] if len(heads) == 1 else list(heads)
+
+
+class LocalWriter:
+    """Appends this database's own changes and re-folds what they touch, in one transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        store: Store,
+        form: Form | None,
+        author: str,
+        clock: Callable[[], int] = hlc.now_ms,
+    ) -> None:
+        lock_for_merge(conn)
+        self.conn = conn
+        self.store = store
+        self.form = form
+        self.author = author
+        self.clock: ClockState = load_clock(conn, clock)
+        self.touched: set[str] = set()
+
+    def append(
+        self, entity_id: str, op: str, fields: Mapping[str, Any], parents: Mapping[str, Any]
+    ) -> ChangeRow:
+        seq, stamp = self.clock.next()
+        row = ChangeRow(
+            change_id=str(uuid7(hlc.wall_ms(stamp))),
+            site_id=str(self.store.site_id),
+            seq=seq,
+            hlc=stamp,
+            entity_id=entity_id,
+            op=op,
+            form_version=self.form.version if self.form is not None else "unknown",
+            fields=dict(fields),
+            parents=dict(parents),
+            author=self.author,
+            wall_time=utc_now_iso(),
+        )
+        self.conn.execute(sa.insert(CHANGE), [change_to_params(row)])
+        self.touched.add(entity_id)
+        return row
+
+    def finish(self) -> None:
+        store_clock(self.conn, self.clock)
+        if self.touched:
+            refold(self.conn, sorted(self.touched), self.form)
+            update_watermarks(self.conn, [str(self.store.site_id)])
+
+    def heads(self, entity_id: str) -> dict[str, list[str]]:
+        return field_heads(load_entity_changes(self.conn, [entity_id]).get(entity_id, []))
+
+
+def _building(conn: Connection, ref: str | uuid.UUID) -> str:
+    bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
+    return str(bid)
+
+
+def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[Any, Any]:
+    row = (
+        conn.execute(
+            sa.select(CONFLICT).where(
+                CONFLICT.c.entity_id == as_uuid(entity_id),
+                CONFLICT.c.field_key == field_key,
+                CONFLICT.c.status == "open",
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"there is no open conflict on field '{field_key}' of that building")
+    return row
+
+
+def change_by_id(conn: Connection, change_id: str) -> ChangeRow:
+    row = (
+        conn.execute(sa.select(CHANGE).where(CHANGE.c.change_id == as_uuid(change_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no change {change_id}")
+    return change_from_mapping(row)
+
+
+def coerce_choice_value(form: Form | None, field_key: str, raw: Any) -> Any:
+    """A typed-in resolution value goes through the same coercion as a save."""
+    if form is None or field_key not in form.fields or not isinstance(raw, str):
+        return raw
+    try:
+        return coerce_answer(form.field(field_key), raw)
+    except AnswerError as exc:
+        raise SurveyorError(
+            f"'{raw}' is not a valid value for {field_key}: {exc.message.get('en')}"
+        ) from None
+
+
+def _resolution_fields(
+    w: LocalWriter, eid: str, field_key: str, kind: str, choice: Choice
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    heads = w.heads(eid)
+    if kind == "delete_vs_edit":
+        if choice.kind not in ("keep", "delete"):
+            raise SurveyorError("a delete that raced an edit is resolved with keep or delete")
+        parents = {k: _parents_value(v) for k, v in heads.items()}
+        return {DELETED_KEY: choice.kind == "delete"}, parents
+    own = heads.get(field_key, [])
+    if choice.kind == "head":
+        if choice.change_id not in own:
+            raise SurveyorError(f"{choice.change_id} is not one of the conflicting values")
+        value = change_by_id(w.conn, choice.change_id).fields[field_key]
+    elif choice.kind == "base":
+        row = open_conflict(w.conn, eid, field_key)
+        base = row["base_change_id"]
+        value = None if base is None else change_by_id(w.conn, str(base)).fields.get(field_key)
+    elif choice.kind == "value":
+        value = coerce_choice_value(w.form, field_key, choice.value)
+    else:
+        raise SurveyorError(f"unknown choice '{choice.kind}'; pick a head, the base or a value")
+    return {field_key: value}, {field_key: list(own)}
+
+
+def resolve_conflict(
+    store: Store,
+    form: Form | None,
+    ref: str | uuid.UUID,
+    field_key: str,
+    choice: Choice,
+    *,
+    author: str,
+    clock: Callable[[], int] = hlc.now_ms,
+) -> ChangeRow:
+    """Close an open conflict with a ``resolve`` change whose parents are all its heads."""
+    with write_tx(store.engine) as conn:
+        w = LocalWriter(conn, store, form, author, clock)
+        eid = _building(conn, ref)
+        row = open_conflict(conn, eid, field_key)
+        if row["kind"] == "duplicate_entity":
+            if choice.kind != "delete":
+                raise SurveyorError(
+                    "duplicate buildings are never merged automatically: delete this one "
+                    "(choose delete) or correct its address"
+                )
+            change = _delete(w, eid)
+        else:
+            fields, parents = _resolution_fields(w, eid, field_key, str(row["kind"]), choice)
+            change = w.append(eid, "resolve", fields, parents)
+        w.finish()
+        return change
+
+
+def _delete(w: LocalWriter, eid: str) -> ChangeRow:
+    heads = w.heads(eid)
+    parents = {k: _parents_value(v) for k, v in heads.items()}
+    parents.setdefault(DELETED_KEY, None)
+    return w.append(eid, "delete", {DELETED_KEY: True}, parents)
+
+
+def delete_building(
+    store: Store,
+    form: Form | None,
+    ref: str | uuid.UUID,
+    *,
+    author: str,
+    clock: Callable[[], int] = hlc.now_ms,
+) -> ChangeRow:
+    """Delete a building: a tombstone change that names every head it saw (§4.8)."""
+    with write_tx(store.engine) as conn:
+        w = LocalWriter(conn, store, form, author, clock)
+        change = _delete(w, _building(conn, ref))
+        w.finish()
+        return change
+
+
+#: ``--where`` keys for assignments, in Chinese as on the register or as column names.
+WHERE_COLUMNS = {
+    "街道": "subdistrict",
+    "subdistrict": "subdistrict",
+    "社区": "community",
+    "community": "community",
+    "小区名称": "compound_name",
+    "小区": "compound_name",
+    "compound_name": "compound_name",
+    "status": "status",
+    "状态": "status",
+}
+
+
+def select_buildings(conn: Connection, where: Mapping[str, str]) -> list[str]:
+    """Ids of live buildings matching every ``column=value`` condition."""
+    query = sa.select(BUILDING.c.id).where(BUILDING.c.deleted.is_(False))
+    for key, value in where.items():
+        column = WHERE_COLUMNS.get(key.strip())
+        if column is None:
+            raise SurveyorError(
+                f"cannot select by '{key}'; use one of 街道, 社区, 小区名称, status"
+            )
+        query = query.where(BUILDING.c[column] == value)
+    return [str(i) for i in conn.execute(query.order_by(BUILDING.c.id)).scalars()]
+
+
+def assign(
+    store: Store,
+    form: Form | None,
+    inspector: str,
+    *,
+    where: Mapping[str, str] | None = None,
+    refs: Iterable[str] = (),
+    author: str,
+    clock: Callable[[], int] = hlc.now_ms,
+) -> int:
+    """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes."""
+    name = inspector.strip()
+    if not name:
+        raise SurveyorError("give the inspector's name with --inspector NAME")
+    with write_tx(store.engine) as conn:
+        w = LocalWriter(conn, store, form, author, clock)
+        ids = select_buildings(conn, where) if where else []
+        ids += [_building(conn, r.strip()) for r in refs if r.strip()]
+        if not ids:
+            raise SurveyorError("no building matches; nothing was assigned")
+        current = {
+            str(i): (a, e)
+            for i, a, e in conn.execute(
+                sa.select(BUILDING.c.id, BUILDING.c.assigned_to, BUILDING.c.extra).where(
+                    BUILDING.c.id.in_([as_uuid(i) for i in ids])
+                )
+            )
+        }
+        todo = sorted({i for i in ids if current.get(i, (None, None))[0] != name})
+        held = load_entity_changes(conn, todo)
+        for eid in todo:
+            heads = field_heads(held.get(eid, [])).get(ASSIGNED_KEY, [])
+            w.append(eid, "upsert", {ASSIGNED_KEY: name}, {ASSIGNED_KEY: _parents_value(heads)})
+        w.finish()
+        return len(todo)
+
+
+__all__ = [
+    "DUPLICATE_KEY",
+    "Choice",
+    "LocalWriter",
+    "assign",
+    "delete_building",
+    "resolve_conflict",
+]

@@ -1,0 +1,121 @@
+"""Photos travel by SHA-256: only missing blobs are copied, each verified and written atomically.
+
+Blobs live beside their database (``<db>.blobs/ab/cdef…``, see ``paths.blob_dir_for``). A blob is
+written to a temporary name in the target folder, checked against its hash, fsynced and
+renamed, so an interrupted copy never leaves a wrong file under a blob's name (§4.10).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from surveyor import paths
+from surveyor.store import models
+from surveyor.store.db import is_url
+
+ATTACHMENT = models.TABLES.tables["attachment"]
+
+
+@dataclass
+class BlobStats:
+    copied: int = 0
+    present: int = 0
+    missing: int = 0
+
+
+def blob_path(folder: Path, sha: str) -> Path:
+    return folder / sha[:2] / sha[2:]
+
+
+def default_blob_dir(target: str) -> Path:
+    """Where a database keeps its photos: beside a SQLite file; per URL under the data folder."""
+    if not is_url(target):
+        return paths.blob_dir_for(Path(target))
+    tail = target.rsplit("@", 1)[-1]  # never put a password into a folder name
+    key = hashlib.sha256(tail.encode()).hexdigest()[:16]
+    return paths.data_dir() / "central-blobs" / key
+
+
+def has_valid_blob(folder: Path, sha: str) -> bool:
+    path = blob_path(folder, sha)
+    return path.is_file() and _sha256_file(path) == sha
+
+
+def _sha256_file(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def copy_blob(src_dir: Path, dst_dir: Path, sha: str) -> bool:
+    """Copy one blob, verified on receipt; False when the source lacks it or it is damaged."""
+    src = blob_path(src_dir, sha)
+    try:
+        data = src.read_bytes()
+    except OSError:
+        return False
+    if hashlib.sha256(data).hexdigest() != sha:
+        return False
+    dst = blob_path(dst_dir, sha)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def transfer_attachments(
+    conn: Connection,
+    offered: Sequence[tuple[str, int, str]],
+    src_dir: Path,
+    dst_dir: Path,
+) -> BlobStats:
+    """Copy the blobs the target lacks and record them, in the caller's transaction."""
+    stats = BlobStats()
+    if not offered:
+        return stats
+    held = {
+        str(sha): bool(stored)
+        for sha, stored in conn.execute(sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.stored))
+    }
+    for sha, size, mime in offered:
+        if held.get(sha) and blob_path(dst_dir, sha).is_file():
+            stats.present += 1
+            continue
+        ok = has_valid_blob(dst_dir, sha) or copy_blob(src_dir, dst_dir, sha)
+        stats.copied += ok
+        stats.missing += not ok
+        if sha in held:
+            if ok:
+                conn.execute(
+                    sa.update(ATTACHMENT).where(ATTACHMENT.c.sha256 == sha).values(stored=True)
+                )
+        else:
+            conn.execute(
+                sa.insert(ATTACHMENT), [{"sha256": sha, "size": size, "mime": mime, "stored": ok}]
+            )
+        held[sha] = ok
+    return stats
+
+
+def offered_attachments(conn: Connection) -> list[tuple[str, int, str]]:
+    """The stored blobs a database can send."""
+    rows = conn.execute(
+        sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.size, ATTACHMENT.c.mime).where(
+            ATTACHMENT.c.stored.is_(True)
+        )
+    )
+    return [(str(s), int(n), str(m)) for s, n, m in rows]

@@ -1,0 +1,152 @@
+"""Reading an inspector's database file for a merge, after checking it is safe to read.
+
+A file is refused whole, before anything is written, when it is not SQLite, truncated,
+corrupt, not a Surveyor database, or written by a newer Surveyor (unknown schema revision).
+Files are opened read-only with the sqlite3 module directly: it is faster than SQLAlchemy for
+a bulk read and never creates or upgrades anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from surveyor.errors import SurveyorError
+from surveyor.paths import blob_dir_for
+from surveyor.store.db import KNOWN_REVISIONS
+from surveyor.sync.apply import RowHint, change_from_mapping, load_json
+from surveyor.sync.fold import ChangeRow
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class RefusedFile(SurveyorError):
+    """A file that cannot be merged; nothing of it is written."""
+
+
+@dataclass
+class Snapshot:
+    """What a merge needs from one file, read in one consistent read transaction."""
+
+    path: Path
+    sha256: str
+    site_id: str
+    inspector: str | None
+    changes: list[ChangeRow]
+    hints: dict[str, RowHint]
+    attachments: list[tuple[str, int, str]]  # sha256, size, mime
+
+    @property
+    def max_seq(self) -> int:
+        own = [c.seq for c in self.changes if c.site_id == self.site_id]
+        return max(own, default=0)
+
+    @property
+    def blob_dir(self) -> Path:
+        return blob_dir_for(self.path)
+
+
+def file_sha256(path: Path) -> str:
+    """Hash of the database file and its WAL (a live laptop file keeps recent commits there)."""
+    digest = hashlib.sha256()
+    for part in (path, Path(f"{path}-wal")):
+        if part.exists():
+            with part.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def check_header(path: Path) -> None:
+    """Refuse non-SQLite and truncated files from the 100-byte header alone."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except FileNotFoundError:
+        raise RefusedFile(f"{path} does not exist") from None
+    except OSError as exc:
+        raise RefusedFile(f"cannot read {path}: {exc.strerror}") from exc
+    if not header.startswith(SQLITE_MAGIC):
+        raise RefusedFile(f"{path} is not a SQLite database; nothing was merged")
+    if len(header) < 100:
+        raise RefusedFile(f"{path} is truncated (only {len(header)} bytes); nothing was merged")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter_ok = header[24:28] == header[92:96]
+    size = path.stat().st_size
+    if size % page_size or (counter_ok and pages and size < pages * page_size):
+        raise RefusedFile(
+            f"{path} is truncated ({size} bytes, its header says {pages * page_size}); "
+            "copy it again from the laptop; nothing was merged"
+        )
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Check a file and read its changes, state hints and attachment list."""
+    path = Path(path)
+    check_header(path)
+    sha = file_sha256(path)
+    try:
+        conn = _connect_readonly(path)
+    except sqlite3.Error as exc:
+        raise RefusedFile(f"cannot open {path}: {exc}; nothing was merged") from exc
+    try:
+        conn.execute("BEGIN")
+        return _read(conn, path, sha)
+    except sqlite3.DatabaseError as exc:
+        raise RefusedFile(f"{path} is corrupt ({exc}); nothing was merged") from exc
+    finally:
+        conn.close()
+
+
+def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
+    check = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+    if check != ["ok"]:
+        raise RefusedFile(f"{path} is corrupt ({check[0]}); nothing was merged")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "alembic_version" not in tables or "change" not in tables:
+        raise RefusedFile(f"{path} is not a Surveyor database; nothing was merged")
+    rev = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    if rev is None or rev[0] not in KNOWN_REVISIONS:
+        raise RefusedFile(
+            f"{path} was written by a newer version of Surveyor (schema "
+            f"{rev[0] if rev else 'unknown'}); upgrade Surveyor before merging it; "
+            "nothing was merged"
+        )
+    meta = {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
+    if "site_id" not in meta:
+        raise RefusedFile(f"{path} has no site id; it is damaged; nothing was merged")
+    site = str(uuid.UUID(meta["site_id"]))
+    changes = [change_from_mapping(_row(r)) for r in conn.execute("SELECT * FROM change")]
+    hints = {
+        str(uuid.UUID(r["id"])): RowHint(
+            field_change=load_json(r["field_change"]),
+            form_version=r["form_version"],
+            completeness=float(r["completeness"]),
+            errors=load_json(r["errors"]),
+            error_count=int(r["error_count"]),
+        )
+        for r in conn.execute(
+            "SELECT id, field_change, form_version, completeness, errors, error_count FROM building"
+        )
+    }
+    attachments = [
+        (str(r[0]), int(r[1]), str(r[2]))
+        for r in conn.execute("SELECT sha256, size, mime FROM attachment WHERE stored")
+    ]
+    return Snapshot(path, sha, site, meta.get("inspector"), changes, hints, attachments)
+
+
+def _row(r: sqlite3.Row) -> dict[str, Any]:
+    return {k: r[k] for k in r.keys()}  # noqa: SIM118 - sqlite3.Row is not a Mapping

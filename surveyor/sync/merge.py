@@ -1,0 +1,243 @@
+"""``surveyor merge``: inspector database files into a central store, one transaction per file.
+
+Per file (§4.12): check it whole (``files.read_snapshot``), skip it if its hash was imported
+before, keep only changes beyond the central's per-site watermarks (after checking the file
+agrees with what was merged before — a cloned laptop does not), then ``apply_changes``, copy
+missing photos and record the file, all in one transaction. A SQLite central is backed up
+(SQLite backup API) before the first write of a run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import Form
+from surveyor.store import models
+from surveyor.store.db import Store, utc_now_iso, write_tx
+from surveyor.sync.apply import (
+    CHANGE,
+    ApplyStats,
+    ClonedSite,
+    apply_changes,
+    as_uuid,
+    canonical_id,
+    watermarks,
+)
+from surveyor.sync.attachments import BlobStats, default_blob_dir, transfer_attachments
+from surveyor.sync.files import RefusedFile, Snapshot, check_header, read_snapshot
+
+IMPORTED = models.TABLES.tables["imported_file"]
+#: Backups of a SQLite central kept beside it; older ones are removed.
+KEEP_BACKUPS = 3
+#: Any fixed number: merges into the same PostgreSQL central take this lock in turn.
+PG_MERGE_LOCK = 0x5355525645594F52 & 0x7FFFFFFFFFFFFFFF
+
+
+@dataclass
+class FileReport:
+    """The outcome of one file: merged, skipped (already imported) or refused, and why."""
+
+    path: Path
+    outcome: str
+    message: str
+    stats: ApplyStats = field(default_factory=ApplyStats)
+    blobs: BlobStats = field(default_factory=BlobStats)
+
+
+def lock_for_merge(conn: Connection) -> None:
+    """Serialise writers of a PostgreSQL central (SQLite's BEGIN IMMEDIATE already does)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MERGE_LOCK})
+
+
+def already_imported(conn: Connection, sha: str) -> bool:
+    return (
+        conn.execute(sa.select(IMPORTED.c.file_sha256).where(IMPORTED.c.file_sha256 == sha)).first()
+        is not None
+    )
+
+
+def check_watermark_agreement(conn: Connection, snap: Snapshot, marks: dict[str, int]) -> None:
+    """Before skipping a site's changes up to the watermark, check the file agrees with them.
+
+    A cloned laptop shares its original's site id and early seqs but diverges later; its
+    change at the last shared seq differs from the one the central holds.
+    """
+    by_site: dict[str, dict[int, str]] = {}
+    for c in snap.changes:
+        if c.seq <= marks.get(c.site_id, 0):
+            by_site.setdefault(c.site_id, {})[c.seq] = c.change_id
+    for site, seqs in by_site.items():
+        probe = max(seqs)
+        held = conn.execute(
+            sa.select(CHANGE.c.change_id).where(
+                CHANGE.c.site_id == as_uuid(site), CHANGE.c.seq == probe
+            )
+        ).scalar()
+        if held is not None and str(held) != seqs[probe]:
+            raise ClonedSite(
+                f"{snap.path} holds changes of site {site} that differ from ones already "
+                f"merged (seq {probe}): it is a copy of another laptop's database; "
+                "nothing of it was merged"
+            )
+
+
+def merge_snapshot(
+    conn: Connection, store: Store, snap: Snapshot, form: Form | None, blob_dir: Path
+) -> FileReport:
+    """Merge one checked file in the caller's transaction (the whole file or nothing)."""
+    lock_for_merge(conn)
+    if conn.dialect.name == "sqlite":
+        # A 128 MB page cache keeps the central's indexes in memory across a merge.
+        conn.exec_driver_sql("PRAGMA cache_size = -131072")
+    if already_imported(conn, snap.sha256):
+        return FileReport(snap.path, "skipped", "already merged")
+    if snap.site_id == str(store.site_id):
+        raise RefusedFile(
+            f"{snap.path} has the same site id as the database it is merged into: it is a "
+            "copy of it; nothing was merged"
+        )
+    marks = watermarks(conn)
+    check_watermark_agreement(conn, snap, marks)
+    fresh = [c for c in snap.changes if c.seq > marks.get(c.site_id, 0)]
+    stats = apply_changes(conn, fresh, form, label=str(snap.path), hints=snap.hints)
+    blobs = transfer_attachments(conn, snap.attachments, snap.blob_dir, blob_dir)
+    conn.execute(
+        sa.insert(IMPORTED),
+        [
+            {
+                "file_sha256": snap.sha256,
+                "site_id": uuid.UUID(snap.site_id),
+                "max_seq": snap.max_seq,
+                "imported_at": utc_now_iso(),
+            }
+        ],
+    )
+    message = (
+        f"{stats.new} new change(s) of {len(snap.changes)}, {stats.buildings} building(s), "
+        f"{stats.open_conflicts} open conflict(s)"
+    )
+    if stats.clock_suspect or stats.clock_ahead:
+        message += (
+            f"; {stats.clock_suspect + stats.clock_ahead} change(s) have a clock more than a "
+            "day ahead (clock-suspect: they never win a conflict's provisional value)"
+        )
+    if blobs.missing:
+        message += f"; {blobs.missing} photo(s) missing from the file's blob folder"
+    return FileReport(snap.path, "merged", message, stats, blobs)
+
+
+def backup_sqlite(store: Store) -> Path:
+    """A consistent copy of a SQLite central before a merge writes (backup API, then rename)."""
+    src_path = Path(store.target)
+    folder = src_path.with_name(src_path.name + ".backups")
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    out = folder / f"before-merge-{stamp}.db"
+    tmp = out.with_suffix(".tmp")
+    try:
+        src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        tmp.replace(out)
+    except (sqlite3.Error, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise SurveyorError(f"cannot back up {src_path} before merging: {exc}") from exc
+    for old in sorted(folder.glob("before-merge-*.db"))[:-KEEP_BACKUPS]:
+        old.unlink(missing_ok=True)
+    return out
+
+
+def covered_by_watermarks(store: Store, path: Path) -> bool:
+    """True when every change in the file is already held: skipped without hashing it.
+
+    Per site in the file, its highest seq must be at or below the central's watermark and
+    the change there must be the very one the central holds (a clone's would differ). Any
+    doubt answers False, and the file takes the full path with all its checks.
+    """
+    check_header(path)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            conn.execute("BEGIN")
+            site = conn.execute("SELECT value FROM meta WHERE key = 'site_id'").fetchone()
+            tops = conn.execute(
+                "SELECT c.site_id, c.seq, c.change_id FROM change c JOIN "
+                "(SELECT site_id, max(seq) AS seq FROM change GROUP BY site_id) m "
+                "ON c.site_id = m.site_id AND c.seq = m.seq"
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    if site is None or not tops or str(uuid.UUID(site[0])) == str(store.site_id):
+        return False
+    with store.engine.connect() as target:
+        marks = watermarks(target)
+        for site_id, seq, change_id in tops:
+            sid = canonical_id(site_id)
+            if int(seq) > marks.get(sid, 0):
+                return False
+            held = target.execute(
+                sa.select(CHANGE.c.change_id).where(
+                    CHANGE.c.site_id == as_uuid(sid), CHANGE.c.seq == int(seq)
+                )
+            ).scalar()
+            if held is None or str(held) != canonical_id(change_id):
+                return False
+    return True
+
+
+def merge_files(
+    store: Store,
+    files: Sequence[Path],
+    form: Form | None,
+    *,
+    blob_dir: Path | None = None,
+    backup: bool = True,
+    on_report: Callable[[FileReport], None] | None = None,
+) -> list[FileReport]:
+    """Merge each file in its own transaction; a refused file is reported, the rest go on."""
+    blobs = blob_dir or default_blob_dir(store.target)
+    reports: list[FileReport] = []
+    backed_up = not (backup and store.is_sqlite)
+    for path in files:
+        try:
+            if covered_by_watermarks(store, Path(path)):
+                report = FileReport(Path(path), "skipped", "already merged (site watermark)")
+                reports.append(report)
+                if on_report is not None:
+                    on_report(report)
+                continue
+            snap = read_snapshot(Path(path))
+            if not backed_up and not _is_imported(store, snap.sha256):
+                backup_sqlite(store)
+                backed_up = True
+            with write_tx(store.engine) as conn:
+                report = merge_snapshot(conn, store, snap, form, blobs)
+        except (RefusedFile, ClonedSite) as exc:
+            report = FileReport(Path(path), "refused", exc.message)
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    return reports
+
+
+def _is_imported(store: Store, sha: str) -> bool:
+    with store.engine.connect() as conn:
+        return already_imported(conn, sha)

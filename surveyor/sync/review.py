@@ -1,0 +1,144 @@
+"""Reading conflicts for review (CLI and TUI): each head and the base, with who and when."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from surveyor.errors import NotFound
+from surveyor.services.survey import resolve_building_id
+from surveyor.store.db import Store, read_tx
+from surveyor.sync.apply import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
+
+
+@dataclass(frozen=True)
+class ConflictSummary:
+    building_id: str
+    code: str
+    address: str | None
+    field_key: str
+    kind: str
+    status: str
+    heads: int
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of a conflict: the value a change set, by whom, when, from which laptop."""
+
+    change_id: str
+    value: Any
+    author: str
+    wall_time: str
+    site_id: str
+    op: str
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class ConflictDetail:
+    building_id: str
+    code: str
+    address: str | None
+    field_key: str
+    kind: str
+    status: str
+    base: Version | None
+    heads: list[Version]
+
+
+def list_conflicts(store: Store, *, include_resolved: bool = False) -> list[ConflictSummary]:
+    query = (
+        sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address)
+        .join(BUILDING, BUILDING.c.id == CONFLICT.c.entity_id)
+        .order_by(BUILDING.c.code, CONFLICT.c.field_key)
+    )
+    if not include_resolved:
+        query = query.where(CONFLICT.c.status == "open")
+    with read_tx(store.engine) as conn:
+        return [
+            ConflictSummary(
+                str(r["entity_id"]),
+                r["code"],
+                r["address"],
+                r["field_key"],
+                r["kind"],
+                r["status"],
+                len(r["head_change_ids"]),
+            )
+            for r in conn.execute(query).mappings()
+        ]
+
+
+def _version(c: ChangeRow, key: str, provisional: str | None) -> Version:
+    value = c.fields.get(key) if key in c.fields else ("(deleted)" if c.op == "delete" else None)
+    if key == DELETED_KEY and key not in c.fields:
+        value = f"(edited: {', '.join(sorted(c.fields))})"
+    return Version(
+        c.change_id, value, c.author, c.wall_time, c.site_id, c.op, c.change_id == provisional
+    )
+
+
+def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> ConflictDetail:
+    """Base, every head, who and when: what a supervisor needs to decide."""
+    with read_tx(store.engine) as conn:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
+        row = (
+            conn.execute(
+                sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address)
+                .join(BUILDING, BUILDING.c.id == CONFLICT.c.entity_id)
+                .where(CONFLICT.c.entity_id == bid, CONFLICT.c.field_key == field_key)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"there is no conflict on field '{field_key}' of that building")
+        provisional = (
+            None if row["provisional_change_id"] is None else str(row["provisional_change_id"])
+        )
+        if row["kind"] == "duplicate_entity":
+            heads = _duplicate_versions(conn, [str(i) for i in row["head_change_ids"]])
+            base = None
+        else:
+            ids = [str(i) for i in row["head_change_ids"]]
+            if row["base_change_id"] is not None:
+                ids.append(str(row["base_change_id"]))
+            changes = {
+                str(r["change_id"]): change_from_mapping(r)
+                for r in conn.execute(
+                    sa.select(CHANGE).where(CHANGE.c.change_id.in_([as_uuid(i) for i in ids]))
+                ).mappings()
+            }
+            heads = sorted(
+                (_version(changes[str(h)], field_key, provisional) for h in row["head_change_ids"]),
+                key=lambda v: (v.wall_time, v.change_id),
+            )
+            base_id = row["base_change_id"]
+            base = None if base_id is None else _version(changes[str(base_id)], field_key, None)
+        return ConflictDetail(
+            str(bid),
+            row["code"],
+            row["address"],
+            field_key,
+            row["kind"],
+            row["status"],
+            base,
+            heads,
+        )
+
+
+def _duplicate_versions(conn: sa.Connection, ids: list[str]) -> list[Version]:
+    rows = conn.execute(
+        sa.select(BUILDING.c.id, BUILDING.c.code, BUILDING.c.address, BUILDING.c.updated_by)
+        .where(BUILDING.c.id.in_([as_uuid(i) for i in ids]))
+        .order_by(BUILDING.c.code)
+    )
+    return [
+        Version(str(i), f"{code} {addr or ''}".strip(), by or "", "", "", DUPLICATE_KEY)
+        for i, code, addr, by in rows
+    ]

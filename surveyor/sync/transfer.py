@@ -1,0 +1,206 @@
+"""``surveyor sync``: push a laptop's changes to the central in idempotent batches, then pull.
+
+Push sends only what the central lacks (per-site watermarks, then an anti-join on change ids),
+in batches of causal (HLC) order, each batch its own transaction: an interrupted sync leaves
+whole batches merged and a rerun sends only the rest. Pull brings the inspector what they
+need: every change of the buildings assigned to them or already on the laptop (assignments,
+resolutions, register updates, colleagues' edits), and the photos those changes reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import Form
+from surveyor.store.db import Store, read_tx, write_tx
+from surveyor.sync.apply import (
+    BUILDING,
+    CHANGE,
+    apply_changes,
+    as_uuid,
+    change_from_mapping,
+    chunks,
+    existing_change_ids,
+    load_entity_changes,
+    refold_conflicted,
+    watermarks,
+)
+from surveyor.sync.attachments import (
+    ATTACHMENT,
+    default_blob_dir,
+    transfer_attachments,
+)
+from surveyor.sync.fold import ChangeRow
+from surveyor.sync.merge import lock_for_merge
+
+#: Changes per pushed batch (one transaction each on the central).
+PUSH_BATCH = 500
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    batches: int = 0
+    pulled: int = 0
+    photos_sent: int = 0
+    photos_received: int = 0
+    open_conflicts: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"pushed {self.pushed} change(s) in {self.batches} batch(es), pulled "
+            f"{self.pulled}; photos sent {self.photos_sent}, received {self.photos_received}"
+        )
+
+
+def shown_target(target: str) -> str:
+    """A database named in a message, without any password a URL may carry."""
+    if "://" in target and "@" in target:
+        scheme, rest = target.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return target
+
+
+def _all_changes(store: Store) -> list[ChangeRow]:
+    with read_tx(store.engine) as conn:
+        return [change_from_mapping(r) for r in conn.execute(sa.select(CHANGE)).mappings()]
+
+
+def changes_to_push(laptop: Store, central: Store) -> list[ChangeRow]:
+    """The laptop's changes the central lacks, oldest first."""
+    with read_tx(central.engine) as conn:
+        marks = watermarks(conn)
+    candidates = [c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
+    with read_tx(central.engine) as conn:
+        have = existing_change_ids(conn, [c.change_id for c in candidates])
+    return sorted((c for c in candidates if c.change_id not in have), key=lambda c: c.order_key)
+
+
+def push(
+    laptop: Store,
+    central: Store,
+    form: Form | None,
+    *,
+    batch: int = PUSH_BATCH,
+    after_batch: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Send the missing changes in batches; returns (changes, batches)."""
+    todo = changes_to_push(laptop, central)
+    sent = 0
+    batches = 0
+    for part in chunks(todo, batch):
+        with write_tx(central.engine) as conn:
+            lock_for_merge(conn)
+            apply_changes(conn, list(part), form, label=f"laptop {shown_target(laptop.target)}")
+        sent += len(part)
+        batches += 1
+        if after_batch is not None:
+            after_batch(batches)
+    return sent, batches
+
+
+def _photo_hashes(changes: Iterable[ChangeRow]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            sha = value.get("sha256")
+            if isinstance(sha, str):
+                found.add(sha)
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for c in changes:
+        walk(dict(c.fields))
+    return found
+
+
+def _relevant_entities(laptop: Store, central: Store) -> list[str]:
+    inspector = laptop.meta("inspector")
+    with read_tx(laptop.engine) as conn:
+        ids = {str(i) for i in conn.execute(sa.select(BUILDING.c.id)).scalars()}
+    if inspector:
+        with read_tx(central.engine) as conn:
+            ids |= {
+                str(i)
+                for i in conn.execute(
+                    sa.select(BUILDING.c.id).where(BUILDING.c.assigned_to == inspector)
+                ).scalars()
+            }
+    return sorted(ids)
+
+
+def pull(laptop: Store, central: Store, form: Form | None) -> tuple[int, list[ChangeRow]]:
+    """Bring the inspector's buildings up to date from the central, in one transaction."""
+    entities = _relevant_entities(laptop, central)
+    with read_tx(central.engine) as conn:
+        held = load_entity_changes(conn, entities)
+    offered = [c for rows in held.values() for c in rows]
+    with write_tx(laptop.engine) as conn:
+        stats = apply_changes(
+            conn, offered, form, label=f"the central {shown_target(central.target)}"
+        )
+        refold_conflicted(conn, form)
+    have_new = stats.new
+    return have_new, offered
+
+
+def _attachment_rows(store: Store, shas: Iterable[str] | None) -> list[tuple[str, int, str]]:
+    with read_tx(store.engine) as conn:
+        query = sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.size, ATTACHMENT.c.mime).where(
+            ATTACHMENT.c.stored.is_(True)
+        )
+        rows = [(str(s), int(n), str(m)) for s, n, m in conn.execute(query)]
+    if shas is None:
+        return rows
+    wanted = set(shas)
+    return [r for r in rows if r[0] in wanted]
+
+
+def sync(
+    laptop: Store,
+    central: Store,
+    form: Form | None,
+    *,
+    batch: int = PUSH_BATCH,
+    laptop_blobs: Path | None = None,
+    central_blobs: Path | None = None,
+    after_batch: Callable[[int], None] | None = None,
+) -> SyncReport:
+    """Push then pull; safe to interrupt and rerun at any point."""
+    if laptop.site_id == central.site_id:
+        raise SurveyorError("the laptop and the central are the same database")
+    report = SyncReport()
+    lap_dir = laptop_blobs or default_blob_dir(laptop.target)
+    cen_dir = central_blobs or default_blob_dir(central.target)
+    report.pushed, report.batches = push(
+        laptop, central, form, batch=batch, after_batch=after_batch
+    )
+    with write_tx(central.engine) as conn:
+        lock_for_merge(conn)
+        report.photos_sent = transfer_attachments(
+            conn, _attachment_rows(laptop, None), lap_dir, cen_dir
+        ).copied
+    report.pulled, offered = pull(laptop, central, form)
+    with write_tx(laptop.engine) as conn:
+        report.photos_received = transfer_attachments(
+            conn, _attachment_rows(central, _photo_hashes(offered)), cen_dir, lap_dir
+        ).copied
+        report.open_conflicts = int(
+            conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(BUILDING.c.conflict_count), 0))
+            ).scalar_one()
+        )
+    return report
+
+
+__all__ = ["SyncReport", "as_uuid", "chunks", "pull", "push", "sync"]

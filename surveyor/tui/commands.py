@@ -1,0 +1,88 @@
+"""Command-palette providers: jump to a building, jump to a field (titles "namespace: verb")."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from surveyor.services.browse import browse_buildings
+from surveyor.tui.i18n import language, t
+from surveyor.tui.text import clean, plain
+
+if TYPE_CHECKING:
+    from surveyor.tui.app import SurveyorApp
+
+
+class BuildingsProvider(Provider):
+    """Search the register from the palette (SQL, 10 rows) and open a building."""
+
+    async def search(self, query: str) -> Hits:
+        text = clean(query).strip()
+        if not text:
+            return
+        app: SurveyorApp = self.app  # type: ignore[assignment]
+        try:
+            page = await asyncio.to_thread(
+                browse_buildings, app.store, search=text, limit=10, with_total=False
+            )
+        except Exception:
+            return
+        for row in page.rows:
+            display = Text(t("cmd.go_building") + " ", style="dim")
+            display.append(row.code + " ")
+            display.append_text(
+                plain(" ".join(v for v in (row.compound_name, row.building_no, row.address) if v))
+            )
+            yield Hit(0.9, display, partial(app.open_building, row.id), text=display.plain)
+
+
+class FieldsProvider(Provider):
+    """On the survey screen: find a field by its Chinese or English label or its id."""
+
+    def _fields(self) -> list[tuple[str, str]]:
+        from surveyor.tui.screens.survey import SurveyScreen
+
+        if not isinstance(self.screen, SurveyScreen):
+            return []
+        app: SurveyorApp = self.app  # type: ignore[assignment]
+        lang = language()
+        other = "en" if lang == "zh" else "zh"
+        out = []
+        for fid, fld in app.form.fields.items():
+            label = fld.defn.label
+            out.append((fid, f"{label.get(lang)} {label.get(other)} {fid}"))
+        return out
+
+    async def search(self, query: str) -> Hits:
+        from surveyor.tui.screens.survey import SurveyScreen
+
+        screen = self.screen
+        if not isinstance(screen, SurveyScreen):
+            return
+        matcher = self.matcher(clean(query))
+        prefix = t("cmd.go_field") + " "
+        for fid, text in self._fields():
+            score = matcher.match(text)
+            if score > 0:
+                display = Content.assemble((prefix, "dim"), matcher.highlight(text))
+                yield Hit(
+                    score,
+                    display,
+                    partial(screen.call_later, screen.goto_field, fid),
+                    text=prefix + text,
+                )
+
+    async def discover(self) -> Hits:
+        from surveyor.tui.screens.survey import SurveyScreen
+
+        screen = self.screen
+        if not isinstance(screen, SurveyScreen):
+            return
+        prefix = t("cmd.go_field") + " "
+        for fid, text in self._fields():
+            yield DiscoveryHit(prefix + text, partial(screen.call_later, screen.goto_field, fid))

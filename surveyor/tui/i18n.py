@@ -1,0 +1,49 @@
+"""The interface's own strings in zh and en, from one data file (``surveyor/locale/tui.yaml``).
+
+``t("list.mine")`` gives the text in the current language; ``set_language`` switches it. Form
+labels do not come from here: they come from the form (``Localized.get(lang)``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATALOG_PATH = Path(__file__).resolve().parents[1] / "locale" / "tui.yaml"
+LANGUAGES = ("zh", "en")
+
+_current = {"lang": "zh"}
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message id with its zh and en text (loaded once)."""
+    raw: Any = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, str]] = {}
+    for key, texts in raw.items():
+        if not isinstance(texts, dict) or set(texts) != set(LANGUAGES):
+            raise ValueError(f"{CATALOG_PATH}: message '{key}' needs exactly zh and en")
+        out[str(key)] = {lang: str(texts[lang]) for lang in LANGUAGES}
+    return out
+
+
+def language() -> str:
+    return _current["lang"]
+
+
+def set_language(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language '{lang}'; use zh or en")
+    _current["lang"] = lang
+
+
+def t(key: str, **values: object) -> str:
+    """The message ``key`` in the current language; an unknown key is returned as it is."""
+    texts = catalog().get(key)
+    if texts is None:
+        return key
+    text = texts[_current["lang"]]
+    return text.format(**values) if values else text

@@ -1,0 +1,75 @@
+"""Ask for a photo file path and an optional caption."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from surveyor.tui.i18n import t
+from surveyor.tui.text import clean, plain
+
+
+@dataclass(frozen=True)
+class PhotoRequest:
+    path: Path
+    caption: str
+
+
+class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
+    DEFAULT_CSS = """
+    AttachPhotoModal { align: center middle; }
+    AttachPhotoModal > Vertical {
+        width: 80%; max-width: 90; height: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    AttachPhotoModal .title { text-style: bold; }
+    AttachPhotoModal .problem { color: $error; height: auto; }
+    AttachPhotoModal Horizontal { height: auto; align: right middle; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "new.cancel", id="photo.cancel")
+    ]
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(plain(t("photo.title", label=self.label)), classes="title")
+            yield Label(t("photo.path"))
+            yield Input(id="photo-path", placeholder="/media/usb/DCIM/IMG_0001.JPG")
+            yield Label(t("photo.caption"))
+            yield Input(id="photo-caption")
+            yield Static("", classes="problem", id="photo-problem")
+            with Horizontal():
+                yield Button(t("new.cancel"), id="photo-cancel")
+                yield Button(t("photo.attach"), variant="primary", id="photo-ok")
+
+    @on(Input.Submitted, "#photo-path")
+    def path_entered(self) -> None:
+        self.query_one("#photo-caption", Input).focus()
+
+    @on(Input.Submitted, "#photo-caption")
+    @on(Button.Pressed, "#photo-ok")
+    def attach(self) -> None:
+        raw = clean(self.query_one("#photo-path", Input).value).strip().strip("'\"")
+        path = Path(raw).expanduser()
+        if not raw or not path.is_file():
+            self.query_one("#photo-problem", Static).update(plain(t("photo.not_a_file", path=raw)))
+            self.query_one("#photo-path", Input).focus()
+            return
+        caption = clean(self.query_one("#photo-caption", Input).value).strip()
+        self.dismiss(PhotoRequest(path, caption))
+
+    @on(Button.Pressed, "#photo-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,116 @@
+"""Add a building found on site that is missing from the register (labels from the form)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.services.survey import create_building
+from surveyor.tui.i18n import language, t
+from surveyor.tui.text import clean, plain
+
+if TYPE_CHECKING:
+    from surveyor.tui.app import SurveyorApp
+
+TEXT_FIELDS = ("community", "compound_name", "building_no", "address")
+
+
+class NewBuildingModal(ModalScreen[uuid.UUID | None]):
+    """Returns the new building's id, or None if cancelled."""
+
+    DEFAULT_CSS = """
+    NewBuildingModal { align: center middle; }
+    NewBuildingModal > Vertical {
+        width: 80%; max-width: 90; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    NewBuildingModal .title { text-style: bold; }
+    NewBuildingModal .problem { color: $error; height: auto; }
+    NewBuildingModal Input, NewBuildingModal Select { margin-bottom: 0; }
+    NewBuildingModal Horizontal { height: auto; align: right middle; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "new.cancel", id="new.cancel")
+    ]
+
+    app: SurveyorApp
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def compose(self) -> ComposeResult:
+        form, lang = self.app.form, language()
+        sub = form.field("subdistrict")
+        with Vertical():
+            yield Static(t("new.title"), classes="title")
+            yield Label(plain(sub.defn.label.get(lang) + " *"))
+            yield Select(
+                [(c.label(lang), c.code) for c in sub.choices], id="new-subdistrict", compact=True
+            )
+            for fid in TEXT_FIELDS:
+                fld = form.field(fid)
+                mark = " *" if fld.defn.required else ""
+                yield Label(plain(fld.defn.label.get(lang) + mark))
+                yield Input(id=f"new-{fid}", compact=True)
+            yield Static("", classes="problem", id="new-problem")
+            with Horizontal():
+                yield Button(t("new.cancel"), id="new-cancel", compact=True)
+                yield Button(t("new.create"), variant="primary", id="new-create", compact=True)
+
+    def answers(self) -> dict[str, str]:
+        out = {"district": "nankai"}
+        sub = self.query_one("#new-subdistrict", Select).value
+        if isinstance(sub, str):
+            out["subdistrict"] = sub
+        for fid in TEXT_FIELDS:
+            value = clean(self.query_one(f"#new-{fid}", Input).value).strip()
+            if value:
+                out[fid] = value
+        return out
+
+    @on(Input.Submitted)
+    def next_input(self) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#new-create")
+    def create(self) -> None:
+        answers = self.answers()
+        form = self.app.form
+        needed = [
+            f
+            for f in ("subdistrict", *TEXT_FIELDS)
+            if form.field(f).defn.required and f not in answers
+        ]
+        if needed:
+            self.query_one("#new-problem", Static).update(t("new.needed"))
+            return
+        self._create(answers)
+
+    @work(thread=True, exit_on_error=False)
+    def _create(self, answers: dict[str, str]) -> None:
+        app = self.app
+        try:
+            result = create_building(
+                app.store, app.form, answers, author=app.author, lang=language()
+            )
+        except ValidationFailed as exc:
+            text = "; ".join(exc.errors.values())
+            app.call_from_thread(self.query_one("#new-problem", Static).update, plain(text))
+            return
+        except SurveyorError as exc:
+            app.call_from_thread(self.query_one("#new-problem", Static).update, plain(exc.message))
+            return
+        app.call_from_thread(app.notify, t("new.created", code=result.code), markup=False)
+        app.call_from_thread(self.dismiss, result.building_id)
+
+    @on(Button.Pressed, "#new-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

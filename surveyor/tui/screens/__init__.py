@@ -1,0 +1,1 @@
+"""The app's screens: the building list and the survey."""

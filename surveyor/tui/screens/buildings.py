@@ -1,0 +1,311 @@
+"""The home screen: the register as a windowed, searchable, filterable list.
+
+Rows come from ``services.browse.browse_buildings`` in a thread worker, 60 at a time; more are
+fetched when the cursor nears the end. A scanned label (the URN a USB scanner types into the
+search box) or a complete typed code opens that building directly.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
+from textual.worker import get_current_worker
+
+from surveyor.services.browse import browse_buildings, count_buildings
+from surveyor.services.queries import BuildingPage, BuildingRow
+from surveyor.services.survey import STATUSES
+from surveyor.store.ids import URI_PREFIX, normalize_code
+from surveyor.tui.i18n import language, t
+from surveyor.tui.text import clean, plain
+from surveyor.tui.widgets.footer import CatalogFooter
+
+if TYPE_CHECKING:
+    from surveyor.tui.app import SurveyorApp
+
+WINDOW = 60
+SEARCH_DELAY = 0.05
+COLUMNS = (
+    ("code", "list.col_code"),
+    ("subdistrict", "list.col_subdistrict"),
+    ("compound", "list.col_compound"),
+    ("building_no", "list.col_building_no"),
+    ("status", "list.col_status"),
+    ("completeness", "list.col_completeness"),
+    ("conflicts", "list.col_conflicts"),
+    ("address", "list.col_address"),
+)
+STATUS_STYLE = {
+    "not_started": "dim",
+    "draft": "yellow",
+    "complete": "green",
+    "approved": "bold green",
+}
+
+
+class BuildingsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+f", "focus_search", "list.key_search", id="list.search"),
+        Binding("ctrl+n", "new_building", "list.key_new", id="list.new"),
+        Binding("ctrl+o", "toggle_mine", "list.key_mine", show=False, id="list.mine"),
+    ]
+
+    DEFAULT_CSS = """
+    BuildingsScreen #filters { height: 1; margin: 1 0 0 0; }
+    BuildingsScreen #search { width: 1fr; }
+    BuildingsScreen #f-subdistrict { width: 20; }
+    BuildingsScreen #f-status { width: 16; }
+    BuildingsScreen #f-mine { width: auto; }
+    BuildingsScreen #buildings { height: 1fr; margin-top: 1; }
+    BuildingsScreen #count { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    app: SurveyorApp
+
+    def __init__(self) -> None:
+        super().__init__(id="buildings-screen")
+        self.total = 0
+        self.loaded = 0
+        self._search_timer: Timer | None = None
+        self._last_keystroke = 0.0
+        self._fetching_more = False
+        self._last_query: dict[str, Any] = {}
+        self.first_page_shown = False
+        self.counted = False
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="filters"):
+            yield Input(placeholder=t("list.search_placeholder"), id="search", compact=True)
+            yield Select(
+                self._subdistrict_options(),
+                prompt=t("list.all_subdistricts"),
+                id="f-subdistrict",
+                compact=True,
+            )
+            yield Select(
+                self._status_options(), prompt=t("list.all_statuses"), id="f-status", compact=True
+            )
+            yield Checkbox(t("list.mine"), id="f-mine", compact=True)
+        yield DataTable(id="buildings", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="count")
+        yield CatalogFooter()
+
+    def _subdistrict_options(self) -> list[tuple[str, str]]:
+        fld = self.app.form.field("subdistrict")
+        return [(c.label(language()), c.code) for c in fld.choices]
+
+    @staticmethod
+    def _status_options() -> list[tuple[str, str]]:
+        return [(t(f"status.{s}"), s) for s in STATUSES]
+
+    def on_mount(self) -> None:
+        self._add_columns()
+        self.query_one("#search", Input).focus()
+        self.reload()
+
+    def _add_columns(self) -> None:
+        table = self.query_one("#buildings", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(t(label), key=key)
+
+    def refresh_language(self) -> None:
+        """Rebuild every interface string in the new language (the rows are re-read)."""
+        self.query_one("#search", Input).placeholder = t("list.search_placeholder")
+        sub = self.query_one("#f-subdistrict", Select)
+        keep_sub = sub.value
+        sub.set_options(self._subdistrict_options())
+        sub.prompt = t("list.all_subdistricts")
+        sub.value = keep_sub
+        status = self.query_one("#f-status", Select)
+        keep_status = status.value
+        status.set_options(self._status_options())
+        status.prompt = t("list.all_statuses")
+        status.value = keep_status
+        self.query_one("#f-mine", Checkbox).label = t("list.mine")
+        table = self.query_one("#buildings", DataTable)
+        table.clear(columns=True)
+        self._add_columns()
+        self.reload()
+
+    # -- querying -----------------------------------------------------------------------------
+    def query_args(self) -> dict[str, Any]:
+        search = clean(self.query_one("#search", Input).value).strip()
+        sub = self.query_one("#f-subdistrict", Select).value
+        status = self.query_one("#f-status", Select).value
+        mine = self.query_one("#f-mine", Checkbox).value
+        return {
+            "search": search or None,
+            "subdistrict": sub if isinstance(sub, str) else None,
+            "status": status if isinstance(status, str) else None,
+            "mine": self.app.author if mine else None,
+        }
+
+    def reload(self) -> None:
+        args = self.query_args()
+        if args != self._last_query:
+            self.counted = False  # a new question: its count follows its rows
+        self._last_query = args
+        self._fetch(self._last_query, 0)
+
+    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
+    def _fetch(self, args: dict[str, Any], offset: int) -> None:
+        # The rows first, then the count: the rows are what the inspector is waiting for.
+        page = browse_buildings(
+            self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
+        )
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._show, page, offset)
+        if offset == 0:
+            total = count_buildings(self.app.store, **args)
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._show_total, total)
+
+    @work(thread=True, exclusive=True, group="list-more", exit_on_error=False)
+    def _fetch_more(self, args: dict[str, Any], offset: int) -> None:
+        """The next window, appended when the cursor nears the end of the rows shown."""
+        page = browse_buildings(
+            self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
+        )
+        if get_current_worker().is_cancelled or args != self._last_query:
+            self.app.call_from_thread(setattr, self, "_fetching_more", False)
+            return
+        self.app.call_from_thread(self._show, page, offset)
+
+    def _row_cells(self, row: BuildingRow) -> list[Text]:
+        fld = self.app.form.field("subdistrict")
+        lang = language()
+        sub = fld.choice_label(row.subdistrict, lang) if row.subdistrict else ""
+        return [
+            Text(row.code),
+            plain(sub),
+            plain(row.compound_name or ""),
+            plain(row.building_no or ""),
+            Text(t(f"status.{row.status}"), style=STATUS_STYLE.get(row.status, "")),
+            Text(f"{row.completeness:.0%}", justify="right"),
+            Text(str(row.conflict_count) if row.conflict_count else "", style="bold red"),
+            plain(row.address or ""),
+        ]
+
+    def _show(self, page: BuildingPage, offset: int) -> None:
+        table = self.query_one("#buildings", DataTable)
+        with self.app.batch_update():
+            if offset == 0:
+                table.clear()
+                self.loaded = 0
+            for row in page.rows:
+                key = str(row.id)
+                if key not in table.rows:
+                    table.add_row(*self._row_cells(row), key=key)
+            self.loaded = table.row_count
+        self._fetching_more = False
+        self._update_count()
+        self.first_page_shown = True
+
+    def _show_total(self, total: int) -> None:
+        self.total = total
+        self.counted = True
+        self._update_count()
+
+    def _update_count(self) -> None:
+        self.query_one("#count", Static).update(
+            t("list.count", shown=self.loaded, total=self.total if self.counted else "-")
+        )
+
+    # -- events -------------------------------------------------------------------------------
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        value = clean(event.value).strip()
+        code = normalize_code(value)
+        if code is not None and value.upper().startswith(URI_PREFIX):
+            # A scanned label: open it at once, without waiting for Enter.
+            self._open_scanned(code)
+            return
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        now = time.monotonic()
+        if now - self._last_keystroke > SEARCH_DELAY:
+            self.reload()  # the first key of a burst searches at once…
+        else:  # …keys typed in quick succession (a scanner, an IME commit) search once, after
+            self._search_timer = self.set_timer(SEARCH_DELAY, self.reload)
+        self._last_keystroke = now
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        code = normalize_code(clean(event.value))
+        if code is not None:
+            self._open_scanned(code)
+            return
+        table = self.query_one("#buildings", DataTable)
+        if table.row_count:
+            table.focus()
+
+    def _open_scanned(self, code: str) -> None:
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self.app.open_building(code)
+        self.reload()
+
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def filter_changed(self) -> None:
+        self.reload()
+
+    @on(DataTable.RowSelected, "#buildings")
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.app.open_building(uuid.UUID(event.row_key.value))
+
+    @on(DataTable.RowHighlighted, "#buildings")
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        near_end = event.cursor_row >= self.loaded - 20
+        if near_end and self.counted and self.loaded < self.total and not self._fetching_more:
+            self._fetching_more = True
+            self._fetch_more(self._last_query, self.loaded)
+
+    def on_key(self, event: events.Key) -> None:
+        # Typing (or a scanner) while the table has focus goes to the search box.
+        if (
+            isinstance(self.focused, DataTable)
+            and event.character is not None
+            and event.character.isprintable()
+            and event.character != " "
+        ):
+            search = self.query_one("#search", Input)
+            search.focus()
+            search.insert_text_at_cursor(event.character)
+            event.stop()
+
+    def on_screen_resume(self) -> None:
+        if self.first_page_shown:
+            self.reload()  # statuses and completeness may have changed in a survey
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_mine(self) -> None:
+        box = self.query_one("#f-mine", Checkbox)
+        box.value = not box.value
+
+    def action_new_building(self) -> None:
+        from surveyor.tui.modals.new_building import NewBuildingModal
+
+        def created(building_id: uuid.UUID | None) -> None:
+            if building_id is not None:
+                self.reload()
+                self.app.open_building(building_id)
+
+        self.app.push_screen(NewBuildingModal(), created)

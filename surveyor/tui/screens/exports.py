@@ -1,0 +1,213 @@
+"""Export screen: sheets, labels, report and data exports with a progress bar and cancel.
+
+Self-contained (its own zh/en strings) and given the store and form by its caller, so it can be
+opened from any screen: ``app.push_screen(ExportScreen(app.store, app.form, folder))``. The work
+runs in a thread worker through ``surveyor.exports.service``; rendering itself uses all cores.
+Cancel stops between chunks of pages and leaves no file.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
+
+from surveyor.errors import SurveyorError
+from surveyor.exports.render import Cancelled
+from surveyor.forms.model import Form
+from surveyor.store.db import Store
+
+KINDS: tuple[tuple[str, str, str, str], ...] = (
+    ("sheets", "改造需求单 PDF", "Retrofit-need sheets (PDF)", ".pdf"),
+    ("labels", "二维码标签 PDF", "QR labels (PDF)", ".pdf"),
+    ("report", "区级汇总报告 PDF", "District report (PDF)", ".pdf"),
+    ("csv", "数据表 CSV", "Data table (CSV)", ".csv"),
+    ("xlsx", "数据表 Excel", "Data table (Excel)", ".xlsx"),
+    ("geojson", "位置 GeoJSON", "Locations (GeoJSON)", ".geojson"),
+)
+LAYOUTS = (("a4_3x8", "A4 3×8"), ("l7160", "Avery L7160"), ("thermal_50x30", "50×30 mm"))
+STATUSES = ("complete", "approved", "draft", "not_started")
+TEXT = {
+    "title": ("导出与打印", "Export and print"),
+    "kind": ("导出内容", "What to export"),
+    "layout": ("标签版式", "Label layout"),
+    "status": ("记录状态（可选）", "Record status (optional)"),
+    "subdistrict": ("街道（可选）", "Sub-district (optional)"),
+    "out": ("输出文件", "Output file"),
+    "start": ("开始", "Start"),
+    "cancel": ("取消导出", "Cancel export"),
+    "close": ("关闭", "Close"),
+    "running": ("正在导出……", "Exporting…"),
+    "cancelled": ("已取消，未写入文件。", "Cancelled; nothing was written."),
+    "done": ("已写入 {path}（{n} 栋）", "Wrote {path} ({n} buildings)"),
+}
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    """Returns the written path, or None when closed without exporting."""
+
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical {
+        width: 80%; max-width: 90; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ExportScreen .title { text-style: bold; }
+    ExportScreen #export-message { height: auto; }
+    ExportScreen Horizontal { height: auto; align: right middle; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
+
+    def __init__(self, store: Store, form: Form, folder: Path, lang: str = "zh") -> None:
+        super().__init__(id="export-screen")
+        self.store = store
+        self.form = form
+        self.folder = folder
+        self.lang = lang
+        self.cancel_event = threading.Event()
+        self.running = False
+        self.written: Path | None = None
+
+    def tr(self, key: str, **kw: object) -> str:
+        zh, en = TEXT[key]
+        return (zh if self.lang == "zh" else en).format(**kw)
+
+    def compose(self) -> ComposeResult:
+        zh = self.lang == "zh"
+        sub = self.form.field("subdistrict")
+        with Vertical():
+            yield Static(self.tr("title"), classes="title")
+            yield Label(self.tr("kind"))
+            yield Select(
+                [(k[1] if zh else k[2], k[0]) for k in KINDS],
+                value="sheets",
+                allow_blank=False,
+                id="export-kind",
+                compact=True,
+            )
+            yield Label(self.tr("layout"))
+            yield Select(
+                [(name, code) for code, name in LAYOUTS],
+                value="a4_3x8",
+                allow_blank=False,
+                id="export-layout",
+                compact=True,
+            )
+            yield Label(self.tr("status"))
+            yield Select([(s, s) for s in STATUSES], id="export-status", compact=True)
+            yield Label(self.tr("subdistrict"))
+            yield Select(
+                [(c.label(self.lang), c.code) for c in sub.choices],
+                id="export-subdistrict",
+                compact=True,
+            )
+            yield Label(self.tr("out"))
+            yield Input(str(self.folder / "sheets.pdf"), id="export-out", compact=True)
+            yield ProgressBar(id="export-progress", show_eta=True)
+            yield Static("", id="export-message")
+            with Horizontal():
+                yield Button(self.tr("close"), id="export-close", compact=True)
+                yield Button(self.tr("cancel"), id="export-cancel", disabled=True, compact=True)
+                yield Button(self.tr("start"), variant="primary", id="export-start", compact=True)
+
+    @on(Select.Changed, "#export-kind")
+    def kind_changed(self, event: Select.Changed) -> None:
+        """Keep the output name's extension in step with the kind."""
+        suffix = next(k[3] for k in KINDS if k[0] == event.value)
+        box = self.query_one("#export-out", Input)
+        path = Path(box.value or str(self.folder / "export"))
+        box.value = str(path.with_name(f"{event.value}{suffix}"))
+
+    def _selection_args(self) -> tuple[list[str], str | None]:
+        status = self.query_one("#export-status", Select).value
+        sub = self.query_one("#export-subdistrict", Select).value
+        where = [f"subdistrict={sub}"] if isinstance(sub, str) else []
+        return where, status if isinstance(status, str) else None
+
+    @on(Button.Pressed, "#export-start")
+    def start(self) -> None:
+        if self.running:
+            return
+        kind = str(self.query_one("#export-kind", Select).value)
+        layout = str(self.query_one("#export-layout", Select).value)
+        out = Path(self.query_one("#export-out", Input).value.strip())
+        where, status = self._selection_args()
+        self.cancel_event.clear()
+        self._set_running(True)
+        self.query_one("#export-message", Static).update(self.tr("running"))
+        self.run_export(kind, layout, out, where, status)
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.query_one("#export-start", Button).disabled = running
+        self.query_one("#export-cancel", Button).disabled = not running
+
+    @on(Button.Pressed, "#export-cancel")
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.app.call_from_thread(
+            self.query_one("#export-progress", ProgressBar).update, total=total, progress=done
+        )
+
+    @work(thread=True, exit_on_error=False, exclusive=True)
+    def run_export(
+        self, kind: str, layout: str, out: Path, where: list[str], status: str | None
+    ) -> None:
+        from surveyor.exports import service
+        from surveyor.exports.source import parse_selection
+        from surveyor.retrofit import get_params, get_rules
+
+        try:
+            params = get_params()
+            ctx = service.Context(self.form, get_rules(self.form, params), params)
+            selection = parse_selection(self.form, where, status)
+            if kind == "sheets":
+                result = service.export_sheets(
+                    ctx,
+                    self.store,
+                    selection,
+                    out,
+                    progress=self._progress,
+                    cancel=self.cancel_event,
+                )
+            elif kind == "labels":
+                result = service.export_labels(
+                    ctx,
+                    self.store,
+                    selection,
+                    out,
+                    layout=layout,
+                    progress=self._progress,
+                    cancel=self.cancel_event,
+                )
+            elif kind == "report":
+                result = service.export_report(ctx, self.store, selection, out)
+            else:
+                result = service.export_table(ctx, self.store, selection, out, kind)
+            message = self.tr("done", path=result.path, n=result.buildings)
+            self.written = result.path
+        except Cancelled:
+            message = self.tr("cancelled")
+        except SurveyorError as exc:
+            message = exc.message
+        self.app.call_from_thread(self._finish, message)
+
+    def _finish(self, message: str) -> None:
+        self._set_running(False)
+        self.query_one("#export-message", Static).update(message)
+
+    @on(Button.Pressed, "#export-close")
+    def action_close(self) -> None:
+        if self.running:
+            self.cancel_event.set()
+            return
+        self.dismiss(self.written)

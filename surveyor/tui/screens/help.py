@@ -1,0 +1,112 @@
+"""F1: help for the focused field (from the form) and the keys of the screen underneath."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from surveyor.tui.i18n import language, t
+from surveyor.tui.text import plain
+
+if TYPE_CHECKING:
+    from surveyor.tui.app import SurveyorApp
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen .heading { text-style: bold; color: $accent; margin-top: 1; }
+    HelpScreen .close { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "new.cancel", id="help.close"),
+        Binding("f1", "close", "new.cancel", show=False, id="help.close_f1"),
+    ]
+
+    app: SurveyorApp
+
+    def __init__(self, under: Screen[Any]) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            field = self._focused_field()
+            if field is not None:
+                yield Static(t("help.field"), classes="heading")
+                yield Static(self._field_help(field), id="field-help")
+            yield Static(t("help.title"), classes="heading")
+            yield Static(t("help.overview"))
+            yield Static(t("help.keys"), classes="heading")
+            yield Static(self._keys(), id="keys")
+            yield Static(t("help.close"), classes="close")
+
+    def _focused_field(self) -> str | None:
+        focused = self.under.focused
+        if focused is not None and focused.id in self.app.form.fields:
+            return focused.id
+        return None
+
+    def _field_help(self, field_id: str) -> Text:
+        fld, lang = self.app.form.field(field_id), language()
+        d = fld.defn
+        text = plain(d.label.get(lang), style="bold")
+        other = "en" if lang == "zh" else "zh"
+        text.append("  ")
+        text.append_text(plain(d.label.get(other), style="dim"))
+        text.append(f"  ({field_id})\n", style="dim")
+        if d.hint is not None:
+            text.append_text(plain(d.hint.get(lang)))
+            text.append("\n")
+        if d.unit is not None:
+            text.append(t("help.unit") + ": ", style="bold")
+            text.append_text(plain(d.unit.get(lang)))
+            text.append("\n")
+        if d.constraint_message is not None:
+            text.append(t("help.rule") + ": ", style="bold")
+            text.append_text(plain(d.constraint_message.get(lang)))
+            text.append("\n")
+        if fld.choices:
+            text.append(t("help.options") + ": ", style="bold")
+            from surveyor.tui.widgets.choice import KEYS
+
+            text.append_text(
+                plain(
+                    "  ".join(
+                        f"{KEYS[i] if i < len(KEYS) else '-'} {c.label(lang)}"
+                        for i, c in enumerate(fld.choices)
+                    )
+                )
+            )
+        return text
+
+    def _keys(self) -> Text:
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for _node, binding, _enabled, _tip in self.under.active_bindings.values():
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            rows.append((self.app.get_key_display(binding), t(binding.description)))
+        width = max((cell_len(k) for k, _ in rows), default=0) + 2
+        text = Text()
+        for index, (key, description) in enumerate(rows):
+            if index:
+                text.append("\n")
+            text.append(key + " " * (width - cell_len(key)), style="bold")
+            text.append_text(plain(description))
+        return text
+
+    def action_close(self) -> None:
+        self.dismiss(None)

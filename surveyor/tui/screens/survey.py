@@ -1,0 +1,670 @@
+"""The survey screen: one building's form, one section mounted at a time, saved as you go.
+
+Values live in ``self.answers`` (what the database holds after a draft save); the rows only show
+them. Every change is queued and committed by ``save_answers(..., draft=True)`` in a thread
+worker about ``autosave_delay`` seconds later, and at once on leaving a field, a section or the
+screen, and on quit. Drafts keep invalid values (marked) so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Header, Input, Static
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import CompiledField
+from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_text
+from surveyor.services.photos import attach_photo
+from surveyor.services.resume import set_resume_point
+from surveyor.services.survey import (
+    BuildingState,
+    IncompleteRecord,
+    SaveResult,
+    get_building,
+    save_answers,
+    set_status,
+)
+from surveyor.tui.i18n import language, t
+from surveyor.tui.text import clean, plain
+from surveyor.tui.widgets.choice import ChoiceField
+from surveyor.tui.widgets.field_row import FieldRow
+from surveyor.tui.widgets.footer import CatalogFooter
+from surveyor.tui.widgets.photo_field import PhotoField
+from surveyor.tui.widgets.save_indicator import SaveIndicator
+from surveyor.tui.widgets.section_nav import SectionNav, SectionProgress
+
+if TYPE_CHECKING:
+    from surveyor.tui.app import SurveyorApp
+    from surveyor.tui.modals.attach_photo import PhotoRequest
+
+
+#: From this many columns on, the section list and the labels get wider.
+WIDE = 110
+#: Rows of a section mounted before the first frame; the rest follow right after it.
+FIRST_ROWS = 8
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A field that stops completion, with its message in the current language."""
+
+    field_id: str
+    section_title: str
+    label: str
+    message: str
+
+
+def draft_value(fld: CompiledField, raw: Any) -> Any:
+    """What a draft save stores for ``raw``: the typed value, or the text as typed if invalid."""
+    try:
+        return coerce_answer(fld, raw)
+    except AnswerError:
+        return normalize_text(str(raw))
+
+
+class SurveyScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "survey.key_back", id="survey.back"),
+        # priority: the scrolling container would otherwise take PgUp/PgDn for itself
+        Binding(
+            "pageup",
+            "section(-1)",
+            "survey.key_prev_section",
+            priority=True,
+            show=False,
+            id="survey.prev_section",
+        ),
+        Binding(
+            "pagedown",
+            "section(1)",
+            "survey.key_next_section",
+            priority=True,
+            id="survey.next_section",
+        ),
+        Binding("f9", "complete", "survey.key_complete", id="survey.complete"),
+        Binding("ctrl+s", "save", "survey.key_save", show=False, id="survey.save"),
+        Binding(
+            "f8", "next_problem", "survey.key_next_problem", show=False, id="survey.next_problem"
+        ),
+        Binding(
+            "ctrl+g", "goto_field", "survey.key_goto_field", show=False, id="survey.goto_field"
+        ),
+        Binding("f6", "focus_nav", "survey.key_sections", show=False, id="survey.sections"),
+    ]
+
+    DEFAULT_CSS = """
+    SurveyScreen #main { width: 1fr; height: 1fr; }
+    SurveyScreen #section-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
+    SurveyScreen #fields { height: 1fr; }
+    SurveyScreen #status-line { height: 1; }
+    SurveyScreen #record-status { width: 1fr; padding: 0 1; color: $text-muted; }
+    """
+
+    app: SurveyorApp
+
+    def __init__(self, building: BuildingState, *, resume_field: str | None = None) -> None:
+        super().__init__()
+        self.building = building
+        self.answers: dict[str, Any] = dict(building.answers)
+        self.status = building.status
+        self.resume_field = resume_field
+        self.section_index = 0
+        self.current_field: str | None = None
+        self.ev: Evaluation | None = None
+        self.problems: list[Problem] = []
+        self.show_missing = False
+        # Autosave: ``pending`` waits for the timer; ``_queue`` is handed to the save thread.
+        self.pending: dict[str, Any] = {}
+        self._queue: dict[str, Any] = {}
+        self._resume_to_write: str | None = None
+        self._resume_written: str | None = resume_field
+        self._lock = threading.Lock()
+        self._saver_running = False
+        self._timer: Timer | None = None
+        self._switching = False
+        self._section_token = 0
+        self._rest_rows: list[FieldRow] = []
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield SectionNav(id="nav")
+            with Vertical(id="main"):
+                yield Static("", id="section-title")
+                yield VerticalScroll(id="fields", can_focus=False)
+                with Horizontal(id="status-line"):
+                    yield Static("", id="record-status")
+                    yield SaveIndicator(id="save-indicator")
+        yield CatalogFooter()
+
+    async def on_mount(self) -> None:
+        form = self.app.form
+        self.ev = evaluate(form, self.answers)
+        index = 0
+        focus = None
+        if self.resume_field in form.fields:
+            sid = form.field(self.resume_field).section_id
+            index = next(i for i, s in enumerate(form.sections) if s.id == sid)
+            focus = self.resume_field
+        self.set_class(self.app.size.width >= WIDE, "-wide")
+        self._update_subtitle()
+        await self.show_section(index, focus=focus, save=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width >= WIDE, "-wide")
+
+    @property
+    def indicator(self) -> SaveIndicator:
+        return self.query_one("#save-indicator", SaveIndicator)
+
+    def _update_subtitle(self) -> None:
+        a = self.answers
+        parts = [
+            self.building.code,
+            str(a.get("compound_name") or ""),
+            str(a.get("building_no") or ""),
+        ]
+        self.sub_title = plain(" ".join(p for p in parts if p)).plain
+        pct = f"{(self.ev.completeness if self.ev else 0):.0%}"
+        self.query_one("#record-status", Static).update(
+            plain(
+                t(
+                    "survey.status_line",
+                    code=self.building.code,
+                    status=t(f"status.{self.status}"),
+                    pct=pct,
+                )
+            )
+        )
+
+    # -- sections -----------------------------------------------------------------------------
+    def section_of(self, field_id: str) -> int:
+        sid = self.app.form.field(field_id).section_id
+        return next(i for i, s in enumerate(self.app.form.sections) if s.id == sid)
+
+    async def show_section(
+        self, index: int, *, focus: str | None = None, save: bool = True
+    ) -> None:
+        """Mount the fields of section ``index`` (only one section is mounted at a time).
+
+        The first rows (a screenful) are mounted and focused at once; the rest of a long
+        section follows right after the first frame, so switching feels immediate.
+        """
+        form, lang = self.app.form, language()
+        if save:
+            self.flush(leaving=True)
+        self._switching = True
+        self.section_index = index
+        section = form.sections[index]
+        fields = form.section_fields(section.id)
+        ev = self.ev
+        if focus is None or focus not in {f.id for f in fields}:
+            focus = next(
+                (
+                    f.id
+                    for f in fields
+                    if f.type != "calculate" and (ev is None or f.id in ev.relevant)
+                ),
+                None,
+            )
+        ids = [f.id for f in fields]
+        split = max(FIRST_ROWS, ids.index(focus) + 2 if focus in ids else 0)
+        rows = [
+            FieldRow(
+                fld,
+                self.answers.get(fld.id),
+                lang=lang,
+                required=fld.defn.required or fld.defn.required_if is not None,
+                blob_dir=self.app.blob_dir,
+            )
+            for fld in fields
+        ]
+        self._section_token += 1
+        self._rest_rows = rows[split:]
+        container = self.query_one("#fields", VerticalScroll)
+        with self.app.batch_update():
+            # Drop focus first: otherwise it passes through the container, restyling all rows.
+            self.set_focus(None)
+            await container.remove_children()
+            await container.mount_all(rows[:split])
+            title = Text(f"{index + 1}/{len(form.sections)} ")
+            title.append_text(plain(section.title.get(lang)))
+            self.query_one("#section-title", Static).update(title)
+            self.query_one("#nav", SectionNav).current = index
+            self.apply_evaluation()
+        container.scroll_home(animate=False)
+        self._switching = False
+        if focus is not None:
+            self.focus_field(focus)
+        if self._rest_rows:
+            self.call_after_refresh(self._mount_rest, self._section_token)
+
+    async def _mount_rest(self, token: int) -> None:
+        """Mount the rest of the section shown by ``show_section`` call ``token``."""
+        if token != self._section_token or not self._rest_rows:
+            return
+        rows, self._rest_rows = self._rest_rows, []
+        await self.query_one("#fields", VerticalScroll).mount_all(rows)
+        self.apply_evaluation()
+
+    async def ensure_section_mounted(self) -> None:
+        """Wait until every row of the current section is mounted."""
+        await self._mount_rest(self._section_token)
+
+    def _editors(self) -> list[Widget]:
+        """The focusable editors of the mounted section that are shown, in form order."""
+        out: list[Widget] = []
+        for row in self.query(FieldRow):
+            if row.display and row.fld.type != "calculate":
+                out.append(row.query_one(f"#{row.field_id}"))
+        return out
+
+    def _first_editor(self) -> str | None:
+        editors = self._editors()
+        return editors[0].id if editors else None
+
+    def focus_field(self, field_id: str) -> None:
+        try:
+            widget = self.query_one(f"#{field_id}")
+        except NoMatches:
+            return
+        self.set_focus(widget)  # at once, not deferred: the next key must land here
+        try:  # the whole row, so its message under the field is in view too
+            row: Widget | None = self.query_one(f"#row-{field_id}", FieldRow)
+        except NoMatches:
+            row = None
+        (row or widget).scroll_visible(animate=False)
+
+    async def goto_field(self, field_id: str) -> None:
+        """Show ``field_id``'s section if needed and put the cursor on it."""
+        if field_id not in self.app.form.fields:
+            return
+        index = self.section_of(field_id)
+        if index != self.section_index:
+            await self.show_section(index, focus=field_id)
+        else:
+            await self.ensure_section_mounted()
+            self.focus_field(field_id)
+
+    async def action_section(self, step: int) -> None:
+        count = len(self.app.form.sections)
+        await self.show_section((self.section_index + step) % count)
+
+    @on(SectionNav.Selected)
+    async def nav_selected(self, event: SectionNav.Selected) -> None:
+        await self.show_section(event.index)
+
+    def action_focus_nav(self) -> None:
+        self.query_one("#nav", SectionNav).focus()
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def apply_evaluation(self, *, quiet: str | None = None) -> None:
+        """Skip logic, inline messages and progress from the current answers.
+
+        ``quiet`` is the field being typed in: its message waits until the inspector leaves it.
+        """
+        ev = self.ev
+        if ev is None:
+            return
+        lang = language()
+        for row in self.query(FieldRow):
+            fid = row.field_id
+            row.display = fid in ev.relevant
+            if row.fld.type == "calculate":
+                row.show_calculated(ev.values.get(fid))
+                continue
+            warning = ev.warnings.get(fid)
+            error = row.shown_error if fid == quiet else self.message_for(fid)
+            row.show_messages(error, warning.get(lang) if warning else None)
+        self.update_nav()
+
+    def message_for(self, field_id: str) -> str | None:
+        ev = self.ev
+        if ev is None:
+            return None
+        error = ev.errors.get(field_id)
+        if error is not None:
+            return error.get(language())
+        if self.show_missing and field_id in ev.missing:
+            return t("problems.missing")
+        return None
+
+    def update_nav(self) -> None:
+        ev = self.ev
+        if ev is None:
+            return
+        form, lang = self.app.form, language()
+        items = []
+        for section in form.sections:
+            fields = [f for f in form.section_fields(section.id) if f.type != "calculate"]
+            shown = [f for f in fields if f.id in ev.relevant]
+            answered = sum(1 for f in shown if ev.values.get(f.id) is not None)
+            errors = sum(1 for f in shown if f.id in ev.errors)
+            if self.show_missing:
+                errors += sum(1 for f in shown if f.id in ev.missing)
+            items.append(
+                SectionProgress(section.id, section.title.get(lang), answered, len(shown), errors)
+            )
+        self.query_one("#nav", SectionNav).set_progress(items)
+
+    # -- editing --------------------------------------------------------------------------------
+    def record(self, field_id: str, raw: Any, *, typing: bool = False) -> None:
+        """An edit of ``field_id``: update the state, re-evaluate, and queue the save."""
+        form = self.app.form
+        fld = form.field(field_id)
+        if isinstance(raw, str):
+            raw = clean(raw)
+        value = draft_value(fld, raw)
+        if self.answers.get(field_id) == value and field_id not in self.pending:
+            return
+        if value is None:
+            self.answers.pop(field_id, None)
+        else:
+            self.answers[field_id] = value
+        self.pending[field_id] = raw
+        self.indicator.mark("pending")
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.app.settings.autosave_delay, self.flush)
+        self.ev = evaluate(form, self.answers)
+        self.apply_evaluation(quiet=field_id if typing else None)
+        self._update_subtitle()
+
+    @on(Input.Changed)
+    def input_changed(self, event: Input.Changed) -> None:
+        fid = event.input.id
+        if self._switching or fid is None or fid not in self.app.form.fields:
+            return
+        self.record(fid, event.value, typing=True)
+
+    @on(ChoiceField.Changed)
+    def choice_changed(self, event: ChoiceField.Changed) -> None:
+        fid = event.choice.id
+        if fid is not None and fid in self.app.form.fields:
+            self.record(fid, event.value)
+
+    def advance_from(self, field_id: str) -> None:
+        """Enter: focus the next shown field now; after the last one, open the next section."""
+        self.flush()
+        ids = [w.id for w in self._editors()]
+        if field_id in ids and ids.index(field_id) + 1 < len(ids):
+            self.focus_field(str(ids[ids.index(field_id) + 1]))
+        elif self._rest_rows:
+            self.call_later(self._advance_after_mount, field_id)
+        elif self.section_index + 1 < len(self.app.form.sections):
+            self.call_later(self.show_section, self.section_index + 1)
+
+    async def _advance_after_mount(self, field_id: str) -> None:
+        await self.ensure_section_mounted()
+        self.advance_from(field_id)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        fid = event.widget.id
+        if fid is not None and fid in self.app.form.fields:
+            self.current_field = fid
+            with self._lock:
+                self._resume_to_write = fid
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        widget, fid = event.widget, event.widget.id
+        if fid is not None and fid in self.app.form.fields and not self._switching:
+            if isinstance(widget, Input):
+                shown = clean(widget.value).strip()
+                if shown != widget.value:  # show what is stored: NFKC, no control characters
+                    with widget.prevent(Input.Changed):
+                        widget.value = shown
+            with contextlib.suppress(NoMatches):
+                self.query_one(f"#row-{fid}", FieldRow).show_error(self.message_for(fid))
+            self.flush()
+
+    # -- saving ---------------------------------------------------------------------------------
+    def flush(self, *, leaving: bool = False) -> None:
+        """Hand everything pending to the save thread now.
+
+        The resume point travels with the answers, or alone when leaving a section or the
+        screen; moving between fields alone does not write to the database.
+        """
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        with self._lock:
+            resume_changed = leaving and (
+                self._resume_to_write is not None and self._resume_to_write != self._resume_written
+            )
+            if not self.pending and not resume_changed:
+                return
+            self._queue.update(self.pending)
+            self.pending = {}
+            start = not self._saver_running
+            self._saver_running = True
+        if self._queue:
+            self.indicator.mark("saving")
+        if start:
+            self._saver()
+
+    @work(thread=True, group="autosave", exit_on_error=False)
+    def _saver(self) -> None:
+        """Commit queued answers, one transaction per batch, until the queue is empty."""
+        app, building_id = self.app, self.building.id
+        while True:
+            with self._lock:
+                batch, self._queue = self._queue, {}
+                resume = self._resume_to_write
+                write_resume = resume is not None and resume != self._resume_written
+                if not batch and not write_resume:
+                    self._saver_running = False
+                    return
+            try:
+                result = None
+                if batch:
+                    result = save_answers(
+                        app.store,
+                        app.form,
+                        building_id,
+                        batch,
+                        author=app.author,
+                        draft=True,
+                        lang=language(),
+                    )
+                if write_resume and resume is not None:
+                    set_resume_point(app.store, building_id, resume)
+                    self._resume_written = resume
+            except Exception as exc:
+                with self._lock:
+                    self._queue = batch | self._queue  # keep it; newer edits win
+                    self._saver_running = False
+                self._call_ui(self._save_failed, str(exc))
+                return
+            if result is not None:
+                self._call_ui(self._saved, result)
+
+    def _call_ui(self, callback: Any, *args: Any) -> None:
+        # RuntimeError: the app is shutting down; the data is committed already.
+        with contextlib.suppress(RuntimeError):
+            self.app.call_from_thread(callback, *args)
+
+    def _saved(self, result: SaveResult) -> None:
+        self.status = result.status
+        with self._lock:
+            idle = not self._queue and not self.pending
+        if idle and self.is_mounted:
+            self.indicator.mark("saved")
+            self._update_subtitle()
+
+    def _save_failed(self, error: str) -> None:
+        if self.is_mounted:
+            self.indicator.mark("error", error=error)
+        self.notify(t("save.error", error=error), severity="error", timeout=10, markup=False)
+
+    async def save_now(self, timeout: float = 10.0) -> None:
+        """Commit everything pending and wait for it (leaving the screen, quitting)."""
+        self.flush(leaving=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            with self._lock:
+                if not self._saver_running and not self._queue:
+                    return
+            await asyncio.sleep(0.01)
+
+    def action_save(self) -> None:
+        self.flush()
+
+    async def action_back(self) -> None:
+        await self.save_now()
+        self.dismiss(None)
+
+    def on_screen_suspend(self) -> None:
+        self.flush(leaving=True)
+
+    # -- completion -----------------------------------------------------------------------------
+    async def action_complete(self) -> None:
+        await self.save_now()
+        self._complete()
+
+    @work(thread=True, group="status", exit_on_error=False)
+    def _complete(self) -> None:
+        app = self.app
+        try:
+            result = set_status(
+                app.store,
+                app.form,
+                self.building.id,
+                "complete",
+                author=app.author,
+                lang=language(),
+            )
+        except IncompleteRecord as exc:
+            self._call_ui(self._refused, list(exc.errors))
+            return
+        except SurveyorError as exc:
+            self._call_ui(self._save_failed, exc.message)
+            return
+        self._call_ui(self._completed, result)
+
+    def _completed(self, result: SaveResult) -> None:
+        self.status = result.status
+        self.problems = []
+        self.show_missing = False
+        self._update_subtitle()
+        self.apply_evaluation()
+        self.notify(t("survey.completed", code=result.code), markup=False)
+
+    def _refused(self, field_ids: list[str]) -> None:
+        from surveyor.tui.modals.problems import ProblemsModal
+
+        form, lang = self.app.form, language()
+        ordered = [fid for fid in form.fields if fid in field_ids]
+        titles = {s.id: s.title.get(lang) for s in form.sections}
+        self.problems = [
+            Problem(
+                fid,
+                titles[form.field(fid).section_id],
+                form.field(fid).defn.label.get(lang),
+                self.message_for_problem(fid),
+            )
+            for fid in ordered
+        ]
+        self.show_missing = True
+        self.apply_evaluation()
+
+        async def jump(field_id: str | None) -> None:
+            if field_id is not None:
+                await self.goto_field(field_id)
+
+        self.app.push_screen(ProblemsModal(self.problems), jump)
+
+    def message_for_problem(self, field_id: str) -> str:
+        ev = self.ev
+        if ev is not None and field_id in ev.errors:
+            return ev.errors[field_id].get(language())
+        return t("problems.missing")
+
+    async def action_next_problem(self) -> None:
+        if not self.problems:
+            return
+        ids = [p.field_id for p in self.problems]
+        order = list(self.app.form.fields)
+        here = order.index(self.current_field) if self.current_field in order else -1
+        after = [fid for fid in ids if order.index(fid) > here]
+        await self.goto_field(after[0] if after else ids[0])
+
+    # -- photos ---------------------------------------------------------------------------------
+    @on(PhotoField.AttachRequested)
+    def attach_requested(self, event: PhotoField.AttachRequested) -> None:
+        from surveyor.tui.modals.attach_photo import AttachPhotoModal
+
+        fid = event.photo_field.id
+        if fid is None:
+            return
+        label = self.app.form.field(fid).defn.label.get(language())
+
+        def chosen(request: PhotoRequest | None) -> None:
+            if request is not None:
+                self.flush()
+                self._attach_photo(fid, request)
+
+        self.app.push_screen(AttachPhotoModal(label), chosen)
+
+    @work(thread=True, group="autosave", exit_on_error=False)
+    def _attach_photo(self, field_id: str, request: PhotoRequest) -> None:
+        app = self.app
+        try:
+            result = attach_photo(
+                app.store,
+                app.form,
+                self.building.id,
+                field_id,
+                request.path,
+                caption=request.caption,
+                author=app.author,
+                lang=language(),
+            )
+            state = get_building(app.store, self.building.id)
+        except SurveyorError as exc:
+            self._call_ui(self._save_failed, exc.message)
+            return
+        self._call_ui(self._attached, field_id, state.answers.get(field_id), result)
+
+    def _attached(self, field_id: str, photos: Any, result: SaveResult) -> None:
+        self.answers[field_id] = photos
+        self.status = result.status
+        self.ev = evaluate(self.app.form, self.answers)
+        # NoMatches: another section is shown now; the value is in the state already.
+        with contextlib.suppress(NoMatches):
+            self.query_one(f"#{field_id}", PhotoField).set_photos(list(photos or []))
+        self.apply_evaluation()
+        self._update_subtitle()
+        size = sum(int(p.get("size", 0)) for p in photos or [])
+        from surveyor.tui.widgets.photo_field import human_size
+
+        self.notify(t("survey.photo_added", size=human_size(size)), markup=False)
+
+    # -- language, palette ------------------------------------------------------------------------
+    async def refresh_language(self) -> None:
+        focus = self.current_field
+        self._update_subtitle()
+        await self.show_section(self.section_index, focus=focus)
+
+    def action_goto_field(self) -> None:
+        from surveyor.tui.commands import FieldsProvider
+
+        self.app.push_screen(
+            CommandPalette(providers=[FieldsProvider], placeholder=t("cmd.go_field"))
+        )

@@ -1,0 +1,270 @@
+"""A keyboard-first choice widget: a code digit or letter picks, ``/`` filters, multi-select.
+
+Options are shown inline and wrap, so a 12-option list takes two or three lines, not twelve.
+Keys: the option's key (1–9, then a–z) picks it; arrows move the highlight; space picks the
+highlighted option (toggles it in a multiple choice); ``/`` or any non-ASCII character (a
+Chinese IME) starts a filter over the labels; backspace edits it and escape clears it; enter
+asks to move on to the next field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from surveyor.tui.i18n import t
+
+KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
+GAP = 2
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    label: str
+
+
+class ChoiceField(Widget, can_focus=True):
+    """Single (``multiple=False``) or multiple choice over a short list of coded options."""
+
+    DEFAULT_CSS = """
+    ChoiceField {
+        height: auto;
+        width: 1fr;
+        padding: 0 1;
+        background: $surface;
+    }
+    ChoiceField:focus {
+        background: $boost;
+    }
+    ChoiceField.-invalid {
+        border-left: outer $error;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,up", "move(-1)", show=False),
+        Binding("right,down", "move(1)", show=False),
+        Binding("space", "pick", show=False),
+    ]
+
+    highlighted: reactive[int] = reactive(0)
+    filter_text: reactive[str] = reactive("")
+    filtering: reactive[bool] = reactive(False)
+
+    class Changed(Message):
+        """The selection changed; ``value`` is a code, a list of codes, or None."""
+
+        def __init__(self, choice: ChoiceField, value: str | list[str] | None) -> None:
+            super().__init__()
+            self.choice = choice
+            self.value = value
+
+        @property
+        def control(self) -> ChoiceField:
+            return self.choice
+
+    class Submitted(Message):
+        """Enter was pressed: move to the next field."""
+
+        def __init__(self, choice: ChoiceField) -> None:
+            super().__init__()
+            self.choice = choice
+
+        @property
+        def control(self) -> ChoiceField:
+            return self.choice
+
+    def __init__(
+        self,
+        options: list[Option],
+        *,
+        multiple: bool = False,
+        value: str | list[str] | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.options = options
+        self.multiple = multiple
+        self.selected: list[str] = self._as_list(value)
+
+    @staticmethod
+    def _as_list(value: object) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return [str(value)]
+
+    # -- value ----------------------------------------------------------------------------
+    @property
+    def value(self) -> str | list[str] | None:
+        if self.multiple:
+            return list(self.selected) or None
+        return self.selected[0] if self.selected else None
+
+    def set_value(self, value: str | list[str] | None) -> None:
+        """Show ``value`` without posting ``Changed`` (loading from the database)."""
+        self.selected = self._as_list(value)
+        self.refresh(layout=True)
+
+    def matching(self) -> list[tuple[int, Option]]:
+        """The options that match the filter, with their index in the full list."""
+        needle = self.filter_text.lower()
+        return [
+            (i, o)
+            for i, o in enumerate(self.options)
+            if not needle or needle in o.label.lower() or needle in o.code.lower()
+        ]
+
+    def pick(self, code: str) -> None:
+        """Choose ``code`` (toggle it in a multiple choice) and post ``Changed``."""
+        if self.multiple:
+            if code in self.selected:
+                self.selected.remove(code)
+            else:
+                order = [o.code for o in self.options]
+                self.selected = sorted({*self.selected, code}, key=order.index)
+        else:
+            self.selected = [] if self.selected == [code] else [code]
+        self.refresh(layout=True)
+        self.post_message(self.Changed(self, self.value))
+
+    # -- keys -----------------------------------------------------------------------------
+    def action_move(self, step: int) -> None:
+        shown = self.matching()
+        if not shown:
+            return
+        positions = [i for i, _ in shown]
+        try:
+            at = positions.index(self.highlighted)
+        except ValueError:
+            at = -1 if step > 0 else 0
+        self.highlighted = positions[(at + step) % len(positions)]
+
+    def action_pick(self) -> None:
+        shown = dict(self.matching())
+        if self.highlighted in shown:
+            self.pick(shown[self.highlighted].code)
+
+    def on_key(self, event: events.Key) -> None:
+        key, char = event.key, event.character
+        target = self.app.focused
+        if target is not None and target is not self and event.is_printable:
+            # Typed right after Enter moved on: it belongs to the field that has focus now.
+            event.stop()
+            event.prevent_default()
+            target._forward_event(events.Key(key, char))
+            return
+        if key == "enter":
+            event.stop()
+            if self.filtering:
+                shown = self.matching()
+                if len(shown) == 1 or self.highlighted in dict(shown):
+                    option = shown[0][1] if len(shown) == 1 else dict(shown)[self.highlighted]
+                    self.pick(option.code)
+                self._end_filter()
+            else:
+                advance = getattr(self.screen, "advance_from", None)
+                if advance is not None and self.id is not None:
+                    advance(self.id)
+                else:
+                    self.post_message(self.Submitted(self))
+            return
+        if key == "escape" and self.filtering:
+            event.stop()
+            self._end_filter()
+            return
+        if key == "backspace" and self.filtering:
+            event.stop()
+            self.filter_text = self.filter_text[:-1]
+            self._highlight_first()
+            return
+        if char is None or not char.isprintable() or char == " ":
+            return
+        if self.filtering:
+            event.stop()
+            self.filter_text += char
+            self._highlight_first()
+            return
+        if char == "/" or not char.isascii():
+            event.stop()
+            self.filtering = True
+            self.filter_text = "" if char == "/" else char
+            self._highlight_first()
+            return
+        index = KEYS.find(char.lower())
+        if 0 <= index < len(self.options):
+            event.stop()
+            self.highlighted = index
+            self.pick(self.options[index].code)
+
+    def _highlight_first(self) -> None:
+        shown = self.matching()
+        if shown:
+            self.highlighted = shown[0][0]
+
+    def _end_filter(self) -> None:
+        self.filtering = False
+        self.filter_text = ""
+
+    def on_blur(self) -> None:
+        self._end_filter()
+
+    # -- rendering ------------------------------------------------------------------------
+    def _token(self, index: int, option: Option) -> str:
+        chosen = option.code in self.selected
+        marks = ("[x]", "[ ]") if self.multiple else ("(*)", "( )")
+        key = KEYS[index] if index < len(KEYS) else " "
+        return f"{marks[0] if chosen else marks[1]}{key} {option.label}"
+
+    def _grid(self, width: int) -> list[list[tuple[int, Option]]]:
+        """Options flowed into lines of at most ``width`` cells; no option is split."""
+        lines: list[list[tuple[int, Option]]] = []
+        used = 0
+        for index, option in self.matching():
+            size = cell_len(self._token(index, option))
+            if lines and used + GAP + size <= width:
+                lines[-1].append((index, option))
+                used += GAP + size
+            else:
+                lines.append([(index, option)])
+                used = size
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        rows = self._grid(width)
+        return max(1, len(rows) + (1 if self.filtering else 0))
+
+    def render(self) -> Text:
+        width = max(1, self.content_size.width)
+        rows = self._grid(width)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        if self.filtering:
+            text.append(t("survey.choice_filter"), style="italic")
+            text.append(self.filter_text + "_", style="bold")
+            if rows:
+                text.append("\n")
+        focused = self.has_focus
+        for r, row in enumerate(rows):
+            if r:
+                text.append("\n")
+            for n, (index, option) in enumerate(row):
+                if n:
+                    text.append(" " * GAP)
+                token = self._token(index, option)
+                style = "bold" if option.code in self.selected else ""
+                if focused and index == self.highlighted:
+                    style += " reverse"
+                text.append(token, style=style.strip())
+        return text

@@ -1,0 +1,224 @@
+"""One form field on the survey screen: label, the editor for its type, unit, inline messages.
+
+The editor's widget id is the field id, so tests, the "go to field" command and the list of
+problems can address it. Values are owned by the screen; the row only shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from surveyor.forms.model import CompiledField
+from surveyor.tui.i18n import t
+from surveyor.tui.text import plain
+from surveyor.tui.widgets.choice import ChoiceField, Option
+from surveyor.tui.widgets.photo_field import PhotoField
+
+INPUT_TYPES = frozenset({"text", "integer", "decimal", "date", "geopoint"})
+BOOLEAN_CODES = {True: "true", False: "false"}
+
+
+def display_value(fld: CompiledField, value: Any) -> str:
+    """How a stored (or draft) value is shown in a text input."""
+    if value is None:
+        return ""
+    if fld.type == "geopoint" and isinstance(value, dict):
+        return f"{value.get('lat')},{value.get('lon')}"
+    return plain(value).plain  # never a terminal escape, whatever another front end stored
+
+
+def choice_value(fld: CompiledField, value: Any) -> str | list[str] | None:
+    """A stored value as the choice widget's codes."""
+    if value is None:
+        return None
+    if fld.type == "boolean":
+        return BOOLEAN_CODES.get(value) if isinstance(value, bool) else str(value)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def placeholder_for(fld: CompiledField, lang: str) -> str:
+    if fld.type == "date":
+        return "YYYY-MM-DD"
+    if fld.type == "geopoint":
+        return "39.12,117.15"
+    if fld.defn.allow_unknown:
+        return "unknown"
+    return ""
+
+
+def forward_if_moved(widget: Widget, event: events.Key) -> bool:
+    """Send a key that was queued before Enter moved the focus on to the newly focused field.
+
+    Keys typed right after Enter (a fast typist, a scanner) are already queued for the old
+    field; without this they would land in it.
+    """
+    target = widget.app.focused
+    if target is None or target is widget or not event.is_printable:
+        return False
+    event.stop()
+    event.prevent_default()
+    target._forward_event(events.Key(event.key, event.character))
+    return True
+
+
+class FieldInput(Input):
+    """A text input of the form: Enter moves to the next field at once."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if forward_if_moved(self, event):
+            return
+        advance = getattr(self.screen, "advance_from", None)
+        if event.key == "enter" and advance is not None and self.id is not None:
+            # Handled here, in key order, rather than by the binding when the key has
+            # bubbled up to the app: keys typed after Enter must not land in this field.
+            event.stop()
+            event.prevent_default()
+            advance(self.id)
+            return
+        await super()._on_key(event)
+
+
+class FieldRow(Widget):
+    """A field: its label on the left, the editor, unit and messages on the right."""
+
+    DEFAULT_CSS = """
+    FieldRow {
+        layout: horizontal;
+        height: auto;
+        padding: 0 0 0 1;
+    }
+    FieldRow > .label {
+        width: 16;
+        height: auto;
+        padding-right: 1;
+    }
+    FieldRow.-required > .label { text-style: bold; }
+    FieldRow > .body { height: auto; width: 1fr; }
+    FieldRow .editor-line { height: auto; width: 1fr; }
+    FieldRow .editor-line > Input { width: 1fr; }
+    FieldRow .unit { width: auto; padding: 0 1; color: $text-muted; }
+    FieldRow > .body > Input { width: 1fr; }
+    FieldRow .message { display: none; height: auto; color: $warning; }
+    FieldRow.-warned .message { display: block; }
+    FieldRow.-invalid .message { display: block; color: $error; }
+    FieldRow.-calculated .value { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        fld: CompiledField,
+        value: Any,
+        *,
+        lang: str,
+        required: bool,
+        blob_dir: Path | None = None,
+    ) -> None:
+        super().__init__(id=f"row-{fld.id}", classes="-required" if required else None)
+        self.fld = fld
+        self.value = value
+        self.lang = lang
+        self._blob_dir = blob_dir
+        self._shown: tuple[str | None, str | None] = (None, None)
+        self._message: Static | None = None
+        if fld.type == "calculate":
+            self.add_class("-calculated")
+
+    @property
+    def field_id(self) -> str:
+        return self.fld.id
+
+    def label_text(self) -> Text:
+        text = plain(self.fld.defn.label.get(self.lang))
+        if self.has_class("-required"):
+            text.append(" *", style="bold red")
+        return text
+
+    def compose(self) -> ComposeResult:
+        fld, lang = self.fld, self.lang
+        yield Static(self.label_text(), classes="label")
+        # As few widgets as possible: every one costs time when a section is mounted.
+        with Vertical(classes="body"):
+            if fld.defn.unit is not None:
+                with Horizontal(classes="editor-line"):
+                    yield from self._editor()
+                    yield Static(plain(fld.defn.unit.get(lang)), classes="unit")
+            else:
+                yield from self._editor()
+            # The message line is mounted the first time there is something to say.
+
+    def _editor(self) -> ComposeResult:
+        fld, lang, value = self.fld, self.lang, self.value
+        if fld.type in INPUT_TYPES:
+            yield FieldInput(
+                value=display_value(fld, value),
+                placeholder=placeholder_for(fld, lang),
+                id=fld.id,
+                compact=True,
+                select_on_focus=False,
+            )
+        elif fld.type in ("select_one", "select_multiple"):
+            options = [Option(c.code, c.label(lang)) for c in fld.choices]
+            yield ChoiceField(
+                options,
+                multiple=fld.type == "select_multiple",
+                value=choice_value(fld, value),
+                id=fld.id,
+            )
+        elif fld.type == "boolean":
+            options = [Option("true", t("survey.yes")), Option("false", t("survey.no"))]
+            yield ChoiceField(options, value=choice_value(fld, value), id=fld.id)
+        elif fld.type == "photo":
+            photos = value if isinstance(value, list) else []
+            yield PhotoField(
+                photos, blob_dir=self._blob_dir, max_count=fld.defn.max_count, id=fld.id
+            )
+        else:  # calculate
+            shown = "" if value is None else str(value)
+            yield Static(
+                plain(shown + "  (" + t("survey.read_only") + ")"), classes="value", id=fld.id
+            )
+
+    # -- updates from the screen --------------------------------------------------------------
+    def show_messages(self, error: str | None, warning: str | None) -> None:
+        """The inline message: the error if any, else the warning, else nothing."""
+        shown = (error, warning)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.set_class(error is not None, "-invalid")
+        self.set_class(error is None and warning is not None, "-warned")
+        text = plain(error or warning or "")
+        if self._message is None:
+            self._message = Static(text, classes="message")
+            self.query_one(".body").mount(self._message)
+        else:
+            self._message.update(text)
+
+    @property
+    def message_text(self) -> str:
+        """The inline message as shown (empty when there is none)."""
+        return str(self._message.render()) if self._message is not None else ""
+
+    @property
+    def shown_error(self) -> str | None:
+        return self._shown[0]
+
+    def show_error(self, message: str | None) -> None:
+        self.show_messages(message, self._shown[1])
+
+    def show_calculated(self, value: Any) -> None:
+        if self.fld.type == "calculate":
+            shown = "" if value is None else str(value)
+            self.query_one(f"#{self.fld.id}", Static).update(
+                plain(shown + "  (" + t("survey.read_only") + ")")
+            )

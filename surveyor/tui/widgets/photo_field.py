@@ -1,0 +1,123 @@
+"""A photo field: a listing of the attached photos with small thumbnails; enter attaches one."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+from surveyor.tui.i18n import t
+from surveyor.tui.text import plain
+
+THUMB_W, THUMB_H = 12, 3  # cells; each cell shows two pixels stacked (half blocks)
+
+
+@lru_cache(maxsize=256)
+def thumbnail(path: str) -> tuple[tuple[tuple[int, int, int], ...], ...] | None:
+    """Pixel rows of a tiny thumbnail (2×THUMB_H rows of THUMB_W pixels), or None."""
+    try:
+        from PIL import Image  # reportlab's dependency; only needed here
+
+        with Image.open(path) as img:
+            raw = img.convert("RGB").resize((THUMB_W, THUMB_H * 2)).tobytes()
+            data = [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+    except Exception:  # any unreadable or non-image file simply has no thumbnail
+        return None
+    return tuple(tuple(data[y * THUMB_W : (y + 1) * THUMB_W]) for y in range(THUMB_H * 2))
+
+
+class _Thumb:
+    """Renders pixel rows as upper-half-block cells."""
+
+    def __init__(self, rows: tuple[tuple[tuple[int, int, int], ...], ...]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        for y in range(0, len(self.rows), 2):
+            top, bottom = self.rows[y], self.rows[y + 1]
+            for (r1, g1, b1), (r2, g2, b2) in zip(top, bottom, strict=True):
+                yield Segment("\u2580", Style.parse(f"rgb({r1},{g1},{b1}) on rgb({r2},{g2},{b2})"))
+            yield Segment.line()
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+class PhotoField(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    PhotoField {
+        height: auto;
+        width: 1fr;
+        padding: 0 1;
+        background: $surface;
+    }
+    PhotoField:focus { background: $boost; }
+    """
+
+    class AttachRequested(Message):
+        def __init__(self, photo_field: PhotoField) -> None:
+            super().__init__()
+            self.photo_field = photo_field
+
+        @property
+        def control(self) -> PhotoField:
+            return self.photo_field
+
+    def __init__(
+        self,
+        photos: list[dict[str, Any]],
+        *,
+        blob_dir: Path | None,
+        max_count: int,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.photos = photos
+        self.blob_dir = blob_dir
+        self.max_count = max_count
+
+    def set_photos(self, photos: list[dict[str, Any]]) -> None:
+        self.photos = photos
+        self.refresh(layout=True)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in ("enter", "space"):
+            event.stop()
+            self.post_message(self.AttachRequested(self))
+
+    def on_click(self) -> None:
+        self.post_message(self.AttachRequested(self))
+
+    def render(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if not self.photos:
+            parts.append(Text(t("survey.no_photos"), style="dim"))
+        for index, photo in enumerate(self.photos, start=1):
+            sha = str(photo.get("sha256", ""))
+            line = Text(f"{index}. {sha[:10]}  {human_size(int(photo.get('size', 0)))}  ")
+            line.append_text(plain(photo.get("mime", "")))
+            caption = str(photo.get("caption") or "")
+            if caption:
+                line.append("  ")
+                line.append_text(plain(caption, style="italic"))
+            parts.append(line)
+            if self.blob_dir is not None and sha:
+                rows = thumbnail(str(self.blob_dir / sha[:2] / sha[2:]))
+                if rows is not None:
+                    parts.append(_Thumb(rows))
+        count = f" ({len(self.photos)}/{self.max_count})"
+        parts.append(Text("+ " + t("survey.attach") + count, style="bold"))
+        return Group(*parts)

@@ -1,0 +1,197 @@
+"""Data exports round-trip the sample's answers; GeoJSON is valid; bad input writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from surveyor.exports.data import data_fields, decode
+from surveyor.forms.catalog import get_form
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["surveyor", *args], capture_output=True, text=True)
+
+
+def stored(db: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT code, status, answers FROM building WHERE deleted = 0")
+        return {code: (status, json.loads(answers)) for code, status, answers in rows}
+
+
+def exported_fields(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers an export carries: every form field that is not calculated."""
+    ids = {f.id for f in data_fields(get_form())}
+    return {k: v for k, v in answers.items() if k in ids and v is not None}
+
+
+def test_csv_round_trips_the_sample(sample_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "survey.csv"
+    result = run("export", "csv", "--db", str(sample_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    form = get_form()
+    truth = stored(sample_db)
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(truth)
+    for row in rows:
+        status, answers = truth[row["code"]]
+        assert row["status"] == status
+        back = {f.id: decode(f, row[f.id]) for f in data_fields(form)}
+        assert {k: v for k, v in back.items() if v is not None} == exported_fields(answers)
+    with (tmp_path / "survey.codebook.csv").open(encoding="utf-8-sig", newline="") as fh:
+        book = list(csv.DictReader(fh))
+    heritage = [r for r in book if r["field_id"] == "heritage_status"]
+    assert {(r["code"], r["code_zh"]) for r in heritage} >= {("relic", "文物保护单位")}
+    assert any(r["field_id"] == "year_built" and r["label_en"] == "Year built" for r in book)
+    assert (tmp_path / "survey.needs.csv").stat().st_size > 0
+
+
+def test_xlsx_round_trips_the_sample(sample_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "survey.xlsx"
+    result = run("export", "xlsx", "--db", str(sample_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    form = get_form()
+    truth = stored(sample_db)
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == ["buildings", "codebook", "needs"]
+    rows = book["buildings"].iter_rows(values_only=True)
+    header = list(next(rows))
+    count = 0
+    for values in rows:
+        padded = [*values, *([None] * (len(header) - len(values)))]  # trailing blanks trimmed
+        row = dict(zip(header, padded, strict=True))
+        status, answers = truth[str(row["code"])]
+        assert row["status"] == status
+        back = {f.id: decode(f, row[f.id]) for f in data_fields(form)}
+        assert {k: v for k, v in back.items() if v is not None} == exported_fields(answers)
+        count += 1
+    assert count == len(truth)
+    needs = list(book["needs"].iter_rows(values_only=True))
+    assert needs[0][:3] == ("code", "rule", "need") and len(needs) > 1
+    codebook = list(book["codebook"].iter_rows(values_only=True))
+    assert codebook[3][:3] == ("subdistrict", "identification", "select_one") or any(
+        r[0] == "subdistrict" and r[6] == "huayuan" and r[7] == "华苑街道" for r in codebook
+    )
+
+
+def test_geojson_is_valid(sample_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "buildings.geojson"
+    result = run("export", "geojson", "--db", str(sample_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection"
+    located = {c for c, (_, a) in stored(sample_db).items() if a.get("location")}
+    assert {f["id"] for f in doc["features"]} == located
+    for feature in doc["features"]:
+        assert feature["type"] == "Feature"
+        geometry = feature["geometry"]
+        assert geometry["type"] == "Point"
+        lon, lat = geometry["coordinates"]  # RFC 7946: longitude first
+        assert 117.0 <= lon <= 117.4 and 38.9 <= lat <= 39.3
+        assert feature["properties"]["code"] == feature["id"]
+        assert isinstance(feature["properties"]["needs"], list)
+
+
+@pytest.mark.parametrize("kind", ["sheets", "labels", "report", "csv", "xlsx", "geojson"])
+def test_unknown_where_field_is_refused(sample_db: Path, tmp_path: Path, kind: str) -> None:
+    out = tmp_path / "out.file"
+    result = run("export", kind, "--db", str(sample_db), "--out", str(out), "--where", "街区=x")
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "error: --where: the form has no field '街区'; did you mean '区'?"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["sheets", "labels", "report", "csv", "xlsx", "geojson"])
+def test_empty_selection_is_refused(sample_db: Path, tmp_path: Path, kind: str) -> None:
+    out = tmp_path / "out.file"
+    result = run(
+        "export",
+        kind,
+        "--db",
+        str(sample_db),
+        "--out",
+        str(out),
+        "--where",
+        "heritage_status=relic",
+        "--where",
+        "year_built=1901",
+    )
+    assert result.returncode == 2
+    assert "no buildings match the selection" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["sheets", "labels", "csv", "xlsx", "geojson", "report"])
+def test_unwritable_output_is_refused(sample_db: Path, tmp_path: Path, kind: str) -> None:
+    for out, phrase in (
+        (tmp_path / "missing" / "x.out", "does not exist"),
+        (Path("/proc/surveyor-test.out"), "cannot write"),
+        (tmp_path, "folder"),
+    ):
+        result = run("export", kind, "--db", str(sample_db), "--out", str(out))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: cannot write") and phrase in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_where_value_and_status(sample_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    bad_value = run(
+        "export", "csv", "--db", str(sample_db), "--out", str(out), "--where", "街道=火星街道"
+    )
+    assert bad_value.returncode == 2 and "not an option of subdistrict" in bad_value.stderr
+    bad_status = run(
+        "export", "csv", "--db", str(sample_db), "--out", str(out), "--status", "finished"
+    )
+    assert bad_status.returncode == 2 and "unknown status 'finished'" in bad_status.stderr
+    assert not out.exists()
+
+
+def test_needs_command(sample_db: Path) -> None:
+    with sqlite3.connect(sample_db) as con:
+        code = con.execute(
+            "SELECT code FROM building WHERE status = 'complete' ORDER BY code LIMIT 1"
+        ).fetchone()[0]
+    result = run("needs", "--db", str(sample_db), f"URN:NKCENSUS:B:{code}", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["code"] == code
+    priorities = [n["priority"] for n in data["needs"]]
+    assert priorities == sorted(priorities)
+    text = run("needs", "--db", str(sample_db), code, "--lang", "en")
+    assert text.returncode == 0 and code in text.stdout
+    missing = run("needs", "--db", str(sample_db), "NK-00000-00000")
+    assert missing.returncode == 2
+
+
+@pytest.mark.postgres
+def test_exports_from_a_postgresql_central(sample_db: Path, pg_url: str, tmp_path: Path) -> None:
+    """Merged into PostgreSQL, the sample exports the same table and prints its labels."""
+    init = run("central", "init", pg_url)
+    assert init.returncode == 0, init.stderr
+    merge = run("merge", "--into", pg_url, str(sample_db))
+    assert merge.returncode == 0, merge.stderr
+    laptop, central = tmp_path / "laptop.csv", tmp_path / "central.csv"
+    assert run("export", "csv", "--db", str(sample_db), "--out", str(laptop)).returncode == 0
+    result = run("export", "csv", "--central", pg_url, "--out", str(central))
+    assert result.returncode == 0, result.stderr
+    with laptop.open(encoding="utf-8-sig") as a, central.open(encoding="utf-8-sig") as b:
+        assert sorted(csv.reader(a)) == sorted(csv.reader(b))
+    labels = tmp_path / "labels.pdf"
+    printed = run(
+        "export", "labels", "--central", pg_url, "--out", str(labels), "--status", "complete"
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert labels.stat().st_size > 0

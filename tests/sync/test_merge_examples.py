@@ -1,0 +1,315 @@
+"""Worked examples of the merge rules (§4.7-§4.11), each on SQLite and PostgreSQL centrals."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from surveyor.forms.model import Form, form_from_data
+from surveyor.paths import blob_dir_for
+from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.store import hlc
+from surveyor.store.db import Store, init_store, write_tx
+from surveyor.sync.actions import Choice, delete_building, resolve_conflict
+from surveyor.sync.apply import CONFLICT
+from surveyor.sync.attachments import ATTACHMENT, blob_path, default_blob_dir
+from surveyor.sync.merge import merge_files
+from surveyor.sync.transfer import pull, push, sync
+from tests.conftest import REGISTER_ROW
+from tests.sync.helpers import check_store, dump
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def _shared(
+    laptops: Callable[[str], Store], central: Store, mini: Form, n: int
+) -> tuple[list[Store], str]:
+    """n laptops holding the same building (created on the first, synced to all)."""
+    laps = [laptops(f"inspector{i}") for i in range(n)]
+    code = create_building(laps[0], mini, REGISTER_ROW, author="inspector0").code
+    push(laps[0], central, mini)
+    for lap in laps[1:]:
+        from surveyor.sync.actions import assign
+
+        assign(central, mini, lap.meta("inspector") or "", refs=[code], author="supervisor")
+        pull(lap, central, mini)
+    return laps, code
+
+
+def _conflicts(store: Store, status: str = "open") -> dict[str, sa.Row[tuple[object, ...]]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.status == status)).all()
+    return {r.field_key: r for r in rows}
+
+
+def test_any_order_and_grouping_gives_the_same_central(
+    laptops: Callable[[str], Store],
+    central: Store,
+    export: Callable[[Store], Path],
+    mini: Form,
+    tmp_path: Path,
+) -> None:
+    laps, code = _shared(laptops, central, mini, 3)
+    save_answers(laps[0], mini, code, {"year_built": "1980"}, author="inspector0")
+    save_answers(
+        laps[1], mini, code, {"year_built": "1990", "floors_above": "5"}, author="inspector1"
+    )
+    save_answers(laps[2], mini, code, {"floors_above": "6"}, author="inspector2")
+    files = [export(lap) for lap in laps]
+    dumps = []
+    for n, order in enumerate(itertools.permutations(files)):
+        c = init_store(tmp_path / f"c{n}.db", role="central")
+        merge_files(c, list(order), mini)
+        merge_files(c, list(order), mini)  # twice: no effect
+        check_store(c, mini)
+        dumps.append(dump(c))
+        c.close()
+    merge_files(central, files, mini)
+    dumps.append(dump(central))
+    assert all(d == dumps[0] for d in dumps)
+    assert set(dumps[0]["conflicts"]) == {
+        f"{get_building(laps[0], code).id}/year_built",
+        f"{get_building(laps[0], code).id}/floors_above",
+    }
+
+
+def test_chain_through_another_inspector_is_no_conflict(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(laps[0], mini, code, {"year_built": "1980"}, author="inspector0")
+    sync(laps[0], central, mini)
+    pull(laps[1], central, mini)  # B sees A's edit, then changes it
+    save_answers(laps[1], mini, code, {"year_built": "1984"}, author="inspector1")
+    sync(laps[1], central, mini)
+    assert _conflicts(central) == {}
+    assert get_building(central, code).answers["year_built"] == 1984
+
+
+def test_concurrent_equal_values_and_different_fields_merge_cleanly(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(
+        laps[0], mini, code, {"year_built": "1980", "floors_above": "5"}, author="inspector0"
+    )
+    save_answers(
+        laps[1], mini, code, {"year_built": "1980", "has_elevator": "true"}, author="inspector1"
+    )
+    for lap in laps:
+        push(lap, central, mini)
+    assert _conflicts(central) == {}
+    answers = get_building(central, code).answers
+    assert answers["floors_above"] == 5 and answers["has_elevator"] is True
+    check_store(central, mini)
+
+
+def test_conflict_keeps_every_head_and_the_base(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 3)
+    base = save_answers(laps[0], mini, code, {"year_built": "1980"}, author="inspector0")
+    sync(laps[0], central, mini)
+    for lap in laps[1:]:
+        pull(lap, central, mini)
+    heads = [
+        save_answers(lap, mini, code, {"year_built": year}, author=f"inspector{i}").change_id
+        for i, (lap, year) in enumerate(zip(laps, ("1984", "1990", "1995"), strict=True))
+    ]
+    for lap in laps:
+        push(lap, central, mini)
+    row = _conflicts(central)["year_built"]
+    assert row.kind == "hard"
+    assert row.base_change_id == base.change_id
+    assert sorted(row.head_change_ids) == sorted(str(h) for h in heads)
+    shown = get_building(central, code).answers["year_built"]
+    assert shown in (1984, 1990, 1995)  # deterministic provisional value until review
+
+
+def test_resolution_syncs_back_and_a_stale_edit_reopens(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
+    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    resolve_conflict(
+        central, mini, code, "year_built", Choice("value", value="1986"), author="supervisor"
+    )
+    assert _conflicts(central) == {}
+    assert _conflicts(central, "resolved")["year_built"].resolved_by is not None
+    # Laptop 1 edits again before it hears of the resolution: concurrent with it.
+    save_answers(laps[1], mini, code, {"year_built": "1991"}, author="inspector1")
+    sync(laps[0], central, mini)
+    assert get_building(laps[0], code).answers["year_built"] == 1986
+    assert _conflicts(laps[0]) == {}
+    sync(laps[1], central, mini)
+    assert "year_built" in _conflicts(central)
+    check_store(central, mini)
+    check_store(laps[1], mini)
+
+
+def test_delete_after_seeing_edits_vs_racing_an_edit(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    delete_building(laps[0], mini, code, author="inspector0")
+    sync(laps[0], central, mini)
+    assert get_building(central, code).deleted
+    assert _conflicts(central) == {}
+    # Laptop 1 edited without knowing of the delete: a delete-vs-edit conflict, kept visible.
+    save_answers(laps[1], mini, code, {"year_built": "1984"}, author="inspector1")
+    sync(laps[1], central, mini)
+    assert _conflicts(central)["_deleted"].kind == "delete_vs_edit"
+    assert not get_building(central, code).deleted
+    resolve_conflict(central, mini, code, "_deleted", Choice("keep"), author="supervisor")
+    assert not get_building(central, code).deleted and _conflicts(central) == {}
+    sync(laps[0], central, mini)
+    assert not get_building(laps[0], code).deleted
+    check_store(central, mini)
+
+
+def test_clock_skew_never_changes_the_conflicts(
+    laptops: Callable[[str], Store], central: Store, mini: Form, tmp_path: Path
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    ahead = lambda: hlc.now_ms() + 400 * DAY_MS  # noqa: E731 - a laptop with a wrong clock
+    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0", clock=ahead)
+    fair = save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
+    for lap in laps:
+        push(lap, central, mini)
+    row = _conflicts(central)["year_built"]
+    # The clock-suspect change does not win the provisional value on its own.
+    assert row.provisional_change_id == fair.change_id
+    assert get_building(central, code).answers["year_built"] == 1990
+
+
+def test_duplicate_buildings_are_flagged_never_merged(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW | {"address": "南开区 宜宾道12号"}, author="甲")
+    y = create_building(b, mini, REGISTER_ROW | {"address": "南开区宜宾道１２号"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    with central.engine.connect() as conn:
+        rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity")).all()
+    assert {r.entity_id for r in rows} == {x.building_id, y.building_id}
+    assert get_building(central, x.code).id != get_building(central, y.code).id
+    resolve_conflict(central, mini, y.code, "_duplicate", Choice("delete"), author="supervisor")
+    with central.engine.connect() as conn:
+        left = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity")).all()
+    assert left == []
+
+
+def test_newer_and_older_form_versions_lose_nothing(
+    laptops: Callable[[str], Store], central: Store, mini: Form, tmp_path: Path
+) -> None:
+    import yaml
+
+    from tests.sync.conftest import MINI
+
+    raw = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    raw["version"] = "0.2"
+    raw["sections"][1]["fields"].append(
+        {"id": "roof_colour", "type": "text", "label": {"zh": "屋顶颜色", "en": "Roof colour"}}
+    )
+    newer = form_from_data(raw, "newer form")
+    new_lap, old_lap = laptops("新"), laptops("旧")
+    b = create_building(new_lap, newer, REGISTER_ROW, author="新")
+    save_answers(new_lap, newer, b.code, {"roof_colour": "红", "year_built": "1984"}, author="新")
+    push(new_lap, central, mini)  # the central still runs the older form
+    state = get_building(central, b.code)
+    assert state.answers["year_built"] == 1984
+    assert state.extra["values"]["roof_colour"] == "红"  # unknown field kept, not dropped
+    from surveyor.sync.actions import assign
+
+    assign(central, mini, "旧", refs=[b.code], author="supervisor")
+    pull(old_lap, central, mini)
+    save_answers(old_lap, mini, b.code, {"floors_above": "6"}, author="旧")
+    sync(old_lap, central, mini)
+    pull(new_lap, central, newer)  # back on the newer laptop: every value is there
+    state = get_building(new_lap, b.code)
+    assert state.answers["roof_colour"] == "红" and state.answers["floors_above"] == 6
+    check_store(central, mini)
+
+
+def test_photos_travel_by_hash_verified_and_only_when_missing(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path, export: Callable[[Store], Path]
+) -> None:
+    central = init_store(tmp_path / "central.db", role="central")
+    lap = laptops("甲")
+    create_building(lap, mini, REGISTER_ROW, author="甲")
+    good, bad = b"\xff\xd8\xffgood photo", b"\xff\xd8\xffbad photo"
+    src = blob_dir_for(Path(lap.target))
+    with write_tx(lap.engine) as conn:
+        for data in (good, bad):
+            sha = hashlib.sha256(data).hexdigest()
+            blob_path(src, sha).parent.mkdir(parents=True, exist_ok=True)
+            blob_path(src, sha).write_bytes(data)
+            conn.execute(
+                sa.insert(ATTACHMENT),
+                [{"sha256": sha, "size": len(data), "mime": "image/jpeg", "stored": True}],
+            )
+    bad_sha = hashlib.sha256(bad).hexdigest()
+    blob_path(src, bad_sha).write_bytes(b"bit rot")  # damaged on the laptop's disk
+    file = export(lap)
+    (Path(str(file) + ".blobs")).symlink_to(src)  # the export package carries the blobs
+    [report] = merge_files(central, [file], mini)
+    assert report.blobs.copied == 1 and report.blobs.missing == 1
+    dst = default_blob_dir(central.target)
+    good_sha = hashlib.sha256(good).hexdigest()
+    assert blob_path(dst, good_sha).read_bytes() == good
+    assert not blob_path(dst, bad_sha).exists()
+    assert not list(dst.rglob("*.tmp"))
+    with central.engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.stored)).all())
+    assert stored == {good_sha: True, bad_sha: False}
+    create_building(lap, mini, REGISTER_ROW | {"address": "别处"}, author="甲")
+    file2 = export(lap)
+    (Path(str(file2) + ".blobs")).symlink_to(src)
+    [again] = merge_files(central, [file2], mini)
+    assert again.blobs.copied == 0  # only missing blobs travel
+    central.close()
+
+
+def test_newer_file_from_the_same_site_reads_only_new_changes(
+    laptops: Callable[[str], Store], central: Store, mini: Form, export: Callable[[Store], Path]
+) -> None:
+    lap = laptops("甲")
+    b = create_building(lap, mini, REGISTER_ROW, author="甲")
+    first = export(lap)
+    save_answers(lap, mini, b.code, {"year_built": "1984"}, author="甲")
+    second = export(lap)
+    assert merge_files(central, [first], mini)[0].stats.new == 1
+    report = merge_files(central, [second], mini)[0]
+    assert report.stats.new == 1 and report.stats.received == 1  # watermark skipped the rest
+    with central.engine.connect() as conn:
+        mark = conn.execute(sa.text("SELECT max_seq FROM peer_watermark")).scalar_one()
+    assert mark == 2
+    assert uuid.UUID(str(get_building(central, b.code).id)) == b.building_id
+
+
+def test_a_laptop_edit_of_a_conflicted_field_is_a_head_after_the_next_pull(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
+    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    sync(laps[0], central, mini)  # laptop 0 now holds the conflict too
+    assert "year_built" in _conflicts(laps[0])
+    again = save_answers(laps[0], mini, code, {"year_built": "1985"}, author="inspector0")
+    pull(laps[0], central, mini)  # nothing new arrives, but the conflict row is brought up to date
+    assert str(again.change_id) in _conflicts(laps[0])["year_built"].head_change_ids
+    check_store(laps[0], mini)
+    sync(laps[0], central, mini)
+    assert len(_conflicts(central)["year_built"].head_change_ids) == 2  # 1985 superseded 1984
+    check_store(central, mini)

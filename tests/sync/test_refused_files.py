@@ -1,0 +1,157 @@
+"""Files that must be refused whole, with a clear message, writing nothing (one test each)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from surveyor.forms.model import Form
+from surveyor.services.survey import create_building, save_answers
+from surveyor.store.db import Store, open_store
+from surveyor.store.maintenance import export_sqlite
+from surveyor.sync.merge import FileReport, merge_files
+from tests.conftest import REGISTER_ROW
+from tests.sync.helpers import dump
+
+
+@pytest.fixture
+def good_file(laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form) -> Path:
+    lap = laptops("甲")
+    for addr in ("南开区宜宾道12号", "南开区宜宾道14号", "南开区宜宾道16号"):
+        b = create_building(lap, mini, REGISTER_ROW | {"address": addr}, author="甲")
+        save_answers(lap, mini, b.code, {"year_built": "1984", "floors_above": "6"}, author="甲")
+    return export(lap)
+
+
+def _refused(central: Store, path: Path, mini: Form) -> FileReport:
+    before = dump(central)
+    [report] = merge_files(central, [path], mini)
+    assert report.outcome == "refused"
+    assert "nothing" in report.message
+    assert dump(central) == before  # nothing of it was written
+    return report
+
+
+def test_not_sqlite_is_refused(central: Store, tmp_path: Path, mini: Form) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("building list, not a database\n" * 100, encoding="utf-8")
+    report = _refused(central, path, mini)
+    assert "is not a SQLite database" in report.message
+
+
+def test_truncated_file_is_refused(central: Store, good_file: Path, mini: Form) -> None:
+    data = good_file.read_bytes()
+    good_file.write_bytes(data[: len(data) // 2])
+    report = _refused(central, good_file, mini)
+    assert "truncated" in report.message
+
+
+def test_truncated_mid_page_is_refused(central: Store, good_file: Path, mini: Form) -> None:
+    data = good_file.read_bytes()
+    good_file.write_bytes(data[: len(data) - 1000])
+    assert "truncated" in _refused(central, good_file, mini).message
+
+
+def test_corrupt_file_is_refused(central: Store, good_file: Path, mini: Form) -> None:
+    with sqlite3.connect(good_file) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'change'").fetchone()[
+            0
+        ]
+    conn.close()
+    data = bytearray(good_file.read_bytes())
+    start = (root - 1) * page_size
+    data[start : start + page_size] = b"\xa5" * page_size  # the change table's root page
+    good_file.write_bytes(bytes(data))
+    report = _refused(central, good_file, mini)
+    assert "corrupt" in report.message
+
+
+def test_newer_schema_is_refused(central: Store, good_file: Path, mini: Form) -> None:
+    with sqlite3.connect(good_file) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    conn.close()
+    report = _refused(central, good_file, mini)
+    assert (
+        "newer version of Surveyor" in report.message and "0099_from_the_future" in report.message
+    )
+
+
+def test_cloned_site_is_refused(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    original = laptops("甲")
+    b = create_building(original, mini, REGISTER_ROW, author="甲")
+    original.close()
+    clone_path = tmp_path / "clone.db"
+    shutil.copy(original.target, clone_path)  # the laptop's disk copied to a second laptop
+    original = open_store(original.target)
+    clone = open_store(clone_path)
+    try:
+        save_answers(original, mini, b.code, {"year_built": "1984"}, author="甲")
+        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
+        first = export_sqlite(original, tmp_path / "original.db")
+        second = export_sqlite(clone, tmp_path / "clone-export.db")
+    finally:
+        original.close()
+        clone.close()
+    [ok] = merge_files(central, [first], mini)
+    assert ok.outcome == "merged"
+    report = _refused(central, second, mini)
+    assert "copy of another laptop" in report.message
+
+
+def test_clone_hidden_below_the_watermark_is_refused(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    original = laptops("甲")
+    b = create_building(original, mini, REGISTER_ROW, author="甲")
+    original.close()
+    clone_path = tmp_path / "clone.db"
+    shutil.copy(original.target, clone_path)
+    original = open_store(original.target)
+    clone = open_store(clone_path)
+    try:
+        for year in ("1981", "1982", "1983"):  # the original gets further ahead
+            save_answers(original, mini, b.code, {"year_built": year}, author="甲")
+        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
+        first = export_sqlite(original, tmp_path / "original.db")
+        second = export_sqlite(clone, tmp_path / "clone-export.db")
+    finally:
+        original.close()
+        clone.close()
+    assert merge_files(central, [first], mini)[0].outcome == "merged"
+    assert "copy of another laptop" in _refused(central, second, mini).message
+
+
+def test_file_with_the_centrals_own_site_is_refused(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    lap = laptops("甲")
+    create_building(lap, mini, REGISTER_ROW, author="甲")
+    own = export_sqlite(lap, tmp_path / "own.db")
+    report = _refused(lap, own, mini)
+    assert "same site id" in report.message
+
+
+def test_cli_refusal_is_one_sentence_and_exit_2(tmp_path: Path, good_file: Path) -> None:
+    central_path = tmp_path / "central.db"
+    subprocess.run(["surveyor", "central", "init", str(central_path)], check=True)
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"PK\x03\x04 a zip file, not a database")
+    result = subprocess.run(
+        ["surveyor", "merge", str(bad), str(good_file), "--into", str(central_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "is not a SQLite database" in result.stderr
+    assert "merged" in result.stdout  # the good file still went in, in its own transaction
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 1 of 2 file(s) refused")

@@ -1,0 +1,148 @@
+"""The real ``surveyor`` commands of the central: init, merge, sync, assign, conflicts."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from surveyor.forms.model import Form
+from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.store.db import Store
+from surveyor.sync.transfer import push, sync
+from tests.conftest import REGISTER_ROW
+from tests.sync.conftest import MINI
+from tests.sync.helpers import check_store, dump
+
+
+def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_the_supervisor_workflow_from_the_command_line(
+    backend: str,
+    laptops: Callable[[str], Store],
+    export: Callable[[Store], Path],
+    mini: Form,
+    tmp_path: Path,
+) -> None:
+    form = ["--form", str(MINI)]
+    assert "created central store" in run("central", "init", backend).stdout
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    run("sync", "--db", a.target, "--central", backend, *form)
+    codes = tmp_path / "codes.txt"
+    codes.write_text(f"{code}\n", encoding="utf-8")
+    assert (
+        "assigned 1 building(s) to 乙"
+        in run(
+            "assign", "--central", backend, "--inspector", "乙", "--buildings", str(codes), *form
+        ).stdout
+    )
+    assert (
+        "assigned 0"
+        in run(
+            "assign", "--central", backend, "--inspector", "乙", "--where", "街道=wanxing", *form
+        ).stdout
+    )  # already theirs: no new change
+    run("sync", "--db", b.target, "--central", backend, *form)
+    save_answers(a, mini, code, {"year_built": "1984"}, author="甲")
+    save_answers(b, mini, code, {"year_built": "1990"}, author="乙")
+    merged = run("merge", str(export(a)), str(export(b)), "--into", backend, *form)
+    assert merged.stdout.count(": merged:") == 2
+    listed = run("conflicts", "list", "--central", backend).stdout
+    assert code in listed and "year_built" in listed and "hard" in listed
+    shown = run("conflicts", "show", code, "year_built", "--central", backend).stdout
+    assert "1984" in shown and "1990" in shown and "甲" in shown and "乙" in shown
+    pick = 1 if "[1] 1990" in shown else 2
+    run(
+        "conflicts",
+        "resolve",
+        code,
+        "year_built",
+        "--central",
+        backend,
+        "--pick",
+        str(pick),
+        "--by",
+        "督导",
+        *form,
+    )
+    assert "0 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
+    progress = run("progress", "--central", backend).stdout
+    assert "wanxing" in progress and "乙" in progress
+    synced = run("sync", "--db", a.target, "--central", backend, *form)
+    assert "pulled" in synced.stdout
+    assert get_building(a, code).answers["year_built"] == 1990
+
+
+def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.db"
+    result = run("merge", str(tmp_path / "x.db"), "--into", str(missing), ok=False)
+    assert result.returncode == 2
+    assert "surveyor central init" in result.stderr
+    central = tmp_path / "central.db"
+    run("central", "init", str(central))
+    again = run("central", "init", str(central), ok=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    both = run(
+        "conflicts",
+        "resolve",
+        "NK-00000-00000",
+        "x",
+        "--central",
+        str(central),
+        "--base",
+        "--keep",
+        ok=False,
+    )
+    assert both.returncode == 2 and "exactly one" in both.stderr
+    nothing = run(
+        "assign",
+        "--central",
+        str(central),
+        "--inspector",
+        "甲",
+        "--where",
+        "街道=nowhere",
+        ok=False,
+    )
+    assert nothing.returncode == 2 and "no building matches" in nothing.stderr
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop_after", [1, 2])
+def test_sync_resumes_after_an_interruption(
+    backend: str, laptops: Callable[[str], Store], mini: Form, tmp_path: Path, stop_after: int
+) -> None:
+    from surveyor.store.db import init_store
+
+    central = init_store(backend, role="central")
+    reference = init_store(tmp_path / "reference.db", role="central")
+    lap = laptops("甲")
+    for n in range(7):
+        create_building(lap, mini, REGISTER_ROW | {"address": f"南开区{n}号"}, author="甲")
+
+    def boom(batch: int) -> None:
+        if batch == stop_after:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        sync(lap, central, mini, batch=2, after_batch=boom)
+    report = sync(lap, central, mini, batch=2)
+    assert report.pushed == 7 - 2 * stop_after  # only the batches not yet acknowledged
+    push(lap, reference, mini)
+    assert dump(central)["buildings"] == dump(reference)["buildings"]
+    assert push(lap, central, mini) == (0, 0)
+    check_store(central, mini)
+    central.close()
+    reference.close()

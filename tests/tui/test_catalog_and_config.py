@@ -1,0 +1,198 @@
+"""The message catalog, the settings file, help and the command palette."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from pathlib import Path
+
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from surveyor.services.browse import browse_buildings
+from surveyor.store.db import open_store
+from surveyor.tui.config import Settings, load_settings, save_settings
+from surveyor.tui.i18n import CATALOG_PATH, catalog, set_language, t
+from surveyor.tui.screens.help import HelpScreen
+from surveyor.tui.screens.survey import SurveyScreen
+from tests.tui.conftest import AppFactory, run, settle
+
+TUI = Path(__file__).resolve().parents[2] / "surveyor" / "tui"
+INSPECTOR_MODULES = [
+    "app.py",
+    "commands.py",
+    "config.py",
+    "i18n.py",
+    "text.py",
+    "screens/buildings.py",
+    "screens/survey.py",
+    "screens/help.py",
+    "modals/problems.py",
+    "modals/attach_photo.py",
+    "modals/new_building.py",
+    "widgets/choice.py",
+    "widgets/field_row.py",
+    "widgets/footer.py",
+    "widgets/photo_field.py",
+    "widgets/save_indicator.py",
+    "widgets/section_nav.py",
+]
+
+
+def test_every_message_id_used_in_the_code_is_in_the_catalog() -> None:
+    used: set[str] = set()
+    # The inspector app's modules. Screens added by other work (exports, supervisor) keep their
+    # own zh/en tables for now and are not checked here.
+    for path in (TUI / m for m in INSPECTOR_MODULES):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\bt\(\s*[f]?\"([a-z_]+\.[a-z_.{}]+)\"", text))
+        # binding descriptions are message ids as well
+        used |= set(re.findall(r"Binding\(\s*\"[^\"]+\",\s*\"[^\"]+\",\s*\"([a-z_.]+)\"", text))
+    known = set(catalog())
+    templated = {u for u in used if "{" in u}
+    missing = sorted(u for u in used - templated if u not in known)
+    assert not missing, f"message ids not in {CATALOG_PATH.name}: {missing}"
+    for pattern in templated:  # e.g. status.{row.status}
+        prefix = pattern.split("{")[0]
+        assert any(k.startswith(prefix) for k in known), pattern
+
+
+def test_catalog_has_both_languages_and_no_ambiguous_width_characters() -> None:
+    for key, texts in catalog().items():
+        assert set(texts) == {"zh", "en"}, key
+        for text in texts.values():
+            odd = [c for c in text if unicodedata.east_asian_width(c) == "A"]
+            assert not odd, f"{key}: East-Asian ambiguous characters {odd} misalign CJK terminals"
+
+
+def test_t_switches_language_and_formats() -> None:
+    set_language("en")
+    assert t("list.count", shown=3, total=9) == "Showing 3 of 9 buildings"
+    set_language("zh")
+    assert t("list.count", shown=3, total=9) == "显示 3 / 共 9 栋"
+    assert t("no.such.id") == "no.such.id"
+
+
+def test_settings_round_trip_and_bad_files(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    settings = Settings(
+        inspector='王 "芳"', language="en", autosave_delay=0.5, keymap={"survey.complete": "f10"}
+    )
+    save_settings(settings, path)
+    loaded, problems = load_settings(path)
+    assert loaded == settings and problems == []
+    path.write_text('language = "fr"\ncolour = 1\n', encoding="utf-8")
+    loaded, problems = load_settings(path)
+    assert loaded == Settings()
+    assert any("colour" in p for p in problems) and any("language" in p for p in problems)
+    path.write_text("not [toml", encoding="utf-8")
+    assert load_settings(path)[0] == Settings()
+
+
+def test_f1_shows_the_focused_fields_help(sample_db: Path, make_app: AppFactory) -> None:
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.open_building(target.id, "building_no")
+            await settle(app, pilot)
+            await pilot.press("f1")
+            await settle(app, pilot)
+            assert isinstance(app.screen, HelpScreen)
+            shown = str(app.screen.query_one("#field-help").render())
+            assert "楼号" in shown and "Building no." in shown and "3号楼" in shown
+            assert "f9" in str(app.screen.query_one("#keys").render())
+            await pilot.press("f1")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+
+    run(body)
+
+
+def test_palette_jumps_to_a_field_and_to_a_building(sample_db: Path, make_app: AppFactory) -> None:
+    store = open_store(sample_db)
+    first, other = browse_buildings(store, status="draft", limit=2).rows
+    store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.open_building(first.id)
+            await settle(app, pilot)
+            await pilot.press("ctrl+g")  # go to field
+            await settle(app, pilot)
+            assert isinstance(app.screen, CommandPalette)
+            app.screen.query_one(Input).value = "Storeys above"
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            assert app.focused is screen.query_one("#floors_above")
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            app.screen.query_one(Input).value = other.code
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.id == other.id
+
+    run(body)
+
+
+def test_theme_and_mine_filter(sample_db: Path, make_app: AppFactory) -> None:
+    async def body() -> None:
+        app = make_app(sample_db, inspector="赵军")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            everything = app.screen.total  # type: ignore[attr-defined]
+            await pilot.press("ctrl+o")  # mine
+            await pilot.pause(0.2)
+            await settle(app, pilot)
+            mine = app.screen.total  # type: ignore[attr-defined]
+            assert 0 < mine < everything
+            app.theme = "nord"
+            await settle(app, pilot)
+        assert tomllib.loads(app.settings_path.read_text(encoding="utf-8"))["theme"] == "nord"
+
+    run(body)
+
+
+def test_palette_opens_the_export_and_supervisor_screens(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    from surveyor.tui.screens.exports import ExportScreen
+    from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert {
+                "export: sheets, QR labels, data",
+                "sync: review conflicts",
+                "sync: progress",
+                "building: new",
+            } <= set(titles)
+            for opener, kind in (
+                (app.open_exports, ExportScreen),
+                (app.open_conflicts, SupervisorScreen),
+                (app.open_progress, ProgressScreen),
+            ):
+                opener()
+                await settle(app, pilot)
+                assert isinstance(app.screen, kind)
+                app.pop_screen()
+                await settle(app, pilot)
+
+    run(body)

@@ -1,0 +1,497 @@
+"""Whole inspector flows driven through Pilot against a real SQLite sample database.
+
+Every check of what was saved reads it back through the core (``get_building``), never mocks.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Input
+
+from surveyor.forms.catalog import get_form
+from surveyor.services.browse import browse_buildings
+from surveyor.services.resume import get_resume_point
+from surveyor.services.survey import get_building, save_answers, set_status
+from surveyor.store.db import open_store
+from surveyor.store.ids import building_uri
+from surveyor.tui.modals.problems import ProblemsModal
+from surveyor.tui.screens.buildings import BuildingsScreen
+from surveyor.tui.screens.survey import SurveyScreen
+from surveyor.tui.widgets.choice import ChoiceField
+from surveyor.tui.widgets.field_row import FieldRow
+from tests.tui.conftest import AppFactory, run, settle
+
+FORM = get_form()
+
+
+def first_with_status(db: Path, status: str) -> Any:
+    store = open_store(db)
+    try:
+        return browse_buildings(store, status=status, limit=1).rows[0]
+    finally:
+        store.close()
+
+
+def read(db: Path, ref: Any) -> Any:
+    store = open_store(db)
+    try:
+        return get_building(store, ref)
+    finally:
+        store.close()
+
+
+def error_text(screen: SurveyScreen, field_id: str) -> str | None:
+    row = screen.query_one(f"#row-{field_id}", FieldRow)
+    if not row.has_class("-invalid"):
+        return None
+    return row.message_text
+
+
+async def open_survey(app: Any, pilot: Any, ref: Any) -> SurveyScreen:
+    await settle(app, pilot)
+    app.open_building(ref)
+    await settle(app, pilot)
+    assert isinstance(app.screen, SurveyScreen)
+    return app.screen
+
+
+def test_search_then_open_a_building(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "draft")
+    query = (target.compound_name or "")[:2]  # a short Chinese query
+    assert len(query) == 2
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, BuildingsScreen)
+            everything = screen.total
+            await pilot.press(*query)
+            await pilot.pause(0.3)
+            await settle(app, pilot)
+            table = screen.query_one("#buildings", DataTable)
+            assert 0 < screen.total < everything
+            keys = [row.value for row in table.rows]
+            assert str(target.id) in keys
+            for key in keys:  # every row shown matches the query
+                row = read(sample_db, key)
+                hay = " ".join(
+                    str(row.answers.get(f) or "")
+                    for f in ("compound_name", "address", "building_no", "community")
+                )
+                assert query in hay or query.lower() in row.code.lower()
+            await pilot.press("enter")  # search box → list
+            assert app.focused is table
+            table.move_cursor(row=keys.index(str(target.id)))
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.id == target.id
+
+    run(body)
+
+
+def test_fill_a_section_leave_and_come_back(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            assert screen.section_index == 0
+            await pilot.click("#inspector_name")
+            await pilot.press(*"李雷")
+            await pilot.press("enter")  # Enter moves to the next field
+            assert app.focused is screen.query_one("#info_sources")
+            await pilot.press("1", "3")
+            await pilot.press("escape")  # leave the screen: everything is committed
+            await settle(app, pilot)
+            assert isinstance(app.screen, BuildingsScreen)
+
+        saved = read(sample_db, target.id)
+        assert saved.answers["inspector_name"] == "李雷"
+        assert saved.answers["info_sources"] == ["site", "committee"]
+        assert saved.status == "draft"
+        store = open_store(sample_db)
+        try:
+            assert get_resume_point(store, target.id) == "info_sources"
+        finally:
+            store.close()
+
+        app = make_app(sample_db)  # a new session: the values come from the database
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            assert screen.query_one("#inspector_name", Input).value == "李雷"
+            assert screen.query_one("#info_sources", ChoiceField).value == ["site", "committee"]
+            assert app.focused is screen.query_one("#info_sources")  # resumed at the last field
+
+    run(body)
+
+
+def test_autosave_commits_within_the_delay_without_leaving(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, autosave_delay=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await pilot.click("#inspector_name")
+            await pilot.press(*"王五")
+            assert screen.indicator.state == "pending"
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            assert screen.indicator.state == "saved"
+            assert app.focused is screen.query_one("#inspector_name")  # still in the field
+            assert read(sample_db, target.id).answers["inspector_name"] == "王五"
+
+    run(body)
+
+
+def test_invalid_value_message_in_zh_and_en(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+    rule = FORM.field("survey_date").defn.constraint_message
+    assert rule is not None
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await pilot.click("#survey_date")
+            await pilot.press(*"2023-05-01")
+            assert error_text(screen, "survey_date") is None  # no shouting while typing
+            await pilot.press("enter")
+            assert error_text(screen, "survey_date") == rule.zh
+            await pilot.press("f2")  # switch language
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            assert error_text(screen, "survey_date") == rule.en
+            await pilot.press("escape")
+            await settle(app, pilot)
+        # The draft keeps the invalid value, marked, so nothing typed is lost.
+        saved = read(sample_db, target.id)
+        assert saved.answers["survey_date"] == "2023-05-01"
+        assert "survey_date" in saved.errors
+
+    run(body)
+
+
+def test_type_error_and_full_width_digits(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("floors_above")
+            await pilot.press(*"six", "enter")
+            assert error_text(screen, "floors_above") == "must be a whole number"
+            await screen.goto_field("floors_above")
+            field = screen.query_one("#floors_above", Input)
+            field.value = ""
+            await pilot.press(*"６", "enter")  # a full-width digit from a Chinese IME
+            assert error_text(screen, "floors_above") is None
+            assert field.value == "6"  # shown as stored once the field is left
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["floors_above"] == 6
+
+    run(body)
+
+
+def test_skip_logic_hides_and_reveals_a_field(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("has_elevator")
+            row = screen.query_one("#row-elevator_count", FieldRow)
+            assert not row.display  # unanswered: not relevant yet
+            await pilot.press("1")  # 是 / yes
+            assert row.display
+            await pilot.press("2")  # 否 / no
+            assert not row.display
+            await pilot.press("1")
+            assert row.display
+            await pilot.press("enter")
+            assert app.focused is screen.query_one("#elevator_count")
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["has_elevator"] is True
+
+    run(body)
+
+
+def test_completion_refused_then_allowed(sample_db: Path, make_app: AppFactory) -> None:
+    done = first_with_status(sample_db, "complete")
+    store = open_store(sample_db)
+    try:  # reopen a finished record and clear one required answer
+        set_status(store, FORM, done.id, "draft", author="测试员")
+        save_answers(store, FORM, done.id, {"survey_date": None}, author="测试员", draft=True)
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, done.id)
+            await screen.goto_field("floors_above")
+            await pilot.press("f9")
+            await settle(app, pilot)
+            modal = app.screen
+            assert isinstance(modal, ProblemsModal)
+            assert [p.field_id for p in modal.problems] == ["survey_date"]
+            await pilot.press("enter")  # jump to it
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert app.focused is screen.query_one("#survey_date")
+            assert error_text(screen, "survey_date") == "unanswered"
+            assert read(sample_db, done.id).status == "draft"
+            await pilot.press(*date.today().isoformat(), "enter")
+            await pilot.press("f9")
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert screen.status == "complete"
+        saved = read(sample_db, done.id)
+        assert saved.status == "complete"
+        assert saved.answers["survey_date"] == date.today().isoformat()
+
+    run(body)
+
+
+def test_next_problem_key_walks_the_refusals(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await pilot.press("f9")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ProblemsModal)
+            problems = [p.field_id for p in app.screen.problems]
+            assert problems[:3] == ["survey_date", "inspector_name", "info_sources"]
+            await pilot.press("escape")
+            await pilot.press("f8")
+            await settle(app, pilot)
+            first = app.focused.id if app.focused else None
+            await pilot.press("f8")
+            await settle(app, pilot)
+            second = app.focused.id if app.focused else None
+            assert [first, second] == problems[1:3] or [first, second] == problems[:2]
+            assert read(sample_db, target.id).status == "not_started"
+            assert screen.status == "not_started"
+
+    run(body)
+
+
+def test_a_scanned_label_opens_its_building(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "complete")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            assert app.focused is app.screen.query_one("#search")
+            await pilot.press(*building_uri(target.code), "enter")  # a keyboard-wedge scanner
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.id == target.id
+            assert len(app.survey_screens()) == 1
+            await pilot.press("escape")
+            await settle(app, pilot)
+            # A code typed by hand, lower case and without dashes, opens it on Enter.
+            await pilot.press(*target.code.lower().replace("-", ""), "enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.id == target.id
+
+    run(body)
+
+
+def test_language_switch_and_it_is_remembered(
+    sample_db: Path, make_app: AppFactory, isolated_config: Path
+) -> None:
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            table = app.screen.query_one("#buildings", DataTable)
+            assert str(table.ordered_columns[0].label) == "编号"
+            await pilot.press("f2")
+            await settle(app, pilot)
+            table = app.screen.query_one("#buildings", DataTable)
+            assert str(table.ordered_columns[0].label) == "Code"
+            assert app.screen.query_one("#search", Input).placeholder.startswith("Search")
+        settings = tomllib.loads(app.settings_path.read_text(encoding="utf-8"))
+        assert settings["language"] == "en"
+
+    run(body)
+
+
+def test_ctrl_c_quits_without_losing_the_last_answer(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, autosave_delay=10.0)  # the timer will not fire first
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await pilot.click("#inspector_name")
+            await pilot.press(*"赵六")
+            assert screen.indicator.state == "pending"
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+        assert app.return_code == 0 or app.return_code is None
+        assert read(sample_db, target.id).answers["inspector_name"] == "赵六"
+
+    run(body)
+
+
+def test_user_text_is_never_markup(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+    store = open_store(sample_db)
+    try:
+        save_answers(
+            store,
+            FORM,
+            target.id,
+            {"compound_name": "[bold red]红[/] \x1b[31m楼", "building_no": "[link]"},
+            author="测试员",
+            draft=True,
+        )
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press(*"bold")
+            await pilot.pause(0.3)
+            await settle(app, pilot)
+            table = app.screen.query_one("#buildings", DataTable)
+            cell = table.get_cell(str(target.id), "compound")
+            assert "[bold red]红[/]" in cell.plain
+            assert "\x1b" not in cell.plain
+            assert table.get_cell(str(target.id), "building_no").plain == "[link]"
+            app.open_building(target.id, "compound_name")
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            shown = screen.query_one("#compound_name", Input).value
+            assert shown == "[bold red]红[/] [31m楼"  # the text as typed, without the ESC
+            assert "[bold red]" in screen.sub_title
+
+    run(body)
+
+
+def test_add_a_building_found_on_site(sample_db: Path, make_app: AppFactory) -> None:
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            before = app.screen.total
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            modal = app.screen
+            modal.query_one("#new-subdistrict").value = "wanxing"
+            for fid, value in {
+                "community": "宜宾里社区",
+                "compound_name": "宜宾东里",
+                "building_no": "９号楼",
+                "address": "南开区宜宾道99号",
+            }.items():
+                modal.query_one(f"#new-{fid}", Input).value = value
+            await pilot.click("#new-create")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            code = app.screen.building.code
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert app.screen.total == before + 1
+        saved = read(sample_db, code)
+        assert saved.answers["compound_name"] == "宜宾东里"
+        assert saved.answers["building_no"] == "9号楼"  # NFKC
+        assert saved.status == "not_started"
+
+    run(body)
+
+
+def test_user_keymap_remaps_a_binding(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, keymap={"survey.complete": "f10"})
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_survey(app, pilot, target.id)
+            await pilot.press("f9")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)  # f9 does nothing any more
+            await pilot.press("f10")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ProblemsModal)
+
+    run(body)
+
+
+def test_the_list_fetches_the_next_window_near_the_end(
+    sample_db: Path, make_app: AppFactory, monkeypatch: Any
+) -> None:
+    from surveyor.tui.screens import buildings
+
+    monkeypatch.setattr(buildings, "WINDOW", 15)
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, BuildingsScreen)
+            table = screen.query_one("#buildings", DataTable)
+            assert table.row_count == 15 and screen.total == 40
+            table.focus()
+            table.move_cursor(row=14)
+            await settle(app, pilot)
+            assert table.row_count == 30
+            table.move_cursor(row=29)
+            await settle(app, pilot)
+            assert table.row_count == 40
+            keys = [row.value for row in table.rows]
+            assert len(set(keys)) == 40  # in order, no duplicates
+
+    run(body)
+
+
+def test_choices_by_key_by_filter_and_multiple(sample_db: Path, make_app: AppFactory) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("subdistrict")
+            choice = screen.query_one("#subdistrict", ChoiceField)
+            await pilot.press("/", *"万兴", "enter")  # filter the 12 options by label
+            assert choice.value == "wanxing"
+            await pilot.press("a")  # the tenth option's key
+            assert choice.value == "shuishanggongyuan"
+            await screen.goto_field("info_sources")
+            multi = screen.query_one("#info_sources", ChoiceField)
+            await pilot.press("1", "2", "3", "2")  # toggle on, on, on, off
+            assert multi.value == ["site", "committee"]
+            await pilot.press("escape")
+            await settle(app, pilot)
+        saved = read(sample_db, target.id)
+        assert saved.answers["subdistrict"] == "shuishanggongyuan"
+        assert saved.answers["info_sources"] == ["site", "committee"]
+
+    run(body)

@@ -1,0 +1,132 @@
+"""The services the TUI added: content-addressed photos, resume points, the browse query."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.catalog import get_form
+from surveyor.paths import blob_dir_for
+from surveyor.services.browse import browse_buildings
+from surveyor.services.photos import attach_photo
+from surveyor.services.queries import list_buildings
+from surveyor.services.resume import get_resume_point, set_resume_point
+from surveyor.services.survey import get_building
+from surveyor.store.db import Store, open_store
+from surveyor.tui.modals.attach_photo import AttachPhotoModal
+from surveyor.tui.screens.survey import SurveyScreen
+from surveyor.tui.widgets.photo_field import PhotoField
+from tests.tui.conftest import AppFactory, run, settle
+
+FORM = get_form()
+
+
+def a_jpeg(path: Path, colour: tuple[int, int, int] = (200, 40, 40)) -> Path:
+    Image.new("RGB", (64, 48), colour).save(path, "JPEG")
+    return path
+
+
+@pytest.fixture
+def store(sample_db: Path) -> Store:
+    s = open_store(sample_db)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def test_attach_photo_stores_by_content_hash(store: Store, sample_db: Path, tmp_path: Path) -> None:
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    photo = a_jpeg(tmp_path / "facade.jpg")
+    data = photo.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    result = attach_photo(
+        store, FORM, target.id, "photo_facade_main", photo, caption=" 南立面 ", author="测试员"
+    )
+    assert result.change_id is not None
+    blob = blob_dir_for(sample_db) / sha[:2] / sha[2:]
+    assert blob.read_bytes() == data
+    saved = get_building(store, target.id).answers["photo_facade_main"]
+    assert saved == [{"sha256": sha, "size": len(data), "mime": "image/jpeg", "caption": "南立面"}]
+    # The same file again is refused; a full field is refused; nothing half-written remains.
+    with pytest.raises(SurveyorError):
+        attach_photo(store, FORM, target.id, "photo_facade_main", photo, author="测试员")
+    assert not list(blob.parent.glob("*.tmp"))
+
+
+def test_resume_point_round_trip(store: Store) -> None:
+    target = browse_buildings(store, limit=1).rows[0]
+    assert get_resume_point(store, target.id) is None
+    set_resume_point(store, target.id, "floors_above")
+    set_resume_point(store, target.id, "roof_form")
+    assert get_resume_point(store, target.id) == "roof_form"
+
+
+def test_browse_matches_the_core_list_and_filters_mine(store: Store) -> None:
+    for kwargs in ({}, {"search": "南开"}, {"status": "draft"}, {"subdistrict": "wanxing"}):
+        mine = browse_buildings(store, limit=50, **kwargs)  # type: ignore[arg-type]
+        core = list_buildings(store, limit=50, **kwargs)  # type: ignore[arg-type]
+        assert [r.id for r in mine.rows] == [r.id for r in core.rows]
+        assert mine.total == core.total
+    someone = get_building(store, browse_buildings(store, status="draft", limit=1).rows[0].id)
+    assert someone.updated_by
+    mine = browse_buildings(store, mine=someone.updated_by, limit=500)
+    assert someone.id in {r.id for r in mine.rows}
+    assert all(get_building(store, r.id).updated_by == someone.updated_by for r in mine.rows)
+
+
+def test_attach_a_photo_through_the_app(
+    sample_db: Path, make_app: AppFactory, tmp_path: Path
+) -> None:
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+    photo = a_jpeg(tmp_path / "stairs.jpg", (30, 90, 200))
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.open_building(target.id)
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            await screen.goto_field("photo_stairwell")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, AttachPhotoModal)
+            await pilot.press(*str(photo), "enter", *"楼道", "enter")
+            await settle(app, pilot)
+            assert app.screen is screen
+            field = screen.query_one("#photo_stairwell", PhotoField)
+            assert len(field.photos) == 1
+            assert field.photos[0]["caption"] == "楼道"
+
+    run(body)
+    store = open_store(sample_db)
+    try:
+        saved = get_building(store, target.id).answers["photo_stairwell"]
+    finally:
+        store.close()
+    assert saved[0]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+
+
+def test_new_core_modules_do_not_import_textual() -> None:
+    modules = [
+        "surveyor.services.browse",
+        "surveyor.services.photos",
+        "surveyor.services.resume",
+        "surveyor.tui.config",
+        "surveyor.tui.i18n",
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
