@@ -87,6 +87,10 @@ def test_search_then_open_a_building(sample_db: Path, make_app: AppFactory) -> N
                 assert query in hay or query.lower() in row.code.lower()
             await pilot.press("enter")  # search box → list
             assert app.focused is table
+            await pilot.press("ctrl+f")
+            assert app.focused is screen.query_one("#search", Input)
+            await pilot.press("down")  # down arrow also goes from the search box into the list
+            assert app.focused is table
             table.move_cursor(row=keys.index(str(target.id)))
             await pilot.press("enter")
             await settle(app, pilot)

@@ -276,6 +276,13 @@ class BuildingsScreen(Screen[None]):
             self._fetch_more(self._last_query, self.loaded)
 
     def on_key(self, event: events.Key) -> None:
+        # Down from the search box goes into the list, as in any search-then-pick screen.
+        table = self.query_one("#buildings", DataTable)
+        if event.key == "down" and isinstance(self.focused, Input) and self.focused.id == "search":
+            if table.row_count:
+                table.focus()
+                event.stop()
+            return
         # Typing (or a scanner) while the table has focus goes to the search box.
         if (
             isinstance(self.focused, DataTable)
