@@ -45,8 +45,9 @@ def _rows(db: Path) -> list[Row]:
     try:
         with store.engine.connect() as conn:
             result = conn.execute(
-                sa.select(BUILDING.c.code, BUILDING.c.status, BUILDING.c.answers)
-                .order_by(BUILDING.c.code)
+                sa.select(BUILDING.c.code, BUILDING.c.status, BUILDING.c.answers).order_by(
+                    BUILDING.c.code
+                )
             )
             return [(code, status, answers) for code, status, answers in result]
     finally:
@@ -145,9 +146,8 @@ def test_doctor_authors_and_attachments(db500: Path) -> None:
         with store.engine.connect() as conn:
             authors = Counter(conn.execute(sa.select(CHANGE.c.author)).scalars())
             attachments = {
-                sha: size for sha, size in conn.execute(
-                    sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.size)
-                )
+                sha: size
+                for sha, size in conn.execute(sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.size))
             }
             rows = conn.execute(sa.select(BUILDING.c.answers, BUILDING.c.updated_by)).all()
     finally:

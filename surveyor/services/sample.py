@@ -58,8 +58,22 @@ STATUS_WEIGHTS: tuple[tuple[str, float], ...] = (
 )
 
 INSPECTOR_NAMES = (
-    "张伟", "李娜", "王磊", "刘洋", "陈静", "杨帆", "赵军", "黄丽",
-    "周涛", "吴敏", "徐强", "马丽", "胡斌", "郭婷", "何亮", "高燕",
+    "张伟",
+    "李娜",
+    "王磊",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵军",
+    "黄丽",
+    "周涛",
+    "吴敏",
+    "徐强",
+    "马丽",
+    "胡斌",
+    "郭婷",
+    "何亮",
+    "高燕",
 )
 _SURNAMES = "张李王刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明")
@@ -84,26 +98,125 @@ LON_RANGE = (117.10, 117.20)
 
 #: Real Nankai compound stems (罗江东里, 观景里, 宜宾东里, 泊江东里, 沱江里 …) and look-alikes.
 _REAL_STEMS = (
-    "罗江", "观景", "宜宾", "泊江", "沱江", "嘉陵", "长江", "黄河", "鞍山", "咸阳",
-    "西湖", "宾水", "天拖", "迎水", "复康", "卫津", "白堤", "南丰", "凌宾", "简阳",
-    "雅安", "川府", "芥园", "密云", "华宁", "保山", "冶金", "云居", "风荷", "假山",
-    "邮电", "长实", "龙井", "时代", "居华", "日华", "安华", "碧华", "天华", "地华",
-    "久华", "长华", "雅士", "紫金", "环湖", "红日", "万德", "庄王", "育梁", "宁发",
-    "崇明", "青林", "金平", "岷江", "乐山", "雅江", "峨眉", "大渡", "岳阳", "汾水",
+    "罗江",
+    "观景",
+    "宜宾",
+    "泊江",
+    "沱江",
+    "嘉陵",
+    "长江",
+    "黄河",
+    "鞍山",
+    "咸阳",
+    "西湖",
+    "宾水",
+    "天拖",
+    "迎水",
+    "复康",
+    "卫津",
+    "白堤",
+    "南丰",
+    "凌宾",
+    "简阳",
+    "雅安",
+    "川府",
+    "芥园",
+    "密云",
+    "华宁",
+    "保山",
+    "冶金",
+    "云居",
+    "风荷",
+    "假山",
+    "邮电",
+    "长实",
+    "龙井",
+    "时代",
+    "居华",
+    "日华",
+    "安华",
+    "碧华",
+    "天华",
+    "地华",
+    "久华",
+    "长华",
+    "雅士",
+    "紫金",
+    "环湖",
+    "红日",
+    "万德",
+    "庄王",
+    "育梁",
+    "宁发",
+    "崇明",
+    "青林",
+    "金平",
+    "岷江",
+    "乐山",
+    "雅江",
+    "峨眉",
+    "大渡",
+    "岳阳",
+    "汾水",
 )
 _STEM_FIRST = "安康宁丰华泰和兴嘉瑞福顺昌盛新景秀翠明春"
 _STEM_SECOND = "园苑华安康宁丰泰和兴盛景林水湖河阳山"
-_OLD_SUFFIXES = (("里", 4.0), ("东里", 2.0), ("西里", 1.5), ("南里", 1.0), ("北里", 1.0),
-                 ("新村", 1.5))
+_OLD_SUFFIXES = (
+    ("里", 4.0),
+    ("东里", 2.0),
+    ("西里", 1.5),
+    ("南里", 1.0),
+    ("北里", 1.0),
+    ("新村", 1.5),
+)
 _NEW_SUFFIXES = (("花园", 3.0), ("家园", 2.0), ("园", 1.5), ("公寓", 1.0), ("新苑", 1.0))
 _PHASES = "二三四五六七八九"
 _STREETS = (
-    "宜宾道", "罗江路", "嘉陵道", "长江道", "黄河道", "鞍山西道", "复康路", "卫津路",
-    "白堤路", "南丰路", "红旗南路", "华苑路", "咸阳路", "西湖道", "南门外大街", "城厢中路",
-    "东马路", "北马路", "西马路", "南马路", "红旗路", "迎水道", "凌宾路", "简阳路",
-    "雅安道", "芥园道", "华宁道", "保山道", "冶金路", "宾水西道", "宾水道", "天拖南道",
-    "密云路", "水上公园西路", "水上公园北道", "航天道", "苍穹道", "王顶堤大街", "西营门外大街",
-    "长虹支路", "广开四马路", "南开三马路", "黄河道辅路", "华苑东路", "时代奥城路",
+    "宜宾道",
+    "罗江路",
+    "嘉陵道",
+    "长江道",
+    "黄河道",
+    "鞍山西道",
+    "复康路",
+    "卫津路",
+    "白堤路",
+    "南丰路",
+    "红旗南路",
+    "华苑路",
+    "咸阳路",
+    "西湖道",
+    "南门外大街",
+    "城厢中路",
+    "东马路",
+    "北马路",
+    "西马路",
+    "南马路",
+    "红旗路",
+    "迎水道",
+    "凌宾路",
+    "简阳路",
+    "雅安道",
+    "芥园道",
+    "华宁道",
+    "保山道",
+    "冶金路",
+    "宾水西道",
+    "宾水道",
+    "天拖南道",
+    "密云路",
+    "水上公园西路",
+    "水上公园北道",
+    "航天道",
+    "苍穹道",
+    "王顶堤大街",
+    "西营门外大街",
+    "长虹支路",
+    "广开四马路",
+    "南开三马路",
+    "黄河道辅路",
+    "华苑东路",
+    "时代奥城路",
 )
 
 Weighted = Sequence[tuple[T, float]]
@@ -143,8 +256,11 @@ def inspector_names(count: int) -> list[str]:
     names = list(INSPECTOR_NAMES[:count])
     i = 0
     while len(names) < count:
-        name = (_SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i // len(_SURNAMES)) % len(_GIVEN)]
-                + ("" if i < len(_SURNAMES) * len(_GIVEN) else str(i)))
+        name = (
+            _SURNAMES[i % len(_SURNAMES)]
+            + _GIVEN[(i // len(_SURNAMES)) % len(_GIVEN)]
+            + ("" if i < len(_SURNAMES) * len(_GIVEN) else str(i))
+        )
         if name not in names:
             names.append(name)
         i += 1
@@ -167,20 +283,34 @@ _PALETTE: dict[str, _RGB] = {
     "R": (120, 120, 125),  # roof / concrete
 }
 _PICTURES: dict[str, tuple[_RGB, tuple[str, ...]]] = {
-    "facade_beige": ((220, 200, 160), ("SSSSSSSS", "BWBWBWBW", "BBBBBBBB", "BWBWBWBW",
-                                        "BBBBBBBB", "GGGDGGGG")),
-    "facade_brick": ((170, 90, 70), ("SSSSSSSS", "BWBWBWBW", "BBBBBBBB", "BWBWBWBW",
-                                      "BBBDBBBB", "GGGGGGGG")),
-    "facade_grey": ((200, 200, 195), ("SSSBBSSS", "SSBWWBSS", "SSBWWBSS", "SSBWWBSS",
-                                       "SSBBDBSS", "GGGGGGGG")),
-    "stairwell": ((180, 175, 165), ("BBBLLBBB", "BBBLLBBB", "BRRRBBBB", "BBRRRBBB",
-                                     "BBBRRRBB", "BBBBRRRB")),
-    "gas_riser": ((210, 200, 180), ("BBYBBBBB", "BBYBWWBB", "BBYBWWBB", "BBYYYYBB",
-                                     "BBYBBBBB", "BBYBBBBB")),
-    "defect": ((200, 190, 170), ("BBBBKBBB", "BBBKBBBB", "BBKBBBBB", "BBBKKBBB",
-                                  "BBBBBKBB", "BBBBBBKB")),
-    "roof": ((120, 120, 125), ("SSSSSSSS", "SSSSSSSS", "RRRRRRRR", "RRLLRRRR",
-                                "RRRRRRLL", "RRRRRRRR")),
+    "facade_beige": (
+        (220, 200, 160),
+        ("SSSSSSSS", "BWBWBWBW", "BBBBBBBB", "BWBWBWBW", "BBBBBBBB", "GGGDGGGG"),
+    ),
+    "facade_brick": (
+        (170, 90, 70),
+        ("SSSSSSSS", "BWBWBWBW", "BBBBBBBB", "BWBWBWBW", "BBBDBBBB", "GGGGGGGG"),
+    ),
+    "facade_grey": (
+        (200, 200, 195),
+        ("SSSBBSSS", "SSBWWBSS", "SSBWWBSS", "SSBWWBSS", "SSBBDBSS", "GGGGGGGG"),
+    ),
+    "stairwell": (
+        (180, 175, 165),
+        ("BBBLLBBB", "BBBLLBBB", "BRRRBBBB", "BBRRRBBB", "BBBRRRBB", "BBBBRRRB"),
+    ),
+    "gas_riser": (
+        (210, 200, 180),
+        ("BBYBBBBB", "BBYBWWBB", "BBYBWWBB", "BBYYYYBB", "BBYBBBBB", "BBYBBBBB"),
+    ),
+    "defect": (
+        (200, 190, 170),
+        ("BBBBKBBB", "BBBKBBBB", "BBKBBBBB", "BBBKKBBB", "BBBBBKBB", "BBBBBBKB"),
+    ),
+    "roof": (
+        (120, 120, 125),
+        ("SSSSSSSS", "SSSSSSSS", "RRRRRRRR", "RRLLRRRR", "RRRRRRLL", "RRRRRRRR"),
+    ),
 }
 _ZIGZAG_LEN = 64
 # Standard luminance DC Huffman table (ITU-T T.81 Annex K.3): code lengths and values.
@@ -291,11 +421,16 @@ class _PhotoStore:
 
     def photo(self, name: str, caption: str) -> dict[str, Any]:
         blob = self.blobs[name]
-        return {"sha256": blob.sha256, "size": len(blob.data), "mime": blob.mime,
-                "caption": caption}
+        return {
+            "sha256": blob.sha256,
+            "size": len(blob.data),
+            "mime": blob.mime,
+            "caption": caption,
+        }
 
-    def ensure(self, conn: Connection, answers: Mapping[str, Any], photo_fields: Sequence[str]
-               ) -> None:
+    def ensure(
+        self, conn: Connection, answers: Mapping[str, Any], photo_fields: Sequence[str]
+    ) -> None:
         for fid in photo_fields:
             for item in answers.get(fid) or ():
                 sha = item["sha256"]
@@ -350,8 +485,9 @@ class _Plan:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, form: Form, inspectors: list[str],
-                 photos: _PhotoStore) -> None:
+    def __init__(
+        self, rng: random.Random, form: Form, inspectors: list[str], photos: _PhotoStore
+    ) -> None:
         self.rng = rng
         self.form = form
         self.inspectors = inspectors
@@ -408,22 +544,56 @@ class _Generator:
         old = _chance(rng, 0.70)
         highrise = False
         if old:
-            year = _pick(rng, ((rng.randint(1977, 1985), 0.35), (rng.randint(1986, 1995), 0.45),
-                               (rng.randint(1996, 2000), 0.20)))
-            structure = _pick(rng, (("brick_concrete", 85.0), ("large_panel", 5.0),
-                                    ("frame_masonry", 6.0), ("rc_frame", 2.0),
-                                    ("brick_wood", 1.0), ("other", 1.0)))
-            floors = _pick(rng, ((5, 0.40), (6, 0.45), (7, 0.15)) if year < 1990
-                           else ((5, 0.15), (6, 0.50), (7, 0.35)))
+            year = _pick(
+                rng,
+                (
+                    (rng.randint(1977, 1985), 0.35),
+                    (rng.randint(1986, 1995), 0.45),
+                    (rng.randint(1996, 2000), 0.20),
+                ),
+            )
+            structure = _pick(
+                rng,
+                (
+                    ("brick_concrete", 85.0),
+                    ("large_panel", 5.0),
+                    ("frame_masonry", 6.0),
+                    ("rc_frame", 2.0),
+                    ("brick_wood", 1.0),
+                    ("other", 1.0),
+                ),
+            )
+            floors = _pick(
+                rng,
+                ((5, 0.40), (6, 0.45), (7, 0.15))
+                if year < 1990
+                else ((5, 0.15), (6, 0.50), (7, 0.35)),
+            )
             if structure == "brick_wood":
                 floors = rng.randint(2, 4)
-            management = _pick(rng, (("basic", 55.0), ("none", 20.0), ("work_unit", 10.0),
-                                     ("professional", 15.0)))
-            origin = _pick(rng, (("public_direct", 25.0), ("work_unit", 25.0), ("reform", 20.0),
-                                 ("resettlement", 12.0), ("mixed", 12.0), ("unknown", 6.0))
-                           if year < 1991 else
-                           (("reform", 35.0), ("work_unit", 15.0), ("commodity", 15.0),
-                            ("resettlement", 15.0), ("mixed", 12.0), ("unknown", 8.0)))
+            management = _pick(
+                rng, (("basic", 55.0), ("none", 20.0), ("work_unit", 10.0), ("professional", 15.0))
+            )
+            origin = _pick(
+                rng,
+                (
+                    ("public_direct", 25.0),
+                    ("work_unit", 25.0),
+                    ("reform", 20.0),
+                    ("resettlement", 12.0),
+                    ("mixed", 12.0),
+                    ("unknown", 6.0),
+                )
+                if year < 1991
+                else (
+                    ("reform", 35.0),
+                    ("work_unit", 15.0),
+                    ("commodity", 15.0),
+                    ("resettlement", 15.0),
+                    ("mixed", 12.0),
+                    ("unknown", 8.0),
+                ),
+            )
             programmes = self._old_programmes()
         else:
             year = rng.randint(2001, 2023)
@@ -432,20 +602,38 @@ class _Generator:
                 structure = _pick(rng, (("rc_shear", 92.0), ("rc_frame", 5.0), ("other", 3.0)))
                 floors = min(30, max(10, round(rng.triangular(10, 30, 18))))
             else:
-                structure = _pick(rng, (("brick_concrete", 70.0), ("frame_masonry", 20.0),
-                                        ("rc_frame", 10.0)))
+                structure = _pick(
+                    rng, (("brick_concrete", 70.0), ("frame_masonry", 20.0), ("rc_frame", 10.0))
+                )
                 floors = _pick(rng, ((6, 0.8), (7, 0.2)))
             management = _pick(rng, (("professional", 85.0), ("basic", 15.0)))
-            origin = _pick(rng, (("commodity", 65.0), ("resettlement", 15.0),
-                                 ("affordable", 15.0), ("mixed", 5.0)))
+            origin = _pick(
+                rng,
+                (("commodity", 65.0), ("resettlement", 15.0), ("affordable", 15.0), ("mixed", 5.0)),
+            )
             programmes = {}
             if year <= 2004 and _chance(rng, 0.3):
                 programmes["energy_retrofit"] = rng.randint(2010, 2015)
-        heating = _pick(rng, (("dh_chp", 45.0), ("dh_boiler", 25.0), ("dh_unknown", 22.0),
-                              ("gas_wall", 5.0), ("electric", 2.0), ("heat_pump", 1.0))
-                        if old or year < 2016 else
-                        (("dh_chp", 50.0), ("dh_boiler", 20.0), ("dh_unknown", 15.0),
-                         ("gas_wall", 8.0), ("heat_pump", 5.0), ("electric", 2.0)))
+        heating = _pick(
+            rng,
+            (
+                ("dh_chp", 45.0),
+                ("dh_boiler", 25.0),
+                ("dh_unknown", 22.0),
+                ("gas_wall", 5.0),
+                ("electric", 2.0),
+                ("heat_pump", 1.0),
+            )
+            if old or year < 2016
+            else (
+                ("dh_chp", 50.0),
+                ("dh_boiler", 20.0),
+                ("dh_unknown", 15.0),
+                ("gas_wall", 8.0),
+                ("heat_pump", 5.0),
+                ("electric", 2.0),
+            ),
+        )
         name = self._compound_name(old)
         lat0, lon0 = SUBDISTRICT_CENTRES.get(sub, (39.12, 117.15))
         centre = (
@@ -510,15 +698,17 @@ class _Generator:
             if status == "draft":
                 keep = rng.randint(1, self.section_index["energy_data"])
                 answers = {
-                    fid: v for fid, v in answers.items()
+                    fid: v
+                    for fid, v in answers.items()
                     if self.section_index[self.form.field(fid).section_id] < keep
                 }
             plan.answers = answers
         return plan
 
     # -- answers ----------------------------------------------------------------------------
-    def _answers(self, c: _Compound, k: int, register: Mapping[str, Any], *, finished: bool
-                 ) -> dict[str, Any]:
+    def _answers(
+        self, c: _Compound, k: int, register: Mapping[str, Any], *, finished: bool
+    ) -> dict[str, Any]:
         rng = self.rng
         a: dict[str, Any] = {}
         day = min(LAST_SURVEY_DAY, c.first_day + timedelta(days=k // 3 + rng.randint(0, 2)))
@@ -527,11 +717,20 @@ class _Generator:
         a["survey_date"] = day.isoformat()
         a["inspector_name"] = c.inspector
         census = _chance(rng, 0.15)
-        a["info_sources"] = ["site"] + [
-            code for code, p in (("property", 0.0 if c.management == "none" else 0.6),
-                                 ("committee", 0.7), ("archive", 0.25), ("residents", 0.6))
-            if _chance(rng, p)
-        ] + (["census2021"] if census else [])
+        a["info_sources"] = (
+            ["site"]
+            + [
+                code
+                for code, p in (
+                    ("property", 0.0 if c.management == "none" else 0.6),
+                    ("committee", 0.7),
+                    ("archive", 0.25),
+                    ("residents", 0.6),
+                )
+                if _chance(rng, p)
+            ]
+            + (["census2021"] if census else [])
+        )
         # S1 identification (register fields come from the register)
         if _chance(rng, 0.92):
             a["location"] = {
@@ -540,9 +739,11 @@ class _Generator:
             }
         if census:
             a["building_census_code"] = f"120104{rng.randrange(10**12):012d}"
-        heritage = (("none", 80.0), ("style", 15.0), ("unknown", 5.0)) \
-            if c.subdistrict == "gulou" and c.old and c.year < 1985 else \
-            (("none", 96.0), ("unknown", 4.0))
+        heritage = (
+            (("none", 80.0), ("style", 15.0), ("unknown", 5.0))
+            if c.subdistrict == "gulou" and c.old and c.year < 1985
+            else (("none", 96.0), ("unknown", 4.0))
+        )
         a["heritage_status"] = _pick(rng, heritage)
         self._basic_facts(a, c, survey_year)
         self._structure(a, c, survey_year)
@@ -563,10 +764,12 @@ class _Generator:
         rng = self.rng
         year = min(survey_year - 1, c.year + _pick(rng, ((0, 0.7), (1, 0.2), (2, 0.1))))
         a["year_built"] = year
-        a["year_built_basis"] = _pick(rng, (("archive", 30.0), ("plate", 20.0),
-                                            ("resident", 35.0), ("estimate", 15.0)))
-        a["housing_origin"] = c.origin if _chance(rng, 0.9) else _pick(
-            rng, (("mixed", 1.0), ("unknown", 1.0)))
+        a["year_built_basis"] = _pick(
+            rng, (("archive", 30.0), ("plate", 20.0), ("resident", 35.0), ("estimate", 15.0))
+        )
+        a["housing_origin"] = (
+            c.origin if _chance(rng, 0.9) else _pick(rng, (("mixed", 1.0), ("unknown", 1.0)))
+        )
         structure = c.structure
         if c.old and structure == "brick_concrete" and _chance(rng, 0.03):
             structure = "frame_masonry"
@@ -577,10 +780,16 @@ class _Generator:
         a["structure_type"] = structure
         if structure in ("brick_concrete", "brick_wood", "frame_masonry") and _chance(rng, 0.9):
             a["floor_slab_type"] = _pick(
-                rng, (("precast_hollow", 75.0), ("cast_in_situ", 10.0), ("mixed", 8.0),
-                      ("unknown", 7.0)) if year <= 1995 else
-                (("precast_hollow", 35.0), ("cast_in_situ", 45.0), ("mixed", 12.0),
-                 ("unknown", 8.0)))
+                rng,
+                (("precast_hollow", 75.0), ("cast_in_situ", 10.0), ("mixed", 8.0), ("unknown", 7.0))
+                if year <= 1995
+                else (
+                    ("precast_hollow", 35.0),
+                    ("cast_in_situ", 45.0),
+                    ("mixed", 12.0),
+                    ("unknown", 8.0),
+                ),
+            )
         floors = c.floors
         if not c.highrise and structure != "brick_wood" and _chance(rng, 0.15):
             floors = max(5, min(7, floors + rng.choice((-1, 1))))
@@ -616,13 +825,11 @@ class _Generator:
             area = min(8500.0, max(2500.0, area))
         a["gross_floor_area"] = round(area, 1)
         a["non_self_contained_units"] = (
-            rng.randint(1, max(1, households // 10)) if year <= 1985 and _chance(rng, 0.12)
-            else 0
+            rng.randint(1, max(1, households // 10)) if year <= 1985 and _chance(rng, 0.12) else 0
         )
         a["property_management"] = c.management
         programmes = dict(c.programmes)
-        if (not c.highrise and floors >= 4 and programmes
-                and _chance(rng, 0.03)):
+        if not c.highrise and floors >= 4 and programmes and _chance(rng, 0.03):
             programmes["elevator_added"] = rng.randint(2020, survey_year)
         if c.old and _chance(rng, 0.04):
             a["prior_programmes"] = ["unknown"]
@@ -641,50 +848,84 @@ class _Generator:
     def _structure(self, a: dict[str, Any], c: _Compound, survey_year: int) -> None:
         rng = self.rng
         old = c.old
-        a["appraisal_done"] = _pick(rng, (("no", 45.0), ("unknown", 35.0), ("yes", 20.0))
-                                    if old else (("no", 60.0), ("unknown", 35.0), ("yes", 5.0)))
+        a["appraisal_done"] = _pick(
+            rng,
+            (("no", 45.0), ("unknown", 35.0), ("yes", 20.0))
+            if old
+            else (("no", 60.0), ("unknown", 35.0), ("yes", 5.0)),
+        )
         if a["appraisal_done"] == "yes":
             lo = max(a["year_built"], 2005)
             a["appraisal_year"] = rng.randint(lo, survey_year) if _chance(rng, 0.9) else "unknown"
-            a["appraisal_grade"] = _pick(rng, (("A", 15.0), ("B", 55.0), ("C", 25.0),
-                                               ("D", 2.0), ("other", 3.0)))
+            a["appraisal_grade"] = _pick(
+                rng, (("A", 15.0), ("B", 55.0), ("C", 25.0), ("D", 2.0), ("other", 3.0))
+            )
         if "seismic" in a["_programmes"]:
             a["seismic_retrofit"] = "yes"
         else:
-            a["seismic_retrofit"] = _pick(rng, (("no", 45.0), ("unknown", 55.0)) if old
-                                          else (("no", 80.0), ("unknown", 20.0)))
-        cracks = _pick(rng, (("none", 35.0), ("hairline", 40.0), ("visible", 20.0),
-                             ("severe", 5.0)) if old else
-                       (("none", 70.0), ("hairline", 27.0), ("visible", 3.0)))
+            a["seismic_retrofit"] = _pick(
+                rng, (("no", 45.0), ("unknown", 55.0)) if old else (("no", 80.0), ("unknown", 20.0))
+            )
+        cracks = _pick(
+            rng,
+            (("none", 35.0), ("hairline", 40.0), ("visible", 20.0), ("severe", 5.0))
+            if old
+            else (("none", 70.0), ("hairline", 27.0), ("visible", 3.0)),
+        )
         a["structural_cracks"] = cracks
-        masonry = a["structure_type"] in ("brick_concrete", "brick_wood", "frame_masonry",
-                                          "large_panel")
+        masonry = a["structure_type"] in (
+            "brick_concrete",
+            "brick_wood",
+            "frame_masonry",
+            "large_panel",
+        )
         if cracks in ("visible", "severe"):
-            places = (("wall", 0.7), ("slab", 0.35 if masonry else 0.15), ("parapet", 0.25),
-                      ("balcony", 0.2), ("foundation", 0.1),
-                      ("beam", 0.1 if not masonry else 0.03),
-                      ("column", 0.1 if a["structure_type"] in ("rc_frame", "frame_masonry")
-                       else 0.0))
+            places = (
+                ("wall", 0.7),
+                ("slab", 0.35 if masonry else 0.15),
+                ("parapet", 0.25),
+                ("balcony", 0.2),
+                ("foundation", 0.1),
+                ("beam", 0.1 if not masonry else 0.03),
+                ("column", 0.1 if a["structure_type"] in ("rc_frame", "frame_masonry") else 0.0),
+            )
             a["crack_locations"] = _multi(rng, places, empty="wall")
         a["tilt_settlement"] = _pick(rng, (("none", 93.0), ("suspected", 6.0), ("obvious", 1.0)))
         if a["structure_type"] in ("brick_concrete", "brick_wood", "frame_masonry"):
-            a["masonry_deterioration"] = _pick(rng, (("none", 55.0), ("local", 38.0),
-                                                     ("extensive", 7.0)) if old else
-                                               (("none", 90.0), ("local", 10.0)))
+            a["masonry_deterioration"] = _pick(
+                rng,
+                (("none", 55.0), ("local", 38.0), ("extensive", 7.0))
+                if old
+                else (("none", 90.0), ("local", 10.0)),
+            )
         else:
             a["masonry_deterioration"] = "na"
         if old:
-            alterations = _multi(rng, (("sill_wall_removed", 0.12), ("bay_window_added", 0.05),
-                                       ("rooftop_addition", 0.06), ("bearing_wall_removed", 0.03),
-                                       ("column_removed", 0.05 if a["building_use"] != "residential"
-                                        else 0.0)))
+            alterations = _multi(
+                rng,
+                (
+                    ("sill_wall_removed", 0.12),
+                    ("bay_window_added", 0.05),
+                    ("rooftop_addition", 0.06),
+                    ("bearing_wall_removed", 0.03),
+                    ("column_removed", 0.05 if a["building_use"] != "residential" else 0.0),
+                ),
+            )
             a["unauthorized_alterations"] = ["unknown"] if _chance(rng, 0.1) else alterations
         else:
             a["unauthorized_alterations"] = _multi(rng, (("bay_window_added", 0.03),))
-        a["balcony_condition"] = _pick(rng, (("good", 30.0), ("minor", 45.0),
-                                             ("exposed_rebar", 18.0), ("severe", 2.0),
-                                             ("none", 5.0)) if old else
-                                       (("good", 80.0), ("minor", 18.0), ("none", 2.0)))
+        a["balcony_condition"] = _pick(
+            rng,
+            (
+                ("good", 30.0),
+                ("minor", 45.0),
+                ("exposed_rebar", 18.0),
+                ("severe", 2.0),
+                ("none", 5.0),
+            )
+            if old
+            else (("good", 80.0), ("minor", 18.0), ("none", 2.0)),
+        )
 
     def _envelope(self, a: dict[str, Any], c: _Compound, survey_year: int) -> None:
         rng = self.rng
@@ -699,8 +940,9 @@ class _Generator:
             material = "solid_clay_brick"
             thickness = _pick(rng, ((370, 0.7), (240, 0.2), (490, 0.1)))
         else:
-            material = _pick(rng, (("perforated_brick", 50.0), ("solid_clay_brick", 35.0),
-                                   ("block", 15.0)))
+            material = _pick(
+                rng, (("perforated_brick", 50.0), ("solid_clay_brick", 35.0), ("block", 15.0))
+            )
             thickness = _pick(rng, ((370, 0.5), (240, 0.5)))
         if _chance(rng, 0.05):
             material = "unknown"
@@ -723,97 +965,159 @@ class _Generator:
             if insulation == "internal":
                 ins_material = _pick(rng, (("mortar", 60.0), ("eps", 30.0), ("unknown", 10.0)))
             elif ins_year >= 2015:
-                ins_material = _pick(rng, (("rock_wool", 35.0), ("composite", 30.0),
-                                           ("xps", 15.0), ("eps", 15.0), ("unknown", 5.0)))
+                ins_material = _pick(
+                    rng,
+                    (
+                        ("rock_wool", 35.0),
+                        ("composite", 30.0),
+                        ("xps", 15.0),
+                        ("eps", 15.0),
+                        ("unknown", 5.0),
+                    ),
+                )
             else:
-                ins_material = _pick(rng, (("eps", 78.0), ("xps", 10.0), ("mortar", 6.0),
-                                           ("unknown", 6.0)))
+                ins_material = _pick(
+                    rng, (("eps", 78.0), ("xps", 10.0), ("mortar", 6.0), ("unknown", 6.0))
+                )
             a["insulation_material"] = ins_material
             eps_retrofit = ins_material == "eps" and 2008 <= ins_year <= 2015
-            thick = (rng.choice((30, 40)) if insulation == "internal" else
-                     rng.choice((50, 60, 60, 80)) if ins_year < 2013 else
-                     rng.choice((80, 90, 100, 120)))
+            thick = (
+                rng.choice((30, 40))
+                if insulation == "internal"
+                else rng.choice((50, 60, 60, 80))
+                if ins_year < 2013
+                else rng.choice((80, 90, 100, 120))
+            )
             a["insulation_thickness_mm"] = "unknown" if _chance(rng, 0.10) else thick
             if _chance(rng, 0.85):
-                a["insulation_year"] = (min(max(ins_year, year), survey_year)
-                                        if _chance(rng, 0.9) else "unknown")
-        finish = _pick(rng, (("paint", 55.0), ("render", 20.0), ("tile", 6.0),
-                             ("fair_brick", 10.0), ("mixed", 9.0)) if c.old else
-                       (("paint", 50.0), ("tile", 35.0), ("stone", 5.0), ("mixed", 10.0)))
+                a["insulation_year"] = (
+                    min(max(ins_year, year), survey_year) if _chance(rng, 0.9) else "unknown"
+                )
+        finish = _pick(
+            rng,
+            (("paint", 55.0), ("render", 20.0), ("tile", 6.0), ("fair_brick", 10.0), ("mixed", 9.0))
+            if c.old
+            else (("paint", 50.0), ("tile", 35.0), ("stone", 5.0), ("mixed", 10.0)),
+        )
         if insulation == "external" and finish == "fair_brick":
             finish = "paint"
         a["facade_finish"] = finish
         leak_prone = c.old
-        a["facade_defects"] = _multi(rng, (
-            ("insulation_cracked", 0.40 if eps_retrofit else 0.03),
-            ("insulation_detached", 0.15 if eps_retrofit else 0.0),
-            ("tile_hollow_falling", 0.35 if finish in ("tile", "mixed") else 0.0),
-            ("render_spalling", 0.25 if leak_prone and finish in ("render", "paint", "mixed")
-             else 0.02),
-            ("parapet_damaged", 0.15 if leak_prone else 0.02),
-            ("water_staining", 0.25 if leak_prone else 0.05),
-        ))
-        a["hanging_objects"] = _multi(rng, (
-            ("ac_brackets_rusted", 0.40 if c.old else 0.08),
-            ("grilles_oversized", 0.35 if c.old else 0.03),
-            ("signs", 0.5 if a["building_use"] != "residential" else 0.02),
-            ("cables", 0.40 if c.old else 0.08),
-        ))
+        a["facade_defects"] = _multi(
+            rng,
+            (
+                ("insulation_cracked", 0.40 if eps_retrofit else 0.03),
+                ("insulation_detached", 0.15 if eps_retrofit else 0.0),
+                ("tile_hollow_falling", 0.35 if finish in ("tile", "mixed") else 0.0),
+                (
+                    "render_spalling",
+                    0.25 if leak_prone and finish in ("render", "paint", "mixed") else 0.02,
+                ),
+                ("parapet_damaged", 0.15 if leak_prone else 0.02),
+                ("water_staining", 0.25 if leak_prone else 0.05),
+            ),
+        )
+        a["hanging_objects"] = _multi(
+            rng,
+            (
+                ("ac_brackets_rusted", 0.40 if c.old else 0.08),
+                ("grilles_oversized", 0.35 if c.old else 0.03),
+                ("signs", 0.5 if a["building_use"] != "residential" else 0.02),
+                ("cables", 0.40 if c.old else 0.08),
+            ),
+        )
         if c.old:
-            share = _pick(rng, (("p0", 4.0), ("p25", 10.0), ("p50", 20.0), ("p75", 36.0),
-                                ("p100", 25.0), ("unknown", 5.0)))
+            share = _pick(
+                rng,
+                (
+                    ("p0", 4.0),
+                    ("p25", 10.0),
+                    ("p50", 20.0),
+                    ("p75", 36.0),
+                    ("p100", 25.0),
+                    ("unknown", 5.0),
+                ),
+            )
         else:
             share = _pick(rng, (("p100", 90.0), ("p75", 10.0)))
         a["windows_replaced_share"] = share
         if share in ("p0", "p25"):
-            frame = _pick(rng, (("steel", 45.0), ("wood", 10.0), ("alu_plain", 15.0),
-                                ("mixed", 30.0)))
+            frame = _pick(
+                rng, (("steel", 45.0), ("wood", 10.0), ("alu_plain", 15.0), ("mixed", 30.0))
+            )
             glazing = _pick(rng, (("single", 55.0), ("double_air", 35.0), ("mixed", 10.0)))
         elif share in ("p50", "p75", "unknown"):
-            frame = _pick(rng, (("mixed", 55.0), ("pvc", 30.0), ("steel", 10.0),
-                                ("unknown", 5.0)))
-            glazing = _pick(rng, (("mixed", 50.0), ("igu", 30.0), ("double_air", 15.0),
-                                  ("unknown", 5.0)))
+            frame = _pick(rng, (("mixed", 55.0), ("pvc", 30.0), ("steel", 10.0), ("unknown", 5.0)))
+            glazing = _pick(
+                rng, (("mixed", 50.0), ("igu", 30.0), ("double_air", 15.0), ("unknown", 5.0))
+            )
         elif c.old:
             frame = _pick(rng, (("pvc", 70.0), ("alu_thermal_break", 15.0), ("mixed", 15.0)))
             glazing = _pick(rng, (("igu", 80.0), ("mixed", 15.0), ("igu_lowe", 5.0)))
         else:
             frame = _pick(rng, (("pvc", 50.0), ("alu_thermal_break", 50.0)))
-            glazing = _pick(rng, (("igu", 55.0), ("igu_lowe", 40.0), ("triple", 5.0))
-                            if year >= 2013 else (("igu", 85.0), ("igu_lowe", 15.0)))
+            glazing = _pick(
+                rng,
+                (("igu", 55.0), ("igu_lowe", 40.0), ("triple", 5.0))
+                if year >= 2013
+                else (("igu", 85.0), ("igu_lowe", 15.0)),
+            )
         a["window_frame"] = frame
         a["window_glazing"] = glazing
-        a["stairwell_windows"] = _pick(rng, (("good", 60.0), ("broken", 35.0),
-                                             ("no_window", 5.0)) if c.old else
-                                       (("good", 95.0), ("broken", 5.0)))
-        access = _pick(rng, (("intercom", 60.0), ("none", 25.0), ("smart", 15.0)) if c.old
-                       else (("smart", 50.0), ("intercom", 50.0)))
+        a["stairwell_windows"] = _pick(
+            rng,
+            (("good", 60.0), ("broken", 35.0), ("no_window", 5.0))
+            if c.old
+            else (("good", 95.0), ("broken", 5.0)),
+        )
+        access = _pick(
+            rng,
+            (("intercom", 60.0), ("none", 25.0), ("smart", 15.0))
+            if c.old
+            else (("smart", 50.0), ("intercom", 50.0)),
+        )
         a["_access_control"] = access
-        a["entrance_door"] = ("intercom" if access != "none" else
-                              _pick(rng, (("ordinary", 60.0), ("none", 20.0),
-                                          ("closing_insulated", 20.0))))
+        a["entrance_door"] = (
+            "intercom"
+            if access != "none"
+            else _pick(rng, (("ordinary", 60.0), ("none", 20.0), ("closing_insulated", 20.0)))
+        )
         if c.old:
-            roof = _pick(rng, (("flat", 65.0), ("flat_to_pitched", 25.0), ("pitched", 8.0),
-                               ("unknown", 2.0)))
+            roof = _pick(
+                rng, (("flat", 65.0), ("flat_to_pitched", 25.0), ("pitched", 8.0), ("unknown", 2.0))
+            )
         else:
             roof = _pick(rng, (("flat", 85.0), ("pitched", 15.0)))
         a["roof_form"] = roof
         if c.old:
             upgraded = "old_building_upgrade" in a["_programmes"] or retrofit is not None
-            a["roof_insulation"] = _pick(rng, (("present", 60.0), ("none", 15.0),
-                                               ("unknown", 25.0)) if upgraded else
-                                         (("none", 55.0), ("present", 10.0), ("unknown", 35.0)))
-            a["roof_leakage"] = _pick(rng, (("none", 45.0), ("local", 38.0), ("severe", 9.0),
-                                            ("unknown", 8.0)) if roof == "flat" else
-                                      (("none", 70.0), ("local", 20.0), ("severe", 3.0),
-                                       ("unknown", 7.0)))
-            a["dampness"] = _pick(rng, (("none", 45.0), ("local", 32.0), ("severe", 5.0),
-                                        ("na", 0.0 if a["floors_below"] else 18.0)))
+            a["roof_insulation"] = _pick(
+                rng,
+                (("present", 60.0), ("none", 15.0), ("unknown", 25.0))
+                if upgraded
+                else (("none", 55.0), ("present", 10.0), ("unknown", 35.0)),
+            )
+            a["roof_leakage"] = _pick(
+                rng,
+                (("none", 45.0), ("local", 38.0), ("severe", 9.0), ("unknown", 8.0))
+                if roof == "flat"
+                else (("none", 70.0), ("local", 20.0), ("severe", 3.0), ("unknown", 7.0)),
+            )
+            a["dampness"] = _pick(
+                rng,
+                (
+                    ("none", 45.0),
+                    ("local", 32.0),
+                    ("severe", 5.0),
+                    ("na", 0.0 if a["floors_below"] else 18.0),
+                ),
+            )
         else:
             a["roof_insulation"] = _pick(rng, (("present", 85.0), ("unknown", 15.0)))
             a["roof_leakage"] = _pick(rng, (("none", 80.0), ("local", 12.0), ("unknown", 8.0)))
-            a["dampness"] = _pick(rng, (("none", 65.0), ("na", 0.0 if a["floors_below"] else 25.0),
-                                        ("local", 10.0)))
+            a["dampness"] = _pick(
+                rng, (("none", 65.0), ("na", 0.0 if a["floors_below"] else 25.0), ("local", 10.0))
+            )
 
     def _heating(self, a: dict[str, Any], c: _Compound, day: date) -> None:
         rng = self.rng
@@ -823,45 +1127,100 @@ class _Generator:
         year = a["year_built"]
         if source in ("dh_chp", "dh_boiler", "dh_unknown"):
             if year >= 2005:
-                layout = _pick(rng, (("horizontal_per_dwelling", 85.0), ("vertical_double", 10.0),
-                                     ("unknown", 5.0)))
-                metering = _pick(rng, (("dwelling", 75.0), ("building", 15.0), ("unknown", 10.0))
-                                 if year >= 2011 else
-                                 (("dwelling", 35.0), ("building", 35.0), ("time_area", 15.0),
-                                  ("unknown", 15.0)))
+                layout = _pick(
+                    rng,
+                    (
+                        ("horizontal_per_dwelling", 85.0),
+                        ("vertical_double", 10.0),
+                        ("unknown", 5.0),
+                    ),
+                )
+                metering = _pick(
+                    rng,
+                    (("dwelling", 75.0), ("building", 15.0), ("unknown", 10.0))
+                    if year >= 2011
+                    else (
+                        ("dwelling", 35.0),
+                        ("building", 35.0),
+                        ("time_area", 15.0),
+                        ("unknown", 15.0),
+                    ),
+                )
             elif retrofit:
-                layout = _pick(rng, (("vertical_single_bypass", 55.0), ("vertical_double", 15.0),
-                                     ("horizontal_per_dwelling", 10.0), ("unknown", 20.0)))
-                metering = _pick(rng, (("time_area", 40.0), ("dwelling", 25.0),
-                                       ("building", 20.0), ("unknown", 15.0)))
+                layout = _pick(
+                    rng,
+                    (
+                        ("vertical_single_bypass", 55.0),
+                        ("vertical_double", 15.0),
+                        ("horizontal_per_dwelling", 10.0),
+                        ("unknown", 20.0),
+                    ),
+                )
+                metering = _pick(
+                    rng,
+                    (
+                        ("time_area", 40.0),
+                        ("dwelling", 25.0),
+                        ("building", 20.0),
+                        ("unknown", 15.0),
+                    ),
+                )
             else:
-                layout = _pick(rng, (("vertical_single_series", 60.0),
-                                     ("vertical_single_bypass", 10.0), ("vertical_double", 10.0),
-                                     ("unknown", 20.0)))
+                layout = _pick(
+                    rng,
+                    (
+                        ("vertical_single_series", 60.0),
+                        ("vertical_single_bypass", 10.0),
+                        ("vertical_double", 10.0),
+                        ("unknown", 20.0),
+                    ),
+                )
                 metering = _pick(rng, (("none", 60.0), ("building", 15.0), ("unknown", 25.0)))
             a["heating_layout"] = layout
             a["heat_metering"] = metering
             if _chance(rng, 0.7):
-                a["balancing_valve"] = _pick(rng, (("yes", 35.0), ("no", 25.0), ("unknown", 40.0))
-                                             if retrofit or year >= 2005 else
-                                             (("no", 45.0), ("unknown", 50.0), ("yes", 5.0)))
+                a["balancing_valve"] = _pick(
+                    rng,
+                    (("yes", 35.0), ("no", 25.0), ("unknown", 40.0))
+                    if retrofit or year >= 2005
+                    else (("no", 45.0), ("unknown", 50.0), ("yes", 5.0)),
+                )
         if source != "none":
-            a["trv"] = _pick(rng, (("all", 25.0), ("some", 45.0), ("none", 15.0),
-                                   ("unknown", 15.0)) if retrofit or year >= 2005 else
-                             (("none", 60.0), ("some", 15.0), ("unknown", 25.0)))
+            a["trv"] = _pick(
+                rng,
+                (("all", 25.0), ("some", 45.0), ("none", 15.0), ("unknown", 15.0))
+                if retrofit or year >= 2005
+                else (("none", 60.0), ("some", 15.0), ("unknown", 25.0)),
+            )
             cold = not retrofit and year < 2005
-            a["heating_complaints"] = _pick(rng, (("many", 30.0), ("some", 40.0), ("none", 20.0),
-                                                  ("unknown", 10.0)) if cold else
-                                            (("none", 55.0), ("some", 35.0), ("many", 5.0),
-                                             ("unknown", 5.0)))
+            a["heating_complaints"] = _pick(
+                rng,
+                (("many", 30.0), ("some", 40.0), ("none", 20.0), ("unknown", 10.0))
+                if cold
+                else (("none", 55.0), ("some", 35.0), ("many", 5.0), ("unknown", 5.0)),
+            )
             in_season = (day.month, day.day) >= (11, 15) or (day.month, day.day) <= (3, 15)
             if in_season and _chance(rng, 0.6):
                 mean = 17.0 if cold else 20.5
                 a["indoor_temp_sample"] = round(min(27.0, max(11.0, rng.gauss(mean, 1.8))), 1)
-        a["dhw_source"] = _pick(rng, (("gas_heater", 60.0), ("electric", 18.0), ("solar", 8.0),
-                                      ("mixed", 12.0), ("unknown", 2.0)) if c.old else
-                                (("gas_heater", 55.0), ("electric", 30.0), ("mixed", 10.0),
-                                 ("central", 2.0), ("unknown", 3.0)))
+        a["dhw_source"] = _pick(
+            rng,
+            (
+                ("gas_heater", 60.0),
+                ("electric", 18.0),
+                ("solar", 8.0),
+                ("mixed", 12.0),
+                ("unknown", 2.0),
+            )
+            if c.old
+            else (
+                ("gas_heater", 55.0),
+                ("electric", 30.0),
+                ("mixed", 10.0),
+                ("central", 2.0),
+                ("unknown", 3.0),
+            ),
+        )
         a["pv_installed"] = "yes" if _chance(rng, 0.03) else "no"
         if a["roof_form"] != "unknown" and _chance(rng, 0.5):
             footprint = a["gross_floor_area"] / a["floors_above"]
@@ -872,17 +1231,22 @@ class _Generator:
         year = a["year_built"]
         programmes = a["_programmes"]
         gulou_old = c.subdistrict == "gulou" and year < 1985
-        supply = _pick(rng, (("piped_ng", 90.0), ("lpg_bottle", 8.0), ("none", 2.0))
-                       if gulou_old else
-                       (("piped_ng", 97.0), ("lpg_bottle", 2.0), ("none", 1.0)) if c.old else
-                       (("piped_ng", 94.0), ("none", 6.0)))
+        supply = _pick(
+            rng,
+            (("piped_ng", 90.0), ("lpg_bottle", 8.0), ("none", 2.0))
+            if gulou_old
+            else (("piped_ng", 97.0), ("lpg_bottle", 2.0), ("none", 1.0))
+            if c.old
+            else (("piped_ng", 94.0), ("none", 6.0)),
+        )
         a["gas_supply"] = supply
         if supply == "piped_ng":
-            a["gas_riser_location"] = _pick(rng, (("kitchen", 45.0), ("external", 30.0),
-                                                  ("stairwell", 20.0), ("unknown", 5.0))
-                                            if c.old else
-                                            (("kitchen", 80.0), ("external", 15.0),
-                                             ("unknown", 5.0)))
+            a["gas_riser_location"] = _pick(
+                rng,
+                (("kitchen", 45.0), ("external", 30.0), ("stairwell", 20.0), ("unknown", 5.0))
+                if c.old
+                else (("kitchen", 80.0), ("external", 15.0), ("unknown", 5.0)),
+            )
             if "old_building_upgrade" in programmes and _chance(rng, 0.6):
                 pipe_year = programmes["old_building_upgrade"]
             elif year <= 1990:
@@ -892,76 +1256,121 @@ class _Generator:
             if _chance(rng, 0.9):
                 a["gas_pipe_year"] = "unknown" if _chance(rng, 0.10) else pipe_year
             age = survey_year - pipe_year
-            a["gas_pipe_condition"] = _pick(rng, (("corroded", 45.0), ("good", 33.0),
-                                                  ("damaged", 5.0), ("tampered", 7.0),
-                                                  ("unknown", 10.0)) if age >= 25 else
-                                            (("good", 80.0), ("corroded", 8.0), ("tampered", 4.0),
-                                             ("unknown", 8.0)))
+            a["gas_pipe_condition"] = _pick(
+                rng,
+                (
+                    ("corroded", 45.0),
+                    ("good", 33.0),
+                    ("damaged", 5.0),
+                    ("tampered", 7.0),
+                    ("unknown", 10.0),
+                )
+                if age >= 25
+                else (("good", 80.0), ("corroded", 8.0), ("tampered", 4.0), ("unknown", 8.0)),
+            )
         if supply != "none":
             if _chance(rng, 0.08):
                 devices = ["unknown"]
             else:
-                modern = supply == "piped_ng" and (not c.old or "old_building_upgrade"
-                                                   in programmes)
-                devices = _multi(rng, (
-                    ("self_closing_valve", 0.75 if modern else 0.2),
-                    ("alarm", 0.35 if not c.old else 0.15),
-                    ("flame_failure", 0.6 if not c.old else 0.4),
-                    ("metal_hose", 0.6 if modern else 0.25),
-                ))
+                modern = supply == "piped_ng" and (
+                    not c.old or "old_building_upgrade" in programmes
+                )
+                devices = _multi(
+                    rng,
+                    (
+                        ("self_closing_valve", 0.75 if modern else 0.2),
+                        ("alarm", 0.35 if not c.old else 0.15),
+                        ("flame_failure", 0.6 if not c.old else 0.4),
+                        ("metal_hose", 0.6 if modern else 0.25),
+                    ),
+                )
             a["gas_safety_devices"] = devices
-            a["rubber_hose"] = _pick(rng, (("none", 35.0), ("some", 37.0), ("many", 12.0),
-                                           ("unknown", 16.0)) if c.old else
-                                     (("none", 70.0), ("some", 20.0), ("unknown", 10.0)))
+            a["rubber_hose"] = _pick(
+                rng,
+                (("none", 35.0), ("some", 37.0), ("many", 12.0), ("unknown", 16.0))
+                if c.old
+                else (("none", 70.0), ("some", 20.0), ("unknown", 10.0)),
+            )
         replaced = "safety_upgrade" in programmes and _chance(rng, 0.5)
         if c.old and not replaced:
-            water = _pick(rng, (("galvanised_steel", 65.0), ("cast_iron", 12.0),
-                                ("ppr_pe", 10.0), ("cement_asbestos", 3.0), ("unknown", 10.0)))
+            water = _pick(
+                rng,
+                (
+                    ("galvanised_steel", 65.0),
+                    ("cast_iron", 12.0),
+                    ("ppr_pe", 10.0),
+                    ("cement_asbestos", 3.0),
+                    ("unknown", 10.0),
+                ),
+            )
             water_year = year
         elif c.old:
-            water = _pick(rng, (("ppr_pe", 65.0), ("composite", 20.0), ("stainless", 10.0),
-                                ("unknown", 5.0)))
+            water = _pick(
+                rng, (("ppr_pe", 65.0), ("composite", 20.0), ("stainless", 10.0), ("unknown", 5.0))
+            )
             water_year = programmes["safety_upgrade"]
         else:
-            water = _pick(rng, (("ppr_pe", 50.0), ("composite", 25.0), ("stainless", 15.0),
-                                ("galvanised_steel", 5.0), ("unknown", 5.0)))
+            water = _pick(
+                rng,
+                (
+                    ("ppr_pe", 50.0),
+                    ("composite", 25.0),
+                    ("stainless", 15.0),
+                    ("galvanised_steel", 5.0),
+                    ("unknown", 5.0),
+                ),
+            )
             water_year = year
         a["water_pipe_material"] = water
         if _chance(rng, 0.8):
             a["water_pipe_year"] = "unknown" if _chance(rng, 0.15) else water_year
         old_pipes = water in ("galvanised_steel", "cast_iron", "cement_asbestos")
-        a["water_leaks"] = _pick(rng, (("none", 45.0), ("some", 37.0), ("frequent", 8.0),
-                                       ("unknown", 10.0)) if old_pipes else
-                                 (("none", 85.0), ("some", 10.0), ("unknown", 5.0)))
+        a["water_leaks"] = _pick(
+            rng,
+            (("none", 45.0), ("some", 37.0), ("frequent", 8.0), ("unknown", 10.0))
+            if old_pipes
+            else (("none", 85.0), ("some", 10.0), ("unknown", 5.0)),
+        )
         floors = a["floors_above"]
         a["secondary_supply"] = (
             _pick(rng, (("variable_pump", 70.0), ("pump_tank", 25.0), ("unknown", 5.0)))
-            if floors > 7 else
-            _pick(rng, (("none", 55.0), ("roof_tank", 25.0), ("pump_tank", 10.0),
-                        ("unknown", 10.0))))
+            if floors > 7
+            else _pick(
+                rng, (("none", 55.0), ("roof_tank", 25.0), ("pump_tank", 10.0), ("unknown", 10.0))
+            )
+        )
         if _chance(rng, 0.05):
             a["water_quality_pressure"] = ["unknown"]
         else:
-            a["water_quality_pressure"] = _multi(rng, (
-                ("low_pressure", 0.15 if floors >= 6 else 0.05),
-                ("discoloured", 0.30 if old_pipes else 0.04),
-                ("odour", 0.05 if a["secondary_supply"] == "roof_tank" else 0.01),
-            ))
-        a["drain_issues"] = _multi(rng, (
-            ("leaking", 0.25 if c.old else 0.05),  # cast-iron stacks
-            ("blocked", 0.20 if c.old else 0.05),
-            ("cracked", 0.10 if c.old else 0.01),
-            ("sewage_overflow", 0.08 if c.old else 0.01),
-            ("rainwater_leak", 0.15 if c.old else 0.03),
-        ))
-        a["electrical_issues"] = _multi(rng, (
-            ("aged_wiring", 0.40 if c.old else 0.03),
-            ("exposed", 0.15 if c.old else 0.02),
-            ("flying_wires", 0.25 if c.old else 0.05),
-            ("meter_box_damaged", 0.10 if c.old else 0.02),
-            ("undersized", 0.15 if c.old else 0.01),
-            ("messy_telecom", 0.45 if c.old else 0.10),
-        ))
+            a["water_quality_pressure"] = _multi(
+                rng,
+                (
+                    ("low_pressure", 0.15 if floors >= 6 else 0.05),
+                    ("discoloured", 0.30 if old_pipes else 0.04),
+                    ("odour", 0.05 if a["secondary_supply"] == "roof_tank" else 0.01),
+                ),
+            )
+        a["drain_issues"] = _multi(
+            rng,
+            (
+                ("leaking", 0.25 if c.old else 0.05),  # cast-iron stacks
+                ("blocked", 0.20 if c.old else 0.05),
+                ("cracked", 0.10 if c.old else 0.01),
+                ("sewage_overflow", 0.08 if c.old else 0.01),
+                ("rainwater_leak", 0.15 if c.old else 0.03),
+            ),
+        )
+        a["electrical_issues"] = _multi(
+            rng,
+            (
+                ("aged_wiring", 0.40 if c.old else 0.03),
+                ("exposed", 0.15 if c.old else 0.02),
+                ("flying_wires", 0.25 if c.old else 0.05),
+                ("meter_box_damaged", 0.10 if c.old else 0.02),
+                ("undersized", 0.15 if c.old else 0.01),
+                ("messy_telecom", 0.45 if c.old else 0.10),
+            ),
+        )
 
     def _elevators(self, a: dict[str, Any], c: _Compound, survey_year: int) -> None:
         rng = self.rng
@@ -974,42 +1383,69 @@ class _Generator:
             a["elevator_count"] = entrances * (per_core if added is None else 1)
             first = added if added is not None else a["year_built"]
             if _chance(rng, 0.85):
-                a["elevator_oldest_year"] = (min(survey_year, first) if _chance(rng, 0.9)
-                                             else "unknown")
+                a["elevator_oldest_year"] = (
+                    min(survey_year, first) if _chance(rng, 0.9) else "unknown"
+                )
             age = survey_year - first
-            a["elevator_faults"] = _pick(rng, (("rare", 55.0), ("frequent", 30.0),
-                                               ("out_of_service", 3.0), ("unknown", 12.0))
-                                         if age >= 15 else
-                                         (("rare", 80.0), ("frequent", 10.0), ("unknown", 10.0)))
+            a["elevator_faults"] = _pick(
+                rng,
+                (("rare", 55.0), ("frequent", 30.0), ("out_of_service", 3.0), ("unknown", 12.0))
+                if age >= 15
+                else (("rare", 80.0), ("frequent", 10.0), ("unknown", 10.0)),
+            )
         elif a["floors_above"] >= 4:
-            a["elevator_addition_space"] = _pick(rng, (("yes", 25.0), ("constrained", 40.0),
-                                                       ("no", 15.0), ("not_assessed", 20.0)))
+            a["elevator_addition_space"] = _pick(
+                rng, (("yes", 25.0), ("constrained", 40.0), ("no", 15.0), ("not_assessed", 20.0))
+            )
 
     def _stairwells(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
         old = c.old
-        a["stair_defects"] = _multi(rng, (
-            ("steps_damaged", 0.15 if old else 0.02),
-            ("handrail_loose", 0.20 if old else 0.03),
-            ("guardrail_loose", 0.05 if old else 0.01),
-            ("lighting_broken", 0.25 if old else 0.05),
-        ))
+        a["stair_defects"] = _multi(
+            rng,
+            (
+                ("steps_damaged", 0.15 if old else 0.02),
+                ("handrail_loose", 0.20 if old else 0.03),
+                ("guardrail_loose", 0.05 if old else 0.01),
+                ("lighting_broken", 0.25 if old else 0.05),
+            ),
+        )
         a["flue_shaft_blocked"] = _pick(rng, (("no", 70.0), ("yes", 12.0), ("unknown", 18.0)))
         if c.highrise:
-            fire = _multi(rng, (("fire_door_defective", 0.30), ("hydrant_defective", 0.15),
-                                ("exit_sign_defective", 0.20), ("extinguisher_missing", 0.10)))
+            fire = _multi(
+                rng,
+                (
+                    ("fire_door_defective", 0.30),
+                    ("hydrant_defective", 0.15),
+                    ("exit_sign_defective", 0.20),
+                    ("extinguisher_missing", 0.10),
+                ),
+            )
         else:
-            fire = _multi(rng, (("extinguisher_missing", 0.40), ("extinguisher_on_floor", 0.20),
-                                ("exit_sign_defective", 0.05)))
+            fire = _multi(
+                rng,
+                (
+                    ("extinguisher_missing", 0.40),
+                    ("extinguisher_on_floor", 0.20),
+                    ("exit_sign_defective", 0.05),
+                ),
+            )
         a["fire_facility_defects"] = fire
-        a["corridor_clutter"] = _pick(rng, (("none", 45.0), ("some", 45.0), ("serious", 10.0))
-                                      if old else (("none", 75.0), ("some", 22.0),
-                                                   ("serious", 3.0)))
-        a["ebike_indoors"] = _pick(rng, (("none", 50.0), ("parked", 35.0), ("charging", 15.0))
-                                   if old else (("none", 80.0), ("parked", 15.0),
-                                                ("charging", 5.0)))
-        a["flood_history"] = _pick(rng, (("none", 75.0), ("occasional", 18.0), ("frequent", 4.0),
-                                         ("unknown", 3.0)))
+        a["corridor_clutter"] = _pick(
+            rng,
+            (("none", 45.0), ("some", 45.0), ("serious", 10.0))
+            if old
+            else (("none", 75.0), ("some", 22.0), ("serious", 3.0)),
+        )
+        a["ebike_indoors"] = _pick(
+            rng,
+            (("none", 50.0), ("parked", 35.0), ("charging", 15.0))
+            if old
+            else (("none", 80.0), ("parked", 15.0), ("charging", 5.0)),
+        )
+        a["flood_history"] = _pick(
+            rng, (("none", 75.0), ("occasional", 18.0), ("frequent", 4.0), ("unknown", 3.0))
+        )
 
     def _accessibility(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
@@ -1020,45 +1456,74 @@ class _Generator:
             if _chance(rng, 0.55 if old else 0.2):
                 a["entrance_access"] = ["none"]
             else:
-                a["entrance_access"] = _multi(rng, (("ramp_ok", 0.2 if old else 0.6),
-                                                    ("ramp_poor", 0.35 if old else 0.1),
-                                                    ("handrail", 0.5)), empty="handrail")
-        a["stair_handrail_wall"] = _pick(rng, (("one", 80.0), ("both", 10.0), ("none", 10.0))
-                                         if old else (("one", 70.0), ("both", 30.0)))
+                a["entrance_access"] = _multi(
+                    rng,
+                    (
+                        ("ramp_ok", 0.2 if old else 0.6),
+                        ("ramp_poor", 0.35 if old else 0.1),
+                        ("handrail", 0.5),
+                    ),
+                    empty="handrail",
+                )
+        a["stair_handrail_wall"] = _pick(
+            rng,
+            (("one", 80.0), ("both", 10.0), ("none", 10.0))
+            if old
+            else (("one", 70.0), ("both", 30.0)),
+        )
         a["antislip"] = "no" if _chance(rng, 0.65 if old else 0.4) else "yes"
         if _chance(rng, 0.8):
-            a["elderly_share"] = _pick(rng, (("gt50", 20.0), ("p30_50", 40.0), ("p20_30", 25.0),
-                                             ("lt20", 5.0), ("unknown", 10.0)) if old else
-                                       (("lt20", 40.0), ("p20_30", 30.0), ("p30_50", 15.0),
-                                        ("unknown", 15.0)))
+            a["elderly_share"] = _pick(
+                rng,
+                (
+                    ("gt50", 20.0),
+                    ("p30_50", 40.0),
+                    ("p20_30", 25.0),
+                    ("lt20", 5.0),
+                    ("unknown", 10.0),
+                )
+                if old
+                else (("lt20", 40.0), ("p20_30", 30.0), ("p30_50", 15.0), ("unknown", 15.0)),
+            )
         if _chance(rng, 0.6):
             households = a["household_count"]
-            a["mobility_impaired"] = min(households,
-                                         round(households * rng.uniform(0.0, 0.1 if old else 0.04)))
+            a["mobility_impaired"] = min(
+                households, round(households * rng.uniform(0.0, 0.1 if old else 0.04))
+            )
 
     def _digital(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
         old = c.old
         a["access_control"] = a.pop("_access_control")
         security = _multi(rng, (("intrusion_alarm", 0.03 if old else 0.10),))
-        cctv = _pick(rng, (("none", 45.0), ("cctv_partial", 45.0), ("cctv_full", 10.0)) if old
-                     else (("cctv_full", 50.0), ("cctv_partial", 40.0), ("none", 10.0)))
+        cctv = _pick(
+            rng,
+            (("none", 45.0), ("cctv_partial", 45.0), ("cctv_full", 10.0))
+            if old
+            else (("cctv_full", 50.0), ("cctv_partial", 40.0), ("none", 10.0)),
+        )
         if cctv != "none":
             security = [cctv] + [s for s in security if s != "none"]
         a["security_systems"] = security
-        a["smoke_detectors_public"] = _pick(rng, (("no", 70.0), ("partial", 20.0), ("yes", 10.0))
-                                            if old else
-                                            (("yes", 60.0), ("partial", 25.0), ("no", 15.0)))
+        a["smoke_detectors_public"] = _pick(
+            rng,
+            (("no", 70.0), ("partial", 20.0), ("yes", 10.0))
+            if old
+            else (("yes", 60.0), ("partial", 25.0), ("no", 15.0)),
+        )
         if _chance(rng, 0.05):
             a["smart_meters"] = ["unknown"]
         else:
-            a["smart_meters"] = _multi(rng, (
-                ("electricity", 0.85), ("water", 0.25 if old else 0.5),
-                ("gas", 0.25 if old else 0.45),
-                ("heat", 0.8 if a.get("heat_metering") == "dwelling" else 0.0),
-            ))
-        a["fiber"] = _pick(rng, (("yes", 80.0), ("partial", 15.0), ("no", 2.0),
-                                 ("unknown", 3.0)))
+            a["smart_meters"] = _multi(
+                rng,
+                (
+                    ("electricity", 0.85),
+                    ("water", 0.25 if old else 0.5),
+                    ("gas", 0.25 if old else 0.45),
+                    ("heat", 0.8 if a.get("heat_metering") == "dwelling" else 0.0),
+                ),
+            )
+        a["fiber"] = _pick(rng, (("yes", 80.0), ("partial", 15.0), ("no", 2.0), ("unknown", 3.0)))
 
     def _energy_data(self, a: dict[str, Any], survey_year: int) -> None:
         rng = self.rng
@@ -1078,9 +1543,16 @@ class _Generator:
             a["annual_electricity"] = round(households * rng.uniform(1800, 3200))
         if _chance(rng, 0.4):
             a["annual_gas"] = round(households * rng.uniform(110, 260))
-        a["energy_data_source"] = _pick(rng, (("heat_company", 60.0), ("property", 15.0),
-                                              ("grid", 10.0), ("gas_company", 5.0),
-                                              ("estimate", 10.0)))
+        a["energy_data_source"] = _pick(
+            rng,
+            (
+                ("heat_company", 60.0),
+                ("property", 15.0),
+                ("grid", 10.0),
+                ("gas_company", 5.0),
+                ("estimate", 10.0),
+            ),
+        )
 
     def _photos(self, a: dict[str, Any], register: Mapping[str, Any]) -> None:
         rng = self.rng
@@ -1088,8 +1560,10 @@ class _Generator:
         facade = rng.choice(("facade_beige", "facade_brick", "facade_grey"))
         ph = self.photos.photo
         a["photo_facade_main"] = [ph(facade, f"{register['compound_name']}{bno}主立面")]
-        a["photo_stairwell"] = [ph("stairwell", f"{bno}{i + 1}单元楼道")
-                                for i in range(rng.randint(1, min(3, a["entrance_count"])))]
+        a["photo_stairwell"] = [
+            ph("stairwell", f"{bno}{i + 1}单元楼道")
+            for i in range(rng.randint(1, min(3, a["entrance_count"])))
+        ]
         if _chance(rng, 0.4):
             a["photo_other"] = [ph("roof", f"{bno}屋面")]
         if a["gas_supply"] == "piped_ng" and _chance(rng, 0.5):
@@ -1101,32 +1575,46 @@ class _Generator:
     def _remarks(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
         programmes: dict[str, int] = a.pop("_programmes")
-        will = _pick(rng, (("strong", 45.0), ("moderate", 35.0), ("weak", 8.0),
-                           ("not_surveyed", 12.0)) if c.old else
-                     (("strong", 10.0), ("moderate", 40.0), ("weak", 30.0),
-                      ("not_surveyed", 20.0)))
+        will = _pick(
+            rng,
+            (("strong", 45.0), ("moderate", 35.0), ("weak", 8.0), ("not_surveyed", 12.0))
+            if c.old
+            else (("strong", 10.0), ("moderate", 40.0), ("weak", 30.0), ("not_surveyed", 20.0)),
+        )
         a["resident_willingness"] = will
         if will != "not_surveyed" and _chance(rng, 0.85):
-            concerns = [code for code, hit in (
-                ("leaks", a["roof_leakage"] in ("local", "severe")),
-                ("cold", a.get("heating_complaints") == "many"),
-                ("gas", a.get("gas_pipe_condition") in ("corroded", "damaged", "tampered")),
-                ("elevator", not a["has_elevator"] and a["floors_above"] >= 5),
-                ("parking", a["ebike_indoors"] != "none"),
-                ("facade", "insulation_detached" in a["facade_defects"]),
-                ("stairs", a["corridor_clutter"] == "serious" or "lighting_broken"
-                 in a["stair_defects"]),
-            ) if hit]
+            concerns = [
+                code
+                for code, hit in (
+                    ("leaks", a["roof_leakage"] in ("local", "severe")),
+                    ("cold", a.get("heating_complaints") == "many"),
+                    ("gas", a.get("gas_pipe_condition") in ("corroded", "damaged", "tampered")),
+                    ("elevator", not a["has_elevator"] and a["floors_above"] >= 5),
+                    ("parking", a["ebike_indoors"] != "none"),
+                    ("facade", "insulation_detached" in a["facade_defects"]),
+                    (
+                        "stairs",
+                        a["corridor_clutter"] == "serious"
+                        or "lighting_broken" in a["stair_defects"],
+                    ),
+                )
+                if hit
+            ]
             rng.shuffle(concerns)
             a["resident_priorities"] = concerns[:3] or [rng.choice(("security", "other"))]
         if _chance(rng, 0.3):
             a["inspector_remarks"] = _remark(a, programmes)
         follow = []
-        if (a["structural_cracks"] == "severe" or a["tilt_settlement"] == "obvious"
-                or a["balcony_condition"] == "severe"):
+        if (
+            a["structural_cracks"] == "severe"
+            or a["tilt_settlement"] == "obvious"
+            or a["balcony_condition"] == "severe"
+        ):
             follow.append("structural")
-        if (a.get("gas_pipe_condition") in ("corroded", "damaged", "tampered")
-                or a.get("rubber_hose") == "many"):
+        if (
+            a.get("gas_pipe_condition") in ("corroded", "damaged", "tampered")
+            or a.get("rubber_hose") == "many"
+        ):
             follow.append("gas")
         if a["ebike_indoors"] == "charging" or a["corridor_clutter"] == "serious":
             follow.append("fire")
@@ -1190,8 +1678,7 @@ def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _write(w: SurveyWriter, plan: _Plan, photos: _PhotoStore, photo_fields: Sequence[str]
-           ) -> None:
+def _write(w: SurveyWriter, plan: _Plan, photos: _PhotoStore, photo_fields: Sequence[str]) -> None:
     w.author = SUPERVISOR
     created = w.create(plan.register, building_id=plan.building_id)
     if plan.status == "not_started":
@@ -1206,8 +1693,9 @@ def _write(w: SurveyWriter, plan: _Plan, photos: _PhotoStore, photo_fields: Sequ
         w.set_status(created.building_id, "approved")
 
 
-def generate_sample(out: Path, form: Form, *, buildings: int, seed: int, inspectors: int = 8
-                    ) -> str:
+def generate_sample(
+    out: Path, form: Form, *, buildings: int, seed: int, inspectors: int = 8
+) -> str:
     """Create a new SQLite survey database at ``out`` and fill it deterministically.
 
     Returns a one-line summary with the counts by status.
@@ -1240,5 +1728,7 @@ def generate_sample(out: Path, form: Form, *, buildings: int, seed: int, inspect
     counts: dict[str, int] = {str(status): int(n) for status, n in rows}
     total = sum(counts.values())
     mix = ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES)
-    return (f"{out}: {total} buildings in {compounds} compounds (seed {seed}, "
-            f"{inspectors} inspectors): {mix}")
+    return (
+        f"{out}: {total} buildings in {compounds} compounds (seed {seed}, "
+        f"{inspectors} inspectors): {mix}"
+    )
