@@ -18,7 +18,7 @@ from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.forms.record import normalize_text
 from surveyor.paths import blob_dir_for
-from surveyor.services.queries import building_filter
+from surveyor.services.queries import REGISTER_ORDER, building_filter
 from surveyor.services.survey import BUILDING, STATUSES
 from surveyor.store.db import Store, is_url
 
@@ -118,12 +118,7 @@ def select_buildings(store: Store, selection: Selection) -> list[BuildingRecord]
     query = (
         sa.select(BUILDING.c.code, BUILDING.c.status, BUILDING.c.answers)
         .where(*clauses)
-        .order_by(
-            BUILDING.c.subdistrict,
-            BUILDING.c.compound_name,
-            BUILDING.c.building_no,
-            BUILDING.c.code,
-        )
+        .order_by(*REGISTER_ORDER)
     )
     out: list[BuildingRecord] = []
     with store.engine.connect() as conn:

@@ -12,6 +12,14 @@ from surveyor.services.survey import BUILDING
 from surveyor.store.db import Store
 from surveyor.store.ids import normalize_code
 
+#: How the register is listed everywhere: 街道, compound, building number, then code.
+REGISTER_ORDER = (
+    BUILDING.c.subdistrict,
+    BUILDING.c.compound_name,
+    BUILDING.c.building_no,
+    BUILDING.c.code,
+)
+
 
 @dataclass(frozen=True)
 class BuildingRow:
@@ -77,18 +85,7 @@ def list_buildings(
         subdistrict=subdistrict, status=status, search=search, assigned_to=assigned_to
     )
     cols = [getattr(BUILDING.c, f) for f in BuildingRow.__dataclass_fields__]
-    query = (
-        sa.select(*cols)
-        .where(*clauses)
-        .order_by(
-            BUILDING.c.subdistrict,
-            BUILDING.c.compound_name,
-            BUILDING.c.building_no,
-            BUILDING.c.code,
-        )
-        .limit(limit)
-        .offset(offset)
-    )
+    query = sa.select(*cols).where(*clauses).order_by(*REGISTER_ORDER).limit(limit).offset(offset)
     with store.engine.connect() as conn:
         rows = [BuildingRow(**r) for r in conn.execute(query).mappings()]
         total = conn.execute(
