@@ -152,10 +152,13 @@ def _localized(errors: Mapping[str, Localized], lang: str) -> dict[str, str]:
     return {f: m.get(lang) for f, m in errors.items()}
 
 
-def _derived_columns(
+def derived_columns(
     code: str, answers: Mapping[str, Any], status: str, ev: Evaluation
 ) -> dict[str, Any]:
-    """The state row's indexed columns, all derived from answers so they can never drift."""
+    """The state row's indexed columns, derived from answers so they never drift.
+
+    Shared by local saves (SurveyWriter) and sync's re-fold, so both write the same row shape.
+    """
 
     def text(key: str) -> str | None:
         value = answers.get(key)
@@ -287,7 +290,7 @@ class SurveyWriter:
             "created_hlc": change.hlc,
             "updated_hlc": change.hlc,
             "updated_by": self.author,
-            **_derived_columns(code, answers, status, ev),
+            **derived_columns(code, answers, status, ev),
         }
         try:
             with self.conn.begin_nested():
@@ -400,7 +403,7 @@ class SurveyWriter:
                 "form_version": self.form.version,
                 "updated_hlc": change.hlc,
                 "updated_by": self.author,
-                **_derived_columns(state.code, answers, status, ev),
+                **derived_columns(state.code, answers, status, ev),
             },
         )
         return SaveResult(

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation, evaluate
-from surveyor.services.survey import _derived_columns
+from surveyor.services.survey import derived_columns
 from surveyor.store import hlc, models
 from surveyor.store.ids import building_code
 from surveyor.sync.fold import (
@@ -241,16 +241,16 @@ def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> di
     code = building_code(as_uuid(state.entity_id))
     version = form.version if form is not None else state.last.form_version
     if hint is not None and hint.field_change == field_change and hint.form_version == version:
-        derived = _derived_columns(code, answers, status, _no_evaluation())
+        derived = derived_columns(code, answers, status, _no_evaluation())
         derived |= {
             "completeness": hint.completeness,
             "errors": dict(hint.errors),
             "error_count": hint.error_count,
         }
     elif form is not None:
-        derived = _derived_columns(code, answers, status, evaluate(form, answers))
+        derived = derived_columns(code, answers, status, evaluate(form, answers))
     else:
-        derived = _derived_columns(code, answers, status, _no_evaluation()) | {"completeness": 0.0}
+        derived = derived_columns(code, answers, status, _no_evaluation()) | {"completeness": 0.0}
     assigned = state.values.get("_assigned_to")
     return {
         "id": as_uuid(state.entity_id),
