@@ -41,6 +41,7 @@ from surveyor.forms.model import CompiledField, Form  # noqa: E402
 from surveyor.services.survey import REGISTER_FIELDS, normalize_address  # noqa: E402
 from surveyor.store import hlc  # noqa: E402
 from surveyor.store.db import init_store  # noqa: E402
+from surveyor.store.heads import encode_heads  # noqa: E402
 from surveyor.store.ids import building_code, uuid7  # noqa: E402
 
 SHARED = 50
@@ -150,8 +151,12 @@ class FileWriter:
             "form_version": self.form.version,
             "answers": json.dumps(answers, ensure_ascii=False),
             "errors": "{}",
-            "field_change": json.dumps({k: str(c) for k, (c, _) in heads.items()}),
-            "field_hlc": json.dumps({k: h for k, (_, h) in heads.items()}),
+            "heads": json.dumps(
+                encode_heads(
+                    {k: str(c) for k, (c, _) in heads.items()},
+                    {k: h for k, (_, h) in heads.items()},
+                )
+            ),
             "extra": "{}",
             "deleted": 0,
             "conflict_count": 0,
@@ -212,9 +217,9 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
             for j in range(own):
                 bid = uuid7(BASE_MS + i * 10**6 + j)
                 reg = register(i, j)
-                c0 = w.change(bid, reg, dict.fromkeys(reg))
+                c0 = w.change(bid, reg, {})
                 ans = {f.id: _value(f, rng) for f in fields}
-                c1 = w.change(bid, ans | {"_status": "draft"}, dict.fromkeys([*ans, "_status"]))
+                c1 = w.change(bid, ans | {"_status": "draft"}, {})
                 w.state(
                     bid, reg | ans, dict.fromkeys(reg, c0) | dict.fromkeys([*ans, "_status"], c1)
                 )
@@ -222,12 +227,12 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
             for j in range(SHARED):
                 bid = uuid7(BASE_MS + pair * 10**6 + 900_000 + j)
                 reg = register(pair, 900_000 + j)
-                c0 = owner.change(bid, reg, dict.fromkeys(reg))
+                c0 = owner.change(bid, reg, {})
                 row = owner.changes[-1]
                 partner.change(
                     bid,
                     reg,
-                    dict.fromkeys(reg),
+                    {},
                     site=owner.site,
                     seq=row[2],
                     stamp=row[3],
@@ -236,7 +241,7 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
                 )
                 for w in (owner, partner):
                     ans = {f.id: _value(f, rng) for f in fields}
-                    c1 = w.change(bid, ans | {"_status": "draft"}, dict.fromkeys([*ans, "_status"]))
+                    c1 = w.change(bid, ans | {"_status": "draft"}, {})
                     w.state(
                         bid,
                         reg | ans,
@@ -316,7 +321,7 @@ def _read_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     for r in buildings:
         r["id"] = uuid.UUID(r["id"])
         r["deleted"] = bool(r["deleted"])
-        for k in ("answers", "errors", "field_change", "field_hlc", "extra"):
+        for k in ("answers", "errors", "heads", "extra"):
             r[k] = json.loads(r[k])
     return changes, buildings
 
@@ -343,10 +348,7 @@ def child_baseline(target: str, files: list[Path], extra: Path) -> dict[str, Any
                 stmt = insert(building)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[building.c.id],
-                    set_={
-                        c: stmt.excluded[c]
-                        for c in ("answers", "field_change", "field_hlc", "updated_hlc")
-                    },
+                    set_={c: stmt.excluded[c] for c in ("answers", "heads", "updated_hlc")},
                 )
                 for i in range(0, len(buildings), 500):
                     conn.execute(stmt, buildings[i : i + 500])

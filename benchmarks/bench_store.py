@@ -103,8 +103,7 @@ def bench_saves(n: int, workdir: Path) -> tuple[list[float], list[float], int]:
             assert row is not None
             answers = a if i % 2 else b
             row.answers = dict(answers)
-            row.field_change = {k: str(uuid.uuid4()) for k in answers}
-            row.field_hlc = dict.fromkeys(answers, i)
+            row.heads = {str(uuid.uuid4()): [i, sorted(answers)]}
             row.updated_hlc = i
             row.updated_by = "bench"
             s.add(row)

@@ -55,10 +55,10 @@ def test_create_then_saves_chain_parents(store: Store, mini: Form) -> None:
     with store.engine.connect() as conn:
         log = changes_for(conn, created.building_id)
     assert [c.change_id for c in log] == [created.change_id, first.change_id, second.change_id]
-    assert log[0].parents == dict.fromkeys(log[0].fields)  # a creation has no parents
+    assert log[0].parents == {}  # a creation has no parents (nulls are not stored)
     # The first answer starts the survey: its status rides in the same change.
     assert log[1].fields == {"year_built": 1984, "_status": "draft"}
-    assert log[1].parents == {"year_built": None, "_status": None}
+    assert log[1].parents == {}
     # The second edit names the change whose value the inspector saw.
     assert log[2].fields == {"year_built": 1985}
     assert log[2].parents == {"year_built": str(first.change_id)}
@@ -69,6 +69,12 @@ def test_create_then_saves_chain_parents(store: Store, mini: Form) -> None:
     assert state.answers["year_built"] == 1985
     assert state.field_change["year_built"] == str(second.change_id)
     assert state.field_hlc["year_built"] == log[2].hlc
+    # Heads are stored grouped by change: each change id and HLC once, then its fields.
+    assert state.heads == {
+        str(created.change_id): [log[0].hlc, sorted(set(REGISTER_ROW) - {"year_built"})],
+        str(first.change_id): [log[1].hlc, ["_status"]],
+        str(second.change_id): [log[2].hlc, ["year_built"]],
+    }
     assert state.status == "draft"
     assert doctor(store).ok
 

@@ -25,6 +25,7 @@ from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_text
 from surveyor.store import hlc, models
 from surveyor.store.db import Store, write_tx
+from surveyor.store.heads import HeadsDoc, decode_heads, set_heads
 from surveyor.store.ids import building_code, normalize_code, uuid7
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
 
@@ -38,8 +39,7 @@ _UPDATE_STATE = (
             col: sa.bindparam(col)
             for col in (
                 "answers",
-                "field_change",
-                "field_hlc",
+                "heads",
                 "form_version",
                 "updated_hlc",
                 "updated_by",
@@ -101,8 +101,7 @@ class BuildingState:
     code: str
     status: str
     answers: dict[str, Any]
-    field_change: dict[str, str]
-    field_hlc: dict[str, int]
+    heads: HeadsDoc
     errors: dict[str, dict[str, str]]
     form_version: str
     completeness: float
@@ -118,8 +117,7 @@ class BuildingState:
             code=row["code"],
             status=row["status"],
             answers=dict(row["answers"]),
-            field_change=dict(row["field_change"]),
-            field_hlc=dict(row["field_hlc"]),
+            heads=dict(row["heads"]),
             errors=dict(row["errors"]),
             form_version=row["form_version"],
             completeness=row["completeness"],
@@ -128,6 +126,16 @@ class BuildingState:
             updated_by=row["updated_by"],
             extra=dict(row["extra"]),
         )
+
+    @property
+    def field_change(self) -> dict[str, str]:
+        """The head change id of each field (decoded from ``heads``)."""
+        return decode_heads(self.heads)[0]
+
+    @property
+    def field_hlc(self) -> dict[str, int]:
+        """The HLC of each field's head change."""
+        return decode_heads(self.heads)[1]
 
 
 @dataclass(frozen=True)
@@ -272,7 +280,7 @@ class SurveyWriter:
             entity_id=bid,
             op="upsert",
             fields=fields,
-            parents=dict.fromkeys(fields),
+            parents={},
             author=self.author,
             form_version=self.form.version,
         )
@@ -282,8 +290,7 @@ class SurveyWriter:
             "code": code,
             "form_version": self.form.version,
             "answers": answers,
-            "field_change": dict.fromkeys(fields, cid),
-            "field_hlc": dict.fromkeys(fields, change.hlc),
+            "heads": set_heads({}, list(fields), cid, change.hlc),
             "extra": {},
             "deleted": False,
             "conflict_count": 0,
@@ -381,6 +388,7 @@ class SurveyWriter:
     ) -> SaveResult:
         if not fields:
             return SaveResult(state.id, state.code, None, state.status, ev.errors, ev.completeness)
+        previous = state.field_change
         change = append_change(
             self.conn,
             self.clock,
@@ -388,7 +396,8 @@ class SurveyWriter:
             entity_id=state.id,
             op="upsert",
             fields=fields,
-            parents={f: state.field_change.get(f) for f in fields},
+            # A field without an entry had no parent (its first edit): nulls are not stored.
+            parents={f: previous[f] for f in fields if f in previous},
             author=self.author,
             form_version=self.form.version,
         )
@@ -398,8 +407,7 @@ class SurveyWriter:
             {
                 "b_id": state.id,
                 "answers": answers,
-                "field_change": state.field_change | dict.fromkeys(fields, cid),
-                "field_hlc": state.field_hlc | dict.fromkeys(fields, change.hlc),
+                "heads": set_heads(state.heads, list(fields), cid, change.hlc),
                 "form_version": self.form.version,
                 "updated_hlc": change.hlc,
                 "updated_by": self.author,

@@ -25,7 +25,7 @@ from surveyor.store import models
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Revisions this version of Surveyor knows, oldest first; the last one is head.
-KNOWN_REVISIONS = ("0001_initial", "0002_building_list_index")
+KNOWN_REVISIONS = ("0001_initial", "0002_building_list_index", "0003_compact_heads")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 

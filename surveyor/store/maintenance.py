@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.store import models
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
+from surveyor.store.heads import decode_heads
 
 
 def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
@@ -116,30 +117,66 @@ def doctor(store: Store) -> DoctorReport:
     return report
 
 
+#: Buildings checked per batch: bounds memory on a large central, few round trips.
+HEADS_BATCH = 500
+#: Stop listing problems after this many; the first ones say what is wrong.
+MAX_PROBLEMS = 50
+
+
 def _check_heads(conn: sa.Connection) -> list[str]:
-    """Every field's head must be a logged change that set the value the state row shows."""
+    """Every field's head must be a logged change that set the value the state row shows.
+
+    Reads buildings in id order, a batch at a time, with only the changes their heads name,
+    so memory stays flat however large the database is.
+    """
     change = models.CHANGE_TABLE
     building = models.BUILDING_TABLE
     problems: list[str] = []
-    fields_by_change: dict[str, dict[str, object]] = {}
-    for cid, fields in conn.execute(sa.select(change.c.change_id, change.c.fields)):
-        fields_by_change[str(cid)] = fields
-    rows = conn.execute(
-        sa.select(building.c.code, building.c.answers, building.c.field_change, building.c.status)
-    )
-    for code, answers, heads, status in rows:
-        for fid, cid in heads.items():
-            setting = fields_by_change.get(cid)
-            if setting is None or fid not in setting:
-                problems.append(f"{code}: field '{fid}' points to a missing change {cid}")
-                continue
-            expected = setting[fid]
-            actual = status if fid == "_status" else answers.get(fid)
-            if expected != actual:
-                problems.append(
-                    f"{code}: field '{fid}' shows {actual!r} but its change set {expected!r}"
-                )
-        if len(problems) > 50:
-            problems.append("… (stopped after 50 problems)")
+    last: uuid.UUID | None = None
+    while len(problems) <= MAX_PROBLEMS:
+        query = sa.select(
+            building.c.id, building.c.code, building.c.answers, building.c.heads, building.c.status
+        )
+        if last is not None:
+            query = query.where(building.c.id > last)
+        rows = conn.execute(query.order_by(building.c.id).limit(HEADS_BATCH)).all()
+        if not rows:
             break
+        last = rows[-1].id
+        wanted = {uuid.UUID(cid) for r in rows for cid in r.heads}
+        fields_by_change = {
+            str(cid): fields
+            for cid, fields in conn.execute(
+                sa.select(change.c.change_id, change.c.fields).where(
+                    change.c.change_id.in_(sorted(wanted))
+                )
+            )
+        }
+        for r in rows:
+            problems.extend(_head_problems(r.code, r.answers, r.heads, r.status, fields_by_change))
+    if len(problems) > MAX_PROBLEMS:
+        problems = [*problems[:MAX_PROBLEMS], f"… (stopped after {MAX_PROBLEMS} problems)"]
+    return problems
+
+
+def _head_problems(
+    code: str,
+    answers: dict[str, object],
+    heads: dict[str, list[object]],
+    status: str,
+    fields_by_change: dict[str, dict[str, object]],
+) -> list[str]:
+    field_change, _ = decode_heads(heads)
+    problems = []
+    for fid, cid in field_change.items():
+        setting = fields_by_change.get(cid)
+        if setting is None or fid not in setting:
+            problems.append(f"{code}: field '{fid}' points to a missing change {cid}")
+            continue
+        expected = setting[fid]
+        actual = status if fid == "_status" else answers.get(fid)
+        if expected != actual:
+            problems.append(
+                f"{code}: field '{fid}' shows {actual!r} but its change set {expected!r}"
+            )
     return problems

@@ -3,7 +3,8 @@
 - ``change`` is the append-only log and the unit of sync: one row per save, holding the fields
   it set and, per field, the parent change the inspector saw.
 - ``building`` is the materialised state: one wide row per building survey, with the answers
-  and the per-field heads as JSON. It is a cache of the log and can be recomputed from it.
+  and the per-field heads (grouped by change, ``store.heads``) as JSON. It is a cache of the
+  log and can be recomputed from it.
 - ``conflict`` only holds fields with two or more concurrent heads (rare).
 
 Types are portable: ``Uuid`` is native on PostgreSQL and 32-char text on SQLite; JSON is
@@ -80,8 +81,8 @@ class Building(SQLModel, table=True):
     form_version: str = Field(max_length=32)
     answers: dict[str, Any] = _json()
     errors: dict[str, Any] = _json()
-    field_change: dict[str, str] = _json()
-    field_hlc: dict[str, int] = _json()
+    # Per-field heads grouped by change: {change_id: [hlc, [field, ...]]} (store.heads).
+    heads: dict[str, Any] = _json()
     extra: dict[str, Any] = _json()
     deleted: bool = Field(default=False)
     conflict_count: int = Field(default=0)

@@ -26,6 +26,7 @@ from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation, evaluate
 from surveyor.services.survey import derived_columns
 from surveyor.store import hlc, models
+from surveyor.store.heads import encode_heads
 from surveyor.store.ids import building_code
 from surveyor.sync.fold import (
     DUPLICATE_KEY,
@@ -60,7 +61,7 @@ class RowHint:
     answers under the same form version, so only buildings whose heads differ are evaluated.
     """
 
-    field_change: Mapping[str, str]
+    heads: Mapping[str, Any]  # the sender's heads, encoded (store.heads)
     form_version: str
     completeness: float
     errors: Mapping[str, Any]
@@ -240,7 +241,8 @@ def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> di
     status = str(state.values.get(STATUS_KEY) or "not_started")
     code = building_code(as_uuid(state.entity_id))
     version = form.version if form is not None else state.last.form_version
-    if hint is not None and hint.field_change == field_change and hint.form_version == version:
+    heads = encode_heads(field_change, field_hlc)
+    if hint is not None and hint.heads == heads and hint.form_version == version:
         derived = derived_columns(code, answers, status, _no_evaluation())
         derived |= {
             "completeness": hint.completeness,
@@ -257,8 +259,7 @@ def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> di
         "code": code,
         "form_version": version,
         "answers": answers,
-        "field_change": field_change,
-        "field_hlc": field_hlc,
+        "heads": heads,
         "extra": extra,
         "deleted": state.deleted,
         "conflict_count": state.open_conflicts,

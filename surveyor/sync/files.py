@@ -18,10 +18,13 @@ from typing import Any
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
 from surveyor.store.db import KNOWN_REVISIONS
+from surveyor.store.heads import encode_heads
 from surveyor.sync.apply import RowHint, change_from_mapping, load_json
 from surveyor.sync.fold import ChangeRow
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Schema revisions whose state rows keep per-field ``field_change``/``field_hlc`` columns.
+LEGACY_HEADS = frozenset({"0001_initial", "0002_building_list_index"})
 
 
 class RefusedFile(SurveyorError):
@@ -129,16 +132,18 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
         raise RefusedFile(f"{path} has no site id; it is damaged; nothing was merged")
     site = str(uuid.UUID(meta["site_id"]))
     changes = [change_from_mapping(_row(r)) for r in conn.execute("SELECT * FROM change")]
+    legacy = rev[0] in LEGACY_HEADS
     hints = {
         str(uuid.UUID(r["id"])): RowHint(
-            field_change=load_json(r["field_change"]),
+            heads=_heads_of(r, legacy=legacy),
             form_version=r["form_version"],
             completeness=float(r["completeness"]),
             errors=load_json(r["errors"]),
             error_count=int(r["error_count"]),
         )
         for r in conn.execute(
-            "SELECT id, field_change, form_version, completeness, errors, error_count FROM building"
+            f"SELECT id, {'field_change, field_hlc' if legacy else 'heads'}, "
+            "form_version, completeness, errors, error_count FROM building"
         )
     }
     attachments = [
@@ -146,6 +151,14 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
         for r in conn.execute("SELECT sha256, size, mime FROM attachment WHERE stored")
     ]
     return Snapshot(path, sha, site, meta.get("inspector"), changes, hints, attachments)
+
+
+def _heads_of(r: sqlite3.Row, *, legacy: bool) -> dict[str, Any]:
+    """A state row's heads in the current encoding (files from before 0003 kept them per field)."""
+    if legacy:
+        return encode_heads(load_json(r["field_change"]), load_json(r["field_hlc"]))
+    heads: dict[str, Any] = load_json(r["heads"])
+    return heads
 
 
 def _row(r: sqlite3.Row) -> dict[str, Any]:

@@ -1,0 +1,119 @@
+"""Upgrading databases written by earlier Surveyor versions, and merging their files.
+
+Migration 0003 replaced the per-field ``field_change``/``field_hlc`` columns by grouped
+``heads``. A database (laptop or central, SQLite or PostgreSQL) at 0002 is rebuilt here from a
+current one, by writing the old columns back the way 0002 kept them; opening it must upgrade
+it to exactly the heads it had, and a merge must read a 0002 laptop file as it reads a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from surveyor.forms.model import Form
+from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.store.db import HEAD_REVISION, Store, current_revision, init_store, open_store
+from surveyor.store.heads import decode_heads
+from surveyor.store.maintenance import doctor
+from surveyor.sync.canonical import dump_database
+from surveyor.sync.merge import merge_files
+from tests.conftest import REGISTER_ROW
+
+
+def _fill(store: Store, form: Form) -> list[str]:
+    codes = []
+    for i in range(3):
+        row = dict(REGISTER_ROW, address=f"{REGISTER_ROW['address']}-{i}")
+        created = create_building(store, form, row, author="甲")
+        save_answers(store, form, created.code, {"year_built": str(1980 + i)}, author="甲")
+        save_answers(store, form, created.code, {"year_built": str(1990 + i)}, author="甲")
+        codes.append(created.code)
+    return codes
+
+
+def _rewrite_as_0002(store: Store) -> None:
+    """Put the heads back into per-field columns and mark the schema 0002."""
+    pg = store.engine.dialect.name == "postgresql"
+    json_type = "JSONB" if pg else "JSON"
+    with store.engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT id, heads FROM building")).all()
+        conn.execute(
+            sa.text(f"ALTER TABLE building ADD COLUMN field_change {json_type} DEFAULT '{{}}'")
+        )
+        conn.execute(
+            sa.text(f"ALTER TABLE building ADD COLUMN field_hlc {json_type} DEFAULT '{{}}'")
+        )
+        cast = "CAST(:fc AS JSONB)" if pg else ":fc"
+        cast_h = "CAST(:fh AS JSONB)" if pg else ":fh"
+        for bid, heads in rows:
+            field_change, field_hlc = decode_heads(heads if pg else json.loads(heads))
+            conn.execute(
+                sa.text(
+                    f"UPDATE building SET field_change = {cast}, field_hlc = {cast_h} WHERE id = :id"
+                ),
+                {"fc": json.dumps(field_change), "fh": json.dumps(field_hlc), "id": bid},
+            )
+        conn.execute(sa.text("ALTER TABLE building DROP COLUMN heads"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0002_building_list_index'"))
+
+
+def _heads(store: Store, codes: list[str]) -> dict[str, Any]:
+    return {code: get_building(store, code).heads for code in codes}
+
+
+def test_a_0002_database_upgrades_to_the_same_heads(backend: str, mini: Form) -> None:
+    store = init_store(backend, role="laptop", inspector="甲")
+    codes = _fill(store, mini)
+    before = _heads(store, codes)
+    _rewrite_as_0002(store)
+    store.close()
+
+    upgraded = open_store(backend)
+    try:
+        with upgraded.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("building")}
+        assert "heads" in columns and not {"field_change", "field_hlc"} & columns
+        assert _heads(upgraded, codes) == before
+        assert doctor(upgraded).ok, doctor(upgraded).problems
+        # The upgraded database takes new saves on top of the converted heads.
+        result = save_answers(upgraded, mini, codes[0], {"year_built": "2001"}, author="甲")
+        state = get_building(upgraded, codes[0])
+        assert state.field_change["year_built"] == str(result.change_id)
+        assert doctor(upgraded).ok
+    finally:
+        upgraded.close()
+
+
+def test_a_0002_laptop_file_merges_like_a_current_one(
+    tmp_path: Path, backend: str, mini: Form
+) -> None:
+    laptop = init_store(tmp_path / "laptop.db", role="laptop", inspector="甲")
+    _fill(laptop, mini)
+    laptop.close()
+    old_file = tmp_path / "old.db"
+    old_file.write_bytes((tmp_path / "laptop.db").read_bytes())
+    legacy = open_store(old_file)
+    _rewrite_as_0002(legacy)
+    legacy.close()
+    with sqlite3.connect(old_file) as raw:
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0002_building_list_index",
+        )
+
+    new_central = init_store(tmp_path / "central-new.db", role="central")
+    old_central = init_store(backend, role="central")
+    try:
+        [new] = merge_files(new_central, [tmp_path / "laptop.db"], mini, backup=False)
+        [old] = merge_files(old_central, [old_file], mini, backup=False)
+        assert new.outcome == old.outcome == "merged", (new.message, old.message)
+        with new_central.engine.connect() as a, old_central.engine.connect() as b:
+            assert dump_database(a)["buildings"] == dump_database(b)["buildings"]
+    finally:
+        new_central.close()
+        old_central.close()
