@@ -6,7 +6,6 @@ Alembic migrations from the same models.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from surveyor.errors import SurveyorError
 from surveyor.store import models
+from surveyor.store.bulk import dump_json, load_json
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Revisions this version of Surveyor knows, oldest first; the last one is head.
@@ -33,11 +33,6 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
-def _dump_json(value: Any) -> str:
-    # Chinese stays readable in the file and takes a third of the bytes of \u escapes.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -45,7 +40,10 @@ def utc_now_iso() -> str:
 def _sqlite_engine(path: Path, *, readonly: bool = False) -> Engine:
     url = f"sqlite:///file:{path}?mode=ro&uri=true" if readonly else f"sqlite:///{path}"
     engine = sa.create_engine(
-        url, connect_args={"check_same_thread": False}, json_serializer=_dump_json
+        url,
+        connect_args={"check_same_thread": False},
+        json_serializer=dump_json,
+        json_deserializer=load_json,
     )
 
     @event.listens_for(engine, "connect")
@@ -78,7 +76,12 @@ def make_engine(target: str | Path, *, readonly: bool = False) -> Engine:
     if is_url(text):
         if text.startswith("postgresql://"):
             text = "postgresql+psycopg://" + text[len("postgresql://") :]
-        return sa.create_engine(text, pool_pre_ping=True, json_serializer=_dump_json)
+        return sa.create_engine(
+            text,
+            pool_pre_ping=True,
+            json_serializer=dump_json,
+            json_deserializer=load_json,
+        )
     return _sqlite_engine(Path(text), readonly=readonly)
 
 

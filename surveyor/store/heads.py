@@ -27,6 +27,11 @@ def encode_heads(field_change: Mapping[str, str], field_hlc: Mapping[str, int]) 
     for field_id, change_id in field_change.items():
         groups.setdefault(change_id, []).append(field_id)
         stamps[change_id] = int(field_hlc[field_id])
+    return encode_groups(groups, stamps)
+
+
+def encode_groups(groups: Mapping[str, list[str]], stamps: Mapping[str, int]) -> HeadsDoc:
+    """The stored form from fields already grouped by head change (change id -> fields)."""
     return {cid: [stamps[cid], sorted(groups[cid])] for cid in sorted(groups)}
 
 

@@ -20,6 +20,7 @@ from surveyor.forms.model import Form
 from surveyor.forms.record import AnswerError, coerce_answer
 from surveyor.services.survey import resolve_building_id
 from surveyor.store import hlc
+from surveyor.store.bulk import write_rows
 from surveyor.store.db import Store, utc_now_iso, write_tx
 from surveyor.store.ids import uuid7
 from surveyor.store.log import ClockState, load_clock, store_clock
@@ -92,11 +93,11 @@ class LocalWriter:
             op=op,
             form_version=self.form.version if self.form is not None else "unknown",
             fields=dict(fields),
-            parents=dict(parents),
+            parents={k: v for k, v in parents.items() if v is not None},
             author=self.author,
             wall_time=utc_now_iso(),
         )
-        self.conn.execute(sa.insert(CHANGE), [change_to_params(row)])
+        write_rows(self.conn, CHANGE, [change_to_params(row)])
         self.touched.add(entity_id)
         return row
 

@@ -10,7 +10,6 @@ pulls the central's changes into a laptop.
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
@@ -26,7 +24,7 @@ from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation, evaluate
 from surveyor.services.survey import derived_columns
 from surveyor.store import hlc, models
-from surveyor.store.heads import encode_heads
+from surveyor.store.bulk import RawJSON, load_json, write_rows
 from surveyor.store.ids import building_code
 from surveyor.sync.fold import (
     DUPLICATE_KEY,
@@ -37,7 +35,6 @@ from surveyor.sync.fold import (
     EntityState,
     duplicate_rows,
     fold_entity,
-    is_answer_field,
 )
 
 CHANGE = models.TABLES.tables["change"]
@@ -90,12 +87,13 @@ def as_uuid(text: str) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def load_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 def change_from_mapping(r: Mapping[Any, Any]) -> ChangeRow:
-    """A ``change`` row (from SQLAlchemy or sqlite3) as a ChangeRow with canonical ids."""
+    """A ``change`` row (from SQLAlchemy or sqlite3) as a ChangeRow with canonical ids.
+
+    The text of ``fields`` read from a file is kept, so a merge writes it without dumping it
+    again (changes are immutable).
+    """
+    raw = r["fields"]
     return ChangeRow(
         change_id=canonical_id(r["change_id"]),
         site_id=canonical_id(r["site_id"]),
@@ -104,10 +102,11 @@ def change_from_mapping(r: Mapping[Any, Any]) -> ChangeRow:
         entity_id=canonical_id(r["entity_id"]),
         op=str(r["op"]),
         form_version=str(r["form_version"]),
-        fields=load_json(r["fields"]),
+        fields=load_json(raw),
         parents=load_json(r["parents"]),
         author=str(r["author"]),
         wall_time=str(r["wall_time"]),
+        fields_json=raw if isinstance(raw, str) else None,
     )
 
 
@@ -125,7 +124,7 @@ def canonical_id(value: Any) -> str:
 
 def change_to_params(c: ChangeRow) -> dict[str, Any]:
     return {
-        "change_id": as_uuid(c.change_id),
+        "change_id": c.change_id,  # unique per row: caching its UUID would only evict
         "site_id": as_uuid(c.site_id),
         "seq": c.seq,
         "hlc": c.hlc,
@@ -133,7 +132,7 @@ def change_to_params(c: ChangeRow) -> dict[str, Any]:
         "entity_id": as_uuid(c.entity_id),
         "op": c.op,
         "form_version": c.form_version,
-        "fields": c.fields,
+        "fields": c.fields if c.fields_json is None else RawJSON(c.fields_json),
         "parents": c.parents,
         "author": c.author,
         "wall_time": c.wall_time,
@@ -220,28 +219,34 @@ def _known_fields(form: Form | None) -> frozenset[str] | None:
 def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> dict[str, Any]:
     """The ``building`` row for a folded building (same columns the write path maintains)."""
     known = _known_fields(form)
-    answers: dict[str, Any] = {}
-    field_change: dict[str, str] = {}
-    field_hlc: dict[str, int] = {}
-    extra_values: dict[str, Any] = {}
-    extra_heads: dict[str, str] = {}
     values = state.values
-    for key, head in state.head.items():
-        if key == STATUS_KEY or is_answer_field(key, known):
-            field_change[key] = head.change_id
-            field_hlc[key] = head.hlc
-            if key != STATUS_KEY and values[key] is not None:
-                answers[key] = values[key]
-        else:
-            extra_values[key] = state.values[key]
-            extra_heads[key] = head.change_id
+    # Set operations per head change rather than a Python step per field: this runs for
+    # every field of every merged building.
+    heads: dict[str, list[Any]] = {}
+    others: set[str] = set()
+    for change, keys in state.groups:
+        kept = {k for k in keys if k[:1] != "_"} if known is None else keys & known
+        if STATUS_KEY in keys:
+            kept.add(STATUS_KEY)
+        if len(kept) < len(keys):
+            others |= keys - kept
+        if kept:
+            heads[change.change_id] = [change.hlc, sorted(kept)]
+    heads = {cid: heads[cid] for cid in sorted(heads)}
+    if known is None:
+        answers = {k: v for k, v in values.items() if v is not None and k[:1] != "_"}
+    else:
+        answers = {k: v for k, v in values.items() if v is not None and k in known}
     extra: dict[str, Any] = {}
-    if extra_heads:
-        extra = {"values": extra_values, "heads": extra_heads}
+    if others:
+        ordered = sorted(others)
+        extra = {
+            "values": {k: values[k] for k in ordered},
+            "heads": {k: state.head[k].change_id for k in ordered},
+        }
     status = str(state.values.get(STATUS_KEY) or "not_started")
     code = building_code(as_uuid(state.entity_id))
     version = form.version if form is not None else state.last.form_version
-    heads = encode_heads(field_change, field_hlc)
     if hint is not None and hint.heads == heads and hint.form_version == version:
         derived = derived_columns(code, answers, status, _no_evaluation())
         derived |= {
@@ -293,16 +298,7 @@ def conflict_params(row: ConflictRow) -> dict[str, Any]:
 
 def upsert_buildings(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert or replace state rows (one statement per chunk, both dialects)."""
-    if not rows:
-        return
-    insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    cols = [k for k in rows[0] if k != "id"]
-    for part in chunks(rows, 500):
-        stmt = insert(BUILDING)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[BUILDING.c.id], set_={k: stmt.excluded[k] for k in cols}
-        )
-        conn.execute(stmt, list(part))
+    write_rows(conn, BUILDING, rows, conflict=["id"], update=True)
 
 
 def replace_conflicts(
@@ -316,8 +312,7 @@ def replace_conflicts(
                 CONFLICT.c.entity_id.in_([as_uuid(i) for i in part]), dup if duplicates else ~dup
             )
         )
-    if rows:
-        conn.execute(sa.insert(CONFLICT), [conflict_params(r) for r in rows])
+    write_rows(conn, CONFLICT, [conflict_params(r) for r in rows])
 
 
 def refresh_duplicates(conn: Connection, entity_ids: Iterable[str], addresses: set[str]) -> None:
@@ -449,8 +444,8 @@ def refold(
     upsert_buildings(conn, rows)
     if old:
         replace_conflicts(conn, old, conflicts, duplicates=False)
-    elif conflicts:
-        conn.execute(sa.insert(CONFLICT), [conflict_params(r) for r in conflicts])
+    else:
+        write_rows(conn, CONFLICT, [conflict_params(r) for r in conflicts])
     if flags_duplicates(conn):
         refresh_duplicates(conn, entity_ids, addresses)
     return sum(1 for c in conflicts if c.status == "open")
@@ -489,8 +484,7 @@ def apply_changes(
         return stats
     check_not_cloned(conn, new, label)
     new.sort(key=lambda c: (c.site_id, c.seq))
-    for part in chunks(new, 1000):
-        conn.execute(sa.insert(CHANGE), [change_to_params(c) for c in part])
+    write_rows(conn, CHANGE, [change_to_params(c) for c in new])
     pending: dict[str, list[ChangeRow]] = defaultdict(list)
     for c in new:
         pending[c.entity_id].append(c)

@@ -17,9 +17,10 @@ from typing import Any
 
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
+from surveyor.store.bulk import load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads
-from surveyor.sync.apply import RowHint, change_from_mapping, load_json
+from surveyor.sync.apply import RowHint, change_from_mapping
 from surveyor.sync.fold import ChangeRow
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from surveyor.store import hlc
 
 #: The record status travels as this reserved field (see services.survey.STATUS_KEY).
@@ -51,6 +53,8 @@ class ChangeRow:
     parents: Mapping[str, Any]
     author: str
     wall_time: str
+    #: The stored text of ``fields`` when it was read as text (written back unchanged).
+    fields_json: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def order_key(self) -> tuple[int, str, str]:
@@ -110,6 +114,8 @@ class EntityState:
     deleted: bool
     first: ChangeRow
     last: ChangeRow
+    #: The same heads grouped by change, in causal order: each head change and its fields.
+    groups: list[tuple[ChangeRow, set[str]]] = field(default_factory=list)
 
     def answers(self, known: frozenset[str] | None) -> dict[str, Any]:
         """Form answers (fields the form knows, with a value), as the state row keeps them."""
@@ -127,7 +133,10 @@ def is_answer_field(key: str, known: frozenset[str] | None) -> bool:
 
 def value_token(value: Any) -> str:
     """A comparable form of a value (dicts and lists included) for "same value" tests."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # beyond orjson's 64-bit integers
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 class _FieldTree:
@@ -180,22 +189,24 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
     Fast-forward and stale arrivals need no special case: a fast-forwarded head is named as a
     parent by its successor, and a stale change is named by a change already held.
     """
-    rows = list(changes)
-    by_field: dict[str, list[ChangeRow]] = defaultdict(list)
-    for c in rows:
-        for key in c.fields:
-            by_field[key].append(c)
-    trees: dict[str, _FieldTree] = {}
+    rows = sorted(changes, key=lambda c: c.order_key)
+    # Most fields were edited once: that edit is the head and its value the value. Dict and
+    # set operations do this for all of them at C speed; only fields edited more than once
+    # (in the causal order above, the last write is then provisional) get a field tree.
     values: dict[str, Any] = {}
     head: dict[str, ChangeRow] = {}
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for c in rows:
+        keys = c.fields.keys()
+        repeated |= seen & keys
+        seen |= keys
+        values.update(c.fields)
+        head.update(dict.fromkeys(keys, c))
+    trees: dict[str, _FieldTree] = {}
     conflicts: dict[str, ConflictRow] = {}
-    for key in sorted(by_field):
-        edits = by_field[key]
-        if len(edits) == 1:  # the common case: one edit is its own single head
-            head[key] = edits[0]
-            values[key] = edits[0].fields[key]
-            continue
-        tree = trees[key] = _FieldTree(key, edits)
+    for key in sorted(repeated):
+        tree = trees[key] = _FieldTree(key, [c for c in rows if key in c.fields])
         winner = max(tree.heads, key=lambda c: c.winner_key)
         head[key] = winner
         values[key] = winner.fields[key]
@@ -212,8 +223,8 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
                 None,
             )
     dve = None
-    if DELETED_KEY in by_field:
-        every = {k: trees.get(k) or _FieldTree(k, e) for k, e in by_field.items()}
+    if DELETED_KEY in seen:
+        every = {k: trees.get(k) or _FieldTree(k, [c for c in rows if k in c.fields]) for k in seen}
         dve = _delete_vs_edit(entity_id, every, head)
     if dve is not None:
         conflicts[DELETED_KEY] = dve
@@ -223,14 +234,22 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
             if resolved is not None:
                 conflicts[key] = resolved
     deleted = values.get(DELETED_KEY) is True and dve is None
+    groups = []
+    for c in rows:
+        headed = c.fields.keys() - repeated
+        if repeated:
+            headed |= {k for k in repeated if head[k] is c}
+        if headed:
+            groups.append((c, headed))
     return EntityState(
         entity_id=entity_id,
         values=values,
         head=head,
         conflicts=[conflicts[k] for k in sorted(conflicts)],
         deleted=deleted,
-        first=min(rows, key=lambda c: c.order_key),
-        last=max(rows, key=lambda c: c.order_key),
+        first=rows[0],
+        last=rows[-1],
+        groups=groups,
     )
 
 

@@ -9,9 +9,11 @@ missing photos and record the file, all in one transaction. A SQLite central is 
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,6 +205,22 @@ def covered_by_watermarks(store: Store, path: Path) -> bool:
     return True
 
 
+@contextmanager
+def fewer_gc_pauses() -> Iterator[None]:
+    """Collect young objects less often during a merge (restored after).
+
+    A merge allocates hundreds of thousands of small dicts per file, nearly all freed by
+    reference counting; the default thresholds re-scan them in full collections and cost
+    ~15 % of the merge. Cycles are still collected, only less often.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 20), max(before[2], 20))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def merge_files(
     store: Store,
     files: Sequence[Path],
@@ -213,6 +231,18 @@ def merge_files(
     on_report: Callable[[FileReport], None] | None = None,
 ) -> list[FileReport]:
     """Merge each file in its own transaction; a refused file is reported, the rest go on."""
+    with fewer_gc_pauses():
+        return _merge_each(store, files, form, blob_dir, backup, on_report)
+
+
+def _merge_each(
+    store: Store,
+    files: Sequence[Path],
+    form: Form | None,
+    blob_dir: Path | None,
+    backup: bool,
+    on_report: Callable[[FileReport], None] | None,
+) -> list[FileReport]:
     blobs = blob_dir or default_blob_dir(store.target)
     reports: list[FileReport] = []
     backed_up = not (backup and store.is_sqlite)

@@ -1,0 +1,133 @@
+"""Bulk inserts and upserts of plain rows through the driver, for merges.
+
+SQLAlchemy's ``executemany`` runs a Python bind processor per column per row (JSON dumps,
+UUID to hex); for a merge that writes a few thousand wide rows per file that was about a
+third of the time. Here each column's conversion is chosen once per statement and rows go to
+the driver as tuples. JSON may come pre-serialised (``RawJSON``) when it is copied unchanged,
+as a change's ``fields`` are from the file that carried them.
+
+Values are stored exactly as SQLAlchemy stores them (32-hex UUIDs and 0/1 booleans on
+SQLite, native types on PostgreSQL; JSON through the engine's serializer), so the ORM and
+Core read these rows like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+#: Rows per driver call: large enough to amortise a round trip, small enough for memory.
+CHUNK = 1000
+
+
+class RawJSON:
+    """JSON text already serialised; written as is instead of being dumped again."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def dump_json(value: Any) -> str:
+    """The one JSON text form of the store (also the engines' serializer).
+
+    Compact UTF-8: Chinese stays readable in the file and takes a third of the bytes of
+    ``\\u`` escapes. orjson writes exactly that, 5-10x faster than ``json`` (merges dump a
+    few thousand rows per file); ``json`` takes what orjson refuses (integers beyond 64 bits).
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_json(value: Any) -> Any:
+    """Decode JSON text (or pass through what the driver already decoded, as psycopg does)."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _json_param(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, RawJSON):
+        return value.text
+    return dump_json(value)
+
+
+def _uuid_hex(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    return uuid.UUID(value).hex
+
+
+def _uuid_native(value: Any) -> Any:
+    # PostgreSQL parses UUID text itself; a UUID object is adapted natively.
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return str(uuid.UUID(value))
+
+
+def _as_int(value: Any) -> int | None:
+    return None if value is None else int(bool(value))
+
+
+def _converter(column: sa.Column[Any], dialect: str) -> Callable[[Any], Any] | None:
+    kind = column.type
+    if isinstance(kind, sa.Uuid):
+        return _uuid_native if dialect == "postgresql" else _uuid_hex
+    if isinstance(kind, sa.JSON):
+        return _json_param
+    if isinstance(kind, sa.Boolean) and dialect == "sqlite":
+        return _as_int
+    return None
+
+
+def write_rows(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: Sequence[str] = (),
+    update: bool = False,
+) -> None:
+    """Insert ``rows`` (all with the same keys) into ``table``.
+
+    With ``conflict`` columns, a row whose key exists is skipped, or replaced when ``update``
+    (``INSERT … ON CONFLICT``, the same SQL on SQLite and PostgreSQL).
+    """
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    names = list(rows[0])
+    columns = [table.c[n] for n in names]
+    placeholder = "%s" if dialect == "postgresql" else "?"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"VALUES ({', '.join([placeholder] * len(names))})"
+    )
+    if conflict:
+        target = ", ".join(conflict)
+        changed = [n for n in names if n not in conflict]
+        if update and changed:
+            sets = ", ".join(f"{n} = excluded.{n}" for n in changed)
+            sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT ({target}) DO NOTHING"
+    converters = [(i, fn) for i, c in enumerate(columns) if (fn := _converter(c, dialect))]
+    for start in range(0, len(rows), CHUNK):
+        params = []
+        for row in rows[start : start + CHUNK]:
+            values = [row[n] for n in names]
+            for i, fn in converters:
+                values[i] = fn(values[i])
+            params.append(tuple(values))
+        conn.exec_driver_sql(sql, params)
