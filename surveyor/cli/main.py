@@ -61,10 +61,13 @@ def main(ctx: typer.Context, db: DbOpt = None) -> None:
 
 
 def _run_app(db: Path) -> None:
-    from surveyor.store.db import open_store
+    # A missing or non-SQLite file is refused here, before the screen is taken over. The rest
+    # (schema, upgrade) is checked by the app after its first frame: importing the store here
+    # would import SQLAlchemy before it (docs/TUI.md, "Start-up").
+    from surveyor.store.sqlitefile import require_sqlite_file
 
-    store = open_store(db)  # fail here, before the screen is taken over
-    store.close()
+    if "://" not in str(db):
+        require_sqlite_file(db)
     from surveyor.tui.app import run_app
 
     run_app(db)
@@ -386,8 +389,6 @@ _register_command_modules()
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn every failure into a sentence and an exit code."""
-    import sqlalchemy.exc
-
     try:
         # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
         app(args=argv, prog_name="surveyor")
@@ -400,14 +401,17 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except sqlalchemy.exc.OperationalError as exc:
-        typer.echo(f"error: database error: {exc.orig}", err=True)
-        sys.exit(2)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
         typer.echo(f"error: cannot access{name}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    except Exception:
+    except Exception as exc:
+        # SQLAlchemy is imported only by the commands that use it (not before `surveyor app`'s
+        # first frame), so its errors are recognised through sys.modules.
+        sa_exc = sys.modules.get("sqlalchemy.exc")
+        if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
+            typer.echo(f"error: database error: {getattr(exc, 'orig', exc)}", err=True)
+            sys.exit(2)
         log = _log_traceback()
         typer.echo(f"internal error: this is a bug in Surveyor; details are in {log}", err=True)
         sys.exit(1)

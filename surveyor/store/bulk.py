@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection
 
 #: Rows per driver call: large enough to amortise a round trip, small enough for memory.
 CHUNK = 1000
+#: From this many rows, PostgreSQL inserts use COPY (below it, a statement is as quick).
+COPY_FROM = 50
 
 
 class RawJSON:
@@ -123,11 +125,42 @@ def write_rows(
         else:
             sql += f" ON CONFLICT ({target}) DO NOTHING"
     converters = [(i, fn) for i, c in enumerate(columns) if (fn := _converter(c, dialect))]
+    if dialect == "postgresql" and not conflict and len(rows) >= COPY_FROM:
+        _copy_rows(conn, table, names, rows, converters)
+        return
     for start in range(0, len(rows), CHUNK):
-        params = []
-        for row in rows[start : start + CHUNK]:
-            values = [row[n] for n in names]
-            for i, fn in converters:
-                values[i] = fn(values[i])
-            params.append(tuple(values))
-        conn.exec_driver_sql(sql, params)
+        conn.exec_driver_sql(
+            sql, [_values(row, names, converters) for row in rows[start : start + CHUNK]]
+        )
+
+
+def _values(
+    row: Mapping[str, Any],
+    names: Sequence[str],
+    converters: Sequence[tuple[int, Callable[[Any], Any]]],
+) -> tuple[Any, ...]:
+    values = [row[n] for n in names]
+    for i, fn in converters:
+        values[i] = fn(values[i])
+    return tuple(values)
+
+
+def _copy_rows(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    converters: Sequence[tuple[int, Callable[[Any], Any]]],
+) -> None:
+    """Plain inserts on PostgreSQL go through COPY, in the caller's transaction.
+
+    COPY skips per-row statement execution and planning: sync-merge.md §2.2 measured it ~55x
+    faster than batched INSERTs, and for a merge's new rows it roughly halved the write time.
+    """
+    driver: Any = conn.connection.dbapi_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(_values(row, names, converters))

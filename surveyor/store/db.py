@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from surveyor.errors import SurveyorError
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
+from surveyor.store.sqlitefile import require_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Revisions this version of Surveyor knows, oldest first; the last one is head.
@@ -204,12 +205,7 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
     """Open an existing database, upgrading its schema if it is older than this Surveyor."""
     text = str(target)
     if not is_url(text):
-        path = Path(text)
-        if not path.exists():
-            raise SurveyorError(
-                f"database {path} does not exist; create it with 'surveyor init --db {path}'"
-            )
-        _check_sqlite_header(path)
+        require_sqlite_file(Path(text))
     engine = make_engine(text, readonly=readonly)
     try:
         rev = check_schema(engine, label=_label(text))
@@ -235,14 +231,3 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
         site_id=uuid.UUID(facts["site_id"]),
         role=facts.get("role", "laptop"),
     )
-
-
-def _check_sqlite_header(path: Path) -> None:
-    """Refuse a file that is not SQLite before SQLAlchemy produces a cryptic error."""
-    try:
-        with path.open("rb") as fh:
-            header = fh.read(16)
-    except OSError as exc:
-        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
-    if header != b"SQLite format 3\x00":
-        raise SurveyorError(f"{path} is not a SQLite database")

@@ -20,17 +20,14 @@ from surveyor.forms.model import Form
 from surveyor.forms.record import AnswerError, coerce_answer
 from surveyor.services.survey import resolve_building_id
 from surveyor.store import hlc
-from surveyor.store.bulk import write_rows
-from surveyor.store.db import Store, utc_now_iso, write_tx
-from surveyor.store.ids import uuid7
-from surveyor.store.log import ClockState, load_clock, store_clock
+from surveyor.store.db import Store, write_tx
+from surveyor.store.log import ClockState, append_change, load_clock, store_clock
 from surveyor.sync.apply import (
     BUILDING,
     CHANGE,
     CONFLICT,
     as_uuid,
     change_from_mapping,
-    change_to_params,
     load_entity_changes,
     refold,
     update_watermarks,
@@ -83,21 +80,31 @@ class LocalWriter:
     def append(
         self, entity_id: str, op: str, fields: Mapping[str, Any], parents: Mapping[str, Any]
     ) -> ChangeRow:
-        seq, stamp = self.clock.next()
-        row = ChangeRow(
-            change_id=str(uuid7(hlc.wall_ms(stamp))),
-            site_id=str(self.store.site_id),
-            seq=seq,
-            hlc=stamp,
-            entity_id=entity_id,
+        # The same stamping and append as every local save (store.log.append_change).
+        record = append_change(
+            self.conn,
+            self.clock,
+            site_id=self.store.site_id,
+            entity_id=as_uuid(entity_id),
             op=op,
-            form_version=self.form.version if self.form is not None else "unknown",
             fields=dict(fields),
             parents={k: v for k, v in parents.items() if v is not None},
             author=self.author,
-            wall_time=utc_now_iso(),
+            form_version=self.form.version if self.form is not None else "unknown",
         )
-        write_rows(self.conn, CHANGE, [change_to_params(row)])
+        row = ChangeRow(
+            change_id=str(record.change_id),
+            site_id=str(record.site_id),
+            seq=record.seq,
+            hlc=record.hlc,
+            entity_id=entity_id,
+            op=op,
+            form_version=record.form_version,
+            fields=record.fields,
+            parents=record.parents,
+            author=record.author,
+            wall_time=record.wall_time,
+        )
         self.touched.add(entity_id)
         return row
 

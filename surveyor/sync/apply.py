@@ -87,27 +87,65 @@ def as_uuid(text: str) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def change_from_mapping(r: Mapping[Any, Any]) -> ChangeRow:
-    """A ``change`` row (from SQLAlchemy or sqlite3) as a ChangeRow with canonical ids.
+#: The ``change`` columns in the order ``change_from_values`` takes them.
+CHANGE_COLUMNS = (
+    "change_id",
+    "site_id",
+    "seq",
+    "hlc",
+    "entity_id",
+    "op",
+    "form_version",
+    "fields",
+    "parents",
+    "author",
+    "wall_time",
+)
 
-    The text of ``fields`` read from a file is kept, so a merge writes it without dumping it
-    again (changes are immutable).
+
+def change_from_values(
+    change_id: Any,
+    site_id: Any,
+    seq: Any,
+    stamp: Any,
+    entity_id: Any,
+    op: Any,
+    form_version: Any,
+    fields: Any,
+    parents: Any,
+    author: Any,
+    wall_time: Any,
+) -> ChangeRow:
+    """A ``change`` row's values (in ``CHANGE_COLUMNS`` order) as a ChangeRow.
+
+    Ids become canonical text. The text of ``fields`` read from a file is kept, so a merge
+    writes it without dumping it again (changes are immutable).
     """
-    raw = r["fields"]
     return ChangeRow(
-        change_id=canonical_id(r["change_id"]),
-        site_id=canonical_id(r["site_id"]),
-        seq=int(r["seq"]),
-        hlc=int(r["hlc"]),
-        entity_id=canonical_id(r["entity_id"]),
-        op=str(r["op"]),
-        form_version=str(r["form_version"]),
-        fields=load_json(raw),
-        parents=load_json(r["parents"]),
-        author=str(r["author"]),
-        wall_time=str(r["wall_time"]),
-        fields_json=raw if isinstance(raw, str) else None,
+        change_id=canonical_id(change_id),
+        site_id=_repeated_id(site_id),
+        seq=int(seq),
+        hlc=int(stamp),
+        entity_id=_repeated_id(entity_id),
+        op=str(op),
+        form_version=str(form_version),
+        fields=load_json(fields),
+        parents=load_json(parents),
+        author=str(author),
+        wall_time=str(wall_time),
+        fields_json=fields if isinstance(fields, str) else None,
     )
+
+
+def change_from_mapping(r: Mapping[Any, Any]) -> ChangeRow:
+    """A ``change`` row from SQLAlchemy (``.mappings()``) or sqlite3 as a ChangeRow."""
+    return change_from_values(*(r[c] for c in CHANGE_COLUMNS))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _repeated_id(value: Any) -> str:
+    """canonical_id, cached: site and building ids repeat across a file's changes."""
+    return canonical_id(value)
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -296,9 +334,16 @@ def conflict_params(row: ConflictRow) -> dict[str, Any]:
     }
 
 
-def upsert_buildings(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace state rows (one statement per chunk, both dialects)."""
-    write_rows(conn, BUILDING, rows, conflict=["id"], update=True)
+def write_buildings(
+    conn: Connection, rows: list[dict[str, Any]], existing: Mapping[str, Any]
+) -> None:
+    """Write state rows: plain inserts for new buildings (COPY on PostgreSQL), upserts for
+    the ones ``existing`` says are already there."""
+    fresh = [r for r in rows if str(r["id"]) not in existing]
+    if len(fresh) < len(rows):
+        update = [r for r in rows if str(r["id"]) in existing]
+        write_rows(conn, BUILDING, update, conflict=["id"], update=True)
+    write_rows(conn, BUILDING, fresh)
 
 
 def replace_conflicts(
@@ -441,7 +486,7 @@ def refold(
         conflicts.extend(state.conflicts)
         if row["address_norm"]:
             addresses.add(row["address_norm"])
-    upsert_buildings(conn, rows)
+    write_buildings(conn, rows, existing)
     if old:
         replace_conflicts(conn, old, conflicts, duplicates=False)
     else:
@@ -451,16 +496,44 @@ def refold(
     return sum(1 for c in conflicts if c.status == "open")
 
 
-def refold_conflicted(conn: Connection, form: Form | None) -> int:
-    """Re-fold every building with a conflict row: local saves do not maintain those rows.
+#: ``meta`` key: this site's seq up to which local saves have been re-folded (by a pull).
+FOLDED_SEQ_KEY = "folded_own_seq"
 
-    The write path (``SurveyWriter``) keeps a laptop's state row right but does not touch
-    ``conflict``; a save on a conflicted field adds a head there. Pull calls this so a laptop's
-    conflicts are exact after every sync. Returns how many buildings were re-folded.
+
+def refold_after_local_saves(conn: Connection, form: Form | None, site_id: str) -> int:
+    """Re-fold the buildings local saves may have left with inexact conflict rows.
+
+    The write path (``SurveyWriter``) keeps a state row's values and heads right but does not
+    read the log, so it does not maintain ``conflict``: a save on a conflicted field adds a
+    head there, and a save on a field with two concurrent heads that agreed (no conflict)
+    names only the shown one as parent, which starts a conflict. Pull calls this so a
+    laptop's conflicts are exact after every sync: buildings with a conflict row, and
+    buildings this site saved since the last pull. Returns how many were re-folded.
     """
-    ids = sorted({str(i) for i in conn.execute(sa.select(CONFLICT.c.entity_id)).scalars()})
+    meta = models.META_TABLE
+    mark = conn.execute(sa.select(meta.c.value).where(meta.c.key == FOLDED_SEQ_KEY)).scalar()
+    since = int(mark or 0)
+    site = as_uuid(site_id)
+    top = conn.execute(sa.select(sa.func.max(CHANGE.c.seq)).where(CHANGE.c.site_id == site))
+    top_seq = int(top.scalar() or 0)
+    ids = {str(i) for i in conn.execute(sa.select(CONFLICT.c.entity_id)).scalars()}
+    ids |= {
+        str(i)
+        for i in conn.execute(
+            sa.select(CHANGE.c.entity_id)
+            .where(CHANGE.c.site_id == site, CHANGE.c.seq > since)
+            .distinct()
+        ).scalars()
+    }
     if ids:
-        refold(conn, ids, form)
+        refold(conn, sorted(ids), form)
+    if top_seq != since:
+        if mark is None:
+            conn.execute(sa.insert(meta), [{"key": FOLDED_SEQ_KEY, "value": str(top_seq)}])
+        else:
+            conn.execute(
+                sa.update(meta).where(meta.c.key == FOLDED_SEQ_KEY).values(value=str(top_seq))
+            )
     return len(ids)
 
 

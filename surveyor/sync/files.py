@@ -20,10 +20,10 @@ from surveyor.paths import blob_dir_for
 from surveyor.store.bulk import load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads
-from surveyor.sync.apply import RowHint, change_from_mapping
+from surveyor.store.sqlitefile import SQLITE_MAGIC
+from surveyor.sync.apply import CHANGE_COLUMNS, RowHint, change_from_values
 from surveyor.sync.fold import ChangeRow
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Schema revisions whose state rows keep per-field ``field_change``/``field_hlc`` columns.
 LEGACY_HEADS = frozenset({"0001_initial", "0002_building_list_index"})
 
@@ -132,7 +132,12 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     if "site_id" not in meta:
         raise RefusedFile(f"{path} has no site id; it is damaged; nothing was merged")
     site = str(uuid.UUID(meta["site_id"]))
-    changes = [change_from_mapping(_row(r)) for r in conn.execute("SELECT * FROM change")]
+    plain = conn.cursor()
+    plain.row_factory = None  # tuples, straight into change_from_values
+    changes = [
+        change_from_values(*r)
+        for r in plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change")
+    ]
     legacy = rev[0] in LEGACY_HEADS
     hints = {
         str(uuid.UUID(r["id"])): RowHint(
@@ -160,7 +165,3 @@ def _heads_of(r: sqlite3.Row, *, legacy: bool) -> dict[str, Any]:
         return encode_heads(load_json(r["field_change"]), load_json(r["field_hlc"]))
     heads: dict[str, Any] = load_json(r["heads"])
     return heads
-
-
-def _row(r: sqlite3.Row) -> dict[str, Any]:
-    return {k: r[k] for k in r.keys()}  # noqa: SIM118 - sqlite3.Row is not a Mapping

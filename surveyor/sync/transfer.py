@@ -28,7 +28,7 @@ from surveyor.sync.apply import (
     chunks,
     existing_change_ids,
     load_entity_changes,
-    refold_conflicted,
+    refold_after_local_saves,
     watermarks,
 )
 from surveyor.sync.attachments import (
@@ -149,7 +149,7 @@ def pull(laptop: Store, central: Store, form: Form | None) -> tuple[int, list[Ch
         stats = apply_changes(
             conn, offered, form, label=f"the central {shown_target(central.target)}"
         )
-        refold_conflicted(conn, form)
+        refold_after_local_saves(conn, form, str(laptop.site_id))
     have_new = stats.new
     return have_new, offered
 

@@ -2,10 +2,19 @@
 
 The app owns the open database, the form and the settings; screens call the core services
 (never SQL) from thread workers that report errors as toasts instead of crashing the app.
+
+Start-up paints first: this module and the list screen import neither SQLAlchemy nor pydantic
+nor the form. The list's frame (search box focused) is drawn, then a thread worker opens the
+database and loads the form (``ready``), and only then does the list query its first rows.
+Keys typed in between are kept: the search text is applied once the rows load, and a building
+asked for (a scanned label, a typed code) opens as soon as the database is open.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,22 +23,37 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from surveyor.errors import SurveyorError
-from surveyor.forms.catalog import get_form
-from surveyor.forms.model import Form
 from surveyor.paths import blob_dir_for
-from surveyor.services.resume import get_resume_point
-from surveyor.services.survey import BuildingState, get_building
-from surveyor.store.db import Store, open_store
-from surveyor.tui.commands import BuildingsProvider, FieldsProvider
+from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
 from surveyor.tui.i18n import language, set_language, t
 
 if TYPE_CHECKING:
+    from surveyor.forms.model import Form
+    from surveyor.services.survey import BuildingState
+    from surveyor.store.db import Store
     from surveyor.tui.screens.survey import SurveyScreen
+
+
+class StoreOpened(Message):
+    """From the start-up worker: the database is open and the form loaded."""
+
+    def __init__(self, store: Store, form: Form, author: str) -> None:
+        super().__init__()
+        self.store, self.form, self.author = store, form, author
+
+
+class StoreFailed(Message):
+    """From the start-up worker: the database could not be opened (one sentence)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
 
 
 class SurveyorApp(App[None]):
@@ -47,12 +71,14 @@ class SurveyorApp(App[None]):
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Path | str,
         *,
         settings: Settings | None = None,
         settings_path: Path | None = None,
         form: Form | None = None,
     ) -> None:
+        """``store`` is an open store (the caller closes it) or a database path, which the app
+        opens after its first frame and closes in ``close_store`` (``run_app`` does)."""
         self.settings_path = settings_path or config_path()
         problems: list[str] = []
         if settings is None:
@@ -61,14 +87,129 @@ class SurveyorApp(App[None]):
         self.settings_problems = problems
         set_language(settings.language)
         super().__init__()
-        self.store = store
-        self.form = form or get_form()
-        self.blob_dir: Path | None = blob_dir_for(Path(store.target)) if store.is_sqlite else None
-        self.author = settings.inspector or store.meta("inspector") or "inspector"
+        self._store: Store | None = None
+        self._db_path: Path | None = None
+        if isinstance(store, str | Path):
+            self._db_path = Path(store)
+        else:
+            self._store = store
+        self._form = form
+        #: The store this app opened itself (closed by ``close_store``).
+        self._owned_store: Store | None = None
+        #: True once the store is open and the form loaded: the screens may query.
+        self.ready = False
+        #: Why the database could not be opened (shown on the list), or None.
+        self.load_error: str | None = None
+        self._loader_started = False
+        self._loader_done = threading.Event()
+        self._pending_opens: list[tuple[str | uuid.UUID, str | None]] = []
+        self.blob_dir: Path | None = None
+        self.author = settings.inspector or "inspector"
         self._opening: set[uuid.UUID] = set()
         self.title = t("app.title")
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    @property
+    def store(self) -> Store:
+        """The open database (only once ``ready``, unless the app was given an open store)."""
+        if self._store is None:
+            raise SurveyorError(t("app.not_ready"))
+        return self._store
+
+    @property
+    def form(self) -> Form:
+        """The census form (loaded by the start-up worker; loaded here if asked for earlier)."""
+        if self._form is None:
+            from surveyor.forms.catalog import get_form
+
+            self._form = get_form()
+        return self._form
+
+    # -- start-up -------------------------------------------------------------------------------
+    def start_loading(self) -> None:
+        """Open the database and load the form in a thread (the list calls this after its
+        first frame is painted)."""
+        if not self.ready and self.load_error is None and not self._loader_started:
+            self._loader_started = True
+            self._load()
+
+    @work(thread=True, group="startup", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            from surveyor.forms.catalog import get_form
+
+            store = self._store
+            if store is None:
+                from surveyor.store.db import open_store
+
+                assert self._db_path is not None
+                store = self._owned_store = open_store(self._db_path)
+            form = self._form or get_form()
+            author = self.settings.inspector or store.meta("inspector") or "inspector"
+            # What the list's first query needs, imported here rather than in its worker.
+            import surveyor.services.browse  # noqa: F401
+        except SurveyorError as exc:
+            self._hand_over(StoreFailed(exc.message))
+            return
+        except Exception as exc:  # a database or file error SQLAlchemy did not wrap
+            self._hand_over(StoreFailed(t("app.open_failed", error=exc)))
+            return
+        finally:
+            self._loader_done.set()
+        self._hand_over(StoreOpened(store, form, author))
+
+    def _hand_over(self, message: Message) -> None:
+        # Posted, not called: the worker never waits for the app, which may be quitting.
+        # RuntimeError (loop closed): the app has quit; close_store closes what was opened.
+        with contextlib.suppress(RuntimeError):
+            self.post_message(message)
+
+    def on_store_opened(self, message: StoreOpened) -> None:
+        if not self.is_running:
+            return  # quit meanwhile; close_store closes what was opened
+        store, form = message.store, message.form
+        self._store, self._form, self.author = store, form, message.author
+        self.blob_dir = blob_dir_for(Path(store.target)) if store.is_sqlite else None
+        self.ready = True
+        from surveyor.tui.screens.buildings import BuildingsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, BuildingsScreen):
+                screen.store_ready()
+        pending, self._pending_opens = self._pending_opens, []
+        for ref, field_id in pending:
+            self.open_building(ref, field_id)
+
+    def on_store_failed(self, event: StoreFailed) -> None:
+        if not self.is_running:
+            return
+        message = self.load_error = event.error
+        self._pending_opens.clear()
+        from surveyor.tui.screens.buildings import BuildingsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, BuildingsScreen):
+                screen.store_failed(message)
+        self.notify(
+            message, title=t("app.open_failed_title"), severity="error", timeout=30, markup=False
+        )
+
+    def close_store(self, timeout: float = 30.0) -> None:
+        """Close the database this app opened (after it has quit)."""
+        if self._db_path is not None and self._loader_started:
+            self._loader_done.wait(timeout)
+        store, self._owned_store = self._owned_store, None
+        if store is not None:
+            store.close()
+
+    def is_ready_or_tell(self) -> bool:
+        """True if the database is open; otherwise a toast says why not (still opening, or
+        the error)."""
+        if self.ready:
+            return True
+        self.notify(self.load_error or t("app.not_ready"), severity="warning", markup=False)
+        return False
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -85,7 +226,7 @@ class SurveyorApp(App[None]):
 
     def watch_theme(self, theme: str) -> None:
         if theme != self.settings.theme and self.is_running:
-            self.settings = self.settings.model_copy(update={"theme": theme})
+            self.settings = self.settings.replace(theme=theme)
             self._save_settings()
 
     def _save_settings(self) -> None:
@@ -95,6 +236,8 @@ class SurveyorApp(App[None]):
             self.notify(str(exc), severity="error", markup=False)
 
     def survey_screens(self) -> list[SurveyScreen]:
+        if SURVEY_MODULE not in sys.modules:
+            return []  # no survey has been opened (a quit before the database is open)
         from surveyor.tui.screens.survey import SurveyScreen
 
         return [s for s in self.screen_stack if isinstance(s, SurveyScreen)]
@@ -116,11 +259,22 @@ class SurveyorApp(App[None]):
 
     # -- opening buildings ----------------------------------------------------------------------
     def open_building(self, ref: str | uuid.UUID, field_id: str | None = None) -> None:
-        """Load a building (by id, typed code or scanned URI) and show its survey."""
-        self._load_building(ref, field_id)
+        """Load a building (by id, typed code or scanned URI) and show its survey.
+
+        Asked for before the database is open (a label scanned at start), it opens once it is.
+        """
+        if self.load_error is not None:
+            self.notify(self.load_error, severity="error", markup=False)
+        elif not self.ready:
+            self._pending_opens.append((ref, field_id))
+        else:
+            self._load_building(ref, field_id)
 
     @work(thread=True, group="open", exit_on_error=False)
     def _load_building(self, ref: str | uuid.UUID, field_id: str | None) -> None:
+        from surveyor.services.resume import get_resume_point
+        from surveyor.services.survey import get_building
+
         try:
             state = get_building(self.store, ref)
         except SurveyorError as exc:
@@ -146,7 +300,7 @@ class SurveyorApp(App[None]):
     # -- language, help -------------------------------------------------------------------------
     def switch_language(self, lang: str) -> None:
         set_language(lang)
-        self.settings = self.settings.model_copy(update={"language": lang})
+        self.settings = self.settings.replace(language=lang)
         self._save_settings()
         self.title = t("app.title")
         for screen in self.screen_stack:
@@ -168,6 +322,8 @@ class SurveyorApp(App[None]):
 
     def open_exports(self) -> None:
         """The export and print dialog (sheets, QR labels, data), writing beside the database."""
+        if not self.is_ready_or_tell():
+            return
         try:
             from surveyor.tui.screens.exports import ExportScreen
         except ImportError as exc:
@@ -178,6 +334,8 @@ class SurveyorApp(App[None]):
 
     def open_conflicts(self) -> None:
         """The supervisor's conflict review (merged databases): resolve with a keypress."""
+        if not self.is_ready_or_tell():
+            return
         try:
             from surveyor.tui.screens.supervisor import SupervisorScreen
         except ImportError as exc:
@@ -187,6 +345,8 @@ class SurveyorApp(App[None]):
 
     def open_progress(self) -> None:
         """Buildings by 街道 and by inspector, by status."""
+        if not self.is_ready_or_tell():
+            return
         try:
             from surveyor.tui.screens.supervisor import ProgressScreen
         except ImportError as exc:
@@ -214,9 +374,12 @@ class SurveyorApp(App[None]):
 
 
 def run_app(db: Path) -> None:
-    """Open the database and run the app until the inspector quits."""
-    store = open_store(db)
+    """Run the app on the database at ``db`` until the inspector quits.
+
+    The app opens the database itself, after its first frame (see the module docstring).
+    """
+    app = SurveyorApp(db)
     try:
-        SurveyorApp(store).run()
+        app.run()
     finally:
-        store.close()
+        app.close_store()

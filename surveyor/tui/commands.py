@@ -1,8 +1,13 @@
-"""Command-palette providers: jump to a building, jump to a field (titles "namespace: verb")."""
+"""Command-palette providers: jump to a building, jump to a field (titles "namespace: verb").
+
+Imported with the app, before its first frame: the database and survey modules are imported
+only when a search needs them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -10,12 +15,24 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from surveyor.services.browse import browse_buildings
 from surveyor.tui.i18n import language, t
 from surveyor.tui.text import clean, plain
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp
+    from surveyor.tui.screens.survey import SurveyScreen
+
+#: The survey screen's module: imported when the first building is opened.
+SURVEY_MODULE = "surveyor.tui.screens.survey"
+
+
+def _survey_screen(screen: object) -> SurveyScreen | None:
+    """``screen`` if it is a survey screen (without importing that module when none exists)."""
+    if SURVEY_MODULE not in sys.modules:
+        return None
+    from surveyor.tui.screens.survey import SurveyScreen
+
+    return screen if isinstance(screen, SurveyScreen) else None
 
 
 class BuildingsProvider(Provider):
@@ -26,6 +43,10 @@ class BuildingsProvider(Provider):
         if not text:
             return
         app: SurveyorApp = self.app  # type: ignore[assignment]
+        if not app.ready:
+            return  # the database is still opening (or could not be opened)
+        from surveyor.services.browse import browse_buildings
+
         try:
             page = await asyncio.to_thread(
                 browse_buildings, app.store, search=text, limit=10, with_total=False
@@ -45,9 +66,7 @@ class FieldsProvider(Provider):
     """On the survey screen: find a field by its Chinese or English label or its id."""
 
     def _fields(self) -> list[tuple[str, str]]:
-        from surveyor.tui.screens.survey import SurveyScreen
-
-        if not isinstance(self.screen, SurveyScreen):
+        if _survey_screen(self.screen) is None:
             return []
         app: SurveyorApp = self.app  # type: ignore[assignment]
         lang = language()
@@ -59,10 +78,8 @@ class FieldsProvider(Provider):
         return out
 
     async def search(self, query: str) -> Hits:
-        from surveyor.tui.screens.survey import SurveyScreen
-
-        screen = self.screen
-        if not isinstance(screen, SurveyScreen):
+        screen = _survey_screen(self.screen)
+        if screen is None:
             return
         matcher = self.matcher(clean(query))
         prefix = t("cmd.go_field") + " "
@@ -78,10 +95,8 @@ class FieldsProvider(Provider):
                 )
 
     async def discover(self) -> Hits:
-        from surveyor.tui.screens.survey import SurveyScreen
-
-        screen = self.screen
-        if not isinstance(screen, SurveyScreen):
+        screen = _survey_screen(self.screen)
+        if screen is None:
             return
         prefix = t("cmd.go_field") + " "
         for fid, text in self._fields():

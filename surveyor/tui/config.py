@@ -9,36 +9,69 @@ warning rather than refusing to start: a typo in a settings file must not lock a
     autosave_delay = 0.8     # seconds after the last keystroke
     [keymap]                 # binding id = keys, comma separated
     "survey.complete" = "f9"
+
+The settings are read before the app's first frame, so this module is a plain dataclass with its
+own checks: pydantic would add ~90 ms to the start (docs/PERFORMANCE.md, "TUI").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from surveyor.paths import config_dir
 
 CONFIG_ENV_VAR = "SURVEYOR_CONFIG"
+DELAY_RANGE = (0.1, 10.0)
 
 
-class Settings(BaseModel):
+class SettingError(ValueError):
+    """One setting has a value of the wrong type or out of range."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Settings:
     inspector: str | None = None
     language: str = "zh"
     theme: str = "textual-dark"
-    autosave_delay: float = Field(default=0.8, ge=0.1, le=10.0)
-    keymap: dict[str, str] = Field(default_factory=dict)
+    autosave_delay: float = 0.8
+    keymap: dict[str, str] = field(default_factory=dict)
 
-    @field_validator("language")
-    @classmethod
-    def _known_language(cls, value: str) -> str:
-        if value not in ("zh", "en"):
-            raise ValueError("language must be zh or en")
-        return value
+    def __post_init__(self) -> None:
+        if self.inspector is not None and not isinstance(self.inspector, str):
+            raise SettingError("inspector", "must be a string")
+        if self.language not in ("zh", "en"):
+            raise SettingError("language", "must be zh or en")
+        if not isinstance(self.theme, str):
+            raise SettingError("theme", "must be a string")
+        delay = self.autosave_delay
+        if isinstance(delay, bool) or not isinstance(delay, int | float):
+            raise SettingError("autosave_delay", "must be a number of seconds")
+        low, high = DELAY_RANGE
+        if not low <= delay <= high:
+            raise SettingError("autosave_delay", f"must be between {low} and {high} seconds")
+        object.__setattr__(self, "autosave_delay", float(delay))
+        keymap = self.keymap
+        if not isinstance(keymap, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in keymap.items()
+        ):
+            raise SettingError("keymap", 'must be a table of "binding id" = "keys"')
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (and checked)."""
+        return dataclasses.replace(self, **changes)
+
+
+SETTING_NAMES = tuple(f.name for f in dataclasses.fields(Settings))
 
 
 def config_path() -> Path:
@@ -55,14 +88,11 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
         raw: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return Settings(), [f"{p}: {exc}"]
-    known = set(Settings.model_fields)
-    problems = [f"{p}: unknown setting '{k}' ignored" for k in raw if k not in known]
+    problems = [f"{p}: unknown setting '{k}' ignored" for k in raw if k not in SETTING_NAMES]
     try:
-        return Settings.model_validate({k: v for k, v in raw.items() if k in known}), problems
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        return Settings(), [*problems, f"{p}: {where}: {first['msg']}"]
+        return Settings(**{k: v for k, v in raw.items() if k in SETTING_NAMES}), problems
+    except SettingError as exc:
+        return Settings(), [*problems, f"{p}: {exc}"]
 
 
 def _toml_value(value: object) -> str:
@@ -79,8 +109,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     p = path or config_path()
     p.parent.mkdir(parents=True, exist_ok=True)
     lines = []
-    for key, value in settings.model_dump(exclude={"keymap"}).items():
-        if value is not None:
+    for key in SETTING_NAMES:
+        value = getattr(settings, key)
+        if key != "keymap" and value is not None:
             lines.append(f"{key} = {_toml_value(value)}")
     if settings.keymap:
         lines.append("")

@@ -21,7 +21,9 @@ _current = {"lang": "zh"}
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
     """Every message id with its zh and en text (loaded once)."""
-    raw: Any = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
+    # libyaml's parser when it is there: the catalog is read before the first frame.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw: Any = yaml.load(CATALOG_PATH.read_text(encoding="utf-8"), Loader=loader)
     out: dict[str, dict[str, str]] = {}
     for key, texts in raw.items():
         if not isinstance(texts, dict) or set(texts) != set(LANGUAGES):

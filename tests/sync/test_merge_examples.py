@@ -313,3 +313,27 @@ def test_a_laptop_edit_of_a_conflicted_field_is_a_head_after_the_next_pull(
     sync(laps[0], central, mini)
     assert len(_conflicts(central)["year_built"].head_change_ids) == 2  # 1985 superseded 1984
     check_store(central, mini)
+
+
+def test_a_laptop_edit_over_two_agreeing_heads_starts_a_conflict_after_the_next_pull(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Two inspectors enter the same value (two heads, no conflict); one then changes it.
+
+    The change names only the head the laptop showed, so the other inspector's head is still
+    a head and disagrees: a conflict the laptop's save could not see. The next pull must
+    show it (found by the state-machine test).
+    """
+    laps, code = _shared(laptops, central, mini, 2)
+    for k, lap in enumerate(laps):
+        save_answers(lap, mini, code, {"floors_above": "6"}, author=f"inspector{k}")
+    for lap in [*laps, *laps]:
+        sync(lap, central, mini)
+    assert "floors_above" not in _conflicts(laps[1])  # equal values: no conflict
+    save_answers(laps[1], mini, code, {"floors_above": "5"}, author="inspector1")
+    pull(laps[1], central, mini)  # nothing new arrives; the laptop's own save is re-folded
+    assert "floors_above" in _conflicts(laps[1])
+    check_store(laps[1], mini)
+    sync(laps[1], central, mini)
+    assert "floors_above" in _conflicts(central)
+    check_store(central, mini)

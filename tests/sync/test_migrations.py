@@ -54,7 +54,8 @@ def _rewrite_as_0002(store: Store) -> None:
             field_change, field_hlc = decode_heads(heads if pg else json.loads(heads))
             conn.execute(
                 sa.text(
-                    f"UPDATE building SET field_change = {cast}, field_hlc = {cast_h} WHERE id = :id"
+                    f"UPDATE building SET field_change = {cast}, field_hlc = {cast_h} "
+                    "WHERE id = :id"
                 ),
                 {"fc": json.dumps(field_change), "fh": json.dumps(field_hlc), "id": bid},
             )

@@ -3,6 +3,11 @@
 Rows come from ``services.browse.browse_buildings`` in a thread worker, 60 at a time; more are
 fetched when the cursor nears the end. A scanned label (the URN a USB scanner types into the
 search box) or a complete typed code opens that building directly.
+
+This is the first screen: its module imports no database or form code. Its frame (search box
+focused, empty table, "opening the database") is painted first; then the app opens the database
+in a thread (``SurveyorApp.start_loading``) and calls ``store_ready``, which fills the
+sub-district filter and runs the query with whatever was typed meanwhile.
 """
 
 from __future__ import annotations
@@ -21,18 +26,19 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
-from surveyor.services.browse import browse_buildings, count_buildings
-from surveyor.services.queries import BuildingPage, BuildingRow
-from surveyor.services.survey import STATUSES
 from surveyor.store.ids import URI_PREFIX, normalize_code
 from surveyor.tui.i18n import language, t
 from surveyor.tui.text import clean, plain
 from surveyor.tui.widgets.footer import CatalogFooter
 
 if TYPE_CHECKING:
+    from surveyor.services.queries import BuildingPage, BuildingRow
     from surveyor.tui.app import SurveyorApp
 
 WINDOW = 60
+#: ``services.survey.STATUSES`` (a test keeps them equal): importing that module here would
+#: import SQLAlchemy before the first frame.
+STATUSES = ("not_started", "draft", "complete", "approved")
 SEARCH_DELAY = 0.05
 COLUMNS = (
     ("code", "list.col_code"),
@@ -67,6 +73,7 @@ class BuildingsScreen(Screen[None]):
     BuildingsScreen #f-mine { width: auto; }
     BuildingsScreen #buildings { height: 1fr; margin-top: 1; }
     BuildingsScreen #count { height: 1; color: $text-muted; padding: 0 1; }
+    BuildingsScreen #count.-error { height: auto; max-height: 4; color: $text-error; }
     """
 
     app: SurveyorApp
@@ -79,6 +86,9 @@ class BuildingsScreen(Screen[None]):
         self._last_keystroke = 0.0
         self._fetching_more = False
         self._last_query: dict[str, Any] = {}
+        #: The frame is painted with the search box focused (set just before the app starts
+        #: opening the database): the first interactive frame.
+        self.first_frame_shown = False
         self.first_page_shown = False
         self.counted = False
 
@@ -102,6 +112,8 @@ class BuildingsScreen(Screen[None]):
         yield CatalogFooter()
 
     def _subdistrict_options(self) -> list[tuple[str, str]]:
+        if not self.app.ready:
+            return []  # filled in by store_ready
         fld = self.app.form.field("subdistrict")
         return [(c.label(language()), c.code) for c in fld.choices]
 
@@ -112,7 +124,25 @@ class BuildingsScreen(Screen[None]):
     def on_mount(self) -> None:
         self._add_columns()
         self.query_one("#search", Input).focus()
+        self._update_count()
+        if self.app.ready:
+            self.reload()
+        else:
+            # Paint this frame first; open the database (SQLAlchemy, the form) after it.
+            self.call_after_refresh(self._first_frame)
+
+    def _first_frame(self) -> None:
+        self.first_frame_shown = True
+        self.app.start_loading()
+
+    def store_ready(self) -> None:
+        """The database is open: fill the filters and query with what was typed meanwhile."""
+        self.query_one("#f-subdistrict", Select).set_options(self._subdistrict_options())
         self.reload()
+
+    def store_failed(self, message: str) -> None:
+        """The database could not be opened: say so where the count would be."""
+        self._update_count()
 
     def _add_columns(self) -> None:
         table = self.query_one("#buildings", DataTable)
@@ -136,6 +166,7 @@ class BuildingsScreen(Screen[None]):
         table = self.query_one("#buildings", DataTable)
         table.clear(columns=True)
         self._add_columns()
+        self._update_count()
         self.reload()
 
     # -- querying -----------------------------------------------------------------------------
@@ -152,6 +183,8 @@ class BuildingsScreen(Screen[None]):
         }
 
     def reload(self) -> None:
+        if not self.app.ready:
+            return  # store_ready reloads with the search and filters as they are then
         args = self.query_args()
         if args != self._last_query:
             self.counted = False  # a new question: its count follows its rows
@@ -160,6 +193,8 @@ class BuildingsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="list", exit_on_error=False)
     def _fetch(self, args: dict[str, Any], offset: int) -> None:
+        from surveyor.services.browse import browse_buildings, count_buildings
+
         # The rows first, then the count: the rows are what the inspector is waiting for.
         page = browse_buildings(
             self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
@@ -175,6 +210,8 @@ class BuildingsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="list-more", exit_on_error=False)
     def _fetch_more(self, args: dict[str, Any], offset: int) -> None:
         """The next window, appended when the cursor nears the end of the rows shown."""
+        from surveyor.services.browse import browse_buildings
+
         page = browse_buildings(
             self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
         )
@@ -219,9 +256,17 @@ class BuildingsScreen(Screen[None]):
         self._update_count()
 
     def _update_count(self) -> None:
-        self.query_one("#count", Static).update(
-            t("list.count", shown=self.loaded, total=self.total if self.counted else "-")
-        )
+        line = self.query_one("#count", Static)
+        error = self.app.load_error
+        line.set_class(error is not None, "-error")
+        if error is not None:
+            line.update(plain(t("list.failed", error=error)))
+        elif not self.app.ready:
+            line.update(t("list.opening"))
+        else:
+            line.update(
+                t("list.count", shown=self.loaded, total=self.total if self.counted else "-")
+            )
 
     # -- events -------------------------------------------------------------------------------
     @on(Input.Changed, "#search")
@@ -308,6 +353,8 @@ class BuildingsScreen(Screen[None]):
         box.value = not box.value
 
     def action_new_building(self) -> None:
+        if not self.app.is_ready_or_tell():
+            return
         from surveyor.tui.modals.new_building import NewBuildingModal
 
         def created(building_id: uuid.UUID | None) -> None:
