@@ -38,7 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from surveyor.forms.catalog import get_form  # noqa: E402
 from surveyor.forms.model import CompiledField, Form  # noqa: E402
-from surveyor.services.survey import REGISTER_FIELDS, normalize_address  # noqa: E402
+from surveyor.services.survey import (  # noqa: E402
+    REGISTER_FIELDS,
+    natural_sort_key,
+    normalize_address,
+)
 from surveyor.store import hlc  # noqa: E402
 from surveyor.store.db import init_store  # noqa: E402
 from surveyor.store.heads import encode_heads  # noqa: E402
@@ -144,6 +148,7 @@ class FileWriter:
             "building_no": answers.get("building_no"),
             "address": answers.get("address"),
             "address_norm": normalize_address(answers.get("address")),
+            "building_sort": natural_sort_key(answers.get("building_no")),
             "search_text": code.lower(),
             "status": "draft",
             "completeness": 0.5,

@@ -272,3 +272,14 @@ def test_buildings_are_found_by_code_in_any_spelling(store: Store, mini: Form) -
         get_building(store, "hello")
     assert isinstance(created.building_id, uuid.UUID)
     assert created.building_id.version == 7
+
+
+def test_the_list_orders_building_numbers_as_people_read_them(store: Store, mini: Form) -> None:
+    from surveyor.services.browse import browse_buildings
+    from surveyor.services.queries import list_buildings
+
+    for number in ("10号楼", "2号楼", "1号楼", "２１号楼"):  # full-width digits count too
+        create_building(store, mini, REGISTER_ROW | {"building_no": number}, author="甲")
+    expected = ["1号楼", "2号楼", "10号楼", "21号楼"]  # stored after NFKC
+    assert [r.building_no for r in browse_buildings(store).rows] == expected
+    assert [r.building_no for r in list_buildings(store).rows] == expected

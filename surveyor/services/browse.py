@@ -11,11 +11,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from surveyor.services.queries import BuildingPage, BuildingRow, building_filter
+from surveyor.services.queries import REGISTER_ORDER, BuildingPage, BuildingRow, building_filter
 from surveyor.services.survey import BUILDING
 from surveyor.store.db import Store
-
-ORDER = (BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no, BUILDING.c.code)
 
 
 def _clauses(
@@ -62,7 +60,13 @@ def browse_buildings(
     ``with_total=False`` the count is skipped (``total`` is then -1), for paging further.
     """
     clauses = _clauses(subdistrict, status, search, mine)
-    id_query = sa.select(BUILDING.c.id).where(*clauses).order_by(*ORDER).limit(limit).offset(offset)
+    id_query = (
+        sa.select(BUILDING.c.id)
+        .where(*clauses)
+        .order_by(*REGISTER_ORDER)
+        .limit(limit)
+        .offset(offset)
+    )
     cols = [getattr(BUILDING.c, f) for f in BuildingRow.__dataclass_fields__]
     with store.engine.connect() as conn:
         ids: list[uuid.UUID] = [row[0] for row in conn.execute(id_query)]

@@ -16,7 +16,7 @@ from surveyor.store.ids import normalize_code
 REGISTER_ORDER = (
     BUILDING.c.subdistrict,
     BUILDING.c.compound_name,
-    BUILDING.c.building_no,
+    BUILDING.c.building_sort,  # natural order of building numbers
     BUILDING.c.code,
 )
 

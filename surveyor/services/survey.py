@@ -49,6 +49,7 @@ _UPDATE_STATE = (
                 "building_no",
                 "address",
                 "address_norm",
+                "building_sort",
                 "search_text",
                 "status",
                 "completeness",
@@ -156,6 +157,22 @@ def normalize_address(text: str | None) -> str | None:
     return re.sub(r"[\s\-_.,，。、·()（）#]+", "", folded) or None
 
 
+#: Digit runs are padded to this width in sort keys ("2号楼" before "10号楼").
+SORT_DIGITS = 8
+
+
+def natural_sort_key(text: str | None) -> str:
+    """A key that orders building numbers as people read them: 1号楼, 2号楼, 10号楼.
+
+    Text columns compare character by character, so "10号楼" sorts before "2号楼"; padding
+    every run of digits (after NFKC, so full-width digits count) fixes that in SQL order.
+    """
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"\d+", lambda m: m.group().zfill(SORT_DIGITS), folded)[:80]
+
+
 def _localized(errors: Mapping[str, Localized], lang: str) -> dict[str, str]:
     return {f: m.get(lang) for f, m in errors.items()}
 
@@ -187,6 +204,7 @@ def derived_columns(
     return {
         **register,
         "address_norm": normalize_address(register["address"]),
+        "building_sort": natural_sort_key(register["building_no"]),
         "search_text": normalize_text(search).lower()[:400],
         "status": status,
         "completeness": round(ev.completeness, 4),

@@ -26,7 +26,12 @@ from surveyor.store.sqlitefile import require_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Revisions this version of Surveyor knows, oldest first; the last one is head.
-KNOWN_REVISIONS = ("0001_initial", "0002_building_list_index", "0003_compact_heads")
+KNOWN_REVISIONS = (
+    "0001_initial",
+    "0002_building_list_index",
+    "0003_compact_heads",
+    "0004_merge_write_costs",
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 

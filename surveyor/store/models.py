@@ -48,14 +48,14 @@ class Building(SQLModel, table=True):
     """Current state of one building survey (a cache of the change log)."""
 
     __tablename__ = "building"
-    # Covering index of the building list and its search (migration 0002).
+    # Covering index of the building list and its search (migrations 0002, 0004).
     __table_args__ = (
         sa.Index(
             "ix_building_list",
             "deleted",
             "subdistrict",
             "compound_name",
-            "building_no",
+            "building_sort",
             "code",
             "status",
             "assigned_to",
@@ -69,10 +69,12 @@ class Building(SQLModel, table=True):
     # Register columns, copied from answers on every save so lists and search stay in SQL.
     subdistrict: str | None = Field(default=None, index=True, max_length=40)
     community: str | None = Field(default=None, max_length=80)
-    compound_name: str | None = Field(default=None, index=True, max_length=120)
+    compound_name: str | None = Field(default=None, max_length=120)
     building_no: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=200)
     address_norm: str | None = Field(default=None, index=True, max_length=200)
+    # building_no with digit runs zero-padded, so the list orders 2号楼 before 10号楼.
+    building_sort: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     # Lower-cased code, address, compound and building number: one column for LIKE search.
     search_text: str = Field(default="", max_length=400)
     status: str = Field(default="not_started", index=True, max_length=16)
@@ -88,7 +90,7 @@ class Building(SQLModel, table=True):
     conflict_count: int = Field(default=0)
     assigned_to: str | None = Field(default=None, index=True, max_length=80)
     created_hlc: int = Field(sa_type=sa.BigInteger)
-    updated_hlc: int = Field(sa_type=sa.BigInteger, index=True)
+    updated_hlc: int = Field(sa_type=sa.BigInteger)
     updated_by: str | None = Field(default=None, max_length=80)
 
 
@@ -103,7 +105,7 @@ class Change(SQLModel, table=True):
     change_id: uuid.UUID = Field(primary_key=True)
     site_id: uuid.UUID
     seq: int = Field(sa_type=sa.BigInteger)
-    hlc: int = Field(sa_type=sa.BigInteger, index=True)
+    hlc: int = Field(sa_type=sa.BigInteger)
     entity_type: str = Field(default="building", max_length=32)
     entity_id: uuid.UUID = Field(index=True)
     op: str = Field(max_length=16)
