@@ -238,6 +238,14 @@ def conflicts_resolve(
         bool, typer.Option("--keep", help="Keep a building whose delete raced an edit.")
     ] = False,
     delete: Annotated[bool, typer.Option("--delete", help="Delete the building.")] = False,
+    merge_into: Annotated[
+        str | None,
+        typer.Option(
+            "--merge-into",
+            help="A duplicate: copy its answers the other lacks into that building (code), "
+            "then delete it.",
+        ),
+    ] = None,
     by: Annotated[
         str, typer.Option("--by", help="Supervisor name recorded on the change.")
     ] = "supervisor",
@@ -248,10 +256,11 @@ def conflicts_resolve(
     from surveyor.sync.actions import Choice, resolve_conflict
     from surveyor.sync.review import conflict_detail
 
-    chosen = [pick is not None, base, value is not None, keep, delete]
+    chosen = [pick is not None, base, value is not None, keep, delete, merge_into is not None]
     if sum(chosen) != 1:
         raise SurveyorError(
-            "choose exactly one of --pick N, --base, --value TEXT, --keep, --delete"
+            "choose exactly one of --pick N, --base, --value TEXT, --keep, --delete, "
+            "--merge-into CODE"
         )
     store = _open(central)
     try:
@@ -264,6 +273,8 @@ def conflicts_resolve(
             choice = Choice("base")
         elif value is not None:
             choice = Choice("value", value=value)
+        elif merge_into is not None:
+            choice = Choice("merge_into", value=merge_into)
         else:
             choice = Choice("keep" if keep else "delete")
         change = resolve_conflict(store, get_form(form), building, field, choice, author=by)

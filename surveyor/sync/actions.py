@@ -33,6 +33,7 @@ from surveyor.sync.apply import (
     update_watermarks,
 )
 from surveyor.sync.fold import (
+    ALIAS_KEY,
     ASSIGNED_KEY,
     DELETED_KEY,
     DUPLICATE_KEY,
@@ -45,7 +46,8 @@ from surveyor.sync.merge import lock_for_merge
 @dataclass(frozen=True)
 class Choice:
     """A supervisor's decision: ``head`` (with its change id), ``base``, ``value``, ``keep``
-    or ``delete`` (the last two for a delete that raced an edit, or a duplicate)."""
+    or ``delete`` (a delete that raced an edit, or a duplicate), or ``merge_into`` (a
+    duplicate, with the kept building's code or id as ``value``)."""
 
     kind: str
     change_id: str | None = None
@@ -204,12 +206,15 @@ def resolve_conflict(
         eid = _building(conn, ref)
         row = open_conflict(conn, eid, field_key)
         if row["kind"] == "duplicate_entity":
-            if choice.kind != "delete":
+            if choice.kind == "merge_into":
+                change = _merge_duplicate(w, eid, row, str(choice.value or ""))
+            elif choice.kind == "delete":
+                change = _delete(w, eid)
+            else:
                 raise SurveyorError(
-                    "duplicate buildings are never merged automatically: delete this one "
-                    "(choose delete) or correct its address"
+                    "duplicate buildings are never merged automatically: merge this one into "
+                    "the other (--merge-into CODE), delete it, or correct its address"
                 )
-            change = _delete(w, eid)
         else:
             fields, parents = _resolution_fields(w, eid, field_key, str(row["kind"]), choice)
             change = w.append(eid, "resolve", fields, parents)
@@ -222,6 +227,43 @@ def _delete(w: LocalWriter, eid: str) -> ChangeRow:
     parents = {k: _parents_value(v) for k, v in heads.items()}
     parents.setdefault(DELETED_KEY, None)
     return w.append(eid, "delete", {DELETED_KEY: True}, parents)
+
+
+def _merge_duplicate(w: LocalWriter, eid: str, row: Mapping[Any, Any], into: str) -> ChangeRow:
+    """Fold a duplicate building into the one kept, as two changes in one transaction.
+
+    The kept building gets every answer it lacks from the duplicate (an ``upsert`` naming the
+    kept building's heads, so it syncs like a save); where both have an answer the kept one's
+    stays, and the duplicate's remains in the log. Then the duplicate is tombstoned by an
+    ``alias`` change (``_deleted`` true, ``_alias_of`` the kept id) that names every head it
+    saw, exactly like a delete, so an edit that raced it still shows as a conflict.
+    """
+    if not into.strip():
+        raise SurveyorError("say which building to keep: --merge-into CODE")
+    keep = _building(w.conn, into.strip())
+    if keep == eid:
+        raise SurveyorError("a building cannot be merged into itself")
+    if keep not in {str(h) for h in row["head_change_ids"]}:
+        raise SurveyorError(
+            f"{into} is not a duplicate of this building (the same address); nothing was merged"
+        )
+    states = {
+        str(i): (answers, deleted)
+        for i, answers, deleted in w.conn.execute(
+            sa.select(BUILDING.c.id, BUILDING.c.answers, BUILDING.c.deleted).where(
+                BUILDING.c.id.in_([as_uuid(eid), as_uuid(keep)])
+            )
+        )
+    }
+    if states[keep][1]:
+        raise SurveyorError(f"{into} has been deleted; keep a live building")
+    kept_answers = states[keep][0]
+    missing = {f: v for f, v in states[eid][0].items() if kept_answers.get(f) is None}
+    if missing:
+        heads = w.heads(keep)
+        w.append(keep, "upsert", missing, {f: _parents_value(heads.get(f, [])) for f in missing})
+    seen = {k: _parents_value(v) for k, v in w.heads(eid).items()}
+    return w.append(eid, "alias", {DELETED_KEY: True, ALIAS_KEY: keep}, seen)
 
 
 def delete_building(

@@ -30,10 +30,12 @@ STATUS_KEY = "_status"
 DELETED_KEY = "_deleted"
 #: Assignments travel as this reserved field, so they sync like any answer.
 ASSIGNED_KEY = "_assigned_to"
+#: A duplicate merged into another building names the kept one here (with ``_deleted``).
+ALIAS_KEY = "_alias_of"
 #: Pseudo field key of duplicate-building flags in the ``conflict`` table.
 DUPLICATE_KEY = "_duplicate"
 #: Fields a delete does not need to have seen: assigning work is not an edit of the survey.
-NOT_EDITS = frozenset({DELETED_KEY, ASSIGNED_KEY})
+NOT_EDITS = frozenset({DELETED_KEY, ASSIGNED_KEY, ALIAS_KEY})
 #: A change whose HLC runs more than this ahead of its own wall time is clock-suspect (§4.9).
 MAX_SKEW_MS = 24 * 3600 * 1000
 

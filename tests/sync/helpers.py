@@ -15,7 +15,7 @@ from surveyor.sync.apply import CONFLICT
 from surveyor.sync.canonical import all_changes, differences, dump_database, expected_from_log
 from surveyor.sync.fold import ChangeRow
 
-NOT_EDITS = {"_deleted", "_assigned_to"}
+NOT_EDITS = {"_deleted", "_assigned_to", "_alias_of"}
 
 
 def _token(v: Any) -> str:

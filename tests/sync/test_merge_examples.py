@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, form_from_data
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import create_building, get_building, save_answers
@@ -337,3 +339,36 @@ def test_a_laptop_edit_over_two_agreeing_heads_starts_a_conflict_after_the_next_
     sync(laps[1], central, mini)
     assert "floors_above" in _conflicts(central)
     check_store(central, mini)
+
+
+def test_a_duplicate_merged_into_the_kept_building_loses_no_answer(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW | {"address": "南开区宜宾道12号"}, author="甲")
+    y = create_building(b, mini, REGISTER_ROW | {"address": "南开区宜宾道12号"}, author="乙")
+    save_answers(a, mini, x.code, {"year_built": "1980"}, author="甲")
+    save_answers(b, mini, y.code, {"year_built": "1990", "floors_above": "6"}, author="乙")
+    for lap in (a, b):
+        sync(lap, central, mini)
+    other = create_building(central, mini, REGISTER_ROW | {"address": "别处1号"}, author="s")
+    with pytest.raises(SurveyorError, match="not a duplicate"):
+        resolve_conflict(
+            central, mini, y.code, "_duplicate", Choice("merge_into", value=other.code), author="s"
+        )
+    change = resolve_conflict(
+        central, mini, y.code, "_duplicate", Choice("merge_into", value=x.code), author="督导"
+    )
+    assert change.op == "alias"
+    kept = get_building(central, x.code)
+    assert kept.answers["year_built"] == 1980  # the kept building's own answer stays
+    assert kept.answers["floors_above"] == 6  # the answer it lacked comes from the duplicate
+    gone = get_building(central, y.code)
+    assert gone.deleted and gone.extra["values"]["_alias_of"] == str(x.building_id)
+    with central.engine.connect() as conn:
+        flags = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity"))
+        assert flags.all() == []
+    check_store(central, mini)
+    sync(b, central, mini)  # the inspector's laptop learns its building was merged away
+    assert get_building(b, y.code).deleted
+    check_store(b, mini)

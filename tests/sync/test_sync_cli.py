@@ -146,3 +146,25 @@ def test_sync_resumes_after_an_interruption(
     check_store(central, mini)
     central.close()
     reference.close()
+
+
+def test_a_duplicate_is_merged_from_the_command_line(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    form = ["--form", str(MINI)]
+    central = str(tmp_path / "central.db")
+    run("central", "init", central)
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    save_answers(b, mini, y, {"year_built": "1990"}, author="乙")
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", central, *form)
+    assert "duplicate_entity" in run("conflicts", "list", "--central", central).stdout
+    done = run(
+        "conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x, *form
+    )
+    assert "alias" in done.stdout
+    assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
+    shown = run("show", x, "--db", central, "--json", *form).stdout
+    assert '"year_built": 1990' in shown
