@@ -116,3 +116,38 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
         assert isinstance(app.screen, ProgressScreen)
         table = app.screen.query_one("#by_inspector", DataTable)
         assert table.row_count == 2  # 乙 and the total
+
+
+def test_a_duplicate_is_merged_into_the_other_with_its_number(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲")
+    y = create_building(b, mini, REGISTER_ROW, author="乙")
+    save_answers(b, mini, y.code, {"floors_above": "6"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    asyncio.run(_merge_duplicate(central, mini))
+    assert _open(central) == 0
+    kept, gone = get_building(central, x.code), get_building(central, y.code)
+    assert {kept.deleted, gone.deleted} == {False, True}  # one kept, one merged away
+    survivor = kept if not kept.deleted else gone
+    assert survivor.answers["floors_above"] == 6  # nothing the inspectors entered is lost
+    central.close()
+
+
+async def _merge_duplicate(central: Store, mini: Form) -> None:
+    app = _Host(central, mini)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        assert screen.detail is not None and screen.detail.kind == "duplicate_entity"
+        mine = [v.change_id for v in screen.detail.heads].index(screen.detail.building_id) + 1
+        await pilot.press(str(mine))  # itself: refused with a hint
+        await pilot.pause()
+        assert "this building" in str(screen.query_one("#status", Static).render())
+        await pilot.press("2" if mine == 1 else "1")
+        await pilot.pause()
+        assert screen.query_one("#conflicts", DataTable).row_count == 0

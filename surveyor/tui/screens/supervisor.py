@@ -2,8 +2,9 @@
 
 ``SupervisorScreen(store, form, author=...)`` lists the open conflicts of a central (or any)
 database; the selected one is shown as base | theirs | ours (or every value when more than two
-inspectors disagree), each with who and when. Keys: 1-9 take that value, b the base,
-k keep / d delete (a delete that raced an edit, or a duplicate), p the progress view.
+inspectors disagree), each with who and when. Keys: 1-9 take that value (for a duplicate:
+merge the selected building into building N, which is kept), b the base, k keep / d delete (a
+delete that raced an edit, or a duplicate), p the progress view.
 Every resolution goes through ``surveyor.sync.actions.resolve_conflict``: it is a change that
 syncs back to the laptops. ``ProgressScreen(store)`` shows buildings by 街道 and by inspector.
 """
@@ -102,7 +103,15 @@ class SupervisorScreen(Screen[None]):
         panes: list[Static] = []
         if d.kind != "duplicate_entity":
             panes.append(Static(_version_text("base", d.base), classes="version"))
-        names = ["theirs", "ours"] if len(d.heads) == 2 else [f"value {i}" for i in range(1, 10)]
+        if d.kind == "duplicate_entity":  # the heads are the buildings at this address
+            names = [
+                "this building" if v.change_id == d.building_id else "keep this one"
+                for v in d.heads
+            ]
+        elif len(d.heads) == 2:
+            names = ["theirs", "ours"]
+        else:
+            names = [f"value {i}" for i in range(1, 10)]
         for i, (name, v) in enumerate(zip(names, d.heads, strict=False), 1):
             panes.append(Static(_version_text(f"[{i}] {name}", v), classes="version"))
         box.mount_all(panes)
@@ -122,10 +131,18 @@ class SupervisorScreen(Screen[None]):
 
     def action_pick(self, n: int) -> None:
         d = self.detail
-        if d is None or d.kind in ("delete_vs_edit", "duplicate_entity") or n > len(d.heads):
+        if d is None or d.kind == "delete_vs_edit" or n > len(d.heads):
             self._status("no such value here")
             return
-        self._resolve(Choice("head", d.heads[n - 1].change_id))
+        chosen = d.heads[n - 1]
+        if d.kind == "duplicate_entity":
+            if chosen.change_id == d.building_id:
+                self._status("that is this building; press the number of the one to keep")
+                return
+            # Its answers the kept building lacks are copied over, then it is deleted.
+            self._resolve(Choice("merge_into", value=chosen.change_id))
+            return
+        self._resolve(Choice("head", chosen.change_id))
 
     def action_base(self) -> None:
         self._resolve(Choice("base"))
