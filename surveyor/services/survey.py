@@ -271,9 +271,19 @@ class SurveyWriter:
         self.lang = lang
         self.today = today
         self.clock: ClockState = load_clock(conn, clock)
+        #: Buildings whose existing answers this writer changed (not the ones it created).
+        self.edited: set[uuid.UUID] = set()
 
     def close(self) -> None:
         store_clock(self.conn, self.clock)
+        if self.edited and self.store.role == "central":
+            # A central holds every inspector's edits, so a save there can start a conflict
+            # (two agreeing heads, only the shown one named as parent) that its conflict rows
+            # must show at once; laptops catch up at their next pull. Imported here: sync
+            # builds on this module.
+            from surveyor.sync.apply import refold
+
+            refold(self.conn, sorted(str(i) for i in self.edited), self.form)
 
     # -- creating -------------------------------------------------------------------------
     def create(
@@ -406,6 +416,7 @@ class SurveyWriter:
     ) -> SaveResult:
         if not fields:
             return SaveResult(state.id, state.code, None, state.status, ev.errors, ev.completeness)
+        self.edited.add(state.id)
         previous = state.field_change
         change = append_change(
             self.conn,

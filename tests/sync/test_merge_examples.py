@@ -372,3 +372,16 @@ def test_a_duplicate_merged_into_the_kept_building_loses_no_answer(
     sync(b, central, mini)  # the inspector's laptop learns its building was merged away
     assert get_building(b, y.code).deleted
     check_store(b, mini)
+
+
+def test_a_save_on_the_central_over_agreeing_heads_shows_its_conflict_at_once(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    laps, code = _shared(laptops, central, mini, 2)
+    for k, lap in enumerate(laps):
+        save_answers(lap, mini, code, {"floors_above": "6"}, author=f"inspector{k}")
+        push(lap, central, mini)
+    assert "floors_above" not in _conflicts(central)
+    save_answers(central, mini, code, {"floors_above": "5"}, author="督导")
+    assert "floors_above" in _conflicts(central)
+    check_store(central, mini)
