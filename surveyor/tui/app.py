@@ -278,14 +278,18 @@ class SurveyorApp(App[None]):
         try:
             state = get_building(self.store, ref)
         except SurveyorError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+            with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
+                self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
             return
         resume = field_id or get_resume_point(self.store, state.id)
-        self.call_from_thread(self.call_later, self._show_survey, state, resume)
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(self.call_later, self._show_survey, state, resume)
 
     async def _show_survey(self, state: BuildingState, resume: str | None) -> None:
         from surveyor.tui.screens.survey import SurveyScreen
 
+        if self._exit:
+            return  # the inspector quit while the building was being read
         open_now = self.survey_screens()
         if any(s.building.id == state.id for s in open_now):
             return  # already open (a scanner's Enter after the scan itself)

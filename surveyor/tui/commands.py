@@ -63,16 +63,23 @@ class BuildingsProvider(Provider):
 
 
 class FieldsProvider(Provider):
-    """On the survey screen: find a field by its Chinese or English label or its id."""
+    """On the survey screen: find a field by its Chinese or English label or its id.
+
+    Only the fields shown with the current answers are offered: a field the skip logic hides
+    (``relevant``) is not, since going there would land on nothing.
+    """
 
     def _fields(self) -> list[tuple[str, str]]:
-        if _survey_screen(self.screen) is None:
+        screen = _survey_screen(self.screen)
+        if screen is None:
             return []
         app: SurveyorApp = self.app  # type: ignore[assignment]
         lang = language()
         other = "en" if lang == "zh" else "zh"
         out = []
         for fid, fld in app.form.fields.items():
+            if not screen.is_shown(fid):
+                continue
             label = fld.defn.label
             out.append((fid, f"{label.get(lang)} {label.get(other)} {fid}"))
         return out

@@ -6,12 +6,14 @@ import re
 import tomllib
 import unicodedata
 from pathlib import Path
+from typing import Any
 
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
 from surveyor.services.browse import browse_buildings
 from surveyor.store.db import open_store
+from surveyor.tui.app import SurveyorApp
 from surveyor.tui.config import Settings, load_settings, save_settings
 from surveyor.tui.i18n import CATALOG_PATH, catalog, set_language, t
 from surveyor.tui.screens.help import HelpScreen
@@ -145,6 +147,50 @@ def test_palette_jumps_to_a_field_and_to_a_building(sample_db: Path, make_app: A
             await settle(app, pilot)
             assert isinstance(app.screen, SurveyScreen)
             assert app.screen.building.id == other.id
+
+    run(body)
+
+
+def test_go_to_field_offers_only_the_fields_shown(sample_db: Path, make_app: AppFactory) -> None:
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+
+    async def offered(app: SurveyorApp, pilot: Any, query: str) -> list[str]:
+        await pilot.press("ctrl+g")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CommandPalette)
+        app.screen.query_one(Input).value = query
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        results = app.screen.query_one(CommandList)
+        shown = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        return shown
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.open_building(target.id, "has_elevator")
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            assert not screen.is_shown("elevator_count")  # has_elevator is not answered yet
+            hits = await offered(app, pilot, "elevator")
+            assert any("has_elevator" in h for h in hits)
+            assert not any("elevator_count" in h for h in hits)
+            # Asked for anyway (a stale list, a script): refused with a toast, cursor stays.
+            await screen.goto_field("elevator_count")
+            await settle(app, pilot)
+            assert app.focused is screen.query_one("#has_elevator")
+            assert any("does not apply" in n.message for n in app._notifications)
+            await pilot.press("1")  # yes: now it is shown, and offered
+            hits = await offered(app, pilot, "elevator")
+            assert any("elevator_count" in h for h in hits)
+            await screen.goto_field("elevator_count")
+            assert app.focused is screen.query_one("#elevator_count")
 
     run(body)
 

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, TextArea
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
@@ -497,5 +497,47 @@ def test_choices_by_key_by_filter_and_multiple(sample_db: Path, make_app: AppFac
         saved = read(sample_db, target.id)
         assert saved.answers["subdistrict"] == "shuishanggongyuan"
         assert saved.answers["info_sources"] == ["site", "committee"]
+
+    run(body)
+
+
+def test_remarks_are_multi_line_and_come_back_from_the_database(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("inspector_remarks")
+            area = screen.query_one("#inspector_remarks", TextArea)
+            assert app.focused is area
+            await pilot.press(*"北侧外墙渗水", "enter")  # Enter starts a new line here
+            assert app.focused is area
+            await pilot.press(*"[b]Ａ２[/b] east")  # full-width from an IME, markup-like text
+            assert area.text == "北侧外墙渗水\n[b]Ａ２[/b] east"
+            await pilot.press("ctrl+down")  # moves on
+            assert app.focused is screen.query_one("#follow_up")
+            assert area.text == "北侧外墙渗水\n[b]A2[/b] east"  # shown as stored: NFKC
+            await pilot.press("shift+tab")
+            assert app.focused is area
+            await pilot.press("tab")  # Tab moves on too
+            assert app.focused is screen.query_one("#follow_up")
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["inspector_remarks"] == (
+            "北侧外墙渗水\n[b]A2[/b] east"
+        )
+
+        app = make_app(sample_db, lang="en")  # a new session: both lines from the database
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("inspector_remarks")
+            area = screen.query_one("#inspector_remarks", TextArea)
+            assert area.text == "北侧外墙渗水\n[b]A2[/b] east"
+            assert area.document.line_count == 2
+            shown = "".join(segment.text for segment in area.render_line(1))
+            assert "[b]A2[/b] east" in shown  # as typed, never markup
 
     run(body)

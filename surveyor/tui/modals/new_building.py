@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from surveyor.errors import SurveyorError, ValidationFailed
 from surveyor.services.survey import create_building
 from surveyor.tui.i18n import language, t
+from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import clean, plain
 
 if TYPE_CHECKING:
@@ -102,14 +104,25 @@ class NewBuildingModal(ModalScreen[uuid.UUID | None]):
                 app.store, app.form, answers, author=app.author, lang=language()
             )
         except ValidationFailed as exc:
-            text = "; ".join(exc.errors.values())
-            app.call_from_thread(self.query_one("#new-problem", Static).update, plain(text))
+            self._from_thread(self._problem, "; ".join(exc.errors.values()))
             return
         except SurveyorError as exc:
-            app.call_from_thread(self.query_one("#new-problem", Static).update, plain(exc.message))
+            self._from_thread(self._problem, exc.message)
             return
-        app.call_from_thread(app.notify, t("new.created", code=result.code), markup=False)
-        app.call_from_thread(self.dismiss, result.building_id)
+        self._from_thread(app.notify, t("new.created", code=result.code), markup=False)
+        self._from_thread(self._created, result.building_id)
+
+    def _from_thread(self, callback: Any, *args: Any, **kwargs: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
+            self.app.call_from_thread(callback, *args, **kwargs)
+
+    def _problem(self, text: str) -> None:
+        if is_live(self):  # the dialog may have been closed while the building was created
+            self.query_one("#new-problem", Static).update(plain(text))
+
+    def _created(self, building_id: uuid.UUID) -> None:
+        if is_live(self) and self.is_current:
+            self.dismiss(building_id)
 
     @on(Button.Pressed, "#new-cancel")
     def action_cancel(self) -> None:

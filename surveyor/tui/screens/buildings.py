@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 
 from surveyor.store.ids import URI_PREFIX, normalize_code
 from surveyor.tui.i18n import language, t
+from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import clean, plain
 from surveyor.tui.widgets.footer import CatalogFooter
 
@@ -183,7 +184,7 @@ class BuildingsScreen(Screen[None]):
         }
 
     def reload(self) -> None:
-        if not self.app.ready:
+        if not self.app.ready or not is_live(self):
             return  # store_ready reloads with the search and filters as they are then
         args = self.query_args()
         if args != self._last_query:
@@ -236,6 +237,8 @@ class BuildingsScreen(Screen[None]):
         ]
 
     def _show(self, page: BuildingPage, offset: int) -> None:
+        if not is_live(self):
+            return  # the app quit while the rows were read
         table = self.query_one("#buildings", DataTable)
         with self.app.batch_update():
             if offset == 0:
@@ -256,6 +259,8 @@ class BuildingsScreen(Screen[None]):
         self._update_count()
 
     def _update_count(self) -> None:
+        if not is_live(self):
+            return
         line = self.query_one("#count", Static)
         error = self.app.load_error
         line.set_class(error is not None, "-error")

@@ -8,6 +8,7 @@ Cancel stops between chunks of pages and leaves no file.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -23,6 +24,7 @@ from surveyor.errors import SurveyorError
 from surveyor.exports.render import Cancelled
 from surveyor.forms.model import Form
 from surveyor.store.db import Store
+from surveyor.tui.lifecycle import is_live
 
 KINDS: tuple[tuple[str, str, str, str], ...] = (
     ("sheets", "改造需求单 PDF", "Retrofit-need sheets (PDF)", ".pdf"),
@@ -154,9 +156,13 @@ class ExportScreen(ModalScreen[Path | None]):
         self.cancel_event.set()
 
     def _progress(self, done: int, total: int) -> None:
-        self.app.call_from_thread(
-            self.query_one("#export-progress", ProgressBar).update, total=total, progress=done
-        )
+        """From the export thread: the progress bar is updated on the UI thread, if still shown."""
+        with contextlib.suppress(RuntimeError):  # the app has quit: the export goes on
+            self.app.call_from_thread(self._show_progress, done, total)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if is_live(self):
+            self.query_one("#export-progress", ProgressBar).update(total=total, progress=done)
 
     @work(thread=True, exit_on_error=False, exclusive=True)
     def run_export(
@@ -199,9 +205,13 @@ class ExportScreen(ModalScreen[Path | None]):
             message = self.tr("cancelled")
         except SurveyorError as exc:
             message = exc.message
-        self.app.call_from_thread(self._finish, message)
+        with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
+            self.app.call_from_thread(self._finish, message)
 
     def _finish(self, message: str) -> None:
+        self.running = False
+        if not is_live(self):
+            return
         self._set_running(False)
         self.query_one("#export-message", Static).update(message)
 

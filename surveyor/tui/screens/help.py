@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from surveyor.tui.i18n import language, t
+from surveyor.tui.i18n import catalog, language, t
 from surveyor.tui.text import plain
 
 if TYPE_CHECKING:
@@ -94,8 +94,13 @@ class HelpScreen(ModalScreen[None]):
     def _keys(self) -> Text:
         rows: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for _node, binding, _enabled, _tip in self.under.active_bindings.values():
-            if not binding.description or binding.action in seen:
+        known = catalog()
+        # The keys in the footer first: of two keys for one action (ctrl+q, ctrl+c) the shown one.
+        active = sorted(self.under.active_bindings.values(), key=lambda a: not a.binding.show)
+        for _node, binding, _enabled, _tip in active:
+            # Only the app's own keys (their descriptions are message ids): a text box's many
+            # editing keys (cursor, select, delete…) would bury them, in English only.
+            if binding.description not in known or binding.action in seen:
                 continue
             seen.add(binding.action)
             rows.append((self.app.get_key_display(binding), t(binding.description)))

@@ -4,6 +4,12 @@ Values live in ``self.answers`` (what the database holds after a draft save); th
 them. Every change is queued and committed by ``save_answers(..., draft=True)`` in a thread
 worker about ``autosave_delay`` seconds later, and at once on leaving a field, a section or the
 screen, and on quit. Drafts keep invalid values (marked) so nothing typed is lost.
+
+Anything that runs later — the rest of a section after the first frame, the autosave timer, the
+save thread's results, palette and modal choices, the code after an ``await`` — may find the
+screen gone (the inspector pressed ``esc`` or ``ctrl+q`` meanwhile): it checks ``is_live``
+before it touches a widget (see ``tui/lifecycle.py``). Sections are swapped under a lock, so
+two switches (a key and a callback) never interleave their removes and mounts.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input, Static, TextArea
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import CompiledField
@@ -40,6 +46,7 @@ from surveyor.services.survey import (
     set_status,
 )
 from surveyor.tui.i18n import language, t
+from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import clean, plain
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
@@ -104,7 +111,15 @@ class SurveyScreen(Screen[None]):
         Binding(
             "ctrl+g", "goto_field", "survey.key_goto_field", show=False, id="survey.goto_field"
         ),
-        Binding("f6", "focus_nav", "survey.key_sections", show=False, id="survey.sections"),
+        # priority: a multi-line text field (remarks) would otherwise take f6 (select line)
+        Binding(
+            "f6",
+            "focus_nav",
+            "survey.key_sections",
+            show=False,
+            priority=True,
+            id="survey.sections",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -139,6 +154,8 @@ class SurveyScreen(Screen[None]):
         self._switching = False
         self._section_token = 0
         self._rest_rows: list[FieldRow] = []
+        #: Held while a section's rows are removed and mounted.
+        self._section_lock = asyncio.Lock()
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -173,7 +190,14 @@ class SurveyScreen(Screen[None]):
     def indicator(self) -> SaveIndicator:
         return self.query_one("#save-indicator", SaveIndicator)
 
+    def _mark(self, state: str, *, error: str = "") -> None:
+        """Show the save state, if the screen is still there."""
+        if is_live(self):
+            self.indicator.mark(state, error=error)
+
     def _update_subtitle(self) -> None:
+        if not is_live(self):
+            return
         a = self.answers
         parts = [
             self.building.code,
@@ -206,10 +230,20 @@ class SurveyScreen(Screen[None]):
         The first rows (a screenful) are mounted and focused at once; the rest of a long
         section follows right after the first frame, so switching feels immediate.
         """
-        form, lang = self.app.form, language()
         if save:
+            await settle_keys(self)  # a key typed just before PgDn belongs to this section
             self.flush(leaving=True)
-        self._switching = True
+        async with self._section_lock:
+            if not is_live(self):
+                return  # left or quitting meanwhile; everything typed is saved
+            self._switching = True
+            try:
+                await self._show_section(index, focus)
+            finally:
+                self._switching = False
+
+    async def _show_section(self, index: int, focus: str | None) -> None:
+        form, lang = self.app.form, language()
         self.section_index = index
         section = form.sections[index]
         fields = form.section_fields(section.id)
@@ -242,26 +276,33 @@ class SurveyScreen(Screen[None]):
             # Drop focus first: otherwise it passes through the container, restyling all rows.
             self.set_focus(None)
             await container.remove_children()
+            if not is_live(self):
+                return
             await container.mount_all(rows[:split])
+            if not is_live(self):
+                return  # the mount was cut short: the rows may have no editors
             title = Text(f"{index + 1}/{len(form.sections)} ")
             title.append_text(plain(section.title.get(lang)))
             self.query_one("#section-title", Static).update(title)
             self.query_one("#nav", SectionNav).current = index
             self.apply_evaluation()
         container.scroll_home(animate=False)
-        self._switching = False
         if focus is not None:
             self.focus_field(focus)
         if self._rest_rows:
             self.call_after_refresh(self._mount_rest, self._section_token)
 
     async def _mount_rest(self, token: int) -> None:
-        """Mount the rest of the section shown by ``show_section`` call ``token``."""
-        if token != self._section_token or not self._rest_rows:
-            return
-        rows, self._rest_rows = self._rest_rows, []
-        await self.query_one("#fields", VerticalScroll).mount_all(rows)
-        self.apply_evaluation()
+        """Mount the rest of the section shown by ``show_section`` call ``token``.
+
+        Runs after the first frame, so the screen may have been left (or the app quit) by then.
+        """
+        async with self._section_lock:
+            if token != self._section_token or not self._rest_rows or not is_live(self):
+                return
+            rows, self._rest_rows = self._rest_rows, []
+            await self.query_one("#fields", VerticalScroll).mount_all(rows)
+            self.apply_evaluation()
 
     async def ensure_section_mounted(self) -> None:
         """Wait until every row of the current section is mounted."""
@@ -271,7 +312,7 @@ class SurveyScreen(Screen[None]):
         """The focusable editors of the mounted section that are shown, in form order."""
         out: list[Widget] = []
         for row in self.query(FieldRow):
-            if row.display and row.fld.type != "calculate":
+            if is_live(row) and row.display and row.fld.type != "calculate":
                 out.append(row.query_one(f"#{row.field_id}"))
         return out
 
@@ -280,6 +321,8 @@ class SurveyScreen(Screen[None]):
         return editors[0].id if editors else None
 
     def focus_field(self, field_id: str) -> None:
+        if not is_live(self):
+            return
         try:
             widget = self.query_one(f"#{field_id}")
         except NoMatches:
@@ -291,9 +334,20 @@ class SurveyScreen(Screen[None]):
             row = None
         (row or widget).scroll_visible(animate=False)
 
+    def is_shown(self, field_id: str) -> bool:
+        """True if ``field_id`` is shown with the current answers (skip logic, ``relevant``)."""
+        return self.ev is None or field_id in self.ev.relevant
+
     async def goto_field(self, field_id: str) -> None:
-        """Show ``field_id``'s section if needed and put the cursor on it."""
-        if field_id not in self.app.form.fields:
+        """Show ``field_id``'s section if needed and put the cursor on it.
+
+        A field the skip logic hides is refused with a toast that says why.
+        """
+        if field_id not in self.app.form.fields or not is_live(self):
+            return
+        if not self.is_shown(field_id):
+            label = self.app.form.field(field_id).defn.label.get(language())
+            self.app.notify(t("survey.field_hidden", label=label), severity="warning", markup=False)
             return
         index = self.section_of(field_id)
         if index != self.section_index:
@@ -311,7 +365,8 @@ class SurveyScreen(Screen[None]):
         await self.show_section(event.index)
 
     def action_focus_nav(self) -> None:
-        self.query_one("#nav", SectionNav).focus()
+        if is_live(self):
+            self.query_one("#nav", SectionNav).focus()
 
     # -- evaluation -----------------------------------------------------------------------------
     def apply_evaluation(self, *, quiet: str | None = None) -> None:
@@ -320,10 +375,12 @@ class SurveyScreen(Screen[None]):
         ``quiet`` is the field being typed in: its message waits until the inspector leaves it.
         """
         ev = self.ev
-        if ev is None:
+        if ev is None or not is_live(self):
             return
         lang = language()
         for row in self.query(FieldRow):
+            if not is_live(row):
+                continue  # a row of the section being replaced
             fid = row.field_id
             row.display = fid in ev.relevant
             if row.fld.type == "calculate":
@@ -347,7 +404,7 @@ class SurveyScreen(Screen[None]):
 
     def update_nav(self) -> None:
         ev = self.ev
-        if ev is None:
+        if ev is None or not is_live(self):
             return
         form, lang = self.app.form, language()
         items = []
@@ -378,11 +435,15 @@ class SurveyScreen(Screen[None]):
         else:
             self.answers[field_id] = value
         self.pending[field_id] = raw
-        self.indicator.mark("pending")
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(self.app.settings.autosave_delay, self.flush)
+            self._timer = None
         self.ev = evaluate(form, self.answers)
+        if not is_live(self):
+            self.flush()  # the screen is going: no timer, no widgets to update
+            return
+        self._mark("pending")
+        self._timer = self.set_timer(self.app.settings.autosave_delay, self.flush)
         self.apply_evaluation(quiet=field_id if typing else None)
         self._update_subtitle()
 
@@ -393,6 +454,13 @@ class SurveyScreen(Screen[None]):
             return
         self.record(fid, event.value, typing=True)
 
+    @on(TextArea.Changed)
+    def text_area_changed(self, event: TextArea.Changed) -> None:
+        fid = event.text_area.id
+        if self._switching or fid is None or fid not in self.app.form.fields:
+            return
+        self.record(fid, event.text_area.text, typing=True)
+
     @on(ChoiceField.Changed)
     def choice_changed(self, event: ChoiceField.Changed) -> None:
         fid = event.choice.id
@@ -402,6 +470,8 @@ class SurveyScreen(Screen[None]):
     def advance_from(self, field_id: str) -> None:
         """Enter: focus the next shown field now; after the last one, open the next section."""
         self.flush()
+        if not is_live(self):
+            return
         ids = [w.id for w in self._editors()]
         if field_id in ids and ids.index(field_id) + 1 < len(ids):
             self.focus_field(str(ids[ids.index(field_id) + 1]))
@@ -424,14 +494,25 @@ class SurveyScreen(Screen[None]):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         widget, fid = event.widget, event.widget.id
         if fid is not None and fid in self.app.form.fields and not self._switching:
-            if isinstance(widget, Input):
-                shown = clean(widget.value).strip()
-                if shown != widget.value:  # show what is stored: NFKC, no control characters
-                    with widget.prevent(Input.Changed):
-                        widget.value = shown
-            with contextlib.suppress(NoMatches):
-                self.query_one(f"#row-{fid}", FieldRow).show_error(self.message_for(fid))
+            if is_live(widget):
+                self._show_as_stored(widget)
+                with contextlib.suppress(NoMatches):
+                    self.query_one(f"#row-{fid}", FieldRow).show_error(self.message_for(fid))
             self.flush()
+
+    @staticmethod
+    def _show_as_stored(widget: Widget) -> None:
+        """A field just left shows its text as stored: NFKC, no control characters."""
+        if isinstance(widget, Input):
+            shown = clean(widget.value).strip()
+            if shown != widget.value:
+                with widget.prevent(Input.Changed):
+                    widget.value = shown
+        elif isinstance(widget, TextArea):
+            shown = clean(widget.text).strip()
+            if shown != widget.text:
+                with widget.prevent(TextArea.Changed):
+                    widget.load_text(shown)
 
     # -- saving ---------------------------------------------------------------------------------
     def flush(self, *, leaving: bool = False) -> None:
@@ -454,7 +535,7 @@ class SurveyScreen(Screen[None]):
             start = not self._saver_running
             self._saver_running = True
         if self._queue:
-            self.indicator.mark("saving")
+            self._mark("saving")
         if start:
             self._saver()
 
@@ -503,17 +584,21 @@ class SurveyScreen(Screen[None]):
         self.status = result.status
         with self._lock:
             idle = not self._queue and not self.pending
-        if idle and self.is_mounted:
-            self.indicator.mark("saved")
+        if idle:
+            self._mark("saved")
             self._update_subtitle()
 
     def _save_failed(self, error: str) -> None:
-        if self.is_mounted:
-            self.indicator.mark("error", error=error)
+        self._mark("error", error=error)
         self.notify(t("save.error", error=error), severity="error", timeout=10, markup=False)
 
     async def save_now(self, timeout: float = 10.0) -> None:
-        """Commit everything pending and wait for it (leaving the screen, quitting)."""
+        """Commit everything pending and wait for it (leaving the screen, quitting).
+
+        Keys already sent to the focused field are handled first: typed right before
+        ``ctrl+q`` or ``esc``, they are still queued when the app runs the quit.
+        """
+        await settle_keys(self)
         self.flush(leaving=True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -528,9 +613,18 @@ class SurveyScreen(Screen[None]):
 
     async def action_back(self) -> None:
         await self.save_now()
-        self.dismiss(None)
+        if self.is_current:
+            self.dismiss(None)
 
     def on_screen_suspend(self) -> None:
+        self.flush(leaving=True)
+
+    def on_unmount(self) -> None:
+        """Gone: no timer may fire on this screen any more; whatever is pending is handed to
+        the save thread (``save_now`` has normally committed everything before)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         self.flush(leaving=True)
 
     # -- completion -----------------------------------------------------------------------------
@@ -564,11 +658,13 @@ class SurveyScreen(Screen[None]):
         self.show_missing = False
         self._update_subtitle()
         self.apply_evaluation()
-        self.notify(t("survey.completed", code=result.code), markup=False)
+        self.app.notify(t("survey.completed", code=result.code), markup=False)
 
     def _refused(self, field_ids: list[str]) -> None:
         from surveyor.tui.modals.problems import ProblemsModal
 
+        if not is_live(self):
+            return  # left meanwhile: the record simply stays a draft
         form, lang = self.app.form, language()
         ordered = [fid for fid in form.fields if fid in field_ids]
         titles = {s.id: s.title.get(lang) for s in form.sections}
@@ -646,15 +742,16 @@ class SurveyScreen(Screen[None]):
         self.answers[field_id] = photos
         self.status = result.status
         self.ev = evaluate(self.app.form, self.answers)
-        # NoMatches: another section is shown now; the value is in the state already.
-        with contextlib.suppress(NoMatches):
-            self.query_one(f"#{field_id}", PhotoField).set_photos(list(photos or []))
-        self.apply_evaluation()
-        self._update_subtitle()
+        if is_live(self):
+            # NoMatches: another section is shown now; the value is in the state already.
+            with contextlib.suppress(NoMatches):
+                self.query_one(f"#{field_id}", PhotoField).set_photos(list(photos or []))
+            self.apply_evaluation()
+            self._update_subtitle()
         size = sum(int(p.get("size", 0)) for p in photos or [])
         from surveyor.tui.widgets.photo_field import human_size
 
-        self.notify(t("survey.photo_added", size=human_size(size)), markup=False)
+        self.app.notify(t("survey.photo_added", size=human_size(size)), markup=False)
 
     # -- language, palette ------------------------------------------------------------------------
     async def refresh_language(self) -> None:

@@ -2,28 +2,41 @@
 
 The editor's widget id is the field id, so tests, the "go to field" command and the list of
 problems can address it. Values are owned by the screen; the row only shows them.
+
+Free text is a one-line input, except long text (remarks, notes): a few lines tall, soft-wrapped,
+where Enter starts a new line and ``ctrl+down`` (or Tab) moves on to the next field.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from surveyor.forms.model import CompiledField
 from surveyor.tui.i18n import t
+from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option
 from surveyor.tui.widgets.photo_field import PhotoField
 
 INPUT_TYPES = frozenset({"text", "integer", "decimal", "date", "geopoint"})
 BOOLEAN_CODES = {True: "true", False: "false"}
+#: The form has no "appearance" attribute: a text field whose id ends with one of these is long,
+#: free text (``inspector_remarks``) and gets a multi-line box.
+MULTILINE_SUFFIXES = ("remarks", "remark", "notes", "note")
+
+
+def is_multiline(fld: CompiledField) -> bool:
+    """True for a long free-text field (remarks, notes), edited in a multi-line box."""
+    return fld.type == "text" and fld.id.endswith(MULTILINE_SUFFIXES)
 
 
 def display_value(fld: CompiledField, value: Any) -> str:
@@ -88,6 +101,40 @@ class FieldInput(Input):
         await super()._on_key(event)
 
 
+class FieldTextArea(TextArea):
+    """A multi-line text field (remarks): soft-wrapped, a few lines tall, autosaved like the
+    rest. Enter starts a new line; ``ctrl+down`` (or Tab) moves on to the next field."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+down", "next_field", "survey.key_next_field", id="survey.next_field"),
+        Binding(
+            "tab", "next_field", "survey.key_next_field", show=False, id="survey.next_field_tab"
+        ),
+    ]
+
+    def _moves_on(self, key: str) -> bool:
+        """``key`` is bound (after the user's keymap) to moving on from this field."""
+        entry = self.screen.active_bindings.get(key)
+        return entry is not None and entry.node is self and entry.binding.action == "next_field"
+
+    async def _on_key(self, event: events.Key) -> None:
+        if forward_if_moved(self, event):
+            return
+        if not event.is_printable and event.key != "enter" and self._moves_on(event.key):
+            # Handled here, in key order (as Enter in a one-line field): keys typed after it
+            # must not land in this field.
+            event.stop()
+            event.prevent_default()
+            self.action_next_field()
+            return
+        await super()._on_key(event)
+
+    def action_next_field(self) -> None:
+        advance = getattr(self.screen, "advance_from", None)
+        if advance is not None and self.id is not None:
+            advance(self.id)
+
+
 class FieldRow(Widget):
     """A field: its label on the left, the editor, unit and messages on the right."""
 
@@ -106,6 +153,8 @@ class FieldRow(Widget):
     FieldRow > .body { height: auto; width: 1fr; }
     FieldRow .editor-line { height: auto; width: 1fr; }
     FieldRow .editor-line > Input { width: 1fr; }
+    FieldRow FieldTextArea { width: 1fr; height: 4; background: $surface; }
+    FieldRow FieldTextArea:focus { background: $boost; }
     FieldRow .unit { width: auto; padding: 0 1; color: $text-muted; }
     FieldRow > .body > Input { width: 1fr; }
     FieldRow .message { display: none; height: auto; color: $warning; }
@@ -130,6 +179,10 @@ class FieldRow(Widget):
         self._blob_dir = blob_dir
         self._shown: tuple[str | None, str | None] = (None, None)
         self._message: Static | None = None
+        #: The editor column and, for a calculated field, its value (kept, not queried: the
+        #: screen may update a row whose mount was cut short by leaving the screen).
+        self._body: Vertical | None = None
+        self._calculated: Static | None = None
         if fld.type == "calculate":
             self.add_class("-calculated")
 
@@ -147,7 +200,8 @@ class FieldRow(Widget):
         fld, lang = self.fld, self.lang
         yield Static(self.label_text(), classes="label")
         # As few widgets as possible: every one costs time when a section is mounted.
-        with Vertical(classes="body"):
+        self._body = Vertical(classes="body")
+        with self._body:
             if fld.defn.unit is not None:
                 with Horizontal(classes="editor-line"):
                     yield from self._editor()
@@ -158,7 +212,15 @@ class FieldRow(Widget):
 
     def _editor(self) -> ComposeResult:
         fld, lang, value = self.fld, self.lang, self.value
-        if fld.type in INPUT_TYPES:
+        if is_multiline(fld):
+            yield FieldTextArea(
+                display_value(fld, value),
+                soft_wrap=True,
+                compact=True,
+                highlight_cursor_line=False,
+                id=fld.id,
+            )
+        elif fld.type in INPUT_TYPES:
             yield FieldInput(
                 value=display_value(fld, value),
                 placeholder=placeholder_for(fld, lang),
@@ -184,9 +246,10 @@ class FieldRow(Widget):
             )
         else:  # calculate
             shown = "" if value is None else str(value)
-            yield Static(
+            self._calculated = Static(
                 plain(shown + "  (" + t("survey.read_only") + ")"), classes="value", id=fld.id
             )
+            yield self._calculated
 
     # -- updates from the screen --------------------------------------------------------------
     def show_messages(self, error: str | None, warning: str | None) -> None:
@@ -198,11 +261,11 @@ class FieldRow(Widget):
         self.set_class(error is not None, "-invalid")
         self.set_class(error is None and warning is not None, "-warned")
         text = plain(error or warning or "")
-        if self._message is None:
-            self._message = Static(text, classes="message")
-            self.query_one(".body").mount(self._message)
-        else:
+        if self._message is not None:
             self._message.update(text)
+        elif self._body is not None and is_live(self._body):
+            self._message = Static(text, classes="message")
+            self._body.mount(self._message)
 
     @property
     def message_text(self) -> str:
@@ -217,8 +280,6 @@ class FieldRow(Widget):
         self.show_messages(message, self._shown[1])
 
     def show_calculated(self, value: Any) -> None:
-        if self.fld.type == "calculate":
+        if self._calculated is not None:
             shown = "" if value is None else str(value)
-            self.query_one(f"#{self.fld.id}", Static).update(
-                plain(shown + "  (" + t("survey.read_only") + ")")
-            )
+            self._calculated.update(plain(shown + "  (" + t("survey.read_only") + ")"))
