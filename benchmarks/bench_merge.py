@@ -10,8 +10,10 @@ Prints, per backend:
   T5 one new file into the 48,750-building central (target <= 0.3 s, flat as it grows:
      the per-file times of the first and last five files of T1 are printed too)
   T7 peak RSS of the merging process        (target <= 1 GB)
-each with its ratio to a bare ``INSERT ... ON CONFLICT`` bulk load of the same rows (same
-files read the same way, no merge logic), measured in the same run.
+each with its ratio to a bare ``INSERT ... ON CONFLICT`` bulk load of the same rows, measured in
+the same run: the files' ``change`` and ``building`` rows read with ``sqlite3`` and handed as
+read to the driver's ``executemany``, one transaction per file (no JSON parsing, no id
+conversion, no SQLAlchemy, no merge logic).
 
 The files are generated directly in the laptop schema (as the write path would leave them)
 and cached in --workdir. PostgreSQL is a throwaway cluster (tests/pgcluster.py).
@@ -313,50 +315,58 @@ def child_merge(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
     }
 
 
-def _read_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _read_raw(path: Path, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A table's rows as the driver returns them: ids as hex text, JSON as text."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    changes = [dict(r) for r in conn.execute("SELECT * FROM change")]
-    buildings = [dict(r) for r in conn.execute("SELECT * FROM building")]
-    conn.close()
-    for r in changes:
-        for k in ("change_id", "site_id", "entity_id"):
-            r[k] = uuid.UUID(r[k])
-        r["fields"], r["parents"] = json.loads(r["fields"]), json.loads(r["parents"])
-    for r in buildings:
-        r["id"] = uuid.UUID(r["id"])
-        r["deleted"] = bool(r["deleted"])
-        for k in ("answers", "errors", "heads", "extra"):
-            r[k] = json.loads(r[k])
-    return changes, buildings
+    try:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        return cols, conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+    finally:
+        conn.close()
 
 
 def child_baseline(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
-    """Bare bulk load of the same rows: INSERT ... ON CONFLICT, one transaction per file."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    """The floor: a bare ``INSERT ... ON CONFLICT`` of the files' ``change`` and ``building``
+    rows through the driver's ``executemany``, one transaction per file.
 
-    from surveyor.store import models
-    from surveyor.store.db import open_store, write_tx
+    Rows go in as read (no JSON parsing, no id conversion, no SQLAlchemy), so the ratio says
+    what the merge logic costs on top of moving its bytes.
+    """
+    from surveyor.store.db import open_store
 
     store = open_store(target)
-    change = models.TABLES.tables["change"]
-    building = models.TABLES.tables["building"]
-    insert: Any = postgresql.insert if not store.is_sqlite else sqlite.insert
+    is_sqlite = store.is_sqlite
+    mark = "?" if is_sqlite else "%s"
+
+    def statement(table: str, cols: list[str], update: tuple[str, ...], key: str) -> str:
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+            if update
+            else "DO NOTHING"
+        )
+        names = ", ".join(f'"{c}"' for c in cols)
+        marks = ", ".join([mark] * len(cols))
+        return f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT ({key}) {action}'
+
+    def rows_for_server(cols: list[str], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if is_sqlite or "deleted" not in cols:
+            return rows
+        at = cols.index("deleted")  # SQLite keeps booleans as 0/1
+        return [(*r[:at], bool(r[at]), *r[at + 1 :]) for r in rows]
 
     def load(paths: list[Path]) -> float:
         t0 = time.perf_counter()
         for p in paths:
-            changes, buildings = _read_rows(p)
-            with write_tx(store.engine) as conn:
-                for i in range(0, len(changes), 1000):
-                    conn.execute(insert(change).on_conflict_do_nothing(), changes[i : i + 1000])
-                stmt = insert(building)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[building.c.id],
-                    set_={c: stmt.excluded[c] for c in ("answers", "heads", "updated_hlc")},
+            change_cols, changes = _read_raw(p, "change")
+            building_cols, buildings = _read_raw(p, "building")
+            with store.engine.begin() as conn:
+                cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                cur.executemany(statement("change", change_cols, (), "change_id"), changes)
+                cur.executemany(
+                    statement("building", building_cols, ("answers", "heads", "updated_hlc"), "id"),
+                    rows_for_server(building_cols, buildings),
                 )
-                for i in range(0, len(buildings), 500):
-                    conn.execute(stmt, buildings[i : i + 500])
+                cur.close()
         return time.perf_counter() - t0
 
     t1 = load(files)

@@ -173,6 +173,28 @@ def progress_cmd(central: CentralOpt) -> None:
         typer.echo("")
 
 
+def review_cmd(
+    central: CentralOpt,
+    by: Annotated[
+        str, typer.Option("--by", help="Supervisor name recorded on each resolution.")
+    ] = "supervisor",
+) -> None:
+    """Open the supervisor's conflict review on a central store (keys 1-9, b, v, k, d, p)."""
+    # Checked before the screen is taken over; the app opens the store after its first frame.
+    if "://" not in central:
+        from surveyor.store.sqlitefile import require_sqlite_file
+
+        if not Path(central).exists():
+            raise SurveyorError(
+                f"central store {central} does not exist; create it with "
+                f"'surveyor central init {central}'"
+            )
+        require_sqlite_file(Path(central))
+    from surveyor.tui.app import run_app
+
+    run_app(central, review=True, author=by.strip() or "supervisor")
+
+
 @conflicts_app.command("list")
 def conflicts_list(
     central: CentralOpt,
@@ -288,6 +310,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(central_app, name="central")
     app.add_typer(conflicts_app, name="conflicts")
     app.command("merge")(merge_cmd)
+    app.command("review")(review_cmd)
     app.command("sync")(sync_cmd)
     app.command("assign")(assign_cmd)
     app.command("progress")(progress_cmd)

@@ -12,6 +12,7 @@ from surveyor.sync.apply import BUILDING
 #: Columns of the progress table; a building with an open conflict counts only as conflicted.
 BUCKETS = ("not_started", "draft", "complete", "approved", "conflicted")
 UNASSIGNED = "(unassigned)"
+NO_SUBDISTRICT = "(none)"
 
 
 @dataclass
@@ -39,7 +40,7 @@ def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     by_inspector = ProgressTable("inspector")
     with read_tx(store.engine) as conn:
         for group_col, table, empty in (
-            (BUILDING.c.subdistrict, by_sub, "(none)"),
+            (BUILDING.c.subdistrict, by_sub, NO_SUBDISTRICT),
             (BUILDING.c.assigned_to, by_inspector, UNASSIGNED),
         ):
             rows = conn.execute(

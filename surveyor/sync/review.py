@@ -37,6 +37,8 @@ class Version:
     site_id: str
     op: str
     provisional: bool = False
+    #: For a building's delete conflict, the fields an edit on the other side set.
+    edited: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,30 @@ class ConflictDetail:
     heads: list[Version]
 
 
-def list_conflicts(store: Store, *, include_resolved: bool = False) -> list[ConflictSummary]:
-    query = (
-        sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address)
-        .join(BUILDING, BUILDING.c.id == CONFLICT.c.entity_id)
-        .order_by(BUILDING.c.code, CONFLICT.c.field_key)
+def _conflict_query(include_resolved: bool) -> sa.Select[Any]:
+    query = sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address).join(
+        BUILDING, BUILDING.c.id == CONFLICT.c.entity_id
     )
-    if not include_resolved:
-        query = query.where(CONFLICT.c.status == "open")
+    return query if include_resolved else query.where(CONFLICT.c.status == "open")
+
+
+def list_conflicts(
+    store: Store,
+    *,
+    include_resolved: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ConflictSummary]:
+    """Conflicts by building code and field; ``limit``/``offset`` give one window of them.
+
+    A merge of a whole district can leave 100,000 open conflicts: a screen asks for a window.
+    """
+    query = (
+        _conflict_query(include_resolved)
+        .order_by(BUILDING.c.code, CONFLICT.c.field_key)
+        .limit(limit)
+        .offset(offset)
+    )
     with read_tx(store.engine) as conn:
         return [
             ConflictSummary(
@@ -74,12 +92,28 @@ def list_conflicts(store: Store, *, include_resolved: bool = False) -> list[Conf
         ]
 
 
+def count_conflicts(store: Store, *, include_resolved: bool = False) -> int:
+    """How many conflicts ``list_conflicts`` lists without a limit."""
+    listed = _conflict_query(include_resolved).with_only_columns(CONFLICT.c.entity_id).subquery()
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(listed)).scalar_one())
+
+
 def _version(c: ChangeRow, key: str, provisional: str | None) -> Version:
     value = c.fields.get(key) if key in c.fields else ("(deleted)" if c.op == "delete" else None)
+    edited: tuple[str, ...] = ()
     if key == DELETED_KEY and key not in c.fields:
-        value = f"(edited: {', '.join(sorted(c.fields))})"
+        edited = tuple(sorted(c.fields))
+        value = f"(edited: {', '.join(edited)})"
     return Version(
-        c.change_id, value, c.author, c.wall_time, c.site_id, c.op, c.change_id == provisional
+        c.change_id,
+        value,
+        c.author,
+        c.wall_time,
+        c.site_id,
+        c.op,
+        c.change_id == provisional,
+        edited,
     )
 
 

@@ -76,9 +76,13 @@ class SurveyorApp(App[None]):
         settings: Settings | None = None,
         settings_path: Path | None = None,
         form: Form | None = None,
+        review: bool = False,
+        author: str | None = None,
     ) -> None:
-        """``store`` is an open store (the caller closes it) or a database path, which the app
-        opens after its first frame and closes in ``close_store`` (``run_app`` does)."""
+        """``store`` is an open store (the caller closes it) or a database path or
+        ``postgresql://`` URL, which the app opens after its first frame and closes in
+        ``close_store`` (``run_app`` does). ``review`` opens the supervisor's conflict review
+        as soon as the store is open; ``author`` is the name recorded on changes made here."""
         self.settings_path = settings_path or config_path()
         problems: list[str] = []
         if settings is None:
@@ -88,9 +92,10 @@ class SurveyorApp(App[None]):
         set_language(settings.language)
         super().__init__()
         self._store: Store | None = None
-        self._db_path: Path | None = None
+        #: The database the app opens itself: a SQLite path or a PostgreSQL URL.
+        self._db_target: str | None = None
         if isinstance(store, str | Path):
-            self._db_path = Path(store)
+            self._db_target = str(store)
         else:
             self._store = store
         self._form = form
@@ -104,7 +109,9 @@ class SurveyorApp(App[None]):
         self._loader_done = threading.Event()
         self._pending_opens: list[tuple[str | uuid.UUID, str | None]] = []
         self.blob_dir: Path | None = None
-        self.author = settings.inspector or "inspector"
+        self._author_override = author
+        self.author = author or settings.inspector or "inspector"
+        self._review_on_open = review
         self._opening: set[uuid.UUID] = set()
         self.title = t("app.title")
         if settings.keymap:
@@ -143,10 +150,15 @@ class SurveyorApp(App[None]):
             if store is None:
                 from surveyor.store.db import open_store
 
-                assert self._db_path is not None
-                store = self._owned_store = open_store(self._db_path)
+                assert self._db_target is not None
+                store = self._owned_store = open_store(self._db_target)
             form = self._form or get_form()
-            author = self.settings.inspector or store.meta("inspector") or "inspector"
+            author = (
+                self._author_override
+                or self.settings.inspector
+                or store.meta("inspector")
+                or "inspector"
+            )
             # What the list's first query needs, imported here rather than in its worker.
             import surveyor.services.browse  # noqa: F401
         except SurveyorError as exc:
@@ -180,6 +192,9 @@ class SurveyorApp(App[None]):
         pending, self._pending_opens = self._pending_opens, []
         for ref, field_id in pending:
             self.open_building(ref, field_id)
+        if self._review_on_open:
+            self._review_on_open = False
+            self.open_conflicts()
 
     def on_store_failed(self, event: StoreFailed) -> None:
         if not self.is_running:
@@ -197,7 +212,7 @@ class SurveyorApp(App[None]):
 
     def close_store(self, timeout: float = 30.0) -> None:
         """Close the database this app opened (after it has quit)."""
-        if self._db_path is not None and self._loader_started:
+        if self._db_target is not None and self._loader_started:
             self._loader_done.wait(timeout)
         store, self._owned_store = self._owned_store, None
         if store is not None:
@@ -356,7 +371,7 @@ class SurveyorApp(App[None]):
         except ImportError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.push_screen(ProgressScreen(self.store))
+        self.push_screen(ProgressScreen(self.store, self.form))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -377,12 +392,13 @@ class SurveyorApp(App[None]):
             )
 
 
-def run_app(db: Path) -> None:
-    """Run the app on the database at ``db`` until the inspector quits.
+def run_app(db: Path | str, *, review: bool = False, author: str | None = None) -> None:
+    """Run the app on the database ``db`` (a path or a ``postgresql://`` URL) until the user
+    quits; with ``review``, on the supervisor's conflict review.
 
     The app opens the database itself, after its first frame (see the module docstring).
     """
-    app = SurveyorApp(db)
+    app = SurveyorApp(db, review=review, author=author)
     try:
         app.run()
     finally:

@@ -44,8 +44,13 @@ def set_language(lang: str) -> None:
 
 def t(key: str, **values: object) -> str:
     """The message ``key`` in the current language; an unknown key is returned as it is."""
+    return t_in(_current["lang"], key, **values)
+
+
+def t_in(lang: str, key: str, **values: object) -> str:
+    """The message ``key`` in ``lang`` (a screen opened in a given language keeps it)."""
     texts = catalog().get(key)
     if texts is None:
         return key
-    text = texts[_current["lang"]]
+    text = texts[lang if lang in LANGUAGES else "zh"]
     return text.format(**values) if values else text

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from textual.app import App
 from textual.widgets import DataTable, Static
@@ -13,10 +16,23 @@ from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, init_store
 from surveyor.sync.actions import assign, delete_building
-from surveyor.sync.apply import CONFLICT
+from surveyor.sync.apply import CHANGE, CONFLICT
 from surveyor.sync.transfer import pull, push, sync
-from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen
+from surveyor.tui import screens
+from surveyor.tui.app import SurveyorApp
+from surveyor.tui.config import Settings
+from surveyor.tui.i18n import set_language
+from surveyor.tui.screens.buildings import BuildingsScreen
+from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen, ValueModal
 from tests.conftest import REGISTER_ROW
+from tests.tui.conftest import settle
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    set_language("en")
+    yield
+    set_language("zh")
 
 
 class _Host(App[None]):
@@ -29,18 +45,30 @@ class _Host(App[None]):
 
 
 def _conflicted(
-    laptops: Callable[[str], Store], central: Store, mini: Form
+    laptops: Callable[[str], Store],
+    central: Store,
+    mini: Form,
+    ours: dict[str, str] | None = None,
+    theirs: dict[str, str] | None = None,
 ) -> tuple[list[Store], str]:
     a, b = laptops("甲"), laptops("乙")
     code = create_building(a, mini, REGISTER_ROW, author="甲").code
     push(a, central, mini)
     assign(central, mini, "乙", refs=[code], author="督导")
     pull(b, central, mini)
-    save_answers(a, mini, code, {"year_built": "1984"}, author="甲")
-    save_answers(b, mini, code, {"year_built": "1990"}, author="乙")
+    save_answers(a, mini, code, theirs or {"year_built": "1984"}, author="甲")
+    save_answers(b, mini, code, ours or {"year_built": "1990"}, author="乙")
     push(a, central, mini)
     push(b, central, mini)
     return [a, b], code
+
+
+def _panes(screen: SupervisorScreen) -> list[str]:
+    return [str(s.render()) for s in screen.query(".version").results(Static)]
+
+
+def _cells(table: DataTable[Any], row: int) -> list[str]:
+    return [str(c) for c in table.get_row_at(row)]
 
 
 def _open(central: Store) -> int:
@@ -68,18 +96,21 @@ def test_screen_shows_base_theirs_ours_and_resolves_with_a_key(
 async def _resolve_second(central: Store, mini: Form) -> object:
     app = _Host(central, mini)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SupervisorScreen)
-        assert screen.query_one("#conflicts", DataTable).row_count == 1
-        panes = [str(s.render()) for s in screen.query(".version").results(Static)]
+        table = screen.query_one("#conflicts", DataTable)
+        assert table.row_count == 1
+        assert _cells(table, 0)[1:4] == ["Year built", "edited concurrently", "2"]
+        panes = _panes(screen)
         assert panes[0].startswith("base") and "(no common value)" in panes[0]
         assert "theirs" in panes[1] and "ours" in panes[2]
         assert {"甲", "乙"} <= {w for p in panes for w in p.split()}
         chosen = screen.detail.heads[1].value if screen.detail else None
         await pilot.press("2")
-        await pilot.pause()
-        assert screen.query_one("#conflicts", DataTable).row_count == 0
+        await settle(app, pilot)
+        assert table.row_count == 0
+        assert "0 shown of 0" in str(screen.query_one("#status", Static).render())
     return chosen
 
 
@@ -104,18 +135,27 @@ def test_delete_racing_an_edit_is_kept_with_k_and_progress_opens(
 async def _keep_then_progress(central: Store, mini: Form) -> None:
     app = _Host(central, mini)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        assert "delete raced an edit" in _cells(screen.query_one("#conflicts", DataTable), 0)
+        panes = _panes(screen)
+        assert len(panes) == 2 and any("deleted the building" in p for p in panes)
+        assert any("edited: Storeys" in p for p in panes), panes
         await pilot.press("1")  # not a choice for a delete-vs-edit conflict
-        await pilot.pause()
-        assert "no such value" in str(app.screen.query_one("#status", Static).render())
+        await settle(app, pilot)
+        assert "No such value" in str(app.screen.query_one("#status", Static).render())
         await pilot.press("k")
-        await pilot.pause()
+        await settle(app, pilot)
         assert _open(central) == 0
         await pilot.press("p")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ProgressScreen)
         table = app.screen.query_one("#by_inspector", DataTable)
         assert table.row_count == 2  # 乙 and the total
+        assert _cells(table, 1)[0] == "total"
+        by_sub = app.screen.query_one("#by_subdistrict", DataTable)
+        assert _cells(by_sub, 0)[0] != "wanxing"  # the 街道's name from the form, not its code
 
 
 def test_a_duplicate_is_merged_into_the_other_with_its_number(
@@ -140,14 +180,129 @@ def test_a_duplicate_is_merged_into_the_other_with_its_number(
 async def _merge_duplicate(central: Store, mini: Form) -> None:
     app = _Host(central, mini)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SupervisorScreen)
         assert screen.detail is not None and screen.detail.kind == "duplicate_entity"
         mine = [v.change_id for v in screen.detail.heads].index(screen.detail.building_id) + 1
         await pilot.press(str(mine))  # itself: refused with a hint
-        await pilot.pause()
+        await settle(app, pilot)
         assert "this building" in str(screen.query_one("#status", Static).render())
         await pilot.press("2" if mine == 1 else "1")
-        await pilot.pause()
+        await settle(app, pilot)
         assert screen.query_one("#conflicts", DataTable).row_count == 0
+
+
+def test_a_typed_value_resolves_and_typed_text_is_never_markup(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """In Chinese: the panes show an inspector's text as typed, even when it looks like markup;
+    v asks for the right value, which becomes the resolution."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _laps, code = _conflicted(
+        laptops,
+        central,
+        mini,
+        theirs={"community": "[red]甲[/red]社区"},
+        ours={"community": "乙社区"},
+    )
+    asyncio.run(_type_a_value(central, mini))
+    assert _open(central) == 0
+    assert get_building(central, code).answers["community"] == "宜宾里社区"
+    central.close()
+
+
+async def _type_a_value(central: Store, mini: Form) -> None:
+    app = _Host(central, mini)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        table = screen.query_one("#conflicts", DataTable)
+        assert _cells(table, 0)[1:3] == ["社区", "同时修改"]
+        panes = _panes(screen)
+        assert panes[0].startswith("共同基础值")
+        assert any("[red]甲[/red]社区" in p for p in panes)  # shown as typed, not as red text
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ValueModal)
+        await pilot.press(*"宜宾里社区", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert table.row_count == 0
+
+
+def test_a_long_conflict_list_loads_a_window_at_a_time(
+    laptops: Callable[[str], Store],
+    mini: Form,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(screens.supervisor, "WINDOW", 2)
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    theirs = {"year_built": "1984", "floors_above": "5", "gas_pipe_year": "1990"}
+    ours = {"year_built": "1985", "floors_above": "6", "gas_pipe_year": "1991"}
+    theirs |= {"community": "甲", "compound_name": "甲小区"}
+    ours |= {"community": "乙", "compound_name": "乙小区"}
+    _conflicted(laptops, central, mini, theirs=theirs, ours=ours)
+    assert _open(central) == 5
+    asyncio.run(_scroll_the_list(central, mini))
+    central.close()
+
+
+async def _scroll_the_list(central: Store, mini: Form) -> None:
+    app = _Host(central, mini)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        table = screen.query_one("#conflicts", DataTable)
+        assert table.row_count == 2
+        assert "2 shown of 5" in str(screen.query_one("#status", Static).render())
+        for _ in range(4):
+            await pilot.press("down")
+            await settle(app, pilot)
+        assert table.row_count == 5
+        assert len({_cells(table, i)[1] for i in range(5)}) == 5  # each conflict once
+        assert screen.detail is not None and screen.detail.field_key == screen.rows[4].field_key
+
+
+def test_review_opens_the_app_on_a_central_of_either_backend(
+    laptops: Callable[[str], Store], mini: Form, central: Store, tmp_path: Path
+) -> None:
+    """``surveyor review --central TARGET`` is this app, opened on the target (a SQLite file or
+    a PostgreSQL URL) with the review on top; resolutions are recorded under the given name."""
+    _laps, code = _conflicted(laptops, central, mini)
+    settings = Settings(inspector="", language="en")
+    app = SurveyorApp(
+        central.target,
+        settings=settings,
+        settings_path=tmp_path / "config.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+    asyncio.run(_take_first(app))
+    app.close_store()
+    assert _open(central) == 0
+    with central.engine.connect() as conn:
+        authors = {
+            a for (a,) in conn.execute(sa.select(CHANGE.c.author).where(CHANGE.c.op == "resolve"))
+        }
+    assert authors == {"督导"}
+    assert get_building(central, code).answers["year_built"] in (1984, 1990)
+
+
+async def _take_first(app: SurveyorApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        assert screen.query_one("#conflicts", DataTable).row_count == 1
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert screen.query_one("#conflicts", DataTable).row_count == 0
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BuildingsScreen)  # the central's register underneath

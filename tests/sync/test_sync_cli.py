@@ -87,6 +87,8 @@ def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
     result = run("merge", str(tmp_path / "x.db"), "--into", str(missing), ok=False)
     assert result.returncode == 2
     assert "surveyor central init" in result.stderr
+    review = run("review", "--central", str(missing), ok=False)
+    assert review.returncode == 2 and "surveyor central init" in review.stderr
     central = tmp_path / "central.db"
     run("central", "init", str(central))
     again = run("central", "init", str(central), ok=False)
@@ -168,3 +170,24 @@ def test_a_duplicate_is_merged_from_the_command_line(
     assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
     shown = run("show", x, "--db", central, "--json", *form).stdout
     assert '"year_built": 1990' in shown
+
+
+def test_a_central_file_uses_large_pages_and_a_laptop_the_default(tmp_path: Path) -> None:
+    """A central's ≈ 5 KB state rows fit one 16 KiB page; a laptop keeps SQLite's 4 KiB."""
+    import sqlite3
+
+    from surveyor.store.db import CENTRAL_PAGE_SIZE
+
+    central, laptop = tmp_path / "central.db", tmp_path / "laptop.db"
+    run("central", "init", str(central))
+    run("init", "--db", str(laptop), "--inspector", "甲")
+    sizes = {}
+    for path in (central, laptop):
+        conn = sqlite3.connect(path)
+        sizes[path] = (
+            conn.execute("PRAGMA page_size").fetchone()[0],
+            conn.execute("PRAGMA journal_mode").fetchone()[0],
+        )
+        conn.close()
+    assert sizes[central] == (CENTRAL_PAGE_SIZE, "wal")
+    assert sizes[laptop] == (4096, "wal")

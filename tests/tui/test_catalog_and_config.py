@@ -21,36 +21,21 @@ from surveyor.tui.screens.survey import SurveyScreen
 from tests.tui.conftest import AppFactory, run, settle
 
 TUI = Path(__file__).resolve().parents[2] / "surveyor" / "tui"
-INSPECTOR_MODULES = [
-    "app.py",
-    "commands.py",
-    "config.py",
-    "i18n.py",
-    "text.py",
-    "screens/buildings.py",
-    "screens/survey.py",
-    "screens/help.py",
-    "modals/problems.py",
-    "modals/attach_photo.py",
-    "modals/new_building.py",
-    "widgets/choice.py",
-    "widgets/field_row.py",
-    "widgets/footer.py",
-    "widgets/photo_field.py",
-    "widgets/save_indicator.py",
-    "widgets/section_nav.py",
-]
+TUI_MODULES = sorted(p for p in TUI.rglob("*.py") if p.name != "__init__.py")
 
 
 def test_every_message_id_used_in_the_code_is_in_the_catalog() -> None:
     used: set[str] = set()
-    # The inspector app's modules. Screens added by other work (exports, supervisor) keep their
-    # own zh/en tables for now and are not checked here.
-    for path in (TUI / m for m in INSPECTOR_MODULES):
+    for path in TUI_MODULES:
         text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"\bt\(\s*[f]?\"([a-z_]+\.[a-z_.{}]+)\"", text))
+        used |= set(
+            re.findall(r"\bt(?:_in)?\((?:[^,()]+,\s*)?\s*[f]?\"([a-z_]+\.[a-z_.{}]+)\"", text)
+        )
+        # the export screen's own shorthand: self.tr("done") is export.done
+        used |= {f"export.{k}" for k in re.findall(r"self\.tr\(\s*[f]?\"([a-z_{}]+)\"", text)}
         # binding descriptions are message ids as well
         used |= set(re.findall(r"Binding\(\s*\"[^\"]+\",\s*\"[^\"]+\",\s*\"([a-z_.]+)\"", text))
+    assert {"review.col_{key}", "export.done", "review.resolved"} <= used  # the patterns work
     known = set(catalog())
     templated = {u for u in used if "{" in u}
     missing = sorted(u for u in used - templated if u not in known)
@@ -58,6 +43,29 @@ def test_every_message_id_used_in_the_code_is_in_the_catalog() -> None:
     for pattern in templated:  # e.g. status.{row.status}
         prefix = pattern.split("{")[0]
         assert any(k.startswith(prefix) for k in known), pattern
+
+
+def test_every_binding_has_an_id_and_a_catalog_description() -> None:
+    """Ids let a user keymap remap any key; descriptions are shown through the catalog."""
+    import importlib
+    import inspect
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    checked = 0
+    for path in TUI_MODULES:
+        name = ".".join(path.relative_to(TUI.parents[1]).with_suffix("").parts)
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, DOMNode) or cls.__module__ != name:
+                continue
+            for binding in cls.__dict__.get("BINDINGS", []):
+                assert isinstance(binding, Binding), (cls, binding)
+                assert binding.id, f"{cls.__name__}: binding {binding.key} has no id"
+                assert binding.description in catalog(), (cls.__name__, binding.description)
+                checked += 1
+    assert checked > 20
 
 
 def test_catalog_has_both_languages_and_no_ambiguous_width_characters() -> None:

@@ -1,9 +1,10 @@
 """Export screen: sheets, labels, report and data exports with a progress bar and cancel.
 
-Self-contained (its own zh/en strings) and given the store and form by its caller, so it can be
-opened from any screen: ``app.push_screen(ExportScreen(app.store, app.form, folder))``. The work
-runs in a thread worker through ``surveyor.exports.service``; rendering itself uses all cores.
-Cancel stops between chunks of pages and leaves no file.
+Self-contained (its strings come from the catalog, in the language it is opened in) and given
+the store and form by its caller, so it can be opened from any screen:
+``app.push_screen(ExportScreen(app.store, app.form, folder))``. The work runs in a thread worker
+through ``surveyor.exports.service``; rendering itself uses all cores. Cancel stops between
+chunks of pages and leaves no file.
 """
 
 from __future__ import annotations
@@ -24,32 +25,20 @@ from surveyor.errors import SurveyorError
 from surveyor.exports.render import Cancelled
 from surveyor.forms.model import Form
 from surveyor.store.db import Store
+from surveyor.tui.i18n import t_in
 from surveyor.tui.lifecycle import is_live
 
-KINDS: tuple[tuple[str, str, str, str], ...] = (
-    ("sheets", "改造需求单 PDF", "Retrofit-need sheets (PDF)", ".pdf"),
-    ("labels", "二维码标签 PDF", "QR labels (PDF)", ".pdf"),
-    ("report", "区级汇总报告 PDF", "District report (PDF)", ".pdf"),
-    ("csv", "数据表 CSV", "Data table (CSV)", ".csv"),
-    ("xlsx", "数据表 Excel", "Data table (Excel)", ".xlsx"),
-    ("geojson", "位置 GeoJSON", "Locations (GeoJSON)", ".geojson"),
+#: Export kinds (their names are ``export.kind_<code>`` in the catalog) and file suffixes.
+KINDS: tuple[tuple[str, str], ...] = (
+    ("sheets", ".pdf"),
+    ("labels", ".pdf"),
+    ("report", ".pdf"),
+    ("csv", ".csv"),
+    ("xlsx", ".xlsx"),
+    ("geojson", ".geojson"),
 )
 LAYOUTS = (("a4_3x8", "A4 3×8"), ("l7160", "Avery L7160"), ("thermal_50x30", "50×30 mm"))
 STATUSES = ("complete", "approved", "draft", "not_started")
-TEXT = {
-    "title": ("导出与打印", "Export and print"),
-    "kind": ("导出内容", "What to export"),
-    "layout": ("标签版式", "Label layout"),
-    "status": ("记录状态（可选）", "Record status (optional)"),
-    "subdistrict": ("街道（可选）", "Sub-district (optional)"),
-    "out": ("输出文件", "Output file"),
-    "start": ("开始", "Start"),
-    "cancel": ("取消导出", "Cancel export"),
-    "close": ("关闭", "Close"),
-    "running": ("正在导出……", "Exporting…"),
-    "cancelled": ("已取消，未写入文件。", "Cancelled; nothing was written."),
-    "done": ("已写入 {path}（{n} 栋）", "Wrote {path} ({n} buildings)"),
-}
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -65,7 +54,9 @@ class ExportScreen(ModalScreen[Path | None]):
     ExportScreen #export-message { height: auto; }
     ExportScreen Horizontal { height: auto; align: right middle; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "export.close", id="export.close")
+    ]
 
     def __init__(self, store: Store, form: Form, folder: Path, lang: str = "zh") -> None:
         super().__init__(id="export-screen")
@@ -78,17 +69,15 @@ class ExportScreen(ModalScreen[Path | None]):
         self.written: Path | None = None
 
     def tr(self, key: str, **kw: object) -> str:
-        zh, en = TEXT[key]
-        return (zh if self.lang == "zh" else en).format(**kw)
+        return t_in(self.lang, f"export.{key}", **kw)
 
     def compose(self) -> ComposeResult:
-        zh = self.lang == "zh"
         sub = self.form.field("subdistrict")
         with Vertical():
             yield Static(self.tr("title"), classes="title")
             yield Label(self.tr("kind"))
             yield Select(
-                [(k[1] if zh else k[2], k[0]) for k in KINDS],
+                [(self.tr(f"kind_{code}"), code) for code, _suffix in KINDS],
                 value="sheets",
                 allow_blank=False,
                 id="export-kind",
@@ -103,7 +92,11 @@ class ExportScreen(ModalScreen[Path | None]):
                 compact=True,
             )
             yield Label(self.tr("status"))
-            yield Select([(s, s) for s in STATUSES], id="export-status", compact=True)
+            yield Select(
+                [(t_in(self.lang, f"status.{s}"), s) for s in STATUSES],
+                id="export-status",
+                compact=True,
+            )
             yield Label(self.tr("subdistrict"))
             yield Select(
                 [(c.label(self.lang), c.code) for c in sub.choices],
@@ -122,7 +115,7 @@ class ExportScreen(ModalScreen[Path | None]):
     @on(Select.Changed, "#export-kind")
     def kind_changed(self, event: Select.Changed) -> None:
         """Keep the output name's extension in step with the kind."""
-        suffix = next(k[3] for k in KINDS if k[0] == event.value)
+        suffix = next(suffix for code, suffix in KINDS if code == event.value)
         box = self.query_one("#export-out", Input)
         path = Path(box.value or str(self.folder / "export"))
         box.value = str(path.with_name(f"{event.value}{suffix}"))

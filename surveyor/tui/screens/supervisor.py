@@ -1,43 +1,116 @@
 """Supervisor screens: review conflicts side by side and resolve them with a keypress; progress.
 
 ``SupervisorScreen(store, form, author=...)`` lists the open conflicts of a central (or any)
-database; the selected one is shown as base | theirs | ours (or every value when more than two
-inspectors disagree), each with who and when. Keys: 1-9 take that value (for a duplicate:
-merge the selected building into building N, which is kept), b the base, k keep / d delete (a
-delete that raced an edit, or a duplicate), p the progress view.
+database, a window of them at a time (a district's merge can leave 100,000). The selected one
+is shown as base | theirs | ours (or every value when more than two inspectors disagree), each
+with who and when. Keys: 1-9 take that value (for a duplicate: merge the selected building into
+building N, which is kept), b the base, v type a new value, k keep / d delete (a delete that
+raced an edit, or a duplicate), p the progress view.
+
 Every resolution goes through ``surveyor.sync.actions.resolve_conflict``: it is a change that
-syncs back to the laptops. ``ProgressScreen(store)`` shows buildings by 街道 and by inspector.
+syncs back to the laptops. Database work runs in thread workers; values, names and addresses
+typed by inspectors are shown as plain text. ``ProgressScreen(store)`` shows buildings by 街道
+and by inspector.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from surveyor.errors import SurveyorError
+from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
 from surveyor.store.db import Store
 from surveyor.sync.actions import Choice, resolve_conflict
-from surveyor.sync.progress import BUCKETS, progress
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
+from surveyor.sync.progress import BUCKETS, NO_SUBDISTRICT, UNASSIGNED, ProgressTable, progress
 from surveyor.sync.review import (
     ConflictDetail,
     ConflictSummary,
     Version,
     conflict_detail,
+    count_conflicts,
     list_conflicts,
 )
+from surveyor.tui.i18n import language, t
+from surveyor.tui.lifecycle import is_live
+from surveyor.tui.text import clean, plain
+from surveyor.tui.widgets.footer import CatalogFooter
+
+#: Conflicts fetched at a time; the next window loads when the cursor nears the end.
+WINDOW = 200
 
 
-def _version_text(title: str, v: Version | None) -> str:
-    if v is None:
-        return f"[b]{title}[/b]\n(no common value)"
-    mark = "\n(shown for now)" if v.provisional else ""
-    return f"[b]{title}[/b]\n{v.value!r}\n\n{v.author}\n{v.wall_time}{mark}"
+def field_name(form: Form | None, key: str) -> str:
+    """A conflicting field as the supervisor reads it: the form's label, else its id."""
+    if key == DELETED_KEY:
+        return t("review.field_deleted")
+    if key == DUPLICATE_KEY:
+        return t("review.field_duplicate")
+    if form is not None and key in form.fields:
+        return form.field(key).defn.label.get(language())
+    return key
+
+
+def value_text(form: Form | None, key: str, v: Version) -> str:
+    """One side's value in words: option labels and units, a delete or an edit said so."""
+    if key == DELETED_KEY:
+        if v.op == "delete" or v.value is True:
+            return t("review.was_deleted")
+        edited = [field_name(form, f) for f in v.edited if not f.startswith("_")]
+        if edited:  # reserved keys (status, assignment) are bookkeeping, not edits to review
+            return t("review.was_edited", fields="、".join(edited))
+    if v.value is None:
+        return t("review.empty")
+    if form is not None and key in form.fields:
+        return format_value(form.field(key), v.value, language())
+    return str(v.value)
+
+
+def when(wall_time: str) -> str:
+    """``2026-11-23T08:15:02.123+00:00`` as ``2026-11-23 08:15``: enough to tell edits apart."""
+    return wall_time[:16].replace("T", " ")
+
+
+class ValueModal(ModalScreen[str | None]):
+    """Type the value that settles a conflict; returns it, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    ValueModal { align: center middle; }
+    ValueModal > Vertical {
+        width: 80%; max-width: 80; height: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ValueModal .title { text-style: bold; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "review.cancel", id="review.value_cancel")
+    ]
+
+    def __init__(self, field_label: str) -> None:
+        super().__init__()
+        self.field_label = field_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(plain(t("review.value_title", field=self.field_label)), classes="title")
+            yield Input(id="review-value", placeholder=t("review.value_placeholder"))
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(clean(event.value).strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class SupervisorScreen(Screen[None]):
@@ -47,16 +120,21 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen #conflicts { height: 40%; }
     SupervisorScreen #versions { height: 1fr; }
     SupervisorScreen .version { width: 1fr; border: round $primary; padding: 0 1; }
+    SupervisorScreen .provisional { border: round $success; }
     SupervisorScreen #status { height: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        *[Binding(str(n), f"pick({n})", f"take {n}", show=n <= 2) for n in range(1, 10)],
-        Binding("b", "base", "base"),
-        Binding("k", "keep", "keep"),
-        Binding("d", "delete", "delete"),
-        Binding("p", "progress", "progress"),
-        Binding("r", "refresh", "refresh"),
-        Binding("escape", "app.pop_screen", "back"),
+        *[
+            Binding(str(n), f"pick({n})", "review.key_take", show=n <= 2, id=f"review.take_{n}")
+            for n in range(1, 10)
+        ],
+        Binding("b", "base", "review.key_base", id="review.base"),
+        Binding("v", "value", "review.key_value", id="review.value"),
+        Binding("k", "keep", "review.key_keep", id="review.keep"),
+        Binding("d", "delete", "review.key_delete", id="review.delete"),
+        Binding("p", "progress", "review.key_progress", id="review.progress"),
+        Binding("r", "refresh", "review.key_refresh", id="review.refresh"),
+        Binding("escape", "back", "review.key_back", id="review.back"),
     ]
 
     def __init__(self, store: Store, form: Form | None, *, author: str = "supervisor") -> None:
@@ -65,79 +143,177 @@ class SupervisorScreen(Screen[None]):
         self.form = form
         self.author = author
         self.rows: list[ConflictSummary] = []
+        self.total = 0
         self.detail: ConflictDetail | None = None
+        self._loading_more = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield DataTable(id="conflicts", cursor_type="row")
             yield Horizontal(id="versions")
             yield Static("", id="status")
-        yield Footer()
+        yield CatalogFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#conflicts", DataTable)
-        table.add_columns("building", "field", "kind", "values", "address")
+        self._add_columns()
         self.action_refresh()
 
-    def action_refresh(self) -> None:
+    def _add_columns(self) -> None:
         table = self.query_one("#conflicts", DataTable)
-        table.clear()
-        self.rows = list_conflicts(self.store)
-        for r in self.rows:
-            table.add_row(r.code, r.field_key, r.kind, str(r.heads), r.address or "")
-        self._status(f"{len(self.rows)} open conflict(s)")
-        self._show(0 if self.rows else None)
+        table.clear(columns=True)
+        for key in ("code", "field", "kind", "values", "address"):
+            table.add_column(t(f"review.col_{key}"), key=key)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show(event.cursor_row)
+    def refresh_language(self) -> None:
+        """Called by the app after a language switch."""
+        if not is_live(self):
+            return
+        self._add_columns()
+        self._fill(self.rows, 0)
+        self._show_detail(self.detail)
 
-    def _show(self, index: int | None) -> None:
+    # -- the list -------------------------------------------------------------------------------
+    def action_refresh(self, keep_cursor: int = 0) -> None:
+        # As many rows as are shown now, so the cursor stays where the supervisor was.
+        self._load(0, keep_cursor, max(WINDOW, len(self.rows)))
+
+    @work(thread=True, exclusive=True, group="review-list", exit_on_error=False)
+    def _load(self, offset: int, cursor: int = 0, limit: int | None = None) -> None:
+        rows = list_conflicts(self.store, limit=limit or WINDOW, offset=offset)
+        total = count_conflicts(self.store) if offset == 0 else self.total
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_rows, rows, offset, total, cursor)
+
+    def _show_rows(self, rows: list[ConflictSummary], offset: int, total: int, cursor: int) -> None:
+        if not is_live(self):
+            return
+        self._loading_more = False
+        self.total = total
+        if offset == 0:
+            self.rows = rows
+            self._fill(rows, 0)
+            table = self.query_one("#conflicts", DataTable)
+            if rows:
+                table.move_cursor(row=min(cursor, len(rows) - 1))
+            self._select(table.cursor_row if rows else None)
+        else:
+            self.rows.extend(rows)
+            self._fill(rows, offset)
+        self._status(t("review.count", shown=len(self.rows), total=total))
+
+    def _fill(self, rows: list[ConflictSummary], offset: int) -> None:
+        table = self.query_one("#conflicts", DataTable)
+        if offset == 0:
+            table.clear()
+        for r in rows:
+            table.add_row(
+                plain(r.code),
+                plain(field_name(self.form, r.field_key)),
+                plain(t(f"review.kind_{r.kind}")),
+                Text(str(r.heads)),
+                plain(r.address or ""),
+            )
+
+    @on(DataTable.RowHighlighted, "#conflicts")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._select(event.cursor_row)
+        near_end = event.cursor_row >= len(self.rows) - max(1, WINDOW // 10)
+        if near_end and len(self.rows) < self.total and not self._loading_more:
+            self._loading_more = True
+            self._load(len(self.rows))
+
+    # -- the selected conflict ------------------------------------------------------------------
+    def _select(self, index: int | None) -> None:
+        if index is None or not 0 <= index < len(self.rows):
+            self._show_detail(None)
+            return
+        self._load_detail(self.rows[index])
+
+    @work(thread=True, exclusive=True, group="review-detail", exit_on_error=False)
+    def _load_detail(self, row: ConflictSummary) -> None:
+        detail = conflict_detail(self.store, row.building_id, row.field_key)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_detail, detail)
+
+    def _show_detail(self, d: ConflictDetail | None) -> None:
+        if not is_live(self):
+            return
+        self.detail = d
         box = self.query_one("#versions", Horizontal)
         box.remove_children()
-        if index is None or index >= len(self.rows):
-            self.detail = None
-            box.mount(Static("nothing to review", classes="version"))
+        if d is None:
+            box.mount(Static(t("review.nothing"), classes="version"))
             return
-        row = self.rows[index]
-        self.detail = d = conflict_detail(self.store, row.building_id, row.field_key)
         panes: list[Static] = []
-        if d.kind != "duplicate_entity":
-            panes.append(Static(_version_text("base", d.base), classes="version"))
+        if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
+            panes.append(self._pane(t("review.base"), d.base, d.field_key))
         if d.kind == "duplicate_entity":  # the heads are the buildings at this address
             names = [
-                "this building" if v.change_id == d.building_id else "keep this one"
+                t("review.this_building") if v.change_id == d.building_id else t("review.keep_one")
                 for v in d.heads
             ]
         elif len(d.heads) == 2:
-            names = ["theirs", "ours"]
+            names = [t("review.theirs"), t("review.ours")]
         else:
-            names = [f"value {i}" for i in range(1, 10)]
+            names = [t("review.value_n", n=i) for i in range(1, 10)]
         for i, (name, v) in enumerate(zip(names, d.heads, strict=False), 1):
-            panes.append(Static(_version_text(f"[{i}] {name}", v), classes="version"))
+            panes.append(self._pane(f"[{i}] {name}", v, d.field_key))
         box.mount_all(panes)
 
+    def _pane(self, title: str, v: Version | None, key: str) -> Static:
+        text = Text(title, style="bold")
+        if v is None:
+            text.append("\n" + t("review.no_base"))
+            return Static(text, classes="version")
+        if v.op == DUPLICATE_KEY:
+            text.append("\n")
+            text.append_text(plain(v.value))
+            text.append("\n\n")
+            text.append_text(plain(t("review.last_saved_by", name=v.author or "-")))
+            return Static(text, classes="version")
+        text.append("\n")
+        text.append_text(plain(value_text(self.form, key, v)))
+        text.append("\n\n")
+        text.append_text(plain(v.author))
+        text.append("\n" + when(v.wall_time))
+        if v.provisional:
+            text.append("\n" + t("review.shown_for_now"), style="italic")
+        return Static(text, classes="version provisional" if v.provisional else "version")
+
+    # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
         d = self.detail
         if d is None:
-            self._status("nothing selected")
+            self._status(t("review.nothing_selected"))
             return
+        cursor = self.query_one("#conflicts", DataTable).cursor_row
+        self._run_resolve(d, choice, cursor)
+
+    @work(thread=True, group="review-resolve", exit_on_error=False)
+    def _run_resolve(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         try:
             resolve_conflict(self.store, self.form, d.code, d.field_key, choice, author=self.author)
         except SurveyorError as exc:
-            self._status(exc.message)
+            self.app.call_from_thread(self._status, exc.message)
             return
-        self.action_refresh()
-        self._status(f"resolved {d.code} {d.field_key}; {len(self.rows)} open conflict(s) left")
+        self.app.call_from_thread(self._resolved, d, cursor)
+
+    def _resolved(self, d: ConflictDetail, cursor: int) -> None:
+        if not is_live(self):
+            return
+        field = field_name(self.form, d.field_key)
+        self.notify(t("review.resolved", code=d.code, field=field), markup=False)
+        self.action_refresh(keep_cursor=cursor)
 
     def action_pick(self, n: int) -> None:
         d = self.detail
         if d is None or d.kind == "delete_vs_edit" or n > len(d.heads):
-            self._status("no such value here")
+            self._status(t("review.no_such_value"))
             return
         chosen = d.heads[n - 1]
         if d.kind == "duplicate_entity":
             if chosen.change_id == d.building_id:
-                self._status("that is this building; press the number of the one to keep")
+                self._status(t("review.pick_other"))
                 return
             # Its answers the kept building lacks are copied over, then it is deleted.
             self._resolve(Choice("merge_into", value=chosen.change_id))
@@ -153,36 +329,86 @@ class SupervisorScreen(Screen[None]):
     def action_delete(self) -> None:
         self._resolve(Choice("delete"))
 
+    def action_value(self) -> None:
+        d = self.detail
+        if d is None or d.kind in ("delete_vs_edit", "duplicate_entity"):
+            self._status(t("review.no_typed_value"))
+            return
+
+        def typed(value: str | None) -> None:
+            if value is not None and self.detail is d:
+                self._resolve(Choice("value", value=value))
+
+        self.app.push_screen(ValueModal(field_name(self.form, d.field_key)), typed)
+
     def action_progress(self) -> None:
-        self.app.push_screen(ProgressScreen(self.store))
+        self.app.push_screen(ProgressScreen(self.store, self.form))
+
+    def action_back(self) -> None:
+        self.dismiss()
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        if is_live(self):
+            self.query_one("#status", Static).update(plain(text))
 
 
 class ProgressScreen(Screen[None]):
     """Buildings by 街道 and by inspector: not started, draft, complete, approved, conflicted."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "review.key_back", id="progress.back")
+    ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, form: Form | None = None) -> None:
         super().__init__()
         self.store = store
+        self.form = form
+        self.tables: list[ProgressTable] = []
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="by_subdistrict")
         yield DataTable(id="by_inspector")
-        yield Footer()
+        yield CatalogFooter()
 
     def on_mount(self) -> None:
-        for table, data in zip(
-            (
-                self.query_one("#by_subdistrict", DataTable),
-                self.query_one("#by_inspector", DataTable),
-            ),
-            progress(self.store),
-            strict=True,
+        self._load()
+
+    @work(thread=True, exclusive=True, group="progress", exit_on_error=False)
+    def _load(self) -> None:
+        tables = progress(self.store)
+        self.app.call_from_thread(self._show, tables)
+
+    def _show(self, tables: tuple[ProgressTable, ProgressTable]) -> None:
+        if not is_live(self):
+            return
+        self.tables = list(tables)
+        self.refresh_language()
+
+    def _group_name(self, table_index: int, group: str) -> str:
+        if group == UNASSIGNED:
+            return t("progress.unassigned")
+        if group == NO_SUBDISTRICT:
+            return t("progress.no_subdistrict")
+        if table_index == 0 and self.form is not None and "subdistrict" in self.form.fields:
+            return self.form.field("subdistrict").choice_label(group, language())
+        return group
+
+    def refresh_language(self) -> None:
+        ids = ("#by_subdistrict", "#by_inspector")
+        titles = (t("progress.by_subdistrict"), t("progress.by_inspector"))
+        for index, (selector, title, data) in enumerate(
+            zip(ids, titles, self.tables, strict=False)
         ):
-            table.add_columns(data.title, *BUCKETS)
-            for group, counts in [*data.rows.items(), ("total", data.total)]:
-                table.add_row(group, *(str(counts[b]) for b in BUCKETS))
+            table = self.query_one(selector, DataTable)
+            table.clear(columns=True)
+            table.add_columns(title, *(t(f"progress.{b}") for b in BUCKETS))
+            for group, counts in data.rows.items():
+                name = self._group_name(index, group)
+                table.add_row(plain(name), *(Text(str(counts[b])) for b in BUCKETS))
+            total = data.total
+            table.add_row(
+                Text(t("progress.total"), style="bold"), *(Text(str(total[b])) for b in BUCKETS)
+            )
+
+    def action_back(self) -> None:
+        self.dismiss()

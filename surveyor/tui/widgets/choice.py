@@ -52,9 +52,9 @@ class ChoiceField(Widget, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,up", "move(-1)", show=False),
-        Binding("right,down", "move(1)", show=False),
-        Binding("space", "pick", show=False),
+        Binding("left,up", "move(-1)", "choice.key_previous", show=False, id="choice.previous"),
+        Binding("right,down", "move(1)", "choice.key_next", show=False, id="choice.next"),
+        Binding("space", "pick", "choice.key_pick", show=False, id="choice.pick"),
     ]
 
     highlighted: reactive[int] = reactive(0)

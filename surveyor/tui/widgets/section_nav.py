@@ -36,9 +36,9 @@ class SectionNav(Widget, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
-        Binding("enter,space", "choose", show=False),
+        Binding("up", "move(-1)", "nav.key_previous", show=False, id="nav.previous"),
+        Binding("down", "move(1)", "nav.key_next", show=False, id="nav.next"),
+        Binding("enter,space", "choose", "nav.key_open", show=False, id="nav.open"),
     ]
 
     current: reactive[int] = reactive(0)

@@ -1,0 +1,30 @@
+"""An answer as a person reads it, for screens and terminals (not for print layouts).
+
+Shared by ``surveyor show`` and the supervisor's conflict review, so a value reads the same in
+both: option labels with their code, units, yes/no in the chosen language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveyor.forms.model import CompiledField
+
+
+def format_value(fld: CompiledField, value: Any, lang: str) -> str:
+    """An answer as a person reads it: option labels, units, 'yes'/'no'; '' for no answer."""
+    if value is None:
+        return ""
+    if fld.type == "select_one" or (fld.type == "calculate" and fld.choices):
+        return f"{fld.choice_label(str(value), lang)} [{value}]"
+    if fld.type == "select_multiple" and isinstance(value, list):
+        return ", ".join(fld.choice_label(str(v), lang) for v in value)
+    if fld.type == "boolean":
+        yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+        return yes if value is True else no if value is False else str(value)
+    if fld.type == "photo" and isinstance(value, list):
+        return ", ".join(str(p.get("sha256", ""))[:12] for p in value)
+    if fld.type == "geopoint" and isinstance(value, dict):
+        return f"{value.get('lat')}, {value.get('lon')}"
+    unit = f" {fld.defn.unit.get(lang)}" if fld.defn.unit and value != "unknown" else ""
+    return f"{value}{unit}"
