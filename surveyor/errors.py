@@ -30,3 +30,12 @@ class ValidationFailed(SurveyorError):
 
 class NotFound(SurveyorError):
     """A building (or other record) named by the user does not exist."""
+
+
+class DiskFull(SurveyorError):
+    """A write failed because the disk (or the database server's disk) is full.
+
+    Nothing of that write was kept (its transaction rolled back); what was saved before is
+    intact. Raised instead of the driver's "database or disk is full" / "disk I/O error", so
+    every front end can say what to do: free some space and try again.
+    """

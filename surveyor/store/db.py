@@ -6,6 +6,7 @@ Alembic migrations from the same models.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import DiskFull, SurveyorError
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.sqlitefile import require_sqlite_file
@@ -98,13 +99,44 @@ def make_engine(target: str | Path, *, readonly: bool = False) -> Engine:
     return _sqlite_engine(Path(text), readonly=readonly)
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """True for SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100)."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    if getattr(orig, "sqlstate", None) == "53100":
+        return True
+    text = str(orig)
+    return "database or disk is full" in text or "No space left on device" in text
+
+
+def _disk_full_error(engine: Engine, exc: BaseException) -> DiskFull:
+    where = (
+        f"the disk holding {engine.url.database}"
+        if engine.dialect.name == "sqlite"
+        else "the central database server's disk"
+    )
+    return DiskFull(
+        f"{where} is full: nothing of this write was saved (what was saved before is "
+        "intact); free some space and try again"
+    )
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: commits on success, rolls back everything on any error."""
-    with engine.connect() as conn:
-        conn.execution_options(surveyor_write=True)
-        with conn.begin():
-            yield conn
+    """One write transaction: commits on success, rolls back everything on any error.
+
+    A full disk becomes ``DiskFull`` (one sentence for the user) after the rollback.
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(surveyor_write=True)
+            with conn.begin():
+                yield conn
+    except sa.exc.OperationalError as exc:
+        if is_disk_full(exc):
+            raise _disk_full_error(engine, exc) from exc
+        raise
 
 
 @contextmanager
@@ -167,6 +199,14 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _folder_is_full(path: Path) -> bool:
+    """Less than a SQLite page or two left where the database lives."""
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _label(target: str) -> str:
@@ -245,6 +285,13 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
             facts = {k: v for k, v in conn.execute(sa.select(meta.c.key, meta.c.value))}
     except sa.exc.DatabaseError as exc:
         engine.dispose()
+        if is_disk_full(exc) or (not is_url(text) and _folder_is_full(Path(text))):
+            # Opening in WAL mode creates the -wal and -shm files; on a full disk that fails
+            # as a "disk I/O error".
+            raise DiskFull(
+                f"cannot open {_label(text)}: its disk is full; free some space and try again "
+                "(nothing in it was changed)"
+            ) from exc
         raise SurveyorError(f"cannot read {_label(text)}: {exc.orig}") from exc
     except BaseException:
         engine.dispose()

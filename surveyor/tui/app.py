@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from surveyor.services.survey import BuildingState
     from surveyor.store.db import Store
     from surveyor.tui.screens.survey import SurveyScreen
+
+#: A second quit within this many seconds quits even though some answers could not be saved.
+QUIT_ANYWAY_SECONDS = 10.0
 
 
 class StoreOpened(Message):
@@ -112,6 +116,8 @@ class SurveyorApp(App[None]):
         self._author_override = author
         self.author = author or settings.inspector or "inspector"
         self._review_on_open = review
+        #: When a quit was refused because answers could not be saved (monotonic seconds).
+        self._quit_refused_at = -1e9
         self._opening: set[uuid.UUID] = set()
         self.title = t("app.title")
         if settings.keymap:
@@ -258,9 +264,27 @@ class SurveyorApp(App[None]):
         return [s for s in self.screen_stack if isinstance(s, SurveyScreen)]
 
     async def action_quit(self) -> None:
-        """Quit after committing whatever is still waiting to be saved."""
+        """Quit after committing whatever is still waiting to be saved.
+
+        If something cannot be saved (a full disk), the app stays open and says so; quitting
+        again within ``QUIT_ANYWAY_SECONDS`` quits anyway, the inspector's own decision.
+        """
+        unsaved, error = 0, ""
         for screen in self.survey_screens():
-            await screen.save_now()
+            if not await screen.save_now():
+                unsaved += screen.unsaved()
+                error = screen.save_error or error
+        now = time.monotonic()
+        if unsaved and now - self._quit_refused_at > QUIT_ANYWAY_SECONDS:
+            self._quit_refused_at = now
+            self.notify(
+                t("app.unsaved_quit", n=unsaved, error=error),
+                title=t("app.unsaved_title"),
+                severity="error",
+                timeout=QUIT_ANYWAY_SECONDS,
+                markup=False,
+            )
+            return
         self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -310,8 +334,17 @@ class SurveyorApp(App[None]):
             return  # already open (a scanner's Enter after the scan itself)
         screen = SurveyScreen(state, resume_field=resume)
         if open_now and self.screen is open_now[-1]:
-            # Another building from the palette: save this one, then take its place.
-            await open_now[-1].save_now()
+            # Another building from the palette: save this one, then take its place — unless
+            # its answers cannot be saved (switching would drop the screen that holds them).
+            current = open_now[-1]
+            if not await current.save_now():
+                self.notify(
+                    t("survey.unsaved_stay", n=current.unsaved(), error=current.save_error or ""),
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
+                return
             await self.switch_screen(screen)
         else:
             await self.push_screen(screen)

@@ -64,6 +64,8 @@ if TYPE_CHECKING:
 WIDE = 110
 #: Rows of a section mounted before the first frame; the rest follow right after it.
 FIRST_ROWS = 8
+#: Seconds between retries of a save that failed (a full disk, a locked database).
+SAVE_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,9 @@ class SurveyScreen(Screen[None]):
         self._lock = threading.Lock()
         self._saver_running = False
         self._timer: Timer | None = None
+        #: Why the last save failed (a full disk, a locked database), until a save succeeds.
+        self.save_error: str | None = None
+        self._retry_timer: Timer | None = None
         self._switching = False
         self._section_token = 0
         self._rest_rows: list[FieldRow] = []
@@ -528,7 +533,8 @@ class SurveyScreen(Screen[None]):
             resume_changed = leaving and (
                 self._resume_to_write is not None and self._resume_to_write != self._resume_written
             )
-            if not self.pending and not resume_changed:
+            # A batch that failed is still queued: any flush retries it.
+            if not self.pending and not resume_changed and not self._queue:
                 return
             self._queue.update(self.pending)
             self.pending = {}
@@ -582,6 +588,9 @@ class SurveyScreen(Screen[None]):
 
     def _saved(self, result: SaveResult) -> None:
         self.status = result.status
+        if self.save_error is not None:
+            self.save_error = None
+            self.notify(t("save.recovered"), markup=False)
         with self._lock:
             idle = not self._queue and not self.pending
         if idle:
@@ -589,11 +598,32 @@ class SurveyScreen(Screen[None]):
             self._update_subtitle()
 
     def _save_failed(self, error: str) -> None:
+        """Keep what failed queued, say so once, and retry every few seconds: the inspector
+        may free disk space (or another program release the database) without typing again."""
+        first = self.save_error is None
+        self.save_error = error
         self._mark("error", error=error)
-        self.notify(t("save.error", error=error), severity="error", timeout=10, markup=False)
+        if first:
+            self.notify(t("save.error", error=error), severity="error", timeout=10, markup=False)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        if is_live(self):
+            self._retry_timer = self.set_timer(SAVE_RETRY_SECONDS, self._retry_save)
 
-    async def save_now(self, timeout: float = 10.0) -> None:
-        """Commit everything pending and wait for it (leaving the screen, quitting).
+    def _retry_save(self) -> None:
+        self._retry_timer = None
+        if self.save_error is not None:
+            self.flush()
+
+    def unsaved(self) -> int:
+        """How many answers are not committed yet (typed, queued or failed)."""
+        with self._lock:
+            return len(set(self.pending) | set(self._queue))
+
+    async def save_now(self, timeout: float = 10.0) -> bool:
+        """Commit everything pending and wait for it (leaving the screen, quitting); True
+        when all of it is committed, False when a save failed or did not finish in time.
 
         Keys already sent to the focused field are handled first: typed right before
         ``ctrl+q`` or ``esc``, they are still queued when the app runs the quit.
@@ -604,15 +634,24 @@ class SurveyScreen(Screen[None]):
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             with self._lock:
-                if not self._saver_running and not self._queue:
-                    return
+                if not self._saver_running:
+                    return not self._queue and not self.pending
             await asyncio.sleep(0.01)
+        return False
 
     def action_save(self) -> None:
         self.flush()
 
     async def action_back(self) -> None:
-        await self.save_now()
+        if not await self.save_now():
+            # Leaving would drop the screen that holds the unsaved answers.
+            self.notify(
+                t("survey.unsaved_stay", n=self.unsaved(), error=self.save_error or ""),
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return
         if self.is_current:
             self.dismiss(None)
 
@@ -622,9 +661,10 @@ class SurveyScreen(Screen[None]):
     def on_unmount(self) -> None:
         """Gone: no timer may fire on this screen any more; whatever is pending is handed to
         the save thread (``save_now`` has normally committed everything before)."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        for timer in (self._timer, self._retry_timer):
+            if timer is not None:
+                timer.stop()
+        self._timer = self._retry_timer = None
         self.flush(leaving=True)
 
     # -- completion -----------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""A really full disk under the real ``surveyor`` command: one sentence, exit code 2, nothing
+half-written, nothing saved before lost, and everything works again once there is space.
+
+The disk is a small tmpfs mounted in a private mount namespace (``unshare``), so the test
+needs no privileges beyond a user namespace and leaves nothing mounted behind. The scenario
+runs inside the namespace (``FULL_DISK_SCENARIO``) and prints what it saw as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FULL_DISK_SCENARIO = textwrap.dedent(
+    """
+    import json, os, sqlite3, subprocess, sys
+    disk, register, laptop_file = sys.argv[1:4]
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], check=True)
+    seen = {}
+
+    def surveyor(name, *args):
+        r = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+        seen[name] = {"rc": r.returncode, "out": r.stdout, "err": r.stderr}
+        return r
+
+    def fill(leave=0):
+        # fill the disk, then give back `leave` bytes
+        with open(os.path.join(disk, "filler"), "wb") as f:
+            try:
+                while True:
+                    f.write(b"\\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+            if leave:
+                f.truncate(max(0, f.tell() - leave))
+
+    def free():
+        os.remove(os.path.join(disk, "filler"))
+
+    def count(db, table):
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        finally:
+            conn.close()
+
+    db = os.path.join(disk, "laptop.db")
+    surveyor("init", "init", "--db", db, "--inspector", "甲")
+    surveyor("import", "register", "import", register, "--db", db)
+    listing = surveyor("list", "list", "--db", db)
+    code = next(w for w in listing.stdout.split() if w.startswith("NK-"))
+    surveyor("saved", "set", code, "year_built=1984", "--db", db, "--draft")
+
+    fill()  # a save with the disk full, the database already open (its -wal and -shm exist)
+    surveyor("full_save", "set", code, "year_built=1990", "inspector_remarks=" + "外墙渗水" * 5000,
+             "--db", db, "--draft")
+    free()
+    surveyor("doctor_after", "doctor", "--db", db)
+    surveyor("show_after", "show", code, "--db", db)
+    surveyor("save_again", "set", code, "year_built=1990", "--db", db, "--draft")
+
+    central = os.path.join(disk, "central.db")
+    surveyor("central", "central", "init", central)
+    before = count(central, "building")
+    fill()  # a merge into a central on a full disk: refused whole
+    surveyor("full_merge", "merge", laptop_file, "--into", central)
+    free()
+    seen["central_buildings_before"] = before
+    seen["central_buildings_after_refusal"] = count(central, "building")
+    fill(leave=1_000_000)  # room to open it and back it up, not for the merge: rolled back
+    surveyor("partial_merge", "merge", laptop_file, "--into", central)
+    free()
+    seen["central_buildings_after_rollback"] = count(central, "building")
+    surveyor("central_doctor", "doctor", "--db", central)
+    surveyor("merge_again", "merge", laptop_file, "--into", central)
+    seen["central_buildings_after_merge"] = count(central, "building")
+    seen["code"] = code
+    print(json.dumps(seen))
+    """
+)
+
+
+def _namespace_command() -> list[str]:
+    """``unshare`` for a private mount namespace: plain as root, with a user namespace
+    otherwise."""
+    base = ["unshare", "--mount", "--propagation", "private"]
+    return base if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
+
+
+def _run_scenario(tmp_path: Path, laptop_file: Path) -> dict[str, Any]:
+    if shutil.which("unshare") is None:
+        pytest.fail("util-linux 'unshare' is needed to give the test a small, really full disk")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    register = tmp_path / "register.csv"
+    rows = ["街道,社区,小区名称,楼号,门牌地址"] + [
+        f"万兴街道,宜宾里社区,宜宾东里,{i}号楼,南开区宜宾道{i}号" for i in range(1, 41)
+    ]
+    register.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            *_namespace_command(),
+            sys.executable,
+            "-c",
+            FULL_DISK_SCENARIO,
+            *(str(p) for p in (disk, register, laptop_file)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return seen
+
+
+def test_a_full_disk_refuses_the_write_in_one_sentence_and_loses_nothing(
+    tmp_path: Path, sample_laptop_file: Path
+) -> None:
+    seen = _run_scenario(tmp_path, sample_laptop_file)
+    for name in ("init", "import", "saved", "doctor_after", "save_again", "central"):
+        assert seen[name]["rc"] == 0, (name, seen[name]["err"])
+
+    full = seen["full_save"]
+    assert full["rc"] == 2
+    assert "full" in full["err"] and "free some space" in full["err"]
+    assert "Traceback" not in full["err"]
+    # What was saved before the disk filled is there; the refused save left nothing behind.
+    assert "1984" in seen["show_after"]["out"] and "外墙渗水" not in seen["show_after"]["out"]
+    assert "ok" in seen["doctor_after"]["out"]
+
+    refused = seen["full_merge"]
+    assert refused["rc"] != 0 and "Traceback" not in refused["err"]
+    assert "full" in (refused["err"] + refused["out"]) or "space" in refused["err"]
+    assert seen["central_buildings_after_refusal"] == seen["central_buildings_before"] == 0
+    rolled_back = seen["partial_merge"]
+    assert rolled_back["rc"] == 2, rolled_back
+    assert "is full: nothing of this write was saved" in rolled_back["err"]
+    assert seen["central_buildings_after_rollback"] == 0
+    assert seen["central_doctor"]["rc"] == 0
+    assert seen["merge_again"]["rc"] == 0, seen["merge_again"]["err"]
+    assert seen["central_buildings_after_merge"] > 0
+
+
+@pytest.fixture
+def sample_laptop_file(tmp_path: Path) -> Path:
+    """A small inspector database to merge (generated, with answers and change log)."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.sample import generate_sample
+
+    out = tmp_path / "inspector.db"
+    generate_sample(out, get_form(), buildings=200, seed=7)
+    return out

@@ -1,0 +1,114 @@
+"""A full disk while surveying: nothing typed is dropped, the inspector is told, and the
+answers are saved by themselves once there is space again.
+
+The disk is "filled" with SQLite's own cap on the database's size (``PRAGMA max_page_count``):
+a write that needs one more page fails with SQLITE_FULL, "database or disk is full" — the same
+error, through the same code path, as a full filesystem (``tests/test_full_disk.py`` fills a
+real one under the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from textual.widgets import TextArea
+
+from surveyor.store.db import Store
+from surveyor.tui.screens import survey
+from surveyor.tui.screens.survey import SurveyScreen
+from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.test_flows import first_with_status, open_survey, read
+
+
+class DiskLimit:
+    """Caps the database at the pages it has now (``fill``) or lifts the cap (``free``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pages: int | None = None
+        event.listen(store.engine, "connect", self._on_connect)
+
+    def _on_connect(self, dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        if self.pages is not None:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {self.pages}")
+
+    def fill(self) -> None:
+        with self.store.engine.connect() as conn:
+            self.pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+        self.store.engine.dispose()  # pooled connections reopen with the cap
+
+    def free(self) -> None:
+        self.pages = None
+        self.store.engine.dispose()
+
+
+def test_a_full_disk_keeps_the_answers_and_saves_them_once_there_is_space(
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(survey, "SAVE_RETRY_SECONDS", 0.3)
+    target = first_with_status(sample_db, "not_started")
+    remarks = "北侧外墙渗水。" * 20_000  # ≈ 420 KB: needs many new pages
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        disk = DiskLimit(app.store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("inspector_remarks")
+            disk.fill()
+            screen.query_one("#inspector_remarks", TextArea).insert(remarks)
+            await pilot.press("ctrl+s")
+            await settle(app, pilot)
+            assert screen.indicator.state == "error"
+            assert screen.save_error is not None and "full" in screen.save_error
+            assert screen.unsaved() == 1
+
+            await pilot.press("escape")  # leaving would drop the unsaved answer: refused
+            await settle(app, pilot)
+            assert app.screen is screen
+            await pilot.press("ctrl+q")  # so is quitting, the first time
+            await settle(app, pilot)
+            assert app.is_running and app.screen is screen
+            assert "inspector_remarks" not in read(sample_db, target.id).answers
+
+            disk.free()  # the inspector deletes some files: the retry saves it unasked
+            await asyncio.sleep(0.6)
+            await settle(app, pilot)
+            assert screen.indicator.state == "saved" and screen.save_error is None
+            assert screen.unsaved() == 0
+            await pilot.press("ctrl+q")
+            await settle(app, pilot)
+        assert not app.is_running
+        assert read(sample_db, target.id).answers["inspector_remarks"] == remarks
+
+    run(body)
+
+
+def test_a_second_quit_leaves_even_when_the_disk_stays_full(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The inspector's own decision: told twice what is lost, the app does quit."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        disk = DiskLimit(app.store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("inspector_remarks")
+            disk.fill()
+            screen.query_one("#inspector_remarks", TextArea).insert("外墙" * 100_000)
+            await pilot.press("ctrl+q")
+            await settle(app, pilot)
+            assert app.is_running and isinstance(app.screen, SurveyScreen)
+            await pilot.press("ctrl+q")
+            await settle(app, pilot)
+        assert not app.is_running
+        assert "inspector_remarks" not in read(sample_db, target.id).answers
+
+    run(body)
