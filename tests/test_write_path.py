@@ -280,6 +280,26 @@ def test_the_list_orders_building_numbers_as_people_read_them(store: Store, mini
 
     for number in ("10号楼", "2号楼", "1号楼", "２１号楼"):  # full-width digits count too
         create_building(store, mini, REGISTER_ROW | {"building_no": number}, author="甲")
-    expected = ["1号楼", "2号楼", "10号楼", "21号楼"]  # stored after NFKC
+    expected = ["1号楼", "2号楼", "10号楼", "21号楼"]  # full-width digits stored as ASCII
     assert [r.building_no for r in browse_buildings(store).rows] == expected
     assert [r.building_no for r in list_buildings(store).rows] == expected
+
+
+def test_free_text_keeps_chinese_punctuation_numbers_fold_full_width(
+    store: Store, mini: Form
+) -> None:
+    """A Chinese IME's full-width digits and letters become ASCII everywhere; in free text
+    the inspector's punctuation and signs (，（）㎡) stay as typed, in numbers NFKC applies."""
+    code = create_building(
+        store,
+        mini,
+        REGISTER_ROW | {"address": "南开区宜宾道１２号（东门），约５０㎡，Ａ座"},
+        author="甲",
+    ).code
+    save_answers(
+        store, mini, code, {"year_built": "１９８４", "community": " 宜宾里社区："}, author="甲"
+    )
+    answers = get_building(store, code).answers
+    assert answers["address"] == "南开区宜宾道12号（东门），约50㎡，A座"
+    assert answers["community"] == "宜宾里社区："
+    assert answers["year_built"] == 1984

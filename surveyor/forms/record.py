@@ -29,8 +29,33 @@ def _msg(zh: str, en: str) -> Localized:
 
 
 def normalize_text(text: str) -> str:
-    """NFKC (full-width digits and letters from a Chinese IME become ASCII) and trimmed."""
+    """NFKC (full-width digits and letters from a Chinese IME become ASCII) and trimmed.
+
+    For numbers, codes, dates and searching. Free text keeps its punctuation:
+    ``normalize_free_text``.
+    """
     return unicodedata.normalize("NFKC", text).strip()
+
+
+#: Full-width ASCII digits and letters (U+FF10–FF19, FF21–FF3A, FF41–FF5A), what NFKC maps
+#: them to; full-width punctuation (，（）：) is left alone.
+_FULL_WIDTH_ALNUM = {
+    code: code - 0xFEE0
+    for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for code in range(first, last + 1)
+}
+
+
+def normalize_free_text(text: str) -> str:
+    """Free text (addresses, remarks, captions), trimmed: full-width digits and letters from a
+    Chinese IME become ASCII, as NFKC does, but Chinese punctuation and signs stay as typed —
+    full NFKC would turn "，" into "," and "㎡" into "m2" in an inspector's remarks."""
+    return text.translate(_FULL_WIDTH_ALNUM).strip()
+
+
+def normalize_input(fld: CompiledField, text: str) -> str:
+    """How typed text is normalised for ``fld`` before it is coerced (and shown back)."""
+    return normalize_free_text(text) if fld.type == "text" else normalize_text(text)
 
 
 _TRUE = {"true", "yes", "y", "1", "是", "有"}
@@ -48,7 +73,7 @@ def coerce_answer(fld: CompiledField, raw: Any) -> Any:
     if raw is None:
         return None
     if isinstance(raw, str):
-        raw = normalize_text(raw)
+        raw = normalize_input(fld, raw)
         if raw == "":
             return None
         if raw.lower() == UNKNOWN and ftype != "select_multiple":

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.forms.record import normalize_text
+from surveyor.forms.record import normalize_free_text
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import SaveResult, get_building, save_answers
 from surveyor.store import models
@@ -125,7 +125,7 @@ def attach_photo(
             "sha256": blob.sha256,
             "size": blob.size,
             "mime": blob.mime,
-            "caption": normalize_text(caption),
+            "caption": normalize_free_text(caption),
         }
     )
     return save_answers(store, form, state.id, {field_id: photos}, author=author, lang=lang)

@@ -22,7 +22,14 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import NotFound, SurveyorError, ValidationFailed
 from surveyor.forms.model import Form, Localized
-from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_text
+from surveyor.forms.record import (
+    AnswerError,
+    Evaluation,
+    coerce_answer,
+    evaluate,
+    normalize_input,
+    normalize_text,
+)
 from surveyor.store import hlc, models
 from surveyor.store.db import Store, write_tx
 from surveyor.store.heads import HeadsDoc, decode_heads, set_heads
@@ -390,7 +397,7 @@ class SurveyWriter:
                     problems[fid] = exc.message
                 else:
                     # Kept as typed so nothing the inspector entered is lost; marked invalid.
-                    fields[fid] = normalize_text(str(raw))
+                    fields[fid] = normalize_input(self.form.field(fid), str(raw))
         if problems:
             raise ValidationFailed(_localized(problems, self.lang))
         return fields

@@ -16,6 +16,11 @@ def clean(value: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFKC", value))
 
 
+def without_controls(value: str) -> str:
+    """The text with control characters (terminal escapes) removed, otherwise as typed."""
+    return _CONTROL.sub("", value)
+
+
 def plain(value: object, style: str = "") -> Text:
     """A Rich ``Text`` of ``value`` that is never parsed as markup."""
     return Text(_CONTROL.sub("", str(value)), style=style)

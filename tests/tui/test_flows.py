@@ -513,13 +513,16 @@ def test_remarks_are_multi_line_and_come_back_from_the_database(
             await screen.goto_field("inspector_remarks")
             area = screen.query_one("#inspector_remarks", TextArea)
             assert app.focused is area
-            await pilot.press(*"北侧外墙渗水", "enter")  # Enter starts a new line here
+            await pilot.press(*"北侧外墙渗水")
+            area.insert("，约５０㎡")  # an IME commits its text at once, not as key presses
+            await pilot.press("enter")  # Enter starts a new line here
             assert app.focused is area
             await pilot.press(*"[b]Ａ２[/b] east")  # full-width from an IME, markup-like text
-            assert area.text == "北侧外墙渗水\n[b]Ａ２[/b] east"
+            assert area.text == "北侧外墙渗水，约５０㎡\n[b]Ａ２[/b] east"
             await pilot.press("ctrl+down")  # moves on
             assert app.focused is screen.query_one("#follow_up")
-            assert area.text == "北侧外墙渗水\n[b]A2[/b] east"  # shown as stored: NFKC
+            # shown as stored: full-width digits and letters as ASCII, Chinese punctuation kept
+            assert area.text == "北侧外墙渗水，约50㎡\n[b]A2[/b] east"
             await pilot.press("shift+tab")
             assert app.focused is area
             await pilot.press("tab")  # Tab moves on too
@@ -527,7 +530,7 @@ def test_remarks_are_multi_line_and_come_back_from_the_database(
             await pilot.press("escape")
             await settle(app, pilot)
         assert read(sample_db, target.id).answers["inspector_remarks"] == (
-            "北侧外墙渗水\n[b]A2[/b] east"
+            "北侧外墙渗水，约50㎡\n[b]A2[/b] east"
         )
 
         app = make_app(sample_db, lang="en")  # a new session: both lines from the database
@@ -535,7 +538,7 @@ def test_remarks_are_multi_line_and_come_back_from_the_database(
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("inspector_remarks")
             area = screen.query_one("#inspector_remarks", TextArea)
-            assert area.text == "北侧外墙渗水\n[b]A2[/b] east"
+            assert area.text == "北侧外墙渗水，约50㎡\n[b]A2[/b] east"
             assert area.document.line_count == 2
             shown = "".join(segment.text for segment in area.render_line(1))
             assert "[b]A2[/b] east" in shown  # as typed, never markup

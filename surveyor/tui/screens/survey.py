@@ -34,7 +34,7 @@ from textual.widgets import Header, Input, Static, TextArea
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import CompiledField
-from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_text
+from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_input
 from surveyor.services.photos import attach_photo
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import (
@@ -47,7 +47,7 @@ from surveyor.services.survey import (
 )
 from surveyor.tui.i18n import language, t
 from surveyor.tui.lifecycle import is_live, settle_keys
-from surveyor.tui.text import clean, plain
+from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.footer import CatalogFooter
@@ -83,7 +83,7 @@ def draft_value(fld: CompiledField, raw: Any) -> Any:
     try:
         return coerce_answer(fld, raw)
     except AnswerError:
-        return normalize_text(str(raw))
+        return normalize_input(fld, str(raw))
 
 
 class SurveyScreen(Screen[None]):
@@ -431,7 +431,7 @@ class SurveyScreen(Screen[None]):
         form = self.app.form
         fld = form.field(field_id)
         if isinstance(raw, str):
-            raw = clean(raw)
+            raw = without_controls(raw)  # the core normalises (full-width digits …) per type
         value = draft_value(fld, raw)
         if self.answers.get(field_id) == value and field_id not in self.pending:
             return
@@ -505,16 +505,17 @@ class SurveyScreen(Screen[None]):
                     self.query_one(f"#row-{fid}", FieldRow).show_error(self.message_for(fid))
             self.flush()
 
-    @staticmethod
-    def _show_as_stored(widget: Widget) -> None:
-        """A field just left shows its text as stored: NFKC, no control characters."""
+    def _show_as_stored(self, widget: Widget) -> None:
+        """A field just left shows its text as stored: normalised for its type (full-width
+        digits as ASCII), no control characters."""
+        fld = self.app.form.field(str(widget.id))
         if isinstance(widget, Input):
-            shown = clean(widget.value).strip()
+            shown = normalize_input(fld, without_controls(widget.value))
             if shown != widget.value:
                 with widget.prevent(Input.Changed):
                     widget.value = shown
         elif isinstance(widget, TextArea):
-            shown = clean(widget.text).strip()
+            shown = normalize_input(fld, without_controls(widget.text))
             if shown != widget.text:
                 with widget.prevent(TextArea.Changed):
                     widget.load_text(shown)
