@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import DiskFull, SurveyorError
 from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
@@ -167,6 +167,9 @@ class SurveyorApp(App[None]):
             )
             # What the list's first query needs, imported here rather than in its worker.
             import surveyor.services.browse  # noqa: F401
+        except DiskFull:
+            self._hand_over(StoreFailed(t("app.open_disk_full")))
+            return
         except SurveyorError as exc:
             self._hand_over(StoreFailed(exc.message))
             return

@@ -65,7 +65,7 @@ def test_a_full_disk_keeps_the_answers_and_saves_them_once_there_is_space(
             await pilot.press("ctrl+s")
             await settle(app, pilot)
             assert screen.indicator.state == "error"
-            assert screen.save_error is not None and "full" in screen.save_error
+            assert screen.save_error is not None and "disk is full" in screen.save_error
             assert screen.unsaved() == 1
 
             await pilot.press("escape")  # leaving would drop the unsaved answer: refused
@@ -106,6 +106,7 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
             await pilot.press("ctrl+q")
             await settle(app, pilot)
             assert app.is_running and isinstance(app.screen, SurveyScreen)
+            assert "磁盘已满" in (app.screen.save_error or "")  # said in the inspector's language
             await pilot.press("ctrl+q")
             await settle(app, pilot)
         assert not app.is_running

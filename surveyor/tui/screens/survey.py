@@ -32,7 +32,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static, TextArea
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import DiskFull, SurveyorError
 from surveyor.forms.model import CompiledField
 from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_input
 from surveyor.services.photos import attach_photo
@@ -577,7 +577,8 @@ class SurveyScreen(Screen[None]):
                 with self._lock:
                     self._queue = batch | self._queue  # keep it; newer edits win
                     self._saver_running = False
-                self._call_ui(self._save_failed, str(exc))
+                reason = t("save.disk_full") if isinstance(exc, DiskFull) else str(exc)
+                self._call_ui(self._save_failed, reason)
                 return
             if result is not None:
                 self._call_ui(self._saved, result)
