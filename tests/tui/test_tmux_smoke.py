@@ -51,23 +51,11 @@ class Tmux:
         self("send-keys", "-t", "smoke", *(["-l"] if literal else []), *keys)
 
 
-@pytest.mark.slow
-def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Path) -> None:
+def start_in_tmux(command: str) -> Tmux:
+    """A detached 100×30 UTF-8 tmux session named "smoke" running ``command``."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed; run 'bash scripts/ensure_tools.sh'")
     assert SURVEYOR.exists(), f"{SURVEYOR} not installed (pip install -e .)"
-    store = open_store(sample_db)
-    try:
-        target = browse_buildings(store, status="not_started", limit=1).rows[0]
-    finally:
-        store.close()
-    rc_file = tmp_path / "rc"
-    config = tmp_path / "config.toml"
-    config.write_text('language = "zh"\ninspector = "烟测员"\n', encoding="utf-8")
-    command = (
-        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' app --db '{sample_db}'; "
-        f"echo $? > '{rc_file}'"
-    )
     tmux = Tmux(f"surveyor-smoke-{uuid.uuid4().hex[:8]}")
     env_ok = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
     subprocess.run(
@@ -92,6 +80,30 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
         env=env_ok,
         timeout=20,
     )
+    return tmux
+
+
+def wait_for_file(path: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Path) -> None:
+    store = open_store(sample_db)
+    try:
+        target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    finally:
+        store.close()
+    rc_file = tmp_path / "rc"
+    config = tmp_path / "config.toml"
+    config.write_text('language = "zh"\ninspector = "烟测员"\n', encoding="utf-8")
+    command = (
+        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' app --db '{sample_db}'; "
+        f"echo $? > '{rc_file}'"
+    )
+    tmux = start_in_tmux(command)
     try:
         tmux.wait_for("NK-")  # the building list is up
         tmux.keys(target.code, literal=True)
@@ -103,9 +115,7 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
         tmux.keys("Tmux 李四", literal=True)
         tmux.wait_for("Tmux 李四")
         tmux.keys("C-q")
-        deadline = time.monotonic() + 20
-        while not rc_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_file(rc_file)
         assert rc_file.exists(), tmux.screen()
         assert rc_file.read_text().strip() == "0"
     finally:
@@ -118,3 +128,69 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
     assert saved.answers["survey_date"] == today
     assert saved.answers["inspector_name"] == "Tmux 李四"
     assert saved.updated_by == "烟测员"
+
+
+@pytest.mark.slow
+def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None:
+    """``surveyor review --central`` in a real terminal: the conflict is listed in Chinese, a
+    digit takes a value, and the resolution is a change recorded under the supervisor's name."""
+    import sqlalchemy as sa
+
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import create_building, save_answers
+    from surveyor.store.db import init_store
+    from surveyor.sync.actions import assign
+    from surveyor.sync.apply import CHANGE, CONFLICT
+    from surveyor.sync.transfer import pull, push
+    from tests.conftest import REGISTER_ROW
+
+    form = get_form()
+    central = init_store(tmp_path / "central.db", role="central")
+    a = init_store(tmp_path / "a.db", role="laptop", inspector="甲")
+    b = init_store(tmp_path / "b.db", role="laptop", inspector="乙")
+    try:
+        code = create_building(a, form, REGISTER_ROW, author="甲").code
+        push(a, central, form)
+        assign(central, form, "乙", refs=[code], author="督导")
+        pull(b, central, form)
+        save_answers(a, form, code, {"floors_above": "6"}, author="甲", draft=True)
+        save_answers(b, form, code, {"floors_above": "7"}, author="乙", draft=True)
+        push(a, central, form)
+        push(b, central, form)
+    finally:
+        for store in (a, b, central):
+            store.close()
+    rc_file = tmp_path / "rc"
+    config = tmp_path / "config.toml"
+    config.write_text('language = "zh"\n', encoding="utf-8")
+    command = (
+        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' review "
+        f"--central '{tmp_path / 'central.db'}' --by 督导; echo $? > '{rc_file}'"
+    )
+    tmux = start_in_tmux(command)
+    try:
+        tmux.wait_for("同时修改")  # the conflict, its kind in words
+        tmux.wait_for("共同基础值")  # and its panes: base | theirs | ours
+        tmux.keys("2")
+        tmux.wait_for("共 0 条")  # the list is empty now
+        tmux.keys("C-q")
+        wait_for_file(rc_file)
+        assert rc_file.exists(), tmux.screen()
+        assert rc_file.read_text().strip() == "0"
+    finally:
+        tmux("kill-server")
+    store = open_store(tmp_path / "central.db")
+    try:
+        with store.engine.connect() as conn:
+            open_conflicts = conn.execute(
+                sa.select(sa.func.count()).select_from(CONFLICT).where(CONFLICT.c.status == "open")
+            ).scalar_one()
+            authors = (
+                conn.execute(sa.select(CHANGE.c.author).where(CHANGE.c.op == "resolve"))
+                .scalars()
+                .all()
+            )
+    finally:
+        store.close()
+    assert open_conflicts == 0
+    assert authors == ["督导"]
