@@ -83,10 +83,26 @@ def start_in_tmux(command: str) -> Tmux:
     return tmux
 
 
-def wait_for_file(path: Path, timeout: float = 20.0) -> None:
+def run_surveyor(tmp_path: Path, args: str, settings: str) -> tuple[Tmux, Path]:
+    """``surveyor ARGS`` in tmux with its own config file; its exit code lands in the returned
+    file."""
+    rc_file = tmp_path / "rc"
+    config = tmp_path / "config.toml"
+    config.write_text(settings, encoding="utf-8")
+    command = (
+        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' {args}; echo $? > '{rc_file}'"
+    )
+    return start_in_tmux(command), rc_file
+
+
+def quit_cleanly(tmux: Tmux, rc_file: Path, timeout: float = 20.0) -> None:
+    """ctrl+q, then the command must have exited with 0."""
+    tmux.keys("C-q")
     deadline = time.monotonic() + timeout
-    while not path.exists() and time.monotonic() < deadline:
+    while not rc_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert rc_file.exists(), tmux.screen()
+    assert rc_file.read_text().strip() == "0"
 
 
 @pytest.mark.slow
@@ -96,14 +112,9 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
         target = browse_buildings(store, status="not_started", limit=1).rows[0]
     finally:
         store.close()
-    rc_file = tmp_path / "rc"
-    config = tmp_path / "config.toml"
-    config.write_text('language = "zh"\ninspector = "烟测员"\n', encoding="utf-8")
-    command = (
-        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' app --db '{sample_db}'; "
-        f"echo $? > '{rc_file}'"
+    tmux, rc_file = run_surveyor(
+        tmp_path, f"app --db '{sample_db}'", 'language = "zh"\ninspector = "烟测员"\n'
     )
-    tmux = start_in_tmux(command)
     try:
         tmux.wait_for("NK-")  # the building list is up
         tmux.keys(target.code, literal=True)
@@ -114,10 +125,7 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
         tmux.keys("Enter")  # next field: the inspector's name
         tmux.keys("Tmux 李四", literal=True)
         tmux.wait_for("Tmux 李四")
-        tmux.keys("C-q")
-        wait_for_file(rc_file)
-        assert rc_file.exists(), tmux.screen()
-        assert rc_file.read_text().strip() == "0"
+        quit_cleanly(tmux, rc_file)
     finally:
         tmux("kill-server")
     store = open_store(sample_db)
@@ -160,23 +168,15 @@ def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None
     finally:
         for store in (a, b, central):
             store.close()
-    rc_file = tmp_path / "rc"
-    config = tmp_path / "config.toml"
-    config.write_text('language = "zh"\n', encoding="utf-8")
-    command = (
-        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' review "
-        f"--central '{tmp_path / 'central.db'}' --by 督导; echo $? > '{rc_file}'"
+    tmux, rc_file = run_surveyor(
+        tmp_path, f"review --central '{tmp_path / 'central.db'}' --by 督导", 'language = "zh"\n'
     )
-    tmux = start_in_tmux(command)
     try:
         tmux.wait_for("同时修改")  # the conflict, its kind in words
         tmux.wait_for("共同基础值")  # and its panes: base | theirs | ours
         tmux.keys("2")
         tmux.wait_for("共 0 条")  # the list is empty now
-        tmux.keys("C-q")
-        wait_for_file(rc_file)
-        assert rc_file.exists(), tmux.screen()
-        assert rc_file.read_text().strip() == "0"
+        quit_cleanly(tmux, rc_file)
     finally:
         tmux("kill-server")
     store = open_store(tmp_path / "central.db")
