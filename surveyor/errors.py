@@ -36,6 +36,7 @@ class DiskFull(SurveyorError):
     """A write failed because the disk (or the database server's disk) is full.
 
     Nothing of that write was kept (its transaction rolled back); what was saved before is
-    intact. Raised instead of the driver's "database or disk is full" / "disk I/O error", so
-    every front end can say what to do: free some space and try again.
+    intact. Raised instead of the driver's "database or disk is full" (and, when opening a
+    database on a disk with no room left, its "disk I/O error"), so every front end can say
+    what to do: free some space and try again.
     """

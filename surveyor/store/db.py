@@ -110,6 +110,14 @@ def is_disk_full(exc: BaseException) -> bool:
     return "database or disk is full" in text or "No space left on device" in text
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A write that may succeed when tried again: a full disk, a database another program holds
+    locked, a lost connection to the server. A refusal (bad input, a deleted building) is not."""
+    if isinstance(exc, DiskFull | sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
 def _disk_full_error(engine: Engine, exc: BaseException) -> DiskFull:
     where = (
         f"the disk holding {engine.url.database}"

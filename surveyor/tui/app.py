@@ -272,13 +272,14 @@ class SurveyorApp(App[None]):
         If something cannot be saved (a full disk), the app stays open and says so; quitting
         again within ``QUIT_ANYWAY_SECONDS`` quits anyway, the inspector's own decision.
         """
-        unsaved, error = 0, ""
+        all_saved, unsaved, error = True, 0, ""
         for screen in self.survey_screens():
-            if not await screen.save_now():
+            if not await screen.save_now():  # failed, or still saving (a long lock)
+                all_saved = False
                 unsaved += screen.unsaved()
                 error = screen.save_error or error
         now = time.monotonic()
-        if unsaved and now - self._quit_refused_at > QUIT_ANYWAY_SECONDS:
+        if not all_saved and now - self._quit_refused_at > QUIT_ANYWAY_SECONDS:
             self._quit_refused_at = now
             self.notify(
                 t("app.unsaved_quit", n=unsaved, error=error),
@@ -341,12 +342,7 @@ class SurveyorApp(App[None]):
             # its answers cannot be saved (switching would drop the screen that holds them).
             current = open_now[-1]
             if not await current.save_now():
-                self.notify(
-                    t("survey.unsaved_stay", n=current.unsaved(), error=current.save_error or ""),
-                    severity="error",
-                    timeout=10,
-                    markup=False,
-                )
+                current.tell_unsaved()
                 return
             await self.switch_screen(screen)
         else:

@@ -306,3 +306,57 @@ async def _take_first(app: SurveyorApp) -> None:
         await pilot.press("escape")
         await settle(app, pilot)
         assert isinstance(app.screen, BuildingsScreen)  # the central's register underneath
+
+
+def test_a_key_never_acts_on_the_row_the_cursor_has_left(
+    laptops: Callable[[str], Store],
+    mini: Form,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading a conflict's detail takes a moment (a big central): a digit pressed meanwhile
+    must not resolve the conflict of the row above, whose panes were still shown."""
+    import time as _time
+
+    real = screens.supervisor.conflict_detail
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        _time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(
+        laptops,
+        central,
+        mini,
+        theirs={"year_built": "1984", "floors_above": "5"},
+        ours={"year_built": "1985", "floors_above": "6"},
+    )
+    monkeypatch.setattr(screens.supervisor, "conflict_detail", slow)
+    left = asyncio.run(_press_while_loading(central, mini))
+    with central.engine.connect() as conn:
+        still_open = (
+            conn.execute(sa.select(CONFLICT.c.field_key).where(CONFLICT.c.status == "open"))
+            .scalars()
+            .all()
+        )
+    assert still_open == [left]  # only the row the key was pressed on was resolved
+    central.close()
+
+
+async def _press_while_loading(central: Store, mini: Form) -> str:
+    app = _Host(central, mini)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        first = screen.rows[0].field_key
+        await pilot.press("down", "1")  # the second row's detail is still being read
+        await pilot.pause()
+        assert "No conflict selected" in str(screen.query_one("#status", Static).render())
+        await settle(app, pilot)
+        assert screen.detail is not None and screen.detail.field_key == screen.rows[1].field_key
+        await pilot.press("1", "1")  # a double press resolves once
+        await settle(app, pilot)
+        assert screen.query_one("#conflicts", DataTable).row_count == 1
+    return first

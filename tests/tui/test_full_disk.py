@@ -113,3 +113,70 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
         assert "inspector_remarks" not in read(sample_db, target.id).answers
 
     run(body)
+
+
+def test_a_save_held_up_by_a_lock_is_not_lost_by_one_quit(
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program holds the database's write lock (a merge, a backup tool) longer than
+    the quit waits: the quit is refused while the answer is still on its way, and the answer
+    is saved once the lock is released."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 0.5)
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", autosave_delay=10.0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await pilot.click("#inspector_name")
+            other = sqlite3.connect(sample_db, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # the other program's write lock
+            try:
+                await pilot.press(*"Lock")
+                await pilot.press("ctrl+q")
+                await pilot.pause()
+                assert app.is_running and app.screen is screen  # refused: still saving
+                assert screen.unsaved() == 1
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            await settle(app, pilot)
+            assert screen.unsaved() == 0 and screen.indicator.state == "saved"
+            await pilot.press("ctrl+q")
+            await settle(app, pilot)
+        assert not app.is_running
+        assert read(sample_db, target.id).answers["inspector_name"] == "Lock"
+
+    run(body)
+
+
+def test_a_save_refused_for_good_is_said_and_does_not_block_leaving(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The building was deleted meanwhile (a sync brought a supervisor's delete): the answer
+    cannot be saved, the inspector is told which one, and can still leave."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.store.db import open_store
+    from surveyor.sync.actions import delete_building
+
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", autosave_delay=10.0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            other = open_store(sample_db)
+            try:
+                delete_building(other, get_form(), target.code, author="督导")
+            finally:
+                other.close()
+            await pilot.click("#inspector_name")
+            await pilot.press(*"Gone", "ctrl+s")
+            await settle(app, pilot)
+            assert screen.indicator.state == "error" and screen.save_error is None
+            assert screen.unsaved() == 0  # dropped, and said so (not retried for ever)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert app.screen is not screen
+
+    run(body)

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from surveyor.tui.i18n import t
-from surveyor.tui.text import clean, plain
+from surveyor.tui.text import plain, without_controls
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,14 @@ class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
     @on(Input.Submitted, "#photo-caption")
     @on(Button.Pressed, "#photo-ok")
     def attach(self) -> None:
-        raw = clean(self.query_one("#photo-path", Input).value).strip().strip("'\"")
+        # A path is used as typed (NFKC would change "（" in a folder name and miss the file).
+        raw = without_controls(self.query_one("#photo-path", Input).value).strip().strip("'\"")
         path = Path(raw).expanduser()
         if not raw or not path.is_file():
             self.query_one("#photo-problem", Static).update(plain(t("photo.not_a_file", path=raw)))
             self.query_one("#photo-path", Input).focus()
             return
-        caption = clean(self.query_one("#photo-caption", Input).value).strip()
+        caption = without_controls(self.query_one("#photo-caption", Input).value).strip()
         self.dismiss(PhotoRequest(path, caption))
 
     @on(Button.Pressed, "#photo-cancel")

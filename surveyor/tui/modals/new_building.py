@@ -17,7 +17,7 @@ from surveyor.errors import SurveyorError, ValidationFailed
 from surveyor.services.survey import create_building
 from surveyor.tui.i18n import language, t
 from surveyor.tui.lifecycle import is_live
-from surveyor.tui.text import clean, plain
+from surveyor.tui.text import plain, without_controls
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp
@@ -73,7 +73,8 @@ class NewBuildingModal(ModalScreen[uuid.UUID | None]):
         if isinstance(sub, str):
             out["subdistrict"] = sub
         for fid in TEXT_FIELDS:
-            value = clean(self.query_one(f"#new-{fid}", Input).value).strip()
+            # Normalised by the core like any answer (free text keeps its punctuation).
+            value = without_controls(self.query_one(f"#new-{fid}", Input).value).strip()
             if value:
                 out[fid] = value
         return out

@@ -15,7 +15,8 @@ and by inspector.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import contextlib
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -43,7 +44,7 @@ from surveyor.sync.review import (
 )
 from surveyor.tui.i18n import language, t
 from surveyor.tui.lifecycle import is_live
-from surveyor.tui.text import clean, plain
+from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.footer import CatalogFooter
 
 #: Conflicts fetched at a time; the next window loads when the cursor nears the end.
@@ -107,7 +108,7 @@ class ValueModal(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(clean(event.value).strip() or None)
+        self.dismiss(without_controls(event.value).strip() or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -146,6 +147,9 @@ class SupervisorScreen(Screen[None]):
         self.total = 0
         self.detail: ConflictDetail | None = None
         self._loading_more = False
+        #: Bumped by every reload from the top; windows of an older list are dropped.
+        self._generation = 0
+        self._resolving = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -168,31 +172,70 @@ class SupervisorScreen(Screen[None]):
         """Called by the app after a language switch."""
         if not is_live(self):
             return
+        table = self.query_one("#conflicts", DataTable)
+        cursor = table.cursor_row
         self._add_columns()
         self._fill(self.rows, 0)
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
         self._show_detail(self.detail)
 
     # -- the list -------------------------------------------------------------------------------
-    def action_refresh(self, keep_cursor: int = 0) -> None:
-        # As many rows as are shown now, so the cursor stays where the supervisor was.
-        self._load(0, keep_cursor, max(WINDOW, len(self.rows)))
+    def selected(self) -> ConflictSummary | None:
+        """The conflict under the cursor."""
+        row = self.query_one("#conflicts", DataTable).cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def action_refresh(self, keep_cursor: int | None = None) -> None:
+        """Reload from the top: as many rows as are shown now, the cursor where it was."""
+        if keep_cursor is None:
+            keep_cursor = self.query_one("#conflicts", DataTable).cursor_row
+        self._generation += 1  # a window still loading belongs to the old list
+        self._loading_more = True  # and no new window until this one is shown
+        self._load(self._generation, 0, max(keep_cursor, 0), max(WINDOW, len(self.rows)))
 
     @work(thread=True, exclusive=True, group="review-list", exit_on_error=False)
-    def _load(self, offset: int, cursor: int = 0, limit: int | None = None) -> None:
-        rows = list_conflicts(self.store, limit=limit or WINDOW, offset=offset)
-        total = count_conflicts(self.store) if offset == 0 else self.total
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_rows, rows, offset, total, cursor)
+    def _load(
+        self, generation: int, offset: int, cursor: int = 0, limit: int | None = None
+    ) -> None:
+        self._fetch(generation, offset, cursor, limit)
 
-    def _show_rows(self, rows: list[ConflictSummary], offset: int, total: int, cursor: int) -> None:
-        if not is_live(self):
+    def _fetch(self, generation: int, offset: int, cursor: int, limit: int | None) -> None:
+        """In a worker thread: one window of conflicts (and their count, from the top)."""
+        try:
+            rows = list_conflicts(self.store, limit=limit or WINDOW, offset=offset)
+            total = count_conflicts(self.store) if offset == 0 else self.total
+        except Exception as exc:  # a locked database, a lost server: say so, keep the screen
+            self._from_worker(self._load_failed, generation, str(exc))
             return
+        if not get_current_worker().is_cancelled:
+            self._from_worker(self._show_rows, generation, rows, offset, total, cursor)
+
+    def _from_worker(self, callback: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
+            self.app.call_from_thread(callback, *args)
+
+    def _load_failed(self, generation: int, error: str) -> None:
+        if generation == self._generation:
+            self._loading_more = False
+            self._status(error)
+
+    def _show_rows(
+        self,
+        generation: int,
+        rows: list[ConflictSummary],
+        offset: int,
+        total: int,
+        cursor: int,
+    ) -> None:
+        if not is_live(self) or generation != self._generation:
+            return  # a window of a list that has been reloaded since
         self._loading_more = False
         self.total = total
+        table = self.query_one("#conflicts", DataTable)
         if offset == 0:
             self.rows = rows
             self._fill(rows, 0)
-            table = self.query_one("#conflicts", DataTable)
             if rows:
                 table.move_cursor(row=min(cursor, len(rows) - 1))
             self._select(table.cursor_row if rows else None)
@@ -220,10 +263,17 @@ class SupervisorScreen(Screen[None]):
         near_end = event.cursor_row >= len(self.rows) - max(1, WINDOW // 10)
         if near_end and len(self.rows) < self.total and not self._loading_more:
             self._loading_more = True
-            self._load(len(self.rows))
+            self._load_more(self._generation, len(self.rows))
+
+    @work(thread=True, exclusive=True, group="review-more", exit_on_error=False)
+    def _load_more(self, generation: int, offset: int) -> None:
+        """The next window; a refresh meanwhile makes it stale (``_show_rows`` drops it)."""
+        self._fetch(generation, offset, 0, None)
 
     # -- the selected conflict ------------------------------------------------------------------
     def _select(self, index: int | None) -> None:
+        # Until the new detail is in, no key may act on the previous row's conflict.
+        self.detail = None
         if index is None or not 0 <= index < len(self.rows):
             self._show_detail(None)
             return
@@ -231,13 +281,23 @@ class SupervisorScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="review-detail", exit_on_error=False)
     def _load_detail(self, row: ConflictSummary) -> None:
-        detail = conflict_detail(self.store, row.building_id, row.field_key)
+        try:
+            detail = conflict_detail(self.store, row.building_id, row.field_key)
+        except Exception as exc:  # resolved elsewhere meanwhile, a locked database …
+            self._from_worker(self._status, str(exc))
+            return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_detail, detail)
+            self._from_worker(self._show_detail, detail)
+
+    def _is_selected(self, d: ConflictDetail) -> bool:
+        row = self.selected()
+        return row is not None and (row.building_id, row.field_key) == (d.building_id, d.field_key)
 
     def _show_detail(self, d: ConflictDetail | None) -> None:
         if not is_live(self):
             return
+        if d is not None and not self._is_selected(d):
+            return  # the cursor moved on while this was read
         self.detail = d
         box = self.query_one("#versions", Horizontal)
         box.remove_children()
@@ -283,9 +343,12 @@ class SupervisorScreen(Screen[None]):
     # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
         d = self.detail
-        if d is None:
+        if d is None or not self._is_selected(d):
             self._status(t("review.nothing_selected"))
             return
+        if self._resolving:
+            return  # one resolution at a time: a double press must not resolve twice
+        self._resolving = True
         cursor = self.query_one("#conflicts", DataTable).cursor_row
         self._run_resolve(d, choice, cursor)
 
@@ -293,12 +356,18 @@ class SupervisorScreen(Screen[None]):
     def _run_resolve(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         try:
             resolve_conflict(self.store, self.form, d.code, d.field_key, choice, author=self.author)
-        except SurveyorError as exc:
-            self.app.call_from_thread(self._status, exc.message)
+        except Exception as exc:  # refused (SurveyorError), or a locked database, a lost server
+            message = exc.message if isinstance(exc, SurveyorError) else str(exc)
+            self._from_worker(self._resolve_failed, message)
             return
-        self.app.call_from_thread(self._resolved, d, cursor)
+        self._from_worker(self._resolved, d, cursor)
+
+    def _resolve_failed(self, message: str) -> None:
+        self._resolving = False
+        self._status(message)
 
     def _resolved(self, d: ConflictDetail, cursor: int) -> None:
+        self._resolving = False
         if not is_live(self):
             return
         field = field_name(self.form, d.field_key)
@@ -307,7 +376,10 @@ class SupervisorScreen(Screen[None]):
 
     def action_pick(self, n: int) -> None:
         d = self.detail
-        if d is None or d.kind == "delete_vs_edit" or n > len(d.heads):
+        if d is None:
+            self._status(t("review.nothing_selected"))
+            return
+        if d.kind == "delete_vs_edit" or n > len(d.heads):
             self._status(t("review.no_such_value"))
             return
         chosen = d.heads[n - 1]
@@ -336,8 +408,8 @@ class SupervisorScreen(Screen[None]):
             return
 
         def typed(value: str | None) -> None:
-            if value is not None and self.detail is d:
-                self._resolve(Choice("value", value=value))
+            if value is not None:
+                self._resolve(Choice("value", value=value))  # refused if the cursor moved
 
         self.app.push_screen(ValueModal(field_name(self.form, d.field_key)), typed)
 

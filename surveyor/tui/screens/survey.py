@@ -45,6 +45,7 @@ from surveyor.services.survey import (
     save_answers,
     set_status,
 )
+from surveyor.store.db import is_transient
 from surveyor.tui.i18n import language, t
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain, without_controls
@@ -66,6 +67,8 @@ WIDE = 110
 FIRST_ROWS = 8
 #: Seconds between retries of a save that failed (a full disk, a locked database).
 SAVE_RETRY_SECONDS = 5.0
+#: How long leaving or quitting waits for the save thread (SQLite waits up to 10 s for a lock).
+SAVE_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ class SurveyScreen(Screen[None]):
         self._resume_written: str | None = resume_field
         self._lock = threading.Lock()
         self._saver_running = False
+        #: The batch the save thread is committing right now (not saved until it returns).
+        self._in_flight: dict[str, Any] = {}
         self._timer: Timer | None = None
         #: Why the last save failed (a full disk, a locked database), until a save succeeds.
         self.save_error: str | None = None
@@ -553,6 +558,7 @@ class SurveyScreen(Screen[None]):
         while True:
             with self._lock:
                 batch, self._queue = self._queue, {}
+                self._in_flight = batch
                 resume = self._resume_to_write
                 write_resume = resume is not None and resume != self._resume_written
                 if not batch and not write_resume:
@@ -572,14 +578,26 @@ class SurveyScreen(Screen[None]):
                     )
                 if write_resume and resume is not None:
                     set_resume_point(app.store, building_id, resume)
-                    self._resume_written = resume
+                    with self._lock:
+                        self._resume_written = resume
             except Exception as exc:
+                transient = is_transient(exc)
                 with self._lock:
-                    self._queue = batch | self._queue  # keep it; newer edits win
+                    if transient:
+                        self._queue = batch | self._queue  # keep it; newer edits win
+                    self._in_flight = {}
                     self._saver_running = False
-                reason = t("save.disk_full") if isinstance(exc, DiskFull) else str(exc)
-                self._call_ui(self._save_failed, reason)
+                if isinstance(exc, DiskFull):
+                    reason = t("save.disk_full")
+                else:
+                    reason = exc.message if isinstance(exc, SurveyorError) else str(exc)
+                if transient:
+                    self._call_ui(self._save_failed, reason)
+                else:  # refused for good (the building was deleted meanwhile …): say what
+                    self._call_ui(self._save_refused, reason, sorted(batch))
                 return
+            with self._lock:
+                self._in_flight = {}
             if result is not None:
                 self._call_ui(self._saved, result)
 
@@ -613,17 +631,37 @@ class SurveyScreen(Screen[None]):
         if is_live(self):
             self._retry_timer = self.set_timer(SAVE_RETRY_SECONDS, self._retry_save)
 
+    def _save_refused(self, error: str, fields: list[str]) -> None:
+        """A save that can never succeed is not retried (it would block leaving for ever)."""
+        self._mark("error", error=error)
+        form, lang = self.app.form, language()
+        labels = "、".join(form.field(f).defn.label.get(lang) for f in fields if f in form.fields)
+        self.notify(
+            t("save.refused", fields=labels, error=error),
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+
     def _retry_save(self) -> None:
         self._retry_timer = None
         if self.save_error is not None:
             self.flush()
 
+    def tell_unsaved(self) -> None:
+        self.notify(
+            t("survey.unsaved_stay", n=self.unsaved(), error=self.save_error or ""),
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
     def unsaved(self) -> int:
         """How many answers are not committed yet (typed, queued or failed)."""
         with self._lock:
-            return len(set(self.pending) | set(self._queue))
+            return len(set(self.pending) | set(self._queue) | set(self._in_flight))
 
-    async def save_now(self, timeout: float = 10.0) -> bool:
+    async def save_now(self, timeout: float | None = None) -> bool:
         """Commit everything pending and wait for it (leaving the screen, quitting); True
         when all of it is committed, False when a save failed or did not finish in time.
 
@@ -633,7 +671,7 @@ class SurveyScreen(Screen[None]):
         await settle_keys(self)
         self.flush(leaving=True)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + (SAVE_WAIT_SECONDS if timeout is None else timeout)
         while loop.time() < deadline:
             with self._lock:
                 if not self._saver_running:
@@ -646,13 +684,7 @@ class SurveyScreen(Screen[None]):
 
     async def action_back(self) -> None:
         if not await self.save_now():
-            # Leaving would drop the screen that holds the unsaved answers.
-            self.notify(
-                t("survey.unsaved_stay", n=self.unsaved(), error=self.save_error or ""),
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
+            self.tell_unsaved()  # leaving would drop the screen that holds them
             return
         if self.is_current:
             self.dismiss(None)
@@ -671,7 +703,9 @@ class SurveyScreen(Screen[None]):
 
     # -- completion -----------------------------------------------------------------------------
     async def action_complete(self) -> None:
-        await self.save_now()
+        if not await self.save_now():
+            self.tell_unsaved()
+            return
         self._complete()
 
     @work(thread=True, group="status", exit_on_error=False)
