@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,17 @@ def _conflicted(
     return [a, b], code
 
 
+@asynccontextmanager
+async def review(central: Store, mini: Form) -> AsyncIterator[tuple[_Host, Any, SupervisorScreen]]:
+    """The review screen on ``central``, its first conflict (if any) read and shown."""
+    app = _Host(central, mini)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        yield app, pilot, screen
+
+
 def _panes(screen: SupervisorScreen) -> list[str]:
     return [str(s.render()) for s in screen.query(".version").results(Static)]
 
@@ -94,11 +106,7 @@ def test_screen_shows_base_theirs_ours_and_resolves_with_a_key(
 
 
 async def _resolve_second(central: Store, mini: Form) -> object:
-    app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorScreen)
+    async with review(central, mini) as (app, pilot, screen):
         table = screen.query_one("#conflicts", DataTable)
         assert table.row_count == 1
         assert _cells(table, 0)[1:4] == ["Year built", "edited concurrently", "2"]
@@ -133,11 +141,7 @@ def test_delete_racing_an_edit_is_kept_with_k_and_progress_opens(
 
 
 async def _keep_then_progress(central: Store, mini: Form) -> None:
-    app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorScreen)
+    async with review(central, mini) as (app, pilot, screen):
         assert "delete raced an edit" in _cells(screen.query_one("#conflicts", DataTable), 0)
         panes = _panes(screen)
         assert len(panes) == 2 and any("deleted the building" in p for p in panes)
@@ -178,11 +182,7 @@ def test_a_duplicate_is_merged_into_the_other_with_its_number(
 
 
 async def _merge_duplicate(central: Store, mini: Form) -> None:
-    app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorScreen)
+    async with review(central, mini) as (app, pilot, screen):
         assert screen.detail is not None and screen.detail.kind == "duplicate_entity"
         mine = [v.change_id for v in screen.detail.heads].index(screen.detail.building_id) + 1
         await pilot.press(str(mine))  # itself: refused with a hint
@@ -214,11 +214,7 @@ def test_a_typed_value_resolves_and_typed_text_is_never_markup(
 
 
 async def _type_a_value(central: Store, mini: Form) -> None:
-    app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorScreen)
+    async with review(central, mini) as (app, pilot, screen):
         table = screen.query_one("#conflicts", DataTable)
         assert _cells(table, 0)[1:3] == ["社区", "同时修改"]
         panes = _panes(screen)
@@ -252,11 +248,7 @@ def test_a_long_conflict_list_loads_a_window_at_a_time(
 
 
 async def _scroll_the_list(central: Store, mini: Form) -> None:
-    app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorScreen)
+    async with review(central, mini) as (app, pilot, screen):
         table = screen.query_one("#conflicts", DataTable)
         assert table.row_count == 2
         assert "2 shown of 5" in str(screen.query_one("#status", Static).render())
@@ -318,7 +310,7 @@ def test_a_key_never_acts_on_the_row_the_cursor_has_left(
     must not resolve the conflict of the row above, whose panes were still shown."""
     import time as _time
 
-    real = screens.supervisor.conflict_detail
+    from surveyor.sync.review import conflict_detail as real
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         _time.sleep(0.3)
@@ -345,11 +337,7 @@ def test_a_key_never_acts_on_the_row_the_cursor_has_left(
 
 
 async def _press_while_loading(central: Store, mini: Form) -> str:
-    app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SupervisorScreen)
+    async with review(central, mini) as (app, pilot, screen):
         first = screen.rows[0].field_key
         await pilot.press("down", "1")  # the second row's detail is still being read
         await pilot.pause()
