@@ -200,13 +200,18 @@ def conflicts_list(
     central: CentralOpt,
     include_resolved: Annotated[bool, typer.Option("--all", help="Also resolved ones.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many (by code, field).")
+    ] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
 ) -> None:
     """Open conflicts: building, field, kind and how many concurrent values."""
-    from surveyor.sync.review import list_conflicts
+    from surveyor.sync.review import count_conflicts, list_conflicts
 
     store = _open(central, readonly=True)
     try:
-        rows = list_conflicts(store, include_resolved=include_resolved)
+        rows = list_conflicts(store, include_resolved=include_resolved, limit=limit, offset=offset)
+        total = count_conflicts(store, include_resolved=include_resolved)
     finally:
         store.close()
     if as_json:
@@ -217,7 +222,8 @@ def conflicts_list(
             f"{r.code}  {r.field_key:<24} {r.kind:<16} {r.status:<8} {r.heads} values  "
             f"{r.address or ''}"
         )
-    typer.echo(f"{len(rows)} conflict(s)")
+    shown = f"{len(rows)} of {total}" if len(rows) != total else str(total)
+    typer.echo(f"{shown} conflict(s)")
 
 
 @conflicts_app.command("show")
