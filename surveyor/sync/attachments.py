@@ -111,6 +111,25 @@ def transfer_attachments(
     return stats
 
 
+def fill_missing_blobs(conn: Connection, src_dir: Path, dst_dir: Path) -> int:
+    """Copy the photos the target records as missing that ``src_dir`` now has, verified;
+    returns how many. For a file merged before while its blob folder lacked some photos: merging
+    it again (skipped as already merged) brings them in."""
+    missing = conn.execute(
+        sa.select(ATTACHMENT.c.sha256).where(ATTACHMENT.c.stored.is_(False))
+    ).scalars()
+    copied = [
+        sha
+        for sha in missing
+        if blob_path(src_dir, str(sha)).is_file() and copy_blob(src_dir, dst_dir, str(sha))
+    ]
+    if copied:
+        conn.execute(
+            sa.update(ATTACHMENT).where(ATTACHMENT.c.sha256.in_(copied)).values(stored=True)
+        )
+    return len(copied)
+
+
 def offered_attachments(conn: Connection) -> list[tuple[str, int, str]]:
     """The stored blobs a database can send."""
     rows = conn.execute(

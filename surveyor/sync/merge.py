@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
+from surveyor.paths import blob_dir_for
 from surveyor.store import models
 from surveyor.store.db import Store, utc_now_iso, write_tx
 from surveyor.sync.apply import (
@@ -34,7 +35,12 @@ from surveyor.sync.apply import (
     canonical_id,
     watermarks,
 )
-from surveyor.sync.attachments import BlobStats, default_blob_dir, transfer_attachments
+from surveyor.sync.attachments import (
+    BlobStats,
+    default_blob_dir,
+    fill_missing_blobs,
+    transfer_attachments,
+)
 from surveyor.sync.files import RefusedFile, Snapshot, check_header, read_snapshot
 
 IMPORTED = models.TABLES.tables["imported_file"]
@@ -102,7 +108,7 @@ def merge_snapshot(
         # A 128 MB page cache keeps the central's indexes in memory across a merge.
         conn.exec_driver_sql("PRAGMA cache_size = -131072")
     if already_imported(conn, snap.sha256):
-        return FileReport(snap.path, "skipped", "already merged")
+        return _skipped(conn, snap.path, blob_dir, "already merged")
     if snap.site_id == str(store.site_id):
         raise RefusedFile(
             f"{snap.path} has the same site id as the database it is merged into: it is a "
@@ -249,7 +255,8 @@ def _merge_each(
     for path in files:
         try:
             if covered_by_watermarks(store, Path(path)):
-                report = FileReport(Path(path), "skipped", "already merged (site watermark)")
+                with write_tx(store.engine) as conn:
+                    report = _skipped(conn, Path(path), blobs, "already merged (site watermark)")
                 reports.append(report)
                 if on_report is not None:
                     on_report(report)
@@ -266,6 +273,15 @@ def _merge_each(
         if on_report is not None:
             on_report(report)
     return reports
+
+
+def _skipped(conn: Connection, path: Path, blob_dir: Path, why: str) -> FileReport:
+    """A file already merged: nothing of it is merged again, but photos the central still
+    lacks are taken from its blob folder if they are there now."""
+    copied = fill_missing_blobs(conn, blob_dir_for(path), blob_dir)
+    if copied:
+        why += f"; {copied} photo(s) missing until now copied from its blob folder"
+    return FileReport(path, "skipped", why)
 
 
 def _is_imported(store: Store, sha: str) -> bool:

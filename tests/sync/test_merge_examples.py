@@ -278,6 +278,17 @@ def test_photos_travel_by_hash_verified_and_only_when_missing(
     (Path(str(file2) + ".blobs")).symlink_to(src)
     [again] = merge_files(central, [file2], mini)
     assert again.blobs.copied == 0  # only missing blobs travel
+    # The damaged photo is repaired on the laptop; the first file, merged again, is skipped as
+    # already merged but now supplies the photo the central still lacks (verified).
+    blob_path(src, bad_sha).write_bytes(bad)
+    [repaired] = merge_files(central, [file], mini)
+    assert repaired.outcome == "skipped" and "1 photo(s) missing until now" in repaired.message
+    assert blob_path(dst, bad_sha).read_bytes() == bad
+    with central.engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.stored)).all())
+    assert stored == {good_sha: True, bad_sha: True}
+    [nothing] = merge_files(central, [file], mini)
+    assert nothing.outcome == "skipped" and "photo" not in nothing.message
     central.close()
 
 
