@@ -110,13 +110,14 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
     store = open_store(sample_db)
     try:
         target = browse_buildings(store, status="not_started", limit=1).rows[0]
+        first_row = browse_buildings(store, limit=1).rows[0]
     finally:
         store.close()
     tmux, rc_file = run_surveyor(
         tmp_path, f"app --db '{sample_db}'", 'language = "zh"\ninspector = "烟测员"\n'
     )
     try:
-        tmux.wait_for("NK-")  # the building list is up
+        tmux.wait_for(first_row.code)  # the building list is up, its codes not cut short
         tmux.keys(target.code, literal=True)
         tmux.keys("Enter")
         tmux.wait_for("调查日期")  # the survey opened on its first field

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -49,6 +50,9 @@ from surveyor.tui.widgets.footer import CatalogFooter
 
 #: Conflicts fetched at a time; the next window loads when the cursor nears the end.
 WINDOW = 200
+#: The list's columns, and the most cells each may take (longer text is cut).
+COLUMN_KEYS = ("code", "field", "kind", "values", "address")
+COLUMN_CAP = {"code": 16, "field": 28, "kind": 20, "values": 6, "address": 40}
 
 
 def field_name(form: Form | None, key: str) -> str:
@@ -159,14 +163,8 @@ class SupervisorScreen(Screen[None]):
         yield CatalogFooter()
 
     def on_mount(self) -> None:
-        self._add_columns()
+        self._fill([], 0)
         self.action_refresh()
-
-    def _add_columns(self) -> None:
-        table = self.query_one("#conflicts", DataTable)
-        table.clear(columns=True)
-        for key in ("code", "field", "kind", "values", "address"):
-            table.add_column(t(f"review.col_{key}"), key=key)
 
     def refresh_language(self) -> None:
         """Called by the app after a language switch."""
@@ -174,7 +172,6 @@ class SupervisorScreen(Screen[None]):
             return
         table = self.query_one("#conflicts", DataTable)
         cursor = table.cursor_row
-        self._add_columns()
         self._fill(self.rows, 0)
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
@@ -245,17 +242,28 @@ class SupervisorScreen(Screen[None]):
         self._status(t("review.count", shown=len(self.rows), total=total))
 
     def _fill(self, rows: list[ConflictSummary], offset: int) -> None:
+        """Show ``rows`` from ``offset`` on; from the top, the columns are rebuilt too."""
         table = self.query_one("#conflicts", DataTable)
+        cells = [self._cells(r) for r in rows]
         if offset == 0:
-            table.clear()
-        for r in rows:
-            table.add_row(
-                plain(r.code),
-                plain(field_name(self.form, r.field_key)),
-                plain(t(f"review.kind_{r.kind}")),
-                Text(str(r.heads)),
-                plain(r.address or ""),
-            )
+            # Widths from the rows themselves (capped): DataTable's own measuring happens on an
+            # idle pass, which a busy start-up was seen to skip, leaving header-wide columns.
+            table.clear(columns=True)
+            for i, key in enumerate(COLUMN_KEYS):
+                label = t(f"review.col_{key}")
+                widest = max([cell_len(label), *(c[i].cell_len for c in cells)])
+                table.add_column(label, key=key, width=min(widest, COLUMN_CAP[key]))
+        for row in cells:
+            table.add_row(*row)
+
+    def _cells(self, r: ConflictSummary) -> list[Text]:
+        return [
+            plain(r.code),
+            plain(field_name(self.form, r.field_key)),
+            plain(t(f"review.kind_{r.kind}")),
+            Text(str(r.heads)),
+            plain(r.address or ""),
+        ]
 
     @on(DataTable.RowHighlighted, "#conflicts")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
