@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the command-line tools the tests drive for real, when missing:
-# tmux (TUI smoke test in a real terminal) and poppler-utils (pdftoppm/pdftotext/pdffonts).
+# tmux (TUI smoke test in a real terminal), poppler-utils (pdftoppm/pdftotext/pdffonts) and
+# util-linux's unshare (a small, really full disk in a private mount namespace).
 set -euo pipefail
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -111,18 +111,24 @@ def transfer_attachments(
     return stats
 
 
-def fill_missing_blobs(conn: Connection, src_dir: Path, dst_dir: Path) -> int:
-    """Copy the photos the target records as missing that ``src_dir`` now has, verified;
-    returns how many. For a file merged before while its blob folder lacked some photos: merging
-    it again (skipped as already merged) brings them in."""
+def missing_blobs_in(conn: Connection, src_dir: Path) -> list[str]:
+    """The photos the target records as missing (never received) that ``src_dir`` now has.
+
+    A read only: a file merged again (skipped) takes the write lock just when it has some.
+    """
     missing = conn.execute(
         sa.select(ATTACHMENT.c.sha256).where(ATTACHMENT.c.stored.is_(False))
     ).scalars()
-    copied = [
-        sha
-        for sha in missing
-        if blob_path(src_dir, str(sha)).is_file() and copy_blob(src_dir, dst_dir, str(sha))
-    ]
+    return [str(sha) for sha in missing if blob_path(src_dir, str(sha)).is_file()]
+
+
+def fill_missing_blobs(conn: Connection, shas: Sequence[str], src_dir: Path, dst_dir: Path) -> int:
+    """Copy those photos, verified on receipt, and record them as stored; returns how many.
+
+    For a file merged while its blob folder lacked some photos: merging it again (skipped as
+    already merged) brings them in.
+    """
+    copied = [sha for sha in shas if copy_blob(src_dir, dst_dir, sha)]
     if copied:
         conn.execute(
             sa.update(ATTACHMENT).where(ATTACHMENT.c.sha256.in_(copied)).values(stored=True)

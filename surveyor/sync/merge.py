@@ -39,6 +39,7 @@ from surveyor.sync.attachments import (
     BlobStats,
     default_blob_dir,
     fill_missing_blobs,
+    missing_blobs_in,
     transfer_attachments,
 )
 from surveyor.sync.files import RefusedFile, Snapshot, check_header, read_snapshot
@@ -108,7 +109,8 @@ def merge_snapshot(
         # A 128 MB page cache keeps the central's indexes in memory across a merge.
         conn.exec_driver_sql("PRAGMA cache_size = -131072")
     if already_imported(conn, snap.sha256):
-        return _skipped(conn, snap.path, blob_dir, "already merged")
+        found = missing_blobs_in(conn, snap.blob_dir)
+        return _skipped(conn, snap.path, blob_dir, "already merged", found)
     if snap.site_id == str(store.site_id):
         raise RefusedFile(
             f"{snap.path} has the same site id as the database it is merged into: it is a "
@@ -255,8 +257,13 @@ def _merge_each(
     for path in files:
         try:
             if covered_by_watermarks(store, Path(path)):
-                with write_tx(store.engine) as conn:
-                    report = _skipped(conn, Path(path), blobs, "already merged (site watermark)")
+                with store.engine.connect() as conn:
+                    found = missing_blobs_in(conn, blob_dir_for(Path(path)))
+                if found:
+                    with write_tx(store.engine) as conn:
+                        report = _skipped(conn, Path(path), blobs, WATERMARK_SKIP, found)
+                else:
+                    report = FileReport(Path(path), "skipped", WATERMARK_SKIP)
                 reports.append(report)
                 if on_report is not None:
                     on_report(report)
@@ -275,10 +282,15 @@ def _merge_each(
     return reports
 
 
-def _skipped(conn: Connection, path: Path, blob_dir: Path, why: str) -> FileReport:
-    """A file already merged: nothing of it is merged again, but photos the central still
-    lacks are taken from its blob folder if they are there now."""
-    copied = fill_missing_blobs(conn, blob_dir_for(path), blob_dir)
+WATERMARK_SKIP = "already merged (site watermark)"
+
+
+def _skipped(
+    conn: Connection, path: Path, blob_dir: Path, why: str, found: Sequence[str]
+) -> FileReport:
+    """A file already merged: nothing of it is merged again, but the photos the central still
+    lacks that its blob folder has now (``found``) are copied in."""
+    copied = fill_missing_blobs(conn, found, blob_dir_for(path), blob_dir)
     if copied:
         why += f"; {copied} photo(s) missing until now copied from its blob folder"
     return FileReport(path, "skipped", why)

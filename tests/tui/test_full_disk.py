@@ -47,6 +47,17 @@ class DiskLimit:
         self.store.engine.dispose()
 
 
+async def remarks_on_a_full_disk(
+    app: Any, pilot: Any, disk: DiskLimit, building_id: Any, text: str
+) -> SurveyScreen:
+    """Open the building's survey, fill the disk, then type ``text`` into the remarks."""
+    screen = await open_survey(app, pilot, building_id)
+    await screen.goto_field("inspector_remarks")
+    disk.fill()
+    screen.query_one("#inspector_remarks", TextArea).insert(text)
+    return screen
+
+
 def test_a_full_disk_keeps_the_answers_and_saves_them_once_there_is_space(
     sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,10 +69,7 @@ def test_a_full_disk_keeps_the_answers_and_saves_them_once_there_is_space(
         app = make_app(sample_db, lang="en")
         disk = DiskLimit(app.store)
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("inspector_remarks")
-            disk.fill()
-            screen.query_one("#inspector_remarks", TextArea).insert(remarks)
+            screen = await remarks_on_a_full_disk(app, pilot, disk, target.id, remarks)
             await pilot.press("ctrl+s")
             await settle(app, pilot)
             assert screen.indicator.state == "error"
@@ -99,10 +107,7 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
         app = make_app(sample_db, lang="zh")
         disk = DiskLimit(app.store)
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("inspector_remarks")
-            disk.fill()
-            screen.query_one("#inspector_remarks", TextArea).insert("外墙" * 100_000)
+            await remarks_on_a_full_disk(app, pilot, disk, target.id, "外墙" * 100_000)
             await pilot.press("ctrl+q")
             await settle(app, pilot)
             assert app.is_running and isinstance(app.screen, SurveyScreen)

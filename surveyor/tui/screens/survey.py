@@ -326,10 +326,6 @@ class SurveyScreen(Screen[None]):
                 out.append(row.query_one(f"#{row.field_id}"))
         return out
 
-    def _first_editor(self) -> str | None:
-        editors = self._editors()
-        return editors[0].id if editors else None
-
     def focus_field(self, field_id: str) -> None:
         if not is_live(self):
             return

@@ -113,11 +113,6 @@ class ChoiceField(Widget, can_focus=True):
             return list(self.selected) or None
         return self.selected[0] if self.selected else None
 
-    def set_value(self, value: str | list[str] | None) -> None:
-        """Show ``value`` without posting ``Changed`` (loading from the database)."""
-        self.selected = self._as_list(value)
-        self.refresh(layout=True)
-
     def matching(self) -> list[tuple[int, Option]]:
         """The options that match the filter, with their index in the full list."""
         needle = self.filter_text.lower()
