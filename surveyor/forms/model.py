@@ -169,6 +169,10 @@ class Form:
                 choices = _resolve_choices(defn, field) or []
                 self.fields[field.id] = CompiledField(field, section.id, choices)
 
+    def __reduce__(self) -> tuple[type[Form], tuple[FormDef, Path | None]]:
+        # Compiled fields hold closures; a copy (for a merge's worker processes) recompiles.
+        return (Form, (self.defn, self.source))
+
     @property
     def version(self) -> str:
         return self.defn.version

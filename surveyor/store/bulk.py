@@ -93,6 +93,26 @@ def _converter(column: sa.Column[Any], dialect: str) -> Callable[[Any], Any] | N
     return None
 
 
+def row_converter(
+    table: sa.Table, names: Sequence[str], dialect: str
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function from a row mapping to the driver's tuple for ``names``, conversions chosen once.
+
+    Merges build these tuples in worker processes (``sync.prepare``), so a row crosses to the
+    writing process already in the form the driver takes.
+    """
+    converters = [(i, fn) for i, n in enumerate(names) if (fn := _converter(table.c[n], dialect))]
+    keys = tuple(names)
+
+    def convert(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = [row[n] for n in keys]
+        for i, fn in converters:
+            values[i] = fn(values[i])
+        return tuple(values)
+
+    return convert
+
+
 def write_rows(
     conn: Connection,
     table: sa.Table,
@@ -101,16 +121,31 @@ def write_rows(
     conflict: Sequence[str] = (),
     update: bool = False,
 ) -> None:
-    """Insert ``rows`` (all with the same keys) into ``table``.
+    """Insert ``rows`` (all with the same keys) into ``table``; see ``write_values``."""
+    if not rows:
+        return
+    names = list(rows[0])
+    convert = row_converter(table, names, conn.dialect.name)
+    write_values(conn, table, names, [convert(r) for r in rows], conflict=conflict, update=update)
+
+
+def write_values(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
+    *,
+    conflict: Sequence[str] = (),
+    update: bool = False,
+) -> None:
+    """Insert driver-ready tuples (from ``row_converter``) for the columns ``names``.
 
     With ``conflict`` columns, a row whose key exists is skipped, or replaced when ``update``
     (``INSERT … ON CONFLICT``, the same SQL on SQLite and PostgreSQL).
     """
-    if not rows:
+    if not values:
         return
     dialect = conn.dialect.name
-    names = list(rows[0])
-    columns = [table.c[n] for n in names]
     placeholder = "%s" if dialect == "postgresql" else "?"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(names)}) "
@@ -124,33 +159,15 @@ def write_rows(
             sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
         else:
             sql += f" ON CONFLICT ({target}) DO NOTHING"
-    converters = [(i, fn) for i, c in enumerate(columns) if (fn := _converter(c, dialect))]
-    if dialect == "postgresql" and not conflict and len(rows) >= COPY_FROM:
-        _copy_rows(conn, table, names, rows, converters)
+    if dialect == "postgresql" and not conflict and len(values) >= COPY_FROM:
+        _copy_values(conn, table, names, values)
         return
-    for start in range(0, len(rows), CHUNK):
-        conn.exec_driver_sql(
-            sql, [_values(row, names, converters) for row in rows[start : start + CHUNK]]
-        )
+    for start in range(0, len(values), CHUNK):
+        conn.exec_driver_sql(sql, list(values[start : start + CHUNK]))
 
 
-def _values(
-    row: Mapping[str, Any],
-    names: Sequence[str],
-    converters: Sequence[tuple[int, Callable[[Any], Any]]],
-) -> tuple[Any, ...]:
-    values = [row[n] for n in names]
-    for i, fn in converters:
-        values[i] = fn(values[i])
-    return tuple(values)
-
-
-def _copy_rows(
-    conn: Connection,
-    table: sa.Table,
-    names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-    converters: Sequence[tuple[int, Callable[[Any], Any]]],
+def _copy_values(
+    conn: Connection, table: sa.Table, names: Sequence[str], values: Sequence[tuple[Any, ...]]
 ) -> None:
     """Plain inserts on PostgreSQL go through COPY, in the caller's transaction.
 
@@ -162,5 +179,5 @@ def _copy_rows(
         driver.cursor() as cursor,
         cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
     ):
-        for row in rows:
-            copy.write_row(_values(row, names, converters))
+        for row in values:
+            copy.write_row(row)

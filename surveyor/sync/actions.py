@@ -22,16 +22,7 @@ from surveyor.services.survey import resolve_building_id
 from surveyor.store import hlc
 from surveyor.store.db import Store, write_tx
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
-from surveyor.sync.apply import (
-    BUILDING,
-    CHANGE,
-    CONFLICT,
-    as_uuid,
-    change_from_mapping,
-    load_entity_changes,
-    refold,
-    update_watermarks,
-)
+from surveyor.sync.apply import load_entity_changes, refold, update_watermarks
 from surveyor.sync.fold import (
     ALIAS_KEY,
     ASSIGNED_KEY,
@@ -41,6 +32,7 @@ from surveyor.sync.fold import (
     field_heads,
 )
 from surveyor.sync.merge import lock_for_merge
+from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
 
 
 @dataclass(frozen=True)

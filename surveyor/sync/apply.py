@@ -1,68 +1,67 @@
 """Applying changes to a database: the incremental side of the fold, in the caller's transaction.
 
-``apply_changes`` inserts the changes a database lacks (anti-join on ``change_id``), then
-re-folds only the buildings they touch, from all of those buildings' changes. The state rows
-it writes are therefore exactly what ``fold.recompute`` gives for the whole log, which the
-property tests check. The same code merges files into a central, pushes a laptop's batch and
-pulls the central's changes into a laptop.
+``apply_prepared`` inserts the changes a database lacks (anti-join on ``change_id``), then
+brings the buildings they touch up to date: from the batch's own fold (``sync.prepare``) when
+the database's changes of a building are exactly the batch's, else by re-folding the
+building from all of its changes here. The state rows it writes are therefore exactly what
+``fold.recompute`` gives for the whole log, which the property tests check. The same code
+merges files into a central, pushes a laptop's batch and pulls the central's changes into a
+laptop (``apply_changes``).
 """
 
 from __future__ import annotations
 
-import functools
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.forms.record import Evaluation, evaluate
-from surveyor.services.survey import derived_columns
 from surveyor.store import hlc, models
-from surveyor.store.bulk import RawJSON, load_json, write_rows
-from surveyor.store.ids import building_code
-from surveyor.sync.fold import (
-    DUPLICATE_KEY,
-    MAX_SKEW_MS,
-    STATUS_KEY,
-    ChangeRow,
-    ConflictRow,
-    EntityState,
-    duplicate_rows,
-    fold_entity,
+from surveyor.store.bulk import row_converter, write_rows, write_values
+from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows, fold_entity
+from surveyor.sync.prepare import PreparedChanges, prepare_changes
+from surveyor.sync.rows import (
+    BUILDING,
+    CHANGE,
+    CHANGE_NAMES,
+    CONFLICT,
+    CONFLICT_NAMES,
+    RowHint,
+    as_uuid,
+    change_from_mapping,
+    conflict_params,
+    state_row,
 )
 
-CHANGE = models.TABLES.tables["change"]
-BUILDING = models.TABLES.tables["building"]
-CONFLICT = models.TABLES.tables["conflict"]
 WATERMARK = models.TABLES.tables["peer_watermark"]
 CLOCK = models.TABLES.tables["clock"]
 #: Ids per ``IN (...)`` list: under SQLite's and psycopg's parameter limits, few round trips.
 CHUNK = 900
 
 
+class Sequenced(Protocol):
+    """A change's place in its site's log (a ``ChangeRow`` or a ``ChangeKey``)."""
+
+    @property
+    def change_id(self) -> str: ...
+    @property
+    def site_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+
+
+class Stamped(Protocol):
+    @property
+    def hlc(self) -> int: ...
+
+
 class ClonedSite(SurveyorError):
     """Two different changes claim the same (site, seq): a database file was copied."""
-
-
-@dataclass(frozen=True)
-class RowHint:
-    """Evaluation columns of the sender's state row, reused when its heads equal ours.
-
-    Evaluating the form costs ~0.4 ms per building; the sender already did it for the same
-    answers under the same form version, so only buildings whose heads differ are evaluated.
-    """
-
-    heads: Mapping[str, Any]  # the sender's heads, encoded (store.heads)
-    form_version: str
-    completeness: float
-    errors: Mapping[str, Any]
-    error_count: int
 
 
 @dataclass
@@ -81,102 +80,6 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def as_uuid(text: str) -> uuid.UUID:
-    """Text id to UUID for binding; cached, as site and building ids repeat across changes."""
-    return uuid.UUID(text)
-
-
-#: The ``change`` columns in the order ``change_from_values`` takes them.
-CHANGE_COLUMNS = (
-    "change_id",
-    "site_id",
-    "seq",
-    "hlc",
-    "entity_id",
-    "op",
-    "form_version",
-    "fields",
-    "parents",
-    "author",
-    "wall_time",
-)
-
-
-def change_from_values(
-    change_id: Any,
-    site_id: Any,
-    seq: Any,
-    stamp: Any,
-    entity_id: Any,
-    op: Any,
-    form_version: Any,
-    fields: Any,
-    parents: Any,
-    author: Any,
-    wall_time: Any,
-) -> ChangeRow:
-    """A ``change`` row's values (in ``CHANGE_COLUMNS`` order) as a ChangeRow.
-
-    Ids become canonical text. The text of ``fields`` read from a file is kept, so a merge
-    writes it without dumping it again (changes are immutable).
-    """
-    return ChangeRow(
-        change_id=canonical_id(change_id),
-        site_id=_repeated_id(site_id),
-        seq=int(seq),
-        hlc=int(stamp),
-        entity_id=_repeated_id(entity_id),
-        op=str(op),
-        form_version=str(form_version),
-        fields=load_json(fields),
-        parents=load_json(parents),
-        author=str(author),
-        wall_time=str(wall_time),
-        fields_json=fields if isinstance(fields, str) else None,
-    )
-
-
-def change_from_mapping(r: Mapping[Any, Any]) -> ChangeRow:
-    """A ``change`` row from SQLAlchemy (``.mappings()``) or sqlite3 as a ChangeRow."""
-    return change_from_values(*(r[c] for c in CHANGE_COLUMNS))
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _repeated_id(value: Any) -> str:
-    """canonical_id, cached: site and building ids repeat across a file's changes."""
-    return canonical_id(value)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def canonical_id(value: Any) -> str:
-    """An id as lower-case hyphenated text; SQLite's 32-hex form is rewritten by slicing (fast)."""
-    if isinstance(value, str) and len(value) == 32:
-        v = value.lower()
-        return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
-    return str(_uuid(value))
-
-
-def change_to_params(c: ChangeRow) -> dict[str, Any]:
-    return {
-        "change_id": c.change_id,  # unique per row: caching its UUID would only evict
-        "site_id": as_uuid(c.site_id),
-        "seq": c.seq,
-        "hlc": c.hlc,
-        "entity_type": "building",
-        "entity_id": as_uuid(c.entity_id),
-        "op": c.op,
-        "form_version": c.form_version,
-        "fields": c.fields if c.fields_json is None else RawJSON(c.fields_json),
-        "parents": c.parents,
-        "author": c.author,
-        "wall_time": c.wall_time,
-    }
-
-
 def existing_change_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
     """The anti-join: which of these change ids the database already holds."""
     found: set[str] = set()
@@ -188,9 +91,9 @@ def existing_change_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
     return found
 
 
-def check_not_cloned(conn: Connection, new: Sequence[ChangeRow], label: str) -> None:
+def check_not_cloned(conn: Connection, new: Sequence[Sequenced], label: str) -> None:
     """Refuse changes whose (site, seq) is already taken by a different change (§6 clones)."""
-    by_site: dict[str, list[ChangeRow]] = defaultdict(list)
+    by_site: dict[str, list[Sequenced]] = defaultdict(list)
     for c in new:
         by_site[c.site_id].append(c)
     for site, rows in by_site.items():
@@ -241,115 +144,8 @@ def existing_buildings(conn: Connection, entity_ids: Sequence[str]) -> dict[str,
     return out
 
 
-_KNOWN: dict[int, tuple[Form, frozenset[str]]] = {}
-
-
-def _known_fields(form: Form | None) -> frozenset[str] | None:
-    """The form's field ids, computed once per form object (state_row runs per building)."""
-    if form is None:
-        return None
-    hit = _KNOWN.get(id(form))
-    if hit is None or hit[0] is not form:
-        hit = _KNOWN[id(form)] = (form, frozenset(form.fields))
-    return hit[1]
-
-
-def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> dict[str, Any]:
-    """The ``building`` row for a folded building (same columns the write path maintains)."""
-    known = _known_fields(form)
-    values = state.values
-    # Set operations per head change rather than a Python step per field: this runs for
-    # every field of every merged building.
-    heads: dict[str, list[Any]] = {}
-    others: set[str] = set()
-    for change, keys in state.groups:
-        kept = {k for k in keys if k[:1] != "_"} if known is None else keys & known
-        if STATUS_KEY in keys:
-            kept.add(STATUS_KEY)
-        if len(kept) < len(keys):
-            others |= keys - kept
-        if kept:
-            heads[change.change_id] = [change.hlc, sorted(kept)]
-    heads = {cid: heads[cid] for cid in sorted(heads)}
-    if known is None:
-        answers = {k: v for k, v in values.items() if v is not None and k[:1] != "_"}
-    else:
-        answers = {k: v for k, v in values.items() if v is not None and k in known}
-    extra: dict[str, Any] = {}
-    if others:
-        ordered = sorted(others)
-        extra = {
-            "values": {k: values[k] for k in ordered},
-            "heads": {k: state.head[k].change_id for k in ordered},
-        }
-    status = str(state.values.get(STATUS_KEY) or "not_started")
-    code = building_code(as_uuid(state.entity_id))
-    version = form.version if form is not None else state.last.form_version
-    if hint is not None and hint.heads == heads and hint.form_version == version:
-        derived = derived_columns(code, answers, status, _no_evaluation())
-        derived |= {
-            "completeness": hint.completeness,
-            "errors": dict(hint.errors),
-            "error_count": hint.error_count,
-        }
-    elif form is not None:
-        derived = derived_columns(code, answers, status, evaluate(form, answers))
-    else:
-        derived = derived_columns(code, answers, status, _no_evaluation()) | {"completeness": 0.0}
-    assigned = state.values.get("_assigned_to")
-    return {
-        "id": as_uuid(state.entity_id),
-        "code": code,
-        "form_version": version,
-        "answers": answers,
-        "heads": heads,
-        "extra": extra,
-        "deleted": state.deleted,
-        "conflict_count": state.open_conflicts,
-        "assigned_to": None if assigned is None else str(assigned)[:80],
-        "created_hlc": state.first.hlc,
-        "updated_hlc": state.last.hlc,
-        "updated_by": state.last.author,
-        **derived,
-    }
-
-
-def _no_evaluation() -> Evaluation:
-    """An empty Evaluation, for when the evaluation columns come from elsewhere."""
-    return Evaluation(values={}, relevant=set())
-
-
-def conflict_params(row: ConflictRow) -> dict[str, Any]:
-    return {
-        "entity_id": as_uuid(row.entity_id),
-        "field_key": row.field_key,
-        "kind": row.kind,
-        "base_change_id": None if row.base_change_id is None else as_uuid(row.base_change_id),
-        "head_change_ids": list(row.head_change_ids),
-        "provisional_change_id": (
-            None if row.provisional_change_id is None else as_uuid(row.provisional_change_id)
-        ),
-        "status": row.status,
-        "resolved_by": None if row.resolved_by is None else as_uuid(row.resolved_by),
-    }
-
-
-def write_buildings(
-    conn: Connection, rows: list[dict[str, Any]], existing: Mapping[str, Any]
-) -> None:
-    """Write state rows: plain inserts for new buildings (COPY on PostgreSQL), upserts for
-    the ones ``existing`` says are already there."""
-    fresh = [r for r in rows if str(r["id"]) not in existing]
-    if len(fresh) < len(rows):
-        update = [r for r in rows if str(r["id"]) in existing]
-        write_rows(conn, BUILDING, update, conflict=["id"], update=True)
-    write_rows(conn, BUILDING, fresh)
-
-
-def replace_conflicts(
-    conn: Connection, entity_ids: Sequence[str], rows: list[ConflictRow], *, duplicates: bool
-) -> None:
-    """Replace the conflict rows of these buildings (field conflicts or duplicate flags)."""
+def delete_conflicts(conn: Connection, entity_ids: Sequence[str], *, duplicates: bool) -> None:
+    """Delete the conflict rows of these buildings (field conflicts or duplicate flags)."""
     dup = CONFLICT.c.field_key == DUPLICATE_KEY
     for part in chunks(entity_ids):
         conn.execute(
@@ -357,7 +153,6 @@ def replace_conflicts(
                 CONFLICT.c.entity_id.in_([as_uuid(i) for i in part]), dup if duplicates else ~dup
             )
         )
-    write_rows(conn, CONFLICT, [conflict_params(r) for r in rows])
 
 
 def refresh_duplicates(conn: Connection, entity_ids: Iterable[str], addresses: set[str]) -> None:
@@ -376,7 +171,8 @@ def refresh_duplicates(conn: Connection, entity_ids: Iterable[str], addresses: s
     flagged = duplicate_rows(members)
     if not flagged and not _has_duplicate_rows(conn, touched):
         return
-    replace_conflicts(conn, touched, flagged, duplicates=True)
+    delete_conflicts(conn, touched, duplicates=True)
+    write_rows(conn, CONFLICT, [conflict_params(r) for r in flagged])
 
 
 def flags_duplicates(conn: Connection) -> bool:
@@ -435,7 +231,7 @@ def watermarks(conn: Connection) -> dict[str, int]:
     }
 
 
-def observe_clock(conn: Connection, new: Sequence[ChangeRow]) -> int:
+def observe_clock(conn: Connection, new: Sequence[Stamped]) -> int:
     """Move the local HLC past what was received, so later local edits sort after it.
 
     Stamps more than a day ahead of this machine's clock are not observed (they would drag
@@ -454,46 +250,95 @@ def observe_clock(conn: Connection, new: Sequence[ChangeRow]) -> int:
     return suspect
 
 
-def refold(
+def refold(conn: Connection, entity_ids: Sequence[str], form: Form | None) -> int:
+    """Re-fold these buildings from all their changes here; write state rows and conflicts.
+
+    Returns the number of open field conflicts among them.
+    """
+    existing = existing_buildings(conn, entity_ids)
+    return settle_buildings(conn, entity_ids, form, PreparedChanges(conn.dialect.name), existing)
+
+
+def change_ids_by_entity(conn: Connection, entity_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The ids of every change held for these buildings (no payloads: a cheap probe)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for part in chunks(entity_ids):
+        rows = conn.execute(
+            sa.select(CHANGE.c.entity_id, CHANGE.c.change_id).where(
+                CHANGE.c.entity_id.in_([as_uuid(i) for i in part])
+            )
+        )
+        for eid, cid in rows:
+            out[str(eid)].add(str(cid))
+    return out
+
+
+def settle_buildings(
     conn: Connection,
     entity_ids: Sequence[str],
     form: Form | None,
+    prepared: PreparedChanges,
+    existing: Mapping[str, str | None],
     *,
-    pending: Mapping[str, list[ChangeRow]] | None = None,
-    hints: Mapping[str, RowHint] | None = None,
-    existing: Mapping[str, str | None] | None = None,
+    written: set[str] | frozenset[str] = frozenset(),
 ) -> int:
-    """Re-fold these buildings from their changes and write state rows, conflicts, duplicates.
+    """Write the state rows, conflicts and duplicate flags of these buildings.
 
-    ``pending`` holds changes just inserted (so buildings that are new here need no read
-    back); ``existing`` maps the buildings that already had a state row to their address.
-    Returns the number of open field conflicts among them.
+    A prepared building is used when the changes held here are exactly those it was folded
+    from: for a building that already had a state row this is checked against the log; for
+    one that had none (so no changes here before), all of its changes must be among the ones
+    just ``written``. Every other building is re-folded from the log. ``existing`` maps the
+    buildings that had a state row to their normalised address. Returns the number of open
+    field conflicts among them.
     """
-    if existing is None:
-        existing = existing_buildings(conn, entity_ids)
     old = [e for e in entity_ids if e in existing]
-    held = load_entity_changes(conn, old) if old else {}
-    rows: list[dict[str, Any]] = []
-    conflicts: list[ConflictRow] = []
+    held = change_ids_by_entity(conn, [e for e in old if e in prepared.buildings])
+    refold_ids: list[str] = []
+    fresh: list[tuple[Any, ...]] = []
+    updated: list[tuple[Any, ...]] = []
+    conflicts: list[tuple[Any, ...]] = []
     addresses = {a for a in existing.values() if a}
+    open_count = 0
     for eid in entity_ids:
-        changes = held.get(eid) if eid in existing else (pending or {}).get(eid)
-        if not changes:
+        b = prepared.buildings.get(eid)
+        if b is None or not (
+            b.change_ids == frozenset(held.get(eid, ()))
+            if eid in existing
+            else b.change_ids <= written
+        ):
+            refold_ids.append(eid)
             continue
-        state = fold_entity(eid, changes)
-        row = state_row(state, form, (hints or {}).get(eid))
-        rows.append(row)
-        conflicts.extend(state.conflicts)
-        if row["address_norm"]:
-            addresses.add(row["address_norm"])
-    write_buildings(conn, rows, existing)
+        (updated if eid in existing else fresh).append(b.row)
+        conflicts.extend(b.conflicts)
+        open_count += b.open_conflicts
+        if b.address_norm:
+            addresses.add(b.address_norm)
+    names = prepared.building_names
+    if refold_ids:
+        dialect = conn.dialect.name
+        to_conflict_row = row_converter(CONFLICT, CONFLICT_NAMES, dialect)
+        log = load_entity_changes(conn, refold_ids)
+        for eid in refold_ids:
+            if not log.get(eid):
+                continue
+            state = fold_entity(eid, log[eid])
+            row = state_row(state, form, prepared.hints.get(eid))
+            names = names or tuple(row)
+            (updated if eid in existing else fresh).append(
+                row_converter(BUILDING, names, dialect)(row)
+            )
+            conflicts.extend(to_conflict_row(conflict_params(r)) for r in state.conflicts)
+            open_count += state.open_conflicts
+            if row["address_norm"]:
+                addresses.add(row["address_norm"])
+    write_values(conn, BUILDING, names, updated, conflict=["id"], update=True)
+    write_values(conn, BUILDING, names, fresh)
     if old:
-        replace_conflicts(conn, old, conflicts, duplicates=False)
-    else:
-        write_rows(conn, CONFLICT, [conflict_params(r) for r in conflicts])
+        delete_conflicts(conn, old, duplicates=False)
+    write_values(conn, CONFLICT, CONFLICT_NAMES, conflicts)
     if flags_duplicates(conn):
         refresh_duplicates(conn, entity_ids, addresses)
-    return sum(1 for c in conflicts if c.status == "open")
+    return open_count
 
 
 #: ``meta`` key: this site's seq up to which local saves have been re-folded (by a pull).
@@ -547,24 +392,50 @@ def apply_changes(
 ) -> ApplyStats:
     """Add the changes this database lacks and bring the touched buildings up to date.
 
-    Runs in the caller's transaction, so a failure anywhere leaves nothing written.
+    Runs in the caller's transaction, so a failure anywhere leaves nothing written. Only the
+    new changes are prepared, and only for buildings that have no state row here yet (the
+    others hold other changes, so they are re-folded from the log anyway).
     """
-    stats = ApplyStats(received=len(changes))
     unique = {c.change_id: c for c in changes}
     have = existing_change_ids(conn, list(unique))
     new = [c for cid, c in unique.items() if cid not in have]
+    existing = existing_buildings(conn, sorted({c.entity_id for c in new}))
+    prepared = prepare_changes(new, form, conn.dialect.name, hints=hints, skip=existing)
+    stats = apply_prepared(conn, prepared, form, label=label, have=have, existing=existing)
+    stats.received = len(changes)
+    return stats
+
+
+def apply_prepared(
+    conn: Connection,
+    prepared: PreparedChanges,
+    form: Form | None,
+    *,
+    label: str,
+    have: set[str] | None = None,
+    existing: Mapping[str, str | None] | None = None,
+) -> ApplyStats:
+    """Add the prepared changes this database lacks and bring the touched buildings up to date.
+
+    ``have`` (the batch's change ids already held) and ``existing`` (see
+    ``settle_buildings``) may be passed when the caller already asked. Runs in the caller's
+    transaction, so a failure anywhere leaves nothing written.
+    """
+    stats = ApplyStats(received=len(prepared.keys))
+    if have is None:
+        have = existing_change_ids(conn, [k.change_id for k in prepared.keys])
+    new = [k for k in prepared.keys if k.change_id not in have]
     if not new:
         return stats
     check_not_cloned(conn, new, label)
     new.sort(key=lambda c: (c.site_id, c.seq))
-    write_rows(conn, CHANGE, [change_to_params(c) for c in new])
-    pending: dict[str, list[ChangeRow]] = defaultdict(list)
-    for c in new:
-        pending[c.entity_id].append(c)
-    entity_ids = sorted(pending)
-    existing = existing_buildings(conn, entity_ids)
-    stats.open_conflicts = refold(
-        conn, entity_ids, form, pending=pending, hints=hints, existing=existing
+    write_values(conn, CHANGE, CHANGE_NAMES, [prepared.change_rows[k.change_id] for k in new])
+    entity_ids = sorted({k.entity_id for k in new})
+    if existing is None:
+        existing = existing_buildings(conn, entity_ids)
+    written = {k.change_id for k in new}
+    stats.open_conflicts = settle_buildings(
+        conn, entity_ids, form, prepared, existing, written=written
     )
     stats.new = len(new)
     stats.buildings = len(entity_ids)

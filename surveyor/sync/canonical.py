@@ -15,16 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.forms.model import Form
-from surveyor.sync.apply import (
+from surveyor.sync.apply import flags_duplicates
+from surveyor.sync.fold import ChangeRow, recompute
+from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
     CONFLICT,
     change_from_mapping,
     conflict_params,
-    flags_duplicates,
     state_row,
 )
-from surveyor.sync.fold import ChangeRow, recompute
 
 Dump = dict[str, Any]
 

@@ -13,16 +13,15 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
-from surveyor.store.bulk import load_json
+from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads
 from surveyor.store.sqlitefile import SQLITE_MAGIC
-from surveyor.sync.apply import CHANGE_COLUMNS, RowHint, change_from_values
 from surveyor.sync.fold import ChangeRow
+from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values
 
 #: Schema revisions whose state rows keep per-field ``field_change``/``field_hlc`` columns.
 LEGACY_HEADS = frozenset({"0001_initial", "0002_building_list_index"})
@@ -141,10 +140,10 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     legacy = rev[0] in LEGACY_HEADS
     hints = {
         str(uuid.UUID(r["id"])): RowHint(
-            heads=_heads_of(r, legacy=legacy),
+            heads_json=_heads_of(r, legacy=legacy),
             form_version=r["form_version"],
             completeness=float(r["completeness"]),
-            errors=load_json(r["errors"]),
+            errors_json=r["errors"],
             error_count=int(r["error_count"]),
         )
         for r in conn.execute(
@@ -159,9 +158,9 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     return Snapshot(path, sha, site, meta.get("inspector"), changes, hints, attachments)
 
 
-def _heads_of(r: sqlite3.Row, *, legacy: bool) -> dict[str, Any]:
-    """A state row's heads in the current encoding (files from before 0003 kept them per field)."""
+def _heads_of(r: sqlite3.Row, *, legacy: bool) -> str:
+    """A state row's heads as JSON text in the current encoding (files from before 0003 kept
+    them per field)."""
     if legacy:
-        return encode_heads(load_json(r["field_change"]), load_json(r["field_hlc"]))
-    heads: dict[str, Any] = load_json(r["heads"])
-    return heads
+        return dump_json(encode_heads(load_json(r["field_change"]), load_json(r["field_hlc"])))
+    return str(r["heads"])

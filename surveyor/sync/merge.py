@@ -1,8 +1,9 @@
 """``surveyor merge``: inspector database files into a central store, one transaction per file.
 
-Per file (§4.12): check it whole (``files.read_snapshot``), skip it if its hash was imported
-before, keep only changes beyond the central's per-site watermarks (after checking the file
-agrees with what was merged before — a cloned laptop does not), then ``apply_changes``, copy
+Per file (§4.12): check it whole (``files.read_snapshot``; with several files, in worker
+processes ahead of the merge: ``sync.pipeline``), skip it if its hash was imported before,
+keep only changes beyond the central's per-site watermarks (after checking the file agrees
+with what was merged before — a cloned laptop does not), then ``apply_prepared``, copy
 missing photos and record the file, all in one transaction. A SQLite central is backed up
 (SQLite backup API) before the first write of a run.
 """
@@ -14,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,15 +27,7 @@ from surveyor.forms.model import Form
 from surveyor.paths import blob_dir_for
 from surveyor.store import models
 from surveyor.store.db import Store, utc_now_iso, write_tx
-from surveyor.sync.apply import (
-    CHANGE,
-    ApplyStats,
-    ClonedSite,
-    apply_changes,
-    as_uuid,
-    canonical_id,
-    watermarks,
-)
+from surveyor.sync.apply import ApplyStats, ClonedSite, apply_prepared, watermarks
 from surveyor.sync.attachments import (
     BlobStats,
     default_blob_dir,
@@ -42,7 +35,9 @@ from surveyor.sync.attachments import (
     missing_blobs_in,
     transfer_attachments,
 )
-from surveyor.sync.files import RefusedFile, Snapshot, check_header, read_snapshot
+from surveyor.sync.files import RefusedFile, check_header
+from surveyor.sync.pipeline import Prefetcher, PreparedFile
+from surveyor.sync.rows import CHANGE, as_uuid, canonical_id
 
 IMPORTED = models.TABLES.tables["imported_file"]
 #: Backups of a SQLite central kept beside it; older ones are removed.
@@ -75,14 +70,14 @@ def already_imported(conn: Connection, sha: str) -> bool:
     )
 
 
-def check_watermark_agreement(conn: Connection, snap: Snapshot, marks: dict[str, int]) -> None:
+def check_watermark_agreement(conn: Connection, snap: PreparedFile, marks: dict[str, int]) -> None:
     """Before skipping a site's changes up to the watermark, check the file agrees with them.
 
     A cloned laptop shares its original's site id and early seqs but diverges later; its
     change at the last shared seq differs from the one the central holds.
     """
     by_site: dict[str, dict[int, str]] = {}
-    for c in snap.changes:
+    for c in snap.batch.keys:
         if c.seq <= marks.get(c.site_id, 0):
             by_site.setdefault(c.site_id, {})[c.seq] = c.change_id
     for site, seqs in by_site.items():
@@ -100,8 +95,8 @@ def check_watermark_agreement(conn: Connection, snap: Snapshot, marks: dict[str,
             )
 
 
-def merge_snapshot(
-    conn: Connection, store: Store, snap: Snapshot, form: Form | None, blob_dir: Path
+def merge_prepared(
+    conn: Connection, store: Store, snap: PreparedFile, form: Form | None, blob_dir: Path
 ) -> FileReport:
     """Merge one checked file in the caller's transaction (the whole file or nothing)."""
     lock_for_merge(conn)
@@ -118,8 +113,9 @@ def merge_snapshot(
         )
     marks = watermarks(conn)
     check_watermark_agreement(conn, snap, marks)
-    fresh = [c for c in snap.changes if c.seq > marks.get(c.site_id, 0)]
-    stats = apply_changes(conn, fresh, form, label=str(snap.path), hints=snap.hints)
+    fresh = [k for k in snap.batch.keys if k.seq > marks.get(k.site_id, 0)]
+    batch = replace(snap.batch, keys=fresh)
+    stats = apply_prepared(conn, batch, form, label=str(snap.path))
     blobs = transfer_attachments(conn, snap.attachments, snap.blob_dir, blob_dir)
     conn.execute(
         sa.insert(IMPORTED),
@@ -133,7 +129,7 @@ def merge_snapshot(
         ],
     )
     message = (
-        f"{stats.new} new change(s) of {len(snap.changes)}, {stats.buildings} building(s), "
+        f"{stats.new} new change(s) of {len(snap.batch.keys)}, {stats.buildings} building(s), "
         f"{stats.open_conflicts} open conflict(s)"
     )
     if stats.clock_suspect or stats.clock_ahead:
@@ -237,49 +233,72 @@ def merge_files(
     blob_dir: Path | None = None,
     backup: bool = True,
     on_report: Callable[[FileReport], None] | None = None,
+    workers: int | None = None,
 ) -> list[FileReport]:
-    """Merge each file in its own transaction; a refused file is reported, the rest go on."""
+    """Merge each file in its own transaction; a refused file is reported, the rest go on.
+
+    Files not yet merged are read and prepared ahead in ``workers`` processes (default:
+    ``pipeline.default_workers``) while the current one is written.
+    """
     with fewer_gc_pauses():
-        return _merge_each(store, files, form, blob_dir, backup, on_report)
+        return _merge_each(
+            store, [Path(f) for f in files], form, blob_dir, backup, on_report, workers
+        )
 
 
 def _merge_each(
     store: Store,
-    files: Sequence[Path],
+    files: list[Path],
     form: Form | None,
     blob_dir: Path | None,
     backup: bool,
     on_report: Callable[[FileReport], None] | None,
+    workers: int | None,
 ) -> list[FileReport]:
     blobs = blob_dir or default_blob_dir(store.target)
     reports: list[FileReport] = []
     backed_up = not (backup and store.is_sqlite)
-    for path in files:
-        try:
-            if covered_by_watermarks(store, Path(path)):
-                with store.engine.connect() as conn:
-                    found = missing_blobs_in(conn, blob_dir_for(Path(path)))
-                if found:
-                    with write_tx(store.engine) as conn:
-                        report = _skipped(conn, Path(path), blobs, WATERMARK_SKIP, found)
+    # Watermarks only grow: a file covered now stays covered; the others are read ahead and
+    # checked again when their turn comes (an earlier file in the list may cover them).
+    covered = {i for i, path in enumerate(files) if _covered(store, path)}
+    to_read = {i: path for i, path in enumerate(files) if i not in covered}
+    with Prefetcher(to_read, form, store.engine.dialect.name, workers=workers) as ahead:
+        for i, path in enumerate(files):
+            try:
+                if i in covered or covered_by_watermarks(store, path):
+                    ahead.drop(i)
+                    report = _skip_covered(store, path, blobs)
                 else:
-                    report = FileReport(Path(path), "skipped", WATERMARK_SKIP)
-                reports.append(report)
-                if on_report is not None:
-                    on_report(report)
-                continue
-            snap = read_snapshot(Path(path))
-            if not backed_up and not _is_imported(store, snap.sha256):
-                backup_sqlite(store)
-                backed_up = True
-            with write_tx(store.engine) as conn:
-                report = merge_snapshot(conn, store, snap, form, blobs)
-        except (RefusedFile, ClonedSite) as exc:
-            report = FileReport(Path(path), "refused", exc.message)
-        reports.append(report)
-        if on_report is not None:
-            on_report(report)
+                    snap = ahead.take(i)
+                    if not backed_up and not _is_imported(store, snap.sha256):
+                        backup_sqlite(store)
+                        backed_up = True
+                    with write_tx(store.engine) as conn:
+                        report = merge_prepared(conn, store, snap, form, blobs)
+            except (RefusedFile, ClonedSite) as exc:
+                report = FileReport(path, "refused", exc.message)
+            reports.append(report)
+            if on_report is not None:
+                on_report(report)
     return reports
+
+
+def _covered(store: Store, path: Path) -> bool:
+    """``covered_by_watermarks``, with a file refused by its header left to the main loop."""
+    try:
+        return covered_by_watermarks(store, path)
+    except RefusedFile:
+        return False
+
+
+def _skip_covered(store: Store, path: Path, blobs: Path) -> FileReport:
+    """A file whose changes are all held: skipped, but photos the central lacks are copied."""
+    with store.engine.connect() as conn:
+        found = missing_blobs_in(conn, blob_dir_for(path))
+    if not found:
+        return FileReport(path, "skipped", WATERMARK_SKIP)
+    with write_tx(store.engine) as conn:
+        return _skipped(conn, path, blobs, WATERMARK_SKIP, found)
 
 
 WATERMARK_SKIP = "already merged (site watermark)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from surveyor.store.db import Store, read_tx
-from surveyor.sync.apply import BUILDING
+from surveyor.sync.rows import BUILDING
 
 #: Columns of the progress table; a building with an open conflict counts only as conflicted.
 BUCKETS = ("not_started", "draft", "complete", "approved", "conflicted")

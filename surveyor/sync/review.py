@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from surveyor.errors import NotFound
 from surveyor.services.survey import resolve_building_id
 from surveyor.store.db import Store, read_tx
-from surveyor.sync.apply import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
 from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
+from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
 
 
 @dataclass(frozen=True)

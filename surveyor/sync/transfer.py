@@ -20,11 +20,7 @@ from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.store.db import Store, read_tx, write_tx
 from surveyor.sync.apply import (
-    BUILDING,
-    CHANGE,
     apply_changes,
-    as_uuid,
-    change_from_mapping,
     chunks,
     existing_change_ids,
     load_entity_changes,
@@ -38,6 +34,7 @@ from surveyor.sync.attachments import (
 )
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.merge import lock_for_merge
+from surveyor.sync.rows import BUILDING, CHANGE, as_uuid, change_from_mapping
 
 #: Changes per pushed batch (one transaction each on the central).
 PUSH_BATCH = 500

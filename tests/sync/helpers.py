@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from surveyor.forms.model import Form
 from surveyor.store.db import Store
-from surveyor.sync.apply import CONFLICT
 from surveyor.sync.canonical import all_changes, differences, dump_database, expected_from_log
 from surveyor.sync.fold import ChangeRow
+from surveyor.sync.rows import CONFLICT
 
 NOT_EDITS = {"_deleted", "_assigned_to", "_alias_of"}
 

@@ -18,9 +18,9 @@ from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store import hlc
 from surveyor.store.db import Store, init_store, write_tx
 from surveyor.sync.actions import Choice, delete_building, resolve_conflict
-from surveyor.sync.apply import CONFLICT
 from surveyor.sync.attachments import ATTACHMENT, blob_path, default_blob_dir
 from surveyor.sync.merge import merge_files
+from surveyor.sync.rows import CONFLICT
 from surveyor.sync.transfer import pull, push, sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump

@@ -32,9 +32,9 @@ from surveyor.store import hlc
 from surveyor.store.db import Store, init_store, write_tx
 from surveyor.store.maintenance import export_sqlite
 from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
-from surveyor.sync.apply import CONFLICT
-from surveyor.sync.files import read_snapshot
-from surveyor.sync.merge import merge_files, merge_snapshot
+from surveyor.sync.merge import merge_files, merge_prepared
+from surveyor.sync.pipeline import prepare_file
+from surveyor.sync.rows import CONFLICT
 from surveyor.sync.transfer import pull, push
 from tests.conftest import REGISTER_ROW
 from tests.pgcluster import PgCluster
@@ -261,9 +261,9 @@ class SyncMachine(RuleBasedStateMachine):
             return
         path = self.files[pick % len(self.files)]
         before = dump(self.central)
-        snap = read_snapshot(path)
+        snap = prepare_file(path, self.form, self.central.engine.dialect.name)
         with pytest.raises(Crash), write_tx(self.central.engine) as conn:
-            merge_snapshot(conn, self.central, snap, self.form, self.dir / "blobs")
+            merge_prepared(conn, self.central, snap, self.form, self.dir / "blobs")
             raise Crash
         assert dump(self.central) == before  # nothing of the crashed merge remains
         merge_files(self.central, [path], self.form)  # the retry

@@ -17,7 +17,7 @@ from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, init_store
 from surveyor.sync.actions import assign, delete_building
-from surveyor.sync.apply import CHANGE, CONFLICT
+from surveyor.sync.rows import CHANGE, CONFLICT
 from surveyor.sync.transfer import pull, push, sync
 from surveyor.tui import screens
 from surveyor.tui.app import SurveyorApp

@@ -149,7 +149,7 @@ def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None
     from surveyor.services.survey import create_building, save_answers
     from surveyor.store.db import init_store
     from surveyor.sync.actions import assign
-    from surveyor.sync.apply import CHANGE, CONFLICT
+    from surveyor.sync.rows import CHANGE, CONFLICT
     from surveyor.sync.transfer import pull, push
     from tests.conftest import REGISTER_ROW
 

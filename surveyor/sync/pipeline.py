@@ -1,0 +1,158 @@
+"""Preparing a merge's next files in worker processes while the current one is written.
+
+``prepare_file`` is everything a file's merge needs from the file alone: reading and checking
+it (``files.read_snapshot``) and preparing its changes (``sync.prepare``). It needs no
+central, so with two or more files to read, ``Prefetcher`` runs it ahead in worker processes
+and the merging process only writes. Workers are forked where the platform can (no imports
+to repeat, the form already in memory); they open only the laptop files, read-only, and
+never touch the connections they inherit (a forked worker ends with ``os._exit``, so it does
+not close them either). Elsewhere they are spawned and get the form pickled. A worker that
+dies (killed, out of memory) costs no file: the rest are prepared in process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from surveyor.forms.model import Form
+from surveyor.paths import blob_dir_for
+from surveyor.sync.files import read_snapshot
+from surveyor.sync.prepare import PreparedChanges, prepare_changes
+
+#: Environment variable overriding how many worker processes prepare files (0: none).
+WORKERS_ENV_VAR = "SURVEYOR_MERGE_WORKERS"
+
+
+@dataclass
+class PreparedFile:
+    """A checked file, its changes prepared for a central of one dialect."""
+
+    path: Path
+    sha256: str
+    site_id: str
+    inspector: str | None
+    attachments: list[tuple[str, int, str]]  # sha256, size, mime
+    batch: PreparedChanges
+
+    @property
+    def max_seq(self) -> int:
+        own = [k.seq for k in self.batch.keys if k.site_id == self.site_id]
+        return max(own, default=0)
+
+    @property
+    def blob_dir(self) -> Path:
+        return blob_dir_for(self.path)
+
+
+def prepare_file(path: Path, form: Form | None, dialect: str) -> PreparedFile:
+    """Read and check a file (``RefusedFile`` if it cannot be merged) and prepare its changes."""
+    snap = read_snapshot(path)
+    batch = prepare_changes(snap.changes, form, dialect, hints=snap.hints)
+    return PreparedFile(
+        snap.path, snap.sha256, snap.site_id, snap.inspector, snap.attachments, batch
+    )
+
+
+def default_workers() -> int:
+    """Worker processes for a merge: one per core beyond the merging process's, at least one
+    on a two-core laptop, where the merge's writes leave its core partly idle."""
+    env = os.environ.get(WORKERS_ENV_VAR)
+    if env is not None and env.strip().isdigit():
+        return int(env)
+    return max(1, min(2, (os.cpu_count() or 1)))
+
+
+_WORKER_FORM: Form | None = None
+
+
+def _start_worker(form: Form | None) -> None:
+    global _WORKER_FORM
+    import gc
+
+    gc.set_threshold(50_000, 20, 20)  # as ``merge.fewer_gc_pauses``
+    _WORKER_FORM = form
+
+
+def _prepare_in_worker(path: Path, dialect: str) -> PreparedFile:
+    return prepare_file(path, _WORKER_FORM, dialect)
+
+
+class Prefetcher:
+    """Prepares a merge's files in order, a few ahead of the one being written.
+
+    ``files`` maps each file's place in the merge to its path, in merge order. ``take(i)``
+    returns file ``i`` prepared (or raises its ``RefusedFile``); ``drop(i)`` says it will not
+    be taken (found already merged meanwhile). With fewer than two files, or no workers,
+    files are prepared in process when taken.
+    """
+
+    def __init__(
+        self,
+        files: dict[int, Path],
+        form: Form | None,
+        dialect: str,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        self._files = files
+        self._form = form
+        self._dialect = dialect
+        count = default_workers() if workers is None else workers
+        self._ahead = count + 1
+        self._pending = iter(list(files))
+        self._futures: dict[int, Future[PreparedFile]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        if count > 0 and len(files) > 1:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = ProcessPoolExecutor(
+                count, mp_context=context, initializer=_start_worker, initargs=(form,)
+            )
+
+    def take(self, index: int) -> PreparedFile:
+        self._fill()
+        future = self._futures.pop(index, None)
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                self.close()
+        return prepare_file(self._files[index], self._form, self._dialect)
+
+    def drop(self, index: int) -> None:
+        future = self._futures.pop(index, None)
+        if future is not None:
+            future.cancel()
+
+    def _fill(self) -> None:
+        if self._pool is None:
+            return
+        for index in self._upcoming():
+            self._futures[index] = self._pool.submit(
+                _prepare_in_worker, self._files[index], self._dialect
+            )
+
+    def _upcoming(self) -> Iterator[int]:
+        while len(self._futures) < self._ahead:
+            index = next(self._pending, None)
+            if index is None:
+                return
+            yield index
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._futures.clear()
+
+    def __enter__(self) -> Prefetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,261 @@
+"""The rows sync reads and writes: changes as ``ChangeRow``, state rows and conflict rows.
+
+Ids travel as canonical text (``canonical_id``) and bind as UUIDs (``as_uuid``); a state row
+is built from a fold by ``state_row``, with the same columns the write path maintains.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from surveyor.forms.model import Form
+from surveyor.forms.record import Evaluation, evaluate
+from surveyor.services.survey import derived_columns
+from surveyor.store import models
+from surveyor.store.bulk import RawJSON, dump_json, load_json
+from surveyor.store.ids import building_code
+from surveyor.sync.fold import STATUS_KEY, ChangeRow, ConflictRow, EntityState
+
+CHANGE = models.TABLES.tables["change"]
+BUILDING = models.TABLES.tables["building"]
+CONFLICT = models.TABLES.tables["conflict"]
+
+
+class RowHint(NamedTuple):
+    """Evaluation columns of the sender's state row, reused when its heads equal ours.
+
+    Evaluating the form costs ~0.4 ms per building; the sender already did it for the same
+    answers under the same form version, so only buildings whose heads differ are evaluated.
+    JSON stays as the sender stored it: compared as text first, and copied, not re-encoded.
+    """
+
+    heads_json: str  # the sender's heads, encoded (store.heads)
+    form_version: str
+    completeness: float
+    errors_json: str
+    error_count: int
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def as_uuid(text: str) -> uuid.UUID:
+    """Text id to UUID for binding; cached, as site and building ids repeat across changes."""
+    return uuid.UUID(text)
+
+
+#: The ``change`` columns in the order ``change_from_values`` takes them.
+CHANGE_COLUMNS = (
+    "change_id",
+    "site_id",
+    "seq",
+    "hlc",
+    "entity_id",
+    "op",
+    "form_version",
+    "fields",
+    "parents",
+    "author",
+    "wall_time",
+)
+
+
+def change_from_values(
+    change_id: Any,
+    site_id: Any,
+    seq: Any,
+    stamp: Any,
+    entity_id: Any,
+    op: Any,
+    form_version: Any,
+    fields: Any,
+    parents: Any,
+    author: Any,
+    wall_time: Any,
+) -> ChangeRow:
+    """A ``change`` row's values (in ``CHANGE_COLUMNS`` order) as a ChangeRow.
+
+    Ids become canonical text. The text of ``fields`` read from a file is kept, so a merge
+    writes it without dumping it again (changes are immutable).
+    """
+    return ChangeRow(
+        change_id=canonical_id(change_id),
+        site_id=_repeated_id(site_id),
+        seq=int(seq),
+        hlc=int(stamp),
+        entity_id=_repeated_id(entity_id),
+        op=str(op),
+        form_version=str(form_version),
+        fields=load_json(fields),
+        parents=load_json(parents),
+        author=str(author),
+        wall_time=str(wall_time),
+        fields_json=fields if isinstance(fields, str) else None,
+    )
+
+
+def change_from_mapping(r: Mapping[Any, Any]) -> ChangeRow:
+    """A ``change`` row from SQLAlchemy (``.mappings()``) or sqlite3 as a ChangeRow."""
+    return change_from_values(*(r[c] for c in CHANGE_COLUMNS))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _repeated_id(value: Any) -> str:
+    """canonical_id, cached: site and building ids repeat across a file's changes."""
+    return canonical_id(value)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def canonical_id(value: Any) -> str:
+    """An id as lower-case hyphenated text; SQLite's 32-hex form is rewritten by slicing (fast)."""
+    if isinstance(value, str) and len(value) == 32:
+        v = value.lower()
+        return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
+    return str(_uuid(value))
+
+
+#: The keys of ``change_to_params``, in order: the columns a change row is written with.
+CHANGE_NAMES = (
+    "change_id",
+    "site_id",
+    "seq",
+    "hlc",
+    "entity_type",
+    "entity_id",
+    "op",
+    "form_version",
+    "fields",
+    "parents",
+    "author",
+    "wall_time",
+)
+#: The keys of ``conflict_params``, in order.
+CONFLICT_NAMES = (
+    "entity_id",
+    "field_key",
+    "kind",
+    "base_change_id",
+    "head_change_ids",
+    "provisional_change_id",
+    "status",
+    "resolved_by",
+)
+
+
+def change_to_params(c: ChangeRow) -> dict[str, Any]:
+    return {
+        "change_id": c.change_id,  # unique per row: caching its UUID would only evict
+        "site_id": as_uuid(c.site_id),
+        "seq": c.seq,
+        "hlc": c.hlc,
+        "entity_type": "building",
+        "entity_id": as_uuid(c.entity_id),
+        "op": c.op,
+        "form_version": c.form_version,
+        "fields": c.fields if c.fields_json is None else RawJSON(c.fields_json),
+        "parents": c.parents,
+        "author": c.author,
+        "wall_time": c.wall_time,
+    }
+
+
+_KNOWN: dict[int, tuple[Form, frozenset[str]]] = {}
+
+
+def _known_fields(form: Form | None) -> frozenset[str] | None:
+    """The form's field ids, computed once per form object (state_row runs per building)."""
+    if form is None:
+        return None
+    hit = _KNOWN.get(id(form))
+    if hit is None or hit[0] is not form:
+        hit = _KNOWN[id(form)] = (form, frozenset(form.fields))
+    return hit[1]
+
+
+def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> dict[str, Any]:
+    """The ``building`` row for a folded building (same columns the write path maintains)."""
+    known = _known_fields(form)
+    values = state.values
+    # Set operations per head change rather than a Python step per field: this runs for
+    # every field of every merged building.
+    heads: dict[str, list[Any]] = {}
+    others: set[str] = set()
+    for change, keys in state.groups:
+        kept = {k for k in keys if k[:1] != "_"} if known is None else keys & known
+        if STATUS_KEY in keys:
+            kept.add(STATUS_KEY)
+        if len(kept) < len(keys):
+            others |= keys - kept
+        if kept:
+            heads[change.change_id] = [change.hlc, sorted(kept)]
+    heads_json = dump_json({cid: heads[cid] for cid in sorted(heads)})
+    if known is None:
+        answers = {k: v for k, v in values.items() if v is not None and k[:1] != "_"}
+    else:
+        answers = {k: v for k, v in values.items() if v is not None and k in known}
+    extra: dict[str, Any] = {}
+    if others:
+        ordered = sorted(others)
+        extra = {
+            "values": {k: values[k] for k in ordered},
+            "heads": {k: state.head[k].change_id for k in ordered},
+        }
+    status = str(state.values.get(STATUS_KEY) or "not_started")
+    code = building_code(as_uuid(state.entity_id))
+    version = form.version if form is not None else state.last.form_version
+    if hint is not None and hint.form_version == version and same_heads(hint, heads_json):
+        derived = derived_columns(code, answers, status, _no_evaluation())
+        derived |= {
+            "completeness": hint.completeness,
+            "errors": RawJSON(hint.errors_json),
+            "error_count": hint.error_count,
+        }
+    elif form is not None:
+        derived = derived_columns(code, answers, status, evaluate(form, answers))
+    else:
+        derived = derived_columns(code, answers, status, _no_evaluation()) | {"completeness": 0.0}
+    assigned = state.values.get("_assigned_to")
+    return {
+        "id": as_uuid(state.entity_id),
+        "code": code,
+        "form_version": version,
+        "answers": answers,
+        "heads": RawJSON(heads_json),
+        "extra": extra,
+        "deleted": state.deleted,
+        "conflict_count": state.open_conflicts,
+        "assigned_to": None if assigned is None else str(assigned)[:80],
+        "created_hlc": state.first.hlc,
+        "updated_hlc": state.last.hlc,
+        "updated_by": state.last.author,
+        **derived,
+    }
+
+
+def same_heads(hint: RowHint, heads_json: str) -> bool:
+    """The sender's heads equal ours: as text (same encoder, same order), else as values."""
+    return hint.heads_json == heads_json or load_json(hint.heads_json) == load_json(heads_json)
+
+
+def _no_evaluation() -> Evaluation:
+    """An empty Evaluation, for when the evaluation columns come from elsewhere."""
+    return Evaluation(values={}, relevant=set())
+
+
+def conflict_params(row: ConflictRow) -> dict[str, Any]:
+    return {
+        "entity_id": as_uuid(row.entity_id),
+        "field_key": row.field_key,
+        "kind": row.kind,
+        "base_change_id": None if row.base_change_id is None else as_uuid(row.base_change_id),
+        "head_change_ids": list(row.head_change_ids),
+        "provisional_change_id": (
+            None if row.provisional_change_id is None else as_uuid(row.provisional_change_id)
+        ),
+        "status": row.status,
+        "resolved_by": None if row.resolved_by is None else as_uuid(row.resolved_by),
+    }
