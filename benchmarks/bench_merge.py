@@ -46,6 +46,7 @@ from surveyor.services.survey import (  # noqa: E402
     normalize_address,
 )
 from surveyor.store import hlc  # noqa: E402
+from surveyor.store.bulk import dump_json  # noqa: E402
 from surveyor.store.db import init_store  # noqa: E402
 from surveyor.store.heads import encode_heads  # noqa: E402
 from surveyor.store.ids import building_code, uuid7  # noqa: E402
@@ -129,8 +130,8 @@ class FileWriter:
                 entity.hex,
                 "upsert",
                 self.form.version,
-                json.dumps(fields, ensure_ascii=False),
-                json.dumps(parents),
+                dump_json(fields),
+                dump_json(parents),
                 author or self.inspector,
                 "2025-06-01T08:00:00.000+00:00",
             )
@@ -156,9 +157,9 @@ class FileWriter:
             "completeness": 0.5,
             "error_count": 0,
             "form_version": self.form.version,
-            "answers": json.dumps(answers, ensure_ascii=False),
+            "answers": dump_json(answers),
             "errors": "{}",
-            "heads": json.dumps(
+            "heads": dump_json(
                 encode_heads(
                     {k: str(c) for k, (c, _) in heads.items()},
                     {k: h for k, (_, h) in heads.items()},
@@ -202,10 +203,14 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
     """W's files (cached): pairs share SHARED buildings, each edited by both inspectors."""
     form = get_form()
     fields = survey_fields(form, n_fields)
-    stamp = workdir / f"W-{n_files}x{per_file}x{len(fields)}.ok"
+    # The stamp names the file format: bump it when the generator changes (W2: JSON written
+    # by the store's own encoder, compact, as real laptop files are).
+    stamp = workdir / f"W2-{n_files}x{per_file}x{len(fields)}.ok"
     paths = [workdir / f"inspector{i:02d}.db" for i in range(n_files + 1)]
     if stamp.exists():
         return paths
+    for old in workdir.glob("W*.ok"):
+        old.unlink()
     for p in workdir.glob("inspector*.db*"):
         p.unlink()
     rng = random.Random(2024)

@@ -14,6 +14,7 @@ Core read these rows like any other.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -63,11 +64,17 @@ def _json_param(value: Any) -> str | None:
     return dump_json(value)
 
 
+#: A UUID already in canonical text form (as ``sync.rows.canonical_id`` writes it).
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _uuid_hex(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, uuid.UUID):
         return value.hex
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value.replace("-", "")  # a third of the cost of parsing it
     return uuid.UUID(value).hex
 
 

@@ -12,7 +12,7 @@ laptop (``apply_changes``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ from surveyor.forms.model import Form
 from surveyor.store import hlc, models
 from surveyor.store.bulk import row_converter, write_rows, write_values
 from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows, fold_entity
-from surveyor.sync.prepare import PreparedChanges, prepare_changes
+from surveyor.sync.prepare import ChangeKey, PreparedChanges, prepare_changes
 from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
@@ -93,9 +93,19 @@ def existing_change_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
 
 def check_not_cloned(conn: Connection, new: Sequence[Sequenced], label: str) -> None:
     """Refuse changes whose (site, seq) is already taken by a different change (§6 clones)."""
+    held_in_log(conn, new, label)
+
+
+def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> set[str]:
+    """Which of these changes the database holds, found by their place in their site's log.
+
+    One range probe per site on the (site, seq) index instead of an id lookup per change.
+    A place taken by a different change is a cloned database: ``ClonedSite``.
+    """
     by_site: dict[str, list[Sequenced]] = defaultdict(list)
-    for c in new:
+    for c in changes:
         by_site[c.site_id].append(c)
+    held: set[str] = set()
     for site, rows in by_site.items():
         lo = min(c.seq for c in rows)
         hi = max(c.seq for c in rows)
@@ -116,6 +126,21 @@ def check_not_cloned(conn: Connection, new: Sequence[Sequenced], label: str) -> 
                     f"merged (seq {c.seq}): it is a copy of another laptop's database; "
                     "nothing of it was merged"
                 )
+            if c.seq in taken:
+                held.add(c.change_id)
+    return held
+
+
+def insert_changes(conn: Connection, prepared: PreparedChanges, new: Sequence[ChangeKey]) -> None:
+    """Write new change rows; a change id held at another place in the log is refused."""
+    rows = [prepared.change_rows[k.change_id] for k in new]
+    try:
+        write_values(conn, CHANGE, CHANGE_NAMES, rows)
+    except sa.exc.IntegrityError as exc:
+        raise ClonedSite(
+            "the changes hold a change id already held with a different site or sequence "
+            "number: the file is damaged or was edited; nothing of it was merged"
+        ) from exc
 
 
 def load_entity_changes(conn: Connection, entity_ids: Sequence[str]) -> dict[str, list[ChangeRow]]:
@@ -155,8 +180,17 @@ def delete_conflicts(conn: Connection, entity_ids: Sequence[str], *, duplicates:
         )
 
 
-def refresh_duplicates(conn: Connection, entity_ids: Iterable[str], addresses: set[str]) -> None:
-    """Recompute duplicate flags for every building at the touched addresses."""
+def refresh_duplicates(
+    conn: Connection,
+    entity_ids: Iterable[str],
+    addresses: set[str],
+    *,
+    unflagged: Collection[str] = (),
+) -> None:
+    """Recompute duplicate flags for every building at the touched addresses.
+
+    ``unflagged`` names buildings known to have no flag rows (new here): not probed for any.
+    """
     members: dict[str, str | None] = {}
     addr_list = sorted(addresses)
     for part in chunks(addr_list):
@@ -169,7 +203,7 @@ def refresh_duplicates(conn: Connection, entity_ids: Iterable[str], addresses: s
             members[str(i)] = None if deleted else addr
     touched = sorted(set(members) | set(entity_ids))
     flagged = duplicate_rows(members)
-    if not flagged and not _has_duplicate_rows(conn, touched):
+    if not flagged and not _has_duplicate_rows(conn, [e for e in touched if e not in unflagged]):
         return
     delete_conflicts(conn, touched, duplicates=True)
     write_rows(conn, CONFLICT, [conflict_params(r) for r in flagged])
@@ -337,7 +371,8 @@ def settle_buildings(
         delete_conflicts(conn, old, duplicates=False)
     write_values(conn, CONFLICT, CONFLICT_NAMES, conflicts)
     if flags_duplicates(conn):
-        refresh_duplicates(conn, entity_ids, addresses)
+        new_here = {e for e in entity_ids if e not in existing}
+        refresh_duplicates(conn, entity_ids, addresses, unflagged=new_here)
     return open_count
 
 
@@ -422,14 +457,16 @@ def apply_prepared(
     transaction, so a failure anywhere leaves nothing written.
     """
     stats = ApplyStats(received=len(prepared.keys))
+    checked = have is None
     if have is None:
-        have = existing_change_ids(conn, [k.change_id for k in prepared.keys])
+        have = held_in_log(conn, prepared.keys, label)  # refuses a clone too
     new = [k for k in prepared.keys if k.change_id not in have]
     if not new:
         return stats
-    check_not_cloned(conn, new, label)
+    if not checked:
+        check_not_cloned(conn, new, label)
     new.sort(key=lambda c: (c.site_id, c.seq))
-    write_values(conn, CHANGE, CHANGE_NAMES, [prepared.change_rows[k.change_id] for k in new])
+    insert_changes(conn, prepared, new)
     entity_ids = sorted({k.entity_id for k in new})
     if existing is None:
         existing = existing_buildings(conn, entity_ids)

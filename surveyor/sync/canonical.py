@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.forms.model import Form
+from surveyor.store.bulk import RawJSON, load_json
 from surveyor.sync.apply import flags_duplicates
 from surveyor.sync.fold import ChangeRow, recompute
 from surveyor.sync.rows import (
@@ -30,6 +31,8 @@ Dump = dict[str, Any]
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, RawJSON):  # state_row's pre-encoded columns
+        return _plain(load_json(value.text))
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, float):

@@ -141,6 +141,18 @@ def value_token(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _same_value_key(value: Any) -> Any:
+    """Equal exactly when ``value_token`` is, cheaper for plain scalars (nearly all answers).
+
+    The type is part of the key, as in JSON: ``1``, ``1.0`` and ``true`` differ.
+    """
+    kind = type(value)
+    return (kind, value) if kind in _SCALARS else value_token(value)
+
+
 class _FieldTree:
     """The edits of one field of one building and their parent links."""
 
@@ -207,18 +219,25 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
         head.update(dict.fromkeys(keys, c))
     trees: dict[str, _FieldTree] = {}
     conflicts: dict[str, ConflictRow] = {}
+    rank = {c.change_id: c.winner_key for c in rows}  # winner_key parses a date: once each
     for key in sorted(repeated):
-        tree = trees[key] = _FieldTree(key, [c for c in rows if key in c.fields])
-        winner = max(tree.heads, key=lambda c: c.winner_key)
+        edits = [c for c in rows if key in c.fields]
+        if any(c.parents.get(key) for c in edits):
+            tree = trees[key] = _FieldTree(key, edits)
+            heads = tree.heads
+        else:  # concurrent first edits (two inspectors, one field): all heads, no common base
+            tree = None
+            heads = sorted(edits, key=lambda c: c.change_id)
+        winner = max(heads, key=lambda c: rank[c.change_id])
         head[key] = winner
         values[key] = winner.fields[key]
-        if len({value_token(h.fields[key]) for h in tree.heads}) > 1:
-            ids = tuple(h.change_id for h in tree.heads)
+        if len({_same_value_key(h.fields[key]) for h in heads}) > 1:
+            ids = tuple(h.change_id for h in heads)
             conflicts[key] = ConflictRow(
                 entity_id,
                 key,
                 conflict_kind(key),
-                tree.lca(ids),
+                None if tree is None else tree.lca(ids),
                 ids,
                 winner.change_id,
                 "open",
