@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,10 @@ class FileWriter:
                 dump_json(fields),
                 dump_json(parents),
                 author or self.inspector,
-                "2025-06-01T08:00:00.000+00:00",
+                # The laptop's wall clock agrees with its HLC (else every change is suspect).
+                datetime.fromtimestamp(hlc.wall_ms(stamp) / 1000, UTC).isoformat(
+                    timespec="milliseconds"
+                ),
             )
         )
         return cid, stamp
@@ -203,9 +207,9 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
     """W's files (cached): pairs share SHARED buildings, each edited by both inspectors."""
     form = get_form()
     fields = survey_fields(form, n_fields)
-    # The stamp names the file format: bump it when the generator changes (W2: JSON written
-    # by the store's own encoder, compact, as real laptop files are).
-    stamp = workdir / f"W2-{n_files}x{per_file}x{len(fields)}.ok"
+    # The stamp names the file format: bump it when the generator changes (W3: JSON written
+    # by the store's own encoder, compact, as real laptop files are; wall times from the HLC).
+    stamp = workdir / f"W3-{n_files}x{per_file}x{len(fields)}.ok"
     paths = [workdir / f"inspector{i:02d}.db" for i in range(n_files + 1)]
     if stamp.exists():
         return paths

@@ -238,7 +238,7 @@ def merge_files(
     """Merge each file in its own transaction; a refused file is reported, the rest go on.
 
     Files not yet merged are read and prepared ahead in ``workers`` processes (default:
-    ``pipeline.default_workers``) while the current one is written.
+    ``pipeline.workers_for``) while the current one is written.
     """
     with fewer_gc_pauses():
         return _merge_each(

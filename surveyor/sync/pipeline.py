@@ -3,30 +3,41 @@
 ``prepare_file`` is everything a file's merge needs from the file alone: reading and checking
 it (``files.read_snapshot``) and preparing its changes (``sync.prepare``). It needs no
 central, so with two or more files to read, ``Prefetcher`` runs it ahead in worker processes
-and the merging process only writes. Workers are forked where the platform can (no imports
-to repeat, the form already in memory); they open only the laptop files, read-only, and
-never touch the connections they inherit (a forked worker ends with ``os._exit``, so it does
-not close them either). Elsewhere they are spawned and get the form pickled. A worker that
-dies (killed, out of memory) costs no file: the rest are prepared in process.
+and the merging process only writes; a single large file is split between the workers.
+Workers are forked where the platform can and the merging process runs no other thread (no
+imports to repeat, the form already in memory); they open only the laptop files, read-only,
+and never touch the connections they inherit (a forked worker ends with ``os._exit``, so it
+does not close them either). Otherwise they are spawned and get the form pickled. Small
+merges (under ``POOL_FROM_BYTES``) stay in process: starting workers would cost more. A
+worker that dies (killed, out of memory) costs no file: the rest are prepared in process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from surveyor.forms.model import Form
 from surveyor.paths import blob_dir_for
 from surveyor.sync.files import read_snapshot
 from surveyor.sync.prepare import PreparedChanges, prepare_changes
+from surveyor.sync.rows import RowHint
 
 #: Environment variable overriding how many worker processes prepare files (0: none).
 WORKERS_ENV_VAR = "SURVEYOR_MERGE_WORKERS"
+#: How often a worker checks that the merging process still runs.
+PARENT_CHECK_SECONDS = 0.2
+#: Below this many bytes of files to read, a merge prepares them in process.
+POOL_FROM_BYTES = 4 << 20
 
 
 @dataclass
@@ -50,37 +61,86 @@ class PreparedFile:
         return blob_dir_for(self.path)
 
 
-def prepare_file(path: Path, form: Form | None, dialect: str) -> PreparedFile:
-    """Read and check a file (``RefusedFile`` if it cannot be merged) and prepare its changes."""
-    snap = read_snapshot(path)
+def prepare_file(
+    path: Path, form: Form | None, dialect: str, part: tuple[int, int] | None = None
+) -> PreparedFile:
+    """Read and check a file (``RefusedFile`` if it cannot be merged) and prepare its changes.
+
+    With ``part`` ``(k, n)``, only share ``k`` of its buildings (``files.entity_part``);
+    ``join_parts`` puts the shares together.
+    """
+    snap = read_snapshot(path, part)
     batch = prepare_changes(snap.changes, form, dialect, hints=snap.hints)
     return PreparedFile(
         snap.path, snap.sha256, snap.site_id, snap.inspector, snap.attachments, batch
     )
 
 
-def default_workers() -> int:
-    """Worker processes for a merge: one per core beyond the merging process's, at least one
-    on a two-core laptop, where the merge's writes leave its core partly idle."""
-    env = os.environ.get(WORKERS_ENV_VAR)
-    if env is not None and env.strip().isdigit():
+def join_parts(parts: list[PreparedFile]) -> PreparedFile:
+    """One prepared file from its shares (each checked the whole file, so they agree on it)."""
+    first = parts[0]
+    batch = PreparedChanges(first.batch.dialect)
+    hints: dict[str, RowHint] = {}
+    for part in parts:
+        batch.keys.extend(part.batch.keys)
+        batch.change_rows.update(part.batch.change_rows)
+        batch.buildings.update(part.batch.buildings)
+        batch.building_names = batch.building_names or part.batch.building_names
+        hints.update(part.batch.hints)
+    batch.hints = hints
+    return replace(first, batch=batch)
+
+
+def workers_for(paths: Iterable[Path]) -> int:
+    """Worker processes for a merge of these files.
+
+    ``SURVEYOR_MERGE_WORKERS`` decides when set. Otherwise none below ``POOL_FROM_BYTES``
+    (starting workers would cost more than they save) or on one core; else two: the merging
+    process is the bottleneck beyond that, and on two cores its writes leave time idle.
+    """
+    env = os.environ.get(WORKERS_ENV_VAR, "").strip()
+    if env.isdigit():
         return int(env)
-    return max(1, min(2, (os.cpu_count() or 1)))
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += path.stat().st_size
+    cores = os.cpu_count() or 1
+    return 2 if size >= POOL_FROM_BYTES and cores > 1 else 0
+
+
+def _start_method() -> BaseContext:
+    """Fork (cheap, nothing to re-import) unless another thread could hold a lock mid-fork."""
+    single = threading.active_count() == 1
+    fork = single and "fork" in multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if fork else "spawn")
 
 
 _WORKER_FORM: Form | None = None
 
 
-def _start_worker(form: Form | None) -> None:
+def _start_worker(form: Form | None, parent: int) -> None:
     global _WORKER_FORM
     import gc
 
     gc.set_threshold(50_000, 20, 20)  # as ``merge.fewer_gc_pauses``
     _WORKER_FORM = form
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
-def _prepare_in_worker(path: Path, dialect: str) -> PreparedFile:
-    return prepare_file(path, _WORKER_FORM, dialect)
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the merging process is gone (``kill -9``, a crash).
+
+    Otherwise it would wait for work forever: a forked worker holds the write end of its own
+    job queue, so the queue never reports the parent's end closing.
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _prepare_in_worker(path: Path, dialect: str, part: tuple[int, int] | None) -> PreparedFile:
+    return prepare_file(path, _WORKER_FORM, dialect, part)
 
 
 class Prefetcher:
@@ -88,8 +148,8 @@ class Prefetcher:
 
     ``files`` maps each file's place in the merge to its path, in merge order. ``take(i)``
     returns file ``i`` prepared (or raises its ``RefusedFile``); ``drop(i)`` says it will not
-    be taken (found already merged meanwhile). With fewer than two files, or no workers,
-    files are prepared in process when taken.
+    be taken (found already merged meanwhile). A single file is split between the workers
+    by building (``files.entity_part``). Without workers, files are prepared in process.
     """
 
     def __init__(
@@ -103,40 +163,47 @@ class Prefetcher:
         self._files = files
         self._form = form
         self._dialect = dialect
-        count = default_workers() if workers is None else workers
+        count = workers if workers is not None else workers_for(files.values())
         self._ahead = count + 1
         self._pending = iter(list(files))
-        self._futures: dict[int, Future[PreparedFile]] = {}
+        self._futures: dict[int, list[Future[PreparedFile]]] = {}
+        self._shares = count if len(files) == 1 else 1
         self._pool: ProcessPoolExecutor | None = None
-        if count > 0 and len(files) > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        if count > 0 and (len(files) > 1 or count > 1):
             self._pool = ProcessPoolExecutor(
-                count, mp_context=context, initializer=_start_worker, initargs=(form,)
+                count,
+                mp_context=_start_method(),
+                initializer=_start_worker,
+                initargs=(form, os.getpid()),
             )
 
     def take(self, index: int) -> PreparedFile:
-        self._fill()
-        future = self._futures.pop(index, None)
-        if future is not None:
-            try:
-                return future.result()
-            except BrokenProcessPool:
-                self.close()
+        futures = None
+        try:
+            self._fill()
+            futures = self._futures.pop(index, None)
+            if futures is not None:
+                return join_parts([f.result() for f in futures])
+        except BrokenProcessPool:  # a worker died: the rest is prepared here
+            self.close()
         return prepare_file(self._files[index], self._form, self._dialect)
 
     def drop(self, index: int) -> None:
-        future = self._futures.pop(index, None)
-        if future is not None:
+        for future in self._futures.pop(index, []):
             future.cancel()
 
     def _fill(self) -> None:
         if self._pool is None:
             return
         for index in self._upcoming():
-            self._futures[index] = self._pool.submit(
-                _prepare_in_worker, self._files[index], self._dialect
-            )
+            path = self._files[index]
+            shares = self._shares
+            self._futures[index] = [
+                self._pool.submit(
+                    _prepare_in_worker, path, self._dialect, None if shares == 1 else (k, shares)
+                )
+                for k in range(shares)
+            ]
 
     def _upcoming(self) -> Iterator[int]:
         while len(self._futures) < self._ahead:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from surveyor.services.survey import writer
 from surveyor.store.db import Store, init_store, open_store
 from surveyor.store.maintenance import export_sqlite
 from surveyor.sync.merge import merge_files
+from surveyor.sync.pipeline import WORKERS_ENV_VAR
 from surveyor.sync.transfer import pull, push
 from tests.conftest import REGISTER_ROW
 from tests.sync.conftest import MINI
@@ -53,6 +55,33 @@ def _uuid(raw: object) -> uuid.UUID:
     return uuid.UUID(str(raw))
 
 
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in found.read_text().split()]
+    except OSError:
+        return []
+
+
+def _wait_for_children(proc: subprocess.Popen[bytes], limit: float) -> list[int]:
+    deadline = time.monotonic() + limit
+    while proc.poll() is None and time.monotonic() < deadline:
+        found = _children(proc.pid)
+        if found:
+            return found
+        time.sleep(0.01)
+    return []
+
+
+def _alive(pid: int) -> bool:
+    """Running (an exited child nobody reaped yet is a zombie: not alive)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _merge_cmd(files: list[Path], target: str) -> list[str]:
     return ["surveyor", "merge", *map(str, files), "--into", target, "--form", str(MINI)]
 
@@ -76,15 +105,32 @@ def test_kill_9_mid_merge_then_rerun_equals_uninterrupted(
 
     rng = random.Random(20261123)
     kills = 0
-    for _ in range(6):
+    killed_workers = 0
+    for attempt in range(6):
+        # Every other run prepares files in worker processes (these files are too small to
+        # start them by default): a killed merge must take its workers with it.
+        env = os.environ | {WORKERS_ENV_VAR: "0" if attempt % 2 else "2"}
         proc = subprocess.Popen(
-            _merge_cmd(files, backend), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            _merge_cmd(files, backend),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
-        time.sleep(rng.uniform(0.3, 1.1) * full)
+        if not attempt % 2:  # kill while the workers run: wait for them, then a little more
+            workers = _wait_for_children(proc, full)
+            time.sleep(rng.uniform(0.0, 0.3) * full)
+        else:
+            time.sleep(rng.uniform(0.3, 1.1) * full)
+            workers = []
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
+            killed_workers += len(workers)
         proc.wait()
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, workers)), "a worker outlived the killed merge"
     result = subprocess.run(_merge_cmd(files, backend), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     central = open_store(backend)
@@ -95,3 +141,4 @@ def test_kill_9_mid_merge_then_rerun_equals_uninterrupted(
         central.close()
     assert got == want
     assert kills >= 1  # at least one merge really died mid-way
+    assert killed_workers >= 1  # ... and at least once with its workers running
