@@ -13,7 +13,6 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
@@ -96,25 +95,8 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def entity_part(entity_id: Any, parts: int) -> int:
-    """Which of ``parts`` shares a building falls in, by its id's last hex digit.
-
-    Lets several processes split one file's work (``sync.pipeline``): UUIDv7 ids end in
-    random bits, so the shares come out even.
-    """
-    tail = str(entity_id)[-1:]
-    return int(tail, 16) % parts if tail and tail in _HEX else 0
-
-
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def read_snapshot(path: Path, part: tuple[int, int] | None = None) -> Snapshot:
-    """Check a file and read its changes, state hints and attachment list.
-
-    With ``part`` ``(k, n)``, only the changes and hints of the buildings in share ``k`` of
-    ``n`` (``entity_part``); the file is still checked whole.
-    """
+def read_snapshot(path: Path) -> Snapshot:
+    """Check a file and read its changes, state hints and attachment list."""
     path = Path(path)
     check_header(path)
     sha = file_sha256(path)
@@ -124,14 +106,14 @@ def read_snapshot(path: Path, part: tuple[int, int] | None = None) -> Snapshot:
         raise RefusedFile(f"cannot open {path}: {exc}; nothing was merged") from exc
     try:
         conn.execute("BEGIN")
-        return _read(conn, path, sha, part)
+        return _read(conn, path, sha)
     except sqlite3.DatabaseError as exc:
         raise RefusedFile(f"{path} is corrupt ({exc}); nothing was merged") from exc
     finally:
         conn.close()
 
 
-def _read(conn: sqlite3.Connection, path: Path, sha: str, part: tuple[int, int] | None) -> Snapshot:
+def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     check = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
     if check != ["ok"]:
         raise RefusedFile(f"{path} is corrupt ({check[0]}); nothing was merged")
@@ -151,12 +133,9 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str, part: tuple[int, int] 
     site = str(uuid.UUID(meta["site_id"]))
     plain = conn.cursor()
     plain.row_factory = None  # tuples, straight into change_from_values
-    share, shares = part or (0, 1)
-    entity_at = CHANGE_COLUMNS.index("entity_id")
     changes = [
         change_from_values(*r)
         for r in plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change")
-        if shares == 1 or entity_part(r[entity_at], shares) == share
     ]
     legacy = rev[0] in LEGACY_HEADS
     hints = {
@@ -171,7 +150,6 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str, part: tuple[int, int] 
             f"SELECT id, {'field_change, field_hlc' if legacy else 'heads'}, "
             "form_version, completeness, errors, error_count FROM building"
         )
-        if shares == 1 or entity_part(r["id"], shares) == share
     }
     attachments = [
         (str(r[0]), int(r[1]), str(r[2]))

@@ -3,7 +3,7 @@
 ``prepare_file`` is everything a file's merge needs from the file alone: reading and checking
 it (``files.read_snapshot``) and preparing its changes (``sync.prepare``). It needs no
 central, so with two or more files to read, ``Prefetcher`` runs it ahead in worker processes
-and the merging process only writes; a single large file is split between the workers.
+and the merging process only writes.
 Workers are forked where the platform can and the merging process runs no other thread (no
 imports to repeat, the form already in memory); they open only the laptop files, read-only,
 and never touch the connections they inherit (a forked worker ends with ``os._exit``, so it
@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
@@ -30,7 +30,6 @@ from surveyor.forms.model import Form
 from surveyor.paths import blob_dir_for
 from surveyor.sync.files import read_snapshot
 from surveyor.sync.prepare import PreparedChanges, prepare_changes
-from surveyor.sync.rows import RowHint
 
 #: Environment variable overriding how many worker processes prepare files (0: none).
 WORKERS_ENV_VAR = "SURVEYOR_MERGE_WORKERS"
@@ -61,34 +60,13 @@ class PreparedFile:
         return blob_dir_for(self.path)
 
 
-def prepare_file(
-    path: Path, form: Form | None, dialect: str, part: tuple[int, int] | None = None
-) -> PreparedFile:
-    """Read and check a file (``RefusedFile`` if it cannot be merged) and prepare its changes.
-
-    With ``part`` ``(k, n)``, only share ``k`` of its buildings (``files.entity_part``);
-    ``join_parts`` puts the shares together.
-    """
-    snap = read_snapshot(path, part)
+def prepare_file(path: Path, form: Form | None, dialect: str) -> PreparedFile:
+    """Read and check a file (``RefusedFile`` if it cannot be merged) and prepare its changes."""
+    snap = read_snapshot(path)
     batch = prepare_changes(snap.changes, form, dialect, hints=snap.hints)
     return PreparedFile(
         snap.path, snap.sha256, snap.site_id, snap.inspector, snap.attachments, batch
     )
-
-
-def join_parts(parts: list[PreparedFile]) -> PreparedFile:
-    """One prepared file from its shares (each checked the whole file, so they agree on it)."""
-    first = parts[0]
-    batch = PreparedChanges(first.batch.dialect)
-    hints: dict[str, RowHint] = {}
-    for part in parts:
-        batch.keys.extend(part.batch.keys)
-        batch.change_rows.update(part.batch.change_rows)
-        batch.buildings.update(part.batch.buildings)
-        batch.building_names = batch.building_names or part.batch.building_names
-        hints.update(part.batch.hints)
-    batch.hints = hints
-    return replace(first, batch=batch)
 
 
 def workers_for(paths: Iterable[Path]) -> int:
@@ -139,8 +117,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _prepare_in_worker(path: Path, dialect: str, part: tuple[int, int] | None) -> PreparedFile:
-    return prepare_file(path, _WORKER_FORM, dialect, part)
+def _prepare_in_worker(path: Path, dialect: str) -> PreparedFile:
+    return prepare_file(path, _WORKER_FORM, dialect)
 
 
 class Prefetcher:
@@ -148,8 +126,10 @@ class Prefetcher:
 
     ``files`` maps each file's place in the merge to its path, in merge order. ``take(i)``
     returns file ``i`` prepared (or raises its ``RefusedFile``); ``drop(i)`` says it will not
-    be taken (found already merged meanwhile). A single file is split between the workers
-    by building (``files.entity_part``). Without workers, files are prepared in process.
+    be taken (found already merged meanwhile). With fewer than two files or no workers,
+    files are prepared in process: splitting one file between workers was measured slower
+    than preparing it here (forking a merging process and checking the file twice cost more
+    than the halves saved).
     """
 
     def __init__(
@@ -166,10 +146,9 @@ class Prefetcher:
         count = workers if workers is not None else workers_for(files.values())
         self._ahead = count + 1
         self._pending = iter(list(files))
-        self._futures: dict[int, list[Future[PreparedFile]]] = {}
-        self._shares = count if len(files) == 1 else 1
+        self._futures: dict[int, Future[PreparedFile]] = {}
         self._pool: ProcessPoolExecutor | None = None
-        if count > 0 and (len(files) > 1 or count > 1):
+        if count > 0 and len(files) > 1:
             self._pool = ProcessPoolExecutor(
                 count,
                 mp_context=_start_method(),
@@ -178,32 +157,27 @@ class Prefetcher:
             )
 
     def take(self, index: int) -> PreparedFile:
-        futures = None
         try:
             self._fill()
-            futures = self._futures.pop(index, None)
-            if futures is not None:
-                return join_parts([f.result() for f in futures])
+            future = self._futures.pop(index, None)
+            if future is not None:
+                return future.result()
         except BrokenProcessPool:  # a worker died: the rest is prepared here
             self.close()
         return prepare_file(self._files[index], self._form, self._dialect)
 
     def drop(self, index: int) -> None:
-        for future in self._futures.pop(index, []):
+        future = self._futures.pop(index, None)
+        if future is not None:
             future.cancel()
 
     def _fill(self) -> None:
         if self._pool is None:
             return
         for index in self._upcoming():
-            path = self._files[index]
-            shares = self._shares
-            self._futures[index] = [
-                self._pool.submit(
-                    _prepare_in_worker, path, self._dialect, None if shares == 1 else (k, shares)
-                )
-                for k in range(shares)
-            ]
+            self._futures[index] = self._pool.submit(
+                _prepare_in_worker, self._files[index], self._dialect
+            )
 
     def _upcoming(self) -> Iterator[int]:
         while len(self._futures) < self._ahead:

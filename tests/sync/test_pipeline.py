@@ -1,8 +1,8 @@
 """Merging with files prepared in worker processes gives exactly the in-process result.
 
-The pipeline (``sync.pipeline``) reads, checks and folds files ahead in worker processes, and
-splits a single file between them; the merging process uses a prepared state row only where
-the central's changes of that building are exactly the file's. These tests run real worker
+The pipeline (``sync.pipeline``) reads, checks and folds files ahead in worker processes; the
+merging process uses a prepared state row only where the central's changes of that building
+are exactly the file's. These tests run real worker
 processes (forked, or spawned when pytest runs threads) against both backends.
 """
 
@@ -22,7 +22,7 @@ from surveyor.services.survey import create_building, save_answers
 from surveyor.store.db import Store, init_store
 from surveyor.sync.actions import delete_building
 from surveyor.sync.merge import merge_files
-from surveyor.sync.pipeline import Prefetcher, join_parts, prepare_file
+from surveyor.sync.pipeline import Prefetcher, prepare_file
 from surveyor.sync.transfer import pull, push
 from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump
@@ -100,33 +100,16 @@ def test_workers_give_the_in_process_central(
     in_process.close()
 
 
-def test_one_file_split_between_workers(
+def test_one_file_stays_in_process(
     laptops: Callable[[str], Store],
     central: Store,
     export: Callable[[Store], Path],
     mini: Form,
-    tmp_path: Path,
-    backend: str,
-    more_pg: Callable[[], str],
 ) -> None:
     files = _district(laptops, central, mini, export)
-    whole = prepare_file(files[0], mini, central.engine.dialect.name)
-    shares = [prepare_file(files[0], mini, central.engine.dialect.name, (k, 2)) for k in (0, 1)]
-    assert all(s.batch.buildings for s in shares)  # both shares have work
-    joined = join_parts(shares)
-    assert sorted(joined.batch.keys) == sorted(whole.batch.keys)
-    assert joined.batch.change_rows == whole.batch.change_rows
-    assert joined.batch.buildings == whole.batch.buildings
-    assert joined.batch.hints == whole.batch.hints
-
-    alone = _fresh_central(backend, tmp_path, "alone", more_pg)
-    split = _fresh_central(backend, tmp_path, "split", more_pg)
-    merge_files(alone, files[:1], mini, workers=0)
-    assert [r.outcome for r in merge_files(split, files[:1], mini, workers=2)] == ["merged"]
-    check_store(split, mini)
-    assert dump(split) == dump(alone)
-    alone.close()
-    split.close()
+    with Prefetcher({0: files[0]}, mini, central.engine.dialect.name, workers=2) as ahead:
+        assert ahead._pool is None  # no workers for one file (measured slower)
+        assert ahead.take(0).batch.change_rows
 
 
 def test_a_refused_file_among_prepared_ones(
