@@ -321,6 +321,8 @@ def child_merge(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
         "conflicts": conflicts,
         "buildings": buildings,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The merge's worker processes (sync.pipeline): the largest one's peak.
+        "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
@@ -457,6 +459,8 @@ def report(backend: str, m: dict[str, Any], b: dict[str, Any]) -> None:
         f"baseline {b['rss_mb']:6.0f} MB  ratio {m['rss_mb'] / b['rss_mb']:5.1f}x   "
         f"target <= 1024 MB: {ok}"
     )
+    if m.get("worker_rss_mb"):
+        print(f"     plus each of its worker processes: at most {m['worker_rss_mb']:.0f} MB")
 
 
 def main() -> None:
