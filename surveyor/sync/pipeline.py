@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -102,6 +103,9 @@ def _start_worker(form: Form | None, parent: int) -> None:
     import gc
 
     gc.set_threshold(50_000, 20, 20)  # as ``merge.fewer_gc_pauses``
+    # Ctrl-C reaches the whole process group: the merging process stops the pool itself, and
+    # a worker's own KeyboardInterrupt would only print a traceback over its message.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_FORM = form
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
