@@ -1,6 +1,7 @@
 """Applying changes to a database: the incremental side of the fold, in the caller's transaction.
 
-``apply_prepared`` inserts the changes a database lacks (anti-join on ``change_id``), then
+``apply_prepared`` inserts the changes a database lacks (found by their place in their site's
+log, which also refuses a cloned laptop's), then
 brings the buildings they touch up to date: from the batch's own fold (``sync.prepare``) when
 the database's changes of a building are exactly the batch's, else by re-folding the
 building from all of its changes here. The state rows it writes are therefore exactly what
@@ -22,9 +23,15 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.store import hlc, models
-from surveyor.store.bulk import row_converter, write_rows, write_values
-from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows, fold_entity
-from surveyor.sync.prepare import ChangeKey, PreparedChanges, prepare_changes
+from surveyor.store.bulk import write_rows, write_values
+from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows
+from surveyor.sync.prepare import (
+    ChangeKey,
+    PreparedBuilding,
+    PreparedChanges,
+    fold_buildings,
+    prepare_changes,
+)
 from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
@@ -35,7 +42,6 @@ from surveyor.sync.rows import (
     as_uuid,
     change_from_mapping,
     conflict_params,
-    state_row,
 )
 
 WATERMARK = models.TABLES.tables["peer_watermark"]
@@ -89,11 +95,6 @@ def existing_change_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
         )
         found.update(str(r[0]) for r in rows)
     return found
-
-
-def check_not_cloned(conn: Connection, new: Sequence[Sequenced], label: str) -> None:
-    """Refuse changes whose (site, seq) is already taken by a different change (§6 clones)."""
-    held_in_log(conn, new, label)
 
 
 def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> set[str]:
@@ -327,44 +328,37 @@ def settle_buildings(
     """
     old = [e for e in entity_ids if e in existing]
     held = change_ids_by_entity(conn, [e for e in old if e in prepared.buildings])
+    chosen: dict[str, PreparedBuilding] = {}
     refold_ids: list[str] = []
+    for eid in entity_ids:
+        b = prepared.buildings.get(eid)
+        usable = b is not None and (
+            b.change_ids == frozenset(held.get(eid, ()))
+            if eid in existing
+            else b.change_ids <= written
+        )
+        if b is not None and usable:
+            chosen[eid] = b
+        else:
+            refold_ids.append(eid)
+    names = prepared.building_names
+    if refold_ids:
+        log = load_entity_changes(conn, refold_ids)
+        refolded_names, refolded = fold_buildings(log, form, conn.dialect.name, prepared.hints)
+        names = names or refolded_names
+        chosen.update(refolded)
     fresh: list[tuple[Any, ...]] = []
     updated: list[tuple[Any, ...]] = []
     conflicts: list[tuple[Any, ...]] = []
     addresses = {a for a in existing.values() if a}
-    open_count = 0
     for eid in entity_ids:
-        b = prepared.buildings.get(eid)
-        if b is None or not (
-            b.change_ids == frozenset(held.get(eid, ()))
-            if eid in existing
-            else b.change_ids <= written
-        ):
-            refold_ids.append(eid)
+        b = chosen.get(eid)
+        if b is None:  # no changes held for it
             continue
         (updated if eid in existing else fresh).append(b.row)
         conflicts.extend(b.conflicts)
-        open_count += b.open_conflicts
         if b.address_norm:
             addresses.add(b.address_norm)
-    names = prepared.building_names
-    if refold_ids:
-        dialect = conn.dialect.name
-        to_conflict_row = row_converter(CONFLICT, CONFLICT_NAMES, dialect)
-        log = load_entity_changes(conn, refold_ids)
-        for eid in refold_ids:
-            if not log.get(eid):
-                continue
-            state = fold_entity(eid, log[eid])
-            row = state_row(state, form, prepared.hints.get(eid))
-            names = names or tuple(row)
-            (updated if eid in existing else fresh).append(
-                row_converter(BUILDING, names, dialect)(row)
-            )
-            conflicts.extend(to_conflict_row(conflict_params(r)) for r in state.conflicts)
-            open_count += state.open_conflicts
-            if row["address_norm"]:
-                addresses.add(row["address_norm"])
     write_values(conn, BUILDING, names, updated, conflict=["id"], update=True)
     write_values(conn, BUILDING, names, fresh)
     if old:
@@ -373,7 +367,7 @@ def settle_buildings(
     if flags_duplicates(conn):
         new_here = {e for e in entity_ids if e not in existing}
         refresh_duplicates(conn, entity_ids, addresses, unflagged=new_here)
-    return open_count
+    return sum(b.open_conflicts for b in chosen.values())
 
 
 #: ``meta`` key: this site's seq up to which local saves have been re-folded (by a pull).
@@ -432,7 +426,7 @@ def apply_changes(
     others hold other changes, so they are re-folded from the log anyway).
     """
     unique = {c.change_id: c for c in changes}
-    have = existing_change_ids(conn, list(unique))
+    have = held_in_log(conn, list(unique.values()), label)  # refuses a clone too
     new = [c for cid, c in unique.items() if cid not in have]
     existing = existing_buildings(conn, sorted({c.entity_id for c in new}))
     prepared = prepare_changes(new, form, conn.dialect.name, hints=hints, skip=existing)
@@ -457,14 +451,11 @@ def apply_prepared(
     transaction, so a failure anywhere leaves nothing written.
     """
     stats = ApplyStats(received=len(prepared.keys))
-    checked = have is None
     if have is None:
         have = held_in_log(conn, prepared.keys, label)  # refuses a clone too
     new = [k for k in prepared.keys if k.change_id not in have]
     if not new:
         return stats
-    if not checked:
-        check_not_cloned(conn, new, label)
     new.sort(key=lambda c: (c.site_id, c.seq))
     insert_changes(conn, prepared, new)
     entity_ids = sorted({k.entity_id for k in new})

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from surveyor.errors import SurveyorError
-from surveyor.paths import blob_dir_for
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads
@@ -42,15 +41,6 @@ class Snapshot:
     changes: list[ChangeRow]
     hints: dict[str, RowHint]
     attachments: list[tuple[str, int, str]]  # sha256, size, mime
-
-    @property
-    def max_seq(self) -> int:
-        own = [c.seq for c in self.changes if c.site_id == self.site_id]
-        return max(own, default=0)
-
-    @property
-    def blob_dir(self) -> Path:
-        return blob_dir_for(self.path)
 
 
 def file_sha256(path: Path) -> str:

@@ -36,7 +36,7 @@ from surveyor.sync.attachments import (
     transfer_attachments,
 )
 from surveyor.sync.files import RefusedFile, check_header
-from surveyor.sync.pipeline import Prefetcher, PreparedFile
+from surveyor.sync.pipeline import MERGE_GC_THRESHOLDS, Prefetcher, PreparedFile
 from surveyor.sync.rows import CHANGE, as_uuid, canonical_id
 
 IMPORTED = models.TABLES.tables["imported_file"]
@@ -218,7 +218,7 @@ def fewer_gc_pauses() -> Iterator[None]:
     ~15 % of the merge. Cycles are still collected, only less often.
     """
     before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 50_000), max(before[1], 20), max(before[2], 20))
+    gc.set_threshold(*(max(b, m) for b, m in zip(before, MERGE_GC_THRESHOLDS, strict=True)))
     try:
         yield
     finally:

@@ -15,12 +15,13 @@ worker that dies (killed, out of memory) costs no file: the rest are prepared in
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from surveyor.sync.prepare import PreparedChanges, prepare_changes
 WORKERS_ENV_VAR = "SURVEYOR_MERGE_WORKERS"
 #: How often a worker checks that the merging process still runs.
 PARENT_CHECK_SECONDS = 0.2
+#: Garbage-collector thresholds while merging (``merge.fewer_gc_pauses``, and in workers).
+MERGE_GC_THRESHOLDS = (50_000, 20, 20)
 #: Below this many bytes of files to read, a merge prepares them in process.
 POOL_FROM_BYTES = 4 << 20
 
@@ -100,9 +103,7 @@ _WORKER_FORM: Form | None = None
 
 def _start_worker(form: Form | None, parent: int) -> None:
     global _WORKER_FORM
-    import gc
-
-    gc.set_threshold(50_000, 20, 20)  # as ``merge.fewer_gc_pauses``
+    gc.set_threshold(*MERGE_GC_THRESHOLDS)
     # Ctrl-C reaches the whole process group: the merging process stops the pool itself, and
     # a worker's own KeyboardInterrupt would only print a traceback over its message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -176,19 +177,14 @@ class Prefetcher:
             future.cancel()
 
     def _fill(self) -> None:
-        if self._pool is None:
-            return
-        for index in self._upcoming():
-            self._futures[index] = self._pool.submit(
-                _prepare_in_worker, self._files[index], self._dialect
-            )
-
-    def _upcoming(self) -> Iterator[int]:
-        while len(self._futures) < self._ahead:
+        """Keep up to ``_ahead`` files submitted to the workers, in merge order."""
+        while self._pool is not None and len(self._futures) < self._ahead:
             index = next(self._pending, None)
             if index is None:
                 return
-            yield index
+            self._futures[index] = self._pool.submit(
+                _prepare_in_worker, self._files[index], self._dialect
+            )
 
     def close(self) -> None:
         if self._pool is not None:

@@ -93,21 +93,40 @@ def prepare_changes(
         )
         prepared.change_rows[c.change_id] = to_change_row(change_to_params(c))
         by_entity[c.entity_id].append(c)
+    folded = {e: group for e, group in by_entity.items() if e not in skip}
+    prepared.building_names, prepared.buildings = fold_buildings(
+        folded, form, dialect, prepared.hints
+    )
+    return prepared
+
+
+def fold_buildings(
+    changes_by_entity: Mapping[str, list[ChangeRow]],
+    form: Form | None,
+    dialect: str,
+    hints: Mapping[str, RowHint],
+) -> tuple[tuple[str, ...], dict[str, PreparedBuilding]]:
+    """Fold each building from the given changes into driver-ready state and conflict rows.
+
+    Returns the state rows' column names (empty when there is no building) and the rows.
+    """
     to_conflict_row = row_converter(CONFLICT, CONFLICT_NAMES, dialect)
+    names: tuple[str, ...] = ()
     to_building_row = None
-    for eid, group in by_entity.items():
-        if eid in skip:
+    out: dict[str, PreparedBuilding] = {}
+    for eid, group in changes_by_entity.items():
+        if not group:
             continue
         state = fold_entity(eid, group)
-        row = state_row(state, form, prepared.hints.get(eid))
+        row = state_row(state, form, hints.get(eid))
         if to_building_row is None:
-            prepared.building_names = tuple(row)
-            to_building_row = row_converter(BUILDING, prepared.building_names, dialect)
-        prepared.buildings[eid] = PreparedBuilding(
+            names = tuple(row)
+            to_building_row = row_converter(BUILDING, names, dialect)
+        out[eid] = PreparedBuilding(
             change_ids=frozenset(c.change_id for c in group),
             row=to_building_row(row),
             address_norm=row["address_norm"],
             conflicts=[to_conflict_row(conflict_params(r)) for r in state.conflicts],
             open_conflicts=state.open_conflicts,
         )
-    return prepared
+    return names, out

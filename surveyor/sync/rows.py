@@ -118,21 +118,8 @@ def canonical_id(value: Any) -> str:
     return str(_uuid(value))
 
 
-#: The keys of ``change_to_params``, in order: the columns a change row is written with.
-CHANGE_NAMES = (
-    "change_id",
-    "site_id",
-    "seq",
-    "hlc",
-    "entity_type",
-    "entity_id",
-    "op",
-    "form_version",
-    "fields",
-    "parents",
-    "author",
-    "wall_time",
-)
+#: The keys of ``change_to_params``: the columns a change row is written with.
+CHANGE_NAMES = (*CHANGE_COLUMNS, "entity_type")
 #: The keys of ``conflict_params``, in order.
 CONFLICT_NAMES = (
     "entity_id",

@@ -35,7 +35,8 @@ def _register(i: int, *, address: str | None = None) -> dict[str, str]:
     }
 
 
-def _district(
+@pytest.fixture
+def district(
     laptops: Callable[[str], Store], central: Store, mini: Form, export: Callable[[Store], Path]
 ) -> list[Path]:
     """Three inspectors' files: own buildings, one shared building edited concurrently,
@@ -81,15 +82,14 @@ def more_pg(request: pytest.FixtureRequest, backend: str) -> Callable[[], str]:
 
 
 def test_workers_give_the_in_process_central(
-    laptops: Callable[[str], Store],
+    district: list[Path],
     central: Store,
-    export: Callable[[Store], Path],
     mini: Form,
     tmp_path: Path,
     backend: str,
     more_pg: Callable[[], str],
 ) -> None:
-    files = _district(laptops, central, mini, export)
+    files = district
     # The central already holds the first push: prepared rows must not be used blindly there.
     in_process = _fresh_central(backend, tmp_path, "inproc", more_pg)
     merge_files(in_process, [*files, *files], mini, workers=0)
@@ -101,25 +101,23 @@ def test_workers_give_the_in_process_central(
 
 
 def test_one_file_stays_in_process(
-    laptops: Callable[[str], Store],
+    district: list[Path],
     central: Store,
-    export: Callable[[Store], Path],
     mini: Form,
 ) -> None:
-    files = _district(laptops, central, mini, export)
+    files = district
     with Prefetcher({0: files[0]}, mini, central.engine.dialect.name, workers=2) as ahead:
         assert ahead._pool is None  # no workers for one file (measured slower)
         assert ahead.take(0).batch.change_rows
 
 
 def test_a_refused_file_among_prepared_ones(
-    laptops: Callable[[str], Store],
+    district: list[Path],
     central: Store,
-    export: Callable[[Store], Path],
     mini: Form,
     tmp_path: Path,
 ) -> None:
-    files = _district(laptops, central, mini, export)
+    files = district
     junk = tmp_path / "notes.db"
     junk.write_text("not a database\n" * 100)
     reports = merge_files(central, [files[0], junk, files[1], files[2]], mini, workers=2)
@@ -129,13 +127,12 @@ def test_a_refused_file_among_prepared_ones(
 
 
 def test_killed_workers_cost_no_file(
-    laptops: Callable[[str], Store],
+    district: list[Path],
     central: Store,
-    export: Callable[[Store], Path],
     mini: Form,
     tmp_path: Path,
 ) -> None:
-    files = _district(laptops, central, mini, export)
+    files = district
     copies = [shutil.copy(f, tmp_path / f"copy-{n}.db") for n, f in enumerate(files)]
     paths = [*files, *map(Path, copies)]
     with Prefetcher(dict(enumerate(paths)), mini, "sqlite", workers=2) as ahead:

@@ -129,6 +129,21 @@ def test_clone_hidden_below_the_watermark_is_refused(
     assert "copy of another laptop" in _refused(central, second, mini).message
 
 
+def test_change_id_held_at_another_place_is_refused(
+    central: Store, laptops: Callable[[str], Store], good_file: Path, mini: Form, tmp_path: Path
+) -> None:
+    other = laptops("乙")
+    create_building(other, mini, REGISTER_ROW | {"address": "南开区宜宾道99号"}, author="乙")
+    first = export_sqlite(other, tmp_path / "other.db")
+    assert merge_files(central, [first], mini)[0].outcome == "merged"
+    with sqlite3.connect(first) as src, sqlite3.connect(good_file) as dst:
+        held = src.execute("SELECT change_id FROM change ORDER BY seq LIMIT 1").fetchone()[0]
+        # an edited file: one of its changes reuses an id the central holds at another place
+        dst.execute("UPDATE change SET change_id = ? WHERE seq = 1", (held,))
+    report = _refused(central, good_file, mini)
+    assert "already held with a different site or sequence number" in report.message
+
+
 def test_file_with_the_centrals_own_site_is_refused(
     tmp_path: Path, laptops: Callable[[str], Store], mini: Form
 ) -> None:
