@@ -9,7 +9,9 @@ imports to repeat, the form already in memory); they open only the laptop files,
 and never touch the connections they inherit (a forked worker ends with ``os._exit``, so it
 does not close them either). Otherwise they are spawned and get the form pickled. Small
 merges (under ``POOL_FROM_BYTES``) stay in process: starting workers would cost more. A
-worker that dies (killed, out of memory) costs no file: the rest are prepared in process.
+worker hands its result over as a file in a spool folder, not through the executor's pipe (a
+worker killed mid-write there would hang the merge). A worker that dies (killed, out of
+memory) costs no file: the rest are prepared in process.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -101,29 +106,53 @@ def _start_method() -> BaseContext:
 _WORKER_FORM: Form | None = None
 
 
-def _start_worker(form: Form | None, parent: int) -> None:
+def _start_worker(form: Form | None, parent: int, spool: Path) -> None:
     global _WORKER_FORM
     gc.set_threshold(*MERGE_GC_THRESHOLDS)
     # Ctrl-C reaches the whole process group: the merging process stops the pool itself, and
     # a worker's own KeyboardInterrupt would only print a traceback over its message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_FORM = form
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(parent, spool), daemon=True).start()
 
 
-def _exit_with_parent(parent: int) -> None:
-    """End this worker once the merging process is gone (``kill -9``, a crash).
+def _exit_with_parent(parent: int, spool: Path) -> None:
+    """End this worker once the merging process is gone (``kill -9``, a crash), and remove
+    the spool folder it can no longer clean up.
 
     Otherwise it would wait for work forever: a forked worker holds the write end of its own
     job queue, so the queue never reports the parent's end closing.
     """
     while os.getppid() == parent:
         time.sleep(PARENT_CHECK_SECONDS)
+    shutil.rmtree(spool, ignore_errors=True)
     os._exit(1)
 
 
-def _prepare_in_worker(path: Path, dialect: str) -> PreparedFile:
-    return prepare_file(path, _WORKER_FORM, dialect)
+def _prepare_in_worker(path: Path, dialect: str, spool: Path) -> str:
+    """Prepare a file and leave the result in the spool folder; returns its path.
+
+    A result of ≈ 10 MB does not go through the executor's pipe: a worker killed while
+    writing it there leaves half a message, and the executor then waits for the rest forever.
+    A path is short enough to be written in one piece.
+    """
+    prepared = prepare_file(path, _WORKER_FORM, dialect)
+    out = spool / f"{os.getpid()}-{time.monotonic_ns()}.pickle"
+    part = out.with_suffix(".part")
+    with part.open("wb") as fh:
+        pickle.dump(prepared, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    part.replace(out)
+    return str(out)
+
+
+def _load_spooled(name: str) -> PreparedFile:
+    path = Path(name)
+    try:
+        with path.open("rb") as fh:
+            prepared: PreparedFile = pickle.load(fh)
+    finally:
+        path.unlink(missing_ok=True)
+    return prepared
 
 
 class Prefetcher:
@@ -151,14 +180,16 @@ class Prefetcher:
         count = workers if workers is not None else workers_for(files.values())
         self._ahead = count + 1
         self._pending = iter(list(files))
-        self._futures: dict[int, Future[PreparedFile]] = {}
+        self._futures: dict[int, Future[str]] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self._spool: Path | None = None
         if count > 0 and len(files) > 1:
+            self._spool = Path(tempfile.mkdtemp(prefix="surveyor-merge-"))
             self._pool = ProcessPoolExecutor(
                 count,
                 mp_context=_start_method(),
                 initializer=_start_worker,
-                initargs=(form, os.getpid()),
+                initargs=(form, os.getpid(), self._spool),
             )
 
     def take(self, index: int) -> PreparedFile:
@@ -166,8 +197,10 @@ class Prefetcher:
             self._fill()
             future = self._futures.pop(index, None)
             if future is not None:
-                return future.result()
-        except BrokenProcessPool:  # a worker died: the rest is prepared here
+                return _load_spooled(future.result())
+        except (BrokenProcessPool, OSError, pickle.UnpicklingError, EOFError):
+            # A worker died, or its spool file could not be written or read (a full disk):
+            # this file and the rest are prepared here.
             self.close()
         return prepare_file(self._files[index], self._form, self._dialect)
 
@@ -178,12 +211,13 @@ class Prefetcher:
 
     def _fill(self) -> None:
         """Keep up to ``_ahead`` files submitted to the workers, in merge order."""
-        while self._pool is not None and len(self._futures) < self._ahead:
+        spool = self._spool
+        while self._pool is not None and spool is not None and len(self._futures) < self._ahead:
             index = next(self._pending, None)
             if index is None:
                 return
             self._futures[index] = self._pool.submit(
-                _prepare_in_worker, self._files[index], self._dialect
+                _prepare_in_worker, self._files[index], self._dialect, spool
             )
 
     def close(self) -> None:
@@ -191,6 +225,9 @@ class Prefetcher:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._futures.clear()
+        if self._spool is not None:
+            shutil.rmtree(self._spool, ignore_errors=True)
+            self._spool = None
 
     def __enter__(self) -> Prefetcher:
         return self

@@ -106,10 +106,15 @@ def test_kill_9_mid_merge_then_rerun_equals_uninterrupted(
     rng = random.Random(20261123)
     kills = 0
     killed_workers = 0
+    spools = tmp_path / "spools"
+    spools.mkdir()
     for attempt in range(6):
         # Every other run prepares files in worker processes (these files are too small to
         # start them by default): a killed merge must take its workers with it.
-        env = os.environ | {WORKERS_ENV_VAR: "0" if attempt % 2 else "2"}
+        env = os.environ | {
+            WORKERS_ENV_VAR: "0" if attempt % 2 else "2",
+            "TMPDIR": str(spools),  # where the workers hand over their results
+        }
         proc = subprocess.Popen(
             _merge_cmd(files, backend),
             stdout=subprocess.DEVNULL,
@@ -131,6 +136,7 @@ def test_kill_9_mid_merge_then_rerun_equals_uninterrupted(
         while any(map(_alive, workers)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not any(map(_alive, workers)), "a worker outlived the killed merge"
+        assert not list(spools.iterdir()), "a killed merge left its spool folder"
     result = subprocess.run(_merge_cmd(files, backend), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     central = open_store(backend)
