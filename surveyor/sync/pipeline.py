@@ -23,6 +23,7 @@ import os
 import pickle
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -46,6 +47,8 @@ PARENT_CHECK_SECONDS = 0.2
 MERGE_GC_THRESHOLDS = (50_000, 20, 20)
 #: Below this many bytes of files to read, a merge prepares them in process.
 POOL_FROM_BYTES = 4 << 20
+#: Spool folders are ``<prefix><merging pid>-<random>`` in the temporary directory.
+SPOOL_PREFIX = "surveyor-merge-"
 
 
 @dataclass
@@ -125,8 +128,37 @@ def _exit_with_parent(parent: int, spool: Path) -> None:
     """
     while os.getppid() == parent:
         time.sleep(PARENT_CHECK_SECONDS)
-    shutil.rmtree(spool, ignore_errors=True)
+    shutil.rmtree(spool, ignore_errors=True)  # may race the other worker: the next merge sweeps
     os._exit(1)
+
+
+def new_spool() -> Path:
+    """A private spool folder named after this process, after sweeping away the ones of
+    merges that died with no worker left to remove them (killed before their workers
+    started, or together with them)."""
+    sweep_spools()
+    return Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
+
+
+def sweep_spools() -> None:
+    """Remove this user's spool folders whose merging process is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        owner = folder.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+        with contextlib.suppress(OSError):
+            info = folder.lstat()
+            mine = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            if mine and owner.isdigit() and not _running(int(owner)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _prepare_in_worker(path: Path, dialect: str, spool: Path) -> str:
@@ -184,7 +216,7 @@ class Prefetcher:
         self._pool: ProcessPoolExecutor | None = None
         self._spool: Path | None = None
         if count > 0 and len(files) > 1:
-            self._spool = Path(tempfile.mkdtemp(prefix="surveyor-merge-"))
+            self._spool = new_spool()
             self._pool = ProcessPoolExecutor(
                 count,
                 mp_context=_start_method(),

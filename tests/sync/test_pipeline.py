@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from surveyor.services.survey import create_building, save_answers
 from surveyor.store.db import Store, init_store
 from surveyor.sync.actions import delete_building
 from surveyor.sync.merge import merge_files
-from surveyor.sync.pipeline import Prefetcher, prepare_file
+from surveyor.sync.pipeline import SPOOL_PREFIX, Prefetcher, prepare_file, sweep_spools
 from surveyor.sync.transfer import pull, push
 from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump
@@ -164,3 +165,21 @@ def test_form_crosses_to_spawned_workers(mini: Form) -> None:
     assert list(copy.fields) == list(mini.fields)
     assert [f.id for f in copy.calculation_order] == [f.id for f in mini.calculation_order]
     assert copy.source == mini.source
+
+
+def test_sweep_removes_the_spools_of_dead_merges_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f"{SPOOL_PREFIX}{dead.pid}-x1"
+    live = tmp_path / f"{SPOOL_PREFIX}{os.getpid()}-x2"
+    unrelated = tmp_path / f"{SPOOL_PREFIX}notapid-x3"
+    for folder in (orphan, live, unrelated):
+        folder.mkdir()
+        (folder / "1-2.pickle").write_bytes(b"result")
+    sweep_spools()
+    assert not orphan.exists()
+    assert live.exists() and unrelated.exists()
