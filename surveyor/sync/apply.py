@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.store import hlc, models
-from surveyor.store.bulk import write_rows, write_values
+from surveyor.store.bulk import dump_json, load_json, write_rows, write_values
 from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows
 from surveyor.sync.prepare import (
     ChangeKey,
@@ -38,7 +38,9 @@ from surveyor.sync.rows import (
     CHANGE_NAMES,
     CONFLICT,
     CONFLICT_NAMES,
+    PriorEvaluation,
     RowHint,
+    answers_key,
     as_uuid,
     change_from_mapping,
     conflict_params,
@@ -308,6 +310,46 @@ def change_ids_by_entity(conn: Connection, entity_ids: Sequence[str]) -> dict[st
     return out
 
 
+def prior_evaluations(
+    conn: Connection,
+    entity_ids: Sequence[str],
+    existing: Mapping[str, str | None],
+    prepared: PreparedChanges,
+) -> dict[str, list[PriorEvaluation]]:
+    """Evaluations a re-fold of these buildings may reuse: of the state row held here, and of
+    the batch's own fold (``rows.state_row`` reuses one whose answers equal the re-fold's)."""
+    out: dict[str, list[PriorEvaluation]] = defaultdict(list)
+    held = [e for e in entity_ids if e in existing]
+    b = BUILDING.c
+    for part in chunks(held):
+        rows = conn.execute(
+            sa.select(
+                b.id, b.form_version, b.answers, b.completeness, b.errors, b.error_count
+            ).where(b.id.in_([as_uuid(i) for i in part]))
+        )
+        for i, version, answers, completeness, errors, count in rows:
+            if (key := answers_key(answers)) is not None:
+                out[str(i)].append(
+                    PriorEvaluation(version, key, completeness, dump_json(errors), count)
+                )
+    at = {name: i for i, name in enumerate(prepared.building_names)}
+    for eid in entity_ids:
+        if (mine := prepared.buildings.get(eid)) is None:
+            continue
+        row = mine.row  # driver-ready: JSON columns are text
+        if (key := answers_key(load_json(row[at["answers"]]))) is not None:
+            out[eid].append(
+                PriorEvaluation(
+                    row[at["form_version"]],
+                    key,
+                    row[at["completeness"]],
+                    row[at["errors"]],
+                    row[at["error_count"]],
+                )
+            )
+    return out
+
+
 def settle_buildings(
     conn: Connection,
     entity_ids: Sequence[str],
@@ -344,7 +386,10 @@ def settle_buildings(
     names = prepared.building_names
     if refold_ids:
         log = load_entity_changes(conn, refold_ids)
-        refolded_names, refolded = fold_buildings(log, form, conn.dialect.name, prepared.hints)
+        prior = prior_evaluations(conn, refold_ids, existing, prepared)
+        refolded_names, refolded = fold_buildings(
+            log, form, conn.dialect.name, prepared.hints, prior
+        )
         names = names or refolded_names
         chosen.update(refolded)
     fresh: list[tuple[Any, ...]] = []

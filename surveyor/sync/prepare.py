@@ -16,7 +16,7 @@ process pickles to the merging one at a fraction of the cost of dicts and object
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -29,6 +29,7 @@ from surveyor.sync.rows import (
     CHANGE_NAMES,
     CONFLICT,
     CONFLICT_NAMES,
+    PriorEvaluation,
     RowHint,
     change_to_params,
     conflict_params,
@@ -105,9 +106,11 @@ def fold_buildings(
     form: Form | None,
     dialect: str,
     hints: Mapping[str, RowHint],
+    prior: Mapping[str, Sequence[PriorEvaluation]] | None = None,
 ) -> tuple[tuple[str, ...], dict[str, PreparedBuilding]]:
     """Fold each building from the given changes into driver-ready state and conflict rows.
 
+    ``hints`` and ``prior`` offer evaluations already computed (see ``rows.state_row``).
     Returns the state rows' column names (empty when there is no building) and the rows.
     """
     to_conflict_row = row_converter(CONFLICT, CONFLICT_NAMES, dialect)
@@ -118,7 +121,7 @@ def fold_buildings(
         if not group:
             continue
         state = fold_entity(eid, group)
-        row = state_row(state, form, hints.get(eid))
+        row = state_row(state, form, hints.get(eid), prior.get(eid, ()) if prior else ())
         if to_building_row is None:
             names = tuple(row)
             to_building_row = row_converter(BUILDING, names, dialect)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
+
+import orjson
 
 from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation, evaluate
@@ -37,6 +39,32 @@ class RowHint(NamedTuple):
     completeness: float
     errors_json: str
     error_count: int
+
+
+class PriorEvaluation(NamedTuple):
+    """Evaluation columns already computed for some answers: a held or a prepared state row.
+
+    A re-fold on the central is for a building two inspectors edited; its answers often equal
+    one side's, whose evaluation is then reused (the evaluation is a function of the answers
+    and the form version, as ``RowHint`` relies on too).
+    """
+
+    form_version: str
+    answers_key: bytes  # ``answers_key`` of the answers it was computed for
+    completeness: float
+    errors_json: str
+    error_count: int
+
+
+def answers_key(answers: Mapping[str, Any]) -> bytes | None:
+    """Answers as one exact byte string (sorted keys; 1, 1.0 and true stay distinct).
+
+    None when orjson refuses a value (an integer beyond 64 bits): such answers are evaluated.
+    """
+    try:
+        return orjson.dumps(answers, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -163,8 +191,17 @@ def _known_fields(form: Form | None) -> frozenset[str] | None:
     return hit[1]
 
 
-def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> dict[str, Any]:
-    """The ``building`` row for a folded building (same columns the write path maintains)."""
+def state_row(
+    state: EntityState,
+    form: Form | None,
+    hint: RowHint | None,
+    prior: Sequence[PriorEvaluation] = (),
+) -> dict[str, Any]:
+    """The ``building`` row for a folded building (same columns the write path maintains).
+
+    The form is evaluated unless ``hint`` (the sender's row, same heads) or one of ``prior``
+    (same answers) already holds the evaluation for these answers under this form version.
+    """
     known = _known_fields(form)
     values = state.values
     # Set operations per head change rather than a Python step per field: this runs for
@@ -194,12 +231,13 @@ def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> di
     status = str(state.values.get(STATUS_KEY) or "not_started")
     code = building_code(as_uuid(state.entity_id))
     version = form.version if form is not None else state.last.form_version
-    if hint is not None and hint.form_version == version and same_heads(hint, heads_json):
+    reused = _known_evaluation(version, answers, heads_json, hint, prior)
+    if reused is not None:
         derived = derived_columns(code, answers, status, _no_evaluation())
         derived |= {
-            "completeness": hint.completeness,
-            "errors": RawJSON(hint.errors_json),
-            "error_count": hint.error_count,
+            "completeness": reused.completeness,
+            "errors": RawJSON(reused.errors_json),
+            "error_count": reused.error_count,
         }
     elif form is not None:
         derived = derived_columns(code, answers, status, evaluate(form, answers))
@@ -221,6 +259,21 @@ def state_row(state: EntityState, form: Form | None, hint: RowHint | None) -> di
         "updated_by": state.last.author,
         **derived,
     }
+
+
+def _known_evaluation(
+    version: str,
+    answers: Mapping[str, Any],
+    heads_json: str,
+    hint: RowHint | None,
+    prior: Sequence[PriorEvaluation],
+) -> RowHint | PriorEvaluation | None:
+    """An evaluation already computed for these answers under ``version``, if any."""
+    if hint is not None and hint.form_version == version and same_heads(hint, heads_json):
+        return hint
+    candidates = [p for p in prior if p.form_version == version]
+    key = answers_key(answers) if candidates else None
+    return next((p for p in candidates if key is not None and p.answers_key == key), None)
 
 
 def same_heads(hint: RowHint, heads_json: str) -> bool:
