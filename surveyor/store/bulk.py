@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -27,6 +27,8 @@ from sqlalchemy.engine import Connection
 CHUNK = 1000
 #: From this many rows, PostgreSQL inserts use COPY (below it, a statement is as quick).
 COPY_FROM = 50
+#: Values per ``IN (...)`` list: under the 999 parameters of SQLite builds before 3.32.
+IN_LIST = 900
 
 
 class RawJSON:
@@ -171,6 +173,32 @@ def write_values(
         return
     for start in range(0, len(values), CHUNK):
         conn.exec_driver_sql(sql, list(values[start : start + CHUNK]))
+
+
+def select_values(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+) -> Iterator[tuple[Any, ...]]:
+    """Rows (``names``) of ``table`` whose ``key`` is one of ``values``, as the driver gives them.
+
+    The probes a merge makes per file ask for a thousand ids at a time; SQLAlchemy's
+    processing of each bound value and result took as long as SQLite's lookups. So values
+    bind through ``row_converter``'s conversion, and rows come back raw: ids as hex text on
+    SQLite and UUIDs on PostgreSQL (``sync.rows.canonical_id`` reads both), JSON as text on
+    SQLite (``load_json`` reads both).
+    """
+    dialect = conn.dialect.name
+    convert = _converter(table.c[key], dialect) or (lambda value: value)
+    mark = "%s" if dialect == "postgresql" else "?"
+    columns = ", ".join(names)
+    for start in range(0, len(values), IN_LIST):
+        part = [convert(v) for v in values[start : start + IN_LIST]]
+        marks = ", ".join([mark] * len(part))
+        sql = f"SELECT {columns} FROM {table.name} WHERE {key} IN ({marks})"
+        yield from conn.exec_driver_sql(sql, tuple(part))
 
 
 def _copy_values(

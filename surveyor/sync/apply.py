@@ -23,7 +23,14 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.store import hlc, models
-from surveyor.store.bulk import dump_json, load_json, write_rows, write_values
+from surveyor.store.bulk import (
+    IN_LIST,
+    dump_json,
+    load_json,
+    select_values,
+    write_rows,
+    write_values,
+)
 from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows
 from surveyor.sync.prepare import (
     ChangeKey,
@@ -35,6 +42,7 @@ from surveyor.sync.prepare import (
 from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
+    CHANGE_COLUMNS,
     CHANGE_NAMES,
     CONFLICT,
     CONFLICT_NAMES,
@@ -42,14 +50,15 @@ from surveyor.sync.rows import (
     RowHint,
     answers_key,
     as_uuid,
-    change_from_mapping,
+    canonical_id,
+    change_from_values,
     conflict_params,
 )
 
 WATERMARK = models.TABLES.tables["peer_watermark"]
 CLOCK = models.TABLES.tables["clock"]
 #: Ids per ``IN (...)`` list: under SQLite's and psycopg's parameter limits, few round trips.
-CHUNK = 900
+CHUNK = IN_LIST
 
 
 class Sequenced(Protocol):
@@ -90,13 +99,8 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 def existing_change_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
     """The anti-join: which of these change ids the database already holds."""
-    found: set[str] = set()
-    for part in chunks(ids):
-        rows = conn.execute(
-            sa.select(CHANGE.c.change_id).where(CHANGE.c.change_id.in_([as_uuid(i) for i in part]))
-        )
-        found.update(str(r[0]) for r in rows)
-    return found
+    rows = select_values(conn, CHANGE, ("change_id",), "change_id", ids)
+    return {canonical_id(r[0]) for r in rows}
 
 
 def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> set[str]:
@@ -149,27 +153,16 @@ def insert_changes(conn: Connection, prepared: PreparedChanges, new: Sequence[Ch
 def load_entity_changes(conn: Connection, entity_ids: Sequence[str]) -> dict[str, list[ChangeRow]]:
     """Every change the database holds for these buildings."""
     out: dict[str, list[ChangeRow]] = defaultdict(list)
-    for part in chunks(entity_ids):
-        rows = conn.execute(
-            sa.select(CHANGE).where(CHANGE.c.entity_id.in_([as_uuid(i) for i in part]))
-        ).mappings()
-        for r in rows:
-            c = change_from_mapping(r)
-            out[c.entity_id].append(c)
+    for values in select_values(conn, CHANGE, CHANGE_COLUMNS, "entity_id", entity_ids):
+        c = change_from_values(*values)
+        out[c.entity_id].append(c)
     return out
 
 
 def existing_buildings(conn: Connection, entity_ids: Sequence[str]) -> dict[str, str | None]:
     """Ids of the buildings that already have a state row, with their normalised address."""
-    out: dict[str, str | None] = {}
-    for part in chunks(entity_ids):
-        rows = conn.execute(
-            sa.select(BUILDING.c.id, BUILDING.c.address_norm).where(
-                BUILDING.c.id.in_([as_uuid(i) for i in part])
-            )
-        )
-        out.update((str(i), a) for i, a in rows)
-    return out
+    rows = select_values(conn, BUILDING, ("id", "address_norm"), "id", entity_ids)
+    return {canonical_id(i): address for i, address in rows}
 
 
 def delete_conflicts(conn: Connection, entity_ids: Sequence[str], *, duplicates: bool) -> None:
@@ -195,15 +188,11 @@ def refresh_duplicates(
     ``unflagged`` names buildings known to have no flag rows (new here): not probed for any.
     """
     members: dict[str, str | None] = {}
-    addr_list = sorted(addresses)
-    for part in chunks(addr_list):
-        rows = conn.execute(
-            sa.select(BUILDING.c.id, BUILDING.c.address_norm, BUILDING.c.deleted).where(
-                BUILDING.c.address_norm.in_(list(part))
-            )
-        )
-        for i, addr, deleted in rows:
-            members[str(i)] = None if deleted else addr
+    columns = ("id", "address_norm", "deleted")
+    for i, address, deleted in select_values(
+        conn, BUILDING, columns, "address_norm", sorted(addresses)
+    ):
+        members[canonical_id(i)] = None if deleted else address
     touched = sorted(set(members) | set(entity_ids))
     flagged = duplicate_rows(members)
     if not flagged and not _has_duplicate_rows(conn, [e for e in touched if e not in unflagged]):
@@ -299,14 +288,10 @@ def refold(conn: Connection, entity_ids: Sequence[str], form: Form | None) -> in
 def change_ids_by_entity(conn: Connection, entity_ids: Sequence[str]) -> dict[str, set[str]]:
     """The ids of every change held for these buildings (no payloads: a cheap probe)."""
     out: dict[str, set[str]] = defaultdict(set)
-    for part in chunks(entity_ids):
-        rows = conn.execute(
-            sa.select(CHANGE.c.entity_id, CHANGE.c.change_id).where(
-                CHANGE.c.entity_id.in_([as_uuid(i) for i in part])
-            )
-        )
-        for eid, cid in rows:
-            out[str(eid)].add(str(cid))
+    for eid, cid in select_values(
+        conn, CHANGE, ("entity_id", "change_id"), "entity_id", entity_ids
+    ):
+        out[canonical_id(eid)].add(canonical_id(cid))
     return out
 
 
@@ -320,18 +305,15 @@ def prior_evaluations(
     the batch's own fold (``rows.state_row`` reuses one whose answers equal the re-fold's)."""
     out: dict[str, list[PriorEvaluation]] = defaultdict(list)
     held = [e for e in entity_ids if e in existing]
-    b = BUILDING.c
-    for part in chunks(held):
-        rows = conn.execute(
-            sa.select(
-                b.id, b.form_version, b.answers, b.completeness, b.errors, b.error_count
-            ).where(b.id.in_([as_uuid(i) for i in part]))
-        )
-        for i, version, answers, completeness, errors, count in rows:
-            if (key := answers_key(answers)) is not None:
-                out[str(i)].append(
-                    PriorEvaluation(version, key, completeness, dump_json(errors), count)
-                )
+    columns = ("id", "form_version", "answers", "completeness", "errors", "error_count")
+    for i, version, answers, completeness, errors, count in select_values(
+        conn, BUILDING, columns, "id", held
+    ):
+        if (key := answers_key(load_json(answers))) is not None:
+            errors_json = dump_json(load_json(errors))
+            out[canonical_id(i)].append(
+                PriorEvaluation(version, key, float(completeness), errors_json, int(count))
+            )
     at = {name: i for i, name in enumerate(prepared.building_names)}
     for eid in entity_ids:
         if (mine := prepared.buildings.get(eid)) is None:
