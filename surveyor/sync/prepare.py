@@ -32,7 +32,7 @@ from surveyor.sync.rows import (
     PriorEvaluation,
     RowHint,
     change_to_params,
-    conflict_params,
+    conflict_values,
     state_row,
 )
 
@@ -129,7 +129,7 @@ def fold_buildings(
             change_ids=frozenset(c.change_id for c in group),
             row=to_building_row(row),
             address_norm=row["address_norm"],
-            conflicts=[to_conflict_row(conflict_params(r)) for r in state.conflicts],
+            conflicts=conflict_values(state.conflicts, to_conflict_row),
             open_conflicts=state.open_conflicts,
         )
     return names, out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
@@ -284,6 +284,36 @@ def same_heads(hint: RowHint, heads_json: str) -> bool:
 def _no_evaluation() -> Evaluation:
     """An empty Evaluation, for when the evaluation columns come from elsewhere."""
     return Evaluation(values={}, relevant=set())
+
+
+_FIELD_AT = CONFLICT_NAMES.index("field_key")
+
+
+def conflict_values(
+    conflicts: Iterable[ConflictRow], convert: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Driver-ready ``conflict`` rows (``convert``: ``bulk.row_converter`` for CONFLICT_NAMES).
+
+    Two inspectors' edits of a whole building give it ~100 conflicts that differ only in the
+    field: everything else is converted once per distinct set of ids (a tenth of the cost).
+    """
+    shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    out: list[tuple[Any, ...]] = []
+    for r in conflicts:
+        key = (
+            r.entity_id,
+            r.kind,
+            r.base_change_id,
+            r.head_change_ids,
+            r.provisional_change_id,
+            r.status,
+            r.resolved_by,
+        )
+        row = shared.get(key)
+        if row is None:
+            row = shared[key] = convert(conflict_params(r))
+        out.append((*row[:_FIELD_AT], r.field_key, *row[_FIELD_AT + 1 :]))
+    return out
 
 
 def conflict_params(row: ConflictRow) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A folded building's state row: its evaluation columns, computed or reused.
+"""A folded building's rows: its evaluation columns, computed or reused; its conflict rows.
 
 A merge reuses an evaluation already computed for the same answers (the sender's row with the
 same heads, or a held or prepared row with the same answers). Reuse must be exact: a
@@ -14,10 +14,19 @@ import pytest
 
 from surveyor.forms.model import Form
 from surveyor.forms.record import evaluate
-from surveyor.store.bulk import dump_json
+from surveyor.store.bulk import dump_json, row_converter
 from surveyor.store.ids import uuid7
-from surveyor.sync.fold import ChangeRow, fold_entity
-from surveyor.sync.rows import PriorEvaluation, RowHint, answers_key, state_row
+from surveyor.sync.fold import ChangeRow, ConflictRow, fold_entity
+from surveyor.sync.rows import (
+    CONFLICT,
+    CONFLICT_NAMES,
+    PriorEvaluation,
+    RowHint,
+    answers_key,
+    conflict_params,
+    conflict_values,
+    state_row,
+)
 from tests.conftest import REGISTER_ROW
 
 BUILDING_ID = str(uuid7())
@@ -98,3 +107,17 @@ def test_the_senders_row_is_reused_when_its_heads_equal_ours(mini: Form) -> None
     assert _evaluation_columns(state_row(state, mini, hint)) == MARKED
     other = hint._replace(heads_json=dump_json({"someone-else": [1, ["year_built"]]}))
     assert _evaluation_columns(state_row(state, mini, other)) != MARKED
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_conflict_rows_convert_as_one_by_one(dialect: str) -> None:
+    a, b, c, base = (str(uuid7()) for _ in range(4))
+    conflicts = [
+        ConflictRow(BUILDING_ID, f"field_{i}", "hard", base, (a, b), b, "open", None)
+        for i in range(5)
+    ] + [
+        ConflictRow(BUILDING_ID, "floors_above", "hard", None, (a, c), c, "open", None),
+        ConflictRow(BUILDING_ID, "year_built", "delete_vs_edit", base, (a, c), a, "resolved", c),
+    ]
+    convert = row_converter(CONFLICT, CONFLICT_NAMES, dialect)
+    assert conflict_values(conflicts, convert) == [convert(conflict_params(r)) for r in conflicts]
