@@ -432,9 +432,18 @@ class SupervisorScreen(Screen[None]):
             self.query_one("#status", Static).update(plain(text))
 
 
+def _count(n: int, *, style: str = "") -> Text:
+    """A count, right-aligned so the digits of a column line up."""
+    return Text(str(n), style=style, justify="right")
+
+
 class ProgressScreen(Screen[None]):
     """Buildings by 街道 and by inspector: not started, draft, complete, approved, conflicted."""
 
+    DEFAULT_CSS = """
+    ProgressScreen .title { text-style: bold; padding: 0 1; }
+    ProgressScreen DataTable { height: auto; max-height: 45%; margin: 1 0 0 0; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "review.key_back", id="progress.back")
     ]
@@ -446,8 +455,9 @@ class ProgressScreen(Screen[None]):
         self.tables: list[ProgressTable] = []
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="by_subdistrict")
-        yield DataTable(id="by_inspector")
+        yield Static(t("progress.title"), id="progress-title", classes="title")
+        yield DataTable(id="by_subdistrict", cursor_type="row")
+        yield DataTable(id="by_inspector", cursor_type="row")
         yield CatalogFooter()
 
     def on_mount(self) -> None:
@@ -474,6 +484,7 @@ class ProgressScreen(Screen[None]):
         return group
 
     def refresh_language(self) -> None:
+        self.query_one("#progress-title", Static).update(t("progress.title"))
         ids = ("#by_subdistrict", "#by_inspector")
         titles = (t("progress.by_subdistrict"), t("progress.by_inspector"))
         for index, (selector, title, data) in enumerate(
@@ -484,10 +495,11 @@ class ProgressScreen(Screen[None]):
             table.add_columns(title, *(t(f"progress.{b}") for b in BUCKETS))
             for group, counts in data.rows.items():
                 name = self._group_name(index, group)
-                table.add_row(plain(name), *(Text(str(counts[b])) for b in BUCKETS))
+                table.add_row(plain(name), *(_count(counts[b]) for b in BUCKETS))
             total = data.total
             table.add_row(
-                Text(t("progress.total"), style="bold"), *(Text(str(total[b])) for b in BUCKETS)
+                Text(t("progress.total"), style="bold"),
+                *(_count(total[b], style="bold") for b in BUCKETS),
             )
 
     def action_back(self) -> None:
