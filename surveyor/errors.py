@@ -10,9 +10,15 @@ class SurveyorError(Exception):
     exits with code 2, the TUI shows it in a toast.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: The same sentence in Chinese, for the interface in zh (the CLI prints ``message``).
+        self.zh = zh
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``); English where no Chinese was given."""
+        return self.zh if lang == "zh" and self.zh else self.message
 
 
 class ValidationFailed(SurveyorError):
@@ -25,7 +31,7 @@ class ValidationFailed(SurveyorError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = dict(errors)
         detail = "; ".join(f"{field}: {msg}" for field, msg in self.errors.items())
-        super().__init__(f"refused: {detail}")
+        super().__init__(f"refused: {detail}", zh=f"未保存：{detail}")
 
 
 class NotFound(SurveyorError):

@@ -100,22 +100,28 @@ def find_font(override: Path | None = None) -> FontChoice:
         return FontChoice(system, "system")
     raise SurveyorError(
         "no TrueType CJK font found; reinstall Surveyor (it depends on paperang-p2-fonts-cjk), "
-        "install one (e.g. Debian fonts-wqy-microhei) or pass --font PATH.ttf"
+        "install one (e.g. Debian fonts-wqy-microhei) or pass --font PATH.ttf",
+        zh="找不到 TrueType 中文字体：请重新安装 Surveyor（它依赖 paperang-p2-fonts-cjk），"
+        "安装一种中文字体（如 Debian 的 fonts-wqy-microhei），或用 --font 路径.ttf 指定",
     )
 
 
 def _checked_path(path: Path) -> Path:
     """Refuse what reportlab cannot embed, before any page is drawn."""
     if not path.is_file():
-        raise SurveyorError(f"font file {path} not found")
+        raise SurveyorError(f"font file {path} not found", zh=f"找不到字体文件 {path}")
     suffix = path.suffix.lower()
     if suffix == ".otf":
         raise SurveyorError(
             f"{path} is an OpenType/CFF font, which reportlab cannot embed; "
-            "use a TrueType font (.ttf or .ttc)"
+            "use a TrueType font (.ttf or .ttc)",
+            zh=f"{path} 是 OpenType/CFF 字体，无法嵌入 PDF；请使用 TrueType 字体（.ttf 或 .ttc）",
         )
     if suffix not in (".ttf", ".ttc"):
-        raise SurveyorError(f"{path} is not a TrueType font (.ttf or .ttc)")
+        raise SurveyorError(
+            f"{path} is not a TrueType font (.ttf or .ttc)",
+            zh=f"{path} 不是 TrueType 字体（.ttf 或 .ttc）",
+        )
     return path
 
 
@@ -128,10 +134,15 @@ def register_font(path: str, subfont: int = 0) -> str:
     try:
         font = TTFont(FONT_NAME, path, subfontIndex=subfont)
     except TTFError as exc:
-        raise SurveyorError(f"cannot use font {path}: {exc}") from None
+        raise SurveyorError(
+            f"cannot use font {path}: {exc}", zh=f"无法使用字体 {path}：{exc}"
+        ) from None
     missing = [ch for ch in _PROBE if ord(ch) not in font.face.charToGlyph]
     if missing:
-        raise SurveyorError(f"font {path} has no Chinese glyphs (e.g. '{missing[0]}')")
+        raise SurveyorError(
+            f"font {path} has no Chinese glyphs (e.g. '{missing[0]}')",
+            zh=f"字体 {path} 不含中文字形（例如“{missing[0]}”）",
+        )
     pdfmetrics.registerFont(font)
     return FONT_NAME
 

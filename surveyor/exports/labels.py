@@ -105,7 +105,9 @@ def load_layout(name_or_path: str) -> LabelLayout:
         if not path.is_file():
             raise SurveyorError(
                 f"unknown label layout '{name_or_path}'; "
-                f"use one of {', '.join(available_layouts())} or a YAML file"
+                f"use one of {', '.join(available_layouts())} or a YAML file",
+                zh=f"未知的标签版式“{name_or_path}”；请用 {'、'.join(available_layouts())} "
+                "或一个 YAML 文件",
             )
     raw = load_yaml(path)
     try:

@@ -20,19 +20,32 @@ def check_target(out: Path, *, folder: bool = False) -> None:
     """Refuse, in one sentence, an output path that cannot be written."""
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
-        raise SurveyorError(f"cannot write {out}: folder {parent} does not exist")
+        raise SurveyorError(
+            f"cannot write {out}: folder {parent} does not exist",
+            zh=f"无法写入 {out}：文件夹 {parent} 不存在",
+        )
     if folder:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise SurveyorError(f"cannot write into {out}: it exists and is not an empty folder")
+            raise SurveyorError(
+                f"cannot write into {out}: it exists and is not an empty folder",
+                zh=f"无法写入 {out}：它已存在且不是空文件夹",
+            )
     elif out.is_dir():
-        raise SurveyorError(f"cannot write {out}: it is a folder")
+        raise SurveyorError(
+            f"cannot write {out}: it is a folder", zh=f"无法写入 {out}：这是一个文件夹"
+        )
     if not os.access(parent, os.W_OK):
-        raise SurveyorError(f"cannot write {out}: folder {parent} is not writable")
+        raise SurveyorError(
+            f"cannot write {out}: folder {parent} is not writable",
+            zh=f"无法写入 {out}：文件夹 {parent} 不可写",
+        )
     try:  # the only sure test (root passes os.access; some file systems refuse anyway)
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as exc:
-        raise SurveyorError(f"cannot write {out}: {exc.strerror}") from None
+        raise SurveyorError(
+            f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
+        ) from None
 
 
 def _umask() -> int:
@@ -49,7 +62,9 @@ def atomic_file(out: Path) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:
-        raise SurveyorError(f"cannot write {out}: {exc.strerror}") from None
+        raise SurveyorError(
+            f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
+        ) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -68,7 +83,9 @@ def atomic_folder(out: Path) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
     except OSError as exc:
-        raise SurveyorError(f"cannot write into {out}: {exc.strerror}") from None
+        raise SurveyorError(
+            f"cannot write into {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
+        ) from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())

@@ -48,7 +48,10 @@ class StoredBlob:
 def blob_path(store: Store, sha256: str) -> Path:
     """Where the blob with this hash lives for this (SQLite) database."""
     if not store.is_sqlite:
-        raise SurveyorError("photos can only be attached on a laptop (SQLite) database")
+        raise SurveyorError(
+            "photos can only be attached on a laptop (SQLite) database",
+            zh="照片只能添加到笔记本上的（SQLite）数据库",
+        )
     return blob_dir_for(Path(store.target)) / sha256[:2] / sha256[2:]
 
 
@@ -65,12 +68,17 @@ def store_blob(store: Store, source: Path) -> StoredBlob:
     try:
         size = source.stat().st_size
         if not source.is_file():
-            raise SurveyorError(f"{source} is not a file")
+            raise SurveyorError(f"{source} is not a file", zh=f"{source} 不是文件")
         if size > MAX_PHOTO_BYTES:
-            raise SurveyorError(f"{source} is larger than {MAX_PHOTO_BYTES // 2**20} MB")
+            raise SurveyorError(
+                f"{source} is larger than {MAX_PHOTO_BYTES // 2**20} MB",
+                zh=f"{source} 超过 {MAX_PHOTO_BYTES // 2**20} MB",
+            )
         data = source.read_bytes()
     except OSError as exc:
-        raise SurveyorError(f"cannot read {source}: {exc.strerror}") from None
+        raise SurveyorError(
+            f"cannot read {source}: {exc.strerror}", zh=f"无法读取 {source}：{exc.strerror}"
+        ) from None
     sha = hashlib.sha256(data).hexdigest()
     mime = _mime_of(source, data[:16])
     target = blob_path(store, sha)
@@ -107,19 +115,26 @@ def attach_photo(
 ) -> SaveResult:
     """Store ``source`` and add it to the photo field ``field_id`` of one building."""
     if field_id not in form.fields or form.field(field_id).type != "photo":
-        raise SurveyorError(f"'{field_id}' is not a photo field of the form")
+        raise SurveyorError(
+            f"'{field_id}' is not a photo field of the form", zh=f"“{field_id}”不是表单中的照片字段"
+        )
     fld = form.field(field_id)
     state = get_building(store, building)
     current = state.answers.get(field_id)
     photos: list[dict[str, Any]] = list(current) if isinstance(current, list) else []
     if len(photos) >= fld.defn.max_count:
         raise SurveyorError(
-            f"{fld.defn.label.get(lang)} already has {len(photos)} photos "
-            f"(at most {fld.defn.max_count})"
+            f"{fld.defn.label.get('en')} already has {len(photos)} photos "
+            f"(at most {fld.defn.max_count})",
+            zh=f"{fld.defn.label.get('zh')} 已有 {len(photos)} 张照片"
+            f"（最多 {fld.defn.max_count} 张）",
         )
     blob = store_blob(store, source)
     if any(p.get("sha256") == blob.sha256 for p in photos):
-        raise SurveyorError(f"{source.name} is already attached to this field")
+        raise SurveyorError(
+            f"{source.name} is already attached to this field",
+            zh=f"{source.name} 已添加到该字段",
+        )
     photos.append(
         {
             "sha256": blob.sha256,

@@ -82,6 +82,43 @@ REGISTER_FIELDS = (
 )
 
 
+_EN_WORDS = {
+    "lead": "cannot mark complete; ",
+    "unanswered": "unanswered: ",
+    "invalid": "invalid: ",
+    "and": ", ",
+    "then": "; ",
+    "field": "{label} ({field})",
+    "says": ": ",
+}
+_ZH_WORDS = {
+    "lead": "无法标记为已完成。",
+    "unanswered": "未填写：",
+    "invalid": "有误：",
+    "and": "、",
+    "then": "；",
+    "field": "{label}（{field}）",
+    "says": "：",
+}
+
+
+def _incomplete_text(
+    missing: list[str], errors: dict[str, str], labels: dict[str, str], words: dict[str, str]
+) -> str:
+    """Why a record cannot be completed, in the language of ``words``."""
+
+    def name(f: str) -> str:
+        return words["field"].format(label=labels[f], field=f)
+
+    parts = []
+    if missing:
+        parts.append(words["unanswered"] + words["and"].join(name(f) for f in missing))
+    if errors:
+        listed = (name(f) + words["says"] + m for f, m in errors.items())
+        parts.append(words["invalid"] + words["and"].join(listed))
+    return words["lead"] + words["then"].join(parts)
+
+
 class IncompleteRecord(ValidationFailed):
     """Completion refused: ``missing`` and ``errors`` list the fields to fix, in form order."""
 
@@ -90,15 +127,9 @@ class IncompleteRecord(ValidationFailed):
         self.labels = labels
         combined = {f: "required" for f in missing} | errors
         super().__init__(combined)
-        parts = []
-        if missing:
-            parts.append("unanswered: " + ", ".join(f"{labels[f]} ({f})" for f in missing))
-        if errors:
-            parts.append(
-                "invalid: " + ", ".join(f"{labels[f]} ({f}): {m}" for f, m in errors.items())
-            )
-        self.message = "cannot mark complete; " + "; ".join(parts)
+        self.message = _incomplete_text(missing, errors, labels, _EN_WORDS)
         self.args = (self.message,)
+        self.zh = _incomplete_text(missing, errors, labels, _ZH_WORDS)
 
 
 @dataclass
@@ -227,13 +258,16 @@ def resolve_building_id(conn: Connection, ref: str) -> uuid.UUID:
         found = conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.code == code)).scalar()
         if found is not None:
             return uuid.UUID(str(found))
-        raise NotFound(f"no building with code {code}")
+        raise NotFound(f"no building with code {code}", zh=f"没有编号为 {code} 的楼栋")
     try:
         bid = uuid.UUID(ref.strip())
     except ValueError:
-        raise NotFound(f"'{ref}' is neither a building code (NK-XXXXX-XXXXX) nor an id") from None
+        raise NotFound(
+            f"'{ref}' is neither a building code (NK-XXXXX-XXXXX) nor an id",
+            zh=f"“{ref}”既不是楼栋编号（NK-XXXXX-XXXXX），也不是楼栋标识",
+        ) from None
     if conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.id == bid)).first() is None:
-        raise NotFound(f"no building with id {bid}")
+        raise NotFound(f"no building with id {bid}", zh=f"没有标识为 {bid} 的楼栋")
     return bid
 
 
@@ -243,14 +277,17 @@ def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) 
         query = query.with_for_update()
     row = conn.execute(query, {"b_id": building_id}).mappings().first()
     if row is None:
-        raise NotFound(f"no building with id {building_id}")
+        raise NotFound(f"no building with id {building_id}", zh=f"没有标识为 {building_id} 的楼栋")
     return BuildingState.from_row(row)
 
 
 def unknown_field_error(form: Form, fid: str) -> SurveyorError:
     close = difflib.get_close_matches(fid, list(form.fields), n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return SurveyorError(f"the form has no field '{fid}'{hint}")
+    hint_zh = f"；是不是“{close[0]}”？" if close else ""
+    return SurveyorError(
+        f"the form has no field '{fid}'{hint}", zh=f"表单中没有字段“{fid}”{hint_zh}"
+    )
 
 
 class SurveyWriter:
@@ -338,7 +375,10 @@ class SurveyWriter:
             with self.conn.begin_nested():
                 self.conn.execute(sa.insert(BUILDING), [row])
         except sa.exc.IntegrityError:
-            raise SurveyorError(f"building code {code} is already taken; try again") from None
+            raise SurveyorError(
+                f"building code {code} is already taken; try again",
+                zh=f"楼栋编号 {code} 已被占用，请重试",
+            ) from None
         return SaveResult(bid, code, change.change_id, status, ev.errors, ev.completeness)
 
     # -- answering --------------------------------------------------------------------------
@@ -348,7 +388,9 @@ class SurveyWriter:
         """Save answers. Invalid values are refused unless ``draft``, which keeps them marked."""
         state = load_state(self.conn, building_id, lock=True)
         if state.deleted:
-            raise SurveyorError(f"building {state.code} has been deleted")
+            raise SurveyorError(
+                f"building {state.code} has been deleted", zh=f"楼栋 {state.code} 已被删除"
+            )
         fields = self._coerce(raw_answers, draft=draft)
         answers = dict(state.answers)
         for fid, value in fields.items():
@@ -369,7 +411,11 @@ class SurveyWriter:
     def set_status(self, building_id: uuid.UUID, status: str) -> SaveResult:
         """Mark complete (refused while answers are missing or invalid), approve, or reopen."""
         if status not in ("draft", "complete", "approved"):
-            raise SurveyorError(f"unknown status '{status}'; use draft, complete or approved")
+            raise SurveyorError(
+                f"unknown status '{status}'; use draft, complete or approved",
+                zh=f"未知状态“{status}”，请用 draft（草稿）、complete（已完成）"
+                "或 approved（已审核）",
+            )
         state = load_state(self.conn, building_id, lock=True)
         ev = evaluate(self.form, state.answers, today=self.today)
         if status in ("complete", "approved") and not ev.can_complete:
@@ -378,7 +424,8 @@ class SurveyWriter:
             raise IncompleteRecord(ev.missing, errors, labels)
         if status == "approved" and state.status != "complete":
             raise SurveyorError(
-                f"only a complete record can be approved ({state.code} is {state.status})"
+                f"only a complete record can be approved ({state.code} is {state.status})",
+                zh=f"只有已完成的记录才能审核（{state.code} 当前为 {state.status}）",
             )
         fields: dict[str, Any] = {} if status == state.status else {STATUS_KEY: status}
         return self._commit(state, fields, state.answers, status, ev)

@@ -124,9 +124,15 @@ def _disk_full_error(engine: Engine, exc: BaseException) -> DiskFull:
         if engine.dialect.name == "sqlite"
         else "the central database server's disk"
     )
+    where_zh = (
+        f"{engine.url.database} 所在的磁盘"
+        if engine.dialect.name == "sqlite"
+        else "中心数据库服务器的磁盘"
+    )
     return DiskFull(
         f"{where} is full: nothing of this write was saved (what was saved before is "
-        "intact); free some space and try again"
+        "intact); free some space and try again",
+        zh=f"{where_zh}已满：这次写入没有保存（之前保存的内容完好）；请腾出空间后重试",
     )
 
 
@@ -181,7 +187,8 @@ def check_schema(engine: Engine, *, label: str) -> str | None:
     if rev is not None and rev not in KNOWN_REVISIONS:
         raise SurveyorError(
             f"{label} was written by a newer version of Surveyor (schema {rev}); "
-            "upgrade Surveyor before opening it"
+            "upgrade Surveyor before opening it",
+            zh=f"{label} 由更新版本的 Surveyor 写入（结构版本 {rev}）；请先升级 Surveyor 再打开",
         )
     return rev
 
@@ -231,7 +238,9 @@ def _create_sqlite_file(path: Path, *, page_size: int) -> None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise SurveyorError(f"cannot create database {path}: {exc}") from exc
+        raise SurveyorError(
+            f"cannot create database {path}: {exc}", zh=f"无法创建数据库 {path}：{exc}"
+        ) from exc
 
 
 def init_store(target: str | Path, *, role: str, inspector: str | None = None) -> Store:
@@ -244,16 +253,22 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     if not is_url(text):
         path = Path(text)
         if path.exists() and path.stat().st_size > 0:
-            raise SurveyorError(f"{path} already exists; choose another path")
+            raise SurveyorError(
+                f"{path} already exists; choose another path", zh=f"{path} 已存在；请换一个路径"
+            )
         if not path.parent.exists():
-            raise SurveyorError(f"folder {path.parent} does not exist")
+            raise SurveyorError(
+                f"folder {path.parent} does not exist", zh=f"文件夹 {path.parent} 不存在"
+            )
         if role == "central":
             _create_sqlite_file(path, page_size=CENTRAL_PAGE_SIZE)
     engine = make_engine(text)
     try:
         rev = check_schema(engine, label=_label(text))
         if rev is not None:
-            raise SurveyorError(f"{_label(text)} is already initialised")
+            raise SurveyorError(
+                f"{_label(text)} is already initialised", zh=f"{_label(text)} 已经初始化过"
+            )
         _alembic_upgrade(engine)
         site_id = uuid.uuid4()
         meta = models.META_TABLE
@@ -269,7 +284,9 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             conn.execute(sa.insert(models.CLOCK_TABLE), [{"id": 1, "seq": 0, "hlc": 0}])
     except sa.exc.OperationalError as exc:
         engine.dispose()
-        raise SurveyorError(f"cannot create {_label(text)}: {exc.orig}") from exc
+        raise SurveyorError(
+            f"cannot create {_label(text)}: {exc.orig}", zh=f"无法创建 {_label(text)}：{exc.orig}"
+        ) from exc
     except BaseException:
         engine.dispose()
         raise
@@ -285,7 +302,10 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
     try:
         rev = check_schema(engine, label=_label(text))
         if rev is None:
-            raise SurveyorError(f"{_label(text)} is not a Surveyor database")
+            raise SurveyorError(
+                f"{_label(text)} is not a Surveyor database",
+                zh=f"{_label(text)} 不是 Surveyor 数据库",
+            )
         if rev != HEAD_REVISION and not readonly:
             _alembic_upgrade(engine)
         with engine.connect() as conn:
@@ -298,15 +318,22 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
             # as a "disk I/O error".
             raise DiskFull(
                 f"cannot open {_label(text)}: its disk is full; free some space and try again "
-                "(nothing in it was changed)"
+                "(nothing in it was changed)",
+                zh=f"无法打开 {_label(text)}：所在磁盘已满；请腾出空间后重试"
+                "（其中内容未作任何改动）",
             ) from exc
-        raise SurveyorError(f"cannot read {_label(text)}: {exc.orig}") from exc
+        raise SurveyorError(
+            f"cannot read {_label(text)}: {exc.orig}", zh=f"无法读取 {_label(text)}：{exc.orig}"
+        ) from exc
     except BaseException:
         engine.dispose()
         raise
     if "site_id" not in facts:
         engine.dispose()
-        raise SurveyorError(f"{_label(text)} has no site id; it is damaged or not initialised")
+        raise SurveyorError(
+            f"{_label(text)} has no site id; it is damaged or not initialised",
+            zh=f"{_label(text)} 没有站点标识：文件已损坏或未初始化",
+        )
     return Store(
         engine=engine,
         target=text,

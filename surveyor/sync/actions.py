@@ -130,7 +130,10 @@ def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[A
         .first()
     )
     if row is None:
-        raise NotFound(f"there is no open conflict on field '{field_key}' of that building")
+        raise NotFound(
+            f"there is no open conflict on field '{field_key}' of that building",
+            zh=f"该楼栋的字段“{field_key}”没有未解决的冲突",
+        )
     return row
 
 
@@ -141,7 +144,7 @@ def change_by_id(conn: Connection, change_id: str) -> ChangeRow:
         .first()
     )
     if row is None:
-        raise NotFound(f"no change {change_id}")
+        raise NotFound(f"no change {change_id}", zh=f"没有修改记录 {change_id}")
     return change_from_mapping(row)
 
 
@@ -153,7 +156,8 @@ def coerce_choice_value(form: Form | None, field_key: str, raw: Any) -> Any:
         return coerce_answer(form.field(field_key), raw)
     except AnswerError as exc:
         raise SurveyorError(
-            f"'{raw}' is not a valid value for {field_key}: {exc.message.get('en')}"
+            f"'{raw}' is not a valid value for {field_key}: {exc.message.get('en')}",
+            zh=f"“{raw}”不是字段 {field_key} 的有效值：{exc.message.get('zh')}",
         ) from None
 
 
@@ -163,13 +167,19 @@ def _resolution_fields(
     heads = w.heads(eid)
     if kind == "delete_vs_edit":
         if choice.kind not in ("keep", "delete"):
-            raise SurveyorError("a delete that raced an edit is resolved with keep or delete")
+            raise SurveyorError(
+                "a delete that raced an edit is resolved with keep or delete",
+                zh="删除与修改冲突只能选择“保留”或“删除”",
+            )
         parents = {k: _parents_value(v) for k, v in heads.items()}
         return {DELETED_KEY: choice.kind == "delete"}, parents
     own = heads.get(field_key, [])
     if choice.kind == "head":
         if choice.change_id not in own:
-            raise SurveyorError(f"{choice.change_id} is not one of the conflicting values")
+            raise SurveyorError(
+                f"{choice.change_id} is not one of the conflicting values",
+                zh=f"{choice.change_id} 不是冲突中的取值之一",
+            )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
     elif choice.kind == "base":
         row = open_conflict(w.conn, eid, field_key)
@@ -178,7 +188,10 @@ def _resolution_fields(
     elif choice.kind == "value":
         value = coerce_choice_value(w.form, field_key, choice.value)
     else:
-        raise SurveyorError(f"unknown choice '{choice.kind}'; pick a head, the base or a value")
+        raise SurveyorError(
+            f"unknown choice '{choice.kind}'; pick a head, the base or a value",
+            zh=f"未知的处理方式“{choice.kind}”：请选择冲突中的一个取值、共同基础值或输入新值",
+        )
     return {field_key: value}, {field_key: list(own)}
 
 
@@ -205,7 +218,9 @@ def resolve_conflict(
             else:
                 raise SurveyorError(
                     "duplicate buildings are never merged automatically: merge this one into "
-                    "the other (--merge-into CODE), delete it, or correct its address"
+                    "the other (--merge-into CODE), delete it, or correct its address",
+                    zh="重复楼栋不会自动合并：请把它并入另一栋（--merge-into 编号）、删除它，"
+                    "或更正其地址",
                 )
         else:
             fields, parents = _resolution_fields(w, eid, field_key, str(row["kind"]), choice)
@@ -231,13 +246,17 @@ def _merge_duplicate(w: LocalWriter, eid: str, row: Mapping[Any, Any], into: str
     saw, exactly like a delete, so an edit that raced it still shows as a conflict.
     """
     if not into.strip():
-        raise SurveyorError("say which building to keep: --merge-into CODE")
+        raise SurveyorError(
+            "say which building to keep: --merge-into CODE",
+            zh="请指明保留哪一栋：--merge-into 编号",
+        )
     keep = _building(w.conn, into.strip())
     if keep == eid:
-        raise SurveyorError("a building cannot be merged into itself")
+        raise SurveyorError("a building cannot be merged into itself", zh="楼栋不能并入它自己")
     if keep not in {str(h) for h in row["head_change_ids"]}:
         raise SurveyorError(
-            f"{into} is not a duplicate of this building (the same address); nothing was merged"
+            f"{into} is not a duplicate of this building (the same address); nothing was merged",
+            zh=f"{into} 不是该楼栋的重复记录（地址不同）；未作合并",
         )
     states = {
         str(i): (answers, deleted)
@@ -248,7 +267,10 @@ def _merge_duplicate(w: LocalWriter, eid: str, row: Mapping[Any, Any], into: str
         )
     }
     if states[keep][1]:
-        raise SurveyorError(f"{into} has been deleted; keep a live building")
+        raise SurveyorError(
+            f"{into} has been deleted; keep a live building",
+            zh=f"{into} 已被删除；请保留一栋未删除的楼栋",
+        )
     kept_answers = states[keep][0]
     missing = {f: v for f, v in states[eid][0].items() if kept_answers.get(f) is None}
     if missing:
@@ -295,7 +317,8 @@ def select_buildings(conn: Connection, where: Mapping[str, str]) -> list[str]:
         column = WHERE_COLUMNS.get(key.strip())
         if column is None:
             raise SurveyorError(
-                f"cannot select by '{key}'; use one of 街道, 社区, 小区名称, status"
+                f"cannot select by '{key}'; use one of 街道, 社区, 小区名称, status",
+                zh=f"不能按“{key}”筛选；请用 街道、社区、小区名称 或 status",
             )
         query = query.where(BUILDING.c[column] == value)
     return [str(i) for i in conn.execute(query.order_by(BUILDING.c.id)).scalars()]
@@ -314,13 +337,18 @@ def assign(
     """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes."""
     name = inspector.strip()
     if not name:
-        raise SurveyorError("give the inspector's name with --inspector NAME")
+        raise SurveyorError(
+            "give the inspector's name with --inspector NAME",
+            zh="请用 --inspector 姓名 指定调查员",
+        )
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
         ids = select_buildings(conn, where) if where else []
         ids += [_building(conn, r.strip()) for r in refs if r.strip()]
         if not ids:
-            raise SurveyorError("no building matches; nothing was assigned")
+            raise SurveyorError(
+                "no building matches; nothing was assigned", zh="没有符合条件的楼栋；未分配任何任务"
+            )
         current = {
             str(i): (a, e)
             for i, a, e in conn.execute(

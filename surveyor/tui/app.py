@@ -32,7 +32,7 @@ from surveyor.errors import DiskFull, SurveyorError
 from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
-from surveyor.tui.i18n import language, set_language, t
+from surveyor.tui.i18n import error_text, language, set_language, t
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -171,7 +171,7 @@ class SurveyorApp(App[None]):
             self._hand_over(StoreFailed(t("app.open_disk_full")))
             return
         except SurveyorError as exc:
-            self._hand_over(StoreFailed(exc.message))
+            self._hand_over(StoreFailed(error_text(exc)))
             return
         except Exception as exc:  # a database or file error SQLAlchemy did not wrap
             self._hand_over(StoreFailed(t("app.open_failed", error=exc)))

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from surveyor.errors import SurveyorError
+
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "locale" / "tui.yaml"
 LANGUAGES = ("zh", "en")
 
@@ -54,3 +56,10 @@ def t_in(lang: str, key: str, **values: object) -> str:
         return key
     text = texts[lang if lang in LANGUAGES else "zh"]
     return text.format(**values) if values else text
+
+
+def error_text(exc: BaseException, lang: str | None = None) -> str:
+    """What to show for an error: a SurveyorError's sentence in the language, else its text."""
+    if isinstance(exc, SurveyorError):
+        return exc.text(lang or language())
+    return str(exc)

@@ -364,3 +364,22 @@ def test_settings_of_the_wrong_type_give_the_defaults_and_a_warning(tmp_path: Pa
     assert "keymap" in load_settings(path)[1][0]
     path.write_text("autosave_delay = 2\n", encoding="utf-8")
     assert load_settings(path) == (Settings(autosave_delay=2.0), [])
+
+
+def test_in_chinese_the_reason_a_database_cannot_be_opened_is_chinese(
+    tmp_path: Path, path_app: Callable[..., SurveyorApp]
+) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+
+    async def body() -> None:
+        app = path_app(other, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            assert app.load_error is not None
+            assert "不是 Surveyor 数据库" in status_line(app)
+            assert "not a Surveyor database" not in status_line(app)
+            await pilot.press("ctrl+q")
+
+    run(body)

@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from surveyor.errors import SurveyorError, ValidationFailed
 from surveyor.services.survey import create_building
-from surveyor.tui.i18n import language, t
+from surveyor.tui.i18n import error_text, language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain, without_controls
 
@@ -108,7 +108,7 @@ class NewBuildingModal(ModalScreen[uuid.UUID | None]):
             self._from_thread(self._problem, "; ".join(exc.errors.values()))
             return
         except SurveyorError as exc:
-            self._from_thread(self._problem, exc.message)
+            self._from_thread(self._problem, error_text(exc))
             return
         self._from_thread(app.notify, t("new.created", code=result.code), markup=False)
         self._from_thread(self._created, result.building_id)

@@ -25,7 +25,7 @@ from surveyor.errors import SurveyorError
 from surveyor.exports.render import Cancelled
 from surveyor.forms.model import Form
 from surveyor.store.db import Store
-from surveyor.tui.i18n import t_in
+from surveyor.tui.i18n import error_text, t_in
 from surveyor.tui.lifecycle import is_live
 
 #: Export kinds (their names are ``export.kind_<code>`` in the catalog) and file suffixes.
@@ -197,7 +197,7 @@ class ExportScreen(ModalScreen[Path | None]):
         except Cancelled:
             message = self.tr("cancelled")
         except SurveyorError as exc:
-            message = exc.message
+            message = error_text(exc, self.lang)
         with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
             self.app.call_from_thread(self._finish, message)
 

@@ -28,7 +28,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from surveyor.errors import SurveyorError
 from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
 from surveyor.store.db import Store
@@ -43,7 +42,7 @@ from surveyor.sync.review import (
     count_conflicts,
     list_conflicts,
 )
-from surveyor.tui.i18n import language, t
+from surveyor.tui.i18n import error_text, language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.footer import CatalogFooter
@@ -365,7 +364,7 @@ class SupervisorScreen(Screen[None]):
         try:
             resolve_conflict(self.store, self.form, d.code, d.field_key, choice, author=self.author)
         except Exception as exc:  # refused (SurveyorError), or a locked database, a lost server
-            message = exc.message if isinstance(exc, SurveyorError) else str(exc)
+            message = error_text(exc)
             self._from_worker(self._resolve_failed, message)
             return
         self._from_worker(self._resolved, d, cursor)

@@ -46,7 +46,7 @@ from surveyor.services.survey import (
     set_status,
 )
 from surveyor.store.db import is_transient
-from surveyor.tui.i18n import language, t
+from surveyor.tui.i18n import error_text, language, t
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.choice import ChoiceField
@@ -583,10 +583,7 @@ class SurveyScreen(Screen[None]):
                         self._queue = batch | self._queue  # keep it; newer edits win
                     self._in_flight = {}
                     self._saver_running = False
-                if isinstance(exc, DiskFull):
-                    reason = t("save.disk_full")
-                else:
-                    reason = exc.message if isinstance(exc, SurveyorError) else str(exc)
+                reason = t("save.disk_full") if isinstance(exc, DiskFull) else error_text(exc)
                 if transient:
                     self._call_ui(self._save_failed, reason)
                 else:  # refused for good (the building was deleted meanwhile …): say what
@@ -720,7 +717,7 @@ class SurveyScreen(Screen[None]):
             self._call_ui(self._refused, list(exc.errors))
             return
         except SurveyorError as exc:
-            self._call_ui(self._save_failed, exc.message)
+            self._call_ui(self._save_failed, error_text(exc))
             return
         self._call_ui(self._completed, result)
 
@@ -806,7 +803,7 @@ class SurveyScreen(Screen[None]):
             )
             state = get_building(app.store, self.building.id)
         except SurveyorError as exc:
-            self._call_ui(self._save_failed, exc.message)
+            self._call_ui(self._save_failed, error_text(exc))
             return
         self._call_ui(self._attached, field_id, state.answers.get(field_id), result)
 

@@ -1,0 +1,79 @@
+"""Errors the interface can show carry their sentence in Chinese too.
+
+The TUI shows a ``SurveyorError`` in the interface language (``tui.i18n.error_text``); a raise
+in these modules without ``zh=`` would show English to a Chinese-speaking inspector. Errors
+that only the CLI gives (command-line options, merge and import reports) stay English.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from surveyor.errors import DiskFull, NotFound, SurveyorError
+from surveyor.services.survey import IncompleteRecord, get_building
+from surveyor.store.db import Store
+from surveyor.tui.i18n import error_text
+
+PACKAGE = Path(__file__).resolve().parents[1] / "surveyor"
+#: Modules whose errors reach the TUI: saving, photos, resolving, opening, printing.
+SHOWN_IN_THE_TUI = [
+    "services/survey.py",
+    "services/photos.py",
+    "sync/actions.py",
+    "store/db.py",
+    "exports/fonts.py",
+    "exports/output.py",
+    "exports/labels.py",
+]
+#: Error classes built from a plain sentence (others build both languages themselves).
+SENTENCE_ERRORS = {SurveyorError.__name__, NotFound.__name__, DiskFull.__name__}
+
+
+def _sentence_errors_without_zh(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    missing = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in SENTENCE_ERRORS
+            and not any(k.arg == "zh" for k in node.keywords)
+        ):
+            missing.append(f"{path.name}:{node.lineno}")
+    return missing
+
+
+@pytest.mark.parametrize("module", SHOWN_IN_THE_TUI)
+def test_every_error_the_tui_shows_has_a_chinese_sentence(module: str) -> None:
+    path = PACKAGE / module
+    assert path.exists()
+    assert _sentence_errors_without_zh(path) == []
+
+
+def test_the_check_finds_a_raise_without_chinese(tmp_path: Path) -> None:
+    source = tmp_path / "bad.py"
+    source.write_text('raise NotFound("gone")\nraise NotFound("gone", zh="没了")\n')
+    assert _sentence_errors_without_zh(source) == ["bad.py:1"]
+
+
+def test_an_error_reads_in_the_language_asked_for(store: Store) -> None:
+    with pytest.raises(NotFound) as caught:
+        get_building(store, "NK-00000-00000")
+    assert error_text(caught.value, "zh") == "没有编号为 NK-00000-00000 的楼栋"
+    assert error_text(caught.value, "en") == "no building with code NK-00000-00000"
+    assert error_text(ValueError("plain"), "zh") == "plain"  # not ours: shown as it is
+
+
+def test_an_incomplete_record_lists_its_fields_in_chinese() -> None:
+    exc = IncompleteRecord(
+        ["survey_date"],
+        {"floors_above": "层数应为1至60"},
+        {"survey_date": "调查日期", "floors_above": "地上层数"},
+    )
+    assert exc.text("zh") == (
+        "无法标记为已完成。未填写：调查日期（survey_date）；有误：地上层数（floors_above）：层数应为1至60"
+    )
+    assert exc.message.startswith("cannot mark complete; unanswered: 调查日期 (survey_date)")
