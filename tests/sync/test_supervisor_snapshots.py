@@ -7,6 +7,7 @@ at the report: the baselines are the reviewed appearance.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,8 +59,10 @@ def reviewed_central(
     assign(central, mini, "乙", refs=[shared, raced], author="督导")
     pull(b, central, mini)
     save_answers(a, mini, shared, {"year_built": "1984", "floors_above": "6"}, author="甲")
+    _next_millisecond()
     save_answers(b, mini, shared, {"year_built": "1990", "floors_above": "6"}, author="乙")
     delete_building(a, mini, raced, author="甲")
+    _next_millisecond()
     save_answers(b, mini, raced, {"floors_above": "7"}, author="乙")
     push(a, central, mini)
     push(b, central, mini)
@@ -67,6 +70,12 @@ def reviewed_central(
         yield central
     finally:
         central.close()
+
+
+def _next_millisecond() -> None:
+    """Two saves in one millisecond would tie on the clock, and the random site ids would then
+    pick the provisional value; a later millisecond makes the screens the same every run."""
+    time.sleep(0.002)
 
 
 class _Host(App[None]):
