@@ -181,8 +181,11 @@ def select_values(
     names: Sequence[str],
     key: str,
     values: Sequence[Any],
+    *,
+    equal: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows (``names``) of ``table`` whose ``key`` is one of ``values``, as the driver gives them.
+    """Rows (``names``) of ``table`` whose ``key`` is one of ``values`` (and whose columns in
+    ``equal`` hold those values), as the driver gives them.
 
     The probes a merge makes per file ask for a thousand ids at a time; SQLAlchemy's
     processing of each bound value and result took as long as SQLite's lookups. So values
@@ -191,14 +194,21 @@ def select_values(
     SQLite (``load_json`` reads both).
     """
     dialect = conn.dialect.name
-    convert = _converter(table.c[key], dialect) or (lambda value: value)
+    convert = _binder(table.c[key], dialect)
     mark = "%s" if dialect == "postgresql" else "?"
     columns = ", ".join(names)
+    also = "".join(f" AND {column} = {mark}" for column in equal or {})
+    also_values = [_binder(table.c[c], dialect)(v) for c, v in (equal or {}).items()]
     for start in range(0, len(values), IN_LIST):
         part = [convert(v) for v in values[start : start + IN_LIST]]
         marks = ", ".join([mark] * len(part))
-        sql = f"SELECT {columns} FROM {table.name} WHERE {key} IN ({marks})"
-        yield from conn.exec_driver_sql(sql, tuple(part))
+        sql = f"SELECT {columns} FROM {table.name} WHERE {key} IN ({marks}){also}"
+        yield from conn.exec_driver_sql(sql, (*part, *also_values))
+
+
+def _binder(column: sa.Column[Any], dialect: str) -> Callable[[Any], Any]:
+    """The driver-ready conversion of a bound value of ``column`` (identity if none)."""
+    return _converter(column, dialect) or (lambda value: value)
 
 
 def _copy_values(

@@ -185,7 +185,9 @@ def refresh_duplicates(
 ) -> None:
     """Recompute duplicate flags for every building at the touched addresses.
 
-    ``unflagged`` names buildings known to have no flag rows (new here): not probed for any.
+    Only the flag rows that exist or are due are rewritten: a file touches a thousand
+    buildings, of which a handful share an address. ``unflagged`` names buildings known to
+    have no flag rows (new here): not probed for any.
     """
     members: dict[str, str | None] = {}
     columns = ("id", "address_norm", "deleted")
@@ -193,11 +195,12 @@ def refresh_duplicates(
         conn, BUILDING, columns, "address_norm", sorted(addresses)
     ):
         members[canonical_id(i)] = None if deleted else address
-    touched = sorted(set(members) | set(entity_ids))
+    touched = set(members) | set(entity_ids)
     flagged = duplicate_rows(members)
-    if not flagged and not _has_duplicate_rows(conn, [e for e in touched if e not in unflagged]):
-        return
-    delete_conflicts(conn, touched, duplicates=True)
+    held = flagged_entities(conn, sorted(e for e in touched if e not in unflagged))
+    rewritten = held | {r.entity_id for r in flagged}
+    if rewritten:
+        delete_conflicts(conn, sorted(rewritten), duplicates=True)
     write_rows(conn, CONFLICT, [conflict_params(r) for r in flagged])
 
 
@@ -208,19 +211,12 @@ def flags_duplicates(conn: Connection) -> bool:
     return role == "central"
 
 
-def _has_duplicate_rows(conn: Connection, entity_ids: Sequence[str]) -> bool:
-    for part in chunks(entity_ids):
-        hit = conn.execute(
-            sa.select(CONFLICT.c.entity_id)
-            .where(
-                CONFLICT.c.field_key == DUPLICATE_KEY,
-                CONFLICT.c.entity_id.in_([as_uuid(i) for i in part]),
-            )
-            .limit(1)
-        ).first()
-        if hit is not None:
-            return True
-    return False
+def flagged_entities(conn: Connection, entity_ids: Sequence[str]) -> set[str]:
+    """Which of these buildings hold a duplicate flag."""
+    rows = select_values(
+        conn, CONFLICT, ("entity_id",), "entity_id", entity_ids, equal={"field_key": DUPLICATE_KEY}
+    )
+    return {canonical_id(r[0]) for r in rows}
 
 
 def update_watermarks(conn: Connection, sites: Iterable[str]) -> None:

@@ -47,6 +47,9 @@ PARENT_CHECK_SECONDS = 0.2
 MERGE_GC_THRESHOLDS = (50_000, 20, 20)
 #: Below this many bytes of files to read, a merge prepares them in process.
 POOL_FROM_BYTES = 4 << 20
+#: Workers run this much nicer than the merging process: it alone writes, so a file's merge
+#: waits for nothing but it; the workers take the CPU it leaves.
+WORKER_NICENESS = 10
 #: Spool folders are ``<prefix><merging pid>-<random>`` in the temporary directory.
 SPOOL_PREFIX = "surveyor-merge-"
 
@@ -112,6 +115,8 @@ _WORKER_FORM: Form | None = None
 def _start_worker(form: Form | None, parent: int, spool: Path) -> None:
     global _WORKER_FORM
     gc.set_threshold(*MERGE_GC_THRESHOLDS)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     # Ctrl-C reaches the whole process group: the merging process stops the pool itself, and
     # a worker's own KeyboardInterrupt would only print a traceback over its message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -210,6 +210,30 @@ def test_duplicate_buildings_are_flagged_never_merged(
     assert left == []
 
 
+def test_duplicate_flags_follow_address_edits_across_merges(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    a, b, c = laptops("甲"), laptops("乙"), laptops("丙")
+    x = create_building(a, mini, REGISTER_ROW | {"address": "南开区宜宾道12号"}, author="甲")
+    y = create_building(b, mini, REGISTER_ROW | {"address": "南开区宜宾道12号"}, author="乙")
+    z = create_building(c, mini, REGISTER_ROW | {"address": "南开区黄河道3号"}, author="丙")
+    for lap in (a, b, c):
+        push(lap, central, mini)
+
+    def flags() -> dict[str, set[str]]:
+        with central.engine.connect() as conn:
+            rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity"))
+            return {str(r.entity_id): set(r.head_change_ids) for r in rows}
+
+    xid, yid, zid = (str(v.building_id) for v in (x, y, z))
+    assert flags() == {xid: {xid, yid}, yid: {xid, yid}}
+    # y moves to z's address: x's flag goes, y and z are flagged as a pair.
+    save_answers(b, mini, y.code, {"address": "南开区黄河道3号"}, author="乙")
+    push(b, central, mini)
+    assert flags() == {yid: {yid, zid}, zid: {yid, zid}}
+    check_store(central, mini)
+
+
 def test_newer_and_older_form_versions_lose_nothing(
     laptops: Callable[[str], Store], central: Store, mini: Form, tmp_path: Path
 ) -> None:

@@ -23,7 +23,14 @@ from surveyor.services.survey import create_building, save_answers
 from surveyor.store.db import Store, init_store
 from surveyor.sync.actions import delete_building
 from surveyor.sync.merge import merge_files
-from surveyor.sync.pipeline import SPOOL_PREFIX, Prefetcher, prepare_file, sweep_spools
+from surveyor.sync.pipeline import (
+    SPOOL_PREFIX,
+    WORKER_NICENESS,
+    Prefetcher,
+    _start_worker,
+    prepare_file,
+    sweep_spools,
+)
 from surveyor.sync.transfer import pull, push
 from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump
@@ -183,3 +190,18 @@ def test_sweep_removes_the_spools_of_dead_merges_only(
     sweep_spools()
     assert not orphan.exists()
     assert live.exists() and unrelated.exists()
+
+
+def _niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_workers_run_nicer_than_the_merging_process(tmp_path: Path) -> None:
+    """The merging process is the pipeline's one writer: its CPU comes first."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(
+        1, initializer=_start_worker, initargs=(None, os.getpid(), tmp_path)
+    ) as pool:
+        worker = pool.submit(_niceness).result()
+    assert worker == min(_niceness() + WORKER_NICENESS, 19)
