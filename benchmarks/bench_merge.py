@@ -49,7 +49,7 @@ from surveyor.services.survey import (  # noqa: E402
 from surveyor.store import hlc  # noqa: E402
 from surveyor.store.bulk import dump_json  # noqa: E402
 from surveyor.store.db import init_store  # noqa: E402
-from surveyor.store.heads import encode_heads  # noqa: E402
+from surveyor.store.heads import encode_heads, pack_heads  # noqa: E402
 from surveyor.store.ids import building_code, uuid7  # noqa: E402
 
 SHARED = 50
@@ -102,6 +102,7 @@ class FileWriter:
         self.ms = BASE_MS
         self.changes: list[tuple[Any, ...]] = []
         self.rows: dict[uuid.UUID, dict[str, Any]] = {}
+        self.change_sizes: dict[str, int] = {}  # for packing heads (store.heads)
 
     def change(
         self,
@@ -121,6 +122,7 @@ class FileWriter:
             seq, stamp = self.seq, hlc.pack(self.ms)
             cid = uuid7(self.ms)
         assert seq is not None and stamp is not None and cid is not None
+        self.change_sizes[str(cid)] = len(fields)
         self.changes.append(
             (
                 cid.hex,
@@ -164,9 +166,12 @@ class FileWriter:
             "answers": dump_json(answers),
             "errors": "{}",
             "heads": dump_json(
-                encode_heads(
-                    {k: str(c) for k, (c, _) in heads.items()},
-                    {k: h for k, (_, h) in heads.items()},
+                pack_heads(
+                    encode_heads(
+                        {k: str(c) for k, (c, _) in heads.items()},
+                        {k: h for k, (_, h) in heads.items()},
+                    ),
+                    self.change_sizes,
                 )
             ),
             "extra": "{}",
@@ -208,8 +213,9 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
     form = get_form()
     fields = survey_fields(form, n_fields)
     # The stamp names the file format: bump it when the generator changes (W3: JSON written
-    # by the store's own encoder, compact, as real laptop files are; wall times from the HLC).
-    stamp = workdir / f"W3-{n_files}x{per_file}x{len(fields)}.ok"
+    # by the store's own encoder, compact, as real laptop files are; wall times from the HLC;
+    # W4: packed heads, schema 0005).
+    stamp = workdir / f"W4-{n_files}x{per_file}x{len(fields)}.ok"
     paths = [workdir / f"inspector{i:02d}.db" for i in range(n_files + 1)]
     if stamp.exists():
         return paths

@@ -75,6 +75,18 @@ def test_create_then_saves_chain_parents(store: Store, mini: Form) -> None:
         str(first.change_id): [log[1].hlc, ["_status"]],
         str(second.change_id): [log[2].hlc, ["year_built"]],
     }
+    # Stored, a change heading every field it set leaves their names to the log.
+    with store.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(models.BUILDING_TABLE.c.heads).where(
+                models.BUILDING_TABLE.c.id == created.building_id
+            )
+        ).scalar_one()
+    assert stored == {
+        str(created.change_id): [log[0].hlc],
+        str(first.change_id): [log[1].hlc, ["_status"]],  # its year_built was saved over
+        str(second.change_id): [log[2].hlc],
+    }
     assert state.status == "draft"
     assert doctor(store).ok
 

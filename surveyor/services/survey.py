@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,12 +31,21 @@ from surveyor.forms.record import (
     normalize_text,
 )
 from surveyor.store import hlc, models
+from surveyor.store.bulk import load_json, select_values
 from surveyor.store.db import Store, write_tx
-from surveyor.store.heads import HeadsDoc, decode_heads, set_heads
+from surveyor.store.heads import (
+    HeadsDoc,
+    decode_heads,
+    pack_heads,
+    packed_changes,
+    set_heads,
+    unpack_heads,
+)
 from surveyor.store.ids import building_code, normalize_code, uuid7
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
 
 BUILDING = models.BUILDING_TABLE
+CHANGE = models.CHANGE_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
 _UPDATE_STATE = (
     sa.update(BUILDING)
@@ -148,15 +157,24 @@ class BuildingState:
     conflict_count: int
     updated_by: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: How many fields each change stored packed in ``heads`` set (``store.heads``).
+    change_sizes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any]) -> BuildingState:
+    def from_row(
+        cls, row: Mapping[Any, Any], fields_of: Mapping[str, Iterable[str]]
+    ) -> BuildingState:
+        """A state from its row; ``fields_of`` holds the fields set by each change whose
+        names its stored heads leave to the log (``packed_changes``)."""
+        stored = dict(row["heads"])
+        heads = unpack_heads(stored, fields_of)
         return cls(
             id=row["id"],
             code=row["code"],
             status=row["status"],
             answers=dict(row["answers"]),
-            heads=dict(row["heads"]),
+            heads=heads,
+            change_sizes={cid: len(heads[cid][1]) for cid in packed_changes(stored)},
             errors=dict(row["errors"]),
             form_version=row["form_version"],
             completeness=row["completeness"],
@@ -165,6 +183,11 @@ class BuildingState:
             updated_by=row["updated_by"],
             extra=dict(row["extra"]),
         )
+
+    def heads_after(self, fields: Collection[str], change_id: str, stamp: int) -> HeadsDoc:
+        """The stored heads once ``change_id`` has set exactly ``fields``."""
+        heads = set_heads(self.heads, list(fields), change_id, stamp)
+        return pack_heads(heads, self.change_sizes | {change_id: len(fields)})
 
     @property
     def field_change(self) -> dict[str, str]:
@@ -278,7 +301,13 @@ def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) 
     row = conn.execute(query, {"b_id": building_id}).mappings().first()
     if row is None:
         raise NotFound(f"no building with id {building_id}", zh=f"没有标识为 {building_id} 的楼栋")
-    return BuildingState.from_row(row)
+    return BuildingState.from_row(row, change_fields(conn, packed_changes(row["heads"])))
+
+
+def change_fields(conn: Connection, change_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The fields each of these changes set (the names packed heads leave to the log)."""
+    rows = select_values(conn, CHANGE, ("change_id", "fields"), "change_id", change_ids)
+    return {str(uuid.UUID(str(cid))): list(load_json(fields)) for cid, fields in rows}
 
 
 def unknown_field_error(form: Form, fid: str) -> SurveyorError:
@@ -362,7 +391,7 @@ class SurveyWriter:
             "code": code,
             "form_version": self.form.version,
             "answers": answers,
-            "heads": set_heads({}, list(fields), cid, change.hlc),
+            "heads": pack_heads(set_heads({}, list(fields), cid, change.hlc), {cid: len(fields)}),
             "extra": {},
             "deleted": False,
             "conflict_count": 0,
@@ -490,7 +519,7 @@ class SurveyWriter:
             {
                 "b_id": state.id,
                 "answers": answers,
-                "heads": set_heads(state.heads, list(fields), cid, change.hlc),
+                "heads": state.heads_after(fields, cid, change.hlc),
                 "form_version": self.form.version,
                 "updated_hlc": change.hlc,
                 "updated_by": self.author,

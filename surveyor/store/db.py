@@ -32,6 +32,7 @@ KNOWN_REVISIONS = (
     "0002_building_list_index",
     "0003_compact_heads",
     "0004_merge_write_costs",
+    "0005_packed_heads",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

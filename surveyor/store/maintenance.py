@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.store import models
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
-from surveyor.store.heads import decode_heads
+from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
 
 
 def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
@@ -166,7 +166,9 @@ def _head_problems(
     status: str,
     fields_by_change: dict[str, dict[str, object]],
 ) -> list[str]:
-    field_change, _ = decode_heads(heads)
+    if missing := [cid for cid in packed_changes(heads) if cid not in fields_by_change]:
+        return [f"{code}: heads point to missing change(s) {', '.join(missing)}"]
+    field_change, _ = decode_heads(unpack_heads(heads, fields_by_change))
     problems = []
     for fid, cid in field_change.items():
         setting = fields_by_change.get(cid)

@@ -83,7 +83,8 @@ class Building(SQLModel, table=True):
     form_version: str = Field(max_length=32)
     answers: dict[str, Any] = _json()
     errors: dict[str, Any] = _json()
-    # Per-field heads grouped by change: {change_id: [hlc, [field, ...]]} (store.heads).
+    # Per-field heads grouped by change: {change_id: [hlc, [field, ...]]}, or [hlc] alone
+    # for a change that heads every field it set (store.heads).
     heads: dict[str, Any] = _json()
     extra: dict[str, Any] = _json()
     deleted: bool = Field(default=False)

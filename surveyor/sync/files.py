@@ -17,13 +17,15 @@ from pathlib import Path
 from surveyor.errors import SurveyorError
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.db import KNOWN_REVISIONS
-from surveyor.store.heads import encode_heads
+from surveyor.store.heads import encode_heads, pack_heads
 from surveyor.store.sqlitefile import SQLITE_MAGIC
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values
 
 #: Schema revisions whose state rows keep per-field ``field_change``/``field_hlc`` columns.
 LEGACY_HEADS = frozenset({"0001_initial", "0002_building_list_index"})
+#: Schema revisions whose grouped heads name every field (not packed, ``store.heads``).
+EXPLICIT_HEADS = LEGACY_HEADS | {"0003_compact_heads", "0004_merge_write_costs"}
 
 
 class RefusedFile(SurveyorError):
@@ -128,9 +130,11 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
         for r in plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change")
     ]
     legacy = rev[0] in LEGACY_HEADS
+    # Older files' heads are packed here, so they still compare equal to a fold's as text.
+    sizes = {c.change_id: len(c.fields) for c in changes} if rev[0] in EXPLICIT_HEADS else None
     hints = {
         str(uuid.UUID(r["id"])): RowHint(
-            heads_json=_heads_of(r, legacy=legacy),
+            heads_json=_heads_of(r, legacy=legacy, change_sizes=sizes),
             form_version=r["form_version"],
             completeness=float(r["completeness"]),
             errors_json=r["errors"],
@@ -148,9 +152,13 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     return Snapshot(path, sha, site, meta.get("inspector"), changes, hints, attachments)
 
 
-def _heads_of(r: sqlite3.Row, *, legacy: bool) -> str:
+def _heads_of(r: sqlite3.Row, *, legacy: bool, change_sizes: dict[str, int] | None) -> str:
     """A state row's heads as JSON text in the current encoding (files from before 0003 kept
-    them per field)."""
+    them per field, from before 0005 unpacked)."""
+    if change_sizes is None:
+        return str(r["heads"])
     if legacy:
-        return dump_json(encode_heads(load_json(r["field_change"]), load_json(r["field_hlc"])))
-    return str(r["heads"])
+        heads = encode_heads(load_json(r["field_change"]), load_json(r["field_hlc"]))
+    else:
+        heads = load_json(r["heads"])
+    return dump_json(pack_heads(heads, change_sizes))

@@ -18,6 +18,7 @@ from surveyor.forms.record import Evaluation, evaluate
 from surveyor.services.survey import derived_columns
 from surveyor.store import models
 from surveyor.store.bulk import RawJSON, dump_json, load_json
+from surveyor.store.heads import heads_group
 from surveyor.store.ids import building_code
 from surveyor.sync.fold import STATUS_KEY, ChangeRow, ConflictRow, EntityState
 
@@ -215,7 +216,7 @@ def state_row(
         if len(kept) < len(keys):
             others |= keys - kept
         if kept:
-            heads[change.change_id] = [change.hlc, sorted(kept)]
+            heads[change.change_id] = heads_group(change.hlc, kept, len(change.fields))
     heads_json = dump_json({cid: heads[cid] for cid in sorted(heads)})
     if known is None:
         answers = {k: v for k, v in values.items() if v is not None and k[:1] != "_"}

@@ -1,15 +1,17 @@
 """Upgrading databases written by earlier Surveyor versions, and merging their files.
 
 Migration 0003 replaced the per-field ``field_change``/``field_hlc`` columns by grouped
-``heads``. A database (laptop or central, SQLite or PostgreSQL) at 0002 is rebuilt here from a
-current one, by writing the old columns back the way 0002 kept them; opening it must upgrade
-it to exactly the heads it had, and a merge must read a 0002 laptop file as it reads a new one.
+``heads``; 0005 packs the groups that name all their change's fields. A database (laptop or
+central, SQLite or PostgreSQL) at 0002 or 0004 is rebuilt here from a current one, by writing
+its heads back the way that revision kept them; opening it must upgrade it to exactly the
+heads it had, and a merge must read an older laptop file as it reads a new one.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,13 @@ import pytest
 import sqlalchemy as sa
 
 from surveyor.forms.model import Form
-from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.services.survey import change_fields, create_building, get_building, save_answers
+from surveyor.store.bulk import load_json
 from surveyor.store.db import HEAD_REVISION, Store, current_revision, init_store, open_store
-from surveyor.store.heads import decode_heads
+from surveyor.store.heads import HeadsDoc, decode_heads, packed_changes, unpack_heads
 from surveyor.store.maintenance import doctor
 from surveyor.sync.canonical import dump_database
+from surveyor.sync.files import read_snapshot
 from surveyor.sync.merge import merge_files
 from tests.conftest import REGISTER_ROW
 
@@ -37,12 +41,36 @@ def _fill(store: Store, form: Form) -> list[str]:
     return codes
 
 
+def _explicit_heads(conn: sa.Connection) -> dict[Any, HeadsDoc]:
+    """Each building's heads as 0003 and 0004 stored them: every group names its fields."""
+    out = {}
+    for bid, stored in conn.execute(sa.text("SELECT id, heads FROM building")).all():
+        doc = load_json(stored)
+        out[bid] = unpack_heads(doc, change_fields(conn, packed_changes(doc)))
+    return out
+
+
+def _rewrite_as_0004(store: Store) -> None:
+    """Unpack every building's heads, mark it 0004."""
+    pg = store.engine.dialect.name == "postgresql"
+    with store.engine.begin() as conn:
+        for bid, heads in _explicit_heads(conn).items():
+            conn.execute(
+                sa.text(
+                    f"UPDATE building SET heads = {'CAST(:h AS JSONB)' if pg else ':h'} "
+                    "WHERE id = :id"
+                ),
+                {"h": json.dumps(heads), "id": bid},
+            )
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0004_merge_write_costs'"))
+
+
 def _rewrite_as_0002(store: Store) -> None:
     """Put the heads back into per-field columns, restore 0002's indexes, mark it 0002."""
     pg = store.engine.dialect.name == "postgresql"
     json_type = "JSONB" if pg else "JSON"
     with store.engine.begin() as conn:
-        rows = conn.execute(sa.text("SELECT id, heads FROM building")).all()
+        rows = list(_explicit_heads(conn).items())
         conn.execute(
             sa.text(f"ALTER TABLE building ADD COLUMN field_change {json_type} DEFAULT '{{}}'")
         )
@@ -52,7 +80,7 @@ def _rewrite_as_0002(store: Store) -> None:
         cast = "CAST(:fc AS JSONB)" if pg else ":fc"
         cast_h = "CAST(:fh AS JSONB)" if pg else ":fh"
         for bid, heads in rows:
-            field_change, field_hlc = decode_heads(heads if pg else json.loads(heads))
+            field_change, field_hlc = decode_heads(heads)
             conn.execute(
                 sa.text(
                     f"UPDATE building SET field_change = {cast}, field_hlc = {cast_h} "
@@ -109,8 +137,44 @@ def test_a_0002_database_upgrades_to_the_same_heads(backend: str, mini: Form) ->
         upgraded.close()
 
 
-def test_a_0002_laptop_file_merges_like_a_current_one(
-    tmp_path: Path, backend: str, mini: Form
+def _stored_heads(store: Store) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, heads FROM building")).all()
+    return {str(bid): load_json(heads) for bid, heads in rows}
+
+
+def test_a_0004_database_upgrades_to_packed_heads(backend: str, mini: Form) -> None:
+    store = init_store(backend, role="laptop", inspector="甲")
+    codes = _fill(store, mini)
+    packed = _stored_heads(store)
+    explicit = _heads(store, codes)
+    _rewrite_as_0004(store)
+    unpacked = _stored_heads(store)
+    store.close()
+    # Each building's latest survey save heads every field it set: stored without names.
+    assert all(any(len(group) == 1 for group in doc.values()) for doc in packed.values())
+    assert all(len(group) == 2 for doc in unpacked.values() for group in doc.values())
+
+    upgraded = open_store(backend)
+    try:
+        with upgraded.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+        assert _stored_heads(upgraded) == packed
+        assert _heads(upgraded, codes) == explicit
+        assert doctor(upgraded).ok, doctor(upgraded).problems
+        result = save_answers(upgraded, mini, codes[0], {"year_built": "2001"}, author="甲")
+        assert get_building(upgraded, codes[0]).field_change["year_built"] == str(result.change_id)
+        assert doctor(upgraded).ok
+    finally:
+        upgraded.close()
+
+
+@pytest.mark.parametrize(
+    ("revision", "rewrite"),
+    [("0002_building_list_index", _rewrite_as_0002), ("0004_merge_write_costs", _rewrite_as_0004)],
+)
+def test_an_older_laptop_file_merges_like_a_current_one(
+    tmp_path: Path, backend: str, mini: Form, revision: str, rewrite: Callable[[Store], None]
 ) -> None:
     laptop = init_store(tmp_path / "laptop.db", role="laptop", inspector="甲")
     _fill(laptop, mini)
@@ -118,12 +182,13 @@ def test_a_0002_laptop_file_merges_like_a_current_one(
     old_file = tmp_path / "old.db"
     old_file.write_bytes((tmp_path / "laptop.db").read_bytes())
     legacy = open_store(old_file)
-    _rewrite_as_0002(legacy)
+    rewrite(legacy)
     legacy.close()
     with sqlite3.connect(old_file) as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == (
-            "0002_building_list_index",
-        )
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
+    # Its heads are read in the current encoding, so the merge reuses its evaluations.
+    current_hints = read_snapshot(tmp_path / "laptop.db").hints
+    assert read_snapshot(old_file).hints == current_hints
 
     new_central = init_store(tmp_path / "central-new.db", role="central")
     old_central = init_store(backend, role="central")
