@@ -7,8 +7,8 @@ change id and its HLC once, then the field names it heads. A 100-field survey co
 merge reads, parses, serialises and writes (sync-merge.md §2.2: bytes, not logic, set the
 merge's speed).
 
-Since 0005 a change that heads every field it set — nearly always the latest survey save —
-is stored as ``[hlc]`` alone (``pack_heads``): its names are the keys of that change's
+Since 0005 a change that heads every field it set (two or more) — nearly always the latest
+survey save — is stored as ``[hlc]`` alone (``pack_heads``): its names are the keys of that change's
 ``fields``, which the log keeps anyway. That takes the heads from ≈ 2 KB to ≈ 0.1 KB per
 surveyed building. Code works on the explicit form; ``unpack_heads`` restores it.
 
@@ -68,10 +68,18 @@ def set_heads(doc: Mapping[str, Any], fields: list[str], change_id: str, stamp: 
     return {cid: out[cid] for cid in sorted(out)}
 
 
+#: Changes that set fewer fields stay explicit: a name or two saves less than the lookup of
+#: the change costs, and the TUI saves one answer at a time, which would pile up lookups.
+PACK_FROM = 2
+
+
 def heads_group(stamp: int, names: Collection[str], change_size: int) -> list[Any]:
     """One change's stored group: ``[hlc]`` when ``names`` are all the ``change_size`` fields
-    the change set (names are always some of them), else ``[hlc, sorted names]``."""
-    return [stamp] if len(names) == change_size else [stamp, sorted(names)]
+    the change set (names are always some of them) and there are at least ``PACK_FROM``,
+    else ``[hlc, sorted names]``."""
+    if len(names) == change_size and change_size >= PACK_FROM:
+        return [stamp]
+    return [stamp, sorted(names)]
 
 
 def pack_heads(doc: Mapping[str, Any], change_sizes: Mapping[str, int]) -> HeadsDoc:
