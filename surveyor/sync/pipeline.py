@@ -138,15 +138,13 @@ def _exit_with_parent(parent: int, spool: Path) -> None:
 
 
 def new_spool() -> Path:
-    """A private spool folder named after this process, after sweeping away the ones of
-    merges that died with no worker left to remove them (killed before their workers
-    started, or together with them)."""
-    sweep_spools()
+    """A private spool folder named after this process (``sweep_spools`` reads the name)."""
     return Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
 
 
 def sweep_spools() -> None:
-    """Remove this user's spool folders whose merging process is gone."""
+    """Remove this user's spool folders whose merging process is gone: killed before its
+    workers started, or together with them, no worker was left to remove them."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
         owner = folder.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
         with contextlib.suppress(OSError):
@@ -223,6 +221,9 @@ class Prefetcher:
         self._futures: dict[int, Future[str]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._spool: Path | None = None
+        # Every merge sweeps, with workers or not: one that finds little left to read after
+        # a killed run would otherwise leave that run's folder behind.
+        sweep_spools()
         if count > 0 and len(files) > 1:
             self._spool = new_spool()
             self._pool = ProcessPoolExecutor(

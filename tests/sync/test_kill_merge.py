@@ -137,7 +137,7 @@ def test_kill_9_mid_merge_then_rerun_equals_uninterrupted(
             time.sleep(0.05)
         assert not any(map(_alive, workers)), "a worker outlived the killed merge"
     # Workers remove their spool when the merge dies; whatever a race left, the next merge
-    # sweeps away (a merge prepares files in workers here, so it creates a spool itself).
+    # sweeps away, however few files it has left to read.
     result = subprocess.run(
         _merge_cmd(files, backend),
         capture_output=True,

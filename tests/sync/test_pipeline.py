@@ -192,6 +192,21 @@ def test_sweep_removes_the_spools_of_dead_merges_only(
     assert live.exists() and unrelated.exists()
 
 
+def test_a_merge_without_workers_sweeps_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mini: Form
+) -> None:
+    """A rerun after a kill may find one file or none left to read: it still sweeps."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f"{SPOOL_PREFIX}{dead.pid}-x1"
+    orphan.mkdir()
+    with Prefetcher({}, mini, "sqlite", workers=2):
+        assert not orphan.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
 def _niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
 
