@@ -315,3 +315,17 @@ def test_free_text_keeps_chinese_punctuation_numbers_fold_full_width(
     assert answers["address"] == "南开区宜宾道12号（东门），约50㎡，A座"
     assert answers["community"] == "宜宾里社区："
     assert answers["year_built"] == 1984
+
+
+def test_heads_naming_a_change_the_log_lacks_are_reported_not_a_crash(
+    store: Store, mini: Form
+) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")  # six fields: packed
+    with store.engine.begin() as conn:
+        conn.execute(sa.delete(CHANGE).where(CHANGE.c.change_id == created.change_id))
+    with pytest.raises(SurveyorError, match="which its log lacks") as caught:
+        get_building(store, created.code)
+    assert "数据库已损坏" in caught.value.text("zh")
+    report = doctor(store)
+    assert not report.ok
+    assert any(str(created.change_id) in p for p in report.problems)

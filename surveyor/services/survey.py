@@ -301,7 +301,16 @@ def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) 
     row = conn.execute(query, {"b_id": building_id}).mappings().first()
     if row is None:
         raise NotFound(f"no building with id {building_id}", zh=f"没有标识为 {building_id} 的楼栋")
-    return BuildingState.from_row(row, change_fields(conn, packed_changes(row["heads"])))
+    packed = packed_changes(row["heads"])
+    fields_of = change_fields(conn, packed)
+    if missing := [cid for cid in packed if cid not in fields_of]:
+        raise SurveyorError(
+            f"building {row['code']} names change {missing[0]}, which its log lacks: the "
+            "database is damaged (see `surveyor doctor`)",
+            zh=f"楼栋 {row['code']} 引用的变更 {missing[0]} 不在日志中：数据库已损坏"
+            "（请运行 surveyor doctor）",
+        )
+    return BuildingState.from_row(row, fields_of)
 
 
 def change_fields(conn: Connection, change_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -8,9 +8,9 @@ merge reads, parses, serialises and writes (sync-merge.md §2.2: bytes, not logi
 merge's speed).
 
 Since 0005 a change that heads every field it set (two or more) — nearly always the latest
-survey save — is stored as ``[hlc]`` alone (``pack_heads``): its names are the keys of that change's
-``fields``, which the log keeps anyway. That takes the heads from ≈ 2 KB to ≈ 0.1 KB per
-surveyed building. Code works on the explicit form; ``unpack_heads`` restores it.
+survey save — is stored as ``[hlc]`` alone (``pack_heads``): its names are the keys of that
+change's ``fields``, which the log keeps anyway. That takes the heads from ≈ 2 KB to ≈ 0.1 KB
+per surveyed building. Code works on the explicit form; ``unpack_heads`` restores it.
 
 The encoding is canonical (change ids and field names sorted, a group short exactly when it
 names all its change's fields), so two equal head maps encode to equal documents and can be

@@ -1,4 +1,4 @@
-"""Packed heads: a change that heads every field it set is stored as ``[hlc]`` alone.
+"""Packed heads: a change that heads every field it set (two or more) is stored as ``[hlc]``.
 
 Its field names are the keys of that change's ``fields`` in the log, so a surveyed building's
 heads shrink from ≈ 2 KB to ≈ 0.1 KB (see ``surveyor.store.heads``): about a fifth of the bytes
