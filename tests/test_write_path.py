@@ -19,6 +19,7 @@ from surveyor.services.survey import (
     writer,
 )
 from surveyor.store import hlc, models
+from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import Store
 from surveyor.store.log import changes_for
 from surveyor.store.maintenance import doctor
@@ -329,3 +330,14 @@ def test_heads_naming_a_change_the_log_lacks_are_reported_not_a_crash(
     report = doctor(store)
     assert not report.ok
     assert any(str(created.change_id) in p for p in report.problems)
+
+
+def test_keyset_batches_read_every_row_once_in_key_order(store: Store, mini: Form) -> None:
+    for i in range(7):
+        create_building(store, mini, REGISTER_ROW | {"building_no": f"{i}号楼"}, author="甲")
+    building = models.BUILDING_TABLE
+    with store.engine.connect() as conn:
+        batches = list(keyset_batches(conn, sa.select(building.c.id), building.c.id, 3))
+        everything = conn.execute(sa.select(building.c.id).order_by(building.c.id)).scalars()
+        assert [len(b) for b in batches] == [3, 3, 1]
+        assert [r.id for b in batches for r in b] == list(everything)

@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +31,6 @@ from surveyor.forms.record import (
     normalize_text,
 )
 from surveyor.store import hlc, models
-from surveyor.store.bulk import load_json, select_values
 from surveyor.store.db import Store, write_tx
 from surveyor.store.heads import (
     HeadsDoc,
@@ -42,10 +41,15 @@ from surveyor.store.heads import (
     unpack_heads,
 )
 from surveyor.store.ids import building_code, normalize_code, uuid7
-from surveyor.store.log import ClockState, append_change, load_clock, store_clock
+from surveyor.store.log import (
+    ClockState,
+    append_change,
+    change_fields,
+    load_clock,
+    store_clock,
+)
 
 BUILDING = models.BUILDING_TABLE
-CHANGE = models.CHANGE_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
 _UPDATE_STATE = (
     sa.update(BUILDING)
@@ -311,12 +315,6 @@ def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) 
             "（请运行 surveyor doctor）",
         )
     return BuildingState.from_row(row, fields_of)
-
-
-def change_fields(conn: Connection, change_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The fields each of these changes set (the names packed heads leave to the log)."""
-    rows = select_values(conn, CHANGE, ("change_id", "fields"), "change_id", change_ids)
-    return {str(uuid.UUID(str(cid))): list(load_json(fields)) for cid, fields in rows}
 
 
 def unknown_field_error(form: Form, fid: str) -> SurveyorError:

@@ -206,6 +206,24 @@ def select_values(
         yield from conn.exec_driver_sql(sql, (*part, *also_values))
 
 
+def keyset_batches(
+    conn: Connection, query: sa.Select[Any], key: sa.ColumnElement[Any], size: int
+) -> Iterator[Sequence[sa.Row[Any]]]:
+    """The rows of ``query`` in ``key`` order, ``size`` at a time.
+
+    Each batch starts after the last key of the one before (an index seek, not a growing
+    OFFSET), so a scan of a large table keeps memory flat and its pace even.
+    """
+    last: Any = None
+    while True:
+        page = query if last is None else query.where(key > last)
+        rows = conn.execute(page.order_by(key).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]._mapping[key]
+
+
 def _binder(column: sa.Column[Any], dialect: str) -> Callable[[Any], Any]:
     """The driver-ready conversion of a bound value of ``column`` (identity if none)."""
     return _converter(column, dialect) or (lambda value: value)

@@ -7,7 +7,7 @@ replaced. The services decide what a change means.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.store import models
+from surveyor.store.bulk import load_json, select_values
 from surveyor.store.db import utc_now_iso
 from surveyor.store.hlc import now_ms, tick, wall_ms
 from surveyor.store.ids import uuid7
@@ -142,3 +143,10 @@ def changes_for(conn: Connection, entity_id: uuid.UUID) -> list[ChangeRecord]:
         )
         for r in rows
     ]
+
+
+def change_fields(conn: Connection, change_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The fields each of these changes set, by canonical change id (packed heads leave
+    their names to the log: ``store.heads``)."""
+    rows = select_values(conn, CHANGE, ("change_id", "fields"), "change_id", change_ids)
+    return {str(uuid.UUID(str(cid))): load_json(fields) for cid, fields in rows}

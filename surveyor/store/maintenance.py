@@ -12,8 +12,10 @@ import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
 from surveyor.store import models
+from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
 from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
+from surveyor.store.log import change_fields
 
 
 def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
@@ -129,31 +131,17 @@ def _check_heads(conn: sa.Connection) -> list[str]:
     Reads buildings in id order, a batch at a time, with only the changes their heads name,
     so memory stays flat however large the database is.
     """
-    change = models.CHANGE_TABLE
     building = models.BUILDING_TABLE
     problems: list[str] = []
-    last: uuid.UUID | None = None
-    while len(problems) <= MAX_PROBLEMS:
-        query = sa.select(
-            building.c.id, building.c.code, building.c.answers, building.c.heads, building.c.status
-        )
-        if last is not None:
-            query = query.where(building.c.id > last)
-        rows = conn.execute(query.order_by(building.c.id).limit(HEADS_BATCH)).all()
-        if not rows:
-            break
-        last = rows[-1].id
-        wanted = {uuid.UUID(cid) for r in rows for cid in r.heads}
-        fields_by_change = {
-            str(cid): fields
-            for cid, fields in conn.execute(
-                sa.select(change.c.change_id, change.c.fields).where(
-                    change.c.change_id.in_(sorted(wanted))
-                )
-            )
-        }
+    query = sa.select(
+        building.c.id, building.c.code, building.c.answers, building.c.heads, building.c.status
+    )
+    for rows in keyset_batches(conn, query, building.c.id, HEADS_BATCH):
+        fields_by_change = change_fields(conn, sorted({cid for r in rows for cid in r.heads}))
         for r in rows:
             problems.extend(_head_problems(r.code, r.answers, r.heads, r.status, fields_by_change))
+        if len(problems) > MAX_PROBLEMS:
+            break
     if len(problems) > MAX_PROBLEMS:
         problems = [*problems[:MAX_PROBLEMS], f"… (stopped after {MAX_PROBLEMS} problems)"]
     return problems

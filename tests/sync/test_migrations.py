@@ -19,10 +19,11 @@ import pytest
 import sqlalchemy as sa
 
 from surveyor.forms.model import Form
-from surveyor.services.survey import change_fields, create_building, get_building, save_answers
+from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.bulk import load_json
 from surveyor.store.db import HEAD_REVISION, Store, current_revision, init_store, open_store
 from surveyor.store.heads import HeadsDoc, decode_heads, packed_changes, unpack_heads
+from surveyor.store.log import change_fields
 from surveyor.store.maintenance import doctor
 from surveyor.sync.canonical import dump_database
 from surveyor.sync.files import read_snapshot

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from surveyor.store.bulk import keyset_batches
 from surveyor.store.heads import encode_heads
 
 revision = "0003_compact_heads"
@@ -49,20 +50,13 @@ def upgrade() -> None:
         .where(building.c.id == sa.bindparam("b_id"))
         .values(heads=sa.bindparam("b_heads"))
     )
-    last = None
-    while True:
-        query = sa.select(building.c.id, building.c.field_change, building.c.field_hlc)
-        if last is not None:
-            query = query.where(building.c.id > last)
-        rows = conn.execute(query.order_by(building.c.id).limit(BATCH)).all()
-        if not rows:
-            break
+    query = sa.select(building.c.id, building.c.field_change, building.c.field_hlc)
+    for rows in keyset_batches(conn, query, building.c.id, BATCH):
         params = [
             {"b_id": r.id, "b_heads": encode_heads(_load(r.field_change), _load(r.field_hlc))}
             for r in rows
         ]
         conn.execute(update, params)
-        last = rows[-1].id
     if pg:
         op.drop_column("building", "field_change")
         op.drop_column("building", "field_hlc")

@@ -11,14 +11,13 @@ Revises: 0004_merge_write_costs
 
 from __future__ import annotations
 
-import uuid
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from surveyor.store.bulk import load_json
+from surveyor.store.bulk import keyset_batches, load_json
 from surveyor.store.heads import pack_heads
+from surveyor.store.log import change_fields
 
 revision = "0005_packed_heads"
 down_revision = "0004_merge_write_costs"
@@ -32,29 +31,16 @@ BATCH = 1000
 def upgrade() -> None:
     conn = op.get_bind()
     building = sa.table("building", sa.column("id", sa.Uuid()), sa.column("heads", JSON))
-    change = sa.table("change", sa.column("change_id", sa.Uuid()), sa.column("fields", JSON))
     update = (
         sa.update(building)
         .where(building.c.id == sa.bindparam("b_id"))
         .values(heads=sa.bindparam("b_heads"))
     )
-    last = None
-    while True:
-        query = sa.select(building.c.id, building.c.heads)
-        if last is not None:
-            query = query.where(building.c.id > last)
-        rows = conn.execute(query.order_by(building.c.id).limit(BATCH)).all()
-        if not rows:
-            break
-        last = rows[-1].id
+    query = sa.select(building.c.id, building.c.heads)
+    for rows in keyset_batches(conn, query, building.c.id, BATCH):
         heads = {r.id: load_json(r.heads) for r in rows}
-        wanted = sorted({uuid.UUID(cid) for doc in heads.values() for cid in doc})
-        sizes = {
-            str(cid): len(load_json(fields))
-            for cid, fields in conn.execute(
-                sa.select(change.c.change_id, change.c.fields).where(change.c.change_id.in_(wanted))
-            )
-        }
+        wanted = sorted({cid for doc in heads.values() for cid in doc})
+        sizes = {cid: len(fields) for cid, fields in change_fields(conn, wanted).items()}
         packed = {bid: pack_heads(doc, sizes) for bid, doc in heads.items()}
         params = [{"b_id": b, "b_heads": doc} for b, doc in packed.items() if doc != heads[b]]
         if params:
