@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -112,3 +113,32 @@ def test_bad_files_are_refused_cleanly(tmp_path: Path) -> None:
     assert again.returncode == 2 and "already exists" in again.stderr
     nofolder = sv("init", "--db", str(tmp_path / "no" / "x.db"), "--inspector", "x")
     assert nofolder.returncode == 2 and "does not exist" in nofolder.stderr
+
+
+def test_db_before_the_command_is_the_database_it_works_on(tmp_path: Path) -> None:
+    """``surveyor --db X set …`` once wrote to $SURVEYOR_DB while saying "saved"."""
+    db, code = _new_db(tmp_path)
+    other = tmp_path / "other.db"
+    assert sv("init", "--db", str(other), "--inspector", "李明").returncode == 0
+    env = {**os.environ, "SURVEYOR_DB": str(other)}
+    run = sv("--db", str(db), "set", code, "year_built=1984", env=env)
+    assert run.returncode == 0, run.stderr
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["year_built"] == 1984
+    assert "0 of 0" in sv("list", "--db", str(other)).stdout
+    # A database given after the command still wins; nested commands get it too.
+    assert code in sv("--db", str(other), "list", "--db", str(db)).stdout
+    out = tmp_path / "x.csv"
+    assert sv("--db", str(db), "export", "csv", "--out", str(out)).returncode == 0
+    assert code in out.read_text(encoding="utf-8-sig")
+
+
+def test_db_before_a_command_that_does_not_use_it_is_refused(tmp_path: Path) -> None:
+    db, _ = _new_db(tmp_path)
+    central = tmp_path / "central.db"
+    run = sv("--db", str(db), "merge", str(db), "--into", str(central))
+    assert run.returncode == 2
+    assert "'surveyor merge' does not use --db" in run.stderr
+    assert not central.exists()
+    run = sv("--db", str(db), "conflicts", "list", "--central", str(central))
+    assert run.returncode == 2 and "does not use --db" in run.stderr

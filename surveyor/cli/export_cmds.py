@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from surveyor.cli.options import DbOpt, FormOpt, db_path
 from surveyor.errors import SurveyorError
 
 export_app = typer.Typer(
@@ -22,10 +23,6 @@ export_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
-]
 CentralOpt = Annotated[
     str | None,
     typer.Option("--central", help="Central store: a SQLite path or a postgresql:// URL."),
@@ -50,9 +47,6 @@ JobsOpt = Annotated[
     int | None,
     typer.Option("--jobs", min=1, max=256, help="Worker processes (default: all cores)."),
 ]
-FormOpt = Annotated[
-    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
-]
 RulesOpt = Annotated[
     Path | None,
     typer.Option("--rules", help="Retrofit rules (default: forms/retrofit_rules.yaml)."),
@@ -66,11 +60,7 @@ def _target(db: Path | None, central: str | None) -> str:
     """The store to read: --central, else --db, else the default laptop database."""
     if db is not None and central is not None:
         raise SurveyorError("give either --db or --central, not both")
-    if central is not None:
-        return central
-    from surveyor import paths
-
-    return str(db if db is not None else paths.default_db_path())
+    return central if central is not None else str(db_path(db))
 
 
 @contextmanager

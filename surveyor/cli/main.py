@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from surveyor import paths
+from surveyor.cli.options import DbOpt, FormOpt, LangOpt, db_path, pass_db_down
 from surveyor.errors import SurveyorError, ValidationFailed
 
 app = typer.Typer(
@@ -28,19 +29,6 @@ forms_app = typer.Typer(help="Check form and rule definition files.", no_args_is
 register_app = typer.Typer(help="The register of buildings to survey.", no_args_is_help=True)
 app.add_typer(forms_app, name="forms")
 app.add_typer(register_app, name="register")
-
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
-]
-FormOpt = Annotated[
-    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
-]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels and messages: zh or en.")]
-
-
-def _db_path(db: Path | None) -> Path:
-    return db if db is not None else paths.default_db_path()
 
 
 def _author(store: Any) -> str:
@@ -57,7 +45,9 @@ def _check_lang(lang: str) -> str:
 def main(ctx: typer.Context, db: DbOpt = None) -> None:
     """Without a command, open the inspector app."""
     if ctx.invoked_subcommand is None:
-        _run_app(_db_path(db))
+        _run_app(db_path(db))
+    else:
+        pass_db_down(ctx, db)
 
 
 def _run_app(db: Path) -> None:
@@ -76,7 +66,7 @@ def _run_app(db: Path) -> None:
 @app.command("app")
 def app_cmd(db: DbOpt = None) -> None:
     """Open the inspector app on a database."""
-    _run_app(_db_path(db))
+    _run_app(db_path(db))
 
 
 @app.command()
@@ -91,7 +81,7 @@ def init(
 
     if not inspector.strip():
         raise SurveyorError("give your name with --inspector NAME; it is recorded on every change")
-    path = _db_path(db)
+    path = db_path(db)
     if db is None:  # the default folder may not exist yet on a new laptop
         path.parent.mkdir(parents=True, exist_ok=True)
     store = init_store(path, role="laptop", inspector=inspector.strip())
@@ -129,7 +119,7 @@ def set_cmd(
 
     _check_lang(lang)
     answers = _parse_assignments(assignments)
-    store = open_store(_db_path(db))
+    store = open_store(db_path(db))
     try:
         result = save_answers(
             store, get_form(form), building, answers, author=_author(store), draft=draft, lang=lang
@@ -159,7 +149,7 @@ def status(
     from surveyor.services.survey import set_status
     from surveyor.store.db import open_store
 
-    store = open_store(_db_path(db))
+    store = open_store(db_path(db))
     try:
         result = set_status(
             store,
@@ -189,7 +179,7 @@ def show(
     from surveyor.store.db import open_store
 
     _check_lang(lang)
-    store = open_store(_db_path(db), readonly=True)
+    store = open_store(db_path(db), readonly=True)
     try:
         state = get_building(store, building)
     finally:
@@ -236,7 +226,7 @@ def list_cmd(
     from surveyor.services.queries import list_buildings
     from surveyor.store.db import open_store
 
-    store = open_store(_db_path(db), readonly=True)
+    store = open_store(db_path(db), readonly=True)
     try:
         page = list_buildings(
             store, subdistrict=subdistrict, status=status_, search=search, limit=limit
@@ -261,7 +251,7 @@ def export_db(
     from surveyor.store.db import open_store
     from surveyor.store.maintenance import export_sqlite
 
-    store = open_store(_db_path(db), readonly=True)
+    store = open_store(db_path(db), readonly=True)
     try:
         export_sqlite(store, out, overwrite=force)
     finally:
@@ -275,7 +265,7 @@ def doctor(db: DbOpt = None) -> None:
     from surveyor.store.db import open_store
     from surveyor.store.maintenance import doctor as run_doctor
 
-    store = open_store(_db_path(db), readonly=True)
+    store = open_store(db_path(db), readonly=True)
     try:
         report = run_doctor(store)
     finally:
@@ -334,7 +324,7 @@ def register_import(
     from surveyor.services.register import import_register
     from surveyor.store.db import open_store
 
-    store = open_store(_db_path(db))
+    store = open_store(db_path(db))
     try:
         report = import_register(
             store, get_form(form), file, author=_author(store), skip_bad=skip_bad

@@ -11,15 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
+from surveyor.cli.options import CentralOpt, FormOpt
 from surveyor.errors import SurveyorError
 
-CentralOpt = Annotated[
-    str,
-    typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),
-]
-FormOpt = Annotated[
-    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
-]
 BlobsOpt = Annotated[
     Path | None, typer.Option("--blobs", help="Photo folder of the central (default: beside it).")
 ]
@@ -62,9 +56,7 @@ def merge_cmd(
     files: Annotated[
         list[Path], typer.Argument(help="Laptop databases or their export-db copies.")
     ],
-    into: Annotated[
-        str, typer.Option("--into", help="Central store: SQLite path or postgresql:// URL.")
-    ],
+    into: CentralOpt,
     form: FormOpt = None,
     blobs: BlobsOpt = None,
 ) -> None:

@@ -1,0 +1,61 @@
+"""Options shared by the command modules, and where the laptop database comes from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from surveyor.errors import SurveyorError
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
+]
+FormOpt = Annotated[
+    Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels and messages: zh or en.")]
+CentralOpt = Annotated[
+    str,
+    typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),
+]
+
+
+def db_path(db: Path | None) -> Path:
+    """The laptop database a command works on: its ``--db``, else the default one."""
+    from surveyor import paths
+
+    return db if db is not None else paths.default_db_path()
+
+
+def pass_db_down(ctx: typer.Context, db: Path | None) -> None:
+    """Make ``surveyor --db X COMMAND`` mean ``surveyor COMMAND --db X``.
+
+    The option before the command used to be read only when no command followed, so
+    ``surveyor --db w1.db set …`` wrote to the default database instead. A command that does
+    not work on a laptop database refuses it rather than ignore it. An explicit ``--db``
+    after the command still wins.
+    """
+    name = ctx.invoked_subcommand
+    if db is None or name is None:
+        return
+    group: Any = ctx.command
+    command = group.get_command(ctx, name)
+    defaults = _db_defaults(command, db)
+    if defaults is None:
+        raise SurveyorError(
+            f"'surveyor {name}' does not use --db; see 'surveyor {name} --help' for its options"
+        )
+    ctx.default_map = {name: defaults}
+
+
+def _db_defaults(command: Any, db: Path) -> dict[str, Any] | None:
+    """Click ``default_map`` entries giving ``db`` to each command below that has ``--db``."""
+    commands = getattr(command, "commands", None)
+    if commands is None:
+        takes_db = any(p.name == "db" for p in command.params)
+        return {"db": db} if takes_db else None
+    found = {n: d for n, c in commands.items() if (d := _db_defaults(c, db)) is not None}
+    return found or None
