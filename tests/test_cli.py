@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 
 from surveyor.forms.catalog import DEFAULT_FORM
@@ -69,6 +70,11 @@ def test_status_complete_is_refused_with_the_list(tmp_path: Path) -> None:
     run = sv("status", "--db", str(db), code, "complete")
     assert run.returncode == 2
     assert "cannot mark complete; unanswered: Survey date (survey_date)" in run.stderr
+    # Approving a draft says why in one line, not with the list of what is missing.
+    run = sv("status", "--db", str(db), code, "approved")
+    assert run.returncode == 2
+    assert "only a complete record can be approved" in run.stderr
+    assert "unanswered" not in run.stderr
 
 
 def test_export_db_and_doctor(tmp_path: Path) -> None:
@@ -142,3 +148,17 @@ def test_db_before_a_command_that_does_not_use_it_is_refused(tmp_path: Path) -> 
     assert not central.exists()
     run = sv("--db", str(db), "conflicts", "list", "--central", str(central))
     assert run.returncode == 2 and "does not use --db" in run.stderr
+
+
+def test_a_future_year_is_refused_before_the_survey_date_is_set(tmp_path: Path) -> None:
+    """The bound was the survey year, which is empty until the survey date is answered."""
+    db, code = _new_db(tmp_path)
+    this_year = date.today().year
+    for bad in ("3000", str(this_year + 1)):
+        run = sv("set", "--db", str(db), code, f"year_built={bad}")
+        assert run.returncode == 2, bad
+        assert "year_built: The year built must be between 1900" in run.stderr
+    assert sv("set", "--db", str(db), code, f"year_built={this_year}").returncode == 0
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["year_built"] == this_year
+    assert shown["calculated"]["survey_year"] is None  # still no survey date

@@ -454,15 +454,15 @@ class SurveyWriter:
             )
         state = load_state(self.conn, building_id, lock=True)
         ev = evaluate(self.form, state.answers, today=self.today)
-        if status in ("complete", "approved") and not ev.can_complete:
-            labels = {f: self.form.field(f).defn.label.get(self.lang) for f in self.form.fields}
-            errors = {f: ev.errors[f].get(self.lang) for f in self.form.fields if f in ev.errors}
-            raise IncompleteRecord(ev.missing, errors, labels)
         if status == "approved" and state.status != "complete":
             raise SurveyorError(
                 f"only a complete record can be approved ({state.code} is {state.status})",
                 zh=f"只有已完成的记录才能审核（{state.code} 当前为 {state.status}）",
             )
+        if status in ("complete", "approved") and not ev.can_complete:
+            labels = {f: self.form.field(f).defn.label.get(self.lang) for f in self.form.fields}
+            errors = {f: ev.errors[f].get(self.lang) for f in self.form.fields if f in ev.errors}
+            raise IncompleteRecord(ev.missing, errors, labels)
         fields: dict[str, Any] = {} if status == state.status else {STATUS_KEY: status}
         return self._commit(state, fields, state.answers, status, ev)
 

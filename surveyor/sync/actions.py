@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import NotFound, SurveyorError
-from surveyor.forms.model import Form
-from surveyor.forms.record import AnswerError, coerce_answer
-from surveyor.services.survey import resolve_building_id
+from surveyor.forms.model import Form, Localized
+from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.services.survey import load_state, resolve_building_id
 from surveyor.store import hlc
 from surveyor.store.db import Store, write_tx
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
@@ -148,17 +148,34 @@ def change_by_id(conn: Connection, change_id: str) -> ChangeRow:
     return change_from_mapping(row)
 
 
-def coerce_choice_value(form: Form | None, field_key: str, raw: Any) -> Any:
-    """A typed-in resolution value goes through the same coercion as a save."""
-    if form is None or field_key not in form.fields or not isinstance(raw, str):
+def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str, raw: Any) -> Any:
+    """A typed-in resolution value, through the same coercion and checks as a save.
+
+    Coercion alone let a range or cross-field rule pass (year_built 3000), and the value then
+    synced to every laptop and printed on the sheets.
+    """
+    if form is None or field_key not in form.fields:
         return raw
     try:
-        return coerce_answer(form.field(field_key), raw)
+        value = coerce_answer(form.field(field_key), raw) if isinstance(raw, str) else raw
     except AnswerError as exc:
-        raise SurveyorError(
-            f"'{raw}' is not a valid value for {field_key}: {exc.message.get('en')}",
-            zh=f"“{raw}”不是字段 {field_key} 的有效值：{exc.message.get('zh')}",
-        ) from None
+        raise _refused_value(raw, field_key, exc.message) from None
+    answers = dict(load_state(conn, uuid.UUID(eid)).answers)
+    if value is None:
+        answers.pop(field_key, None)
+    else:
+        answers[field_key] = value
+    problem = evaluate(form, answers).errors.get(field_key)
+    if problem is not None:
+        raise _refused_value(raw, field_key, problem)
+    return value
+
+
+def _refused_value(raw: Any, field_key: str, why: Localized) -> SurveyorError:
+    return SurveyorError(
+        f"'{raw}' is not a valid value for {field_key}: {why.get('en')}",
+        zh=f"“{raw}”不是字段 {field_key} 的有效值：{why.get('zh')}",
+    )
 
 
 def _resolution_fields(
@@ -184,9 +201,17 @@ def _resolution_fields(
     elif choice.kind == "base":
         row = open_conflict(w.conn, eid, field_key)
         base = row["base_change_id"]
-        value = None if base is None else change_by_id(w.conn, str(base)).fields.get(field_key)
+        if base is None:
+            # Choosing "no value" would clear the field on every laptop: say so instead.
+            raise SurveyorError(
+                "this conflict has no common base value (each inspector set it independently); "
+                "pick one of the values or type a new one (an empty value clears the field)",
+                zh="此冲突没有共同基础值（两位普查员各自填写）；请选择其中一个取值或输入新值"
+                "（空值表示清空）",
+            )
+        value = change_by_id(w.conn, str(base)).fields.get(field_key)
     elif choice.kind == "value":
-        value = coerce_choice_value(w.form, field_key, choice.value)
+        value = checked_value(w.conn, w.form, eid, field_key, choice.value)
     else:
         raise SurveyorError(
             f"unknown choice '{choice.kind}'; pick a head, the base or a value",

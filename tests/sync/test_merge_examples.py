@@ -157,6 +157,44 @@ def test_resolution_syncs_back_and_a_stale_edit_reopens(
     check_store(laps[1], mini)
 
 
+def test_a_typed_resolution_value_passes_the_forms_checks(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Coercion alone let 3000 through; the value then synced out and printed on sheets."""
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
+    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    before = dump(central)
+    for bad, why in (("3000", "between 1900 and 2030"), ("abc", "not a valid value")):
+        with pytest.raises(SurveyorError, match=why):
+            resolve_conflict(
+                central, mini, code, "year_built", Choice("value", value=bad), author="supervisor"
+            )
+    assert dump(central) == before  # nothing written
+    resolve_conflict(
+        central, mini, code, "year_built", Choice("value", value="1986"), author="supervisor"
+    )
+    assert get_building(central, code).answers["year_built"] == 1986
+
+
+def test_base_is_refused_when_the_conflict_has_none(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Each inspector set the field on their own: "base" would clear it everywhere."""
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
+    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    assert _conflicts(central)["year_built"].base_change_id is None
+    with pytest.raises(SurveyorError, match="no common base value"):
+        resolve_conflict(central, mini, code, "year_built", Choice("base"), author="supervisor")
+    assert "year_built" in _conflicts(central)
+    assert get_building(central, code).answers["year_built"] in (1984, 1990)
+
+
 def test_delete_after_seeing_edits_vs_racing_an_edit(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:

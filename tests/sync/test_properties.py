@@ -191,7 +191,7 @@ class SyncMachine(RuleBasedStateMachine):
             choice = Choice(
                 "head", str(sorted(row.head_change_ids)[pick % len(row.head_change_ids)])
             )
-        elif how == "base":
+        elif how == "base" and row.base_change_id is not None:
             choice = Choice("base")
         else:
             choice = Choice("value", value=VALUES.get(row.field_key, ("x",))[0])
