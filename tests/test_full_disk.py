@@ -9,15 +9,14 @@ runs inside the namespace (``FULL_DISK_SCENARIO``) and prints what it saw as JSO
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.namespaces import run_in_namespace
 
 FULL_DISK_SCENARIO = textwrap.dedent(
     """
@@ -89,16 +88,7 @@ FULL_DISK_SCENARIO = textwrap.dedent(
 )
 
 
-def _namespace_command() -> list[str]:
-    """``unshare`` for a private mount namespace: plain as root, with a user namespace
-    otherwise."""
-    base = ["unshare", "--mount", "--propagation", "private"]
-    return base if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
-
-
 def _run_scenario(tmp_path: Path, laptop_file: Path) -> dict[str, Any]:
-    if shutil.which("unshare") is None:
-        pytest.fail("util-linux 'unshare' is needed to give the test a small, really full disk")
     disk = tmp_path / "disk"
     disk.mkdir()
     register = tmp_path / "register.csv"
@@ -106,17 +96,14 @@ def _run_scenario(tmp_path: Path, laptop_file: Path) -> dict[str, Any]:
         f"万兴街道,宜宾里社区,宜宾东里,{i}号楼,南开区宜宾道{i}号" for i in range(1, 41)
     ]
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    result = subprocess.run(
+    result = run_in_namespace(
         [
-            *_namespace_command(),
             sys.executable,
             "-c",
             FULL_DISK_SCENARIO,
             *(str(p) for p in (disk, register, laptop_file)),
         ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        why="to give the test a small, really full disk",
     )
     assert result.returncode == 0, result.stderr
     seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
-from surveyor.store.sqlitefile import require_sqlite_file
+from surveyor.store.sqlitefile import readonly_folder_hint, readonly_uri, require_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Revisions this version of Surveyor knows, oldest first; the last one is head.
@@ -53,13 +53,22 @@ def utc_now_iso() -> str:
 
 
 def _sqlite_engine(path: Path, *, readonly: bool = False) -> Engine:
-    url = f"sqlite:///file:{path}?mode=ro&uri=true" if readonly else f"sqlite:///{path}"
-    engine = sa.create_engine(
-        url,
-        connect_args={"check_same_thread": False},
-        json_serializer=dump_json,
-        json_deserializer=load_json,
-    )
+    if readonly:
+        # Connected by hand: a URL would have SQLAlchemy re-parse the path ('#', '%', spaces).
+        uri = readonly_uri(path)
+        engine = sa.create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            json_serializer=dump_json,
+            json_deserializer=load_json,
+        )
+    else:
+        engine = sa.create_engine(
+            f"sqlite:///{path}",
+            connect_args={"check_same_thread": False},
+            json_serializer=dump_json,
+            json_deserializer=load_json,
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -322,6 +331,11 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
                 "(nothing in it was changed)",
                 zh=f"无法打开 {_label(text)}：所在磁盘已满；请腾出空间后重试"
                 "（其中内容未作任何改动）",
+            ) from exc
+        hint = None if is_url(text) else readonly_folder_hint(Path(text))
+        if hint is not None:
+            raise SurveyorError(
+                f"cannot open {_label(text)}: {hint[0]}", zh=f"无法打开 {_label(text)}：{hint[1]}"
             ) from exc
         raise SurveyorError(
             f"cannot read {_label(text)}: {exc.orig}", zh=f"无法读取 {_label(text)}：{exc.orig}"

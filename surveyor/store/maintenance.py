@@ -16,6 +16,7 @@ from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
 from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
 from surveyor.store.log import change_fields
+from surveyor.store.sqlitefile import readonly_uri
 
 
 def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
@@ -35,7 +36,7 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     src_path = Path(store.target)
     try:
-        src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True)
+        src = sqlite3.connect(readonly_uri(src_path), uri=True)
         try:
             dst = sqlite3.connect(tmp)
             try:

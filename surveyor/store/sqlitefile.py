@@ -1,12 +1,14 @@
-"""A cheap check that a path is an existing SQLite file, without importing SQLAlchemy.
+"""SQLite files as files: a cheap check that a path is one, and how to open one read-only.
 
-``open_store`` and ``surveyor app`` both use it: the app calls it before taking over the
-screen, when importing the store (and SQLAlchemy) would delay its first frame.
+Neither imports SQLAlchemy: ``surveyor app`` checks its database before taking over the
+screen, when importing the store would delay its first frame.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import quote
 
 from surveyor.errors import SurveyorError
 
@@ -26,3 +28,34 @@ def require_sqlite_file(path: Path) -> None:
         raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
     if header != SQLITE_MAGIC:
         raise SurveyorError(f"{path} is not a SQLite database")
+
+
+def readonly_uri(path: Path) -> str:
+    """A ``file:`` URI that opens ``path`` read-only, also from a folder we cannot write.
+
+    A WAL database needs its ``-shm`` file beside it. In a read-only folder (a USB stick, a
+    share) SQLite cannot create one and refuses to open the file at all. Without a ``-wal``
+    file there, the database file holds every commit and no one can be writing it, so it is
+    opened as immutable (no locks, no ``-shm``).
+    """
+    uri = f"file:{quote(str(path))}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if not os.access(path.parent, os.W_OK) and not wal.exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def readonly_folder_hint(path: Path) -> tuple[str, str] | None:
+    """Why SQLite could not open ``path`` when its folder cannot be written (en, zh), else None.
+
+    Only a database with a ``-wal`` file beside it gets here when read (``readonly_uri``);
+    any write needs the folder too.
+    """
+    if os.access(path.parent, os.W_OK):
+        return None
+    return (
+        f"its folder {path.parent} is read-only; copy the database (with its -wal file, if "
+        "there is one) to a writable folder",
+        f"所在文件夹 {path.parent} 只读；请把数据库（连同旁边的 -wal 文件，如有）"
+        "复制到可写的文件夹",
+    )

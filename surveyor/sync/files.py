@@ -18,7 +18,7 @@ from surveyor.errors import SurveyorError
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads, pack_heads
-from surveyor.store.sqlitefile import SQLITE_MAGIC
+from surveyor.store.sqlitefile import SQLITE_MAGIC, readonly_folder_hint, readonly_uri
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values
 
@@ -82,7 +82,7 @@ def check_header(path: Path) -> None:
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn = sqlite3.connect(readonly_uri(path), uri=True, isolation_level=None)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -100,6 +100,9 @@ def read_snapshot(path: Path) -> Snapshot:
         conn.execute("BEGIN")
         return _read(conn, path, sha)
     except sqlite3.DatabaseError as exc:
+        hint = readonly_folder_hint(path) if isinstance(exc, sqlite3.OperationalError) else None
+        if hint is not None:
+            raise RefusedFile(f"cannot open {path}: {hint[0]}; nothing was merged") from exc
         raise RefusedFile(f"{path} is corrupt ({exc}); nothing was merged") from exc
     finally:
         conn.close()

@@ -27,6 +27,7 @@ from surveyor.forms.model import Form
 from surveyor.paths import blob_dir_for
 from surveyor.store import models
 from surveyor.store.db import Store, utc_now_iso, write_tx
+from surveyor.store.sqlitefile import readonly_uri
 from surveyor.sync.apply import ApplyStats, ClonedSite, apply_prepared, watermarks
 from surveyor.sync.attachments import (
     BlobStats,
@@ -151,7 +152,7 @@ def backup_sqlite(store: Store) -> Path:
     out = folder / f"before-merge-{stamp}.db"
     tmp = out.with_suffix(".tmp")
     try:
-        src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True)
+        src = sqlite3.connect(readonly_uri(src_path), uri=True)
         try:
             dst = sqlite3.connect(tmp)
             try:
@@ -178,7 +179,7 @@ def covered_by_watermarks(store: Store, path: Path) -> bool:
     """
     check_header(path)
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
         try:
             conn.execute("BEGIN")
             site = conn.execute("SELECT value FROM meta WHERE key = 'site_id'").fetchone()
