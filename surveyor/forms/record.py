@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -101,6 +101,24 @@ def coerce_answer(fld: CompiledField, raw: Any) -> Any:
     raise AnswerError(_msg(f"未知类型 {ftype}", f"unknown type {ftype}"))  # pragma: no cover
 
 
+def kept_as_entered(fld: CompiledField, raw: Any) -> Any:
+    """What a draft keeps of an answer ``coerce_answer`` refused: what was entered.
+
+    Nothing the inspector entered is lost; the evaluation marks it invalid. A set of options
+    stays a list (in the form's order): kept as the text of a Python list, it showed every box
+    unticked, gave the wrong message and crashed the choice widget.
+    """
+    if fld.type == "select_multiple" and isinstance(raw, list | tuple | set | frozenset):
+        return in_form_order(fld, (normalize_text(str(p)) for p in raw))
+    return normalize_input(fld, str(raw))
+
+
+def in_form_order(fld: CompiledField, codes: Iterable[str]) -> list[str]:
+    """Distinct option codes in the form's order; codes the form lacks go last, sorted."""
+    order = {c.code: i for i, c in enumerate(fld.choices)}
+    return sorted({c for c in codes if c}, key=lambda c: (order.get(c, len(order)), c))
+
+
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
         raise AnswerError(_msg("应为整数", "must be a whole number"))
@@ -179,7 +197,7 @@ def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
     if not chosen:
         raise AnswerError(_msg("至少选择一项", "choose at least one option"))
     # Keep the form's option order, so equal selections store equal values.
-    return [c.code for c in fld.choices if c.code in chosen]
+    return in_form_order(fld, chosen)
 
 
 def _geopoint(raw: Any) -> dict[str, float]:

@@ -27,7 +27,7 @@ from surveyor.forms.record import (
     Evaluation,
     coerce_answer,
     evaluate,
-    normalize_input,
+    kept_as_entered,
     normalize_text,
 )
 from surveyor.store import hlc, models
@@ -479,8 +479,7 @@ class SurveyWriter:
                 if not draft or self.form.field(fid).type == "calculate":
                     problems[fid] = exc.message
                 else:
-                    # Kept as typed so nothing the inspector entered is lost; marked invalid.
-                    fields[fid] = normalize_input(self.form.field(fid), str(raw))
+                    fields[fid] = kept_as_entered(self.form.field(fid), raw)
         if problems:
             raise ValidationFailed(_localized(problems, self.lang))
         return fields

@@ -544,3 +544,40 @@ def test_remarks_are_multi_line_and_come_back_from_the_database(
             assert "[b]A2[/b] east" in shown  # as typed, never markup
 
     run(body)
+
+
+def test_an_invalid_multiple_choice_stays_a_list_across_sessions(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """"None" ticked with other options was saved as the text of a Python list: the boxes
+    came back unticked, the message named the wrong option and the next key crashed."""
+    target = first_with_status(sample_db, "not_started")
+    ticked = ["old_building_upgrade", "elevator_added", "none"]
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("prior_programmes")
+            await pilot.press("2", "6", "7", "tab")
+            await settle(app, pilot)
+            assert "cannot be combined" in (error_text(screen, "prior_programmes") or "")
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["prior_programmes"] == ticked
+
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("prior_programmes")
+            multi = screen.query_one("#prior_programmes", ChoiceField)
+            assert multi.value == ticked
+            assert "cannot be combined" in (error_text(screen, "prior_programmes") or "")
+            await pilot.press("7")  # untick "none": valid again
+            await pilot.press("escape")
+            await settle(app, pilot)
+        saved = read(sample_db, target.id)
+        assert saved.answers["prior_programmes"] == ["old_building_upgrade", "elevator_added"]
+        assert "prior_programmes" not in saved.errors
+
+    run(body)

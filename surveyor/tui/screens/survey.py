@@ -34,7 +34,14 @@ from textual.widgets import Header, Input, Static, TextArea
 
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.forms.model import CompiledField
-from surveyor.forms.record import AnswerError, Evaluation, coerce_answer, evaluate, normalize_input
+from surveyor.forms.record import (
+    AnswerError,
+    Evaluation,
+    coerce_answer,
+    evaluate,
+    kept_as_entered,
+    normalize_input,
+)
 from surveyor.services.photos import attach_photo
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import (
@@ -86,7 +93,7 @@ def draft_value(fld: CompiledField, raw: Any) -> Any:
     try:
         return coerce_answer(fld, raw)
     except AnswerError:
-        return normalize_input(fld, str(raw))
+        return kept_as_entered(fld, raw)
 
 
 class SurveyScreen(Screen[None]):

@@ -128,8 +128,11 @@ class ChoiceField(Widget, can_focus=True):
             if code in self.selected:
                 self.selected.remove(code)
             else:
-                order = [o.code for o in self.options]
-                self.selected = sorted({*self.selected, code}, key=order.index)
+                # A stored code the form lacks (a newer form's, a damaged draft) goes last.
+                order = {o.code: i for i, o in enumerate(self.options)}
+                self.selected = sorted(
+                    {*self.selected, code}, key=lambda c: (order.get(c, len(order)), c)
+                )
         else:
             self.selected = [] if self.selected == [code] else [code]
         self.refresh(layout=True)
