@@ -549,7 +549,7 @@ def test_remarks_are_multi_line_and_come_back_from_the_database(
 def test_an_invalid_multiple_choice_stays_a_list_across_sessions(
     sample_db: Path, make_app: AppFactory
 ) -> None:
-    """"None" ticked with other options was saved as the text of a Python list: the boxes
+    """ "None" ticked with other options was saved as the text of a Python list: the boxes
     came back unticked, the message named the wrong option and the next key crashed."""
     target = first_with_status(sample_db, "not_started")
     ticked = ["old_building_upgrade", "elevator_added", "none"]
