@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.widgets import DataTable, Input, TextArea
 
 from surveyor.forms.catalog import get_form
@@ -579,5 +580,43 @@ def test_an_invalid_multiple_choice_stays_a_list_across_sessions(
         saved = read(sample_db, target.id)
         assert saved.answers["prior_programmes"] == ["old_building_upgrade", "elevator_added"]
         assert "prior_programmes" not in saved.errors
+
+    run(body)
+
+
+def burst(app: Any, keys: list[str]) -> None:
+    """Send keys as a fast typist or a scanner does: all queued before any is handled."""
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Keys queued behind Tab or Enter went to the field being left: "0", Tab, "3" gave
+    "03"; a Backspace or a second Enter was lost or edited the wrong field."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("floors_above")
+            await settle(app, pilot)
+            burst(app, ["6", "tab", "0", "tab", "3", "enter", "3", "7", "backspace", "6"])
+            burst(app, ["enter", "enter", "1", "shift+tab", "shift+tab", "backspace", "5"])
+            await settle(app, pilot)
+            assert app.focused is screen.query_one("#household_count")
+            await pilot.press("escape")
+            await settle(app, pilot)
+        answers = read(sample_db, target.id).answers
+        assert answers["floors_above"] == 6
+        assert answers["floors_below"] == 0
+        assert answers["entrance_count"] == 3
+        assert answers["household_count"] == 35  # 36, then Backspace and 5 at its end
+        assert "gross_floor_area" not in answers  # Enter skipped it
+        assert answers["non_self_contained_units"] == 1
 
     run(body)

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from surveyor.tui.i18n import t
+from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
 GAP = 2
@@ -155,15 +156,10 @@ class ChoiceField(Widget, can_focus=True):
         if self.highlighted in shown:
             self.pick(shown[self.highlighted].code)
 
-    def on_key(self, event: events.Key) -> None:
-        key, char = event.key, event.character
-        target = self.app.focused
-        if target is not None and target is not self and event.is_printable:
-            # Typed right after Enter moved on: it belongs to the field that has focus now.
-            event.stop()
-            event.prevent_default()
-            target._forward_event(events.Key(key, char))
+    async def on_key(self, event: events.Key) -> None:
+        if forward_if_moved(self, event) or await run_binding_now(self, event):
             return
+        key, char = event.key, event.character
         if key == "enter":
             event.stop()
             if self.filtering:

@@ -25,6 +25,7 @@ from surveyor.tui.i18n import t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option
+from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 from surveyor.tui.widgets.photo_field import PhotoField
 
 INPUT_TYPES = frozenset({"text", "integer", "decimal", "date", "geopoint"})
@@ -69,21 +70,6 @@ def placeholder_for(fld: CompiledField, lang: str) -> str:
     return ""
 
 
-def forward_if_moved(widget: Widget, event: events.Key) -> bool:
-    """Send a key that was queued before Enter moved the focus on to the newly focused field.
-
-    Keys typed right after Enter (a fast typist, a scanner) are already queued for the old
-    field; without this they would land in it.
-    """
-    target = widget.app.focused
-    if target is None or target is widget or not event.is_printable:
-        return False
-    event.stop()
-    event.prevent_default()
-    target._forward_event(events.Key(event.key, event.character))
-    return True
-
-
 class FieldInput(Input):
     """A text input of the form: Enter moves to the next field at once."""
 
@@ -92,13 +78,13 @@ class FieldInput(Input):
             return
         advance = getattr(self.screen, "advance_from", None)
         if event.key == "enter" and advance is not None and self.id is not None:
-            # Handled here, in key order, rather than by the binding when the key has
-            # bubbled up to the app: keys typed after Enter must not land in this field.
+            # Handled here, in key order (keys typed after Enter must not land in this field).
             event.stop()
             event.prevent_default()
             advance(self.id)
             return
-        await super()._on_key(event)
+        if not await run_binding_now(self, event):
+            await super()._on_key(event)
 
 
 class FieldTextArea(TextArea):
@@ -112,22 +98,10 @@ class FieldTextArea(TextArea):
         ),
     ]
 
-    def _moves_on(self, key: str) -> bool:
-        """``key`` is bound (after the user's keymap) to moving on from this field."""
-        entry = self.screen.active_bindings.get(key)
-        return entry is not None and entry.node is self and entry.binding.action == "next_field"
-
     async def _on_key(self, event: events.Key) -> None:
-        if forward_if_moved(self, event):
-            return
-        if not event.is_printable and event.key != "enter" and self._moves_on(event.key):
-            # Handled here, in key order (as Enter in a one-line field): keys typed after it
-            # must not land in this field.
-            event.stop()
-            event.prevent_default()
-            self.action_next_field()
-            return
-        await super()._on_key(event)
+        # Its bindings (Tab and Ctrl+Down move on) run in key order, as in a one-line field.
+        if not forward_if_moved(self, event) and not await run_binding_now(self, event):
+            await super()._on_key(event)
 
     def action_next_field(self) -> None:
         advance = getattr(self.screen, "advance_from", None)

@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from surveyor.tui.i18n import t
 from surveyor.tui.text import plain
+from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 THUMB_W, THUMB_H = 12, 3  # cells; each cell shows two pixels stacked (half blocks)
 
@@ -93,7 +94,9 @@ class PhotoField(Widget, can_focus=True):
         self.photos = photos
         self.refresh(layout=True)
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        if forward_if_moved(self, event) or await run_binding_now(self, event):
+            return
         if event.key in ("enter", "space"):
             event.stop()
             self.post_message(self.AttachRequested(self))
