@@ -159,7 +159,7 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
     try:
         value = coerce_answer(form.field(field_key), raw) if isinstance(raw, str) else raw
     except AnswerError as exc:
-        raise _refused_value(raw, field_key, exc.message) from None
+        raise _refused_value(form, raw, field_key, exc.message) from None
     answers = dict(load_state(conn, uuid.UUID(eid)).answers)
     if value is None:
         answers.pop(field_key, None)
@@ -167,14 +167,15 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
         answers[field_key] = value
     problem = evaluate(form, answers).errors.get(field_key)
     if problem is not None:
-        raise _refused_value(raw, field_key, problem)
+        raise _refused_value(form, raw, field_key, problem)
     return value
 
 
-def _refused_value(raw: Any, field_key: str, why: Localized) -> SurveyorError:
+def _refused_value(form: Form, raw: Any, field_key: str, why: Localized) -> SurveyorError:
+    label = form.field(field_key).defn.label
     return SurveyorError(
-        f"'{raw}' is not a valid value for {field_key}: {why.get('en')}",
-        zh=f"“{raw}”不是字段 {field_key} 的有效值：{why.get('zh')}",
+        f"'{raw}' is not a valid value for {label.get('en')} ({field_key}): {why.get('en')}",
+        zh=f"“{raw}”不是{label.get('zh')}（{field_key}）的有效值：{why.get('zh')}",
     )
 
 
