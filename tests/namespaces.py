@@ -4,10 +4,14 @@ mounted behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +30,11 @@ def run_in_namespace(argv: Sequence[str], *, why: str) -> subprocess.CompletedPr
     return subprocess.run(
         [*namespace_command(), *argv], capture_output=True, text=True, timeout=300
     )
+
+
+def run_scenario(script: str, args: Sequence[Path], *, why: str) -> dict[str, Any]:
+    """Run a Python ``script`` in its own mount namespace; it prints what it saw as JSON last."""
+    result = run_in_namespace([sys.executable, "-c", script, *map(str, args)], why=why)
+    assert result.returncode == 0, result.stderr
+    seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return seen

@@ -8,15 +8,13 @@ runs inside the namespace (``FULL_DISK_SCENARIO``) and prints what it saw as JSO
 
 from __future__ import annotations
 
-import json
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.namespaces import run_in_namespace
+from tests.namespaces import run_scenario
 
 FULL_DISK_SCENARIO = textwrap.dedent(
     """
@@ -96,18 +94,11 @@ def _run_scenario(tmp_path: Path, laptop_file: Path) -> dict[str, Any]:
         f"万兴街道,宜宾里社区,宜宾东里,{i}号楼,南开区宜宾道{i}号" for i in range(1, 41)
     ]
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    result = run_in_namespace(
-        [
-            sys.executable,
-            "-c",
-            FULL_DISK_SCENARIO,
-            *(str(p) for p in (disk, register, laptop_file)),
-        ],
+    return run_scenario(
+        FULL_DISK_SCENARIO,
+        [disk, register, laptop_file],
         why="to give the test a small, really full disk",
     )
-    assert result.returncode == 0, result.stderr
-    seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return seen
 
 
 def test_a_full_disk_refuses_the_write_in_one_sentence_and_loses_nothing(

@@ -10,12 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
-from tests.namespaces import run_in_namespace
+from tests.namespaces import run_scenario
 from tests.test_cli import sv
 
 READONLY_SCENARIO = textwrap.dedent(
@@ -37,21 +35,6 @@ READONLY_SCENARIO = textwrap.dedent(
     print(json.dumps(seen))
     """
 )
-
-
-def _run(folder: Path, with_wal: Path, central: Path, out: Path) -> dict[str, Any]:
-    result = run_in_namespace(
-        [
-            sys.executable,
-            "-c",
-            READONLY_SCENARIO,
-            *(str(p) for p in (folder, with_wal, central, out)),
-        ],
-        why="to mount a read-only folder",
-    )
-    assert result.returncode == 0, result.stderr
-    seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return seen
 
 
 def _count(db: Path) -> int:
@@ -76,7 +59,11 @@ def test_a_laptop_file_on_a_read_only_folder_is_read_and_merged(tmp_path: Path) 
     with_wal.mkdir()
     (with_wal / "laptop.db").write_bytes(laptop.read_bytes())
     (with_wal / "laptop.db-wal").touch()
-    seen = _run(folder, with_wal, central, tmp_path / "copy.db")
+    seen = run_scenario(
+        READONLY_SCENARIO,
+        [folder, with_wal, central, tmp_path / "copy.db"],
+        why="to mount a read-only folder",
+    )
     assert seen["merge"]["rc"] == 0, seen["merge"]["err"]
     assert "merged" in seen["merge"]["out"]
     assert _count(central) == 4

@@ -43,6 +43,19 @@ def _shared(
     return laps, code
 
 
+def _year_built_conflict(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> tuple[list[Store], str]:
+    """Two laptops that set year_built of the same building to 1984 and 1990, both synced:
+    one open conflict on the central, with no common base."""
+    laps, code = _shared(laptops, central, mini, 2)
+    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
+    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    return laps, code
+
+
 def _conflicts(store: Store, status: str = "open") -> dict[str, sa.Row[tuple[object, ...]]]:
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.status == status)).all()
@@ -136,11 +149,7 @@ def test_conflict_keeps_every_head_and_the_base(
 def test_resolution_syncs_back_and_a_stale_edit_reopens(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
-    laps, code = _shared(laptops, central, mini, 2)
-    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
-    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
-    for lap in laps:
-        sync(lap, central, mini)
+    laps, code = _year_built_conflict(laptops, central, mini)
     resolve_conflict(
         central, mini, code, "year_built", Choice("value", value="1986"), author="supervisor"
     )
@@ -161,11 +170,7 @@ def test_a_typed_resolution_value_passes_the_forms_checks(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
     """Coercion alone let 3000 through; the value then synced out and printed on sheets."""
-    laps, code = _shared(laptops, central, mini, 2)
-    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
-    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
-    for lap in laps:
-        sync(lap, central, mini)
+    _, code = _year_built_conflict(laptops, central, mini)
     before = dump(central)
     for bad, why in (("3000", "between 1900 and 2030"), ("abc", "not a valid value")):
         with pytest.raises(SurveyorError, match=why):
@@ -183,11 +188,7 @@ def test_base_is_refused_when_the_conflict_has_none(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
     """Each inspector set the field on their own: "base" would clear it everywhere."""
-    laps, code = _shared(laptops, central, mini, 2)
-    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
-    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
-    for lap in laps:
-        sync(lap, central, mini)
+    _, code = _year_built_conflict(laptops, central, mini)
     assert _conflicts(central)["year_built"].base_change_id is None
     with pytest.raises(SurveyorError, match="no common base value"):
         resolve_conflict(central, mini, code, "year_built", Choice("base"), author="supervisor")
@@ -374,11 +375,7 @@ def test_newer_file_from_the_same_site_reads_only_new_changes(
 def test_a_laptop_edit_of_a_conflicted_field_is_a_head_after_the_next_pull(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
-    laps, code = _shared(laptops, central, mini, 2)
-    save_answers(laps[0], mini, code, {"year_built": "1984"}, author="inspector0")
-    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1")
-    for lap in laps:
-        sync(lap, central, mini)
+    laps, code = _year_built_conflict(laptops, central, mini)
     sync(laps[0], central, mini)  # laptop 0 now holds the conflict too
     assert "year_built" in _conflicts(laps[0])
     again = save_answers(laps[0], mini, code, {"year_built": "1985"}, author="inspector0")
