@@ -21,11 +21,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from surveyor.errors import DiskFull, SurveyorError
@@ -33,6 +34,7 @@ from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
 from surveyor.tui.i18n import error_text, language, set_language, t
+from surveyor.tui.scan import SCAN_GAP, ScanCatcher
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -118,6 +120,8 @@ class SurveyorApp(App[None]):
         self._review_on_open = review
         #: When a quit was refused because answers could not be saved (monotonic seconds).
         self._quit_refused_at = -1e9
+        self._scan = ScanCatcher()
+        self._scan_timer: Timer | None = None
         self._opening: set[uuid.UUID] = set()
         self.title = t("app.title")
         if settings.keymap:
@@ -300,6 +304,35 @@ class SurveyorApp(App[None]):
                 markup=False,
             )
 
+    # -- scanned labels ----------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Every key typed passes the scan catcher first, on every screen (see ``tui.scan``)."""
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        fed = self._scan.feed(event, time.monotonic())
+        if self._scan_timer is not None:
+            self._scan_timer.stop()
+            self._scan_timer = None
+        if self._scan.holding:
+            self._scan_timer = self.set_timer(SCAN_GAP, self._release_held_keys)
+        for key in fed.release:
+            await super().on_event(key)
+        if fed.code is not None:
+            self._open_scanned(fed.code)
+
+    async def _release_held_keys(self) -> None:
+        self._scan_timer = None
+        for key in self._scan.flush():
+            await super().on_event(key)
+
+    def _open_scanned(self, code: str) -> None:
+        if isinstance(self.screen, ModalScreen):
+            # A building opened under a dialog would leave the dialog's task half done.
+            self.notify(t("app.scan_under_dialog", code=code), severity="warning")
+            return
+        self.open_building(code)
+
     # -- opening buildings ----------------------------------------------------------------------
     def open_building(self, ref: str | uuid.UUID, field_id: str | None = None) -> None:
         """Load a building (by id, typed code or scanned URI) and show its survey.
@@ -430,6 +463,9 @@ def run_app(db: Path | str, *, review: bool = False, author: str | None = None) 
 
     The app opens the database itself, after its first frame (see the module docstring).
     """
+    from surveyor.tui.terminal import read_escape_promptly
+
+    read_escape_promptly()
     app = SurveyorApp(db, review=review, author=author)
     try:
         app.run()

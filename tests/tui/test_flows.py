@@ -323,6 +323,74 @@ def test_a_scanned_label_opens_its_building(sample_db: Path, make_app: AppFactor
     run(body)
 
 
+def test_a_label_scanned_while_a_building_is_open_opens_the_scanned_one_and_types_nothing(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The URI used to be typed into the focused field (and a choice field's digits picked
+    options); a scanner's keys all arrive queued, so they are sent as a burst."""
+    first = first_with_status(sample_db, "draft")
+    scanned = first_with_status(sample_db, "complete")
+    before = read(sample_db, first.id).answers
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, first.id)
+            for field_id in ("inspector_name", "info_sources"):
+                await screen.goto_field(field_id)
+                await settle(app, pilot)
+                burst(app, [*building_uri(first.code), "enter"])  # the open one: stays
+                await settle(app, pilot)
+                assert app.screen is screen
+            burst(app, [*building_uri(scanned.code).lower(), "enter"])  # caps lock on
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.id == scanned.id
+            assert len(app.survey_screens()) == 1
+            # Keys that only start like a label are typed, in order, by hand or in a burst.
+            await app.screen.goto_field("inspector_name")
+            await settle(app, pilot)
+            burst(app, ["end", "ctrl+u", "U", "R", "N", "a", "tab"])
+            await settle(app, pilot)
+            await app.screen.goto_field("community")
+            await settle(app, pilot)
+            await pilot.press("end", "ctrl+u", "U")
+            await pilot.pause(0.3)  # a lone U is held while it might start a scan, then typed
+            await settle(app, pilot)
+            assert app.screen.query_one("#community", Input).value == "U"
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, first.id).answers == before
+        answers = read(sample_db, scanned.id).answers
+        assert answers["inspector_name"] == "URNa"
+        assert answers["community"] == "U"
+
+    run(body)
+
+
+def test_keys_typed_right_after_esc_go_to_the_list_not_the_building_left(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Esc ran only once it had bubbled up to the app, after the field had taken the keys
+    typed behind it."""
+    target = first_with_status(sample_db, "draft")
+    before = read(sample_db, target.id).answers
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("inspector_name")
+            await settle(app, pilot)
+            burst(app, ["escape", "z", "z", "q"])
+            await settle(app, pilot)
+            assert isinstance(app.screen, BuildingsScreen)
+            assert app.screen.query_one("#search", Input).value == "zzq"
+        assert read(sample_db, target.id).answers == before
+
+    run(body)
+
+
 def test_language_switch_and_it_is_remembered(
     sample_db: Path, make_app: AppFactory, isolated_config: Path
 ) -> None:

@@ -140,6 +140,34 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
 
 
 @pytest.mark.slow
+def test_a_key_typed_just_after_esc_is_typed_not_read_as_alt(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """Esc then a key 40 ms later was read as Alt+key (Textual's 100 ms ESCDELAY): the Esc
+    was lost, so the building stayed open and the search typed after it went into a field."""
+    store = open_store(sample_db)
+    try:
+        target = browse_buildings(store, limit=1).rows[0]
+    finally:
+        store.close()
+    tmux, rc_file = run_surveyor(tmp_path, f"app --db '{sample_db}'", 'language = "zh"\n')
+    try:
+        tmux.wait_for(target.code)
+        tmux.keys(target.code, literal=True)
+        tmux.keys("Enter")
+        tmux.wait_for("调查日期")
+        tmux.keys("Escape")
+        time.sleep(0.04)
+        tmux.keys("zzq", literal=True)
+        shown = tmux.wait_for("zq")
+        assert "zzq" in shown
+        assert "调查日期" not in shown  # Esc was lost too: the building stayed open
+        quit_cleanly(tmux, rc_file)
+    finally:
+        tmux("kill-server")
+
+
+@pytest.mark.slow
 def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None:
     """``surveyor review --central`` in a real terminal: the conflict is listed in Chinese, a
     digit takes a value, and the resolution is a change recorded under the supervisor's name."""

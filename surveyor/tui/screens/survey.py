@@ -480,6 +480,21 @@ class SurveyScreen(Screen[None]):
         if fid is not None and fid in self.app.form.fields:
             self.record(fid, event.value)
 
+    def _record_focused(self) -> None:
+        """Record what the focused field shows. Esc runs from the field's own key handler (in
+        key order), so the change a key just before it posted is still queued behind it, on
+        the field itself, where ``settle_keys`` cannot wait for it."""
+        widget = self.focused
+        fid = widget.id if widget is not None else None
+        if self._switching or fid is None or fid not in self.app.form.fields:
+            return
+        if isinstance(widget, Input):
+            self.record(fid, widget.value, typing=True)
+        elif isinstance(widget, TextArea):
+            self.record(fid, widget.text, typing=True)
+        elif isinstance(widget, ChoiceField):
+            self.record(fid, widget.value)
+
     def advance_from(self, field_id: str) -> None:
         """Enter: focus the next shown field now; after the last one, open the next section."""
         self.flush()
@@ -669,6 +684,7 @@ class SurveyScreen(Screen[None]):
         ``ctrl+q`` or ``esc``, they are still queued when the app runs the quit.
         """
         await settle_keys(self)
+        self._record_focused()
         self.flush(leaving=True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (SAVE_WAIT_SECONDS if timeout is None else timeout)

@@ -3,17 +3,13 @@
 Textual queues each key for the widget that has the focus when the key arrives. Keys typed
 fast (a quick typist, a barcode scanner, an input method committing a phrase) are queued for
 a field before the key in front of them (Enter, Tab) has moved the focus on; the field editors
-pass them on with ``forward_if_moved``. Their own bindings run in key order too
-(``run_binding_now``).
+pass them on with ``forward_if_moved``. Bindings run in key order too (``run_binding_now``).
 """
 
 from __future__ import annotations
 
 from textual import events
 from textual.widget import Widget
-
-#: Actions of the screen's Tab bindings (after the user's keymap), done by the field itself.
-FOCUS_MOVES = {"app.focus_next": "focus_next", "app.focus_previous": "focus_previous"}
 
 
 def forward_if_moved(widget: Widget, event: events.Key) -> bool:
@@ -32,22 +28,21 @@ def forward_if_moved(widget: Widget, event: events.Key) -> bool:
 
 
 async def run_binding_now(widget: Widget, event: events.Key) -> bool:
-    """Run the field's own binding for ``event`` (Backspace, Ctrl+K, arrows…), or a Tab
-    binding of the screen, at once, in key order.
+    """Run the binding for ``event`` at once, in key order: the field's own (Backspace,
+    Ctrl+K, arrows…) or, for a key that types nothing, its screen's or the app's (Tab, Esc,
+    F9…).
 
-    Textual runs a widget's bindings only when the key has bubbled up to the app, after the
-    field has taken the keys typed behind it: "3", "7", Backspace, "6" gave 37, and "0", Tab,
-    "3" gave 03 in one field.
+    Textual runs bindings only when the key has bubbled up to the app, after the field has
+    taken the keys typed behind it: "3", "7", Backspace, "6" gave 37, "0", Tab, "3" gave 03,
+    and Esc then "z" typed the z into the building being left. A printable key bound above
+    the field is text typed into it, as Textual has it.
     """
     entry = widget.screen.active_bindings.get(event.key)
-    if entry is None:
+    if entry is None or not entry.enabled:
         return False
-    move = FOCUS_MOVES.get(entry.binding.action)
-    if entry.node is widget:
-        await widget.run_action(entry.binding.action)
-    elif move is not None:
-        getattr(widget.screen, move)()
-    else:
+    if event.is_printable and entry.node is not widget:
+        return False
+    if not await widget.app.run_action(entry.binding.action, entry.node):
         return False
     event.stop()
     event.prevent_default()
