@@ -136,16 +136,25 @@ def needs_cmd(
 ) -> None:
     """Show a building's retrofit needs, flags, roadmap and what needs checking."""
     from surveyor.retrofit import derive_needs
-    from surveyor.services.survey import get_building
+    from surveyor.services.survey import get_live_building
 
     if lang not in ("zh", "en"):
         raise SurveyorError(f"unknown language '{lang}'; use zh or en")
     ctx = _context(form, rules, params)
     with _store(db, central) as store:
-        state = get_building(store, building)
+        live = get_live_building(store, building)
+    state = live.state
+    for old in live.merged_from:
+        typer.echo(
+            f"{old} 是重复记录，已并入 {state.code}"
+            if lang == "zh"
+            else f"{old} was merged into {state.code} (a duplicate)",
+            err=True,
+        )
     report = derive_needs(ctx.form, ctx.rules, ctx.params, state.answers)
     if as_json:
-        typer.echo(json.dumps(_report_json(state.code, report), ensure_ascii=False, indent=2))
+        shown = _report_json(state.code, report) | {"merged_from": list(live.merged_from)}
+        typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     _print_report(state.code, state.status, report, lang)
 

@@ -175,13 +175,14 @@ def show(
     """Show one building's answers, status and open problems."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.record import evaluate
-    from surveyor.services.survey import get_building
+    from surveyor.services.survey import get_building, kept_instead
     from surveyor.store.db import open_store
 
     _check_lang(lang)
     store = open_store(db_path(db), readonly=True)
     try:
         state = get_building(store, building)
+        kept = kept_instead(store, state)
     finally:
         store.close()
     the_form = get_form(form)
@@ -200,6 +201,8 @@ def show(
                     "errors": {f: m.get(lang) for f, m in ev.errors.items()},
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
+                    "deleted": state.deleted,
+                    "merged_into": kept,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -209,7 +212,7 @@ def show(
         return
     from surveyor.cli.render import print_building
 
-    print_building(the_form, state, ev, lang)
+    print_building(the_form, state, ev, lang, merged_into=kept)
 
 
 @app.command("list")

@@ -6,18 +6,30 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from surveyor.forms.display import format_value
+from surveyor.forms.display import format_value, status_label
 from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation
 from surveyor.services.survey import BuildingState
 
 
-def print_building(form: Form, state: BuildingState, ev: Evaluation, lang: str) -> None:
+def print_building(
+    form: Form, state: BuildingState, ev: Evaluation, lang: str, *, merged_into: str | None = None
+) -> None:
+    """The building's answers by section, in ``lang``; a deleted one says so first."""
+    zh = lang == "zh"
     console = Console(highlight=False)
+    complete = f"完成度 {ev.completeness:.0%}" if zh else f"{ev.completeness:.0%} complete"
     console.print(
-        f"[bold]{escape(state.code)}[/]  {escape(state.status)}  "
-        f"{ev.completeness:.0%} complete  form {escape(state.form_version)}"
+        f"[bold]{escape(state.code)}[/]  {escape(status_label(state.status, lang))}  "
+        f"{complete}  {'表单' if zh else 'form'} {escape(state.form_version)}"
     )
+    if merged_into is not None:
+        console.print(
+            f"[red]{'重复记录，已并入' if zh else 'merged into'} {escape(merged_into)}"
+            f"{'' if zh else ' (a duplicate)'}[/]"
+        )
+    elif state.deleted:
+        console.print(f"[red]{'已删除' if zh else 'deleted'}[/]")
     for section in form.sections:
         table = Table(
             title=section.title.get(lang),
@@ -37,7 +49,7 @@ def print_building(form: Form, state: BuildingState, ev: Evaluation, lang: str) 
             if fld.id in ev.errors:
                 mark = f"[red]! {escape(ev.errors[fld.id].get(lang))}[/]"
             elif fld.id in ev.missing:
-                mark = "[yellow]required[/]"
+                mark = f"[yellow]{'必填' if zh else 'required'}[/]"
             table.add_row(
                 escape(fdef.label.get(lang)), escape(format_value(fld, value, lang)), mark
             )

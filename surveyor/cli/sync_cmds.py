@@ -23,6 +23,9 @@ conflicts_app = typer.Typer(help="Review and resolve conflicting edits.", no_arg
 
 
 def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
+    """Open ``target`` as a central store (or, with ``central=False``, as a laptop database),
+    refusing the other kind: merging into a laptop, or syncing a laptop with another laptop,
+    would scatter the census over files no supervisor reads."""
     from surveyor.store.db import is_url, open_store
 
     if central and not is_url(target) and not Path(target).exists():
@@ -30,7 +33,20 @@ def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
             f"central store {target} does not exist; create it with "
             f"'surveyor central init {target}'"
         )
-    return open_store(target, readonly=readonly)
+    store = open_store(target, readonly=readonly)
+    if central and store.role != "central":
+        store.close()
+        raise SurveyorError(
+            f"{_shown(target)} is an inspector's laptop database, not a central store; "
+            f"give the central's path or URL (a new one is made by 'surveyor central init')"
+        )
+    if not central and store.role == "central":
+        store.close()
+        raise SurveyorError(
+            f"{_shown(target)} is a central store, not a laptop database; "
+            f"sync runs on a laptop's database (--db) with the central (--central)"
+        )
+    return store
 
 
 @central_app.command("init")

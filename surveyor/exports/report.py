@@ -21,12 +21,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from surveyor.exports.source import BuildingRecord
+from surveyor.forms.display import status_label
 from surveyor.forms.model import Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, INDICATORS, NeedsReport
 
 SURVEYED = ("complete", "approved")
 STATUS_ORDER = ("not_started", "draft", "complete", "approved")
-STATUS_ZH = {"not_started": "未开始", "draft": "草稿", "complete": "完成", "approved": "已审核"}
 CATEGORY_ZH = {
     "safety": "安全",
     "gas": "燃气",
@@ -201,7 +201,10 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         _legend(
             40,
             166,
-            [(STATUS_COLORS[i], f"{STATUS_ZH[st]} {st}") for i, st in enumerate(STATUS_ORDER)],
+            [
+                (STATUS_COLORS[i], f"{status_label(st, 'zh')} {st}")
+                for i, st in enumerate(STATUS_ORDER)
+            ],
             font,
         )
     )

@@ -16,6 +16,7 @@ from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
 from surveyor.exports.qr import draw_qr
 from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, SheetData
+from surveyor.forms.display import status_label
 
 PAGE_W, PAGE_H = A4
 MARGIN = 12 * mm
@@ -108,7 +109,12 @@ def _header(pen: _Pen, d: SheetData, top: float, width: float) -> float:
     ident = f"{d.subdistrict} · {d.community} · {d.compound} {d.building_no}"
     pen.text(MARGIN, top - 57, ident, 11, text_w)
     pen.text(
-        MARGIN, top - 71, f"{d.address}    楼栋编码 Code: {d.code}    状态 {d.status}", 9, text_w
+        MARGIN,
+        top - 71,
+        f"{d.address}    楼栋编码 Code: {d.code}    "
+        f"状态 Status: {status_label(d.status, 'zh')} {d.status}",
+        9,
+        text_w,
     )
     flags = "；".join(d.flags) if d.flags else "—"
     pen.text(MARGIN, top - 84, f"范围标记 Flags: {flags}", 7.5, text_w)

@@ -10,6 +10,19 @@ from typing import Any
 
 from surveyor.forms.model import CompiledField
 
+#: Record statuses as people read them: ``surveyor show``, the report and the sheets.
+STATUS_LABELS = {
+    "not_started": {"zh": "未开始", "en": "not started"},
+    "draft": {"zh": "草稿", "en": "draft"},
+    "complete": {"zh": "已完成", "en": "complete"},
+    "approved": {"zh": "已审核", "en": "approved"},
+}
+
+
+def status_label(status: str, lang: str) -> str:
+    """A record status in ``lang`` (an unknown one as it is)."""
+    return STATUS_LABELS.get(status, {}).get(lang, status)
+
 
 def format_value(fld: CompiledField, value: Any, lang: str) -> str:
     """An answer as a person reads it: option labels, units, 'yes'/'no'; '' for no answer."""

@@ -31,6 +31,7 @@ from surveyor.forms.record import (
     normalize_text,
 )
 from surveyor.store import hlc, models
+from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, write_tx
 from surveyor.store.heads import (
     HeadsDoc,
@@ -42,12 +43,14 @@ from surveyor.store.heads import (
 )
 from surveyor.store.ids import building_code, normalize_code, uuid7
 from surveyor.store.log import (
+    CHANGE,
     ClockState,
     append_change,
     change_fields,
     load_clock,
     store_clock,
 )
+from surveyor.sync.fold import ALIAS_KEY
 
 BUILDING = models.BUILDING_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
@@ -424,9 +427,7 @@ class SurveyWriter:
         """Save answers. Invalid values are refused unless ``draft``, which keeps them marked."""
         state = load_state(self.conn, building_id, lock=True)
         if state.deleted:
-            raise SurveyorError(
-                f"building {state.code} has been deleted", zh=f"楼栋 {state.code} 已被删除"
-            )
+            raise deleted_error(self.conn, state)
         fields = self._coerce(raw_answers, draft=draft)
         answers = dict(state.answers)
         for fid, value in fields.items():
@@ -587,6 +588,64 @@ def create_building(
 
 
 def get_building(store: Store, ref: str | uuid.UUID) -> BuildingState:
+    """The building ``ref`` names, as stored: deleted or merged away ones too (``show``)."""
     with store.engine.connect() as conn:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
         return load_state(conn, bid)
+
+
+@dataclass(frozen=True)
+class LiveBuilding:
+    """A building to work on, and the codes of the duplicates followed to reach it."""
+
+    state: BuildingState
+    merged_from: tuple[str, ...] = ()
+
+
+def get_live_building(store: Store, ref: str | uuid.UUID) -> LiveBuilding:
+    """The live building ``ref`` names. A duplicate merged away leads to the building kept:
+    its label is still on the door and its code in old lists. A deleted one is refused."""
+    merged_from: list[str] = []
+    with store.engine.connect() as conn:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
+        state = load_state(conn, bid)
+        while state.deleted:
+            kept = merged_into(conn, state.id)
+            if kept is None or len(merged_from) > 16:  # a cycle cannot arise; stop anyway
+                raise deleted_error(conn, state)
+            merged_from.append(state.code)
+            state = load_state(conn, kept)
+    return LiveBuilding(state, tuple(merged_from))
+
+
+def kept_instead(store: Store, state: BuildingState) -> str | None:
+    """The code of the building a deleted duplicate was merged into, or None."""
+    with store.engine.connect() as conn:
+        kept = merged_into(conn, state.id) if state.deleted else None
+        return None if kept is None else load_state(conn, kept).code
+
+
+def deleted_error(conn: Connection, state: BuildingState) -> SurveyorError:
+    """Why a deleted building cannot be worked on, naming the one kept if it was merged."""
+    kept = merged_into(conn, state.id)
+    if kept is None:
+        return SurveyorError(
+            f"building {state.code} has been deleted", zh=f"楼栋 {state.code} 已被删除"
+        )
+    kept_code = load_state(conn, kept).code
+    return SurveyorError(
+        f"building {state.code} was merged into {kept_code} (a duplicate); work on {kept_code}",
+        zh=f"楼栋 {state.code} 是重复记录，已并入 {kept_code}；请在 {kept_code} 上操作",
+    )
+
+
+def merged_into(conn: Connection, building_id: uuid.UUID) -> uuid.UUID | None:
+    """The building a duplicate was merged into (its latest ``alias`` change), or None."""
+    fields = conn.execute(
+        sa.select(CHANGE.c.fields)
+        .where(CHANGE.c.entity_id == building_id, CHANGE.c.op == "alias")
+        .order_by(CHANGE.c.hlc.desc())
+        .limit(1)
+    ).scalar()
+    target = None if fields is None else load_json(fields).get(ALIAS_KEY)
+    return None if target is None else uuid.UUID(str(target))

@@ -1,4 +1,5 @@
-"""Supervisor progress: buildings by 街道 and by inspector, per status, conflicted ones apart."""
+"""Supervisor progress: buildings by 街道 and by inspector, per status, conflicted ones apart
+(an open field conflict or an open duplicate flag)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from surveyor.store.db import Store, read_tx
-from surveyor.sync.rows import BUILDING
+from surveyor.sync.fold import DUPLICATE_KEY
+from surveyor.sync.rows import BUILDING, CONFLICT
 
 #: Columns of the progress table; a building with an open conflict counts only as conflicted.
 BUCKETS = ("not_started", "draft", "complete", "approved", "conflicted")
@@ -33,9 +35,17 @@ class ProgressTable:
 
 def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     """Two tables (by 街道, by inspector), counted in SQL over live buildings."""
-    bucket = sa.case((BUILDING.c.conflict_count > 0, "conflicted"), else_=BUILDING.c.status).label(
-        "bucket"
+    flagged_duplicate = (
+        sa.select(CONFLICT.c.entity_id)
+        .where(
+            CONFLICT.c.entity_id == BUILDING.c.id,
+            CONFLICT.c.field_key == DUPLICATE_KEY,
+            CONFLICT.c.status == "open",
+        )
+        .exists()
     )
+    conflicted = sa.or_(BUILDING.c.conflict_count > 0, flagged_duplicate)
+    bucket = sa.case((conflicted, "conflicted"), else_=BUILDING.c.status).label("bucket")
     by_sub = ProgressTable("街道")
     by_inspector = ProgressTable("inspector")
     with read_tx(store.engine) as conn:

@@ -349,14 +349,21 @@ class SurveyorApp(App[None]):
     @work(thread=True, group="open", exit_on_error=False)
     def _load_building(self, ref: str | uuid.UUID, field_id: str | None) -> None:
         from surveyor.services.resume import get_resume_point
-        from surveyor.services.survey import get_building
+        from surveyor.services.survey import get_live_building
 
         try:
-            state = get_building(self.store, ref)
+            live = get_live_building(self.store, ref)
         except SurveyorError as exc:
             with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
-                self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+                self.call_from_thread(
+                    self.notify, error_text(exc), severity="warning", markup=False
+                )
             return
+        state = live.state
+        if live.merged_from:  # an old label, or a code from an old list
+            note = t("app.merged_into", old=", ".join(live.merged_from), kept=state.code)
+            with contextlib.suppress(RuntimeError):
+                self.call_from_thread(self.notify, note, markup=False)
         resume = field_id or get_resume_point(self.store, state.id)
         with contextlib.suppress(RuntimeError):
             self.call_from_thread(self.call_later, self._show_survey, state, resume)

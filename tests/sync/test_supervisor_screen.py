@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, init_store
+from surveyor.store.ids import building_uri
 from surveyor.sync.actions import assign, delete_building
 from surveyor.sync.rows import CHANGE, CONFLICT
 from surveyor.sync.transfer import pull, push, sync
@@ -25,6 +26,7 @@ from surveyor.tui.config import Settings
 from surveyor.tui.i18n import set_language
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen, ValueModal
+from surveyor.tui.screens.survey import SurveyScreen
 from tests.conftest import REGISTER_ROW
 from tests.tui.conftest import settle
 
@@ -163,7 +165,7 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
 
 
 def test_a_duplicate_is_merged_into_the_other_with_its_number(
-    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
 ) -> None:
     central = init_store(f"{tmp_path}/central.db", role="central")
     a, b = laptops("甲"), laptops("乙")
@@ -176,9 +178,26 @@ def test_a_duplicate_is_merged_into_the_other_with_its_number(
     assert _open(central) == 0
     kept, gone = get_building(central, x.code), get_building(central, y.code)
     assert {kept.deleted, gone.deleted} == {False, True}  # one kept, one merged away
-    survivor = kept if not kept.deleted else gone
+    survivor, merged = (kept, gone) if not kept.deleted else (gone, kept)
     assert survivor.answers["floors_above"] == 6  # nothing the inspectors entered is lost
+    target = central.target
     central.close()
+    # The merged-away building's label is still on its door: scanning it opens the one kept.
+    app = SurveyorApp(
+        target, settings=Settings(language="en"), settings_path=tmp_path / "c.toml", form=mini
+    )
+    asyncio.run(_scan_merged_label(app, building_uri(merged.code), survivor.id))
+    app.close_store()
+
+
+async def _scan_merged_label(app: SurveyorApp, uri: str, kept_id: object) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*uri)
+        await settle(app, pilot)
+        assert isinstance(app.screen, SurveyScreen)
+        assert app.screen.building.id == kept_id
+        assert any("was merged into" in n.message for n in app._notifications)
 
 
 async def _merge_duplicate(central: Store, mini: Form) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store
@@ -121,6 +123,39 @@ def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
     assert nothing.returncode == 2 and "no building matches" in nothing.stderr
 
 
+def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path) -> None:
+    """merge, sync and assign used to write into a laptop given as the central."""
+    import hashlib
+
+    from surveyor.store.db import init_store
+
+    laptop, other, central = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "central.db"
+    for path, name in ((laptop, "甲"), (other, "乙")):
+        store = init_store(path, role="laptop", inspector=name)
+        create_building(store, get_form(), REGISTER_ROW, author=name)
+        store.close()
+    run("central", "init", str(central))
+
+    def digest() -> str:
+        return hashlib.sha256(laptop.read_bytes()).hexdigest()
+
+    before = digest()
+    attempts = {
+        "merge": ("merge", str(other), "--into", str(laptop)),
+        "sync": ("sync", "--db", str(other), "--central", str(laptop)),
+        "assign": ("assign", "--central", str(laptop), "--inspector", "乙", "--where", "街道=x"),
+        "progress": ("progress", "--central", str(laptop)),
+    }
+    for name, args in attempts.items():
+        result = run(*args, ok=False)
+        assert result.returncode == 2, name
+        assert "is an inspector's laptop database, not a central store" in result.stderr, name
+    swapped = run("sync", "--db", str(central), "--central", str(laptop), ok=False)
+    assert swapped.returncode == 2
+    assert "is a central store, not a laptop database" in swapped.stderr
+    assert digest() == before
+
+
 class Interrupted(Exception):
     pass
 
@@ -166,13 +201,33 @@ def test_a_duplicate_is_merged_from_the_command_line(
     for lap in (a, b):
         run("sync", "--db", lap.target, "--central", central, *form)
     assert "duplicate_entity" in run("conflicts", "list", "--central", central).stdout
+    assert progress_total(central)["conflicted"] == 2  # both flagged buildings await review
     done = run(
         "conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x, *form
     )
     assert "alias" in done.stdout
     assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
+    assert progress_total(central)["conflicted"] == 0
     shown = run("show", x, "--db", central, "--json", *form).stdout
     assert '"year_built": 1990' in shown
+    # The duplicate's label is still on the door: it leads to the building kept.
+    gone = json.loads(run("show", y, "--db", central, "--json", *form).stdout)
+    assert gone["deleted"] is True and gone["merged_into"] == x
+    assert f"merged into {x}" in run("show", y, "--db", central, *form).stdout
+    needs = run("needs", y, "--central", central, "--json", "--lang", "en")  # the census form
+    assert json.loads(needs.stdout)["code"] == x
+    assert f"{y} was merged into {x}" in needs.stderr
+    edit = run("set", y, "year_built=1991", "--db", central, *form, ok=False)
+    assert edit.returncode == 2 and f"was merged into {x}" in edit.stderr
+
+
+def progress_total(central: str) -> dict[str, int]:
+    """The total row of ``surveyor progress`` (its first table), by bucket."""
+    from surveyor.sync.progress import BUCKETS
+
+    out = run("progress", "--central", central).stdout
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    return dict(zip(BUCKETS, map(int, total.split()[1:]), strict=True))
 
 
 def test_a_central_file_uses_large_pages_and_a_laptop_the_default(tmp_path: Path) -> None:
