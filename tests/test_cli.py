@@ -162,3 +162,68 @@ def test_a_future_year_is_refused_before_the_survey_date_is_set(tmp_path: Path) 
     shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
     assert shown["answers"]["year_built"] == this_year
     assert shown["calculated"]["survey_year"] is None  # still no survey date
+
+
+def test_list_filters_are_checked_and_read_in_the_chosen_language(tmp_path: Path) -> None:
+    """An unknown 街道 or status listed nothing (as if the 街道 were empty); --limit -1 listed
+    everything."""
+    db, code = _new_db(tmp_path)
+    street = REGISTER_ROW["subdistrict"]
+    label_zh = load_form(DEFAULT_FORM).field("subdistrict").choice_label(street, "zh")
+    for args, says in (
+        (("--subdistrict", "nowhere"), "'nowhere' is not an option of subdistrict"),
+        (("--status", "finished"), "unknown status 'finished'"),
+        (("--limit", "-1"), "greater than or equal to 1"),
+    ):
+        refused = sv("list", "--db", str(db), *args)
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+    listed = sv("list", "--db", str(db), "--subdistrict", label_zh, "--lang", "zh")
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(code))
+    assert label_zh in row and "未开始" in row
+    assert listed.stdout.rstrip().endswith("1 of 1")
+
+
+def test_set_takes_labels_dates_and_unknown_as_people_write_them(tmp_path: Path) -> None:
+    """建成年份=… (a label), 砖混（砌体） (an option label), 2025/9/1 and 不详 were refused."""
+    db, code = _new_db(tmp_path)
+    run = sv(
+        "set",
+        "--db",
+        str(db),
+        code,
+        "建成年份=1984",
+        "structure_type=砖混（砌体）",
+        "Previous renovation programmes=old_building_upgrade,老旧小区及远年住房改造",
+        "survey_date=2025/9/1",
+        "last_renovation_year=不详",
+    )
+    assert run.returncode == 0, run.stderr
+    answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
+    assert answers["year_built"] == 1984
+    assert answers["structure_type"] == "brick_concrete"
+    assert answers["prior_programmes"] == ["old_building_upgrade", "safety_upgrade"]
+    assert answers["survey_date"] == "2025-09-01"
+    assert answers["last_renovation_year"] == "unknown"
+    wrong = sv("set", "--db", str(db), code, "survey_date=2025/13/1")
+    assert wrong.returncode == 2 and "YYYY-MM-DD" in wrong.stderr
+
+
+def test_exports_never_replace_a_file_unless_told(tmp_path: Path) -> None:
+    """export wrote over last week's file silently; export-db --force copied a database onto
+    itself (parting it from its -wal file)."""
+    db, _code = _new_db(tmp_path)
+    out = tmp_path / "data.csv"
+    out.write_text("last week's\n", encoding="utf-8")
+    refused = sv("export", "csv", "--db", str(db), "--out", str(out))
+    assert refused.returncode == 2 and "already exists" in refused.stderr
+    assert out.read_text(encoding="utf-8") == "last week's\n"
+    replaced = sv("export", "csv", "--db", str(db), "--out", str(out), "--force")
+    assert replaced.returncode == 0, replaced.stderr
+    assert out.read_text(encoding="utf-8") != "last week's\n"
+    before = db.read_bytes()
+    onto_itself = sv("export-db", "--db", str(db), "--out", str(db), "--force")
+    assert onto_itself.returncode == 2 and "is the database being exported" in onto_itself.stderr
+    assert db.read_bytes() == before
+    assert "--split" not in sv("export", "csv", "--help").stdout

@@ -27,7 +27,9 @@ CentralOpt = Annotated[
     str | None,
     typer.Option("--central", help="Central store: a SQLite path or a postgresql:// URL."),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output file (a folder with --split).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output file.")]
+SplitOutOpt = Annotated[Path, typer.Option("--out", help="Output file (a folder with --split).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
 WhereOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -219,20 +221,27 @@ def _print_report(code: str, status: str, report: Any, lang: str) -> None:
 
 
 def _selection(ctx: Any, where: list[str] | None, status: str | None) -> Any:
-    from surveyor.exports.source import parse_selection
+    from surveyor.services.selection import parse_selection
 
     return parse_selection(ctx.form, where or [], status)
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 page``, ``2 pages``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _done(result: Any, what: str) -> None:
-    extra = f", {result.pages} pages" if result.pages and result.files == 1 else ""
+    extra = f", {counted(result.pages, 'page')}" if result.pages and result.files == 1 else ""
     files = f" in {result.files} files" if result.files > 1 else ""
-    typer.echo(f"wrote {result.path}: {what} for {result.buildings} buildings{extra}{files}")
+    typer.echo(
+        f"wrote {result.path}: {what} for {counted(result.buildings, 'building')}{extra}{files}"
+    )
 
 
 @export_app.command("sheets")
 def export_sheets_cmd(
-    out: OutOpt,
+    out: SplitOutOpt,
     db: DbOpt = None,
     central: CentralOpt = None,
     where: WhereOpt = None,
@@ -243,6 +252,7 @@ def export_sheets_cmd(
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Retrofit-need sheets (A4, one page per building) as PDF."""
     from surveyor.exports.service import export_sheets
@@ -251,14 +261,22 @@ def export_sheets_cmd(
     selection = _selection(ctx, where, status)
     with _store(db, central) as store, _progress("sheets") as progress:
         result = export_sheets(
-            ctx, store, selection, out, split=split, font=font, jobs=jobs, progress=progress
+            ctx,
+            store,
+            selection,
+            out,
+            split=split,
+            font=font,
+            jobs=jobs,
+            progress=progress,
+            replace=force,
         )
     _done(result, "retrofit-need sheets")
 
 
 @export_app.command("labels")
 def export_labels_cmd(
-    out: OutOpt,
+    out: SplitOutOpt,
     db: DbOpt = None,
     central: CentralOpt = None,
     where: WhereOpt = None,
@@ -272,6 +290,7 @@ def export_labels_cmd(
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """QR label sheets for the selected buildings."""
     from surveyor.exports.service import export_labels
@@ -289,6 +308,7 @@ def export_labels_cmd(
             font=font,
             jobs=jobs,
             progress=progress,
+            replace=force,
         )
     _done(result, "labels")
 
@@ -304,6 +324,7 @@ def export_report_cmd(
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """The district report: buildings, households, needs, indicators, classes, progress."""
     from surveyor.exports.service import export_report
@@ -311,7 +332,7 @@ def export_report_cmd(
     ctx = _context(form, rules, params)
     selection = _selection(ctx, where, status)
     with _store(db, central) as store:
-        result = export_report(ctx, store, selection, out, font=font)
+        result = export_report(ctx, store, selection, out, font=font, replace=force)
     _done(result, "the district report")
 
 
@@ -325,15 +346,16 @@ def _table(
     form: Path | None,
     rules: Path | None,
     params: Path | None,
+    force: bool,
 ) -> None:
     from surveyor.exports.service import export_table
 
     ctx = _context(form, rules, params)
     selection = _selection(ctx, where, status)
     with _store(db, central) as store:
-        result = export_table(ctx, store, selection, out, kind)
+        result = export_table(ctx, store, selection, out, kind, replace=force)
     extra = " (plus .codebook.csv and .needs.csv)" if kind == "csv" else ""
-    typer.echo(f"wrote {result.path}{extra}: {result.buildings} buildings")
+    typer.echo(f"wrote {result.path}{extra}: {counted(result.buildings, 'building')}")
 
 
 @export_app.command("csv")
@@ -346,9 +368,10 @@ def export_csv_cmd(
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Wide CSV (one row per building), with a codebook and a needs table beside it."""
-    _table("csv", out, db, central, where, status, form, rules, params)
+    _table("csv", out, db, central, where, status, form, rules, params, force)
 
 
 @export_app.command("xlsx")
@@ -361,9 +384,10 @@ def export_xlsx_cmd(
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Excel workbook: buildings (wide), codebook and needs sheets."""
-    _table("xlsx", out, db, central, where, status, form, rules, params)
+    _table("xlsx", out, db, central, where, status, form, rules, params, force)
 
 
 @export_app.command("geojson")
@@ -376,9 +400,10 @@ def export_geojson_cmd(
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """GeoJSON points (WGS-84) of the buildings that have a location."""
-    _table("geojson", out, db, central, where, status, form, rules, params)
+    _table("geojson", out, db, central, where, status, form, rules, params, force)
 
 
 def register(app: typer.Typer) -> None:

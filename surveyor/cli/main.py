@@ -103,7 +103,7 @@ def _parse_assignments(pairs: list[str]) -> dict[str, str]:
 def set_cmd(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
     assignments: Annotated[
-        list[str], typer.Argument(help="field=value pairs; an empty value clears.")
+        list[str], typer.Argument(help="field=value pairs (id or label); an empty value clears.")
     ],
     db: DbOpt = None,
     form: FormOpt = None,
@@ -112,17 +112,24 @@ def set_cmd(
     ] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Answer fields of one building, through the same checks as the app."""
+    """Answer fields of one building (by field id or label), through the same checks as the
+    app."""
     from surveyor.forms.catalog import get_form
+    from surveyor.services.selection import field_id_for
     from surveyor.services.survey import save_answers
     from surveyor.store.db import open_store
 
     _check_lang(lang)
-    answers = _parse_assignments(assignments)
+    the_form = get_form(form)
+    # A field by its id or its label (建成年份=1984); an unknown name is the service's error.
+    answers = {
+        field_id_for(the_form, name) or name: value
+        for name, value in _parse_assignments(assignments).items()
+    }
     store = open_store(db_path(db))
     try:
         result = save_answers(
-            store, get_form(form), building, answers, author=_author(store), draft=draft, lang=lang
+            store, the_form, building, answers, author=_author(store), draft=draft, lang=lang
         )
     finally:
         store.close()
@@ -218,28 +225,44 @@ def show(
 @app.command("list")
 def list_cmd(
     db: DbOpt = None,
-    subdistrict: Annotated[str | None, typer.Option(help="Only this 街道 (code).")] = None,
+    subdistrict: Annotated[
+        str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道).")
+    ] = None,
     status_: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     search: Annotated[
         str | None, typer.Option(help="Code, address, compound or building number.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """List buildings of the register with their survey status."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.forms.display import status_label
     from surveyor.services.queries import list_buildings
+    from surveyor.services.selection import parse_selection
     from surveyor.store.db import open_store
 
+    _check_lang(lang)
+    the_form = get_form(form)
+    # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
+    selection = parse_selection(
+        the_form, [f"subdistrict={subdistrict}"] if subdistrict else [], status_
+    )
+    code = dict(selection.where).get("subdistrict")
     store = open_store(db_path(db), readonly=True)
     try:
         page = list_buildings(
-            store, subdistrict=subdistrict, status=status_, search=search, limit=limit
+            store, subdistrict=code, status=selection.status, search=search, limit=limit
         )
     finally:
         store.close()
+    streets = the_form.field("subdistrict")
     for row in page.rows:
+        street = streets.choice_label(row.subdistrict, lang) if row.subdistrict else ""
         typer.echo(
-            f"{row.code}  {row.status:<11} {row.completeness:>4.0%}  {row.subdistrict or '':<18} "
-            f"{row.compound_name or ''} {row.building_no or ''}  {row.address or ''}"
+            f"{row.code}  {status_label(row.status, lang):<11} {row.completeness:>4.0%}  "
+            f"{street}  {row.compound_name or ''} {row.building_no or ''}  {row.address or ''}"
         )
     typer.echo(f"{len(page.rows)} of {page.total}")
 

@@ -129,7 +129,13 @@ def assign_cmd(
     inspector: Annotated[str, typer.Option("--inspector", help="Who gets the buildings.")],
     where: Annotated[
         list[str] | None,
-        typer.Option("--where", help="街道=CODE, 社区=…, 小区名称=… (repeatable)."),
+        typer.Option(
+            "--where",
+            help="field=value, by id or label, e.g. 街道=万兴街道 (repeatable; all must hold).",
+        ),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only buildings with this status.")
     ] = None,
     buildings: Annotated[
         Path | None, typer.Option("--buildings", help="File with one building code or id a line.")
@@ -141,16 +147,13 @@ def assign_cmd(
 ) -> None:
     """Hand out buildings to an inspector; the assignment reaches the laptop on its next sync."""
     from surveyor.forms.catalog import get_form
+    from surveyor.services.selection import parse_selection
     from surveyor.sync.actions import assign
 
-    if bool(where) == bool(buildings):
-        raise SurveyorError("choose the buildings with either --where or --buildings")
-    conditions: dict[str, str] = {}
-    for item in where or []:
-        if "=" not in item:
-            raise SurveyorError(f"'{item}' is not column=value, e.g. 街道=wanxing")
-        key, value = item.split("=", 1)
-        conditions[key.strip()] = value.strip()
+    if bool(where or status) == bool(buildings):
+        raise SurveyorError("choose the buildings with either --where/--status or --buildings")
+    the_form = get_form(form)
+    selection = parse_selection(the_form, where or [], status) if where or status else None
     refs: list[str] = []
     if buildings is not None:
         try:
@@ -159,7 +162,7 @@ def assign_cmd(
             raise SurveyorError(f"cannot read {buildings}: {exc.strerror}") from exc
     store = _open(central)
     try:
-        n = assign(store, get_form(form), inspector, where=conditions, refs=refs, author=by)
+        n = assign(store, the_form, inspector, where=selection, refs=refs, author=by)
     finally:
         store.close()
     typer.echo(f"assigned {n} building(s) to {inspector.strip()}")

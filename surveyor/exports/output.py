@@ -16,13 +16,21 @@ from pathlib import Path
 from surveyor.errors import SurveyorError
 
 
-def check_target(out: Path, *, folder: bool = False) -> None:
-    """Refuse, in one sentence, an output path that cannot be written."""
+def check_target(out: Path, *, folder: bool = False, replace: bool = True) -> None:
+    """Refuse, in one sentence, an output path that cannot be written, or (unless
+    ``replace``) a file that is already there: a sheet printed last week is not overwritten
+    by a slip of the command line."""
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise SurveyorError(
             f"cannot write {out}: folder {parent} does not exist",
             zh=f"无法写入 {out}：文件夹 {parent} 不存在",
+        )
+    if not replace and not folder and out.is_file():
+        raise SurveyorError(
+            f"{out} already exists; nothing was written (choose another name; "
+            "on the command line, --force replaces it)",
+            zh=f"{out} 已存在，未写入（请换一个文件名；命令行中 --force 可覆盖）",
         )
     if folder:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):

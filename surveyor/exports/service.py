@@ -16,17 +16,12 @@ from surveyor.exports.labels import LabelData, load_layout, prepare_label
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
 from surveyor.exports.render import RenderSpec, default_jobs, render_pdf, render_split
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
-from surveyor.exports.source import (
-    BuildingRecord,
-    Selection,
-    blob_dir,
-    require_some,
-    select_buildings,
-)
+from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
 from surveyor.forms.model import Form
 from surveyor.retrofit import derive_needs
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.retrofit.model import Params, RuleSet
+from surveyor.services.selection import Selection
 from surveyor.store.db import Store
 
 Progress = Callable[[int, int], None]
@@ -93,9 +88,10 @@ def export_sheets(
     jobs: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    replace: bool = False,
 ) -> ExportResult:
     """Retrofit-need sheets, one A4 page per building: one PDF, or one file each."""
-    check_target(out, folder=split)
+    check_target(out, folder=split, replace=replace)
     spec = RenderSpec(str(setup_font(font).path))
     records = selected(store, selection)
     items = sheet_data(ctx, store, records)
@@ -114,9 +110,10 @@ def export_labels(
     jobs: int | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    replace: bool = False,
 ) -> ExportResult:
     """QR label sheets in a layout from ``exports/``."""
-    check_target(out, folder=split)
+    check_target(out, folder=split, replace=replace)
     spec = RenderSpec(str(setup_font(font).path), load_layout(layout))
     records = selected(store, selection)
     items = label_data(ctx, records)
@@ -148,12 +145,18 @@ def reports_for(ctx: Context, records: list[BuildingRecord]) -> dict[str, NeedsR
 
 
 def export_report(
-    ctx: Context, store: Store, selection: Selection, out: Path, *, font: Path | None = None
+    ctx: Context,
+    store: Store,
+    selection: Selection,
+    out: Path,
+    *,
+    font: Path | None = None,
+    replace: bool = False,
 ) -> ExportResult:
     """The district report (charts) as PDF."""
     from surveyor.exports.report import summarize, write_report
 
-    check_target(out)
+    check_target(out, replace=replace)
     name = register_font(str(setup_font(font).path))
     records = selected(store, selection)
     summary = summarize(ctx.form, records, reports_for(ctx, records))
@@ -163,12 +166,12 @@ def export_report(
 
 
 def export_table(
-    ctx: Context, store: Store, selection: Selection, out: Path, kind: str
+    ctx: Context, store: Store, selection: Selection, out: Path, kind: str, *, replace: bool = False
 ) -> ExportResult:
     """csv, xlsx or geojson of the selected buildings."""
     from surveyor.exports import data
 
-    check_target(out)
+    check_target(out, replace=replace)
     records = selected(store, selection)
     reports = reports_for(ctx, records)
     if kind == "csv":

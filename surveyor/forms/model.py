@@ -7,6 +7,7 @@ references) and reports every problem as ``file:line: field 'x': message``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -145,6 +146,18 @@ class CompiledField:
 
     def accepts_unknown(self) -> bool:
         return self.defn.allow_unknown or UNKNOWN in self.choice_codes
+
+    def code_for(self, text: str) -> str | None:
+        """The option ``text`` names: its code, or its zh or en label (typed on the command
+        line or in a register file by someone who reads the labels, not the codes)."""
+        if text in self.choice_codes:
+            return text
+        folded = unicodedata.normalize("NFKC", text).strip().lower()
+        for choice in self.choices:
+            labels = (choice.zh, choice.en)
+            if folded in (unicodedata.normalize("NFKC", label).lower() for label in labels):
+                return choice.code
+        return None
 
     def choice_label(self, code: str, lang: str) -> str:
         for choice in self.choices:

@@ -7,6 +7,7 @@ Every front end (TUI, CLI, register import, sync) goes through ``coerce_answer``
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from datetime import date
 from typing import Any
 
 from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
+
+#: What an inspector types for "not known": the stored code, or the word in Chinese.
+UNKNOWN_WORDS = frozenset({UNKNOWN, "不详", "未知"})
 
 
 class AnswerError(ValueError):
@@ -76,10 +80,13 @@ def coerce_answer(fld: CompiledField, raw: Any) -> Any:
         raw = normalize_input(fld, raw)
         if raw == "":
             return None
-        if raw.lower() == UNKNOWN and ftype != "select_multiple":
+        if raw.lower() in UNKNOWN_WORDS and ftype != "select_multiple":
             if fld.accepts_unknown():
                 return UNKNOWN
-            raise AnswerError(_msg("此项不能填“不详”", "'unknown' is not an allowed answer here"))
+            if ftype != "text":  # in free text the word is just text
+                raise AnswerError(
+                    _msg("此项不能填“不详”", "'unknown' is not an allowed answer here")
+                )
     if ftype == "text":
         return str(raw)
     if ftype == "integer":
@@ -155,21 +162,28 @@ def _boolean(raw: Any) -> bool:
     raise AnswerError(_msg("应为“是”或“否”", "must be yes or no"))
 
 
+#: Dates as people write them: 2025-09-01, 2025/9/1, 2025.9.1, 2025年9月1日.
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
 def _date(raw: Any) -> str:
     if isinstance(raw, date):
         return raw.isoformat()
+    match = _DATE.fullmatch(str(raw))
     try:
-        return date.fromisoformat(str(raw)).isoformat()
+        if match is None:
+            raise ValueError(raw)
+        return date(*map(int, match.groups())).isoformat()
     except ValueError:
         raise AnswerError(
-            _msg("日期格式应为 YYYY-MM-DD", "must be a date written YYYY-MM-DD")
+            _msg("日期格式应为 YYYY-MM-DD（如 2025-09-01）", "must be a date written YYYY-MM-DD")
         ) from None
 
 
 def _select_one(fld: CompiledField, raw: Any) -> str:
-    code = str(raw)
-    if code not in fld.choice_codes:
-        raise AnswerError(_msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options"))
+    code = fld.code_for(normalize_text(str(raw)))
+    if code is None:
+        raise AnswerError(_msg(f"“{raw}”不是有效选项", f"'{raw}' is not one of the options"))
     return code
 
 
@@ -180,10 +194,12 @@ def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
         items = [normalize_text(str(p)) for p in raw]
     else:
         raise AnswerError(_msg("应为选项列表", "must be a list of options"))
-    chosen = {p for p in items if p}
-    for code in sorted(chosen):
-        if code not in fld.choice_codes:
-            raise AnswerError(_msg(f"“{code}”不是有效选项", f"'{code}' is not one of the options"))
+    chosen: set[str] = set()
+    for item in filter(None, items):
+        code = fld.code_for(item)
+        if code is None:
+            raise AnswerError(_msg(f"“{item}”不是有效选项", f"'{item}' is not one of the options"))
+        chosen.add(code)
     exclusive = chosen & set(fld.defn.exclusive)
     if exclusive and len(chosen) > 1:
         code = sorted(exclusive)[0]

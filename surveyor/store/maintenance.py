@@ -29,12 +29,15 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
     if not store.is_sqlite:
         raise SurveyorError("export-db works on a SQLite database; use pg_dump for PostgreSQL")
     out = Path(out)
+    src_path = Path(store.target)
+    if out.exists() and out.samefile(src_path):
+        # Renamed over the open database, the copy would part it from its -wal file.
+        raise SurveyorError(f"{out} is the database being exported; write the copy to another file")
     if out.exists() and not overwrite:
         raise SurveyorError(f"{out} already exists; pass --force to replace it")
     if not out.parent.exists():
         raise SurveyorError(f"folder {out.parent} does not exist")
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
-    src_path = Path(store.target)
     try:
         src = sqlite3.connect(readonly_uri(src_path), uri=True)
         try:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import NotFound, SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import load_state, resolve_building_id
 from surveyor.store import hlc
 from surveyor.store.db import Store, write_tx
@@ -322,45 +323,19 @@ def delete_building(
         return change
 
 
-#: ``--where`` keys for assignments, in Chinese as on the register or as column names.
-WHERE_COLUMNS = {
-    "街道": "subdistrict",
-    "subdistrict": "subdistrict",
-    "社区": "community",
-    "community": "community",
-    "小区名称": "compound_name",
-    "小区": "compound_name",
-    "compound_name": "compound_name",
-    "status": "status",
-    "状态": "status",
-}
-
-
-def select_buildings(conn: Connection, where: Mapping[str, str]) -> list[str]:
-    """Ids of live buildings matching every ``column=value`` condition."""
-    query = sa.select(BUILDING.c.id).where(BUILDING.c.deleted.is_(False))
-    for key, value in where.items():
-        column = WHERE_COLUMNS.get(key.strip())
-        if column is None:
-            raise SurveyorError(
-                f"cannot select by '{key}'; use one of 街道, 社区, 小区名称, status",
-                zh=f"不能按“{key}”筛选；请用 街道、社区、小区名称 或 status",
-            )
-        query = query.where(BUILDING.c[column] == value)
-    return [str(i) for i in conn.execute(query.order_by(BUILDING.c.id)).scalars()]
-
-
 def assign(
     store: Store,
     form: Form | None,
     inspector: str,
     *,
-    where: Mapping[str, str] | None = None,
+    where: Selection | None = None,
     refs: Iterable[str] = (),
     author: str,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> int:
-    """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes."""
+    """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes.
+
+    ``where`` picks live buildings as exports do (``services.selection``); ``refs`` name more."""
     name = inspector.strip()
     if not name:
         raise SurveyorError(
@@ -369,7 +344,7 @@ def assign(
         )
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
-        ids = select_buildings(conn, where) if where else []
+        ids = [str(r.id) for r in selected_rows(conn, where, BUILDING.c.id)] if where else []
         ids += [_building(conn, r.strip()) for r in refs if r.strip()]
         if not ids:
             raise SurveyorError(

@@ -14,10 +14,11 @@ from surveyor.exports.fonts import find_font
 from surveyor.exports.labels import load_layout
 from surveyor.exports.render import Cancelled
 from surveyor.exports.service import Context, export_labels, export_sheets
-from surveyor.exports.source import parse_selection, select_buildings
+from surveyor.exports.source import select_buildings
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import get_params, get_rules
+from surveyor.services.selection import parse_selection
 from surveyor.store.db import open_store
 from surveyor.store.ids import building_uri
 from tests.exports.conftest import (

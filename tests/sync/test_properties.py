@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from surveyor.forms.model import Form, load_form
+from surveyor.services.selection import parse_selection
 from surveyor.services.survey import BUILDING, save_answers, writer
 from surveyor.store import hlc
 from surveyor.store.db import Store, init_store, write_tx
@@ -92,7 +93,7 @@ class SyncMachine(RuleBasedStateMachine):
                 self.central,
                 self.form,
                 f"inspector{k}",
-                where={"街道": "wanxing"},
+                where=parse_selection(self.form, ["街道=wanxing"], None),
                 author="supervisor",
             )
             pull(lap, self.central, self.form)

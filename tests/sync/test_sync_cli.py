@@ -47,12 +47,12 @@ def test_the_supervisor_workflow_from_the_command_line(
             "assign", "--central", backend, "--inspector", "乙", "--buildings", str(codes), *form
         ).stdout
     )
-    assert (
-        "assigned 0"
-        in run(
-            "assign", "--central", backend, "--inspector", "乙", "--where", "街道=wanxing", *form
-        ).stdout
-    )  # already theirs: no new change
+    for where in ("街道=wanxing", "街道=万兴街道", "subdistrict=Wanxing"):  # code or label
+        again = run("assign", "--central", backend, "--inspector", "乙", "--where", where, *form)
+        assert "assigned 0" in again.stdout  # already theirs: no new change
+    other = ("--where", "街道=万兴街道", "--where", "街道=学府街道")  # all must hold: none does
+    none = run("assign", "--central", backend, "--inspector", "丙", *other, *form, ok=False)
+    assert none.returncode == 2 and "no building matches" in none.stderr
     run("sync", "--db", b.target, "--central", backend, *form)
     save_answers(a, mini, code, {"year_built": "1984"}, author="甲")
     save_answers(b, mini, code, {"year_built": "1990"}, author="乙")
@@ -120,7 +120,7 @@ def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
         "街道=nowhere",
         ok=False,
     )
-    assert nothing.returncode == 2 and "no building matches" in nothing.stderr
+    assert nothing.returncode == 2 and "'nowhere' is not an option of subdistrict" in nothing.stderr
 
 
 def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path
     attempts = {
         "merge": ("merge", str(other), "--into", str(laptop)),
         "sync": ("sync", "--db", str(other), "--central", str(laptop)),
-        "assign": ("assign", "--central", str(laptop), "--inspector", "乙", "--where", "街道=x"),
+        "assign": ("assign", "--central", str(laptop), "--inspector", "乙", "--status", "draft"),
         "progress": ("progress", "--central", str(laptop)),
     }
     for name, args in attempts.items():

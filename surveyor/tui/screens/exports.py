@@ -41,6 +41,16 @@ LAYOUTS = (("a4_3x8", "A4 3×8"), ("l7160", "Avery L7160"), ("thermal_50x30", "5
 STATUSES = ("complete", "approved", "draft", "not_started")
 
 
+def unused_name(path: Path) -> Path:
+    """``path``, or ``name-2.ext``, ``name-3.ext``… if it exists: the name offered for an
+    export, which never replaces a file already written."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
 class ExportScreen(ModalScreen[Path | None]):
     """Returns the written path, or None when closed without exporting."""
 
@@ -104,7 +114,7 @@ class ExportScreen(ModalScreen[Path | None]):
                 compact=True,
             )
             yield Label(self.tr("out"))
-            yield Input(str(self.folder / "sheets.pdf"), id="export-out", compact=True)
+            yield Input(str(unused_name(self.folder / "sheets.pdf")), id="export-out", compact=True)
             yield ProgressBar(id="export-progress", show_eta=True)
             yield Static("", id="export-message")
             with Horizontal():
@@ -112,13 +122,18 @@ class ExportScreen(ModalScreen[Path | None]):
                 yield Button(self.tr("cancel"), id="export-cancel", disabled=True, compact=True)
                 yield Button(self.tr("start"), variant="primary", id="export-start", compact=True)
 
+    def _suggest_next_name(self) -> None:
+        """After an export, the name offered is a new one (an export never replaces a file)."""
+        box = self.query_one("#export-out", Input)
+        box.value = str(unused_name(Path(box.value)))
+
     @on(Select.Changed, "#export-kind")
     def kind_changed(self, event: Select.Changed) -> None:
         """Keep the output name's extension in step with the kind."""
         suffix = next(suffix for code, suffix in KINDS if code == event.value)
         box = self.query_one("#export-out", Input)
         path = Path(box.value or str(self.folder / "export"))
-        box.value = str(path.with_name(f"{event.value}{suffix}"))
+        box.value = str(unused_name(path.with_name(f"{event.value}{suffix}")))
 
     def _selection_args(self) -> tuple[list[str], str | None]:
         status = self.query_one("#export-status", Select).value
@@ -162,8 +177,8 @@ class ExportScreen(ModalScreen[Path | None]):
         self, kind: str, layout: str, out: Path, where: list[str], status: str | None
     ) -> None:
         from surveyor.exports import service
-        from surveyor.exports.source import parse_selection
         from surveyor.retrofit import get_params, get_rules
+        from surveyor.services.selection import parse_selection
 
         try:
             params = get_params()
@@ -207,6 +222,7 @@ class ExportScreen(ModalScreen[Path | None]):
             return
         self._set_running(False)
         self.query_one("#export-message", Static).update(message)
+        self._suggest_next_name()
 
     @on(Button.Pressed, "#export-close")
     def action_close(self) -> None:

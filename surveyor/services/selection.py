@@ -1,0 +1,124 @@
+"""Which buildings a command works on: ``--where field=value`` (repeatable, all must hold) and
+``--status``, checked against the form before anything is read or written.
+
+Exports and ``assign`` share it, so a supervisor writes a selection the same way everywhere:
+a field by its id or its zh/en label (``街道``), a value by its option code or label
+(``万兴街道``); a typo gets a sentence ("the form has no field '街区'") instead of an empty or
+partial result.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from surveyor.errors import SurveyorError
+from surveyor.forms.model import Form
+from surveyor.forms.record import normalize_text
+from surveyor.services.queries import REGISTER_ORDER, building_filter
+from surveyor.services.survey import BUILDING, STATUSES
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Validated filters: answers that must equal a value, and an optional status."""
+
+    where: tuple[tuple[str, Any], ...] = ()
+    status: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"{f}={v}" for f, v in self.where]
+        if self.status:
+            parts.append(f"status={self.status}")
+        return ", ".join(parts) or "all buildings"
+
+
+def field_id_for(form: Form, name: str) -> str | None:
+    """A field id from its id or its zh/en label (``街道`` → ``subdistrict``), or None."""
+    key = normalize_text(name).strip()
+    if key in form.fields:
+        return key
+    for fid, fld in form.fields.items():
+        label = fld.defn.label
+        if key == label.zh or key.lower() == label.en.lower():
+            return fid
+    return None
+
+
+def _resolve_field(form: Form, name: str) -> str:
+    fid = field_id_for(form, name)
+    if fid is not None:
+        return fid
+    key = normalize_text(name)
+    candidates = list(form.fields) + [f.defn.label.zh for f in form.fields.values()]
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise SurveyorError(f"--where: the form has no field '{name}'{hint}")
+
+
+def _resolve_value(form: Form, fid: str, raw: str) -> Any:
+    """The stored value for a --where value: option codes or labels, numbers, yes/no."""
+    fld = form.fields[fid]
+    text = normalize_text(raw)
+    if fld.choices:
+        code = fld.code_for(text)
+        if code is not None:
+            return code
+        codes = ", ".join(c.code for c in fld.choices[:8])
+        raise SurveyorError(f"--where: '{raw}' is not an option of {fid} (options: {codes} …)")
+    if fld.type == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise SurveyorError(f"--where: {fid} needs a whole number, not '{raw}'") from None
+    if fld.type == "boolean":
+        lowered = text.lower()
+        if lowered in ("true", "yes", "是", "1"):
+            return True
+        if lowered in ("false", "no", "否", "0"):
+            return False
+        raise SurveyorError(f"--where: {fid} needs yes or no, not '{raw}'")
+    return text
+
+
+def parse_selection(form: Form, where: list[str], status: str | None) -> Selection:
+    """Check ``field=value`` filters and the status against the form; raise on any mistake."""
+    pairs: list[tuple[str, Any]] = []
+    for item in where:
+        if "=" not in item:
+            raise SurveyorError(f"--where '{item}' must be written field=value")
+        name, _, value = item.partition("=")
+        fid = _resolve_field(form, name.strip())
+        pairs.append((fid, _resolve_value(form, fid, value.strip())))
+    if status is not None and status not in STATUSES:
+        raise SurveyorError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
+    return Selection(tuple(pairs), status)
+
+
+def matches(answers: Mapping[str, Any], where: tuple[tuple[str, Any], ...]) -> bool:
+    for fid, value in where:
+        answer = answers.get(fid)
+        if isinstance(answer, list):
+            if value not in answer:
+                return False
+        elif answer != value:
+            return False
+    return True
+
+
+def selected_rows(
+    conn: Connection, selection: Selection, *columns: sa.ColumnElement[Any]
+) -> list[sa.Row[Any]]:
+    """``columns`` of the live buildings ``selection`` picks, in register order.
+
+    The 街道 and the status narrow the query in SQL; other fields are matched on the answers.
+    """
+    subdistrict = next((v for f, v in selection.where if f == "subdistrict"), None)
+    clauses = building_filter(subdistrict=subdistrict, status=selection.status)
+    query = sa.select(BUILDING.c.answers, *columns).where(*clauses).order_by(*REGISTER_ORDER)
+    return [row for row in conn.execute(query) if matches(dict(row[0] or {}), selection.where)]
