@@ -9,7 +9,6 @@ file, then renamed, so a crash never leaves a half blob under a real name), gets
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
 import uuid
 from dataclasses import dataclass
@@ -29,11 +28,16 @@ from surveyor.store.db import Store, write_tx
 ATTACHMENT = models.ATTACHMENT_TABLE
 #: Photos larger than this are refused (a phone photo is 2–8 MB).
 MAX_PHOTO_BYTES = 64 * 1024 * 1024
+#: Photo formats by their first bytes (offset, magic): cameras, phones (HEIC) and screenshots.
 _SNIFF = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF8", "image/gif"),
-    (b"RIFF", "image/webp"),
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"GIF8", "image/gif"),
+    (8, b"WEBP", "image/webp"),
+    (4, b"ftypheic", "image/heic"),
+    (4, b"ftypheix", "image/heic"),
+    (4, b"ftypmif1", "image/heif"),
+    (4, b"ftypmsf1", "image/heif"),
 )
 
 
@@ -55,12 +59,12 @@ def blob_path(store: Store, sha256: str) -> Path:
     return blob_dir_for(Path(store.target)) / sha256[:2] / sha256[2:]
 
 
-def _mime_of(path: Path, head: bytes) -> str:
-    for magic, mime in _SNIFF:
-        if head.startswith(magic):
+def _image_type(head: bytes) -> str | None:
+    """The photo's MIME type from its first bytes, or None when it is not a photo."""
+    for offset, magic, mime in _SNIFF:
+        if head[offset : offset + len(magic)] == magic:
             return mime
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
+    return None
 
 
 def store_blob(store: Store, source: Path) -> StoredBlob:
@@ -79,8 +83,13 @@ def store_blob(store: Store, source: Path) -> StoredBlob:
         raise SurveyorError(
             f"cannot read {source}: {exc.strerror}", zh=f"无法读取 {source}：{exc.strerror}"
         ) from None
+    mime = _image_type(data[:16])
+    if mime is None:  # a document or a shortcut picked by mistake would travel to every laptop
+        raise SurveyorError(
+            f"{source.name} is not a photo (JPEG, PNG, WebP, HEIC or GIF)",
+            zh=f"{source.name} 不是照片（应为 JPEG、PNG、WebP、HEIC 或 GIF）",
+        )
     sha = hashlib.sha256(data).hexdigest()
-    mime = _mime_of(source, data[:16])
     target = blob_path(store, sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

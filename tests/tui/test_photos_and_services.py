@@ -86,6 +86,8 @@ def test_attach_a_photo_through_the_app(
     target = browse_buildings(store, status="not_started", limit=1).rows[0]
     store.close()
     photo = a_jpeg(tmp_path / "stairs.jpg", (30, 90, 200))
+    notes = tmp_path / "notes.jpg"  # a text file with a photo's name
+    notes.write_text("楼道照片见附件\n", encoding="utf-8")
 
     async def body() -> None:
         app = make_app(sample_db)
@@ -96,6 +98,15 @@ def test_attach_a_photo_through_the_app(
             screen = app.screen
             assert isinstance(screen, SurveyScreen)
             await screen.goto_field("photo_stairwell")
+            # A document picked by mistake is refused, and it is no failed save.
+            await pilot.press("enter")
+            await settle(app, pilot)
+            await pilot.press(*str(notes), "enter", "enter")
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert any("notes.jpg 不是照片" in n.message for n in app._notifications)
+            assert screen.save_error is None
+            assert not screen.query_one("#photo_stairwell", PhotoField).photos
             await pilot.press("enter")
             await settle(app, pilot)
             assert isinstance(app.screen, AttachPhotoModal)

@@ -826,9 +826,13 @@ class SurveyScreen(Screen[None]):
             )
             state = get_building(app.store, self.building.id)
         except SurveyorError as exc:
-            self._call_ui(self._save_failed, error_text(exc))
+            # Not a failed save: nothing is queued to retry, the answers are all saved.
+            self._call_ui(self._photo_refused, error_text(exc))
             return
         self._call_ui(self._attached, field_id, state.answers.get(field_id), result)
+
+    def _photo_refused(self, error: str) -> None:
+        self.notify(t("survey.photo_refused", error=error), severity="warning", markup=False)
 
     def _attached(self, field_id: str, photos: Any, result: SaveResult) -> None:
         self.answers[field_id] = photos
