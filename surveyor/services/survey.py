@@ -621,18 +621,21 @@ def get_live_building(store: Store, ref: str | uuid.UUID) -> LiveBuilding:
 def kept_instead(store: Store, state: BuildingState) -> str | None:
     """The code of the building a deleted duplicate was merged into, or None."""
     with store.engine.connect() as conn:
-        kept = merged_into(conn, state.id) if state.deleted else None
-        return None if kept is None else load_state(conn, kept).code
+        return _kept_code(conn, state)
+
+
+def _kept_code(conn: Connection, state: BuildingState) -> str | None:
+    kept = merged_into(conn, state.id) if state.deleted else None
+    return None if kept is None else load_state(conn, kept).code
 
 
 def deleted_error(conn: Connection, state: BuildingState) -> SurveyorError:
     """Why a deleted building cannot be worked on, naming the one kept if it was merged."""
-    kept = merged_into(conn, state.id)
-    if kept is None:
+    kept_code = _kept_code(conn, state)
+    if kept_code is None:
         return SurveyorError(
             f"building {state.code} has been deleted", zh=f"楼栋 {state.code} 已被删除"
         )
-    kept_code = load_state(conn, kept).code
     return SurveyorError(
         f"building {state.code} was merged into {kept_code} (a duplicate); work on {kept_code}",
         zh=f"楼栋 {state.code} 是重复记录，已并入 {kept_code}；请在 {kept_code} 上操作",
