@@ -19,6 +19,11 @@ def sv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPro
     return subprocess.run(["surveyor", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+def set_answers(db: Path, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``surveyor set --db DB CODE ARGS…``."""
+    return sv("set", "--db", str(db), code, *args)
+
+
 def _new_db(tmp_path: Path) -> tuple[Path, str]:
     db = tmp_path / "s.db"
     run = sv("init", "--db", str(db), "--inspector", "王芳")
@@ -31,10 +36,8 @@ def _new_db(tmp_path: Path) -> tuple[Path, str]:
 
 def test_init_set_show_roundtrip(tmp_path: Path) -> None:
     db, code = _new_db(tmp_path)
-    run = sv(
-        "set",
-        "--db",
-        str(db),
+    run = set_answers(
+        db,
         code,
         "year_built=1984",
         "floors_above=６",
@@ -56,11 +59,11 @@ def test_init_set_show_roundtrip(tmp_path: Path) -> None:
 
 def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     db, code = _new_db(tmp_path)
-    run = sv("set", "--db", str(db), code, "floors_above=99", "--lang", "zh")
+    run = set_answers(db, code, "floors_above=99", "--lang", "zh")
     assert run.returncode == 2
     assert run.stderr.startswith("error: refused: floors_above:")
     assert "Traceback" not in run.stderr
-    draft = sv("set", "--db", str(db), code, "floors_above=99", "--draft")
+    draft = set_answers(db, code, "floors_above=99", "--draft")
     assert draft.returncode == 0
     assert "! floors_above:" in draft.stderr
 
@@ -79,7 +82,7 @@ def test_status_complete_is_refused_with_the_list(tmp_path: Path) -> None:
 
 def test_export_db_and_doctor(tmp_path: Path) -> None:
     db, code = _new_db(tmp_path)
-    assert sv("set", "--db", str(db), code, "year_built=1990").returncode == 0
+    assert set_answers(db, code, "year_built=1990").returncode == 0
     out = tmp_path / "export.db"
     run = sv("export-db", "--db", str(db), "--out", str(out))
     assert run.returncode == 0, run.stderr
@@ -155,10 +158,10 @@ def test_a_future_year_is_refused_before_the_survey_date_is_set(tmp_path: Path) 
     db, code = _new_db(tmp_path)
     this_year = date.today().year
     for bad in ("3000", str(this_year + 1)):
-        run = sv("set", "--db", str(db), code, f"year_built={bad}")
+        run = set_answers(db, code, f"year_built={bad}")
         assert run.returncode == 2, bad
         assert "year_built: The year built must be between 1900" in run.stderr
-    assert sv("set", "--db", str(db), code, f"year_built={this_year}").returncode == 0
+    assert set_answers(db, code, f"year_built={this_year}").returncode == 0
     shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
     assert shown["answers"]["year_built"] == this_year
     assert shown["calculated"]["survey_year"] is None  # still no survey date
@@ -188,10 +191,8 @@ def test_list_filters_are_checked_and_read_in_the_chosen_language(tmp_path: Path
 def test_set_takes_labels_dates_and_unknown_as_people_write_them(tmp_path: Path) -> None:
     """建成年份=… (a label), 砖混（砌体） (an option label), 2025/9/1 and 不详 were refused."""
     db, code = _new_db(tmp_path)
-    run = sv(
-        "set",
-        "--db",
-        str(db),
+    run = set_answers(
+        db,
         code,
         "建成年份=1984",
         "structure_type=砖混（砌体）",
@@ -206,7 +207,7 @@ def test_set_takes_labels_dates_and_unknown_as_people_write_them(tmp_path: Path)
     assert answers["prior_programmes"] == ["old_building_upgrade", "safety_upgrade"]
     assert answers["survey_date"] == "2025-09-01"
     assert answers["last_renovation_year"] == "unknown"
-    wrong = sv("set", "--db", str(db), code, "survey_date=2025/13/1")
+    wrong = set_answers(db, code, "survey_date=2025/13/1")
     assert wrong.returncode == 2 and "YYYY-MM-DD" in wrong.stderr
 
 

@@ -50,7 +50,9 @@ from surveyor.store.log import (
     load_clock,
     store_clock,
 )
-from surveyor.sync.fold import ALIAS_KEY
+
+# Reserved change fields (underscore keys never clash with form ids) are the fold's.
+from surveyor.sync.fold import ALIAS_KEY, STATUS_KEY
 
 BUILDING = models.BUILDING_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
@@ -84,8 +86,6 @@ _UPDATE_STATE = (
 )
 _SELECT_STATE = sa.select(BUILDING).where(BUILDING.c.id == sa.bindparam("b_id"))
 
-#: Reserved change field holding the record status; underscore keys never clash with form ids.
-STATUS_KEY = "_status"
 STATUSES = ("not_started", "draft", "complete", "approved")
 #: Fields that come from the building register; answering only these does not start a survey.
 REGISTER_FIELDS = (

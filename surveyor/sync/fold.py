@@ -24,7 +24,7 @@ import orjson
 
 from surveyor.store import hlc
 
-#: The record status travels as this reserved field (see services.survey.STATUS_KEY).
+#: The record status travels as this reserved field.
 STATUS_KEY = "_status"
 #: A delete sets this reserved field to true; an un-delete or a "keep" resolution to false.
 DELETED_KEY = "_deleted"

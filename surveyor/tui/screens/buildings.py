@@ -279,7 +279,8 @@ class BuildingsScreen(Screen[None]):
         value = clean(event.value).strip()
         code = normalize_code(value)
         if code is not None and value.upper().startswith(URI_PREFIX):
-            # A scanned label: open it at once, without waiting for Enter.
+            # A pasted label: open it at once (typed or scanned ones never get here: the
+            # app's scan catcher takes them, tui/scan.py).
             self._open_scanned(code)
             return
         if self._search_timer is not None:
