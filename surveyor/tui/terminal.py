@@ -5,23 +5,50 @@ sequence, but it only looks at that wait between 100 ms polls, and a key arrivin
 poll joins the Esc as Alt+key. Esc then a key within 100 ms lost the Esc (the building stayed
 open) and the key's meaning. Here a lone Esc whose wait has run out ends before the next key
 is read, and the wait is 25 ms (see ``surveyor.tui.__init__``).
+
+On a busy laptop the reader can fall behind, and the Esc and the key then arrive in one read,
+where no wait can tell them apart. Surveyor binds no Alt+letter, so Esc followed by a
+printable key is always read as Esc, then the key. Escape sequences keep their meaning: the
+characters that introduce one (``[`` CSI, ``O`` SS3, ``]`` OSC, ``P`` DCS…) are not split.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual._xterm_parser import XTermParser
 from textual.drivers import linux_driver
 from textual.message import Message
 
+ESC = "\x1b"
+SEQUENCE_INTRODUCERS = frozenset("[]OPNX\\^_")
+"""After Esc these begin an escape sequence (CSI, OSC, SS3, DCS, SS2, SOS, ST, PM, APC)."""
+
+
+def is_esc_then_key(sequence: str) -> bool:
+    """Whether ``sequence`` is Esc followed by one printable key that begins no sequence."""
+    return (
+        len(sequence) == 2
+        and sequence[0] == ESC
+        and sequence[1].isprintable()
+        and sequence[1] not in SEQUENCE_INTRODUCERS
+    )
+
 
 class PromptEscapeParser(XTermParser):
-    """Textual's parser, ending an expired Esc wait before new input is parsed."""
+    """Textual's parser, ending an expired Esc wait before new input is parsed and reading
+    Esc + a printable key as two keys."""
 
     def feed(self, data: str) -> Iterable[Message]:
         yield from self.tick()
         yield from super().feed(data)
+
+    def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
+        if is_esc_then_key(sequence):
+            yield events.Key("escape", ESC)
+            sequence = sequence[1]
+        yield from super()._sequence_to_key_events(sequence, alt)
 
 
 def read_escape_promptly() -> None:
