@@ -59,10 +59,16 @@ def test_init_set_show_roundtrip(tmp_path: Path) -> None:
 
 def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     db, code = _new_db(tmp_path)
-    run = set_answers(db, code, "floors_above=99", "--lang", "zh")
+    run = set_answers(db, code, "floors_above=99")
     assert run.returncode == 2
     assert run.stderr.startswith("error: refused: floors_above:")
     assert "Traceback" not in run.stderr
+    # Under --lang zh the error is said in Chinese (it was English whatever --lang said).
+    run = set_answers(db, code, "floors_above=99", "--lang", "zh")
+    assert run.returncode == 2
+    assert run.stderr.startswith("错误：未保存：floors_above:")
+    unknown = set_answers(db, code, "remarks=x", "--lang=zh")
+    assert unknown.stderr.startswith("错误：表单中没有字段“remarks”；是不是“inspector_remarks”？")
     draft = set_answers(db, code, "floors_above=99", "--draft")
     assert draft.returncode == 0
     assert "! floors_above:" in draft.stderr
@@ -228,3 +234,26 @@ def test_exports_never_replace_a_file_unless_told(tmp_path: Path) -> None:
     assert onto_itself.returncode == 2 and "is the database being exported" in onto_itself.stderr
     assert db.read_bytes() == before
     assert "--split" not in sv("export", "csv", "--help").stdout
+
+
+def test_set_on_an_approved_building_says_the_approval_is_withdrawn(tmp_path: Path) -> None:
+    """An edit takes an approved record back to complete; 'set' said only 'saved (complete)',
+    so the supervisor's approval vanished without a word."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.browse import browse_buildings
+    from surveyor.services.sample import generate_sample
+
+    db = tmp_path / "sample.db"
+    generate_sample(db, get_form(), buildings=40, seed=2024)
+    store = open_store(db)
+    try:
+        approved = browse_buildings(store, status="approved", limit=1).rows[0]
+    finally:
+        store.close()
+    run = set_answers(db, approved.code, "inspector_remarks=复查时补充", "--lang", "zh")
+    assert run.returncode == 0, run.stderr
+    assert f"{approved.code}：已保存（已完成" in run.stdout
+    assert f"审核已撤销：{approved.code} 已改动，需重新审核" in run.stdout
+    again = set_answers(db, approved.code, "inspector_remarks=复查时再补充")
+    assert again.returncode == 0, again.stderr
+    assert "saved (complete" in again.stdout and "withdrawn" not in again.stdout

@@ -6,17 +6,21 @@ logged with its traceback to the log folder and reported in one line (exit code 
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from surveyor import paths
 from surveyor.cli.options import DbOpt, FormOpt, LangOpt, db_path, pass_db_down
-from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.errors import SurveyorError
+
+if TYPE_CHECKING:
+    from surveyor.services.survey import SaveResult
 
 app = typer.Typer(
     name="surveyor",
@@ -115,6 +119,7 @@ def set_cmd(
     """Answer fields of one building (by field id or label), through the same checks as the
     app."""
     from surveyor.forms.catalog import get_form
+    from surveyor.forms.display import status_label
     from surveyor.services.selection import field_id_for
     from surveyor.services.survey import save_answers
     from surveyor.store.db import open_store
@@ -134,11 +139,29 @@ def set_cmd(
     finally:
         store.close()
     if result.change_id is None:
-        typer.echo(f"{result.code}: nothing changed")
+        typer.echo(f"{result.code}：未改动" if lang == "zh" else f"{result.code}: nothing changed")
     else:
-        typer.echo(f"{result.code}: saved ({result.status}, {result.completeness:.0%} complete)")
+        status_text = status_label(result.status, lang)
+        typer.echo(
+            f"{result.code}：已保存（{status_text}，完成度 {result.completeness:.0%}）"
+            if lang == "zh"
+            else f"{result.code}: saved ({status_text}, {result.completeness:.0%} complete)"
+        )
+    _say_if_approval_withdrawn(result, lang)
     for fid, msg in result.errors.items():
         typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
+
+
+def _say_if_approval_withdrawn(result: SaveResult, lang: str) -> None:
+    """An edit silently took an approved record back to complete; the supervisor must know."""
+    if result.approval_withdrawn:
+        typer.echo(
+            f"  审核已撤销：{result.code} 已改动，需重新审核"
+            f"（surveyor status {result.code} approved）"
+            if lang == "zh"
+            else f"  approval withdrawn: {result.code} changed, so it must be approved again "
+            f"(surveyor status {result.code} approved)"
+        )
 
 
 @app.command()
@@ -153,6 +176,7 @@ def status(
 ) -> None:
     """Mark a building complete (refused while answers are missing), approve or reopen it."""
     from surveyor.forms.catalog import get_form
+    from surveyor.forms.display import status_label
     from surveyor.services.survey import set_status
     from surveyor.store.db import open_store
 
@@ -168,7 +192,7 @@ def status(
         )
     finally:
         store.close()
-    typer.echo(f"{result.code}: {result.status}")
+    typer.echo(f"{result.code}: {status_label(result.status, lang)}")
 
 
 @app.command()
@@ -408,11 +432,9 @@ def run(argv: list[str] | None = None) -> None:
     try:
         # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
         app(args=argv, prog_name="surveyor")
-    except ValidationFailed as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        sys.exit(2)
     except SurveyorError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
+        typer.echo(f"错误：{exc.text('zh')}" if zh else f"error: {exc.message}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -431,6 +453,14 @@ def run(argv: list[str] | None = None) -> None:
         log = _log_traceback()
         typer.echo(f"internal error: this is a bug in Surveyor; details are in {log}", err=True)
         sys.exit(1)
+
+
+def _asked_for_zh(argv: list[str]) -> bool:
+    """Whether the command line asks for Chinese (``--lang zh``): an error is said in it too,
+    though it is raised before the command has read its options."""
+    return "--lang=zh" in argv or any(
+        a == "--lang" and b == "zh" for a, b in itertools.pairwise(argv)
+    )
 
 
 def _log_traceback() -> Path:

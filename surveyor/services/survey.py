@@ -215,6 +215,12 @@ class SaveResult:
     status: str
     errors: dict[str, Localized]
     completeness: float
+    previous_status: str = "not_started"
+
+    @property
+    def approval_withdrawn(self) -> bool:
+        """The save changed an approved record, so a supervisor must approve it again."""
+        return self.previous_status == "approved" and self.status != "approved"
 
 
 def normalize_address(text: str | None) -> str | None:
@@ -505,7 +511,9 @@ class SurveyWriter:
         ev: Evaluation,
     ) -> SaveResult:
         if not fields:
-            return SaveResult(state.id, state.code, None, state.status, ev.errors, ev.completeness)
+            return SaveResult(
+                state.id, state.code, None, state.status, ev.errors, ev.completeness, state.status
+            )
         self.edited.add(state.id)
         previous = state.field_change
         change = append_change(
@@ -534,7 +542,7 @@ class SurveyWriter:
             },
         )
         return SaveResult(
-            state.id, state.code, change.change_id, status, ev.errors, ev.completeness
+            state.id, state.code, change.change_id, status, ev.errors, ev.completeness, state.status
         )
 
 

@@ -159,6 +159,32 @@ def test_autosave_commits_within_the_delay_without_leaving(
     run(body)
 
 
+def test_editing_an_approved_building_warns_then_says_the_approval_is_withdrawn(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """An edit takes an approved record back to complete; it did so without a word, so the
+    supervisor's approval vanished behind the inspector's back."""
+    target = first_with_status(sample_db, "approved")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            messages = [str(n.message) for n in app._notifications]
+            assert any("已审核：修改任何答案都会撤销审核" in m for m in messages)
+            await pilot.click("#inspector_name")
+            await pilot.press("end", *"甲")
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert screen.status == "complete"
+            messages = [str(n.message) for n in app._notifications]
+            assert any(f"{target.code} 的审核已撤销" in m for m in messages)
+
+        assert read(sample_db, target.id).status == "complete"
+
+    run(body)
+
+
 def test_invalid_value_message_in_zh_and_en(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
     rule = FORM.field("survey_date").defn.constraint_message

@@ -199,6 +199,8 @@ class SurveyScreen(Screen[None]):
         self.set_class(self.app.size.width >= WIDE, "-wide")
         self._update_subtitle()
         await self.show_section(index, focus=focus, save=False)
+        if self.status == "approved":
+            self.notify(t("survey.approved_warning"), severity="warning", markup=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -621,8 +623,19 @@ class SurveyScreen(Screen[None]):
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args)
 
-    def _saved(self, result: SaveResult) -> None:
+    def _took_status(self, result: SaveResult) -> None:
+        """Show the status a save left; say so when it withdrew the supervisor's approval."""
         self.status = result.status
+        if result.approval_withdrawn:
+            self.app.notify(
+                t("survey.approval_withdrawn", code=result.code),
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    def _saved(self, result: SaveResult) -> None:
+        self._took_status(result)
         if self.save_error is not None:
             self.save_error = None
             self.notify(t("save.recovered"), markup=False)
@@ -745,7 +758,7 @@ class SurveyScreen(Screen[None]):
         self._call_ui(self._completed, result)
 
     def _completed(self, result: SaveResult) -> None:
-        self.status = result.status
+        self._took_status(result)
         self.problems = []
         self.show_missing = False
         self._update_subtitle()
@@ -836,7 +849,7 @@ class SurveyScreen(Screen[None]):
 
     def _attached(self, field_id: str, photos: Any, result: SaveResult) -> None:
         self.answers[field_id] = photos
-        self.status = result.status
+        self._took_status(result)
         self.ev = evaluate(self.app.form, self.answers)
         if is_live(self):
             # NoMatches: another section is shown now; the value is in the state already.
