@@ -257,3 +257,38 @@ def test_set_on_an_approved_building_says_the_approval_is_withdrawn(tmp_path: Pa
     again = set_answers(db, approved.code, "inspector_remarks=复查时再补充")
     assert again.returncode == 0, again.stderr
     assert "saved (complete" in again.stdout and "withdrawn" not in again.stdout
+
+
+def test_photo_add_and_remove(tmp_path: Path) -> None:
+    """A photo attached by mistake could not be taken off, by the app or the command line."""
+    from PIL import Image
+
+    db, code = _new_db(tmp_path)
+    first, second = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    Image.new("RGB", (32, 24), (200, 40, 40)).save(first, "JPEG")
+    Image.new("RGB", (32, 24), (40, 40, 200)).save(second, "JPEG")
+    for photo, caption in ((first, "南立面"), (second, "屋面")):
+        run = sv(
+            "photo", "add", "--db", str(db), code, "其他立面/屋面", str(photo), "--caption", caption
+        )
+        assert run.returncode == 0, run.stderr
+        assert f"{code}: saved (draft" in run.stdout
+    shown = sv("show", "--db", str(db), code)
+    assert "1. " in shown.stdout and "南立面" in shown.stdout and "2. " in shown.stdout
+
+    run = sv("photo", "remove", "--db", str(db), code, "photo_other", "1")
+    assert run.returncode == 0, run.stderr
+    photos = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"][
+        "photo_other"
+    ]
+    assert [p["caption"] for p in photos] == ["屋面"]
+
+    missing = sv("photo", "remove", "--db", str(db), code, "photo_other", "2", "--lang", "zh")
+    assert missing.returncode == 2
+    assert f"{code} 的其他立面/屋面中没有照片“2”（1. " in missing.stderr
+    by_hash = sv("photo", "remove", "--db", str(db), code, "photo_other", photos[0]["sha256"][:8])
+    assert by_hash.returncode == 0, by_hash.stderr
+    answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
+    assert "photo_other" not in answers  # the last photo off: no answer, not an empty list
+    not_photo = sv("photo", "remove", "--db", str(db), code, "year_built", "1")
+    assert not_photo.returncode == 2 and "'year_built' is not a photo field" in not_photo.stderr

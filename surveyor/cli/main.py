@@ -6,10 +6,12 @@ logged with its traceback to the log folder and reported in one line (exit code 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +22,9 @@ from surveyor.cli.options import DbOpt, FormOpt, LangOpt, db_path, pass_db_down
 from surveyor.errors import SurveyorError
 
 if TYPE_CHECKING:
+    from surveyor.forms.model import Form
     from surveyor.services.survey import SaveResult
+    from surveyor.store.db import Store
 
 app = typer.Typer(
     name="surveyor",
@@ -32,7 +36,9 @@ app = typer.Typer(
 forms_app = typer.Typer(help="Check form and rule definition files.", no_args_is_help=True)
 register_app = typer.Typer(help="The register of buildings to survey.", no_args_is_help=True)
 app.add_typer(forms_app, name="forms")
+photo_app = typer.Typer(help="Attach photos to a building or take them off.", no_args_is_help=True)
 app.add_typer(register_app, name="register")
+app.add_typer(photo_app, name="photo")
 
 
 def _author(store: Any) -> str:
@@ -119,7 +125,6 @@ def set_cmd(
     """Answer fields of one building (by field id or label), through the same checks as the
     app."""
     from surveyor.forms.catalog import get_form
-    from surveyor.forms.display import status_label
     from surveyor.services.selection import field_id_for
     from surveyor.services.survey import save_answers
     from surveyor.store.db import open_store
@@ -138,6 +143,16 @@ def set_cmd(
         )
     finally:
         store.close()
+    _say_saved(result, lang)
+    for fid, msg in result.errors.items():
+        typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
+
+
+def _say_saved(result: SaveResult, lang: str) -> None:
+    """What a save did, in ``lang``; an edit that took an approved record back to complete
+    says so, or the supervisor's approval would vanish without a word."""
+    from surveyor.forms.display import status_label
+
     if result.change_id is None:
         typer.echo(f"{result.code}：未改动" if lang == "zh" else f"{result.code}: nothing changed")
     else:
@@ -147,13 +162,6 @@ def set_cmd(
             if lang == "zh"
             else f"{result.code}: saved ({status_text}, {result.completeness:.0%} complete)"
         )
-    _say_if_approval_withdrawn(result, lang)
-    for fid, msg in result.errors.items():
-        typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
-
-
-def _say_if_approval_withdrawn(result: SaveResult, lang: str) -> None:
-    """An edit silently took an approved record back to complete; the supervisor must know."""
     if result.approval_withdrawn:
         typer.echo(
             f"  审核已撤销：{result.code} 已改动，需重新审核"
@@ -162,6 +170,72 @@ def _say_if_approval_withdrawn(result: SaveResult, lang: str) -> None:
             else f"  approval withdrawn: {result.code} changed, so it must be approved again "
             f"(surveyor status {result.code} approved)"
         )
+
+
+@photo_app.command("add")
+def photo_add(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    field: Annotated[str, typer.Argument(help="Photo field, by id or label.")],
+    file: Annotated[Path, typer.Argument(help="The photo (JPEG, PNG, WebP, HEIC or GIF).")],
+    caption: Annotated[str, typer.Option("--caption", help="What the photo shows.")] = "",
+    db: DbOpt = None,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Attach a photo to a photo field of one building."""
+    from surveyor.services.photos import attach_photo
+
+    with _photo_target(db, form, field, lang) as (store, the_form, field_id):
+        result = attach_photo(
+            store,
+            the_form,
+            building,
+            field_id,
+            file,
+            caption=caption,
+            author=_author(store),
+            lang=lang,
+        )
+    _say_saved(result, lang)
+
+
+@photo_app.command("remove")
+def photo_remove(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    field: Annotated[str, typer.Argument(help="Photo field, by id or label.")],
+    which: Annotated[
+        str, typer.Argument(help="The photo's number as 'show' lists it, or its hash's start.")
+    ],
+    db: DbOpt = None,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Take a photo off a photo field (the file stays stored: the history refers to it)."""
+    from surveyor.services.photos import remove_photo
+
+    with _photo_target(db, form, field, lang) as (store, the_form, field_id):
+        result = remove_photo(
+            store, the_form, building, field_id, which, author=_author(store), lang=lang
+        )
+    _say_saved(result, lang)
+
+
+@contextlib.contextmanager
+def _photo_target(
+    db: Path | None, form: Path | None, field: str, lang: str
+) -> Iterator[tuple[Store, Form, str]]:
+    """The open laptop database, the form and the photo field's id (given by id or label)."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.selection import field_id_for
+    from surveyor.store.db import open_store
+
+    _check_lang(lang)
+    the_form = get_form(form)
+    store = open_store(db_path(db))
+    try:
+        yield store, the_form, field_id_for(the_form, field) or field
+    finally:
+        store.close()
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
-from surveyor.forms.model import Form
+from surveyor.forms.model import CompiledField, Form
 from surveyor.forms.record import normalize_free_text
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import SaveResult, get_building, save_answers
@@ -111,6 +112,21 @@ def store_blob(store: Store, source: Path) -> StoredBlob:
     return StoredBlob(sha, len(data), mime, target)
 
 
+def photo_field(form: Form, field_id: str) -> CompiledField:
+    """The photo field ``field_id`` of ``form``; anything else is refused by name."""
+    if field_id not in form.fields or form.field(field_id).type != "photo":
+        raise SurveyorError(
+            f"'{field_id}' is not a photo field of the form", zh=f"“{field_id}”不是表单中的照片字段"
+        )
+    return form.field(field_id)
+
+
+def photos_of(answers: Mapping[str, Any], field_id: str) -> list[dict[str, Any]]:
+    """The photos attached to one field, in the order they were added."""
+    current = answers.get(field_id)
+    return list(current) if isinstance(current, list) else []
+
+
 def attach_photo(
     store: Store,
     form: Form,
@@ -123,14 +139,9 @@ def attach_photo(
     lang: str = "en",
 ) -> SaveResult:
     """Store ``source`` and add it to the photo field ``field_id`` of one building."""
-    if field_id not in form.fields or form.field(field_id).type != "photo":
-        raise SurveyorError(
-            f"'{field_id}' is not a photo field of the form", zh=f"“{field_id}”不是表单中的照片字段"
-        )
-    fld = form.field(field_id)
+    fld = photo_field(form, field_id)
     state = get_building(store, building)
-    current = state.answers.get(field_id)
-    photos: list[dict[str, Any]] = list(current) if isinstance(current, list) else []
+    photos = photos_of(state.answers, field_id)
     if len(photos) >= fld.defn.max_count:
         raise SurveyorError(
             f"{fld.defn.label.get('en')} already has {len(photos)} photos "
@@ -153,3 +164,41 @@ def attach_photo(
         }
     )
     return save_answers(store, form, state.id, {field_id: photos}, author=author, lang=lang)
+
+
+def remove_photo(
+    store: Store,
+    form: Form,
+    building: str | uuid.UUID,
+    field_id: str,
+    which: str,
+    *,
+    author: str,
+    lang: str = "en",
+) -> SaveResult:
+    """Take one photo off a field: ``which`` is its number as listed (1, 2…) or the start of
+    its SHA-256. The blob stays: the change log still refers to it, and another building may
+    show the same file."""
+    label = photo_field(form, field_id).defn.label
+    state = get_building(store, building)
+    photos = photos_of(state.answers, field_id)
+    index = _photo_index(photos, which.strip())
+    if index is None:
+        listed = ", ".join(f"{n}. {str(p.get('sha256', ''))[:10]}" for n, p in enumerate(photos, 1))
+        raise SurveyorError(
+            f"{state.code} has no photo '{which}' in {label.en} ({listed or 'no photos'})",
+            zh=f"{state.code} 的{label.zh}中没有照片“{which}”（{listed or '没有照片'}）",
+        )
+    del photos[index]
+    return save_answers(store, form, state.id, {field_id: photos or None}, author=author, lang=lang)
+
+
+def _photo_index(photos: list[dict[str, Any]], which: str) -> int | None:
+    """The list index of the photo numbered ``which`` or whose hash starts with it (4+ chars)."""
+    if which.isdigit():
+        number = int(which)
+        return number - 1 if 1 <= number <= len(photos) else None
+    if len(which) < 4:
+        return None
+    matches = [i for i, p in enumerate(photos) if str(p.get("sha256", "")).startswith(which)]
+    return matches[0] if len(matches) == 1 else None

@@ -237,6 +237,27 @@ def test_type_error_and_full_width_digits(sample_db: Path, make_app: AppFactory)
     run(body)
 
 
+def test_calculated_fields_read_as_labels_not_codes(sample_db: Path, make_app: AppFactory) -> None:
+    """The era bins showed their codes (y1981_1990, E0), which no inspector can read."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("year_built")
+            field = screen.query_one("#year_built", Input)
+            field.value = ""
+            await pilot.press(*"1984", "enter")
+            await settle(app, pilot)
+            era = str(screen.query_one("#era_bin").render())
+            energy = str(screen.query_one("#energy_era").render())
+            assert era.startswith("1981–1990年") and "y1981" not in era
+            assert energy.startswith("E0 1985年及以前（无节能标准）")
+
+    run(body)
+
+
 def test_skip_logic_hides_and_reveals_a_field(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 
@@ -583,6 +604,13 @@ def test_choices_by_key_by_filter_and_multiple(sample_db: Path, make_app: AppFac
             assert choice.value == "wanxing"
             await pilot.press("a")  # the tenth option's key
             assert choice.value == "shuishanggongyuan"
+            await pilot.press("a")  # picked again it stays picked (it used to clear the answer)
+            assert choice.value == "shuishanggongyuan"
+            await pilot.press("/", *"万", "backspace")  # Backspace edits the filter…
+            assert choice.filtering and choice.value == "shuishanggongyuan"
+            await pilot.press("escape", "delete")  # …and outside one clears the answer
+            assert choice.value is None
+            await pilot.press("a")
             await screen.goto_field("info_sources")
             multi = screen.query_one("#info_sources", ChoiceField)
             await pilot.press("1", "2", "3", "2")  # toggle on, on, on, off

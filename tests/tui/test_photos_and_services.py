@@ -19,7 +19,7 @@ from surveyor.services.queries import list_buildings
 from surveyor.services.resume import get_resume_point, set_resume_point
 from surveyor.services.survey import get_building
 from surveyor.store.db import Store, open_store
-from surveyor.tui.modals.attach_photo import AttachPhotoModal
+from surveyor.tui.modals.attach_photo import AttachPhotoModal, RemovePhotoModal
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.photo_field import PhotoField
 from tests.tui.conftest import AppFactory, run, settle
@@ -124,6 +124,64 @@ def test_attach_a_photo_through_the_app(
     finally:
         store.close()
     assert saved[0]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+
+
+def test_remove_a_photo_through_the_app(
+    sample_db: Path, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A photo attached by mistake could not be taken off: Delete on the field asks which one
+    (by number or Enter) and saves the field without it; Esc keeps them all."""
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    for name, colour in (("a.jpg", (200, 0, 0)), ("b.jpg", (0, 0, 200))):
+        attach_photo(
+            store,
+            FORM,
+            target.id,
+            "photo_other",
+            a_jpeg(tmp_path / name, colour),
+            caption=name,
+            author="测试员",
+        )
+    store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.open_building(target.id)
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            await screen.goto_field("photo_other")
+            field = screen.query_one("#photo_other", PhotoField)
+            await pilot.press("delete")
+            await settle(app, pilot)
+            assert isinstance(app.screen, RemovePhotoModal)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert app.screen is screen and len(field.photos) == 2
+            await pilot.press("delete")
+            await settle(app, pilot)
+            await pilot.press("1")
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert [p["caption"] for p in field.photos] == ["b.jpg"]
+            assert any("照片已移除" in str(n.message) for n in app._notifications)
+            await pilot.press("backspace", "enter")
+            await settle(app, pilot)
+            assert field.photos == []
+            await pilot.press("delete")
+            await settle(app, pilot)
+            assert app.screen is screen  # nothing to remove: said, no dialog
+            assert any("没有可移除的照片" in str(n.message) for n in app._notifications)
+
+    run(body)
+    store = open_store(sample_db)
+    try:
+        assert "photo_other" not in get_building(store, target.id).answers
+    finally:
+        store.close()
 
 
 def test_new_core_modules_do_not_import_textual() -> None:

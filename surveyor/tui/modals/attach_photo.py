@@ -1,17 +1,18 @@
-"""Ask for a photo file path and an optional caption."""
+"""Ask for a photo to attach (its file path and a caption), or for the one to take off."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from surveyor.tui.i18n import t
 from surveyor.tui.text import plain, without_controls
@@ -72,5 +73,57 @@ class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
         self.dismiss(PhotoRequest(path, caption))
 
     @on(Button.Pressed, "#photo-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RemovePhotoModal(ModalScreen[str | None]):
+    """Returns the SHA-256 of the photo to take off, or None."""
+
+    DEFAULT_CSS = """
+    RemovePhotoModal { align: center middle; }
+    RemovePhotoModal > Vertical {
+        width: 80%; max-width: 90; height: auto; max-height: 80%;
+        border: thick $warning; background: $surface; padding: 0 1;
+    }
+    RemovePhotoModal .title { text-style: bold; height: auto; }
+    RemovePhotoModal .hint { color: $text-muted; height: auto; }
+    RemovePhotoModal OptionList { height: auto; max-height: 12; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "new.cancel", id="photo_remove.cancel")
+    ]
+
+    def __init__(self, label: str, photos: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.label = label
+        self.photos = photos
+
+    def compose(self) -> ComposeResult:
+        from surveyor.tui.widgets.photo_field import photo_line
+
+        with Vertical():
+            yield Static(plain(t("photo.remove_title", label=self.label)), classes="title")
+            yield OptionList(
+                *(
+                    Option(photo_line(n, photo), id=str(photo.get("sha256", "")))
+                    for n, photo in enumerate(self.photos, 1)
+                ),
+                id="photo-list",
+            )
+            yield Static(t("photo.remove_hint"), classes="hint")
+
+    def on_key(self, event: Any) -> None:
+        # A photo's number takes it at once, as a choice's digit does.
+        if event.character and event.character.isdigit():
+            index = int(event.character) - 1
+            if 0 <= index < len(self.photos):
+                event.stop()
+                self.dismiss(str(self.photos[index].get("sha256", "")))
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,7 +43,7 @@ from surveyor.forms.record import (
     kept_as_entered,
     normalize_input,
 )
-from surveyor.services.photos import attach_photo
+from surveyor.services.photos import attach_photo, photos_of, remove_photo
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import (
     BuildingState,
@@ -823,11 +824,33 @@ class SurveyScreen(Screen[None]):
 
         self.app.push_screen(AttachPhotoModal(label), chosen)
 
+    @on(PhotoField.RemoveRequested)
+    def remove_requested(self, event: PhotoField.RemoveRequested) -> None:
+        from surveyor.tui.modals.attach_photo import RemovePhotoModal
+
+        fid = event.photo_field.id
+        if fid is None:
+            return
+        photos = photos_of(self.answers, fid)
+        if not photos:
+            self.notify(t("survey.no_photo_to_remove"), severity="warning", markup=False)
+            return
+        label = self.app.form.field(fid).defn.label.get(language())
+
+        def chosen(sha256: str | None) -> None:
+            if sha256:
+                self.flush()
+                self._remove_photo(fid, sha256)
+
+        self.app.push_screen(RemovePhotoModal(label, photos), chosen)
+
     @work(thread=True, group="autosave", exit_on_error=False)
     def _attach_photo(self, field_id: str, request: PhotoRequest) -> None:
         app = self.app
-        try:
-            result = attach_photo(
+        self._change_photos(
+            field_id,
+            "attach",
+            lambda: attach_photo(
                 app.store,
                 app.form,
                 self.building.id,
@@ -836,19 +859,44 @@ class SurveyScreen(Screen[None]):
                 caption=request.caption,
                 author=app.author,
                 lang=language(),
-            )
-            state = get_building(app.store, self.building.id)
+            ),
+        )
+
+    @work(thread=True, group="autosave", exit_on_error=False)
+    def _remove_photo(self, field_id: str, sha256: str) -> None:
+        app = self.app
+        self._change_photos(
+            field_id,
+            "remove",
+            lambda: remove_photo(
+                app.store,
+                app.form,
+                self.building.id,
+                field_id,
+                sha256,
+                author=app.author,
+                lang=language(),
+            ),
+        )
+
+    def _change_photos(self, field_id: str, how: str, change: Callable[[], SaveResult]) -> None:
+        """Run one photo change through the core (in a save thread), then show the field."""
+        try:
+            result = change()
+            state = get_building(self.app.store, self.building.id)
         except SurveyorError as exc:
             # Not a failed save: nothing is queued to retry, the answers are all saved.
             self._call_ui(self._photo_refused, error_text(exc))
             return
-        self._call_ui(self._attached, field_id, state.answers.get(field_id), result)
+        self._call_ui(self._photos_changed, field_id, state.answers.get(field_id), result, how)
 
     def _photo_refused(self, error: str) -> None:
         self.notify(t("survey.photo_refused", error=error), severity="warning", markup=False)
 
-    def _attached(self, field_id: str, photos: Any, result: SaveResult) -> None:
-        self.answers[field_id] = photos
+    def _photos_changed(self, field_id: str, photos: Any, result: SaveResult, how: str) -> None:
+        self.answers.pop(field_id, None)
+        if photos:
+            self.answers[field_id] = photos
         self._took_status(result)
         self.ev = evaluate(self.app.form, self.answers)
         if is_live(self):
@@ -857,9 +905,12 @@ class SurveyScreen(Screen[None]):
                 self.query_one(f"#{field_id}", PhotoField).set_photos(list(photos or []))
             self.apply_evaluation()
             self._update_subtitle()
-        size = sum(int(p.get("size", 0)) for p in photos or [])
+        if how == "remove":
+            self.app.notify(t("survey.photo_removed"), markup=False)
+            return
         from surveyor.tui.widgets.photo_field import human_size
 
+        size = sum(int(p.get("size", 0)) for p in photos or [])
         self.app.notify(t("survey.photo_added", size=human_size(size)), markup=False)
 
     # -- language, palette ------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 Options are shown inline and wrap, so a 12-option list takes two or three lines, not twelve.
 Keys: the option's key (1–9, then a–z) picks it; arrows move the highlight; space picks the
-highlighted option (toggles it in a multiple choice); ``/`` or any non-ASCII character (a
-Chinese IME) starts a filter over the labels; backspace edits it and escape clears it; enter
-asks to move on to the next field.
+highlighted option (toggles it in a multiple choice); Delete or Backspace clears the answer;
+``/`` or any non-ASCII character (a Chinese IME) starts a filter over the labels; backspace
+edits it and escape clears it; enter asks to move on to the next field.
+
+A single choice picked again stays picked: a key pressed twice (a bouncy key, a second look)
+used to clear the answer without a word.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class ChoiceField(Widget, can_focus=True):
         Binding("left,up", "move(-1)", "choice.key_previous", show=False, id="choice.previous"),
         Binding("right,down", "move(1)", "choice.key_next", show=False, id="choice.next"),
         Binding("space", "pick", "choice.key_pick", show=False, id="choice.pick"),
+        Binding("delete,backspace", "clear", "choice.key_clear", show=False, id="choice.clear"),
+        Binding("escape", "end_filter", "choice.key_end_filter", show=False, id="choice.unfilter"),
     ]
 
     highlighted: reactive[int] = reactive(0)
@@ -134,8 +139,13 @@ class ChoiceField(Widget, can_focus=True):
                 self.selected = sorted(
                     {*self.selected, code}, key=lambda c: (order.get(c, len(order)), c)
                 )
+        elif self.selected == [code]:
+            return
         else:
-            self.selected = [] if self.selected == [code] else [code]
+            self.selected = [code]
+        self._changed()
+
+    def _changed(self) -> None:
         self.refresh(layout=True)
         self.post_message(self.Changed(self, self.value))
 
@@ -150,6 +160,21 @@ class ChoiceField(Widget, can_focus=True):
         except ValueError:
             at = -1 if step > 0 else 0
         self.highlighted = positions[(at + step) % len(positions)]
+
+    def action_clear(self) -> None:
+        if self.selected:
+            self.selected = []
+            self._changed()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While filtering, Backspace edits the filter (on_key) and Esc ends it; otherwise Esc
+        # is the screen's (leave the building) and Backspace clears the answer.
+        if action == "end_filter":
+            return self.filtering
+        return not (action == "clear" and self.filtering)
+
+    def action_end_filter(self) -> None:
+        self._end_filter()
 
     def action_pick(self) -> None:
         shown = dict(self.matching())
@@ -174,10 +199,6 @@ class ChoiceField(Widget, can_focus=True):
                     advance(self.id)
                 else:
                     self.post_message(self.Submitted(self))
-            return
-        if key == "escape" and self.filtering:
-            event.stop()
-            self._end_filter()
             return
         if key == "backspace" and self.filtering:
             event.stop()

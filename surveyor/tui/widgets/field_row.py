@@ -20,8 +20,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 
+from surveyor.forms.display import format_value
 from surveyor.forms.model import CompiledField
-from surveyor.tui.i18n import t
+from surveyor.tui.i18n import language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option
@@ -219,10 +220,7 @@ class FieldRow(Widget):
                 photos, blob_dir=self._blob_dir, max_count=fld.defn.max_count, id=fld.id
             )
         else:  # calculate
-            shown = "" if value is None else str(value)
-            self._calculated = Static(
-                plain(shown + "  (" + t("survey.read_only") + ")"), classes="value", id=fld.id
-            )
+            self._calculated = Static(self._calculated_text(value), classes="value", id=fld.id)
             yield self._calculated
 
     # -- updates from the screen --------------------------------------------------------------
@@ -255,5 +253,16 @@ class FieldRow(Widget):
 
     def show_calculated(self, value: Any) -> None:
         if self._calculated is not None:
-            shown = "" if value is None else str(value)
-            self._calculated.update(plain(shown + "  (" + t("survey.read_only") + ")"))
+            self._calculated.update(self._calculated_text(value))
+
+    def _calculated_text(self, value: Any) -> Text:
+        """A calculated value as the inspector reads it: an era bin by its label, not its
+        code (y1981_1990, E0)."""
+        fld = self.fld
+        if value is None:
+            shown = ""
+        elif fld.choices:
+            shown = fld.choice_label(str(value), language())
+        else:
+            shown = format_value(fld, value, language())
+        return plain(f"{shown}  ({t('survey.read_only')})".lstrip())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
@@ -57,6 +58,18 @@ def human_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def photo_line(number: int, photo: dict[str, Any]) -> Text:
+    """One attached photo as listed: its number, hash start, size, type and caption."""
+    sha = str(photo.get("sha256", ""))
+    line = Text(f"{number}. {sha[:10]}  {human_size(int(photo.get('size', 0)))}  ")
+    line.append_text(plain(photo.get("mime", "")))
+    caption = str(photo.get("caption") or "")
+    if caption:
+        line.append("  ")
+        line.append_text(plain(caption, style="italic"))
+    return line
+
+
 class PhotoField(Widget, can_focus=True):
     DEFAULT_CSS = """
     PhotoField {
@@ -68,7 +81,11 @@ class PhotoField(Widget, can_focus=True):
     PhotoField:focus { background: $boost; }
     """
 
-    class AttachRequested(Message):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete,backspace", "remove", "photo.key_remove", id="photo.remove"),
+    ]
+
+    class _Request(Message):
         def __init__(self, photo_field: PhotoField) -> None:
             super().__init__()
             self.photo_field = photo_field
@@ -76,6 +93,12 @@ class PhotoField(Widget, can_focus=True):
         @property
         def control(self) -> PhotoField:
             return self.photo_field
+
+    class AttachRequested(_Request):
+        """The inspector asked to attach a photo to this field."""
+
+    class RemoveRequested(_Request):
+        """The inspector asked to take a photo off this field."""
 
     def __init__(
         self,
@@ -101,6 +124,9 @@ class PhotoField(Widget, can_focus=True):
             event.stop()
             self.post_message(self.AttachRequested(self))
 
+    def action_remove(self) -> None:
+        self.post_message(self.RemoveRequested(self))
+
     def on_click(self) -> None:
         self.post_message(self.AttachRequested(self))
 
@@ -110,17 +136,13 @@ class PhotoField(Widget, can_focus=True):
             parts.append(Text(t("survey.no_photos"), style="dim"))
         for index, photo in enumerate(self.photos, start=1):
             sha = str(photo.get("sha256", ""))
-            line = Text(f"{index}. {sha[:10]}  {human_size(int(photo.get('size', 0)))}  ")
-            line.append_text(plain(photo.get("mime", "")))
-            caption = str(photo.get("caption") or "")
-            if caption:
-                line.append("  ")
-                line.append_text(plain(caption, style="italic"))
-            parts.append(line)
+            parts.append(photo_line(index, photo))
             if self.blob_dir is not None and sha:
                 rows = thumbnail(str(self.blob_dir / sha[:2] / sha[2:]))
                 if rows is not None:
                     parts.append(_Thumb(rows))
         count = f" ({len(self.photos)}/{self.max_count})"
         parts.append(Text("+ " + t("survey.attach") + count, style="bold"))
+        if self.photos:
+            parts.append(Text(t("survey.remove_hint"), style="dim"))
         return Group(*parts)
