@@ -46,3 +46,43 @@ class DiskFull(SurveyorError):
     database on a disk with no room left, its "disk I/O error"), so every front end can say
     what to do: free some space and try again.
     """
+
+
+#: Driver messages a person cannot act on, as sentences they can (matched in lower case).
+_DATABASE_TROUBLES = (
+    (
+        ("database is locked", "database table is locked"),
+        "another program (or another Surveyor window) is writing to this database; "
+        "it is tried again shortly",
+        "另一个程序（或另一个 Surveyor 窗口）正在写入这个数据库；稍后会自动重试",
+    ),
+    (
+        ("server closed the connection", "connection refused", "could not connect"),
+        "the central database server cannot be reached; check the network and try again",
+        "连接不上中心数据库服务器；请检查网络后重试",
+    ),
+    (
+        ("readonly database", "read-only"),
+        "this database can only be read here (a read-only file or folder); copy it somewhere "
+        "writable",
+        "这里只能读取这个数据库（文件或文件夹只读）；请把它复制到可写的位置",
+    ),
+    (
+        ("disk i/o error",),
+        "the disk could not be read or written (a USB stick pulled out, a failing disk); "
+        "what was saved before is intact",
+        "磁盘读写失败（U 盘被拔出或磁盘故障）；之前保存的内容完好",
+    ),
+)
+
+
+def database_trouble(exc: BaseException, lang: str) -> str | None:
+    """A database driver's error said in words (``lang``), or None when it is not a known one.
+
+    Matched on the text, so no database library is imported to say it (the app shows errors
+    before SQLAlchemy is loaded)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    for needles, en, zh in _DATABASE_TROUBLES:
+        if any(needle in text for needle in needles):
+            return zh if lang == "zh" else en
+    return None

@@ -1,6 +1,6 @@
 """Errors the interface can show carry their sentence in Chinese too.
 
-The TUI shows a ``SurveyorError`` in the interface language (``tui.i18n.error_text``); a raise
+The TUI shows a ``SurveyorError`` in the interface language (``surveyor.i18n.error_text``); a raise
 in these modules without ``zh=`` would show English to a Chinese-speaking inspector. Errors
 that only the CLI gives (command-line options, merge and import reports) stay English.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from surveyor.errors import DiskFull, NotFound, SurveyorError
+from surveyor.i18n import error_text
 from surveyor.services.survey import IncompleteRecord, get_building
 from surveyor.store.db import Store
-from surveyor.tui.i18n import error_text
 
 PACKAGE = Path(__file__).resolve().parents[1] / "surveyor"
 #: Modules whose errors reach the TUI: saving, photos, resolving, opening, printing.
@@ -77,3 +77,24 @@ def test_an_incomplete_record_lists_its_fields_in_chinese() -> None:
         "无法标记为已完成。未填写：调查日期（survey_date）；有误：地上层数（floors_above）：层数应为1至60"
     )
     assert exc.message.startswith("cannot mark complete; unanswered: 调查日期 (survey_date)")
+
+
+def test_a_locked_database_is_said_in_words(tmp_path: Path) -> None:
+    """The app showed the driver's 'database is locked' (with its SQL) as a failed save."""
+    import sqlite3
+
+    db = tmp_path / "x.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(db, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as caught:
+            other.execute("INSERT INTO t VALUES (1)")
+    finally:
+        holder.rollback()
+        holder.close()
+        other.close()
+    assert error_text(caught.value, "zh").startswith("另一个程序（或另一个 Surveyor 窗口）正在写入")
+    assert error_text(caught.value, "en").startswith("another program")
+    assert error_text(ValueError("something else"), "zh") == "something else"

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import DbOpt, FormOpt, db_path
+from surveyor.cli.options import DbOpt, FormOpt, check_lang, db_path
 from surveyor.errors import SurveyorError
 
 export_app = typer.Typer(
@@ -140,8 +140,7 @@ def needs_cmd(
     from surveyor.retrofit import derive_needs
     from surveyor.services.survey import get_live_building
 
-    if lang not in ("zh", "en"):
-        raise SurveyorError(f"unknown language '{lang}'; use zh or en")
+    check_lang(lang)
     ctx = _context(form, rules, params)
     with _store(db, central) as store:
         live = get_live_building(store, building)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from surveyor import paths
-from surveyor.cli.options import DbOpt, FormOpt, LangOpt, db_path, pass_db_down
-from surveyor.errors import SurveyorError
+from surveyor.cli.options import DbOpt, FormOpt, LangOpt, check_lang, db_path, pass_db_down
+from surveyor.errors import SurveyorError, database_trouble
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -43,12 +43,6 @@ app.add_typer(photo_app, name="photo")
 
 def _author(store: Any) -> str:
     return store.meta("inspector") or "unknown"
-
-
-def _check_lang(lang: str) -> str:
-    if lang not in ("zh", "en"):
-        raise SurveyorError(f"unknown language '{lang}'; use zh or en")
-    return lang
 
 
 @app.callback(invoke_without_command=True)
@@ -129,7 +123,7 @@ def set_cmd(
     from surveyor.services.survey import save_answers
     from surveyor.store.db import open_store
 
-    _check_lang(lang)
+    check_lang(lang)
     the_form = get_form(form)
     # A field by its id or its label (建成年份=1984); an unknown name is the service's error.
     answers = {
@@ -229,7 +223,7 @@ def _photo_target(
     from surveyor.services.selection import field_id_for
     from surveyor.store.db import open_store
 
-    _check_lang(lang)
+    check_lang(lang)
     the_form = get_form(form)
     store = open_store(db_path(db))
     try:
@@ -262,7 +256,7 @@ def status(
             building,
             new_status,
             author=_author(store),
-            lang=_check_lang(lang),
+            lang=check_lang(lang),
         )
     finally:
         store.close()
@@ -283,7 +277,7 @@ def show(
     from surveyor.services.survey import get_building, kept_instead
     from surveyor.store.db import open_store
 
-    _check_lang(lang)
+    check_lang(lang)
     store = open_store(db_path(db), readonly=True)
     try:
         state = get_building(store, building)
@@ -341,7 +335,7 @@ def list_cmd(
     from surveyor.services.selection import parse_selection
     from surveyor.store.db import open_store
 
-    _check_lang(lang)
+    check_lang(lang)
     the_form = get_form(form)
     # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
     selection = parse_selection(
@@ -503,11 +497,11 @@ _register_command_modules()
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn every failure into a sentence and an exit code."""
+    zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
     try:
         # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
         app(args=argv, prog_name="surveyor")
     except SurveyorError as exc:
-        zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
         typer.echo(f"错误：{exc.text('zh')}" if zh else f"error: {exc.message}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
@@ -522,7 +516,10 @@ def run(argv: list[str] | None = None) -> None:
         # first frame), so its errors are recognised through sys.modules.
         sa_exc = sys.modules.get("sqlalchemy.exc")
         if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
-            typer.echo(f"error: database error: {getattr(exc, 'orig', exc)}", err=True)
+            said = database_trouble(exc, "zh" if zh else "en")
+            if said is None:
+                said = f"database error: {getattr(exc, 'orig', exc)}"
+            typer.echo(f"错误：{said}" if zh else f"error: {said}", err=True)
             sys.exit(2)
         log = _log_traceback()
         typer.echo(f"internal error: this is a bug in Surveyor; details are in {log}", err=True)

@@ -59,3 +59,35 @@ def _db_defaults(command: Any, db: Path) -> dict[str, Any] | None:
         return {"db": db} if takes_db else None
     found = {n: d for n, c in commands.items() if (d := _db_defaults(c, db)) is not None}
     return found or None
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is one the interface speaks (zh, en); otherwise a sentence, exit 2."""
+    from surveyor.errors import SurveyorError
+
+    if lang not in ("zh", "en"):
+        raise SurveyorError(
+            f"unknown language '{lang}'; use zh or en", zh=f"未知语言“{lang}”，请用 zh 或 en"
+        )
+    return lang
+
+
+def print_table(header: list[str], rows: list[list[object]]) -> None:
+    """Columns aligned by display width: a Chinese character takes two cells, so padding by
+    characters (f"{x:<20}") left every column after a 街道 name out of line."""
+    from rich.console import Console
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False)
+    for index, name in enumerate(header):
+        numeric = bool(rows) and all(isinstance(row[index], int) for row in rows)
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console = Console(highlight=False)
+    # Never cut a code or an address to fit: a narrow terminal wraps the line instead.
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if needed > console.width:
+        console = Console(highlight=False, width=needed)
+    console.print(table)

@@ -11,12 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import CentralOpt, FormOpt
+from surveyor.cli.options import CentralOpt, FormOpt, LangOpt, check_lang, print_table
 from surveyor.errors import SurveyorError
 
 BlobsOpt = Annotated[
     Path | None, typer.Option("--blobs", help="Photo folder of the central (default: beside it).")
 ]
+
+#: The columns of 'surveyor conflicts list'.
+CONFLICT_COLUMNS = ("code", "field", "kind", "status", "values", "address")
 
 central_app = typer.Typer(help="The central store supervisors merge into.", no_args_is_help=True)
 conflicts_app = typer.Typer(help="Review and resolve conflicting edits.", no_args_is_help=True)
@@ -168,19 +171,36 @@ def assign_cmd(
     typer.echo(f"assigned {n} building(s) to {inspector.strip()}")
 
 
-def progress_cmd(central: CentralOpt) -> None:
+def progress_cmd(
+    central: CentralOpt,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (街道 codes).")] = False,
+) -> None:
     """Buildings by 街道 and by inspector: not started, draft, complete, approved, conflicted."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
     from surveyor.sync.progress import BUCKETS, progress
+    from surveyor.sync.wording import group_name
 
+    lang = check_lang(lang)
     store = _open(central, readonly=True)
     try:
         tables = progress(store)
     finally:
         store.close()
-    for table in tables:
-        typer.echo(f"{table.title:<20}" + "".join(f"{b:>12}" for b in BUCKETS))
-        for group, counts in [*table.rows.items(), ("total", table.total)]:
-            typer.echo(f"{group:<20}" + "".join(f"{counts[b]:>12}" for b in BUCKETS))
+    if as_json:
+        typer.echo(json.dumps({tb.title: tb.rows for tb in tables}, ensure_ascii=False, indent=2))
+        return
+    the_form = get_form(form)
+    titles = (t_in(lang, "progress.by_subdistrict"), t_in(lang, "progress.by_inspector"))
+    for index, (table, title) in enumerate(zip(tables, titles, strict=True)):
+        rows = [
+            [group_name(the_form, group, lang, by_subdistrict=index == 0), *counts.values()]
+            for group, counts in table.rows.items()
+        ]
+        rows.append([t_in(lang, "progress.total"), *table.total.values()])
+        print_table([title, *(t_in(lang, f"progress.{b}") for b in BUCKETS)], rows)
         typer.echo("")
 
 
@@ -215,10 +235,16 @@ def conflicts_list(
         int | None, typer.Option("--limit", min=1, help="At most this many (by code, field).")
     ] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Open conflicts: building, field, kind and how many concurrent values."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
     from surveyor.sync.review import count_conflicts, list_conflicts
+    from surveyor.sync.wording import field_name, kind_name
 
+    lang = check_lang(lang)
     store = _open(central, readonly=True)
     try:
         rows = list_conflicts(store, include_resolved=include_resolved, limit=limit, offset=offset)
@@ -228,45 +254,74 @@ def conflicts_list(
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
         return
-    for r in rows:
-        typer.echo(
-            f"{r.code}  {r.field_key:<24} {r.kind:<16} {r.status:<8} {r.heads} values  "
-            f"{r.address or ''}"
+    the_form = get_form(form)
+    if rows:
+        print_table(
+            [t_in(lang, f"review.col_{c}") for c in CONFLICT_COLUMNS],
+            [
+                [
+                    r.code,
+                    f"{field_name(the_form, r.field_key, lang)} ({r.field_key})",
+                    kind_name(r.kind, lang),
+                    t_in(lang, f"review.status_{r.status}"),
+                    r.heads,
+                    r.address or "",
+                ]
+                for r in rows
+            ],
         )
-    shown = f"{len(rows)} of {total}" if len(rows) != total else str(total)
-    typer.echo(f"{shown} conflict(s)")
+    if len(rows) == total:
+        typer.echo(t_in(lang, "review.cli_count", n=total))
+    else:
+        typer.echo(t_in(lang, "review.cli_count_window", shown=len(rows), total=total))
 
 
 @conflicts_app.command("show")
 def conflicts_show(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id (or _deleted, _duplicate).")],
+    field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
     central: CentralOpt,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
-    """The base and every concurrent value, with who and when."""
-    from surveyor.sync.review import conflict_detail
+    """The base and every concurrent value, with who and when (local time)."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
+    from surveyor.services.selection import field_id_for
+    from surveyor.sync.review import Version, conflict_detail
+    from surveyor.sync.wording import field_name, kind_name, local_time, value_text
 
+    lang = check_lang(lang)
+    the_form = get_form(form)
     store = _open(central, readonly=True)
     try:
-        d = conflict_detail(store, building, field)
+        d = conflict_detail(store, building, field_id_for(the_form, field) or field)
     finally:
         store.close()
-    typer.echo(f"{d.code} {d.address or ''}: {d.field_key} ({d.kind}, {d.status})")
-    if d.base is not None:
-        typer.echo(f"  base: {d.base.value!r}  by {d.base.author} at {d.base.wall_time}")
-    elif d.kind != "duplicate_entity":
-        typer.echo("  base: (no common value)")
-    for i, v in enumerate(d.heads, 1):
-        mark = " (shown for now)" if v.provisional else ""
-        typer.echo(
-            f"  [{i}] {v.value!r}  by {v.author} at {v.wall_time}  change {v.change_id}{mark}"
+
+    def said(v: Version) -> str:
+        return (
+            f"{value_text(the_form, d.field_key, v, lang)}  {v.author}  {local_time(v.wall_time)}"
         )
+
+    typer.echo(
+        f"{d.code} {d.address or ''}: {field_name(the_form, d.field_key, lang)} "
+        f"({kind_name(d.kind, lang)}, {t_in(lang, f'review.status_{d.status}')})"
+    )
+    if d.base is not None:
+        typer.echo(f"  {t_in(lang, 'review.base')}: {said(d.base)}")
+    elif d.kind != "duplicate_entity":
+        typer.echo(f"  {t_in(lang, 'review.base')}: {t_in(lang, 'review.no_base')}")
+    for i, v in enumerate(d.heads, 1):
+        mark = f"  {t_in(lang, 'review.shown_for_now')}" if v.provisional else ""
+        typer.echo(f"  [{i}] {said(v)}{mark}")
+    typer.echo(t_in(lang, "review.cli_resolve_hint", code=d.code, field=d.field_key))
 
 
 @conflicts_app.command("resolve")
 def conflicts_resolve(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id (or _deleted, _duplicate).")],
+    field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
     central: CentralOpt,
     pick: Annotated[
         int | None, typer.Option("--pick", help="Take value [N] of 'conflicts show'.")
@@ -292,6 +347,7 @@ def conflicts_resolve(
 ) -> None:
     """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
     from surveyor.forms.catalog import get_form
+    from surveyor.services.selection import field_id_for
     from surveyor.sync.actions import Choice, resolve_conflict
     from surveyor.sync.review import conflict_detail
 
@@ -301,6 +357,8 @@ def conflicts_resolve(
             "choose exactly one of --pick N, --base, --value TEXT, --keep, --delete, "
             "--merge-into CODE"
         )
+    the_form = get_form(form)
+    field = field_id_for(the_form, field) or field
     store = _open(central)
     try:
         if pick is not None:
@@ -316,7 +374,7 @@ def conflicts_resolve(
             choice = Choice("merge_into", value=merge_into)
         else:
             choice = Choice("keep" if keep else "delete")
-        change = resolve_conflict(store, get_form(form), building, field, choice, author=by)
+        change = resolve_conflict(store, the_form, building, field, choice, author=by)
     finally:
         store.close()
     typer.echo(f"resolved ({change.op} change {change.change_id})")

@@ -80,6 +80,11 @@ class Stamped(Protocol):
 class ClonedSite(SurveyorError):
     """Two different changes claim the same (site, seq): a database file was copied."""
 
+    def __init__(self, message: str, *, site: str = "", zh: str | None = None) -> None:
+        super().__init__(message, zh=zh)
+        #: The id both copies carry ("" when unknown: a damaged or edited file).
+        self.site = site
+
 
 @dataclass
 class ApplyStats:
@@ -131,7 +136,10 @@ def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> s
                 raise ClonedSite(
                     f"{label} holds changes of site {site} that differ from ones already "
                     f"merged (seq {c.seq}): it is a copy of another laptop's database; "
-                    "nothing of it was merged"
+                    "nothing of it was merged",
+                    site=str(site),
+                    zh=f"{label} 中站点 {site} 的改动与已合并的不同（序号 {c.seq}）："
+                    "它是另一台笔记本数据库的副本；其内容均未合并",
                 )
             if c.seq in taken:
                 held.add(c.change_id)
@@ -146,7 +154,8 @@ def insert_changes(conn: Connection, prepared: PreparedChanges, new: Sequence[Ch
     except sa.exc.IntegrityError as exc:
         raise ClonedSite(
             "the changes hold a change id already held with a different site or sequence "
-            "number: the file is damaged or was edited; nothing of it was merged"
+            "number: the file is damaged or was edited; nothing of it was merged",
+            zh="其中某条改动的编号已以不同的站点或序号存在：文件已损坏或被改过；其内容均未合并",
         ) from exc
 
 

@@ -92,7 +92,10 @@ def check_watermark_agreement(conn: Connection, snap: PreparedFile, marks: dict[
             raise ClonedSite(
                 f"{snap.path} holds changes of site {site} that differ from ones already "
                 f"merged (seq {probe}): it is a copy of another laptop's database; "
-                "nothing of it was merged"
+                "nothing of it was merged",
+                site=str(site),
+                zh=f"{snap.path} 中站点 {site} 的改动与已合并的不同（序号 {probe}）："
+                "它是另一台笔记本数据库的副本；其内容均未合并",
             )
 
 
@@ -302,7 +305,7 @@ def _skip_covered(store: Store, path: Path, blobs: Path) -> FileReport:
         return _skipped(conn, path, blobs, WATERMARK_SKIP, found)
 
 
-WATERMARK_SKIP = "already merged (site watermark)"
+WATERMARK_SKIP = "already merged (the central holds every change in it)"
 
 
 def _skipped(

@@ -9,7 +9,8 @@ resolutions, register updates, colleagues' edits), and the photos those changes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.store.db import Store, read_tx, write_tx
 from surveyor.sync.apply import (
+    ClonedSite,
     apply_changes,
     chunks,
     existing_change_ids,
@@ -179,15 +181,17 @@ def sync(
     report = SyncReport()
     lap_dir = laptop_blobs or default_blob_dir(laptop.target)
     cen_dir = central_blobs or default_blob_dir(central.target)
-    report.pushed, report.batches = push(
-        laptop, central, form, batch=batch, after_batch=after_batch
-    )
+    with _said_of_a_copied_laptop(laptop):
+        report.pushed, report.batches = push(
+            laptop, central, form, batch=batch, after_batch=after_batch
+        )
     with write_tx(central.engine) as conn:
         lock_for_merge(conn)
         report.photos_sent = transfer_attachments(
             conn, _attachment_rows(laptop, None), lap_dir, cen_dir
         ).copied
-    report.pulled, offered = pull(laptop, central, form)
+    with _said_of_a_copied_laptop(laptop):
+        report.pulled, offered = pull(laptop, central, form)
     with write_tx(laptop.engine) as conn:
         report.photos_received = transfer_attachments(
             conn, _attachment_rows(central, _photo_hashes(offered)), cen_dir, lap_dir
@@ -201,3 +205,25 @@ def sync(
 
 
 __all__ = ["SyncReport", "as_uuid", "chunks", "pull", "push", "sync"]
+
+
+@contextlib.contextmanager
+def _said_of_a_copied_laptop(laptop: Store) -> Iterator[None]:
+    """A clash over the laptop's own id means the laptop is the copy: say so of the laptop.
+    (Found on pull, the refusal named 'the central', and inspectors looked for a fault there.)"""
+    try:
+        yield
+    except ClonedSite as exc:
+        if exc.site != str(laptop.site_id):
+            raise
+        shown = shown_target(laptop.target)
+        raise ClonedSite(
+            f"{shown} is a copy of another laptop's database: both carry the same id and "
+            "their answers have differed since, so this one cannot sync (nothing was sent or "
+            "received). Its answers are safe in the file: stop surveying on this copy and give "
+            f"the file to the supervisor ('surveyor show --db {shown} CODE' reads it)",
+            site=exc.site,
+            zh=f"{shown} 是另一台笔记本数据库的副本：两者编号相同，之后又各自改动，因此无法同步"
+            "（未发送也未接收任何内容）。文件中的答案都在：请停止在此副本上调查，把文件交给主管"
+            f"（可用 surveyor show --db {shown} 编号 查看）",
+        ) from None

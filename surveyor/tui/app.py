@@ -30,10 +30,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from surveyor.errors import DiskFull, SurveyorError
+from surveyor.i18n import error_text, language, set_language, t
 from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
-from surveyor.tui.i18n import error_text, language, set_language, t
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from surveyor.tui.i18n import language, t
+from surveyor.i18n import language, t
 from surveyor.tui.text import clean, plain
 
 if TYPE_CHECKING:

@@ -170,3 +170,37 @@ def test_cli_refusal_is_one_sentence_and_exit_2(tmp_path: Path, good_file: Path)
     assert "merged" in result.stdout  # the good file still went in, in its own transaction
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: 1 of 2 file(s) refused")
+
+
+@pytest.mark.parametrize("ahead", [1, 3], ids=["same-length", "original-ahead"])
+def test_a_cloned_laptop_that_syncs_is_told_it_is_the_copy(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form, ahead: int
+) -> None:
+    """A laptop's disk copied to a second laptop, both synced: the refusal blamed 'the central'
+    (when the original had got further ahead), so the inspector looked for a fault there."""
+    from surveyor.errors import SurveyorError
+    from surveyor.sync.transfer import sync
+
+    original = laptops("甲")
+    b = create_building(original, mini, REGISTER_ROW, author="甲")
+    original.close()
+    clone_path = tmp_path / "clone.db"
+    shutil.copy(original.target, clone_path)
+    original = open_store(original.target)
+    clone = open_store(clone_path)
+    try:
+        for year in range(1981, 1981 + ahead):
+            save_answers(original, mini, b.code, {"year_built": str(year)}, author="甲")
+        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
+        sync(original, central, mini)
+        before = dump(central)
+        with pytest.raises(SurveyorError) as refused:
+            sync(clone, central, mini)
+    finally:
+        original.close()
+        clone.close()
+    message = refused.value.message
+    assert str(clone_path) in message and "copy of another laptop" in message
+    assert "the central" not in message.split("copy")[0]
+    assert refused.value.zh and "副本" in refused.value.zh
+    assert dump(central) == before  # nothing of the clone reached the central

@@ -14,6 +14,7 @@ from textual.app import App
 from textual.widgets import DataTable, Static
 
 from surveyor.forms.model import Form
+from surveyor.i18n import set_language
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, init_store
 from surveyor.store.ids import building_uri
@@ -23,7 +24,6 @@ from surveyor.sync.transfer import pull, push, sync
 from surveyor.tui import screens
 from surveyor.tui.app import SurveyorApp
 from surveyor.tui.config import Settings
-from surveyor.tui.i18n import set_language
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen, ValueModal
 from surveyor.tui.screens.survey import SurveyScreen

@@ -17,11 +17,11 @@ import pytest
 from textual.app import App
 
 from surveyor.forms.model import Form
+from surveyor.i18n import set_language
 from surveyor.services.survey import save_answers, writer
 from surveyor.store.db import Store, init_store
 from surveyor.sync.actions import assign, delete_building
 from surveyor.sync.transfer import pull, push
-from surveyor.tui.i18n import set_language
 from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen
 from tests.conftest import REGISTER_ROW
 from tests.tui.conftest import no_cursor_blink, settle  # noqa: F401 (a fixture, used below)

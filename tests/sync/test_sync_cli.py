@@ -58,14 +58,20 @@ def test_the_supervisor_workflow_from_the_command_line(
     save_answers(b, mini, code, {"year_built": "1990"}, author="乙")
     merged = run("merge", str(export(a)), str(export(b)), "--into", backend, *form)
     assert merged.stdout.count(": merged:") == 2
-    listed = run("conflicts", "list", "--central", backend).stdout
-    assert code in listed and "year_built" in listed and "hard" in listed
+    listed = run("conflicts", "list", "--central", backend, *form).stdout
+    assert code in listed and "Year built (year_built)" in listed
+    assert "edited concurrently" in listed and "open" in listed
     assert listed.rstrip().endswith("1 conflict(s)")
     window = run("conflicts", "list", "--central", backend, "--offset", "1", "--limit", "5")
     assert window.stdout.strip() == "0 of 1 conflict(s)"  # a window past the only one
-    shown = run("conflicts", "show", code, "year_built", "--central", backend).stdout
+    shown = run("conflicts", "show", code, "year_built", "--central", backend, *form).stdout
     assert "1984" in shown and "1990" in shown and "甲" in shown and "乙" in shown
     pick = 1 if "[1] 1990" in shown else 2
+    # In Chinese, by the field's label: words a supervisor reads, not codes or Python quotes.
+    zh = run("conflicts", "show", code, "建成年份", "--central", backend, "--lang", "zh", *form)
+    assert f"{code} " in zh.stdout and ": 建成年份（同时修改, 待审核）" not in zh.stdout
+    assert "建成年份 (同时修改, 待审核)" in zh.stdout and "共同基础值" in zh.stdout
+    assert "'" not in zh.stdout.split("\n", 1)[1].split("解决：")[0]
     run(
         "conflicts",
         "resolve",
@@ -80,8 +86,9 @@ def test_the_supervisor_workflow_from_the_command_line(
         *form,
     )
     assert "0 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
-    progress = run("progress", "--central", backend).stdout
-    assert "wanxing" in progress and "乙" in progress
+    progress = run("progress", "--central", backend, "--lang", "zh", *form).stdout
+    assert "万兴街道" in progress and "乙" in progress and "wanxing" not in progress
+    assert json.loads(run("progress", "--central", backend, "--json").stdout)["街道"]["wanxing"]
     synced = run("sync", "--db", a.target, "--central", backend, *form)
     assert "pulled" in synced.stdout
     assert get_building(a, code).answers["year_built"] == 1990
@@ -200,7 +207,7 @@ def test_a_duplicate_is_merged_from_the_command_line(
     save_answers(b, mini, y, {"year_built": "1990"}, author="乙")
     for lap in (a, b):
         run("sync", "--db", lap.target, "--central", central, *form)
-    assert "duplicate_entity" in run("conflicts", "list", "--central", central).stdout
+    assert "possible duplicate" in run("conflicts", "list", "--central", central).stdout
     assert progress_total(central)["conflicted"] == 2  # both flagged buildings await review
     done = run(
         "conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x, *form

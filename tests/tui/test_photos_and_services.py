@@ -190,7 +190,7 @@ def test_new_core_modules_do_not_import_textual() -> None:
         "surveyor.services.photos",
         "surveyor.services.resume",
         "surveyor.tui.config",
-        "surveyor.tui.i18n",
+        "surveyor.i18n",
     ]
     code = (
         "import importlib, sys\n"

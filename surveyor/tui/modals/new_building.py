@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.i18n import error_text, language, t
 from surveyor.services.survey import create_building
-from surveyor.tui.i18n import error_text, language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain, without_controls
 

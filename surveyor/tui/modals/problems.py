@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from surveyor.tui.i18n import t
+from surveyor.i18n import t
 from surveyor.tui.text import plain
 
 if TYPE_CHECKING:

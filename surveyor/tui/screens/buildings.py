@@ -26,8 +26,8 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
+from surveyor.i18n import language, t
 from surveyor.store.ids import URI_PREFIX, normalize_code
-from surveyor.tui.i18n import language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import clean, plain
 from surveyor.tui.widgets.footer import CatalogFooter

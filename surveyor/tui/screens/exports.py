@@ -24,8 +24,8 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from surveyor.errors import SurveyorError
 from surveyor.exports.render import Cancelled
 from surveyor.forms.model import Form
+from surveyor.i18n import error_text, t_in
 from surveyor.store.db import Store
-from surveyor.tui.i18n import error_text, t_in
 from surveyor.tui.lifecycle import is_live
 
 #: Export kinds (their names are ``export.kind_<code>`` in the catalog) and file suffixes.

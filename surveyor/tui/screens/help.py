@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from surveyor.tui.i18n import catalog, language, t
+from surveyor.i18n import catalog, language, t
 from surveyor.tui.text import plain
 
 if TYPE_CHECKING:

@@ -28,12 +28,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
+from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
 from surveyor.sync.actions import Choice, resolve_conflict
-from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
-from surveyor.sync.progress import BUCKETS, NO_SUBDISTRICT, UNASSIGNED, ProgressTable, progress
+from surveyor.sync.fold import DUPLICATE_KEY
+from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
     ConflictDetail,
     ConflictSummary,
@@ -42,7 +42,7 @@ from surveyor.sync.review import (
     count_conflicts,
     list_conflicts,
 )
-from surveyor.tui.i18n import error_text, language, t
+from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.footer import CatalogFooter
@@ -52,37 +52,6 @@ WINDOW = 200
 #: The list's columns, and the most cells each may take (longer text is cut).
 COLUMN_KEYS = ("code", "field", "kind", "values", "address")
 COLUMN_CAP = {"code": 16, "field": 28, "kind": 20, "values": 6, "address": 40}
-
-
-def field_name(form: Form | None, key: str) -> str:
-    """A conflicting field as the supervisor reads it: the form's label, else its id."""
-    if key == DELETED_KEY:
-        return t("review.field_deleted")
-    if key == DUPLICATE_KEY:
-        return t("review.field_duplicate")
-    if form is not None and key in form.fields:
-        return form.field(key).defn.label.get(language())
-    return key
-
-
-def value_text(form: Form | None, key: str, v: Version) -> str:
-    """One side's value in words: option labels and units, a delete or an edit said so."""
-    if key == DELETED_KEY:
-        if v.op == "delete" or v.value is True:
-            return t("review.was_deleted")
-        edited = [field_name(form, f) for f in v.edited if not f.startswith("_")]
-        if edited:  # reserved keys (status, assignment) are bookkeeping, not edits to review
-            return t("review.was_edited", fields="、".join(edited))
-    if v.value is None:
-        return t("review.empty")
-    if form is not None and key in form.fields:
-        return format_value(form.field(key), v.value, language())
-    return str(v.value)
-
-
-def when(wall_time: str) -> str:
-    """``2026-11-23T08:15:02.123+00:00`` as ``2026-11-23 08:15``: enough to tell edits apart."""
-    return wall_time[:16].replace("T", " ")
 
 
 class ValueModal(ModalScreen[str | None]):
@@ -258,8 +227,8 @@ class SupervisorScreen(Screen[None]):
     def _cells(self, r: ConflictSummary) -> list[Text]:
         return [
             plain(r.code),
-            plain(field_name(self.form, r.field_key)),
-            plain(t(f"review.kind_{r.kind}")),
+            plain(field_name(self.form, r.field_key, language())),
+            plain(kind_name(r.kind, language())),
             Text(str(r.heads)),
             plain(r.address or ""),
         ]
@@ -339,10 +308,10 @@ class SupervisorScreen(Screen[None]):
             text.append_text(plain(t("review.last_saved_by", name=v.author or "-")))
             return Static(text, classes="version")
         text.append("\n")
-        text.append_text(plain(value_text(self.form, key, v)))
+        text.append_text(plain(value_text(self.form, key, v, language())))
         text.append("\n\n")
         text.append_text(plain(v.author))
-        text.append("\n" + when(v.wall_time))
+        text.append("\n" + local_time(v.wall_time))
         if v.provisional:
             text.append("\n" + t("review.shown_for_now"), style="italic")
         return Static(text, classes="version provisional" if v.provisional else "version")
@@ -377,7 +346,7 @@ class SupervisorScreen(Screen[None]):
         self._resolving = False
         if not is_live(self):
             return
-        field = field_name(self.form, d.field_key)
+        field = field_name(self.form, d.field_key, language())
         self.notify(t("review.resolved", code=d.code, field=field), markup=False)
         self.action_refresh(keep_cursor=cursor)
 
@@ -418,7 +387,7 @@ class SupervisorScreen(Screen[None]):
             if value is not None:
                 self._resolve(Choice("value", value=value))  # refused if the cursor moved
 
-        self.app.push_screen(ValueModal(field_name(self.form, d.field_key)), typed)
+        self.app.push_screen(ValueModal(field_name(self.form, d.field_key, language())), typed)
 
     def action_progress(self) -> None:
         self.app.push_screen(ProgressScreen(self.store, self.form))
@@ -473,15 +442,6 @@ class ProgressScreen(Screen[None]):
         self.tables = list(tables)
         self.refresh_language()
 
-    def _group_name(self, table_index: int, group: str) -> str:
-        if group == UNASSIGNED:
-            return t("progress.unassigned")
-        if group == NO_SUBDISTRICT:
-            return t("progress.no_subdistrict")
-        if table_index == 0 and self.form is not None and "subdistrict" in self.form.fields:
-            return self.form.field("subdistrict").choice_label(group, language())
-        return group
-
     def refresh_language(self) -> None:
         self.query_one("#progress-title", Static).update(t("progress.title"))
         ids = ("#by_subdistrict", "#by_inspector")
@@ -493,7 +453,7 @@ class ProgressScreen(Screen[None]):
             table.clear(columns=True)
             table.add_columns(title, *(t(f"progress.{b}") for b in BUCKETS))
             for group, counts in data.rows.items():
-                name = self._group_name(index, group)
+                name = group_name(self.form, group, language(), by_subdistrict=index == 0)
                 table.add_row(plain(name), *(_count(counts[b]) for b in BUCKETS))
             total = data.total
             table.add_row(

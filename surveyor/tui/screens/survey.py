@@ -43,6 +43,7 @@ from surveyor.forms.record import (
     kept_as_entered,
     normalize_input,
 )
+from surveyor.i18n import error_text, language, t
 from surveyor.services.photos import attach_photo, photos_of, remove_photo
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import (
@@ -54,7 +55,6 @@ from surveyor.services.survey import (
     set_status,
 )
 from surveyor.store.db import is_transient
-from surveyor.tui.i18n import error_text, language, t
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.choice import ChoiceField

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from surveyor.tui.i18n import t
+from surveyor.i18n import t
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"

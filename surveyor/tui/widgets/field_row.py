@@ -22,7 +22,7 @@ from textual.widgets import Input, Static, TextArea
 
 from surveyor.forms.display import format_value
 from surveyor.forms.model import CompiledField
-from surveyor.tui.i18n import language, t
+from surveyor.i18n import language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from surveyor.tui.i18n import language, t
+from surveyor.i18n import language, t
 
 
 class CatalogFooter(Footer):

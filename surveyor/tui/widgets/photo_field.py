@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
-from surveyor.tui.i18n import t
+from surveyor.i18n import t
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 

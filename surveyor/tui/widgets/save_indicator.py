@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from surveyor.tui.i18n import t
+from surveyor.i18n import t
 from surveyor.tui.text import plain
 
 

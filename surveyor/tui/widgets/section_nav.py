@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from surveyor.tui.i18n import t
+from surveyor.i18n import t
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The interface's own strings in zh and en, from one data file (``surveyor/locale/tui.yaml``).
+"""Surveyor's own strings in zh and en, for the app and the CLI (``locale/messages.yaml``).
 
 ``t("list.mine")`` gives the text in the current language; ``set_language`` switches it. Form
 labels do not come from here: they come from the form (``Localized.get(lang)``).
@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, database_trouble
 
-CATALOG_PATH = Path(__file__).resolve().parents[1] / "locale" / "tui.yaml"
+CATALOG_PATH = Path(__file__).resolve().parent / "locale" / "messages.yaml"
 LANGUAGES = ("zh", "en")
 
 _current = {"lang": "zh"}
@@ -62,4 +62,4 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     """What to show for an error: a SurveyorError's sentence in the language, else its text."""
     if isinstance(exc, SurveyorError):
         return exc.text(lang or language())
-    return str(exc)
+    return database_trouble(exc, lang or language()) or str(exc)

@@ -1,0 +1,71 @@
+"""Conflicts and progress in words, as a supervisor reads them: in the review and progress
+screens and in ``surveyor conflicts`` / ``surveyor progress``.
+
+A field is said by its label, a value by its option label and unit, a 街道 by its name, and a
+time in the local time zone (change times are stored in UTC: 08:15 UTC is 16:15 in Tianjin).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from surveyor.forms.display import format_value
+from surveyor.forms.model import Form
+from surveyor.i18n import t_in
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
+from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
+from surveyor.sync.review import Version
+
+
+def field_name(form: Form | None, key: str, lang: str) -> str:
+    """A conflicting field as the supervisor reads it: the form's label, else its id."""
+    if key == DELETED_KEY:
+        return t_in(lang, "review.field_deleted")
+    if key == DUPLICATE_KEY:
+        return t_in(lang, "review.field_duplicate")
+    if form is not None and key in form.fields:
+        return form.field(key).defn.label.get(lang)
+    return key
+
+
+def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
+    """One side's value in words: option labels and units, a delete or an edit said so."""
+    if key == DELETED_KEY:
+        if v.op == "delete" or v.value is True:
+            return t_in(lang, "review.was_deleted")
+        edited = [field_name(form, f, lang) for f in v.edited if not f.startswith("_")]
+        if edited:  # reserved keys (status, assignment) are bookkeeping, not edits to review
+            return t_in(lang, "review.was_edited", fields="、".join(edited))
+    if v.value is None:
+        return t_in(lang, "review.empty")
+    if form is not None and key in form.fields:
+        return format_value(form.field(key), v.value, lang)
+    return str(v.value)
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """hard, soft, delete_vs_edit, duplicate_entity in words."""
+    return t_in(lang, f"review.kind_{kind}")
+
+
+def local_time(wall_time: str) -> str:
+    """A stored UTC time (``2026-11-23T08:15:02.123+00:00``) as local ``2026-11-23 16:15``:
+    enough to tell edits apart, in the time the supervisor's watch shows."""
+    try:
+        moment = datetime.fromisoformat(wall_time)
+    except ValueError:
+        return wall_time[:16].replace("T", " ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def group_name(form: Form | None, group: str, lang: str, *, by_subdistrict: bool) -> str:
+    """A progress row's name: a 街道 by its name (not its code), an inspector as entered."""
+    if group == UNASSIGNED:
+        return t_in(lang, "progress.unassigned")
+    if group == NO_SUBDISTRICT:
+        return t_in(lang, "progress.no_subdistrict")
+    if by_subdistrict and form is not None and "subdistrict" in form.fields:
+        return form.field("subdistrict").choice_label(group, lang)
+    return group
