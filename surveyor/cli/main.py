@@ -45,8 +45,25 @@ def _author(store: Any) -> str:
     return store.meta("inspector") or "unknown"
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from surveyor import __version__
+
+        typer.echo(f"surveyor {__version__}")
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
-def main(ctx: typer.Context, db: DbOpt = None) -> None:
+def main(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
     """Without a command, open the inspector app."""
     if ctx.invoked_subcommand is None:
         _run_app(db_path(db))
@@ -116,8 +133,7 @@ def set_cmd(
     ] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Answer fields of one building (by field id or label), through the same checks as the
-    app."""
+    """Answer fields of one building (by field id or label), checked as the app checks them."""
     from surveyor.forms.catalog import get_form
     from surveyor.services.selection import field_id_for
     from surveyor.services.survey import save_answers
@@ -242,7 +258,7 @@ def status(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Mark a building complete (refused while answers are missing), approve or reopen it."""
+    """Mark a building complete (refused while answers are missing), approved, or back to draft."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
     from surveyor.services.survey import set_status

@@ -146,6 +146,12 @@ def assign_cmd(
     by: Annotated[
         str, typer.Option("--by", help="Supervisor name recorded on the change.")
     ] = "supervisor",
+    new_inspector: Annotated[
+        bool,
+        typer.Option(
+            "--new-inspector", help="The inspector has no buildings or edits yet (not a typo)."
+        ),
+    ] = False,
     form: FormOpt = None,
 ) -> None:
     """Hand out buildings to an inspector; the assignment reaches the laptop on its next sync."""
@@ -165,7 +171,15 @@ def assign_cmd(
             raise SurveyorError(f"cannot read {buildings}: {exc.strerror}") from exc
     store = _open(central)
     try:
-        n = assign(store, the_form, inspector, where=selection, refs=refs, author=by)
+        n = assign(
+            store,
+            the_form,
+            inspector,
+            where=selection,
+            refs=refs,
+            author=by,
+            require_known=not new_inspector,
+        )
     finally:
         store.close()
     typer.echo(f"assigned {n} building(s) to {inspector.strip()}")

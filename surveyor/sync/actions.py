@@ -7,6 +7,7 @@ re-folded), so it syncs to every other database through the same merge. A resolu
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -331,11 +332,15 @@ def assign(
     where: Selection | None = None,
     refs: Iterable[str] = (),
     author: str,
+    require_known: bool = False,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> int:
     """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes.
 
-    ``where`` picks live buildings as exports do (``services.selection``); ``refs`` name more."""
+    ``where`` picks live buildings as exports do (``services.selection``); ``refs`` name more.
+    With ``require_known`` (the supervisor's command), a name the central has never seen (no
+    buildings, no edits) is refused: a typo (王方 for 王芳) made an inspector no laptop is, and
+    the work reached nobody."""
     name = inspector.strip()
     if not name:
         raise SurveyorError(
@@ -343,6 +348,8 @@ def assign(
             zh="请用 --inspector 姓名 指定调查员",
         )
     with write_tx(store.engine) as conn:
+        if require_known:
+            _check_known_inspector(conn, name)
         w = LocalWriter(conn, store, form, author, clock)
         ids = [str(r.id) for r in selected_rows(conn, where, BUILDING.c.id)] if where else []
         ids += [_building(conn, r.strip()) for r in refs if r.strip()]
@@ -365,6 +372,30 @@ def assign(
             w.append(eid, "upsert", {ASSIGNED_KEY: name}, {ASSIGNED_KEY: _parents_value(heads)})
         w.finish()
         return len(todo)
+
+
+def known_inspectors(conn: Connection) -> set[str]:
+    """Names the central knows as inspectors: those buildings are assigned to or were last
+    saved by."""
+    names: set[str] = set()
+    for column in (BUILDING.c.assigned_to, BUILDING.c.updated_by):
+        names.update(n for n in conn.execute(sa.select(column).distinct()).scalars() if n)
+    return names
+
+
+def _check_known_inspector(conn: Connection, name: str) -> None:
+    known = known_inspectors(conn)
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    hint_zh = f"；是不是 {'、'.join(close)}？" if close else ""
+    raise SurveyorError(
+        f"no inspector named {name} has buildings or edits here{hint} For a new inspector, "
+        "add --new-inspector; nothing was assigned",
+        zh=f"这里没有名为 {name} 的调查员的楼栋或改动{hint_zh}如是新调查员，请加 --new-inspector；"
+        "未分配任何任务",
+    )
 
 
 __all__ = [

@@ -99,6 +99,20 @@ def check_watermark_agreement(conn: Connection, snap: PreparedFile, marks: dict[
             )
 
 
+def refuse_a_copy(conn: Connection, store: Store, snap: PreparedFile) -> dict[str, int]:
+    """Refuse a file that is a copy of the central or of a laptop already merged (read only,
+    so it can run before the backup: a refused file leaves no backup behind); returns the
+    central's watermarks."""
+    if snap.site_id == str(store.site_id):
+        raise RefusedFile(
+            f"{snap.path} has the same site id as the database it is merged into: it is a "
+            "copy of it; nothing was merged"
+        )
+    marks = watermarks(conn)
+    check_watermark_agreement(conn, snap, marks)
+    return marks
+
+
 def merge_prepared(
     conn: Connection, store: Store, snap: PreparedFile, form: Form | None, blob_dir: Path
 ) -> FileReport:
@@ -110,13 +124,7 @@ def merge_prepared(
     if already_imported(conn, snap.sha256):
         found = missing_blobs_in(conn, snap.blob_dir)
         return _skipped(conn, snap.path, blob_dir, "already merged", found)
-    if snap.site_id == str(store.site_id):
-        raise RefusedFile(
-            f"{snap.path} has the same site id as the database it is merged into: it is a "
-            "copy of it; nothing was merged"
-        )
-    marks = watermarks(conn)
-    check_watermark_agreement(conn, snap, marks)
+    marks = refuse_a_copy(conn, store, snap)
     fresh = [k for k in snap.batch.keys if k.seq > marks.get(k.site_id, 0)]
     batch = replace(snap.batch, keys=fresh)
     stats = apply_prepared(conn, batch, form, label=str(snap.path))
@@ -275,6 +283,8 @@ def _merge_each(
                 else:
                     snap = ahead.take(i)
                     if not backed_up and not _is_imported(store, snap.sha256):
+                        with store.engine.connect() as conn:
+                            refuse_a_copy(conn, store, snap)
                         backup_sqlite(store)
                         backed_up = True
                     with write_tx(store.engine) as conn:

@@ -204,3 +204,45 @@ def test_a_cloned_laptop_that_syncs_is_told_it_is_the_copy(
     assert "the central" not in message.split("copy")[0]
     assert refused.value.zh and "副本" in refused.value.zh
     assert dump(central) == before  # nothing of the clone reached the central
+
+
+def test_a_sqlite_central_is_backed_up_before_a_merge_writes_and_not_for_a_refused_copy(
+    laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    """Each merge run that writes first copies the central aside (the last 3 are kept); a run
+    whose only file is refused as a copy wrote nothing, and left a backup all the same."""
+    import sqlite3
+
+    from surveyor.store.db import init_store
+    from surveyor.sync.merge import KEEP_BACKUPS
+
+    central = init_store(tmp_path / "central.db", role="central")
+    backups = tmp_path / "central.db.backups"
+    try:
+        original = laptops("甲")
+        b = create_building(original, mini, REGISTER_ROW, author="甲")
+        original.close()
+        shutil.copy(original.target, tmp_path / "clone.db")
+        original, clone = open_store(original.target), open_store(tmp_path / "clone.db")
+        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
+        files = []
+        for year in range(1981, 1981 + KEEP_BACKUPS + 1):
+            save_answers(original, mini, b.code, {"year_built": str(year)}, author="甲")
+            files.append(export_sqlite(original, tmp_path / f"original-{year}.db"))
+        copy = export_sqlite(clone, tmp_path / "clone-export.db")
+        original.close()
+        clone.close()
+
+        [first] = merge_files(central, [files[0]], mini)
+        assert first.outcome == "merged"
+        [taken] = list(backups.glob("before-merge-*.db"))
+        with sqlite3.connect(taken) as conn:  # the central as it was before that merge
+            assert conn.execute("SELECT count(*) FROM change").fetchone() == (0,)
+        [refused] = merge_files(central, [copy], mini)
+        assert refused.outcome == "refused" and "copy of another laptop" in refused.message
+        assert list(backups.glob("before-merge-*.db")) == [taken]
+        for later in files[1:]:
+            assert merge_files(central, [later], mini)[0].outcome == "merged"
+        assert len(list(backups.glob("before-merge-*.db"))) == KEEP_BACKUPS
+    finally:
+        central.close()

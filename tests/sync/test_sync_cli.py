@@ -41,17 +41,28 @@ def test_the_supervisor_workflow_from_the_command_line(
     run("sync", "--db", a.target, "--central", backend, *form)
     codes = tmp_path / "codes.txt"
     codes.write_text(f"{code}\n", encoding="utf-8")
-    assert (
-        "assigned 1 building(s) to 乙"
-        in run(
-            "assign", "--central", backend, "--inspector", "乙", "--buildings", str(codes), *form
-        ).stdout
+    to_new = ("assign", "--central", backend, "--inspector", "乙", "--buildings", str(codes))
+    # A name the central has never seen may be a typo: refused unless said to be new.
+    unknown = run(*to_new, *form, ok=False)
+    assert unknown.returncode == 2 and "--new-inspector" in unknown.stderr
+    assert "assigned 1 building(s) to 乙" in run(*to_new, "--new-inspector", *form).stdout
+    typo = run(
+        "assign",
+        "--central",
+        backend,
+        "--inspector",
+        "乙乙",
+        "--buildings",
+        str(codes),
+        *form,
+        ok=False,
     )
+    assert "did you mean 乙" in typo.stderr
     for where in ("街道=wanxing", "街道=万兴街道", "subdistrict=Wanxing"):  # code or label
         again = run("assign", "--central", backend, "--inspector", "乙", "--where", where, *form)
         assert "assigned 0" in again.stdout  # already theirs: no new change
     other = ("--where", "街道=万兴街道", "--where", "街道=学府街道")  # all must hold: none does
-    none = run("assign", "--central", backend, "--inspector", "丙", *other, *form, ok=False)
+    none = run("assign", "--central", backend, "--inspector", "乙", *other, *form, ok=False)
     assert none.returncode == 2 and "no building matches" in none.stderr
     run("sync", "--db", b.target, "--central", backend, *form)
     save_answers(a, mini, code, {"year_built": "1984"}, author="甲")

@@ -258,6 +258,37 @@ def test_calculated_fields_read_as_labels_not_codes(sample_db: Path, make_app: A
     run(body)
 
 
+def test_unknown_reads_as_buxiang_in_chinese(sample_db: Path, make_app: AppFactory) -> None:
+    """A field that takes 'unknown' hinted the English word in the Chinese interface, and an
+    answer of unknown came back as 'unknown'."""
+    target = first_with_status(sample_db, "not_started")
+    store = open_store(sample_db)
+    try:  # the wall's thickness is asked once its material is known
+        save_answers(store, FORM, target.id, {"wall_material": "block"}, author="测试员")
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("wall_thickness_mm")
+            field = screen.query_one("#wall_thickness_mm", Input)
+            assert field.placeholder == "不详"
+            field.value = ""
+            await pilot.press(*"不详", "enter")
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["wall_thickness_mm"] == "unknown"
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("wall_thickness_mm")
+            assert screen.query_one("#wall_thickness_mm", Input).value == "不详"
+
+    run(body)
+
+
 def test_skip_logic_hides_and_reveals_a_field(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

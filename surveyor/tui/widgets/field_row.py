@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 
 from surveyor.forms.display import format_value
-from surveyor.forms.model import CompiledField
+from surveyor.forms.model import UNKNOWN, CompiledField
 from surveyor.i18n import language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
@@ -41,10 +41,16 @@ def is_multiline(fld: CompiledField) -> bool:
     return fld.type == "text" and fld.id.endswith(MULTILINE_SUFFIXES)
 
 
-def display_value(fld: CompiledField, value: Any) -> str:
-    """How a stored (or draft) value is shown in a text input."""
+#: How an answer of 'unknown' reads in Chinese (also taken as input: forms.record).
+UNKNOWN_ZH = "不详"
+
+
+def display_value(fld: CompiledField, value: Any, lang: str) -> str:
+    """How a stored (or draft) value is shown in a text input ("unknown" as 不详 in zh)."""
     if value is None:
         return ""
+    if value == UNKNOWN and fld.type != "text" and lang == "zh":
+        return UNKNOWN_ZH
     if fld.type == "geopoint" and isinstance(value, dict):
         return f"{value.get('lat')},{value.get('lon')}"
     return plain(value).plain  # never a terminal escape, whatever another front end stored
@@ -67,7 +73,7 @@ def placeholder_for(fld: CompiledField, lang: str) -> str:
     if fld.type == "geopoint":
         return "39.12,117.15"
     if fld.defn.allow_unknown:
-        return "unknown"
+        return UNKNOWN_ZH if lang == "zh" else UNKNOWN  # either word is taken in either language
     return ""
 
 
@@ -189,7 +195,7 @@ class FieldRow(Widget):
         fld, lang, value = self.fld, self.lang, self.value
         if is_multiline(fld):
             yield FieldTextArea(
-                display_value(fld, value),
+                display_value(fld, value, lang),
                 soft_wrap=True,
                 compact=True,
                 highlight_cursor_line=False,
@@ -197,7 +203,7 @@ class FieldRow(Widget):
             )
         elif fld.type in INPUT_TYPES:
             yield FieldInput(
-                value=display_value(fld, value),
+                value=display_value(fld, value, lang),
                 placeholder=placeholder_for(fld, lang),
                 id=fld.id,
                 compact=True,
