@@ -250,3 +250,39 @@ def test_palette_opens_the_export_and_supervisor_screens(
                 await settle(app, pilot)
 
     run(body)
+
+
+def test_the_footer_leaves_out_what_does_not_fit_the_width(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """At 80 columns the review's footer ran off the edge: a torn '^p 命' and a stray 'f'.
+    Keys that do not fit are left out, the app's own first; the palette key always shows."""
+    from textual.widgets._footer import FooterKey
+
+    from surveyor.tui.widgets.footer import CatalogFooter
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            store = open_store(sample_db)
+            try:
+                target = browse_buildings(store, limit=1).rows[0]
+            finally:
+                store.close()
+            app.open_building(target.id)
+            await settle(app, pilot)
+
+            def shown() -> list[FooterKey]:
+                footer = app.screen.query_one(CatalogFooter)
+                return list(footer.query(FooterKey))
+
+            assert "f2" in {k.key for k in shown()}  # room for all at 100 columns
+            await pilot.resize_terminal(50, 30)
+            await settle(app, pilot)
+            keys = shown()
+            assert sum(k.outer_size.width for k in keys) <= 50
+            assert keys[-1].has_class("-command-palette")
+            assert "escape" in {k.key for k in keys} and "f2" not in {k.key for k in keys}
+
+    run(body)

@@ -23,7 +23,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
@@ -98,7 +98,14 @@ class SupervisorScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
-            Binding(str(n), f"pick({n})", "review.key_take", show=n <= 2, id=f"review.take_{n}")
+            Binding(
+                str(n),
+                f"pick({n})",
+                "review.key_take",
+                show=n == 1,
+                key_display="1-9" if n == 1 else None,
+                id=f"review.take_{n}",
+            )
             for n in range(1, 10)
         ],
         Binding("b", "base", "review.key_base", id="review.base"),
@@ -408,9 +415,12 @@ def _count(n: int, *, style: str = "") -> Text:
 class ProgressScreen(Screen[None]):
     """Buildings by 街道 and by inspector: not started, draft, complete, approved, conflicted."""
 
+    # Both tables at full height in one scrolling view: each cut to 45% of the screen hid
+    # 街道 rows behind a scrollbar at 80×24 while the inspectors' table left half empty.
     DEFAULT_CSS = """
     ProgressScreen .title { text-style: bold; padding: 0 1; }
-    ProgressScreen DataTable { height: auto; max-height: 45%; margin: 1 0 0 0; }
+    ProgressScreen #progress-tables { height: 1fr; }
+    ProgressScreen DataTable { height: auto; margin: 1 0 0 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "review.key_back", id="progress.back")
@@ -424,11 +434,15 @@ class ProgressScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t("progress.title"), id="progress-title", classes="title")
-        yield DataTable(id="by_subdistrict", cursor_type="row")
-        yield DataTable(id="by_inspector", cursor_type="row")
+        with VerticalScroll(id="progress-tables"):
+            yield DataTable(id="by_subdistrict", cursor_type="none", show_cursor=False)
+            yield DataTable(id="by_inspector", cursor_type="none", show_cursor=False)
         yield CatalogFooter()
 
     def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            table.can_focus = False  # the view scrolls as one (arrows, PgUp/PgDn)
+        self.query_one("#progress-tables", VerticalScroll).focus()
         self._load()
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False)

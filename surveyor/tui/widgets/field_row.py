@@ -126,7 +126,7 @@ class FieldRow(Widget):
         padding: 0 0 0 1;
     }
     FieldRow > .label {
-        width: 16;
+        width: 19;  /* 9 Chinese characters and the required mark: most labels on one line */
         height: auto;
         padding-right: 1;
     }
