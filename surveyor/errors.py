@@ -53,8 +53,8 @@ _DATABASE_TROUBLES = (
     (
         ("database is locked", "database table is locked"),
         "another program (or another Surveyor window) is writing to this database; "
-        "it is tried again shortly",
-        "另一个程序（或另一个 Surveyor 窗口）正在写入这个数据库；稍后会自动重试",
+        "try again in a moment",
+        "另一个程序（或另一个 Surveyor 窗口）正在写入这个数据库；请稍后再试",
     ),
     (
         ("server closed the connection", "connection refused", "could not connect"),
@@ -62,7 +62,7 @@ _DATABASE_TROUBLES = (
         "连接不上中心数据库服务器；请检查网络后重试",
     ),
     (
-        ("readonly database", "read-only"),
+        ("attempt to write a readonly database",),  # SQLite's words, not PostgreSQL's
         "this database can only be read here (a read-only file or folder); copy it somewhere "
         "writable",
         "这里只能读取这个数据库（文件或文件夹只读）；请把它复制到可写的位置",

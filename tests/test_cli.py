@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from surveyor.forms.catalog import DEFAULT_FORM
 from surveyor.forms.model import load_form
@@ -286,9 +289,34 @@ def test_photo_add_and_remove(tmp_path: Path) -> None:
     missing = sv("photo", "remove", "--db", str(db), code, "photo_other", "2", "--lang", "zh")
     assert missing.returncode == 2
     assert f"{code} 的其他立面/屋面中没有照片“2”（1. " in missing.stderr
-    by_hash = sv("photo", "remove", "--db", str(db), code, "photo_other", photos[0]["sha256"][:8])
+    start = photos[0]["sha256"][:8].upper()  # a hash start as typed, in any case
+    by_hash = sv("photo", "remove", "--db", str(db), code, "photo_other", start)
     assert by_hash.returncode == 0, by_hash.stderr
     answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
     assert "photo_other" not in answers  # the last photo off: no answer, not an empty list
+    # A hash start that is all digits is not taken for a photo number that does not exist.
+    digits = tmp_path / "digits.jpg"
+    for shade in range(256):
+        Image.new("RGB", (8, 8), (shade, 0, 0)).save(digits, "JPEG")
+        sha = hashlib.sha256(digits.read_bytes()).hexdigest()
+        if sha[:5].isdigit():
+            break
+    assert sv("photo", "add", "--db", str(db), code, "photo_other", str(digits)).returncode == 0
+    numeric = sv("photo", "remove", "--db", str(db), code, "photo_other", sha[:5])
+    assert numeric.returncode == 0, numeric.stderr
     not_photo = sv("photo", "remove", "--db", str(db), code, "year_built", "1")
     assert not_photo.returncode == 2 and "'year_built' is not a photo field" in not_photo.stderr
+
+
+def test_tables_print_typed_text_as_it_is(capsys: pytest.CaptureFixture[str]) -> None:
+    """An address with brackets was read as markup: 'Flat 3[/a]' stopped the command with an
+    internal error, '[b]' vanished and ':smile:' became an emoji."""
+    from surveyor.cli.options import print_table
+
+    print_table(["地址", "n"], [["Flat 3[/a] [b]x :smile:", 1], ["南开区宜宾道12号", 22]])
+    out = capsys.readouterr().out
+    assert "Flat 3[/a] [b]x :smile:" in out
+    from rich.cells import cell_len
+
+    widths = {cell_len(line.rstrip()) for line in out.splitlines()[1:]}
+    assert len(widths) == 1  # the number column ends at one cell for Chinese and Latin rows

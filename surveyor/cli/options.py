@@ -78,13 +78,14 @@ def print_table(header: list[str], rows: list[list[object]]) -> None:
     from rich.console import Console
     from rich.measure import Measurement
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False)
     for index, name in enumerate(header):
         numeric = bool(rows) and all(isinstance(row[index], int) for row in rows)
         table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
-        table.add_row(*(str(cell) for cell in row))
+        table.add_row(*(Text(str(cell)) for cell in row))  # never markup: addresses are typed
     console = Console(highlight=False)
     # Never cut a code or an address to fit: a narrow terminal wraps the line instead.
     needed = Measurement.get(console, console.options.update_width(10_000), table).maximum

@@ -78,10 +78,13 @@ def merge_cmd(
     into: CentralOpt,
     form: FormOpt = None,
     blobs: BlobsOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Merge inspector database files into the central store, one transaction per file."""
     from surveyor.forms.catalog import get_form
     from surveyor.sync.merge import FileReport, merge_files
+
+    check_lang(lang)  # errors are said in it; the per-file reports stay English
 
     store = _open(into)
     refused: list[FileReport] = []
@@ -108,11 +111,14 @@ def sync_cmd(
     db: Annotated[Path, typer.Option("--db", help="The laptop's survey database.")],
     central: CentralOpt,
     form: FormOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Push this laptop's changes to the central (resumable batches), then pull its work."""
     from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
     from surveyor.sync.transfer import sync
 
+    lang = check_lang(lang)
     laptop = _open(str(db), central=False)
     try:
         target = _open(central)
@@ -122,9 +128,9 @@ def sync_cmd(
             target.close()
     finally:
         laptop.close()
-    typer.echo(report.summary())
+    typer.echo(t_in(lang, "sync.done", **vars(report)))
     if report.open_conflicts:
-        typer.echo(f"{report.open_conflicts} open conflict(s) on this laptop await a supervisor")
+        typer.echo(t_in(lang, "sync.open_conflicts", n=report.open_conflicts))
 
 
 def assign_cmd(
@@ -153,11 +159,15 @@ def assign_cmd(
         ),
     ] = False,
     form: FormOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Hand out buildings to an inspector; the assignment reaches the laptop on its next sync."""
     from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
     from surveyor.services.selection import parse_selection
     from surveyor.sync.actions import assign
+
+    lang = check_lang(lang)
 
     if bool(where or status) == bool(buildings):
         raise SurveyorError("choose the buildings with either --where/--status or --buildings")
@@ -182,7 +192,7 @@ def assign_cmd(
         )
     finally:
         store.close()
-    typer.echo(f"assigned {n} building(s) to {inspector.strip()}")
+    typer.echo(t_in(lang, "assign.done", n=n, inspector=inspector.strip()))
 
 
 def progress_cmd(

@@ -36,12 +36,14 @@ def format_value(fld: CompiledField, value: Any, lang: str) -> str:
         yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
         return yes if value is True else no if value is False else str(value)
     if fld.type == "photo" and isinstance(value, list):
-        # Numbered as 'surveyor photo remove' takes them; the hash start names the file.
-        return "; ".join(
-            f"{n}. {str(p.get('sha256', ''))[:10]} {p.get('caption') or ''}".rstrip()
-            for n, p in enumerate(value, 1)
-        )
+        return "; ".join(photo_text(n, p) for n, p in enumerate(value, 1))
     if fld.type == "geopoint" and isinstance(value, dict):
         return f"{value.get('lat')}, {value.get('lon')}"
     unit = f" {fld.defn.unit.get(lang)}" if fld.defn.unit and value != "unknown" else ""
     return f"{value}{unit}"
+
+
+def photo_text(number: int, photo: dict[str, Any]) -> str:
+    """One attached photo, numbered as 'surveyor photo remove' takes it: the hash start names
+    the file, then the caption."""
+    return f"{number}. {str(photo.get('sha256', ''))[:10]} {photo.get('caption') or ''}".rstrip()

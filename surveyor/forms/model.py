@@ -35,6 +35,8 @@ SELECT_TYPES = frozenset({"select_one", "select_multiple"})
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 #: The answer code an inspector gives when the fact cannot be seen on site.
 UNKNOWN = "unknown"
+#: How "unknown" reads in Chinese; taken as input in either language (forms.record).
+UNKNOWN_ZH = "不详"
 
 
 class _Strict(BaseModel):

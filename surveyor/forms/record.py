@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
+from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form, Localized
 
 #: What an inspector types for "not known": the stored code, or the word in Chinese.
-UNKNOWN_WORDS = frozenset({UNKNOWN, "不详", "未知"})
+UNKNOWN_WORDS = frozenset({UNKNOWN, UNKNOWN_ZH, "未知"})
 
 
 class AnswerError(ValueError):

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
+from surveyor.forms.display import photo_text
 from surveyor.forms.model import CompiledField, Form
 from surveyor.forms.record import normalize_free_text
 from surveyor.paths import blob_dir_for
@@ -68,8 +69,17 @@ def _image_type(head: bytes) -> str | None:
     return None
 
 
-def store_blob(store: Store, source: Path) -> StoredBlob:
-    """Copy a file into the blob folder by content hash and record its ``attachment`` row."""
+@dataclass(frozen=True)
+class PhotoFile:
+    """A photo read and checked, not stored yet."""
+
+    data: bytes
+    sha256: str
+    mime: str
+
+
+def read_photo(source: Path) -> PhotoFile:
+    """Read ``source`` and check it is a photo of a sensible size (nothing is written)."""
     try:
         size = source.stat().st_size
         if not source.is_file():
@@ -90,7 +100,12 @@ def store_blob(store: Store, source: Path) -> StoredBlob:
             f"{source.name} is not a photo (JPEG, PNG, WebP, HEIC or GIF)",
             zh=f"{source.name} 不是照片（应为 JPEG、PNG、WebP、HEIC 或 GIF）",
         )
-    sha = hashlib.sha256(data).hexdigest()
+    return PhotoFile(data, hashlib.sha256(data).hexdigest(), mime)
+
+
+def store_blob(store: Store, photo: PhotoFile) -> StoredBlob:
+    """Copy a photo into the blob folder by content hash and record its ``attachment`` row."""
+    data, sha, mime = photo.data, photo.sha256, photo.mime
     target = blob_path(store, sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -149,12 +164,13 @@ def attach_photo(
             zh=f"{fld.defn.label.get('zh')} 已有 {len(photos)} 张照片"
             f"（最多 {fld.defn.max_count} 张）",
         )
-    blob = store_blob(store, source)
-    if any(p.get("sha256") == blob.sha256 for p in photos):
+    photo = read_photo(source)
+    if any(p.get("sha256") == photo.sha256 for p in photos):  # checked before anything is written
         raise SurveyorError(
             f"{source.name} is already attached to this field",
             zh=f"{source.name} 已添加到该字段",
         )
+    blob = store_blob(store, photo)
     photos.append(
         {
             "sha256": blob.sha256,
@@ -184,7 +200,7 @@ def remove_photo(
     photos = photos_of(state.answers, field_id)
     index = _photo_index(photos, which.strip())
     if index is None:
-        listed = ", ".join(f"{n}. {str(p.get('sha256', ''))[:10]}" for n, p in enumerate(photos, 1))
+        listed = "; ".join(photo_text(n, p) for n, p in enumerate(photos, 1))
         raise SurveyorError(
             f"{state.code} has no photo '{which}' in {label.en} ({listed or 'no photos'})",
             zh=f"{state.code} 的{label.zh}中没有照片“{which}”（{listed or '没有照片'}）",
@@ -194,11 +210,12 @@ def remove_photo(
 
 
 def _photo_index(photos: list[dict[str, Any]], which: str) -> int | None:
-    """The list index of the photo numbered ``which`` or whose hash starts with it (4+ chars)."""
-    if which.isdigit():
-        number = int(which)
-        return number - 1 if 1 <= number <= len(photos) else None
-    if len(which) < 4:
+    """The list index of the photo numbered ``which``, else of the one whose hash starts with
+    it (4+ characters, any case: a hash start may be all digits)."""
+    if which.isdigit() and 1 <= int(which) <= len(photos):
+        return int(which) - 1
+    start = which.lower()
+    if len(start) < 4:
         return None
-    matches = [i for i, p in enumerate(photos) if str(p.get("sha256", "")).startswith(which)]
+    matches = [i for i, p in enumerate(photos) if str(p.get("sha256", "")).startswith(start)]
     return matches[0] if len(matches) == 1 else None

@@ -349,7 +349,7 @@ def assign(
         )
     with write_tx(store.engine) as conn:
         if require_known:
-            _check_known_inspector(conn, name)
+            _check_known_inspector(conn, name, store.site_id)
         w = LocalWriter(conn, store, form, author, clock)
         ids = [str(r.id) for r in selected_rows(conn, where, BUILDING.c.id)] if where else []
         ids += [_building(conn, r.strip()) for r in refs if r.strip()]
@@ -374,27 +374,27 @@ def assign(
         return len(todo)
 
 
-def known_inspectors(conn: Connection) -> set[str]:
-    """Names the central knows as inspectors: those buildings are assigned to or were last
-    saved by."""
-    names: set[str] = set()
-    for column in (BUILDING.c.assigned_to, BUILDING.c.updated_by):
-        names.update(n for n in conn.execute(sa.select(column).distinct()).scalars() if n)
-    return names
+def known_inspectors(conn: Connection, central_site: uuid.UUID) -> set[str]:
+    """Names the central knows as inspectors: those buildings are assigned to, and the authors
+    of changes made on laptops (a supervisor's resolutions are made on the central)."""
+    assigned = sa.select(BUILDING.c.assigned_to).where(BUILDING.c.assigned_to.is_not(None))
+    authors = sa.select(CHANGE.c.author).where(CHANGE.c.site_id != central_site)
+    query = sa.union(assigned, authors)
+    return {n for n in conn.execute(query).scalars() if n}
 
 
-def _check_known_inspector(conn: Connection, name: str) -> None:
-    known = known_inspectors(conn)
+def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
+    known = known_inspectors(conn, central_site)
     if name in known:
         return
     close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    hint_zh = f"；是不是 {'、'.join(close)}？" if close else ""
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
     raise SurveyorError(
-        f"no inspector named {name} has buildings or edits here{hint} For a new inspector, "
-        "add --new-inspector; nothing was assigned",
-        zh=f"这里没有名为 {name} 的调查员的楼栋或改动{hint_zh}如是新调查员，请加 --new-inspector；"
-        "未分配任何任务",
+        f"no inspector named {name} has buildings or edits here; nothing was assigned.{hint} "
+        "For a new inspector, add --new-inspector.",
+        zh=f"这里没有名为 {name} 的调查员的楼栋或改动；未分配任何任务。{hint_zh}"
+        "如是新调查员，请加 --new-inspector。",
     )
 
 

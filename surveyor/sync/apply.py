@@ -85,6 +85,17 @@ class ClonedSite(SurveyorError):
         #: The id both copies carry ("" when unknown: a damaged or edited file).
         self.site = site
 
+    @classmethod
+    def differs(cls, label: str, site: object, seq: int) -> ClonedSite:
+        """``label`` holds a change of ``site`` at ``seq`` other than the one merged there."""
+        return cls(
+            f"{label} holds changes of site {site} that differ from ones already merged "
+            f"(seq {seq}): it is a copy of another laptop's database; nothing of it was merged",
+            site=str(site),
+            zh=f"{label} 中站点 {site} 的改动与已合并的不同（序号 {seq}）："
+            "它是另一台笔记本数据库的副本；其内容均未合并",
+        )
+
 
 @dataclass
 class ApplyStats:
@@ -133,14 +144,7 @@ def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> s
         for c in rows:
             other = taken.get(c.seq) or seen.setdefault(c.seq, c.change_id)
             if other != c.change_id:
-                raise ClonedSite(
-                    f"{label} holds changes of site {site} that differ from ones already "
-                    f"merged (seq {c.seq}): it is a copy of another laptop's database; "
-                    "nothing of it was merged",
-                    site=str(site),
-                    zh=f"{label} 中站点 {site} 的改动与已合并的不同（序号 {c.seq}）："
-                    "它是另一台笔记本数据库的副本；其内容均未合并",
-                )
+                raise ClonedSite.differs(label, site, c.seq)
             if c.seq in taken:
                 held.add(c.change_id)
     return held

@@ -89,14 +89,7 @@ def check_watermark_agreement(conn: Connection, snap: PreparedFile, marks: dict[
             )
         ).scalar()
         if held is not None and str(held) != seqs[probe]:
-            raise ClonedSite(
-                f"{snap.path} holds changes of site {site} that differ from ones already "
-                f"merged (seq {probe}): it is a copy of another laptop's database; "
-                "nothing of it was merged",
-                site=str(site),
-                zh=f"{snap.path} 中站点 {site} 的改动与已合并的不同（序号 {probe}）："
-                "它是另一台笔记本数据库的副本；其内容均未合并",
-            )
+            raise ClonedSite.differs(str(snap.path), site, probe)
 
 
 def refuse_a_copy(conn: Connection, store: Store, snap: PreparedFile) -> dict[str, int]:

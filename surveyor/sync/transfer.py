@@ -51,12 +51,6 @@ class SyncReport:
     photos_received: int = 0
     open_conflicts: int = 0
 
-    def summary(self) -> str:
-        return (
-            f"pushed {self.pushed} change(s) in {self.batches} batch(es), pulled "
-            f"{self.pulled}; photos sent {self.photos_sent}, received {self.photos_received}"
-        )
-
 
 def shown_target(target: str) -> str:
     """A database named in a message, without any password a URL may carry."""
@@ -182,6 +176,7 @@ def sync(
     lap_dir = laptop_blobs or default_blob_dir(laptop.target)
     cen_dir = central_blobs or default_blob_dir(central.target)
     with _said_of_a_copied_laptop(laptop):
+        _refuse_a_copied_laptop(laptop, central)
         report.pushed, report.batches = push(
             laptop, central, form, batch=batch, after_batch=after_batch
         )
@@ -205,6 +200,34 @@ def sync(
 
 
 __all__ = ["SyncReport", "as_uuid", "chunks", "pull", "push", "sync"]
+
+
+def _refuse_a_copied_laptop(laptop: Store, central: Store) -> None:
+    """Before sending anything, check the laptop's own log agrees with what the central holds
+    of it, at the last place both have. A copy ahead of what its original synced used to push
+    its changes and be refused only on pull."""
+    site = str(laptop.site_id)
+    with read_tx(central.engine) as conn:
+        synced = watermarks(conn).get(site, 0)
+    with read_tx(laptop.engine) as conn:
+        mine = _last_own_change(conn, site, synced)
+    if mine is None:
+        return
+    with read_tx(central.engine) as conn:
+        theirs = _last_own_change(conn, site, mine[0])
+    if theirs is not None and theirs[0] == mine[0] and theirs != mine:
+        raise ClonedSite.differs(shown_target(laptop.target), site, mine[0])
+
+
+def _last_own_change(conn: Any, site: str, up_to: int) -> tuple[int, str] | None:
+    """(seq, change id) of the latest change from ``site`` at or below ``up_to``."""
+    row = conn.execute(
+        sa.select(CHANGE.c.seq, CHANGE.c.change_id)
+        .where(CHANGE.c.site_id == as_uuid(site), CHANGE.c.seq <= up_to)
+        .order_by(CHANGE.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 @contextlib.contextmanager

@@ -8,8 +8,10 @@ is read, and the wait is 25 ms (see ``surveyor.tui.__init__``).
 
 On a busy laptop the reader can fall behind, and the Esc and the key then arrive in one read,
 where no wait can tell them apart. Surveyor binds no Alt+letter, so Esc followed by a
-printable key is always read as Esc, then the key. Escape sequences keep their meaning: the
-characters that introduce one (``[`` CSI, ``O`` SS3, ``]`` OSC, ``P`` DCS…) are not split.
+printable key is read as Esc, then the key. Escape sequences keep their meaning: the
+characters that introduce one (``[`` CSI, ``O`` SS3, ``]`` OSC, ``P`` DCS…) are not split,
+nor are the pairs Textual reads as a key (``Esc b``/``Esc f``: Option+←/→ on macOS, a word
+left/right in a field).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual import events
+from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._xterm_parser import XTermParser
 from textual.drivers import linux_driver
 from textual.message import Message
@@ -27,12 +30,14 @@ SEQUENCE_INTRODUCERS = frozenset("[]OPNX\\^_")
 
 
 def is_esc_then_key(sequence: str) -> bool:
-    """Whether ``sequence`` is Esc followed by one printable key that begins no sequence."""
+    """Whether ``sequence`` is Esc followed by one printable key that begins no sequence and
+    is no key of its own."""
     return (
         len(sequence) == 2
         and sequence[0] == ESC
         and sequence[1].isprintable()
         and sequence[1] not in SEQUENCE_INTRODUCERS
+        and not isinstance(ANSI_SEQUENCES_KEYS.get(sequence), tuple)
     )
 
 

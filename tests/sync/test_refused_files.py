@@ -172,12 +172,22 @@ def test_cli_refusal_is_one_sentence_and_exit_2(tmp_path: Path, good_file: Path)
     assert last.startswith("error: 1 of 2 file(s) refused")
 
 
-@pytest.mark.parametrize("ahead", [1, 3], ids=["same-length", "original-ahead"])
+@pytest.mark.parametrize(
+    ("ahead", "copy_edits"),
+    [(1, 1), (3, 1), (1, 3)],
+    ids=["same-length", "original-ahead", "copy-ahead"],
+)
 def test_a_cloned_laptop_that_syncs_is_told_it_is_the_copy(
-    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form, ahead: int
+    central: Store,
+    laptops: Callable[[str], Store],
+    tmp_path: Path,
+    mini: Form,
+    ahead: int,
+    copy_edits: int,
 ) -> None:
     """A laptop's disk copied to a second laptop, both synced: the refusal blamed 'the central'
-    (when the original had got further ahead), so the inspector looked for a fault there."""
+    (when the original had got further ahead), so the inspector looked for a fault there; a
+    copy further ahead pushed its changes before it was refused."""
     from surveyor.errors import SurveyorError
     from surveyor.sync.transfer import sync
 
@@ -191,7 +201,8 @@ def test_a_cloned_laptop_that_syncs_is_told_it_is_the_copy(
     try:
         for year in range(1981, 1981 + ahead):
             save_answers(original, mini, b.code, {"year_built": str(year)}, author="甲")
-        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
+        for year in range(1990, 1990 + copy_edits):
+            save_answers(clone, mini, b.code, {"year_built": str(year)}, author="乙")
         sync(original, central, mini)
         before = dump(central)
         with pytest.raises(SurveyorError) as refused:

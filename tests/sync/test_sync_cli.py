@@ -57,7 +57,10 @@ def test_the_supervisor_workflow_from_the_command_line(
         *form,
         ok=False,
     )
-    assert "did you mean 乙" in typo.stderr
+    assert "nothing was assigned. Did you mean 乙?" in typo.stderr
+    typo_zh = run(*to_new[:4], "乙乙", *to_new[5:], "--lang", "zh", *form, ok=False)
+    assert "未分配任何任务。是不是 乙？如是新调查员，请加 --new-inspector。" in typo_zh.stderr
+    assert "已将 0 栋楼分配给 乙" in run(*to_new, "--lang", "zh", *form).stdout
     for where in ("街道=wanxing", "街道=万兴街道", "subdistrict=Wanxing"):  # code or label
         again = run("assign", "--central", backend, "--inspector", "乙", "--where", where, *form)
         assert "assigned 0" in again.stdout  # already theirs: no new change
@@ -97,11 +100,14 @@ def test_the_supervisor_workflow_from_the_command_line(
         *form,
     )
     assert "0 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
+    # The supervisor's name is on the resolution (made on the central): no inspector's.
+    to_supervisor = run(*to_new[:4], "督导", *to_new[5:], *form, ok=False)
+    assert "no inspector named 督导" in to_supervisor.stderr
     progress = run("progress", "--central", backend, "--lang", "zh", *form).stdout
     assert "万兴街道" in progress and "乙" in progress and "wanxing" not in progress
     assert json.loads(run("progress", "--central", backend, "--json").stdout)["街道"]["wanxing"]
-    synced = run("sync", "--db", a.target, "--central", backend, *form)
-    assert "pulled" in synced.stdout
+    synced = run("sync", "--db", a.target, "--central", backend, "--lang", "zh", *form)
+    assert synced.stdout.startswith("已发送 0 条改动（0 批），收到 3 条")
     assert get_building(a, code).answers["year_built"] == 1990
 
 

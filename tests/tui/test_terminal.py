@@ -34,6 +34,13 @@ def test_an_esc_whose_wait_ran_out_ends_before_the_next_read() -> None:
     assert keys_read("\x1b", "zq", gap=constants.ESCAPE_DELAY + 0.01) == ["escape", "z", "q"]
 
 
+def test_option_arrows_stay_word_jumps() -> None:
+    """macOS terminals send Option+←/→ as Esc b / Esc f, which Textual reads as a word jump;
+    split, they left the building and typed a letter."""
+    assert keys_read("\x1bb") == ["ctrl+left"]
+    assert keys_read("\x1bf") == ["ctrl+right"]
+
+
 @pytest.mark.parametrize(
     ("sequence", "key"),
     [("\x1b[A", "up"), ("\x1bOP", "f1"), ("\x1b[6~", "pagedown"), ("\x1b[Z", "shift+tab")],

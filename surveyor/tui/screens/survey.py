@@ -653,7 +653,9 @@ class SurveyScreen(Screen[None]):
         self.save_error = error
         self._mark("error", error=error)
         if first:
-            self.notify(t("save.error", error=error), severity="error", timeout=10, markup=False)
+            self.notify(
+                t("save.error_retrying", error=error), severity="error", timeout=10, markup=False
+            )
         if self._retry_timer is not None:
             self._retry_timer.stop()
             self._retry_timer = None

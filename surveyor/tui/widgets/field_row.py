@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 
 from surveyor.forms.display import format_value
-from surveyor.forms.model import UNKNOWN, CompiledField
+from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField
 from surveyor.i18n import language, t
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
@@ -39,10 +39,6 @@ MULTILINE_SUFFIXES = ("remarks", "remark", "notes", "note")
 def is_multiline(fld: CompiledField) -> bool:
     """True for a long free-text field (remarks, notes), edited in a multi-line box."""
     return fld.type == "text" and fld.id.endswith(MULTILINE_SUFFIXES)
-
-
-#: How an answer of 'unknown' reads in Chinese (also taken as input: forms.record).
-UNKNOWN_ZH = "不详"
 
 
 def display_value(fld: CompiledField, value: Any, lang: str) -> str:
