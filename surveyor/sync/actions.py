@@ -24,7 +24,7 @@ from surveyor.services.survey import load_state, resolve_building_id
 from surveyor.store import hlc
 from surveyor.store.db import Store, write_tx
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
-from surveyor.sync.apply import load_entity_changes, refold, update_watermarks
+from surveyor.sync.apply import WATERMARK, load_entity_changes, refold, update_watermarks
 from surveyor.sync.fold import (
     ALIAS_KEY,
     ASSIGNED_KEY,
@@ -375,12 +375,20 @@ def assign(
 
 
 def known_inspectors(conn: Connection, central_site: uuid.UUID) -> set[str]:
-    """Names the central knows as inspectors: those buildings are assigned to, and the authors
-    of changes made on laptops (a supervisor's resolutions are made on the central)."""
+    """Names the central knows as inspectors: those buildings are assigned to, and the author
+    of each laptop's latest change (a supervisor's resolutions are made on the central). One
+    indexed lookup a laptop, not a scan of the change log (millions of rows on a district's
+    central)."""
     assigned = sa.select(BUILDING.c.assigned_to).where(BUILDING.c.assigned_to.is_not(None))
-    authors = sa.select(CHANGE.c.author).where(CHANGE.c.site_id != central_site)
-    query = sa.union(assigned, authors)
-    return {n for n in conn.execute(query).scalars() if n}
+    latest = (
+        sa.select(CHANGE.c.author)
+        .join(
+            WATERMARK,
+            sa.and_(CHANGE.c.site_id == WATERMARK.c.site_id, CHANGE.c.seq == WATERMARK.c.max_seq),
+        )
+        .where(WATERMARK.c.site_id != central_site)
+    )
+    return {n for n in conn.execute(sa.union(assigned, latest)).scalars() if n}
 
 
 def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
