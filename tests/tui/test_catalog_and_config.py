@@ -286,3 +286,33 @@ def test_the_footer_leaves_out_what_does_not_fit_the_width(
             assert "escape" in {k.key for k in keys} and "f2" not in {k.key for k in keys}
 
     run(body)
+
+
+def test_no_chooser_shows_textual_english_prompt_in_chinese(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The new-building dialog and the export screen showed Textual's 'Select' on an empty
+    chooser in the Chinese app; an empty 街道/status chooser in the export means 'all'."""
+    from textual.widgets import Select, Static
+
+    def prompts(screen: Any) -> list[str]:
+        """What each chooser shows (its prompt while empty)."""
+        return [str(s.query_one("#label", Static).render()) for s in screen.query(Select)]
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            assert any("请选择" in p for p in prompts(app.screen))
+            assert not any("Select" in p for p in prompts(app.screen))
+            await pilot.press("escape")
+            await settle(app, pilot)
+            app.open_exports()
+            await settle(app, pilot)
+            shown = prompts(app.screen)
+            assert any("全部状态" in p for p in shown) and any("全部街道" in p for p in shown)
+            assert not any("Select" in p for p in shown)
+
+    run(body)

@@ -55,7 +55,10 @@ class NewBuildingModal(ModalScreen[uuid.UUID | None]):
             yield Static(t("new.title"), classes="title")
             yield Label(plain(sub.defn.label.get(lang) + " *"))
             yield Select(
-                [(c.label(lang), c.code) for c in sub.choices], id="new-subdistrict", compact=True
+                [(c.label(lang), c.code) for c in sub.choices],
+                prompt=t("new.choose"),  # Textual's own prompt is the English "Select"
+                id="new-subdistrict",
+                compact=True,
             )
             for fid in TEXT_FIELDS:
                 fld = form.field(fid)

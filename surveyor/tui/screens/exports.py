@@ -104,12 +104,14 @@ class ExportScreen(ModalScreen[Path | None]):
             yield Label(self.tr("status"))
             yield Select(
                 [(t_in(self.lang, f"status.{s}"), s) for s in STATUSES],
+                prompt=t_in(self.lang, "list.all_statuses"),  # blank: every status
                 id="export-status",
                 compact=True,
             )
             yield Label(self.tr("subdistrict"))
             yield Select(
                 [(c.label(self.lang), c.code) for c in sub.choices],
+                prompt=t_in(self.lang, "list.all_subdistricts"),
                 id="export-subdistrict",
                 compact=True,
             )
