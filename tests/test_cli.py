@@ -194,7 +194,7 @@ def test_list_filters_are_checked_and_read_in_the_chosen_language(tmp_path: Path
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if line.startswith(code))
     assert label_zh in row and "未开始" in row
-    assert listed.stdout.rstrip().endswith("1 of 1")
+    assert listed.stdout.rstrip().endswith("显示 1 栋，共 1 栋")
 
 
 def test_set_takes_labels_dates_and_unknown_as_people_write_them(tmp_path: Path) -> None:

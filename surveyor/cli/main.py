@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from surveyor import paths
-from surveyor.cli.options import DbOpt, FormOpt, LangOpt, check_lang, db_path, pass_db_down
+from surveyor.cli.options import (
+    DbOpt,
+    FormOpt,
+    LangOpt,
+    check_lang,
+    db_path,
+    pass_db_down,
+    print_table,
+)
 from surveyor.errors import SurveyorError, database_trouble
 
 if TYPE_CHECKING:
@@ -347,6 +355,7 @@ def list_cmd(
     """List buildings of the register with their survey status."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
+    from surveyor.i18n import t_in
     from surveyor.services.queries import list_buildings
     from surveyor.services.selection import parse_selection
     from surveyor.store.db import open_store
@@ -366,13 +375,24 @@ def list_cmd(
     finally:
         store.close()
     streets = the_form.field("subdistrict")
-    for row in page.rows:
-        street = streets.choice_label(row.subdistrict, lang) if row.subdistrict else ""
-        typer.echo(
-            f"{row.code}  {status_label(row.status, lang):<11} {row.completeness:>4.0%}  "
-            f"{street}  {row.compound_name or ''} {row.building_no or ''}  {row.address or ''}"
+    columns = ("code", "status", "completeness", "subdistrict", "compound", "building_no")
+    if page.rows:
+        print_table(
+            [t_in(lang, f"list.col_{c}") for c in (*columns, "address")],
+            [
+                [
+                    row.code,
+                    status_label(row.status, lang),
+                    f"{row.completeness:.0%}",
+                    streets.choice_label(row.subdistrict, lang) if row.subdistrict else "",
+                    row.compound_name or "",
+                    row.building_no or "",
+                    row.address or "",
+                ]
+                for row in page.rows
+            ],
         )
-    typer.echo(f"{len(page.rows)} of {page.total}")
+    typer.echo(t_in(lang, "list.cli_count", shown=len(page.rows), total=page.total))
 
 
 @app.command("export-db")

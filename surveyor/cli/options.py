@@ -82,7 +82,7 @@ def print_table(header: list[str], rows: list[list[object]]) -> None:
 
     table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False)
     for index, name in enumerate(header):
-        numeric = bool(rows) and all(isinstance(row[index], int) for row in rows)
+        numeric = bool(rows) and all(_is_number(row[index]) for row in rows)
         table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
         table.add_row(*(Text(str(cell)) for cell in row))  # never markup: addresses are typed
@@ -92,3 +92,8 @@ def print_table(header: list[str], rows: list[list[object]]) -> None:
     if needed > console.width:
         console = Console(highlight=False, width=needed)
     console.print(table)
+
+
+def _is_number(cell: object) -> bool:
+    """A count or a percentage: right-aligned, so digits line up."""
+    return isinstance(cell, int) or (isinstance(cell, str) and cell.rstrip("%").isdigit())
