@@ -157,7 +157,7 @@ def needs_cmd(
         shown = _report_json(state.code, report) | {"merged_from": list(live.merged_from)}
         typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
-    _print_report(state.code, state.status, report, lang)
+    _print_report(ctx.form, state.code, state.status, report, lang)
 
 
 def _report_json(code: str, report: Any) -> dict[str, Any]:
@@ -195,27 +195,36 @@ def _report_json(code: str, report: Any) -> dict[str, Any]:
     }
 
 
-def _print_report(code: str, status: str, report: Any, lang: str) -> None:
+def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> None:
+    """The needs in ``lang``: statuses, source statuses and the fields to check by their words
+    (the Chinese output said '(complete)', '(confirmed)', 'low', 'capital' and field ids)."""
+    from surveyor.exports.sheetdata import STATUS_ZH
+    from surveyor.forms.display import status_label
+
     zh = lang == "zh"
-    typer.echo(f"{code} ({status}) — {len(report.needs)} " + ("项需求" if zh else "needs"))
+    count = f"{len(report.needs)} 项需求" if zh else f"{len(report.needs)} needs"
+    typer.echo(f"{code} ({status_label(status, lang)}) — {count}")
     flags = [f"{f.flag_id} {f.title.get(lang)}" for f in report.flags if f.value]
     if flags:
-        typer.echo(("标记: " if zh else "flags: ") + "; ".join(flags))
+        typer.echo(("标记：" if zh else "flags: ") + "; ".join(flags))
     for n in report.needs:
+        source = STATUS_ZH.get(n.source.status, n.source.status) if zh else n.source.status
         typer.echo(
             f"  P{n.priority} {n.rule_id} {n.title.get(lang)} [{n.need_class}"
-            f"{'/' + n.indicator if n.indicator else ''}] ({n.source.status})"
+            f"{'/' + n.indicator if n.indicator else ''}] ({source})"
         )
     for u in report.undetermined:
-        check = ", ".join(u.fields) or "-"
+        labels = [form.field(f).defn.label.get(lang) if f in form.fields else f for f in u.fields]
+        check = ("、" if zh else ", ").join(labels) or "-"
         typer.echo(
             ("  待核实 " if zh else "  needs check ") + f"{u.rule_id} {u.title.get(lang)}: {check}"
         )
+    low, capital = ("低成本", "投资") if zh else ("low", "capital")
     for step in report.roadmap:
         if step.low_cost or step.capital:
             typer.echo(
-                f"  {step.title.get(lang)}: low {' '.join(step.low_cost) or '-'} | "
-                f"capital {' '.join(step.capital) or '-'}"
+                f"  {step.title.get(lang)}: {low} {' '.join(step.low_cost) or '-'} | "
+                f"{capital} {' '.join(step.capital) or '-'}"
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -172,6 +173,13 @@ def test_needs_command(sample_db: Path) -> None:
     assert priorities == sorted(priorities)
     text = run("needs", "--db", str(sample_db), code, "--lang", "en")
     assert text.returncode == 0 and code in text.stdout
+    # In Chinese, in words: no '(complete)', '(confirmed)', 'low'/'capital' or field ids.
+    zh = run("needs", "--db", str(sample_db), code).stdout
+    assert f"{code} (已完成)" in zh and "(已证实)" in zh and "低成本" in zh
+    for english in ("complete)", "confirmed", " low ", "capital"):
+        assert english not in zh
+    checks = [line for line in zh.splitlines() if line.startswith("  待核实")]
+    assert all(not re.search(r"[a-z]+_[a-z]+", line) for line in checks)
     missing = run("needs", "--db", str(sample_db), "NK-00000-00000")
     assert missing.returncode == 2
 
