@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,24 +83,32 @@ def test_newer_schema_is_refused(central: Store, good_file: Path, mini: Form) ->
     )
 
 
-def test_cloned_site_is_refused(
-    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
-) -> None:
+@contextlib.contextmanager
+def original_and_copy(
+    laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> Iterator[tuple[Store, Store, str]]:
+    """A laptop with one building and a copy of its disk (``clone.db``: a second laptop with
+    the same id), as (original, copy, building code); both closed afterwards."""
     original = laptops("甲")
-    b = create_building(original, mini, REGISTER_ROW, author="甲")
+    code = create_building(original, mini, REGISTER_ROW, author="甲").code
     original.close()
-    clone_path = tmp_path / "clone.db"
-    shutil.copy(original.target, clone_path)  # the laptop's disk copied to a second laptop
-    original = open_store(original.target)
-    clone = open_store(clone_path)
+    shutil.copy(original.target, tmp_path / "clone.db")
+    original, clone = open_store(original.target), open_store(tmp_path / "clone.db")
     try:
-        save_answers(original, mini, b.code, {"year_built": "1984"}, author="甲")
-        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
-        first = export_sqlite(original, tmp_path / "original.db")
-        second = export_sqlite(clone, tmp_path / "clone-export.db")
+        yield original, clone, code
     finally:
         original.close()
         clone.close()
+
+
+def test_cloned_site_is_refused(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    with original_and_copy(laptops, tmp_path, mini) as (original, clone, code):
+        save_answers(original, mini, code, {"year_built": "1984"}, author="甲")
+        save_answers(clone, mini, code, {"year_built": "1990"}, author="乙")
+        first = export_sqlite(original, tmp_path / "original.db")
+        second = export_sqlite(clone, tmp_path / "clone-export.db")
     [ok] = merge_files(central, [first], mini)
     assert ok.outcome == "merged"
     report = _refused(central, second, mini)
@@ -109,22 +118,12 @@ def test_cloned_site_is_refused(
 def test_clone_hidden_below_the_watermark_is_refused(
     central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
 ) -> None:
-    original = laptops("甲")
-    b = create_building(original, mini, REGISTER_ROW, author="甲")
-    original.close()
-    clone_path = tmp_path / "clone.db"
-    shutil.copy(original.target, clone_path)
-    original = open_store(original.target)
-    clone = open_store(clone_path)
-    try:
+    with original_and_copy(laptops, tmp_path, mini) as (original, clone, code):
         for year in ("1981", "1982", "1983"):  # the original gets further ahead
-            save_answers(original, mini, b.code, {"year_built": year}, author="甲")
-        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
+            save_answers(original, mini, code, {"year_built": year}, author="甲")
+        save_answers(clone, mini, code, {"year_built": "1990"}, author="乙")
         first = export_sqlite(original, tmp_path / "original.db")
         second = export_sqlite(clone, tmp_path / "clone-export.db")
-    finally:
-        original.close()
-        clone.close()
     assert merge_files(central, [first], mini)[0].outcome == "merged"
     assert "copy of another laptop" in _refused(central, second, mini).message
 
@@ -191,27 +190,17 @@ def test_a_cloned_laptop_that_syncs_is_told_it_is_the_copy(
     from surveyor.errors import SurveyorError
     from surveyor.sync.transfer import sync
 
-    original = laptops("甲")
-    b = create_building(original, mini, REGISTER_ROW, author="甲")
-    original.close()
-    clone_path = tmp_path / "clone.db"
-    shutil.copy(original.target, clone_path)
-    original = open_store(original.target)
-    clone = open_store(clone_path)
-    try:
+    with original_and_copy(laptops, tmp_path, mini) as (original, clone, code):
         for year in range(1981, 1981 + ahead):
-            save_answers(original, mini, b.code, {"year_built": str(year)}, author="甲")
+            save_answers(original, mini, code, {"year_built": str(year)}, author="甲")
         for year in range(1990, 1990 + copy_edits):
-            save_answers(clone, mini, b.code, {"year_built": str(year)}, author="乙")
+            save_answers(clone, mini, code, {"year_built": str(year)}, author="乙")
         sync(original, central, mini)
         before = dump(central)
         with pytest.raises(SurveyorError) as refused:
             sync(clone, central, mini)
-    finally:
-        original.close()
-        clone.close()
     message = refused.value.message
-    assert str(clone_path) in message and "copy of another laptop" in message
+    assert str(tmp_path / "clone.db") in message and "copy of another laptop" in message
     assert "the central" not in message.split("copy")[0]
     assert refused.value.zh and "副本" in refused.value.zh
     assert dump(central) == before  # nothing of the clone reached the central
@@ -230,19 +219,13 @@ def test_a_sqlite_central_is_backed_up_before_a_merge_writes_and_not_for_a_refus
     central = init_store(tmp_path / "central.db", role="central")
     backups = tmp_path / "central.db.backups"
     try:
-        original = laptops("甲")
-        b = create_building(original, mini, REGISTER_ROW, author="甲")
-        original.close()
-        shutil.copy(original.target, tmp_path / "clone.db")
-        original, clone = open_store(original.target), open_store(tmp_path / "clone.db")
-        save_answers(clone, mini, b.code, {"year_built": "1990"}, author="乙")
-        files = []
-        for year in range(1981, 1981 + KEEP_BACKUPS + 1):
-            save_answers(original, mini, b.code, {"year_built": str(year)}, author="甲")
-            files.append(export_sqlite(original, tmp_path / f"original-{year}.db"))
-        copy = export_sqlite(clone, tmp_path / "clone-export.db")
-        original.close()
-        clone.close()
+        with original_and_copy(laptops, tmp_path, mini) as (original, clone, code):
+            save_answers(clone, mini, code, {"year_built": "1990"}, author="乙")
+            files = []
+            for year in range(1981, 1981 + KEEP_BACKUPS + 1):
+                save_answers(original, mini, code, {"year_built": str(year)}, author="甲")
+                files.append(export_sqlite(original, tmp_path / f"original-{year}.db"))
+            copy = export_sqlite(clone, tmp_path / "clone-export.db")
 
         [first] = merge_files(central, [files[0]], mini)
         assert first.outcome == "merged"

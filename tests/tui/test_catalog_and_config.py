@@ -19,6 +19,7 @@ from surveyor.tui.config import Settings, load_settings, save_settings
 from surveyor.tui.screens.help import HelpScreen
 from surveyor.tui.screens.survey import SurveyScreen
 from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.test_flows import open_survey
 
 TUI = Path(__file__).resolve().parents[2] / "surveyor" / "tui"
 TUI_MODULES = sorted(p for p in TUI.rglob("*.py") if p.name != "__init__.py")
@@ -264,14 +265,12 @@ def test_the_footer_leaves_out_what_does_not_fit_the_width(
     async def body() -> None:
         app = make_app(sample_db)
         async with app.run_test(size=(100, 30)) as pilot:
-            await settle(app, pilot)
             store = open_store(sample_db)
             try:
                 target = browse_buildings(store, limit=1).rows[0]
             finally:
                 store.close()
-            app.open_building(target.id)
-            await settle(app, pilot)
+            await open_survey(app, pilot, target.id)
 
             def shown() -> list[FooterKey]:
                 footer = app.screen.query_one(CatalogFooter)

@@ -20,9 +20,9 @@ from surveyor.services.resume import get_resume_point, set_resume_point
 from surveyor.services.survey import get_building
 from surveyor.store.db import Store, open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal, RemovePhotoModal
-from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.photo_field import PhotoField
 from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.test_flows import open_survey
 
 FORM = get_form()
 
@@ -92,11 +92,7 @@ def test_attach_a_photo_through_the_app(
     async def body() -> None:
         app = make_app(sample_db)
         async with app.run_test(size=(100, 30)) as pilot:
-            await settle(app, pilot)
-            app.open_building(target.id)
-            await settle(app, pilot)
-            screen = app.screen
-            assert isinstance(screen, SurveyScreen)
+            screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("photo_stairwell")
             # A document picked by mistake is refused, and it is no failed save.
             await pilot.press("enter")
@@ -148,11 +144,7 @@ def test_remove_a_photo_through_the_app(
     async def body() -> None:
         app = make_app(sample_db)
         async with app.run_test(size=(100, 30)) as pilot:
-            await settle(app, pilot)
-            app.open_building(target.id)
-            await settle(app, pilot)
-            screen = app.screen
-            assert isinstance(screen, SurveyScreen)
+            screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("photo_other")
             field = screen.query_one("#photo_other", PhotoField)
             await pilot.press("delete")

@@ -822,7 +822,9 @@ class SurveyScreen(Screen[None]):
         def chosen(request: PhotoRequest | None) -> None:
             if request is not None:
                 self.flush()
-                self._attach_photo(fid, request)
+                self._change_photos(
+                    fid, "attach", attach_photo, request.path, caption=request.caption
+                )
 
         self.app.push_screen(AttachPhotoModal(label), chosen)
 
@@ -842,50 +844,29 @@ class SurveyScreen(Screen[None]):
         def chosen(sha256: str | None) -> None:
             if sha256:
                 self.flush()
-                self._remove_photo(fid, sha256)
+                self._change_photos(fid, "remove", remove_photo, sha256)
 
         self.app.push_screen(RemovePhotoModal(label, photos), chosen)
 
     @work(thread=True, group="autosave", exit_on_error=False)
-    def _attach_photo(self, field_id: str, request: PhotoRequest) -> None:
+    def _change_photos(
+        self, field_id: str, how: str, service: Callable[..., SaveResult], *args: Any, **kw: Any
+    ) -> None:
+        """Attach or remove one photo through the core service (in a save thread), then show
+        the field."""
         app = self.app
-        self._change_photos(
-            field_id,
-            "attach",
-            lambda: attach_photo(
-                app.store,
-                app.form,
-                self.building.id,
-                field_id,
-                request.path,
-                caption=request.caption,
-                author=app.author,
-                lang=language(),
-            ),
-        )
-
-    @work(thread=True, group="autosave", exit_on_error=False)
-    def _remove_photo(self, field_id: str, sha256: str) -> None:
-        app = self.app
-        self._change_photos(
-            field_id,
-            "remove",
-            lambda: remove_photo(
-                app.store,
-                app.form,
-                self.building.id,
-                field_id,
-                sha256,
-                author=app.author,
-                lang=language(),
-            ),
-        )
-
-    def _change_photos(self, field_id: str, how: str, change: Callable[[], SaveResult]) -> None:
-        """Run one photo change through the core (in a save thread), then show the field."""
         try:
-            result = change()
-            state = get_building(self.app.store, self.building.id)
+            result = service(
+                app.store,
+                app.form,
+                self.building.id,
+                field_id,
+                *args,
+                author=app.author,
+                lang=language(),
+                **kw,
+            )
+            state = get_building(app.store, self.building.id)
         except SurveyorError as exc:
             # Not a failed save: nothing is queued to retry, the answers are all saved.
             self._call_ui(self._photo_refused, error_text(exc))
