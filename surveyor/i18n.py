@@ -63,3 +63,14 @@ def error_text(exc: BaseException, lang: str | None = None) -> str:
     if isinstance(exc, SurveyorError):
         return exc.text(lang or language())
     return database_trouble(exc, lang or language()) or str(exc)
+
+
+def error_from(key: str, kind: type[SurveyorError] = SurveyorError, **values: Any) -> SurveyorError:
+    """A ``kind`` error saying the catalog's ``key`` in both languages; a value with a
+    ``text(lang)`` method (another error, a report) is said in each language too."""
+
+    def said(lang: str) -> str:
+        filled = {k: v.text(lang) if hasattr(v, "text") else v for k, v in values.items()}
+        return t_in(lang, key, **filled)
+
+    return kind(said("en"), zh=said("zh"))

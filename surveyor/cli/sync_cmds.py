@@ -82,28 +82,28 @@ def merge_cmd(
 ) -> None:
     """Merge inspector database files into the central store, one transaction per file."""
     from surveyor.forms.catalog import get_form
+    from surveyor.i18n import error_from, t_in
     from surveyor.sync.merge import FileReport, merge_files
 
-    check_lang(lang)  # errors are said in it; the per-file reports stay English
+    check_lang(lang)
 
     store = _open(into)
     refused: list[FileReport] = []
 
     def show(report: FileReport) -> None:
+        outcome = t_in(lang, f"merge.outcome_{report.outcome}")
+        line = f"{report.path}: {outcome}: {report.text(lang)}"
         if report.outcome == "refused":
             refused.append(report)
-            typer.echo(f"{report.path}: refused: {report.message}", err=True)
-        else:
-            typer.echo(f"{report.path}: {report.outcome}: {report.message}")
+        typer.echo(line, err=report.outcome == "refused")
 
     try:
         merge_files(store, files, get_form(form), blob_dir=blobs, on_report=show)
     finally:
         store.close()
     if refused:
-        raise SurveyorError(
-            f"{len(refused)} of {len(files)} file(s) refused and not merged "
-            f"(first: {refused[0].message})"
+        raise error_from(
+            "merge.refused_summary", n=len(refused), total=len(files), first=refused[0]
         )
 
 

@@ -62,13 +62,21 @@ def check_header(path: Path) -> None:
         with path.open("rb") as fh:
             header = fh.read(100)
     except FileNotFoundError:
-        raise RefusedFile(f"{path} does not exist") from None
+        raise RefusedFile(f"{path} does not exist", zh=f"{path} 不存在") from None
     except OSError as exc:
-        raise RefusedFile(f"cannot read {path}: {exc.strerror}") from exc
+        raise RefusedFile(
+            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
+        ) from exc
     if not header.startswith(SQLITE_MAGIC):
-        raise RefusedFile(f"{path} is not a SQLite database; nothing was merged")
+        raise RefusedFile(
+            f"{path} is not a SQLite database; nothing was merged",
+            zh=f"{path} 不是 SQLite 数据库；其内容均未合并",
+        )
     if len(header) < 100:
-        raise RefusedFile(f"{path} is truncated (only {len(header)} bytes); nothing was merged")
+        raise RefusedFile(
+            f"{path} is truncated (only {len(header)} bytes); nothing was merged",
+            zh=f"{path} 不完整（只有 {len(header)} 字节）；其内容均未合并",
+        )
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -77,7 +85,9 @@ def check_header(path: Path) -> None:
     if size % page_size or (counter_ok and pages and size < pages * page_size):
         raise RefusedFile(
             f"{path} is truncated ({size} bytes, its header says {pages * page_size}); "
-            "copy it again from the laptop; nothing was merged"
+            "copy it again from the laptop; nothing was merged",
+            zh=f"{path} 不完整（{size} 字节，文件头写的是 {pages * page_size}）；"
+            "请从笔记本重新复制；其内容均未合并",
         )
 
 
@@ -95,36 +105,57 @@ def read_snapshot(path: Path) -> Snapshot:
     try:
         conn = _connect_readonly(path)
     except sqlite3.Error as exc:
-        raise RefusedFile(f"cannot open {path}: {exc}; nothing was merged") from exc
+        raise RefusedFile(
+            f"cannot open {path}: {exc}; nothing was merged",
+            zh=f"无法打开 {path}：{exc}；其内容均未合并",
+        ) from exc
     try:
         conn.execute("BEGIN")
         return _read(conn, path, sha)
     except sqlite3.DatabaseError as exc:
         hint = readonly_folder_hint(path) if isinstance(exc, sqlite3.OperationalError) else None
         if hint is not None:
-            raise RefusedFile(f"cannot open {path}: {hint[0]}; nothing was merged") from exc
-        raise RefusedFile(f"{path} is corrupt ({exc}); nothing was merged") from exc
+            raise RefusedFile(
+                f"cannot open {path}: {hint[0]}; nothing was merged",
+                zh=f"无法打开 {path}：{hint[1]}；其内容均未合并",
+            ) from exc
+        raise _corrupt(path, exc) from exc
     finally:
         conn.close()
+
+
+def _corrupt(path: Path, detail: object) -> RefusedFile:
+    return RefusedFile(
+        f"{path} is corrupt ({detail}); nothing was merged",
+        zh=f"{path} 已损坏（{detail}）；其内容均未合并",
+    )
 
 
 def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     check = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
     if check != ["ok"]:
-        raise RefusedFile(f"{path} is corrupt ({check[0]}); nothing was merged")
+        raise _corrupt(path, check[0])
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "alembic_version" not in tables or "change" not in tables:
-        raise RefusedFile(f"{path} is not a Surveyor database; nothing was merged")
+        raise RefusedFile(
+            f"{path} is not a Surveyor database; nothing was merged",
+            zh=f"{path} 不是 Surveyor 数据库；其内容均未合并",
+        )
     rev = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     if rev is None or rev[0] not in KNOWN_REVISIONS:
         raise RefusedFile(
             f"{path} was written by a newer version of Surveyor (schema "
             f"{rev[0] if rev else 'unknown'}); upgrade Surveyor before merging it; "
-            "nothing was merged"
+            "nothing was merged",
+            zh=f"{path} 由更新版本的 Surveyor 写成（数据结构 {rev[0] if rev else '未知'}）；"
+            "请先升级 Surveyor 再合并；其内容均未合并",
         )
     meta = {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
     if "site_id" not in meta:
-        raise RefusedFile(f"{path} has no site id; it is damaged; nothing was merged")
+        raise RefusedFile(
+            f"{path} has no site id; it is damaged; nothing was merged",
+            zh=f"{path} 没有站点编号，文件已损坏；其内容均未合并",
+        )
     site = str(uuid.UUID(meta["site_id"]))
     plain = conn.cursor()
     plain.row_factory = None  # tuples, straight into change_from_values

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
+from surveyor.i18n import t_in
 from surveyor.paths import blob_dir_for
 from surveyor.store import models
 from surveyor.store.db import Store, utc_now_iso, write_tx
@@ -49,13 +50,51 @@ PG_MERGE_LOCK = 0x5355525645594F52 & 0x7FFFFFFFFFFFFFFF
 
 @dataclass
 class FileReport:
-    """The outcome of one file: merged, skipped (already imported) or refused, and why."""
+    """The outcome of one file: merged, skipped (already imported) or refused, and why.
+
+    The facts, not a sentence: ``text(lang)`` says them in the supervisor's language.
+    """
 
     path: Path
-    outcome: str
-    message: str
+    outcome: str  # merged | skipped | refused
     stats: ApplyStats = field(default_factory=ApplyStats)
     blobs: BlobStats = field(default_factory=BlobStats)
+    #: Why a file was refused.
+    refusal: SurveyorError | None = None
+    #: Why a file was skipped: its hash was merged before ("file"), or the central holds
+    #: every change in it ("changes").
+    skipped_because: str = ""
+    #: Photos of a skipped file the central lacked until now, copied from its blob folder.
+    photos_copied: int = 0
+
+    def text(self, lang: str) -> str:
+        """What happened to the file, in ``lang``."""
+        if self.refusal is not None:
+            return self.refusal.text(lang)
+        if self.outcome == "skipped":
+            said = t_in(lang, f"merge.skipped_{self.skipped_because}")
+            if self.photos_copied:
+                said += t_in(lang, "merge.photos_copied", n=self.photos_copied)
+            return said
+        s = self.stats
+        said = t_in(
+            lang,
+            "merge.merged",
+            new=s.new,
+            received=s.received,
+            buildings=s.buildings,
+            conflicts=s.open_conflicts,
+        )
+        if s.clock_suspect or s.clock_ahead:
+            said += t_in(lang, "merge.clock_ahead", n=s.clock_suspect + s.clock_ahead)
+        if self.blobs.missing:
+            said += t_in(lang, "merge.photos_missing", n=self.blobs.missing)
+        return said
+
+    @property
+    def message(self) -> str:
+        """``text`` in English (logs, tests)."""
+        return self.text("en")
 
 
 def lock_for_merge(conn: Connection) -> None:
@@ -99,7 +138,8 @@ def refuse_a_copy(conn: Connection, store: Store, snap: PreparedFile) -> dict[st
     if snap.site_id == str(store.site_id):
         raise RefusedFile(
             f"{snap.path} has the same site id as the database it is merged into: it is a "
-            "copy of it; nothing was merged"
+            "copy of it; nothing was merged",
+            zh=f"{snap.path} 与要并入的数据库站点编号相同：它是那个数据库的副本；其内容均未合并",
         )
     marks = watermarks(conn)
     check_watermark_agreement(conn, snap, marks)
@@ -116,7 +156,7 @@ def merge_prepared(
         conn.exec_driver_sql("PRAGMA cache_size = -131072")
     if already_imported(conn, snap.sha256):
         found = missing_blobs_in(conn, snap.blob_dir)
-        return _skipped(conn, snap.path, blob_dir, "already merged", found)
+        return _skipped(conn, snap.path, blob_dir, "file", found)
     marks = refuse_a_copy(conn, store, snap)
     fresh = [k for k in snap.batch.keys if k.seq > marks.get(k.site_id, 0)]
     batch = replace(snap.batch, keys=fresh)
@@ -133,18 +173,7 @@ def merge_prepared(
             }
         ],
     )
-    message = (
-        f"{stats.new} new change(s) of {len(snap.batch.keys)}, {stats.buildings} building(s), "
-        f"{stats.open_conflicts} open conflict(s)"
-    )
-    if stats.clock_suspect or stats.clock_ahead:
-        message += (
-            f"; {stats.clock_suspect + stats.clock_ahead} change(s) have a clock more than a "
-            "day ahead (clock-suspect: they never win a conflict's provisional value)"
-        )
-    if blobs.missing:
-        message += f"; {blobs.missing} photo(s) missing from the file's blob folder"
-    return FileReport(snap.path, "merged", message, stats, blobs)
+    return FileReport(snap.path, "merged", stats, blobs)
 
 
 def backup_sqlite(store: Store) -> Path:
@@ -168,7 +197,10 @@ def backup_sqlite(store: Store) -> Path:
         tmp.replace(out)
     except (sqlite3.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
-        raise SurveyorError(f"cannot back up {src_path} before merging: {exc}") from exc
+        raise SurveyorError(
+            f"cannot back up {src_path} before merging: {exc}",
+            zh=f"合并前无法备份 {src_path}：{exc}",
+        ) from exc
     for old in sorted(folder.glob("before-merge-*.db"))[:-KEEP_BACKUPS]:
         old.unlink(missing_ok=True)
     return out
@@ -283,7 +315,7 @@ def _merge_each(
                     with write_tx(store.engine) as conn:
                         report = merge_prepared(conn, store, snap, form, blobs)
             except (RefusedFile, ClonedSite) as exc:
-                report = FileReport(path, "refused", exc.message)
+                report = FileReport(path, "refused", refusal=exc)
             reports.append(report)
             if on_report is not None:
                 on_report(report)
@@ -303,23 +335,18 @@ def _skip_covered(store: Store, path: Path, blobs: Path) -> FileReport:
     with store.engine.connect() as conn:
         found = missing_blobs_in(conn, blob_dir_for(path))
     if not found:
-        return FileReport(path, "skipped", WATERMARK_SKIP)
+        return FileReport(path, "skipped", skipped_because="changes")
     with write_tx(store.engine) as conn:
-        return _skipped(conn, path, blobs, WATERMARK_SKIP, found)
-
-
-WATERMARK_SKIP = "already merged (the central holds every change in it)"
+        return _skipped(conn, path, blobs, "changes", found)
 
 
 def _skipped(
-    conn: Connection, path: Path, blob_dir: Path, why: str, found: Sequence[str]
+    conn: Connection, path: Path, blob_dir: Path, because: str, found: Sequence[str]
 ) -> FileReport:
     """A file already merged: nothing of it is merged again, but the photos the central still
     lacks that its blob folder has now (``found``) are copied in."""
     copied = fill_missing_blobs(conn, found, blob_dir_for(path), blob_dir)
-    if copied:
-        why += f"; {copied} photo(s) missing until now copied from its blob folder"
-    return FileReport(path, "skipped", why)
+    return FileReport(path, "skipped", skipped_because=because, photos_copied=copied)
 
 
 def _is_imported(store: Store, sha: str) -> bool:

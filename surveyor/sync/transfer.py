@@ -171,7 +171,9 @@ def sync(
 ) -> SyncReport:
     """Push then pull; safe to interrupt and rerun at any point."""
     if laptop.site_id == central.site_id:
-        raise SurveyorError("the laptop and the central are the same database")
+        raise SurveyorError(
+            "the laptop and the central are the same database", zh="笔记本与中心库是同一个数据库"
+        )
     report = SyncReport()
     lap_dir = laptop_blobs or default_blob_dir(laptop.target)
     cen_dir = central_blobs or default_blob_dir(central.target)

@@ -149,6 +149,27 @@ def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
     assert nothing.returncode == 2 and "'nowhere' is not an option of subdistrict" in nothing.stderr
 
 
+def test_merge_reports_each_file_in_the_supervisors_language(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    central, form = str(tmp_path / "central.db"), ("--form", str(MINI))
+    run("central", "init", central)
+    a = laptops("甲")
+    create_building(a, mini, REGISTER_ROW, author="甲")
+    junk = tmp_path / "photo.db"
+    junk.write_bytes(b"JFIF not a database")
+    merged = run("merge", a.target, str(junk), "--into", central, "--lang", "zh", *form, ok=False)
+    assert f"{a.target}: 已合并: 新改动 " in merged.stdout and "涉及 1 栋楼" in merged.stdout
+    assert f"{junk}: 已拒收: {junk} 不是 SQLite 数据库；其内容均未合并" in merged.stderr
+    assert "错误：2 个文件中有 1 个被拒收，未合并（第一个：" in merged.stderr
+    again = run("merge", a.target, "--into", central, "--lang", "zh", *form)
+    assert again.stdout.strip() == f"{a.target}: 已跳过: 已合并过（中心库已有其中全部改动）"
+    english = run("merge", a.target, "--into", central, *form)
+    assert english.stdout.strip() == (
+        f"{a.target}: skipped: already merged (the central holds every change in it)"
+    )
+
+
 def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path) -> None:
     """merge, sync and assign used to write into a laptop given as the central."""
     import hashlib
