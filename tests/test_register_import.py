@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from surveyor.forms.model import Form
 from surveyor.services.register import import_register
 from surveyor.store import models
-from surveyor.store.db import Store, init_store
+from surveyor.store.db import Store, init_store, open_store
 
 HEADER = "街道,社区,小区名称,楼号,门牌地址\n"
 GOOD = [
@@ -67,8 +67,9 @@ def test_bad_rows_block_the_whole_import(sqlite_store: Store, form: Form, tmp_pa
         (6, "compound_name"),
         (7, "building_no"),
     ]
-    assert "not one of the options" in report.problems[0].message
-    assert "same building as row 2" in report.problems[2].message
+    assert "not one of the options" in report.problems[0].message.en
+    assert "same building as row 2" in report.problems[2].message.en
+    assert report.problems[2].message.zh == "与第 2 行是同一栋楼"
     assert report.imported == 0
     assert _count(sqlite_store) == 0
 
@@ -121,3 +122,25 @@ def test_cli_register_import_exit_codes(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert "imported 3 building(s)" in ok.stdout
+
+
+def test_cli_register_import_in_chinese(tmp_path: Path) -> None:
+    """A supervisor reading Chinese gets each bad row by its column's label, in Chinese."""
+    db = tmp_path / "s.db"
+    init_store(db, role="laptop", inspector="甲").close()
+    bad = _write(
+        tmp_path, [*GOOD, "火星街道,x社区,某里,1号楼,某地址", "万兴街道,x社区,,2号楼,某地址"]
+    )
+    zh = ["surveyor", "register", "import", "--db", str(db), "--lang", "zh"]
+    refused = subprocess.run([*zh, str(bad)], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert f"{bad}：第 5 行：街道：“火星街道”不是有效选项" in refused.stderr
+    assert f"{bad}：第 6 行：小区名称：为空" in refused.stderr
+    assert "错误：2 行有错；未导入任何楼栋" in refused.stderr
+    store = open_store(db)
+    assert _count(store) == 0
+    store.close()
+    ok = subprocess.run([*zh, "--skip-bad", str(bad)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "导入 3 栋楼；0 栋已存在；跳过有错的 2 行" in ok.stdout
+    wrong = subprocess.run([*zh, str(tmp_path / "reg.txt")], capture_output=True, text=True)
+    assert "楼栋清单须为 .csv 或 .xlsx 文件" in wrong.stderr

@@ -472,31 +472,31 @@ def register_import(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")
     ] = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号)."""
     from surveyor.forms.catalog import get_form
+    from surveyor.i18n import error_from, t_in
     from surveyor.services.register import import_register
     from surveyor.store.db import open_store
 
+    check_lang(lang)
+    the_form = get_form(form)
     store = open_store(db_path(db))
     try:
-        report = import_register(
-            store, get_form(form), file, author=_author(store), skip_bad=skip_bad
-        )
+        report = import_register(store, the_form, file, author=_author(store), skip_bad=skip_bad)
     finally:
         store.close()
     for p in report.problems:
-        where = f"field '{p.field}': " if p.field else ""
-        typer.echo(f"{file}:row {p.row}: {where}{p.message}", err=True)
+        said = p.message.get(lang)
+        if p.field:
+            name = the_form.field(p.field).defn.label.get(lang)
+            said = t_in(lang, "register.field_problem", field=p.field, label=name, problem=said)
+        typer.echo(t_in(lang, "register.row_problem", file=file, row=p.row, problem=said), err=True)
     if report.problems and not skip_bad:
-        raise SurveyorError(
-            f"{len({p.row for p in report.problems})} bad row(s); nothing was imported "
-            "(fix them, or pass --skip-bad to import the good rows)"
-        )
-    typer.echo(
-        f"imported {report.imported} building(s); {report.already_present} already present; "
-        f"{report.skipped_bad} bad row(s) skipped"
-    )
+        raise error_from("register.nothing_imported", n=len({p.row for p in report.problems}))
+    counts = {k: getattr(report, k) for k in ("imported", "already_present", "skipped_bad")}
+    typer.echo(t_in(lang, "register.imported", **counts))
 
 
 @app.command()

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
-from surveyor.forms.model import Form
+from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate, normalize_text
 from surveyor.services.survey import BUILDING, writer
 from surveyor.store.db import Store
@@ -36,7 +36,7 @@ REQUIRED_COLUMNS = ("subdistrict", "compound_name", "building_no", "address")
 class RowProblem:
     row: int
     field: str | None
-    message: str
+    message: Localized
 
 
 @dataclass
@@ -53,7 +53,10 @@ def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return _read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
-    raise SurveyorError(f"{path}: the register must be a .csv or .xlsx file")
+    raise SurveyorError(
+        f"{path}: the register must be a .csv or .xlsx file",
+        zh=f"{path}：楼栋清单须为 .csv 或 .xlsx 文件",
+    )
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -63,12 +66,17 @@ def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         try:
             text = path.read_text(encoding="gb18030")  # Excel on Chinese Windows saves GBK
         except UnicodeDecodeError:
-            raise SurveyorError(f"{path}: cannot read the file as UTF-8 or GB18030 text") from None
+            raise SurveyorError(
+                f"{path}: cannot read the file as UTF-8 or GB18030 text",
+                zh=f"{path}：无法按 UTF-8 或 GB18030 编码读取该文件",
+            ) from None
     except OSError as exc:
-        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
+        raise SurveyorError(
+            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
+        ) from exc
     rows = list(csv.reader(text.splitlines()))
     if not rows:
-        raise SurveyorError(f"{path}: the file is empty")
+        raise SurveyorError(f"{path}: the file is empty", zh=f"{path}：文件是空的")
     return rows[0], ((i, r) for i, r in enumerate(rows[1:], start=2))
 
 
@@ -78,12 +86,15 @@ def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a bad file
-        raise SurveyorError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+        raise SurveyorError(
+            f"{path}: not a readable .xlsx workbook ({exc})",
+            zh=f"{path}：不是可读取的 .xlsx 工作簿（{exc}）",
+        ) from exc
     sheet = book.worksheets[0]
     rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     if not rows:
-        raise SurveyorError(f"{path}: the first sheet is empty")
+        raise SurveyorError(f"{path}: the first sheet is empty", zh=f"{path}：第一个工作表是空的")
     return rows[0], ((i, r) for i, r in enumerate(rows[1:], start=2))
 
 
@@ -97,7 +108,10 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
         names = ", ".join(f"{c} ({HEADER_ALIASES[c][1]})" for c in missing)
-        raise SurveyorError(f"{path}:1: missing column(s): {names}")
+        raise SurveyorError(
+            f"{path}:1: missing column(s): {names}",
+            zh=f"{path}：第 1 行：缺少列：{'、'.join(HEADER_ALIASES[c][1] for c in missing)}",
+        )
     return mapping
 
 
@@ -142,9 +156,10 @@ def import_register(
                 report.already_present += 1
                 continue
             if key in seen:
-                problems.append(
-                    RowProblem(rowno, "building_no", f"same building as row {seen[key]}")
+                same = Localized(
+                    zh=f"与第 {seen[key]} 行是同一栋楼", en=f"same building as row {seen[key]}"
                 )
+                problems.append(RowProblem(rowno, "building_no", same))
             seen[key] = rowno
         if problems:
             report.problems.extend(problems)
@@ -169,10 +184,10 @@ def _check_row(
         try:
             value = coerce_answer(form.field(fid), text)
         except AnswerError as exc:
-            problems.append(RowProblem(rowno, fid, exc.message.en))
+            problems.append(RowProblem(rowno, fid, exc.message))
             continue
         if value is None and fid in REQUIRED_COLUMNS:
-            problems.append(RowProblem(rowno, fid, "is empty"))
+            problems.append(RowProblem(rowno, fid, Localized(zh="为空", en="is empty")))
             continue
         if value is not None:
             answers[fid] = value
@@ -180,5 +195,5 @@ def _check_row(
         ev = evaluate(form, answers)
         for fid in answers:
             if fid in ev.errors:
-                problems.append(RowProblem(rowno, fid, ev.errors[fid].en))
+                problems.append(RowProblem(rowno, fid, ev.errors[fid]))
     return answers, problems
