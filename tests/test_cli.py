@@ -320,3 +320,32 @@ def test_tables_print_typed_text_as_it_is(capsys: pytest.CaptureFixture[str]) ->
 
     widths = {cell_len(line.rstrip()) for line in out.splitlines()[1:]}
     assert len(widths) == 1  # the number column ends at one cell for Chinese and Latin rows
+
+
+def test_surveyor_lang_sets_the_language_of_every_command(tmp_path: Path) -> None:
+    """A supervisor who works in Chinese sets $SURVEYOR_LANG once: exports, the central's
+    commands and every error then speak Chinese; ``--lang`` still wins."""
+    db, _ = _new_db(tmp_path)
+    zh = {**os.environ, "SURVEYOR_LANG": "zh"}
+    sheets = sv("export", "sheets", "--db", str(db), "--out", str(tmp_path / "s.pdf"), env=zh)
+    assert sheets.returncode == 0, sheets.stderr
+    assert sheets.stdout.strip() == f"已写出 {tmp_path / 's.pdf'}：改造需求单 PDF，1 栋楼，1 页"
+    table = sv("export", "csv", "--db", str(db), "--out", str(tmp_path / "t.csv"), "--lang", "en")
+    assert table.stdout.startswith(f"wrote {tmp_path / 't.csv'}: Data table (CSV), 1 building(s)")
+    labels = ("export", "labels", "--db", str(db), "--out", str(tmp_path / "l.pdf"))
+    none = sv(*labels, "--where", "街道=学府街道", env=zh)
+    assert none.returncode == 2 and "错误：没有楼栋符合所选条件" in none.stderr
+    assert not (tmp_path / "l.pdf").exists()
+    central = tmp_path / "central.db"
+    made = sv("central", "init", str(central), env=zh)
+    assert made.stdout.startswith(f"已新建中心库 {central}（站点 ")
+    wrong = sv(
+        "assign", "--central", str(db), "--inspector", "王芳", "--where", "街道=万兴街道", env=zh
+    )
+    assert wrong.stderr.startswith(f"错误：{db} 是普查员笔记本的数据库，不是中心库")
+    where = sv("export", "csv", "--db", str(db), "--out", "x.csv", "--where", "地上层数=六", env=zh)
+    assert "错误：--where：" in where.stderr and "应为整数" in where.stderr
+    english = sv("assign", "--central", str(db), "--inspector", "王芳", "--lang", "en", env=zh)
+    assert english.stderr.startswith("error: choose the buildings with either --where")
+    unknown = sv("list", "--db", str(db), env={**os.environ, "SURVEYOR_LANG": "fr"})
+    assert unknown.returncode == 2 and "unknown language 'fr'" in unknown.stderr

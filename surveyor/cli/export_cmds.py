@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import DbOpt, FormOpt, check_lang, db_path
+from surveyor.cli.options import DbOpt, FormOpt, LangOpt, db_path
 from surveyor.errors import SurveyorError
 
 export_app = typer.Typer(
@@ -61,7 +61,9 @@ ParamsOpt = Annotated[
 def _target(db: Path | None, central: str | None) -> str:
     """The store to read: --central, else --db, else the default laptop database."""
     if db is not None and central is not None:
-        raise SurveyorError("give either --db or --central, not both")
+        raise SurveyorError(
+            "give either --db or --central, not both", zh="--db 与 --central 只能给一个"
+        )
     return central if central is not None else str(db_path(db))
 
 
@@ -131,7 +133,7 @@ def needs_cmd(
     db: DbOpt = None,
     central: CentralOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh",
+    lang: LangOpt = "zh",
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
@@ -140,7 +142,6 @@ def needs_cmd(
     from surveyor.retrofit import derive_needs
     from surveyor.services.survey import get_live_building
 
-    check_lang(lang)
     ctx = _context(form, rules, params)
     with _store(db, central) as store:
         live = get_live_building(store, building)
@@ -234,17 +235,24 @@ def _selection(ctx: Any, where: list[str] | None, status: str | None) -> Any:
     return parse_selection(ctx.form, where or [], status)
 
 
-def counted(n: int, noun: str) -> str:
-    """``1 page``, ``2 pages``."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _done(result: Any, kind: str, lang: str) -> None:
+    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files)."""
+    from surveyor.i18n import t_in
 
-
-def _done(result: Any, what: str) -> None:
-    extra = f", {counted(result.pages, 'page')}" if result.pages and result.files == 1 else ""
-    files = f" in {result.files} files" if result.files > 1 else ""
-    typer.echo(
-        f"wrote {result.path}: {what} for {counted(result.buildings, 'building')}{extra}{files}"
+    said = t_in(
+        lang,
+        "export.cli_done",
+        path=result.path,
+        what=t_in(lang, f"export.kind_{kind}"),
+        n=result.buildings,
     )
+    if result.pages and result.files == 1:
+        said += t_in(lang, "export.cli_pages", n=result.pages)
+    if kind == "csv":  # its three files are one table
+        said += t_in(lang, "export.cli_csv_beside")
+    elif result.files > 1:
+        said += t_in(lang, "export.cli_files", n=result.files)
+    typer.echo(said)
 
 
 @export_app.command("sheets")
@@ -261,6 +269,7 @@ def export_sheets_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
     force: ForceOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Retrofit-need sheets (A4, one page per building) as PDF."""
     from surveyor.exports.service import export_sheets
@@ -279,7 +288,7 @@ def export_sheets_cmd(
             progress=progress,
             replace=force,
         )
-    _done(result, "retrofit-need sheets")
+    _done(result, "sheets", lang)
 
 
 @export_app.command("labels")
@@ -299,6 +308,7 @@ def export_labels_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
     force: ForceOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """QR label sheets for the selected buildings."""
     from surveyor.exports.service import export_labels
@@ -318,7 +328,7 @@ def export_labels_cmd(
             progress=progress,
             replace=force,
         )
-    _done(result, "labels")
+    _done(result, "labels", lang)
 
 
 @export_app.command("report")
@@ -333,6 +343,7 @@ def export_report_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
     force: ForceOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """The district report: buildings, households, needs, indicators, classes, progress."""
     from surveyor.exports.service import export_report
@@ -341,7 +352,7 @@ def export_report_cmd(
     selection = _selection(ctx, where, status)
     with _store(db, central) as store:
         result = export_report(ctx, store, selection, out, font=font, replace=force)
-    _done(result, "the district report")
+    _done(result, "report", lang)
 
 
 def _table(
@@ -355,6 +366,7 @@ def _table(
     rules: Path | None,
     params: Path | None,
     force: bool,
+    lang: str,
 ) -> None:
     from surveyor.exports.service import export_table
 
@@ -362,8 +374,7 @@ def _table(
     selection = _selection(ctx, where, status)
     with _store(db, central) as store:
         result = export_table(ctx, store, selection, out, kind, replace=force)
-    extra = " (plus .codebook.csv and .needs.csv)" if kind == "csv" else ""
-    typer.echo(f"wrote {result.path}{extra}: {counted(result.buildings, 'building')}")
+    _done(result, kind, lang)
 
 
 @export_app.command("csv")
@@ -377,9 +388,10 @@ def export_csv_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
     force: ForceOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Wide CSV (one row per building), with a codebook and a needs table beside it."""
-    _table("csv", out, db, central, where, status, form, rules, params, force)
+    _table("csv", out, db, central, where, status, form, rules, params, force, lang)
 
 
 @export_app.command("xlsx")
@@ -393,9 +405,10 @@ def export_xlsx_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
     force: ForceOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Excel workbook: buildings (wide), codebook and needs sheets."""
-    _table("xlsx", out, db, central, where, status, form, rules, params, force)
+    _table("xlsx", out, db, central, where, status, form, rules, params, force, lang)
 
 
 @export_app.command("geojson")
@@ -409,9 +422,10 @@ def export_geojson_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
     force: ForceOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """GeoJSON points (WGS-84) of the buildings that have a location."""
-    _table("geojson", out, db, central, where, status, form, rules, params, force)
+    _table("geojson", out, db, central, where, status, form, rules, params, force, lang)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ from surveyor.cli.options import (
     DbOpt,
     FormOpt,
     LangOpt,
-    check_lang,
     db_path,
     pass_db_down,
     print_table,
@@ -109,7 +109,10 @@ def init(
     from surveyor.store.db import init_store
 
     if not inspector.strip():
-        raise SurveyorError("give your name with --inspector NAME; it is recorded on every change")
+        raise SurveyorError(
+            "give your name with --inspector NAME; it is recorded on every change",
+            zh="请用 --inspector 姓名 给出你的名字；每条改动都会记下它",
+        )
     path = db_path(db)
     if db is None:  # the default folder may not exist yet on a new laptop
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +125,7 @@ def _parse_assignments(pairs: list[str]) -> dict[str, str]:
     answers: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise SurveyorError(f"'{pair}' is not field=value")
+            raise SurveyorError(f"'{pair}' is not field=value", zh=f"“{pair}”不是 字段=值 的形式")
         key, value = pair.split("=", 1)
         answers[key.strip()] = value
     return answers
@@ -147,7 +150,6 @@ def set_cmd(
     from surveyor.services.survey import save_answers
     from surveyor.store.db import open_store
 
-    check_lang(lang)
     the_form = get_form(form)
     # A field by its id or its label (建成年份=1984); an unknown name is the service's error.
     answers = {
@@ -247,7 +249,6 @@ def _photo_target(
     from surveyor.services.selection import field_id_for
     from surveyor.store.db import open_store
 
-    check_lang(lang)
     the_form = get_form(form)
     store = open_store(db_path(db))
     try:
@@ -280,7 +281,7 @@ def status(
             building,
             new_status,
             author=_author(store),
-            lang=check_lang(lang),
+            lang=lang,
         )
     finally:
         store.close()
@@ -301,7 +302,6 @@ def show(
     from surveyor.services.survey import get_building, kept_instead
     from surveyor.store.db import open_store
 
-    check_lang(lang)
     store = open_store(db_path(db), readonly=True)
     try:
         state = get_building(store, building)
@@ -360,7 +360,6 @@ def list_cmd(
     from surveyor.services.selection import parse_selection
     from surveyor.store.db import open_store
 
-    check_lang(lang)
     the_form = get_form(form)
     # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
     selection = parse_selection(
@@ -480,7 +479,6 @@ def register_import(
     from surveyor.services.register import import_register
     from surveyor.store.db import open_store
 
-    check_lang(lang)
     the_form = get_form(form)
     store = open_store(db_path(db))
     try:
@@ -563,11 +561,14 @@ def run(argv: list[str] | None = None) -> None:
 
 
 def _asked_for_zh(argv: list[str]) -> bool:
-    """Whether the command line asks for Chinese (``--lang zh``): an error is said in it too,
-    though it is raised before the command has read its options."""
-    return "--lang=zh" in argv or any(
-        a == "--lang" and b == "zh" for a, b in itertools.pairwise(argv)
-    )
+    """Whether the command line asks for Chinese (``--lang zh``, else ``$SURVEYOR_LANG``): an
+    error is said in it too, though it is raised before the command has read its options."""
+    for a, b in itertools.pairwise(["", *argv]):
+        if b.startswith("--lang="):
+            return b == "--lang=zh"
+        if a == "--lang":
+            return b == "zh"
+    return os.environ.get("SURVEYOR_LANG") == "zh"
 
 
 def _log_traceback() -> Path:

@@ -16,7 +16,26 @@ DbOpt = Annotated[
 FormOpt = Annotated[
     Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
 ]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels and messages: zh or en.")]
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is one the interface speaks (zh, en); otherwise a sentence, exit 2."""
+    if lang not in ("zh", "en"):
+        raise SurveyorError(
+            f"unknown language '{lang}'; use zh or en", zh=f"未知语言“{lang}”，请用 zh 或 en"
+        )
+    return lang
+
+
+LangOpt = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        envvar="SURVEYOR_LANG",
+        callback=check_lang,
+        help="Language of labels and messages: zh or en ($SURVEYOR_LANG sets it for all).",
+    ),
+]
 CentralOpt = Annotated[
     str,
     typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),
@@ -46,7 +65,8 @@ def pass_db_down(ctx: typer.Context, db: Path | None) -> None:
     defaults = _db_defaults(command, db)
     if defaults is None:
         raise SurveyorError(
-            f"'surveyor {name}' does not use --db; see 'surveyor {name} --help' for its options"
+            f"'surveyor {name}' does not use --db; see 'surveyor {name} --help' for its options",
+            zh=f"“surveyor {name}”不用 --db；它的选项见“surveyor {name} --help”",
         )
     ctx.default_map = {name: defaults}
 
@@ -59,17 +79,6 @@ def _db_defaults(command: Any, db: Path) -> dict[str, Any] | None:
         return {"db": db} if takes_db else None
     found = {n: d for n, c in commands.items() if (d := _db_defaults(c, db)) is not None}
     return found or None
-
-
-def check_lang(lang: str) -> str:
-    """``lang`` if it is one the interface speaks (zh, en); otherwise a sentence, exit 2."""
-    from surveyor.errors import SurveyorError
-
-    if lang not in ("zh", "en"):
-        raise SurveyorError(
-            f"unknown language '{lang}'; use zh or en", zh=f"未知语言“{lang}”，请用 zh 或 en"
-        )
-    return lang
 
 
 def print_table(header: list[str], rows: list[list[object]]) -> None:

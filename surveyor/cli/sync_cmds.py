@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import CentralOpt, FormOpt, LangOpt, check_lang, print_table
+from surveyor.cli.options import CentralOpt, FormOpt, LangOpt, print_table
 from surveyor.errors import SurveyorError
 
 BlobsOpt = Annotated[
@@ -31,23 +31,24 @@ def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
     would scatter the census over files no supervisor reads."""
     from surveyor.store.db import is_url, open_store
 
-    if central and not is_url(target) and not Path(target).exists():
-        raise SurveyorError(
-            f"central store {target} does not exist; create it with "
-            f"'surveyor central init {target}'"
-        )
+    if central and not is_url(target):
+        _require_central_file(target)
     store = open_store(target, readonly=readonly)
     if central and store.role != "central":
         store.close()
         raise SurveyorError(
             f"{_shown(target)} is an inspector's laptop database, not a central store; "
-            f"give the central's path or URL (a new one is made by 'surveyor central init')"
+            f"give the central's path or URL (a new one is made by 'surveyor central init')",
+            zh=f"{_shown(target)} 是普查员笔记本的数据库，不是中心库；"
+            "请给出中心库的路径或网址（新建用“surveyor central init”）",
         )
     if not central and store.role == "central":
         store.close()
         raise SurveyorError(
             f"{_shown(target)} is a central store, not a laptop database; "
-            f"sync runs on a laptop's database (--db) with the central (--central)"
+            f"sync runs on a laptop's database (--db) with the central (--central)",
+            zh=f"{_shown(target)} 是中心库，不是笔记本数据库；"
+            "同步要用笔记本的数据库（--db）和中心库（--central）",
         )
     return store
 
@@ -55,13 +56,23 @@ def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
 @central_app.command("init")
 def central_init(
     target: Annotated[str, typer.Argument(help="SQLite path or postgresql:// URL.")],
+    lang: LangOpt = "en",
 ) -> None:
     """Create an empty central store (same schema as the laptops)."""
+    from surveyor.i18n import t_in
     from surveyor.store.db import init_store
 
     store = init_store(target, role="central")
-    typer.echo(f"created central store {_shown(target)} (site {store.site_id})")
+    typer.echo(t_in(lang, "central.created", target=_shown(target), site=store.site_id))
     store.close()
+
+
+def _require_central_file(path: str) -> None:
+    if not Path(path).exists():
+        raise SurveyorError(
+            f"central store {path} does not exist; create it with 'surveyor central init {path}'",
+            zh=f"中心库 {path} 不存在；请用“surveyor central init {path}”新建",
+        )
 
 
 def _shown(target: str) -> str:
@@ -84,8 +95,6 @@ def merge_cmd(
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.sync.merge import FileReport, merge_files
-
-    check_lang(lang)
 
     store = _open(into)
     refused: list[FileReport] = []
@@ -118,7 +127,6 @@ def sync_cmd(
     from surveyor.i18n import t_in
     from surveyor.sync.transfer import sync
 
-    lang = check_lang(lang)
     laptop = _open(str(db), central=False)
     try:
         target = _open(central)
@@ -167,10 +175,11 @@ def assign_cmd(
     from surveyor.services.selection import parse_selection
     from surveyor.sync.actions import assign
 
-    lang = check_lang(lang)
-
     if bool(where or status) == bool(buildings):
-        raise SurveyorError("choose the buildings with either --where/--status or --buildings")
+        raise SurveyorError(
+            "choose the buildings with either --where/--status or --buildings",
+            zh="请用 --where/--status 或 --buildings 之一选择楼栋",
+        )
     the_form = get_form(form)
     selection = parse_selection(the_form, where or [], status) if where or status else None
     refs: list[str] = []
@@ -178,7 +187,10 @@ def assign_cmd(
         try:
             refs = buildings.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
-            raise SurveyorError(f"cannot read {buildings}: {exc.strerror}") from exc
+            raise SurveyorError(
+                f"cannot read {buildings}: {exc.strerror}",
+                zh=f"无法读取 {buildings}：{exc.strerror}",
+            ) from exc
     store = _open(central)
     try:
         n = assign(
@@ -207,7 +219,6 @@ def progress_cmd(
     from surveyor.sync.progress import BUCKETS, progress
     from surveyor.sync.wording import group_name
 
-    lang = check_lang(lang)
     store = _open(central, readonly=True)
     try:
         tables = progress(store)
@@ -239,11 +250,7 @@ def review_cmd(
     if "://" not in central:
         from surveyor.store.sqlitefile import require_sqlite_file
 
-        if not Path(central).exists():
-            raise SurveyorError(
-                f"central store {central} does not exist; create it with "
-                f"'surveyor central init {central}'"
-            )
+        _require_central_file(central)
         require_sqlite_file(Path(central))
     from surveyor.tui.app import run_app
 
@@ -268,7 +275,6 @@ def conflicts_list(
     from surveyor.sync.review import count_conflicts, list_conflicts
     from surveyor.sync.wording import field_name, kind_name
 
-    lang = check_lang(lang)
     store = _open(central, readonly=True)
     try:
         rows = list_conflicts(store, include_resolved=include_resolved, limit=limit, offset=offset)
@@ -315,7 +321,6 @@ def conflicts_show(
     from surveyor.sync.review import Version, conflict_detail
     from surveyor.sync.wording import field_name, kind_name, local_time, value_text
 
-    lang = check_lang(lang)
     the_form = get_form(form)
     store = _open(central, readonly=True)
     try:
@@ -368,9 +373,11 @@ def conflicts_resolve(
         str, typer.Option("--by", help="Supervisor name recorded on the change.")
     ] = "supervisor",
     form: FormOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
     from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
     from surveyor.services.selection import field_id_for
     from surveyor.sync.actions import Choice, resolve_conflict
     from surveyor.sync.review import conflict_detail
@@ -379,7 +386,8 @@ def conflicts_resolve(
     if sum(chosen) != 1:
         raise SurveyorError(
             "choose exactly one of --pick N, --base, --value TEXT, --keep, --delete, "
-            "--merge-into CODE"
+            "--merge-into CODE",
+            zh="请只选一种：--pick N、--base、--value 文本、--keep、--delete、--merge-into 编号",
         )
     the_form = get_form(form)
     field = field_id_for(the_form, field) or field
@@ -388,7 +396,9 @@ def conflicts_resolve(
         if pick is not None:
             heads = conflict_detail(store, building, field).heads
             if not 1 <= pick <= len(heads):
-                raise SurveyorError(f"--pick must be 1 to {len(heads)}")
+                raise SurveyorError(
+                    f"--pick must be 1 to {len(heads)}", zh=f"--pick 应为 1 到 {len(heads)}"
+                )
             choice = Choice("head", heads[pick - 1].change_id)
         elif base:
             choice = Choice("base")
@@ -401,7 +411,7 @@ def conflicts_resolve(
         change = resolve_conflict(store, the_form, building, field, choice, author=by)
     finally:
         store.close()
-    typer.echo(f"resolved ({change.op} change {change.change_id})")
+    typer.echo(t_in(lang, "review.cli_resolved", op=change.op, change=change.change_id))
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,8 @@ def require_some(records: list[BuildingRecord], selection: Selection) -> None:
     """An empty selection is an error: no file is written for it."""
     if not records:
         raise SurveyorError(
-            f"no buildings match the selection ({selection.describe()}); nothing was written"
+            f"no buildings match the selection ({selection.describe()}); nothing was written",
+            zh=f"没有楼栋符合所选条件（{selection.describe()}）；未写出任何文件",
         )
 
 

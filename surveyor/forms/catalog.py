@@ -32,5 +32,5 @@ def get_form(path: Path | None = None) -> Form:
     except OSError:
         from surveyor.errors import SurveyorError
 
-        raise SurveyorError(f"form file {p} not found") from None
+        raise SurveyorError(f"form file {p} not found", zh=f"找不到表单文件 {p}") from None
     return _load_cached(str(p), mtime)

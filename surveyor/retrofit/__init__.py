@@ -33,7 +33,7 @@ def _mtime(path: Path) -> int:
     try:
         return path.resolve().stat().st_mtime_ns
     except OSError:
-        raise SurveyorError(f"rule file {path} not found") from None
+        raise SurveyorError(f"rule file {path} not found", zh=f"找不到规则文件 {path}") from None
 
 
 @lru_cache(maxsize=8)

@@ -58,7 +58,11 @@ def _resolve_field(form: Form, name: str) -> str:
     candidates = list(form.fields) + [f.defn.label.zh for f in form.fields.values()]
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise SurveyorError(f"--where: the form has no field '{name}'{hint}")
+    hint_zh = f"；是不是“{close[0]}”？" if close else ""
+    raise SurveyorError(
+        f"--where: the form has no field '{name}'{hint}",
+        zh=f"--where：表单中没有字段“{name}”{hint_zh}",
+    )
 
 
 def _resolve_value(form: Form, fid: str, raw: str) -> Any:
@@ -70,19 +74,29 @@ def _resolve_value(form: Form, fid: str, raw: str) -> Any:
         if code is not None:
             return code
         codes = ", ".join(c.code for c in fld.choices[:8])
-        raise SurveyorError(f"--where: '{raw}' is not an option of {fid} (options: {codes} …)")
+        labels = "、".join(c.zh for c in fld.choices[:8])
+        raise SurveyorError(
+            f"--where: '{raw}' is not an option of {fid} (options: {codes} …)",
+            zh=f"--where：“{raw}”不是{fld.defn.label.zh}的选项（可选：{labels} …）",
+        )
     if fld.type == "integer":
         try:
             return int(text)
         except ValueError:
-            raise SurveyorError(f"--where: {fid} needs a whole number, not '{raw}'") from None
+            raise SurveyorError(
+                f"--where: {fid} needs a whole number, not '{raw}'",
+                zh=f"--where：{fld.defn.label.zh}应为整数，而不是“{raw}”",
+            ) from None
     if fld.type == "boolean":
         lowered = text.lower()
         if lowered in ("true", "yes", "是", "1"):
             return True
         if lowered in ("false", "no", "否", "0"):
             return False
-        raise SurveyorError(f"--where: {fid} needs yes or no, not '{raw}'")
+        raise SurveyorError(
+            f"--where: {fid} needs yes or no, not '{raw}'",
+            zh=f"--where：{fld.defn.label.zh}应为“是”或“否”，而不是“{raw}”",
+        )
     return text
 
 
@@ -91,12 +105,18 @@ def parse_selection(form: Form, where: list[str], status: str | None) -> Selecti
     pairs: list[tuple[str, Any]] = []
     for item in where:
         if "=" not in item:
-            raise SurveyorError(f"--where '{item}' must be written field=value")
+            raise SurveyorError(
+                f"--where '{item}' must be written field=value",
+                zh=f"--where“{item}”应写成 字段=值",
+            )
         name, _, value = item.partition("=")
         fid = _resolve_field(form, name.strip())
         pairs.append((fid, _resolve_value(form, fid, value.strip())))
     if status is not None and status not in STATUSES:
-        raise SurveyorError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
+        raise SurveyorError(
+            f"unknown status '{status}'; use one of {', '.join(STATUSES)}",
+            zh=f"未知状态“{status}”；请用其中之一：{', '.join(STATUSES)}",
+        )
     return Selection(tuple(pairs), status)
 
 

@@ -27,16 +27,25 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
     crash or a full disk never leaves a half-written export under the final name.
     """
     if not store.is_sqlite:
-        raise SurveyorError("export-db works on a SQLite database; use pg_dump for PostgreSQL")
+        raise SurveyorError(
+            "export-db works on a SQLite database; use pg_dump for PostgreSQL",
+            zh="export-db 只适用于 SQLite 数据库；PostgreSQL 请用 pg_dump",
+        )
     out = Path(out)
     src_path = Path(store.target)
     if out.exists() and out.samefile(src_path):
         # Renamed over the open database, the copy would part it from its -wal file.
-        raise SurveyorError(f"{out} is the database being exported; write the copy to another file")
+        raise SurveyorError(
+            f"{out} is the database being exported; write the copy to another file",
+            zh=f"{out} 就是要导出的数据库；请把副本写到另一个文件",
+        )
     if out.exists() and not overwrite:
-        raise SurveyorError(f"{out} already exists; pass --force to replace it")
+        raise SurveyorError(
+            f"{out} already exists; pass --force to replace it",
+            zh=f"{out} 已存在；要替换请加 --force",
+        )
     if not out.parent.exists():
-        raise SurveyorError(f"folder {out.parent} does not exist")
+        raise SurveyorError(f"folder {out.parent} does not exist", zh=f"文件夹 {out.parent} 不存在")
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         src = sqlite3.connect(readonly_uri(src_path), uri=True)
@@ -51,14 +60,21 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
         finally:
             src.close()
         if ok != "ok":
-            raise SurveyorError(f"the export failed its integrity check: {ok}")
+            raise SurveyorError(
+                f"the export failed its integrity check: {ok}",
+                zh=f"导出的副本未通过完整性检查：{ok}",
+            )
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
     except sqlite3.Error as exc:
-        raise SurveyorError(f"cannot export to {out}: {exc}") from exc
+        raise SurveyorError(
+            f"cannot export to {out}: {exc}", zh=f"无法导出到 {out}：{exc}"
+        ) from exc
     except OSError as exc:
-        raise SurveyorError(f"cannot write {out}: {exc.strerror}") from exc
+        raise SurveyorError(
+            f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return out

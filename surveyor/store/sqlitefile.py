@@ -19,15 +19,18 @@ def require_sqlite_file(path: Path) -> None:
     """Refuse a missing file, or one that is not SQLite, with a sentence that says what to do."""
     if not path.exists():
         raise SurveyorError(
-            f"database {path} does not exist; create it with 'surveyor init --db {path}'"
+            f"database {path} does not exist; create it with 'surveyor init --db {path}'",
+            zh=f"数据库 {path} 不存在；请用“surveyor init --db {path}”新建",
         )
     try:
         with path.open("rb") as fh:
             header = fh.read(16)
     except OSError as exc:
-        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
+        raise SurveyorError(
+            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
+        ) from exc
     if header != SQLITE_MAGIC:
-        raise SurveyorError(f"{path} is not a SQLite database")
+        raise SurveyorError(f"{path} is not a SQLite database", zh=f"{path} 不是 SQLite 数据库")
 
 
 def readonly_uri(path: Path) -> str:

@@ -131,7 +131,10 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
             .first()
         )
         if row is None:
-            raise NotFound(f"there is no conflict on field '{field_key}' of that building")
+            raise NotFound(
+                f"there is no conflict on field '{field_key}' of that building",
+                zh=f"这栋楼的字段“{field_key}”没有冲突",
+            )
         provisional = (
             None if row["provisional_change_id"] is None else str(row["provisional_change_id"])
         )
