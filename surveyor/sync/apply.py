@@ -57,6 +57,7 @@ from surveyor.sync.rows import (
 
 WATERMARK = models.TABLES.tables["peer_watermark"]
 CLOCK = models.TABLES.tables["clock"]
+META = models.TABLES.tables["meta"]
 #: Ids per ``IN (...)`` list: under SQLite's and psycopg's parameter limits, few round trips.
 CHUNK = IN_LIST
 
@@ -285,6 +286,21 @@ def observe_clock(conn: Connection, new: Sequence[Stamped]) -> int:
     return suspect
 
 
+def catch_up_own_seq(conn: Connection, new: Sequence[ChangeKey]) -> None:
+    """Move this database's change counter past its own changes received back.
+
+    A laptop restored from an older copy pulls its own later changes from the central; its
+    next save would reuse their numbers and be refused by the log's (site, seq) key.
+    """
+    own = conn.execute(sa.select(META.c.value).where(META.c.key == "site_id")).scalar()
+    if own is None:
+        return
+    site = canonical_id(own)
+    top = max((k.seq for k in new if k.site_id == site), default=0)
+    if top:
+        conn.execute(sa.update(CLOCK).where(CLOCK.c.id == 1, CLOCK.c.seq < top).values(seq=top))
+
+
 def refold(conn: Connection, entity_ids: Sequence[str], form: Form | None) -> int:
     """Re-fold these buildings from all their changes here; write state rows and conflicts.
 
@@ -507,4 +523,5 @@ def apply_prepared(
     stats.clock_suspect = sum(1 for c in new if c.clock_suspect)
     update_watermarks(conn, stats.sites)
     stats.clock_ahead = observe_clock(conn, new)
+    catch_up_own_seq(conn, new)
     return stats

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from surveyor.forms.model import Form
-from surveyor.services.survey import create_building, save_answers
+from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, open_store
-from surveyor.store.maintenance import export_sqlite
+from surveyor.store.maintenance import doctor, export_sqlite
 from surveyor.sync.merge import FileReport, merge_files
+from surveyor.sync.transfer import sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import dump
 
@@ -99,6 +100,24 @@ def original_and_copy(
     finally:
         original.close()
         clone.close()
+
+
+def test_a_laptop_restored_from_an_older_copy_syncs_and_saves_again(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    """A dead laptop replaced by its backup: the backup pulls back the original's later
+    changes, and its next save must not reuse their numbers (it failed on the log's unique
+    (site, seq) key, an internal error on every save)."""
+    with original_and_copy(laptops, tmp_path, mini) as (original, backup, code):
+        sync(original, central, mini)
+        save_answers(original, mini, code, {"year_built": "1984"}, author="甲")
+        sync(original, central, mini)  # then the original is lost
+        sync(backup, central, mini)
+        assert get_building(backup, code).answers["year_built"] == 1984
+        save_answers(backup, mini, code, {"floors_above": "6"}, author="甲")
+        assert sync(backup, central, mini).pushed == 1
+        assert doctor(backup).ok, doctor(backup).problems
+    assert get_building(central, code).answers["floors_above"] == 6
 
 
 def test_cloned_site_is_refused(
