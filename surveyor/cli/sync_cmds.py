@@ -317,21 +317,20 @@ def conflicts_show(
     """The base and every concurrent value, with who and when (local time)."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
-    from surveyor.services.selection import field_id_for
     from surveyor.sync.review import Version, conflict_detail
-    from surveyor.sync.wording import field_name, kind_name, local_time, value_text
+    from surveyor.sync.wording import field_name, kind_name, local_time, value_text, version_tag
 
     the_form = get_form(form)
+    key = _conflict_key(the_form, field)
     store = _open(central, readonly=True)
     try:
-        d = conflict_detail(store, building, field_id_for(the_form, field) or field)
+        d = conflict_detail(store, building, key)
     finally:
         store.close()
 
     def said(v: Version) -> str:
-        return (
-            f"{value_text(the_form, d.field_key, v, lang)}  {v.author}  {local_time(v.wall_time)}"
-        )
+        when = f"  {local_time(v.wall_time)}" if v.wall_time else ""
+        return f"{value_text(the_form, d.field_key, v, lang)}  {v.author}{when}"
 
     typer.echo(
         f"{d.code} {d.address or ''}: {field_name(the_form, d.field_key, lang)} "
@@ -343,8 +342,11 @@ def conflicts_show(
         typer.echo(f"  {t_in(lang, 'review.base')}: {t_in(lang, 'review.no_base')}")
     for i, v in enumerate(d.heads, 1):
         mark = f"  {t_in(lang, 'review.shown_for_now')}" if v.provisional else ""
-        typer.echo(f"  [{i}] {said(v)}{mark}")
-    typer.echo(t_in(lang, "review.cli_resolve_hint", code=d.code, field=d.field_key))
+        typer.echo(f"  [{i}] {said(v)}  #{version_tag(v)}{mark}")
+    if d.status == "open":
+        hint = {"delete_vs_edit": "keep_or_delete", "duplicate_entity": "merge_into"}
+        how = t_in(lang, f"review.cli_how_{hint.get(d.kind, 'pick')}")
+        typer.echo(t_in(lang, "review.cli_resolve_hint", code=d.code, field=d.field_key, how=how))
 
 
 @conflicts_app.command("resolve")
@@ -353,7 +355,10 @@ def conflicts_resolve(
     field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
     central: CentralOpt,
     pick: Annotated[
-        int | None, typer.Option("--pick", help="Take value [N] of 'conflicts show'.")
+        str | None,
+        typer.Option(
+            "--pick", help="Take value [N] of 'conflicts show', or the one tagged #TAG there."
+        ),
     ] = None,
     base: Annotated[bool, typer.Option("--base", help="Go back to the common base value.")] = False,
     value: Annotated[str | None, typer.Option("--value", help="Type a new value.")] = None,
@@ -378,9 +383,9 @@ def conflicts_resolve(
     """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
-    from surveyor.services.selection import field_id_for
     from surveyor.sync.actions import Choice, resolve_conflict
     from surveyor.sync.review import conflict_detail
+    from surveyor.sync.wording import field_name, value_text
 
     chosen = [pick is not None, base, value is not None, keep, delete, merge_into is not None]
     if sum(chosen) != 1:
@@ -390,16 +395,13 @@ def conflicts_resolve(
             zh="请只选一种：--pick N、--base、--value 文本、--keep、--delete、--merge-into 编号",
         )
     the_form = get_form(form)
-    field = field_id_for(the_form, field) or field
+    field = _conflict_key(the_form, field)
     store = _open(central)
+    picked = None
     try:
         if pick is not None:
-            heads = conflict_detail(store, building, field).heads
-            if not 1 <= pick <= len(heads):
-                raise SurveyorError(
-                    f"--pick must be 1 to {len(heads)}", zh=f"--pick 应为 1 到 {len(heads)}"
-                )
-            choice = Choice("head", heads[pick - 1].change_id)
+            picked = _picked_version(conflict_detail(store, building, field).heads, pick)
+            choice = Choice("head", picked.change_id)
         elif base:
             choice = Choice("base")
         elif value is not None:
@@ -411,7 +413,44 @@ def conflicts_resolve(
         change = resolve_conflict(store, the_form, building, field, choice, author=by)
     finally:
         store.close()
-    typer.echo(t_in(lang, "review.cli_resolved", op=change.op, change=change.change_id))
+    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
+        value = value_text(the_form, field, picked, lang)
+        name = field_name(the_form, field, lang)
+        typer.echo(t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author))
+    else:
+        typer.echo(t_in(lang, "review.cli_resolved", op=change.op, change=change.change_id))
+
+
+def _conflict_key(form: Any, name: str) -> str:
+    """The conflict key a supervisor named (field id or label, or the review's words for a
+    delete or a duplicate); an unknown name is refused as such, not as 'no conflict'."""
+    from surveyor.sync.wording import conflict_key
+
+    key = conflict_key(form, name)
+    if key is None:
+        raise SurveyorError(
+            f"the form has no field '{name}' (give a field id or label)",
+            zh=f"表单中没有字段“{name}”（请给出字段编号或名称）",
+        )
+    return key
+
+
+def _picked_version(heads: list[Any], pick: str) -> Any:
+    """The side ``--pick`` names: its number in 'conflicts show', or its #tag there."""
+    from surveyor.sync.wording import version_tag
+
+    wanted = pick.strip().lstrip("#").lower()
+    if wanted.isdigit() and 1 <= int(wanted) <= len(heads):
+        return heads[int(wanted) - 1]
+    for v in heads:
+        if version_tag(v) == wanted:
+            return v
+    raise SurveyorError(
+        f"--pick {pick} is not one of this conflict's values (1 to {len(heads)}, or a #tag "
+        "that 'conflicts show' prints); it may have changed since: show it again",
+        zh=f"--pick {pick} 不是这处冲突的取值之一（1 到 {len(heads)}，"
+        "或 conflicts show 列出的 #标记）；冲突可能已有变化，请重新查看",
+    )
 
 
 def register(app: typer.Typer) -> None:

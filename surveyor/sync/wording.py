@@ -12,6 +12,7 @@ from datetime import datetime
 from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
 from surveyor.i18n import t_in
+from surveyor.services.selection import field_id_for
 from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
 from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
 from surveyor.sync.review import Version
@@ -26,6 +27,27 @@ def field_name(form: Form | None, key: str, lang: str) -> str:
     if form is not None and key in form.fields:
         return form.field(key).defn.label.get(lang)
     return key
+
+
+def conflict_key(form: Form | None, name: str) -> str | None:
+    """The conflict key a supervisor names: a field id or label, or the words the review
+    prints for a delete or a duplicate (in either language); None when it is none of them."""
+    text = name.strip()
+    for key, message in (
+        (DELETED_KEY, "review.field_deleted"),
+        (DUPLICATE_KEY, "review.field_duplicate"),
+    ):
+        if text == key or any(text.lower() == t_in(lang, message).lower() for lang in ("zh", "en")):
+            return key
+    if form is None:
+        return text
+    return field_id_for(form, text)
+
+
+def version_tag(v: Version) -> str:
+    """A short, stable name for one side of a conflict (the random end of its change id): it
+    keeps naming the same value when a later sync adds a side and the numbers shift."""
+    return v.change_id.replace("-", "")[-6:]
 
 
 def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:

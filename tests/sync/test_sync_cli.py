@@ -12,7 +12,8 @@ import pytest
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
-from surveyor.store.db import Store
+from surveyor.store.db import Store, open_store
+from surveyor.sync.actions import assign
 from surveyor.sync.transfer import push, sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.conftest import MINI
@@ -168,6 +169,45 @@ def test_merge_reports_each_file_in_the_supervisors_language(
     assert english.stdout.strip() == (
         f"{a.target}: skipped: already merged (the central holds every change in it)"
     )
+
+
+def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """丙 edited first but syncs after the supervisor looked: the values are renumbered by
+    time, so '--pick 2' would now take 甲's 1962. A value is picked by its #tag, and the
+    resolution says which value it took."""
+    central, form = str(tmp_path / "central.db"), ("--form", str(MINI))
+    run("central", "init", central)
+    hub = open_store(central)
+    a, b, c = laptops("甲"), laptops("乙"), laptops("丙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    sync(a, hub, mini)
+    for laptop in (b, c):
+        assign(hub, mini, laptop.meta("inspector") or "", refs=[code], author="督导")
+        sync(laptop, hub, mini)
+    for laptop, year in ((c, "1961"), (a, "1962"), (b, "1963")):
+        save_answers(laptop, mini, code, {"year_built": year}, author=laptop.meta("inspector"))
+    sync(a, hub, mini)
+    sync(b, hub, mini)
+    seen = run("conflicts", "show", code, "year_built", "--central", central, *form).stdout
+    [line] = [ln for ln in seen.splitlines() if "1963" in ln]
+    assert line.strip().startswith("[2]") and "乙" in line
+    tag = line.split("#")[1].split()[0]
+    sync(c, hub, mini)  # the earliest edit arrives: 1963 is now [3]
+    later = run("conflicts", "show", code, "year_built", "--central", central, *form).stdout
+    assert "[3] 1963" in later and f"#{tag}" in later.splitlines()[-2]
+    resolve = ("conflicts", "resolve", code, "year_built", "--central", central, *form)
+    resolved = run(*resolve, "--pick", f"#{tag}")
+    assert resolved.stdout.strip() == "resolved: Year built is 1963 (乙's value)"
+    assert get_building(hub, code).answers["year_built"] == 1963
+    closed = run("conflicts", "show", code, "建成年份", "--central", central, *form).stdout
+    assert "Resolve:" not in closed  # nothing left to do
+    again = run(*resolve, "--pick", "1", ok=False)
+    assert again.returncode == 2 and "no open conflict" in again.stderr
+    unknown = run("conflicts", "show", code, "楼龄", "--central", central, *form, ok=False)
+    assert "the form has no field '楼龄'" in unknown.stderr
+    hub.close()
 
 
 def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path) -> None:
