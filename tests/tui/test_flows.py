@@ -5,6 +5,7 @@ Every check of what was saved reads it back through the core (``get_building``),
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -373,6 +374,38 @@ def test_next_problem_key_walks_the_refusals(sample_db: Path, make_app: AppFacto
             assert [first, second] == problems[1:3] or [first, second] == problems[:2]
             assert read(sample_db, target.id).status == "not_started"
             assert screen.status == "not_started"
+
+    run(body)
+
+
+def test_next_problem_in_another_section_moves_there_from_a_field(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """F8 from a field whose section holds no further problem opens the next one's section.
+    It froze the app for good: the key's action waited for the field's own removal."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await pilot.press("f9")
+            await settle(app, pilot)
+            problems = [p.field_id for p in app.screen.problems]
+            await pilot.press("escape")
+            here = screen.section_index
+            last_here = [f for f in problems if screen.section_of(f) == here][-1]
+            following = problems[problems.index(last_here) + 1]
+            assert screen.section_of(following) != here
+            await screen.goto_field(last_here)
+            await settle(app, pilot)
+            await asyncio.wait_for(pilot.press("f8"), 10)
+            await asyncio.wait_for(settle(app, pilot), 10)
+            assert screen.section_index == screen.section_of(following)
+            assert app.focused is not None and app.focused.id == following
+            await asyncio.wait_for(pilot.press("f1"), 10)  # the app still answers
+            await settle(app, pilot)
+            assert not isinstance(app.screen, SurveyScreen)
 
     run(body)
 

@@ -800,14 +800,16 @@ class SurveyScreen(Screen[None]):
             return ev.errors[field_id].get(language())
         return t("problems.missing")
 
-    async def action_next_problem(self) -> None:
+    def action_next_problem(self) -> None:
         if not self.problems:
             return
         ids = [p.field_id for p in self.problems]
         order = list(self.app.form.fields)
         here = order.index(self.current_field) if self.current_field in order else -1
         after = [fid for fid in ids if order.index(fid) > here]
-        await self.goto_field(after[0] if after else ids[0])
+        # Later, from the screen: run from a field's key handler (keys run in order), waiting
+        # here for another section would wait for that very field's removal, for ever.
+        self.call_later(self.goto_field, after[0] if after else ids[0])
 
     # -- photos ---------------------------------------------------------------------------------
     @on(PhotoField.AttachRequested)
