@@ -29,6 +29,8 @@ from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
 GAP = 2
+#: Cells before an option's label ("(*)1 "): a wrapped label goes on under itself.
+TOKEN_INDENT = 5
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ChoiceField(Widget, can_focus=True):
         width: 1fr;
         padding: 0 1;
         background: $surface;
+        text-wrap: nowrap;  /* _grid has wrapped the lines: they must stay as counted */
     }
     ChoiceField:focus {
         background: $boost;
@@ -243,18 +246,29 @@ class ChoiceField(Widget, can_focus=True):
         key = KEYS[index] if index < len(KEYS) else " "
         return f"{marks[0] if chosen else marks[1]}{key} {option.label}"
 
-    def _grid(self, width: int) -> list[list[tuple[int, Option]]]:
-        """Options flowed into lines of at most ``width`` cells; no option is split."""
-        lines: list[list[tuple[int, Option]]] = []
+    def _grid(self, width: int) -> list[list[tuple[int, str]]]:
+        """Options flowed into lines of at most ``width`` cells, as (option index, text) pieces.
+
+        Short options share a line; one too long for a line of its own wraps, its label going
+        on under itself. The widget's height is this count of lines, so every option is drawn
+        (a label that wrapped on its own used to push the last line of options out of sight).
+        """
+        lines: list[list[tuple[int, str]]] = []
         used = 0
         for index, option in self.matching():
-            size = cell_len(self._token(index, option))
+            token = self._token(index, option)
+            size = cell_len(token)
             if lines and used + GAP + size <= width:
-                lines[-1].append((index, option))
+                lines[-1].append((index, token))
                 used += GAP + size
-            else:
-                lines.append([(index, option)])
+            elif size <= width:
+                lines.append([(index, token)])
                 used = size
+            else:
+                first, *rest = wrap_cells(token, width, indent=TOKEN_INDENT)
+                lines.append([(index, first)])
+                lines.extend([(index, piece)] for piece in rest)
+                used = width  # nothing shares a wrapped option's last line
         return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -274,12 +288,43 @@ class ChoiceField(Widget, can_focus=True):
         for r, row in enumerate(rows):
             if r:
                 text.append("\n")
-            for n, (index, option) in enumerate(row):
+            for n, (index, piece) in enumerate(row):
                 if n:
                     text.append(" " * GAP)
-                token = self._token(index, option)
-                style = "bold" if option.code in self.selected else ""
+                style = "bold" if self.options[index].code in self.selected else ""
                 if focused and index == self.highlighted:
                     style += " reverse"
-                text.append(token, style=style.strip())
+                text.append(piece, style=style.strip())
         return text
+
+
+def wrap_cells(text: str, width: int, *, indent: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, the lines after the first indented by
+    ``indent`` spaces; Latin breaks at a space when it can, Chinese anywhere."""
+    lines: list[str] = []
+    rest, room, keep = text, width, indent  # the first line keeps its "(*)1 " whole
+    while cell_len(rest) > room:
+        cut, used, space = 0, 0, -1
+        for i, ch in enumerate(rest):
+            used += cell_len(ch)
+            if used > room:
+                break
+            cut = i + 1
+            if ch == " " and i >= keep:
+                space = i
+        if _mid_word(rest, cut) and space > 0:
+            cut = space
+        cut = max(cut, 1)
+        lines.append(rest[:cut].rstrip(" "))
+        rest = rest[cut:].lstrip(" ")
+        room, keep = max(1, width - indent), 0
+    lines.append(rest)
+    return lines[:1] + [" " * indent + line for line in lines[1:]]
+
+
+def _mid_word(text: str, cut: int) -> bool:
+    """Whether cutting ``text`` at ``cut`` would split a Latin word (Chinese breaks anywhere)."""
+    if not 0 < cut < len(text):
+        return False
+    before, after = text[cut - 1], text[cut]
+    return " " not in (before, after) and cell_len(before) == 1 and cell_len(after) == 1
