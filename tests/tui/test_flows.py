@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
+from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, TextArea
 
 from surveyor.forms.catalog import get_form
@@ -804,5 +805,36 @@ def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
         assert answers["household_count"] == 35  # 36, then Backspace and 5 at its end
         assert "gross_floor_area" not in answers  # Enter skipped it
         assert answers["non_self_contained_units"] == 1
+
+    run(body)
+
+
+def test_keys_typed_right_after_a_dialog_opens_go_to_the_dialog(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Ctrl+G then "2" at once: the 2 picked option 2 of the choice behind the palette and
+    saved it, unseen; Ctrl+G then 楼道 filtered that choice and left the palette empty."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("heating_source")
+            await settle(app, pilot)
+            burst(app, ["ctrl+g", "2"])
+            await settle(app, pilot)
+            assert isinstance(app.screen, CommandPalette)
+            assert app.screen.query_one(Input).value == "2"
+            await pilot.press("escape")
+            await settle(app, pilot)
+            choice = screen.query_one("#heating_source", ChoiceField)
+            assert choice.value is None and not choice.filtering
+            await pilot.press("3")  # the palette closed: keys are the choice's again
+            await settle(app, pilot)
+            assert choice.value == choice.options[2].code
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert "heating_source" in read(sample_db, target.id).answers
 
     run(body)

@@ -16,9 +16,18 @@ def forward_if_moved(widget: Widget, event: events.Key) -> bool:
     """Send a key queued for ``widget`` on to the widget that has the focus now.
 
     Every key goes on, not only printable ones: a Backspace or Ctrl+K left behind edited the
-    field the inspector had already left, and an Enter left behind was lost.
+    field the inspector had already left, and an Enter left behind was lost. Keys typed just
+    after Ctrl+G picked an option of the choice behind the palette.
     """
-    target = widget.app.focused
+    app = widget.app
+    if widget.screen is not app.screen:
+        # A dialog or the palette opened over the field (Ctrl+G, F9…) and has no focus yet:
+        # the key is the dialog's. Sent round the app, it reaches the dialog, in order.
+        event.stop()
+        event.prevent_default()
+        app.post_message(events.Key(event.key, event.character))
+        return True
+    target = app.focused
     if target is None or target is widget:
         return False
     event.stop()
