@@ -611,6 +611,30 @@ def test_add_a_building_found_on_site(sample_db: Path, make_app: AppFactory) -> 
     run(body)
 
 
+def test_enter_in_the_new_building_dialogs_last_field_creates_it(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Typed field by field with Enter: the Enter after the address used to move to Cancel,
+    and a second Enter threw the five answers away."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            app.screen.query_one("#new-subdistrict").value = "wanxing"
+            app.screen.query_one("#new-community", Input).focus()
+            for text in ("宜宾里社区", "宜宾东里", "12号楼", "南开区宜宾道120号"):
+                await pilot.press(*text, "enter")
+            await pilot.press("enter")  # a second Enter, as the inspector did
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.answers["address"] == "南开区宜宾道120号"
+
+    run(body)
+
+
 def test_user_keymap_remaps_a_binding(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

@@ -83,8 +83,13 @@ class NewBuildingModal(ModalScreen[uuid.UUID | None]):
         return out
 
     @on(Input.Submitted)
-    def next_input(self) -> None:
-        self.focus_next()
+    def next_input(self, event: Input.Submitted) -> None:
+        """Enter moves on; in the last field it creates the building (it used to move to
+        Cancel, where a second Enter threw away everything typed)."""
+        if event.input.id == f"new-{TEXT_FIELDS[-1]}":
+            self.create()
+        else:
+            self.focus_next()
 
     @on(Button.Pressed, "#new-create")
     def create(self) -> None:
