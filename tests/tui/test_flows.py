@@ -103,6 +103,29 @@ def test_search_then_open_a_building(sample_db: Path, make_app: AppFactory) -> N
     run(body)
 
 
+def test_typing_while_the_list_has_the_cursor_goes_on_with_the_search(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """From the list, 宜宾里 became 宾里 (and a typed code lost its N): the search box
+    selected all on focus, and the next key replaced the first with the query before it."""
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            search = app.screen.query_one("#search", Input)
+            await pilot.press("down")
+            assert isinstance(app.focused, DataTable)
+            await pilot.press(*"宜宾里")
+            assert search.value == "宜宾里"
+            await pilot.press("down")
+            burst(app, list("NK"))
+            await settle(app, pilot)
+            assert search.value == "宜宾里NK"
+
+    run(body)
+
+
 def test_fill_a_section_leave_and_come_back(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

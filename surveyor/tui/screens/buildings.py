@@ -341,10 +341,19 @@ class BuildingsScreen(Screen[None]):
             and event.character.isprintable()
             and event.character != " "
         ):
-            search = self.query_one("#search", Input)
-            search.focus()
-            search.insert_text_at_cursor(event.character)
+            self._type_into_search(event.character)
             event.stop()
+
+    def _type_into_search(self, text: str) -> None:
+        """Add ``text`` to the end of the search. The box selects all on focus: that selection
+        swallowed the first key typed from the table and the query before it."""
+        search = self.query_one("#search", Input)
+        if not search.has_focus:
+            search.select_on_focus = False
+            self.set_focus(search)  # now, so its Focus is queued before the restore below
+            search.call_later(setattr, search, "select_on_focus", True)
+        search.cursor_position = len(search.value)
+        search.insert_text_at_cursor(text)
 
     def on_screen_resume(self) -> None:
         if self.first_page_shown:
