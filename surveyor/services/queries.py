@@ -65,9 +65,21 @@ def building_filter(
         if code is not None:
             clauses.append(BUILDING.c.code == code)
         else:
-            needle = f"%{_escape_like(normalize_text(search).lower())}%"
-            clauses.append(BUILDING.c.search_text.like(needle, escape="\\"))
+            clauses.extend(_text_search(search))
     return clauses
+
+
+def _text_search(search: str) -> list[sa.ColumnElement[bool]]:
+    """Every word of the query, anywhere in the code, address, compound, number, community.
+
+    Spaces are ignored on both sides, so 和水西里9号楼 finds 和水西里 9号楼 and 黄河道 25 finds
+    南开区黄河道25号 (the whole query as one string found neither).
+    """
+    squeezed = sa.func.replace(BUILDING.c.search_text, " ", "")
+    return [
+        squeezed.like(f"%{_escape_like(word)}%", escape="\\")
+        for word in normalize_text(search).lower().split()
+    ]
 
 
 def list_buildings(

@@ -79,6 +79,21 @@ def test_browse_matches_the_core_list_and_filters_mine(store: Store) -> None:
     assert all(get_building(store, r.id).updated_by == someone.updated_by for r in mine.rows)
 
 
+def test_search_finds_a_building_however_the_inspector_spaces_the_words(store: Store) -> None:
+    """和水西里9号楼 (no space) and 黄河道 25 (a space inside the address) found nothing."""
+    row = browse_buildings(store, status="draft", limit=1).rows[0]
+    building = get_building(store, row.id).answers
+    compound, number = building["compound_name"], building["building_no"]
+    for query in (f"{compound}{number}", f"{compound} {number}", f"{number}  {compound}"):
+        found = list_buildings(store, search=query, limit=500)
+        assert row.id in {r.id for r in found.rows}, query
+    address = building["address"]
+    head, tail = address[:-3], address[-3:]  # 南开区黄河道 / 25号
+    spaced = list_buildings(store, search=f"{head} {tail}", limit=500)
+    assert row.id in {r.id for r in spaced.rows}
+    assert list_buildings(store, search=f"{compound} 不存在的词", limit=5).total == 0
+
+
 def test_attach_a_photo_through_the_app(
     sample_db: Path, make_app: AppFactory, tmp_path: Path
 ) -> None:
