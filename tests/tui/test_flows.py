@@ -126,6 +126,35 @@ def test_typing_while_the_list_has_the_cursor_goes_on_with_the_search(
     run(body)
 
 
+def test_enter_in_the_search_opens_the_one_building_found(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """One result and Enter did nothing visible (F1 says Enter opens); with several, Enter
+    goes into the list, as before."""
+    target = first_with_status(sample_db, "draft")
+    row = read(sample_db, target.id).answers
+    unique = f"{row['address']}"
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            burst(app, [*unique, "enter"])  # Enter before the search has answered
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.id == target.id
+            await pilot.press("escape")
+            await settle(app, pilot)
+            search = app.screen.query_one("#search", Input)
+            search.value = "南开"
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.focused, DataTable)
+
+    run(body)
+
+
 def test_fill_a_section_leave_and_come_back(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

@@ -21,6 +21,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
@@ -87,6 +88,8 @@ class BuildingsScreen(Screen[None]):
         self._last_keystroke = 0.0
         self._fetching_more = False
         self._last_query: dict[str, Any] = {}
+        #: Enter was pressed in the search box and waits for its query's answer.
+        self._enter_pending = False
         #: The frame is painted with the search box focused (set just before the app starts
         #: opening the database): the first interactive frame.
         self.first_frame_shown = False
@@ -257,6 +260,8 @@ class BuildingsScreen(Screen[None]):
         self.total = total
         self.counted = True
         self._update_count()
+        if self._enter_pending and self._last_query == self.query_args() and is_live(self):
+            self._after_enter()
 
     def _update_count(self) -> None:
         if not is_live(self):
@@ -283,6 +288,7 @@ class BuildingsScreen(Screen[None]):
             # app's scan catcher takes them, tui/scan.py).
             self._open_scanned(code)
             return
+        self._enter_pending = False  # typing on: an Enter before was for another query
         if self._search_timer is not None:
             self._search_timer.stop()
         now = time.monotonic()
@@ -298,7 +304,25 @@ class BuildingsScreen(Screen[None]):
         if code is not None:
             self._open_scanned(code)
             return
+        if self._search_timer is not None:  # keys still waiting to be searched: search now
+            self._search_timer.stop()
+            self._search_timer = None
+            self.reload()
+        self._enter_pending = True
+        if self.counted and self._last_query == self.query_args():
+            self._after_enter()  # the list already answers this query
+
+    def _after_enter(self) -> None:
+        """Enter in the search box, once its query is answered: the one building found opens;
+        with more, the cursor goes into the list. (Opening whatever was listed when Enter was
+        pressed could open the answer to an older query.)"""
+        self._enter_pending = False
         table = self.query_one("#buildings", DataTable)
+        if self.total == 1 and table.row_count == 1:
+            key = table.coordinate_to_cell_key(Coordinate(0, 0)).row_key.value
+            if key is not None:
+                self.app.open_building(uuid.UUID(key))
+                return
         if table.row_count:
             table.focus()
 
