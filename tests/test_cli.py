@@ -208,6 +208,8 @@ def test_set_takes_labels_dates_and_unknown_as_people_write_them(tmp_path: Path)
         "Previous renovation programmes=old_building_upgrade,老旧小区及远年住房改造",
         "survey_date=2025/9/1",
         "last_renovation_year=不详",
+        "floors_above=6层",  # the unit beside the box, typed out of habit
+        "gross_floor_area=２４００平米",
     )
     assert run.returncode == 0, run.stderr
     answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
@@ -216,8 +218,14 @@ def test_set_takes_labels_dates_and_unknown_as_people_write_them(tmp_path: Path)
     assert answers["prior_programmes"] == ["old_building_upgrade", "safety_upgrade"]
     assert answers["survey_date"] == "2025-09-01"
     assert answers["last_renovation_year"] == "unknown"
-    wrong = set_answers(db, code, "survey_date=2025/13/1")
+    assert (answers["floors_above"], answers["gross_floor_area"]) == (6, 2400)
+    wrong = set_answers(db, code, "survey_date=2025/9")
     assert wrong.returncode == 2 and "YYYY-MM-DD" in wrong.stderr
+    no_such_day = set_answers(db, code, "survey_date=2025/13/1")  # written right
+    assert "there is no such day as 2025/13/1" in no_such_day.stderr
+    assert "YYYY-MM-DD" not in no_such_day.stderr
+    not_a_unit = set_answers(db, code, "floors_above=6米")
+    assert not_a_unit.returncode == 2 and "whole number" in not_a_unit.stderr
 
 
 def test_exports_never_replace_a_file_unless_told(tmp_path: Path) -> None:

@@ -90,9 +90,9 @@ def coerce_answer(fld: CompiledField, raw: Any) -> Any:
     if ftype == "text":
         return str(raw)
     if ftype == "integer":
-        return _integer(raw)
+        return _integer(without_unit(fld, raw))
     if ftype == "decimal":
-        return _decimal(raw)
+        return _decimal(without_unit(fld, raw))
     if ftype == "boolean":
         return _boolean(raw)
     if ftype == "date":
@@ -124,6 +124,27 @@ def in_form_order(fld: CompiledField, codes: Iterable[str]) -> list[str]:
     """Distinct option codes in the form's order; codes the form lacks go last, sorted."""
     order = {c.code: i for i, c in enumerate(fld.choices)}
     return sorted({c for c in codes if c}, key=lambda c: (order.get(c, len(order)), c))
+
+
+#: Other ways people write a unit, after NFKC (㎡ → m2, m² → m2).
+_UNIT_ALIASES = {"平方米": ("平米", "m2"), "立方米": ("方", "m3")}
+
+
+def without_unit(fld: CompiledField, raw: Any) -> Any:
+    """A number typed with the unit shown beside the box (6层, １９８８年, 85平米): the number.
+
+    An inspector with a Chinese IME types the unit out of habit; it was refused as "must be a
+    whole number" though it says just what the box asks.
+    """
+    unit = fld.defn.unit
+    if not isinstance(raw, str) or unit is None:
+        return raw
+    text = raw.strip()
+    spelled = {unit.zh, unit.en, *_UNIT_ALIASES.get(unit.zh, ())}
+    for word in sorted({normalize_text(w).lower() for w in spelled}, key=len, reverse=True):
+        if word and text.lower().endswith(word) and len(text) > len(word):
+            return text[: -len(word)].strip()
+    return raw
 
 
 def _integer(raw: Any) -> int:
@@ -170,14 +191,14 @@ def _date(raw: Any) -> str:
     if isinstance(raw, date):
         return raw.isoformat()
     match = _DATE.fullmatch(str(raw))
-    try:
-        if match is None:
-            raise ValueError(raw)
-        return date(*map(int, match.groups())).isoformat()
-    except ValueError:
+    if match is None:
         raise AnswerError(
             _msg("日期格式应为 YYYY-MM-DD（如 2025-09-01）", "must be a date written YYYY-MM-DD")
-        ) from None
+        )
+    try:
+        return date(*map(int, match.groups())).isoformat()
+    except ValueError:  # written right, but no such day (2024-13-45, 2025-02-30)
+        raise AnswerError(_msg(f"没有 {raw} 这一天", f"there is no such day as {raw}")) from None
 
 
 def _select_one(fld: CompiledField, raw: Any) -> str:
