@@ -78,28 +78,42 @@ class PhotoFile:
     mime: str
 
 
-def read_photo(source: Path) -> PhotoFile:
-    """Read ``source`` and check it is a photo of a sensible size (nothing is written)."""
+def check_photo_file(source: Path) -> str:
+    """Check ``source`` is a readable photo of a sensible size from its size and first bytes
+    (cheap: the app asks before closing the dialog, so a wrong file can be corrected there);
+    returns its MIME type."""
     try:
-        size = source.stat().st_size
         if not source.is_file():
             raise SurveyorError(f"{source} is not a file", zh=f"{source} 不是文件")
-        if size > MAX_PHOTO_BYTES:
+        if source.stat().st_size > MAX_PHOTO_BYTES:
             raise SurveyorError(
                 f"{source} is larger than {MAX_PHOTO_BYTES // 2**20} MB",
                 zh=f"{source} 超过 {MAX_PHOTO_BYTES // 2**20} MB",
             )
-        data = source.read_bytes()
+        with source.open("rb") as fh:
+            head = fh.read(16)
     except OSError as exc:
         raise SurveyorError(
             f"cannot read {source}: {exc.strerror}", zh=f"无法读取 {source}：{exc.strerror}"
         ) from None
-    mime = _image_type(data[:16])
+    mime = _image_type(head)
     if mime is None:  # a document or a shortcut picked by mistake would travel to every laptop
         raise SurveyorError(
             f"{source.name} is not a photo (JPEG, PNG, WebP, HEIC or GIF)",
             zh=f"{source.name} 不是照片（应为 JPEG、PNG、WebP、HEIC 或 GIF）",
         )
+    return mime
+
+
+def read_photo(source: Path) -> PhotoFile:
+    """Read ``source`` and check it is a photo of a sensible size (nothing is written)."""
+    mime = check_photo_file(source)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise SurveyorError(
+            f"cannot read {source}: {exc.strerror}", zh=f"无法读取 {source}：{exc.strerror}"
+        ) from None
     return PhotoFile(data, hashlib.sha256(data).hexdigest(), mime)
 
 
@@ -125,6 +139,18 @@ def store_blob(store: Store, photo: PhotoFile) -> StoredBlob:
                 [{"sha256": sha, "size": len(data), "mime": mime, "stored": True}],
             )
     return StoredBlob(sha, len(data), mime, target)
+
+
+def check_room_for_photo(fld: CompiledField, photos: list[dict[str, Any]]) -> None:
+    """Refuse one more photo on a field that holds its most (the app asks before it opens the
+    dialog: an inspector typed a path and a caption, then was refused)."""
+    if len(photos) >= fld.defn.max_count:
+        raise SurveyorError(
+            f"{fld.defn.label.get('en')} already has {len(photos)} photos "
+            f"(at most {fld.defn.max_count}); remove one first",
+            zh=f"{fld.defn.label.get('zh')} 已有 {len(photos)} 张照片"
+            f"（最多 {fld.defn.max_count} 张）；请先移除一张",
+        )
 
 
 def photo_field(form: Form, field_id: str) -> CompiledField:
@@ -157,13 +183,7 @@ def attach_photo(
     fld = photo_field(form, field_id)
     state = get_building(store, building)
     photos = photos_of(state.answers, field_id)
-    if len(photos) >= fld.defn.max_count:
-        raise SurveyorError(
-            f"{fld.defn.label.get('en')} already has {len(photos)} photos "
-            f"(at most {fld.defn.max_count})",
-            zh=f"{fld.defn.label.get('zh')} 已有 {len(photos)} 张照片"
-            f"（最多 {fld.defn.max_count} 张）",
-        )
+    check_room_for_photo(fld, photos)
     photo = read_photo(source)
     if any(p.get("sha256") == photo.sha256 for p in photos):  # checked before anything is written
         raise SurveyorError(

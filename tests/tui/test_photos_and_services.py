@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from textual.widgets import Input, Static
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.catalog import get_form
@@ -109,24 +110,40 @@ def test_attach_a_photo_through_the_app(
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("photo_stairwell")
-            # A document picked by mistake is refused, and it is no failed save.
+            # A document picked by mistake is refused in the dialog, which stays open with
+            # the caption kept (it closed, and both had to be typed again); no failed save.
             await pilot.press("enter")
             await settle(app, pilot)
-            await pilot.press(*str(notes), "enter", "enter")
+            modal = app.screen
+            assert isinstance(modal, AttachPhotoModal)
+            await pilot.press(*str(notes), "enter", *"楼道", "enter")
             await settle(app, pilot)
-            assert app.screen is screen
-            assert any("notes.jpg 不是照片" in n.message for n in app._notifications)
+            assert app.screen is modal
+            problem = modal.query_one("#photo-problem", Static)
+            assert "notes.jpg 不是照片" in str(problem.render())
             assert screen.save_error is None
-            assert not screen.query_one("#photo_stairwell", PhotoField).photos
-            await pilot.press("enter")
+            path = modal.query_one("#photo-path", Input)
+            path.value = str(photo)  # corrected: the stale sentence goes
             await settle(app, pilot)
-            assert isinstance(app.screen, AttachPhotoModal)
-            await pilot.press(*str(photo), "enter", *"楼道", "enter")
+            assert str(problem.render()) == ""
+            assert modal.query_one("#photo-caption", Input).value == "楼道"
+            await pilot.click("#photo-ok")
             await settle(app, pilot)
             assert app.screen is screen
             field = screen.query_one("#photo_stairwell", PhotoField)
             assert len(field.photos) == 1
             assert field.photos[0]["caption"] == "楼道"
+            # A field that holds its most says so before asking for a path.
+            await screen.goto_field("photo_facade_main")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            await pilot.press(*str(photo), "enter", "enter")
+            await settle(app, pilot)
+            assert len(screen.query_one("#photo_facade_main", PhotoField).photos) == 1
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.screen is screen  # no dialog
+            assert any("最多 1 张" in str(n.message) for n in app._notifications)
 
     run(body)
     store = open_store(sample_db)

@@ -14,7 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from surveyor.i18n import t
+from surveyor.errors import SurveyorError
+from surveyor.i18n import language, t
+from surveyor.services.photos import check_photo_file
 from surveyor.tui.text import plain, without_controls
 
 
@@ -55,6 +57,10 @@ class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
                 yield Button(t("new.cancel"), id="photo-cancel")
                 yield Button(t("photo.attach"), variant="primary", id="photo-ok")
 
+    @on(Input.Changed, "#photo-path")
+    def path_changed(self) -> None:
+        self.query_one("#photo-problem", Static).update("")  # it was about another path
+
     @on(Input.Submitted, "#photo-path")
     def path_entered(self) -> None:
         self.query_one("#photo-caption", Input).focus()
@@ -65,8 +71,9 @@ class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
         # A path is used as typed (NFKC would change "（" in a folder name and miss the file).
         raw = without_controls(self.query_one("#photo-path", Input).value).strip().strip("'\"")
         path = Path(raw).expanduser()
-        if not raw or not path.is_file():
-            self.query_one("#photo-problem", Static).update(plain(t("photo.not_a_file", path=raw)))
+        problem = _photo_problem(path) if raw else t("photo.not_a_file", path=raw)
+        if problem is not None:  # corrected here, with what was typed kept
+            self.query_one("#photo-problem", Static).update(plain(problem))
             self.query_one("#photo-path", Input).focus()
             return
         caption = without_controls(self.query_one("#photo-caption", Input).value).strip()
@@ -75,6 +82,15 @@ class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
     @on(Button.Pressed, "#photo-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _photo_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be attached (not a file, too large, not a photo), or None."""
+    try:
+        check_photo_file(path)
+    except SurveyorError as exc:
+        return exc.text(language())
+    return None
 
 
 class RemovePhotoModal(ModalScreen[str | None]):

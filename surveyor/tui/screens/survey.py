@@ -44,7 +44,12 @@ from surveyor.forms.record import (
     normalize_input,
 )
 from surveyor.i18n import error_text, language, t
-from surveyor.services.photos import attach_photo, photos_of, remove_photo
+from surveyor.services.photos import (
+    attach_photo,
+    check_room_for_photo,
+    photos_of,
+    remove_photo,
+)
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import (
     BuildingState,
@@ -818,6 +823,11 @@ class SurveyScreen(Screen[None]):
 
         fid = event.photo_field.id
         if fid is None:
+            return
+        try:  # a full field is said before the inspector types a path and a caption
+            check_room_for_photo(self.app.form.field(fid), photos_of(self.answers, fid))
+        except SurveyorError as exc:
+            self.notify(error_text(exc), severity="warning", markup=False)
             return
         label = self.app.form.field(fid).defn.label.get(language())
 
