@@ -273,18 +273,22 @@ class SurveyorApp(App[None]):
     async def action_quit(self) -> None:
         """Quit after committing whatever is still waiting to be saved.
 
-        If something cannot be saved (a full disk), the app stays open and says so; quitting
-        again within ``QUIT_ANYWAY_SECONDS`` quits anyway, the inspector's own decision.
+        If something cannot be saved (a full disk, a lock), the app stays open and says so;
+        quitting again within ``QUIT_ANYWAY_SECONDS`` of that quits anyway, the inspector's own
+        decision. The second press is timed when it is made: waiting on a long lock again
+        used to run out the window first, so the app could not be quit at all.
         """
+        if time.monotonic() - self._quit_refused_at <= QUIT_ANYWAY_SECONDS:
+            self.exit()
+            return
         all_saved, unsaved, error = True, 0, ""
         for screen in self.survey_screens():
             if not await screen.save_now():  # failed, or still saving (a long lock)
                 all_saved = False
                 unsaved += screen.unsaved()
                 error = screen.save_error or error
-        now = time.monotonic()
-        if not all_saved and now - self._quit_refused_at > QUIT_ANYWAY_SECONDS:
-            self._quit_refused_at = now
+        if not all_saved:
+            self._quit_refused_at = time.monotonic()
             self.notify(
                 t("app.unsaved_quit", n=unsaved, error=error),
                 title=t("app.unsaved_title"),

@@ -19,6 +19,7 @@ from sqlalchemy import event
 from textual.widgets import TextArea
 
 from surveyor.store.db import Store
+from surveyor.tui import app as tui_app
 from surveyor.tui.screens import survey
 from surveyor.tui.screens.survey import SurveyScreen
 from tests.tui.conftest import AppFactory, run, settle
@@ -151,6 +152,40 @@ def test_a_save_held_up_by_a_lock_is_not_lost_by_one_quit(
             await settle(app, pilot)
         assert not app.is_running
         assert read(sample_db, target.id).answers["inspector_name"] == "Lock"
+
+    run(body)
+
+
+def test_a_second_quit_under_a_long_lock_is_timed_when_pressed(
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each quit waited on the lock again before looking at the clock: with a wait longer
+    than the quit-anyway window the app could not be quit at all. The refusal names the
+    lock, not a full disk."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 0.6)
+    monkeypatch.setattr(tui_app, "QUIT_ANYWAY_SECONDS", 0.4)
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", autosave_delay=10.0)
+        other = sqlite3.connect(sample_db, isolation_level=None)
+        try:
+            async with app.run_test(size=(100, 30)) as pilot:
+                await open_survey(app, pilot, target.id)
+                await pilot.click("#inspector_name")
+                other.execute("BEGIN IMMEDIATE")  # held for good
+                await pilot.press(*"Lock", "ctrl+q")
+                await pilot.pause()
+                assert app.is_running
+                said = [str(n.message) for n in app._notifications]
+                assert any("retried automatically" in m for m in said), said
+                assert not any("disk" in m for m in said), said
+                await pilot.press("ctrl+q")
+                await pilot.pause()
+            assert not app.is_running
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
 
     run(body)
 
