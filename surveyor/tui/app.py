@@ -290,7 +290,7 @@ class SurveyorApp(App[None]):
         if not all_saved:
             self._quit_refused_at = time.monotonic()
             self.notify(
-                t("app.unsaved_quit", n=unsaved, error=error),
+                t("app.unsaved_quit", n=unsaved, error=error or t("app.still_saving")),
                 title=t("app.unsaved_title"),
                 severity="error",
                 timeout=QUIT_ANYWAY_SECONDS,
