@@ -575,25 +575,6 @@ def test_language_switch_and_it_is_remembered(
     run(body)
 
 
-def test_the_save_indicator_follows_a_language_switch(
-    sample_db: Path, make_app: AppFactory
-) -> None:
-    """After F2 the status line changed language and the save state beside it did not."""
-    target = first_with_status(sample_db, "draft")
-
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh")
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            assert str(screen.indicator.render()) == "无改动"
-            await pilot.press("f2")
-            await settle(app, pilot)
-            assert str(screen.indicator.render()) == "No changes"
-            assert "无改动" not in str(app.screen.query_one("#record-status").render())
-
-    run(body)
-
-
 def test_ctrl_c_quits_without_losing_the_last_answer(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

@@ -912,7 +912,6 @@ class SurveyScreen(Screen[None]):
     async def refresh_language(self) -> None:
         focus = self.current_field
         self._update_subtitle()
-        self.indicator.refresh(layout=True)  # its words too (it kept the old language)
         await self.show_section(self.section_index, focus=focus)
 
     def action_goto_field(self) -> None:
