@@ -17,20 +17,21 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from surveyor.errors import DiskFull, SurveyorError
-from surveyor.i18n import error_text, language, set_language, t
+from surveyor.i18n import error_text, language, set_language, t, t_in
 from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
@@ -450,22 +451,41 @@ class SurveyorApp(App[None]):
         self.push_screen(ProgressScreen(self.store, self.form))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            t("cmd.language_zh"), t("cmd.language_help"), lambda: self.switch_language("zh")
-        )
-        yield SystemCommand(
-            t("cmd.language_en"), t("cmd.language_help"), lambda: self.switch_language("en")
-        )
-        yield SystemCommand(t("cmd.export"), t("cmd.export_help"), self.open_exports)
-        yield SystemCommand(t("cmd.conflicts"), t("cmd.conflicts_help"), self.open_conflicts)
-        yield SystemCommand(t("cmd.progress"), t("cmd.progress_help"), self.open_progress)
+        """The palette's commands in the interface language (Textual's own are English only:
+        its Keys and Maximize panels are left out, F1 is the help)."""
         from surveyor.tui.screens.buildings import BuildingsScreen
 
+        commands: list[tuple[str, Callable[[], Any]]] = [
+            ("language_zh", lambda: self.switch_language("zh")),
+            ("language_en", lambda: self.switch_language("en")),
+            ("export", self.open_exports),
+            ("conflicts", self.open_conflicts),
+            ("progress", self.open_progress),
+        ]
         if isinstance(screen, BuildingsScreen):
-            yield SystemCommand(
-                t("cmd.new_building"), t("cmd.new_building_help"), screen.action_new_building
+            commands.append(("new_building", screen.action_new_building))
+        commands += [
+            ("help", self.action_help),
+            ("theme", self.action_change_theme),
+            ("screenshot", lambda: self.set_timer(0.1, self.deliver_screenshot)),
+            ("quit", self.action_quit),
+        ]
+        for key, callback in commands:
+            yield SystemCommand(_palette_title(key), t(f"cmd.{key}_help"), callback)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, asking in the interface language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder"))
             )
+
+
+def _palette_title(key: str) -> str:
+    """A command's title; in Chinese with the English words after it, so a command found by
+    its English name in the docs ("export") is found in the Chinese app too."""
+    title = t(f"cmd.{key}")
+    return title if language() == "en" else f"{title}  {t_in('en', f'cmd.{key}')}"
 
 
 def run_app(db: Path | str, *, review: bool = False, author: str | None = None) -> None:

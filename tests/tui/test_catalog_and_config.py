@@ -315,3 +315,32 @@ def test_no_chooser_shows_textual_english_prompt_in_chinese(
             assert not any("Select" in p for p in shown)
 
     run(body)
+
+
+def test_the_chinese_palette_speaks_chinese_and_finds_english_names(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """In the Chinese app the palette asked 'Search for commands…' and listed Textual's Keys,
+    Maximize, Quit, Screenshot and Theme in English; 'export' (the docs' word) found nothing."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            assert isinstance(app.screen, CommandPalette)
+            search = app.screen.query_one(Input)
+            assert search.placeholder == "搜索命令、楼栋或字段..."
+            commands = list(app.get_system_commands(app.screen))
+            for english in ("Keys", "Maximize", "Quit", "Screenshot", "Theme"):
+                assert not any(c.title.startswith(english) for c in commands), english
+            assert all(any("\u4e00" <= ch <= "\u9fff" for ch in c.help) for c in commands)
+            search.value = "export"
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            found = app.screen.query_one(CommandList)
+            shown = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
+            assert any("导出" in line for line in shown), shown
+
+    run(body)
