@@ -22,7 +22,7 @@ from textual.widgets import Input, Static, TextArea
 
 from surveyor.forms.display import format_value
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField
-from surveyor.i18n import language, t
+from surveyor.i18n import language, t, t_in
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option
@@ -64,12 +64,16 @@ def choice_value(fld: CompiledField, value: Any) -> str | list[str] | None:
 
 
 def placeholder_for(fld: CompiledField, lang: str) -> str:
+    """A hint that cannot be read as an answer: a bare "39.12,117.15" or "不详" in dim grey
+    looked like a recorded location or a recorded "unknown"."""
     if fld.type == "date":
         return "YYYY-MM-DD"
     if fld.type == "geopoint":
-        return "39.12,117.15"
-    if fld.defn.allow_unknown:
-        return UNKNOWN_ZH if lang == "zh" else UNKNOWN  # either word is taken in either language
+        return t_in(lang, "survey.placeholder_geopoint")
+    if fld.defn.allow_unknown:  # either word is taken in either language
+        return t_in(
+            lang, "survey.placeholder_unknown", word=UNKNOWN_ZH if lang == "zh" else UNKNOWN
+        )
     return ""
 
 
