@@ -77,3 +77,38 @@ def test_export_screen_cancel_leaves_no_file(sample_db: Path, tmp_path: Path) ->
         asyncio.run(scenario())
     finally:
         store.close()
+
+
+def test_export_screen_asks_only_what_the_kind_needs_and_starts_on_enter(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """The label layout was asked for sheets too, an idle progress bar looked busy, and
+    Enter in the file name did nothing."""
+    store = open_store(sample_db, readonly=True)
+    screen = ExportScreen(store, get_form(), tmp_path, lang="en")
+
+    async def scenario() -> None:
+        async with Host(screen).run_test() as pilot:
+            await pilot.pause()
+            layout = screen.query_one("#export-layout", Select)
+            bar = screen.query_one("#export-progress", ProgressBar)
+            assert not layout.display and not bar.display
+            screen.query_one("#export-kind", Select).value = "labels"
+            await pilot.pause()
+            assert layout.display
+            screen.query_one("#export-kind", Select).value = "csv"
+            await pilot.pause()
+            assert not layout.display
+            out = screen.query_one("#export-out", Input)
+            out.value = str(tmp_path / "table.csv")
+            out.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert bar.display
+            await _wait_idle(screen)
+            assert (tmp_path / "table.csv").exists()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()

@@ -93,13 +93,14 @@ class ExportScreen(ModalScreen[Path | None]):
                 id="export-kind",
                 compact=True,
             )
-            yield Label(self.tr("layout"))
+            yield Label(self.tr("layout"), id="export-layout-label", classes="labels-only")
             yield Select(
                 [(name, code) for code, name in LAYOUTS],
                 value="a4_3x8",
                 allow_blank=False,
                 id="export-layout",
                 compact=True,
+                classes="labels-only",
             )
             yield Label(self.tr("status"))
             yield Select(
@@ -117,7 +118,9 @@ class ExportScreen(ModalScreen[Path | None]):
             )
             yield Label(self.tr("out"))
             yield Input(str(unused_name(self.folder / "sheets.pdf")), id="export-out", compact=True)
-            yield ProgressBar(id="export-progress", show_eta=True)
+            bar = ProgressBar(id="export-progress", show_eta=True)
+            bar.display = False  # until an export starts: an idle bar looked busy
+            yield bar
             yield Static("", id="export-message")
             with Horizontal():
                 yield Button(self.tr("close"), id="export-close", compact=True)
@@ -129,9 +132,18 @@ class ExportScreen(ModalScreen[Path | None]):
         box = self.query_one("#export-out", Input)
         box.value = str(unused_name(Path(box.value)))
 
+    def on_mount(self) -> None:
+        self._show_layout_for(str(self.query_one("#export-kind", Select).value))
+
+    def _show_layout_for(self, kind: str) -> None:
+        """The label layout is asked only for labels."""
+        for widget in self.query(".labels-only"):
+            widget.display = kind == "labels"
+
     @on(Select.Changed, "#export-kind")
     def kind_changed(self, event: Select.Changed) -> None:
         """Keep the output name's extension in step with the kind."""
+        self._show_layout_for(str(event.value))
         suffix = next(suffix for code, suffix in KINDS if code == event.value)
         box = self.query_one("#export-out", Input)
         path = Path(box.value or str(self.folder / "export"))
@@ -143,6 +155,7 @@ class ExportScreen(ModalScreen[Path | None]):
         where = [f"subdistrict={sub}"] if isinstance(sub, str) else []
         return where, status if isinstance(status, str) else None
 
+    @on(Input.Submitted, "#export-out")
     @on(Button.Pressed, "#export-start")
     def start(self) -> None:
         if self.running:
@@ -152,6 +165,9 @@ class ExportScreen(ModalScreen[Path | None]):
         out = Path(self.query_one("#export-out", Input).value.strip())
         where, status = self._selection_args()
         self.cancel_event.clear()
+        bar = self.query_one("#export-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
         self._set_running(True)
         self.query_one("#export-message", Static).update(self.tr("running"))
         self.run_export(kind, layout, out, where, status)
