@@ -344,3 +344,28 @@ def test_the_chinese_palette_speaks_chinese_and_finds_english_names(
             assert any("导出" in line for line in shown), shown
 
     run(body)
+
+
+def test_f1_on_a_choice_lists_both_arrow_keys_and_quit_once(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Help showed only ←/→ for a choice (TUI.md says ↑/↓; both work), one key per action."""
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 40)) as pilot:
+            await settle(app, pilot)
+            app.open_building(target.id, "structure_type")
+            await settle(app, pilot)
+            await pilot.press("f1")
+            await settle(app, pilot)
+            lines = str(app.screen.query_one("#keys").render()).splitlines()
+            previous = next(line for line in lines if "previous option" in line)
+            assert "←" in previous and "↑" in previous, previous
+            quits = [line for line in lines if line.rstrip().endswith("Quit")]
+            assert len(quits) == 1 and "^c" not in quits[0], quits
+
+    run(body)

@@ -92,18 +92,25 @@ class HelpScreen(ModalScreen[None]):
         return text
 
     def _keys(self) -> Text:
-        rows: list[tuple[str, str]] = []
-        seen: set[str] = set()
+        keys: dict[str, list[str]] = {}  # action → its keys, in the order first seen
+        said: dict[str, str] = {}
+        in_footer: set[str] = set()
         known = catalog()
         # The keys in the footer first: of two keys for one action (ctrl+q, ctrl+c) the shown one.
         active = sorted(self.under.active_bindings.values(), key=lambda a: not a.binding.show)
         for _node, binding, _enabled, _tip in active:
             # Only the app's own keys (their descriptions are message ids): a text box's many
             # editing keys (cursor, select, delete…) would bury them, in English only.
-            if binding.description not in known or binding.action in seen:
+            if binding.description not in known:
                 continue
-            seen.add(binding.action)
-            rows.append((self.app.get_key_display(binding), t(binding.description)))
+            if binding.action in in_footer and not binding.show:
+                continue  # quit: ctrl+q is shown, ctrl+c is only the terminal's habit
+            if binding.show:
+                in_footer.add(binding.action)
+            keys.setdefault(binding.action, []).append(self.app.get_key_display(binding))
+            said.setdefault(binding.action, t(binding.description))
+        # Every key of an action: a choice moves with ←/↑ and →/↓, not only the first of them.
+        rows = [("/".join(dict.fromkeys(keys[a])), said[a]) for a in keys]
         width = max((cell_len(k) for k, _ in rows), default=0) + 2
         text = Text()
         for index, (key, description) in enumerate(rows):
