@@ -412,6 +412,9 @@ def test_next_problem_key_walks_the_refusals(sample_db: Path, make_app: AppFacto
         app = make_app(sample_db, lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
+            await pilot.press("f8")  # before F9 there is no list to walk: said so
+            await settle(app, pilot)
+            assert any("Press F9 first" in str(n.message) for n in app._notifications)
             await pilot.press("f9")
             await settle(app, pilot)
             assert isinstance(app.screen, ProblemsModal)

@@ -806,7 +806,8 @@ class SurveyScreen(Screen[None]):
         return t("problems.missing")
 
     def action_next_problem(self) -> None:
-        if not self.problems:
+        if not self.problems:  # F8 walks the list F9 makes; it did nothing, without a word
+            self.notify(t("survey.no_problem_list"), markup=False)
             return
         ids = [p.field_id for p in self.problems]
         order = list(self.app.form.fields)
