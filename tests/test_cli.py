@@ -268,6 +268,9 @@ def test_set_on_an_approved_building_says_the_approval_is_withdrawn(tmp_path: Pa
     again = set_answers(db, approved.code, "inspector_remarks=复查时再补充")
     assert again.returncode == 0, again.stderr
     assert "saved (complete" in again.stdout and "withdrawn" not in again.stdout
+    cleared = set_answers(db, approved.code, "year_built=")  # a required answer cleared
+    assert "saved (draft" in cleared.stdout
+    assert "back to draft: a required answer is missing" in cleared.stdout
 
 
 def test_photo_add_and_remove(tmp_path: Path) -> None:

@@ -182,6 +182,12 @@ def _say_saved(result: SaveResult, lang: str) -> None:
             if lang == "zh"
             else f"{result.code}: saved ({status_text}, {result.completeness:.0%} complete)"
         )
+    if result.back_to_draft:
+        typer.echo(
+            f"  改回草稿：有必答项未答（surveyor show {result.code} 可查看）"
+            if lang == "zh"
+            else f"  back to draft: a required answer is missing (surveyor show {result.code})"
+        )
     if result.approval_withdrawn:
         typer.echo(
             f"  审核已撤销：{result.code} 已改动，需重新审核"

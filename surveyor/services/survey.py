@@ -222,6 +222,11 @@ class SaveResult:
         """The save changed an approved record, so a supervisor must approve it again."""
         return self.previous_status == "approved" and self.status != "approved"
 
+    @property
+    def back_to_draft(self) -> bool:
+        """A complete (or approved) record lost a required answer: it is a draft again."""
+        return self.previous_status in ("complete", "approved") and self.status == "draft"
+
 
 def normalize_address(text: str | None) -> str | None:
     """A comparable address: NFKC, lower case, no spaces or punctuation (duplicate detection)."""

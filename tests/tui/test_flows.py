@@ -239,6 +239,29 @@ def test_editing_an_approved_building_warns_then_says_the_approval_is_withdrawn(
     run(body)
 
 
+def test_clearing_a_required_answer_of_a_complete_building_says_it_is_a_draft_again(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Backspace on a required choice took a complete building back to draft silently."""
+    target = first_with_status(sample_db, "complete")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("structure_type")
+            await settle(app, pilot)
+            await pilot.press("backspace")
+            await pilot.press("escape")
+            await settle(app, pilot)
+            messages = [str(n.message) for n in app._notifications]
+            assert any(f"{target.code} 改回草稿：有必答项未答" in m for m in messages), messages
+
+        assert read(sample_db, target.id).status == "draft"
+
+    run(body)
+
+
 def test_invalid_value_message_in_zh_and_en(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
     rule = FORM.field("survey_date").defn.constraint_message

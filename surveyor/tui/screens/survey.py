@@ -630,15 +630,19 @@ class SurveyScreen(Screen[None]):
             self.app.call_from_thread(callback, *args)
 
     def _took_status(self, result: SaveResult) -> None:
-        """Show the status a save left; say so when it withdrew the supervisor's approval."""
+        """Show the status a save left; say so when it withdrew the supervisor's approval or
+        took a complete record back to draft (a required answer cleared, without a word)."""
         self.status = result.status
-        if result.approval_withdrawn:
-            self.app.notify(
-                t("survey.approval_withdrawn", code=result.code),
-                severity="warning",
-                timeout=10,
-                markup=False,
+        said = [
+            t(key, code=result.code)
+            for key, happened in (
+                ("survey.approval_withdrawn", result.approval_withdrawn),
+                ("survey.back_to_draft", result.back_to_draft),
             )
+            if happened
+        ]
+        if said:
+            self.app.notify(" ".join(said), severity="warning", timeout=10, markup=False)
 
     def _saved(self, result: SaveResult) -> None:
         self._took_status(result)
