@@ -27,6 +27,7 @@ from surveyor.store.ids import building_uri
 LAYOUT_DIR = Path(__file__).resolve().parents[2] / "exports"
 MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
+DRAFT_NOTE = "草稿 draft"
 
 
 class _Strict(BaseModel):
@@ -130,6 +131,8 @@ class LabelData:
     place: str
     classes: str
     classes_short: str = ""
+    #: Printed above the classes of a draft: its counts may still change, and a label stays.
+    status_note: str = ""
 
 
 def prepare_label(
@@ -148,7 +151,8 @@ def prepare_label(
             short += f" P1×{urgent}"
     place = f"{answers.get('compound_name') or ''} {answers.get('building_no') or ''}".strip()
     address = str(answers.get("address") or "")
-    return LabelData(code, building_uri(code), address, place, classes, short)
+    note = DRAFT_NOTE if status == "draft" else ""
+    return LabelData(code, building_uri(code), address, place, classes, short, note)
 
 
 def draw_label(
@@ -172,7 +176,8 @@ def draw_label(
     classes = data.classes
     if stringWidth(classes, font, 6.4) > tw and data.classes_short:
         classes = data.classes_short
-    lines = [data.place, *_wrap(data.address, font, 6.4, tw, 2), classes]
+    status = [data.status_note] if data.status_note else []
+    lines = [data.place, *_wrap(data.address, font, 6.4, tw, 2), *status, classes]
     line_y = y + h - pad - 18
     for line in lines:
         if line_y < y + pad:

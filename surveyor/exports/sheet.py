@@ -149,7 +149,7 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
 
 
 def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> float:
-    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items())
+    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items()) or "—"
     pen.heading(
         MARGIN,
         y,
@@ -180,10 +180,10 @@ def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> fl
         pen.text(MARGIN + cols[6] + 1, yy, row.estimate, 6.2, width - cols[6] - 2)
         yy -= row_h
         shown += 1
-    if not d.needs:
-        pen.text(MARGIN + 2, yy, "未发现改造需求 No retrofit need found", 7.5)
+    if d.needs_note:
+        pen.text(MARGIN + 2, yy, d.needs_note, 7.5, width - 4)
         yy -= row_h
-    elif shown < len(d.needs):
+    if shown < len(d.needs):
         pen.text(
             MARGIN + 2,
             yy,
@@ -206,10 +206,10 @@ def _roadmap_and_boxes(pen: _Pen, d: SheetData, y: float, width: float) -> float
     box_h = 62.0
     col = (width - 6) / 2
     yy -= 2
-    for i, (zh, en, items) in enumerate(
+    for i, (zh, en, items, empty) in enumerate(
         (
-            ("默认/假定输入", "Defaulted inputs", d.defaulted),
-            ("待核实（信息不详）", "Undetermined, needs check", d.undetermined),
+            ("默认/假定输入", "Defaulted inputs", d.defaulted, d.empty_boxes[0]),
+            ("待核实（信息不详）", "Undetermined, needs check", d.undetermined, d.empty_boxes[1]),
         )
     ):
         x = MARGIN + i * (col + 6)
@@ -226,7 +226,7 @@ def _roadmap_and_boxes(pen: _Pen, d: SheetData, y: float, width: float) -> float
                 x + 4, line_y, f"…另有{len(items) - len(shown)}项 (+{len(items) - len(shown)})", 6.3
             )
         if not items:
-            pen.text(x + 4, line_y, "无 none", 6.3)
+            pen.text(x + 4, line_y, empty, 6.3, col - 8)
     return yy - box_h - 4
 
 

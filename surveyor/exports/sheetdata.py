@@ -8,7 +8,7 @@ same content.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,10 @@ class SheetData:
     flags: list[str]
     class_counts: dict[str, int]
     indicators: list[str]
+    #: Said in the needs section besides its rows: why there are none, or nothing.
+    needs_note: str = ""
+    #: What each box says when it lists nothing (defaulted inputs, undetermined rules).
+    empty_boxes: tuple[str, str] = ("无 none", "无 none")
     photos: list[str] = field(default_factory=list)
     inspector: str = ""
     survey_date: str = ""
@@ -192,6 +196,31 @@ def _source_text(text: str, status: str) -> str:
     return text
 
 
+NOT_SURVEYED = "not_started"
+UNSURVEYED_BOXES = (
+    "未调查 not surveyed",
+    "未调查：调查后判断各规则 Not surveyed: rules are decided after the survey",
+)
+
+
+def needs_note(status: str, needs: int, undetermined: int) -> str:
+    """The sentence the needs section prints besides its rows.
+
+    "No need found" is only said when every rule was decided: a draft or an unsurveyed building
+    whose rules could not be decided has not been shown to need nothing.
+    """
+    if status == NOT_SURVEYED:
+        return "未调查：尚未推导改造需求 Not surveyed: no needs derived yet"
+    if needs:
+        return ""
+    if undetermined:
+        return (
+            f"目前未发现改造需求；另有{undetermined}条规则无法判断（见下方方框） "
+            f"No need found so far; {undetermined} rules could not be decided (see the box below)"
+        )
+    return "未发现改造需求 No retrofit need found"
+
+
 def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:
     rows = []
     for step in report.roadmap:
@@ -214,6 +243,10 @@ def prepare_sheet(
     blob_dir: Path | None = None,
 ) -> SheetData:
     """The sheet's content for one building (labels resolved, needs and roll-ups formatted)."""
+    surveyed = status != NOT_SURVEYED
+    if not surveyed:
+        # Register data alone (address, compound) decides nothing: print no partial results.
+        report = _nothing_derived(report)
     values = report.values
 
     def t(fid: str) -> str:
@@ -266,6 +299,22 @@ def prepare_sheet(
         inspector=str(values.get("inspector_name") or ""),
         survey_date=str(values.get("survey_date") or ""),
         versions=f"form {form.version} · rules {report.rules_version}",
+        needs_note=needs_note(status, len(needs), len(report.undetermined)),
+        empty_boxes=("无 none", "无 none") if surveyed else UNSURVEYED_BOXES,
+    )
+
+
+def _nothing_derived(report: NeedsReport) -> NeedsReport:
+    """The report of a building not yet surveyed: no needs, flags, roll-ups or open rules."""
+    return replace(
+        report,
+        needs=[],
+        flags=[],
+        undetermined=[],
+        indicators=dict.fromkeys(report.indicators, False),
+        class_counts={},
+        roadmap=[replace(step, low_cost=(), capital=()) for step in report.roadmap],
+        defaulted=[],
     )
 
 

@@ -1,0 +1,101 @@
+"""What printed sheets and labels say, for hand-made records: rendered to PDF, read back with
+pdftotext, rendered with pdftoppm and decoded with zxing-cpp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from surveyor.exports.fonts import setup_font
+from surveyor.exports.labels import LabelData, load_layout, prepare_label
+from surveyor.exports.render import RenderSpec, render_pdf
+from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.forms.catalog import get_form
+from surveyor.retrofit import derive_needs, get_params, get_rules
+from surveyor.retrofit.derive import NeedsReport
+from tests.exports.conftest import pdf_text
+from tests.retrofit.records import CLEAN
+
+CODE = "NK-7Q3FK-2M9AB"
+REGISTER_ONLY = {
+    k: CLEAN[k]
+    for k in ("district", "subdistrict", "community", "compound_name", "building_no", "address")
+}
+
+
+def derive(answers: dict[str, Any]) -> NeedsReport:
+    form = get_form()
+    params = get_params()
+    return derive_needs(form, get_rules(form, params), params, answers)
+
+
+def sheet(answers: dict[str, Any], status: str = "complete") -> SheetData:
+    return prepare_sheet(get_form(), CODE, status, answers, derive(answers))
+
+
+def label(answers: dict[str, Any], status: str = "complete", code: str = CODE) -> LabelData:
+    return prepare_label(code, status, answers, derive(answers))
+
+
+def render(items: list[SheetData] | list[LabelData], out: Path, layout: str | None = None) -> Path:
+    spec = RenderSpec(str(setup_font().path), load_layout(layout) if layout else None)
+    render_pdf(spec, items, out, jobs=1)
+    return out
+
+
+def sheet_text(tmp_path: Path, answers: dict[str, Any], status: str = "complete") -> str:
+    return pdf_text(render([sheet(answers, status)], tmp_path / "sheet.pdf"))
+
+
+def one_line(text: str) -> str:
+    """pdftotext's layout text with runs of spaces folded (columns are spaced out)."""
+    return " ".join(text.split())
+
+
+DRAFT = {**REGISTER_ONLY, "year_built": 1985, "survey_date": "2025-05-01"}
+
+
+# ---------------------------------------------------------------- 1. needs that were not found
+
+
+def test_unsurveyed_sheet_says_not_surveyed_not_no_need(tmp_path: Path) -> None:
+    text = one_line(sheet_text(tmp_path, REGISTER_ONLY, "not_started"))
+    assert "Not surveyed: no needs derived yet" in text
+    assert "No retrofit need found" not in text
+    assert "No need found so far" not in text
+    assert "Not surveyed: rules are decided after the survey" in text
+
+
+def test_draft_without_needs_says_how_many_rules_are_open(tmp_path: Path) -> None:
+    report = derive(DRAFT)
+    assert not report.needs and len(report.undetermined) > 10
+    n = len(report.undetermined)
+    text = one_line(sheet_text(tmp_path, DRAFT, "draft"))
+    assert f"No need found so far; {n} rules could not be decided (see the box below)" in text
+    assert f"另有{n}条规则无法判断" in text
+    assert "No retrofit need found" not in text
+
+
+def test_decided_record_without_needs_says_no_need_found(tmp_path: Path) -> None:
+    report = derive(CLEAN)
+    assert not report.needs and not report.undetermined
+    assert "未发现改造需求 No retrofit need found" in one_line(sheet_text(tmp_path, CLEAN))
+
+
+def test_draft_label_is_marked_draft(tmp_path: Path) -> None:
+    labels = [
+        label(DRAFT, "draft", "NK-00000-00001"),
+        label(CLEAN, "complete", "NK-00000-00002"),
+        label(REGISTER_ONLY, "not_started", "NK-00000-00003"),
+    ]
+    text = pdf_text(render(labels, tmp_path / "labels.pdf", "a4_3x8"))
+    assert text.count("草稿 draft") == 1
+    assert text.count("未调查 not surveyed") == 1
+
+
+@pytest.mark.parametrize("layout", ["a4_3x8", "l7160", "thermal_50x30"])
+def test_draft_mark_fits_every_layout(tmp_path: Path, layout: str) -> None:
+    text = pdf_text(render([label(DRAFT, "draft")], tmp_path / "l.pdf", layout))
+    assert "草稿 draft" in text
