@@ -30,6 +30,14 @@ MIN_LABEL_HEIGHT_MM = 20.0
 DRAFT_NOTE = "草稿 draft"
 
 
+class LayoutError(ValueError):
+    """Parts of a layout that do not fit together; ``key`` is the setting to change."""
+
+    def __init__(self, key: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,14 +78,41 @@ class LabelLayout(_Strict):
 
     @model_validator(mode="after")
     def _fits(self) -> LabelLayout:
-        """The QR fits the label and the grid fits the page."""
+        """The QR fits the label, labels do not overlap, and what is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
-            raise ValueError("the QR (with padding) does not fit the label")
-        g = self.grid
-        right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + self.label.width_mm
-        bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + self.label.height_mm
+            raise LayoutError(("qr_mm",), "the QR (with padding) does not fit the label")
+        g, size = self.grid, self.label
+        for key, pitch, extent, count, name in (
+            ("pitch_x_mm", g.pitch_x_mm, size.width_mm, g.columns, "width_mm"),
+            ("pitch_y_mm", g.pitch_y_mm, size.height_mm, g.rows, "height_mm"),
+        ):
+            if count > 1 and pitch < extent - 0.01:
+                raise LayoutError(
+                    ("grid", key),
+                    f"{pitch:g} mm is less than label.{name} ({extent:g} mm), "
+                    "so neighbouring labels would overlap",
+                )
+        right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + size.width_mm
+        bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + size.height_mm
         if right > self.page.width_mm + 0.01 or bottom > self.page.height_mm + 0.01:
-            raise ValueError("the grid of labels does not fit the page")
+            raise LayoutError(("grid",), "the grid of labels does not fit the page")
+        # Calibration shifts the whole grid; stock without margins (a4_3x8) puts the label's
+        # edge off the page at any offset, so judge by what is printed: the label inside its
+        # padding.
+        pad = self.padding_mm
+        for key, low, high, extent, shift in (
+            ("offset_x_mm", g.left_mm + pad, right - pad, self.page.width_mm, 1),
+            ("offset_y_mm", g.top_mm + pad, bottom - pad, self.page.height_mm, -1),
+        ):
+            offset = getattr(self.calibration, key)
+            on_page = low + shift * offset >= -0.01 and high + shift * offset <= extent + 0.01
+            if not on_page:
+                lo, hi = sorted((-low * shift, (extent - high) * shift))
+                raise LayoutError(
+                    ("calibration", key),
+                    f"{offset:g} mm moves the labels' printed content (label minus padding_mm) "
+                    f"off the page; this layout allows {lo:g} to {hi:g} mm",
+                )
         return self
 
     @property
@@ -117,8 +152,11 @@ def load_layout(name_or_path: str) -> LabelLayout:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            key = ".".join(str(p) for p in loc) or "layout"
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, LayoutError):  # a whole-layout check names its own key
+                loc, msg = cause.key, str(cause)
+            key = ".".join(str(p) for p in loc) or "layout"
             problems.append(f"{path}:{line_of(raw, loc)}: {key}: {msg}")
         raise FormError(problems) from None
 

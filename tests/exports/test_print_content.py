@@ -3,16 +3,18 @@ pdftotext, rendered with pdftoppm and decoded with zxing-cpp."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from surveyor.exports.fonts import setup_font
-from surveyor.exports.labels import LabelData, load_layout, prepare_label
+from surveyor.exports.labels import LAYOUT_DIR, LabelData, load_layout, prepare_label
 from surveyor.exports.render import RenderSpec, render_pdf
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.forms.catalog import get_form
+from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport
 from tests.exports.conftest import pdf_text
@@ -99,3 +101,76 @@ def test_draft_label_is_marked_draft(tmp_path: Path) -> None:
 def test_draft_mark_fits_every_layout(tmp_path: Path, layout: str) -> None:
     text = pdf_text(render([label(DRAFT, "draft")], tmp_path / "l.pdf", layout))
     assert "草稿 draft" in text
+
+
+# ---------------------------------------------------------------- 2. layouts that cannot print
+
+A4_3X8 = (LAYOUT_DIR / "a4_3x8.yaml").read_text(encoding="utf-8")
+
+
+def layout_file(tmp_path: Path, old: str, new: str, base: str = A4_3X8) -> Path:
+    assert old in base, old
+    path = tmp_path / "layout.yaml"
+    path.write_text(base.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def layout_problems(path: Path) -> list[str]:
+    with pytest.raises(FormError) as info:
+        load_layout(str(path))
+    return info.value.problems
+
+
+def line_with(path: Path, needle: str) -> int:
+    text = path.read_text(encoding="utf-8")
+    return text[: text.index(needle)].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("pitch_x_mm: 70", "pitch_x_mm: 60", "grid.pitch_x_mm"),
+        ("pitch_y_mm: 37", "pitch_y_mm: 30", "grid.pitch_y_mm"),
+        ("offset_x_mm: 0", "offset_x_mm: 15", "calibration.offset_x_mm"),
+        ("offset_x_mm: 0", "offset_x_mm: -15", "calibration.offset_x_mm"),
+        ("offset_y_mm: 0", "offset_y_mm: 15", "calibration.offset_y_mm"),
+        ("offset_y_mm: 0", "offset_y_mm: -15", "calibration.offset_y_mm"),
+    ],
+)
+def test_overlapping_or_off_page_layouts_are_refused(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    path = layout_file(tmp_path, old, new)
+    [problem] = layout_problems(path)
+    assert problem.startswith(f"{path}:{line_with(path, new)}: {key}: "), problem
+    assert "overlap" in problem or "off the page" in problem
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("offset_x_mm: 0", "offset_x_mm: 1"),
+        ("offset_x_mm: 0", "offset_x_mm: 2.5"),
+        ("offset_x_mm: 0", "offset_x_mm: -2"),
+        ("offset_y_mm: 0", "offset_y_mm: 3"),
+        ("offset_y_mm: 0", "offset_y_mm: -3"),
+    ],
+)
+def test_small_calibration_offsets_on_edge_to_edge_stock_pass(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    load_layout(str(layout_file(tmp_path, old, new)))
+
+
+def test_refused_layout_exits_2_in_one_sentence_writing_nothing(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    path = layout_file(tmp_path, "offset_x_mm: 0", "offset_x_mm: 15")
+    out = tmp_path / "labels.pdf"
+    args = ["export", "labels", "--db", str(sample_db), "--out", str(out), "--layout", str(path)]
+    result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"{path}:{line_with(path, 'offset_x_mm: 15')}: calibration.offset_x_mm: 15 mm" in line
+    assert not out.exists()
