@@ -18,7 +18,7 @@ from reportlab.lib.units import mm
 
 from surveyor.errors import SurveyorError
 from surveyor.exports.qr import draw_qr
-from surveyor.exports.sheet import fit
+from surveyor.exports.text import fit
 from surveyor.forms.model import FormError, Localized
 from surveyor.forms.yamlsource import line_of, load_yaml
 from surveyor.retrofit.derive import NeedsReport

@@ -7,15 +7,15 @@ that the app's scanner search resolves.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from surveyor.exports.qr import draw_qr
 from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, SheetData
+from surveyor.exports.text import fit, wrap
 from surveyor.forms.display import status_label
 
 PAGE_W, PAGE_H = A4
@@ -29,27 +29,6 @@ DISCLAIMER_EN = (
 )
 GREY = (0.93, 0.93, 0.93)
 PRIORITY_FILL = {1: (0.98, 0.82, 0.80), 2: (1.0, 0.93, 0.78), 3: (0.88, 0.94, 0.86)}
-
-
-def fit(text: str, font: str, size: float, width: float) -> str:
-    """Cut text to a width, with an ellipsis, so nothing runs into the next column."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    widths, default = _char_widths(font)
-    room = width * 1000 / size - widths.get(ord("…"), default)
-    used = 0.0
-    for i, ch in enumerate(text):  # one pass over the glyph widths, not a search
-        used += widths.get(ord(ch), default)
-        if used > room:
-            return text[:i] + "…"
-    return text
-
-
-@lru_cache(maxsize=8)
-def _char_widths(font: str) -> tuple[dict[int, float], float]:
-    """Glyph advance widths (1/1000 em) of a registered TrueType font."""
-    face = getFont(font).face
-    return face.charWidths, float(face.defaultWidth)
 
 
 class _Pen:
@@ -75,6 +54,14 @@ class _Pen:
             self.c.drawRightString(x, y, s)
         else:
             self.c.drawString(x, y, s)
+
+    def lines(self, x: float, y: float, lines: list[str], size: float, leading: float) -> float:
+        """Draw already wrapped lines downwards from ``y``; returns the baseline after them."""
+        self.c.setFont(self.font, size)
+        for line in lines:
+            self.c.drawString(x, y, line)
+            y -= leading
+        return y
 
     def heading(self, x: float, y: float, zh: str, en: str, width: float) -> None:
         self.c.setFillColorRGB(*GREY)
@@ -106,19 +93,21 @@ def _header(pen: _Pen, d: SheetData, top: float, width: float) -> float:
     pen.text(MARGIN, top - 10, "天津市南开区 · Nankai District, Tianjin", 9, text_w)
     pen.text(MARGIN, top - 28, "既有住宅改造需求单", 17)
     pen.text(MARGIN, top - 41, "Retrofit-need sheet, existing residential building", 9.5, text_w)
-    ident = f"{d.subdistrict} · {d.community} · {d.compound} {d.building_no}"
-    pen.text(MARGIN, top - 57, ident, 11, text_w)
-    pen.text(
-        MARGIN,
-        top - 71,
-        f"{d.address}    楼栋编码 Code: {d.code}    "
-        f"状态 Status: {status_label(d.status, 'zh')} {d.status}",
-        9,
-        text_w,
-    )
+    # Long names wrap, and the building number, code and status always stay whole: they are
+    # what identifies the sheet, so the names are cut instead.
+    place = f"{d.subdistrict} · {d.community} · {d.compound}"
+    y = pen.lines(MARGIN, top - 57, _wrap(pen, place, 11, text_w, f" {d.building_no}"), 11, 13)
+    y = pen.lines(MARGIN, y + 1, _wrap(pen, d.address, 9, text_w), 9, 11)
+    status = f"{status_label(d.status, 'zh')} {status_label(d.status, 'en')}"
+    pen.text(MARGIN, y, f"楼栋编码 Code: {d.code}    状态 Status: {status}", 9, text_w)
     flags = "；".join(d.flags) if d.flags else "—"
-    pen.text(MARGIN, top - 84, f"范围标记 Flags: {flags}", 7.5, text_w)
-    return float(top - qr_size - 22)
+    y = pen.lines(MARGIN, y - 12, _wrap(pen, f"范围标记 Flags: {flags}", 7.5, text_w), 7.5, 9)
+    return float(min(top - qr_size - 22, y - 4))
+
+
+def _wrap(pen: _Pen, text: str, size: float, width: float, keep: str = "") -> list[str]:
+    """Header text on at most two lines."""
+    return wrap(text, pen.font, size, width, 2, keep)
 
 
 def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> float:

@@ -17,7 +17,7 @@ from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport
-from tests.exports.conftest import pdf_text
+from tests.exports.conftest import pdf_text, pdf_words
 from tests.retrofit.records import CLEAN
 
 CODE = "NK-7Q3FK-2M9AB"
@@ -174,3 +174,46 @@ def test_refused_layout_exits_2_in_one_sentence_writing_nothing(
     [line] = result.stderr.strip().splitlines()
     assert f"{path}:{line_with(path, 'offset_x_mm: 15')}: calibration.offset_x_mm: 15 mm" in line
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- 3. the sheet's header
+
+LONG_ZH = {
+    **CLEAN,
+    "compound_name": "长" * 56 + "花园小区",  # 60 characters
+    "community": "社" * 38 + "社区",  # 40
+    "building_no": "1234567890",
+    "address": "南开区" + "长江道" * 22 + "1号",  # 71
+}
+LONG_EN = {
+    **CLEAN,
+    "compound_name": "Riverside Garden Residential Compound of the Nankai Water Park",
+    "community": "Shuishang Park Community Residents Committee",
+    "building_no": "1234567890",
+    "address": "No. 1234 Weijin Road South, Nankai District, Tianjin, next to the Water Park",
+}
+QR_LEFT_PT = 595.2756 - 34.0157 - 30 * 72 / 25.4  # the header QR's left edge (12 mm margin)
+QR_BOTTOM_PT = 34.0157 + 30 * 72 / 25.4  # from the page top
+
+
+@pytest.mark.parametrize(("answers", "status"), [(LONG_ZH, "not_started"), (LONG_EN, "draft")])
+def test_long_names_wrap_and_keep_number_code_and_status(
+    tmp_path: Path, answers: dict[str, Any], status: str
+) -> None:
+    pdf = render([sheet(answers, status)], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    header = [w for w in words if w.y1 < QR_BOTTOM_PT + 40 and w.x0 < QR_LEFT_PT]
+    assert all(w.x1 <= QR_LEFT_PT for w in header), [w for w in header if w.x1 > QR_LEFT_PT]
+    text = " ".join(w.text for w in header)
+    assert "1234567890" in text.split()
+    assert f"Code: {CODE}" in text
+    zh, en = {"not_started": ("未开始", "not started"), "draft": ("草稿", "draft")}[status]
+    assert f"状态 Status: {zh} {en}" in text
+    assert "not_started" not in text  # the raw status code is not printed
+    # The address is wrapped, not cut: all of it is there (it fits two lines).
+    assert "".join(answers["address"].split()) in "".join(text.split())
+    if answers is LONG_EN:
+        assert "Water Park 1234567890" in text  # English breaks at spaces, nothing is cut
+        assert "Riverside Garden" in text
+    else:
+        assert "… 1234567890" in text  # the compound name is cut, the number is not

@@ -1,0 +1,121 @@
+"""Fitting and wrapping printed text to a width, shared by the sheet and the labels.
+
+Widths come from the registered TrueType font's glyph advances (what reportlab's
+``stringWidth`` sums), read once per font, so fitting a page's strings costs one pass each.
+Latin text breaks at spaces; Chinese may break between any two characters (closing punctuation
+stays with the character before it). Text that has to be cut ends in "…", so a reader knows
+something is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from reportlab.pdfbase.pdfmetrics import getFont
+
+ELLIPSIS = "…"
+# CJK (radicals to ideographs, compatibility and full-width forms): one breakable unit per
+# character, with any closing punctuation after it; everything else breaks at spaces.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_CLOSING = "，。、；：！？）》」』】〕”’"
+_UNITS = re.compile(rf" +|[{_CJK}][{_CLOSING}]*|[^ {_CJK}]+")
+
+
+@lru_cache(maxsize=8)
+def _char_widths(font: str) -> tuple[dict[int, float], float]:
+    """Glyph advance widths (1/1000 em) of a registered TrueType font."""
+    face = getFont(font).face
+    return face.charWidths, float(face.defaultWidth)
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """Width of ``text`` in points, as reportlab sets it (no kerning)."""
+    widths, default = _char_widths(font)
+    return sum(widths.get(ord(ch), default) for ch in text) * size / 1000
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """Text cut to a width, with an ellipsis, so nothing runs into the next column."""
+    if text_width(text, font, size) <= width:
+        return text
+    return cut(text, font, size, width)
+
+
+def cut(text: str, font: str, size: float, width: float) -> str:
+    """The longest start of ``text`` that fits ``width`` together with a closing "…"."""
+    widths, default = _char_widths(font)
+    room = width * 1000 / size - widths.get(ord(ELLIPSIS), default)
+    used = 0.0
+    for i, ch in enumerate(text):  # one pass over the glyph widths, not a search
+        used += widths.get(ord(ch), default)
+        if used > room:
+            return text[:i].rstrip() + ELLIPSIS
+    return text.rstrip() + ELLIPSIS
+
+
+def wrap(
+    text: str, font: str, size: float, width: float, max_lines: int, keep: str = ""
+) -> list[str]:
+    """``text`` broken into at most ``max_lines`` lines of ``width`` points.
+
+    What does not fit is cut with "…" on the last line. ``keep`` (a building number, a code)
+    follows the text and is never cut: the text before it is cut instead, because the number is
+    what identifies the building.
+    """
+    full = text + keep
+    spans = _line_spans(full, font, size, width)
+    if len(spans) <= max_lines:
+        return [full[a:b] for a, b in spans]
+    spans = _line_spans(text, font, size, width)
+    lines = [text[a:b] for a, b in spans[: max_lines - 1]]
+    rest = text[spans[max_lines - 1][0] :] if len(spans) >= max_lines else ""
+    room = width - text_width(keep, font, size)
+    if not rest.strip() or room <= 0:  # nothing of the text left, or the kept part alone
+        lines.append(fit(keep.strip(), font, size, width))
+    else:
+        lines.append(cut(rest, font, size, room) + keep)
+    return lines
+
+
+def _line_spans(text: str, font: str, size: float, width: float) -> list[tuple[int, int]]:
+    """(start, end) of each line when ``text`` is filled greedily into ``width``."""
+    widths, default = _char_widths(font)
+    room = width * 1000 / size
+
+    def measure(s: str) -> float:
+        return sum(widths.get(ord(ch), default) for ch in s)
+
+    spans: list[tuple[int, int]] = []
+    start = end = -1
+    used = 0.0
+    for unit in _UNITS.finditer(text):
+        if unit.group()[0] == " ":
+            continue  # spaces count as the gap before the next unit, or vanish at a break
+        size_of = measure(unit.group())
+        gap = measure(text[end : unit.start()]) if start >= 0 else 0.0
+        if start >= 0 and used + gap + size_of <= room:
+            used += gap + size_of
+            end = unit.end()
+            continue
+        if start >= 0:
+            spans.append((start, end))
+        start, end, used = unit.start(), unit.end(), size_of
+        while used > room and end - start > 1:  # a word wider than a line: break inside it
+            take = _fitting_chars(text[start:end], widths, default, room)
+            spans.append((start, start + take))
+            start += take
+            used = measure(text[start:end])
+    if start >= 0:
+        spans.append((start, end))
+    return spans
+
+
+def _fitting_chars(text: str, widths: dict[int, float], default: float, room: float) -> int:
+    """How many leading characters of ``text`` fit ``room`` (at least one)."""
+    used = 0.0
+    for i, ch in enumerate(text):
+        used += widths.get(ord(ch), default)
+        if used > room:
+            return max(i, 1)
+    return len(text)
