@@ -18,7 +18,7 @@ from reportlab.lib.units import mm
 
 from surveyor.errors import SurveyorError
 from surveyor.exports.qr import draw_qr
-from surveyor.exports.text import fit
+from surveyor.exports.text import fit, text_width, wrap
 from surveyor.forms.model import FormError, Localized
 from surveyor.forms.yamlsource import line_of, load_yaml
 from surveyor.retrofit.derive import NeedsReport
@@ -28,6 +28,8 @@ LAYOUT_DIR = Path(__file__).resolve().parents[2] / "exports"
 MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
 DRAFT_NOTE = "草稿 draft"
+TEXT_SIZE = 6.4  # points, the lines beside the QR
+LEADING = 8.0
 
 
 class LayoutError(ValueError):
@@ -166,7 +168,8 @@ class LabelData:
     code: str
     uri: str
     address: str
-    place: str
+    compound: str
+    building_no: str
     classes: str
     classes_short: str = ""
     #: Printed above the classes of a draft: its counts may still change, and a label stays.
@@ -187,10 +190,11 @@ def prepare_label(
         if urgent:
             classes += f" · 急P1×{urgent}"
             short += f" P1×{urgent}"
-    place = f"{answers.get('compound_name') or ''} {answers.get('building_no') or ''}".strip()
+    compound = str(answers.get("compound_name") or "")
+    number = str(answers.get("building_no") or "")
     address = str(answers.get("address") or "")
     note = DRAFT_NOTE if status == "draft" else ""
-    return LabelData(code, building_uri(code), address, place, classes, short, note)
+    return LabelData(code, building_uri(code), address, compound, number, classes, short, note)
 
 
 def draw_label(
@@ -204,43 +208,37 @@ def draw_label(
     draw_qr(canvas, data.uri, x + pad, qr_y, qr)
     tx = x + pad + qr + 1.5 * mm
     tw = x + layout.label.width_mm * mm - pad - tx
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     # The code is what a person reads off the label: shrink it to fit rather than cut it.
-    code_size = min(8.2, tw / max(stringWidth(data.code, font, 1), 1))
+    code_size = min(8.2, tw / max(text_width(data.code, font, 1), 1))
     canvas.setFont(font, code_size)
     canvas.drawString(tx, y + h - pad - 8, data.code)
-    canvas.setFont(font, 6.4)
-    classes = data.classes
-    if stringWidth(classes, font, 6.4) > tw and data.classes_short:
-        classes = data.classes_short
-    status = [data.status_note] if data.status_note else []
-    lines = [data.place, *_wrap(data.address, font, 6.4, tw, 2), *status, classes]
-    line_y = y + h - pad - 18
-    for line in lines:
-        if line_y < y + pad:
-            break
-        canvas.drawString(tx, line_y, fit(line, font, 6.4, tw))
-        line_y -= 8
+    canvas.setFont(font, TEXT_SIZE)
+    top = y + h - pad - 18
+    slots = int((top - (y + pad)) // LEADING) + 1
+    for i, line in enumerate(label_lines(data, font, tw, slots)):
+        canvas.drawString(tx, top - i * LEADING, line)
     under = y + h - pad - qr - 6
     if under >= y + 1:
         canvas.setFont(font, 5.5)
         canvas.drawString(x + pad, under, fit(data.code, font, 5.5, qr))
 
 
-def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Break text into at most ``max_lines`` lines of ``width`` (CJK breaks anywhere)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+def label_lines(data: LabelData, font: str, width: float, slots: int) -> list[str]:
+    """The text beside the QR in at most ``slots`` lines of ``width``.
 
-    lines: list[str] = []
-    rest = text
-    while rest and len(lines) < max_lines:
-        cut = len(rest)
-        while cut > 1 and stringWidth(rest[:cut], font, size) > width:
-            cut -= 1
-        lines.append(rest[:cut])
-        rest = rest[cut:]
-    return lines
+    The building number and the classes (with a draft's mark) always get their lines; the
+    compound name is cut before the number is, and the address takes the lines left over.
+    """
+    classes = data.classes
+    if text_width(classes, font, TEXT_SIZE) > width and data.classes_short:
+        classes = data.classes_short
+    tail = [data.status_note] if data.status_note else []
+    tail += wrap(classes, font, TEXT_SIZE, width, 2)
+    number = f" {data.building_no}" if data.compound and data.building_no else data.building_no
+    place = wrap(data.compound, font, TEXT_SIZE, width, min(2, max(slots - len(tail), 1)), number)
+    room = min(2, slots - len(tail) - len(place))
+    address = wrap(data.address, font, TEXT_SIZE, width, room) if room > 0 else []
+    return [*place, *address, *tail][:slots]
 
 
 def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], font: str) -> int:

@@ -20,6 +20,7 @@ ELLIPSIS = "…"
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _CLOSING = "，。、；：！？）》」』】〕”’"
 _UNITS = re.compile(rf" +|[{_CJK}][{_CLOSING}]*|[^ {_CJK}]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 
 @lru_cache(maxsize=8)
@@ -50,8 +51,20 @@ def cut(text: str, font: str, size: float, width: float) -> str:
     for i, ch in enumerate(text):  # one pass over the glyph widths, not a search
         used += widths.get(ord(ch), default)
         if used > room:
-            return text[:i].rstrip() + ELLIPSIS
+            return _word_start(text, i).rstrip() + ELLIPSIS
     return text.rstrip() + ELLIPSIS
+
+
+def _word_start(text: str, i: int) -> str:
+    """``text[:i]``, moved back to a space when ``i`` falls inside a Latin word that has one
+    before it ("Nankai…", not "Nankai Di…")."""
+    inside = 0 < i < len(text) and _is_latin(text[i - 1]) and _is_latin(text[i])
+    space = text.rfind(" ", 0, i) if inside else -1
+    return text[:space] if space > 0 else text[:i]
+
+
+def _is_latin(ch: str) -> bool:
+    return ch != " " and _CJK_CHAR.match(ch) is None
 
 
 def wrap(

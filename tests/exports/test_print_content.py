@@ -17,7 +17,7 @@ from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport
-from tests.exports.conftest import pdf_text, pdf_words
+from tests.exports.conftest import decode_qr, pdf_text, pdf_words, render_pages
 from tests.retrofit.records import CLEAN
 
 CODE = "NK-7Q3FK-2M9AB"
@@ -217,3 +217,32 @@ def test_long_names_wrap_and_keep_number_code_and_status(
         assert "Riverside Garden" in text
     else:
         assert "… 1234567890" in text  # the compound name is cut, the number is not
+
+
+# ---------------------------------------------------------------- 4. text on labels
+
+
+@pytest.mark.parametrize("layout", ["a4_3x8", "l7160", "thermal_50x30"])
+@pytest.mark.parametrize("answers", [LONG_ZH, LONG_EN], ids=["zh", "en"])
+def test_label_keeps_the_number_marks_cuts_and_breaks_latin_at_spaces(
+    tmp_path: Path, layout: str, answers: dict[str, Any]
+) -> None:
+    data = label(answers, "complete")
+    pdf = render([data], tmp_path / "label.pdf", layout)
+    words = [w.text for w in pdf_words(pdf)]
+    assert "1234567890" in words  # the number is never cut
+    source = " ".join(
+        [data.compound, data.building_no, data.address, data.classes, data.classes_short]
+    )
+    whole = {*source.split(), CODE}
+    for word in words:
+        if word.endswith("…") and word.isascii():  # cut Latin: the start of a source word
+            assert any(w.startswith(word[:-1]) for w in whole), word
+        elif word.isascii():  # Latin: only whole words (no "Di" / "strict")
+            assert word in whole, word
+        else:  # Chinese breaks anywhere: a piece of the source
+            assert word.removesuffix("…") in source, word
+    assert any(w.endswith("…") for w in words)  # these names do not fit: the cut is marked
+    assert pdf_text(pdf).count(CODE) == 2  # beside and under the QR
+    [uri] = decode_qr(render_pages(pdf, tmp_path / "png")[0])
+    assert uri == data.uri
