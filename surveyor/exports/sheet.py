@@ -27,6 +27,12 @@ DISCLAIMER_EN = (
     "This census sheet does not replace a building safety appraisal; structural, gas, fire and "
     "elevator items must be checked by licensed professionals."
 )
+#: The footer (photos, inspector, signatures, disclaimer) fills the page below this height.
+FOOTER_TOP = MARGIN + 22 + 28 * mm
+#: The boxes of defaulted inputs and undetermined rules: their text, and least height.
+BOX_SIZE = 6.3
+BOX_LEADING = 7.5
+MIN_BOX_H = 60.0
 GREY = (0.93, 0.93, 0.93)
 PRIORITY_FILL = {1: (0.98, 0.82, 0.80), 2: (1.0, 0.93, 0.78), 3: (0.88, 0.94, 0.86)}
 
@@ -77,8 +83,12 @@ def draw_sheet(canvas: Any, data: SheetData, font: str) -> None:
     top = PAGE_H - MARGIN
     y = _header(pen, data, top, width)
     y = _facts_and_conditions(pen, data, y, width)
-    y = _needs(pen, data, y, width, bottom=MARGIN + 190)
-    y = _roadmap_and_boxes(pen, data, y, width)
+    # The needs may take the page down to what the roadmap and the boxes need at least; the
+    # boxes then take every point left above the footer.
+    roadmap_h = 11 + 9 * len(data.roadmap) + 2
+    y = _needs(pen, data, y, width, bottom=FOOTER_TOP + 8 + MIN_BOX_H + roadmap_h)
+    y = _roadmap(pen, data, y, width)
+    _boxes(pen, data, y, width, bottom=FOOTER_TOP + 8)
     _footer(pen, data, width)
 
 
@@ -184,7 +194,7 @@ def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> fl
     return yy - 2
 
 
-def _roadmap_and_boxes(pen: _Pen, d: SheetData, y: float, width: float) -> float:
+def _roadmap(pen: _Pen, d: SheetData, y: float, width: float) -> float:
     pen.heading(MARGIN, y, "分步改造路线", "Staged roadmap (low/no-cost | capital)", width)
     yy = y - 11
     for title, low, capital in d.roadmap:
@@ -192,37 +202,48 @@ def _roadmap_and_boxes(pen: _Pen, d: SheetData, y: float, width: float) -> float
         pen.text(MARGIN + 205, yy, f"低成本 {low}", 6.8, 120)
         pen.text(MARGIN + 330, yy, f"投资 {capital}", 6.8, width - 332)
         yy -= 9
-    box_h = 62.0
+    return yy - 2
+
+
+def _boxes(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> None:
+    """The defaulted-inputs and undetermined boxes side by side, down to ``bottom``."""
     col = (width - 6) / 2
-    yy -= 2
-    for i, (zh, en, items, empty) in enumerate(
+    for i, (title, items, empty) in enumerate(
         (
-            ("默认/假定输入", "Defaulted inputs", d.defaulted, d.empty_boxes[0]),
-            ("待核实（信息不详）", "Undetermined, needs check", d.undetermined, d.empty_boxes[1]),
+            ("默认/假定输入  Defaulted inputs", d.defaulted, d.empty_boxes[0]),
+            ("待核实（信息不详）  Undetermined, needs check", d.undetermined, d.empty_boxes[1]),
         )
     ):
         x = MARGIN + i * (col + 6)
         pen.c.setLineWidth(0.5)
-        pen.c.rect(x, yy - box_h, col, box_h, stroke=1, fill=0)
-        pen.text(x + 3, yy - 9, f"{zh}  {en}", 7.5, col - 6)
-        line_y = yy - 18
-        shown = items[:6]
-        for item in shown:
-            pen.text(x + 4, line_y, item, 6.3, col - 8)
-            line_y -= 7.5
-        if len(items) > len(shown):
-            pen.text(
-                x + 4, line_y, f"…另有{len(items) - len(shown)}项 (+{len(items) - len(shown)})", 6.3
-            )
-        if not items:
-            pen.text(x + 4, line_y, empty, 6.3, col - 8)
-    return yy - box_h - 4
+        pen.c.rect(x, bottom, col, y - bottom, stroke=1, fill=0)
+        pen.text(x + 3, y - 9, title, 7.5, col - 6)
+        slots = int((y - 18 - (bottom + 3)) // BOX_LEADING) + 1
+        lines = box_lines(items, pen.font, col - 8, slots) if items else [empty]
+        pen.lines(x + 4, y - 18, lines, BOX_SIZE, BOX_LEADING)
+
+
+def box_lines(items: list[str], font: str, width: float, slots: int) -> list[str]:
+    """Items (each wrapped to two lines at most) in ``slots`` lines; when they do not all fit,
+    the last line counts the rest, so it never stands where the item itself would fit."""
+    blocks = [wrap(item, font, BOX_SIZE, width, 2) for item in items]
+    if sum(len(b) for b in blocks) <= slots:
+        return [line for block in blocks for line in block]
+    lines: list[str] = []
+    shown = 0
+    for block in blocks:
+        if len(lines) + len(block) > slots - 1:
+            break
+        lines.extend(block)
+        shown += 1
+    rest = len(items) - shown
+    return [*lines, f"…另有{rest}项 (+{rest} more)"]
 
 
 def _footer(pen: _Pen, d: SheetData, width: float) -> None:
     c = pen.c
     base = MARGIN + 22
-    thumb_w, thumb_h = 38 * mm, 28 * mm
+    thumb_w, thumb_h = 38 * mm, FOOTER_TOP - base
     for i in range(2):
         x = MARGIN + i * (thumb_w + 4)
         c.setLineWidth(0.4)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from surveyor.forms.model import UNKNOWN, Form
-from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport
+from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport, Undetermined
 from surveyor.store.ids import building_uri
 
 STATUS_ZH = {"confirmed": "已证实", "recalled": "待核实", "proposal": "提案"}
@@ -221,6 +221,12 @@ def needs_note(status: str, needs: int, undetermined: int) -> str:
     return "未发现改造需求 No retrofit need found"
 
 
+def _undetermined(form: Form, u: Undetermined) -> str:
+    """An open rule and the answers that would decide it."""
+    check = "、".join(u.check_labels(form, "zh"))
+    return f"{u.rule_id} {u.title.zh}：核实 {check}" if check else f"{u.rule_id} {u.title.zh}"
+
+
 def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:
     rows = []
     for step in report.roadmap:
@@ -291,7 +297,7 @@ def prepare_sheet(
         needs=needs,
         roadmap=_roadmap(report),
         defaulted=[f"{d.label.zh}：{d.value}" for d in report.defaulted],
-        undetermined=[f"{u.rule_id} {u.title.zh}" for u in report.undetermined],
+        undetermined=[_undetermined(form, u) for u in report.undetermined],
         flags=[f"{f.flag_id} {f.title.zh}" for f in report.flags if f.value],
         class_counts=dict(report.class_counts),
         indicators=[k for k, hit in report.indicators.items() if hit],

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
-from surveyor.exports.fonts import setup_font
+from surveyor.exports.fonts import register_font, setup_font
 from surveyor.exports.labels import LAYOUT_DIR, LabelData, load_layout, prepare_label
 from surveyor.exports.render import RenderSpec, render_pdf
+from surveyor.exports.sheet import box_lines
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
@@ -246,3 +248,43 @@ def test_label_keeps_the_number_marks_cuts_and_breaks_latin_at_spaces(
     assert pdf_text(pdf).count(CODE) == 2  # beside and under the QR
     [uri] = decode_qr(render_pages(pdf, tmp_path / "png")[0])
     assert uri == data.uri
+
+
+# ---------------------------------------------------------------- 5. the two boxes
+
+
+def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path: Path) -> None:
+    report = derive(DRAFT)
+    pdf = render([sheet(DRAFT, "draft")], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    box = [w for w in words if w.x0 > 595.2756 / 2 and "待核实" not in w.text]
+    box_top = next(w for w in words if w.text.startswith("待核实")).y1
+    ids = [u.rule_id for u in report.undetermined]
+    shown = [w.text for w in box if w.y0 > box_top and w.text in ids]
+    assert len(shown) > 20  # not 6: the box reaches down to the footer
+    [more] = [w for w in box if w.text.startswith("…另有")]
+    rest = len(ids) - len(shown)
+    assert more.text == f"…另有{rest}项" and rest > 0
+    # Each open rule says which answers would decide it, by the form's labels (as the CLI does).
+    form = get_form()
+    text = one_line(pdf_text(pdf))
+    first = report.undetermined[0]
+    assert f"{first.rule_id} {first.title.zh}：核实 " in text
+    assert form.fields[first.fields[0]].defn.label.zh in text
+    # The count line sits inside the box: above its bottom border, found in the rendered page.
+    png = render_pages(pdf, tmp_path / "png", dpi=144)[0]
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        x = round((more.x0 - 2) * 2)  # between the border and the text, in pixels at 144 dpi
+        dark = [y for y in range(round(more.y1 * 2), grey.height) if grey.getpixel((x, y)) < 128]
+    assert dark, "no bottom border below the count line"
+    assert more.y1 * 2 < dark[0]
+
+
+def test_box_counts_only_what_does_not_fit() -> None:
+    font = register_font(str(setup_font().path))
+    items = [f"S0{i} 规则" for i in range(1, 6)]
+    assert box_lines(items, font, 200, 5) == items  # five fit five lines: no "另有1项"
+    assert box_lines([*items, "S06 规则"], font, 200, 5) == [*items[:4], "…另有2项 (+2 more)"]
+    two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
+    assert len(box_lines([two_line], font, 200, 5)) == 2
