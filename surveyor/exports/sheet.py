@@ -133,18 +133,22 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
         yy -= row_h
     y_facts = yy
     yy = y - row_h - 1
-    step = (len(d.facts) * row_h) / max(len(d.conditions), 1)
-    for zh, en, desc, grade in d.conditions:
-        label = "不详 n/a" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
+    # Each element's answers take one or two lines under its name; elements spread out to
+    # match the facts column when they need less.
+    descs = [wrap(desc, pen.font, 6, col - 4, 2) for _, _, desc, _ in d.conditions]
+    heights = [7.2 + 6.6 * len(lines) + 1.2 for lines in descs]
+    spare = max(len(d.facts) * row_h - sum(heights), 0) / max(len(heights), 1)
+    for (zh, en, _, grade), lines, height in zip(d.conditions, descs, heights, strict=True):
+        label = "不详 unknown" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
         if grade >= 2:
             pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
             pen.c.rect(right + col - 52, yy - 2, 52, 9, stroke=0, fill=1)
             pen.c.setFillColorRGB(0, 0, 0)
         pen.text(right + 2, yy, f"{zh} {en}", 7, col * 0.33)
-        pen.text(right + 2, yy - 7.2, desc, 6, col - 58)
+        pen.lines(right + 2, yy - 7.2, lines, 6, 6.6)
         pen.text(right + col - 2, yy, label, 6.8, right=True)
-        yy -= step
-    return min(y_facts, yy) - 4
+        yy -= height + spare
+    return min(y_facts, yy + spare) - 4
 
 
 def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> float:

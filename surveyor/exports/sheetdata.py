@@ -20,18 +20,43 @@ STATUS_ZH = {"confirmed": "已证实", "recalled": "待核实", "proposal": "提
 CONDITION_ZH = ("完好", "基本完好", "一般损坏", "严重损坏")
 CONDITION_EN = ("good", "fair", "damaged", "severe")
 
-#: Element condition table (EPC style): element → fields whose answers grade it.
+#: Element condition table (EPC style): element → the fields whose answers grade it, each with
+#: the short label its answer is printed after ("裂缝：无"), so a reader knows what it answers.
 #: Severity of an answer code: 0 good … 3 severe; codes not listed are 0.
-ELEMENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("主体结构", "Structure", ("structural_cracks", "tilt_settlement", "masonry_deterioration")),
-    ("外墙", "Walls", ("wall_insulation", "facade_defects")),
-    ("外窗", "Windows", ("window_glazing", "windows_replaced_share")),
-    ("屋面", "Roof", ("roof_insulation", "roof_leakage")),
-    ("供暖", "Heating", ("heating_layout", "heat_metering", "heating_complaints")),
-    ("燃气", "Gas", ("gas_pipe_condition", "rubber_hose")),
-    ("给排水", "Water & drains", ("water_pipe_material", "water_leaks", "drain_issues")),
-    ("电气", "Electrical", ("electrical_issues",)),
-    ("楼道消防", "Stairs & fire", ("stair_defects", "fire_facility_defects", "corridor_clutter")),
+ELEMENTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "主体结构",
+        "Structure",
+        (
+            ("structural_cracks", "裂缝"),
+            ("tilt_settlement", "倾斜沉降"),
+            ("masonry_deterioration", "砌体"),
+        ),
+    ),
+    ("外墙", "Walls", (("wall_insulation", "保温"), ("facade_defects", "立面"))),
+    ("外窗", "Windows", (("window_glazing", "玻璃"), ("windows_replaced_share", "已换窗"))),
+    ("屋面", "Roof", (("roof_insulation", "保温"), ("roof_leakage", "渗漏"))),
+    (
+        "供暖",
+        "Heating",
+        (("heating_layout", "系统"), ("heat_metering", "计量"), ("heating_complaints", "室温")),
+    ),
+    ("燃气", "Gas", (("gas_pipe_condition", "管道"), ("rubber_hose", "软管"))),
+    (
+        "给排水",
+        "Water & drains",
+        (("water_pipe_material", "立管"), ("water_leaks", "漏水"), ("drain_issues", "排水")),
+    ),
+    ("电气", "Electrical", (("electrical_issues", "公共电气"),)),
+    (
+        "楼道消防",
+        "Stairs & fire",
+        (
+            ("stair_defects", "楼梯"),
+            ("fire_facility_defects", "消防"),
+            ("corridor_clutter", "堆物"),
+        ),
+    ),
 )
 SEVERITY: dict[str, dict[str, int]] = {
     "structural_cracks": {"hairline": 1, "visible": 2, "severe": 3},
@@ -174,19 +199,34 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
 
 
+def _severity(fid: str, value: Any) -> int | None:
+    """Worst severity of one answer (0 good … 3 severe); None when it is not known."""
+    if value is None or value == UNKNOWN or value == [UNKNOWN]:
+        return None
+    codes = value if isinstance(value, list) else [value]
+    return max((SEVERITY.get(fid, {}).get(c, 0) for c in codes if isinstance(c, str)), default=0)
+
+
 def _condition(values: Mapping[str, Any], fields: tuple[str, ...]) -> int:
     """Worst severity of an element's answers (0 good … 3 severe); -1 when nothing is known."""
-    worst, known = 0, False
-    for fid in fields:
-        value = values.get(fid)
-        if value is None or value == UNKNOWN or value == [UNKNOWN]:
-            continue
-        known = True
-        codes = value if isinstance(value, list) else [value]
-        for code in codes:
-            if isinstance(code, str):
-                worst = max(worst, SEVERITY.get(fid, {}).get(code, 0))
-    return worst if known else -1
+    known = [s for f in fields if (s := _severity(f, values.get(f))) is not None]
+    return max(known) if known else -1
+
+
+def _condition_text(
+    form: Form, values: Mapping[str, Any], fields: tuple[tuple[str, str], ...]
+) -> str:
+    """The element's answers, each after its short label, worst first: what needs work, then
+    what is unknown, then what is fine (a cut line loses the least)."""
+
+    def rank(item: tuple[str, str]) -> int:
+        severity = _severity(item[0], values.get(item[0]))
+        return -severity if severity else (0 if severity is None else 1)
+
+    answered = [f for f in fields if values.get(f[0]) is not None]
+    return "；".join(
+        f"{short}：{text_of(form, fid, values[fid])}" for fid, short in sorted(answered, key=rank)
+    )
 
 
 def _source_text(text: str, status: str) -> str:
@@ -265,9 +305,8 @@ def prepare_sheet(
         facts[0] = (facts[0][0], facts[0][1], f"{facts[0][2]}（{t('year_built_basis')}）")
     conditions = []
     for zh, en, fields in ELEMENTS:
-        grade = _condition(values, fields)
-        desc = "；".join(t(f) for f in fields if values.get(f) is not None)
-        conditions.append((zh, en, desc or "—", grade))
+        grade = _condition(values, tuple(fid for fid, _ in fields))
+        conditions.append((zh, en, _condition_text(form, values, fields) or "—", grade))
     needs = [
         NeedRow(
             priority=n.priority,

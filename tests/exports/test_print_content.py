@@ -288,3 +288,25 @@ def test_box_counts_only_what_does_not_fit() -> None:
     assert box_lines([*items, "S06 规则"], font, 200, 5) == [*items[:4], "…另有2项 (+2 more)"]
     two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
     assert len(box_lines([two_line], font, 200, 5)) == 2
+
+
+# ---------------------------------------------------------------- 6. element conditions
+
+
+def test_condition_answers_are_labelled_worst_first_and_unknown_is_unknown(
+    tmp_path: Path,
+) -> None:
+    answers = {
+        **CLEAN,
+        "stair_defects": ["steps_damaged"],
+        "fire_facility_defects": ["none"],
+        "corridor_clutter": "serious",
+        "electrical_issues": None,
+    }
+    text = one_line(sheet_text(tmp_path, answers))
+    assert "堆物：严重" in text  # the worst answer first (severe), then damaged, then fine
+    start = text.index("堆物：")
+    assert text.index("楼梯：踏步缺损", start) < text.index("消防：无", start)
+    assert "裂缝：无；倾斜沉降：无；砌体：" in text  # every answer says what it answers
+    assert "不详 unknown" in text  # electrical: nothing answered
+    assert "n/a" not in text
