@@ -33,6 +33,7 @@ FOOTER_TOP = MARGIN + 22 + 28 * mm
 BOX_SIZE = 6.3
 BOX_LEADING = 7.5
 MIN_BOX_H = 60.0
+ROADMAP_ROW_H = 9.0
 GREY = (0.93, 0.93, 0.93)
 PRIORITY_FILL = {1: (0.98, 0.82, 0.80), 2: (1.0, 0.93, 0.78), 3: (0.88, 0.94, 0.86)}
 
@@ -85,9 +86,10 @@ def draw_sheet(canvas: Any, data: SheetData, font: str) -> None:
     y = _facts_and_conditions(pen, data, y, width)
     # The needs may take the page down to what the roadmap and the boxes need at least; the
     # boxes then take every point left above the footer.
-    roadmap_h = 11 + 9 * len(data.roadmap) + 2
+    roadmap = _roadmap_rows(pen, data, width)
+    roadmap_h = 11 + sum(_cells_height(wrapped, ROADMAP_ROW_H) for _, wrapped in roadmap) + 2
     y = _needs(pen, data, y, width, bottom=FOOTER_TOP + 8 + MIN_BOX_H + roadmap_h)
-    y = _roadmap(pen, data, y, width)
+    y = _roadmap(pen, y, width, roadmap)
     _boxes(pen, data, y, width, bottom=FOOTER_TOP + 8)
     _footer(pen, data, width)
 
@@ -128,16 +130,19 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
     row_h = 9.6
     yy = y - row_h - 1
     for zh, en, value in d.facts:
-        pen.text(left + 2, yy, f"{zh} {en}", 6.8, col * 0.52)
-        pen.text(left + col * 0.54, yy, value, 7.2, col * 0.45)
-        yy -= row_h
+        cells = [
+            (left + 2, col * 0.52, f"{zh} {en}", 6.8),
+            (left + col * 0.54, col * 0.45, value, 7.2),
+        ]
+        yy -= _draw_cells(pen, yy, cells, _wrap_cells(pen, cells), row_h)
+    facts_h = y - row_h - 1 - yy
     y_facts = yy
     yy = y - row_h - 1
     # Each element's answers take one or two lines under its name; elements spread out to
     # match the facts column when they need less.
     descs = [wrap(desc, pen.font, 6, col - 4, 2) for _, _, desc, _ in d.conditions]
     heights = [7.2 + 6.6 * len(lines) + 1.2 for lines in descs]
-    spare = max(len(d.facts) * row_h - sum(heights), 0) / max(len(heights), 1)
+    spare = max(facts_h - sum(heights), 0) / max(len(heights), 1)
     for (zh, en, _, grade), lines, height in zip(d.conditions, descs, heights, strict=True):
         label = "不详 unknown" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
         if grade >= 2:
@@ -160,52 +165,106 @@ def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> fl
         f"Retrofit needs by priority — classes B/W/T {counts}",
         width,
     )
-    cols = (0, 16, 40, 165, 195, 250, 367)
+    cols = (0, 16, 40, 190, 218, 272, 400)
     heads = ("优先", "编号", "需求 Need", "类别", "城市体检指标", "依据 Source", "估算 Estimate")
     yy = y - 11
     for x, h in zip(cols, heads, strict=True):
         pen.text(MARGIN + x + 1, yy, h, 6.5)
     row_h = 9.2
     yy -= row_h
-    shown = 0
+    rows = []
     for row in d.needs:
-        if yy < bottom:
-            break
+        cells = [
+            (MARGIN + cols[1] + 1, cols[2] - cols[1] - 2, row.rule_id, 7.0),
+            (MARGIN + cols[2] + 1, cols[3] - cols[2] - 3, f"{row.title_zh} {row.title_en}", 6.8),
+            (MARGIN + cols[3] + 1, cols[4] - cols[3] - 2, row.need_class, 6.8),
+            (MARGIN + cols[4] + 1, cols[5] - cols[4] - 2, row.indicator, 6.5),
+            (
+                MARGIN + cols[5] + 1,
+                cols[6] - cols[5] - 3,
+                f"{row.source_status} {row.source_text}",
+                6.2,
+            ),
+            (MARGIN + cols[6] + 1, width - cols[6] - 2, row.estimate, 6.2),
+        ]
+        wrapped = _wrap_cells(pen, cells)
+        rows.append((row, cells, wrapped, _cells_height(wrapped, row_h)))
+    note_h = row_h if d.needs_note else 0.0
+    shown = fitting([r[3] for r in rows], yy + row_h - bottom - note_h, row_h)
+    for row, cells, wrapped, height in rows[:shown]:
         pen.c.setFillColorRGB(*PRIORITY_FILL[row.priority])
-        pen.c.rect(MARGIN, yy - 2.2, 14, row_h - 0.8, stroke=0, fill=1)
+        pen.c.rect(MARGIN, yy - height + row_h - 2.2, 14, height - 0.8, stroke=0, fill=1)
         pen.c.setFillColorRGB(0, 0, 0)
         pen.text(MARGIN + 5, yy, str(row.priority), 7)
-        pen.text(MARGIN + cols[1] + 1, yy, row.rule_id, 7)
-        pen.text(MARGIN + cols[2] + 1, yy, f"{row.title_zh} {row.title_en}", 6.8, 123)
-        pen.text(MARGIN + cols[3] + 1, yy, row.need_class, 6.8, 28)
-        pen.text(MARGIN + cols[4] + 1, yy, row.indicator, 6.5, 53)
-        pen.text(MARGIN + cols[5] + 1, yy, f"{row.source_status} {row.source_text}", 6.2, 114)
-        pen.text(MARGIN + cols[6] + 1, yy, row.estimate, 6.2, width - cols[6] - 2)
-        yy -= row_h
-        shown += 1
+        yy -= _draw_cells(pen, yy, cells, wrapped, row_h)
     if d.needs_note:
         pen.text(MARGIN + 2, yy, d.needs_note, 7.5, width - 4)
         yy -= row_h
     if shown < len(d.needs):
-        pen.text(
-            MARGIN + 2,
-            yy,
-            f"另有{len(d.needs) - shown}项，见数据导出 "
-            f"{len(d.needs) - shown} more in the data export",
-            7,
-        )
+        rest = len(d.needs) - shown
+        pen.text(MARGIN + 2, yy, f"另有{rest}项，见数据导出 {rest} more in the data export", 7)
         yy -= row_h
     return yy - 2
 
 
-def _roadmap(pen: _Pen, d: SheetData, y: float, width: float) -> float:
+#: One cell of a table row: x, width, text, font size. Cells wrap to two lines.
+Cell = tuple[float, float, str, float]
+ROW_LEADING = 7.2  # between the two lines of one table row
+
+
+def _wrap_cells(pen: _Pen, cells: list[Cell]) -> list[list[str]]:
+    return [wrap(text, pen.font, size, w, 2) for _, w, text, size in cells]
+
+
+def _cells_height(wrapped: list[list[str]], row_h: float) -> float:
+    """A row's height: one line, or two when a cell wraps."""
+    return row_h + ROW_LEADING * (max((len(lines) for lines in wrapped), default=1) - 1)
+
+
+def _draw_cells(
+    pen: _Pen, y: float, cells: list[Cell], wrapped: list[list[str]], row_h: float
+) -> float:
+    """Draw a row whose first baseline is ``y``; returns its height."""
+    for (x, _, _, size), lines in zip(cells, wrapped, strict=True):
+        pen.lines(x, y, lines, size, ROW_LEADING)
+    return _cells_height(wrapped, row_h)
+
+
+def fitting(heights: list[float], room: float, count_line: float) -> int:
+    """How many blocks (rows, items) to show in ``room``: all when they fit; otherwise as many
+    as leave ``count_line`` for the line that counts the rest, so that line never stands where
+    the last block itself would have fit."""
+    if sum(heights) <= room:
+        return len(heights)
+    used = 0.0
+    for i, height in enumerate(heights):
+        if used + height > room - count_line:
+            return i
+        used += height
+    return len(heights)
+
+
+def _roadmap_rows(
+    pen: _Pen, d: SheetData, width: float
+) -> list[tuple[list[Cell], list[list[str]]]]:
+    rows = []
+    for title, low, capital in d.roadmap:
+        cells = [
+            (MARGIN + 2, 200, title, 6.8),
+            (MARGIN + 205, 120, f"低成本 {low}", 6.8),
+            (MARGIN + 330, width - 332, f"投资 {capital}", 6.8),
+        ]
+        rows.append((cells, _wrap_cells(pen, cells)))
+    return rows
+
+
+def _roadmap(
+    pen: _Pen, y: float, width: float, rows: list[tuple[list[Cell], list[list[str]]]]
+) -> float:
     pen.heading(MARGIN, y, "分步改造路线", "Staged roadmap (low/no-cost | capital)", width)
     yy = y - 11
-    for title, low, capital in d.roadmap:
-        pen.text(MARGIN + 2, yy, title, 6.8, 200)
-        pen.text(MARGIN + 205, yy, f"低成本 {low}", 6.8, 120)
-        pen.text(MARGIN + 330, yy, f"投资 {capital}", 6.8, width - 332)
-        yy -= 9
+    for cells, wrapped in rows:
+        yy -= _draw_cells(pen, yy, cells, wrapped, ROADMAP_ROW_H)
     return yy - 2
 
 
@@ -231,17 +290,10 @@ def box_lines(items: list[str], font: str, width: float, slots: int) -> list[str
     """Items (each wrapped to two lines at most) in ``slots`` lines; when they do not all fit,
     the last line counts the rest, so it never stands where the item itself would fit."""
     blocks = [wrap(item, font, BOX_SIZE, width, 2) for item in items]
-    if sum(len(b) for b in blocks) <= slots:
-        return [line for block in blocks for line in block]
-    lines: list[str] = []
-    shown = 0
-    for block in blocks:
-        if len(lines) + len(block) > slots - 1:
-            break
-        lines.extend(block)
-        shown += 1
+    shown = fitting([float(len(b)) for b in blocks], slots, 1)
+    lines = [line for block in blocks[:shown] for line in block]
     rest = len(items) - shown
-    return [*lines, f"…另有{rest}项 (+{rest} more)"]
+    return [*lines, f"…另有{rest}项 (+{rest} more)"] if rest else lines
 
 
 def _footer(pen: _Pen, d: SheetData, width: float) -> None:

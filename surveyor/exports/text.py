@@ -1,7 +1,8 @@
 """Fitting and wrapping printed text to a width, shared by the sheet and the labels.
 
 Widths come from the registered TrueType font's glyph advances (what reportlab's
-``stringWidth`` sums), read once per font, so fitting a page's strings costs one pass each.
+``stringWidth`` sums); a string that fits is measured once by reportlab's C accelerator, and only
+one that does not is broken, in one pass over the advances read once per font.
 Latin text breaks at spaces; Chinese may break between any two characters (closing punctuation
 stays with the character before it). Text that has to be cut ends in "…", so a reader knows
 something is missing.
@@ -10,9 +11,11 @@ something is missing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 
-from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
 ELLIPSIS = "…"
 # CJK (radicals to ideographs, compatibility and full-width forms): one breakable unit per
@@ -31,9 +34,8 @@ def _char_widths(font: str) -> tuple[dict[int, float], float]:
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    """Width of ``text`` in points, as reportlab sets it (no kerning)."""
-    widths, default = _char_widths(font)
-    return sum(widths.get(ord(ch), default) for ch in text) * size / 1000
+    """Width of ``text`` in points, as reportlab sets it (its C accelerator sums the glyphs)."""
+    return float(stringWidth(text, font, size))
 
 
 def fit(text: str, font: str, size: float, width: float) -> str:
@@ -77,6 +79,8 @@ def wrap(
     what identifies the building.
     """
     full = text + keep
+    if text_width(full, font, size) <= width:  # most cells: one line, no breaking needed
+        return [full] if full else []
     spans = _line_spans(full, font, size, width)
     if len(spans) <= max_lines:
         return [full[a:b] for a, b in spans]
@@ -92,43 +96,31 @@ def wrap(
 
 
 def _line_spans(text: str, font: str, size: float, width: float) -> list[tuple[int, int]]:
-    """(start, end) of each line when ``text`` is filled greedily into ``width``."""
+    """(start, end) of each line when ``text`` is filled greedily into ``width``.
+
+    One pass sums the glyph advances (``at[i]`` is the width of ``text[:i]``), so any stretch is
+    measured by a subtraction.
+    """
     widths, default = _char_widths(font)
     room = width * 1000 / size
-
-    def measure(s: str) -> float:
-        return sum(widths.get(ord(ch), default) for ch in s)
-
+    at = [0.0, *accumulate(widths.get(ord(ch), default) for ch in text)]
     spans: list[tuple[int, int]] = []
     start = end = -1
-    used = 0.0
     for unit in _UNITS.finditer(text):
-        if unit.group()[0] == " ":
-            continue  # spaces count as the gap before the next unit, or vanish at a break
-        size_of = measure(unit.group())
-        gap = measure(text[end : unit.start()]) if start >= 0 else 0.0
-        if start >= 0 and used + gap + size_of <= room:
-            used += gap + size_of
-            end = unit.end()
+        a, b = unit.span()
+        if text[a] == " ":
+            continue  # spaces belong to the gap before the next unit, or vanish at a break
+        if start >= 0 and at[b] - at[start] <= room:
+            end = b
             continue
         if start >= 0:
             spans.append((start, end))
-        start, end, used = unit.start(), unit.end(), size_of
-        while used > room and end - start > 1:  # a word wider than a line: break inside it
-            take = _fitting_chars(text[start:end], widths, default, room)
+        start, end = a, b
+        while end - start > 1 and at[end] - at[start] > room:  # a word wider than a line
+            fits = bisect_right(at, at[start] + room, start, end + 1) - 1
+            take = max(fits - start, 1)
             spans.append((start, start + take))
             start += take
-            used = measure(text[start:end])
     if start >= 0:
         spans.append((start, end))
     return spans
-
-
-def _fitting_chars(text: str, widths: dict[int, float], default: float, room: float) -> int:
-    """How many leading characters of ``text`` fit ``room`` (at least one)."""
-    used = 0.0
-    for i, ch in enumerate(text):
-        used += widths.get(ord(ch), default)
-        if used > room:
-            return max(i, 1)
-    return len(text)

@@ -19,7 +19,7 @@ from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport
-from tests.exports.conftest import decode_qr, pdf_text, pdf_words, render_pages
+from tests.exports.conftest import Word, decode_qr, pdf_text, pdf_words, render_pages
 from tests.retrofit.records import CLEAN
 
 CODE = "NK-7Q3FK-2M9AB"
@@ -310,3 +310,82 @@ def test_condition_answers_are_labelled_worst_first_and_unknown_is_unknown(
     assert "裂缝：无；倾斜沉降：无；砌体：" in text  # every answer says what it answers
     assert "不详 unknown" in text  # electrical: nothing answered
     assert "n/a" not in text
+
+
+# ---------------------------------------------------------------- 7. rows wrap instead of cut
+
+WORN = {
+    **CLEAN,
+    "year_built": 1985,
+    "structure_type": "brick_concrete",
+    "has_elevator": False,
+    "wall_insulation": "none",
+    "roof_insulation": "none",
+    "window_glazing": "single",
+    "windows_replaced_share": "p0",
+    "heating_layout": "vertical_single_series",
+    "heat_metering": "none",
+    "trv": "none",
+    "balancing_valve": "no",
+    "heating_complaints": "many",
+    "rubber_hose": "many",
+    "gas_pipe_condition": "corroded",
+    "gas_safety_devices": ["none"],
+    "water_pipe_material": "cast_iron",
+    "water_leaks": "frequent",
+    "drain_issues": ["leaking"],
+    "electrical_issues": ["aged_wiring", "flying_wires"],
+    "stair_defects": ["steps_damaged", "handrail_loose"],
+    "fire_facility_defects": ["extinguisher_missing"],
+    "corridor_clutter": "serious",
+    "entrance_steps": "steps",
+    "stair_handrail_wall": "none",
+    "antislip": "no",
+    "access_control": "none",
+    "security_systems": ["none"],
+    "smart_meters": ["none"],
+    "fiber": "no",
+    "smoke_detectors_public": "no",
+    "pv_installed": "no",
+    "elderly_share": "p30_50",
+    "facade_defects": ["render_spalling"],
+    "roof_leakage": "severe",
+    "dampness": "local",
+    "flood_history": "occasional",
+}
+NEED_ID_X = 34.0157 + 16  # the needs table's id column (12 mm margin)
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("names", [{}, LONG_ZH], ids=["short", "long-header"])
+def test_rows_wrap_and_the_overflow_count_is_right(tmp_path: Path, names: dict[str, Any]) -> None:
+    answers = {**WORN, **{k: v for k, v in names.items() if k not in WORN or k in REGISTER_ONLY}}
+    report = derive(answers)
+    assert len(report.needs) >= 25
+    pdf = render([sheet(answers)], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    ids = [n.rule_id for n in report.needs]
+    column = sorted((w for w in words if NEED_ID_X < w.x0 < NEED_ID_X + 4), key=lambda w: w.y0)
+    shown = [w.text for w in column if w.text in ids]
+    assert shown == ids[: len(shown)]  # in priority order, none skipped
+    text = one_line(pdf_text(pdf))
+    rest = len(ids) - len(shown)
+    assert rest > 0  # 28 needs do not fit one page: the rest is counted, correctly
+    assert f"另有{rest}项，见数据导出 {rest} more in the data export" in text
+    titles = column_text(words, NEED_ID_X + 24, NEED_ID_X + 174)
+    for need in report.needs[: len(shown)]:  # titles are whole, not "Replace rub…"
+        assert squeezed(f"{need.title.zh} {need.title.en}") in titles, need.rule_id
+    fact_labels = column_text(words, 34, 170)
+    assert squeezed("地下层数 Storeys below ground (incl. semi-basement)") in fact_labels
+    steps = column_text(words, 34, 236)
+    assert squeezed("Step 2 Envelope, then heating") in steps
+    assert squeezed("Step 3 Accessibility, elevator, function") in steps
+
+
+def column_text(words: list[Word], x0: float, x1: float) -> str:
+    """The words starting between x0 and x1, top to bottom, without spaces."""
+    inside = sorted((w for w in words if x0 <= w.x0 < x1), key=lambda w: (round(w.y0), w.x0))
+    return squeezed(" ".join(w.text for w in inside))
