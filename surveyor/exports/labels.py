@@ -20,7 +20,7 @@ from surveyor.errors import SurveyorError
 from surveyor.exports.qr import draw_qr
 from surveyor.exports.text import fit, text_width, wrap
 from surveyor.forms.model import FormError, Localized
-from surveyor.forms.yamlsource import line_of, load_yaml
+from surveyor.forms.yamlsource import key_line, load_yaml
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.store.ids import building_uri
 
@@ -159,7 +159,7 @@ def load_layout(name_or_path: str) -> LabelLayout:
             if isinstance(cause, LayoutError):  # a whole-layout check names its own key
                 loc, msg = cause.key, str(cause)
             key = ".".join(str(p) for p in loc) or "layout"
-            problems.append(f"{path}:{line_of(raw, loc)}: {key}: {msg}")
+            problems.append(f"{path}:{key_line(raw, loc)}: {key}: {msg}")
         raise FormError(problems) from None
 
 

@@ -389,3 +389,25 @@ def column_text(words: list[Word], x0: float, x1: float) -> str:
     """The words starting between x0 and x1, top to bottom, without spaces."""
     inside = sorted((w for w in words if x0 <= w.x0 < x1), key=lambda w: (round(w.y0), w.x0))
     return squeezed(" ".join(w.text for w in inside))
+
+
+# ---------------------------------------------------------------- 8. layout errors: which line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "key"),
+    [
+        ("qr_mm: 30", "qr_mm: abc", "qr_mm: abc", "qr_mm"),
+        ("qr_mm: 30", "qr_mm: 60", "qr_mm: 60", "qr_mm"),
+        ("padding_mm: 2.5", "padding_mm: lots", "padding_mm: lots", "padding_mm"),
+        ("padding_mm: 2.5\n", "padding_mm: 2.5\ncolour: red\n", "colour: red", "colour"),
+        ("columns: 3", "columns: 4", "grid:", "grid"),
+        ("width_mm: 70,", "width_mm: wide,", "label:", "label.width_mm"),
+    ],
+)
+def test_layout_errors_name_the_line_of_their_key(
+    tmp_path: Path, old: str, new: str, where: str, key: str
+) -> None:
+    path = layout_file(tmp_path, old, new)
+    [problem] = layout_problems(path)
+    assert problem.startswith(f"{path}:{line_with(path, where)}: {key}: "), problem
