@@ -121,6 +121,12 @@ class LabelLayout(_Strict):
     def per_page(self) -> int:
         return self.grid.columns * self.grid.rows
 
+    @property
+    def text_column(self) -> tuple[float, float]:
+        """(x from the label's left edge, width) of the text beside the QR, in points."""
+        x = (self.padding_mm + self.qr_mm + 1.5) * mm
+        return x, self.label.width_mm * mm - self.padding_mm * mm - x
+
     def origin(self, index: int) -> tuple[float, float]:
         """Lower-left corner (points) of the label at ``index`` on its page, calibrated."""
         g = self.grid
@@ -198,16 +204,22 @@ def prepare_label(
 
 
 def draw_label(
-    canvas: Any, layout: LabelLayout, data: LabelData, x: float, y: float, font: str
+    canvas: Any,
+    layout: LabelLayout,
+    data: LabelData,
+    x: float,
+    y: float,
+    font: str,
+    short: bool = False,
 ) -> None:
-    """One label with its lower-left corner at (x, y) points."""
+    """One label with its lower-left corner at (x, y) points; ``short``: classes as B/W/T."""
     pad = layout.padding_mm * mm
     h = layout.label.height_mm * mm
     qr = layout.qr_mm * mm
     qr_y = y + h - pad - qr
     draw_qr(canvas, data.uri, x + pad, qr_y, qr)
-    tx = x + pad + qr + 1.5 * mm
-    tw = x + layout.label.width_mm * mm - pad - tx
+    dx, tw = layout.text_column
+    tx = x + dx
     # The code is what a person reads off the label: shrink it to fit rather than cut it.
     code_size = min(8.2, tw / max(text_width(data.code, font, 1), 1))
     canvas.setFont(font, code_size)
@@ -215,7 +227,7 @@ def draw_label(
     canvas.setFont(font, TEXT_SIZE)
     top = y + h - pad - 18
     slots = int((top - (y + pad)) // LEADING) + 1
-    for i, line in enumerate(label_lines(data, font, tw, slots)):
+    for i, line in enumerate(label_lines(data, font, tw, slots, short)):
         canvas.drawString(tx, top - i * LEADING, line)
     under = y + h - pad - qr - 6
     if under >= y + 1:
@@ -223,15 +235,15 @@ def draw_label(
         canvas.drawString(x + pad, under, fit(data.code, font, 5.5, qr))
 
 
-def label_lines(data: LabelData, font: str, width: float, slots: int) -> list[str]:
+def label_lines(
+    data: LabelData, font: str, width: float, slots: int, short: bool = False
+) -> list[str]:
     """The text beside the QR in at most ``slots`` lines of ``width``.
 
     The building number and the classes (with a draft's mark) always get their lines; the
     compound name is cut before the number is, and the address takes the lines left over.
     """
-    classes = data.classes
-    if text_width(classes, font, TEXT_SIZE) > width and data.classes_short:
-        classes = data.classes_short
+    classes = data.classes_short if short and data.classes_short else data.classes
     tail = [data.status_note] if data.status_note else []
     tail += wrap(classes, font, TEXT_SIZE, width, 2)
     number = f" {data.building_no}" if data.compound and data.building_no else data.building_no
@@ -241,14 +253,23 @@ def label_lines(data: LabelData, font: str, width: float, slots: int) -> list[st
     return [*place, *address, *tail][:slots]
 
 
+def needs_short_classes(page: list[LabelData], font: str, width: float) -> bool:
+    """Whether a page prints its classes as 'B7 W6 T3 P1×2': when any label's full form
+    ('基础B7 完善W6 提升T3 · 急P1×2') would not fit one line. One format per sheet, so
+    neighbouring labels read alike."""
+    return any(d.classes_short and text_width(d.classes, font, TEXT_SIZE) > width for d in page)
+
+
 def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], font: str) -> int:
     """Draw labels page after page; returns the number of pages."""
     canvas.setPageSize((layout.page.width_mm * mm, layout.page.height_mm * mm))
     pages = 0
     for start in range(0, len(labels), layout.per_page):
-        for i, data in enumerate(labels[start : start + layout.per_page]):
+        page = labels[start : start + layout.per_page]
+        short = needs_short_classes(page, font, layout.text_column[1])
+        for i, data in enumerate(page):
             x, y = layout.origin(i)
-            draw_label(canvas, layout, data, x, y, font)
+            draw_label(canvas, layout, data, x, y, font, short)
         canvas.showPage()
         pages += 1
     return pages

@@ -145,9 +145,10 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
     spare = max(facts_h - sum(heights), 0) / max(len(heights), 1)
     for (zh, en, _, grade), lines, height in zip(d.conditions, descs, heights, strict=True):
         label = "不详 unknown" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
-        if grade >= 2:
+        if grade >= 2:  # the highlight spans the grade's words, with 2 pt either side
+            mark = stringWidth(label, pen.font, 6.8) + 4
             pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
-            pen.c.rect(right + col - 52, yy - 2, 52, 9, stroke=0, fill=1)
+            pen.c.rect(right + col - mark, yy - 2, mark, 9, stroke=0, fill=1)
             pen.c.setFillColorRGB(0, 0, 0)
         pen.text(right + 2, yy, f"{zh} {en}", 7, col * 0.33)
         pen.lines(right + 2, yy - 7.2, lines, 6, 6.6)

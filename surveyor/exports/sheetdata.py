@@ -112,6 +112,16 @@ SEVERITY: dict[str, dict[str, int]] = {
     },
     "corridor_clutter": {"some": 1, "serious": 3},
 }
+#: Measures print as SI symbols in both languages ("6,364 m²", as the estimates and defaulted
+#: inputs on the same sheet do); counting words stay Chinese ("6层", "96户").
+UNIT_SYMBOLS = {
+    "平方米": "m²",
+    "立方米": "m³",
+    "米": "m",
+    "毫米": "mm",
+    "千瓦时": "kWh",
+    "吉焦": "GJ",
+}
 FACT_FIELDS = (
     "year_built",
     "energy_era",
@@ -196,6 +206,8 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     if isinstance(value, float):
         value = f"{value:,.0f}" if value >= 100 else f"{value:g}"
     unit = fld.defn.unit.get(lang) if fld.defn.unit is not None else ""
+    if unit in UNIT_SYMBOLS:
+        return f"{value} {UNIT_SYMBOLS[unit]}"
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
 
 

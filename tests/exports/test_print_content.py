@@ -3,6 +3,8 @@ pdftotext, rendered with pdftoppm and decoded with zxing-cpp."""
 
 from __future__ import annotations
 
+import itertools
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from surveyor.exports.labels import LAYOUT_DIR, LabelData, load_layout, prepare_
 from surveyor.exports.render import RenderSpec, render_pdf
 from surveyor.exports.sheet import box_lines
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.exports.text import text_width
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
@@ -411,3 +414,43 @@ def test_layout_errors_name_the_line_of_their_key(
     path = layout_file(tmp_path, old, new)
     [problem] = layout_problems(path)
     assert problem.startswith(f"{path}:{line_with(path, where)}: {key}: "), problem
+
+
+# ---------------------------------------------------------------- 9. one style per sheet
+
+
+def test_one_class_format_per_label_sheet(tmp_path: Path) -> None:
+    font = register_font(str(setup_font().path))
+    layout = load_layout("a4_3x8")
+    worn, clean = label(WORN, code="NK-00000-00001"), label(CLEAN, code="NK-00000-00002")
+    # the text beside the QR: label less padding, QR and its 1.5 mm gap, in points
+    width = (layout.label.width_mm - 2 * layout.padding_mm - layout.qr_mm - 1.5) * 72 / 25.4
+    assert text_width(worn.classes, font, 6.4) > width >= text_width(clean.classes, font, 6.4)
+    text = one_line(pdf_text(render([worn, clean], tmp_path / "labels.pdf", "a4_3x8")))
+    assert worn.classes_short in text and clean.classes_short in text
+    assert "基础B" not in text  # not 'B14 W10 T4 P1×7' beside '基础B0 完善W0 提升T0'
+    alone = one_line(pdf_text(render([clean], tmp_path / "clean.pdf", "a4_3x8")))
+    assert clean.classes in alone  # a sheet where every full form fits keeps it
+
+
+def test_grade_highlight_spans_its_words(tmp_path: Path) -> None:
+    pdf = render([sheet(WORN)], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    png = render_pages(pdf, tmp_path / "png", dpi=144)[0]
+    marked = [(w, n) for w, n in itertools.pairwise(words) if w.text == "一般损坏"]
+    assert marked and all(n.text == "damaged" for _, n in marked)
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+        for first, last in marked:
+            mid = round(first.y0 + first.y1)  # y at 144 dpi = 2 px per point
+            for x_pt in (first.x0 - 1, (first.x1 + last.x0) / 2, last.x1 + 1):
+                assert rgb.getpixel((round(x_pt * 2), mid))[2] < 230, (x_pt, "not highlighted")
+            assert rgb.getpixel((round((first.x0 - 6) * 2), mid)) == (255, 255, 255)
+
+
+def test_units_and_estimates_say_what_they_are(tmp_path: Path) -> None:
+    text = one_line(sheet_text(tmp_path, WORN))
+    assert "2,400 m²" in text and "平方米" not in text  # key facts as the defaulted inputs
+    assert "6层" in text  # counting words stay Chinese
+    assert "减排CO₂" in text and "t/年" in text
+    assert re.search(r"减排\d", text) is None  # not '减排29 t'
