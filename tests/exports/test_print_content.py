@@ -6,15 +6,19 @@ from __future__ import annotations
 import itertools
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+from reportlab.graphics import renderPDF
+from reportlab.lib import colors
 
 from surveyor.exports.fonts import register_font, setup_font
 from surveyor.exports.labels import LAYOUT_DIR, LabelData, load_layout, prepare_label
 from surveyor.exports.render import RenderSpec, render_pdf
+from surveyor.exports.report import _bar
 from surveyor.exports.sheet import box_lines
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.text import text_width
@@ -454,3 +458,33 @@ def test_units_and_estimates_say_what_they_are(tmp_path: Path) -> None:
     assert "6层" in text  # counting words stay Chinese
     assert "减排CO₂" in text and "t/年" in text
     assert re.search(r"减排\d", text) is None  # not '减排29 t'
+
+
+# ---------------------------------------------------------------- 10. the district report
+
+
+def test_report_without_surveyed_records_says_no_data(sample_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.pdf"
+    args = ["export", "report", "--db", str(sample_db), "--out", str(out), "--status", "draft"]
+    result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    page1, page2 = pdf_text(out).split("\f")[:2]
+    assert page2.count("无数据 no data") == 3  # needs, indicators, classes: nothing surveyed
+    assert "0.002" not in page2 and "0.01" not in page2
+    assert "草稿 draft" in page1 and "未开始 not started" in page1  # the legend in words
+    assert "not_started" not in page1
+    today = date.today().isoformat()
+    assert f"page 1 of 2 · {today}" in page1 and f"page 2 of 2 · {today}" in page2
+
+
+@pytest.mark.parametrize("peak", [3, 5, 12, 95, 100, 743])
+def test_count_axes_end_above_the_longest_bar(peak: int) -> None:
+    font = register_font(str(setup_font().path))
+    fills = [colors.HexColor("#8e44ad")]
+    drawing = _bar(400, 200, [[1, peak, 2]], ["a", "b", "c"], font, fills, horizontal=True)
+    renderPDF.drawToString(drawing)  # lays the axes out as a printed page would
+    axis = drawing.contents[0].valueAxis
+    assert axis._valueMax > peak
+    ticks = axis._tickValues
+    assert all(float(t).is_integer() for t in ticks)  # counts: whole-number ticks
+    assert ticks[-1] > peak  # a labelled tick beyond the longest bar
