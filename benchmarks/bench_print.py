@@ -35,9 +35,10 @@ from surveyor.exports.render import RenderSpec, _pdf_bytes, default_jobs, render
 from surveyor.exports.service import Context, export_sheets, label_data, sheet_data  # noqa: E402
 from surveyor.exports.sheet import draw_sheet  # noqa: E402
 from surveyor.exports.sheetdata import SheetData  # noqa: E402
-from surveyor.exports.source import parse_selection, select_buildings  # noqa: E402
+from surveyor.exports.source import select_buildings  # noqa: E402
 from surveyor.forms.catalog import get_form  # noqa: E402
 from surveyor.retrofit import get_params, get_rules  # noqa: E402
+from surveyor.services.selection import parse_selection  # noqa: E402
 from surveyor.store.db import open_store  # noqa: E402
 
 

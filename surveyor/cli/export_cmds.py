@@ -215,8 +215,7 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
             f"{'/' + n.indicator if n.indicator else ''}] ({source})"
         )
     for u in report.undetermined:
-        labels = [form.field(f).defn.label.get(lang) if f in form.fields else f for f in u.fields]
-        check = ("、" if zh else ", ").join(labels) or "-"
+        check = ("、" if zh else ", ").join(u.check_labels(form, lang)) or "-"
         typer.echo(
             ("  待核实 " if zh else "  needs check ") + f"{u.rule_id} {u.title.get(lang)}: {check}"
         )

@@ -18,15 +18,26 @@ from reportlab.lib.units import mm
 
 from surveyor.errors import SurveyorError
 from surveyor.exports.qr import draw_qr
-from surveyor.exports.sheet import fit
+from surveyor.exports.text import fit, text_width, wrap
 from surveyor.forms.model import FormError, Localized
-from surveyor.forms.yamlsource import line_of, load_yaml
+from surveyor.forms.yamlsource import key_line, load_yaml
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.store.ids import building_uri
 
 LAYOUT_DIR = Path(__file__).resolve().parents[2] / "exports"
 MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
+DRAFT_NOTE = "草稿 draft"
+TEXT_SIZE = 6.4  # points, the lines beside the QR
+LEADING = 8.0
+
+
+class LayoutError(ValueError):
+    """Parts of a layout that do not fit together; ``key`` is the setting to change."""
+
+    def __init__(self, key: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class _Strict(BaseModel):
@@ -69,19 +80,52 @@ class LabelLayout(_Strict):
 
     @model_validator(mode="after")
     def _fits(self) -> LabelLayout:
-        """The QR fits the label and the grid fits the page."""
+        """The QR fits the label, labels do not overlap, and what is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
-            raise ValueError("the QR (with padding) does not fit the label")
-        g = self.grid
-        right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + self.label.width_mm
-        bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + self.label.height_mm
+            raise LayoutError(("qr_mm",), "the QR (with padding) does not fit the label")
+        g, size = self.grid, self.label
+        for key, pitch, extent, count, name in (
+            ("pitch_x_mm", g.pitch_x_mm, size.width_mm, g.columns, "width_mm"),
+            ("pitch_y_mm", g.pitch_y_mm, size.height_mm, g.rows, "height_mm"),
+        ):
+            if count > 1 and pitch < extent - 0.01:
+                raise LayoutError(
+                    ("grid", key),
+                    f"{pitch:g} mm is less than label.{name} ({extent:g} mm), "
+                    "so neighbouring labels would overlap",
+                )
+        right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + size.width_mm
+        bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + size.height_mm
         if right > self.page.width_mm + 0.01 or bottom > self.page.height_mm + 0.01:
-            raise ValueError("the grid of labels does not fit the page")
+            raise LayoutError(("grid",), "the grid of labels does not fit the page")
+        # Calibration shifts the whole grid; stock without margins (a4_3x8) puts the label's
+        # edge off the page at any offset, so judge by what is printed: the label inside its
+        # padding.
+        pad = self.padding_mm
+        for key, low, high, extent, shift in (
+            ("offset_x_mm", g.left_mm + pad, right - pad, self.page.width_mm, 1),
+            ("offset_y_mm", g.top_mm + pad, bottom - pad, self.page.height_mm, -1),
+        ):
+            offset = getattr(self.calibration, key)
+            on_page = low + shift * offset >= -0.01 and high + shift * offset <= extent + 0.01
+            if not on_page:
+                lo, hi = sorted((-low * shift, (extent - high) * shift))
+                raise LayoutError(
+                    ("calibration", key),
+                    f"{offset:g} mm moves the labels' printed content (label minus padding_mm) "
+                    f"off the page; this layout allows {lo:g} to {hi:g} mm",
+                )
         return self
 
     @property
     def per_page(self) -> int:
         return self.grid.columns * self.grid.rows
+
+    @property
+    def text_column(self) -> tuple[float, float]:
+        """(x from the label's left edge, width) of the text beside the QR, in points."""
+        x = (self.padding_mm + self.qr_mm + 1.5) * mm
+        return x, self.label.width_mm * mm - self.padding_mm * mm - x
 
     def origin(self, index: int) -> tuple[float, float]:
         """Lower-left corner (points) of the label at ``index`` on its page, calibrated."""
@@ -116,9 +160,12 @@ def load_layout(name_or_path: str) -> LabelLayout:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            key = ".".join(str(p) for p in loc) or "layout"
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{path}:{line_of(raw, loc)}: {key}: {msg}")
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, LayoutError):  # a whole-layout check names its own key
+                loc, msg = cause.key, str(cause)
+            key = ".".join(str(p) for p in loc) or "layout"
+            problems.append(f"{path}:{key_line(raw, loc)}: {key}: {msg}")
         raise FormError(problems) from None
 
 
@@ -127,9 +174,12 @@ class LabelData:
     code: str
     uri: str
     address: str
-    place: str
+    compound: str
+    building_no: str
     classes: str
     classes_short: str = ""
+    #: Printed above the classes of a draft: its counts may still change, and a label stays.
+    status_note: str = ""
 
 
 def prepare_label(
@@ -146,58 +196,68 @@ def prepare_label(
         if urgent:
             classes += f" · 急P1×{urgent}"
             short += f" P1×{urgent}"
-    place = f"{answers.get('compound_name') or ''} {answers.get('building_no') or ''}".strip()
+    compound = str(answers.get("compound_name") or "")
+    number = str(answers.get("building_no") or "")
     address = str(answers.get("address") or "")
-    return LabelData(code, building_uri(code), address, place, classes, short)
+    note = DRAFT_NOTE if status == "draft" else ""
+    return LabelData(code, building_uri(code), address, compound, number, classes, short, note)
 
 
 def draw_label(
-    canvas: Any, layout: LabelLayout, data: LabelData, x: float, y: float, font: str
+    canvas: Any,
+    layout: LabelLayout,
+    data: LabelData,
+    x: float,
+    y: float,
+    font: str,
+    short: bool = False,
 ) -> None:
-    """One label with its lower-left corner at (x, y) points."""
+    """One label with its lower-left corner at (x, y) points; ``short``: classes as B/W/T."""
     pad = layout.padding_mm * mm
     h = layout.label.height_mm * mm
     qr = layout.qr_mm * mm
     qr_y = y + h - pad - qr
     draw_qr(canvas, data.uri, x + pad, qr_y, qr)
-    tx = x + pad + qr + 1.5 * mm
-    tw = x + layout.label.width_mm * mm - pad - tx
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
+    dx, tw = layout.text_column
+    tx = x + dx
     # The code is what a person reads off the label: shrink it to fit rather than cut it.
-    code_size = min(8.2, tw / max(stringWidth(data.code, font, 1), 1))
+    code_size = min(8.2, tw / max(text_width(data.code, font, 1), 1))
     canvas.setFont(font, code_size)
     canvas.drawString(tx, y + h - pad - 8, data.code)
-    canvas.setFont(font, 6.4)
-    classes = data.classes
-    if stringWidth(classes, font, 6.4) > tw and data.classes_short:
-        classes = data.classes_short
-    lines = [data.place, *_wrap(data.address, font, 6.4, tw, 2), classes]
-    line_y = y + h - pad - 18
-    for line in lines:
-        if line_y < y + pad:
-            break
-        canvas.drawString(tx, line_y, fit(line, font, 6.4, tw))
-        line_y -= 8
+    canvas.setFont(font, TEXT_SIZE)
+    top = y + h - pad - 18
+    slots = int((top - (y + pad)) // LEADING) + 1
+    for i, line in enumerate(label_lines(data, font, tw, slots, short)):
+        canvas.drawString(tx, top - i * LEADING, line)
     under = y + h - pad - qr - 6
     if under >= y + 1:
         canvas.setFont(font, 5.5)
         canvas.drawString(x + pad, under, fit(data.code, font, 5.5, qr))
 
 
-def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Break text into at most ``max_lines`` lines of ``width`` (CJK breaks anywhere)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+def label_lines(
+    data: LabelData, font: str, width: float, slots: int, short: bool = False
+) -> list[str]:
+    """The text beside the QR in at most ``slots`` lines of ``width``.
 
-    lines: list[str] = []
-    rest = text
-    while rest and len(lines) < max_lines:
-        cut = len(rest)
-        while cut > 1 and stringWidth(rest[:cut], font, size) > width:
-            cut -= 1
-        lines.append(rest[:cut])
-        rest = rest[cut:]
-    return lines
+    The building number and the classes (with a draft's mark) always get their lines; the
+    compound name is cut before the number is, and the address takes the lines left over.
+    """
+    classes = data.classes_short if short and data.classes_short else data.classes
+    tail = [data.status_note] if data.status_note else []
+    tail += wrap(classes, font, TEXT_SIZE, width, 2)
+    number = f" {data.building_no}" if data.compound and data.building_no else data.building_no
+    place = wrap(data.compound, font, TEXT_SIZE, width, min(2, max(slots - len(tail), 1)), number)
+    room = min(2, slots - len(tail) - len(place))
+    address = wrap(data.address, font, TEXT_SIZE, width, room) if room > 0 else []
+    return [*place, *address, *tail][:slots]
+
+
+def needs_short_classes(page: list[LabelData], font: str, width: float) -> bool:
+    """Whether a page prints its classes as 'B7 W6 T3 P1×2': when any label's full form
+    ('基础B7 完善W6 提升T3 · 急P1×2') would not fit one line. One format per sheet, so
+    neighbouring labels read alike."""
+    return any(d.classes_short and text_width(d.classes, font, TEXT_SIZE) > width for d in page)
 
 
 def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], font: str) -> int:
@@ -205,9 +265,11 @@ def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], 
     canvas.setPageSize((layout.page.width_mm * mm, layout.page.height_mm * mm))
     pages = 0
     for start in range(0, len(labels), layout.per_page):
-        for i, data in enumerate(labels[start : start + layout.per_page]):
+        page = labels[start : start + layout.per_page]
+        short = needs_short_classes(page, font, layout.text_column[1])
+        for i, data in enumerate(page):
             x, y = layout.origin(i)
-            draw_label(canvas, layout, data, x, y, font)
+            draw_label(canvas, layout, data, x, y, font, short)
         canvas.showPage()
         pages += 1
     return pages

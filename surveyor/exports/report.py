@@ -15,7 +15,7 @@ from typing import Any
 from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -92,6 +92,18 @@ def summarize(
     return s
 
 
+NO_DATA = "无数据 no data"
+
+
+def _count_axis(peak: int) -> tuple[int, int]:
+    """(top, step) of a count axis: whole-number steps of 1, 2 or 5 × 10ⁿ, and a top one step
+    above the largest bar, so the longest bar never touches the frame."""
+    step = 1
+    while peak / step > 5:
+        step = step * 5 // 2 if str(step)[0] == "2" else step * 2  # 1, 2, 5, 10, 20, 50 …
+    return (peak // step + 1) * step, step
+
+
 def _bar(
     width: float,
     height: float,
@@ -101,8 +113,20 @@ def _bar(
     fills: Sequence[Any],
     horizontal: bool = False,
     stacked: bool = False,
+    legend: list[tuple[Any, str]] | None = None,
 ) -> Drawing:
+    """A bar chart of counts; with nothing to count, the words "no data" instead of empty axes
+    (reportlab would label them 0, 0.002 … 0.01)."""
     drawing = Drawing(width, height)
+    totals = (
+        [sum(col) for col in zip(*data, strict=True)] if stacked else [v for s in data for v in s]
+    )
+    peak = max(totals, default=0)
+    if peak <= 0:
+        drawing.add(
+            String(width / 2, height / 2, NO_DATA, fontName=font, fontSize=10, textAnchor="middle")
+        )
+        return drawing
     chart = HorizontalBarChart() if horizontal else VerticalBarChart()
     chart.x, chart.y = (90, 15) if horizontal else (30, 45)
     chart.width = width - chart.x - 10
@@ -114,6 +138,7 @@ def _bar(
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax, chart.valueAxis.valueStep = _count_axis(peak)
     if not horizontal:
         chart.categoryAxis.labels.angle = 35
         chart.categoryAxis.labels.boxAnchor = "ne"
@@ -123,6 +148,8 @@ def _bar(
         chart.bars[i].fillColor = fill
     chart.barLabels.fontName = font
     drawing.add(chart)
+    if legend:
+        drawing.add(_legend(40, height - 4, legend, font))
     return drawing
 
 
@@ -196,19 +223,13 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         font,
         STATUS_COLORS,
         stacked=True,
-    )
-    progress.add(
-        _legend(
-            40,
-            166,
-            [
-                (STATUS_COLORS[i], f"{status_label(st, 'zh')} {st}")
-                for i, st in enumerate(STATUS_ORDER)
-            ],
-            font,
-        )
+        legend=[
+            (STATUS_COLORS[i], f"{status_label(st, 'zh')} {status_label(st, 'en')}")
+            for i, st in enumerate(STATUS_ORDER)
+        ],
     )
     section("调查进度 Survey progress", progress, 170)
+    _page_footer(canvas, font, 1)
     canvas.showPage()
     y = h - m
     cats = list(s.needs)
@@ -220,9 +241,7 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         font,
         PRIORITY_COLORS,
         stacked=True,
-    )
-    needs.add(
-        _legend(40, 186, [(PRIORITY_COLORS[p], f"优先级 priority {p + 1}") for p in range(3)], font)
+        legend=[(PRIORITY_COLORS[p], f"优先级 priority {p + 1}") for p in range(3)],
     )
     section("改造需求（按类别和优先级）Needs by category and priority", needs, 190)
     inds = list(s.indicators)
@@ -260,7 +279,22 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         "Needs count complete/approved records only; a census does not replace a "
         "safety appraisal.",
     )
+    _page_footer(canvas, font, 2)
     canvas.showPage()
+
+
+PAGES = 2
+
+
+def _page_footer(canvas: Any, font: str, page: int) -> None:
+    """Page number and date at the bottom right, so a loose page is still placed and dated."""
+    w, _ = A4
+    canvas.setFont(font, 7)
+    canvas.drawRightString(
+        w - 15 * mm,
+        15 * mm - 10,
+        f"第{page}/{PAGES}页 page {page} of {PAGES} · {date.today().isoformat()}",
+    )
 
 
 def write_report(path: Path, s: DistrictSummary, font: str, title: str) -> None:

@@ -7,15 +7,15 @@ that the app's scanner search resolves.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from surveyor.exports.qr import draw_qr
 from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, SheetData
+from surveyor.exports.text import fit, wrap
 from surveyor.forms.display import status_label
 
 PAGE_W, PAGE_H = A4
@@ -27,29 +27,15 @@ DISCLAIMER_EN = (
     "This census sheet does not replace a building safety appraisal; structural, gas, fire and "
     "elevator items must be checked by licensed professionals."
 )
+#: The footer (photos, inspector, signatures, disclaimer) fills the page below this height.
+FOOTER_TOP = MARGIN + 22 + 28 * mm
+#: The boxes of defaulted inputs and undetermined rules: their text, and least height.
+BOX_SIZE = 6.3
+BOX_LEADING = 7.5
+MIN_BOX_H = 60.0
+ROADMAP_ROW_H = 9.0
 GREY = (0.93, 0.93, 0.93)
 PRIORITY_FILL = {1: (0.98, 0.82, 0.80), 2: (1.0, 0.93, 0.78), 3: (0.88, 0.94, 0.86)}
-
-
-def fit(text: str, font: str, size: float, width: float) -> str:
-    """Cut text to a width, with an ellipsis, so nothing runs into the next column."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    widths, default = _char_widths(font)
-    room = width * 1000 / size - widths.get(ord("…"), default)
-    used = 0.0
-    for i, ch in enumerate(text):  # one pass over the glyph widths, not a search
-        used += widths.get(ord(ch), default)
-        if used > room:
-            return text[:i] + "…"
-    return text
-
-
-@lru_cache(maxsize=8)
-def _char_widths(font: str) -> tuple[dict[int, float], float]:
-    """Glyph advance widths (1/1000 em) of a registered TrueType font."""
-    face = getFont(font).face
-    return face.charWidths, float(face.defaultWidth)
 
 
 class _Pen:
@@ -76,6 +62,14 @@ class _Pen:
         else:
             self.c.drawString(x, y, s)
 
+    def lines(self, x: float, y: float, lines: list[str], size: float, leading: float) -> float:
+        """Draw already wrapped lines downwards from ``y``; returns the baseline after them."""
+        self.c.setFont(self.font, size)
+        for line in lines:
+            self.c.drawString(x, y, line)
+            y -= leading
+        return y
+
     def heading(self, x: float, y: float, zh: str, en: str, width: float) -> None:
         self.c.setFillColorRGB(*GREY)
         self.c.rect(x, y - 2, width, 11, stroke=0, fill=1)
@@ -90,8 +84,13 @@ def draw_sheet(canvas: Any, data: SheetData, font: str) -> None:
     top = PAGE_H - MARGIN
     y = _header(pen, data, top, width)
     y = _facts_and_conditions(pen, data, y, width)
-    y = _needs(pen, data, y, width, bottom=MARGIN + 190)
-    y = _roadmap_and_boxes(pen, data, y, width)
+    # The needs may take the page down to what the roadmap and the boxes need at least; the
+    # boxes then take every point left above the footer.
+    roadmap = _roadmap_rows(pen, data, width)
+    roadmap_h = 11 + sum(_cells_height(wrapped, ROADMAP_ROW_H) for _, wrapped in roadmap) + 2
+    y = _needs(pen, data, y, width, bottom=FOOTER_TOP + 8 + MIN_BOX_H + roadmap_h)
+    y = _roadmap(pen, y, width, roadmap)
+    _boxes(pen, data, y, width, bottom=FOOTER_TOP + 8)
     _footer(pen, data, width)
 
 
@@ -106,19 +105,21 @@ def _header(pen: _Pen, d: SheetData, top: float, width: float) -> float:
     pen.text(MARGIN, top - 10, "天津市南开区 · Nankai District, Tianjin", 9, text_w)
     pen.text(MARGIN, top - 28, "既有住宅改造需求单", 17)
     pen.text(MARGIN, top - 41, "Retrofit-need sheet, existing residential building", 9.5, text_w)
-    ident = f"{d.subdistrict} · {d.community} · {d.compound} {d.building_no}"
-    pen.text(MARGIN, top - 57, ident, 11, text_w)
-    pen.text(
-        MARGIN,
-        top - 71,
-        f"{d.address}    楼栋编码 Code: {d.code}    "
-        f"状态 Status: {status_label(d.status, 'zh')} {d.status}",
-        9,
-        text_w,
-    )
+    # Long names wrap, and the building number, code and status always stay whole: they are
+    # what identifies the sheet, so the names are cut instead.
+    place = f"{d.subdistrict} · {d.community} · {d.compound}"
+    y = pen.lines(MARGIN, top - 57, _wrap(pen, place, 11, text_w, f" {d.building_no}"), 11, 13)
+    y = pen.lines(MARGIN, y + 1, _wrap(pen, d.address, 9, text_w), 9, 11)
+    status = f"{status_label(d.status, 'zh')} {status_label(d.status, 'en')}"
+    pen.text(MARGIN, y, f"楼栋编码 Code: {d.code}    状态 Status: {status}", 9, text_w)
     flags = "；".join(d.flags) if d.flags else "—"
-    pen.text(MARGIN, top - 84, f"范围标记 Flags: {flags}", 7.5, text_w)
-    return float(top - qr_size - 22)
+    y = pen.lines(MARGIN, y - 12, _wrap(pen, f"范围标记 Flags: {flags}", 7.5, text_w), 7.5, 9)
+    return float(min(top - qr_size - 22, y - 4))
+
+
+def _wrap(pen: _Pen, text: str, size: float, width: float, keep: str = "") -> list[str]:
+    """Header text on at most two lines."""
+    return wrap(text, pen.font, size, width, 2, keep)
 
 
 def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> float:
@@ -129,27 +130,35 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
     row_h = 9.6
     yy = y - row_h - 1
     for zh, en, value in d.facts:
-        pen.text(left + 2, yy, f"{zh} {en}", 6.8, col * 0.52)
-        pen.text(left + col * 0.54, yy, value, 7.2, col * 0.45)
-        yy -= row_h
+        cells = [
+            (left + 2, col * 0.52, f"{zh} {en}", 6.8),
+            (left + col * 0.54, col * 0.45, value, 7.2),
+        ]
+        yy -= _draw_cells(pen, yy, cells, _wrap_cells(pen, cells), row_h)
+    facts_h = y - row_h - 1 - yy
     y_facts = yy
     yy = y - row_h - 1
-    step = (len(d.facts) * row_h) / max(len(d.conditions), 1)
-    for zh, en, desc, grade in d.conditions:
-        label = "不详 n/a" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
-        if grade >= 2:
+    # Each element's answers take one or two lines under its name; elements spread out to
+    # match the facts column when they need less.
+    descs = [wrap(desc, pen.font, 6, col - 4, 2) for _, _, desc, _ in d.conditions]
+    heights = [7.2 + 6.6 * len(lines) + 1.2 for lines in descs]
+    spare = max(facts_h - sum(heights), 0) / max(len(heights), 1)
+    for (zh, en, _, grade), lines, height in zip(d.conditions, descs, heights, strict=True):
+        label = "不详 unknown" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
+        if grade >= 2:  # the highlight spans the grade's words, with 2 pt either side
+            mark = stringWidth(label, pen.font, 6.8) + 4
             pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
-            pen.c.rect(right + col - 52, yy - 2, 52, 9, stroke=0, fill=1)
+            pen.c.rect(right + col - mark, yy - 2, mark, 9, stroke=0, fill=1)
             pen.c.setFillColorRGB(0, 0, 0)
         pen.text(right + 2, yy, f"{zh} {en}", 7, col * 0.33)
-        pen.text(right + 2, yy - 7.2, desc, 6, col - 58)
+        pen.lines(right + 2, yy - 7.2, lines, 6, 6.6)
         pen.text(right + col - 2, yy, label, 6.8, right=True)
-        yy -= step
-    return min(y_facts, yy) - 4
+        yy -= height + spare
+    return min(y_facts, yy + spare) - 4
 
 
 def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> float:
-    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items())
+    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items()) or "—"
     pen.heading(
         MARGIN,
         y,
@@ -157,83 +166,141 @@ def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> fl
         f"Retrofit needs by priority — classes B/W/T {counts}",
         width,
     )
-    cols = (0, 16, 40, 165, 195, 250, 367)
+    cols = (0, 16, 40, 190, 218, 272, 400)
     heads = ("优先", "编号", "需求 Need", "类别", "城市体检指标", "依据 Source", "估算 Estimate")
     yy = y - 11
     for x, h in zip(cols, heads, strict=True):
         pen.text(MARGIN + x + 1, yy, h, 6.5)
     row_h = 9.2
     yy -= row_h
-    shown = 0
+    rows = []
     for row in d.needs:
-        if yy < bottom:
-            break
+        cells = [
+            (MARGIN + cols[1] + 1, cols[2] - cols[1] - 2, row.rule_id, 7.0),
+            (MARGIN + cols[2] + 1, cols[3] - cols[2] - 3, f"{row.title_zh} {row.title_en}", 6.8),
+            (MARGIN + cols[3] + 1, cols[4] - cols[3] - 2, row.need_class, 6.8),
+            (MARGIN + cols[4] + 1, cols[5] - cols[4] - 2, row.indicator, 6.5),
+            (
+                MARGIN + cols[5] + 1,
+                cols[6] - cols[5] - 3,
+                f"{row.source_status} {row.source_text}",
+                6.2,
+            ),
+            (MARGIN + cols[6] + 1, width - cols[6] - 2, row.estimate, 6.2),
+        ]
+        wrapped = _wrap_cells(pen, cells)
+        rows.append((row, cells, wrapped, _cells_height(wrapped, row_h)))
+    note_h = row_h if d.needs_note else 0.0
+    shown = fitting([r[3] for r in rows], yy + row_h - bottom - note_h, row_h)
+    for row, cells, wrapped, height in rows[:shown]:
         pen.c.setFillColorRGB(*PRIORITY_FILL[row.priority])
-        pen.c.rect(MARGIN, yy - 2.2, 14, row_h - 0.8, stroke=0, fill=1)
+        pen.c.rect(MARGIN, yy - height + row_h - 2.2, 14, height - 0.8, stroke=0, fill=1)
         pen.c.setFillColorRGB(0, 0, 0)
         pen.text(MARGIN + 5, yy, str(row.priority), 7)
-        pen.text(MARGIN + cols[1] + 1, yy, row.rule_id, 7)
-        pen.text(MARGIN + cols[2] + 1, yy, f"{row.title_zh} {row.title_en}", 6.8, 123)
-        pen.text(MARGIN + cols[3] + 1, yy, row.need_class, 6.8, 28)
-        pen.text(MARGIN + cols[4] + 1, yy, row.indicator, 6.5, 53)
-        pen.text(MARGIN + cols[5] + 1, yy, f"{row.source_status} {row.source_text}", 6.2, 114)
-        pen.text(MARGIN + cols[6] + 1, yy, row.estimate, 6.2, width - cols[6] - 2)
+        yy -= _draw_cells(pen, yy, cells, wrapped, row_h)
+    if d.needs_note:
+        pen.text(MARGIN + 2, yy, d.needs_note, 7.5, width - 4)
         yy -= row_h
-        shown += 1
-    if not d.needs:
-        pen.text(MARGIN + 2, yy, "未发现改造需求 No retrofit need found", 7.5)
-        yy -= row_h
-    elif shown < len(d.needs):
-        pen.text(
-            MARGIN + 2,
-            yy,
-            f"另有{len(d.needs) - shown}项，见数据导出 "
-            f"{len(d.needs) - shown} more in the data export",
-            7,
-        )
+    if shown < len(d.needs):
+        rest = len(d.needs) - shown
+        pen.text(MARGIN + 2, yy, f"另有{rest}项，见数据导出 {rest} more in the data export", 7)
         yy -= row_h
     return yy - 2
 
 
-def _roadmap_and_boxes(pen: _Pen, d: SheetData, y: float, width: float) -> float:
+#: One cell of a table row: x, width, text, font size. Cells wrap to two lines.
+Cell = tuple[float, float, str, float]
+ROW_LEADING = 7.2  # between the two lines of one table row
+
+
+def _wrap_cells(pen: _Pen, cells: list[Cell]) -> list[list[str]]:
+    return [wrap(text, pen.font, size, w, 2) for _, w, text, size in cells]
+
+
+def _cells_height(wrapped: list[list[str]], row_h: float) -> float:
+    """A row's height: one line, or two when a cell wraps."""
+    return row_h + ROW_LEADING * (max((len(lines) for lines in wrapped), default=1) - 1)
+
+
+def _draw_cells(
+    pen: _Pen, y: float, cells: list[Cell], wrapped: list[list[str]], row_h: float
+) -> float:
+    """Draw a row whose first baseline is ``y``; returns its height."""
+    for (x, _, _, size), lines in zip(cells, wrapped, strict=True):
+        pen.lines(x, y, lines, size, ROW_LEADING)
+    return _cells_height(wrapped, row_h)
+
+
+def fitting(heights: list[float], room: float, count_line: float) -> int:
+    """How many blocks (rows, items) to show in ``room``: all when they fit; otherwise as many
+    as leave ``count_line`` for the line that counts the rest, so that line never stands where
+    the last block itself would have fit."""
+    if sum(heights) <= room:
+        return len(heights)
+    used = 0.0
+    for i, height in enumerate(heights):
+        if used + height > room - count_line:
+            return i
+        used += height
+    return len(heights)
+
+
+def _roadmap_rows(
+    pen: _Pen, d: SheetData, width: float
+) -> list[tuple[list[Cell], list[list[str]]]]:
+    rows = []
+    for title, low, capital in d.roadmap:
+        cells = [
+            (MARGIN + 2, 200, title, 6.8),
+            (MARGIN + 205, 120, f"低成本 {low}", 6.8),
+            (MARGIN + 330, width - 332, f"投资 {capital}", 6.8),
+        ]
+        rows.append((cells, _wrap_cells(pen, cells)))
+    return rows
+
+
+def _roadmap(
+    pen: _Pen, y: float, width: float, rows: list[tuple[list[Cell], list[list[str]]]]
+) -> float:
     pen.heading(MARGIN, y, "分步改造路线", "Staged roadmap (low/no-cost | capital)", width)
     yy = y - 11
-    for title, low, capital in d.roadmap:
-        pen.text(MARGIN + 2, yy, title, 6.8, 200)
-        pen.text(MARGIN + 205, yy, f"低成本 {low}", 6.8, 120)
-        pen.text(MARGIN + 330, yy, f"投资 {capital}", 6.8, width - 332)
-        yy -= 9
-    box_h = 62.0
+    for cells, wrapped in rows:
+        yy -= _draw_cells(pen, yy, cells, wrapped, ROADMAP_ROW_H)
+    return yy - 2
+
+
+def _boxes(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> None:
+    """The defaulted-inputs and undetermined boxes side by side, down to ``bottom``."""
     col = (width - 6) / 2
-    yy -= 2
-    for i, (zh, en, items) in enumerate(
+    for i, (title, items, empty) in enumerate(
         (
-            ("默认/假定输入", "Defaulted inputs", d.defaulted),
-            ("待核实（信息不详）", "Undetermined, needs check", d.undetermined),
+            ("默认/假定输入  Defaulted inputs", d.defaulted, d.empty_boxes[0]),
+            ("待核实（信息不详）  Undetermined, needs check", d.undetermined, d.empty_boxes[1]),
         )
     ):
         x = MARGIN + i * (col + 6)
         pen.c.setLineWidth(0.5)
-        pen.c.rect(x, yy - box_h, col, box_h, stroke=1, fill=0)
-        pen.text(x + 3, yy - 9, f"{zh}  {en}", 7.5, col - 6)
-        line_y = yy - 18
-        shown = items[:6]
-        for item in shown:
-            pen.text(x + 4, line_y, item, 6.3, col - 8)
-            line_y -= 7.5
-        if len(items) > len(shown):
-            pen.text(
-                x + 4, line_y, f"…另有{len(items) - len(shown)}项 (+{len(items) - len(shown)})", 6.3
-            )
-        if not items:
-            pen.text(x + 4, line_y, "无 none", 6.3)
-    return yy - box_h - 4
+        pen.c.rect(x, bottom, col, y - bottom, stroke=1, fill=0)
+        pen.text(x + 3, y - 9, title, 7.5, col - 6)
+        slots = int((y - 18 - (bottom + 3)) // BOX_LEADING) + 1
+        lines = box_lines(items, pen.font, col - 8, slots) if items else [empty]
+        pen.lines(x + 4, y - 18, lines, BOX_SIZE, BOX_LEADING)
+
+
+def box_lines(items: list[str], font: str, width: float, slots: int) -> list[str]:
+    """Items (each wrapped to two lines at most) in ``slots`` lines; when they do not all fit,
+    the last line counts the rest, so it never stands where the item itself would fit."""
+    blocks = [wrap(item, font, BOX_SIZE, width, 2) for item in items]
+    shown = fitting([float(len(b)) for b in blocks], slots, 1)
+    lines = [line for block in blocks[:shown] for line in block]
+    rest = len(items) - shown
+    return [*lines, f"…另有{rest}项 (+{rest} more)"] if rest else lines
 
 
 def _footer(pen: _Pen, d: SheetData, width: float) -> None:
     c = pen.c
     base = MARGIN + 22
-    thumb_w, thumb_h = 38 * mm, 28 * mm
+    thumb_w, thumb_h = 38 * mm, FOOTER_TOP - base
     for i in range(2):
         x = MARGIN + i * (thumb_w + 4)
         c.setLineWidth(0.4)

@@ -8,30 +8,55 @@ same content.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from surveyor.forms.model import UNKNOWN, Form
-from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport
+from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport, Undetermined
 from surveyor.store.ids import building_uri
 
 STATUS_ZH = {"confirmed": "已证实", "recalled": "待核实", "proposal": "提案"}
 CONDITION_ZH = ("完好", "基本完好", "一般损坏", "严重损坏")
 CONDITION_EN = ("good", "fair", "damaged", "severe")
 
-#: Element condition table (EPC style): element → fields whose answers grade it.
+#: Element condition table (EPC style): element → the fields whose answers grade it, each with
+#: the short label its answer is printed after ("裂缝：无"), so a reader knows what it answers.
 #: Severity of an answer code: 0 good … 3 severe; codes not listed are 0.
-ELEMENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("主体结构", "Structure", ("structural_cracks", "tilt_settlement", "masonry_deterioration")),
-    ("外墙", "Walls", ("wall_insulation", "facade_defects")),
-    ("外窗", "Windows", ("window_glazing", "windows_replaced_share")),
-    ("屋面", "Roof", ("roof_insulation", "roof_leakage")),
-    ("供暖", "Heating", ("heating_layout", "heat_metering", "heating_complaints")),
-    ("燃气", "Gas", ("gas_pipe_condition", "rubber_hose")),
-    ("给排水", "Water & drains", ("water_pipe_material", "water_leaks", "drain_issues")),
-    ("电气", "Electrical", ("electrical_issues",)),
-    ("楼道消防", "Stairs & fire", ("stair_defects", "fire_facility_defects", "corridor_clutter")),
+ELEMENTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "主体结构",
+        "Structure",
+        (
+            ("structural_cracks", "裂缝"),
+            ("tilt_settlement", "倾斜沉降"),
+            ("masonry_deterioration", "砌体"),
+        ),
+    ),
+    ("外墙", "Walls", (("wall_insulation", "保温"), ("facade_defects", "立面"))),
+    ("外窗", "Windows", (("window_glazing", "玻璃"), ("windows_replaced_share", "已换窗"))),
+    ("屋面", "Roof", (("roof_insulation", "保温"), ("roof_leakage", "渗漏"))),
+    (
+        "供暖",
+        "Heating",
+        (("heating_layout", "系统"), ("heat_metering", "计量"), ("heating_complaints", "室温")),
+    ),
+    ("燃气", "Gas", (("gas_pipe_condition", "管道"), ("rubber_hose", "软管"))),
+    (
+        "给排水",
+        "Water & drains",
+        (("water_pipe_material", "立管"), ("water_leaks", "漏水"), ("drain_issues", "排水")),
+    ),
+    ("电气", "Electrical", (("electrical_issues", "公共电气"),)),
+    (
+        "楼道消防",
+        "Stairs & fire",
+        (
+            ("stair_defects", "楼梯"),
+            ("fire_facility_defects", "消防"),
+            ("corridor_clutter", "堆物"),
+        ),
+    ),
 )
 SEVERITY: dict[str, dict[str, int]] = {
     "structural_cracks": {"hairline": 1, "visible": 2, "severe": 3},
@@ -87,6 +112,16 @@ SEVERITY: dict[str, dict[str, int]] = {
     },
     "corridor_clutter": {"some": 1, "serious": 3},
 }
+#: Measures print as SI symbols in both languages ("6,364 m²", as the estimates and defaulted
+#: inputs on the same sheet do); counting words stay Chinese ("6层", "96户").
+UNIT_SYMBOLS = {
+    "平方米": "m²",
+    "立方米": "m³",
+    "米": "m",
+    "毫米": "mm",
+    "千瓦时": "kWh",
+    "吉焦": "GJ",
+}
 FACT_FIELDS = (
     "year_built",
     "energy_era",
@@ -139,6 +174,10 @@ class SheetData:
     flags: list[str]
     class_counts: dict[str, int]
     indicators: list[str]
+    #: Said in the needs section besides its rows: why there are none, or nothing.
+    needs_note: str = ""
+    #: What each box says when it lists nothing (defaulted inputs, undetermined rules).
+    empty_boxes: tuple[str, str] = ("无 none", "无 none")
     photos: list[str] = field(default_factory=list)
     inspector: str = ""
     survey_date: str = ""
@@ -167,22 +206,39 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     if isinstance(value, float):
         value = f"{value:,.0f}" if value >= 100 else f"{value:g}"
     unit = fld.defn.unit.get(lang) if fld.defn.unit is not None else ""
+    if unit in UNIT_SYMBOLS:
+        return f"{value} {UNIT_SYMBOLS[unit]}"
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
+
+
+def _severity(fid: str, value: Any) -> int | None:
+    """Worst severity of one answer (0 good … 3 severe); None when it is not known."""
+    if value is None or value == UNKNOWN or value == [UNKNOWN]:
+        return None
+    codes = value if isinstance(value, list) else [value]
+    return max((SEVERITY.get(fid, {}).get(c, 0) for c in codes if isinstance(c, str)), default=0)
 
 
 def _condition(values: Mapping[str, Any], fields: tuple[str, ...]) -> int:
     """Worst severity of an element's answers (0 good … 3 severe); -1 when nothing is known."""
-    worst, known = 0, False
-    for fid in fields:
-        value = values.get(fid)
-        if value is None or value == UNKNOWN or value == [UNKNOWN]:
-            continue
-        known = True
-        codes = value if isinstance(value, list) else [value]
-        for code in codes:
-            if isinstance(code, str):
-                worst = max(worst, SEVERITY.get(fid, {}).get(code, 0))
-    return worst if known else -1
+    known = [s for f in fields if (s := _severity(f, values.get(f))) is not None]
+    return max(known) if known else -1
+
+
+def _condition_text(
+    form: Form, values: Mapping[str, Any], fields: tuple[tuple[str, str], ...]
+) -> str:
+    """The element's answers, each after its short label, worst first: what needs work, then
+    what is unknown, then what is fine (a cut line loses the least)."""
+
+    def rank(item: tuple[str, str]) -> int:
+        severity = _severity(item[0], values.get(item[0]))
+        return -severity if severity else (0 if severity is None else 1)
+
+    answered = [f for f in fields if values.get(f[0]) is not None]
+    return "；".join(
+        f"{short}：{text_of(form, fid, values[fid])}" for fid, short in sorted(answered, key=rank)
+    )
 
 
 def _source_text(text: str, status: str) -> str:
@@ -190,6 +246,37 @@ def _source_text(text: str, status: str) -> str:
     if text.startswith(status):
         return text[len(status) :].lstrip("：；，、 ")
     return text
+
+
+NOT_SURVEYED = "not_started"
+UNSURVEYED_BOXES = (
+    "未调查 not surveyed",
+    "未调查：调查后判断各规则 Not surveyed: rules are decided after the survey",
+)
+
+
+def needs_note(status: str, needs: int, undetermined: int) -> str:
+    """The sentence the needs section prints besides its rows.
+
+    "No need found" is only said when every rule was decided: a draft or an unsurveyed building
+    whose rules could not be decided has not been shown to need nothing.
+    """
+    if status == NOT_SURVEYED:
+        return "未调查：尚未推导改造需求 Not surveyed: no needs derived yet"
+    if needs:
+        return ""
+    if undetermined:
+        return (
+            f"目前未发现改造需求；另有{undetermined}条规则无法判断（见下方方框） "
+            f"No need found so far; {undetermined} rules could not be decided (see the box below)"
+        )
+    return "未发现改造需求 No retrofit need found"
+
+
+def _undetermined(form: Form, u: Undetermined) -> str:
+    """An open rule and the answers that would decide it."""
+    check = "、".join(u.check_labels(form, "zh"))
+    return f"{u.rule_id} {u.title.zh}：核实 {check}" if check else f"{u.rule_id} {u.title.zh}"
 
 
 def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:
@@ -214,6 +301,10 @@ def prepare_sheet(
     blob_dir: Path | None = None,
 ) -> SheetData:
     """The sheet's content for one building (labels resolved, needs and roll-ups formatted)."""
+    surveyed = status != NOT_SURVEYED
+    if not surveyed:
+        # Register data alone (address, compound) decides nothing: print no partial results.
+        report = _nothing_derived(report)
     values = report.values
 
     def t(fid: str) -> str:
@@ -226,9 +317,8 @@ def prepare_sheet(
         facts[0] = (facts[0][0], facts[0][1], f"{facts[0][2]}（{t('year_built_basis')}）")
     conditions = []
     for zh, en, fields in ELEMENTS:
-        grade = _condition(values, fields)
-        desc = "；".join(t(f) for f in fields if values.get(f) is not None)
-        conditions.append((zh, en, desc or "—", grade))
+        grade = _condition(values, tuple(fid for fid, _ in fields))
+        conditions.append((zh, en, _condition_text(form, values, fields) or "—", grade))
     needs = [
         NeedRow(
             priority=n.priority,
@@ -258,7 +348,7 @@ def prepare_sheet(
         needs=needs,
         roadmap=_roadmap(report),
         defaulted=[f"{d.label.zh}：{d.value}" for d in report.defaulted],
-        undetermined=[f"{u.rule_id} {u.title.zh}" for u in report.undetermined],
+        undetermined=[_undetermined(form, u) for u in report.undetermined],
         flags=[f"{f.flag_id} {f.title.zh}" for f in report.flags if f.value],
         class_counts=dict(report.class_counts),
         indicators=[k for k, hit in report.indicators.items() if hit],
@@ -266,6 +356,22 @@ def prepare_sheet(
         inspector=str(values.get("inspector_name") or ""),
         survey_date=str(values.get("survey_date") or ""),
         versions=f"form {form.version} · rules {report.rules_version}",
+        needs_note=needs_note(status, len(needs), len(report.undetermined)),
+        empty_boxes=("无 none", "无 none") if surveyed else UNSURVEYED_BOXES,
+    )
+
+
+def _nothing_derived(report: NeedsReport) -> NeedsReport:
+    """The report of a building not yet surveyed: no needs, flags, roll-ups or open rules."""
+    return replace(
+        report,
+        needs=[],
+        flags=[],
+        undetermined=[],
+        indicators=dict.fromkeys(report.indicators, False),
+        class_counts={},
+        roadmap=[replace(step, low_cost=(), capital=()) for step in report.roadmap],
+        defaulted=[],
     )
 
 

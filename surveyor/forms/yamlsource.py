@@ -17,9 +17,13 @@ from surveyor.errors import SurveyorError
 
 
 class LineDict(dict[str, Any]):
-    """A mapping that knows the 1-based line it started on."""
+    """A mapping that knows the 1-based line it started on, and the line of each of its keys."""
 
     line: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[Any, int] = {}
 
 
 # libyaml's C parser when available: it makes loading the 2,000-line form several times faster
@@ -52,6 +56,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
         result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
@@ -74,6 +79,27 @@ def load_yaml(path: Path) -> Any:
         raise SurveyorError(f"{path}:{line}: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise SurveyorError(f"{path}: {exc}") from exc
+
+
+def key_line(data: Any, loc: tuple[Any, ...]) -> int:
+    """The line the key at the end of ``loc`` is written on (``qr_mm: abc`` → that line).
+
+    A key that is not there (a missing setting) gives the line of the deepest key or mapping
+    found on the way. ``line_of`` instead gives the enclosing mapping, which the form loader
+    uses to name a whole field.
+    """
+    line = data.line if isinstance(data, LineDict) else 0
+    node = data
+    for part in loc:
+        if isinstance(node, LineDict) and part in node.key_lines:
+            line = node.key_lines[part]
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, LineDict) and not isinstance(part, str):
+            line = node.line  # a list item: where its mapping starts
+    return line
 
 
 def line_of(data: Any, loc: tuple[Any, ...]) -> int:

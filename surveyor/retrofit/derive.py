@@ -90,6 +90,11 @@ class Undetermined:
     title: Localized
     fields: tuple[str, ...]
 
+    def check_labels(self, form: Form, lang: str) -> list[str]:
+        """The answers to check by their labels in ``lang``, as people know them (the CLI's
+        ``surveyor needs`` and the printed sheet say the same)."""
+        return [form.fields[f].defn.label.get(lang) if f in form.fields else f for f in self.fields]
+
 
 @dataclass(frozen=True)
 class FlagResult:

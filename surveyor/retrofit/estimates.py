@@ -99,7 +99,7 @@ def _heat_loss(env: Mapping[str, Any], params: Params, element: str) -> Estimate
     mwh = saving / 1000
     return EstimateResult(
         _loc(
-            f"约{area:,.0f} m²，节热{mwh:,.0f} MWh/年，减排{co2:,.0f} t",
+            f"约{area:,.0f} m²，节热{mwh:,.0f} MWh/年，减排CO₂ {co2:,.0f} t/年",
             f"≈{area:,.0f} m², saves ≈{mwh:,.0f} MWh/yr heat, ≈{co2:,.0f} tCO₂/yr",
         ),
         {"area_m2": area, "saving_kwh": saving, "co2_t": co2},
@@ -141,7 +141,7 @@ def _pv(env: Mapping[str, Any], params: Params) -> EstimateResult | None:
     co2 = kwh * params.value("p_co2_electricity_kg_kwh") / 1000
     return EstimateResult(
         _loc(
-            f"约{kwp:,.0f} kWp，发电{kwh / 1000:,.0f} MWh/年，减排{co2:,.0f} t",
+            f"约{kwp:,.0f} kWp，发电{kwh / 1000:,.0f} MWh/年，减排CO₂ {co2:,.0f} t/年",
             f"≈{kwp:,.0f} kWp, ≈{kwh / 1000:,.0f} MWh/yr, ≈{co2:,.0f} tCO₂/yr",
         ),
         {"kwp": kwp, "kwh": kwh, "co2_t": co2},

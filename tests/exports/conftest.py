@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,33 @@ def small_subdistrict(db: Path) -> str:
             "GROUP BY subdistrict ORDER BY count(*), subdistrict LIMIT 1"
         ).fetchone()
     return str(row[0])
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word pdftotext found, with its box in points from the page's top left."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+_WORD = re.compile(
+    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+)
+
+
+def pdf_words(pdf: Path, page: int = 1) -> list[Word]:
+    """The words of one page with their boxes (``pdftotext -bbox``), in reading order."""
+    out = subprocess.run(
+        [require_tool("pdftotext"), "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [
+        Word(html.unescape(m[5]), float(m[1]), float(m[2]), float(m[3]), float(m[4]))
+        for m in _WORD.finditer(out)
+    ]

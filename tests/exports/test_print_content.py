@@ -1,0 +1,490 @@
+"""What printed sheets and labels say, for hand-made records: rendered to PDF, read back with
+pdftotext, rendered with pdftoppm and decoded with zxing-cpp."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from reportlab.graphics import renderPDF
+from reportlab.lib import colors
+
+from surveyor.exports.fonts import register_font, setup_font
+from surveyor.exports.labels import LAYOUT_DIR, LabelData, load_layout, prepare_label
+from surveyor.exports.render import RenderSpec, render_pdf
+from surveyor.exports.report import _bar
+from surveyor.exports.sheet import box_lines
+from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.exports.text import text_width
+from surveyor.forms.catalog import get_form
+from surveyor.forms.model import FormError
+from surveyor.retrofit import derive_needs, get_params, get_rules
+from surveyor.retrofit.derive import NeedsReport
+from tests.exports.conftest import Word, decode_qr, pdf_text, pdf_words, render_pages
+from tests.retrofit.records import CLEAN
+
+CODE = "NK-7Q3FK-2M9AB"
+REGISTER_ONLY = {
+    k: CLEAN[k]
+    for k in ("district", "subdistrict", "community", "compound_name", "building_no", "address")
+}
+
+
+def derive(answers: dict[str, Any]) -> NeedsReport:
+    form = get_form()
+    params = get_params()
+    return derive_needs(form, get_rules(form, params), params, answers)
+
+
+def sheet(answers: dict[str, Any], status: str = "complete") -> SheetData:
+    return prepare_sheet(get_form(), CODE, status, answers, derive(answers))
+
+
+def label(answers: dict[str, Any], status: str = "complete", code: str = CODE) -> LabelData:
+    return prepare_label(code, status, answers, derive(answers))
+
+
+def render(items: list[SheetData] | list[LabelData], out: Path, layout: str | None = None) -> Path:
+    spec = RenderSpec(str(setup_font().path), load_layout(layout) if layout else None)
+    render_pdf(spec, items, out, jobs=1)
+    return out
+
+
+def sheet_text(tmp_path: Path, answers: dict[str, Any], status: str = "complete") -> str:
+    return pdf_text(render([sheet(answers, status)], tmp_path / "sheet.pdf"))
+
+
+def one_line(text: str) -> str:
+    """pdftotext's layout text with runs of spaces folded (columns are spaced out)."""
+    return " ".join(text.split())
+
+
+DRAFT = {**REGISTER_ONLY, "year_built": 1985, "survey_date": "2025-05-01"}
+
+
+# ---------------------------------------------------------------- 1. needs that were not found
+
+
+def test_unsurveyed_sheet_says_not_surveyed_not_no_need(tmp_path: Path) -> None:
+    text = one_line(sheet_text(tmp_path, REGISTER_ONLY, "not_started"))
+    assert "Not surveyed: no needs derived yet" in text
+    assert "No retrofit need found" not in text
+    assert "No need found so far" not in text
+    assert "Not surveyed: rules are decided after the survey" in text
+
+
+def test_draft_without_needs_says_how_many_rules_are_open(tmp_path: Path) -> None:
+    report = derive(DRAFT)
+    assert not report.needs and len(report.undetermined) > 10
+    n = len(report.undetermined)
+    text = one_line(sheet_text(tmp_path, DRAFT, "draft"))
+    assert f"No need found so far; {n} rules could not be decided (see the box below)" in text
+    assert f"另有{n}条规则无法判断" in text
+    assert "No retrofit need found" not in text
+
+
+def test_decided_record_without_needs_says_no_need_found(tmp_path: Path) -> None:
+    report = derive(CLEAN)
+    assert not report.needs and not report.undetermined
+    assert "未发现改造需求 No retrofit need found" in one_line(sheet_text(tmp_path, CLEAN))
+
+
+def test_draft_label_is_marked_draft(tmp_path: Path) -> None:
+    labels = [
+        label(DRAFT, "draft", "NK-00000-00001"),
+        label(CLEAN, "complete", "NK-00000-00002"),
+        label(REGISTER_ONLY, "not_started", "NK-00000-00003"),
+    ]
+    text = pdf_text(render(labels, tmp_path / "labels.pdf", "a4_3x8"))
+    assert text.count("草稿 draft") == 1
+    assert text.count("未调查 not surveyed") == 1
+
+
+@pytest.mark.parametrize("layout", ["a4_3x8", "l7160", "thermal_50x30"])
+def test_draft_mark_fits_every_layout(tmp_path: Path, layout: str) -> None:
+    text = pdf_text(render([label(DRAFT, "draft")], tmp_path / "l.pdf", layout))
+    assert "草稿 draft" in text
+
+
+# ---------------------------------------------------------------- 2. layouts that cannot print
+
+A4_3X8 = (LAYOUT_DIR / "a4_3x8.yaml").read_text(encoding="utf-8")
+
+
+def layout_file(tmp_path: Path, old: str, new: str, base: str = A4_3X8) -> Path:
+    assert old in base, old
+    path = tmp_path / "layout.yaml"
+    path.write_text(base.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def layout_problems(path: Path) -> list[str]:
+    with pytest.raises(FormError) as info:
+        load_layout(str(path))
+    return info.value.problems
+
+
+def line_with(path: Path, needle: str) -> int:
+    text = path.read_text(encoding="utf-8")
+    return text[: text.index(needle)].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("pitch_x_mm: 70", "pitch_x_mm: 60", "grid.pitch_x_mm"),
+        ("pitch_y_mm: 37", "pitch_y_mm: 30", "grid.pitch_y_mm"),
+        ("offset_x_mm: 0", "offset_x_mm: 15", "calibration.offset_x_mm"),
+        ("offset_x_mm: 0", "offset_x_mm: -15", "calibration.offset_x_mm"),
+        ("offset_y_mm: 0", "offset_y_mm: 15", "calibration.offset_y_mm"),
+        ("offset_y_mm: 0", "offset_y_mm: -15", "calibration.offset_y_mm"),
+    ],
+)
+def test_overlapping_or_off_page_layouts_are_refused(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    path = layout_file(tmp_path, old, new)
+    [problem] = layout_problems(path)
+    assert problem.startswith(f"{path}:{line_with(path, new)}: {key}: "), problem
+    assert "overlap" in problem or "off the page" in problem
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("offset_x_mm: 0", "offset_x_mm: 1"),
+        ("offset_x_mm: 0", "offset_x_mm: 2.5"),
+        ("offset_x_mm: 0", "offset_x_mm: -2"),
+        ("offset_y_mm: 0", "offset_y_mm: 3"),
+        ("offset_y_mm: 0", "offset_y_mm: -3"),
+    ],
+)
+def test_small_calibration_offsets_on_edge_to_edge_stock_pass(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    load_layout(str(layout_file(tmp_path, old, new)))
+
+
+def test_refused_layout_exits_2_in_one_sentence_writing_nothing(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    path = layout_file(tmp_path, "offset_x_mm: 0", "offset_x_mm: 15")
+    out = tmp_path / "labels.pdf"
+    args = ["export", "labels", "--db", str(sample_db), "--out", str(out), "--layout", str(path)]
+    result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"{path}:{line_with(path, 'offset_x_mm: 15')}: calibration.offset_x_mm: 15 mm" in line
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- 3. the sheet's header
+
+LONG_ZH = {
+    **CLEAN,
+    "compound_name": "长" * 56 + "花园小区",  # 60 characters
+    "community": "社" * 38 + "社区",  # 40
+    "building_no": "1234567890",
+    "address": "南开区" + "长江道" * 22 + "1号",  # 71
+}
+LONG_EN = {
+    **CLEAN,
+    "compound_name": "Riverside Garden Residential Compound of the Nankai Water Park",
+    "community": "Shuishang Park Community Residents Committee",
+    "building_no": "1234567890",
+    "address": "No. 1234 Weijin Road South, Nankai District, Tianjin, next to the Water Park",
+}
+QR_LEFT_PT = 595.2756 - 34.0157 - 30 * 72 / 25.4  # the header QR's left edge (12 mm margin)
+QR_BOTTOM_PT = 34.0157 + 30 * 72 / 25.4  # from the page top
+
+
+@pytest.mark.parametrize(("answers", "status"), [(LONG_ZH, "not_started"), (LONG_EN, "draft")])
+def test_long_names_wrap_and_keep_number_code_and_status(
+    tmp_path: Path, answers: dict[str, Any], status: str
+) -> None:
+    pdf = render([sheet(answers, status)], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    header = [w for w in words if w.y1 < QR_BOTTOM_PT + 40 and w.x0 < QR_LEFT_PT]
+    assert all(w.x1 <= QR_LEFT_PT for w in header), [w for w in header if w.x1 > QR_LEFT_PT]
+    text = " ".join(w.text for w in header)
+    assert "1234567890" in text.split()
+    assert f"Code: {CODE}" in text
+    zh, en = {"not_started": ("未开始", "not started"), "draft": ("草稿", "draft")}[status]
+    assert f"状态 Status: {zh} {en}" in text
+    assert "not_started" not in text  # the raw status code is not printed
+    # The address is wrapped, not cut: all of it is there (it fits two lines).
+    assert "".join(answers["address"].split()) in "".join(text.split())
+    if answers is LONG_EN:
+        assert "Water Park 1234567890" in text  # English breaks at spaces, nothing is cut
+        assert "Riverside Garden" in text
+    else:
+        assert "… 1234567890" in text  # the compound name is cut, the number is not
+
+
+# ---------------------------------------------------------------- 4. text on labels
+
+
+@pytest.mark.parametrize("layout", ["a4_3x8", "l7160", "thermal_50x30"])
+@pytest.mark.parametrize("answers", [LONG_ZH, LONG_EN], ids=["zh", "en"])
+def test_label_keeps_the_number_marks_cuts_and_breaks_latin_at_spaces(
+    tmp_path: Path, layout: str, answers: dict[str, Any]
+) -> None:
+    data = label(answers, "complete")
+    pdf = render([data], tmp_path / "label.pdf", layout)
+    words = [w.text for w in pdf_words(pdf)]
+    assert "1234567890" in words  # the number is never cut
+    source = " ".join(
+        [data.compound, data.building_no, data.address, data.classes, data.classes_short]
+    )
+    whole = {*source.split(), CODE}
+    for word in words:
+        if word.endswith("…") and word.isascii():  # cut Latin: the start of a source word
+            assert any(w.startswith(word[:-1]) for w in whole), word
+        elif word.isascii():  # Latin: only whole words (no "Di" / "strict")
+            assert word in whole, word
+        else:  # Chinese breaks anywhere: a piece of the source
+            assert word.removesuffix("…") in source, word
+    assert any(w.endswith("…") for w in words)  # these names do not fit: the cut is marked
+    assert pdf_text(pdf).count(CODE) == 2  # beside and under the QR
+    [uri] = decode_qr(render_pages(pdf, tmp_path / "png")[0])
+    assert uri == data.uri
+
+
+# ---------------------------------------------------------------- 5. the two boxes
+
+
+def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path: Path) -> None:
+    report = derive(DRAFT)
+    pdf = render([sheet(DRAFT, "draft")], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    box = [w for w in words if w.x0 > 595.2756 / 2 and "待核实" not in w.text]
+    box_top = next(w for w in words if w.text.startswith("待核实")).y1
+    ids = [u.rule_id for u in report.undetermined]
+    shown = [w.text for w in box if w.y0 > box_top and w.text in ids]
+    assert len(shown) > 20  # not 6: the box reaches down to the footer
+    [more] = [w for w in box if w.text.startswith("…另有")]
+    rest = len(ids) - len(shown)
+    assert more.text == f"…另有{rest}项" and rest > 0
+    # Each open rule says which answers would decide it, by the form's labels (as the CLI does).
+    form = get_form()
+    text = one_line(pdf_text(pdf))
+    first = report.undetermined[0]
+    assert f"{first.rule_id} {first.title.zh}：核实 " in text
+    assert form.fields[first.fields[0]].defn.label.zh in text
+    # The count line sits inside the box: above its bottom border, found in the rendered page.
+    png = render_pages(pdf, tmp_path / "png", dpi=144)[0]
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        x = round((more.x0 - 2) * 2)  # between the border and the text, in pixels at 144 dpi
+        dark = [y for y in range(round(more.y1 * 2), grey.height) if grey.getpixel((x, y)) < 128]
+    assert dark, "no bottom border below the count line"
+    assert more.y1 * 2 < dark[0]
+
+
+def test_box_counts_only_what_does_not_fit() -> None:
+    font = register_font(str(setup_font().path))
+    items = [f"S0{i} 规则" for i in range(1, 6)]
+    assert box_lines(items, font, 200, 5) == items  # five fit five lines: no "另有1项"
+    assert box_lines([*items, "S06 规则"], font, 200, 5) == [*items[:4], "…另有2项 (+2 more)"]
+    two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
+    assert len(box_lines([two_line], font, 200, 5)) == 2
+
+
+# ---------------------------------------------------------------- 6. element conditions
+
+
+def test_condition_answers_are_labelled_worst_first_and_unknown_is_unknown(
+    tmp_path: Path,
+) -> None:
+    answers = {
+        **CLEAN,
+        "stair_defects": ["steps_damaged"],
+        "fire_facility_defects": ["none"],
+        "corridor_clutter": "serious",
+        "electrical_issues": None,
+    }
+    text = one_line(sheet_text(tmp_path, answers))
+    assert "堆物：严重" in text  # the worst answer first (severe), then damaged, then fine
+    start = text.index("堆物：")
+    assert text.index("楼梯：踏步缺损", start) < text.index("消防：无", start)
+    assert "裂缝：无；倾斜沉降：无；砌体：" in text  # every answer says what it answers
+    assert "不详 unknown" in text  # electrical: nothing answered
+    assert "n/a" not in text
+
+
+# ---------------------------------------------------------------- 7. rows wrap instead of cut
+
+WORN = {
+    **CLEAN,
+    "year_built": 1985,
+    "structure_type": "brick_concrete",
+    "has_elevator": False,
+    "wall_insulation": "none",
+    "roof_insulation": "none",
+    "window_glazing": "single",
+    "windows_replaced_share": "p0",
+    "heating_layout": "vertical_single_series",
+    "heat_metering": "none",
+    "trv": "none",
+    "balancing_valve": "no",
+    "heating_complaints": "many",
+    "rubber_hose": "many",
+    "gas_pipe_condition": "corroded",
+    "gas_safety_devices": ["none"],
+    "water_pipe_material": "cast_iron",
+    "water_leaks": "frequent",
+    "drain_issues": ["leaking"],
+    "electrical_issues": ["aged_wiring", "flying_wires"],
+    "stair_defects": ["steps_damaged", "handrail_loose"],
+    "fire_facility_defects": ["extinguisher_missing"],
+    "corridor_clutter": "serious",
+    "entrance_steps": "steps",
+    "stair_handrail_wall": "none",
+    "antislip": "no",
+    "access_control": "none",
+    "security_systems": ["none"],
+    "smart_meters": ["none"],
+    "fiber": "no",
+    "smoke_detectors_public": "no",
+    "pv_installed": "no",
+    "elderly_share": "p30_50",
+    "facade_defects": ["render_spalling"],
+    "roof_leakage": "severe",
+    "dampness": "local",
+    "flood_history": "occasional",
+}
+NEED_ID_X = 34.0157 + 16  # the needs table's id column (12 mm margin)
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("names", [{}, LONG_ZH], ids=["short", "long-header"])
+def test_rows_wrap_and_the_overflow_count_is_right(tmp_path: Path, names: dict[str, Any]) -> None:
+    answers = {**WORN, **{k: v for k, v in names.items() if k not in WORN or k in REGISTER_ONLY}}
+    report = derive(answers)
+    assert len(report.needs) >= 25
+    pdf = render([sheet(answers)], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    ids = [n.rule_id for n in report.needs]
+    column = sorted((w for w in words if NEED_ID_X < w.x0 < NEED_ID_X + 4), key=lambda w: w.y0)
+    shown = [w.text for w in column if w.text in ids]
+    assert shown == ids[: len(shown)]  # in priority order, none skipped
+    text = one_line(pdf_text(pdf))
+    rest = len(ids) - len(shown)
+    assert rest > 0  # 28 needs do not fit one page: the rest is counted, correctly
+    assert f"另有{rest}项，见数据导出 {rest} more in the data export" in text
+    titles = column_text(words, NEED_ID_X + 24, NEED_ID_X + 174)
+    for need in report.needs[: len(shown)]:  # titles are whole, not "Replace rub…"
+        assert squeezed(f"{need.title.zh} {need.title.en}") in titles, need.rule_id
+    fact_labels = column_text(words, 34, 170)
+    assert squeezed("地下层数 Storeys below ground (incl. semi-basement)") in fact_labels
+    steps = column_text(words, 34, 236)
+    assert squeezed("Step 2 Envelope, then heating") in steps
+    assert squeezed("Step 3 Accessibility, elevator, function") in steps
+
+
+def column_text(words: list[Word], x0: float, x1: float) -> str:
+    """The words starting between x0 and x1, top to bottom, without spaces."""
+    inside = sorted((w for w in words if x0 <= w.x0 < x1), key=lambda w: (round(w.y0), w.x0))
+    return squeezed(" ".join(w.text for w in inside))
+
+
+# ---------------------------------------------------------------- 8. layout errors: which line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "key"),
+    [
+        ("qr_mm: 30", "qr_mm: abc", "qr_mm: abc", "qr_mm"),
+        ("qr_mm: 30", "qr_mm: 60", "qr_mm: 60", "qr_mm"),
+        ("padding_mm: 2.5", "padding_mm: lots", "padding_mm: lots", "padding_mm"),
+        ("padding_mm: 2.5\n", "padding_mm: 2.5\ncolour: red\n", "colour: red", "colour"),
+        ("columns: 3", "columns: 4", "grid:", "grid"),
+        ("width_mm: 70,", "width_mm: wide,", "label:", "label.width_mm"),
+    ],
+)
+def test_layout_errors_name_the_line_of_their_key(
+    tmp_path: Path, old: str, new: str, where: str, key: str
+) -> None:
+    path = layout_file(tmp_path, old, new)
+    [problem] = layout_problems(path)
+    assert problem.startswith(f"{path}:{line_with(path, where)}: {key}: "), problem
+
+
+# ---------------------------------------------------------------- 9. one style per sheet
+
+
+def test_one_class_format_per_label_sheet(tmp_path: Path) -> None:
+    font = register_font(str(setup_font().path))
+    layout = load_layout("a4_3x8")
+    worn, clean = label(WORN, code="NK-00000-00001"), label(CLEAN, code="NK-00000-00002")
+    # the text beside the QR: label less padding, QR and its 1.5 mm gap, in points
+    width = (layout.label.width_mm - 2 * layout.padding_mm - layout.qr_mm - 1.5) * 72 / 25.4
+    assert text_width(worn.classes, font, 6.4) > width >= text_width(clean.classes, font, 6.4)
+    text = one_line(pdf_text(render([worn, clean], tmp_path / "labels.pdf", "a4_3x8")))
+    assert worn.classes_short in text and clean.classes_short in text
+    assert "基础B" not in text  # not 'B14 W10 T4 P1×7' beside '基础B0 完善W0 提升T0'
+    alone = one_line(pdf_text(render([clean], tmp_path / "clean.pdf", "a4_3x8")))
+    assert clean.classes in alone  # a sheet where every full form fits keeps it
+
+
+def test_grade_highlight_spans_its_words(tmp_path: Path) -> None:
+    pdf = render([sheet(WORN)], tmp_path / "sheet.pdf")
+    words = pdf_words(pdf)
+    png = render_pages(pdf, tmp_path / "png", dpi=144)[0]
+    marked = [(w, n) for w, n in itertools.pairwise(words) if w.text == "一般损坏"]
+    assert marked and all(n.text == "damaged" for _, n in marked)
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+        for first, last in marked:
+            mid = round(first.y0 + first.y1)  # y at 144 dpi = 2 px per point
+            for x_pt in (first.x0 - 1, (first.x1 + last.x0) / 2, last.x1 + 1):
+                assert rgb.getpixel((round(x_pt * 2), mid))[2] < 230, (x_pt, "not highlighted")
+            assert rgb.getpixel((round((first.x0 - 6) * 2), mid)) == (255, 255, 255)
+
+
+def test_units_and_estimates_say_what_they_are(tmp_path: Path) -> None:
+    text = one_line(sheet_text(tmp_path, WORN))
+    assert "2,400 m²" in text and "平方米" not in text  # key facts as the defaulted inputs
+    assert "6层" in text  # counting words stay Chinese
+    assert "减排CO₂" in text and "t/年" in text
+    assert re.search(r"减排\d", text) is None  # not '减排29 t'
+
+
+# ---------------------------------------------------------------- 10. the district report
+
+
+def test_report_without_surveyed_records_says_no_data(sample_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.pdf"
+    args = ["export", "report", "--db", str(sample_db), "--out", str(out), "--status", "draft"]
+    result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    page1, page2 = pdf_text(out).split("\f")[:2]
+    assert page2.count("无数据 no data") == 3  # needs, indicators, classes: nothing surveyed
+    assert "0.002" not in page2 and "0.01" not in page2
+    assert "草稿 draft" in page1 and "未开始 not started" in page1  # the legend in words
+    assert "not_started" not in page1
+    today = date.today().isoformat()
+    assert f"page 1 of 2 · {today}" in page1 and f"page 2 of 2 · {today}" in page2
+
+
+@pytest.mark.parametrize("peak", [3, 5, 12, 95, 100, 743])
+def test_count_axes_end_above_the_longest_bar(peak: int) -> None:
+    font = register_font(str(setup_font().path))
+    fills = [colors.HexColor("#8e44ad")]
+    drawing = _bar(400, 200, [[1, peak, 2]], ["a", "b", "c"], font, fills, horizontal=True)
+    renderPDF.drawToString(drawing)  # lays the axes out as a printed page would
+    axis = drawing.contents[0].valueAxis
+    assert axis._valueMax > peak
+    ticks = axis._tickValues
+    assert all(float(t).is_integer() for t in ticks)  # counts: whole-number ticks
+    assert ticks[-1] > peak  # a labelled tick beyond the longest bar
