@@ -155,6 +155,29 @@ def test_enter_in_the_search_opens_the_one_building_found(
     run(body)
 
 
+def test_the_address_is_on_screen_at_80_columns(sample_db: Path, make_app: AppFactory) -> None:
+    """At 80×24 the address column showed five characters (zh) or nothing (en), behind the
+    counts; the 街道 cells repeated the column's word (万兴街道, Wanxing Subdistrict)."""
+
+    async def body() -> None:
+        for lang in ("zh", "en"):
+            app = make_app(sample_db, lang=lang)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(app, pilot)
+                table = app.screen.query_one("#buildings", DataTable)
+                widths = {
+                    str(c.key.value): c.get_render_width(table) for c in table.ordered_columns
+                }
+                keys = list(widths)
+                start = sum(widths[k] for k in keys[: keys.index("address")])
+                assert start + 20 <= table.size.width, (lang, widths)
+                first = next(iter(table.rows))
+                sub = table.get_cell(first, "subdistrict").plain
+                assert not sub.endswith(("街道", "Subdistrict")), sub
+
+    run(body)
+
+
 def test_fill_a_section_leave_and_come_back(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 
