@@ -374,7 +374,7 @@ def test_unknown_reads_as_buxiang_in_chinese(sample_db: Path, make_app: AppFacto
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("wall_thickness_mm")
             field = screen.query_one("#wall_thickness_mm", Input)
-            assert field.placeholder == "不清楚可填“不详”"  # a hint, not an answer
+            assert field.placeholder == "不清楚时填：不详"  # a hint, not an answer
             field.value = ""
             await pilot.press(*"不详", "enter")
             await pilot.press("escape")
