@@ -143,8 +143,13 @@ def import_register(
                 sa.select(BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no)
             )
         }
+    width = len(_without_trailing_blanks(headers))
     for rowno, cells in rows:
         if not any(c.strip() for c in cells):
+            continue
+        extra = _too_many_cells(cells, width, rowno, csv_file=path.suffix.lower() == ".csv")
+        if extra is not None:
+            report.problems.append(extra)
             continue
         raw = {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()}
         raw["district"] = "nankai"
@@ -173,6 +178,36 @@ def import_register(
             w.create(answers)
             report.imported += 1
     return report
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    """``cells`` without the empty cells at the end: Excel writes trailing commas (and a sheet
+    pads every row to its widest one), and those blanks carry nothing."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def _too_many_cells(
+    cells: list[str], width: int, rowno: int, *, csv_file: bool
+) -> RowProblem | None:
+    """A row holding more (non-blank-trailing) cells than the header has columns, as a problem.
+
+    Such a row is usually an address with an unquoted comma: importing it would silently drop
+    the cells past the header (the end of the address), so it is refused like any bad row."""
+    n = len(_without_trailing_blanks(cells))
+    if n <= width:
+        return None
+    zh_hint, en_hint = ("（含逗号的值要加引号）", " (quote a value that contains a comma)")
+    return RowProblem(
+        rowno,
+        None,
+        Localized(
+            zh=f"有 {n} 个单元格，但表头只有 {width} 列" + (zh_hint if csv_file else ""),
+            en=f"{n} cells but the header has {width}" + (en_hint if csv_file else ""),
+        ),
+    )
 
 
 def _check_row(
