@@ -155,7 +155,12 @@ def assign_cmd(
         str | None, typer.Option("--status", help="Only buildings with this status.")
     ] = None,
     buildings: Annotated[
-        Path | None, typer.Option("--buildings", help="File with one building code or id a line.")
+        Path | None,
+        typer.Option(
+            "--buildings",
+            help="File with one building code or id a line (UTF-8 or GBK; a 编号/code header "
+            "line and blank lines are skipped).",
+        ),
     ] = None,
     by: Annotated[
         str, typer.Option("--by", help="Supervisor name recorded on the change.")
@@ -173,6 +178,7 @@ def assign_cmd(
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
     from surveyor.services.selection import parse_selection
+    from surveyor.services.userfiles import read_building_list
     from surveyor.sync.actions import assign
 
     if bool(where or status) == bool(buildings):
@@ -182,15 +188,7 @@ def assign_cmd(
         )
     the_form = get_form(form)
     selection = parse_selection(the_form, where or [], status) if where or status else None
-    refs: list[str] = []
-    if buildings is not None:
-        try:
-            refs = buildings.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise SurveyorError(
-                f"cannot read {buildings}: {exc.strerror}",
-                zh=f"无法读取 {buildings}：{exc.strerror}",
-            ) from exc
+    refs = read_building_list(buildings) if buildings is not None else []
     store = _open(central)
     try:
         n = assign(

@@ -19,6 +19,7 @@ from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate, normalize_text
 from surveyor.services.survey import BUILDING, writer
+from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
 
 #: Accepted column headers (lower-cased) for each register field.
@@ -60,20 +61,7 @@ def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = path.read_text(encoding="gb18030")  # Excel on Chinese Windows saves GBK
-        except UnicodeDecodeError:
-            raise SurveyorError(
-                f"{path}: cannot read the file as UTF-8 or GB18030 text",
-                zh=f"{path}：无法按 UTF-8 或 GB18030 编码读取该文件",
-            ) from None
-    except OSError as exc:
-        raise SurveyorError(
-            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
-        ) from exc
+    text = read_user_text(path)
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise SurveyorError(f"{path}: the file is empty", zh=f"{path}：文件是空的")

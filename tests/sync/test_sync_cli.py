@@ -336,3 +336,29 @@ def test_a_central_file_uses_large_pages_and_a_laptop_the_default(tmp_path: Path
         conn.close()
     assert sizes[central] == (CENTRAL_PAGE_SIZE, "wal")
     assert sizes[laptop] == (4096, "wal")
+
+
+def test_assign_reads_a_building_list_saved_on_windows(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """A GBK list was an internal error, a UTF-8 one with a BOM was refused as '\\ufeffNK-…',
+    and an unknown code was named without its file and line."""
+    central = str(tmp_path / "c.db")
+    run("central", "init", central)
+    lap = laptops("甲")
+    codes = [create_building(lap, mini, REGISTER_ROW, author="甲").code for _ in range(2)]
+    run("sync", "--db", lap.target, "--central", central, "--form", str(MINI))
+    assign_ = ("assign", "--central", central, "--inspector", "甲", "--form", str(MINI))
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(f"编号\r\n{codes[0]}\r\n\r\n".encode("gbk"))
+    assert "assigned 1 building(s) to 甲" in run(*assign_, "--buildings", str(gbk)).stdout
+    bom = tmp_path / "bom.txt"
+    bom.write_text(f"code\n{codes[0]}\n{codes[1]}\n", encoding="utf-8-sig")
+    assert "assigned 1 building(s) to 甲" in run(*assign_, "--buildings", str(bom)).stdout
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{codes[0]}\n\nNK-AAAAA-AAAAA\nxyz\n", encoding="utf-8")
+    refused = run(*assign_, "--buildings", str(bad), ok=False)
+    assert refused.returncode == 2
+    assert f"{bad}:3: no building with code NK-AAAAA-AAAAA (and 1 more line(s)" in refused.stderr
+    zh = run(*assign_, "--buildings", str(bad), "--lang", "zh", ok=False)
+    assert f"{bad}:3：没有编号为 NK-AAAAA-AAAAA 的楼栋（另有 1 行也找不到楼栋）" in zh.stderr
