@@ -77,7 +77,7 @@ def _require_central_file(path: str) -> None:
 
 def _shown(target: str) -> str:
     """A target for messages, without any password in a URL."""
-    from surveyor.sync.transfer import shown_target
+    from surveyor.store.db import shown_target
 
     return shown_target(target)
 

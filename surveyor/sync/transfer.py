@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.store.db import Store, read_tx, write_tx
+from surveyor.store.db import Store, read_tx, shown_target, write_tx
 from surveyor.sync.apply import (
     ClonedSite,
     apply_changes,
@@ -50,14 +50,6 @@ class SyncReport:
     photos_sent: int = 0
     photos_received: int = 0
     open_conflicts: int = 0
-
-
-def shown_target(target: str) -> str:
-    """A database named in a message, without any password a URL may carry."""
-    if "://" in target and "@" in target:
-        scheme, rest = target.split("://", 1)
-        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
-    return target
 
 
 def _all_changes(store: Store) -> list[ChangeRow]:

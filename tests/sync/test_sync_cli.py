@@ -362,3 +362,36 @@ def test_assign_reads_a_building_list_saved_on_windows(
     assert f"{bad}:3: no building with code NK-AAAAA-AAAAA (and 1 more line(s)" in refused.stderr
     zh = run(*assign_, "--buildings", str(bad), "--lang", "zh", ok=False)
     assert f"{bad}:3：没有编号为 NK-AAAAA-AAAAA 的楼栋（另有 1 行也找不到楼栋）" in zh.stderr
+
+
+@pytest.mark.postgres
+def test_postgresql_target_mistakes_are_sentences(pg_url: str, tmp_path: Path) -> None:
+    """libpq's postgres:// scheme, another database's URL and a database that already has
+    tables were each an internal error."""
+    libpq = "postgres://" + pg_url.split("://", 1)[1]
+    assert "created central store" in run("central", "init", libpq).stdout
+    assert "0 conflict(s)" in run("conflicts", "list", "--central", libpq).stdout
+    again = run("central", "init", pg_url, ok=False)
+    assert again.returncode == 2 and "already initialised" in again.stderr
+    for other in ("mysql://x/y", "http://example.org/db"):
+        wrong = run("central", "init", other, ok=False)
+        assert wrong.returncode == 2
+        assert f"error: {other} is not a SQLite path or postgresql:// URL" in wrong.stderr
+        wrong = run("progress", "--central", other, "--lang", "zh", ok=False)
+        assert f"{other} 既不是 SQLite 文件路径，也不是 postgresql:// 网址" in wrong.stderr
+
+
+@pytest.mark.postgres
+def test_central_init_refuses_a_database_that_has_tables(pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE building (id int)"))
+    refused = run("central", "init", pg_url, ok=False)
+    assert refused.returncode == 2
+    assert "is not empty (it has tables such as building)" in refused.stderr
+    assert "nothing was written" in refused.stderr
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_table_names() == ["building"]
+    engine.dispose()
