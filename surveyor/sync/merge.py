@@ -85,6 +85,8 @@ class FileReport:
             buildings=s.buildings,
             conflicts=s.open_conflicts,
         )
+        if s.possible_duplicates:
+            said += t_in(lang, "merge.duplicates", n=s.possible_duplicates)
         if s.clock_suspect or s.clock_ahead:
             said += t_in(lang, "merge.clock_ahead", n=s.clock_suspect + s.clock_ahead)
         if self.blobs.missing:

@@ -395,3 +395,23 @@ def test_central_init_refuses_a_database_that_has_tables(pg_url: str) -> None:
     with engine.connect() as conn:
         assert sa.inspect(conn).get_table_names() == ["building"]
     engine.dispose()
+
+
+def test_merge_reports_the_possible_duplicates_it_flagged(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """A file whose buildings were flagged as duplicates was reported as '0 open conflict(s)'."""
+    form = ["--form", str(MINI)]
+    central = str(tmp_path / "central.db")
+    run("central", "init", central)
+    a, b = laptops("甲"), laptops("乙")
+    create_building(a, mini, REGISTER_ROW, author="甲")
+    create_building(b, mini, REGISTER_ROW, author="乙")
+    first = run("merge", a.target, "--into", central, *form).stdout
+    assert "0 open conflict(s)" in first and "duplicate" not in first
+    second = run("merge", b.target, "--into", central, *form).stdout
+    assert "1 building(s), 0 open conflict(s), 2 possible duplicate(s)" in second
+    c = laptops("丙")
+    create_building(c, mini, REGISTER_ROW, author="丙")
+    zh = run("merge", c.target, "--into", central, "--lang", "zh", *form).stdout
+    assert "未解决冲突 0 处，疑似重复楼栋 3 栋" in zh
