@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +49,28 @@ def db_path(db: Path | None) -> Path:
     from surveyor import paths
 
     return db if db is not None else paths.default_db_path()
+
+
+@contextmanager
+def reading_store(db: Path | None, central: str | None) -> Iterator[Any]:
+    """The store a reading command (exports, needs, doctor) works on, opened read-only:
+    ``--central`` (a laptop given there is refused as sync refuses it), else ``--db``, else
+    the default laptop database."""
+    from surveyor.cli.sync_cmds import open_target
+    from surveyor.store.db import open_store
+
+    if db is not None and central is not None:
+        raise SurveyorError(
+            "give either --db or --central, not both", zh="--db 与 --central 只能给一个"
+        )
+    if central is not None:
+        store = open_target(central, readonly=True)
+    else:
+        store = open_store(db_path(db), readonly=True)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def pass_db_down(ctx: typer.Context, db: Path | None) -> None:

@@ -25,10 +25,11 @@ central_app = typer.Typer(help="The central store supervisors merge into.", no_a
 conflicts_app = typer.Typer(help="Review and resolve conflicting edits.", no_args_is_help=True)
 
 
-def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
+def open_target(target: str, *, readonly: bool = False, central: bool = True) -> Any:
     """Open ``target`` as a central store (or, with ``central=False``, as a laptop database),
     refusing the other kind: merging into a laptop, or syncing a laptop with another laptop,
-    would scatter the census over files no supervisor reads."""
+    would scatter the census over files no supervisor reads. Every command taking --central
+    opens its store here (exports too: a "district report" of one laptop misleads)."""
     from surveyor.store.db import is_url, open_store
 
     if central and not is_url(target):
@@ -96,7 +97,7 @@ def merge_cmd(
     from surveyor.i18n import error_from, t_in
     from surveyor.sync.merge import FileReport, merge_files
 
-    store = _open(into)
+    store = open_target(into)
     refused: list[FileReport] = []
 
     def show(report: FileReport) -> None:
@@ -127,9 +128,9 @@ def sync_cmd(
     from surveyor.i18n import t_in
     from surveyor.sync.transfer import sync
 
-    laptop = _open(str(db), central=False)
+    laptop = open_target(str(db), central=False)
     try:
-        target = _open(central)
+        target = open_target(central)
         try:
             report = sync(laptop, target, get_form(form))
         finally:
@@ -189,7 +190,7 @@ def assign_cmd(
     the_form = get_form(form)
     selection = parse_selection(the_form, where or [], status) if where or status else None
     refs = read_building_list(buildings) if buildings is not None else []
-    store = _open(central)
+    store = open_target(central)
     try:
         n = assign(
             store,
@@ -217,7 +218,7 @@ def progress_cmd(
     from surveyor.sync.progress import BUCKETS, progress
     from surveyor.sync.wording import group_name
 
-    store = _open(central, readonly=True)
+    store = open_target(central, readonly=True)
     try:
         tables = progress(store)
     finally:
@@ -273,7 +274,7 @@ def conflicts_list(
     from surveyor.sync.review import count_conflicts, list_conflicts
     from surveyor.sync.wording import field_name, kind_name
 
-    store = _open(central, readonly=True)
+    store = open_target(central, readonly=True)
     try:
         rows = list_conflicts(store, include_resolved=include_resolved, limit=limit, offset=offset)
         total = count_conflicts(store, include_resolved=include_resolved)
@@ -320,7 +321,7 @@ def conflicts_show(
 
     the_form = get_form(form)
     key = _conflict_key(the_form, field)
-    store = _open(central, readonly=True)
+    store = open_target(central, readonly=True)
     try:
         d = conflict_detail(store, building, key)
     finally:
@@ -394,7 +395,7 @@ def conflicts_resolve(
         )
     the_form = get_form(form)
     field = _conflict_key(the_form, field)
-    store = _open(central)
+    store = open_target(central)
     picked = None
     try:
         if pick is not None:

@@ -415,3 +415,26 @@ def test_merge_reports_the_possible_duplicates_it_flagged(
     create_building(c, mini, REGISTER_ROW, author="丙")
     zh = run("merge", c.target, "--into", central, "--lang", "zh", *form).stdout
     assert "未解决冲突 0 处，疑似重复楼栋 3 栋" in zh
+
+
+def test_exports_and_needs_refuse_a_laptop_given_as_the_central(tmp_path: Path) -> None:
+    """'export report --central wf.db' printed a district report of one laptop."""
+    from surveyor.store.db import init_store
+
+    laptop = tmp_path / "wf.db"
+    store = init_store(laptop, role="laptop", inspector="王芳")
+    code = create_building(store, get_form(), REGISTER_ROW, author="王芳").code
+    store.close()
+    attempts = {
+        kind: ("export", kind, "--central", str(laptop), "--out", str(tmp_path / f"x.{kind}"))
+        for kind in ("report", "sheets", "labels", "csv", "xlsx", "geojson")
+    }
+    attempts["needs"] = ("needs", code, "--central", str(laptop), "--lang", "en")
+    for name, args in attempts.items():
+        result = run(*args, ok=False)
+        assert result.returncode == 2, name
+        assert "is an inspector's laptop database, not a central store" in result.stderr, name
+    assert not list(tmp_path.glob("x.*"))
+    zh = run(*attempts["report"], "--lang", "zh", ok=False)
+    assert "是普查员笔记本的数据库，不是中心库" in zh.stderr
+    assert run("needs", code, "--db", str(laptop)).returncode == 0  # --db is the laptop's own
