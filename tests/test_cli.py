@@ -349,3 +349,32 @@ def test_surveyor_lang_sets_the_language_of_every_command(tmp_path: Path) -> Non
     assert english.stderr.startswith("error: choose the buildings with either --where")
     unknown = sv("list", "--db", str(db), env={**os.environ, "SURVEYOR_LANG": "fr"})
     assert unknown.returncode == 2 and "unknown language 'fr'" in unknown.stderr
+
+
+def test_db_given_a_url_says_a_central_is_given_with_central(tmp_path: Path) -> None:
+    """'--db postgresql://…' was read as the path 'postgresql:/…' and 'surveyor init --db' was
+    suggested with it."""
+    url = "postgresql://inspector:secret@db.example/census"
+    for args in (("doctor", "--db", url), ("show", "NK-AAAAA-AAAAA", "--db", url)):
+        run = sv(*args)
+        assert run.returncode == 2
+        assert "--db takes a database file, not a URL" in run.stderr
+        assert "--central" in run.stderr
+        assert "postgresql:/" not in run.stderr.replace("postgresql://…", "")
+        assert "secret" not in run.stderr and "Traceback" not in run.stderr
+    zh = sv("doctor", "--db", url, env=os.environ | {"SURVEYOR_LANG": "zh"})
+    assert "--db 只接受数据库文件，不接受网址" in zh.stderr
+
+
+def test_doctor_checks_a_central_and_refuses_a_laptop_there(tmp_path: Path) -> None:
+    db, _code = _new_db(tmp_path)
+    central = tmp_path / "central.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    assert sv("merge", str(db), "--into", str(central)).returncode == 0
+    doc = sv("doctor", "--central", str(central))
+    assert doc.returncode == 0, doc.stderr
+    assert "buildings: 1" in doc.stdout and doc.stdout.strip().endswith("ok")
+    laptop = sv("doctor", "--central", str(db))
+    assert laptop.returncode == 2 and "is an inspector's laptop database" in laptop.stderr
+    both = sv("doctor", "--central", str(central), "--db", str(db))
+    assert both.returncode == 2 and "either --db or --central" in both.stderr

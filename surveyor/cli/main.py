@@ -26,6 +26,7 @@ from surveyor.cli.options import (
     db_path,
     pass_db_down,
     print_table,
+    reading_store,
 )
 from surveyor.errors import SurveyorError, database_trouble
 
@@ -413,16 +414,18 @@ def export_db(
 
 
 @app.command()
-def doctor(db: DbOpt = None) -> None:
+def doctor(
+    db: DbOpt = None,
+    central: Annotated[
+        str | None,
+        typer.Option("--central", help="Check a central store (SQLite path or postgresql:// URL)."),
+    ] = None,
+) -> None:
     """Check a database's integrity and the change log's invariants."""
-    from surveyor.store.db import open_store
     from surveyor.store.maintenance import doctor as run_doctor
 
-    store = open_store(db_path(db), readonly=True)
-    try:
+    with reading_store(db, central) as store:
         report = run_doctor(store)
-    finally:
-        store.close()
     for key, value in report.facts.items():
         typer.echo(f"{key}: {value}")
     if report.ok:

@@ -45,10 +45,29 @@ CentralOpt = Annotated[
 
 
 def db_path(db: Path | None) -> Path:
-    """The laptop database a command works on: its ``--db``, else the default one."""
+    """The laptop database a command works on: its ``--db``, else the default one.
+
+    A URL given as ``--db`` is refused: the option is a file path, which had collapsed
+    ``postgresql://`` to ``postgresql:/`` and then suggested ``surveyor init --db`` with it.
+    """
     from surveyor import paths
 
-    return db if db is not None else paths.default_db_path()
+    if db is None:
+        return paths.default_db_path()
+    if _looks_like_url(str(db)):
+        raise SurveyorError(
+            "--db takes a database file, not a URL; a central store is given with "
+            "--central TARGET (e.g. surveyor doctor --central postgresql://…)",
+            zh="--db 只接受数据库文件，不接受网址；中心库请用 --central 指定"
+            "（例如 surveyor doctor --central postgresql://…）",
+        )
+    return db
+
+
+def _looks_like_url(text: str) -> bool:
+    """``scheme:/…`` as a URL reads once a path has collapsed its ``//`` (not ``C:/``)."""
+    scheme, sep, _ = text.partition(":/")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
 
 
 @contextmanager
