@@ -138,8 +138,21 @@ def sync_cmd(
     finally:
         laptop.close()
     typer.echo(t_in(lang, "sync.done", **vars(report)))
+    if report.no_assignments is not None:
+        typer.echo(_no_assignments_warning(report.no_assignments, lang), err=True)
     if report.open_conflicts:
         typer.echo(t_in(lang, "sync.open_conflicts", n=report.open_conflicts))
+
+
+def _no_assignments_warning(found: Any, lang: str) -> str:
+    """The warning line for an inspector the central has no buildings assigned to."""
+    from surveyor.i18n import t_in
+
+    said = t_in(lang, "sync.no_assignments", inspector=found.inspector)
+    if found.did_you_mean:
+        names = ("、" if lang == "zh" else ", ").join(found.did_you_mean)
+        said += t_in(lang, "sync.did_you_mean", names=names)
+    return said
 
 
 def assign_cmd(

@@ -423,7 +423,7 @@ def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID)
     known = known_inspectors(conn, central_site)
     if name in known:
         return
-    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.3)
+    close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
     raise SurveyorError(
@@ -434,11 +434,38 @@ def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID)
     )
 
 
+def similar_names(name: str, known: Iterable[str]) -> list[str]:
+    """Known inspectors' names close to ``name`` (王芳 for 王方), for a did-you-mean."""
+    others = sorted(n for n in known if n != name)
+    return difflib.get_close_matches(name, others, n=3, cutoff=0.3)
+
+
+@dataclass(frozen=True)
+class NoAssignments:
+    """An inspector the central has no buildings assigned to, with the names they may have
+    meant: a laptop set up as 王方 when the work is assigned to 王芳 pulled nothing, silently."""
+
+    inspector: str
+    did_you_mean: list[str]
+
+
+def no_assignments(conn: Connection, name: str, central_site: uuid.UUID) -> NoAssignments | None:
+    """``NoAssignments`` when no building on this central is assigned to ``name``, else None."""
+    assigned = conn.execute(
+        sa.select(BUILDING.c.id).where(BUILDING.c.assigned_to == name).limit(1)
+    ).first()
+    if assigned is not None:
+        return None
+    return NoAssignments(name, similar_names(name, known_inspectors(conn, central_site)))
+
+
 __all__ = [
     "DUPLICATE_KEY",
     "Choice",
     "LocalWriter",
+    "NoAssignments",
     "assign",
     "delete_building",
+    "no_assignments",
     "resolve_conflict",
 ]

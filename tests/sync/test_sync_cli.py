@@ -438,3 +438,28 @@ def test_exports_and_needs_refuse_a_laptop_given_as_the_central(tmp_path: Path) 
     zh = run(*attempts["report"], "--lang", "zh", ok=False)
     assert "是普查员笔记本的数据库，不是中心库" in zh.stderr
     assert run("needs", code, "--db", str(laptop)).returncode == 0  # --db is the laptop's own
+
+
+def test_sync_warns_when_no_buildings_are_assigned_to_the_laptops_inspector(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """A laptop set up as 王方 when the work is assigned to 王芳 said 'pulled 0', nothing else."""
+    form = ["--form", str(MINI)]
+    central = str(tmp_path / "central.db")
+    run("central", "init", central)
+    right, typo = laptops("王芳"), laptops("王方")
+    code = create_building(right, mini, REGISTER_ROW, author="王芳").code
+    run("sync", "--db", right.target, "--central", central, *form)
+    codes = tmp_path / "codes.txt"
+    codes.write_text(code, encoding="utf-8")
+    run("assign", "--central", central, "--inspector", "王芳", "--buildings", str(codes), *form)
+    ok = run("sync", "--db", right.target, "--central", central, *form)
+    assert "warning" not in ok.stderr
+    warned = run("sync", "--db", typo.target, "--central", central, *form)
+    assert "pulled 0" in warned.stdout
+    assert (
+        "warning: no buildings are assigned to 王方 on the central (did you mean 王芳?"
+        in warned.stderr
+    )
+    zh = run("sync", "--db", typo.target, "--central", central, "--lang", "zh", *form)
+    assert "警告：中心库上没有分配给 王方 的楼栋（是不是 王芳？" in zh.stderr
