@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterator
@@ -532,17 +533,34 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+class Interrupted(BaseException):
+    """Ctrl-C, as our SIGINT handler raises it. Not a KeyboardInterrupt: Typer turns that into
+    a silent exit 130, and the user was not told that what was merged is kept."""
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """First Ctrl-C: stop the command. Every later one is ignored while it shuts down (its
+    transaction rolls back, merge workers finish): a second one used to interrupt Python's
+    own shutdown, print a traceback and leave the merge waiting forever for its workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise Interrupted
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn every failure into a sentence and an exit code."""
     zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
         app(args=argv, prog_name="surveyor")
     except SurveyorError as exc:
         typer.echo(f"错误：{exc.text('zh')}" if zh else f"error: {exc.message}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+    except (Interrupted, KeyboardInterrupt):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from surveyor.i18n import t_in
+
+        typer.echo(t_in("zh" if zh else "en", "cli.interrupted"), err=True)
         sys.exit(130)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
