@@ -378,3 +378,21 @@ def test_doctor_checks_a_central_and_refuses_a_laptop_there(tmp_path: Path) -> N
     assert laptop.returncode == 2 and "is an inspector's laptop database" in laptop.stderr
     both = sv("doctor", "--central", str(central), "--db", str(db))
     assert both.returncode == 2 and "either --db or --central" in both.stderr
+
+
+def test_list_subdistrict_names_the_option_typed_and_takes_the_short_name(
+    tmp_path: Path,
+) -> None:
+    """'list --subdistrict 火星' blamed a --where never typed; 万兴 (as a register writes
+    万兴街道) was refused although register import takes it."""
+    db, code = _new_db(tmp_path)
+    refused = sv("list", "--db", str(db), "--subdistrict", "火星")
+    assert refused.returncode == 2
+    assert "error: --subdistrict: '火星' is not an option of subdistrict" in refused.stderr
+    assert "--where" not in refused.stderr
+    short = sv("list", "--db", str(db), "--subdistrict", "万兴")
+    assert short.returncode == 0, short.stderr
+    assert code in short.stdout
+    out = tmp_path / "w.csv"
+    where = sv("export", "csv", "--db", str(db), "--where", "街道=万兴", "--out", str(out))
+    assert where.returncode == 0, where.stderr

@@ -344,7 +344,7 @@ def show(
 def list_cmd(
     db: DbOpt = None,
     subdistrict: Annotated[
-        str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道).")
+        str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道 or 万兴).")
     ] = None,
     status_: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     search: Annotated[
@@ -365,7 +365,10 @@ def list_cmd(
     the_form = get_form(form)
     # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
     selection = parse_selection(
-        the_form, [f"subdistrict={subdistrict}"] if subdistrict else [], status_
+        the_form,
+        [f"subdistrict={subdistrict}"] if subdistrict else [],
+        status_,
+        option="--subdistrict",
     )
     code = dict(selection.where).get("subdistrict")
     store = open_store(db_path(db), readonly=True)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate, normalize_text
+from surveyor.services.selection import option_code
 from surveyor.services.survey import BUILDING, writer
 from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
@@ -103,18 +104,6 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
     return mapping
 
 
-def _subdistrict_code(form: Form, value: str) -> str:
-    """Accept the code, the full Chinese name (长虹街道) or the short one (长虹)."""
-    fld = form.field("subdistrict")
-    if value in fld.choice_codes:
-        return value
-    for choice in fld.choices:
-        names = {choice.zh, choice.zh.removesuffix("街道"), choice.en, choice.en.lower()}
-        if value in names or value.lower() in names:
-            return choice.code
-    return value  # left as is: coercion reports it as not an option
-
-
 def import_register(
     store: Store, form: Form, path: Path, *, author: str, skip_bad: bool = False
 ) -> ImportReport:
@@ -141,7 +130,8 @@ def import_register(
             continue
         raw = {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()}
         raw["district"] = "nankai"
-        raw["subdistrict"] = _subdistrict_code(form, normalize_text(raw["subdistrict"]))
+        street = normalize_text(raw["subdistrict"])
+        raw["subdistrict"] = option_code(form, "subdistrict", street) or street  # else refused
         answers, problems = _check_row(form, raw, rowno)
         if not problems:
             key = (answers["subdistrict"], answers["compound_name"], answers["building_no"])
