@@ -396,3 +396,21 @@ def test_list_subdistrict_names_the_option_typed_and_takes_the_short_name(
     out = tmp_path / "w.csv"
     where = sv("export", "csv", "--db", str(db), "--where", "街道=万兴", "--out", str(out))
     assert where.returncode == 0, where.stderr
+
+
+def test_an_output_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
+    """'sample --out adir' said 'pass --force to replace it', then 'cannot access adir: Is a
+    directory'."""
+    db, _code = _new_db(tmp_path)
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    for args in (
+        ("sample", "--out", str(folder), "--buildings", "5"),
+        ("sample", "--out", str(folder), "--buildings", "5", "--force"),
+        ("export-db", "--db", str(db), "--out", str(folder)),
+        ("export-db", "--db", str(db), "--out", str(folder), "--force"),
+    ):
+        run = sv(*args)
+        assert run.returncode == 2
+        assert f"error: {folder} is a folder; give the path of the file to write" in run.stderr
+    assert folder.is_dir() and not list(folder.iterdir())

@@ -83,8 +83,14 @@ def test_missing_column_is_named(sqlite_store: Store, form: Form, tmp_path: Path
     path.write_text("街道,楼号,门牌地址\n万兴街道,1号楼,x\n", encoding="utf-8")
     from surveyor.errors import SurveyorError
 
-    with pytest.raises(SurveyorError, match=r"r\.csv:1: missing column\(s\): compound_name"):
+    with pytest.raises(SurveyorError) as caught:
         import_register(sqlite_store, form, path, author="甲")
+    assert caught.value.message == (
+        f"{path}:1: missing column(s): 小区名称 (accepted: compound_name, compound, 小区名称, 小区)"
+    )
+    assert caught.value.text("zh") == (
+        f"{path}：第 1 行：缺少列：小区名称（可用列名：compound_name、compound、小区名称、小区）"
+    )
 
 
 def test_gbk_csv_and_xlsx(sqlite_store: Store, form: Form, tmp_path: Path) -> None:

@@ -516,9 +516,13 @@ def sample(
     from surveyor.forms.catalog import get_form
     from surveyor.services.sample import generate_sample
 
+    paths.require_not_a_folder(out)
     if out.exists():
         if not force:
-            raise SurveyorError(f"{out} already exists; pass --force to replace it")
+            raise SurveyorError(
+                f"{out} already exists; pass --force to replace it",
+                zh=f"{out} 已存在；要替换请加 --force",
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(str(out) + suffix).unlink(missing_ok=True)
     summary = generate_sample(out, get_form(form), buildings=buildings, seed=seed)

@@ -23,11 +23,12 @@ from surveyor.services.survey import BUILDING, writer
 from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
 
-#: Accepted column headers (lower-cased) for each register field.
+#: Accepted column headers (lower-cased) for each register field; the first Chinese one is
+#: the header a missing column is named by.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "subdistrict": ("subdistrict", "街道", "街道办事处", "street_office"),
     "community": ("community", "社区", "社区居委会"),
-    "compound_name": ("compound_name", "compound", "小区", "小区名称"),
+    "compound_name": ("compound_name", "compound", "小区名称", "小区"),
     "building_no": ("building_no", "building", "楼号", "楼栋号"),
     "address": ("address", "门牌地址", "地址"),
 }
@@ -96,12 +97,19 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
             mapping[key] = idx
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
-        names = ", ".join(f"{c} ({HEADER_ALIASES[c][1]})" for c in missing)
         raise SurveyorError(
-            f"{path}:1: missing column(s): {names}",
-            zh=f"{path}：第 1 行：缺少列：{'、'.join(HEADER_ALIASES[c][1] for c in missing)}",
+            f"{path}:1: missing column(s): {'; '.join(_column_names(c, 'en') for c in missing)}",
+            zh=f"{path}：第 1 行：缺少列：{'；'.join(_column_names(c, 'zh') for c in missing)}",
         )
     return mapping
+
+
+def _column_names(key: str, lang: str) -> str:
+    """A missing column as a register's author knows it: its Chinese header (楼号), then
+    every header accepted for it (the field id alone, 'building_no (building)', said little)."""
+    zh = [a for a in HEADER_ALIASES[key] if not a.isascii()]
+    accepted = "、".join(HEADER_ALIASES[key]) if lang == "zh" else ", ".join(HEADER_ALIASES[key])
+    return f"{zh[0]}（可用列名：{accepted}）" if lang == "zh" else f"{zh[0]} (accepted: {accepted})"
 
 
 def import_register(
