@@ -463,3 +463,13 @@ def test_sync_warns_when_no_buildings_are_assigned_to_the_laptops_inspector(
     )
     zh = run("sync", "--db", typo.target, "--central", central, "--lang", "zh", *form)
     assert "警告：中心库上没有分配给 王方 的楼栋（是不是 王芳？" in zh.stderr
+
+
+def test_merging_the_central_into_itself_says_it_is_the_same_file(tmp_path: Path) -> None:
+    """'merge central.db --into central.db' called the file a copy of the central."""
+    central = tmp_path / "central.db"
+    run("central", "init", str(central))
+    same = run("merge", str(central), "--into", str(central), ok=False)
+    assert same.returncode == 2
+    assert "is the central store itself (the same file as --into)" in same.stderr
+    assert "copy" not in same.stderr
