@@ -37,3 +37,15 @@ def default_db_path() -> Path:
 def blob_dir_for(db_path: Path) -> Path:
     """Photos live beside their database, content-addressed, so an export can carry them."""
     return db_path.with_name(db_path.name + ".blobs")
+
+
+def require_not_a_folder(out: Path) -> None:
+    """Refuse an output path that is a folder: "already exists; pass --force" and then
+    "cannot access …: Is a directory" never said what was wrong."""
+    from surveyor.errors import SurveyorError
+
+    if out.is_dir():
+        raise SurveyorError(
+            f"{out} is a folder; give the path of the file to write (e.g. {out / 'survey.db'})",
+            zh=f"{out} 是文件夹；请给出要写入的文件路径（例如 {out / 'survey.db'}）",
+        )

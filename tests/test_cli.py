@@ -360,3 +360,68 @@ def test_surveyor_lang_sets_the_language_of_every_command(tmp_path: Path) -> Non
     assert english.stderr.startswith("error: choose the buildings with either --where")
     unknown = sv("list", "--db", str(db), env={**os.environ, "SURVEYOR_LANG": "fr"})
     assert unknown.returncode == 2 and "unknown language 'fr'" in unknown.stderr
+
+
+def test_db_given_a_url_says_a_central_is_given_with_central(tmp_path: Path) -> None:
+    """'--db postgresql://…' was read as the path 'postgresql:/…' and 'surveyor init --db' was
+    suggested with it."""
+    url = "postgresql://inspector:secret@db.example/census"
+    for args in (("doctor", "--db", url), ("show", "NK-AAAAA-AAAAA", "--db", url)):
+        run = sv(*args)
+        assert run.returncode == 2
+        assert "--db takes a database file, not a URL" in run.stderr
+        assert "--central" in run.stderr
+        assert "postgresql:/" not in run.stderr.replace("postgresql://…", "")
+        assert "secret" not in run.stderr and "Traceback" not in run.stderr
+    zh = sv("doctor", "--db", url, env=os.environ | {"SURVEYOR_LANG": "zh"})
+    assert "--db 只接受数据库文件，不接受网址" in zh.stderr
+
+
+def test_doctor_checks_a_central_and_refuses_a_laptop_there(tmp_path: Path) -> None:
+    db, _code = _new_db(tmp_path)
+    central = tmp_path / "central.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    assert sv("merge", str(db), "--into", str(central)).returncode == 0
+    doc = sv("doctor", "--central", str(central))
+    assert doc.returncode == 0, doc.stderr
+    assert "buildings: 1" in doc.stdout and doc.stdout.strip().endswith("ok")
+    laptop = sv("doctor", "--central", str(db))
+    assert laptop.returncode == 2 and "is an inspector's laptop database" in laptop.stderr
+    both = sv("doctor", "--central", str(central), "--db", str(db))
+    assert both.returncode == 2 and "either --db or --central" in both.stderr
+
+
+def test_list_subdistrict_names_the_option_typed_and_takes_the_short_name(
+    tmp_path: Path,
+) -> None:
+    """'list --subdistrict 火星' blamed a --where never typed; 万兴 (as a register writes
+    万兴街道) was refused although register import takes it."""
+    db, code = _new_db(tmp_path)
+    refused = sv("list", "--db", str(db), "--subdistrict", "火星")
+    assert refused.returncode == 2
+    assert "error: --subdistrict: '火星' is not an option of subdistrict" in refused.stderr
+    assert "--where" not in refused.stderr
+    short = sv("list", "--db", str(db), "--subdistrict", "万兴")
+    assert short.returncode == 0, short.stderr
+    assert code in short.stdout
+    out = tmp_path / "w.csv"
+    where = sv("export", "csv", "--db", str(db), "--where", "街道=万兴", "--out", str(out))
+    assert where.returncode == 0, where.stderr
+
+
+def test_an_output_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
+    """'sample --out adir' said 'pass --force to replace it', then 'cannot access adir: Is a
+    directory'."""
+    db, _code = _new_db(tmp_path)
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    for args in (
+        ("sample", "--out", str(folder), "--buildings", "5"),
+        ("sample", "--out", str(folder), "--buildings", "5", "--force"),
+        ("export-db", "--db", str(db), "--out", str(folder)),
+        ("export-db", "--db", str(db), "--out", str(folder), "--force"),
+    ):
+        run = sv(*args)
+        assert run.returncode == 2
+        assert f"error: {folder} is a folder; give the path of the file to write" in run.stderr
+    assert folder.is_dir() and not list(folder.iterdir())

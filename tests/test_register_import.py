@@ -83,8 +83,14 @@ def test_missing_column_is_named(sqlite_store: Store, form: Form, tmp_path: Path
     path.write_text("街道,楼号,门牌地址\n万兴街道,1号楼,x\n", encoding="utf-8")
     from surveyor.errors import SurveyorError
 
-    with pytest.raises(SurveyorError, match=r"r\.csv:1: missing column\(s\): compound_name"):
+    with pytest.raises(SurveyorError) as caught:
         import_register(sqlite_store, form, path, author="甲")
+    assert caught.value.message == (
+        f"{path}:1: missing column(s): 小区名称 (accepted: compound_name, compound, 小区名称, 小区)"
+    )
+    assert caught.value.text("zh") == (
+        f"{path}：第 1 行：缺少列：小区名称（可用列名：compound_name、compound、小区名称、小区）"
+    )
 
 
 def test_gbk_csv_and_xlsx(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
@@ -144,3 +150,48 @@ def test_cli_register_import_in_chinese(tmp_path: Path) -> None:
     assert ok.returncode == 0 and "导入 3 栋楼；0 栋已存在；跳过有错的 2 行" in ok.stdout
     wrong = subprocess.run([*zh, str(tmp_path / "reg.txt")], capture_output=True, text=True)
     assert "楼栋清单须为 .csv 或 .xlsx 文件" in wrong.stderr
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path: Path) -> None:
+    """An address with an unquoted comma used to be imported without its end ("2门" lost)."""
+    db = tmp_path / "s.db"
+    init_store(db, role="laptop", inspector="甲").close()
+    path = _write(
+        tmp_path,
+        [
+            "长虹街道,长虹社区,南丰新村,1号楼,南开区华苑东路22号,2门",
+            "长虹街道,长虹社区,南丰新村,2号楼,南开区华苑东路24号,,",  # Excel's trailing commas
+        ],
+    )
+    cmd = ["surveyor", "register", "import", "--db", str(db), str(path)]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 2
+    assert f"{path}:row 2: 6 cells but the header has 5" in run.stderr
+    assert "row 3" not in run.stderr
+    assert "Traceback" not in run.stderr
+    store = open_store(db)
+    assert _count(store) == 0
+    store.close()
+    zh = subprocess.run([*cmd, "--lang", "zh"], capture_output=True, text=True)
+    assert f"{path}：第 2 行：有 6 个单元格，但表头只有 5 列" in zh.stderr
+    skipped = subprocess.run([*cmd, "--skip-bad"], capture_output=True, text=True)
+    assert skipped.returncode == 0, skipped.stderr
+    assert "imported 1 building(s); 0 already present; 1 bad row(s) skipped" in skipped.stdout
+
+
+def test_an_xlsx_row_wider_than_its_header_is_refused(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["街道", "社区", "小区名称", "楼号", "门牌地址"])
+    sheet.append(["长虹街道", "长虹社区", "南丰新村", "1号楼", "南开区华苑东路22号", "2门"])
+    sheet.append(["长虹街道", "长虹社区", "南丰新村", "2号楼", "南开区华苑东路24号"])
+    xlsx = tmp_path / "reg.xlsx"
+    book.save(xlsx)
+    report = import_register(sqlite_store, form, xlsx, author="甲")
+    assert [(p.row, p.field, p.message.en) for p in report.problems] == [
+        (2, None, "6 cells but the header has 5")
+    ]
+    assert _count(sqlite_store) == 0

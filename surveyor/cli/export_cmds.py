@@ -15,8 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import DbOpt, FormOpt, LangOpt, db_path
-from surveyor.errors import SurveyorError
+from surveyor.cli.options import DbOpt, FormOpt, LangOpt, reading_store
 
 export_app = typer.Typer(
     help="Printed sheets, QR labels, the district report and data exports.",
@@ -56,26 +55,6 @@ RulesOpt = Annotated[
 ParamsOpt = Annotated[
     Path | None, typer.Option("--params", help="Rule parameters (default: forms/params.yaml).")
 ]
-
-
-def _target(db: Path | None, central: str | None) -> str:
-    """The store to read: --central, else --db, else the default laptop database."""
-    if db is not None and central is not None:
-        raise SurveyorError(
-            "give either --db or --central, not both", zh="--db 与 --central 只能给一个"
-        )
-    return central if central is not None else str(db_path(db))
-
-
-@contextmanager
-def _store(db: Path | None, central: str | None) -> Iterator[Any]:
-    from surveyor.store.db import open_store
-
-    store = open_store(_target(db, central), readonly=True)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _context(form: Path | None, rules: Path | None, params: Path | None) -> Any:
@@ -143,7 +122,7 @@ def needs_cmd(
     from surveyor.services.survey import get_live_building
 
     ctx = _context(form, rules, params)
-    with _store(db, central) as store:
+    with reading_store(db, central) as store:
         live = get_live_building(store, building)
     state = live.state
     for old in live.merged_from:
@@ -275,7 +254,7 @@ def export_sheets_cmd(
 
     ctx = _context(form, rules, params)
     selection = _selection(ctx, where, status)
-    with _store(db, central) as store, _progress("sheets") as progress:
+    with reading_store(db, central) as store, _progress("sheets") as progress:
         result = export_sheets(
             ctx,
             store,
@@ -314,7 +293,7 @@ def export_labels_cmd(
 
     ctx = _context(form, rules, params)
     selection = _selection(ctx, where, status)
-    with _store(db, central) as store, _progress("labels") as progress:
+    with reading_store(db, central) as store, _progress("labels") as progress:
         result = export_labels(
             ctx,
             store,
@@ -349,7 +328,7 @@ def export_report_cmd(
 
     ctx = _context(form, rules, params)
     selection = _selection(ctx, where, status)
-    with _store(db, central) as store:
+    with reading_store(db, central) as store:
         result = export_report(ctx, store, selection, out, font=font, replace=force)
     _done(result, "report", lang)
 
@@ -371,7 +350,7 @@ def _table(
 
     ctx = _context(form, rules, params)
     selection = _selection(ctx, where, status)
-    with _store(db, central) as store:
+    with reading_store(db, central) as store:
         result = export_table(ctx, store, selection, out, kind, replace=force)
     _done(result, kind, lang)
 

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from surveyor.cli.options import (
     db_path,
     pass_db_down,
     print_table,
+    reading_store,
 )
 from surveyor.errors import SurveyorError, database_trouble
 
@@ -348,7 +350,7 @@ def show(
 def list_cmd(
     db: DbOpt = None,
     subdistrict: Annotated[
-        str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道).")
+        str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道 or 万兴).")
     ] = None,
     status_: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     search: Annotated[
@@ -369,7 +371,10 @@ def list_cmd(
     the_form = get_form(form)
     # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
     selection = parse_selection(
-        the_form, [f"subdistrict={subdistrict}"] if subdistrict else [], status_
+        the_form,
+        [f"subdistrict={subdistrict}"] if subdistrict else [],
+        status_,
+        option="--subdistrict",
     )
     code = dict(selection.where).get("subdistrict")
     store = open_store(db_path(db), readonly=True)
@@ -419,16 +424,18 @@ def export_db(
 
 
 @app.command()
-def doctor(db: DbOpt = None) -> None:
+def doctor(
+    db: DbOpt = None,
+    central: Annotated[
+        str | None,
+        typer.Option("--central", help="Check a central store (SQLite path or postgresql:// URL)."),
+    ] = None,
+) -> None:
     """Check a database's integrity and the change log's invariants."""
-    from surveyor.store.db import open_store
     from surveyor.store.maintenance import doctor as run_doctor
 
-    store = open_store(db_path(db), readonly=True)
-    try:
+    with reading_store(db, central) as store:
         report = run_doctor(store)
-    finally:
-        store.close()
     for key, value in report.facts.items():
         typer.echo(f"{key}: {value}")
     if report.ok:
@@ -515,9 +522,13 @@ def sample(
     from surveyor.forms.catalog import get_form
     from surveyor.services.sample import generate_sample
 
+    paths.require_not_a_folder(out)
     if out.exists():
         if not force:
-            raise SurveyorError(f"{out} already exists; pass --force to replace it")
+            raise SurveyorError(
+                f"{out} already exists; pass --force to replace it",
+                zh=f"{out} 已存在；要替换请加 --force",
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(str(out) + suffix).unlink(missing_ok=True)
     summary = generate_sample(out, get_form(form), buildings=buildings, seed=seed)
@@ -535,17 +546,34 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+class Interrupted(BaseException):
+    """Ctrl-C, as our SIGINT handler raises it. Not a KeyboardInterrupt: Typer turns that into
+    a silent exit 130, and the user was not told that what was merged is kept."""
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """First Ctrl-C: stop the command. Every later one is ignored while it shuts down (its
+    transaction rolls back, merge workers finish): a second one used to interrupt Python's
+    own shutdown, print a traceback and leave the merge waiting forever for its workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise Interrupted
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn every failure into a sentence and an exit code."""
     zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
         app(args=argv, prog_name="surveyor")
     except SurveyorError as exc:
         typer.echo(f"错误：{exc.text('zh')}" if zh else f"error: {exc.message}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+    except (Interrupted, KeyboardInterrupt):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from surveyor.i18n import t_in
+
+        typer.echo(t_in("zh" if zh else "en", "cli.interrupted"), err=True)
         sys.exit(130)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,10 +45,51 @@ CentralOpt = Annotated[
 
 
 def db_path(db: Path | None) -> Path:
-    """The laptop database a command works on: its ``--db``, else the default one."""
+    """The laptop database a command works on: its ``--db``, else the default one.
+
+    A URL given as ``--db`` is refused: the option is a file path, which had collapsed
+    ``postgresql://`` to ``postgresql:/`` and then suggested ``surveyor init --db`` with it.
+    """
     from surveyor import paths
 
-    return db if db is not None else paths.default_db_path()
+    if db is None:
+        return paths.default_db_path()
+    if _looks_like_url(str(db)):
+        raise SurveyorError(
+            "--db takes a database file, not a URL; a central store is given with "
+            "--central TARGET (e.g. surveyor doctor --central postgresql://…)",
+            zh="--db 只接受数据库文件，不接受网址；中心库请用 --central 指定"
+            "（例如 surveyor doctor --central postgresql://…）",
+        )
+    return db
+
+
+def _looks_like_url(text: str) -> bool:
+    """``scheme:/…`` as a URL reads once a path has collapsed its ``//`` (not ``C:/``)."""
+    scheme, sep, _ = text.partition(":/")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
+
+
+@contextmanager
+def reading_store(db: Path | None, central: str | None) -> Iterator[Any]:
+    """The store a reading command (exports, needs, doctor) works on, opened read-only:
+    ``--central`` (a laptop given there is refused as sync refuses it), else ``--db``, else
+    the default laptop database."""
+    from surveyor.cli.sync_cmds import open_target
+    from surveyor.store.db import open_store
+
+    if db is not None and central is not None:
+        raise SurveyorError(
+            "give either --db or --central, not both", zh="--db 与 --central 只能给一个"
+        )
+    if central is not None:
+        store = open_target(central, readonly=True)
+    else:
+        store = open_store(db_path(db), readonly=True)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def pass_db_down(ctx: typer.Context, db: Path | None) -> None:

@@ -25,10 +25,11 @@ central_app = typer.Typer(help="The central store supervisors merge into.", no_a
 conflicts_app = typer.Typer(help="Review and resolve conflicting edits.", no_args_is_help=True)
 
 
-def _open(target: str, *, readonly: bool = False, central: bool = True) -> Any:
+def open_target(target: str, *, readonly: bool = False, central: bool = True) -> Any:
     """Open ``target`` as a central store (or, with ``central=False``, as a laptop database),
     refusing the other kind: merging into a laptop, or syncing a laptop with another laptop,
-    would scatter the census over files no supervisor reads."""
+    would scatter the census over files no supervisor reads. Every command taking --central
+    opens its store here (exports too: a "district report" of one laptop misleads)."""
     from surveyor.store.db import is_url, open_store
 
     if central and not is_url(target):
@@ -77,7 +78,7 @@ def _require_central_file(path: str) -> None:
 
 def _shown(target: str) -> str:
     """A target for messages, without any password in a URL."""
-    from surveyor.sync.transfer import shown_target
+    from surveyor.store.db import shown_target
 
     return shown_target(target)
 
@@ -96,7 +97,7 @@ def merge_cmd(
     from surveyor.i18n import error_from, t_in
     from surveyor.sync.merge import FileReport, merge_files
 
-    store = _open(into)
+    store = open_target(into)
     refused: list[FileReport] = []
 
     def show(report: FileReport) -> None:
@@ -127,9 +128,9 @@ def sync_cmd(
     from surveyor.i18n import t_in
     from surveyor.sync.transfer import sync
 
-    laptop = _open(str(db), central=False)
+    laptop = open_target(str(db), central=False)
     try:
-        target = _open(central)
+        target = open_target(central)
         try:
             report = sync(laptop, target, get_form(form))
         finally:
@@ -137,8 +138,21 @@ def sync_cmd(
     finally:
         laptop.close()
     typer.echo(t_in(lang, "sync.done", **vars(report)))
+    if report.no_assignments is not None:
+        typer.echo(_no_assignments_warning(report.no_assignments, lang), err=True)
     if report.open_conflicts:
         typer.echo(t_in(lang, "sync.open_conflicts", n=report.open_conflicts))
+
+
+def _no_assignments_warning(found: Any, lang: str) -> str:
+    """The warning line for an inspector the central has no buildings assigned to."""
+    from surveyor.i18n import t_in
+
+    said = t_in(lang, "sync.no_assignments", inspector=found.inspector)
+    if found.did_you_mean:
+        names = ("、" if lang == "zh" else ", ").join(found.did_you_mean)
+        said += t_in(lang, "sync.did_you_mean", names=names)
+    return said
 
 
 def assign_cmd(
@@ -155,7 +169,12 @@ def assign_cmd(
         str | None, typer.Option("--status", help="Only buildings with this status.")
     ] = None,
     buildings: Annotated[
-        Path | None, typer.Option("--buildings", help="File with one building code or id a line.")
+        Path | None,
+        typer.Option(
+            "--buildings",
+            help="File with one building code or id a line (UTF-8 or GBK; a 编号/code header "
+            "line and blank lines are skipped).",
+        ),
     ] = None,
     by: Annotated[
         str, typer.Option("--by", help="Supervisor name recorded on the change.")
@@ -173,6 +192,7 @@ def assign_cmd(
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
     from surveyor.services.selection import parse_selection
+    from surveyor.services.userfiles import read_building_list
     from surveyor.sync.actions import assign
 
     if bool(where or status) == bool(buildings):
@@ -182,16 +202,8 @@ def assign_cmd(
         )
     the_form = get_form(form)
     selection = parse_selection(the_form, where or [], status) if where or status else None
-    refs: list[str] = []
-    if buildings is not None:
-        try:
-            refs = buildings.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise SurveyorError(
-                f"cannot read {buildings}: {exc.strerror}",
-                zh=f"无法读取 {buildings}：{exc.strerror}",
-            ) from exc
-    store = _open(central)
+    refs = read_building_list(buildings) if buildings is not None else []
+    store = open_target(central)
     try:
         n = assign(
             store,
@@ -219,7 +231,7 @@ def progress_cmd(
     from surveyor.sync.progress import BUCKETS, progress
     from surveyor.sync.wording import group_name
 
-    store = _open(central, readonly=True)
+    store = open_target(central, readonly=True)
     try:
         tables = progress(store)
     finally:
@@ -275,7 +287,7 @@ def conflicts_list(
     from surveyor.sync.review import count_conflicts, list_conflicts
     from surveyor.sync.wording import field_name, kind_name
 
-    store = _open(central, readonly=True)
+    store = open_target(central, readonly=True)
     try:
         rows = list_conflicts(store, include_resolved=include_resolved, limit=limit, offset=offset)
         total = count_conflicts(store, include_resolved=include_resolved)
@@ -322,7 +334,7 @@ def conflicts_show(
 
     the_form = get_form(form)
     key = _conflict_key(the_form, field)
-    store = _open(central, readonly=True)
+    store = open_target(central, readonly=True)
     try:
         d = conflict_detail(store, building, key)
     finally:
@@ -396,7 +408,7 @@ def conflicts_resolve(
         )
     the_form = get_form(form)
     field = _conflict_key(the_form, field)
-    store = _open(central)
+    store = open_target(central)
     picked = None
     try:
         if pick is not None:

@@ -172,19 +172,36 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
     fields = data_fields(form)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("buildings")
-    sheet.append([*FIXED_COLUMNS, *(f.id for f in fields)])
+    _append(sheet, [*FIXED_COLUMNS, *(f.id for f in fields)])
     for r in records:
-        sheet.append([r.code, r.status, *(_xlsx_cell(f, r.answers.get(f.id)) for f in fields)])
+        _append(sheet, [r.code, r.status, *(_xlsx_cell(f, r.answers.get(f.id)) for f in fields)])
     codebook = book.create_sheet("codebook")
-    codebook.append(list(CODEBOOK_COLUMNS))
+    _append(codebook, list(CODEBOOK_COLUMNS))
     for row in codebook_rows(form):
-        codebook.append(list(row))
+        _append(codebook, list(row))
     needs = book.create_sheet("needs")
-    needs.append(list(NEEDS_COLUMNS))
+    _append(needs, list(NEEDS_COLUMNS))
     for r in records:
         for row in need_rows(r.code, reports[r.code]):
-            needs.append(list(row))
+            _append(needs, list(row))
     return book
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """Append a row whose every text is a string cell: openpyxl makes a text starting with "="
+    a formula, so an inspector's remark "=1+1 见附件" was exported as one (and read back as
+    something else, or evaluated by Excel)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    sheet.append(cells)
 
 
 def geojson_document(

@@ -18,14 +18,17 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate, normalize_text
+from surveyor.services.selection import option_code
 from surveyor.services.survey import BUILDING, writer
+from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
 
-#: Accepted column headers (lower-cased) for each register field.
+#: Accepted column headers (lower-cased) for each register field; the first Chinese one is
+#: the header a missing column is named by.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "subdistrict": ("subdistrict", "街道", "街道办事处", "street_office"),
     "community": ("community", "社区", "社区居委会"),
-    "compound_name": ("compound_name", "compound", "小区", "小区名称"),
+    "compound_name": ("compound_name", "compound", "小区名称", "小区"),
     "building_no": ("building_no", "building", "楼号", "楼栋号"),
     "address": ("address", "门牌地址", "地址"),
 }
@@ -60,20 +63,7 @@ def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = path.read_text(encoding="gb18030")  # Excel on Chinese Windows saves GBK
-        except UnicodeDecodeError:
-            raise SurveyorError(
-                f"{path}: cannot read the file as UTF-8 or GB18030 text",
-                zh=f"{path}：无法按 UTF-8 或 GB18030 编码读取该文件",
-            ) from None
-    except OSError as exc:
-        raise SurveyorError(
-            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
-        ) from exc
+    text = read_user_text(path)
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise SurveyorError(f"{path}: the file is empty", zh=f"{path}：文件是空的")
@@ -107,24 +97,19 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
             mapping[key] = idx
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
-        names = ", ".join(f"{c} ({HEADER_ALIASES[c][1]})" for c in missing)
         raise SurveyorError(
-            f"{path}:1: missing column(s): {names}",
-            zh=f"{path}：第 1 行：缺少列：{'、'.join(HEADER_ALIASES[c][1] for c in missing)}",
+            f"{path}:1: missing column(s): {'; '.join(_column_names(c, 'en') for c in missing)}",
+            zh=f"{path}：第 1 行：缺少列：{'；'.join(_column_names(c, 'zh') for c in missing)}",
         )
     return mapping
 
 
-def _subdistrict_code(form: Form, value: str) -> str:
-    """Accept the code, the full Chinese name (长虹街道) or the short one (长虹)."""
-    fld = form.field("subdistrict")
-    if value in fld.choice_codes:
-        return value
-    for choice in fld.choices:
-        names = {choice.zh, choice.zh.removesuffix("街道"), choice.en, choice.en.lower()}
-        if value in names or value.lower() in names:
-            return choice.code
-    return value  # left as is: coercion reports it as not an option
+def _column_names(key: str, lang: str) -> str:
+    """A missing column as a register's author knows it: its Chinese header (楼号), then
+    every header accepted for it (the field id alone, 'building_no (building)', said little)."""
+    zh = [a for a in HEADER_ALIASES[key] if not a.isascii()]
+    accepted = "、".join(HEADER_ALIASES[key]) if lang == "zh" else ", ".join(HEADER_ALIASES[key])
+    return f"{zh[0]}（可用列名：{accepted}）" if lang == "zh" else f"{zh[0]} (accepted: {accepted})"
 
 
 def import_register(
@@ -143,12 +128,18 @@ def import_register(
                 sa.select(BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no)
             )
         }
+    width = len(_without_trailing_blanks(headers))
     for rowno, cells in rows:
         if not any(c.strip() for c in cells):
             continue
+        extra = _too_many_cells(cells, width, rowno, csv_file=path.suffix.lower() == ".csv")
+        if extra is not None:
+            report.problems.append(extra)
+            continue
         raw = {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()}
         raw["district"] = "nankai"
-        raw["subdistrict"] = _subdistrict_code(form, normalize_text(raw["subdistrict"]))
+        street = normalize_text(raw["subdistrict"])
+        raw["subdistrict"] = option_code(form, "subdistrict", street) or street  # else refused
         answers, problems = _check_row(form, raw, rowno)
         if not problems:
             key = (answers["subdistrict"], answers["compound_name"], answers["building_no"])
@@ -173,6 +164,36 @@ def import_register(
             w.create(answers)
             report.imported += 1
     return report
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    """``cells`` without the empty cells at the end: Excel writes trailing commas (and a sheet
+    pads every row to its widest one), and those blanks carry nothing."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def _too_many_cells(
+    cells: list[str], width: int, rowno: int, *, csv_file: bool
+) -> RowProblem | None:
+    """A row holding more (non-blank-trailing) cells than the header has columns, as a problem.
+
+    Such a row is usually an address with an unquoted comma: importing it would silently drop
+    the cells past the header (the end of the address), so it is refused like any bad row."""
+    n = len(_without_trailing_blanks(cells))
+    if n <= width:
+        return None
+    zh_hint, en_hint = ("（含逗号的值要加引号）", " (quote a value that contains a comma)")
+    return RowProblem(
+        rowno,
+        None,
+        Localized(
+            zh=f"有 {n} 个单元格，但表头只有 {width} 列" + (zh_hint if csv_file else ""),
+            en=f"{n} cells but the header has {width}" + (en_hint if csv_file else ""),
+        ),
+    )
 
 
 def _check_row(

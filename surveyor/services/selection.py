@@ -65,27 +65,39 @@ def _resolve_field(form: Form, name: str) -> str:
     )
 
 
-def _resolve_value(form: Form, fid: str, raw: str) -> Any:
+def option_code(form: Form, fid: str, text: str) -> str | None:
+    """The option of ``fid`` that ``text`` names: its code or zh/en label, and for the 街道
+    also the short name people write (长虹 for 长虹街道), in a register as on the command
+    line; None when it names none."""
+    fld = form.fields[fid]
+    code = fld.code_for(text)
+    if code is None and fid == "subdistrict":
+        short = normalize_text(text).strip()
+        code = next((c.code for c in fld.choices if c.zh.removesuffix("街道") == short), None)
+    return code
+
+
+def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> Any:
     """The stored value for a --where value: option codes or labels, numbers, yes/no."""
     fld = form.fields[fid]
     text = normalize_text(raw)
     if fld.choices:
-        code = fld.code_for(text)
+        code = option_code(form, fid, text)
         if code is not None:
             return code
         codes = ", ".join(c.code for c in fld.choices[:8])
         labels = "、".join(c.zh for c in fld.choices[:8])
         raise SurveyorError(
-            f"--where: '{raw}' is not an option of {fid} (options: {codes} …)",
-            zh=f"--where：“{raw}”不是{fld.defn.label.zh}的选项（可选：{labels} …）",
+            f"{option}: '{raw}' is not an option of {fid} (options: {codes} …)",
+            zh=f"{option}：“{raw}”不是{fld.defn.label.zh}的选项（可选：{labels} …）",
         )
     if fld.type == "integer":
         try:
             return int(text)
         except ValueError:
             raise SurveyorError(
-                f"--where: {fid} needs a whole number, not '{raw}'",
-                zh=f"--where：{fld.defn.label.zh}应为整数，而不是“{raw}”",
+                f"{option}: {fid} needs a whole number, not '{raw}'",
+                zh=f"{option}：{fld.defn.label.zh}应为整数，而不是“{raw}”",
             ) from None
     if fld.type == "boolean":
         lowered = text.lower()
@@ -94,24 +106,29 @@ def _resolve_value(form: Form, fid: str, raw: str) -> Any:
         if lowered in ("false", "no", "否", "0"):
             return False
         raise SurveyorError(
-            f"--where: {fid} needs yes or no, not '{raw}'",
-            zh=f"--where：{fld.defn.label.zh}应为“是”或“否”，而不是“{raw}”",
+            f"{option}: {fid} needs yes or no, not '{raw}'",
+            zh=f"{option}：{fld.defn.label.zh}应为“是”或“否”，而不是“{raw}”",
         )
     return text
 
 
-def parse_selection(form: Form, where: list[str], status: str | None) -> Selection:
-    """Check ``field=value`` filters and the status against the form; raise on any mistake."""
+def parse_selection(
+    form: Form, where: list[str], status: str | None, *, option: str = "--where"
+) -> Selection:
+    """Check ``field=value`` filters and the status against the form; raise on any mistake.
+
+    ``option`` is what the user typed the filters as (``list --subdistrict 火星`` is not told
+    about a ``--where`` it never wrote)."""
     pairs: list[tuple[str, Any]] = []
     for item in where:
         if "=" not in item:
             raise SurveyorError(
-                f"--where '{item}' must be written field=value",
-                zh=f"--where“{item}”应写成 字段=值",
+                f"{option} '{item}' must be written field=value",
+                zh=f"{option}“{item}”应写成 字段=值",
             )
         name, _, value = item.partition("=")
         fid = _resolve_field(form, name.strip())
-        pairs.append((fid, _resolve_value(form, fid, value.strip())))
+        pairs.append((fid, _resolve_value(form, fid, value.strip(), option)))
     if status is not None and status not in STATUSES:
         raise SurveyorError(
             f"unknown status '{status}'; use one of {', '.join(STATUSES)}",

@@ -41,6 +41,33 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
+#: How a PostgreSQL central may be written: libpq (psql) accepts ``postgres://`` as well as
+#: ``postgresql://``, so supervisors copy either; SQLAlchemy knows only the driver's name.
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def shown_target(target: str) -> str:
+    """A database named in a message, without any password a URL may carry."""
+    if "://" in target and "@" in target:
+        scheme, rest = target.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return target
+
+
+def engine_url(target: str) -> str:
+    """The SQLAlchemy URL of a central given as a URL, refusing what is not PostgreSQL.
+
+    Another scheme (``mysql://``, ``http://``) reached SQLAlchemy's plugin loader and came out
+    as an internal error; it is a mistyped target, so it is one sentence."""
+    scheme, rest = target.split("://", 1)
+    if scheme.lower() not in POSTGRES_SCHEMES:
+        raise SurveyorError(
+            f"{shown_target(target)} is not a SQLite path or postgresql:// URL",
+            zh=f"{shown_target(target)} 既不是 SQLite 文件路径，也不是 postgresql:// 网址",
+        )
+    return "postgresql+psycopg://" + rest
+
+
 #: Page size of a new central SQLite file. A state row (≈ 5 KB of JSON) fits in one 16 KiB
 #: page instead of spilling into overflow pages of SQLite's default 4 KiB, which makes a merge
 #: ≈ 10 % faster (docs/PERFORMANCE.md). Laptops keep the default: a save rewrites a few
@@ -97,16 +124,20 @@ def _sqlite_engine(path: Path, *, readonly: bool = False) -> Engine:
 def make_engine(target: str | Path, *, readonly: bool = False) -> Engine:
     """An engine for a SQLite path or a ``postgresql://`` URL."""
     text = str(target)
-    if is_url(text):
-        if text.startswith("postgresql://"):
-            text = "postgresql+psycopg://" + text[len("postgresql://") :]
+    if not is_url(text):
+        return _sqlite_engine(Path(text), readonly=readonly)
+    try:
         return sa.create_engine(
-            text,
+            engine_url(text),
             pool_pre_ping=True,
             json_serializer=dump_json,
             json_deserializer=load_json,
         )
-    return _sqlite_engine(Path(text), readonly=readonly)
+    except sa.exc.ArgumentError as exc:  # a port that is not a number, and the like
+        raise SurveyorError(
+            f"{shown_target(text)} is not a valid postgresql:// URL ({exc})",
+            zh=f"{shown_target(text)} 不是有效的 postgresql:// 网址（{exc}）",
+        ) from exc
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -253,6 +284,22 @@ def _create_sqlite_file(path: Path, *, page_size: int) -> None:
         ) from exc
 
 
+def _require_no_tables(engine: Engine, target: str) -> None:
+    """Refuse a database that already holds tables but is no Surveyor database: creating ours
+    among them failed half-way ("relation building already exists") as an internal error, and
+    a central must not share a database with another program's tables."""
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+    if tables:
+        shown = shown_target(target)
+        raise SurveyorError(
+            f"{shown} is not empty (it has tables such as {', '.join(sorted(tables)[:3])}); "
+            "a central store needs an empty database; nothing was written",
+            zh=f"{shown} 不是空数据库（已有 {'、'.join(sorted(tables)[:3])} 等表）；"
+            "中心库需要一个空数据库；未写入任何内容",
+        )
+
+
 def init_store(target: str | Path, *, role: str, inspector: str | None = None) -> Store:
     """Create a new database (laptop or central) with a fresh site id.
 
@@ -279,6 +326,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             raise SurveyorError(
                 f"{_label(text)} is already initialised", zh=f"{_label(text)} 已经初始化过"
             )
+        _require_no_tables(engine, text)
         _alembic_upgrade(engine)
         site_id = uuid.uuid4()
         meta = models.META_TABLE

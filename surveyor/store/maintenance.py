@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
+from surveyor.paths import require_not_a_folder
 from surveyor.store import models
 from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
@@ -32,6 +33,7 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
             zh="export-db 只适用于 SQLite 数据库；PostgreSQL 请用 pg_dump",
         )
     out = Path(out)
+    require_not_a_folder(out)
     src_path = Path(store.target)
     if out.exists() and out.samefile(src_path):
         # Renamed over the open database, the copy would part it from its -wal file.

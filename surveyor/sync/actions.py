@@ -21,6 +21,7 @@ from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import load_state, resolve_building_id
+from surveyor.services.userfiles import ListedBuilding
 from surveyor.store import hlc
 from surveyor.store.db import Store, write_tx
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
@@ -330,14 +331,15 @@ def assign(
     inspector: str,
     *,
     where: Selection | None = None,
-    refs: Iterable[str] = (),
+    refs: Iterable[str | ListedBuilding] = (),
     author: str,
     require_known: bool = False,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> int:
     """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes.
 
-    ``where`` picks live buildings as exports do (``services.selection``); ``refs`` name more.
+    ``where`` picks live buildings as exports do (``services.selection``); ``refs`` name more
+    (a list file's lines name where they come from, so an unknown code is said with its line).
     With ``require_known`` (the supervisor's command), a name the central has never seen (no
     buildings, no edits) is refused: a typo (王方 for 王芳) made an inspector no laptop is, and
     the work reached nobody."""
@@ -352,7 +354,7 @@ def assign(
             _check_known_inspector(conn, name, store.site_id)
         w = LocalWriter(conn, store, form, author, clock)
         ids = [str(r.id) for r in selected_rows(conn, where, BUILDING.c.id)] if where else []
-        ids += [_building(conn, r.strip()) for r in refs if r.strip()]
+        ids += _listed_ids(conn, refs)
         if not ids:
             raise SurveyorError(
                 "no building matches; nothing was assigned", zh="没有符合条件的楼栋；未分配任何任务"
@@ -372,6 +374,32 @@ def assign(
             w.append(eid, "upsert", {ASSIGNED_KEY: name}, {ASSIGNED_KEY: _parents_value(heads)})
         w.finish()
         return len(todo)
+
+
+def _listed_ids(conn: Connection, refs: Iterable[str | ListedBuilding]) -> list[str]:
+    """The ids of the buildings ``refs`` name; the first that names none is refused with the
+    file and line it came from (and how many more do not), so the list can be put right."""
+    ids: list[str] = []
+    unknown: list[tuple[str | None, NotFound]] = []
+    for ref in refs:
+        text, where = (ref.ref, ref.where) if isinstance(ref, ListedBuilding) else (ref, None)
+        if not text.strip():
+            continue
+        try:
+            ids.append(_building(conn, text.strip()))
+        except NotFound as exc:
+            unknown.append((where, exc))
+    if not unknown:
+        return ids
+    where, first = unknown[0]
+    more = len(unknown) - 1
+    en, zh = first.message, first.text("zh")
+    if where is not None:
+        en, zh = f"{where}: {en}", f"{where}：{zh}"
+    if more:
+        en += f" (and {more} more line(s) name no building)"
+        zh += f"（另有 {more} 行也找不到楼栋）"
+    raise NotFound(f"{en}; nothing was assigned", zh=f"{zh}；未分配任何任务")
 
 
 def known_inspectors(conn: Connection, central_site: uuid.UUID) -> set[str]:
@@ -395,7 +423,7 @@ def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID)
     known = known_inspectors(conn, central_site)
     if name in known:
         return
-    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.3)
+    close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
     raise SurveyorError(
@@ -406,11 +434,38 @@ def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID)
     )
 
 
+def similar_names(name: str, known: Iterable[str]) -> list[str]:
+    """Known inspectors' names close to ``name`` (王芳 for 王方), for a did-you-mean."""
+    others = sorted(n for n in known if n != name)
+    return difflib.get_close_matches(name, others, n=3, cutoff=0.3)
+
+
+@dataclass(frozen=True)
+class NoAssignments:
+    """An inspector the central has no buildings assigned to, with the names they may have
+    meant: a laptop set up as 王方 when the work is assigned to 王芳 pulled nothing, silently."""
+
+    inspector: str
+    did_you_mean: list[str]
+
+
+def no_assignments(conn: Connection, name: str, central_site: uuid.UUID) -> NoAssignments | None:
+    """``NoAssignments`` when no building on this central is assigned to ``name``, else None."""
+    assigned = conn.execute(
+        sa.select(BUILDING.c.id).where(BUILDING.c.assigned_to == name).limit(1)
+    ).first()
+    if assigned is not None:
+        return None
+    return NoAssignments(name, similar_names(name, known_inspectors(conn, central_site)))
+
+
 __all__ = [
     "DUPLICATE_KEY",
     "Choice",
     "LocalWriter",
+    "NoAssignments",
     "assign",
     "delete_building",
+    "no_assignments",
     "resolve_conflict",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -104,6 +104,8 @@ class ApplyStats:
     new: int = 0
     buildings: int = 0
     open_conflicts: int = 0
+    #: Buildings flagged as possible duplicates (same address) where this batch landed.
+    possible_duplicates: int = 0
     clock_suspect: int = 0
     clock_ahead: int = 0
     sites: set[str] = field(default_factory=set)
@@ -196,12 +198,14 @@ def refresh_duplicates(
     addresses: set[str],
     *,
     unflagged: Collection[str] = (),
-) -> None:
+) -> int:
     """Recompute duplicate flags for every building at the touched addresses.
 
     Only the flag rows that exist or are due are rewritten: a file touches a thousand
     buildings, of which a handful share an address. ``unflagged`` names buildings known to
-    have no flag rows (new here): not probed for any.
+    have no flag rows (new here): not probed for any. Returns how many buildings at those
+    addresses are flagged, so a merge report can say so (they wait for the supervisor like
+    a conflict).
     """
     members: dict[str, str | None] = {}
     columns = ("id", "address_norm", "deleted")
@@ -216,6 +220,7 @@ def refresh_duplicates(
     if rewritten:
         delete_conflicts(conn, sorted(rewritten), duplicates=True)
     write_rows(conn, CONFLICT, [conflict_params(r) for r in flagged])
+    return len(flagged)
 
 
 def flags_duplicates(conn: Connection) -> bool:
@@ -307,7 +312,8 @@ def refold(conn: Connection, entity_ids: Sequence[str], form: Form | None) -> in
     Returns the number of open field conflicts among them.
     """
     existing = existing_buildings(conn, entity_ids)
-    return settle_buildings(conn, entity_ids, form, PreparedChanges(conn.dialect.name), existing)
+    prepared = PreparedChanges(conn.dialect.name)
+    return settle_buildings(conn, entity_ids, form, prepared, existing).conflicts
 
 
 def change_ids_by_entity(conn: Connection, entity_ids: Sequence[str]) -> dict[str, set[str]]:
@@ -357,6 +363,14 @@ def prior_evaluations(
     return out
 
 
+class Settled(NamedTuple):
+    """What settling buildings left for a supervisor: open field conflicts among them, and
+    buildings flagged as possible duplicates at their addresses."""
+
+    conflicts: int
+    duplicates: int
+
+
 def settle_buildings(
     conn: Connection,
     entity_ids: Sequence[str],
@@ -365,7 +379,7 @@ def settle_buildings(
     existing: Mapping[str, str | None],
     *,
     written: set[str] | frozenset[str] = frozenset(),
-) -> int:
+) -> Settled:
     """Write the state rows, conflicts and duplicate flags of these buildings.
 
     A prepared building is used when the changes held here are exactly those it was folded
@@ -373,7 +387,7 @@ def settle_buildings(
     one that had none (so no changes here before), all of its changes must be among the ones
     just ``written``. Every other building is re-folded from the log. ``existing`` maps the
     buildings that had a state row to their normalised address. Returns the number of open
-    field conflicts among them.
+    field conflicts among them and of possible duplicates at their addresses.
     """
     old = [e for e in entity_ids if e in existing]
     held = change_ids_by_entity(conn, [e for e in old if e in prepared.buildings])
@@ -416,10 +430,11 @@ def settle_buildings(
     if old:
         delete_conflicts(conn, old, duplicates=False)
     write_values(conn, CONFLICT, CONFLICT_NAMES, conflicts)
+    duplicates = 0
     if flags_duplicates(conn):
         new_here = {e for e in entity_ids if e not in existing}
-        refresh_duplicates(conn, entity_ids, addresses, unflagged=new_here)
-    return sum(b.open_conflicts for b in chosen.values())
+        duplicates = refresh_duplicates(conn, entity_ids, addresses, unflagged=new_here)
+    return Settled(sum(b.open_conflicts for b in chosen.values()), duplicates)
 
 
 #: ``meta`` key: this site's seq up to which local saves have been re-folded (by a pull).
@@ -514,7 +529,7 @@ def apply_prepared(
     if existing is None:
         existing = existing_buildings(conn, entity_ids)
     written = {k.change_id for k in new}
-    stats.open_conflicts = settle_buildings(
+    stats.open_conflicts, stats.possible_duplicates = settle_buildings(
         conn, entity_ids, form, prepared, existing, written=written
     )
     stats.new = len(new)

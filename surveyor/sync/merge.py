@@ -85,6 +85,8 @@ class FileReport:
             buildings=s.buildings,
             conflicts=s.open_conflicts,
         )
+        if s.possible_duplicates:
+            said += t_in(lang, "merge.duplicates", n=s.possible_duplicates)
         if s.clock_suspect or s.clock_ahead:
             said += t_in(lang, "merge.clock_ahead", n=s.clock_suspect + s.clock_ahead)
         if self.blobs.missing:
@@ -131,11 +133,26 @@ def check_watermark_agreement(conn: Connection, snap: PreparedFile, marks: dict[
             raise ClonedSite.differs(str(snap.path), site, probe)
 
 
+def _same_file(path: Path, target: str) -> bool:
+    """Whether ``path`` is the central's own SQLite file (``merge c.db --into c.db``), which
+    was called a copy of it."""
+    try:
+        return Path(target).exists() and path.samefile(target)
+    except OSError:
+        return False
+
+
 def refuse_a_copy(conn: Connection, store: Store, snap: PreparedFile) -> dict[str, int]:
     """Refuse a file that is a copy of the central or of a laptop already merged (read only,
     so it can run before the backup: a refused file leaves no backup behind); returns the
     central's watermarks."""
     if snap.site_id == str(store.site_id):
+        if _same_file(snap.path, store.target):
+            raise RefusedFile(
+                f"{snap.path} is the central store itself (the same file as --into); "
+                "nothing was merged",
+                zh=f"{snap.path} 就是中心库本身（与 --into 是同一个文件）；其内容均未合并",
+            )
         raise RefusedFile(
             f"{snap.path} has the same site id as the database it is merged into: it is a "
             "copy of it; nothing was merged",

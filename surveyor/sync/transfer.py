@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.store.db import Store, read_tx, write_tx
+from surveyor.store.db import Store, read_tx, shown_target, write_tx
+from surveyor.sync.actions import NoAssignments, no_assignments
 from surveyor.sync.apply import (
     ClonedSite,
     apply_changes,
@@ -50,14 +51,9 @@ class SyncReport:
     photos_sent: int = 0
     photos_received: int = 0
     open_conflicts: int = 0
-
-
-def shown_target(target: str) -> str:
-    """A database named in a message, without any password a URL may carry."""
-    if "://" in target and "@" in target:
-        scheme, rest = target.split("://", 1)
-        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
-    return target
+    #: Set when the central has no buildings assigned to this laptop's inspector (a typo at
+    #: ``init --inspector`` pulls nothing, and nothing said why).
+    no_assignments: NoAssignments | None = None
 
 
 def _all_changes(store: Store) -> list[ChangeRow]:
@@ -189,6 +185,10 @@ def sync(
         ).copied
     with _said_of_a_copied_laptop(laptop):
         report.pulled, offered = pull(laptop, central, form)
+    inspector = laptop.meta("inspector")
+    if inspector:
+        with read_tx(central.engine) as conn:
+            report.no_assignments = no_assignments(conn, inspector, central.site_id)
     with write_tx(laptop.engine) as conn:
         report.photos_received = transfer_attachments(
             conn, _attachment_rows(central, _photo_hashes(offered)), cen_dir, lap_dir

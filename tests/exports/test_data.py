@@ -203,3 +203,29 @@ def test_exports_from_a_postgresql_central(sample_db: Path, pg_url: str, tmp_pat
     )
     assert printed.returncode == 0, printed.stderr
     assert labels.stat().st_size > 0
+
+
+def test_xlsx_writes_text_that_starts_with_a_formula_sign_as_text(tmp_path: Path) -> None:
+    """An inspector's remark '=1+1 见附件' was written as the formula <f>1+1 见附件</f>."""
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    db = tmp_path / "s.db"
+    store = init_store(db, role="laptop", inspector="甲")
+    code = create_building(store, get_form(), REGISTER_ROW, author="甲").code
+    store.close()
+    remarks = ["inspector_remarks==1+1 见附件", "address=+86 南开区@宜宾道-1号"]
+    assert run("set", "--db", str(db), code, *remarks).returncode == 0
+    out = tmp_path / "survey.xlsx"
+    result = run("export", "xlsx", "--db", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    sheet = load_workbook(out)["buildings"]
+    header = [c.value for c in sheet[1]]
+    cells = {h: c for h, c in zip(header, sheet[2], strict=False)}
+    assert cells["inspector_remarks"].data_type == "s"
+    assert cells["inspector_remarks"].value == "=1+1 见附件"
+    assert cells["address"].value == "+86 南开区@宜宾道-1号"
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    values = load_workbook(out, data_only=True)["buildings"]
+    assert [c.value for c in values[2]][header.index("inspector_remarks")] == "=1+1 见附件"

@@ -336,3 +336,140 @@ def test_a_central_file_uses_large_pages_and_a_laptop_the_default(tmp_path: Path
         conn.close()
     assert sizes[central] == (CENTRAL_PAGE_SIZE, "wal")
     assert sizes[laptop] == (4096, "wal")
+
+
+def test_assign_reads_a_building_list_saved_on_windows(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """A GBK list was an internal error, a UTF-8 one with a BOM was refused as '\\ufeffNK-…',
+    and an unknown code was named without its file and line."""
+    central = str(tmp_path / "c.db")
+    run("central", "init", central)
+    lap = laptops("甲")
+    codes = [create_building(lap, mini, REGISTER_ROW, author="甲").code for _ in range(2)]
+    run("sync", "--db", lap.target, "--central", central, "--form", str(MINI))
+    assign_ = ("assign", "--central", central, "--inspector", "甲", "--form", str(MINI))
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(f"编号\r\n{codes[0]}\r\n\r\n".encode("gbk"))
+    assert "assigned 1 building(s) to 甲" in run(*assign_, "--buildings", str(gbk)).stdout
+    bom = tmp_path / "bom.txt"
+    bom.write_text(f"code\n{codes[0]}\n{codes[1]}\n", encoding="utf-8-sig")
+    assert "assigned 1 building(s) to 甲" in run(*assign_, "--buildings", str(bom)).stdout
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{codes[0]}\n\nNK-AAAAA-AAAAA\nxyz\n", encoding="utf-8")
+    refused = run(*assign_, "--buildings", str(bad), ok=False)
+    assert refused.returncode == 2
+    assert f"{bad}:3: no building with code NK-AAAAA-AAAAA (and 1 more line(s)" in refused.stderr
+    zh = run(*assign_, "--buildings", str(bad), "--lang", "zh", ok=False)
+    assert f"{bad}:3：没有编号为 NK-AAAAA-AAAAA 的楼栋（另有 1 行也找不到楼栋）" in zh.stderr
+
+
+@pytest.mark.postgres
+def test_postgresql_target_mistakes_are_sentences(pg_url: str, tmp_path: Path) -> None:
+    """libpq's postgres:// scheme, another database's URL and a database that already has
+    tables were each an internal error."""
+    libpq = "postgres://" + pg_url.split("://", 1)[1]
+    assert "created central store" in run("central", "init", libpq).stdout
+    assert "0 conflict(s)" in run("conflicts", "list", "--central", libpq).stdout
+    again = run("central", "init", pg_url, ok=False)
+    assert again.returncode == 2 and "already initialised" in again.stderr
+    for other in ("mysql://x/y", "http://example.org/db"):
+        wrong = run("central", "init", other, ok=False)
+        assert wrong.returncode == 2
+        assert f"error: {other} is not a SQLite path or postgresql:// URL" in wrong.stderr
+        wrong = run("progress", "--central", other, "--lang", "zh", ok=False)
+        assert f"{other} 既不是 SQLite 文件路径，也不是 postgresql:// 网址" in wrong.stderr
+
+
+@pytest.mark.postgres
+def test_central_init_refuses_a_database_that_has_tables(pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE building (id int)"))
+    refused = run("central", "init", pg_url, ok=False)
+    assert refused.returncode == 2
+    assert "is not empty (it has tables such as building)" in refused.stderr
+    assert "nothing was written" in refused.stderr
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_table_names() == ["building"]
+    engine.dispose()
+
+
+def test_merge_reports_the_possible_duplicates_it_flagged(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """A file whose buildings were flagged as duplicates was reported as '0 open conflict(s)'."""
+    form = ["--form", str(MINI)]
+    central = str(tmp_path / "central.db")
+    run("central", "init", central)
+    a, b = laptops("甲"), laptops("乙")
+    create_building(a, mini, REGISTER_ROW, author="甲")
+    create_building(b, mini, REGISTER_ROW, author="乙")
+    first = run("merge", a.target, "--into", central, *form).stdout
+    assert "0 open conflict(s)" in first and "duplicate" not in first
+    second = run("merge", b.target, "--into", central, *form).stdout
+    assert "1 building(s), 0 open conflict(s), 2 possible duplicate(s)" in second
+    c = laptops("丙")
+    create_building(c, mini, REGISTER_ROW, author="丙")
+    zh = run("merge", c.target, "--into", central, "--lang", "zh", *form).stdout
+    assert "未解决冲突 0 处，疑似重复楼栋 3 栋" in zh
+
+
+def test_exports_and_needs_refuse_a_laptop_given_as_the_central(tmp_path: Path) -> None:
+    """'export report --central wf.db' printed a district report of one laptop."""
+    from surveyor.store.db import init_store
+
+    laptop = tmp_path / "wf.db"
+    store = init_store(laptop, role="laptop", inspector="王芳")
+    code = create_building(store, get_form(), REGISTER_ROW, author="王芳").code
+    store.close()
+    attempts = {
+        kind: ("export", kind, "--central", str(laptop), "--out", str(tmp_path / f"x.{kind}"))
+        for kind in ("report", "sheets", "labels", "csv", "xlsx", "geojson")
+    }
+    attempts["needs"] = ("needs", code, "--central", str(laptop), "--lang", "en")
+    for name, args in attempts.items():
+        result = run(*args, ok=False)
+        assert result.returncode == 2, name
+        assert "is an inspector's laptop database, not a central store" in result.stderr, name
+    assert not list(tmp_path.glob("x.*"))
+    zh = run(*attempts["report"], "--lang", "zh", ok=False)
+    assert "是普查员笔记本的数据库，不是中心库" in zh.stderr
+    assert run("needs", code, "--db", str(laptop)).returncode == 0  # --db is the laptop's own
+
+
+def test_sync_warns_when_no_buildings_are_assigned_to_the_laptops_inspector(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """A laptop set up as 王方 when the work is assigned to 王芳 said 'pulled 0', nothing else."""
+    form = ["--form", str(MINI)]
+    central = str(tmp_path / "central.db")
+    run("central", "init", central)
+    right, typo = laptops("王芳"), laptops("王方")
+    code = create_building(right, mini, REGISTER_ROW, author="王芳").code
+    run("sync", "--db", right.target, "--central", central, *form)
+    codes = tmp_path / "codes.txt"
+    codes.write_text(code, encoding="utf-8")
+    run("assign", "--central", central, "--inspector", "王芳", "--buildings", str(codes), *form)
+    ok = run("sync", "--db", right.target, "--central", central, *form)
+    assert "warning" not in ok.stderr
+    warned = run("sync", "--db", typo.target, "--central", central, *form)
+    assert "pulled 0" in warned.stdout
+    assert (
+        "warning: no buildings are assigned to 王方 on the central (did you mean 王芳?"
+        in warned.stderr
+    )
+    zh = run("sync", "--db", typo.target, "--central", central, "--lang", "zh", *form)
+    assert "警告：中心库上没有分配给 王方 的楼栋（是不是 王芳？" in zh.stderr
+
+
+def test_merging_the_central_into_itself_says_it_is_the_same_file(tmp_path: Path) -> None:
+    """'merge central.db --into central.db' called the file a copy of the central."""
+    central = tmp_path / "central.db"
+    run("central", "init", str(central))
+    same = run("merge", str(central), "--into", str(central), ok=False)
+    assert same.returncode == 2
+    assert "is the central store itself (the same file as --into)" in same.stderr
+    assert "copy" not in same.stderr
