@@ -37,12 +37,7 @@ def open_target(target: str, *, readonly: bool = False, central: bool = True) ->
     store = open_store(target, readonly=readonly)
     if central and store.role != "central":
         store.close()
-        raise SurveyorError(
-            f"{_shown(target)} is an inspector's laptop database, not a central store; "
-            f"give the central's path or URL (a new one is made by 'surveyor central init')",
-            zh=f"{_shown(target)} 是普查员笔记本的数据库，不是中心库；"
-            "请给出中心库的路径或网址（新建用“surveyor central init”）",
-        )
+        raise _not_a_central(target)
     if not central and store.role == "central":
         store.close()
         raise SurveyorError(
@@ -66,6 +61,15 @@ def central_init(
     store = init_store(target, role="central")
     typer.echo(t_in(lang, "central.created", target=_shown(target), site=store.site_id))
     store.close()
+
+
+def _not_a_central(target: str) -> SurveyorError:
+    return SurveyorError(
+        f"{_shown(target)} is an inspector's laptop database, not a central store; "
+        f"give the central's path or URL (a new one is made by 'surveyor central init')",
+        zh=f"{_shown(target)} 是普查员笔记本的数据库，不是中心库；"
+        "请给出中心库的路径或网址（新建用“surveyor central init”）",
+    )
 
 
 def _require_central_file(path: str) -> None:
@@ -260,10 +264,12 @@ def review_cmd(
     """Open the supervisor's conflict review on a central store (keys 1-9, b, v, k, d, p)."""
     # Checked before the screen is taken over; the app opens the store after its first frame.
     if "://" not in central:
-        from surveyor.store.sqlitefile import require_sqlite_file
+        from surveyor.store.sqlitefile import require_sqlite_file, sqlite_role
 
         _require_central_file(central)
         require_sqlite_file(Path(central))
+        if sqlite_role(Path(central)) == "laptop":  # resolutions belong on the central
+            raise _not_a_central(central)
     from surveyor.tui.app import run_app
 
     run_app(central, review=True, author=by.strip() or "supervisor")

@@ -7,6 +7,7 @@ screen, when importing the store would delay its first frame.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,6 +32,20 @@ def require_sqlite_file(path: Path) -> None:
         ) from exc
     if header != SQLITE_MAGIC:
         raise SurveyorError(f"{path} is not a SQLite database", zh=f"{path} 不是 SQLite 数据库")
+
+
+def sqlite_role(path: Path) -> str | None:
+    """The role a Surveyor SQLite file says it has (laptop, central), read without SQLAlchemy;
+    None when it cannot say (not one of ours, unreadable): opening it will say why."""
+    try:
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'role'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
 
 
 def readonly_uri(path: Path) -> str:

@@ -232,6 +232,7 @@ def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path
         "sync": ("sync", "--db", str(other), "--central", str(laptop)),
         "assign": ("assign", "--central", str(laptop), "--inspector", "乙", "--status", "draft"),
         "progress": ("progress", "--central", str(laptop)),
+        "review": ("review", "--central", str(laptop)),  # refused before the screen opens
     }
     for name, args in attempts.items():
         result = run(*args, ok=False)
