@@ -209,7 +209,7 @@ def assign_cmd(
     refs = read_building_list(buildings) if buildings is not None else []
     store = open_target(central)
     try:
-        n = assign(
+        done = assign(
             store,
             the_form,
             inspector,
@@ -220,7 +220,9 @@ def assign_cmd(
         )
     finally:
         store.close()
-    typer.echo(t_in(lang, "assign.done", n=n, inspector=inspector.strip()))
+    typer.echo(t_in(lang, "assign.done", n=done.count, inspector=inspector.strip()))
+    for previous, n in done.taken_from.items():
+        typer.echo(t_in(lang, "assign.taken_from", n=n, previous=previous))
 
 
 def progress_cmd(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -335,7 +336,7 @@ def assign(
     author: str,
     require_known: bool = False,
     clock: Callable[[], int] = hlc.now_ms,
-) -> int:
+) -> Assigned:
     """Hand buildings to an inspector: one ``_assigned_to`` change per building that changes.
 
     ``where`` picks live buildings as exports do (``services.selection``); ``refs`` name more
@@ -373,7 +374,17 @@ def assign(
             heads = field_heads(held.get(eid, [])).get(ASSIGNED_KEY, [])
             w.append(eid, "upsert", {ASSIGNED_KEY: name}, {ASSIGNED_KEY: _parents_value(heads)})
         w.finish()
-        return len(todo)
+        before = Counter(str(current[i][0]) for i in todo if current.get(i, (None, None))[0])
+        return Assigned(len(todo), dict(sorted(before.items())))
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """What ``assign`` did: how many buildings changed hands, and how many of them were
+    another inspector's (by name): moving a colleague's drafts should not go unsaid."""
+
+    count: int
+    taken_from: dict[str, int]
 
 
 def _listed_ids(conn: Connection, refs: Iterable[str | ListedBuilding]) -> list[str]:

@@ -111,7 +111,9 @@ def test_the_supervisor_workflow_from_the_command_line(
     assert synced.stdout.startswith("已发送 0 条改动（0 批），收到 3 条")
     assert get_building(a, code).answers["year_built"] == 1990
     # 甲 was never assigned a building but has synced edits: a known inspector.
-    assert "assigned 1 building(s) to 甲" in run(*to_new[:4], "甲", *to_new[5:], *form).stdout
+    moved = run(*to_new[:4], "甲", *to_new[5:], *form).stdout
+    assert "assigned 1 building(s) to 甲" in moved
+    assert "1 of them were assigned to 乙 until now" in moved  # said, not done silently
 
 
 def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
