@@ -425,3 +425,26 @@ def test_an_output_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
         assert run.returncode == 2
         assert f"error: {folder} is a folder; give the path of the file to write" in run.stderr
     assert folder.is_dir() and not list(folder.iterdir())
+
+
+def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path) -> None:
+    """'set' and 'register import' run on a central recorded the author as 'unknown'."""
+    import sqlite3
+
+    central = tmp_path / "central.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "街道,社区,小区名称,楼号,门牌地址\n万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号\n",
+        encoding="utf-8",
+    )
+    imported = sv("register", "import", "--db", str(central), str(register), "--by", "李督导")
+    assert imported.returncode == 0, imported.stderr
+    conn = sqlite3.connect(central)
+    [(code,)] = conn.execute("SELECT code FROM building").fetchall()
+    conn.close()
+    assert sv("set", "--db", str(central), code, "year_built=1984").returncode == 0
+    conn = sqlite3.connect(central)
+    authors = [a for (a,) in conn.execute("SELECT author FROM change ORDER BY seq")]
+    conn.close()
+    assert authors == ["李督导", "supervisor"]

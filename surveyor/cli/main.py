@@ -21,6 +21,7 @@ import typer
 
 from surveyor import paths
 from surveyor.cli.options import (
+    ByOpt,
     DbOpt,
     FormOpt,
     LangOpt,
@@ -51,8 +52,12 @@ app.add_typer(register_app, name="register")
 app.add_typer(photo_app, name="photo")
 
 
-def _author(store: Any) -> str:
-    return store.meta("inspector") or "unknown"
+def _author(store: Any, by: str | None) -> str:
+    """Whose change it is: ``--by``, else the laptop's inspector; on a central, where no
+    inspector is recorded, the supervisor (it said 'unknown')."""
+    if by and by.strip():
+        return by.strip()
+    return store.meta("inspector") or ("supervisor" if store.role == "central" else "unknown")
 
 
 def _print_version(asked: bool) -> None:
@@ -144,6 +149,7 @@ def set_cmd(
     draft: Annotated[
         bool, typer.Option("--draft", help="Keep invalid values, marked as errors.")
     ] = False,
+    by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Answer fields of one building (by field id or label), checked as the app checks them."""
@@ -161,7 +167,7 @@ def set_cmd(
     store = open_store(db_path(db))
     try:
         result = save_answers(
-            store, the_form, building, answers, author=_author(store), draft=draft, lang=lang
+            store, the_form, building, answers, author=_author(store, by), draft=draft, lang=lang
         )
     finally:
         store.close()
@@ -208,6 +214,7 @@ def photo_add(
     caption: Annotated[str, typer.Option("--caption", help="What the photo shows.")] = "",
     db: DbOpt = None,
     form: FormOpt = None,
+    by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Attach a photo to a photo field of one building."""
@@ -221,7 +228,7 @@ def photo_add(
             field_id,
             file,
             caption=caption,
-            author=_author(store),
+            author=_author(store, by),
             lang=lang,
         )
     _say_saved(result, lang)
@@ -236,6 +243,7 @@ def photo_remove(
     ],
     db: DbOpt = None,
     form: FormOpt = None,
+    by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Take a photo off a photo field (the file stays stored: the history refers to it)."""
@@ -243,7 +251,7 @@ def photo_remove(
 
     with _photo_target(db, form, field, lang) as (store, the_form, field_id):
         result = remove_photo(
-            store, the_form, building, field_id, which, author=_author(store), lang=lang
+            store, the_form, building, field_id, which, author=_author(store, by), lang=lang
         )
     _say_saved(result, lang)
 
@@ -273,6 +281,7 @@ def status(
     ],
     db: DbOpt = None,
     form: FormOpt = None,
+    by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Mark a building complete (refused while answers are missing), approved, or back to draft."""
@@ -288,7 +297,7 @@ def status(
             get_form(form),
             building,
             new_status,
-            author=_author(store),
+            author=_author(store, by),
             lang=lang,
         )
     finally:
@@ -484,6 +493,7 @@ def register_import(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")
     ] = False,
+    by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号)."""
@@ -495,7 +505,9 @@ def register_import(
     the_form = get_form(form)
     store = open_store(db_path(db))
     try:
-        report = import_register(store, the_form, file, author=_author(store), skip_bad=skip_bad)
+        report = import_register(
+            store, the_form, file, author=_author(store, by), skip_bad=skip_bad
+        )
     finally:
         store.close()
     for p in report.problems:

@@ -38,6 +38,10 @@ LangOpt = Annotated[
         help="Language of labels and messages: zh or en ($SURVEYOR_LANG sets it for all).",
     ),
 ]
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="Name recorded on the change (default: the laptop's inspector)."),
+]
 CentralOpt = Annotated[
     str,
     typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),
