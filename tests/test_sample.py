@@ -188,3 +188,16 @@ def test_refuses_an_existing_file(tmp_path: Path, form: Form) -> None:
         generate_sample(out, form, buildings=5, seed=1)
     with pytest.raises(SurveyorError):
         generate_sample(tmp_path / "y.db", form, buildings=0, seed=1)
+
+
+def test_a_calculation_from_a_refused_answer_is_no_value() -> None:
+    """Year built 1700 (refused: 1900 at the earliest) showed the era 1980年及以前 beside its
+    error, and the retrofit rules read that era."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.forms.record import evaluate
+
+    form = get_form()
+    refused = evaluate(form, {"year_built": 1700})
+    assert "year_built" in refused.errors
+    assert refused.values["era_bin"] is None
+    assert evaluate(form, {"year_built": 1984}).values["era_bin"] == "y1981_1990"

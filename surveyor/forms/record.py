@@ -335,7 +335,19 @@ def evaluate(form: Form, answers: Mapping[str, Any], *, today: date | None = Non
         if fld.warn is not None and fld.warn.truth(env, current=value, today=today) is False:
             assert fld.defn.warn_message is not None
             result.warnings[fld.id] = fld.defn.warn_message
+    _blank_calculations_of_invalid_answers(form, result)
     return result
+
+
+def _blank_calculations_of_invalid_answers(form: Form, result: Evaluation) -> None:
+    """A calculation from an answer the form refuses is no value: year built 1700 showed
+    1980年及以前 beside its error, and a survey date in 2099 a survey year of 2099."""
+    tainted = set(result.errors)
+    for calc in form.calculation_order:
+        assert calc.calculate is not None
+        if calc.calculate.references & tainted:
+            tainted.add(calc.id)
+            result.values[calc.id] = None
 
 
 def _well_formed(fld: CompiledField, value: Any) -> bool:
