@@ -473,6 +473,30 @@ def _picked_version(heads: list[Any], pick: str) -> Any:
     )
 
 
+def rekey_cmd(
+    db: Annotated[Path, typer.Option("--db", help="The copied laptop database (or its file).")],
+    central: CentralOpt,
+    lang: LangOpt = "en",
+) -> None:
+    """Give a copied laptop database (a restored backup, a cloned disk) its own id, so it can
+    sync: its changes since it parted from the central's log move to the new id."""
+    from surveyor.i18n import t_in
+    from surveyor.store.sqlitefile import require_sqlite_file
+    from surveyor.sync.rekey import rekey
+
+    require_sqlite_file(db)
+    hub = open_target(central, readonly=True)
+    try:
+        laptop = open_target(str(db), central=False)
+        try:
+            done = rekey(laptop, hub)
+        finally:
+            laptop.close()
+    finally:
+        hub.close()
+    typer.echo(t_in(lang, "rekey.done", **vars(done)))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `surveyor` app."""
     app.add_typer(central_app, name="central")
@@ -481,4 +505,5 @@ def register(app: typer.Typer) -> None:
     app.command("review")(review_cmd)
     app.command("sync")(sync_cmd)
     app.command("assign")(assign_cmd)
+    app.command("rekey")(rekey_cmd)
     app.command("progress")(progress_cmd)

@@ -91,10 +91,13 @@ class ClonedSite(SurveyorError):
         """``label`` holds a change of ``site`` at ``seq`` other than the one merged there."""
         return cls(
             f"{label} holds changes of site {site} that differ from ones already merged "
-            f"(seq {seq}): it is a copy of another laptop's database; nothing of it was merged",
+            f"(seq {seq}): it is a copy of another laptop's database; nothing of it was merged. "
+            f"Give it its own id with 'surveyor rekey --db {label} --central CENTRAL', then "
+            "merge it again",
             site=str(site),
             zh=f"{label} 中站点 {site} 的改动与已合并的不同（序号 {seq}）："
-            "它是另一台笔记本数据库的副本；其内容均未合并",
+            "它是另一台笔记本数据库的副本；其内容均未合并。"
+            f"请先用“surveyor rekey --db {label} --central 中心库”给它一个自己的编号，再合并",
         )
 
 

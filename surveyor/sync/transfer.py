@@ -173,7 +173,7 @@ def sync(
     report = SyncReport()
     lap_dir = laptop_blobs or default_blob_dir(laptop.target)
     cen_dir = central_blobs or default_blob_dir(central.target)
-    with _said_of_a_copied_laptop(laptop):
+    with _said_of_a_copied_laptop(laptop, central):
         _refuse_a_copied_laptop(laptop, central)
         report.pushed, report.batches = push(
             laptop, central, form, batch=batch, after_batch=after_batch
@@ -183,7 +183,7 @@ def sync(
         report.photos_sent = transfer_attachments(
             conn, _attachment_rows(laptop, None), lap_dir, cen_dir
         ).copied
-    with _said_of_a_copied_laptop(laptop):
+    with _said_of_a_copied_laptop(laptop, central):
         report.pulled, offered = pull(laptop, central, form)
     inspector = laptop.meta("inspector")
     if inspector:
@@ -233,7 +233,7 @@ def _last_own_change(conn: Any, site: str, up_to: int) -> tuple[int, str] | None
 
 
 @contextlib.contextmanager
-def _said_of_a_copied_laptop(laptop: Store) -> Iterator[None]:
+def _said_of_a_copied_laptop(laptop: Store, central: Store) -> Iterator[None]:
     """A clash over the laptop's own id means the laptop is the copy: say so of the laptop.
     (Found on pull, the refusal named 'the central', and inspectors looked for a fault there.)"""
     try:
@@ -241,14 +241,15 @@ def _said_of_a_copied_laptop(laptop: Store) -> Iterator[None]:
     except ClonedSite as exc:
         if exc.site != str(laptop.site_id):
             raise
-        shown = shown_target(laptop.target)
+        shown, hub = shown_target(laptop.target), shown_target(central.target)
+        fix = f"surveyor rekey --db {shown} --central {hub}"
         raise ClonedSite(
-            f"{shown} is a copy of another laptop's database: both carry the same id and "
-            "their answers have differed since, so this one cannot sync (nothing was sent or "
-            "received). Its answers are safe in the file: stop surveying on this copy and give "
-            f"the file to the supervisor ('surveyor show --db {shown} CODE' reads it)",
+            f"{shown} is a copy of another laptop's database (a restored backup, or a disk "
+            "copied to a second laptop): both carry the same id and their answers have differed "
+            "since, so this one cannot sync as it is (nothing was sent or received). Its answers "
+            f"are safe in the file. Give it its own id with '{fix}', then sync again",
             site=exc.site,
-            zh=f"{shown} 是另一台笔记本数据库的副本：两者编号相同，之后又各自改动，因此无法同步"
-            "（未发送也未接收任何内容）。文件中的答案都在：请停止在此副本上调查，把文件交给主管"
-            f"（可用 surveyor show --db {shown} 编号 查看）",
+            zh=f"{shown} 是另一台笔记本数据库的副本（从备份恢复，或把磁盘复制到了另一台笔记本）："
+            "两者编号相同，之后又各自改动，因此不能直接同步（未发送也未接收任何内容）。文件中的答案都在。"
+            f"请先用“{fix}”给它一个自己的编号，再同步",
         ) from None

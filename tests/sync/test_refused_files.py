@@ -18,7 +18,7 @@ from surveyor.store.maintenance import doctor, export_sqlite
 from surveyor.sync.merge import FileReport, merge_files
 from surveyor.sync.transfer import sync
 from tests.conftest import REGISTER_ROW
-from tests.sync.helpers import dump
+from tests.sync.helpers import check_store, dump
 
 
 @pytest.fixture
@@ -223,6 +223,52 @@ def test_a_cloned_laptop_that_syncs_is_told_it_is_the_copy(
     assert "the central" not in message.split("copy")[0]
     assert refused.value.zh and "副本" in refused.value.zh
     assert dump(central) == before  # nothing of the clone reached the central
+
+
+def test_a_copy_given_its_own_id_syncs_and_neither_laptops_answers_are_lost(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    """A restored backup surveyed on before it synced (or a cloned disk) was refused for
+    good: its answers could reach the central neither by sync nor by merge. Given its own id
+    (``surveyor rekey``), it syncs; where both answered a field differently, that is a
+    conflict for review, as for any two inspectors."""
+    from surveyor.errors import SurveyorError
+    from surveyor.sync.rekey import rekey
+    from surveyor.sync.review import conflict_detail
+
+    with original_and_copy(laptops, tmp_path, mini) as (original, clone, code):
+        save_answers(original, mini, code, {"year_built": "1984"}, author="甲")
+        save_answers(clone, mini, code, {"year_built": "1990", "floors_above": "6"}, author="甲")
+        sync(original, central, mini)
+        with pytest.raises(SurveyorError) as refused:
+            sync(clone, central, mini)
+        assert f"surveyor rekey --db {tmp_path / 'clone.db'} --central" in refused.value.message
+        before = own_numbers(clone)
+        done = rekey(clone, central)
+    assert (done.moved, done.parted_at) == (1, max(before))  # the one save made apart
+    clone = open_store(tmp_path / "clone.db")
+    try:
+        assert str(clone.site_id) == done.new_site != done.old_site
+        sync(clone, central, mini)
+        assert get_building(central, code).answers["floors_above"] == 6
+        sides = {v.value for v in conflict_detail(central, code, "year_built").heads}
+        assert sides == {1984, 1990}
+        save_answers(clone, mini, code, {"has_elevator": "true"}, author="甲")
+        assert sync(clone, central, mini).pushed == 1  # and it goes on syncing
+        assert doctor(clone).ok, doctor(clone).problems
+        with pytest.raises(SurveyorError, match="not a copy"):
+            rekey(clone, central)  # once is enough
+    finally:
+        clone.close()
+    check_store(central, mini)
+
+
+def own_numbers(store: Store) -> dict[int, str]:
+    """seq → change id of the changes ``store``'s own site made."""
+    from surveyor.sync.rekey import own_log
+
+    with store.engine.connect() as conn:
+        return own_log(conn, str(store.site_id))
 
 
 def test_a_sqlite_central_is_backed_up_before_a_merge_writes_and_not_for_a_refused_copy(

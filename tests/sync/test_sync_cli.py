@@ -212,6 +212,31 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     hub.close()
 
 
+def test_the_command_the_copy_refusal_names_lets_the_copy_sync(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    import shutil
+
+    central, form = str(tmp_path / "central.db"), ("--form", str(MINI))
+    run("central", "init", central)
+    original = laptops("甲")
+    code = create_building(original, mini, REGISTER_ROW, author="甲").code
+    original.close()
+    copy = tmp_path / "restored.db"
+    shutil.copy(original.target, copy)
+    run("set", "--db", original.target, code, "year_built=1984", *form)
+    run("set", "--db", str(copy), code, "floors_above=6", *form)
+    run("sync", "--db", original.target, "--central", central, *form)
+    refused = run("sync", "--db", str(copy), "--central", central, "--lang", "zh", *form, ok=False)
+    fix = f"surveyor rekey --db {copy} --central {central}"
+    assert refused.returncode == 2 and fix in refused.stderr
+    rekeyed = run(*fix.split()[1:], "--lang", "zh")
+    assert "现在可以同步了" in rekeyed.stdout
+    assert run("sync", "--db", str(copy), "--central", central, *form).returncode == 0
+    shown = run("show", "--db", central, code, "--json", *form).stdout
+    assert json.loads(shown)["answers"]["floors_above"] == 6
+
+
 def test_a_laptop_database_is_refused_where_a_central_is_expected(tmp_path: Path) -> None:
     """merge, sync and assign used to write into a laptop given as the central."""
     import hashlib
