@@ -21,6 +21,13 @@ class SurveyorError(Exception):
         return self.zh if lang == "zh" and self.zh else self.message
 
 
+def cannot_read(
+    path: object, exc: OSError, kind: type[SurveyorError] = SurveyorError
+) -> SurveyorError:
+    """A file that could not be read, with the system's reason, in both languages."""
+    return kind(f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}")
+
+
 class ValidationFailed(SurveyorError):
     """A save was refused because answers break the form's rules.
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_read
 
 
 class LineDict(dict[str, Any]):
@@ -68,7 +68,7 @@ def load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SurveyorError(f"cannot read {path}: {exc.strerror}") from exc
+        raise cannot_read(path, exc) from exc
     except UnicodeDecodeError as exc:
         raise SurveyorError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     try:

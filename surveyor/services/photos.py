@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_read
 from surveyor.forms.display import photo_text
 from surveyor.forms.model import CompiledField, Form
 from surveyor.forms.record import normalize_free_text
@@ -93,9 +93,7 @@ def check_photo_file(source: Path) -> str:
         with source.open("rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot read {source}: {exc.strerror}", zh=f"无法读取 {source}：{exc.strerror}"
-        ) from None
+        raise cannot_read(source, exc) from None
     mime = _image_type(head)
     if mime is None:  # a document or a shortcut picked by mistake would travel to every laptop
         raise SurveyorError(
@@ -111,9 +109,7 @@ def read_photo(source: Path) -> PhotoFile:
     try:
         data = source.read_bytes()
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot read {source}: {exc.strerror}", zh=f"无法读取 {source}：{exc.strerror}"
-        ) from None
+        raise cannot_read(source, exc) from None
     return PhotoFile(data, hashlib.sha256(data).hexdigest(), mime)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_read
 
 #: First lines of a building list that are a column header, not a building (lower-cased).
 LIST_HEADERS = frozenset(
@@ -23,9 +23,7 @@ def read_user_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
-        ) from exc
+        raise cannot_read(path, exc) from exc
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves GBK
         try:
             return data.decode(encoding)

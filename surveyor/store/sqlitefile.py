@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_read
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -27,9 +27,7 @@ def require_sqlite_file(path: Path) -> None:
         with path.open("rb") as fh:
             header = fh.read(16)
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
-        ) from exc
+        raise cannot_read(path, exc) from exc
     if header != SQLITE_MAGIC:
         raise SurveyorError(f"{path} is not a SQLite database", zh=f"{path} 不是 SQLite 数据库")
 

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_read
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads, pack_heads
@@ -64,9 +64,7 @@ def check_header(path: Path) -> None:
     except FileNotFoundError:
         raise RefusedFile(f"{path} does not exist", zh=f"{path} 不存在") from None
     except OSError as exc:
-        raise RefusedFile(
-            f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}"
-        ) from exc
+        raise cannot_read(path, exc, RefusedFile) from exc
     if not header.startswith(SQLITE_MAGIC):
         raise RefusedFile(
             f"{path} is not a SQLite database; nothing was merged",
