@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, TextArea
@@ -174,6 +175,8 @@ def test_the_address_is_on_screen_at_80_columns(sample_db: Path, make_app: AppFa
                 first = next(iter(table.rows))
                 sub = table.get_cell(first, "subdistrict").plain
                 assert not sub.endswith(("街道", "Subdistrict")), sub
+                search = app.screen.query_one("#search", Input)  # its hint is not cut either
+                assert cell_len(search.placeholder) <= search.content_size.width, lang
 
     run(body)
 
