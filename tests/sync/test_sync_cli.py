@@ -28,6 +28,17 @@ def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
+#: The small test form, for every command that reads answers.
+FORM = ("--form", str(MINI))
+
+
+def new_central(tmp_path: Path) -> str:
+    """A new SQLite central made by the real command."""
+    central = str(tmp_path / "central.db")
+    run("central", "init", central)
+    return central
+
+
 def test_the_supervisor_workflow_from_the_command_line(
     backend: str,
     laptops: Callable[[str], Store],
@@ -155,8 +166,7 @@ def test_cli_errors_are_one_sentence(tmp_path: Path) -> None:
 def test_merge_reports_each_file_in_the_supervisors_language(
     laptops: Callable[[str], Store], mini: Form, tmp_path: Path
 ) -> None:
-    central, form = str(tmp_path / "central.db"), ("--form", str(MINI))
-    run("central", "init", central)
+    central, form = new_central(tmp_path), FORM
     a = laptops("甲")
     create_building(a, mini, REGISTER_ROW, author="甲")
     junk = tmp_path / "photo.db"
@@ -179,8 +189,7 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     """丙 edited first but syncs after the supervisor looked: the values are renumbered by
     time, so '--pick 2' would now take 甲's 1962. A value is picked by its #tag, and the
     resolution says which value it took."""
-    central, form = str(tmp_path / "central.db"), ("--form", str(MINI))
-    run("central", "init", central)
+    central, form = new_central(tmp_path), FORM
     hub = open_store(central)
     a, b, c = laptops("甲"), laptops("乙"), laptops("丙")
     code = create_building(a, mini, REGISTER_ROW, author="甲").code
@@ -217,8 +226,7 @@ def test_the_command_the_copy_refusal_names_lets_the_copy_sync(
 ) -> None:
     import shutil
 
-    central, form = str(tmp_path / "central.db"), ("--form", str(MINI))
-    run("central", "init", central)
+    central, form = new_central(tmp_path), FORM
     original = laptops("甲")
     code = create_building(original, mini, REGISTER_ROW, author="甲").code
     original.close()
@@ -306,9 +314,7 @@ def test_sync_resumes_after_an_interruption(
 def test_a_duplicate_is_merged_from_the_command_line(
     tmp_path: Path, laptops: Callable[[str], Store], mini: Form
 ) -> None:
-    form = ["--form", str(MINI)]
-    central = str(tmp_path / "central.db")
-    run("central", "init", central)
+    central, form = new_central(tmp_path), FORM
     a, b = laptops("甲"), laptops("乙")
     x = create_building(a, mini, REGISTER_ROW, author="甲").code
     y = create_building(b, mini, REGISTER_ROW, author="乙").code
@@ -429,9 +435,7 @@ def test_merge_reports_the_possible_duplicates_it_flagged(
     tmp_path: Path, laptops: Callable[[str], Store], mini: Form
 ) -> None:
     """A file whose buildings were flagged as duplicates was reported as '0 open conflict(s)'."""
-    form = ["--form", str(MINI)]
-    central = str(tmp_path / "central.db")
-    run("central", "init", central)
+    central, form = new_central(tmp_path), FORM
     a, b = laptops("甲"), laptops("乙")
     create_building(a, mini, REGISTER_ROW, author="甲")
     create_building(b, mini, REGISTER_ROW, author="乙")
@@ -472,9 +476,7 @@ def test_sync_warns_when_no_buildings_are_assigned_to_the_laptops_inspector(
     tmp_path: Path, laptops: Callable[[str], Store], mini: Form
 ) -> None:
     """A laptop set up as 王方 when the work is assigned to 王芳 said 'pulled 0', nothing else."""
-    form = ["--form", str(MINI)]
-    central = str(tmp_path / "central.db")
-    run("central", "init", central)
+    central, form = new_central(tmp_path), FORM
     right, typo = laptops("王芳"), laptops("王方")
     code = create_building(right, mini, REGISTER_ROW, author="王芳").code
     run("sync", "--db", right.target, "--central", central, *form)

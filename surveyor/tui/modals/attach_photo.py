@@ -10,13 +10,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from surveyor.errors import SurveyorError
 from surveyor.i18n import language, t
 from surveyor.services.photos import check_photo_file
+from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain, without_controls
 
 
@@ -26,17 +26,7 @@ class PhotoRequest:
     caption: str
 
 
-class AttachPhotoModal(ModalScreen[PhotoRequest | None]):
-    DEFAULT_CSS = """
-    AttachPhotoModal { align: center middle; }
-    AttachPhotoModal > Vertical {
-        width: 80%; max-width: 90; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    AttachPhotoModal .title { text-style: bold; }
-    AttachPhotoModal .problem { color: $error; height: auto; }
-    AttachPhotoModal Horizontal { height: auto; align: right middle; }
-    """
+class AttachPhotoModal(Dialog[PhotoRequest | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="photo.cancel")
     ]
@@ -93,17 +83,11 @@ def _photo_problem(path: Path) -> str | None:
     return None
 
 
-class RemovePhotoModal(ModalScreen[str | None]):
+class RemovePhotoModal(Dialog[str | None]):
     """Returns the SHA-256 of the photo to take off, or None."""
 
     DEFAULT_CSS = """
-    RemovePhotoModal { align: center middle; }
-    RemovePhotoModal > Vertical {
-        width: 80%; max-width: 90; height: auto; max-height: 80%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    RemovePhotoModal .title { text-style: bold; height: auto; }
-    RemovePhotoModal .hint { color: $text-muted; height: auto; }
+    RemovePhotoModal > Vertical { max-height: 80%; border: thick $warning; }
     RemovePhotoModal OptionList { height: auto; max-height: 12; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -10,13 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from surveyor.errors import SurveyorError, ValidationFailed
 from surveyor.i18n import error_text, language, t
 from surveyor.services.survey import create_building
 from surveyor.tui.lifecycle import is_live
+from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain, without_controls
 
 if TYPE_CHECKING:
@@ -25,19 +25,11 @@ if TYPE_CHECKING:
 TEXT_FIELDS = ("community", "compound_name", "building_no", "address")
 
 
-class NewBuildingModal(ModalScreen[uuid.UUID | None]):
+class NewBuildingModal(Dialog[uuid.UUID | None]):
     """Returns the new building's id, or None if cancelled."""
 
     DEFAULT_CSS = """
-    NewBuildingModal { align: center middle; }
-    NewBuildingModal > Vertical {
-        width: 80%; max-width: 90; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    NewBuildingModal .title { text-style: bold; }
-    NewBuildingModal .problem { color: $error; height: auto; }
     NewBuildingModal Input, NewBuildingModal Select { margin-bottom: 0; }
-    NewBuildingModal Horizontal { height: auto; align: right middle; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="new.cancel")

@@ -9,28 +9,24 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from surveyor.i18n import t
+from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
 
 if TYPE_CHECKING:
     from surveyor.tui.screens.survey import Problem
 
 
-class ProblemsModal(ModalScreen[str | None]):
+class ProblemsModal(Dialog[str | None]):
     """Returns the id of the field to jump to, or None."""
 
     DEFAULT_CSS = """
-    ProblemsModal { align: center middle; }
-    ProblemsModal > Vertical {
-        width: 90%; max-width: 100; height: 80%;
-        border: thick $error; background: $surface; padding: 0 1;
-    }
-    ProblemsModal .title { text-style: bold; color: $error; height: auto; }
-    ProblemsModal .hint { color: $text-muted; height: 1; }
+    ProblemsModal > Vertical { width: 90%; max-width: 100; height: 80%; border: thick $error; }
+    ProblemsModal .title { color: $error; }
+    ProblemsModal .hint { height: 1; }
     ProblemsModal OptionList { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

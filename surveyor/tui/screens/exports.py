@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from surveyor.errors import SurveyorError
@@ -27,6 +26,7 @@ from surveyor.forms.model import Form
 from surveyor.i18n import error_text, t_in
 from surveyor.store.db import Store
 from surveyor.tui.lifecycle import is_live
+from surveyor.tui.modals.dialog import Dialog
 
 #: Export kinds (their names are ``export.kind_<code>`` in the catalog) and file suffixes.
 KINDS: tuple[tuple[str, str], ...] = (
@@ -51,18 +51,11 @@ def unused_name(path: Path) -> Path:
     return candidate
 
 
-class ExportScreen(ModalScreen[Path | None]):
+class ExportScreen(Dialog[Path | None]):
     """Returns the written path, or None when closed without exporting."""
 
     DEFAULT_CSS = """
-    ExportScreen { align: center middle; }
-    ExportScreen > Vertical {
-        width: 80%; max-width: 90; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ExportScreen .title { text-style: bold; }
     ExportScreen #export-message { height: auto; }
-    ExportScreen Horizontal { height: auto; align: right middle; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "export.close", id="export.close")

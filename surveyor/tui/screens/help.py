@@ -9,23 +9,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from surveyor.i18n import catalog, language, t
+from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90%; max-width: 100; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; }
     HelpScreen .heading { text-style: bold; color: $accent; margin-top: 1; }
     HelpScreen .close { color: $text-muted; margin-top: 1; }
     """

@@ -24,7 +24,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
@@ -44,6 +44,7 @@ from surveyor.sync.review import (
 )
 from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
 from surveyor.tui.lifecycle import is_live
+from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.footer import CatalogFooter
 
@@ -54,16 +55,11 @@ COLUMN_KEYS = ("code", "field", "kind", "values", "address")
 COLUMN_CAP = {"code": 16, "field": 28, "kind": 20, "values": 6, "address": 40}
 
 
-class ValueModal(ModalScreen[str | None]):
+class ValueModal(Dialog[str | None]):
     """Type the value that settles a conflict; returns it, or None when cancelled."""
 
     DEFAULT_CSS = """
-    ValueModal { align: center middle; }
-    ValueModal > Vertical {
-        width: 80%; max-width: 80; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ValueModal .title { text-style: bold; }
+    ValueModal > Vertical { max-width: 80; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "review.cancel", id="review.value_cancel")
