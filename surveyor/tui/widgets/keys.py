@@ -45,6 +45,10 @@ async def run_binding_now(widget: Widget, event: events.Key) -> bool:
     taken the keys typed behind it: "3", "7", Backspace, "6" gave 37, "0", Tab, "3" gave 03,
     and Esc then "z" typed the z into the building being left. A printable key bound above
     the field is text typed into it, as Textual has it.
+
+    The action runs inside the field's own key handler, so it must not await the field's
+    removal (another section's rows replacing it): that waits on this very handler for ever.
+    Such an action schedules the change instead (``call_later``), as F8 does.
     """
     entry = widget.screen.active_bindings.get(event.key)
     if entry is None or not entry.enabled:
