@@ -240,6 +240,10 @@ def export_sheets_cmd(
     central: CentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    layout: Annotated[
+        str,
+        typer.Option("--layout", help="sheet_a4 or a sheet layout YAML file (docs/PRINTING.md)."),
+    ] = "sheet_a4",
     split: SplitOpt = False,
     font: FontOpt = None,
     jobs: JobsOpt = None,
@@ -260,6 +264,7 @@ def export_sheets_cmd(
             store,
             selection,
             out,
+            layout=layout,
             split=split,
             font=font,
             jobs=jobs,

@@ -457,16 +457,22 @@ def doctor(
 
 @forms_app.command("check")
 def forms_check(
-    files: Annotated[list[Path], typer.Argument(help="Form or rule YAML files.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Form, rule, parameter or print layout YAML files.")
+    ],
 ) -> None:
-    """Validate form, retrofit-rule and parameter files: ids, types, expressions, references."""
+    """Validate form, retrofit-rule, parameter and print layout files (ids, types, expressions,
+    references; layouts against the form and the page)."""
+    from surveyor.exports.service import check_layout_file
+    from surveyor.forms.catalog import get_form
     from surveyor.forms.model import FormError, load_form
     from surveyor.retrofit.check import check_rule_file
 
     failed = 0
     for file in files:
         try:
-            summary = check_rule_file(file)  # retrofit rules or parameters, by top-level key
+            # The kind of file is told by its top-level key.
+            summary = check_rule_file(file) or check_layout_file(file, get_form())
             if summary is not None:
                 typer.echo(summary)
                 continue

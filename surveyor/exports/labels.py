@@ -10,34 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from reportlab.lib.units import mm
 
-from surveyor.errors import SurveyorError
+from surveyor.exports.layoutfile import LayoutError, available, layout_file, validated
 from surveyor.exports.qr import draw_qr
 from surveyor.exports.text import fit, text_width, wrap
-from surveyor.forms.model import FormError, Localized
-from surveyor.forms.yamlsource import key_line, load_yaml
+from surveyor.forms.model import Localized
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.store.ids import building_uri
 
-LAYOUT_DIR = Path(__file__).resolve().parents[2] / "exports"
+DEFAULT_LABEL_LAYOUT = "a4_3x8"
 MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
 DRAFT_NOTE = "草稿 draft"
 TEXT_SIZE = 6.4  # points, the lines beside the QR
 LEADING = 8.0
-
-
-class LayoutError(ValueError):
-    """Parts of a layout that do not fit together; ``key`` is the setting to change."""
-
-    def __init__(self, key: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 class _Strict(BaseModel):
@@ -137,36 +127,19 @@ class LabelLayout(_Strict):
         return x * mm, y * mm
 
 
-def available_layouts() -> list[str]:
-    return sorted(p.stem for p in LAYOUT_DIR.glob("*.yaml"))
+def label_layouts(lang: str = "en") -> list[tuple[str, str]]:
+    """(name, title) of every label stock in ``exports/``, for choosers."""
+    layouts = []
+    for name, raw in available("label").items():
+        title = raw.get("title")
+        layouts.append((name, str(title.get(lang, name)) if isinstance(title, dict) else name))
+    return layouts
 
 
 def load_layout(name_or_path: str) -> LabelLayout:
-    """A layout by name (``a4_3x8``, ``l7160``, ``thermal_50x30``) or by YAML path."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = LAYOUT_DIR / f"{name_or_path}.yaml"
-        if not path.is_file():
-            raise SurveyorError(
-                f"unknown label layout '{name_or_path}'; "
-                f"use one of {', '.join(available_layouts())} or a YAML file",
-                zh=f"未知的标签版式“{name_or_path}”；请用 {'、'.join(available_layouts())} "
-                "或一个 YAML 文件",
-            )
-    raw = load_yaml(path)
-    try:
-        return LabelLayout.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            cause = err.get("ctx", {}).get("error")
-            if isinstance(cause, LayoutError):  # a whole-layout check names its own key
-                loc, msg = cause.key, str(cause)
-            key = ".".join(str(p) for p in loc) or "layout"
-            problems.append(f"{path}:{key_line(raw, loc)}: {key}: {msg}")
-        raise FormError(problems) from None
+    """A label layout by name (``a4_3x8``, ``l7160``, ``thermal_50x30``) or by YAML path."""
+    path, raw = layout_file(name_or_path, "label")
+    return validated(LabelLayout, raw, path)
 
 
 @dataclass(frozen=True)

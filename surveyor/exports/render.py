@@ -25,6 +25,7 @@ from surveyor.exports.fonts import register_font
 from surveyor.exports.labels import LabelData, LabelLayout, draw_label_pages
 from surveyor.exports.sheet import draw_sheet
 from surveyor.exports.sheetdata import SheetData
+from surveyor.exports.sheetlayout import SheetLayout
 
 Progress = Callable[[int, int], None]
 Tick = Callable[[int], None]
@@ -41,10 +42,15 @@ class Cancelled(SurveyorError):
 
 @dataclass(frozen=True)
 class RenderSpec:
-    """What every worker needs besides its items: the font, and the layout for labels."""
+    """What every worker needs besides its items: the font, and the sheet or label layout."""
 
     font_path: str
-    layout: LabelLayout | None = None
+    layout: SheetLayout | LabelLayout
+
+    @property
+    def per_page(self) -> int:
+        """Items per page: one sheet per building, or a page of labels."""
+        return self.layout.per_page if isinstance(self.layout, LabelLayout) else 1
 
 
 def _no_tick(n: int) -> None:
@@ -60,14 +66,14 @@ def _pdf_bytes(spec: RenderSpec, items: Sequence[Any], tick: Tick = _no_tick) ->
     canvas = Canvas(buf, pageCompression=1, invariant=1, initialFontName=font)
     canvas.setCreator("Surveyor")
     layout = spec.layout
-    if layout is not None:
+    if isinstance(layout, LabelLayout):
         for start in range(0, len(items), layout.per_page):
             page = list(items[start : start + layout.per_page])
             draw_label_pages(canvas, layout, page, font)
             tick(len(page))
     else:
         for data in items:
-            draw_sheet(canvas, data, font)
+            draw_sheet(canvas, data, font, layout)
             canvas.showPage()
             tick(1)
     canvas.save()
@@ -200,8 +206,7 @@ def render_pdf(
     """Render all items into one PDF at ``out`` (a temporary path); returns the page count."""
     from pypdf import PdfReader, PdfWriter
 
-    unit = spec.layout.per_page if spec.layout is not None else 1
-    tasks = [(spec, part) for part in _split(items, jobs, unit)]
+    tasks = [(spec, part) for part in _split(items, jobs, spec.per_page)]
     parts = list(_run(_render_chunk, tasks, len(items), jobs, progress, cancel))
     if len(parts) == 1:
         out.write_bytes(parts[0])

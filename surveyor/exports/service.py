@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from surveyor.exports.fonts import register_font, setup_font
-from surveyor.exports.labels import LabelData, load_layout, prepare_label
+from surveyor.exports.labels import DEFAULT_LABEL_LAYOUT, LabelData, load_layout, prepare_label
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
 from surveyor.exports.render import RenderSpec, default_jobs, render_pdf, render_split
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
 from surveyor.forms.model import Form
 from surveyor.retrofit import derive_needs
@@ -53,7 +54,9 @@ def selected(store: Store, selection: Selection) -> list[BuildingRecord]:
     return records
 
 
-def sheet_data(ctx: Context, store: Store, records: list[BuildingRecord]) -> list[SheetData]:
+def sheet_data(
+    ctx: Context, store: Store, records: list[BuildingRecord], layout: SheetLayout
+) -> list[SheetData]:
     blobs = blob_dir(store)
     return [
         prepare_sheet(
@@ -62,6 +65,7 @@ def sheet_data(ctx: Context, store: Store, records: list[BuildingRecord]) -> lis
             r.status,
             r.answers,
             derive_needs(ctx.form, ctx.rules, ctx.params, r.answers),
+            layout,
             blobs,
         )
         for r in records
@@ -83,6 +87,7 @@ def export_sheets(
     selection: Selection,
     out: Path,
     *,
+    layout: str = DEFAULT_SHEET_LAYOUT,
     split: bool = False,
     font: Path | None = None,
     jobs: int | None = None,
@@ -92,9 +97,11 @@ def export_sheets(
 ) -> ExportResult:
     """Retrofit-need sheets, one A4 page per building: one PDF, or one file each."""
     check_target(out, folder=split, replace=replace)
-    spec = RenderSpec(str(setup_font(font).path))
+    font_path = str(setup_font(font).path)
+    sheet_layout = load_sheet_layout(layout, ctx.form, register_font(font_path))
+    spec = RenderSpec(font_path, sheet_layout)
     records = selected(store, selection)
-    items = sheet_data(ctx, store, records)
+    items = sheet_data(ctx, store, records, sheet_layout)
     return _render(spec, items, out, split, jobs, progress, cancel)
 
 
@@ -104,7 +111,7 @@ def export_labels(
     selection: Selection,
     out: Path,
     *,
-    layout: str = "a4_3x8",
+    layout: str = DEFAULT_LABEL_LAYOUT,
     split: bool = False,
     font: Path | None = None,
     jobs: int | None = None,
@@ -118,6 +125,25 @@ def export_labels(
     records = selected(store, selection)
     items = label_data(ctx, records)
     return _render(spec, items, out, split, jobs, progress, cancel)
+
+
+def check_layout_file(path: Path, form: Form) -> str | None:
+    """``forms check`` of a print layout: its one-line summary, or None when the file is not a
+    layout; raises FormError naming every problem's line."""
+    from surveyor.exports.layoutfile import kind_of
+    from surveyor.forms.yamlsource import load_yaml
+
+    kind = kind_of(load_yaml(path))
+    if kind == "label":
+        labels = load_layout(str(path))
+        return f"{path}: ok (label layout {labels.layout}, {labels.per_page} per page)"
+    if kind == "sheet":
+        sheet = load_sheet_layout(str(path), form, register_font(str(setup_font().path)))
+        return (
+            f"{path}: ok (sheet layout {sheet.sheet}, {len(sheet.key_facts)} key facts, "
+            f"{len(sheet.elements)} elements)"
+        )
+    return None
 
 
 def _render(

@@ -7,7 +7,7 @@ that the app's scanner search resolves.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -18,15 +18,23 @@ from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, SheetData
 from surveyor.exports.text import fit, wrap
 from surveyor.forms.display import status_label
 
+if TYPE_CHECKING:
+    from surveyor.exports.sheetlayout import SheetLayout
+
 PAGE_W, PAGE_H = A4
 MARGIN = 12 * mm
-DISCLAIMER_ZH = (
-    "本表为普查结论，不替代房屋安全鉴定；涉及结构、燃气、消防、电梯的事项须由有资质的专业机构复核。"
-)
-DISCLAIMER_EN = (
-    "This census sheet does not replace a building safety appraisal; structural, gas, fire and "
-    "elevator items must be checked by licensed professionals."
-)
+WIDTH = PAGE_W - 2 * MARGIN
+#: The two columns of key facts and element conditions.
+COLUMN = (WIDTH - 6) / 2
+ELEMENT_TITLE_W = COLUMN * 0.33
+#: Text sizes of the lines the layout file words (checked to fit when it is loaded).
+DISTRICT_SIZE, TITLE_SIZE, SUBTITLE_SIZE = 9.0, 17.0, 9.5
+ELEMENT_TITLE_SIZE = 7.0
+SIGNATURE_SIZE, SIGNATURE_PITCH = 6.3, 105.0
+DISCLAIMER_ZH_SIZE, DISCLAIMER_EN_SIZE = 7.0, 6.3
+#: The English disclaimer shares its line with the form and rule versions.
+DISCLAIMER_EN_W = WIDTH - 110
+THUMB_W = 38 * mm
 #: The footer (photos, inspector, signatures, disclaimer) fills the page below this height.
 FOOTER_TOP = MARGIN + 22 + 28 * mm
 #: The boxes of defaulted inputs and undetermined rules: their text, and least height.
@@ -77,12 +85,54 @@ class _Pen:
         self.text(x + 2, y + 1, f"{zh}  {en}", 8.5)
 
 
-def draw_sheet(canvas: Any, data: SheetData, font: str) -> None:
+def fixed_lines(layout: SheetLayout) -> list[tuple[tuple[str | int, ...], str, float, float]]:
+    """Each line the layout file words, as (its key, text, size, the width it must fit).
+
+    They are printed on one line each and cut when too long, so the loader refuses a layout
+    whose line would be cut; the widths are the ones the drawing below uses.
+    """
+    header, text_w = layout.header, _header_text_width(layout)
+    lines: list[tuple[tuple[str | int, ...], str, float, float]] = [
+        (("header", "district"), _district(layout), DISTRICT_SIZE, text_w),
+        (("header", "title", "zh"), header.title.zh, TITLE_SIZE, text_w),
+        (("header", "title", "en"), header.title.en, SUBTITLE_SIZE, text_w),
+        (("disclaimer", "zh"), layout.disclaimer.zh, DISCLAIMER_ZH_SIZE, WIDTH),
+        (("disclaimer", "en"), layout.disclaimer.en, DISCLAIMER_EN_SIZE, DISCLAIMER_EN_W),
+    ]
+    for i, element in enumerate(layout.elements):
+        title = f"{element.title.zh} {element.title.en}"
+        lines.append((("elements", i, "title"), title, ELEMENT_TITLE_SIZE, ELEMENT_TITLE_W))
+    for i, signature in enumerate(layout.signatures):
+        lines.append(
+            (
+                ("signatures", i),
+                _signature(signature.zh, signature.en),
+                SIGNATURE_SIZE,
+                SIGNATURE_PITCH - 10,
+            )
+        )
+    return lines
+
+
+def _header_text_width(layout: SheetLayout) -> float:
+    """The header's text runs beside the QR."""
+    return float(WIDTH - layout.qr_mm * mm - 4)
+
+
+def _district(layout: SheetLayout) -> str:
+    return f"{layout.header.district.zh} · {layout.header.district.en}"
+
+
+def _signature(zh: str, en: str) -> str:
+    return f"{zh} {en} / 日期 date"
+
+
+def draw_sheet(canvas: Any, data: SheetData, font: str, layout: SheetLayout) -> None:
     """Draw one sheet; the caller calls ``showPage`` (so many sheets can share one PDF)."""
     pen = _Pen(canvas, font)
-    width = PAGE_W - 2 * MARGIN
+    width = WIDTH
     top = PAGE_H - MARGIN
-    y = _header(pen, data, top, width)
+    y = _header(pen, data, layout, top)
     y = _facts_and_conditions(pen, data, y, width)
     # The needs may take the page down to what the roadmap and the boxes need at least; the
     # boxes then take every point left above the footer.
@@ -91,20 +141,20 @@ def draw_sheet(canvas: Any, data: SheetData, font: str) -> None:
     y = _needs(pen, data, y, width, bottom=FOOTER_TOP + 8 + MIN_BOX_H + roadmap_h)
     y = _roadmap(pen, y, width, roadmap)
     _boxes(pen, data, y, width, bottom=FOOTER_TOP + 8)
-    _footer(pen, data, width)
+    _footer(pen, data, layout)
 
 
-def _header(pen: _Pen, d: SheetData, top: float, width: float) -> float:
-    qr_size = 30 * mm
-    qr_x = MARGIN + width - qr_size
+def _header(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
+    qr_size = layout.qr_mm * mm
+    qr_x = MARGIN + WIDTH - qr_size
     draw_qr(pen.c, d.uri, qr_x, top - qr_size, qr_size)
     pen.text(
         qr_x + qr_size / 2 - stringWidth(d.code, pen.font, 8) / 2, top - qr_size - 8, d.code, 8
     )
-    text_w = width - qr_size - 4
-    pen.text(MARGIN, top - 10, "天津市南开区 · Nankai District, Tianjin", 9, text_w)
-    pen.text(MARGIN, top - 28, "既有住宅改造需求单", 17)
-    pen.text(MARGIN, top - 41, "Retrofit-need sheet, existing residential building", 9.5, text_w)
+    text_w = _header_text_width(layout)
+    pen.text(MARGIN, top - 10, _district(layout), DISTRICT_SIZE, text_w)
+    pen.text(MARGIN, top - 28, layout.header.title.zh, TITLE_SIZE, text_w)
+    pen.text(MARGIN, top - 41, layout.header.title.en, SUBTITLE_SIZE, text_w)
     # Long names wrap, and the building number, code and status always stay whole: they are
     # what identifies the sheet, so the names are cut instead.
     place = f"{d.subdistrict} · {d.community} · {d.compound}"
@@ -123,7 +173,7 @@ def _wrap(pen: _Pen, text: str, size: float, width: float, keep: str = "") -> li
 
 
 def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> float:
-    col = (width - 6) / 2
+    col = COLUMN
     left, right = MARGIN, MARGIN + col + 6
     pen.heading(left, y, "基本情况", "Key facts", col)
     pen.heading(right, y, "部位状况", "Element conditions", col)
@@ -150,7 +200,7 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
             pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
             pen.c.rect(right + col - mark, yy - 2, mark, 9, stroke=0, fill=1)
             pen.c.setFillColorRGB(0, 0, 0)
-        pen.text(right + 2, yy, f"{zh} {en}", 7, col * 0.33)
+        pen.text(right + 2, yy, f"{zh} {en}", ELEMENT_TITLE_SIZE, ELEMENT_TITLE_W)
         pen.lines(right + 2, yy - 7.2, lines, 6, 6.6)
         pen.text(right + col - 2, yy, label, 6.8, right=True)
         yy -= height + spare
@@ -297,11 +347,12 @@ def box_lines(items: list[str], font: str, width: float, slots: int) -> list[str
     return [*lines, f"…另有{rest}项 (+{rest} more)"] if rest else lines
 
 
-def _footer(pen: _Pen, d: SheetData, width: float) -> None:
+def _footer(pen: _Pen, d: SheetData, layout: SheetLayout) -> None:
     c = pen.c
+    width = WIDTH
     base = MARGIN + 22
-    thumb_w, thumb_h = 38 * mm, FOOTER_TOP - base
-    for i in range(2):
+    thumb_w, thumb_h = THUMB_W, FOOTER_TOP - base
+    for i in range(layout.photos.count):
         x = MARGIN + i * (thumb_w + 4)
         c.setLineWidth(0.4)
         c.rect(x, base, thumb_w, thumb_h, stroke=1, fill=0)
@@ -320,16 +371,16 @@ def _footer(pen: _Pen, d: SheetData, width: float) -> None:
                 pen.text(x + 4, base + thumb_h / 2, "照片无法读取 photo unreadable", 6.5)
         else:
             pen.text(x + 4, base + thumb_h / 2, "无照片 no photo", 6.5)
-    sx = MARGIN + 2 * (thumb_w + 4) + 6
+    sx = MARGIN + layout.photos.count * (thumb_w + 4) + 6
     pen.text(
         sx, base + thumb_h - 8, f"调查人 Inspector: {d.inspector or '—'}", 8, MARGIN + width - sx
     )
     pen.text(sx, base + thumb_h - 20, f"调查日期 Survey date: {d.survey_date or '—'}", 8)
     c.setLineWidth(0.5)
-    for i, (zh, en) in enumerate((("调查人签字", "Inspector"), ("复核人签字", "Reviewer"))):
-        lx = sx + i * 105
-        c.line(lx, base + 4, lx + 95, base + 4)
-        pen.text(lx, base - 4, f"{zh} {en} / 日期 date", 6.3)
-    pen.text(MARGIN, MARGIN + 10, DISCLAIMER_ZH, 7, width)
-    pen.text(MARGIN, MARGIN + 2, DISCLAIMER_EN, 6.3, width - 110)
+    for i, signature in enumerate(layout.signatures):
+        lx = sx + i * SIGNATURE_PITCH
+        c.line(lx, base + 4, lx + SIGNATURE_PITCH - 10, base + 4)
+        pen.text(lx, base - 4, _signature(signature.zh, signature.en), SIGNATURE_SIZE)
+    pen.text(MARGIN, MARGIN + 10, layout.disclaimer.zh, DISCLAIMER_ZH_SIZE, width)
+    pen.text(MARGIN, MARGIN + 2, layout.disclaimer.en, DISCLAIMER_EN_SIZE, DISCLAIMER_EN_W)
     pen.text(MARGIN + width, MARGIN + 2, d.versions, 5.8, right=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from surveyor.exports.sheetlayout import Element, GradedAnswer, Photos, SheetLayout
 from surveyor.forms.model import UNKNOWN, Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport, Undetermined
 from surveyor.store.ids import building_uri
@@ -20,98 +21,6 @@ STATUS_ZH = {"confirmed": "已证实", "recalled": "待核实", "proposal": "提
 CONDITION_ZH = ("完好", "基本完好", "一般损坏", "严重损坏")
 CONDITION_EN = ("good", "fair", "damaged", "severe")
 
-#: Element condition table (EPC style): element → the fields whose answers grade it, each with
-#: the short label its answer is printed after ("裂缝：无"), so a reader knows what it answers.
-#: Severity of an answer code: 0 good … 3 severe; codes not listed are 0.
-ELEMENTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "主体结构",
-        "Structure",
-        (
-            ("structural_cracks", "裂缝"),
-            ("tilt_settlement", "倾斜沉降"),
-            ("masonry_deterioration", "砌体"),
-        ),
-    ),
-    ("外墙", "Walls", (("wall_insulation", "保温"), ("facade_defects", "立面"))),
-    ("外窗", "Windows", (("window_glazing", "玻璃"), ("windows_replaced_share", "已换窗"))),
-    ("屋面", "Roof", (("roof_insulation", "保温"), ("roof_leakage", "渗漏"))),
-    (
-        "供暖",
-        "Heating",
-        (("heating_layout", "系统"), ("heat_metering", "计量"), ("heating_complaints", "室温")),
-    ),
-    ("燃气", "Gas", (("gas_pipe_condition", "管道"), ("rubber_hose", "软管"))),
-    (
-        "给排水",
-        "Water & drains",
-        (("water_pipe_material", "立管"), ("water_leaks", "漏水"), ("drain_issues", "排水")),
-    ),
-    ("电气", "Electrical", (("electrical_issues", "公共电气"),)),
-    (
-        "楼道消防",
-        "Stairs & fire",
-        (
-            ("stair_defects", "楼梯"),
-            ("fire_facility_defects", "消防"),
-            ("corridor_clutter", "堆物"),
-        ),
-    ),
-)
-SEVERITY: dict[str, dict[str, int]] = {
-    "structural_cracks": {"hairline": 1, "visible": 2, "severe": 3},
-    "tilt_settlement": {"suspected": 2, "obvious": 3},
-    "masonry_deterioration": {"local": 1, "extensive": 3},
-    "wall_insulation": {"none": 1},
-    "facade_defects": {
-        "insulation_cracked": 2,
-        "insulation_detached": 3,
-        "tile_hollow_falling": 3,
-        "render_spalling": 3,
-        "parapet_damaged": 2,
-        "water_staining": 1,
-    },
-    "window_glazing": {"single": 2, "double_air": 1},
-    "windows_replaced_share": {"p0": 1},
-    "roof_insulation": {"none": 1},
-    "roof_leakage": {"local": 2, "severe": 3},
-    "heating_layout": {"vertical_single_series": 1},
-    "heat_metering": {"none": 1},
-    "heating_complaints": {"some": 1, "many": 2},
-    "gas_pipe_condition": {"corroded": 2, "damaged": 3, "tampered": 3},
-    "rubber_hose": {"some": 2, "many": 3},
-    "water_pipe_material": {"cast_iron": 2, "cement_asbestos": 2, "galvanised_steel": 1},
-    "water_leaks": {"some": 1, "frequent": 2},
-    "drain_issues": {
-        "leaking": 2,
-        "blocked": 2,
-        "cracked": 2,
-        "sewage_overflow": 2,
-        "rainwater_leak": 1,
-    },
-    "electrical_issues": {
-        "aged_wiring": 2,
-        "exposed": 3,
-        "flying_wires": 3,
-        "meter_box_damaged": 2,
-        "undersized": 2,
-        "messy_telecom": 1,
-    },
-    "stair_defects": {
-        "steps_damaged": 2,
-        "handrail_loose": 2,
-        "guardrail_loose": 3,
-        "lighting_broken": 1,
-    },
-    "fire_facility_defects": {
-        "fire_door_defective": 2,
-        "hydrant_defective": 2,
-        "extinguisher_missing": 2,
-        "extinguisher_on_floor": 1,
-        "exit_sign_defective": 2,
-    },
-    "corridor_clutter": {"some": 1, "serious": 3},
-}
 #: Measures print as SI symbols in both languages ("6,364 m²", as the estimates and defaulted
 #: inputs on the same sheet do); counting words stay Chinese ("6层", "96户").
 UNIT_SYMBOLS = {
@@ -122,22 +31,6 @@ UNIT_SYMBOLS = {
     "千瓦时": "kWh",
     "吉焦": "GJ",
 }
-FACT_FIELDS = (
-    "year_built",
-    "energy_era",
-    "structure_type",
-    "floors_above",
-    "floors_below",
-    "entrance_count",
-    "household_count",
-    "gross_floor_area",
-    "housing_origin",
-    "property_management",
-    "heating_source",
-    "gas_supply",
-    "has_elevator",
-    "heritage_status",
-)
 
 
 @dataclass(frozen=True)
@@ -211,33 +104,31 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
 
 
-def _severity(fid: str, value: Any) -> int | None:
-    """Worst severity of one answer (0 good … 3 severe); None when it is not known."""
+def _grade(answer: GradedAnswer, value: Any) -> int | None:
+    """Worst grade of one answer (0 good … 3 severe); None when it is not known."""
     if value is None or value == UNKNOWN or value == [UNKNOWN]:
         return None
     codes = value if isinstance(value, list) else [value]
-    return max((SEVERITY.get(fid, {}).get(c, 0) for c in codes if isinstance(c, str)), default=0)
+    return max((answer.grade.get(c, 0) for c in codes if isinstance(c, str)), default=0)
 
 
-def _condition(values: Mapping[str, Any], fields: tuple[str, ...]) -> int:
-    """Worst severity of an element's answers (0 good … 3 severe); -1 when nothing is known."""
-    known = [s for f in fields if (s := _severity(f, values.get(f))) is not None]
+def _condition(values: Mapping[str, Any], element: Element) -> int:
+    """Worst grade of an element's answers (0 good … 3 severe); -1 when nothing is known."""
+    known = [g for a in element.answers if (g := _grade(a, values.get(a.field))) is not None]
     return max(known) if known else -1
 
 
-def _condition_text(
-    form: Form, values: Mapping[str, Any], fields: tuple[tuple[str, str], ...]
-) -> str:
+def _condition_text(form: Form, values: Mapping[str, Any], element: Element) -> str:
     """The element's answers, each after its short label, worst first: what needs work, then
     what is unknown, then what is fine (a cut line loses the least)."""
 
-    def rank(item: tuple[str, str]) -> int:
-        severity = _severity(item[0], values.get(item[0]))
-        return -severity if severity else (0 if severity is None else 1)
+    def rank(answer: GradedAnswer) -> int:
+        grade = _grade(answer, values.get(answer.field))
+        return -grade if grade else (0 if grade is None else 1)
 
-    answered = [f for f in fields if values.get(f[0]) is not None]
+    answered = [a for a in element.answers if values.get(a.field) is not None]
     return "；".join(
-        f"{short}：{text_of(form, fid, values[fid])}" for fid, short in sorted(answered, key=rank)
+        f"{a.short}：{text_of(form, a.field, values[a.field])}" for a in sorted(answered, key=rank)
     )
 
 
@@ -298,6 +189,7 @@ def prepare_sheet(
     status: str,
     answers: Mapping[str, Any],
     report: NeedsReport,
+    layout: SheetLayout,
     blob_dir: Path | None = None,
 ) -> SheetData:
     """The sheet's content for one building (labels resolved, needs and roll-ups formatted)."""
@@ -310,15 +202,22 @@ def prepare_sheet(
     def t(fid: str) -> str:
         return text_of(form, fid, values.get(fid))
 
-    facts = [
-        (form.fields[f].defn.label.zh, form.fields[f].defn.label.en, t(f)) for f in FACT_FIELDS
+    facts = []
+    for fact in layout.facts:
+        label = form.fields[fact.field].defn.label
+        value = t(fact.field)
+        if fact.with_field is not None and values.get(fact.with_field) is not None:
+            value = f"{value}（{t(fact.with_field)}）"
+        facts.append((label.zh, label.en, value))
+    conditions = [
+        (
+            element.title.zh,
+            element.title.en,
+            _condition_text(form, values, element) or "—",
+            _condition(values, element),
+        )
+        for element in layout.elements
     ]
-    if values.get("year_built_basis") is not None:
-        facts[0] = (facts[0][0], facts[0][1], f"{facts[0][2]}（{t('year_built_basis')}）")
-    conditions = []
-    for zh, en, fields in ELEMENTS:
-        grade = _condition(values, tuple(fid for fid, _ in fields))
-        conditions.append((zh, en, _condition_text(form, values, fields) or "—", grade))
     needs = [
         NeedRow(
             priority=n.priority,
@@ -333,7 +232,7 @@ def prepare_sheet(
         )
         for n in report.needs
     ]
-    photos = _photo_paths(answers, blob_dir)
+    photos = _photo_paths(answers, blob_dir, layout.photos)
     return SheetData(
         code=code,
         uri=building_uri(code),
@@ -375,18 +274,18 @@ def _nothing_derived(report: NeedsReport) -> NeedsReport:
     )
 
 
-def _photo_paths(answers: Mapping[str, Any], blob_dir: Path | None) -> list[str]:
-    """Up to two photo files that exist (main facade first)."""
-    if blob_dir is None:
+def _photo_paths(answers: Mapping[str, Any], blob_dir: Path | None, photos: Photos) -> list[str]:
+    """The first ``photos.count`` photo files that exist, in the layout's field order."""
+    if blob_dir is None or photos.count == 0:
         return []
     out: list[str] = []
-    for fid in ("photo_facade_main", "photo_defects", "photo_stairwell", "photo_other"):
+    for fid in photos.fields:
         for item in answers.get(fid) or []:
             sha = item.get("sha256") if isinstance(item, dict) else None
             if isinstance(sha, str) and len(sha) > 2:
                 path = blob_dir / sha[:2] / sha[2:]
                 if path.is_file() and str(path) not in out:
                     out.append(str(path))
-            if len(out) == 2:
+            if len(out) == photos.count:
                 return out
     return out

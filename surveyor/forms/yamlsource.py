@@ -26,6 +26,14 @@ class LineDict(dict[str, Any]):
         self.key_lines: dict[Any, int] = {}
 
 
+class LineList(list[Any]):
+    """A list that knows the 1-based line of each item (a bare string has no line of its own)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+
 # libyaml's C parser when available: it makes loading the 2,000-line form several times faster
 # (this is on the app's start-up path); node marks, and so line numbers, are the same.
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -60,7 +68,16 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList()
+    for item in node.value:
+        result.append(loader.construct_object(item, deep=True))
+        result.item_lines.append(item.start_mark.line + 1)
+    return result
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml(path: Path) -> Any:
@@ -93,6 +110,8 @@ def key_line(data: Any, loc: tuple[Any, ...]) -> int:
     for part in loc:
         if isinstance(node, LineDict) and part in node.key_lines:
             line = node.key_lines[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+            line = node.item_lines[part]
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):

@@ -16,11 +16,13 @@ from reportlab.graphics import renderPDF
 from reportlab.lib import colors
 
 from surveyor.exports.fonts import register_font, setup_font
-from surveyor.exports.labels import LAYOUT_DIR, LabelData, load_layout, prepare_label
+from surveyor.exports.labels import LabelData, load_layout, prepare_label
+from surveyor.exports.layoutfile import LAYOUT_DIR
 from surveyor.exports.render import RenderSpec, render_pdf
 from surveyor.exports.report import _bar
 from surveyor.exports.sheet import box_lines
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.text import text_width
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
@@ -42,16 +44,29 @@ def derive(answers: dict[str, Any]) -> NeedsReport:
     return derive_needs(form, get_rules(form, params), params, answers)
 
 
-def sheet(answers: dict[str, Any], status: str = "complete") -> SheetData:
-    return prepare_sheet(get_form(), CODE, status, answers, derive(answers))
+def sheet_layout(name: str = DEFAULT_SHEET_LAYOUT) -> SheetLayout:
+    return load_sheet_layout(name, get_form(), register_font(str(setup_font().path)))
+
+
+def sheet(
+    answers: dict[str, Any], status: str = "complete", layout: SheetLayout | None = None
+) -> SheetData:
+    layout = layout or sheet_layout()
+    return prepare_sheet(get_form(), CODE, status, answers, derive(answers), layout)
 
 
 def label(answers: dict[str, Any], status: str = "complete", code: str = CODE) -> LabelData:
     return prepare_label(code, status, answers, derive(answers))
 
 
-def render(items: list[SheetData] | list[LabelData], out: Path, layout: str | None = None) -> Path:
-    spec = RenderSpec(str(setup_font().path), load_layout(layout) if layout else None)
+def render(
+    items: list[SheetData] | list[LabelData], out: Path, layout: str | SheetLayout | None = None
+) -> Path:
+    """Labels in the label layout named ``layout``, or sheets in a sheet layout (the default)."""
+    if isinstance(layout, str):
+        spec = RenderSpec(str(setup_font().path), load_layout(layout))
+    else:
+        spec = RenderSpec(str(setup_font().path), layout or sheet_layout())
     render_pdf(spec, items, out, jobs=1)
     return out
 

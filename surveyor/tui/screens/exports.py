@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from surveyor.errors import SurveyorError
+from surveyor.exports.labels import DEFAULT_LABEL_LAYOUT, label_layouts
 from surveyor.exports.render import Cancelled
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, t_in
@@ -37,7 +38,6 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("xlsx", ".xlsx"),
     ("geojson", ".geojson"),
 )
-LAYOUTS = (("a4_3x8", "A4 3×8"), ("l7160", "Avery L7160"), ("thermal_50x30", "50×30 mm"))
 STATUSES = ("complete", "approved", "draft", "not_started")
 
 
@@ -88,8 +88,8 @@ class ExportScreen(Dialog[Path | None]):
             )
             yield Label(self.tr("layout"), id="export-layout-label", classes="labels-only")
             yield Select(
-                [(name, code) for code, name in LAYOUTS],
-                value="a4_3x8",
+                [(title, name) for name, title in label_layouts(self.lang)],
+                value=DEFAULT_LABEL_LAYOUT,
                 allow_blank=False,
                 id="export-layout",
                 compact=True,
