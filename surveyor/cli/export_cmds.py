@@ -112,7 +112,7 @@ def needs_cmd(
     db: DbOpt = None,
     central: CentralOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = "en",
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,

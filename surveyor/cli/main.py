@@ -21,6 +21,7 @@ import typer
 
 from surveyor import paths
 from surveyor.cli.options import (
+    AppLangOpt,
     ByOpt,
     DbOpt,
     FormOpt,
@@ -86,7 +87,7 @@ def main(
         pass_db_down(ctx, db)
 
 
-def _run_app(db: Path) -> None:
+def _run_app(db: Path, language: str | None = None) -> None:
     # A missing or non-SQLite file is refused here, before the screen is taken over. The rest
     # (schema, upgrade) is checked by the app after its first frame: importing the store here
     # would import SQLAlchemy before it (docs/TUI.md, "Start-up").
@@ -96,13 +97,13 @@ def _run_app(db: Path) -> None:
         require_sqlite_file(db)
     from surveyor.tui.app import run_app
 
-    run_app(db)
+    run_app(db, language=language)
 
 
 @app.command("app")
-def app_cmd(db: DbOpt = None) -> None:
+def app_cmd(db: DbOpt = None, lang: AppLangOpt = None) -> None:
     """Open the inspector app on a database."""
-    _run_app(db_path(db))
+    _run_app(db_path(db), lang)
 
 
 @app.command()
@@ -111,8 +112,10 @@ def init(
     inspector: Annotated[
         str, typer.Option("--inspector", help="Your name, recorded on every change.")
     ] = "",
+    lang: LangOpt = "en",
 ) -> None:
     """Create a new, empty survey database."""
+    from surveyor.i18n import t_in
     from surveyor.store.db import init_store
 
     if not inspector.strip():
@@ -124,7 +127,7 @@ def init(
     if db is None:  # the default folder may not exist yet on a new laptop
         path.parent.mkdir(parents=True, exist_ok=True)
     store = init_store(path, role="laptop", inspector=inspector.strip())
-    typer.echo(f"created {path} (site {store.site_id})")
+    typer.echo(t_in(lang, "init.created", path=path, site=store.site_id))
     store.close()
 
 
@@ -419,17 +422,34 @@ def export_db(
     out: Annotated[Path, typer.Option("--out", help="The file to write.")],
     db: DbOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    lang: LangOpt = "en",
 ) -> None:
-    """Write a consistent copy of the database (SQLite backup API), e.g. for the supervisor."""
+    """Write a consistent copy of the database (SQLite backup API) and its photos, e.g. for the
+    supervisor."""
+    from surveyor.i18n import t_in
     from surveyor.store.db import open_store
     from surveyor.store.maintenance import export_sqlite
 
-    store = open_store(db_path(db), readonly=True)
+    source = db_path(db)
+    store = open_store(source, readonly=True)
     try:
-        export_sqlite(store, out, overwrite=force)
+        done = export_sqlite(store, out, overwrite=force)
     finally:
         store.close()
-    typer.echo(f"exported to {out}")
+    said = t_in(lang, "exportdb.done", path=out)
+    if done.photos:
+        said += t_in(lang, "exportdb.photos", n=done.photos, folder=paths.blob_dir_for(out))
+    typer.echo(said)
+    if done.photos_missing:
+        typer.echo(
+            t_in(
+                lang,
+                "exportdb.photos_missing",
+                n=done.photos_missing,
+                folder=paths.blob_dir_for(source),
+            ),
+            err=True,
+        )
 
 
 @app.command()
@@ -437,22 +457,24 @@ def doctor(
     db: DbOpt = None,
     central: Annotated[
         str | None,
-        typer.Option("--central", help="Check a central store (SQLite path or postgresql:// URL)."),
+        typer.Option("--central", help="Central store: a SQLite path or postgresql:// URL."),
     ] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Check a database's integrity and the change log's invariants."""
+    from surveyor.i18n import error_from, t_in
     from surveyor.store.maintenance import doctor as run_doctor
 
     with reading_store(db, central) as store:
         report = run_doctor(store)
     for key, value in report.facts.items():
-        typer.echo(f"{key}: {value}")
+        typer.echo(f"{t_in(lang, f'doctor.{key}')}: {value}")
     if report.ok:
-        typer.echo("ok")
+        typer.echo(t_in(lang, "doctor.ok"))
         return
     for problem in report.problems:
-        typer.echo(f"problem: {problem}", err=True)
-    raise SurveyorError(f"{len(report.problems)} problem(s) found")
+        typer.echo(t_in(lang, "doctor.problem", problem=problem), err=True)
+    raise error_from("doctor.problems", n=len(report.problems))
 
 
 @forms_app.command("check")

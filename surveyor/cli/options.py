@@ -38,6 +38,22 @@ LangOpt = Annotated[
         help="Language of labels and messages: zh or en ($SURVEYOR_LANG sets it for all).",
     ),
 ]
+
+
+def check_optional_lang(lang: str | None) -> str | None:
+    return None if lang is None else check_lang(lang)
+
+
+#: The app's language for one session; without it, the settings file (F2), else $SURVEYOR_LANG.
+AppLangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        callback=check_optional_lang,
+        help="Interface language for this session: zh or en "
+        "(default: the settings file, else $SURVEYOR_LANG, else zh).",
+    ),
+]
 ByOpt = Annotated[
     str | None,
     typer.Option("--by", help="Name recorded on the change (default: the laptop's inspector)."),

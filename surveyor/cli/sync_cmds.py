@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import CentralOpt, FormOpt, LangOpt, print_table
+from surveyor.cli.options import AppLangOpt, CentralOpt, FormOpt, LangOpt, print_table
 from surveyor.errors import SurveyorError
 
 BlobsOpt = Annotated[
@@ -262,6 +262,7 @@ def review_cmd(
     by: Annotated[
         str, typer.Option("--by", help="Supervisor name recorded on each resolution.")
     ] = "supervisor",
+    lang: AppLangOpt = None,
 ) -> None:
     """Open the supervisor's conflict review on a central store (keys 1-9, b, v, k, d, p)."""
     # Checked before the screen is taken over; the app opens the store after its first frame.
@@ -274,7 +275,7 @@ def review_cmd(
             raise _not_a_central(central)
     from surveyor.tui.app import run_app
 
-    run_app(central, review=True, author=by.strip() or "supervisor")
+    run_app(central, review=True, author=by.strip() or "supervisor", language=lang)
 
 
 @conflicts_app.command("list")

@@ -11,8 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
-from surveyor.paths import require_not_a_folder
+from surveyor.paths import blob_dir_for, require_not_a_folder
 from surveyor.store import models
+from surveyor.store.blobs import copy_blob, has_valid_blob
 from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
 from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
@@ -20,12 +21,24 @@ from surveyor.store.log import change_fields
 from surveyor.store.sqlitefile import readonly_uri
 
 
-def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
-    """A consistent copy of a live SQLite database, through SQLite's backup API.
+@dataclass(frozen=True)
+class ExportedDb:
+    """An exported database and the photos copied into the blob folder beside it."""
+
+    path: Path
+    photos: int = 0
+    #: Photos the database records as stored that its own blob folder lacks (or holds damaged).
+    photos_missing: int = 0
+
+
+def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> ExportedDb:
+    """A consistent copy of a live SQLite database, through SQLite's backup API, with its photos.
 
     A plain file copy can miss commits still in the ``-wal`` file; the backup API copies the
     database as one transaction sees it. It is written beside the target and renamed, so a
-    crash or a full disk never leaves a half-written export under the final name.
+    crash or a full disk never leaves a half-written export under the final name. The photos
+    go into ``<out>.blobs`` first, each verified, so the handover a supervisor merges carries
+    them (a merge reads the blob folder beside the file).
     """
     if not store.is_sqlite:
         raise SurveyorError(
@@ -66,6 +79,7 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
                 f"the export failed its integrity check: {ok}",
                 zh=f"导出的副本未通过完整性检查：{ok}",
             )
+        photos, missing = _copy_photos(tmp, blob_dir_for(src_path), blob_dir_for(out))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
@@ -79,7 +93,18 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Path:
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
-    return out
+    return ExportedDb(out, photos, missing)
+
+
+def _copy_photos(db_file: Path, src_dir: Path, dst_dir: Path) -> tuple[int, int]:
+    """Copy the photos ``db_file`` records as stored; returns (copied or present, missing)."""
+    conn = sqlite3.connect(db_file)
+    try:
+        shas = [row[0] for row in conn.execute("SELECT sha256 FROM attachment WHERE stored")]
+    finally:
+        conn.close()
+    done = sum(has_valid_blob(dst_dir, sha) or copy_blob(src_dir, dst_dir, sha) for sha in shas)
+    return done, len(shas) - done
 
 
 @dataclass

@@ -1,15 +1,13 @@
 """Photos travel by SHA-256: only missing blobs are copied, each verified and written atomically.
 
-Blobs live beside their database (``<db>.blobs/ab/cdef…``, see ``paths.blob_dir_for``). A blob is
-written to a temporary name in the target folder, checked against its hash, fsynced and
-renamed, so an interrupted copy never leaves a wrong file under a blob's name (§4.10).
+Blobs live beside their database (``<db>.blobs/ab/cdef…``, see ``paths.blob_dir_for``); a blob
+is copied through ``store.blobs.copy_blob``, so an interrupted copy never leaves a wrong file
+under a blob's name (§4.10).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor import paths
 from surveyor.store import models
+from surveyor.store.blobs import blob_path, copy_blob, has_valid_blob
 from surveyor.store.db import is_url
 
 ATTACHMENT = models.TABLES.tables["attachment"]
@@ -31,10 +30,6 @@ class BlobStats:
     missing: int = 0
 
 
-def blob_path(folder: Path, sha: str) -> Path:
-    return folder / sha[:2] / sha[2:]
-
-
 def default_blob_dir(target: str) -> Path:
     """Where a database keeps its photos: beside a SQLite file; per URL under the data folder."""
     if not is_url(target):
@@ -42,39 +37,6 @@ def default_blob_dir(target: str) -> Path:
     tail = target.rsplit("@", 1)[-1]  # never put a password into a folder name
     key = hashlib.sha256(tail.encode()).hexdigest()[:16]
     return paths.data_dir() / "central-blobs" / key
-
-
-def has_valid_blob(folder: Path, sha: str) -> bool:
-    path = blob_path(folder, sha)
-    return path.is_file() and _sha256_file(path) == sha
-
-
-def _sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def copy_blob(src_dir: Path, dst_dir: Path, sha: str) -> bool:
-    """Copy one blob, verified on receipt; False when the source lacks it or it is damaged."""
-    src = blob_path(src_dir, sha)
-    try:
-        data = src.read_bytes()
-    except OSError:
-        return False
-    if hashlib.sha256(data).hexdigest() != sha:
-        return False
-    dst = blob_path(dst_dir, sha)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return True
 
 
 def transfer_attachments(

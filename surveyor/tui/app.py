@@ -85,15 +85,19 @@ class SurveyorApp(App[None]):
         form: Form | None = None,
         review: bool = False,
         author: str | None = None,
+        language: str | None = None,
     ) -> None:
         """``store`` is an open store (the caller closes it) or a database path or
         ``postgresql://`` URL, which the app opens after its first frame and closes in
         ``close_store`` (``run_app`` does). ``review`` opens the supervisor's conflict review
-        as soon as the store is open; ``author`` is the name recorded on changes made here."""
+        as soon as the store is open; ``author`` is the name recorded on changes made here;
+        ``language`` overrides the settings' for this session."""
         self.settings_path = settings_path or config_path()
         problems: list[str] = []
         if settings is None:
             settings, problems = load_settings(self.settings_path)
+        if language is not None:  # `--lang` for this session; F2 still saves a choice
+            settings = settings.replace(language=language)
         self.settings = settings
         self.settings_problems = problems
         set_language(settings.language)
@@ -488,16 +492,23 @@ def _palette_title(key: str) -> str:
     return title if language() == "en" else f"{title}  {t_in('en', f'cmd.{key}')}"
 
 
-def run_app(db: Path | str, *, review: bool = False, author: str | None = None) -> None:
+def run_app(
+    db: Path | str,
+    *,
+    review: bool = False,
+    author: str | None = None,
+    language: str | None = None,
+) -> None:
     """Run the app on the database ``db`` (a path or a ``postgresql://`` URL) until the user
-    quits; with ``review``, on the supervisor's conflict review.
+    quits; with ``review``, on the supervisor's conflict review; in ``language`` for this
+    session when given (else the settings').
 
     The app opens the database itself, after its first frame (see the module docstring).
     """
     from surveyor.tui.terminal import read_escape_promptly
 
     read_escape_promptly()
-    app = SurveyorApp(db, review=review, author=author)
+    app = SurveyorApp(db, review=review, author=author, language=language)
     try:
         app.run()
     finally:

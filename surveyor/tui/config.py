@@ -27,6 +27,7 @@ from typing import Any
 from surveyor.paths import config_dir
 
 CONFIG_ENV_VAR = "SURVEYOR_CONFIG"
+LANG_ENV_VAR = "SURVEYOR_LANG"
 DELAY_RANGE = (0.1, 10.0)
 
 
@@ -79,20 +80,29 @@ def config_path() -> Path:
     return Path(env) if env else config_dir() / "config.toml"
 
 
+def default_language() -> str:
+    """The language when the settings file does not say: ``$SURVEYOR_LANG`` (zh or en), the
+    variable every command reads, else zh."""
+    lang = os.environ.get(LANG_ENV_VAR, "")
+    return lang if lang in ("zh", "en") else "zh"
+
+
 def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     """The settings and any problems found (a broken file gives the defaults, not a crash)."""
     p = path or config_path()
+    defaults = Settings(language=default_language())
     if not p.exists():
-        return Settings(), []
+        return defaults, []
     try:
         raw: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return Settings(), [f"{p}: {exc}"]
+        return defaults, [f"{p}: {exc}"]
     problems = [f"{p}: unknown setting '{k}' ignored" for k in raw if k not in SETTING_NAMES]
+    raw.setdefault("language", default_language())
     try:
         return Settings(**{k: v for k, v in raw.items() if k in SETTING_NAMES}), problems
     except SettingError as exc:
-        return Settings(), [*problems, f"{p}: {exc}"]
+        return defaults, [*problems, f"{p}: {exc}"]
 
 
 def _toml_value(value: object) -> str:

@@ -174,7 +174,7 @@ def test_needs_command(sample_db: Path) -> None:
     text = run("needs", "--db", str(sample_db), code, "--lang", "en")
     assert text.returncode == 0 and code in text.stdout
     # In Chinese, in words: no '(complete)', '(confirmed)', 'low'/'capital' or field ids.
-    zh = run("needs", "--db", str(sample_db), code).stdout
+    zh = run("needs", "--db", str(sample_db), code, "--lang", "zh").stdout
     assert f"{code} (已完成)" in zh and "(已证实)" in zh and "低成本" in zh
     for english in ("complete)", "confirmed", " low ", "capital"):
         assert english not in zh
@@ -182,6 +182,9 @@ def test_needs_command(sample_db: Path) -> None:
     assert all(not re.search(r"[a-z]+_[a-z]+", line) for line in checks)
     missing = run("needs", "--db", str(sample_db), "NK-00000-00000")
     assert missing.returncode == 2
+    # English unless asked, as every other command (it used to default to Chinese).
+    plain = run("needs", "--db", str(sample_db), code).stdout
+    assert f"{code} (complete)" in plain
 
 
 @pytest.mark.postgres

@@ -50,6 +50,6 @@ def export(tmp_path: Path) -> Callable[[Store], Path]:
     counter = iter(range(10_000))
 
     def run(store: Store) -> Path:
-        return export_sqlite(store, tmp_path / f"export-{next(counter)}.db")
+        return export_sqlite(store, tmp_path / f"export-{next(counter)}.db").path
 
     return run

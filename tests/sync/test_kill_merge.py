@@ -44,7 +44,7 @@ def _files(tmp_path: Path, mini: Form, n_files: int = 4, per_file: int = 150) ->
                 ids = sorted(w.conn.exec_driver_sql("SELECT id FROM building").scalars())
                 for bid in ids[:10]:
                     w.save(_uuid(bid), {"floors_above": str(2 + i)})
-        return [export_sqlite(lap, tmp_path / f"file{i}.db") for i, lap in enumerate(laps)]
+        return [export_sqlite(lap, tmp_path / f"file{i}.db").path for i, lap in enumerate(laps)]
     finally:
         for lap in laps:
             lap.close()

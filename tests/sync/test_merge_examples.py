@@ -16,9 +16,10 @@ from surveyor.forms.model import Form, form_from_data
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store import hlc
+from surveyor.store.blobs import blob_path, copy_blob
 from surveyor.store.db import Store, init_store, write_tx
 from surveyor.sync.actions import Choice, delete_building, resolve_conflict
-from surveyor.sync.attachments import ATTACHMENT, blob_path, default_blob_dir
+from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.merge import merge_files
 from surveyor.sync.rows import CONFLICT
 from surveyor.sync.transfer import pull, push, sync
@@ -323,13 +324,15 @@ def test_photos_travel_by_hash_verified_and_only_when_missing(
                 [{"sha256": sha, "size": len(data), "mime": "image/jpeg", "stored": True}],
             )
     bad_sha = hashlib.sha256(bad).hexdigest()
+    good_sha = hashlib.sha256(good).hexdigest()
     blob_path(src, bad_sha).write_bytes(b"bit rot")  # damaged on the laptop's disk
-    file = export(lap)
-    (Path(str(file) + ".blobs")).symlink_to(src)  # the export package carries the blobs
+    file = export(lap)  # the export package carries the blobs it could verify
+    assert sorted(p.name for p in blob_dir_for(file).rglob("*")) == sorted(
+        [good_sha[:2], good_sha[2:]]
+    )
     [report] = merge_files(central, [file], mini)
     assert report.blobs.copied == 1 and report.blobs.missing == 1
     dst = default_blob_dir(central.target)
-    good_sha = hashlib.sha256(good).hexdigest()
     assert blob_path(dst, good_sha).read_bytes() == good
     assert not blob_path(dst, bad_sha).exists()
     assert not list(dst.rglob("*.tmp"))
@@ -338,12 +341,12 @@ def test_photos_travel_by_hash_verified_and_only_when_missing(
     assert stored == {good_sha: True, bad_sha: False}
     create_building(lap, mini, REGISTER_ROW | {"address": "别处"}, author="甲")
     file2 = export(lap)
-    (Path(str(file2) + ".blobs")).symlink_to(src)
     [again] = merge_files(central, [file2], mini)
     assert again.blobs.copied == 0  # only missing blobs travel
     # The damaged photo is repaired on the laptop; the first file, merged again, is skipped as
     # already merged but now supplies the photo the central still lacks (verified).
     blob_path(src, bad_sha).write_bytes(bad)
+    copy_blob(src, blob_dir_for(file), bad_sha)  # and handed over again beside the file
     [repaired] = merge_files(central, [file], mini)
     assert repaired.outcome == "skipped" and "1 photo(s) missing until now" in repaired.message
     assert blob_path(dst, bad_sha).read_bytes() == bad

@@ -126,8 +126,8 @@ def test_cloned_site_is_refused(
     with original_and_copy(laptops, tmp_path, mini) as (original, clone, code):
         save_answers(original, mini, code, {"year_built": "1984"}, author="甲")
         save_answers(clone, mini, code, {"year_built": "1990"}, author="乙")
-        first = export_sqlite(original, tmp_path / "original.db")
-        second = export_sqlite(clone, tmp_path / "clone-export.db")
+        first = export_sqlite(original, tmp_path / "original.db").path
+        second = export_sqlite(clone, tmp_path / "clone-export.db").path
     [ok] = merge_files(central, [first], mini)
     assert ok.outcome == "merged"
     report = _refused(central, second, mini)
@@ -141,8 +141,8 @@ def test_clone_hidden_below_the_watermark_is_refused(
         for year in ("1981", "1982", "1983"):  # the original gets further ahead
             save_answers(original, mini, code, {"year_built": year}, author="甲")
         save_answers(clone, mini, code, {"year_built": "1990"}, author="乙")
-        first = export_sqlite(original, tmp_path / "original.db")
-        second = export_sqlite(clone, tmp_path / "clone-export.db")
+        first = export_sqlite(original, tmp_path / "original.db").path
+        second = export_sqlite(clone, tmp_path / "clone-export.db").path
     assert merge_files(central, [first], mini)[0].outcome == "merged"
     assert "copy of another laptop" in _refused(central, second, mini).message
 
@@ -152,7 +152,7 @@ def test_change_id_held_at_another_place_is_refused(
 ) -> None:
     other = laptops("乙")
     create_building(other, mini, REGISTER_ROW | {"address": "南开区宜宾道99号"}, author="乙")
-    first = export_sqlite(other, tmp_path / "other.db")
+    first = export_sqlite(other, tmp_path / "other.db").path
     assert merge_files(central, [first], mini)[0].outcome == "merged"
     with sqlite3.connect(first) as src, sqlite3.connect(good_file) as dst:
         held = src.execute("SELECT change_id FROM change ORDER BY seq LIMIT 1").fetchone()[0]
@@ -167,7 +167,7 @@ def test_file_with_the_centrals_own_site_is_refused(
 ) -> None:
     lap = laptops("甲")
     create_building(lap, mini, REGISTER_ROW, author="甲")
-    own = export_sqlite(lap, tmp_path / "own.db")
+    own = export_sqlite(lap, tmp_path / "own.db").path
     report = _refused(lap, own, mini)
     assert "same site id" in report.message
 
@@ -289,8 +289,8 @@ def test_a_sqlite_central_is_backed_up_before_a_merge_writes_and_not_for_a_refus
             files = []
             for year in range(1981, 1981 + KEEP_BACKUPS + 1):
                 save_answers(original, mini, code, {"year_built": str(year)}, author="甲")
-                files.append(export_sqlite(original, tmp_path / f"original-{year}.db"))
-            copy = export_sqlite(clone, tmp_path / "clone-export.db")
+                files.append(export_sqlite(original, tmp_path / f"original-{year}.db").path)
+            copy = export_sqlite(clone, tmp_path / "clone-export.db").path
 
         [first] = merge_files(central, [files[0]], mini)
         assert first.outcome == "merged"
