@@ -27,7 +27,7 @@ class SectionProgress:
 class SectionNav(Widget, can_focus=True):
     DEFAULT_CSS = """
     SectionNav {
-        width: 22;
+        width: 23;
         height: 1fr;
         padding: 0 1;
         border-right: vkey $foreground 20%;
