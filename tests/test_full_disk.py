@@ -8,6 +8,7 @@ runs inside the namespace (``FULL_DISK_SCENARIO``) and prints what it saw as JSO
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from tests.namespaces import run_scenario
 FULL_DISK_SCENARIO = textwrap.dedent(
     """
     import json, os, sqlite3, subprocess, sys
-    disk, register, laptop_file = sys.argv[1:4]
+    disk, register, laptop_file, photo = sys.argv[1:5]
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], check=True)
     seen = {}
 
@@ -64,6 +65,12 @@ FULL_DISK_SCENARIO = textwrap.dedent(
     surveyor("doctor_after", "doctor", "--db", db)
     surveyor("show_after", "show", code, "--db", db)
     surveyor("save_again", "set", code, "year_built=1990", "--db", db, "--draft")
+    fill(leave=200_000)  # room for the database's own writes, not for the 1 MB photo
+    surveyor("full_photo", "photo", "add", "--db", db, code, "主立面", photo)
+    seen["photo_leftovers"] = [
+        name for _, _, names in os.walk(db + ".blobs") for name in names
+    ]
+    free()
 
     central = os.path.join(disk, "central.db")
     surveyor("central", "central", "init", central)
@@ -94,9 +101,11 @@ def _run_scenario(tmp_path: Path, laptop_file: Path) -> dict[str, Any]:
         f"万兴街道,宜宾里社区,宜宾东里,{i}号楼,南开区宜宾道{i}号" for i in range(1, 41)
     ]
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    photo = tmp_path / "facade.jpg"  # 1 MB of noise: a JPEG header, then random bytes
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(1_000_000))
     return run_scenario(
         FULL_DISK_SCENARIO,
-        [disk, register, laptop_file],
+        [disk, register, laptop_file, photo],
         why="to give the test a small, really full disk",
     )
 
@@ -115,6 +124,12 @@ def test_a_full_disk_refuses_the_write_in_one_sentence_and_loses_nothing(
     # What was saved before the disk filled is there; the refused save left nothing behind.
     assert "1984" in seen["show_after"]["out"] and "外墙渗水" not in seen["show_after"]["out"]
     assert "ok" in seen["doctor_after"]["out"]
+
+    # A photo on a full disk: a sentence, and its half-written file removed (it kept the disk
+    # full, and every retry left another).
+    photo = seen["full_photo"]
+    assert photo["rc"] == 2 and "is full: the photo was not stored" in photo["err"], photo
+    assert seen["photo_leftovers"] == []
 
     refused = seen["full_merge"]
     assert refused["rc"] != 0 and "Traceback" not in refused["err"]

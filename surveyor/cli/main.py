@@ -431,7 +431,7 @@ def export_db(
     from surveyor.store.maintenance import export_sqlite
 
     source = db_path(db)
-    store = open_store(source, readonly=True)
+    store = open_store(source, readonly=True, any_schema=True)
     try:
         done = export_sqlite(store, out, overwrite=force)
     finally:

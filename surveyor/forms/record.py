@@ -32,13 +32,27 @@ def _msg(zh: str, en: str) -> Localized:
     return Localized(zh=zh, en=en)
 
 
+#: Control characters other than a remark's line breaks and tabs (C0, DEL, C1).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """Text without invisible control characters (Windows line ends become line breaks).
+
+    A NUL pasted from a broken spreadsheet cannot be stored by PostgreSQL: it stopped every
+    later change of the laptop from reaching the central. An escape character would take over
+    the terminal that prints the address.
+    """
+    return _CONTROLS.sub("", text.replace("\r\n", "\n"))
+
+
 def normalize_text(text: str) -> str:
     """NFKC (full-width digits and letters from a Chinese IME become ASCII) and trimmed.
 
     For numbers, codes, dates and searching. Free text keeps its punctuation:
     ``normalize_free_text``.
     """
-    return unicodedata.normalize("NFKC", text).strip()
+    return unicodedata.normalize("NFKC", without_controls(text)).strip()
 
 
 #: Full-width ASCII digits and letters (U+FF10–FF19, FF21–FF3A, FF41–FF5A), what NFKC maps
@@ -54,7 +68,7 @@ def normalize_free_text(text: str) -> str:
     """Free text (addresses, remarks, captions), trimmed: full-width digits and letters from a
     Chinese IME become ASCII, as NFKC does, but Chinese punctuation and signs stay as typed —
     full NFKC would turn "，" into "," and "㎡" into "m2" in an inspector's remarks."""
-    return text.translate(_FULL_WIDTH_ALNUM).strip()
+    return without_controls(text).translate(_FULL_WIDTH_ALNUM).strip()
 
 
 def normalize_input(fld: CompiledField, text: str) -> str:

@@ -9,7 +9,6 @@ file, then renamed, so a crash never leaves a half blob under a real name), gets
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from surveyor.forms.model import CompiledField, Form
 from surveyor.forms.record import normalize_free_text
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import SaveResult, get_building, save_answers
+from surveyor.store import blobs as store_blobs
 from surveyor.store import models
 from surveyor.store.db import Store, write_tx
 
@@ -58,7 +58,7 @@ def blob_path(store: Store, sha256: str) -> Path:
             "photos can only be attached on a laptop (SQLite) database",
             zh="照片只能添加到笔记本上的（SQLite）数据库",
         )
-    return blob_dir_for(Path(store.target)) / sha256[:2] / sha256[2:]
+    return store_blobs.blob_path(blob_dir_for(Path(store.target)), sha256)
 
 
 def _image_type(head: bytes) -> str | None:
@@ -118,13 +118,7 @@ def store_blob(store: Store, photo: PhotoFile) -> StoredBlob:
     data, sha, mime = photo.data, photo.sha256, photo.mime
     target = blob_path(store, sha)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(target)
+        store_blobs.write_blob(blob_dir_for(Path(store.target)), sha, data)
     with write_tx(store.engine) as conn:
         known = conn.execute(
             sa.select(ATTACHMENT.c.sha256).where(ATTACHMENT.c.sha256 == sha)

@@ -8,6 +8,7 @@ register twice adds nothing.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,8 +64,20 @@ def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    text = read_user_text(path)
-    rows = list(csv.reader(text.splitlines()))
+    # The csv module splits records itself: str.splitlines() also broke a row at characters
+    # such as U+2028 inside a cell, importing half an address and reporting a row that is not
+    # in the file.
+    reader = csv.reader(io.StringIO(read_user_text(path), newline=""))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:  # a cell over csv's 128 KB limit, or a NUL in an old Python
+        n = len(rows) + 1
+        raise SurveyorError(
+            f"{path}:row {n}: cannot read the row ({exc})",
+            zh=f"{path}：第 {n} 行：无法读取该行（{exc}）",
+        ) from exc
     if not rows:
         raise SurveyorError(f"{path}: the file is empty", zh=f"{path}：文件是空的")
     return rows[0], ((i, r) for i, r in enumerate(rows[1:], start=2))

@@ -6,10 +6,13 @@ renamed, so an interrupted copy never leaves a wrong file under a blob's name.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import uuid
 from pathlib import Path
+
+from surveyor.errors import DiskFull
 
 
 def blob_path(folder: Path, sha: str) -> Path:
@@ -26,24 +29,41 @@ def has_valid_blob(folder: Path, sha: str) -> bool:
     return path.is_file() and sha256_file(path) == sha
 
 
-def copy_blob(src_dir: Path, dst_dir: Path, sha: str) -> bool:
-    """Copy one blob, verified on receipt; False when the source lacks it or it is damaged."""
-    src = blob_path(src_dir, sha)
-    try:
-        data = src.read_bytes()
-    except OSError:
-        return False
-    if hashlib.sha256(data).hexdigest() != sha:
-        return False
-    dst = blob_path(dst_dir, sha)
-    dst.parent.mkdir(parents=True, exist_ok=True)
+def write_blob(folder: Path, sha: str, data: bytes) -> Path:
+    """Write one blob atomically: a temporary file, fsynced, renamed to its hash.
+
+    A failed write (a full disk) removes its temporary file: left behind, it kept the disk full
+    and every retry left another. A full disk is said as DiskFull, in a sentence.
+    """
+    dst = blob_path(folder, sha)
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, dst)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DiskFull(
+                f"the disk holding {folder} is full: the photo was not stored (what was saved "
+                "before is intact); free some space and try again",
+                zh=f"{folder} 所在的磁盘已满：照片没有存入（之前保存的内容完好）；请腾出空间后重试",
+            ) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+    return dst
+
+
+def copy_blob(src_dir: Path, dst_dir: Path, sha: str) -> bool:
+    """Copy one blob, verified on receipt; False when the source lacks it or it is damaged."""
+    try:
+        data = blob_path(src_dir, sha).read_bytes()
+    except OSError:
+        return False
+    if hashlib.sha256(data).hexdigest() != sha:
+        return False
+    write_blob(dst_dir, sha, data)
     return True

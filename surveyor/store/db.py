@@ -6,6 +6,7 @@ Alembic migrations from the same models.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import uuid
@@ -221,6 +222,35 @@ def _alembic_upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def backup_before_upgrade(path: Path, rev: str) -> Path:
+    """Copy a SQLite file (SQLite's backup API, so commits still in its -wal are in it) to
+    ``<name>.schema-<rev>.bak`` before a migration rewrites it, once per old revision: an
+    upgrade that goes wrong, or a new version taken back, must not cost a laptop's survey."""
+    backup = path.with_name(f"{path.name}.schema-{rev}.bak")
+    if backup.exists():
+        return backup
+    tmp = backup.with_name(f".{backup.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        src = sqlite3.connect(readonly_uri(path), uri=True)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        os.replace(tmp, backup)
+    except (sqlite3.Error, OSError) as exc:
+        raise SurveyorError(
+            f"cannot keep a copy of {path} before upgrading it ({exc}); nothing was changed",
+            zh=f"升级前无法保留 {path} 的副本（{exc}）；文件未作任何改动",
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return backup
+
+
 def check_schema(engine: Engine, *, label: str) -> str | None:
     """The database's revision; refuses one written by a newer Surveyor."""
     with engine.connect() as conn:
@@ -351,8 +381,13 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     return Store(engine=engine, target=text, site_id=site_id, role=role)
 
 
-def open_store(target: str | Path, *, readonly: bool = False) -> Store:
-    """Open an existing database, upgrading its schema if it is older than this Surveyor."""
+def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool = False) -> Store:
+    """Open an existing database, upgrading its schema if it is older than this Surveyor.
+
+    Read-only, an older database cannot be upgraded, so it is refused in a sentence (its
+    queries would fail on missing columns) unless ``any_schema``: copying it as it is
+    (``export-db``) needs none of its columns.
+    """
     text = str(target)
     if not is_url(text):
         require_sqlite_file(Path(text))
@@ -364,7 +399,18 @@ def open_store(target: str | Path, *, readonly: bool = False) -> Store:
                 f"{_label(text)} is not a Surveyor database",
                 zh=f"{_label(text)} 不是 Surveyor 数据库",
             )
+        if rev != HEAD_REVISION and readonly and not any_schema:
+            raise SurveyorError(
+                f"{_label(text)} was written by an older version of Surveyor (schema {rev}); "
+                "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
+                "(a copy of the old file is kept beside it)",
+                zh=f"{_label(text)} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
+                "请先在应用中打开一次，或用“surveyor set”保存一个答案，以完成升级"
+                "（旧文件会在旁边保留一份副本）",
+            )
         if rev != HEAD_REVISION and not readonly:
+            if not is_url(text):
+                backup_before_upgrade(Path(text), rev)
             _alembic_upgrade(engine)
         with engine.connect() as conn:
             meta = models.META_TABLE

@@ -16,6 +16,19 @@ from surveyor.errors import SurveyorError, cannot_read
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+def special_file_error(
+    path: Path, kind: type[SurveyorError] = SurveyorError
+) -> SurveyorError | None:
+    """The refusal of a path that exists but is no regular file (a pipe, a device, a folder),
+    or None. Reading a named pipe to check its header waited forever for a writer."""
+    if not path.exists() or path.is_file():
+        return None
+    return kind(
+        f"{path} is not a database file (it is a folder, a pipe or a device)",
+        zh=f"{path} 不是数据库文件（它是文件夹、管道或设备）",
+    )
+
+
 def require_sqlite_file(path: Path) -> None:
     """Refuse a missing file, or one that is not SQLite, with a sentence that says what to do."""
     if not path.exists():
@@ -23,6 +36,8 @@ def require_sqlite_file(path: Path) -> None:
             f"database {path} does not exist; create it with 'surveyor init --db {path}'",
             zh=f"数据库 {path} 不存在；请用“surveyor init --db {path}”新建",
         )
+    if (special := special_file_error(path)) is not None:
+        raise special
     try:
         with path.open("rb") as fh:
             header = fh.read(16)

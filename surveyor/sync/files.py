@@ -18,7 +18,12 @@ from surveyor.errors import SurveyorError, cannot_read
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.db import KNOWN_REVISIONS
 from surveyor.store.heads import encode_heads, pack_heads
-from surveyor.store.sqlitefile import SQLITE_MAGIC, readonly_folder_hint, readonly_uri
+from surveyor.store.sqlitefile import (
+    SQLITE_MAGIC,
+    readonly_folder_hint,
+    readonly_uri,
+    special_file_error,
+)
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values
 
@@ -58,6 +63,8 @@ def file_sha256(path: Path) -> str:
 
 def check_header(path: Path) -> None:
     """Refuse non-SQLite and truncated files from the 100-byte header alone."""
+    if (special := special_file_error(path, RefusedFile)) is not None:
+        raise special
     try:
         with path.open("rb") as fh:
             header = fh.read(100)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.bulk import load_json
@@ -241,3 +242,33 @@ def _schema_differences(store: Store) -> list[Any]:
     with store.engine.connect() as conn:
         diffs: list[Any] = compare_metadata(MigrationContext.configure(conn), models.TABLES)
     return diffs
+
+
+def test_an_older_laptop_file_is_kept_before_the_upgrade_and_refused_read_only(
+    tmp_path: Path, mini: Form
+) -> None:
+    """Reading commands failed on missing columns; the upgrade rewrote the only copy."""
+    path = tmp_path / "old.db"
+    store = init_store(path, role="laptop", inspector="甲")
+    codes = _fill(store, mini)
+    _rewrite_as_0002(store)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        changes = conn.execute("SELECT count(*) FROM change").fetchone()
+
+    with pytest.raises(SurveyorError, match="written by an older version of Surveyor"):
+        open_store(path, readonly=True)
+    open_store(path, readonly=True, any_schema=True).close()  # export-db copies it as it is
+
+    upgraded = open_store(path)
+    upgraded.close()
+    backup = tmp_path / "old.db.schema-0002_building_list_index.bak"
+    conn = sqlite3.connect(backup)
+    try:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0002_building_list_index",
+        )
+        assert conn.execute("SELECT count(*) FROM change").fetchone() == changes
+    finally:
+        conn.close()
+    assert len(codes) > 1

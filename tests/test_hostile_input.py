@@ -1,0 +1,68 @@
+"""Input a broken spreadsheet or a mistaken path brings: control characters, odd line
+separators, huge cells, named pipes. Each is refused in a sentence or cleaned, never a hang or
+an internal error, and never a value PostgreSQL cannot store."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from tests.test_cli import sv
+
+HEADER = "街道,社区,小区名称,楼号,门牌地址\n"
+
+
+def _laptop(tmp_path: Path, register: str) -> tuple[Path, dict[str, str]]:
+    db = tmp_path / "l.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    csv_file = tmp_path / "reg.csv"
+    csv_file.write_text(HEADER + register, encoding="utf-8")
+    done = sv("register", "import", "--db", str(db), str(csv_file))
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(db) as conn:
+        rows = [json.loads(a) for (a,) in conn.execute("SELECT answers FROM building")]
+    return db, {row["building_no"]: row["address"] for row in rows}
+
+
+def test_control_characters_never_reach_the_record(tmp_path: Path) -> None:
+    db, addresses = _laptop(
+        tmp_path,
+        "万兴街道,万兴社区,小区C,1号楼,南开区\x00二号\n万兴街道,万兴社区,小区C,2号楼,南开\x1b[2J区\n",
+    )
+    assert addresses == {"1号楼": "南开区二号", "2号楼": "南开[2J区"}
+    with sqlite3.connect(db) as conn:
+        (code,) = conn.execute("SELECT code FROM building LIMIT 1").fetchone()
+    said = sv("set", "--db", str(db), code, "inspector_remarks=外墙\x07渗水\r\n二层")
+    assert said.returncode == 0, said.stderr
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["inspector_remarks"] == "外墙渗水\n二层"
+
+
+def test_a_line_separator_inside_a_cell_does_not_split_the_row(tmp_path: Path) -> None:
+    _, addresses = _laptop(tmp_path, "万兴街道,万兴社区,小区C,1号楼,南开区\u2028二号\n")
+    assert addresses == {"1号楼": "南开区\u2028二号"}
+
+
+def test_a_huge_cell_is_a_sentence_naming_its_row(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    sv("init", "--db", str(db), "--inspector", "王芳")
+    csv_file = tmp_path / "huge.csv"
+    csv_file.write_text(HEADER + "万兴街道,万兴社区,小区C,1号楼," + "长" * 200_000 + "\n")
+    done = sv("register", "import", "--db", str(db), str(csv_file))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {csv_file}:row 2: cannot read the row (field larger")
+
+
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    pipe = tmp_path / "fifo.db"
+    os.mkfifo(pipe)
+    central = tmp_path / "c.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    said = f"{pipe} is not a database file (it is a folder, a pipe or a device)"
+    merged = sv("merge", str(pipe), "--into", str(central))  # sv times out after 120 s
+    assert merged.returncode == 2 and said in merged.stdout + merged.stderr
+    for args in (("doctor", "--db", str(pipe)), ("show", "--db", str(pipe), "NK-00000-00000")):
+        done = sv(*args)
+        assert done.returncode == 2 and said in done.stderr, args
