@@ -154,6 +154,9 @@ class SurveyScreen(Screen[None]):
         super().__init__()
         self.building = building
         self.answers: dict[str, Any] = dict(building.answers)
+        #: The head change of each field as this screen shows it (what the inspector saw):
+        #: saved as the parent, so an edit a sync brought in meanwhile becomes a conflict.
+        self.seen: dict[str, str | None] = dict(building.field_change)
         self.status = building.status
         self.resume_field = resume_field
         self.section_index = 0
@@ -585,6 +588,7 @@ class SurveyScreen(Screen[None]):
             with self._lock:
                 batch, self._queue = self._queue, {}
                 self._in_flight = batch
+                seen = {f: self.seen.get(f) for f in batch}
                 resume = self._resume_to_write
                 write_resume = resume is not None and resume != self._resume_written
                 if not batch and not write_resume:
@@ -601,7 +605,10 @@ class SurveyScreen(Screen[None]):
                         author=app.author,
                         draft=True,
                         lang=language(),
+                        seen=seen,
                     )
+                    with self._lock:
+                        self.seen.update(result.heads)
                 if write_resume and resume is not None:
                     set_resume_point(app.store, building_id, resume)
                     with self._lock:
@@ -646,6 +653,8 @@ class SurveyScreen(Screen[None]):
 
     def _saved(self, result: SaveResult) -> None:
         self._took_status(result)
+        if result.conflicts:
+            self.tell_conflicts(result.conflicts)
         if self.save_error is not None:
             self.save_error = None
             self.notify(t("save.recovered"), markup=False)
@@ -654,6 +663,18 @@ class SurveyScreen(Screen[None]):
         if idle:
             self._mark("saved")
             self._update_subtitle()
+
+    def tell_conflicts(self, field_ids: tuple[str, ...]) -> None:
+        """Someone else changed these fields since the screen loaded them (a sync brought it
+        in): both answers are kept as a conflict for the supervisor, this one shown for now."""
+        form, lang = self.app.form, language()
+        labels = "、".join(form.field(f).defn.label.get(lang) for f in field_ids)
+        self.app.notify(
+            t("survey.conflict_started", fields=labels),
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     def _save_failed(self, error: str) -> None:
         """Keep what failed queued, say so once, and retry every few seconds: the inspector
@@ -884,6 +905,8 @@ class SurveyScreen(Screen[None]):
                 **kw,
             )
             state = get_building(app.store, self.building.id)
+            with self._lock:
+                self.seen[field_id] = state.field_change.get(field_id)
         except SurveyorError as exc:
             # Not a failed save: nothing is queued to retry, the answers are all saved.
             self._call_ui(self._photo_refused, error_text(exc))
