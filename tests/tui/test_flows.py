@@ -1024,3 +1024,28 @@ def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
         assert state.answers["inspector_name"] == "王五"  # provisional until resolved
 
     run(body)
+
+
+def test_steady_typing_is_saved_within_the_maximum_wait(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The debounce restarts on every key; a key every 0.35 s must not hold the answer back
+    until the typing stops (a crash or ``kill -9`` then loses all of it)."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, autosave_delay=0.8)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_survey(app, pilot, target.id)
+            await pilot.click("#inspector_name")
+            saved_while_typing = None
+            for key in "abcdefghij":  # 10 keys, 0.35 s apart: about 3.5 s of typing
+                await pilot.press(key)
+                await pilot.pause(0.35)
+                saved = read(sample_db, target.id).answers.get("inspector_name")
+                if saved and saved_while_typing is None:
+                    saved_while_typing = saved
+            assert saved_while_typing is not None, "nothing saved while typing went on"
+            assert "abcdefghij".startswith(saved_while_typing)
+
+    run(body)

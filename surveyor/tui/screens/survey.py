@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,6 +83,10 @@ FIRST_ROWS = 8
 SAVE_RETRY_SECONDS = 5.0
 #: How long leaving or quitting waits for the save thread (SQLite waits up to 10 s for a lock).
 SAVE_WAIT_SECONDS = 10.0
+#: While typing goes on, an answer is saved at most this long (or ``autosave_delay``, if
+#: longer) after its first unsaved key: the debounce restarts on every key, so steady typing
+#: would otherwise never be saved before a crash or ``kill -9``.
+AUTOSAVE_MAX_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,8 @@ class SurveyScreen(Screen[None]):
         #: The batch the save thread is committing right now (not saved until it returns).
         self._in_flight: dict[str, Any] = {}
         self._timer: Timer | None = None
+        #: When the oldest answer still in ``pending`` was typed (monotonic), or None.
+        self._pending_since: float | None = None
         #: Why the last save failed (a full disk, a locked database), until a save succeeds.
         self.save_error: str | None = None
         self._retry_timer: Timer | None = None
@@ -467,7 +474,12 @@ class SurveyScreen(Screen[None]):
             self.flush()  # the screen is going: no timer, no widgets to update
             return
         self._mark("pending")
-        self._timer = self.set_timer(self.app.settings.autosave_delay, self.flush)
+        now = time.monotonic()
+        if self._pending_since is None:
+            self._pending_since = now
+        delay = self.app.settings.autosave_delay
+        latest = self._pending_since + max(AUTOSAVE_MAX_WAIT, delay)
+        self._timer = self.set_timer(max(0.0, min(delay, latest - now)), self.flush)
         self.apply_evaluation(quiet=field_id if typing else None)
         self._update_subtitle()
 
@@ -564,6 +576,7 @@ class SurveyScreen(Screen[None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._pending_since = None
         with self._lock:
             resume_changed = leaving and (
                 self._resume_to_write is not None and self._resume_to_write != self._resume_written
