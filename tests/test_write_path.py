@@ -341,3 +341,70 @@ def test_keyset_batches_read_every_row_once_in_key_order(store: Store, mini: For
         everything = conn.execute(sa.select(building.c.id).order_by(building.c.id)).scalars()
         assert [len(b) for b in batches] == [3, 3, 1]
         assert [r.id for b in batches for r in b] == list(everything)
+
+
+def _open_conflicts(store: Store) -> list[tuple[str, tuple[str, ...]]]:
+    table = models.CONFLICT_TABLE
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(table.c.field_key, table.c.head_change_ids).where(table.c.status == "open")
+        ).all()
+    return [(r.field_key, tuple(sorted(r.head_change_ids))) for r in rows]
+
+
+@pytest.mark.parametrize("answered_before", [False, True])
+def test_a_save_names_the_head_the_caller_saw_not_one_that_arrived_since(
+    store: Store, mini: Form, answered_before: bool
+) -> None:
+    """A screen loads a building; a sync (or ``set`` elsewhere) changes a field underneath;
+    the inspector, who never saw that value, types another: the two are concurrent and kept
+    for review, not a silent overwrite of the colleague's edit."""
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    first = None
+    if answered_before:
+        first = save_answers(store, mini, created.code, {"year_built": "1984"}, author="甲")
+    loaded = get_building(store, created.code)  # what the screen shows
+    seen = {"year_built": loaded.field_change.get("year_built")}
+    theirs = save_answers(store, mini, created.code, {"year_built": "1990"}, author="督导")
+    mine = save_answers(
+        store, mini, created.code, {"year_built": "1985"}, author="甲", draft=True, seen=seen
+    )
+
+    with store.engine.connect() as conn:
+        log = changes_for(conn, created.building_id)
+    assert log[-1].change_id == mine.change_id
+    expected = {"year_built": str(first.change_id)} if first is not None else {}
+    assert {k: v for k, v in log[-1].parents.items() if k == "year_built"} == expected
+    heads = tuple(sorted([str(theirs.change_id), str(mine.change_id)]))
+    assert _open_conflicts(store) == [("year_built", heads)]
+    assert mine.conflicts == ("year_built",)
+    assert mine.heads == {"year_built": str(mine.change_id)}
+    state = get_building(store, created.code)
+    assert state.conflict_count == 1
+    assert state.answers["year_built"] == 1985  # provisional: the later HLC
+    # The caller, holding its own change as seen, edits again: still concurrent with theirs.
+    again = save_answers(
+        store, mini, created.code, {"year_built": "1986"}, author="甲", seen=mine.heads
+    )
+    assert _open_conflicts(store) == [
+        ("year_built", tuple(sorted([str(theirs.change_id), str(again.change_id)])))
+    ]
+    assert doctor(store).ok
+
+
+def test_seen_equal_to_the_head_and_set_without_seen_chain_as_before(
+    store: Store, mini: Form
+) -> None:
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    first = save_answers(store, mini, created.code, {"year_built": "1984"}, author="甲")
+    # ``set`` reads and writes at once: the head at save time is what it saw.
+    second = save_answers(store, mini, created.code, {"year_built": "1985"}, author="乙")
+    third = save_answers(
+        store, mini, created.code, {"year_built": "1986"}, author="甲", seen=second.heads
+    )
+    with store.engine.connect() as conn:
+        log = changes_for(conn, created.building_id)
+    assert log[-2].parents == {"year_built": str(first.change_id)}
+    assert log[-1].parents == {"year_built": str(second.change_id)}
+    assert third.conflicts == ()
+    assert _open_conflicts(store) == []

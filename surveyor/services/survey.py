@@ -11,9 +11,9 @@ import difflib
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -85,6 +85,22 @@ _UPDATE_STATE = (
     )
 )
 _SELECT_STATE = sa.select(BUILDING).where(BUILDING.c.id == sa.bindparam("b_id"))
+
+#: What a caller showed of a field: its head change id, several (a conflict), or None.
+Seen = str | uuid.UUID | Sequence[str | uuid.UUID] | None
+
+
+def _parent_ref(seen: Seen) -> str | list[str] | None:
+    """A ``seen`` entry as a change's ``parents`` value: one id, sorted ids, or None."""
+    if seen is None:
+        return None
+    if isinstance(seen, (str, uuid.UUID)):
+        return str(seen)
+    ids = sorted({str(s) for s in seen})
+    if not ids:
+        return None
+    return ids[0] if len(ids) == 1 else ids
+
 
 STATUSES = ("not_started", "draft", "complete", "approved")
 #: Fields that come from the building register; answering only these does not start a survey.
@@ -216,6 +232,13 @@ class SaveResult:
     errors: dict[str, Localized]
     completeness: float
     previous_status: str = "not_started"
+    #: For each field passed to ``save``: the change its shown value now descends from (the
+    #: new change, or the head it already had when its value did not change). A caller that
+    #: keeps what it showed (``seen``) takes these after each save.
+    heads: dict[str, str | None] = field(default_factory=dict)
+    #: Fields of this save that are in an open conflict after it (the ``seen`` head was not
+    #: the current one, and the two values differ): kept for the supervisor.
+    conflicts: tuple[str, ...] = ()
 
     @property
     def approval_withdrawn(self) -> bool:
@@ -433,9 +456,22 @@ class SurveyWriter:
 
     # -- answering --------------------------------------------------------------------------
     def save(
-        self, building_id: uuid.UUID, raw_answers: Mapping[str, Any], *, draft: bool = False
+        self,
+        building_id: uuid.UUID,
+        raw_answers: Mapping[str, Any],
+        *,
+        draft: bool = False,
+        seen: Mapping[str, Seen] | None = None,
     ) -> SaveResult:
-        """Save answers. Invalid values are refused unless ``draft``, which keeps them marked."""
+        """Save answers. Invalid values are refused unless ``draft``, which keeps them marked.
+
+        ``seen`` maps a field to the head change(s) whose value the caller showed (None: it
+        showed the field unanswered). Without it, or for a field it leaves out, the parent is
+        the head at save time: right for a caller that reads and writes at once (``set``).
+        A screen that loaded the building earlier passes what it loaded: when the head moved
+        underneath (a sync pulled a colleague's edit), the save is concurrent with that edit,
+        and the building is re-folded so it shows the conflict, never a silent overwrite.
+        """
         state = load_state(self.conn, building_id, lock=True)
         if state.deleted:
             raise deleted_error(self.conn, state)
@@ -454,7 +490,11 @@ class SurveyWriter:
         status = self._status_after_edit(state, fields, ev)
         if status != state.status:
             fields[STATUS_KEY] = status
-        return self._commit(state, fields, answers, status, ev)
+        result = self._commit(state, fields, answers, status, ev, seen=seen)
+        previous = state.field_change
+        new = str(result.change_id) if result.change_id is not None else None
+        heads = {f: new if f in fields else previous.get(f) for f in raw_answers}
+        return replace(result, heads=heads)
 
     def set_status(self, building_id: uuid.UUID, status: str) -> SaveResult:
         """Mark complete (refused while answers are missing or invalid), approve, or reopen."""
@@ -514,6 +554,8 @@ class SurveyWriter:
         answers: dict[str, Any],
         status: str,
         ev: Evaluation,
+        *,
+        seen: Mapping[str, Seen] | None = None,
     ) -> SaveResult:
         if not fields:
             return SaveResult(
@@ -521,6 +563,17 @@ class SurveyWriter:
             )
         self.edited.add(state.id)
         previous = state.field_change
+        # A field without an entry had no parent (its first edit): nulls are not stored.
+        parents: dict[str, Any] = {f: previous[f] for f in fields if f in previous}
+        stale = False
+        for fid in fields.keys() & (seen or {}).keys():
+            saw = _parent_ref((seen or {})[fid])
+            if saw != previous.get(fid):
+                stale = True  # the head moved since the caller loaded it: concurrent edits
+                if saw is None:
+                    parents.pop(fid, None)
+                else:
+                    parents[fid] = saw
         change = append_change(
             self.conn,
             self.clock,
@@ -528,8 +581,7 @@ class SurveyWriter:
             entity_id=state.id,
             op="upsert",
             fields=fields,
-            # A field without an entry had no parent (its first edit): nulls are not stored.
-            parents={f: previous[f] for f in fields if f in previous},
+            parents=parents,
             author=self.author,
             form_version=self.form.version,
         )
@@ -546,9 +598,41 @@ class SurveyWriter:
                 **derived_columns(state.code, answers, status, ev),
             },
         )
+        conflicts: tuple[str, ...] = ()
+        # A conflicted building is re-folded too: a save on a conflicted field replaces one
+        # of its heads, which the conflict row must list (rare, so exact at once).
+        if stale or state.conflict_count:
+            conflicts = self._fold_concurrent(state.id, fields)
+            status = str(
+                self.conn.execute(
+                    sa.select(BUILDING.c.status).where(BUILDING.c.id == state.id)
+                ).scalar_one()
+            )
         return SaveResult(
-            state.id, state.code, change.change_id, status, ev.errors, ev.completeness, state.status
+            state.id,
+            state.code,
+            change.change_id,
+            status,
+            ev.errors,
+            ev.completeness,
+            state.status,
+            conflicts=conflicts,
         )
+
+    def _fold_concurrent(self, building_id: uuid.UUID, fields: Collection[str]) -> tuple[str, ...]:
+        """Re-fold a building a save made concurrent with an edit it did not see, as sync
+        does (state row from the log: provisional values, heads, conflict rows); the fields of
+        ``fields`` now in an open conflict."""
+        from surveyor.sync.apply import refold  # sync builds on this module
+
+        refold(self.conn, [str(building_id)], self.form)
+        conflict = models.CONFLICT_TABLE
+        rows = self.conn.execute(
+            sa.select(conflict.c.field_key).where(
+                conflict.c.entity_id == building_id, conflict.c.status == "open"
+            )
+        ).scalars()
+        return tuple(sorted(set(rows) & set(fields)))
 
 
 @contextmanager
@@ -578,11 +662,14 @@ def save_answers(
     draft: bool = False,
     lang: str = "en",
     clock: Callable[[], int] = hlc.now_ms,
+    seen: Mapping[str, Seen] | None = None,
 ) -> SaveResult:
-    """Save one building's answers in its own transaction (the TUI's autosave and ``set``)."""
+    """Save one building's answers in its own transaction (the TUI's autosave and ``set``).
+
+    ``seen``: the heads the caller showed (``SurveyWriter.save``); the TUI passes them."""
     with writer(store, form, author, lang=lang, clock=clock) as w:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(w.conn, ref)
-        return w.save(bid, answers, draft=draft)
+        return w.save(bid, answers, draft=draft, seen=seen)
 
 
 def set_status(

@@ -12,7 +12,10 @@ asked for (a scanned label, a typed code) opens as soon as the database is open.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import signal
 import sys
 import threading
 import time
@@ -45,6 +48,12 @@ if TYPE_CHECKING:
 
 #: A second quit within this many seconds quits even though some answers could not be saved.
 QUIT_ANYWAY_SECONDS = 10.0
+#: On SIGHUP/SIGTERM: how long pending answers may take to commit before the app exits anyway.
+SIGNAL_SAVE_SECONDS = 5.0
+#: … and past this, the process ends itself, even if the exit is stuck (a terminal gone).
+SIGNAL_HARD_EXIT_SECONDS = 15.0
+#: The signals that quit like ``ctrl+q``: the terminal window closed, ``kill``.
+QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 
 
 class StoreOpened(Message):
@@ -125,6 +134,7 @@ class SurveyorApp(App[None]):
         self._review_on_open = review
         #: When a quit was refused because answers could not be saved (monotonic seconds).
         self._quit_refused_at = -1e9
+        self._quitting_on: int | None = None
         self._scan = ScanCatcher()
         self._scan_timer: Timer | None = None
         self._opening: set[uuid.UUID] = set()
@@ -254,6 +264,7 @@ class SurveyorApp(App[None]):
             else ("textual-dark")
         )
         self.push_screen(BuildingsScreen())
+        self._install_quit_signals()
         for problem in self.settings_problems:
             self.notify(problem, severity="warning", timeout=8, markup=False)
 
@@ -302,6 +313,35 @@ class SurveyorApp(App[None]):
                 markup=False,
             )
             return
+        self.exit()
+
+    def _install_quit_signals(self) -> None:
+        """SIGHUP (the terminal window closed) and SIGTERM (``kill``) quit like ``ctrl+q``:
+        pending answers are committed first. Not under a test's Pilot (no real terminal)."""
+        if self.is_headless or threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._quit_signal, signum)
+
+    def _quit_signal(self, signum: int) -> None:
+        if self._quitting_on is not None:  # a second signal: no more waiting
+            os._exit(128 + signum)
+        self._quitting_on = signum
+        # Never block for ever: the saves are committed transactions, so ending the process
+        # after them loses nothing, whatever the exit is waiting on.
+        watchdog = threading.Timer(SIGNAL_HARD_EXIT_SECONDS, os._exit, (128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.run_worker(self._quit_after_saving(), group="quit-signal", exit_on_error=False)
+
+    async def _quit_after_saving(self) -> None:
+        """Commit what is pending (bounded), then exit, saved or not: no one is there to
+        answer a confirmation."""
+        for screen in self.survey_screens():
+            with contextlib.suppress(Exception):
+                await screen.save_now(timeout=SIGNAL_SAVE_SECONDS)
         self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -966,3 +966,86 @@ def test_keys_typed_right_after_a_dialog_opens_go_to_the_dialog(
         assert "heating_source" in read(sample_db, target.id).answers
 
     run(body)
+
+
+def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The screen shows a field empty; a sync brings a colleague's answer into the database
+    meanwhile; the inspector types another one. Saved with the head the screen loaded as its
+    parent, the two are concurrent: a conflict for the supervisor, never a silent overwrite."""
+    import sqlalchemy as sa
+
+    from surveyor.store import models
+    from surveyor.store.log import changes_for
+
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", autosave_delay=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            assert "inspector_name" not in screen.answers
+            store = open_store(sample_db)  # as `surveyor sync` (or `set` elsewhere) would
+            try:
+                theirs = save_answers(
+                    store, FORM, target.id, {"inspector_name": "督导"}, author="督导"
+                )
+            finally:
+                store.close()
+            await pilot.click("#inspector_name")
+            await pilot.press(*"王五")
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            assert screen.indicator.state == "saved"
+            shown = screen.query_one("#inspector_name", Input).value
+            assert shown == "王五"
+            assert any("changed by someone else" in n.message for n in app._notifications)
+
+        store = open_store(sample_db)
+        try:
+            with store.engine.connect() as conn:
+                log = [c for c in changes_for(conn, target.id) if "inspector_name" in c.fields]
+                table = models.CONFLICT_TABLE
+                rows = conn.execute(
+                    sa.select(table.c.field_key, table.c.head_change_ids).where(
+                        table.c.entity_id == target.id, table.c.status == "open"
+                    )
+                ).all()
+        finally:
+            store.close()
+        assert [c.fields["inspector_name"] for c in log] == ["督导", "王五"]
+        assert "inspector_name" not in log[1].parents  # it saw the field unanswered
+        assert [(r.field_key, sorted(r.head_change_ids)) for r in rows] == [
+            ("inspector_name", sorted([str(theirs.change_id), str(log[1].change_id)]))
+        ]
+        state = read(sample_db, target.id)
+        assert state.conflict_count == 1
+        assert state.answers["inspector_name"] == "王五"  # provisional until resolved
+
+    run(body)
+
+
+def test_steady_typing_is_saved_within_the_maximum_wait(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The debounce restarts on every key; a key every 0.35 s must not hold the answer back
+    until the typing stops (a crash or ``kill -9`` then loses all of it)."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, autosave_delay=0.8)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_survey(app, pilot, target.id)
+            await pilot.click("#inspector_name")
+            saved_while_typing = None
+            for key in "abcdefghij":  # 10 keys, 0.35 s apart: about 3.5 s of typing
+                await pilot.press(key)
+                await pilot.pause(0.35)
+                saved = read(sample_db, target.id).answers.get("inspector_name")
+                if saved and saved_while_typing is None:
+                    saved_while_typing = saved
+            assert saved_while_typing is not None, "nothing saved while typing went on"
+            assert "abcdefghij".startswith(saved_while_typing)
+
+    run(body)

@@ -228,3 +228,84 @@ def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None
         store.close()
     assert open_conflicts == 0
     assert authors == ["督导"]
+
+
+def _app_pid(tmux: Tmux) -> int:
+    """The surveyor process: the child of the pane's shell."""
+    shell = tmux("display-message", "-p", "-t", "smoke", "#{pane_pid}").strip()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", shell], capture_output=True, text=True, timeout=10
+        ).stdout.split()
+        if out:
+            return int(out[0])
+        time.sleep(0.1)
+    raise AssertionError("the app process was not found")
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP-window-closed"])
+def test_sigterm_and_sighup_save_what_was_typed_before_exiting(
+    sample_db: Path, tmp_path: Path, how: str
+) -> None:
+    """``kill -TERM`` and closing the terminal window (SIGHUP) quit like ctrl+q: an answer
+    still waiting for its autosave is committed first; SIGTERM leaves the terminal usable."""
+    import signal
+
+    store = open_store(sample_db)
+    try:
+        target = browse_buildings(store, status="not_started", limit=1).rows[0]
+        first_row = browse_buildings(store, limit=1).rows[0]
+    finally:
+        store.close()
+    rc_file = tmp_path / "rc"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'language = "zh"\ninspector = "烟测员"\nautosave_delay = 10.0\n', encoding="utf-8"
+    )
+    tmux = start_in_tmux(
+        f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' app --db '{sample_db}'; "
+        f"echo $? > '{rc_file}'; sleep 60"
+    )
+    try:
+        tmux.wait_for(first_row.code)
+        pid = _app_pid(tmux)
+        tmux.keys(target.code, literal=True)
+        tmux.keys("Enter")
+        tmux.wait_for("调查日期")
+        tmux.keys("Enter")  # next field: the inspector's name
+        tmux.keys("信号 李四", literal=True)
+        tmux.wait_for("信号 李四")  # typed, not saved yet (autosave in 10 s)
+        if how == "SIGTERM":
+            os.kill(pid, signal.SIGTERM)
+            assert _gone(pid, 20), tmux.screen()
+            deadline = time.monotonic() + 10
+            while not rc_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert rc_file.read_text().strip() == "0"  # a clean quit, as with ctrl+q
+            # The terminal is back from the alternate screen, usable.
+            alternate = tmux("display-message", "-p", "-t", "smoke", "#{alternate_on}")
+            assert alternate.strip() == "0"
+        else:
+            tmux("kill-session", "-t", "smoke")  # the window closed: SIGHUP, no terminal
+            assert _gone(pid, 20)
+    finally:
+        tmux("kill-server")
+    store = open_store(sample_db)
+    try:
+        saved = get_building(store, target.id)
+    finally:
+        store.close()
+    assert saved.answers.get("inspector_name") == "信号 李四"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,6 +83,10 @@ FIRST_ROWS = 8
 SAVE_RETRY_SECONDS = 5.0
 #: How long leaving or quitting waits for the save thread (SQLite waits up to 10 s for a lock).
 SAVE_WAIT_SECONDS = 10.0
+#: While typing goes on, an answer is saved at most this long (or ``autosave_delay``, if
+#: longer) after its first unsaved key: the debounce restarts on every key, so steady typing
+#: would otherwise never be saved before a crash or ``kill -9``.
+AUTOSAVE_MAX_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,9 @@ class SurveyScreen(Screen[None]):
         super().__init__()
         self.building = building
         self.answers: dict[str, Any] = dict(building.answers)
+        #: The head change of each field as this screen shows it (what the inspector saw):
+        #: saved as the parent, so an edit a sync brought in meanwhile becomes a conflict.
+        self.seen: dict[str, str | None] = dict(building.field_change)
         self.status = building.status
         self.resume_field = resume_field
         self.section_index = 0
@@ -171,6 +179,8 @@ class SurveyScreen(Screen[None]):
         #: The batch the save thread is committing right now (not saved until it returns).
         self._in_flight: dict[str, Any] = {}
         self._timer: Timer | None = None
+        #: When the oldest answer still in ``pending`` was typed (monotonic), or None.
+        self._pending_since: float | None = None
         #: Why the last save failed (a full disk, a locked database), until a save succeeds.
         self.save_error: str | None = None
         self._retry_timer: Timer | None = None
@@ -464,7 +474,12 @@ class SurveyScreen(Screen[None]):
             self.flush()  # the screen is going: no timer, no widgets to update
             return
         self._mark("pending")
-        self._timer = self.set_timer(self.app.settings.autosave_delay, self.flush)
+        now = time.monotonic()
+        if self._pending_since is None:
+            self._pending_since = now
+        delay = self.app.settings.autosave_delay
+        latest = self._pending_since + max(AUTOSAVE_MAX_WAIT, delay)
+        self._timer = self.set_timer(max(0.0, min(delay, latest - now)), self.flush)
         self.apply_evaluation(quiet=field_id if typing else None)
         self._update_subtitle()
 
@@ -561,6 +576,7 @@ class SurveyScreen(Screen[None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._pending_since = None
         with self._lock:
             resume_changed = leaving and (
                 self._resume_to_write is not None and self._resume_to_write != self._resume_written
@@ -585,6 +601,7 @@ class SurveyScreen(Screen[None]):
             with self._lock:
                 batch, self._queue = self._queue, {}
                 self._in_flight = batch
+                seen = {f: self.seen.get(f) for f in batch}
                 resume = self._resume_to_write
                 write_resume = resume is not None and resume != self._resume_written
                 if not batch and not write_resume:
@@ -601,7 +618,10 @@ class SurveyScreen(Screen[None]):
                         author=app.author,
                         draft=True,
                         lang=language(),
+                        seen=seen,
                     )
+                    with self._lock:
+                        self.seen.update(result.heads)
                 if write_resume and resume is not None:
                     set_resume_point(app.store, building_id, resume)
                     with self._lock:
@@ -646,6 +666,8 @@ class SurveyScreen(Screen[None]):
 
     def _saved(self, result: SaveResult) -> None:
         self._took_status(result)
+        if result.conflicts:
+            self.tell_conflicts(result.conflicts)
         if self.save_error is not None:
             self.save_error = None
             self.notify(t("save.recovered"), markup=False)
@@ -654,6 +676,18 @@ class SurveyScreen(Screen[None]):
         if idle:
             self._mark("saved")
             self._update_subtitle()
+
+    def tell_conflicts(self, field_ids: tuple[str, ...]) -> None:
+        """Someone else changed these fields since the screen loaded them (a sync brought it
+        in): both answers are kept as a conflict for the supervisor, this one shown for now."""
+        form, lang = self.app.form, language()
+        labels = "、".join(form.field(f).defn.label.get(lang) for f in field_ids)
+        self.app.notify(
+            t("survey.conflict_started", fields=labels),
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     def _save_failed(self, error: str) -> None:
         """Keep what failed queued, say so once, and retry every few seconds: the inspector
@@ -884,6 +918,8 @@ class SurveyScreen(Screen[None]):
                 **kw,
             )
             state = get_building(app.store, self.building.id)
+            with self._lock:
+                self.seen[field_id] = state.field_change.get(field_id)
         except SurveyorError as exc:
             # Not a failed save: nothing is queued to retry, the answers are all saved.
             self._call_ui(self._photo_refused, error_text(exc))
