@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import NotFound, SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.i18n import error_from
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import load_state, resolve_building_id
 from surveyor.services.userfiles import ListedBuilding
@@ -48,6 +49,11 @@ class Choice:
     kind: str
     change_id: str | None = None
     value: Any = None
+
+
+class ConflictChanged(SurveyorError):
+    """The conflict's values are no longer the ones the supervisor was shown: a later sync
+    added or replaced one. Resolving it anyway would close a value nobody saw."""
 
 
 def _parents_value(heads: Sequence[str]) -> str | list[str] | None:
@@ -233,13 +239,24 @@ def resolve_conflict(
     choice: Choice,
     *,
     author: str,
+    shown_heads: Collection[str] | None = None,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> ChangeRow:
-    """Close an open conflict with a ``resolve`` change whose parents are all its heads."""
+    """Close an open conflict with a ``resolve`` change whose parents are all its heads.
+
+    ``shown_heads`` are the change ids (for a duplicate: the building ids) of the values the
+    supervisor was shown; when the conflict's heads are no longer exactly those (an inspector
+    changed the field again and synced), it is refused with ``ConflictChanged``, whichever
+    value was picked: the new value would be closed without ever having been seen.
+    """
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
         eid = _building(conn, ref)
         row = open_conflict(conn, eid, field_key)
+        if shown_heads is not None and {str(h) for h in row["head_change_ids"]} != {
+            str(h) for h in shown_heads
+        }:
+            raise error_from("review.changed_since_shown_cli", ConflictChanged)
         if row["kind"] == "duplicate_entity":
             if choice.kind == "merge_into":
                 change = _merge_duplicate(w, eid, row, str(choice.value or ""))
@@ -473,6 +490,7 @@ def no_assignments(conn: Connection, name: str, central_site: uuid.UUID) -> NoAs
 __all__ = [
     "DUPLICATE_KEY",
     "Choice",
+    "ConflictChanged",
     "LocalWriter",
     "NoAssignments",
     "assign",

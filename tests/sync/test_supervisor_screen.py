@@ -367,3 +367,37 @@ async def _press_while_loading(central: Store, mini: Form) -> str:
         await settle(app, pilot)
         assert screen.query_one("#conflicts", DataTable).row_count == 1
     return first
+
+
+def test_a_key_on_a_conflict_that_changed_since_it_was_shown_is_refused(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """乙 changed the field again and synced while the review showed 1984 | 1990: neither
+    key may resolve it (taking 1984 would close 乙's new value, which nobody saw); after r,
+    the new value is shown and a key resolves."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    laps, code = _conflicted(laptops, central, mini)
+    asyncio.run(_press_on_a_stale_screen(central, mini, laps[1], code))
+    assert _open(central) == 0
+    central.close()
+
+
+async def _press_on_a_stale_screen(central: Store, mini: Form, b: Store, code: str) -> None:
+    async with review(central, mini) as (app, pilot, screen):
+        assert screen.detail is not None
+        assert sorted(v.value for v in screen.detail.heads) == [1984, 1990]
+        save_answers(b, mini, code, {"year_built": "1991"}, author="乙")
+        push(b, central, mini)
+        for key in ("1", "2"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            status = str(screen.query_one("#status", Static).render())
+            assert "changed since it was shown" in status and "press r" in status, status
+            assert _open(central) == 1
+        assert get_building(central, code).answers["year_built"] in (1984, 1991)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert screen.detail is not None
+        assert sorted(v.value for v in screen.detail.heads) == [1984, 1991]
+        await pilot.press("1")
+        await settle(app, pilot)

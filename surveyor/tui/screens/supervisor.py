@@ -31,7 +31,7 @@ from textual.worker import get_current_worker
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
-from surveyor.sync.actions import Choice, resolve_conflict
+from surveyor.sync.actions import Choice, ConflictChanged, resolve_conflict
 from surveyor.sync.fold import DUPLICATE_KEY
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
@@ -334,7 +334,20 @@ class SupervisorScreen(Screen[None]):
     @work(thread=True, group="review-resolve", exit_on_error=False)
     def _run_resolve(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         try:
-            resolve_conflict(self.store, self.form, d.code, d.field_key, choice, author=self.author)
+            resolve_conflict(
+                self.store,
+                self.form,
+                d.code,
+                d.field_key,
+                choice,
+                author=self.author,
+                # Whatever the key, only the values on screen may be decided on: a sync since
+                # may have replaced one (a value nobody saw would be closed).
+                shown_heads=[v.change_id for v in d.heads],
+            )
+        except ConflictChanged:
+            self._from_worker(self._resolve_failed, t("review.changed_since_shown"))
+            return
         except Exception as exc:  # refused (SurveyorError), or a locked database, a lost server
             message = error_text(exc)
             self._from_worker(self._resolve_failed, message)
