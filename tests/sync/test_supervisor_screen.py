@@ -401,3 +401,51 @@ async def _press_on_a_stale_screen(central: Store, mini: Form, b: Store, code: s
         assert sorted(v.value for v in screen.detail.heads) == [1984, 1991]
         await pilot.press("1")
         await settle(app, pilot)
+
+
+def _delete_race(laptops: Callable[[str], Store], central: Store, mini: Form) -> str:
+    """甲 deleted a building while 乙 edited it: a delete-vs-edit conflict on the central."""
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, central, mini)
+    assign(central, mini, "乙", refs=[code], author="督导")
+    pull(b, central, mini)
+    delete_building(a, mini, code, author="甲")
+    save_answers(b, mini, code, {"floors_above": "6"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    return code
+
+
+def test_d_deletes_a_building_only_on_a_second_press_and_says_deleted(
+    laptops: Callable[[str], Store],
+    mini: Form,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    code = _delete_race(laptops, central, mini)
+    asyncio.run(_delete_twice(central, mini, code, monkeypatch))
+    assert _open(central) == 0
+    assert get_building(central, code).deleted
+    central.close()
+
+
+async def _delete_twice(
+    central: Store, mini: Form, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with review(central, mini) as (app, pilot, screen):
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert _open(central) == 1 and not get_building(central, code).deleted
+        status = str(screen.query_one("#status", Static).render())
+        assert code in status and "press d again" in status, status
+        # A second press after the window is a first press again.
+        monkeypatch.setattr(screens.supervisor, "DELETE_CONFIRM_SECONDS", 0.0)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert _open(central) == 1
+        monkeypatch.setattr(screens.supervisor, "DELETE_CONFIRM_SECONDS", 5.0)
+        await pilot.press("d")  # the second press within the window deletes
+        await settle(app, pilot)
+        assert any(f"Deleted building {code}" in n.message for n in app._notifications)

@@ -16,6 +16,7 @@ and by inspector.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -53,6 +54,9 @@ WINDOW = 200
 #: The list's columns, and the most cells each may take (longer text is cut).
 COLUMN_KEYS = ("code", "field", "kind", "values", "address")
 COLUMN_CAP = {"code": 16, "field": 28, "kind": 20, "values": 6, "address": 40}
+#: ``d`` deletes a building only when pressed again within this many seconds (like the
+#: app's second Ctrl+Q): one stray key must not delete a register building.
+DELETE_CONFIRM_SECONDS = 5.0
 
 
 class ValueModal(Dialog[str | None]):
@@ -125,6 +129,8 @@ class SupervisorScreen(Screen[None]):
         #: Bumped by every reload from the top; windows of an older list are dropped.
         self._generation = 0
         self._resolving = False
+        #: (monotonic time, building id, field) of a first ``d`` waiting for its second.
+        self._delete_armed: tuple[float, str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -352,18 +358,19 @@ class SupervisorScreen(Screen[None]):
             message = error_text(exc)
             self._from_worker(self._resolve_failed, message)
             return
-        self._from_worker(self._resolved, d, cursor)
+        self._from_worker(self._resolved, d, choice, cursor)
 
     def _resolve_failed(self, message: str) -> None:
         self._resolving = False
         self._status(message)
 
-    def _resolved(self, d: ConflictDetail, cursor: int) -> None:
+    def _resolved(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         self._resolving = False
         if not is_live(self):
             return
         field = field_name(self.form, d.field_key, language())
-        self.notify(t("review.resolved", code=d.code, field=field), markup=False)
+        key = "review.deleted" if choice.kind == "delete" else "review.resolved"
+        self.notify(t(key, code=d.code, field=field), markup=False)
         self.action_refresh(keep_cursor=cursor)
 
     def action_pick(self, n: int) -> None:
@@ -391,7 +398,27 @@ class SupervisorScreen(Screen[None]):
         self._resolve(Choice("keep"))
 
     def action_delete(self) -> None:
-        self._resolve(Choice("delete"))
+        """Delete the building (a delete race, a duplicate): only on a second ``d`` within
+        ``DELETE_CONFIRM_SECONDS`` on the same conflict; the first says what it would do."""
+        d = self.detail
+        if d is None or d.kind not in ("delete_vs_edit", "duplicate_entity"):
+            self._resolve(Choice("delete"))  # refused, saying why
+            return
+        armed, self._delete_armed = self._delete_armed, None
+        now = time.monotonic()
+        same = armed is not None and armed[1:] == (d.building_id, d.field_key)
+        if same and armed is not None and now - armed[0] <= DELETE_CONFIRM_SECONDS:
+            self._resolve(Choice("delete"))
+            return
+        self._delete_armed = (now, d.building_id, d.field_key)
+        said = t(
+            "review.delete_confirm",
+            code=d.code,
+            address=d.address or "",
+            seconds=int(DELETE_CONFIRM_SECONDS),
+        )
+        self._status(said)
+        self.notify(said, severity="warning", timeout=DELETE_CONFIRM_SECONDS, markup=False)
 
     def action_value(self) -> None:
         d = self.detail
