@@ -56,6 +56,15 @@ class ConflictChanged(SurveyorError):
     added or replaced one. Resolving it anyway would close a value nobody saw."""
 
 
+class NoOpenConflict(NotFound):
+    """No open conflict on that field of that building (``resolved``: there was one, and it
+    has been resolved): a resolution cannot be changed by resolving again."""
+
+    def __init__(self, message: str, *, zh: str, resolved: bool = False) -> None:
+        super().__init__(message, zh=zh)
+        self.resolved = resolved
+
+
 def _parents_value(heads: Sequence[str]) -> str | list[str] | None:
     if not heads:
         return None
@@ -140,7 +149,18 @@ def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[A
         .first()
     )
     if row is None:
-        raise NotFound(
+        resolved = conn.execute(
+            sa.select(CONFLICT.c.entity_id).where(
+                CONFLICT.c.entity_id == as_uuid(entity_id), CONFLICT.c.field_key == field_key
+            )
+        ).first()
+        if resolved is not None:
+            raise NoOpenConflict(
+                f"the conflict on field '{field_key}' of that building is already resolved",
+                zh=f"该楼栋的字段“{field_key}”的冲突已经解决",
+                resolved=True,
+            )
+        raise NoOpenConflict(
             f"there is no open conflict on field '{field_key}' of that building",
             zh=f"该楼栋的字段“{field_key}”没有未解决的冲突",
         )
@@ -493,6 +513,7 @@ __all__ = [
     "ConflictChanged",
     "LocalWriter",
     "NoAssignments",
+    "NoOpenConflict",
     "assign",
     "delete_building",
     "no_assignments",

@@ -55,6 +55,8 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
     if key == DELETED_KEY:
         if v.op == "delete" or v.value is True:
             return t_in(lang, "review.was_deleted")
+        if v.value is False:  # a "keep" resolution
+            return t_in(lang, "review.was_kept")
         edited = [field_name(form, f, lang) for f in v.edited if not f.startswith("_")]
         if edited:  # reserved keys (status, assignment) are bookkeeping, not edits to review
             return t_in(lang, "review.was_edited", fields="、".join(edited))

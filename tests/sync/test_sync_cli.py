@@ -209,13 +209,21 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     later = run("conflicts", "show", code, "year_built", "--central", central, *form).stdout
     assert "[3] 1963" in later and f"#{tag}" in later.splitlines()[-2]
     resolve = ("conflicts", "resolve", code, "year_built", "--central", central, *form)
-    resolved = run(*resolve, "--pick", f"#{tag}")
+    resolved = run(*resolve, "--pick", f"#{tag}", "--by", "李督导")
     assert resolved.stdout.strip() == "resolved: Year built is 1963 (乙's value)"
     assert get_building(hub, code).answers["year_built"] == 1963
     closed = run("conflicts", "show", code, "建成年份", "--central", central, *form).stdout
     assert "Resolve:" not in closed  # nothing left to do
+    # Which value was taken, by whom and when.
+    [taken] = [ln for ln in closed.splitlines() if ln.strip().startswith("resolved as:")]
+    assert "1963  李督导  20" in taken, closed
+    # A wrong pick is not put right by resolving again: the refusal says what does.
     again = run(*resolve, "--pick", "1", ok=False)
-    assert again.returncode == 2 and "no open conflict" in again.stderr
+    assert again.returncode == 2 and "already resolved" in again.stderr
+    fix = f"surveyor set --db {central} {code} year_built=VALUE --by NAME"
+    assert fix in again.stderr, again.stderr
+    again_zh = run(*resolve, "--pick", "1", "--lang", "zh", ok=False)
+    assert "已经解决" in again_zh.stderr and "请在中心库上直接设置" in again_zh.stderr
     unknown = run("conflicts", "show", code, "楼龄", "--central", central, *form, ok=False)
     assert "the form has no field '楼龄'" in unknown.stderr
     hub.close()
