@@ -297,6 +297,12 @@ class SupervisorScreen(Screen[None]):
                 t("review.this_building") if v.change_id == d.building_id else t("review.keep_one")
                 for v in d.heads
             ]
+        elif d.kind == "delete_vs_edit":  # kept (k) or deleted (d): no value to take by number
+            for v in d.heads:
+                side = "review.side_delete" if v.value is True else "review.side_edit"
+                panes.append(self._pane(t(side), v, d.field_key))
+            box.mount_all(panes)
+            return
         elif len(d.heads) == 2:
             names = [t("review.theirs"), t("review.ours")]
         else:
@@ -378,7 +384,10 @@ class SupervisorScreen(Screen[None]):
         if d is None:
             self._status(t("review.nothing_selected"))
             return
-        if d.kind == "delete_vs_edit" or n > len(d.heads):
+        if d.kind == "delete_vs_edit":
+            self._status(t("review.keep_or_delete_only"))
+            return
+        if n > len(d.heads):
             self._status(t("review.no_such_value"))
             return
         chosen = d.heads[n - 1]
@@ -392,6 +401,9 @@ class SupervisorScreen(Screen[None]):
         self._resolve(Choice("head", chosen.change_id))
 
     def action_base(self) -> None:
+        if self.detail is not None and self.detail.kind == "delete_vs_edit":
+            self._status(t("review.keep_or_delete_only"))
+            return
         self._resolve(Choice("base"))
 
     def action_keep(self) -> None:
