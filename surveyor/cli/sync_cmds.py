@@ -356,10 +356,9 @@ def conflicts_show(
         f"{d.code} {d.address or ''}: {field_name(the_form, d.field_key, lang)} "
         f"({kind_name(d.kind, lang)}, {t_in(lang, f'review.status_{d.status}')})"
     )
-    if d.base is not None:
-        typer.echo(f"  {t_in(lang, 'review.base')}: {said(d.base)}")
-    elif d.kind != "duplicate_entity":
-        typer.echo(f"  {t_in(lang, 'review.base')}: {t_in(lang, 'review.no_base')}")
+    if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
+        base = said(d.base) if d.base is not None else t_in(lang, "review.no_base")
+        typer.echo(f"  {t_in(lang, 'review.base')}: {base}")
     for i, v in enumerate(d.heads, 1):
         mark = f"  {t_in(lang, 'review.shown_for_now')}" if v.provisional else ""
         typer.echo(f"  [{i}] {said(v)}  #{version_tag(v)}{mark}")

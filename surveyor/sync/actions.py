@@ -38,6 +38,7 @@ from surveyor.sync.fold import (
 )
 from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
+from surveyor.sync.wording import change_tag
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,11 @@ def _resolution_fields(
     own = heads.get(field_key, [])
     if choice.kind == "head":
         if choice.change_id not in own:
+            tag = change_tag(str(choice.change_id))  # the #tag 'conflicts show' prints
             raise SurveyorError(
-                f"{choice.change_id} is not one of the conflicting values",
-                zh=f"{choice.change_id} 不是冲突中的取值之一",
+                f"#{tag} is not one of the conflicting values (it may have changed since: "
+                "show it again)",
+                zh=f"#{tag} 不是冲突中的取值之一（冲突可能已有变化，请重新查看）",
             )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
     elif choice.kind == "base":

@@ -511,3 +511,33 @@ def test_merging_the_central_into_itself_says_it_is_the_same_file(tmp_path: Path
     assert same.returncode == 2
     assert "is the central store itself (the same file as --into)" in same.stderr
     assert "copy" not in same.stderr
+
+
+def test_show_a_delete_race_without_a_false_base_and_a_status_edit_in_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """甲 deleted a building while 乙 only changed its status: 'conflicts show' printed
+    "base: deleted the building" (the building existed before both) and "(edited: _status)"."""
+    from surveyor.services.survey import set_status
+    from surveyor.sync.actions import delete_building
+    from surveyor.sync.transfer import pull
+
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    delete_building(a, mini, code, author="甲")
+    set_status(b, mini, code, "draft", author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    hub.close()
+    show = ("conflicts", "show", code, "_deleted", "--central", central, *FORM)
+    en = run(*show).stdout
+    assert "base" not in en and "deleted the building  甲" in en, en
+    assert "edited: status  乙" in en and "_status" not in en, en
+    zh = run(*show, "--lang", "zh").stdout
+    assert "共同基础值" not in zh and "删除了楼栋  甲" in zh, zh
+    assert "修改了：状态  乙" in zh and "_status" not in zh, zh
