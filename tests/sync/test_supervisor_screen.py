@@ -114,7 +114,8 @@ async def _resolve_second(central: Store, mini: Form) -> object:
         assert _cells(table, 0)[1:4] == ["Year built", "edited concurrently", "2"]
         panes = _panes(screen)
         assert panes[0].startswith("base") and "(no common value)" in panes[0]
-        assert "theirs" in panes[1] and "ours" in panes[2]
+        # Numbered as the keys take them: no side is "theirs" or "ours" on a central.
+        assert panes[1].startswith("[1] value 1") and panes[2].startswith("[2] value 2")
         assert {"甲", "乙"} <= {w for p in panes for w in p.split()}
         chosen = screen.detail.heads[1].value if screen.detail else None
         await pilot.press("2")

@@ -2,10 +2,11 @@
 
 ``SupervisorScreen(store, form, author=...)`` lists the open conflicts of a central (or any)
 database, a window of them at a time (a district's merge can leave 100,000). The selected one
-is shown as base | theirs | ours (or every value when more than two inspectors disagree), each
-with who and when. Keys: 1-9 take that value (for a duplicate: merge the selected building into
-building N, which is kept), b the base, v type a new value, k keep / d delete (a delete that
-raced an edit, or a duplicate), p the progress view.
+is shown as base | value 1 | value 2 … (numbered as the keys take them; a central has no
+"ours"), each with who and when. Keys: 1-9 take that value (for a duplicate: merge the
+selected building into building N, which is kept), b the base, v type a new value, k keep /
+d delete (a delete that raced an edit, or a duplicate; d asks for a second press), p the
+progress view.
 
 Every resolution goes through ``surveyor.sync.actions.resolve_conflict``: it is a change that
 syncs back to the laptops. Database work runs in thread workers; values, names and addresses
@@ -303,9 +304,7 @@ class SupervisorScreen(Screen[None]):
                 panes.append(self._pane(t(side), v, d.field_key))
             box.mount_all(panes)
             return
-        elif len(d.heads) == 2:
-            names = [t("review.theirs"), t("review.ours")]
-        else:
+        else:  # on a central no side is "ours": every value is numbered as it is taken
             names = [t("review.value_n", n=i) for i in range(1, 10)]
         for i, (name, v) in enumerate(zip(names, d.heads, strict=False), 1):
             panes.append(self._pane(f"[{i}] {name}", v, d.field_key))
