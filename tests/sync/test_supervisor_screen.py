@@ -67,10 +67,12 @@ def _conflicted(
 
 
 @asynccontextmanager
-async def review(central: Store, mini: Form) -> AsyncIterator[tuple[_Host, Any, SupervisorScreen]]:
+async def review(
+    central: Store, mini: Form, size: tuple[int, int] = (120, 40)
+) -> AsyncIterator[tuple[_Host, Any, SupervisorScreen]]:
     """The review screen on ``central``, its first conflict (if any) read and shown."""
     app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SupervisorScreen)
@@ -78,7 +80,7 @@ async def review(central: Store, mini: Form) -> AsyncIterator[tuple[_Host, Any, 
 
 
 def _panes(screen: SupervisorScreen) -> list[str]:
-    return [str(s.render()) for s in screen.query(".version").results(Static)]
+    return [str(s.render()) for s in screen.query(".version .version-text").results(Static)]
 
 
 def _cells(table: DataTable[Any], row: int) -> list[str]:
@@ -454,3 +456,35 @@ async def _delete_twice(
         await pilot.press("d")  # the second press within the window deletes
         await settle(app, pilot)
         assert any(f"Deleted building {code}" in n.message for n in app._notifications)
+
+
+def test_a_long_value_can_be_read_in_full_at_80x24(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """A 200-character text in a box a third of 80 columns wide is taller than the box: the
+    box scrolls (Tab to it, then the arrows), so the whole value can be read before taking it."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    long = "东侧外墙有多处竖向裂缝，" * 17  # 204 characters
+    _conflicted(laptops, central, mini, theirs={"community": long}, ours={"community": "乙社区"})
+    asyncio.run(_scroll_a_long_value(central, mini, long))
+    central.close()
+
+
+async def _scroll_a_long_value(central: Store, mini: Form, long: str) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        assert any(long in p.replace("\n", "") for p in _panes(screen))
+        [box] = [
+            b for b in screen.query(".version") if long[:12] in str(b.query_one(Static).render())
+        ]
+        assert box.focusable and box.max_scroll_y > 0  # taller than its box: it scrolls
+        for _ in range(4):
+            if app.focused is box:
+                break
+            await pilot.press("tab")
+        assert app.focused is box
+        await pilot.press("end")
+        await settle(app, pilot)
+        assert box.scroll_y == box.max_scroll_y > 0
+        await pilot.press("1")  # the keys still act on the conflict
+        await settle(app, pilot)
+        assert _open(central) == 0

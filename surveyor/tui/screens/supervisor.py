@@ -27,6 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
@@ -93,8 +94,12 @@ class SupervisorScreen(Screen[None]):
     DEFAULT_CSS = """
     SupervisorScreen #conflicts { height: 40%; }
     SupervisorScreen #versions { height: 1fr; }
-    SupervisorScreen .version { width: 1fr; border: round $primary; padding: 0 1; }
+    SupervisorScreen .version {
+        width: 1fr; border: round $primary; padding: 0 1; scrollbar-size-vertical: 1;
+    }
+    SupervisorScreen .version:focus { border: round $accent; }
     SupervisorScreen .provisional { border: round $success; }
+    SupervisorScreen .version-text { height: auto; }
     SupervisorScreen #status { height: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -290,7 +295,7 @@ class SupervisorScreen(Screen[None]):
         if d is None:
             box.mount(Static(t("review.nothing"), classes="version"))
             return
-        panes: list[Static] = []
+        panes: list[Widget] = []
         if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
             panes.append(self._pane(t("review.base"), d.base, d.field_key))
         if d.kind == "duplicate_entity":  # the heads are the buildings at this address
@@ -310,25 +315,28 @@ class SupervisorScreen(Screen[None]):
             panes.append(self._pane(f"[{i}] {name}", v, d.field_key))
         box.mount_all(panes)
 
-    def _pane(self, title: str, v: Version | None, key: str) -> Static:
+    def _pane(self, title: str, v: Version | None, key: str) -> Widget:
+        """One side in a box that wraps its text and scrolls (Tab to it, then arrows): a long
+        value (a 200-character remark at 80×24) must be readable in full before it is taken."""
         text = Text(title, style="bold")
+        classes = "version"
         if v is None:
             text.append("\n" + t("review.no_base"))
-            return Static(text, classes="version")
-        if v.op == DUPLICATE_KEY:
+        elif v.op == DUPLICATE_KEY:
             text.append("\n")
             text.append_text(plain(v.value))
             text.append("\n\n")
             text.append_text(plain(t("review.last_saved_by", name=v.author or "-")))
-            return Static(text, classes="version")
-        text.append("\n")
-        text.append_text(plain(value_text(self.form, key, v, language())))
-        text.append("\n\n")
-        text.append_text(plain(v.author))
-        text.append("\n" + local_time(v.wall_time))
-        if v.provisional:
-            text.append("\n" + t("review.shown_for_now"), style="italic")
-        return Static(text, classes="version provisional" if v.provisional else "version")
+        else:
+            text.append("\n")
+            text.append_text(plain(value_text(self.form, key, v, language())))
+            text.append("\n\n")
+            text.append_text(plain(v.author))
+            text.append("\n" + local_time(v.wall_time))
+            if v.provisional:
+                text.append("\n" + t("review.shown_for_now"), style="italic")
+                classes = "version provisional"
+        return VerticalScroll(Static(text, classes="version-text"), classes=classes)
 
     # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
