@@ -488,3 +488,42 @@ async def _scroll_a_long_value(central: Store, mini: Form, long: str) -> None:
         await pilot.press("1")  # the keys still act on the conflict
         await settle(app, pilot)
         assert _open(central) == 0
+
+
+def test_f1_on_the_review_explains_the_review_keys_once_each(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """F1 showed the inspector's help, and listed '1-9 take' then '2 take' … '9 take'."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    target = central.target
+    central.close()
+    app = SurveyorApp(
+        target,
+        settings=Settings(language="en"),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+    asyncio.run(_review_help(app))
+    app.close_store()
+
+
+async def _review_help(app: SurveyorApp) -> None:
+    from surveyor.tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        overview = str(app.screen.query_one("#overview", Static).render())
+        assert "Conflict review" in overview and "Building list" not in overview
+        assert "only for a delete that raced an edit and for possible duplicates" in overview
+        keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
+        firsts = [line.split()[0] for line in keys]
+        assert firsts.count("1-9") == 1 and not set("23456789") & set(firsts), keys
+        for key in ("b", "v", "k", "d", "r"):
+            assert key in firsts, keys

@@ -91,6 +91,9 @@ class ValueModal(Dialog[str | None]):
 class SupervisorScreen(Screen[None]):
     """Open conflicts, one at a time side by side; resolve with a keypress."""
 
+    #: What F1 says about this screen (the keys are listed from the bindings).
+    HELP_OVERVIEW = "help.review_overview"
+
     DEFAULT_CSS = """
     SupervisorScreen #conflicts { height: 40%; }
     SupervisorScreen #versions { height: 1fr; }
