@@ -385,8 +385,11 @@ class SupervisorScreen(Screen[None]):
         if not is_live(self):
             return
         field = field_name(self.form, d.field_key, language())
-        key = "review.deleted" if choice.kind == "delete" else "review.resolved"
-        self.notify(t(key, code=d.code, field=field), markup=False)
+        if choice.kind == "delete":  # a register building is gone: say so, not only "resolved"
+            said = t("review.deleted", code=d.code, field=field)
+        else:
+            said = t("review.resolved", code=d.code, field=field)
+        self.notify(said, markup=False)
         self.action_refresh(keep_cursor=cursor)
 
     def action_pick(self, n: int) -> None:
