@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from textual.app import App
 from textual.widgets import DataTable, Static
 
@@ -527,3 +528,36 @@ async def _review_help(app: SurveyorApp) -> None:
         assert firsts.count("1-9") == 1 and not set("23456789") & set(firsts), keys
         for key in ("b", "v", "k", "d", "r"):
             assert key in firsts, keys
+
+
+def test_progress_in_english_fits_80_columns_with_the_longest_subdistrict_name(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """'Shuishang Gongyuan Subdistrict' made the table wider than 80 columns: 'conflicted'
+    was cut to 'conflic', with no way to scroll to it."""
+    from surveyor.forms.model import form_from_data
+    from tests.sync.conftest import MINI
+
+    raw = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    sub = next(f for f in raw["sections"][0]["fields"] if f["id"] == "subdistrict")
+    sub["choices"][0]["en"] = "Shuishang Gongyuan Subdistrict"
+    form = form_from_data(raw, MINI)
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    asyncio.run(_progress_at_80(central, form))
+    central.close()
+
+
+async def _progress_at_80(central: Store, form: Form) -> None:
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ProgressScreen(central, form))
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#by_subdistrict", DataTable)
+        assert table.ordered_columns[5].label.plain == "conflicted"
+        # Every column within the screen, the scrollbar of the view beside them included.
+        assert table.virtual_size.width <= 80 - 2, table.virtual_size
+        assert _cells(table, 0)[0] == "Shuishang Gongyuan"  # the column says Sub-district

@@ -48,6 +48,7 @@ from surveyor.sync.review import (
 from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
+from surveyor.tui.screens.buildings import SUBDISTRICT_SUFFIXES
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.footer import CatalogFooter
 
@@ -529,6 +530,10 @@ class ProgressScreen(Screen[None]):
             table.add_columns(title, *(t(f"progress.{b}") for b in BUCKETS))
             for group, counts in data.rows.items():
                 name = group_name(self.form, group, language(), by_subdistrict=index == 0)
+                for suffix in SUBDISTRICT_SUFFIXES if index == 0 else ():
+                    # As in the building list: the column says 街道 (Sub-district) already,
+                    # and "Shuishang Gongyuan Subdistrict" pushed "conflicted" off 80 columns.
+                    name = name.removesuffix(suffix)
                 table.add_row(plain(name), *(_count(counts[b]) for b in BUCKETS))
             total = data.total
             table.add_row(
