@@ -357,13 +357,14 @@ def conflicts_show(
         f"{d.code} {d.address or ''}: {field_name(the_form, d.field_key, lang)} "
         f"({kind_name(d.kind, lang)}, {t_in(lang, f'review.status_{d.status}')})"
     )
-    if d.base is not None:
-        typer.echo(f"  {t_in(lang, 'review.base')}: {said(d.base)}")
-    elif d.kind != "duplicate_entity":
-        typer.echo(f"  {t_in(lang, 'review.base')}: {t_in(lang, 'review.no_base')}")
+    if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
+        base = said(d.base) if d.base is not None else t_in(lang, "review.no_base")
+        typer.echo(f"  {t_in(lang, 'review.base')}: {base}")
     for i, v in enumerate(d.heads, 1):
         mark = f"  {t_in(lang, 'review.shown_for_now')}" if v.provisional else ""
         typer.echo(f"  [{i}] {said(v)}  #{version_tag(v)}{mark}")
+    if d.resolution is not None:  # the value taken, by whom and when
+        typer.echo(f"  {t_in(lang, 'review.resolution')}: {said(d.resolution)}")
     if d.status == "open":
         hint = {"delete_vs_edit": "keep_or_delete", "duplicate_entity": "merge_into"}
         how = t_in(lang, f"review.cli_how_{hint.get(d.kind, 'pick')}")
@@ -403,8 +404,8 @@ def conflicts_resolve(
 ) -> None:
     """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
     from surveyor.forms.catalog import get_form
-    from surveyor.i18n import t_in
-    from surveyor.sync.actions import Choice, resolve_conflict
+    from surveyor.i18n import error_from, t_in
+    from surveyor.sync.actions import Choice, NoOpenConflict, resolve_conflict
     from surveyor.sync.review import conflict_detail
     from surveyor.sync.wording import field_name, value_text
 
@@ -432,6 +433,17 @@ def conflicts_resolve(
         else:
             choice = Choice("keep" if keep else "delete")
         change = resolve_conflict(store, the_form, building, field, choice, author=by)
+    except NoOpenConflict as exc:
+        if not exc.resolved or field.startswith("_"):
+            raise
+        # Resolving again cannot change a resolution: say what can.
+        raise error_from(
+            "review.cli_no_open_fix",
+            error=exc,
+            central=_shown(central),
+            code=building,
+            field=field,
+        ) from None
     finally:
         store.close()
     if picked is not None:  # say which value was taken: the numbers shift when a side arrives

@@ -263,6 +263,10 @@ def normalize_address(text: str | None) -> str | None:
 SORT_DIGITS = 8
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def natural_sort_key(text: str | None) -> str:
     """A key that orders building numbers as people read them: 1号楼, 2号楼, 10号楼.
 
@@ -390,6 +394,8 @@ class SurveyWriter:
         self.clock: ClockState = load_clock(conn, clock)
         #: Buildings whose existing answers this writer changed (not the ones it created).
         self.edited: set[uuid.UUID] = set()
+        #: The normalised addresses edited buildings had before this writer changed them.
+        self.left_addresses: set[str] = set()
 
     def close(self) -> None:
         store_clock(self.conn, self.clock)
@@ -400,7 +406,15 @@ class SurveyWriter:
             # builds on this module.
             from surveyor.sync.apply import refold
 
-            refold(self.conn, sorted(str(i) for i in self.edited), self.form)
+            # A corrected address: buildings still at the old one may have lost their
+            # duplicate, so their flags are re-checked too (the state rows already hold the
+            # new address, so the re-fold alone would not look there).
+            refold(
+                self.conn,
+                sorted(str(i) for i in self.edited),
+                self.form,
+                left_addresses=self.left_addresses,
+            )
 
     # -- creating -------------------------------------------------------------------------
     def create(
@@ -562,6 +576,8 @@ class SurveyWriter:
                 state.id, state.code, None, state.status, ev.errors, ev.completeness, state.status
             )
         self.edited.add(state.id)
+        if (was := normalize_address(_text(state.answers.get("address")))) is not None:
+            self.left_addresses.add(was)
         previous = state.field_change
         # A field without an entry had no parent (its first edit): nulls are not stored.
         parents: dict[str, Any] = {f: previous[f] for f in fields if f in previous}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import NotFound, SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.i18n import error_from
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import load_state, resolve_building_id
 from surveyor.services.userfiles import ListedBuilding
@@ -37,6 +38,7 @@ from surveyor.sync.fold import (
 )
 from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
+from surveyor.sync.wording import change_tag
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,20 @@ class Choice:
     kind: str
     change_id: str | None = None
     value: Any = None
+
+
+class ConflictChanged(SurveyorError):
+    """The conflict's values are no longer the ones the supervisor was shown: a later sync
+    added or replaced one. Resolving it anyway would close a value nobody saw."""
+
+
+class NoOpenConflict(NotFound):
+    """No open conflict on that field of that building (``resolved``: there was one, and it
+    has been resolved): a resolution cannot be changed by resolving again."""
+
+    def __init__(self, message: str, *, zh: str, resolved: bool = False) -> None:
+        super().__init__(message, zh=zh)
+        self.resolved = resolved
 
 
 def _parents_value(heads: Sequence[str]) -> str | list[str] | None:
@@ -134,7 +150,18 @@ def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[A
         .first()
     )
     if row is None:
-        raise NotFound(
+        resolved = conn.execute(
+            sa.select(CONFLICT.c.entity_id).where(
+                CONFLICT.c.entity_id == as_uuid(entity_id), CONFLICT.c.field_key == field_key
+            )
+        ).first()
+        if resolved is not None:
+            raise NoOpenConflict(
+                f"the conflict on field '{field_key}' of that building is already resolved",
+                zh=f"该楼栋的字段“{field_key}”的冲突已经解决",
+                resolved=True,
+            )
+        raise NoOpenConflict(
             f"there is no open conflict on field '{field_key}' of that building",
             zh=f"该楼栋的字段“{field_key}”没有未解决的冲突",
         )
@@ -198,9 +225,11 @@ def _resolution_fields(
     own = heads.get(field_key, [])
     if choice.kind == "head":
         if choice.change_id not in own:
+            tag = change_tag(str(choice.change_id))  # the #tag 'conflicts show' prints
             raise SurveyorError(
-                f"{choice.change_id} is not one of the conflicting values",
-                zh=f"{choice.change_id} 不是冲突中的取值之一",
+                f"#{tag} is not one of the conflicting values (it may have changed since: "
+                "show it again)",
+                zh=f"#{tag} 不是冲突中的取值之一（冲突可能已有变化，请重新查看）",
             )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
     elif choice.kind == "base":
@@ -233,13 +262,24 @@ def resolve_conflict(
     choice: Choice,
     *,
     author: str,
+    shown_heads: Collection[str] | None = None,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> ChangeRow:
-    """Close an open conflict with a ``resolve`` change whose parents are all its heads."""
+    """Close an open conflict with a ``resolve`` change whose parents are all its heads.
+
+    ``shown_heads`` are the change ids (for a duplicate: the building ids) of the values the
+    supervisor was shown; when the conflict's heads are no longer exactly those (an inspector
+    changed the field again and synced), it is refused with ``ConflictChanged``, whichever
+    value was picked: the new value would be closed without ever having been seen.
+    """
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
         eid = _building(conn, ref)
         row = open_conflict(conn, eid, field_key)
+        if shown_heads is not None and {str(h) for h in row["head_change_ids"]} != {
+            str(h) for h in shown_heads
+        }:
+            raise error_from("review.changed_since_shown_cli", ConflictChanged)
         if row["kind"] == "duplicate_entity":
             if choice.kind == "merge_into":
                 change = _merge_duplicate(w, eid, row, str(choice.value or ""))
@@ -473,8 +513,10 @@ def no_assignments(conn: Connection, name: str, central_site: uuid.UUID) -> NoAs
 __all__ = [
     "DUPLICATE_KEY",
     "Choice",
+    "ConflictChanged",
     "LocalWriter",
     "NoAssignments",
+    "NoOpenConflict",
     "assign",
     "delete_building",
     "no_assignments",

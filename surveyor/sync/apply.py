@@ -309,14 +309,25 @@ def catch_up_own_seq(conn: Connection, new: Sequence[ChangeKey]) -> None:
         conn.execute(sa.update(CLOCK).where(CLOCK.c.id == 1, CLOCK.c.seq < top).values(seq=top))
 
 
-def refold(conn: Connection, entity_ids: Sequence[str], form: Form | None) -> int:
+def refold(
+    conn: Connection,
+    entity_ids: Sequence[str],
+    form: Form | None,
+    *,
+    left_addresses: Iterable[str] = (),
+) -> int:
     """Re-fold these buildings from all their changes here; write state rows and conflicts.
 
-    Returns the number of open field conflicts among them.
+    ``left_addresses`` are normalised addresses these buildings had before the caller
+    already rewrote their state rows (a save on a central): the duplicate flags of the
+    buildings still there are re-checked too, else a building left alone at its address kept
+    its flag. Returns the number of open field conflicts among them.
     """
     existing = existing_buildings(conn, entity_ids)
     prepared = PreparedChanges(conn.dialect.name)
-    return settle_buildings(conn, entity_ids, form, prepared, existing).conflicts
+    return settle_buildings(
+        conn, entity_ids, form, prepared, existing, left_addresses=left_addresses
+    ).conflicts
 
 
 def change_ids_by_entity(conn: Connection, entity_ids: Sequence[str]) -> dict[str, set[str]]:
@@ -382,6 +393,7 @@ def settle_buildings(
     existing: Mapping[str, str | None],
     *,
     written: set[str] | frozenset[str] = frozenset(),
+    left_addresses: Iterable[str] = (),
 ) -> Settled:
     """Write the state rows, conflicts and duplicate flags of these buildings.
 
@@ -419,7 +431,7 @@ def settle_buildings(
     fresh: list[tuple[Any, ...]] = []
     updated: list[tuple[Any, ...]] = []
     conflicts: list[tuple[Any, ...]] = []
-    addresses = {a for a in existing.values() if a}
+    addresses = {a for a in existing.values() if a} | {a for a in left_addresses if a}
     for eid in entity_ids:
         b = chosen.get(eid)
         if b is None:  # no changes held for it

@@ -51,6 +51,8 @@ class ConflictDetail:
     status: str
     base: Version | None
     heads: list[Version]
+    #: The change that resolved it (the value taken, by whom, when), once resolved.
+    resolution: Version | None = None
 
 
 def _conflict_query(include_resolved: bool) -> sa.Select[Any]:
@@ -145,6 +147,8 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
             ids = [str(i) for i in row["head_change_ids"]]
             if row["base_change_id"] is not None:
                 ids.append(str(row["base_change_id"]))
+            if row["resolved_by"] is not None:
+                ids.append(str(row["resolved_by"]))
             changes = {
                 str(r["change_id"]): change_from_mapping(r)
                 for r in conn.execute(
@@ -157,6 +161,10 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
             )
             base_id = row["base_change_id"]
             base = None if base_id is None else _version(changes[str(base_id)], field_key, None)
+        by = row["resolved_by"]
+        resolution = None
+        if by is not None and row["kind"] != "duplicate_entity" and str(by) in changes:
+            resolution = _version(changes[str(by)], field_key, None)
         return ConflictDetail(
             str(bid),
             row["code"],
@@ -166,6 +174,7 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
             row["status"],
             base,
             heads,
+            resolution,
         )
 
 

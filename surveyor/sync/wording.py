@@ -13,7 +13,7 @@ from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
 from surveyor.i18n import t_in
 from surveyor.services.selection import field_id_for
-from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
+from surveyor.sync.fold import ASSIGNED_KEY, DELETED_KEY, DUPLICATE_KEY, STATUS_KEY
 from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
 from surveyor.sync.review import Version
 
@@ -22,6 +22,8 @@ def field_name(form: Form | None, key: str, lang: str) -> str:
     """A conflicting field as the supervisor reads it: the form's label, else its id."""
     if key == DELETED_KEY:
         return t_in(lang, "review.field_deleted")
+    if key in (STATUS_KEY, ASSIGNED_KEY):
+        return t_in(lang, f"review.field{key}")
     if key == DUPLICATE_KEY:
         return t_in(lang, "review.field_duplicate")
     if form is not None and key in form.fields:
@@ -47,7 +49,12 @@ def conflict_key(form: Form | None, name: str) -> str | None:
 def version_tag(v: Version) -> str:
     """A short, stable name for one side of a conflict (the random end of its change id): it
     keeps naming the same value when a later sync adds a side and the numbers shift."""
-    return v.change_id.replace("-", "")[-6:]
+    return change_tag(v.change_id)
+
+
+def change_tag(change_id: str) -> str:
+    """``version_tag`` of a change id (without the ``#``)."""
+    return str(change_id).replace("-", "")[-6:]
 
 
 def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
@@ -55,14 +62,26 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
     if key == DELETED_KEY:
         if v.op == "delete" or v.value is True:
             return t_in(lang, "review.was_deleted")
-        edited = [field_name(form, f, lang) for f in v.edited if not f.startswith("_")]
-        if edited:  # reserved keys (status, assignment) are bookkeeping, not edits to review
-            return t_in(lang, "review.was_edited", fields="、".join(edited))
+        if v.value is False:  # a "keep" resolution
+            return t_in(lang, "review.was_kept")
+        if v.edited:
+            # Reserved keys (status, assignment) are bookkeeping beside answers: said by name
+            # only when nothing else was edited (never as their raw ids).
+            answers = [f for f in v.edited if not f.startswith("_")]
+            named = answers or [f for f in v.edited if f in (STATUS_KEY, ASSIGNED_KEY)]
+            edited = [field_name(form, f, lang) for f in named] or [t_in(lang, "review.empty")]
+            return t_in(lang, "review.was_edited", fields=_joined(edited, lang))
+    if key == STATUS_KEY and isinstance(v.value, str):
+        return t_in(lang, f"status.{v.value}")
     if v.value is None:
         return t_in(lang, "review.empty")
     if form is not None and key in form.fields:
         return format_value(form.field(key), v.value, lang)
     return str(v.value)
+
+
+def _joined(names: list[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(names)
 
 
 def kind_name(kind: str, lang: str) -> str:

@@ -274,6 +274,33 @@ def test_duplicate_flags_follow_address_edits_across_merges(
     check_store(central, mini)
 
 
+def test_an_address_corrected_on_the_central_clears_both_duplicate_flags(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """The supervisor corrects one of two flagged addresses on the central itself (review
+    app, ``surveyor set --db CENTRAL``): the other building, now alone at its address, loses
+    its flag too (as when the same correction comes from a laptop), and is not counted
+    conflicted."""
+    from surveyor.sync.progress import progress
+
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲")
+    y = create_building(b, mini, REGISTER_ROW, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+
+    def flagged() -> set[str]:
+        with central.engine.connect() as conn:
+            rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity"))
+            return {str(r.entity_id) for r in rows}
+
+    assert flagged() == {str(x.building_id), str(y.building_id)}
+    save_answers(central, mini, y.code, {"address": "南开区宜宾道12号乙"}, author="督导")
+    assert flagged() == set()
+    assert sum(t.total["conflicted"] for t in progress(central)) == 0
+    check_store(central, mini)
+
+
 def test_newer_and_older_form_versions_lose_nothing(
     laptops: Callable[[str], Store], central: Store, mini: Form, tmp_path: Path
 ) -> None:

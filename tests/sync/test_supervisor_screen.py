@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from textual.app import App
 from textual.widgets import DataTable, Static
 
@@ -67,10 +68,12 @@ def _conflicted(
 
 
 @asynccontextmanager
-async def review(central: Store, mini: Form) -> AsyncIterator[tuple[_Host, Any, SupervisorScreen]]:
+async def review(
+    central: Store, mini: Form, size: tuple[int, int] = (120, 40)
+) -> AsyncIterator[tuple[_Host, Any, SupervisorScreen]]:
     """The review screen on ``central``, its first conflict (if any) read and shown."""
     app = _Host(central, mini)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SupervisorScreen)
@@ -78,7 +81,7 @@ async def review(central: Store, mini: Form) -> AsyncIterator[tuple[_Host, Any, 
 
 
 def _panes(screen: SupervisorScreen) -> list[str]:
-    return [str(s.render()) for s in screen.query(".version").results(Static)]
+    return [str(s.render()) for s in screen.query(".version .version-text").results(Static)]
 
 
 def _cells(table: DataTable[Any], row: int) -> list[str]:
@@ -114,7 +117,8 @@ async def _resolve_second(central: Store, mini: Form) -> object:
         assert _cells(table, 0)[1:4] == ["Year built", "edited concurrently", "2"]
         panes = _panes(screen)
         assert panes[0].startswith("base") and "(no common value)" in panes[0]
-        assert "theirs" in panes[1] and "ours" in panes[2]
+        # Numbered as the keys take them: no side is "theirs" or "ours" on a central.
+        assert panes[1].startswith("[1] value 1") and panes[2].startswith("[2] value 2")
         assert {"甲", "乙"} <= {w for p in panes for w in p.split()}
         chosen = screen.detail.heads[1].value if screen.detail else None
         await pilot.press("2")
@@ -148,9 +152,13 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
         panes = _panes(screen)
         assert len(panes) == 2 and any("deleted the building" in p for p in panes)
         assert any("edited: Storeys" in p for p in panes), panes
-        await pilot.press("1")  # not a choice for a delete-vs-edit conflict
-        await settle(app, pilot)
-        assert "No such value" in str(app.screen.query_one("#status", Static).render())
+        assert not any(p.startswith("[") for p in panes), panes  # no number to press
+        assert panes[0].startswith(("the delete", "the edit")), panes
+        for key in ("1", "b"):  # not a choice for a delete-vs-edit conflict: says what is
+            await pilot.press(key)
+            await settle(app, pilot)
+            said = str(app.screen.query_one("#status", Static).render())
+            assert said == "A delete racing an edit can only be kept (k) or deleted (d)", said
         await pilot.press("k")
         await settle(app, pilot)
         assert _open(central) == 0
@@ -367,3 +375,189 @@ async def _press_while_loading(central: Store, mini: Form) -> str:
         await settle(app, pilot)
         assert screen.query_one("#conflicts", DataTable).row_count == 1
     return first
+
+
+def test_a_key_on_a_conflict_that_changed_since_it_was_shown_is_refused(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """乙 changed the field again and synced while the review showed 1984 | 1990: neither
+    key may resolve it (taking 1984 would close 乙's new value, which nobody saw); after r,
+    the new value is shown and a key resolves."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    laps, code = _conflicted(laptops, central, mini)
+    asyncio.run(_press_on_a_stale_screen(central, mini, laps[1], code))
+    assert _open(central) == 0
+    central.close()
+
+
+async def _press_on_a_stale_screen(central: Store, mini: Form, b: Store, code: str) -> None:
+    async with review(central, mini) as (app, pilot, screen):
+        assert screen.detail is not None
+        assert sorted(v.value for v in screen.detail.heads) == [1984, 1990]
+        save_answers(b, mini, code, {"year_built": "1991"}, author="乙")
+        push(b, central, mini)
+        for key in ("1", "2"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            status = str(screen.query_one("#status", Static).render())
+            assert "changed since it was shown" in status and "press r" in status, status
+            assert _open(central) == 1
+        assert get_building(central, code).answers["year_built"] in (1984, 1991)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert screen.detail is not None
+        assert sorted(v.value for v in screen.detail.heads) == [1984, 1991]
+        await pilot.press("1")
+        await settle(app, pilot)
+
+
+def _delete_race(laptops: Callable[[str], Store], central: Store, mini: Form) -> str:
+    """甲 deleted a building while 乙 edited it: a delete-vs-edit conflict on the central."""
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, central, mini)
+    assign(central, mini, "乙", refs=[code], author="督导")
+    pull(b, central, mini)
+    delete_building(a, mini, code, author="甲")
+    save_answers(b, mini, code, {"floors_above": "6"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    return code
+
+
+def test_d_deletes_a_building_only_on_a_second_press_and_says_deleted(
+    laptops: Callable[[str], Store],
+    mini: Form,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    code = _delete_race(laptops, central, mini)
+    asyncio.run(_delete_twice(central, mini, code, monkeypatch))
+    assert _open(central) == 0
+    assert get_building(central, code).deleted
+    central.close()
+
+
+async def _delete_twice(
+    central: Store, mini: Form, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with review(central, mini) as (app, pilot, screen):
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert _open(central) == 1 and not get_building(central, code).deleted
+        status = str(screen.query_one("#status", Static).render())
+        assert code in status and "press d again" in status, status
+        # A second press after the window is a first press again.
+        monkeypatch.setattr(screens.supervisor, "DELETE_CONFIRM_SECONDS", 0.0)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert _open(central) == 1
+        monkeypatch.setattr(screens.supervisor, "DELETE_CONFIRM_SECONDS", 5.0)
+        await pilot.press("d")  # the second press within the window deletes
+        await settle(app, pilot)
+        assert any(f"Deleted building {code}" in n.message for n in app._notifications)
+
+
+def test_a_long_value_can_be_read_in_full_at_80x24(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """A 200-character text in a box a third of 80 columns wide is taller than the box: the
+    box scrolls (Tab to it, then the arrows), so the whole value can be read before taking it."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    long = "东侧外墙有多处竖向裂缝，" * 17  # 204 characters
+    _conflicted(laptops, central, mini, theirs={"community": long}, ours={"community": "乙社区"})
+    asyncio.run(_scroll_a_long_value(central, mini, long))
+    central.close()
+
+
+async def _scroll_a_long_value(central: Store, mini: Form, long: str) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        assert any(long in p.replace("\n", "") for p in _panes(screen))
+        [box] = [
+            b for b in screen.query(".version") if long[:12] in str(b.query_one(Static).render())
+        ]
+        assert box.focusable and box.max_scroll_y > 0  # taller than its box: it scrolls
+        for _ in range(4):
+            if app.focused is box:
+                break
+            await pilot.press("tab")
+        assert app.focused is box
+        await pilot.press("end")
+        await settle(app, pilot)
+        assert box.scroll_y == box.max_scroll_y > 0
+        await pilot.press("1")  # the keys still act on the conflict
+        await settle(app, pilot)
+        assert _open(central) == 0
+
+
+def test_f1_on_the_review_explains_the_review_keys_once_each(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """F1 showed the inspector's help, and listed '1-9 take' then '2 take' … '9 take'."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    target = central.target
+    central.close()
+    app = SurveyorApp(
+        target,
+        settings=Settings(language="en"),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+    asyncio.run(_review_help(app))
+    app.close_store()
+
+
+async def _review_help(app: SurveyorApp) -> None:
+    from surveyor.tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        overview = str(app.screen.query_one("#overview", Static).render())
+        assert "Conflict review" in overview and "Building list" not in overview
+        assert "only for a delete that raced an edit and for possible duplicates" in overview
+        keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
+        firsts = [line.split()[0] for line in keys]
+        assert firsts.count("1-9") == 1 and not set("23456789") & set(firsts), keys
+        for key in ("b", "v", "k", "d", "r"):
+            assert key in firsts, keys
+
+
+def test_progress_in_english_fits_80_columns_with_the_longest_subdistrict_name(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """'Shuishang Gongyuan Subdistrict' made the table wider than 80 columns: 'conflicted'
+    was cut to 'conflic', with no way to scroll to it."""
+    from surveyor.forms.model import form_from_data
+    from tests.sync.conftest import MINI
+
+    raw = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    sub = next(f for f in raw["sections"][0]["fields"] if f["id"] == "subdistrict")
+    sub["choices"][0]["en"] = "Shuishang Gongyuan Subdistrict"
+    form = form_from_data(raw, MINI)
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    asyncio.run(_progress_at_80(central, form))
+    central.close()
+
+
+async def _progress_at_80(central: Store, form: Form) -> None:
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ProgressScreen(central, form))
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#by_subdistrict", DataTable)
+        assert table.ordered_columns[5].label.plain == "conflicted"
+        # Every column within the screen, the scrollbar of the view beside them included.
+        assert table.virtual_size.width <= 80 - 2, table.virtual_size
+        assert _cells(table, 0)[0] == "Shuishang Gongyuan"  # the column says Sub-district

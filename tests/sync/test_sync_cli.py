@@ -209,13 +209,21 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     later = run("conflicts", "show", code, "year_built", "--central", central, *form).stdout
     assert "[3] 1963" in later and f"#{tag}" in later.splitlines()[-2]
     resolve = ("conflicts", "resolve", code, "year_built", "--central", central, *form)
-    resolved = run(*resolve, "--pick", f"#{tag}")
+    resolved = run(*resolve, "--pick", f"#{tag}", "--by", "李督导")
     assert resolved.stdout.strip() == "resolved: Year built is 1963 (乙's value)"
     assert get_building(hub, code).answers["year_built"] == 1963
     closed = run("conflicts", "show", code, "建成年份", "--central", central, *form).stdout
     assert "Resolve:" not in closed  # nothing left to do
+    # Which value was taken, by whom and when.
+    [taken] = [ln for ln in closed.splitlines() if ln.strip().startswith("resolved as:")]
+    assert "1963  李督导  20" in taken, closed
+    # A wrong pick is not put right by resolving again: the refusal says what does.
     again = run(*resolve, "--pick", "1", ok=False)
-    assert again.returncode == 2 and "no open conflict" in again.stderr
+    assert again.returncode == 2 and "already resolved" in again.stderr
+    fix = f"surveyor set --db {central} {code} year_built=VALUE --by NAME"
+    assert fix in again.stderr, again.stderr
+    again_zh = run(*resolve, "--pick", "1", "--lang", "zh", ok=False)
+    assert "已经解决" in again_zh.stderr and "请在中心库上直接设置" in again_zh.stderr
     unknown = run("conflicts", "show", code, "楼龄", "--central", central, *form, ok=False)
     assert "the form has no field '楼龄'" in unknown.stderr
     hub.close()
@@ -503,3 +511,33 @@ def test_merging_the_central_into_itself_says_it_is_the_same_file(tmp_path: Path
     assert same.returncode == 2
     assert "is the central store itself (the same file as --into)" in same.stderr
     assert "copy" not in same.stderr
+
+
+def test_show_a_delete_race_without_a_false_base_and_a_status_edit_in_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """甲 deleted a building while 乙 only changed its status: 'conflicts show' printed
+    "base: deleted the building" (the building existed before both) and "(edited: _status)"."""
+    from surveyor.services.survey import set_status
+    from surveyor.sync.actions import delete_building
+    from surveyor.sync.transfer import pull
+
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    delete_building(a, mini, code, author="甲")
+    set_status(b, mini, code, "draft", author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    hub.close()
+    show = ("conflicts", "show", code, "_deleted", "--central", central, *FORM)
+    en = run(*show).stdout
+    assert "base" not in en and "deleted the building  甲" in en, en
+    assert "edited: status  乙" in en and "_status" not in en, en
+    zh = run(*show, "--lang", "zh").stdout
+    assert "共同基础值" not in zh and "删除了楼栋  甲" in zh, zh
+    assert "修改了：状态  乙" in zh and "_status" not in zh, zh

@@ -44,7 +44,8 @@ class HelpScreen(Dialog[None]):
                 yield Static(t("help.field"), classes="heading")
                 yield Static(self._field_help(field), id="field-help")
             yield Static(t("help.title"), classes="heading")
-            yield Static(t("help.overview"))
+            # A screen with its own work says it (the conflict review), else the inspector's.
+            yield Static(t(getattr(self.under, "HELP_OVERVIEW", "help.overview")), id="overview")
             yield Static(t("help.keys"), classes="heading")
             yield Static(self._keys(), id="keys")
             yield Static(t("help.close"), classes="close")
@@ -95,11 +96,16 @@ class HelpScreen(Dialog[None]):
         known = catalog()
         # The keys in the footer first: of two keys for one action (ctrl+q, ctrl+c) the shown one.
         active = sorted(self.under.active_bindings.values(), key=lambda a: not a.binding.show)
+        ranges: set[str] = set()  # descriptions a shown key range (1-9) already says
         for _node, binding, _enabled, _tip in active:
             # Only the app's own keys (their descriptions are message ids): a text box's many
             # editing keys (cursor, select, delete…) would bury them, in English only.
             if binding.description not in known:
                 continue
+            if binding.description in ranges and not binding.show:
+                continue  # 2 … 9 of "1-9 take", one line each, said it eight times more
+            if binding.show and binding.key_display and "-" in binding.key_display:
+                ranges.add(binding.description)
             if binding.action in in_footer and not binding.show:
                 continue  # quit: ctrl+q is shown, ctrl+c is only the terminal's habit
             if binding.show:

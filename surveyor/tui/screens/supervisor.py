@@ -2,10 +2,11 @@
 
 ``SupervisorScreen(store, form, author=...)`` lists the open conflicts of a central (or any)
 database, a window of them at a time (a district's merge can leave 100,000). The selected one
-is shown as base | theirs | ours (or every value when more than two inspectors disagree), each
-with who and when. Keys: 1-9 take that value (for a duplicate: merge the selected building into
-building N, which is kept), b the base, v type a new value, k keep / d delete (a delete that
-raced an edit, or a duplicate), p the progress view.
+is shown as base | value 1 | value 2 … (numbered as the keys take them; a central has no
+"ours"), each with who and when. Keys: 1-9 take that value (for a duplicate: merge the
+selected building into building N, which is kept), b the base, v type a new value, k keep /
+d delete (a delete that raced an edit, or a duplicate; d asks for a second press), p the
+progress view.
 
 Every resolution goes through ``surveyor.sync.actions.resolve_conflict``: it is a change that
 syncs back to the laptops. Database work runs in thread workers; values, names and addresses
@@ -16,6 +17,7 @@ and by inspector.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -25,13 +27,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
-from surveyor.sync.actions import Choice, resolve_conflict
+from surveyor.sync.actions import Choice, ConflictChanged, resolve_conflict
 from surveyor.sync.fold import DUPLICATE_KEY
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
@@ -45,6 +48,7 @@ from surveyor.sync.review import (
 from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
+from surveyor.tui.screens.buildings import SUBDISTRICT_SUFFIXES
 from surveyor.tui.text import plain, without_controls
 from surveyor.tui.widgets.footer import CatalogFooter
 
@@ -53,6 +57,9 @@ WINDOW = 200
 #: The list's columns, and the most cells each may take (longer text is cut).
 COLUMN_KEYS = ("code", "field", "kind", "values", "address")
 COLUMN_CAP = {"code": 16, "field": 28, "kind": 20, "values": 6, "address": 40}
+#: ``d`` deletes a building only when pressed again within this many seconds (like the
+#: app's second Ctrl+Q): one stray key must not delete a register building.
+DELETE_CONFIRM_SECONDS = 5.0
 
 
 class ValueModal(Dialog[str | None]):
@@ -85,11 +92,18 @@ class ValueModal(Dialog[str | None]):
 class SupervisorScreen(Screen[None]):
     """Open conflicts, one at a time side by side; resolve with a keypress."""
 
+    #: What F1 says about this screen (the keys are listed from the bindings).
+    HELP_OVERVIEW = "help.review_overview"
+
     DEFAULT_CSS = """
     SupervisorScreen #conflicts { height: 40%; }
     SupervisorScreen #versions { height: 1fr; }
-    SupervisorScreen .version { width: 1fr; border: round $primary; padding: 0 1; }
+    SupervisorScreen .version {
+        width: 1fr; border: round $primary; padding: 0 1; scrollbar-size-vertical: 1;
+    }
+    SupervisorScreen .version:focus { border: round $accent; }
     SupervisorScreen .provisional { border: round $success; }
+    SupervisorScreen .version-text { height: auto; }
     SupervisorScreen #status { height: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,6 +139,8 @@ class SupervisorScreen(Screen[None]):
         #: Bumped by every reload from the top; windows of an older list are dropped.
         self._generation = 0
         self._resolving = False
+        #: (monotonic time, building id, field) of a first ``d`` waiting for its second.
+        self._delete_armed: tuple[float, str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -283,7 +299,7 @@ class SupervisorScreen(Screen[None]):
         if d is None:
             box.mount(Static(t("review.nothing"), classes="version"))
             return
-        panes: list[Static] = []
+        panes: list[Widget] = []
         if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
             panes.append(self._pane(t("review.base"), d.base, d.field_key))
         if d.kind == "duplicate_entity":  # the heads are the buildings at this address
@@ -291,33 +307,40 @@ class SupervisorScreen(Screen[None]):
                 t("review.this_building") if v.change_id == d.building_id else t("review.keep_one")
                 for v in d.heads
             ]
-        elif len(d.heads) == 2:
-            names = [t("review.theirs"), t("review.ours")]
-        else:
+        elif d.kind == "delete_vs_edit":  # kept (k) or deleted (d): no value to take by number
+            for v in d.heads:
+                side = "review.side_delete" if v.value is True else "review.side_edit"
+                panes.append(self._pane(t(side), v, d.field_key))
+            box.mount_all(panes)
+            return
+        else:  # on a central no side is "ours": every value is numbered as it is taken
             names = [t("review.value_n", n=i) for i in range(1, 10)]
         for i, (name, v) in enumerate(zip(names, d.heads, strict=False), 1):
             panes.append(self._pane(f"[{i}] {name}", v, d.field_key))
         box.mount_all(panes)
 
-    def _pane(self, title: str, v: Version | None, key: str) -> Static:
+    def _pane(self, title: str, v: Version | None, key: str) -> Widget:
+        """One side in a box that wraps its text and scrolls (Tab to it, then arrows): a long
+        value (a 200-character remark at 80×24) must be readable in full before it is taken."""
         text = Text(title, style="bold")
+        classes = "version"
         if v is None:
             text.append("\n" + t("review.no_base"))
-            return Static(text, classes="version")
-        if v.op == DUPLICATE_KEY:
+        elif v.op == DUPLICATE_KEY:
             text.append("\n")
             text.append_text(plain(v.value))
             text.append("\n\n")
             text.append_text(plain(t("review.last_saved_by", name=v.author or "-")))
-            return Static(text, classes="version")
-        text.append("\n")
-        text.append_text(plain(value_text(self.form, key, v, language())))
-        text.append("\n\n")
-        text.append_text(plain(v.author))
-        text.append("\n" + local_time(v.wall_time))
-        if v.provisional:
-            text.append("\n" + t("review.shown_for_now"), style="italic")
-        return Static(text, classes="version provisional" if v.provisional else "version")
+        else:
+            text.append("\n")
+            text.append_text(plain(value_text(self.form, key, v, language())))
+            text.append("\n\n")
+            text.append_text(plain(v.author))
+            text.append("\n" + local_time(v.wall_time))
+            if v.provisional:
+                text.append("\n" + t("review.shown_for_now"), style="italic")
+                classes = "version provisional"
+        return VerticalScroll(Static(text, classes="version-text"), classes=classes)
 
     # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
@@ -334,23 +357,40 @@ class SupervisorScreen(Screen[None]):
     @work(thread=True, group="review-resolve", exit_on_error=False)
     def _run_resolve(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         try:
-            resolve_conflict(self.store, self.form, d.code, d.field_key, choice, author=self.author)
+            resolve_conflict(
+                self.store,
+                self.form,
+                d.code,
+                d.field_key,
+                choice,
+                author=self.author,
+                # Whatever the key, only the values on screen may be decided on: a sync since
+                # may have replaced one (a value nobody saw would be closed).
+                shown_heads=[v.change_id for v in d.heads],
+            )
+        except ConflictChanged:
+            self._from_worker(self._resolve_failed, t("review.changed_since_shown"))
+            return
         except Exception as exc:  # refused (SurveyorError), or a locked database, a lost server
             message = error_text(exc)
             self._from_worker(self._resolve_failed, message)
             return
-        self._from_worker(self._resolved, d, cursor)
+        self._from_worker(self._resolved, d, choice, cursor)
 
     def _resolve_failed(self, message: str) -> None:
         self._resolving = False
         self._status(message)
 
-    def _resolved(self, d: ConflictDetail, cursor: int) -> None:
+    def _resolved(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         self._resolving = False
         if not is_live(self):
             return
         field = field_name(self.form, d.field_key, language())
-        self.notify(t("review.resolved", code=d.code, field=field), markup=False)
+        if choice.kind == "delete":  # a register building is gone: say so, not only "resolved"
+            said = t("review.deleted", code=d.code, field=field)
+        else:
+            said = t("review.resolved", code=d.code, field=field)
+        self.notify(said, markup=False)
         self.action_refresh(keep_cursor=cursor)
 
     def action_pick(self, n: int) -> None:
@@ -358,7 +398,10 @@ class SupervisorScreen(Screen[None]):
         if d is None:
             self._status(t("review.nothing_selected"))
             return
-        if d.kind == "delete_vs_edit" or n > len(d.heads):
+        if d.kind == "delete_vs_edit":
+            self._status(t("review.keep_or_delete_only"))
+            return
+        if n > len(d.heads):
             self._status(t("review.no_such_value"))
             return
         chosen = d.heads[n - 1]
@@ -372,13 +415,36 @@ class SupervisorScreen(Screen[None]):
         self._resolve(Choice("head", chosen.change_id))
 
     def action_base(self) -> None:
+        if self.detail is not None and self.detail.kind == "delete_vs_edit":
+            self._status(t("review.keep_or_delete_only"))
+            return
         self._resolve(Choice("base"))
 
     def action_keep(self) -> None:
         self._resolve(Choice("keep"))
 
     def action_delete(self) -> None:
-        self._resolve(Choice("delete"))
+        """Delete the building (a delete race, a duplicate): only on a second ``d`` within
+        ``DELETE_CONFIRM_SECONDS`` on the same conflict; the first says what it would do."""
+        d = self.detail
+        if d is None or d.kind not in ("delete_vs_edit", "duplicate_entity"):
+            self._resolve(Choice("delete"))  # refused, saying why
+            return
+        armed, self._delete_armed = self._delete_armed, None
+        now = time.monotonic()
+        same = armed is not None and armed[1:] == (d.building_id, d.field_key)
+        if same and armed is not None and now - armed[0] <= DELETE_CONFIRM_SECONDS:
+            self._resolve(Choice("delete"))
+            return
+        self._delete_armed = (now, d.building_id, d.field_key)
+        said = t(
+            "review.delete_confirm",
+            code=d.code,
+            address=d.address or "",
+            seconds=int(DELETE_CONFIRM_SECONDS),
+        )
+        self._status(said)
+        self.notify(said, severity="warning", timeout=DELETE_CONFIRM_SECONDS, markup=False)
 
     def action_value(self) -> None:
         d = self.detail
@@ -464,6 +530,10 @@ class ProgressScreen(Screen[None]):
             table.add_columns(title, *(t(f"progress.{b}") for b in BUCKETS))
             for group, counts in data.rows.items():
                 name = group_name(self.form, group, language(), by_subdistrict=index == 0)
+                for suffix in SUBDISTRICT_SUFFIXES if index == 0 else ():
+                    # As in the building list: the column says 街道 (Sub-district) already,
+                    # and "Shuishang Gongyuan Subdistrict" pushed "conflicted" off 80 columns.
+                    name = name.removesuffix(suffix)
                 table.add_row(plain(name), *(_count(counts[b]) for b in BUCKETS))
             total = data.total
             table.add_row(
