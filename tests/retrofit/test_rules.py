@@ -207,10 +207,10 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
         {"has_elevator": False, "structural_cracks": None},
         "undetermined",
     ),
-    "A02": (
-        {"elevator_oldest_year": 2005, "elevator_faults": "frequent"},
-        {"elevator_oldest_year": 2005},
-        {"elevator_oldest_year": 2005, "elevator_faults": "unknown"},
+    "A02": (  # built 2003: an elevator older than the building is refused by the form
+        {"year_built": 2003, "elevator_oldest_year": 2005, "elevator_faults": "frequent"},
+        {"year_built": 2003, "elevator_oldest_year": 2005},
+        {"year_built": 2003, "elevator_oldest_year": 2005, "elevator_faults": "unknown"},
         "undetermined",
     ),
     "A03": (
