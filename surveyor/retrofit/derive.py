@@ -124,6 +124,8 @@ class NeedsReport:
     defaulted: list[DefaultedInput]
     bundled: bool
     rules_version: str
+    #: The record as the form shows it (refused answers included, as recorded), with the
+    #: parameters, flags and rule outcomes.
     values: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -145,15 +147,48 @@ def _decide(expr: Expr, env: Mapping[str, Any], blind: Mapping[str, Any]) -> boo
     return result
 
 
-def _open_fields(expr: Expr, env: Mapping[str, Any], form: Form) -> tuple[str, ...]:
-    """The form fields of a condition that are unanswered or 'unknown' (what to check)."""
-    return tuple(
-        sorted(
-            r
-            for r in expr.references
-            if r in form.fields and (env.get(r) is None or _is_unknown(env.get(r)))
-        )
-    )
+def _open_fields(
+    expr: Expr, env: Mapping[str, Any], form: Form, decided: Mapping[str, Expr]
+) -> tuple[str, ...]:
+    """The answers to check: the form fields of a condition that are unanswered or 'unknown'.
+
+    A condition that reads an undetermined flag or rule (``${rule_s01}``), or a calculation
+    with no value (``${energy_era}`` of a refused year built), is open because of *that*
+    condition's answers, so those are followed: A01 "needs check" names the answers that
+    would decide S01 and S02, not an empty list. ``decided`` maps ``flag_…``/``rule_…``
+    variables to their conditions.
+    """
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [expr]
+    while stack:
+        for ref in stack.pop().references:
+            value = env.get(ref)
+            if ref in seen or not (value is None or _is_unknown(value)):
+                continue
+            seen.add(ref)
+            fld = form.fields.get(ref)
+            if fld is not None and fld.calculate is not None:
+                stack.append(fld.calculate)
+            elif fld is not None:
+                found.add(ref)
+            elif ref in decided:
+                stack.append(decided[ref])
+    return tuple(sorted(found))
+
+
+#: The most urgent priority a modifier may give: priority 1 means safety (research §3), and
+#: an ageing population makes a ramp more urgent, not a safety need beside the gas risers.
+MODIFIER_MOST_URGENT = 2
+
+
+def _modified(priority: int, change: int) -> int:
+    """A priority after a modifier: within 1–3, never raised above ``MODIFIER_MOST_URGENT``
+    (a priority that is already more urgent, set by the rule itself, is kept)."""
+    new = min(3, max(1, priority + change))
+    if change < 0:
+        new = max(new, min(priority, MODIFIER_MOST_URGENT))
+    return new
 
 
 def _priority(rule: CompiledRule, env: Mapping[str, Any]) -> int:
@@ -169,11 +204,24 @@ def _evidence(expr: Expr, env: Mapping[str, Any], form: Form) -> dict[str, Any]:
     }
 
 
-def _build_env(form: Form, params: Params, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Answers after the form's calculations and relevance, plus the scalar parameters."""
-    env = dict(evaluate(form, answers).values)
+def _build_env(
+    form: Form, params: Params, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Answers after the form's calculations and relevance, plus the scalar parameters; and
+    the refused answers apart.
+
+    An answer the form refuses (its constraint fails, or it is not of the field's type, as a
+    draft may hold) counts as not answered, as calculations from it are already blanked: year
+    built 1899 must leave F01/F03 undetermined, not decide them from a value the form rejects.
+    The refused answers are returned so the report can still show what was recorded.
+    """
+    evaluation = evaluate(form, answers)
+    env = dict(evaluation.values)
+    refused = {fid: env[fid] for fid in evaluation.errors}
+    for fid in refused:
+        env[fid] = None
     env.update(params.scalars)
-    return env
+    return env, refused
 
 
 def _blind(env: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,22 +232,25 @@ def derive_needs(
     form: Form, rules: RuleSet, params: Params, answers: Mapping[str, Any]
 ) -> NeedsReport:
     """Flags, needs (sorted by priority), undetermined rules and roll-ups for one record."""
-    env = _build_env(form, params, answers)
+    env, refused = _build_env(form, params, answers)
     blind = _blind(env)
     undetermined: list[Undetermined] = []
     flags: list[FlagResult] = []
+    decided: dict[str, Expr] = {}
     for flag, expr in rules.flags:
         value = _decide(expr, env, blind)
         env[flag_var(flag.id)] = blind[flag_var(flag.id)] = value
+        decided[flag_var(flag.id)] = expr
         flags.append(FlagResult(flag.id, flag.title, value))
     triggered: dict[str, tuple[CompiledRule, int]] = {}
     assumed: dict[str, tuple[str, ...]] = {}
     for rule in rules.rules:
         value = _decide(rule.when, env, blind)
         env[rule_var(rule.id)] = blind[rule_var(rule.id)] = value
+        decided[rule_var(rule.id)] = rule.when
         if value is None:
             undetermined.append(
-                Undetermined(rule.id, rule.defn.title, _open_fields(rule.when, env, form))
+                Undetermined(rule.id, rule.defn.title, _open_fields(rule.when, env, form, decided))
             )
         elif value:
             triggered[rule.id] = (rule, _priority(rule, env))
@@ -210,12 +261,13 @@ def derive_needs(
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:
-            undetermined.append(Undetermined(mod.id, mod.title, _open_fields(expr, env, form)))
+            fields = _open_fields(expr, env, form, decided)
+            undetermined.append(Undetermined(mod.id, mod.title, fields))
         elif value:
             for rid in mod.rules:
                 if rid in triggered:
                     rule, prio = triggered[rid]
-                    triggered[rid] = (rule, min(3, max(1, prio + mod.priority_change)))
+                    triggered[rid] = (rule, _modified(prio, mod.priority_change))
     needs = [
         _make_need(rule, prio, env, form, params, assumed.get(rule.id, ()))
         for rule, prio in triggered.values()
@@ -231,7 +283,7 @@ def derive_needs(
         defaulted=_defaulted(needs, env, form),
         bundled="E10" in triggered,
         rules_version=rules.version,
-        values=env,
+        values={**env, **refused},
     )
 
 

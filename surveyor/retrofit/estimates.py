@@ -86,24 +86,102 @@ def _era_u(env: Mapping[str, Any], params: Params, element: str) -> tuple[float,
     )
 
 
+#: What was observed sets a floor under the era default: (answer field, answer, parameter).
+#: A 2016 building seen with no wall insulation or with single glazing is not an E4 element.
+_OBSERVED_U: dict[str, tuple[str, str, str]] = {
+    "wall": ("wall_insulation", "none", "p_u_wall_uninsulated"),
+    "roof": ("roof_insulation", "none", "p_u_roof_uninsulated"),
+    "window": ("window_glazing", "single", "p_u_window_single"),
+}
+_OBSERVED_LABEL: dict[str, tuple[str, str]] = {
+    "wall": ("外墙U值（观测无保温）", "Wall U-value (seen uninsulated)"),
+    "roof": ("屋面U值（观测无保温）", "Roof U-value (seen uninsulated)"),
+    "window": ("外窗U值（观测单层玻璃）", "Window U-value (seen single-glazed)"),
+}
+#: Share of the windows not yet replaced, by the replaced-share answer (the band's upper end
+#: replaced: p25 "1–25 %" counts 75 % still to do).
+_WINDOWS_LEFT = {"p0": 1.0, "p25": 0.75, "p50": 0.5, "p75": 0.25, "p100": 0.0}
+
+
+def _u_before(env: Mapping[str, Any], params: Params, element: str) -> tuple[float, DefaultedInput]:
+    """The era default, raised to the observed element's value where the record says more."""
+    u, dflt = _era_u(env, params, element)
+    fid, answer, pid = _OBSERVED_U[element]
+    if env.get(fid) == answer and params.value(pid) > u:
+        u = params.value(pid)
+        zh, en = _OBSERVED_LABEL[element]
+        dflt = DefaultedInput(_loc(zh, en), f"{u:g} W/(m²·K)")
+    return u, dflt
+
+
+def _heat_co2_factor(
+    env: Mapping[str, Any], params: Params
+) -> tuple[float, tuple[DefaultedInput, ...]]:
+    """kg CO₂ per kWh of heat saved, by the heating source: electricity for direct electric
+    heating, electricity ÷ COP for heat pumps, gas ÷ boiler efficiency for gas boilers (an
+    estate gas boiler house included), the district-heat factor for district heat."""
+    source = env.get("heating_source")
+    electricity = params.value("p_co2_electricity_kg_kwh")
+    if source == "electric":
+        return electricity, ()
+    if source == "heat_pump":
+        return electricity / params.value("p_heat_pump_cop"), ()
+    if source in ("gas_wall", "dh_boiler"):
+        return params.value("p_co2_gas_kg_kwh") / params.value("p_gas_boiler_efficiency"), ()
+    factor = params.value("p_co2_heat_kg_kwh")
+    if source in ("dh_chp", "dh_unknown"):
+        return factor, ()
+    return factor, (
+        DefaultedInput(
+            _loc(
+                "排放因子：供暖方式不详，按集中供热",
+                "CO₂ factor: heating source not known, district heat assumed",
+            ),
+            f"{factor:g} kgCO₂/kWh",
+        ),
+    )
+
+
 def _heat_loss(env: Mapping[str, Any], params: Params, element: str) -> EstimateResult | None:
     """ΔQ ≈ (U_before − U_after) × A × HDD18 × 24 / 1000 kWh per year, and its CO₂."""
     geo = _geometry(env, params)
     if geo is None:
         return None
     area = {"wall": geo.opaque_wall, "roof": geo.footprint, "window": geo.window}[element]
-    u_before, dflt = _era_u(env, params, element)
+    defaulted: list[DefaultedInput] = []
+    if element == "window":
+        share = env.get("windows_replaced_share")
+        left = _WINDOWS_LEFT.get(share, 1.0) if isinstance(share, str) else 1.0
+        area *= left
+        if share != "p0":  # a band ("1–25 %"), not a count: its top end is assumed
+            defaulted.append(
+                DefaultedInput(
+                    _loc(
+                        "未换窗比例（已换比例按区间上限）",
+                        "Windows not yet replaced (replaced share at the top of its band)",
+                    ),
+                    f"{left:.0%}",
+                )
+            )
+    u_before, dflt = _u_before(env, params, element)
     u_after = params.value(f"p_u_target_{element}")
     saving = max(u_before - u_after, 0.0) * area * params.value("p_hdd18") * 24 / 1000
-    co2 = saving * params.value("p_co2_heat_kg_kwh") / 1000
+    factor, factor_dflt = _heat_co2_factor(env, params)
+    co2 = saving * factor / 1000
     mwh = saving / 1000
     return EstimateResult(
         _loc(
             f"约{area:,.0f} m²，节热{mwh:,.0f} MWh/年，减排CO₂ {co2:,.0f} t/年",
             f"≈{area:,.0f} m², saves ≈{mwh:,.0f} MWh/yr heat, ≈{co2:,.0f} tCO₂/yr",
         ),
-        {"area_m2": area, "saving_kwh": saving, "co2_t": co2},
-        (dflt, *geo.defaulted),
+        {
+            "area_m2": area,
+            "u_before": u_before,
+            "saving_kwh": saving,
+            "co2_factor": factor,
+            "co2_t": co2,
+        },
+        (dflt, *defaulted, *factor_dflt, *geo.defaulted),
     )
 
 

@@ -106,6 +106,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
         {"gas_safety_devices": ["unknown"]},
         "undetermined",
     ),
+    "G05": (
+        {"gas_pipe_condition": "damaged", "gas_pipe_year": 2016},
+        {"gas_pipe_condition": "damaged", "gas_pipe_year": 1985},  # G01 covers it
+        {"gas_pipe_condition": "unknown", "gas_pipe_year": 2016},
+        "undetermined",
+    ),
     "P01": (
         {"water_pipe_material": "cast_iron"},
         {},
@@ -207,10 +213,10 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
         {"has_elevator": False, "structural_cracks": None},
         "undetermined",
     ),
-    "A02": (
-        {"elevator_oldest_year": 2005, "elevator_faults": "frequent"},
-        {"elevator_oldest_year": 2005},
-        {"elevator_oldest_year": 2005, "elevator_faults": "unknown"},
+    "A02": (  # built 2003: an elevator older than the building is refused by the form
+        {"year_built": 2003, "elevator_oldest_year": 2005, "elevator_faults": "frequent"},
+        {"year_built": 2003, "elevator_oldest_year": 2005},
+        {"year_built": 2003, "elevator_oldest_year": 2005, "elevator_faults": "unknown"},
         "undetermined",
     ),
     "A03": (
@@ -235,7 +241,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
     ),
     "N02": ({"property_management": "none"}, {}, {"property_management": None}, "undetermined"),
     "D01": ({"access_control": "none"}, {}, {"access_control": None}, "undetermined"),
-    "D02": ({"security_systems": ["cctv_partial"]}, {}, {"security_systems": None}, "undetermined"),
+    "D02": (
+        {"security_systems": ["cctv_partial"]},
+        {},
+        {"security_systems": ["unknown"]},
+        "undetermined",
+    ),
     "D03": (
         {"floors_above": 12, "smoke_detectors_public": "partial"},
         {"floors_above": 12},
