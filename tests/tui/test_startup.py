@@ -142,17 +142,17 @@ def test_surveyor_app_reaches_the_app_without_importing_sqlalchemy(tmp_path: Pat
     code = (
         "import sys\n"
         "import surveyor.tui.app as tui\n"
-        "def fake_run_app(db):\n"
+        "def fake_run_app(db, **options):\n"
         "    heavy = [m for m in ('sqlalchemy', 'sqlmodel', 'surveyor.store.db',"
         " 'surveyor.forms.model') if m in sys.modules]\n"
-        "    print('run_app', db, heavy)\n"
+        "    print('run_app', db, heavy, options.get('language'))\n"
         "tui.run_app = fake_run_app\n"
         "from surveyor.cli.main import run\n"
-        f"run(['app', '--db', {str(db)!r}])\n"
+        f"run(['app', '--db', {str(db)!r}, '--lang', 'en'])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"run_app {db} []"
+    assert out.stdout.strip() == f"run_app {db} [] en"  # --lang reaches the app
 
 
 def test_surveyor_app_refuses_a_missing_or_non_sqlite_file_before_the_screen(
