@@ -6,7 +6,6 @@ Alembic migrations from the same models.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import uuid
@@ -24,7 +23,12 @@ from sqlalchemy.engine import Connection, Engine
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
-from surveyor.store.sqlitefile import readonly_folder_hint, readonly_uri, require_sqlite_file
+from surveyor.store.sqlitefile import (
+    copy_database,
+    readonly_folder_hint,
+    readonly_uri,
+    require_sqlite_file,
+)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Revisions this version of Surveyor knows, oldest first; the last one is head.
@@ -229,25 +233,13 @@ def backup_before_upgrade(path: Path, rev: str) -> Path:
     backup = path.with_name(f"{path.name}.schema-{rev}.bak")
     if backup.exists():
         return backup
-    tmp = backup.with_name(f".{backup.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        src = sqlite3.connect(readonly_uri(path), uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        os.replace(tmp, backup)
+        copy_database(path, backup)
     except (sqlite3.Error, OSError) as exc:
         raise SurveyorError(
             f"cannot keep a copy of {path} before upgrading it ({exc}); nothing was changed",
             zh=f"升级前无法保留 {path} 的副本（{exc}）；文件未作任何改动",
         ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return backup
 
 

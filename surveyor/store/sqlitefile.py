@@ -47,6 +47,26 @@ def require_sqlite_file(path: Path) -> None:
         raise SurveyorError(f"{path} is not a SQLite database", zh=f"{path} 不是 SQLite 数据库")
 
 
+def copy_database(src: Path, dst: Path) -> None:
+    """A consistent copy of a live SQLite file: the backup API (commits still in the -wal are
+    in it) into a temporary file beside ``dst``, renamed when whole. Raises sqlite3.Error or
+    OSError; the caller says what failed."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    try:
+        source = sqlite3.connect(readonly_uri(src), uri=True)
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def sqlite_role(path: Path) -> str | None:
     """The role a Surveyor SQLite file says it has (laptop, central), read without SQLAlchemy;
     None when it cannot say (not one of ours, unreadable): opening it will say why."""

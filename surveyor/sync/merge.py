@@ -28,7 +28,7 @@ from surveyor.i18n import t_in
 from surveyor.paths import blob_dir_for
 from surveyor.store import models
 from surveyor.store.db import Store, utc_now_iso, write_tx
-from surveyor.store.sqlitefile import readonly_uri
+from surveyor.store.sqlitefile import copy_database, readonly_uri
 from surveyor.sync.apply import ApplyStats, ClonedSite, apply_prepared, watermarks
 from surveyor.sync.attachments import (
     BlobStats,
@@ -200,20 +200,9 @@ def backup_sqlite(store: Store) -> Path:
     folder.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     out = folder / f"before-merge-{stamp}.db"
-    tmp = out.with_suffix(".tmp")
     try:
-        src = sqlite3.connect(readonly_uri(src_path), uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        tmp.replace(out)
+        copy_database(src_path, out)
     except (sqlite3.Error, OSError) as exc:
-        tmp.unlink(missing_ok=True)
         raise SurveyorError(
             f"cannot back up {src_path} before merging: {exc}",
             zh=f"合并前无法备份 {src_path}：{exc}",
