@@ -9,6 +9,10 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from surveyor.services.survey import get_building
+from surveyor.store.db import open_store
 from tests.test_cli import sv
 
 HEADER = "街道,社区,小区名称,楼号,门牌地址\n"
@@ -66,3 +70,39 @@ def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
     for args in (("doctor", "--db", str(pipe)), ("show", "--db", str(pipe), "NK-00000-00000")):
         done = sv(*args)
         assert done.returncode == 2 and said in done.stderr, args
+
+
+def _laptop_with_legacy_nul(tmp_path: Path) -> Path:
+    """A laptop whose log holds a NUL, as versions before the control-character fix wrote."""
+    db, _ = _laptop(tmp_path, "万兴街道,万兴社区,小区C,1号楼,南开区二号\n")
+    with sqlite3.connect(db) as conn:
+        for table, column in (("change", "fields"), ("building", "answers")):
+            conn.execute(
+                f"UPDATE {table} SET {column} = replace({column}, '南开区', ?)",
+                (json.dumps("南开区\x00", ensure_ascii=False)[1:-1],),
+            )
+        (held,) = conn.execute("SELECT fields FROM change").fetchone()
+    assert "\\u0000" in held  # the JSON escape PostgreSQL's jsonb refuses
+    return db
+
+
+@pytest.mark.parametrize("way", ["merge", "sync"])
+def test_a_nul_already_in_a_laptop_log_is_dropped_by_both_centrals(
+    tmp_path: Path, backend: str, way: str
+) -> None:
+    """PostgreSQL cannot store a NUL: such a laptop could never sync again. A SQLite central
+    drops it too, so the two stay equal."""
+    db = _laptop_with_legacy_nul(tmp_path)
+    assert sv("central", "init", backend).returncode == 0
+    if way == "merge":
+        done = sv("merge", str(db), "--into", backend)
+    else:
+        done = sv("sync", "--db", str(db), "--central", backend)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(db) as conn:
+        (code,) = conn.execute("SELECT code FROM building").fetchone()
+    central = open_store(backend, readonly=True)
+    try:
+        assert get_building(central, code).answers["address"] == "南开区二号"
+    finally:
+        central.close()

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError, cannot_read
 from surveyor.forms.display import photo_text
 from surveyor.forms.model import CompiledField, Form
-from surveyor.forms.record import normalize_free_text
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import SaveResult, get_building, save_answers
 from surveyor.store import blobs as store_blobs
 from surveyor.store import models
 from surveyor.store.db import Store, write_tx
+from surveyor.text import normalize_free_text
 
 ATTACHMENT = models.ATTACHMENT_TABLE
 #: Photos larger than this are refused (a phone photo is 2–8 MB).

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from surveyor.forms.record import normalize_text
 from surveyor.services.survey import BUILDING
 from surveyor.store.db import Store
 from surveyor.store.ids import normalize_code
+from surveyor.text import normalize_text
 
 #: How the register is listed everywhere: 街道, compound, building number, then code.
 REGISTER_ORDER = (

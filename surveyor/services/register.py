@@ -18,11 +18,12 @@ import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
-from surveyor.forms.record import AnswerError, coerce_answer, evaluate, normalize_text
+from surveyor.forms.record import AnswerError, coerce_answer, evaluate
 from surveyor.services.selection import option_code
 from surveyor.services.survey import BUILDING, writer
 from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
+from surveyor.text import normalize_text
 
 #: Accepted column headers (lower-cased) for each register field; the first Chinese one is
 #: the header a missing column is named by.

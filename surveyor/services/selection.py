@@ -19,9 +19,9 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.forms.record import normalize_text
 from surveyor.services.queries import REGISTER_ORDER, building_filter
 from surveyor.services.survey import BUILDING, STATUSES
+from surveyor.text import normalize_text
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from surveyor.forms.record import (
     coerce_answer,
     evaluate,
     kept_as_entered,
-    normalize_text,
 )
 from surveyor.store import hlc, models
 from surveyor.store.bulk import load_json
@@ -53,6 +52,7 @@ from surveyor.store.log import (
 
 # Reserved change fields (underscore keys never clash with form ids) are the fold's.
 from surveyor.sync.fold import ALIAS_KEY, STATUS_KEY
+from surveyor.text import normalize_text
 
 BUILDING = models.BUILDING_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.

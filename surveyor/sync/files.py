@@ -25,7 +25,7 @@ from surveyor.store.sqlitefile import (
     special_file_error,
 )
 from surveyor.sync.fold import ChangeRow
-from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values
+from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values, storable
 
 #: Schema revisions whose state rows keep per-field ``field_change``/``field_hlc`` columns.
 LEGACY_HEADS = frozenset({"0001_initial", "0002_building_list_index"})
@@ -165,7 +165,7 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
     plain = conn.cursor()
     plain.row_factory = None  # tuples, straight into change_from_values
     changes = [
-        change_from_values(*r)
+        storable(change_from_values(*r))
         for r in plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change")
     ]
     legacy = rev[0] in LEGACY_HEADS

@@ -37,7 +37,7 @@ from surveyor.sync.attachments import (
 )
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.merge import lock_for_merge
-from surveyor.sync.rows import BUILDING, CHANGE, as_uuid, change_from_mapping
+from surveyor.sync.rows import BUILDING, CHANGE, as_uuid, change_from_mapping, storable
 
 #: Changes per pushed batch (one transaction each on the central).
 PUSH_BATCH = 500
@@ -65,7 +65,7 @@ def changes_to_push(laptop: Store, central: Store) -> list[ChangeRow]:
     """The laptop's changes the central lacks, oldest first."""
     with read_tx(central.engine) as conn:
         marks = watermarks(conn)
-    candidates = [c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
+    candidates = [storable(c) for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
     with read_tx(central.engine) as conn:
         have = existing_change_ids(conn, [c.change_id for c in candidates])
     return sorted((c for c in candidates if c.change_id not in have), key=lambda c: c.order_key)

@@ -16,7 +16,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from surveyor.i18n import language, t
-from surveyor.tui.text import clean, plain
+from surveyor.text import normalize_text
+from surveyor.tui.text import plain
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp
@@ -39,7 +40,7 @@ class BuildingsProvider(Provider):
     """Search the register from the palette (SQL, 10 rows) and open a building."""
 
     async def search(self, query: str) -> Hits:
-        text = clean(query).strip()
+        text = normalize_text(query)
         if not text:
             return
         app: SurveyorApp = self.app  # type: ignore[assignment]
@@ -88,7 +89,7 @@ class FieldsProvider(Provider):
         screen = _survey_screen(self.screen)
         if screen is None:
             return
-        matcher = self.matcher(clean(query))
+        matcher = self.matcher(normalize_text(query))
         prefix = t("cmd.go_field") + " "
         for fid, text in self._fields():
             score = matcher.match(text)

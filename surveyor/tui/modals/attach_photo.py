@@ -16,8 +16,9 @@ from textual.widgets.option_list import Option
 from surveyor.errors import SurveyorError
 from surveyor.i18n import language, t
 from surveyor.services.photos import check_photo_file
+from surveyor.text import without_controls
 from surveyor.tui.modals.dialog import Dialog
-from surveyor.tui.text import plain, without_controls
+from surveyor.tui.text import plain
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 from surveyor.errors import SurveyorError, ValidationFailed
 from surveyor.i18n import error_text, language, t
 from surveyor.services.survey import create_building
+from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
-from surveyor.tui.text import plain, without_controls
+from surveyor.tui.text import plain
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp

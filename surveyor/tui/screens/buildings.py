@@ -29,8 +29,9 @@ from textual.worker import get_current_worker
 
 from surveyor.i18n import language, t
 from surveyor.store.ids import URI_PREFIX, normalize_code
+from surveyor.text import normalize_text
 from surveyor.tui.lifecycle import is_live
-from surveyor.tui.text import clean, plain
+from surveyor.tui.text import plain
 from surveyor.tui.widgets.footer import CatalogFooter
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class BuildingsScreen(Screen[None]):
 
     # -- querying -----------------------------------------------------------------------------
     def query_args(self) -> dict[str, Any]:
-        search = clean(self.query_one("#search", Input).value).strip()
+        search = normalize_text(self.query_one("#search", Input).value)
         sub = self.query_one("#f-subdistrict", Select).value
         status = self.query_one("#f-status", Select).value
         mine = self.query_one("#f-mine", Checkbox).value
@@ -287,7 +288,7 @@ class BuildingsScreen(Screen[None]):
     # -- events -------------------------------------------------------------------------------
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
-        value = clean(event.value).strip()
+        value = normalize_text(event.value)
         code = normalize_code(value)
         if code is not None and value.upper().startswith(URI_PREFIX):
             # A pasted label: open it at once (typed or scanned ones never get here: the
@@ -306,7 +307,7 @@ class BuildingsScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
-        code = normalize_code(clean(event.value))
+        code = normalize_code(normalize_text(event.value))
         if code is not None:
             self._open_scanned(code)
             return

@@ -46,10 +46,11 @@ from surveyor.sync.review import (
     list_conflicts,
 )
 from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
+from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.screens.buildings import SUBDISTRICT_SUFFIXES
-from surveyor.tui.text import plain, without_controls
+from surveyor.tui.text import plain
 from surveyor.tui.widgets.footer import CatalogFooter
 
 #: Conflicts fetched at a time; the next window loads when the cursor nears the end.

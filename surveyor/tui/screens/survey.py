@@ -61,8 +61,9 @@ from surveyor.services.survey import (
     set_status,
 )
 from surveyor.store.db import is_transient
+from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live, settle_keys
-from surveyor.tui.text import plain, without_controls
+from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.footer import CatalogFooter

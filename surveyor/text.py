@@ -1,0 +1,48 @@
+"""Cleaning text a user typed or pasted, the same on every path (app, CLI, register import).
+
+Pure string functions with no heavy imports: the app's first screen uses them before the
+form code is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Control characters other than a remark's line breaks and tabs (C0, DEL, C1).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """Text without invisible control characters (Windows line ends become line breaks).
+
+    A NUL pasted from a broken spreadsheet cannot be stored by PostgreSQL: it stopped every
+    later change of the laptop from reaching the central. An escape character would take over
+    the terminal that prints the address.
+    """
+    return _CONTROLS.sub("", text.replace("\r\n", "\n"))
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width digits and letters from a Chinese IME become ASCII) and trimmed.
+
+    For numbers, codes, dates and searching. Free text keeps its punctuation:
+    ``normalize_free_text``.
+    """
+    return unicodedata.normalize("NFKC", without_controls(text)).strip()
+
+
+#: Full-width ASCII digits and letters (U+FF10–FF19, FF21–FF3A, FF41–FF5A), what NFKC maps
+#: them to; full-width punctuation (，（）：) is left alone.
+_FULL_WIDTH_ALNUM = {
+    code: code - 0xFEE0
+    for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for code in range(first, last + 1)
+}
+
+
+def normalize_free_text(text: str) -> str:
+    """Free text (addresses, remarks, captions), trimmed: full-width digits and letters from a
+    Chinese IME become ASCII, as NFKC does, but Chinese punctuation and signs stay as typed —
+    full NFKC would turn "，" into "," and "㎡" into "m2" in an inspector's remarks."""
+    return without_controls(text).translate(_FULL_WIDTH_ALNUM).strip()
