@@ -124,11 +124,7 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
     with read_tx(store.engine) as conn:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
         row = (
-            conn.execute(
-                sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address)
-                .join(BUILDING, BUILDING.c.id == CONFLICT.c.entity_id)
-                .where(CONFLICT.c.entity_id == bid, CONFLICT.c.field_key == field_key)
-            )
+            conn.execute(_building_conflicts(bid).where(CONFLICT.c.field_key == field_key))
             .mappings()
             .first()
         )
@@ -137,45 +133,72 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
                 f"there is no conflict on field '{field_key}' of that building",
                 zh=f"这栋楼的字段“{field_key}”没有冲突",
             )
-        provisional = (
-            None if row["provisional_change_id"] is None else str(row["provisional_change_id"])
+        return _detail(conn, row)
+
+
+def open_conflicts_of(store: Store, building_id: uuid.UUID) -> list[ConflictDetail]:
+    """A building's open conflicts, field by field, with every head: what the inspector
+    surveying it is shown beside the fields the supervisor still has to decide."""
+    with read_tx(store.engine) as conn:
+        rows = conn.execute(
+            _building_conflicts(building_id)
+            .where(CONFLICT.c.status == "open")
+            .order_by(CONFLICT.c.field_key)
+        ).mappings()
+        return [_detail(conn, row) for row in rows.all()]
+
+
+def _building_conflicts(building_id: uuid.UUID) -> sa.Select[Any]:
+    return (
+        sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address)
+        .join(BUILDING, BUILDING.c.id == CONFLICT.c.entity_id)
+        .where(CONFLICT.c.entity_id == building_id)
+    )
+
+
+def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
+    """A ``conflict`` row (joined with its building's code and address) with its versions."""
+    field_key = row["field_key"]
+    provisional = (
+        None if row["provisional_change_id"] is None else str(row["provisional_change_id"])
+    )
+    changes: dict[str, ChangeRow] = {}
+    if row["kind"] == "duplicate_entity":
+        heads = _duplicate_versions(conn, [str(i) for i in row["head_change_ids"]])
+        base = None
+    else:
+        ids = [str(i) for i in row["head_change_ids"]]
+        if row["base_change_id"] is not None:
+            ids.append(str(row["base_change_id"]))
+        if row["resolved_by"] is not None:
+            ids.append(str(row["resolved_by"]))
+        changes = {
+            str(r["change_id"]): change_from_mapping(r)
+            for r in conn.execute(
+                sa.select(CHANGE).where(CHANGE.c.change_id.in_([as_uuid(i) for i in ids]))
+            ).mappings()
+        }
+        heads = sorted(
+            (_version(changes[str(h)], field_key, provisional) for h in row["head_change_ids"]),
+            key=lambda v: (v.wall_time, v.change_id),
         )
-        if row["kind"] == "duplicate_entity":
-            heads = _duplicate_versions(conn, [str(i) for i in row["head_change_ids"]])
-            base = None
-        else:
-            ids = [str(i) for i in row["head_change_ids"]]
-            if row["base_change_id"] is not None:
-                ids.append(str(row["base_change_id"]))
-            if row["resolved_by"] is not None:
-                ids.append(str(row["resolved_by"]))
-            changes = {
-                str(r["change_id"]): change_from_mapping(r)
-                for r in conn.execute(
-                    sa.select(CHANGE).where(CHANGE.c.change_id.in_([as_uuid(i) for i in ids]))
-                ).mappings()
-            }
-            heads = sorted(
-                (_version(changes[str(h)], field_key, provisional) for h in row["head_change_ids"]),
-                key=lambda v: (v.wall_time, v.change_id),
-            )
-            base_id = row["base_change_id"]
-            base = None if base_id is None else _version(changes[str(base_id)], field_key, None)
-        by = row["resolved_by"]
-        resolution = None
-        if by is not None and row["kind"] != "duplicate_entity" and str(by) in changes:
-            resolution = _version(changes[str(by)], field_key, None)
-        return ConflictDetail(
-            str(bid),
-            row["code"],
-            row["address"],
-            field_key,
-            row["kind"],
-            row["status"],
-            base,
-            heads,
-            resolution,
-        )
+        base_id = row["base_change_id"]
+        base = None if base_id is None else _version(changes[str(base_id)], field_key, None)
+    by = row["resolved_by"]
+    resolution = None
+    if by is not None and str(by) in changes:
+        resolution = _version(changes[str(by)], field_key, None)
+    return ConflictDetail(
+        str(row["entity_id"]),
+        row["code"],
+        row["address"],
+        field_key,
+        row["kind"],
+        row["status"],
+        base,
+        heads,
+        resolution,
+    )
 
 
 def _duplicate_versions(conn: sa.Connection, ids: list[str]) -> list[Version]:

@@ -7,15 +7,17 @@ time in the local time zone (change times are stored in UTC: 08:15 UTC is 16:15 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
 from surveyor.i18n import t_in
 from surveyor.services.selection import field_id_for
+from surveyor.store.db import Store
 from surveyor.sync.fold import ASSIGNED_KEY, DELETED_KEY, DUPLICATE_KEY, STATUS_KEY
 from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
-from surveyor.sync.review import Version
+from surveyor.sync.review import ConflictDetail, Version, open_conflicts_of
 
 
 def field_name(form: Form | None, key: str, lang: str) -> str:
@@ -110,3 +112,35 @@ def group_name(form: Form | None, group: str, lang: str, *, by_subdistrict: bool
     if by_subdistrict and form is not None and "subdistrict" in form.fields:
         return form.field("subdistrict").choice_label(group, lang)
     return group
+
+
+def conflict_note(form: Form | None, detail: ConflictDetail, lang: str) -> str:
+    """An open conflict as the inspector surveying the building reads it: every value with who
+    set it and when, and that a supervisor decides (the field shows one of them for now)."""
+    if detail.field_key == DUPLICATE_KEY:
+        others = [v.value for v in detail.heads if v.change_id != detail.building_id]
+        return t_in(lang, "survey.duplicate_note", buildings=_joined(others, lang))
+    sides = [
+        t_in(
+            lang,
+            "survey.conflict_side",
+            value=value_text(form, detail.field_key, v, lang),
+            who=v.author,
+            when=local_time(v.wall_time),
+        )
+        for v in detail.heads
+    ]
+    values = ("；" if lang == "zh" else "; ").join(sides)
+    if detail.field_key == DELETED_KEY:
+        return t_in(lang, "survey.delete_note", values=values)
+    note = t_in(lang, "survey.conflict_note", values=values)
+    if form is not None and detail.field_key in form.fields:
+        return note  # shown under the field itself
+    return field_name(form, detail.field_key, lang) + ("：" if lang == "zh" else ": ") + note
+
+
+def conflict_notes(store: Store, form: Form, building_id: uuid.UUID, lang: str) -> dict[str, str]:
+    """A building's open conflicts as ``conflict_note`` words, by field (or reserved key)."""
+    return {
+        d.field_key: conflict_note(form, d, lang) for d in open_conflicts_of(store, building_id)
+    }

@@ -399,9 +399,11 @@ class SurveyorApp(App[None]):
     def _load_building(self, ref: str | uuid.UUID, field_id: str | None) -> None:
         from surveyor.services.resume import get_resume_point
         from surveyor.services.survey import get_live_building
+        from surveyor.sync.wording import conflict_notes
 
         try:
             live = get_live_building(self.store, ref)
+            notes = conflict_notes(self.store, self.form, live.state.id, language())
         except SurveyorError as exc:
             with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
                 self.call_from_thread(
@@ -415,9 +417,11 @@ class SurveyorApp(App[None]):
                 self.call_from_thread(self.notify, note, markup=False)
         resume = field_id or get_resume_point(self.store, state.id)
         with contextlib.suppress(RuntimeError):
-            self.call_from_thread(self.call_later, self._show_survey, state, resume)
+            self.call_from_thread(self.call_later, self._show_survey, state, resume, notes)
 
-    async def _show_survey(self, state: BuildingState, resume: str | None) -> None:
+    async def _show_survey(
+        self, state: BuildingState, resume: str | None, conflicts: dict[str, str]
+    ) -> None:
         from surveyor.tui.screens.survey import SurveyScreen
 
         if self._exit:
@@ -425,7 +429,7 @@ class SurveyorApp(App[None]):
         open_now = self.survey_screens()
         if any(s.building.id == state.id for s in open_now):
             return  # already open (a scanner's Enter after the scan itself)
-        screen = SurveyScreen(state, resume_field=resume)
+        screen = SurveyScreen(state, resume_field=resume, conflicts=conflicts)
         if open_now and self.screen is open_now[-1]:
             # Another building from the palette: save this one, then take its place — unless
             # its answers cannot be saved (switching would drop the screen that holds them).

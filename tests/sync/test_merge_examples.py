@@ -23,6 +23,7 @@ from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.merge import merge_files
 from surveyor.sync.rows import CONFLICT
 from surveyor.sync.transfer import pull, push, sync
+from surveyor.sync.wording import conflict_notes
 from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump
 
@@ -217,6 +218,25 @@ def test_delete_after_seeing_edits_vs_racing_an_edit(
     check_store(central, mini)
 
 
+def test_an_inspector_is_told_of_a_delete_race_in_words(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """The survey screen says a building's open conflicts: a delete raced by an edit has no
+    field to stand under, so it is said as a whole, with who deleted and who edited what."""
+    laps, code = _shared(laptops, central, mini, 2)
+    delete_building(laps[0], mini, code, author="inspector0")
+    sync(laps[0], central, mini)
+    save_answers(laps[1], mini, code, {"year_built": "1984"}, author="inspector1")
+    sync(laps[1], central, mini)
+    building = get_building(laps[1], code).id
+    (note,) = conflict_notes(laps[1], mini, building, "en").values()
+    assert note.startswith("Deleted and edited at once; a supervisor decides: ")
+    assert "deleted the building (inspector0, " in note
+    assert f"edited: {mini.field('year_built').defn.label.en} (inspector1, " in note
+    assert list(conflict_notes(laps[1], mini, building, "zh")) == ["_deleted"]
+    assert conflict_notes(laps[0], mini, building, "zh") == {}  # it has not pulled the edit
+
+
 def test_clock_skew_never_changes_the_conflicts(
     laptops: Callable[[str], Store], central: Store, mini: Form, tmp_path: Path
 ) -> None:
@@ -244,10 +264,15 @@ def test_duplicate_buildings_are_flagged_never_merged(
         rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity")).all()
     assert {r.entity_id for r in rows} == {x.building_id, y.building_id}
     assert get_building(central, x.code).id != get_building(central, y.code).id
+    # Each is told of the other (not of itself) when it is opened.
+    assert conflict_notes(central, mini, x.building_id, "zh") == {
+        "_duplicate": f"可能与 {y.code} 南开区宜宾道12号 是同一栋楼，待主管裁定"
+    }
     resolve_conflict(central, mini, y.code, "_duplicate", Choice("delete"), author="supervisor")
     with central.engine.connect() as conn:
         left = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity")).all()
     assert left == []
+    assert conflict_notes(central, mini, x.building_id, "zh") == {}
 
 
 def test_duplicate_flags_follow_address_edits_across_merges(

@@ -1001,6 +1001,9 @@ def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
             shown = screen.query_one("#inspector_name", Input).value
             assert shown == "王五"
             assert any("changed by someone else" in n.message for n in app._notifications)
+            note = screen.query_one("#row-inspector_name", FieldRow).conflict_text
+            assert note.startswith("In conflict, a supervisor decides: ")
+            assert "督导 (督导, " in note and "王五 (" in note  # both values, who and when
 
         store = open_store(sample_db)
         try:
@@ -1022,6 +1025,52 @@ def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
         state = read(sample_db, target.id)
         assert state.conflict_count == 1
         assert state.answers["inspector_name"] == "王五"  # provisional until resolved
+
+    run(body)
+
+
+def test_an_open_conflict_stands_under_its_field_with_every_value(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """A sync left two inspectors' years on this building. Opening it says so under the
+    field (both values, who, when), not only as a count in the list; the inspector's own new
+    value then joins the note, which stays until a supervisor decides."""
+    target = first_with_status(sample_db, "not_started")
+    store = open_store(sample_db)
+    try:
+        save_answers(store, FORM, target.id, {"year_built": 1985}, author="李明")
+        save_answers(
+            store, FORM, target.id, {"year_built": 1990}, author="赵强", seen={"year_built": None}
+        )
+    finally:
+        store.close()
+    assert read(sample_db, target.id).conflict_count == 1
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", autosave_delay=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("year_built")
+            await settle(app, pilot)
+            row = screen.query_one("#row-year_built", FieldRow)
+            assert row.has_class("-conflicted")
+            note = row.conflict_text
+            assert note.startswith("冲突，待主管裁定：")
+            assert "1985 年（李明，" in note and "1990 年（赵强，" in note
+            other = screen.query_one("#row-year_built_basis", FieldRow)
+            assert other.conflict_text == "" and not other.has_class("-conflicted")
+            field = screen.query_one("#year_built", Input)
+            field.value = ""
+            await pilot.press(*"1988")
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            assert screen.indicator.state == "saved"
+            await settle(app, pilot)
+            # The field showed 赵强's 1990 (the provisional value): the new value replaces it,
+            # and stands against 李明's 1985 until a supervisor decides.
+            note = row.conflict_text
+            assert "1985 年（李明，" in note and f"1988 年（{app.author}，" in note
+            assert "1990" not in note and row.has_class("-conflicted")
 
     run(body)
 

@@ -61,6 +61,7 @@ from surveyor.services.survey import (
     set_status,
 )
 from surveyor.store.db import is_transient
+from surveyor.sync.wording import conflict_notes
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
@@ -156,9 +157,17 @@ class SurveyScreen(Screen[None]):
 
     app: SurveyorApp
 
-    def __init__(self, building: BuildingState, *, resume_field: str | None = None) -> None:
+    def __init__(
+        self,
+        building: BuildingState,
+        *,
+        resume_field: str | None = None,
+        conflicts: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.building = building
+        #: Open conflicts in words (``wording.conflict_notes``), by field or reserved key.
+        self.conflicts: dict[str, str] = dict(conflicts or {})
         self.answers: dict[str, Any] = dict(building.answers)
         #: The head change of each field as this screen shows it (what the inspector saw):
         #: saved as the parent, so an edit a sync brought in meanwhile becomes a conflict.
@@ -218,6 +227,15 @@ class SurveyScreen(Screen[None]):
         await self.show_section(index, focus=focus, save=False)
         if self.status == "approved":
             self.notify(t("survey.approved_warning"), severity="warning", markup=False)
+        self._tell_building_conflicts(self.conflicts)
+
+    def _tell_building_conflicts(self, notes: dict[str, str]) -> None:
+        """Conflicts on the building itself (a delete, a duplicate, its status) have no field
+        row to stand under: a toast says them when the survey opens."""
+        fields = self.app.form.fields
+        for key, note in notes.items():
+            if key not in fields:
+                self.notify(note, severity="warning", timeout=15, markup=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -421,6 +439,7 @@ class SurveyScreen(Screen[None]):
             warning = ev.warnings.get(fid)
             error = row.shown_error if fid == quiet else self.message_for(fid)
             row.show_messages(error, warning.get(lang) if warning else None)
+            row.show_conflict(self.conflicts.get(fid))
         self.update_nav()
 
     def message_for(self, field_id: str) -> str | None:
@@ -644,6 +663,21 @@ class SurveyScreen(Screen[None]):
                 self._in_flight = {}
             if result is not None:
                 self._call_ui(self._saved, result)
+                if result.conflicts or not self.conflicts.keys().isdisjoint(batch):
+                    self._reread_conflicts()
+
+    def _reread_conflicts(self) -> None:
+        """After a save started a conflict or edited a conflicted field (its value is now one
+        of the heads): the notes as the database has them now. Runs in the save thread."""
+        try:
+            notes = conflict_notes(self.app.store, self.app.form, self.building.id, language())
+        except Exception:  # only words: the answers are saved, the next save tries again
+            return
+        self._call_ui(self._show_conflicts, notes)
+
+    def _show_conflicts(self, notes: dict[str, str]) -> None:
+        self.conflicts = notes
+        self.apply_evaluation()
 
     def _call_ui(self, callback: Any, *args: Any) -> None:
         # RuntimeError: the app is shutting down; the data is committed already.

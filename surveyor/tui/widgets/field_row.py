@@ -142,6 +142,8 @@ class FieldRow(Widget):
     FieldRow.-warned .message { display: block; }
     FieldRow.-invalid .message { display: block; color: $error; }
     FieldRow.-calculated .value { color: $text-muted; padding: 0 1; }
+    FieldRow .conflict { height: auto; color: $warning; text-style: italic; }
+    FieldRow.-conflicted > .label { color: $warning; }
     """
 
     def __init__(
@@ -160,6 +162,8 @@ class FieldRow(Widget):
         self._blob_dir = blob_dir
         self._shown: tuple[str | None, str | None] = (None, None)
         self._message: Static | None = None
+        self._conflict: Static | None = None
+        self._conflict_note: str | None = None
         #: The editor column and, for a calculated field, its value (kept, not queried: the
         #: screen may update a row whose mount was cut short by leaving the screen).
         self._body: Vertical | None = None
@@ -244,6 +248,24 @@ class FieldRow(Widget):
         elif self._body is not None and is_live(self._body):
             self._message = Static(text, classes="message")
             self._body.mount(self._message)
+
+    def show_conflict(self, note: str | None) -> None:
+        """The open conflict on this field in words (every value, who, when), or nothing."""
+        if note == self._conflict_note:
+            return
+        self._conflict_note = note
+        self.set_class(note is not None, "-conflicted")
+        if self._conflict is not None:
+            self._conflict.update(plain(note or ""))
+            self._conflict.display = note is not None
+        elif note is not None and self._body is not None and is_live(self._body):
+            self._conflict = Static(plain(note), classes="conflict")
+            self._body.mount(self._conflict)
+
+    @property
+    def conflict_text(self) -> str:
+        """The conflict note as shown (empty when there is none)."""
+        return self._conflict_note or ""
 
     @property
     def message_text(self) -> str:
