@@ -27,6 +27,7 @@ from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
+from surveyor.tui.widgets.section_nav import SectionNav
 from tests.tui.conftest import AppFactory, run, settle
 
 FORM = get_form()
@@ -1050,10 +1051,16 @@ def test_an_open_conflict_stands_under_its_field_with_every_value(
         app = make_app(sample_db, lang="zh", autosave_delay=0.2)
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
+            said = [n.message for n in app._notifications]
+            assert f"待主管裁定的冲突：{FORM.field('year_built').defn.label.zh}（" in said[-1]
             await screen.goto_field("year_built")
             await settle(app, pilot)
             row = screen.query_one("#row-year_built", FieldRow)
             assert row.has_class("-conflicted")
+            nav = screen.query_one("#nav", SectionNav)
+            marked = [i.section_id for i in nav.items if i.conflicts]
+            assert marked == [FORM.field("year_built").section_id]
+            assert " ?1" in nav.render().plain
             note = row.conflict_text
             assert note.startswith("冲突，待主管裁定：")
             assert "1985 年（李明，" in note and "1990 年（赵强，" in note

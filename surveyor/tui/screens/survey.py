@@ -230,11 +230,16 @@ class SurveyScreen(Screen[None]):
         self._tell_building_conflicts(self.conflicts)
 
     def _tell_building_conflicts(self, notes: dict[str, str]) -> None:
-        """Conflicts on the building itself (a delete, a duplicate, its status) have no field
-        row to stand under: a toast says them when the survey opens."""
-        fields = self.app.form.fields
+        """On opening: which fields are in conflict (their notes stand under them, maybe in
+        another section), and conflicts on the building itself (a delete, a duplicate, its
+        status), which have no field row to stand under."""
+        form, lang = self.app.form, language()
+        fields = [form.field(key).defn.label.get(lang) for key in notes if key in form.fields]
+        if fields:
+            said = t("survey.open_conflicts", fields="、".join(fields))
+            self.notify(said, severity="warning", timeout=15, markup=False)
         for key, note in notes.items():
-            if key not in fields:
+            if key not in form.fields:
                 self.notify(note, severity="warning", timeout=15, markup=False)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -466,9 +471,9 @@ class SurveyScreen(Screen[None]):
             errors = sum(1 for f in shown if f.id in ev.errors)
             if self.show_missing:
                 errors += sum(1 for f in shown if f.id in ev.missing)
-            items.append(
-                SectionProgress(section.id, section.title.get(lang), answered, len(shown), errors)
-            )
+            disputed = sum(1 for f in shown if f.id in self.conflicts)
+            title = section.title.get(lang)
+            items.append(SectionProgress(section.id, title, answered, len(shown), errors, disputed))
         self.query_one("#nav", SectionNav).set_progress(items)
 
     # -- editing --------------------------------------------------------------------------------

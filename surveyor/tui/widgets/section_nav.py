@@ -22,6 +22,8 @@ class SectionProgress:
     answered: int
     required: int
     errors: int
+    #: Fields in conflict until a supervisor decides (their notes stand under them).
+    conflicts: int = 0
 
 
 class SectionNav(Widget, can_focus=True):
@@ -80,7 +82,8 @@ class SectionNav(Widget, can_focus=True):
         for index, item in enumerate(self.items):
             badge = f"{item.answered}/{item.required}" if item.required else ""
             err = f" !{item.errors}" if item.errors else ""
-            tail = f" {badge}{err}"
+            disputed = f" ?{item.conflicts}" if item.conflicts else ""
+            tail = f" {badge}{err}{disputed}"
             room = max(1, width - len(tail) - 2)
             title = Text(item.title, no_wrap=True, overflow="ellipsis")
             title.truncate(room, overflow="ellipsis", pad=True)
@@ -92,6 +95,8 @@ class SectionNav(Widget, can_focus=True):
             line.append(f" {badge}", style="green" if done else "dim")
             if err:
                 line.append(err, style="bold red")
+            if disputed:
+                line.append(disputed, style="bold yellow")
             style = "reverse" if self.has_focus and index == self.cursor else ""
             if index == self.current:
                 style += " bold"
