@@ -39,12 +39,15 @@ from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
+from surveyor.tui.wide_chars import install as keep_wide_chars_whole
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
     from surveyor.services.survey import BuildingState
     from surveyor.store.db import Store
     from surveyor.tui.screens.survey import SurveyScreen
+
+keep_wide_chars_whole()  # Chinese toasts and dialogs over the screen's widget edges
 
 #: A second quit within this many seconds quits even though some answers could not be saved.
 QUIT_ANYWAY_SECONDS = 10.0

@@ -51,8 +51,8 @@ class Tmux:
         self("send-keys", "-t", "smoke", *(["-l"] if literal else []), *keys)
 
 
-def start_in_tmux(command: str) -> Tmux:
-    """A detached 100×30 UTF-8 tmux session named "smoke" running ``command``."""
+def start_in_tmux(command: str, size: tuple[int, int] = (100, 30)) -> Tmux:
+    """A detached UTF-8 tmux session named "smoke" (100×30 unless said) running ``command``."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed; run 'bash scripts/ensure_tools.sh'")
     assert SURVEYOR.exists(), f"{SURVEYOR} not installed (pip install -e .)"
@@ -69,9 +69,9 @@ def start_in_tmux(command: str) -> Tmux:
             "-s",
             "smoke",
             "-x",
-            "100",
+            str(size[0]),
             "-y",
-            "30",
+            str(size[1]),
             "sh",
             "-c",
             command,
@@ -83,7 +83,9 @@ def start_in_tmux(command: str) -> Tmux:
     return tmux
 
 
-def run_surveyor(tmp_path: Path, args: str, settings: str) -> tuple[Tmux, Path]:
+def run_surveyor(
+    tmp_path: Path, args: str, settings: str, size: tuple[int, int] = (100, 30)
+) -> tuple[Tmux, Path]:
     """``surveyor ARGS`` in tmux with its own config file; its exit code lands in the returned
     file."""
     rc_file = tmp_path / "rc"
@@ -92,7 +94,7 @@ def run_surveyor(tmp_path: Path, args: str, settings: str) -> tuple[Tmux, Path]:
     command = (
         f"SURVEYOR_CONFIG='{config}' TERM=xterm-256color '{SURVEYOR}' {args}; echo $? > '{rc_file}'"
     )
-    return start_in_tmux(command), rc_file
+    return start_in_tmux(command, size), rc_file
 
 
 def quit_cleanly(tmux: Tmux, rc_file: Path, timeout: float = 20.0) -> None:
