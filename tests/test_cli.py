@@ -377,6 +377,30 @@ def test_db_given_a_url_says_a_central_is_given_with_central(tmp_path: Path) -> 
     assert "--db 只接受数据库文件，不接受网址" in zh.stderr
 
 
+def test_a_url_in_surveyor_db_or_sync_db_is_refused_too(tmp_path: Path) -> None:
+    """Through $SURVEYOR_DB, or `sync --db`, the URL got past the check: the password was
+    printed in "does not exist", and `init` made folders named after the URL (password and
+    all) and said "created"."""
+    url = "postgresql://alice:S3cretPw@/central?host=/tmp/sock"
+    central = tmp_path / "central.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    runs = {
+        "init": sv(
+            "init", "--inspector", "x", env=os.environ | {"SURVEYOR_DB": url, "HOME": str(tmp_path)}
+        ),
+        "list": sv("list", env=os.environ | {"SURVEYOR_DB": url}),
+        "sync": sv("sync", "--db", url, "--central", str(central)),
+        "rekey": sv("rekey", "--db", url, "--central", str(central)),
+    }
+    for name, run in runs.items():
+        assert run.returncode == 2, (name, run.stderr)
+        assert "takes a database file, not a URL" in run.stderr, (name, run.stderr)
+        assert "S3cretPw" not in run.stderr and "Traceback" not in run.stderr, name
+    assert runs["list"].stderr.startswith("error: $SURVEYOR_DB takes a database file")
+    assert not any(tmp_path.rglob("postgresql*"))  # no folder named after the URL
+    assert not Path("postgresql:").exists()
+
+
 def test_doctor_checks_a_central_and_refuses_a_laptop_there(tmp_path: Path) -> None:
     db, _code = _new_db(tmp_path)
     central = tmp_path / "central.db"
@@ -448,3 +472,13 @@ def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path)
     authors = [a for (a,) in conn.execute("SELECT author FROM change ORDER BY seq")]
     conn.close()
     assert authors == ["李督导", "supervisor"]
+
+
+def test_a_password_with_special_characters_unencoded_is_a_sentence() -> None:
+    """An unencoded ':' in the password made the port 'w/rd' (an internal error); an
+    unencoded '@' split the password and blamed a correct one."""
+    for password in ("p@ss:w/rd#1", "p@ss"):
+        run = sv("conflicts", "list", "--central", f"postgresql://bob:{password}@/central")
+        assert run.returncode == 2, run.stderr
+        assert "must be written percent-encoded (@ as %40" in run.stderr, run.stderr
+        assert password not in run.stderr and "internal error" not in run.stderr

@@ -67,21 +67,22 @@ CentralOpt = Annotated[
 def db_path(db: Path | None) -> Path:
     """The laptop database a command works on: its ``--db``, else the default one.
 
-    A URL given as ``--db`` is refused: the option is a file path, which had collapsed
-    ``postgresql://`` to ``postgresql:/`` and then suggested ``surveyor init --db`` with it.
+    A URL given as ``--db`` (or in ``$SURVEYOR_DB``) is refused: the option is a file path,
+    which had collapsed ``postgresql://`` to ``postgresql:/``, printed the password in the
+    "does not exist" sentence and let ``init`` make folders named after the URL.
     """
     from surveyor import paths
 
-    if db is None:
-        return paths.default_db_path()
-    if _looks_like_url(str(db)):
+    path = paths.default_db_path() if db is None else db
+    if _looks_like_url(str(path)):
+        where = "--db" if db is not None else f"${paths.DB_ENV_VAR}"
         raise SurveyorError(
-            "--db takes a database file, not a URL; a central store is given with "
+            f"{where} takes a database file, not a URL; a central store is given with "
             "--central TARGET (e.g. surveyor doctor --central postgresql://…)",
-            zh="--db 只接受数据库文件，不接受网址；中心库请用 --central 指定"
+            zh=f"{where} 只接受数据库文件，不接受网址；中心库请用 --central 指定"
             "（例如 surveyor doctor --central postgresql://…）",
         )
-    return db
+    return path
 
 
 def _looks_like_url(text: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import AppLangOpt, CentralOpt, FormOpt, LangOpt, print_table
+from surveyor.cli.options import AppLangOpt, CentralOpt, FormOpt, LangOpt, db_path, print_table
 from surveyor.errors import SurveyorError
 
 BlobsOpt = Annotated[
@@ -132,7 +132,7 @@ def sync_cmd(
     from surveyor.i18n import t_in
     from surveyor.sync.transfer import sync
 
-    laptop = open_target(str(db), central=False)
+    laptop = open_target(str(db_path(db)), central=False)
     try:
         target = open_target(central)
         try:
@@ -497,10 +497,11 @@ def rekey_cmd(
     from surveyor.store.sqlitefile import require_sqlite_file
     from surveyor.sync.rekey import rekey
 
-    require_sqlite_file(db)
+    path = db_path(db)
+    require_sqlite_file(path)
     hub = open_target(central, readonly=True)
     try:
-        laptop = open_target(str(db), central=False)
+        laptop = open_target(str(path), central=False)
         try:
             done = rekey(laptop, hub)
         finally:

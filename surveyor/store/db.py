@@ -70,7 +70,27 @@ def engine_url(target: str) -> str:
             f"{shown_target(target)} is not a SQLite path or postgresql:// URL",
             zh=f"{shown_target(target)} 既不是 SQLite 文件路径，也不是 postgresql:// 网址",
         )
-    return "postgresql+psycopg://" + rest
+    url = "postgresql+psycopg://" + rest
+    if rest.count("@") > 1 or not _parses(url):
+        raise SurveyorError(
+            f"cannot read the URL {shown_target(target)}: a user name or password holding "
+            "@ : / # ? or % must be written percent-encoded (@ as %40, : as %3A, / as %2F, "
+            "# as %23, ? as %3F, % as %25)",
+            zh=f"无法识别网址 {shown_target(target)}：用户名或密码中的 @ : / # ? % "
+            "须写成百分号编码（@ 写作 %40，: 写作 %3A，/ 写作 %2F，# 写作 %23，? 写作 %3F，"
+            "% 写作 %25）",
+        )
+    return url
+
+
+def _parses(url: str) -> bool:
+    """True when SQLAlchemy reads the URL whole (an unencoded ':' in a password made its
+    port 'w/rd', an internal error at connect)."""
+    try:
+        sa.engine.make_url(url).port  # noqa: B018 - the port is only parsed when asked for
+    except (ValueError, sa.exc.ArgumentError):
+        return False
+    return True
 
 
 #: Page size of a new central SQLite file. A state row (≈ 5 KB of JSON) fits in one 16 KiB
