@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -603,6 +604,7 @@ def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn every failure into a sentence and an exit code."""
     zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGINT, _interrupt)
+    _quiet_library_logs()
     try:
         # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
         app(args=argv, prog_name="surveyor")
@@ -610,16 +612,14 @@ def run(argv: list[str] | None = None) -> None:
         typer.echo(f"错误：{exc.text('zh')}" if zh else f"error: {exc.message}", err=True)
         sys.exit(2)
     except (Interrupted, KeyboardInterrupt):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        from surveyor.i18n import t_in
-
-        typer.echo(t_in("zh" if zh else "en", "cli.interrupted"), err=True)
-        sys.exit(130)
+        _say_interrupted(zh)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
         typer.echo(f"error: cannot access{name}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     except Exception as exc:
+        if _interrupted_underneath(exc):
+            _say_interrupted(zh)
         # SQLAlchemy is imported only by the commands that use it (not before `surveyor app`'s
         # first frame), so its errors are recognised through sys.modules.
         sa_exc = sys.modules.get("sqlalchemy.exc")
@@ -632,6 +632,55 @@ def run(argv: list[str] | None = None) -> None:
         log = _log_traceback()
         typer.echo(f"internal error: this is a bug in Surveyor; details are in {log}", err=True)
         sys.exit(1)
+
+
+def _say_interrupted(zh: bool) -> NoReturn:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from surveyor.i18n import t_in
+
+    typer.echo(t_in("zh" if zh else "en", "cli.interrupted"), err=True)
+    sys.exit(130)
+
+
+def _interrupted_underneath(exc: BaseException) -> bool:
+    """Ctrl-C that another error replaced: interrupted inside PostgreSQL's COPY, the rollback
+    on that connection fails ("another command is already in progress") and is raised
+    instead. The transaction is gone either way (the server drops it with the connection)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, Interrupted | KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _quiet_library_logs() -> None:
+    """Libraries' log records go to the log file, not the terminal: with no handler, Python
+    prints them on stderr, and SQLAlchemy's pool logged a 110-line traceback there when a
+    rollback failed after Ctrl-C."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(_LogFile())
+
+
+class _LogFile(logging.Handler):
+    """Appends warnings and errors to ``surveyor.log``, opened only when a record comes; a
+    log that cannot be written is dropped rather than failing the command."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            folder = paths.log_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            with (folder / "surveyor.log").open("a", encoding="utf-8") as fh:
+                fh.write(self.format(record) + "\n")
+        except OSError:
+            pass
 
 
 def _asked_for_zh(argv: list[str]) -> bool:

@@ -83,3 +83,52 @@ def test_ctrl_c_says_what_is_kept_and_a_second_one_is_quiet(
     assert subprocess.run(["surveyor", "central", "init", str(other)]).returncode == 0
     code, _out, err = _interrupted_merge(laptop_files, other, second_after, zh_env)
     assert code == 130 and "已中断；已完成的部分都已保存" in err
+
+
+@pytest.mark.postgres
+def test_ctrl_c_while_postgresql_waits_for_the_rows_is_one_line_too(
+    laptop_files: list[Path], pg_url: str
+) -> None:
+    """A colleague's transaction holds the change table; the merge's COPY waits behind it.
+    Ctrl-C there printed SQLAlchemy's pool traceback (≈110 lines) and "database error:
+    another command is already in progress", exit 2: the rollback ran on a connection still
+    inside the COPY. Nothing of the file may be kept."""
+    import psycopg
+    import sqlalchemy as sa
+
+    assert subprocess.run(["surveyor", "central", "init", pg_url]).returncode == 0
+    dsn = sa.engine.make_url(pg_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn) as colleague:
+        colleague.execute("LOCK TABLE change IN SHARE MODE")
+        proc = subprocess.Popen(
+            ["surveyor", "merge", str(laptop_files[0]), "--into", pg_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        _wait_for_lock_wait(dsn)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        colleague.rollback()
+        (changes,) = colleague.execute("SELECT count(*) FROM change").fetchone() or (None,)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip().splitlines() == [INTERRUPTED], err
+    assert changes == 0
+
+
+def _wait_for_lock_wait(dsn: str, timeout: float = 30.0) -> None:
+    """Until another session waits for a lock (the merge's write behind ours). Asked outside
+    any transaction: pg_stat_activity is a snapshot per transaction."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).fetchone()
+            if row is not None and row[0]:
+                return
+            time.sleep(0.1)
+    pytest.fail("the merge never waited for the lock")
