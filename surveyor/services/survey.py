@@ -511,7 +511,11 @@ class SurveyWriter:
         return replace(result, heads=heads)
 
     def set_status(self, building_id: uuid.UUID, status: str) -> SaveResult:
-        """Mark complete (refused while answers are missing or invalid), approve, or reopen."""
+        """Mark complete (refused while answers are missing or invalid), approve, or reopen.
+
+        A deleted building is refused as ``save`` refuses it: a pull may delete the building
+        a screen still shows, and a status change written after the delete races it in the
+        log (the fold shows a delete_vs_edit conflict the state row does not)."""
         if status not in ("draft", "complete", "approved"):
             raise SurveyorError(
                 f"unknown status '{status}'; use draft, complete or approved",
@@ -519,6 +523,8 @@ class SurveyWriter:
                 "或 approved（已审核）",
             )
         state = load_state(self.conn, building_id, lock=True)
+        if state.deleted:
+            raise deleted_error(self.conn, state)
         ev = evaluate(self.form, state.answers, today=self.today)
         if status == "approved" and state.status != "complete":
             raise SurveyorError(
