@@ -396,10 +396,14 @@ class SurveyWriter:
         self.edited: set[uuid.UUID] = set()
         #: The normalised addresses edited buildings had before this writer changed them.
         self.left_addresses: set[str] = set()
+        #: Buildings this writer created, with their normalised address (None: none given).
+        self.created: dict[uuid.UUID, str | None] = {}
 
     def close(self) -> None:
         store_clock(self.conn, self.clock)
-        if self.edited and self.store.role == "central":
+        if self.store.role != "central":
+            return
+        if self.edited:
             # A central holds every inspector's edits, so a save there can start a conflict
             # (two agreeing heads, only the shown one named as parent) that its conflict rows
             # must show at once; laptops catch up at their next pull. Imported here: sync
@@ -415,6 +419,26 @@ class SurveyWriter:
                 self.form,
                 left_addresses=self.left_addresses,
             )
+        if self.created:
+            self._flag_created_duplicates()
+
+    def _flag_created_duplicates(self) -> None:
+        """Flag the buildings created on a central that share an address, as a merge would.
+
+        A merge flags a new building at an address already held at once; a building created
+        on the central itself (``register import``, the review app) was left unflagged until a
+        later merge touched its address. Only the duplicate flags are written: a new
+        building's state row is already what a re-fold of its one change gives."""
+        from surveyor.sync.apply import refresh_duplicates  # sync builds on this module
+
+        addresses = {a for a in self.created.values() if a is not None}
+        if not addresses:
+            return
+        # A building saved after its creation was re-folded above and may hold a flag.
+        fresh = {str(i) for i in self.created if i not in self.edited}
+        refresh_duplicates(
+            self.conn, sorted(str(i) for i in self.created), addresses, unflagged=fresh
+        )
 
     # -- creating -------------------------------------------------------------------------
     def create(
@@ -466,6 +490,7 @@ class SurveyWriter:
                 f"building code {code} is already taken; try again",
                 zh=f"楼栋编号 {code} 已被占用，请重试",
             ) from None
+        self.created[bid] = row["address_norm"]
         return SaveResult(bid, code, change.change_id, status, ev.errors, ev.completeness)
 
     # -- answering --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, form_from_data
 from surveyor.paths import blob_dir_for
-from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.services.survey import create_building, get_building, save_answers, writer
 from surveyor.store import hlc
 from surveyor.store.blobs import blob_path, copy_blob
 from surveyor.store.db import Store, init_store, write_tx
@@ -509,4 +509,31 @@ def test_a_save_on_the_central_over_agreeing_heads_shows_its_conflict_at_once(
     assert "floors_above" not in _conflicts(central)
     save_answers(central, mini, code, {"floors_above": "5"}, author="督导")
     assert "floors_above" in _conflicts(central)
+    check_store(central, mini)
+
+
+def test_a_building_created_on_the_central_at_a_known_address_is_flagged_at_once(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """``register import`` or a create on the central flags duplicates as a merge would."""
+    a = laptops("甲")
+    x = create_building(a, mini, REGISTER_ROW | {"address": "南开区宜宾道12号"}, author="甲")
+    push(a, central, mini)
+
+    def flags() -> dict[str, set[str]]:
+        with central.engine.connect() as conn:
+            rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity"))
+            return {str(r.entity_id): {str(h) for h in r.head_change_ids} for r in rows}
+
+    y = create_building(
+        central, mini, REGISTER_ROW | {"address": "南开区 宜宾道１２号"}, author="s"
+    )
+    pair = {str(x.building_id), str(y.building_id)}
+    assert flags() == dict.fromkeys(pair, pair)
+    with writer(central, mini, "s") as w:  # a register import: many creates, one writer
+        p = w.create(REGISTER_ROW | {"address": "南开区黄河道3号"})
+        q = w.create(REGISTER_ROW | {"address": "南开区黄河道3号", "building_no": "4号楼"})
+        w.create(REGISTER_ROW | {"address": "南开区长江道5号"})
+    other = {str(p.building_id), str(q.building_id)}
+    assert flags() == dict.fromkeys(pair, pair) | dict.fromkeys(other, other)
     check_store(central, mini)
