@@ -384,14 +384,17 @@ class SurveyWriter:
         lang: str = "en",
         today: date | None = None,
         clock: Callable[[], int] = hlc.now_ms,
+        clock_state: ClockState | None = None,
     ) -> None:
+        """``clock_state``: the site clock another writer of the same transaction holds
+        (sync's ``LocalWriter``), so both number their changes from one counter."""
         self.conn = conn
         self.store = store
         self.form = form
         self.author = author
         self.lang = lang
         self.today = today
-        self.clock: ClockState = load_clock(conn, clock)
+        self.clock: ClockState = clock_state or load_clock(conn, clock)
         #: Buildings whose existing answers this writer changed (not the ones it created).
         self.edited: set[uuid.UUID] = set()
         #: The normalised addresses edited buildings had before this writer changed them.

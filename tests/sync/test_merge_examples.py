@@ -14,10 +14,17 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, form_from_data
 from surveyor.paths import blob_dir_for
-from surveyor.services.survey import create_building, get_building, save_answers, writer
+from surveyor.services.survey import (
+    create_building,
+    get_building,
+    save_answers,
+    set_status,
+    writer,
+)
 from surveyor.store import hlc
 from surveyor.store.blobs import blob_path, copy_blob
 from surveyor.store.db import Store, init_store, write_tx
+from surveyor.store.log import changes_for
 from surveyor.sync.actions import Choice, delete_building, resolve_conflict
 from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.merge import merge_files
@@ -509,6 +516,52 @@ def test_a_save_on_the_central_over_agreeing_heads_shows_its_conflict_at_once(
     assert "floors_above" not in _conflicts(central)
     save_answers(central, mini, code, {"floors_above": "5"}, author="督导")
     assert "floors_above" in _conflicts(central)
+    check_store(central, mini)
+
+
+#: Answers that make a mini-form building complete (with the register row).
+COMPLETE = {
+    "year_built": "1980",
+    "floors_above": "5",
+    "has_elevator": "no",
+    "seismic_retrofit": "no",
+}
+
+
+@pytest.mark.parametrize(
+    ("gas_pipe_year", "status", "errors"),
+    [("1995", "complete", 0), ("1970", "draft", 1)],  # 1970 is before the year built (1980)
+)
+def test_merging_a_duplicate_into_an_approved_building_withdraws_the_approval(
+    laptops: Callable[[str], Store],
+    central: Store,
+    mini: Form,
+    gas_pipe_year: str,
+    status: str,
+    errors: int,
+) -> None:
+    """The answers the kept building gains from the duplicate go through the write path's
+    rules: an approved record whose answers change must be approved again, so it is complete
+    (awaiting approval) when it still passes the form, a draft when the new answer breaks it
+    (the value is kept and marked, as a draft save keeps it)."""
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW | COMPLETE, author="甲")
+    set_status(a, mini, x.code, "complete", author="甲")
+    y = create_building(b, mini, REGISTER_ROW, author="乙")
+    save_answers(b, mini, y.code, {"gas_pipe_year": gas_pipe_year}, author="乙")
+    for lap in (a, b):
+        push(lap, central, mini)
+    set_status(central, mini, x.code, "approved", author="督导")
+    resolve_conflict(
+        central, mini, y.code, "_duplicate", Choice("merge_into", value=x.code), author="督导"
+    )
+    kept = get_building(central, x.code)
+    assert kept.answers["gas_pipe_year"] == int(gas_pipe_year)  # the answer it lacked
+    assert kept.status == status
+    assert len(kept.errors) == errors and (not errors or "gas_pipe_year" in kept.errors)
+    with central.engine.connect() as conn:
+        fields = [c.fields for c in changes_for(conn, x.building_id)]
+    assert fields[-1] == {"gas_pipe_year": int(gas_pipe_year), "_status": status}
     check_store(central, mini)
 
 
