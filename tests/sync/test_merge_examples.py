@@ -25,7 +25,8 @@ from surveyor.store import hlc
 from surveyor.store.blobs import blob_path, copy_blob
 from surveyor.store.db import Store, init_store, write_tx
 from surveyor.store.log import changes_for
-from surveyor.sync.actions import Choice, delete_building, resolve_conflict
+from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
+from surveyor.sync.apply import FOLDED_SEQ_KEY, buildings_to_refold, refold_after_local_saves
 from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.merge import merge_files
 from surveyor.sync.rows import CONFLICT
@@ -590,3 +591,34 @@ def test_a_building_created_on_the_central_at_a_known_address_is_flagged_at_once
     other = {str(p.building_id), str(q.building_id)}
     assert flags() == dict.fromkeys(pair, pair) | dict.fromkeys(other, other)
     check_store(central, mini)
+
+
+def test_a_pull_refolds_no_building_whose_conflicts_are_all_resolved(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """A resolved conflict row is kept for the record; it does not make every later pull
+    re-fold its building. Open conflicts and the laptop's own new saves still do."""
+    laps, code = _year_built_conflict(laptops, central, mini)
+    resolve_conflict(central, mini, code, "year_built", Choice("value", value="1985"), author="s")
+    other = create_building(laps[0], mini, REGISTER_ROW | {"building_no": "4号楼"}, author="i0")
+    push(laps[0], central, mini)
+    assign(central, mini, "inspector1", refs=[other.code], author="supervisor")
+    pull(laps[1], central, mini)
+    save_answers(laps[0], mini, other.code, {"floors_above": "5"}, author="inspector0")
+    save_answers(laps[1], mini, other.code, {"floors_above": "6"}, author="inspector1")
+    sync(laps[1], central, mini)
+    sync(laps[0], central, mini)
+    lap = laps[0]
+    assert set(_conflicts(lap, "resolved")) == {"year_built"}
+    assert set(_conflicts(lap)) == {"floors_above"}
+    site, since = str(lap.site_id), int(lap.meta(FOLDED_SEQ_KEY) or 0)
+    other_id, code_id = str(other.building_id), str(get_building(lap, code).id)
+    with write_tx(lap.engine) as conn:
+        assert buildings_to_refold(conn, site, since) == [other_id]
+        assert refold_after_local_saves(conn, mini, site) == 1
+    save_answers(lap, mini, code, {"floors_above": "7"}, author="inspector0")
+    with write_tx(lap.engine) as conn:  # the building saved since the last pull is re-folded
+        assert buildings_to_refold(conn, site, since) == sorted([other_id, code_id])
+        assert refold_after_local_saves(conn, mini, site) == 2
+    assert set(_conflicts(lap, "resolved")) == {"year_built"}  # rewritten, still resolved
+    check_store(lap, mini)
