@@ -23,7 +23,9 @@ from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import Store
 from surveyor.store.log import changes_for
 from surveyor.store.maintenance import doctor
+from surveyor.sync.actions import delete_building
 from tests.conftest import REGISTER_ROW
+from tests.sync.helpers import check_store
 
 MINI = Path(__file__).with_name("data") / "mini_form.yaml"
 CHANGE = models.Change.__table__
@@ -408,3 +410,27 @@ def test_seen_equal_to_the_head_and_set_without_seen_chain_as_before(
     assert log[-1].parents == {"year_built": str(second.change_id)}
     assert third.conflicts == ()
     assert _open_conflicts(store) == []
+
+
+@pytest.mark.parametrize("status", ["draft", "approved"])
+def test_a_deleted_building_takes_no_status(store: Store, mini: Form, status: str) -> None:
+    """A pull deleted the building the inspector had open; "complete" (F9) is refused as a
+    save is. Written anyway, the status change raced the delete in the log (the re-fold gave
+    a live building with a delete_vs_edit conflict) while the state row still said deleted."""
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    save_answers(
+        store,
+        mini,
+        created.code,
+        {"year_built": "1984", "floors_above": "5", "has_elevator": "no", "seismic_retrofit": "no"},
+        author="甲",
+    )
+    set_status(store, mini, created.code, "complete", author="甲")
+    delete_building(store, mini, created.code, author="组长")
+    before = _count_changes(store)
+    with pytest.raises(SurveyorError, match=f"building {created.code} has been deleted") as info:
+        set_status(store, mini, created.code, status, author="甲")
+    assert info.value.text("zh") == f"楼栋 {created.code} 已被删除"
+    assert _count_changes(store) == before  # the log gained no change
+    assert get_building(store, created.code).deleted
+    check_store(store, mini)

@@ -384,22 +384,29 @@ class SurveyWriter:
         lang: str = "en",
         today: date | None = None,
         clock: Callable[[], int] = hlc.now_ms,
+        clock_state: ClockState | None = None,
     ) -> None:
+        """``clock_state``: the site clock another writer of the same transaction holds
+        (sync's ``LocalWriter``), so both number their changes from one counter."""
         self.conn = conn
         self.store = store
         self.form = form
         self.author = author
         self.lang = lang
         self.today = today
-        self.clock: ClockState = load_clock(conn, clock)
+        self.clock: ClockState = clock_state or load_clock(conn, clock)
         #: Buildings whose existing answers this writer changed (not the ones it created).
         self.edited: set[uuid.UUID] = set()
         #: The normalised addresses edited buildings had before this writer changed them.
         self.left_addresses: set[str] = set()
+        #: Buildings this writer created, with their normalised address (None: none given).
+        self.created: dict[uuid.UUID, str | None] = {}
 
     def close(self) -> None:
         store_clock(self.conn, self.clock)
-        if self.edited and self.store.role == "central":
+        if self.store.role != "central":
+            return
+        if self.edited:
             # A central holds every inspector's edits, so a save there can start a conflict
             # (two agreeing heads, only the shown one named as parent) that its conflict rows
             # must show at once; laptops catch up at their next pull. Imported here: sync
@@ -415,6 +422,26 @@ class SurveyWriter:
                 self.form,
                 left_addresses=self.left_addresses,
             )
+        if self.created:
+            self._flag_created_duplicates()
+
+    def _flag_created_duplicates(self) -> None:
+        """Flag the buildings created on a central that share an address, as a merge would.
+
+        A merge flags a new building at an address already held at once; a building created
+        on the central itself (``register import``, the review app) was left unflagged until a
+        later merge touched its address. Only the duplicate flags are written: a new
+        building's state row is already what a re-fold of its one change gives."""
+        from surveyor.sync.apply import refresh_duplicates  # sync builds on this module
+
+        addresses = {a for a in self.created.values() if a is not None}
+        if not addresses:
+            return
+        # A building saved after its creation was re-folded above and may hold a flag.
+        fresh = {str(i) for i in self.created if i not in self.edited}
+        refresh_duplicates(
+            self.conn, sorted(str(i) for i in self.created), addresses, unflagged=fresh
+        )
 
     # -- creating -------------------------------------------------------------------------
     def create(
@@ -466,6 +493,7 @@ class SurveyWriter:
                 f"building code {code} is already taken; try again",
                 zh=f"楼栋编号 {code} 已被占用，请重试",
             ) from None
+        self.created[bid] = row["address_norm"]
         return SaveResult(bid, code, change.change_id, status, ev.errors, ev.completeness)
 
     # -- answering --------------------------------------------------------------------------
@@ -511,7 +539,11 @@ class SurveyWriter:
         return replace(result, heads=heads)
 
     def set_status(self, building_id: uuid.UUID, status: str) -> SaveResult:
-        """Mark complete (refused while answers are missing or invalid), approve, or reopen."""
+        """Mark complete (refused while answers are missing or invalid), approve, or reopen.
+
+        A deleted building is refused as ``save`` refuses it: a pull may delete the building
+        a screen still shows, and a status change written after the delete races it in the
+        log (the fold shows a delete_vs_edit conflict the state row does not)."""
         if status not in ("draft", "complete", "approved"):
             raise SurveyorError(
                 f"unknown status '{status}'; use draft, complete or approved",
@@ -519,6 +551,8 @@ class SurveyWriter:
                 "或 approved（已审核）",
             )
         state = load_state(self.conn, building_id, lock=True)
+        if state.deleted:
+            raise deleted_error(self.conn, state)
         ev = evaluate(self.form, state.answers, today=self.today)
         if status == "approved" and state.status != "complete":
             raise SurveyorError(

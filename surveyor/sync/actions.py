@@ -22,7 +22,7 @@ from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
 from surveyor.i18n import error_from
 from surveyor.services.selection import Selection, selected_rows
-from surveyor.services.survey import load_state, resolve_building_id
+from surveyor.services.survey import SurveyWriter, load_state, resolve_building_id
 from surveyor.services.userfiles import ListedBuilding
 from surveyor.store import hlc
 from surveyor.store.db import Store, write_tx
@@ -309,11 +309,12 @@ def _delete(w: LocalWriter, eid: str) -> ChangeRow:
 def _merge_duplicate(w: LocalWriter, eid: str, row: Mapping[Any, Any], into: str) -> ChangeRow:
     """Fold a duplicate building into the one kept, as two changes in one transaction.
 
-    The kept building gets every answer it lacks from the duplicate (an ``upsert`` naming the
-    kept building's heads, so it syncs like a save); where both have an answer the kept one's
-    stays, and the duplicate's remains in the log. Then the duplicate is tombstoned by an
-    ``alias`` change (``_deleted`` true, ``_alias_of`` the kept id) that names every head it
-    saw, exactly like a delete, so an edit that raced it still shows as a conflict.
+    The kept building gets every answer it lacks from the duplicate, saved as any save is
+    (``_fill_kept``: one ``upsert`` with its status, so an approval is withdrawn); where both
+    have an answer the kept one's stays, and the duplicate's remains in the log. Then the
+    duplicate is tombstoned by an ``alias`` change (``_deleted`` true, ``_alias_of`` the kept
+    id) that names every head it saw, exactly like a delete, so an edit that raced it still
+    shows as a conflict.
     """
     if not into.strip():
         raise SurveyorError(
@@ -344,10 +345,29 @@ def _merge_duplicate(w: LocalWriter, eid: str, row: Mapping[Any, Any], into: str
     kept_answers = states[keep][0]
     missing = {f: v for f, v in states[eid][0].items() if kept_answers.get(f) is None}
     if missing:
-        heads = w.heads(keep)
-        w.append(keep, "upsert", missing, {f: _parents_value(heads.get(f, [])) for f in missing})
+        _fill_kept(w, keep, missing)
     seen = {k: _parents_value(v) for k, v in w.heads(eid).items()}
     return w.append(eid, "alias", {DELETED_KEY: True, ALIAS_KEY: keep}, seen)
+
+
+def _fill_kept(w: LocalWriter, keep: str, missing: Mapping[str, Any]) -> None:
+    """Give the kept building the duplicate's answers it lacks through the write path.
+
+    Appended directly, they bypassed the rules every save follows: an approved building
+    gained answers and stayed approved, and its status and evaluation columns were not
+    recomputed. ``SurveyWriter.save`` (as a draft save, so an answer the form now refuses is
+    kept and marked rather than lost) withdraws an approval, reopens a record the new answers
+    break, and writes the status in the same change. Its clock is this writer's, and
+    ``finish`` re-folds the kept building with the duplicate (their flags, from the log).
+    """
+    if w.form is None:
+        raise SurveyorError(
+            "merging a duplicate needs the form, to check the answers the kept building gains",
+            zh="合并重复楼栋需要表单，用以检查保留楼栋新增的答案",
+        )
+    survey = SurveyWriter(w.conn, w.store, w.form, w.author, clock_state=w.clock)
+    survey.save(as_uuid(keep), missing, draft=True)
+    w.touched.add(keep)
 
 
 def delete_building(

@@ -456,6 +456,34 @@ def settle_buildings(
 FOLDED_SEQ_KEY = "folded_own_seq"
 
 
+def buildings_to_refold(conn: Connection, site_id: str, since: int) -> list[str]:
+    """The buildings a pull re-folds after local saves: those with an open conflict (a save
+    may have replaced one of its heads), and those this site saved after seq ``since``.
+
+    A resolved row, kept for the record, changes only with a new change of its building: one
+    pulled (its building is re-folded as it is applied) or one of this site's saves (selected
+    here); a building re-folded for either reason has its resolved rows rewritten with the
+    others. Selecting every building that ever had a conflict re-folded more of them at each
+    pull as the survey went on.
+    """
+    site = as_uuid(site_id)
+    ids = {
+        canonical_id(i)
+        for i in conn.execute(
+            sa.select(CONFLICT.c.entity_id).where(CONFLICT.c.status == "open").distinct()
+        ).scalars()
+    }
+    ids |= {
+        canonical_id(i)
+        for i in conn.execute(
+            sa.select(CHANGE.c.entity_id)
+            .where(CHANGE.c.site_id == site, CHANGE.c.seq > since)
+            .distinct()
+        ).scalars()
+    }
+    return sorted(ids)
+
+
 def refold_after_local_saves(conn: Connection, form: Form | None, site_id: str) -> int:
     """Re-fold the buildings local saves may have left with inexact conflict rows.
 
@@ -463,7 +491,7 @@ def refold_after_local_saves(conn: Connection, form: Form | None, site_id: str) 
     read the log, so it does not maintain ``conflict``: a save on a conflicted field adds a
     head there, and a save on a field with two concurrent heads that agreed (no conflict)
     names only the shown one as parent, which starts a conflict. Pull calls this so a
-    laptop's conflicts are exact after every sync: buildings with a conflict row, and
+    laptop's conflicts are exact after every sync: buildings with an open conflict, and
     buildings this site saved since the last pull. Returns how many were re-folded.
     """
     meta = models.META_TABLE
@@ -472,17 +500,9 @@ def refold_after_local_saves(conn: Connection, form: Form | None, site_id: str) 
     site = as_uuid(site_id)
     top = conn.execute(sa.select(sa.func.max(CHANGE.c.seq)).where(CHANGE.c.site_id == site))
     top_seq = int(top.scalar() or 0)
-    ids = {str(i) for i in conn.execute(sa.select(CONFLICT.c.entity_id)).scalars()}
-    ids |= {
-        str(i)
-        for i in conn.execute(
-            sa.select(CHANGE.c.entity_id)
-            .where(CHANGE.c.site_id == site, CHANGE.c.seq > since)
-            .distinct()
-        ).scalars()
-    }
+    ids = buildings_to_refold(conn, site_id, since)
     if ids:
-        refold(conn, sorted(ids), form)
+        refold(conn, ids, form)
     if top_seq != since:
         if mark is None:
             conn.execute(sa.insert(meta), [{"key": FOLDED_SEQ_KEY, "value": str(top_seq)}])

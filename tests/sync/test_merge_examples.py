@@ -14,11 +14,19 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, form_from_data
 from surveyor.paths import blob_dir_for
-from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.services.survey import (
+    create_building,
+    get_building,
+    save_answers,
+    set_status,
+    writer,
+)
 from surveyor.store import hlc
 from surveyor.store.blobs import blob_path, copy_blob
 from surveyor.store.db import Store, init_store, write_tx
-from surveyor.sync.actions import Choice, delete_building, resolve_conflict
+from surveyor.store.log import changes_for
+from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
+from surveyor.sync.apply import FOLDED_SEQ_KEY, buildings_to_refold, refold_after_local_saves
 from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.merge import merge_files
 from surveyor.sync.rows import CONFLICT
@@ -510,3 +518,107 @@ def test_a_save_on_the_central_over_agreeing_heads_shows_its_conflict_at_once(
     save_answers(central, mini, code, {"floors_above": "5"}, author="督导")
     assert "floors_above" in _conflicts(central)
     check_store(central, mini)
+
+
+#: Answers that make a mini-form building complete (with the register row).
+COMPLETE = {
+    "year_built": "1980",
+    "floors_above": "5",
+    "has_elevator": "no",
+    "seismic_retrofit": "no",
+}
+
+
+@pytest.mark.parametrize(
+    ("gas_pipe_year", "status", "errors"),
+    [("1995", "complete", 0), ("1970", "draft", 1)],  # 1970 is before the year built (1980)
+)
+def test_merging_a_duplicate_into_an_approved_building_withdraws_the_approval(
+    laptops: Callable[[str], Store],
+    central: Store,
+    mini: Form,
+    gas_pipe_year: str,
+    status: str,
+    errors: int,
+) -> None:
+    """The answers the kept building gains from the duplicate go through the write path's
+    rules: an approved record whose answers change must be approved again, so it is complete
+    (awaiting approval) when it still passes the form, a draft when the new answer breaks it
+    (the value is kept and marked, as a draft save keeps it)."""
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW | COMPLETE, author="甲")
+    set_status(a, mini, x.code, "complete", author="甲")
+    y = create_building(b, mini, REGISTER_ROW, author="乙")
+    save_answers(b, mini, y.code, {"gas_pipe_year": gas_pipe_year}, author="乙")
+    for lap in (a, b):
+        push(lap, central, mini)
+    set_status(central, mini, x.code, "approved", author="督导")
+    resolve_conflict(
+        central, mini, y.code, "_duplicate", Choice("merge_into", value=x.code), author="督导"
+    )
+    kept = get_building(central, x.code)
+    assert kept.answers["gas_pipe_year"] == int(gas_pipe_year)  # the answer it lacked
+    assert kept.status == status
+    assert len(kept.errors) == errors and (not errors or "gas_pipe_year" in kept.errors)
+    with central.engine.connect() as conn:
+        fields = [c.fields for c in changes_for(conn, x.building_id)]
+    assert fields[-1] == {"gas_pipe_year": int(gas_pipe_year), "_status": status}
+    check_store(central, mini)
+
+
+def test_a_building_created_on_the_central_at_a_known_address_is_flagged_at_once(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """``register import`` or a create on the central flags duplicates as a merge would."""
+    a = laptops("甲")
+    x = create_building(a, mini, REGISTER_ROW | {"address": "南开区宜宾道12号"}, author="甲")
+    push(a, central, mini)
+
+    def flags() -> dict[str, set[str]]:
+        with central.engine.connect() as conn:
+            rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity"))
+            return {str(r.entity_id): {str(h) for h in r.head_change_ids} for r in rows}
+
+    y = create_building(
+        central, mini, REGISTER_ROW | {"address": "南开区 宜宾道１２号"}, author="s"
+    )
+    pair = {str(x.building_id), str(y.building_id)}
+    assert flags() == dict.fromkeys(pair, pair)
+    with writer(central, mini, "s") as w:  # a register import: many creates, one writer
+        p = w.create(REGISTER_ROW | {"address": "南开区黄河道3号"})
+        q = w.create(REGISTER_ROW | {"address": "南开区黄河道3号", "building_no": "4号楼"})
+        w.create(REGISTER_ROW | {"address": "南开区长江道5号"})
+    other = {str(p.building_id), str(q.building_id)}
+    assert flags() == dict.fromkeys(pair, pair) | dict.fromkeys(other, other)
+    check_store(central, mini)
+
+
+def test_a_pull_refolds_no_building_whose_conflicts_are_all_resolved(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """A resolved conflict row is kept for the record; it does not make every later pull
+    re-fold its building. Open conflicts and the laptop's own new saves still do."""
+    laps, code = _year_built_conflict(laptops, central, mini)
+    resolve_conflict(central, mini, code, "year_built", Choice("value", value="1985"), author="s")
+    other = create_building(laps[0], mini, REGISTER_ROW | {"building_no": "4号楼"}, author="i0")
+    push(laps[0], central, mini)
+    assign(central, mini, "inspector1", refs=[other.code], author="supervisor")
+    pull(laps[1], central, mini)
+    save_answers(laps[0], mini, other.code, {"floors_above": "5"}, author="inspector0")
+    save_answers(laps[1], mini, other.code, {"floors_above": "6"}, author="inspector1")
+    sync(laps[1], central, mini)
+    sync(laps[0], central, mini)
+    lap = laps[0]
+    assert set(_conflicts(lap, "resolved")) == {"year_built"}
+    assert set(_conflicts(lap)) == {"floors_above"}
+    site, since = str(lap.site_id), int(lap.meta(FOLDED_SEQ_KEY) or 0)
+    other_id, code_id = str(other.building_id), str(get_building(lap, code).id)
+    with write_tx(lap.engine) as conn:
+        assert buildings_to_refold(conn, site, since) == [other_id]
+        assert refold_after_local_saves(conn, mini, site) == 1
+    save_answers(lap, mini, code, {"floors_above": "7"}, author="inspector0")
+    with write_tx(lap.engine) as conn:  # the building saved since the last pull is re-folded
+        assert buildings_to_refold(conn, site, since) == sorted([other_id, code_id])
+        assert refold_after_local_saves(conn, mini, site) == 2
+    assert set(_conflicts(lap, "resolved")) == {"year_built"}  # rewritten, still resolved
+    check_store(lap, mini)
