@@ -13,6 +13,7 @@ import pytest
 
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.store.bulk import COPY_FROM
 from surveyor.store.db import Store, open_store
 from surveyor.store.maintenance import doctor, export_sqlite
 from surveyor.sync.merge import FileReport, merge_files
@@ -21,13 +22,21 @@ from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump
 
 
-@pytest.fixture
-def good_file(laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form) -> Path:
+def laptop_file(
+    laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form, buildings: int
+) -> Path:
+    """An exported laptop file with ``buildings`` buildings, two changes each."""
     lap = laptops("甲")
-    for addr in ("南开区宜宾道12号", "南开区宜宾道14号", "南开区宜宾道16号"):
-        b = create_building(lap, mini, REGISTER_ROW | {"address": addr}, author="甲")
+    for n in range(buildings):
+        row = REGISTER_ROW | {"address": f"南开区宜宾道{12 + 2 * n}号"}
+        b = create_building(lap, mini, row, author="甲")
         save_answers(lap, mini, b.code, {"year_built": "1984", "floors_above": "6"}, author="甲")
     return export(lap)
+
+
+@pytest.fixture
+def good_file(laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form) -> Path:
+    return laptop_file(laptops, export, mini, 3)
 
 
 def _refused(central: Store, path: Path, mini: Form) -> FileReport:
@@ -147,9 +156,19 @@ def test_clone_hidden_below_the_watermark_is_refused(
     assert "copy of another laptop" in _refused(central, second, mini).message
 
 
+@pytest.mark.parametrize("buildings", [3, 30], ids=["statement", "copy"])
 def test_change_id_held_at_another_place_is_refused(
-    central: Store, laptops: Callable[[str], Store], good_file: Path, mini: Form, tmp_path: Path
+    central: Store,
+    laptops: Callable[[str], Store],
+    export: Callable[[Store], Path],
+    mini: Form,
+    tmp_path: Path,
+    buildings: int,
 ) -> None:
+    """Both ways new changes are written give the same refusal: 6 changes go in one INSERT
+    statement; 60 are COPYed on PostgreSQL, whose error was an internal error."""
+    good_file = laptop_file(laptops, export, mini, buildings)
+    assert (2 * buildings >= COPY_FROM) == (buildings == 30)
     other = laptops("乙")
     create_building(other, mini, REGISTER_ROW | {"address": "南开区宜宾道99号"}, author="乙")
     first = export_sqlite(other, tmp_path / "other.db").path
