@@ -220,6 +220,31 @@ def covered_by_watermarks(store: Store, path: Path) -> bool:
     doubt answers False, and the file takes the full path with all its checks.
     """
     check_header(path)
+    found = _tops_of_sites(path)
+    if found is None or found[0] == str(store.site_id):
+        return False
+    with store.engine.connect() as target:
+        marks = watermarks(target)
+        for sid, seq, change_id in found[1]:
+            if seq > marks.get(sid, 0):
+                return False
+            held = target.execute(
+                sa.select(CHANGE.c.change_id).where(
+                    CHANGE.c.site_id == as_uuid(sid), CHANGE.c.seq == seq
+                )
+            ).scalar()
+            if held is None or str(held) != change_id:
+                return False
+    return True
+
+
+def _tops_of_sites(path: Path) -> tuple[str, list[tuple[str, int, str]]] | None:
+    """The file's site id and, per site in it, (site, top seq, change id there), canonical.
+
+    None when the file holds no change or cannot be read, or an id or seq among these is
+    damaged: the file then takes the full path, where ``files.read_snapshot`` refuses it
+    in a sentence (here a damaged site id crashed the whole merge before it was read).
+    """
     try:
         conn = sqlite3.connect(readonly_uri(path), uri=True)
         try:
@@ -232,24 +257,13 @@ def covered_by_watermarks(store: Store, path: Path) -> bool:
             ).fetchall()
         finally:
             conn.close()
-    except sqlite3.Error:
-        return False
-    if site is None or not tops or str(uuid.UUID(site[0])) == str(store.site_id):
-        return False
-    with store.engine.connect() as target:
-        marks = watermarks(target)
-        for site_id, seq, change_id in tops:
-            sid = canonical_id(site_id)
-            if int(seq) > marks.get(sid, 0):
-                return False
-            held = target.execute(
-                sa.select(CHANGE.c.change_id).where(
-                    CHANGE.c.site_id == as_uuid(sid), CHANGE.c.seq == int(seq)
-                )
-            ).scalar()
-            if held is None or str(held) != canonical_id(change_id):
-                return False
-    return True
+        if site is None or not tops:
+            return None
+        return canonical_id(site[0]), [
+            (canonical_id(s), int(seq), canonical_id(cid)) for s, seq, cid in tops
+        ]
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
 
 
 @contextmanager
