@@ -87,8 +87,7 @@ class FileReport:
         )
         if s.possible_duplicates:
             said += t_in(lang, "merge.duplicates", n=s.possible_duplicates)
-        if s.clock_suspect or s.clock_ahead:
-            said += t_in(lang, "merge.clock_ahead", n=s.clock_suspect + s.clock_ahead)
+        said += _clock_notes(lang, s)
         if self.blobs.missing:
             said += t_in(lang, "merge.photos_missing", n=self.blobs.missing)
         return said
@@ -97,6 +96,24 @@ class FileReport:
     def message(self) -> str:
         """``text`` in English (logs, tests)."""
         return self.text("en")
+
+
+def _clock_notes(lang: str, s: ApplyStats) -> str:
+    """What the merge report says of clocks: two facts, each counted once and said as it is.
+
+    Clock-suspect changes (stamped more than a day after the time their own laptop recorded)
+    give way to any head with a sound clock for a conflict's provisional value
+    (``ChangeRow.winner_key``); changes stamped more than a day ahead of this computer's
+    clock only leave its clock where it was (``apply.observe_clock``): they win by their
+    stamp like any other. One sum of both said the first of every change, and counted a
+    change that was both twice.
+    """
+    said = ""
+    if s.clock_suspect:
+        said += t_in(lang, "merge.clock_suspect", n=s.clock_suspect)
+    if s.clock_ahead:
+        said += t_in(lang, "merge.clock_ahead", n=s.clock_ahead)
+    return said
 
 
 def lock_for_merge(conn: Connection) -> None:
