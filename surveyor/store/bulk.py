@@ -17,7 +17,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
@@ -236,11 +236,26 @@ def _copy_values(
 
     COPY skips per-row statement execution and planning: sync-merge.md §2.2 measured it ~55x
     faster than batched INSERTs, and for a merge's new rows it roughly halved the write time.
+    It runs on the driver's own cursor, so its errors are wrapped here as SQLAlchemy wraps a
+    statement's (``sa.exc.IntegrityError``, ``OperationalError`` and the rest): callers
+    handle one kind whichever way the rows went (a clashing change id among 50 rows or more
+    was an internal error, not the refusal 49 rows gave; a full disk was not ``DiskFull``).
     """
     driver: Any = conn.connection.dbapi_connection
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
-    ):
-        for row in values:
-            copy.write_row(row)
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, statement, exc) from exc
+
+
+def _wrapped(conn: Connection, statement: str, exc: Exception) -> BaseException:
+    """The driver's error as the ``sa.exc.DBAPIError`` subclass SQLAlchemy would raise."""
+    return cast(
+        BaseException,
+        sa.exc.DBAPIError.instance(
+            statement, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ),
+    )

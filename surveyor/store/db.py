@@ -449,15 +449,26 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
     except BaseException:
         engine.dispose()
         raise
-    if "site_id" not in facts:
+    try:
+        site_id = _site_id(_label(text), facts)
+    except SurveyorError:
         engine.dispose()
+        raise
+    return Store(engine=engine, target=text, site_id=site_id, role=facts.get("role", "laptop"))
+
+
+def _site_id(label: str, facts: dict[str, str]) -> uuid.UUID:
+    """The database's own site id from ``meta``: every change it makes is keyed by it, so a
+    missing or damaged one is said in a sentence (a damaged one was an internal error)."""
+    if "site_id" not in facts:
         raise SurveyorError(
-            f"{_label(text)} has no site id; it is damaged or not initialised",
-            zh=f"{_label(text)} 没有站点标识：文件已损坏或未初始化",
+            f"{label} has no site id; it is damaged or not initialised",
+            zh=f"{label} 没有站点标识：文件已损坏或未初始化",
         )
-    return Store(
-        engine=engine,
-        target=text,
-        site_id=uuid.UUID(facts["site_id"]),
-        role=facts.get("role", "laptop"),
-    )
+    try:
+        return uuid.UUID(facts["site_id"])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise SurveyorError(
+            f"{label} is damaged: its site id ({facts['site_id']!s:.40}) is not an id",
+            zh=f"{label} 已损坏：其站点标识（{facts['site_id']!s:.40}）不是有效的标识",
+        ) from exc

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,14 @@ from surveyor.store.sqlitefile import (
     special_file_error,
 )
 from surveyor.sync.fold import ChangeRow
-from surveyor.sync.rows import CHANGE_COLUMNS, RowHint, change_from_values, storable
+from surveyor.sync.rows import (
+    CHANGE_COLUMNS,
+    DamagedChange,
+    RowHint,
+    canonical_id,
+    read_changes,
+    shown_value,
+)
 
 #: Schema revisions whose state rows keep per-field ``field_change``/``field_hlc`` columns.
 LEGACY_HEADS = frozenset({"0001_initial", "0002_building_list_index"})
@@ -156,39 +162,78 @@ def _read(conn: sqlite3.Connection, path: Path, sha: str) -> Snapshot:
             "请先升级 Surveyor 再合并；其内容均未合并",
         )
     meta = {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
-    if "site_id" not in meta:
-        raise RefusedFile(
-            f"{path} has no site id; it is damaged; nothing was merged",
-            zh=f"{path} 没有站点编号，文件已损坏；其内容均未合并",
-        )
-    site = str(uuid.UUID(meta["site_id"]))
-    plain = conn.cursor()
-    plain.row_factory = None  # tuples, straight into change_from_values
-    changes = [
-        storable(change_from_values(*r))
-        for r in plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change")
-    ]
-    legacy = rev[0] in LEGACY_HEADS
+    site = _site_id(path, meta)
+    changes = _changes(conn, path)
     # Older files' heads are packed here, so they still compare equal to a fold's as text.
     sizes = {c.change_id: len(c.fields) for c in changes} if rev[0] in EXPLICIT_HEADS else None
-    hints = {
-        str(uuid.UUID(r["id"])): RowHint(
-            heads_json=_heads_of(r, legacy=legacy, change_sizes=sizes),
-            form_version=r["form_version"],
-            completeness=float(r["completeness"]),
-            errors_json=r["errors"],
-            error_count=int(r["error_count"]),
-        )
-        for r in conn.execute(
-            f"SELECT id, {'field_change, field_hlc' if legacy else 'heads'}, "
-            "form_version, completeness, errors, error_count FROM building"
-        )
-    }
+    hints = _hints(conn, path, legacy=rev[0] in LEGACY_HEADS, change_sizes=sizes)
     attachments = [
         (str(r[0]), int(r[1]), str(r[2]))
         for r in conn.execute("SELECT sha256, size, mime FROM attachment WHERE stored")
     ]
     return Snapshot(path, sha, site, meta.get("inspector"), changes, hints, attachments)
+
+
+def _site_id(path: Path, meta: dict[str, str]) -> str:
+    """The file's site id, canonical; a missing or damaged one refuses the file (it is the
+    key of every change the file holds, so nothing in it can be placed)."""
+    if "site_id" not in meta:
+        raise RefusedFile(
+            f"{path} has no site id; it is damaged; nothing was merged",
+            zh=f"{path} 没有站点编号，文件已损坏；其内容均未合并",
+        )
+    try:
+        return canonical_id(meta["site_id"])
+    except (ValueError, TypeError) as exc:
+        shown = shown_value(meta["site_id"])
+        raise RefusedFile(
+            f"{path} has a damaged site id ({shown}); nothing was merged",
+            zh=f"{path} 的站点编号已损坏（{shown}）；其内容均未合并",
+        ) from exc
+
+
+def _changes(conn: sqlite3.Connection, path: Path) -> list[ChangeRow]:
+    """Every change of the file; a row that cannot be read refuses the file, naming the row
+    (its seq and id) and the column, so whoever has the laptop can find it."""
+    plain = conn.cursor()
+    plain.row_factory = None  # tuples, straight into change_from_values
+    try:
+        return read_changes(plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change"))
+    except DamagedChange as exc:
+        raise RefusedFile(
+            f"{path} is damaged: its change at seq {exc.seq} (id {exc.change_id}) has a "
+            f"damaged {exc.column} column ({exc.value}); nothing was merged",
+            zh=f"{path} 已损坏：其中序号 {exc.seq} 的改动（编号 {exc.change_id}）的 {exc.column} "
+            f"列已损坏（{exc.value}）；其内容均未合并",
+        ) from exc
+
+
+def _hints(
+    conn: sqlite3.Connection, path: Path, *, legacy: bool, change_sizes: dict[str, int] | None
+) -> dict[str, RowHint]:
+    """The file's state rows as hints (``RowHint``); a row that cannot be read refuses the
+    file like a damaged change: its evaluation would be copied into the central."""
+    hints: dict[str, RowHint] = {}
+    for r in conn.execute(
+        f"SELECT id, {'field_change, field_hlc' if legacy else 'heads'}, "
+        "form_version, completeness, errors, error_count FROM building"
+    ):
+        try:
+            hints[canonical_id(r["id"])] = RowHint(
+                heads_json=_heads_of(r, legacy=legacy, change_sizes=change_sizes),
+                form_version=r["form_version"],
+                completeness=float(r["completeness"]),
+                errors_json=r["errors"],
+                error_count=int(r["error_count"]),
+            )
+        except (ValueError, TypeError) as exc:
+            shown = shown_value(r["id"])
+            raise RefusedFile(
+                f"{path} is damaged: its building row {shown} cannot be read ({exc}); "
+                "nothing was merged",
+                zh=f"{path} 已损坏：其中楼栋行 {shown} 无法读取（{exc}）；其内容均未合并",
+            ) from exc
+    return hints
 
 
 def _heads_of(r: sqlite3.Row, *, legacy: bool, change_sizes: dict[str, int] | None) -> str:

@@ -87,8 +87,7 @@ class FileReport:
         )
         if s.possible_duplicates:
             said += t_in(lang, "merge.duplicates", n=s.possible_duplicates)
-        if s.clock_suspect or s.clock_ahead:
-            said += t_in(lang, "merge.clock_ahead", n=s.clock_suspect + s.clock_ahead)
+        said += _clock_notes(lang, s)
         if self.blobs.missing:
             said += t_in(lang, "merge.photos_missing", n=self.blobs.missing)
         return said
@@ -97,6 +96,24 @@ class FileReport:
     def message(self) -> str:
         """``text`` in English (logs, tests)."""
         return self.text("en")
+
+
+def _clock_notes(lang: str, s: ApplyStats) -> str:
+    """What the merge report says of clocks: two facts, each counted once and said as it is.
+
+    Clock-suspect changes (stamped more than a day after the time their own laptop recorded)
+    give way to any head with a sound clock for a conflict's provisional value
+    (``ChangeRow.winner_key``); changes stamped more than a day ahead of this computer's
+    clock only leave its clock where it was (``apply.observe_clock``): they win by their
+    stamp like any other. One sum of both said the first of every change, and counted a
+    change that was both twice.
+    """
+    said = ""
+    if s.clock_suspect:
+        said += t_in(lang, "merge.clock_suspect", n=s.clock_suspect)
+    if s.clock_ahead:
+        said += t_in(lang, "merge.clock_ahead", n=s.clock_ahead)
+    return said
 
 
 def lock_for_merge(conn: Connection) -> None:
@@ -220,6 +237,31 @@ def covered_by_watermarks(store: Store, path: Path) -> bool:
     doubt answers False, and the file takes the full path with all its checks.
     """
     check_header(path)
+    found = _tops_of_sites(path)
+    if found is None or found[0] == str(store.site_id):
+        return False
+    with store.engine.connect() as target:
+        marks = watermarks(target)
+        for sid, seq, change_id in found[1]:
+            if seq > marks.get(sid, 0):
+                return False
+            held = target.execute(
+                sa.select(CHANGE.c.change_id).where(
+                    CHANGE.c.site_id == as_uuid(sid), CHANGE.c.seq == seq
+                )
+            ).scalar()
+            if held is None or str(held) != change_id:
+                return False
+    return True
+
+
+def _tops_of_sites(path: Path) -> tuple[str, list[tuple[str, int, str]]] | None:
+    """The file's site id and, per site in it, (site, top seq, change id there), canonical.
+
+    None when the file holds no change or cannot be read, or an id or seq among these is
+    damaged: the file then takes the full path, where ``files.read_snapshot`` refuses it
+    in a sentence (here a damaged site id crashed the whole merge before it was read).
+    """
     try:
         conn = sqlite3.connect(readonly_uri(path), uri=True)
         try:
@@ -232,24 +274,13 @@ def covered_by_watermarks(store: Store, path: Path) -> bool:
             ).fetchall()
         finally:
             conn.close()
-    except sqlite3.Error:
-        return False
-    if site is None or not tops or str(uuid.UUID(site[0])) == str(store.site_id):
-        return False
-    with store.engine.connect() as target:
-        marks = watermarks(target)
-        for site_id, seq, change_id in tops:
-            sid = canonical_id(site_id)
-            if int(seq) > marks.get(sid, 0):
-                return False
-            held = target.execute(
-                sa.select(CHANGE.c.change_id).where(
-                    CHANGE.c.site_id == as_uuid(sid), CHANGE.c.seq == int(seq)
-                )
-            ).scalar()
-            if held is None or str(held) != canonical_id(change_id):
-                return False
-    return True
+        if site is None or not tops:
+            return None
+        return canonical_id(site[0]), [
+            (canonical_id(s), int(seq), canonical_id(cid)) for s, seq, cid in tops
+        ]
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -169,12 +170,96 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+#: SQLite's form of a UUID (``sa.Uuid`` stores 32 hex digits).
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
 def canonical_id(value: Any) -> str:
-    """An id as lower-case hyphenated text; SQLite's 32-hex form is rewritten by slicing (fast)."""
+    """An id as lower-case hyphenated text; SQLite's 32-hex form is rewritten by slicing (fast).
+
+    ValueError for what is no UUID, also 32 characters that are not hex digits: sliced, they
+    looked like an id and failed only when written, after the file had been accepted.
+    """
     if isinstance(value, str) and len(value) == 32:
         v = value.lower()
+        if _HEX32.fullmatch(v) is None:
+            raise ValueError(f"badly formed hexadecimal UUID string: {value!r}")
         return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
     return str(_uuid(value))
+
+
+class DamagedChange(ValueError):
+    """A ``change`` row that cannot be read: an id that is no UUID, a number that is none,
+    ``fields`` or ``parents`` that are not a JSON object.
+
+    Says which row (its seq and id as stored) and which column, so the caller can refuse the
+    file in a sentence a supervisor can act on, instead of failing with an internal error.
+    """
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.column = damaged_column(values)
+        stored = dict(zip(CHANGE_COLUMNS, values, strict=True))
+        self.seq = shown_value(stored["seq"])
+        try:  # the id as the app shows it, when it is readable
+            self.change_id = canonical_id(stored["change_id"])
+        except (ValueError, TypeError):
+            self.change_id = shown_value(stored["change_id"])
+        self.value = shown_value(stored.get(self.column, ""))
+        super().__init__(f"change seq {self.seq} (id {self.change_id}): bad {self.column}")
+
+
+def read_changes(rows: Iterable[Sequence[Any]]) -> list[ChangeRow]:
+    """``change`` rows (values in ``CHANGE_COLUMNS`` order, as the driver gives them) as the
+    changes a central stores (``storable``); ``DamagedChange`` for the first damaged row.
+
+    A file is read by every merge at full speed: a row is diagnosed only once it failed.
+    ``fields`` and ``parents`` must be objects, else the fold fails later on them.
+    """
+    out: list[ChangeRow] = []
+    for values in rows:
+        try:
+            c = change_from_values(*values)
+            readable = type(c.fields) is dict and type(c.parents) is dict
+        except (ValueError, TypeError):
+            readable = False
+        if not readable:
+            raise DamagedChange(values)
+        out.append(storable(c))
+    return out
+
+
+def _json_object(value: Any) -> None:
+    if not isinstance(load_json(value), dict):
+        raise ValueError("not a JSON object")
+
+
+#: How each column of a change row is read, in ``CHANGE_COLUMNS`` order (the rest are text).
+_COLUMN_CHECKS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("change_id", canonical_id),
+    ("site_id", canonical_id),
+    ("seq", int),
+    ("hlc", int),
+    ("entity_id", canonical_id),
+    ("fields", _json_object),
+    ("parents", _json_object),
+)
+
+
+def damaged_column(values: Sequence[Any]) -> str:
+    """The first column of a change row (``CHANGE_COLUMNS`` order) that cannot be read."""
+    stored = dict(zip(CHANGE_COLUMNS, values, strict=True))
+    for name, check in _COLUMN_CHECKS:
+        try:
+            check(stored[name])
+        except (ValueError, TypeError):
+            return name
+    return "row"
+
+
+def shown_value(value: Any, width: int = 40) -> str:
+    """A stored value as a message quotes it: its text, cut to ``width`` characters."""
+    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 #: The keys of ``change_to_params``: the columns a change row is written with.

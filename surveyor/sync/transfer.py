@@ -37,7 +37,14 @@ from surveyor.sync.attachments import (
 )
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.merge import lock_for_merge
-from surveyor.sync.rows import BUILDING, CHANGE, as_uuid, change_from_mapping, storable
+from surveyor.sync.rows import (
+    BUILDING,
+    CHANGE,
+    CHANGE_COLUMNS,
+    DamagedChange,
+    as_uuid,
+    read_changes,
+)
 
 #: Changes per pushed batch (one transaction each on the central).
 PUSH_BATCH = 500
@@ -57,15 +64,27 @@ class SyncReport:
 
 
 def _all_changes(store: Store) -> list[ChangeRow]:
+    """Every change of a laptop, read raw (``rows.read_changes``): a damaged row is refused in
+    a sentence naming it, where SQLAlchemy's conversion of it was an internal error."""
     with read_tx(store.engine) as conn:
-        return [change_from_mapping(r) for r in conn.execute(sa.select(CHANGE)).mappings()]
+        rows = conn.exec_driver_sql(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change")
+        try:
+            return read_changes(rows)
+        except DamagedChange as exc:
+            shown = shown_target(store.target)
+            raise SurveyorError(
+                f"{shown} is damaged: its change at seq {exc.seq} (id {exc.change_id}) has a "
+                f"damaged {exc.column} column ({exc.value}); nothing was sent or received",
+                zh=f"{shown} 已损坏：其中序号 {exc.seq} 的改动（编号 {exc.change_id}）的 "
+                f"{exc.column} 列已损坏（{exc.value}）；未发送也未接收任何内容",
+            ) from exc
 
 
 def changes_to_push(laptop: Store, central: Store) -> list[ChangeRow]:
     """The laptop's changes the central lacks, oldest first."""
     with read_tx(central.engine) as conn:
         marks = watermarks(conn)
-    candidates = [storable(c) for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
+    candidates = [c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
     with read_tx(central.engine) as conn:
         have = existing_change_ids(conn, [c.change_id for c in candidates])
     return sorted((c for c in candidates if c.change_id not in have), key=lambda c: c.order_key)

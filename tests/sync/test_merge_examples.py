@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import sqlite3
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -258,6 +261,47 @@ def test_clock_skew_never_changes_the_conflicts(
     # The clock-suspect change does not win the provisional value on its own.
     assert row.provisional_change_id == fair.change_id
     assert get_building(central, code).answers["year_built"] == 1990
+
+
+def _stamp(days: int) -> tuple[int, str]:
+    """An HLC and a wall time ``days`` from now (a laptop whose clock is that far off)."""
+    ms = hlc.now_ms() + days * DAY_MS
+    return hlc.pack(ms), datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def test_the_merge_report_says_each_clock_fact_once_and_as_it_is(
+    laptops: Callable[[str], Store], central: Store, mini: Form, export: Callable[[Store], Path]
+) -> None:
+    """A change stamped far ahead of the merging computer's clock, with its laptop's time as
+    far ahead, is no clock-suspect: it wins by its stamp. The report added both counts and
+    said of all of them that they never win, counting a change that was both twice."""
+    lap = laptops("甲")
+    for n in range(3):
+        row = REGISTER_ROW | {"address": f"南开区宜宾道{20 + n}号"}
+        code = create_building(lap, mini, row, author="甲").code
+        save_answers(lap, mini, code, {"year_built": "1984"}, author="甲")
+    path = export(lap)
+    far, far_wall = _stamp(400)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        # ahead of this computer only: the laptop's whole clock ran ahead
+        conn.execute("UPDATE change SET hlc = ?, wall_time = ? WHERE seq = 2", (far, far_wall))
+        # suspect only: stamped 10 days after the time the laptop recorded
+        conn.execute("UPDATE change SET wall_time = ? WHERE seq = 4", (_stamp(-10)[1],))
+        # both: a stamp far ahead of the laptop's own recorded time and of this computer
+        conn.execute("UPDATE change SET hlc = ? WHERE seq = 6", (far,))
+    [report] = merge_files(central, [path], mini)
+    assert (report.stats.clock_suspect, report.stats.clock_ahead) == (2, 2)
+    assert report.message.endswith(
+        "; 2 change(s) stamped more than a day after the time their laptop recorded for them "
+        "(clock-suspect: in a conflict, a change with a sound clock is taken before them as "
+        "the provisional value)"
+        "; 2 change(s) stamped more than a day ahead of this computer's clock (its clock was "
+        "not moved forward to them; check the date and time of that laptop and of this computer)"
+    )
+    said_zh = report.text("zh")
+    assert "；2 条改动的时间戳比其笔记本为它们记下的时间晚一天以上（时钟可疑" in said_zh
+    assert "；2 条改动的时间戳比本机时钟超前一天以上（本机时钟没有随之调快" in said_zh
+    check_store(central, mini)
 
 
 def test_duplicate_buildings_are_flagged_never_merged(

@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import sqlite3
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.store.bulk import COPY_FROM
 from surveyor.store.db import Store, open_store
 from surveyor.store.maintenance import doctor, export_sqlite
 from surveyor.sync.merge import FileReport, merge_files
@@ -21,13 +23,21 @@ from tests.conftest import REGISTER_ROW
 from tests.sync.helpers import check_store, dump
 
 
-@pytest.fixture
-def good_file(laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form) -> Path:
+def laptop_file(
+    laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form, buildings: int
+) -> Path:
+    """An exported laptop file with ``buildings`` buildings, two changes each."""
     lap = laptops("甲")
-    for addr in ("南开区宜宾道12号", "南开区宜宾道14号", "南开区宜宾道16号"):
-        b = create_building(lap, mini, REGISTER_ROW | {"address": addr}, author="甲")
+    for n in range(buildings):
+        row = REGISTER_ROW | {"address": f"南开区宜宾道{12 + 2 * n}号"}
+        b = create_building(lap, mini, row, author="甲")
         save_answers(lap, mini, b.code, {"year_built": "1984", "floors_above": "6"}, author="甲")
     return export(lap)
+
+
+@pytest.fixture
+def good_file(laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form) -> Path:
+    return laptop_file(laptops, export, mini, 3)
 
 
 def _refused(central: Store, path: Path, mini: Form) -> FileReport:
@@ -147,9 +157,19 @@ def test_clone_hidden_below_the_watermark_is_refused(
     assert "copy of another laptop" in _refused(central, second, mini).message
 
 
+@pytest.mark.parametrize("buildings", [3, 30], ids=["statement", "copy"])
 def test_change_id_held_at_another_place_is_refused(
-    central: Store, laptops: Callable[[str], Store], good_file: Path, mini: Form, tmp_path: Path
+    central: Store,
+    laptops: Callable[[str], Store],
+    export: Callable[[Store], Path],
+    mini: Form,
+    tmp_path: Path,
+    buildings: int,
 ) -> None:
+    """Both ways new changes are written give the same refusal: 6 changes go in one INSERT
+    statement; 60 are COPYed on PostgreSQL, whose error was an internal error."""
+    good_file = laptop_file(laptops, export, mini, buildings)
+    assert (2 * buildings >= COPY_FROM) == (buildings == 30)
     other = laptops("乙")
     create_building(other, mini, REGISTER_ROW | {"address": "南开区宜宾道99号"}, author="乙")
     first = export_sqlite(other, tmp_path / "other.db").path
@@ -188,6 +208,117 @@ def test_cli_refusal_is_one_sentence_and_exit_2(tmp_path: Path, good_file: Path)
     assert "merged" in result.stdout  # the good file still went in, in its own transaction
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: 1 of 2 file(s) refused")
+
+
+#: Damage a laptop file can hold that crashed a whole merge ("internal error"): the SQL that
+#: does it, and what the refusal says in English and Chinese ({id}: the damaged row's id).
+DAMAGE = {
+    "site-id": (
+        "UPDATE meta SET value = 'not-a-uuid' WHERE key = 'site_id'",
+        "has a damaged site id (not-a-uuid); nothing was merged",
+        "的站点编号已损坏（not-a-uuid）；其内容均未合并",
+    ),
+    "fields-json": (
+        """UPDATE change SET fields = '{"year_built": 19' WHERE seq = 2""",
+        "is damaged: its change at seq 2 (id {id}) has a damaged fields column",
+        "已损坏：其中序号 2 的改动（编号 {id}）的 fields 列已损坏",
+    ),
+    "parents-json": (
+        "UPDATE change SET parents = '[' WHERE seq = 2",
+        "is damaged: its change at seq 2 (id {id}) has a damaged parents column",
+        "已损坏：其中序号 2 的改动（编号 {id}）的 parents 列已损坏",
+    ),
+    "change-id": (
+        "UPDATE change SET change_id = 'not-a-change-id' WHERE seq = 2",
+        "is damaged: its change at seq 2 (id not-a-change-id) has a damaged change_id column",
+        "已损坏：其中序号 2 的改动（编号 not-a-change-id）的 change_id 列已损坏",
+    ),
+}
+
+
+def _change_ids(path: Path) -> set[str]:
+    """The change ids a SQLite database holds, as stored (32 hex digits)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return {r[0] for r in conn.execute("SELECT change_id FROM change")}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_file_is_refused_and_the_other_files_merge(
+    tmp_path: Path,
+    laptops: Callable[[str], Store],
+    export: Callable[[Store], Path],
+    good_file: Path,
+    mini: Form,
+    damage: str,
+) -> None:
+    """A malformed site id, a change whose JSON does not parse or whose id is no id: each
+    crashed the merge ("internal error", exit 1) and the good file beside it was never merged."""
+    lap = laptops("乙")
+    b = create_building(lap, mini, REGISTER_ROW | {"address": "南开区宜宾道99号"}, author="乙")
+    save_answers(lap, mini, b.code, {"year_built": "1990"}, author="乙")
+    bad = export(lap)
+    bad_ids = _change_ids(bad)
+    sql, said_en, said_zh = DAMAGE[damage]
+    with contextlib.closing(sqlite3.connect(bad)) as conn, conn:
+        [row_id] = conn.execute("SELECT change_id FROM change WHERE seq = 2").fetchone()
+        conn.execute(sql)
+    row_id = str(uuid.UUID(row_id))
+    central_path = tmp_path / "central.db"
+    subprocess.run(["surveyor", "central", "init", str(central_path)], check=True)
+    merge = ["surveyor", "merge", str(bad), str(good_file), "--into", str(central_path)]
+    result = subprocess.run(merge, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert f"{bad}: refused: {bad} {said_en.format(id=row_id)}" in result.stderr
+    assert f"{good_file}: merged" in result.stdout  # in its own transaction
+    held = _change_ids(central_path)
+    assert _change_ids(good_file) <= held
+    assert not bad_ids & held  # nothing of the damaged file
+    again = subprocess.run([*merge, "--lang", "zh"], capture_output=True, text=True)
+    assert again.returncode == 2
+    assert f"{bad} {said_zh.format(id=row_id)}" in again.stderr
+    assert _change_ids(central_path) == held
+
+
+#: Damage to a laptop's own database that ``surveyor sync`` met as an internal error: the SQL
+#: that does it, and the start of the error ({path}: the laptop, {id}: the damaged row's id).
+SYNC_DAMAGE = {
+    "site-id": (
+        "UPDATE meta SET value = 'not-a-uuid' WHERE key = 'site_id'",
+        "error: database {path} is damaged: its site id (not-a-uuid) is not an id",
+    ),
+    "fields-json": (
+        """UPDATE change SET fields = '{"year_built": 19' WHERE seq = 2""",
+        "error: {path} is damaged: its change at seq 2 (id {id}) has a damaged fields column",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", SYNC_DAMAGE)
+def test_a_damaged_laptop_is_told_so_by_sync(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form, damage: str
+) -> None:
+    """``surveyor sync`` reads the laptop itself (not as a merge reads a file): a damaged site
+    id or change row there was an internal error too."""
+    lap = laptops("甲")
+    b = create_building(lap, mini, REGISTER_ROW, author="甲")
+    save_answers(lap, mini, b.code, {"year_built": "1984"}, author="甲")
+    lap.close()
+    sql, said = SYNC_DAMAGE[damage]
+    with contextlib.closing(sqlite3.connect(lap.target)) as conn, conn:
+        [row_id] = conn.execute("SELECT change_id FROM change WHERE seq = 2").fetchone()
+        conn.execute(sql)
+    central_path = tmp_path / "central.db"
+    subprocess.run(["surveyor", "central", "init", str(central_path)], check=True)
+    result = subprocess.run(
+        ["surveyor", "sync", "--db", lap.target, "--central", str(central_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.stderr.startswith(said.format(path=lap.target, id=uuid.UUID(row_id)))
+    assert _change_ids(central_path) == set()  # nothing was sent
 
 
 @pytest.mark.parametrize(
