@@ -908,6 +908,41 @@ def burst(app: Any, keys: list[str]) -> None:
         app._driver.send_message(event)
 
 
+def test_typing_in_a_field_arrived_at_replaces_its_answer(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Correcting an answer appended to it: 地上层数 6 then "5" saved 65, an address typed
+    again followed the old one; whatever still passed the checks was saved unnoticed. An
+    arrow key keeps the answer for editing."""
+    target = first_with_status(sample_db, "complete")
+    before = read(sample_db, target.id).answers
+    assert before["floors_above"] and before["floors_below"] is not None
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", autosave_delay=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("floors_above")
+            await settle(app, pilot)
+            await pilot.press("7")
+            burst(app, ["enter", "2"])  # typed on at once: the next field's answer replaced too
+            await settle(app, pilot)
+            assert screen.query_one("#floors_above", Input).value == "7"
+            assert screen.query_one("#floors_below", Input).value == "2"
+            await screen.goto_field("address")
+            await settle(app, pilot)
+            await pilot.press("end", *"甲")
+            await settle(app, pilot)
+            assert screen.query_one("#address", Input).value == f"{before['address']}甲"
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+    run(body)
+    after = read(sample_db, target.id).answers
+    assert (after["floors_above"], after["floors_below"]) == (7, 2)
+    assert after["address"] == f"{before['address']}甲"
+
+
 def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
     sample_db: Path, make_app: AppFactory
 ) -> None:
@@ -931,7 +966,8 @@ def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
         assert answers["floors_above"] == 6
         assert answers["floors_below"] == 0
         assert answers["entrance_count"] == 3
-        assert answers["household_count"] == 35  # 36, then Backspace and 5 at its end
+        # Back in it, 36 is selected on arrival: Backspace clears it, 5 is the answer.
+        assert answers["household_count"] == 5
         assert "gross_floor_area" not in answers  # Enter skipped it
         assert answers["non_self_contained_units"] == 1
 

@@ -78,7 +78,11 @@ def placeholder_for(fld: CompiledField, lang: str) -> str:
 
 
 class FieldInput(Input):
-    """A text input of the form: Enter moves to the next field at once."""
+    """A text input of the form: Enter moves to the next field at once.
+
+    Arriving in it selects its answer, as a browser's form does on Tab: typing replaces the
+    answer, an arrow key keeps it for editing. Without that, correcting "6" floors by typing
+    "5" saved 65, and an address typed again was appended to the old one, unnoticed."""
 
     async def _on_key(self, event: events.Key) -> None:
         if forward_if_moved(self, event):
@@ -211,7 +215,6 @@ class FieldRow(Widget):
                 placeholder=placeholder_for(fld, lang),
                 id=fld.id,
                 compact=True,
-                select_on_focus=False,
             )
         elif fld.type in ("select_one", "select_multiple"):
             options = [Option(c.code, c.label(lang)) for c in fld.choices]
