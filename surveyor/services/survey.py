@@ -51,7 +51,7 @@ from surveyor.store.log import (
 )
 
 # Reserved change fields (underscore keys never clash with form ids) are the fold's.
-from surveyor.sync.fold import ALIAS_KEY, STATUS_KEY
+from surveyor.sync.fold import AGREEING_KEY, ALIAS_KEY, STATUS_KEY
 from surveyor.text import normalize_text
 
 BUILDING = models.BUILDING_TABLE
@@ -615,6 +615,7 @@ class SurveyWriter:
         previous = state.field_change
         # A field without an entry had no parent (its first edit): nulls are not stored.
         parents: dict[str, Any] = {f: previous[f] for f in fields if f in previous}
+        agreeing: Mapping[str, list[str]] = state.extra.get(AGREEING_KEY) or {}
         stale = False
         for fid in fields.keys() & (seen or {}).keys():
             saw = _parent_ref((seen or {})[fid])
@@ -624,6 +625,13 @@ class SurveyWriter:
                     parents.pop(fid, None)
                 else:
                     parents[fid] = saw
+        for fid in fields.keys() & agreeing.keys():
+            shown = previous.get(fid)
+            if parents.get(fid) == shown and shown in agreeing[fid]:
+                # Two inspectors entered the same value; whoever changes it saw both. Naming
+                # only the shown one left the other a head: a false conflict of a value its
+                # own inspector had replaced, which a supervisor might pick.
+                parents[fid] = agreeing[fid]
         change = append_change(
             self.conn,
             self.clock,
@@ -636,6 +644,8 @@ class SurveyWriter:
             form_version=self.form.version,
         )
         cid = str(change.change_id)
+        if not agreeing.keys().isdisjoint(fields):
+            self._forget_agreeing(state, fields)
         self.conn.execute(
             _UPDATE_STATE,
             {
@@ -668,6 +678,15 @@ class SurveyWriter:
             state.status,
             conflicts=conflicts,
         )
+
+    def _forget_agreeing(self, state: BuildingState, fields: Collection[str]) -> None:
+        """The saved fields have one head now: their agreeing heads leave the state row, as a
+        fold of the log would leave them."""
+        extra = dict(state.extra)
+        left = {f: ids for f, ids in extra.pop(AGREEING_KEY).items() if f not in fields}
+        if left:
+            extra[AGREEING_KEY] = left
+        self.conn.execute(sa.update(BUILDING).where(BUILDING.c.id == state.id).values(extra=extra))
 
     def _fold_concurrent(self, building_id: uuid.UUID, fields: Collection[str]) -> tuple[str, ...]:
         """Re-fold a building a save made concurrent with an edit it did not see, as sync

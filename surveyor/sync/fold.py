@@ -36,6 +36,8 @@ ALIAS_KEY = "_alias_of"
 DUPLICATE_KEY = "_duplicate"
 #: Fields a delete does not need to have seen: assigning work is not an edit of the survey.
 NOT_EDITS = frozenset({DELETED_KEY, ASSIGNED_KEY, ALIAS_KEY})
+#: Key in a state row's ``extra`` of the fields whose heads agree (``EntityState.agreeing``).
+AGREEING_KEY = "agreeing"
 #: A change whose HLC runs more than this ahead of its own wall time is clock-suspect (§4.9).
 MAX_SKEW_MS = 24 * 3600 * 1000
 
@@ -118,6 +120,9 @@ class EntityState:
     last: ChangeRow
     #: The same heads grouped by change, in causal order: each head change and its fields.
     groups: list[tuple[ChangeRow, set[str]]] = field(default_factory=list)
+    #: Fields with two or more heads of one value (no conflict): every head's change id. A
+    #: save over that value saw them all and names them all as its parents.
+    agreeing: dict[str, list[str]] = field(default_factory=dict)
 
     def answers(self, known: frozenset[str] | None) -> dict[str, Any]:
         """Form answers (fields the form knows, with a value), as the state row keeps them."""
@@ -219,6 +224,7 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
         head.update(dict.fromkeys(keys, c))
     trees: dict[str, _FieldTree] = {}
     conflicts: dict[str, ConflictRow] = {}
+    agreeing: dict[str, list[str]] = {}
     rank = {c.change_id: c.winner_key for c in rows}  # winner_key parses a date: once each
     for key in sorted(repeated):
         edits = [c for c in rows if key in c.fields]
@@ -231,7 +237,10 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
         winner = max(heads, key=lambda c: rank[c.change_id])
         head[key] = winner
         values[key] = winner.fields[key]
-        if len({_same_value_key(h.fields[key]) for h in heads}) > 1:
+        distinct = len({_same_value_key(h.fields[key]) for h in heads})
+        if distinct == 1 and len(heads) > 1:
+            agreeing[key] = sorted(h.change_id for h in heads)
+        if distinct > 1:
             ids = tuple(h.change_id for h in heads)
             conflicts[key] = ConflictRow(
                 entity_id,
@@ -271,6 +280,7 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
         first=rows[0],
         last=rows[-1],
         groups=groups,
+        agreeing=agreeing,
     )
 
 

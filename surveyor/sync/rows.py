@@ -22,7 +22,7 @@ from surveyor.store import models
 from surveyor.store.bulk import RawJSON, dump_json, load_json
 from surveyor.store.heads import heads_group
 from surveyor.store.ids import building_code
-from surveyor.sync.fold import STATUS_KEY, ChangeRow, ConflictRow, EntityState
+from surveyor.sync.fold import AGREEING_KEY, STATUS_KEY, ChangeRow, ConflictRow, EntityState
 
 CHANGE = models.TABLES.tables["change"]
 BUILDING = models.TABLES.tables["building"]
@@ -344,6 +344,8 @@ def state_row(
             "values": {k: values[k] for k in ordered},
             "heads": {k: state.head[k].change_id for k in ordered},
         }
+    if state.agreeing:
+        extra[AGREEING_KEY] = state.agreeing
     status = str(state.values.get(STATUS_KEY) or "not_started")
     code = building_code(as_uuid(state.entity_id))
     version = form.version if form is not None else state.last.form_version

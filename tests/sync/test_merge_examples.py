@@ -31,6 +31,8 @@ from surveyor.store.log import changes_for
 from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
 from surveyor.sync.apply import FOLDED_SEQ_KEY, buildings_to_refold, refold_after_local_saves
 from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
+from surveyor.sync.canonical import all_changes
+from surveyor.sync.fold import ChangeRow
 from surveyor.sync.merge import merge_files
 from surveyor.sync.rows import CONFLICT
 from surveyor.sync.transfer import pull, push, sync
@@ -494,28 +496,45 @@ def test_a_laptop_edit_of_a_conflicted_field_is_a_head_after_the_next_pull(
     check_store(central, mini)
 
 
-def test_a_laptop_edit_over_two_agreeing_heads_starts_a_conflict_after_the_next_pull(
+def test_a_laptop_edit_over_two_agreeing_heads_supersedes_both(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
     """Two inspectors enter the same value (two heads, no conflict); one then changes it.
 
-    The change names only the head the laptop showed, so the other inspector's head is still
-    a head and disagrees: a conflict the laptop's save could not see. The next pull must
-    show it (found by the state-machine test).
-    """
+    It saw that value, which is both heads': the change names both as parents. Naming only
+    the one the laptop showed left the other a head, and the supervisor was offered the
+    value its own inspector had just replaced ([1] 6 inspector1, [2] 5 inspector1)."""
     laps, code = _shared(laptops, central, mini, 2)
     for k, lap in enumerate(laps):
         save_answers(lap, mini, code, {"floors_above": "6"}, author=f"inspector{k}")
     for lap in [*laps, *laps]:
         sync(lap, central, mini)
     assert "floors_above" not in _conflicts(laps[1])  # equal values: no conflict
-    save_answers(laps[1], mini, code, {"floors_above": "5"}, author="inspector1")
-    pull(laps[1], central, mini)  # nothing new arrives; the laptop's own save is re-folded
-    assert "floors_above" in _conflicts(laps[1])
-    check_store(laps[1], mini)
-    sync(laps[1], central, mini)
-    assert "floors_above" in _conflicts(central)
+    for k, lap in enumerate(laps):
+        shown = get_building(lap, code)
+        assert sorted(shown.extra["agreeing"]["floors_above"]) == sorted(_heads(central, code))
+        saved = save_answers(lap, mini, code, {"floors_above": str(5 - k)}, author=f"i{k}")
+        assert "floors_above" not in get_building(lap, code).extra.get("agreeing", {})
+        check_store(lap, mini)
+        (change,) = [c for c in _log(lap) if c.change_id == str(saved.change_id)]
+        assert sorted(change.parents_of("floors_above")) == sorted(_heads(central, code))
+    for lap in [*laps, *laps]:
+        sync(lap, central, mini)
+    conflict = _conflicts(central)["floors_above"]  # 5 and 4: both replaced the 6s
+    assert len(conflict.head_change_ids) == 2
     check_store(central, mini)
+    for lap in laps:
+        check_store(lap, mini)
+
+
+def _heads(store: Store, code: str) -> list[str]:
+    """The change ids that set floors_above, from the store's log (both inspectors' 6s)."""
+    return [c.change_id for c in _log(store) if "floors_above" in c.fields]
+
+
+def _log(store: Store) -> list[ChangeRow]:
+    with store.engine.connect() as conn:
+        return all_changes(conn)
 
 
 def test_a_duplicate_merged_into_the_kept_building_loses_no_answer(
@@ -551,17 +570,24 @@ def test_a_duplicate_merged_into_the_kept_building_loses_no_answer(
     check_store(b, mini)
 
 
-def test_a_save_on_the_central_over_agreeing_heads_shows_its_conflict_at_once(
+def test_a_save_on_the_central_over_agreeing_heads_supersedes_them_at_once(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
+    """The supervisor saw 6, both inspectors' value, and corrected it: no conflict between
+    the correction and a 6 it replaced (it was one, to be decided by the same supervisor)."""
     laps, code = _shared(laptops, central, mini, 2)
     for k, lap in enumerate(laps):
         save_answers(lap, mini, code, {"floors_above": "6"}, author=f"inspector{k}")
         push(lap, central, mini)
     assert "floors_above" not in _conflicts(central)
     save_answers(central, mini, code, {"floors_above": "5"}, author="督导")
-    assert "floors_above" in _conflicts(central)
+    assert "floors_above" not in _conflicts(central)
+    assert get_building(central, code).answers["floors_above"] == 5
     check_store(central, mini)
+    for lap in laps:  # the correction reaches both laptops as a plain update
+        sync(lap, central, mini)
+        assert get_building(lap, code).answers["floors_above"] == 5
+        assert "floors_above" not in _conflicts(lap)
 
 
 #: Answers that make a mini-form building complete (with the register row).
