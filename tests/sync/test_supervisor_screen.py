@@ -128,6 +128,35 @@ async def _resolve_second(central: Store, mini: Form) -> object:
     return chosen
 
 
+def test_on_a_laptop_the_review_shows_conflicts_but_a_supervisor_decides(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """An inspector pressed 2 in the review opened from the laptop's palette: the conflict
+    closed there and, after a sync, on the central too, without the supervisor."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    laps, code = _conflicted(laptops, central, mini)
+    sync(laps[1], central, mini)
+    assert _open(laps[1]) == 1
+    asyncio.run(_try_to_resolve_on(laps[1], mini))
+    assert _open(laps[1]) == 1
+    sync(laps[1], central, mini)
+    assert _open(central) == 1
+    central.close()
+
+
+async def _try_to_resolve_on(laptop: Store, mini: Form) -> None:
+    async with review(laptop, mini) as (app, pilot, screen):
+        table = screen.query_one("#conflicts", DataTable)
+        assert table.row_count == 1 and len(_panes(screen)) == 3  # shown: base and both
+        for key in ("2", "b", "v", "d", "d"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert isinstance(app.screen, SupervisorScreen)  # no value dialog either
+        said = str(screen.query_one("#status", Static).render())
+        assert said.startswith("This is an inspector's laptop: conflicts are shown here")
+        assert table.row_count == 1
+
+
 def test_delete_racing_an_edit_is_kept_with_k_and_progress_opens(
     laptops: Callable[[str], Store], mini: Form, tmp_path: object
 ) -> None:

@@ -131,6 +131,9 @@ class SupervisorScreen(Screen[None]):
     def __init__(self, store: Store, form: Form | None, *, author: str = "supervisor") -> None:
         super().__init__()
         self.store = store
+        #: On an inspector's laptop the conflicts are shown, not decided: a resolution there
+        #: would sync to the central and close the question for the supervisor.
+        self.read_only = store.role == "laptop"
         self.form = form
         self.author = author
         self.rows: list[ConflictSummary] = []
@@ -153,6 +156,16 @@ class SupervisorScreen(Screen[None]):
     def on_mount(self) -> None:
         self._fill([], 0)
         self.action_refresh()
+        if self.read_only:
+            self._status(t("review.laptop_read_only"))
+
+    def _refused_on_a_laptop(self) -> bool:
+        """Say that a supervisor decides, on the central; True when this is a laptop."""
+        if self.read_only:
+            said = t("review.laptop_read_only")
+            self._status(said)
+            self.notify(said, severity="warning", markup=False)
+        return self.read_only
 
     def refresh_language(self) -> None:
         """Called by the app after a language switch."""
@@ -345,6 +358,8 @@ class SupervisorScreen(Screen[None]):
 
     # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
+        if self._refused_on_a_laptop():
+            return
         d = self.detail
         if d is None or not self._is_selected(d):
             self._status(t("review.nothing_selected"))
@@ -428,6 +443,8 @@ class SupervisorScreen(Screen[None]):
         """Delete the building (a delete race, a duplicate): only on a second ``d`` within
         ``DELETE_CONFIRM_SECONDS`` on the same conflict; the first says what it would do."""
         d = self.detail
+        if self._refused_on_a_laptop():
+            return
         if d is None or d.kind not in ("delete_vs_edit", "duplicate_entity"):
             self._resolve(Choice("delete"))  # refused, saying why
             return
@@ -449,6 +466,8 @@ class SupervisorScreen(Screen[None]):
 
     def action_value(self) -> None:
         d = self.detail
+        if self._refused_on_a_laptop():
+            return
         if d is None or d.kind in ("delete_vs_edit", "duplicate_entity"):
             self._status(t("review.no_typed_value"))
             return
