@@ -2,8 +2,9 @@
 
 ``dump_database`` reads what merges maintained incrementally; ``expected_from_log`` folds the
 same database's change log from scratch (``fold.recompute``). Equal dumps mean incremental
-state == full recompute; equal dumps of two databases mean they converged. ``surveyor
-doctor``-style checks and the property tests use both.
+state == full recompute; equal dumps of two databases mean they converged. The convergence
+and property tests use both (``surveyor doctor`` checks heads against the log instead: a
+full recompute of a district's central is a merge's work).
 """
 
 from __future__ import annotations
