@@ -64,9 +64,29 @@ _DATABASE_TROUBLES = (
         "另一个程序（或另一个 Surveyor 窗口）正在写入这个数据库；请稍后再试",
     ),
     (
-        ("server closed the connection", "connection refused", "could not connect"),
+        (
+            "connection refused",
+            "could not connect",
+            "connection failed",
+            "connection is bad",
+            "connection to server",
+        ),
         "the central database server cannot be reached; check the network and try again",
         "连接不上中心数据库服务器；请检查网络后重试",
+    ),
+    (
+        (
+            "terminating connection",
+            "the connection is lost",
+            "connection is closed",
+            "server closed the connection unexpectedly",
+            "consuming input failed",
+        ),
+        "the connection to the central database server was lost; what was written before "
+        "is kept (a batch or file cut off is rolled back): run the same command again to "
+        "continue",
+        "与中心数据库服务器的连接已断开；之前写入的内容都已保存（中途断开的批次或文件已回滚）："
+        "再次运行同一命令即可继续",
     ),
     (
         ("attempt to write a readonly database",),  # SQLite's words, not PostgreSQL's
@@ -81,6 +101,13 @@ _DATABASE_TROUBLES = (
         "磁盘读写失败（U 盘被拔出或磁盘故障）；之前保存的内容完好",
     ),
 )
+
+
+def driver_detail(exc: BaseException) -> str:
+    """A driver's message, first line only: libpq adds hints on further lines and quotes the
+    SQL ("LINE 1: SELECT id, address_norm FROM …"), which only a developer can read."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
 def database_trouble(exc: BaseException, lang: str) -> str | None:

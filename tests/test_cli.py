@@ -482,3 +482,16 @@ def test_a_password_with_special_characters_unencoded_is_a_sentence() -> None:
         assert run.returncode == 2, run.stderr
         assert "must be written percent-encoded (@ as %40" in run.stderr, run.stderr
         assert password not in run.stderr and "internal error" not in run.stderr
+
+
+def test_a_central_server_that_is_not_running_is_one_line(tmp_path: Path) -> None:
+    """libpq's two lines ("connection failed: … No such file or directory" and a tab-indented
+    "Is the server running locally …?") reached the terminal as they were."""
+    url = f"postgresql://postgres@/central?host={tmp_path}"  # no server on that socket
+    for args in (("conflicts", "list", "--central", url), ("merge", "x.db", "--into", url)):
+        run = sv(*args)
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.strip().splitlines() == [
+            "error: cannot open the central database: the central database server cannot be "
+            "reached; check the network and try again"
+        ]

@@ -32,7 +32,7 @@ from surveyor.cli.options import (
     print_table,
     reading_store,
 )
-from surveyor.errors import SurveyorError, database_trouble
+from surveyor.errors import SurveyorError, database_trouble, driver_detail
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -626,7 +626,7 @@ def run(argv: list[str] | None = None) -> None:
         if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
             said = database_trouble(exc, "zh" if zh else "en")
             if said is None:
-                said = f"database error: {getattr(exc, 'orig', exc)}"
+                said = f"database error: {driver_detail(exc)}"
             typer.echo(f"错误：{said}" if zh else f"error: {said}", err=True)
             sys.exit(2)
         log = _log_traceback()

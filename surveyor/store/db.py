@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from surveyor.errors import DiskFull, SurveyorError
+from surveyor.errors import DiskFull, SurveyorError, database_trouble, driver_detail
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.sqlitefile import (
@@ -444,7 +444,8 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
                 f"cannot open {_label(text)}: {hint[0]}", zh=f"无法打开 {_label(text)}：{hint[1]}"
             ) from exc
         raise SurveyorError(
-            f"cannot read {_label(text)}: {exc.orig}", zh=f"无法读取 {_label(text)}：{exc.orig}"
+            f"cannot open {_label(text)}: {database_trouble(exc, 'en') or driver_detail(exc)}",
+            zh=f"无法打开 {_label(text)}：{database_trouble(exc, 'zh') or driver_detail(exc)}",
         ) from exc
     except BaseException:
         engine.dispose()

@@ -136,9 +136,13 @@ def read_snapshot(path: Path) -> Snapshot:
 
 
 def _corrupt(path: Path, detail: object) -> RefusedFile:
+    """SQLite's check reports a page per line ("*** in database main ***", "Page 16: …"):
+    the first line that says something, once."""
+    lines = [line.strip() for line in str(detail).splitlines() if line.strip()]
+    said = next((line for line in lines if not line.startswith("***")), lines[0] if lines else "")
     return RefusedFile(
-        f"{path} is corrupt ({detail}); nothing was merged",
-        zh=f"{path} 已损坏（{detail}）；其内容均未合并",
+        f"{path} is corrupt ({said}); nothing was merged",
+        zh=f"{path} 已损坏（{said}）；其内容均未合并",
     )
 
 

@@ -82,6 +82,8 @@ def test_corrupt_file_is_refused(central: Store, good_file: Path, mini: Form) ->
     good_file.write_bytes(bytes(data))
     report = _refused(central, good_file, mini)
     assert "corrupt" in report.message
+    # One line, not SQLite's report of every page ("*** in database main ***\nPage 16: …").
+    assert "\n" not in report.message and "***" not in report.message
 
 
 def test_newer_schema_is_refused(central: Store, good_file: Path, mini: Form) -> None:
