@@ -46,3 +46,8 @@ def normalize_free_text(text: str) -> str:
     Chinese IME become ASCII, as NFKC does, but Chinese punctuation and signs stay as typed —
     full NFKC would turn "，" into "," and "㎡" into "m2" in an inspector's remarks."""
     return without_controls(text).translate(_FULL_WIDTH_ALNUM).strip()
+
+
+def text_or_none(value: object) -> str | None:
+    """A stored answer as text for matching (an address may have been stored as a number)."""
+    return None if value is None else str(value)

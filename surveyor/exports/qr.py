@@ -34,26 +34,6 @@ def qr_matrix(text: str, ec_level: str = "M") -> list[list[bool]]:
     return [[data[r * cols + c] == 0 for c in range(cols)] for r in range(rows)]
 
 
-def matrix_ops(matrix: list[list[bool]]) -> str:
-    """PDF path operators in module units (quiet zone included, origin bottom left)."""
-    n = len(matrix)
-    ops: list[str] = []
-    for r, row in enumerate(matrix):
-        y = n - 1 - r + QUIET_ZONE
-        c = 0
-        width = len(row)
-        while c < width:
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < width and row[c]:
-                c += 1
-            ops.append(f"{start + QUIET_ZONE} {y} {c - start} 1 re")
-    ops.append("f")
-    return "\n".join(ops)
-
-
 def qr_ops(text: str) -> tuple[int, str]:
     """(modules across including the quiet zones, path operators) for a text.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,3 @@ def blob_dir(store: Store) -> Path | None:
         return None
     folder = blob_dir_for(Path(store.target))
     return folder if folder.is_dir() else None
-
-
-def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

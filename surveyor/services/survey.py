@@ -52,7 +52,7 @@ from surveyor.store.log import (
 
 # Reserved change fields (underscore keys never clash with form ids) are the fold's.
 from surveyor.sync.fold import AGREEING_KEY, ALIAS_KEY, STATUS_KEY
-from surveyor.text import normalize_text
+from surveyor.text import normalize_text, text_or_none
 
 BUILDING = models.BUILDING_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
@@ -261,10 +261,6 @@ def normalize_address(text: str | None) -> str | None:
 
 #: Digit runs are padded to this width in sort keys ("2号楼" before "10号楼").
 SORT_DIGITS = 8
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def natural_sort_key(text: str | None) -> str:
@@ -610,7 +606,7 @@ class SurveyWriter:
                 state.id, state.code, None, state.status, ev.errors, ev.completeness, state.status
             )
         self.edited.add(state.id)
-        if (was := normalize_address(_text(state.answers.get("address")))) is not None:
+        if (was := normalize_address(text_or_none(state.answers.get("address")))) is not None:
             self.left_addresses.add(was)
         previous = state.field_change
         # A field without an entry had no parent (its first edit): nulls are not stored.

@@ -228,8 +228,7 @@ def refresh_duplicates(
 
 def flags_duplicates(conn: Connection) -> bool:
     """Duplicate buildings are flagged on a central only: it alone sees every laptop's work."""
-    meta = models.TABLES.tables["meta"]
-    role = conn.execute(sa.select(meta.c.value).where(meta.c.key == "role")).scalar()
+    role = conn.execute(sa.select(META.c.value).where(META.c.key == "role")).scalar()
     return role == "central"
 
 
@@ -489,13 +488,11 @@ def refold_after_local_saves(conn: Connection, form: Form | None, site_id: str) 
 
     The write path (``SurveyWriter``) keeps a state row's values and heads right but does not
     read the log, so it does not maintain ``conflict``: a save on a conflicted field adds a
-    head there, and a save on a field with two concurrent heads that agreed (no conflict)
-    names only the shown one as parent, which starts a conflict. Pull calls this so a
+    head there, and a save whose head moved underneath (``seen``) starts one. Pull calls this so a
     laptop's conflicts are exact after every sync: buildings with an open conflict, and
     buildings this site saved since the last pull. Returns how many were re-folded.
     """
-    meta = models.META_TABLE
-    mark = conn.execute(sa.select(meta.c.value).where(meta.c.key == FOLDED_SEQ_KEY)).scalar()
+    mark = conn.execute(sa.select(META.c.value).where(META.c.key == FOLDED_SEQ_KEY)).scalar()
     since = int(mark or 0)
     site = as_uuid(site_id)
     top = conn.execute(sa.select(sa.func.max(CHANGE.c.seq)).where(CHANGE.c.site_id == site))
@@ -505,10 +502,10 @@ def refold_after_local_saves(conn: Connection, form: Form | None, site_id: str) 
         refold(conn, ids, form)
     if top_seq != since:
         if mark is None:
-            conn.execute(sa.insert(meta), [{"key": FOLDED_SEQ_KEY, "value": str(top_seq)}])
+            conn.execute(sa.insert(META), [{"key": FOLDED_SEQ_KEY, "value": str(top_seq)}])
         else:
             conn.execute(
-                sa.update(meta).where(meta.c.key == FOLDED_SEQ_KEY).values(value=str(top_seq))
+                sa.update(META).where(META.c.key == FOLDED_SEQ_KEY).values(value=str(top_seq))
             )
     return len(ids)
 

@@ -96,13 +96,3 @@ def fill_missing_blobs(conn: Connection, shas: Sequence[str], src_dir: Path, dst
             sa.update(ATTACHMENT).where(ATTACHMENT.c.sha256.in_(copied)).values(stored=True)
         )
     return len(copied)
-
-
-def offered_attachments(conn: Connection) -> list[tuple[str, int, str]]:
-    """The stored blobs a database can send."""
-    rows = conn.execute(
-        sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.size, ATTACHMENT.c.mime).where(
-            ATTACHMENT.c.stored.is_(True)
-        )
-    )
-    return [(str(s), int(n), str(m)) for s, n, m in rows]

@@ -124,18 +124,9 @@ class EntityState:
     #: save over that value saw them all and names them all as its parents.
     agreeing: dict[str, list[str]] = field(default_factory=dict)
 
-    def answers(self, known: frozenset[str] | None) -> dict[str, Any]:
-        """Form answers (fields the form knows, with a value), as the state row keeps them."""
-        return {f: v for f, v in self.values.items() if v is not None and is_answer_field(f, known)}
-
     @property
     def open_conflicts(self) -> int:
         return sum(1 for c in self.conflicts if c.status == "open")
-
-
-def is_answer_field(key: str, known: frozenset[str] | None) -> bool:
-    """Form fields go to ``answers``; reserved and unknown ones are kept in ``extra``."""
-    return key[:1] != "_" and (known is None or key in known)
 
 
 def value_token(value: Any) -> str:
@@ -366,6 +357,7 @@ def duplicate_rows(address_by_entity: Mapping[str, str | None]) -> list[Conflict
 def recompute(changes: Iterable[ChangeRow]) -> CanonicalState:
     """Fold a whole log from scratch (the oracle): every building, every conflict."""
     from surveyor.services.survey import normalize_address
+    from surveyor.text import text_or_none
 
     by_entity: dict[str, list[ChangeRow]] = defaultdict(list)
     ids: set[str] = set()
@@ -378,16 +370,12 @@ def recompute(changes: Iterable[ChangeRow]) -> CanonicalState:
     for eid in sorted(by_entity):
         state.entities[eid] = fold_entity(eid, by_entity[eid])
     addresses = {
-        eid: normalize_address(_text(e.values.get("address")))
+        eid: normalize_address(text_or_none(e.values.get("address")))
         for eid, e in state.entities.items()
         if not e.deleted
     }
     state.duplicates = duplicate_rows(addresses)
     return state
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def field_heads(changes: Iterable[ChangeRow]) -> dict[str, list[str]]:

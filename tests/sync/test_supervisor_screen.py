@@ -134,7 +134,7 @@ def test_on_a_laptop_the_review_shows_conflicts_but_a_supervisor_decides(
     """An inspector pressed 2 in the review opened from the laptop's palette: the conflict
     closed there and, after a sync, on the central too, without the supervisor."""
     central = init_store(f"{tmp_path}/central.db", role="central")
-    laps, code = _conflicted(laptops, central, mini)
+    laps, _code = _conflicted(laptops, central, mini)
     sync(laps[1], central, mini)
     assert _open(laps[1]) == 1
     asyncio.run(_try_to_resolve_on(laps[1], mini))
