@@ -346,7 +346,7 @@ def show(
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
                     "deleted": state.deleted,
-                    "merged_into": kept,
+                    "merged_into": None if kept is None else kept.code,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -356,7 +356,7 @@ def show(
         return
     from surveyor.cli.render import print_building
 
-    print_building(the_form, state, ev, lang, merged_into=kept)
+    print_building(the_form, state, ev, lang, merged_into=kept, role=store.role)
 
 
 @app.command("list")

@@ -12,8 +12,9 @@ import pytest
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
-from surveyor.store.db import Store, open_store
+from surveyor.store.db import Store, open_store, read_tx, write_tx
 from surveyor.sync.actions import assign
+from surveyor.sync.apply import apply_changes, load_entity_changes
 from surveyor.sync.transfer import push, sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.conftest import MINI
@@ -541,3 +542,53 @@ def test_show_a_delete_race_without_a_false_base_and_a_status_edit_in_words(
     zh = run(*show, "--lang", "zh").stdout
     assert "共同基础值" not in zh and "删除了楼栋  甲" in zh, zh
     assert "修改了：状态  乙" in zh and "_status" not in zh, zh
+
+
+def test_a_laptop_whose_duplicate_was_merged_away_can_open_the_building_kept(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """乙's building y was merged into 甲's x, never assigned to 乙: after syncing, 乙's laptop
+    had y as an alias of a building it lacked, and show, needs and set said 'no building with
+    id 01a2…'. The pull brings the building kept; until it is there, a sentence says so."""
+    run("central", "init", backend)
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    save_answers(b, mini, y, {"year_built": "1990"}, author="乙")
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", backend, *FORM)
+    merge = ("conflicts", "resolve", y, "_duplicate", "--central", backend, "--merge-into", x)
+    run(*merge, *FORM)
+    # Before the pull: y is still live on 乙's laptop; a laptop that pulled only the alias (as
+    # an older sync did) lacks x, and says so in words, never by a raw id.
+    partial = laptops("乙")
+    hub = open_store(backend)
+    try:
+        y_id = str(get_building(hub, y).id)
+        with read_tx(hub.engine) as conn:
+            only_y = load_entity_changes(conn, [y_id])[y_id]
+    finally:
+        hub.close()
+    with write_tx(partial.engine) as conn:
+        apply_changes(conn, only_y, mini, label="the central")
+    missing = f"{y} was merged into another building, {x}, which is not on this laptop"
+    shown = run("show", y, "--db", partial.target, *FORM)  # what the laptop holds of y
+    assert missing in " ".join(shown.stdout.split()), shown.stdout
+    zh = run("show", y, "--db", partial.target, "--lang", "zh", *FORM).stdout
+    assert f"{y}是重复记录，已并入另一栋楼{x}，但该楼不在这台笔记本上" in "".join(zh.split())
+    for args in (("needs", y, "--lang", "en"), ("set", y, "year_built=1991", *FORM)):
+        lacking = run(*args, "--db", partial.target, ok=False)
+        assert lacking.returncode == 2, args
+        assert missing in lacking.stderr, (args, lacking.stderr)
+        assert "no building with id" not in lacking.stderr
+    # The sync brings x to 乙's laptop, though it was never assigned to 乙.
+    for lap in (b, partial):
+        run("sync", "--db", lap.target, "--central", backend, *FORM)
+        shown = run("show", y, "--db", lap.target, *FORM).stdout
+        assert f"merged into {x}" in shown
+        kept = json.loads(run("show", x, "--db", lap.target, "--json", *FORM).stdout)
+        assert kept["answers"]["year_built"] == 1990
+        needs = run("needs", y, "--db", lap.target, "--json", "--lang", "en")
+        assert json.loads(needs.stdout)["code"] == x
+        edit = run("set", y, "year_built=1991", "--db", lap.target, *FORM, ok=False)
+        assert f"{y} was merged into {x} (a duplicate); work on {x}" in edit.stderr
