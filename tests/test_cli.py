@@ -482,3 +482,18 @@ def test_a_password_with_special_characters_unencoded_is_a_sentence() -> None:
         assert run.returncode == 2, run.stderr
         assert "must be written percent-encoded (@ as %40" in run.stderr, run.stderr
         assert password not in run.stderr and "internal error" not in run.stderr
+
+
+def test_show_says_unknown_answers_in_the_chosen_language(tmp_path: Path) -> None:
+    """'show --lang zh' printed '鉴定年份 unknown' where the app shows 不详."""
+    db, code = _new_db(tmp_path)
+    run = set_answers(db, code, "appraisal_year=不详", "non_self_contained_units=unknown")
+    assert run.returncode == 0, run.stderr
+    zh = sv("show", "--db", str(db), code, "--lang", "zh").stdout
+    lines = {line.split()[0]: line.split()[1:] for line in zh.splitlines() if line.split()}
+    assert lines["鉴定年份"] == ["不详"] and lines["非成套户数"] == ["不详"], zh
+    assert "unknown" not in zh
+    en = sv("show", "--db", str(db), code).stdout
+    assert "unknown" in en and "不详" not in en
+    stored = json.loads(sv("show", "--db", str(db), code, "--json", "--lang", "zh").stdout)
+    assert stored["answers"]["appraisal_year"] == "unknown"  # JSON keeps the stored code
