@@ -497,3 +497,22 @@ def test_show_says_unknown_answers_in_the_chosen_language(tmp_path: Path) -> Non
     assert "unknown" in en and "不详" not in en
     stored = json.loads(sv("show", "--db", str(db), code, "--json", "--lang", "zh").stdout)
     assert stored["answers"]["appraisal_year"] == "unknown"  # JSON keeps the stored code
+
+
+def test_set_refuses_a_field_given_twice_naming_both_spellings(tmp_path: Path) -> None:
+    """'建成年份=1984 year_built=1990' (a label and an id of one field) saved 1990 silently."""
+    db, code = _new_db(tmp_path)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    both = set_answers(db, code, "建成年份=1984", "floors_above=6", "year_built=1990")
+    assert both.returncode == 2 and "Traceback" not in both.stderr
+    assert (
+        "建成年份 and year_built are the same field, Year built (year_built): give it once; "
+        "nothing was saved" in both.stderr
+    ), both.stderr
+    zh = set_answers(db, code, "year_built=1984", "Year built=1990", "--lang", "zh")
+    assert "year_built 和 Year built 是同一个字段 建成年份（year_built）" in zh.stderr, zh.stderr
+    again = set_answers(db, code, "year_built=1984", "year_built=1990")
+    assert again.returncode == 2 and "year_built is given twice" in again.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
+    assert "year_built" not in answers and "floors_above" not in answers
