@@ -211,7 +211,9 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     assert "[3] 1963" in later and f"#{tag}" in later.splitlines()[-2]
     resolve = ("conflicts", "resolve", code, "year_built", "--central", central, *form)
     resolved = run(*resolve, "--pick", f"#{tag}", "--by", "李督导")
-    assert resolved.stdout.strip() == "resolved: Year built is 1963 (乙's value)"
+    said = resolved.stdout.splitlines()
+    assert said[0] == "resolved: Year built is 1963 (乙's value)"
+    assert len(said) == 5 and f"#{tag}" in said[-1]  # no --seen: the three values closed
     assert get_building(hub, code).answers["year_built"] == 1963
     closed = run("conflicts", "show", code, "建成年份", "--central", central, *form).stdout
     assert "Resolve:" not in closed  # nothing left to do
@@ -592,3 +594,70 @@ def test_a_laptop_whose_duplicate_was_merged_away_can_open_the_building_kept(
         assert json.loads(needs.stdout)["code"] == x
         edit = run("set", y, "year_built=1991", "--db", lap.target, *FORM, ok=False)
         assert f"{y} was merged into {x} (a duplicate); work on {x}" in edit.stderr
+
+
+def resolve_command(shown: str) -> list[str]:
+    """The command line 'conflicts show' prints to resolve it, up to its --seen '#tags'."""
+    import shlex
+
+    [hint] = [ln for ln in shown.splitlines() if ln.startswith("Resolve: surveyor ")]
+    words = shlex.split(hint.removeprefix("Resolve: "))
+    return words[1 : words.index("--seen") + 2]
+
+
+def test_a_value_synced_after_the_supervisor_looked_is_never_closed_unseen(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """The supervisor looked at 甲's and 乙's values; 丙's arrived; 'resolve --value' closed 丙's
+    unseen. The command 'show' prints names the values seen (--seen), so it is refused; without
+    --seen, the resolution lists the values it closed."""
+    run("central", "init", backend)
+    hub = open_store(backend)
+    a, b, c = laptops("甲"), laptops("乙"), laptops("丙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    sync(a, hub, mini)
+    for laptop in (b, c):
+        assign(hub, mini, laptop.meta("inspector") or "", refs=[code], author="督导")
+        sync(laptop, hub, mini)
+    for laptop, year, floors in ((a, "1962", "5"), (b, "1963", "6"), (c, "1961", "")):
+        edits = {"year_built": year} | ({"floors_above": floors} if floors else {})
+        save_answers(laptop, mini, code, edits, author=laptop.meta("inspector"))
+    sync(a, hub, mini)
+    sync(b, hub, mini)
+    show = ("conflicts", "show", code, "year_built", "--central", backend, *FORM)
+    looked = run(*show).stdout
+    command = resolve_command(looked)
+    seen = command[-1].split(",")
+    assert len(seen) == 2 and all(f"{tag}" in looked for tag in seen), looked
+    assert command[:5] == ["conflicts", "resolve", code, "year_built", "--central"]
+    sync(c, hub, mini)  # 丙's 1961 arrives after the supervisor looked
+    refused = run(*command, "--value", "1970", *FORM, ok=False)
+    assert refused.returncode == 2
+    assert "this conflict changed since it was shown (a later sync); show it again" in (
+        refused.stderr
+    )
+    assert "1961" in run(*show).stdout and "Resolve:" in run(*show).stdout  # still open
+    assert get_building(hub, code).answers["year_built"] != 1970
+    again = run(*show).stdout
+    done = run(*resolve_command(again), "--value", "1970", "--by", "李督导", *FORM)
+    assert "values closed" not in done.stdout  # all three were seen
+    assert get_building(hub, code).answers["year_built"] == 1970
+    # Without --seen, what was closed is said, each value with its #tag.
+    floors = ("conflicts", "resolve", code, "floors_above", "--central", backend, *FORM)
+    closed = run(*floors, "--value", "7").stdout.splitlines()
+    assert closed[1] == "values closed (no --seen was given: check them):", closed
+    assert sorted(ln.split()[1] for ln in closed[2:]) == ["5", "6"], closed
+    assert all("#" in ln for ln in closed[2:])
+    bad = run(*floors, "--value", "7", "--seen", "1984", ok=False)
+    assert bad.returncode == 2 and "--seen 1984 is not the #tags" in bad.stderr
+    hub.close()
+
+
+def test_the_printed_resolve_command_hides_only_a_password() -> None:
+    from surveyor.cli.sync_cmds import _typed_target
+
+    assert _typed_target("postgresql://sv:s3cret@db.local/census") == (
+        "postgresql://sv:PASSWORD@db.local/census"
+    )
+    assert _typed_target("postgresql://sv@/census?host=/run") == "postgresql://sv@/census?host=/run"
+    assert _typed_target("/srv/central.db") == "/srv/central.db"
