@@ -495,3 +495,37 @@ def test_a_central_server_that_is_not_running_is_one_line(tmp_path: Path) -> Non
             "error: cannot open the central database: the central database server cannot be "
             "reached; check the network and try again"
         ]
+
+
+def test_show_says_unknown_answers_in_the_chosen_language(tmp_path: Path) -> None:
+    """'show --lang zh' printed '鉴定年份 unknown' where the app shows 不详."""
+    db, code = _new_db(tmp_path)
+    run = set_answers(db, code, "appraisal_year=不详", "non_self_contained_units=unknown")
+    assert run.returncode == 0, run.stderr
+    zh = sv("show", "--db", str(db), code, "--lang", "zh").stdout
+    lines = {line.split()[0]: line.split()[1:] for line in zh.splitlines() if line.split()}
+    assert lines["鉴定年份"] == ["不详"] and lines["非成套户数"] == ["不详"], zh
+    assert "unknown" not in zh
+    en = sv("show", "--db", str(db), code).stdout
+    assert "unknown" in en and "不详" not in en
+    stored = json.loads(sv("show", "--db", str(db), code, "--json", "--lang", "zh").stdout)
+    assert stored["answers"]["appraisal_year"] == "unknown"  # JSON keeps the stored code
+
+
+def test_set_refuses_a_field_given_twice_naming_both_spellings(tmp_path: Path) -> None:
+    """'建成年份=1984 year_built=1990' (a label and an id of one field) saved 1990 silently."""
+    db, code = _new_db(tmp_path)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    both = set_answers(db, code, "建成年份=1984", "floors_above=6", "year_built=1990")
+    assert both.returncode == 2 and "Traceback" not in both.stderr
+    assert (
+        "建成年份 and year_built are the same field, Year built (year_built): give it once; "
+        "nothing was saved" in both.stderr
+    ), both.stderr
+    zh = set_answers(db, code, "year_built=1984", "Year built=1990", "--lang", "zh")
+    assert "year_built 和 Year built 是同一个字段 建成年份（year_built）" in zh.stderr, zh.stderr
+    again = set_answers(db, code, "year_built=1984", "year_built=1990")
+    assert again.returncode == 2 and "year_built is given twice" in again.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
+    assert "year_built" not in answers and "floors_above" not in answers

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pickle
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+import regex as _regex
 
 from surveyor.forms.expr import (
     MAX_DEPTH,
     MAX_NODES,
     MAX_SOURCE_LENGTH,
+    REGEX_TIMEOUT,
     Add,
     And,
     Bool,
@@ -498,11 +499,16 @@ def test_regex(source: str, current: object, expected: bool | None) -> None:
 
 
 def test_regex_timeout_is_undetermined_not_a_hang() -> None:
-    e = parse("regex(., '(a|aa)+$')")
-    start = time.perf_counter()
-    assert e.evaluate({}, current="a" * 40 + "b") is None
-    assert time.perf_counter() - start < 2.0
-    assert e.evaluate({}, current="aaa") is True
+    """A pattern that backtracks without end on an answer is stopped by its time budget
+    (``REGEX_TIMEOUT``, enforced by the regex engine itself) and is undetermined (None): a
+    constraint never hangs a save. Asserted by behaviour, not by timing the test (speed is
+    measured by the benchmarks)."""
+    pattern, answer = "(a|aa)+$", "a" * 40 + "b"
+    with pytest.raises(TimeoutError):  # this answer does exhaust the budget…
+        _regex.compile(pattern).search(answer, timeout=REGEX_TIMEOUT)
+    e = parse(f"regex(., '{pattern}')")
+    assert e.evaluate({}, current=answer) is None  # …and the expression says undetermined
+    assert e.evaluate({}, current="aaa") is True  # within it, the same pattern still matches
 
 
 # ----------------------------------------------------------------- parse errors

@@ -132,14 +132,46 @@ def init(
     store.close()
 
 
-def _parse_assignments(pairs: list[str]) -> dict[str, str]:
-    answers: dict[str, str] = {}
+def _parse_assignments(pairs: list[str]) -> list[tuple[str, str]]:
+    """``field=value`` pairs as typed, in order: a field given twice stays visible here."""
+    answers: list[tuple[str, str]] = []
     for pair in pairs:
         if "=" not in pair:
             raise SurveyorError(f"'{pair}' is not field=value", zh=f"“{pair}”不是 字段=值 的形式")
         key, value = pair.split("=", 1)
-        answers[key.strip()] = value
+        answers.append((key.strip(), value))
     return answers
+
+
+def _answers_by_field(form: Form, pairs: list[str]) -> dict[str, str]:
+    """The typed pairs by field id (a field by its id or its label: 建成年份=1984). A field
+    given twice is refused: '建成年份=1984 year_built=1990' saved 1990 without a word."""
+    from surveyor.services.selection import field_id_for
+
+    answers: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    for name, value in _parse_assignments(pairs):
+        fid = field_id_for(form, name) or name  # an unknown name is the service's error
+        if fid in spelled:
+            raise _field_twice(form, spelled[fid], name, fid)
+        spelled[fid] = name
+        answers[fid] = value
+    return answers
+
+
+def _field_twice(form: Form, first: str, second: str, fid: str) -> SurveyorError:
+    """A field given twice, in both languages, naming both spellings as typed."""
+    from surveyor.i18n import t_in
+
+    def said(lang: str) -> str:
+        label = form.fields[fid].defn.label.get(lang) if fid in form.fields else None
+        field = (
+            fid if label is None else f"{label}（{fid}）" if lang == "zh" else f"{label} ({fid})"
+        )
+        key = "set.field_twice" if first == second else "set.same_field"
+        return t_in(lang, key, first=first, second=second, field=field)
+
+    return SurveyorError(said("en"), zh=said("zh"))
 
 
 @app.command("set")
@@ -158,16 +190,11 @@ def set_cmd(
 ) -> None:
     """Answer fields of one building (by field id or label), checked as the app checks them."""
     from surveyor.forms.catalog import get_form
-    from surveyor.services.selection import field_id_for
     from surveyor.services.survey import save_answers
     from surveyor.store.db import open_store
 
     the_form = get_form(form)
-    # A field by its id or its label (建成年份=1984); an unknown name is the service's error.
-    answers = {
-        field_id_for(the_form, name) or name: value
-        for name, value in _parse_assignments(assignments).items()
-    }
+    answers = _answers_by_field(the_form, assignments)
     store = open_store(db_path(db))
     try:
         result = save_answers(
@@ -346,7 +373,7 @@ def show(
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
                     "deleted": state.deleted,
-                    "merged_into": kept,
+                    "merged_into": None if kept is None else kept.code,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -356,7 +383,7 @@ def show(
         return
     from surveyor.cli.render import print_building
 
-    print_building(the_form, state, ev, lang, merged_into=kept)
+    print_building(the_form, state, ev, lang, merged_into=kept, role=store.role)
 
 
 @app.command("list")

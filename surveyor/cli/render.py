@@ -9,11 +9,17 @@ from rich.table import Table
 from surveyor.forms.display import format_value, status_label
 from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation
-from surveyor.services.survey import BuildingState
+from surveyor.services.survey import BuildingState, KeptBuilding, kept_elsewhere_error
 
 
 def print_building(
-    form: Form, state: BuildingState, ev: Evaluation, lang: str, *, merged_into: str | None = None
+    form: Form,
+    state: BuildingState,
+    ev: Evaluation,
+    lang: str,
+    *,
+    merged_into: KeptBuilding | None = None,
+    role: str = "laptop",
 ) -> None:
     """The building's answers by section, in ``lang``; a deleted one says so first."""
     zh = lang == "zh"
@@ -23,9 +29,13 @@ def print_building(
         f"[bold]{escape(state.code)}[/]  {escape(status_label(state.status, lang))}  "
         f"{complete}  {'表单' if zh else 'form'} {escape(state.form_version)}"
     )
-    if merged_into is not None:
+    if merged_into is not None and not merged_into.here:
+        # The kept building is not in this database: say how to get it, never a raw id.
+        said = kept_elsewhere_error(role, state.code, merged_into.code).text(lang)
+        console.print(f"[red]{escape(said)}[/]")
+    elif merged_into is not None:
         console.print(
-            f"[red]{'重复记录，已并入' if zh else 'merged into'} {escape(merged_into)}"
+            f"[red]{'重复记录，已并入' if zh else 'merged into'} {escape(merged_into.code)}"
             f"{'' if zh else ' (a duplicate)'}[/]"
         )
     elif state.deleted:

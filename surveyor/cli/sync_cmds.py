@@ -6,6 +6,8 @@ Thin shells over ``surveyor.sync``; every refusal is a ``SurveyorError`` sentenc
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,6 +87,16 @@ def _shown(target: str) -> str:
     from surveyor.store.db import shown_target
 
     return shown_target(target)
+
+
+def _typed_target(target: str) -> str:
+    """A target for a command line to copy: as typed, but a URL's password is a placeholder
+    (``_shown`` hides the user too, and the command then named a role that does not exist)."""
+    scheme, sep, rest = target.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return target
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:PASSWORD@{host}"
 
 
 def merge_cmd(
@@ -368,7 +380,17 @@ def conflicts_show(
     if d.status == "open":
         hint = {"delete_vs_edit": "keep_or_delete", "duplicate_entity": "merge_into"}
         how = t_in(lang, f"review.cli_how_{hint.get(d.kind, 'pick')}")
-        typer.echo(t_in(lang, "review.cli_resolve_hint", code=d.code, field=d.field_key, how=how))
+        typer.echo(
+            t_in(
+                lang,
+                "review.cli_resolve_hint",
+                code=d.code,
+                field=d.field_key,
+                central=shlex.quote(_typed_target(central)),
+                seen=shlex.quote(",".join(f"#{version_tag(v)}" for v in d.heads)),
+                how=how,
+            )
+        )
 
 
 @conflicts_app.command("resolve")
@@ -396,6 +418,14 @@ def conflicts_resolve(
             "then delete it.",
         ),
     ] = None,
+    seen: Annotated[
+        str | None,
+        typer.Option(
+            "--seen",
+            help="The #tags of the values 'conflicts show' showed ('#a1b2c3,#d4e5f6'): refused "
+            "if the conflict's values changed since. Without it, the values closed are listed.",
+        ),
+    ] = None,
     by: Annotated[
         str, typer.Option("--by", help="Supervisor name recorded on the change.")
     ] = "supervisor",
@@ -416,13 +446,16 @@ def conflicts_resolve(
             "--merge-into CODE",
             zh="请只选一种：--pick N、--base、--value 文本、--keep、--delete、--merge-into 编号",
         )
+    tags = None if seen is None else _seen_tags(seen)
     the_form = get_form(form)
     field = _conflict_key(the_form, field)
     store = open_target(central)
     picked = None
     try:
+        detail = conflict_detail(store, building, field)
+        shown = _shown_heads(detail, tags)
         if pick is not None:
-            picked = _picked_version(conflict_detail(store, building, field).heads, pick)
+            picked = _picked_version(detail.heads, pick)
             choice = Choice("head", picked.change_id)
         elif base:
             choice = Choice("base")
@@ -432,7 +465,9 @@ def conflicts_resolve(
             choice = Choice("merge_into", value=merge_into)
         else:
             choice = Choice("keep" if keep else "delete")
-        change = resolve_conflict(store, the_form, building, field, choice, author=by)
+        change = resolve_conflict(
+            store, the_form, building, field, choice, author=by, shown_heads=shown
+        )
     except NoOpenConflict as exc:
         if not exc.resolved or field.startswith("_"):
             raise
@@ -452,6 +487,51 @@ def conflicts_resolve(
         typer.echo(t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author))
     else:
         typer.echo(t_in(lang, "review.cli_resolved", op=change.op, change=change.change_id))
+    if tags is None:  # nothing is closed unseen: say what was
+        _say_closed(the_form, detail, lang)
+
+
+def _seen_tags(text: str) -> set[str]:
+    """The #tags ``--seen`` gives ('#a1b2c3,#d4e5f6'), checked before anything is opened."""
+    from surveyor.i18n import error_from
+
+    tags = {t.lstrip("#").lower() for t in re.split(r"[,\s]+", text) if t.strip()}
+    if not tags or any(re.fullmatch(r"[0-9a-f]{6}", t) is None for t in tags):
+        raise error_from("review.cli_seen_bad", seen=text)
+    return tags
+
+
+def _shown_heads(detail: Any, tags: set[str] | None) -> list[str] | None:
+    """The change ids (a duplicate's: building ids) of the values the supervisor saw, for
+    ``resolve_conflict(shown_heads=…)``: those ``--seen`` names, or without it the values read
+    now, which ``_say_closed`` then lists. A tag no longer among the values means the conflict
+    changed since it was shown (a later sync replaced that value): refused in the review's words.
+    A resolved conflict is left to ``resolve_conflict``, which says it is resolved."""
+    from surveyor.i18n import error_from
+    from surveyor.sync.actions import ConflictChanged
+    from surveyor.sync.wording import version_tag
+
+    if detail.status != "open":
+        return None
+    if tags is None:
+        return [v.change_id for v in detail.heads]
+    matched = [v.change_id for v in detail.heads if version_tag(v) in tags]
+    if len(matched) != len(tags):
+        raise error_from("review.changed_since_shown_cli", ConflictChanged)
+    return matched
+
+
+def _say_closed(form: Any, detail: Any, lang: str) -> None:
+    """The values a resolution without ``--seen`` closed, as 'conflicts show' numbers and tags
+    them: a value synced after the supervisor looked was closed unseen and without a word."""
+    from surveyor.i18n import t_in
+    from surveyor.sync.wording import local_time, value_text, version_tag
+
+    typer.echo(t_in(lang, "review.cli_closed"))
+    for i, v in enumerate(detail.heads, 1):
+        when = f"  {local_time(v.wall_time)}" if v.wall_time else ""
+        said = value_text(form, detail.field_key, v, lang)
+        typer.echo(f"  [{i}] {said}  {v.author}{when}  #{version_tag(v)}")
 
 
 def _conflict_key(form: Any, name: str) -> str:

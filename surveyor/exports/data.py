@@ -1,8 +1,10 @@
 """Data exports: wide CSV / XLSX (one row per building, with a codebook) and GeoJSON points.
 
 Cells hold the stored codes, not labels, so a table read back through the form's own coercion
-gives the same answers (the tests check this round trip on the sample). The codebook carries the
-zh/en labels of every field and option, so the codes stay readable.
+gives the same answers (the tests check this round trip on the sample), and a column reads the
+same whatever the language of whoever exported it: a number field answered "unknown" holds the
+code ``unknown``, not 不详. The codebook carries the zh/en labels of every field and option, and
+of ``unknown`` for the fields that allow it, so the codes stay readable.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from surveyor.exports.output import atomic_file
 from surveyor.exports.source import BuildingRecord
-from surveyor.forms.model import CompiledField, Form
+from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form
 from surveyor.forms.record import coerce_answer
 from surveyor.retrofit.derive import NeedsReport
 
@@ -101,6 +103,8 @@ def codebook_rows(form: Form) -> list[tuple[str, ...]]:
             rows.extend((*base, c.code, c.zh, c.en) for c in fld.choices)
         else:
             rows.append((*base, "", "", ""))
+            if d.allow_unknown:  # the one code a number or year column holds besides numbers
+                rows.append((*base, UNKNOWN, UNKNOWN_ZH, UNKNOWN))
     return rows
 
 

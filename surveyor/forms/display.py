@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveyor.forms.model import CompiledField
+from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField
 
 #: Record statuses as people read them: ``surveyor show``, the report and the sheets.
 STATUS_LABELS = {
@@ -39,8 +39,16 @@ def format_value(fld: CompiledField, value: Any, lang: str) -> str:
         return "; ".join(photo_text(n, p) for n, p in enumerate(value, 1))
     if fld.type == "geopoint" and isinstance(value, dict):
         return f"{value.get('lat')}, {value.get('lon')}"
-    unit = f" {fld.defn.unit.get(lang)}" if fld.defn.unit and value != "unknown" else ""
+    if value == UNKNOWN and fld.type != "text":  # a typed text "unknown" is what was typed
+        return unknown_word(lang)
+    unit = f" {fld.defn.unit.get(lang)}" if fld.defn.unit else ""
     return f"{value}{unit}"
+
+
+def unknown_word(lang: str) -> str:
+    """The stored answer "unknown" of a number or year field as people read it: 不详 in Chinese
+    (``show --lang zh`` printed "鉴定年份 unknown" where the app shows 不详)."""
+    return UNKNOWN_ZH if lang == "zh" else UNKNOWN
 
 
 def photo_text(number: int, photo: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from surveyor.forms.record import (
     evaluate,
     kept_as_entered,
 )
+from surveyor.i18n import error_from
 from surveyor.store import hlc, models
 from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, write_tx
@@ -769,41 +770,75 @@ class LiveBuilding:
 
 def get_live_building(store: Store, ref: str | uuid.UUID) -> LiveBuilding:
     """The live building ``ref`` names. A duplicate merged away leads to the building kept:
-    its label is still on the door and its code in old lists. A deleted one is refused."""
+    its label is still on the door and its code in old lists. A deleted one is refused, and so
+    is a duplicate whose kept building is not in this database (said in words, not by id)."""
     merged_from: list[str] = []
     with store.engine.connect() as conn:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
         state = load_state(conn, bid)
         while state.deleted:
-            kept = merged_into(conn, state.id)
-            if kept is None or len(merged_from) > 16:  # a cycle cannot arise; stop anyway
+            kept = kept_building(conn, state)
+            if kept is None or not kept.here or len(merged_from) > 16:  # a cycle cannot arise
                 raise deleted_error(conn, state)
             merged_from.append(state.code)
-            state = load_state(conn, kept)
+            state = load_state(conn, kept.id)
     return LiveBuilding(state, tuple(merged_from))
 
 
-def kept_instead(store: Store, state: BuildingState) -> str | None:
-    """The code of the building a deleted duplicate was merged into, or None."""
+@dataclass(frozen=True)
+class KeptBuilding:
+    """The building a duplicate was merged into. Its code is derived from its id, so it is
+    known before the building itself reaches this database; ``here`` says whether it has."""
+
+    id: uuid.UUID
+    code: str
+    here: bool
+
+
+def kept_instead(store: Store, state: BuildingState) -> KeptBuilding | None:
+    """The building a deleted duplicate was merged into, or None."""
     with store.engine.connect() as conn:
-        return _kept_code(conn, state)
+        return kept_building(conn, state)
 
 
-def _kept_code(conn: Connection, state: BuildingState) -> str | None:
+def kept_building(conn: Connection, state: BuildingState) -> KeptBuilding | None:
+    """The building ``state`` was merged into, if it was; read without loading that building:
+    a laptop may hold the alias without the building kept (it was never assigned there), and
+    loading it said 'no building with id …', leaving the inspector nowhere to go."""
     kept = merged_into(conn, state.id) if state.deleted else None
-    return None if kept is None else load_state(conn, kept).code
+    if kept is None:
+        return None
+    here = conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.id == kept)).first()
+    return KeptBuilding(kept, building_code(kept), here is not None)
+
+
+def kept_elsewhere_error(role: str, code: str, kept_code: str) -> SurveyorError:
+    """A duplicate merged into a building this database lacks: say so, and how to get it (on a
+    laptop, a sync brings the building kept; elsewhere, the file holding it must be merged)."""
+    key = "survey.kept_not_on_laptop" if role == "laptop" else "survey.kept_not_here"
+    return error_from(key, code=code, kept=kept_code)
+
+
+def _role(conn: Connection) -> str:
+    """This database's role (laptop or central), as ``init_store`` recorded it."""
+    role = conn.execute(
+        sa.select(models.META_TABLE.c.value).where(models.META_TABLE.c.key == "role")
+    ).scalar()
+    return str(role or "laptop")
 
 
 def deleted_error(conn: Connection, state: BuildingState) -> SurveyorError:
     """Why a deleted building cannot be worked on, naming the one kept if it was merged."""
-    kept_code = _kept_code(conn, state)
-    if kept_code is None:
+    kept = kept_building(conn, state)
+    if kept is None:
         return SurveyorError(
             f"building {state.code} has been deleted", zh=f"楼栋 {state.code} 已被删除"
         )
+    if not kept.here:
+        return kept_elsewhere_error(_role(conn), state.code, kept.code)
     return SurveyorError(
-        f"building {state.code} was merged into {kept_code} (a duplicate); work on {kept_code}",
-        zh=f"楼栋 {state.code} 是重复记录，已并入 {kept_code}；请在 {kept_code} 上操作",
+        f"building {state.code} was merged into {kept.code} (a duplicate); work on {kept.code}",
+        zh=f"楼栋 {state.code} 是重复记录，已并入 {kept.code}；请在 {kept.code} 上操作",
     )
 
 

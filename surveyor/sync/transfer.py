@@ -4,18 +4,20 @@ Push sends only what the central lacks (per-site watermarks, then an anti-join o
 in batches of causal (HLC) order, each batch its own transaction: an interrupted sync leaves
 whole batches merged and a rerun sends only the rest. Pull brings the inspector what they
 need: every change of the buildings assigned to them or already on the laptop (assignments,
-resolutions, register updates, colleagues' edits), and the photos those changes reference.
+resolutions, register updates, colleagues' edits), and of the buildings their merged-away
+duplicates were kept as, and the photos those changes reference.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
@@ -35,7 +37,7 @@ from surveyor.sync.attachments import (
     default_blob_dir,
     transfer_attachments,
 )
-from surveyor.sync.fold import ChangeRow
+from surveyor.sync.fold import ALIAS_KEY, ChangeRow
 from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import (
     BUILDING,
@@ -43,6 +45,7 @@ from surveyor.sync.rows import (
     CHANGE_COLUMNS,
     DamagedChange,
     as_uuid,
+    canonical_id,
     read_changes,
 )
 
@@ -147,11 +150,35 @@ def _relevant_entities(laptop: Store, central: Store) -> list[str]:
     return sorted(ids)
 
 
+def _alias_targets(held: Mapping[str, list[ChangeRow]]) -> set[str]:
+    """The buildings the duplicates among ``held`` were merged into (their ``alias`` changes)."""
+    return {
+        canonical_id(c.fields[ALIAS_KEY])
+        for rows in held.values()
+        for c in rows
+        if c.op == "alias" and isinstance(c.fields.get(ALIAS_KEY), str)
+    }
+
+
+def _with_kept_buildings(conn: Connection, held: dict[str, list[ChangeRow]]) -> None:
+    """Add to ``held`` the changes of every building kept for a duplicate in it, and of the
+    ones those were merged into in turn. The duplicate's label still hangs on the door and
+    leads to the building kept; a kept building never assigned to this inspector was not
+    pulled, and the laptop could open neither (docs/SYNC.md)."""
+    wanted = _alias_targets(held) - held.keys()
+    while wanted:
+        more = load_entity_changes(conn, sorted(wanted))
+        held.update(more)
+        wanted = _alias_targets(more) - held.keys()
+
+
 def pull(laptop: Store, central: Store, form: Form | None) -> tuple[int, list[ChangeRow]]:
-    """Bring the inspector's buildings up to date from the central, in one transaction."""
+    """Bring the inspector's buildings up to date from the central, in one transaction: the
+    relevant buildings and the buildings their merged-away duplicates lead to."""
     entities = _relevant_entities(laptop, central)
     with read_tx(central.engine) as conn:
         held = load_entity_changes(conn, entities)
+        _with_kept_buildings(conn, held)
     offered = [c for rows in held.values() for c in rows]
     with write_tx(laptop.engine) as conn:
         stats = apply_changes(

@@ -52,6 +52,11 @@ def test_csv_round_trips_the_sample(sample_db: Path, tmp_path: Path) -> None:
     heritage = [r for r in book if r["field_id"] == "heritage_status"]
     assert {(r["code"], r["code_zh"]) for r in heritage} >= {("relic", "文物保护单位")}
     assert any(r["field_id"] == "year_built" and r["label_en"] == "Year built" for r in book)
+    # A year answered 不详 keeps the code 'unknown' (as options keep theirs), said in the book.
+    assert {"appraisal_year", "non_self_contained_units"} <= {
+        r["field_id"] for r in book if (r["code"], r["code_zh"]) == ("unknown", "不详")
+    }
+    assert "unknown" in {row["appraisal_year"] for row in rows}
     assert (tmp_path / "survey.needs.csv").stat().st_size > 0
 
 

@@ -12,8 +12,9 @@ import pytest
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
-from surveyor.store.db import Store, open_store
+from surveyor.store.db import Store, open_store, read_tx, write_tx
 from surveyor.sync.actions import assign
+from surveyor.sync.apply import apply_changes, load_entity_changes
 from surveyor.sync.transfer import push, sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.conftest import MINI
@@ -210,7 +211,9 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     assert "[3] 1963" in later and f"#{tag}" in later.splitlines()[-2]
     resolve = ("conflicts", "resolve", code, "year_built", "--central", central, *form)
     resolved = run(*resolve, "--pick", f"#{tag}", "--by", "李督导")
-    assert resolved.stdout.strip() == "resolved: Year built is 1963 (乙's value)"
+    said = resolved.stdout.splitlines()
+    assert said[0] == "resolved: Year built is 1963 (乙's value)"
+    assert len(said) == 5 and f"#{tag}" in said[-1]  # no --seen: the three values closed
     assert get_building(hub, code).answers["year_built"] == 1963
     closed = run("conflicts", "show", code, "建成年份", "--central", central, *form).stdout
     assert "Resolve:" not in closed  # nothing left to do
@@ -541,3 +544,120 @@ def test_show_a_delete_race_without_a_false_base_and_a_status_edit_in_words(
     zh = run(*show, "--lang", "zh").stdout
     assert "共同基础值" not in zh and "删除了楼栋  甲" in zh, zh
     assert "修改了：状态  乙" in zh and "_status" not in zh, zh
+
+
+def test_a_laptop_whose_duplicate_was_merged_away_can_open_the_building_kept(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """乙's building y was merged into 甲's x, never assigned to 乙: after syncing, 乙's laptop
+    had y as an alias of a building it lacked, and show, needs and set said 'no building with
+    id 01a2…'. The pull brings the building kept; until it is there, a sentence says so."""
+    run("central", "init", backend)
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    save_answers(b, mini, y, {"year_built": "1990"}, author="乙")
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", backend, *FORM)
+    merge = ("conflicts", "resolve", y, "_duplicate", "--central", backend, "--merge-into", x)
+    run(*merge, *FORM)
+    # Before the pull: y is still live on 乙's laptop; a laptop that pulled only the alias (as
+    # an older sync did) lacks x, and says so in words, never by a raw id.
+    partial = laptops("乙")
+    hub = open_store(backend)
+    try:
+        y_id = str(get_building(hub, y).id)
+        with read_tx(hub.engine) as conn:
+            only_y = load_entity_changes(conn, [y_id])[y_id]
+    finally:
+        hub.close()
+    with write_tx(partial.engine) as conn:
+        apply_changes(conn, only_y, mini, label="the central")
+    missing = f"{y} was merged into another building, {x}, which is not on this laptop"
+    shown = run("show", y, "--db", partial.target, *FORM)  # what the laptop holds of y
+    assert missing in " ".join(shown.stdout.split()), shown.stdout
+    zh = run("show", y, "--db", partial.target, "--lang", "zh", *FORM).stdout
+    assert f"{y}是重复记录，已并入另一栋楼{x}，但该楼不在这台笔记本上" in "".join(zh.split())
+    for args in (("needs", y, "--lang", "en"), ("set", y, "year_built=1991", *FORM)):
+        lacking = run(*args, "--db", partial.target, ok=False)
+        assert lacking.returncode == 2, args
+        assert missing in lacking.stderr, (args, lacking.stderr)
+        assert "no building with id" not in lacking.stderr
+    # The sync brings x to 乙's laptop, though it was never assigned to 乙.
+    for lap in (b, partial):
+        run("sync", "--db", lap.target, "--central", backend, *FORM)
+        shown = run("show", y, "--db", lap.target, *FORM).stdout
+        assert f"merged into {x}" in shown
+        kept = json.loads(run("show", x, "--db", lap.target, "--json", *FORM).stdout)
+        assert kept["answers"]["year_built"] == 1990
+        needs = run("needs", y, "--db", lap.target, "--json", "--lang", "en")
+        assert json.loads(needs.stdout)["code"] == x
+        edit = run("set", y, "year_built=1991", "--db", lap.target, *FORM, ok=False)
+        assert f"{y} was merged into {x} (a duplicate); work on {x}" in edit.stderr
+
+
+def resolve_command(shown: str) -> list[str]:
+    """The command line 'conflicts show' prints to resolve it, up to its --seen '#tags'."""
+    import shlex
+
+    [hint] = [ln for ln in shown.splitlines() if ln.startswith("Resolve: surveyor ")]
+    words = shlex.split(hint.removeprefix("Resolve: "))
+    return words[1 : words.index("--seen") + 2]
+
+
+def test_a_value_synced_after_the_supervisor_looked_is_never_closed_unseen(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """The supervisor looked at 甲's and 乙's values; 丙's arrived; 'resolve --value' closed 丙's
+    unseen. The command 'show' prints names the values seen (--seen), so it is refused; without
+    --seen, the resolution lists the values it closed."""
+    run("central", "init", backend)
+    hub = open_store(backend)
+    a, b, c = laptops("甲"), laptops("乙"), laptops("丙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    sync(a, hub, mini)
+    for laptop in (b, c):
+        assign(hub, mini, laptop.meta("inspector") or "", refs=[code], author="督导")
+        sync(laptop, hub, mini)
+    for laptop, year, floors in ((a, "1962", "5"), (b, "1963", "6"), (c, "1961", "")):
+        edits = {"year_built": year} | ({"floors_above": floors} if floors else {})
+        save_answers(laptop, mini, code, edits, author=laptop.meta("inspector"))
+    sync(a, hub, mini)
+    sync(b, hub, mini)
+    show = ("conflicts", "show", code, "year_built", "--central", backend, *FORM)
+    looked = run(*show).stdout
+    command = resolve_command(looked)
+    seen = command[-1].split(",")
+    assert len(seen) == 2 and all(f"{tag}" in looked for tag in seen), looked
+    assert command[:5] == ["conflicts", "resolve", code, "year_built", "--central"]
+    sync(c, hub, mini)  # 丙's 1961 arrives after the supervisor looked
+    refused = run(*command, "--value", "1970", *FORM, ok=False)
+    assert refused.returncode == 2
+    assert "this conflict changed since it was shown (a later sync); show it again" in (
+        refused.stderr
+    )
+    assert "1961" in run(*show).stdout and "Resolve:" in run(*show).stdout  # still open
+    assert get_building(hub, code).answers["year_built"] != 1970
+    again = run(*show).stdout
+    done = run(*resolve_command(again), "--value", "1970", "--by", "李督导", *FORM)
+    assert "values closed" not in done.stdout  # all three were seen
+    assert get_building(hub, code).answers["year_built"] == 1970
+    # Without --seen, what was closed is said, each value with its #tag.
+    floors = ("conflicts", "resolve", code, "floors_above", "--central", backend, *FORM)
+    closed = run(*floors, "--value", "7").stdout.splitlines()
+    assert closed[1] == "values closed (no --seen was given: check them):", closed
+    assert sorted(ln.split()[1] for ln in closed[2:]) == ["5", "6"], closed
+    assert all("#" in ln for ln in closed[2:])
+    bad = run(*floors, "--value", "7", "--seen", "1984", ok=False)
+    assert bad.returncode == 2 and "--seen 1984 is not the #tags" in bad.stderr
+    hub.close()
+
+
+def test_the_printed_resolve_command_hides_only_a_password() -> None:
+    from surveyor.cli.sync_cmds import _typed_target
+
+    assert _typed_target("postgresql://sv:s3cret@db.local/census") == (
+        "postgresql://sv:PASSWORD@db.local/census"
+    )
+    assert _typed_target("postgresql://sv@/census?host=/run") == "postgresql://sv@/census?host=/run"
+    assert _typed_target("/srv/central.db") == "/srv/central.db"

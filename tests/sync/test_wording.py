@@ -65,3 +65,12 @@ def test_reserved_fields_are_said_by_name(mini: Form) -> None:
     assert field_name(mini, "_status", "zh") == "状态"
     status = Version("c", "complete", "乙", "", "", "upsert")
     assert value_text(mini, "_status", status, "zh") == "已完成"
+
+
+def test_an_unknown_answer_is_said_in_the_supervisors_language(mini: Form) -> None:
+    """'conflicts show --lang zh' and the review said a year answered 不详 as 'unknown'."""
+    from surveyor.sync.review import Version
+
+    unknown = Version("c", "unknown", "乙", "", "", "upsert")
+    assert value_text(mini, "gas_pipe_year", unknown, "zh") == "不详"
+    assert value_text(mini, "gas_pipe_year", unknown, "en") == "unknown"
