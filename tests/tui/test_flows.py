@@ -128,6 +128,36 @@ def test_typing_while_the_list_has_the_cursor_goes_on_with_the_search(
     run(body)
 
 
+def test_a_phrase_typed_at_once_from_the_list_lands_whole_in_the_search(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """An input method commits 西里4号楼 as five keys at once: from the list only 西 reached
+    the search box (abc gave a). The keys behind the first were queued for the table, which
+    dropped them once the focus had gone to the search box."""
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            search = app.screen.query_one("#search", Input)
+            table = app.screen.query_one("#buildings", DataTable)
+            await pilot.press("down")
+            assert app.focused is table
+            burst(app, list("abc"))
+            await settle(app, pilot)
+            assert search.value == "abc"
+            await pilot.press("ctrl+u")
+            await settle(app, pilot)
+            await pilot.press("down")
+            assert app.focused is table
+            burst(app, list("西里4号楼"))
+            await settle(app, pilot)
+            assert search.value == "西里4号楼"
+            assert app.focused is search
+
+    run(body)
+
+
 def test_enter_in_the_search_opens_the_one_building_found(
     sample_db: Path, make_app: AppFactory
 ) -> None:

@@ -33,6 +33,7 @@ from surveyor.text import normalize_text
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.footer import CatalogFooter
+from surveyor.tui.widgets.keys import forward_if_moved
 
 if TYPE_CHECKING:
     from surveyor.services.queries import BuildingPage, BuildingRow
@@ -63,6 +64,28 @@ STATUS_STYLE = {
     "complete": "green",
     "approved": "bold green",
 }
+
+
+class BuildingTable(DataTable[Text]):
+    """The register's rows. Typing here goes on with the search (``type_into_search``).
+
+    The table takes its own keys, in the order they were queued for it: the first printable
+    key moves the focus to the search box, and the keys queued behind it (an input method
+    commits 西里4号楼 at once) are passed on there (``forward_if_moved``). Judged by the
+    screen, by what had the focus when each key came round, every key after the first was
+    dropped: the focus was already on the search box, which never got them.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if forward_if_moved(self, event):
+            return
+        char = event.character
+        screen = self.screen
+        if isinstance(screen, BuildingsScreen) and char and char.isprintable() and char != " ":
+            event.stop()
+            event.prevent_default()
+            screen.type_into_search(char)
+        # Other keys (arrows, Enter) go on to the table's own handling.
 
 
 class BuildingsScreen(Screen[None]):
@@ -116,7 +139,7 @@ class BuildingsScreen(Screen[None]):
                 self._status_options(), prompt=t("list.all_statuses"), id="f-status", compact=True
             )
             yield Checkbox(t("list.mine"), id="f-mine", compact=True)
-        yield DataTable(id="buildings", cursor_type="row", zebra_stripes=True)
+        yield BuildingTable(id="buildings", cursor_type="row", zebra_stripes=True)
         yield Static("", id="count")
         yield CatalogFooter()
 
@@ -358,26 +381,19 @@ class BuildingsScreen(Screen[None]):
             self._fetch_more(self._last_query, self.loaded)
 
     def on_key(self, event: events.Key) -> None:
-        # Down from the search box goes into the list, as in any search-then-pick screen.
+        """Down from the search box goes into the list, as in any search-then-pick screen.
+        (Typing in the list goes to the search: ``BuildingTable``.)"""
         table = self.query_one("#buildings", DataTable)
-        if event.key == "down" and isinstance(self.focused, Input) and self.focused.id == "search":
-            if table.row_count:
-                table.focus()
-                event.stop()
-            return
-        # Typing (or a scanner) while the table has focus goes to the search box.
-        if (
-            isinstance(self.focused, DataTable)
-            and event.character is not None
-            and event.character.isprintable()
-            and event.character != " "
-        ):
-            self._type_into_search(event.character)
+        focused = self.focused
+        in_search = isinstance(focused, Input) and focused.id == "search"
+        if event.key == "down" and in_search and table.row_count:
+            table.focus()
             event.stop()
 
-    def _type_into_search(self, text: str) -> None:
-        """Add ``text`` to the end of the search. The box selects all on focus: that selection
-        swallowed the first key typed from the table and the query before it."""
+    def type_into_search(self, text: str) -> None:
+        """Add ``text`` to the end of the search (a key typed in the list). The box selects all
+        on focus: that selection swallowed the first key typed from the table and the query
+        before it."""
         search = self.query_one("#search", Input)
         if not search.has_focus:
             search.select_on_focus = False
