@@ -14,7 +14,7 @@ from typing import Any
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
@@ -444,6 +444,44 @@ def test_skip_logic_hides_and_reveals_a_field(sample_db: Path, make_app: AppFact
             await pilot.press("escape")
             await settle(app, pilot)
         assert read(sample_db, target.id).answers["has_elevator"] is True
+
+    run(body)
+
+
+def test_the_required_mark_follows_the_answers(sample_db: Path, make_app: AppFactory) -> None:
+    """问题照片 (required only once a defect is answered) read 问题照片 * on a new building,
+    where ``surveyor show`` rightly did not list it: every ``required_if`` was marked."""
+    target = first_with_status(sample_db, "not_started")
+
+    def marked(screen: SurveyScreen, field_id: str) -> bool:
+        row = screen.query_one(f"#row-{field_id}", FieldRow)
+        shown = str(row.query_one(".label", Static).render())
+        assert row.has_class("-required") == shown.endswith(" *"), shown
+        return row.has_class("-required")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("photo_defects")
+            await settle(app, pilot)
+            assert "photo_defects" not in (screen.ev.missing if screen.ev else [])
+            assert not marked(screen, "photo_defects")
+            assert marked(screen, "photo_facade_main")  # required: true, marked as before
+            screen.record("structural_cracks", "visible")  # the mark follows at once
+            await pilot.pause()
+            assert marked(screen, "photo_defects")
+            screen.record("structural_cracks", "none")
+            await pilot.pause()
+            assert not marked(screen, "photo_defects")
+            await screen.goto_field("structural_cracks")
+            await settle(app, pilot)
+            await pilot.press("4")  # 严重: a defect, answered by hand in its own section
+            await screen.goto_field("photo_defects")
+            await settle(app, pilot)
+            assert marked(screen, "photo_defects")
+            await pilot.press("escape")
+            await settle(app, pilot)
 
     run(body)
 

@@ -323,7 +323,7 @@ class SurveyScreen(Screen[None]):
                 fld,
                 self.answers.get(fld.id),
                 lang=lang,
-                required=fld.defn.required or fld.defn.required_if is not None,
+                required=self.is_required(fld),
                 blob_dir=self.app.blob_dir,
             )
             for fld in fields
@@ -389,6 +389,13 @@ class SurveyScreen(Screen[None]):
             row = None
         (row or widget).scroll_visible(animate=False)
 
+    def is_required(self, fld: CompiledField) -> bool:
+        """True if ``fld`` is required with the current answers (the core's evaluation): a
+        ``required_if`` field only while its condition holds."""
+        if self.ev is None:
+            return fld.defn.required
+        return fld.id in self.ev.required
+
     def is_shown(self, field_id: str) -> bool:
         """True if ``field_id`` is shown with the current answers (skip logic, ``relevant``)."""
         return self.ev is None or field_id in self.ev.relevant
@@ -441,6 +448,7 @@ class SurveyScreen(Screen[None]):
             if row.fld.type == "calculate":
                 row.show_calculated(ev.values.get(fid))
                 continue
+            row.show_required(fid in ev.required)
             warning = ev.warnings.get(fid)
             error = row.shown_error if fid == quiet else self.message_for(fid)
             row.show_messages(error, warning.get(lang) if warning else None)
