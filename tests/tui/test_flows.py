@@ -886,6 +886,56 @@ def test_choices_by_key_by_filter_and_multiple(sample_db: Path, make_app: AppFac
     run(body)
 
 
+def test_text_typed_into_a_choice_that_matches_no_option_is_said_not_dropped(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """居民改造意愿 answered 2 put 居民最关心问题 (a choice list) before the remarks box: the
+    remarks typed after Enter went into its option filter, matched nothing and were dropped
+    without a word. 供暖方式 = 1 then a number typed on 户内温控阀: its 8 did nothing, unseen."""
+    target = first_with_status(sample_db, "not_started")
+    remark = "顶层漏水严重"
+
+    def toasts(app: Any) -> list[str]:
+        return [str(n.message) for n in app._notifications]
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("resident_willingness")
+            await pilot.press("2")  # 一般: 居民最关心问题 appears next
+            burst(app, ["enter", *remark])
+            await settle(app, pilot)
+            choice = screen.query_one("#resident_priorities", ChoiceField)
+            assert app.focused is choice
+            assert "无匹配选项" in choice.render().plain  # the text stays, said unmatched
+            assert f"筛选：{remark}_" in choice.render().plain
+            assert any(m.startswith("居民最关心问题是选择题") for m in toasts(app))
+            await pilot.press("enter")  # nothing to pick: the text is kept
+            assert choice.filtering and choice.filter_text == remark
+            await pilot.press("tab")  # leaving with it says it was not recorded, quoted
+            assert any(f"「{remark}」没有匹配的选项，未记录" in m for m in toasts(app))
+            assert not choice.filtering and choice.value is None
+
+            await screen.goto_field("heating_source")
+            await pilot.press("1")  # 集中供热: 户内温控阀 appears
+            await screen.goto_field("trv")
+            trv = screen.query_one("#trv", ChoiceField)
+            await pilot.press("1", "8")  # 1 picks 无 (seen); 8 is no option's key
+            assert trv.value == "none"
+            assert trv.filtering and trv.filter_text == "8"
+            assert "无匹配选项" in trv.render().plain
+            assert any(m.startswith("户内温控阀是选择题") for m in toasts(app))
+            await pilot.press("escape")  # Esc clears the filter, says nothing more
+            assert not trv.filtering
+            await pilot.press("escape")
+            await settle(app, pilot)
+        saved = read(sample_db, target.id).answers
+        assert saved["trv"] == "none" and "resident_priorities" not in saved
+
+    run(body)
+
+
 def test_remarks_are_multi_line_and_come_back_from_the_database(
     sample_db: Path, make_app: AppFactory
 ) -> None:

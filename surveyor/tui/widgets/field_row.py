@@ -225,10 +225,16 @@ class FieldRow(Widget):
                 multiple=fld.type == "select_multiple",
                 value=choice_value(fld, value),
                 id=fld.id,
+                label=fld.defn.label.get(lang),
             )
         elif fld.type == "boolean":
             options = [Option("true", t("survey.yes")), Option("false", t("survey.no"))]
-            yield ChoiceField(options, value=choice_value(fld, value), id=fld.id)
+            yield ChoiceField(
+                options,
+                value=choice_value(fld, value),
+                id=fld.id,
+                label=fld.defn.label.get(lang),
+            )
         elif fld.type == "photo":
             photos = value if isinstance(value, list) else []
             yield PhotoField(
