@@ -25,6 +25,7 @@ from surveyor.store.ids import building_uri
 from surveyor.tui.modals.problems import ProblemsModal
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.survey import SurveyScreen
+from surveyor.tui.text import fit_cells
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.section_nav import SectionNav
@@ -210,6 +211,80 @@ def test_the_address_is_on_screen_at_80_columns(sample_db: Path, make_app: AppFa
                 assert cell_len(search.placeholder) <= search.content_size.width, lang
 
     run(body)
+
+
+def test_status_and_completeness_stay_whole_at_80_columns(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """After a search or the "mine" filter the 街道 and compound columns widened to their
+    longest cell and never gave the room back: completeness read 完 / 1; in English Changhong
+    took 14 cells, status read "complet" / "not sta" and completeness was gone."""
+    target = first_with_status(sample_db, "draft")
+    store = open_store(sample_db)
+    try:  # a long compound name and address, saved by the inspector: "mine"
+        long = {
+            "compound_name": "南开大学西南村教职工住宅小区",
+            "address": "南开区卫津路94号南开大学西南村",
+        }
+        save_answers(store, FORM, target.id, long, author="王芳", draft=True)
+    finally:
+        store.close()
+
+    def assert_whole(app: Any, state: str) -> None:
+        table = app.screen.query_one("#buildings", DataTable)
+        assert table.row_count, state
+        seen = table.scrollable_content_region.width  # the scrollbar aside
+        end = 0
+        for column in table.ordered_columns:
+            key = str(column.key.value)
+            end += column.get_render_width(table)
+            if key in ("status", "completeness"):
+                assert end <= seen, (state, key, end, seen)
+            for row in table.rows:
+                shown = table.get_cell(row, key).plain
+                assert cell_len(shown) <= column.get_render_width(table) - 2, (state, shown)
+                if key in ("status", "completeness"):
+                    assert not shown.endswith("~"), (state, shown)
+
+    async def body() -> None:
+        for lang in ("zh", "en"):
+            app = make_app(sample_db, lang=lang, inspector="王芳")
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(app, pilot)
+                assert_whole(app, f"{lang} start")
+                await pilot.press(*"南开大学")
+                await pilot.pause(0.3)
+                await settle(app, pilot)
+                assert app.screen.query_one("#buildings", DataTable).row_count == 1
+                assert_whole(app, f"{lang} search")
+                await pilot.press("ctrl+u")
+                await settle(app, pilot)
+                assert_whole(app, f"{lang} search cleared")
+                await pilot.press("ctrl+o")
+                await pilot.pause(0.3)
+                await settle(app, pilot)
+                assert_whole(app, f"{lang} mine")
+                table = app.screen.query_one("#buildings", DataTable)
+                narrow = table.get_cell(next(iter(table.rows)), "compound").plain
+                assert narrow.endswith("~"), narrow  # cut, and said to be
+                await pilot.resize_terminal(120, 40)  # wider: the columns share the room anew
+                await settle(app, pilot)
+                table = app.screen.query_one("#buildings", DataTable)
+                wide = table.get_cell(next(iter(table.rows)), "compound").plain
+                assert cell_len(wide) > cell_len(narrow), wide
+
+    run(body)
+
+
+def test_a_cell_cut_short_says_so_and_latin_keeps_whole_words() -> None:
+    """A cut address must not read as another (南开区红旗路2 for 21号); … is two cells in some
+    Chinese terminals, so the mark is ASCII."""
+    assert fit_cells("南开区红旗路21号", 16) == "南开区红旗路21号"
+    assert fit_cells("南开区红旗路121号", 16) == "南开区红旗路121~"
+    assert fit_cells("水上公园", 7) == "水上公~"
+    assert fit_cells("Shuishang Gongyuan", 12) == "Shuishang"
+    assert fit_cells("Changhong", 6) == "Chang~"
+    assert all(cell_len(fit_cells("南开大学西南村", n)) <= n for n in range(0, 16))
 
 
 def test_fill_a_section_leave_and_come_back(sample_db: Path, make_app: AppFactory) -> None:
