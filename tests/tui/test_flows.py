@@ -598,6 +598,42 @@ def test_completion_refused_then_allowed(sample_db: Path, make_app: AppFactory) 
     run(body)
 
 
+def test_next_problem_after_the_last_is_fixed_says_so_and_stays(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """F8 after fixing the last problem F9 listed jumped back to that field, already fixed,
+    instead of saying nothing is left."""
+    done = first_with_status(sample_db, "complete")
+    store = open_store(sample_db)
+    try:
+        set_status(store, FORM, done.id, "draft", author="测试员")
+        save_answers(store, FORM, done.id, {"survey_date": None}, author="测试员", draft=True)
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, done.id)
+            await pilot.press("f9")
+            await settle(app, pilot)
+            assert [p.field_id for p in screen.problems] == ["survey_date"]
+            await pilot.press("enter")  # jump to it, answer it, move on
+            await settle(app, pilot)
+            await pilot.press(*date.today().isoformat(), "enter")
+            await settle(app, pilot)
+            assert app.focused is screen.query_one("#inspector_name")
+            await pilot.press("f8")
+            await settle(app, pilot)
+            assert app.focused is screen.query_one("#inspector_name")  # stays
+            toasts = [str(n.message) for n in app._notifications]
+            assert "F9 列出的问题都已处理，可按 F9 标记完成" in toasts
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+    run(body)
+
+
 def test_next_problem_key_walks_the_refusals(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

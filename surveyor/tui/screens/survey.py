@@ -885,6 +885,12 @@ class SurveyScreen(Screen[None]):
 
         self.app.push_screen(ProblemsModal(self.problems), jump)
 
+    def still_a_problem(self, field_id: str) -> bool:
+        """True if ``field_id``, listed by F9, still stops completion with the current answers
+        (unanswered though required, or refused); F8 skips the ones fixed since."""
+        ev = self.ev
+        return ev is None or field_id in ev.errors or field_id in ev.missing
+
     def message_for_problem(self, field_id: str) -> str:
         ev = self.ev
         if ev is not None and field_id in ev.errors:
@@ -895,7 +901,10 @@ class SurveyScreen(Screen[None]):
         if not self.problems:  # F8 walks the list F9 makes; it did nothing, without a word
             self.notify(t("survey.no_problem_list"), markup=False)
             return
-        ids = [p.field_id for p in self.problems]
+        ids = [p.field_id for p in self.problems if self.still_a_problem(p.field_id)]
+        if not ids:  # it went back to a field fixed already, as if nothing had changed
+            self.notify(t("survey.no_problems_left"), markup=False)
+            return
         order = list(self.app.form.fields)
         here = order.index(self.current_field) if self.current_field in order else -1
         after = [fid for fid in ids if order.index(fid) > here]
