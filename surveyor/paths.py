@@ -26,6 +26,13 @@ def log_dir() -> Path:
     return Path(_dirs.user_log_dir)
 
 
+def screenshot_dir() -> Path:
+    """Where the app's screenshots go (the palette's "screenshot"): the user data directory,
+    which Surveyor creates anyway. Textual's default, ~/Downloads, is missing on many field
+    laptops, so every screenshot failed."""
+    return data_dir() / "screenshots"
+
+
 def default_db_path() -> Path:
     """The inspector's database: ``$SURVEYOR_DB`` if set, else the user data directory."""
     env = os.environ.get(DB_ENV_VAR)

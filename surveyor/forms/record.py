@@ -251,6 +251,9 @@ class Evaluation:
     relevant: set[str]
     errors: dict[str, Localized] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    #: The fields required with these answers (``required``, or ``required_if`` true now):
+    #: what a front end marks as required.
+    required: set[str] = field(default_factory=set)
     warnings: dict[str, Localized] = field(default_factory=dict)
     required_total: int = 0
     required_answered: int = 0
@@ -289,6 +292,7 @@ def evaluate(form: Form, answers: Mapping[str, Any], *, today: date | None = Non
             fld.required_if is not None and fld.required_if.truth(env, today=today) is True
         )
         if required:
+            result.required.add(fld.id)
             result.required_total += 1
             if value is None:
                 result.missing.append(fld.id)

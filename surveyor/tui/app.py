@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -518,11 +519,30 @@ class SurveyorApp(App[None]):
         commands += [
             ("help", self.action_help),
             ("theme", self.action_change_theme),
-            ("screenshot", lambda: self.set_timer(0.1, self.deliver_screenshot)),
+            ("screenshot", lambda: self.set_timer(0.1, self.take_screenshot)),
             ("quit", self.action_quit),
         ]
         for key, callback in commands:
             yield SystemCommand(_palette_title(key), t(f"cmd.{key}_help"), callback)
+
+    def take_screenshot(self) -> None:
+        """Save the screen as SVG into Surveyor's screenshot folder (created if missing) and
+        say where, or why not, in the interface language. Textual's own saved into
+        ~/Downloads, missing on the field laptops, and said "Failed to save screenshot" in
+        English in the Chinese app."""
+        from surveyor.paths import screenshot_dir
+
+        folder = screenshot_dir()
+        name = f"surveyor-{datetime.now():%Y%m%d-%H%M%S-%f}.svg"
+        title = t("app.screenshot_title")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(name, str(folder))
+        except OSError as exc:
+            said = t("app.screenshot_failed", folder=folder, error=exc.strerror or exc)
+            self.notify(said, title=title, severity="error", markup=False)
+            return
+        self.notify(t("app.screenshot_saved", path=saved), title=title, markup=False)
 
     def action_command_palette(self) -> None:
         """Textual's palette, asking in the interface language."""

@@ -369,3 +369,46 @@ def test_f1_on_a_choice_lists_both_arrow_keys_and_quit_once(
             assert len(quits) == 1 and "^c" not in quits[0], quits
 
     run(body)
+
+
+def test_the_palettes_screenshot_is_saved_in_a_folder_that_exists_and_said_in_chinese(
+    sample_db: Path, make_app: AppFactory, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The palette's screenshot went to ~/Downloads, missing on the field laptop, and the
+    Chinese app said "Failed to save screenshot" in English."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # no ~/Downloads, as on the laptop
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+
+    async def shoot(app: SurveyorApp, pilot: Any) -> list[str]:
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        app.screen.query_one(Input).value = "截图"
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        return [str(n.message) for n in app._notifications]
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            said = await shoot(app, pilot)
+            shots = list((tmp_path / "data" / "surveyor" / "screenshots").glob("*.svg"))
+            assert len(shots) == 1, said
+            assert f"截图已保存：{shots[0]}" in said
+            assert "南开区既有住宅普查" in shots[0].read_text(encoding="utf-8")
+        # A folder that cannot be made (a file stands in its way): said in Chinese too.
+        (tmp_path / "blocked").write_text("")
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "blocked"))
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            said = await shoot(app, pilot)
+            folder = tmp_path / "blocked" / "surveyor" / "screenshots"
+            assert any(m.startswith(f"截图未保存：无法写入 {folder}") for m in said), said
+
+    run(body)

@@ -14,7 +14,7 @@ from typing import Any
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
@@ -25,6 +25,7 @@ from surveyor.store.ids import building_uri
 from surveyor.tui.modals.problems import ProblemsModal
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.survey import SurveyScreen
+from surveyor.tui.text import fit_cells
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.section_nav import SectionNav
@@ -128,6 +129,36 @@ def test_typing_while_the_list_has_the_cursor_goes_on_with_the_search(
     run(body)
 
 
+def test_a_phrase_typed_at_once_from_the_list_lands_whole_in_the_search(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """An input method commits 西里4号楼 as five keys at once: from the list only 西 reached
+    the search box (abc gave a). The keys behind the first were queued for the table, which
+    dropped them once the focus had gone to the search box."""
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            search = app.screen.query_one("#search", Input)
+            table = app.screen.query_one("#buildings", DataTable)
+            await pilot.press("down")
+            assert app.focused is table
+            burst(app, list("abc"))
+            await settle(app, pilot)
+            assert search.value == "abc"
+            await pilot.press("ctrl+u")
+            await settle(app, pilot)
+            await pilot.press("down")
+            assert app.focused is table
+            burst(app, list("西里4号楼"))
+            await settle(app, pilot)
+            assert search.value == "西里4号楼"
+            assert app.focused is search
+
+    run(body)
+
+
 def test_enter_in_the_search_opens_the_one_building_found(
     sample_db: Path, make_app: AppFactory
 ) -> None:
@@ -180,6 +211,80 @@ def test_the_address_is_on_screen_at_80_columns(sample_db: Path, make_app: AppFa
                 assert cell_len(search.placeholder) <= search.content_size.width, lang
 
     run(body)
+
+
+def test_status_and_completeness_stay_whole_at_80_columns(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """After a search or the "mine" filter the 街道 and compound columns widened to their
+    longest cell and never gave the room back: completeness read 完 / 1; in English Changhong
+    took 14 cells, status read "complet" / "not sta" and completeness was gone."""
+    target = first_with_status(sample_db, "draft")
+    store = open_store(sample_db)
+    try:  # a long compound name and address, saved by the inspector: "mine"
+        long = {
+            "compound_name": "南开大学西南村教职工住宅小区",
+            "address": "南开区卫津路94号南开大学西南村",
+        }
+        save_answers(store, FORM, target.id, long, author="王芳", draft=True)
+    finally:
+        store.close()
+
+    def assert_whole(app: Any, state: str) -> None:
+        table = app.screen.query_one("#buildings", DataTable)
+        assert table.row_count, state
+        seen = table.scrollable_content_region.width  # the scrollbar aside
+        end = 0
+        for column in table.ordered_columns:
+            key = str(column.key.value)
+            end += column.get_render_width(table)
+            if key in ("status", "completeness"):
+                assert end <= seen, (state, key, end, seen)
+            for row in table.rows:
+                shown = table.get_cell(row, key).plain
+                assert cell_len(shown) <= column.get_render_width(table) - 2, (state, shown)
+                if key in ("status", "completeness"):
+                    assert not shown.endswith("~"), (state, shown)
+
+    async def body() -> None:
+        for lang in ("zh", "en"):
+            app = make_app(sample_db, lang=lang, inspector="王芳")
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(app, pilot)
+                assert_whole(app, f"{lang} start")
+                await pilot.press(*"南开大学")
+                await pilot.pause(0.3)
+                await settle(app, pilot)
+                assert app.screen.query_one("#buildings", DataTable).row_count == 1
+                assert_whole(app, f"{lang} search")
+                await pilot.press("ctrl+u")
+                await settle(app, pilot)
+                assert_whole(app, f"{lang} search cleared")
+                await pilot.press("ctrl+o")
+                await pilot.pause(0.3)
+                await settle(app, pilot)
+                assert_whole(app, f"{lang} mine")
+                table = app.screen.query_one("#buildings", DataTable)
+                narrow = table.get_cell(next(iter(table.rows)), "compound").plain
+                assert narrow.endswith("~"), narrow  # cut, and said to be
+                await pilot.resize_terminal(120, 40)  # wider: the columns share the room anew
+                await settle(app, pilot)
+                table = app.screen.query_one("#buildings", DataTable)
+                wide = table.get_cell(next(iter(table.rows)), "compound").plain
+                assert cell_len(wide) > cell_len(narrow), wide
+
+    run(body)
+
+
+def test_a_cell_cut_short_says_so_and_latin_keeps_whole_words() -> None:
+    """A cut address must not read as another (南开区红旗路2 for 21号); … is two cells in some
+    Chinese terminals, so the mark is ASCII."""
+    assert fit_cells("南开区红旗路21号", 16) == "南开区红旗路21号"
+    assert fit_cells("南开区红旗路121号", 16) == "南开区红旗路121~"
+    assert fit_cells("水上公园", 7) == "水上公~"
+    assert fit_cells("Shuishang Gongyuan", 12) == "Shuishang"
+    assert fit_cells("Changhong", 6) == "Chang~"
+    assert all(cell_len(fit_cells("南开大学西南村", n)) <= n for n in range(0, 16))
 
 
 def test_fill_a_section_leave_and_come_back(sample_db: Path, make_app: AppFactory) -> None:
@@ -418,6 +523,44 @@ def test_skip_logic_hides_and_reveals_a_field(sample_db: Path, make_app: AppFact
     run(body)
 
 
+def test_the_required_mark_follows_the_answers(sample_db: Path, make_app: AppFactory) -> None:
+    """问题照片 (required only once a defect is answered) read 问题照片 * on a new building,
+    where ``surveyor show`` rightly did not list it: every ``required_if`` was marked."""
+    target = first_with_status(sample_db, "not_started")
+
+    def marked(screen: SurveyScreen, field_id: str) -> bool:
+        row = screen.query_one(f"#row-{field_id}", FieldRow)
+        shown = str(row.query_one(".label", Static).render())
+        assert row.has_class("-required") == shown.endswith(" *"), shown
+        return row.has_class("-required")
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("photo_defects")
+            await settle(app, pilot)
+            assert "photo_defects" not in (screen.ev.missing if screen.ev else [])
+            assert not marked(screen, "photo_defects")
+            assert marked(screen, "photo_facade_main")  # required: true, marked as before
+            screen.record("structural_cracks", "visible")  # the mark follows at once
+            await pilot.pause()
+            assert marked(screen, "photo_defects")
+            screen.record("structural_cracks", "none")
+            await pilot.pause()
+            assert not marked(screen, "photo_defects")
+            await screen.goto_field("structural_cracks")
+            await settle(app, pilot)
+            await pilot.press("4")  # 严重: a defect, answered by hand in its own section
+            await screen.goto_field("photo_defects")
+            await settle(app, pilot)
+            assert marked(screen, "photo_defects")
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+    run(body)
+
+
 def test_completion_refused_then_allowed(sample_db: Path, make_app: AppFactory) -> None:
     done = first_with_status(sample_db, "complete")
     store = open_store(sample_db)
@@ -451,6 +594,42 @@ def test_completion_refused_then_allowed(sample_db: Path, make_app: AppFactory) 
         saved = read(sample_db, done.id)
         assert saved.status == "complete"
         assert saved.answers["survey_date"] == date.today().isoformat()
+
+    run(body)
+
+
+def test_next_problem_after_the_last_is_fixed_says_so_and_stays(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """F8 after fixing the last problem F9 listed jumped back to that field, already fixed,
+    instead of saying nothing is left."""
+    done = first_with_status(sample_db, "complete")
+    store = open_store(sample_db)
+    try:
+        set_status(store, FORM, done.id, "draft", author="测试员")
+        save_answers(store, FORM, done.id, {"survey_date": None}, author="测试员", draft=True)
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, done.id)
+            await pilot.press("f9")
+            await settle(app, pilot)
+            assert [p.field_id for p in screen.problems] == ["survey_date"]
+            await pilot.press("enter")  # jump to it, answer it, move on
+            await settle(app, pilot)
+            await pilot.press(*date.today().isoformat(), "enter")
+            await settle(app, pilot)
+            assert app.focused is screen.query_one("#inspector_name")
+            await pilot.press("f8")
+            await settle(app, pilot)
+            assert app.focused is screen.query_one("#inspector_name")  # stays
+            toasts = [str(n.message) for n in app._notifications]
+            assert "F9 列出的问题都已处理，可按 F9 标记完成" in toasts
+            await pilot.press("escape")
+            await settle(app, pilot)
 
     run(body)
 
@@ -814,6 +993,56 @@ def test_choices_by_key_by_filter_and_multiple(sample_db: Path, make_app: AppFac
         saved = read(sample_db, target.id)
         assert saved.answers["subdistrict"] == "shuishanggongyuan"
         assert saved.answers["info_sources"] == ["site", "committee"]
+
+    run(body)
+
+
+def test_text_typed_into_a_choice_that_matches_no_option_is_said_not_dropped(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """居民改造意愿 answered 2 put 居民最关心问题 (a choice list) before the remarks box: the
+    remarks typed after Enter went into its option filter, matched nothing and were dropped
+    without a word. 供暖方式 = 1 then a number typed on 户内温控阀: its 8 did nothing, unseen."""
+    target = first_with_status(sample_db, "not_started")
+    remark = "顶层漏水严重"
+
+    def toasts(app: Any) -> list[str]:
+        return [str(n.message) for n in app._notifications]
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("resident_willingness")
+            await pilot.press("2")  # 一般: 居民最关心问题 appears next
+            burst(app, ["enter", *remark])
+            await settle(app, pilot)
+            choice = screen.query_one("#resident_priorities", ChoiceField)
+            assert app.focused is choice
+            assert "无匹配选项" in choice.render().plain  # the text stays, said unmatched
+            assert f"筛选：{remark}_" in choice.render().plain
+            assert any(m.startswith("居民最关心问题是选择题") for m in toasts(app))
+            await pilot.press("enter")  # nothing to pick: the text is kept
+            assert choice.filtering and choice.filter_text == remark
+            await pilot.press("tab")  # leaving with it says it was not recorded, quoted
+            assert any(f"「{remark}」没有匹配的选项，未记录" in m for m in toasts(app))
+            assert not choice.filtering and choice.value is None
+
+            await screen.goto_field("heating_source")
+            await pilot.press("1")  # 集中供热: 户内温控阀 appears
+            await screen.goto_field("trv")
+            trv = screen.query_one("#trv", ChoiceField)
+            await pilot.press("1", "8")  # 1 picks 无 (seen); 8 is no option's key
+            assert trv.value == "none"
+            assert trv.filtering and trv.filter_text == "8"
+            assert "无匹配选项" in trv.render().plain
+            assert any(m.startswith("户内温控阀是选择题") for m in toasts(app))
+            await pilot.press("escape")  # Esc clears the filter, says nothing more
+            assert not trv.filtering
+            await pilot.press("escape")
+            await settle(app, pilot)
+        saved = read(sample_db, target.id).answers
+        assert saved["trv"] == "none" and "resident_priorities" not in saved
 
     run(body)
 

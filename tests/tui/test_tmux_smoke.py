@@ -175,6 +175,45 @@ def test_a_key_typed_just_after_esc_is_typed_not_read_as_alt(
 
 
 @pytest.mark.slow
+def test_a_phrase_committed_at_once_from_the_list_lands_whole_in_the_search(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """An input method sends 西里4号楼 in one write: typed while the list had the cursor, only
+    西 reached the search box (abc sent at once gave a)."""
+    store = open_store(sample_db)
+    try:
+        first_row = browse_buildings(store, limit=1).rows[0]
+    finally:
+        store.close()
+    tmux, rc_file = run_surveyor(
+        tmp_path, f"app --db '{sample_db}'", 'language = "zh"\n', size=(80, 24)
+    )
+    try:
+        tmux.wait_for(first_row.code)
+        tmux.keys("Down")  # the list has the cursor
+        time.sleep(0.3)
+        tmux.keys("西里4号楼", literal=True)
+        assert "西里4号楼" in _search_line(tmux), tmux.screen()
+        quit_cleanly(tmux, rc_file)
+    finally:
+        tmux("kill-server")
+
+
+def _search_line(tmux: Tmux, timeout: float = 5.0) -> str:
+    """The list's filter line (search box first, the third line) once the search is typed:
+    the placeholder gone. Column headers (楼号) and rows hold the same characters."""
+    deadline = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < deadline:
+        line = tmux.screen().splitlines()[2]
+        if "搜索" not in line:
+            time.sleep(0.3)  # keys behind the first still arriving
+            return tmux.screen().splitlines()[2]
+        time.sleep(0.1)
+    return line
+
+
+@pytest.mark.slow
 def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None:
     """``surveyor review --central`` in a real terminal: the conflict is listed in Chinese, a
     digit takes a value, and the resolution is a change recorded under the supervisor's name."""

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -29,10 +31,11 @@ from textual.worker import get_current_worker
 
 from surveyor.i18n import language, t
 from surveyor.store.ids import URI_PREFIX, normalize_code
-from surveyor.text import normalize_text
+from surveyor.text import normalize_text, without_controls
 from surveyor.tui.lifecycle import is_live
-from surveyor.tui.text import plain
+from surveyor.tui.text import fit_cells, plain
 from surveyor.tui.widgets.footer import CatalogFooter
+from surveyor.tui.widgets.keys import forward_if_moved
 
 if TYPE_CHECKING:
     from surveyor.services.queries import BuildingPage, BuildingRow
@@ -57,12 +60,82 @@ COLUMNS = (
 )
 #: The column says 街道: its cells need not say it again ("万兴", "Wanxing").
 SUBDISTRICT_SUFFIXES = ("街道", " Subdistrict")
+#: Cells the table keeps for its vertical scrollbar, and around each cell (``cell_padding``).
+SCROLLBAR = 2
+PADDING = 2
+#: Cells of a building number ("13号楼"); the code's, status's and completeness's are whole.
+BUILDING_NO_CELLS = 6
+#: The columns that give way: their least width, then what they get next, in this order, from
+#: what the whole columns leave. The address whole first (its number finds the building), then
+#: the compound, then the street, then the counts column; then more of each. Sized by their
+#: contents, the street and compound columns took what status and completeness needed at 80
+#: columns after a search (完成度 cut to 完, "not sta"), and never gave it back.
+FLEX_MIN = {"subdistrict": 6, "compound": 6, "address": 12}
+FLEX_STEPS = (
+    ("address", 16),
+    ("compound", 8),
+    ("subdistrict", 8),
+    ("conflicts", 0),
+    ("compound", 12),
+    ("address", 24),
+    ("subdistrict", 20),
+    ("compound", 20),
+    ("address", 40),
+)
 STATUS_STYLE = {
     "not_started": "dim",
     "draft": "yellow",
     "complete": "green",
     "approved": "bold green",
 }
+
+
+def column_widths(
+    width: int, whole: dict[str, int], natural: dict[str, int], conflicts: int
+) -> dict[str, int]:
+    """Content cells of each column in a table ``width`` cells wide.
+
+    ``whole`` columns (code, building number, status, completeness) get their width; the
+    others share the rest (``FLEX_MIN``, ``FLEX_STEPS``), none wider than its ``natural``
+    width (the longest street name). The counts column (``conflicts`` cells) is left past the
+    edge when the address, compound and street would be cut for it (80 columns).
+    """
+    widths = dict(whole)
+    for key, least in FLEX_MIN.items():
+        widths[key] = min(least, natural.get(key, least))
+    left = width - SCROLLBAR - PADDING * len(widths) - sum(widths.values())
+    for key, upto in FLEX_STEPS:
+        if key == "conflicts":
+            if left >= conflicts + PADDING:
+                left -= conflicts + PADDING
+            continue
+        grow = max(0, min(min(upto, natural.get(key, upto)) - widths[key], left))
+        widths[key] += grow
+        left -= grow
+    widths["conflicts"] = conflicts
+    return widths
+
+
+class BuildingTable(DataTable[Text]):
+    """The register's rows. Typing here goes on with the search (``type_into_search``).
+
+    The table takes its own keys, in the order they were queued for it: the first printable
+    key moves the focus to the search box, and the keys queued behind it (an input method
+    commits 西里4号楼 at once) are passed on there (``forward_if_moved``). Judged by the
+    screen, by what had the focus when each key came round, every key after the first was
+    dropped: the focus was already on the search box, which never got them.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if forward_if_moved(self, event):
+            return
+        char = event.character
+        screen = self.screen
+        if isinstance(screen, BuildingsScreen) and char and char.isprintable() and char != " ":
+            event.stop()
+            event.prevent_default()
+            screen.type_into_search(char)
+        # Other keys (arrows, Enter) go on to the table's own handling.
 
 
 class BuildingsScreen(Screen[None]):
@@ -100,6 +173,9 @@ class BuildingsScreen(Screen[None]):
         self.first_frame_shown = False
         self.first_page_shown = False
         self.counted = False
+        #: Content cells of each column (``column_widths``), and the width they share.
+        self.widths: dict[str, int] = {}
+        self._laid_out_at = 0
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -116,7 +192,7 @@ class BuildingsScreen(Screen[None]):
                 self._status_options(), prompt=t("list.all_statuses"), id="f-status", compact=True
             )
             yield Checkbox(t("list.mine"), id="f-mine", compact=True)
-        yield DataTable(id="buildings", cursor_type="row", zebra_stripes=True)
+        yield BuildingTable(id="buildings", cursor_type="row", zebra_stripes=True)
         yield Static("", id="count")
         yield CatalogFooter()
 
@@ -153,10 +229,44 @@ class BuildingsScreen(Screen[None]):
         """The database could not be opened: say so where the count would be."""
         self._update_count()
 
-    def _add_columns(self) -> None:
+    def _add_columns(self, rows: Sequence[BuildingRow] = ()) -> None:
+        """The columns, as wide as ``rows`` (a first page) need, within their share of the
+        width. Fixed widths: a column sized by Textual after the rows were added could be
+        drawn once at its header's width and kept so (its cells are cached)."""
         table = self.query_one("#buildings", DataTable)
+        self.widths = self._column_widths(rows)
+        self._laid_out_at = self.app.size.width
         for key, label in COLUMNS:
-            table.add_column(t(label), key=key)
+            width = self.widths[key]
+            table.add_column(fit_cells(t(label), width), key=key, width=width)
+
+    def _column_widths(self, rows: Sequence[BuildingRow]) -> dict[str, int]:
+        """The columns' widths at this width in this language: status and completeness
+        whole, whatever the rows hold; the street, compound and address as the rows need."""
+        header = {key: cell_len(t(label)) for key, label in COLUMNS}
+        status = max(cell_len(t(f"status.{s}")) for s in STATUSES)
+        whole = {
+            "code": max(len("NK-00000-00000"), header["code"]),
+            "building_no": max(BUILDING_NO_CELLS, header["building_no"]),
+            "status": max(status, header["status"]),
+            "completeness": max(len("100%"), header["completeness"]),
+        }
+        held = {
+            "subdistrict": [self._street(r) for r in rows],
+            "compound": [r.compound_name or "" for r in rows],
+            "address": [r.address or "" for r in rows],
+        }
+        natural = {
+            key: max([header[key], *(cell_len(without_controls(v)) for v in values)])
+            for key, values in held.items()
+        }
+        return column_widths(self.app.size.width, whole, natural, header["conflicts"])
+
+    def on_resize(self) -> None:
+        """Another width: the columns share it anew. The rows are cut to the columns, so they
+        are read again (``_show`` sets the columns up with the first page)."""
+        if self.first_page_shown and self.app.size.width != self._laid_out_at:
+            self.reload()
 
     def refresh_language(self) -> None:
         """Rebuild every interface string in the new language (the rows are re-read)."""
@@ -229,18 +339,23 @@ class BuildingsScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show, page, offset)
 
-    def _row_cells(self, row: BuildingRow) -> list[Text]:
-        fld = self.app.form.field("subdistrict")
-        lang = language()
-        sub = fld.choice_label(row.subdistrict, lang) if row.subdistrict else ""
+    def _street(self, row: BuildingRow) -> str:
+        """The building's street (街道) as the list shows it: 万兴, Wanxing."""
+        if not row.subdistrict:
+            return ""
+        label = self.app.form.field("subdistrict").choice_label(row.subdistrict, language())
         for suffix in SUBDISTRICT_SUFFIXES:
-            sub = sub.removesuffix(suffix)
+            label = label.removesuffix(suffix)
+        return label
+
+    def _row_cells(self, row: BuildingRow) -> list[Text]:
+        widths = self.widths
         return [
             Text(row.code),
-            plain(sub),
-            plain(row.compound_name or ""),
-            plain(row.building_no or ""),
-            plain(row.address or ""),
+            plain(fit_cells(self._street(row), widths["subdistrict"])),
+            plain(fit_cells(row.compound_name or "", widths["compound"])),
+            plain(fit_cells(row.building_no or "", widths["building_no"])),
+            plain(fit_cells(row.address or "", widths["address"])),
             Text(t(f"status.{row.status}"), style=STATUS_STYLE.get(row.status, "")),
             Text(f"{row.completeness:.0%}", justify="right"),
             Text(str(row.conflict_count) if row.conflict_count else "", style="bold red"),
@@ -252,7 +367,10 @@ class BuildingsScreen(Screen[None]):
         table = self.query_one("#buildings", DataTable)
         with self.app.batch_update():
             if offset == 0:
-                table.clear()
+                # The columns too: sized by their cells, they kept the widest cell ever shown
+                # (a search's long street) and cut status and completeness at 80 columns.
+                table.clear(columns=True)
+                self._add_columns(page.rows)
                 self.loaded = 0
             for row in page.rows:
                 key = str(row.id)
@@ -358,26 +476,19 @@ class BuildingsScreen(Screen[None]):
             self._fetch_more(self._last_query, self.loaded)
 
     def on_key(self, event: events.Key) -> None:
-        # Down from the search box goes into the list, as in any search-then-pick screen.
+        """Down from the search box goes into the list, as in any search-then-pick screen.
+        (Typing in the list goes to the search: ``BuildingTable``.)"""
         table = self.query_one("#buildings", DataTable)
-        if event.key == "down" and isinstance(self.focused, Input) and self.focused.id == "search":
-            if table.row_count:
-                table.focus()
-                event.stop()
-            return
-        # Typing (or a scanner) while the table has focus goes to the search box.
-        if (
-            isinstance(self.focused, DataTable)
-            and event.character is not None
-            and event.character.isprintable()
-            and event.character != " "
-        ):
-            self._type_into_search(event.character)
+        focused = self.focused
+        in_search = isinstance(focused, Input) and focused.id == "search"
+        if event.key == "down" and in_search and table.row_count:
+            table.focus()
             event.stop()
 
-    def _type_into_search(self, text: str) -> None:
-        """Add ``text`` to the end of the search. The box selects all on focus: that selection
-        swallowed the first key typed from the table and the query before it."""
+    def type_into_search(self, text: str) -> None:
+        """Add ``text`` to the end of the search (a key typed in the list). The box selects all
+        on focus: that selection swallowed the first key typed from the table and the query
+        before it."""
         search = self.query_one("#search", Input)
         if not search.has_focus:
             search.select_on_focus = False

@@ -323,7 +323,7 @@ class SurveyScreen(Screen[None]):
                 fld,
                 self.answers.get(fld.id),
                 lang=lang,
-                required=fld.defn.required or fld.defn.required_if is not None,
+                required=self.is_required(fld),
                 blob_dir=self.app.blob_dir,
             )
             for fld in fields
@@ -389,6 +389,13 @@ class SurveyScreen(Screen[None]):
             row = None
         (row or widget).scroll_visible(animate=False)
 
+    def is_required(self, fld: CompiledField) -> bool:
+        """True if ``fld`` is required with the current answers (the core's evaluation): a
+        ``required_if`` field only while its condition holds."""
+        if self.ev is None:
+            return fld.defn.required
+        return fld.id in self.ev.required
+
     def is_shown(self, field_id: str) -> bool:
         """True if ``field_id`` is shown with the current answers (skip logic, ``relevant``)."""
         return self.ev is None or field_id in self.ev.relevant
@@ -441,6 +448,7 @@ class SurveyScreen(Screen[None]):
             if row.fld.type == "calculate":
                 row.show_calculated(ev.values.get(fid))
                 continue
+            row.show_required(fid in ev.required)
             warning = ev.warnings.get(fid)
             error = row.shown_error if fid == quiet else self.message_for(fid)
             row.show_messages(error, warning.get(lang) if warning else None)
@@ -877,6 +885,12 @@ class SurveyScreen(Screen[None]):
 
         self.app.push_screen(ProblemsModal(self.problems), jump)
 
+    def still_a_problem(self, field_id: str) -> bool:
+        """True if ``field_id``, listed by F9, still stops completion with the current answers
+        (unanswered though required, or refused); F8 skips the ones fixed since."""
+        ev = self.ev
+        return ev is None or field_id in ev.errors or field_id in ev.missing
+
     def message_for_problem(self, field_id: str) -> str:
         ev = self.ev
         if ev is not None and field_id in ev.errors:
@@ -887,7 +901,10 @@ class SurveyScreen(Screen[None]):
         if not self.problems:  # F8 walks the list F9 makes; it did nothing, without a word
             self.notify(t("survey.no_problem_list"), markup=False)
             return
-        ids = [p.field_id for p in self.problems]
+        ids = [p.field_id for p in self.problems if self.still_a_problem(p.field_id)]
+        if not ids:  # it went back to a field fixed already, as if nothing had changed
+            self.notify(t("survey.no_problems_left"), markup=False)
+            return
         order = list(self.app.form.fields)
         here = order.index(self.current_field) if self.current_field in order else -1
         after = [fid for fid in ids if order.index(fid) > here]

@@ -3,8 +3,15 @@
 Options are shown inline and wrap, so a 12-option list takes two or three lines, not twelve.
 Keys: the option's key (1–9, then a–z) picks it; arrows move the highlight; space picks the
 highlighted option (toggles it in a multiple choice); Delete or Backspace clears the answer;
-``/`` or any non-ASCII character (a Chinese IME) starts a filter over the labels; backspace
-edits it and escape clears it; enter asks to move on to the next field.
+``/``, any non-ASCII character (a Chinese IME) or a key that is no option's starts a filter
+over the labels; backspace edits it and escape clears it; enter asks to move on to the next
+field.
+
+Text typed into a choice by mistake (a field the skip logic has just put before the remarks
+box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
+option says so on its line and in a toast naming the field as a choice list, Enter keeps it,
+and leaving the field with it says the text was not recorded, quoting it. Such keys used to
+be dropped without a word, the remarks lost.
 
 A single choice picked again stays picked: a key pressed twice (a bouncy key, a second look)
 used to clear the answer without a word.
@@ -101,11 +108,16 @@ class ChoiceField(Widget, can_focus=True):
         value: str | list[str] | None = None,
         id: str | None = None,
         classes: str | None = None,
+        label: str = "",
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.options = options
         self.multiple = multiple
         self.selected: list[str] = self._as_list(value)
+        #: The field's label, for the toasts about text that matches no option.
+        self.label = label
+        #: This filter's "no option matches" toast was shown (once per filter).
+        self._no_match_told = False
 
     @staticmethod
     def _as_list(value: object) -> list[str]:
@@ -121,6 +133,11 @@ class ChoiceField(Widget, can_focus=True):
         if self.multiple:
             return list(self.selected) or None
         return self.selected[0] if self.selected else None
+
+    @property
+    def unmatched(self) -> bool:
+        """True while a filter's text matches no option (the keys typed would be lost)."""
+        return self.filtering and bool(self.filter_text) and not self.matching()
 
     def matching(self) -> list[tuple[int, Option]]:
         """The options that match the filter, with their index in the full list."""
@@ -190,7 +207,9 @@ class ChoiceField(Widget, can_focus=True):
         key, char = event.key, event.character
         if key == "enter":
             event.stop()
-            if self.filtering:
+            if self.unmatched:
+                self._tell_no_match()  # nothing to pick: the text stays, Esc clears it
+            elif self.filtering:
                 shown = self.matching()
                 if len(shown) == 1 or self.highlighted in dict(shown):
                     option = shown[0][1] if len(shown) == 1 else dict(shown)[self.highlighted]
@@ -206,26 +225,37 @@ class ChoiceField(Widget, can_focus=True):
         if key == "backspace" and self.filtering:
             event.stop()
             self.filter_text = self.filter_text[:-1]
-            self._highlight_first()
+            self._filter_edited()
             return
         if char is None or not char.isprintable() or char == " ":
             return
+        event.stop()
         if self.filtering:
-            event.stop()
             self.filter_text += char
-            self._highlight_first()
-            return
-        if char == "/" or not char.isascii():
-            event.stop()
-            self.filtering = True
-            self.filter_text = "" if char == "/" else char
-            self._highlight_first()
+            self._filter_edited()
             return
         index = KEYS.find(char.lower())
-        if 0 <= index < len(self.options):
-            event.stop()
+        if char != "/" and char.isascii() and 0 <= index < len(self.options):
             self.highlighted = index
             self.pick(self.options[index].code)
+            return
+        # "/", Chinese, or a key that is no option's (8 in a list of four): a filter, seen.
+        self.filtering = True
+        self.filter_text = "" if char == "/" else char
+        self._filter_edited()
+
+    def _filter_edited(self) -> None:
+        """After the filter text changed: highlight the first match, or say once that the
+        text matches no option of this choice list."""
+        self._highlight_first()
+        if self.unmatched and not self._no_match_told:
+            self._tell_no_match()
+
+    def _tell_no_match(self) -> None:
+        """A toast: this field is a choice list and what was typed matches no option."""
+        self._no_match_told = True
+        said = t("survey.choice_no_match_told", label=self.label or self.id)
+        self.app.notify(said, severity="warning", markup=False)
 
     def _highlight_first(self) -> None:
         shown = self.matching()
@@ -235,8 +265,13 @@ class ChoiceField(Widget, can_focus=True):
     def _end_filter(self) -> None:
         self.filtering = False
         self.filter_text = ""
+        self._no_match_told = False
 
     def on_blur(self) -> None:
+        # Leaving with text that matches nothing: it is not kept, but it is said, quoted.
+        if self.unmatched:
+            said = t("survey.choice_dropped", label=self.label or self.id, text=self.filter_text)
+            self.app.notify(said, severity="warning", markup=False)
         self._end_filter()
 
     # -- rendering ------------------------------------------------------------------------
@@ -282,6 +317,9 @@ class ChoiceField(Widget, can_focus=True):
         if self.filtering:
             text.append(t("survey.choice_filter"), style="italic")
             text.append(self.filter_text + "_", style="bold")
+            if not rows and self.filter_text:
+                text.append("  ")
+                text.append(t("survey.choice_no_match"), style="bold red")
             if rows:
                 text.append("\n")
         focused = self.has_focus

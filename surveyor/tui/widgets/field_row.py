@@ -165,6 +165,7 @@ class FieldRow(Widget):
         self.lang = lang
         self._blob_dir = blob_dir
         self._shown: tuple[str | None, str | None] = (None, None)
+        self._label: Static | None = None
         self._message: Static | None = None
         self._conflict: Static | None = None
         self._conflict_note: str | None = None
@@ -187,7 +188,8 @@ class FieldRow(Widget):
 
     def compose(self) -> ComposeResult:
         fld, lang = self.fld, self.lang
-        yield Static(self.label_text(), classes="label")
+        self._label = Static(self.label_text(), classes="label")
+        yield self._label
         # As few widgets as possible: every one costs time when a section is mounted.
         self._body = Vertical(classes="body")
         with self._body:
@@ -223,10 +225,16 @@ class FieldRow(Widget):
                 multiple=fld.type == "select_multiple",
                 value=choice_value(fld, value),
                 id=fld.id,
+                label=fld.defn.label.get(lang),
             )
         elif fld.type == "boolean":
             options = [Option("true", t("survey.yes")), Option("false", t("survey.no"))]
-            yield ChoiceField(options, value=choice_value(fld, value), id=fld.id)
+            yield ChoiceField(
+                options,
+                value=choice_value(fld, value),
+                id=fld.id,
+                label=fld.defn.label.get(lang),
+            )
         elif fld.type == "photo":
             photos = value if isinstance(value, list) else []
             yield PhotoField(
@@ -237,6 +245,15 @@ class FieldRow(Widget):
             yield self._calculated
 
     # -- updates from the screen --------------------------------------------------------------
+    def show_required(self, required: bool) -> None:
+        """Mark the field required or not, as the current answers make it: a ``required_if``
+        field (问题照片, required once a defect is answered) was marked from the start."""
+        if required == self.has_class("-required"):
+            return
+        self.set_class(required, "-required")
+        if self._label is not None:
+            self._label.update(self.label_text())
+
     def show_messages(self, error: str | None, warning: str | None) -> None:
         """The inline message: the error if any, else the warning, else nothing."""
         shown = (error, warning)
