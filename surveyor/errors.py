@@ -64,12 +64,17 @@ _DATABASE_TROUBLES = (
         "另一个程序（或另一个 Surveyor 窗口）正在写入这个数据库；请稍后再试",
     ),
     (
+        # Only what says the server was not reached: psycopg starts every refusal with
+        # "connection failed: connection to server … failed:", a wrong password or database
+        # name too, and those must be said as the server says them.
         (
             "connection refused",
             "could not connect",
-            "connection failed",
-            "connection is bad",
-            "connection to server",
+            "no such file or directory",
+            "could not translate host name",
+            "no route to host",
+            "network is unreachable",
+            "timeout expired",
         ),
         "the central database server cannot be reached; check the network and try again",
         "连接不上中心数据库服务器；请检查网络后重试",
@@ -83,10 +88,9 @@ _DATABASE_TROUBLES = (
             "consuming input failed",
         ),
         "the connection to the central database server was lost; what was written before "
-        "is kept (a batch or file cut off is rolled back): run the same command again to "
-        "continue",
-        "与中心数据库服务器的连接已断开；之前写入的内容都已保存（中途断开的批次或文件已回滚）："
-        "再次运行同一命令即可继续",
+        "is kept (a batch or file cut off is rolled back); try again to continue",
+        "与中心数据库服务器的连接已断开；之前写入的内容都已保存（中途断开的批次或文件已回滚）；"
+        "重试即可继续",
     ),
     (
         ("attempt to write a readonly database",),  # SQLite's words, not PostgreSQL's

@@ -529,3 +529,14 @@ def test_set_refuses_a_field_given_twice_naming_both_spellings(tmp_path: Path) -
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     answers = json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
     assert "year_built" not in answers and "floors_above" not in answers
+
+
+@pytest.mark.postgres
+def test_a_refusal_by_a_running_server_is_said_as_it_says_it(pg_url: str) -> None:
+    """Every refusal psycopg reports starts "connection failed: connection to server …": a
+    misspelled database name was said as "the server cannot be reached; check the network"."""
+    wrong = pg_url.replace("/t_", "/nosuchdb_", 1)
+    run = sv("conflicts", "list", "--central", wrong)
+    assert run.returncode == 2, run.stderr
+    assert 'database "nosuchdb_' in run.stderr and "does not exist" in run.stderr, run.stderr
+    assert "cannot be reached" not in run.stderr and len(run.stderr.strip().splitlines()) == 1

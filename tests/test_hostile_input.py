@@ -81,6 +81,7 @@ def _laptop_with_legacy_nul(tmp_path: Path) -> Path:
                 f"UPDATE {table} SET {column} = replace({column}, '南开区', ?)",
                 (json.dumps("南开区\x00", ensure_ascii=False)[1:-1],),
             )
+        conn.execute("UPDATE change SET author = ?", ("王\x00芳",))
         (held,) = conn.execute("SELECT fields FROM change").fetchone()
     assert "\\u0000" in held  # the JSON escape PostgreSQL's jsonb refuses
     return db
@@ -103,6 +104,8 @@ def test_a_nul_already_in_a_laptop_log_is_dropped_by_both_centrals(
         (code,) = conn.execute("SELECT code FROM building").fetchone()
     central = open_store(backend, readonly=True)
     try:
-        assert get_building(central, code).answers["address"] == "南开区二号"
+        building = get_building(central, code)
+        assert building.answers["address"] == "南开区二号"
+        assert building.updated_by == "王芳"
     finally:
         central.close()

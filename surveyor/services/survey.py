@@ -405,9 +405,10 @@ class SurveyWriter:
             return
         if self.edited:
             # A central holds every inspector's edits, so a save there can start a conflict
-            # (two agreeing heads, only the shown one named as parent) that its conflict rows
-            # must show at once; laptops catch up at their next pull. Imported here: sync
-            # builds on this module.
+            # (a save on a conflicted field adds a head; a building whose state row predates
+            # ``extra.agreeing`` names one of two agreeing heads) that its conflict rows must
+            # show at once; laptops catch up at their next pull. Imported here: sync builds
+            # on this module.
             from surveyor.sync.apply import refold
 
             # A corrected address: buildings still at the old one may have lost their
@@ -623,8 +624,8 @@ class SurveyWriter:
                 else:
                     parents[fid] = saw
         for fid in fields.keys() & agreeing.keys():
-            shown = previous.get(fid)
-            if parents.get(fid) == shown and shown in agreeing[fid]:
+            saw = parents.get(fid)
+            if isinstance(saw, str) and saw in agreeing[fid]:  # any of them: the same value
                 # Two inspectors entered the same value; whoever changes it saw both. Naming
                 # only the shown one left the other a head: a false conflict of a value its
                 # own inspector had replaced, which a supervisor might pick.

@@ -127,7 +127,7 @@ def change_from_values(
 
 
 def storable(c: ChangeRow) -> ChangeRow:
-    """The change as a central stores it: without NUL characters in its answers.
+    """The change as a central stores it: without NUL characters in its answers or author.
 
     Laptops from before control characters were dropped on input can hold a NUL in their log.
     PostgreSQL cannot store one, so every later sync and merge of such a laptop failed. Both
@@ -135,7 +135,7 @@ def storable(c: ChangeRow) -> ChangeRow:
     substring test on the stored text, cheap enough for every change of a merge. Other
     control characters are left as they were: they store fine and are never shown raw.
     """
-    if c.fields_json is not None and "\\u0000" not in c.fields_json:
+    if c.fields_json is not None and "\\u0000" not in c.fields_json and "\x00" not in c.author:
         return c
     fields = _without_nul(c.fields)
     if fields == c.fields and "\x00" not in c.author:

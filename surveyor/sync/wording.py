@@ -72,7 +72,7 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
             answers = [f for f in v.edited if not f.startswith("_")]
             named = answers or [f for f in v.edited if f in (STATUS_KEY, ASSIGNED_KEY)]
             edited = [field_name(form, f, lang) for f in named] or [t_in(lang, "review.empty")]
-            return t_in(lang, "review.was_edited", fields=_joined(edited, lang))
+            return t_in(lang, "review.was_edited", fields=joined_names(edited, lang))
     if key == STATUS_KEY and isinstance(v.value, str):
         return t_in(lang, f"status.{v.value}")
     if v.value is None:
@@ -82,7 +82,8 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
     return str(v.value)
 
 
-def _joined(names: list[str], lang: str) -> str:
+def joined_names(names: list[str], lang: str) -> str:
+    """Names in a sentence: 、 in Chinese, commas in English."""
     return ("、" if lang == "zh" else ", ").join(names)
 
 
@@ -119,7 +120,7 @@ def conflict_note(form: Form | None, detail: ConflictDetail, lang: str) -> str:
     set it and when, and that a supervisor decides (the field shows one of them for now)."""
     if detail.field_key == DUPLICATE_KEY:
         others = [v.value for v in detail.heads if v.change_id != detail.building_id]
-        return t_in(lang, "survey.duplicate_note", buildings=_joined(others, lang))
+        return t_in(lang, "survey.duplicate_note", buildings=joined_names(others, lang))
     sides = [
         t_in(
             lang,

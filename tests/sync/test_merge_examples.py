@@ -527,6 +527,26 @@ def test_a_laptop_edit_over_two_agreeing_heads_supersedes_both(
         check_store(lap, mini)
 
 
+def test_a_screen_that_showed_the_other_agreeing_head_supersedes_both_too(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """The screen loaded one 6; a sync brought the other inspector's 6, which is shown now.
+    The save names what the screen saw, which is one of the two equal heads: both go."""
+    laps, code = _shared(laptops, central, mini, 2)
+    for k, lap in enumerate(laps):
+        save_answers(lap, mini, code, {"floors_above": "6"}, author=f"inspector{k}")
+    for lap in [*laps, *laps]:
+        sync(lap, central, mini)
+    lap = laps[0]
+    state = get_building(lap, code)
+    both = state.extra["agreeing"]["floors_above"]
+    other = next(h for h in both if h != state.field_change["floors_above"])
+    save_answers(lap, mini, code, {"floors_above": "7"}, author="i0", seen={"floors_above": other})
+    pull(lap, central, mini)
+    assert "floors_above" not in _conflicts(lap)
+    check_store(lap, mini)
+
+
 def _heads(store: Store, code: str) -> list[str]:
     """The change ids that set floors_above, from the store's log (both inspectors' 6s)."""
     return [c.change_id for c in _log(store) if "floors_above" in c.fields]

@@ -1343,6 +1343,11 @@ def test_an_open_conflict_stands_under_its_field_with_every_value(
             note = row.conflict_text
             assert "1985 年（李明，" in note and f"1988 年（{app.author}，" in note
             assert "1990" not in note and row.has_class("-conflicted")
+            await pilot.press("f2")  # English: the note follows, not only the labels
+            await settle(app, pilot)
+            row = screen.query_one("#row-year_built", FieldRow)
+            english = row.conflict_text
+            assert english.startswith("In conflict, a supervisor decides: 1985 year (李明, ")
 
     run(body)
 

@@ -61,7 +61,7 @@ from surveyor.services.survey import (
     set_status,
 )
 from surveyor.store.db import is_transient
-from surveyor.sync.wording import conflict_notes
+from surveyor.sync.wording import conflict_notes, joined_names
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
@@ -236,7 +236,7 @@ class SurveyScreen(Screen[None]):
         form, lang = self.app.form, language()
         fields = [form.field(key).defn.label.get(lang) for key in notes if key in form.fields]
         if fields:
-            said = t("survey.open_conflicts", fields="、".join(fields))
+            said = t("survey.open_conflicts", fields=joined_names(fields, lang))
             self.notify(said, severity="warning", timeout=15, markup=False)
         for key, note in notes.items():
             if key not in form.fields:
@@ -729,7 +729,7 @@ class SurveyScreen(Screen[None]):
         """Someone else changed these fields since the screen loaded them (a sync brought it
         in): both answers are kept as a conflict for the supervisor, this one shown for now."""
         form, lang = self.app.form, language()
-        labels = "、".join(form.field(f).defn.label.get(lang) for f in field_ids)
+        labels = joined_names([form.field(f).defn.label.get(lang) for f in field_ids], lang)
         self.app.notify(
             t("survey.conflict_started", fields=labels),
             severity="warning",
@@ -757,7 +757,9 @@ class SurveyScreen(Screen[None]):
         """A save that can never succeed is not retried (it would block leaving for ever)."""
         self._mark("error", error=error)
         form, lang = self.app.form, language()
-        labels = "、".join(form.field(f).defn.label.get(lang) for f in fields if f in form.fields)
+        labels = joined_names(
+            [form.field(f).defn.label.get(lang) for f in fields if f in form.fields], lang
+        )
         self.notify(
             t("save.refused", fields=labels, error=error),
             severity="error",
@@ -1011,6 +1013,13 @@ class SurveyScreen(Screen[None]):
         focus = self.current_field
         self._update_subtitle()
         await self.show_section(self.section_index, focus=focus)
+        if self.conflicts:
+            self._reread_conflicts_now()
+
+    @work(thread=True, group="conflict-notes", exit_on_error=False)
+    def _reread_conflicts_now(self) -> None:
+        """The conflict notes in the new language (they are sentences, read in the old one)."""
+        self._reread_conflicts()
 
     def action_goto_field(self) -> None:
         from surveyor.tui.commands import FieldsProvider

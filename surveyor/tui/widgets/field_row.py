@@ -284,8 +284,11 @@ class FieldRow(Widget):
 
     @property
     def conflict_text(self) -> str:
-        """The conflict note as shown (empty when there is none)."""
-        return self._conflict_note or ""
+        """The conflict note as drawn under the field (empty when there is none)."""
+        shown = self._conflict
+        if shown is None or not shown.display or not shown.is_mounted:
+            return ""
+        return str(shown.render())
 
     @property
     def message_text(self) -> str:
