@@ -38,6 +38,7 @@ KNOWN_REVISIONS = (
     "0003_compact_heads",
     "0004_merge_write_costs",
     "0005_packed_heads",
+    "0006_agreeing_heads",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

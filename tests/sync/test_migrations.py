@@ -272,3 +272,40 @@ def test_an_older_laptop_file_is_kept_before_the_upgrade_and_refused_read_only(
     finally:
         conn.close()
     assert len(codes) > 1
+
+
+def test_a_0005_database_gains_its_agreeing_heads(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Rows folded before 0006 lacked ``extra.agreeing``: the first save over a value two
+    inspectors had entered alike named one head, and a false conflict followed."""
+    from surveyor.sync.actions import assign
+    from surveyor.sync.transfer import pull, push, sync
+
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, central, mini)
+    assign(central, mini, "乙", refs=[code], author="督导")
+    pull(b, central, mini)
+    for lap, who in ((a, "甲"), (b, "乙")):
+        save_answers(lap, mini, code, {"floors_above": "6"}, author=who)
+    for lap in (a, b, a, b):
+        sync(lap, central, mini)
+    folded = get_building(a, code).extra["agreeing"]
+    assert "floors_above" in folded
+    target = a.target
+    with a.engine.begin() as conn:  # as 0005 left it
+        conn.execute(sa.text("UPDATE building SET extra = '{}'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0005_packed_heads'"))
+    a.close()
+
+    upgraded = open_store(target)
+    try:
+        assert get_building(upgraded, code).extra["agreeing"] == folded
+        save_answers(upgraded, mini, code, {"floors_above": "5"}, author="甲")
+        pull(upgraded, central, mini)
+        with upgraded.engine.connect() as conn:
+            opened = conn.execute(sa.text("SELECT count(*) FROM conflict")).scalar()
+        assert opened == 0
+    finally:
+        upgraded.close()
