@@ -15,17 +15,13 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import DbOpt, FormOpt, LangOpt, reading_store
+from surveyor.cli.options import DbOpt, EitherCentralOpt, FormOpt, LangOpt, reading_store
 
 export_app = typer.Typer(
     help="Printed sheets, QR labels, the district report and data exports.",
     no_args_is_help=True,
 )
 
-CentralOpt = Annotated[
-    str | None,
-    typer.Option("--central", help="Central store: a SQLite path or a postgresql:// URL."),
-]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output file.")]
 SplitOutOpt = Annotated[Path, typer.Option("--out", help="Output file (a folder with --split).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
@@ -110,7 +106,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
 def needs_cmd(
     building: Annotated[str, typer.Argument(help="Building code, QR URI or id.")],
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     lang: LangOpt = "en",
     form: FormOpt = None,
@@ -237,7 +233,7 @@ def _done(result: Any, kind: str, lang: str) -> None:
 def export_sheets_cmd(
     out: SplitOutOpt,
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
     layout: Annotated[
@@ -278,7 +274,7 @@ def export_sheets_cmd(
 def export_labels_cmd(
     out: SplitOutOpt,
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
     layout: Annotated[
@@ -318,7 +314,7 @@ def export_labels_cmd(
 def export_report_cmd(
     out: OutOpt,
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
     font: FontOpt = None,
@@ -364,7 +360,7 @@ def _table(
 def export_csv_cmd(
     out: OutOpt,
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
     form: FormOpt = None,
@@ -381,7 +377,7 @@ def export_csv_cmd(
 def export_xlsx_cmd(
     out: OutOpt,
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
     form: FormOpt = None,
@@ -398,7 +394,7 @@ def export_xlsx_cmd(
 def export_geojson_cmd(
     out: OutOpt,
     db: DbOpt = None,
-    central: CentralOpt = None,
+    central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
     form: FormOpt = None,

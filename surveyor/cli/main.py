@@ -25,8 +25,10 @@ from surveyor.cli.options import (
     AppLangOpt,
     ByOpt,
     DbOpt,
+    EitherCentralOpt,
     FormOpt,
     LangOpt,
+    chosen_store,
     db_path,
     pass_db_down,
     print_table,
@@ -181,6 +183,7 @@ def set_cmd(
         list[str], typer.Argument(help="field=value pairs (id or label); an empty value clears.")
     ],
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     form: FormOpt = None,
     draft: Annotated[
         bool, typer.Option("--draft", help="Keep invalid values, marked as errors.")
@@ -188,20 +191,17 @@ def set_cmd(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Answer fields of one building (by field id or label), checked as the app checks them."""
+    """Answer fields of one building (by field id or label), checked as the app checks them;
+    on a laptop (--db) or, for a supervisor, on the central (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.services.survey import save_answers
-    from surveyor.store.db import open_store
 
     the_form = get_form(form)
     answers = _answers_by_field(the_form, assignments)
-    store = open_store(db_path(db))
-    try:
+    with chosen_store(db, central, readonly=False) as store:
         result = save_answers(
             store, the_form, building, answers, author=_author(store, by), draft=draft, lang=lang
         )
-    finally:
-        store.close()
     _say_saved(result, lang)
     for fid, msg in result.errors.items():
         typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
@@ -340,22 +340,19 @@ def status(
 def show(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     form: FormOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Show one building's answers, status and open problems."""
+    """Show one building's answers, status and open problems (on a laptop or the central)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.record import evaluate
     from surveyor.services.survey import get_building, kept_instead
-    from surveyor.store.db import open_store
 
-    store = open_store(db_path(db), readonly=True)
-    try:
+    with reading_store(db, central) as store:
         state = get_building(store, building)
         kept = kept_instead(store, state)
-    finally:
-        store.close()
     the_form = get_form(form)
     ev = evaluate(the_form, state.answers)
     if as_json:
@@ -483,10 +480,7 @@ def export_db(
 @app.command()
 def doctor(
     db: DbOpt = None,
-    central: Annotated[
-        str | None,
-        typer.Option("--central", help="Central store: a SQLite path or postgresql:// URL."),
-    ] = None,
+    central: EitherCentralOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Check a database's integrity and the change log's invariants."""

@@ -62,6 +62,11 @@ CentralOpt = Annotated[
     str,
     typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),
 ]
+#: ``--central`` instead of ``--db``, for a command that works on either.
+EitherCentralOpt = Annotated[
+    str | None,
+    typer.Option("--central", help="Central store: a SQLite path or a postgresql:// URL."),
+]
 
 
 def db_path(db: Path | None) -> Path:
@@ -93,9 +98,17 @@ def _looks_like_url(text: str) -> bool:
 
 @contextmanager
 def reading_store(db: Path | None, central: str | None) -> Iterator[Any]:
-    """The store a reading command (exports, needs, doctor) works on, opened read-only:
+    """The store a reading command (exports, needs, doctor, show) works on, opened read-only:
     ``--central`` (a laptop given there is refused as sync refuses it), else ``--db``, else
     the default laptop database."""
+    with chosen_store(db, central, readonly=True) as store:
+        yield store
+
+
+@contextmanager
+def chosen_store(db: Path | None, central: str | None, *, readonly: bool) -> Iterator[Any]:
+    """``--central`` or ``--db`` (else the default laptop database), refusing both at once: a
+    supervisor sets a value on a PostgreSQL central, which ``--db`` (a file) cannot name."""
     from surveyor.cli.sync_cmds import open_target
     from surveyor.store.db import open_store
 
@@ -104,9 +117,9 @@ def reading_store(db: Path | None, central: str | None) -> Iterator[Any]:
             "give either --db or --central, not both", zh="--db 与 --central 只能给一个"
         )
     if central is not None:
-        store = open_target(central, readonly=True)
+        store = open_target(central, readonly=readonly)
     else:
-        store = open_store(db_path(db), readonly=True)
+        store = open_store(db_path(db), readonly=readonly)
     try:
         yield store
     finally:

@@ -223,8 +223,12 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     # A wrong pick is not put right by resolving again: the refusal says what does.
     again = run(*resolve, "--pick", "1", ok=False)
     assert again.returncode == 2 and "already resolved" in again.stderr
-    fix = f"surveyor set --db {central} {code} year_built=VALUE --by NAME"
+    fix = f"surveyor set --central {central} {code} year_built=VALUE --by NAME"
     assert fix in again.stderr, again.stderr
+    # … and that command works (it named `set --db CENTRAL`, refused for a PostgreSQL URL).
+    run("set", "--central", central, code, "year_built=1970", "--by", "李督导", *form)
+    shown = json.loads(run("show", code, "--central", central, "--json", *form).stdout)
+    assert shown["answers"]["year_built"] == 1970
     again_zh = run(*resolve, "--pick", "1", "--lang", "zh", ok=False)
     assert "已经解决" in again_zh.stderr and "请在中心库上直接设置" in again_zh.stderr
     unknown = run("conflicts", "show", code, "楼龄", "--central", central, *form, ok=False)
@@ -661,3 +665,30 @@ def test_the_printed_resolve_command_hides_only_a_password() -> None:
     )
     assert _typed_target("postgresql://sv@/census?host=/run") == "postgresql://sv@/census?host=/run"
     assert _typed_target("/srv/central.db") == "/srv/central.db"
+
+
+def test_a_supervisor_sets_and_shows_a_value_on_the_central(
+    laptops: Callable[[str], Store], mini: Form, backend: str
+) -> None:
+    """On a PostgreSQL central there was no command to change a value: `set` and `show` took
+    only --db (a file), and the refusal to resolve a conflict twice suggested `set --db URL`."""
+    run("central", "init", backend)
+    a = laptops("甲")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    hub = open_store(backend)
+    sync(a, hub, mini)
+    hub.close()
+    said = run("set", "--central", backend, code, "year_built=1968", "--by", "李督导", *FORM)
+    assert said.stdout.startswith(f"{code}: saved")
+    shown = json.loads(run("show", code, "--central", backend, "--json", *FORM).stdout)
+    assert shown["answers"]["year_built"] == 1968
+    both = run("set", "--db", a.target, "--central", backend, code, "year_built=1", ok=False)
+    assert both.returncode == 2 and "give either --db or --central, not both" in both.stderr
+    laptop = run("set", "--central", a.target, code, "year_built=1", ok=False)
+    assert laptop.returncode == 2 and "not a central store" in laptop.stderr
+    hub = open_store(backend)
+    try:  # the supervisor's value reaches the laptop like any change
+        sync(a, hub, mini)
+    finally:
+        hub.close()
+    assert get_building(a, code).answers["year_built"] == 1968
