@@ -55,7 +55,10 @@ def test_init_set_show_roundtrip(tmp_path: Path) -> None:
     assert shown["answers"]["prior_programmes"] == ["old_building_upgrade", "safety_upgrade"]
     assert shown["calculated"]["era_bin"] == "y1981_1990"
     assert shown["status"] == "draft"
-    assert "survey_date" in shown["missing"]
+    assert "info_sources" in shown["missing"]
+    # The survey started with the day and the inspector (the form's defaults).
+    assert shown["answers"]["survey_date"] == date.today().isoformat()
+    assert shown["answers"]["inspector_name"] == "王芳"
     text = sv("show", "--db", str(db), code, "--lang", "zh")
     assert "砖混" in text.stdout and "建成年份" in text.stdout
 
@@ -173,7 +176,8 @@ def test_a_future_year_is_refused_before_the_survey_date_is_set(tmp_path: Path) 
     assert set_answers(db, code, f"year_built={this_year}").returncode == 0
     shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
     assert shown["answers"]["year_built"] == this_year
-    assert shown["calculated"]["survey_year"] is None  # still no survey date
+    # The save that took it started the survey, dated today (the form's default).
+    assert shown["calculated"]["survey_year"] == this_year
 
 
 def test_list_filters_are_checked_and_read_in_the_chosen_language(tmp_path: Path) -> None:

@@ -145,3 +145,13 @@ def test_cli_forms_check(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert f"{path}:" in bad.stderr and "duplicate field id" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_day_or_an_inspector_default_only_on_a_field_of_its_kind(tmp_path: Path) -> None:
+    path, text = _broken(
+        tmp_path, "default: inspector()  # who starts", "default: today()  # who starts"
+    )
+    line = _line_of(text, "- id: inspector_name")
+    assert _problems(path) == [
+        f"{path}:{line}: field 'inspector_name': default today() is only for date fields"
+    ]

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form, load_form
 from surveyor.services.survey import (
     IncompleteRecord,
@@ -20,7 +21,7 @@ from surveyor.services.survey import (
 )
 from surveyor.store import hlc, models
 from surveyor.store.bulk import keyset_batches
-from surveyor.store.db import Store
+from surveyor.store.db import Store, init_store
 from surveyor.store.log import changes_for
 from surveyor.store.maintenance import doctor
 from surveyor.sync.actions import delete_building
@@ -434,3 +435,40 @@ def test_a_deleted_building_takes_no_status(store: Store, mini: Form, status: st
     assert _count_changes(store) == before  # the log gained no change
     assert get_building(store, created.code).deleted
     check_store(store, mini)
+
+
+def test_a_survey_starts_with_the_day_and_the_inspector(tmp_path: Path) -> None:
+    """The first answer beyond the register's fills 调查日期 and 调查人 from the form's
+    defaults (today(), inspector()), unless given; later saves and register edits do not."""
+    from datetime import date
+
+    form = get_form()
+    store = init_store(tmp_path / "s.db", role="laptop", inspector="王芳")
+    try:
+        created = create_building(store, form, REGISTER_ROW, author="王芳")
+        register_only = save_answers(
+            store, form, created.code, {"address": "南开区宜宾道1号"}, author="王芳"
+        )
+        assert register_only.started == {}
+        first = save_answers(store, form, created.code, {"floors_above": "6"}, author="王芳")
+        assert first.started == {
+            "survey_date": date.today().isoformat(),
+            "inspector_name": "王芳",
+        }
+        state = get_building(store, created.code)
+        assert state.answers["survey_date"] == date.today().isoformat()
+        assert state.answers["inspector_name"] == "王芳"
+        assert state.field_change["survey_date"] == str(first.change_id)  # in the same change
+        other = create_building(store, form, REGISTER_ROW | {"building_no": "2号楼"}, author="王芳")
+        given = save_answers(
+            store,
+            form,
+            other.code,
+            {"survey_date": "2025-03-01", "year_built": "1980"},
+            author="李四",
+        )
+        assert given.started == {"inspector_name": "李四"}  # the typed date stays
+        again = save_answers(store, form, other.code, {"floors_above": "5"}, author="李四")
+        assert again.started == {}
+    finally:
+        store.close()

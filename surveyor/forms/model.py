@@ -39,6 +39,11 @@ UNKNOWN = "unknown"
 UNKNOWN_ZH = "不详"
 
 
+#: Defaults a survey starts with that are not literals: the day it starts, and who starts it.
+TODAY_DEFAULT = "today()"
+INSPECTOR_DEFAULT = "inspector()"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -326,6 +331,10 @@ def _check_field(
         report(loc, fid, "a calculate field cannot be required")
     if field.allow_unknown and field.type in SELECT_TYPES | {"boolean", "photo", "calculate"}:
         report(loc, fid, f"allow_unknown does not apply to {field.type} (add an option)")
+    if field.default == TODAY_DEFAULT and field.type != "date":
+        report(loc, fid, f"default {TODAY_DEFAULT} is only for date fields")
+    if field.default == INSPECTOR_DEFAULT and field.type != "text":
+        report(loc, fid, f"default {INSPECTOR_DEFAULT} is only for text fields")
     if field.default is not None and is_select:
         defaults = field.default if isinstance(field.default, list) else [field.default]
         for code in defaults:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form, Localized
+from surveyor.forms.model import (
+    INSPECTOR_DEFAULT,
+    TODAY_DEFAULT,
+    UNKNOWN,
+    UNKNOWN_ZH,
+    CompiledField,
+    Form,
+    Localized,
+)
 from surveyor.text import normalize_free_text, normalize_text
 
 #: What an inspector types for "not known": the stored code, or the word in Chinese.
@@ -39,6 +47,30 @@ def normalize_input(fld: CompiledField, text: str) -> str:
 
 _TRUE = {"true", "yes", "y", "1", "是", "有"}
 _FALSE = {"false", "no", "n", "0", "否", "无"}
+
+
+def start_defaults(
+    form: Form, answers: Mapping[str, Any], *, today: date, inspector: str
+) -> dict[str, Any]:
+    """The answers a survey starts with: each unanswered field's ``default`` from the form
+    (``today()`` is the day it starts, ``inspector()`` who starts it). An inspector typed the
+    date and their own name on every one of a day's buildings."""
+    out: dict[str, Any] = {}
+    for fld in form.fields.values():
+        default = fld.defn.default
+        if default is None or answers.get(fld.id) is not None:
+            continue
+        if default == TODAY_DEFAULT:
+            default = today.isoformat()
+        elif default == INSPECTOR_DEFAULT:
+            default = inspector
+        try:
+            value = coerce_answer(fld, default)
+        except AnswerError:
+            continue  # `forms check` says why; a survey is not held up by it
+        if value is not None:
+            out[fld.id] = value
+    return out
 
 
 def coerce_answer(fld: CompiledField, raw: Any) -> Any:

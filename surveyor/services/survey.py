@@ -28,6 +28,7 @@ from surveyor.forms.record import (
     coerce_answer,
     evaluate,
     kept_as_entered,
+    start_defaults,
 )
 from surveyor.i18n import error_from
 from surveyor.store import hlc, models
@@ -240,6 +241,8 @@ class SaveResult:
     #: Fields of this save that are in an open conflict after it (the ``seen`` head was not
     #: the current one, and the two values differ): kept for the supervisor.
     conflicts: tuple[str, ...] = ()
+    #: Answers this save started the survey with (the form's defaults: date, inspector).
+    started: dict[str, Any] = field(default_factory=dict)
 
     @property
     def approval_withdrawn(self) -> bool:
@@ -516,6 +519,8 @@ class SurveyWriter:
         if state.deleted:
             raise deleted_error(self.conn, state)
         fields = self._coerce(raw_answers, draft=draft)
+        started = self._start_defaults(state, fields)
+        fields = {**started, **fields}
         answers = dict(state.answers)
         for fid, value in fields.items():
             if value is None:
@@ -533,8 +538,19 @@ class SurveyWriter:
         result = self._commit(state, fields, answers, status, ev, seen=seen)
         previous = state.field_change
         new = str(result.change_id) if result.change_id is not None else None
-        heads = {f: new if f in fields else previous.get(f) for f in raw_answers}
-        return replace(result, heads=heads)
+        heads = {f: new if f in fields else previous.get(f) for f in [*raw_answers, *started]}
+        return replace(result, heads=heads, started=started)
+
+    def _start_defaults(self, state: BuildingState, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The form's defaults (survey date, inspector) when this save starts the survey: the
+        first answer beyond the register's on a building not started."""
+        if state.status != "not_started":
+            return {}
+        if all(f in REGISTER_FIELDS or v is None for f, v in fields.items()):
+            return {}
+        answered = {**state.answers, **fields}
+        today = self.today or date.today()
+        return start_defaults(self.form, answered, today=today, inspector=self.author)
 
     def set_status(self, building_id: uuid.UUID, status: str) -> SaveResult:
         """Mark complete (refused while answers are missing or invalid), approve, or reopen.

@@ -1172,6 +1172,34 @@ def test_typing_in_a_field_arrived_at_replaces_its_answer(
     assert after["address"] == f"{before['address']}甲"
 
 
+def test_the_first_answer_dates_the_survey_and_names_the_inspector(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """调查日期 and 调查人 were typed on every building of a day; the first answer now fills
+    them (the form's defaults), shown at once, and what the inspector typed stays."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", autosave_delay=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("info_sources")  # beside the two, in the first section
+            await settle(app, pilot)
+            await pilot.press("1")
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            assert screen.indicator.state == "saved"
+            assert screen.answers["survey_date"] == date.today().isoformat()
+            assert screen.query_one("#survey_date", Input).value == date.today().isoformat()
+            assert screen.query_one("#inspector_name", Input).value == app.author
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+    run(body)
+    answers = read(sample_db, target.id).answers
+    assert answers["info_sources"] and answers["inspector_name"]
+
+
 def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
     sample_db: Path, make_app: AppFactory
 ) -> None:

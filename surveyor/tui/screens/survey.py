@@ -66,7 +66,7 @@ from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField
-from surveyor.tui.widgets.field_row import FieldRow
+from surveyor.tui.widgets.field_row import FieldRow, display_value
 from surveyor.tui.widgets.footer import CatalogFooter
 from surveyor.tui.widgets.photo_field import PhotoField
 from surveyor.tui.widgets.save_indicator import SaveIndicator
@@ -714,6 +714,8 @@ class SurveyScreen(Screen[None]):
 
     def _saved(self, result: SaveResult) -> None:
         self._took_status(result)
+        if result.started:
+            self._show_started(result.started)
         if result.conflicts:
             self.tell_conflicts(result.conflicts)
         if self.save_error is not None:
@@ -724,6 +726,24 @@ class SurveyScreen(Screen[None]):
         if idle:
             self._mark("saved")
             self._update_subtitle()
+
+    def _show_started(self, started: dict[str, Any]) -> None:
+        """The answers the first save started the survey with (the form's defaults: today's
+        date, the inspector's name), shown in their fields unless typed over meanwhile."""
+        lang = language()
+        with self._lock:
+            typed = self.pending.keys() | self._queue.keys()
+        for fid, value in started.items():
+            if fid in typed or self.answers.get(fid) is not None:
+                continue
+            self.answers[fid] = value
+            if not is_live(self):
+                continue
+            for widget in self.query(f"#{fid}").results(Input):  # none: another section
+                with widget.prevent(Input.Changed):
+                    widget.value = display_value(self.app.form.field(fid), value, lang)
+        self.ev = evaluate(self.app.form, self.answers)
+        self.apply_evaluation()
 
     def tell_conflicts(self, field_ids: tuple[str, ...]) -> None:
         """Someone else changed these fields since the screen loaded them (a sync brought it
