@@ -247,8 +247,12 @@ def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None
         tmp_path, f"review --central '{tmp_path / 'central.db'}' --by 督导", 'language = "zh"\n'
     )
     try:
-        tmux.wait_for("同时修改")  # the conflict, its kind in words
-        tmux.wait_for("共同基础值")  # and its panes: base | theirs | ours
+        tmux.wait_for("同时修改")  # the conflicts, their kind in words
+        tmux.wait_for("共同基础值")  # and the first one's panes: base | theirs | ours
+        # Two: 地上层数, and 调查人 (each inspector started the survey, named after them).
+        tmux.wait_for("共 2 条")
+        tmux.keys("2")
+        tmux.wait_for("共 1 条")
         tmux.keys("2")
         tmux.wait_for("共 0 条")  # the list is empty now
         quit_cleanly(tmux, rc_file)
@@ -268,7 +272,7 @@ def test_real_review_command_in_tmux_resolves_a_conflict(tmp_path: Path) -> None
     finally:
         store.close()
     assert open_conflicts == 0
-    assert authors == ["督导"]
+    assert authors == ["督导", "督导"]
 
 
 def _app_pid(tmux: Tmux) -> int:

@@ -734,7 +734,9 @@ class SurveyScreen(Screen[None]):
         with self._lock:
             typed = self.pending.keys() | self._queue.keys()
         for fid, value in started.items():
-            if fid in typed or self.answers.get(fid) is not None:
+            # The field being typed in is left alone: its keys may still be on their way
+            # (the inspector's name typed while the first save came back was overwritten).
+            if fid in typed or self.answers.get(fid) is not None or fid == self.current_field:
                 continue
             self.answers[fid] = value
             if not is_live(self):
