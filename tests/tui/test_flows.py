@@ -1200,6 +1200,30 @@ def test_the_first_answer_dates_the_survey_and_names_the_inspector(
     assert answers["info_sources"] and answers["inspector_name"]
 
 
+def test_ctrl_f_selects_the_old_search_so_a_new_one_replaces_it(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Already in the box, ctrl+f left the old query: 和水西里4号楼丰苑东里3号楼 found 0."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            search = app.screen.query_one("#search", Input)
+            await pilot.press(*"和水")
+            await settle(app, pilot)
+            await pilot.press("ctrl+f", *"宜宾")
+            await settle(app, pilot)
+            assert search.value == "宜宾"
+            await pilot.press("down")  # into the list, then back: the query is selected again
+            await settle(app, pilot)
+            await pilot.press("ctrl+f", *"春华")
+            await settle(app, pilot)
+            assert search.value == "春华"
+
+    run(body)
+
+
 def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
     sample_db: Path, make_app: AppFactory
 ) -> None:

@@ -503,7 +503,11 @@ class BuildingsScreen(Screen[None]):
 
     # -- actions ------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        """The search box, its query selected: a new one replaces it. Already in the box,
+        ``ctrl+f`` only added the next query to the old one (0 results)."""
+        search = self.query_one("#search", Input)
+        search.focus()
+        search.select_all()
 
     def action_toggle_mine(self) -> None:
         box = self.query_one("#f-mine", Checkbox)
