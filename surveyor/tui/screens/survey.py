@@ -733,15 +733,17 @@ class SurveyScreen(Screen[None]):
         lang = language()
         with self._lock:
             typed = self.pending.keys() | self._queue.keys()
+        focused = self.app.focused
         for fid, value in started.items():
-            # The field being typed in is left alone: its keys may still be on their way
-            # (the inspector's name typed while the first save came back was overwritten).
-            if fid in typed or self.answers.get(fid) is not None or fid == self.current_field:
+            if fid in typed or self.answers.get(fid) is not None:
+                continue
+            shown = list(self.query(f"#{fid}").results(Input)) if is_live(self) else []
+            # A field focused or holding text is left alone: its keys may still be on their
+            # way (the inspector's name typed as the first save came back was overwritten).
+            if any(w is focused or w.value for w in shown) or fid == self.current_field:
                 continue
             self.answers[fid] = value
-            if not is_live(self):
-                continue
-            for widget in self.query(f"#{fid}").results(Input):  # none: another section
+            for widget in shown:  # none: another section, shown from the answers when opened
                 with widget.prevent(Input.Changed):
                     widget.value = display_value(self.app.form.field(fid), value, lang)
         self.ev = evaluate(self.app.form, self.answers)
