@@ -695,13 +695,7 @@ class _LogFile(logging.Handler):
         self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            folder = paths.log_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            with (folder / "surveyor.log").open("a", encoding="utf-8") as fh:
-                fh.write(self.format(record) + "\n")
-        except OSError:
-            pass
+        _append_to_log(self.format(record) + "\n")
 
 
 def _asked_for_zh(argv: list[str]) -> bool:
@@ -716,15 +710,21 @@ def _asked_for_zh(argv: list[str]) -> bool:
 
 
 def _log_traceback() -> Path:
+    return _append_to_log(traceback.format_exc()) or Path("(log not writable)")
+
+
+def _append_to_log(text: str) -> Path | None:
+    """Add ``text`` to ``surveyor.log`` (its folder made if missing); None when it cannot be
+    written: a log never fails the command it records."""
     folder = paths.log_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / "surveyor.log"
         with log.open("a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc())
-        return log
+            fh.write(text)
     except OSError:
-        return Path("(log not writable)")
+        return None
+    return log
 
 
 if __name__ == "__main__":

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
 from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
 from surveyor.store.log import change_fields
-from surveyor.store.sqlitefile import readonly_uri
+from surveyor.store.sqlitefile import CopyDamaged, copy_database
 
 
 @dataclass(frozen=True)
@@ -61,28 +59,17 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
         )
     if not out.parent.exists():
         raise SurveyorError(f"folder {out.parent} does not exist", zh=f"文件夹 {out.parent} 不存在")
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    copied: list[tuple[int, int]] = []
+
+    def copy_photos(tmp: Path) -> None:
+        copied.append(_copy_photos(tmp, blob_dir_for(src_path), blob_dir_for(out)))
+
     try:
-        src = sqlite3.connect(readonly_uri(src_path), uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode = DELETE")
-                ok = dst.execute("PRAGMA quick_check").fetchone()[0]
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        if ok != "ok":
-            raise SurveyorError(
-                f"the export failed its integrity check: {ok}",
-                zh=f"导出的副本未通过完整性检查：{ok}",
-            )
-        photos, missing = _copy_photos(tmp, blob_dir_for(src_path), blob_dir_for(out))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        copy_database(src_path, out, standalone=True, before_rename=copy_photos)
+    except CopyDamaged as exc:
+        raise SurveyorError(
+            f"the export failed its {exc}", zh=f"导出的副本未通过完整性检查：{exc}"
+        ) from exc
     except sqlite3.Error as exc:
         raise SurveyorError(
             f"cannot export to {out}: {exc}", zh=f"无法导出到 {out}：{exc}"
@@ -91,8 +78,7 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
         raise SurveyorError(
             f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
         ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    ((photos, missing),) = copied
     return ExportedDb(out, photos, missing)
 
 

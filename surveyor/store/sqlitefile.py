@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,10 +48,26 @@ def require_sqlite_file(path: Path) -> None:
         raise SurveyorError(f"{path} is not a SQLite database", zh=f"{path} 不是 SQLite 数据库")
 
 
-def copy_database(src: Path, dst: Path) -> None:
+class CopyDamaged(sqlite3.DatabaseError):
+    """A standalone copy failed SQLite's check: it is not given the final name."""
+
+
+def copy_database(
+    src: Path,
+    dst: Path,
+    *,
+    standalone: bool = False,
+    before_rename: Callable[[Path], None] | None = None,
+) -> None:
     """A consistent copy of a live SQLite file: the backup API (commits still in the -wal are
-    in it) into a temporary file beside ``dst``, renamed when whole. Raises sqlite3.Error or
-    OSError; the caller says what failed."""
+    in it) into a temporary file beside ``dst``, synced and renamed when whole, so a crash or
+    a full disk never leaves half a copy under the final name. Raises sqlite3.Error (or
+    ``CopyDamaged``) or OSError; the caller says what failed.
+
+    ``standalone``: a file handed over on its own (``export-db``) is left in rollback-journal
+    mode and checked whole. ``before_rename(tmp)`` does more with the finished copy first
+    (the photos it records).
+    """
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     try:
         source = sqlite3.connect(readonly_uri(src), uri=True)
@@ -58,10 +75,19 @@ def copy_database(src: Path, dst: Path) -> None:
             target = sqlite3.connect(tmp)
             try:
                 source.backup(target)
+                if standalone:
+                    target.execute("PRAGMA journal_mode = DELETE")
+                    found = target.execute("PRAGMA quick_check").fetchone()[0]
+                    if found != "ok":
+                        raise CopyDamaged(f"integrity check: {found}")
             finally:
                 target.close()
         finally:
             source.close()
+        if before_rename is not None:
+            before_rename(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)

@@ -204,12 +204,8 @@ def _changes(conn: sqlite3.Connection, path: Path) -> list[ChangeRow]:
     try:
         return read_changes(plain.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change"))
     except DamagedChange as exc:
-        raise RefusedFile(
-            f"{path} is damaged: its change at seq {exc.seq} (id {exc.change_id}) has a "
-            f"damaged {exc.column} column ({exc.value}); nothing was merged",
-            zh=f"{path} 已损坏：其中序号 {exc.seq} 的改动（编号 {exc.change_id}）的 {exc.column} "
-            f"列已损坏（{exc.value}）；其内容均未合并",
-        ) from exc
+        en, zh = exc.said(str(path), "nothing was merged", "其内容均未合并")
+        raise RefusedFile(en, zh=zh) from exc
 
 
 def _hints(

@@ -207,6 +207,16 @@ class DamagedChange(ValueError):
         self.value = shown_value(stored.get(self.column, ""))
         super().__init__(f"change seq {self.seq} (id {self.change_id}): bad {self.column}")
 
+    def said(self, label: str, tail_en: str, tail_zh: str) -> tuple[str, str]:
+        """The damage as a sentence naming ``label`` (a file, a database), in English and
+        Chinese, ending with what the caller did about it."""
+        return (
+            f"{label} is damaged: its change at seq {self.seq} (id {self.change_id}) has a "
+            f"damaged {self.column} column ({self.value}); {tail_en}",
+            f"{label} 已损坏：其中序号 {self.seq} 的改动（编号 {self.change_id}）的 "
+            f"{self.column} 列已损坏（{self.value}）；{tail_zh}",
+        )
+
 
 def read_changes(rows: Iterable[Sequence[Any]]) -> list[ChangeRow]:
     """``change`` rows (values in ``CHANGE_COLUMNS`` order, as the driver gives them) as the

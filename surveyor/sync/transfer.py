@@ -74,13 +74,10 @@ def _all_changes(store: Store) -> list[ChangeRow]:
         try:
             return read_changes(rows)
         except DamagedChange as exc:
-            shown = shown_target(store.target)
-            raise SurveyorError(
-                f"{shown} is damaged: its change at seq {exc.seq} (id {exc.change_id}) has a "
-                f"damaged {exc.column} column ({exc.value}); nothing was sent or received",
-                zh=f"{shown} 已损坏：其中序号 {exc.seq} 的改动（编号 {exc.change_id}）的 "
-                f"{exc.column} 列已损坏（{exc.value}）；未发送也未接收任何内容",
-            ) from exc
+            en, zh = exc.said(
+                shown_target(store.target), "nothing was sent or received", "未发送也未接收任何内容"
+            )
+            raise SurveyorError(en, zh=zh) from exc
 
 
 def changes_to_push(laptop: Store, central: Store) -> list[ChangeRow]:

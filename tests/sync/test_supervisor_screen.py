@@ -162,15 +162,7 @@ def test_delete_racing_an_edit_is_kept_with_k_and_progress_opens(
     laptops: Callable[[str], Store], mini: Form, tmp_path: object
 ) -> None:
     central = init_store(f"{tmp_path}/central.db", role="central")
-    a, b = laptops("甲"), laptops("乙")
-    code = create_building(a, mini, REGISTER_ROW, author="甲").code
-    push(a, central, mini)
-    assign(central, mini, "乙", refs=[code], author="督导")
-    pull(b, central, mini)
-    delete_building(a, mini, code, author="甲")
-    save_answers(b, mini, code, {"floors_above": "6"}, author="乙")
-    push(a, central, mini)
-    push(b, central, mini)
+    code = _delete_race(laptops, central, mini)
     asyncio.run(_keep_then_progress(central, mini))
     assert not get_building(central, code).deleted
     central.close()
