@@ -14,6 +14,7 @@ import io
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -85,9 +86,16 @@ _COUNTER: Any = None
 
 
 def _init_worker(counter: Any) -> None:
-    """Pool initializer: keep the shared page counter."""
+    """Pool initializer: keep the shared page counter, and forget the parent's signal wiring.
+
+    A worker forked from the app inherits asyncio's wakeup socket: the SIGTERM the pool sends
+    its workers when it ends (finished or cancelled) was written into it and read by the app
+    as two ``kill``s, which quit it at once (exit 143, terminal left raw)."""
     global _COUNTER
     _COUNTER = counter
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
 
 
 def _count(n: int) -> None:
