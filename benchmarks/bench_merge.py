@@ -214,8 +214,10 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
     fields = survey_fields(form, n_fields)
     # The stamp names the file format: bump it when the generator changes (W3: JSON written
     # by the store's own encoder, compact, as real laptop files are; wall times from the HLC;
-    # W4: packed heads, schema 0005).
-    stamp = workdir / f"W4-{n_files}x{per_file}x{len(fields)}.ok"
+    # W4: packed heads, schema 0005). It names the form version too: files from another
+    # version are re-evaluated building by building on merge (about 2x per file), which
+    # measures a form upgrade, not the merge of a day's work.
+    stamp = workdir / f"W4-{form.version}-{n_files}x{per_file}x{len(fields)}.ok"
     paths = [workdir / f"inspector{i:02d}.db" for i in range(n_files + 1)]
     if stamp.exists():
         return paths
