@@ -36,6 +36,14 @@ WhereOpt = Annotated[
 StatusOpt = Annotated[
     str | None, typer.Option("--status", help="Only buildings with this status (e.g. complete).")
 ]
+BuildingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--building",
+        help="Only this building (code or scanned QR text), e.g. to reprint one lost label. "
+        "Repeatable.",
+    ),
+]
 SplitOpt = Annotated[bool, typer.Option("--split", help="One file per building into a folder.")]
 FontOpt = Annotated[
     Path | None, typer.Option("--font", help="TrueType CJK font (.ttf/.ttc) to embed.")
@@ -203,10 +211,12 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
             )
 
 
-def _selection(ctx: Any, where: list[str] | None, status: str | None) -> Any:
+def _selection(
+    ctx: Any, where: list[str] | None, status: str | None, building: list[str] | None
+) -> Any:
     from surveyor.services.selection import parse_selection
 
-    return parse_selection(ctx.form, where or [], status)
+    return parse_selection(ctx.form, where or [], status, buildings=building)
 
 
 def _done(result: Any, kind: str, lang: str) -> None:
@@ -236,6 +246,7 @@ def export_sheets_cmd(
     central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    building: BuildingOpt = None,
     layout: Annotated[
         str,
         typer.Option("--layout", help="sheet_a4 or a sheet layout YAML file (docs/PRINTING.md)."),
@@ -253,7 +264,7 @@ def export_sheets_cmd(
     from surveyor.exports.service import export_sheets
 
     ctx = _context(form, rules, params)
-    selection = _selection(ctx, where, status)
+    selection = _selection(ctx, where, status, building)
     with reading_store(db, central) as store, _progress("sheets") as progress:
         result = export_sheets(
             ctx,
@@ -277,6 +288,7 @@ def export_labels_cmd(
     central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    building: BuildingOpt = None,
     layout: Annotated[
         str, typer.Option("--layout", help="a4_3x8, l7160, thermal_50x30 or a layout YAML file.")
     ] = "a4_3x8",
@@ -293,7 +305,7 @@ def export_labels_cmd(
     from surveyor.exports.service import export_labels
 
     ctx = _context(form, rules, params)
-    selection = _selection(ctx, where, status)
+    selection = _selection(ctx, where, status, building)
     with reading_store(db, central) as store, _progress("labels") as progress:
         result = export_labels(
             ctx,
@@ -317,6 +329,7 @@ def export_report_cmd(
     central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    building: BuildingOpt = None,
     font: FontOpt = None,
     form: FormOpt = None,
     rules: RulesOpt = None,
@@ -328,7 +341,7 @@ def export_report_cmd(
     from surveyor.exports.service import export_report
 
     ctx = _context(form, rules, params)
-    selection = _selection(ctx, where, status)
+    selection = _selection(ctx, where, status, building)
     with reading_store(db, central) as store:
         result = export_report(ctx, store, selection, out, font=font, replace=force)
     _done(result, "report", lang)
@@ -341,6 +354,7 @@ def _table(
     central: str | None,
     where: list[str] | None,
     status: str | None,
+    building: list[str] | None,
     form: Path | None,
     rules: Path | None,
     params: Path | None,
@@ -350,7 +364,7 @@ def _table(
     from surveyor.exports.service import export_table
 
     ctx = _context(form, rules, params)
-    selection = _selection(ctx, where, status)
+    selection = _selection(ctx, where, status, building)
     with reading_store(db, central) as store:
         result = export_table(ctx, store, selection, out, kind, replace=force)
     _done(result, kind, lang)
@@ -363,6 +377,7 @@ def export_csv_cmd(
     central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    building: BuildingOpt = None,
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
@@ -370,7 +385,7 @@ def export_csv_cmd(
     lang: LangOpt = "en",
 ) -> None:
     """Wide CSV (one row per building), with a codebook and a needs table beside it."""
-    _table("csv", out, db, central, where, status, form, rules, params, force, lang)
+    _table("csv", out, db, central, where, status, building, form, rules, params, force, lang)
 
 
 @export_app.command("xlsx")
@@ -380,6 +395,7 @@ def export_xlsx_cmd(
     central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    building: BuildingOpt = None,
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
@@ -387,7 +403,7 @@ def export_xlsx_cmd(
     lang: LangOpt = "en",
 ) -> None:
     """Excel workbook: buildings (wide), codebook and needs sheets."""
-    _table("xlsx", out, db, central, where, status, form, rules, params, force, lang)
+    _table("xlsx", out, db, central, where, status, building, form, rules, params, force, lang)
 
 
 @export_app.command("geojson")
@@ -397,6 +413,7 @@ def export_geojson_cmd(
     central: EitherCentralOpt = None,
     where: WhereOpt = None,
     status: StatusOpt = None,
+    building: BuildingOpt = None,
     form: FormOpt = None,
     rules: RulesOpt = None,
     params: ParamsOpt = None,
@@ -404,7 +421,7 @@ def export_geojson_cmd(
     lang: LangOpt = "en",
 ) -> None:
     """GeoJSON points (WGS-84) of the buildings that have a location."""
-    _table("geojson", out, db, central, where, status, form, rules, params, force, lang)
+    _table("geojson", out, db, central, where, status, building, form, rules, params, force, lang)
 
 
 def register(app: typer.Typer) -> None:

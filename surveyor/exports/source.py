@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
 from surveyor.services.selection import Selection, selected_rows
-from surveyor.services.survey import BUILDING
+from surveyor.services.survey import BUILDING, get_live_building
 from surveyor.store.db import Store, is_url
 
 
@@ -24,9 +24,18 @@ class BuildingRecord:
 
 def select_buildings(store: Store, selection: Selection) -> list[BuildingRecord]:
     """The selected buildings in register order (街道, compound, building number, code)."""
+    if selection.codes:
+        selection = replace(selection, codes=live_codes(store, selection.codes))
     with store.engine.connect() as conn:
         rows = selected_rows(conn, selection, BUILDING.c.code, BUILDING.c.status)
     return [BuildingRecord(r.code, r.status, dict(r.answers or {})) for r in rows]
+
+
+def live_codes(store: Store, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The codes of the live buildings ``codes`` name: a duplicate merged away gives the
+    building kept (its old label is still on the door); an unknown or deleted building is an
+    error naming it, never a sheet silently missing from the stack."""
+    return tuple(dict.fromkeys(get_live_building(store, code).state.code for code in codes))
 
 
 def require_some(records: list[BuildingRecord], selection: Selection) -> None:

@@ -21,6 +21,7 @@ from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.services.queries import REGISTER_ORDER, building_filter
 from surveyor.services.survey import BUILDING, STATUSES
+from surveyor.store.ids import normalize_code
 from surveyor.text import normalize_text
 
 
@@ -30,11 +31,14 @@ class Selection:
 
     where: tuple[tuple[str, Any], ...] = ()
     status: str | None = None
+    #: Building codes named one by one (a reprinted label, one sheet); empty: no such limit.
+    codes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = [f"{f}={v}" for f, v in self.where]
         if self.status:
             parts.append(f"status={self.status}")
+        parts += self.codes
         return ", ".join(parts) or "all buildings"
 
 
@@ -113,12 +117,18 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
 
 
 def parse_selection(
-    form: Form, where: list[str], status: str | None, *, option: str = "--where"
+    form: Form,
+    where: list[str],
+    status: str | None,
+    *,
+    option: str = "--where",
+    buildings: list[str] | None = None,
 ) -> Selection:
-    """Check ``field=value`` filters and the status against the form; raise on any mistake.
+    """Check ``field=value`` filters, the status and building codes; raise on any mistake.
 
     ``option`` is what the user typed the filters as (``list --subdistrict 火星`` is not told
-    about a ``--where`` it never wrote)."""
+    about a ``--where`` it never wrote). ``buildings`` are codes as typed or scanned (a QR
+    URI); whether each exists is for the store to say (``live_codes``)."""
     pairs: list[tuple[str, Any]] = []
     for item in where:
         if "=" not in item:
@@ -134,7 +144,22 @@ def parse_selection(
             f"unknown status '{status}'; use one of {', '.join(STATUSES)}",
             zh=f"未知状态“{status}”；请用其中之一：{', '.join(STATUSES)}",
         )
-    return Selection(tuple(pairs), status)
+    return Selection(tuple(pairs), status, _building_codes(buildings or []))
+
+
+def _building_codes(refs: list[str]) -> tuple[str, ...]:
+    """Canonical codes for ``--building`` values, each once, in the order given."""
+    codes: list[str] = []
+    for ref in refs:
+        code = normalize_code(ref)
+        if code is None:
+            raise SurveyorError(
+                f"--building: '{ref}' is not a building code (NK-XXXXX-XXXXX)",
+                zh=f"--building：“{ref}”不是楼栋编号（NK-XXXXX-XXXXX）",
+            )
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
 
 
 def matches(answers: Mapping[str, Any], where: tuple[tuple[str, Any], ...]) -> bool:
@@ -157,5 +182,7 @@ def selected_rows(
     """
     subdistrict = next((v for f, v in selection.where if f == "subdistrict"), None)
     clauses = building_filter(subdistrict=subdistrict, status=selection.status)
+    if selection.codes:
+        clauses.append(BUILDING.c.code.in_(selection.codes))
     query = sa.select(BUILDING.c.answers, *columns).where(*clauses).order_by(*REGISTER_ORDER)
     return [row for row in conn.execute(query) if matches(dict(row[0] or {}), selection.where)]

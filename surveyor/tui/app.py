@@ -468,8 +468,12 @@ class SurveyorApp(App[None]):
             return
         self.push_screen(HelpScreen(self.screen))
 
-    def open_exports(self) -> None:
-        """The export and print dialog (sheets, QR labels, data), writing beside the database."""
+    async def open_exports(self) -> None:
+        """The export and print dialog (sheets, QR labels, data), writing beside the database.
+
+        Over a survey it offers that building alone, chosen at first, once every answer on the
+        screen is committed (its sheet shows what the inspector sees); over the list it offers
+        the building under the cursor."""
         if not self.is_ready_or_tell():
             return
         try:
@@ -477,8 +481,29 @@ class SurveyorApp(App[None]):
         except ImportError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        from surveyor.tui.screens.buildings import BuildingsScreen
+        from surveyor.tui.screens.survey import SurveyScreen
+
+        screen = self.screen
+        building, first = None, False
+        if isinstance(screen, SurveyScreen):
+            if not await screen.save_now():
+                screen.tell_unsaved()  # a sheet now would miss what is on the screen
+                return
+            building, first = screen.building.code, True
+        elif isinstance(screen, BuildingsScreen):
+            building = screen.highlighted_code()
         folder = Path(self.store.target).parent if self.store.is_sqlite else Path.cwd()
-        self.push_screen(ExportScreen(self.store, self.form, folder, lang=language()))
+        self.push_screen(
+            ExportScreen(
+                self.store,
+                self.form,
+                folder,
+                lang=language(),
+                building=building,
+                building_first=first,
+            )
+        )
 
     def open_conflicts(self) -> None:
         """The supervisor's conflict review (merged databases): resolve with a keypress."""

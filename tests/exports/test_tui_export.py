@@ -64,7 +64,7 @@ def test_export_screen_cancel_leaves_no_file(sample_db: Path, tmp_path: Path) ->
             out = tmp_path / "sheets.pdf"
             screen.query_one("#export-out", Input).value = str(out)
             screen.cancel_event.set()  # pressed before the first chunk is drawn
-            screen.run_export("sheets", "a4_3x8", out, [], None)
+            screen.run_export("sheets", "a4_3x8", out, [], None, [])
             screen.running = True
             await pilot.pause()
             await _wait_idle(screen)
@@ -107,6 +107,108 @@ def test_export_screen_asks_only_what_the_kind_needs_and_starts_on_enter(
             assert bar.display
             await _wait_idle(screen)
             assert (tmp_path / "table.csv").exists()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+
+
+#: An app in miniature: SIGTERM handled by asyncio (as ``SurveyorApp`` quits on ``kill``), an
+#: export run from a thread as the dialog runs it, then cancelled; prints the signals seen.
+_APP_UNDER_SIGNALS = """
+import asyncio, signal, sys, threading
+from pathlib import Path
+from surveyor.exports import service
+from surveyor.exports.render import Cancelled
+from surveyor.forms.catalog import get_form
+from surveyor.retrofit import get_params, get_rules
+from surveyor.services.selection import Selection
+from surveyor.store.db import open_store
+
+async def main() -> None:
+    seen = []
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, seen.append, "SIGTERM")
+    store = open_store(sys.argv[1], readonly=True)
+    form = get_form()
+    params = get_params()
+    ctx = service.Context(form, get_rules(form, params), params)
+    cancel = threading.Event()
+
+    def export(out: str, stop_early: bool) -> None:
+        def progress(done: int, total: int) -> None:
+            if stop_early and done:
+                cancel.set()
+        try:
+            service.export_sheets(
+                ctx, store, Selection(), Path(out), jobs=2, progress=progress, cancel=cancel
+            )
+        except Cancelled:
+            pass
+
+    await asyncio.to_thread(export, sys.argv[2], False)  # finished: the pool still ends
+    await asyncio.to_thread(export, sys.argv[3], True)  # cancelled
+    await asyncio.sleep(0.5)  # a signal written into the wakeup socket is read by now
+    print("signals:", len(seen))
+
+asyncio.run(main())
+"""
+
+
+def test_an_export_never_signals_the_app_that_runs_it(sample_db: Path, tmp_path: Path) -> None:
+    """The pool's workers, forked from the app, inherited asyncio's wakeup socket: the SIGTERM
+    the pool sends them as it ends reached the app as a ``kill``; two of them quit it at once
+    (exit 143, the terminal left raw, the workers left running), after any export of more
+    than one chunk."""
+    import subprocess
+    import sys
+
+    done, cancelled = tmp_path / "done.pdf", tmp_path / "cancelled.pdf"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _APP_UNDER_SIGNALS, str(sample_db), str(done), str(cancelled)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        # The workers had asyncio's no-op SIGTERM handler too: the pool waited on them for ever.
+        raise AssertionError("the export's workers never ended") from None
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "signals: 0"
+    assert done.exists() and not cancelled.exists()
+
+
+def test_each_export_offers_the_next_name_and_enter_then_closes(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """A second export in the same dialog was offered labels-2-2.pdf after labels-2.pdf; and
+    the focus stayed on the start button, so the next Enter exported the same again."""
+    from textual.widgets import Button
+
+    store = open_store(sample_db, readonly=True)
+    screen = ExportScreen(store, get_form(), tmp_path, lang="en")
+    (tmp_path / "labels.pdf").write_bytes(b"an earlier export")
+
+    async def scenario() -> None:
+        async with Host(screen).run_test() as pilot:
+            screen.query_one("#export-kind", Select).value = "labels"
+            await pilot.pause()
+            box = screen.query_one("#export-out", Input)
+            offered = []
+            for _ in range(2):
+                offered.append(Path(box.value).name)
+                screen.query_one("#export-start", Button).press()
+                await pilot.pause()
+                assert screen.focused is screen.query_one("#export-cancel", Button)
+                await _wait_idle(screen)
+                await pilot.pause()
+            offered.append(Path(box.value).name)
+            assert offered == ["labels-2.pdf", "labels-3.pdf", "labels-4.pdf"]
+            assert screen.focused is screen.query_one("#export-close", Button)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not screen.is_attached  # closed
 
     try:
         asyncio.run(scenario())

@@ -451,6 +451,13 @@ class BuildingsScreen(Screen[None]):
         if table.row_count:
             table.focus()
 
+    def highlighted_code(self) -> str | None:
+        """The code of the building under the list's cursor, or None with an empty list."""
+        table = self.query_one("#buildings", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.get_row_at(table.cursor_row)[0])
+
     def _open_scanned(self, code: str) -> None:
         search = self.query_one("#search", Input)
         with search.prevent(Input.Changed):

@@ -2,9 +2,10 @@
 
 Self-contained (its strings come from the catalog, in the language it is opened in) and given
 the store and form by its caller, so it can be opened from any screen:
-``app.push_screen(ExportScreen(app.store, app.form, folder))``. The work runs in a thread worker
-through ``surveyor.exports.service``; rendering itself uses all cores. Cancel stops between
-chunks of pages and leaves no file.
+``app.push_screen(ExportScreen(app.store, app.form, folder))``. Opened over a building (the
+survey, or a row of the list) it also offers that building alone: one sheet, one lost label.
+The work runs in a thread worker through ``surveyor.exports.service``; rendering itself uses
+all cores. Cancel stops between chunks of pages and leaves no file.
 """
 
 from __future__ import annotations
@@ -61,12 +62,27 @@ class ExportScreen(Dialog[Path | None]):
         Binding("escape", "close", "export.close", id="export.close")
     ]
 
-    def __init__(self, store: Store, form: Form, folder: Path, lang: str = "zh") -> None:
+    def __init__(
+        self,
+        store: Store,
+        form: Form,
+        folder: Path,
+        lang: str = "zh",
+        *,
+        building: str | None = None,
+        building_first: bool = False,
+    ) -> None:
+        """``building``: the code of the building the dialog was opened over, offered as the
+        scope (chosen at first when ``building_first``: opened from its survey)."""
         super().__init__(id="export-screen")
         self.store = store
         self.form = form
         self.folder = folder
         self.lang = lang
+        self.building = building
+        self.building_first = building is not None and building_first
+        #: The name last offered for the output, and the base it was made from.
+        self._offered: tuple[Path, str] = (Path(), "")
         self.cancel_event = threading.Event()
         self.running = False
         self.written: Path | None = None
@@ -95,22 +111,36 @@ class ExportScreen(Dialog[Path | None]):
                 compact=True,
                 classes="labels-only",
             )
-            yield Label(self.tr("status"))
+            if self.building is not None:
+                yield Label(self.tr("scope"))
+                yield Select(
+                    [
+                        (self.tr("scope_building", code=self.building), "building"),
+                        (self.tr("scope_filter"), "filter"),
+                    ],
+                    value="building" if self.building_first else "filter",
+                    allow_blank=False,
+                    id="export-scope",
+                    compact=True,
+                )
+            yield Label(self.tr("status"), classes="filter-only")
             yield Select(
                 [(t_in(self.lang, f"status.{s}"), s) for s in STATUSES],
                 prompt=t_in(self.lang, "list.all_statuses"),  # blank: every status
                 id="export-status",
                 compact=True,
+                classes="filter-only",
             )
-            yield Label(self.tr("subdistrict"))
+            yield Label(self.tr("subdistrict"), classes="filter-only")
             yield Select(
                 [(c.label(self.lang), c.code) for c in sub.choices],
                 prompt=t_in(self.lang, "list.all_subdistricts"),
                 id="export-subdistrict",
                 compact=True,
+                classes="filter-only",
             )
             yield Label(self.tr("out"))
-            yield Input(str(unused_name(self.folder / "sheets.pdf")), id="export-out", compact=True)
+            yield Input(id="export-out", compact=True)  # named on mount, for kind and scope
             bar = ProgressBar(id="export-progress", show_eta=True)
             bar.display = False  # until an export starts: an idle bar looked busy
             yield bar
@@ -120,13 +150,45 @@ class ExportScreen(Dialog[Path | None]):
                 yield Button(self.tr("cancel"), id="export-cancel", disabled=True, compact=True)
                 yield Button(self.tr("start"), variant="primary", id="export-start", compact=True)
 
-    def _suggest_next_name(self) -> None:
-        """After an export, the name offered is a new one (an export never replaces a file)."""
+    def _offer(self, base: Path) -> None:
+        """Offer ``base``, or ``base-2``… when it exists (an export never replaces a file)."""
         box = self.query_one("#export-out", Input)
-        box.value = str(unused_name(Path(box.value)))
+        box.value = str(unused_name(base))
+        self._offered = (base, box.value)
+
+    def _suggest_next_name(self) -> None:
+        """After an export, a new name: the next of the series offered (labels-3.pdf after
+        labels-2.pdf, not labels-2-2.pdf), or of the name the user typed."""
+        typed = self.query_one("#export-out", Input).value
+        base, offered = self._offered
+        self._offer(base if typed == offered else Path(typed))
 
     def on_mount(self) -> None:
         self._show_layout_for(str(self.query_one("#export-kind", Select).value))
+        self._show_filters()
+        self._rename_for("sheets")
+
+    def _one_building(self) -> bool:
+        """Whether the export is of the building the dialog was opened over, alone."""
+        scope = self.query("#export-scope")
+        return bool(scope) and scope.first(Select).value == "building"
+
+    def _default_path(self, kind: str, suffix: str, folder: Path | None = None) -> Path:
+        """``sheets.pdf``, or ``sheets-NK-….pdf`` for one building (its file says whose)."""
+        one = self.building is not None and self._one_building()
+        name = f"{kind}-{self.building}{suffix}" if one else f"{kind}{suffix}"
+        return (folder or self.folder) / name
+
+    def _show_filters(self) -> None:
+        """Status and 街道 filters are asked only when the scope is not one building."""
+        one = self._one_building()
+        for widget in self.query(".filter-only"):
+            widget.display = not one
+
+    @on(Select.Changed, "#export-scope")
+    def scope_changed(self) -> None:
+        self._show_filters()
+        self._rename_for(str(self.query_one("#export-kind", Select).value))
 
     def _show_layout_for(self, kind: str) -> None:
         """The label layout is asked only for labels."""
@@ -137,16 +199,24 @@ class ExportScreen(Dialog[Path | None]):
     def kind_changed(self, event: Select.Changed) -> None:
         """Keep the output name's extension in step with the kind."""
         self._show_layout_for(str(event.value))
-        suffix = next(suffix for code, suffix in KINDS if code == event.value)
-        box = self.query_one("#export-out", Input)
-        path = Path(box.value or str(self.folder / "export"))
-        box.value = str(unused_name(path.with_name(f"{event.value}{suffix}")))
+        self._rename_for(str(event.value))
 
-    def _selection_args(self) -> tuple[list[str], str | None]:
+    def _rename_for(self, kind: str) -> None:
+        """The name offered for ``kind`` and the scope, in the folder already chosen."""
+        suffix = next(suffix for code, suffix in KINDS if code == kind)
+        box = self.query_one("#export-out", Input)
+        folder = Path(box.value).parent if box.value.strip() else self.folder
+        self._offer(self._default_path(kind, suffix, folder))
+
+    def _selection_args(self) -> tuple[list[str], str | None, list[str]]:
+        """``--where``, ``--status`` and ``--building`` as the CLI would be given them."""
+        if self._one_building():
+            assert self.building is not None
+            return [], None, [self.building]
         status = self.query_one("#export-status", Select).value
         sub = self.query_one("#export-subdistrict", Select).value
         where = [f"subdistrict={sub}"] if isinstance(sub, str) else []
-        return where, status if isinstance(status, str) else None
+        return where, status if isinstance(status, str) else None, []
 
     @on(Input.Submitted, "#export-out")
     @on(Button.Pressed, "#export-start")
@@ -156,19 +226,29 @@ class ExportScreen(Dialog[Path | None]):
         kind = str(self.query_one("#export-kind", Select).value)
         layout = str(self.query_one("#export-layout", Select).value)
         out = Path(self.query_one("#export-out", Input).value.strip())
-        where, status = self._selection_args()
+        where, status, buildings = self._selection_args()
         self.cancel_event.clear()
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
         self._set_running(True)
         self.query_one("#export-message", Static).update(self.tr("running"))
-        self.run_export(kind, layout, out, where, status)
+        self.run_export(kind, layout, out, where, status, buildings)
 
     def _set_running(self, running: bool) -> None:
+        """Start and cancel swap, and the focus goes to the one that can be pressed (Enter
+        cancels a running export; the disabled start button kept the focus, unmoved by Tab)."""
         self.running = running
-        self.query_one("#export-start", Button).disabled = running
-        self.query_one("#export-cancel", Button).disabled = not running
+        start = self.query_one("#export-start", Button)
+        cancel = self.query_one("#export-cancel", Button)
+        if running:
+            cancel.disabled = False
+            cancel.focus()
+            start.disabled = True
+        else:
+            start.disabled = False
+            start.focus()
+            cancel.disabled = True
 
     @on(Button.Pressed, "#export-cancel")
     def cancel(self) -> None:
@@ -185,7 +265,13 @@ class ExportScreen(Dialog[Path | None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True)
     def run_export(
-        self, kind: str, layout: str, out: Path, where: list[str], status: str | None
+        self,
+        kind: str,
+        layout: str,
+        out: Path,
+        where: list[str],
+        status: str | None,
+        buildings: list[str],
     ) -> None:
         from surveyor.exports import service
         from surveyor.retrofit import get_params, get_rules
@@ -194,7 +280,7 @@ class ExportScreen(Dialog[Path | None]):
         try:
             params = get_params()
             ctx = service.Context(self.form, get_rules(self.form, params), params)
-            selection = parse_selection(self.form, where, status)
+            selection = parse_selection(self.form, where, status, buildings=buildings)
             if kind == "sheets":
                 result = service.export_sheets(
                     ctx,
@@ -220,19 +306,22 @@ class ExportScreen(Dialog[Path | None]):
                 result = service.export_table(ctx, self.store, selection, out, kind)
             message = self.tr("done", path=result.path, n=result.buildings)
             self.written = result.path
+            written = True
         except Cancelled:
-            message = self.tr("cancelled")
+            message, written = self.tr("cancelled"), False
         except SurveyorError as exc:
-            message = error_text(exc, self.lang)
+            message, written = error_text(exc, self.lang), False
         with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
-            self.app.call_from_thread(self._finish, message)
+            self.app.call_from_thread(self._finish, message, written)
 
-    def _finish(self, message: str) -> None:
+    def _finish(self, message: str, written: bool) -> None:
         self.running = False
         if not is_live(self):
             return
         self._set_running(False)
         self.query_one("#export-message", Static).update(message)
+        if written:  # the usual next step: close (Enter), or Tab back for another export
+            self.query_one("#export-close", Button).focus()
         self._suggest_next_name()
 
     @on(Button.Pressed, "#export-close")
