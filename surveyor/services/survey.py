@@ -33,7 +33,7 @@ from surveyor.forms.record import (
 from surveyor.i18n import error_from
 from surveyor.store import hlc, models
 from surveyor.store.bulk import load_json
-from surveyor.store.db import Store, write_tx
+from surveyor.store.db import Store, database_role, write_tx
 from surveyor.store.heads import (
     HeadsDoc,
     decode_heads,
@@ -836,14 +836,6 @@ def kept_elsewhere_error(role: str, code: str, kept_code: str) -> SurveyorError:
     return error_from(key, code=code, kept=kept_code)
 
 
-def _role(conn: Connection) -> str:
-    """This database's role (laptop or central), as ``init_store`` recorded it."""
-    role = conn.execute(
-        sa.select(models.META_TABLE.c.value).where(models.META_TABLE.c.key == "role")
-    ).scalar()
-    return str(role or "laptop")
-
-
 def deleted_error(conn: Connection, state: BuildingState) -> SurveyorError:
     """Why a deleted building cannot be worked on, naming the one kept if it was merged."""
     kept = kept_building(conn, state)
@@ -852,7 +844,7 @@ def deleted_error(conn: Connection, state: BuildingState) -> SurveyorError:
             f"building {state.code} has been deleted", zh=f"楼栋 {state.code} 已被删除"
         )
     if not kept.here:
-        return kept_elsewhere_error(_role(conn), state.code, kept.code)
+        return kept_elsewhere_error(database_role(conn), state.code, kept.code)
     return SurveyorError(
         f"building {state.code} was merged into {kept.code} (a duplicate); work on {kept.code}",
         zh=f"楼栋 {state.code} 是重复记录，已并入 {kept.code}；请在 {kept.code} 上操作",

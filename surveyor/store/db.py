@@ -227,6 +227,14 @@ def read_tx(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def database_role(conn: Connection) -> str:
+    """This database's role, ``laptop`` or ``central``, as ``init_store`` recorded it."""
+    role = conn.execute(
+        sa.select(models.META_TABLE.c.value).where(models.META_TABLE.c.key == "role")
+    ).scalar()
+    return str(role or "laptop")
+
+
 def current_revision(conn: Connection) -> str | None:
     insp = sa.inspect(conn)
     if not insp.has_table("alembic_version"):

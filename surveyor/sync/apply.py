@@ -31,6 +31,7 @@ from surveyor.store.bulk import (
     write_rows,
     write_values,
 )
+from surveyor.store.db import database_role
 from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows
 from surveyor.sync.prepare import (
     ChangeKey,
@@ -228,8 +229,7 @@ def refresh_duplicates(
 
 def flags_duplicates(conn: Connection) -> bool:
     """Duplicate buildings are flagged on a central only: it alone sees every laptop's work."""
-    role = conn.execute(sa.select(META.c.value).where(META.c.key == "role")).scalar()
-    return role == "central"
+    return database_role(conn) == "central"
 
 
 def flagged_entities(conn: Connection, entity_ids: Sequence[str]) -> set[str]:
