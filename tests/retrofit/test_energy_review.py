@@ -6,6 +6,8 @@ Records start from the clean record (tests/retrofit/records.py), as in test_rule
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from surveyor.forms.catalog import get_form
@@ -35,3 +37,58 @@ def test_rules_built_on_our_own_criteria_say_proposal() -> None:
     for rule in rules.values():  # a source text that admits a proposal has the status too
         if "为提案" in rule.source.text:
             assert rule.source.status == "proposal", rule.id
+
+
+# ------------------------------------------------------------ 2. 待核实 means undetermined only
+
+#: P05 (telecom cables, 23号 架空线规整) and D05 (fibre) have recalled sources.
+RECALLED = {"electrical_issues": ["messy_telecom"], "fiber": "partial"}
+
+
+def _db_with(tmp_path: Path, overrides: dict[str, Any]) -> tuple[Path, str]:
+    """A real SQLite survey database holding one building with the clean record + overrides."""
+    from surveyor.services.survey import create_building, save_answers
+    from surveyor.store.db import init_store
+
+    form = get_form()
+    db = tmp_path / "survey.db"
+    store = init_store(db, role="laptop", inspector="王芳")
+    try:
+        register = ("district", "subdistrict", "community", "compound_name", "building_no")
+        created = create_building(store, form, {k: CLEAN[k] for k in register}, author="王芳")
+        rest = {k: v for k, v in {**CLEAN, **overrides}.items() if k not in register}
+        save_answers(store, form, created.code, rest, author="王芳")
+    finally:
+        store.close()
+    return db, created.code
+
+
+def test_a_recalled_source_is_not_called_undetermined(tmp_path: Path) -> None:
+    report = derive(RECALLED)
+    assert {n.rule_id: n.source.status for n in report.needs} == {
+        "P05": "recalled",
+        "D05": "recalled",
+    }
+    db, code = _db_with(tmp_path, RECALLED)
+    run = subprocess.run(
+        ["surveyor", "needs", "--db", str(db), code, "--lang", "zh"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith("  P")]
+    assert len(rows) == 2 and all(row.endswith("(依据待查证)") for row in rows), rows
+    assert "待核实" not in run.stdout  # nothing is undetermined in this record
+    # The printed sheet: the source column starts with the status word.
+    from tests.exports.test_print_content import one_line, sheet_text
+
+    text = one_line(sheet_text(tmp_path, {**CLEAN, **RECALLED}))
+    assert "依据待查证 23号 基础类（光纤入户）" in text
+    box_title = "待核实（信息不详）"
+    assert text.count("待核实") == text.count(box_title) == 1
+
+
+def test_no_source_text_says_undetermined() -> None:
+    rules = get_rules(get_form())
+    texts = [r.defn.source.text for r in rules.rules] + [f.source.text for f, _ in rules.flags]
+    assert not [t for t in texts if "待核实" in t]
