@@ -92,3 +92,36 @@ def test_no_source_text_says_undetermined() -> None:
     rules = get_rules(get_form())
     texts = [r.defn.source.text for r in rules.rules] + [f.source.text for f, _ in rules.flags]
     assert not [t for t in texts if "待核实" in t]
+
+
+# ------------------------------------------------------------ 3. what was seen beats the era
+
+
+def test_a_roof_seen_without_insulation_needs_insulation_whatever_its_age() -> None:
+    for year in (1990, 2008, 2016):
+        report = derive({"roof_insulation": "none", "year_built": year})
+        assert outcome(report, "E05") == "triggered", year
+        e05 = next(n for n in report.needs if n.rule_id == "E05")
+        assert e05.assumed_unknown == ()
+    # unknown: the era decides where it says "no insulation standard yet" (E0–E2) …
+    assert outcome(derive({"roof_insulation": "unknown", "year_built": 1990}), "E05") == (
+        "triggered"
+    )
+    # … and after 2005 the roof may still be bare: check it, never "no need"
+    assert outcome(derive({"roof_insulation": "unknown", "year_built": 2016}), "E05") == (
+        "undetermined"
+    )
+    assert outcome(derive({"roof_insulation": "present", "year_built": 1990}), "E05") == "clear"
+
+
+def test_a_wall_seen_without_insulation_is_suspect_whatever_its_age() -> None:
+    bare = {"wall_insulation": "none", "prior_programmes": ["none"]}
+    for year in (1990, 2008, 2016):
+        report = derive({**bare, "year_built": year})
+        assert outcome(report, "F02") == "triggered", year
+        assert "E01" in report.need_ids  # the need and the flag agree
+    unknown = {"wall_insulation": "unknown", "prior_programmes": ["none"]}
+    assert outcome(derive({**unknown, "year_built": 1990}), "F02") == "triggered"
+    assert outcome(derive({**unknown, "year_built": 2016}), "F02") == "undetermined"
+    retrofitted = {**bare, "year_built": 1990, "prior_programmes": ["energy_retrofit"]}
+    assert outcome(derive(retrofitted), "F02") == "clear"

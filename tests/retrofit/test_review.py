@@ -75,8 +75,10 @@ def test_a01_with_everything_unknown_points_beyond_housing_origin() -> None:
 
 
 def test_a_missing_calculation_points_at_the_answer_it_comes_from() -> None:
-    report = derive({"roof_insulation": "none", "year_built": None})
-    assert checks(report, "E05") == ("year_built",)
+    report = derive({"roof_insulation": "unknown", "year_built": None})
+    # (rules 1.2.0: a roof seen bare needs insulation at any age, so the unknown roof is
+    # checked too; the era, a calculation, points at the year built)
+    assert checks(report, "E05") == ("roof_insulation", "year_built")
 
 
 # ------------------------------------------------------------ 7. modifiers stop at priority 2
