@@ -125,3 +125,20 @@ def test_a_wall_seen_without_insulation_is_suspect_whatever_its_age() -> None:
     assert outcome(derive({**unknown, "year_built": 2016}), "F02") == "undetermined"
     retrofitted = {**bare, "year_built": 1990, "prior_programmes": ["energy_retrofit"]}
     assert outcome(derive(retrofitted), "F02") == "clear"
+
+
+# ------------------------------------------------------------ 4. roof repair and insulation together
+
+
+def test_a_local_roof_leak_is_repaired_with_the_roof_insulation() -> None:
+    report = derive({"roof_leakage": "local", "roof_insulation": "none"})
+    s08, e05 = (next(n for n in report.needs if n.rule_id == r) for r in ("S08", "E05"))
+    assert (s08.priority, s08.step) == (2, 2)
+    assert s08.step == e05.step and s08.sequence == e05.sequence
+    step2 = report.roadmap[1].capital
+    assert "S08" in step2 and "E05" in step2
+    assert "S08" not in report.roadmap[0].capital
+    # a severe leak is a priority-1 safety need: it stays in step 1
+    severe = derive({"roof_leakage": "severe", "roof_insulation": "none"})
+    assert "S08" in severe.roadmap[0].capital
+    assert next(n for n in severe.needs if n.rule_id == "S08").step == 1
