@@ -127,7 +127,7 @@ def test_a_wall_seen_without_insulation_is_suspect_whatever_its_age() -> None:
     assert outcome(derive(retrofitted), "F02") == "clear"
 
 
-# ------------------------------------------------------------ 4. roof repair and insulation together
+# ------------------------------------------------------------ 4. roof repair with roof insulation
 
 
 def test_a_local_roof_leak_is_repaired_with_the_roof_insulation() -> None:
@@ -142,3 +142,78 @@ def test_a_local_roof_leak_is_repaired_with_the_roof_insulation() -> None:
     severe = derive({"roof_leakage": "severe", "roof_insulation": "none"})
     assert "S08" in severe.roadmap[0].capital
     assert next(n for n in severe.needs if n.rule_id == "S08").step == 1
+
+
+# ------------------------------------------------------------ 5. window U from frame and glazing
+
+
+def _e04(overrides: dict[str, Any]) -> tuple[dict[str, float], str, str]:
+    report = derive({"windows_replaced_share": "p0", **overrides})
+    need = next(n for n in report.needs if n.rule_id == "E04")
+    assert need.estimate is not None
+    return need.estimate.values, need.estimate.summary.zh, need.estimate.summary.en
+
+
+def test_window_u_comes_from_the_frame_and_glazing_seen() -> None:
+    # steel frame with insulating glass, built 2016: not the E4 default 2.0 (below the 2.2
+    # target: "节热0 MWh/年") but a steel-framed window, 3.9
+    values, zh, _ = _e04({"window_frame": "steel", "window_glazing": "igu"})
+    assert values["u_before"] == 3.9
+    assert values["saving_kwh"] == (3.9 - 2.2) * 420 * 2700 * 24 / 1000
+    assert "节热0 " not in zh and "CO₂ 0 " not in zh
+    # an E0 building with double (ordinary) windows: not the single-glazing 6.4
+    assert (
+        _e04({"year_built": 1980, "window_frame": "steel", "window_glazing": "double_air"})[0][
+            "u_before"
+        ]
+        == 3.0
+    )
+    assert (
+        _e04({"year_built": 1980, "window_frame": "wood", "window_glazing": "double_air"})[0][
+            "u_before"
+        ]
+        == 2.3
+    )
+    # PVC single glazing is 4.7 (the 6.4 is a metal frame's)
+    assert _e04({"window_glazing": "single"})[0]["u_before"] == 4.7
+
+
+def test_one_answer_seen_bounds_the_era_default() -> None:
+    # single glazing, frame unknown, built 2016 (E4 2.0): at least wood/PVC single glazing 4.7
+    assert _e04({"window_frame": "unknown", "window_glazing": "single"})[0]["u_before"] == 4.7
+    # built 1980 (E0 6.4): kept, single glazing in a metal frame is 6.4
+    old = {"year_built": 1980, "window_frame": "mixed", "window_glazing": "single"}
+    assert _e04(old)[0]["u_before"] == 6.4
+    # a steel frame, glazing unknown, built 2016: a steel window is never below 3.0
+    assert _e04({"window_frame": "steel", "window_glazing": "unknown"})[0]["u_before"] == 3.0
+    # nothing seen: the era default
+    unseen = {"window_frame": "unknown", "window_glazing": "unknown", "year_built": 1980}
+    assert outcome(derive({**unseen, "windows_replaced_share": "p0"}), "E04") == "undetermined"
+    from surveyor.retrofit.estimates import estimate
+
+    env = derive(unseen).values
+    result = estimate("heat_loss_window", {**env, "windows_replaced_share": "p0"}, get_params())
+    assert result is not None and result.values["u_before"] == 6.4  # E0 default
+    assert result.defaulted[0].label.en == "Window U-value (E0 era default)"
+
+
+def test_no_saving_is_never_printed_as_an_estimate() -> None:
+    # wood frames with triple glazing are already better than the 2.2 target
+    values, zh, en = _e04({"window_frame": "wood", "window_glazing": "triple"})
+    assert values["saving_kwh"] == 0.0
+    assert "预计无节热" in zh and "MWh" not in zh and "CO₂" not in zh
+    assert "no heat saving expected" in en
+    # what rounds to nothing says "<1", not 0
+    small = {"gross_floor_area": 50.0, "floors_above": 1, "household_count": 1}
+    values, zh, en = _e04({**small, "window_frame": "wood", "window_glazing": "igu"})
+    assert 0 < values["co2_t"] < 0.5
+    assert "减排CO₂ <1 t/年" in zh and "<1 tCO₂/yr" in en
+
+
+def test_the_window_table_uses_the_form_codes() -> None:
+    form = get_form()
+    table = get_params().table("p_window_u_values")
+    glazing = {c.code for c in form.fields["window_glazing"].choices}
+    frames = {c.code for c in form.fields["window_frame"].choices}
+    assert set(table) == glazing - {"mixed", "unknown"}
+    assert all(set(row) == frames - {"mixed", "unknown"} for row in table.values())
