@@ -173,6 +173,7 @@ def _heat_co2_factor(
     factor = params.value("p_co2_heat_kg_kwh")
     if source in ("dh_chp", "dh_unknown"):
         return factor, ()
+    assert source != "none", "no heat saving is estimated without heating"
     return factor, (
         DefaultedInput(
             _loc(
@@ -205,6 +206,15 @@ def _heat_loss(env: Mapping[str, Any], params: Params, element: str) -> Estimate
                     f"{left:.0%}",
                 )
             )
+    if env.get("heating_source") == "none":  # nothing heated: no heat to save, no CO₂ factor
+        return EstimateResult(
+            _loc(
+                f"约{area:,.0f} m²，无供暖，不估算节热",
+                f"≈{area:,.0f} m², no space heating: no heat saving estimated",
+            ),
+            {"area_m2": area},
+            (*defaulted, *geo.defaulted),
+        )
     u_before, dflt = _u_before(env, params, element)
     u_after = params.value(f"p_u_target_{element}")
     saving = max(u_before - u_after, 0.0) * area * params.value("p_hdd18") * 24 / 1000

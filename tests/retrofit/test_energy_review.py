@@ -217,3 +217,20 @@ def test_the_window_table_uses_the_form_codes() -> None:
     frames = {c.code for c in form.fields["window_frame"].choices}
     assert set(table) == glazing - {"mixed", "unknown"}
     assert all(set(row) == frames - {"mixed", "unknown"} for row in table.values())
+
+
+# ------------------------------------------------------------ 6. no heating, no heat saving
+
+
+def test_a_building_without_heating_gets_no_heat_saving_estimate() -> None:
+    report = derive({"heating_source": "none", "wall_insulation": "none", "year_built": 1980})
+    e01 = next(n for n in report.needs if n.rule_id == "E01")
+    assert e01.estimate is not None
+    assert e01.estimate.summary.zh == "约1,260 m²，无供暖，不估算节热"
+    assert "saving_kwh" not in e01.estimate.values
+    labels = [d.label.zh for d in report.defaulted]
+    assert not [label for label in labels if "供暖方式" in label or "排放因子" in label]
+    assert not [label for label in labels if label.startswith("外墙U值")]
+    # an unanswered heating source is still a default, said as such
+    draft = derive({"heating_source": None, "wall_insulation": "none"})
+    assert "排放因子：供暖方式不详，按集中供热" in [d.label.zh for d in draft.defaulted]
