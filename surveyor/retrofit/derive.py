@@ -242,6 +242,10 @@ def derive_needs(
         env[flag_var(flag.id)] = blind[flag_var(flag.id)] = value
         decided[flag_var(flag.id)] = expr
         flags.append(FlagResult(flag.id, flag.title, value))
+        if value is None:  # listed with the answers that would decide it, as rules are
+            undetermined.append(
+                Undetermined(flag.id, flag.title, _open_fields(expr, env, form, decided))
+            )
     triggered: dict[str, tuple[CompiledRule, int]] = {}
     assumed: dict[str, tuple[str, ...]] = {}
     for rule in rules.rules:

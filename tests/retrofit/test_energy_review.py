@@ -234,3 +234,27 @@ def test_a_building_without_heating_gets_no_heat_saving_estimate() -> None:
     # an unanswered heating source is still a default, said as such
     draft = derive({"heating_source": None, "wall_insulation": "none"})
     assert "排放因子：供暖方式不详，按集中供热" in [d.label.zh for d in draft.defaulted]
+
+
+# ------------------------------------------------------------ 7. undetermined flags are listed
+
+
+def test_an_undetermined_flag_is_listed_with_what_to_check(tmp_path: Path) -> None:
+    from tests.retrofit.test_review import checks
+
+    unknown = {
+        "prior_programmes": ["unknown"],
+        "heritage_status": "unknown",
+        "wall_insulation": "none",
+        "year_built": 1990,
+    }
+    report = derive(unknown)
+    assert outcome(report, "F02") == outcome(report, "F05") == "undetermined"
+    assert checks(report, "F02") == ("prior_programmes",)
+    assert checks(report, "F05") == ("heritage_status",)
+    # on the sheet, in the box of answers to check
+    from tests.exports.test_print_content import one_line, sheet_text
+
+    text = one_line(sheet_text(tmp_path, {**CLEAN, **unknown}))
+    assert "F05 保护建筑：外立面改造受限：核实 保护状态" in text
+    assert "F02 非节能建筑嫌疑：核实 既往改造" in text
