@@ -258,3 +258,38 @@ def test_an_undetermined_flag_is_listed_with_what_to_check(tmp_path: Path) -> No
     text = one_line(sheet_text(tmp_path, {**CLEAN, **unknown}))
     assert "F05 保护建筑：外立面改造受限：核实 保护状态" in text
     assert "F02 非节能建筑嫌疑：核实 既往改造" in text
+
+
+# ------------------------------------------------------------ 8. assumptions are said
+
+
+def test_a_gas_pipe_year_not_given_is_listed_as_assumed() -> None:
+    corroded = {"gas_pipe_condition": "corroded"}
+    for year, said in ((None, "not given"), ("unknown", "unknown")):
+        report = derive({**corroded, "gas_pipe_year": year})
+        g01 = next(n for n in report.needs if n.rule_id == "G01")
+        assert g01.assumed_unknown == ("gas_pipe_year",), year
+        item = next(d for d in report.defaulted if d.value == "G01")
+        assert (
+            item.label.en == f"Year gas risers/service pipes installed: {said}, worst case assumed"
+        )
+    # a year given decides it: no assumption
+    report = derive({**corroded, "gas_pipe_year": 1985})
+    assert next(n for n in report.needs if n.rule_id == "G01").assumed_unknown == ()
+    assert not any(d.value == "G01" for d in report.defaulted)
+
+
+def test_a_balancing_valve_not_known_is_listed_as_assumed() -> None:
+    # docs/RETROFIT.md: E07 "≠ yes" assumes the worst for an unknown valve, and says so
+    for valve in (None, "unknown"):
+        report = derive({"heating_complaints": "some", "balancing_valve": valve})
+        e07 = next(n for n in report.needs if n.rule_id == "E07")
+        assert e07.assumed_unknown == ("balancing_valve",), valve
+    report = derive({"heating_complaints": "some", "balancing_valve": "no"})
+    assert next(n for n in report.needs if n.rule_id == "E07").assumed_unknown == ()
+
+
+def test_an_answer_not_asked_is_not_an_assumption() -> None:
+    # P06 triggered by complaints; the room temperature (not taken) did not decide it
+    report = derive({"heating_complaints": "many", "indoor_temp_sample": None})
+    assert next(n for n in report.needs if n.rule_id == "P06").assumed_unknown == ()
