@@ -17,7 +17,7 @@ from surveyor.forms.model import UNKNOWN, Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport, Undetermined
 from surveyor.store.ids import building_uri
 
-STATUS_ZH = {"confirmed": "已证实", "recalled": "待核实", "proposal": "提案"}
+STATUS_ZH = {"confirmed": "已证实", "recalled": "依据待查证", "proposal": "提案"}
 CONDITION_ZH = ("完好", "基本完好", "一般损坏", "严重损坏")
 CONDITION_EN = ("good", "fair", "damaged", "severe")
 

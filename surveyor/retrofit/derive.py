@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveyor.forms.expr import Expr
-from surveyor.forms.model import UNKNOWN, Form, Localized
+from surveyor.forms.expr import Compare, Expr, _children, _compile
+from surveyor.forms.expr import Field as FieldRef
+from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
 from surveyor.forms.record import evaluate
 from surveyor.retrofit.estimates import DefaultedInput, EstimateResult, estimate
 from surveyor.retrofit.model import CompiledRule, Params, RuleSet, Source, flag_var, rule_var
@@ -78,7 +79,9 @@ class Need:
     source: Source
     evidence: dict[str, Any]
     estimate: EstimateResult | None = None
-    #: 'unknown' answers the need was triggered by (the worst case was assumed for them).
+    #: Answers, 'unknown' or not given, the need was triggered by: a real answer in their place
+    #: could clear it (the worst case was assumed for them, e.g. G01 for a gas pipe year not
+    #: given, E05 for a roof of unknown insulation).
     assumed_unknown: tuple[str, ...] = ()
 
 
@@ -204,16 +207,75 @@ def _evidence(expr: Expr, env: Mapping[str, Any], form: Form) -> dict[str, Any]:
     }
 
 
+def _numbers_compared(expr: Expr, fid: str, env: Mapping[str, Any]) -> list[float]:
+    """The values ``fid`` is compared with in ``expr`` (2005 for ``${gas_pipe_year} <=
+    ${survey_year} - ${p_gas_pipe_service_years}`` surveyed in 2025)."""
+    found: list[float] = []
+    stack = [expr.ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Compare):
+            for own, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(own, FieldRef) and own.name == fid:
+                    value = _compile(other)(env, None, None)
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        found.append(value)
+        stack.extend(_children(node))
+    return found
+
+
+def _candidates(fld: CompiledField, expr: Expr, env: Mapping[str, Any]) -> list[Any]:
+    """Real answers ``fld`` could have had: its options (one at a time for a multiple choice),
+    true/false, or numbers on either side of what the condition compares it with."""
+    codes = sorted(fld.choice_codes - {UNKNOWN})
+    if fld.type == "select_one":
+        return list(codes)
+    if fld.type == "select_multiple":
+        return [[code] for code in codes]
+    if fld.type == "boolean":
+        return [True, False]
+    if fld.type in ("integer", "decimal"):
+        return [n + d for n in _numbers_compared(expr, fld.id, env) for d in (-1, 0, 1)]
+    return []
+
+
+def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) -> tuple[str, ...]:
+    """The answers, 'unknown' or not given (though asked), a triggered condition relied on:
+    some real answer in their place would not trigger it. G01 triggers for a gas pipe of
+    unknown or unanswered year (assumed ≥ 20 years); with the year 2006 it would not.
+
+    Each real answer is tried in ``env`` itself, which is restored before returning.
+    """
+    out = []
+    for fid in sorted(expr.references):
+        fld = form.fields.get(fid)
+        value = env.get(fid)
+        if fld is None or fld.calculate is not None:
+            continue
+        if not (_is_unknown(value) or (value is None and fid in relevant)):
+            continue
+        try:
+            for candidate in _candidates(fld, expr, env):
+                env[fid] = candidate
+                if expr.truth(env) is not True:
+                    out.append(fid)
+                    break
+        finally:
+            env[fid] = value
+    return tuple(out)
+
+
 def _build_env(
     form: Form, params: Params, answers: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
     """Answers after the form's calculations and relevance, plus the scalar parameters; and
     the refused answers apart.
 
     An answer the form refuses (its constraint fails, or it is not of the field's type, as a
     draft may hold) counts as not answered, as calculations from it are already blanked: year
     built 1899 must leave F01/F03 undetermined, not decide them from a value the form rejects.
-    The refused answers are returned so the report can still show what was recorded.
+    The refused answers are returned so the report can still show what was recorded, and the
+    fields the form asks (relevant ones).
     """
     evaluation = evaluate(form, answers)
     env = dict(evaluation.values)
@@ -221,7 +283,7 @@ def _build_env(
     for fid in refused:
         env[fid] = None
     env.update(params.scalars)
-    return env, refused
+    return env, refused, set(evaluation.relevant)
 
 
 def _blind(env: Mapping[str, Any]) -> dict[str, Any]:
@@ -232,7 +294,7 @@ def derive_needs(
     form: Form, rules: RuleSet, params: Params, answers: Mapping[str, Any]
 ) -> NeedsReport:
     """Flags, needs (sorted by priority), undetermined rules and roll-ups for one record."""
-    env, refused = _build_env(form, params, answers)
+    env, refused, relevant = _build_env(form, params, answers)
     blind = _blind(env)
     undetermined: list[Undetermined] = []
     flags: list[FlagResult] = []
@@ -242,6 +304,10 @@ def derive_needs(
         env[flag_var(flag.id)] = blind[flag_var(flag.id)] = value
         decided[flag_var(flag.id)] = expr
         flags.append(FlagResult(flag.id, flag.title, value))
+        if value is None:  # listed with the answers that would decide it, as rules are
+            undetermined.append(
+                Undetermined(flag.id, flag.title, _open_fields(expr, env, form, decided))
+            )
     triggered: dict[str, tuple[CompiledRule, int]] = {}
     assumed: dict[str, tuple[str, ...]] = {}
     for rule in rules.rules:
@@ -254,10 +320,7 @@ def derive_needs(
             )
         elif value:
             triggered[rule.id] = (rule, _priority(rule, env))
-            if rule.when.truth(blind) is not True:  # it took an 'unknown' answer to trigger
-                assumed[rule.id] = tuple(
-                    r for r in sorted(rule.when.references) if _is_unknown(env.get(r))
-                )
+            assumed[rule.id] = _assumed(rule.when, env, form, relevant)
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:
@@ -349,10 +412,11 @@ def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[De
         for fid in need.assumed_unknown:
             if fid in form.fields:
                 label = form.fields[fid].defn.label
+                zh, en = ("不详", "unknown") if _is_unknown(env.get(fid)) else ("未填", "not given")
                 item = DefaultedInput(
                     Localized(
-                        zh=f"{label.zh}：不详，按不利情况",
-                        en=f"{label.en}: unknown, worst case assumed",
+                        zh=f"{label.zh}：{zh}，按不利情况",
+                        en=f"{label.en}: {en}, worst case assumed",
                     ),
                     need.rule_id,
                 )

@@ -87,16 +87,14 @@ def _era_u(env: Mapping[str, Any], params: Params, element: str) -> tuple[float,
 
 
 #: What was observed sets a floor under the era default: (answer field, answer, parameter).
-#: A 2016 building seen with no wall insulation or with single glazing is not an E4 element.
+#: A 2016 building seen with no wall insulation is not an E4 element.
 _OBSERVED_U: dict[str, tuple[str, str, str]] = {
     "wall": ("wall_insulation", "none", "p_u_wall_uninsulated"),
     "roof": ("roof_insulation", "none", "p_u_roof_uninsulated"),
-    "window": ("window_glazing", "single", "p_u_window_single"),
 }
 _OBSERVED_LABEL: dict[str, tuple[str, str]] = {
     "wall": ("外墙U值（观测无保温）", "Wall U-value (seen uninsulated)"),
     "roof": ("屋面U值（观测无保温）", "Roof U-value (seen uninsulated)"),
-    "window": ("外窗U值（观测单层玻璃）", "Window U-value (seen single-glazed)"),
 }
 #: Share of the windows not yet replaced, by the replaced-share answer (the band's upper end
 #: replaced: p25 "1–25 %" counts 75 % still to do).
@@ -105,6 +103,8 @@ _WINDOWS_LEFT = {"p0": 1.0, "p25": 0.75, "p50": 0.5, "p75": 0.25, "p100": 0.0}
 
 def _u_before(env: Mapping[str, Any], params: Params, element: str) -> tuple[float, DefaultedInput]:
     """The era default, raised to the observed element's value where the record says more."""
+    if element == "window":
+        return _window_u(env, params)
     u, dflt = _era_u(env, params, element)
     fid, answer, pid = _OBSERVED_U[element]
     if env.get(fid) == answer and params.value(pid) > u:
@@ -112,6 +112,48 @@ def _u_before(env: Mapping[str, Any], params: Params, element: str) -> tuple[flo
         zh, en = _OBSERVED_LABEL[element]
         dflt = DefaultedInput(_loc(zh, en), f"{u:g} W/(m²·K)")
     return u, dflt
+
+
+def _window_u(env: Mapping[str, Any], params: Params) -> tuple[float, DefaultedInput]:
+    """The window U-value from the glazing and frame seen (``p_window_u_values``, rows by
+    glazing, columns by frame), raising or lowering the era default.
+
+    Both seen: that cell. One seen (the other unknown or mixed): the era default kept within
+    the range that answer allows (single glazing is 4.7–6.4 whatever the era; a steel frame is
+    never below 3.0). Neither: the era default.
+    """
+    u, dflt = _era_u(env, params, "window")
+    table = params.table("p_window_u_values")
+    glazing, frame = env.get("window_glazing"), env.get("window_frame")
+    rows = [table[glazing]] if isinstance(glazing, str) and glazing in table else []
+    any_row = next(iter(table.values()))
+    frame_seen = isinstance(frame, str) and frame in any_row
+    if not rows and not frame_seen:
+        return u, dflt
+    cells = [
+        value
+        for row in (rows or list(table.values()))
+        for code, value in row.items()
+        if not frame_seen or code == frame
+    ]
+    seen = min(max(u, min(cells)), max(cells))
+    if rows and frame_seen:
+        zh, en = "按观测窗框与玻璃", "from the frame and glazing seen"
+    elif seen == u:
+        return u, dflt
+    elif rows:
+        zh, en = "年代默认，按观测玻璃限定", "era default, bounded by the glazing seen"
+    else:
+        zh, en = "年代默认，按观测窗框限定", "era default, bounded by the frame seen"
+    label = _loc(f"外窗U值（{zh}）", f"Window U-value ({en})")
+    return seen, DefaultedInput(label, f"{seen:g} W/(m²·K)")
+
+
+def _about(amount: float) -> tuple[str, str]:
+    """An estimated amount in zh and en: '82' / '≈82', and '<1' for what rounds to 0."""
+    if amount < 0.5:
+        return "<1", "<1"
+    return f"{amount:,.0f}", f"≈{amount:,.0f}"
 
 
 def _heat_co2_factor(
@@ -131,6 +173,7 @@ def _heat_co2_factor(
     factor = params.value("p_co2_heat_kg_kwh")
     if source in ("dh_chp", "dh_unknown"):
         return factor, ()
+    assert source != "none", "no heat saving is estimated without heating"
     return factor, (
         DefaultedInput(
             _loc(
@@ -163,16 +206,35 @@ def _heat_loss(env: Mapping[str, Any], params: Params, element: str) -> Estimate
                     f"{left:.0%}",
                 )
             )
+    if env.get("heating_source") == "none":  # nothing heated: no heat to save, no CO₂ factor
+        return EstimateResult(
+            _loc(
+                f"约{area:,.0f} m²，无供暖，不估算节热",
+                f"≈{area:,.0f} m², no space heating: no heat saving estimated",
+            ),
+            {"area_m2": area},
+            (*defaulted, *geo.defaulted),
+        )
     u_before, dflt = _u_before(env, params, element)
     u_after = params.value(f"p_u_target_{element}")
     saving = max(u_before - u_after, 0.0) * area * params.value("p_hdd18") * 24 / 1000
+    if saving <= 0:  # already at or below the target: no saving to estimate, never "0 MWh"
+        return EstimateResult(
+            _loc(
+                f"约{area:,.0f} m²，预计无节热（现状U值{u_before:g}不高于目标{u_after:g}）",
+                f"≈{area:,.0f} m², no heat saving expected "
+                f"(U {u_before:g} already at or below the target {u_after:g})",
+            ),
+            {"area_m2": area, "u_before": u_before, "saving_kwh": 0.0},
+            (dflt, *defaulted, *geo.defaulted),
+        )
     factor, factor_dflt = _heat_co2_factor(env, params)
     co2 = saving * factor / 1000
-    mwh = saving / 1000
+    (mwh_zh, mwh_en), (co2_zh, co2_en) = _about(saving / 1000), _about(co2)
     return EstimateResult(
         _loc(
-            f"约{area:,.0f} m²，节热{mwh:,.0f} MWh/年，减排CO₂ {co2:,.0f} t/年",
-            f"≈{area:,.0f} m², saves ≈{mwh:,.0f} MWh/yr heat, ≈{co2:,.0f} tCO₂/yr",
+            f"约{area:,.0f} m²，节热{mwh_zh} MWh/年，减排CO₂ {co2_zh} t/年",
+            f"≈{area:,.0f} m², saves {mwh_en} MWh/yr heat, {co2_en} tCO₂/yr",
         ),
         {
             "area_m2": area,

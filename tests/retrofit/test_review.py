@@ -75,8 +75,10 @@ def test_a01_with_everything_unknown_points_beyond_housing_origin() -> None:
 
 
 def test_a_missing_calculation_points_at_the_answer_it_comes_from() -> None:
-    report = derive({"roof_insulation": "none", "year_built": None})
-    assert checks(report, "E05") == ("year_built",)
+    report = derive({"roof_insulation": "unknown", "year_built": None})
+    # (rules 1.2.0: a roof seen bare needs insulation at any age, so the unknown roof is
+    # checked too; the era, a calculation, points at the year built)
+    assert checks(report, "E05") == ("roof_insulation", "year_built")
 
 
 # ------------------------------------------------------------ 7. modifiers stop at priority 2
@@ -167,7 +169,12 @@ def test_room_temperature_counts_only_in_the_heating_season() -> None:
 
 # CLEAN: 2,400 m², 6 storeys → footprint 400 m², plan 4:1 → 40 m × 10 m, perimeter 100 m;
 # walls 100 × 6 × 2.8 = 1,680 m², windows 25 % = 420 m², opaque 1,260 m². HDD18 2700.
-SEEN_2016 = {"wall_insulation": "none", "window_glazing": "single", "windows_replaced_share": "p25"}
+SEEN_2016 = {
+    "wall_insulation": "none",
+    "window_frame": "steel",  # steel single glazing: 6.4 (params 1.2.0: frame and glazing)
+    "window_glazing": "single",
+    "windows_replaced_share": "p25",
+}
 
 
 def _estimate(report: NeedsReport, rid: str) -> dict[str, float]:
