@@ -209,8 +209,8 @@ Node: TypeAlias = (
 )
 
 
-def _children(node: Node) -> tuple[Node, ...]:
-    """Direct sub-expressions, used for size/depth checks and reference collection."""
+def child_nodes(node: Node) -> tuple[Node, ...]:
+    """Direct sub-expressions: size/depth checks, references, the retrofit rules' walks."""
     if isinstance(node, Neg | Not):
         return (node.operand,)
     if isinstance(node, Compare):
@@ -230,7 +230,7 @@ def _walk(node: Node) -> Iterator[Node]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(_children(current))
+        stack.extend(child_nodes(current))
 
 
 # ---------------------------------------------------------------------- functions
@@ -468,7 +468,7 @@ class _Parser:
         if self.nodes > MAX_NODES:
             raise ExprError(f"expression is too large (limit {MAX_NODES} parts)", pos)
         # Leaves have height 0, so MAX_DEPTH counts operator/function levels.
-        height = 1 + max((self.heights[id(c)] for c in _children(node)), default=-1)
+        height = 1 + max((self.heights[id(c)] for c in child_nodes(node)), default=-1)
         if height > MAX_DEPTH:
             raise ExprError(f"expression is nested too deeply (limit {MAX_DEPTH} levels)", pos)
         self.heights[id(node)] = height
@@ -978,6 +978,11 @@ def _constant(value: object) -> _Fn:
         return value
 
     return const
+
+
+def node_value(node: Node, env: _Values) -> object:
+    """The value of one sub-expression in ``env`` (the other side of a comparison)."""
+    return _compile(node)(env, None, None)
 
 
 def _compile(node: Node) -> _Fn:

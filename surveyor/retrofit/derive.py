@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveyor.forms.expr import Compare, Expr, _children, _compile
+from surveyor.forms.expr import Compare, Expr, child_nodes, node_value
 from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
 from surveyor.forms.record import evaluate
@@ -217,10 +217,10 @@ def _numbers_compared(expr: Expr, fid: str, env: Mapping[str, Any]) -> list[floa
         if isinstance(node, Compare):
             for own, other in ((node.left, node.right), (node.right, node.left)):
                 if isinstance(own, FieldRef) and own.name == fid:
-                    value = _compile(other)(env, None, None)
+                    value = node_value(other, env)
                     if isinstance(value, int | float) and not isinstance(value, bool):
                         found.append(value)
-        stack.extend(_children(node))
+        stack.extend(child_nodes(node))
     return found
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from surveyor.forms.expr import Call, Compare, Expr, ExprError, Node, Str, _children, parse
+from surveyor.forms.expr import Call, Compare, Expr, ExprError, Node, Str, child_nodes, parse
 from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.model import SELECT_TYPES, UNKNOWN, Form, FormError, Localized
 from surveyor.forms.yamlsource import line_of, load_yaml
@@ -244,7 +244,7 @@ def _codes_used(node: Node) -> Iterator[tuple[str, str]]:
                 for arg in args[1:]:
                     if isinstance(arg, Str):
                         yield args[0].name, arg.value
-        stack.extend(_children(current))
+        stack.extend(child_nodes(current))
 
 
 class _Checker:
