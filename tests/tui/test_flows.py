@@ -14,7 +14,7 @@ from typing import Any
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
@@ -915,6 +915,44 @@ def test_enter_in_the_new_building_dialogs_last_field_creates_it(
             await settle(app, pilot)
             assert isinstance(app.screen, SurveyScreen)
             assert app.screen.building.answers["address"] == "南开区宜宾道120号"
+
+    run(body)
+
+
+def test_enter_on_the_chosen_subdistrict_moves_on_to_the_next_field(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Enter opens the 街道 drop-down and Enter picks; the next Enter opened it again instead
+    of moving on, as Enter does in every other field of the dialog."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            dialog = app.screen
+            subdistrict = dialog.query_one("#new-subdistrict", Select)
+            assert app.focused is subdistrict
+            await pilot.press("enter")  # empty: Enter opens the list
+            await pilot.pause()
+            assert subdistrict.expanded
+            await pilot.press("down", "enter")  # picks the first 街道
+            await pilot.pause()
+            assert not subdistrict.expanded and app.focused is subdistrict
+            picked = subdistrict.value
+            assert isinstance(picked, str)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not subdistrict.expanded  # it reopened
+            assert app.focused is dialog.query_one("#new-community", Input)
+            await pilot.press(*"宜宾里社区", "enter")
+            assert app.focused is dialog.query_one("#new-compound_name", Input)
+            assert subdistrict.value == picked
+            app.set_focus(subdistrict)
+            await pilot.press("down")  # changing it: the arrows still open the list
+            await pilot.pause()
+            assert subdistrict.expanded
 
     run(body)
 
