@@ -133,6 +133,9 @@ def test_attach_a_photo_through_the_app(
             field = screen.query_one("#photo_stairwell", PhotoField)
             assert len(field.photos) == 1
             assert field.photos[0]["caption"] == "楼道"
+            # Saved, and the indicator says so as after any answer (it still said 无改动).
+            assert screen.indicator.state == "saved"
+            assert "已保存" in str(screen.indicator.render())
             # A field that holds its most says so before asking for a path.
             await screen.goto_field("photo_facade_main")
             await pilot.press("enter")
@@ -219,10 +222,12 @@ def test_remove_a_photo_through_the_app(
             assert app.screen is screen and len(field.photos) == 2
             await pilot.press("delete")
             await settle(app, pilot)
+            assert screen.indicator.state == "idle"
             await pilot.press("1")
             await settle(app, pilot)
             assert app.screen is screen
             assert [p["caption"] for p in field.photos] == ["b.jpg"]
+            assert screen.indicator.state == "saved"
             assert any("照片已移除" in str(n.message) for n in app._notifications)
             await pilot.press("backspace", "enter")
             await settle(app, pilot)

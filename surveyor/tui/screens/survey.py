@@ -721,6 +721,10 @@ class SurveyScreen(Screen[None]):
         if self.save_error is not None:
             self.save_error = None
             self.notify(t("save.recovered"), markup=False)
+        self._show_saved()
+
+    def _show_saved(self) -> None:
+        """The indicator says "saved" with the time, unless answers typed since still wait."""
         with self._lock:
             idle = not self._queue and not self.pending
         if idle:
@@ -1024,6 +1028,7 @@ class SurveyScreen(Screen[None]):
                 self.query_one(f"#{field_id}", PhotoField).set_photos(list(photos or []))
             self.apply_evaluation()
             self._update_subtitle()
+        self._show_saved()  # a photo is an answer saved like any other (it said nothing)
         if how == "remove":
             self.app.notify(t("survey.photo_removed"), markup=False)
             return
