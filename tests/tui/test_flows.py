@@ -634,6 +634,31 @@ def test_next_problem_after_the_last_is_fixed_says_so_and_stays(
     run(body)
 
 
+def test_a_field_jumped_to_is_shown_whole_with_its_options(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """A jump to 既往改造 (from another section: F8, the problem list, ctrl+g) at 80×24 left
+    its last two options below the screen: it scrolled before the scrollbar came and the
+    rows above, narrower, grew by two lines."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            assert screen.section_index != screen.section_of("prior_programmes")
+            await screen.goto_field("prior_programmes")
+            await settle(app, pilot)
+            choice = screen.query_one("#prior_programmes", ChoiceField)
+            assert app.focused is choice
+            shown = screen.query_one("#fields").content_region
+            row = screen.query_one("#row-prior_programmes", FieldRow).region
+            assert choice.region.height > 4  # its eight options take several lines
+            assert shown.contains_region(row), (shown, row)
+
+    run(body)
+
+
 def test_next_problem_key_walks_the_refusals(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 

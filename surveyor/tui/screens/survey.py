@@ -27,7 +27,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
@@ -67,6 +67,7 @@ from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow, display_value
+from surveyor.tui.widgets.fields_scroll import FieldsScroll
 from surveyor.tui.widgets.footer import CatalogFooter
 from surveyor.tui.widgets.photo_field import PhotoField
 from surveyor.tui.widgets.save_indicator import SaveIndicator
@@ -150,7 +151,6 @@ class SurveyScreen(Screen[None]):
     DEFAULT_CSS = """
     SurveyScreen #main { width: 1fr; height: 1fr; }
     SurveyScreen #section-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
-    SurveyScreen #fields { height: 1fr; }
     SurveyScreen #status-line { height: 1; }
     SurveyScreen #record-status { width: 1fr; padding: 0 1; color: $text-muted; }
     """
@@ -207,7 +207,7 @@ class SurveyScreen(Screen[None]):
             yield SectionNav(id="nav")
             with Vertical(id="main"):
                 yield Static("", id="section-title")
-                yield VerticalScroll(id="fields", can_focus=False)
+                yield FieldsScroll(id="fields")
                 with Horizontal(id="status-line"):
                     yield Static("", id="record-status")
                     yield SaveIndicator(id="save-indicator")
@@ -330,7 +330,7 @@ class SurveyScreen(Screen[None]):
         ]
         self._section_token += 1
         self._rest_rows = rows[split:]
-        container = self.query_one("#fields", VerticalScroll)
+        container = self.query_one("#fields", FieldsScroll)
         with self.app.batch_update():
             # Drop focus first: otherwise it passes through the container, restyling all rows.
             self.set_focus(None)
@@ -360,7 +360,7 @@ class SurveyScreen(Screen[None]):
             if token != self._section_token or not self._rest_rows or not is_live(self):
                 return
             rows, self._rest_rows = self._rest_rows, []
-            await self.query_one("#fields", VerticalScroll).mount_all(rows)
+            await self.query_one("#fields", FieldsScroll).mount_all(rows)
             self.apply_evaluation()
 
     async def ensure_section_mounted(self) -> None:
