@@ -815,7 +815,12 @@ class SurveyScreen(Screen[None]):
 
     async def save_now(self, timeout: float | None = None) -> bool:
         """Commit everything pending and wait for it (leaving the screen, quitting); True
-        when all of it is committed, False when a save failed or did not finish in time.
+        when all of it is committed, False when a save failed or did not finish in time."""
+        await self.start_saving()
+        return await self.wait_saved(SAVE_WAIT_SECONDS if timeout is None else timeout)
+
+    async def start_saving(self) -> None:
+        """Hand everything typed to the save thread now, the resume point with it.
 
         Keys already sent to the focused field are handled first: typed right before
         ``ctrl+q`` or ``esc``, they are still queued when the app runs the quit.
@@ -823,14 +828,25 @@ class SurveyScreen(Screen[None]):
         await settle_keys(self)
         self._record_focused()
         self.flush(leaving=True)
+
+    @property
+    def saving(self) -> bool:
+        """True while the save thread is at work (a lock held elsewhere keeps it waiting)."""
+        with self._lock:
+            return self._saver_running
+
+    async def wait_saved(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the save thread; True when everything is
+        committed, False when a save failed or is still running (a lock held elsewhere)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (SAVE_WAIT_SECONDS if timeout is None else timeout)
-        while loop.time() < deadline:
+        deadline = loop.time() + timeout
+        while True:
             with self._lock:
                 if not self._saver_running:
                     return not self._queue and not self.pending
+            if loop.time() >= deadline:
+                return False
             await asyncio.sleep(0.01)
-        return False
 
     def action_save(self) -> None:
         self.flush()
