@@ -52,6 +52,8 @@ keep_wide_chars_whole()  # Chinese toasts and dialogs over the screen's widget e
 
 #: A second quit within this many seconds quits even though some answers could not be saved.
 QUIT_ANYWAY_SECONDS = 10.0
+#: A quit whose last save takes longer than this says it is waiting for the database.
+QUIT_QUIET_SECONDS = 0.3
 #: On SIGHUP/SIGTERM: how long pending answers may take to commit before the app exits anyway.
 SIGNAL_SAVE_SECONDS = 5.0
 #: … and past this, the process ends itself, even if the exit is stuck (a terminal gone).
@@ -138,6 +140,8 @@ class SurveyorApp(App[None]):
         self._review_on_open = review
         #: When a quit was refused because answers could not be saved (monotonic seconds).
         self._quit_refused_at = -1e9
+        #: A quit is waiting for the database (another program's write lock).
+        self._quit_waiting = False
         self._quitting_on: int | None = None
         self._scan = ScanCatcher()
         self._scan_timer: Timer | None = None
@@ -297,27 +301,72 @@ class SurveyorApp(App[None]):
         quitting again within ``QUIT_ANYWAY_SECONDS`` of that quits anyway, the inspector's own
         decision. The second press is timed when it is made: waiting on a long lock again
         used to run out the window first, so the app could not be quit at all.
+
+        A save that takes longer than ``QUIT_QUIET_SECONDS`` (another program holds the
+        database's write lock) is waited for in a worker, after a toast says so: the wait
+        used to hold the app's own message loop, so for up to 10 s nothing was said, not even
+        the toasts already on their way. Pressed again meanwhile, quit says it is waiting.
         """
+        if self._quit_waiting:
+            self.notify(t("app.quit_still_waiting"), severity="warning", markup=False)
+            return
         if time.monotonic() - self._quit_refused_at <= QUIT_ANYWAY_SECONDS:
             self.exit()
             return
-        all_saved, unsaved, error = True, 0, ""
-        for screen in self.survey_screens():
-            if not await screen.save_now():  # failed, or still saving (a long lock)
-                all_saved = False
-                unsaved += screen.unsaved()
-                error = screen.save_error or error
-        if not all_saved:
-            self._quit_refused_at = time.monotonic()
-            self.notify(
-                t("app.unsaved_quit", n=unsaved, error=error or t("app.still_saving")),
-                title=t("app.unsaved_title"),
-                severity="error",
-                timeout=QUIT_ANYWAY_SECONDS,
-                markup=False,
-            )
+        screens = self.survey_screens()
+        for screen in screens:
+            await screen.start_saving()
+        if await self._all_saved(screens, QUIT_QUIET_SECONDS):
+            self.exit()
             return
-        self.exit()
+        if not any(screen.saving for screen in screens):  # failed (a full disk): say so now
+            self._refuse_quit(screens)
+            return
+        self._quit_waiting = True
+        wait = survey_wait_seconds()
+        self.notify(
+            t("app.quit_waiting", n=sum(s.unsaved() for s in screens), seconds=round(wait)),
+            severity="warning",
+            timeout=wait,
+            markup=False,
+        )
+        rest = max(0.0, wait - QUIT_QUIET_SECONDS)
+        self.run_worker(self._quit_once_saved(screens, rest), group="quit", exit_on_error=False)
+
+    async def _quit_once_saved(self, screens: list[SurveyScreen], wait: float) -> None:
+        """The rest of a quit held up by the database: exit once everything is committed,
+        else say what is not (then a second quit within ``QUIT_ANYWAY_SECONDS`` leaves)."""
+        try:
+            if await self._all_saved(screens, wait):
+                self.exit()
+                return
+        finally:
+            self._quit_waiting = False
+        self._refuse_quit(screens)
+
+    def _refuse_quit(self, screens: list[SurveyScreen]) -> None:
+        """Stay, and say how many answers are not saved and why; a second quit within
+        ``QUIT_ANYWAY_SECONDS`` leaves anyway."""
+        unsaved = sum(s.unsaved() for s in screens)
+        error = next((s.save_error for s in screens if s.save_error), None)
+        self._quit_refused_at = time.monotonic()
+        self.notify(
+            t("app.unsaved_quit", n=unsaved, error=error or t("app.still_saving")),
+            title=t("app.unsaved_title"),
+            severity="error",
+            timeout=QUIT_ANYWAY_SECONDS,
+            markup=False,
+        )
+
+    @staticmethod
+    async def _all_saved(screens: list[SurveyScreen], timeout: float) -> bool:
+        """True when every screen's answers are committed within ``timeout`` seconds in all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        saved = True
+        for screen in screens:  # each waited for, failed or not: their saves run meanwhile
+            saved = await screen.wait_saved(max(0.0, deadline - loop.time())) and saved
+        return saved
 
     def _install_quit_signals(self) -> None:
         """SIGHUP (the terminal window closed) and SIGTERM (``kill``) quit like ``ctrl+q``:
@@ -575,6 +624,14 @@ class SurveyorApp(App[None]):
             self.push_screen(
                 CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder"))
             )
+
+
+def survey_wait_seconds() -> float:
+    """How long leaving or quitting waits for the save thread (``survey.SAVE_WAIT_SECONDS``,
+    read when needed: the survey module is imported only once a building is opened)."""
+    from surveyor.tui.screens import survey
+
+    return survey.SAVE_WAIT_SECONDS
 
 
 def _palette_title(key: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
@@ -634,6 +634,31 @@ def test_next_problem_after_the_last_is_fixed_says_so_and_stays(
     run(body)
 
 
+def test_a_field_jumped_to_is_shown_whole_with_its_options(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """A jump to 既往改造 (from another section: F8, the problem list, ctrl+g) at 80×24 left
+    its last two options below the screen: it scrolled before the scrollbar came and the
+    rows above, narrower, grew by two lines."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            assert screen.section_index != screen.section_of("prior_programmes")
+            await screen.goto_field("prior_programmes")
+            await settle(app, pilot)
+            choice = screen.query_one("#prior_programmes", ChoiceField)
+            assert app.focused is choice
+            shown = screen.query_one("#fields").content_region
+            row = screen.query_one("#row-prior_programmes", FieldRow).region
+            assert choice.region.height > 4  # its eight options take several lines
+            assert shown.contains_region(row), (shown, row)
+
+    run(body)
+
+
 def test_next_problem_key_walks_the_refusals(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "not_started")
 
@@ -915,6 +940,44 @@ def test_enter_in_the_new_building_dialogs_last_field_creates_it(
             await settle(app, pilot)
             assert isinstance(app.screen, SurveyScreen)
             assert app.screen.building.answers["address"] == "南开区宜宾道120号"
+
+    run(body)
+
+
+def test_enter_on_the_chosen_subdistrict_moves_on_to_the_next_field(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Enter opens the 街道 drop-down and Enter picks; the next Enter opened it again instead
+    of moving on, as Enter does in every other field of the dialog."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            dialog = app.screen
+            subdistrict = dialog.query_one("#new-subdistrict", Select)
+            assert app.focused is subdistrict
+            await pilot.press("enter")  # empty: Enter opens the list
+            await pilot.pause()
+            assert subdistrict.expanded
+            await pilot.press("down", "enter")  # picks the first 街道
+            await pilot.pause()
+            assert not subdistrict.expanded and app.focused is subdistrict
+            picked = subdistrict.value
+            assert isinstance(picked, str)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not subdistrict.expanded  # it reopened
+            assert app.focused is dialog.query_one("#new-community", Input)
+            await pilot.press(*"宜宾里社区", "enter")
+            assert app.focused is dialog.query_one("#new-compound_name", Input)
+            assert subdistrict.value == picked
+            app.set_focus(subdistrict)
+            await pilot.press("down")  # changing it: the arrows still open the list
+            await pilot.pause()
+            assert subdistrict.expanded
 
     run(body)
 

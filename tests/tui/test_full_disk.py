@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from textual import events
 from textual.widgets import TextArea
 
 from surveyor.store.db import Store
@@ -113,6 +114,7 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
             await settle(app, pilot)
             assert app.is_running and isinstance(app.screen, SurveyScreen)
             assert "磁盘已满" in (app.screen.save_error or "")  # said in the inspector's language
+            assert not any("正在等待数据库" in str(n.message) for n in app._notifications)
             await pilot.press("ctrl+q")
             await settle(app, pilot)
         assert not app.is_running
@@ -121,37 +123,48 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
     run(body)
 
 
-def test_a_save_held_up_by_a_lock_is_not_lost_by_one_quit(
+def said(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def until(app: Any, check: Any, what: str, timeout: float = 5.0) -> None:
+    """Wait for ``check()`` without waiting for the app to go idle (a quit may be waiting)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"{what} never happened"
+        await asyncio.sleep(0.02)
+
+
+def test_a_quit_held_up_by_a_lock_says_so_at_once_and_leaves_once_saved(
     sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another program holds the database's write lock (a merge, a backup tool) longer than
-    the quit waits: the quit is refused while the answer is still on its way, and the answer
-    is saved once the lock is released."""
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 0.5)
+    """Another program holds the database's write lock (a merge, a backup tool): the quit
+    says at once that it is waiting for the database (nothing was said for up to 10 s: the
+    wait held the app's message loop), a second press says it is still waiting (it does not
+    throw the answer away), and the app leaves as soon as the answer is saved."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 4.0)
     target = first_with_status(sample_db, "not_started")
 
     async def body() -> None:
-        app = make_app(sample_db, lang="en", autosave_delay=10.0)
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await pilot.click("#inspector_name")
-            other = sqlite3.connect(sample_db, isolation_level=None)
-            other.execute("BEGIN IMMEDIATE")  # the other program's write lock
-            try:
-                await pilot.press(*"Lock")
-                await pilot.press("ctrl+q")
-                await pilot.pause()
-                assert app.is_running and app.screen is screen  # refused: still saving
-                assert screen.unsaved() == 1
-            finally:
-                other.execute("ROLLBACK")
-                other.close()
-            await settle(app, pilot)
-            assert screen.unsaved() == 0 and screen.indicator.state == "saved"
-            await pilot.press("ctrl+q")
-            await settle(app, pilot)
-        assert not app.is_running
-        assert read(sample_db, target.id).answers["inspector_name"] == "Lock"
+        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
+        other = sqlite3.connect(sample_db, isolation_level=None)
+        try:
+            async with app.run_test(size=(80, 24)) as pilot:
+                screen = await open_survey(app, pilot, target.id)
+                await pilot.click("#inspector_name")
+                await pilot.press(*"王芳")
+                other.execute("BEGIN IMMEDIATE")  # the other program's write lock
+                app.post_message(events.Key("ctrl+q", None))  # as the terminal sends it
+                await until(app, lambda: any("正在等待数据库" in m for m in said(app)), "the wait")
+                assert app.is_running and app.screen is screen and screen.unsaved() == 1
+                app.post_message(events.Key("ctrl+q", None))  # impatient: still waiting
+                await until(app, lambda: any("仍在等待数据库" in m for m in said(app)), "again")
+                assert app.is_running and screen.unsaved() == 1
+                other.execute("ROLLBACK")  # released: the answer is saved, the app leaves
+                await until(app, lambda: not app.is_running, "quitting")
+        finally:
+            other.close()
+        assert read(sample_db, target.id).answers["inspector_name"] == "王芳"
 
     run(body)
 
@@ -160,8 +173,8 @@ def test_a_second_quit_under_a_long_lock_is_timed_when_pressed(
     sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each quit waited on the lock again before looking at the clock: with a wait longer
-    than the quit-anyway window the app could not be quit at all. The refusal names the
-    lock, not a full disk."""
+    than the quit-anyway window the app could not be quit at all. The refusal, once the wait
+    is over, names the lock, not a full disk."""
     monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 0.6)
     monkeypatch.setattr(tui_app, "QUIT_ANYWAY_SECONDS", 0.4)
     target = first_with_status(sample_db, "not_started")
@@ -175,11 +188,11 @@ def test_a_second_quit_under_a_long_lock_is_timed_when_pressed(
                 await pilot.click("#inspector_name")
                 other.execute("BEGIN IMMEDIATE")  # held for good
                 await pilot.press(*"Lock", "ctrl+q")
-                await pilot.pause()
+                assert any("Waiting for the database" in m for m in said(app)), said(app)
+                await until(app, lambda: any("could not be saved" in m for m in said(app)), "no")
                 assert app.is_running
-                said = [str(n.message) for n in app._notifications]
-                assert any("the database is busy" in m for m in said), said
-                assert not any("disk" in m for m in said), said
+                assert any("the database is busy" in m for m in said(app)), said(app)
+                assert not any("disk" in m for m in said(app)), said(app)
                 await pilot.press("ctrl+q")
                 await pilot.pause()
             assert not app.is_running

@@ -133,6 +133,9 @@ def test_attach_a_photo_through_the_app(
             field = screen.query_one("#photo_stairwell", PhotoField)
             assert len(field.photos) == 1
             assert field.photos[0]["caption"] == "楼道"
+            # Saved, and the indicator says so as after any answer (it still said 无改动).
+            assert screen.indicator.state == "saved"
+            assert "已保存" in str(screen.indicator.render())
             # A field that holds its most says so before asking for a path.
             await screen.goto_field("photo_facade_main")
             await pilot.press("enter")
@@ -140,7 +143,7 @@ def test_attach_a_photo_through_the_app(
             await pilot.press(*str(photo), "enter", "enter")
             await settle(app, pilot)
             assert len(screen.query_one("#photo_facade_main", PhotoField).photos) == 1
-            await pilot.press("enter")
+            await pilot.press("space")  # asking to attach one more (Enter moves on)
             await settle(app, pilot)
             assert app.screen is screen  # no dialog
             assert any("最多 1 张" in str(n.message) for n in app._notifications)
@@ -152,6 +155,38 @@ def test_attach_a_photo_through_the_app(
     finally:
         store.close()
     assert saved[0]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+
+
+def test_enter_on_a_full_photo_field_moves_on_to_the_next_field(
+    sample_db: Path, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A field that holds its most photos: every Enter said "already full" again and stayed;
+    now it moves on, as Enter does in any other field, and the field says it is full."""
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    facade = a_jpeg(tmp_path / "facade.jpg")
+    attach_photo(store, FORM, target.id, "photo_facade_main", facade, author="测试员")
+    store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("photo_facade_main")
+            await settle(app, pilot)
+            field = screen.query_one("#photo_facade_main", PhotoField)
+            drawn = [strip.text for strip in field.render_lines(field.region.reset_offset)]
+            assert any("照片已满（1/1），Enter 到下一项" in line for line in drawn), drawn
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.screen is screen  # no dialog, and no refusal
+            assert not any("最多 1 张" in str(n.message) for n in app._notifications)
+            assert app.focused is screen.query_one("#photo_other", PhotoField)
+            await pilot.press("enter")  # not full: Enter still attaches
+            await settle(app, pilot)
+            assert isinstance(app.screen, AttachPhotoModal)
+
+    run(body)
 
 
 def test_remove_a_photo_through_the_app(
@@ -187,10 +222,12 @@ def test_remove_a_photo_through_the_app(
             assert app.screen is screen and len(field.photos) == 2
             await pilot.press("delete")
             await settle(app, pilot)
+            assert screen.indicator.state == "idle"
             await pilot.press("1")
             await settle(app, pilot)
             assert app.screen is screen
             assert [p["caption"] for p in field.photos] == ["b.jpg"]
+            assert screen.indicator.state == "saved"
             assert any("照片已移除" in str(n.message) for n in app._notifications)
             await pilot.press("backspace", "enter")
             await settle(app, pilot)

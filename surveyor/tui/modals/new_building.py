@@ -26,6 +26,22 @@ if TYPE_CHECKING:
 TEXT_FIELDS = ("community", "compound_name", "building_no", "address")
 
 
+class ChosenSelect(Select[str]):
+    """A drop-down that Enter leaves once a value is chosen, as Enter leaves a text field;
+    empty, Enter opens it, and the arrows and space always do (to change the value). Enter
+    used to open it again after every pick, so the dialog could not be filled in with Enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "enter", "new.key_next", show=False, id="new.next"),
+    ]
+
+    def action_enter(self) -> None:
+        if self.is_blank():
+            self.action_show_overlay()
+        else:
+            self.screen.focus_next()
+
+
 class NewBuildingModal(Dialog[uuid.UUID | None]):
     """Returns the new building's id, or None if cancelled."""
 
@@ -47,7 +63,7 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
         with Vertical():
             yield Static(t("new.title"), classes="title")
             yield Label(plain(sub.defn.label.get(lang) + " *"))
-            yield Select(
+            yield ChosenSelect(
                 [(c.label(lang), c.code) for c in sub.choices],
                 prompt=t("new.choose"),  # Textual's own prompt is the English "Select"
                 id="new-subdistrict",

@@ -27,7 +27,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
@@ -67,6 +67,7 @@ from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow, display_value
+from surveyor.tui.widgets.fields_scroll import FieldsScroll
 from surveyor.tui.widgets.footer import CatalogFooter
 from surveyor.tui.widgets.photo_field import PhotoField
 from surveyor.tui.widgets.save_indicator import SaveIndicator
@@ -150,7 +151,6 @@ class SurveyScreen(Screen[None]):
     DEFAULT_CSS = """
     SurveyScreen #main { width: 1fr; height: 1fr; }
     SurveyScreen #section-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
-    SurveyScreen #fields { height: 1fr; }
     SurveyScreen #status-line { height: 1; }
     SurveyScreen #record-status { width: 1fr; padding: 0 1; color: $text-muted; }
     """
@@ -207,7 +207,7 @@ class SurveyScreen(Screen[None]):
             yield SectionNav(id="nav")
             with Vertical(id="main"):
                 yield Static("", id="section-title")
-                yield VerticalScroll(id="fields", can_focus=False)
+                yield FieldsScroll(id="fields")
                 with Horizontal(id="status-line"):
                     yield Static("", id="record-status")
                     yield SaveIndicator(id="save-indicator")
@@ -330,7 +330,7 @@ class SurveyScreen(Screen[None]):
         ]
         self._section_token += 1
         self._rest_rows = rows[split:]
-        container = self.query_one("#fields", VerticalScroll)
+        container = self.query_one("#fields", FieldsScroll)
         with self.app.batch_update():
             # Drop focus first: otherwise it passes through the container, restyling all rows.
             self.set_focus(None)
@@ -360,7 +360,7 @@ class SurveyScreen(Screen[None]):
             if token != self._section_token or not self._rest_rows or not is_live(self):
                 return
             rows, self._rest_rows = self._rest_rows, []
-            await self.query_one("#fields", VerticalScroll).mount_all(rows)
+            await self.query_one("#fields", FieldsScroll).mount_all(rows)
             self.apply_evaluation()
 
     async def ensure_section_mounted(self) -> None:
@@ -721,6 +721,10 @@ class SurveyScreen(Screen[None]):
         if self.save_error is not None:
             self.save_error = None
             self.notify(t("save.recovered"), markup=False)
+        self._show_saved()
+
+    def _show_saved(self) -> None:
+        """The indicator says "saved" with the time, unless answers typed since still wait."""
         with self._lock:
             idle = not self._queue and not self.pending
         if idle:
@@ -811,7 +815,12 @@ class SurveyScreen(Screen[None]):
 
     async def save_now(self, timeout: float | None = None) -> bool:
         """Commit everything pending and wait for it (leaving the screen, quitting); True
-        when all of it is committed, False when a save failed or did not finish in time.
+        when all of it is committed, False when a save failed or did not finish in time."""
+        await self.start_saving()
+        return await self.wait_saved(SAVE_WAIT_SECONDS if timeout is None else timeout)
+
+    async def start_saving(self) -> None:
+        """Hand everything typed to the save thread now, the resume point with it.
 
         Keys already sent to the focused field are handled first: typed right before
         ``ctrl+q`` or ``esc``, they are still queued when the app runs the quit.
@@ -819,14 +828,25 @@ class SurveyScreen(Screen[None]):
         await settle_keys(self)
         self._record_focused()
         self.flush(leaving=True)
+
+    @property
+    def saving(self) -> bool:
+        """True while the save thread is at work (a lock held elsewhere keeps it waiting)."""
+        with self._lock:
+            return self._saver_running
+
+    async def wait_saved(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the save thread; True when everything is
+        committed, False when a save failed or is still running (a lock held elsewhere)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (SAVE_WAIT_SECONDS if timeout is None else timeout)
-        while loop.time() < deadline:
+        deadline = loop.time() + timeout
+        while True:
             with self._lock:
                 if not self._saver_running:
                     return not self._queue and not self.pending
+            if loop.time() >= deadline:
+                return False
             await asyncio.sleep(0.01)
-        return False
 
     def action_save(self) -> None:
         self.flush()
@@ -1024,6 +1044,7 @@ class SurveyScreen(Screen[None]):
                 self.query_one(f"#{field_id}", PhotoField).set_photos(list(photos or []))
             self.apply_evaluation()
             self._update_subtitle()
+        self._show_saved()  # a photo is an answer saved like any other (it said nothing)
         if how == "remove":
             self.app.notify(t("survey.photo_removed"), markup=False)
             return

@@ -32,6 +32,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from surveyor.i18n import t
+from surveyor.tui.text import wrap_text
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
@@ -338,31 +339,6 @@ class ChoiceField(Widget, can_focus=True):
 
 def wrap_cells(text: str, width: int, *, indent: int) -> list[str]:
     """``text`` in lines of at most ``width`` cells, the lines after the first indented by
-    ``indent`` spaces; Latin breaks at a space when it can, Chinese anywhere."""
-    lines: list[str] = []
-    rest, room, keep = text, width, indent  # the first line keeps its "(*)1 " whole
-    while cell_len(rest) > room:
-        cut, used, space = 0, 0, -1
-        for i, ch in enumerate(rest):
-            used += cell_len(ch)
-            if used > room:
-                break
-            cut = i + 1
-            if ch == " " and i >= keep:
-                space = i
-        if _mid_word(rest, cut) and space > 0:
-            cut = space
-        cut = max(cut, 1)
-        lines.append(rest[:cut].rstrip(" "))
-        rest = rest[cut:].lstrip(" ")
-        room, keep = max(1, width - indent), 0
-    lines.append(rest)
-    return lines[:1] + [" " * indent + line for line in lines[1:]]
-
-
-def _mid_word(text: str, cut: int) -> bool:
-    """Whether cutting ``text`` at ``cut`` would split a Latin word (Chinese breaks anywhere)."""
-    if not 0 < cut < len(text):
-        return False
-    before, after = text[cut - 1], text[cut]
-    return " " not in (before, after) and cell_len(before) == 1 and cell_len(after) == 1
+    ``indent`` spaces; Latin breaks at a space when it can, Chinese anywhere but before
+    closing punctuation (``tui.text.wrap_text``); the first line keeps its "(*)1 " whole."""
+    return wrap_text(text, width, indent=indent, keep=indent)

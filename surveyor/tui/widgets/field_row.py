@@ -27,6 +27,7 @@ from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
+from surveyor.tui.widgets.note import Note
 from surveyor.tui.widgets.photo_field import PhotoField
 
 INPUT_TYPES = frozenset({"text", "integer", "decimal", "date", "geopoint"})
@@ -166,8 +167,8 @@ class FieldRow(Widget):
         self._blob_dir = blob_dir
         self._shown: tuple[str | None, str | None] = (None, None)
         self._label: Static | None = None
-        self._message: Static | None = None
-        self._conflict: Static | None = None
+        self._message: Note | None = None
+        self._conflict: Note | None = None
         self._conflict_note: str | None = None
         #: The editor column and, for a calculated field, its value (kept, not queried: the
         #: screen may update a row whose mount was cut short by leaving the screen).
@@ -262,11 +263,11 @@ class FieldRow(Widget):
         self._shown = shown
         self.set_class(error is not None, "-invalid")
         self.set_class(error is None and warning is not None, "-warned")
-        text = plain(error or warning or "")
+        text = error or warning or ""
         if self._message is not None:
             self._message.update(text)
         elif self._body is not None and is_live(self._body):
-            self._message = Static(text, classes="message")
+            self._message = Note(text, classes="message")
             self._body.mount(self._message)
 
     def show_conflict(self, note: str | None) -> None:
@@ -276,10 +277,10 @@ class FieldRow(Widget):
         self._conflict_note = note
         self.set_class(note is not None, "-conflicted")
         if self._conflict is not None:
-            self._conflict.update(plain(note or ""))
+            self._conflict.update(note or "")
             self._conflict.display = note is not None
         elif note is not None and self._body is not None and is_live(self._body):
-            self._conflict = Static(plain(note), classes="conflict")
+            self._conflict = Note(note, classes="conflict")
             self._body.mount(self._conflict)
 
     @property
@@ -288,12 +289,12 @@ class FieldRow(Widget):
         shown = self._conflict
         if shown is None or not shown.display or not shown.is_mounted:
             return ""
-        return str(shown.render())
+        return shown.text
 
     @property
     def message_text(self) -> str:
         """The inline message as shown (empty when there is none)."""
-        return str(self._message.render()) if self._message is not None else ""
+        return self._message.text if self._message is not None else ""
 
     @property
     def shown_error(self) -> str | None:

@@ -1,4 +1,5 @@
-"""A photo field: a listing of the attached photos with small thumbnails; enter attaches one."""
+"""A photo field: a listing of the attached photos with small thumbnails; enter attaches one
+(on a full field, Enter moves on to the next field and space asks, to be told it is full)."""
 
 from __future__ import annotations
 
@@ -117,8 +118,19 @@ class PhotoField(Widget, can_focus=True):
         self.photos = photos
         self.refresh(layout=True)
 
+    @property
+    def full(self) -> bool:
+        """True when the field holds its most photos: Enter moves on, as in any other field."""
+        return len(self.photos) >= self.max_count
+
     async def on_key(self, event: events.Key) -> None:
         if forward_if_moved(self, event) or await run_binding_now(self, event):
+            return
+        advance = getattr(self.screen, "advance_from", None)
+        if event.key == "enter" and self.full and advance is not None and self.id is not None:
+            # Asking to attach would only be refused: every Enter said "already full" again.
+            event.stop()
+            advance(self.id)
             return
         if event.key in ("enter", "space"):
             event.stop()
@@ -141,8 +153,12 @@ class PhotoField(Widget, can_focus=True):
                 rows = thumbnail(str(self.blob_dir / sha[:2] / sha[2:]))
                 if rows is not None:
                     parts.append(_Thumb(rows))
-        count = f" ({len(self.photos)}/{self.max_count})"
-        parts.append(Text("+ " + t("survey.attach") + count, style="bold"))
+        if self.full:
+            said = t("survey.photos_full", n=len(self.photos), most=self.max_count)
+            parts.append(Text(said, style="bold"))
+        else:
+            count = f" ({len(self.photos)}/{self.max_count})"
+            parts.append(Text("+ " + t("survey.attach") + count, style="bold"))
         if self.photos:
             parts.append(Text(t("survey.remove_hint"), style="dim"))
         return Group(*parts)

@@ -1,0 +1,66 @@
+"""Words under a field wrap as Chinese is set: no line starts with closing punctuation.
+
+Textual folds Chinese anywhere, so at 80×24 the 给水管年份 message (35 cells wide there) left
+its 。 alone on the second line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widget import Widget
+
+from surveyor.tui.text import NO_LINE_END, NO_LINE_START, wrap_text
+from surveyor.tui.widgets.field_row import FieldRow
+from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.test_flows import first_with_status, open_survey
+
+
+def drawn_lines(widget: Widget) -> list[str]:
+    """The lines ``widget`` draws, as text, trailing blanks dropped."""
+    region = widget.region.reset_offset
+    return [strip.text.rstrip() for strip in widget.render_lines(region)]
+
+
+def test_closing_punctuation_goes_down_with_the_character_before_it() -> None:
+    assert wrap_text("给水管年份须在1950年至调查年份之间。", 35) == [
+        "给水管年份须在1950年至调查年份之",
+        "间。",
+    ]
+    assert wrap_text("（纬度）之间。", 6) == ["（纬", "度）之", "间。"]
+    assert wrap_text("请核实“地上层数”", 8) == ["请核实", "“地上层", "数”"]  # “ ends no line
+    assert wrap_text("纬度38.9–39.3，经度", 12) == ["纬度", "38.9–39.3，", "经度"]  # nor cut 38.9
+    assert wrap_text("The year must be between 1950 and the survey year.", 20) == [
+        "The year must be",
+        "between 1950 and the",
+        "survey year.",
+    ]
+    for width in range(4, 40):
+        for text in (
+            "给水管年份须在1950年至调查年份之间。",
+            "户数超过“地上层数×单元数×8”，请核实户数、层数和单元数。",
+        ):
+            lines = wrap_text(text, width)
+            assert "".join(lines) == text
+            assert not any(line[0] in NO_LINE_START for line in lines[1:]), (width, lines)
+            assert not any(line[-1] in NO_LINE_END for line in lines[:-1]), (width, lines)
+
+
+def test_a_wrapped_message_keeps_its_full_stop_at_80_by_24(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("water_pipe_year")
+            await pilot.press(*"1900", "enter")  # before 1950: refused, said when left
+            await settle(app, pilot)
+            row = screen.query_one("#row-water_pipe_year", FieldRow)
+            lines = drawn_lines(row.query_one(".message"))
+            assert "".join(lines) == "给水管年份须在1950年至调查年份之间。"
+            assert len(lines) == 2  # it does wrap at this size
+            assert lines[-1] == "间。", lines  # was "。" alone
+
+    run(body)
