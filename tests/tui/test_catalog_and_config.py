@@ -244,7 +244,9 @@ def test_palette_opens_the_export_and_supervisor_screens(
                 (app.open_conflicts, SupervisorScreen),
                 (app.open_progress, ProgressScreen),
             ):
-                opener()
+                opened = opener()
+                if opened is not None:  # the export dialog first commits a survey's answers
+                    await opened
                 await settle(app, pilot)
                 assert isinstance(app.screen, kind)
                 app.pop_screen()
