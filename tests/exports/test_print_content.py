@@ -286,7 +286,7 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
     assert len(shown) > 20  # not 6: the box reaches down to the footer
     [more] = [w for w in box if w.text.startswith("…另有")]
     rest = len(ids) - len(shown)
-    assert more.text == f"…另有{rest}项" and rest > 0
+    assert more.text == f"…另有{rest}项，见第2页" and rest > 0
     # Each open rule says which answers would decide it, by the form's labels (as the CLI does).
     form = get_form()
     text = one_line(pdf_text(pdf))
@@ -301,15 +301,20 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
         dark = [y for y in range(round(more.y1 * 2), grey.height) if grey.getpixel((x, y)) < 128]
     assert dark, "no bottom border below the count line"
     assert more.y1 * 2 < dark[0]
+    # The rest continue on page 2, in order: every open rule is printed once.
+    later = [w.text for w in pdf_words(pdf, 2) if w.text in ids]
+    assert shown + later == ids
+    assert "待核实（信息不详）（续）" in one_line(pdf_text(pdf).split("\f")[1])
 
 
 def test_box_counts_only_what_does_not_fit() -> None:
     font = register_font(str(setup_font().path))
     items = [f"S0{i} 规则" for i in range(1, 6)]
-    assert box_lines(items, font, 200, 5) == items  # five fit five lines: no "另有1项"
-    assert box_lines([*items, "S06 规则"], font, 200, 5) == [*items[:4], "…另有2项 (+2 more)"]
+    assert box_lines(items, font, 200, 5, 2) == items  # five fit five lines: no "另有1项"
+    more = "…另有2项，见第2页 (+2 more on page 2)"
+    assert box_lines([*items, "S06 规则"], font, 200, 5, 2) == [*items[:4], more]
     two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
-    assert len(box_lines([two_line], font, 200, 5)) == 2
+    assert len(box_lines([two_line], font, 200, 5, 2)) == 2
 
 
 # ---------------------------------------------------------------- 6. element conditions
@@ -383,28 +388,53 @@ def squeezed(text: str) -> str:
 
 
 @pytest.mark.parametrize("names", [{}, LONG_ZH], ids=["short", "long-header"])
-def test_rows_wrap_and_the_overflow_count_is_right(tmp_path: Path, names: dict[str, Any]) -> None:
+def test_rows_wrap_and_every_need_is_printed(tmp_path: Path, names: dict[str, Any]) -> None:
     answers = {**WORN, **{k: v for k, v in names.items() if k not in WORN or k in REGISTER_ONLY}}
     report = derive(answers)
     assert len(report.needs) >= 25
-    pdf = render([sheet(answers)], tmp_path / "sheet.pdf")
-    words = pdf_words(pdf)
+    data = sheet(answers)
+    pdf = render([data], tmp_path / "sheet.pdf")
     ids = [n.rule_id for n in report.needs]
-    column = sorted((w for w in words if NEED_ID_X < w.x0 < NEED_ID_X + 4), key=lambda w: w.y0)
-    shown = [w.text for w in column if w.text in ids]
-    assert shown == ids[: len(shown)]  # in priority order, none skipped
-    text = one_line(pdf_text(pdf))
-    rest = len(ids) - len(shown)
-    assert rest > 0  # 28 needs do not fit one page: the rest is counted, correctly
-    assert f"另有{rest}项，见数据导出 {rest} more in the data export" in text
-    titles = column_text(words, NEED_ID_X + 24, NEED_ID_X + 174)
-    for need in report.needs[: len(shown)]:  # titles are whole, not "Replace rub…"
-        assert squeezed(f"{need.title.zh} {need.title.en}") in titles, need.rule_id
-    fact_labels = column_text(words, 34, 170)
-    assert squeezed("地下层数 Storeys below ground (incl. semi-basement)") in fact_labels
-    steps = column_text(words, 34, 236)
-    assert squeezed("Step 2 Envelope, then heating") in steps
-    assert squeezed("Step 3 Accessibility, elevator, function") in steps
+    pages = pdf_text(pdf).split("\f")[:-1]
+    assert len(pages) == 2  # 28 needs do not fit one page: they go on to a second
+    shown = []
+    for number in (1, 2):
+        words = pdf_words(pdf, number)
+        column = sorted((w for w in words if NEED_ID_X < w.x0 < NEED_ID_X + 4), key=lambda w: w.y0)
+        shown.append([w.text for w in column if w.text in ids])
+        if number == 1:
+            titles = column_text(words, NEED_ID_X + 24, NEED_ID_X + 174)
+            for need in report.needs[: len(shown[0])]:  # titles are whole, not "Replace rub…"
+                assert squeezed(f"{need.title.zh} {need.title.en}") in titles, need.rule_id
+            fact_labels = column_text(words, 34, 170)
+            assert squeezed("地下层数 Storeys below ground (incl. semi-basement)") in fact_labels
+        else:
+            steps = column_text(words, 34, 236)
+            assert squeezed("Step 2 Envelope, then heating") in steps
+            assert squeezed("Step 3 Accessibility, elevator, function") in steps
+    assert shown[0] and shown[1]
+    assert shown[0] + shown[1] == ids  # every need, once, in priority order
+    first, second = (one_line(p) for p in pages)
+    rest = len(shown[1])
+    assert f"另有{rest}项，见第2页 {rest} more on page 2" in first
+    assert "数据导出" not in first + second
+    # The second page says whose it is and which page; the roadmap names only printed needs.
+    assert f"楼栋编码 Code: {CODE} 第2页/共2页 page 2 of 2" in second
+    assert "第1页/共2页 page 1 of 2" in first
+    assert squeezed(answers["address"])[:20] in squeezed(second)
+    assert "分步改造路线" not in first and "分步改造路线" in second
+    roadmap_ids = {rid for step in report.roadmap for rid in (*step.low_cost, *step.capital)}
+    assert roadmap_ids <= set(ids)
+    for png in render_pages(pdf, tmp_path / "png"):  # the QR on every page
+        assert decode_qr(png) == [data.uri]
+
+
+def test_a_sheet_that_fits_stays_one_page_without_a_page_number(tmp_path: Path) -> None:
+    pdf = render([sheet(CLEAN), sheet(DRAFT, "draft")], tmp_path / "sheets.pdf")
+    pages = pdf_text(pdf).split("\f")[:-1]
+    assert len(pages) == 3  # the clean record one page; the draft's 40 open rules two
+    assert "页/共" not in pages[0] and "page 1 of" not in pages[0]
+    assert "第1页/共2页" in pages[1] and "第2页/共2页" in pages[2]
 
 
 def column_text(words: list[Word], x0: float, x1: float) -> str:
