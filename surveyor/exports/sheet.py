@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from surveyor.exports.qr import draw_qr
-from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, NeedRow, SheetData
+from surveyor.exports.sheetdata import NeedRow, SheetData
 from surveyor.exports.text import fit, wrap
 from surveyor.forms.display import status_label
 
@@ -374,12 +374,12 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
     yy = y - row_h - 1
     # Each element's answers take one or two lines under its name; elements spread out to
     # match the facts column when they need less.
-    descs = [wrap(desc, pen.font, 6, col - 4, 2) for _, _, desc, _ in d.conditions]
+    descs = [wrap(cond.text, pen.font, 6, col - 4, 2) for cond in d.conditions]
     heights = [7.2 + 6.6 * len(lines) + 1.2 for lines in descs]
     spare = max(facts_h - sum(heights), 0) / max(len(heights), 1)
-    for (zh, en, _, grade), lines, height in zip(d.conditions, descs, heights, strict=True):
-        label = "不详 unknown" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
-        if grade >= 2:  # the highlight spans the grade's words, with 2 pt either side
+    for cond, lines, height in zip(d.conditions, descs, heights, strict=True):
+        zh, en, grade, label = cond.title_zh, cond.title_en, cond.grade, cond.label
+        if grade >= 2 and cond.applies:  # the highlight spans the grade's words, 2 pt either side
             mark = stringWidth(label, pen.font, 6.8) + 4
             pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
             pen.c.rect(right + col - mark, yy - 2, mark, 9, stroke=0, fill=1)

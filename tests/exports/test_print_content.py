@@ -339,6 +339,115 @@ def test_condition_answers_are_labelled_worst_first_and_unknown_is_unknown(
     assert "n/a" not in text
 
 
+def element_rows(pdf: Path) -> dict[str, str]:
+    """The condition table as printed: each element's title → its grade words, and under
+    '<title> answers' the line(s) under it (page 1, right column above the needs)."""
+    words = pdf_words(pdf)
+    top = next(w for w in words if w.text == "部位状况").y1
+    bottom = next(w for w in words if w.text.startswith("改造需求")).y0
+    half = 595.2756 / 2
+    lines: list[list[Word]] = []  # words whose tops are within 2.5 pt: one line
+    for w in sorted((w for w in words if w.x0 > half and top < w.y0 < bottom), key=lambda w: w.y0):
+        if lines and w.y0 - lines[-1][0].y0 < 2.5:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    rows: dict[str, str] = {}
+    title = ""
+    for line in (sorted(ws, key=lambda w: w.x0) for ws in lines):
+        first = line[0]
+        if first.text in TITLES:  # a title line: the grade is right-aligned after it
+            title = first.text
+            rows[title] = " ".join(w.text for w in line[2:] if w.x0 > half + 120)
+        else:
+            key = f"{title} answers"
+            rows[key] = (rows.get(key, "") + " " + " ".join(w.text for w in line)).strip()
+    return rows
+
+
+TITLES = ("主体结构", "外墙", "外窗", "屋面", "供暖", "燃气", "给排水", "电气", "楼道消防")
+
+
+def test_an_unknown_answer_never_leaves_an_element_good(tmp_path: Path) -> None:
+    """A mostly-不详 building printed 主体结构 完好 good over "裂缝：不详；砌体：不详", and
+    给排水 完好 over "立管：不详"."""
+    answers = {
+        **CLEAN,
+        "structural_cracks": "unknown",
+        "masonry_deterioration": "unknown",
+        "water_pipe_material": "unknown",
+        "roof_leakage": "unknown",
+        "roof_insulation": "unknown",
+        "facade_defects": ["render_spalling", "unknown"],
+    }
+    rows = element_rows(render([sheet(answers)], tmp_path / "sheet.pdf"))
+    assert rows["主体结构"] == "部分不详 partly unknown"
+    assert rows["给排水"] == "部分不详 partly unknown"
+    assert rows["屋面"] == "不详 unknown"  # nothing known at all
+    assert rows["外墙"] == "严重损坏 severe"  # nothing hidden can make severe worse
+    assert "裂缝：不详" in rows["主体结构 answers"]
+    assert rows["电气"] == "完好 good"  # every answer known and fine
+    hairline = {**answers, "structural_cracks": "hairline", "masonry_deterioration": "local"}
+    rows = element_rows(
+        render([sheet({**hairline, "masonry_deterioration": "unknown"})], tmp_path / "b.pdf")
+    )
+    assert rows["主体结构"] == "基本完好，部分不详 fair, partly unknown"
+
+
+def test_structure_reads_the_appraisal_balcony_and_alterations(tmp_path: Path) -> None:
+    """Appraisal grade D, a severe balcony and a removed bearing wall printed 主体结构 完好."""
+    answers = {
+        **CLEAN,
+        "appraisal_done": "yes",
+        "appraisal_grade": "D",
+        "appraisal_year": 2020,
+        "balcony_condition": "severe",
+        "unauthorized_alterations": ["bearing_wall_removed"],
+    }
+    for change, words in (
+        ({}, "严重损坏 severe"),
+        ({"appraisal_grade": "A", "balcony_condition": "good"}, "严重损坏 severe"),
+        (
+            {
+                "appraisal_grade": "A",
+                "balcony_condition": "exposed_rebar",
+                "unauthorized_alterations": ["none"],
+            },
+            "一般损坏 damaged",
+        ),
+        (
+            {
+                "appraisal_grade": "B",
+                "balcony_condition": "good",
+                "unauthorized_alterations": ["none"],
+            },
+            "基本完好 fair",
+        ),
+    ):
+        pdf = render([sheet({**answers, **change})], tmp_path / "sheet.pdf")
+        assert element_rows(pdf)["主体结构"] == words, change
+    text = element_rows(render([sheet(answers)], tmp_path / "sheet.pdf"))["主体结构 answers"]
+    for said in ("鉴定：D级（整幢危房）", "阳台：严重（下挠/断裂）", "改建：拆改承重墙"):
+        assert said in squeezed(text), said
+    # Without an appraisal its grade does not apply: not "unknown", not printed.
+    rows = element_rows(render([sheet(CLEAN)], tmp_path / "clean.pdf"))
+    assert rows["主体结构"] == "完好 good" and "鉴定" not in rows["主体结构 answers"]
+
+
+def test_heating_and_gas_without_supply_are_not_applicable(tmp_path: Path) -> None:
+    answers = {**CLEAN, "heating_source": "none", "gas_supply": "none"}
+    rows = element_rows(render([sheet(answers)], tmp_path / "sheet.pdf"))
+    assert rows["供暖"] == "不适用 not applicable"
+    assert rows["燃气"] == "不适用 not applicable"
+    assert "不详" not in rows["供暖"] + rows["燃气"]
+
+
+def test_an_element_with_nothing_recorded_prints_no_stray_dash(tmp_path: Path) -> None:
+    rows = element_rows(render([sheet(REGISTER_ONLY, "not_started")], tmp_path / "sheet.pdf"))
+    assert all(rows[t] == "不详 unknown" for t in TITLES), rows
+    assert not [k for k in rows if k.endswith("answers")], rows  # no lone "—" under a title
+
+
 # ---------------------------------------------------------------- 7. rows wrap instead of cut
 
 WORN = {

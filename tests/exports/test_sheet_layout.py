@@ -75,7 +75,7 @@ def test_element_grades_come_from_the_layout_file(tmp_path: Path) -> None:
 
     def roof_grade(layout_path: Path | None) -> int:
         layout = sheet_layout(str(layout_path)) if layout_path else sheet_layout()
-        conditions = {zh: grade for zh, _, _, grade in sheet(leaking, layout=layout).conditions}
+        conditions = {c.title_zh: c.grade for c in sheet(leaking, layout=layout).conditions}
         return conditions["屋面"]
 
     assert roof_grade(None) == 2
