@@ -372,7 +372,7 @@ def test_district_report(sample_db: Path, tmp_path: Path) -> None:
     for phrase in (
         "区级汇总",
         "Buildings by sub-district",
-        "Households by sub-district",
+        "Households of surveyed buildings by sub-district",
         "Needs by category and priority",
         "City-examination housing indicators",
         "Old-community renovation classes",

@@ -631,6 +631,61 @@ def test_report_without_surveyed_records_says_no_data(sample_db: Path, tmp_path:
     assert f"page 1 of 2 · {today}" in page1 and f"page 2 of 2 · {today}" in page2
 
 
+def test_report_households_are_those_of_the_buildings_it_counts_needs_for(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """'楼栋 2000 · 户数 99,601' summed the households of every building with a count, drafts
+    among them, while the needs covered only the complete and approved ones."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(sample_db) as con:
+        rows = [
+            (status, json.loads(answers).get("household_count"))
+            for status, answers in con.execute(
+                "SELECT status, answers FROM building WHERE deleted = 0"
+            )
+        ]
+    surveyed = [hh for status, hh in rows if status in ("complete", "approved")]
+    counted = sum(hh for hh in surveyed if isinstance(hh, int))
+    everyone = sum(hh for _, hh in rows if isinstance(hh, int))
+    assert everyone > counted  # drafts have household counts too: the old total mixed them
+    missing = sum(not isinstance(hh, int) for hh in surveyed)
+    out = tmp_path / "report.pdf"
+    result = subprocess.run(
+        ["surveyor", "export", "report", "--db", str(sample_db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    page1 = one_line(pdf_text(out).split("\f")[0])
+    expected = (
+        f"楼栋 buildings {len(rows)} · 已完成调查 surveyed {len(surveyed)} · "
+        f"其户数 their households {counted:,}"
+    )
+    assert expected in page1
+    assert f"{everyone:,}" not in page1
+    if missing:
+        assert f"其中{missing}栋未填户数 {missing} surveyed buildings without a household" in page1
+    assert "Households of surveyed buildings by sub-district" in page1
+
+
+def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> None:
+    from surveyor.exports.report import headline, summarize
+    from surveyor.exports.source import BuildingRecord
+
+    records = [
+        BuildingRecord("NK-00000-00001", "complete", {**CLEAN, "household_count": 24}),
+        BuildingRecord("NK-00000-00002", "approved", {**CLEAN, "household_count": None}),
+        BuildingRecord("NK-00000-00003", "draft", {**CLEAN, "household_count": 500}),
+    ]
+    summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
+    assert headline(summary) == [
+        "楼栋 buildings 3 · 已完成调查 surveyed 2 · 其户数 their households 24",
+        "其中1栋未填户数 1 surveyed buildings without a household count",
+    ]
+
+
 @pytest.mark.parametrize("peak", [3, 5, 12, 95, 100, 743])
 def test_count_axes_end_above_the_longest_bar(peak: int) -> None:
     font = register_font(str(setup_font().path))
