@@ -34,8 +34,11 @@ CODEBOOK_COLUMNS = (
     "code_zh",
     "code_en",
 )
+#: ``status`` is the building's: the district report counts the needs of complete and approved
+#: buildings only, so the rows to keep to match it are those.
 NEEDS_COLUMNS = (
     "code",
+    "status",
     "rule",
     "need",
     "title_zh",
@@ -113,10 +116,11 @@ def codebook_rows(form: Form) -> list[tuple[str, ...]]:
     return rows
 
 
-def need_rows(code: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
+def need_rows(code: str, status: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
     for n in report.needs:
         yield (
             code,
+            status,
             n.rule_id,
             n.need,
             n.title.zh,
@@ -192,7 +196,9 @@ def export_csv(
         _write_csv(t0, header, rows)
         _write_csv(t1, CODEBOOK_COLUMNS, codebook_rows(form))
         _write_csv(
-            t2, NEEDS_COLUMNS, (row for r in records for row in need_rows(r.code, reports[r.code]))
+            t2,
+            NEEDS_COLUMNS,
+            (row for r in records for row in need_rows(r.code, r.status, reports[r.code])),
         )
         _write_csv(t3, UNDETERMINED_COLUMNS, _undetermined(form, records, reports))
     return targets
@@ -222,7 +228,7 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
     needs = book.create_sheet("needs")
     _append(needs, list(NEEDS_COLUMNS))
     for r in records:
-        for row in need_rows(r.code, reports[r.code]):
+        for row in need_rows(r.code, r.status, reports[r.code]):
             _append(needs, list(row))
     undetermined = book.create_sheet("undetermined")
     _append(undetermined, list(UNDETERMINED_COLUMNS))
