@@ -232,7 +232,7 @@ def _done(result: Any, kind: str, lang: str) -> None:
     )
     if result.pages and result.files == 1:
         said += t_in(lang, "export.cli_pages", n=result.pages)
-    if kind == "csv":  # its three files are one table
+    if kind == "csv":  # its four files are one table
         said += t_in(lang, "export.cli_csv_beside")
     elif result.files > 1:
         said += t_in(lang, "export.cli_files", n=result.files)
@@ -260,7 +260,7 @@ def export_sheets_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Retrofit-need sheets (A4, one page per building) as PDF."""
+    """Retrofit-need sheets (A4, a page per building, more when needed) as PDF."""
     from surveyor.exports.service import export_sheets
 
     ctx = _context(form, rules, params)
@@ -384,7 +384,7 @@ def export_csv_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Wide CSV (one row per building), with a codebook and a needs table beside it."""
+    """Wide CSV (one row per building), with a codebook, needs and undetermined rules beside it."""
     _table("csv", out, db, central, where, status, building, form, rules, params, force, lang)
 
 
@@ -402,7 +402,7 @@ def export_xlsx_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Excel workbook: buildings (wide), codebook and needs sheets."""
+    """Excel workbook: buildings (wide), codebook, needs and undetermined sheets."""
     _table("xlsx", out, db, central, where, status, building, form, rules, params, force, lang)
 
 

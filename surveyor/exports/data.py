@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from surveyor.exports.output import atomic_file
+from surveyor.exports.sheetdata import NOT_SURVEYED
 from surveyor.exports.source import BuildingRecord
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form
 from surveyor.forms.record import coerce_answer
@@ -33,8 +34,11 @@ CODEBOOK_COLUMNS = (
     "code_zh",
     "code_en",
 )
+#: ``status`` is the building's: the district report counts the needs of complete and approved
+#: buildings only, so the rows to keep to match it are those.
 NEEDS_COLUMNS = (
     "code",
+    "status",
     "rule",
     "need",
     "title_zh",
@@ -49,6 +53,10 @@ NEEDS_COLUMNS = (
     "source_status",
     "estimate",
 )
+
+#: The rules a record leaves open (as the sheet's "needs check" box lists them): ``check`` the
+#: field ids of the answers that would decide the rule, space-separated, ``check_zh`` their labels.
+UNDETERMINED_COLUMNS = ("code", "status", "rule", "title_zh", "title_en", "check", "check_zh")
 
 
 def data_fields(form: Form) -> list[CompiledField]:
@@ -108,10 +116,11 @@ def codebook_rows(form: Form) -> list[tuple[str, ...]]:
     return rows
 
 
-def need_rows(code: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
+def need_rows(code: str, status: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
     for n in report.needs:
         yield (
             code,
+            status,
             n.rule_id,
             n.need,
             n.title.zh,
@@ -126,6 +135,29 @@ def need_rows(code: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
             n.source.status,
             n.estimate.summary.zh if n.estimate else "",
         )
+
+
+def undetermined_rows(
+    form: Form, code: str, status: str, report: NeedsReport
+) -> Iterable[tuple[Any, ...]]:
+    for u in report.undetermined:
+        yield (
+            code,
+            status,
+            u.rule_id,
+            u.title.zh,
+            u.title.en,
+            " ".join(u.fields),
+            "、".join(u.check_labels(form, "zh")),
+        )
+
+
+def _undetermined(
+    form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport]
+) -> Iterable[tuple[Any, ...]]:
+    for r in records:
+        if r.status != NOT_SURVEYED:  # a register row decides nothing: nothing is "open" yet
+            yield from undetermined_rows(form, r.code, r.status, reports[r.code])
 
 
 def _write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
@@ -144,28 +176,38 @@ def companion(out: Path, name: str) -> Path:
 def export_csv(
     form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
 ) -> list[Path]:
-    """Wide CSV plus ``.codebook.csv`` and ``.needs.csv`` beside it; all or nothing."""
+    """Wide CSV plus ``.codebook.csv``, ``.needs.csv`` and ``.undetermined.csv`` beside it;
+    all or nothing."""
     fields = data_fields(form)
     header = [*FIXED_COLUMNS, *(f.id for f in fields)]
     rows = ([r.code, r.status, *(encode(f, r.answers.get(f.id)) for f in fields)] for r in records)
-    targets = [out, companion(out, "codebook"), companion(out, "needs")]
+    targets = [
+        out,
+        companion(out, "codebook"),
+        companion(out, "needs"),
+        companion(out, "undetermined"),
+    ]
     with (
         atomic_file(targets[0]) as t0,
         atomic_file(targets[1]) as t1,
         atomic_file(targets[2]) as t2,
+        atomic_file(targets[3]) as t3,
     ):
         _write_csv(t0, header, rows)
         _write_csv(t1, CODEBOOK_COLUMNS, codebook_rows(form))
         _write_csv(
-            t2, NEEDS_COLUMNS, (row for r in records for row in need_rows(r.code, reports[r.code]))
+            t2,
+            NEEDS_COLUMNS,
+            (row for r in records for row in need_rows(r.code, r.status, reports[r.code])),
         )
+        _write_csv(t3, UNDETERMINED_COLUMNS, _undetermined(form, records, reports))
     return targets
 
 
 def export_xlsx(
     form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
 ) -> None:
-    """One workbook: buildings (wide), codebook, needs."""
+    """One workbook: buildings (wide), codebook, needs, undetermined."""
     with atomic_file(out) as tmp:
         _workbook(form, records, reports).save(tmp)
 
@@ -186,8 +228,12 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
     needs = book.create_sheet("needs")
     _append(needs, list(NEEDS_COLUMNS))
     for r in records:
-        for row in need_rows(r.code, reports[r.code]):
+        for row in need_rows(r.code, r.status, reports[r.code]):
             _append(needs, list(row))
+    undetermined = book.create_sheet("undetermined")
+    _append(undetermined, list(UNDETERMINED_COLUMNS))
+    for row in _undetermined(form, records, reports):
+        _append(undetermined, list(row))
     return book
 
 

@@ -8,6 +8,7 @@ least 20 mm high; a layout that breaks either is refused when loaded.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,21 @@ class LabelLayout(_Strict):
     calibration: Calibration
 
     @model_validator(mode="after")
+    def _title_aligns_in_the_app(self) -> LabelLayout:
+        """The app's export dialog lists stocks by title; an East-Asian ambiguous-width
+        character ("×") is one column wide to some terminals and two to others, and shifted the
+        dialog's lines at 80 columns (the catalog's strings are held to the same rule)."""
+        for lang in ("zh", "en"):
+            odd = ambiguous_width(self.title.get(lang))
+            if odd:
+                raise LayoutError(
+                    ("title", lang),
+                    f"{' '.join(repr(c) for c in odd)} has an ambiguous width in a terminal "
+                    "and misaligns the app's export dialog; use 'x' for '×'",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _fits(self) -> LabelLayout:
         """The QR fits the label, labels do not overlap, and what is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
@@ -125,6 +141,11 @@ class LabelLayout(_Strict):
         top = g.top_mm + row * g.pitch_y_mm + self.label.height_mm
         y = self.page.height_mm - top + self.calibration.offset_y_mm
         return x * mm, y * mm
+
+
+def ambiguous_width(text: str) -> list[str]:
+    """The East-Asian ambiguous-width characters of ``text``, in order, once each."""
+    return list(dict.fromkeys(c for c in text if unicodedata.east_asian_width(c) == "A"))
 
 
 def label_layouts(lang: str = "en") -> list[tuple[str, str]]:

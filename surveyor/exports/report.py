@@ -1,7 +1,8 @@
 """The district report: a short PDF of charts (reportlab graphics) over the selected buildings.
 
-Needs are counted over surveyed records (complete or approved) only: a draft's needs are still
-changing. Survey progress counts every selected building.
+Needs and households are counted over surveyed records (complete or approved) only: a draft's
+needs are still changing, and a total must cover the buildings its needs do. Buildings and
+survey progress count every selected building.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ class DistrictSummary:
     """Counts behind every chart (also what the tests check)."""
 
     buildings: dict[str, int] = field(default_factory=dict)
+    #: Households of the surveyed buildings (the ones the needs are counted over).
     households: dict[str, int] = field(default_factory=dict)
+    #: Surveyed buildings whose household count is not given (or 不详).
+    without_households: int = 0
     status: dict[str, dict[str, int]] = field(default_factory=dict)
     needs: dict[str, list[int]] = field(default_factory=dict)
     indicators: dict[str, int] = field(default_factory=dict)
@@ -76,13 +80,15 @@ def summarize(
         code = r.answers.get("subdistrict")
         name = sub.choice_label(code, "zh") if isinstance(code, str) else "未填"
         s.buildings[name] = s.buildings.get(name, 0) + 1
-        hh = r.answers.get("household_count")
-        if isinstance(hh, int) and not isinstance(hh, bool):
-            s.households[name] = s.households.get(name, 0) + hh
         s.status.setdefault(name, dict.fromkeys(STATUS_ORDER, 0))[r.status] += 1
         if r.status not in SURVEYED:
             continue
         s.surveyed += 1
+        hh = r.answers.get("household_count")
+        if isinstance(hh, int) and not isinstance(hh, bool):
+            s.households[name] = s.households.get(name, 0) + hh
+        else:
+            s.without_households += 1
         report = reports[r.code]
         for n in report.needs:
             s.needs[n.category][n.priority - 1] += 1
@@ -90,6 +96,20 @@ def summarize(
         for ind, hit in report.indicators.items():
             s.indicators[ind] += int(hit)
     return s
+
+
+def headline(s: DistrictSummary) -> list[str]:
+    """The report's counts: households are those of the surveyed buildings, as the needs are,
+    and the surveyed buildings without a household count are said (on a second line), not
+    silently left out."""
+    lines = [
+        f"楼栋 buildings {sum(s.buildings.values())} · 已完成调查 surveyed {s.surveyed} · "
+        f"其户数 their households {sum(s.households.values()):,}"
+    ]
+    if s.without_households:
+        n = s.without_households
+        lines.append(f"其中{n}栋未填户数 {n} surveyed buildings without a household count")
+    return lines
 
 
 NO_DATA = "无数据 no data"
@@ -178,13 +198,8 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         f"Nankai District residential census — district report "
         f"({title}; {date.today().isoformat()})",
     )
-    total_hh = sum(s.households.values())
-    canvas.drawString(
-        m,
-        h - m - 37,
-        f"楼栋 buildings {sum(s.buildings.values())} · 户数 "
-        f"households {total_hh:,} · 已完成调查 surveyed {s.surveyed}",
-    )
+    for i, line in enumerate(headline(s)):
+        canvas.drawString(m, h - m - 37 - 10 * i, line)
     names = list(s.buildings)
     y = h - m - 50
 
@@ -204,7 +219,7 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         150,
     )
     section(
-        "各街道户数 Households by sub-district",
+        "各街道户数（已完成调查的楼栋）Households of surveyed buildings by sub-district",
         _bar(
             width,
             150,

@@ -95,7 +95,8 @@ def export_sheets(
     cancel: threading.Event | None = None,
     replace: bool = False,
 ) -> ExportResult:
-    """Retrofit-need sheets, one A4 page per building: one PDF, or one file each."""
+    """Retrofit-need sheets, one A4 page per building (more when its needs do not fit one): one
+    PDF, or one file each."""
     check_target(out, folder=split, replace=replace)
     font_path = str(setup_font(font).path)
     sheet_layout = load_sheet_layout(layout, ctx.form, register_font(font_path))

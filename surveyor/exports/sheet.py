@@ -1,4 +1,5 @@
-"""Drawing the one-page A4 retrofit-need sheet on a reportlab canvas.
+"""Drawing the A4 retrofit-need sheet on a reportlab canvas: a page per building, and more
+when its needs and open rules do not fit one (nothing is left to "see the data export").
 
 All text is set in the embedded CJK TrueType subset (Latin included), so the page looks the
 same on every viewer and printer. The QR code is vector rectangles and carries the building URI
@@ -7,6 +8,7 @@ that the app's scanner search resolves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reportlab.lib.pagesizes import A4
@@ -14,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from surveyor.exports.qr import draw_qr
-from surveyor.exports.sheetdata import CONDITION_EN, CONDITION_ZH, SheetData
+from surveyor.exports.sheetdata import NeedRow, SheetData
 from surveyor.exports.text import fit, wrap
 from surveyor.forms.display import status_label
 
@@ -127,21 +129,203 @@ def _signature(zh: str, en: str) -> str:
     return f"{zh} {en} / 日期 date"
 
 
-def draw_sheet(canvas: Any, data: SheetData, font: str, layout: SheetLayout) -> None:
-    """Draw one sheet; the caller calls ``showPage`` (so many sheets can share one PDF)."""
+def draw_sheet(canvas: Any, data: SheetData, font: str, layout: SheetLayout) -> int:
+    """Draw one building's sheet: one page, or more when its needs or open rules do not fit
+    one (each later page repeats the QR, code and address). The caller calls ``showPage``
+    after the last page (so many sheets can share one PDF); returns the number of pages."""
     pen = _Pen(canvas, font)
-    width = WIDTH
     top = PAGE_H - MARGIN
     y = _header(pen, data, layout, top)
-    y = _facts_and_conditions(pen, data, y, width)
-    # The needs may take the page down to what the roadmap and the boxes need at least; the
-    # boxes then take every point left above the footer.
-    roadmap = _roadmap_rows(pen, data, width)
+    y = _facts_and_conditions(pen, data, y, WIDTH)
+    rows = _need_rows(pen, data, WIDTH)
+    roadmap = _roadmap_rows(pen, data, WIDTH)
     roadmap_h = 11 + sum(_cells_height(wrapped, ROADMAP_ROW_H) for _, wrapped in roadmap) + 2
-    y = _needs(pen, data, y, width, bottom=FOOTER_TOP + 8 + MIN_BOX_H + roadmap_h)
-    y = _roadmap(pen, y, width, roadmap)
-    _boxes(pen, data, y, width, bottom=FOOTER_TOP + 8)
-    _footer(pen, data, layout)
+    blocks = _box_blocks(pen, data)
+    pages = plan_pages(
+        [height for *_, height in rows],
+        NEED_ROW_H if data.needs_note else 0.0,
+        roadmap_h,
+        [[len(b) for b in box] for box in blocks],
+        (y, FOOTER_TOP + 8),
+        (_continuation_top(pen, data, layout, top), CONTINUATION_FLOOR),
+    )
+    for number, parts in enumerate(pages, 1):
+        if number > 1:
+            canvas.showPage()
+            _continuation_header(pen, data, layout, top, number, len(pages))
+        if len(pages) > 1:
+            _page_mark(pen, layout, top, number, len(pages))
+        for part in parts:
+            if isinstance(part, NeedsPart):
+                _needs(pen, data, rows, part, number + 1)
+            elif isinstance(part, RoadmapPart):
+                end = _roadmap(pen, part.y, WIDTH, roadmap)
+                if part.more:
+                    pen.text(MARGIN + 2, end + 2, _boxes_follow(number + 1), 7)
+            else:
+                _boxes(pen, data, blocks, part, number + 1)
+        if number == 1:
+            _footer(pen, data, layout)
+        else:
+            _disclaimer(pen, data, layout)
+    return len(pages)
+
+
+# ---------------------------------------------------------------- pages
+#: Text of later pages reaches down to here (the disclaimer is below it).
+CONTINUATION_FLOOR = MARGIN + 24
+NEED_ROW_H = 9.2
+#: From a section's top baseline to its table's first column heads.
+SECTION_HEAD = 11.0
+
+
+@dataclass(frozen=True)
+class NeedsPart:
+    """Needs rows ``start:end`` at ``y``; ``more``: the rest follow on the next page."""
+
+    y: float
+    start: int
+    end: int
+    note: bool
+    more: bool
+
+
+@dataclass(frozen=True)
+class RoadmapPart:
+    """The roadmap at ``y``; ``more``: the boxes follow on the next page."""
+
+    y: float
+    more: bool = False
+
+
+@dataclass(frozen=True)
+class BoxesPart:
+    """The two boxes from ``y`` down to ``bottom``: for each, the items ``(start, end)`` shown
+    here, or None when the box has nothing (left) on this page; ``continued`` per box."""
+
+    y: float
+    bottom: float
+    items: tuple[tuple[int, int] | None, ...]
+    continued: tuple[bool, ...]
+
+
+Part = NeedsPart | RoadmapPart | BoxesPart
+
+
+def plan_pages(
+    row_heights: list[float],
+    note_h: float,
+    roadmap_h: float,
+    box_items: list[list[int]],
+    first: tuple[float, float],
+    later: tuple[float, float],
+) -> list[list[Part]]:
+    """Where the needs, the roadmap and the two boxes go, page by page.
+
+    ``first`` and ``later`` are (top, floor) of the space below the first page's condition
+    table and below a later page's short header. A sheet stays one page when its needs leave
+    room for the roadmap and boxes of at least ``MIN_BOX_H`` and every box item fits; otherwise
+    the needs go on to the next page (each cut marked), then the roadmap (which names the needs,
+    so it always follows the last of them), then the boxes, whose items continue likewise.
+    ``box_items`` are the line counts of each box's items.
+    """
+    pages: list[list[Part]] = []
+    row = 0
+    needs_done = roadmap_done = False
+    box_at = [0 for _ in box_items]
+    boxes_started = False
+    y, floor = first
+    while True:
+        parts: list[Part] = []
+        if not needs_done:
+            rest = row_heights[row:]
+            room = y - SECTION_HEAD - floor
+            tail = sum(rest) + note_h
+            boxes_fit = tail <= room - MIN_BOX_H - roadmap_h
+            roadmap_fits = tail <= room - roadmap_h - NEED_ROW_H
+            if boxes_fit or roadmap_fits or tail <= room - NEED_ROW_H:
+                end = len(row_heights)
+            else:
+                end = row + max(fitting(rest, room - NEED_ROW_H, 0), 1 if pages else 0)
+            more = not (boxes_fit or roadmap_fits)
+            note = end == len(row_heights) and note_h > 0
+            parts.append(NeedsPart(y, row, end, note, more))
+            used = sum(row_heights[row:end]) + NEED_ROW_H * (int(note) + int(more))
+            y -= SECTION_HEAD + NEED_ROW_H + used + 2
+            needs_done, row = end == len(row_heights), end
+            if more:
+                pages.append(parts)
+                y, floor = later
+                continue
+            if not boxes_fit:  # the roadmap ends this page; the boxes start the next
+                parts.append(RoadmapPart(y, more=True))
+                roadmap_done = True
+                pages.append(parts)
+                y, floor = later
+                continue
+        if not roadmap_done:
+            parts.append(RoadmapPart(y))
+            y -= roadmap_h
+            roadmap_done = True
+        slots = int((y - 18 - (floor + 3)) // BOX_LEADING) + 1
+        shown: list[tuple[int, int] | None] = []
+        for i, items in enumerate(box_items):
+            start = box_at[i]
+            if boxes_started and start == len(items):
+                shown.append(None)  # this box ended on an earlier page
+                continue
+            end = start + fitting([float(n) for n in items[start:]], slots, 1)
+            shown.append((start, end))
+            box_at[i] = end
+        parts.append(BoxesPart(y, floor, tuple(shown), tuple([boxes_started] * len(shown))))
+        pages.append(parts)
+        if all(at == len(items) for at, items in zip(box_at, box_items, strict=True)):
+            return pages
+        boxes_started = True
+        y, floor = later
+
+
+def _page_mark(pen: _Pen, layout: SheetLayout, top: float, number: int, pages: int) -> None:
+    """The page ("第2页/共3页 page 2 of 3") above the QR, on every page of a longer sheet."""
+    pen.text(MARGIN + WIDTH, top + 4, _page_words(number, pages), 7, right=True)
+
+
+def _page_words(number: int, pages: int) -> str:
+    return f"第{number}页/共{pages}页 page {number} of {pages}"
+
+
+def _continuation_lines(
+    pen: _Pen, d: SheetData, layout: SheetLayout
+) -> tuple[list[str], list[str]]:
+    text_w = _header_text_width(layout)
+    place = f"{d.subdistrict} · {d.community} · {d.compound}"
+    return _wrap(pen, place, 11, text_w, f" {d.building_no}"), _wrap(pen, d.address, 9, text_w)
+
+
+def _continuation_top(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
+    """Where a later page's content starts, below its short header."""
+    place, address = _continuation_lines(pen, d, layout)
+    y = top - 30 - 13 * len(place) + 1 - 11 * len(address)  # the code line, as drawn below
+    return float(min(top - layout.qr_mm * mm - 22, y - 13))
+
+
+def _continuation_header(
+    pen: _Pen, d: SheetData, layout: SheetLayout, top: float, number: int, pages: int
+) -> None:
+    """A later page's header: the QR and code again, the place and address, the page."""
+    qr_size = layout.qr_mm * mm
+    qr_x = MARGIN + WIDTH - qr_size
+    draw_qr(pen.c, d.uri, qr_x, top - qr_size, qr_size)
+    pen.text(
+        qr_x + qr_size / 2 - stringWidth(d.code, pen.font, 8) / 2, top - qr_size - 8, d.code, 8
+    )
+    text_w = _header_text_width(layout)
+    title = layout.header.title
+    pen.text(MARGIN, top - 12, f"{title.zh}（续） {title.en}, continued", 11, text_w)
+    place, address = _continuation_lines(pen, d, layout)
+    y = pen.lines(MARGIN, top - 30, place, 11, 13)
+    y = pen.lines(MARGIN, y + 1, address, 9, 11)
+    pen.text(MARGIN, y, f"楼栋编码 Code: {d.code}    {_page_words(number, pages)}", 9, text_w)
 
 
 def _header(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
@@ -190,12 +374,12 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
     yy = y - row_h - 1
     # Each element's answers take one or two lines under its name; elements spread out to
     # match the facts column when they need less.
-    descs = [wrap(desc, pen.font, 6, col - 4, 2) for _, _, desc, _ in d.conditions]
+    descs = [wrap(cond.text, pen.font, 6, col - 4, 2) for cond in d.conditions]
     heights = [7.2 + 6.6 * len(lines) + 1.2 for lines in descs]
     spare = max(facts_h - sum(heights), 0) / max(len(heights), 1)
-    for (zh, en, _, grade), lines, height in zip(d.conditions, descs, heights, strict=True):
-        label = "不详 unknown" if grade < 0 else f"{CONDITION_ZH[grade]} {CONDITION_EN[grade]}"
-        if grade >= 2:  # the highlight spans the grade's words, with 2 pt either side
+    for cond, lines, height in zip(d.conditions, descs, heights, strict=True):
+        zh, en, grade, label = cond.title_zh, cond.title_en, cond.grade, cond.label
+        if grade >= 2 and cond.applies:  # the highlight spans the grade's words, 2 pt either side
             mark = stringWidth(label, pen.font, 6.8) + 4
             pen.c.setFillColorRGB(*PRIORITY_FILL[1 if grade == 3 else 2])
             pen.c.rect(right + col - mark, yy - 2, mark, 9, stroke=0, fill=1)
@@ -207,22 +391,11 @@ def _facts_and_conditions(pen: _Pen, d: SheetData, y: float, width: float) -> fl
     return min(y_facts, yy + spare) - 4
 
 
-def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> float:
-    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items()) or "—"
-    pen.heading(
-        MARGIN,
-        y,
-        "改造需求（按优先级）",
-        f"Retrofit needs by priority — classes B/W/T {counts}",
-        width,
-    )
-    cols = (0, 16, 40, 190, 218, 272, 400)
-    heads = ("优先", "编号", "需求 Need", "类别", "城市体检指标", "依据 Source", "估算 Estimate")
-    yy = y - 11
-    for x, h in zip(cols, heads, strict=True):
-        pen.text(MARGIN + x + 1, yy, h, 6.5)
-    row_h = 9.2
-    yy -= row_h
+def _need_rows(
+    pen: _Pen, d: SheetData, width: float
+) -> list[tuple[NeedRow, list[Cell], list[list[str]], float]]:
+    """Each need's cells, wrapped, and its height."""
+    cols = NEED_COLUMNS
     rows = []
     for row in d.needs:
         cells = [
@@ -239,23 +412,59 @@ def _needs(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> fl
             (MARGIN + cols[6] + 1, width - cols[6] - 2, row.estimate, 6.2),
         ]
         wrapped = _wrap_cells(pen, cells)
-        rows.append((row, cells, wrapped, _cells_height(wrapped, row_h)))
-    note_h = row_h if d.needs_note else 0.0
-    shown = fitting([r[3] for r in rows], yy + row_h - bottom - note_h, row_h)
-    for row, cells, wrapped, height in rows[:shown]:
+        rows.append((row, cells, wrapped, _cells_height(wrapped, NEED_ROW_H)))
+    return rows
+
+
+NEED_COLUMNS = (0, 16, 40, 190, 218, 272, 400)
+NEED_HEADS = ("优先", "编号", "需求 Need", "类别", "城市体检指标", "依据 Source", "估算 Estimate")
+
+
+def _needs(
+    pen: _Pen,
+    d: SheetData,
+    rows: list[tuple[NeedRow, list[Cell], list[list[str]], float]],
+    part: NeedsPart,
+    next_page: int,
+) -> None:
+    """The needs table's rows ``part.start:part.end``; rows before them were on an earlier
+    page, rows after them follow on ``next_page``."""
+    counts = " ".join(f"{k}{v}" for k, v in d.class_counts.items()) or "—"
+    continued = "（续）" if part.start else ""
+    pen.heading(
+        MARGIN,
+        part.y,
+        f"改造需求（按优先级）{continued}",
+        f"Retrofit needs by priority — classes B/W/T {counts}"
+        + (", continued" if part.start else ""),
+        WIDTH,
+    )
+    yy = part.y - SECTION_HEAD
+    for x, h in zip(NEED_COLUMNS, NEED_HEADS, strict=True):
+        pen.text(MARGIN + x + 1, yy, h, 6.5)
+    yy -= NEED_ROW_H
+    for row, cells, wrapped, height in rows[part.start : part.end]:
         pen.c.setFillColorRGB(*PRIORITY_FILL[row.priority])
-        pen.c.rect(MARGIN, yy - height + row_h - 2.2, 14, height - 0.8, stroke=0, fill=1)
+        pen.c.rect(MARGIN, yy - height + NEED_ROW_H - 2.2, 14, height - 0.8, stroke=0, fill=1)
         pen.c.setFillColorRGB(0, 0, 0)
         pen.text(MARGIN + 5, yy, str(row.priority), 7)
-        yy -= _draw_cells(pen, yy, cells, wrapped, row_h)
-    if d.needs_note:
-        pen.text(MARGIN + 2, yy, d.needs_note, 7.5, width - 4)
-        yy -= row_h
-    if shown < len(d.needs):
-        rest = len(d.needs) - shown
-        pen.text(MARGIN + 2, yy, f"另有{rest}项，见数据导出 {rest} more in the data export", 7)
-        yy -= row_h
-    return yy - 2
+        yy -= _draw_cells(pen, yy, cells, wrapped, NEED_ROW_H)
+    if part.note:
+        pen.text(MARGIN + 2, yy, d.needs_note, 7.5, WIDTH - 4)
+        yy -= NEED_ROW_H
+    if part.more:
+        rest = len(rows) - part.end
+        said = (
+            f"另有{rest}项，见第{next_page}页 {rest} more on page {next_page}"
+            if rest
+            else f"分步改造路线、默认输入及待核实事项见第{next_page}页 "
+            f"Roadmap, defaulted inputs and open items on page {next_page}"
+        )
+        pen.text(MARGIN + 2, yy, said, 7)
+
+
+def _boxes_follow(page: int) -> str:
+    return f"默认输入及待核实事项见第{page}页 Defaulted inputs and open items on page {page}"
 
 
 #: One cell of a table row: x, width, text, font size. Cells wrap to two lines.
@@ -319,32 +528,70 @@ def _roadmap(
     return yy - 2
 
 
-def _boxes(pen: _Pen, d: SheetData, y: float, width: float, bottom: float) -> None:
-    """The defaulted-inputs and undetermined boxes side by side, down to ``bottom``."""
-    col = (width - 6) / 2
-    for i, (title, items, empty) in enumerate(
-        (
-            ("默认/假定输入  Defaulted inputs", d.defaulted, d.empty_boxes[0]),
-            ("待核实（信息不详）  Undetermined, needs check", d.undetermined, d.empty_boxes[1]),
-        )
-    ):
+BOX_TITLES = (
+    ("默认/假定输入", "Defaulted inputs"),
+    ("待核实（信息不详）", "Undetermined, needs check"),
+)
+
+
+def _box_columns() -> tuple[float, float]:
+    """A box's width and the width of its text."""
+    col = (WIDTH - 6) / 2
+    return col, col - 8
+
+
+def _box_blocks(pen: _Pen, d: SheetData) -> list[list[list[str]]]:
+    """Each box's items, each wrapped to two lines at most."""
+    width = _box_columns()[1]
+    return [
+        [wrap(item, pen.font, BOX_SIZE, width, 2) for item in items]
+        for items in (d.defaulted, d.undetermined)
+    ]
+
+
+def _boxes(
+    pen: _Pen, d: SheetData, blocks: list[list[list[str]]], part: BoxesPart, next_page: int
+) -> None:
+    """The defaulted-inputs and undetermined boxes side by side, from ``part.y`` down to
+    ``part.bottom``, each with its items of this page."""
+    col, _ = _box_columns()
+    y, bottom = part.y, part.bottom
+    for i, shown in enumerate(part.items):
+        if shown is None:
+            continue
         x = MARGIN + i * (col + 6)
+        zh, en = BOX_TITLES[i]
+        if part.continued[i]:
+            zh, en = f"{zh}（续）", f"{en}, continued"
         pen.c.setLineWidth(0.5)
         pen.c.rect(x, bottom, col, y - bottom, stroke=1, fill=0)
-        pen.text(x + 3, y - 9, title, 7.5, col - 6)
-        slots = int((y - 18 - (bottom + 3)) // BOX_LEADING) + 1
-        lines = box_lines(items, pen.font, col - 8, slots) if items else [empty]
+        pen.text(x + 3, y - 9, f"{zh}  {en}", 7.5, col - 6)
+        start, end = shown
+        items = blocks[i]
+        if not items:
+            lines = [d.empty_boxes[i]]
+        else:
+            lines = [line for block in items[start:end] for line in block]
+            rest = len(items) - end
+            if rest:
+                lines.append(more_line(rest, next_page))
         pen.lines(x + 4, y - 18, lines, BOX_SIZE, BOX_LEADING)
 
 
-def box_lines(items: list[str], font: str, width: float, slots: int) -> list[str]:
+def more_line(rest: int, page: int) -> str:
+    """The last line of a box whose other items continue on ``page``."""
+    return f"…另有{rest}项，见第{page}页 (+{rest} more on page {page})"
+
+
+def box_lines(items: list[str], font: str, width: float, slots: int, page: int) -> list[str]:
     """Items (each wrapped to two lines at most) in ``slots`` lines; when they do not all fit,
-    the last line counts the rest, so it never stands where the item itself would fit."""
+    the last line counts the rest and names the page they continue on; it never stands where
+    the item itself would fit. (What ``_boxes`` prints for a box of ``slots`` lines.)"""
     blocks = [wrap(item, font, BOX_SIZE, width, 2) for item in items]
     shown = fitting([float(len(b)) for b in blocks], slots, 1)
     lines = [line for block in blocks[:shown] for line in block]
     rest = len(items) - shown
-    return [*lines, f"…另有{rest}项 (+{rest} more)"] if rest else lines
+    return [*lines, more_line(rest, page)] if rest else lines
 
 
 def _footer(pen: _Pen, d: SheetData, layout: SheetLayout) -> None:
@@ -381,6 +628,11 @@ def _footer(pen: _Pen, d: SheetData, layout: SheetLayout) -> None:
         lx = sx + i * SIGNATURE_PITCH
         c.line(lx, base + 4, lx + SIGNATURE_PITCH - 10, base + 4)
         pen.text(lx, base - 4, _signature(signature.zh, signature.en), SIGNATURE_SIZE)
-    pen.text(MARGIN, MARGIN + 10, layout.disclaimer.zh, DISCLAIMER_ZH_SIZE, width)
+    _disclaimer(pen, d, layout)
+
+
+def _disclaimer(pen: _Pen, d: SheetData, layout: SheetLayout) -> None:
+    """The disclaimer and the versions at the foot of every page."""
+    pen.text(MARGIN, MARGIN + 10, layout.disclaimer.zh, DISCLAIMER_ZH_SIZE, WIDTH)
     pen.text(MARGIN, MARGIN + 2, layout.disclaimer.en, DISCLAIMER_EN_SIZE, DISCLAIMER_EN_W)
-    pen.text(MARGIN + width, MARGIN + 2, d.versions, 5.8, right=True)
+    pen.text(MARGIN + WIDTH, MARGIN + 2, d.versions, 5.8, right=True)

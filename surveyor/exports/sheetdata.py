@@ -59,7 +59,7 @@ class SheetData:
     address: str
     status: str
     facts: list[tuple[str, str, str]]
-    conditions: list[tuple[str, str, str, int]]
+    conditions: list[Condition]
     needs: list[NeedRow]
     roadmap: list[tuple[str, str, str]]
     defaulted: list[str]
@@ -104,6 +104,38 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
 
 
+@dataclass(frozen=True)
+class Condition:
+    """One row of the element condition table.
+
+    ``grade`` is the worst grade of the known answers (0 good … 3 severe; -1 when none is
+    known); ``unknown`` says that some answer that applies is 不详 or not given, so the element
+    may be worse than its known answers say; ``applies`` is False when none of its answers
+    applies to the building (no heating, no gas supply).
+    """
+
+    title_zh: str
+    title_en: str
+    text: str
+    grade: int
+    unknown: bool = False
+    applies: bool = True
+
+    @property
+    def label(self) -> str:
+        """The grade in words: never 完好 while an answer is unknown."""
+        if not self.applies:
+            return "不适用 not applicable"
+        if self.grade < 0:
+            return "不详 unknown"
+        if self.unknown and self.grade == 0:
+            return "部分不详 partly unknown"
+        zh, en = CONDITION_ZH[self.grade], CONDITION_EN[self.grade]
+        if self.unknown and self.grade < 3:  # a known damage, and more may be hidden
+            return f"{zh}，部分不详 {en}, partly unknown"
+        return f"{zh} {en}"
+
+
 def _grade(answer: GradedAnswer, value: Any) -> int | None:
     """Worst grade of one answer (0 good … 3 severe); None when it is not known."""
     if value is None or value == UNKNOWN or value == [UNKNOWN]:
@@ -112,24 +144,50 @@ def _grade(answer: GradedAnswer, value: Any) -> int | None:
     return max((answer.grade.get(c, 0) for c in codes if isinstance(c, str)), default=0)
 
 
-def _condition(values: Mapping[str, Any], element: Element) -> int:
-    """Worst grade of an element's answers (0 good … 3 severe); -1 when nothing is known."""
-    known = [g for a in element.answers if (g := _grade(a, values.get(a.field))) is not None]
-    return max(known) if known else -1
+def _applies(form: Form, values: Mapping[str, Any], fid: str) -> bool:
+    """Whether a field applies to the building: False only when its relevance is decided
+    false (heating answers without heating); undecided relevance is an unknown answer."""
+    fld = form.fields.get(fid)
+    if fld is None or fld.relevant is None:
+        return True
+    return fld.relevant.truth(values) is not False
 
 
-def _condition_text(form: Form, values: Mapping[str, Any], element: Element) -> str:
-    """The element's answers, each after its short label, worst first: what needs work, then
-    what is unknown, then what is fine (a cut line loses the least)."""
+def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condition:
+    """An element's row: its grade from the answers that apply, and its answers in words."""
+    answers = [a for a in element.answers if _applies(form, values, a.field)]
+    grades = [_grade(a, values.get(a.field)) for a in answers]
+    known = [g for g in grades if g is not None]
+    partly = any(
+        isinstance(v := values.get(a.field), list) and UNKNOWN in v and len(v) > 1 for a in answers
+    )
+    return Condition(
+        element.title.zh,
+        element.title.en,
+        _condition_text(form, values, answers, bool(known)),
+        max(known) if known else -1,
+        unknown=len(known) < len(answers) or partly,
+        applies=bool(answers),
+    )
+
+
+def _condition_text(
+    form: Form, values: Mapping[str, Any], answers: list[GradedAnswer], any_known: bool
+) -> str:
+    """The answers, each after its short label, worst first: what needs work, then what is
+    unknown, then what is fine (a cut line loses the least). An answer not given says so when
+    others are given; an element with nothing given prints no line (its grade says 不详)."""
 
     def rank(answer: GradedAnswer) -> int:
         grade = _grade(answer, values.get(answer.field))
         return -grade if grade else (0 if grade is None else 1)
 
-    answered = [a for a in element.answers if values.get(a.field) is not None]
-    return "；".join(
-        f"{a.short}：{text_of(form, a.field, values[a.field])}" for a in sorted(answered, key=rank)
-    )
+    def said(answer: GradedAnswer) -> str:
+        value = values.get(answer.field)
+        return "未填" if value is None else text_of(form, answer.field, value)
+
+    shown = [a for a in answers if values.get(a.field) is not None or any_known]
+    return "；".join(f"{a.short}：{said(a)}" for a in sorted(shown, key=rank))
 
 
 def _source_text(text: str, status: str) -> str:
@@ -209,15 +267,7 @@ def prepare_sheet(
         if fact.with_field is not None and values.get(fact.with_field) is not None:
             value = f"{value}（{t(fact.with_field)}）"
         facts.append((label.zh, label.en, value))
-    conditions = [
-        (
-            element.title.zh,
-            element.title.en,
-            _condition_text(form, values, element) or "—",
-            _condition(values, element),
-        )
-        for element in layout.elements
-    ]
+    conditions = [condition(form, values, element) for element in layout.elements]
     needs = [
         NeedRow(
             priority=n.priority,

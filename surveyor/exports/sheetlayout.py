@@ -23,6 +23,8 @@ DEFAULT_SHEET_LAYOUT = "sheet_a4"
 #: The page has room for this many key facts and elements beside each other above the needs.
 MAX_KEY_FACTS = 16
 MAX_ELEMENTS = 10
+#: An element's answers print on the two lines under its name, worst first.
+MAX_ELEMENT_ANSWERS = 6
 #: Field types a key fact cannot print as one short value.
 NOT_PRINTABLE_FACTS = frozenset({"photo", "geopoint"})
 
@@ -48,7 +50,7 @@ class GradedAnswer(_Strict):
 
 class Element(_Strict):
     title: Localized
-    answers: list[GradedAnswer] = Field(min_length=1, max_length=4)
+    answers: list[GradedAnswer] = Field(min_length=1, max_length=MAX_ELEMENT_ANSWERS)
 
 
 class Header(_Strict):

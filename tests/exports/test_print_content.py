@@ -286,7 +286,7 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
     assert len(shown) > 20  # not 6: the box reaches down to the footer
     [more] = [w for w in box if w.text.startswith("…另有")]
     rest = len(ids) - len(shown)
-    assert more.text == f"…另有{rest}项" and rest > 0
+    assert more.text == f"…另有{rest}项，见第2页" and rest > 0
     # Each open rule says which answers would decide it, by the form's labels (as the CLI does).
     form = get_form()
     text = one_line(pdf_text(pdf))
@@ -301,15 +301,20 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
         dark = [y for y in range(round(more.y1 * 2), grey.height) if grey.getpixel((x, y)) < 128]
     assert dark, "no bottom border below the count line"
     assert more.y1 * 2 < dark[0]
+    # The rest continue on page 2, in order: every open rule is printed once.
+    later = [w.text for w in pdf_words(pdf, 2) if w.text in ids]
+    assert shown + later == ids
+    assert "待核实（信息不详）（续）" in one_line(pdf_text(pdf).split("\f")[1])
 
 
 def test_box_counts_only_what_does_not_fit() -> None:
     font = register_font(str(setup_font().path))
     items = [f"S0{i} 规则" for i in range(1, 6)]
-    assert box_lines(items, font, 200, 5) == items  # five fit five lines: no "另有1项"
-    assert box_lines([*items, "S06 规则"], font, 200, 5) == [*items[:4], "…另有2项 (+2 more)"]
+    assert box_lines(items, font, 200, 5, 2) == items  # five fit five lines: no "另有1项"
+    more = "…另有2项，见第2页 (+2 more on page 2)"
+    assert box_lines([*items, "S06 规则"], font, 200, 5, 2) == [*items[:4], more]
     two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
-    assert len(box_lines([two_line], font, 200, 5)) == 2
+    assert len(box_lines([two_line], font, 200, 5, 2)) == 2
 
 
 # ---------------------------------------------------------------- 6. element conditions
@@ -332,6 +337,115 @@ def test_condition_answers_are_labelled_worst_first_and_unknown_is_unknown(
     assert "裂缝：无；倾斜沉降：无；砌体：" in text  # every answer says what it answers
     assert "不详 unknown" in text  # electrical: nothing answered
     assert "n/a" not in text
+
+
+def element_rows(pdf: Path) -> dict[str, str]:
+    """The condition table as printed: each element's title → its grade words, and under
+    '<title> answers' the line(s) under it (page 1, right column above the needs)."""
+    words = pdf_words(pdf)
+    top = next(w for w in words if w.text == "部位状况").y1
+    bottom = next(w for w in words if w.text.startswith("改造需求")).y0
+    half = 595.2756 / 2
+    lines: list[list[Word]] = []  # words whose tops are within 2.5 pt: one line
+    for w in sorted((w for w in words if w.x0 > half and top < w.y0 < bottom), key=lambda w: w.y0):
+        if lines and w.y0 - lines[-1][0].y0 < 2.5:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    rows: dict[str, str] = {}
+    title = ""
+    for line in (sorted(ws, key=lambda w: w.x0) for ws in lines):
+        first = line[0]
+        if first.text in TITLES:  # a title line: the grade is right-aligned after it
+            title = first.text
+            rows[title] = " ".join(w.text for w in line[2:] if w.x0 > half + 120)
+        else:
+            key = f"{title} answers"
+            rows[key] = (rows.get(key, "") + " " + " ".join(w.text for w in line)).strip()
+    return rows
+
+
+TITLES = ("主体结构", "外墙", "外窗", "屋面", "供暖", "燃气", "给排水", "电气", "楼道消防")
+
+
+def test_an_unknown_answer_never_leaves_an_element_good(tmp_path: Path) -> None:
+    """A mostly-不详 building printed 主体结构 完好 good over "裂缝：不详；砌体：不详", and
+    给排水 完好 over "立管：不详"."""
+    answers = {
+        **CLEAN,
+        "structural_cracks": "unknown",
+        "masonry_deterioration": "unknown",
+        "water_pipe_material": "unknown",
+        "roof_leakage": "unknown",
+        "roof_insulation": "unknown",
+        "facade_defects": ["render_spalling", "unknown"],
+    }
+    rows = element_rows(render([sheet(answers)], tmp_path / "sheet.pdf"))
+    assert rows["主体结构"] == "部分不详 partly unknown"
+    assert rows["给排水"] == "部分不详 partly unknown"
+    assert rows["屋面"] == "不详 unknown"  # nothing known at all
+    assert rows["外墙"] == "严重损坏 severe"  # nothing hidden can make severe worse
+    assert "裂缝：不详" in rows["主体结构 answers"]
+    assert rows["电气"] == "完好 good"  # every answer known and fine
+    hairline = {**answers, "structural_cracks": "hairline", "masonry_deterioration": "local"}
+    rows = element_rows(
+        render([sheet({**hairline, "masonry_deterioration": "unknown"})], tmp_path / "b.pdf")
+    )
+    assert rows["主体结构"] == "基本完好，部分不详 fair, partly unknown"
+
+
+def test_structure_reads_the_appraisal_balcony_and_alterations(tmp_path: Path) -> None:
+    """Appraisal grade D, a severe balcony and a removed bearing wall printed 主体结构 完好."""
+    answers = {
+        **CLEAN,
+        "appraisal_done": "yes",
+        "appraisal_grade": "D",
+        "appraisal_year": 2020,
+        "balcony_condition": "severe",
+        "unauthorized_alterations": ["bearing_wall_removed"],
+    }
+    for change, words in (
+        ({}, "严重损坏 severe"),
+        ({"appraisal_grade": "A", "balcony_condition": "good"}, "严重损坏 severe"),
+        (
+            {
+                "appraisal_grade": "A",
+                "balcony_condition": "exposed_rebar",
+                "unauthorized_alterations": ["none"],
+            },
+            "一般损坏 damaged",
+        ),
+        (
+            {
+                "appraisal_grade": "B",
+                "balcony_condition": "good",
+                "unauthorized_alterations": ["none"],
+            },
+            "基本完好 fair",
+        ),
+    ):
+        pdf = render([sheet({**answers, **change})], tmp_path / "sheet.pdf")
+        assert element_rows(pdf)["主体结构"] == words, change
+    text = element_rows(render([sheet(answers)], tmp_path / "sheet.pdf"))["主体结构 answers"]
+    for said in ("鉴定：D级（整幢危房）", "阳台：严重（下挠/断裂）", "改建：拆改承重墙"):
+        assert said in squeezed(text), said
+    # Without an appraisal its grade does not apply: not "unknown", not printed.
+    rows = element_rows(render([sheet(CLEAN)], tmp_path / "clean.pdf"))
+    assert rows["主体结构"] == "完好 good" and "鉴定" not in rows["主体结构 answers"]
+
+
+def test_heating_and_gas_without_supply_are_not_applicable(tmp_path: Path) -> None:
+    answers = {**CLEAN, "heating_source": "none", "gas_supply": "none"}
+    rows = element_rows(render([sheet(answers)], tmp_path / "sheet.pdf"))
+    assert rows["供暖"] == "不适用 not applicable"
+    assert rows["燃气"] == "不适用 not applicable"
+    assert "不详" not in rows["供暖"] + rows["燃气"]
+
+
+def test_an_element_with_nothing_recorded_prints_no_stray_dash(tmp_path: Path) -> None:
+    rows = element_rows(render([sheet(REGISTER_ONLY, "not_started")], tmp_path / "sheet.pdf"))
+    assert all(rows[t] == "不详 unknown" for t in TITLES), rows
+    assert not [k for k in rows if k.endswith("answers")], rows  # no lone "—" under a title
 
 
 # ---------------------------------------------------------------- 7. rows wrap instead of cut
@@ -383,28 +497,53 @@ def squeezed(text: str) -> str:
 
 
 @pytest.mark.parametrize("names", [{}, LONG_ZH], ids=["short", "long-header"])
-def test_rows_wrap_and_the_overflow_count_is_right(tmp_path: Path, names: dict[str, Any]) -> None:
+def test_rows_wrap_and_every_need_is_printed(tmp_path: Path, names: dict[str, Any]) -> None:
     answers = {**WORN, **{k: v for k, v in names.items() if k not in WORN or k in REGISTER_ONLY}}
     report = derive(answers)
     assert len(report.needs) >= 25
-    pdf = render([sheet(answers)], tmp_path / "sheet.pdf")
-    words = pdf_words(pdf)
+    data = sheet(answers)
+    pdf = render([data], tmp_path / "sheet.pdf")
     ids = [n.rule_id for n in report.needs]
-    column = sorted((w for w in words if NEED_ID_X < w.x0 < NEED_ID_X + 4), key=lambda w: w.y0)
-    shown = [w.text for w in column if w.text in ids]
-    assert shown == ids[: len(shown)]  # in priority order, none skipped
-    text = one_line(pdf_text(pdf))
-    rest = len(ids) - len(shown)
-    assert rest > 0  # 28 needs do not fit one page: the rest is counted, correctly
-    assert f"另有{rest}项，见数据导出 {rest} more in the data export" in text
-    titles = column_text(words, NEED_ID_X + 24, NEED_ID_X + 174)
-    for need in report.needs[: len(shown)]:  # titles are whole, not "Replace rub…"
-        assert squeezed(f"{need.title.zh} {need.title.en}") in titles, need.rule_id
-    fact_labels = column_text(words, 34, 170)
-    assert squeezed("地下层数 Storeys below ground (incl. semi-basement)") in fact_labels
-    steps = column_text(words, 34, 236)
-    assert squeezed("Step 2 Envelope, then heating") in steps
-    assert squeezed("Step 3 Accessibility, elevator, function") in steps
+    pages = pdf_text(pdf).split("\f")[:-1]
+    assert len(pages) == 2  # 28 needs do not fit one page: they go on to a second
+    shown = []
+    for number in (1, 2):
+        words = pdf_words(pdf, number)
+        column = sorted((w for w in words if NEED_ID_X < w.x0 < NEED_ID_X + 4), key=lambda w: w.y0)
+        shown.append([w.text for w in column if w.text in ids])
+        if number == 1:
+            titles = column_text(words, NEED_ID_X + 24, NEED_ID_X + 174)
+            for need in report.needs[: len(shown[0])]:  # titles are whole, not "Replace rub…"
+                assert squeezed(f"{need.title.zh} {need.title.en}") in titles, need.rule_id
+            fact_labels = column_text(words, 34, 170)
+            assert squeezed("地下层数 Storeys below ground (incl. semi-basement)") in fact_labels
+        else:
+            steps = column_text(words, 34, 236)
+            assert squeezed("Step 2 Envelope, then heating") in steps
+            assert squeezed("Step 3 Accessibility, elevator, function") in steps
+    assert shown[0] and shown[1]
+    assert shown[0] + shown[1] == ids  # every need, once, in priority order
+    first, second = (one_line(p) for p in pages)
+    rest = len(shown[1])
+    assert f"另有{rest}项，见第2页 {rest} more on page 2" in first
+    assert "数据导出" not in first + second
+    # The second page says whose it is and which page; the roadmap names only printed needs.
+    assert f"楼栋编码 Code: {CODE} 第2页/共2页 page 2 of 2" in second
+    assert "第1页/共2页 page 1 of 2" in first
+    assert squeezed(answers["address"])[:20] in squeezed(second)
+    assert "分步改造路线" not in first and "分步改造路线" in second
+    roadmap_ids = {rid for step in report.roadmap for rid in (*step.low_cost, *step.capital)}
+    assert roadmap_ids <= set(ids)
+    for png in render_pages(pdf, tmp_path / "png"):  # the QR on every page
+        assert decode_qr(png) == [data.uri]
+
+
+def test_a_sheet_that_fits_stays_one_page_without_a_page_number(tmp_path: Path) -> None:
+    pdf = render([sheet(CLEAN), sheet(DRAFT, "draft")], tmp_path / "sheets.pdf")
+    pages = pdf_text(pdf).split("\f")[:-1]
+    assert len(pages) == 3  # the clean record one page; the draft's 40 open rules two
+    assert "页/共" not in pages[0] and "page 1 of" not in pages[0]
+    assert "第1页/共2页" in pages[1] and "第2页/共2页" in pages[2]
 
 
 def column_text(words: list[Word], x0: float, x1: float) -> str:
@@ -433,6 +572,14 @@ def test_layout_errors_name_the_line_of_their_key(
     path = layout_file(tmp_path, old, new)
     [problem] = layout_problems(path)
     assert problem.startswith(f"{path}:{line_with(path, where)}: {key}: "), problem
+
+
+def test_a_label_title_the_app_would_misalign_is_refused_at_its_line(tmp_path: Path) -> None:
+    """The app's dialog lists stocks by title: '×' is ambiguous-width in a CJK terminal."""
+    path = layout_file(tmp_path, 'zh: "A4 3x8 标签（70x37 mm）"', 'zh: "A4 3×8 标签（70×37 mm）"')
+    [problem] = layout_problems(path)
+    assert problem.startswith(f"{path}:{line_with(path, 'title:')}: title.zh: '×' has an ")
+    assert "use 'x'" in problem
 
 
 # ---------------------------------------------------------------- 9. one style per sheet
@@ -490,6 +637,61 @@ def test_report_without_surveyed_records_says_no_data(sample_db: Path, tmp_path:
     assert "not_started" not in page1
     today = date.today().isoformat()
     assert f"page 1 of 2 · {today}" in page1 and f"page 2 of 2 · {today}" in page2
+
+
+def test_report_households_are_those_of_the_buildings_it_counts_needs_for(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """'楼栋 2000 · 户数 99,601' summed the households of every building with a count, drafts
+    among them, while the needs covered only the complete and approved ones."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(sample_db) as con:
+        rows = [
+            (status, json.loads(answers).get("household_count"))
+            for status, answers in con.execute(
+                "SELECT status, answers FROM building WHERE deleted = 0"
+            )
+        ]
+    surveyed = [hh for status, hh in rows if status in ("complete", "approved")]
+    counted = sum(hh for hh in surveyed if isinstance(hh, int))
+    everyone = sum(hh for _, hh in rows if isinstance(hh, int))
+    assert everyone > counted  # drafts have household counts too: the old total mixed them
+    missing = sum(not isinstance(hh, int) for hh in surveyed)
+    out = tmp_path / "report.pdf"
+    result = subprocess.run(
+        ["surveyor", "export", "report", "--db", str(sample_db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    page1 = one_line(pdf_text(out).split("\f")[0])
+    expected = (
+        f"楼栋 buildings {len(rows)} · 已完成调查 surveyed {len(surveyed)} · "
+        f"其户数 their households {counted:,}"
+    )
+    assert expected in page1
+    assert f"{everyone:,}" not in page1
+    if missing:
+        assert f"其中{missing}栋未填户数 {missing} surveyed buildings without a household" in page1
+    assert "Households of surveyed buildings by sub-district" in page1
+
+
+def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> None:
+    from surveyor.exports.report import headline, summarize
+    from surveyor.exports.source import BuildingRecord
+
+    records = [
+        BuildingRecord("NK-00000-00001", "complete", {**CLEAN, "household_count": 24}),
+        BuildingRecord("NK-00000-00002", "approved", {**CLEAN, "household_count": None}),
+        BuildingRecord("NK-00000-00003", "draft", {**CLEAN, "household_count": 500}),
+    ]
+    summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
+    assert headline(summary) == [
+        "楼栋 buildings 3 · 已完成调查 surveyed 2 · 其户数 their households 24",
+        "其中1栋未填户数 1 surveyed buildings without a household count",
+    ]
 
 
 @pytest.mark.parametrize("peak", [3, 5, 12, 95, 100, 743])

@@ -75,7 +75,7 @@ def test_element_grades_come_from_the_layout_file(tmp_path: Path) -> None:
 
     def roof_grade(layout_path: Path | None) -> int:
         layout = sheet_layout(str(layout_path)) if layout_path else sheet_layout()
-        conditions = {zh: grade for zh, _, _, grade in sheet(leaking, layout=layout).conditions}
+        conditions = {c.title_zh: c.grade for c in sheet(leaking, layout=layout).conditions}
         return conditions["屋面"]
 
     assert roof_grade(None) == 2
@@ -190,4 +190,4 @@ def test_forms_check_checks_every_print_layout() -> None:
 def test_label_choosers_list_the_label_stocks_of_the_folder_only() -> None:
     names = [name for name, _ in label_layouts("zh")]
     assert names == ["a4_3x8", "l7160", "thermal_50x30"]
-    assert dict(label_layouts("en"))["l7160"] == "Avery L7160 (21 per sheet, 63.5×38.1 mm)"
+    assert dict(label_layouts("en"))["l7160"] == "Avery L7160 (21 per sheet, 63.5x38.1 mm)"

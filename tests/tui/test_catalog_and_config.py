@@ -75,6 +75,15 @@ def test_catalog_has_both_languages_and_no_ambiguous_width_characters() -> None:
         for text in texts.values():
             odd = [c for c in text if unicodedata.east_asian_width(c) == "A"]
             assert not odd, f"{key}: East-Asian ambiguous characters {odd} misalign CJK terminals"
+    # The export dialog also shows the label stocks by their titles from exports/*.yaml
+    # ("A4 3×8 标签（70×37 mm）" misaligned its lines at 80 columns).
+    from surveyor.exports.labels import label_layouts
+
+    shown = [(lang, name, title) for lang in ("zh", "en") for name, title in label_layouts(lang)]
+    assert len(shown) >= 6
+    for lang, name, title in shown:
+        odd = [c for c in title if unicodedata.east_asian_width(c) == "A"]
+        assert not odd, f"exports/{name}.yaml title.{lang}: East-Asian ambiguous characters {odd}"
 
 
 def test_t_switches_language_and_formats() -> None:
