@@ -544,11 +544,16 @@ async def _review_help(app: SurveyorApp) -> None:
         assert isinstance(app.screen, HelpScreen)
         overview = str(app.screen.query_one("#overview", Static).render())
         assert "Conflict review" in overview and "Building list" not in overview
-        assert "only for a delete that raced an edit and for possible duplicates" in overview
+        # k is said for a delete race only: on a duplicate it works not (F1 promised it).
+        lines = overview.splitlines()
+        [race] = [line for line in lines if line.startswith("A delete that raced an edit")]
+        assert "k keeps the building, d deletes it" in race
+        [dup] = [line for line in lines if line.startswith("A possible duplicate")]
+        assert " k " not in dup and "d deletes this one" in dup and "o opens" in dup
         keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
         firsts = [line.split()[0] for line in keys]
         assert firsts.count("1-9") == 1 and not set("23456789") & set(firsts), keys
-        for key in ("b", "v", "k", "d", "r"):
+        for key in ("b", "v", "k", "d", "r", "o"):
             assert key in firsts, keys
 
 
@@ -587,3 +592,127 @@ async def _progress_at_80(central: Store, form: Form) -> None:
         # Every column within the screen, the scrollbar of the view beside them included.
         assert table.virtual_size.width <= 80 - 2, table.virtual_size
         assert _cells(table, 0)[0] == "Shuishang Gongyuan"  # the column says Sub-district
+
+
+def _duplicates(laptops: Callable[[str], Store], central: Store, mini: Form) -> tuple[str, str]:
+    """甲 and 乙 each registered the same building: two possible duplicates on the central."""
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    push(a, central, mini)
+    push(b, central, mini)
+    return x, y
+
+
+def _status_drawn(screen: SupervisorScreen) -> str:
+    """The status line as drawn (its lines joined): what the supervisor can read of it."""
+    status = screen.query_one("#status", Static)
+    lines = status.render_lines(Region(0, 0, *status.outer_size))
+    return "".join(strip.text.strip() for strip in lines)
+
+
+def test_keys_a_duplicate_takes_no_decision_from_say_what_works_in_the_screens_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """k on a duplicate said "重复楼栋不会自动合并：请把它并入另一栋（--merge-into", a command
+    line option, cut at 80 columns; F1 promised k for duplicates."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _duplicates(laptops, central, mini)
+    asyncio.run(_duplicate_keys(central, mini))
+    assert _open(central) == 2  # nothing decided
+    central.close()
+
+
+async def _duplicate_keys(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        assert screen.detail is not None and screen.detail.kind == "duplicate_entity"
+        for key in ("k", "b", "v"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert app.screen is screen  # no value dialog
+            said = _status_drawn(screen)
+            assert said == "疑似重复楼栋：按另一栋的编号并入它，d 删除本栋，或 o 打开本栋更正地址"
+            assert "--" not in said
+
+
+def test_keys_an_edit_conflict_takes_no_decision_from_are_refused_in_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """b on a conflict without a base said the command line's sentence, cut at 80 columns
+    ("…请选择其中一个取值或输入新值（空值表"); k and d said "未知的处理方式“keep”"."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    asyncio.run(_edit_conflict_keys(central, mini))
+    assert _open(central) == 1
+    central.close()
+
+
+async def _edit_conflict_keys(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        assert screen.detail is not None and screen.detail.base is None
+        await pilot.press("b")
+        await settle(app, pilot)
+        said = _status_drawn(screen)
+        assert said == "此冲突没有共同基础值：请按数字采用一个取值，或按 v 输入新值", said
+        for key in ("k", "d"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            said = _status_drawn(screen)
+            assert said == "同时修改的冲突：按数字采用一个取值，b 恢复基础值，或 v 输入新值", said
+
+
+def test_v_with_nothing_selected_says_so(mini: Form, tmp_path: Path) -> None:
+    """An empty list: v said "此类冲突不能输入新值" (this kind takes no typed value)."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    asyncio.run(_v_on_an_empty_list(central, mini))
+    central.close()
+
+
+async def _v_on_an_empty_list(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        for key in ("v", "k", "b", "1"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert _status_drawn(screen) == "No conflict selected", key
+
+
+def test_o_opens_the_duplicate_to_correct_its_address_and_the_review_reads_again(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """What the review tells a supervisor to do with a wrongly addressed duplicate works
+    from the review: o opens the building; corrected, it is no duplicate when back."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _duplicates(laptops, central, mini)
+    target = central.target
+    central.close()
+    app = SurveyorApp(
+        target,
+        settings=Settings(language="en"),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+    asyncio.run(_open_and_correct(app, mini))
+    app.close_store()
+
+
+async def _open_and_correct(app: SurveyorApp, mini: Form) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        review = app.screen
+        assert isinstance(review, SupervisorScreen)
+        assert review.query_one("#conflicts", DataTable).row_count == 2
+        code = review.rows[0].code
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SurveyScreen) and app.screen.building.code == code
+        # The address corrected (as the survey screen saves it), then back to the review.
+        save_answers(app.store, mini, code, {"address": "南开区宜宾道14号"}, author="督导")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is review
+        assert review.query_one("#conflicts", DataTable).row_count == 0

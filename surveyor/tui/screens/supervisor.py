@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -126,6 +127,8 @@ class SupervisorScreen(Screen[None]):
         Binding("p", "progress", "review.key_progress", id="review.progress"),
         Binding("r", "refresh", "review.key_refresh", id="review.refresh"),
         Binding("escape", "back", "review.key_back", id="review.back"),
+        # Last: at 80 columns the footer drops it first (F1 lists it).
+        Binding("o", "open", "review.key_open", id="review.open"),
     ]
 
     def __init__(self, store: Store, form: Form | None, *, author: str = "supervisor") -> None:
@@ -145,6 +148,9 @@ class SupervisorScreen(Screen[None]):
         self._resolving = False
         #: (monotonic time, building id, field) of a first ``d`` waiting for its second.
         self._delete_armed: tuple[float, str, str] | None = None
+        #: A building was opened from here: its survey may have settled a conflict (an
+        #: address corrected), so the list is read again when the review is back on top.
+        self._opened = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -158,6 +164,11 @@ class SupervisorScreen(Screen[None]):
         self.action_refresh()
         if self.read_only:
             self._status(t("review.laptop_read_only"))
+
+    def on_screen_resume(self) -> None:
+        if self._opened:
+            self._opened = False
+            self.action_refresh()
 
     def _refused_on_a_laptop(self) -> bool:
         """Say that a supervisor decides, on the central; True when this is a laptop."""
@@ -409,13 +420,34 @@ class SupervisorScreen(Screen[None]):
         self.notify(said, markup=False)
         self.action_refresh(keep_cursor=cursor)
 
-    def action_pick(self, n: int) -> None:
+    def _refused_here(self, key: str) -> ConflictDetail | None:
+        """The conflict ``key`` (pick, base, value, keep, delete) acts on, or None after saying
+        in the screen's words why it does not act (the laptop, no conflict selected, a key
+        this kind of conflict takes no decision from). ``resolve_conflict`` refuses these
+        too, but in the command line's words ("--merge-into CODE"), cut at 80 columns."""
+        if self._refused_on_a_laptop():
+            return None
         d = self.detail
-        if d is None:
+        if d is None or not self._is_selected(d):
             self._status(t("review.nothing_selected"))
-            return
+            return None
+        takes = {
+            "delete_vs_edit": ("keep", "delete"),
+            "duplicate_entity": ("pick", "delete"),
+        }.get(d.kind, ("pick", "base", "value"))
+        if key in takes:
+            return d
         if d.kind == "delete_vs_edit":
             self._status(t("review.keep_or_delete_only"))
+        elif d.kind == "duplicate_entity":
+            self._status(t("review.duplicate_how"))
+        else:
+            self._status(t("review.edit_how"))
+        return None
+
+    def action_pick(self, n: int) -> None:
+        d = self._refused_here("pick")
+        if d is None:
             return
         if n > len(d.heads):
             self._status(t("review.no_such_value"))
@@ -431,22 +463,23 @@ class SupervisorScreen(Screen[None]):
         self._resolve(Choice("head", chosen.change_id))
 
     def action_base(self) -> None:
-        if self.detail is not None and self.detail.kind == "delete_vs_edit":
-            self._status(t("review.keep_or_delete_only"))
+        d = self._refused_here("base")
+        if d is None:
+            return
+        if d.base is None:  # each inspector set it on their own: nothing to go back to
+            self._status(t("review.no_base_to_take"))
             return
         self._resolve(Choice("base"))
 
     def action_keep(self) -> None:
-        self._resolve(Choice("keep"))
+        if self._refused_here("keep") is not None:
+            self._resolve(Choice("keep"))
 
     def action_delete(self) -> None:
         """Delete the building (a delete race, a duplicate): only on a second ``d`` within
         ``DELETE_CONFIRM_SECONDS`` on the same conflict; the first says what it would do."""
-        d = self.detail
-        if self._refused_on_a_laptop():
-            return
-        if d is None or d.kind not in ("delete_vs_edit", "duplicate_entity"):
-            self._resolve(Choice("delete"))  # refused, saying why
+        d = self._refused_here("delete")
+        if d is None:
             return
         armed, self._delete_armed = self._delete_armed, None
         now = time.monotonic()
@@ -465,11 +498,8 @@ class SupervisorScreen(Screen[None]):
         self.notify(said, severity="warning", timeout=DELETE_CONFIRM_SECONDS, markup=False)
 
     def action_value(self) -> None:
-        d = self.detail
-        if self._refused_on_a_laptop():
-            return
-        if d is None or d.kind in ("delete_vs_edit", "duplicate_entity"):
-            self._status(t("review.no_typed_value"))
+        d = self._refused_here("value")
+        if d is None:
             return
 
         def typed(value: str | None) -> None:
@@ -477,6 +507,17 @@ class SupervisorScreen(Screen[None]):
                 self._resolve(Choice("value", value=value))  # refused if the cursor moved
 
         self.app.push_screen(ValueModal(field_name(self.form, d.field_key, language())), typed)
+
+    def action_open(self) -> None:
+        """Open the selected conflict's building in the survey (to correct a duplicate's
+        address, say); the list is read again when the review is back."""
+        row = self.selected()
+        opener = getattr(self.app, "open_building", None)
+        if row is None or opener is None:
+            self._status(t("review.nothing_selected"))
+            return
+        self._opened = True
+        opener(uuid.UUID(row.building_id))
 
     def action_progress(self) -> None:
         self.app.push_screen(ProgressScreen(self.store, self.form))
