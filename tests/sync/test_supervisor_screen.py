@@ -605,10 +605,10 @@ def _duplicates(laptops: Callable[[str], Store], central: Store, mini: Form) -> 
 
 
 def _status_drawn(screen: SupervisorScreen) -> str:
-    """The status line as drawn (its lines joined): what the supervisor can read of it."""
+    """The status line as drawn, its lines joined: what the supervisor can read of it."""
     status = screen.query_one("#status", Static)
-    lines = status.render_lines(Region(0, 0, *status.outer_size))
-    return "".join(strip.text.strip() for strip in lines)
+    lines = [s.text.strip() for s in status.render_lines(Region(0, 0, *status.outer_size))]
+    return " ".join(line for line in lines if line)
 
 
 def test_keys_a_duplicate_takes_no_decision_from_say_what_works_in_the_screens_words(
@@ -716,3 +716,59 @@ async def _open_and_correct(app: SurveyorApp, mini: Form) -> None:
         await settle(app, pilot)
         assert app.screen is review
         assert review.query_one("#conflicts", DataTable).row_count == 0
+
+
+def _footer_keys(app: App[None]) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [k.key_display for k in app.screen.query(FooterKey)]
+
+
+def test_on_a_laptop_the_footer_and_f1_offer_only_what_works_and_the_status_is_whole(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """At 80×24 on a laptop the footer advertised "1-9 采用 b … k … d", which only refused,
+    and the status line saying why was cut at the screen's edge."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    laps, _code = _conflicted(laptops, central, mini)
+    sync(laps[1], central, mini)
+    asyncio.run(_laptop_footer(laps[1], mini))
+    central.close()
+
+
+async def _laptop_footer(laptop: Store, mini: Form) -> None:
+    from surveyor.tui.screens.help import HelpScreen
+
+    async with review(laptop, mini, size=(80, 24)) as (app, pilot, screen):
+        shown = _footer_keys(app)
+        assert not {"1-9", "b", "v", "k", "d"} & set(shown), shown
+        assert {"p", "r", "o"} <= set(shown), shown  # and room now for o
+        said = (
+            "这是普查员笔记本：冲突在此只供查看，由主管在中心库裁定"
+            "（surveyor review --central 中心库）"
+        )
+        await pilot.press("2")  # the key, not in the footer, still says why: in full
+        await settle(app, pilot)
+        assert _status_drawn(screen) == said
+        await app.push_screen(HelpScreen(screen))
+        await settle(app, pilot)
+        overview = str(app.screen.query_one("#overview", Static).render())
+        assert overview.startswith("冲突查看（普查员笔记本）") and "1-9" not in overview
+        keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
+        firsts = {line.split()[0] for line in keys}
+        assert not {"1-9", "b", "v", "k", "d"} & firsts and {"o", "r"} <= firsts, keys
+
+
+def test_on_a_central_the_footer_offers_the_deciding_keys(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    asyncio.run(_central_footer(central, mini))
+    central.close()
+
+
+async def _central_footer(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, _pilot, _screen):
+        assert {"1-9", "b", "v", "k", "d", "r"} <= set(_footer_keys(app))

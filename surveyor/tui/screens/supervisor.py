@@ -25,7 +25,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
@@ -106,7 +106,7 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .version:focus { border: round $accent; }
     SupervisorScreen .provisional { border: round $success; }
     SupervisorScreen .version-text { height: auto; }
-    SupervisorScreen #status { height: 1; }
+    SupervisorScreen #status { height: auto; max-height: 3; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
@@ -130,6 +130,12 @@ class SupervisorScreen(Screen[None]):
         # Last: at 80 columns the footer drops it first (F1 lists it).
         Binding("o", "open", "review.key_open", id="review.open"),
     ]
+    #: The keys that decide a conflict: on an inspector's laptop they only refuse, so the
+    #: footer and F1 leave them out there.
+    DECIDING: ClassVar[frozenset[str]] = frozenset(
+        {*(f"review.take_{n}" for n in range(1, 10)), "review.base", "review.value"}
+        | {"review.keep", "review.delete"}
+    )
 
     def __init__(self, store: Store, form: Form | None, *, author: str = "supervisor") -> None:
         super().__init__()
@@ -137,6 +143,8 @@ class SupervisorScreen(Screen[None]):
         #: On an inspector's laptop the conflicts are shown, not decided: a resolution there
         #: would sync to the central and close the question for the supervisor.
         self.read_only = store.role == "laptop"
+        if self.read_only:  # F1 says what the keys left here do, not how to decide
+            self.HELP_OVERVIEW = "help.review_overview_laptop"
         self.form = form
         self.author = author
         self.rows: list[ConflictSummary] = []
@@ -164,6 +172,15 @@ class SupervisorScreen(Screen[None]):
         self.action_refresh()
         if self.read_only:
             self._status(t("review.laptop_read_only"))
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys that work here: on a laptop, not those that would decide a conflict (the
+        footer advertised "1-9 take b … k … d", which only refused)."""
+        active = super().active_bindings
+        if not self.read_only:
+            return active
+        return {k: a for k, a in active.items() if a.binding.id not in self.DECIDING}
 
     def on_screen_resume(self) -> None:
         if self._opened:
