@@ -173,7 +173,7 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
         assert "delete raced an edit" in _cells(screen.query_one("#conflicts", DataTable), 0)
         panes = _panes(screen)
         assert len(panes) == 2 and any("deleted the building" in p for p in panes)
-        assert any("edited: Storeys" in p for p in panes), panes
+        assert any("Storeys: 6" in p for p in panes), panes  # what the edit set
         assert not any(p.startswith("[") for p in panes), panes  # no number to press
         assert panes[0].startswith(("the delete", "the edit")), panes
         for key in ("1", "b"):  # not a choice for a delete-vs-edit conflict: says what is
@@ -433,7 +433,12 @@ async def _press_on_a_stale_screen(central: Store, mini: Form, b: Store, code: s
         await settle(app, pilot)
 
 
-def _delete_race(laptops: Callable[[str], Store], central: Store, mini: Form) -> str:
+def _delete_race(
+    laptops: Callable[[str], Store],
+    central: Store,
+    mini: Form,
+    edit: dict[str, str] | None = None,
+) -> str:
     """甲 deleted a building while 乙 edited it: a delete-vs-edit conflict on the central."""
     a, b = laptops("甲"), laptops("乙")
     code = create_building(a, mini, REGISTER_ROW, author="甲").code
@@ -441,7 +446,7 @@ def _delete_race(laptops: Callable[[str], Store], central: Store, mini: Form) ->
     assign(central, mini, "乙", refs=[code], author="督导")
     pull(b, central, mini)
     delete_building(a, mini, code, author="甲")
-    save_answers(b, mini, code, {"floors_above": "6"}, author="乙")
+    save_answers(b, mini, code, edit or {"floors_above": "6"}, author="乙")
     push(a, central, mini)
     push(b, central, mini)
     return code
@@ -772,3 +777,51 @@ def test_on_a_central_the_footer_offers_the_deciding_keys(
 async def _central_footer(central: Store, mini: Form) -> None:
     async with review(central, mini, size=(80, 24)) as (app, _pilot, _screen):
         assert {"1-9", "b", "v", "k", "d", "r"} <= set(_footer_keys(app))
+
+
+def test_a_delete_race_shows_what_the_edit_changed_and_never_calls_the_delete_provisional(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """The edit's box said "修改了：地上层数、社区" without the values that decide the case,
+    and the delete's box was marked "（审核前暂时显示此值）" though the building stays (shown,
+    with the edit) until the supervisor decides; `conflicts show` marked the delete too."""
+    from surveyor.sync.review import conflict_detail
+
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    code = _delete_race(laptops, central, mini, {"floors_above": "6", "community": "即60号"})
+    detail = conflict_detail(central, code, "_deleted")
+    marked = {v.value is True: v.provisional for v in detail.heads}
+    assert marked == {True: False, False: True}  # the edit is what is shown meanwhile
+    asyncio.run(_read_the_race(central, mini))
+    central.close()
+
+
+async def _read_the_race(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (_app, _pilot, screen):
+        deleted, edited = _panes(screen)
+        assert deleted.startswith("删除") and edited.startswith("修改")
+        assert "审核前暂时显示此值" not in deleted and "审核前楼栋不删除" in deleted, deleted
+        assert "社区：即60号" in edited and "地上层数：6" in edited, edited
+        assert "审核前楼栋按此修改显示" in edited
+
+
+def test_a_duplicates_box_names_the_last_survey_save_not_the_supervisors_assignment(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """The box said "最后保存：李督导" of a building 李明 surveyed: the supervisor's assignment
+    (the building's last change) was counted as a save."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    x, y = _duplicates(laptops, central, mini)
+    assign(central, mini, "乙", refs=[x, y], author="督导")
+    asyncio.run(_last_saves(central, mini))
+    central.close()
+
+
+async def _last_saves(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (_app, _pilot, screen):
+        panes = _panes(screen)
+        saved = sorted(line for p in panes for line in p.splitlines() if "最后保存" in line)
+        assert [s.split()[0] for s in saved] == ["最后保存：乙", "最后保存：甲"], panes
+        assert "督导" not in "".join(panes)

@@ -36,7 +36,7 @@ from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
 from surveyor.sync.actions import Choice, ConflictChanged, resolve_conflict
-from surveyor.sync.fold import DUPLICATE_KEY
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
     ConflictDetail,
@@ -46,7 +46,14 @@ from surveyor.sync.review import (
     count_conflicts,
     list_conflicts,
 )
-from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
+from surveyor.sync.wording import (
+    edited_values,
+    field_name,
+    group_name,
+    kind_name,
+    local_time,
+    value_text,
+)
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
@@ -372,16 +379,31 @@ class SupervisorScreen(Screen[None]):
             text.append("\n")
             text.append_text(plain(v.value))
             text.append("\n\n")
-            text.append_text(plain(t("review.last_saved_by", name=v.author or "-")))
+            saved = v.author or "-"
+            if v.wall_time:
+                saved += " " + local_time(v.wall_time)
+            text.append_text(plain(t("review.last_saved_by", name=saved)))
         else:
-            text.append("\n")
-            text.append_text(plain(value_text(self.form, key, v, language())))
+            lang = language()
+            if key == DELETED_KEY and v.edited:  # the edit that raced a delete: its values
+                for label, value in edited_values(self.form, v, lang):
+                    text.append("\n")
+                    text.append_text(plain(t("review.edited_value", field=label, value=value)))
+            else:
+                text.append("\n")
+                text.append_text(plain(value_text(self.form, key, v, lang)))
             text.append("\n\n")
             text.append_text(plain(v.author))
             text.append("\n" + local_time(v.wall_time))
             if v.provisional:
-                text.append("\n" + t("review.shown_for_now"), style="italic")
+                edit = key == DELETED_KEY  # a delete race: the building with this edit
+                shown = t("review.edit_shown_for_now" if edit else "review.shown_for_now")
+                text.append("\n" + shown, style="italic")
                 classes = "version provisional"
+            elif key == DELETED_KEY and v.value is True:
+                # The fold's provisional head, but a raced delete deletes nothing until the
+                # supervisor decides: it was marked "shown until reviewed".
+                text.append("\n" + t("review.not_deleted_yet"), style="italic")
         return VerticalScroll(Static(text, classes="version-text"), classes=classes)
 
     # -- resolving ------------------------------------------------------------------------------
