@@ -27,7 +27,12 @@ from surveyor.tui import screens
 from surveyor.tui.app import SurveyorApp
 from surveyor.tui.config import Settings
 from surveyor.tui.screens.buildings import BuildingsScreen
-from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen, ValueModal
+from surveyor.tui.screens.supervisor import (
+    MergeModal,
+    ProgressScreen,
+    SupervisorScreen,
+    ValueModal,
+)
 from surveyor.tui.screens.survey import SurveyScreen
 from tests.conftest import REGISTER_ROW
 from tests.tui.conftest import settle
@@ -238,6 +243,9 @@ async def _merge_duplicate(central: Store, mini: Form) -> None:
         await settle(app, pilot)
         assert "this building" in str(screen.query_one("#status", Static).render())
         await pilot.press("2" if mine == 1 else "1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MergeModal)  # asked first
+        await pilot.press("enter")
         await settle(app, pilot)
         assert screen.query_one("#conflicts", DataTable).row_count == 0
 
@@ -825,3 +833,58 @@ async def _last_saves(central: Store, mini: Form) -> None:
         saved = sorted(line for p in panes for line in p.splitlines() if "最后保存" in line)
         assert [s.split()[0] for s in saved] == ["最后保存：乙", "最后保存：甲"], panes
         assert "督导" not in "".join(panes)
+
+
+def test_a_duplicate_shows_enough_to_decide_and_a_merge_is_confirmed_listing_what_differs(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """The boxes showed only code, address and "最后保存"; one digit merged B120X into DAS5Q
+    at once, and B120X's 建成年份 1987 gave way to DAS5Q's 1988 without a word."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    save_answers(a, mini, x, {"year_built": "1987", "floors_above": "6"}, author="甲")
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    save_answers(b, mini, y, {"year_built": "1988"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    asyncio.run(_merge_x_into_y(central, mini, x, y))
+    kept, gone = get_building(central, y), get_building(central, x)
+    assert gone.deleted and not kept.deleted
+    assert kept.answers["year_built"] == 1988 and kept.answers["floors_above"] == 6
+    central.close()
+
+
+async def _merge_x_into_y(central: Store, mini: Form, x: str, y: str) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        table = screen.query_one("#conflicts", DataTable)
+        if screen.rows[0].code != x:
+            await pilot.press("down")
+            await settle(app, pilot)
+        assert screen.detail is not None and screen.detail.code == x
+        for box, pane in zip(screen.query(".version"), _panes(screen), strict=True):
+            lines = pane.splitlines()
+            assert lines[2:6] == [
+                "街道：万兴街道",
+                "小区：宜宾东里",
+                "楼号：3号楼",
+                "状态：草稿  完成度：" + lines[5].rsplit("：", 1)[1],
+            ], lines
+            assert lines[6].startswith("最后保存：" + ("甲" if x in lines[1] else "乙"))
+            assert box.max_scroll_y == 0  # all of it in the box at 80×24
+        other = str([v.building.code for v in screen.detail.heads if v.building].index(y) + 1)
+        await pilot.press(other)
+        await settle(app, pilot)
+        assert isinstance(app.screen, MergeModal) and _open(central) == 2  # asked, not merged
+        said = [str(s.render()) for s in app.screen.query(Static)]
+        assert said[0] == f"把 {x} 并入 {y}？"
+        assert "建成年份：保留 1988，不再显示 1987" in said, said
+        assert any(f"{y} 从 {x} 补入：地上层数" == line for line in said), said
+        await pilot.press("escape")  # cancelled: nothing merged
+        await settle(app, pilot)
+        assert app.screen is screen and _open(central) == 2
+        await pilot.press(other, "enter")
+        await settle(app, pilot)
+        assert table.row_count == 0
+        assert any(n.message == f"已把 {x} 并入 {y}" for n in app._notifications)

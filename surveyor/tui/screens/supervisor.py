@@ -35,21 +35,24 @@ from textual.worker import get_current_worker
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
-from surveyor.sync.actions import Choice, ConflictChanged, resolve_conflict
+from surveyor.sync.actions import Choice, ConflictChanged, merge_plan, resolve_conflict
 from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
     ConflictDetail,
     ConflictSummary,
+    DuplicateBuilding,
     Version,
     conflict_detail,
     count_conflicts,
     list_conflicts,
 )
 from surveyor.sync.wording import (
+    answer_text,
     edited_values,
     field_name,
     group_name,
+    joined_names,
     kind_name,
     local_time,
     value_text,
@@ -96,6 +99,41 @@ class ValueModal(Dialog[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class MergeModal(Dialog[bool]):
+    """Confirm merging a duplicate into the building kept: says which is kept and which goes,
+    every field both answered differently (the kept value stays; the other is no longer
+    shown, though it stays in the change log) and what the kept building gains. A single
+    digit merged at once, and 1987 gave way to 1988 without a word. True to merge."""
+
+    DEFAULT_CSS = """
+    MergeModal > VerticalScroll { max-width: 90; }
+    MergeModal .differ { margin-top: 1; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "merge", "review.key_merge", id="review.merge_confirm"),
+        Binding("escape", "cancel", "review.cancel", id="review.merge_cancel"),
+    ]
+
+    def __init__(self, lines: list[tuple[str, str]]) -> None:
+        super().__init__()
+        #: (CSS class, text): the title, then what the merge does, field by field.
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="merge-box"):
+            for classes, text in self.lines:
+                yield Static(plain(text), classes=classes)
+
+    def on_mount(self) -> None:
+        self.query_one("#merge-box", VerticalScroll).focus()
+
+    def action_merge(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
 
 
 class SupervisorScreen(Screen[None]):
@@ -377,12 +415,7 @@ class SupervisorScreen(Screen[None]):
             text.append("\n" + t("review.no_base"))
         elif v.op == DUPLICATE_KEY:
             text.append("\n")
-            text.append_text(plain(v.value))
-            text.append("\n\n")
-            saved = v.author or "-"
-            if v.wall_time:
-                saved += " " + local_time(v.wall_time)
-            text.append_text(plain(t("review.last_saved_by", name=saved)))
+            text.append_text(self._building_facts(v))
         else:
             lang = language()
             if key == DELETED_KEY and v.edited:  # the edit that raced a delete: its values
@@ -405,6 +438,34 @@ class SupervisorScreen(Screen[None]):
                 # supervisor decides: it was marked "shown until reviewed".
                 text.append("\n" + t("review.not_deleted_yet"), style="italic")
         return VerticalScroll(Static(text, classes="version-text"), classes=classes)
+
+    def _building_facts(self, v: Version) -> Text:
+        """A duplicate as the supervisor compares it with the other: code, address, 街道,
+        小区, 楼号, status and completeness, and its last survey save (who, when)."""
+        b, lang = v.building, language()
+        lines = [str(v.value)]
+        if b is not None:
+            sub = b.subdistrict or "-"
+            if b.subdistrict and self.form is not None and "subdistrict" in self.form.fields:
+                sub = self.form.field("subdistrict").choice_label(b.subdistrict, lang)
+            for label, value in (
+                ("list.col_subdistrict", sub),
+                ("list.col_compound", b.compound_name or "-"),
+                ("list.col_building_no", b.building_no or "-"),
+            ):
+                lines.append(t("review.fact", label=t(label), value=value))
+            lines.append(
+                t(
+                    "review.fact_status",
+                    status=t(f"status.{b.status}"),
+                    done=f"{b.completeness:.0%}",
+                )
+            )
+        saved = v.author or "-"
+        if v.wall_time:
+            saved += " " + local_time(v.wall_time)
+        lines.append(t("review.last_saved_by", name=saved))
+        return plain("\n".join(lines))
 
     # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
@@ -454,6 +515,9 @@ class SupervisorScreen(Screen[None]):
         field = field_name(self.form, d.field_key, language())
         if choice.kind == "delete":  # a register building is gone: say so, not only "resolved"
             said = t("review.deleted", code=d.code, field=field)
+        elif choice.kind == "merge_into":  # named by the building kept, where its work went
+            kept = {v.change_id: v.building.code for v in d.heads if v.building is not None}
+            said = t("review.merged", code=d.code, kept=kept.get(str(choice.value), ""))
         else:
             said = t("review.resolved", code=d.code, field=field)
         self.notify(said, markup=False)
@@ -496,10 +560,72 @@ class SupervisorScreen(Screen[None]):
             if chosen.change_id == d.building_id:
                 self._status(t("review.pick_other"))
                 return
-            # Its answers the kept building lacks are copied over, then it is deleted.
-            self._resolve(Choice("merge_into", value=chosen.change_id))
+            # Asked first, from a fresh read: which fields differ is what the answer rests on.
+            self._read_for_merge(d, chosen.change_id)
             return
         self._resolve(Choice("head", chosen.change_id))
+
+    @work(thread=True, exclusive=True, group="review-merge", exit_on_error=False)
+    def _read_for_merge(self, shown: ConflictDetail, kept_id: str) -> None:
+        try:
+            fresh = conflict_detail(self.store, shown.building_id, shown.field_key)
+        except Exception as exc:  # resolved elsewhere meanwhile, a locked database …
+            self._from_worker(self._status, error_text(exc))
+            return
+        self._from_worker(self._confirm_merge, shown, fresh, kept_id)
+
+    def _confirm_merge(self, shown: ConflictDetail, fresh: ConflictDetail, kept_id: str) -> None:
+        """Ask before merging ``shown``'s building into ``kept_id`` (``fresh``: read now)."""
+        if not is_live(self) or not self._is_selected(shown) or self.detail is not shown:
+            return  # the cursor moved on meanwhile
+        if {v.change_id for v in fresh.heads} != {v.change_id for v in shown.heads}:
+            self._status(t("review.changed_since_shown"))
+            return
+        by_id = {v.change_id: v.building for v in fresh.heads}
+        gone, kept = by_id.get(shown.building_id), by_id.get(kept_id)
+        if gone is None or kept is None:
+            return
+        lines = self._merge_lines(gone, kept)
+
+        def answered(merge: bool | None) -> None:
+            if merge:
+                self._resolve(Choice("merge_into", value=kept_id))  # refused if the cursor moved
+
+        self.app.push_screen(MergeModal(lines), answered)
+
+    def _merge_lines(
+        self, gone: DuplicateBuilding, kept: DuplicateBuilding
+    ) -> list[tuple[str, str]]:
+        """What ``MergeModal`` says: the title, what becomes of each building, the fields
+        whose values differ (kept vs no longer shown), the answers the kept one gains."""
+        lang, form = language(), self.form
+        names = {"code": gone.code, "kept": kept.code}
+        lines = [("title", t("review.merge_title", **names)), ("", t("review.merge_what", **names))]
+        plan = merge_plan(gone.answers, kept.answers)
+        if plan.differing:
+            lines.append(("differ", t("review.merge_differ", **names)))
+            for f, (stays, dropped) in sorted(plan.differing.items(), key=self._form_order):
+                said = t(
+                    "review.merge_differ_field",
+                    field=field_name(form, f, lang),
+                    kept=answer_text(form, f, stays, lang),
+                    dropped=answer_text(form, f, dropped, lang),
+                )
+                lines.append(("", said))
+            lines.append(("hint", t("review.merge_other_way", **names)))
+        gained = [f for f, v in plan.gained.items() if v is not None]
+        if gained:
+            fields = [field_name(form, f, lang) for f in sorted(gained, key=self._form_order)]
+            said = t("review.merge_gains", fields=joined_names(fields, lang), **names)
+            lines.append(("differ", said))
+        lines.append(("differ hint", t("review.merge_keys")))
+        return lines
+
+    def _form_order(self, item: Any) -> tuple[int, str]:
+        """Fields (or (field, …) items) in the form's order, unknown ones after."""
+        key = item[0] if isinstance(item, tuple) else item
+        order = list(self.form.fields) if self.form is not None else []
+        return (order.index(key) if key in order else len(order), key)
 
     def action_base(self) -> None:
         d = self._refused_here("base")
