@@ -342,12 +342,34 @@ def _merge_duplicate(w: LocalWriter, eid: str, row: Mapping[Any, Any], into: str
             f"{into} has been deleted; keep a live building",
             zh=f"{into} 已被删除；请保留一栋未删除的楼栋",
         )
-    kept_answers = states[keep][0]
-    missing = {f: v for f, v in states[eid][0].items() if kept_answers.get(f) is None}
+    missing = merge_plan(states[eid][0], states[keep][0]).gained
     if missing:
         _fill_kept(w, keep, missing)
     seen = {k: _parents_value(v) for k, v in w.heads(eid).items()}
     return w.append(eid, "alias", {DELETED_KEY: True, ALIAS_KEY: keep}, seen)
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    """What merging a duplicate into the kept building does to the answers: ``gained``, the
+    duplicate's answers the kept building lacks (copied over); ``differing``, field → (kept
+    value, the duplicate's value), answered by both, differently: the kept value stays and
+    the other is no longer shown (it stays in the log). The review lists both before a merge:
+    a merge dropped 1987 for 1988 without a word."""
+
+    gained: dict[str, Any]
+    differing: dict[str, tuple[Any, Any]]
+
+
+def merge_plan(duplicate: Mapping[str, Any], kept: Mapping[str, Any]) -> MergePlan:
+    """``MergePlan`` of merging a building with answers ``duplicate`` into one with ``kept``."""
+    gained = {f: v for f, v in duplicate.items() if kept.get(f) is None}
+    differing = {
+        f: (kept[f], v)
+        for f, v in duplicate.items()
+        if v is not None and kept.get(f) is not None and kept[f] != v
+    }
+    return MergePlan(gained, differing)
 
 
 def _fill_kept(w: LocalWriter, keep: str, missing: Mapping[str, Any]) -> None:
@@ -535,10 +557,12 @@ __all__ = [
     "Choice",
     "ConflictChanged",
     "LocalWriter",
+    "MergePlan",
     "NoAssignments",
     "NoOpenConflict",
     "assign",
     "delete_building",
+    "merge_plan",
     "no_assignments",
     "resolve_conflict",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from surveyor.errors import NotFound
 from surveyor.services.survey import resolve_building_id
+from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, read_tx
 from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
@@ -39,6 +41,27 @@ class Version:
     provisional: bool = False
     #: For a building's delete conflict, the fields an edit on the other side set.
     edited: tuple[str, ...] = ()
+    #: And the values it set them to, (field, value) in ``edited``'s order: what decides
+    #: whether the building is kept ("地上层数 6", a remark that it is No. 60) is the values.
+    edits: tuple[tuple[str, Any], ...] = ()
+    #: For a duplicate, the building itself (``value`` is its code and address; ``author``
+    #: and ``wall_time`` are its last survey save's).
+    building: DuplicateBuilding | None = None
+
+
+@dataclass(frozen=True)
+class DuplicateBuilding:
+    """A building flagged as a possible duplicate, as the supervisor compares them: where it
+    is, how far its survey got, and its answers (what a merge would keep or add)."""
+
+    code: str
+    address: str | None
+    subdistrict: str | None
+    compound_name: str | None
+    building_no: str | None
+    status: str
+    completeness: float
+    answers: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,7 @@ def count_conflicts(store: Store, *, include_resolved: bool = False) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(listed)).scalar_one())
 
 
-def _version(c: ChangeRow, key: str, provisional: str | None) -> Version:
+def _version(c: ChangeRow, key: str, provisional: Collection[str]) -> Version:
     value = c.fields.get(key) if key in c.fields else ("(deleted)" if c.op == "delete" else None)
     edited: tuple[str, ...] = ()
     if key == DELETED_KEY and key not in c.fields:
@@ -114,8 +137,9 @@ def _version(c: ChangeRow, key: str, provisional: str | None) -> Version:
         c.wall_time,
         c.site_id,
         c.op,
-        c.change_id == provisional,
+        c.change_id in provisional,
         edited,
+        tuple((f, c.fields[f]) for f in edited),
     )
 
 
@@ -160,7 +184,7 @@ def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
     """A ``conflict`` row (joined with its building's code and address) with its versions."""
     field_key = row["field_key"]
     provisional = (
-        None if row["provisional_change_id"] is None else str(row["provisional_change_id"])
+        set() if row["provisional_change_id"] is None else {str(row["provisional_change_id"])}
     )
     changes: dict[str, ChangeRow] = {}
     if row["kind"] == "duplicate_entity":
@@ -178,16 +202,25 @@ def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
                 sa.select(CHANGE).where(CHANGE.c.change_id.in_([as_uuid(i) for i in ids]))
             ).mappings()
         }
+        if row["kind"] == "delete_vs_edit":
+            # The fold's provisional head is the delete, but a delete that raced an edit
+            # deletes nothing until the supervisor decides: the building, with the edits, is
+            # what is shown meanwhile ("shown until reviewed" was said of the delete).
+            provisional = {
+                str(h)
+                for h in row["head_change_ids"]
+                if changes[str(h)].fields.get(DELETED_KEY) is not True
+            }
         heads = sorted(
             (_version(changes[str(h)], field_key, provisional) for h in row["head_change_ids"]),
             key=lambda v: (v.wall_time, v.change_id),
         )
         base_id = row["base_change_id"]
-        base = None if base_id is None else _version(changes[str(base_id)], field_key, None)
+        base = None if base_id is None else _version(changes[str(base_id)], field_key, ())
     by = row["resolved_by"]
     resolution = None
     if by is not None and str(by) in changes:
-        resolution = _version(changes[str(by)], field_key, None)
+        resolution = _version(changes[str(by)], field_key, ())
     return ConflictDetail(
         str(row["entity_id"]),
         row["code"],
@@ -202,12 +235,52 @@ def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
 
 
 def _duplicate_versions(conn: sa.Connection, ids: list[str]) -> list[Version]:
+    """The buildings at one address, each with its last survey save: the author of the last
+    change that set an answer, not of an assignment (a supervisor's ``assign`` made the box
+    say "last saved by 李督导" of a building 李明 surveyed)."""
+    keys = [as_uuid(i) for i in ids]
     rows = conn.execute(
-        sa.select(BUILDING.c.id, BUILDING.c.code, BUILDING.c.address, BUILDING.c.updated_by)
-        .where(BUILDING.c.id.in_([as_uuid(i) for i in ids]))
+        sa.select(
+            BUILDING.c.id,
+            BUILDING.c.code,
+            BUILDING.c.address,
+            BUILDING.c.subdistrict,
+            BUILDING.c.compound_name,
+            BUILDING.c.building_no,
+            BUILDING.c.status,
+            BUILDING.c.completeness,
+            BUILDING.c.answers,
+        )
+        .where(BUILDING.c.id.in_(keys))
         .order_by(BUILDING.c.code)
+    ).all()
+    saved = _last_survey_saves(conn, keys)
+    versions = []
+    for i, code, addr, sub, compound, number, status, done, answers in rows:
+        author, when = saved.get(str(i), ("", ""))
+        answered = dict(load_json(answers) or {})
+        facts = DuplicateBuilding(
+            code, addr, sub, compound, number, status, float(done or 0), answered
+        )
+        value = f"{code} {addr or ''}".strip()
+        versions.append(Version(str(i), value, author, when, "", DUPLICATE_KEY, building=facts))
+    return versions
+
+
+def _last_survey_saves(conn: sa.Connection, ids: list[uuid.UUID]) -> dict[str, tuple[str, str]]:
+    """Per building, (author, wall time) of its latest save of an answer (an ``upsert``
+    setting a form field; status, assignment and other reserved keys start with ``_``)."""
+    found: dict[str, tuple[str, str]] = {}
+    query = (
+        sa.select(CHANGE.c.entity_id, CHANGE.c.fields, CHANGE.c.author, CHANGE.c.wall_time)
+        .where(CHANGE.c.entity_id.in_(ids), CHANGE.c.op == "upsert")
+        .order_by(CHANGE.c.hlc.desc())
     )
-    return [
-        Version(str(i), f"{code} {addr or ''}".strip(), by or "", "", "", DUPLICATE_KEY)
-        for i, code, addr, by in rows
-    ]
+    for entity, fields, author, when in conn.execute(query):
+        key = str(entity)
+        if key in found:
+            continue
+        named = load_json(fields)
+        if any(not f.startswith("_") for f in named):
+            found[key] = (author, when)
+    return found

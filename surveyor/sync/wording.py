@@ -8,7 +8,9 @@ time in the local time zone (change times are stored in UTC: 08:15 UTC is 16:15 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from surveyor.forms.display import format_value
 from surveyor.forms.model import Form
@@ -67,19 +69,44 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
         if v.value is False:  # a "keep" resolution
             return t_in(lang, "review.was_kept")
         if v.edited:
-            # Reserved keys (status, assignment) are bookkeeping beside answers: said by name
-            # only when nothing else was edited (never as their raw ids).
-            answers = [f for f in v.edited if not f.startswith("_")]
-            named = answers or [f for f in v.edited if f in (STATUS_KEY, ASSIGNED_KEY)]
+            named = _edited_fields(form, v.edited)
             edited = [field_name(form, f, lang) for f in named] or [t_in(lang, "review.empty")]
             return t_in(lang, "review.was_edited", fields=joined_names(edited, lang))
-    if key == STATUS_KEY and isinstance(v.value, str):
-        return t_in(lang, f"status.{v.value}")
-    if v.value is None:
+    return answer_text(form, key, v.value, lang)
+
+
+def answer_text(form: Form | None, key: str, value: Any, lang: str) -> str:
+    """One field's value in words: an option's label, a number with its unit, a status by
+    name, nothing as (empty)."""
+    if key == STATUS_KEY and isinstance(value, str):
+        return t_in(lang, f"status.{value}")
+    if value is None:
         return t_in(lang, "review.empty")
     if form is not None and key in form.fields:
-        return format_value(form.field(key), v.value, lang)
-    return str(v.value)
+        return format_value(form.field(key), value, lang)
+    return str(value)
+
+
+def _edited_fields(form: Form | None, edited: Iterable[str]) -> list[str]:
+    """The fields an edit racing a delete is said by: its answers, in the form's order;
+    reserved keys (status, assignment) are bookkeeping beside answers, said by name only
+    when nothing else was edited (never as their raw ids)."""
+    order = {f: i for i, f in enumerate(form.fields)} if form is not None else {}
+    answers = sorted(
+        (f for f in edited if not f.startswith("_")), key=lambda f: (order.get(f, len(order)), f)
+    )
+    return answers or [f for f in edited if f in (STATUS_KEY, ASSIGNED_KEY)]
+
+
+def edited_values(form: Form | None, v: Version, lang: str) -> list[tuple[str, str]]:
+    """An edit that raced a delete, field by field: (label, value in words). What it changed
+    decides whether the building is kept ("地上层数 6 层", a remark that it is No. 60), so
+    the review shows the values, not only the fields' names."""
+    values = dict(v.edits)
+    return [
+        (field_name(form, f, lang), answer_text(form, f, values.get(f), lang))
+        for f in _edited_fields(form, v.edited)
+    ]
 
 
 def joined_names(names: list[str], lang: str) -> str:

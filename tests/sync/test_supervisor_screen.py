@@ -27,7 +27,12 @@ from surveyor.tui import screens
 from surveyor.tui.app import SurveyorApp
 from surveyor.tui.config import Settings
 from surveyor.tui.screens.buildings import BuildingsScreen
-from surveyor.tui.screens.supervisor import ProgressScreen, SupervisorScreen, ValueModal
+from surveyor.tui.screens.supervisor import (
+    MergeModal,
+    ProgressScreen,
+    SupervisorScreen,
+    ValueModal,
+)
 from surveyor.tui.screens.survey import SurveyScreen
 from tests.conftest import REGISTER_ROW
 from tests.tui.conftest import settle
@@ -173,7 +178,7 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
         assert "delete raced an edit" in _cells(screen.query_one("#conflicts", DataTable), 0)
         panes = _panes(screen)
         assert len(panes) == 2 and any("deleted the building" in p for p in panes)
-        assert any("edited: Storeys" in p for p in panes), panes
+        assert any("Storeys: 6" in p for p in panes), panes  # what the edit set
         assert not any(p.startswith("[") for p in panes), panes  # no number to press
         assert panes[0].startswith(("the delete", "the edit")), panes
         for key in ("1", "b"):  # not a choice for a delete-vs-edit conflict: says what is
@@ -238,6 +243,9 @@ async def _merge_duplicate(central: Store, mini: Form) -> None:
         await settle(app, pilot)
         assert "this building" in str(screen.query_one("#status", Static).render())
         await pilot.press("2" if mine == 1 else "1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MergeModal)  # asked first
+        await pilot.press("enter")
         await settle(app, pilot)
         assert screen.query_one("#conflicts", DataTable).row_count == 0
 
@@ -433,7 +441,12 @@ async def _press_on_a_stale_screen(central: Store, mini: Form, b: Store, code: s
         await settle(app, pilot)
 
 
-def _delete_race(laptops: Callable[[str], Store], central: Store, mini: Form) -> str:
+def _delete_race(
+    laptops: Callable[[str], Store],
+    central: Store,
+    mini: Form,
+    edit: dict[str, str] | None = None,
+) -> str:
     """甲 deleted a building while 乙 edited it: a delete-vs-edit conflict on the central."""
     a, b = laptops("甲"), laptops("乙")
     code = create_building(a, mini, REGISTER_ROW, author="甲").code
@@ -441,7 +454,7 @@ def _delete_race(laptops: Callable[[str], Store], central: Store, mini: Form) ->
     assign(central, mini, "乙", refs=[code], author="督导")
     pull(b, central, mini)
     delete_building(a, mini, code, author="甲")
-    save_answers(b, mini, code, {"floors_above": "6"}, author="乙")
+    save_answers(b, mini, code, edit or {"floors_above": "6"}, author="乙")
     push(a, central, mini)
     push(b, central, mini)
     return code
@@ -544,11 +557,16 @@ async def _review_help(app: SurveyorApp) -> None:
         assert isinstance(app.screen, HelpScreen)
         overview = str(app.screen.query_one("#overview", Static).render())
         assert "Conflict review" in overview and "Building list" not in overview
-        assert "only for a delete that raced an edit and for possible duplicates" in overview
+        # k is said for a delete race only: on a duplicate it works not (F1 promised it).
+        lines = overview.splitlines()
+        [race] = [line for line in lines if line.startswith("A delete that raced an edit")]
+        assert "k keeps the building, d deletes it" in race
+        [dup] = [line for line in lines if line.startswith("A possible duplicate")]
+        assert " k " not in dup and "d deletes this one" in dup and "o opens" in dup
         keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
         firsts = [line.split()[0] for line in keys]
         assert firsts.count("1-9") == 1 and not set("23456789") & set(firsts), keys
-        for key in ("b", "v", "k", "d", "r"):
+        for key in ("b", "v", "k", "d", "r", "o"):
             assert key in firsts, keys
 
 
@@ -587,3 +605,286 @@ async def _progress_at_80(central: Store, form: Form) -> None:
         # Every column within the screen, the scrollbar of the view beside them included.
         assert table.virtual_size.width <= 80 - 2, table.virtual_size
         assert _cells(table, 0)[0] == "Shuishang Gongyuan"  # the column says Sub-district
+
+
+def _duplicates(laptops: Callable[[str], Store], central: Store, mini: Form) -> tuple[str, str]:
+    """甲 and 乙 each registered the same building: two possible duplicates on the central."""
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    push(a, central, mini)
+    push(b, central, mini)
+    return x, y
+
+
+def _status_drawn(screen: SupervisorScreen) -> str:
+    """The status line as drawn, its lines joined: what the supervisor can read of it."""
+    status = screen.query_one("#status", Static)
+    lines = [s.text.strip() for s in status.render_lines(Region(0, 0, *status.outer_size))]
+    return " ".join(line for line in lines if line)
+
+
+def test_keys_a_duplicate_takes_no_decision_from_say_what_works_in_the_screens_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """k on a duplicate said "重复楼栋不会自动合并：请把它并入另一栋（--merge-into", a command
+    line option, cut at 80 columns; F1 promised k for duplicates."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _duplicates(laptops, central, mini)
+    asyncio.run(_duplicate_keys(central, mini))
+    assert _open(central) == 2  # nothing decided
+    central.close()
+
+
+async def _duplicate_keys(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        assert screen.detail is not None and screen.detail.kind == "duplicate_entity"
+        for key in ("k", "b", "v"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert app.screen is screen  # no value dialog
+            said = _status_drawn(screen)
+            assert said == "疑似重复楼栋：按另一栋的编号并入它，d 删除本栋，或 o 打开本栋更正地址"
+            assert "--" not in said
+
+
+def test_keys_an_edit_conflict_takes_no_decision_from_are_refused_in_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """b on a conflict without a base said the command line's sentence, cut at 80 columns
+    ("…请选择其中一个取值或输入新值（空值表"); k and d said "未知的处理方式“keep”"."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    asyncio.run(_edit_conflict_keys(central, mini))
+    assert _open(central) == 1
+    central.close()
+
+
+async def _edit_conflict_keys(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        assert screen.detail is not None and screen.detail.base is None
+        await pilot.press("b")
+        await settle(app, pilot)
+        said = _status_drawn(screen)
+        assert said == "此冲突没有共同基础值：请按数字采用一个取值，或按 v 输入新值", said
+        for key in ("k", "d"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            said = _status_drawn(screen)
+            assert said == "同时修改的冲突：按数字采用一个取值，b 恢复基础值，或 v 输入新值", said
+
+
+def test_v_with_nothing_selected_says_so(mini: Form, tmp_path: Path) -> None:
+    """An empty list: v said "此类冲突不能输入新值" (this kind takes no typed value)."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    asyncio.run(_v_on_an_empty_list(central, mini))
+    central.close()
+
+
+async def _v_on_an_empty_list(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        for key in ("v", "k", "b", "1"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert _status_drawn(screen) == "No conflict selected", key
+
+
+def test_o_opens_the_duplicate_to_correct_its_address_and_the_review_reads_again(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """What the review tells a supervisor to do with a wrongly addressed duplicate works
+    from the review: o opens the building; corrected, it is no duplicate when back."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _duplicates(laptops, central, mini)
+    target = central.target
+    central.close()
+    app = SurveyorApp(
+        target,
+        settings=Settings(language="en"),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+    asyncio.run(_open_and_correct(app, mini))
+    app.close_store()
+
+
+async def _open_and_correct(app: SurveyorApp, mini: Form) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        review = app.screen
+        assert isinstance(review, SupervisorScreen)
+        assert review.query_one("#conflicts", DataTable).row_count == 2
+        code = review.rows[0].code
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SurveyScreen) and app.screen.building.code == code
+        # The address corrected (as the survey screen saves it), then back to the review.
+        save_answers(app.store, mini, code, {"address": "南开区宜宾道14号"}, author="督导")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is review
+        assert review.query_one("#conflicts", DataTable).row_count == 0
+
+
+def _footer_keys(app: App[None]) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [k.key_display for k in app.screen.query(FooterKey)]
+
+
+def test_on_a_laptop_the_footer_and_f1_offer_only_what_works_and_the_status_is_whole(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """At 80×24 on a laptop the footer advertised "1-9 采用 b … k … d", which only refused,
+    and the status line saying why was cut at the screen's edge."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    laps, _code = _conflicted(laptops, central, mini)
+    sync(laps[1], central, mini)
+    asyncio.run(_laptop_footer(laps[1], mini))
+    central.close()
+
+
+async def _laptop_footer(laptop: Store, mini: Form) -> None:
+    from surveyor.tui.screens.help import HelpScreen
+
+    async with review(laptop, mini, size=(80, 24)) as (app, pilot, screen):
+        shown = _footer_keys(app)
+        assert not {"1-9", "b", "v", "k", "d"} & set(shown), shown
+        assert {"p", "r", "o"} <= set(shown), shown  # and room now for o
+        said = (
+            "这是普查员笔记本：冲突在此只供查看，由主管在中心库裁定"
+            "（surveyor review --central 中心库）"
+        )
+        await pilot.press("2")  # the key, not in the footer, still says why: in full
+        await settle(app, pilot)
+        assert _status_drawn(screen) == said
+        await app.push_screen(HelpScreen(screen))
+        await settle(app, pilot)
+        overview = str(app.screen.query_one("#overview", Static).render())
+        assert overview.startswith("冲突查看（普查员笔记本）") and "1-9" not in overview
+        keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
+        firsts = {line.split()[0] for line in keys}
+        assert not {"1-9", "b", "v", "k", "d"} & firsts and {"o", "r"} <= firsts, keys
+
+
+def test_on_a_central_the_footer_offers_the_deciding_keys(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini)
+    asyncio.run(_central_footer(central, mini))
+    central.close()
+
+
+async def _central_footer(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, _pilot, _screen):
+        assert {"1-9", "b", "v", "k", "d", "r"} <= set(_footer_keys(app))
+
+
+def test_a_delete_race_shows_what_the_edit_changed_and_never_calls_the_delete_provisional(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """The edit's box said "修改了：地上层数、社区" without the values that decide the case,
+    and the delete's box was marked "（审核前暂时显示此值）" though the building stays (shown,
+    with the edit) until the supervisor decides; `conflicts show` marked the delete too."""
+    from surveyor.sync.review import conflict_detail
+
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    code = _delete_race(laptops, central, mini, {"floors_above": "6", "community": "即60号"})
+    detail = conflict_detail(central, code, "_deleted")
+    marked = {v.value is True: v.provisional for v in detail.heads}
+    assert marked == {True: False, False: True}  # the edit is what is shown meanwhile
+    asyncio.run(_read_the_race(central, mini))
+    central.close()
+
+
+async def _read_the_race(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (_app, _pilot, screen):
+        deleted, edited = _panes(screen)
+        assert deleted.startswith("删除") and edited.startswith("修改")
+        assert "审核前暂时显示此值" not in deleted and "审核前楼栋不删除" in deleted, deleted
+        assert "社区：即60号" in edited and "地上层数：6" in edited, edited
+        assert "审核前楼栋按此修改显示" in edited
+
+
+def test_a_duplicates_box_names_the_last_survey_save_not_the_supervisors_assignment(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """The box said "最后保存：李督导" of a building 李明 surveyed: the supervisor's assignment
+    (the building's last change) was counted as a save."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    x, y = _duplicates(laptops, central, mini)
+    assign(central, mini, "乙", refs=[x, y], author="督导")
+    asyncio.run(_last_saves(central, mini))
+    central.close()
+
+
+async def _last_saves(central: Store, mini: Form) -> None:
+    async with review(central, mini, size=(80, 24)) as (_app, _pilot, screen):
+        panes = _panes(screen)
+        saved = sorted(line for p in panes for line in p.splitlines() if "最后保存" in line)
+        assert [s.split()[0] for s in saved] == ["最后保存：乙", "最后保存：甲"], panes
+        assert "督导" not in "".join(panes)
+
+
+def test_a_duplicate_shows_enough_to_decide_and_a_merge_is_confirmed_listing_what_differs(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """The boxes showed only code, address and "最后保存"; one digit merged B120X into DAS5Q
+    at once, and B120X's 建成年份 1987 gave way to DAS5Q's 1988 without a word."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    save_answers(a, mini, x, {"year_built": "1987", "floors_above": "6"}, author="甲")
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    save_answers(b, mini, y, {"year_built": "1988"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    asyncio.run(_merge_x_into_y(central, mini, x, y))
+    kept, gone = get_building(central, y), get_building(central, x)
+    assert gone.deleted and not kept.deleted
+    assert kept.answers["year_built"] == 1988 and kept.answers["floors_above"] == 6
+    central.close()
+
+
+async def _merge_x_into_y(central: Store, mini: Form, x: str, y: str) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        table = screen.query_one("#conflicts", DataTable)
+        if screen.rows[0].code != x:
+            await pilot.press("down")
+            await settle(app, pilot)
+        assert screen.detail is not None and screen.detail.code == x
+        for box, pane in zip(screen.query(".version"), _panes(screen), strict=True):
+            lines = pane.splitlines()
+            assert lines[2:6] == [
+                "街道：万兴街道",
+                "小区：宜宾东里",
+                "楼号：3号楼",
+                "状态：草稿  完成度：" + lines[5].rsplit("：", 1)[1],
+            ], lines
+            assert lines[6].startswith("最后保存：" + ("甲" if x in lines[1] else "乙"))
+            assert box.max_scroll_y == 0  # all of it in the box at 80×24
+        other = str([v.building.code for v in screen.detail.heads if v.building].index(y) + 1)
+        await pilot.press(other)
+        await settle(app, pilot)
+        assert isinstance(app.screen, MergeModal) and _open(central) == 2  # asked, not merged
+        said = [str(s.render()) for s in app.screen.query(Static)]
+        assert said[0] == f"把 {x} 并入 {y}？"
+        assert "建成年份：保留 1988，不再显示 1987" in said, said
+        assert any(f"{y} 从 {x} 补入：地上层数" == line for line in said), said
+        await pilot.press("escape")  # cancelled: nothing merged
+        await settle(app, pilot)
+        assert app.screen is screen and _open(central) == 2
+        await pilot.press(other, "enter")
+        await settle(app, pilot)
+        assert table.row_count == 0
+        assert any(n.message == f"已把 {x} 并入 {y}" for n in app._notifications)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
@@ -34,18 +35,28 @@ from textual.worker import get_current_worker
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
-from surveyor.sync.actions import Choice, ConflictChanged, resolve_conflict
-from surveyor.sync.fold import DUPLICATE_KEY
+from surveyor.sync.actions import Choice, ConflictChanged, merge_plan, resolve_conflict
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
     ConflictDetail,
     ConflictSummary,
+    DuplicateBuilding,
     Version,
     conflict_detail,
     count_conflicts,
     list_conflicts,
 )
-from surveyor.sync.wording import field_name, group_name, kind_name, local_time, value_text
+from surveyor.sync.wording import (
+    answer_text,
+    edited_values,
+    field_name,
+    group_name,
+    joined_names,
+    kind_name,
+    local_time,
+    value_text,
+)
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
@@ -90,6 +101,41 @@ class ValueModal(Dialog[str | None]):
         self.dismiss(None)
 
 
+class MergeModal(Dialog[bool]):
+    """Confirm merging a duplicate into the building kept: says which is kept and which goes,
+    every field both answered differently (the kept value stays; the other is no longer
+    shown, though it stays in the change log) and what the kept building gains. A single
+    digit merged at once, and 1987 gave way to 1988 without a word. True to merge."""
+
+    DEFAULT_CSS = """
+    MergeModal > VerticalScroll { max-width: 90; }
+    MergeModal .differ { margin-top: 1; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "merge", "review.key_merge", id="review.merge_confirm"),
+        Binding("escape", "cancel", "review.cancel", id="review.merge_cancel"),
+    ]
+
+    def __init__(self, lines: list[tuple[str, str]]) -> None:
+        super().__init__()
+        #: (CSS class, text): the title, then what the merge does, field by field.
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="merge-box"):
+            for classes, text in self.lines:
+                yield Static(plain(text), classes=classes)
+
+    def on_mount(self) -> None:
+        self.query_one("#merge-box", VerticalScroll).focus()
+
+    def action_merge(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
 class SupervisorScreen(Screen[None]):
     """Open conflicts, one at a time side by side; resolve with a keypress."""
 
@@ -105,7 +151,7 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .version:focus { border: round $accent; }
     SupervisorScreen .provisional { border: round $success; }
     SupervisorScreen .version-text { height: auto; }
-    SupervisorScreen #status { height: 1; }
+    SupervisorScreen #status { height: auto; max-height: 3; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
@@ -126,7 +172,15 @@ class SupervisorScreen(Screen[None]):
         Binding("p", "progress", "review.key_progress", id="review.progress"),
         Binding("r", "refresh", "review.key_refresh", id="review.refresh"),
         Binding("escape", "back", "review.key_back", id="review.back"),
+        # Last: at 80 columns the footer drops it first (F1 lists it).
+        Binding("o", "open", "review.key_open", id="review.open"),
     ]
+    #: The keys that decide a conflict: on an inspector's laptop they only refuse, so the
+    #: footer and F1 leave them out there.
+    DECIDING: ClassVar[frozenset[str]] = frozenset(
+        {*(f"review.take_{n}" for n in range(1, 10)), "review.base", "review.value"}
+        | {"review.keep", "review.delete"}
+    )
 
     def __init__(self, store: Store, form: Form | None, *, author: str = "supervisor") -> None:
         super().__init__()
@@ -134,6 +188,8 @@ class SupervisorScreen(Screen[None]):
         #: On an inspector's laptop the conflicts are shown, not decided: a resolution there
         #: would sync to the central and close the question for the supervisor.
         self.read_only = store.role == "laptop"
+        if self.read_only:  # F1 says what the keys left here do, not how to decide
+            self.HELP_OVERVIEW = "help.review_overview_laptop"
         self.form = form
         self.author = author
         self.rows: list[ConflictSummary] = []
@@ -145,6 +201,9 @@ class SupervisorScreen(Screen[None]):
         self._resolving = False
         #: (monotonic time, building id, field) of a first ``d`` waiting for its second.
         self._delete_armed: tuple[float, str, str] | None = None
+        #: A building was opened from here: its survey may have settled a conflict (an
+        #: address corrected), so the list is read again when the review is back on top.
+        self._opened = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -158,6 +217,20 @@ class SupervisorScreen(Screen[None]):
         self.action_refresh()
         if self.read_only:
             self._status(t("review.laptop_read_only"))
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys that work here: on a laptop, not those that would decide a conflict (the
+        footer advertised "1-9 take b … k … d", which only refused)."""
+        active = super().active_bindings
+        if not self.read_only:
+            return active
+        return {k: a for k, a in active.items() if a.binding.id not in self.DECIDING}
+
+    def on_screen_resume(self) -> None:
+        if self._opened:
+            self._opened = False
+            self.action_refresh()
 
     def _refused_on_a_laptop(self) -> bool:
         """Say that a supervisor decides, on the central; True when this is a laptop."""
@@ -342,19 +415,57 @@ class SupervisorScreen(Screen[None]):
             text.append("\n" + t("review.no_base"))
         elif v.op == DUPLICATE_KEY:
             text.append("\n")
-            text.append_text(plain(v.value))
-            text.append("\n\n")
-            text.append_text(plain(t("review.last_saved_by", name=v.author or "-")))
+            text.append_text(self._building_facts(v))
         else:
-            text.append("\n")
-            text.append_text(plain(value_text(self.form, key, v, language())))
+            lang = language()
+            if key == DELETED_KEY and v.edited:  # the edit that raced a delete: its values
+                for label, value in edited_values(self.form, v, lang):
+                    text.append("\n")
+                    text.append_text(plain(t("review.edited_value", field=label, value=value)))
+            else:
+                text.append("\n")
+                text.append_text(plain(value_text(self.form, key, v, lang)))
             text.append("\n\n")
             text.append_text(plain(v.author))
             text.append("\n" + local_time(v.wall_time))
             if v.provisional:
-                text.append("\n" + t("review.shown_for_now"), style="italic")
+                edit = key == DELETED_KEY  # a delete race: the building with this edit
+                shown = t("review.edit_shown_for_now" if edit else "review.shown_for_now")
+                text.append("\n" + shown, style="italic")
                 classes = "version provisional"
+            elif key == DELETED_KEY and v.value is True:
+                # The fold's provisional head, but a raced delete deletes nothing until the
+                # supervisor decides: it was marked "shown until reviewed".
+                text.append("\n" + t("review.not_deleted_yet"), style="italic")
         return VerticalScroll(Static(text, classes="version-text"), classes=classes)
+
+    def _building_facts(self, v: Version) -> Text:
+        """A duplicate as the supervisor compares it with the other: code, address, 街道,
+        小区, 楼号, status and completeness, and its last survey save (who, when)."""
+        b, lang = v.building, language()
+        lines = [str(v.value)]
+        if b is not None:
+            sub = b.subdistrict or "-"
+            if b.subdistrict and self.form is not None and "subdistrict" in self.form.fields:
+                sub = self.form.field("subdistrict").choice_label(b.subdistrict, lang)
+            for label, value in (
+                ("list.col_subdistrict", sub),
+                ("list.col_compound", b.compound_name or "-"),
+                ("list.col_building_no", b.building_no or "-"),
+            ):
+                lines.append(t("review.fact", label=t(label), value=value))
+            lines.append(
+                t(
+                    "review.fact_status",
+                    status=t(f"status.{b.status}"),
+                    done=f"{b.completeness:.0%}",
+                )
+            )
+        saved = v.author or "-"
+        if v.wall_time:
+            saved += " " + local_time(v.wall_time)
+        lines.append(t("review.last_saved_by", name=saved))
+        return plain("\n".join(lines))
 
     # -- resolving ------------------------------------------------------------------------------
     def _resolve(self, choice: Choice) -> None:
@@ -404,18 +515,42 @@ class SupervisorScreen(Screen[None]):
         field = field_name(self.form, d.field_key, language())
         if choice.kind == "delete":  # a register building is gone: say so, not only "resolved"
             said = t("review.deleted", code=d.code, field=field)
+        elif choice.kind == "merge_into":  # named by the building kept, where its work went
+            kept = {v.change_id: v.building.code for v in d.heads if v.building is not None}
+            said = t("review.merged", code=d.code, kept=kept.get(str(choice.value), ""))
         else:
             said = t("review.resolved", code=d.code, field=field)
         self.notify(said, markup=False)
         self.action_refresh(keep_cursor=cursor)
 
-    def action_pick(self, n: int) -> None:
+    def _refused_here(self, key: str) -> ConflictDetail | None:
+        """The conflict ``key`` (pick, base, value, keep, delete) acts on, or None after saying
+        in the screen's words why it does not act (the laptop, no conflict selected, a key
+        this kind of conflict takes no decision from). ``resolve_conflict`` refuses these
+        too, but in the command line's words ("--merge-into CODE"), cut at 80 columns."""
+        if self._refused_on_a_laptop():
+            return None
         d = self.detail
-        if d is None:
+        if d is None or not self._is_selected(d):
             self._status(t("review.nothing_selected"))
-            return
+            return None
+        takes = {
+            "delete_vs_edit": ("keep", "delete"),
+            "duplicate_entity": ("pick", "delete"),
+        }.get(d.kind, ("pick", "base", "value"))
+        if key in takes:
+            return d
         if d.kind == "delete_vs_edit":
             self._status(t("review.keep_or_delete_only"))
+        elif d.kind == "duplicate_entity":
+            self._status(t("review.duplicate_how"))
+        else:
+            self._status(t("review.edit_how"))
+        return None
+
+    def action_pick(self, n: int) -> None:
+        d = self._refused_here("pick")
+        if d is None:
             return
         if n > len(d.heads):
             self._status(t("review.no_such_value"))
@@ -425,28 +560,91 @@ class SupervisorScreen(Screen[None]):
             if chosen.change_id == d.building_id:
                 self._status(t("review.pick_other"))
                 return
-            # Its answers the kept building lacks are copied over, then it is deleted.
-            self._resolve(Choice("merge_into", value=chosen.change_id))
+            # Asked first, from a fresh read: which fields differ is what the answer rests on.
+            self._read_for_merge(d, chosen.change_id)
             return
         self._resolve(Choice("head", chosen.change_id))
 
+    @work(thread=True, exclusive=True, group="review-merge", exit_on_error=False)
+    def _read_for_merge(self, shown: ConflictDetail, kept_id: str) -> None:
+        try:
+            fresh = conflict_detail(self.store, shown.building_id, shown.field_key)
+        except Exception as exc:  # resolved elsewhere meanwhile, a locked database …
+            self._from_worker(self._status, error_text(exc))
+            return
+        self._from_worker(self._confirm_merge, shown, fresh, kept_id)
+
+    def _confirm_merge(self, shown: ConflictDetail, fresh: ConflictDetail, kept_id: str) -> None:
+        """Ask before merging ``shown``'s building into ``kept_id`` (``fresh``: read now)."""
+        if not is_live(self) or not self._is_selected(shown) or self.detail is not shown:
+            return  # the cursor moved on meanwhile
+        if {v.change_id for v in fresh.heads} != {v.change_id for v in shown.heads}:
+            self._status(t("review.changed_since_shown"))
+            return
+        by_id = {v.change_id: v.building for v in fresh.heads}
+        gone, kept = by_id.get(shown.building_id), by_id.get(kept_id)
+        if gone is None or kept is None:
+            return
+        lines = self._merge_lines(gone, kept)
+
+        def answered(merge: bool | None) -> None:
+            if merge:
+                self._resolve(Choice("merge_into", value=kept_id))  # refused if the cursor moved
+
+        self.app.push_screen(MergeModal(lines), answered)
+
+    def _merge_lines(
+        self, gone: DuplicateBuilding, kept: DuplicateBuilding
+    ) -> list[tuple[str, str]]:
+        """What ``MergeModal`` says: the title, what becomes of each building, the fields
+        whose values differ (kept vs no longer shown), the answers the kept one gains."""
+        lang, form = language(), self.form
+        names = {"code": gone.code, "kept": kept.code}
+        lines = [("title", t("review.merge_title", **names)), ("", t("review.merge_what", **names))]
+        plan = merge_plan(gone.answers, kept.answers)
+        if plan.differing:
+            lines.append(("differ", t("review.merge_differ", **names)))
+            for f, (stays, dropped) in sorted(plan.differing.items(), key=self._form_order):
+                said = t(
+                    "review.merge_differ_field",
+                    field=field_name(form, f, lang),
+                    kept=answer_text(form, f, stays, lang),
+                    dropped=answer_text(form, f, dropped, lang),
+                )
+                lines.append(("", said))
+            lines.append(("hint", t("review.merge_other_way", **names)))
+        gained = [f for f, v in plan.gained.items() if v is not None]
+        if gained:
+            fields = [field_name(form, f, lang) for f in sorted(gained, key=self._form_order)]
+            said = t("review.merge_gains", fields=joined_names(fields, lang), **names)
+            lines.append(("differ", said))
+        lines.append(("differ hint", t("review.merge_keys")))
+        return lines
+
+    def _form_order(self, item: Any) -> tuple[int, str]:
+        """Fields (or (field, …) items) in the form's order, unknown ones after."""
+        key = item[0] if isinstance(item, tuple) else item
+        order = list(self.form.fields) if self.form is not None else []
+        return (order.index(key) if key in order else len(order), key)
+
     def action_base(self) -> None:
-        if self.detail is not None and self.detail.kind == "delete_vs_edit":
-            self._status(t("review.keep_or_delete_only"))
+        d = self._refused_here("base")
+        if d is None:
+            return
+        if d.base is None:  # each inspector set it on their own: nothing to go back to
+            self._status(t("review.no_base_to_take"))
             return
         self._resolve(Choice("base"))
 
     def action_keep(self) -> None:
-        self._resolve(Choice("keep"))
+        if self._refused_here("keep") is not None:
+            self._resolve(Choice("keep"))
 
     def action_delete(self) -> None:
         """Delete the building (a delete race, a duplicate): only on a second ``d`` within
         ``DELETE_CONFIRM_SECONDS`` on the same conflict; the first says what it would do."""
-        d = self.detail
-        if self._refused_on_a_laptop():
-            return
-        if d is None or d.kind not in ("delete_vs_edit", "duplicate_entity"):
-            self._resolve(Choice("delete"))  # refused, saying why
+        d = self._refused_here("delete")
+        if d is None:
             return
         armed, self._delete_armed = self._delete_armed, None
         now = time.monotonic()
@@ -465,11 +663,8 @@ class SupervisorScreen(Screen[None]):
         self.notify(said, severity="warning", timeout=DELETE_CONFIRM_SECONDS, markup=False)
 
     def action_value(self) -> None:
-        d = self.detail
-        if self._refused_on_a_laptop():
-            return
-        if d is None or d.kind in ("delete_vs_edit", "duplicate_entity"):
-            self._status(t("review.no_typed_value"))
+        d = self._refused_here("value")
+        if d is None:
             return
 
         def typed(value: str | None) -> None:
@@ -477,6 +672,17 @@ class SupervisorScreen(Screen[None]):
                 self._resolve(Choice("value", value=value))  # refused if the cursor moved
 
         self.app.push_screen(ValueModal(field_name(self.form, d.field_key, language())), typed)
+
+    def action_open(self) -> None:
+        """Open the selected conflict's building in the survey (to correct a duplicate's
+        address, say); the list is read again when the review is back."""
+        row = self.selected()
+        opener = getattr(self.app, "open_building", None)
+        if row is None or opener is None:
+            self._status(t("review.nothing_selected"))
+            return
+        self._opened = True
+        opener(uuid.UUID(row.building_id))
 
     def action_progress(self) -> None:
         self.app.push_screen(ProgressScreen(self.store, self.form))
