@@ -34,6 +34,7 @@ from surveyor.tui.screens.supervisor import (
     ValueModal,
 )
 from surveyor.tui.screens.survey import SurveyScreen
+from surveyor.tui.widgets.note import Note
 from tests.conftest import REGISTER_ROW
 from tests.tui.conftest import settle
 
@@ -555,7 +556,7 @@ async def _review_help(app: SurveyorApp) -> None:
         await pilot.press("f1")
         await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen)
-        overview = str(app.screen.query_one("#overview", Static).render())
+        overview = app.screen.query_one("#overview", Note).text
         assert "Conflict review" in overview and "Building list" not in overview
         # k is said for a delete race only: on a duplicate it works not (F1 promised it).
         lines = overview.splitlines()
@@ -766,7 +767,7 @@ async def _laptop_footer(laptop: Store, mini: Form) -> None:
         assert _status_drawn(screen) == said
         await app.push_screen(HelpScreen(screen))
         await settle(app, pilot)
-        overview = str(app.screen.query_one("#overview", Static).render())
+        overview = app.screen.query_one("#overview", Note).text
         assert overview.startswith("冲突查看（普查员笔记本）") and "1-9" not in overview
         keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
         firsts = {line.split()[0] for line in keys}

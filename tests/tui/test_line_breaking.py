@@ -64,3 +64,27 @@ def test_a_wrapped_message_keeps_its_full_stop_at_80_by_24(
             assert lines[-1] == "间。", lines  # was "。" alone
 
     run(body)
+
+
+def test_f1s_overview_never_starts_a_line_with_closing_punctuation(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """F1's overview, in Chinese, had lines starting with 、 and 。 at some widths (the
+    conflict review's, the longest, is shown here over the list)."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            app.screen.HELP_OVERVIEW = "help.review_overview"  # type: ignore[attr-defined]
+            await pilot.press("f1")
+            await settle(app, pilot)
+            overview = app.screen.query_one("#overview")
+            for width in (60, 66, 72, 80, 90, 100):
+                await pilot.resize_terminal(width, 24)
+                await settle(app, pilot)
+                lines = [line.lstrip() for line in drawn_lines(overview) if line.strip()]
+                assert len(lines) > 1  # it wraps
+                assert not any(line[0] in NO_LINE_START for line in lines), (width, lines)
+
+    run(body)

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from surveyor.i18n import catalog, language, t
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
+from surveyor.tui.widgets.note import Note
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp
@@ -45,7 +46,7 @@ class HelpScreen(Dialog[None]):
                 yield Static(self._field_help(field), id="field-help")
             yield Static(t("help.title"), classes="heading")
             # A screen with its own work says it (the conflict review), else the inspector's.
-            yield Static(t(getattr(self.under, "HELP_OVERVIEW", "help.overview")), id="overview")
+            yield Note(t(getattr(self.under, "HELP_OVERVIEW", "help.overview")), id="overview")
             yield Static(t("help.keys"), classes="heading")
             yield Static(self._keys(), id="keys")
             yield Static(t("help.close"), classes="close")

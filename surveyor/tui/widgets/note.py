@@ -1,6 +1,6 @@
-"""A few words under a field (its validation message, an open conflict), wrapped as Chinese is
-set: closing punctuation stays with the character before it. Textual folds Chinese anywhere,
-so a message one cell too long left its 。 alone on the last line."""
+"""Plain words (a field's validation message, an open conflict, F1's overview), wrapped as
+Chinese is set: closing punctuation stays with the character before it. Textual folds Chinese
+anywhere, so a message one cell too long left its 。 alone on the last line."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ class Note(Widget):
     }
     """
 
-    def __init__(self, text: str = "", *, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
+    def __init__(
+        self, text: str = "", *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self._text = without_controls(text)
 
     @property
