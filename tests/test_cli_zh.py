@@ -1,0 +1,48 @@
+"""The real `surveyor` command as a supervisor working in Chinese uses it: no English word, no
+raw id and no ASCII colon in a Chinese line; ``show`` says everything a building still needs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from surveyor.forms.catalog import DEFAULT_FORM
+from surveyor.forms.model import load_form
+from surveyor.services.survey import create_building
+from surveyor.store.db import init_store
+from tests.conftest import REGISTER_ROW
+from tests.sync.test_migrations import _rewrite_as_0002
+
+
+def sv(*args: str) -> subprocess.CompletedProcess[str]:
+    run = subprocess.run(["surveyor", *args], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run
+
+
+def test_an_old_database_is_named_in_chinese(tmp_path: Path) -> None:
+    """`export csv --db <old sample>` said "错误：database /tmp/…/sample.db 由旧版本的 …"."""
+    path = tmp_path / "old.db"
+    store = init_store(path, role="laptop", inspector="王芳")
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    _rewrite_as_0002(store)
+    store.close()
+    run = sv("show", "--db", str(path), code, "--lang", "zh")
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"错误：数据库 {path} 由旧版本的 Surveyor 写入"), run.stderr
+    assert "database " not in run.stderr.replace(str(path), "")
+    en = sv("show", "--db", str(path), code)
+    assert en.stderr.startswith(f"error: database {path} was written by an older version")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_central_is_named_in_chinese(pg_url: str) -> None:
+    """A PostgreSQL central was "the central database" in the middle of a Chinese sentence."""
+    assert sv("central", "init", pg_url).returncode == 0
+    again = sv("central", "init", pg_url, "--lang", "zh")
+    assert again.returncode == 2
+    assert again.stderr.strip() == "错误：中心数据库 已经初始化过", again.stderr
+    en = sv("central", "init", pg_url)
+    assert en.stderr.strip() == "error: the central database is already initialised"
