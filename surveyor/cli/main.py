@@ -57,11 +57,11 @@ app.add_typer(photo_app, name="photo")
 
 
 def _author(store: Any, by: str | None) -> str:
-    """Whose change it is: ``--by``, else the laptop's inspector; on a central, where no
-    inspector is recorded, the supervisor (it said 'unknown')."""
-    if by and by.strip():
-        return by.strip()
-    return store.meta("inspector") or ("supervisor" if store.role == "central" else "unknown")
+    """Whose change it is (``options.author_name``): ``--by``, else the laptop's inspector,
+    else the name in the settings file or the login name (a central has no inspector)."""
+    from surveyor.cli.options import author_name
+
+    return author_name(by, store)
 
 
 def _print_version(asked: bool) -> None:

@@ -13,7 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import AppLangOpt, CentralOpt, FormOpt, LangOpt, db_path, print_table
+from surveyor.cli.options import (
+    AppLangOpt,
+    CentralOpt,
+    FormOpt,
+    LangOpt,
+    SupervisorByOpt,
+    author_name,
+    db_path,
+    print_table,
+)
 from surveyor.errors import SurveyorError
 
 BlobsOpt = Annotated[
@@ -192,9 +201,7 @@ def assign_cmd(
             "line and blank lines are skipped).",
         ),
     ] = None,
-    by: Annotated[
-        str, typer.Option("--by", help="Supervisor name recorded on the change.")
-    ] = "supervisor",
+    by: SupervisorByOpt = None,
     new_inspector: Annotated[
         bool,
         typer.Option(
@@ -219,6 +226,7 @@ def assign_cmd(
     the_form = get_form(form)
     selection = parse_selection(the_form, where or [], status) if where or status else None
     refs = read_building_list(buildings) if buildings is not None else []
+    author = author_name(by)
     store = open_target(central)
     try:
         done = assign(
@@ -227,7 +235,7 @@ def assign_cmd(
             inspector,
             where=selection,
             refs=refs,
-            author=by,
+            author=author,
             require_known=not new_inspector,
         )
     finally:
@@ -271,9 +279,7 @@ def progress_cmd(
 
 def review_cmd(
     central: CentralOpt,
-    by: Annotated[
-        str, typer.Option("--by", help="Supervisor name recorded on each resolution.")
-    ] = "supervisor",
+    by: SupervisorByOpt = None,
     lang: AppLangOpt = None,
 ) -> None:
     """Open the supervisor's conflict review on a central store (keys 1-9, b, v, k, d, p)."""
@@ -287,7 +293,7 @@ def review_cmd(
             raise _not_a_central(central)
     from surveyor.tui.app import run_app
 
-    run_app(central, review=True, author=by.strip() or "supervisor", language=lang)
+    run_app(central, review=True, author=author_name(by), language=lang)
 
 
 @conflicts_app.command("list")
@@ -426,9 +432,7 @@ def conflicts_resolve(
             "if the conflict's values changed since. Without it, the values closed are listed.",
         ),
     ] = None,
-    by: Annotated[
-        str, typer.Option("--by", help="Supervisor name recorded on the change.")
-    ] = "supervisor",
+    by: SupervisorByOpt = None,
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
@@ -449,6 +453,7 @@ def conflicts_resolve(
     tags = None if seen is None else _seen_tags(seen)
     the_form = get_form(form)
     field = _conflict_key(the_form, field)
+    author = author_name(by)
     store = open_target(central)
     picked = None
     try:
@@ -466,7 +471,7 @@ def conflicts_resolve(
         else:
             choice = Choice("keep" if keep else "delete")
         change = resolve_conflict(
-            store, the_form, building, field, choice, author=by, shown_heads=shown
+            store, the_form, building, field, choice, author=author, shown_heads=shown
         )
     except NoOpenConflict as exc:
         if not exc.resolved or field.startswith("_"):
