@@ -438,10 +438,9 @@ def conflicts_resolve(
 ) -> None:
     """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
     from surveyor.forms.catalog import get_form
-    from surveyor.i18n import error_from, t_in
+    from surveyor.i18n import error_from
     from surveyor.sync.actions import Choice, NoOpenConflict, resolve_conflict
     from surveyor.sync.review import conflict_detail
-    from surveyor.sync.wording import field_name, value_text
 
     chosen = [pick is not None, base, value is not None, keep, delete, merge_into is not None]
     if sum(chosen) != 1:
@@ -486,14 +485,48 @@ def conflicts_resolve(
         ) from None
     finally:
         store.close()
-    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
-        value = value_text(the_form, field, picked, lang)
-        name = field_name(the_form, field, lang)
-        typer.echo(t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author))
-    else:
-        typer.echo(t_in(lang, "review.cli_resolved", op=change.op, change=change.change_id))
+    typer.echo(_said_resolved(the_form, detail, change, picked, lang, base=base))
     if tags is None:  # nothing is closed unseen: say what was
         _say_closed(the_form, detail, lang)
+
+
+def _said_resolved(
+    form: Any, detail: Any, change: Any, picked: Any, lang: str, *, base: bool
+) -> str:
+    """What a resolution did, in words, whichever way it was made: the value a field now
+    has and whose it is, or what became of the building. ``--value`` printed "已解决（resolve
+    改动 01a20e39-…）", a change id and no value, where ``--pick`` said the value taken."""
+    import uuid
+
+    from surveyor.i18n import t_in
+    from surveyor.store.ids import building_code
+    from surveyor.sync.fold import ALIAS_KEY, DELETED_KEY, DUPLICATE_KEY
+    from surveyor.sync.review import Version
+    from surveyor.sync.wording import field_name, value_text
+
+    code = detail.code
+    if change.fields.get(ALIAS_KEY):
+        kept = building_code(uuid.UUID(str(change.fields[ALIAS_KEY])))
+        return t_in(lang, "review.cli_resolved_merged", code=code, kept=kept)
+    key = detail.field_key
+    if key not in change.fields or key in (DELETED_KEY, DUPLICATE_KEY):
+        deleted = change.fields.get(DELETED_KEY) is True
+        return t_in(lang, f"review.cli_resolved_{'deleted' if deleted else 'kept'}", code=code)
+    name = field_name(form, key, lang)
+    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
+        value = value_text(form, key, picked, lang)
+        return t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author)
+    taken = Version(
+        change.change_id,
+        change.fields[key],
+        change.author,
+        change.wall_time,
+        change.site_id,
+        change.op,
+    )
+    value = value_text(form, key, taken, lang)
+    how = "base" if base else "value"
+    return t_in(lang, f"review.cli_resolved_{how}", field=name, value=value)
 
 
 def _seen_tags(text: str) -> set[str]:

@@ -341,7 +341,7 @@ def test_a_duplicate_is_merged_from_the_command_line(
     done = run(
         "conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x, *form
     )
-    assert "alias" in done.stdout
+    assert done.stdout.startswith(f"resolved: {y} was merged into {x}\n"), done.stdout
     assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
     assert progress_total(central)["conflicted"] == 0
     shown = run("show", x, "--db", central, "--json", *form).stdout

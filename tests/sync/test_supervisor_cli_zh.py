@@ -1,0 +1,64 @@
+"""The supervisor's commands as a supervisor working in Chinese reads them (the real
+``surveyor`` command): every resolution in words, full-width colons, fields by label."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from surveyor.forms.model import Form
+from surveyor.services.survey import create_building, save_answers
+from surveyor.store.db import Store, open_store
+from surveyor.sync.actions import assign, delete_building
+from tests.conftest import REGISTER_ROW
+from tests.sync.test_sync_cli import FORM, new_central, run
+
+
+def two_inspectors_disagree(
+    central: str, laptops: Callable[[str], Store], mini: Form, answers: dict[str, tuple[str, str]]
+) -> tuple[str, Store, Store]:
+    """王芳's building, also assigned to 李强 after it was surveyed (1980, 5 storeys); then
+    each sets ``answers`` (field: (王芳's, 李强's)) and both sync: a conflict on each field,
+    with the first survey as its base."""
+    a, b = laptops("王芳"), laptops("李强")
+    code = create_building(a, mini, REGISTER_ROW, author="王芳").code
+    save_answers(a, mini, code, {"year_built": "1980", "floors_above": "5"}, author="王芳")
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    hub = open_store(central)
+    try:
+        assign(hub, mini, "李强", refs=[code], author="督导")
+    finally:
+        hub.close()
+    run("sync", "--db", b.target, "--central", central, *FORM)
+    save_answers(a, mini, code, {k: v[0] for k, v in answers.items()}, author="王芳")
+    save_answers(b, mini, code, {k: v[1] for k, v in answers.items()}, author="李强")
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", central, *FORM)
+    return code, a, b
+
+
+def test_every_resolution_says_what_was_taken_in_words(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """`--value 1986` printed "已解决（resolve 改动 01a20e39-d856-…）": the word resolve and a raw
+    id, no value; `--pick` said "已解决：建成年份 取 1984（王芳 的值）". Every form now says it."""
+    central = new_central(tmp_path)
+    disagree = {"year_built": ("1984", "1990"), "floors_above": ("6", "7")}
+    code, a, _ = two_inspectors_disagree(central, laptops, mini, disagree)
+    resolve = ("conflicts", "resolve", code, "--central", central, "--by", "王主管", *FORM)
+    typed = run(*resolve[:3], "建成年份", *resolve[3:], "--value", "1986", "--lang", "zh")
+    assert typed.stdout.splitlines()[0] == "已解决：建成年份 取 1986（新输入的值）", typed.stdout
+    base = run(*resolve[:3], "floors_above", *resolve[3:], "--base")
+    assert base.stdout.splitlines()[0] == "resolved: Storeys is 5 (the common base value)"
+    # A delete that raced an edit: kept, in words.
+    hub = open_store(central)
+    try:
+        delete_building(hub, mini, code, author="王主管")
+    finally:
+        hub.close()
+    save_answers(a, mini, code, {"floors_above": "8"}, author="王芳")
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    kept = run(*resolve[:3], "_deleted", *resolve[3:], "--keep", "--lang", "zh")
+    assert kept.stdout.splitlines()[0] == f"已解决：保留楼栋 {code}", kept.stdout
+    for said in (typed.stdout, base.stdout, kept.stdout):
+        assert "resolve 改动" not in said and "change 0" not in said
