@@ -11,7 +11,7 @@ import pytest
 from surveyor.forms.catalog import DEFAULT_FORM
 from surveyor.forms.model import load_form
 from surveyor.services.survey import create_building
-from surveyor.store.db import init_store
+from surveyor.store.db import init_store, open_store
 from tests.conftest import REGISTER_ROW
 from tests.sync.test_migrations import _rewrite_as_0002
 
@@ -46,3 +46,17 @@ def test_a_postgresql_central_is_named_in_chinese(pg_url: str) -> None:
     assert again.stderr.strip() == "错误：中心数据库 已经初始化过", again.stderr
     en = sv("central", "init", pg_url)
     assert en.stderr.strip() == "error: the central database is already initialised"
+
+
+def test_a_chinese_line_has_full_width_colons(tmp_path: Path) -> None:
+    """ "NK-S7MMS-27RSE: 已完成": an ASCII colon in a Chinese line; the doctor's facts too."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    status = sv("status", "--db", str(db), code, "draft", "--lang", "zh")
+    assert status.stdout == f"{code}：草稿\n", status.stdout
+    assert sv("status", "--db", str(db), code, "draft").stdout == f"{code}: draft\n"
+    doctor = sv("doctor", "--db", str(db), "--lang", "zh").stdout
+    assert "楼栋：1\n" in doctor and ": " not in doctor, doctor

@@ -29,6 +29,7 @@ from surveyor.cli.options import (
     FormOpt,
     LangOpt,
     chosen_store,
+    colon,
     db_path,
     pass_db_down,
     print_table,
@@ -333,7 +334,7 @@ def status(
         )
     finally:
         store.close()
-    typer.echo(f"{result.code}: {status_label(result.status, lang)}")
+    typer.echo(f"{result.code}{colon(lang)}{status_label(result.status, lang)}")
 
 
 @app.command()
@@ -490,7 +491,7 @@ def doctor(
     with reading_store(db, central) as store:
         report = run_doctor(store)
     for key, value in report.facts.items():
-        typer.echo(f"{t_in(lang, f'doctor.{key}')}: {value}")
+        typer.echo(f"{t_in(lang, f'doctor.{key}')}{colon(lang)}{value}")
     if report.ok:
         typer.echo(t_in(lang, "doctor.ok"))
         return

@@ -20,6 +20,7 @@ from surveyor.cli.options import (
     LangOpt,
     SupervisorByOpt,
     author_name,
+    colon,
     db_path,
     print_table,
 )
@@ -127,7 +128,7 @@ def merge_cmd(
 
     def show(report: FileReport) -> None:
         outcome = t_in(lang, f"merge.outcome_{report.outcome}")
-        line = f"{report.path}: {outcome}: {report.text(lang)}"
+        line = f"{report.path}{colon(lang)}{outcome}{colon(lang)}{report.text(lang)}"
         if report.outcome == "refused":
             refused.append(report)
         typer.echo(line, err=report.outcome == "refused")
@@ -371,18 +372,22 @@ def conflicts_show(
         when = f"  {local_time(v.wall_time)}" if v.wall_time else ""
         return f"{value_text(the_form, d.field_key, v, lang)}  {v.author}{when}"
 
+    kind, status = kind_name(d.kind, lang), t_in(lang, f"review.status_{d.status}")
+    where = f"{d.code} {d.address or ''}".rstrip()
+    name = field_name(the_form, d.field_key, lang)
     typer.echo(
-        f"{d.code} {d.address or ''}: {field_name(the_form, d.field_key, lang)} "
-        f"({kind_name(d.kind, lang)}, {t_in(lang, f'review.status_{d.status}')})"
+        f"{where}：{name}（{kind}，{status}）"
+        if lang == "zh"
+        else f"{where}: {name} ({kind}, {status})"
     )
     if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
         base = said(d.base) if d.base is not None else t_in(lang, "review.no_base")
-        typer.echo(f"  {t_in(lang, 'review.base')}: {base}")
+        typer.echo(f"  {t_in(lang, 'review.base')}{colon(lang)}{base}")
     for i, v in enumerate(d.heads, 1):
         mark = f"  {t_in(lang, 'review.shown_for_now')}" if v.provisional else ""
         typer.echo(f"  [{i}] {said(v)}  #{version_tag(v)}{mark}")
     if d.resolution is not None:  # the value taken, by whom and when
-        typer.echo(f"  {t_in(lang, 'review.resolution')}: {said(d.resolution)}")
+        typer.echo(f"  {t_in(lang, 'review.resolution')}{colon(lang)}{said(d.resolution)}")
     if d.status == "open":
         hint = {"delete_vs_edit": "keep_or_delete", "duplicate_entity": "merge_into"}
         how = t_in(lang, f"review.cli_how_{hint.get(d.kind, 'pick')}")
