@@ -60,3 +60,17 @@ def test_a_chinese_line_has_full_width_colons(tmp_path: Path) -> None:
     assert sv("status", "--db", str(db), code, "draft").stdout == f"{code}: draft\n"
     doctor = sv("doctor", "--db", str(db), "--lang", "zh").stdout
     assert "楼栋：1\n" in doctor and ": " not in doctor, doctor
+
+
+def test_show_prints_a_long_remark_whole_when_piped(tmp_path: Path) -> None:
+    """Piped, `show` ended a long remark in "…": what a script or a file got was cut."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    remark = "北侧单元外墙有明显裂缝，雨季渗水严重，三楼住户反映屋顶漏水已有两年。" * 4 + "完"
+    assert sv("set", "--db", str(db), code, f"inspector_remarks={remark}").returncode == 0
+    for lang in ("zh", "en"):
+        shown = sv("show", "--db", str(db), code, "--lang", lang).stdout
+        assert remark in shown and "…" not in shown, shown

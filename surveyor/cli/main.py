@@ -350,11 +350,13 @@ def show(
     from surveyor.forms.catalog import get_form
     from surveyor.forms.record import evaluate
     from surveyor.services.survey import get_building, kept_instead
+    from surveyor.sync.review import open_conflicts_of
 
+    the_form = get_form(form)
     with reading_store(db, central) as store:
         state = get_building(store, building)
         kept = kept_instead(store, state)
-    the_form = get_form(form)
+        conflicts = open_conflicts_of(store, state.id)
     ev = evaluate(the_form, state.answers)
     if as_json:
         typer.echo(
@@ -370,6 +372,7 @@ def show(
                     "errors": {f: m.get(lang) for f, m in ev.errors.items()},
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
+                    "open_conflicts": [_conflict_json(d) for d in conflicts],
                     "deleted": state.deleted,
                     "merged_into": None if kept is None else kept.code,
                 },
@@ -381,7 +384,19 @@ def show(
         return
     from surveyor.cli.render import print_building
 
-    print_building(the_form, state, ev, lang, merged_into=kept, role=store.role)
+    print_building(
+        the_form, state, ev, lang, merged_into=kept, role=store.role, conflicts=conflicts
+    )
+
+
+def _conflict_json(d: Any) -> dict[str, Any]:
+    """An open conflict for ``show --json``: the field, its kind, and each value with who set
+    it and when (UTC, as stored)."""
+    return {
+        "field": d.field_key,
+        "kind": d.kind,
+        "values": [{"value": v.value, "by": v.author, "at": v.wall_time or None} for v in d.heads],
+    }
 
 
 @app.command("list")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,3 +64,39 @@ def test_every_resolution_says_what_was_taken_in_words(
     assert kept.stdout.splitlines()[0] == f"已解决：保留楼栋 {code}", kept.stdout
     for said in (typed.stdout, base.stdout, kept.stdout):
         assert "resolve 改动" not in said and "change 0" not in said
+
+
+def test_show_lists_the_open_conflicts_a_laptop_holds(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """`show --help` promises "open problems", but `show --db lm.db CODE` printed no conflict
+    while the laptop held three for that building."""
+    central = new_central(tmp_path)
+    disagree = {
+        "year_built": ("1984", "1990"),
+        "floors_above": ("6", "7"),
+        "gas_pipe_year": ("2001", "2003"),
+    }
+    code, a, _ = two_inspectors_disagree(central, laptops, mini, disagree)
+    run("sync", "--db", a.target, "--central", central, *FORM)  # brings 李强's side
+    zh = run("show", "--db", a.target, code, "--lang", "zh", *FORM).stdout
+    assert "未解决的冲突 3 处（由主管裁定）：" in zh, zh
+    lines = [line.strip() for line in zh.splitlines()]
+    year = next(line for line in lines if line.startswith("建成年份：冲突"))
+    assert "1984（王芳，" in year and "1990（李强，" in year, year
+    # Each whole on its line when piped, the time of the last value too.
+    for label in ("建成年份", "地上层数", "燃气管年份"):
+        said = next(line for line in lines if line.startswith(f"{label}：冲突，待主管裁定："))
+        assert re.search(r"（李强，\d{4}-\d\d-\d\d \d\d:\d\d）$", said), said
+    en = run("show", "--db", a.target, code, *FORM).stdout
+    assert "3 open conflict(s) (a supervisor decides):" in en
+    shown = json.loads(run("show", "--db", a.target, code, "--json", *FORM).stdout)
+    fields = {c["field"]: c for c in shown["open_conflicts"]}
+    assert sorted(fields) == ["floors_above", "gas_pipe_year", "year_built"]
+    year_values = fields["year_built"]["values"]
+    assert {(v["value"], v["by"]) for v in year_values} == {(1984, "王芳"), (1990, "李强")}
+    # Resolved on the central and synced: no longer listed.
+    run("conflicts", "resolve", code, "year_built", "--central", central, "--pick", "1", *FORM)
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    after = run("show", "--db", a.target, code, "--lang", "zh", *FORM).stdout
+    assert "未解决的冲突 2 处" in after and "建成年份：冲突" not in after
