@@ -338,6 +338,41 @@ def status(
 
 
 @app.command()
+def delete(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    db: DbOpt = None,
+    central: EitherCentralOpt = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Delete without asking (for scripts).")
+    ] = False,
+    form: FormOpt = None,
+    by: ByOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Delete a building (e.g. demolished), on a laptop (--db) or the central (--central): the
+    delete is a change that syncs like an edit; one that races an edit is a conflict to review."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import error_from, t_in
+    from surveyor.services.survey import get_building
+    from surveyor.sync.actions import delete_building
+
+    the_form = get_form(form)
+    with chosen_store(db, central, readonly=False) as store:
+        author = _author(store, by)
+        state = get_building(store, building)
+        if not yes:
+            address = state.answers.get("address") or ""
+            if not sys.stdin.isatty():
+                raise error_from("delete.needs_yes", code=state.code)
+            asked = t_in(lang, "delete.confirm", code=state.code, address=address)
+            if not typer.confirm(asked, default=False):
+                typer.echo(t_in(lang, "delete.not_deleted"))
+                raise typer.Exit(1)
+        delete_building(store, the_form, state.id, author=author)
+    typer.echo(t_in(lang, "delete.done", code=state.code))
+
+
+@app.command()
 def show(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
     db: DbOpt = None,

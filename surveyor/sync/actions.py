@@ -378,12 +378,35 @@ def delete_building(
     author: str,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> ChangeRow:
-    """Delete a building: a tombstone change that names every head it saw (§4.8)."""
+    """Delete a building: a tombstone change that names every head it saw (§4.8).
+
+    A building already deleted (or merged into another as a duplicate) is refused in a
+    sentence, nothing written: a second tombstone would only add a change to every laptop."""
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
-        change = _delete(w, _building(conn, ref))
+        eid = _building(conn, ref)
+        state = load_state(conn, uuid.UUID(eid))
+        if state.deleted:
+            raise _already_deleted(conn, state)
+        change = _delete(w, eid)
         w.finish()
         return change
+
+
+def _already_deleted(conn: Connection, state: Any) -> SurveyorError:
+    """A delete of a building that is gone: said with where a merged duplicate went."""
+    from surveyor.services.survey import kept_building
+
+    kept = kept_building(conn, state)
+    if kept is not None:
+        return SurveyorError(
+            f"{state.code} was merged into {kept.code} (a duplicate); nothing was deleted",
+            zh=f"{state.code} 是重复记录，已并入 {kept.code}；未删除任何楼栋",
+        )
+    return SurveyorError(
+        f"building {state.code} is already deleted; nothing was changed",
+        zh=f"楼栋 {state.code} 已经删除；未作改动",
+    )
 
 
 def assign(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -100,3 +101,59 @@ def test_show_lists_the_open_conflicts_a_laptop_holds(
     run("sync", "--db", a.target, "--central", central, *FORM)
     after = run("show", "--db", a.target, code, "--lang", "zh", *FORM).stdout
     assert "未解决的冲突 2 处" in after and "建成年份：冲突" not in after
+
+
+def test_a_demolished_building_is_deleted_from_the_command_line(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """No command deleted a building: a demolished register building stayed in every list.
+    `surveyor delete` writes the delete change (asked first, or --yes); it syncs, and a delete
+    racing an edit is a conflict for review."""
+    central = new_central(tmp_path)
+    a, b = laptops("王芳"), laptops("李强")
+    gone = create_building(a, mini, REGISTER_ROW, author="王芳").code
+    raced = create_building(a, mini, REGISTER_ROW | {"address": "南开区宜宾道14号"}, author="王芳")
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    hub = open_store(central)
+    try:
+        assign(hub, mini, "李强", refs=[raced.code], author="督导")
+    finally:
+        hub.close()
+    run("sync", "--db", b.target, "--central", central, *FORM)
+    delete = ("delete", "--central", central, "--by", "王主管", *FORM)
+    # Piped without --yes: refused, nothing written.
+    unasked = run(*delete[:1], gone, *delete[1:], "--lang", "zh", ok=False)
+    assert unasked.returncode == 2
+    assert unasked.stderr.startswith(f"错误：删除 {gone} 需要确认：")
+    # In a terminal it asks; "n" keeps it.
+    line = " ".join(["surveyor", delete[0], gone, *delete[1:], "--lang", "zh"])
+    kept = subprocess.run(
+        ["script", "-qec", line, "/dev/null"], input="n\n", capture_output=True, text=True
+    )
+    assert kept.returncode == 1 and f"删除楼栋 {gone} 南开区宜宾道12号？" in kept.stdout
+    assert (
+        json.loads(run("show", gone, "--central", central, "--json", *FORM).stdout)["deleted"]
+        is False
+    )
+    done = run(*delete[:1], gone, *delete[1:], "--yes", "--lang", "zh")
+    assert done.stdout == f"已删除楼栋 {gone}\n"
+    shown = json.loads(run("show", gone, "--central", central, "--json", *FORM).stdout)
+    assert shown["deleted"] is True
+    again = run(*delete[:1], gone, *delete[1:], "--yes", "--lang", "zh", ok=False)
+    assert again.returncode == 2 and again.stderr == f"错误：楼栋 {gone} 已经删除；未作改动\n"
+    unknown = run(*delete[:1], "NK-00000-00000", *delete[1:], "--yes", ok=False)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
+    # The delete reaches the laptop; an edit made without seeing it races it: a conflict.
+    save_answers(b, mini, raced.code, {"year_built": "1970"}, author="李强")
+    run(*delete[:1], raced.code, *delete[1:], "--yes")
+    run("sync", "--db", b.target, "--central", central, *FORM)
+    listed = run("conflicts", "list", "--central", central, *FORM).stdout
+    assert raced.code in listed and "delete raced an edit" in listed
+    # An inspector may delete on the laptop (--db): it reaches the central on sync.
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    assert json.loads(run("show", gone, "--db", a.target, "--json", *FORM).stdout)["deleted"]
+    third = create_building(a, mini, REGISTER_ROW | {"address": "南开区宜宾道16号"}, author="王芳")
+    run("delete", third.code, "--db", a.target, "--yes", *FORM)
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    on_central = run("show", third.code, "--central", central, "--json", *FORM).stdout
+    assert json.loads(on_central)["deleted"] is True
