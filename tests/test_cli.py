@@ -72,7 +72,7 @@ def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     # Under --lang zh the error is said in Chinese (it was English whatever --lang said).
     run = set_answers(db, code, "floors_above=99", "--lang", "zh")
     assert run.returncode == 2
-    assert run.stderr.startswith("错误：未保存：floors_above:")
+    assert run.stderr.startswith("错误：未保存：floors_above：")
     unknown = set_answers(db, code, "remarks=x", "--lang=zh")
     assert unknown.stderr.startswith("错误：表单中没有字段“remarks”；是不是“inspector_remarks”？")
     draft = set_answers(db, code, "floors_above=99", "--draft")

@@ -74,3 +74,37 @@ def test_show_prints_a_long_remark_whole_when_piped(tmp_path: Path) -> None:
     for lang in ("zh", "en"):
         shown = sv("show", "--db", str(db), code, "--lang", lang).stdout
         assert remark in shown and "…" not in shown, shown
+
+
+def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
+    """`set … 结构类型=砖混` was refused as "structure_type: “砖混”不是有效选项" (the label is
+    砖混（砌体）): taken now, as is an unambiguous start; a refusal names the field as typed and
+    lists the options."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    for typed, code_ in (
+        ("砖混", "brick_concrete"),
+        ("钢筋", "rc_frame"),
+        ("Large", "large_panel"),
+    ):
+        saved = sv("set", "--db", str(db), code, f"结构类型={typed}", "--lang", "zh")
+        assert saved.returncode == 0, saved.stderr
+        shown = sv("show", "--db", str(db), code, "--json").stdout
+        assert f'"structure_type": "{code_}"' in shown
+    # 砖 is 砖混（砌体） or 砖木: refused, with the options to choose from.
+    both = sv("set", "--db", str(db), code, "结构类型=砖", "--lang", "zh")
+    assert both.returncode == 2
+    assert both.stderr.startswith(
+        "错误：未保存：结构类型：“砖”不是有效选项（可选：砖混（砌体）、砖木、"
+    )
+    assert "structure_type" not in both.stderr
+    en = sv("set", "--db", str(db), code, "structure_type=Brick")
+    assert en.stderr.startswith(
+        "error: refused: structure_type: 'Brick' is not one of the options "
+        "(Brick-concrete masonry, Brick-timber, "
+    ), en.stderr
+    draft = sv("set", "--db", str(db), code, "结构类型=砖", "--draft", "--lang", "zh")
+    assert "  ! 结构类型：“砖”不是有效选项（可选：" in draft.stderr

@@ -35,7 +35,7 @@ from surveyor.cli.options import (
     print_table,
     reading_store,
 )
-from surveyor.errors import SurveyorError, database_trouble, driver_detail
+from surveyor.errors import SurveyorError, ValidationFailed, database_trouble, driver_detail
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -146,9 +146,10 @@ def _parse_assignments(pairs: list[str]) -> list[tuple[str, str]]:
     return answers
 
 
-def _answers_by_field(form: Form, pairs: list[str]) -> dict[str, str]:
-    """The typed pairs by field id (a field by its id or its label: 建成年份=1984). A field
-    given twice is refused: '建成年份=1984 year_built=1990' saved 1990 without a word."""
+def _answers_by_field(form: Form, pairs: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The typed pairs by field id (a field by its id or its label: 建成年份=1984), and each
+    field as it was typed. A field given twice is refused: '建成年份=1984 year_built=1990'
+    saved 1990 without a word."""
     from surveyor.services.selection import field_id_for
 
     answers: dict[str, str] = {}
@@ -159,7 +160,16 @@ def _answers_by_field(form: Form, pairs: list[str]) -> dict[str, str]:
             raise _field_twice(form, spelled[fid], name, fid)
         spelled[fid] = name
         answers[fid] = value
-    return answers
+    return answers, spelled
+
+
+def _refused_as_typed(exc: ValidationFailed, spelled: dict[str, str], lang: str) -> SurveyorError:
+    """A refused save with each field named as the user typed it (结构类型, not
+    structure_type), in the line's own punctuation."""
+    parts = [f"{spelled.get(fid, fid)}{colon(lang)}{msg}" for fid, msg in exc.errors.items()]
+    if lang == "zh":
+        return SurveyorError(exc.message, zh="未保存：" + "；".join(parts))
+    return SurveyorError("refused: " + "; ".join(parts))
 
 
 def _field_twice(form: Form, first: str, second: str, fid: str) -> SurveyorError:
@@ -198,14 +208,23 @@ def set_cmd(
     from surveyor.services.survey import save_answers
 
     the_form = get_form(form)
-    answers = _answers_by_field(the_form, assignments)
+    answers, spelled = _answers_by_field(the_form, assignments)
     with chosen_store(db, central, readonly=False) as store:
-        result = save_answers(
-            store, the_form, building, answers, author=_author(store, by), draft=draft, lang=lang
-        )
+        try:
+            result = save_answers(
+                store,
+                the_form,
+                building,
+                answers,
+                author=_author(store, by),
+                draft=draft,
+                lang=lang,
+            )
+        except ValidationFailed as exc:
+            raise _refused_as_typed(exc, spelled, lang) from None
     _say_saved(result, lang)
     for fid, msg in result.errors.items():
-        typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
+        typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
 
 
 def _say_saved(result: SaveResult, lang: str) -> None:

@@ -38,7 +38,7 @@ from surveyor.sync.fold import (
 )
 from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
-from surveyor.sync.wording import change_tag
+from surveyor.sync.wording import change_tag, field_name
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,11 @@ def _building(conn: Connection, ref: str | uuid.UUID) -> str:
     return str(bid)
 
 
-def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[Any, Any]:
+def open_conflict(
+    conn: Connection, entity_id: str, field_key: str, form: Form | None = None
+) -> Mapping[Any, Any]:
+    """The open conflict on ``field_key`` of a building; else ``NoOpenConflict``, naming the
+    field by its label as the supervisor reads it (it said 字段“year_built”)."""
     row = (
         conn.execute(
             sa.select(CONFLICT).where(
@@ -155,15 +159,16 @@ def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[A
                 CONFLICT.c.entity_id == as_uuid(entity_id), CONFLICT.c.field_key == field_key
             )
         ).first()
+        en, zh = field_name(form, field_key, "en"), field_name(form, field_key, "zh")
         if resolved is not None:
             raise NoOpenConflict(
-                f"the conflict on field '{field_key}' of that building is already resolved",
-                zh=f"该楼栋的字段“{field_key}”的冲突已经解决",
+                f"the conflict on '{en}' of that building is already resolved",
+                zh=f"该楼栋“{zh}”的冲突已经解决",
                 resolved=True,
             )
         raise NoOpenConflict(
-            f"there is no open conflict on field '{field_key}' of that building",
-            zh=f"该楼栋的字段“{field_key}”没有未解决的冲突",
+            f"there is no open conflict on '{en}' of that building",
+            zh=f"该楼栋“{zh}”没有未解决的冲突",
         )
     return row
 
@@ -233,7 +238,7 @@ def _resolution_fields(
             )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
     elif choice.kind == "base":
-        row = open_conflict(w.conn, eid, field_key)
+        row = open_conflict(w.conn, eid, field_key, w.form)
         base = row["base_change_id"]
         if base is None:
             # Choosing "no value" would clear the field on every laptop: say so instead.
@@ -275,7 +280,7 @@ def resolve_conflict(
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
         eid = _building(conn, ref)
-        row = open_conflict(conn, eid, field_key)
+        row = open_conflict(conn, eid, field_key, form)
         if shown_heads is not None and {str(h) for h in row["head_change_ids"]} != {
             str(h) for h in shown_heads
         }:
