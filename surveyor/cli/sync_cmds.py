@@ -355,8 +355,12 @@ def conflicts_show(
     lang: LangOpt = "en",
 ) -> None:
     """The base and every concurrent value, with who and when (local time)."""
+    from surveyor.errors import NotFound
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
+    from surveyor.services.survey import get_building
+    from surveyor.sync.actions import settled_duplicate
+    from surveyor.sync.fold import DUPLICATE_KEY
     from surveyor.sync.review import Version, conflict_detail
     from surveyor.sync.wording import field_name, kind_name, local_time, value_text, version_tag
 
@@ -364,7 +368,15 @@ def conflicts_show(
     key = _conflict_key(the_form, field)
     store = open_target(central, readonly=True)
     try:
-        d = conflict_detail(store, building, key)
+        state = get_building(store, building)  # an unknown building is said as such
+        try:
+            d = conflict_detail(store, state.id, key)
+        except NotFound:
+            settled = settled_duplicate(store, state.id) if key == DUPLICATE_KEY else None
+            if settled is None:
+                raise _no_conflict(the_form, state.code, key) from None
+            typer.echo(_said_settled(settled, lang))
+            return
     finally:
         store.close()
 
@@ -390,7 +402,8 @@ def conflicts_show(
         typer.echo(f"  {t_in(lang, 'review.resolution')}{colon(lang)}{said(d.resolution)}")
     if d.status == "open":
         hint = {"delete_vs_edit": "keep_or_delete", "duplicate_entity": "merge_into"}
-        how = t_in(lang, f"review.cli_how_{hint.get(d.kind, 'pick')}")
+        pick = "pick" if d.base is not None else "pick_no_base"  # nothing for --base to take
+        how = t_in(lang, f"review.cli_how_{hint.get(d.kind, pick)}")
         typer.echo(
             t_in(
                 lang,
@@ -532,6 +545,30 @@ def _said_resolved(
     value = value_text(form, key, taken, lang)
     how = "base" if base else "value"
     return t_in(lang, f"review.cli_resolved_{how}", field=name, value=value)
+
+
+def _no_conflict(form: Any, code: str, key: str) -> SurveyorError:
+    """No conflict on that field of that building, the field by its label."""
+    from surveyor.sync.wording import field_name
+
+    en, zh = field_name(form, key, "en"), field_name(form, key, "zh")
+    return SurveyorError(f"there is no conflict on '{en}' of {code}", zh=f"{code} 的“{zh}”没有冲突")
+
+
+def _said_settled(settled: Any, lang: str) -> str:
+    """How a possible duplicate was settled, by whom and when: its flag is gone once merged
+    or deleted, and 'conflicts show' said only "没有冲突"."""
+    from surveyor.i18n import t_in
+    from surveyor.sync.wording import local_time
+
+    return t_in(
+        lang,
+        f"review.duplicate_{settled.how}",
+        code=settled.code,
+        other=settled.other or "",
+        by=settled.author,
+        when=local_time(settled.wall_time),
+    )
 
 
 def _seen_tags(text: str) -> set[str]:

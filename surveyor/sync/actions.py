@@ -25,7 +25,7 @@ from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import SurveyWriter, load_state, resolve_building_id
 from surveyor.services.userfiles import ListedBuilding
 from surveyor.store import hlc
-from surveyor.store.db import Store, write_tx
+from surveyor.store.db import Store, read_tx, write_tx
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
 from surveyor.sync.apply import WATERMARK, load_entity_changes, refold, update_watermarks
 from surveyor.sync.fold import (
@@ -414,6 +414,83 @@ def _already_deleted(conn: Connection, state: Any) -> SurveyorError:
     )
 
 
+@dataclass(frozen=True)
+class SettledDuplicate:
+    """How a possible duplicate was settled, once its flag is gone: ``merged`` (this building
+    into ``other``), ``absorbed`` (``other`` into this one), ``deleted`` (this one) or
+    ``other_deleted``; by whom and when (UTC, as the change stored it)."""
+
+    code: str
+    how: str
+    other: str | None
+    author: str
+    wall_time: str
+
+
+def settled_duplicate(store: Store, ref: str | uuid.UUID) -> SettledDuplicate | None:
+    """How the duplicate flag of building ``ref`` was settled, or None (never flagged, or the
+    flag went with an address corrected): read from this building's tombstone, or from those
+    of the buildings deleted at its address (the address is indexed: no scan of the log)."""
+    with read_tx(store.engine) as conn:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
+        row = conn.execute(
+            sa.select(BUILDING.c.code, BUILDING.c.deleted, BUILDING.c.address_norm).where(
+                BUILDING.c.id == bid
+            )
+        ).first()
+        if row is None:
+            return None
+        code, deleted, address = row
+        if deleted:
+            gone = _tombstone(conn, str(bid))
+            if gone is None:
+                return None
+            into = gone.fields.get(ALIAS_KEY)
+            how, other = ("merged", _code_of(conn, into)) if into else ("deleted", None)
+            return SettledDuplicate(code, how, other, gone.author, gone.wall_time)
+        if not address:
+            return None
+        others = conn.execute(
+            sa.select(BUILDING.c.id, BUILDING.c.code).where(
+                BUILDING.c.address_norm == address,
+                BUILDING.c.deleted.is_(True),
+                BUILDING.c.id != bid,
+            )
+        ).all()
+        found: list[tuple[int, SettledDuplicate]] = []
+        for other_id, other_code in others:
+            gone = _tombstone(conn, str(other_id))
+            if gone is None:
+                continue
+            into = gone.fields.get(ALIAS_KEY)
+            if into and str(into) != str(bid):
+                continue  # merged into a third building
+            how = "absorbed" if into else "other_deleted"
+            found.append(
+                (gone.hlc, SettledDuplicate(code, how, other_code, gone.author, gone.wall_time))
+            )
+        return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def _tombstone(conn: Connection, eid: str) -> ChangeRow | None:
+    """A building's latest change that deleted it (a delete or a merge into another)."""
+    gone = [
+        c
+        for c in load_entity_changes(conn, [eid]).get(eid, [])
+        if c.fields.get(DELETED_KEY) is True
+    ]
+    return max(gone, key=lambda c: c.hlc) if gone else None
+
+
+def _code_of(conn: Connection, building_id: Any) -> str:
+    from surveyor.store.ids import building_code
+
+    code = conn.execute(
+        sa.select(BUILDING.c.code).where(BUILDING.c.id == as_uuid(str(building_id)))
+    ).scalar()
+    return str(code) if code else building_code(uuid.UUID(str(building_id)))
+
+
 def assign(
     store: Store,
     form: Form | None,
@@ -569,4 +646,5 @@ __all__ = [
     "delete_building",
     "no_assignments",
     "resolve_conflict",
+    "settled_duplicate",
 ]

@@ -157,3 +157,74 @@ def test_a_demolished_building_is_deleted_from_the_command_line(
     run("sync", "--db", a.target, "--central", central, *FORM)
     on_central = run("show", third.code, "--central", central, "--json", *FORM).stdout
     assert json.loads(on_central)["deleted"] is True
+
+
+def test_conflicts_show_offers_only_what_the_conflict_has(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """Two inspectors each set a field first: there is no base, yet the hint offered --base
+    (which `resolve` then refused)."""
+    central = new_central(tmp_path)
+    a, b = laptops("王芳"), laptops("李强")
+    code = create_building(a, mini, REGISTER_ROW, author="王芳").code
+    run("sync", "--db", a.target, "--central", central, *FORM)
+    hub = open_store(central)
+    try:
+        assign(hub, mini, "李强", refs=[code], author="督导")
+    finally:
+        hub.close()
+    run("sync", "--db", b.target, "--central", central, *FORM)
+    save_answers(a, mini, code, {"year_built": "1984"}, author="王芳")
+    save_answers(b, mini, code, {"year_built": "1990"}, author="李强")
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", central, *FORM)
+    show = ("conflicts", "show", code, "建成年份", "--central", central, *FORM)
+    zh = run(*show, "--lang", "zh").stdout
+    assert "（无共同基础值）" in zh and "--pick N 或 --pick '#标记'（或 --value 值）" in zh, zh
+    assert "--base" not in zh
+    assert "--base" not in run(*show).stdout
+
+
+def test_a_merged_duplicate_says_how_it_was_resolved(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """After a duplicate was merged, `conflicts show CODE _duplicate` said "没有冲突": it is
+    resolved, and says how, by whom and when, on either building (both backends)."""
+    central = backend
+    run("central", "init", central)
+    a, b = laptops("王芳"), laptops("李强")
+    x = create_building(a, mini, REGISTER_ROW, author="王芳").code
+    y = create_building(b, mini, REGISTER_ROW, author="李强").code
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", central, *FORM)
+    merge = ("conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x)
+    run(*merge, "--by", "王主管", *FORM)
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+    for code, said in (
+        (y, rf"{y} 的疑似重复已解决：王主管 于 {when} 把它并入 {x}"),
+        (x, rf"{x} 的疑似重复已解决：王主管 于 {when} 把 {y} 并入本楼"),
+    ):
+        shown = run(
+            "conflicts", "show", code, "同一地址的楼栋", "--central", central, "--lang", "zh"
+        )
+        assert re.fullmatch(said + "\n", shown.stdout), shown.stdout
+    en = run("conflicts", "show", y, "_duplicate", "--central", central).stdout
+    assert re.fullmatch(
+        rf"the possible duplicate {y} is resolved: 王主管 merged it into {x} on {when}\n", en
+    )
+    # Deleted instead of merged: said so on both.
+    other = REGISTER_ROW | {"address": "南开区宜宾道20号"}
+    p = create_building(a, mini, other, author="王芳").code
+    q = create_building(b, mini, other, author="李强").code
+    for lap in (a, b):
+        run("sync", "--db", lap.target, "--central", central, *FORM)
+    run("conflicts", "resolve", q, "_duplicate", "--central", central, "--delete", "--by", "王主管")
+    for code, said in (
+        (q, rf"{q} 的疑似重复已解决：王主管 于 {when} 删除了它"),
+        (p, rf"{p} 的疑似重复已解决：王主管 于 {when} 删除了 {q}"),
+    ):
+        shown = run("conflicts", "show", code, "_duplicate", "--central", central, "--lang", "zh")
+        assert re.fullmatch(said + "\n", shown.stdout), shown.stdout
+    # A field that never was in conflict is said by its label.
+    none = run("conflicts", "show", x, "year_built", "--central", central, "--lang", "zh", ok=False)
+    assert none.returncode == 2 and none.stderr == f"错误：{x} 的“建成年份”没有冲突\n"
