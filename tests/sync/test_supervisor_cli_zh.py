@@ -228,3 +228,32 @@ def test_a_merged_duplicate_says_how_it_was_resolved(
     # A field that never was in conflict is said by its label.
     none = run("conflicts", "show", x, "year_built", "--central", central, "--lang", "zh", ok=False)
     assert none.returncode == 2 and none.stderr == f"错误：{x} 的“建成年份”没有冲突\n"
+
+
+def test_progress_counts_a_building_an_inspector_added_under_that_inspector(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """A building 王芳 added on her laptop (ctrl+n) counted as （未分配） by inspector. It is
+    hers; one the central made itself (the register) stays unassigned; the sums still agree."""
+    run("central", "init", backend)
+    hub = open_store(backend)
+    try:
+        listed = [
+            create_building(hub, mini, REGISTER_ROW | {"address": f"南开区{n}号"}, author="王主管")
+            for n in (1, 2)
+        ]
+        assign(hub, mini, "王芳", refs=[listed[0].code], author="王主管")
+    finally:
+        hub.close()
+    a = laptops("王芳")
+    run("sync", "--db", a.target, "--central", backend, *FORM)
+    create_building(a, mini, REGISTER_ROW | {"address": "南开区3号"}, author="王芳")
+    run("sync", "--db", a.target, "--central", backend, *FORM)
+    tables = json.loads(run("progress", "--central", backend, "--json", *FORM).stdout)
+    by_inspector = {k: sum(v.values()) for k, v in tables["inspector"].items()}
+    assert by_inspector == {"王芳": 2, "(unassigned)": 1}
+    by_subdistrict = sum(sum(v.values()) for v in tables["街道"].values())
+    assert sum(by_inspector.values()) == by_subdistrict == 3
+    zh = run("progress", "--central", backend, "--lang", "zh", *FORM).stdout
+    [row] = [line.split() for line in zh.splitlines() if line.startswith("王芳")]
+    assert row == ["王芳", "2", "0", "0", "0", "0"], zh
