@@ -72,7 +72,7 @@ def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     # Under --lang zh the error is said in Chinese (it was English whatever --lang said).
     run = set_answers(db, code, "floors_above=99", "--lang", "zh")
     assert run.returncode == 2
-    assert run.stderr.startswith("错误：未保存：floors_above:")
+    assert run.stderr.startswith("错误：未保存：floors_above：")
     unknown = set_answers(db, code, "remarks=x", "--lang=zh")
     assert unknown.stderr.startswith("错误：表单中没有字段“remarks”；是不是“inspector_remarks”？")
     draft = set_answers(db, code, "floors_above=99", "--draft")
@@ -456,7 +456,9 @@ def test_an_output_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
 
 
 def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path) -> None:
-    """'set' and 'register import' run on a central recorded the author as 'unknown'."""
+    """'set' and 'register import' run on a central recorded the author as 'unknown', then as
+    the role word 'supervisor' (the review said "最后保存：supervisor"): now a person's name,
+    --by, else the name in the settings file, else the login name."""
     import sqlite3
 
     central = tmp_path / "central.db"
@@ -466,16 +468,26 @@ def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path)
         "街道,社区,小区名称,楼号,门牌地址\n万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号\n",
         encoding="utf-8",
     )
+    config = tmp_path / "config.toml"
+    config.write_text('inspector = "王主管"\n', encoding="utf-8")
+    login = {"LOGNAME": "zhanglei", "USER": "zhanglei", "LNAME": "zhanglei", "USERNAME": ""}
+    configured = {**os.environ, **login, "SURVEYOR_CONFIG": str(config)}
+    unconfigured = {**os.environ, **login, "SURVEYOR_CONFIG": str(tmp_path / "none.toml")}
     imported = sv("register", "import", "--db", str(central), str(register), "--by", "李督导")
     assert imported.returncode == 0, imported.stderr
     conn = sqlite3.connect(central)
     [(code,)] = conn.execute("SELECT code FROM building").fetchall()
     conn.close()
-    assert sv("set", "--db", str(central), code, "year_built=1984").returncode == 0
+    for year, env in (("1984", configured), ("1985", unconfigured)):
+        assert sv("set", "--db", str(central), code, f"year_built={year}", env=env).returncode == 0
+    codes = tmp_path / "codes.txt"
+    codes.write_text(f"{code}\n", encoding="utf-8")
+    assign = ("assign", "--central", str(central), "--buildings", str(codes), "--new-inspector")
+    assert sv(*assign, "--inspector", "王芳", env=configured).returncode == 0
     conn = sqlite3.connect(central)
     authors = [a for (a,) in conn.execute("SELECT author FROM change ORDER BY seq")]
     conn.close()
-    assert authors == ["李督导", "supervisor"]
+    assert authors == ["李督导", "王主管", "zhanglei", "王主管"]
 
 
 def test_a_password_with_special_characters_unencoded_is_a_sentence() -> None:

@@ -29,12 +29,13 @@ from surveyor.cli.options import (
     FormOpt,
     LangOpt,
     chosen_store,
+    colon,
     db_path,
     pass_db_down,
     print_table,
     reading_store,
 )
-from surveyor.errors import SurveyorError, database_trouble, driver_detail
+from surveyor.errors import SurveyorError, ValidationFailed, database_trouble, driver_detail
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -57,11 +58,11 @@ app.add_typer(photo_app, name="photo")
 
 
 def _author(store: Any, by: str | None) -> str:
-    """Whose change it is: ``--by``, else the laptop's inspector; on a central, where no
-    inspector is recorded, the supervisor (it said 'unknown')."""
-    if by and by.strip():
-        return by.strip()
-    return store.meta("inspector") or ("supervisor" if store.role == "central" else "unknown")
+    """Whose change it is (``options.author_name``): ``--by``, else the laptop's inspector,
+    else the name in the settings file or the login name (a central has no inspector)."""
+    from surveyor.cli.options import author_name
+
+    return author_name(by, store)
 
 
 def _print_version(asked: bool) -> None:
@@ -145,9 +146,10 @@ def _parse_assignments(pairs: list[str]) -> list[tuple[str, str]]:
     return answers
 
 
-def _answers_by_field(form: Form, pairs: list[str]) -> dict[str, str]:
-    """The typed pairs by field id (a field by its id or its label: 建成年份=1984). A field
-    given twice is refused: '建成年份=1984 year_built=1990' saved 1990 without a word."""
+def _answers_by_field(form: Form, pairs: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The typed pairs by field id (a field by its id or its label: 建成年份=1984), and each
+    field as it was typed. A field given twice is refused: '建成年份=1984 year_built=1990'
+    saved 1990 without a word."""
     from surveyor.services.selection import field_id_for
 
     answers: dict[str, str] = {}
@@ -158,7 +160,16 @@ def _answers_by_field(form: Form, pairs: list[str]) -> dict[str, str]:
             raise _field_twice(form, spelled[fid], name, fid)
         spelled[fid] = name
         answers[fid] = value
-    return answers
+    return answers, spelled
+
+
+def _refused_as_typed(exc: ValidationFailed, spelled: dict[str, str], lang: str) -> SurveyorError:
+    """A refused save with each field named as the user typed it (结构类型, not
+    structure_type), in the line's own punctuation."""
+    parts = [f"{spelled.get(fid, fid)}{colon(lang)}{msg}" for fid, msg in exc.errors.items()]
+    if lang == "zh":
+        return SurveyorError(exc.message, zh="未保存：" + "；".join(parts))
+    return SurveyorError("refused: " + "; ".join(parts))
 
 
 def _field_twice(form: Form, first: str, second: str, fid: str) -> SurveyorError:
@@ -197,14 +208,23 @@ def set_cmd(
     from surveyor.services.survey import save_answers
 
     the_form = get_form(form)
-    answers = _answers_by_field(the_form, assignments)
+    answers, spelled = _answers_by_field(the_form, assignments)
     with chosen_store(db, central, readonly=False) as store:
-        result = save_answers(
-            store, the_form, building, answers, author=_author(store, by), draft=draft, lang=lang
-        )
+        try:
+            result = save_answers(
+                store,
+                the_form,
+                building,
+                answers,
+                author=_author(store, by),
+                draft=draft,
+                lang=lang,
+            )
+        except ValidationFailed as exc:
+            raise _refused_as_typed(exc, spelled, lang) from None
     _say_saved(result, lang)
     for fid, msg in result.errors.items():
-        typer.echo(f"  ! {fid}: {msg.get(lang)}", err=True)
+        typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
 
 
 def _say_saved(result: SaveResult, lang: str) -> None:
@@ -333,7 +353,42 @@ def status(
         )
     finally:
         store.close()
-    typer.echo(f"{result.code}: {status_label(result.status, lang)}")
+    typer.echo(f"{result.code}{colon(lang)}{status_label(result.status, lang)}")
+
+
+@app.command()
+def delete(
+    building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
+    db: DbOpt = None,
+    central: EitherCentralOpt = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Delete without asking (for scripts).")
+    ] = False,
+    form: FormOpt = None,
+    by: ByOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Delete a building (e.g. demolished), on a laptop (--db) or the central (--central): the
+    delete is a change that syncs like an edit; one that races an edit is a conflict to review."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import error_from, t_in
+    from surveyor.services.survey import get_building
+    from surveyor.sync.actions import delete_building
+
+    the_form = get_form(form)
+    with chosen_store(db, central, readonly=False) as store:
+        author = _author(store, by)
+        state = get_building(store, building)
+        if not yes:
+            address = state.answers.get("address") or ""
+            if not sys.stdin.isatty():
+                raise error_from("delete.needs_yes", code=state.code)
+            asked = t_in(lang, "delete.confirm", code=state.code, address=address)
+            if not typer.confirm(asked, default=False):
+                typer.echo(t_in(lang, "delete.not_deleted"))
+                raise typer.Exit(1)
+        delete_building(store, the_form, state.id, author=author)
+    typer.echo(t_in(lang, "delete.done", code=state.code))
 
 
 @app.command()
@@ -349,11 +404,13 @@ def show(
     from surveyor.forms.catalog import get_form
     from surveyor.forms.record import evaluate
     from surveyor.services.survey import get_building, kept_instead
+    from surveyor.sync.review import open_conflicts_of
 
+    the_form = get_form(form)
     with reading_store(db, central) as store:
         state = get_building(store, building)
         kept = kept_instead(store, state)
-    the_form = get_form(form)
+        conflicts = open_conflicts_of(store, state.id)
     ev = evaluate(the_form, state.answers)
     if as_json:
         typer.echo(
@@ -369,6 +426,7 @@ def show(
                     "errors": {f: m.get(lang) for f, m in ev.errors.items()},
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
+                    "open_conflicts": [_conflict_json(d) for d in conflicts],
                     "deleted": state.deleted,
                     "merged_into": None if kept is None else kept.code,
                 },
@@ -380,7 +438,19 @@ def show(
         return
     from surveyor.cli.render import print_building
 
-    print_building(the_form, state, ev, lang, merged_into=kept, role=store.role)
+    print_building(
+        the_form, state, ev, lang, merged_into=kept, role=store.role, conflicts=conflicts
+    )
+
+
+def _conflict_json(d: Any) -> dict[str, Any]:
+    """An open conflict for ``show --json``: the field, its kind, and each value with who set
+    it and when (UTC, as stored)."""
+    return {
+        "field": d.field_key,
+        "kind": d.kind,
+        "values": [{"value": v.value, "by": v.author, "at": v.wall_time or None} for v in d.heads],
+    }
 
 
 @app.command("list")
@@ -490,7 +560,7 @@ def doctor(
     with reading_store(db, central) as store:
         report = run_doctor(store)
     for key, value in report.facts.items():
-        typer.echo(f"{t_in(lang, f'doctor.{key}')}: {value}")
+        typer.echo(f"{t_in(lang, f'doctor.{key}')}{colon(lang)}{value}")
     if report.ok:
         typer.echo(t_in(lang, "doctor.ok"))
         return

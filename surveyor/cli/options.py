@@ -40,6 +40,12 @@ LangOpt = Annotated[
 ]
 
 
+def colon(lang: str) -> str:
+    """The colon of a line in ``lang``: full-width in Chinese ("NK-…: 已完成" mixed an ASCII
+    colon into a Chinese line)."""
+    return "：" if lang == "zh" else ": "
+
+
 def check_optional_lang(lang: str | None) -> str | None:
     return None if lang is None else check_lang(lang)
 
@@ -56,8 +62,54 @@ AppLangOpt = Annotated[
 ]
 ByOpt = Annotated[
     str | None,
-    typer.Option("--by", help="Name recorded on the change (default: the laptop's inspector)."),
+    typer.Option(
+        "--by",
+        help="Name recorded on the change (default: the laptop's inspector, else 'inspector' "
+        "in the settings file, else your login name).",
+    ),
 ]
+#: ``--by`` of the supervisor's commands on a central (assign, conflicts resolve, review, delete).
+SupervisorByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Your name, recorded on the change (default: 'inspector' in the settings file, "
+        "else your login name).",
+    ),
+]
+
+
+def author_name(by: str | None, store: Any = None) -> str:
+    """Whose change it is, as the log keeps it for good: ``--by``; else the inspector the
+    laptop database was set up for; else the name in the settings file (``inspector``, the
+    name the app records); else the login name of the person running the command.
+
+    A central has no inspector: its changes were recorded as the role word "supervisor" and
+    the review showed "最后保存：supervisor", which says nobody. A name nobody can be found
+    for is asked for instead of invented."""
+    if by and by.strip():
+        return by.strip()
+    if store is not None and (inspector := store.meta("inspector")):
+        return str(inspector)
+    from surveyor.tui.config import load_settings  # a plain dataclass: no textual
+
+    configured = load_settings()[0].inspector
+    if configured and configured.strip():
+        return configured.strip()
+    import getpass
+
+    try:
+        login = getpass.getuser().strip()
+    except (OSError, KeyError, ImportError):  # no $USER and no password entry
+        login = ""
+    if login:
+        return login
+    raise SurveyorError(
+        "give your name with --by NAME; it is recorded on the change",
+        zh="请用 --by 姓名 给出你的名字；改动会记下它",
+    )
+
+
 CentralOpt = Annotated[
     str,
     typer.Option("--central", "--into", help="Central store: a SQLite path or postgresql:// URL."),

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from surveyor.forms.display import format_value, status_label
 from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation
+from surveyor.i18n import t_in
 from surveyor.services.survey import BuildingState, KeptBuilding, kept_elsewhere_error
+from surveyor.sync.review import ConflictDetail
 
 
 def print_building(
@@ -20,8 +25,11 @@ def print_building(
     *,
     merged_into: KeptBuilding | None = None,
     role: str = "laptop",
+    conflicts: Sequence[ConflictDetail] = (),
 ) -> None:
-    """The building's answers by section, in ``lang``; a deleted one says so first."""
+    """The building's answers by section, in ``lang``; a deleted one says so first, and its
+    open conflicts (each value, who set it and when) come before the answers: the "open
+    problems" ``show`` promises, which a laptop holding three of them did not print."""
     zh = lang == "zh"
     console = Console(highlight=False)
     complete = f"完成度 {ev.completeness:.0%}" if zh else f"{ev.completeness:.0%} complete"
@@ -40,6 +48,9 @@ def print_building(
         )
     elif state.deleted:
         console.print(f"[red]{'已删除' if zh else 'deleted'}[/]")
+    if conflicts:
+        _print_conflicts(console, form, conflicts, lang)
+    in_conflict = {d.field_key for d in conflicts}
     for section in form.sections:
         table = Table(
             title=section.title.get(lang),
@@ -48,6 +59,11 @@ def print_building(
             box=None,
             padding=(0, 1),
         )
+        # A long answer is folded onto more lines, never cut: a remark without spaces (Chinese)
+        # was one "word" too long for its column and ended in "…", also when piped to a file.
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        table.add_column(no_wrap=True)
         shown = False
         for fdef in section.fields:
             fld = form.field(fdef.id)
@@ -56,7 +72,9 @@ def print_building(
                 continue
             shown = True
             mark = ""
-            if fld.id in ev.errors:
+            if fld.id in in_conflict:
+                mark = f"[magenta]{t_in(lang, 'show.in_conflict')}[/]"
+            elif fld.id in ev.errors:
                 mark = f"[red]! {escape(ev.errors[fld.id].get(lang))}[/]"
             elif fld.id in ev.missing:
                 mark = f"[yellow]{'必填' if zh else 'required'}[/]"
@@ -64,4 +82,37 @@ def print_building(
                 escape(fdef.label.get(lang)), escape(format_value(fld, value, lang)), mark
             )
         if shown:
-            console.print(table)
+            _print_whole(console, table)
+
+
+def _print_whole(console: Console, table: Table) -> None:
+    """``table`` folded to the terminal's width; piped or redirected, as wide as its longest
+    answer, so a script or a file gets each answer whole on its line."""
+    if not console.is_terminal:
+        needed = Measurement.get(console, console.options.update_width(100_000), table).maximum
+        if needed > console.width:
+            console = Console(highlight=False, width=needed)
+    console.print(table)
+
+
+def _print_conflicts(
+    console: Console, form: Form, conflicts: Sequence[ConflictDetail], lang: str
+) -> None:
+    """Each open conflict in the words the app shows under the field (``conflict_note``),
+    with the field's name in front."""
+    from rich.text import Text
+
+    from surveyor.sync.wording import conflict_note, field_name
+
+    console.print(f"[magenta]{escape(t_in(lang, 'show.open_conflicts', n=len(conflicts)))}[/]")
+    for d in conflicts:
+        note = conflict_note(form, d, lang)
+        if d.field_key in form.fields:  # the note leaves the field to the screen it is under
+            note = field_name(form, d.field_key, lang) + ("：" if lang == "zh" else ": ") + note
+        line = Text("  ")
+        line.append(note)  # values and names typed by inspectors: never markup
+        # Folded in a terminal; piped, each conflict whole on its line.
+        if console.is_terminal:
+            console.print(line, overflow="fold")
+        else:
+            console.print(line, soft_wrap=True)

@@ -13,7 +13,17 @@ from typing import Annotated, Any
 
 import typer
 
-from surveyor.cli.options import AppLangOpt, CentralOpt, FormOpt, LangOpt, db_path, print_table
+from surveyor.cli.options import (
+    AppLangOpt,
+    CentralOpt,
+    FormOpt,
+    LangOpt,
+    SupervisorByOpt,
+    author_name,
+    colon,
+    db_path,
+    print_table,
+)
 from surveyor.errors import SurveyorError
 
 BlobsOpt = Annotated[
@@ -118,7 +128,7 @@ def merge_cmd(
 
     def show(report: FileReport) -> None:
         outcome = t_in(lang, f"merge.outcome_{report.outcome}")
-        line = f"{report.path}: {outcome}: {report.text(lang)}"
+        line = f"{report.path}{colon(lang)}{outcome}{colon(lang)}{report.text(lang)}"
         if report.outcome == "refused":
             refused.append(report)
         typer.echo(line, err=report.outcome == "refused")
@@ -192,9 +202,7 @@ def assign_cmd(
             "line and blank lines are skipped).",
         ),
     ] = None,
-    by: Annotated[
-        str, typer.Option("--by", help="Supervisor name recorded on the change.")
-    ] = "supervisor",
+    by: SupervisorByOpt = None,
     new_inspector: Annotated[
         bool,
         typer.Option(
@@ -219,6 +227,7 @@ def assign_cmd(
     the_form = get_form(form)
     selection = parse_selection(the_form, where or [], status) if where or status else None
     refs = read_building_list(buildings) if buildings is not None else []
+    author = author_name(by)
     store = open_target(central)
     try:
         done = assign(
@@ -227,7 +236,7 @@ def assign_cmd(
             inspector,
             where=selection,
             refs=refs,
-            author=by,
+            author=author,
             require_known=not new_inspector,
         )
     finally:
@@ -271,9 +280,7 @@ def progress_cmd(
 
 def review_cmd(
     central: CentralOpt,
-    by: Annotated[
-        str, typer.Option("--by", help="Supervisor name recorded on each resolution.")
-    ] = "supervisor",
+    by: SupervisorByOpt = None,
     lang: AppLangOpt = None,
 ) -> None:
     """Open the supervisor's conflict review on a central store (keys 1-9, b, v, k, d, p)."""
@@ -287,7 +294,7 @@ def review_cmd(
             raise _not_a_central(central)
     from surveyor.tui.app import run_app
 
-    run_app(central, review=True, author=by.strip() or "supervisor", language=lang)
+    run_app(central, review=True, author=author_name(by), language=lang)
 
 
 @conflicts_app.command("list")
@@ -348,8 +355,12 @@ def conflicts_show(
     lang: LangOpt = "en",
 ) -> None:
     """The base and every concurrent value, with who and when (local time)."""
+    from surveyor.errors import NotFound
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
+    from surveyor.services.survey import get_building
+    from surveyor.sync.actions import settled_duplicate
+    from surveyor.sync.fold import DUPLICATE_KEY
     from surveyor.sync.review import Version, conflict_detail
     from surveyor.sync.wording import field_name, kind_name, local_time, value_text, version_tag
 
@@ -357,7 +368,15 @@ def conflicts_show(
     key = _conflict_key(the_form, field)
     store = open_target(central, readonly=True)
     try:
-        d = conflict_detail(store, building, key)
+        state = get_building(store, building)  # an unknown building is said as such
+        try:
+            d = conflict_detail(store, state.id, key)
+        except NotFound:
+            settled = settled_duplicate(store, state.id) if key == DUPLICATE_KEY else None
+            if settled is None:
+                raise _no_conflict(the_form, state.code, key) from None
+            typer.echo(_said_settled(settled, lang))
+            return
     finally:
         store.close()
 
@@ -365,21 +384,26 @@ def conflicts_show(
         when = f"  {local_time(v.wall_time)}" if v.wall_time else ""
         return f"{value_text(the_form, d.field_key, v, lang)}  {v.author}{when}"
 
+    kind, status = kind_name(d.kind, lang), t_in(lang, f"review.status_{d.status}")
+    where = f"{d.code} {d.address or ''}".rstrip()
+    name = field_name(the_form, d.field_key, lang)
     typer.echo(
-        f"{d.code} {d.address or ''}: {field_name(the_form, d.field_key, lang)} "
-        f"({kind_name(d.kind, lang)}, {t_in(lang, f'review.status_{d.status}')})"
+        f"{where}：{name}（{kind}，{status}）"
+        if lang == "zh"
+        else f"{where}: {name} ({kind}, {status})"
     )
     if d.kind in ("hard", "soft"):  # a delete race or a duplicate has no value to go back to
         base = said(d.base) if d.base is not None else t_in(lang, "review.no_base")
-        typer.echo(f"  {t_in(lang, 'review.base')}: {base}")
+        typer.echo(f"  {t_in(lang, 'review.base')}{colon(lang)}{base}")
     for i, v in enumerate(d.heads, 1):
         mark = f"  {t_in(lang, 'review.shown_for_now')}" if v.provisional else ""
         typer.echo(f"  [{i}] {said(v)}  #{version_tag(v)}{mark}")
     if d.resolution is not None:  # the value taken, by whom and when
-        typer.echo(f"  {t_in(lang, 'review.resolution')}: {said(d.resolution)}")
+        typer.echo(f"  {t_in(lang, 'review.resolution')}{colon(lang)}{said(d.resolution)}")
     if d.status == "open":
         hint = {"delete_vs_edit": "keep_or_delete", "duplicate_entity": "merge_into"}
-        how = t_in(lang, f"review.cli_how_{hint.get(d.kind, 'pick')}")
+        pick = "pick" if d.base is not None else "pick_no_base"  # nothing for --base to take
+        how = t_in(lang, f"review.cli_how_{hint.get(d.kind, pick)}")
         typer.echo(
             t_in(
                 lang,
@@ -426,18 +450,15 @@ def conflicts_resolve(
             "if the conflict's values changed since. Without it, the values closed are listed.",
         ),
     ] = None,
-    by: Annotated[
-        str, typer.Option("--by", help="Supervisor name recorded on the change.")
-    ] = "supervisor",
+    by: SupervisorByOpt = None,
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
     from surveyor.forms.catalog import get_form
-    from surveyor.i18n import error_from, t_in
+    from surveyor.i18n import error_from
     from surveyor.sync.actions import Choice, NoOpenConflict, resolve_conflict
     from surveyor.sync.review import conflict_detail
-    from surveyor.sync.wording import field_name, value_text
 
     chosen = [pick is not None, base, value is not None, keep, delete, merge_into is not None]
     if sum(chosen) != 1:
@@ -449,6 +470,7 @@ def conflicts_resolve(
     tags = None if seen is None else _seen_tags(seen)
     the_form = get_form(form)
     field = _conflict_key(the_form, field)
+    author = author_name(by)
     store = open_target(central)
     picked = None
     try:
@@ -466,7 +488,7 @@ def conflicts_resolve(
         else:
             choice = Choice("keep" if keep else "delete")
         change = resolve_conflict(
-            store, the_form, building, field, choice, author=by, shown_heads=shown
+            store, the_form, building, field, choice, author=author, shown_heads=shown
         )
     except NoOpenConflict as exc:
         if not exc.resolved or field.startswith("_"):
@@ -481,14 +503,72 @@ def conflicts_resolve(
         ) from None
     finally:
         store.close()
-    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
-        value = value_text(the_form, field, picked, lang)
-        name = field_name(the_form, field, lang)
-        typer.echo(t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author))
-    else:
-        typer.echo(t_in(lang, "review.cli_resolved", op=change.op, change=change.change_id))
+    typer.echo(_said_resolved(the_form, detail, change, picked, lang, base=base))
     if tags is None:  # nothing is closed unseen: say what was
         _say_closed(the_form, detail, lang)
+
+
+def _said_resolved(
+    form: Any, detail: Any, change: Any, picked: Any, lang: str, *, base: bool
+) -> str:
+    """What a resolution did, in words, whichever way it was made: the value a field now
+    has and whose it is, or what became of the building. ``--value`` printed "已解决（resolve
+    改动 01a20e39-…）", a change id and no value, where ``--pick`` said the value taken."""
+    import uuid
+
+    from surveyor.i18n import t_in
+    from surveyor.store.ids import building_code
+    from surveyor.sync.fold import ALIAS_KEY, DELETED_KEY, DUPLICATE_KEY
+    from surveyor.sync.review import Version
+    from surveyor.sync.wording import field_name, value_text
+
+    code = detail.code
+    if change.fields.get(ALIAS_KEY):
+        kept = building_code(uuid.UUID(str(change.fields[ALIAS_KEY])))
+        return t_in(lang, "review.cli_resolved_merged", code=code, kept=kept)
+    key = detail.field_key
+    if key not in change.fields or key in (DELETED_KEY, DUPLICATE_KEY):
+        deleted = change.fields.get(DELETED_KEY) is True
+        return t_in(lang, f"review.cli_resolved_{'deleted' if deleted else 'kept'}", code=code)
+    name = field_name(form, key, lang)
+    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
+        value = value_text(form, key, picked, lang)
+        return t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author)
+    taken = Version(
+        change.change_id,
+        change.fields[key],
+        change.author,
+        change.wall_time,
+        change.site_id,
+        change.op,
+    )
+    value = value_text(form, key, taken, lang)
+    how = "base" if base else "value"
+    return t_in(lang, f"review.cli_resolved_{how}", field=name, value=value)
+
+
+def _no_conflict(form: Any, code: str, key: str) -> SurveyorError:
+    """No conflict on that field of that building, the field by its label."""
+    from surveyor.sync.wording import field_name
+
+    en, zh = field_name(form, key, "en"), field_name(form, key, "zh")
+    return SurveyorError(f"there is no conflict on '{en}' of {code}", zh=f"{code} 的“{zh}”没有冲突")
+
+
+def _said_settled(settled: Any, lang: str) -> str:
+    """How a possible duplicate was settled, by whom and when: its flag is gone once merged
+    or deleted, and 'conflicts show' said only "没有冲突"."""
+    from surveyor.i18n import t_in
+    from surveyor.sync.wording import local_time
+
+    return t_in(
+        lang,
+        f"review.duplicate_{settled.how}",
+        code=settled.code,
+        other=settled.other or "",
+        by=settled.author,
+        when=local_time(settled.wall_time),
+    )
 
 
 def _seen_tags(text: str) -> set[str]:

@@ -156,21 +156,53 @@ class CompiledField:
 
     def code_for(self, text: str) -> str | None:
         """The option ``text`` names: its code, or its zh or en label (typed on the command
-        line or in a register file by someone who reads the labels, not the codes)."""
+        line or in a register file by someone who reads the labels, not the codes); else
+        the one option whose label without its parenthetical is ``text`` (砖混 for 砖混（砌体）),
+        else the one whose label or code starts with it (two characters at least). A text
+        that could name two options names none: 砖 is 砖混（砌体） or 砖木."""
         if text in self.choice_codes:
             return text
-        folded = unicodedata.normalize("NFKC", text).strip().lower()
+        folded = _folded(text)
+        if not folded:
+            return None
         for choice in self.choices:
-            labels = (choice.zh, choice.en)
-            if folded in (unicodedata.normalize("NFKC", label).lower() for label in labels):
+            if folded in (_folded(choice.zh), _folded(choice.en)):
                 return choice.code
-        return None
+        short = {c.code for c in self.choices if folded in (_short(c.zh), _short(c.en))}
+        if len(short) == 1:
+            return short.pop()
+        if short or len(folded) < 2:
+            return None
+        starts = {
+            c.code
+            for c in self.choices
+            if any(_folded(name).startswith(folded) for name in (c.code, c.zh, c.en))
+        }
+        return starts.pop() if len(starts) == 1 else None
+
+    def options_text(self, lang: str) -> str:
+        """The options as a person picks them, for a refusal: "砖混（砌体）、砖木、…"."""
+        return ("、" if lang == "zh" else ", ").join(c.label(lang) for c in self.choices)
 
     def choice_label(self, code: str, lang: str) -> str:
         for choice in self.choices:
             if choice.code == code:
                 return choice.label(lang)
         return code
+
+
+def _folded(text: str) -> str:
+    """Text compared as typed by a person: NFKC (full-width letters, spaces), no case."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+#: A label's parenthetical: 砖混（砌体） is said 砖混 (NFKC makes （） ASCII).
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def _short(label: str) -> str:
+    """A label without its trailing parenthetical, folded."""
+    return _PARENTHETICAL.sub("", _folded(label))
 
 
 def _maybe(text: str | None) -> Expr | None:

@@ -211,8 +211,18 @@ def _date(raw: Any) -> str:
 def _select_one(fld: CompiledField, raw: Any) -> str:
     code = fld.code_for(normalize_text(str(raw)))
     if code is None:
-        raise AnswerError(_msg(f"“{raw}”不是有效选项", f"'{raw}' is not one of the options"))
+        raise _not_an_option(fld, raw)
     return code
+
+
+def _not_an_option(fld: CompiledField, raw: Any) -> AnswerError:
+    """A text that names no option (or two), with the options to choose from."""
+    return AnswerError(
+        _msg(
+            f"“{raw}”不是有效选项（可选：{fld.options_text('zh')}）",
+            f"'{raw}' is not one of the options ({fld.options_text('en')})",
+        )
+    )
 
 
 def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
@@ -226,7 +236,7 @@ def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
     for item in filter(None, items):
         code = fld.code_for(item)
         if code is None:
-            raise AnswerError(_msg(f"“{item}”不是有效选项", f"'{item}' is not one of the options"))
+            raise _not_an_option(fld, item)
         chosen.add(code)
     exclusive = chosen & set(fld.defn.exclusive)
     if exclusive and len(chosen) > 1:

@@ -272,15 +272,16 @@ def backup_before_upgrade(path: Path, rev: str) -> Path:
     return backup
 
 
-def check_schema(engine: Engine, *, label: str) -> str | None:
-    """The database's revision; refuses one written by a newer Surveyor."""
+def check_schema(engine: Engine, *, label: tuple[str, str]) -> str | None:
+    """The database's revision; refuses one written by a newer Surveyor (``label``: the
+    database in English and in Chinese, as ``_labels`` says it)."""
     with engine.connect() as conn:
         rev = current_revision(conn)
     if rev is not None and rev not in KNOWN_REVISIONS:
         raise SurveyorError(
-            f"{label} was written by a newer version of Surveyor (schema {rev}); "
+            f"{label[0]} was written by a newer version of Surveyor (schema {rev}); "
             "upgrade Surveyor before opening it",
-            zh=f"{label} 由更新版本的 Surveyor 写入（结构版本 {rev}）；请先升级 Surveyor 再打开",
+            zh=f"{label[1]} 由更新版本的 Surveyor 写入（结构版本 {rev}）；请先升级 Surveyor 再打开",
         )
     return rev
 
@@ -316,8 +317,17 @@ def _folder_is_full(path: Path) -> bool:
         return False
 
 
-def _label(target: str) -> str:
+def _label(target: str, lang: str = "en") -> str:
+    """The database a message names, in ``lang``: a URL is "the central database" (its
+    password must not be printed), a file by its path."""
+    if lang == "zh":
+        return "中心数据库" if is_url(target) else f"数据库 {target}"
     return "the central database" if is_url(target) else f"database {target}"
+
+
+def _labels(target: str) -> tuple[str, str]:
+    """``_label`` in English and in Chinese."""
+    return _label(target), _label(target, "zh")
 
 
 def _create_sqlite_file(path: Path, *, page_size: int) -> None:
@@ -358,6 +368,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     ``init`` typed twice never resets someone's work.
     """
     text = str(target)
+    said, said_zh = _labels(text)
     if not is_url(text):
         path = Path(text)
         if path.exists() and path.stat().st_size > 0:
@@ -372,11 +383,9 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             _create_sqlite_file(path, page_size=CENTRAL_PAGE_SIZE)
     engine = make_engine(text)
     try:
-        rev = check_schema(engine, label=_label(text))
+        rev = check_schema(engine, label=(said, said_zh))
         if rev is not None:
-            raise SurveyorError(
-                f"{_label(text)} is already initialised", zh=f"{_label(text)} 已经初始化过"
-            )
+            raise SurveyorError(f"{said} is already initialised", zh=f"{said_zh} 已经初始化过")
         _require_no_tables(engine, text)
         _alembic_upgrade(engine)
         site_id = uuid.uuid4()
@@ -394,7 +403,8 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise SurveyorError(
-            f"cannot create {_label(text)}: {exc.orig}", zh=f"无法创建 {_label(text)}：{exc.orig}"
+            f"cannot create {said}: {exc.orig}",
+            zh=f"无法创建 {said_zh}：{exc.orig}",
         ) from exc
     except BaseException:
         engine.dispose()
@@ -410,22 +420,23 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
     (``export-db``) needs none of its columns.
     """
     text = str(target)
+    said, said_zh = _labels(text)
     if not is_url(text):
         require_sqlite_file(Path(text))
     engine = make_engine(text, readonly=readonly)
     try:
-        rev = check_schema(engine, label=_label(text))
+        rev = check_schema(engine, label=(said, said_zh))
         if rev is None:
             raise SurveyorError(
-                f"{_label(text)} is not a Surveyor database",
-                zh=f"{_label(text)} 不是 Surveyor 数据库",
+                f"{said} is not a Surveyor database",
+                zh=f"{said_zh} 不是 Surveyor 数据库",
             )
         if rev != HEAD_REVISION and readonly and not any_schema:
             raise SurveyorError(
-                f"{_label(text)} was written by an older version of Surveyor (schema {rev}); "
+                f"{said} was written by an older version of Surveyor (schema {rev}); "
                 "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
                 "(a copy of the old file is kept beside it)",
-                zh=f"{_label(text)} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
+                zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
                 "请先在应用中打开一次，或用“surveyor set”保存一个答案，以完成升级"
                 "（旧文件会在旁边保留一份副本）",
             )
@@ -442,43 +453,43 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
             # Opening in WAL mode creates the -wal and -shm files; on a full disk that fails
             # as a "disk I/O error".
             raise DiskFull(
-                f"cannot open {_label(text)}: its disk is full; free some space and try again "
+                f"cannot open {said}: its disk is full; free some space and try again "
                 "(nothing in it was changed)",
-                zh=f"无法打开 {_label(text)}：所在磁盘已满；请腾出空间后重试"
-                "（其中内容未作任何改动）",
+                zh=f"无法打开 {said_zh}：所在磁盘已满；请腾出空间后重试（其中内容未作任何改动）",
             ) from exc
         hint = None if is_url(text) else readonly_folder_hint(Path(text))
         if hint is not None:
             raise SurveyorError(
-                f"cannot open {_label(text)}: {hint[0]}", zh=f"无法打开 {_label(text)}：{hint[1]}"
+                f"cannot open {said}: {hint[0]}",
+                zh=f"无法打开 {said_zh}：{hint[1]}",
             ) from exc
         raise SurveyorError(
-            f"cannot open {_label(text)}: {database_trouble(exc, 'en') or driver_detail(exc)}",
-            zh=f"无法打开 {_label(text)}：{database_trouble(exc, 'zh') or driver_detail(exc)}",
+            f"cannot open {said}: {database_trouble(exc, 'en') or driver_detail(exc)}",
+            zh=f"无法打开 {said_zh}：{database_trouble(exc, 'zh') or driver_detail(exc)}",
         ) from exc
     except BaseException:
         engine.dispose()
         raise
     try:
-        site_id = _site_id(_label(text), facts)
+        site_id = _site_id((said, said_zh), facts)
     except SurveyorError:
         engine.dispose()
         raise
     return Store(engine=engine, target=text, site_id=site_id, role=facts.get("role", "laptop"))
 
 
-def _site_id(label: str, facts: dict[str, str]) -> uuid.UUID:
+def _site_id(label: tuple[str, str], facts: dict[str, str]) -> uuid.UUID:
     """The database's own site id from ``meta``: every change it makes is keyed by it, so a
     missing or damaged one is said in a sentence (a damaged one was an internal error)."""
     if "site_id" not in facts:
         raise SurveyorError(
-            f"{label} has no site id; it is damaged or not initialised",
-            zh=f"{label} 没有站点标识：文件已损坏或未初始化",
+            f"{label[0]} has no site id; it is damaged or not initialised",
+            zh=f"{label[1]} 没有站点标识：文件已损坏或未初始化",
         )
     try:
         return uuid.UUID(facts["site_id"])
     except (ValueError, TypeError, AttributeError) as exc:
         raise SurveyorError(
-            f"{label} is damaged: its site id ({facts['site_id']!s:.40}) is not an id",
-            zh=f"{label} 已损坏：其站点标识（{facts['site_id']!s:.40}）不是有效的标识",
+            f"{label[0]} is damaged: its site id ({facts['site_id']!s:.40}) is not an id",
+            zh=f"{label[1]} 已损坏：其站点标识（{facts['site_id']!s:.40}）不是有效的标识",
         ) from exc

@@ -25,7 +25,7 @@ from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import SurveyWriter, load_state, resolve_building_id
 from surveyor.services.userfiles import ListedBuilding
 from surveyor.store import hlc
-from surveyor.store.db import Store, write_tx
+from surveyor.store.db import Store, read_tx, write_tx
 from surveyor.store.log import ClockState, append_change, load_clock, store_clock
 from surveyor.sync.apply import WATERMARK, load_entity_changes, refold, update_watermarks
 from surveyor.sync.fold import (
@@ -38,7 +38,7 @@ from surveyor.sync.fold import (
 )
 from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
-from surveyor.sync.wording import change_tag
+from surveyor.sync.wording import change_tag, field_name
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,11 @@ def _building(conn: Connection, ref: str | uuid.UUID) -> str:
     return str(bid)
 
 
-def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[Any, Any]:
+def open_conflict(
+    conn: Connection, entity_id: str, field_key: str, form: Form | None = None
+) -> Mapping[Any, Any]:
+    """The open conflict on ``field_key`` of a building; else ``NoOpenConflict``, naming the
+    field by its label as the supervisor reads it (it said 字段“year_built”)."""
     row = (
         conn.execute(
             sa.select(CONFLICT).where(
@@ -155,15 +159,16 @@ def open_conflict(conn: Connection, entity_id: str, field_key: str) -> Mapping[A
                 CONFLICT.c.entity_id == as_uuid(entity_id), CONFLICT.c.field_key == field_key
             )
         ).first()
+        en, zh = field_name(form, field_key, "en"), field_name(form, field_key, "zh")
         if resolved is not None:
             raise NoOpenConflict(
-                f"the conflict on field '{field_key}' of that building is already resolved",
-                zh=f"该楼栋的字段“{field_key}”的冲突已经解决",
+                f"the conflict on '{en}' of that building is already resolved",
+                zh=f"该楼栋“{zh}”的冲突已经解决",
                 resolved=True,
             )
         raise NoOpenConflict(
-            f"there is no open conflict on field '{field_key}' of that building",
-            zh=f"该楼栋的字段“{field_key}”没有未解决的冲突",
+            f"there is no open conflict on '{en}' of that building",
+            zh=f"该楼栋“{zh}”没有未解决的冲突",
         )
     return row
 
@@ -233,7 +238,7 @@ def _resolution_fields(
             )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
     elif choice.kind == "base":
-        row = open_conflict(w.conn, eid, field_key)
+        row = open_conflict(w.conn, eid, field_key, w.form)
         base = row["base_change_id"]
         if base is None:
             # Choosing "no value" would clear the field on every laptop: say so instead.
@@ -275,7 +280,7 @@ def resolve_conflict(
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
         eid = _building(conn, ref)
-        row = open_conflict(conn, eid, field_key)
+        row = open_conflict(conn, eid, field_key, form)
         if shown_heads is not None and {str(h) for h in row["head_change_ids"]} != {
             str(h) for h in shown_heads
         }:
@@ -400,12 +405,112 @@ def delete_building(
     author: str,
     clock: Callable[[], int] = hlc.now_ms,
 ) -> ChangeRow:
-    """Delete a building: a tombstone change that names every head it saw (§4.8)."""
+    """Delete a building: a tombstone change that names every head it saw (§4.8).
+
+    A building already deleted (or merged into another as a duplicate) is refused in a
+    sentence, nothing written: a second tombstone would only add a change to every laptop."""
     with write_tx(store.engine) as conn:
         w = LocalWriter(conn, store, form, author, clock)
-        change = _delete(w, _building(conn, ref))
+        eid = _building(conn, ref)
+        state = load_state(conn, uuid.UUID(eid))
+        if state.deleted:
+            raise _already_deleted(conn, state)
+        change = _delete(w, eid)
         w.finish()
         return change
+
+
+def _already_deleted(conn: Connection, state: Any) -> SurveyorError:
+    """A delete of a building that is gone: said with where a merged duplicate went."""
+    from surveyor.services.survey import kept_building
+
+    kept = kept_building(conn, state)
+    if kept is not None:
+        return SurveyorError(
+            f"{state.code} was merged into {kept.code} (a duplicate); nothing was deleted",
+            zh=f"{state.code} 是重复记录，已并入 {kept.code}；未删除任何楼栋",
+        )
+    return SurveyorError(
+        f"building {state.code} is already deleted; nothing was changed",
+        zh=f"楼栋 {state.code} 已经删除；未作改动",
+    )
+
+
+@dataclass(frozen=True)
+class SettledDuplicate:
+    """How a possible duplicate was settled, once its flag is gone: ``merged`` (this building
+    into ``other``), ``absorbed`` (``other`` into this one), ``deleted`` (this one) or
+    ``other_deleted``; by whom and when (UTC, as the change stored it)."""
+
+    code: str
+    how: str
+    other: str | None
+    author: str
+    wall_time: str
+
+
+def settled_duplicate(store: Store, ref: str | uuid.UUID) -> SettledDuplicate | None:
+    """How the duplicate flag of building ``ref`` was settled, or None (never flagged, or the
+    flag went with an address corrected): read from this building's tombstone, or from those
+    of the buildings deleted at its address (the address is indexed: no scan of the log)."""
+    with read_tx(store.engine) as conn:
+        bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
+        row = conn.execute(
+            sa.select(BUILDING.c.code, BUILDING.c.deleted, BUILDING.c.address_norm).where(
+                BUILDING.c.id == bid
+            )
+        ).first()
+        if row is None:
+            return None
+        code, deleted, address = row
+        if deleted:
+            gone = _tombstone(conn, str(bid))
+            if gone is None:
+                return None
+            into = gone.fields.get(ALIAS_KEY)
+            how, other = ("merged", _code_of(conn, into)) if into else ("deleted", None)
+            return SettledDuplicate(code, how, other, gone.author, gone.wall_time)
+        if not address:
+            return None
+        others = conn.execute(
+            sa.select(BUILDING.c.id, BUILDING.c.code).where(
+                BUILDING.c.address_norm == address,
+                BUILDING.c.deleted.is_(True),
+                BUILDING.c.id != bid,
+            )
+        ).all()
+        found: list[tuple[int, SettledDuplicate]] = []
+        for other_id, other_code in others:
+            gone = _tombstone(conn, str(other_id))
+            if gone is None:
+                continue
+            into = gone.fields.get(ALIAS_KEY)
+            if into and str(into) != str(bid):
+                continue  # merged into a third building
+            how = "absorbed" if into else "other_deleted"
+            found.append(
+                (gone.hlc, SettledDuplicate(code, how, other_code, gone.author, gone.wall_time))
+            )
+        return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def _tombstone(conn: Connection, eid: str) -> ChangeRow | None:
+    """A building's latest change that deleted it (a delete or a merge into another)."""
+    gone = [
+        c
+        for c in load_entity_changes(conn, [eid]).get(eid, [])
+        if c.fields.get(DELETED_KEY) is True
+    ]
+    return max(gone, key=lambda c: c.hlc) if gone else None
+
+
+def _code_of(conn: Connection, building_id: Any) -> str:
+    from surveyor.store.ids import building_code
+
+    code = conn.execute(
+        sa.select(BUILDING.c.code).where(BUILDING.c.id == as_uuid(str(building_id)))
+    ).scalar()
+    return str(code) if code else building_code(uuid.UUID(str(building_id)))
 
 
 def assign(
@@ -565,4 +670,5 @@ __all__ = [
     "merge_plan",
     "no_assignments",
     "resolve_conflict",
+    "settled_duplicate",
 ]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from surveyor.store.db import Store, read_tx
 from surveyor.sync.fold import DUPLICATE_KEY
-from surveyor.sync.rows import BUILDING, CONFLICT
+from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT
 
 #: Columns of the progress table; a building with an open conflict counts only as conflicted.
 BUCKETS = ("not_started", "draft", "complete", "approved", "conflicted")
@@ -46,17 +46,37 @@ def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     )
     conflicted = sa.or_(BUILDING.c.conflict_count > 0, flagged_duplicate)
     bucket = sa.case((conflicted, "conflicted"), else_=BUILDING.c.status).label("bucket")
+    # A building nobody was assigned that an inspector added on the laptop (ctrl+n) is that
+    # inspector's work: counted under its creator (the author of its first change, made on a
+    # laptop), not as unassigned. One the central made itself (a register import) stays
+    # unassigned. Each building is still counted once in each table.
+    creator = (
+        sa.select(CHANGE.c.author)
+        .where(
+            CHANGE.c.entity_id == BUILDING.c.id,
+            CHANGE.c.hlc == BUILDING.c.created_hlc,
+            CHANGE.c.site_id != store.site_id,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    inspector = sa.func.coalesce(BUILDING.c.assigned_to, creator)
     by_sub = ProgressTable("街道")
     by_inspector = ProgressTable("inspector")
     with read_tx(store.engine) as conn:
         for group_col, table, empty in (
             (BUILDING.c.subdistrict, by_sub, NO_SUBDISTRICT),
-            (BUILDING.c.assigned_to, by_inspector, UNASSIGNED),
+            (inspector, by_inspector, UNASSIGNED),
         ):
-            rows = conn.execute(
-                sa.select(group_col, bucket, sa.func.count())
+            live = (
+                sa.select(group_col.label("grp"), bucket)
                 .where(BUILDING.c.deleted.is_(False))
-                .group_by(group_col, bucket)
+                .subquery()
+            )
+            rows = conn.execute(
+                sa.select(live.c.grp, live.c.bucket, sa.func.count()).group_by(
+                    live.c.grp, live.c.bucket
+                )
             )
             for group, b, n in rows:
                 if b in BUCKETS:

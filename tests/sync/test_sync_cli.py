@@ -96,8 +96,8 @@ def test_the_supervisor_workflow_from_the_command_line(
     pick = 1 if "[1] 1990" in shown else 2
     # In Chinese, by the field's label: words a supervisor reads, not codes or Python quotes.
     zh = run("conflicts", "show", code, "建成年份", "--central", backend, "--lang", "zh", *form)
-    assert f"{code} " in zh.stdout and ": 建成年份（同时修改, 待审核）" not in zh.stdout
-    assert "建成年份 (同时修改, 待审核)" in zh.stdout and "共同基础值" in zh.stdout
+    assert f"{code} " in zh.stdout and ": 建成年份" not in zh.stdout
+    assert "：建成年份（同时修改，待审核）\n" in zh.stdout and "  共同基础值：" in zh.stdout
     assert "'" not in zh.stdout.split("\n", 1)[1].split("解决：")[0]
     run(
         "conflicts",
@@ -173,11 +173,11 @@ def test_merge_reports_each_file_in_the_supervisors_language(
     junk = tmp_path / "photo.db"
     junk.write_bytes(b"JFIF not a database")
     merged = run("merge", a.target, str(junk), "--into", central, "--lang", "zh", *form, ok=False)
-    assert f"{a.target}: 已合并: 新改动 " in merged.stdout and "涉及 1 栋楼" in merged.stdout
-    assert f"{junk}: 已拒收: {junk} 不是 SQLite 数据库；其内容均未合并" in merged.stderr
+    assert f"{a.target}：已合并：新改动 " in merged.stdout and "涉及 1 栋楼" in merged.stdout
+    assert f"{junk}：已拒收：{junk} 不是 SQLite 数据库；其内容均未合并" in merged.stderr
     assert "错误：2 个文件中有 1 个被拒收，未合并（第一个：" in merged.stderr
     again = run("merge", a.target, "--into", central, "--lang", "zh", *form)
-    assert again.stdout.strip() == f"{a.target}: 已跳过: 已合并过（中心库已有其中全部改动）"
+    assert again.stdout.strip() == f"{a.target}：已跳过：已合并过（中心库已有其中全部改动）"
     english = run("merge", a.target, "--into", central, *form)
     assert english.stdout.strip() == (
         f"{a.target}: skipped: already merged (the central holds every change in it)"
@@ -231,6 +231,7 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     assert shown["answers"]["year_built"] == 1970
     again_zh = run(*resolve, "--pick", "1", "--lang", "zh", ok=False)
     assert "已经解决" in again_zh.stderr and "请在中心库上直接设置" in again_zh.stderr
+    assert "该楼栋“建成年份”的冲突已经解决" in again_zh.stderr, again_zh.stderr
     unknown = run("conflicts", "show", code, "楼龄", "--central", central, *form, ok=False)
     assert "the form has no field '楼龄'" in unknown.stderr
     hub.close()
@@ -341,7 +342,7 @@ def test_a_duplicate_is_merged_from_the_command_line(
     done = run(
         "conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x, *form
     )
-    assert "alias" in done.stdout
+    assert done.stdout.startswith(f"resolved: {y} was merged into {x}\n"), done.stdout
     assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
     assert progress_total(central)["conflicted"] == 0
     shown = run("show", x, "--db", central, "--json", *form).stdout

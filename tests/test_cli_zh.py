@@ -1,0 +1,110 @@
+"""The real `surveyor` command as a supervisor working in Chinese uses it: no English word, no
+raw id and no ASCII colon in a Chinese line; ``show`` says everything a building still needs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from surveyor.forms.catalog import DEFAULT_FORM
+from surveyor.forms.model import load_form
+from surveyor.services.survey import create_building
+from surveyor.store.db import init_store, open_store
+from tests.conftest import REGISTER_ROW
+from tests.sync.test_migrations import _rewrite_as_0002
+
+
+def sv(*args: str) -> subprocess.CompletedProcess[str]:
+    run = subprocess.run(["surveyor", *args], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run
+
+
+def test_an_old_database_is_named_in_chinese(tmp_path: Path) -> None:
+    """`export csv --db <old sample>` said "错误：database /tmp/…/sample.db 由旧版本的 …"."""
+    path = tmp_path / "old.db"
+    store = init_store(path, role="laptop", inspector="王芳")
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    _rewrite_as_0002(store)
+    store.close()
+    run = sv("show", "--db", str(path), code, "--lang", "zh")
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"错误：数据库 {path} 由旧版本的 Surveyor 写入"), run.stderr
+    assert "database " not in run.stderr.replace(str(path), "")
+    en = sv("show", "--db", str(path), code)
+    assert en.stderr.startswith(f"error: database {path} was written by an older version")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_central_is_named_in_chinese(pg_url: str) -> None:
+    """A PostgreSQL central was "the central database" in the middle of a Chinese sentence."""
+    assert sv("central", "init", pg_url).returncode == 0
+    again = sv("central", "init", pg_url, "--lang", "zh")
+    assert again.returncode == 2
+    assert again.stderr.strip() == "错误：中心数据库 已经初始化过", again.stderr
+    en = sv("central", "init", pg_url)
+    assert en.stderr.strip() == "error: the central database is already initialised"
+
+
+def test_a_chinese_line_has_full_width_colons(tmp_path: Path) -> None:
+    """ "NK-S7MMS-27RSE: 已完成": an ASCII colon in a Chinese line; the doctor's facts too."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    status = sv("status", "--db", str(db), code, "draft", "--lang", "zh")
+    assert status.stdout == f"{code}：草稿\n", status.stdout
+    assert sv("status", "--db", str(db), code, "draft").stdout == f"{code}: draft\n"
+    doctor = sv("doctor", "--db", str(db), "--lang", "zh").stdout
+    assert "楼栋：1\n" in doctor and ": " not in doctor, doctor
+
+
+def test_show_prints_a_long_remark_whole_when_piped(tmp_path: Path) -> None:
+    """Piped, `show` ended a long remark in "…": what a script or a file got was cut."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    remark = "北侧单元外墙有明显裂缝，雨季渗水严重，三楼住户反映屋顶漏水已有两年。" * 4 + "完"
+    assert sv("set", "--db", str(db), code, f"inspector_remarks={remark}").returncode == 0
+    for lang in ("zh", "en"):
+        shown = sv("show", "--db", str(db), code, "--lang", lang).stdout
+        assert remark in shown and "…" not in shown, shown
+
+
+def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
+    """`set … 结构类型=砖混` was refused as "structure_type: “砖混”不是有效选项" (the label is
+    砖混（砌体）): taken now, as is an unambiguous start; a refusal names the field as typed and
+    lists the options."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    for typed, code_ in (
+        ("砖混", "brick_concrete"),
+        ("钢筋", "rc_frame"),
+        ("Large", "large_panel"),
+    ):
+        saved = sv("set", "--db", str(db), code, f"结构类型={typed}", "--lang", "zh")
+        assert saved.returncode == 0, saved.stderr
+        shown = sv("show", "--db", str(db), code, "--json").stdout
+        assert f'"structure_type": "{code_}"' in shown
+    # 砖 is 砖混（砌体） or 砖木: refused, with the options to choose from.
+    both = sv("set", "--db", str(db), code, "结构类型=砖", "--lang", "zh")
+    assert both.returncode == 2
+    assert both.stderr.startswith(
+        "错误：未保存：结构类型：“砖”不是有效选项（可选：砖混（砌体）、砖木、"
+    )
+    assert "structure_type" not in both.stderr
+    en = sv("set", "--db", str(db), code, "structure_type=Brick")
+    assert en.stderr.startswith(
+        "error: refused: structure_type: 'Brick' is not one of the options "
+        "(Brick-concrete masonry, Brick-timber, "
+    ), en.stderr
+    draft = sv("set", "--db", str(db), code, "结构类型=砖", "--draft", "--lang", "zh")
+    assert "  ! 结构类型：“砖”不是有效选项（可选：" in draft.stderr
