@@ -182,7 +182,7 @@ class SupervisorScreen(Screen[None]):
         | {"review.keep", "review.delete"}
     )
 
-    def __init__(self, store: Store, form: Form | None, *, author: str = "supervisor") -> None:
+    def __init__(self, store: Store, form: Form | None, *, author: str) -> None:
         super().__init__()
         self.store = store
         #: On an inspector's laptop the conflicts are shown, not decided: a resolution there
