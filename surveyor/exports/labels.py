@@ -1,9 +1,10 @@
 """QR label sheets whose geometry is data (``exports/*.yaml``), with calibration offsets.
 
 A label carries the QR (the building URI the app's scanner search understands), the printed
-code under the eye, the address and the building's need classes. The QR must stay at least
-18 mm across (the smallest size that still decoded from a 150 dpi bilevel render) and a label at
-least 20 mm high; a layout that breaks either is refused when loaded.
+code under the eye, the address and, once the survey is complete, its date and need classes.
+The QR must stay at least 18 mm across (the smallest size that still decoded from a 150 dpi
+bilevel render) and a label at least 20 mm high; a layout that breaks either is refused when
+loaded.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from surveyor.store.ids import building_uri
 DEFAULT_LABEL_LAYOUT = "a4_3x8"
 MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
-DRAFT_NOTE = "草稿 draft"
 TEXT_SIZE = 6.4  # points, the lines beside the QR
 LEADING = 8.0
 
@@ -163,6 +163,12 @@ def load_layout(name_or_path: str) -> LabelLayout:
     return validated(LabelLayout, raw, path)
 
 
+#: Records whose needs a label may carry: a label stays on the door for years, so a draft's
+#: counts (still changing, "B0 W0 T0" read as "no needs") and a "not surveyed" that stops being
+#: true are never printed; the QR leads to the record as it is now.
+FINAL_STATUSES = ("complete", "approved")
+
+
 @dataclass(frozen=True)
 class LabelData:
     code: str
@@ -170,30 +176,37 @@ class LabelData:
     address: str
     compound: str
     building_no: str
+    #: The need classes of a complete or approved record, as of ``status_note``; empty otherwise.
     classes: str
     classes_short: str = ""
-    #: Printed above the classes of a draft: its counts may still change, and a label stays.
+    #: Printed above the classes: the survey date they are from ("2025-05-01调查").
     status_note: str = ""
 
 
 def prepare_label(
     code: str, status: str, answers: Mapping[str, Any], report: NeedsReport
 ) -> LabelData:
-    """What one label prints: code, address, compound and the need classes B/W/T."""
-    counts = report.class_counts
-    urgent = sum(n.priority == 1 for n in report.needs)
-    if status == "not_started":
-        classes = short = "未调查 not surveyed"
-    else:
+    """What one label prints: code, address, compound and, for a complete or approved record
+    only, its survey date and need classes B/W/T (with the priority-1 needs and the rules left
+    to check, 待核实)."""
+    classes = short = note = ""
+    if status in FINAL_STATUSES:
+        counts = report.class_counts
+        urgent = sum(n.priority == 1 for n in report.needs)
+        open_rules = len(report.undetermined)
         classes = f"基础B{counts['B']} 完善W{counts['W']} 提升T{counts['T']}"
         short = f"B{counts['B']} W{counts['W']} T{counts['T']}"
         if urgent:
             classes += f" · 急P1×{urgent}"
             short += f" P1×{urgent}"
+        if open_rules:
+            classes += f" · 待核实{open_rules}"
+            short += f" 待核实{open_rules}"
+        surveyed = str(answers.get("survey_date") or "")
+        note = f"{surveyed}调查" if surveyed else "已调查"
     compound = str(answers.get("compound_name") or "")
     number = str(answers.get("building_no") or "")
     address = str(answers.get("address") or "")
-    note = DRAFT_NOTE if status == "draft" else ""
     return LabelData(code, building_uri(code), address, compound, number, classes, short, note)
 
 
@@ -234,11 +247,11 @@ def label_lines(
 ) -> list[str]:
     """The text beside the QR in at most ``slots`` lines of ``width``.
 
-    The building number and the classes (with a draft's mark) always get their lines; the
+    The building number and the classes (with their survey date) always get their lines; the
     compound name is cut before the number is, and the address takes the lines left over.
     """
     classes = data.classes_short if short and data.classes_short else data.classes
-    tail = [data.status_note] if data.status_note else []
+    tail = wrap(data.status_note, font, TEXT_SIZE, width, 1)
     tail += wrap(classes, font, TEXT_SIZE, width, 2)
     number = f" {data.building_no}" if data.compound and data.building_no else data.building_no
     place = wrap(data.compound, font, TEXT_SIZE, width, min(2, max(slots - len(tail), 1)), number)

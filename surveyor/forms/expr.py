@@ -985,6 +985,11 @@ def node_value(node: Node, env: _Values) -> object:
     return _compile(node)(env, None, None)
 
 
+def node_truth(node: Node, env: _Values) -> bool | None:
+    """One sub-expression as a condition (as ``and``/``or`` read their items)."""
+    return _truth(node_value(node, env))
+
+
 def _compile(node: Node) -> _Fn:
     """Turn an AST node into a closure; recursion depth is bounded by MAX_DEPTH."""
     if isinstance(node, Int | Dec | Str | Bool):

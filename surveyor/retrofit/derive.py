@@ -16,7 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveyor.forms.expr import Compare, Expr, child_nodes, node_value
+from surveyor.forms.expr import (
+    And,
+    Compare,
+    Expr,
+    Node,
+    Or,
+    child_nodes,
+    node_truth,
+    node_value,
+)
 from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
 from surveyor.forms.record import evaluate
@@ -150,10 +159,39 @@ def _decide(expr: Expr, env: Mapping[str, Any], blind: Mapping[str, Any]) -> boo
     return result
 
 
+def _open_refs(expr: Expr, blind: Mapping[str, Any]) -> set[str]:
+    """The variables read by the parts of ``expr`` still open with the 'unknown' answers
+    removed: an ``and`` with a false item, or an ``or`` with a true one, is decided whatever
+    its other items say, and an item an open ``and`` already has true (an open ``or`` false)
+    decides nothing. A01 of a building with no structural doubt (``not(${rule_s01}) or
+    …appraisal_grade…`` true) is open only over its ownership, not over an appraisal grade
+    that could not change it."""
+    refs: set[str] = set()
+    stack: list[Node] = [expr.ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, And | Or):
+            decisive = isinstance(node, Or)  # the item value that decides the whole
+            truths = [(item, node_truth(item, blind)) for item in node.items]
+            if any(t is decisive for _, t in truths):
+                continue
+            stack.extend(item for item, t in truths if t is None)
+        elif isinstance(node, FieldRef):
+            refs.add(node.name)
+        else:
+            stack.extend(child_nodes(node))
+    return refs
+
+
 def _open_fields(
-    expr: Expr, env: Mapping[str, Any], form: Form, decided: Mapping[str, Expr]
+    expr: Expr,
+    env: Mapping[str, Any],
+    form: Form,
+    decided: Mapping[str, Expr],
+    blind: Mapping[str, Any] | None = None,
 ) -> tuple[str, ...]:
-    """The answers to check: the form fields of a condition that are unanswered or 'unknown'.
+    """The answers to check: the form fields of a condition that are unanswered or 'unknown',
+    in the parts of it that are still open (``_open_refs``).
 
     A condition that reads an undetermined flag or rule (``${rule_s01}``), or a calculation
     with no value (``${energy_era}`` of a refused year built), is open because of *that*
@@ -161,11 +199,12 @@ def _open_fields(
     would decide S01 and S02, not an empty list. ``decided`` maps ``flag_…``/``rule_…``
     variables to their conditions.
     """
+    blind = _blind(env) if blind is None else blind
     found: set[str] = set()
     seen: set[str] = set()
     stack = [expr]
     while stack:
-        for ref in stack.pop().references:
+        for ref in sorted(_open_refs(stack.pop(), blind)):
             value = env.get(ref)
             if ref in seen or not (value is None or _is_unknown(value)):
                 continue
@@ -306,7 +345,7 @@ def derive_needs(
         flags.append(FlagResult(flag.id, flag.title, value))
         if value is None:  # listed with the answers that would decide it, as rules are
             undetermined.append(
-                Undetermined(flag.id, flag.title, _open_fields(expr, env, form, decided))
+                Undetermined(flag.id, flag.title, _open_fields(expr, env, form, decided, blind))
             )
     triggered: dict[str, tuple[CompiledRule, int]] = {}
     assumed: dict[str, tuple[str, ...]] = {}
@@ -316,7 +355,9 @@ def derive_needs(
         decided[rule_var(rule.id)] = rule.when
         if value is None:
             undetermined.append(
-                Undetermined(rule.id, rule.defn.title, _open_fields(rule.when, env, form, decided))
+                Undetermined(
+                    rule.id, rule.defn.title, _open_fields(rule.when, env, form, decided, blind)
+                )
             )
         elif value:
             triggered[rule.id] = (rule, _priority(rule, env))
@@ -324,7 +365,7 @@ def derive_needs(
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:
-            fields = _open_fields(expr, env, form, decided)
+            fields = _open_fields(expr, env, form, decided, blind)
             undetermined.append(Undetermined(mod.id, mod.title, fields))
         elif value:
             for rid in mod.rules:

@@ -866,12 +866,13 @@ class _Generator:
             a["seismic_retrofit"] = _pick(
                 rng, (("no", 45.0), ("unknown", 55.0)) if old else (("no", 80.0), ("unknown", 20.0))
             )
-        cracks = _pick(
-            rng,
-            (("none", 35.0), ("hairline", 40.0), ("visible", 20.0), ("severe", 5.0))
-            if old
-            else (("none", 70.0), ("hairline", 27.0), ("visible", 3.0)),
-        )
+        if a.get("appraisal_grade") in ("C", "D"):  # a dangerous grade has visible symptoms
+            crack_odds: Weighted[str] = (("visible", 70.0), ("severe", 30.0))
+        elif old:
+            crack_odds = (("none", 35.0), ("hairline", 40.0), ("visible", 20.0), ("severe", 5.0))
+        else:
+            crack_odds = (("none", 70.0), ("hairline", 27.0), ("visible", 3.0))
+        cracks = _pick(rng, crack_odds)
         a["structural_cracks"] = cracks
         masonry = a["structure_type"] in (
             "brick_concrete",
@@ -1006,7 +1007,8 @@ class _Generator:
         a["facade_defects"] = _multi(
             rng,
             (
-                ("insulation_cracked", 0.40 if eps_retrofit else 0.03),
+                # none on a wall recorded without insulation (the form warns about that)
+                ("insulation_cracked", 0.40 if eps_retrofit else 0.03 * (insulation != "none")),
                 ("insulation_detached", 0.15 if eps_retrofit else 0.0),
                 ("tile_hollow_falling", 0.35 if finish in ("tile", "mixed") else 0.0),
                 (

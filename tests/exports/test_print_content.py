@@ -110,21 +110,46 @@ def test_decided_record_without_needs_says_no_need_found(tmp_path: Path) -> None
     assert "未发现改造需求 No retrofit need found" in one_line(sheet_text(tmp_path, CLEAN))
 
 
-def test_draft_label_is_marked_draft(tmp_path: Path) -> None:
-    labels = [
-        label(DRAFT, "draft", "NK-00000-00001"),
-        label(CLEAN, "complete", "NK-00000-00002"),
-        label(REGISTER_ONLY, "not_started", "NK-00000-00003"),
-    ]
-    text = pdf_text(render(labels, tmp_path / "labels.pdf", "a4_3x8"))
-    assert text.count("草稿 draft") == 1
-    assert text.count("未调查 not surveyed") == 1
+def test_a_label_carries_needs_only_for_a_finished_survey(tmp_path: Path) -> None:
+    """A label stays on the door for years: a draft's 'B0 W0 T0' (41 % answered, rules still
+    open) read as 'no needs', and '未调查 not surveyed' outlives the survey. Such labels carry the
+    building only; the QR leads to the record as it is now."""
+    draft = label(DRAFT, "draft", "NK-00000-00001")
+    unsurveyed = label(REGISTER_ONLY, "not_started", "NK-00000-00003")
+    pdf = render([draft, unsurveyed], tmp_path / "open.pdf", "a4_3x8")
+    text = one_line(pdf_text(pdf))
+    for word in ("基础", "B0", "W0", "T0", "P1", "草稿", "未调查", "待核实", "调查"):
+        assert word not in text, word
+    assert text.count(REGISTER_ONLY["address"]) == 2
+    assert text.count("NK-00000-00001") == text.count("NK-00000-00003") == 2
+    decoded = decode_qr(render_pages(pdf, tmp_path / "png")[0])
+    assert sorted(decoded) == sorted([draft.uri, unsurveyed.uri])
+
+
+def test_a_finished_label_dates_its_needs_and_counts_the_open_rules(tmp_path: Path) -> None:
+    clean = label(CLEAN, "complete", "NK-00000-00002")
+    open_answers = {**CLEAN, "roof_insulation": "unknown", "secondary_supply": "unknown"}
+    n_open = len(derive(open_answers).undetermined)
+    assert n_open >= 1
+    checked = label(open_answers, "approved", "NK-00000-00004")
+    text = one_line(pdf_text(render([clean, checked], tmp_path / "done.pdf", "a4_3x8")))
+    assert text.count("2025-05-01调查") == 2  # the survey date the counts are from
+    assert "基础B0 完善W0 提升T0" in text  # every rule decided: no need, truly
+    assert f"待核实{n_open}" in text and text.count("待核实") == 1
 
 
 @pytest.mark.parametrize("layout", ["a4_3x8", "l7160", "thermal_50x30"])
-def test_draft_mark_fits_every_layout(tmp_path: Path, layout: str) -> None:
-    text = pdf_text(render([label(DRAFT, "draft")], tmp_path / "l.pdf", layout))
-    assert "草稿 draft" in text
+def test_a_finished_label_fits_every_layout(tmp_path: Path, layout: str) -> None:
+    answers = {**WORN, "roof_insulation": "unknown"}
+    data = label(answers, "approved")
+    assert data.classes_short.startswith("B") and "P1×" in data.classes and "待核实" in data.classes
+    pdf = render([data], tmp_path / "l.pdf", layout)
+    text = one_line(pdf_text(pdf))
+    assert "2025-05-01调查" in text
+    assert f"待核实{len(derive(answers).undetermined)}" in text.replace(" ", "")
+    assert "…" not in text  # nothing of the date or counts is cut
+    [uri] = decode_qr(render_pages(pdf, tmp_path / "png")[0])
+    assert uri == data.uri
 
 
 # ---------------------------------------------------------------- 2. layouts that cannot print
@@ -256,7 +281,14 @@ def test_label_keeps_the_number_marks_cuts_and_breaks_latin_at_spaces(
     words = [w.text for w in pdf_words(pdf)]
     assert "1234567890" in words  # the number is never cut
     source = " ".join(
-        [data.compound, data.building_no, data.address, data.classes, data.classes_short]
+        [
+            data.compound,
+            data.building_no,
+            data.address,
+            data.status_note,
+            data.classes,
+            data.classes_short,
+        ]
     )
     whole = {*source.split(), CODE}
     for word in words:

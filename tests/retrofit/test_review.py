@@ -66,8 +66,10 @@ def test_a01_with_everything_unknown_points_beyond_housing_origin() -> None:
             "structural_cracks": None,
         }
     )
+    # (rules 1.3.0: with the origin unknown it may be 直管公房, whose ownership then decides)
     assert set(checks(report, "A01")) == {
         "housing_origin",
+        "single_owner",
         "appraisal_done",
         "appraisal_grade",
         "structural_cracks",

@@ -1,0 +1,78 @@
+"""A01 (elevator addition) after the building-energy review of rules 1.2.0: each test failed
+on rules 1.2.0, which cleared A01 for every 直管公房 walk-up (``housing_origin`` as a proxy for
+"single owner", research §3.6 "proxy, verify") and whenever S01 asked for a structural
+appraisal.
+
+Records start from the clean record (tests/retrofit/records.py), as in test_rules.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveyor.forms.catalog import get_form
+from surveyor.retrofit import derive_needs, get_params, get_rules
+from surveyor.retrofit.derive import NeedsReport
+from tests.retrofit.records import CLEAN
+from tests.retrofit.test_rules import outcome
+
+#: The reviewer's case: a 1958 municipal walk-up, 5 storeys, no lift, over half the residents
+#: over 60 and four households with a mobility-impaired member.
+WALK_UP_1958: dict[str, Any] = {
+    "year_built": 1958,
+    "housing_origin": "public_direct",
+    "structure_type": "brick_concrete",
+    "masonry_deterioration": "none",
+    "floors_above": 5,
+    "has_elevator": False,
+    "elderly_share": "gt50",
+    "mobility_impaired": 4,
+}
+
+
+def derive(overrides: dict[str, Any]) -> NeedsReport:
+    form = get_form()
+    return derive_needs(form, get_rules(form), get_params(), {**CLEAN, **overrides})
+
+
+def checks(report: NeedsReport, ident: str) -> tuple[str, ...]:
+    return next(u.fields for u in report.undetermined if u.rule_id == ident)
+
+
+def test_municipal_housing_of_unrecorded_ownership_is_a_check_not_clear() -> None:
+    report = derive(WALK_UP_1958)
+    assert outcome(report, "A01") == "undetermined"
+    # only the ownership: no structural doubt, so the appraisal grade could not change it
+    assert checks(report, "A01") == ("single_owner",)
+    unknown = derive({**WALK_UP_1958, "single_owner": "unknown"})
+    assert checks(unknown, "A01") == ("single_owner",)
+
+
+def test_municipal_housing_with_sold_dwellings_needs_the_elevator() -> None:
+    report = derive({**WALK_UP_1958, "single_owner": "no"})
+    [a01] = [n for n in report.needs if n.rule_id == "A01"]
+    assert a01.priority == 2  # elderly residents and mobility-impaired households
+
+
+def test_a_recorded_single_owner_clears_it() -> None:
+    # out of the 2019 guidance's scope (its five conditions: not single-owner)
+    assert outcome(derive({**WALK_UP_1958, "single_owner": "yes"}), "A01") == "clear"
+
+
+def test_other_housing_origins_never_ask_about_ownership() -> None:
+    report = derive({**WALK_UP_1958, "housing_origin": "reform"})
+    assert outcome(report, "A01") == "triggered"
+    assert not get_form().fields["single_owner"].relevant.truth(report.values)  # type: ignore[union-attr]
+
+
+def test_a_structural_doubt_defers_the_elevator_to_the_appraisal() -> None:
+    doubt = {**WALK_UP_1958, "single_owner": "no", "structural_cracks": "visible"}
+    report = derive(doubt)
+    assert outcome(report, "S01") == "triggered"
+    assert outcome(report, "A01") == "undetermined"
+    assert checks(report, "A01") == ("appraisal_grade",)
+    appraised = {**doubt, "appraisal_done": "yes", "appraisal_year": 2024}
+    assert outcome(derive({**appraised, "appraisal_grade": "B"}), "A01") == "triggered"
+    dangerous = derive({**appraised, "appraisal_grade": "C"})
+    assert outcome(dangerous, "S02") == "triggered"
+    assert outcome(dangerous, "A01") == "clear"  # made safe first (S02), then reconsidered
