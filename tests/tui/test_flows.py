@@ -1490,3 +1490,39 @@ def test_steady_typing_is_saved_within_the_maximum_wait(
             assert "abcdefghij".startswith(saved_while_typing)
 
     run(body)
+
+
+def test_back_on_the_list_the_cursor_is_on_the_building_it_was_on(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Back from a survey, the palette or a dialog, the list was read again from its top and
+    the cursor went to row 1: an inspector working down the list started over after every
+    building, and the export dialog offered the first row's building for a label."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            listing = app.screen
+            assert isinstance(listing, BuildingsScreen)
+            table = listing.query_one("#buildings", DataTable)
+            table.focus()
+            for steps in (3, 75):  # within the first window, and past it (rows read later)
+                await pilot.press(*["down"] * steps)
+                await settle(app, pilot)
+                code = listing.highlighted_code()
+                await pilot.press("enter")  # open it
+                await settle(app, pilot)
+                assert isinstance(app.screen, SurveyScreen)
+                assert app.screen.building.code == code
+                await pilot.press("escape")
+                await settle(app, pilot)
+                assert app.screen is listing
+                assert listing.highlighted_code() == code, steps
+                await pilot.press("ctrl+p")
+                await settle(app, pilot)
+                await pilot.press("escape")
+                await settle(app, pilot)
+                assert listing.highlighted_code() == code, steps
+
+    run(body)

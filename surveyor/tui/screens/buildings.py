@@ -301,26 +301,35 @@ class BuildingsScreen(Screen[None]):
             "mine": self.app.author if mine else None,
         }
 
-    def reload(self) -> None:
+    def reload(self, *, keep_place: bool = False) -> None:
+        """Read the list again. ``keep_place``: as many rows as were loaded, the cursor back
+        on its building (back from a survey or a dialog, the inspector goes on down the list;
+        the cursor went back to row 1, and the export dialog offered that building)."""
         if not self.app.ready or not is_live(self):
             return  # store_ready reloads with the search and filters as they are then
         args = self.query_args()
         if args != self._last_query:
             self.counted = False  # a new question: its count follows its rows
         self._last_query = args
-        self._fetch(self._last_query, 0)
+        table = self.query_one("#buildings", DataTable)
+        keep = None
+        if keep_place and table.row_count:
+            keep = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        self._fetch(self._last_query, 0, max(WINDOW, self.loaded) if keep else WINDOW, keep)
 
     @work(thread=True, exclusive=True, group="list", exit_on_error=False)
-    def _fetch(self, args: dict[str, Any], offset: int) -> None:
+    def _fetch(
+        self, args: dict[str, Any], offset: int, limit: int = WINDOW, keep: str | None = None
+    ) -> None:
         from surveyor.services.browse import browse_buildings, count_buildings
 
         # The rows first, then the count: the rows are what the inspector is waiting for.
         page = browse_buildings(
-            self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
+            self.app.store, limit=limit, offset=offset, with_total=False, **args
         )
         if get_current_worker().is_cancelled:
             return
-        self.app.call_from_thread(self._show, page, offset)
+        self.app.call_from_thread(self._show, page, offset, keep)
         if offset == 0:
             total = count_buildings(self.app.store, **args)
             if not get_current_worker().is_cancelled:
@@ -361,7 +370,9 @@ class BuildingsScreen(Screen[None]):
             Text(str(row.conflict_count) if row.conflict_count else "", style="bold red"),
         ]
 
-    def _show(self, page: BuildingPage, offset: int) -> None:
+    def _show(self, page: BuildingPage, offset: int, keep: str | None = None) -> None:
+        """Show a window of rows (from the top when ``offset`` is 0); the cursor goes to the
+        building ``keep`` when it is among them."""
         if not is_live(self):
             return  # the app quit while the rows were read
         table = self.query_one("#buildings", DataTable)
@@ -377,6 +388,8 @@ class BuildingsScreen(Screen[None]):
                 if key not in table.rows:
                     table.add_row(*self._row_cells(row), key=key)
             self.loaded = table.row_count
+            if keep is not None and keep in table.rows:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._fetching_more = False
         self._update_count()
         self.first_page_shown = True
@@ -506,7 +519,7 @@ class BuildingsScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         if self.first_page_shown:
-            self.reload()  # statuses and completeness may have changed in a survey
+            self.reload(keep_place=True)  # statuses and completeness may have changed
 
     # -- actions ------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
