@@ -47,7 +47,8 @@ def test_export_screen_writes_labels_with_progress(sample_db: Path, tmp_path: Pa
             bar = screen.query_one("#export-progress", ProgressBar)
             assert bar.total is not None and bar.progress == bar.total
             assert out.exists()
-            assert "Wrote" in str(screen.query_one("#export-message", Static).render())
+            said = str(screen.query_one("#export-message", Static).render())
+            assert "Wrote" in said and "buildings, 5 pages)" in said  # 120 labels, 24 a page
 
     try:
         asyncio.run(scenario())
@@ -71,6 +72,7 @@ def test_export_screen_cancel_leaves_no_file(sample_db: Path, tmp_path: Path) ->
             await pilot.pause()
             message = str(screen.query_one("#export-message", Static).render())
             assert "Cancelled" in message, message
+            assert not screen.query_one("#export-progress", ProgressBar).display
             assert list(tmp_path.iterdir()) == []
 
     try:
@@ -100,13 +102,16 @@ def test_export_screen_asks_only_what_the_kind_needs_and_starts_on_enter(
             await pilot.pause()
             assert not layout.display
             out = screen.query_one("#export-out", Input)
+            assert Path(out.value).name == "survey.csv"  # was "csv.csv"
             out.value = str(tmp_path / "table.csv")
             out.focus()
             await pilot.press("enter")
             await pilot.pause()
             assert bar.display
             await _wait_idle(screen)
+            await pilot.pause()
             assert (tmp_path / "table.csv").exists()
+            assert bar.percentage == 1  # a table reports no progress: it went on pulsing
 
     try:
         asyncio.run(scenario())

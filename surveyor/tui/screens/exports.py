@@ -30,14 +30,15 @@ from surveyor.store.db import Store
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
 
-#: Export kinds (their names are ``export.kind_<code>`` in the catalog) and file suffixes.
+#: Export kinds (their names are ``export.kind_<code>`` in the catalog) and the file names
+#: offered (the CLI's examples' names: "csv.csv" said nothing).
 KINDS: tuple[tuple[str, str], ...] = (
-    ("sheets", ".pdf"),
-    ("labels", ".pdf"),
-    ("report", ".pdf"),
-    ("csv", ".csv"),
-    ("xlsx", ".xlsx"),
-    ("geojson", ".geojson"),
+    ("sheets", "sheets.pdf"),
+    ("labels", "labels.pdf"),
+    ("report", "report.pdf"),
+    ("csv", "survey.csv"),
+    ("xlsx", "survey.xlsx"),
+    ("geojson", "buildings.geojson"),
 )
 STATUSES = ("complete", "approved", "draft", "not_started")
 
@@ -96,7 +97,7 @@ class ExportScreen(Dialog[Path | None]):
             yield Static(self.tr("title"), classes="title")
             yield Label(self.tr("kind"))
             yield Select(
-                [(self.tr(f"kind_{code}"), code) for code, _suffix in KINDS],
+                [(self.tr(f"kind_{code}"), code) for code, _name in KINDS],
                 value="sheets",
                 allow_blank=False,
                 id="export-kind",
@@ -173,10 +174,11 @@ class ExportScreen(Dialog[Path | None]):
         scope = self.query("#export-scope")
         return bool(scope) and scope.first(Select).value == "building"
 
-    def _default_path(self, kind: str, suffix: str, folder: Path | None = None) -> Path:
+    def _default_path(self, kind: str, folder: Path | None = None) -> Path:
         """``sheets.pdf``, or ``sheets-NK-….pdf`` for one building (its file says whose)."""
-        one = self.building is not None and self._one_building()
-        name = f"{kind}-{self.building}{suffix}" if one else f"{kind}{suffix}"
+        name = Path(dict(KINDS)[kind])
+        if self.building is not None and self._one_building():
+            name = name.with_stem(f"{name.stem}-{self.building}")
         return (folder or self.folder) / name
 
     def _show_filters(self) -> None:
@@ -203,10 +205,9 @@ class ExportScreen(Dialog[Path | None]):
 
     def _rename_for(self, kind: str) -> None:
         """The name offered for ``kind`` and the scope, in the folder already chosen."""
-        suffix = next(suffix for code, suffix in KINDS if code == kind)
         box = self.query_one("#export-out", Input)
         folder = Path(box.value).parent if box.value.strip() else self.folder
-        self._offer(self._default_path(kind, suffix, folder))
+        self._offer(self._default_path(kind, folder))
 
     def _selection_args(self) -> tuple[list[str], str | None, list[str]]:
         """``--where``, ``--status`` and ``--building`` as the CLI would be given them."""
@@ -304,7 +305,11 @@ class ExportScreen(Dialog[Path | None]):
                 result = service.export_report(ctx, self.store, selection, out)
             else:
                 result = service.export_table(ctx, self.store, selection, out, kind)
-            message = self.tr("done", path=result.path, n=result.buildings)
+            message = (
+                self.tr("done_pages", path=result.path, n=result.buildings, pages=result.pages)
+                if result.pages and result.files == 1
+                else self.tr("done", path=result.path, n=result.buildings)
+            )
             self.written = result.path
             written = True
         except Cancelled:
@@ -320,6 +325,11 @@ class ExportScreen(Dialog[Path | None]):
             return
         self._set_running(False)
         self.query_one("#export-message", Static).update(message)
+        bar = self.query_one("#export-progress", ProgressBar)
+        if written:  # full, also for the kinds that report no progress (it went on pulsing)
+            bar.update(total=bar.total or 1, progress=bar.total or 1)
+        else:  # nothing was written: no bar at 100% beside "cancelled"
+            bar.display = False
         if written:  # the usual next step: close (Enter), or Tab back for another export
             self.query_one("#export-close", Button).focus()
         self._suggest_next_name()
