@@ -67,7 +67,7 @@ def test_init_and_doctor_speak_chinese_when_asked(tmp_path: Path) -> None:
     assert created.stdout.startswith(f"已新建 {db}（站点 ")
     checked = sv("doctor", "--db", str(db), "--lang", "zh")
     assert checked.returncode == 0, checked.stderr
-    assert "楼栋: 0" in checked.stdout and checked.stdout.splitlines()[-1] == "正常"
+    assert "楼栋：0" in checked.stdout and checked.stdout.splitlines()[-1] == "正常"
 
 
 def test_the_apps_language_follows_settings_then_surveyor_lang(
