@@ -75,8 +75,12 @@ class ChoiceField(Widget, can_focus=True):
     ]
 
     highlighted: reactive[int] = reactive(0)
-    filter_text: reactive[str] = reactive("")
-    filtering: reactive[bool] = reactive(False)
+    # Both change the widget's height (the filter line, the options shown): a layout each
+    # time. A repaint only kept the height of the last layout: "3" then "9" typed at once
+    # (one layout, taken mid-filter, with no option matching "9") left the list one line
+    # tall after Esc, the option just picked out of sight.
+    filter_text: reactive[str] = reactive("", layout=True)
+    filtering: reactive[bool] = reactive(False, layout=True)
 
     class Changed(Message):
         """The selection changed; ``value`` is a code, a list of codes, or None."""
