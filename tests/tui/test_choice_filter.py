@@ -68,3 +68,40 @@ def test_a_choice_list_comes_back_whole_after_a_filter_typed_in_one_burst(
                 assert below.y >= choice.region.bottom
 
     run(body)
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "said"),
+    [
+        ("zh", "39.5,117.2", ["筛选：9.5,117.2_", "无匹配选项（Esc 清除）"]),
+        ("en", "39.5,117.2", ["Filter: 9.5,117.2_", "no option matches (Esc clears)"]),
+        # Remarks typed into a choice by mistake: longer than a line, wrapped, not cut.
+        ("zh", "3顶层漏水严重楼道墙皮脱落雨天地下室进水", ["顶层漏水严重", "地下室进水_"]),
+    ],
+)
+def test_the_filter_line_is_whole_at_80_columns(
+    sample_db: Path, make_app: AppFactory, lang: str, typed: str, said: list[str]
+) -> None:
+    """Coordinates typed on 保护状态 by mistake: the filter's line read "筛选：9.5,117.2_
+    无匹配选项（Esc", the rest cut at the edge of the screen."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("heritage_status")
+            await settle(app, pilot)
+            choice = screen.query_one("#heritage_status", ChoiceField)
+            burst(app, list(typed))
+            await settle(app, pilot)
+            assert choice.unmatched
+            inside = choice.content_region
+            strips = screen._compositor.render_strips()[inside.y : inside.bottom]
+            drawn = [strip.crop(inside.x, inside.right).text for strip in strips]
+            text = "".join(line.strip() for line in drawn)
+            for words in said:
+                assert words.replace(" ", "") in text.replace(" ", ""), drawn
+            assert choice.region.bottom <= screen.query_one("#fields").content_region.bottom
+
+    run(body)
