@@ -37,7 +37,7 @@ from textual.worker import Worker, WorkerState
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.i18n import error_text, language, set_language, t, t_in
 from surveyor.paths import blob_dir_for
-from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider
+from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider, Palette
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
 from surveyor.tui.wide_chars import install as keep_wide_chars_whole
@@ -619,11 +619,9 @@ class SurveyorApp(App[None]):
         self.notify(t("app.screenshot_saved", path=saved), title=title, markup=False)
 
     def action_command_palette(self) -> None:
-        """Textual's palette, asking in the interface language."""
+        """Textual's palette, asking and saying "no matches" in the interface language."""
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder"))
-            )
+            self.push_screen(Palette(id="--command-palette", placeholder=t("cmd.placeholder")))
 
 
 def survey_wait_seconds() -> float:

@@ -1,4 +1,5 @@
-"""Command-palette providers: jump to a building, jump to a field (titles "namespace: verb").
+"""The command palette and its providers: jump to a building, jump to a field (titles
+"namespace: verb").
 
 Imported with the app, before its first frame: the database and survey modules are imported
 only when a search needs them.
@@ -11,9 +12,11 @@ import sys
 from functools import partial
 from typing import TYPE_CHECKING
 
+from rich.align import Align
 from rich.text import Text
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.widgets.option_list import Option
 
 from surveyor.i18n import language, t
 from surveyor.text import normalize_text
@@ -34,6 +37,44 @@ def _survey_screen(screen: object) -> SurveyScreen | None:
     from surveyor.tui.screens.survey import SurveyScreen
 
     return screen if isinstance(screen, SurveyScreen) else None
+
+
+class Palette(CommandPalette):
+    """Textual's palette, saying in the interface language that nothing matched.
+
+    Textual's own said "No matches found" in English in the Chinese app (``ctrl+p`` with a
+    query matching nothing; ``ctrl+g`` with a field that exists but is hidden by the current
+    answers). It writes that text inside ``_start_no_matches_countdown`` (Textual 8.2), which
+    is taken over here whole, the text aside.
+    """
+
+    def no_match_text(self, query: str) -> str:
+        """What the palette says when ``query`` matched nothing: a field the answers hide is
+        named as such; else "no field" when the palette finds only fields, "no command"."""
+        for provider in self._providers:
+            if isinstance(provider, FieldsProvider):
+                hidden = provider.hidden_matches(query)
+                if hidden:
+                    labels = t("cmd.list_separator").join(hidden)
+                    return t("cmd.no_field_hidden", labels=labels)
+        if self._providers and all(isinstance(p, FieldsProvider) for p in self._providers):
+            return t("cmd.no_field")
+        return t("cmd.no_match")
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if not search_value:  # discovery: an empty list needs no words
+                self._list_visible = False
+                return
+            said = Text(self.no_match_text(search_value), style="not bold")
+            self.query_one(CommandList).add_option(
+                Option(Align.center(said), disabled=True, id=self._NO_MATCHES)
+            )
+            self._list_visible = True
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
 class BuildingsProvider(Provider):
@@ -70,7 +111,12 @@ class FieldsProvider(Provider):
     (``relevant``) is not, since going there would land on nothing.
     """
 
-    def _fields(self) -> list[tuple[str, str]]:
+    #: How many hidden fields a "no field matches" names at most.
+    HIDDEN_NAMED = 3
+
+    def _fields(self, *, shown: bool = True) -> list[tuple[str, str]]:
+        """(id, searchable text) of the fields shown with the current answers, or with
+        ``shown=False`` of those the answers hide."""
         screen = _survey_screen(self.screen)
         if screen is None:
             return []
@@ -79,11 +125,22 @@ class FieldsProvider(Provider):
         other = "en" if lang == "zh" else "zh"
         out = []
         for fid, fld in app.form.fields.items():
-            if not screen.is_shown(fid):
+            if screen.is_shown(fid) != shown:
                 continue
             label = fld.defn.label
             out.append((fid, f"{label.get(lang)} {label.get(other)} {fid}"))
         return out
+
+    def hidden_matches(self, query: str) -> list[str]:
+        """The labels of the fields ``query`` finds that the current answers hide (抽测室温
+        until 供暖方式 is answered), best match first, at most ``HIDDEN_NAMED``."""
+        matcher = self.matcher(normalize_text(query))
+        app: SurveyorApp = self.app  # type: ignore[assignment]
+        scored = [(matcher.match(text), fid) for fid, text in self._fields(shown=False)]
+        best = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])
+        return [app.form.fields[fid].defn.label.get(language()) for _, fid in best][
+            : self.HIDDEN_NAMED
+        ]
 
     async def search(self, query: str) -> Hits:
         screen = _survey_screen(self.screen)

@@ -26,7 +26,6 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -1067,8 +1066,6 @@ class SurveyScreen(Screen[None]):
         self._reread_conflicts()
 
     def action_goto_field(self) -> None:
-        from surveyor.tui.commands import FieldsProvider
+        from surveyor.tui.commands import FieldsProvider, Palette
 
-        self.app.push_screen(
-            CommandPalette(providers=[FieldsProvider], placeholder=t("cmd.go_field"))
-        )
+        self.app.push_screen(Palette(providers=[FieldsProvider], placeholder=t("cmd.go_field")))

@@ -12,6 +12,8 @@ box caught the remarks typed after Enter) never vanishes unseen: a filter that m
 option says so on its line and in a toast naming the field as a choice list, Enter keeps it,
 and leaving the field with it says the text was not recorded, quoting it. Such keys used to
 be dropped without a word, the remarks lost.
+The filter's line wraps like the options (it was cut at the edge of an 80-column screen),
+and the list is laid out again when the filter starts, changes or ends.
 
 A single choice picked again stays picked: a key pressed twice (a bouncy key, a second look)
 used to clear the answer without a word.
@@ -75,8 +77,12 @@ class ChoiceField(Widget, can_focus=True):
     ]
 
     highlighted: reactive[int] = reactive(0)
-    filter_text: reactive[str] = reactive("")
-    filtering: reactive[bool] = reactive(False)
+    # Both change the widget's height (the filter line, the options shown): a layout each
+    # time. A repaint only kept the height of the last layout: "3" then "9" typed at once
+    # (one layout, taken mid-filter, with no option matching "9") left the list one line
+    # tall after Esc, the option just picked out of sight.
+    filter_text: reactive[str] = reactive("", layout=True)
+    filtering: reactive[bool] = reactive(False, layout=True)
 
     class Changed(Message):
         """The selection changed; ``value`` is a code, a list of codes, or None."""
@@ -307,25 +313,40 @@ class ChoiceField(Widget, can_focus=True):
                 used = width  # nothing shares a wrapped option's last line
         return lines
 
+    def _filter_lines(self, width: int) -> list[Text]:
+        """The filter's line, wrapped to ``width`` cells: "筛选：" and the text typed, then
+        the "no option matches" note, on a line of its own when it does not fit after them
+        (it was cut at the edge: "筛选：9.5,117.2_  无匹配选项（Esc")."""
+        if not self.filtering:
+            return []
+        prefix = t("survey.choice_filter")
+        lines = [
+            Text(piece, style="bold") for piece in wrap_text(prefix + self.filter_text + "_", width)
+        ]
+        lines[0].stylize("not bold italic", 0, len(prefix))
+        if self.unmatched:
+            note = t("survey.choice_no_match")
+            if cell_len(lines[-1].plain) + GAP + cell_len(note) <= width:
+                lines[-1].append(" " * GAP)
+                lines[-1].append(note, style="bold red")
+            else:
+                lines += [Text(piece, style="bold red") for piece in wrap_text(note, width)]
+        return lines
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        rows = self._grid(width)
-        return max(1, len(rows) + (1 if self.filtering else 0))
+        return max(1, len(self._filter_lines(width)) + len(self._grid(width)))
 
     def render(self) -> Text:
         width = max(1, self.content_size.width)
-        rows = self._grid(width)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        if self.filtering:
-            text.append(t("survey.choice_filter"), style="italic")
-            text.append(self.filter_text + "_", style="bold")
-            if not rows and self.filter_text:
-                text.append("  ")
-                text.append(t("survey.choice_no_match"), style="bold red")
-            if rows:
-                text.append("\n")
-        focused = self.has_focus
-        for r, row in enumerate(rows):
+        lines = self._filter_lines(width)
+        for r, line in enumerate(lines):
             if r:
+                text.append("\n")
+            text.append_text(line)
+        focused = self.has_focus
+        for r, row in enumerate(self._grid(width)):
+            if r or lines:
                 text.append("\n")
             for n, (index, piece) in enumerate(row):
                 if n:
