@@ -309,16 +309,21 @@ def _continuation_top(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) 
     return float(min(top - layout.qr_mm * mm - 22, y - 13))
 
 
-def _continuation_header(
-    pen: _Pen, d: SheetData, layout: SheetLayout, top: float, number: int, pages: int
-) -> None:
-    """A later page's header: the QR and code again, the place and address, the page."""
+def _header_qr(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> None:
+    """The building's QR at the top right with its code under it, on every page."""
     qr_size = layout.qr_mm * mm
     qr_x = MARGIN + WIDTH - qr_size
     draw_qr(pen.c, d.uri, qr_x, top - qr_size, qr_size)
     pen.text(
         qr_x + qr_size / 2 - stringWidth(d.code, pen.font, 8) / 2, top - qr_size - 8, d.code, 8
     )
+
+
+def _continuation_header(
+    pen: _Pen, d: SheetData, layout: SheetLayout, top: float, number: int, pages: int
+) -> None:
+    """A later page's header: the QR and code again, the place and address, the page."""
+    _header_qr(pen, d, layout, top)
     text_w = _header_text_width(layout)
     title = layout.header.title
     pen.text(MARGIN, top - 12, f"{title.zh}（续） {title.en}, continued", 11, text_w)
@@ -329,12 +334,8 @@ def _continuation_header(
 
 
 def _header(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
+    _header_qr(pen, d, layout, top)
     qr_size = layout.qr_mm * mm
-    qr_x = MARGIN + WIDTH - qr_size
-    draw_qr(pen.c, d.uri, qr_x, top - qr_size, qr_size)
-    pen.text(
-        qr_x + qr_size / 2 - stringWidth(d.code, pen.font, 8) / 2, top - qr_size - 8, d.code, 8
-    )
     text_w = _header_text_width(layout)
     pen.text(MARGIN, top - 10, _district(layout), DISTRICT_SIZE, text_w)
     pen.text(MARGIN, top - 28, layout.header.title.zh, TITLE_SIZE, text_w)
