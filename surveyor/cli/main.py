@@ -638,6 +638,16 @@ def register_import(
         typer.echo(t_in(lang, "register.row_problem", file=file, row=p.row, problem=said), err=True)
     if report.problems and not skip_bad:
         raise error_from("register.nothing_imported", n=len({p.row for p in report.problems}))
+    for row, same in report.same_place:
+        said = t_in(
+            lang,
+            "survey.same_building",
+            code=same.code,
+            place=same.place,
+            address=same.address or "",
+        )
+        said = t_in(lang, "register.same_place", said=said)
+        typer.echo(t_in(lang, "register.row_problem", file=file, row=row, problem=said), err=True)
     counts = {k: getattr(report, k) for k in ("imported", "already_present", "skipped_bad")}
     typer.echo(t_in(lang, "register.imported", **counts))
 

@@ -2,7 +2,10 @@
 
 All rows are checked first; unless ``skip_bad`` is set, one bad row means nothing is imported.
 A building already in the database (same 街道, 小区 and 楼号) is skipped, so importing the same
-register twice adds nothing.
+register twice adds nothing. A row imported where a live building already stands (same
+normalised address, or same 小区 and 楼号 in another 街道: ``survey.same_building``, the check
+the TUI's "new building" asks with) is reported in ``same_place``: a central flags such a
+pair as a possible duplicate at once, a laptop's only at the merge.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
 from surveyor.services.selection import option_code
-from surveyor.services.survey import BUILDING, writer
+from surveyor.services.survey import BUILDING, SameBuilding, same_building, writer
 from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
 from surveyor.text import normalize_text
@@ -50,6 +53,8 @@ class ImportReport:
     already_present: int = 0
     skipped_bad: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    #: Imported rows (by number) and the live building already at their place.
+    same_place: list[tuple[int, SameBuilding]] = field(default_factory=list)
 
 
 def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -174,7 +179,10 @@ def import_register(
         return report
     report.skipped_bad = len({p.row for p in report.problems})
     with writer(store, form, author) as w:
-        for _rowno, answers in good:
+        for rowno, answers in good:
+            # Before the row's own insert; rows imported earlier in this file count too.
+            if (there := same_building(w.conn, answers)) is not None:
+                report.same_place.append((rowno, there))
             w.create(answers)
             report.imported += 1
     return report

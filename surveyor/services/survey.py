@@ -446,9 +446,16 @@ class SurveyWriter:
 
     # -- creating -------------------------------------------------------------------------
     def create(
-        self, raw_answers: Mapping[str, Any], *, building_id: uuid.UUID | None = None
+        self,
+        raw_answers: Mapping[str, Any],
+        *,
+        building_id: uuid.UUID | None = None,
+        check_same: bool = False,
     ) -> SaveResult:
-        """Add a building (from the register or found on site); its first change has no parents."""
+        """Add a building (from the register or found on site); its first change has no parents.
+
+        ``check_same``: refuse (``SameBuildingExists``) if a live building of this database
+        already stands there (``same_building``), checked in this write's own transaction."""
         bid = building_id or uuid7()
         code = building_code(bid)
         fields = self._coerce(raw_answers, draft=False)
@@ -457,6 +464,8 @@ class SurveyWriter:
         bad = {f: m for f, m in ev.errors.items() if f in fields}
         if bad:
             raise ValidationFailed(_localized(bad, self.lang))
+        if check_same and (same := same_building(self.conn, answers)) is not None:
+            raise SameBuildingExists(same)
         status = "draft" if any(f not in REGISTER_FIELDS for f in answers) else "not_started"
         if status != "not_started":
             fields[STATUS_KEY] = status
@@ -764,10 +773,92 @@ def set_status(
 
 
 def create_building(
-    store: Store, form: Form, answers: Mapping[str, Any], *, author: str, lang: str = "en"
+    store: Store,
+    form: Form,
+    answers: Mapping[str, Any],
+    *,
+    author: str,
+    lang: str = "en",
+    check_same: bool = False,
 ) -> SaveResult:
+    """Add one building. ``check_same``: refuse with ``SameBuildingExists`` if a live building
+    here has the same address or 小区 and 楼号 (the TUI asks first; "add anyway" passes False)."""
     with writer(store, form, author, lang=lang) as w:
-        return w.create(answers)
+        return w.create(answers, check_same=check_same)
+
+
+@dataclass(frozen=True)
+class SameBuilding:
+    """A live building a new one would repeat: same normalised address, or same 小区 and 楼号."""
+
+    id: uuid.UUID
+    code: str
+    compound_name: str | None
+    building_no: str | None
+    address: str | None
+    same_address: bool
+
+    @property
+    def place(self) -> str:
+        """小区 and 楼号 as the list shows them ("新苑里 1号楼")."""
+        return " ".join(p for p in (self.compound_name, self.building_no) if p) or self.code
+
+
+class SameBuildingExists(SurveyorError):
+    """``create(check_same=True)`` refused: ``existing`` already stands there."""
+
+    def __init__(self, existing: SameBuilding) -> None:
+        said = error_from(
+            "survey.same_building",
+            code=existing.code,
+            place=existing.place,
+            address=existing.address or "",
+        )
+        super().__init__(said.message, zh=said.zh)
+        self.existing = existing
+
+
+def same_building(conn: Connection, answers: Mapping[str, Any]) -> SameBuilding | None:
+    """The live building of this database that ``answers`` (coerced, as saved) would repeat:
+    the same normalised address (what a central flags as a duplicate at the merge), else the
+    same 小区 and 楼号 (楼号 compared as the list sorts it: NFKC, lower case). Any 街道: a
+    wrong 街道 picked on site should not hide the building. None if there is none."""
+    address = normalize_address(text_or_none(answers.get("address")))
+    compound = text_or_none(answers.get("compound_name"))
+    number = natural_sort_key(text_or_none(answers.get("building_no")))
+    matches = []
+    if address is not None:
+        matches.append(BUILDING.c.address_norm == address)
+    if compound is not None and number:
+        matches.append(
+            sa.and_(BUILDING.c.compound_name == compound, BUILDING.c.building_sort == number)
+        )
+    if not matches:
+        return None
+    same_address = BUILDING.c.address_norm == address if address is not None else sa.false()
+    row = conn.execute(
+        sa.select(
+            BUILDING.c.id,
+            BUILDING.c.code,
+            BUILDING.c.compound_name,
+            BUILDING.c.building_no,
+            BUILDING.c.address,
+            same_address.label("same_address"),
+        )
+        .where(BUILDING.c.deleted == sa.false(), sa.or_(*matches))
+        .order_by(same_address.desc(), BUILDING.c.code)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return SameBuilding(
+        uuid.UUID(str(row.id)),
+        row.code,
+        row.compound_name,
+        row.building_no,
+        row.address,
+        bool(row.same_address),
+    )
 
 
 def get_building(store: Store, ref: str | uuid.UUID) -> BuildingState:

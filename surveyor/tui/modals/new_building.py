@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from surveyor.errors import SurveyorError, ValidationFailed
 from surveyor.i18n import error_text, language, t
-from surveyor.services.survey import create_building
+from surveyor.services.survey import SameBuilding, SameBuildingExists, create_building
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
@@ -42,8 +42,56 @@ class ChosenSelect(Select[str]):
             self.screen.focus_next()
 
 
+class SameBuildingModal(Dialog[str | None]):
+    """A live building already stands where the new one would: "open" it (Enter, the safe
+    default), "add" a new one anyway (Ctrl+N), or None (Esc) to go back and edit."""
+
+    DEFAULT_CSS = """
+    SameBuildingModal > Vertical { border: thick $warning; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "add", "new.key_add_anyway", id="new.add_anyway"),
+        Binding("escape", "back", "new.key_back", id="new.back"),
+    ]
+
+    def __init__(self, existing: SameBuilding) -> None:
+        super().__init__()
+        self.existing = existing
+
+    def compose(self) -> ComposeResult:
+        same = self.existing
+        key = "new.same_address" if same.same_address else "new.same_number"
+        question = t(key, code=same.code, place=same.place, address=same.address or "")
+        with Vertical():
+            yield Static(plain(question), classes="title", id="same-question")
+            yield Static(t("new.same_hint"), classes="hint")
+            with Horizontal():
+                yield Button(t("new.add_anyway"), id="same-add", compact=True)
+                yield Button(
+                    t("new.open_existing", code=same.code),
+                    variant="primary",
+                    id="same-open",
+                    compact=True,
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#same-open", Button).focus()  # Enter opens: the safe default
+
+    @on(Button.Pressed, "#same-open")
+    def open_existing(self) -> None:
+        self.dismiss("open")
+
+    @on(Button.Pressed, "#same-add")
+    def action_add(self) -> None:
+        self.dismiss("add")
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
 class NewBuildingModal(Dialog[uuid.UUID | None]):
-    """Returns the new building's id, or None if cancelled."""
+    """Returns the new building's id (or, if one already stood there, the id of the one the
+    inspector chose to open instead), or None if cancelled."""
 
     DEFAULT_CSS = """
     NewBuildingModal Input, NewBuildingModal Select { margin-bottom: 0; }
@@ -115,12 +163,24 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
         self._create(answers)
 
     @work(thread=True, exit_on_error=False)
-    def _create(self, answers: dict[str, str]) -> None:
+    def _create(self, answers: dict[str, str], *, anyway: bool = False) -> None:
+        """Create the building, unless a live one already stands there and the inspector has
+        not said to add it anyway: then ask (it was created without a word, and the duplicate
+        only flagged at the merge on the central, after the wrong record may have been
+        surveyed)."""
         app = self.app
         try:
             result = create_building(
-                app.store, app.form, answers, author=app.author, lang=language()
+                app.store,
+                app.form,
+                answers,
+                author=app.author,
+                lang=language(),
+                check_same=not anyway,
             )
+        except SameBuildingExists as exc:
+            self._from_thread(self._ask_same, exc.existing, answers)
+            return
         except ValidationFailed as exc:
             self._from_thread(self._problem, "; ".join(exc.errors.values()))
             return
@@ -137,6 +197,18 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
     def _problem(self, text: str) -> None:
         if is_live(self):  # the dialog may have been closed while the building was created
             self.query_one("#new-problem", Static).update(plain(text))
+
+    def _ask_same(self, existing: SameBuilding, answers: dict[str, str]) -> None:
+        if not (is_live(self) and self.is_current):
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "open":
+                self.dismiss(existing.id)
+            elif choice == "add":
+                self._create(answers, anyway=True)
+
+        self.app.push_screen(SameBuildingModal(existing), chosen)
 
     def _created(self, building_id: uuid.UUID) -> None:
         if is_live(self) and self.is_current:

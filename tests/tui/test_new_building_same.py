@@ -1,0 +1,140 @@
+"""ctrl+n at a building already in the database: the dialog asks before adding a second one.
+
+An inspector added 新苑里 1号楼 at 南开区咸阳路48号, an exact copy of a register building, and
+was not told: the list then showed two, and only the merge on the central flagged them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Input, Static
+
+from surveyor.services.browse import browse_buildings
+from surveyor.services.survey import get_building
+from surveyor.store.db import open_store
+from surveyor.tui.modals.new_building import NewBuildingModal, SameBuildingModal
+from surveyor.tui.screens.survey import SurveyScreen
+from tests.tui.conftest import AppFactory, run, settle
+
+
+def a_register_building(db: Path) -> Any:
+    """A live building of the sample with its register answers."""
+    store = open_store(db)
+    try:
+        row = browse_buildings(store, limit=1).rows[0]
+        return get_building(store, row.id)
+    finally:
+        store.close()
+
+
+def live_codes(db: Path) -> set[str]:
+    store = open_store(db)
+    try:
+        return {r.code for r in browse_buildings(store, limit=1000).rows}
+    finally:
+        store.close()
+
+
+async def fill_and_submit(pilot: Any, app: Any, answers: dict[str, str]) -> None:
+    """ctrl+n, the 街道 picked, the four text fields typed with Enter after each."""
+    await pilot.press("ctrl+n")
+    await settle(app, pilot)
+    assert isinstance(app.screen, NewBuildingModal)
+    app.screen.query_one("#new-subdistrict").value = answers["subdistrict"]
+    app.screen.query_one("#new-community", Input).focus()
+    for fid in ("community", "compound_name", "building_no", "address"):
+        await pilot.press(*answers[fid], "enter")
+    await settle(app, pilot)
+
+
+def test_same_address_asks_and_enter_opens_the_building_already_there(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    there = a_register_building(sample_db)
+    before = live_codes(sample_db)
+    # The address typed on site: spaced and full-width, still the same normalised address.
+    typed = " ".join(there.answers["address"]).replace("号", "号 ")
+    answers = {
+        "subdistrict": there.answers["subdistrict"],
+        "community": there.answers.get("community") or "某社区",
+        "compound_name": "另一个名字",
+        "building_no": "99号楼",
+        "address": typed,
+    }
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await fill_and_submit(pilot, app, answers)
+            assert isinstance(app.screen, SameBuildingModal)
+            question = str(app.screen.query_one("#same-question", Static).render())
+            assert question.startswith(f"该地址已有楼栋 {there.code}（")
+            assert there.answers["compound_name"] in question
+            await pilot.press("enter")  # the safe default
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            assert app.screen.building.code == there.code
+
+    run(body)
+    assert live_codes(sample_db) == before  # nothing was added
+
+
+def test_add_anyway_still_creates_the_building(sample_db: Path, make_app: AppFactory) -> None:
+    there = a_register_building(sample_db)
+    before = live_codes(sample_db)
+    answers = {f: there.answers.get(f) or "某社区" for f in ("subdistrict", "community")}
+    answers |= {f: there.answers[f] for f in ("compound_name", "building_no", "address")}
+
+    async def body() -> str:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await fill_and_submit(pilot, app, answers)
+            assert isinstance(app.screen, SameBuildingModal)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            return app.screen.building.code
+
+    code = run(body)
+    assert code != there.code
+    assert live_codes(sample_db) == before | {code}
+
+
+def test_same_compound_and_number_asks_and_esc_goes_back_to_the_form(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Another address typed, but the same 小区 and 楼号 (楼号 in full-width digits)."""
+    there = a_register_building(sample_db)
+    before = live_codes(sample_db)
+    number = there.answers["building_no"].translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    answers = {
+        "subdistrict": there.answers["subdistrict"],
+        "community": there.answers.get("community") or "某社区",
+        "compound_name": there.answers["compound_name"],
+        "building_no": number,
+        "address": "南开区不存在路1234号",
+    }
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await fill_and_submit(pilot, app, answers)
+            assert isinstance(app.screen, SameBuildingModal)
+            question = str(app.screen.query_one("#same-question", Static).render())
+            assert f"already has building {there.code} with that number" in question
+            assert there.answers["address"] in question
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert isinstance(app.screen, NewBuildingModal)  # what was typed is still there
+            address = app.screen.query_one("#new-address", Input).value
+            assert address == "南开区不存在路1234号"
+
+    run(body)
+    assert live_codes(sample_db) == before
