@@ -200,7 +200,7 @@ class SurveyScreen(Screen[None]):
         #: Why the save thread's last batch failed, set by the thread itself (``save_error``
         #: is set later, by the callback it sends to the message loop); None after a success.
         self._failed: str | None = None
-        #: What is waiting for the save thread to finish ("leave"), or None.
+        #: What is waiting for the save thread to finish ("leave", "export"), or None.
         self._waiting_for: str | None = None
         self._retry_timer: Timer | None = None
         self._switching = False
@@ -819,6 +819,15 @@ class SurveyScreen(Screen[None]):
             markup=False,
         )
 
+    def tell_export_unsaved(self) -> None:
+        """The export dialog waits for the answers: a sheet now would miss them."""
+        self.notify(
+            t("survey.export_unsaved", n=self.unsaved(), error=self.unsaved_reason()),
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
     def unsaved_reason(self) -> str:
         """Why answers are not saved yet: the last save's error, or the database still busy.
 
@@ -879,7 +888,7 @@ class SurveyScreen(Screen[None]):
     ) -> None:
         """Commit everything typed, then run ``then``; if it cannot be saved, ``refuse``.
 
-        ``what`` ("leave") names the action in the toasts. A save that takes longer
+        ``what`` ("leave", "export") names the action in the toasts. A save that takes longer
         than ``SAVE_QUIET_SECONDS`` (another program holds the database's write lock) is
         waited for in a worker, after a toast says so: the wait used to hold the message
         loop of the key's handler (or the app's), so for up to 10 s no key was acted on and
