@@ -39,6 +39,7 @@ from surveyor.i18n import error_text, language, set_language, t, t_in
 from surveyor.paths import blob_dir_for
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider, Palette
 from surveyor.tui.config import Settings, config_path, load_settings, save_settings
+from surveyor.tui.lifecycle import is_live
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
 from surveyor.tui.wide_chars import install as keep_wide_chars_whole
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from surveyor.forms.model import Form
     from surveyor.services.survey import BuildingState
     from surveyor.store.db import Store
+    from surveyor.tui.screens.exports import ExportScreen
     from surveyor.tui.screens.survey import SurveyScreen
 
 keep_wide_chars_whole()  # Chinese toasts and dialogs over the screen's widget edges
@@ -534,17 +536,26 @@ class SurveyorApp(App[None]):
         from surveyor.tui.screens.survey import SurveyScreen
 
         screen = self.screen
-        building, first = None, False
         if isinstance(screen, SurveyScreen):
-            if not await screen.save_now():
-                screen.tell_unsaved()  # a sheet now would miss what is on the screen
-                return
-            building, first = screen.building.code, True
-        elif isinstance(screen, BuildingsScreen):
-            building = screen.highlighted_code()
+            survey = screen
+
+            async def open_once_saved() -> None:
+                if is_live(survey):  # not left nor quit meanwhile
+                    self._push_exports(ExportScreen, survey.building.code, first=True)
+
+            # A sheet now would miss what is on the screen: the dialog waits for the answers
+            # (in a worker if another program holds the database), and says so.
+            await survey.after_saving("export", open_once_saved, survey.tell_export_unsaved)
+            return
+        building = screen.highlighted_code() if isinstance(screen, BuildingsScreen) else None
+        self._push_exports(ExportScreen, building, first=False)
+
+    def _push_exports(
+        self, dialog: type[ExportScreen], building: str | None, *, first: bool
+    ) -> None:
         folder = Path(self.store.target).parent if self.store.is_sqlite else Path.cwd()
         self.push_screen(
-            ExportScreen(
+            dialog(
                 self.store,
                 self.form,
                 folder,

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -85,6 +85,10 @@ FIRST_ROWS = 8
 SAVE_RETRY_SECONDS = 5.0
 #: How long leaving or quitting waits for the save thread (SQLite waits up to 10 s for a lock).
 SAVE_WAIT_SECONDS = 10.0
+#: Leaving or opening the export waits this long for the last save in the key's own handler;
+#: a save that takes longer (another program holds the write lock) is waited for in a
+#: worker, after a toast says so.
+SAVE_QUIET_SECONDS = 0.3
 #: While typing goes on, an answer is saved at most this long (or ``autosave_delay``, if
 #: longer) after its first unsaved key: the debounce restarts on every key, so steady typing
 #: would otherwise never be saved before a crash or ``kill -9``.
@@ -192,6 +196,11 @@ class SurveyScreen(Screen[None]):
         self._pending_since: float | None = None
         #: Why the last save failed (a full disk, a locked database), until a save succeeds.
         self.save_error: str | None = None
+        #: Why the save thread's last batch failed, set by the thread itself (``save_error``
+        #: is set later, by the callback it sends to the message loop); None after a success.
+        self._failed: str | None = None
+        #: What is waiting for the save thread to finish ("leave", "export"), or None.
+        self._waiting_for: str | None = None
         self._retry_timer: Timer | None = None
         self._switching = False
         self._section_token = 0
@@ -660,12 +669,13 @@ class SurveyScreen(Screen[None]):
                         self._resume_written = resume
             except Exception as exc:
                 transient = is_transient(exc)
+                reason = t("save.disk_full") if isinstance(exc, DiskFull) else error_text(exc)
                 with self._lock:
                     if transient:
                         self._queue = batch | self._queue  # keep it; newer edits win
+                        self._failed = reason
                     self._in_flight = {}
                     self._saver_running = False
-                reason = t("save.disk_full") if isinstance(exc, DiskFull) else error_text(exc)
                 if transient:
                     self._call_ui(self._save_failed, reason)
                 else:  # refused for good (the building was deleted meanwhile …): say what
@@ -673,6 +683,7 @@ class SurveyScreen(Screen[None]):
                 return
             with self._lock:
                 self._in_flight = {}
+                self._failed = None
             if result is not None:
                 self._call_ui(self._saved, result)
                 if result.conflicts or not self.conflicts.keys().isdisjoint(batch):
@@ -801,11 +812,29 @@ class SurveyScreen(Screen[None]):
 
     def tell_unsaved(self) -> None:
         self.notify(
-            t("survey.unsaved_stay", n=self.unsaved(), error=self.save_error or ""),
+            t("survey.unsaved_stay", n=self.unsaved(), error=self.unsaved_reason()),
             severity="error",
             timeout=10,
             markup=False,
         )
+
+    def tell_export_unsaved(self) -> None:
+        """The export dialog waits for the answers: a sheet now would miss them."""
+        self.notify(
+            t("survey.export_unsaved", n=self.unsaved(), error=self.unsaved_reason()),
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    def unsaved_reason(self) -> str:
+        """Why answers are not saved yet: the last save's error, or the database still busy.
+
+        ``save_error`` alone was empty while the save thread still waited for another
+        program's lock, and for a moment after it failed: "未能保存（）"."""
+        with self._lock:
+            failed = self._failed
+        return self.save_error or failed or t("app.still_saving")
 
     def unsaved(self) -> int:
         """How many answers are not committed yet (typed, queued or failed)."""
@@ -850,12 +879,77 @@ class SurveyScreen(Screen[None]):
     def action_save(self) -> None:
         self.flush()
 
-    async def action_back(self) -> None:
-        if not await self.save_now():
-            self.tell_unsaved()  # leaving would drop the screen that holds them
+    async def after_saving(
+        self,
+        what: str,
+        then: Callable[[], Awaitable[None]],
+        refuse: Callable[[], None],
+    ) -> None:
+        """Commit everything typed, then run ``then``; if it cannot be saved, ``refuse``.
+
+        ``what`` ("leave", "export") names the action in the toasts. A save that takes longer
+        than ``SAVE_QUIET_SECONDS`` (another program holds the database's write lock) is
+        waited for in a worker, after a toast says so: the wait used to hold the message
+        loop of the key's handler (or the app's), so for up to 10 s no key was acted on and
+        nothing was said, then "未能保存（）" without a reason. Asked again meanwhile, it says
+        it is still waiting.
+        """
+        if self._waiting_for is not None:
+            self.notify(t("survey.still_waiting"), severity="warning", markup=False)
             return
+        await self.start_saving()
+        if await self.wait_saved(SAVE_QUIET_SECONDS):
+            await then()
+            return
+        if not self.saving:  # failed (a full disk, a lock given up on): say so now
+            refuse()
+            return
+        self._waiting_for = what
+        self.notify(
+            t(f"survey.{what}_waiting", n=self.unsaved(), seconds=round(SAVE_WAIT_SECONDS)),
+            severity="warning",
+            timeout=SAVE_WAIT_SECONDS,
+            markup=False,
+        )
+        rest = max(0.0, SAVE_WAIT_SECONDS - SAVE_QUIET_SECONDS)
+        self.run_worker(
+            self._once_saved(then, refuse, rest), group="save-wait", exit_on_error=False
+        )
+
+    async def _once_saved(
+        self, then: Callable[[], Awaitable[None]], refuse: Callable[[], None], wait: float
+    ) -> None:
+        """The rest of ``after_saving``: ``then`` once everything is committed (answers typed
+        meanwhile too), else ``refuse``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        try:
+            while not await self.wait_saved(max(0.0, deadline - loop.time())):
+                with self._lock:
+                    failed = self._failed is not None
+                if failed or self.saving or loop.time() >= deadline or not is_live(self):
+                    saved = False
+                    break
+                await self.start_saving()  # typed while it waited: those are saved too
+            else:
+                saved = True
+        finally:
+            self._waiting_for = None
+        if not is_live(self):
+            return  # quit meanwhile: the quit saved (or said) the rest
+        if saved:
+            await then()
+        else:
+            refuse()
+
+    async def action_back(self) -> None:
+        await self.after_saving("leave", self._leave, self.tell_unsaved)
+
+    async def _leave(self) -> None:
         if self.is_current:
             self.dismiss(None)
+        elif is_live(self):  # a dialog (F1) opened over it while it waited
+            self.notify(t("survey.saved_can_leave"), markup=False)
 
     def on_screen_suspend(self) -> None:
         self.flush(leaving=True)
