@@ -49,13 +49,20 @@ def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     # A building nobody was assigned that an inspector added on the laptop (ctrl+n) is that
     # inspector's work: counted under its creator (the author of its first change, made on a
     # laptop), not as unassigned. One the central made itself (a register import) stays
-    # unassigned. Each building is still counted once in each table.
+    # unassigned. On a central, "on a laptop" is any other site; on a laptop, it is this one
+    # (the register's buildings came from the central's site). Each building is still
+    # counted once in each table.
+    made_on_a_laptop = (
+        CHANGE.c.site_id != store.site_id
+        if store.role == "central"
+        else CHANGE.c.site_id == store.site_id
+    )
     creator = (
         sa.select(CHANGE.c.author)
         .where(
             CHANGE.c.entity_id == BUILDING.c.id,
             CHANGE.c.hlc == BUILDING.c.created_hlc,
-            CHANGE.c.site_id != store.site_id,
+            made_on_a_laptop,
         )
         .limit(1)
         .scalar_subquery()

@@ -13,6 +13,7 @@ from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, save_answers
 from surveyor.store.db import Store, open_store
 from surveyor.sync.actions import assign, delete_building
+from surveyor.sync.progress import progress
 from tests.conftest import REGISTER_ROW
 from tests.sync.test_sync_cli import FORM, new_central, run
 
@@ -257,3 +258,7 @@ def test_progress_counts_a_building_an_inspector_added_under_that_inspector(
     zh = run("progress", "--central", backend, "--lang", "zh", *FORM).stdout
     [row] = [line.split() for line in zh.splitlines() if line.startswith("王芳")]
     assert row == ["王芳", "2", "0", "0", "0", "0"], zh
+    # On her laptop too: the building she added there is hers (on a laptop the register's
+    # buildings come from the central's site, her own from this one).
+    _by_street, by_inspector_here = progress(a)  # the app's progress screen on a laptop
+    assert {k: sum(r.values()) for k, r in by_inspector_here.rows.items()} == {"王芳": 2}

@@ -305,6 +305,8 @@ def test_no_chooser_shows_textual_english_prompt_in_chinese(
     chooser in the Chinese app; an empty 街道/status chooser in the export means 'all'."""
     from textual.widgets import Select, Static
 
+    from surveyor.tui.screens.exports import ExportScreen
+
     def prompts(screen: Any) -> list[str]:
         """What each chooser shows (its prompt while empty)."""
         return [str(s.query_one("#label", Static).render()) for s in screen.query(Select)]
@@ -319,8 +321,9 @@ def test_no_chooser_shows_textual_english_prompt_in_chinese(
             assert not any("Select" in p for p in prompts(app.screen))
             await pilot.press("escape")
             await settle(app, pilot)
-            app.open_exports()
+            await app.open_exports()
             await settle(app, pilot)
+            assert isinstance(app.screen, ExportScreen)  # not the list's own choosers
             shown = prompts(app.screen)
             assert any("全部状态" in p for p in shown) and any("全部街道" in p for p in shown)
             assert not any("Select" in p for p in shown)
