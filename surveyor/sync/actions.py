@@ -368,7 +368,7 @@ class MergePlan:
 
 def merge_plan(duplicate: Mapping[str, Any], kept: Mapping[str, Any]) -> MergePlan:
     """``MergePlan`` of merging a building with answers ``duplicate`` into one with ``kept``."""
-    gained = {f: v for f, v in duplicate.items() if kept.get(f) is None}
+    gained = {f: v for f, v in duplicate.items() if v is not None and kept.get(f) is None}
     differing = {
         f: (kept[f], v)
         for f, v in duplicate.items()

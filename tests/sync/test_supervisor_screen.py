@@ -875,9 +875,10 @@ async def _merge_x_into_y(central: Store, mini: Form, x: str, y: str) -> None:
             assert lines[6].startswith("最后保存：" + ("甲" if x in lines[1] else "乙"))
             assert box.max_scroll_y == 0  # all of it in the box at 80×24
         other = str([v.building.code for v in screen.detail.heads if v.building].index(y) + 1)
-        await pilot.press(other)
+        await pilot.press(other, other)  # a double press asks once
         await settle(app, pilot)
         assert isinstance(app.screen, MergeModal) and _open(central) == 2  # asked, not merged
+        assert sum(isinstance(s, MergeModal) for s in app.screen_stack) == 1
         said = [str(s.render()) for s in app.screen.query(Static)]
         assert said[0] == f"把 {x} 并入 {y}？"
         assert "建成年份：保留 1988，不再显示 1987" in said, said

@@ -578,6 +578,8 @@ class SupervisorScreen(Screen[None]):
         """Ask before merging ``shown``'s building into ``kept_id`` (``fresh``: read now)."""
         if not is_live(self) or not self._is_selected(shown) or self.detail is not shown:
             return  # the cursor moved on meanwhile
+        if not self.is_current:
+            return  # a confirm (of a second quick press) or another dialog is already open
         if {v.change_id for v in fresh.heads} != {v.change_id for v in shown.heads}:
             self._status(t("review.changed_since_shown"))
             return
@@ -613,7 +615,7 @@ class SupervisorScreen(Screen[None]):
                 )
                 lines.append(("", said))
             lines.append(("hint", t("review.merge_other_way", **names)))
-        gained = [f for f, v in plan.gained.items() if v is not None]
+        gained = list(plan.gained)
         if gained:
             fields = [field_name(form, f, lang) for f in sorted(gained, key=self._form_order)]
             said = t("review.merge_gains", fields=joined_names(fields, lang), **names)
