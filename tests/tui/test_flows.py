@@ -1526,3 +1526,35 @@ def test_back_on_the_list_the_cursor_is_on_the_building_it_was_on(
                 assert listing.highlighted_code() == code, steps
 
     run(body)
+
+
+def test_back_from_help_the_list_is_not_read_again(sample_db: Path, make_app: AppFactory) -> None:
+    """Every F1 (or palette) read every loaded row again and rebuilt the table; only a screen
+    that may change a building (a survey) makes the list read again."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            listing = app.screen
+            assert isinstance(listing, BuildingsScreen)
+            reads: list[int] = []
+            show = listing._show
+            listing._show = lambda page, offset, keep=None: (  # type: ignore[method-assign]
+                reads.append(offset),
+                show(page, offset, keep),
+            )
+            for key in ("f1", "ctrl+p"):
+                await pilot.press(key)
+                await settle(app, pilot)
+                await pilot.press("escape")
+                await settle(app, pilot)
+                assert reads == [], key
+            listing.query_one("#buildings", DataTable).focus()
+            await pilot.press("enter")  # a survey
+            await settle(app, pilot)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert reads == [0]
+
+    run(body)

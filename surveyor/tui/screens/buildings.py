@@ -46,6 +46,9 @@ WINDOW = 60
 #: import SQLAlchemy before the first frame.
 STATUSES = ("not_started", "draft", "complete", "approved")
 SEARCH_DELAY = 0.05
+#: Screens that change no building: back from them, the list is not read again. By name, so
+#: the list imports none of them before its first frame.
+READ_ONLY_SCREENS = frozenset({"HelpScreen", "CommandPalette", "Palette", "ExportScreen"})
 #: What finds the building on site comes first: at 80 columns the address showed five
 #: characters, behind the counts; now the counts are the ones left past the edge.
 COLUMNS = (
@@ -168,6 +171,8 @@ class BuildingsScreen(Screen[None]):
         self._last_query: dict[str, Any] = {}
         #: Enter was pressed in the search box and waits for its query's answer.
         self._enter_pending = False
+        #: The class name of the screen last pushed over the list.
+        self._covered_by = ""
         #: The frame is painted with the search box focused (set just before the app starts
         #: opening the database): the first interactive frame.
         self.first_frame_shown = False
@@ -517,9 +522,16 @@ class BuildingsScreen(Screen[None]):
         search.cursor_position = len(search.value)
         search.insert_text_at_cursor(text)
 
+    def on_screen_suspend(self) -> None:
+        self._covered_by = type(self.app.screen).__name__  # pushed already when this runs
+
     def on_screen_resume(self) -> None:
-        if self.first_page_shown:
-            self.reload(keep_place=True)  # statuses and completeness may have changed
+        """Back from a survey, a review, a new building: read the rows again (statuses and
+        completeness may have changed), keeping the place. Back from help, the palette or
+        the export dialog nothing changed: reading every loaded row again after each F1 was
+        waste."""
+        if self.first_page_shown and self._covered_by not in READ_ONLY_SCREENS:
+            self.reload(keep_place=True)
 
     # -- actions ------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
