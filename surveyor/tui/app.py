@@ -54,8 +54,6 @@ keep_wide_chars_whole()  # Chinese toasts and dialogs over the screen's widget e
 
 #: A second quit within this many seconds quits even though some answers could not be saved.
 QUIT_ANYWAY_SECONDS = 10.0
-#: A quit whose last save takes longer than this says it is waiting for the database.
-QUIT_QUIET_SECONDS = 0.3
 #: On SIGHUP/SIGTERM: how long pending answers may take to commit before the app exits anyway.
 SIGNAL_SAVE_SECONDS = 5.0
 #: … and past this, the process ends itself, even if the exit is stuck (a terminal gone).
@@ -304,10 +302,10 @@ class SurveyorApp(App[None]):
         decision. The second press is timed when it is made: waiting on a long lock again
         used to run out the window first, so the app could not be quit at all.
 
-        A save that takes longer than ``QUIT_QUIET_SECONDS`` (another program holds the
-        database's write lock) is waited for in a worker, after a toast says so: the wait
-        used to hold the app's own message loop, so for up to 10 s nothing was said, not even
-        the toasts already on their way. Pressed again meanwhile, quit says it is waiting.
+        The answers are waited for as leaving a building waits (``survey.SAVE_QUIET_SECONDS``
+        in the key's handler, then in a worker after a toast, up to ``SAVE_WAIT_SECONDS``,
+        by ``SurveyScreen.wait_all_saved``): answers typed during the wait are saved too, and
+        the app quits once they are. Pressed again meanwhile, quit says it is waiting.
         """
         if self._quit_waiting:
             self.notify(t("app.quit_still_waiting"), severity="warning", markup=False)
@@ -316,28 +314,34 @@ class SurveyorApp(App[None]):
             self.exit()
             return
         screens = self.survey_screens()
-        for screen in screens:
-            await screen.start_saving()
-        if await self._all_saved(screens, QUIT_QUIET_SECONDS):
+        if not screens:  # nothing to save (the survey module may not even be loaded)
             self.exit()
             return
-        if not any(screen.saving for screen in screens):  # failed (a full disk): say so now
-            self._refuse_quit(screens)
+        from surveyor.tui.screens import survey
+
+        for screen in screens:
+            await screen.start_saving()
+        if await self._all_saved(screens, survey.SAVE_QUIET_SECONDS):
+            self.exit()
+            return
+        if not any(s.saving for s in screens) and any(s.save_failed for s in screens):
+            self._refuse_quit(screens)  # a save failed (a full disk): say so now
             return
         self._quit_waiting = True
-        wait = survey_wait_seconds()
+        wait = survey.SAVE_WAIT_SECONDS
         self.notify(
             t("app.quit_waiting", n=sum(s.unsaved() for s in screens), seconds=round(wait)),
             severity="warning",
             timeout=wait,
             markup=False,
         )
-        rest = max(0.0, wait - QUIT_QUIET_SECONDS)
+        rest = max(0.0, wait - survey.SAVE_QUIET_SECONDS)
         self.run_worker(self._quit_once_saved(screens, rest), group="quit", exit_on_error=False)
 
     async def _quit_once_saved(self, screens: list[SurveyScreen], wait: float) -> None:
-        """The rest of a quit held up by the database: exit once everything is committed,
-        else say what is not (then a second quit within ``QUIT_ANYWAY_SECONDS`` leaves)."""
+        """The rest of a quit held up by the database: exit once everything is committed
+        (answers typed meanwhile too), else say what is not (then a second quit within
+        ``QUIT_ANYWAY_SECONDS`` leaves)."""
         try:
             if await self._all_saved(screens, wait):
                 self.exit()
@@ -347,13 +351,14 @@ class SurveyorApp(App[None]):
         self._refuse_quit(screens)
 
     def _refuse_quit(self, screens: list[SurveyScreen]) -> None:
-        """Stay, and say how many answers are not saved and why; a second quit within
+        """Stay, and say how many answers are not saved and why (``unsaved_reason``: the
+        save's error, or the database still busy); a second quit within
         ``QUIT_ANYWAY_SECONDS`` leaves anyway."""
         unsaved = sum(s.unsaved() for s in screens)
-        error = next((s.save_error for s in screens if s.save_error), None)
+        reason = next((s.unsaved_reason() for s in screens if s.unsaved()), None)
         self._quit_refused_at = time.monotonic()
         self.notify(
-            t("app.unsaved_quit", n=unsaved, error=error or t("app.still_saving")),
+            t("app.unsaved_quit", n=unsaved, error=reason or t("app.still_saving")),
             title=t("app.unsaved_title"),
             severity="error",
             timeout=QUIT_ANYWAY_SECONDS,
@@ -362,12 +367,12 @@ class SurveyorApp(App[None]):
 
     @staticmethod
     async def _all_saved(screens: list[SurveyScreen], timeout: float) -> bool:
-        """True when every screen's answers are committed within ``timeout`` seconds in all."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        """True when every screen's answers are committed within ``timeout`` seconds in all
+        (``SurveyScreen.wait_all_saved``: answers typed during the wait too)."""
+        deadline = asyncio.get_running_loop().time() + timeout
         saved = True
         for screen in screens:  # each waited for, failed or not: their saves run meanwhile
-            saved = await screen.wait_saved(max(0.0, deadline - loop.time())) and saved
+            saved = await screen.wait_all_saved(deadline) and saved
         return saved
 
     def _install_quit_signals(self) -> None:
@@ -488,11 +493,20 @@ class SurveyorApp(App[None]):
         if open_now and self.screen is open_now[-1]:
             # Another building from the palette: save this one, then take its place — unless
             # its answers cannot be saved (switching would drop the screen that holds them).
+            # Waited for like leaving (a worker under another program's lock): this waited
+            # up to 10 s in the app's own message loop, saying nothing, acting on no key.
             current = open_now[-1]
-            if not await current.save_now():
-                current.tell_unsaved()
-                return
-            await self.switch_screen(screen)
+
+            async def switch_once_saved() -> None:
+                if self._exit or any(s.building.id == state.id for s in self.survey_screens()):
+                    return
+                if current.on_top:
+                    # Later, from the app: this may run in a worker of the screen it replaces.
+                    self.call_later(self.switch_screen, screen)
+                elif is_live(current):  # a dialog (F1) opened over it while it waited
+                    self.notify(t("survey.saved_open_again", code=state.code), markup=False)
+
+            await current.after_saving("open", switch_once_saved, current.tell_unsaved)
         else:
             await self.push_screen(screen)
 
@@ -540,8 +554,10 @@ class SurveyorApp(App[None]):
             survey = screen
 
             async def open_once_saved() -> None:
-                if is_live(survey):  # not left nor quit meanwhile
+                if survey.on_top:  # not left nor quit, no dialog (F1) over it meanwhile
                     self._push_exports(ExportScreen, survey.building.code, first=True)
+                elif is_live(survey):
+                    self.notify(t("survey.saved_export_again"), markup=False)
 
             # A sheet now would miss what is on the screen: the dialog waits for the answers
             # (in a worker if another program holds the database), and says so.
@@ -633,14 +649,6 @@ class SurveyorApp(App[None]):
         """Textual's palette, asking and saying "no matches" in the interface language."""
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(Palette(id="--command-palette", placeholder=t("cmd.placeholder")))
-
-
-def survey_wait_seconds() -> float:
-    """How long leaving or quitting waits for the save thread (``survey.SAVE_WAIT_SECONDS``,
-    read when needed: the survey module is imported only once a building is opened)."""
-    from surveyor.tui.screens import survey
-
-    return survey.SAVE_WAIT_SECONDS
 
 
 def _palette_title(key: str) -> str:

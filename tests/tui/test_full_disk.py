@@ -169,6 +169,49 @@ def test_a_quit_held_up_by_a_lock_says_so_at_once_and_leaves_once_saved(
     run(body)
 
 
+def test_answers_typed_while_a_quit_waits_for_a_lock_are_saved_before_it_quits(
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quit waited for the save thread alone: answers typed during the wait were still
+    unsaved when it finished, so the quit was refused with "数据库正忙，仍在保存中" once the
+    lock was released, and a second ``ctrl+q`` quit and lost them. Now they are saved too
+    (a second press during the wait says it is still waiting) and then the app quits."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
+    monkeypatch.setattr(survey, "AUTOSAVE_MAX_WAIT", 60.0)  # only the quit saves them
+    target = first_with_status(sample_db, "not_started")
+
+    def key(k: str) -> events.Key:
+        return events.Key(k, k if len(k) == 1 else None)
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
+        other = sqlite3.connect(sample_db, isolation_level=None)
+        try:
+            async with app.run_test(size=(80, 24)) as pilot:
+                screen = await open_survey(app, pilot, target.id)
+                await pilot.click("#inspector_name")
+                await pilot.press(*"王芳")
+                other.execute("BEGIN IMMEDIATE")  # the other program's write lock
+                app.post_message(key("ctrl+q"))
+                await until(app, lambda: any("正在等待数据库" in m for m in said(app)), "the wait")
+                for k in "同志":  # typed while the quit waits
+                    app.post_message(key(k))
+                await until(
+                    app, lambda: screen.pending.get("inspector_name") == "王芳同志", "typing"
+                )
+                app.post_message(key("ctrl+q"))  # impatient: still waiting, nothing dropped
+                await until(app, lambda: any("仍在等待数据库" in m for m in said(app)), "again")
+                assert app.is_running
+                other.execute("ROLLBACK")  # released: both saves go through, the app leaves
+                await until(app, lambda: not app.is_running, "quitting")
+                assert not any("未能保存" in m for m in said(app)), said(app)
+        finally:
+            other.close()
+        assert read(sample_db, target.id).answers["inspector_name"] == "王芳同志"
+
+    run(body)
+
+
 def test_a_second_quit_under_a_long_lock_is_timed_when_pressed(
     sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,7 +28,8 @@ from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import first_with_status, open_survey, read
 from tests.tui.test_full_disk import said, until
 
-#: "At once": well before the wait for the database (``SAVE_WAIT_SECONDS``, 4 s here) is over.
+#: "At once": well before the wait for the database (``SAVE_WAIT_SECONDS``, 15 s in the tests
+#: that chain several such steps, 4 s in the others) is over.
 AT_ONCE = 1.5
 
 
@@ -62,7 +63,8 @@ def test_leaving_under_a_lock_says_so_at_once_stays_responsive_and_leaves_once_s
     other: sqlite3.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 4.0)
+    # Four steps of up to AT_ONCE each: 4 s left no room on a busy 2-core laptop.
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
     target = first_with_status(sample_db, "not_started")
 
     async def body() -> None:
@@ -210,6 +212,107 @@ def test_a_page_turned_under_a_lock_turns_at_once_and_saves_later(
             assert screen.saving and screen.indicator.state == "saving"
             other.execute("ROLLBACK")
             await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
+        assert read(sample_db, target.id).answers["info_sources"]
+
+    run(body)
+
+
+def test_f9_under_a_lock_says_so_at_once_stays_responsive_and_checks_once_saved(
+    sample_db: Path,
+    make_app: AppFactory,
+    other: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """F9 waited for the answers inside its key handler, in the app's message loop: for up
+    to 10 s no key was acted on and nothing was said. Now it waits like leaving: a toast at
+    once, keys acted on, and the building is checked once the answers are saved (this one
+    is not finished: the list of what is missing opens)."""
+    from surveyor.tui.modals.problems import ProblemsModal
+
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await pick_a_source(app, pilot, target.id)
+            other.execute("BEGIN IMMEDIATE")
+            press(app, "f9")
+            waiting = "先保存答案才能标记完成：正在等待数据库保存 1 个答案"
+            await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
+            press(app, "f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+            press(app, "f1")
+            await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
+            press(app, "f9")  # impatient: still waiting
+            await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
+            other.execute("ROLLBACK")
+            await until(app, lambda: isinstance(app.screen, ProblemsModal), "the check")
+            assert not any("未能保存" in m for m in said(app)), said(app)
+        assert read(sample_db, target.id).answers["info_sources"]
+
+    run(body)
+
+
+def test_the_export_saved_under_a_dialog_opened_meanwhile_is_not_pushed_over_it(
+    sample_db: Path,
+    make_app: AppFactory,
+    other: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """F1 pressed while the export waited for the database: the export dialog opened on top
+    of the help once the answers were saved. Now the help stays and a toast says to open the
+    export again."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", autosave_delay=10.0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pick_a_source(app, pilot, target.id)
+            other.execute("BEGIN IMMEDIATE")
+            await export_from_the_palette(app, pilot)
+            await until(
+                app, lambda: any("waiting for the database" in m for m in said(app)), "the wait"
+            )
+            press(app, "f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+            other.execute("ROLLBACK")
+            again = "open the export again"
+            await until(app, lambda: any(again in m for m in said(app)), "the answers saved")
+            await settle(app, pilot)
+            assert isinstance(app.screen, HelpScreen)
+            assert not app.screen.query("#export-scope")
+        assert read(sample_db, target.id).answers["info_sources"]
+
+    run(body)
+
+
+def test_leaving_saved_under_a_dialog_opened_meanwhile_leaves_the_dialog_alone(
+    sample_db: Path,
+    make_app: AppFactory,
+    other: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """F1 pressed while leaving waited for the database: once saved, "leaving" closed the
+    help (Textual's ``is_current`` is true under a dialog, and ``dismiss`` pops the top
+    screen). Now the help and the building stay, and a toast says Esc leaves."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await pick_a_source(app, pilot, target.id)
+            other.execute("BEGIN IMMEDIATE")
+            press(app, "escape")
+            await until(app, lambda: any("保存完就离开本楼" in m for m in said(app)), "the wait")
+            press(app, "f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+            other.execute("ROLLBACK")
+            await until(app, lambda: any("按 Esc 即可离开" in m for m in said(app)), "saved")
+            await settle(app, pilot)
+            assert isinstance(app.screen, HelpScreen) and screen in app.screen_stack
         assert read(sample_db, target.id).answers["info_sources"]
 
     run(body)

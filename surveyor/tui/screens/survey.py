@@ -83,11 +83,12 @@ WIDE = 110
 FIRST_ROWS = 8
 #: Seconds between retries of a save that failed (a full disk, a locked database).
 SAVE_RETRY_SECONDS = 5.0
-#: How long leaving or quitting waits for the save thread (SQLite waits up to 10 s for a lock).
+#: How long leaving, the export, another building, F9 or quitting wait for the answers to be
+#: saved (SQLite waits up to 10 s for a lock).
 SAVE_WAIT_SECONDS = 10.0
-#: Leaving or opening the export waits this long for the last save in the key's own handler;
-#: a save that takes longer (another program holds the write lock) is waited for in a
-#: worker, after a toast says so.
+#: Those actions wait this long for the last save in the key's own handler; a save that
+#: takes longer (another program holds the write lock) is waited for in a worker, after a
+#: toast says so (``SurveyScreen.after_saving``, and ``SurveyorApp.action_quit``).
 SAVE_QUIET_SECONDS = 0.3
 #: While typing goes on, an answer is saved at most this long (or ``autosave_delay``, if
 #: longer) after its first unsaved key: the debounce restarts on every key, so steady typing
@@ -199,7 +200,8 @@ class SurveyScreen(Screen[None]):
         #: Why the save thread's last batch failed, set by the thread itself (``save_error``
         #: is set later, by the callback it sends to the message loop); None after a success.
         self._failed: str | None = None
-        #: What is waiting for the save thread to finish ("leave", "export"), or None.
+        #: What is waiting for the save thread to finish ("leave", "export", "open",
+        #: "complete"), or None.
         self._waiting_for: str | None = None
         self._retry_timer: Timer | None = None
         self._switching = False
@@ -845,7 +847,8 @@ class SurveyScreen(Screen[None]):
         """Commit everything pending and wait for it (leaving the screen, quitting); True
         when all of it is committed, False when a save failed or did not finish in time."""
         await self.start_saving()
-        return await self.wait_saved(SAVE_WAIT_SECONDS if timeout is None else timeout)
+        wait = SAVE_WAIT_SECONDS if timeout is None else timeout
+        return await self.wait_all_saved(asyncio.get_running_loop().time() + wait)
 
     async def start_saving(self) -> None:
         """Hand everything typed to the save thread now, the resume point with it.
@@ -876,6 +879,29 @@ class SurveyScreen(Screen[None]):
                 return False
             await asyncio.sleep(0.01)
 
+    @property
+    def save_failed(self) -> bool:
+        """True when the save thread's last batch failed (retried later), until one succeeds."""
+        with self._lock:
+            return self._failed is not None
+
+    async def wait_all_saved(self, deadline: float) -> bool:
+        """Wait until ``deadline`` (the event loop's clock) for every answer to be committed,
+        those typed during the wait too: they are handed to the save thread as soon as it
+        finishes. True when all is committed; False when a save failed, the deadline passed
+        or the screen is gone.
+
+        Leaving, the export, another building, F9 and quit all wait this way: quit used to
+        wait for the save thread alone, so an answer typed meanwhile made it refuse with
+        "the database is busy" once the lock was released (and a second ``ctrl+q`` lost it).
+        """
+        loop = asyncio.get_running_loop()
+        while not await self.wait_saved(max(0.0, deadline - loop.time())):
+            if self.save_failed or self.saving or loop.time() >= deadline or not is_live(self):
+                return False
+            await self.start_saving()  # typed while it waited: those are saved too
+        return True
+
     def action_save(self) -> None:
         self.flush()
 
@@ -887,21 +913,23 @@ class SurveyScreen(Screen[None]):
     ) -> None:
         """Commit everything typed, then run ``then``; if it cannot be saved, ``refuse``.
 
-        ``what`` ("leave", "export") names the action in the toasts. A save that takes longer
-        than ``SAVE_QUIET_SECONDS`` (another program holds the database's write lock) is
-        waited for in a worker, after a toast says so: the wait used to hold the message
-        loop of the key's handler (or the app's), so for up to 10 s no key was acted on and
-        nothing was said, then "未能保存（）" without a reason. Asked again meanwhile, it says
-        it is still waiting.
+        ``what`` ("leave", "export", "open" another building, "complete") names the action in
+        the toasts. A save that takes longer than ``SAVE_QUIET_SECONDS`` (another program
+        holds the database's write lock) is waited for in a worker, after a toast says so:
+        the wait used to hold the message loop of the key's handler (or the app's), so for up
+        to 10 s no key was acted on and nothing was said, then "未能保存（）" without a
+        reason. Asked again meanwhile, it says it is still waiting. Quit waits the same way
+        (``wait_all_saved``, from the app's ``action_quit``).
         """
         if self._waiting_for is not None:
             self.notify(t("survey.still_waiting"), severity="warning", markup=False)
             return
         await self.start_saving()
-        if await self.wait_saved(SAVE_QUIET_SECONDS):
+        loop = asyncio.get_running_loop()
+        if await self.wait_all_saved(loop.time() + SAVE_QUIET_SECONDS):
             await then()
             return
-        if not self.saving:  # failed (a full disk, a lock given up on): say so now
+        if self.save_failed and not self.saving:  # a full disk, a lock given up on: say so
             refuse()
             return
         self._waiting_for = what
@@ -922,17 +950,8 @@ class SurveyScreen(Screen[None]):
         """The rest of ``after_saving``: ``then`` once everything is committed (answers typed
         meanwhile too), else ``refuse``."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
         try:
-            while not await self.wait_saved(max(0.0, deadline - loop.time())):
-                with self._lock:
-                    failed = self._failed is not None
-                if failed or self.saving or loop.time() >= deadline or not is_live(self):
-                    saved = False
-                    break
-                await self.start_saving()  # typed while it waited: those are saved too
-            else:
-                saved = True
+            saved = await self.wait_all_saved(loop.time() + wait)
         finally:
             self._waiting_for = None
         if not is_live(self):
@@ -945,8 +964,14 @@ class SurveyScreen(Screen[None]):
     async def action_back(self) -> None:
         await self.after_saving("leave", self._leave, self.tell_unsaved)
 
+    @property
+    def on_top(self) -> bool:
+        """True when this screen is the one shown, no dialog over it (Textual's
+        ``is_current`` is true under a dialog too: leaving then closed the help instead)."""
+        return is_live(self) and self.app.screen is self
+
     async def _leave(self) -> None:
-        if self.is_current:
+        if self.on_top:
             self.dismiss(None)
         elif is_live(self):  # a dialog (F1) opened over it while it waited
             self.notify(t("survey.saved_can_leave"), markup=False)
@@ -965,10 +990,15 @@ class SurveyScreen(Screen[None]):
 
     # -- completion -----------------------------------------------------------------------------
     async def action_complete(self) -> None:
-        if not await self.save_now():
-            self.tell_unsaved()
-            return
-        self._complete()
+        """Check and mark the building complete once its answers are saved (waited for like
+        leaving: it used to hold the key's handler up to 10 s under another program's lock)."""
+        await self.after_saving("complete", self._complete_once_saved, self.tell_unsaved)
+
+    async def _complete_once_saved(self) -> None:
+        if self.on_top:
+            self._complete()
+        elif is_live(self):  # a dialog (F1) opened over it while it waited
+            self.notify(t("survey.saved_complete_again"), markup=False)
 
     @work(thread=True, group="status", exit_on_error=False)
     def _complete(self) -> None:
