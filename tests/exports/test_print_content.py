@@ -23,11 +23,12 @@ from surveyor.exports.report import _bar
 from surveyor.exports.sheet import box_lines
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
-from surveyor.exports.text import text_width
+from surveyor.exports.text import text_width, wrap
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport
+from surveyor.text import NO_LINE_END, NO_LINE_START
 from tests.exports.conftest import Word, decode_qr, pdf_text, pdf_words, render_pages
 from tests.retrofit.records import CLEAN
 
@@ -302,6 +303,25 @@ def test_label_keeps_the_number_marks_cuts_and_breaks_latin_at_spaces(
     assert pdf_text(pdf).count(CODE) == 2  # beside and under the QR
     [uri] = decode_qr(render_pages(pdf, tmp_path / "png")[0])
     assert uri == data.uri
+
+
+def test_printed_lines_break_chinese_punctuation_as_the_screen_does() -> None:
+    """A wrapped printed line never ends with an opening bracket (（“) nor starts with closing
+    punctuation (，）…％): the same sets as the screen's ``wrap_text``."""
+    font = register_font(str(setup_font().path))
+    text = "水上公园东路（北段）1号楼，燃气立管锈蚀“严重”……需更换；渗水约３５％（估计）。"
+    size = 8.0
+    em = text_width("楼", font, size)
+    seen = 0
+    # From four characters wide: "重”……" cannot break, and a line narrower has to cut it.
+    for width in (em * n / 4 for n in range(16, 90)):
+        lines = wrap(text, font, size, width, max_lines=50)
+        assert "".join(lines) == text, (width, lines)
+        assert all(text_width(line, font, size) <= width for line in lines), (width, lines)
+        assert not any(line[-1] in NO_LINE_END for line in lines[:-1]), (width, lines)
+        assert not any(line[0] in NO_LINE_START for line in lines[1:]), (width, lines)
+        seen += len(lines) > 1
+    assert seen > 50  # most widths wrap
 
 
 # ---------------------------------------------------------------- 5. the two boxes
