@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import subprocess
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from surveyor.exports.labels import LabelData, load_layout, prepare_label
 from surveyor.exports.layoutfile import LAYOUT_DIR
 from surveyor.exports.render import RenderSpec, render_pdf
 from surveyor.exports.report import _bar
-from surveyor.exports.sheet import box_lines
+from surveyor.exports.sheet import BoxesPart, _box_blocks, _Pen, more_line, plan_pages
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.text import text_width, wrap
@@ -360,13 +361,30 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
 
 
 def test_box_counts_only_what_does_not_fit() -> None:
-    font = register_font(str(setup_font().path))
-    items = [f"S0{i} 规则" for i in range(1, 6)]
-    assert box_lines(items, font, 200, 5, 2) == items  # five fit five lines: no "另有1项"
-    more = "…另有2项，见第2页 (+2 more on page 2)"
-    assert box_lines([*items, "S06 规则"], font, 200, 5, 2) == [*items[:4], more]
+    """A box's items as the sheet wraps them (``_box_blocks``) and places them (``plan_pages``):
+    all of them when they fill the box exactly, with no "另有1项" line in place of the last;
+    else the count line takes the last line and the rest continue on the next page."""
+    base = sheet(CLEAN)
+    pen = _Pen(None, register_font(str(setup_font().path)))
+    area = (300.0, 100.0)  # (top, floor) of the space for the needs, roadmap and boxes
+
+    def planned(items: list[str]) -> tuple[list[list[str]], list[tuple[int, int] | None]]:
+        blocks = _box_blocks(pen, replace(base, defaulted=items, undetermined=[]))
+        pages = plan_pages([], 0.0, 0.0, [[len(b) for b in box] for box in blocks], area, area)
+        boxes = [p for parts in pages for p in parts if isinstance(p, BoxesPart)]
+        return blocks[0], [b.items[0] for b in boxes]
+
+    items = [f"S{i:02} 规则" for i in range(1, 80)]
+    first = planned(items)[1][0]
+    assert first is not None and 0 < first[1] < len(items)
+    slots = first[1] + 1  # the items shown and the count line fill the box
+    assert planned(items[:slots])[1] == [(0, slots)]  # exactly full: no "另有1项"
+    assert planned(items[: slots + 1])[1] == [(0, slots - 1), (slots - 1, slots + 1)]
+    assert more_line(2, 2) == "…另有2项，见第2页 (+2 more on page 2)"
     two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
-    assert len(box_lines([two_line], font, 200, 5, 2)) == 2
+    blocks, shown = planned([two_line, *items[: slots - 1]])
+    assert len(blocks[0]) == 2  # wrapped to two lines, and counted as two
+    assert shown[0] == (0, slots - 2)
 
 
 # ---------------------------------------------------------------- 6. element conditions
