@@ -48,6 +48,14 @@ def normalize_free_text(text: str) -> str:
     return without_controls(text).translate(_FULL_WIDTH_ALNUM).strip()
 
 
+#: Chinese line breaking, the same on the screen and on paper: closing punctuation never starts
+#: a line and opening punctuation never ends one, so a wrapped sentence keeps its 。 (or ，）」…)
+#: with the character before it and its （ with the one after it, instead of leaving them
+#: alone at a line's edge.
+NO_LINE_START = frozenset("。．，、；：？！）］｝〕〉》」』】〗〙〛〞”’…‥・ー～％℃,.;:?!)]}%")
+NO_LINE_END = frozenset("（［｛〔〈《「『【〖〘〚〝“‘([{")
+
+
 def text_or_none(value: object) -> str | None:
     """A stored answer as text for matching (an address may have been stored as a number)."""
     return None if value is None else str(value)

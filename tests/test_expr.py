@@ -29,6 +29,7 @@ from surveyor.forms.expr import (
     Not,
     Or,
     Str,
+    _walk,
     parse,
     unparse,
 )
@@ -355,6 +356,28 @@ def test_values_and_truth_agree() -> None:
     assert e.truth({"a": "x", "b": 4}) is True
     assert e.truth({"a": "x"}) is None
     assert e.truth({"a": "x", "b": 3}) is False
+
+
+def test_sub_expressions_are_compiled_once_with_the_whole() -> None:
+    """The retrofit rules read each ``and``/``or`` item and each side of a comparison apart,
+    many times per building; they run the functions compiled with the whole expression,
+    which give what the sub-expression alone gives."""
+    e = parse(
+        "not(${a} = 'x') or (${b} >= 4 and selected(${c}, 'k')) or "
+        "${y} <= ${s} - 20 * 2 or if(${b} > 1, ${b}, 0) = 2"
+    )
+    nodes = list(_walk(e.ast))
+    assert {id(n) for n in nodes} <= set(e._compiled)
+    envs: list[dict[str, object]] = [
+        {},
+        {"a": "x", "b": 4, "c": ["k"], "y": 1990, "s": 2025},
+        {"a": "y", "b": 2, "c": ["j"], "y": 2000, "s": 2025},
+    ]
+    for env in envs:
+        for n in nodes:
+            alone = parse(unparse(n))
+            assert e.node_value(n, env) == alone.evaluate(env)
+            assert e.node_truth(n, env) is alone.truth(env)
 
 
 def test_current_value() -> None:

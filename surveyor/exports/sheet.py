@@ -584,17 +584,6 @@ def more_line(rest: int, page: int) -> str:
     return f"…另有{rest}项，见第{page}页 (+{rest} more on page {page})"
 
 
-def box_lines(items: list[str], font: str, width: float, slots: int, page: int) -> list[str]:
-    """Items (each wrapped to two lines at most) in ``slots`` lines; when they do not all fit,
-    the last line counts the rest and names the page they continue on; it never stands where
-    the item itself would fit. (What ``_boxes`` prints for a box of ``slots`` lines.)"""
-    blocks = [wrap(item, font, BOX_SIZE, width, 2) for item in items]
-    shown = fitting([float(len(b)) for b in blocks], slots, 1)
-    lines = [line for block in blocks[:shown] for line in block]
-    rest = len(items) - shown
-    return [*lines, more_line(rest, page)] if rest else lines
-
-
 def _footer(pen: _Pen, d: SheetData, layout: SheetLayout) -> None:
     c = pen.c
     width = WIDTH

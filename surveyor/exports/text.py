@@ -3,8 +3,9 @@
 Widths come from the registered TrueType font's glyph advances (what reportlab's
 ``stringWidth`` sums); a string that fits is measured once by reportlab's C accelerator, and only
 one that does not is broken, in one pass over the advances read once per font.
-Latin text breaks at spaces; Chinese may break between any two characters (closing punctuation
-stays with the character before it). Text that has to be cut ends in "…", so a reader knows
+Latin text breaks at spaces; Chinese may break between any two characters, except that closing
+punctuation never starts a line nor opening punctuation ends one (``surveyor.text``'s sets, the
+ones the screen wraps by). Text that has to be cut ends in "…", so a reader knows
 something is missing.
 """
 
@@ -17,12 +18,14 @@ from itertools import accumulate
 
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
+from surveyor.text import NO_LINE_END, NO_LINE_START
+
 ELLIPSIS = "…"
 # CJK (radicals to ideographs, compatibility and full-width forms): one breakable unit per
-# character, with any closing punctuation after it; everything else breaks at spaces.
+# character; everything else breaks at spaces. Units are then joined across punctuation
+# (``_units``).
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_CLOSING = "，。、；：！？）》」』】〕”’"
-_UNITS = re.compile(rf" +|[{_CJK}][{_CLOSING}]*|[^ {_CJK}]+")
+_UNITS = re.compile(rf" +|[{_CJK}]|[^ {_CJK}]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 
@@ -95,6 +98,22 @@ def wrap(
     return lines
 
 
+def _units(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each piece a line may not break inside: a Chinese character or a Latin
+    word, joined to the piece before it when it starts with closing punctuation (，…％) and to
+    the piece after an opening one (（“), so a line neither starts nor ends with them."""
+    units: list[tuple[int, int]] = []
+    for unit in _UNITS.finditer(text):
+        a, b = unit.span()
+        if text[a] == " ":
+            continue  # spaces belong to the gap before the next unit, or vanish at a break
+        if units and units[-1][1] == a and (text[a] in NO_LINE_START or text[a - 1] in NO_LINE_END):
+            units[-1] = (units[-1][0], b)
+        else:
+            units.append((a, b))
+    return units
+
+
 def _line_spans(text: str, font: str, size: float, width: float) -> list[tuple[int, int]]:
     """(start, end) of each line when ``text`` is filled greedily into ``width``.
 
@@ -106,10 +125,7 @@ def _line_spans(text: str, font: str, size: float, width: float) -> list[tuple[i
     at = [0.0, *accumulate(widths.get(ord(ch), default) for ch in text)]
     spans: list[tuple[int, int]] = []
     start = end = -1
-    for unit in _UNITS.finditer(text):
-        a, b = unit.span()
-        if text[a] == " ":
-            continue  # spaces belong to the gap before the next unit, or vanish at a break
+    for a, b in _units(text):
         if start >= 0 and at[b] - at[start] <= room:
             end = b
             continue

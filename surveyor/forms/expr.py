@@ -980,18 +980,21 @@ def _constant(value: object) -> _Fn:
     return const
 
 
-def node_value(node: Node, env: _Values) -> object:
-    """The value of one sub-expression in ``env`` (the other side of a comparison)."""
-    return _compile(node)(env, None, None)
+#: Compiled sub-expressions of one parsed expression, by the identity of their AST node (the
+#: Expr keeps its nodes alive, so an id names one node for as long as the map is used).
+_Compiled: TypeAlias = dict[int, _Fn]
 
 
-def node_truth(node: Node, env: _Values) -> bool | None:
-    """One sub-expression as a condition (as ``and``/``or`` read their items)."""
-    return _truth(node_value(node, env))
+def _compile(node: Node, compiled: _Compiled | None = None) -> _Fn:
+    """Turn an AST node into a closure; recursion depth is bounded by MAX_DEPTH. Every node
+    compiled is recorded in ``compiled``, so its sub-expressions need no second compilation."""
+    fn = _compile_node(node, compiled)
+    if compiled is not None:
+        compiled[id(node)] = fn
+    return fn
 
 
-def _compile(node: Node) -> _Fn:
-    """Turn an AST node into a closure; recursion depth is bounded by MAX_DEPTH."""
+def _compile_node(node: Node, compiled: _Compiled | None) -> _Fn:
     if isinstance(node, Int | Dec | Str | Bool):
         return _constant(node.value)
     if isinstance(node, Field):
@@ -1008,18 +1011,18 @@ def _compile(node: Node) -> _Fn:
 
         return get_current
     if isinstance(node, Neg):
-        return _compile_neg(_compile(node.operand))
+        return _compile_neg(_compile(node.operand, compiled))
     if isinstance(node, Not):
-        return _compile_not(_compile(node.operand))
+        return _compile_not(_compile(node.operand, compiled))
     if isinstance(node, Compare):
-        return _compile_compare(node)
+        return _compile_compare(node, compiled)
     if isinstance(node, Add | Mul):
-        return _compile_arith(node)
+        return _compile_arith(node, compiled)
     if isinstance(node, And):
-        return _compile_and(tuple(_compile(item) for item in node.items))
+        return _compile_and(tuple(_compile(item, compiled) for item in node.items))
     if isinstance(node, Or):
-        return _compile_or(tuple(_compile(item) for item in node.items))
-    return _compile_call(node)
+        return _compile_or(tuple(_compile(item, compiled) for item in node.items))
+    return _compile_call(node, compiled)
 
 
 def _compile_neg(fn: _Fn) -> _Fn:
@@ -1038,13 +1041,16 @@ def _compile_not(fn: _Fn) -> _Fn:
     return not_
 
 
-def _compile_compare(node: Compare) -> _Fn:
+def _compile_compare(node: Compare, compiled: _Compiled | None) -> _Fn:
     """Comparison with fast paths for same-typed operands and ``${f} op literal``."""
     op = node.op
     pyop = _CMP_OPS[op]
     fast = _EQ_FAST_TYPES if op in ("=", "!=") else _ORDER_FAST_TYPES
     right = node.right
     if isinstance(node.left, Field) and isinstance(right, Int | Dec | Str):
+        if compiled is not None:  # the sides alone, for a walk that reads them
+            _compile(node.left, compiled)
+            _compile(right, compiled)
         name = node.left.name
         lit: object = right.value
         lit_type = type(lit)
@@ -1058,8 +1064,8 @@ def _compile_compare(node: Compare) -> _Fn:
             return _compare(op, a, lit)
 
         return compare_field_literal
-    fl = _compile(node.left)
-    fr = _compile(right)
+    fl = _compile(node.left, compiled)
+    fr = _compile(right, compiled)
 
     def compare(values: _Values, current: object, today: date | None) -> object:
         a = fl(values, current, today)
@@ -1076,9 +1082,9 @@ def _compile_compare(node: Compare) -> _Fn:
     return compare
 
 
-def _compile_arith(node: Add | Mul) -> _Fn:
-    first = _compile(node.first)
-    rest = tuple((op, _compile(item)) for op, item in node.rest)
+def _compile_arith(node: Add | Mul, compiled: _Compiled | None) -> _Fn:
+    first = _compile(node.first, compiled)
+    rest = tuple((op, _compile(item, compiled)) for op, item in node.rest)
 
     def arith(values: _Values, current: object, today: date | None) -> object:
         acc = first(values, current, today)
@@ -1141,9 +1147,9 @@ _STRICT_UNARY: Final[Mapping[str, Callable[[object], object]]] = {
 }
 
 
-def _compile_call(node: Call) -> _Fn:
+def _compile_call(node: Call, compiled: _Compiled | None) -> _Fn:
     name = node.name
-    fns = tuple(_compile(arg) for arg in node.args)
+    fns = tuple(_compile(arg, compiled) for arg in node.args)
     if name in _STRICT_UNARY:
         return _strict_unary(_STRICT_UNARY[name], fns[0])
     if name == "selected":
@@ -1292,6 +1298,7 @@ class Expr:
     references: frozenset[str] = field(compare=False)  # field ids used via ${...}
     uses_current: bool = field(compare=False)  # whether '.' appears
     _fn: _Fn = field(compare=False, repr=False)
+    _compiled: _Compiled = field(compare=False, repr=False, default_factory=dict)
 
     def evaluate(
         self, values: _Values, *, current: object = None, today: date | None = None
@@ -1308,6 +1315,16 @@ class Expr:
         """Evaluate and apply tri-state truthiness (None means undetermined)."""
         return _truth(self._fn(values, current, today))
 
+    def node_value(self, node: Node, env: _Values) -> object:
+        """The value of one sub-expression of this expression's ``ast`` in ``env`` (the other
+        side of a comparison), by the function compiled with the whole."""
+        fn = self._compiled.get(id(node))
+        return (fn if fn is not None else _compile(node))(env, None, None)
+
+    def node_truth(self, node: Node, env: _Values) -> bool | None:
+        """One sub-expression as a condition (as ``and``/``or`` read their items)."""
+        return _truth(self.node_value(node, env))
+
     def __str__(self) -> str:
         return self.source
 
@@ -1321,12 +1338,14 @@ def _parse_cached(source: str) -> Expr:
         )
     ast = _Parser(_tokenize(source)).parse()
     nodes = list(_walk(ast))
+    compiled: _Compiled = {}
     return Expr(
         source=source,
         ast=ast,
         references=frozenset(n.name for n in nodes if isinstance(n, Field)),
         uses_current=any(isinstance(n, Current) for n in nodes),
-        _fn=_compile(ast),
+        _fn=_compile(ast, compiled),
+        _compiled=compiled,
     )
 
 

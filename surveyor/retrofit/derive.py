@@ -23,8 +23,6 @@ from surveyor.forms.expr import (
     Node,
     Or,
     child_nodes,
-    node_truth,
-    node_value,
 )
 from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.model import UNKNOWN, CompiledField, Form, Localized
@@ -172,7 +170,7 @@ def _open_refs(expr: Expr, blind: Mapping[str, Any]) -> set[str]:
         node = stack.pop()
         if isinstance(node, And | Or):
             decisive = isinstance(node, Or)  # the item value that decides the whole
-            truths = [(item, node_truth(item, blind)) for item in node.items]
+            truths = [(item, expr.node_truth(item, blind)) for item in node.items]
             if any(t is decisive for _, t in truths):
                 continue
             stack.extend(item for item, t in truths if t is None)
@@ -256,7 +254,7 @@ def _numbers_compared(expr: Expr, fid: str, env: Mapping[str, Any]) -> list[floa
         if isinstance(node, Compare):
             for own, other in ((node.left, node.right), (node.right, node.left)):
                 if isinstance(own, FieldRef) and own.name == fid:
-                    value = node_value(other, env)
+                    value = expr.node_value(other, env)
                     if isinstance(value, int | float) and not isinstance(value, bool):
                         found.append(value)
         stack.extend(child_nodes(node))
@@ -278,6 +276,11 @@ def _candidates(fld: CompiledField, expr: Expr, env: Mapping[str, Any]) -> list[
     return []
 
 
+def _open_input(value: Any, fid: str, relevant: set[str]) -> bool:
+    """An answer 'unknown', or not given though the form asks it."""
+    return _is_unknown(value) or (value is None and fid in relevant)
+
+
 def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) -> tuple[str, ...]:
     """The answers, 'unknown' or not given (though asked), a triggered condition relied on:
     some real answer in their place would not trigger it. G01 triggers for a gas pipe of
@@ -285,13 +288,15 @@ def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) ->
 
     Each real answer is tried in ``env`` itself, which is restored before returning.
     """
+    if not any(_open_input(env.get(fid), fid, relevant) for fid in expr.references):
+        return ()  # every input answered (or not asked): nothing was assumed
     out = []
     for fid in sorted(expr.references):
         fld = form.fields.get(fid)
         value = env.get(fid)
         if fld is None or fld.calculate is not None:
             continue
-        if not (_is_unknown(value) or (value is None and fid in relevant)):
+        if not _open_input(value, fid, relevant):
             continue
         try:
             for candidate in _candidates(fld, expr, env):

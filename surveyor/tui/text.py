@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from surveyor.text import without_controls
+from surveyor.text import NO_LINE_END, NO_LINE_START, without_controls
 
 
 def plain(value: object, style: str = "") -> Text:
@@ -38,16 +38,10 @@ def fit_cells(text: str, cells: int) -> str:
     return "".join(kept) + CUT_MARK if cells >= len(CUT_MARK) else ""
 
 
-#: Chinese line breaking: closing punctuation never starts a line and opening punctuation never
-#: ends one, so a wrapped sentence keeps its 。 (or ，）」) with the character before it instead
-#: of leaving it alone on the last line.
-NO_LINE_START = frozenset("。．，、；：？！）］｝〕〉》」』】〗〙〛〞”’…‥・ー～％℃,.;:?!)]}%")
-NO_LINE_END = frozenset("（［｛〔〈《「『【〖〘〚〝“‘([{")
-
-
 def can_break(text: str, at: int) -> bool:
     """Whether a line may end before ``text[at]``: at a space; between Chinese characters
-    except before closing or after opening punctuation; never inside a Latin word."""
+    except before closing or after opening punctuation (``NO_LINE_START``/``NO_LINE_END``, as
+    printed text breaks); never inside a Latin word."""
     before, after = text[at - 1], text[at]
     if before == " " or after == " ":
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import subprocess
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,15 @@ from surveyor.exports.labels import LabelData, load_layout, prepare_label
 from surveyor.exports.layoutfile import LAYOUT_DIR
 from surveyor.exports.render import RenderSpec, render_pdf
 from surveyor.exports.report import _bar
-from surveyor.exports.sheet import box_lines
+from surveyor.exports.sheet import BoxesPart, _box_blocks, _Pen, more_line, plan_pages
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
-from surveyor.exports.text import text_width
+from surveyor.exports.text import text_width, wrap
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport
+from surveyor.text import NO_LINE_END, NO_LINE_START
 from tests.exports.conftest import Word, decode_qr, pdf_text, pdf_words, render_pages
 from tests.retrofit.records import CLEAN
 
@@ -304,6 +306,25 @@ def test_label_keeps_the_number_marks_cuts_and_breaks_latin_at_spaces(
     assert uri == data.uri
 
 
+def test_printed_lines_break_chinese_punctuation_as_the_screen_does() -> None:
+    """A wrapped printed line never ends with an opening bracket (（“) nor starts with closing
+    punctuation (，）…％): the same sets as the screen's ``wrap_text``."""
+    font = register_font(str(setup_font().path))
+    text = "水上公园东路（北段）1号楼，燃气立管锈蚀“严重”……需更换；渗水约３５％（估计）。"
+    size = 8.0
+    em = text_width("楼", font, size)
+    seen = 0
+    # From four characters wide: "重”……" cannot break, and a line narrower has to cut it.
+    for width in (em * n / 4 for n in range(16, 90)):
+        lines = wrap(text, font, size, width, max_lines=50)
+        assert "".join(lines) == text, (width, lines)
+        assert all(text_width(line, font, size) <= width for line in lines), (width, lines)
+        assert not any(line[-1] in NO_LINE_END for line in lines[:-1]), (width, lines)
+        assert not any(line[0] in NO_LINE_START for line in lines[1:]), (width, lines)
+        seen += len(lines) > 1
+    assert seen > 50  # most widths wrap
+
+
 # ---------------------------------------------------------------- 5. the two boxes
 
 
@@ -340,13 +361,30 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
 
 
 def test_box_counts_only_what_does_not_fit() -> None:
-    font = register_font(str(setup_font().path))
-    items = [f"S0{i} 规则" for i in range(1, 6)]
-    assert box_lines(items, font, 200, 5, 2) == items  # five fit five lines: no "另有1项"
-    more = "…另有2项，见第2页 (+2 more on page 2)"
-    assert box_lines([*items, "S06 规则"], font, 200, 5, 2) == [*items[:4], more]
+    """A box's items as the sheet wraps them (``_box_blocks``) and places them (``plan_pages``):
+    all of them when they fill the box exactly, with no "另有1项" line in place of the last;
+    else the count line takes the last line and the rest continue on the next page."""
+    base = sheet(CLEAN)
+    pen = _Pen(None, register_font(str(setup_font().path)))
+    area = (300.0, 100.0)  # (top, floor) of the space for the needs, roadmap and boxes
+
+    def planned(items: list[str]) -> tuple[list[list[str]], list[tuple[int, int] | None]]:
+        blocks = _box_blocks(pen, replace(base, defaulted=items, undetermined=[]))
+        pages = plan_pages([], 0.0, 0.0, [[len(b) for b in box] for box in blocks], area, area)
+        boxes = [p for parts in pages for p in parts if isinstance(p, BoxesPart)]
+        return blocks[0], [b.items[0] for b in boxes]
+
+    items = [f"S{i:02} 规则" for i in range(1, 80)]
+    first = planned(items)[1][0]
+    assert first is not None and 0 < first[1] < len(items)
+    slots = first[1] + 1  # the items shown and the count line fill the box
+    assert planned(items[:slots])[1] == [(0, slots)]  # exactly full: no "另有1项"
+    assert planned(items[: slots + 1])[1] == [(0, slots - 1), (slots - 1, slots + 1)]
+    assert more_line(2, 2) == "…另有2项，见第2页 (+2 more on page 2)"
     two_line = "E07 热力入口水力平衡：核实 " + "、".join(["热力入口平衡阀"] * 6)
-    assert len(box_lines([two_line], font, 200, 5, 2)) == 2
+    blocks, shown = planned([two_line, *items[: slots - 1]])
+    assert len(blocks[0]) == 2  # wrapped to two lines, and counted as two
+    assert shown[0] == (0, slots - 2)
 
 
 # ---------------------------------------------------------------- 6. element conditions

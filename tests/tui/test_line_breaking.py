@@ -9,7 +9,8 @@ from pathlib import Path
 
 from textual.widget import Widget
 
-from surveyor.tui.text import NO_LINE_END, NO_LINE_START, wrap_text
+from surveyor.text import NO_LINE_END, NO_LINE_START
+from surveyor.tui.text import wrap_text
 from surveyor.tui.widgets.field_row import FieldRow
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import first_with_status, open_survey
