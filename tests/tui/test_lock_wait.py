@@ -12,7 +12,7 @@ The lock is a real second SQLite connection's ``BEGIN IMMEDIATE``, as
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,36 @@ async def pick_a_source(app: Any, pilot: Any, ref: Any) -> SurveyScreen:
     return screen
 
 
+Scenario = Callable[[Any, Any, SurveyScreen], Awaitable[None]]
+
+
+def run_locked(
+    sample_db: Path,
+    make_app: AppFactory,
+    other: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    scenario: Scenario,
+    *,
+    wait: float,
+    lang: str,
+) -> None:
+    """Run ``scenario`` on a survey with one answer not yet saved (资料来源, autosave held
+    off) while ``other`` holds the write lock, the screen giving up after ``wait`` seconds
+    (``SAVE_WAIT_SECONDS``); then the answer must be in the database: none is ever lost."""
+    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", wait)
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang=lang, autosave_delay=10.0)
+        async with app.run_test(size=(80, 24) if lang == "zh" else (100, 30)) as pilot:
+            screen = await pick_a_source(app, pilot, target.id)
+            other.execute("BEGIN IMMEDIATE")
+            await scenario(app, pilot, screen)
+        assert read(sample_db, target.id).answers["info_sources"]
+
+    run(body)
+
+
 def test_leaving_under_a_lock_says_so_at_once_stays_responsive_and_leaves_once_saved(
     sample_db: Path,
     make_app: AppFactory,
@@ -64,31 +94,23 @@ def test_leaving_under_a_lock_says_so_at_once_stays_responsive_and_leaves_once_s
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Four steps of up to AT_ONCE each: 4 s left no room on a busy 2-core laptop.
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
-    target = first_with_status(sample_db, "not_started")
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        press(app, "escape")
+        waiting = "正在等待数据库保存 1 个答案"
+        await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
+        assert "离开本楼" in next(m for m in said(app) if waiting in m)
+        press(app, "f1")  # acted on while it waits (it was not, for 10 s)
+        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+        press(app, "f1")
+        await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
+        press(app, "escape")  # impatient: still waiting, the answer is not dropped
+        await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
+        assert app.screen is screen and screen.unsaved() == 1
+        other.execute("ROLLBACK")  # released: the answer is saved, the building closes
+        await until(app, lambda: not isinstance(app.screen, SurveyScreen), "leaving")
+        assert not any("未能保存" in m for m in said(app)), said(app)
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            press(app, "escape")
-            waiting = "正在等待数据库保存 1 个答案"
-            await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
-            assert "离开本楼" in next(m for m in said(app) if waiting in m)
-            press(app, "f1")  # acted on while it waits (it was not, for 10 s)
-            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
-            press(app, "f1")
-            await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
-            press(app, "escape")  # impatient: still waiting, the answer is not dropped
-            await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
-            assert app.screen is screen and screen.unsaved() == 1
-            other.execute("ROLLBACK")  # released: the answer is saved, the building closes
-            await until(app, lambda: not isinstance(app.screen, SurveyScreen), "leaving")
-            assert not any("未能保存" in m for m in said(app)), said(app)
-        assert read(sample_db, target.id).answers["info_sources"]
-
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=15.0, lang="zh")
 
 
 def test_leaving_under_a_lock_that_stays_says_why_it_gave_up(
@@ -99,24 +121,17 @@ def test_leaving_under_a_lock_that_stays_says_why_it_gave_up(
 ) -> None:
     """The refusal said "还有 1 个答案未能保存（），…": the save was still waiting for the lock,
     so there was no error yet to put in the brackets."""
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 0.8)
-    target = first_with_status(sample_db, "not_started")
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")  # held past the wait
-            press(app, "escape")
-            await until(app, lambda: any("未能保存" in m for m in said(app)), "giving up")
-            refusal = next(m for m in said(app) if "未能保存" in m)
-            assert "（）" not in refusal and "（数据库正忙" in refusal, refusal
-            assert app.screen is screen and screen.unsaved() == 1
-            other.execute("ROLLBACK")  # the save still running goes through: nothing lost
-            await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
-        assert read(sample_db, target.id).answers["info_sources"]
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        press(app, "escape")
+        await until(app, lambda: any("未能保存" in m for m in said(app)), "giving up")
+        refusal = next(m for m in said(app) if "未能保存" in m)
+        assert "（）" not in refusal and "（数据库正忙" in refusal, refusal
+        assert app.screen is screen and screen.unsaved() == 1
+        other.execute("ROLLBACK")  # the save still running goes through: nothing lost
+        await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
 
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=0.8, lang="zh")
 
 
 async def export_from_the_palette(app: Any, pilot: Any) -> None:
@@ -137,28 +152,20 @@ def test_the_export_under_a_lock_says_it_waits_for_the_answers_and_opens_once_sa
     the export never came."""
     from surveyor.tui.screens.exports import ExportScreen
 
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 4.0)
-    target = first_with_status(sample_db, "not_started")
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        await export_from_the_palette(app, pilot)
+        first = "先保存答案才能导出：正在等待数据库"
+        await until(app, lambda: any(first in m for m in said(app)), "the wait", AT_ONCE)
+        assert app.screen is screen  # the palette has gone
+        other.execute("ROLLBACK")
+        await until(app, lambda: bool(app.screen.query("#export-scope")), "the export")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ExportScreen)  # this building, chosen at first
+        assert dialog.query_one("#export-scope", Select).value == "building"
+        assert not any("未能保存" in m for m in said(app)), said(app)
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            await export_from_the_palette(app, pilot)
-            first = "先保存答案才能导出：正在等待数据库"
-            await until(app, lambda: any(first in m for m in said(app)), "the wait", AT_ONCE)
-            assert app.screen is screen  # the palette has gone
-            other.execute("ROLLBACK")
-            await until(app, lambda: bool(app.screen.query("#export-scope")), "the export")
-            await settle(app, pilot)
-            dialog = app.screen
-            assert isinstance(dialog, ExportScreen)  # this building, chosen at first
-            assert dialog.query_one("#export-scope", Select).value == "building"
-            assert not any("未能保存" in m for m in said(app)), said(app)
-        assert read(sample_db, target.id).answers["info_sources"]
-
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=4.0, lang="zh")
 
 
 def test_the_export_under_a_lock_that_stays_says_it_needs_the_answers_saved(
@@ -167,25 +174,17 @@ def test_the_export_under_a_lock_that_stays_says_it_needs_the_answers_saved(
     other: sqlite3.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 0.8)
-    target = first_with_status(sample_db, "not_started")
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        await export_from_the_palette(app, pilot)
+        gave_up = "must be saved before exporting"
+        await until(app, lambda: any(gave_up in m for m in said(app)), "giving up")
+        refusal = next(m for m in said(app) if gave_up in m)
+        assert "(the database is busy" in refusal, refusal
+        assert app.screen is screen
+        other.execute("ROLLBACK")
+        await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="en", autosave_delay=10.0)
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            await export_from_the_palette(app, pilot)
-            gave_up = "must be saved before exporting"
-            await until(app, lambda: any(gave_up in m for m in said(app)), "giving up")
-            refusal = next(m for m in said(app) if gave_up in m)
-            assert "(the database is busy" in refusal, refusal
-            assert app.screen is screen
-            other.execute("ROLLBACK")
-            await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
-        assert read(sample_db, target.id).answers["info_sources"]
-
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=0.8, lang="en")
 
 
 def test_a_page_turned_under_a_lock_turns_at_once_and_saves_later(
@@ -197,24 +196,17 @@ def test_a_page_turned_under_a_lock_turns_at_once_and_saves_later(
     """PgDn hands the answers to the save thread and does not wait for it: the next section
     shows at once, keys are acted on, the indicator says it is saving, and the answer is
     written once the lock is released."""
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 4.0)
-    target = first_with_status(sample_db, "not_started")
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            press(app, "pagedown")
-            await until(app, lambda: screen.section_index == 1, "the next section", AT_ONCE)
-            press(app, "f1")
-            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
-            assert screen.saving and screen.indicator.state == "saving"
-            other.execute("ROLLBACK")
-            await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
-        assert read(sample_db, target.id).answers["info_sources"]
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        press(app, "pagedown")
+        await until(app, lambda: screen.section_index == 1, "the next section", AT_ONCE)
+        press(app, "f1")
+        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+        assert screen.saving and screen.indicator.state == "saving"
+        other.execute("ROLLBACK")
+        await until(app, lambda: screen.unsaved() == 0 and not screen.saving, "saving")
 
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=4.0, lang="zh")
 
 
 def test_f9_under_a_lock_says_so_at_once_stays_responsive_and_checks_once_saved(
@@ -229,29 +221,21 @@ def test_f9_under_a_lock_says_so_at_once_stays_responsive_and_checks_once_saved(
     is not finished: the list of what is missing opens)."""
     from surveyor.tui.modals.problems import ProblemsModal
 
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
-    target = first_with_status(sample_db, "not_started")
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        press(app, "f9")
+        waiting = "先保存答案才能标记完成：正在等待数据库保存 1 个答案"
+        await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
+        press(app, "f1")
+        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+        press(app, "f1")
+        await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
+        press(app, "f9")  # impatient: still waiting
+        await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
+        other.execute("ROLLBACK")
+        await until(app, lambda: isinstance(app.screen, ProblemsModal), "the check")
+        assert not any("未能保存" in m for m in said(app)), said(app)
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            press(app, "f9")
-            waiting = "先保存答案才能标记完成：正在等待数据库保存 1 个答案"
-            await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
-            press(app, "f1")
-            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
-            press(app, "f1")
-            await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
-            press(app, "f9")  # impatient: still waiting
-            await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
-            other.execute("ROLLBACK")
-            await until(app, lambda: isinstance(app.screen, ProblemsModal), "the check")
-            assert not any("未能保存" in m for m in said(app)), said(app)
-        assert read(sample_db, target.id).answers["info_sources"]
-
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=15.0, lang="zh")
 
 
 def test_the_export_saved_under_a_dialog_opened_meanwhile_is_not_pushed_over_it(
@@ -263,29 +247,22 @@ def test_the_export_saved_under_a_dialog_opened_meanwhile_is_not_pushed_over_it(
     """F1 pressed while the export waited for the database: the export dialog opened on top
     of the help once the answers were saved. Now the help stays and a toast says to open the
     export again."""
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
-    target = first_with_status(sample_db, "not_started")
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="en", autosave_delay=10.0)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            await export_from_the_palette(app, pilot)
-            await until(
-                app, lambda: any("waiting for the database" in m for m in said(app)), "the wait"
-            )
-            press(app, "f1")
-            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
-            other.execute("ROLLBACK")
-            again = "open the export again"
-            await until(app, lambda: any(again in m for m in said(app)), "the answers saved")
-            await settle(app, pilot)
-            assert isinstance(app.screen, HelpScreen)
-            assert not app.screen.query("#export-scope")
-        assert read(sample_db, target.id).answers["info_sources"]
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        await export_from_the_palette(app, pilot)
+        await until(
+            app, lambda: any("waiting for the database" in m for m in said(app)), "the wait"
+        )
+        press(app, "f1")
+        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+        other.execute("ROLLBACK")
+        again = "open the export again"
+        await until(app, lambda: any(again in m for m in said(app)), "the answers saved")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert not app.screen.query("#export-scope")
 
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=15.0, lang="en")
 
 
 def test_leaving_saved_under_a_dialog_opened_meanwhile_leaves_the_dialog_alone(
@@ -297,22 +274,15 @@ def test_leaving_saved_under_a_dialog_opened_meanwhile_leaves_the_dialog_alone(
     """F1 pressed while leaving waited for the database: once saved, "leaving" closed the
     help (Textual's ``is_current`` is true under a dialog, and ``dismiss`` pops the top
     screen). Now the help and the building stay, and a toast says Esc leaves."""
-    monkeypatch.setattr(survey, "SAVE_WAIT_SECONDS", 15.0)
-    target = first_with_status(sample_db, "not_started")
 
-    async def body() -> None:
-        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await pick_a_source(app, pilot, target.id)
-            other.execute("BEGIN IMMEDIATE")
-            press(app, "escape")
-            await until(app, lambda: any("保存完就离开本楼" in m for m in said(app)), "the wait")
-            press(app, "f1")
-            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
-            other.execute("ROLLBACK")
-            await until(app, lambda: any("按 Esc 即可离开" in m for m in said(app)), "saved")
-            await settle(app, pilot)
-            assert isinstance(app.screen, HelpScreen) and screen in app.screen_stack
-        assert read(sample_db, target.id).answers["info_sources"]
+    async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
+        press(app, "escape")
+        await until(app, lambda: any("保存完就离开本楼" in m for m in said(app)), "the wait")
+        press(app, "f1")
+        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+        other.execute("ROLLBACK")
+        await until(app, lambda: any("按 Esc 即可离开" in m for m in said(app)), "saved")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen) and screen in app.screen_stack
 
-    run(body)
+    run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=15.0, lang="zh")
