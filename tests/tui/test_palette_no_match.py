@@ -14,18 +14,23 @@ from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import first_with_status, open_survey
 
 
-async def said_for(app: Any, pilot: Any, key: str, query: str) -> str:
-    """What the palette opened with ``key`` shows for ``query`` once its search is done,
-    its lines joined by a space."""
+async def said_for(app: Any, pilot: Any, key: str, query: str, awaited: str) -> str:
+    """What the palette opened with ``key`` shows for ``query`` once ``awaited`` is on it (or
+    10 s have passed: a loaded machine can take longer than Textual's 0.5 s countdown), its
+    lines joined by a space."""
     await pilot.press(key)
     await settle(app, pilot)
     palette = app.screen
     assert isinstance(palette, CommandPalette)
     palette.query_one(Input).value = query
-    await pilot.pause(0.8)  # Textual waits 0.5 s before it says nothing matched
-    await settle(app, pilot)
-    lines = [strip.text.strip() for strip in palette._compositor.render_strips()]
-    shown = " ".join(line for line in lines if line)  # a long note wraps
+    shown = ""
+    for _ in range(50):
+        await pilot.pause(0.2)
+        await settle(app, pilot)
+        lines = [strip.text.strip() for strip in palette._compositor.render_strips()]
+        shown = " ".join(line for line in lines if line)  # a long note wraps
+        if awaited in shown:
+            break
     await pilot.press("escape")
     await settle(app, pilot)
     return shown
@@ -40,18 +45,18 @@ def test_the_palette_says_nothing_matches_in_chinese(sample_db: Path, make_app: 
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
-            shown = await said_for(app, pilot, "ctrl+p", "乱七八糟xyz")
+            shown = await said_for(app, pilot, "ctrl+p", "乱七八糟xyz", "没有匹配")
             assert "没有匹配的命令、楼栋或字段" in shown and "No matches" not in shown
 
             screen = await open_survey(app, pilot, target.id)
             assert not screen.is_shown("indoor_temp_sample")
-            shown = await said_for(app, pilot, "ctrl+g", "室温")
+            shown = await said_for(app, pilot, "ctrl+g", "室温", "已隐藏")
             assert "No matches" not in shown
             assert "没有可跳到的字段。" in shown and "抽测室温" in shown, shown
             assert "：按目前的回答不适用，已隐藏" in shown, shown
-            shown = await said_for(app, pilot, "ctrl+g", "乱七八糟xyz")
+            shown = await said_for(app, pilot, "ctrl+g", "乱七八糟xyz", "没有匹配")
             assert "没有匹配的字段" in shown and "No matches" not in shown
-            shown = await said_for(app, pilot, "ctrl+p", "室温")  # the app's palette too
+            shown = await said_for(app, pilot, "ctrl+p", "室温", "不适用")  # the app's palette too
             assert "抽测室温" in shown and "不适用" in shown, shown
             assert isinstance(app.screen, SurveyScreen)
 
@@ -67,10 +72,10 @@ def test_the_english_palette_says_which_field_is_hidden(
         app = make_app(sample_db, lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
             await open_survey(app, pilot, target.id)
-            shown = await said_for(app, pilot, "ctrl+g", "Spot indoor temperature")
+            shown = await said_for(app, pilot, "ctrl+g", "Spot indoor temperature", "(hidden)")
             assert "No field to go to. Spot indoor temperature" in shown, shown
             assert "not applicable with the current answers (hidden)" in shown
-            shown = await said_for(app, pilot, "ctrl+g", "qqqzzz")
+            shown = await said_for(app, pilot, "ctrl+g", "qqqzzz", "No field")
             assert "No field matches" in shown and "No matches found" not in shown
 
     run(body)
