@@ -295,9 +295,9 @@ async def bare_figures(rows: int, presses: int) -> dict[str, float]:
 # -- the inspector app --------------------------------------------------------------------------
 async def our_figures(db: Path, presses: int) -> tuple[dict[str, float], int]:
     from surveyor.services.browse import browse_buildings
+    from surveyor.settings import Settings
     from surveyor.store.db import open_store
     from surveyor.tui.app import SurveyorApp
-    from surveyor.tui.config import Settings
     from surveyor.tui.screens.buildings import BuildingsScreen
     from surveyor.tui.screens.survey import SurveyScreen
 

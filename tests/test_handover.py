@@ -12,8 +12,8 @@ from PIL import Image
 
 from surveyor.i18n import language, set_language
 from surveyor.paths import blob_dir_for
+from surveyor.settings import load_settings
 from surveyor.tui.app import SurveyorApp
-from surveyor.tui.config import load_settings
 from tests.test_cli import _new_db, sv
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from surveyor.errors import SurveyorError
+from surveyor.settings import load_settings
 
 DbOpt = Annotated[
     Path | None,
@@ -91,8 +92,6 @@ def author_name(by: str | None, store: Any = None) -> str:
         return by.strip()
     if store is not None and (inspector := store.meta("inspector")):
         return str(inspector)
-    from surveyor.tui.config import load_settings  # a plain dataclass: no textual
-
     configured = load_settings()[0].inspector
     if configured and configured.strip():
         return configured.strip()

@@ -37,8 +37,8 @@ from textual.worker import Worker, WorkerState
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.i18n import error_text, language, set_language, t, t_in
 from surveyor.paths import blob_dir_for
+from surveyor.settings import Settings, config_path, load_settings, save_settings
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider, Palette
-from surveyor.tui.config import Settings, config_path, load_settings, save_settings
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
 from surveyor.tui.wide_chars import install as keep_wide_chars_whole

@@ -14,13 +14,13 @@ from textual.widgets import Input, Select
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.survey import create_building
+from surveyor.settings import Settings
 from surveyor.store.db import init_store
 from surveyor.store.ids import building_uri
 from surveyor.sync.actions import Choice, delete_building, resolve_conflict
 from surveyor.sync.fold import DUPLICATE_KEY
 from surveyor.sync.transfer import push
 from surveyor.tui.app import SurveyorApp
-from surveyor.tui.config import Settings
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.exports import ExportScreen
 from surveyor.tui.screens.survey import SurveyScreen

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from surveyor.forms.model import Form
 from surveyor.i18n import set_language
 from surveyor.services.survey import create_building, get_building, save_answers
+from surveyor.settings import Settings
 from surveyor.store.db import Store, init_store
 from surveyor.store.ids import building_uri
 from surveyor.sync.actions import assign, delete_building
@@ -25,7 +26,6 @@ from surveyor.sync.rows import CHANGE, CONFLICT
 from surveyor.sync.transfer import pull, push, sync
 from surveyor.tui import screens
 from surveyor.tui.app import SurveyorApp
-from surveyor.tui.config import Settings
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.supervisor import (
     MergeModal,

@@ -14,9 +14,9 @@ from textual.widgets import Input
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.sample import generate_sample
+from surveyor.settings import Settings
 from surveyor.store.db import Store, open_store
 from surveyor.tui.app import SurveyorApp
-from surveyor.tui.config import Settings
 
 T = TypeVar("T")
 SAMPLE_SEED = 2024

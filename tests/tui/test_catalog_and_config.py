@@ -13,9 +13,9 @@ from textual.widgets import Input
 
 from surveyor.i18n import CATALOG_PATH, catalog, set_language, t
 from surveyor.services.browse import browse_buildings
+from surveyor.settings import Settings, load_settings, save_settings
 from surveyor.store.db import open_store
 from surveyor.tui.app import SurveyorApp
-from surveyor.tui.config import Settings, load_settings, save_settings
 from surveyor.tui.screens.help import HelpScreen
 from surveyor.tui.screens.survey import SurveyScreen
 from tests.tui.conftest import AppFactory, run, settle

@@ -250,7 +250,7 @@ def test_new_core_modules_do_not_import_textual() -> None:
         "surveyor.services.browse",
         "surveyor.services.photos",
         "surveyor.services.resume",
-        "surveyor.tui.config",
+        "surveyor.settings",
         "surveyor.i18n",
     ]
     code = (

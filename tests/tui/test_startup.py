@@ -23,10 +23,10 @@ from textual.widgets import DataTable, Input, Select, Static
 import surveyor.store.db as store_db
 from surveyor.services import survey as survey_service
 from surveyor.services.browse import browse_buildings
+from surveyor.settings import Settings, load_settings
 from surveyor.store.db import Store, open_store
 from surveyor.store.ids import building_uri
 from surveyor.tui.app import SurveyorApp
-from surveyor.tui.config import Settings, load_settings
 from surveyor.tui.screens import buildings
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.survey import SurveyScreen
