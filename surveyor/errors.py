@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class SurveyorError(Exception):
     """An error whose message is shown to the user as is (no traceback).
@@ -21,11 +23,61 @@ class SurveyorError(Exception):
         return self.zh if lang == "zh" and self.zh else self.message
 
 
+#: The system's reasons people meet, in Chinese: ``strerror`` is English whatever the locale.
+_OS_REASONS_ZH = {
+    errno.ENOENT: "没有这个文件或文件夹",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "不允许这样操作",
+    errno.ENOSPC: "磁盘已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "只读的文件系统（例如写保护的U盘）",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EIO: "读写出错（磁盘或U盘可能有故障）",
+    errno.EBUSY: "正被占用",
+    errno.ENAMETOOLONG: "名字太长",
+    errno.EEXIST: "已经存在",
+    errno.EMFILE: "同时打开的文件太多",
+    errno.ENODEV: "没有这个设备（U盘可能已拔出）",
+    errno.ENXIO: "没有这个设备（U盘可能已拔出）",
+}
+
+
+def os_reason(exc: OSError, lang: str) -> str:
+    """The system's reason for ``exc``, in ``lang`` where we know its words."""
+    english = exc.strerror or str(exc)
+    if lang == "zh" and exc.errno is not None:
+        return _OS_REASONS_ZH.get(exc.errno, english)
+    return english
+
+
 def cannot_read(
     path: object, exc: OSError, kind: type[SurveyorError] = SurveyorError
 ) -> SurveyorError:
     """A file that could not be read, with the system's reason, in both languages."""
-    return kind(f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}")
+    return kind(
+        f"cannot read {path}: {os_reason(exc, 'en')}", zh=f"无法读取 {path}：{os_reason(exc, 'zh')}"
+    )
+
+
+#: A write that failed for want of room: the sentence says to free some.
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def cannot_write(path: object, exc: OSError, *, into: bool = False) -> SurveyorError:
+    """A file (or, ``into``, a folder's files) that could not be written, with the reason;
+    a full disk also says that nothing was written and what to do."""
+    verb = "write into" if into else "write"
+    en, zh = (
+        f"cannot {verb} {path}: {os_reason(exc, 'en')}",
+        f"无法写入 {path}：{os_reason(exc, 'zh')}",
+    )
+    if exc.errno in DISK_FULL_ERRNOS:
+        return DiskFull(
+            f"{en}; nothing was written: free some space and try again",
+            zh=f"{zh}；未写入任何内容，请腾出空间后重试",
+        )
+    return SurveyorError(en, zh=zh)
 
 
 class ValidationFailed(SurveyorError):

@@ -46,6 +46,17 @@ def blob_dir_for(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".blobs")
 
 
+def missing_folder(path: Path) -> tuple[str, str] | None:
+    """Why ``path`` cannot be made in its folder, in English and Chinese, or None. A file
+    where the folder should be was said to be a folder that "does not exist"."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.is_dir():
+        return None
+    if parent.exists():
+        return f"{parent} is a file, not a folder", f"{parent} 是文件，不是文件夹"
+    return f"folder {parent} does not exist", f"文件夹 {parent} 不存在"
+
+
 def require_not_a_folder(out: Path) -> None:
     """Refuse an output path that is a folder: "already exists; pass --force" and then
     "cannot access …: Is a directory" never said what was wrong."""

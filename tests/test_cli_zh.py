@@ -108,3 +108,37 @@ def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
     ), en.stderr
     draft = sv("set", "--db", str(db), code, "结构类型=砖", "--draft", "--lang", "zh")
     assert "  ! 结构类型：“砖”不是有效选项（可选：" in draft.stderr
+
+
+def test_a_file_where_the_folder_should_be_is_said_so(tmp_path: Path) -> None:
+    """`init --db notes.txt/x.db` said "无法创建 数据库 …：unable to open database file" (the
+    driver's English), `export --out notes.txt/x.csv` "folder notes.txt does not exist"
+    of a file that is there, and `register import notes.txt/x.csv` "Not a directory"."""
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    inside = tmp_path / "notes.txt"
+    db = tmp_path / "a.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    said = {
+        "init": sv("init", "--db", str(inside / "x.db"), "--inspector", "王芳", "--lang", "zh"),
+        "central": sv("central", "init", str(inside / "c.db"), "--lang", "zh"),
+        "export": sv(
+            "export", "csv", "--db", str(db), "--out", str(inside / "x.csv"), "--lang", "zh"
+        ),
+        "import": sv("register", "import", "--db", str(db), str(inside / "r.csv"), "--lang", "zh"),
+    }
+    for name, run in said.items():
+        assert run.returncode == 2, (name, run.stderr)
+        assert run.stderr.count("\n") == 1 and run.stderr.startswith("错误："), (name, run.stderr)
+    assert (
+        said["init"].stderr.strip()
+        == f"错误：无法创建数据库 {inside / 'x.db'}：{inside} 是文件，不是文件夹"
+    )
+    assert said["central"].stderr.strip().endswith(f"{inside} 是文件，不是文件夹")
+    assert said["export"].stderr.strip().endswith(f"{inside} 是文件，不是文件夹")
+    assert said["import"].stderr.strip().endswith("：路径中有一项不是文件夹")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db", "notes.txt"]  # nothing new
+    en = sv("init", "--db", str(inside / "x.db"), "--inspector", "王芳")
+    assert (
+        en.stderr.strip()
+        == f"error: cannot create database {inside / 'x.db'}: {inside} is a file, not a folder"
+    )

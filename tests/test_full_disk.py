@@ -87,6 +87,15 @@ FULL_DISK_SCENARIO = textwrap.dedent(
     surveyor("central_doctor", "doctor", "--db", central)
     surveyor("merge_again", "merge", laptop_file, "--into", central)
     seen["central_buildings_after_merge"] = count(central, "building")
+    fill()  # printing onto a full disk (a full USB stick): a sentence, no half-written file
+    surveyor("full_sheets", "export", "sheets", "--db", laptop_file, "--out",
+             os.path.join(disk, "sheets.pdf"), "--lang", "zh")
+    surveyor("full_xlsx", "export", "xlsx", "--db", laptop_file, "--out",
+             os.path.join(disk, "all.xlsx"))
+    seen["export_leftovers"] = sorted(
+        name for name in os.listdir(disk) if name.endswith((".pdf", ".xlsx", ".part"))
+    )
+    free()
     seen["code"] = code
     print(json.dumps(seen))
     """
@@ -142,6 +151,17 @@ def test_a_full_disk_refuses_the_write_in_one_sentence_and_loses_nothing(
     assert seen["central_doctor"]["rc"] == 0
     assert seen["merge_again"]["rc"] == 0, seen["merge_again"]["err"]
     assert seen["central_buildings_after_merge"] > 0
+
+    # An export onto a full disk said "cannot access: No space left on device", in English
+    # under --lang zh; its half-written file is removed.
+    sheets, xlsx = seen["full_sheets"], seen["full_xlsx"]
+    assert sheets["rc"] == 2 and xlsx["rc"] == 2, (sheets, xlsx)
+    assert "磁盘已满" in sheets["err"] and "space" not in sheets["err"], sheets["err"]
+    assert "sheets.pdf" in sheets["err"] and "未写入" in sheets["err"], sheets["err"]
+    assert xlsx["err"].startswith("error: cannot write") and "all.xlsx" in xlsx["err"]
+    assert "nothing was written: free some space" in xlsx["err"], xlsx["err"]
+    assert "Traceback" not in sheets["err"] + xlsx["err"]
+    assert seen["export_leftovers"] == []
 
 
 @pytest.fixture

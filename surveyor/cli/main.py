@@ -35,7 +35,13 @@ from surveyor.cli.options import (
     print_table,
     reading_store,
 )
-from surveyor.errors import SurveyorError, ValidationFailed, database_trouble, driver_detail
+from surveyor.errors import (
+    SurveyorError,
+    ValidationFailed,
+    database_trouble,
+    driver_detail,
+    os_reason,
+)
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -704,6 +710,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the command and turn every failure into a sentence and an exit code."""
     zh = _asked_for_zh(sys.argv[1:] if argv is None else argv)
+    lang = "zh" if zh else "en"
     signal.signal(signal.SIGINT, _interrupt)
     _quiet_library_logs()
     try:
@@ -715,23 +722,28 @@ def run(argv: list[str] | None = None) -> None:
     except (Interrupted, KeyboardInterrupt):
         _say_interrupted(zh)
     except OSError as exc:
+        from surveyor.i18n import t_in
+
         name = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error: cannot access{name}: {exc.strerror or exc}", err=True)
+        said = t_in(lang, "cli.cannot_access", name=name, reason=os_reason(exc, lang))
+        typer.echo(said, err=True)
         sys.exit(2)
     except Exception as exc:
+        from surveyor.i18n import t_in
+
         if _interrupted_underneath(exc):
             _say_interrupted(zh)
         # SQLAlchemy is imported only by the commands that use it (not before `surveyor app`'s
         # first frame), so its errors are recognised through sys.modules.
         sa_exc = sys.modules.get("sqlalchemy.exc")
         if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
-            said = database_trouble(exc, "zh" if zh else "en")
-            if said is None:
-                said = f"database error: {driver_detail(exc)}"
-            typer.echo(f"错误：{said}" if zh else f"error: {said}", err=True)
+            trouble = database_trouble(exc, lang) or t_in(
+                lang, "cli.database_error", detail=driver_detail(exc)
+            )
+            typer.echo(f"错误：{trouble}" if zh else f"error: {trouble}", err=True)
             sys.exit(2)
         log = _log_traceback()
-        typer.echo(f"internal error: this is a bug in Surveyor; details are in {log}", err=True)
+        typer.echo(t_in(lang, "cli.internal_error", log=log), err=True)
         sys.exit(1)
 
 

@@ -10,6 +10,7 @@ of ``unknown`` for the fields that allow it, so the codes stay readable.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -208,8 +209,10 @@ def export_xlsx(
     form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
 ) -> None:
     """One workbook: buildings (wide), codebook, needs, undetermined."""
+    book = io.BytesIO()  # a zip openpyxl half-wrote to a full disk spilled tracebacks
+    _workbook(form, records, reports).save(book)  # when it was collected, after our sentence
     with atomic_file(out) as tmp:
-        _workbook(form, records, reports).save(tmp)
+        tmp.write_bytes(book.getbuffer())
 
 
 def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport]) -> Any:

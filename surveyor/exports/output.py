@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import DISK_FULL_ERRNOS, SurveyorError, cannot_write
+from surveyor.paths import missing_folder
 
 
 def check_target(out: Path, *, folder: bool = False, replace: bool = True) -> None:
@@ -21,11 +22,8 @@ def check_target(out: Path, *, folder: bool = False, replace: bool = True) -> No
     ``replace``) a file that is already there: a sheet printed last week is not overwritten
     by a slip of the command line."""
     parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise SurveyorError(
-            f"cannot write {out}: folder {parent} does not exist",
-            zh=f"无法写入 {out}：文件夹 {parent} 不存在",
-        )
+    if why := missing_folder(out):
+        raise SurveyorError(f"cannot write {out}: {why[0]}", zh=f"无法写入 {out}：{why[1]}")
     if not replace and not folder and out.is_file():
         raise SurveyorError(
             f"{out} already exists; nothing was written (choose another name; "
@@ -51,9 +49,7 @@ def check_target(out: Path, *, folder: bool = False, replace: bool = True) -> No
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
-        ) from None
+        raise cannot_write(out, exc) from None
 
 
 def _umask() -> int:
@@ -70,15 +66,18 @@ def atomic_file(out: Path) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
-        ) from None
+        raise cannot_write(out, exc) from None
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give normal permissions
         os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in DISK_FULL_ERRNOS:  # "cannot access: No space left on device"
+            raise cannot_write(out, exc) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -91,15 +90,18 @@ def atomic_folder(out: Path) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot write into {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
-        ) from None
+        raise cannot_write(out, exc, into=True) from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
         if out.exists():
             out.rmdir()  # empty, checked above
         os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise cannot_write(out, exc, into=True) from None
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

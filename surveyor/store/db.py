@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from surveyor.errors import DiskFull, SurveyorError, database_trouble, driver_detail
+from surveyor.paths import missing_folder
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
 from surveyor.store.sqlitefile import (
@@ -375,9 +376,9 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             raise SurveyorError(
                 f"{path} already exists; choose another path", zh=f"{path} 已存在；请换一个路径"
             )
-        if not path.parent.exists():
+        if why := missing_folder(path):
             raise SurveyorError(
-                f"folder {path.parent} does not exist", zh=f"文件夹 {path.parent} 不存在"
+                f"cannot create {said}: {why[0]}", zh=f"无法创建{said_zh}：{why[1]}"
             )
         if role == "central":
             _create_sqlite_file(path, page_size=CENTRAL_PAGE_SIZE)
@@ -403,8 +404,8 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise SurveyorError(
-            f"cannot create {said}: {exc.orig}",
-            zh=f"无法创建 {said_zh}：{exc.orig}",
+            f"cannot create {said}: {database_trouble(exc, 'en') or driver_detail(exc)}",
+            zh=f"无法创建{said_zh}：{database_trouble(exc, 'zh') or driver_detail(exc)}",
         ) from exc
     except BaseException:
         engine.dispose()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_write
 from surveyor.paths import blob_dir_for, require_not_a_folder
 from surveyor.store import models
 from surveyor.store.blobs import copy_blob, has_valid_blob
@@ -75,9 +75,7 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
             f"cannot export to {out}: {exc}", zh=f"无法导出到 {out}：{exc}"
         ) from exc
     except OSError as exc:
-        raise SurveyorError(
-            f"cannot write {out}: {exc.strerror}", zh=f"无法写入 {out}：{exc.strerror}"
-        ) from exc
+        raise cannot_write(out, exc) from exc
     ((photos, missing),) = copied
     return ExportedDb(out, photos, missing)
 
