@@ -136,6 +136,12 @@ def test_realistic_building_stock(db500: Path) -> None:
             assert LON_RANGE[0] <= a["location"]["lon"] <= LON_RANGE[1]
     some_unknown = [a for a in surveyed if a.get("gas_pipe_year") == "unknown"]
     assert some_unknown
+    # 直管公房 walk-ups answer "single owner?", which decides the lift need (A01): left blank,
+    # none of them could ever show one.
+    public = [a for a in surveyed if a["housing_origin"] == "public_direct"]
+    owners = Counter(a.get("single_owner") for a in public)
+    assert public and owners["no"] > len(public) / 2 and set(owners) <= {"no", "yes", "unknown"}
+    assert not any("single_owner" in a for a in surveyed if a not in public)
 
 
 def test_doctor_authors_and_attachments(db500: Path) -> None:

@@ -770,6 +770,8 @@ class _Generator:
         a["housing_origin"] = (
             c.origin if _chance(rng, 0.9) else _pick(rng, (("mixed", 1.0), ("unknown", 1.0)))
         )
+        if a["housing_origin"] == "public_direct":  # most tenants bought under the reform
+            a["single_owner"] = _pick(rng, (("no", 75.0), ("yes", 10.0), ("unknown", 15.0)))
         structure = c.structure
         if c.old and structure == "brick_concrete" and _chance(rng, 0.03):
             structure = "frame_masonry"
