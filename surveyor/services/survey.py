@@ -587,7 +587,24 @@ class SurveyWriter:
             errors = {f: ev.errors[f].get(self.lang) for f in self.form.fields if f in ev.errors}
             raise IncompleteRecord(ev.missing, errors, labels)
         fields: dict[str, Any] = {} if status == state.status else {STATUS_KEY: status}
+        if status == "approved" and fields:
+            if state.conflict_count:
+                raise error_from(
+                    "status.approve_conflicted", code=state.code, count=state.conflict_count
+                )
+            return self._commit(
+                state, fields, state.answers, status, ev, also_saw=self._every_head(state.id)
+            )
         return self._commit(state, fields, state.answers, status, ev)
+
+    def _every_head(self, building_id: uuid.UUID) -> dict[str, Seen]:
+        """Every field's heads in the log, which an approval names: an edit it did not see
+        (a laptop's, merged later) then withdraws it in the fold, as it does on the laptop."""
+        from surveyor.sync.apply import load_entity_changes  # sync builds on this module
+        from surveyor.sync.fold import field_heads
+
+        eid = str(building_id)
+        return dict(field_heads(load_entity_changes(self.conn, [eid]).get(eid, [])))
 
     # -- internals --------------------------------------------------------------------------
     def _coerce(self, raw_answers: Mapping[str, Any], *, draft: bool) -> dict[str, Any]:
@@ -627,7 +644,10 @@ class SurveyWriter:
         ev: Evaluation,
         *,
         seen: Mapping[str, Seen] | None = None,
+        also_saw: Mapping[str, Seen] | None = None,
     ) -> SaveResult:
+        """Append one change of ``fields`` and write the state row. ``seen``: what the caller
+        showed of the saved fields; ``also_saw``: heads of other fields it names as parents."""
         if not fields:
             return SaveResult(
                 state.id, state.code, None, state.status, ev.errors, ev.completeness, state.status
@@ -638,6 +658,9 @@ class SurveyWriter:
         previous = state.field_change
         # A field without an entry had no parent (its first edit): nulls are not stored.
         parents: dict[str, Any] = {f: previous[f] for f in fields if f in previous}
+        for fid, heads in (also_saw or {}).items():
+            if fid not in fields and (ref := _parent_ref(heads)) is not None:
+                parents[fid] = ref
         agreeing: Mapping[str, list[str]] = state.extra.get(AGREEING_KEY) or {}
         stale = False
         for fid in fields.keys() & (seen or {}).keys():

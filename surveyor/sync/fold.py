@@ -254,6 +254,8 @@ def fold_entity(entity_id: str, changes: Iterable[ChangeRow]) -> EntityState:
             resolved = _resolved_row(entity_id, tree)
             if resolved is not None:
                 conflicts[key] = resolved
+    if values.get(STATUS_KEY) == "approved" and _approval_missed_an_edit(head[STATUS_KEY], rows):
+        values[STATUS_KEY] = "complete"
     deleted = values.get(DELETED_KEY) is True and dve is None
     groups = []
     for c in rows:
@@ -306,6 +308,35 @@ def _delete_vs_edit(
         "open",
         None,
     )
+
+
+def _approval_missed_an_edit(approval: ChangeRow, rows: list[ChangeRow]) -> bool:
+    """True when an edit of the survey is not among what ``approval`` saw: a laptop's edit
+    made before it synced, merged after. Such an approval is withdrawn ("complete" again), as
+    an edit on a laptop that had seen it withdraws it (``SurveyWriter``).
+
+    An approval names every field's heads as its parents. One from before it did (only its
+    ``_status`` parent) says nothing of what it saw and stands."""
+    if not approval.parents.keys() - {STATUS_KEY}:
+        return False
+    by_key: dict[str, list[ChangeRow]] = defaultdict(list)
+    for c in rows:
+        for key in c.fields:
+            if key != STATUS_KEY and key not in NOT_EDITS:
+                by_key[key].append(c)
+    for key, edits in by_key.items():
+        saw = approval.parents_of(key)
+        if len(edits) == 1:
+            if edits[0].change_id not in saw:
+                return True
+            continue
+        tree = _FieldTree(key, edits)
+        covered: set[str] = set()
+        for seen in saw:
+            covered |= tree.ancestors_or_self(seen)
+        if any(h.change_id not in covered for h in tree.heads):
+            return True
+    return False
 
 
 def _resolved_row(entity_id: str, tree: _FieldTree) -> ConflictRow | None:

@@ -712,3 +712,69 @@ def test_a_pull_refolds_no_building_whose_conflicts_are_all_resolved(
         assert refold_after_local_saves(conn, mini, site) == 2
     assert set(_conflicts(lap, "resolved")) == {"year_built"}  # rewritten, still resolved
     check_store(lap, mini)
+
+
+def _approved_on_the_central(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> tuple[Store, str]:
+    """A laptop's complete survey, merged and approved on the central; the laptop has not
+    synced since the approval."""
+    lap = laptops("甲")
+    code = create_building(lap, mini, REGISTER_ROW | COMPLETE, author="甲").code
+    set_status(lap, mini, code, "complete", author="甲")
+    push(lap, central, mini)
+    set_status(central, mini, code, "approved", author="督导")
+    return lap, code
+
+
+def test_an_edit_the_approval_did_not_see_withdraws_it_when_merged(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """The inspector corrected an answer before the approval reached the laptop: the merge
+    kept "approved", no conflict, over a value the supervisor never saw (and the report
+    counted it as reviewed). It is "complete" again, on the central and on the laptop."""
+    lap, code = _approved_on_the_central(laptops, central, mini)
+    save_answers(lap, mini, code, {"floors_above": "6"}, author="甲")
+    assert get_building(lap, code).status == "complete"  # it never saw the approval
+    push(lap, central, mini)
+    after = get_building(central, code)
+    assert after.answers["floors_above"] == 6 and after.status == "complete"
+    assert not _conflicts(central)
+    check_store(central, mini)
+    sync(lap, central, mini)
+    assert get_building(lap, code).status == "complete"
+    check_store(lap, mini)
+    set_status(central, mini, code, "approved", author="督导")  # approved again, seeing it
+    sync(lap, central, mini)
+    assert get_building(central, code).status == get_building(lap, code).status == "approved"
+    check_store(central, mini)
+
+
+def test_an_approval_stands_over_the_edits_it_saw(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Re-merging what the approval saw, and an assignment after it, leave it approved."""
+    lap, code = _approved_on_the_central(laptops, central, mini)
+    push(lap, central, mini)
+    assign(central, mini, "乙", refs=[code], author="督导")
+    sync(lap, central, mini)
+    assert get_building(central, code).status == get_building(lap, code).status == "approved"
+    check_store(central, mini)
+    check_store(lap, mini)
+
+
+def test_a_building_with_an_open_conflict_cannot_be_approved(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Approving the provisional value of a conflicted answer: the pick that follows would
+    change an approved record."""
+    laps, code = _shared(laptops, central, mini, 2)
+    for k, lap in enumerate(laps):
+        save_answers(lap, mini, code, COMPLETE | {"floors_above": str(5 + k)}, author=f"i{k}")
+        set_status(lap, mini, code, "complete", author=f"i{k}")
+        sync(lap, central, mini)
+    assert "floors_above" in _conflicts(central)
+    with pytest.raises(SurveyorError, match="open conflict") as refused:
+        set_status(central, mini, code, "approved", author="督导")
+    assert "请先裁定" in (refused.value.zh or "")
+    assert get_building(central, code).status == "complete"
