@@ -92,8 +92,11 @@ FULL_DISK_SCENARIO = textwrap.dedent(
              os.path.join(disk, "sheets.pdf"), "--lang", "zh")
     surveyor("full_xlsx", "export", "xlsx", "--db", laptop_file, "--out",
              os.path.join(disk, "all.xlsx"))
+    surveyor("full_export_db", "export-db", "--db", laptop_file, "--out",
+             os.path.join(disk, "handover.db"), "--lang", "zh")
     seen["export_leftovers"] = sorted(
-        name for name in os.listdir(disk) if name.endswith((".pdf", ".xlsx", ".part"))
+        name for name in os.listdir(disk)
+        if not name.startswith(("laptop.db", "central.db", "filler"))
     )
     free()
     seen["code"] = code
@@ -161,6 +164,9 @@ def test_a_full_disk_refuses_the_write_in_one_sentence_and_loses_nothing(
     assert xlsx["err"].startswith("error: cannot write") and "all.xlsx" in xlsx["err"]
     assert "nothing was written: free some space" in xlsx["err"], xlsx["err"]
     assert "Traceback" not in sheets["err"] + xlsx["err"]
+    handover = seen["full_export_db"]  # "无法导出到 …：database or disk is full"
+    assert handover["rc"] == 2, handover
+    assert handover["err"].strip().endswith("磁盘已满；未写入任何内容，请腾出空间后重试")
     assert seen["export_leftovers"] == []
 
 

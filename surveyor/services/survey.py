@@ -263,6 +263,26 @@ def normalize_address(text: str | None) -> str | None:
     return re.sub(r"[\s\-_.,，。、·()（）#]+", "", folded) or None
 
 
+#: What follows a building's number in Chinese addresses and registers: 1号楼, 1栋, 1#.
+_NUMBER_SUFFIX = re.compile(r"(号楼|号|栋|幢|座|楼|#)$")
+
+
+def building_number_key(text: str | None) -> str:
+    """A comparable 楼号: NFKC, lower case, no spaces, no 号楼/栋/幢/座 after it, so 1号楼,
+    "1栋" and "1" are the same building; "" for none."""
+    if not text:
+        return ""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower())
+    return _NUMBER_SUFFIX.sub("", folded) or folded
+
+
+def may_be_one_building(number: str, other: str) -> bool:
+    """Whether two buildings at one address may be the same one, by their ``building_number_key``:
+    unless both have a 楼号 and they differ. Old compounds give one 门牌 to every building, so
+    1号楼 and 2号楼 at 华苑路5号 were flagged as duplicates of each other."""
+    return not number or not other or number == other
+
+
 #: Digit runs are padded to this width in sort keys ("2号楼" before "10号楼").
 SORT_DIGITS = 8
 
@@ -848,18 +868,19 @@ def same_building(conn: Connection, answers: Mapping[str, Any]) -> SameBuilding 
     wrong 街道 picked on site should not hide the building. None if there is none."""
     address = normalize_address(text_or_none(answers.get("address")))
     compound = text_or_none(answers.get("compound_name"))
-    number = natural_sort_key(text_or_none(answers.get("building_no")))
+    number = text_or_none(answers.get("building_no"))
+    sort_key = natural_sort_key(number)
     matches = []
     if address is not None:
         matches.append(BUILDING.c.address_norm == address)
-    if compound is not None and number:
+    if compound is not None and sort_key:
         matches.append(
-            sa.and_(BUILDING.c.compound_name == compound, BUILDING.c.building_sort == number)
+            sa.and_(BUILDING.c.compound_name == compound, BUILDING.c.building_sort == sort_key)
         )
     if not matches:
         return None
     same_address = BUILDING.c.address_norm == address if address is not None else sa.false()
-    row = conn.execute(
+    rows = conn.execute(
         sa.select(
             BUILDING.c.id,
             BUILDING.c.code,
@@ -870,18 +891,20 @@ def same_building(conn: Connection, answers: Mapping[str, Any]) -> SameBuilding 
         )
         .where(BUILDING.c.deleted == sa.false(), sa.or_(*matches))
         .order_by(same_address.desc(), BUILDING.c.code)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return SameBuilding(
-        uuid.UUID(str(row.id)),
-        row.code,
-        row.compound_name,
-        row.building_no,
-        row.address,
-        bool(row.same_address),
     )
+    key = building_number_key(number)
+    for row in rows:  # a handful: those at the address, or of the same 小区 and 楼号
+        if row.same_address and not may_be_one_building(key, building_number_key(row.building_no)):
+            continue  # another building of a compound that shares one 门牌
+        return SameBuilding(
+            uuid.UUID(str(row.id)),
+            row.code,
+            row.compound_name,
+            row.building_no,
+            row.address,
+            bool(row.same_address),
+        )
+    return None
 
 
 def get_building(store: Store, ref: str | uuid.UUID) -> BuildingState:

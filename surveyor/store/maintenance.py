@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from surveyor.errors import SurveyorError, cannot_write
-from surveyor.paths import blob_dir_for, require_not_a_folder
+from surveyor.errors import DiskFull, SurveyorError, cannot_write, database_trouble
+from surveyor.paths import blob_dir_for, missing_folder, require_not_a_folder
 from surveyor.store import models
 from surveyor.store.blobs import copy_blob, has_valid_blob
 from surveyor.store.bulk import keyset_batches
@@ -57,8 +57,8 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
             f"{out} already exists; pass --force to replace it",
             zh=f"{out} 已存在；要替换请加 --force",
         )
-    if not out.parent.exists():
-        raise SurveyorError(f"folder {out.parent} does not exist", zh=f"文件夹 {out.parent} 不存在")
+    if why := missing_folder(out):
+        raise SurveyorError(f"cannot write {out}: {why[0]}", zh=f"无法写入 {out}：{why[1]}")
     copied: list[tuple[int, int]] = []
 
     def copy_photos(tmp: Path) -> None:
@@ -71,9 +71,14 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
             f"the export failed its {exc}", zh=f"导出的副本未通过完整性检查：{exc}"
         ) from exc
     except sqlite3.Error as exc:
-        raise SurveyorError(
-            f"cannot export to {out}: {exc}", zh=f"无法导出到 {out}：{exc}"
-        ) from exc
+        if "full" in str(exc).lower():  # SQLite's "database or disk is full"
+            raise DiskFull(
+                f"cannot export to {out}: the disk is full; nothing was written: free some "
+                "space and try again",
+                zh=f"无法导出到 {out}：磁盘已满；未写入任何内容，请腾出空间后重试",
+            ) from exc
+        en, zh = database_trouble(exc, "en") or str(exc), database_trouble(exc, "zh") or str(exc)
+        raise SurveyorError(f"cannot export to {out}: {en}", zh=f"无法导出到 {out}：{zh}") from exc
     except OSError as exc:
         raise cannot_write(out, exc) from exc
     ((photos, missing),) = copied

@@ -22,7 +22,13 @@ from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
 from surveyor.i18n import error_from
 from surveyor.services.selection import Selection, selected_rows
-from surveyor.services.survey import SurveyWriter, load_state, resolve_building_id
+from surveyor.services.survey import (
+    SurveyWriter,
+    building_number_key,
+    load_state,
+    may_be_one_building,
+    resolve_building_id,
+)
 from surveyor.services.userfiles import ListedBuilding
 from surveyor.store import hlc
 from surveyor.store.db import Store, read_tx, write_tx
@@ -456,13 +462,13 @@ def settled_duplicate(store: Store, ref: str | uuid.UUID) -> SettledDuplicate | 
     with read_tx(store.engine) as conn:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
         row = conn.execute(
-            sa.select(BUILDING.c.code, BUILDING.c.deleted, BUILDING.c.address_norm).where(
-                BUILDING.c.id == bid
-            )
+            sa.select(
+                BUILDING.c.code, BUILDING.c.deleted, BUILDING.c.address_norm, BUILDING.c.building_no
+            ).where(BUILDING.c.id == bid)
         ).first()
         if row is None:
             return None
-        code, deleted, address = row
+        code, deleted, address, number = row
         if deleted:
             gone = _tombstone(conn, str(bid))
             if gone is None:
@@ -473,14 +479,17 @@ def settled_duplicate(store: Store, ref: str | uuid.UUID) -> SettledDuplicate | 
         if not address:
             return None
         others = conn.execute(
-            sa.select(BUILDING.c.id, BUILDING.c.code).where(
+            sa.select(BUILDING.c.id, BUILDING.c.code, BUILDING.c.building_no).where(
                 BUILDING.c.address_norm == address,
                 BUILDING.c.deleted.is_(True),
                 BUILDING.c.id != bid,
             )
         ).all()
         found: list[tuple[int, SettledDuplicate]] = []
-        for other_id, other_code in others:
+        key = building_number_key(number)
+        for other_id, other_code, other_number in others:
+            if not may_be_one_building(key, building_number_key(other_number)):
+                continue  # another building of a compound that shares one 门牌
             gone = _tombstone(conn, str(other_id))
             if gone is None:
                 continue

@@ -211,12 +211,14 @@ def refresh_duplicates(
     addresses are flagged, so a merge report can say so (they wait for the supervisor like
     a conflict).
     """
-    members: dict[str, str | None] = {}
-    columns = ("id", "address_norm", "deleted")
-    for i, address, deleted in select_values(
+    from surveyor.services.survey import building_number_key  # it builds on sync
+
+    members: dict[str, tuple[str, str] | None] = {}
+    columns = ("id", "address_norm", "building_no", "deleted")
+    for i, address, number, deleted in select_values(
         conn, BUILDING, columns, "address_norm", sorted(addresses)
     ):
-        members[canonical_id(i)] = None if deleted else address
+        members[canonical_id(i)] = None if deleted else (address, building_number_key(number))
     touched = set(members) | set(entity_ids)
     flagged = duplicate_rows(members)
     held = flagged_entities(conn, sorted(e for e in touched if e not in unflagged))

@@ -367,27 +367,36 @@ class CanonicalState:
     change_ids: frozenset[str] = frozenset()
 
 
-def duplicate_rows(address_by_entity: Mapping[str, str | None]) -> list[ConflictRow]:
-    """Flag every live building that shares a normalised address with another (never merged)."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for eid, addr in address_by_entity.items():
-        if addr:
-            groups[addr].append(eid)
+def duplicate_rows(places: Mapping[str, tuple[str, str] | None]) -> list[ConflictRow]:
+    """Flag every live building that may repeat another (never merged): ``places`` maps a
+    building to its normalised address and ``building_number_key`` (None: deleted). At one
+    address, buildings are possible duplicates unless both have a 楼号 and they differ; each
+    flag lists the building and those it may repeat."""
+    from surveyor.services.survey import may_be_one_building
+
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for eid, place in places.items():
+        if place is not None and place[0]:
+            groups[place[0]].append((eid, place[1]))
     rows: list[ConflictRow] = []
     for members in groups.values():
         if len(members) < 2:
             continue
-        ids = tuple(sorted(members))
-        rows.extend(
-            ConflictRow(eid, DUPLICATE_KEY, "duplicate_entity", None, ids, None, "open", None)
-            for eid in ids
-        )
+        for eid, number in members:
+            same = {o for o, n in members if o != eid and may_be_one_building(number, n)}
+            if same:
+                ids = tuple(sorted(same | {eid}))
+                rows.append(
+                    ConflictRow(
+                        eid, DUPLICATE_KEY, "duplicate_entity", None, ids, None, "open", None
+                    )
+                )
     return sorted(rows, key=lambda r: r.entity_id)
 
 
 def recompute(changes: Iterable[ChangeRow]) -> CanonicalState:
     """Fold a whole log from scratch (the oracle): every building, every conflict."""
-    from surveyor.services.survey import normalize_address
+    from surveyor.services.survey import building_number_key, normalize_address
     from surveyor.text import text_or_none
 
     by_entity: dict[str, list[ChangeRow]] = defaultdict(list)
@@ -400,12 +409,12 @@ def recompute(changes: Iterable[ChangeRow]) -> CanonicalState:
     state = CanonicalState(change_ids=frozenset(ids))
     for eid in sorted(by_entity):
         state.entities[eid] = fold_entity(eid, by_entity[eid])
-    addresses = {
-        eid: normalize_address(text_or_none(e.values.get("address")))
-        for eid, e in state.entities.items()
-        if not e.deleted
-    }
-    state.duplicates = duplicate_rows(addresses)
+    places: dict[str, tuple[str, str] | None] = {}
+    for eid, e in state.entities.items():
+        address = normalize_address(text_or_none(e.values.get("address")))
+        if address is not None and not e.deleted:
+            places[eid] = (address, building_number_key(text_or_none(e.values.get("building_no"))))
+    state.duplicates = duplicate_rows(places)
     return state
 
 

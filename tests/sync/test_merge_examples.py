@@ -676,10 +676,53 @@ def test_a_building_created_on_the_central_at_a_known_address_is_flagged_at_once
     assert flags() == dict.fromkeys(pair, pair)
     with writer(central, mini, "s") as w:  # a register import: many creates, one writer
         p = w.create(REGISTER_ROW | {"address": "南开区黄河道3号"})
-        q = w.create(REGISTER_ROW | {"address": "南开区黄河道3号", "building_no": "4号楼"})
+        q = w.create(REGISTER_ROW | {"address": "南开区黄河道3号", "building_no": "3栋"})
         w.create(REGISTER_ROW | {"address": "南开区长江道5号"})
     other = {str(p.building_id), str(q.building_id)}
     assert flags() == dict.fromkeys(pair, pair) | dict.fromkeys(other, other)
+    check_store(central, mini)
+
+
+def test_buildings_of_a_compound_sharing_one_doorplate_are_no_duplicates(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """Old compounds give one 门牌 to every building: 1号楼, 2号楼 and 3号楼 of 华苑里 at
+    华苑路5号 were three "possible duplicates", counted as conflicted, with no way out but a
+    merge, a delete or a false address. A building at that address without a 楼号, or with
+    the same one written otherwise (1栋), may still repeat one of them."""
+    at = REGISTER_ROW | {"compound_name": "华苑里", "address": "南开区华苑路5号"}
+    with writer(central, mini, "s") as w:
+        one, two, three = (w.create(at | {"building_no": f"{n}号楼"}) for n in (1, 2, 3))
+    with central.engine.connect() as conn:
+        assert not conn.execute(sa.select(CONFLICT)).all()
+    a = laptops("甲")  # found on site: 1栋 (the same 1号楼), and one with no 楼号 written
+    same = create_building(a, mini, at | {"building_no": "1栋"}, author="甲")
+    blank = create_building(a, mini, at | {"building_no": None}, author="甲")
+    push(a, central, mini)
+    with central.engine.connect() as conn:
+        rows = conn.execute(sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity"))
+        flags = {str(r.entity_id): {str(h) for h in r.head_change_ids} for r in rows}
+    ids = {
+        name: str(b.building_id)
+        for name, b in zip(
+            ("one", "two", "three", "same", "blank"), (one, two, three, same, blank), strict=True
+        )
+    }
+    everyone = set(ids.values())
+    assert flags == {
+        ids["one"]: {ids["one"], ids["same"], ids["blank"]},
+        ids["two"]: {ids["two"], ids["blank"]},
+        ids["three"]: {ids["three"], ids["blank"]},
+        ids["same"]: {ids["one"], ids["same"], ids["blank"]},
+        ids["blank"]: everyone,
+    }
+    check_store(central, mini)
+    resolve_conflict(central, mini, same.code, "_duplicate", Choice("delete"), author="督导")
+    resolve_conflict(central, mini, blank.code, "_duplicate", Choice("delete"), author="督导")
+    with central.engine.connect() as conn:
+        assert not conn.execute(
+            sa.select(CONFLICT).where(CONFLICT.c.kind == "duplicate_entity")
+        ).all()
     check_store(central, mini)
 
 

@@ -60,7 +60,7 @@ def test_same_address_asks_and_enter_opens_the_building_already_there(
         "subdistrict": there.answers["subdistrict"],
         "community": there.answers.get("community") or "某社区",
         "compound_name": "另一个名字",
-        "building_no": "99号楼",
+        "building_no": there.answers["building_no"].replace("号楼", "栋"),  # the same 楼号
         "address": typed,
     }
 
