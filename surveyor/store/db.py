@@ -40,6 +40,7 @@ KNOWN_REVISIONS = (
     "0004_merge_write_costs",
     "0005_packed_heads",
     "0006_agreeing_heads",
+    "0007_duplicates_by_number",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -309,3 +309,45 @@ def test_a_0005_database_gains_its_agreeing_heads(
         assert opened == 0
     finally:
         upgraded.close()
+
+
+def test_a_0006_central_drops_the_flags_of_a_compound_sharing_one_doorplate(
+    central: Store, mini: Form
+) -> None:
+    """Flags written before 0007 paired every building at an address (华苑里 1号楼 and 2号楼
+    at 华苑路5号), with no way to clear them but a merge, a delete or a false address. The
+    upgrade computes those addresses' flags again: a true pair (1号楼 twice) keeps its flags."""
+    from surveyor.store.bulk import write_rows
+    from surveyor.sync.fold import DUPLICATE_KEY, ConflictRow
+    from surveyor.sync.rows import CONFLICT, conflict_params
+
+    at = REGISTER_ROW | {"compound_name": "华苑里", "address": "南开区华苑路5号"}
+    ids = [
+        str(create_building(central, mini, at | {"building_no": no}, author="s").building_id)
+        for no in ("1号楼", "2号楼", "1栋")
+    ]
+    with central.engine.begin() as conn:  # the flags 0006 wrote: everyone at the address
+        conn.execute(sa.delete(CONFLICT))
+        everyone = tuple(sorted(ids))
+        old = [
+            ConflictRow(e, DUPLICATE_KEY, "duplicate_entity", None, everyone, None, "open", None)
+            for e in everyone
+        ]
+        write_rows(conn, CONFLICT, [conflict_params(r) for r in old])
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0006_agreeing_heads'"))
+    target = central.target
+    central.close()
+
+    upgraded = open_store(target)
+    try:
+        with upgraded.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            rows = conn.execute(sa.select(CONFLICT)).all()
+        pair = {ids[0], ids[2]}
+        assert {str(r.entity_id): {str(h) for h in r.head_change_ids} for r in rows} == {
+            ids[0]: pair,
+            ids[2]: pair,
+        }
+        assert doctor(upgraded).ok
+    finally:
+        upgraded.close()
