@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
+from textual.widgets.text_area import Selection
 
 from surveyor.forms.display import format_value
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField
@@ -101,7 +102,12 @@ class FieldInput(Input):
 
 class FieldTextArea(TextArea):
     """A multi-line text field (remarks): soft-wrapped, a few lines tall, autosaved like the
-    rest. Enter starts a new line; ``ctrl+down`` (or Tab) moves on to the next field."""
+    rest. Enter starts a new line; ``ctrl+down`` (or Tab) moves on to the next field.
+
+    Arriving in it (Enter, Tab, a jump, reopening the building) puts the cursor at the end of
+    the note, where one adds to it: it was before the note, and "XYZ " typed to add to
+    "moreTest note 123" saved "XYZ moreTest note 123". Only a cursor still at the start (as
+    the note was loaded) is moved: one the inspector put in the note, or a click, stays."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+down", "next_field", "survey.key_next_field", id="survey.next_field"),
@@ -114,6 +120,12 @@ class FieldTextArea(TextArea):
         # Its bindings (Tab and Ctrl+Down move on) run in key order, as in a one-line field.
         if not forward_if_moved(self, event) and not await run_binding_now(self, event):
             await super()._on_key(event)
+
+    def on_focus(self, event: events.Focus) -> None:
+        if event.from_app_focus:  # the terminal window got the focus back: nothing arrived
+            return
+        if self.text and self.selection == Selection.cursor((0, 0)):
+            self.move_cursor(self.document.end)
 
     def action_next_field(self) -> None:
         advance = getattr(self.screen, "advance_from", None)
