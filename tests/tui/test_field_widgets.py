@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.widgets import TextArea
 
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import save_answers
 from surveyor.store.db import open_store
+from surveyor.tui.widgets.choice import ChoiceField
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import FORM, first_with_status, open_survey, read
 
@@ -72,5 +74,63 @@ def test_arriving_in_the_remarks_box_puts_the_cursor_after_the_note(
             await pilot.press("escape")
             await settle(app, pilot)
         assert read(sample_db, target.id).answers["inspector_remarks"] == "><" + NOTE + "XYZ more"
+
+    run(body)
+
+
+def paste(app: Any, text: str) -> None:
+    """A bracketed paste, as the terminal sends it (tmux ``paste-buffer -p``)."""
+    event = events.Paste(text)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+def toasts(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def test_a_paste_into_a_choice_list_is_said_not_dropped(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Skip logic put 居民最关心问题 where the remarks box was expected: a pasted 1,173-character
+    note ticked nothing and showed nothing. A long paste is now said not recorded at once; a
+    short one goes in as typed keys would (a filter, an option's key)."""
+    target = first_with_status(sample_db, "not_started")
+    note = ("三单元顶层北侧卧室雨季漏水，墙皮脱落，" * 62)[:1173]
+    assert len(note) == 1173
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("resident_willingness")
+            await pilot.press("2", "enter")  # 一般: on to 居民最关心问题, a choice list
+            choice = screen.query_one("#resident_priorities", ChoiceField)
+            assert app.focused is choice
+            paste(app, note + "\n")
+            await settle(app, pilot)
+            said = [m for m in toasts(app) if m.startswith("粘贴的文字")]
+            assert said == [
+                "粘贴的文字不能填入选择题「居民最关心问题」，未记录"
+                "（1173 个字符：三单元顶层北侧卧室雨季漏水，墙皮脱落，三...）"
+            ]
+            assert choice.value is None and not choice.filtering  # nothing ticked or kept
+
+            paste(app, "顶层")  # short, matches nothing: kept in the filter, said, as typed
+            await settle(app, pilot)
+            assert choice.filtering and choice.filter_text == "顶层"
+            assert "无匹配选项" in choice.render().plain
+            assert any(m.startswith("居民最关心问题是选择题") for m in toasts(app))
+            await pilot.press("escape")
+            paste(app, " 漏水 ")  # an option's label: filtered to it, Enter picks it
+            await settle(app, pilot)
+            assert choice.filter_text == "漏水"
+            await pilot.press("enter")
+            paste(app, "3")  # an option's key picks it, as the key would
+            await settle(app, pilot)
+            assert choice.value == ["leaks", "gas"]
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["resident_priorities"] == ["leaks", "gas"]
 
     run(body)
