@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.widgets import TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import save_answers
 from surveyor.store.db import open_store
+from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import FORM, first_with_status, open_survey, read
+from tests.tui.test_flows import FORM, burst, first_with_status, open_survey, read
 
 NOTE = "moreTest note 123"
 
@@ -132,5 +133,58 @@ def test_a_paste_into_a_choice_list_is_said_not_dropped(
             await pilot.press("escape")
             await settle(app, pilot)
         assert read(sample_db, target.id).answers["resident_priorities"] == ["leaks", "gas"]
+
+    run(body)
+
+
+def test_a_search_typed_after_returning_from_a_building_replaces_the_old_one(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Search 新苑里 1号, Enter (it opens), Esc, type 宜宾: the box read 新苑里 1号宜宾, no
+    rows. Back from a building the old search is selected: the first key replaces it, in the
+    box or from the list; arrows and Enter still work on the rows."""
+    target = first_with_status(sample_db, "draft")
+    unique = read(sample_db, target.id).answers["address"]
+    compound = read(sample_db, target.id).answers["compound_name"]
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            home = app.screen
+            search = home.query_one("#search", Input)
+            table = home.query_one("#buildings", DataTable)
+            burst(app, [*unique, "enter"])  # the one building found opens
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert app.screen is home and app.focused is search
+            assert search.value == unique  # kept, with its rows
+            await pilot.press(*"宜宾")
+            await settle(app, pilot)
+            assert search.value == "宜宾"
+
+            search.value = ""
+            await pilot.press(*compound, "enter")  # several: Enter goes into the list
+            await settle(app, pilot)
+            assert app.focused is table and table.row_count > 1
+            await pilot.press("down")
+            row = table.cursor_row
+            await pilot.press("enter")  # opens the building under the cursor
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert app.focused is table and table.cursor_row == row  # the rows work on
+            await pilot.press("down")
+            assert table.cursor_row == row + 1
+            await pilot.press(*"宜宾")  # typed from the list: a new search
+            await settle(app, pilot)
+            assert search.value == "宜宾"
+            await pilot.press("down")
+            await pilot.press(*"里")  # after that, typing goes on with it, as before
+            await settle(app, pilot)
+            assert search.value == "宜宾里"
 
     run(body)
