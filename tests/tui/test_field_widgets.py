@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from surveyor.services.resume import set_resume_point
 from surveyor.services.survey import save_answers
 from surveyor.store.db import open_store
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
+from surveyor.tui.widgets.field_row import FieldRow
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import FORM, burst, first_with_status, open_survey, read
 
@@ -186,5 +187,41 @@ def test_a_search_typed_after_returning_from_a_building_replaces_the_old_one(
             await pilot.press(*"里")  # after that, typing goes on with it, as before
             await settle(app, pilot)
             assert search.value == "宜宾里"
+
+    run(body)
+
+
+def test_the_remarks_box_counts_its_characters_against_the_forms_limit(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """A pasted 1,173-character note was saved as an invalid draft and 备注不得超过500个字符
+    said only on leaving the box. A counter under it, from the form's constraint
+    (``string-length(.) <= 500``), says so as it is typed, in the error colour past it."""
+    target = first_with_status(sample_db, "not_started")
+    with_remarks(sample_db, target.id, NOTE)
+    assert FORM.field("inspector_remarks").max_length() == 500
+    assert FORM.field("compound_name").max_length() == 60  # 1 <= length <= 60
+    assert FORM.field("follow_up").max_length() is None
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("inspector_remarks")
+            row = screen.query_one("#row-inspector_remarks", FieldRow)
+            counter = row.query_one(".counter", Static)
+            assert str(counter.render()) == f"{len(NOTE)}/500"
+            muted = counter.styles.color
+            paste(app, "，北侧漏水" * 200)  # 1,000 more: past the limit, said at once
+            await settle(app, pilot)
+            assert str(counter.render()) == f"{len(NOTE) + 1000}/500"
+            assert counter.has_class("-over")
+            over = counter.styles.color  # the error colour: red, not the muted grey
+            assert over != muted and over.r > over.g and over.r > over.b
+            area = screen.query_one("#inspector_remarks", TextArea)
+            area.load_text(NOTE + " more")
+            await settle(app, pilot)
+            assert str(counter.render()) == f"{len(NOTE) + 5}/500"
+            assert not counter.has_class("-over")
 
     run(body)
