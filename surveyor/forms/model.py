@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from surveyor.errors import SurveyorError
+from surveyor.forms import expr as ast
 from surveyor.forms.expr import Expr, ExprError, parse
 from surveyor.forms.yamlsource import LineDict, line_of, load_yaml
 
@@ -151,6 +152,18 @@ class CompiledField:
     def type(self) -> str:
         return self.defn.type
 
+    def max_length(self) -> int | None:
+        """The most characters the constraint allows (``string-length(.) <= 500``, also
+        inside an ``and``), or None: what a text box counts against as it is typed."""
+        if self.constraint is None:
+            return None
+        root = self.constraint.ast
+        limits = [
+            _length_limit(node) for node in (root.items if isinstance(root, ast.And) else (root,))
+        ]
+        found = [n for n in limits if n is not None]
+        return min(found) if found else None
+
     def accepts_unknown(self) -> bool:
         return self.defn.allow_unknown or UNKNOWN in self.choice_codes
 
@@ -203,6 +216,25 @@ _PARENTHETICAL = re.compile(r"\s*\([^()]*\)\s*$")
 def _short(label: str) -> str:
     """A label without its trailing parenthetical, folded."""
     return _PARENTHETICAL.sub("", _folded(label))
+
+
+def _length_limit(node: ast.Node) -> int | None:
+    """``n`` from ``string-length(.) <= n`` (``< n``: n - 1; either way round), else None."""
+    if not isinstance(node, ast.Compare):
+        return None
+    flipped = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}
+    left, op, right = node.left, node.op, node.right
+    if isinstance(left, ast.Int):
+        left, op, right = right, flipped.get(op, op), left
+    measured = (
+        isinstance(left, ast.Call)
+        and left.name == "string-length"
+        and len(left.args) == 1
+        and isinstance(left.args[0], ast.Current)
+    )
+    if not measured or not isinstance(right, ast.Int) or op not in ("<=", "<"):
+        return None
+    return right.value if op == "<=" else right.value - 1
 
 
 def _maybe(text: str | None) -> Expr | None:

@@ -671,9 +671,10 @@ def run_app(
 
     The app opens the database itself, after its first frame (see the module docstring).
     """
-    from surveyor.tui.terminal import read_escape_promptly
+    from surveyor.tui.terminal import read_escape_promptly, survive_a_closed_terminal
 
     read_escape_promptly()
+    survive_a_closed_terminal()
     app = SurveyorApp(db, review=review, author=author, language=language)
     try:
         app.run()

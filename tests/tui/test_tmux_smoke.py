@@ -300,6 +300,20 @@ def _gone(pid: int, timeout: float) -> bool:
     return False
 
 
+def _exited(pid: int, timeout: float) -> bool:
+    """True once ``pid`` has ended (a zombie its new parent has not reaped yet counts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP-window-closed"])
 def test_sigterm_and_sighup_save_what_was_typed_before_exiting(
@@ -344,7 +358,12 @@ def test_sigterm_and_sighup_save_what_was_typed_before_exiting(
             alternate = tmux("display-message", "-p", "-t", "smoke", "#{alternate_on}")
             assert alternate.strip() == "0"
         else:
+            closed = time.monotonic()
             tmux("kill-session", "-t", "smoke")  # the window closed: SIGHUP, no terminal
+            # Saved, then gone: within the 5 s the save may take (docs/TUI.md). It stayed
+            # until the 15 s watchdog: Textual's writer thread had died on the closed
+            # terminal and the exit blocked on its full queue.
+            assert _exited(pid, 5), f"still running {time.monotonic() - closed:.1f} s later"
             assert _gone(pid, 20)
     finally:
         tmux("kill-server")

@@ -173,6 +173,9 @@ class BuildingsScreen(Screen[None]):
         self._enter_pending = False
         #: The class name of the screen last pushed over the list.
         self._covered_by = ""
+        #: Back from a building with the search that found it: the next text typed (in the box
+        #: or from the list) starts a new search instead of going on with that one.
+        self._search_spent = False
         #: The frame is painted with the search box focused (set just before the app starts
         #: opening the database): the first interactive frame.
         self.first_frame_shown = False
@@ -432,6 +435,7 @@ class BuildingsScreen(Screen[None]):
             self._open_scanned(code)
             return
         self._enter_pending = False  # typing on: an Enter before was for another query
+        self._search_spent = False
         if self._search_timer is not None:
             self._search_timer.stop()
         now = time.monotonic()
@@ -511,14 +515,16 @@ class BuildingsScreen(Screen[None]):
             event.stop()
 
     def type_into_search(self, text: str) -> None:
-        """Add ``text`` to the end of the search (a key typed in the list). The box selects all
-        on focus: that selection swallowed the first key typed from the table and the query
-        before it."""
+        """Add ``text`` to the end of the search (a key typed in the list), or, back from a
+        building, start a new search with it. The box selects all on focus: that selection
+        swallowed the first key typed from the table and the query before it."""
         search = self.query_one("#search", Input)
         if not search.has_focus:
             search.select_on_focus = False
             self.set_focus(search)  # now, so its Focus is queued before the restore below
             search.call_later(setattr, search, "select_on_focus", True)
+        if self._search_spent:  # back from a building: a new search, not more of the old one
+            search.value = ""
         search.cursor_position = len(search.value)
         search.insert_text_at_cursor(text)
 
@@ -529,9 +535,20 @@ class BuildingsScreen(Screen[None]):
         """Back from a survey, a review, a new building: read the rows again (statuses and
         completeness may have changed), keeping the place. Back from help, the palette or
         the export dialog nothing changed: reading every loaded row again after each F1 was
-        waste."""
-        if self.first_page_shown and self._covered_by not in READ_ONLY_SCREENS:
+        waste.
+
+        Back from a building, the search that found it is spent: it stays, with its rows and
+        the focus where it was (arrows and Enter work on the rows), but selected, so the next
+        text typed, in the box or from the list, replaces it. Typed after the return, 宜宾
+        went on with 新苑里 1号 (新苑里 1号宜宾, no rows)."""
+        if self._covered_by in READ_ONLY_SCREENS:
+            return
+        if self.first_page_shown:
             self.reload(keep_place=True)
+        search = self.query_one("#search", Input)
+        if search.value:
+            self._search_spent = True
+            search.select_all()
 
     # -- actions ------------------------------------------------------------------------------
     def action_focus_search(self) -> None:

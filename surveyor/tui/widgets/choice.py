@@ -11,7 +11,8 @@ Text typed into a choice by mistake (a field the skip logic has just put before 
 box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
 option says so on its line and in a toast naming the field as a choice list, Enter keeps it,
 and leaving the field with it says the text was not recorded, quoting it. Such keys used to
-be dropped without a word, the remarks lost.
+be dropped without a word, the remarks lost. A paste is treated the same: a short one goes in
+as typed keys would, a long one (a whole note) is said at once not to be recorded.
 The filter's line wraps like the options (it was cut at the edge of an 80-column screen),
 and the list is laid out again when the filter starts, changes or ends.
 
@@ -39,6 +40,8 @@ from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
 GAP = 2
+#: Characters of a long paste quoted in the toast that says it was not recorded.
+PASTE_QUOTED = 20
 #: Cells before an option's label ("(*)1 "): a wrapped label goes on under itself.
 TOKEN_INDENT = 5
 
@@ -237,19 +240,45 @@ class ChoiceField(Widget, can_focus=True):
         if char is None or not char.isprintable() or char == " ":
             return
         event.stop()
+        self._typed(char)
+
+    def _typed(self, text: str) -> None:
+        """A printable key (or a short paste): a one-character option key picks its option;
+        anything else goes into the filter, seen."""
         if self.filtering:
-            self.filter_text += char
+            self.filter_text += text
             self._filter_edited()
             return
-        index = KEYS.find(char.lower())
-        if char != "/" and char.isascii() and 0 <= index < len(self.options):
+        index = KEYS.find(text.lower())
+        if len(text) == 1 and text != "/" and text.isascii() and 0 <= index < len(self.options):
             self.highlighted = index
             self.pick(self.options[index].code)
             return
         # "/", Chinese, or a key that is no option's (8 in a list of four): a filter, seen.
         self.filtering = True
-        self.filter_text = "" if char == "/" else char
+        self.filter_text = "" if text == "/" else text
         self._filter_edited()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste is typed text too: one that could name an option (one line, no longer than
+        the longest label) goes in as typed keys would; a longer one (a note pasted where the
+        remarks box was expected) is said at once, quoting its start, and not recorded. Pastes
+        used to be dropped without a word."""
+        event.stop()
+        text = event.text.strip()
+        if not text:
+            return
+        longest = max((len(o.label) for o in self.options), default=0)
+        if "\n" not in text and "\r" not in text and len(text) <= longest:
+            self._typed(text)
+            return
+        start = " ".join(text.split())
+        if len(start) > PASTE_QUOTED:
+            start = start[:PASTE_QUOTED] + "..."
+        said = t(
+            "survey.choice_paste_dropped", label=self.label or self.id, count=len(text), start=start
+        )
+        self.app.notify(said, severity="warning", markup=False, timeout=10)
 
     def _filter_edited(self) -> None:
         """After the filter text changed: highlight the first match, or say once that the

@@ -4,7 +4,8 @@ The editor's widget id is the field id, so tests, the "go to field" command and 
 problems can address it. Values are owned by the screen; the row only shows them.
 
 Free text is a one-line input, except long text (remarks, notes): a few lines tall, soft-wrapped,
-where Enter starts a new line and ``ctrl+down`` (or Tab) moves on to the next field.
+where Enter starts a new line and ``ctrl+down`` (or Tab) moves on to the next field; under it,
+when the form limits its length, a counter ("123/500").
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
+from textual.widgets.text_area import Selection
 
 from surveyor.forms.display import format_value
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField
+from surveyor.forms.record import normalize_input
 from surveyor.i18n import language, t, t_in
+from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.choice import ChoiceField, Option
@@ -101,7 +105,12 @@ class FieldInput(Input):
 
 class FieldTextArea(TextArea):
     """A multi-line text field (remarks): soft-wrapped, a few lines tall, autosaved like the
-    rest. Enter starts a new line; ``ctrl+down`` (or Tab) moves on to the next field."""
+    rest. Enter starts a new line; ``ctrl+down`` (or Tab) moves on to the next field.
+
+    Arriving in it (Enter, Tab, a jump, reopening the building) puts the cursor at the end of
+    the note, where one adds to it: it was before the note, and "XYZ " typed to add to
+    "moreTest note 123" saved "XYZ moreTest note 123". Only a cursor still at the start (as
+    the note was loaded) is moved: one the inspector put in the note, or a click, stays."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+down", "next_field", "survey.key_next_field", id="survey.next_field"),
@@ -114,6 +123,12 @@ class FieldTextArea(TextArea):
         # Its bindings (Tab and Ctrl+Down move on) run in key order, as in a one-line field.
         if not forward_if_moved(self, event) and not await run_binding_now(self, event):
             await super()._on_key(event)
+
+    def on_focus(self, event: events.Focus) -> None:
+        if event.from_app_focus:  # the terminal window got the focus back: nothing arrived
+            return
+        if self.text and self.selection == Selection.cursor((0, 0)):
+            self.move_cursor(self.document.end)
 
     def action_next_field(self) -> None:
         advance = getattr(self.screen, "advance_from", None)
@@ -142,6 +157,8 @@ class FieldRow(Widget):
     FieldRow FieldTextArea { width: 1fr; height: 4; background: $surface; }
     FieldRow FieldTextArea:focus { background: $boost; }
     FieldRow .unit { width: auto; padding: 0 1; color: $text-muted; }
+    FieldRow .counter { width: 1fr; height: 1; text-align: right; color: $text-muted; }
+    FieldRow .counter.-over { color: $error; text-style: bold; }
     FieldRow > .body > Input { width: 1fr; }
     FieldRow .message { display: none; height: auto; color: $warning; }
     FieldRow.-warned .message { display: block; }
@@ -174,6 +191,8 @@ class FieldRow(Widget):
         #: screen may update a row whose mount was cut short by leaving the screen).
         self._body: Vertical | None = None
         self._calculated: Static | None = None
+        #: Under a text box with a length limit (the form's constraint): "123/500".
+        self._counter: Static | None = None
         if fld.type == "calculate":
             self.add_class("-calculated")
 
@@ -205,13 +224,14 @@ class FieldRow(Widget):
     def _editor(self) -> ComposeResult:
         fld, lang, value = self.fld, self.lang, self.value
         if is_multiline(fld):
+            text = display_value(fld, value, lang)
             yield FieldTextArea(
-                display_value(fld, value, lang),
-                soft_wrap=True,
-                compact=True,
-                highlight_cursor_line=False,
-                id=fld.id,
+                text, soft_wrap=True, compact=True, highlight_cursor_line=False, id=fld.id
             )
+            if fld.max_length() is not None:  # counted as typed, not found too long on leaving
+                self._counter = Static(classes="counter")
+                self._count(text)
+                yield self._counter
         elif fld.type in INPUT_TYPES:
             yield FieldInput(
                 value=display_value(fld, value, lang),
@@ -244,6 +264,19 @@ class FieldRow(Widget):
         else:  # calculate
             self._calculated = Static(self._calculated_text(value), classes="value", id=fld.id)
             yield self._calculated
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._count(event.text_area.text)  # and on to the screen, which records it
+
+    def _count(self, text: str) -> None:
+        """The counter under a text box with a length limit: "123/500", in the error colour
+        once past it (a pasted 1,173-character note was found too long only on leaving)."""
+        most = self.fld.max_length()
+        if self._counter is None or most is None:
+            return
+        count = len(normalize_input(self.fld, without_controls(text)))
+        self._counter.update(t("survey.text_count", count=count, most=most))
+        self._counter.set_class(count > most, "-over")
 
     # -- updates from the screen --------------------------------------------------------------
     def show_required(self, required: bool) -> None:
