@@ -6,13 +6,15 @@ labels do not come from here: they come from the form (``Localized.get(lang)``).
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from surveyor.errors import SurveyorError, database_trouble
+from surveyor.errors import SurveyorError, database_trouble, driver_detail, os_reason
+from surveyor.logfile import log_exception
 
 CATALOG_PATH = Path(__file__).resolve().parent / "locale" / "messages.yaml"
 LANGUAGES = ("zh", "en")
@@ -59,10 +61,25 @@ def t_in(lang: str, key: str, **values: object) -> str:
 
 
 def error_text(exc: BaseException, lang: str | None = None) -> str:
-    """What to show for an error: a SurveyorError's sentence in the language, else its text."""
+    """What to say of any error, in one sentence in ``lang``, as the CLI's last resort says it:
+    a SurveyorError's own sentence; a file the system refused, with its reason; a database
+    driver's error in words. Anything else is a bug: its traceback goes to the log
+    (``surveyor.logfile``) and the sentence says so, and where the log is."""
+    lang = lang or language()
     if isinstance(exc, SurveyorError):
-        return exc.text(lang or language())
-    return database_trouble(exc, lang or language()) or str(exc)
+        return exc.text(lang)
+    if isinstance(exc, OSError):
+        name = f" {exc.filename}" if exc.filename else ""
+        return t_in(lang, "cli.cannot_access", name=name, reason=os_reason(exc, lang))
+    trouble = database_trouble(exc, lang)
+    if trouble is not None:
+        return trouble
+    # SQLAlchemy is loaded only by what uses it (not before the app's first frame), so its
+    # errors are recognised through sys.modules.
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
+        return t_in(lang, "cli.database_error", detail=driver_detail(exc))
+    return t_in(lang, "cli.internal_error", log=log_exception(exc))
 
 
 def error_from(key: str, kind: type[SurveyorError] = SurveyorError, **values: Any) -> SurveyorError:

@@ -13,14 +13,13 @@ import logging
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from surveyor import paths
+from surveyor import logfile, paths
 from surveyor.cli.options import (
     AppLangOpt,
     ByOpt,
@@ -35,13 +34,7 @@ from surveyor.cli.options import (
     print_table,
     reading_store,
 )
-from surveyor.errors import (
-    SurveyorError,
-    ValidationFailed,
-    database_trouble,
-    driver_detail,
-    os_reason,
-)
+from surveyor.errors import SurveyorError, ValidationFailed
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -722,14 +715,13 @@ def run(argv: list[str] | None = None) -> None:
     except (Interrupted, KeyboardInterrupt):
         _say_interrupted(zh)
     except OSError as exc:
-        from surveyor.i18n import t_in
+        from surveyor.i18n import error_text
 
-        name = f" {exc.filename}" if exc.filename else ""
-        said = t_in(lang, "cli.cannot_access", name=name, reason=os_reason(exc, lang))
-        typer.echo(said, err=True)
+        said = error_text(exc, lang)
+        typer.echo(f"错误：{said}" if zh else f"error: {said}", err=True)
         sys.exit(2)
     except Exception as exc:
-        from surveyor.i18n import t_in
+        from surveyor.i18n import error_text
 
         if _interrupted_underneath(exc):
             _say_interrupted(zh)
@@ -737,13 +729,11 @@ def run(argv: list[str] | None = None) -> None:
         # first frame), so its errors are recognised through sys.modules.
         sa_exc = sys.modules.get("sqlalchemy.exc")
         if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
-            trouble = database_trouble(exc, lang) or t_in(
-                lang, "cli.database_error", detail=driver_detail(exc)
-            )
+            trouble = error_text(exc, lang)
             typer.echo(f"错误：{trouble}" if zh else f"error: {trouble}", err=True)
             sys.exit(2)
-        log = _log_traceback()
-        typer.echo(t_in(lang, "cli.internal_error", log=log), err=True)
+        # A bug: its traceback goes to the log, and the sentence says where.
+        typer.echo(error_text(exc, lang), err=True)
         sys.exit(1)
 
 
@@ -787,7 +777,7 @@ class _LogFile(logging.Handler):
         self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        _append_to_log(self.format(record) + "\n")
+        logfile.append(self.format(record) + "\n")
 
 
 def _asked_for_zh(argv: list[str]) -> bool:
@@ -799,24 +789,6 @@ def _asked_for_zh(argv: list[str]) -> bool:
         if a == "--lang":
             return b == "zh"
     return os.environ.get("SURVEYOR_LANG") == "zh"
-
-
-def _log_traceback() -> Path:
-    return _append_to_log(traceback.format_exc()) or Path("(log not writable)")
-
-
-def _append_to_log(text: str) -> Path | None:
-    """Add ``text`` to ``surveyor.log`` (its folder made if missing); None when it cannot be
-    written: a log never fails the command it records."""
-    folder = paths.log_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        log = folder / "surveyor.log"
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError:
-        return None
-    return log
 
 
 if __name__ == "__main__":

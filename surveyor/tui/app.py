@@ -405,9 +405,11 @@ class SurveyorApp(App[None]):
         self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The last resort for the app's own workers (a screen's are told to the screen): the
+        error in a sentence, a bug logged and said to be one."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.notify(
-                t("app.worker_error", error=event.worker.error),
+                t("app.worker_error", error=error_text(event.worker.error)),
                 severity="error",
                 timeout=10,
                 markup=False,

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import resource
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from textual.app import App
-from textual.widgets import Input, ProgressBar, Select, Static
+from textual.widgets import Button, Input, ProgressBar, Select, Static
 
 from surveyor.forms.catalog import get_form
 from surveyor.store.db import open_store
@@ -22,8 +27,8 @@ class Host(App[None]):
         self.push_screen(self.export_screen)
 
 
-async def _wait_idle(screen: ExportScreen) -> None:
-    for _ in range(600):
+async def _wait_idle(screen: ExportScreen, seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.05)):
         if not screen.running:
             return
         await asyncio.sleep(0.05)
@@ -220,3 +225,108 @@ def test_each_export_offers_the_next_name_and_enter_then_closes(
         asyncio.run(scenario())
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def files_capped_at(size: int) -> Iterator[None]:
+    """No file of this process may grow past ``size`` bytes: a write past it fails with EFBIG
+    ("File too large"), an OSError that is not a full disk (SIGXFSZ ignored: it would kill)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+async def _failed_then_usable(
+    host: Host, screen: ExportScreen, pilot: object, out: Path, said: str
+) -> None:
+    """The export failed: it ended, says ``said``, wrote nothing, and the dialog is usable:
+    another export can be started, and Esc closes it."""
+    message = str(screen.query_one("#export-message", Static).render())
+    assert said in message, message
+    assert not screen.query_one("#export-progress", ProgressBar).display
+    assert not screen.query_one("#export-start", Button).disabled
+    assert screen.query_one("#export-cancel", Button).disabled
+    assert not any(p.name.endswith(".part") for p in out.parent.iterdir())
+    good = out.parent / "again.csv"
+    screen.query_one("#export-out", Input).value = str(good)
+    await pilot.click("#export-start")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    await _wait_idle(screen)
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert good.exists()
+    assert "Wrote" in str(screen.query_one("#export-message", Static).render())
+    await pilot.press("escape")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert host.screen is not screen
+    assert screen.written == good
+
+
+def test_a_write_the_system_refuses_ends_the_export_with_its_reason(
+    sample_db: Path, tmp_path: Path
+) -> None:
+    """Only Cancelled and SurveyorError were caught: any other error (here an OSError that is
+    not a full disk: the file may not grow past 4 KB) ended the thread without a word. The
+    dialog said "Exporting..." with a pulsing bar for ever, and Close and Esc did nothing."""
+    store = open_store(sample_db, readonly=True)
+    screen = ExportScreen(store, get_form(), tmp_path, lang="en")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "survey.csv"
+
+    async def scenario() -> None:
+        host = Host(screen)
+        async with host.run_test() as pilot:
+            screen.query_one("#export-kind", Select).value = "csv"
+            await pilot.pause()
+            screen.query_one("#export-out", Input).value = str(out)
+            with files_capped_at(4096):
+                await pilot.click("#export-start")
+                await pilot.pause()
+                await _wait_idle(screen, seconds=10)
+            await pilot.pause()
+            assert not out.exists()
+            await _failed_then_usable(host, screen, pilot, out, "cannot access: File too large")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+
+
+def test_a_bug_in_an_export_is_logged_and_said_to_be_one(
+    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error nobody expected (a NUL in the file name: Python's ValueError) froze the dialog
+    the same way; now it says it is a bug and where its traceback was written, as the CLI's
+    last resort does."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    log = tmp_path / "state" / "surveyor" / "log" / "surveyor.log"
+    store = open_store(sample_db, readonly=True)
+    screen = ExportScreen(store, get_form(), tmp_path, lang="en")
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    async def scenario() -> None:
+        host = Host(screen)
+        async with host.run_test() as pilot:
+            screen.query_one("#export-kind", Select).value = "csv"
+            await pilot.pause()
+            screen.query_one("#export-out", Input).value = str(folder / "survey\0.csv")
+            await pilot.click("#export-start")
+            await pilot.pause()
+            await _wait_idle(screen, seconds=10)
+            await pilot.pause()
+            said = f"internal error: this is a bug in Surveyor; details are in {log}"
+            await _failed_then_usable(host, screen, pilot, folder / "survey.csv", said)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+    traceback = log.read_text(encoding="utf-8")
+    assert "Traceback" in traceback and "ValueError: embedded null byte" in traceback

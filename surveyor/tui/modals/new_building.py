@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.errors import ValidationFailed
 from surveyor.i18n import error_text, language, t
 from surveyor.services.survey import SameBuilding, SameBuildingExists, create_building
 from surveyor.text import without_controls
@@ -184,7 +184,7 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
         except ValidationFailed as exc:
             self._from_thread(self._problem, "; ".join(exc.errors.values()))
             return
-        except SurveyorError as exc:
+        except Exception as exc:  # refused, a locked database, a bug: said in the dialog
             self._from_thread(self._problem, error_text(exc))
             return
         self._from_thread(app.notify, t("new.created", code=result.code), markup=False)

@@ -12,6 +12,7 @@ sub-district filter and runs the query with whatever was typed meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
-from surveyor.i18n import language, t
+from surveyor.i18n import error_text, language, t
 from surveyor.store.ids import URI_PREFIX, normalize_code
 from surveyor.text import normalize_text, without_controls
 from surveyor.tui.lifecycle import is_live
@@ -332,29 +333,47 @@ class BuildingsScreen(Screen[None]):
         from surveyor.services.browse import browse_buildings, count_buildings
 
         # The rows first, then the count: the rows are what the inspector is waiting for.
-        page = browse_buildings(
-            self.app.store, limit=limit, offset=offset, with_total=False, **args
-        )
-        if get_current_worker().is_cancelled:
-            return
-        self.app.call_from_thread(self._show, page, offset, keep)
-        if offset == 0:
-            total = count_buildings(self.app.store, **args)
-            if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self._show_total, total)
+        try:
+            page = browse_buildings(
+                self.app.store, limit=limit, offset=offset, with_total=False, **args
+            )
+            if get_current_worker().is_cancelled:
+                return
+            self.app.call_from_thread(self._show, page, offset, keep)
+            if offset == 0:
+                total = count_buildings(self.app.store, **args)
+                if not get_current_worker().is_cancelled:
+                    self.app.call_from_thread(self._show_total, total)
+        except Exception as exc:  # a locked database, a lost server, a bug: said, not lost
+            self._from_thread(self._fetch_failed, error_text(exc))
 
     @work(thread=True, exclusive=True, group="list-more", exit_on_error=False)
     def _fetch_more(self, args: dict[str, Any], offset: int) -> None:
         """The next window, appended when the cursor nears the end of the rows shown."""
         from surveyor.services.browse import browse_buildings
 
-        page = browse_buildings(
-            self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
-        )
+        try:
+            page = browse_buildings(
+                self.app.store, limit=WINDOW, offset=offset, with_total=False, **args
+            )
+        except Exception as exc:
+            # Said, and tried again when the cursor moves: it left ``_fetching_more`` set, and
+            # no row past those shown ever came, without a word.
+            self._from_thread(self._fetch_failed, error_text(exc))
+            return
         if get_current_worker().is_cancelled or args != self._last_query:
             self.app.call_from_thread(setattr, self, "_fetching_more", False)
             return
         self.app.call_from_thread(self._show, page, offset)
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
+            self.app.call_from_thread(callback, *args)
+
+    def _fetch_failed(self, message: str) -> None:
+        self._fetching_more = False
+        if is_live(self):
+            self.notify(message, severity="error", timeout=10, markup=False)
 
     def _street(self, row: BuildingRow) -> str:
         """The building's street (街道) as the list shows it: 万兴, Wanxing."""

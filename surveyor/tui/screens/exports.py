@@ -21,7 +21,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
-from surveyor.errors import SurveyorError
 from surveyor.exports.labels import DEFAULT_LABEL_LAYOUT, label_layouts
 from surveyor.exports.render import Cancelled
 from surveyor.forms.model import Form
@@ -274,11 +273,11 @@ class ExportScreen(Dialog[Path | None]):
         status: str | None,
         buildings: list[str],
     ) -> None:
-        from surveyor.exports import service
-        from surveyor.retrofit import get_params, get_rules
-        from surveyor.services.selection import parse_selection
-
         try:
+            from surveyor.exports import service
+            from surveyor.retrofit import get_params, get_rules
+            from surveyor.services.selection import parse_selection
+
             params = get_params()
             ctx = service.Context(self.form, get_rules(self.form, params), params)
             selection = parse_selection(self.form, where, status, buildings=buildings)
@@ -314,7 +313,11 @@ class ExportScreen(Dialog[Path | None]):
             written = True
         except Cancelled:
             message, written = self.tr("cancelled"), False
-        except SurveyorError as exc:
+        except Exception as exc:
+            # Refused (a SurveyorError), a file the system would not write, or a bug (logged,
+            # and said to be one): every failure ends the export and is said. Only the first
+            # two were caught; anything else ended this thread without a word, the dialog said
+            # "Exporting..." for ever and Close and Esc did nothing.
             message, written = error_text(exc, self.lang), False
         with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
             self.app.call_from_thread(self._finish, message, written)

@@ -737,7 +737,15 @@ class ProgressScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="progress", exit_on_error=False)
     def _load(self) -> None:
-        tables = progress(self.store)
+        try:
+            tables = progress(self.store)
+        except Exception as exc:  # a locked database, a lost server, a bug: said (the
+            # screen stayed empty without a word); Esc goes back as ever
+            with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
+                self.app.call_from_thread(
+                    self.notify, error_text(exc), severity="error", timeout=10, markup=False
+                )
+            return
         self.app.call_from_thread(self._show, tables)
 
     def _show(self, tables: tuple[ProgressTable, ProgressTable]) -> None:

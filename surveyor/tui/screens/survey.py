@@ -1015,7 +1015,7 @@ class SurveyScreen(Screen[None]):
         except IncompleteRecord as exc:
             self._call_ui(self._refused, list(exc.errors))
             return
-        except SurveyorError as exc:
+        except Exception as exc:  # refused, a locked database, a bug: said (F9 said nothing)
             self._call_ui(self._save_failed, error_text(exc))
             return
         self._call_ui(self._completed, result)
@@ -1146,7 +1146,7 @@ class SurveyScreen(Screen[None]):
             state = get_building(app.store, self.building.id)
             with self._lock:
                 self.seen[field_id] = state.field_change.get(field_id)
-        except SurveyorError as exc:
+        except Exception as exc:  # refused, a locked database, a bug: said, not dropped
             # Not a failed save: nothing is queued to retry, the answers are all saved.
             self._call_ui(self._photo_refused, error_text(exc))
             return
