@@ -38,6 +38,7 @@ _OS_REASONS_ZH = {
     errno.ENAMETOOLONG: "名字太长",
     errno.EEXIST: "已经存在",
     errno.EMFILE: "同时打开的文件太多",
+    errno.EFBIG: "文件太大（超出文件系统或系统设定的上限）",
     errno.ENODEV: "没有这个设备（U盘可能已拔出）",
     errno.ENXIO: "没有这个设备（U盘可能已拔出）",
 }

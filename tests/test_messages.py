@@ -8,6 +8,8 @@ that only the CLI gives (command-line options, merge and import reports) stay En
 from __future__ import annotations
 
 import ast
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,11 @@ def test_an_error_reads_in_the_language_asked_for(
         error_text(refused.value, "zh")
         == f"无法访问 {refused.value.filename}：没有这个文件或文件夹"
     )
+    # A file past the system's size limit, as the app's export dialog meets it: "File too
+    # large" was said in English in the Chinese app.
+    too_large = OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+    assert error_text(too_large, "zh") == "无法访问：文件太大（超出文件系统或系统设定的上限）"
+    assert error_text(too_large, "en") == "cannot access: File too large"
 
 
 def test_an_incomplete_record_lists_its_fields_in_chinese() -> None:
