@@ -27,7 +27,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
+from textual.css.query import NoMatches, QueryType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -531,7 +531,9 @@ class SurveyScreen(Screen[None]):
         fid = event.input.id
         if self._switching or fid is None or fid not in self.app.form.fields:
             return
-        self.record(fid, event.value, typing=True)
+        # What the field shows now, not what it showed when it posted: Enter and Tab may
+        # have recorded a later key's answer already (``advance_from``, ``focus_next``).
+        self.record(fid, event.input.value, typing=True)
 
     @on(TextArea.Changed)
     def text_area_changed(self, event: TextArea.Changed) -> None:
@@ -544,13 +546,16 @@ class SurveyScreen(Screen[None]):
     def choice_changed(self, event: ChoiceField.Changed) -> None:
         fid = event.choice.id
         if fid is not None and fid in self.app.form.fields:
-            self.record(fid, event.value)
+            self.record(fid, event.choice.value)  # now, as for an input
 
     def _record_focused(self) -> None:
         """Record what the focused field shows. Esc runs from the field's own key handler (in
         key order), so the change a key just before it posted is still queued behind it, on
         the field itself, where ``settle_keys`` cannot wait for it."""
-        widget = self.focused
+        self._record_widget(self.focused)
+
+    def _record_widget(self, widget: Widget | None) -> None:
+        """Record what ``widget`` (a field's editor) shows, and so the skip logic it drives."""
         fid = widget.id if widget is not None else None
         if self._switching or fid is None or fid not in self.app.form.fields:
             return
@@ -562,7 +567,15 @@ class SurveyScreen(Screen[None]):
             self.record(fid, widget.value)
 
     def advance_from(self, field_id: str) -> None:
-        """Enter: focus the next shown field now; after the last one, open the next section."""
+        """Enter: focus the next shown field now; after the last one, open the next section.
+
+        The field's answer is recorded first, so the next field is the one it shows: the
+        change its last key posted is still queued behind the Enter (keys typed at once all
+        wait on the field), and "1 Enter 2 Enter" on 燃气供应 put the 2 into 给水立管材质, past
+        the 燃气立管位置 the 1 had just shown.
+        """
+        with contextlib.suppress(NoMatches):
+            self._record_widget(self.query_one(f"#{field_id}"))
         self.flush()
         if not is_live(self):
             return
@@ -573,6 +586,16 @@ class SurveyScreen(Screen[None]):
             self.call_later(self._advance_after_mount, field_id)
         elif self.section_index + 1 < len(self.app.form.sections):
             self.call_later(self.show_section, self.section_index + 1)
+
+    def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        """Tab: like Enter, the focused field's answer is recorded first, so the fields it
+        shows or hides are in the focus chain or out of it."""
+        self._record_focused()
+        return super().focus_next(selector)
+
+    def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        self._record_focused()
+        return super().focus_previous(selector)
 
     async def _advance_after_mount(self, field_id: str) -> None:
         await self.ensure_section_mounted()
