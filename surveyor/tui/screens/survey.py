@@ -350,9 +350,7 @@ class SurveyScreen(Screen[None]):
             await container.mount_all(rows[:split])
             if not is_live(self):
                 return  # the mount was cut short: the rows may have no editors
-            title = Text(f"{index + 1}/{len(form.sections)} ")
-            title.append_text(plain(section.title.get(lang)))
-            self.query_one("#section-title", Static).update(title)
+            self._show_title(index, lang)
             self.query_one("#nav", SectionNav).current = index
             self.apply_evaluation()
         container.scroll_home(animate=False)
@@ -360,6 +358,13 @@ class SurveyScreen(Screen[None]):
             self.focus_field(focus)
         if self._rest_rows:
             self.call_after_refresh(self._mount_rest, self._section_token)
+
+    def _show_title(self, index: int, lang: str) -> None:
+        """The title above the fields: "3/14 结构安全"."""
+        form = self.app.form
+        title = Text(f"{index + 1}/{len(form.sections)} ")
+        title.append_text(plain(form.sections[index].title.get(lang)))
+        self.query_one("#section-title", Static).update(title)
 
     async def _mount_rest(self, token: int) -> None:
         """Mount the rest of the section shown by ``show_section`` call ``token``.
@@ -1201,9 +1206,28 @@ class SurveyScreen(Screen[None]):
 
     # -- language, palette ------------------------------------------------------------------------
     async def refresh_language(self) -> None:
-        focus = self.current_field
+        """F2: the section's rows in the new language, relabelled in place. The section was
+        mounted again: the field being typed in, focused anew, selected its text (19, F2, 85
+        gave 85; 1, F2, 2 saved 2 floors) and the remarks box put its cursor at the start."""
         self._update_subtitle()
-        await self.show_section(self.section_index, focus=focus)
+        async with self._section_lock:  # rows being swapped are relabelled once they are in
+            if not is_live(self):
+                return
+            lang = language()
+            focused = self.focused
+            for row in [*self.query(FieldRow), *self._rest_rows]:
+                editor_focused = focused is not None and focused.id == row.field_id
+                row.relabel(lang, self.answers.get(row.field_id), focused=editor_focused)
+            self._show_title(self.section_index, lang)
+            # The field being typed in stays quiet, as while typing; a message it shows
+            # already is said again in the new language.
+            quiet = focused.id if focused is not None else None
+            self.apply_evaluation(quiet=quiet)
+            if quiet is not None and quiet in self.app.form.fields:
+                with contextlib.suppress(NoMatches):
+                    row = self.query_one(f"#row-{quiet}", FieldRow)
+                    if row.shown_error is not None:
+                        row.show_error(self.message_for(quiet))
         if self.conflicts:
             self._reread_conflicts_now()
 
