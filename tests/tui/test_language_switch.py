@@ -134,3 +134,41 @@ def test_f2_keeps_a_selection_and_relabels_the_section(
         assert read(sample_db, target.id).answers["floors_above"] == 7
 
     run(body)
+
+
+def shown_status_line(screen: SurveyScreen) -> str:
+    """The status line as the terminal shows it (record status, completeness, save state)."""
+    region = screen.query_one("#status-line").region
+    lines = [strip.text for strip in screen._compositor.render_strips()]
+    return lines[region.y]
+
+
+def test_f2_says_the_save_state_in_the_new_language(sample_db: Path, make_app: AppFactory) -> None:
+    """After F2 the status line read "草稿 完成度 69%  Saved 18:24:25" until the next save:
+    the save indicator was never drawn again."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            assert "No changes" in shown_status_line(screen)
+            await pilot.press("f2")
+            await settle(app, pilot)
+            assert "无改动" in shown_status_line(screen), shown_status_line(screen)
+            await screen.goto_field("floors_above")
+            await settle(app, pilot)
+            await pilot.press("5")
+            await settle(app, pilot)
+            saved_at = screen.indicator.saved_at
+            assert saved_at is not None
+            when = saved_at.strftime("%H:%M:%S")
+            assert f"已保存 {when}" in shown_status_line(screen)
+            await pilot.press("f2")
+            await settle(app, pilot)
+            line = shown_status_line(screen)
+            assert f"Saved {when}" in line and "done" in line, line
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+    run(body)

@@ -1213,6 +1213,9 @@ class SurveyScreen(Screen[None]):
         async with self._section_lock:  # rows being swapped are relabelled once they are in
             if not is_live(self):
                 return
+            # The save state is worded when drawn: drawn again ("已保存 18:24:25" stayed in
+            # the old language until the next save), its width with it.
+            self.indicator.refresh(layout=True)
             lang = language()
             focused = self.focused
             for row in [*self.query(FieldRow), *self._rest_rows]:
