@@ -27,7 +27,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
+from textual.css.query import NoMatches, QueryType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -350,9 +350,7 @@ class SurveyScreen(Screen[None]):
             await container.mount_all(rows[:split])
             if not is_live(self):
                 return  # the mount was cut short: the rows may have no editors
-            title = Text(f"{index + 1}/{len(form.sections)} ")
-            title.append_text(plain(section.title.get(lang)))
-            self.query_one("#section-title", Static).update(title)
+            self._show_title(index, lang)
             self.query_one("#nav", SectionNav).current = index
             self.apply_evaluation()
         container.scroll_home(animate=False)
@@ -360,6 +358,13 @@ class SurveyScreen(Screen[None]):
             self.focus_field(focus)
         if self._rest_rows:
             self.call_after_refresh(self._mount_rest, self._section_token)
+
+    def _show_title(self, index: int, lang: str) -> None:
+        """The title above the fields: "3/14 结构安全"."""
+        form = self.app.form
+        title = Text(f"{index + 1}/{len(form.sections)} ")
+        title.append_text(plain(form.sections[index].title.get(lang)))
+        self.query_one("#section-title", Static).update(title)
 
     async def _mount_rest(self, token: int) -> None:
         """Mount the rest of the section shown by ``show_section`` call ``token``.
@@ -531,7 +536,9 @@ class SurveyScreen(Screen[None]):
         fid = event.input.id
         if self._switching or fid is None or fid not in self.app.form.fields:
             return
-        self.record(fid, event.value, typing=True)
+        # What the field shows now, not what it showed when it posted: Enter and Tab may
+        # have recorded a later key's answer already (``advance_from``, ``focus_next``).
+        self.record(fid, event.input.value, typing=True)
 
     @on(TextArea.Changed)
     def text_area_changed(self, event: TextArea.Changed) -> None:
@@ -544,13 +551,16 @@ class SurveyScreen(Screen[None]):
     def choice_changed(self, event: ChoiceField.Changed) -> None:
         fid = event.choice.id
         if fid is not None and fid in self.app.form.fields:
-            self.record(fid, event.value)
+            self.record(fid, event.choice.value)  # now, as for an input
 
     def _record_focused(self) -> None:
         """Record what the focused field shows. Esc runs from the field's own key handler (in
         key order), so the change a key just before it posted is still queued behind it, on
         the field itself, where ``settle_keys`` cannot wait for it."""
-        widget = self.focused
+        self._record_widget(self.focused)
+
+    def _record_widget(self, widget: Widget | None) -> None:
+        """Record what ``widget`` (a field's editor) shows, and so the skip logic it drives."""
         fid = widget.id if widget is not None else None
         if self._switching or fid is None or fid not in self.app.form.fields:
             return
@@ -562,7 +572,15 @@ class SurveyScreen(Screen[None]):
             self.record(fid, widget.value)
 
     def advance_from(self, field_id: str) -> None:
-        """Enter: focus the next shown field now; after the last one, open the next section."""
+        """Enter: focus the next shown field now; after the last one, open the next section.
+
+        The field's answer is recorded first, so the next field is the one it shows: the
+        change its last key posted is still queued behind the Enter (keys typed at once all
+        wait on the field), and "1 Enter 2 Enter" on 燃气供应 put the 2 into 给水立管材质, past
+        the 燃气立管位置 the 1 had just shown.
+        """
+        with contextlib.suppress(NoMatches):
+            self._record_widget(self.query_one(f"#{field_id}"))
         self.flush()
         if not is_live(self):
             return
@@ -573,6 +591,16 @@ class SurveyScreen(Screen[None]):
             self.call_later(self._advance_after_mount, field_id)
         elif self.section_index + 1 < len(self.app.form.sections):
             self.call_later(self.show_section, self.section_index + 1)
+
+    def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        """Tab: like Enter, the focused field's answer is recorded first, so the fields it
+        shows or hides are in the focus chain or out of it."""
+        self._record_focused()
+        return super().focus_next(selector)
+
+    def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        self._record_focused()
+        return super().focus_previous(selector)
 
     async def _advance_after_mount(self, field_id: str) -> None:
         await self.ensure_section_mounted()
@@ -1178,9 +1206,31 @@ class SurveyScreen(Screen[None]):
 
     # -- language, palette ------------------------------------------------------------------------
     async def refresh_language(self) -> None:
-        focus = self.current_field
+        """F2: the section's rows in the new language, relabelled in place. The section was
+        mounted again: the field being typed in, focused anew, selected its text (19, F2, 85
+        gave 85; 1, F2, 2 saved 2 floors) and the remarks box put its cursor at the start."""
         self._update_subtitle()
-        await self.show_section(self.section_index, focus=focus)
+        async with self._section_lock:  # rows being swapped are relabelled once they are in
+            if not is_live(self):
+                return
+            # The save state is worded when drawn: drawn again ("已保存 18:24:25" stayed in
+            # the old language until the next save), its width with it.
+            self.indicator.refresh(layout=True)
+            lang = language()
+            focused = self.focused
+            for row in [*self.query(FieldRow), *self._rest_rows]:
+                editor_focused = focused is not None and focused.id == row.field_id
+                row.relabel(lang, self.answers.get(row.field_id), focused=editor_focused)
+            self._show_title(self.section_index, lang)
+            # The field being typed in stays quiet, as while typing; a message it shows
+            # already is said again in the new language.
+            quiet = focused.id if focused is not None else None
+            self.apply_evaluation(quiet=quiet)
+            if quiet is not None and quiet in self.app.form.fields:
+                with contextlib.suppress(NoMatches):
+                    row = self.query_one(f"#row-{quiet}", FieldRow)
+                    if row.shown_error is not None:
+                        row.show_error(self.message_for(quiet))
         if self.conflicts:
             self._reread_conflicts_now()
 

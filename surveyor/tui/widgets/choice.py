@@ -34,7 +34,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from surveyor.i18n import t
+from surveyor.i18n import language, t
+from surveyor.sync.wording import joined_names
 from surveyor.tui.text import wrap_text
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
@@ -304,9 +305,17 @@ class ChoiceField(Widget, can_focus=True):
         self._no_match_told = False
 
     def on_blur(self) -> None:
-        # Leaving with text that matches nothing: it is not kept, but it is said, quoted.
+        # Leaving with text that matches nothing: it is not kept, but it is said, quoted, with
+        # the answer the field holds. 1994 typed here picked option 1 with its 1: saying only
+        # that 「994」 was not recorded read as if nothing had been.
         if self.unmatched:
-            said = t("survey.choice_dropped", label=self.label or self.id, text=self.filter_text)
+            label, text = self.label or self.id, self.filter_text
+            names = [o.label for o in self.options if o.code in self.selected]
+            if names:
+                answer = joined_names(names, language())
+                said = t("survey.choice_dropped_kept", label=label, text=text, answer=answer)
+            else:
+                said = t("survey.choice_dropped", label=label, text=text)
             self.app.notify(said, severity="warning", markup=False)
         self._end_filter()
 

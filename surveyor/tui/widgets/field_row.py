@@ -193,6 +193,7 @@ class FieldRow(Widget):
         self._calculated: Static | None = None
         #: Under a text box with a length limit (the form's constraint): "123/500".
         self._counter: Static | None = None
+        self._unit: Static | None = None
         if fld.type == "calculate":
             self.add_class("-calculated")
 
@@ -216,7 +217,8 @@ class FieldRow(Widget):
             if fld.defn.unit is not None:
                 with Horizontal(classes="editor-line"):
                     yield from self._editor()
-                    yield Static(plain(fld.defn.unit.get(lang)), classes="unit")
+                    self._unit = Static(plain(fld.defn.unit.get(lang)), classes="unit")
+                    yield self._unit
             else:
                 yield from self._editor()
             # The message line is mounted the first time there is something to say.
@@ -279,6 +281,39 @@ class FieldRow(Widget):
         self._counter.set_class(count > most, "-over")
 
     # -- updates from the screen --------------------------------------------------------------
+    def relabel(self, lang: str, value: Any, *, focused: bool) -> None:
+        """The row in ``lang`` (F2), its editor kept: what is typed in it, its cursor and its
+        selection stay. The section used to be mounted again, so the focused field selected
+        its text (19, F2, 85 gave 85) and the remarks box put its cursor at the start.
+
+        ``value`` is the field's answer: a field not being typed in that shows it in the old
+        language (不详) shows it in the new one (unknown).
+        """
+        old, self.lang = self.lang, lang
+        if old == lang or self._label is None:
+            return  # not composed yet: it will be, in ``lang``
+        fld = self.fld
+        self._label.update(self.label_text())
+        if self._unit is not None and fld.defn.unit is not None:
+            self._unit.update(plain(fld.defn.unit.get(lang)))
+        editor = next(iter(self.query(f"#{fld.id}")), None)
+        if isinstance(editor, FieldInput):
+            editor.placeholder = placeholder_for(fld, lang)
+            shown = display_value(fld, value, old)
+            if not focused and editor.value == shown:
+                with editor.prevent(Input.Changed):
+                    editor.value = display_value(fld, value, lang)
+        elif isinstance(editor, ChoiceField):
+            if fld.type == "boolean":
+                yes, no = t_in(lang, "survey.yes"), t_in(lang, "survey.no")
+                editor.options = [Option("true", yes), Option("false", no)]
+            else:
+                editor.options = [Option(c.code, c.label(lang)) for c in fld.choices]
+            editor.label = fld.defn.label.get(lang)
+            editor.refresh(layout=True)
+        elif isinstance(editor, PhotoField):
+            editor.refresh(layout=True)
+
     def show_required(self, required: bool) -> None:
         """Mark the field required or not, as the current answers make it: a ``required_if``
         field (问题照片, required once a defect is answered) was marked from the start."""

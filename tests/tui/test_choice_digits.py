@@ -1,0 +1,57 @@
+"""A number typed into a choice list: what was recorded is said, not only what was not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from surveyor.tui.widgets.choice import ChoiceField
+from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.test_flows import burst, first_with_status, open_survey, read
+
+
+def toasts(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["typed", "one-burst"])
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", "年份依据是选择题，记录的是「档案」；「994」没有匹配的选项，未记录"),
+        (
+            "en",
+            'Basis of year is a choice list: it holds "Records"; "994" matches no option'
+            " and was not recorded",
+        ),
+    ],
+)
+def test_a_year_typed_into_a_choice_list_says_what_was_recorded(
+    sample_db: Path, make_app: AppFactory, lang: str, said: str, at_once: bool
+) -> None:
+    """1994 typed on 年份依据 (the inspector thought the cursor was on 建成年份): 1 picked
+    档案 and was saved, and the toast said 「994」… 未记录, "not recorded", as if nothing
+    had been."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang=lang)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("year_built_basis")
+            await settle(app, pilot)
+            choice = screen.query_one("#year_built_basis", ChoiceField)
+            if at_once:
+                burst(app, [*"1994", "tab"])
+            else:
+                await pilot.press(*"1994", "tab")
+            await settle(app, pilot)
+            assert choice.value == "archive"
+            assert said in toasts(app), toasts(app)
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert read(sample_db, target.id).answers["year_built_basis"] == "archive"
+
+    run(body)
