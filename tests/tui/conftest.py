@@ -96,3 +96,14 @@ async def settle(app: App[Any], pilot: Any) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def until(app: App[Any], check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait for ``check()`` without waiting for the app to go idle (a quit or a save may be
+    waiting on the database); an error the app raised meanwhile is raised here."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if app._exception is not None:
+            raise app._exception
+        assert asyncio.get_running_loop().time() < deadline, f"{what} never happened"
+        await asyncio.sleep(0.02)

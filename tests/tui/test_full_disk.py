@@ -23,7 +23,7 @@ from surveyor.store.db import Store
 from surveyor.tui import app as tui_app
 from surveyor.tui.screens import survey
 from surveyor.tui.screens.survey import SurveyScreen
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, until
 from tests.tui.test_flows import first_with_status, open_survey, read
 
 
@@ -125,14 +125,6 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
 
 def said(app: Any) -> list[str]:
     return [str(n.message) for n in app._notifications]
-
-
-async def until(app: Any, check: Any, what: str, timeout: float = 5.0) -> None:
-    """Wait for ``check()`` without waiting for the app to go idle (a quit may be waiting)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"{what} never happened"
-        await asyncio.sleep(0.02)
 
 
 def test_a_quit_held_up_by_a_lock_says_so_at_once_and_leaves_once_saved(

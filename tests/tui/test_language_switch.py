@@ -11,7 +11,7 @@ from textual.widgets import Input, TextArea
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, until
 from tests.tui.test_flows import burst, first_with_status, open_survey, read
 
 
@@ -159,6 +159,7 @@ def test_f2_says_the_save_state_in_the_new_language(sample_db: Path, make_app: A
             await screen.goto_field("floors_above")
             await settle(app, pilot)
             await pilot.press("5")
+            await until(app, lambda: screen.indicator.saved_at is not None, "the save")
             await settle(app, pilot)
             saved_at = screen.indicator.saved_at
             assert saved_at is not None
