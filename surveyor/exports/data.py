@@ -28,7 +28,9 @@ from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form
 from surveyor.forms.record import coerce_answer
 from surveyor.retrofit.derive import NeedsReport
 
-FIXED_COLUMNS = ("code", "status")
+#: ``open_conflicts`` and ``possible_duplicate`` say what still awaits a supervisor: a table
+#: exported before the review is finished holds provisional values, and these say which.
+FIXED_COLUMNS = ("code", "status", "open_conflicts", "possible_duplicate")
 CODEBOOK_COLUMNS = (
     "field_id",
     "section",
@@ -96,6 +98,11 @@ def decode(fld: CompiledField, cell: Any) -> Any:
     return coerce_answer(fld, cell)
 
 
+def review_cells(r: BuildingRecord) -> list[Any]:
+    """``open_conflicts`` and ``possible_duplicate``, as a number and a boolean field are."""
+    return [r.open_conflicts, "true" if r.possible_duplicate else "false"]
+
+
 def asked(fields: list[CompiledField], r: BuildingRecord, report: NeedsReport) -> list[Any]:
     """The building's answers to ``fields``, None where the form does not ask the field
     under its current answers (the answer stays in the database, off the export)."""
@@ -116,6 +123,28 @@ def codebook_rows(form: Form) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = [
         ("code", "", "text", "楼栋编码", "Building code", "", "", "", ""),
         ("status", "", "text", "记录状态", "Record status", "", "", "", ""),
+        (
+            "open_conflicts",
+            "",
+            "integer",
+            "未解决的冲突数（待主管裁定）",
+            "Open conflicts (a supervisor decides)",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "possible_duplicate",
+            "",
+            "boolean",
+            "疑似重复（待主管裁定）",
+            "Possible duplicate (a supervisor decides)",
+            "",
+            "",
+            "",
+            "",
+        ),
     ]
     for fld in data_fields(form):
         d = fld.defn
@@ -198,6 +227,7 @@ def export_csv(
         [
             r.code,
             r.status,
+            *review_cells(r),
             *(encode(f, v) for f, v in zip(fields, asked(fields, r, reports[r.code]), strict=True)),
         ]
         for r in records
@@ -246,7 +276,12 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
         values = asked(fields, r, reports[r.code])
         _append(
             sheet,
-            [r.code, r.status, *(_xlsx_cell(f, v) for f, v in zip(fields, values, strict=True))],
+            [
+                r.code,
+                r.status,
+                *review_cells(r),
+                *(_xlsx_cell(f, v) for f, v in zip(fields, values, strict=True)),
+            ],
         )
     codebook = book.create_sheet("codebook")
     _append(codebook, list(CODEBOOK_COLUMNS))

@@ -214,6 +214,43 @@ def test_data_exports_leave_out_answers_the_form_no_longer_asks(tmp_path: Path) 
     assert cells["elevator_count"] == 3
 
 
+def test_buildings_table_says_open_conflicts_and_possible_duplicates(tmp_path: Path) -> None:
+    """A table exported before the review was finished gave provisional values with nothing
+    to say which: each building's row counts its open conflicts and says whether it is
+    flagged as a possible duplicate, and the codebook names both columns."""
+    from tests.exports.conftest import central_under_review
+
+    central, codes = central_under_review(tmp_path)
+    out = tmp_path / "survey.csv"
+    result = run("export", "csv", "--central", str(central), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = {r["code"]: r for r in csv.DictReader(fh)}
+    expected = {
+        codes["conflict"]: ("2", "false"),
+        codes["clean"]: ("0", "false"),
+        codes["twin"]: ("0", "true"),
+        codes["other_twin"]: ("0", "true"),
+    }
+    assert {c: (r["open_conflicts"], r["possible_duplicate"]) for c, r in rows.items()} == expected
+    with (tmp_path / "survey.codebook.csv").open(encoding="utf-8-sig", newline="") as fh:
+        book = {r["field_id"]: r for r in csv.DictReader(fh)}
+    assert (book["open_conflicts"]["type"], book["possible_duplicate"]["type"]) == (
+        "integer",
+        "boolean",
+    )
+    assert book["open_conflicts"]["label_zh"] and book["possible_duplicate"]["label_en"]
+    xlsx = tmp_path / "survey.xlsx"
+    result = run("export", "xlsx", "--central", str(central), "--out", str(xlsx))
+    assert result.returncode == 0, result.stderr
+    workbook = load_workbook(xlsx, read_only=True)
+    header, *cells = list(workbook["buildings"].iter_rows(values_only=True))
+    assert header[:4] == ("code", "status", "open_conflicts", "possible_duplicate")
+    assert {r[0]: (str(r[2]), r[3]) for r in cells} == expected
+    ids = {r[0] for r in list(workbook["codebook"].iter_rows(values_only=True))[1:]}
+    assert {"open_conflicts", "possible_duplicate"} <= ids
+
+
 def test_geojson_is_valid(sample_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "buildings.geojson"
     result = run("export", "geojson", "--db", str(sample_db), "--out", str(out))
