@@ -516,7 +516,9 @@ def test_a_central_server_that_is_not_running_is_one_line(tmp_path: Path) -> Non
 def test_show_says_unknown_answers_in_the_chosen_language(tmp_path: Path) -> None:
     """'show --lang zh' printed '鉴定年份 unknown' where the app shows 不详."""
     db, code = _new_db(tmp_path)
-    run = set_answers(db, code, "appraisal_year=不详", "non_self_contained_units=unknown")
+    # The year of an appraisal done (not asked without one: show marks it so).
+    answers = ("appraisal_done=yes", "appraisal_year=不详", "non_self_contained_units=unknown")
+    run = set_answers(db, code, *answers)
     assert run.returncode == 0, run.stderr
     zh = sv("show", "--db", str(db), code, "--lang", "zh").stdout
     lines = {line.split()[0]: line.split()[1:] for line in zh.splitlines() if line.split()}
@@ -526,6 +528,30 @@ def test_show_says_unknown_answers_in_the_chosen_language(tmp_path: Path) -> Non
     assert "unknown" in en and "不详" not in en
     stored = json.loads(sv("show", "--db", str(db), code, "--json", "--lang", "zh").stdout)
     assert stored["answers"]["appraisal_year"] == "unknown"  # JSON keeps the stored code
+
+
+def test_show_marks_answers_the_form_no_longer_asks(tmp_path: Path) -> None:
+    """'Has elevator(s) no / Number of elevators 3 elevators' with nothing to say the count is
+    not asked any more (exports and needs leave it out; the database keeps it)."""
+    db, code = _new_db(tmp_path)
+    for answer in ("elevator_count=3", "has_elevator=no"):
+        assert set_answers(db, code, answer).returncode == 0
+    en = sv("show", "--db", str(db), code).stdout
+    count = next(line for line in en.splitlines() if "Number of elevators" in line)
+    assert "3 elevators" in count
+    assert "not asked with the current answers (kept, not counted)" in count
+    has = next(line for line in en.splitlines() if "Has elevator(s)" in line)
+    assert has.split() == ["Has", "elevator(s)", "no"]
+    zh = sv("show", "--db", str(db), code, "--lang", "zh").stdout
+    count = next(line for line in zh.splitlines() if "电梯数量" in line)
+    assert "3 台" in count and "按目前的回答不适用（保留，不计入）" in count
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["elevator_count"] == 3  # kept as stored
+    assert shown["not_asked"] == ["elevator_count"]
+    assert set_answers(db, code, "has_elevator=yes").returncode == 0
+    again = sv("show", "--db", str(db), code).stdout
+    assert "3 elevators" in again and "not asked" not in again
+    assert json.loads(sv("show", "--db", str(db), code, "--json").stdout)["not_asked"] == []
 
 
 def test_set_refuses_a_field_given_twice_naming_both_spellings(tmp_path: Path) -> None:

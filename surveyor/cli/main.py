@@ -401,7 +401,7 @@ def show(
 ) -> None:
     """Show one building's answers, status and open problems (on a laptop or the central)."""
     from surveyor.forms.catalog import get_form
-    from surveyor.forms.record import evaluate
+    from surveyor.forms.record import evaluate, not_asked
     from surveyor.services.survey import get_building, kept_instead
     from surveyor.sync.review import open_conflicts_of
 
@@ -421,6 +421,9 @@ def show(
                     "form_version": state.form_version,
                     "completeness": round(ev.completeness, 4),
                     "answers": state.answers,
+                    # Kept answers the form does not ask under the others: left out of the
+                    # sheet, the needs and the data exports.
+                    "not_asked": not_asked(the_form, state.answers, ev),
                     "calculated": {f.id: ev.values.get(f.id) for f in the_form.calculation_order},
                     "errors": {f: m.get(lang) for f, m in ev.errors.items()},
                     "missing": ev.missing,

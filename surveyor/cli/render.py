@@ -29,7 +29,11 @@ def print_building(
 ) -> None:
     """The building's answers by section, in ``lang``; a deleted one says so first, and its
     open conflicts (each value, who set it and when) come before the answers: the "open
-    problems" ``show`` promises, which a laptop holding three of them did not print."""
+    problems" ``show`` promises, which a laptop holding three of them did not print.
+
+    An answer the form no longer asks (elevators counted, then "has elevator" answered no)
+    stays in its place, beside the answer that hid it, marked as not asked: the database keeps
+    it, but the sheet, the needs and the data exports leave it out."""
     zh = lang == "zh"
     console = Console(highlight=False)
     complete = f"完成度 {ev.completeness:.0%}" if zh else f"{ev.completeness:.0%} complete"
@@ -71,13 +75,16 @@ def print_building(
             if value is None and fld.id not in ev.missing:
                 continue
             shown = True
-            mark = ""
+            marks = []
             if fld.id in in_conflict:
-                mark = f"[magenta]{t_in(lang, 'show.in_conflict')}[/]"
+                marks.append(f"[magenta]{t_in(lang, 'show.in_conflict')}[/]")
+            if fld.id not in ev.relevant:  # only a stored answer gets here: a hidden one
+                marks.append(f"[dim]{t_in(lang, 'show.not_asked')}[/]")
             elif fld.id in ev.errors:
-                mark = f"[red]! {escape(ev.errors[fld.id].get(lang))}[/]"
+                marks.append(f"[red]! {escape(ev.errors[fld.id].get(lang))}[/]")
             elif fld.id in ev.missing:
-                mark = f"[yellow]{'必填' if zh else 'required'}[/]"
+                marks.append(f"[yellow]{'必填' if zh else 'required'}[/]")
+            mark = " ".join(marks)
             table.add_row(
                 escape(fdef.label.get(lang)), escape(format_value(fld, value, lang)), mark
             )

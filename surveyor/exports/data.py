@@ -5,6 +5,11 @@ gives the same answers (the tests check this round trip on the sample), and a co
 same whatever the language of whoever exported it: a number field answered "unknown" holds the
 code ``unknown``, not 不详. The codebook carries the zh/en labels of every field and option, and
 of ``unknown`` for the fields that allow it, so the codes stay readable.
+
+A row carries the answers the form asks under the building's current answers, as its sheet
+prints them: an answer kept for a question since hidden (elevators counted, then "has elevator"
+answered no) is left blank, by the relevance ``derive_needs`` already evaluated for the
+building's needs (``NeedsReport.relevant``), not evaluated again per field.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form
 from surveyor.forms.record import coerce_answer
 from surveyor.retrofit.derive import NeedsReport
 
-FIXED_COLUMNS = ("code", "status")
+#: ``open_conflicts`` and ``possible_duplicate`` say what still awaits a supervisor: a table
+#: exported before the review is finished holds provisional values, and these say which.
+FIXED_COLUMNS = ("code", "status", "open_conflicts", "possible_duplicate")
 CODEBOOK_COLUMNS = (
     "field_id",
     "section",
@@ -91,6 +98,19 @@ def decode(fld: CompiledField, cell: Any) -> Any:
     return coerce_answer(fld, cell)
 
 
+def review_cells(r: BuildingRecord) -> list[Any]:
+    """``open_conflicts`` and ``possible_duplicate``, as a number and a boolean field are."""
+    return [r.open_conflicts, "true" if r.possible_duplicate else "false"]
+
+
+def asked(fields: list[CompiledField], r: BuildingRecord, report: NeedsReport) -> list[Any]:
+    """The building's answers to ``fields``, None where the form does not ask the field
+    under its current answers (the answer stays in the database, off the export)."""
+    relevant = report.relevant
+    answers = r.answers
+    return [answers.get(f.id) if f.id in relevant else None for f in fields]
+
+
 def _xlsx_cell(fld: CompiledField, value: Any) -> Any:
     """Numbers stay numbers in Excel; everything else is the CSV text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -103,6 +123,28 @@ def codebook_rows(form: Form) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = [
         ("code", "", "text", "楼栋编码", "Building code", "", "", "", ""),
         ("status", "", "text", "记录状态", "Record status", "", "", "", ""),
+        (
+            "open_conflicts",
+            "",
+            "integer",
+            "未解决的冲突数（待主管裁定）",
+            "Open conflicts (a supervisor decides)",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "possible_duplicate",
+            "",
+            "boolean",
+            "疑似重复（待主管裁定）",
+            "Possible duplicate (a supervisor decides)",
+            "",
+            "",
+            "",
+            "",
+        ),
     ]
     for fld in data_fields(form):
         d = fld.defn
@@ -181,7 +223,15 @@ def export_csv(
     all or nothing."""
     fields = data_fields(form)
     header = [*FIXED_COLUMNS, *(f.id for f in fields)]
-    rows = ([r.code, r.status, *(encode(f, r.answers.get(f.id)) for f in fields)] for r in records)
+    rows = (
+        [
+            r.code,
+            r.status,
+            *review_cells(r),
+            *(encode(f, v) for f, v in zip(fields, asked(fields, r, reports[r.code]), strict=True)),
+        ]
+        for r in records
+    )
     targets = [
         out,
         companion(out, "codebook"),
@@ -223,7 +273,16 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
     sheet = book.create_sheet("buildings")
     _append(sheet, [*FIXED_COLUMNS, *(f.id for f in fields)])
     for r in records:
-        _append(sheet, [r.code, r.status, *(_xlsx_cell(f, r.answers.get(f.id)) for f in fields)])
+        values = asked(fields, r, reports[r.code])
+        _append(
+            sheet,
+            [
+                r.code,
+                r.status,
+                *review_cells(r),
+                *(_xlsx_cell(f, v) for f, v in zip(fields, values, strict=True)),
+            ],
+        )
     codebook = book.create_sheet("codebook")
     _append(codebook, list(CODEBOOK_COLUMNS))
     for row in codebook_rows(form):
@@ -265,12 +324,14 @@ def geojson_document(
     missing = 0
     sub = form.fields["subdistrict"]
     for r in records:
-        point = r.answers.get("location")
+        report = reports[r.code]
+        # The answers the form asks (none of these is conditional in the census form; a
+        # district's form may make one so).
+        a = {k: v for k, v in r.answers.items() if k in report.relevant}
+        point = a.get("location")
         if not isinstance(point, dict) or "lat" not in point or "lon" not in point:
             missing += 1
             continue
-        report = reports[r.code]
-        a = r.answers
         features.append(
             {
                 "type": "Feature",

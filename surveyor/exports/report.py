@@ -3,6 +3,10 @@
 Needs and households are counted over surveyed records (complete or approved) only: a draft's
 needs are still changing, and a total must cover the buildings its needs do. Buildings and
 survey progress count every selected building.
+
+A report printed before the supervisor's review is finished counts values that may still
+change: the headline says how many buildings have open conflicts or possible-duplicate flags,
+and how many of them are surveyed ones (counted in the needs and households).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from surveyor.exports.source import BuildingRecord
+from surveyor.exports.text import wrap
 from surveyor.forms.display import status_label
 from surveyor.forms.model import Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, INDICATORS, NeedsReport
@@ -43,6 +48,8 @@ PRIORITY_COLORS = (
     colors.HexColor("#f0ad4e"),
     colors.HexColor("#5cb85c"),
 )
+#: The lines that say the figures are provisional (open conflicts, possible duplicates).
+REVIEW_COLOR = colors.HexColor("#a94442")
 STATUS_COLORS = (
     colors.HexColor("#cccccc"),
     colors.HexColor("#f0ad4e"),
@@ -65,6 +72,11 @@ class DistrictSummary:
     indicators: dict[str, int] = field(default_factory=dict)
     classes: dict[str, int] = field(default_factory=dict)
     surveyed: int = 0
+    #: Buildings with open field conflicts; flagged as possible duplicates; and the surveyed
+    #: buildings with either (their needs and households are counted, provisionally).
+    with_conflicts: int = 0
+    possible_duplicates: int = 0
+    surveyed_under_review: int = 0
 
 
 def summarize(
@@ -81,9 +93,12 @@ def summarize(
         name = sub.choice_label(code, "zh") if isinstance(code, str) else "未填"
         s.buildings[name] = s.buildings.get(name, 0) + 1
         s.status.setdefault(name, dict.fromkeys(STATUS_ORDER, 0))[r.status] += 1
+        s.with_conflicts += r.open_conflicts > 0
+        s.possible_duplicates += r.possible_duplicate
         if r.status not in SURVEYED:
             continue
         s.surveyed += 1
+        s.surveyed_under_review += r.under_review
         hh = r.answers.get("household_count")
         if isinstance(hh, int) and not isinstance(hh, bool):
             s.households[name] = s.households.get(name, 0) + hh
@@ -109,7 +124,41 @@ def headline(s: DistrictSummary) -> list[str]:
     if s.without_households:
         n = s.without_households
         lines.append(f"其中{n}栋未填户数 {n} surveyed buildings without a household count")
-    return lines
+    return lines + review_lines(s)
+
+
+def review_lines(s: DistrictSummary) -> list[str]:
+    """What still awaits the supervisor, in zh then en; nothing when nothing does. A report
+    printed before the review is finished is not taken for final figures."""
+    c, d, k = s.with_conflicts, s.possible_duplicates, s.surveyed_under_review
+    if not (c or d):
+        return []
+    if k:
+        zh = f"其中{k}栋已完成调查，计入需求和户数"
+        en = f"{k} of them surveyed, counted in the needs and households"
+    else:
+        zh, en = (
+            "均未完成调查，不计入需求和户数",
+            "none of them surveyed or in the needs and households",
+        )
+    return [
+        f"待审核：{c}栋有未解决的冲突，{d}栋疑似重复；{zh}。审核完成前以上数字为暂定",
+        f"Under review: {c} buildings with open conflicts, {d} possible duplicates; {en}. "
+        "The figures are provisional until the review is done",
+    ]
+
+
+def needs_review_note(s: DistrictSummary) -> str:
+    """Page 2's word on its needs (a page may be read alone): "" when no surveyed building
+    awaits review."""
+    k = s.surveyed_under_review
+    if not k:
+        return ""
+    return (
+        f"需求含{k}栋待审核楼栋（有冲突或疑似重复），审核完成前为暂定。"
+        f"The needs include {k} buildings under review (open conflicts or possible "
+        "duplicates): provisional until the review is done."
+    )
 
 
 NO_DATA = "无数据 no data"
@@ -198,10 +247,19 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         f"Nankai District residential census — district report "
         f"({title}; {date.today().isoformat()})",
     )
-    for i, line in enumerate(headline(s)):
+    width = w - 2 * m
+    under_review = review_lines(s)
+    lines = [
+        (text, line in under_review)
+        for line in headline(s)
+        for text in wrap(line, font, 9, width, max_lines=3)
+    ]
+    for i, (line, provisional) in enumerate(lines):
+        canvas.setFillColor(REVIEW_COLOR if provisional else colors.black)
         canvas.drawString(m, h - m - 37 - 10 * i, line)
+    canvas.setFillColor(colors.black)
     names = list(s.buildings)
-    y = h - m - 50
+    y = h - m - 30 - 10 * len(lines)
 
     def section(label: str, drawing: Drawing, height: float) -> None:
         nonlocal y
@@ -210,7 +268,6 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         renderPDF.draw(drawing, canvas, m, y - 14 - height)
         y -= height + 22
 
-    width = w - 2 * m
     section(
         "各街道楼栋数 Buildings by sub-district",
         _bar(
@@ -287,6 +344,12 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         130,
     )
     canvas.setFont(font, 7)
+    note = needs_review_note(s)
+    if note:
+        canvas.setFillColor(REVIEW_COLOR)
+        for i, line in enumerate(wrap(note, font, 7, width, max_lines=2)):
+            canvas.drawString(m, m + 20 - 9 * i, line)
+        canvas.setFillColor(colors.black)
     canvas.drawString(
         m,
         m,

@@ -6,29 +6,58 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import BUILDING, get_live_building
 from surveyor.store.db import Store, is_url
+from surveyor.store.models import CONFLICT_TABLE as CONFLICT
+from surveyor.sync.fold import DUPLICATE_KEY
 
 
 @dataclass(frozen=True)
 class BuildingRecord:
-    """One selected building: its code, status and stored answers."""
+    """One selected building: its code, status and stored answers; and what still awaits a
+    supervisor: its open field conflicts, and whether it is flagged as a possible duplicate
+    (a central flags buildings at one address), so an export says its figures are provisional.
+    """
 
     code: str
     status: str
     answers: dict[str, Any]
+    open_conflicts: int = 0
+    possible_duplicate: bool = False
+
+    @property
+    def under_review(self) -> bool:
+        return self.open_conflicts > 0 or self.possible_duplicate
 
 
 def select_buildings(store: Store, selection: Selection) -> list[BuildingRecord]:
     """The selected buildings in register order (街道, compound, building number, code)."""
     if selection.codes:
         selection = replace(selection, codes=live_codes(store, selection.codes))
+    flagged = (  # an index lookup per row: the flag's key is in the conflict's primary key
+        sa.select(CONFLICT.c.entity_id)
+        .where(
+            CONFLICT.c.entity_id == BUILDING.c.id,
+            CONFLICT.c.field_key == DUPLICATE_KEY,
+            CONFLICT.c.status == "open",
+        )
+        .exists()
+        .label("flagged")
+    )
+    columns = (BUILDING.c.code, BUILDING.c.status, BUILDING.c.conflict_count, flagged)
     with store.engine.connect() as conn:
-        rows = selected_rows(conn, selection, BUILDING.c.code, BUILDING.c.status)
-    return [BuildingRecord(r.code, r.status, dict(r.answers or {})) for r in rows]
+        rows = selected_rows(conn, selection, *columns)
+    return [
+        BuildingRecord(
+            r.code, r.status, dict(r.answers or {}), int(r.conflict_count or 0), bool(r.flagged)
+        )
+        for r in rows
+    ]
 
 
 def live_codes(store: Store, codes: tuple[str, ...]) -> tuple[str, ...]:

@@ -360,6 +360,16 @@ def evaluate(form: Form, answers: Mapping[str, Any], *, today: date | None = Non
     return result
 
 
+def not_asked(form: Form, answers: Mapping[str, Any], ev: Evaluation) -> list[str]:
+    """The fields, in form order, whose stored answer the form does not ask under the other
+    answers (``ev``'s relevance): kept in the record, off the sheet, the needs and the exports."""
+    return [
+        fid
+        for fid, fld in form.fields.items()
+        if fid not in ev.relevant and fld.type != "calculate" and answers.get(fid) is not None
+    ]
+
+
 def _blank_calculations_of_invalid_answers(form: Form, result: Evaluation) -> None:
     """A calculation from an answer the form refuses is no value: year built 1700 showed
     1980年及以前 beside its error, and a survey date in 2099 a survey year of 2099."""

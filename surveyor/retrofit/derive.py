@@ -134,6 +134,10 @@ class NeedsReport:
     defaulted: list[DefaultedInput]
     bundled: bool
     rules_version: str
+    #: The fields the form asks with these answers (``evaluate``'s relevance, computed once
+    #: with the needs): ``values`` holds None for the others, as the sheet prints them, and the
+    #: data exports leave their stored answers out.
+    relevant: frozenset[str]
     #: The record as the form shows it (refused answers included, as recorded), with the
     #: parameters, flags and rule outcomes.
     values: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -392,6 +396,7 @@ def derive_needs(
         defaulted=_defaulted(needs, env, form),
         bundled="E10" in triggered,
         rules_version=rules.version,
+        relevant=frozenset(relevant),
         values={**env, **refused},
     )
 

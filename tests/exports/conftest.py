@@ -35,6 +35,43 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def central_under_review(folder: Path) -> tuple[Path, dict[str, str]]:
+    """A central whose buildings still await review, made by the real commands: ``conflict``
+    was edited on the central and on the laptop at once (year built, and the inspector's name
+    each side sets: two open conflicts), ``twin`` and ``other_twin`` are two laptops' entries
+    at one address (possible duplicates), ``clean`` has nothing open. Returns the central and
+    the buildings' codes by role."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    def sv(*args: str) -> None:
+        done = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    central = folder / "central.db"
+    sv("central", "init", str(central))
+    form = get_form()
+    a = init_store(folder / "a.db", role="laptop", inspector="甲")
+    b = init_store(folder / "b.db", role="laptop", inspector="乙")
+    rows = {
+        "conflict": {**REGISTER_ROW, "building_no": "4号楼", "address": "南开区宜宾道14号"},
+        "clean": {**REGISTER_ROW, "building_no": "5号楼", "address": "南开区宜宾道16号"},
+        "twin": REGISTER_ROW,
+    }
+    codes = {role: create_building(a, form, row, author="甲").code for role, row in rows.items()}
+    codes["other_twin"] = create_building(b, form, REGISTER_ROW, author="乙").code
+    a.close()
+    b.close()
+    for laptop in ("a.db", "b.db"):
+        sv("sync", "--db", str(folder / laptop), "--central", str(central))
+    sv("set", "--central", str(central), codes["conflict"], "year_built=1990", "--by", "李督导")
+    sv("set", "--db", str(folder / "a.db"), codes["conflict"], "year_built=1984")
+    sv("sync", "--db", str(folder / "a.db"), "--central", str(central))
+    return central, codes
+
+
 def pdf_text(pdf: Path) -> str:
     out = subprocess.run(
         [require_tool("pdftotext"), "-layout", str(pdf), "-"],

@@ -28,8 +28,13 @@ def stored(db: Path) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def exported_fields(answers: dict[str, Any]) -> dict[str, Any]:
-    """The answers an export carries: every form field that is not calculated."""
-    ids = {f.id for f in data_fields(get_form())}
+    """The answers an export carries: every form field that is not calculated and that the
+    form asks under these answers."""
+    from surveyor.forms.record import evaluate
+
+    form = get_form()
+    asked = evaluate(form, answers).relevant
+    ids = {f.id for f in data_fields(form) if f.id in asked}
     return {k: v for k, v in answers.items() if k in ids and v is not None}
 
 
@@ -162,6 +167,88 @@ def test_xlsx_round_trips_the_sample(sample_db: Path, tmp_path: Path) -> None:
     assert codebook[3][:3] == ("subdistrict", "identification", "select_one") or any(
         r[0] == "subdistrict" and r[6] == "huayuan" and r[7] == "华苑街道" for r in codebook
     )
+
+
+def elevators_then_no_elevator(tmp_path: Path) -> tuple[Path, str]:
+    """A building whose elevators were counted while 'has elevator' was blank, then answered
+    no: the count is kept in the database (answering yes again brings it back) but not asked."""
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    db = tmp_path / "s.db"
+    store = init_store(db, role="laptop", inspector="甲")
+    code = create_building(store, get_form(), REGISTER_ROW, author="甲").code
+    store.close()
+    for answer in ("elevator_count=3", "has_elevator=no"):
+        assert run("set", "--db", str(db), code, answer).returncode == 0
+    return db, code
+
+
+def buildings_row(db: Path, code: str, out: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    """The building's row of ``export csv`` and of ``export xlsx`` (``out`` without suffix)."""
+    table, book = out.with_suffix(".csv"), out.with_suffix(".xlsx")
+    for kind, path in (("csv", table), ("xlsx", book)):
+        result = run("export", kind, "--db", str(db), "--out", str(path), "--building", code)
+        assert result.returncode == 0, result.stderr
+    with table.open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    sheet = load_workbook(book, read_only=True)["buildings"]
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    assert len(cells) == 1
+    return row, dict(zip(header, [*cells[0], *([None] * len(header))], strict=False))
+
+
+def test_data_exports_leave_out_answers_the_form_no_longer_asks(tmp_path: Path) -> None:
+    """The CSV said has_elevator=false, elevator_count=3 where the sheet and the needs skip the
+    count: anyone summing elevators counted this building. An answer the form does not ask
+    under the current answers is left out of the table, as it is off the sheet."""
+    db, code = elevators_then_no_elevator(tmp_path)
+    row, cells = buildings_row(db, code, tmp_path / "no")
+    assert row["has_elevator"] == "false" and row["elevator_count"] == ""
+    assert cells["has_elevator"] == "false" and cells["elevator_count"] is None
+    # Kept, not deleted: answered yes again, the building has its three elevators back.
+    assert run("set", "--db", str(db), code, "has_elevator=yes").returncode == 0
+    row, cells = buildings_row(db, code, tmp_path / "yes")
+    assert row["has_elevator"] == "true" and row["elevator_count"] == "3"
+    assert cells["elevator_count"] == 3
+
+
+def test_buildings_table_says_open_conflicts_and_possible_duplicates(tmp_path: Path) -> None:
+    """A table exported before the review was finished gave provisional values with nothing
+    to say which: each building's row counts its open conflicts and says whether it is
+    flagged as a possible duplicate, and the codebook names both columns."""
+    from tests.exports.conftest import central_under_review
+
+    central, codes = central_under_review(tmp_path)
+    out = tmp_path / "survey.csv"
+    result = run("export", "csv", "--central", str(central), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = {r["code"]: r for r in csv.DictReader(fh)}
+    expected = {
+        codes["conflict"]: ("2", "false"),
+        codes["clean"]: ("0", "false"),
+        codes["twin"]: ("0", "true"),
+        codes["other_twin"]: ("0", "true"),
+    }
+    assert {c: (r["open_conflicts"], r["possible_duplicate"]) for c, r in rows.items()} == expected
+    with (tmp_path / "survey.codebook.csv").open(encoding="utf-8-sig", newline="") as fh:
+        book = {r["field_id"]: r for r in csv.DictReader(fh)}
+    assert (book["open_conflicts"]["type"], book["possible_duplicate"]["type"]) == (
+        "integer",
+        "boolean",
+    )
+    assert book["open_conflicts"]["label_zh"] and book["possible_duplicate"]["label_en"]
+    xlsx = tmp_path / "survey.xlsx"
+    result = run("export", "xlsx", "--central", str(central), "--out", str(xlsx))
+    assert result.returncode == 0, result.stderr
+    workbook = load_workbook(xlsx, read_only=True)
+    header, *cells = list(workbook["buildings"].iter_rows(values_only=True))
+    assert header[:4] == ("code", "status", "open_conflicts", "possible_duplicate")
+    assert {r[0]: (str(r[2]), r[3]) for r in cells} == expected
+    ids = {r[0] for r in list(workbook["codebook"].iter_rows(values_only=True))[1:]}
+    assert {"open_conflicts", "possible_duplicate"} <= ids
 
 
 def test_geojson_is_valid(sample_db: Path, tmp_path: Path) -> None:

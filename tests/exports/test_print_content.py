@@ -764,6 +764,61 @@ def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> No
     ]
 
 
+def test_report_says_how_many_counted_buildings_await_review(tmp_path: Path) -> None:
+    """A report printed before the review was finished gave its figures as final: the
+    headline says how many buildings have open conflicts or possible-duplicate flags, and how
+    many of them are surveyed ones, whose needs and households it counts; the needs page,
+    which may be read alone, says it too."""
+    from surveyor.exports.report import headline, summarize, write_report
+    from surveyor.exports.source import BuildingRecord
+
+    answers = {**CLEAN, "household_count": 10}
+    records = [
+        BuildingRecord("NK-00000-00001", "complete", answers, open_conflicts=2),
+        BuildingRecord("NK-00000-00002", "approved", answers, possible_duplicate=True),
+        BuildingRecord("NK-00000-00003", "draft", answers, 1, possible_duplicate=True),
+        BuildingRecord("NK-00000-00004", "complete", answers),
+        BuildingRecord("NK-00000-00005", "draft", answers, possible_duplicate=True),
+    ]
+    summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
+    assert headline(summary) == [
+        "楼栋 buildings 5 · 已完成调查 surveyed 3 · 其户数 their households 30",
+        "待审核：2栋有未解决的冲突，3栋疑似重复；其中2栋已完成调查，计入需求和户数。"
+        "审核完成前以上数字为暂定",
+        "Under review: 2 buildings with open conflicts, 3 possible duplicates; 2 of them "
+        "surveyed, counted in the needs and households. The figures are provisional until "
+        "the review is done",
+    ]
+    font = register_font(str(setup_font().path))
+    write_report(tmp_path / "report.pdf", summary, font, "test")
+    page2 = one_line(pdf_text(tmp_path / "report.pdf").split("\f")[1])
+    assert "需求含2栋待审核楼栋（有冲突或疑似重复），审核完成前为暂定。" in page2
+    assert "The needs include 2 buildings under review" in page2
+    reviewed = [BuildingRecord(r.code, r.status, r.answers) for r in records]
+    summary = summarize(get_form(), reviewed, {r.code: derive(r.answers) for r in records})
+    assert len(headline(summary)) == 1  # nothing open: nothing said
+    write_report(tmp_path / "final.pdf", summary, font, "test")
+    assert "审核" not in pdf_text(tmp_path / "final.pdf").replace("已审核", "")
+
+
+def test_the_printed_report_says_its_figures_await_review(tmp_path: Path) -> None:
+    """Checked on the PDF: the review line is printed under the headline, whole."""
+    from tests.exports.conftest import central_under_review
+
+    central, _ = central_under_review(tmp_path)
+    out = tmp_path / "report.pdf"
+    args = ["export", "report", "--central", str(central), "--out", str(out)]
+    result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    page1 = one_line(pdf_text(out).split("\f")[0])
+    headline = "楼栋 buildings 4 · 已完成调查 surveyed 0"
+    review = "待审核：1栋有未解决的冲突，2栋疑似重复；均未完成调查，不计入需求和户数。"
+    assert headline in page1 and review in page1
+    assert page1.index(headline) < page1.index(review) < page1.index("Buildings by sub-district")
+    assert "2 possible duplicates; none of them surveyed or in the needs" in page1
+    assert "provisional until the review is done" in page1
+
+
 @pytest.mark.parametrize("peak", [3, 5, 12, 95, 100, 743])
 def test_count_axes_end_above_the_longest_bar(peak: int) -> None:
     font = register_font(str(setup_font().path))
