@@ -617,14 +617,12 @@ def _say_closed(form: Any, detail: Any, lang: str) -> None:
 def _conflict_key(form: Any, name: str) -> str:
     """The conflict key a supervisor named (field id or label, or the review's words for a
     delete or a duplicate); an unknown name is refused as such, not as 'no conflict'."""
+    from surveyor.services.survey import unknown_field_error
     from surveyor.sync.wording import conflict_key
 
     key = conflict_key(form, name)
     if key is None:
-        raise SurveyorError(
-            f"the form has no field '{name}' (give a field id or label)",
-            zh=f"表单中没有字段“{name}”（请给出字段编号或名称）",
-        )
+        raise unknown_field_error(form, name)
     return key
 
 

@@ -9,7 +9,6 @@ partial result.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy.engine import Connection
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.services.queries import REGISTER_ORDER, building_filter
-from surveyor.services.survey import BUILDING, STATUSES
+from surveyor.services.survey import BUILDING, STATUSES, unknown_field_error
 from surveyor.store.ids import normalize_code
 from surveyor.text import normalize_text
 
@@ -58,15 +57,7 @@ def _resolve_field(form: Form, name: str) -> str:
     fid = field_id_for(form, name)
     if fid is not None:
         return fid
-    key = normalize_text(name)
-    candidates = list(form.fields) + [f.defn.label.zh for f in form.fields.values()]
-    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    hint_zh = f"；是不是“{close[0]}”？" if close else ""
-    raise SurveyorError(
-        f"--where: the form has no field '{name}'{hint}",
-        zh=f"--where：表单中没有字段“{name}”{hint_zh}",
-    )
+    raise unknown_field_error(form, name, "--where")
 
 
 def option_code(form: Form, fid: str, text: str) -> str | None:

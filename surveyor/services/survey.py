@@ -7,7 +7,6 @@ If anything fails, nothing is written.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 import uuid
@@ -30,7 +29,7 @@ from surveyor.forms.record import (
     kept_as_entered,
     start_defaults,
 )
-from surveyor.i18n import error_from
+from surveyor.i18n import error_from, t_in
 from surveyor.store import hlc, models
 from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, database_role, write_tx
@@ -358,13 +357,26 @@ def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) 
     return BuildingState.from_row(row, fields_of)
 
 
-def unknown_field_error(form: Form, fid: str) -> SurveyorError:
-    close = difflib.get_close_matches(fid, list(form.fields), n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    hint_zh = f"；是不是“{close[0]}”？" if close else ""
-    return SurveyorError(
-        f"the form has no field '{fid}'{hint}", zh=f"表单中没有字段“{fid}”{hint_zh}"
-    )
+def unknown_field_error(form: Form, name: str, option: str = "") -> SurveyorError:
+    """A field name that is no field's (as typed: an id or a label), with the fields it was
+    likely meant for; ``option`` names the option it came with (``--where``). The one
+    sentence for ``set``, ``--where`` and ``conflicts``, so their hints cannot drift apart."""
+    near = form.similar_fields(name)
+
+    def said(lang: str) -> str:
+        prefix = f"{option}{'：' if lang == 'zh' else ': '}" if option else ""
+        if not near:
+            return t_in(lang, "set.no_field", option=prefix, name=name)
+        quoted = "、".join(f"「{n}」" for n in near) if lang == "zh" else _either(near)
+        return t_in(lang, "set.no_field_near", option=prefix, name=name, near=quoted)
+
+    return SurveyorError(said("en"), zh=said("zh"))
+
+
+def _either(names: list[str]) -> str:
+    """'a', 'a' or 'b', 'a', 'b' or 'c'."""
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 class SurveyWriter:
