@@ -10,13 +10,14 @@ partial result.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
+from surveyor.forms.display import status_code, status_label, statuses_text
 from surveyor.forms.model import Form
 from surveyor.services.queries import REGISTER_ORDER, building_filter
 from surveyor.services.survey import BUILDING, STATUSES, unknown_field_error
@@ -33,7 +34,12 @@ class Selection:
     #: Building codes named one by one (a reprinted label, one sheet); empty: no such limit.
     codes: tuple[str, ...] = ()
 
-    def describe(self) -> str:
+    #: How ``describe`` says it in Chinese (by labels), when made by ``parse_selection``.
+    zh: str | None = field(default=None, compare=False)
+
+    def describe(self, lang: str = "en") -> str:
+        if lang == "zh" and self.zh is not None:
+            return self.zh
         parts = [f"{f}={v}" for f, v in self.where]
         if self.status:
             parts.append(f"status={self.status}")
@@ -130,12 +136,29 @@ def parse_selection(
         name, _, value = item.partition("=")
         fid = _resolve_field(form, name.strip())
         pairs.append((fid, _resolve_value(form, fid, value.strip(), option)))
-    if status is not None and status not in STATUSES:
+    code = None if status is None else status_code(normalize_text(status))
+    if status is not None and code not in STATUSES:
         raise SurveyorError(
-            f"unknown status '{status}'; use one of {', '.join(STATUSES)}",
-            zh=f"未知状态“{status}”；请用其中之一：{', '.join(STATUSES)}",
+            f"unknown status '{status}'; use one of {statuses_text('en')}",
+            zh=f"未知状态「{status}」；请用其中之一：{statuses_text('zh')}",
         )
-    return Selection(tuple(pairs), status, _building_codes(buildings or []))
+    selection = Selection(tuple(pairs), code, _building_codes(buildings or []))
+    return replace(selection, zh=_described_zh(form, selection))
+
+
+def _described_zh(form: Form, selection: Selection) -> str:
+    """The selection in Chinese, by labels (街道=长虹街道，状态=已完成), not codes."""
+    parts = []
+    for fid, value in selection.where:
+        fld = form.field(fid)
+        said = fld.choice_label(str(value), "zh") if fld.choices else value
+        if isinstance(value, bool):
+            said = "是" if value else "否"
+        parts.append(f"{fld.defn.label.zh}={said}")
+    if selection.status:
+        parts.append(f"状态={status_label(selection.status, 'zh')}")
+    parts += selection.codes
+    return "，".join(parts) or "全部楼栋"
 
 
 def _building_codes(refs: list[str]) -> tuple[str, ...]:

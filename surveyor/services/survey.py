@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import NotFound, SurveyorError, ValidationFailed
+from surveyor.forms.display import status_code, status_label, statuses_text
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import (
     AnswerError,
@@ -579,11 +580,12 @@ class SurveyWriter:
         A deleted building is refused as ``save`` refuses it: a pull may delete the building
         a screen still shows, and a status change written after the delete races it in the
         log (the fold shows a delete_vs_edit conflict the state row does not)."""
-        if status not in ("draft", "complete", "approved"):
+        settable = ("draft", "complete", "approved")
+        typed, status = status, status_code(status) or status
+        if status not in settable:
             raise SurveyorError(
-                f"unknown status '{status}'; use draft, complete or approved",
-                zh=f"未知状态“{status}”，请用 draft（草稿）、complete（已完成）"
-                "或 approved（已审核）",
+                f"unknown status '{typed}'; use {statuses_text('en', settable)}",
+                zh=f"未知状态「{typed}」；请用其中之一：{statuses_text('zh', settable)}",
             )
         state = load_state(self.conn, building_id, lock=True)
         if state.deleted:
@@ -591,8 +593,10 @@ class SurveyWriter:
         ev = evaluate(self.form, state.answers, today=self.today)
         if status == "approved" and state.status != "complete":
             raise SurveyorError(
-                f"only a complete record can be approved ({state.code} is {state.status})",
-                zh=f"只有已完成的记录才能审核（{state.code} 当前为 {state.status}）",
+                "only a complete record can be approved "
+                f"({state.code} is {status_label(state.status, 'en')})",
+                zh=f"只有已完成的记录才能审核"
+                f"（{state.code} 当前为{status_label(state.status, 'zh')}）",
             )
         if status in ("complete", "approved") and not ev.can_complete:
             labels = {f: self.form.field(f).defn.label.get(self.lang) for f in self.form.fields}
