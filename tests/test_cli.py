@@ -343,7 +343,7 @@ def test_photo_add_and_remove(tmp_path: Path) -> None:
 
     missing = sv("photo", "remove", "--db", str(db), code, "photo_other", "2", "--lang", "zh")
     assert missing.returncode == 2
-    assert f"{code} 的其他立面/屋面中没有照片“2”（1. " in missing.stderr
+    assert f"{code} 的其他立面/屋面中没有照片「2」（1. " in missing.stderr
     start = photos[0]["sha256"][:8].upper()  # a hash start as typed, in any case
     by_hash = sv("photo", "remove", "--db", str(db), code, "photo_other", start)
     assert by_hash.returncode == 0, by_hash.stderr

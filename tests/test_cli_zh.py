@@ -98,7 +98,7 @@ def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
     both = sv("set", "--db", str(db), code, "结构类型=砖", "--lang", "zh")
     assert both.returncode == 2
     assert both.stderr.startswith(
-        "错误：未保存：结构类型：“砖”不是有效选项（可选：砖混（砌体）、砖木、"
+        "错误：未保存：结构类型：「砖」不是有效选项（可选：砖混（砌体）、砖木、"
     )
     assert "structure_type" not in both.stderr
     en = sv("set", "--db", str(db), code, "structure_type=Brick")
@@ -107,7 +107,7 @@ def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
         "(Brick-concrete masonry, Brick-timber, "
     ), en.stderr
     draft = sv("set", "--db", str(db), code, "结构类型=砖", "--draft", "--lang", "zh")
-    assert "  ! 结构类型：“砖”不是有效选项（可选：" in draft.stderr
+    assert "  ! 结构类型：「砖」不是有效选项（可选：" in draft.stderr
 
 
 def test_a_file_where_the_folder_should_be_is_said_so(tmp_path: Path) -> None:

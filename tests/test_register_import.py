@@ -177,7 +177,7 @@ def test_cli_register_import_in_chinese(tmp_path: Path) -> None:
     zh = ["surveyor", "register", "import", "--db", str(db), "--lang", "zh"]
     refused = subprocess.run([*zh, str(bad)], capture_output=True, text=True)
     assert refused.returncode == 2
-    assert f"{bad}：第 5 行：街道：“火星街道”不是有效选项" in refused.stderr
+    assert f"{bad}：第 5 行：街道：「火星街道」不是有效选项" in refused.stderr
     assert f"{bad}：第 6 行：小区名称：为空" in refused.stderr
     assert "错误：2 行有错；未导入任何楼栋" in refused.stderr
     store = open_store(db)

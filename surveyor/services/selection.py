@@ -90,7 +90,7 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
         labels = "、".join(c.zh for c in fld.choices[:8])
         raise SurveyorError(
             f"{option}: '{raw}' is not an option of {fid} (options: {codes} …)",
-            zh=f"{option}：“{raw}”不是{fld.defn.label.zh}的选项（可选：{labels} …）",
+            zh=f"{option}：「{raw}」不是{fld.defn.label.zh}的选项（可选：{labels} 等）",
         )
     if fld.type == "integer":
         try:
@@ -98,7 +98,7 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
         except ValueError:
             raise SurveyorError(
                 f"{option}: {fid} needs a whole number, not '{raw}'",
-                zh=f"{option}：{fld.defn.label.zh}应为整数，而不是“{raw}”",
+                zh=f"{option}：{fld.defn.label.zh}应为整数，而不是「{raw}」",
             ) from None
     if fld.type == "boolean":
         lowered = text.lower()
@@ -108,7 +108,7 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
             return False
         raise SurveyorError(
             f"{option}: {fid} needs yes or no, not '{raw}'",
-            zh=f"{option}：{fld.defn.label.zh}应为“是”或“否”，而不是“{raw}”",
+            zh=f"{option}：{fld.defn.label.zh}应为「是」或「否」，而不是「{raw}」",
         )
     return text
 
@@ -131,7 +131,7 @@ def parse_selection(
         if "=" not in item:
             raise SurveyorError(
                 f"{option} '{item}' must be written field=value",
-                zh=f"{option}“{item}”应写成 字段=值",
+                zh=f"{option}「{item}」应写成 字段=值",
             )
         name, _, value = item.partition("=")
         fid = _resolve_field(form, name.strip())
@@ -169,7 +169,7 @@ def _building_codes(refs: list[str]) -> tuple[str, ...]:
         if code is None:
             raise SurveyorError(
                 f"--building: '{ref}' is not a building code (NK-XXXXX-XXXXX)",
-                zh=f"--building：“{ref}”不是楼栋编号（NK-XXXXX-XXXXX）",
+                zh=f"--building：「{ref}」不是楼栋编号（NK-XXXXX-XXXXX）",
             )
         if code not in codes:
             codes.append(code)

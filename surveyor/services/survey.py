@@ -332,7 +332,7 @@ def resolve_building_id(conn: Connection, ref: str) -> uuid.UUID:
     except ValueError:
         raise NotFound(
             f"'{ref}' is neither a building code (NK-XXXXX-XXXXX) nor an id",
-            zh=f"“{ref}”既不是楼栋编号（NK-XXXXX-XXXXX），也不是楼栋标识",
+            zh=f"「{ref}」既不是楼栋编号（NK-XXXXX-XXXXX），也不是楼栋标识",
         ) from None
     if conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.id == bid)).first() is None:
         raise NotFound(f"no building with id {bid}", zh=f"没有标识为 {bid} 的楼栋")

@@ -461,7 +461,7 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
                 "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
                 "(a copy of the old file is kept beside it)",
                 zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
-                "请先在应用中打开一次，或用“surveyor set”保存一个答案，以完成升级"
+                "请先在应用中打开一次，或用「surveyor set」保存一个答案，以完成升级"
                 "（旧文件会在旁边保留一份副本）",
             )
         if rev != HEAD_REVISION and not readonly:
