@@ -112,9 +112,8 @@ class DiskFull(SurveyorError):
 _DATABASE_TROUBLES = (
     (
         ("database is locked", "database table is locked"),
-        "another program (or another Surveyor window) is writing to this database; "
-        "try again in a moment",
-        "另一个程序（或另一个 Surveyor 窗口）正在写入这个数据库；请稍后再试",
+        "another program (or another Surveyor window) is writing to {db}; try again in a moment",
+        "另一个程序（或另一个 Surveyor 窗口）正在写入{db}；请稍后再试",
     ),
     (
         # Only what says the server was not reached: psycopg starts every refusal with
@@ -147,9 +146,8 @@ _DATABASE_TROUBLES = (
     ),
     (
         ("attempt to write a readonly database",),  # SQLite's words, not PostgreSQL's
-        "this database can only be read here (a read-only file or folder); copy it somewhere "
-        "writable",
-        "这里只能读取这个数据库（文件或文件夹只读）；请把它复制到可写的位置",
+        "{db} can only be read here (a read-only file or folder); copy it somewhere writable",
+        "这里只能读取{db}（文件或文件夹只读）；请把它复制到可写的位置",
     ),
     (
         ("disk i/o error",),
@@ -167,13 +165,17 @@ def driver_detail(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
-def database_trouble(exc: BaseException, lang: str) -> str | None:
+def database_trouble(exc: BaseException, lang: str, *, named: bool = False) -> str | None:
     """A database driver's error said in words (``lang``), or None when it is not a known one.
 
     Matched on the text, so no database library is imported to say it (the app shows errors
-    before SQLAlchemy is loaded)."""
+    before SQLAlchemy is loaded). The database is named as ``store.db`` marked the error (a
+    file by its path, a PostgreSQL central as "the central database", never its URL), else
+    "this database"; ``named``: the sentence around it names it already."""
     text = str(getattr(exc, "orig", None) or exc).lower()
+    labels = None if named else getattr(exc, "surveyor_database", None)
+    db = ("这个数据库", "this database") if labels is None else (labels[1], labels[0])
     for needles, en, zh in _DATABASE_TROUBLES:
         if any(needle in text for needle in needles):
-            return zh if lang == "zh" else en
+            return zh.format(db=db[0]) if lang == "zh" else en.format(db=db[1])
     return None

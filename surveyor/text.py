@@ -9,16 +9,29 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: Control characters other than a remark's line breaks and tabs (C0, DEL, C1).
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Control characters other than a remark's line breaks and tabs (C0, DEL, C1), and every
+#: format character (Unicode category Cf, listed as of Unicode 15.1; a test checks the list
+#: against the running Python's): zero-width space, ZWNJ/ZWJ, LRM/RLM and the bidi embeddings
+#: and isolates, word joiner, BOM, soft hyphen, interlinear annotation, tags. None has a place
+#: in a Chinese address or remark: Chinese has no hyphenation or joining, and its direction
+#: needs no marks. Spelled out rather than computed at import: the app's first screen uses it.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def without_controls(text: str) -> str:
-    """Text without invisible control characters (Windows line ends become line breaks).
+    """Text without invisible control and format characters (Windows line ends become line
+    breaks).
 
     A NUL pasted from a broken spreadsheet cannot be stored by PostgreSQL: it stopped every
     later change of the laptop from reaching the central. An escape character would take over
-    the terminal that prints the address.
+    the terminal that prints the address. A zero-width space copied from a web page made
+    "1号楼\u200b" a second 1号楼 that looks the same and never matched the first.
     """
     return _CONTROLS.sub("", text.replace("\r\n", "\n"))
 

@@ -63,6 +63,44 @@ def test_init_set_show_roundtrip(tmp_path: Path) -> None:
     assert "砖混" in text.stdout and "建成年份" in text.stdout
 
 
+def test_a_mistyped_field_gets_the_same_hint_from_set_and_where(tmp_path: Path) -> None:
+    """set gave no hint for 建成年分 (it looked among ids only) while --where suggested
+    建成年份; and nosuch was offered 'info_sources'."""
+    db, code = _new_db(tmp_path)
+    assert set_answers(db, code, "建成年份=1990").returncode == 0  # a label names a field
+    out = str(tmp_path / "out.csv")
+    for lang in ("en", "zh"):
+        said = set_answers(db, code, "建成年分=1990", "--lang", lang)
+        where = sv(
+            "export",
+            "csv",
+            "--db",
+            str(db),
+            "--out",
+            out,
+            "--where",
+            "建成年分=1990",
+            "--lang",
+            lang,
+        )
+        assert said.returncode == where.returncode == 2
+        if lang == "zh":
+            hint = "表单中没有字段「建成年分」；是不是「建成年份」？"
+            assert said.stderr.strip() == f"错误：{hint}"
+            assert where.stderr.strip() == f"错误：--where：{hint}"
+        else:
+            hint = "the form has no field '建成年分'; did you mean '建成年份'?"
+            assert said.stderr.strip() == f"error: {hint}"
+            assert where.stderr.strip() == f"error: --where: {hint}"
+    nosuch = set_answers(db, code, "nosuch=1")
+    assert nosuch.stderr.strip() == "error: the form has no field 'nosuch'"
+    floors = set_answers(db, code, "floors=1")
+    assert floors.stderr.strip() == (
+        "error: the form has no field 'floors'; did you mean 'floors_above' or 'floors_below'?"
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     db, code = _new_db(tmp_path)
     run = set_answers(db, code, "floors_above=99")
@@ -74,7 +112,9 @@ def test_refused_value_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert run.stderr.startswith("错误：未保存：floors_above：")
     unknown = set_answers(db, code, "remarks=x", "--lang=zh")
-    assert unknown.stderr.startswith("错误：表单中没有字段“remarks”；是不是“inspector_remarks”？")
+    assert unknown.stderr.startswith(
+        "错误：表单中没有字段「remarks」；是不是「inspector_remarks」？"
+    )
     draft = set_answers(db, code, "floors_above=99", "--draft")
     assert draft.returncode == 0
     assert "! floors_above:" in draft.stderr
@@ -303,7 +343,7 @@ def test_photo_add_and_remove(tmp_path: Path) -> None:
 
     missing = sv("photo", "remove", "--db", str(db), code, "photo_other", "2", "--lang", "zh")
     assert missing.returncode == 2
-    assert f"{code} 的其他立面/屋面中没有照片“2”（1. " in missing.stderr
+    assert f"{code} 的其他立面/屋面中没有照片「2」（1. " in missing.stderr
     start = photos[0]["sha256"][:8].upper()  # a hash start as typed, in any case
     by_hash = sv("photo", "remove", "--db", str(db), code, "photo_other", start)
     assert by_hash.returncode == 0, by_hash.stderr

@@ -98,7 +98,7 @@ def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
     both = sv("set", "--db", str(db), code, "结构类型=砖", "--lang", "zh")
     assert both.returncode == 2
     assert both.stderr.startswith(
-        "错误：未保存：结构类型：“砖”不是有效选项（可选：砖混（砌体）、砖木、"
+        "错误：未保存：结构类型：「砖」不是有效选项（可选：砖混（砌体）、砖木、"
     )
     assert "structure_type" not in both.stderr
     en = sv("set", "--db", str(db), code, "structure_type=Brick")
@@ -107,7 +107,7 @@ def test_an_option_is_taken_as_a_person_says_it(tmp_path: Path) -> None:
         "(Brick-concrete masonry, Brick-timber, "
     ), en.stderr
     draft = sv("set", "--db", str(db), code, "结构类型=砖", "--draft", "--lang", "zh")
-    assert "  ! 结构类型：“砖”不是有效选项（可选：" in draft.stderr
+    assert "  ! 结构类型：「砖」不是有效选项（可选：" in draft.stderr
 
 
 def test_a_file_where_the_folder_should_be_is_said_so(tmp_path: Path) -> None:
@@ -142,3 +142,41 @@ def test_a_file_where_the_folder_should_be_is_said_so(tmp_path: Path) -> None:
         en.stderr.strip()
         == f"error: cannot create database {inside / 'x.db'}: {inside} is a file, not a folder"
     )
+
+
+def test_a_chinese_sentence_says_statuses_and_options_in_chinese(tmp_path: Path) -> None:
+    """'只有已完成的记录才能审核（NK-… 当前为 draft）', '（subdistrict=changhong,
+    subdistrict=gulou）', '请用其中之一：not_started, draft, …': English codes in Chinese
+    sentences; and `list --status 已完成`, a status as `list` prints it, was refused."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    approve = sv("status", "--db", str(db), code, "approved", "--lang", "zh")
+    assert approve.stderr.strip() == f"错误：只有已完成的记录才能审核（{code} 当前为未开始）"
+    approve = sv("status", "--db", str(db), code, "approved")
+    assert approve.stderr.strip() == (
+        f"error: only a complete record can be approved ({code} is not started)"
+    )
+    # A status as list prints it, in either language, is taken.
+    for said, lang in (("未开始", "zh"), ("not started", "en"), ("not_started", "en")):
+        listed = sv("list", "--db", str(db), "--status", said, "--lang", lang)
+        assert listed.returncode == 0 and code in listed.stdout, listed.stderr
+    listed = sv("list", "--db", str(db), "--status", "已完成", "--lang", "zh")
+    assert listed.returncode == 0 and code not in listed.stdout
+    assert sv("status", "--db", str(db), code, "草稿", "--lang", "zh").stdout == f"{code}：草稿\n"
+    wrong = sv("list", "--db", str(db), "--status", "完成", "--lang", "zh")
+    assert (
+        wrong.stderr.strip() == "错误：未知状态「完成」；请用其中之一：未开始、草稿、已完成、已审核"
+    )
+    wrong = sv("status", "--db", str(db), code, "完成", "--lang", "zh")
+    assert wrong.stderr.strip() == "错误：未知状态「完成」；请用其中之一：草稿、已完成、已审核"
+    out = str(tmp_path / "x.csv")
+    where = ["--where", "街道=长虹", "--where", "subdistrict=gulou", "--status", "complete"]
+    none = sv("export", "csv", "--db", str(db), "--out", out, *where, "--lang", "zh")
+    assert none.stderr.strip() == (
+        "错误：没有楼栋符合所选条件（街道=长虹街道，街道=鼓楼街道，状态=已完成）；未写出任何文件"
+    )
+    none = sv("export", "csv", "--db", str(db), "--out", out, *where)
+    assert "(subdistrict=changhong, subdistrict=gulou, status=complete)" in none.stderr

@@ -155,3 +155,38 @@ def test_a_day_or_an_inspector_default_only_on_a_field_of_its_kind(tmp_path: Pat
     assert _problems(path) == [
         f"{path}:{line}: field 'inspector_name': default today() is only for date fields"
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        # The gas-riser photo would never be asked: no gas supply is 'piped_gas'.
+        (
+            "relevant: \"${gas_supply} = 'piped_ng'\"",
+            "relevant: \"${gas_supply} = 'piped_gas'\"",
+            "gas_riser_location",
+            "relevant: 'piped_gas' is not an option of field 'gas_supply'",
+        ),
+        (
+            "selected-any(${facade_defects}, 'insulation_cracked'",
+            "selected-any(${facade_defects}, 'insulation_crackd'",
+            "photo_defects",
+            "required_if: 'insulation_crackd' is not an option of field 'facade_defects'",
+        ),
+        # '.' in a warning is the field itself.
+        (
+            "selected-any(., 'insulation_cracked'",
+            "selected-any(., 'insulation_crakd'",
+            "facade_defects",
+            "warn: 'insulation_crakd' is not an option of field 'facade_defects'",
+        ),
+    ],
+)
+def test_a_misspelled_option_code_in_a_condition_names_file_line_and_field(
+    tmp_path: Path, old: str, new: str, field: str, message: str
+) -> None:
+    path, text = _broken(tmp_path, old, new)
+    line = _line_of(text, f"- id: {field}\n")
+    assert _problems(path) == [f"{path}:{line}: field '{field}': {message}"]
+    cli = subprocess.run(["surveyor", "forms", "check", str(path)], capture_output=True, text=True)
+    assert cli.returncode == 2 and f"{path}:{line}: field '{field}': {message}" in cli.stderr

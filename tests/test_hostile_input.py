@@ -44,6 +44,44 @@ def test_control_characters_never_reach_the_record(tmp_path: Path) -> None:
     assert shown["answers"]["inspector_remarks"] == "外墙渗水\n二层"
 
 
+def test_invisible_format_characters_never_reach_the_record(tmp_path: Path) -> None:
+    """A zero-width space copied from a web page made "1号楼\u200b" a second 1号楼 that looks
+    the same: imported beside the first, and never "already present"."""
+    db, addresses = _laptop(
+        tmp_path,
+        "万兴街道,万兴社区,小区C,1号楼,南开区\u200d二\u00ad号\u2060\n"
+        "万兴街道,万兴社区,小区C,2号楼\ufeff,\u202e南开\u200c区\u200e\n",
+    )
+    assert addresses == {"1号楼": "南开区二号", "2号楼": "南开区"}
+    again = tmp_path / "again.csv"
+    again.write_text(HEADER + "万兴街道,万兴社区,小区C\u200b,1号楼\u200b,南开区二号\n", "utf-8")
+    done = sv("register", "import", "--db", str(db), str(again))
+    assert done.returncode == 0, done.stderr
+    assert "imported 0 building(s); 1 already present" in done.stdout
+    with sqlite3.connect(db) as conn:
+        (code,) = conn.execute("SELECT code FROM building LIMIT 1").fetchone()
+    said = sv("set", "--db", str(db), code, "inspector_remarks=外墙\u200b渗水\u2063")
+    assert said.returncode == 0, said.stderr
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["inspector_remarks"] == "外墙渗水"
+
+
+def test_every_format_character_is_cleaned() -> None:
+    """The cleaning's list of format characters (Cf) against this Python's Unicode tables."""
+    import sys
+    import unicodedata
+
+    from surveyor.text import normalize_free_text, normalize_text, without_controls
+
+    cf = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf")
+    assert len(cf) > 150
+    assert without_controls("1" + cf + "号楼") == "1号楼"
+    assert normalize_text(cf + "１号楼" + cf) == "1号楼"
+    assert normalize_free_text("南开区，" + cf + "二号") == "南开区，二号"
+    # What stays: line breaks and tabs of a remark, emoji variation selectors (Mn, not Cf).
+    assert without_controls("甲\n乙\t丙\u2764\ufe0f") == "甲\n乙\t丙\u2764\ufe0f"
+
+
 def test_a_line_separator_inside_a_cell_does_not_split_the_row(tmp_path: Path) -> None:
     _, addresses = _laptop(tmp_path, "万兴街道,万兴社区,小区C,1号楼,南开区\u2028二号\n")
     assert addresses == {"1号楼": "南开区\u2028二号"}

@@ -121,3 +121,52 @@ def test_a_locked_database_is_said_in_words(
     assert error_text(caught.value, "en").startswith("another program")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert error_text(ValueError("something else"), "zh").startswith("内部错误")
+
+
+def test_a_locked_central_is_named(tmp_path: Path) -> None:
+    """'merge l1.db --into c4.db' with c4.db held by another program said "another program …
+    is writing to this database": a merge holds two databases, and it did not say which."""
+    import sqlite3
+
+    from tests.test_cli import sv
+
+    laptop, central = tmp_path / "l1.db", tmp_path / "c4.db"
+    assert sv("init", "--db", str(laptop), "--inspector", "王芳").returncode == 0
+    register = tmp_path / "r.csv"
+    register.write_text("街道,小区名称,楼号,门牌地址\n万兴街道,小区C,1号楼,南开区1号\n", "utf-8")
+    assert sv("register", "import", "--db", str(laptop), str(register)).returncode == 0
+    assert sv("central", "init", str(central)).returncode == 0
+    holder = sqlite3.connect(central, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        en = sv("merge", str(laptop), "--into", str(central))
+        zh = sv("merge", str(laptop), "--into", str(central), "--lang", "zh")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert en.returncode == zh.returncode == 2
+    assert en.stderr.strip() == (
+        f"error: another program (or another Surveyor window) is writing to database {central}; "
+        "try again in a moment"
+    )
+    assert zh.stderr.strip() == (
+        f"错误：另一个程序（或另一个 Surveyor 窗口）正在写入数据库 {central}；请稍后再试"
+    )
+    assert sv("merge", str(laptop), "--into", str(central)).returncode == 0  # free again
+
+
+def test_a_postgresql_central_is_named_without_its_password() -> None:
+    """A driver error of a central given by URL names "the central database", never the URL
+    (its password)."""
+    import sqlalchemy as sa
+
+    from surveyor.errors import database_trouble
+    from surveyor.store.db import make_engine
+
+    engine = make_engine("postgresql://inspector:s3cret@127.0.0.1:1/census?connect_timeout=2")
+    with pytest.raises(sa.exc.OperationalError) as caught:
+        engine.connect()
+    engine.dispose()
+    assert caught.value.surveyor_database == ("the central database", "中心数据库")  # type: ignore[attr-defined]
+    said = database_trouble(caught.value, "en")
+    assert said is not None and "s3cret" not in said

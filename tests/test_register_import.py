@@ -93,6 +93,43 @@ def test_missing_column_is_named(sqlite_store: Store, form: Form, tmp_path: Path
     )
 
 
+@pytest.mark.parametrize(
+    "header", ["街道,小区,小区名称,楼号,门牌地址", "街道,compound,楼号,门牌地址,小区名称"]
+)
+def test_two_headers_for_one_column_are_refused(tmp_path: Path, header: str) -> None:
+    """小区 (empty) and 小区名称 (filled): the first won silently, and the row was refused
+    for an empty 小区名称 it had filled ("第 2 行：小区名称：为空")."""
+    db = tmp_path / "s.db"
+    init_store(db, role="laptop", inspector="甲").close()
+    cells = {
+        "街道": "万兴街道",
+        "楼号": "1号楼",
+        "门牌地址": "南开区宜宾道1号",
+        "小区名称": "宜宾东里",
+    }
+    path = tmp_path / "r.csv"
+    names = header.split(",")
+    path.write_text(header + "\n" + ",".join(cells.get(n, "") for n in names) + "\n", "utf-8")
+    first, second = [n for n in names if n in ("小区", "compound", "小区名称")]
+    a, b = names.index(first) + 1, names.index(second) + 1
+    run = ["surveyor", "register", "import", "--db", str(db), str(path)]
+    zh = subprocess.run([*run, "--lang", "zh"], capture_output=True, text=True)
+    assert zh.returncode == 2
+    assert zh.stderr.strip().splitlines() == [
+        f"错误：{path}：第 1 行：第 {a} 列（{first}）和第 {b} 列（{second}）都是小区名称列，"
+        "请只保留一列"
+    ]
+    en = subprocess.run(run, capture_output=True, text=True)
+    assert en.returncode == 2 and "Traceback" not in en.stderr
+    assert (
+        f"{path}:1: columns {a} ({first}) and {b} ({second}) are both the 小区名称 column; "
+        "keep one" in en.stderr
+    )
+    store = open_store(db)
+    assert _count(store) == 0
+    store.close()
+
+
 def test_gbk_csv_and_xlsx(sqlite_store: Store, form: Form, tmp_path: Path) -> None:
     gbk = _write(tmp_path, GOOD[:1], name="gbk.csv", encoding="gb18030")
     assert import_register(sqlite_store, form, gbk, author="甲").imported == 1
@@ -140,7 +177,7 @@ def test_cli_register_import_in_chinese(tmp_path: Path) -> None:
     zh = ["surveyor", "register", "import", "--db", str(db), "--lang", "zh"]
     refused = subprocess.run([*zh, str(bad)], capture_output=True, text=True)
     assert refused.returncode == 2
-    assert f"{bad}：第 5 行：街道：“火星街道”不是有效选项" in refused.stderr
+    assert f"{bad}：第 5 行：街道：「火星街道」不是有效选项" in refused.stderr
     assert f"{bad}：第 6 行：小区名称：为空" in refused.stderr
     assert "错误：2 行有错；未导入任何楼栋" in refused.stderr
     store = open_store(db)

@@ -139,7 +139,7 @@ def _parse_assignments(pairs: list[str]) -> list[tuple[str, str]]:
     answers: list[tuple[str, str]] = []
     for pair in pairs:
         if "=" not in pair:
-            raise SurveyorError(f"'{pair}' is not field=value", zh=f"“{pair}”不是 字段=值 的形式")
+            raise SurveyorError(f"'{pair}' is not field=value", zh=f"「{pair}」不是 字段=值 的形式")
         key, value = pair.split("=", 1)
         answers.append((key.strip(), value))
     return answers

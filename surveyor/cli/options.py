@@ -25,7 +25,7 @@ def check_lang(lang: str) -> str:
     """``lang`` if it is one the interface speaks (zh, en); otherwise a sentence, exit 2."""
     if lang not in ("zh", "en"):
         raise SurveyorError(
-            f"unknown language '{lang}'; use zh or en", zh=f"未知语言“{lang}”，请用 zh 或 en"
+            f"unknown language '{lang}'; use zh or en", zh=f"未知语言「{lang}」，请用 zh 或 en"
         )
     return lang
 
@@ -136,7 +136,7 @@ def db_path(db: Path | None) -> Path:
             f"{where} takes a database file, not a URL; a central store is given with "
             "--central TARGET (e.g. surveyor doctor --central postgresql://…)",
             zh=f"{where} 只接受数据库文件，不接受网址；中心库请用 --central 指定"
-            "（例如 surveyor doctor --central postgresql://…）",
+            "（例如 surveyor doctor --central postgresql://...）",
         )
     return path
 
@@ -194,7 +194,7 @@ def pass_db_down(ctx: typer.Context, db: Path | None) -> None:
     if defaults is None:
         raise SurveyorError(
             f"'surveyor {name}' does not use --db; see 'surveyor {name} --help' for its options",
-            zh=f"“surveyor {name}”不用 --db；它的选项见“surveyor {name} --help”",
+            zh=f"「surveyor {name}」不用 --db；它的选项见「surveyor {name} --help」",
         )
     ctx.default_map = {name: defaults}
 

@@ -80,7 +80,7 @@ def _not_a_central(target: str) -> SurveyorError:
         f"{_shown(target)} is an inspector's laptop database, not a central store; "
         f"give the central's path or URL (a new one is made by 'surveyor central init')",
         zh=f"{_shown(target)} 是普查员笔记本的数据库，不是中心库；"
-        "请给出中心库的路径或网址（新建用“surveyor central init”）",
+        "请给出中心库的路径或网址（新建用「surveyor central init」）",
     )
 
 
@@ -88,7 +88,7 @@ def _require_central_file(path: str) -> None:
     if not Path(path).exists():
         raise SurveyorError(
             f"central store {path} does not exist; create it with 'surveyor central init {path}'",
-            zh=f"中心库 {path} 不存在；请用“surveyor central init {path}”新建",
+            zh=f"中心库 {path} 不存在；请用「surveyor central init {path}」新建",
         )
 
 
@@ -552,7 +552,9 @@ def _no_conflict(form: Any, code: str, key: str) -> SurveyorError:
     from surveyor.sync.wording import field_name
 
     en, zh = field_name(form, key, "en"), field_name(form, key, "zh")
-    return SurveyorError(f"there is no conflict on '{en}' of {code}", zh=f"{code} 的“{zh}”没有冲突")
+    return SurveyorError(
+        f"there is no conflict on '{en}' of {code}", zh=f"{code} 的「{zh}」没有冲突"
+    )
 
 
 def _said_settled(settled: Any, lang: str) -> str:
@@ -617,14 +619,12 @@ def _say_closed(form: Any, detail: Any, lang: str) -> None:
 def _conflict_key(form: Any, name: str) -> str:
     """The conflict key a supervisor named (field id or label, or the review's words for a
     delete or a duplicate); an unknown name is refused as such, not as 'no conflict'."""
+    from surveyor.services.survey import unknown_field_error
     from surveyor.sync.wording import conflict_key
 
     key = conflict_key(form, name)
     if key is None:
-        raise SurveyorError(
-            f"the form has no field '{name}' (give a field id or label)",
-            zh=f"表单中没有字段“{name}”（请给出字段编号或名称）",
-        )
+        raise unknown_field_error(form, name)
     return key
 
 

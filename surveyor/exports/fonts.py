@@ -141,7 +141,7 @@ def register_font(path: str, subfont: int = 0) -> str:
     if missing:
         raise SurveyorError(
             f"font {path} has no Chinese glyphs (e.g. '{missing[0]}')",
-            zh=f"字体 {path} 不含中文字形（例如“{missing[0]}”）",
+            zh=f"字体 {path} 不含中文字形（例如「{missing[0]}」）",
         )
     pdfmetrics.registerFont(font)
     return FONT_NAME

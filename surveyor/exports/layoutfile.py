@@ -71,7 +71,8 @@ def layout_file(name_or_path: str, kind: Kind) -> tuple[Path, Any]:
             raise SurveyorError(
                 f"unknown {word} layout '{name_or_path}'; "
                 f"use one of {', '.join(names)} or a YAML file",
-                zh=f"未知的{word_zh}版式“{name_or_path}”；请用 {'、'.join(names)} 或一个 YAML 文件",
+                zh=f"未知的{word_zh}版式「{name_or_path}」；"
+                f"请用 {'、'.join(names)} 或一个 YAML 文件",
             )
     raw = load_yaml(path)
     found = kind_of(raw)
@@ -80,7 +81,7 @@ def layout_file(name_or_path: str, kind: Kind) -> tuple[Path, Any]:
         raise SurveyorError(
             f"{path}: this is a {other} layout (its top-level key is '{KIND_KEYS[found]}'), "
             f"not a {word} layout",
-            zh=f"{path}：这是{other_zh}版式（顶层键为“{KIND_KEYS[found]}”），不是{word_zh}版式",
+            zh=f"{path}：这是{other_zh}版式（顶层键为「{KIND_KEYS[found]}」），不是{word_zh}版式",
         )
     return path, raw
 

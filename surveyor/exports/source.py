@@ -72,7 +72,7 @@ def require_some(records: list[BuildingRecord], selection: Selection) -> None:
     if not records:
         raise SurveyorError(
             f"no buildings match the selection ({selection.describe()}); nothing was written",
-            zh=f"没有楼栋符合所选条件（{selection.describe()}）；未写出任何文件",
+            zh=f"没有楼栋符合所选条件（{selection.describe('zh')}）；未写出任何文件",
         )
 
 

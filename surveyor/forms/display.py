@@ -24,6 +24,23 @@ def status_label(status: str, lang: str) -> str:
     return STATUS_LABELS.get(status, {}).get(lang, status)
 
 
+def status_code(text: str) -> str | None:
+    """The status ``text`` names: its code or its zh or en label (``list --status 已完成``,
+    as ``list`` prints it), or None."""
+    typed = text.strip().lower()
+    for code, labels in STATUS_LABELS.items():
+        if typed in (code, labels["zh"], labels["en"]):
+            return code
+    return None
+
+
+def statuses_text(lang: str, codes: tuple[str, ...] = tuple(STATUS_LABELS)) -> str:
+    """Statuses to choose from, as a refusal lists them: 未开始、草稿、已完成、已审核."""
+    if lang == "zh":
+        return "、".join(status_label(c, "zh") for c in codes)
+    return ", ".join(codes)
+
+
 def format_value(fld: CompiledField, value: Any, lang: str) -> str:
     """An answer as a person reads it: option labels, units, 'yes'/'no'; '' for no answer."""
     if value is None:

@@ -6,18 +6,30 @@ references) and reports every problem as ``file:line: field 'x': message``.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from surveyor.errors import SurveyorError
 from surveyor.forms import expr as ast
-from surveyor.forms.expr import Expr, ExprError, parse
+from surveyor.forms.expr import (
+    Call,
+    Compare,
+    Current,
+    Expr,
+    ExprError,
+    Node,
+    Str,
+    child_nodes,
+    parse,
+)
+from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.yamlsource import LineDict, line_of, load_yaml
 
 FieldType = Literal[
@@ -39,6 +51,9 @@ UNKNOWN = "unknown"
 #: How "unknown" reads in Chinese; taken as input in either language (forms.record).
 UNKNOWN_ZH = "不详"
 
+
+#: How alike (difflib's ratio) a mistyped field name and a field must be to be suggested.
+SIMILAR_FIELD_CUTOFF = 0.6
 
 #: Defaults a survey starts with that are not literals: the day it starts, and who starts it.
 TODAY_DEFAULT = "today()"
@@ -293,6 +308,37 @@ class Form:
     def section_fields(self, section_id: str) -> list[CompiledField]:
         return [f for f in self.fields.values() if f.section_id == section_id]
 
+    def similar_fields(self, name: str, most: int = 3) -> list[str]:
+        """The fields a name that is no field's was likely meant for, best first, each as the
+        person would type it: its id for a name in Latin letters, else its Chinese label.
+
+        A field is near when its id or a label is like the name (difflib's ratio at least
+        0.6: 建成年分 → 建成年份, adress → address) or holds it whole (remarks →
+        inspector_remarks, 结构 → 结构类型 and 承重结构裂缝); fields well behind the best are
+        left out, and a name like nothing gets no hint (nosuch was offered info_sources at
+        the old cutoff of 0.5)."""
+        typed = _folded(name)
+        if not typed:
+            return []
+        whole_from = 3 if typed.isascii() else 2
+        scored: list[tuple[float, int, str]] = []
+        for order, (fid, fld) in enumerate(self.fields.items()):
+            names = (fid, _folded(fld.defn.label.zh), _folded(fld.defn.label.en))
+            score = max(difflib.SequenceMatcher(None, typed, n).ratio() for n in names)
+            if len(typed) >= whole_from and any(typed in n for n in names):
+                score = max(score, 0.7)
+            if score >= SIMILAR_FIELD_CUTOFF:
+                shown = fid if typed.isascii() else fld.defn.label.zh
+                scored.append((-score, order, shown))
+        scored.sort()
+        # A clear best stands alone (year_buit: year_built, not also year_built_basis).
+        return [shown for score, _, shown in scored[:most] if score <= scored[0][0] + 0.1]
+
+    @cached_property
+    def options(self) -> dict[str, FieldOptions]:
+        """Each field's option codes, for checking the codes a rule compares with."""
+        return field_options(self.defn)
+
 
 def _resolve_choices(defn: FormDef, field: FieldDef) -> list[Choice] | None:
     if field.choices is None:
@@ -300,6 +346,69 @@ def _resolve_choices(defn: FormDef, field: FieldDef) -> list[Choice] | None:
     if isinstance(field.choices, str):
         return defn.choice_lists.get(field.choices)
     return field.choices
+
+
+class FieldOptions(NamedTuple):
+    """What a condition may compare a field with: its type and option codes."""
+
+    type: str
+    codes: frozenset[str]
+    accepts_unknown: bool
+
+
+def field_options(defn: FormDef) -> dict[str, FieldOptions]:
+    """Every field's options, from a definition not yet compiled (its expressions may be
+    broken: the form check reports those itself)."""
+    options = {}
+    for section in defn.sections:
+        for field in section.fields:
+            codes = frozenset(c.code for c in _resolve_choices(defn, field) or [])
+            accepts = field.allow_unknown or UNKNOWN in codes
+            options[field.id] = FieldOptions(field.type, codes, accepts)
+    return options
+
+
+def _codes_used(node: Node, current: str | None) -> Iterator[tuple[str, str]]:
+    """(field, code) pairs a condition compares a field with: ``${f} = 'x'`` (either way
+    round), ``one-of(${f}, 'x', …)``, ``selected(${f}, 'x')``, ``selected-any(…)``; ``.``
+    is the field ``current`` (the one whose constraint or warning this is)."""
+
+    def field_of(arg: Node) -> str | None:
+        if isinstance(arg, FieldRef):
+            return arg.name
+        return current if isinstance(arg, Current) else None
+
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Compare):
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                fid = field_of(side)
+                if fid is not None and isinstance(other, Str):
+                    yield fid, other.value
+        elif isinstance(node, Call) and node.name in ("one-of", "selected", "selected-any"):
+            fid = field_of(node.args[0]) if node.args else None
+            if fid is not None:
+                for arg in node.args[1:]:
+                    if isinstance(arg, Str):
+                        yield fid, arg.value
+        stack.extend(child_nodes(node))
+
+
+def option_code_problems(
+    expr: Expr, options: Mapping[str, FieldOptions], current: str | None = None
+) -> list[str]:
+    """Every option code ``expr`` compares a field with that the field does not have,
+    as "'nonee' is not an option of field 'wall_insulation'" (the form check and the
+    rule check both prefix it with file, line, field or rule, and the expression's key)."""
+    problems: list[str] = []
+    for fid, code in _codes_used(expr.ast, current):
+        field = options.get(fid)
+        if field is None or not field.codes:
+            continue
+        if code not in field.codes and not (code == UNKNOWN and field.accepts_unknown):
+            problems.append(f"'{code}' is not an option of field '{fid}'")
+    return problems
 
 
 class FormError(SurveyorError):
@@ -320,6 +429,7 @@ def check_definition(defn: FormDef, raw: Any, source: str) -> list[str]:
 
     all_ids = [f.id for s in defn.sections for f in s.fields]
     known = set(all_ids)
+    options = field_options(defn)
     seen_fields: set[str] = set()
     seen_sections: set[str] = set()
 
@@ -341,7 +451,7 @@ def check_definition(defn: FormDef, raw: Any, source: str) -> list[str]:
             if fid in seen_fields:
                 report(floc, fid, "duplicate field id")
             seen_fields.add(fid)
-            _check_field(defn, field, floc, known, report)
+            _check_field(defn, field, floc, known, options, report)
     problems.extend(_calculation_cycles(defn, raw, source))
     return problems
 
@@ -363,6 +473,7 @@ def _check_field(
     field: FieldDef,
     loc: tuple[Any, ...],
     known: set[str],
+    options: Mapping[str, FieldOptions],
     report: Any,
 ) -> None:
     fid = field.id
@@ -415,6 +526,8 @@ def _check_field(
             continue
         for ref in sorted(expr.references - known):
             report(loc, fid, f"{key} refers to unknown field '{ref}'")
+        for problem in option_code_problems(expr, options, fid):
+            report(loc, fid, f"{key}: {problem}")
         if expr.uses_current and key not in ("constraint", "warn"):
             report(loc, fid, "'.' (this field's value) is only allowed in constraint and warn")
         if key == "calculate" and fid in expr.references:

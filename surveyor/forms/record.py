@@ -92,7 +92,7 @@ def coerce_answer(fld: CompiledField, raw: Any) -> Any:
                 return UNKNOWN
             if ftype != "text":  # in free text the word is just text
                 raise AnswerError(
-                    _msg("此项不能填“不详”", "'unknown' is not an allowed answer here")
+                    _msg("此项不能填「不详」", "'unknown' is not an allowed answer here")
                 )
     if ftype == "text":
         return str(raw)
@@ -187,7 +187,7 @@ def _boolean(raw: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise AnswerError(_msg("应为“是”或“否”", "must be yes or no"))
+    raise AnswerError(_msg("应为「是」或「否」", "must be yes or no"))
 
 
 #: Dates as people write them: 2025-09-01, 2025/9/1, 2025.9.1, 2025年9月1日.
@@ -219,7 +219,7 @@ def _not_an_option(fld: CompiledField, raw: Any) -> AnswerError:
     """A text that names no option (or two), with the options to choose from."""
     return AnswerError(
         _msg(
-            f"“{raw}”不是有效选项（可选：{fld.options_text('zh')}）",
+            f"「{raw}」不是有效选项（可选：{fld.options_text('zh')}）",
             f"'{raw}' is not one of the options ({fld.options_text('en')})",
         )
     )
@@ -244,7 +244,7 @@ def _select_multiple(fld: CompiledField, raw: Any) -> list[str]:
         label = fld.choice_label(code, "zh")
         raise AnswerError(
             _msg(
-                f"“{label}”不能与其他选项同时选择",
+                f"「{label}」不能与其他选项同时选择",
                 f"'{code}' cannot be combined with other options",
             )
         )
@@ -264,7 +264,7 @@ def _geopoint(raw: Any) -> dict[str, float]:
         point = {"lat": float(lat), "lon": float(lon)}  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise AnswerError(
-            _msg("位置格式应为“纬度,经度”", "a location is written 'latitude,longitude'")
+            _msg("位置格式应为「纬度,经度」", "a location is written 'latitude,longitude'")
         ) from None
     if not (-90 <= point["lat"] <= 90 and -180 <= point["lon"] <= 180):
         raise AnswerError(_msg("经纬度超出范围", "latitude or longitude out of range"))

@@ -9,15 +9,13 @@ a flag or an earlier rule, and every option code a condition compares with must 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from surveyor.forms.expr import Call, Compare, Expr, ExprError, Node, Str, child_nodes, parse
-from surveyor.forms.expr import Field as FieldRef
-from surveyor.forms.model import SELECT_TYPES, UNKNOWN, Form, FormError, Localized
+from surveyor.forms.expr import ExprError, parse
+from surveyor.forms.model import Form, FormError, Localized, option_code_problems
 from surveyor.forms.yamlsource import line_of, load_yaml
 
 Status = Literal["confirmed", "recalled", "proposal"]
@@ -225,28 +223,6 @@ def _item_id(raw: Any, loc: tuple[Any, ...]) -> str | None:
     return None
 
 
-def _codes_used(node: Node) -> Iterator[tuple[str, str]]:
-    """(field, code) pairs a condition compares a select answer with."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Compare):
-            left, right = current.left, current.right
-            if isinstance(left, FieldRef) and isinstance(right, Str):
-                yield left.name, right.value
-        if isinstance(current, Call):
-            args = current.args
-            if (
-                current.name in ("one-of", "selected", "selected-any")
-                and args
-                and isinstance(args[0], FieldRef)
-            ):
-                for arg in args[1:]:
-                    if isinstance(arg, Str):
-                        yield args[0].name, arg.value
-        stack.extend(child_nodes(current))
-
-
 class _Checker:
     """Collects every problem of a rule file against a form and parameters."""
 
@@ -274,17 +250,8 @@ class _Checker:
             self.report(loc, who, f"{key}: '.' has no meaning in a rule")
         for ref in sorted(expr.references - known):
             self.report(loc, who, f"{key} refers to unknown field, parameter, flag or rule '{ref}'")
-        self.option_codes(loc, who, key, expr)
-
-    def option_codes(self, loc: tuple[Any, ...], who: str, key: str, expr: Expr) -> None:
-        for fid, code in _codes_used(expr.ast):
-            fld = self.form.fields.get(fid)
-            if fld is None or not fld.choice_codes:
-                continue
-            if code not in fld.choice_codes and not (code == UNKNOWN and fld.accepts_unknown()):
-                self.report(loc, who, f"{key}: '{code}' is not an option of field '{fid}'")
-            if fld.type not in SELECT_TYPES and fld.type != "calculate":
-                self.report(loc, who, f"{key}: field '{fid}' has no options")
+        for problem in option_code_problems(expr, self.form.options):
+            self.report(loc, who, f"{key}: {problem}")
 
     def run(self, defn: RulesDef) -> list[str]:
         fields = set(self.form.fields)

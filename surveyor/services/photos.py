@@ -147,7 +147,8 @@ def photo_field(form: Form, field_id: str) -> CompiledField:
     """The photo field ``field_id`` of ``form``; anything else is refused by name."""
     if field_id not in form.fields or form.field(field_id).type != "photo":
         raise SurveyorError(
-            f"'{field_id}' is not a photo field of the form", zh=f"“{field_id}”不是表单中的照片字段"
+            f"'{field_id}' is not a photo field of the form",
+            zh=f"「{field_id}」不是表单中的照片字段",
         )
     return form.field(field_id)
 
@@ -213,7 +214,7 @@ def remove_photo(
         listed = "; ".join(photo_text(n, p) for n, p in enumerate(photos, 1))
         raise SurveyorError(
             f"{state.code} has no photo '{which}' in {label.en} ({listed or 'no photos'})",
-            zh=f"{state.code} 的{label.zh}中没有照片“{which}”（{listed or '没有照片'}）",
+            zh=f"{state.code} 的{label.zh}中没有照片「{which}」（{listed or '没有照片'}）",
         )
     del photos[index]
     return save_answers(store, form, state.id, {field_id: photos or None}, author=author, lang=lang)

@@ -112,8 +112,21 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
     mapping: dict[str, int] = {}
     for idx, header in enumerate(headers):
         key = lookup.get(normalize_text(header).lower())
-        if key and key not in mapping:
-            mapping[key] = idx
+        if key is None:
+            continue
+        if key in mapping:
+            # Which of the two to read is a guess: the first won, and a row whose value was
+            # in the second was refused for an empty column it had filled.
+            first, second = normalize_text(headers[mapping[key]]), normalize_text(header)
+            name = _column_name(key)
+            a, b = mapping[key] + 1, idx + 1
+            raise SurveyorError(
+                f"{path}:1: columns {a} ({first}) and {b} ({second}) are both the {name} "
+                "column; keep one",
+                zh=f"{path}：第 1 行：第 {a} 列（{first}）和第 {b} 列（{second}）都是{name}列，"
+                "请只保留一列",
+            )
+        mapping[key] = idx
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
         raise SurveyorError(
@@ -123,12 +136,17 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
     return mapping
 
 
+def _column_name(key: str) -> str:
+    """A register column as its author knows it: its first Chinese header (楼号)."""
+    return next(a for a in HEADER_ALIASES[key] if not a.isascii())
+
+
 def _column_names(key: str, lang: str) -> str:
     """A missing column as a register's author knows it: its Chinese header (楼号), then
     every header accepted for it (the field id alone, 'building_no (building)', said little)."""
-    zh = [a for a in HEADER_ALIASES[key] if not a.isascii()]
+    name = _column_name(key)
     accepted = "、".join(HEADER_ALIASES[key]) if lang == "zh" else ", ".join(HEADER_ALIASES[key])
-    return f"{zh[0]}（可用列名：{accepted}）" if lang == "zh" else f"{zh[0]} (accepted: {accepted})"
+    return f"{name}（可用列名：{accepted}）" if lang == "zh" else f"{name} (accepted: {accepted})"
 
 
 def import_register(

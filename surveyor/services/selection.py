@@ -9,18 +9,18 @@ partial result.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
+from surveyor.forms.display import status_code, status_label, statuses_text
 from surveyor.forms.model import Form
 from surveyor.services.queries import REGISTER_ORDER, building_filter
-from surveyor.services.survey import BUILDING, STATUSES
+from surveyor.services.survey import BUILDING, STATUSES, unknown_field_error
 from surveyor.store.ids import normalize_code
 from surveyor.text import normalize_text
 
@@ -34,7 +34,12 @@ class Selection:
     #: Building codes named one by one (a reprinted label, one sheet); empty: no such limit.
     codes: tuple[str, ...] = ()
 
-    def describe(self) -> str:
+    #: How ``describe`` says it in Chinese (by labels), when made by ``parse_selection``.
+    zh: str | None = field(default=None, compare=False)
+
+    def describe(self, lang: str = "en") -> str:
+        if lang == "zh" and self.zh is not None:
+            return self.zh
         parts = [f"{f}={v}" for f, v in self.where]
         if self.status:
             parts.append(f"status={self.status}")
@@ -58,15 +63,7 @@ def _resolve_field(form: Form, name: str) -> str:
     fid = field_id_for(form, name)
     if fid is not None:
         return fid
-    key = normalize_text(name)
-    candidates = list(form.fields) + [f.defn.label.zh for f in form.fields.values()]
-    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    hint_zh = f"；是不是“{close[0]}”？" if close else ""
-    raise SurveyorError(
-        f"--where: the form has no field '{name}'{hint}",
-        zh=f"--where：表单中没有字段“{name}”{hint_zh}",
-    )
+    raise unknown_field_error(form, name, "--where")
 
 
 def option_code(form: Form, fid: str, text: str) -> str | None:
@@ -93,7 +90,7 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
         labels = "、".join(c.zh for c in fld.choices[:8])
         raise SurveyorError(
             f"{option}: '{raw}' is not an option of {fid} (options: {codes} …)",
-            zh=f"{option}：“{raw}”不是{fld.defn.label.zh}的选项（可选：{labels} …）",
+            zh=f"{option}：「{raw}」不是{fld.defn.label.zh}的选项（可选：{labels} 等）",
         )
     if fld.type == "integer":
         try:
@@ -101,7 +98,7 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
         except ValueError:
             raise SurveyorError(
                 f"{option}: {fid} needs a whole number, not '{raw}'",
-                zh=f"{option}：{fld.defn.label.zh}应为整数，而不是“{raw}”",
+                zh=f"{option}：{fld.defn.label.zh}应为整数，而不是「{raw}」",
             ) from None
     if fld.type == "boolean":
         lowered = text.lower()
@@ -111,7 +108,7 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
             return False
         raise SurveyorError(
             f"{option}: {fid} needs yes or no, not '{raw}'",
-            zh=f"{option}：{fld.defn.label.zh}应为“是”或“否”，而不是“{raw}”",
+            zh=f"{option}：{fld.defn.label.zh}应为「是」或「否」，而不是「{raw}」",
         )
     return text
 
@@ -134,17 +131,34 @@ def parse_selection(
         if "=" not in item:
             raise SurveyorError(
                 f"{option} '{item}' must be written field=value",
-                zh=f"{option}“{item}”应写成 字段=值",
+                zh=f"{option}「{item}」应写成 字段=值",
             )
         name, _, value = item.partition("=")
         fid = _resolve_field(form, name.strip())
         pairs.append((fid, _resolve_value(form, fid, value.strip(), option)))
-    if status is not None and status not in STATUSES:
+    code = None if status is None else status_code(normalize_text(status))
+    if status is not None and code not in STATUSES:
         raise SurveyorError(
-            f"unknown status '{status}'; use one of {', '.join(STATUSES)}",
-            zh=f"未知状态“{status}”；请用其中之一：{', '.join(STATUSES)}",
+            f"unknown status '{status}'; use one of {statuses_text('en')}",
+            zh=f"未知状态「{status}」；请用其中之一：{statuses_text('zh')}",
         )
-    return Selection(tuple(pairs), status, _building_codes(buildings or []))
+    selection = Selection(tuple(pairs), code, _building_codes(buildings or []))
+    return replace(selection, zh=_described_zh(form, selection))
+
+
+def _described_zh(form: Form, selection: Selection) -> str:
+    """The selection in Chinese, by labels (街道=长虹街道，状态=已完成), not codes."""
+    parts = []
+    for fid, value in selection.where:
+        fld = form.field(fid)
+        said = fld.choice_label(str(value), "zh") if fld.choices else value
+        if isinstance(value, bool):
+            said = "是" if value else "否"
+        parts.append(f"{fld.defn.label.zh}={said}")
+    if selection.status:
+        parts.append(f"状态={status_label(selection.status, 'zh')}")
+    parts += selection.codes
+    return "，".join(parts) or "全部楼栋"
 
 
 def _building_codes(refs: list[str]) -> tuple[str, ...]:
@@ -155,7 +169,7 @@ def _building_codes(refs: list[str]) -> tuple[str, ...]:
         if code is None:
             raise SurveyorError(
                 f"--building: '{ref}' is not a building code (NK-XXXXX-XXXXX)",
-                zh=f"--building：“{ref}”不是楼栋编号（NK-XXXXX-XXXXX）",
+                zh=f"--building：「{ref}」不是楼栋编号（NK-XXXXX-XXXXX）",
             )
         if code not in codes:
             codes.append(code)

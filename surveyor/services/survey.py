@@ -7,7 +7,6 @@ If anything fails, nothing is written.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 import uuid
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from surveyor.errors import NotFound, SurveyorError, ValidationFailed
+from surveyor.forms.display import status_code, status_label, statuses_text
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import (
     AnswerError,
@@ -30,7 +30,7 @@ from surveyor.forms.record import (
     kept_as_entered,
     start_defaults,
 )
-from surveyor.i18n import error_from
+from surveyor.i18n import error_from, t_in
 from surveyor.store import hlc, models
 from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, database_role, write_tx
@@ -352,7 +352,7 @@ def resolve_building_id(conn: Connection, ref: str) -> uuid.UUID:
     except ValueError:
         raise NotFound(
             f"'{ref}' is neither a building code (NK-XXXXX-XXXXX) nor an id",
-            zh=f"“{ref}”既不是楼栋编号（NK-XXXXX-XXXXX），也不是楼栋标识",
+            zh=f"「{ref}」既不是楼栋编号（NK-XXXXX-XXXXX），也不是楼栋标识",
         ) from None
     if conn.execute(sa.select(BUILDING.c.id).where(BUILDING.c.id == bid)).first() is None:
         raise NotFound(f"no building with id {bid}", zh=f"没有标识为 {bid} 的楼栋")
@@ -378,13 +378,26 @@ def load_state(conn: Connection, building_id: uuid.UUID, *, lock: bool = False) 
     return BuildingState.from_row(row, fields_of)
 
 
-def unknown_field_error(form: Form, fid: str) -> SurveyorError:
-    close = difflib.get_close_matches(fid, list(form.fields), n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    hint_zh = f"；是不是“{close[0]}”？" if close else ""
-    return SurveyorError(
-        f"the form has no field '{fid}'{hint}", zh=f"表单中没有字段“{fid}”{hint_zh}"
-    )
+def unknown_field_error(form: Form, name: str, option: str = "") -> SurveyorError:
+    """A field name that is no field's (as typed: an id or a label), with the fields it was
+    likely meant for; ``option`` names the option it came with (``--where``). The one
+    sentence for ``set``, ``--where`` and ``conflicts``, so their hints cannot drift apart."""
+    near = form.similar_fields(name)
+
+    def said(lang: str) -> str:
+        prefix = f"{option}{'：' if lang == 'zh' else ': '}" if option else ""
+        if not near:
+            return t_in(lang, "set.no_field", option=prefix, name=name)
+        quoted = "、".join(f"「{n}」" for n in near) if lang == "zh" else _either(near)
+        return t_in(lang, "set.no_field_near", option=prefix, name=name, near=quoted)
+
+    return SurveyorError(said("en"), zh=said("zh"))
+
+
+def _either(names: list[str]) -> str:
+    """'a', 'a' or 'b', 'a', 'b' or 'c'."""
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 class SurveyWriter:
@@ -587,11 +600,12 @@ class SurveyWriter:
         A deleted building is refused as ``save`` refuses it: a pull may delete the building
         a screen still shows, and a status change written after the delete races it in the
         log (the fold shows a delete_vs_edit conflict the state row does not)."""
-        if status not in ("draft", "complete", "approved"):
+        settable = ("draft", "complete", "approved")
+        typed, status = status, status_code(status) or status
+        if status not in settable:
             raise SurveyorError(
-                f"unknown status '{status}'; use draft, complete or approved",
-                zh=f"未知状态“{status}”，请用 draft（草稿）、complete（已完成）"
-                "或 approved（已审核）",
+                f"unknown status '{typed}'; use {statuses_text('en', settable)}",
+                zh=f"未知状态「{typed}」；请用其中之一：{statuses_text('zh', settable)}",
             )
         state = load_state(self.conn, building_id, lock=True)
         if state.deleted:
@@ -599,8 +613,10 @@ class SurveyWriter:
         ev = evaluate(self.form, state.answers, today=self.today)
         if status == "approved" and state.status != "complete":
             raise SurveyorError(
-                f"only a complete record can be approved ({state.code} is {state.status})",
-                zh=f"只有已完成的记录才能审核（{state.code} 当前为 {state.status}）",
+                "only a complete record can be approved "
+                f"({state.code} is {status_label(state.status, 'en')})",
+                zh=f"只有已完成的记录才能审核"
+                f"（{state.code} 当前为{status_label(state.status, 'zh')}）",
             )
         if status in ("complete", "approved") and not ev.can_complete:
             labels = {f: self.form.field(f).defn.label.get(self.lang) for f in self.form.fields}

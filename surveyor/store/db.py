@@ -153,19 +153,34 @@ def make_engine(target: str | Path, *, readonly: bool = False) -> Engine:
     """An engine for a SQLite path or a ``postgresql://`` URL."""
     text = str(target)
     if not is_url(text):
-        return _sqlite_engine(Path(text), readonly=readonly)
-    try:
-        return sa.create_engine(
-            engine_url(text),
-            pool_pre_ping=True,
-            json_serializer=dump_json,
-            json_deserializer=load_json,
-        )
-    except sa.exc.ArgumentError as exc:  # a port that is not a number, and the like
-        raise SurveyorError(
-            f"{shown_target(text)} is not a valid postgresql:// URL ({exc})",
-            zh=f"{shown_target(text)} 不是有效的 postgresql:// 网址（{exc}）",
-        ) from exc
+        engine = _sqlite_engine(Path(text), readonly=readonly)
+    else:
+        try:
+            engine = sa.create_engine(
+                engine_url(text),
+                pool_pre_ping=True,
+                json_serializer=dump_json,
+                json_deserializer=load_json,
+            )
+        except sa.exc.ArgumentError as exc:  # a port that is not a number, and the like
+            raise SurveyorError(
+                f"{shown_target(text)} is not a valid postgresql:// URL ({exc})",
+                zh=f"{shown_target(text)} 不是有效的 postgresql:// 网址（{exc}）",
+            ) from exc
+    _name_its_errors(engine, text)
+    return engine
+
+
+def _name_its_errors(engine: Engine, target: str) -> None:
+    """Mark each driver error of ``engine`` with the database it came from (``_labels``), so
+    the sentence for it names that database: a merge holds two, and "another program is
+    writing to this database" did not say which one was locked."""
+    labels = _labels(target)
+
+    @event.listens_for(engine, "handle_error")
+    def _name(context: sa.engine.ExceptionContext) -> None:
+        if context.sqlalchemy_exception is not None:
+            context.sqlalchemy_exception.surveyor_database = labels  # type: ignore[attr-defined]
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -332,6 +347,14 @@ def _labels(target: str) -> tuple[str, str]:
     return _label(target), _label(target, "zh")
 
 
+def _trouble(exc: BaseException) -> tuple[str, str]:
+    """A driver's error in English and in Chinese, in a sentence that names the database."""
+    return (
+        database_trouble(exc, "en", named=True) or driver_detail(exc),
+        database_trouble(exc, "zh", named=True) or driver_detail(exc),
+    )
+
+
 def _create_sqlite_file(path: Path, *, page_size: int) -> None:
     """Create an empty WAL-mode SQLite file with ``page_size``, which is fixed from then on."""
     try:
@@ -404,9 +427,9 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             conn.execute(sa.insert(models.CLOCK_TABLE), [{"id": 1, "seq": 0, "hlc": 0}])
     except sa.exc.OperationalError as exc:
         engine.dispose()
+        reason, reason_zh = _trouble(exc)
         raise SurveyorError(
-            f"cannot create {said}: {database_trouble(exc, 'en') or driver_detail(exc)}",
-            zh=f"无法创建{said_zh}：{database_trouble(exc, 'zh') or driver_detail(exc)}",
+            f"cannot create {said}: {reason}", zh=f"无法创建{said_zh}：{reason_zh}"
         ) from exc
     except BaseException:
         engine.dispose()
@@ -439,7 +462,7 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
                 "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
                 "(a copy of the old file is kept beside it)",
                 zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
-                "请先在应用中打开一次，或用“surveyor set”保存一个答案，以完成升级"
+                "请先在应用中打开一次，或用「surveyor set」保存一个答案，以完成升级"
                 "（旧文件会在旁边保留一份副本）",
             )
         if rev != HEAD_REVISION and not readonly:
@@ -465,9 +488,9 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
                 f"cannot open {said}: {hint[0]}",
                 zh=f"无法打开 {said_zh}：{hint[1]}",
             ) from exc
+        reason, reason_zh = _trouble(exc)
         raise SurveyorError(
-            f"cannot open {said}: {database_trouble(exc, 'en') or driver_detail(exc)}",
-            zh=f"无法打开 {said_zh}：{database_trouble(exc, 'zh') or driver_detail(exc)}",
+            f"cannot open {said}: {reason}", zh=f"无法打开 {said_zh}：{reason_zh}"
         ) from exc
     except BaseException:
         engine.dispose()

@@ -35,7 +35,7 @@ def require_sqlite_file(path: Path) -> None:
     if not path.exists():
         raise SurveyorError(
             f"database {path} does not exist; create it with 'surveyor init --db {path}'",
-            zh=f"数据库 {path} 不存在；请用“surveyor init --db {path}”新建",
+            zh=f"数据库 {path} 不存在；请用「surveyor init --db {path}」新建",
         )
     if (special := special_file_error(path)) is not None:
         raise special

@@ -169,12 +169,12 @@ def open_conflict(
         if resolved is not None:
             raise NoOpenConflict(
                 f"the conflict on '{en}' of that building is already resolved",
-                zh=f"该楼栋“{zh}”的冲突已经解决",
+                zh=f"该楼栋「{zh}」的冲突已经解决",
                 resolved=True,
             )
         raise NoOpenConflict(
             f"there is no open conflict on '{en}' of that building",
-            zh=f"该楼栋“{zh}”没有未解决的冲突",
+            zh=f"该楼栋「{zh}」没有未解决的冲突",
         )
     return row
 
@@ -217,7 +217,7 @@ def _refused_value(form: Form, raw: Any, field_key: str, why: Localized) -> Surv
     label = form.field(field_key).defn.label
     return SurveyorError(
         f"'{raw}' is not a valid value for {label.get('en')} ({field_key}): {why.get('en')}",
-        zh=f"“{raw}”不是{label.get('zh')}（{field_key}）的有效值：{why.get('zh')}",
+        zh=f"「{raw}」不是{label.get('zh')}（{field_key}）的有效值：{why.get('zh')}",
     )
 
 
@@ -229,7 +229,7 @@ def _resolution_fields(
         if choice.kind not in ("keep", "delete"):
             raise SurveyorError(
                 "a delete that raced an edit is resolved with keep or delete",
-                zh="删除与修改冲突只能选择“保留”或“删除”",
+                zh="删除与修改冲突只能选择「保留」或「删除」",
             )
         parents = {k: _parents_value(v) for k, v in heads.items()}
         return {DELETED_KEY: choice.kind == "delete"}, parents
@@ -260,7 +260,7 @@ def _resolution_fields(
     else:
         raise SurveyorError(
             f"unknown choice '{choice.kind}'; pick a head, the base or a value",
-            zh=f"未知的处理方式“{choice.kind}”：请选择冲突中的一个取值、共同基础值或输入新值",
+            zh=f"未知的处理方式「{choice.kind}」：请选择冲突中的一个取值、共同基础值或输入新值",
         )
     return {field_key: value}, {field_key: list(own)}
 

@@ -98,7 +98,7 @@ class ClonedSite(SurveyorError):
             site=str(site),
             zh=f"{label} 中站点 {site} 的改动与已合并的不同（序号 {seq}）："
             "它是另一台笔记本数据库的副本；其内容均未合并。"
-            f"请先用“surveyor rekey --db {label} --central 中心库”给它一个自己的编号，再合并",
+            f"请先用「surveyor rekey --db {label} --central 中心库」给它一个自己的编号，再合并",
         )
 
 

@@ -155,7 +155,7 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
         if row is None:
             raise NotFound(
                 f"there is no conflict on field '{field_key}' of that building",
-                zh=f"这栋楼的字段“{field_key}”没有冲突",
+                zh=f"这栋楼的字段「{field_key}」没有冲突",
             )
         return _detail(conn, row)
 

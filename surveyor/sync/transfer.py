@@ -294,5 +294,5 @@ def _said_of_a_copied_laptop(laptop: Store, central: Store) -> Iterator[None]:
             site=exc.site,
             zh=f"{shown} 是另一台笔记本数据库的副本（从备份恢复，或把磁盘复制到了另一台笔记本）："
             "两者编号相同，之后又各自改动，因此不能直接同步（未发送也未接收任何内容）。文件中的答案都在。"
-            f"请先用“{fix}”给它一个自己的编号，再同步",
+            f"请先用「{fix}」给它一个自己的编号，再同步",
         ) from None

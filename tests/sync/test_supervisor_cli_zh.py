@@ -228,7 +228,7 @@ def test_a_merged_duplicate_says_how_it_was_resolved(
         assert re.fullmatch(said + "\n", shown.stdout), shown.stdout
     # A field that never was in conflict is said by its label.
     none = run("conflicts", "show", x, "year_built", "--central", central, "--lang", "zh", ok=False)
-    assert none.returncode == 2 and none.stderr == f"错误：{x} 的“建成年份”没有冲突\n"
+    assert none.returncode == 2 and none.stderr == f"错误：{x} 的「建成年份」没有冲突\n"
 
 
 def test_progress_counts_a_building_an_inspector_added_under_that_inspector(

@@ -231,7 +231,7 @@ def test_a_picked_value_stays_the_one_seen_when_a_late_sync_renumbers_them(
     assert shown["answers"]["year_built"] == 1970
     again_zh = run(*resolve, "--pick", "1", "--lang", "zh", ok=False)
     assert "已经解决" in again_zh.stderr and "请在中心库上直接设置" in again_zh.stderr
-    assert "该楼栋“建成年份”的冲突已经解决" in again_zh.stderr, again_zh.stderr
+    assert "该楼栋「建成年份」的冲突已经解决" in again_zh.stderr, again_zh.stderr
     unknown = run("conflicts", "show", code, "楼龄", "--central", central, *form, ok=False)
     assert "the form has no field '楼龄'" in unknown.stderr
     hub.close()

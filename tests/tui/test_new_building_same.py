@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.widgets import Input, Static
 
 from surveyor.services.browse import browse_buildings
@@ -135,6 +136,45 @@ def test_same_compound_and_number_asks_and_esc_goes_back_to_the_form(
             assert isinstance(app.screen, NewBuildingModal)  # what was typed is still there
             address = app.screen.query_one("#new-address", Input).value
             assert address == "南开区不存在路1234号"
+
+    run(body)
+    assert live_codes(sample_db) == before
+
+
+def test_a_pasted_number_with_a_zero_width_space_is_the_same_building(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """楼号 pasted from a web page with a zero-width space: it looked the same, matched
+    nothing, and a second building was added without a question."""
+    there = a_register_building(sample_db)
+    before = live_codes(sample_db)
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            assert isinstance(app.screen, NewBuildingModal)
+            app.screen.query_one("#new-subdistrict").value = there.answers["subdistrict"]
+            pasted = {
+                "community": "某社区",
+                "compound_name": "\ufeff" + there.answers["compound_name"],
+                "building_no": there.answers["building_no"] + "\u200b",
+                "address": "南开区不存在路\u20601234号",
+            }
+            for fid, text in pasted.items():
+                field = app.screen.query_one(f"#new-{fid}", Input)
+                field.focus()
+                await pilot.pause()
+                field.post_message(events.Paste(text))
+                await pilot.pause()
+                assert field.value == text  # pasted as is; cleaned on the way in
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SameBuildingModal)
+            question = str(app.screen.query_one("#same-question", Static).render())
+            assert f"already has building {there.code} with that number" in question
 
     run(body)
     assert live_codes(sample_db) == before
