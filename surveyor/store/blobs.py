@@ -1,7 +1,8 @@
 """Photo files (blobs) beside a database, named by their SHA-256 (``<db>.blobs/ab/cdef…``).
 
-A blob is written to a temporary name in its folder, checked against its hash, fsynced and
-renamed, so an interrupted copy never leaves a wrong file under a blob's name.
+A blob is written to a temporary name in its folder, fsynced and renamed, so an interrupted
+write never leaves a wrong file under a blob's name; a copy from another folder is checked
+against its hash first (``copy_blob``), as it may be damaged at its source.
 """
 
 from __future__ import annotations
