@@ -107,3 +107,8 @@ async def until(app: App[Any], check: Callable[[], bool], what: str, timeout: fl
             raise app._exception
         assert asyncio.get_running_loop().time() < deadline, f"{what} never happened"
         await asyncio.sleep(0.02)
+
+
+def toasts(app: App[Any]) -> list[str]:
+    """The toasts the app shows now, as text."""
+    return [str(n.message) for n in app._notifications]

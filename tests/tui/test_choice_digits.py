@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from surveyor.tui.widgets.choice import ChoiceField
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, toasts
 from tests.tui.test_flows import burst, first_with_status, open_survey, read
-
-
-def toasts(app: Any) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["typed", "one-burst"])

@@ -16,7 +16,7 @@ from surveyor.store.db import open_store
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, toasts
 from tests.tui.test_flows import FORM, burst, first_with_status, open_survey, read
 
 NOTE = "moreTest note 123"
@@ -85,10 +85,6 @@ def paste(app: Any, text: str) -> None:
     event = events.Paste(text)
     event.set_sender(app)
     app._driver.send_message(event)
-
-
-def toasts(app: Any) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def test_a_paste_into_a_choice_list_is_said_not_dropped(

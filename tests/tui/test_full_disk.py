@@ -23,7 +23,7 @@ from surveyor.store.db import Store
 from surveyor.tui import app as tui_app
 from surveyor.tui.screens import survey
 from surveyor.tui.screens.survey import SurveyScreen
-from tests.tui.conftest import AppFactory, run, settle, until
+from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_flows import first_with_status, open_survey, read
 
 
@@ -123,10 +123,6 @@ def test_a_second_quit_leaves_even_when_the_disk_stays_full(
     run(body)
 
 
-def said(app: Any) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 def test_a_quit_held_up_by_a_lock_says_so_at_once_and_leaves_once_saved(
     sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,10 +143,12 @@ def test_a_quit_held_up_by_a_lock_says_so_at_once_and_leaves_once_saved(
                 await pilot.press(*"王芳")
                 other.execute("BEGIN IMMEDIATE")  # the other program's write lock
                 app.post_message(events.Key("ctrl+q", None))  # as the terminal sends it
-                await until(app, lambda: any("正在等待数据库" in m for m in said(app)), "the wait")
+                await until(
+                    app, lambda: any("正在等待数据库" in m for m in toasts(app)), "the wait"
+                )
                 assert app.is_running and app.screen is screen and screen.unsaved() == 1
                 app.post_message(events.Key("ctrl+q", None))  # impatient: still waiting
-                await until(app, lambda: any("仍在等待数据库" in m for m in said(app)), "again")
+                await until(app, lambda: any("仍在等待数据库" in m for m in toasts(app)), "again")
                 assert app.is_running and screen.unsaved() == 1
                 other.execute("ROLLBACK")  # released: the answer is saved, the app leaves
                 await until(app, lambda: not app.is_running, "quitting")
@@ -185,18 +183,20 @@ def test_answers_typed_while_a_quit_waits_for_a_lock_are_saved_before_it_quits(
                 await pilot.press(*"王芳")
                 other.execute("BEGIN IMMEDIATE")  # the other program's write lock
                 app.post_message(key("ctrl+q"))
-                await until(app, lambda: any("正在等待数据库" in m for m in said(app)), "the wait")
+                await until(
+                    app, lambda: any("正在等待数据库" in m for m in toasts(app)), "the wait"
+                )
                 for k in "同志":  # typed while the quit waits
                     app.post_message(key(k))
                 await until(
                     app, lambda: screen.pending.get("inspector_name") == "王芳同志", "typing"
                 )
                 app.post_message(key("ctrl+q"))  # impatient: still waiting, nothing dropped
-                await until(app, lambda: any("仍在等待数据库" in m for m in said(app)), "again")
+                await until(app, lambda: any("仍在等待数据库" in m for m in toasts(app)), "again")
                 assert app.is_running
                 other.execute("ROLLBACK")  # released: both saves go through, the app leaves
                 await until(app, lambda: not app.is_running, "quitting")
-                assert not any("未能保存" in m for m in said(app)), said(app)
+                assert not any("未能保存" in m for m in toasts(app)), toasts(app)
         finally:
             other.close()
         assert read(sample_db, target.id).answers["inspector_name"] == "王芳同志"
@@ -223,11 +223,11 @@ def test_a_second_quit_under_a_long_lock_is_timed_when_pressed(
                 await pilot.click("#inspector_name")
                 other.execute("BEGIN IMMEDIATE")  # held for good
                 await pilot.press(*"Lock", "ctrl+q")
-                assert any("Waiting for the database" in m for m in said(app)), said(app)
-                await until(app, lambda: any("could not be saved" in m for m in said(app)), "no")
+                assert any("Waiting for the database" in m for m in toasts(app)), toasts(app)
+                await until(app, lambda: any("could not be saved" in m for m in toasts(app)), "no")
                 assert app.is_running
-                assert any("the database is busy" in m for m in said(app)), said(app)
-                assert not any("disk" in m for m in said(app)), said(app)
+                assert any("the database is busy" in m for m in toasts(app)), toasts(app)
+                assert not any("disk" in m for m in toasts(app)), toasts(app)
                 await pilot.press("ctrl+q")
                 await pilot.pause()
             assert not app.is_running

@@ -590,7 +590,26 @@ class SurveyScreen(Screen[None]):
         elif self._rest_rows:
             self.call_later(self._advance_after_mount, field_id)
         elif self.section_index + 1 < len(self.app.form.sections):
+            self._say_errors_left_behind(ids)
             self.call_later(self.show_section, self.section_index + 1)
+
+    def _say_errors_left_behind(self, field_ids: list[str | None]) -> None:
+        """Enter past a section's last field opens the next one: an answer there that breaks a
+        rule (无 ticked with other programmes) was then shown nowhere but as "!1" beside the
+        section's name. Said in a toast, the first such field named."""
+        ev = self.ev
+        wrong = [fid for fid in field_ids if ev is not None and fid in ev.errors]
+        if ev is None or not wrong:
+            return
+        first = str(wrong[0])
+        label = self.app.form.field(first).defn.label.get(language())
+        said = t(
+            "survey.section_left_wrong",
+            n=len(wrong),
+            label=label,
+            error=ev.errors[first].get(language()),
+        )
+        self.notify(said, severity="warning", timeout=10, markup=False)
 
     def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
         """Tab: like Enter, the focused field's answer is recorded first, so the fields it
