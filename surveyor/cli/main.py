@@ -337,18 +337,18 @@ def status(
         str, typer.Argument(metavar="STATUS", help="complete, draft or approved")
     ],
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     form: FormOpt = None,
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Mark a building complete (refused while answers are missing), approved, or back to draft."""
+    """Mark a building complete (refused while answers are missing), approved, or back to
+    draft; on a laptop (--db) or, for a supervisor, on the central (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
     from surveyor.services.survey import set_status
-    from surveyor.store.db import open_store
 
-    store = open_store(db_path(db))
-    try:
+    with chosen_store(db, central, readonly=False) as store:
         result = set_status(
             store,
             get_form(form),
@@ -357,8 +357,6 @@ def status(
             author=_author(store, by),
             lang=lang,
         )
-    finally:
-        store.close()
     typer.echo(f"{result.code}{colon(lang)}{status_label(result.status, lang)}")
 
 
@@ -615,6 +613,7 @@ def forms_check(
 def register_import(
     file: Annotated[Path, typer.Argument(help="Register as .csv or .xlsx.")],
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     form: FormOpt = None,
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")
@@ -622,20 +621,17 @@ def register_import(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号)."""
+    """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号), into a laptop
+    (--db) or the central (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.services.register import import_register
-    from surveyor.store.db import open_store
 
     the_form = get_form(form)
-    store = open_store(db_path(db))
-    try:
+    with chosen_store(db, central, readonly=False) as store:
         report = import_register(
             store, the_form, file, author=_author(store, by), skip_bad=skip_bad
         )
-    finally:
-        store.close()
     for p in report.problems:
         said = p.message.get(lang)
         if p.field:

@@ -11,6 +11,7 @@ import pytest
 
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form
+from surveyor.services.queries import list_buildings
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, open_store, read_tx, write_tx
 from surveyor.sync.actions import assign
@@ -693,3 +694,41 @@ def test_a_supervisor_sets_and_shows_a_value_on_the_central(
     finally:
         hub.close()
     assert get_building(a, code).answers["year_built"] == 1968
+
+
+def test_a_supervisor_imports_the_register_and_approves_on_the_central(
+    backend: str, tmp_path: Path
+) -> None:
+    """A PostgreSQL central could not be given the register nor have a record approved:
+    `register import` and `status` took only --db (a file), which refuses a URL saying "a
+    central store is given with --central", and `status --central` was "No such option"."""
+    run("central", "init", backend)
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "街道,社区,小区名称,楼号,门牌地址\n万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号\n",
+        encoding="utf-8",
+    )
+    imported = run(
+        "register", "import", str(register), "--central", backend, "--by", "李督导", *FORM
+    )
+    assert "imported 1" in imported.stdout, imported.stdout
+    hub = open_store(backend)
+    try:
+        [code] = [row.code for row in list_buildings(hub).rows]
+    finally:
+        hub.close()
+    answers = ("year_built=1984", "floors_above=6", "has_elevator=false", "seismic_retrofit=no")
+    run("set", "--central", backend, code, *answers, "--by", "李督导", *FORM)
+    status = ("status", code, "--central", backend, "--by", "李督导", *FORM)
+    assert run(*status[:2], "complete", *status[2:]).stdout.strip() == f"{code}: complete"
+    assert run(*status[:2], "approved", *status[2:]).stdout.strip() == f"{code}: approved"
+    hub = open_store(backend)
+    try:
+        assert get_building(hub, code).status == "approved"
+        with read_tx(hub.engine) as conn:
+            authors = {a for (a,) in conn.exec_driver_sql("SELECT author FROM change")}
+    finally:
+        hub.close()
+    assert authors == {"李督导"}
+    both = run(*status[:2], "approved", *status[2:], "--db", str(tmp_path / "x.db"), ok=False)
+    assert both.returncode == 2 and "give either --db or --central, not both" in both.stderr
