@@ -14,7 +14,7 @@ from surveyor.forms.model import Form
 from surveyor.services.queries import list_buildings
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, open_store, read_tx, write_tx
-from surveyor.sync.actions import assign
+from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
 from surveyor.sync.apply import apply_changes, load_entity_changes
 from surveyor.sync.transfer import push, sync
 from tests.conftest import REGISTER_ROW
@@ -732,3 +732,47 @@ def test_a_supervisor_imports_the_register_and_approves_on_the_central(
     assert authors == {"李督导"}
     both = run(*status[:2], "approved", *status[2:], "--db", str(tmp_path / "x.db"), ok=False)
     assert both.returncode == 2 and "give either --db or --central, not both" in both.stderr
+
+
+def test_assign_refuses_a_deleted_building_and_says_where_a_merged_duplicate_went(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """A deleted code was "assigned 1 building(s) to 王芳"; a duplicate merged into another was
+    also taken, silently, from the inspector who had it."""
+    central = new_central(tmp_path)
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    gone = create_building(a, mini, {**REGISTER_ROW, "address": "南开区宜宾道14号"}, author="甲")
+    hub = open_store(central)
+    push(a, hub, mini)
+    push(b, hub, mini)
+    assign(hub, mini, "乙", refs=[y], author="督导")
+    resolve_conflict(hub, mini, y, "_duplicate", Choice("merge_into", value=x), author="督导")
+    delete_building(hub, mini, gone.code, author="督导")
+    before = dump(hub)
+    hub.close()
+    assign_ = ("assign", "--central", central, "--inspector", "王芳", "--new-inspector", *FORM)
+    listed = tmp_path / "codes.txt"
+    listed.write_text(f"{x}\n{gone.code}\n{y}\n", encoding="utf-8")
+    refused = run(*assign_, "--buildings", str(listed), ok=False)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"error: {listed}:2: building {gone.code} is deleted (and 1 more line(s) name a "
+        "deleted building); nothing was assigned"
+    )
+    listed.write_text(f"{x}\n{y}\n", encoding="utf-8")
+    merged = run(*assign_, "--buildings", str(listed), ok=False)
+    assert merged.stderr.strip() == (
+        f"error: {listed}:2: {y} was merged into {x} (a duplicate); assign {x} instead; "
+        "nothing was assigned"
+    )
+    zh = run(*assign_, "--buildings", str(listed), "--lang", "zh", ok=False)
+    assert zh.stderr.strip() == (
+        f"错误：{listed}:2：{y} 是重复记录，已并入 {x}；请分配 {x}；未分配任何任务"
+    )
+    hub = open_store(central)
+    try:
+        assert dump(hub) == before  # nothing written: y is still 乙's
+    finally:
+        hub.close()
