@@ -228,7 +228,9 @@ def set_cmd(
             )
         except ValidationFailed as exc:
             raise _refused_as_typed(exc, spelled, lang) from None
+        role = store.role
     _say_saved(result, lang)
+    _say_still_conflicted(result, spelled, role, central or str(db_path(db)), lang)
     for fid, msg in result.errors.items():
         typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
 
@@ -261,6 +263,33 @@ def _say_saved(result: SaveResult, lang: str) -> None:
             else f"  approval withdrawn: {result.code} changed, so it must be approved again "
             f"(surveyor status {result.code} approved)"
         )
+
+
+def _say_still_conflicted(
+    result: SaveResult, spelled: dict[str, str], role: str, target: str, lang: str
+) -> None:
+    """A saved field still in an open conflict: a save does not resolve it (the value is one
+    of its values now), and the output said only "saved", so the supervisor took it as
+    settled. On a central, how to resolve it; on a laptop, that a supervisor decides."""
+    import shlex
+
+    from surveyor.cli.sync_cmds import _typed_target
+    from surveyor.i18n import t_in
+
+    for fid in result.conflicts:
+        if role == "central":
+            central = shlex.quote(_typed_target(target))
+            said = t_in(
+                lang,
+                "set.conflict_stays_open",
+                field=spelled.get(fid, fid),
+                code=result.code,
+                field_id=fid,
+                central=central,
+            )
+        else:
+            said = t_in(lang, "set.conflict_stays_open_laptop", field=spelled.get(fid, fid))
+        typer.echo(said)
 
 
 @photo_app.command("add")

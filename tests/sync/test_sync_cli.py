@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, open_store, read_tx, write_tx
 from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
 from surveyor.sync.apply import apply_changes, load_entity_changes
-from surveyor.sync.transfer import push, sync
+from surveyor.sync.transfer import pull, push, sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.conftest import MINI
 from tests.sync.helpers import check_store, dump
@@ -776,3 +777,37 @@ def test_assign_refuses_a_deleted_building_and_says_where_a_merged_duplicate_wen
         assert dump(hub) == before  # nothing written: y is still 乙's
     finally:
         hub.close()
+
+
+def test_a_supervisors_set_on_a_conflicted_field_says_the_conflict_stays_open(
+    laptops: Callable[[str], Store], mini: Form, backend: str
+) -> None:
+    """`set --central` on a field in conflict said only "saved (draft, 16% complete)": the
+    value became one of the conflict's values, and the conflict stayed open unsaid."""
+    run("central", "init", backend)
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    hub = open_store(backend)
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    save_answers(a, mini, code, {"year_built": "1984"}, author="甲")
+    save_answers(b, mini, code, {"year_built": "1990"}, author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    hub.close()
+    set_ = ("set", "--central", backend, code, "--by", "李督导", *FORM)
+    said = run(*set_, "year_built=1970").stdout.splitlines()
+    assert said[0].startswith(f"{code}: saved")
+    assert said[1:] == [
+        "  year_built: the conflict stays open; the value saved is one of its values now. "
+        f"Resolve it: surveyor conflicts show {code} year_built --central {shlex.quote(backend)} "
+        "(then resolve it as that says)"
+    ]
+    zh = run(*set_, "建成年份=1971", "--lang", "zh").stdout.splitlines()
+    assert zh[1:] == [
+        "  建成年份：冲突仍未解决，刚保存的值是其中一个取值。请裁定："
+        f"surveyor conflicts show {code} year_built --central {shlex.quote(backend)}"
+        "（再按其提示解决）"
+    ]
+    assert run(*set_, "floors_above=6").stdout.count("\n") == 1  # no conflict there
