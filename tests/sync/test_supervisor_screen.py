@@ -127,10 +127,16 @@ async def _resolve_second(central: Store, mini: Form) -> object:
         # Numbered as the keys take them: no side is "theirs" or "ours" on a central.
         assert panes[1].startswith("[1] value 1") and panes[2].startswith("[2] value 2")
         assert {"甲", "乙"} <= {w for p in panes for w in p.split()}
-        chosen = screen.detail.heads[1].value if screen.detail else None
+        assert screen.detail is not None
+        code, taken = screen.detail.code, screen.detail.heads[1]
+        chosen = taken.value
         await pilot.press("2")
         await settle(app, pilot)
         assert table.row_count == 0
+        # The toast says what was taken and whose, in the words `conflicts resolve` prints:
+        # it said only "Resolved Year built of NK-…".
+        said = f"{code}: resolved: Year built is {chosen} ({taken.author}'s value)"
+        assert [n.message for n in app._notifications] == [said]
         assert "0 shown of 0" in str(screen.query_one("#status", Static).render())
     return chosen
 
@@ -187,9 +193,13 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
             await settle(app, pilot)
             said = str(app.screen.query_one("#status", Static).render())
             assert said == "A delete racing an edit can only be kept (k) or deleted (d)", said
+        assert screen.detail is not None
+        code = screen.detail.code
         await pilot.press("k")
         await settle(app, pilot)
         assert _open(central) == 0
+        said = f"resolved: building {code} is kept"
+        assert any(n.message == said for n in app._notifications), list(app._notifications)
         await pilot.press("p")
         await settle(app, pilot)
         assert isinstance(app.screen, ProgressScreen)
