@@ -164,6 +164,10 @@ def sync_cmd(
     finally:
         laptop.close()
     typer.echo(t_in(lang, "sync.done", **vars(report)))
+    if report.unknown_answers:
+        typer.echo(
+            t_in(lang, "sync.unknown_fields", n=report.unknown_answers, form=report.unknown_form)
+        )
     if report.no_assignments is not None:
         typer.echo(_no_assignments_warning(report.no_assignments, lang), err=True)
     if report.open_conflicts:
