@@ -221,7 +221,9 @@ def set_cmd(
             )
         except ValidationFailed as exc:
             raise _refused_as_typed(exc, spelled, lang) from None
+        role = store.role
     _say_saved(result, lang)
+    _say_still_conflicted(result, spelled, role, central or str(db_path(db)), lang)
     for fid, msg in result.errors.items():
         typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
 
@@ -254,6 +256,33 @@ def _say_saved(result: SaveResult, lang: str) -> None:
             else f"  approval withdrawn: {result.code} changed, so it must be approved again "
             f"(surveyor status {result.code} approved)"
         )
+
+
+def _say_still_conflicted(
+    result: SaveResult, spelled: dict[str, str], role: str, target: str, lang: str
+) -> None:
+    """A saved field still in an open conflict: a save does not resolve it (the value is one
+    of its values now), and the output said only "saved", so the supervisor took it as
+    settled. On a central, how to resolve it; on a laptop, that a supervisor decides."""
+    import shlex
+
+    from surveyor.cli.sync_cmds import _typed_target
+    from surveyor.i18n import t_in
+
+    for fid in result.conflicts:
+        if role == "central":
+            central = shlex.quote(_typed_target(target))
+            said = t_in(
+                lang,
+                "set.conflict_stays_open",
+                field=spelled.get(fid, fid),
+                code=result.code,
+                field_id=fid,
+                central=central,
+            )
+        else:
+            said = t_in(lang, "set.conflict_stays_open_laptop", field=spelled.get(fid, fid))
+        typer.echo(said)
 
 
 @photo_app.command("add")
@@ -330,18 +359,18 @@ def status(
         str, typer.Argument(metavar="STATUS", help="complete, draft or approved")
     ],
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     form: FormOpt = None,
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Mark a building complete (refused while answers are missing), approved, or back to draft."""
+    """Mark a building complete (refused while answers are missing), approved, or back to
+    draft; on a laptop (--db) or, for a supervisor, on the central (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
     from surveyor.services.survey import set_status
-    from surveyor.store.db import open_store
 
-    store = open_store(db_path(db))
-    try:
+    with chosen_store(db, central, readonly=False) as store:
         result = set_status(
             store,
             get_form(form),
@@ -350,8 +379,6 @@ def status(
             author=_author(store, by),
             lang=lang,
         )
-    finally:
-        store.close()
     typer.echo(f"{result.code}{colon(lang)}{status_label(result.status, lang)}")
 
 
@@ -611,6 +638,7 @@ def forms_check(
 def register_import(
     file: Annotated[Path, typer.Argument(help="Register as .csv or .xlsx.")],
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     form: FormOpt = None,
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import the good rows even if some are bad.")
@@ -618,20 +646,17 @@ def register_import(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号)."""
+    """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号), into a laptop
+    (--db) or the central (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.services.register import import_register
-    from surveyor.store.db import open_store
 
     the_form = get_form(form)
-    store = open_store(db_path(db))
-    try:
+    with chosen_store(db, central, readonly=False) as store:
         report = import_register(
             store, the_form, file, author=_author(store, by), skip_bad=skip_bad
         )
-    finally:
-        store.close()
     for p in report.problems:
         said = p.message.get(lang)
         if p.field:

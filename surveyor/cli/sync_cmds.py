@@ -164,6 +164,10 @@ def sync_cmd(
     finally:
         laptop.close()
     typer.echo(t_in(lang, "sync.done", **vars(report)))
+    if report.unknown_answers:
+        typer.echo(
+            t_in(lang, "sync.unknown_fields", n=report.unknown_answers, form=report.unknown_form)
+        )
     if report.no_assignments is not None:
         typer.echo(_no_assignments_warning(report.no_assignments, lang), err=True)
     if report.open_conflicts:
@@ -503,48 +507,11 @@ def conflicts_resolve(
         ) from None
     finally:
         store.close()
-    typer.echo(_said_resolved(the_form, detail, change, picked, lang, base=base))
+    from surveyor.sync.wording import resolved_text
+
+    typer.echo(resolved_text(the_form, detail, change, picked, lang, base=base))
     if tags is None:  # nothing is closed unseen: say what was
         _say_closed(the_form, detail, lang)
-
-
-def _said_resolved(
-    form: Any, detail: Any, change: Any, picked: Any, lang: str, *, base: bool
-) -> str:
-    """What a resolution did, in words, whichever way it was made: the value a field now
-    has and whose it is, or what became of the building. ``--value`` printed "已解决（resolve
-    改动 01a20e39-…）", a change id and no value, where ``--pick`` said the value taken."""
-    import uuid
-
-    from surveyor.i18n import t_in
-    from surveyor.store.ids import building_code
-    from surveyor.sync.fold import ALIAS_KEY, DELETED_KEY, DUPLICATE_KEY
-    from surveyor.sync.review import Version
-    from surveyor.sync.wording import field_name, value_text
-
-    code = detail.code
-    if change.fields.get(ALIAS_KEY):
-        kept = building_code(uuid.UUID(str(change.fields[ALIAS_KEY])))
-        return t_in(lang, "review.cli_resolved_merged", code=code, kept=kept)
-    key = detail.field_key
-    if key not in change.fields or key in (DELETED_KEY, DUPLICATE_KEY):
-        deleted = change.fields.get(DELETED_KEY) is True
-        return t_in(lang, f"review.cli_resolved_{'deleted' if deleted else 'kept'}", code=code)
-    name = field_name(form, key, lang)
-    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
-        value = value_text(form, key, picked, lang)
-        return t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author)
-    taken = Version(
-        change.change_id,
-        change.fields[key],
-        change.author,
-        change.wall_time,
-        change.site_id,
-        change.op,
-    )
-    value = value_text(form, key, taken, lang)
-    how = "base" if base else "value"
-    return t_in(lang, f"review.cli_resolved_{how}", field=name, value=value)
 
 
 def _no_conflict(form: Any, code: str, key: str) -> SurveyorError:

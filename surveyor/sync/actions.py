@@ -584,20 +584,22 @@ class Assigned:
 
 
 def _listed_ids(conn: Connection, refs: Iterable[str | ListedBuilding]) -> list[str]:
-    """The ids of the buildings ``refs`` name; the first that names none is refused with the
-    file and line it came from (and how many more do not), so the list can be put right."""
-    ids: list[str] = []
+    """The ids of the buildings ``refs`` name; the first that names none, or a deleted one,
+    is refused with the file and line it came from (and how many more do), so the list can be
+    put right."""
+    listed: list[tuple[str, str | None]] = []
     unknown: list[tuple[str | None, NotFound]] = []
     for ref in refs:
         text, where = (ref.ref, ref.where) if isinstance(ref, ListedBuilding) else (ref, None)
         if not text.strip():
             continue
         try:
-            ids.append(_building(conn, text.strip()))
+            listed.append((_building(conn, text.strip()), where))
         except NotFound as exc:
             unknown.append((where, exc))
     if not unknown:
-        return ids
+        _refuse_deleted(conn, listed)
+        return [i for i, _ in listed]
     where, first = unknown[0]
     more = len(unknown) - 1
     en, zh = first.message, first.text("zh")
@@ -607,6 +609,41 @@ def _listed_ids(conn: Connection, refs: Iterable[str | ListedBuilding]) -> list[
         en += f" (and {more} more line(s) name no building)"
         zh += f"（另有 {more} 行也找不到楼栋）"
     raise NotFound(f"{en}; nothing was assigned", zh=f"{zh}；未分配任何任务")
+
+
+def _refuse_deleted(conn: Connection, listed: Sequence[tuple[str, str | None]]) -> None:
+    """Refuse a list naming a deleted building, or a duplicate merged into another (said with
+    the building kept, which is the one to assign): such a code was "assigned" to nobody's
+    use, and a merged one was taken, without a word, from the inspector who had it."""
+    if not listed:
+        return
+    deleted = {
+        str(i)
+        for i in conn.execute(
+            sa.select(BUILDING.c.id).where(
+                BUILDING.c.id.in_({as_uuid(i) for i, _ in listed}), BUILDING.c.deleted.is_(True)
+            )
+        ).scalars()
+    }
+    gone = [(i, where) for i, where in listed if i in deleted]
+    if not gone:
+        return
+    from surveyor.services.survey import kept_building
+
+    eid, where = gone[0]
+    state = load_state(conn, uuid.UUID(eid))
+    kept = kept_building(conn, state)
+    if kept is not None:
+        en = f"{state.code} was merged into {kept.code} (a duplicate); assign {kept.code} instead"
+        zh = f"{state.code} 是重复记录，已并入 {kept.code}；请分配 {kept.code}"
+    else:
+        en, zh = f"building {state.code} is deleted", f"楼栋 {state.code} 已删除"
+    if where is not None:
+        en, zh = f"{where}: {en}", f"{where}：{zh}"
+    if more := len(gone) - 1:
+        en += f" (and {more} more line(s) name a deleted building)"
+        zh += f"（另有 {more} 行也是已删除的楼栋）"
+    raise SurveyorError(f"{en}; nothing was assigned", zh=f"{zh}；未分配任何任务")
 
 
 def known_inspectors(conn: Connection, central_site: uuid.UUID) -> set[str]:

@@ -113,6 +113,15 @@ class ApplyStats:
     clock_suspect: int = 0
     clock_ahead: int = 0
     sites: set[str] = field(default_factory=set)
+    #: Answers of fields the applying form does not know, and the newest form version that
+    #: wrote them (``prepare.unknown_answers``).
+    unknown_answers: int = 0
+    unknown_form: str = ""
+
+
+def version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """A form version in the order releases come ("0.10" after "0.9")."""
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.split("."))
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -570,6 +579,9 @@ def apply_prepared(
     stats.buildings = len(entity_ids)
     stats.sites = {c.site_id for c in new}
     stats.clock_suspect = sum(1 for c in new if c.clock_suspect)
+    unknown = [c for c in new if c.unknown_answers]
+    stats.unknown_answers = sum(c.unknown_answers for c in unknown)
+    stats.unknown_form = max((c.form_version for c in unknown), key=version_key, default="")
     update_watermarks(conn, stats.sites)
     stats.clock_ahead = observe_clock(conn, new)
     catch_up_own_seq(conn, new)

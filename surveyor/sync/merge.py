@@ -88,6 +88,8 @@ class FileReport:
         if s.possible_duplicates:
             said += t_in(lang, "merge.duplicates", n=s.possible_duplicates)
         said += _clock_notes(lang, s)
+        if s.unknown_answers:
+            said += t_in(lang, "merge.unknown_fields", n=s.unknown_answers, form=s.unknown_form)
         if self.blobs.missing:
             said += t_in(lang, "merge.photos_missing", n=self.blobs.missing)
         return said

@@ -24,12 +24,14 @@ from surveyor.forms.model import Form
 from surveyor.store.db import Store, read_tx, shown_target, write_tx
 from surveyor.sync.actions import NoAssignments, no_assignments
 from surveyor.sync.apply import (
+    ApplyStats,
     ClonedSite,
     apply_changes,
     chunks,
     existing_change_ids,
     load_entity_changes,
     refold_after_local_saves,
+    version_key,
     watermarks,
 )
 from surveyor.sync.attachments import (
@@ -64,6 +66,16 @@ class SyncReport:
     #: Set when the central has no buildings assigned to this laptop's inspector (a typo at
     #: ``init --inspector`` pulls nothing, and nothing said why).
     no_assignments: NoAssignments | None = None
+    #: Answers sent or received of fields this form does not know (a laptop on a newer form),
+    #: and the newest form version that wrote them: kept, but no export shows them.
+    unknown_answers: int = 0
+    unknown_form: str = ""
+
+    def saw_unknown(self, stats: ApplyStats) -> None:
+        """Count what a batch applied of fields this form does not know."""
+        if stats.unknown_answers:
+            self.unknown_answers += stats.unknown_answers
+            self.unknown_form = max(self.unknown_form, stats.unknown_form, key=version_key)
 
 
 def _all_changes(store: Store) -> list[ChangeRow]:
@@ -99,13 +111,29 @@ def push(
     after_batch: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Send the missing changes in batches; returns (changes, batches)."""
+    return _push(laptop, central, form, batch=batch, after_batch=after_batch)
+
+
+def _push(
+    laptop: Store,
+    central: Store,
+    form: Form | None,
+    *,
+    batch: int,
+    after_batch: Callable[[int], None] | None,
+    report: SyncReport | None = None,
+) -> tuple[int, int]:
     todo = changes_to_push(laptop, central)
     sent = 0
     batches = 0
     for part in chunks(todo, batch):
         with write_tx(central.engine) as conn:
             lock_for_merge(conn)
-            apply_changes(conn, list(part), form, label=f"laptop {shown_target(laptop.target)}")
+            stats = apply_changes(
+                conn, list(part), form, label=f"laptop {shown_target(laptop.target)}"
+            )
+        if report is not None:
+            report.saw_unknown(stats)
         sent += len(part)
         batches += 1
         if after_batch is not None:
@@ -172,6 +200,12 @@ def _with_kept_buildings(conn: Connection, held: dict[str, list[ChangeRow]]) -> 
 def pull(laptop: Store, central: Store, form: Form | None) -> tuple[int, list[ChangeRow]]:
     """Bring the inspector's buildings up to date from the central, in one transaction: the
     relevant buildings and the buildings their merged-away duplicates lead to."""
+    return _pull(laptop, central, form)
+
+
+def _pull(
+    laptop: Store, central: Store, form: Form | None, report: SyncReport | None = None
+) -> tuple[int, list[ChangeRow]]:
     entities = _relevant_entities(laptop, central)
     with read_tx(central.engine) as conn:
         held = load_entity_changes(conn, entities)
@@ -182,6 +216,8 @@ def pull(laptop: Store, central: Store, form: Form | None) -> tuple[int, list[Ch
             conn, offered, form, label=f"the central {shown_target(central.target)}"
         )
         refold_after_local_saves(conn, form, str(laptop.site_id))
+    if report is not None:
+        report.saw_unknown(stats)
     have_new = stats.new
     return have_new, offered
 
@@ -218,8 +254,8 @@ def sync(
     cen_dir = central_blobs or default_blob_dir(central.target)
     with _said_of_a_copied_laptop(laptop, central):
         _refuse_a_copied_laptop(laptop, central)
-        report.pushed, report.batches = push(
-            laptop, central, form, batch=batch, after_batch=after_batch
+        report.pushed, report.batches = _push(
+            laptop, central, form, batch=batch, after_batch=after_batch, report=report
         )
     with write_tx(central.engine) as conn:
         lock_for_merge(conn)
@@ -227,7 +263,7 @@ def sync(
             conn, _attachment_rows(laptop, None), lap_dir, cen_dir
         ).copied
     with _said_of_a_copied_laptop(laptop, central):
-        report.pulled, offered = pull(laptop, central, form)
+        report.pulled, offered = _pull(laptop, central, form, report)
     inspector = laptop.meta("inspector")
     if inspector:
         with read_tx(central.engine) as conn:

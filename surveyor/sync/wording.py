@@ -75,6 +75,50 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
     return answer_text(form, key, v.value, lang)
 
 
+def resolved_text(
+    form: Form | None,
+    detail: ConflictDetail,
+    change: Any,
+    picked: Version | None,
+    lang: str,
+    *,
+    base: bool = False,
+) -> str:
+    """What a resolution did, in words, whichever way it was made (``surveyor conflicts
+    resolve`` and the review's toast): the value a field now has and whose it is, or what
+    became of the building. ``change`` is the resolution (``actions.resolve_conflict``);
+    ``picked`` the value taken, if one was; ``base``: the common base was. ``--value``
+    printed a change id and no value, and the review's toast "已解决 NK-… 的「建成年份」"
+    said neither the value nor whose; keeping a raced building was "resolved building
+    deleted"."""
+    from surveyor.store.ids import building_code
+    from surveyor.sync.fold import ALIAS_KEY
+
+    code = detail.code
+    if change.fields.get(ALIAS_KEY):
+        kept = building_code(uuid.UUID(str(change.fields[ALIAS_KEY])))
+        return t_in(lang, "review.cli_resolved_merged", code=code, kept=kept)
+    key = detail.field_key
+    if key not in change.fields or key in (DELETED_KEY, DUPLICATE_KEY):
+        deleted = change.fields.get(DELETED_KEY) is True
+        return t_in(lang, f"review.cli_resolved_{'deleted' if deleted else 'kept'}", code=code)
+    name = field_name(form, key, lang)
+    if picked is not None:  # say which value was taken: the numbers shift when a side arrives
+        value = value_text(form, key, picked, lang)
+        return t_in(lang, "review.cli_resolved_to", field=name, value=value, by=picked.author)
+    taken = Version(
+        change.change_id,
+        change.fields[key],
+        change.author,
+        change.wall_time,
+        change.site_id,
+        change.op,
+    )
+    value = value_text(form, key, taken, lang)
+    how = "base" if base else "value"
+    return t_in(lang, f"review.cli_resolved_{how}", field=name, value=value)
+
+
 def answer_text(form: Form | None, key: str, value: Any, lang: str) -> str:
     """One field's value in words: an option's label, a number with its unit, a status by
     name, nothing as (empty)."""

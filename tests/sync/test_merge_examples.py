@@ -821,3 +821,39 @@ def test_a_building_with_an_open_conflict_cannot_be_approved(
         set_status(central, mini, code, "approved", author="督导")
     assert "请先裁定" in (refused.value.zh or "")
     assert get_building(central, code).status == "complete"
+
+
+def test_answers_of_fields_the_form_does_not_know_are_said_in_the_merge_report(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path, export: Callable[[Store], Path]
+) -> None:
+    """A laptop on a newer form merged without a word: its answers of fields the central's
+    form lacks stay in ``extra``, but every export leaves them out."""
+    import yaml
+
+    from tests.sync.conftest import MINI
+
+    raw = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    raw["version"] = "0.2"
+    raw["sections"][1]["fields"] += [
+        {"id": "roof_colour", "type": "text", "label": {"zh": "屋顶颜色", "en": "Roof colour"}},
+        {"id": "roof_kind", "type": "text", "label": {"zh": "屋顶形式", "en": "Roof kind"}},
+    ]
+    newer = form_from_data(raw, "newer form")
+    central = init_store(tmp_path / "central.db", role="central")
+    lap = laptops("新")
+    b = create_building(lap, newer, REGISTER_ROW, author="新")
+    save_answers(lap, newer, b.code, {"roof_colour": "红", "year_built": "1984"}, author="新")
+    save_answers(lap, newer, b.code, {"roof_kind": "坡屋顶"}, author="新")
+    [report] = merge_files(central, [export(lap)], mini)
+    assert report.text("en").endswith(
+        "; 2 answer(s) of fields this form does not know were kept (form 0.2); "
+        "upgrade Surveyor to see them"
+    ), report.text("en")
+    assert report.text("zh").endswith(
+        "；2 个答案属于本表单不认识的字段，已保留（表单 0.2）；升级 Surveyor 后可见"
+    ), report.text("zh")
+    plain = laptops("旧")
+    create_building(plain, mini, REGISTER_ROW | {"address": "南开区宜宾道14号"}, author="旧")
+    [known] = merge_files(central, [export(plain)], mini)
+    assert "does not know" not in known.text("en")
+    central.close()

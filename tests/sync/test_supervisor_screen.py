@@ -127,10 +127,16 @@ async def _resolve_second(central: Store, mini: Form) -> object:
         # Numbered as the keys take them: no side is "theirs" or "ours" on a central.
         assert panes[1].startswith("[1] value 1") and panes[2].startswith("[2] value 2")
         assert {"甲", "乙"} <= {w for p in panes for w in p.split()}
-        chosen = screen.detail.heads[1].value if screen.detail else None
+        assert screen.detail is not None
+        code, taken = screen.detail.code, screen.detail.heads[1]
+        chosen = taken.value
         await pilot.press("2")
         await settle(app, pilot)
         assert table.row_count == 0
+        # The toast says what was taken and whose, in the words `conflicts resolve` prints:
+        # it said only "Resolved Year built of NK-…".
+        said = f"{code}: resolved: Year built is {chosen} ({taken.author}'s value)"
+        assert [n.message for n in app._notifications] == [said]
         assert "0 shown of 0" in str(screen.query_one("#status", Static).render())
     return chosen
 
@@ -187,9 +193,13 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
             await settle(app, pilot)
             said = str(app.screen.query_one("#status", Static).render())
             assert said == "A delete racing an edit can only be kept (k) or deleted (d)", said
+        assert screen.detail is not None
+        code = screen.detail.code
         await pilot.press("k")
         await settle(app, pilot)
         assert _open(central) == 0
+        said = f"resolved: building {code} is kept"
+        assert any(n.message == said for n in app._notifications), list(app._notifications)
         await pilot.press("p")
         await settle(app, pilot)
         assert isinstance(app.screen, ProgressScreen)
@@ -890,3 +900,142 @@ async def _merge_x_into_y(central: Store, mini: Form, x: str, y: str) -> None:
         await settle(app, pilot)
         assert table.row_count == 0
         assert any(n.message == f"已把 {x} 并入 {y}" for n in app._notifications)
+
+
+#: Every required answer of the test form.
+_COMPLETE = {
+    "year_built": "1984",
+    "floors_above": "6",
+    "has_elevator": "false",
+    "seismic_retrofit": "no",
+}
+
+
+def _complete_building(laptop: Store, mini: Form) -> str:
+    from surveyor.services.survey import set_status
+
+    code = create_building(laptop, mini, REGISTER_ROW, author=laptop.meta("inspector")).code
+    save_answers(laptop, mini, code, _COMPLETE, author="甲")
+    set_status(laptop, mini, code, "complete", author="甲")
+    return code
+
+
+def _review_app(target: str, mini: Form, tmp_path: Path, *, review: bool = True) -> SurveyorApp:
+    return SurveyorApp(
+        target,
+        settings=Settings(language="en"),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=review,
+        author="督导",
+    )
+
+
+def test_a_supervisor_approves_a_complete_building_opened_from_the_list(
+    laptops: Callable[[str], Store], mini: Form, central: Store, tmp_path: Path
+) -> None:
+    """The app offered no approve action: on a PostgreSQL central (no `--db` file for
+    `surveyor status`) the approved stage could not be reached at all."""
+    a = laptops("甲")
+    code = _complete_building(a, mini)
+    push(a, central, mini)
+    app = _review_app(central.target, mini, tmp_path)
+    asyncio.run(_approve_from_the_list(app, code))
+    app.close_store()
+    assert get_building(central, code).status == "approved"
+    with central.engine.connect() as conn:
+        [author] = conn.execute(
+            sa.select(CHANGE.c.author).where(CHANGE.c.site_id == central.site_id)
+        ).one()
+    assert author == "督导"  # the central's one change: the approval
+    sync(a, central, mini)  # the approval reaches the laptop like any change
+    assert get_building(a, code).status == "approved"
+
+
+async def _approve_from_the_list(app: SurveyorApp, code: str) -> None:
+    from surveyor.tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape")  # no conflicts: the central's register underneath
+        await settle(app, pilot)
+        assert isinstance(app.screen, BuildingsScreen)
+        app.screen.query_one("#buildings", DataTable).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        survey = app.screen
+        assert isinstance(survey, SurveyScreen) and survey.building.code == code
+        assert "f7" in _footer_keys(app)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
+        assert any(line.split()[0] == "f7" and "Approve" in line for line in keys), keys
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert any(n.message == f"{code} is approved" for n in app._notifications)
+        assert "f7" not in _footer_keys(app)  # approved: nothing more to approve
+        assert survey.status == "approved"
+
+
+def test_approving_a_building_with_an_open_conflict_says_why_not(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    a, b = laptops("甲"), laptops("乙")
+    code = _complete_building(a, mini)
+    push(a, central, mini)
+    assign(central, mini, "乙", refs=[code], author="督导")
+    pull(b, central, mini)
+    save_answers(a, mini, code, {"year_built": "1983"}, author="甲")
+    save_answers(b, mini, code, {"year_built": "1985"}, author="乙")
+    push(a, central, mini)
+    push(b, central, mini)
+    assert get_building(central, code).status == "complete" and _open(central) == 1
+    target = central.target
+    central.close()
+    app = _review_app(target, mini, tmp_path)
+    asyncio.run(_approve_conflicted(app, code))
+    assert get_building(app.store, code).status == "complete"
+    app.close_store()
+
+
+async def _approve_conflicted(app: SurveyorApp, code: str) -> None:
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, SupervisorScreen)
+        await pilot.press("o")  # the conflict's building, from the review
+        await settle(app, pilot)
+        assert isinstance(app.screen, SurveyScreen) and app.screen.building.code == code
+        await pilot.press("f7")
+        await settle(app, pilot)
+        said = f"{code} has 1 open conflict(s); resolve them before approving it"
+        assert any(n.message == said for n in app._notifications), [
+            n.message for n in app._notifications
+        ]
+        assert app.screen.status == "complete"
+
+
+def test_an_inspector_is_offered_no_approval_on_a_laptop(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    a = laptops("甲")
+    code = _complete_building(a, mini)
+    app = _review_app(a.target, mini, tmp_path, review=False)
+    asyncio.run(_no_approval_on_a_laptop(app, code))
+    app.close_store()
+    assert get_building(a, code).status == "complete"
+
+
+async def _no_approval_on_a_laptop(app: SurveyorApp, code: str) -> None:
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        app.open_building(code)
+        await settle(app, pilot)
+        assert isinstance(app.screen, SurveyScreen) and app.screen.status == "complete"
+        assert "f7" not in _footer_keys(app)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert app.screen.status == "complete"

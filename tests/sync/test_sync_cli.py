@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,11 +12,12 @@ import pytest
 
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import Form
+from surveyor.services.queries import list_buildings
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import Store, open_store, read_tx, write_tx
-from surveyor.sync.actions import assign
+from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
 from surveyor.sync.apply import apply_changes, load_entity_changes
-from surveyor.sync.transfer import push, sync
+from surveyor.sync.transfer import pull, push, sync
 from tests.conftest import REGISTER_ROW
 from tests.sync.conftest import MINI
 from tests.sync.helpers import check_store, dump
@@ -693,3 +695,147 @@ def test_a_supervisor_sets_and_shows_a_value_on_the_central(
     finally:
         hub.close()
     assert get_building(a, code).answers["year_built"] == 1968
+
+
+def test_a_supervisor_imports_the_register_and_approves_on_the_central(
+    backend: str, tmp_path: Path
+) -> None:
+    """A PostgreSQL central could not be given the register nor have a record approved:
+    `register import` and `status` took only --db (a file), which refuses a URL saying "a
+    central store is given with --central", and `status --central` was "No such option"."""
+    run("central", "init", backend)
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "街道,社区,小区名称,楼号,门牌地址\n万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号\n",
+        encoding="utf-8",
+    )
+    imported = run(
+        "register", "import", str(register), "--central", backend, "--by", "李督导", *FORM
+    )
+    assert "imported 1" in imported.stdout, imported.stdout
+    hub = open_store(backend)
+    try:
+        [code] = [row.code for row in list_buildings(hub).rows]
+    finally:
+        hub.close()
+    answers = ("year_built=1984", "floors_above=6", "has_elevator=false", "seismic_retrofit=no")
+    run("set", "--central", backend, code, *answers, "--by", "李督导", *FORM)
+    status = ("status", code, "--central", backend, "--by", "李督导", *FORM)
+    assert run(*status[:2], "complete", *status[2:]).stdout.strip() == f"{code}: complete"
+    assert run(*status[:2], "approved", *status[2:]).stdout.strip() == f"{code}: approved"
+    hub = open_store(backend)
+    try:
+        assert get_building(hub, code).status == "approved"
+        with read_tx(hub.engine) as conn:
+            authors = {a for (a,) in conn.exec_driver_sql("SELECT author FROM change")}
+    finally:
+        hub.close()
+    assert authors == {"李督导"}
+    both = run(*status[:2], "approved", *status[2:], "--db", str(tmp_path / "x.db"), ok=False)
+    assert both.returncode == 2 and "give either --db or --central, not both" in both.stderr
+
+
+def test_assign_refuses_a_deleted_building_and_says_where_a_merged_duplicate_went(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """A deleted code was "assigned 1 building(s) to 王芳"; a duplicate merged into another was
+    also taken, silently, from the inspector who had it."""
+    central = new_central(tmp_path)
+    a, b = laptops("甲"), laptops("乙")
+    x = create_building(a, mini, REGISTER_ROW, author="甲").code
+    y = create_building(b, mini, REGISTER_ROW, author="乙").code
+    gone = create_building(a, mini, {**REGISTER_ROW, "address": "南开区宜宾道14号"}, author="甲")
+    hub = open_store(central)
+    push(a, hub, mini)
+    push(b, hub, mini)
+    assign(hub, mini, "乙", refs=[y], author="督导")
+    resolve_conflict(hub, mini, y, "_duplicate", Choice("merge_into", value=x), author="督导")
+    delete_building(hub, mini, gone.code, author="督导")
+    before = dump(hub)
+    hub.close()
+    assign_ = ("assign", "--central", central, "--inspector", "王芳", "--new-inspector", *FORM)
+    listed = tmp_path / "codes.txt"
+    listed.write_text(f"{x}\n{gone.code}\n{y}\n", encoding="utf-8")
+    refused = run(*assign_, "--buildings", str(listed), ok=False)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"error: {listed}:2: building {gone.code} is deleted (and 1 more line(s) name a "
+        "deleted building); nothing was assigned"
+    )
+    listed.write_text(f"{x}\n{y}\n", encoding="utf-8")
+    merged = run(*assign_, "--buildings", str(listed), ok=False)
+    assert merged.stderr.strip() == (
+        f"error: {listed}:2: {y} was merged into {x} (a duplicate); assign {x} instead; "
+        "nothing was assigned"
+    )
+    zh = run(*assign_, "--buildings", str(listed), "--lang", "zh", ok=False)
+    assert zh.stderr.strip() == (
+        f"错误：{listed}:2：{y} 是重复记录，已并入 {x}；请分配 {x}；未分配任何任务"
+    )
+    hub = open_store(central)
+    try:
+        assert dump(hub) == before  # nothing written: y is still 乙's
+    finally:
+        hub.close()
+
+
+def test_a_supervisors_set_on_a_conflicted_field_says_the_conflict_stays_open(
+    laptops: Callable[[str], Store], mini: Form, backend: str
+) -> None:
+    """`set --central` on a field in conflict said only "saved (draft, 16% complete)": the
+    value became one of the conflict's values, and the conflict stayed open unsaid."""
+    run("central", "init", backend)
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    hub = open_store(backend)
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    save_answers(a, mini, code, {"year_built": "1984"}, author="甲")
+    save_answers(b, mini, code, {"year_built": "1990"}, author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    hub.close()
+    set_ = ("set", "--central", backend, code, "--by", "李督导", *FORM)
+    said = run(*set_, "year_built=1970").stdout.splitlines()
+    assert said[0].startswith(f"{code}: saved")
+    assert said[1:] == [
+        "  year_built: the conflict stays open; the value saved is one of its values now. "
+        f"Resolve it: surveyor conflicts show {code} year_built --central {shlex.quote(backend)} "
+        "(then resolve it as that says)"
+    ]
+    zh = run(*set_, "建成年份=1971", "--lang", "zh").stdout.splitlines()
+    assert zh[1:] == [
+        "  建成年份：冲突仍未解决，刚保存的值是其中一个取值。请裁定："
+        f"surveyor conflicts show {code} year_built --central {shlex.quote(backend)}"
+        "（再按其提示解决）"
+    ]
+    assert run(*set_, "floors_above=6").stdout.count("\n") == 1  # no conflict there
+
+
+def test_sync_says_answers_of_fields_the_form_does_not_know(
+    laptops: Callable[[str], Store], tmp_path: Path
+) -> None:
+    """A laptop on a newer form synced without a word: the answers it holds of fields the
+    form of this Surveyor lacks are kept, but no export shows them."""
+    import yaml
+
+    from surveyor.forms.model import form_from_data
+
+    raw = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    raw["version"] = "0.2"
+    raw["sections"][1]["fields"].append(
+        {"id": "roof_colour", "type": "text", "label": {"zh": "屋顶颜色", "en": "Roof colour"}}
+    )
+    newer = form_from_data(raw, "newer form")
+    central = new_central(tmp_path)
+    lap = laptops("新")
+    code = create_building(lap, newer, REGISTER_ROW, author="新").code
+    save_answers(lap, newer, code, {"roof_colour": "红"}, author="新")
+    said = run("sync", "--db", lap.target, "--central", central, *FORM).stdout.splitlines()
+    assert said[1] == (
+        "1 answer(s) of fields this form does not know were kept (form 0.2); "
+        "upgrade Surveyor to see them"
+    ), said
+    again = run("sync", "--db", lap.target, "--central", central, "--lang", "zh", *FORM)
+    assert "不认识的字段" not in again.stdout  # nothing new arrived

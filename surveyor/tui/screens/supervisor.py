@@ -36,7 +36,7 @@ from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
 from surveyor.sync.actions import Choice, ConflictChanged, merge_plan, resolve_conflict
-from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
     ConflictDetail,
@@ -55,6 +55,7 @@ from surveyor.sync.wording import (
     joined_names,
     kind_name,
     local_time,
+    resolved_text,
     value_text,
 )
 from surveyor.text import without_controls
@@ -484,7 +485,7 @@ class SupervisorScreen(Screen[None]):
     @work(thread=True, group="review-resolve", exit_on_error=False)
     def _run_resolve(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
         try:
-            resolve_conflict(
+            change = resolve_conflict(
                 self.store,
                 self.form,
                 d.code,
@@ -502,24 +503,30 @@ class SupervisorScreen(Screen[None]):
             message = error_text(exc)
             self._from_worker(self._resolve_failed, message)
             return
-        self._from_worker(self._resolved, d, choice, cursor)
+        self._from_worker(self._resolved, d, choice, change, cursor)
 
     def _resolve_failed(self, message: str) -> None:
         self._resolving = False
         self._status(message)
 
-    def _resolved(self, d: ConflictDetail, choice: Choice, cursor: int) -> None:
+    def _resolved(self, d: ConflictDetail, choice: Choice, change: ChangeRow, cursor: int) -> None:
         self._resolving = False
         if not is_live(self):
             return
-        field = field_name(self.form, d.field_key, language())
+        lang = language()
+        field = field_name(self.form, d.field_key, lang)
         if choice.kind == "delete":  # a register building is gone: say so, not only "resolved"
             said = t("review.deleted", code=d.code, field=field)
         elif choice.kind == "merge_into":  # named by the building kept, where its work went
             kept = {v.change_id: v.building.code for v in d.heads if v.building is not None}
             said = t("review.merged", code=d.code, kept=kept.get(str(choice.value), ""))
-        else:
-            said = t("review.resolved", code=d.code, field=field)
+        else:  # what was taken and whose, as `conflicts resolve` says it
+            picked = next((v for v in d.heads if v.change_id == choice.change_id), None)
+            if choice.kind != "head":
+                picked = None
+            said = resolved_text(self.form, d, change, picked, lang, base=choice.kind == "base")
+            if choice.kind != "keep":  # a field's sentence does not name the building
+                said = t("review.resolved", code=d.code, said=said)
         self.notify(said, markup=False)
         self.action_refresh(keep_cursor=cursor)
 

@@ -134,6 +134,8 @@ class SurveyScreen(Screen[None]):
             id="survey.next_section",
         ),
         Binding("f9", "complete", "survey.key_complete", id="survey.complete"),
+        # Offered on a central only, for a complete building (``check_action``).
+        Binding("f7", "approve", "survey.key_approve", id="survey.approve"),
         Binding("ctrl+s", "save", "survey.key_save", show=False, id="survey.save"),
         Binding(
             "f8", "next_problem", "survey.key_next_problem", show=False, id="survey.next_problem"
@@ -760,6 +762,7 @@ class SurveyScreen(Screen[None]):
         """Show the status a save left; say so when it withdrew the supervisor's approval or
         took a complete record back to draft (a required answer cleared, without a word)."""
         self.status = result.status
+        self.refresh_bindings()  # F7 is offered for a complete building only
         said = [
             t(key, code=result.code)
             for key, happened in (
@@ -1066,6 +1069,54 @@ class SurveyScreen(Screen[None]):
             self._call_ui(self._save_failed, error_text(exc))
             return
         self._call_ui(self._completed, result)
+
+    # -- approval (a supervisor, on a central) ----------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F7 is the supervisor's, on a central: an inspector's laptop approves nothing (its
+        approval would sync up as the supervisor's), and only a complete building is approved;
+        elsewhere it is neither shown nor acted on."""
+        if action == "approve":
+            return self.app.store.role == "central" and self.status == "complete"
+        return True
+
+    async def action_approve(self) -> None:
+        """Approve the building once its answers are saved (waited for as F9 waits): through
+        the write path, which refuses it while a conflict is open, saying so."""
+        await self.after_saving("approve", self._approve_once_saved, self.tell_unsaved)
+
+    async def _approve_once_saved(self) -> None:
+        if self.on_top:
+            self._approve()
+        elif is_live(self):  # a dialog (F1) opened over it while it waited
+            self.notify(t("survey.saved_approve_again"), markup=False)
+
+    @work(thread=True, group="status", exit_on_error=False)
+    def _approve(self) -> None:
+        app = self.app
+        try:
+            result = set_status(
+                app.store,
+                app.form,
+                self.building.id,
+                "approved",
+                author=app.author,
+                lang=language(),
+            )
+        except IncompleteRecord as exc:
+            self._call_ui(self._refused, list(exc.errors))
+            return
+        except SurveyorError as exc:  # an open conflict, a building deleted meanwhile …
+            self._call_ui(self._approval_refused, error_text(exc))
+            return
+        self._call_ui(self._approved, result)
+
+    def _approval_refused(self, said: str) -> None:
+        self.app.notify(said, severity="error", timeout=10, markup=False)
+
+    def _approved(self, result: SaveResult) -> None:
+        self._took_status(result)
+        self._update_subtitle()
+        self.app.notify(t("survey.approved", code=result.code), markup=False)
 
     def _completed(self, result: SaveResult) -> None:
         self._took_status(result)
