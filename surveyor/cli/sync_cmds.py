@@ -280,6 +280,8 @@ def progress_cmd(
         rows.append([t_in(lang, "progress.total"), *table.total.values()])
         print_table([title, *(t_in(lang, f"progress.{b}") for b in BUCKETS)], rows)
         typer.echo("")
+    if conflicted := tables[0].total["conflicted"]:
+        typer.echo(t_in(lang, "progress.conflicted_note", n=conflicted))
 
 
 def review_cmd(

@@ -208,6 +208,7 @@ async def _keep_then_progress(central: Store, mini: Form) -> None:
         assert _cells(table, 1)[0] == "total"
         by_sub = app.screen.query_one("#by_subdistrict", DataTable)
         assert _cells(by_sub, 0)[0] != "wanxing"  # the 街道's name from the form, not its code
+        assert not app.screen.query_one("#progress-note", Note).display  # nothing conflicted
 
 
 def test_a_duplicate_is_merged_into_the_other_with_its_number(

@@ -341,12 +341,20 @@ def test_a_duplicate_is_merged_from_the_command_line(
         run("sync", "--db", lap.target, "--central", central, *form)
     assert "possible duplicate" in run("conflicts", "list", "--central", central).stdout
     assert progress_total(central)["conflicted"] == 2  # both flagged buildings await review
+    # ... and are not under their status: said, as the list and the exports count them there
+    out = run("progress", "--central", central).stdout
+    assert out.rstrip().endswith(
+        "2 building(s) with an open conflict or possible duplicate count only as conflicted, not "
+        "under their status (the building list, exports and report count them by status); once "
+        "resolved they return to their status."
+    ), out
     done = run(
         "conflicts", "resolve", y, "_duplicate", "--central", central, "--merge-into", x, *form
     )
     assert done.stdout.startswith(f"resolved: {y} was merged into {x}\n"), done.stdout
     assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
     assert progress_total(central)["conflicted"] == 0
+    assert "count only as conflicted" not in run("progress", "--central", central).stdout
     shown = run("show", x, "--db", central, "--json", *form).stdout
     assert '"year_built": 1990' in shown
     # The duplicate's label is still on the door: it leads to the building kept.

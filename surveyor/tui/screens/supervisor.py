@@ -64,6 +64,7 @@ from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.screens.buildings import SUBDISTRICT_SUFFIXES
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.footer import CatalogFooter
+from surveyor.tui.widgets.note import Note
 
 #: Conflicts fetched at a time; the next window loads when the cursor nears the end.
 WINDOW = 200
@@ -718,6 +719,7 @@ class ProgressScreen(Screen[None]):
     ProgressScreen .title { text-style: bold; padding: 0 1; }
     ProgressScreen #progress-tables { height: 1fr; }
     ProgressScreen DataTable { height: auto; margin: 1 0 0 0; }
+    ProgressScreen .note { margin: 1 1 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "review.key_back", id="progress.back")
@@ -734,6 +736,7 @@ class ProgressScreen(Screen[None]):
         with VerticalScroll(id="progress-tables"):
             yield DataTable(id="by_subdistrict", cursor_type="none", show_cursor=False)
             yield DataTable(id="by_inspector", cursor_type="none", show_cursor=False)
+            yield Note("", id="progress-note", classes="note")
         yield CatalogFooter()
 
     def on_mount(self) -> None:
@@ -783,6 +786,10 @@ class ProgressScreen(Screen[None]):
                 Text(t("progress.total"), style="bold"),
                 *(_count(total[b], style="bold") for b in BUCKETS),
             )
+        conflicted = self.tables[0].total["conflicted"] if self.tables else 0
+        note = self.query_one("#progress-note", Note)
+        note.update(t("progress.conflicted_note", n=conflicted) if conflicted else "")
+        note.display = bool(conflicted)
 
     def action_back(self) -> None:
         self.dismiss()
