@@ -24,9 +24,8 @@ from textual.widgets import Select
 from surveyor.tui.screens import survey
 from surveyor.tui.screens.help import HelpScreen
 from surveyor.tui.screens.survey import SurveyScreen
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_flows import first_with_status, open_survey, read
-from tests.tui.test_full_disk import said, until
 
 #: "At once": well before the wait for the database (``SAVE_WAIT_SECONDS``, 15 s in the tests
 #: that chain several such steps, 4 s in the others) is over.
@@ -97,18 +96,18 @@ def test_leaving_under_a_lock_says_so_at_once_stays_responsive_and_leaves_once_s
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         press(app, "escape")
         waiting = "正在等待数据库保存 1 个答案"
-        await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
-        assert "离开本楼" in next(m for m in said(app) if waiting in m)
+        await until(app, lambda: any(waiting in m for m in toasts(app)), "the wait", AT_ONCE)
+        assert "离开本楼" in next(m for m in toasts(app) if waiting in m)
         press(app, "f1")  # acted on while it waits (it was not, for 10 s)
         await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
         press(app, "f1")
         await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
         press(app, "escape")  # impatient: still waiting, the answer is not dropped
-        await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
+        await until(app, lambda: any("仍在等待" in m for m in toasts(app)), "again", AT_ONCE)
         assert app.screen is screen and screen.unsaved() == 1
         other.execute("ROLLBACK")  # released: the answer is saved, the building closes
         await until(app, lambda: not isinstance(app.screen, SurveyScreen), "leaving")
-        assert not any("未能保存" in m for m in said(app)), said(app)
+        assert not any("未能保存" in m for m in toasts(app)), toasts(app)
 
     run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=15.0, lang="zh")
 
@@ -124,8 +123,8 @@ def test_leaving_under_a_lock_that_stays_says_why_it_gave_up(
 
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         press(app, "escape")
-        await until(app, lambda: any("未能保存" in m for m in said(app)), "giving up")
-        refusal = next(m for m in said(app) if "未能保存" in m)
+        await until(app, lambda: any("未能保存" in m for m in toasts(app)), "giving up")
+        refusal = next(m for m in toasts(app) if "未能保存" in m)
         assert "（）" not in refusal and "（数据库正忙" in refusal, refusal
         assert app.screen is screen and screen.unsaved() == 1
         other.execute("ROLLBACK")  # the save still running goes through: nothing lost
@@ -155,7 +154,7 @@ def test_the_export_under_a_lock_says_it_waits_for_the_answers_and_opens_once_sa
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         await export_from_the_palette(app, pilot)
         first = "先保存答案才能导出：正在等待数据库"
-        await until(app, lambda: any(first in m for m in said(app)), "the wait", AT_ONCE)
+        await until(app, lambda: any(first in m for m in toasts(app)), "the wait", AT_ONCE)
         assert app.screen is screen  # the palette has gone
         other.execute("ROLLBACK")
         await until(app, lambda: bool(app.screen.query("#export-scope")), "the export")
@@ -163,7 +162,7 @@ def test_the_export_under_a_lock_says_it_waits_for_the_answers_and_opens_once_sa
         dialog = app.screen
         assert isinstance(dialog, ExportScreen)  # this building, chosen at first
         assert dialog.query_one("#export-scope", Select).value == "building"
-        assert not any("未能保存" in m for m in said(app)), said(app)
+        assert not any("未能保存" in m for m in toasts(app)), toasts(app)
 
     run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=4.0, lang="zh")
 
@@ -177,8 +176,8 @@ def test_the_export_under_a_lock_that_stays_says_it_needs_the_answers_saved(
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         await export_from_the_palette(app, pilot)
         gave_up = "must be saved before exporting"
-        await until(app, lambda: any(gave_up in m for m in said(app)), "giving up")
-        refusal = next(m for m in said(app) if gave_up in m)
+        await until(app, lambda: any(gave_up in m for m in toasts(app)), "giving up")
+        refusal = next(m for m in toasts(app) if gave_up in m)
         assert "(the database is busy" in refusal, refusal
         assert app.screen is screen
         other.execute("ROLLBACK")
@@ -224,16 +223,16 @@ def test_f9_under_a_lock_says_so_at_once_stays_responsive_and_checks_once_saved(
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         press(app, "f9")
         waiting = "先保存答案才能标记完成：正在等待数据库保存 1 个答案"
-        await until(app, lambda: any(waiting in m for m in said(app)), "the wait", AT_ONCE)
+        await until(app, lambda: any(waiting in m for m in toasts(app)), "the wait", AT_ONCE)
         press(app, "f1")
         await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
         press(app, "f1")
         await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
         press(app, "f9")  # impatient: still waiting
-        await until(app, lambda: any("仍在等待" in m for m in said(app)), "again", AT_ONCE)
+        await until(app, lambda: any("仍在等待" in m for m in toasts(app)), "again", AT_ONCE)
         other.execute("ROLLBACK")
         await until(app, lambda: isinstance(app.screen, ProblemsModal), "the check")
-        assert not any("未能保存" in m for m in said(app)), said(app)
+        assert not any("未能保存" in m for m in toasts(app)), toasts(app)
 
     run_locked(sample_db, make_app, other, monkeypatch, scenario, wait=15.0, lang="zh")
 
@@ -251,13 +250,13 @@ def test_the_export_saved_under_a_dialog_opened_meanwhile_is_not_pushed_over_it(
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         await export_from_the_palette(app, pilot)
         await until(
-            app, lambda: any("waiting for the database" in m for m in said(app)), "the wait"
+            app, lambda: any("waiting for the database" in m for m in toasts(app)), "the wait"
         )
         press(app, "f1")
         await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
         other.execute("ROLLBACK")
         again = "open the export again"
-        await until(app, lambda: any(again in m for m in said(app)), "the answers saved")
+        await until(app, lambda: any(again in m for m in toasts(app)), "the answers saved")
         await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen)
         assert not app.screen.query("#export-scope")
@@ -277,11 +276,11 @@ def test_leaving_saved_under_a_dialog_opened_meanwhile_leaves_the_dialog_alone(
 
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         press(app, "escape")
-        await until(app, lambda: any("保存完就离开本楼" in m for m in said(app)), "the wait")
+        await until(app, lambda: any("保存完就离开本楼" in m for m in toasts(app)), "the wait")
         press(app, "f1")
         await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
         other.execute("ROLLBACK")
-        await until(app, lambda: any("按 Esc 即可离开" in m for m in said(app)), "saved")
+        await until(app, lambda: any("按 Esc 即可离开" in m for m in toasts(app)), "saved")
         await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen) and screen in app.screen_stack
 
