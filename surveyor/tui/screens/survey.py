@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -1042,33 +1043,9 @@ class SurveyScreen(Screen[None]):
     async def action_complete(self) -> None:
         """Check and mark the building complete once its answers are saved (waited for like
         leaving: it used to hold the key's handler up to 10 s under another program's lock)."""
-        await self.after_saving("complete", self._complete_once_saved, self.tell_unsaved)
-
-    async def _complete_once_saved(self) -> None:
-        if self.on_top:
-            self._complete()
-        elif is_live(self):  # a dialog (F1) opened over it while it waited
-            self.notify(t("survey.saved_complete_again"), markup=False)
-
-    @work(thread=True, group="status", exit_on_error=False)
-    def _complete(self) -> None:
-        app = self.app
-        try:
-            result = set_status(
-                app.store,
-                app.form,
-                self.building.id,
-                "complete",
-                author=app.author,
-                lang=language(),
-            )
-        except IncompleteRecord as exc:
-            self._call_ui(self._refused, list(exc.errors))
-            return
-        except Exception as exc:  # refused, a locked database, a bug: said (F9 said nothing)
-            self._call_ui(self._save_failed, error_text(exc))
-            return
-        self._call_ui(self._completed, result)
+        await self.after_saving(
+            "complete", partial(self._status_once_saved, "complete"), self.tell_unsaved
+        )
 
     # -- approval (a supervisor, on a central) ----------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1082,33 +1059,36 @@ class SurveyScreen(Screen[None]):
     async def action_approve(self) -> None:
         """Approve the building once its answers are saved (waited for as F9 waits): through
         the write path, which refuses it while a conflict is open, saying so."""
-        await self.after_saving("approve", self._approve_once_saved, self.tell_unsaved)
+        await self.after_saving(
+            "approve", partial(self._status_once_saved, "approved"), self.tell_unsaved
+        )
 
-    async def _approve_once_saved(self) -> None:
+    async def _status_once_saved(self, status: str) -> None:
         if self.on_top:
-            self._approve()
+            self._set_status(status)
         elif is_live(self):  # a dialog (F1) opened over it while it waited
-            self.notify(t("survey.saved_approve_again"), markup=False)
+            again = "complete" if status == "complete" else "approve"
+            self.notify(t(f"survey.saved_{again}_again"), markup=False)
 
     @work(thread=True, group="status", exit_on_error=False)
-    def _approve(self) -> None:
+    def _set_status(self, status: str) -> None:
+        """F9 (complete) or F7 (approved) through the write path. A refusal for missing or
+        wrong answers lists them; any other failure (an open conflict, a locked database, a
+        bug) is said: F9 said nothing, F7 let all but a refusal end the thread unseen."""
         app = self.app
+        completing = status == "complete"
         try:
             result = set_status(
-                app.store,
-                app.form,
-                self.building.id,
-                "approved",
-                author=app.author,
-                lang=language(),
+                app.store, app.form, self.building.id, status, author=app.author, lang=language()
             )
         except IncompleteRecord as exc:
             self._call_ui(self._refused, list(exc.errors))
             return
-        except SurveyorError as exc:  # an open conflict, a building deleted meanwhile …
-            self._call_ui(self._approval_refused, error_text(exc))
+        except Exception as exc:
+            failed = self._save_failed if completing else self._approval_refused
+            self._call_ui(failed, error_text(exc))
             return
-        self._call_ui(self._approved, result)
+        self._call_ui(self._completed if completing else self._approved, result)
 
     def _approval_refused(self, said: str) -> None:
         self.app.notify(said, severity="error", timeout=10, markup=False)
