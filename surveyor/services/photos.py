@@ -21,7 +21,7 @@ from surveyor.errors import SurveyorError, cannot_read
 from surveyor.forms.display import photo_text
 from surveyor.forms.model import CompiledField, Form
 from surveyor.paths import blob_dir_for
-from surveyor.services.survey import SaveResult, get_building, save_answers
+from surveyor.services.survey import BuildingState, SaveResult, get_building, save_answers
 from surveyor.store import blobs as store_blobs
 from surveyor.store import models
 from surveyor.store.db import Store, write_tx
@@ -190,7 +190,7 @@ def attach_photo(
             "caption": normalize_free_text(caption),
         }
     )
-    return save_answers(store, form, state.id, {field_id: photos}, author=author, lang=lang)
+    return _save_photos(store, form, state, field_id, photos, author=author, lang=lang)
 
 
 def remove_photo(
@@ -217,7 +217,26 @@ def remove_photo(
             zh=f"{state.code} 的{label.zh}中没有照片「{which}」（{listed or '没有照片'}）",
         )
     del photos[index]
-    return save_answers(store, form, state.id, {field_id: photos or None}, author=author, lang=lang)
+    return _save_photos(store, form, state, field_id, photos, author=author, lang=lang)
+
+
+def _save_photos(
+    store: Store,
+    form: Form,
+    state: BuildingState,
+    field_id: str,
+    photos: list[dict[str, Any]],
+    *,
+    author: str,
+    lang: str,
+) -> SaveResult:
+    """Save a photo list read from ``state``, naming the field's head then as what was seen:
+    a photo another window added meanwhile makes a conflict kept for the supervisor, where the
+    list read before it silently dropped it."""
+    seen = {field_id: state.field_change.get(field_id)}
+    return save_answers(
+        store, form, state.id, {field_id: photos or None}, author=author, lang=lang, seen=seen
+    )
 
 
 def _photo_index(photos: list[dict[str, Any]], which: str) -> int | None:

@@ -59,6 +59,31 @@ def test_attach_photo_stores_by_content_hash(store: Store, sample_db: Path, tmp_
     assert not list(blob.parent.glob("*.tmp"))
 
 
+def test_a_photo_added_meanwhile_is_kept_for_the_supervisor_not_dropped(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``photo add`` read the field's photos, stored the file, then saved the list it had read:
+    a photo the app attached to the same field in between was dropped without a word. The
+    save names what it read, so the two lists become a conflict, both kept."""
+    import surveyor.services.photos as photos
+
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    mine, theirs = a_jpeg(tmp_path / "a.jpg"), a_jpeg(tmp_path / "b.jpg", (10, 200, 10))
+    real_read = photos.read_photo
+    meanwhile: list[str] = []
+
+    def read_while_the_app_attaches_one(source: Path) -> object:
+        if not meanwhile:  # between reading the list and saving it
+            meanwhile.append("attached")
+            attach_photo(store, FORM, target.id, "photo_other", theirs, author="app")
+        return real_read(source)
+
+    monkeypatch.setattr(photos, "read_photo", read_while_the_app_attaches_one)
+    result = attach_photo(store, FORM, target.id, "photo_other", mine, author="cli")
+    assert meanwhile and result.conflicts == ("photo_other",)
+    assert get_building(store, target.id).conflict_count == 1
+
+
 def test_resume_point_round_trip(store: Store) -> None:
     target = browse_buildings(store, limit=1).rows[0]
     assert get_resume_point(store, target.id) is None
