@@ -147,3 +147,21 @@ def test_a_nul_already_in_a_laptop_log_is_dropped_by_both_centrals(
         assert building.updated_by == "王芳"
     finally:
         central.close()
+
+
+def test_a_location_is_exactly_two_numbers(tmp_path: Path) -> None:
+    """ "39 07 30 117 10 20" (degrees, minutes, seconds) was saved as 39, 7 (a point in
+    Shanxi), the rest dropped without a word; so was "39.1 117.2 5 6 7"."""
+    db, _ = _laptop(tmp_path, "万兴街道,万兴社区,小区C,1号楼,南开区一号\n")
+    with sqlite3.connect(db) as conn:
+        (code,) = conn.execute("SELECT code FROM building LIMIT 1").fetchone()
+    for typed in ("39 07 30 117 10 20", "39.1 117.2 5 6 7", "39.1"):
+        refused = sv("set", "--db", str(db), code, f"location={typed}", "--lang", "zh")
+        assert refused.returncode == 2, (typed, refused.stdout)
+        assert "位置应为两个数「纬度,经度」" in refused.stderr, refused.stderr
+    assert (
+        "location" not in json.loads(sv("show", "--db", str(db), code, "--json").stdout)["answers"]
+    )
+    assert sv("set", "--db", str(db), code, "location=39.12， 117.15").returncode == 0
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["location"] == {"lat": 39.12, "lon": 117.15}

@@ -258,13 +258,19 @@ def _geopoint(raw: Any) -> dict[str, float]:
     if isinstance(raw, Mapping):
         lat, lon = raw.get("lat"), raw.get("lon")
     else:
+        # Exactly two numbers: "39 07 30 117 10 20" (degrees, minutes, seconds) was read as
+        # 39, 7 and the rest dropped, a point in Shanxi with no word said.
         parts = str(raw).replace(",", " ").split()
-        lat, lon = (parts[0], parts[1]) if len(parts) >= 2 else (None, None)
+        lat, lon = (parts[0], parts[1]) if len(parts) == 2 else (None, None)
     try:
         point = {"lat": float(lat), "lon": float(lon)}  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise AnswerError(
-            _msg("位置格式应为「纬度,经度」", "a location is written 'latitude,longitude'")
+            _msg(
+                "位置应为两个数「纬度,经度」，如 39.12,117.15（度分秒请换算成小数度）",
+                "a location is two numbers, 'latitude,longitude', e.g. 39.12,117.15 (degrees "
+                "and minutes as decimal degrees)",
+            )
         ) from None
     if not (-90 <= point["lat"] <= 90 and -180 <= point["lon"] <= 180):
         raise AnswerError(_msg("经纬度超出范围", "latitude or longitude out of range"))
