@@ -480,7 +480,7 @@ def conflicts_resolve(
     store = open_target(central)
     picked = None
     try:
-        detail = conflict_detail(store, building, field)
+        detail = conflict_detail(store, building, field, the_form)
         shown = _shown_heads(detail, tags)
         if pick is not None:
             picked = _picked_version(detail.heads, pick)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from surveyor.errors import NotFound
+from surveyor.forms.model import Form
 from surveyor.services.survey import resolve_building_id
 from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, read_tx
@@ -143,8 +144,11 @@ def _version(c: ChangeRow, key: str, provisional: Collection[str]) -> Version:
     )
 
 
-def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> ConflictDetail:
-    """Base, every head, who and when: what a supervisor needs to decide."""
+def conflict_detail(
+    store: Store, ref: str | uuid.UUID, field_key: str, form: Form | None = None
+) -> ConflictDetail:
+    """Base, every head, who and when: what a supervisor needs to decide. ``form`` names the
+    field by its label when there is none (这栋楼的字段「year_built」 in a Chinese sentence)."""
     with read_tx(store.engine) as conn:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(conn, ref)
         row = (
@@ -153,9 +157,12 @@ def conflict_detail(store: Store, ref: str | uuid.UUID, field_key: str) -> Confl
             .first()
         )
         if row is None:
+            from surveyor.sync.wording import field_name  # wording builds on this module
+
+            en, zh = field_name(form, field_key, "en"), field_name(form, field_key, "zh")
             raise NotFound(
-                f"there is no conflict on field '{field_key}' of that building",
-                zh=f"这栋楼的字段「{field_key}」没有冲突",
+                f"there is no conflict on '{en}' of that building",
+                zh=f"这栋楼的「{zh}」没有冲突",
             )
         return _detail(conn, row)
 

@@ -262,3 +262,15 @@ def test_progress_counts_a_building_an_inspector_added_under_that_inspector(
     # buildings come from the central's site, her own from this one).
     _by_street, by_inspector_here = progress(a)  # the app's progress screen on a laptop
     assert {k: sum(r.values()) for k, r in by_inspector_here.rows.items()} == {"王芳": 2}
+
+
+def test_resolving_a_field_with_no_conflict_names_it_by_its_label(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """ "这栋楼的字段「year_built」没有冲突": the field's id in a Chinese sentence."""
+    central = new_central(tmp_path)
+    code, _, _ = two_inspectors_disagree(central, laptops, mini, {"year_built": ("1984", "1990")})
+    resolve = ("conflicts", "resolve", code, "floors_above", "--central", central, *FORM)
+    said = run(*resolve, "--by", "王主管", "--base", "--lang", "zh", ok=False)
+    assert said.returncode == 2 and "year_built" not in said.stderr
+    assert said.stderr.strip() == "错误：这栋楼的「地上层数」没有冲突", said.stderr
