@@ -213,9 +213,13 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
     return value
 
 
+class RefusedValue(SurveyorError):
+    """A typed-in resolution value the field's rules refuse: the review asks for it again."""
+
+
 def _refused_value(form: Form, raw: Any, field_key: str, why: Localized) -> SurveyorError:
     label = form.field(field_key).defn.label
-    return SurveyorError(
+    return RefusedValue(
         f"'{raw}' is not a valid value for {label.get('en')} ({field_key}): {why.get('en')}",
         zh=f"「{raw}」不是{label.get('zh')}（{field_key}）的有效值：{why.get('zh')}",
     )

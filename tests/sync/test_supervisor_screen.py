@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import yaml
 from textual.app import App
 from textual.geometry import Region
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from surveyor.forms.model import Form
 from surveyor.i18n import set_language
@@ -296,6 +296,41 @@ async def _type_a_value(central: Store, mini: Form) -> None:
         await settle(app, pilot)
         assert app.screen is screen
         assert table.row_count == 0
+
+
+def test_a_refused_value_is_asked_for_again_not_dropped(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """v, "abc", Enter: the box closed with the refusal in the status line, so the "1986"
+    typed next picked version 1 with its first digit. The box opens again with "abc" and the
+    reason; the right value then resolves."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _laps, code = _conflicted(
+        laptops, central, mini, theirs={"year_built": "1984"}, ours={"year_built": "1990"}
+    )
+    asyncio.run(_type_a_wrong_value_then_the_right_one(central, mini))
+    assert _open(central) == 0
+    assert get_building(central, code).answers["year_built"] == 1986
+    central.close()
+
+
+async def _type_a_wrong_value_then_the_right_one(central: Store, mini: Form) -> None:
+    async with review(central, mini) as (app, pilot, screen):
+        await pilot.press("v")
+        await settle(app, pilot)
+        await pilot.press(*"abc", "enter")
+        await settle(app, pilot)
+        again = app.screen
+        assert isinstance(again, ValueModal), again
+        assert again.query_one(Input).value == "abc"
+        refused = again.query_one("#review-value-refused", Note).text
+        assert "「abc」不是建成年份" in refused, refused
+        again.query_one(Input).value = ""
+        await pilot.press(*"1986", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert screen.query_one("#conflicts", DataTable).row_count == 0
 
 
 def test_a_long_conflict_list_loads_a_window_at_a_time(

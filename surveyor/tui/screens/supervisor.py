@@ -35,7 +35,13 @@ from textual.worker import get_current_worker
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
-from surveyor.sync.actions import Choice, ConflictChanged, merge_plan, resolve_conflict
+from surveyor.sync.actions import (
+    Choice,
+    ConflictChanged,
+    RefusedValue,
+    merge_plan,
+    resolve_conflict,
+)
 from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
@@ -81,19 +87,25 @@ class ValueModal(Dialog[str | None]):
 
     DEFAULT_CSS = """
     ValueModal > Vertical { max-width: 80; }
+    ValueModal .error { color: $error; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "review.cancel", id="review.value_cancel")
     ]
 
-    def __init__(self, field_label: str) -> None:
+    def __init__(self, field_label: str, value: str = "", refused: str = "") -> None:
         super().__init__()
         self.field_label = field_label
+        #: Asked again: what was typed, and why it was refused (the box closed on a refused
+        #: value, and the next digit typed picked a version instead of correcting it).
+        self.value, self.refused = value, refused
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(plain(t("review.value_title", field=self.field_label)), classes="title")
-            yield Input(id="review-value", placeholder=t("review.value_placeholder"))
+            yield Input(self.value, id="review-value", placeholder=t("review.value_placeholder"))
+            if self.refused:
+                yield Note(self.refused, id="review-value-refused", classes="error")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
@@ -500,6 +512,9 @@ class SupervisorScreen(Screen[None]):
         except ConflictChanged:
             self._from_worker(self._resolve_failed, t("review.changed_since_shown"))
             return
+        except RefusedValue as exc:
+            self._from_worker(self._ask_value_again, d, str(choice.value), error_text(exc))
+            return
         except Exception as exc:  # refused (SurveyorError), or a locked database, a lost server
             message = error_text(exc)
             self._from_worker(self._resolve_failed, message)
@@ -674,14 +689,22 @@ class SupervisorScreen(Screen[None]):
 
     def action_value(self) -> None:
         d = self._refused_here("value")
-        if d is None:
-            return
+        if d is not None:
+            self._ask_value(d)
 
+    def _ask_value(self, d: ConflictDetail, value: str = "", refused: str = "") -> None:
         def typed(value: str | None) -> None:
             if value is not None:
                 self._resolve(Choice("value", value=value))  # refused if the cursor moved
 
-        self.app.push_screen(ValueModal(field_name(self.form, d.field_key, language())), typed)
+        label = field_name(self.form, d.field_key, language())
+        self.app.push_screen(ValueModal(label, value, refused), typed)
+
+    def _ask_value_again(self, d: ConflictDetail, value: str, refused: str) -> None:
+        self._resolving = False
+        self._status(refused)
+        if is_live(self) and self._is_selected(d):
+            self._ask_value(d, value, refused)
 
     def action_open(self) -> None:
         """Open the selected conflict's building in the survey (to correct a duplicate's
