@@ -178,3 +178,36 @@ def test_a_pasted_number_with_a_zero_width_space_is_the_same_building(
 
     run(body)
     assert live_codes(sample_db) == before
+
+
+def test_one_esc_does_not_throw_away_what_was_typed(sample_db: Path, make_app: AppFactory) -> None:
+    """Esc in the new-building dialog threw away the five fields typed on site at once, and
+    the dialog opened blank again. With something typed, Esc says so and a second Esc
+    discards it; typing on disarms it; an empty dialog still closes on one Esc."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n", "escape")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, NewBuildingModal)  # nothing typed: closed
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            dialog = app.screen
+            assert isinstance(dialog, NewBuildingModal)
+            dialog.query_one("#new-compound_name", Input).focus()
+            await pilot.press(*"新苑里", "escape")
+            await settle(app, pilot)
+            assert app.screen is dialog
+            said = str(dialog.query_one("#new-problem", Static).render())
+            assert said == "再按 Esc 放弃已填写的内容；继续填写请直接输入", said
+            await pilot.press("x", "escape")  # typing on disarms: one Esc only warns again
+            await settle(app, pilot)
+            assert app.screen is dialog
+            assert dialog.query_one("#new-compound_name", Input).value == "新苑里x"
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, NewBuildingModal)
+
+    run(body)

@@ -104,6 +104,9 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
 
     def __init__(self) -> None:
         super().__init__()
+        #: Esc once with something typed arms this; Esc again discards it (one stray Esc
+        #: threw away all five fields typed on site, and the dialog opened blank again).
+        self._discard_armed = False
 
     def compose(self) -> ComposeResult:
         form, lang = self.app.form, language()
@@ -215,5 +218,22 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
             self.dismiss(building_id)
 
     @on(Button.Pressed, "#new-cancel")
-    def action_cancel(self) -> None:
+    def cancel(self) -> None:
         self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        """Esc: leave at once when nothing was typed; else say so first, and leave on a
+        second Esc."""
+        typed = set(self.answers()) - {"district"}
+        if not typed or self._discard_armed:
+            self.dismiss(None)
+            return
+        self._discard_armed = True
+        self.query_one("#new-problem", Static).update(t("new.discard_confirm"))
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def typing_again(self) -> None:
+        if self._discard_armed:
+            self._discard_armed = False
+            self.query_one("#new-problem", Static).update("")
