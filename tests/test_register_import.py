@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,11 @@ def _count(store: Store) -> int:
         return conn.execute(
             sa.select(sa.func.count()).select_from(models.Building.__table__)
         ).scalar_one()
+
+
+def _answers(store: Store) -> list[dict[str, object]]:
+    with store.engine.connect() as conn:
+        return [dict(a) for (a,) in conn.execute(sa.select(models.Building.__table__.c.answers))]
 
 
 def _write(
@@ -143,6 +149,34 @@ def test_gbk_csv_and_xlsx(sqlite_store: Store, form: Form, tmp_path: Path) -> No
     book.save(xlsx)
     assert import_register(sqlite_store, form, xlsx, author="甲").imported == 2
     assert _count(sqlite_store) == 3
+
+
+def test_xlsx_number_and_date_cells_are_read_as_typed(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """A 楼号 cell holding 4.0 was imported as "4.0" (apart from 4号楼 in sorting and the
+    duplicate checks); 1-2 typed into a column Excel formats as dates became 2 January and was
+    refused only for its length. The number is read as typed, the date said as such."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["subdistrict", "community", "compound_name", "building_no", "address"])
+    sheet.append(["学府街道", "学府社区", "观景里", 4.0, "南开区观景路4号"])
+    sheet.append(
+        ["学府街道", "学府社区", "观景里", datetime.datetime(2024, 1, 2), "南开区观景路5号"]
+    )
+    xlsx = tmp_path / "reg.xlsx"
+    book.save(xlsx)
+    report = import_register(sqlite_store, form, xlsx, author="甲")
+    assert report.imported == 0 and [(p.row, p.field) for p in report.problems] == [
+        (3, "building_no")
+    ]
+    said = report.problems[0].message
+    assert said.zh == "Excel 把它存成了日期（2024-01-02）；请把该列设为文本格式后重新输入"
+    report = import_register(sqlite_store, form, xlsx, author="甲", skip_bad=True)
+    assert report.imported == 1
+    numbers = [a.get("building_no") for a in _answers(sqlite_store)]
+    assert numbers == ["4"], numbers
 
 
 def test_cli_register_import_exit_codes(tmp_path: Path) -> None:

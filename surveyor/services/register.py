@@ -11,6 +11,7 @@ pair as a possible duplicate at once, a laptop's only at the merge.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -100,11 +101,29 @@ def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
             zh=f"{path}：不是可读取的 .xlsx 工作簿（{exc}）",
         ) from exc
     sheet = book.worksheets[0]
-    rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     if not rows:
         raise SurveyorError(f"{path}: the first sheet is empty", zh=f"{path}：第一个工作表是空的")
     return rows[0], ((i, r) for i, r in enumerate(rows[1:], start=2))
+
+
+class DateCell(str):
+    """A cell Excel stored as a date: 楼号 1-2 typed into a column not set to text becomes
+    2 January, and was imported as "2024-01-02 00:00:00" or refused for its length."""
+
+
+def _cell_text(value: object) -> str:
+    """An .xlsx cell as the text typed into it: 4.0 (a number cell) is "4" (it was imported
+    as 楼号 "4.0", apart from 4号楼's sort and duplicate checks); a date is marked."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.date | datetime.datetime):
+        shown = value.date() if isinstance(value, datetime.datetime) else value
+        return DateCell(shown.isoformat())
+    return str(value)
 
 
 def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
@@ -242,6 +261,13 @@ def _check_row(
     problems: list[RowProblem] = []
     answers: dict[str, Any] = {}
     for fid, text in raw.items():
+        if isinstance(text, DateCell):
+            said = Localized(
+                zh=f"Excel 把它存成了日期（{text}）；请把该列设为文本格式后重新输入",
+                en=f"Excel stored it as a date ({text}); format the column as text and retype it",
+            )
+            problems.append(RowProblem(rowno, fid, said))
+            continue
         try:
             value = coerce_answer(form.field(fid), text)
         except AnswerError as exc:
