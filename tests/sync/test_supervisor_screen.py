@@ -778,6 +778,39 @@ async def _open_and_correct(app: SurveyorApp, mini: Form) -> None:
         assert review.query_one("#conflicts", DataTable).row_count == 0
 
 
+def test_a_building_opened_from_the_review_tells_the_supervisor_where_to_decide(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """o on a conflict: the survey's toast told the supervisor the field was "待主管裁定"
+    (awaiting the supervisor)."""
+    set_language("zh")
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _conflicted(laptops, central, mini, theirs={"year_built": "1984"}, ours={"year_built": "1990"})
+    target = central.target
+    central.close()
+    app = SurveyorApp(
+        target,
+        settings=Settings(language="zh"),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+
+    async def scenario() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("o")
+            await settle(app, pilot)
+            assert isinstance(app.screen, SurveyScreen)
+            said = [str(n.message) for n in app._notifications]
+            assert any(m.startswith("未裁定的冲突：建成年份（") for m in said), said
+            assert not any("待主管裁定" in m for m in said), said
+
+    asyncio.run(scenario())
+    app.close_store()
+
+
 def _footer_keys(app: App[None]) -> list[str]:
     from textual.widgets._footer import FooterKey
 

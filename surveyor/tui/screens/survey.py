@@ -248,8 +248,9 @@ class SurveyScreen(Screen[None]):
         status), which have no field row to stand under."""
         form, lang = self.app.form, language()
         fields = [form.field(key).defn.label.get(lang) for key in notes if key in form.fields]
-        if fields:
-            said = t("survey.open_conflicts", fields=joined_names(fields, lang))
+        if fields:  # a supervisor (on the central) is told where to decide, not to wait
+            key = "open_conflicts_central" if self.app.store.role == "central" else "open_conflicts"
+            said = t(f"survey.{key}", fields=joined_names(fields, lang))
             self.notify(said, severity="warning", timeout=15, markup=False)
         for key, note in notes.items():
             if key not in form.fields:
