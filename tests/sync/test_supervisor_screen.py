@@ -87,6 +87,21 @@ async def review(
         yield app, pilot, screen
 
 
+def review_app(central: Store, mini: Form, tmp_path: Path, lang: str) -> SurveyorApp:
+    """The whole app on ``central`` with the review on top, as ``surveyor review`` opens it
+    (the central store is closed first: the app opens its own)."""
+    target = central.target
+    central.close()
+    return SurveyorApp(
+        target,
+        settings=Settings(language=lang),
+        settings_path=tmp_path / "c.toml",
+        form=mini,
+        review=True,
+        author="督导",
+    )
+
+
 def _panes(screen: SupervisorScreen) -> list[str]:
     return [str(s.render()) for s in screen.query(".version .version-text").results(Static)]
 
@@ -579,16 +594,7 @@ def test_f1_on_the_review_explains_the_review_keys_once_each(
     """F1 showed the inspector's help, and listed '1-9 take' then '2 take' … '9 take'."""
     central = init_store(f"{tmp_path}/central.db", role="central")
     _conflicted(laptops, central, mini)
-    target = central.target
-    central.close()
-    app = SurveyorApp(
-        target,
-        settings=Settings(language="en"),
-        settings_path=tmp_path / "c.toml",
-        form=mini,
-        review=True,
-        author="督导",
-    )
+    app = review_app(central, mini, tmp_path, "en")
     asyncio.run(_review_help(app))
     app.close_store()
 
@@ -746,16 +752,7 @@ def test_o_opens_the_duplicate_to_correct_its_address_and_the_review_reads_again
     from the review: o opens the building; corrected, it is no duplicate when back."""
     central = init_store(f"{tmp_path}/central.db", role="central")
     _duplicates(laptops, central, mini)
-    target = central.target
-    central.close()
-    app = SurveyorApp(
-        target,
-        settings=Settings(language="en"),
-        settings_path=tmp_path / "c.toml",
-        form=mini,
-        review=True,
-        author="督导",
-    )
+    app = review_app(central, mini, tmp_path, "en")
     asyncio.run(_open_and_correct(app, mini))
     app.close_store()
 
@@ -786,16 +783,7 @@ def test_a_building_opened_from_the_review_tells_the_supervisor_where_to_decide(
     set_language("zh")
     central = init_store(f"{tmp_path}/central.db", role="central")
     _conflicted(laptops, central, mini, theirs={"year_built": "1984"}, ours={"year_built": "1990"})
-    target = central.target
-    central.close()
-    app = SurveyorApp(
-        target,
-        settings=Settings(language="zh"),
-        settings_path=tmp_path / "c.toml",
-        form=mini,
-        review=True,
-        author="督导",
-    )
+    app = review_app(central, mini, tmp_path, "zh")
 
     async def scenario() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
