@@ -6,15 +6,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from surveyor.errors import SurveyorError
 from surveyor.paths import blob_dir_for
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import BUILDING, get_live_building
 from surveyor.store.db import Store, is_url
-from surveyor.store.models import CONFLICT_TABLE as CONFLICT
-from surveyor.sync.fold import DUPLICATE_KEY
+from surveyor.sync.rows import flagged_as_duplicate
 
 
 @dataclass(frozen=True)
@@ -39,16 +36,7 @@ def select_buildings(store: Store, selection: Selection) -> list[BuildingRecord]
     """The selected buildings in register order (街道, compound, building number, code)."""
     if selection.codes:
         selection = replace(selection, codes=live_codes(store, selection.codes))
-    flagged = (  # an index lookup per row: the flag's key is in the conflict's primary key
-        sa.select(CONFLICT.c.entity_id)
-        .where(
-            CONFLICT.c.entity_id == BUILDING.c.id,
-            CONFLICT.c.field_key == DUPLICATE_KEY,
-            CONFLICT.c.status == "open",
-        )
-        .exists()
-        .label("flagged")
-    )
+    flagged = flagged_as_duplicate().label("flagged")
     columns = (BUILDING.c.code, BUILDING.c.status, BUILDING.c.conflict_count, flagged)
     with store.engine.connect() as conn:
         rows = selected_rows(conn, selection, *columns)

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from surveyor.store.db import Store, read_tx
-from surveyor.sync.fold import DUPLICATE_KEY
-from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT
+from surveyor.sync.rows import BUILDING, CHANGE, flagged_as_duplicate
 
 #: Columns of the progress table; a building with an open conflict counts only as conflicted.
 BUCKETS = ("not_started", "draft", "complete", "approved", "conflicted")
@@ -35,16 +34,7 @@ class ProgressTable:
 
 def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     """Two tables (by 街道, by inspector), counted in SQL over live buildings."""
-    flagged_duplicate = (
-        sa.select(CONFLICT.c.entity_id)
-        .where(
-            CONFLICT.c.entity_id == BUILDING.c.id,
-            CONFLICT.c.field_key == DUPLICATE_KEY,
-            CONFLICT.c.status == "open",
-        )
-        .exists()
-    )
-    conflicted = sa.or_(BUILDING.c.conflict_count > 0, flagged_duplicate)
+    conflicted = sa.or_(BUILDING.c.conflict_count > 0, flagged_as_duplicate())
     bucket = sa.case((conflicted, "conflicted"), else_=BUILDING.c.status).label("bucket")
     # A building nobody was assigned that an inspector added on the laptop (ctrl+n) is that
     # inspector's work: counted under its creator (the author of its first change, made on a

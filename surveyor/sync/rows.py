@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
+import sqlalchemy as sa
 
 from surveyor.forms.model import Form
 from surveyor.forms.record import Evaluation, evaluate
@@ -22,7 +23,14 @@ from surveyor.store import models
 from surveyor.store.bulk import RawJSON, dump_json, load_json
 from surveyor.store.heads import heads_group
 from surveyor.store.ids import building_code
-from surveyor.sync.fold import AGREEING_KEY, STATUS_KEY, ChangeRow, ConflictRow, EntityState
+from surveyor.sync.fold import (
+    AGREEING_KEY,
+    DUPLICATE_KEY,
+    STATUS_KEY,
+    ChangeRow,
+    ConflictRow,
+    EntityState,
+)
 
 CHANGE = models.TABLES.tables["change"]
 BUILDING = models.TABLES.tables["building"]
@@ -57,6 +65,21 @@ class PriorEvaluation(NamedTuple):
     completeness: float
     errors_json: str
     error_count: int
+
+
+def flagged_as_duplicate() -> sa.Exists:
+    """A correlated test, per ``building`` row, that it holds an open duplicate flag: an index
+    lookup (the flag's key is in the conflict's primary key). Progress counts such a building
+    as conflicted; the exports say it."""
+    return (
+        sa.select(CONFLICT.c.entity_id)
+        .where(
+            CONFLICT.c.entity_id == BUILDING.c.id,
+            CONFLICT.c.field_key == DUPLICATE_KEY,
+            CONFLICT.c.status == "open",
+        )
+        .exists()
+    )
 
 
 def answers_key(answers: Mapping[str, Any]) -> bytes | None:
