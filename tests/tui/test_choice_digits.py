@@ -8,7 +8,7 @@ import pytest
 
 from surveyor.tui.widgets.choice import ChoiceField
 from tests.tui.conftest import AppFactory, run, settle, toasts
-from tests.tui.test_flows import burst, first_with_status, open_survey, read
+from tests.tui.test_flows import burst, first_with_status, open_at, read
 
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["typed", "one-burst"])
@@ -34,9 +34,7 @@ def test_a_year_typed_into_a_choice_list_says_what_was_recorded(
     async def body() -> None:
         app = make_app(sample_db, lang=lang)
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("year_built_basis")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "year_built_basis")
             choice = screen.query_one("#year_built_basis", ChoiceField)
             if at_once:
                 burst(app, [*"1994", "tab"])

@@ -11,7 +11,7 @@ from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import burst, first_with_status, open_survey
+from tests.tui.test_flows import burst, first_with_status, open_at
 
 
 def screen_lines(screen: SurveyScreen) -> list[str]:
@@ -44,9 +44,7 @@ def test_a_choice_list_comes_back_whole_after_a_filter_typed_in_one_burst(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(80, 24)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field(field_id)
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, field_id)
             choice = screen.query_one(f"#{field_id}", ChoiceField)
             assert app.focused is choice
             whole = choice.region.height
@@ -89,9 +87,7 @@ def test_the_filter_line_is_whole_at_80_columns(
     async def body() -> None:
         app = make_app(sample_db, lang=lang)
         async with app.run_test(size=(80, 24)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("heritage_status")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "heritage_status")
             choice = screen.query_one("#heritage_status", ChoiceField)
             burst(app, list(typed))
             await settle(app, pilot)

@@ -14,7 +14,7 @@ import pytest
 
 from surveyor.tui.widgets.choice import ChoiceField
 from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import burst, first_with_status, open_survey, read
+from tests.tui.test_flows import burst, first_with_status, open_at, read
 from tests.tui.test_tmux_smoke import quit_cleanly, run_surveyor
 
 
@@ -32,9 +32,7 @@ def test_keys_after_a_choice_that_shows_fields_go_into_those_fields(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("gas_supply")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "gas_supply")
             assert not screen.is_shown("gas_riser_location")
             burst(app, [*first, move, "2", move])
             await settle(app, pilot)
@@ -60,9 +58,7 @@ def test_keys_after_a_choice_that_hides_fields_skip_them(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("gas_supply")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "gas_supply")
             await pilot.press("1")
             await settle(app, pilot)
             assert screen.is_shown("gas_riser_location")
@@ -87,9 +83,7 @@ def test_page_down_right_after_a_pick_keeps_the_pick(sample_db: Path, make_app: 
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("gas_supply")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "gas_supply")
             index = screen.section_index
             burst(app, ["1", "pagedown"])
             await settle(app, pilot)

@@ -65,6 +65,14 @@ async def open_survey(app: Any, pilot: Any, ref: Any) -> SurveyScreen:
     return app.screen
 
 
+async def open_at(app: Any, pilot: Any, ref: Any, field_id: str) -> SurveyScreen:
+    """The survey of ``ref`` opened with the cursor in ``field_id`` (its section shown)."""
+    screen = await open_survey(app, pilot, ref)
+    await screen.goto_field(field_id)
+    await settle(app, pilot)
+    return screen
+
+
 def test_search_then_open_a_building(sample_db: Path, make_app: AppFactory) -> None:
     target = first_with_status(sample_db, "draft")
     query = (target.compound_name or "")[:2]  # a short Chinese query
@@ -380,9 +388,7 @@ def test_clearing_a_required_answer_of_a_complete_building_says_it_is_a_draft_ag
     async def body() -> None:
         app = make_app(sample_db)
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("structure_type")
-            await settle(app, pilot)
+            await open_at(app, pilot, target.id, "structure_type")
             await pilot.press("backspace")
             await pilot.press("escape")
             await settle(app, pilot)
@@ -537,9 +543,7 @@ def test_the_required_mark_follows_the_answers(sample_db: Path, make_app: AppFac
     async def body() -> None:
         app = make_app(sample_db)
         async with app.run_test(size=(80, 24)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("photo_defects")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "photo_defects")
             assert "photo_defects" not in (screen.ev.missing if screen.ev else [])
             assert not marked(screen, "photo_defects")
             assert marked(screen, "photo_facade_main")  # required: true, marked as before
@@ -800,9 +804,7 @@ def test_keys_typed_right_after_esc_go_to_the_list_not_the_building_left(
     async def body() -> None:
         app = make_app(sample_db, lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("inspector_name")
-            await settle(app, pilot)
+            await open_at(app, pilot, target.id, "inspector_name")
             burst(app, ["escape", "z", "z", "q"])
             await settle(app, pilot)
             assert isinstance(app.screen, BuildingsScreen)
@@ -1213,9 +1215,7 @@ def test_typing_in_a_field_arrived_at_replaces_its_answer(
     async def body() -> None:
         app = make_app(sample_db, lang="en", autosave_delay=0.2)
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("floors_above")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "floors_above")
             await pilot.press("7")
             burst(app, ["enter", "2"])  # typed on at once: the next field's answer replaced too
             await settle(app, pilot)
@@ -1297,9 +1297,7 @@ def test_keys_typed_in_a_burst_land_in_the_field_they_were_typed_for(
     async def body() -> None:
         app = make_app(sample_db, lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("floors_above")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "floors_above")
             burst(app, ["6", "tab", "0", "tab", "3", "enter", "3", "7", "backspace", "6"])
             burst(app, ["enter", "enter", "1", "shift+tab", "shift+tab", "backspace", "5"])
             await settle(app, pilot)
@@ -1328,9 +1326,7 @@ def test_keys_typed_right_after_a_dialog_opens_go_to_the_dialog(
     async def body() -> None:
         app = make_app(sample_db, lang="en")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("heating_source")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "heating_source")
             burst(app, ["ctrl+g", "2"])
             await settle(app, pilot)
             assert isinstance(app.screen, CommandPalette)

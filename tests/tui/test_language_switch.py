@@ -12,7 +12,7 @@ from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from tests.tui.conftest import AppFactory, run, settle, until
-from tests.tui.test_flows import burst, first_with_status, open_survey, read
+from tests.tui.test_flows import burst, first_with_status, open_at, open_survey, read
 
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["typed", "one-burst"])
@@ -39,9 +39,7 @@ def test_f2_while_typing_a_number_keeps_what_was_typed(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field(field_id)
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, field_id)
             field = screen.query_one(f"#{field_id}", Input)
             if at_once:
                 burst(app, [*before, "f2", *after])
@@ -77,9 +75,7 @@ def test_f2_in_the_remarks_box_keeps_the_cursor_where_it_was(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("inspector_remarks")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "inspector_remarks")
             area = screen.query_one("#inspector_remarks", TextArea)
             await pilot.press(*"第一行备注", "enter", *"第二行", "f2")
             await settle(app, pilot)
@@ -106,9 +102,7 @@ def test_f2_keeps_a_selection_and_relabels_the_section(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("floors_above")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "floors_above")
             field = screen.query_one("#floors_above", Input)
             assert field.selected_text == str(before["floors_above"])
             await pilot.press("f2")

@@ -23,7 +23,7 @@ from surveyor.store.db import Store, open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal, RemovePhotoModal
 from surveyor.tui.widgets.photo_field import PhotoField
 from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import open_survey
+from tests.tui.test_flows import open_at, open_survey
 
 FORM = get_form()
 
@@ -196,9 +196,7 @@ def test_enter_on_a_full_photo_field_moves_on_to_the_next_field(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(80, 24)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("photo_facade_main")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "photo_facade_main")
             field = screen.query_one("#photo_facade_main", PhotoField)
             drawn = [strip.text for strip in field.render_lines(field.region.reset_offset)]
             assert any("照片已满（1/1），Enter 到下一项" in line for line in drawn), drawn

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.tui.conftest import AppFactory, run, settle, toasts
-from tests.tui.test_flows import first_with_status, open_survey
+from tests.tui.test_flows import first_with_status, open_at
 
 
 def test_an_error_in_a_sections_last_field_is_said_on_leaving_it(
@@ -17,9 +17,7 @@ def test_an_error_in_a_sections_last_field_is_said_on_leaving_it(
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(100, 30)) as pilot:
-            screen = await open_survey(app, pilot, target.id)
-            await screen.goto_field("prior_programmes")
-            await settle(app, pilot)
+            screen = await open_at(app, pilot, target.id, "prior_programmes")
             section = screen.section_index
             for key in ("1", "7", "enter"):  # 既有建筑节能改造 and 无: 无 stands alone
                 await pilot.press(key)
