@@ -92,18 +92,21 @@ def test_leaving_under_a_lock_says_so_at_once_stays_responsive_and_leaves_once_s
     other: sqlite3.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Four steps of up to AT_ONCE each: 4 s left no room on a busy 2-core laptop.
+    # Four steps of up to STEP each, well inside the 15 s wait (the help took 10 s before the
+    # fix); 1.5 s a step failed on a 2-core machine busy with two test workers and more.
+    step = 3.0
+
     async def scenario(app: Any, pilot: Any, screen: SurveyScreen) -> None:
         press(app, "escape")
         waiting = "正在等待数据库保存 1 个答案"
-        await until(app, lambda: any(waiting in m for m in toasts(app)), "the wait", AT_ONCE)
+        await until(app, lambda: any(waiting in m for m in toasts(app)), "the wait", step)
         assert "离开本楼" in next(m for m in toasts(app) if waiting in m)
         press(app, "f1")  # acted on while it waits (it was not, for 10 s)
-        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", AT_ONCE)
+        await until(app, lambda: isinstance(app.screen, HelpScreen), "the help", step)
         press(app, "f1")
-        await until(app, lambda: app.screen is screen, "back from the help", AT_ONCE)
+        await until(app, lambda: app.screen is screen, "back from the help", step)
         press(app, "escape")  # impatient: still waiting, the answer is not dropped
-        await until(app, lambda: any("仍在等待" in m for m in toasts(app)), "again", AT_ONCE)
+        await until(app, lambda: any("仍在等待" in m for m in toasts(app)), "again", step)
         assert app.screen is screen and screen.unsaved() == 1
         other.execute("ROLLBACK")  # released: the answer is saved, the building closes
         await until(app, lambda: not isinstance(app.screen, SurveyScreen), "leaving")
