@@ -1037,6 +1037,51 @@ async def _approve_from_the_list(app: SurveyorApp, code: str) -> None:
         assert survey.status == "approved"
 
 
+def test_f7_approves_from_inside_the_remarks_box(
+    laptops: Callable[[str], Store], tmp_path: Path
+) -> None:
+    """In a multi-line box F7 was Textual's "select all": a supervisor reading the remarks
+    pressed F7 and the building stayed complete, with nothing said."""
+    from surveyor.forms.model import form_from_data
+    from tests.sync.conftest import MINI
+
+    raw = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    facts = next(s for s in raw["sections"] if s["id"] == "facts")
+    facts["fields"].append({"id": "notes", "type": "text", "label": {"zh": "备注", "en": "Notes"}})
+    form = form_from_data(raw, MINI)
+    a = laptops("甲")
+    code = _complete_building(a, form)
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    push(a, central, form)
+    central.close()
+    app = _review_app(f"{tmp_path}/central.db", form, tmp_path)
+    asyncio.run(_approve_from_the_notes(app, code))
+    assert get_building(app.store, code).status == "approved"
+    app.close_store()
+
+
+async def _approve_from_the_notes(app: SurveyorApp, code: str) -> None:
+    from textual.widgets import TextArea
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape")  # no conflicts: the central's register underneath
+        await settle(app, pilot)
+        app.screen.query_one("#buildings", DataTable).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        survey = app.screen
+        assert isinstance(survey, SurveyScreen) and survey.building.code == code
+        await pilot.press("pagedown")  # the facts section, with the notes box
+        await settle(app, pilot)
+        survey.query_one("#notes", TextArea).focus()
+        await settle(app, pilot)
+        assert isinstance(app.focused, TextArea)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert survey.status == "approved", [n.message for n in app._notifications]
+
+
 def test_approving_a_building_with_an_open_conflict_says_why_not(
     laptops: Callable[[str], Store], mini: Form, tmp_path: Path
 ) -> None:

@@ -135,8 +135,10 @@ class SurveyScreen(Screen[None]):
             id="survey.next_section",
         ),
         Binding("f9", "complete", "survey.key_complete", id="survey.complete"),
-        # Offered on a central only, for a complete building (``check_action``).
-        Binding("f7", "approve", "survey.key_approve", id="survey.approve"),
+        # Offered on a central only, for a complete building (``check_action``). priority: the
+        # remarks box would otherwise take f7 (select all); where approving is not offered the
+        # key still reaches the box.
+        Binding("f7", "approve", "survey.key_approve", priority=True, id="survey.approve"),
         Binding("ctrl+s", "save", "survey.key_save", show=False, id="survey.save"),
         Binding(
             "f8", "next_problem", "survey.key_next_problem", show=False, id="survey.next_problem"
