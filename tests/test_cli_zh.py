@@ -180,3 +180,34 @@ def test_a_chinese_sentence_says_statuses_and_options_in_chinese(tmp_path: Path)
     )
     none = sv("export", "csv", "--db", str(db), "--out", out, *where)
     assert "(subdistrict=changhong, subdistrict=gulou, status=complete)" in none.stderr
+
+
+def test_usage_errors_are_said_in_chinese(tmp_path: Path) -> None:
+    """A missing argument, a mistyped option or a word for a number were said in English in a
+    box ("Missing argument 'files'.") though Chinese was asked for."""
+    missing = sv("merge", "--lang", "zh")
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[1:] == [
+        "错误：缺少参数 files",
+        "用 surveyor merge --help 查看全部选项（说明为英文）",
+    ], missing.stderr
+    assert missing.stderr.startswith("用法：surveyor merge [OPTIONS]")
+    typo = sv("merge", "a.db", "--centrl", "c.db", "--lang", "zh")
+    assert "错误：没有 --centrl 选项；相近的有 --central" in typo.stderr, typo.stderr
+    word = sv("sample", "--out", str(tmp_path / "s.db"), "--buildings", "二十", "--lang", "zh")
+    assert word.returncode == 2 and "错误：--buildings 应为整数" in word.stderr, word.stderr
+    extra = sv("list", "--db", str(tmp_path / "s.db"), "多余", "--lang", "zh")
+    assert "错误：多余的参数 多余" in extra.stderr, extra.stderr
+    assert not (tmp_path / "s.db").exists()  # nothing was done
+    for run in (missing, typo, word, extra):
+        assert "Error" not in run.stderr and "╭" not in run.stderr, run.stderr
+
+
+def test_usage_errors_in_english_keep_the_command_line_form() -> None:
+    missing = sv("merge")
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[1:] == [
+        "error: Missing argument 'files'",
+        "Try 'surveyor merge --help' for help.",
+    ], missing.stderr
+    assert sv("--version").returncode == 0

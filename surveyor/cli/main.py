@@ -686,6 +686,7 @@ def sample(
     seed: Annotated[int, typer.Option("--seed")] = 2024,
     form: FormOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Generate a realistic, deterministic Nankai sample database."""
     from surveyor.forms.catalog import get_form
@@ -700,7 +701,7 @@ def sample(
             )
         for suffix in ("", "-wal", "-shm"):
             Path(str(out) + suffix).unlink(missing_ok=True)
-    summary = generate_sample(out, get_form(form), buildings=buildings, seed=seed)
+    summary = generate_sample(out, get_form(form), buildings=buildings, seed=seed, lang=lang)
     typer.echo(summary)
 
 
@@ -734,9 +735,19 @@ def run(argv: list[str] | None = None) -> None:
     lang = "zh" if zh else "en"
     signal.signal(signal.SIGINT, _interrupt)
     _quiet_library_logs()
+    from surveyor.cli.usage import usage_error_class, usage_lines
+
     try:
-        # Typer handles usage errors itself (message and exit code 2) and raises SystemExit.
-        app(args=argv, prog_name="surveyor")
+        # Not standalone: usage errors come here to be said in the asked language.
+        exit_code = app(args=argv, prog_name="surveyor", standalone_mode=False)
+        if isinstance(exit_code, int) and exit_code:  # typer.Exit(N), returned, not raised
+            sys.exit(exit_code)
+    except usage_error_class() as exc:
+        for line in usage_lines(exc, lang):
+            typer.echo(line, err=True)
+        sys.exit(2)
+    except typer.Abort:  # Ctrl-D at a question: nothing was done
+        _say_interrupted(zh)
     except SurveyorError as exc:
         typer.echo(f"错误：{exc.text('zh')}" if zh else f"error: {exc.message}", err=True)
         sys.exit(2)

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
+from surveyor.i18n import t_in
 from surveyor.paths import blob_dir_for
 from surveyor.services.survey import BUILDING, STATUSES, SurveyWriter, writer
 from surveyor.store import models
@@ -1698,7 +1699,13 @@ def _write(w: SurveyWriter, plan: _Plan, photos: _PhotoStore, photo_fields: Sequ
 
 
 def generate_sample(
-    out: Path, form: Form, *, buildings: int, seed: int, inspectors: int = 8
+    out: Path,
+    form: Form,
+    *,
+    buildings: int,
+    seed: int,
+    inspectors: int = 8,
+    lang: str = "en",
 ) -> str:
     """Create a new SQLite survey database at ``out`` and fill it deterministically.
 
@@ -1731,6 +1738,12 @@ def generate_sample(
         store.close()
     counts: dict[str, int] = {str(status): int(n) for status, n in rows}
     total = sum(counts.values())
+    if lang == "zh":
+        mix = "、".join(f"{t_in('zh', f'status.{s}')} {counts.get(s, 0)}" for s in STATUSES)
+        return (
+            f"{out}：{compounds} 个小区 {total} 栋楼（种子 {seed}，{inspectors} 名普查员）："
+            f"{mix}"
+        )
     mix = ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES)
     return (
         f"{out}: {total} buildings in {compounds} compounds (seed {seed}, "
