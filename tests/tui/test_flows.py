@@ -29,7 +29,7 @@ from surveyor.tui.text import fit_cells
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.section_nav import SectionNav
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, until
 
 FORM = get_form()
 
@@ -1261,6 +1261,44 @@ def test_the_first_answer_dates_the_survey_and_names_the_inspector(
     run(body)
     answers = read(sample_db, target.id).answers
     assert answers["info_sources"] and answers["inspector_name"]
+
+
+def test_a_default_saved_while_its_field_has_the_cursor_is_shown_there(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The date typed and Enter: the first save filled 调查人 with the inspector's name while
+    the cursor stood in it, but the screen left it out of its answers: 调查人 empty with
+    「未填写」 after F9, the section 2/3 !1, the completeness lower than the database's, while
+    ``surveyor show`` had the name. The default is shown in the field, selected, and the
+    screen's answers are the database's."""
+    target = first_with_status(sample_db, "not_started")
+    today = date.today().isoformat()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            name = screen.query_one("#inspector_name", Input)
+            assert app.focused is screen.query_one("#survey_date")
+            await pilot.press(*today, "enter")
+            assert app.focused is name
+            await until(app, lambda: screen.status == "draft", "the first save")
+            assert screen.answers["inspector_name"] == app.author
+            assert name.value == app.author
+            assert name.selected_text == app.author  # as arriving in a field selects it
+            await pilot.press("enter", "1", "enter", "f9")
+            await until(app, lambda: isinstance(app.screen, ProblemsModal), "the problem list")
+            modal = app.screen
+            assert isinstance(modal, ProblemsModal)
+            assert "inspector_name" not in [p.field_id for p in modal.problems]
+            record = screen.query_one("#nav", SectionNav).items[0]  # read 调查记录 2/3 !1
+            assert (record.answered, record.required, record.errors) == (3, 3, 0)
+            saved = read(sample_db, target.id)
+            assert screen.answers == saved.answers
+            assert screen.ev is not None
+            assert round(screen.ev.completeness, 4) == saved.completeness  # 9% vs 11%
+
+    run(body)
 
 
 def test_ctrl_f_selects_the_old_search_so_a_new_one_replaces_it(

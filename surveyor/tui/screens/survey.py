@@ -797,25 +797,39 @@ class SurveyScreen(Screen[None]):
 
     def _show_started(self, started: dict[str, Any]) -> None:
         """The answers the first save started the survey with (the form's defaults: today's
-        date, the inspector's name), shown in their fields unless typed over meanwhile."""
-        lang = language()
+        date, the inspector's name), in ``answers`` as saved and shown in their fields.
+
+        Only a field typed in since (its answer is saved next, over the default) keeps what
+        it holds. The field with the cursor used to be left out of ``answers`` too, so the
+        screen showed 调查人 empty and 「未填写」 while the database held the name; it now
+        shows the default selected, as arriving in a field does (``_show_default``).
+        """
         with self._lock:
-            typed = self.pending.keys() | self._queue.keys()
-        focused = self.app.focused
+            typed = self.pending.keys() | self._queue.keys() | self._in_flight.keys()
         for fid, value in started.items():
-            if fid in typed or self.answers.get(fid) is not None:
-                continue
-            shown = list(self.query(f"#{fid}").results(Input)) if is_live(self) else []
-            # A field focused or holding text is left alone: its keys may still be on their
-            # way (the inspector's name typed as the first save came back was overwritten).
-            if any(w is focused or w.value for w in shown) or fid == self.current_field:
+            if fid in typed:
                 continue
             self.answers[fid] = value
-            for widget in shown:  # none: another section, shown from the answers when opened
-                with widget.prevent(Input.Changed):
-                    widget.value = display_value(self.app.form.field(fid), value, lang)
+            self._show_default(fid, value)
         self.ev = evaluate(self.app.form, self.answers)
         self.apply_evaluation()
+
+    def _show_default(self, field_id: str, value: Any) -> None:
+        """Show a default the save filled in ``field_id``'s input (none: another section,
+        shown from the answers when opened). An input holding text is left alone: those are
+        keys typed as the save came back, recorded (and saved over the default) when their
+        change arrives. The focused one gets the default selected, so a key still on its way
+        replaces it as it would on arriving in the field."""
+        if not is_live(self):
+            return
+        shown = display_value(self.app.form.field(field_id), value, language())
+        for widget in self.query(f"#{field_id}").results(Input):
+            if widget.value:
+                continue
+            with widget.prevent(Input.Changed):
+                widget.value = shown
+            if widget.has_focus:
+                widget.select_all()
 
     def tell_conflicts(self, field_ids: tuple[str, ...]) -> None:
         """Someone else changed these fields since the screen loaded them (a sync brought it
