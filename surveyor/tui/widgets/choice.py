@@ -1,11 +1,11 @@
 """A keyboard-first choice widget: a code digit or letter picks, ``/`` filters, multi-select.
 
 Options are shown inline and wrap, so a 12-option list takes two or three lines, not twelve.
-Keys: the option's key (1–9, then a–z) picks it; arrows move the highlight; space picks the
-highlighted option (toggles it in a multiple choice); Delete or Backspace clears the answer;
-``/``, any non-ASCII character (a Chinese IME) or a key that is no option's starts a filter
-over the labels; backspace edits it and escape clears it; enter asks to move on to the next
-field.
+Keys: the option's key (1–9, then a–z; full-width １ from a Chinese IME too) picks it; arrows
+move the highlight; space picks the highlighted option (toggles it in a multiple choice);
+Delete or Backspace clears the answer; ``/``, any other non-ASCII character (Chinese) or a key
+that is no option's starts a filter over the labels; backspace edits it and escape clears
+it; enter asks to move on to the next field.
 
 Text typed into a choice by mistake (a field the skip logic has just put before the remarks
 box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
@@ -36,6 +36,7 @@ from textual.widget import Widget
 
 from surveyor.i18n import language, t
 from surveyor.sync.wording import joined_names
+from surveyor.text import normalize_text
 from surveyor.tui.text import wrap_text
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
@@ -250,14 +251,16 @@ class ChoiceField(Widget, can_focus=True):
             self.filter_text += text
             self._filter_edited()
             return
-        index = KEYS.find(text.lower())
-        if len(text) == 1 and text != "/" and text.isascii() and 0 <= index < len(self.options):
+        # As typed with a Chinese IME on: 「１」 is 1 (NFKC, as number fields read ４户).
+        key = normalize_text(text).lower()
+        index = KEYS.find(key)
+        if len(key) == 1 and key.isascii() and 0 <= index < len(self.options):
             self.highlighted = index
             self.pick(self.options[index].code)
             return
         # "/", Chinese, or a key that is no option's (8 in a list of four): a filter, seen.
         self.filtering = True
-        self.filter_text = "" if text == "/" else text
+        self.filter_text = "" if key == "/" else text
         self._filter_edited()
 
     def on_paste(self, event: events.Paste) -> None:
