@@ -904,6 +904,17 @@ class SurveyScreen(Screen[None]):
             failed = self._failed
         return self.save_error or failed or t("app.still_saving")
 
+    def text_not_recorded(self) -> tuple[str, str] | None:
+        """A choice list's label and the text left in its filter that matches no option
+        (remarks meant for the box below, typed into the choice the skip logic put before
+        it), or None. Quitting would drop it: the first ``ctrl+q`` says so instead."""
+        if not is_live(self):
+            return None
+        for choice in self.query(ChoiceField):
+            if choice.unmatched:
+                return choice.label or str(choice.id), choice.filter_text
+        return None
+
     def unsaved(self) -> int:
         """How many answers are not committed yet (typed, queued or failed)."""
         with self._lock:

@@ -42,8 +42,9 @@ from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
 GAP = 2
-#: Characters of a long paste quoted in the toast that says it was not recorded.
-PASTE_QUOTED = 20
+#: Characters of a long text quoted in a toast that says it is not recorded (a paste, the
+#: text left in a filter on quitting).
+QUOTED_CHARS = 20
 #: Cells before an option's label ("(*)1 "): a wrapped label goes on under itself.
 TOKEN_INDENT = 5
 
@@ -276,11 +277,11 @@ class ChoiceField(Widget, can_focus=True):
         if "\n" not in text and "\r" not in text and len(text) <= longest:
             self._typed(text)
             return
-        start = " ".join(text.split())
-        if len(start) > PASTE_QUOTED:
-            start = start[:PASTE_QUOTED] + "..."
         said = t(
-            "survey.choice_paste_dropped", label=self.label or self.id, count=len(text), start=start
+            "survey.choice_paste_dropped",
+            label=self.label or self.id,
+            count=len(text),
+            start=quoted_start(text),
         )
         self.app.notify(said, severity="warning", markup=False, timeout=10)
 
@@ -397,6 +398,13 @@ class ChoiceField(Widget, can_focus=True):
                     style += " reverse"
                 text.append(piece, style=style.strip())
         return text
+
+
+def quoted_start(text: str) -> str:
+    """The start of a long text, on one line, for a toast that quotes it (the whole text
+    would cover the screen)."""
+    start = " ".join(text.split())
+    return start if len(start) <= QUOTED_CHARS else start[:QUOTED_CHARS] + "..."
 
 
 def wrap_cells(text: str, width: int, *, indent: int) -> list[str]:
