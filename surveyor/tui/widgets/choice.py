@@ -9,7 +9,8 @@ it; enter asks to move on to the next field.
 
 Text typed into a choice by mistake (a field the skip logic has just put before the remarks
 box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
-option says so on its line and in a toast naming the field as a choice list, Enter keeps it,
+option says so on its line and in a toast naming the field as a choice list (one at a time:
+Enter again, or more keys, do not pile up copies), Enter keeps it,
 and leaving the field with it says the text was not recorded, quoting it. Such keys used to
 be dropped without a word, the remarks lost. A paste is treated the same: a short one goes in
 as typed keys would, a long one (a whole note) is said at once not to be recorded.
@@ -38,6 +39,7 @@ from surveyor.i18n import language, t
 from surveyor.sync.wording import joined_names
 from surveyor.text import normalize_text
 from surveyor.tui.text import wrap_text
+from surveyor.tui.toasts import ToastOnce
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
@@ -131,6 +133,8 @@ class ChoiceField(Widget, can_focus=True):
         self.label = label
         #: This filter's "no option matches" toast was shown (once per filter).
         self._no_match_told = False
+        #: That toast, not said again while it is on the screen.
+        self._no_match_toast = ToastOnce()
 
     @staticmethod
     def _as_list(value: object) -> list[str]:
@@ -293,10 +297,12 @@ class ChoiceField(Widget, can_focus=True):
             self._tell_no_match()
 
     def _tell_no_match(self) -> None:
-        """A toast: this field is a choice list and what was typed matches no option."""
+        """A toast: this field is a choice list and what was typed matches no option; not
+        again while it is still on the screen. Enter said it again on every press: "6 Enter
+        0 Enter 3 Enter" left four identical toasts over half an 80×24 screen."""
         self._no_match_told = True
         said = t("survey.choice_no_match_told", label=self.label or self.id)
-        self.app.notify(said, severity="warning", markup=False)
+        self._no_match_toast.say(self.app, said)
 
     def _highlight_first(self) -> None:
         shown = self.matching()
