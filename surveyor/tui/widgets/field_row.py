@@ -261,7 +261,11 @@ class FieldRow(Widget):
         elif fld.type == "photo":
             photos = value if isinstance(value, list) else []
             yield PhotoField(
-                photos, blob_dir=self._blob_dir, max_count=fld.defn.max_count, id=fld.id
+                photos,
+                blob_dir=self._blob_dir,
+                max_count=fld.defn.max_count,
+                required=self.has_class("-required"),
+                id=fld.id,
             )
         else:  # calculate
             self._calculated = Static(self._calculated_text(value), classes="value", id=fld.id)
@@ -322,6 +326,8 @@ class FieldRow(Widget):
         self.set_class(required, "-required")
         if self._label is not None:
             self._label.update(self.label_text())
+        for photos in self.query(PhotoField):  # Enter attaches while a photo is needed
+            photos.set_required(required)
 
     def show_messages(self, error: str | None, warning: str | None) -> None:
         """The inline message: the error if any, else the warning, else nothing."""
