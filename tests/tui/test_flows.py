@@ -1170,7 +1170,8 @@ def test_an_invalid_multiple_choice_stays_a_list_across_sessions(
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("prior_programmes")
-            await pilot.press("2", "6", "7", "tab")
+            # Left backwards: Tab past the section's last field opens the next one, as Enter.
+            await pilot.press("2", "6", "7", "shift+tab")
             await settle(app, pilot)
             assert "cannot be combined" in (error_text(screen, "prior_programmes") or "")
             await pilot.press("escape")

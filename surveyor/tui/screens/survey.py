@@ -65,6 +65,7 @@ from surveyor.sync.wording import conflict_notes, joined_names
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
+from surveyor.tui.toasts import ToastOnce
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow, display_value
 from surveyor.tui.widgets.fields_scroll import FieldsScroll
@@ -212,6 +213,8 @@ class SurveyScreen(Screen[None]):
         self._rest_rows: list[FieldRow] = []
         #: Held while a section's rows are removed and mounted.
         self._section_lock = asyncio.Lock()
+        #: "This is the first/last section", not said again while shown (PgDn held down).
+        self._edge_toast = ToastOnce()
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -438,8 +441,14 @@ class SurveyScreen(Screen[None]):
             self.focus_field(field_id)
 
     async def action_section(self, step: int) -> None:
-        count = len(self.app.form.sections)
-        await self.show_section((self.section_index + step) % count)
+        """PgDn/PgUp: the next or previous section; at the last or first one the screen stays
+        and says so (PgUp on 调查记录 jumped round to the last section, 意愿与备注)."""
+        index = self.section_index + step
+        if not 0 <= index < len(self.app.form.sections):
+            edge = "survey.first_section" if step < 0 else "survey.last_section"
+            self._edge_toast.say(self.app, t(edge), severity="information")
+            return
+        await self.show_section(index)
 
     @on(SectionNav.Selected)
     async def nav_selected(self, event: SectionNav.Selected) -> None:
@@ -617,9 +626,26 @@ class SurveyScreen(Screen[None]):
 
     def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
         """Tab: like Enter, the focused field's answer is recorded first, so the fields it
-        shows or hides are in the focus chain or out of it."""
+        shows or hides are in the focus chain or out of it; on a section's last field, like
+        Enter, it opens the next section (it put the cursor in the section list, though the
+        help says Tab moves on to the next field)."""
+        fid = self.focused.id if self.focused is not None else None
+        if selector == "*" and fid is not None and self._tab_leaves_the_fields(fid):
+            self.advance_from(fid)
+            return self.focused
         self._record_focused()
         return super().focus_next(selector)
+
+    def _tab_leaves_the_fields(self, field_id: str) -> bool:
+        """True if Tab from ``field_id`` would leave the section's fields for the section
+        list (it is the last field shown) while Enter goes on: to the rows still being
+        mounted, or to the next section."""
+        if self._switching or field_id not in self.app.form.fields:
+            return False
+        ids = [w.id for w in self._editors()]
+        if not ids or ids[-1] != field_id:
+            return False
+        return bool(self._rest_rows) or self.section_index + 1 < len(self.app.form.sections)
 
     def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
         self._record_focused()
