@@ -6,6 +6,7 @@ Every check of what was saved reads it back through the core (``get_building``),
 from __future__ import annotations
 
 import asyncio
+import time
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -1523,6 +1524,29 @@ def test_steady_typing_is_saved_within_the_maximum_wait(
                     saved_while_typing = saved
             assert saved_while_typing is not None, "nothing saved while typing went on"
             assert "abcdefghij".startswith(saved_while_typing)
+
+    run(body)
+
+
+def test_a_key_typed_after_the_longest_wait_is_saved(sample_db: Path, make_app: AppFactory) -> None:
+    """A key that reached the screen once the longest wait had passed (a busy laptop: the
+    event loop late with the timer) set a 0 s autosave timer, which crashes Textual's timer
+    (it divides by its interval): the answer was not saved while typing went on, and the
+    test run ended in a ZeroDivisionError."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, autosave_delay=0.8)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_at(app, pilot, target.id, "inspector_name")
+            await pilot.press("a")
+            screen._pending_since = time.monotonic() - 10  # typed 10 s ago, still unsaved
+            await pilot.press("b")
+
+            def saved() -> bool:
+                return read(sample_db, target.id).answers.get("inspector_name") == "ab"
+
+            await until(app, saved, "the autosave", timeout=5)
 
     run(body)
 

@@ -96,6 +96,8 @@ SAVE_QUIET_SECONDS = 0.3
 #: longer) after its first unsaved key: the debounce restarts on every key, so steady typing
 #: would otherwise never be saved before a crash or ``kill -9``.
 AUTOSAVE_MAX_WAIT = 2.0
+#: The autosave timer's shortest wait, in seconds (Textual's timer cannot wait 0 s).
+SHORTEST_TIMER = 0.001
 
 
 @dataclass(frozen=True)
@@ -540,7 +542,10 @@ class SurveyScreen(Screen[None]):
             self._pending_since = now
         delay = self.app.settings.autosave_delay
         latest = self._pending_since + max(AUTOSAVE_MAX_WAIT, delay)
-        self._timer = self.set_timer(max(0.0, min(delay, latest - now)), self.flush)
+        # Never a 0 s timer: Textual's divides by its interval, so a key typed once the
+        # longest wait had passed (a busy laptop) crashed it and the answer was not saved.
+        wait = max(SHORTEST_TIMER, min(delay, latest - now))
+        self._timer = self.set_timer(wait, self.flush)
         self.apply_evaluation(quiet=field_id if typing else None)
         self._update_subtitle()
 
