@@ -34,6 +34,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from surveyor import logfile
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.i18n import error_text, language, set_language, t, t_in
 from surveyor.paths import blob_dir_for
@@ -140,6 +141,8 @@ class SurveyorApp(App[None]):
         self._review_on_open = review
         #: When a quit was refused because answers could not be saved (monotonic seconds).
         self._quit_refused_at = -1e9
+        #: When a quit was refused because a choice list's filter held text (monotonic).
+        self._text_told_at = -1e9
         #: A quit is waiting for the database (another program's write lock).
         self._quit_waiting = False
         self._quitting_on: int | None = None
@@ -320,7 +323,9 @@ class SurveyorApp(App[None]):
         from surveyor.tui.screens import survey
 
         for screen in screens:
-            await screen.start_saving()
+            await screen.start_saving()  # keys typed just before ctrl+q are in their fields
+        if self._tell_text_not_recorded(screens):
+            return
         if await self._all_saved(screens, survey.SAVE_QUIET_SECONDS):
             self.exit()
             return
@@ -337,6 +342,29 @@ class SurveyorApp(App[None]):
         )
         rest = max(0.0, wait - survey.SAVE_QUIET_SECONDS)
         self.run_worker(self._quit_once_saved(screens, rest), group="quit", exit_on_error=False)
+
+    def _tell_text_not_recorded(self, screens: list[SurveyScreen]) -> bool:
+        """True (and the quit refused, saying what and where) when a choice list's filter
+        holds text that matches no option: remarks typed into it by mistake vanished on
+        ``ctrl+q`` without a word. Pressed again within ``QUIT_ANYWAY_SECONDS``, quit goes on
+        (saving the answers first) and drops the text."""
+        if time.monotonic() - self._text_told_at <= QUIT_ANYWAY_SECONDS:
+            return False
+        left = next((found for s in screens if (found := s.text_not_recorded())), None)
+        if left is None:
+            return False
+        from surveyor.tui.widgets.choice import quoted_start
+
+        label, text = left
+        self._text_told_at = time.monotonic()
+        said = t(
+            "app.quit_text_not_recorded",
+            label=label,
+            text=quoted_start(text),
+            seconds=round(QUIT_ANYWAY_SECONDS),
+        )
+        self.notify(said, severity="warning", timeout=QUIT_ANYWAY_SECONDS, markup=False)
+        return True
 
     async def _quit_once_saved(self, screens: list[SurveyScreen], wait: float) -> None:
         """The rest of a quit held up by the database: exit once everything is committed
@@ -398,10 +426,14 @@ class SurveyorApp(App[None]):
 
     async def _quit_after_saving(self) -> None:
         """Commit what is pending (bounded), then exit, saved or not: no one is there to
-        answer a confirmation."""
+        answer a confirmation. Text left in a choice list's filter, which ``ctrl+q`` would
+        ask about, is written to the log instead (``log_text_not_recorded``)."""
+        why = signal.Signals(self._quitting_on).name if self._quitting_on else "a signal"
         for screen in self.survey_screens():
             with contextlib.suppress(Exception):
-                await screen.save_now(timeout=SIGNAL_SAVE_SECONDS)
+                await screen.save_now(timeout=SIGNAL_SAVE_SECONDS)  # keys typed are handled
+            with contextlib.suppress(Exception):
+                log_text_not_recorded(screen, why)
         self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -651,6 +683,22 @@ class SurveyorApp(App[None]):
         """Textual's palette, asking and saying "no matches" in the interface language."""
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(Palette(id="--command-palette", placeholder=t("cmd.placeholder")))
+
+
+def log_text_not_recorded(screen: SurveyScreen, why: str) -> None:
+    """Write the text left in a choice list's filter on ``screen`` to ``surveyor.log``,
+    whole, when the app quits on a signal (the terminal closed, ``kill``): no one is
+    there to be asked, and the text (remarks typed into the wrong field) is not an
+    answer, so nothing else keeps it."""
+    left = screen.text_not_recorded()
+    if left is None:
+        return
+    label, text = left
+    stamp = datetime.now().isoformat(timespec="seconds")
+    logfile.append(
+        f"{stamp} quit on {why}: {screen.building.code} {label}: text typed into the"
+        f" choice list's filter matched no option and was not recorded: {text!r}\n"
+    )
 
 
 def _palette_title(key: str) -> str:

@@ -48,3 +48,25 @@ def test_a_year_typed_into_a_choice_list_says_what_was_recorded(
         assert read(sample_db, target.id).answers["year_built_basis"] == "archive"
 
     run(body)
+
+
+@pytest.mark.parametrize("typed", ["１", "３"])
+def test_a_full_width_digit_from_a_chinese_ime_picks_its_option(
+    sample_db: Path, make_app: AppFactory, typed: str
+) -> None:
+    """With the Chinese IME on, 「１」 started a filter matching nothing (「筛选：１_ 无匹配选项」)
+    where number fields take ４户: the option's key is read after NFKC, as they read it."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_at(app, pilot, target.id, "year_built_basis")
+            choice = screen.query_one("#year_built_basis", ChoiceField)
+            await pilot.press(typed)
+            await settle(app, pilot)
+            assert not choice.filtering
+            assert choice.value == choice.options[int(typed) - 1].code
+            assert not toasts(app), toasts(app)
+
+    run(body)

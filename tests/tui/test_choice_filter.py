@@ -6,12 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
+from textual.widgets._toast import Toast
 
+from surveyor.i18n import t
+from surveyor.text import NO_LINE_START
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
-from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import burst, first_with_status, open_at
+from tests.tui.conftest import AppFactory, run, settle, toasts
+from tests.tui.test_flows import FORM, burst, first_with_status, open_at
+from tests.tui.test_line_breaking import drawn_lines
 
 
 def screen_lines(screen: SurveyScreen) -> list[str]:
@@ -99,5 +104,44 @@ def test_the_filter_line_is_whole_at_80_columns(
             for words in said:
                 assert words.replace(" ", "") in text.replace(" ", ""), drawn
             assert choice.region.bottom <= screen.query_one("#fields").content_region.bottom
+
+    run(body)
+
+
+def test_the_no_match_toast_is_said_once_and_breaks_as_chinese_is_set(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """燃气供应 1 shows 燃气立管位置 (four options): "6 Enter 0 Enter 3 Enter" typed there
+    left four identical toasts covering the 80×24 screen for 5 s, and each wrapped with
+    「）：」 at the start of its second line."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            screen = await open_at(app, pilot, target.id, "gas_supply")
+            await pilot.press("1", "enter")
+            await settle(app, pilot)
+            choice = screen.query_one("#gas_riser_location", ChoiceField)
+            assert app.focused is choice
+            await pilot.press("6", "enter", "0", "enter", "3", "enter")
+            await settle(app, pilot)
+            assert choice.unmatched and choice.filter_text == "603"
+            said = [m for m in toasts(app) if m.startswith("燃气立管位置是选择题")]
+            assert len(said) == 1, toasts(app)
+            drawn = [
+                line.lstrip("▌ ")
+                for toast in screen.query(Toast)
+                for line in drawn_lines(toast)
+                if line.lstrip("▌ ")
+            ]
+            assert drawn and drawn[0].startswith("燃气立管位置是选择题"), drawn
+            assert not [line for line in drawn if line[0] in NO_LINE_START], drawn
+            # Each line fits the toast for every choice list's label: Textual never breaks it.
+            width = next(iter(screen.query(Toast))).content_size.width
+            for fld in FORM.fields.values():
+                if fld.type in ("select_one", "select_multiple", "boolean"):
+                    lines = t("survey.choice_no_match_told", label=fld.defn.label.zh).split("\n")
+                    assert max(cell_len(line) for line in lines) <= width, lines
 
     run(body)

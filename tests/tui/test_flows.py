@@ -6,6 +6,7 @@ Every check of what was saved reads it back through the core (``get_building``),
 from __future__ import annotations
 
 import asyncio
+import time
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,7 @@ from surveyor.tui.text import fit_cells
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.section_nav import SectionNav
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, until
 
 FORM = get_form()
 
@@ -1170,7 +1171,8 @@ def test_an_invalid_multiple_choice_stays_a_list_across_sessions(
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("prior_programmes")
-            await pilot.press("2", "6", "7", "tab")
+            # Left backwards: Tab past the section's last field opens the next one, as Enter.
+            await pilot.press("2", "6", "7", "shift+tab")
             await settle(app, pilot)
             assert "cannot be combined" in (error_text(screen, "prior_programmes") or "")
             await pilot.press("escape")
@@ -1261,6 +1263,44 @@ def test_the_first_answer_dates_the_survey_and_names_the_inspector(
     run(body)
     answers = read(sample_db, target.id).answers
     assert answers["info_sources"] and answers["inspector_name"]
+
+
+def test_a_default_saved_while_its_field_has_the_cursor_is_shown_there(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The date typed and Enter: the first save filled 调查人 with the inspector's name while
+    the cursor stood in it, but the screen left it out of its answers: 调查人 empty with
+    「未填写」 after F9, the section 2/3 !1, the completeness lower than the database's, while
+    ``surveyor show`` had the name. The default is shown in the field, selected, and the
+    screen's answers are the database's."""
+    target = first_with_status(sample_db, "not_started")
+    today = date.today().isoformat()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            name = screen.query_one("#inspector_name", Input)
+            assert app.focused is screen.query_one("#survey_date")
+            await pilot.press(*today, "enter")
+            assert app.focused is name
+            await until(app, lambda: screen.status == "draft", "the first save")
+            assert screen.answers["inspector_name"] == app.author
+            assert name.value == app.author
+            assert name.selected_text == app.author  # as arriving in a field selects it
+            await pilot.press("enter", "1", "enter", "f9")
+            await until(app, lambda: isinstance(app.screen, ProblemsModal), "the problem list")
+            modal = app.screen
+            assert isinstance(modal, ProblemsModal)
+            assert "inspector_name" not in [p.field_id for p in modal.problems]
+            record = screen.query_one("#nav", SectionNav).items[0]  # read 调查记录 2/3 !1
+            assert (record.answered, record.required, record.errors) == (3, 3, 0)
+            saved = read(sample_db, target.id)
+            assert screen.answers == saved.answers
+            assert screen.ev is not None
+            assert round(screen.ev.completeness, 4) == saved.completeness  # 9% vs 11%
+
+    run(body)
 
 
 def test_ctrl_f_selects_the_old_search_so_a_new_one_replaces_it(
@@ -1484,6 +1524,29 @@ def test_steady_typing_is_saved_within_the_maximum_wait(
                     saved_while_typing = saved
             assert saved_while_typing is not None, "nothing saved while typing went on"
             assert "abcdefghij".startswith(saved_while_typing)
+
+    run(body)
+
+
+def test_a_key_typed_after_the_longest_wait_is_saved(sample_db: Path, make_app: AppFactory) -> None:
+    """A key that reached the screen once the longest wait had passed (a busy laptop: the
+    event loop late with the timer) set a 0 s autosave timer, which crashes Textual's timer
+    (it divides by its interval): the answer was not saved while typing went on, and the
+    test run ended in a ZeroDivisionError."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, autosave_delay=0.8)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_at(app, pilot, target.id, "inspector_name")
+            await pilot.press("a")
+            screen._pending_since = time.monotonic() - 10  # typed 10 s ago, still unsaved
+            await pilot.press("b")
+
+            def saved() -> bool:
+                return read(sample_db, target.id).answers.get("inspector_name") == "ab"
+
+            await until(app, saved, "the autosave", timeout=5)
 
     run(body)
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widget import Widget
 
 from surveyor.text import NO_LINE_END, NO_LINE_START
 from surveyor.tui.text import wrap_text
 from surveyor.tui.widgets.field_row import FieldRow
 from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import first_with_status, open_survey
+from tests.tui.test_flows import first_with_status, open_at, open_survey
 
 
 def drawn_lines(widget: Widget) -> list[str]:
@@ -87,5 +88,32 @@ def test_f1s_overview_never_starts_a_line_with_closing_punctuation(
                 lines = [line.lstrip() for line in drawn_lines(overview) if line.strip()]
                 assert len(lines) > 1  # it wraps
                 assert not any(line[0] in NO_LINE_START for line in lines), (width, lines)
+
+    run(body)
+
+
+@pytest.mark.parametrize(
+    ("lang", "field_id", "label"),
+    [
+        ("zh", "windows_replaced_share", "已更换节能窗户比例*"),
+        ("zh", "ebike_indoors", "电动车楼道停放充电*"),
+        ("en", "balcony_condition", "Balcony condition*"),
+        ("zh", "survey_date", "调查日期 *"),  # a shorter label keeps its space
+    ],
+)
+def test_the_required_mark_stays_on_the_labels_line_at_80_columns(
+    sample_db: Path, make_app: AppFactory, lang: str, field_id: str, label: str
+) -> None:
+    """A required label of nine Chinese characters fills the 18 cells of the label column
+    (19 with its padding): " *" after it went alone onto a second line."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_at(app, pilot, target.id, field_id)
+            row = screen.query_one(f"#row-{field_id}", FieldRow)
+            lines = [line for line in drawn_lines(row.query_one(".label")) if line]
+            assert lines == [label], lines
 
     run(body)

@@ -23,7 +23,7 @@ from surveyor.store.db import Store, open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal, RemovePhotoModal
 from surveyor.tui.widgets.photo_field import PhotoField
 from tests.tui.conftest import AppFactory, run, settle
-from tests.tui.test_flows import open_at, open_survey
+from tests.tui.test_flows import first_with_status, open_at, open_survey
 
 FORM = get_form()
 
@@ -205,7 +205,42 @@ def test_enter_on_a_full_photo_field_moves_on_to_the_next_field(
             assert app.screen is screen  # no dialog, and no refusal
             assert not any("最多 1 张" in str(n.message) for n in app._notifications)
             assert app.focused is screen.query_one("#photo_other", PhotoField)
-            await pilot.press("enter")  # not full: Enter still attaches
+
+    run(body)
+
+
+def test_enter_skips_an_optional_photo_field_and_space_attaches(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """Enter on an empty optional photo field (其他立面/屋面) always opened the attach dialog,
+    so only Tab or PgDn got past it, and the field did not say so. Enter now moves on there
+    (and once a required field has its photo); space attaches, as the field and the footer
+    say; Enter still attaches where the record needs a photo (楼道, required, none yet)."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_at(app, pilot, target.id, "photo_other")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.screen is screen  # no dialog: on to the next field
+            stairwell = screen.query_one("#photo_stairwell", PhotoField)
+            assert app.focused is stairwell
+            drawn = [strip.text for strip in stairwell.render_lines(stairwell.region.reset_offset)]
+            assert any("+ 添加照片 (0/3)：Enter 或空格" in line for line in drawn), drawn
+            await pilot.press("enter")  # required and empty: Enter attaches
+            await settle(app, pilot)
+            assert isinstance(app.screen, AttachPhotoModal)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await screen.goto_field("photo_other")
+            await settle(app, pilot)
+            other = screen.query_one("#photo_other", PhotoField)
+            drawn = [strip.text for strip in other.render_lines(other.region.reset_offset)]
+            assert any("+ 空格添加 (0/6)，Enter 下一项" in line for line in drawn), drawn
+            assert "photo.attach" in [b.id for _, b, _, _ in screen.active_bindings.values()]
+            await pilot.press("space")  # space attaches anywhere
             await settle(app, pilot)
             assert isinstance(app.screen, AttachPhotoModal)
 

@@ -65,6 +65,7 @@ from surveyor.sync.wording import conflict_notes, joined_names
 from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
+from surveyor.tui.toasts import ToastOnce
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow, display_value
 from surveyor.tui.widgets.fields_scroll import FieldsScroll
@@ -95,6 +96,8 @@ SAVE_QUIET_SECONDS = 0.3
 #: longer) after its first unsaved key: the debounce restarts on every key, so steady typing
 #: would otherwise never be saved before a crash or ``kill -9``.
 AUTOSAVE_MAX_WAIT = 2.0
+#: The autosave timer's shortest wait, in seconds (Textual's timer cannot wait 0 s).
+SHORTEST_TIMER = 0.001
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,8 @@ class SurveyScreen(Screen[None]):
         self._rest_rows: list[FieldRow] = []
         #: Held while a section's rows are removed and mounted.
         self._section_lock = asyncio.Lock()
+        #: "This is the first/last section", not said again while shown (PgDn held down).
+        self._edge_toast = ToastOnce()
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -440,8 +445,14 @@ class SurveyScreen(Screen[None]):
             self.focus_field(field_id)
 
     async def action_section(self, step: int) -> None:
-        count = len(self.app.form.sections)
-        await self.show_section((self.section_index + step) % count)
+        """PgDn/PgUp: the next or previous section; at the last or first one the screen stays
+        and says so (PgUp on 调查记录 jumped round to the last section, 意愿与备注)."""
+        index = self.section_index + step
+        if not 0 <= index < len(self.app.form.sections):
+            edge = "survey.first_section" if step < 0 else "survey.last_section"
+            self._edge_toast.say(self.app, t(edge), severity="information")
+            return
+        await self.show_section(index)
 
     @on(SectionNav.Selected)
     async def nav_selected(self, event: SectionNav.Selected) -> None:
@@ -533,7 +544,10 @@ class SurveyScreen(Screen[None]):
             self._pending_since = now
         delay = self.app.settings.autosave_delay
         latest = self._pending_since + max(AUTOSAVE_MAX_WAIT, delay)
-        self._timer = self.set_timer(max(0.0, min(delay, latest - now)), self.flush)
+        # Never a 0 s timer: Textual's divides by its interval, so a key typed once the
+        # longest wait had passed (a busy laptop) crashed it and the answer was not saved.
+        wait = max(SHORTEST_TIMER, min(delay, latest - now))
+        self._timer = self.set_timer(wait, self.flush)
         self.apply_evaluation(quiet=field_id if typing else None)
         self._update_subtitle()
 
@@ -619,9 +633,26 @@ class SurveyScreen(Screen[None]):
 
     def focus_next(self, selector: str | type[QueryType] = "*") -> Widget | None:
         """Tab: like Enter, the focused field's answer is recorded first, so the fields it
-        shows or hides are in the focus chain or out of it."""
+        shows or hides are in the focus chain or out of it; on a section's last field, like
+        Enter, it opens the next section (it put the cursor in the section list, though the
+        help says Tab moves on to the next field)."""
+        fid = self.focused.id if self.focused is not None else None
+        if selector == "*" and fid is not None and self._tab_leaves_the_fields(fid):
+            self.advance_from(fid)
+            return self.focused
         self._record_focused()
         return super().focus_next(selector)
+
+    def _tab_leaves_the_fields(self, field_id: str) -> bool:
+        """True if Tab from ``field_id`` would leave the section's fields for the section
+        list (it is the last field shown) while Enter goes on: to the rows still being
+        mounted, or to the next section."""
+        if self._switching or field_id not in self.app.form.fields:
+            return False
+        ids = [w.id for w in self._editors()]
+        if not ids or ids[-1] != field_id:
+            return False
+        return bool(self._rest_rows) or self.section_index + 1 < len(self.app.form.sections)
 
     def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
         self._record_focused()
@@ -799,25 +830,39 @@ class SurveyScreen(Screen[None]):
 
     def _show_started(self, started: dict[str, Any]) -> None:
         """The answers the first save started the survey with (the form's defaults: today's
-        date, the inspector's name), shown in their fields unless typed over meanwhile."""
-        lang = language()
+        date, the inspector's name), in ``answers`` as saved and shown in their fields.
+
+        Only a field typed in since (its answer is saved next, over the default) keeps what
+        it holds. The field with the cursor used to be left out of ``answers`` too, so the
+        screen showed 调查人 empty and 「未填写」 while the database held the name; it now
+        shows the default selected, as arriving in a field does (``_show_default``).
+        """
         with self._lock:
-            typed = self.pending.keys() | self._queue.keys()
-        focused = self.app.focused
+            typed = self.pending.keys() | self._queue.keys() | self._in_flight.keys()
         for fid, value in started.items():
-            if fid in typed or self.answers.get(fid) is not None:
-                continue
-            shown = list(self.query(f"#{fid}").results(Input)) if is_live(self) else []
-            # A field focused or holding text is left alone: its keys may still be on their
-            # way (the inspector's name typed as the first save came back was overwritten).
-            if any(w is focused or w.value for w in shown) or fid == self.current_field:
+            if fid in typed:
                 continue
             self.answers[fid] = value
-            for widget in shown:  # none: another section, shown from the answers when opened
-                with widget.prevent(Input.Changed):
-                    widget.value = display_value(self.app.form.field(fid), value, lang)
+            self._show_default(fid, value)
         self.ev = evaluate(self.app.form, self.answers)
         self.apply_evaluation()
+
+    def _show_default(self, field_id: str, value: Any) -> None:
+        """Show a default the save filled in ``field_id``'s input (none: another section,
+        shown from the answers when opened). An input holding text is left alone: those are
+        keys typed as the save came back, recorded (and saved over the default) when their
+        change arrives. The focused one gets the default selected, so a key still on its way
+        replaces it as it would on arriving in the field."""
+        if not is_live(self):
+            return
+        shown = display_value(self.app.form.field(field_id), value, language())
+        for widget in self.query(f"#{field_id}").results(Input):
+            if widget.value:
+                continue
+            with widget.prevent(Input.Changed):
+                widget.value = shown
+            if widget.has_focus:
+                widget.select_all()
 
     def tell_conflicts(self, field_ids: tuple[str, ...]) -> None:
         """Someone else changed these fields since the screen loaded them (a sync brought it
@@ -891,6 +936,17 @@ class SurveyScreen(Screen[None]):
         with self._lock:
             failed = self._failed
         return self.save_error or failed or t("app.still_saving")
+
+    def text_not_recorded(self) -> tuple[str, str] | None:
+        """A choice list's label and the text left in its filter that matches no option
+        (remarks meant for the box below, typed into the choice the skip logic put before
+        it), or None. Quitting would drop it: the first ``ctrl+q`` says so instead."""
+        if not is_live(self):
+            return None
+        for choice in self.query(ChoiceField):
+            if choice.unmatched:
+                return choice.label or str(choice.id), choice.filter_text
+        return None
 
     def unsaved(self) -> int:
         """How many answers are not committed yet (typed, queued or failed)."""

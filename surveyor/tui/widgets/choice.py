@@ -1,15 +1,16 @@
 """A keyboard-first choice widget: a code digit or letter picks, ``/`` filters, multi-select.
 
 Options are shown inline and wrap, so a 12-option list takes two or three lines, not twelve.
-Keys: the option's key (1–9, then a–z) picks it; arrows move the highlight; space picks the
-highlighted option (toggles it in a multiple choice); Delete or Backspace clears the answer;
-``/``, any non-ASCII character (a Chinese IME) or a key that is no option's starts a filter
-over the labels; backspace edits it and escape clears it; enter asks to move on to the next
-field.
+Keys: the option's key (1–9, then a–z; full-width １ from a Chinese IME too) picks it; arrows
+move the highlight; space picks the highlighted option (toggles it in a multiple choice);
+Delete or Backspace clears the answer; ``/``, any other non-ASCII character (Chinese) or a key
+that is no option's starts a filter over the labels; backspace edits it and escape clears
+it; enter asks to move on to the next field.
 
 Text typed into a choice by mistake (a field the skip logic has just put before the remarks
 box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
-option says so on its line and in a toast naming the field as a choice list, Enter keeps it,
+option says so on its line and in a toast naming the field as a choice list (one at a time:
+Enter again, or more keys, do not pile up copies), Enter keeps it,
 and leaving the field with it says the text was not recorded, quoting it. Such keys used to
 be dropped without a word, the remarks lost. A paste is treated the same: a short one goes in
 as typed keys would, a long one (a whole note) is said at once not to be recorded.
@@ -36,13 +37,16 @@ from textual.widget import Widget
 
 from surveyor.i18n import language, t
 from surveyor.sync.wording import joined_names
+from surveyor.text import normalize_text
 from surveyor.tui.text import wrap_text
+from surveyor.tui.toasts import ToastOnce
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
 KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
 GAP = 2
-#: Characters of a long paste quoted in the toast that says it was not recorded.
-PASTE_QUOTED = 20
+#: Characters of a long text quoted in a toast that says it is not recorded (a paste, the
+#: text left in a filter on quitting).
+QUOTED_CHARS = 20
 #: Cells before an option's label ("(*)1 "): a wrapped label goes on under itself.
 TOKEN_INDENT = 5
 
@@ -129,6 +133,8 @@ class ChoiceField(Widget, can_focus=True):
         self.label = label
         #: This filter's "no option matches" toast was shown (once per filter).
         self._no_match_told = False
+        #: That toast, not said again while it is on the screen.
+        self._no_match_toast = ToastOnce()
 
     @staticmethod
     def _as_list(value: object) -> list[str]:
@@ -250,14 +256,16 @@ class ChoiceField(Widget, can_focus=True):
             self.filter_text += text
             self._filter_edited()
             return
-        index = KEYS.find(text.lower())
-        if len(text) == 1 and text != "/" and text.isascii() and 0 <= index < len(self.options):
+        # As typed with a Chinese IME on: 「１」 is 1 (NFKC, as number fields read ４户).
+        key = normalize_text(text).lower()
+        index = KEYS.find(key)
+        if len(key) == 1 and key.isascii() and 0 <= index < len(self.options):
             self.highlighted = index
             self.pick(self.options[index].code)
             return
         # "/", Chinese, or a key that is no option's (8 in a list of four): a filter, seen.
         self.filtering = True
-        self.filter_text = "" if text == "/" else text
+        self.filter_text = "" if key == "/" else text
         self._filter_edited()
 
     def on_paste(self, event: events.Paste) -> None:
@@ -273,11 +281,11 @@ class ChoiceField(Widget, can_focus=True):
         if "\n" not in text and "\r" not in text and len(text) <= longest:
             self._typed(text)
             return
-        start = " ".join(text.split())
-        if len(start) > PASTE_QUOTED:
-            start = start[:PASTE_QUOTED] + "..."
         said = t(
-            "survey.choice_paste_dropped", label=self.label or self.id, count=len(text), start=start
+            "survey.choice_paste_dropped",
+            label=self.label or self.id,
+            count=len(text),
+            start=quoted_start(text),
         )
         self.app.notify(said, severity="warning", markup=False, timeout=10)
 
@@ -289,10 +297,12 @@ class ChoiceField(Widget, can_focus=True):
             self._tell_no_match()
 
     def _tell_no_match(self) -> None:
-        """A toast: this field is a choice list and what was typed matches no option."""
+        """A toast: this field is a choice list and what was typed matches no option; not
+        again while it is still on the screen. Enter said it again on every press: "6 Enter
+        0 Enter 3 Enter" left four identical toasts over half an 80×24 screen."""
         self._no_match_told = True
         said = t("survey.choice_no_match_told", label=self.label or self.id)
-        self.app.notify(said, severity="warning", markup=False)
+        self._no_match_toast.say(self.app, said)
 
     def _highlight_first(self) -> None:
         shown = self.matching()
@@ -394,6 +404,13 @@ class ChoiceField(Widget, can_focus=True):
                     style += " reverse"
                 text.append(piece, style=style.strip())
         return text
+
+
+def quoted_start(text: str) -> str:
+    """The start of a long text, on one line, for a toast that quotes it (the whole text
+    would cover the screen)."""
+    start = " ".join(text.split())
+    return start if len(start) <= QUOTED_CHARS else start[:QUOTED_CHARS] + "..."
 
 
 def wrap_cells(text: str, width: int, *, indent: int) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -39,6 +40,24 @@ BOOLEAN_CODES = {True: "true", False: "false"}
 #: The form has no "appearance" attribute: a text field whose id ends with one of these is long,
 #: free text (``inspector_remarks``) and gets a multi-line box.
 MULTILINE_SUFFIXES = ("remarks", "remark", "notes", "note")
+
+
+#: The label column at 80 columns, its last cell padding that parts it from the editor.
+LABEL_WIDTH = 19
+
+
+def required_mark(label: str) -> str:
+    """The required mark after ``label``: " *", or "*" after a label on one line that
+    leaves no room for the space (nine Chinese characters, 已更换节能窗户比例, fill the
+    column but for its padding): " *" went alone onto a second line. A label that wraps
+    anyway keeps the space."""
+    return "*" if LABEL_WIDTH - 2 <= cell_len(label) <= LABEL_WIDTH - 1 else " *"
+
+
+def mark_takes_padding(label: str) -> bool:
+    """True when ``label`` and its mark fit the column only with its padding cell: the
+    label of nine Chinese characters (18 cells), whose "*" went alone onto a second line."""
+    return cell_len(label) + 1 == LABEL_WIDTH
 
 
 def is_multiline(fld: CompiledField) -> bool:
@@ -146,10 +165,11 @@ class FieldRow(Widget):
         padding: 0 0 0 1;
     }
     FieldRow > .label {
-        width: 19;  /* 9 Chinese characters and the required mark: most labels on one line */
+        width: 19;  /* LABEL_WIDTH: 9 Chinese characters and the mark, most labels on one line */
         height: auto;
         padding-right: 1;
     }
+    FieldRow.-snug > .label { padding-right: 0; }  /* mark_takes_padding */
     FieldRow.-required > .label { text-style: bold; }
     FieldRow > .body { height: auto; width: 1fr; }
     FieldRow .editor-line { height: auto; width: 1fr; }
@@ -196,16 +216,24 @@ class FieldRow(Widget):
         self._unit: Static | None = None
         if fld.type == "calculate":
             self.add_class("-calculated")
+        self._fit_mark()
 
     @property
     def field_id(self) -> str:
         return self.fld.id
 
     def label_text(self) -> Text:
-        text = plain(self.fld.defn.label.get(self.lang))
+        label = self.fld.defn.label.get(self.lang)
+        text = plain(label)
         if self.has_class("-required"):
-            text.append(" *", style="bold red")
+            text.append(required_mark(label), style="bold red")
         return text
+
+    def _fit_mark(self) -> None:
+        """Let the label take its padding cell when its required mark needs it to stay on
+        the label's line (``mark_takes_padding``), as marked and worded now."""
+        label = self.fld.defn.label.get(self.lang)
+        self.set_class(self.has_class("-required") and mark_takes_padding(label), "-snug")
 
     def compose(self) -> ComposeResult:
         fld, lang = self.fld, self.lang
@@ -261,7 +289,11 @@ class FieldRow(Widget):
         elif fld.type == "photo":
             photos = value if isinstance(value, list) else []
             yield PhotoField(
-                photos, blob_dir=self._blob_dir, max_count=fld.defn.max_count, id=fld.id
+                photos,
+                blob_dir=self._blob_dir,
+                max_count=fld.defn.max_count,
+                required=self.has_class("-required"),
+                id=fld.id,
             )
         else:  # calculate
             self._calculated = Static(self._calculated_text(value), classes="value", id=fld.id)
@@ -290,6 +322,7 @@ class FieldRow(Widget):
         language (不详) shows it in the new one (unknown).
         """
         old, self.lang = self.lang, lang
+        self._fit_mark()
         if old == lang or self._label is None:
             return  # not composed yet: it will be, in ``lang``
         fld = self.fld
@@ -320,8 +353,11 @@ class FieldRow(Widget):
         if required == self.has_class("-required"):
             return
         self.set_class(required, "-required")
+        self._fit_mark()
         if self._label is not None:
             self._label.update(self.label_text())
+        for photos in self.query(PhotoField):  # Enter attaches while a photo is needed
+            photos.set_required(required)
 
     def show_messages(self, error: str | None, warning: str | None) -> None:
         """The inline message: the error if any, else the warning, else nothing."""

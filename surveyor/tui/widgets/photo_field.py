@@ -1,5 +1,9 @@
-"""A photo field: a listing of the attached photos with small thumbnails; enter attaches one
-(on a full field, Enter moves on to the next field and space asks, to be told it is full)."""
+"""A photo field: a listing of the attached photos with small thumbnails.
+
+Space (or a click) attaches a photo. Enter attaches one only while the record still needs it
+here (a required field with none yet); everywhere else Enter moves on to the next field, as
+in any field: on an empty optional field (其他立面/屋面, 燃气立管) Enter always opened the dialog,
+so only Tab or PgDn got past it. The field's last line says which key does what."""
 
 from __future__ import annotations
 
@@ -83,6 +87,7 @@ class PhotoField(Widget, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "attach", "photo.key_attach", id="photo.attach"),
         Binding("delete,backspace", "remove", "photo.key_remove", id="photo.remove"),
     ]
 
@@ -107,34 +112,50 @@ class PhotoField(Widget, can_focus=True):
         *,
         blob_dir: Path | None,
         max_count: int,
+        required: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.photos = photos
         self.blob_dir = blob_dir
         self.max_count = max_count
+        #: Required with the current answers (the row's mark): Enter attaches while empty.
+        self.required = required
 
     def set_photos(self, photos: list[dict[str, Any]]) -> None:
         self.photos = photos
         self.refresh(layout=True)
 
+    def set_required(self, required: bool) -> None:
+        """Required or not, as the answers now make it (问题照片 once a defect is answered)."""
+        self.required = required
+        self.refresh(layout=True)
+
     @property
     def full(self) -> bool:
-        """True when the field holds its most photos: Enter moves on, as in any other field."""
+        """True when the field holds its most photos (space asks, to be told so)."""
         return len(self.photos) >= self.max_count
+
+    @property
+    def enter_attaches(self) -> bool:
+        """True while the record still needs a photo here (required, none yet): Enter opens
+        the dialog. Otherwise Enter moves on, as in any field, and space attaches."""
+        return self.required and not self.photos
 
     async def on_key(self, event: events.Key) -> None:
         if forward_if_moved(self, event) or await run_binding_now(self, event):
             return
-        advance = getattr(self.screen, "advance_from", None)
-        if event.key == "enter" and self.full and advance is not None and self.id is not None:
-            # Asking to attach would only be refused: every Enter said "already full" again.
-            event.stop()
-            advance(self.id)
+        if event.key != "enter":
             return
-        if event.key in ("enter", "space"):
-            event.stop()
+        event.stop()
+        advance = getattr(self.screen, "advance_from", None)
+        if self.enter_attaches or advance is None or self.id is None:
             self.post_message(self.AttachRequested(self))
+        else:
+            advance(self.id)
+
+    def action_attach(self) -> None:
+        self.post_message(self.AttachRequested(self))
 
     def action_remove(self) -> None:
         self.post_message(self.RemoveRequested(self))
@@ -153,12 +174,14 @@ class PhotoField(Widget, can_focus=True):
                 rows = thumbnail(str(self.blob_dir / sha[:2] / sha[2:]))
                 if rows is not None:
                     parts.append(_Thumb(rows))
+        count = {"n": len(self.photos), "most": self.max_count}
         if self.full:
-            said = t("survey.photos_full", n=len(self.photos), most=self.max_count)
-            parts.append(Text(said, style="bold"))
+            said = t("survey.photos_full", **count)
+        elif self.enter_attaches:
+            said = t("survey.attach_needed", **count)
         else:
-            count = f" ({len(self.photos)}/{self.max_count})"
-            parts.append(Text("+ " + t("survey.attach") + count, style="bold"))
+            said = t("survey.attach_optional", **count)
+        parts.append(Text(said, style="bold"))
         if self.photos:
             parts.append(Text(t("survey.remove_hint"), style="dim"))
         return Group(*parts)
