@@ -351,16 +351,24 @@ def _open_input(value: Any, fid: str, relevant: set[str]) -> bool:
     return _is_unknown(value) or (value is None and fid in relevant)
 
 
-def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) -> tuple[str, ...]:
+def _assumed(
+    expr: Expr,
+    env: dict[str, Any],
+    form: Form,
+    relevant: set[str],
+    through: Mapping[str, tuple[str, ...]],
+) -> tuple[str, ...]:
     """The answers, 'unknown' or not given (though asked), a triggered condition relied on:
     some real answer in their place would not trigger it. G01 triggers for a gas pipe of
     unknown or unanswered year (assumed ≥ 20 years); with the year 2006 it would not.
 
+    The same holds through a flag or rule the condition reads: ``through`` maps each
+    triggered ``flag_…``/``rule_…`` variable to the answers assumed for it, and they count
+    when the condition would not be true without it (S04 reads F03, true for a 抗震加固 不详).
+
     Each real answer is tried in ``env`` itself, which is restored before returning.
     """
-    if not any(_open_input(env.get(fid), fid, relevant) for fid in expr.references):
-        return ()  # every input answered (or not asked): nothing was assumed
-    out = []
+    out: set[str] = set()
     for fid in sorted(expr.references):
         fld = form.fields.get(fid)
         value = env.get(fid)
@@ -372,11 +380,20 @@ def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) ->
             for candidate in _candidates(fld, expr, env):
                 env[fid] = candidate
                 if expr.truth(env) is not True:
-                    out.append(fid)
+                    out.add(fid)
                     break
         finally:
             env[fid] = value
-    return tuple(out)
+    for var in sorted(expr.references & through.keys()):
+        if not through[var] or env.get(var) is not True:
+            continue
+        try:
+            env[var] = False
+            if expr.truth(env) is not True:
+                out.update(through[var])
+        finally:
+            env[var] = True
+    return tuple(sorted(out))
 
 
 def _build_env(
@@ -413,7 +430,7 @@ def derive_needs(
     undetermined: list[Undetermined] = []
     flags: list[FlagResult] = []
     decided: dict[str, _Decided] = {}
-    #: The answers assumed (worst case) by each triggered rule, by its variable.
+    #: The answers assumed (worst case) by each triggered flag and rule, by its variable.
     assumed: dict[str, tuple[str, ...]] = {}
 
     def open_item(ident: str, title: Localized, expr: Expr) -> Undetermined:
@@ -429,6 +446,8 @@ def derive_needs(
         flags.append(FlagResult(flag.id, flag.title, value))
         if value is None:  # listed with the answers that would decide it, as rules are
             undetermined.append(open_item(flag.id, flag.title, expr))
+        elif value:
+            assumed[var] = _assumed(expr, env, form, relevant, assumed)
     triggered: dict[str, tuple[CompiledRule, int]] = {}
     for rule in rules.rules:
         var = rule_var(rule.id)
@@ -439,7 +458,7 @@ def derive_needs(
             undetermined.append(open_item(rule.id, rule.defn.title, rule.when))
         elif value:
             triggered[rule.id] = (rule, _priority(rule, env))
-            assumed[var] = _assumed(rule.when, env, form, relevant)
+            assumed[var] = _assumed(rule.when, env, form, relevant, assumed)
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:
@@ -518,7 +537,8 @@ def _roadmap(needs: list[Need]) -> list[RoadmapStep]:
 
 
 def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[DefaultedInput]:
-    """Inputs that are defaults or assumptions, not observations (HEScore pattern)."""
+    """Inputs that are defaults or assumptions, not observations (HEScore pattern). An answer
+    assumed for several needs is listed once, with their ids (E07 and E10, which bundles it)."""
     out: list[DefaultedInput] = []
     if env.get("year_built_basis") == "estimate":
         out.append(
@@ -527,22 +547,27 @@ def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[De
                 str(env.get("year_built")),
             )
         )
+    assumed_by: dict[str, list[str]] = {}
     for need in needs:
         for fid in need.assumed_unknown:
-            if fid in form.fields:
-                label = form.fields[fid].defn.label
-                zh, en = ("不详", "unknown") if _is_unknown(env.get(fid)) else ("未填", "not given")
-                item = DefaultedInput(
-                    Localized(
-                        zh=f"{label.zh}：{zh}，按不利情况",
-                        en=f"{label.en}: {en}, worst case assumed",
-                    ),
-                    need.rule_id,
-                )
-                out.append(item)
+            assumed_by.setdefault(fid, []).append(need.rule_id)
+    for need in needs:
+        for fid in need.assumed_unknown:
+            if fid in form.fields and assumed_by[fid][0] == need.rule_id:
+                out.append(_worst_case(form, env, fid, " ".join(assumed_by[fid])))
         if need.estimate is not None:
             out.extend(need.estimate.defaulted)
     unique: dict[tuple[str, str], DefaultedInput] = {}
     for item in out:
         unique.setdefault((item.label.en, item.value), item)
     return list(unique.values())
+
+
+def _worst_case(form: Form, env: Mapping[str, Any], fid: str, rule_ids: str) -> DefaultedInput:
+    """「抗震加固：不详，按不利情况」, for the needs that assumed it."""
+    label = form.fields[fid].defn.label
+    zh, en = ("不详", "unknown") if _is_unknown(env.get(fid)) else ("未填", "not given")
+    return DefaultedInput(
+        Localized(zh=f"{label.zh}：{zh}，按不利情况", en=f"{label.en}: {en}, worst case assumed"),
+        rule_ids,
+    )

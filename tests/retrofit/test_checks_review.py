@@ -114,3 +114,43 @@ def test_no_sample_building_is_sent_to_a_question_the_form_does_not_ask(tmp_path
                 named += len(u.fields)
                 waiting += len(u.awaiting)
     assert named > 100 and waiting > 0  # the sample has open answers and deferred elevators
+
+
+# ------------------------------------------------ 2. a worst case assumed through a flag is listed
+
+
+SEISMIC_UNKNOWN = {
+    "year_built": 1985,
+    "structure_type": "brick_concrete",
+    "floor_slab_type": "precast_hollow",
+    "masonry_deterioration": "none",
+    "seismic_retrofit": "unknown",
+}
+
+
+def test_a_worst_case_assumed_by_a_flag_is_listed_with_the_need() -> None:
+    report = derive(SEISMIC_UNKNOWN)
+    assert outcome(report, "F03") == "triggered"  # "≠ yes": 不详 counts as not retrofitted
+    s04 = next(n for n in report.needs if n.rule_id == "S04")
+    assert s04.assumed_unknown == ("seismic_retrofit",)
+    assert [(d.label.zh, d.value) for d in report.defaulted if "抗震" in d.label.zh] == [
+        ("是否抗震加固：不详，按不利情况", "S04")
+    ]
+    # a real answer is not an assumption
+    retrofitted = derive({**SEISMIC_UNKNOWN, "seismic_retrofit": "no"})
+    assert not any("抗震" in d.label.zh for d in retrofitted.defaulted)
+
+
+def test_an_assumption_read_through_a_rule_is_one_line_for_every_need() -> None:
+    # E07 assumes the balancing valve missing; E10 bundles E07 with the walls (E01)
+    report = derive(
+        {
+            "wall_insulation": "none",
+            "balancing_valve": "unknown",
+            "heating_complaints": "some",
+        }
+    )
+    e10 = next(n for n in report.needs if n.rule_id == "E10")
+    assert e10.assumed_unknown == ("balancing_valve",)
+    valve = [d for d in report.defaulted if d.label.en.startswith("Balancing valve")]
+    assert [d.value for d in valve] == ["E10 E07"]
