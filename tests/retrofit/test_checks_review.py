@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from surveyor.forms.catalog import get_form
 from surveyor.retrofit import derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport, Undetermined
@@ -154,3 +156,26 @@ def test_an_assumption_read_through_a_rule_is_one_line_for_every_need() -> None:
     assert e10.assumed_unknown == ("balancing_valve",)
     valve = [d for d in report.defaulted if d.label.en.startswith("Balancing valve")]
     assert [d.value for d in valve] == ["E10 E07"]
+
+
+# ------------------------------------------------ 3. ownership uncertainty is one outcome
+
+
+@pytest.mark.parametrize(
+    ("answers", "check"),
+    [
+        ({"housing_origin": "unknown"}, "housing_origin"),
+        ({"housing_origin": None}, "housing_origin"),
+        ({"single_owner": "unknown"}, "single_owner"),
+        ({"single_owner": None}, "single_owner"),
+    ],
+)
+def test_ownership_not_known_is_a_check_whichever_answer_leaves_it_open(
+    answers: dict[str, Any], check: str
+) -> None:
+    # the research assumes no worst case for ownership ("proxy, verify"): every way of not
+    # knowing it says "check", as 直管公房 with single_owner 不详 already did
+    report = derive({**WALK_UP_1958, **answers})
+    assert outcome(report, "A01") == "undetermined"
+    assert open_item(report, "A01").fields == (check,)
+    assert not any("房屋来源" in d.label.zh for d in report.defaulted)
