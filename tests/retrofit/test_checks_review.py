@@ -179,3 +179,15 @@ def test_ownership_not_known_is_a_check_whichever_answer_leaves_it_open(
     assert outcome(report, "A01") == "undetermined"
     assert open_item(report, "A01").fields == (check,)
     assert not any("房屋来源" in d.label.zh for d in report.defaulted)
+
+
+# ------------------------------------------------ 4. our own triggers are proposals
+
+
+def test_rules_whose_trigger_is_ours_are_proposals() -> None:
+    rules = {r.id: r.defn for r in get_rules(get_form()).rules}
+    for rid in ("N02", "C05", "A04"):
+        assert rules[rid].source.status == "proposal", rid
+    report = derive({"property_management": "none", "flood_history": "occasional"})
+    statuses = {n.rule_id: n.source.status for n in report.needs}
+    assert statuses == {"N02": "proposal", "C05": "proposal"}
