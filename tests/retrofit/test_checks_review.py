@@ -191,3 +191,24 @@ def test_rules_whose_trigger_is_ours_are_proposals() -> None:
     report = derive({"property_management": "none", "flood_history": "occasional"})
     statuses = {n.rule_id: n.source.status for n in report.needs}
     assert statuses == {"N02": "proposal", "C05": "proposal"}
+
+
+# ------------------------------------------------ 5. English amounts in yuan
+
+
+def test_english_amounts_are_in_yuan_and_chinese_in_wan() -> None:
+    report = derive(
+        {
+            "has_elevator": False,
+            "balancing_valve": "no",
+            "heating_complaints": "some",
+            "heated_area": None,
+        }
+    )
+    summaries = {n.rule_id: n.estimate.summary for n in report.needs if n.estimate}
+    # 2 entrances × 200,000 yuan; 2,400 m² × 45 yuan/m² × 10 % = 10,800 yuan
+    assert summaries["A01"].zh.endswith("补贴约40万元")
+    assert summaries["A01"].en.endswith("subsidy ≈400,000 yuan")
+    assert summaries["E07"].zh.endswith("约1.1万元")
+    assert summaries["E07"].en.endswith("≈11,000 yuan")
+    assert not any("万" in s.en for s in summaries.values())
