@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 
 from surveyor.forms.catalog import get_form
-from surveyor.retrofit import derive_needs, get_params, get_rules
+from surveyor.forms.model import FormError
+from surveyor.forms.yamlsource import load_yaml
+from surveyor.retrofit import DEFAULT_PARAMS, DEFAULT_RULES, derive_needs, get_params, get_rules
 from surveyor.retrofit.derive import NeedsReport, Undetermined
+from surveyor.retrofit.model import params_from_data, rules_from_data
 from surveyor.services.sample import generate_sample
 from tests.retrofit.records import CLEAN
 from tests.retrofit.test_lift_review import WALK_UP_1958
@@ -212,3 +215,21 @@ def test_english_amounts_are_in_yuan_and_chinese_in_wan() -> None:
     assert summaries["E07"].zh.endswith("约1.1万元")
     assert summaries["E07"].en.endswith("≈11,000 yuan")
     assert not any("万" in s.en for s in summaries.values())
+
+
+# ------------------------------------------------ 6. the form's copy of a rule threshold
+
+
+def test_a_form_threshold_that_disagrees_with_the_rules_parameter_is_refused() -> None:
+    raw = load_yaml(DEFAULT_PARAMS)
+    for param in raw["params"]:
+        if param["id"] == "p_elevator_min_floors":
+            param["value"] = 5
+    params = params_from_data(raw, "params.yaml")
+    with pytest.raises(FormError) as info:
+        rules_from_data(load_yaml(DEFAULT_RULES), "rules.yaml", get_form(), params)
+    assert any(
+        "rule 'A01': compares floors_above >= p_elevator_min_floors (5), but the form's field "
+        "'elevator_addition_space' relevant compares floors_above >= 4" in p
+        for p in info.value.problems
+    ), info.value.problems
