@@ -168,7 +168,14 @@ def _report_json(code: str, report: Any) -> dict[str, Any]:
             }
             for n in report.needs
         ],
-        "undetermined": [{"rule": u.rule_id, "check": list(u.fields)} for u in report.undetermined],
+        "undetermined": [
+            {
+                "rule": u.rule_id,
+                "check": list(u.fields),
+                "awaiting": [a.ident for a in u.awaiting],
+            }
+            for u in report.undetermined
+        ],
         "indicators": report.indicators,
         "classes": report.class_counts,
         "roadmap": [

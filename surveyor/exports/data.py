@@ -64,7 +64,18 @@ NEEDS_COLUMNS = (
 
 #: The rules a record leaves open (as the sheet's "needs check" box lists them): ``check`` the
 #: field ids of the answers that would decide the rule, space-separated, ``check_zh`` their labels.
-UNDETERMINED_COLUMNS = ("code", "status", "rule", "title_zh", "title_en", "check", "check_zh")
+#: ``check``: the answers to check (field ids), ``check_zh`` their labels; ``awaiting``: the
+#: triggered rules it waits for, beyond them (A01 awaiting S01's appraisal).
+UNDETERMINED_COLUMNS = (
+    "code",
+    "status",
+    "rule",
+    "title_zh",
+    "title_en",
+    "check",
+    "check_zh",
+    "awaiting",
+)
 
 
 def data_fields(form: Form) -> list[CompiledField]:
@@ -191,7 +202,8 @@ def undetermined_rows(
             u.title.zh,
             u.title.en,
             " ".join(u.fields),
-            "、".join(u.check_labels(form, "zh")),
+            "、".join(u.field_labels(form, "zh")),
+            " ".join(a.ident for a in u.awaiting),
         )
 
 

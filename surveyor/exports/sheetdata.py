@@ -223,9 +223,15 @@ def needs_note(status: str, needs: int, undetermined: int) -> str:
 
 
 def _undetermined(form: Form, u: Undetermined) -> str:
-    """An open rule and the answers that would decide it."""
-    check = "、".join(u.check_labels(form, "zh"))
-    return f"{u.rule_id} {u.title.zh}：核实 {check}" if check else f"{u.rule_id} {u.title.zh}"
+    """An open rule, the answers that would decide it and what it waits for: 「核实」 only
+    before answers the form asks (A01 waiting for S01's appraisal says 「待S01 …」, never
+    「核实 鉴定结论」, a question not asked while no appraisal is done)."""
+    parts = []
+    check = "、".join(u.field_labels(form, "zh"))
+    if check:
+        parts.append(f"核实 {check}")
+    parts.extend(a.label("zh") for a in u.awaiting)
+    return f"{u.rule_id} {u.title.zh}：{'；'.join(parts)}" if parts else f"{u.rule_id} {u.title.zh}"
 
 
 def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:

@@ -93,17 +93,42 @@ class Need:
 
 
 @dataclass(frozen=True)
+class Awaited:
+    """What an undetermined rule waits for, when no answer the form asks now would decide it:
+    a triggered rule whose work comes first (A01 of a building S01 sends to a structural
+    appraisal reads the appraisal grade, asked only once an appraisal is done), or, failing
+    that, the unasked answer itself (``is_rule`` False, ``ident`` its field id)."""
+
+    ident: str
+    title: Localized
+    is_rule: bool = True
+
+    def label(self, lang: str) -> str:
+        """「待S01 房屋安全鉴定…」 / "awaiting S01 Structural safety appraisal"."""
+        title = self.title.get(lang)
+        what = f"{self.ident} {title}" if self.is_rule else title
+        return f"待{what}" if lang == "zh" else f"awaiting {what}"
+
+
+@dataclass(frozen=True)
 class Undetermined:
-    """A rule (or flag/modifier) that could not be decided; ``fields`` are the answers to check."""
+    """A rule (or flag/modifier) that could not be decided; ``fields`` are the answers to check
+    (each one the form asks with the current answers), ``awaiting`` what it waits for
+    beyond them."""
 
     rule_id: str
     title: Localized
     fields: tuple[str, ...]
+    awaiting: tuple[Awaited, ...] = ()
+
+    def field_labels(self, form: Form, lang: str) -> list[str]:
+        """The answers to check by their labels in ``lang``, as people know them."""
+        return [form.fields[f].defn.label.get(lang) if f in form.fields else f for f in self.fields]
 
     def check_labels(self, form: Form, lang: str) -> list[str]:
-        """The answers to check by their labels in ``lang``, as people know them (the CLI's
-        ``surveyor needs`` and the printed sheet say the same)."""
-        return [form.fields[f].defn.label.get(lang) if f in form.fields else f for f in self.fields]
+        """The answers to check, then what the rule waits for (the CLI's ``surveyor needs``,
+        the data exports and the printed sheet say the same)."""
+        return self.field_labels(form, lang) + [a.label(lang) for a in self.awaiting]
 
 
 @dataclass(frozen=True)
@@ -185,40 +210,81 @@ def _open_refs(expr: Expr, blind: Mapping[str, Any]) -> set[str]:
     return refs
 
 
+@dataclass(frozen=True)
+class _Decided:
+    """A flag or rule decided earlier, as a condition read through ``${flag_…}``/``${rule_…}``."""
+
+    ident: str
+    title: Localized
+    when: Expr
+
+
+def _waits_for(
+    origin: Expr, unasked: CompiledField, env: Mapping[str, Any], decided: Mapping[str, _Decided]
+) -> set[Awaited]:
+    """What a condition waits for when it reads an answer the form does not ask, its
+    relevance decided by given answers: the triggered flags and rules it reads (A01 reads
+    ``${rule_s01}``: awaiting S01's appraisal); none if one it reads is undetermined (its own
+    answers, already named, decide first whether the unasked one matters); else that answer."""
+    read = [ref for ref in origin.references if ref in decided]
+    triggered = {
+        Awaited(decided[ref].ident, decided[ref].title) for ref in read if env.get(ref) is True
+    }
+    if triggered:
+        return triggered
+    if any(env.get(ref) is None for ref in read):
+        return set()
+    return {Awaited(unasked.id, unasked.defn.label, is_rule=False)}
+
+
 def _open_fields(
     expr: Expr,
     env: Mapping[str, Any],
     form: Form,
-    decided: Mapping[str, Expr],
-    blind: Mapping[str, Any] | None = None,
-) -> tuple[str, ...]:
+    decided: Mapping[str, _Decided],
+    relevant: set[str],
+    blind: Mapping[str, Any],
+) -> tuple[tuple[str, ...], tuple[Awaited, ...]]:
     """The answers to check: the form fields of a condition that are unanswered or 'unknown',
-    in the parts of it that are still open (``_open_refs``).
+    in the parts of it that are still open (``_open_refs``); and what it waits for.
 
     A condition that reads an undetermined flag or rule (``${rule_s01}``), or a calculation
     with no value (``${energy_era}`` of a refused year built), is open because of *that*
     condition's answers, so those are followed: A01 "needs check" names the answers that
     would decide S01 and S02, not an empty list. ``decided`` maps ``flag_…``/``rule_…``
     variables to their conditions.
+
+    An answer the form does not ask now is never named, as nobody can enter it: the answers
+    its relevance reads are followed instead while they are open (E11's roof area with the
+    roof form 不详: check the roof form). Once they are given and say "not asked", the rule
+    waits: for the triggered rules its condition reads (A01's appraisal grade with no
+    appraisal done, while S01 asks for one: awaiting S01), else for that answer itself.
     """
-    blind = _blind(env) if blind is None else blind
     found: set[str] = set()
+    awaited: set[Awaited] = set()
     seen: set[str] = set()
-    stack = [expr]
+    # (expression, the flag/rule condition it serves, the unasked field of it being explained)
+    stack: list[tuple[Expr, Expr, str | None]] = [(expr, expr, None)]
     while stack:
-        for ref in sorted(_open_refs(stack.pop(), blind)):
+        current, origin, unasked = stack.pop()
+        for ref in sorted(_open_refs(current, blind)):
             value = env.get(ref)
             if ref in seen or not (value is None or _is_unknown(value)):
                 continue
             seen.add(ref)
             fld = form.fields.get(ref)
-            if fld is not None and fld.calculate is not None:
-                stack.append(fld.calculate)
-            elif fld is not None:
+            if fld is None:
+                if ref in decided:
+                    stack.append((decided[ref].when, decided[ref].when, None))
+            elif fld.calculate is not None:
+                stack.append((fld.calculate, origin, unasked))
+            elif ref in relevant:
                 found.add(ref)
-            elif ref in decided:
-                stack.append(decided[ref])
-    return tuple(sorted(found))
+            elif fld.relevant is not None and _decide(fld.relevant, env, blind) is None:
+                stack.append((fld.relevant, origin, unasked or ref))
+            else:
+                awaited |= _waits_for(origin, form.fields[unasked or ref], env, decided)
+    return tuple(sorted(found)), tuple(sorted(awaited, key=lambda a: a.ident))
 
 
 #: The most urgent priority a modifier may give: priority 1 means safety (research §3), and
@@ -285,16 +351,24 @@ def _open_input(value: Any, fid: str, relevant: set[str]) -> bool:
     return _is_unknown(value) or (value is None and fid in relevant)
 
 
-def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) -> tuple[str, ...]:
+def _assumed(
+    expr: Expr,
+    env: dict[str, Any],
+    form: Form,
+    relevant: set[str],
+    through: Mapping[str, tuple[str, ...]],
+) -> tuple[str, ...]:
     """The answers, 'unknown' or not given (though asked), a triggered condition relied on:
     some real answer in their place would not trigger it. G01 triggers for a gas pipe of
     unknown or unanswered year (assumed ≥ 20 years); with the year 2006 it would not.
 
+    The same holds through a flag or rule the condition reads: ``through`` maps each
+    triggered ``flag_…``/``rule_…`` variable to the answers assumed for it, and they count
+    when the condition would not be true without it (S04 reads F03, true for a 抗震加固 不详).
+
     Each real answer is tried in ``env`` itself, which is restored before returning.
     """
-    if not any(_open_input(env.get(fid), fid, relevant) for fid in expr.references):
-        return ()  # every input answered (or not asked): nothing was assumed
-    out = []
+    out: set[str] = set()
     for fid in sorted(expr.references):
         fld = form.fields.get(fid)
         value = env.get(fid)
@@ -306,11 +380,20 @@ def _assumed(expr: Expr, env: dict[str, Any], form: Form, relevant: set[str]) ->
             for candidate in _candidates(fld, expr, env):
                 env[fid] = candidate
                 if expr.truth(env) is not True:
-                    out.append(fid)
+                    out.add(fid)
                     break
         finally:
             env[fid] = value
-    return tuple(out)
+    for var in sorted(expr.references & through.keys()):
+        if not through[var] or env.get(var) is not True:
+            continue
+        try:
+            env[var] = False
+            if expr.truth(env) is not True:
+                out.update(through[var])
+        finally:
+            env[var] = True
+    return tuple(sorted(out))
 
 
 def _build_env(
@@ -346,43 +429,47 @@ def derive_needs(
     blind = _blind(env)
     undetermined: list[Undetermined] = []
     flags: list[FlagResult] = []
-    decided: dict[str, Expr] = {}
+    decided: dict[str, _Decided] = {}
+    #: The answers assumed (worst case) by each triggered flag and rule, by its variable.
+    assumed: dict[str, tuple[str, ...]] = {}
+
+    def open_item(ident: str, title: Localized, expr: Expr) -> Undetermined:
+        """An undetermined flag, rule or modifier, with the answers that would decide it."""
+        fields, awaiting = _open_fields(expr, env, form, decided, relevant, blind)
+        return Undetermined(ident, title, fields, awaiting)
+
     for flag, expr in rules.flags:
+        var = flag_var(flag.id)
         value = _decide(expr, env, blind)
-        env[flag_var(flag.id)] = blind[flag_var(flag.id)] = value
-        decided[flag_var(flag.id)] = expr
+        env[var] = blind[var] = value
+        decided[var] = _Decided(flag.id, flag.title, expr)
         flags.append(FlagResult(flag.id, flag.title, value))
         if value is None:  # listed with the answers that would decide it, as rules are
-            undetermined.append(
-                Undetermined(flag.id, flag.title, _open_fields(expr, env, form, decided, blind))
-            )
+            undetermined.append(open_item(flag.id, flag.title, expr))
+        elif value:
+            assumed[var] = _assumed(expr, env, form, relevant, assumed)
     triggered: dict[str, tuple[CompiledRule, int]] = {}
-    assumed: dict[str, tuple[str, ...]] = {}
     for rule in rules.rules:
+        var = rule_var(rule.id)
         value = _decide(rule.when, env, blind)
-        env[rule_var(rule.id)] = blind[rule_var(rule.id)] = value
-        decided[rule_var(rule.id)] = rule.when
+        env[var] = blind[var] = value
+        decided[var] = _Decided(rule.id, rule.defn.title, rule.when)
         if value is None:
-            undetermined.append(
-                Undetermined(
-                    rule.id, rule.defn.title, _open_fields(rule.when, env, form, decided, blind)
-                )
-            )
+            undetermined.append(open_item(rule.id, rule.defn.title, rule.when))
         elif value:
             triggered[rule.id] = (rule, _priority(rule, env))
-            assumed[rule.id] = _assumed(rule.when, env, form, relevant)
+            assumed[var] = _assumed(rule.when, env, form, relevant, assumed)
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:
-            fields = _open_fields(expr, env, form, decided, blind)
-            undetermined.append(Undetermined(mod.id, mod.title, fields))
+            undetermined.append(open_item(mod.id, mod.title, expr))
         elif value:
             for rid in mod.rules:
                 if rid in triggered:
                     rule, prio = triggered[rid]
                     triggered[rid] = (rule, _modified(prio, mod.priority_change))
     needs = [
-        _make_need(rule, prio, env, form, params, assumed.get(rule.id, ()))
+        _make_need(rule, prio, env, form, params, assumed[rule_var(rule.id)])
         for rule, prio in triggered.values()
     ]
     needs.sort(key=lambda n: (n.priority, n.step, n.sequence, n.rule_id))
@@ -450,7 +537,8 @@ def _roadmap(needs: list[Need]) -> list[RoadmapStep]:
 
 
 def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[DefaultedInput]:
-    """Inputs that are defaults or assumptions, not observations (HEScore pattern)."""
+    """Inputs that are defaults or assumptions, not observations (HEScore pattern). An answer
+    assumed for several needs is listed once, with their ids (E07 and E10, which bundles it)."""
     out: list[DefaultedInput] = []
     if env.get("year_built_basis") == "estimate":
         out.append(
@@ -459,22 +547,27 @@ def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[De
                 str(env.get("year_built")),
             )
         )
+    assumed_by: dict[str, list[str]] = {}
     for need in needs:
         for fid in need.assumed_unknown:
-            if fid in form.fields:
-                label = form.fields[fid].defn.label
-                zh, en = ("不详", "unknown") if _is_unknown(env.get(fid)) else ("未填", "not given")
-                item = DefaultedInput(
-                    Localized(
-                        zh=f"{label.zh}：{zh}，按不利情况",
-                        en=f"{label.en}: {en}, worst case assumed",
-                    ),
-                    need.rule_id,
-                )
-                out.append(item)
+            assumed_by.setdefault(fid, []).append(need.rule_id)
+    for need in needs:
+        for fid in need.assumed_unknown:
+            if fid in form.fields and assumed_by[fid][0] == need.rule_id:
+                out.append(_worst_case(form, env, fid, " ".join(assumed_by[fid])))
         if need.estimate is not None:
             out.extend(need.estimate.defaulted)
     unique: dict[tuple[str, str], DefaultedInput] = {}
     for item in out:
         unique.setdefault((item.label.en, item.value), item)
     return list(unique.values())
+
+
+def _worst_case(form: Form, env: Mapping[str, Any], fid: str, rule_ids: str) -> DefaultedInput:
+    """「抗震加固：不详，按不利情况」, for the needs that assumed it."""
+    label = form.fields[fid].defn.label
+    zh, en = ("不详", "unknown") if _is_unknown(env.get(fid)) else ("未填", "not given")
+    return DefaultedInput(
+        Localized(zh=f"{label.zh}：{zh}，按不利情况", en=f"{label.en}: {en}, worst case assumed"),
+        rule_ids,
+    )

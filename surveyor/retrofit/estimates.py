@@ -35,6 +35,13 @@ def _loc(zh: str, en: str) -> Localized:
     return Localized(zh=zh, en=en)
 
 
+def _yuan(yuan: float, wan_decimals: int) -> tuple[str, str]:
+    """An amount of money rounded once, as Chinese counts it (「6.3万元」) and as English does
+    ("63,000 yuan"): 万 is not an English word, and both must say the same amount."""
+    wan = round(yuan / 10000, wan_decimals)
+    return f"{wan:,.{wan_decimals}f}万元", f"{wan * 10000:,.0f} yuan"
+
+
 def _num(env: Mapping[str, Any], key: str) -> float | None:
     """A numeric answer, or None when missing, 'unknown' or not a number."""
     value = env.get(key)
@@ -262,10 +269,11 @@ def _incentive(env: Mapping[str, Any], params: Params, weight_id: str) -> Estima
         )
     rate = params.value("p_incentive_benchmark_yuan_m2") * params.value(weight_id)
     yuan = rate * area
+    zh, en = _yuan(yuan, 1)
     return EstimateResult(
         _loc(
-            f"参考奖励水平(2007) {rate:g}元/m²，约{yuan / 10000:,.1f}万元",
-            f"reference subsidy level (2007) {rate:g} yuan/m², ≈{yuan / 10000:,.1f}万 yuan",
+            f"参考奖励水平(2007) {rate:g}元/m²，约{zh}",
+            f"reference subsidy level (2007) {rate:g} yuan/m², ≈{en}",
         ),
         {"yuan": yuan},
         defaulted,
@@ -300,10 +308,11 @@ def _elevator(env: Mapping[str, Any], params: Params) -> EstimateResult | None:
     if n is None:
         return None
     yuan = n * params.value("p_elevator_subsidy_yuan")
+    zh, en = _yuan(yuan, 0)
     return EstimateResult(
         _loc(
-            f"按每单元1台：{n:g}台，补贴约{yuan / 10000:,.0f}万元",
-            f"one lift per entrance: {n:g}, subsidy ≈{yuan / 10000:,.0f}万 yuan",
+            f"按每单元1台：{n:g}台，补贴约{zh}",
+            f"one lift per entrance: {n:g}, subsidy ≈{en}",
         ),
         {"lifts": n, "yuan": yuan},
         (DefaultedInput(_loc("每单元加装1台电梯", "One lift per entrance"), f"{n:g}"),),

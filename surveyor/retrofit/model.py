@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from surveyor.forms.expr import ExprError, parse
+from surveyor.forms.expr import Compare, Dec, Expr, ExprError, Int, Node, child_nodes, parse
+from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.model import Form, FormError, Localized, option_code_problems
 from surveyor.forms.yamlsource import line_of, load_yaml
 
@@ -281,7 +282,51 @@ class _Checker:
             for rid in mod.rules:
                 if rid not in rule_ids:
                     self.report(("modifiers", i), who, f"names unknown rule '{rid}'")
+        if not self.problems:
+            self._form_thresholds(defn)
         return self.problems
+
+    def _form_thresholds(self, defn: RulesDef) -> None:
+        """A form condition deciding whether a question is asked must compare with the value
+        of the parameter the rules compare the same answer with: the form cannot read
+        parameters, so its threshold is a copy. The pair is a rule reading every answer the
+        form condition reads, comparing one the same way (A01: ``${floors_above} >=
+        ${p_elevator_min_floors}``; ``elevator_addition_space`` is asked when ``${has_elevator}
+        = false() and ${floors_above} >= 4``). Raising the parameter to 5 alone would leave
+        4-storey buildings asked about a lift the rules no longer consider."""
+        items = [("flags", i, f.id, f.when) for i, f in enumerate(defn.flags)]
+        items += [("rules", i, r.id, r.when) for i, r in enumerate(defn.rules)]
+        items += [("modifiers", i, m.id, m.when) for i, m in enumerate(defn.modifiers)]
+        # (field, relevant/required_if, answers read, comparisons of an answer with a number)
+        asked = [
+            (fld.id, kind, expr.references, _comparisons(expr))
+            for fld in self.form.fields.values()
+            for kind, expr in (("relevant", fld.relevant), ("required_if", fld.required_if))
+            if expr is not None
+        ]
+        for key, i, ident, when in items:
+            rule = parse(when)
+            by_param = {
+                (answer, op): other
+                for answer, op, other in _comparisons(rule)
+                if other in self.params.scalars and answer in self.form.fields
+            }
+            for fid, kind, reads, comparisons in asked:
+                if not reads <= rule.references:
+                    continue
+                for answer, op, literal in comparisons:
+                    pid = by_param.get((answer, op))
+                    if pid is None or isinstance(literal, str):
+                        continue
+                    value = self.params.scalars[str(pid)]
+                    if literal != value:
+                        self.report(
+                            (key, i),
+                            f"{key[:-1]} '{ident}'",
+                            f"compares {answer} {op} {pid} ({value:g}), but the form's field "
+                            f"'{fid}' {kind} compares {answer} {op} {literal:g}: make them "
+                            "the same (a form cannot read parameters)",
+                        )
 
     def _id(
         self, loc: tuple[Any, ...], who: str, ident: str, seen: set[str], prefix: str | None
@@ -311,6 +356,31 @@ class _Checker:
             for rid in rule.bundle.first + rule.bundle.then:
                 if rid not in self.rule_ids:
                     self.report(loc, who, f"bundle names unknown rule '{rid}'")
+
+
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def _comparisons(expr: Expr) -> list[tuple[str, str, str | int | float]]:
+    """Each comparison of an answer ``${x}`` with another ``${y}`` or a number, as (x, op, y
+    or the number) with the answer on the left (``4 <= ${floors_above}`` is ``floors_above
+    >= 4``)."""
+    found: list[tuple[str, str, str | int | float]] = []
+    stack: list[Node] = [expr.ast]
+    while stack:
+        node = stack.pop()
+        stack.extend(child_nodes(node))
+        if not isinstance(node, Compare):
+            continue
+        for own, other, op in ((node.left, node.right, node.op), (node.right, node.left, None)):
+            if not isinstance(own, FieldRef):
+                continue
+            op = op or _FLIPPED[node.op]
+            if isinstance(other, FieldRef):
+                found.append((own.name, op, other.name))
+            elif isinstance(other, Int | Dec):
+                found.append((own.name, op, other.value))
+    return found
 
 
 def _check_params(defn: ParamsDef, raw: Any, source: str) -> list[str]:

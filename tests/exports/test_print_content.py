@@ -360,6 +360,34 @@ def test_undetermined_box_uses_the_page_names_answers_and_counts_inside(tmp_path
     assert "待核实（信息不详）（续）" in one_line(pdf_text(pdf).split("\f")[1])
 
 
+def test_undetermined_box_never_asks_to_check_a_question_the_form_does_not_ask(
+    tmp_path: Path,
+) -> None:
+    # A 1958 municipal walk-up with cracks and no appraisal done: the appraisal grade is not
+    # asked, so A01 waits for S01's appraisal; the roof area is not asked while the roof form
+    # is 不详, so the roof form is checked. (Rules 1.3.0 printed 「核实 鉴定结论」 and
+    # 「核实 屋面可利用面积」.)
+    answers = {
+        **CLEAN,
+        "year_built": 1958,
+        "housing_origin": "public_direct",
+        "single_owner": "no",
+        "structure_type": "brick_concrete",
+        "masonry_deterioration": "none",
+        "floors_above": 5,
+        "has_elevator": False,
+        "structural_cracks": "visible",
+        "pv_installed": "no",
+        "roof_form": "unknown",
+    }
+    boxes = sheet(answers).undetermined
+    assert "A01 加装电梯可行性：待S01 房屋安全鉴定（JGJ 125-2016）" in boxes
+    assert "E11 屋顶光伏评估：核实 屋面形式" in boxes
+    text = one_line(pdf_text(render([sheet(answers)], tmp_path / "sheet.pdf")))
+    assert "鉴定结论" not in text.split("待核实（信息不详）")[1]
+    assert "屋面可利用面积" not in text
+
+
 def test_box_counts_only_what_does_not_fit() -> None:
     """A box's items as the sheet wraps them (``_box_blocks``) and places them (``plan_pages``):
     all of them when they fill the box exactly, with no "另有1项" line in place of the last;

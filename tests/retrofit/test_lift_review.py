@@ -70,7 +70,9 @@ def test_a_structural_doubt_defers_the_elevator_to_the_appraisal() -> None:
     report = derive(doubt)
     assert outcome(report, "S01") == "triggered"
     assert outcome(report, "A01") == "undetermined"
-    assert checks(report, "A01") == ("appraisal_grade",)
+    # no appraisal done, so the grade is not asked: A01 waits for S01's appraisal
+    [a01] = [u for u in report.undetermined if u.rule_id == "A01"]
+    assert (a01.fields, [a.ident for a in a01.awaiting]) == ((), ["S01"])
     appraised = {**doubt, "appraisal_done": "yes", "appraisal_year": 2024}
     assert outcome(derive({**appraised, "appraisal_grade": "B"}), "A01") == "triggered"
     dangerous = derive({**appraised, "appraisal_grade": "C"})
