@@ -19,6 +19,7 @@ from surveyor.services.photos import check_photo_file
 from surveyor.text import without_controls
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
+from surveyor.tui.widgets.keys import InOrderInput
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,13 @@ class AttachPhotoModal(Dialog[PhotoRequest | None]):
         with Vertical():
             yield Static(plain(t("photo.title", label=self.label)), classes="title")
             yield Label(t("photo.path"))
-            yield Input(id="photo-path", placeholder="/media/usb/DCIM/IMG_0001.JPG")
+            yield InOrderInput(
+                id="photo-path",
+                placeholder="/media/usb/DCIM/IMG_0001.JPG",
+                on_enter=self.path_entered,
+            )
             yield Label(t("photo.caption"))
-            yield Input(id="photo-caption")
+            yield InOrderInput(id="photo-caption", on_enter=self.attach)
             yield Static("", classes="problem", id="photo-problem")
             with Horizontal():
                 yield Button(t("new.cancel"), id="photo-cancel")
@@ -52,11 +57,12 @@ class AttachPhotoModal(Dialog[PhotoRequest | None]):
     def path_changed(self) -> None:
         self.query_one("#photo-problem", Static).update("")  # it was about another path
 
-    @on(Input.Submitted, "#photo-path")
     def path_entered(self) -> None:
-        self.query_one("#photo-caption", Input).focus()
+        """Enter in the path: on to the caption, in the path's key handler, so a second quick
+        Enter reaches the caption and attaches (``InOrderInput``; it was lost). The focus
+        moves now (``set_focus``): ``Widget.focus`` moves it later, after those keys."""
+        self.set_focus(self.query_one("#photo-caption", Input))
 
-    @on(Input.Submitted, "#photo-caption")
     @on(Button.Pressed, "#photo-ok")
     def attach(self) -> None:
         # A path is used as typed (NFKC would change "（" in a folder name and miss the file).
@@ -65,7 +71,7 @@ class AttachPhotoModal(Dialog[PhotoRequest | None]):
         problem = _photo_problem(path) if raw else t("photo.not_a_file", path=raw)
         if problem is not None:  # corrected here, with what was typed kept
             self.query_one("#photo-problem", Static).update(plain(problem))
-            self.query_one("#photo-path", Input).focus()
+            self.set_focus(self.query_one("#photo-path", Input))
             return
         caption = without_controls(self.query_one("#photo-caption", Input).value).strip()
         self.dismiss(PhotoRequest(path, caption))
