@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, Select
+from textual.widgets import Input, OptionList, Select, Static
 
 from surveyor.services.browse import browse_buildings
 from surveyor.store.db import open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal
 from surveyor.tui.modals.new_building import NewBuildingModal
+from surveyor.tui.modals.problems import ProblemsModal
+from surveyor.tui.screens.exports import ExportScreen
+from surveyor.tui.screens.help import HelpScreen
 from surveyor.tui.widgets.photo_field import PhotoField
-from tests.tui.conftest import AppFactory, run, settle, until
+from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_flows import burst, open_at
 from tests.tui.test_photos_and_services import a_jpeg
 
@@ -79,5 +82,99 @@ def test_a_second_quick_enter_in_the_photo_dialog_attaches(
             field = screen.query_one("#photo_stairwell", PhotoField)
             await until(app, lambda: len(field.photos) == 1, "the photo attached")
             assert app.screen is screen
+
+    run(body)
+
+
+def test_f1_and_f2_work_in_the_new_building_dialog(sample_db: Path, make_app: AppFactory) -> None:
+    """A modal screen cuts the app's own keys off: F1 and F2 did nothing in any dialog, though
+    F1 is said to work everywhere. F1 opens the help over the dialog (its keys listed) and
+    closes it again; F2 relabels the dialog with what was typed and the focus kept."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+            dialog = app.screen
+            assert isinstance(dialog, NewBuildingModal)
+            dialog.set_focus(dialog.query_one("#new-compound_name", Input))
+            await pilot.press(*"新苑里", "f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help")
+            keys = str(app.screen.query_one("#keys", Static).render())
+            assert "esc" in keys and "取消" in keys and "f2" in keys, keys
+            await pilot.press("f1")
+            await until(app, lambda: app.screen is dialog, "back to the dialog")
+            await pilot.press("f2")
+            title = dialog.query_one(".title", Static)
+            await until(app, lambda: str(title.render()) == "Add a building found on site", "en")
+            assert value(dialog, "compound_name") == "新苑里"
+            assert focused_id(dialog) == "new-compound_name"
+            await pilot.press("x")
+            assert value(dialog, "compound_name") == "新苑里x"
+
+    run(body)
+
+
+def test_f2_in_the_problems_list_and_the_photo_dialog_relabels_them(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """F9's list of what stops completion and the photo dialog, each worded again by F2 (the
+    field's label too), and F1 opens the help over them."""
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_at(app, pilot, target.id, "photo_stairwell")
+            await pilot.press("f9")
+            await until(app, lambda: isinstance(app.screen, ProblemsModal), "F9's list")
+            modal = app.screen
+            assert isinstance(modal, ProblemsModal)
+            assert modal.problems[0].message == "未填写"
+            await pilot.press("down", "f2")
+            await until(app, lambda: modal.problems[0].message == "unanswered", "reworded")
+            title = str(modal.query_one(".title", Static).render())
+            assert title.startswith("Cannot mark complete"), title
+            assert modal.query_one("#problem-list", OptionList).highlighted == 1
+            await pilot.press("f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help")
+            await pilot.press("escape", "escape")
+            await until(app, lambda: app.screen is screen, "back to the survey")
+            await screen.goto_field("photo_stairwell")
+            await pilot.press("enter")
+            await until(app, lambda: isinstance(app.screen, AttachPhotoModal), "the dialog")
+            dialog = app.screen
+            label = app.form.field("photo_stairwell").defn.label
+            title_of = lambda: str(dialog.query_one(".title", Static).render())  # noqa: E731
+            assert title_of() == f"Attach a photo: {label.get('en')}"  # F2 above
+            await pilot.press(*"/tmp/x", "f2")
+            await until(app, lambda: title_of() == f"添加照片：{label.get('zh')}", "zh")
+            assert dialog.query_one("#photo-path", Input).value == "/tmp/x"
+
+    run(body)
+
+
+def test_f2_in_the_export_dialog_says_it_keeps_its_language(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The export dialog is worded in the language it was opened in (and may be busy
+    exporting): F2 there says so instead of doing nothing; F1 still opens the help."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await app.open_exports()
+            await until(app, lambda: isinstance(app.screen, ExportScreen), "the export dialog")
+            await pilot.press("f2")
+            said = "此对话框保持打开时的语言：关闭后再按 F2 切换"
+            await until(app, lambda: said in toasts(app), "said")
+            assert app.settings.language == "zh"
+            await pilot.press("f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "the help")
 
     run(body)

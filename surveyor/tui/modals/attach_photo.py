@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from surveyor.errors import SurveyorError
+from surveyor.forms.model import Localized
 from surveyor.i18n import language, t
 from surveyor.services.photos import check_photo_file
 from surveyor.text import without_controls
@@ -29,17 +30,20 @@ class PhotoRequest:
 
 
 class AttachPhotoModal(Dialog[PhotoRequest | None]):
+    """A photo for the field labelled ``label`` (both languages: F2 relabels the dialog)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="photo.cancel")
     ]
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: Localized) -> None:
         super().__init__()
         self.label = label
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(plain(t("photo.title", label=self.label)), classes="title")
+            title = t("photo.title", label=self.label.get(language()))
+            yield Static(plain(title), classes="title")
             yield Label(t("photo.path"))
             yield InOrderInput(
                 id="photo-path",
@@ -101,7 +105,7 @@ class RemovePhotoModal(Dialog[str | None]):
         Binding("escape", "cancel", "new.cancel", id="photo_remove.cancel")
     ]
 
-    def __init__(self, label: str, photos: list[dict[str, Any]]) -> None:
+    def __init__(self, label: Localized, photos: list[dict[str, Any]]) -> None:
         super().__init__()
         self.label = label
         self.photos = photos
@@ -110,7 +114,8 @@ class RemovePhotoModal(Dialog[str | None]):
         from surveyor.tui.widgets.photo_field import photo_line
 
         with Vertical():
-            yield Static(plain(t("photo.remove_title", label=self.label)), classes="title")
+            title = t("photo.remove_title", label=self.label.get(language()))
+            yield Static(plain(title), classes="title")
             yield OptionList(
                 *(
                     Option(photo_line(n, photo), id=str(photo.get("sha256", "")))
