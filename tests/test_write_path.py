@@ -534,3 +534,27 @@ def test_search_finds_a_building_by_its_number_however_spelled(store: Store, min
     assert found("7号楼") == {codes["兴水园", "7"], codes["宜宾东里", "7号楼"]}
     assert found("黄河道25号") == set()  # the number alone does not find a building
     assert found("兴水路2号") == {codes["兴水园", "8"]}  # an address's 号 still finds it
+
+
+def test_the_list_knows_the_rows_a_search_found_through_their_community(
+    store: Store, mini: Form
+) -> None:
+    """盛河 2 listed 顺林东里 2号楼 (社区 盛河东里社区) beside 盛河东里's own, and the list,
+    which shows no 社区, could not say why: the page names the rows found that way."""
+    from surveyor.services.browse import browse_buildings
+
+    def add(compound: str, number: str) -> str:
+        answers = REGISTER_ROW | {
+            "community": "盛河东里社区",
+            "compound_name": compound,
+            "building_no": number,
+            "address": f"南开区{compound}{number}",
+        }
+        return create_building(store, mini, answers, author="甲").code
+
+    own, other = add("盛河东里", "2号楼"), add("顺林东里", "2号楼")
+    page = browse_buildings(store, search="盛河 2")
+    assert {r.code for r in page.rows} == {own, other}
+    assert {r.code for r in page.rows if r.id in page.by_community} == {other}
+    assert not browse_buildings(store, search="顺林东里2号楼").by_community
+    assert not browse_buildings(store, search=other).by_community  # a code

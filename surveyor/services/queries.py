@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from surveyor.services.survey import BUILDING, NUMBER_SUFFIXES, same_number_sorts
+from surveyor.services.survey import (
+    BUILDING,
+    NUMBER_SUFFIXES,
+    building_number_key,
+    same_number_sorts,
+)
 from surveyor.store.db import Store
 from surveyor.store.ids import normalize_code
 from surveyor.text import normalize_text
@@ -27,6 +32,7 @@ class BuildingRow:
     id: uuid.UUID
     code: str
     subdistrict: str | None
+    community: str | None
     compound_name: str | None
     building_no: str | None
     address: str | None
@@ -40,6 +46,8 @@ class BuildingRow:
 class BuildingPage:
     rows: list[BuildingRow]
     total: int
+    #: The rows the search found through their community alone (``found_by_community``).
+    by_community: frozenset[uuid.UUID] = frozenset()
 
 
 def _escape_like(text: str) -> str:
@@ -104,6 +112,29 @@ def names_a_number(piece: str) -> bool:
     return _NUMBERED.fullmatch(piece) is not None
 
 
+def _squeezed(text: str | None) -> str:
+    """A column as the search sees it: NFKC, lower case, no spaces (``search_text``)."""
+    return normalize_text(text or "").lower().replace(" ", "")
+
+
+def found_by_community(row: BuildingRow, search: str | None) -> bool:
+    """Whether a piece of ``search`` is in the row's community and in none of the columns the
+    list shows (code, compound, 楼号, address): then the list says the community, or the
+    row seems not to match. 盛河 2 listed 顺林东里's buildings, of 盛河东里社区, without a
+    word why."""
+    if not search or not row.community or normalize_code(search) is not None:
+        return False
+    community = _squeezed(row.community)
+    shown = [_squeezed(v) for v in (row.code, row.compound_name, row.building_no, row.address)]
+    number = building_number_key(row.building_no)
+    for piece in search_words(search):
+        if piece not in community or any(piece in column for column in shown):
+            continue
+        if not (names_a_number(piece) and building_number_key(piece) == number):
+            return True
+    return False
+
+
 def _text_search(search: str) -> list[sa.ColumnElement[bool]]:
     """Every piece of the query (``search_words``), anywhere in the code, address, compound,
     number, community; a 楼号 with its suffix also as that building number however spelled.
@@ -144,4 +175,9 @@ def list_buildings(
         total = conn.execute(
             sa.select(sa.func.count()).select_from(BUILDING).where(*clauses)
         ).scalar_one()
-    return BuildingPage(rows=rows, total=total)
+    return BuildingPage(rows=rows, total=total, by_community=by_community(rows, search))
+
+
+def by_community(rows: list[BuildingRow], search: str | None) -> frozenset[uuid.UUID]:
+    """The ids of ``rows`` found through their community alone (``found_by_community``)."""
+    return frozenset(r.id for r in rows if found_by_community(r, search))
