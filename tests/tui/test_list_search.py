@@ -1,7 +1,7 @@
-"""The building list says why a search lists a row.
+"""The building list says why a search lists a row, and why it lists none.
 
 「盛河 2」 listed 顺林东里's buildings (their 社区 is 盛河东里社区) with no 社区 column to show
-why.
+why; 「yunju」 (pinyin) said 「显示 0 / 共 0 栋」 and nothing more.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from tests.tui.conftest import AppFactory, run, settle, until
 
@@ -63,5 +63,31 @@ def test_a_row_found_through_its_community_says_the_community(
             # Searched by what the list shows, no row says its community.
             table = await search_for(app, pilot, "明丰西里")
             assert set(compound_cells(table).values()) == {"明丰西里"}
+
+    run(body)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", "搜索按汉字、编号和数字匹配，不支持拼音"),
+        ("en", "search matches Chinese characters, codes and numbers, not pinyin"),
+    ],
+)
+def test_a_latin_search_that_finds_nothing_says_what_search_matches(
+    sample_db: Path, make_app: AppFactory, lang: str, said: str
+) -> None:
+    """yunju (pinyin for 云居) said 「显示 0 / 共 0 栋」 and no more."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang=lang)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await search_for(app, pilot, "yunju")
+            count = app.screen.query_one("#count", Static)
+            assert said in str(count.render()), str(count.render())
+            await search_for(app, pilot, "不存在的词")  # Chinese that finds nothing: no hint
+            assert said not in str(count.render())
+            await search_for(app, pilot, "")
+            assert said not in str(count.render())
 
     run(body)

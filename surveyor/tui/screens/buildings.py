@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 
 from surveyor.i18n import error_text, language, t
 from surveyor.store.ids import URI_PREFIX, normalize_code
-from surveyor.text import normalize_text, without_controls
+from surveyor.text import latin_letters_only, normalize_text, without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import fit_cells, plain
 from surveyor.tui.widgets.footer import CatalogFooter
@@ -460,10 +460,18 @@ class BuildingsScreen(Screen[None]):
             line.update(plain(t("list.failed", error=error)))
         elif not self.app.ready:
             line.update(t("list.opening"))
+        elif self.counted and self.total == 0 and self._searched_in_latin():
+            line.update(t("list.count_latin"))
         else:
             line.update(
                 t("list.count", shown=self.loaded, total=self.total if self.counted else "-")
             )
+
+    def _searched_in_latin(self) -> bool:
+        """Whether the query answered is Latin letters only (pinyin: 「yunju」 for 云居), which
+        found nothing and said only 「显示 0 / 共 0 栋」."""
+        search = self._last_query.get("search")
+        return isinstance(search, str) and latin_letters_only(search)
 
     # -- events -------------------------------------------------------------------------------
     @on(Input.Changed, "#search")
