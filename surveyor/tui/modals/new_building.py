@@ -38,8 +38,11 @@ class ChosenSelect(Select[str]):
     ]
 
     async def _on_key(self, event: events.Key) -> None:
-        # In key order (``InOrderInput``): "abc" typed right after its Enter was lost here.
-        if not forward_if_moved(self, event) and not await run_binding_now(self, event):
+        """Keys in the order typed (``InOrderInput``): "abc" typed right after Enter on the
+        picked 街道 was lost. A key bubbling up from the open list is the list's own."""
+        focused = self.app.focused
+        from_list = focused is not None and focused is not self and self in focused.ancestors
+        if from_list or not (forward_if_moved(self, event) or await run_binding_now(self, event)):
             await super()._on_key(event)
 
     def action_enter(self) -> None:
