@@ -72,3 +72,10 @@ NO_LINE_END = frozenset("（［｛〔〈《「『【〖〘〚〝“‘([{")
 def text_or_none(value: object) -> str | None:
     """A stored answer as text for matching (an address may have been stored as a number)."""
     return None if value is None else str(value)
+
+
+def latin_letters_only(text: str) -> bool:
+    """Whether ``text`` is Latin letters and spaces only (NFKC): pinyin, most likely, which
+    the search does not match (it matches Chinese characters, codes and numbers)."""
+    letters = normalize_text(text).replace(" ", "")
+    return letters.isascii() and letters.isalpha()

@@ -472,3 +472,89 @@ def test_a_survey_starts_with_the_day_and_the_inspector(tmp_path: Path) -> None:
         assert again.started == {}
     finally:
         store.close()
+
+
+def test_a_bare_register_number_and_its_number_with_hao_lou_are_one_building(
+    store: Store, mini: Form
+) -> None:
+    """The register's 天大北五村 13 and the 13号楼 typed on site (at another address) were two
+    buildings: the new-building check compared the list's sort keys, which keep 号楼."""
+    from surveyor.services.survey import SameBuildingExists
+
+    row = REGISTER_ROW | {"compound_name": "天大北五村", "building_no": "13"}
+    there = create_building(store, mini, row | {"address": "南开区卫津路94号"}, author="甲")
+    for typed in ("13号楼", "１３栋", "13#"):
+        with pytest.raises(SameBuildingExists) as raised:
+            create_building(
+                store,
+                mini,
+                row | {"building_no": typed, "address": "天大北五村13号楼"},
+                author="甲",
+                check_same=True,
+            )
+        assert raised.value.existing.code == there.code
+        assert not raised.value.existing.same_address
+    # Another 楼号 of the compound is another building.
+    create_building(store, mini, row | {"building_no": "14号楼"}, author="甲", check_same=True)
+
+
+def test_search_finds_a_building_by_its_number_however_spelled(store: Store, mini: Form) -> None:
+    """天大北五村13号楼 found nothing for the register's 楼号 13, nor 兴水7号楼 and 兴水7 the
+    兴水园 7 that 兴水 7 (with a space) found: a word was one piece, matched letter for letter."""
+    from surveyor.services.browse import browse_buildings, count_buildings
+    from surveyor.services.queries import list_buildings
+
+    codes = {}
+    for compound, number, address in (
+        ("天大北五村", "13", "南开区卫津路94号"),
+        ("兴水园", "7", "南开区兴水路1号"),
+        ("兴水园", "8", "南开区兴水路2号"),
+        ("宜宾东里", "7号楼", "南开区宜宾道12号"),
+    ):
+        answers = REGISTER_ROW | {
+            "compound_name": compound,
+            "building_no": number,
+            "address": address,
+        }
+        codes[compound, number] = create_building(store, mini, answers, author="甲").code
+
+    def found(query: str) -> set[str]:
+        listed = {r.code for r in list_buildings(store, search=query, limit=50).rows}
+        browsed = browse_buildings(store, search=query, limit=50)
+        assert {r.code for r in browsed.rows} == listed, query
+        assert count_buildings(store, search=query) == len(listed), query
+        return listed
+
+    for query in ("天大北五村13号楼", "天大北五村 13号楼", "天大北五村13", "天大北五村１３栋"):
+        assert found(query) == {codes["天大北五村", "13"]}, query
+    for query in ("兴水7号楼", "兴水园7栋"):
+        assert found(query) == {codes["兴水园", "7"]}, query
+    # A bare number is found anywhere (a code, an address), as with a space before it.
+    assert codes["兴水园", "7"] in found("兴水7") == found("兴水 7")
+    assert found("7号楼") == {codes["兴水园", "7"], codes["宜宾东里", "7号楼"]}
+    assert found("黄河道25号") == set()  # the number alone does not find a building
+    assert found("兴水路2号") == {codes["兴水园", "8"]}  # an address's 号 still finds it
+
+
+def test_the_list_knows_the_rows_a_search_found_through_their_community(
+    store: Store, mini: Form
+) -> None:
+    """盛河 2 listed 顺林东里 2号楼 (社区 盛河东里社区) beside 盛河东里's own, and the list,
+    which shows no 社区, could not say why: the page names the rows found that way."""
+    from surveyor.services.browse import browse_buildings
+
+    def add(compound: str, number: str) -> str:
+        answers = REGISTER_ROW | {
+            "community": "盛河东里社区",
+            "compound_name": compound,
+            "building_no": number,
+            "address": f"南开区{compound}{number}",
+        }
+        return create_building(store, mini, answers, author="甲").code
+
+    own, other = add("盛河东里", "2号楼"), add("顺林东里", "2号楼")
+    page = browse_buildings(store, search="盛河 2")
+    assert {r.code for r in page.rows} == {own, other}
+    assert {r.code for r in page.rows if r.id in page.by_community} == {other}
+    assert not browse_buildings(store, search="顺林东里2号楼").by_community
+    assert not browse_buildings(store, search=other).by_community  # a code

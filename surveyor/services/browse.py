@@ -11,7 +11,13 @@ import uuid
 
 import sqlalchemy as sa
 
-from surveyor.services.queries import REGISTER_ORDER, BuildingPage, BuildingRow, building_filter
+from surveyor.services.queries import (
+    REGISTER_ORDER,
+    BuildingPage,
+    BuildingRow,
+    building_filter,
+    by_community,
+)
 from surveyor.services.survey import BUILDING
 from surveyor.store.db import Store
 
@@ -83,4 +89,5 @@ def browse_buildings(
             total = conn.execute(
                 sa.select(sa.func.count()).select_from(BUILDING).where(*clauses)
             ).scalar_one()
-    return BuildingPage(rows=[found[i] for i in ids if i in found], total=total)
+    rows = [found[i] for i in ids if i in found]
+    return BuildingPage(rows=rows, total=total, by_community=by_community(rows, search))

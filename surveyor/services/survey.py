@@ -264,7 +264,8 @@ def normalize_address(text: str | None) -> str | None:
 
 
 #: What follows a building's number in Chinese addresses and registers: 1号楼, 1栋, 1#.
-_NUMBER_SUFFIX = re.compile(r"(号楼|号|栋|幢|座|楼|#)$")
+NUMBER_SUFFIXES = ("号楼", "号", "栋", "幢", "座", "楼", "#")
+_NUMBER_SUFFIX = re.compile("(" + "|".join(map(re.escape, NUMBER_SUFFIXES)) + ")$")
 
 
 def building_number_key(text: str | None) -> str:
@@ -274,6 +275,20 @@ def building_number_key(text: str | None) -> str:
         return ""
     folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower())
     return _NUMBER_SUFFIX.sub("", folded) or folded
+
+
+def same_number_sorts(number: str | None) -> list[str]:
+    """The ``building_sort`` values of the spellings of ``number`` that ``building_number_key``
+    takes for one 楼号 (13, 13号楼, 13栋, 13#…), so SQL finds them through the list's index.
+
+    Matching ``building_sort`` alone, a register's bare 13 and the 13号楼 typed on site were two
+    buildings: the new-building check did not ask, and the search found neither by the other.
+    A 楼号 stored with a space inside (13 号楼) is not among them. [] for no number."""
+    key = building_number_key(number)
+    if not key:
+        return []
+    spellings = (number, key, *(key + suffix for suffix in NUMBER_SUFFIXES))
+    return sorted({natural_sort_key(s) for s in spellings})
 
 
 def may_be_one_building(number: str, other: str) -> bool:
@@ -880,18 +895,19 @@ class SameBuildingExists(SurveyorError):
 def same_building(conn: Connection, answers: Mapping[str, Any]) -> SameBuilding | None:
     """The live building of this database that ``answers`` (coerced, as saved) would repeat:
     the same normalised address (what a central flags as a duplicate at the merge), else the
-    same 小区 and 楼号 (楼号 compared as the list sorts it: NFKC, lower case). Any 街道: a
-    wrong 街道 picked on site should not hide the building. None if there is none."""
+    same 小区 and 楼号 (楼号 by ``building_number_key``, as at one address: 13, 13号楼 and 13栋
+    are one building). Any 街道: a wrong 街道 picked on site should not hide the building.
+    None if there is none."""
     address = normalize_address(text_or_none(answers.get("address")))
     compound = text_or_none(answers.get("compound_name"))
     number = text_or_none(answers.get("building_no"))
-    sort_key = natural_sort_key(number)
+    sorts = same_number_sorts(number)
     matches = []
     if address is not None:
         matches.append(BUILDING.c.address_norm == address)
-    if compound is not None and sort_key:
+    if compound is not None and sorts:
         matches.append(
-            sa.and_(BUILDING.c.compound_name == compound, BUILDING.c.building_sort == sort_key)
+            sa.and_(BUILDING.c.compound_name == compound, BUILDING.c.building_sort.in_(sorts))
         )
     if not matches:
         return None

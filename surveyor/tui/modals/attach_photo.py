@@ -14,11 +14,13 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from surveyor.errors import SurveyorError
+from surveyor.forms.model import Localized
 from surveyor.i18n import language, t
 from surveyor.services.photos import check_photo_file
 from surveyor.text import without_controls
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
+from surveyor.tui.widgets.keys import InOrderInput
 
 
 @dataclass(frozen=True)
@@ -28,21 +30,28 @@ class PhotoRequest:
 
 
 class AttachPhotoModal(Dialog[PhotoRequest | None]):
+    """A photo for the field labelled ``label`` (both languages: F2 relabels the dialog)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="photo.cancel")
     ]
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: Localized) -> None:
         super().__init__()
         self.label = label
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(plain(t("photo.title", label=self.label)), classes="title")
+            title = t("photo.title", label=self.label.get(language()))
+            yield Static(plain(title), classes="title")
             yield Label(t("photo.path"))
-            yield Input(id="photo-path", placeholder="/media/usb/DCIM/IMG_0001.JPG")
+            yield InOrderInput(
+                id="photo-path",
+                placeholder="/media/usb/DCIM/IMG_0001.JPG",
+                on_enter=self.path_entered,
+            )
             yield Label(t("photo.caption"))
-            yield Input(id="photo-caption")
+            yield InOrderInput(id="photo-caption", on_enter=self.attach)
             yield Static("", classes="problem", id="photo-problem")
             with Horizontal():
                 yield Button(t("new.cancel"), id="photo-cancel")
@@ -52,11 +61,12 @@ class AttachPhotoModal(Dialog[PhotoRequest | None]):
     def path_changed(self) -> None:
         self.query_one("#photo-problem", Static).update("")  # it was about another path
 
-    @on(Input.Submitted, "#photo-path")
     def path_entered(self) -> None:
-        self.query_one("#photo-caption", Input).focus()
+        """Enter in the path: on to the caption, in the path's key handler, so a second quick
+        Enter reaches the caption and attaches (``InOrderInput``; it was lost). The focus
+        moves now (``set_focus``): ``Widget.focus`` moves it later, after those keys."""
+        self.set_focus(self.query_one("#photo-caption", Input))
 
-    @on(Input.Submitted, "#photo-caption")
     @on(Button.Pressed, "#photo-ok")
     def attach(self) -> None:
         # A path is used as typed (NFKC would change "（" in a folder name and miss the file).
@@ -65,7 +75,7 @@ class AttachPhotoModal(Dialog[PhotoRequest | None]):
         problem = _photo_problem(path) if raw else t("photo.not_a_file", path=raw)
         if problem is not None:  # corrected here, with what was typed kept
             self.query_one("#photo-problem", Static).update(plain(problem))
-            self.query_one("#photo-path", Input).focus()
+            self.set_focus(self.query_one("#photo-path", Input))
             return
         caption = without_controls(self.query_one("#photo-caption", Input).value).strip()
         self.dismiss(PhotoRequest(path, caption))
@@ -95,7 +105,7 @@ class RemovePhotoModal(Dialog[str | None]):
         Binding("escape", "cancel", "new.cancel", id="photo_remove.cancel")
     ]
 
-    def __init__(self, label: str, photos: list[dict[str, Any]]) -> None:
+    def __init__(self, label: Localized, photos: list[dict[str, Any]]) -> None:
         super().__init__()
         self.label = label
         self.photos = photos
@@ -104,7 +114,8 @@ class RemovePhotoModal(Dialog[str | None]):
         from surveyor.tui.widgets.photo_field import photo_line
 
         with Vertical():
-            yield Static(plain(t("photo.remove_title", label=self.label)), classes="title")
+            title = t("photo.remove_title", label=self.label.get(language()))
+            yield Static(plain(title), classes="title")
             yield OptionList(
                 *(
                     Option(photo_line(n, photo), id=str(photo.get("sha256", "")))

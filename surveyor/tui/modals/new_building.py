@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -19,6 +20,7 @@ from surveyor.text import without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
+from surveyor.tui.widgets.keys import InOrderInput, forward_if_moved, run_binding_now
 
 if TYPE_CHECKING:
     from surveyor.tui.app import SurveyorApp
@@ -34,6 +36,14 @@ class ChosenSelect(Select[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "enter", "new.key_next", show=False, id="new.next"),
     ]
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Keys in the order typed (``InOrderInput``): "abc" typed right after Enter on the
+        picked 街道 was lost. A key bubbling up from the open list is the list's own."""
+        focused = self.app.focused
+        from_list = focused is not None and focused is not self and self in focused.ancestors
+        if from_list or not (forward_if_moved(self, event) or await run_binding_now(self, event)):
+            await super()._on_key(event)
 
     def action_enter(self) -> None:
         if self.is_blank():
@@ -124,7 +134,9 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
                 fld = form.field(fid)
                 mark = " *" if fld.defn.required else ""
                 yield Label(plain(fld.defn.label.get(lang) + mark))
-                yield Input(id=f"new-{fid}", compact=True)
+                yield InOrderInput(
+                    id=f"new-{fid}", compact=True, on_enter=partial(self.next_input, fid)
+                )
             yield Static("", classes="problem", id="new-problem")
             with Horizontal():
                 yield Button(t("new.cancel"), id="new-cancel", compact=True)
@@ -142,11 +154,11 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
                 out[fid] = value
         return out
 
-    @on(Input.Submitted)
-    def next_input(self, event: Input.Submitted) -> None:
+    def next_input(self, field_id: str) -> None:
         """Enter moves on; in the last field it creates the building (it used to move to
-        Cancel, where a second Enter threw away everything typed)."""
-        if event.input.id == f"new-{TEXT_FIELDS[-1]}":
+        Cancel, where a second Enter threw away everything typed). Run in the field's key
+        handler, so keys typed behind the Enter go to the next field (``InOrderInput``)."""
+        if field_id == TEXT_FIELDS[-1]:
             self.create()
         else:
             self.focus_next()

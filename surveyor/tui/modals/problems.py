@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -33,9 +34,17 @@ class ProblemsModal(Dialog[str | None]):
         Binding("escape", "dismiss_none", "new.cancel", id="problems.close")
     ]
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(
+        self, problems: list[Problem], reword: Callable[[list[str]], list[Problem]]
+    ) -> None:
+        """``reword`` gives the problems of those fields in the current language (F2)."""
         super().__init__()
         self.problems = problems
+        self._reword = reword
+
+    async def refresh_language(self) -> None:
+        self.problems = self._reword([p.field_id for p in self.problems])
+        await super().refresh_language()
 
     def compose(self) -> ComposeResult:
         with Vertical():

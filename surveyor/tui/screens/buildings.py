@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 
 from surveyor.i18n import error_text, language, t
 from surveyor.store.ids import URI_PREFIX, normalize_code
-from surveyor.text import normalize_text, without_controls
+from surveyor.text import latin_letters_only, normalize_text, without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.text import fit_cells, plain
 from surveyor.tui.widgets.footer import CatalogFooter
@@ -85,6 +85,7 @@ FLEX_STEPS = (
     ("subdistrict", 20),
     ("compound", 20),
     ("address", 40),
+    ("compound", 32),  # a compound with the community that matched a search (``_compound``)
 )
 STATUS_STYLE = {
     "not_started": "dim",
@@ -182,6 +183,9 @@ class BuildingsScreen(Screen[None]):
         self.first_frame_shown = False
         self.first_page_shown = False
         self.counted = False
+        #: Rows (ids) the search found through their community alone: their compound cell
+        #: says the community (``BuildingPage.by_community``).
+        self.by_community: set[uuid.UUID] = set()
         #: Content cells of each column (``column_widths``), and the width they share.
         self.widths: dict[str, int] = {}
         self._laid_out_at = 0
@@ -262,7 +266,7 @@ class BuildingsScreen(Screen[None]):
         }
         held = {
             "subdistrict": [self._street(r) for r in rows],
-            "compound": [r.compound_name or "" for r in rows],
+            "compound": [self._compound(r) for r in rows],
             "address": [r.address or "" for r in rows],
         }
         natural = {
@@ -384,12 +388,27 @@ class BuildingsScreen(Screen[None]):
             label = label.removesuffix(suffix)
         return label
 
+    def _compound(self, row: BuildingRow) -> str:
+        """The compound cell's text: with the community after it when the search found the
+        row through its community alone (no 社区 column: at 80 columns there is no room)."""
+        compound = row.compound_name or ""
+        if row.id not in self.by_community or not row.community:
+            return compound
+        return t("list.via_community", compound=compound, community=row.community)
+
+    def _compound_cell(self, row: BuildingRow) -> Text:
+        """``_compound`` cut to its column, the community dim: it is why the row is listed."""
+        cell = plain(fit_cells(self._compound(row), self.widths["compound"]))
+        if row.id in self.by_community and row.compound_name:
+            cell.stylize("dim", len(row.compound_name))
+        return cell
+
     def _row_cells(self, row: BuildingRow) -> list[Text]:
         widths = self.widths
         return [
             Text(row.code),
             plain(fit_cells(self._street(row), widths["subdistrict"])),
-            plain(fit_cells(row.compound_name or "", widths["compound"])),
+            self._compound_cell(row),
             plain(fit_cells(row.building_no or "", widths["building_no"])),
             plain(fit_cells(row.address or "", widths["address"])),
             Text(t(f"status.{row.status}"), style=STATUS_STYLE.get(row.status, "")),
@@ -403,6 +422,9 @@ class BuildingsScreen(Screen[None]):
         if not is_live(self):
             return  # the app quit while the rows were read
         table = self.query_one("#buildings", DataTable)
+        if offset == 0:
+            self.by_community.clear()
+        self.by_community |= page.by_community
         with self.app.batch_update():
             if offset == 0:
                 # The columns too: sized by their cells, they kept the widest cell ever shown
@@ -438,10 +460,18 @@ class BuildingsScreen(Screen[None]):
             line.update(plain(t("list.failed", error=error)))
         elif not self.app.ready:
             line.update(t("list.opening"))
+        elif self.counted and self.total == 0 and self._searched_in_latin():
+            line.update(t("list.count_latin"))
         else:
             line.update(
                 t("list.count", shown=self.loaded, total=self.total if self.counted else "-")
             )
+
+    def _searched_in_latin(self) -> bool:
+        """Whether the query answered is Latin letters only (pinyin: 「yunju」 for 云居), which
+        found nothing and said only 「显示 0 / 共 0 栋」."""
+        search = self._last_query.get("search")
+        return isinstance(search, str) and latin_letters_only(search)
 
     # -- events -------------------------------------------------------------------------------
     @on(Input.Changed, "#search")

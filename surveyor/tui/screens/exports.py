@@ -61,6 +61,7 @@ class ExportScreen(Dialog[Path | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "export.close", id="export.close")
     ]
+    RELABELS = False  # worded in ``lang`` throughout, and possibly busy exporting
 
     def __init__(
         self,

@@ -92,6 +92,7 @@ class ValueModal(Dialog[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "review.cancel", id="review.value_cancel")
     ]
+    RELABELS = False  # the field's label and the refusal come worded from the review
 
     def __init__(self, field_label: str, value: str = "", refused: str = "") -> None:
         super().__init__()
@@ -129,6 +130,7 @@ class MergeModal(Dialog[bool]):
         Binding("enter", "merge", "review.key_merge", id="review.merge_confirm"),
         Binding("escape", "cancel", "review.cancel", id="review.merge_cancel"),
     ]
+    RELABELS = False  # its lines come worded from the review
 
     def __init__(self, lines: list[tuple[str, str]]) -> None:
         super().__init__()

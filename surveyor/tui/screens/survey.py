@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -1170,18 +1170,7 @@ class SurveyScreen(Screen[None]):
 
         if not is_live(self):
             return  # left meanwhile: the record simply stays a draft
-        form, lang = self.app.form, language()
-        ordered = [fid for fid in form.fields if fid in field_ids]
-        titles = {s.id: s.title.get(lang) for s in form.sections}
-        self.problems = [
-            Problem(
-                fid,
-                titles[form.field(fid).section_id],
-                form.field(fid).defn.label.get(lang),
-                self.message_for_problem(fid),
-            )
-            for fid in ordered
-        ]
+        self.problems = self.problems_for(field_ids)
         self.show_missing = True
         self.apply_evaluation()
 
@@ -1189,7 +1178,23 @@ class SurveyScreen(Screen[None]):
             if field_id is not None:
                 await self.goto_field(field_id)
 
-        self.app.push_screen(ProblemsModal(self.problems), jump)
+        self.app.push_screen(ProblemsModal(self.problems, self.problems_for), jump)
+
+    def problems_for(self, field_ids: Collection[str]) -> list[Problem]:
+        """The fields that stop completion, in the form's order, worded in the current
+        language: F9's list, and the same list again after F2 in it."""
+        form, lang = self.app.form, language()
+        titles = {s.id: s.title.get(lang) for s in form.sections}
+        return [
+            Problem(
+                fid,
+                titles[form.field(fid).section_id],
+                form.field(fid).defn.label.get(lang),
+                self.message_for_problem(fid),
+            )
+            for fid in form.fields
+            if fid in field_ids
+        ]
 
     def still_a_problem(self, field_id: str) -> bool:
         """True if ``field_id``, listed by F9, still stops completion with the current answers
@@ -1231,7 +1236,7 @@ class SurveyScreen(Screen[None]):
         except SurveyorError as exc:
             self.notify(error_text(exc), severity="warning", markup=False)
             return
-        label = self.app.form.field(fid).defn.label.get(language())
+        label = self.app.form.field(fid).defn.label  # both languages: F2 relabels the dialog
 
         def chosen(request: PhotoRequest | None) -> None:
             if request is not None:
@@ -1253,7 +1258,7 @@ class SurveyScreen(Screen[None]):
         if not photos:
             self.notify(t("survey.no_photo_to_remove"), severity="warning", markup=False)
             return
-        label = self.app.form.field(fid).defn.label.get(language())
+        label = self.app.form.field(fid).defn.label
 
         def chosen(sha256: str | None) -> None:
             if sha256:
