@@ -1741,8 +1741,7 @@ def generate_sample(
     if lang == "zh":
         mix = "、".join(f"{t_in('zh', f'status.{s}')} {counts.get(s, 0)}" for s in STATUSES)
         return (
-            f"{out}：{compounds} 个小区 {total} 栋楼（种子 {seed}，{inspectors} 名普查员）："
-            f"{mix}"
+            f"{out}：{compounds} 个小区 {total} 栋楼（种子 {seed}，{inspectors} 名普查员）：{mix}"
         )
     mix = ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES)
     return (
