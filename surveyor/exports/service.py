@@ -19,6 +19,7 @@ from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
 from surveyor.forms.model import Form
+from surveyor.paths import require_apart_from_database
 from surveyor.retrofit import derive_needs
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.retrofit.model import Params, RuleSet
@@ -45,6 +46,17 @@ class Context:
     form: Form
     rules: RuleSet
     params: Params
+
+
+def check_outputs(
+    store: Store, outs: list[Path], *, folder: bool = False, replace: bool = False
+) -> None:
+    """Every path an export will write, checked before any is written: none may be the
+    database it reads (or its journal or photo folder), whatever ``replace`` says."""
+    for out in outs:
+        if store.is_sqlite:
+            require_apart_from_database(out, Path(store.target), folder=folder)
+        check_target(out, folder=folder, replace=replace)
 
 
 def selected(store: Store, selection: Selection) -> list[BuildingRecord]:
@@ -97,7 +109,7 @@ def export_sheets(
 ) -> ExportResult:
     """Retrofit-need sheets, one A4 page per building (more when its needs do not fit one): one
     PDF, or one file each."""
-    check_target(out, folder=split, replace=replace)
+    check_outputs(store, [out], folder=split, replace=replace)
     font_path = str(setup_font(font).path)
     sheet_layout = load_sheet_layout(layout, ctx.form, register_font(font_path))
     spec = RenderSpec(font_path, sheet_layout)
@@ -121,7 +133,7 @@ def export_labels(
     replace: bool = False,
 ) -> ExportResult:
     """QR label sheets in a layout from ``exports/``."""
-    check_target(out, folder=split, replace=replace)
+    check_outputs(store, [out], folder=split, replace=replace)
     spec = RenderSpec(str(setup_font(font).path), load_layout(layout))
     records = selected(store, selection)
     items = label_data(ctx, records)
@@ -183,7 +195,7 @@ def export_report(
     """The district report (charts) as PDF."""
     from surveyor.exports.report import summarize, write_report
 
-    check_target(out, replace=replace)
+    check_outputs(store, [out], replace=replace)
     name = register_font(str(setup_font(font).path))
     records = selected(store, selection)
     summary = summarize(ctx.form, records, reports_for(ctx, records))
@@ -198,7 +210,7 @@ def export_table(
     """csv, xlsx or geojson of the selected buildings."""
     from surveyor.exports import data
 
-    check_target(out, replace=replace)
+    check_outputs(store, [out], replace=replace)
     records = selected(store, selection)
     reports = reports_for(ctx, records)
     if kind == "csv":
