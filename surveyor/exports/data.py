@@ -216,6 +216,12 @@ def companion(out: Path, name: str) -> Path:
     return out.with_name(f"{out.stem}.{name}{out.suffix}")
 
 
+def csv_files(out: Path) -> list[Path]:
+    """The four files a CSV export writes: the table and, beside it, its codebook, needs and
+    undetermined rules (each is checked before any is written)."""
+    return [out, *(companion(out, name) for name in ("codebook", "needs", "undetermined"))]
+
+
 def export_csv(
     form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
 ) -> list[Path]:
@@ -232,12 +238,7 @@ def export_csv(
         ]
         for r in records
     )
-    targets = [
-        out,
-        companion(out, "codebook"),
-        companion(out, "needs"),
-        companion(out, "undetermined"),
-    ]
+    targets = csv_files(out)
     with (
         atomic_file(targets[0]) as t0,
         atomic_file(targets[1]) as t1,

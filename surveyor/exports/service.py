@@ -210,7 +210,8 @@ def export_table(
     """csv, xlsx or geojson of the selected buildings."""
     from surveyor.exports import data
 
-    check_outputs(store, [out], replace=replace)
+    # A CSV's companions too: survey.codebook.csv was replaced without --force.
+    check_outputs(store, data.csv_files(out) if kind == "csv" else [out], replace=replace)
     records = selected(store, selection)
     reports = reports_for(ctx, records)
     if kind == "csv":

@@ -80,3 +80,21 @@ def test_export_db_shares_the_check(stores: Path) -> None:
         done = sv("export-db", *args, cwd=stores)
         assert done.returncode == 2 and "正在读取的数据库" in done.stderr, done.stderr
     assert snapshot(stores) == before
+
+
+@pytest.mark.parametrize("existing", ["codebook", "needs", "undetermined"])
+def test_csv_refuses_when_a_companion_file_exists(
+    stores: Path, tmp_path: Path, existing: str
+) -> None:
+    """``export csv`` checked only the table's own name and replaced ``t.codebook.csv`` (or
+    needs, undetermined) left from another export without --force."""
+    kept = tmp_path / f"t.{existing}.csv"
+    kept.write_text("another export's\n", encoding="utf-8")
+    done = sv("export", "csv", "--db", str(stores / "lap.db"), "--out", str(tmp_path / "t.csv"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{kept} already exists; nothing was written" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [kept.name]
+    assert kept.read_text(encoding="utf-8") == "another export's\n"
+    ok("export", "csv", "--db", str(stores / "lap.db"), "--out", str(tmp_path / "t.csv"), "--force")
+    assert len(list(tmp_path.iterdir())) == 4
+    assert kept.read_text(encoding="utf-8") != "another export's\n"
