@@ -34,7 +34,12 @@ WhereOpt = Annotated[
     ),
 ]
 StatusOpt = Annotated[
-    str | None, typer.Option("--status", help="Only buildings with this status (e.g. complete).")
+    list[str] | None,
+    typer.Option(
+        "--status",
+        help="Only buildings with this status (e.g. complete). Repeatable: "
+        "--status complete --status approved takes either.",
+    ),
 ]
 BuildingOpt = Annotated[
     list[str] | None,
@@ -212,7 +217,7 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
 
 
 def _selection(
-    ctx: Any, where: list[str] | None, status: str | None, building: list[str] | None
+    ctx: Any, where: list[str] | None, status: list[str] | None, building: list[str] | None
 ) -> Any:
     from surveyor.services.selection import parse_selection
 
@@ -353,7 +358,7 @@ def _table(
     db: Path | None,
     central: str | None,
     where: list[str] | None,
-    status: str | None,
+    status: list[str] | None,
     building: list[str] | None,
     form: Path | None,
     rules: Path | None,

@@ -516,7 +516,7 @@ def list_cmd(
     store = open_store(db_path(db), readonly=True)
     try:
         page = list_buildings(
-            store, subdistrict=code, status=selection.status, search=search, limit=limit
+            store, subdistrict=code, status=selection.statuses, search=search, limit=limit
         )
     finally:
         store.close()

@@ -39,7 +39,15 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("xlsx", "survey.xlsx"),
     ("geojson", "buildings.geojson"),
 )
-STATUSES = ("complete", "approved", "draft", "not_started")
+#: The status filter's choices: one status, or "complete or approved": the surveyed buildings,
+#: whose needs the report counts and whose labels carry the need classes.
+STATUS_CHOICES: tuple[tuple[str, ...], ...] = (
+    ("complete",),
+    ("approved",),
+    ("complete", "approved"),
+    ("draft",),
+    ("not_started",),
+)
 
 
 def unused_name(path: Path) -> Path:
@@ -125,7 +133,7 @@ class ExportScreen(Dialog[Path | None]):
                 )
             yield Label(self.tr("status"), classes="filter-only")
             yield Select(
-                [(t_in(self.lang, f"status.{s}"), s) for s in STATUSES],
+                [(self._statuses_label(c), c) for c in STATUS_CHOICES],
                 prompt=t_in(self.lang, "list.all_statuses"),  # blank: every status
                 id="export-status",
                 compact=True,
@@ -149,6 +157,11 @@ class ExportScreen(Dialog[Path | None]):
                 yield Button(self.tr("close"), id="export-close", compact=True)
                 yield Button(self.tr("cancel"), id="export-cancel", disabled=True, compact=True)
                 yield Button(self.tr("start"), variant="primary", id="export-start", compact=True)
+
+    def _statuses_label(self, codes: tuple[str, ...]) -> str:
+        """已完成或已审核 / complete or approved."""
+        joiner = t_in(self.lang, "export.status_or")
+        return joiner.join(t_in(self.lang, f"status.{c}") for c in codes)
 
     def _offer(self, base: Path) -> None:
         """Offer ``base``, or ``base-2``… when it exists (an export never replaces a file)."""
@@ -208,15 +221,16 @@ class ExportScreen(Dialog[Path | None]):
         folder = Path(box.value).parent if box.value.strip() else self.folder
         self._offer(self._default_path(kind, folder))
 
-    def _selection_args(self) -> tuple[list[str], str | None, list[str]]:
-        """``--where``, ``--status`` and ``--building`` as the CLI would be given them."""
+    def _selection_args(self) -> tuple[list[str], list[str], list[str]]:
+        """``--where``, ``--status`` (any of them) and ``--building`` as the CLI would be
+        given them."""
         if self._one_building():
             assert self.building is not None
-            return [], None, [self.building]
+            return [], [], [self.building]
         status = self.query_one("#export-status", Select).value
         sub = self.query_one("#export-subdistrict", Select).value
         where = [f"subdistrict={sub}"] if isinstance(sub, str) else []
-        return where, status if isinstance(status, str) else None, []
+        return where, list(status) if isinstance(status, tuple) else [], []
 
     @on(Input.Submitted, "#export-out")
     @on(Button.Pressed, "#export-start")
@@ -270,7 +284,7 @@ class ExportScreen(Dialog[Path | None]):
         layout: str,
         out: Path,
         where: list[str],
-        status: str | None,
+        status: list[str],
         buildings: list[str],
     ) -> None:
         try:
