@@ -297,6 +297,14 @@ def export_labels_cmd(
     layout: Annotated[
         str, typer.Option("--layout", help="a4_3x8, l7160, thermal_50x30 or a layout YAML file.")
     ] = "a4_3x8",
+    start: Annotated[
+        int,
+        typer.Option(
+            "--start",
+            help="Position of the first label on the first sheet (1 = top left, row by row), "
+            "to use up a partly used sheet.",
+        ),
+    ] = 1,
     split: SplitOpt = False,
     font: FontOpt = None,
     jobs: JobsOpt = None,
@@ -323,6 +331,7 @@ def export_labels_cmd(
             jobs=jobs,
             progress=progress,
             replace=force,
+            start=start,
         )
     _done(result, "labels", lang)
 

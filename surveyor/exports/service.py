@@ -11,10 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from surveyor.errors import SurveyorError
 from surveyor.exports.fonts import register_font, setup_font
-from surveyor.exports.labels import DEFAULT_LABEL_LAYOUT, LabelData, load_layout, prepare_label
+from surveyor.exports.labels import (
+    DEFAULT_LABEL_LAYOUT,
+    LabelData,
+    LabelLayout,
+    load_layout,
+    prepare_label,
+)
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
-from surveyor.exports.render import RenderSpec, default_jobs, render_pdf, render_split
+from surveyor.exports.render import RenderSpec, default_jobs, drawn, render_pdf, render_split
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
@@ -131,13 +138,37 @@ def export_labels(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     replace: bool = False,
+    start: int = 1,
 ) -> ExportResult:
-    """QR label sheets in a layout from ``exports/``."""
+    """QR label sheets in a layout from ``exports/``; the first label at position ``start``
+    of the first sheet (1-based, row by row), so a partly used sheet is used up."""
     check_outputs(store, [out], folder=split, replace=replace)
-    spec = RenderSpec(str(setup_font(font).path), load_layout(layout))
+    labels = load_layout(layout)
+    check_start(start, labels, split)
+    spec = RenderSpec(str(setup_font(font).path), labels)
     records = selected(store, selection)
-    items = label_data(ctx, records)
+    items: list[LabelData | None] = [None] * (start - 1)
+    items += label_data(ctx, records)
     return _render(spec, items, out, split, jobs, progress, cancel)
+
+
+def check_start(start: int, labels: LabelLayout, split: bool) -> None:
+    """Refuse a start position that is not on the stock's sheet (naming how many labels a
+    sheet has), or one given with one file per building, which has no sheet to start on."""
+    n = labels.per_page
+    if not 1 <= start <= n:
+        raise SurveyorError(
+            f"label position {start} is not on the {labels.layout} sheet ({n} labels a page); "
+            f"start at 1 to {n}; nothing was written",
+            zh=f"标签位置 {start} 不在 {labels.layout} 标签纸上（每页 {n} 个）；"
+            f"起始位置应为 1 到 {n}；未写入任何文件",
+        )
+    if split and start > 1:
+        raise SurveyorError(
+            "a start position is for one PDF of label sheets, not for --split (one file per "
+            "building); nothing was written",
+            zh="起始位置用于一个标签 PDF，不能与 --split（每栋一个文件）同用；未写入任何文件",
+        )
 
 
 def check_layout_file(path: Path, form: Form) -> str | None:
@@ -161,7 +192,7 @@ def check_layout_file(path: Path, form: Form) -> str | None:
 
 def _render(
     spec: RenderSpec,
-    items: list[SheetData] | list[LabelData],
+    items: list[SheetData] | list[LabelData | None],
     out: Path,
     split: bool,
     jobs: int | None,
@@ -171,11 +202,18 @@ def _render(
     n_jobs = jobs or default_jobs()
     if split:
         with atomic_folder(out) as tmp:
-            files = render_split(spec, items, tmp, jobs=n_jobs, progress=progress, cancel=cancel)
+            files = render_split(
+                spec,
+                [i for i in items if i is not None],  # --split has no blank positions
+                tmp,
+                jobs=n_jobs,
+                progress=progress,
+                cancel=cancel,
+            )
         return ExportResult(out, len(items), files, files)
     with atomic_file(out) as tmp:
         pages = render_pdf(spec, items, tmp, jobs=n_jobs, progress=progress, cancel=cancel)
-    return ExportResult(out, len(items), pages)
+    return ExportResult(out, drawn(items), pages)
 
 
 def reports_for(ctx: Context, records: list[BuildingRecord]) -> dict[str, NeedsReport]:

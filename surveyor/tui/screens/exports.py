@@ -119,6 +119,14 @@ class ExportScreen(Dialog[Path | None]):
                 compact=True,
                 classes="labels-only",
             )
+            yield Label(self.tr("start_at"), classes="labels-only")
+            yield Input(
+                placeholder="1",
+                type="integer",
+                id="export-start-at",
+                compact=True,
+                classes="labels-only",
+            )
             if self.building is not None:
                 yield Label(self.tr("scope"))
                 yield Select(
@@ -241,13 +249,23 @@ class ExportScreen(Dialog[Path | None]):
         layout = str(self.query_one("#export-layout", Select).value)
         out = Path(self.query_one("#export-out", Input).value.strip())
         where, status, buildings = self._selection_args()
+        start_at = self._start_position()
         self.cancel_event.clear()
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
         self._set_running(True)
         self.query_one("#export-message", Static).update(self.tr("running"))
-        self.run_export(kind, layout, out, where, status, buildings)
+        self.run_export(kind, layout, out, where, status, buildings, start_at)
+
+    def _start_position(self) -> int:
+        """The label position to start at: 1 when left empty; something that is no number
+        (a lone "-") is 0, which the export refuses saying the positions the stock has."""
+        typed = self.query_one("#export-start-at", Input).value.strip()
+        try:
+            return int(typed) if typed else 1
+        except ValueError:
+            return 0
 
     def _set_running(self, running: bool) -> None:
         """Start and cancel swap, and the focus goes to the one that can be pressed (Enter
@@ -286,6 +304,7 @@ class ExportScreen(Dialog[Path | None]):
         where: list[str],
         status: list[str],
         buildings: list[str],
+        start_at: int = 1,
     ) -> None:
         try:
             from surveyor.exports import service
@@ -313,6 +332,7 @@ class ExportScreen(Dialog[Path | None]):
                     layout=layout,
                     progress=self._progress,
                     cancel=self.cancel_event,
+                    start=start_at,
                 )
             elif kind == "report":
                 result = service.export_report(ctx, self.store, selection, out)
