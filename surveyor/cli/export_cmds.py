@@ -225,7 +225,9 @@ def _selection(
 
 
 def _done(result: Any, kind: str, lang: str) -> None:
-    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files)."""
+    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files),
+    and how many selected buildings the file leaves out."""
+    from surveyor.exports.service import left_out_text
     from surveyor.i18n import t_in
 
     said = t_in(
@@ -242,6 +244,8 @@ def _done(result: Any, kind: str, lang: str) -> None:
     elif result.files > 1:
         said += t_in(lang, "export.cli_files", n=result.files)
     typer.echo(said)
+    if left_out := left_out_text(result, lang):
+        typer.echo(left_out)
 
 
 @export_app.command("sheets")

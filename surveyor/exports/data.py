@@ -344,6 +344,8 @@ def geojson_document(
                 "properties": {
                     "code": r.code,
                     "status": r.status,
+                    "open_conflicts": r.open_conflicts,
+                    "possible_duplicate": r.possible_duplicate,
                     "subdistrict": sub.choice_label(a["subdistrict"], "zh")
                     if isinstance(a.get("subdistrict"), str)
                     else None,

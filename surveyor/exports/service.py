@@ -44,6 +44,9 @@ class ExportResult:
     buildings: int
     pages: int = 0
     files: int = 1
+    #: Selected buildings left out of the file: a GeoJSON has no point for a building
+    #: without a location.
+    left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -259,4 +262,15 @@ def export_table(
         data.export_xlsx(ctx.form, records, reports, out)
         return ExportResult(out, len(records))
     missing = data.export_geojson(ctx.form, records, reports, out)
-    return ExportResult(out, len(records) - missing)
+    return ExportResult(out, len(records) - missing, left_out=missing)
+
+
+def left_out_text(result: ExportResult, lang: str) -> str:
+    """What the summary adds for buildings left out of the file ("" when none were): they
+    were dropped without a word, and an empty file looked like a finished one."""
+    from surveyor.i18n import t_in
+
+    if not result.left_out:
+        return ""
+    key = "export.no_location_at_all" if not result.buildings else "export.no_location"
+    return t_in(lang, key, n=result.left_out)

@@ -343,6 +343,8 @@ class ExportScreen(Dialog[Path | None]):
                 if result.pages and result.files == 1
                 else self.tr("done", path=result.path, n=result.buildings)
             )
+            if left_out := service.left_out_text(result, self.lang):
+                message += f"\n{left_out}"
             self.written = result.path
             written = True
         except Cancelled:
