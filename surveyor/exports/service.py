@@ -234,14 +234,15 @@ def export_report(
     replace: bool = False,
 ) -> ExportResult:
     """The district report (charts) as PDF."""
-    from surveyor.exports.report import summarize, write_report
+    from surveyor.exports.report import selection_line, summarize, write_report
 
     check_outputs(store, [out], replace=replace)
     name = register_font(str(setup_font(font).path))
     records = selected(store, selection)
     summary = summarize(ctx.form, records, reports_for(ctx, records))
     with atomic_file(out) as tmp:
-        write_report(tmp, summary, name, selection.describe())
+        title = selection_line(selection.describe("zh"), selection.describe("en"))
+        write_report(tmp, summary, name, title)
     return ExportResult(out, len(records), 2)
 
 
