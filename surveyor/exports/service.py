@@ -177,10 +177,11 @@ def check_start(start: int, labels: LabelLayout, split: bool) -> None:
 def check_layout_file(path: Path, form: Form) -> str | None:
     """``forms check`` of a print layout: its one-line summary, or None when the file is not a
     layout; raises FormError naming every problem's line."""
-    from surveyor.exports.layoutfile import kind_of
+    from surveyor.exports.layoutfile import looks_like
     from surveyor.forms.yamlsource import load_yaml
 
-    kind = kind_of(load_yaml(path))
+    # A stock whose 'layout:' is mistyped is still a stock: it was checked as a census form.
+    kind = looks_like(load_yaml(path))
     if kind == "label":
         labels = load_layout(str(path))
         return f"{path}: ok (label layout {labels.layout}, {labels.per_page} per page)"
