@@ -67,3 +67,46 @@ def require_not_a_folder(out: Path) -> None:
             f"{out} is a folder; give the path of the file to write (e.g. {out / 'survey.db'})",
             zh=f"{out} 是文件夹；请给出要写入的文件路径（例如 {out / 'survey.db'}）",
         )
+
+
+#: What SQLite keeps beside a database file while it is in use (its journals).
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    """Whether two paths name one file or folder (a hard link or symlink too)."""
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def require_apart_from_database(out: Path, db: Path, *, folder: bool = False) -> None:
+    """Refuse, even when told to replace files, an output that is the database being read,
+    a journal SQLite keeps beside it, its photo folder or a path inside that, or (``folder``)
+    a folder holding it: ``export labels --out s.db --force`` wrote a PDF over the survey.
+    ``export-db`` and every export share this one check."""
+    from surveyor.errors import SurveyorError
+
+    if _same_path(out, db):
+        raise SurveyorError(
+            f"{out} is the database being read; nothing was written: write to another file "
+            "(--force never replaces it)",
+            zh=f"{out} 就是正在读取的数据库；未写入任何内容："
+            "请写到另一个文件（--force 也不会覆盖它）",
+        )
+    blobs = blob_dir_for(db)
+    side = [db.with_name(db.name + suffix) for suffix in SQLITE_SIDE_FILES]
+    target = out.resolve()
+    if any(_same_path(out, p) for p in [*side, blobs]) or target.is_relative_to(blobs.resolve()):
+        raise SurveyorError(
+            f"{out} belongs to the database being read, {db} (SQLite's journal or its photo "
+            "folder); nothing was written: write elsewhere (--force never replaces it)",
+            zh=f"{out} 属于正在读取的数据库 {db}（SQLite 的日志文件或照片文件夹）；"
+            "未写入任何内容：请写到别处（--force 也不会覆盖它）",
+        )
+    if folder and db.resolve().is_relative_to(target):
+        raise SurveyorError(
+            f"{out} holds the database being read, {db}; nothing was written: write into a "
+            "new folder",
+            zh=f"{out} 中有正在读取的数据库 {db}；未写入任何内容：请写入一个新文件夹",
+        )

@@ -286,7 +286,7 @@ def test_exports_never_replace_a_file_unless_told(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") != "last week's\n"
     before = db.read_bytes()
     onto_itself = sv("export-db", "--db", str(db), "--out", str(db), "--force")
-    assert onto_itself.returncode == 2 and "is the database being exported" in onto_itself.stderr
+    assert onto_itself.returncode == 2 and "is the database being read" in onto_itself.stderr
     assert db.read_bytes() == before
     assert "--split" not in sv("export", "csv", "--help").stdout
 

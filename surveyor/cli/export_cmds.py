@@ -34,7 +34,12 @@ WhereOpt = Annotated[
     ),
 ]
 StatusOpt = Annotated[
-    str | None, typer.Option("--status", help="Only buildings with this status (e.g. complete).")
+    list[str] | None,
+    typer.Option(
+        "--status",
+        help="Only buildings with this status (e.g. complete). Repeatable: "
+        "--status complete --status approved takes either.",
+    ),
 ]
 BuildingOpt = Annotated[
     list[str] | None,
@@ -219,7 +224,7 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
 
 
 def _selection(
-    ctx: Any, where: list[str] | None, status: str | None, building: list[str] | None
+    ctx: Any, where: list[str] | None, status: list[str] | None, building: list[str] | None
 ) -> Any:
     from surveyor.services.selection import parse_selection
 
@@ -227,7 +232,9 @@ def _selection(
 
 
 def _done(result: Any, kind: str, lang: str) -> None:
-    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files)."""
+    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files),
+    and how many selected buildings the file leaves out."""
+    from surveyor.exports.service import left_out_text
     from surveyor.i18n import t_in
 
     said = t_in(
@@ -244,6 +251,8 @@ def _done(result: Any, kind: str, lang: str) -> None:
     elif result.files > 1:
         said += t_in(lang, "export.cli_files", n=result.files)
     typer.echo(said)
+    if left_out := left_out_text(result, lang):
+        typer.echo(left_out)
 
 
 @export_app.command("sheets")
@@ -299,6 +308,14 @@ def export_labels_cmd(
     layout: Annotated[
         str, typer.Option("--layout", help="a4_3x8, l7160, thermal_50x30 or a layout YAML file.")
     ] = "a4_3x8",
+    start: Annotated[
+        int,
+        typer.Option(
+            "--start",
+            help="Position of the first label on the first sheet (1 = top left, row by row), "
+            "to use up a partly used sheet.",
+        ),
+    ] = 1,
     split: SplitOpt = False,
     font: FontOpt = None,
     jobs: JobsOpt = None,
@@ -325,6 +342,7 @@ def export_labels_cmd(
             jobs=jobs,
             progress=progress,
             replace=force,
+            start=start,
         )
     _done(result, "labels", lang)
 
@@ -360,7 +378,7 @@ def _table(
     db: Path | None,
     central: str | None,
     where: list[str] | None,
-    status: str | None,
+    status: list[str] | None,
     building: list[str] | None,
     form: Path | None,
     rules: Path | None,

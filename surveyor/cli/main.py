@@ -516,7 +516,7 @@ def list_cmd(
     store = open_store(db_path(db), readonly=True)
     try:
         page = list_buildings(
-            store, subdistrict=code, status=selection.status, search=search, limit=limit
+            store, subdistrict=code, status=selection.statuses, search=search, limit=limit
         )
     finally:
         store.close()
@@ -603,6 +603,7 @@ def forms_check(
     files: Annotated[
         list[Path], typer.Argument(help="Form, rule, parameter or print layout YAML files.")
     ],
+    lang: LangOpt = "en",
 ) -> None:
     """Validate form, retrofit-rule, parameter and print layout files (ids, types, expressions,
     references; layouts against the form and the page)."""
@@ -622,7 +623,7 @@ def forms_check(
             form = load_form(file)
         except FormError as exc:
             failed += 1
-            for problem in exc.problems:
+            for problem in exc.problems_in(lang):
                 typer.echo(problem, err=True)
             continue
         n_fields = len(form.fields)
@@ -631,7 +632,7 @@ def forms_check(
             f"{len(form.sections)} sections, {n_fields} fields)"
         )
     if failed:
-        raise SurveyorError(f"{failed} file(s) have errors")
+        raise SurveyorError(f"{failed} file(s) have errors", zh=f"{failed} 个文件有错误")
 
 
 @register_app.command("import")

@@ -228,6 +228,12 @@ def companion(out: Path, name: str) -> Path:
     return out.with_name(f"{out.stem}.{name}{out.suffix}")
 
 
+def csv_files(out: Path) -> list[Path]:
+    """The four files a CSV export writes: the table and, beside it, its codebook, needs and
+    undetermined rules (each is checked before any is written)."""
+    return [out, *(companion(out, name) for name in ("codebook", "needs", "undetermined"))]
+
+
 def export_csv(
     form: Form, records: list[BuildingRecord], reports: Mapping[str, NeedsReport], out: Path
 ) -> list[Path]:
@@ -244,12 +250,7 @@ def export_csv(
         ]
         for r in records
     )
-    targets = [
-        out,
-        companion(out, "codebook"),
-        companion(out, "needs"),
-        companion(out, "undetermined"),
-    ]
+    targets = csv_files(out)
     with (
         atomic_file(targets[0]) as t0,
         atomic_file(targets[1]) as t1,
@@ -355,6 +356,8 @@ def geojson_document(
                 "properties": {
                     "code": r.code,
                     "status": r.status,
+                    "open_conflicts": r.open_conflicts,
+                    "possible_duplicate": r.possible_duplicate,
                     "subdistrict": sub.choice_label(a["subdistrict"], "zh")
                     if isinstance(a.get("subdistrict"), str)
                     else None,

@@ -267,14 +267,20 @@ def needs_short_classes(page: list[LabelData], font: str, width: float) -> bool:
     return any(d.classes_short and text_width(d.classes, font, TEXT_SIZE) > width for d in page)
 
 
-def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], font: str) -> int:
-    """Draw labels page after page; returns the number of pages."""
+def draw_label_pages(
+    canvas: Any, layout: LabelLayout, labels: list[LabelData | None], font: str
+) -> int:
+    """Draw labels page after page; returns the number of pages. A None leaves its position
+    blank (the used labels of a partly used sheet, ``--start``)."""
     canvas.setPageSize((layout.page.width_mm * mm, layout.page.height_mm * mm))
     pages = 0
     for start in range(0, len(labels), layout.per_page):
         page = labels[start : start + layout.per_page]
-        short = needs_short_classes(page, font, layout.text_column[1])
+        drawn = [d for d in page if d is not None]
+        short = needs_short_classes(drawn, font, layout.text_column[1])
         for i, data in enumerate(page):
+            if data is None:
+                continue
             x, y = layout.origin(i)
             draw_label(canvas, layout, data, x, y, font, short)
         canvas.showPage()

@@ -58,6 +58,12 @@ def _no_tick(n: int) -> None:
     """Progress sink when nobody listens."""
 
 
+def drawn(items: Sequence[Any]) -> int:
+    """How many of ``items`` are drawn: a None is a label position left blank (``--start``),
+    no building, so it is neither counted in the progress nor in the summary."""
+    return sum(item is not None for item in items)
+
+
 def _pdf_bytes(spec: RenderSpec, items: Sequence[Any], tick: Tick = _no_tick) -> bytes:
     """One PDF of sheets (one per item) or of label pages; ``tick(n)`` after each page."""
     from reportlab.pdfgen.canvas import Canvas
@@ -71,7 +77,7 @@ def _pdf_bytes(spec: RenderSpec, items: Sequence[Any], tick: Tick = _no_tick) ->
         for start in range(0, len(items), layout.per_page):
             page = list(items[start : start + layout.per_page])
             draw_label_pages(canvas, layout, page, font)
-            tick(len(page))
+            tick(drawn(page))
     else:
         for data in items:
             draw_sheet(canvas, data, font, layout)
@@ -204,7 +210,7 @@ def _run(
 
 def render_pdf(
     spec: RenderSpec,
-    items: Sequence[SheetData] | Sequence[LabelData],
+    items: Sequence[SheetData] | Sequence[LabelData | None],
     out: Path,
     *,
     jobs: int,
@@ -215,7 +221,7 @@ def render_pdf(
     from pypdf import PdfReader, PdfWriter
 
     tasks = [(spec, part) for part in _split(items, jobs, spec.per_page)]
-    parts = list(_run(_render_chunk, tasks, len(items), jobs, progress, cancel))
+    parts = list(_run(_render_chunk, tasks, drawn(items), jobs, progress, cancel))
     if len(parts) == 1:
         out.write_bytes(parts[0])
         return len(PdfReader(io.BytesIO(parts[0])).pages)
@@ -229,7 +235,7 @@ def render_pdf(
 
 def render_split(
     spec: RenderSpec,
-    items: Sequence[SheetData] | Sequence[LabelData],
+    items: Sequence[SheetData | LabelData],
     folder: Path,
     *,
     jobs: int,

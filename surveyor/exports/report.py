@@ -113,6 +113,17 @@ def summarize(
     return s
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and an English noun, singular for one: "1 buildings" read as a slip."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def selection_line(zh: str, en: str) -> str:
+    """The buildings the report covers, in zh then en like the rest of the report (the header
+    gave the English codes only: "subdistrict=guangkai, status=draft")."""
+    return f"所选楼栋 selection：{zh} · {en}" if zh != en else f"所选楼栋 selection：{zh}"
+
+
 def headline(s: DistrictSummary) -> list[str]:
     """The report's counts: households are those of the surveyed buildings, as the needs are,
     and the surveyed buildings without a household count are said (on a second line), not
@@ -123,7 +134,9 @@ def headline(s: DistrictSummary) -> list[str]:
     ]
     if s.without_households:
         n = s.without_households
-        lines.append(f"其中{n}栋未填户数 {n} surveyed buildings without a household count")
+        lines.append(
+            f"其中{n}栋未填户数 {counted(n, 'surveyed building')} without a household count"
+        )
     return lines + review_lines(s)
 
 
@@ -143,7 +156,8 @@ def review_lines(s: DistrictSummary) -> list[str]:
         )
     return [
         f"待审核：{c}栋有未解决的冲突，{d}栋疑似重复；{zh}。审核完成前以上数字为暂定",
-        f"Under review: {c} buildings with open conflicts, {d} possible duplicates; {en}. "
+        f"Under review: {counted(c, 'building')} with open conflicts, "
+        f"{counted(d, 'possible duplicate')}; {en}. "
         "The figures are provisional until the review is done",
     ]
 
@@ -156,7 +170,7 @@ def needs_review_note(s: DistrictSummary) -> str:
         return ""
     return (
         f"需求含{k}栋待审核楼栋（有冲突或疑似重复），审核完成前为暂定。"
-        f"The needs include {k} buildings under review (open conflicts or possible "
+        f"The needs include {counted(k, 'building')} under review (open conflicts or possible "
         "duplicates): provisional until the review is done."
     )
 
@@ -235,7 +249,7 @@ def _legend(x: float, y: float, items: list[tuple[Any, str]], font: str) -> Lege
 
 
 def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
-    """Two A4 pages of charts."""
+    """Two A4 pages of charts; ``title`` says which buildings (``selection_line``)."""
     w, h = A4
     m = 15 * mm
     canvas.setFont(font, 16)
@@ -244,12 +258,12 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
     canvas.drawString(
         m,
         h - m - 24,
-        f"Nankai District residential census — district report "
-        f"({title}; {date.today().isoformat()})",
+        f"Nankai District residential census — district report · {date.today().isoformat()}",
     )
     width = w - 2 * m
     under_review = review_lines(s)
-    lines = [
+    lines = [(text, False) for text in wrap(title, font, 9, width, max_lines=2)]
+    lines += [
         (text, line in under_review)
         for line in headline(s)
         for text in wrap(line, font, 9, width, max_lines=3)

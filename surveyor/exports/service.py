@@ -11,14 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from surveyor.errors import SurveyorError
 from surveyor.exports.fonts import register_font, setup_font
-from surveyor.exports.labels import DEFAULT_LABEL_LAYOUT, LabelData, load_layout, prepare_label
+from surveyor.exports.labels import (
+    DEFAULT_LABEL_LAYOUT,
+    LabelData,
+    LabelLayout,
+    load_layout,
+    prepare_label,
+)
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
-from surveyor.exports.render import RenderSpec, default_jobs, render_pdf, render_split
+from surveyor.exports.render import RenderSpec, default_jobs, drawn, render_pdf, render_split
 from surveyor.exports.sheetdata import SheetData, prepare_sheet
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
 from surveyor.forms.model import Form
+from surveyor.paths import require_apart_from_database
 from surveyor.retrofit import derive_needs
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.retrofit.model import Params, RuleSet
@@ -36,6 +44,9 @@ class ExportResult:
     buildings: int
     pages: int = 0
     files: int = 1
+    #: Selected buildings left out of the file: a GeoJSON has no point for a building
+    #: without a location.
+    left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,17 @@ class Context:
     form: Form
     rules: RuleSet
     params: Params
+
+
+def check_outputs(
+    store: Store, outs: list[Path], *, folder: bool = False, replace: bool = False
+) -> None:
+    """Every path an export will write, checked before any is written: none may be the
+    database it reads (or its journal or photo folder), whatever ``replace`` says."""
+    for out in outs:
+        if store.is_sqlite:
+            require_apart_from_database(out, Path(store.target), folder=folder)
+        check_target(out, folder=folder, replace=replace)
 
 
 def selected(store: Store, selection: Selection) -> list[BuildingRecord]:
@@ -97,7 +119,7 @@ def export_sheets(
 ) -> ExportResult:
     """Retrofit-need sheets, one A4 page per building (more when its needs do not fit one): one
     PDF, or one file each."""
-    check_target(out, folder=split, replace=replace)
+    check_outputs(store, [out], folder=split, replace=replace)
     font_path = str(setup_font(font).path)
     sheet_layout = load_sheet_layout(layout, ctx.form, register_font(font_path))
     spec = RenderSpec(font_path, sheet_layout)
@@ -119,22 +141,47 @@ def export_labels(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     replace: bool = False,
+    start: int = 1,
 ) -> ExportResult:
-    """QR label sheets in a layout from ``exports/``."""
-    check_target(out, folder=split, replace=replace)
-    spec = RenderSpec(str(setup_font(font).path), load_layout(layout))
+    """QR label sheets in a layout from ``exports/``; the first label at position ``start``
+    of the first sheet (1-based, row by row), so a partly used sheet is used up."""
+    check_outputs(store, [out], folder=split, replace=replace)
+    labels = load_layout(layout)
+    check_start(start, labels, split)
+    spec = RenderSpec(str(setup_font(font).path), labels)
     records = selected(store, selection)
-    items = label_data(ctx, records)
+    items: list[LabelData | None] = [None] * (start - 1)
+    items += label_data(ctx, records)
     return _render(spec, items, out, split, jobs, progress, cancel)
+
+
+def check_start(start: int, labels: LabelLayout, split: bool) -> None:
+    """Refuse a start position that is not on the stock's sheet (naming how many labels a
+    sheet has), or one given with one file per building, which has no sheet to start on."""
+    n = labels.per_page
+    if not 1 <= start <= n:
+        raise SurveyorError(
+            f"label position {start} is not on the {labels.layout} sheet ({n} labels a page); "
+            f"start at 1 to {n}; nothing was written",
+            zh=f"标签位置 {start} 不在 {labels.layout} 标签纸上（每页 {n} 个）；"
+            f"起始位置应为 1 到 {n}；未写入任何文件",
+        )
+    if split and start > 1:
+        raise SurveyorError(
+            "a start position is for one PDF of label sheets, not for --split (one file per "
+            "building); nothing was written",
+            zh="起始位置用于一个标签 PDF，不能与 --split（每栋一个文件）同用；未写入任何文件",
+        )
 
 
 def check_layout_file(path: Path, form: Form) -> str | None:
     """``forms check`` of a print layout: its one-line summary, or None when the file is not a
     layout; raises FormError naming every problem's line."""
-    from surveyor.exports.layoutfile import kind_of
+    from surveyor.exports.layoutfile import looks_like
     from surveyor.forms.yamlsource import load_yaml
 
-    kind = kind_of(load_yaml(path))
+    # A stock whose 'layout:' is mistyped is still a stock: it was checked as a census form.
+    kind = looks_like(load_yaml(path))
     if kind == "label":
         labels = load_layout(str(path))
         return f"{path}: ok (label layout {labels.layout}, {labels.per_page} per page)"
@@ -149,7 +196,7 @@ def check_layout_file(path: Path, form: Form) -> str | None:
 
 def _render(
     spec: RenderSpec,
-    items: list[SheetData] | list[LabelData],
+    items: list[SheetData] | list[LabelData | None],
     out: Path,
     split: bool,
     jobs: int | None,
@@ -159,11 +206,18 @@ def _render(
     n_jobs = jobs or default_jobs()
     if split:
         with atomic_folder(out) as tmp:
-            files = render_split(spec, items, tmp, jobs=n_jobs, progress=progress, cancel=cancel)
+            files = render_split(
+                spec,
+                [i for i in items if i is not None],  # --split has no blank positions
+                tmp,
+                jobs=n_jobs,
+                progress=progress,
+                cancel=cancel,
+            )
         return ExportResult(out, len(items), files, files)
     with atomic_file(out) as tmp:
         pages = render_pdf(spec, items, tmp, jobs=n_jobs, progress=progress, cancel=cancel)
-    return ExportResult(out, len(items), pages)
+    return ExportResult(out, drawn(items), pages)
 
 
 def reports_for(ctx: Context, records: list[BuildingRecord]) -> dict[str, NeedsReport]:
@@ -181,14 +235,15 @@ def export_report(
     replace: bool = False,
 ) -> ExportResult:
     """The district report (charts) as PDF."""
-    from surveyor.exports.report import summarize, write_report
+    from surveyor.exports.report import selection_line, summarize, write_report
 
-    check_target(out, replace=replace)
+    check_outputs(store, [out], replace=replace)
     name = register_font(str(setup_font(font).path))
     records = selected(store, selection)
     summary = summarize(ctx.form, records, reports_for(ctx, records))
     with atomic_file(out) as tmp:
-        write_report(tmp, summary, name, selection.describe())
+        title = selection_line(selection.describe("zh"), selection.describe("en"))
+        write_report(tmp, summary, name, title)
     return ExportResult(out, len(records), 2)
 
 
@@ -198,7 +253,8 @@ def export_table(
     """csv, xlsx or geojson of the selected buildings."""
     from surveyor.exports import data
 
-    check_target(out, replace=replace)
+    # A CSV's companions too: survey.codebook.csv was replaced without --force.
+    check_outputs(store, data.csv_files(out) if kind == "csv" else [out], replace=replace)
     records = selected(store, selection)
     reports = reports_for(ctx, records)
     if kind == "csv":
@@ -208,4 +264,15 @@ def export_table(
         data.export_xlsx(ctx.form, records, reports, out)
         return ExportResult(out, len(records))
     missing = data.export_geojson(ctx.form, records, reports, out)
-    return ExportResult(out, len(records) - missing)
+    return ExportResult(out, len(records) - missing, left_out=missing)
+
+
+def left_out_text(result: ExportResult, lang: str) -> str:
+    """What the summary adds for buildings left out of the file ("" when none were): they
+    were dropped without a word, and an empty file looked like a finished one."""
+    from surveyor.i18n import t_in
+
+    if not result.left_out:
+        return ""
+    key = "export.no_location_at_all" if not result.buildings else "export.no_location"
+    return t_in(lang, key, n=result.left_out)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from surveyor.errors import SurveyorError
 from surveyor.forms import expr as ast
@@ -412,11 +413,56 @@ def option_code_problems(
 
 
 class FormError(SurveyorError):
-    """A form or rule definition is broken; ``problems`` lists every ``file:line: ...`` line."""
+    """A form or rule definition is broken; ``problems`` lists every ``file:line: ...`` line,
+    and ``problems_zh``, when given, the same lines in Chinese."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], problems_zh: list[str] | None = None) -> None:
         self.problems = problems
-        super().__init__("\n".join(problems))
+        self.problems_zh = problems_zh
+        super().__init__("\n".join(problems), zh="\n".join(problems_zh) if problems_zh else None)
+
+    def problems_in(self, lang: str) -> list[str]:
+        """The problem lines in ``lang``; English where no Chinese was given."""
+        return self.problems_zh if lang == "zh" and self.problems_zh else self.problems
+
+
+#: The common pydantic complaints in Chinese, by error type; {…} are the error's context
+#: (``ge``, ``expected``…). Others are said in pydantic's English.
+_PYDANTIC_ZH = {
+    "extra_forbidden": "未知的键",
+    "missing": "缺少此项（必填）",
+    "greater_than_equal": "应大于或等于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "应小于或等于 {le}",
+    "less_than": "应小于 {lt}",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "string_type": "应为文字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "dict_type": "应为一组设置（键: 值）",
+    "model_type": "应为一组设置（键: 值）",
+    "model_attributes_type": "应为一组设置（键: 值）",
+    "list_type": "应为列表",
+    "literal_error": "应为其中之一：{expected}",
+    "too_short": "至少应有 {min_length} 项",
+    "too_long": "至多可有 {max_length} 项",
+}
+
+
+def pydantic_message(err: ErrorDetails, lang: str = "en") -> str:
+    """One pydantic complaint as a form or layout problem says it, in ``lang``: "unknown key"
+    for a key the model does not have; the common ones in Chinese when asked (a layout
+    refused under --lang zh read "错误：padding_mm: Input should be greater than or equal to 0").
+    """
+    kind = err["type"]
+    if lang == "zh" and kind in _PYDANTIC_ZH:
+        ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in err.get("ctx", {}).items()}
+        return _PYDANTIC_ZH[kind].format(**ctx)
+    return "unknown key" if kind == "extra_forbidden" else err["msg"]
 
 
 def check_definition(defn: FormDef, raw: Any, source: str) -> list[str]:
@@ -577,10 +623,8 @@ def _pydantic_problems(exc: ValidationError, raw: Any, source: str) -> list[str]
         field_id = _field_id_at(raw, loc)
         where = f"field '{field_id}': " if field_id else ""
         key = ".".join(str(p) for p in loc if not isinstance(p, int))
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "literal_error" and loc and loc[-1] == "type":
+        msg = pydantic_message(err)
+        if err["type"] == "literal_error" and loc and loc[-1] == "type":
             msg = f"unknown type {err.get('input')!r}; {err['msg'].lower()}"
         problems.append(f"{source}:{line_of(raw, loc)}: {where}{key}: {msg}")
     return problems
@@ -601,8 +645,13 @@ def _field_id_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
 
 def form_from_data(raw: Any, source: str, path: Path | None = None) -> Form:
     """Validate a parsed definition (structure, then meaning) and compile it."""
+    if raw is None:
+        raise FormError([f"{source}: the file is empty"], [f"{source}：文件是空的"])
     if not isinstance(raw, dict):
-        raise FormError([f"{source}:1: the file must be a mapping with form, version, sections"])
+        raise FormError(
+            [f"{source}:1: the file must be a mapping with form, version, sections"],
+            [f"{source}:1：文件应是一组设置，含 form、version、sections"],
+        )
     try:
         defn = FormDef.model_validate(raw)
     except ValidationError as exc:

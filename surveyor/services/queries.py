@@ -57,16 +57,19 @@ def _escape_like(text: str) -> str:
 def building_filter(
     *,
     subdistrict: str | None = None,
-    status: str | None = None,
+    status: str | tuple[str, ...] | None = None,
     search: str | None = None,
     assigned_to: str | None = None,
 ) -> list[sa.ColumnElement[bool]]:
-    """WHERE clauses shared by the list, its count and exports' selections."""
+    """WHERE clauses shared by the list, its count and exports' selections; ``status`` may
+    name several (an export of "complete or approved")."""
     clauses: list[sa.ColumnElement[bool]] = [BUILDING.c.deleted.is_(False)]
     if subdistrict:
         clauses.append(BUILDING.c.subdistrict == subdistrict)
+    if isinstance(status, str):
+        status = (status,)
     if status:
-        clauses.append(BUILDING.c.status == status)
+        clauses.append(BUILDING.c.status.in_(status))
     if assigned_to:
         clauses.append(BUILDING.c.assigned_to == assigned_to)
     if search:
@@ -158,7 +161,7 @@ def list_buildings(
     store: Store,
     *,
     subdistrict: str | None = None,
-    status: str | None = None,
+    status: str | tuple[str, ...] | None = None,
     search: str | None = None,
     assigned_to: str | None = None,
     limit: int = 100,

@@ -1,5 +1,6 @@
 """Which buildings a command works on: ``--where field=value`` (repeatable, all must hold) and
-``--status``, checked against the form before anything is read or written.
+``--status`` (repeatable, any may hold), checked against the form before anything is read or
+written.
 
 Exports and ``assign`` share it, so a supervisor writes a selection the same way everywhere:
 a field by its id or its zh/en label (``街道``), a value by its option code or label
@@ -9,7 +10,7 @@ partial result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,10 +28,11 @@ from surveyor.text import normalize_text
 
 @dataclass(frozen=True)
 class Selection:
-    """Validated filters: answers that must equal a value, and an optional status."""
+    """Validated filters: answers that must equal a value, and the statuses of which a
+    building must have one (none: any status)."""
 
     where: tuple[tuple[str, Any], ...] = ()
-    status: str | None = None
+    statuses: tuple[str, ...] = ()
     #: Building codes named one by one (a reprinted label, one sheet); empty: no such limit.
     codes: tuple[str, ...] = ()
 
@@ -41,8 +43,8 @@ class Selection:
         if lang == "zh" and self.zh is not None:
             return self.zh
         parts = [f"{f}={v}" for f, v in self.where]
-        if self.status:
-            parts.append(f"status={self.status}")
+        if self.statuses:
+            parts.append(f"status={' or '.join(self.statuses)}")
         parts += self.codes
         return ", ".join(parts) or "all buildings"
 
@@ -116,12 +118,13 @@ def _resolve_value(form: Form, fid: str, raw: str, option: str = "--where") -> A
 def parse_selection(
     form: Form,
     where: list[str],
-    status: str | None,
+    status: str | Sequence[str] | None,
     *,
     option: str = "--where",
     buildings: list[str] | None = None,
 ) -> Selection:
-    """Check ``field=value`` filters, the status and building codes; raise on any mistake.
+    """Check ``field=value`` filters, the status (or statuses: any of them may hold) and
+    building codes; raise on any mistake.
 
     ``option`` is what the user typed the filters as (``list --subdistrict 火星`` is not told
     about a ``--where`` it never wrote). ``buildings`` are codes as typed or scanned (a QR
@@ -136,13 +139,8 @@ def parse_selection(
         name, _, value = item.partition("=")
         fid = _resolve_field(form, name.strip())
         pairs.append((fid, _resolve_value(form, fid, value.strip(), option)))
-    code = None if status is None else status_code(normalize_text(status))
-    if status is not None and code not in STATUSES:
-        raise SurveyorError(
-            f"unknown status '{status}'; use one of {statuses_text('en')}",
-            zh=f"未知状态「{status}」；请用其中之一：{statuses_text('zh')}",
-        )
-    selection = Selection(tuple(pairs), code, _building_codes(buildings or []))
+    typed = [status] if isinstance(status, str) else list(status or [])
+    selection = Selection(tuple(pairs), _status_codes(typed), _building_codes(buildings or []))
     return replace(selection, zh=_described_zh(form, selection))
 
 
@@ -155,10 +153,26 @@ def _described_zh(form: Form, selection: Selection) -> str:
         if isinstance(value, bool):
             said = "是" if value else "否"
         parts.append(f"{fld.defn.label.zh}={said}")
-    if selection.status:
-        parts.append(f"状态={status_label(selection.status, 'zh')}")
+    if selection.statuses:
+        parts.append(f"状态={'或'.join(status_label(s, 'zh') for s in selection.statuses)}")
     parts += selection.codes
     return "，".join(parts) or "全部楼栋"
+
+
+def _status_codes(typed: list[str]) -> tuple[str, ...]:
+    """Status codes for ``--status`` values (code or zh/en word), each once, in the order
+    given; an unknown one is refused."""
+    codes: list[str] = []
+    for text in typed:
+        code = status_code(normalize_text(text))
+        if code not in STATUSES:
+            raise SurveyorError(
+                f"unknown status '{text}'; use one of {statuses_text('en')}",
+                zh=f"未知状态「{text}」；请用其中之一：{statuses_text('zh')}",
+            )
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
 
 
 def _building_codes(refs: list[str]) -> tuple[str, ...]:
@@ -192,10 +206,10 @@ def selected_rows(
 ) -> list[sa.Row[Any]]:
     """``columns`` of the live buildings ``selection`` picks, in register order.
 
-    The 街道 and the status narrow the query in SQL; other fields are matched on the answers.
+    The 街道 and the statuses narrow the query in SQL; other fields are matched on the answers.
     """
     subdistrict = next((v for f, v in selection.where if f == "subdistrict"), None)
-    clauses = building_filter(subdistrict=subdistrict, status=selection.status)
+    clauses = building_filter(subdistrict=subdistrict, status=selection.statuses)
     if selection.codes:
         clauses.append(BUILDING.c.code.in_(selection.codes))
     query = sa.select(BUILDING.c.answers, *columns).where(*clauses).order_by(*REGISTER_ORDER)

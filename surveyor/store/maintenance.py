@@ -9,7 +9,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from surveyor.errors import DiskFull, SurveyorError, cannot_write, database_trouble
-from surveyor.paths import blob_dir_for, missing_folder, require_not_a_folder
+from surveyor.paths import (
+    blob_dir_for,
+    missing_folder,
+    require_apart_from_database,
+    require_not_a_folder,
+)
 from surveyor.store import models
 from surveyor.store.blobs import copy_blob, has_valid_blob
 from surveyor.store.bulk import keyset_batches
@@ -44,14 +49,10 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
             zh="export-db 只适用于 SQLite 数据库；PostgreSQL 请用 pg_dump",
         )
     out = Path(out)
-    require_not_a_folder(out)
     src_path = Path(store.target)
-    if out.exists() and out.samefile(src_path):
-        # Renamed over the open database, the copy would part it from its -wal file.
-        raise SurveyorError(
-            f"{out} is the database being exported; write the copy to another file",
-            zh=f"{out} 就是要导出的数据库；请把副本写到另一个文件",
-        )
+    # Renamed over the open database, the copy would part it from its -wal file.
+    require_apart_from_database(out, src_path)
+    require_not_a_folder(out)
     if out.exists() and not overwrite:
         raise SurveyorError(
             f"{out} already exists; pass --force to replace it",

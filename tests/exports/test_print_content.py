@@ -788,7 +788,7 @@ def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> No
     summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
     assert headline(summary) == [
         "楼栋 buildings 3 · 已完成调查 surveyed 2 · 其户数 their households 24",
-        "其中1栋未填户数 1 surveyed buildings without a household count",
+        "其中1栋未填户数 1 surveyed building without a household count",
     ]
 
 

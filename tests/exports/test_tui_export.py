@@ -70,7 +70,7 @@ def test_export_screen_cancel_leaves_no_file(sample_db: Path, tmp_path: Path) ->
             out = tmp_path / "sheets.pdf"
             screen.query_one("#export-out", Input).value = str(out)
             screen.cancel_event.set()  # pressed before the first chunk is drawn
-            screen.run_export("sheets", "a4_3x8", out, [], None, [])
+            screen.run_export("sheets", "a4_3x8", out, [], [], [])
             screen.running = True
             await pilot.pause()
             await _wait_idle(screen)

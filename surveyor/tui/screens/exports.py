@@ -39,7 +39,15 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("xlsx", "survey.xlsx"),
     ("geojson", "buildings.geojson"),
 )
-STATUSES = ("complete", "approved", "draft", "not_started")
+#: The status filter's choices: one status, or "complete or approved": the surveyed buildings,
+#: whose needs the report counts and whose labels carry the need classes.
+STATUS_CHOICES: tuple[tuple[str, ...], ...] = (
+    ("complete",),
+    ("approved",),
+    ("complete", "approved"),
+    ("draft",),
+    ("not_started",),
+)
 
 
 def unused_name(path: Path) -> Path:
@@ -112,6 +120,14 @@ class ExportScreen(Dialog[Path | None]):
                 compact=True,
                 classes="labels-only",
             )
+            yield Label(self.tr("start_at"), classes="labels-only")
+            yield Input(
+                placeholder="1",
+                type="integer",
+                id="export-start-at",
+                compact=True,
+                classes="labels-only",
+            )
             if self.building is not None:
                 yield Label(self.tr("scope"))
                 yield Select(
@@ -126,7 +142,7 @@ class ExportScreen(Dialog[Path | None]):
                 )
             yield Label(self.tr("status"), classes="filter-only")
             yield Select(
-                [(t_in(self.lang, f"status.{s}"), s) for s in STATUSES],
+                [(self._statuses_label(c), c) for c in STATUS_CHOICES],
                 prompt=t_in(self.lang, "list.all_statuses"),  # blank: every status
                 id="export-status",
                 compact=True,
@@ -150,6 +166,11 @@ class ExportScreen(Dialog[Path | None]):
                 yield Button(self.tr("close"), id="export-close", compact=True)
                 yield Button(self.tr("cancel"), id="export-cancel", disabled=True, compact=True)
                 yield Button(self.tr("start"), variant="primary", id="export-start", compact=True)
+
+    def _statuses_label(self, codes: tuple[str, ...]) -> str:
+        """已完成或已审核 / complete or approved."""
+        joiner = t_in(self.lang, "export.status_or")
+        return joiner.join(t_in(self.lang, f"status.{c}") for c in codes)
 
     def _offer(self, base: Path) -> None:
         """Offer ``base``, or ``base-2``… when it exists (an export never replaces a file)."""
@@ -209,15 +230,16 @@ class ExportScreen(Dialog[Path | None]):
         folder = Path(box.value).parent if box.value.strip() else self.folder
         self._offer(self._default_path(kind, folder))
 
-    def _selection_args(self) -> tuple[list[str], str | None, list[str]]:
-        """``--where``, ``--status`` and ``--building`` as the CLI would be given them."""
+    def _selection_args(self) -> tuple[list[str], list[str], list[str]]:
+        """``--where``, ``--status`` (any of them) and ``--building`` as the CLI would be
+        given them."""
         if self._one_building():
             assert self.building is not None
-            return [], None, [self.building]
+            return [], [], [self.building]
         status = self.query_one("#export-status", Select).value
         sub = self.query_one("#export-subdistrict", Select).value
         where = [f"subdistrict={sub}"] if isinstance(sub, str) else []
-        return where, status if isinstance(status, str) else None, []
+        return where, list(status) if isinstance(status, tuple) else [], []
 
     @on(Input.Submitted, "#export-out")
     @on(Button.Pressed, "#export-start")
@@ -228,13 +250,23 @@ class ExportScreen(Dialog[Path | None]):
         layout = str(self.query_one("#export-layout", Select).value)
         out = Path(self.query_one("#export-out", Input).value.strip())
         where, status, buildings = self._selection_args()
+        start_at = self._start_position()
         self.cancel_event.clear()
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
         self._set_running(True)
         self.query_one("#export-message", Static).update(self.tr("running"))
-        self.run_export(kind, layout, out, where, status, buildings)
+        self.run_export(kind, layout, out, where, status, buildings, start_at)
+
+    def _start_position(self) -> int:
+        """The label position to start at: 1 when left empty; something that is no number
+        (a lone "-") is 0, which the export refuses saying the positions the stock has."""
+        typed = self.query_one("#export-start-at", Input).value.strip()
+        try:
+            return int(typed) if typed else 1
+        except ValueError:
+            return 0
 
     def _set_running(self, running: bool) -> None:
         """Start and cancel swap, and the focus goes to the one that can be pressed (Enter
@@ -271,8 +303,9 @@ class ExportScreen(Dialog[Path | None]):
         layout: str,
         out: Path,
         where: list[str],
-        status: str | None,
+        status: list[str],
         buildings: list[str],
+        start_at: int = 1,
     ) -> None:
         try:
             from surveyor.exports import service
@@ -300,6 +333,7 @@ class ExportScreen(Dialog[Path | None]):
                     layout=layout,
                     progress=self._progress,
                     cancel=self.cancel_event,
+                    start=start_at,
                 )
             elif kind == "report":
                 result = service.export_report(ctx, self.store, selection, out)
@@ -310,6 +344,8 @@ class ExportScreen(Dialog[Path | None]):
                 if result.pages and result.files == 1
                 else self.tr("done", path=result.path, n=result.buildings)
             )
+            if left_out := service.left_out_text(result, self.lang):
+                message += f"\n{left_out}"
             self.written = result.path
             written = True
         except Cancelled:
