@@ -186,7 +186,7 @@ def export_report(
     check_target(out, replace=replace)
     name = register_font(str(setup_font(font).path))
     records = selected(store, selection)
-    summary = summarize(ctx.form, records, reports_for(ctx, records))
+    summary = summarize(ctx.form, records, reports_for(ctx, records), ctx.rules)
     with atomic_file(out) as tmp:
         write_report(tmp, summary, name, selection.describe())
     return ExportResult(out, len(records), 2)
