@@ -27,7 +27,9 @@ from surveyor.forms.record import (
     Evaluation,
     coerce_answer,
     evaluate,
+    hidden_by,
     kept_as_entered,
+    not_asked,
     start_defaults,
 )
 from surveyor.i18n import error_from, t_in
@@ -243,6 +245,10 @@ class SaveResult:
     conflicts: tuple[str, ...] = ()
     #: Answers this save started the survey with (the form's defaults: date, inspector).
     started: dict[str, Any] = field(default_factory=dict)
+    #: Answers of this save the form does not ask with the record's other answers (kept, not
+    #: counted: typed ahead of the answer that asks them), each with the answers that hide
+    #: it and their values (None: not answered yet), as ``forms.record.hidden_by`` finds them.
+    kept_not_asked: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def approval_withdrawn(self) -> bool:
@@ -581,7 +587,12 @@ class SurveyWriter:
         previous = state.field_change
         new = str(result.change_id) if result.change_id is not None else None
         heads = {f: new if f in fields else previous.get(f) for f in [*raw_answers, *started]}
-        return replace(result, heads=heads, started=started)
+        hidden = {
+            fid: {h: answers.get(h) for h in hidden_by(self.form, ev, fid)}
+            for fid in not_asked(self.form, answers, ev)
+            if fid in raw_answers
+        }
+        return replace(result, heads=heads, started=started, kept_not_asked=hidden)
 
     def _start_defaults(self, state: BuildingState, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The form's defaults (survey date, inspector) when this save starts the survey: the
