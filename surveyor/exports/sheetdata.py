@@ -30,6 +30,7 @@ UNIT_SYMBOLS = {
     "毫米": "mm",
     "千瓦时": "kWh",
     "吉焦": "GJ",
+    "摄氏度": "°C",  # the form says 摄氏度 (° is ambiguous-width in a CJK terminal)
 }
 
 

@@ -467,7 +467,7 @@ def test_calculated_fields_read_as_labels_not_codes(sample_db: Path, make_app: A
             await settle(app, pilot)
             era = str(screen.query_one("#era_bin").render())
             energy = str(screen.query_one("#energy_era").render())
-            assert era.startswith("1981–1990年") and "y1981" not in era
+            assert era.startswith("1981至1990年") and "y1981" not in era
             assert energy.startswith("E0 1985年及以前（无节能标准）")
 
     run(body)
