@@ -185,10 +185,10 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
     need's estimate under it, and the inputs that were defaults or worst-case assumptions, as
     the sheet prints them (only ``--json`` had them, so a need assumed from an unknown answer
     read as observed)."""
-    from surveyor.cli.options import colon
     from surveyor.exports.sheetdata import STATUS_ZH
     from surveyor.forms.display import status_label
     from surveyor.i18n import t_in
+    from surveyor.text import colon
 
     zh = lang == "zh"
     count = f"{len(report.needs)} 项需求" if zh else f"{len(report.needs)} needs"

@@ -28,13 +28,13 @@ from surveyor.cli.options import (
     FormOpt,
     LangOpt,
     chosen_store,
-    colon,
     db_path,
     pass_db_down,
     print_table,
     reading_store,
 )
 from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.text import colon
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form

@@ -56,7 +56,7 @@ from surveyor.store.log import (
 
 # Reserved change fields (underscore keys never clash with form ids) are the fold's.
 from surveyor.sync.fold import AGREEING_KEY, ALIAS_KEY, STATUS_KEY
-from surveyor.text import normalize_text, text_or_none
+from surveyor.text import colon, normalize_text, text_or_none
 
 BUILDING = models.BUILDING_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
@@ -391,7 +391,7 @@ def unknown_field_error(form: Form, name: str, option: str = "") -> SurveyorErro
     near = form.similar_fields(name)
 
     def said(lang: str) -> str:
-        prefix = f"{option}{'：' if lang == 'zh' else ': '}" if option else ""
+        prefix = f"{option}{colon(lang)}" if option else ""
         if not near:
             return t_in(lang, "set.no_field", option=prefix, name=name)
         quoted = "、".join(f"「{n}」" for n in near) if lang == "zh" else _either(near)

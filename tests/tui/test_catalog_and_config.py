@@ -235,6 +235,51 @@ def test_f1_shows_the_focused_fields_help(sample_db: Path, make_app: AppFactory)
     run(body)
 
 
+def test_f1_and_f9_write_a_chinese_colon_in_chinese(sample_db: Path, make_app: AppFactory) -> None:
+    """「选项: 1 无」 (F1) and 「室温不达标反映: 未填写」 (F9) put an ASCII colon into Chinese
+    lines; English keeps its own."""
+    from textual.widgets import OptionList
+
+    from surveyor.tui.modals.problems import ProblemsModal
+
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+
+    async def body(lang: str) -> None:
+        app = make_app(sample_db, lang=lang)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            shown = []
+            app.open_building(target.id)
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            for field_id in ("floors_above", "structure_type"):  # unit and rule; options
+                await screen.goto_field(field_id)
+                await settle(app, pilot)
+                await pilot.press("f1")
+                await settle(app, pilot)
+                shown.append(str(app.screen.query_one("#field-help").render()))
+                await pilot.press("f1")
+                await settle(app, pilot)
+            await pilot.press("f9")  # complete: refused, the problems listed
+            await settle(app, pilot)
+            assert isinstance(app.screen, ProblemsModal)
+            options = app.screen.query_one(OptionList)
+            problems = [str(options.get_option_at_index(i).prompt) for i in range(3)]
+            if lang == "zh":
+                assert "单位：层" in shown[0] and "规则：" in shown[0] and "选项：1 " in shown[1]
+                assert all(p.endswith("：未填写") for p in problems), problems
+                assert not any(": " in text for text in [*shown, *problems])
+            else:
+                assert "Unit: storeys" in shown[0] and "Options: 1 " in shown[1]
+                assert all(p.endswith(": unanswered") for p in problems), problems
+
+    run(lambda: body("zh"))
+    run(lambda: body("en"))
+
+
 def test_palette_jumps_to_a_field_and_to_a_building(sample_db: Path, make_app: AppFactory) -> None:
     store = open_store(sample_db)
     first, other = browse_buildings(store, status="draft", limit=2).rows

@@ -1458,7 +1458,7 @@ def test_an_open_conflict_stands_under_its_field_with_every_value(
             await settle(app, pilot)
             row = screen.query_one("#row-year_built", FieldRow)
             english = row.conflict_text
-            assert english.startswith("In conflict, a supervisor decides: 1985 year (李明, ")
+            assert english.startswith("In conflict, a supervisor decides: 1985 (李明, ")
 
     run(body)
 
