@@ -1,4 +1,5 @@
-"""Cleaning text a user typed or pasted, the same on every path (app, CLI, register import).
+"""Cleaning text a user typed or pasted, the same on every path (app, CLI, register import),
+and the colon every front end writes after a name.
 
 Pure string functions with no heavy imports: the app's first screen uses them before the
 form code is loaded.
@@ -22,6 +23,12 @@ _CONTROLS = re.compile(
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
+
+
+def colon(lang: str) -> str:
+    """The colon after a name in ``lang``: full-width in Chinese, the same on every front end
+    ("NK-…: 已完成" mixed an ASCII colon into a Chinese line; the F1 help said "选项: 1 无")."""
+    return "：" if lang == "zh" else ": "
 
 
 def without_controls(text: str) -> str:

@@ -594,6 +594,31 @@ def test_show_marks_answers_the_form_no_longer_asks(tmp_path: Path) -> None:
     assert json.loads(sv("show", "--db", str(db), code, "--json").stdout)["not_asked"] == []
 
 
+def test_set_says_an_answer_it_keeps_is_not_asked_and_what_hides_it(tmp_path: Path) -> None:
+    """'set CODE roof_free_area=300' with roof_form 不详 said 'saved (…, 100% complete)': the
+    value was stored, counted nowhere, and came back when the roof form was answered. It is
+    kept (an answer typed ahead is legitimate) and said, in show's words, with its cause."""
+    db, code = _new_db(tmp_path)
+    assert set_answers(db, code, "roof_form=unknown").returncode == 0
+    run = set_answers(db, code, "roof_free_area=300")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[1:] == [
+        "  roof_free_area: not asked with the current answers (kept, not counted), because "
+        "Roof form is Unknown [unknown]"
+    ]
+    run = sv("set", "--db", str(db), code, "屋面可利用面积=250", "--lang", "zh")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[1:] == [
+        "  屋面可利用面积：按目前的回答不适用（保留，不计入），因为屋面形式为不详 [unknown]"
+    ]
+    shown = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert shown["answers"]["roof_free_area"] == 250 and shown["not_asked"] == ["roof_free_area"]
+    run = set_answers(db, code, "elevator_faults=rare")  # before 'has elevator' is answered
+    assert "because Has elevator(s) is not answered" in run.stdout
+    run = set_answers(db, code, "roof_form=flat", "roof_free_area=300")
+    assert run.returncode == 0 and "not asked" not in run.stdout
+
+
 def test_set_refuses_a_field_given_twice_naming_both_spellings(tmp_path: Path) -> None:
     """'建成年份=1984 year_built=1990' (a label and an id of one field) saved 1990 silently."""
     db, code = _new_db(tmp_path)

@@ -142,6 +142,10 @@ def test_realistic_building_stock(db500: Path) -> None:
     owners = Counter(a.get("single_owner") for a in public)
     assert public and owners["no"] > len(public) / 2 and set(owners) <= {"no", "yes", "unknown"}
     assert not any("single_owner" in a for a in surveyed if a not in public)
+    # Most working elevators have no faults (the option was missing: 偶尔 stood in for it).
+    working = [a["elevator_faults"] for a in surveyed if a.get("has_elevator")]
+    working = [f for f in working if f != "out_of_service"]
+    assert working and Counter(working)["none"] > len(working) / 2
 
 
 def test_doctor_authors_and_attachments(db500: Path) -> None:

@@ -249,6 +249,29 @@ def test_hidden_answers_are_kept_but_not_required(store: Store, mini: Form) -> N
     assert state.answers["elevator_count"] == 2  # hiding a field never deletes an answer
 
 
+def test_a_save_says_which_of_its_answers_the_form_does_not_ask_and_why(store: Store) -> None:
+    """An answer typed ahead of the one that asks it is kept, and the save names the answers
+    that hide it: of an ``and``, only the items that are not true (a building with an
+    elevator hides the space to add one whatever its storeys)."""
+    form = get_form()
+    code = create_building(store, form, REGISTER_ROW, author="甲").code
+
+    def kept(answers: dict[str, str]) -> dict[str, dict[str, object]]:
+        return save_answers(store, form, code, answers, author="甲").kept_not_asked
+
+    ahead = {"elevator_addition_space": "yes"}
+    assert kept(ahead) == {"elevator_addition_space": {"has_elevator": None, "floors_above": None}}
+    assert kept({"has_elevator": "no", **ahead}) == {
+        "elevator_addition_space": {"floors_above": None}
+    }
+    assert kept({"floors_above": "3", **ahead}) == {"elevator_addition_space": {"floors_above": 3}}
+    assert kept({"has_elevator": "yes", "floors_above": "6", **ahead}) == {
+        "elevator_addition_space": {"has_elevator": True}
+    }
+    assert kept({"has_elevator": "no", **ahead}) == {}  # asked now: nothing to say
+    assert get_building(store, code).answers["elevator_addition_space"] == "yes"
+
+
 def test_exclusive_options(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
     with pytest.raises(ValidationFailed, match="'none' cannot be combined"):

@@ -193,9 +193,14 @@ def _report_json(code: str, report: Any) -> dict[str, Any]:
 
 def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> None:
     """The needs in ``lang``: statuses, source statuses and the fields to check by their words
-    (the Chinese output said '(complete)', '(confirmed)', 'low', 'capital' and field ids)."""
+    (the Chinese output said '(complete)', '(confirmed)', 'low', 'capital' and field ids); each
+    need's estimate under it, and the inputs that were defaults or worst-case assumptions, as
+    the sheet prints them (only ``--json`` had them, so a need assumed from an unknown answer
+    read as observed)."""
     from surveyor.exports.sheetdata import STATUS_ZH
     from surveyor.forms.display import status_label
+    from surveyor.i18n import t_in
+    from surveyor.text import colon
 
     zh = lang == "zh"
     count = f"{len(report.needs)} 项需求" if zh else f"{len(report.needs)} needs"
@@ -209,16 +214,23 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
             f"  P{n.priority} {n.rule_id} {n.title.get(lang)} [{n.need_class}"
             f"{'/' + n.indicator if n.indicator else ''}] ({source})"
         )
+        if n.estimate is not None:
+            said = t_in(lang, "needs.estimate")
+            typer.echo(f"      {said}{colon(lang)}{n.estimate.summary.get(lang)}")
     for u in report.undetermined:
         check = ("、" if zh else ", ").join(u.check_labels(form, lang)) or "-"
         typer.echo(
-            ("  待核实 " if zh else "  needs check ") + f"{u.rule_id} {u.title.get(lang)}: {check}"
+            ("  待核实 " if zh else "  needs check ")
+            + f"{u.rule_id} {u.title.get(lang)}{colon(lang)}{check}"
         )
+    for d in report.defaulted:
+        said = t_in(lang, "needs.defaulted")
+        typer.echo(f"  {said} {d.label.get(lang)}{colon(lang)}{d.value}")
     low, capital = ("低成本", "投资") if zh else ("low", "capital")
     for step in report.roadmap:
         if step.low_cost or step.capital:
             typer.echo(
-                f"  {step.title.get(lang)}: {low} {' '.join(step.low_cost) or '-'} | "
+                f"  {step.title.get(lang)}{colon(lang)}{low} {' '.join(step.low_cost) or '-'} | "
                 f"{capital} {' '.join(step.capital) or '-'}"
             )
 

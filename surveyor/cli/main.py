@@ -28,13 +28,13 @@ from surveyor.cli.options import (
     FormOpt,
     LangOpt,
     chosen_store,
-    colon,
     db_path,
     pass_db_down,
     print_table,
     reading_store,
 )
 from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.text import colon
 
 if TYPE_CHECKING:
     from surveyor.forms.model import Form
@@ -223,6 +223,7 @@ def set_cmd(
             raise _refused_as_typed(exc, spelled, lang) from None
         role = store.role
     _say_saved(result, lang)
+    _say_kept_not_asked(the_form, result, spelled, lang)
     _say_still_conflicted(result, spelled, role, central or str(db_path(db)), lang)
     for fid, msg in result.errors.items():
         typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
@@ -256,6 +257,37 @@ def _say_saved(result: SaveResult, lang: str) -> None:
             else f"  approval withdrawn: {result.code} changed, so it must be approved again "
             f"(surveyor status {result.code} approved)"
         )
+
+
+def _say_kept_not_asked(form: Form, result: SaveResult, spelled: dict[str, str], lang: str) -> None:
+    """An answer saved that the form does not ask with the other answers (roof_free_area
+    while roof_form is 不详): kept, as the app keeps it, but said, with the answer that hides
+    it. "saved (complete, 100% complete)" alone let it pass for counted, and it resurfaced
+    later, when the other answer changed."""
+    from surveyor.forms.display import format_value
+    from surveyor.i18n import t_in
+
+    sep = "、" if lang == "zh" else " and "
+    for fid, hiders in result.kept_not_asked.items():
+        because = [
+            t_in(lang, "set.hidden_by_blank", field=form.field(h).defn.label.get(lang))
+            if value is None
+            else t_in(
+                lang,
+                "set.hidden_by_answer",
+                field=form.field(h).defn.label.get(lang),
+                value=format_value(form.field(h), value, lang),
+            )
+            for h, value in hiders.items()
+        ]
+        said = t_in(
+            lang,
+            "set.kept_not_asked",
+            field=spelled.get(fid, fid),
+            not_asked=t_in(lang, "show.not_asked"),
+            because=sep.join(because),
+        )
+        typer.echo(said)
 
 
 def _say_still_conflicted(

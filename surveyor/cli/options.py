@@ -41,12 +41,6 @@ LangOpt = Annotated[
 ]
 
 
-def colon(lang: str) -> str:
-    """The colon of a line in ``lang``: full-width in Chinese ("NK-…: 已完成" mixed an ASCII
-    colon into a Chinese line)."""
-    return "：" if lang == "zh" else ": "
-
-
 def check_optional_lang(lang: str | None) -> str | None:
     return None if lang is None else check_lang(lang)
 

@@ -15,6 +15,7 @@ from surveyor.forms.record import Evaluation
 from surveyor.i18n import t_in
 from surveyor.services.survey import BuildingState, KeptBuilding, kept_elsewhere_error
 from surveyor.sync.review import ConflictDetail
+from surveyor.text import colon
 
 
 def print_building(
@@ -115,7 +116,7 @@ def _print_conflicts(
     for d in conflicts:
         note = conflict_note(form, d, lang)
         if d.field_key in form.fields:  # the note leaves the field to the screen it is under
-            note = field_name(form, d.field_key, lang) + ("：" if lang == "zh" else ": ") + note
+            note = field_name(form, d.field_key, lang) + colon(lang) + note
         line = Text("  ")
         line.append(note)  # values and names typed by inspectors: never markup
         # Folded in a terminal; piped, each conflict whole on its line.

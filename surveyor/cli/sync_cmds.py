@@ -20,11 +20,11 @@ from surveyor.cli.options import (
     LangOpt,
     SupervisorByOpt,
     author_name,
-    colon,
     db_path,
     print_table,
 )
 from surveyor.errors import SurveyorError
+from surveyor.text import colon
 
 BlobsOpt = Annotated[
     Path | None, typer.Option("--blobs", help="Photo folder of the central (default: beside it).")

@@ -24,12 +24,14 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from surveyor.exports.source import BuildingRecord
 from surveyor.exports.text import wrap
 from surveyor.forms.display import status_label
 from surveyor.forms.model import Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, INDICATORS, NeedsReport
+from surveyor.retrofit.model import RuleSet
 
 SURVEYED = ("complete", "approved")
 STATUS_ORDER = ("not_started", "draft", "complete", "approved")
@@ -70,6 +72,10 @@ class DistrictSummary:
     status: dict[str, dict[str, int]] = field(default_factory=dict)
     needs: dict[str, list[int]] = field(default_factory=dict)
     indicators: dict[str, int] = field(default_factory=dict)
+    #: Surveyed buildings for which an indicator could not be decided: none of its rules
+    #: triggered and one of them is undetermined (needs check). Unknown is never no: without
+    #: these the 城市体检 counts read as if every such building were clear.
+    undetermined_indicators: dict[str, int] = field(default_factory=dict)
     classes: dict[str, int] = field(default_factory=dict)
     surveyed: int = 0
     #: Buildings with open field conflicts; flagged as possible duplicates; and the surveyed
@@ -79,14 +85,31 @@ class DistrictSummary:
     surveyed_under_review: int = 0
 
 
+def undetermined_indicators(report: NeedsReport, rules: RuleSet) -> set[str]:
+    """The indicators ``report`` leaves open: not triggered, with an undetermined rule that
+    rolls up to them (A01, the lift, undetermined for want of 是否单一产权 leaves AGE open when
+    no other accessibility need decided it)."""
+    opened = {
+        rules.by_id[u.rule_id].defn.indicator
+        for u in report.undetermined
+        if u.rule_id in rules.by_id
+    }
+    return {ind for ind in opened if ind is not None and not report.indicators.get(ind)}
+
+
 def summarize(
-    form: Form, records: Sequence[BuildingRecord], reports: Mapping[str, NeedsReport]
+    form: Form,
+    records: Sequence[BuildingRecord],
+    reports: Mapping[str, NeedsReport],
+    rules: RuleSet,
 ) -> DistrictSummary:
-    """Buildings, households, progress by 街道; needs by category × priority; roll-ups."""
+    """Buildings, households, progress by 街道; needs by category × priority; roll-ups, with
+    the buildings each indicator is undetermined for."""
     sub = form.fields["subdistrict"]
     s = DistrictSummary()
     s.needs = {c: [0, 0, 0] for c in CATEGORY_ZH}
     s.indicators = dict.fromkeys(INDICATORS, 0)
+    s.undetermined_indicators = dict.fromkeys(INDICATORS, 0)
     s.classes = dict.fromkeys(CLASS_TITLES, 0)
     for r in records:
         code = r.answers.get("subdistrict")
@@ -110,6 +133,8 @@ def summarize(
             s.classes[n.need_class] += 1
         for ind, hit in report.indicators.items():
             s.indicators[ind] += int(hit)
+        for ind in undetermined_indicators(report, rules):
+            s.undetermined_indicators[ind] += 1
     return s
 
 
@@ -197,9 +222,11 @@ def _bar(
     horizontal: bool = False,
     stacked: bool = False,
     legend: list[tuple[Any, str]] | None = None,
+    end_labels: Sequence[str] | None = None,
 ) -> Drawing:
     """A bar chart of counts; with nothing to count, the words "no data" instead of empty axes
-    (reportlab would label them 0, 0.002 … 0.01)."""
+    (reportlab would label them 0, 0.002 … 0.01). ``end_labels``: a text at the end of each
+    (stacked) bar, with room kept for it inside the frame."""
     drawing = Drawing(width, height)
     totals = (
         [sum(col) for col in zip(*data, strict=True)] if stacked else [v for s in data for v in s]
@@ -212,7 +239,8 @@ def _bar(
         return drawing
     chart = HorizontalBarChart() if horizontal else VerticalBarChart()
     chart.x, chart.y = (90, 15) if horizontal else (30, 45)
-    chart.width = width - chart.x - 10
+    room = max((stringWidth(t, font, 7) for t in end_labels or ()), default=0.0)
+    chart.width = width - chart.x - 10 - room
     chart.height = height - chart.y - 22  # room for a legend on top
     chart.data = data
     chart.categoryAxis.categoryNames = names
@@ -230,10 +258,31 @@ def _bar(
     for i, fill in enumerate(fills[: len(data)]):
         chart.bars[i].fillColor = fill
     chart.barLabels.fontName = font
+    if end_labels:
+        _label_bar_ends(chart, data, list(end_labels), horizontal)
     drawing.add(chart)
     if legend:
         drawing.add(_legend(40, height - 4, legend, font))
     return drawing
+
+
+def _label_bar_ends(
+    chart: HorizontalBarChart | VerticalBarChart,
+    data: list[list[int]],
+    labels: list[str],
+    horizontal: bool,
+) -> None:
+    """Each bar's label just past its end: the last series' labels, placed at its high end
+    (a segment of 0 still ends where the bar does)."""
+    last = len(data) - 1
+    chart.bars[last].strokeColor = None  # a segment of 0 would draw a line past the bar
+    chart.barLabelFormat = [None] * last + ["values"]
+    chart.barLabelArray = [[""] * len(labels)] * last + [labels]
+    ends = chart.barLabels  # only the last series has texts
+    ends.fontSize = 7
+    ends.boxTarget = "hi"
+    ends.boxAnchor = "w" if horizontal else "s"
+    ends.nudge = 3
 
 
 def _legend(x: float, y: float, items: list[tuple[Any, str]], font: str) -> Legend:
@@ -246,6 +295,38 @@ def _legend(x: float, y: float, items: list[tuple[Any, str]], font: str) -> Lege
     legend.colorNamePairs = items
     legend.deltax = 95
     return legend
+
+
+INDICATOR_COLORS = (colors.HexColor("#8e44ad"), colors.HexColor("#d7bde2"))
+
+
+def indicator_bar_label(hit: int, undetermined: int) -> str:
+    """What a bar of the indicator chart says at its end: the buildings with the need, and
+    those it could not be decided for ("502 + 187"; the legend names the two)."""
+    return f"{hit} + {undetermined}" if undetermined else str(hit)
+
+
+def _indicator_chart(s: DistrictSummary, width: float, font: str) -> Drawing:
+    """城市体检 indicators: buildings with the need, then (pale) the buildings it is
+    undetermined for, so an open rule never reads as "no"; each bar says both numbers."""
+    inds = list(s.indicators)
+    return _bar(
+        width,
+        220,
+        [[s.indicators[i] for i in inds], [s.undetermined_indicators.get(i, 0) for i in inds]],
+        [f"{INDICATOR_TITLES[i].zh} {i}" for i in inds],
+        font,
+        INDICATOR_COLORS,
+        horizontal=True,
+        stacked=True,
+        legend=[
+            (INDICATOR_COLORS[0], "有需求 need"),
+            (INDICATOR_COLORS[1], "无法判定（待核实）undetermined, needs check"),
+        ],
+        end_labels=[
+            indicator_bar_label(s.indicators[i], s.undetermined_indicators.get(i, 0)) for i in inds
+        ],
+    )
 
 
 def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
@@ -330,18 +411,9 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         legend=[(PRIORITY_COLORS[p], f"优先级 priority {p + 1}") for p in range(3)],
     )
     section("改造需求（按类别和优先级）Needs by category and priority", needs, 190)
-    inds = list(s.indicators)
     section(
         "城市体检住房指标（楼栋数）City-examination housing indicators (buildings)",
-        _bar(
-            width,
-            220,
-            [[s.indicators[i] for i in inds]],
-            [f"{INDICATOR_TITLES[i].zh} {i}" for i in inds],
-            font,
-            [colors.HexColor("#8e44ad")],
-            horizontal=True,
-        ),
+        _indicator_chart(s, width, font),
         220,
     )
     classes = list(s.classes)
@@ -409,4 +481,10 @@ def category_totals(s: DistrictSummary) -> dict[str, int]:
     return {c: sum(v) for c, v in s.needs.items()}
 
 
-__all__ = ["DistrictSummary", "category_totals", "summarize", "write_report"]
+__all__ = [
+    "DistrictSummary",
+    "category_totals",
+    "summarize",
+    "undetermined_indicators",
+    "write_report",
+]

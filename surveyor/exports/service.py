@@ -240,7 +240,7 @@ def export_report(
     check_outputs(store, [out], replace=replace)
     name = register_font(str(setup_font(font).path))
     records = selected(store, selection)
-    summary = summarize(ctx.form, records, reports_for(ctx, records))
+    summary = summarize(ctx.form, records, reports_for(ctx, records), ctx.rules)
     with atomic_file(out) as tmp:
         title = selection_line(selection.describe("zh"), selection.describe("en"))
         write_report(tmp, summary, name, title)

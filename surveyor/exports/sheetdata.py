@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from surveyor.exports.sheetlayout import Element, GradedAnswer, Photos, SheetLayout
+from surveyor.forms.display import unit_text
 from surveyor.forms.model import UNKNOWN, Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, NeedsReport, Undetermined
 from surveyor.store.ids import building_uri
@@ -30,6 +31,7 @@ UNIT_SYMBOLS = {
     "毫米": "mm",
     "千瓦时": "kWh",
     "吉焦": "GJ",
+    "摄氏度": "°C",  # the form says 摄氏度 (° is ambiguous-width in a CJK terminal)
 }
 
 
@@ -98,7 +100,7 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
         return fld.choice_label(value, lang)
     if isinstance(value, float):
         value = f"{value:,.0f}" if value >= 100 else f"{value:g}"
-    unit = fld.defn.unit.get(lang) if fld.defn.unit is not None else ""
+    unit = unit_text(fld, lang)
     if unit in UNIT_SYMBOLS:
         return f"{value} {UNIT_SYMBOLS[unit]}"
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()

@@ -58,8 +58,18 @@ def format_value(fld: CompiledField, value: Any, lang: str) -> str:
         return f"{value.get('lat')}, {value.get('lon')}"
     if value == UNKNOWN and fld.type != "text":  # a typed text "unknown" is what was typed
         return unknown_word(lang)
-    unit = f" {fld.defn.unit.get(lang)}" if fld.defn.unit else ""
-    return f"{value}{unit}"
+    unit = unit_text(fld, lang)
+    return f"{value} {unit}" if unit else str(value)
+
+
+def unit_text(fld: CompiledField, lang: str) -> str:
+    """The unit said after an answer of ``fld`` in ``lang``, or "": a calendar year has none
+    in English (a Chinese year is 1984 年, an English one 1984: "Survey year 2024 year" said
+    the word twice, and "2024 year" reads as a length of time)."""
+    unit = fld.defn.unit
+    if unit is None or (lang != "zh" and unit.en == "year"):
+        return ""
+    return unit.get(lang)
 
 
 def unknown_word(lang: str) -> str:

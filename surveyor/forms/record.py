@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from surveyor.forms.expr import And, Expr, Not, Or, child_nodes
+from surveyor.forms.expr import Field as FieldRef
 from surveyor.forms.model import (
     INSPECTOR_DEFAULT,
     TODAY_DEFAULT,
@@ -374,6 +376,57 @@ def not_asked(form: Form, answers: Mapping[str, Any], ev: Evaluation) -> list[st
         for fid, fld in form.fields.items()
         if fid not in ev.relevant and fld.type != "calculate" and answers.get(fid) is not None
     ]
+
+
+def hidden_by(form: Form, ev: Evaluation, fid: str) -> list[str]:
+    """The questions whose answers (or lack of one) keep ``fid`` from being asked, in form
+    order: the fields its relevance reads, followed through calculations and through
+    questions themselves not asked. ``roof_free_area`` is hidden by ``roof_form`` (不详, or not
+    answered yet); ``elevator_addition_space`` of a building with an elevator by
+    ``has_elevator`` alone, not by its storeys."""
+    found: set[str] = set()
+    seen = {fid}
+    todo = [fid]
+    while todo:
+        fld = form.fields[todo.pop()]
+        if fld.id != fid and fld.id in ev.relevant and fld.calculate is None:
+            found.add(fld.id)
+            continue
+        refs: set[str] = set()
+        if fld.id not in ev.relevant and fld.relevant is not None:
+            refs = _deciding_refs(fld.relevant, ev.values)
+        elif fld.calculate is not None:
+            refs = set(fld.calculate.references)
+        for ref in sorted(refs - seen):
+            if ref in form.fields:
+                seen.add(ref)
+                todo.append(ref)
+    return [f for f in form.fields if f in found]
+
+
+def _deciding_refs(expr: Expr, env: Mapping[str, Any]) -> set[str]:
+    """The fields read by the parts of a condition that keep it from being true: of an
+    ``and``, only its items that are not true; under a ``not``, the other way round."""
+    refs: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(expr.ast, True)]
+    while stack:
+        node, want = stack.pop()
+        if isinstance(node, Not):
+            stack.append((node.operand, not want))
+        elif isinstance(node, And | Or):
+            # An ``and`` missed true (an ``or`` missed false) by its items that did; the
+            # other two missed by every item.
+            picky = isinstance(node, And) == want
+            stack.extend(
+                (item, want)
+                for item in node.items
+                if not picky or expr.node_truth(item, env) is not want
+            )
+        elif isinstance(node, FieldRef):
+            refs.add(node.name)
+        else:
+            stack.extend((child, want) for child in child_nodes(node))
+    return refs
 
 
 def _blank_calculations_of_invalid_answers(form: Form, result: Evaluation) -> None:

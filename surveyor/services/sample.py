@@ -1392,11 +1392,18 @@ class _Generator:
                     min(survey_year, first) if _chance(rng, 0.9) else "unknown"
                 )
             age = survey_year - first
+            # Most working elevators have no faults worth reporting; old ones fail more often.
             a["elevator_faults"] = _pick(
                 rng,
-                (("rare", 55.0), ("frequent", 30.0), ("out_of_service", 3.0), ("unknown", 12.0))
+                (
+                    ("none", 50.0),
+                    ("rare", 22.0),
+                    ("frequent", 15.0),
+                    ("out_of_service", 3.0),
+                    ("unknown", 10.0),
+                )
                 if age >= 15
-                else (("rare", 80.0), ("frequent", 10.0), ("unknown", 10.0)),
+                else (("none", 75.0), ("rare", 12.0), ("frequent", 5.0), ("unknown", 8.0)),
             )
         elif a["floors_above"] >= 4:
             a["elevator_addition_space"] = _pick(

@@ -27,7 +27,9 @@ from surveyor.forms.record import (
     Evaluation,
     coerce_answer,
     evaluate,
+    hidden_by,
     kept_as_entered,
+    not_asked,
     start_defaults,
 )
 from surveyor.i18n import error_from, t_in
@@ -54,7 +56,7 @@ from surveyor.store.log import (
 
 # Reserved change fields (underscore keys never clash with form ids) are the fold's.
 from surveyor.sync.fold import AGREEING_KEY, ALIAS_KEY, STATUS_KEY
-from surveyor.text import normalize_text, text_or_none
+from surveyor.text import colon, normalize_text, text_or_none
 
 BUILDING = models.BUILDING_TABLE
 # Built once: constructing and caching a fresh UPDATE per save cost more than executing it.
@@ -243,6 +245,10 @@ class SaveResult:
     conflicts: tuple[str, ...] = ()
     #: Answers this save started the survey with (the form's defaults: date, inspector).
     started: dict[str, Any] = field(default_factory=dict)
+    #: Answers of this save the form does not ask with the record's other answers (kept, not
+    #: counted: typed ahead of the answer that asks them), each with the answers that hide
+    #: it and their values (None: not answered yet), as ``forms.record.hidden_by`` finds them.
+    kept_not_asked: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def approval_withdrawn(self) -> bool:
@@ -400,7 +406,7 @@ def unknown_field_error(form: Form, name: str, option: str = "") -> SurveyorErro
     near = form.similar_fields(name)
 
     def said(lang: str) -> str:
-        prefix = f"{option}{'：' if lang == 'zh' else ': '}" if option else ""
+        prefix = f"{option}{colon(lang)}" if option else ""
         if not near:
             return t_in(lang, "set.no_field", option=prefix, name=name)
         quoted = "、".join(f"「{n}」" for n in near) if lang == "zh" else _either(near)
@@ -596,7 +602,12 @@ class SurveyWriter:
         previous = state.field_change
         new = str(result.change_id) if result.change_id is not None else None
         heads = {f: new if f in fields else previous.get(f) for f in [*raw_answers, *started]}
-        return replace(result, heads=heads, started=started)
+        hidden = {
+            fid: {h: answers.get(h) for h in hidden_by(self.form, ev, fid)}
+            for fid in not_asked(self.form, answers, ev)
+            if fid in raw_answers
+        }
+        return replace(result, heads=heads, started=started, kept_not_asked=hidden)
 
     def _start_defaults(self, state: BuildingState, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The form's defaults (survey date, inspector) when this save starts the survey: the

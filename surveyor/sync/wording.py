@@ -20,6 +20,7 @@ from surveyor.store.db import Store
 from surveyor.sync.fold import ASSIGNED_KEY, DELETED_KEY, DUPLICATE_KEY, STATUS_KEY
 from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
 from surveyor.sync.review import ConflictDetail, Version, open_conflicts_of
+from surveyor.text import colon
 
 
 def field_name(form: Form | None, key: str, lang: str) -> str:
@@ -208,7 +209,7 @@ def conflict_note(form: Form | None, detail: ConflictDetail, lang: str) -> str:
     note = t_in(lang, "survey.conflict_note", values=values)
     if form is not None and detail.field_key in form.fields:
         return note  # shown under the field itself
-    return field_name(form, detail.field_key, lang) + ("：" if lang == "zh" else ": ") + note
+    return field_name(form, detail.field_key, lang) + colon(lang) + note
 
 
 def conflict_notes(store: Store, form: Form, building_id: uuid.UUID, lang: str) -> dict[str, str]:

@@ -85,7 +85,7 @@ def test_needs_tables_carry_the_status_the_report_counts_by(
         records = selected(store, parse_selection(form, [], None))
     finally:
         store.close()
-    summary = summarize(form, records, reports_for(ctx, records))
+    summary = summarize(form, records, reports_for(ctx, records), ctx.rules)
     reported = sum(sum(per_priority) for per_priority in summary.needs.values())
     statuses = {code: status for code, (status, _) in stored(sample_db).items()}
     out = tmp_path / "survey.csv"

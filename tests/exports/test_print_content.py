@@ -28,7 +28,7 @@ from surveyor.exports.text import text_width, wrap
 from surveyor.forms.catalog import get_form
 from surveyor.forms.model import FormError
 from surveyor.retrofit import derive_needs, get_params, get_rules
-from surveyor.retrofit.derive import NeedsReport
+from surveyor.retrofit.derive import INDICATORS, NeedsReport
 from surveyor.text import NO_LINE_END, NO_LINE_START
 from tests.exports.conftest import Word, decode_qr, pdf_text, pdf_words, render_pages
 from tests.retrofit.records import CLEAN
@@ -44,6 +44,15 @@ def derive(answers: dict[str, Any]) -> NeedsReport:
     form = get_form()
     params = get_params()
     return derive_needs(form, get_rules(form, params), params, answers)
+
+
+def summary_of(records: list[Any]) -> Any:
+    """The district report's summary of hand-made building records."""
+    from surveyor.exports.report import summarize
+
+    form = get_form()
+    reports = {r.code: derive(r.answers) for r in records}
+    return summarize(form, records, reports, get_rules(form, get_params()))
 
 
 def sheet_layout(name: str = DEFAULT_SHEET_LAYOUT) -> SheetLayout:
@@ -777,7 +786,7 @@ def test_report_households_are_those_of_the_buildings_it_counts_needs_for(
 
 
 def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> None:
-    from surveyor.exports.report import headline, summarize
+    from surveyor.exports.report import headline
     from surveyor.exports.source import BuildingRecord
 
     records = [
@@ -785,7 +794,7 @@ def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> No
         BuildingRecord("NK-00000-00002", "approved", {**CLEAN, "household_count": None}),
         BuildingRecord("NK-00000-00003", "draft", {**CLEAN, "household_count": 500}),
     ]
-    summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
+    summary = summary_of(records)
     assert headline(summary) == [
         "楼栋 buildings 3 · 已完成调查 surveyed 2 · 其户数 their households 24",
         "其中1栋未填户数 1 surveyed building without a household count",
@@ -797,7 +806,7 @@ def test_report_says_how_many_counted_buildings_await_review(tmp_path: Path) -> 
     headline says how many buildings have open conflicts or possible-duplicate flags, and how
     many of them are surveyed ones, whose needs and households it counts; the needs page,
     which may be read alone, says it too."""
-    from surveyor.exports.report import headline, summarize, write_report
+    from surveyor.exports.report import headline, write_report
     from surveyor.exports.source import BuildingRecord
 
     answers = {**CLEAN, "household_count": 10}
@@ -808,7 +817,7 @@ def test_report_says_how_many_counted_buildings_await_review(tmp_path: Path) -> 
         BuildingRecord("NK-00000-00004", "complete", answers),
         BuildingRecord("NK-00000-00005", "draft", answers, possible_duplicate=True),
     ]
-    summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
+    summary = summary_of(records)
     assert headline(summary) == [
         "楼栋 buildings 5 · 已完成调查 surveyed 3 · 其户数 their households 30",
         "待审核：2栋有未解决的冲突，3栋疑似重复；其中2栋已完成调查，计入需求和户数。"
@@ -823,10 +832,35 @@ def test_report_says_how_many_counted_buildings_await_review(tmp_path: Path) -> 
     assert "需求含2栋待审核楼栋（有冲突或疑似重复），审核完成前为暂定。" in page2
     assert "The needs include 2 buildings under review" in page2
     reviewed = [BuildingRecord(r.code, r.status, r.answers) for r in records]
-    summary = summarize(get_form(), reviewed, {r.code: derive(r.answers) for r in records})
+    summary = summary_of(reviewed)
     assert len(headline(summary)) == 1  # nothing open: nothing said
     write_report(tmp_path / "final.pdf", summary, font, "test")
     assert "审核" not in pdf_text(tmp_path / "final.pdf").replace("已审核", "")
+
+
+def test_report_counts_the_buildings_each_indicator_is_undetermined_for(tmp_path: Path) -> None:
+    """Unknown is never no: the indicator chart counted a building only when a need
+    triggered, so the buildings it could not be decided for (A01 open in 287 of 696 sample
+    buildings) read as clear. Each bar now adds them, pale, and says both numbers."""
+    from surveyor.exports.report import write_report
+    from surveyor.exports.source import BuildingRecord
+
+    open_str = {**CLEAN, "structural_cracks": "unknown"}  # S01 undetermined: STR open
+    records = [
+        BuildingRecord("NK-00000-00001", "complete", open_str),
+        BuildingRecord("NK-00000-00002", "approved", {**CLEAN, "structural_cracks": "severe"}),
+        BuildingRecord("NK-00000-00003", "complete", open_str),
+        BuildingRecord("NK-00000-00004", "draft", open_str),  # not surveyed: not counted
+        BuildingRecord("NK-00000-00005", "complete", CLEAN),
+    ]
+    summary = summary_of(records)
+    assert summary.indicators["STR"] == 1
+    assert summary.undetermined_indicators == {i: 2 if i == "STR" else 0 for i in INDICATORS}
+    font = register_font(str(setup_font().path))
+    write_report(tmp_path / "report.pdf", summary, font, "test")
+    page2 = one_line(pdf_text(tmp_path / "report.pdf").split("\f")[1])
+    assert re.search(r"STR 1 ?\+ ?2 ", page2)  # 1 with the need, 2 undetermined
+    assert "有需求 need" in page2 and "无法判定（待核实）undetermined, needs check" in page2
 
 
 def test_the_printed_report_says_its_figures_await_review(tmp_path: Path) -> None:

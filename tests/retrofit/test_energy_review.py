@@ -88,6 +88,38 @@ def test_a_recalled_source_is_not_called_undetermined(tmp_path: Path) -> None:
     assert text.count("待核实") == text.count(box_title) == 1
 
 
+def test_plain_needs_print_the_estimates_and_the_defaulted_inputs(tmp_path: Path) -> None:
+    """Only 'needs --json' had them: the plain text said E07 without saying it assumed the
+    worst of a balancing valve of unknown kind, nor what the need would come to."""
+    answers = {
+        "balancing_valve": "unknown",
+        "heating_layout": "vertical_single_series",
+        "year_built_basis": "estimate",
+    }
+    report = derive(answers)
+    e07 = next(n for n in report.needs if n.rule_id == "E07")
+    assert e07.estimate is not None and len(report.defaulted) == 2
+    db, code = _db_with(tmp_path, answers)
+    for lang, estimate, defaulted in (
+        ("en", "      estimate: ", "  defaulted "),
+        ("zh", "      估算：", "  默认/假定 "),
+    ):
+        run = subprocess.run(
+            ["surveyor", "needs", "--db", str(db), code, "--lang", lang],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("  P2 E07 "))
+        assert lines[at + 1] == estimate + e07.estimate.summary.get(lang)  # under its need
+        colon = "：" if lang == "zh" else ": "
+        assert [line for line in lines if line.startswith(defaulted)] == [
+            f"{defaulted}{d.label.get(lang)}{colon}{d.value}" for d in report.defaulted
+        ]
+    assert "建成年份为估计：2016" in run.stdout and "热力入口平衡阀：不详，按不利情况" in run.stdout
+
+
 def test_no_source_text_says_undetermined() -> None:
     rules = get_rules(get_form())
     texts = [r.defn.source.text for r in rules.rules] + [f.source.text for f, _ in rules.flags]

@@ -78,3 +78,20 @@ def test_a_structural_doubt_defers_the_elevator_to_the_appraisal() -> None:
     dangerous = derive({**appraised, "appraisal_grade": "C"})
     assert outcome(dangerous, "S02") == "triggered"
     assert outcome(dangerous, "A01") == "clear"  # made safe first (S02), then reconsidered
+
+
+def test_a_working_elevator_is_recorded_as_without_faults() -> None:
+    """'Elevator faults' is required once there is an elevator, and offered only 偶尔, 频繁,
+    停用 or 不详: a working one had to be recorded as 偶尔 (rare) or 不详. 无故障 (none) is an
+    answer, and an old elevator without faults needs no renewal (A02 clear, not a check)."""
+    from surveyor.forms.record import coerce_answer, evaluate
+
+    form = get_form()
+    faults = form.field("elevator_faults")
+    assert faults.choice_label("none", "zh") == "无故障"
+    assert faults.choice_label("none", "en") == "No faults"
+    assert coerce_answer(faults, "无故障") == "none"
+    old = {"year_built": 2003, "elevator_oldest_year": 2005, "elevator_faults": "none"}
+    assert not evaluate(form, {**CLEAN, **old}).errors
+    assert outcome(derive(old), "A02") == "clear"
+    assert outcome(derive({**old, "elevator_faults": "frequent"}), "A02") == "triggered"

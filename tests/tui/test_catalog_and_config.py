@@ -69,11 +69,44 @@ def test_every_binding_has_an_id_and_a_catalog_description() -> None:
     assert checked > 20
 
 
+def _ambiguous(text: str) -> list[str]:
+    """The East-Asian ambiguous-width characters of ``text``: a CJK terminal may draw each
+    one column wide or two, and the line after it misaligns."""
+    return [c for c in text if unicodedata.east_asian_width(c) == "A"]
+
+
+def _chinese_in_yaml(node: Any, where: str = "") -> list[tuple[str, str]]:
+    """Every Chinese text of a form, rules, parameters or layout file, as (where, text): the
+    value of each ``zh`` key, and any other text with Chinese in it (a rule's source)."""
+    if isinstance(node, dict):
+        return [
+            found
+            for key, value in node.items()
+            for found in (
+                [(f"{where}.{key}", value)]
+                if key == "zh" and isinstance(value, str)
+                else _chinese_in_yaml(value, f"{where}.{key}")
+            )
+        ]
+    if isinstance(node, list):
+        return [
+            found
+            for i, item in enumerate(node)
+            for found in _chinese_in_yaml(
+                item,
+                f"{where}[{item.get('id', item.get('code', i)) if isinstance(item, dict) else i}]",
+            )
+        ]
+    if isinstance(node, str) and re.search(r"[\u4e00-\u9fff]", node):
+        return [(where, node)]
+    return []
+
+
 def test_catalog_has_both_languages_and_no_ambiguous_width_characters() -> None:
     for key, texts in catalog().items():
         assert set(texts) == {"zh", "en"}, key
         for text in texts.values():
-            odd = [c for c in text if unicodedata.east_asian_width(c) == "A"]
+            odd = _ambiguous(text)
             assert not odd, f"{key}: East-Asian ambiguous characters {odd} misalign CJK terminals"
     # The export dialog also shows the label stocks by their titles from exports/*.yaml
     # ("A4 3×8 标签（70×37 mm）" misaligned its lines at 80 columns).
@@ -82,8 +115,26 @@ def test_catalog_has_both_languages_and_no_ambiguous_width_characters() -> None:
     shown = [(lang, name, title) for lang in ("zh", "en") for name, title in label_layouts(lang)]
     assert len(shown) >= 6
     for lang, name, title in shown:
-        odd = [c for c in title if unicodedata.east_asian_width(c) == "A"]
+        odd = _ambiguous(title)
         assert not odd, f"exports/{name}.yaml title.{lang}: East-Asian ambiguous characters {odd}"
+    # And every Chinese text of the form, rules, parameters and layouts: the app shows the
+    # form's hints (F1), warnings and option labels (era 1981–1990年, 如“罗江东里社区”).
+    import yaml
+
+    root = TUI.parents[1]
+    files = sorted([*root.glob("forms/*.yaml"), *root.glob("exports/*.yaml")])
+    texts = [
+        (f"{path.relative_to(root)}{where}", text)
+        for path in files
+        for where, text in _chinese_in_yaml(yaml.safe_load(path.read_text(encoding="utf-8")))
+    ]
+    assert len(texts) > 800
+    odd_texts = [
+        f"{where}: {_ambiguous(text)} in {text!r}" for where, text in texts if _ambiguous(text)
+    ]
+    assert not odd_texts, "East-Asian ambiguous characters in Chinese text:\n" + "\n".join(
+        odd_texts
+    )
 
 
 def _chinese_in_code() -> list[tuple[str, int, str]]:
@@ -129,9 +180,9 @@ def test_chinese_written_in_code_has_no_ambiguous_width_characters() -> None:
     # the sheet keep m² and CO₂ (tests/exports/test_print_content.py asks for them).
     paper = {"surveyor/retrofit/estimates.py"}
     odd = [
-        f"{path}:{line}: {[c for c in text if unicodedata.east_asian_width(c) == 'A']} in {text!r}"
+        f"{path}:{line}: {_ambiguous(text)} in {text!r}"
         for path, line, text in texts
-        if path not in paper and any(unicodedata.east_asian_width(c) == "A" for c in text)
+        if path not in paper and _ambiguous(text)
     ]
     assert not odd, "East-Asian ambiguous characters in Chinese text:\n" + "\n".join(odd)
 
@@ -182,6 +233,51 @@ def test_f1_shows_the_focused_fields_help(sample_db: Path, make_app: AppFactory)
             assert isinstance(app.screen, SurveyScreen)
 
     run(body)
+
+
+def test_f1_and_f9_write_a_chinese_colon_in_chinese(sample_db: Path, make_app: AppFactory) -> None:
+    """「选项: 1 无」 (F1) and 「室温不达标反映: 未填写」 (F9) put an ASCII colon into Chinese
+    lines; English keeps its own."""
+    from textual.widgets import OptionList
+
+    from surveyor.tui.modals.problems import ProblemsModal
+
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+
+    async def body(lang: str) -> None:
+        app = make_app(sample_db, lang=lang)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            shown = []
+            app.open_building(target.id)
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, SurveyScreen)
+            for field_id in ("floors_above", "structure_type"):  # unit and rule; options
+                await screen.goto_field(field_id)
+                await settle(app, pilot)
+                await pilot.press("f1")
+                await settle(app, pilot)
+                shown.append(str(app.screen.query_one("#field-help").render()))
+                await pilot.press("f1")
+                await settle(app, pilot)
+            await pilot.press("f9")  # complete: refused, the problems listed
+            await settle(app, pilot)
+            assert isinstance(app.screen, ProblemsModal)
+            options = app.screen.query_one(OptionList)
+            problems = [str(options.get_option_at_index(i).prompt) for i in range(3)]
+            if lang == "zh":
+                assert "单位：层" in shown[0] and "规则：" in shown[0] and "选项：1 " in shown[1]
+                assert all(p.endswith("：未填写") for p in problems), problems
+                assert not any(": " in text for text in [*shown, *problems])
+            else:
+                assert "Unit: storeys" in shown[0] and "Options: 1 " in shown[1]
+                assert all(p.endswith(": unanswered") for p in problems), problems
+
+    run(lambda: body("zh"))
+    run(lambda: body("en"))
 
 
 def test_palette_jumps_to_a_field_and_to_a_building(sample_db: Path, make_app: AppFactory) -> None:

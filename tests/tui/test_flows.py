@@ -468,7 +468,7 @@ def test_calculated_fields_read_as_labels_not_codes(sample_db: Path, make_app: A
             await settle(app, pilot)
             era = str(screen.query_one("#era_bin").render())
             energy = str(screen.query_one("#energy_era").render())
-            assert era.startswith("1981–1990年") and "y1981" not in era
+            assert era.startswith("1981至1990年") and "y1981" not in era
             assert energy.startswith("E0 1985年及以前（无节能标准）")
 
     run(body)
@@ -1498,7 +1498,7 @@ def test_an_open_conflict_stands_under_its_field_with_every_value(
             await settle(app, pilot)
             row = screen.query_one("#row-year_built", FieldRow)
             english = row.conflict_text
-            assert english.startswith("In conflict, a supervisor decides: 1985 year (李明, ")
+            assert english.startswith("In conflict, a supervisor decides: 1985 (李明, ")
 
     run(body)
 

@@ -167,3 +167,49 @@ def test_f2_says_the_save_state_in_the_new_language(sample_db: Path, make_app: A
             await settle(app, pilot)
 
     run(body)
+
+
+def test_a_year_says_its_unit_once_and_none_in_english(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """'Survey year  2025 year (calculated) year': a calculated value said its unit and the
+    unit beside it said it again, and an English year took the word 'year' at all. F2 swaps
+    the unit beside a year box: 年 in Chinese, nothing in English."""
+    from textual.widgets import Static
+
+    from surveyor.exports.sheetdata import text_of
+    from surveyor.forms.catalog import get_form
+    from surveyor.forms.display import format_value
+
+    form = get_form()
+    year, storeys = form.field("year_built"), form.field("floors_above")
+    assert format_value(year, 1984, "en") == "1984" and format_value(year, 1984, "zh") == "1984 年"
+    assert format_value(storeys, 6, "en") == "6 storeys"  # other units stay
+    assert text_of(form, "year_built", 1984, "en") == "1984"
+    assert text_of(form, "year_built", 1984, "zh") == "1984年"
+    target = first_with_status(sample_db, "draft")
+
+    def texts(screen: SurveyScreen, field_id: str) -> list[str]:
+        row = screen.query_one(f"#row-{field_id}", FieldRow)
+        return [str(s.render()) for s in row.query(Static) if s.display][1:]  # after the label
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_at(app, pilot, target.id, "survey_date")
+            (survey_year,) = texts(screen, "survey_year")
+            assert survey_year.count("年") == 1 and survey_year.startswith("20")
+            await pilot.press("f2")
+            row = screen.query_one("#row-survey_year", FieldRow)
+            await until(app, lambda: row.lang == "en", "the row in English")
+            (survey_year,) = texts(screen, "survey_year")
+            assert "year" not in survey_year and survey_year.endswith("(calculated)")
+            await screen.goto_field("year_built")
+            await settle(app, pilot)
+            assert texts(screen, "year_built") == []  # no unit beside the box
+            await pilot.press("f2")
+            row = screen.query_one("#row-year_built", FieldRow)
+            await until(app, lambda: row.lang == "zh", "the row in Chinese")
+            assert texts(screen, "year_built") == ["年"]
+
+    run(body)

@@ -13,7 +13,8 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from surveyor.i18n import t
+from surveyor.i18n import language, t
+from surveyor.text import colon
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
 
@@ -55,7 +56,7 @@ class ProblemsModal(Dialog[str | None]):
                 prompt.append_text(plain(p.section_title, style="dim"))
                 prompt.append(" > ")
                 prompt.append_text(plain(p.label, style="bold"))
-                prompt.append(": ")
+                prompt.append(colon(language()))
                 prompt.append_text(plain(p.message, style="red"))
                 options.append(Option(prompt, id=p.field_id))
             yield OptionList(*options, id="problem-list")

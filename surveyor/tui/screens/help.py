@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from surveyor.i18n import catalog, language, t
+from surveyor.text import colon
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.text import plain
 from surveyor.tui.widgets.note import Note
@@ -69,15 +70,15 @@ class HelpScreen(Dialog[None]):
             text.append_text(plain(d.hint.get(lang)))
             text.append("\n")
         if d.unit is not None:
-            text.append(t("help.unit") + ": ", style="bold")
+            text.append(t("help.unit") + colon(lang), style="bold")
             text.append_text(plain(d.unit.get(lang)))
             text.append("\n")
         if d.constraint_message is not None:
-            text.append(t("help.rule") + ": ", style="bold")
+            text.append(t("help.rule") + colon(lang), style="bold")
             text.append_text(plain(d.constraint_message.get(lang)))
             text.append("\n")
         if fld.choices:
-            text.append(t("help.options") + ": ", style="bold")
+            text.append(t("help.options") + colon(lang), style="bold")
             from surveyor.tui.widgets.choice import KEYS
 
             text.append_text(

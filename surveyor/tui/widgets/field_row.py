@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 from textual.widgets.text_area import Selection
 
-from surveyor.forms.display import format_value
+from surveyor.forms.display import format_value, unit_text
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField
 from surveyor.forms.record import normalize_input
 from surveyor.i18n import language, t, t_in
@@ -242,10 +242,13 @@ class FieldRow(Widget):
         # As few widgets as possible: every one costs time when a section is mounted.
         self._body = Vertical(classes="body")
         with self._body:
-            if fld.defn.unit is not None:
+            # A calculated value says its unit itself ("2025 年"): a second one beside it
+            # read "Survey year 2025 year (calculated) year".
+            if fld.defn.unit is not None and fld.type != "calculate":
                 with Horizontal(classes="editor-line"):
                     yield from self._editor()
-                    self._unit = Static(plain(fld.defn.unit.get(lang)), classes="unit")
+                    self._unit = Static(plain(unit_text(fld, lang)), classes="unit")
+                    self._unit.display = bool(unit_text(fld, lang))  # an English year has none
                     yield self._unit
             else:
                 yield from self._editor()
@@ -327,8 +330,9 @@ class FieldRow(Widget):
             return  # not composed yet: it will be, in ``lang``
         fld = self.fld
         self._label.update(self.label_text())
-        if self._unit is not None and fld.defn.unit is not None:
-            self._unit.update(plain(fld.defn.unit.get(lang)))
+        if self._unit is not None:
+            self._unit.update(plain(unit_text(fld, lang)))
+            self._unit.display = bool(unit_text(fld, lang))
         editor = next(iter(self.query(f"#{fld.id}")), None)
         if isinstance(editor, FieldInput):
             editor.placeholder = placeholder_for(fld, lang)
