@@ -104,6 +104,20 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
 
 
+#: Said after an answer the form refuses (a draft may keep one as it was entered).
+TO_CORRECT = "（待更正 to correct）"
+
+
+def answer_text(form: Form, fid: str, value: Any, refused: frozenset[str]) -> str:
+    """An answer as the sheet prints it: ``text_of``; or, when the form refuses it (a draft's
+    year "abc", an unknown 街道 code), what was recorded, marked to be corrected and without a
+    unit: the sheet printed "abc年（档案）" and a raw "dongmalu" as facts."""
+    if value is None or fid not in refused:
+        return text_of(form, fid, value)
+    recorded = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return recorded + TO_CORRECT
+
+
 @dataclass(frozen=True)
 class Condition:
     """One row of the element condition table.
@@ -153,10 +167,13 @@ def _applies(form: Form, values: Mapping[str, Any], fid: str) -> bool:
     return fld.relevant.truth(values) is not False
 
 
-def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condition:
-    """An element's row: its grade from the answers that apply, and its answers in words."""
+def condition(
+    form: Form, values: Mapping[str, Any], element: Element, refused: frozenset[str] = frozenset()
+) -> Condition:
+    """An element's row: its grade from the answers that apply, and its answers in words. An
+    answer the form refuses grades nothing (it is not known), and is printed to be corrected."""
     answers = [a for a in element.answers if _applies(form, values, a.field)]
-    grades = [_grade(a, values.get(a.field)) for a in answers]
+    grades = [None if a.field in refused else _grade(a, values.get(a.field)) for a in answers]
     known = [g for g in grades if g is not None]
     partly = any(
         isinstance(v := values.get(a.field), list) and UNKNOWN in v and len(v) > 1 for a in answers
@@ -164,7 +181,7 @@ def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condit
     return Condition(
         element.title.zh,
         element.title.en,
-        _condition_text(form, values, answers, bool(known)),
+        _condition_text(form, values, answers, bool(known), refused),
         max(known) if known else -1,
         unknown=len(known) < len(answers) or partly,
         applies=bool(answers),
@@ -172,19 +189,23 @@ def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condit
 
 
 def _condition_text(
-    form: Form, values: Mapping[str, Any], answers: list[GradedAnswer], any_known: bool
+    form: Form,
+    values: Mapping[str, Any],
+    answers: list[GradedAnswer],
+    any_known: bool,
+    refused: frozenset[str],
 ) -> str:
     """The answers, each after its short label, worst first: what needs work, then what is
     unknown, then what is fine (a cut line loses the least). An answer not given says so when
     others are given; an element with nothing given prints no line (its grade says 不详)."""
 
     def rank(answer: GradedAnswer) -> int:
-        grade = _grade(answer, values.get(answer.field))
+        grade = None if answer.field in refused else _grade(answer, values.get(answer.field))
         return -grade if grade else (0 if grade is None else 1)
 
     def said(answer: GradedAnswer) -> str:
         value = values.get(answer.field)
-        return "未填" if value is None else text_of(form, answer.field, value)
+        return "未填" if value is None else answer_text(form, answer.field, value, refused)
 
     shown = [a for a in answers if values.get(a.field) is not None or any_known]
     return "；".join(f"{a.short}：{said(a)}" for a in sorted(shown, key=rank))
@@ -255,10 +276,10 @@ def prepare_sheet(
     if not surveyed:
         # Register data alone (address, compound) decides nothing: print no partial results.
         report = _nothing_derived(report)
-    values = report.values
+    values, refused = report.values, report.refused
 
     def t(fid: str) -> str:
-        return text_of(form, fid, values.get(fid))
+        return answer_text(form, fid, values.get(fid), refused)
 
     facts = []
     for fact in layout.facts:
@@ -267,7 +288,7 @@ def prepare_sheet(
         if fact.with_field is not None and values.get(fact.with_field) is not None:
             value = f"{value}（{t(fact.with_field)}）"
         facts.append((label.zh, label.en, value))
-    conditions = [condition(form, values, element) for element in layout.elements]
+    conditions = [condition(form, values, element, refused) for element in layout.elements]
     needs = [
         NeedRow(
             priority=n.priority,
@@ -303,7 +324,7 @@ def prepare_sheet(
         indicators=[k for k, hit in report.indicators.items() if hit],
         photos=photos,
         inspector=str(values.get("inspector_name") or ""),
-        survey_date=str(values.get("survey_date") or ""),
+        survey_date=t("survey_date") if values.get("survey_date") is not None else "",
         versions=f"form {form.version} · rules {report.rules_version}",
         needs_note=needs_note(status, len(needs), len(report.undetermined)),
         empty_boxes=("无 none", "无 none") if surveyed else UNSURVEYED_BOXES,
