@@ -29,6 +29,16 @@ MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
 TEXT_SIZE = 6.4  # points, the lines beside the QR
 LEADING = 8.0
+#: The code beside the QR shrinks to fit its column, but never below this size (points): still
+#: read off a 203 dpi thermal label (13 dots to the em), and the widest code at it fits the
+#: common 40 x 20 mm thermal stock beside an 18 mm QR.
+MIN_CODE_PT = 4.8
+CODE_SIZE = 8.2
+#: Width in em of the widest code, "NK-WWWWW-WWWWW", in wqy-microhei (the packaged font; a test
+#: keeps this in step with it): most codes are narrower (~8 em).
+WIDEST_CODE_EM = 10.8
+#: Gap between the QR and the text beside it (mm).
+TEXT_GAP_MM = 1.5
 
 
 class _Strict(BaseModel):
@@ -86,9 +96,11 @@ class LabelLayout(_Strict):
 
     @model_validator(mode="after")
     def _fits(self) -> LabelLayout:
-        """The QR fits the label, labels do not overlap, and what is printed stays on the page."""
+        """The QR fits the label, the text beside it has room, labels do not overlap, and what
+        is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
             raise LayoutError(("qr_mm",), "the QR (with padding) does not fit the label")
+        self._text_column_fits()
         g, size = self.grid, self.label
         for key, pitch, extent, count, name in (
             ("pitch_x_mm", g.pitch_x_mm, size.width_mm, g.columns, "width_mm"),
@@ -123,6 +135,21 @@ class LabelLayout(_Strict):
                 )
         return self
 
+    def _text_column_fits(self) -> None:
+        """The column beside the QR holds the code at ``MIN_CODE_PT`` (and so a building number
+        of the form's 10 characters on two lines). A 35 mm label with a 30 mm QR left -1.5 mm:
+        it passed, and printed mirrored text at a negative size, the number gone."""
+        have = self.text_column[1] / mm
+        need = min_text_column_mm()
+        if have < need - 0.01:
+            raise LayoutError(
+                ("qr_mm",),
+                f"the text beside the QR gets {have:.1f} mm (label.width_mm minus qr_mm, "
+                f"padding_mm on both sides and a {TEXT_GAP_MM:g} mm gap); the building code "
+                f"needs {need:.1f} mm at the smallest readable size ({MIN_CODE_PT:g} pt): "
+                "use a wider label, a smaller qr_mm or less padding_mm",
+            )
+
     @property
     def per_page(self) -> int:
         return self.grid.columns * self.grid.rows
@@ -130,7 +157,7 @@ class LabelLayout(_Strict):
     @property
     def text_column(self) -> tuple[float, float]:
         """(x from the label's left edge, width) of the text beside the QR, in points."""
-        x = (self.padding_mm + self.qr_mm + 1.5) * mm
+        x = (self.padding_mm + self.qr_mm + TEXT_GAP_MM) * mm
         return x, self.label.width_mm * mm - self.padding_mm * mm - x
 
     def origin(self, index: int) -> tuple[float, float]:
@@ -141,6 +168,17 @@ class LabelLayout(_Strict):
         top = g.top_mm + row * g.pitch_y_mm + self.label.height_mm
         y = self.page.height_mm - top + self.calibration.offset_y_mm
         return x * mm, y * mm
+
+
+def min_text_column_mm() -> float:
+    """The narrowest text column a label stock may have: the widest code at ``MIN_CODE_PT``."""
+    return float(WIDEST_CODE_EM * MIN_CODE_PT / mm)
+
+
+def code_size(code: str, font: str, width: float) -> float:
+    """The size the code beside the QR is printed at: shrunk to fit ``width`` rather than cut
+    (it is what a person reads off the label), never below ``MIN_CODE_PT``."""
+    return max(MIN_CODE_PT, min(CODE_SIZE, width / max(text_width(code, font, 1), 1e-6)))
 
 
 def ambiguous_width(text: str) -> list[str]:
@@ -227,9 +265,7 @@ def draw_label(
     draw_qr(canvas, data.uri, x + pad, qr_y, qr)
     dx, tw = layout.text_column
     tx = x + dx
-    # The code is what a person reads off the label: shrink it to fit rather than cut it.
-    code_size = min(8.2, tw / max(text_width(data.code, font, 1), 1))
-    canvas.setFont(font, code_size)
+    canvas.setFont(font, code_size(data.code, font, tw))
     canvas.drawString(tx, y + h - pad - 8, data.code)
     canvas.setFont(font, TEXT_SIZE)
     top = y + h - pad - 18
@@ -248,13 +284,21 @@ def label_lines(
     """The text beside the QR in at most ``slots`` lines of ``width``.
 
     The building number and the classes (with their survey date) always get their lines; the
-    compound name is cut before the number is, and the address takes the lines left over.
+    compound name is cut before the number is, and the address takes the lines left over. A
+    number wider than the column (the form allows 10 characters) takes two lines of its own
+    rather than be cut.
     """
     classes = data.classes_short if short and data.classes_short else data.classes
     tail = wrap(data.status_note, font, TEXT_SIZE, width, 1)
     tail += wrap(classes, font, TEXT_SIZE, width, 2)
     number = f" {data.building_no}" if data.compound and data.building_no else data.building_no
-    place = wrap(data.compound, font, TEXT_SIZE, width, min(2, max(slots - len(tail), 1)), number)
+    if text_width(data.building_no, font, TEXT_SIZE) > width:
+        own = wrap(data.building_no, font, TEXT_SIZE, width, 2)
+        place = wrap(data.compound, font, TEXT_SIZE, width, 1) if slots > len(tail) + 2 else []
+        place += own
+    else:
+        rows = min(2, max(slots - len(tail), 1))
+        place = wrap(data.compound, font, TEXT_SIZE, width, rows, number)
     room = min(2, slots - len(tail) - len(place))
     address = wrap(data.address, font, TEXT_SIZE, width, room) if room > 0 else []
     return [*place, *address, *tail][:slots]
