@@ -220,7 +220,8 @@ def _selection(
 
 
 def _done(result: Any, kind: str, lang: str) -> None:
-    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files)."""
+    """What was written, in ``lang``: the file, the kind, how many buildings (pages, files);
+    then, on stderr, each warning of what may print wrong."""
     from surveyor.i18n import t_in
 
     said = t_in(
@@ -237,6 +238,8 @@ def _done(result: Any, kind: str, lang: str) -> None:
     elif result.files > 1:
         said += t_in(lang, "export.cli_files", n=result.files)
     typer.echo(said)
+    for warning in result.warnings:  # written, but may print wrong: the user decides
+        typer.echo(warning.get(lang), err=True)
 
 
 @export_app.command("sheets")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from reportlab.lib.units import mm
 
 from surveyor.exports.layoutfile import LayoutError, available, layout_file, validated
-from surveyor.exports.qr import draw_qr
+from surveyor.exports.qr import QUIET_ZONE, draw_qr, qr_ops
 from surveyor.exports.text import fit, text_width, wrap
 from surveyor.forms.model import Localized
 from surveyor.retrofit.derive import NeedsReport
@@ -39,6 +40,25 @@ CODE_SIZE = 8.2
 WIDEST_CODE_EM = 10.8
 #: Gap between the QR and the text beside it (mm).
 TEXT_GAP_MM = 1.5
+#: Most laser and inkjet printers leave the outer ~4 mm of a sheet unprinted; a layout says
+#: otherwise with ``printer_margin_mm``. A page that is one label is a roll printer's, which
+#: prints to the edge: 0 unless the layout says.
+PRINTER_MARGIN_MM = 4.0
+#: How far a line's glyphs reach below its baseline (wqy-microhei's descent at TEXT_SIZE).
+DESCENT = 1.6
+#: From the top of the text to the first line under the code (the code's line is above it).
+FIRST_LINE = 18.0
+CODE_UNDER_SIZE = 5.5
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in points on the page: where a label's text goes."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
 
 
 class _Strict(BaseModel):
@@ -78,6 +98,7 @@ class LabelLayout(_Strict):
     qr_mm: float = Field(ge=MIN_QR_MM)
     padding_mm: float = Field(ge=0, le=10)
     calibration: Calibration
+    printer_margin_mm: float | None = Field(default=None, ge=0, le=10)
 
     @model_validator(mode="after")
     def _title_aligns_in_the_app(self) -> LabelLayout:
@@ -160,6 +181,89 @@ class LabelLayout(_Strict):
         x = (self.padding_mm + self.qr_mm + TEXT_GAP_MM) * mm
         return x, self.label.width_mm * mm - self.padding_mm * mm - x
 
+    @property
+    def margin_mm(self) -> float:
+        """The printer's unprintable margin: ``printer_margin_mm``, else 4 mm for a sheet of
+        labels and 0 for a page that is one label (a roll printer prints to its edge)."""
+        if self.printer_margin_mm is not None:
+            return self.printer_margin_mm
+        roll = self.per_page == 1 and (self.page.width_mm, self.page.height_mm) == (
+            self.label.width_mm,
+            self.label.height_mm,
+        )
+        return 0.0 if roll else PRINTER_MARGIN_MM
+
+    def text_box(self, index: int) -> tuple[Box, tuple[str, ...]]:
+        """Where the text of the label at ``index`` goes: the label inside its padding, kept
+        ``printer_margin_mm`` from the sheet's edges where the label leaves room for that (a
+        4 mm margin still leaves the code its ``MIN_CODE_PT`` and the code and number their
+        lines); and the edges ("left", "bottom", ...) where it does not, said by
+        ``margin_edges``. Edge-to-edge stock (a4_3x8) printed its outer labels' text 2.5 mm
+        from the sheet's edge, where most laser printers print nothing."""
+        x, y = self.origin(index)
+        pad, margin = self.padding_mm * mm, self.margin_mm * mm
+        width, height = self.label.width_mm * mm, self.label.height_mm * mm
+        page_w, page_h = self.page.width_mm * mm, self.page.height_mm * mm
+        label = Box(x + pad, y + pad, x + width - pad, y + height - pad)
+        if margin <= 0:
+            return label, ()
+        missed: list[str] = []
+        column = x + self.text_column[0]
+        right = min(label.right, page_w - margin)
+        if right - column < min_text_column_mm() * mm - 0.01:
+            right, missed = label.right, [*missed, "right"]
+        top, bottom = min(label.top, page_h - margin), max(label.bottom, margin + DESCENT)
+        if top - bottom < FIRST_LINE + LEADING:  # the code and the number's line
+            top, bottom, missed = label.top, label.bottom, [*missed, "top", "bottom"]
+        left = max(label.left, margin)
+        if left > x + pad + self.qr_mm * mm / 2:  # the code under the QR would lose half
+            left, missed = label.left, [*missed, "left"]
+        return Box(left, bottom, right, top), tuple(m for m in missed if self._near(index, m))
+
+    def _near(self, index: int, edge: str) -> bool:
+        """Whether the label at ``index``'s printed part comes within the margin of ``edge``."""
+        x, y = self.origin(index)
+        pad, margin = self.padding_mm * mm, self.margin_mm * mm
+        width, height = self.label.width_mm * mm, self.label.height_mm * mm
+        page_w, page_h = self.page.width_mm * mm, self.page.height_mm * mm
+        near: dict[str, bool] = {
+            "left": x + pad < margin,
+            "bottom": y + pad < margin + DESCENT,
+            "right": x + width - pad > page_w - margin,
+            "top": y + height - pad > page_h - margin,
+        }
+        return near[edge]
+
+    def margin_edges(self) -> list[str]:
+        """The sheet edges ("left", "bottom", ...) a printer may leave part of this stock's
+        labels off at: where a label's text (``text_box``) or its QR's dark modules come within
+        ``printer_margin_mm``. Empty when the stock's geometry keeps everything clear of it;
+        ``forms check`` and the export warn otherwise."""
+        if self.margin_mm <= 0:
+            return []
+        edges: dict[str, None] = {}
+        for index in range(self.per_page):
+            edges.update(dict.fromkeys(self.text_box(index)[1]))
+            edges.update(dict.fromkeys(self._qr_edges(index)))
+        return list(edges)
+
+    def _qr_edges(self, index: int) -> list[str]:
+        """The sheet edges the QR's dark modules (inside its quiet zone) come within the
+        margin of."""
+        x, y = self.origin(index)
+        pad, margin, qr = self.padding_mm * mm, self.margin_mm * mm, self.qr_mm * mm
+        quiet = qr * QUIET_ZONE / qr_modules()
+        left, top = x + pad + quiet, y + self.label.height_mm * mm - pad - quiet
+        right, bottom = x + pad + qr - quiet, y + self.label.height_mm * mm - pad - qr + quiet
+        page_w, page_h = self.page.width_mm * mm, self.page.height_mm * mm
+        near = {
+            "left": left < margin,
+            "bottom": bottom < margin,
+            "right": right > page_w - margin,
+            "top": top > page_h - margin,
+        }
+        return [edge for edge, close in near.items() if close]
+
     def origin(self, index: int) -> tuple[float, float]:
         """Lower-left corner (points) of the label at ``index`` on its page, calibrated."""
         g = self.grid
@@ -173,6 +277,12 @@ class LabelLayout(_Strict):
 def min_text_column_mm() -> float:
     """The narrowest text column a label stock may have: the widest code at ``MIN_CODE_PT``."""
     return float(WIDEST_CODE_EM * MIN_CODE_PT / mm)
+
+
+@lru_cache(maxsize=1)
+def qr_modules() -> int:
+    """Modules across a building's QR, quiet zone included (every code is as long)."""
+    return qr_ops(building_uri("NK-00000-00000"))[0]
 
 
 def code_size(code: str, font: str, width: float) -> float:
@@ -200,6 +310,9 @@ def load_layout(name_or_path: str) -> LabelLayout:
     path, raw = layout_file(name_or_path, "label")
     return validated(LabelLayout, raw, path)
 
+
+#: The answers a label prints (besides its code and needs).
+LABEL_FIELDS = ("compound_name", "building_no", "address")
 
 #: Records whose needs a label may carry: a label stays on the door for years, so a draft's
 #: counts (still changing, "B0 W0 T0" read as "no needs") and a "not surveyed" that stops being
@@ -254,28 +367,32 @@ def draw_label(
     data: LabelData,
     x: float,
     y: float,
+    box: Box,
     font: str,
     short: bool = False,
 ) -> None:
-    """One label with its lower-left corner at (x, y) points; ``short``: classes as B/W/T."""
+    """One label with its lower-left corner at (x, y) points, its text in ``box``
+    (``LabelLayout.text_box``); ``short``: classes as B/W/T."""
     pad = layout.padding_mm * mm
     h = layout.label.height_mm * mm
     qr = layout.qr_mm * mm
     qr_y = y + h - pad - qr
     draw_qr(canvas, data.uri, x + pad, qr_y, qr)
-    dx, tw = layout.text_column
-    tx = x + dx
+    tx = x + layout.text_column[0]
+    tw = box.right - tx
     canvas.setFont(font, code_size(data.code, font, tw))
-    canvas.drawString(tx, y + h - pad - 8, data.code)
+    canvas.drawString(tx, box.top - 8, data.code)
     canvas.setFont(font, TEXT_SIZE)
-    top = y + h - pad - 18
-    slots = int((top - (y + pad)) // LEADING) + 1
+    top = box.top - FIRST_LINE
+    slots = int((top - box.bottom) // LEADING) + 1
     for i, line in enumerate(label_lines(data, font, tw, slots, short)):
         canvas.drawString(tx, top - i * LEADING, line)
-    under = y + h - pad - qr - 6
-    if under >= y + 1:
-        canvas.setFont(font, 5.5)
-        canvas.drawString(x + pad, under, fit(data.code, font, 5.5, qr))
+    under = qr_y - 6
+    # Under the QR in the padding, or, near the sheet's edge, above the printer's margin.
+    if under >= (box.bottom if box.bottom > y + pad + 0.01 else y + 1):
+        canvas.setFont(font, CODE_UNDER_SIZE)
+        width = x + pad + qr - box.left
+        canvas.drawString(box.left, under, fit(data.code, font, CODE_UNDER_SIZE, width))
 
 
 def label_lines(
@@ -317,10 +434,11 @@ def draw_label_pages(canvas: Any, layout: LabelLayout, labels: list[LabelData], 
     pages = 0
     for start in range(0, len(labels), layout.per_page):
         page = labels[start : start + layout.per_page]
-        short = needs_short_classes(page, font, layout.text_column[1])
-        for i, data in enumerate(page):
-            x, y = layout.origin(i)
-            draw_label(canvas, layout, data, x, y, font, short)
+        placed = [(layout.origin(i), layout.text_box(i)[0]) for i in range(len(page))]
+        widths = [box.right - x - layout.text_column[0] for (x, _), box in placed]
+        short = needs_short_classes(page, font, min(widths))
+        for data, ((x, y), box) in zip(page, placed, strict=True):
+            draw_label(canvas, layout, data, x, y, box, font, short)
         canvas.showPage()
         pages += 1
     return pages

@@ -7,7 +7,7 @@ same content.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,9 @@ class SheetData:
     inspector: str = ""
     survey_date: str = ""
     versions: str = ""
+    #: What still awaits a supervisor, said under the status: open conflicts, a possible
+    #: duplicate ("under_review"); empty when nothing is open.
+    review: list[str] = field(default_factory=list)
 
 
 def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
@@ -218,6 +221,31 @@ def _source_text(text: str, status: str) -> str:
     return text
 
 
+def under_review(
+    form: Form, conflicts: Sequence[str], duplicate: bool, duplicate_of: Sequence[str]
+) -> list[str]:
+    """The sheet's lines on what a supervisor has yet to decide: the fields in open conflict
+    (what it prints of them is one side's answer) and the buildings it may repeat. A sheet of a
+    conflicted record read 已完成 with a reviewer's signature line and nothing else."""
+    from surveyor.sync.wording import field_name
+
+    order = {fid: i for i, fid in enumerate(form.fields)}
+    keys = sorted(conflicts, key=lambda k: (order.get(k, len(order)), k))
+    lines = []
+    if keys:
+        zh = "、".join(field_name(form, k, "zh") for k in keys)
+        en = ", ".join(field_name(form, k, "en") for k in keys)
+        lines.append(f"待审核：{zh} 有未裁定的冲突 Under review: open conflict in {en}")
+    if duplicate and duplicate_of:
+        zh, en = "、".join(duplicate_of), ", ".join(duplicate_of)
+        lines.append(f"待审核：可能与 {zh} 重复 Under review: possible duplicate of {en}")
+    elif duplicate:
+        lines.append(
+            "待审核：可能与另一栋楼重复 Under review: possible duplicate of another building"
+        )
+    return lines
+
+
 NOT_SURVEYED = "not_started"
 UNSURVEYED_BOXES = (
     "未调查 not surveyed",
@@ -262,6 +290,18 @@ def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:
     return rows
 
 
+#: The typed answers the sheet's header and footer print as entered.
+HEADER_FIELDS = ("community", "compound_name", "building_no", "address", "inspector_name")
+
+
+def printed_text_fields(form: Form, layout: SheetLayout) -> list[str]:
+    """The answers a sheet prints as typed (free text, whose characters the font may lack):
+    the header's and footer's, and the key facts that are text fields."""
+    facts = [f for fact in layout.facts for f in (fact.field, fact.with_field) if f is not None]
+    typed = [f for f in facts if f in form.fields and form.fields[f].type == "text"]
+    return list(dict.fromkeys([*HEADER_FIELDS, *typed]))
+
+
 def prepare_sheet(
     form: Form,
     code: str,
@@ -270,8 +310,10 @@ def prepare_sheet(
     report: NeedsReport,
     layout: SheetLayout,
     blob_dir: Path | None = None,
+    review: Sequence[str] = (),
 ) -> SheetData:
-    """The sheet's content for one building (labels resolved, needs and roll-ups formatted)."""
+    """The sheet's content for one building (labels resolved, needs and roll-ups formatted);
+    ``review``: its lines on what awaits a supervisor (``under_review``)."""
     surveyed = status != NOT_SURVEYED
     if not surveyed:
         # Register data alone (address, compound) decides nothing: print no partial results.
@@ -328,6 +370,7 @@ def prepare_sheet(
         versions=f"form {form.version} · rules {report.rules_version}",
         needs_note=needs_note(status, len(needs), len(report.undetermined)),
         empty_boxes=("无 none", "无 none") if surveyed else UNSURVEYED_BOXES,
+        review=list(review),
     )
 
 

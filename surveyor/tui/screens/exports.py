@@ -309,6 +309,8 @@ class ExportScreen(Dialog[Path | None]):
                 if result.pages and result.files == 1
                 else self.tr("done", path=result.path, n=result.buildings)
             )
+            # Written, but may print wrong (a glyph the font lacks, a duplicate's label).
+            message = "\n".join([message, *(w.get(self.lang) for w in result.warnings)])
             self.written = result.path
             written = True
         except Cancelled:
