@@ -75,6 +75,16 @@ def normalize_free_text(text: str) -> str:
 NO_LINE_START = frozenset("。．，、；：？！）］｝〕〉》」』】〗〙〛〞”’…‥・ー～％℃,.;:?!)]}%")
 NO_LINE_END = frozenset("（［｛〔〈《「『【〖〘〚〝“‘([{")
 
+#: Stretches a printed line never breaks inside: a number and the measure word after it
+#: ("城厢中路17号" broke into "…17" / "号", which reads as another address), and the label's
+#: count of rules to check ("待核实5" broke into "待核" / "实5").
+UNBREAKABLE = re.compile(r"\d+(?:号|楼|栋|单元|层|户|室|年)|待核实\d*")
+
+
+def unbreakable_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each stretch of ``text`` a line may not break inside (``UNBREAKABLE``)."""
+    return [m.span() for m in UNBREAKABLE.finditer(text)]
+
 
 def text_or_none(value: object) -> str | None:
     """A stored answer as text for matching (an address may have been stored as a number)."""

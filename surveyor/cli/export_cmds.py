@@ -245,7 +245,8 @@ def _selection(
 
 def _done(result: Any, kind: str, lang: str) -> None:
     """What was written, in ``lang``: the file, the kind, how many buildings (pages, files),
-    and how many selected buildings the file leaves out."""
+    and how many selected buildings the file leaves out; then, on stderr, each warning of what
+    may print wrong."""
     from surveyor.exports.service import left_out_text
     from surveyor.i18n import t_in
 
@@ -265,6 +266,8 @@ def _done(result: Any, kind: str, lang: str) -> None:
     typer.echo(said)
     if left_out := left_out_text(result, lang):
         typer.echo(left_out)
+    for warning in result.warnings:  # written, but may print wrong: the user decides
+        typer.echo(warning.get(lang), err=True)
 
 
 @export_app.command("sheets")

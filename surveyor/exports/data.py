@@ -14,16 +14,19 @@ building's needs (``NeedsReport.relevant``), not evaluated again per field.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from surveyor.exports.output import atomic_file
 from surveyor.exports.sheetdata import NOT_SURVEYED
 from surveyor.exports.source import BuildingRecord
+from surveyor.forms.display import STATUS_LABELS
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form
 from surveyor.forms.record import coerce_answer
 from surveyor.retrofit.derive import NeedsReport
@@ -41,6 +44,8 @@ CODEBOOK_COLUMNS = (
     "code",
     "code_zh",
     "code_en",
+    "note_zh",
+    "note_en",
 )
 #: ``status`` is the building's: the district report counts the needs of complete and approved
 #: buildings only, so the rows to keep to match it are those.
@@ -114,6 +119,11 @@ def review_cells(r: BuildingRecord) -> list[Any]:
     return [r.open_conflicts, "true" if r.possible_duplicate else "false"]
 
 
+def _xlsx_review_cells(r: BuildingRecord) -> list[Any]:
+    """``review_cells`` as Excel types: a number and a TRUE/FALSE cell."""
+    return [r.open_conflicts, r.possible_duplicate]
+
+
 def asked(fields: list[CompiledField], r: BuildingRecord, report: NeedsReport) -> list[Any]:
     """The building's answers to ``fields``, None where the form does not ask the field
     under its current answers (the answer stays in the database, off the export)."""
@@ -123,50 +133,77 @@ def asked(fields: list[CompiledField], r: BuildingRecord, report: NeedsReport) -
 
 
 def _xlsx_cell(fld: CompiledField, value: Any) -> Any:
-    """Numbers stay numbers in Excel; everything else is the CSV text."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    """An answer as an Excel cell of its type: numbers stay numbers, yes/no are TRUE/FALSE, a
+    date is a date cell (sorting and filtering work on them); everything else is the CSV text,
+    written as text (``_append``), so an 18-digit ID stays those digits rather than becoming
+    1.20104E+17. A draft's date that is no date stays the text it was entered as."""
+    if isinstance(value, bool | int | float):
         return value
+    if fld.type == "date" and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.combine(date.fromisoformat(value), time())
     text = encode(fld, value)
     return text or None
 
 
+#: A boolean column's codes (the XLSX holds TRUE/FALSE cells).
+BOOLEAN_CODES = (("true", "是", "yes"), ("false", "否", "no"))
+#: Said of a text column: Excel reads digits as a number when it opens a CSV.
+TEXT_NOTE = (
+    "文本；只含数字的值（如18位房屋调查编码）在 Excel 直接打开 CSV 时会变成数字"
+    "（1.20104E+17，末位丢失、前导0消失）：请用 XLSX，或在导入时把此列设为文本",
+    "text; a value of digits only (an 18-digit building ID) becomes a number when Excel opens "
+    "the CSV (1.20104E+17, its last digits and leading zeros lost): use the XLSX, or import "
+    "this column as text",
+)
+#: Said of a geopoint column: its order differs from GeoJSON's.
+GEOPOINT_NOTE = (
+    "CSV 单元格为「纬度,经度」（lat,lon，WGS-84）；GeoJSON 的坐标顺序相反：[经度, 纬度]",
+    "the CSV cell is 'lat,lon' (WGS-84, latitude first); GeoJSON coordinates are [lon, lat]",
+)
+
+
 def codebook_rows(form: Form) -> list[tuple[str, ...]]:
+    """The codebook: a row per column, and one per code a column holds (options, the four
+    statuses, true/false of a boolean, ``unknown``), with a note where a column needs one."""
+    no_code, no_note = ("", "", ""), ("", "")
+    code = ("code", "", "text", "楼栋编码", "Building code", "")
+    status = ("status", "", "text", "记录状态", "Record status", "")
+    conflicts = (
+        "open_conflicts",
+        "",
+        "integer",
+        "未解决的冲突数（待主管裁定）",
+        "Open conflicts (a supervisor decides)",
+        "",
+    )
+    duplicate = (
+        "possible_duplicate",
+        "",
+        "boolean",
+        "疑似重复（待主管裁定）",
+        "Possible duplicate (a supervisor decides)",
+        "",
+    )
     rows: list[tuple[str, ...]] = [
-        ("code", "", "text", "楼栋编码", "Building code", "", "", "", ""),
-        ("status", "", "text", "记录状态", "Record status", "", "", "", ""),
-        (
-            "open_conflicts",
-            "",
-            "integer",
-            "未解决的冲突数（待主管裁定）",
-            "Open conflicts (a supervisor decides)",
-            "",
-            "",
-            "",
-            "",
-        ),
-        (
-            "possible_duplicate",
-            "",
-            "boolean",
-            "疑似重复（待主管裁定）",
-            "Possible duplicate (a supervisor decides)",
-            "",
-            "",
-            "",
-            "",
-        ),
+        (*code, *no_code, *no_note),
+        *((*status, c, names["zh"], names["en"], *no_note) for c, names in STATUS_LABELS.items()),
+        (*conflicts, *no_code, *no_note),
+        *((*duplicate, *codes, *no_note) for codes in BOOLEAN_CODES),
     ]
     for fld in data_fields(form):
         d = fld.defn
         unit = f"{d.unit.zh} / {d.unit.en}" if d.unit is not None else ""
         base = (fld.id, fld.section_id, fld.type, d.label.zh, d.label.en, unit)
+        note = {"text": TEXT_NOTE, "geopoint": GEOPOINT_NOTE}.get(fld.type, no_note)
         if fld.choices:
-            rows.extend((*base, c.code, c.zh, c.en) for c in fld.choices)
+            rows.extend((*base, c.code, c.zh, c.en, *note) for c in fld.choices)
+        elif fld.type == "boolean":
+            rows.extend((*base, *codes, *note) for codes in BOOLEAN_CODES)
         else:
-            rows.append((*base, "", "", ""))
-            if d.allow_unknown:  # the one code a number or year column holds besides numbers
-                rows.append((*base, UNKNOWN, UNKNOWN_ZH, UNKNOWN))
+            rows.append((*base, *no_code, *note))
+        if d.allow_unknown and not fld.choices:  # the code a column holds besides its values
+            rows.append((*base, UNKNOWN, UNKNOWN_ZH, UNKNOWN, *note))
     return rows
 
 
@@ -283,39 +320,51 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
 
     fields = data_fields(form)
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("buildings")
-    _append(sheet, [*FIXED_COLUMNS, *(f.id for f in fields)])
-    for r in records:
-        values = asked(fields, r, reports[r.code])
-        _append(
-            sheet,
+    _table(
+        book,
+        "buildings",
+        [*FIXED_COLUMNS, *(f.id for f in fields)],
+        (
             [
                 r.code,
                 r.status,
-                *review_cells(r),
-                *(_xlsx_cell(f, v) for f, v in zip(fields, values, strict=True)),
-            ],
-        )
-    codebook = book.create_sheet("codebook")
-    _append(codebook, list(CODEBOOK_COLUMNS))
-    for row in codebook_rows(form):
-        _append(codebook, list(row))
-    needs = book.create_sheet("needs")
-    _append(needs, list(NEEDS_COLUMNS))
-    for r in records:
-        for row in need_rows(r.code, r.status, reports[r.code]):
-            _append(needs, list(row))
-    undetermined = book.create_sheet("undetermined")
-    _append(undetermined, list(UNDETERMINED_COLUMNS))
-    for row in _undetermined(form, records, reports):
-        _append(undetermined, list(row))
+                *_xlsx_review_cells(r),
+                *(
+                    _xlsx_cell(f, v)
+                    for f, v in zip(fields, asked(fields, r, reports[r.code]), strict=True)
+                ),
+            ]
+            for r in records
+        ),
+    )
+    _table(book, "codebook", CODEBOOK_COLUMNS, codebook_rows(form))
+    needs = (row for r in records for row in need_rows(r.code, r.status, reports[r.code]))
+    _table(book, "needs", NEEDS_COLUMNS, needs)
+    _table(book, "undetermined", UNDETERMINED_COLUMNS, _undetermined(form, records, reports))
     return book
 
 
+def _table(book: Any, name: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+    """One sheet: its header row frozen (it stays in view while scrolling) and filtered (a
+    drop-down on each column), then the rows."""
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(name)
+    sheet.freeze_panes = "A2"  # a write-only sheet takes it before its first row
+    columns = list(header)
+    _append(sheet, columns)
+    count = 1
+    for row in rows:
+        _append(sheet, list(row))
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count}"
+
+
 def _append(sheet: Any, values: list[Any]) -> None:
-    """Append a row whose every text is a string cell: openpyxl makes a text starting with "="
-    a formula, so an inspector's remark "=1+1 见附件" was exported as one (and read back as
-    something else, or evaluated by Excel)."""
+    """Append a row whose every text is a string cell in the text format: openpyxl makes a text
+    starting with "=" a formula, so an inspector's remark "=1+1 见附件" was exported as one
+    (and read back as something else, or evaluated by Excel); and a date is a date cell that
+    reads as one."""
     from openpyxl.cell import WriteOnlyCell
 
     cells: list[Any] = []
@@ -323,6 +372,11 @@ def _append(sheet: Any, values: list[Any]) -> None:
         if isinstance(value, str):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
+            cell.number_format = "@"  # typed over in Excel, it stays text
+            cells.append(cell)
+        elif isinstance(value, datetime):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         else:
             cells.append(value)

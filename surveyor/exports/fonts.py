@@ -147,6 +147,21 @@ def register_font(path: str, subfont: int = 0) -> str:
     return FONT_NAME
 
 
+def missing_glyphs(text: str, font: str = FONT_NAME) -> str:
+    """The characters of ``text`` the registered ``font`` has no glyph for, once each, in
+    order: they print as blanks (wqy-microhei lacks CJK Extension A/B, "𡒄", "𠮷").
+
+    A lookup in the face's character map, a dict: ASCII text (which every CJK font covers)
+    is passed at once, so checking a building's few printed answers costs next to nothing.
+    """
+    if text.isascii():
+        return ""
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    cmap = getFont(font).face.charToGlyph
+    return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in cmap and not ch.isspace()))
+
+
 def setup_font(override: Path | None = None) -> FontChoice:
     """Find and register the CJK font; raises SurveyorError with a sentence if impossible."""
     choice = find_font(override)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from reportlab.lib.units import mm
 
 from surveyor.exports.layoutfile import LayoutError, available, layout_file, validated
-from surveyor.exports.qr import draw_qr
+from surveyor.exports.qr import QUIET_ZONE, draw_qr, qr_ops
 from surveyor.exports.text import fit, text_width, wrap
 from surveyor.forms.model import Localized
 from surveyor.retrofit.derive import NeedsReport
@@ -29,6 +30,35 @@ MIN_QR_MM = 18.0
 MIN_LABEL_HEIGHT_MM = 20.0
 TEXT_SIZE = 6.4  # points, the lines beside the QR
 LEADING = 8.0
+#: The code beside the QR shrinks to fit its column, but never below this size (points): still
+#: read off a 203 dpi thermal label (13 dots to the em), and the widest code at it fits the
+#: common 40 x 20 mm thermal stock beside an 18 mm QR.
+MIN_CODE_PT = 4.8
+CODE_SIZE = 8.2
+#: Width in em of the widest code, "NK-WWWWW-WWWWW", in wqy-microhei (the packaged font; a test
+#: keeps this in step with it): most codes are narrower (~8 em).
+WIDEST_CODE_EM = 10.8
+#: Gap between the QR and the text beside it (mm).
+TEXT_GAP_MM = 1.5
+#: Most laser and inkjet printers leave the outer ~4 mm of a sheet unprinted; a layout says
+#: otherwise with ``printer_margin_mm``. A page that is one label is a roll printer's, which
+#: prints to the edge: 0 unless the layout says.
+PRINTER_MARGIN_MM = 4.0
+#: How far a line's glyphs reach below its baseline (wqy-microhei's descent at TEXT_SIZE).
+DESCENT = 1.6
+#: From the top of the text to the first line under the code (the code's line is above it).
+FIRST_LINE = 18.0
+CODE_UNDER_SIZE = 5.5
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in points on the page: where a label's text goes."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
 
 
 class _Strict(BaseModel):
@@ -68,6 +98,7 @@ class LabelLayout(_Strict):
     qr_mm: float = Field(ge=MIN_QR_MM)
     padding_mm: float = Field(ge=0, le=10)
     calibration: Calibration
+    printer_margin_mm: float | None = Field(default=None, ge=0, le=10)
 
     @model_validator(mode="after")
     def _title_aligns_in_the_app(self) -> LabelLayout:
@@ -86,9 +117,11 @@ class LabelLayout(_Strict):
 
     @model_validator(mode="after")
     def _fits(self) -> LabelLayout:
-        """The QR fits the label, labels do not overlap, and what is printed stays on the page."""
+        """The QR fits the label, the text beside it has room, labels do not overlap, and what
+        is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
             raise LayoutError(("qr_mm",), "the QR (with padding) does not fit the label")
+        self._text_column_fits()
         g, size = self.grid, self.label
         for key, pitch, extent, count, name in (
             ("pitch_x_mm", g.pitch_x_mm, size.width_mm, g.columns, "width_mm"),
@@ -123,6 +156,21 @@ class LabelLayout(_Strict):
                 )
         return self
 
+    def _text_column_fits(self) -> None:
+        """The column beside the QR holds the code at ``MIN_CODE_PT`` (and so a building number
+        of the form's 10 characters on two lines). A 35 mm label with a 30 mm QR left -1.5 mm:
+        it passed, and printed mirrored text at a negative size, the number gone."""
+        have = self.text_column[1] / mm
+        need = min_text_column_mm()
+        if have < need - 0.01:
+            raise LayoutError(
+                ("qr_mm",),
+                f"the text beside the QR gets {have:.1f} mm (label.width_mm minus qr_mm, "
+                f"padding_mm on both sides and a {TEXT_GAP_MM:g} mm gap); the building code "
+                f"needs {need:.1f} mm at the smallest readable size ({MIN_CODE_PT:g} pt): "
+                "use a wider label, a smaller qr_mm or less padding_mm",
+            )
+
     @property
     def per_page(self) -> int:
         return self.grid.columns * self.grid.rows
@@ -130,8 +178,91 @@ class LabelLayout(_Strict):
     @property
     def text_column(self) -> tuple[float, float]:
         """(x from the label's left edge, width) of the text beside the QR, in points."""
-        x = (self.padding_mm + self.qr_mm + 1.5) * mm
+        x = (self.padding_mm + self.qr_mm + TEXT_GAP_MM) * mm
         return x, self.label.width_mm * mm - self.padding_mm * mm - x
+
+    @property
+    def margin_mm(self) -> float:
+        """The printer's unprintable margin: ``printer_margin_mm``, else 4 mm for a sheet of
+        labels and 0 for a page that is one label (a roll printer prints to its edge)."""
+        if self.printer_margin_mm is not None:
+            return self.printer_margin_mm
+        roll = self.per_page == 1 and (self.page.width_mm, self.page.height_mm) == (
+            self.label.width_mm,
+            self.label.height_mm,
+        )
+        return 0.0 if roll else PRINTER_MARGIN_MM
+
+    def text_box(self, index: int) -> tuple[Box, tuple[str, ...]]:
+        """Where the text of the label at ``index`` goes: the label inside its padding, kept
+        ``printer_margin_mm`` from the sheet's edges where the label leaves room for that (a
+        4 mm margin still leaves the code its ``MIN_CODE_PT`` and the code and number their
+        lines); and the edges ("left", "bottom", ...) where it does not, said by
+        ``margin_edges``. Edge-to-edge stock (a4_3x8) printed its outer labels' text 2.5 mm
+        from the sheet's edge, where most laser printers print nothing."""
+        x, y = self.origin(index)
+        pad, margin = self.padding_mm * mm, self.margin_mm * mm
+        width, height = self.label.width_mm * mm, self.label.height_mm * mm
+        page_w, page_h = self.page.width_mm * mm, self.page.height_mm * mm
+        label = Box(x + pad, y + pad, x + width - pad, y + height - pad)
+        if margin <= 0:
+            return label, ()
+        missed: list[str] = []
+        column = x + self.text_column[0]
+        right = min(label.right, page_w - margin)
+        if right - column < min_text_column_mm() * mm - 0.01:
+            right, missed = label.right, [*missed, "right"]
+        top, bottom = min(label.top, page_h - margin), max(label.bottom, margin + DESCENT)
+        if top - bottom < FIRST_LINE + LEADING:  # the code and the number's line
+            top, bottom, missed = label.top, label.bottom, [*missed, "top", "bottom"]
+        left = max(label.left, margin)
+        if left > x + pad + self.qr_mm * mm / 2:  # the code under the QR would lose half
+            left, missed = label.left, [*missed, "left"]
+        return Box(left, bottom, right, top), tuple(m for m in missed if self._near(index, m))
+
+    def _near(self, index: int, edge: str) -> bool:
+        """Whether the label at ``index``'s printed part comes within the margin of ``edge``."""
+        x, y = self.origin(index)
+        pad, margin = self.padding_mm * mm, self.margin_mm * mm
+        width, height = self.label.width_mm * mm, self.label.height_mm * mm
+        page_w, page_h = self.page.width_mm * mm, self.page.height_mm * mm
+        near: dict[str, bool] = {
+            "left": x + pad < margin,
+            "bottom": y + pad < margin + DESCENT,
+            "right": x + width - pad > page_w - margin,
+            "top": y + height - pad > page_h - margin,
+        }
+        return near[edge]
+
+    def margin_edges(self) -> list[str]:
+        """The sheet edges ("left", "bottom", ...) a printer may leave part of this stock's
+        labels off at: where a label's text (``text_box``) or its QR's dark modules come within
+        ``printer_margin_mm``. Empty when the stock's geometry keeps everything clear of it;
+        ``forms check`` and the export warn otherwise."""
+        if self.margin_mm <= 0:
+            return []
+        edges: dict[str, None] = {}
+        for index in range(self.per_page):
+            edges.update(dict.fromkeys(self.text_box(index)[1]))
+            edges.update(dict.fromkeys(self._qr_edges(index)))
+        return list(edges)
+
+    def _qr_edges(self, index: int) -> list[str]:
+        """The sheet edges the QR's dark modules (inside its quiet zone) come within the
+        margin of."""
+        x, y = self.origin(index)
+        pad, margin, qr = self.padding_mm * mm, self.margin_mm * mm, self.qr_mm * mm
+        quiet = qr * QUIET_ZONE / qr_modules()
+        left, top = x + pad + quiet, y + self.label.height_mm * mm - pad - quiet
+        right, bottom = x + pad + qr - quiet, y + self.label.height_mm * mm - pad - qr + quiet
+        page_w, page_h = self.page.width_mm * mm, self.page.height_mm * mm
+        near = {
+            "left": left < margin,
+            "bottom": bottom < margin,
+            "right": right > page_w - margin,
+            "top": top > page_h - margin,
+        }
+        return [edge for edge, close in near.items() if close]
 
     def origin(self, index: int) -> tuple[float, float]:
         """Lower-left corner (points) of the label at ``index`` on its page, calibrated."""
@@ -141,6 +272,23 @@ class LabelLayout(_Strict):
         top = g.top_mm + row * g.pitch_y_mm + self.label.height_mm
         y = self.page.height_mm - top + self.calibration.offset_y_mm
         return x * mm, y * mm
+
+
+def min_text_column_mm() -> float:
+    """The narrowest text column a label stock may have: the widest code at ``MIN_CODE_PT``."""
+    return float(WIDEST_CODE_EM * MIN_CODE_PT / mm)
+
+
+@lru_cache(maxsize=1)
+def qr_modules() -> int:
+    """Modules across a building's QR, quiet zone included (every code is as long)."""
+    return qr_ops(building_uri("NK-00000-00000"))[0]
+
+
+def code_size(code: str, font: str, width: float) -> float:
+    """The size the code beside the QR is printed at: shrunk to fit ``width`` rather than cut
+    (it is what a person reads off the label), never below ``MIN_CODE_PT``."""
+    return max(MIN_CODE_PT, min(CODE_SIZE, width / max(text_width(code, font, 1), 1e-6)))
 
 
 def ambiguous_width(text: str) -> list[str]:
@@ -162,6 +310,9 @@ def load_layout(name_or_path: str) -> LabelLayout:
     path, raw = layout_file(name_or_path, "label")
     return validated(LabelLayout, raw, path)
 
+
+#: The answers a label prints (besides its code and needs).
+LABEL_FIELDS = ("compound_name", "building_no", "address")
 
 #: Records whose needs a label may carry: a label stays on the door for years, so a draft's
 #: counts (still changing, "B0 W0 T0" read as "no needs") and a "not surveyed" that stops being
@@ -216,30 +367,32 @@ def draw_label(
     data: LabelData,
     x: float,
     y: float,
+    box: Box,
     font: str,
     short: bool = False,
 ) -> None:
-    """One label with its lower-left corner at (x, y) points; ``short``: classes as B/W/T."""
+    """One label with its lower-left corner at (x, y) points, its text in ``box``
+    (``LabelLayout.text_box``); ``short``: classes as B/W/T."""
     pad = layout.padding_mm * mm
     h = layout.label.height_mm * mm
     qr = layout.qr_mm * mm
     qr_y = y + h - pad - qr
     draw_qr(canvas, data.uri, x + pad, qr_y, qr)
-    dx, tw = layout.text_column
-    tx = x + dx
-    # The code is what a person reads off the label: shrink it to fit rather than cut it.
-    code_size = min(8.2, tw / max(text_width(data.code, font, 1), 1))
-    canvas.setFont(font, code_size)
-    canvas.drawString(tx, y + h - pad - 8, data.code)
+    tx = x + layout.text_column[0]
+    tw = box.right - tx
+    canvas.setFont(font, code_size(data.code, font, tw))
+    canvas.drawString(tx, box.top - 8, data.code)
     canvas.setFont(font, TEXT_SIZE)
-    top = y + h - pad - 18
-    slots = int((top - (y + pad)) // LEADING) + 1
+    top = box.top - FIRST_LINE
+    slots = int((top - box.bottom) // LEADING) + 1
     for i, line in enumerate(label_lines(data, font, tw, slots, short)):
         canvas.drawString(tx, top - i * LEADING, line)
-    under = y + h - pad - qr - 6
-    if under >= y + 1:
-        canvas.setFont(font, 5.5)
-        canvas.drawString(x + pad, under, fit(data.code, font, 5.5, qr))
+    under = qr_y - 6
+    # Under the QR in the padding, or, near the sheet's edge, above the printer's margin.
+    if under >= (box.bottom if box.bottom > y + pad + 0.01 else y + 1):
+        canvas.setFont(font, CODE_UNDER_SIZE)
+        width = x + pad + qr - box.left
+        canvas.drawString(box.left, under, fit(data.code, font, CODE_UNDER_SIZE, width))
 
 
 def label_lines(
@@ -248,13 +401,21 @@ def label_lines(
     """The text beside the QR in at most ``slots`` lines of ``width``.
 
     The building number and the classes (with their survey date) always get their lines; the
-    compound name is cut before the number is, and the address takes the lines left over.
+    compound name is cut before the number is, and the address takes the lines left over. A
+    number wider than the column (the form allows 10 characters) takes two lines of its own
+    rather than be cut.
     """
     classes = data.classes_short if short and data.classes_short else data.classes
     tail = wrap(data.status_note, font, TEXT_SIZE, width, 1)
     tail += wrap(classes, font, TEXT_SIZE, width, 2)
     number = f" {data.building_no}" if data.compound and data.building_no else data.building_no
-    place = wrap(data.compound, font, TEXT_SIZE, width, min(2, max(slots - len(tail), 1)), number)
+    if text_width(data.building_no, font, TEXT_SIZE) > width:
+        own = wrap(data.building_no, font, TEXT_SIZE, width, 2)
+        place = wrap(data.compound, font, TEXT_SIZE, width, 1) if slots > len(tail) + 2 else []
+        place += own
+    else:
+        rows = min(2, max(slots - len(tail), 1))
+        place = wrap(data.compound, font, TEXT_SIZE, width, rows, number)
     room = min(2, slots - len(tail) - len(place))
     address = wrap(data.address, font, TEXT_SIZE, width, room) if room > 0 else []
     return [*place, *address, *tail][:slots]
@@ -276,13 +437,17 @@ def draw_label_pages(
     pages = 0
     for start in range(0, len(labels), layout.per_page):
         page = labels[start : start + layout.per_page]
+        placed = [(layout.origin(i), layout.text_box(i)[0]) for i in range(len(page))]
+        widths = [
+            box.right - x - layout.text_column[0]
+            for data, ((x, _), box) in zip(page, placed, strict=True)
+            if data is not None
+        ]
         drawn = [d for d in page if d is not None]
-        short = needs_short_classes(drawn, font, layout.text_column[1])
-        for i, data in enumerate(page):
-            if data is None:
-                continue
-            x, y = layout.origin(i)
-            draw_label(canvas, layout, data, x, y, font, short)
+        short = needs_short_classes(drawn, font, min(widths))
+        for data, ((x, y), box) in zip(page, placed, strict=True):
+            if data is not None:  # a position left blank before --start
+                draw_label(canvas, layout, data, x, y, box, font, short)
         canvas.showPage()
         pages += 1
     return pages

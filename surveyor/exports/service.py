@@ -9,12 +9,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace as with_changes
 from pathlib import Path
 
 from surveyor.errors import SurveyorError
+from surveyor.exports import notices
 from surveyor.exports.fonts import register_font, setup_font
 from surveyor.exports.labels import (
     DEFAULT_LABEL_LAYOUT,
+    LABEL_FIELDS,
     LabelData,
     LabelLayout,
     load_layout,
@@ -22,10 +25,10 @@ from surveyor.exports.labels import (
 )
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
 from surveyor.exports.render import RenderSpec, default_jobs, drawn, render_pdf, render_split
-from surveyor.exports.sheetdata import SheetData, prepare_sheet
+from surveyor.exports.sheetdata import SheetData, prepare_sheet, printed_text_fields, under_review
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
-from surveyor.forms.model import Form
+from surveyor.forms.model import Form, Localized
 from surveyor.paths import require_apart_from_database
 from surveyor.retrofit import derive_needs
 from surveyor.retrofit.derive import NeedsReport
@@ -47,6 +50,8 @@ class ExportResult:
     #: Selected buildings left out of the file: a GeoJSON has no point for a building
     #: without a location.
     left_out: int = 0
+    #: What was written but may print wrong (``exports.notices``), said after the summary.
+    warnings: tuple[Localized, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def sheet_data(
             derive_needs(ctx.form, ctx.rules, ctx.params, r.answers),
             layout,
             blobs,
+            under_review(ctx.form, r.conflict_fields, r.possible_duplicate, r.duplicate_of),
         )
         for r in records
     ]
@@ -125,7 +131,10 @@ def export_sheets(
     spec = RenderSpec(font_path, sheet_layout)
     records = selected(store, selection)
     items = sheet_data(ctx, store, records, sheet_layout)
-    return _render(spec, items, out, split, jobs, progress, cancel)
+    fields = printed_text_fields(ctx.form, sheet_layout)
+    warned = notices.glyph_notices(ctx.form, records, fields, register_font(font_path))
+    result = _render(spec, items, out, split, jobs, progress, cancel)
+    return with_changes(result, warnings=tuple(warned))
 
 
 def export_labels(
@@ -146,13 +155,20 @@ def export_labels(
     """QR label sheets in a layout from ``exports/``; the first label at position ``start``
     of the first sheet (1-based, row by row), so a partly used sheet is used up."""
     check_outputs(store, [out], folder=split, replace=replace)
-    labels = load_layout(layout)
-    check_start(start, labels, split)
-    spec = RenderSpec(str(setup_font(font).path), labels)
+    font_path = str(setup_font(font).path)
+    label_layout = load_layout(layout)
+    check_start(start, label_layout, split)
+    spec = RenderSpec(font_path, label_layout)
     records = selected(store, selection)
     items: list[LabelData | None] = [None] * (start - 1)
     items += label_data(ctx, records)
-    return _render(spec, items, out, split, jobs, progress, cancel)
+    warned = [
+        *notices.margin_notices(label_layout),
+        *notices.duplicate_label_notices(records),
+        *notices.glyph_notices(ctx.form, records, LABEL_FIELDS, register_font(font_path)),
+    ]
+    result = _render(spec, items, out, split, jobs, progress, cancel)
+    return with_changes(result, warnings=tuple(warned))
 
 
 def check_start(start: int, labels: LabelLayout, split: bool) -> None:
@@ -184,7 +200,8 @@ def check_layout_file(path: Path, form: Form) -> str | None:
     kind = looks_like(load_yaml(path))
     if kind == "label":
         labels = load_layout(str(path))
-        return f"{path}: ok (label layout {labels.layout}, {labels.per_page} per page)"
+        said = f"{path}: ok (label layout {labels.layout}, {labels.per_page} per page)"
+        return "; warning: ".join([said, *(n.en for n in notices.margin_notices(labels))])
     if kind == "sheet":
         sheet = load_sheet_layout(str(path), form, register_font(str(setup_font().path)))
         return (

@@ -45,6 +45,7 @@ BOX_LEADING = 7.5
 MIN_BOX_H = 60.0
 ROADMAP_ROW_H = 9.0
 GREY = (0.93, 0.93, 0.93)
+REVIEW_RED = (0.75, 0.05, 0.05)
 PRIORITY_FILL = {1: (0.98, 0.82, 0.80), 2: (1.0, 0.93, 0.78), 3: (0.88, 0.94, 0.86)}
 
 
@@ -306,6 +307,7 @@ def _continuation_top(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) 
     """Where a later page's content starts, below its short header."""
     place, address = _continuation_lines(pen, d, layout)
     y = top - 30 - 13 * len(place) + 1 - 11 * len(address)  # the code line, as drawn below
+    y = _review(pen, d, y, _header_text_width(layout), draw=False)
     return float(min(top - layout.qr_mm * mm - 22, y - 13))
 
 
@@ -331,6 +333,7 @@ def _continuation_header(
     y = pen.lines(MARGIN, top - 30, place, 11, 13)
     y = pen.lines(MARGIN, y + 1, address, 9, 11)
     pen.text(MARGIN, y, f"楼栋编码 Code: {d.code}    {_page_words(number, pages)}", 9, text_w)
+    _review(pen, d, y, text_w)
 
 
 def _header(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
@@ -347,9 +350,29 @@ def _header(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
     y = pen.lines(MARGIN, y + 1, _wrap(pen, d.address, 9, text_w), 9, 11)
     status = f"{status_label(d.status, 'zh')} {status_label(d.status, 'en')}"
     pen.text(MARGIN, y, f"楼栋编码 Code: {d.code}    状态 Status: {status}", 9, text_w)
+    y = _review(pen, d, y, text_w)
     flags = "；".join(d.flags) if d.flags else "—"
     y = pen.lines(MARGIN, y - 12, _wrap(pen, f"范围标记 Flags: {flags}", 7.5, text_w), 7.5, 9)
     return float(min(top - qr_size - 22, y - 4))
+
+
+REVIEW_SIZE, REVIEW_LEADING = 8.0, 9.5
+
+
+def _review(pen: _Pen, d: SheetData, y: float, width: float, draw: bool = True) -> float:
+    """What awaits a supervisor, in red under the code and status line at ``y`` (open
+    conflicts, a possible duplicate), on every page; returns the baseline of its last line
+    (``y`` when nothing awaits review). ``draw=False`` only measures."""
+    if draw and d.review:
+        pen.c.setFillColorRGB(*REVIEW_RED)
+    for item in d.review:
+        lines = _wrap(pen, item, REVIEW_SIZE, width)
+        if draw:
+            pen.lines(MARGIN, y - 11, lines, REVIEW_SIZE, REVIEW_LEADING)
+        y -= 11 + REVIEW_LEADING * (len(lines) - 1)
+    if draw and d.review:
+        pen.c.setFillColorRGB(0, 0, 0)
+    return y
 
 
 def _wrap(pen: _Pen, text: str, size: float, width: float, keep: str = "") -> list[str]:

@@ -7,7 +7,7 @@ same content.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,9 @@ class SheetData:
     inspector: str = ""
     survey_date: str = ""
     versions: str = ""
+    #: What still awaits a supervisor, said under the status: open conflicts, a possible
+    #: duplicate ("under_review"); empty when nothing is open.
+    review: list[str] = field(default_factory=list)
 
 
 def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
@@ -104,6 +107,20 @@ def text_of(form: Form, fid: str, value: Any, lang: str = "zh") -> str:
     if unit in UNIT_SYMBOLS:
         return f"{value} {UNIT_SYMBOLS[unit]}"
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}".strip()
+
+
+#: Said after an answer the form refuses (a draft may keep one as it was entered).
+TO_CORRECT = "（待更正 to correct）"
+
+
+def answer_text(form: Form, fid: str, value: Any, refused: frozenset[str]) -> str:
+    """An answer as the sheet prints it: ``text_of``; or, when the form refuses it (a draft's
+    year "abc", an unknown 街道 code), what was recorded, marked to be corrected and without a
+    unit: the sheet printed "abc年（档案）" and a raw "dongmalu" as facts."""
+    if value is None or fid not in refused:
+        return text_of(form, fid, value)
+    recorded = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return recorded + TO_CORRECT
 
 
 @dataclass(frozen=True)
@@ -155,10 +172,13 @@ def _applies(form: Form, values: Mapping[str, Any], fid: str) -> bool:
     return fld.relevant.truth(values) is not False
 
 
-def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condition:
-    """An element's row: its grade from the answers that apply, and its answers in words."""
+def condition(
+    form: Form, values: Mapping[str, Any], element: Element, refused: frozenset[str] = frozenset()
+) -> Condition:
+    """An element's row: its grade from the answers that apply, and its answers in words. An
+    answer the form refuses grades nothing (it is not known), and is printed to be corrected."""
     answers = [a for a in element.answers if _applies(form, values, a.field)]
-    grades = [_grade(a, values.get(a.field)) for a in answers]
+    grades = [None if a.field in refused else _grade(a, values.get(a.field)) for a in answers]
     known = [g for g in grades if g is not None]
     partly = any(
         isinstance(v := values.get(a.field), list) and UNKNOWN in v and len(v) > 1 for a in answers
@@ -166,7 +186,7 @@ def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condit
     return Condition(
         element.title.zh,
         element.title.en,
-        _condition_text(form, values, answers, bool(known)),
+        _condition_text(form, values, answers, bool(known), refused),
         max(known) if known else -1,
         unknown=len(known) < len(answers) or partly,
         applies=bool(answers),
@@ -174,19 +194,23 @@ def condition(form: Form, values: Mapping[str, Any], element: Element) -> Condit
 
 
 def _condition_text(
-    form: Form, values: Mapping[str, Any], answers: list[GradedAnswer], any_known: bool
+    form: Form,
+    values: Mapping[str, Any],
+    answers: list[GradedAnswer],
+    any_known: bool,
+    refused: frozenset[str],
 ) -> str:
     """The answers, each after its short label, worst first: what needs work, then what is
     unknown, then what is fine (a cut line loses the least). An answer not given says so when
     others are given; an element with nothing given prints no line (its grade says 不详)."""
 
     def rank(answer: GradedAnswer) -> int:
-        grade = _grade(answer, values.get(answer.field))
+        grade = None if answer.field in refused else _grade(answer, values.get(answer.field))
         return -grade if grade else (0 if grade is None else 1)
 
     def said(answer: GradedAnswer) -> str:
         value = values.get(answer.field)
-        return "未填" if value is None else text_of(form, answer.field, value)
+        return "未填" if value is None else answer_text(form, answer.field, value, refused)
 
     shown = [a for a in answers if values.get(a.field) is not None or any_known]
     return "；".join(f"{a.short}：{said(a)}" for a in sorted(shown, key=rank))
@@ -197,6 +221,31 @@ def _source_text(text: str, status: str) -> str:
     if text.startswith(status):
         return text[len(status) :].lstrip("：；，、 ")
     return text
+
+
+def under_review(
+    form: Form, conflicts: Sequence[str], duplicate: bool, duplicate_of: Sequence[str]
+) -> list[str]:
+    """The sheet's lines on what a supervisor has yet to decide: the fields in open conflict
+    (what it prints of them is one side's answer) and the buildings it may repeat. A sheet of a
+    conflicted record read 已完成 with a reviewer's signature line and nothing else."""
+    from surveyor.sync.wording import field_name
+
+    order = {fid: i for i, fid in enumerate(form.fields)}
+    keys = sorted(conflicts, key=lambda k: (order.get(k, len(order)), k))
+    lines = []
+    if keys:
+        zh = "、".join(field_name(form, k, "zh") for k in keys)
+        en = ", ".join(field_name(form, k, "en") for k in keys)
+        lines.append(f"待审核：{zh} 有未裁定的冲突 Under review: open conflict in {en}")
+    if duplicate and duplicate_of:
+        zh, en = "、".join(duplicate_of), ", ".join(duplicate_of)
+        lines.append(f"待审核：可能与 {zh} 重复 Under review: possible duplicate of {en}")
+    elif duplicate:
+        lines.append(
+            "待审核：可能与另一栋楼重复 Under review: possible duplicate of another building"
+        )
+    return lines
 
 
 NOT_SURVEYED = "not_started"
@@ -249,6 +298,18 @@ def _roadmap(report: NeedsReport) -> list[tuple[str, str, str]]:
     return rows
 
 
+#: The typed answers the sheet's header and footer print as entered.
+HEADER_FIELDS = ("community", "compound_name", "building_no", "address", "inspector_name")
+
+
+def printed_text_fields(form: Form, layout: SheetLayout) -> list[str]:
+    """The answers a sheet prints as typed (free text, whose characters the font may lack):
+    the header's and footer's, and the key facts that are text fields."""
+    facts = [f for fact in layout.facts for f in (fact.field, fact.with_field) if f is not None]
+    typed = [f for f in facts if f in form.fields and form.fields[f].type == "text"]
+    return list(dict.fromkeys([*HEADER_FIELDS, *typed]))
+
+
 def prepare_sheet(
     form: Form,
     code: str,
@@ -257,16 +318,18 @@ def prepare_sheet(
     report: NeedsReport,
     layout: SheetLayout,
     blob_dir: Path | None = None,
+    review: Sequence[str] = (),
 ) -> SheetData:
-    """The sheet's content for one building (labels resolved, needs and roll-ups formatted)."""
+    """The sheet's content for one building (labels resolved, needs and roll-ups formatted);
+    ``review``: its lines on what awaits a supervisor (``under_review``)."""
     surveyed = status != NOT_SURVEYED
     if not surveyed:
         # Register data alone (address, compound) decides nothing: print no partial results.
         report = _nothing_derived(report)
-    values = report.values
+    values, refused = report.values, report.refused
 
     def t(fid: str) -> str:
-        return text_of(form, fid, values.get(fid))
+        return answer_text(form, fid, values.get(fid), refused)
 
     facts = []
     for fact in layout.facts:
@@ -275,7 +338,7 @@ def prepare_sheet(
         if fact.with_field is not None and values.get(fact.with_field) is not None:
             value = f"{value}（{t(fact.with_field)}）"
         facts.append((label.zh, label.en, value))
-    conditions = [condition(form, values, element) for element in layout.elements]
+    conditions = [condition(form, values, element, refused) for element in layout.elements]
     needs = [
         NeedRow(
             priority=n.priority,
@@ -311,10 +374,11 @@ def prepare_sheet(
         indicators=[k for k, hit in report.indicators.items() if hit],
         photos=photos,
         inspector=str(values.get("inspector_name") or ""),
-        survey_date=str(values.get("survey_date") or ""),
+        survey_date=t("survey_date") if values.get("survey_date") is not None else "",
         versions=f"form {form.version} · rules {report.rules_version}",
         needs_note=needs_note(status, len(needs), len(report.undetermined)),
         empty_boxes=("无 none", "无 none") if surveyed else UNSURVEYED_BOXES,
+        review=list(review),
     )
 
 

@@ -5,7 +5,8 @@ Widths come from the registered TrueType font's glyph advances (what reportlab's
 one that does not is broken, in one pass over the advances read once per font.
 Latin text breaks at spaces; Chinese may break between any two characters, except that closing
 punctuation never starts a line nor opening punctuation ends one (``surveyor.text``'s sets, the
-ones the screen wraps by). Text that has to be cut ends in "…", so a reader knows
+ones the screen wraps by), and a number keeps its measure word ("17号", "3单元") and "待核实5"
+stays whole (``surveyor.text.UNBREAKABLE``). Text that has to be cut ends in "…", so a reader knows
 something is missing.
 """
 
@@ -18,7 +19,7 @@ from itertools import accumulate
 
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
-from surveyor.text import NO_LINE_END, NO_LINE_START
+from surveyor.text import NO_LINE_END, NO_LINE_START, unbreakable_spans
 
 ELLIPSIS = "…"
 # CJK (radicals to ideographs, compatibility and full-width forms): one breakable unit per
@@ -101,13 +102,16 @@ def wrap(
 def _units(text: str) -> list[tuple[int, int]]:
     """(start, end) of each piece a line may not break inside: a Chinese character or a Latin
     word, joined to the piece before it when it starts with closing punctuation (，…％) and to
-    the piece after an opening one (（“), so a line neither starts nor ends with them."""
+    the piece after an opening one (（“), so a line neither starts nor ends with them; and
+    the pieces of a number with its measure word ("17号") or of "待核实5" joined into one."""
+    inside = {i for a, b in unbreakable_spans(text) for i in range(a + 1, b)}
     units: list[tuple[int, int]] = []
     for unit in _UNITS.finditer(text):
         a, b = unit.span()
         if text[a] == " ":
             continue  # spaces belong to the gap before the next unit, or vanish at a break
-        if units and units[-1][1] == a and (text[a] in NO_LINE_START or text[a - 1] in NO_LINE_END):
+        after = units and units[-1][1] == a
+        if after and (text[a] in NO_LINE_START or text[a - 1] in NO_LINE_END or a in inside):
             units[-1] = (units[-1][0], b)
         else:
             units.append((a, b))

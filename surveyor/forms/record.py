@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from surveyor.forms.expr import And, Expr, Not, Or, child_nodes
@@ -197,6 +197,8 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 
 
 def _date(raw: Any) -> str:
+    if isinstance(raw, datetime):  # a spreadsheet's date cell: the day, not "…T00:00:00"
+        return raw.date().isoformat()
     if isinstance(raw, date):
         return raw.isoformat()
     match = _DATE.fullmatch(str(raw))

@@ -166,6 +166,9 @@ class NeedsReport:
     #: The record as the form shows it (refused answers included, as recorded), with the
     #: parameters, flags and rule outcomes.
     values: dict[str, Any] = field(repr=False, default_factory=dict)
+    #: The answers the form refuses (a draft's "abc" year, an unknown 街道 code): ``values``
+    #: holds them as recorded, and the sheet marks them to be corrected.
+    refused: frozenset[str] = frozenset()
 
     @property
     def need_ids(self) -> list[str]:
@@ -485,6 +488,7 @@ def derive_needs(
         rules_version=rules.version,
         relevant=frozenset(relevant),
         values={**env, **refused},
+        refused=frozenset(refused),
     )
 
 

@@ -346,6 +346,8 @@ class ExportScreen(Dialog[Path | None]):
             )
             if left_out := service.left_out_text(result, self.lang):
                 message += f"\n{left_out}"
+            # Written, but may print wrong (a glyph the font lacks, a duplicate's label).
+            message = "\n".join([message, *(w.get(self.lang) for w in result.warnings)])
             self.written = result.path
             written = True
         except Cancelled:
