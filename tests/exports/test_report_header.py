@@ -10,6 +10,7 @@ from pathlib import Path
 from surveyor.exports.report import headline, needs_review_note, summarize
 from surveyor.exports.source import BuildingRecord
 from surveyor.forms.catalog import get_form
+from surveyor.retrofit import get_params, get_rules
 from tests.exports.conftest import pdf_text
 from tests.exports.test_print_content import derive, one_line
 from tests.retrofit.records import CLEAN
@@ -51,7 +52,9 @@ def test_one_building_under_review_is_one_building() -> None:
         BuildingRecord("NK-00000-00001", "complete", answers, open_conflicts=1),
         BuildingRecord("NK-00000-00002", "draft", answers, possible_duplicate=True),
     ]
-    summary = summarize(get_form(), records, {r.code: derive(r.answers) for r in records})
+    form = get_form()
+    reports = {r.code: derive(r.answers) for r in records}
+    summary = summarize(form, records, reports, get_rules(form, get_params()))
     _counts, missing, _zh, en = headline(summary)
     assert missing == "其中1栋未填户数 1 surveyed building without a household count"
     assert en.startswith("Under review: 1 building with open conflicts, 1 possible duplicate;")

@@ -86,8 +86,8 @@ def test_surveyor_needs_says_what_the_elevator_waits_for(tmp_path: Path) -> None
         text=True,
         check=True,
     ).stdout
-    assert "  待核实 E11 屋顶光伏评估: 屋面形式\n" in text
-    assert "  待核实 A01 加装电梯可行性: 待S01 房屋安全鉴定（JGJ 125-2016）\n" in text
+    assert "  待核实 E11 屋顶光伏评估：屋面形式\n" in text
+    assert "  待核实 A01 加装电梯可行性：待S01 房屋安全鉴定（JGJ 125-2016）\n" in text
     assert "鉴定结论" not in text and "屋面可利用面积" not in text
     data = json.loads(
         subprocess.run(
