@@ -86,3 +86,37 @@ def test_the_apps_language_follows_settings_then_surveyor_lang(
         assert app.settings.language == "en" and language() == "en"  # --lang, this session
     finally:
         set_language(before)
+
+
+def test_a_photo_missing_from_a_handover_is_found_by_doctor_and_a_second_merge(
+    tmp_path: Path,
+) -> None:
+    db, code, sha = _laptop_with_photo(tmp_path)
+    out = tmp_path / "X.db"
+    assert sv("export-db", "--db", str(db), "--out", str(out)).returncode == 0
+    kept = tmp_path / "kept.blobs"
+    shutil.move(blob_dir_for(out), kept)  # the folder was not handed over
+    central = tmp_path / "c.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    merged = sv("merge", str(out), "--into", str(central))
+    assert "1 photo(s) missing from the file's blob folder" in merged.stdout, merged.stdout
+
+    folder = blob_dir_for(central)
+    checked = sv("doctor", "--central", str(central))
+    assert checked.returncode == 2
+    assert f"problem: {code}: 1 photo(s) of 'Main facade' missing from the photo folder " in (
+        checked.stderr
+    ), checked.stderr
+    zh = sv("doctor", "--central", str(central), "--lang", "zh")
+    assert f"问题：{code} 的「主立面」有 1 张照片不在照片文件夹 {folder} 中" in zh.stderr, zh.stderr
+
+    shutil.move(kept, blob_dir_for(out))  # handed over after all: the same file again
+    again = sv("merge", str(out), "--into", str(central))
+    assert "1 photo(s) missing until now copied" in again.stdout, again.stdout
+    assert (folder / sha[:2] / sha[2:]).is_file()
+    fine = sv("doctor", "--central", str(central))
+    assert fine.returncode == 0 and fine.stdout.splitlines()[-1] == "ok", fine.stderr
+
+    (blob_dir_for(db) / sha[:2] / sha[2:]).unlink()  # and the laptop's own folder lost it
+    laptop = sv("doctor", "--db", str(db))
+    assert laptop.returncode == 2 and f"{code}: 1 photo(s) of 'Main facade'" in laptop.stderr

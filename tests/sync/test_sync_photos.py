@@ -62,15 +62,26 @@ def test_a_pg_sync_sends_photos_only_into_the_centrals_folder(pg_url: str, tmp_p
     zh = _sv(env, "sync", "--db", str(lap), "--central", pg_url, "--lang", "zh")
     assert "1 张照片仍只在这台笔记本上" in zh.stderr
 
+    shared = tmp_path / "shared-photos"
+    doctor = subprocess.run(
+        ["surveyor", "doctor", "--central", pg_url, "--blobs", str(shared)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert doctor.returncode == 2
+    assert f"{code}: 1 photo(s) of 'Main facade' missing from the photo folder" in doctor.stderr
+
     # The handover of the same laptop: its changes are merged already, its photo is not.
     out = tmp_path / "hand" / "wang.db"
     out.parent.mkdir()
     _sv(env, "export-db", "--db", str(lap), "--out", str(out))
-    shared = tmp_path / "shared-photos"
     merged = _sv(env, "merge", str(out), "--into", pg_url, "--blobs", str(shared))
     assert "already merged" in merged.stdout and "1 photo(s) missing until now" in merged.stdout
     assert blob_path(shared, sha1).read_bytes() == first.read_bytes()
     assert _stored(pg_url) == {sha1: True}
+    _sv(env, "doctor", "--central", pg_url, "--blobs", str(shared))
 
     # With the central's folder given, a sync sends the photo there, verified.
     second, sha2 = _photo(tmp_path, "p2.jpg", (200, 20, 30))
