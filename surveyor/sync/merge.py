@@ -27,6 +27,7 @@ from surveyor.forms.model import Form
 from surveyor.i18n import t_in
 from surveyor.paths import blob_dir_for
 from surveyor.store import models
+from surveyor.store.blobs import sweep_stale_temps
 from surveyor.store.db import Store, utc_now_iso, write_tx
 from surveyor.store.sqlitefile import copy_database, readonly_uri
 from surveyor.sync.apply import ApplyStats, ClonedSite, apply_prepared, watermarks
@@ -332,6 +333,7 @@ def _merge_each(
     workers: int | None,
 ) -> list[FileReport]:
     blobs = blob_dir or default_blob_dir(store.target)
+    sweep_stale_temps(blobs)
     reports: list[FileReport] = []
     backed_up = not (backup and store.is_sqlite)
     # Watermarks only grow: a file covered now stays covered; the others are read ahead and

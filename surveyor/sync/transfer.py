@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
+from surveyor.store.blobs import sweep_stale_temps
 from surveyor.store.db import Store, is_url, read_tx, shown_target, write_tx
 from surveyor.sync.actions import NoAssignments, no_assignments
 from surveyor.sync.apply import (
@@ -265,6 +266,9 @@ def sync(
     report = SyncReport()
     lap_dir = laptop_blobs or default_blob_dir(laptop.target)
     cen_dir = central_photo_folder(central, central_blobs)
+    for folder in (lap_dir, cen_dir):
+        if folder is not None:
+            sweep_stale_temps(folder)
     with _said_of_a_copied_laptop(laptop, central):
         _refuse_a_copied_laptop(laptop, central)
         report.pushed, report.batches = _push(
