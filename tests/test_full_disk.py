@@ -78,6 +78,10 @@ FULL_DISK_SCENARIO = textwrap.dedent(
     fill()  # a merge into a central on a full disk: refused whole
     surveyor("full_merge", "merge", laptop_file, "--into", central)
     free()
+    fill(leave=300_000)  # room to open the central (512 KB), not to back it up
+    surveyor("full_backup_zh", "merge", laptop_file, "--into", central, "--lang", "zh")
+    surveyor("full_backup", "merge", laptop_file, "--into", central)
+    free()
     seen["central_buildings_before"] = before
     seen["central_buildings_after_refusal"] = count(central, "building")
     fill(leave=1_000_000)  # room to open it and back it up, not for the merge: rolled back
@@ -146,6 +150,15 @@ def test_a_full_disk_refuses_the_write_in_one_sentence_and_loses_nothing(
     refused = seen["full_merge"]
     assert refused["rc"] != 0 and "Traceback" not in refused["err"]
     assert "full" in (refused["err"] + refused["out"]) or "space" in refused["err"]
+    # The backup before the merge said SQLite's English inside the Chinese sentence.
+    zh = seen["full_backup_zh"]["err"].strip()
+    assert zh.startswith("错误：无法写入 ") and "before-merge-" in zh, zh
+    assert zh.endswith("：磁盘已满；未写入任何内容，请腾出空间后重试"), zh
+    assert (
+        seen["full_backup"]["err"]
+        .strip()
+        .endswith(": No space left on device; nothing was written: free some space and try again")
+    ), seen["full_backup"]["err"]
     assert seen["central_buildings_after_refusal"] == seen["central_buildings_before"] == 0
     rolled_back = seen["partial_merge"]
     assert rolled_back["rc"] == 2, rolled_back

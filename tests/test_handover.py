@@ -4,7 +4,9 @@ inspector runs around it speak the language asked for."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,65 @@ def test_the_apps_language_follows_settings_then_surveyor_lang(
         assert app.settings.language == "en" and language() == "en"  # --lang, this session
     finally:
         set_language(before)
+
+
+def test_a_photo_missing_from_a_handover_is_found_by_doctor_and_a_second_merge(
+    tmp_path: Path,
+) -> None:
+    db, code, sha = _laptop_with_photo(tmp_path)
+    out = tmp_path / "X.db"
+    assert sv("export-db", "--db", str(db), "--out", str(out)).returncode == 0
+    kept = tmp_path / "kept.blobs"
+    shutil.move(blob_dir_for(out), kept)  # the folder was not handed over
+    central = tmp_path / "c.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    merged = sv("merge", str(out), "--into", str(central))
+    assert "1 photo(s) missing from the file's blob folder" in merged.stdout, merged.stdout
+
+    folder = blob_dir_for(central)
+    checked = sv("doctor", "--central", str(central))
+    assert checked.returncode == 2
+    assert f"problem: {code}: 1 photo(s) of 'Main facade' missing from the photo folder " in (
+        checked.stderr
+    ), checked.stderr
+    zh = sv("doctor", "--central", str(central), "--lang", "zh")
+    assert f"问题：{code} 的「主立面」有 1 张照片不在照片文件夹 {folder} 中" in zh.stderr, zh.stderr
+
+    shutil.move(kept, blob_dir_for(out))  # handed over after all: the same file again
+    again = sv("merge", str(out), "--into", str(central))
+    assert "1 photo(s) missing until now copied" in again.stdout, again.stdout
+    assert (folder / sha[:2] / sha[2:]).is_file()
+    fine = sv("doctor", "--central", str(central))
+    assert fine.returncode == 0 and fine.stdout.splitlines()[-1] == "ok", fine.stderr
+
+    (blob_dir_for(db) / sha[:2] / sha[2:]).unlink()  # and the laptop's own folder lost it
+    laptop = sv("doctor", "--db", str(db))
+    assert laptop.returncode == 2 and f"{code}: 1 photo(s) of 'Main facade'" in laptop.stderr
+
+
+def _temp_file(folder: Path, sha: str, age: float) -> Path:
+    """A photo write's temporary file (``store.blobs.write_blob``'s name), ``age`` seconds old."""
+    path = folder / sha[:2] / f".{sha[2:]}.cc2d3e04.tmp"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\0" * 1000)
+    os.utime(path, (time.time() - age, time.time() - age))
+    return path
+
+
+def test_merge_and_sync_remove_the_temp_files_killed_copies_left(tmp_path: Path) -> None:
+    db, _, sha = _laptop_with_photo(tmp_path)
+    central = tmp_path / "c.db"
+    assert sv("central", "init", str(central)).returncode == 0
+    other = hashlib.sha256(b"other").hexdigest()
+    killed = _temp_file(blob_dir_for(central), other, age=2 * 3600)
+    writing = _temp_file(blob_dir_for(central), sha, age=60)  # a live copy, maybe
+    out = tmp_path / "X.db"
+    assert sv("export-db", "--db", str(db), "--out", str(out)).returncode == 0
+    assert sv("merge", str(out), "--into", str(central)).returncode == 0
+    assert not killed.exists() and writing.exists()
+
+    on_laptop = _temp_file(blob_dir_for(db), other, age=3 * 3600)
+    in_central = _temp_file(blob_dir_for(central), other, age=3 * 3600)
+    synced = sv("sync", "--db", str(db), "--central", str(central))
+    assert synced.returncode == 0, synced.stderr
+    assert not on_laptop.exists() and not in_central.exists() and writing.exists()

@@ -608,26 +608,59 @@ def export_db(
         )
 
 
+def _missing_photo_lines(report: Any, form: Path | None, lang: str) -> list[str]:
+    """doctor's lines for photos missing from the photo folder, a field named by its label."""
+    if not report.missing_photos:
+        return []
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
+    from surveyor.sync.wording import field_name
+
+    shown = get_form(form)
+    return [
+        t_in(
+            lang,
+            "doctor.photos_missing",
+            code=m.code,
+            field=field_name(shown, m.field_id, lang),
+            n=m.count,
+            folder=report.photo_folder,
+        )
+        for m in report.missing_photos
+    ]
+
+
 @app.command()
 def doctor(
     db: DbOpt = None,
     central: EitherCentralOpt = None,
+    blobs: Annotated[
+        Path | None,
+        typer.Option(
+            "--blobs",
+            help="The photo folder to check (default: beside a SQLite file; for a "
+            "postgresql:// central the one merge uses by default).",
+        ),
+    ] = None,
+    form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Check a database's integrity and the change log's invariants."""
+    """Check a database's integrity, the change log's invariants and that its photos are there."""
     from surveyor.i18n import error_from, t_in
     from surveyor.store.maintenance import doctor as run_doctor
+    from surveyor.sync.attachments import default_blob_dir
 
     with reading_store(db, central) as store:
-        report = run_doctor(store)
+        report = run_doctor(store, blobs or default_blob_dir(store.target))
     for key, value in report.facts.items():
         typer.echo(f"{t_in(lang, f'doctor.{key}')}{colon(lang)}{value}")
     if report.ok:
         typer.echo(t_in(lang, "doctor.ok"))
         return
-    for problem in report.problems:
+    problems = [*report.problems, *_missing_photo_lines(report, form, lang)]
+    for problem in problems:
         typer.echo(t_in(lang, "doctor.problem", problem=problem), err=True)
-    raise error_from("doctor.problems", n=len(report.problems))
+    raise error_from("doctor.problems", n=len(problems))
 
 
 @forms_app.command("check")

@@ -30,6 +30,15 @@ BlobsOpt = Annotated[
     Path | None, typer.Option("--blobs", help="Photo folder of the central (default: beside it).")
 ]
 
+SyncBlobsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--blobs",
+        help="The central's photo folder (a shared or mounted folder): default beside a SQLite "
+        "central; a postgresql:// central gets no photos without it.",
+    ),
+]
+
 #: The columns of 'surveyor conflicts list'.
 CONFLICT_COLUMNS = ("code", "field", "kind", "status", "values", "address")
 
@@ -147,6 +156,7 @@ def sync_cmd(
     db: Annotated[Path, typer.Option("--db", help="The laptop's survey database.")],
     central: CentralOpt,
     form: FormOpt = None,
+    blobs: SyncBlobsOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Push this laptop's changes to the central (resumable batches), then pull its work."""
@@ -158,12 +168,14 @@ def sync_cmd(
     try:
         target = open_target(central)
         try:
-            report = sync(laptop, target, get_form(form))
+            report = sync(laptop, target, get_form(form), central_blobs=blobs)
         finally:
             target.close()
     finally:
         laptop.close()
     typer.echo(t_in(lang, "sync.done", **vars(report)))
+    if report.photos_kept:
+        typer.echo(t_in(lang, "sync.photos_kept", n=report.photos_kept), err=True)
     if report.unknown_answers:
         typer.echo(
             t_in(lang, "sync.unknown_fields", n=report.unknown_answers, form=report.unknown_form)

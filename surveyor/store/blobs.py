@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
+import time
 import uuid
 from pathlib import Path
 
@@ -28,6 +30,45 @@ def sha256_file(path: Path) -> str:
 def has_valid_blob(folder: Path, sha: str) -> bool:
     path = blob_path(folder, sha)
     return path.is_file() and sha256_file(path) == sha
+
+
+#: A temporary file of a photo write untouched this long was left by a killed write: a live
+#: write touches its file as it goes and takes seconds, even into a slow shared folder. An
+#: age, not a process id: a central's folder may be shared by several computers.
+STALE_TEMP_SECONDS = 3600
+#: ``write_blob``'s temporary names: ``.<rest of the hash>.<8 hex>.tmp``.
+_TEMP_NAME = re.compile(r"\.[0-9a-f]{62}\.[0-9a-f]{8}\.tmp")
+
+
+def sweep_stale_temps(folder: Path, *, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove the temporary files killed photo writes left in ``folder``; returns how many.
+
+    A sync or merge killed mid-copy left ``ab/.cdef….1a2b3c4d.tmp`` (megabytes each) that
+    nothing removed; every merge and sync sweeps the folders it writes photos into, once.
+    """
+    cutoff = time.time() - older_than
+    removed = 0
+    try:
+        subs = [e.path for e in os.scandir(folder) if len(e.name) == 2 and e.is_dir()]
+    except OSError:
+        return 0
+    for sub in subs:
+        try:
+            with os.scandir(sub) as entries:
+                stale = [
+                    e.path
+                    for e in entries
+                    if _TEMP_NAME.fullmatch(e.name) and e.stat().st_mtime < cutoff
+                ]
+        except OSError:
+            continue
+        for path in stale:
+            try:
+                os.unlink(path)
+                removed += 1
+            except OSError:
+                pass  # gone meanwhile, or not ours to remove: the next sweep tries again
+    return removed
 
 
 def write_blob(folder: Path, sha: str, data: bytes) -> Path:

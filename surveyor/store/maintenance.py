@@ -16,7 +16,7 @@ from surveyor.paths import (
     require_not_a_folder,
 )
 from surveyor.store import models
-from surveyor.store.blobs import copy_blob, has_valid_blob
+from surveyor.store.blobs import blob_path, copy_blob, has_valid_blob
 from surveyor.store.bulk import keyset_batches
 from surveyor.store.db import HEAD_REVISION, Store, current_revision
 from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
@@ -97,23 +97,38 @@ def _copy_photos(db_file: Path, src_dir: Path, dst_dir: Path) -> tuple[int, int]
     return done, len(shas) - done
 
 
+@dataclass(frozen=True)
+class MissingPhotos:
+    """Photos one field of one building refers to that the photo folder lacks."""
+
+    code: str
+    field_id: str
+    count: int
+
+
 @dataclass
 class DoctorReport:
     problems: list[str] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    #: Photos recorded but missing from (or of the wrong size in) the photo folder, per field.
+    missing_photos: list[MissingPhotos] = field(default_factory=list)
+    #: The photo folder checked.
+    photo_folder: Path | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.missing_photos
 
 
-def doctor(store: Store) -> DoctorReport:
+def doctor(store: Store, photo_folder: Path | None = None) -> DoctorReport:
     """Check the file and the invariants the write path promises.
 
     - SQLite's own ``integrity_check``;
     - the schema is at this Surveyor's head revision;
     - this site's changes are numbered 1..n without gaps and the clock is ahead of them;
-    - every field head in a building row is a change in the log that set that value.
+    - every field head in a building row is a change in the log that set that value;
+    - every photo a building refers to is in the photo folder (``photo_folder``, default
+      beside a SQLite file; a URL's is checked only when given).
     """
     report = DoctorReport()
     change = models.CHANGE_TABLE
@@ -153,7 +168,57 @@ def doctor(store: Store) -> DoctorReport:
             conn.execute(sa.select(sa.func.count()).select_from(change)).scalar()
         )
         report.problems.extend(_check_heads(conn))
+        folder = photo_folder
+        if folder is None and store.is_sqlite:
+            folder = blob_dir_for(Path(store.target))
+        if folder is not None:
+            report.photo_folder = folder
+            report.missing_photos = missing_photos(conn, folder)
     return report
+
+
+def missing_photos(conn: sa.Connection, folder: Path) -> list[MissingPhotos]:
+    """The photos buildings refer to that ``folder`` lacks: recorded as not stored, or
+    recorded as stored with no file of their size there. A merge told "1 photo(s) missing"
+    and a photo "sent" to the wrong folder used to pass doctor, while ``show`` listed the
+    photo and the printed sheet said 无照片.
+
+    Reads only the attachment table and the folder unless something is missing; the size is
+    compared, not the hash (a central holds many thousands of photos).
+    """
+    attachment = models.ATTACHMENT_TABLE
+    gone = {
+        str(sha)
+        for sha, size, stored in conn.execute(
+            sa.select(attachment.c.sha256, attachment.c.size, attachment.c.stored)
+        )
+        if not stored or not _blob_of_size(folder, str(sha), int(size))
+    }
+    if not gone:
+        return []
+    building = models.BUILDING_TABLE
+    found: list[MissingPhotos] = []
+    query = sa.select(building.c.id, building.c.code, building.c.answers)
+    for rows in keyset_batches(conn, query, building.c.id, HEADS_BATCH):
+        for r in rows:
+            for fid, value in sorted((r.answers or {}).items()):
+                if n := _photos_among(value, gone):
+                    found.append(MissingPhotos(str(r.code), str(fid), n))
+    return found
+
+
+def _blob_of_size(folder: Path, sha: str, size: int) -> bool:
+    try:
+        return blob_path(folder, sha).stat().st_size == size
+    except OSError:
+        return False
+
+
+def _photos_among(value: object, shas: set[str]) -> int:
+    """How many photos of an answer (a list of ``{"sha256": …}``) are among ``shas``."""
+    if not isinstance(value, list):
+        return 0
+    return sum(isinstance(p, dict) and p.get("sha256") in shas for p in value)
 
 
 #: Buildings checked per batch: bounds memory on a large central, few round trips.

@@ -39,6 +39,28 @@ def default_blob_dir(target: str) -> Path:
     return paths.data_dir() / "central-blobs" / key
 
 
+def record_unsent(conn: Connection, offered: Sequence[tuple[str, int, str]]) -> int:
+    """Record the offered photos the target lacks as not stored (no bytes travel); returns how
+    many of them it does not hold.
+
+    For a sync with a URL central and no ``--blobs``: the photos stay on the laptop, but the
+    central knows of them, so a later handover merge (``missing_blobs_in``) or a sync with
+    ``--blobs`` still brings them in.
+    """
+    held = {
+        str(sha): bool(stored)
+        for sha, stored in conn.execute(sa.select(ATTACHMENT.c.sha256, ATTACHMENT.c.stored))
+    }
+    new = [
+        {"sha256": sha, "size": size, "mime": mime, "stored": False}
+        for sha, size, mime in offered
+        if sha not in held
+    ]
+    if new:
+        conn.execute(sa.insert(ATTACHMENT), new)
+    return sum(not held.get(sha) for sha, _, _ in offered)
+
+
 def transfer_attachments(
     conn: Connection,
     offered: Sequence[tuple[str, int, str]],

@@ -10,7 +10,9 @@ missing photos and record the file, all in one transaction. A SQLite central is 
 
 from __future__ import annotations
 
+import errno
 import gc
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -22,11 +24,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import SurveyorError, cannot_write, database_trouble
 from surveyor.forms.model import Form
 from surveyor.i18n import t_in
 from surveyor.paths import blob_dir_for
 from surveyor.store import models
+from surveyor.store.blobs import sweep_stale_temps
 from surveyor.store.db import Store, utc_now_iso, write_tx
 from surveyor.store.sqlitefile import copy_database, readonly_uri
 from surveyor.sync.apply import ApplyStats, ClonedSite, apply_prepared, watermarks
@@ -216,19 +219,32 @@ def backup_sqlite(store: Store) -> Path:
     """A consistent copy of a SQLite central before a merge writes (backup API, then rename)."""
     src_path = Path(store.target)
     folder = src_path.with_name(src_path.name + ".backups")
-    folder.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     out = folder / f"before-merge-{stamp}.db"
     try:
+        folder.mkdir(exist_ok=True)
         copy_database(src_path, out)
-    except (sqlite3.Error, OSError) as exc:
-        raise SurveyorError(
-            f"cannot back up {src_path} before merging: {exc}",
-            zh=f"合并前无法备份 {src_path}：{exc}",
-        ) from exc
+    except OSError as exc:
+        raise cannot_write(out, exc) from exc
+    except sqlite3.Error as exc:
+        raise _backup_failed(src_path, out, exc) from exc
     for old in sorted(folder.glob("before-merge-*.db"))[:-KEEP_BACKUPS]:
         old.unlink(missing_ok=True)
     return out
+
+
+def _backup_failed(src_path: Path, out: Path, exc: sqlite3.Error) -> SurveyorError:
+    """SQLite's refusal of the backup in the project's words: a full disk as every full disk
+    is said (``errors.cannot_write``), where SQLite's English "database or disk is full" stood
+    inside the Chinese sentence."""
+    if "full" in str(exc).lower():  # SQLITE_FULL: "database or disk is full"
+        return cannot_write(out, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    en = database_trouble(exc, "en", named=True) or str(exc)
+    zh = database_trouble(exc, "zh", named=True) or str(exc)
+    return SurveyorError(
+        f"cannot back up {src_path} before merging: {en}",
+        zh=f"合并前无法备份 {src_path}：{zh}",
+    )
 
 
 def covered_by_watermarks(store: Store, path: Path) -> bool:
@@ -332,6 +348,7 @@ def _merge_each(
     workers: int | None,
 ) -> list[FileReport]:
     blobs = blob_dir or default_blob_dir(store.target)
+    sweep_stale_temps(blobs)
     reports: list[FileReport] = []
     backed_up = not (backup and store.is_sqlite)
     # Watermarks only grow: a file covered now stays covered; the others are read ahead and

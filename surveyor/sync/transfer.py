@@ -21,7 +21,8 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.store.db import Store, read_tx, shown_target, write_tx
+from surveyor.store.blobs import sweep_stale_temps
+from surveyor.store.db import Store, is_url, read_tx, shown_target, write_tx
 from surveyor.sync.actions import NoAssignments, no_assignments
 from surveyor.sync.apply import (
     ApplyStats,
@@ -37,6 +38,7 @@ from surveyor.sync.apply import (
 from surveyor.sync.attachments import (
     ATTACHMENT,
     default_blob_dir,
+    record_unsent,
     transfer_attachments,
 )
 from surveyor.sync.fold import ALIAS_KEY, ChangeRow
@@ -62,6 +64,8 @@ class SyncReport:
     pulled: int = 0
     photos_sent: int = 0
     photos_received: int = 0
+    #: Photos not sent: a URL central was given no photo folder (``--blobs``).
+    photos_kept: int = 0
     open_conflicts: int = 0
     #: Set when the central has no buildings assigned to this laptop's inspector (a typo at
     #: ``init --inspector`` pulls nothing, and nothing said why).
@@ -234,6 +238,16 @@ def _attachment_rows(store: Store, shas: Iterable[str] | None) -> list[tuple[str
     return [r for r in rows if r[0] in wanted]
 
 
+def central_photo_folder(central: Store, given: Path | None) -> Path | None:
+    """The central's photo folder: the one given (``sync --blobs``), else beside a SQLite
+    central; None for a URL central given none. A folder derived from the URL lies on this
+    laptop, not with the central: photos "sent" there reached no one, yet were recorded as
+    stored on the central, and no handover merge brought them in after (docs/SYNC.md)."""
+    if given is not None:
+        return given
+    return None if is_url(central.target) else default_blob_dir(central.target)
+
+
 def sync(
     laptop: Store,
     central: Store,
@@ -251,7 +265,10 @@ def sync(
         )
     report = SyncReport()
     lap_dir = laptop_blobs or default_blob_dir(laptop.target)
-    cen_dir = central_blobs or default_blob_dir(central.target)
+    cen_dir = central_photo_folder(central, central_blobs)
+    for folder in (lap_dir, cen_dir):
+        if folder is not None:
+            sweep_stale_temps(folder)
     with _said_of_a_copied_laptop(laptop, central):
         _refuse_a_copied_laptop(laptop, central)
         report.pushed, report.batches = _push(
@@ -259,9 +276,12 @@ def sync(
         )
     with write_tx(central.engine) as conn:
         lock_for_merge(conn)
-        report.photos_sent = transfer_attachments(
-            conn, _attachment_rows(laptop, None), lap_dir, cen_dir
-        ).copied
+        if cen_dir is None:
+            report.photos_kept = record_unsent(conn, _attachment_rows(laptop, None))
+        else:
+            report.photos_sent = transfer_attachments(
+                conn, _attachment_rows(laptop, None), lap_dir, cen_dir
+            ).copied
     with _said_of_a_copied_laptop(laptop, central):
         report.pulled, offered = _pull(laptop, central, form, report)
     inspector = laptop.meta("inspector")
@@ -269,9 +289,10 @@ def sync(
         with read_tx(central.engine) as conn:
             report.no_assignments = no_assignments(conn, inspector, central.site_id)
     with write_tx(laptop.engine) as conn:
-        report.photos_received = transfer_attachments(
-            conn, _attachment_rows(central, _photo_hashes(offered)), cen_dir, lap_dir
-        ).copied
+        if cen_dir is not None:
+            report.photos_received = transfer_attachments(
+                conn, _attachment_rows(central, _photo_hashes(offered)), cen_dir, lap_dir
+            ).copied
         report.open_conflicts = int(
             conn.execute(
                 sa.select(sa.func.coalesce(sa.func.sum(BUILDING.c.conflict_count), 0))
