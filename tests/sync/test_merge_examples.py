@@ -34,6 +34,7 @@ from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.canonical import all_changes
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.merge import merge_files
+from surveyor.sync.review import conflict_detail
 from surveyor.sync.rows import CHANGE, CONFLICT, as_uuid
 from surveyor.sync.transfer import pull, push, sync
 from surveyor.sync.wording import conflict_notes
@@ -229,6 +230,27 @@ def test_delete_after_seeing_edits_vs_racing_an_edit(
     sync(laps[0], central, mini)
     assert not get_building(laps[0], code).deleted
     check_store(central, mini)
+
+
+def test_a_resolved_delete_race_still_shows_the_edit_it_overruled(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """After 'd d', 'conflicts show CODE _deleted' listed only the delete and the resolution:
+    the edit it overruled (listed while the race was open) was gone from the record."""
+    laps, code = _shared(laptops, central, mini, 2)
+    delete_building(laps[0], mini, code, author="inspector0")
+    save_answers(laps[1], mini, code, {"community": "仍有人居住"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    before = conflict_detail(central, code, "_deleted")
+    assert {h.author for h in before.heads} == {"inspector0", "inspector1"}
+    resolve_conflict(central, mini, code, "_deleted", Choice("delete"), author="supervisor")
+    after = conflict_detail(central, code, "_deleted")
+    assert after.status == "resolved" and after.resolution is not None
+    assert [(h.change_id, h.edits) for h in after.heads] == [
+        (h.change_id, h.edits) for h in before.heads
+    ]
+    assert ("community", "仍有人居住") in [e for h in after.heads for e in h.edits]
 
 
 def test_an_inspector_is_told_of_a_delete_race_in_words(
