@@ -917,3 +917,26 @@ def test_answers_of_fields_the_form_does_not_know_are_said_in_the_merge_report(
     [known] = merge_files(central, [export(plain)], mini)
     assert "does not know" not in known.text("en")
     central.close()
+
+
+def test_assign_knows_an_inspector_by_any_change_not_only_a_laptops_latest(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """张伟 worked on 赵强's laptop before handing it over: 'assign --inspector 张伟' said
+    "no inspector named 张伟 has buildings or edits here" of a central holding his changes
+    (only each laptop's latest author was asked)."""
+    lap = laptops("赵强")
+    code = create_building(lap, mini, REGISTER_ROW, author="张伟").code
+    save_answers(lap, mini, code, {"year_built": "1984"}, author="张伟")
+    save_answers(lap, mini, code, {"year_built": "1985"}, author="赵强")
+    push(lap, central, mini)
+
+    def assign_to(name: str) -> None:
+        assign(central, mini, name, refs=[code], author="supervisor", require_known=True)
+
+    assign_to("张伟")
+    with pytest.raises(SurveyorError, match="no inspector named 张卫 has buildings or edits"):
+        assign_to("张卫")
+    # the supervisor's own changes, made on the central, make no inspector of them
+    with pytest.raises(SurveyorError, match="no inspector named supervisor"):
+        assign_to("supervisor")
