@@ -131,3 +131,17 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(p)
     return p
+
+
+def recorded_author(given: str | None, db_inspector: str | None, configured: str | None) -> str:
+    """Whose name a change is recorded under, one rule for the app and the command line: the
+    name given for this run; else the inspector the database was set up for (a laptop: sync
+    pulls by that name, progress counts by it, and the log keeps it for good); else the
+    settings file's ``inspector`` (a central has no inspector). "" when none is known.
+
+    The app put the settings file's name first and the CLI the database's, so a laptop used
+    under another inspector's settings recorded that colleague on every edit."""
+    for name in (given, db_inspector, configured):
+        if name and name.strip():
+            return name.strip()
+    return ""

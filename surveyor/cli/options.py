@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from surveyor.errors import SurveyorError
-from surveyor.settings import load_settings
+from surveyor.settings import load_settings, recorded_author
 
 DbOpt = Annotated[
     Path | None,
@@ -82,13 +82,10 @@ def author_name(by: str | None, store: Any = None) -> str:
     A central has no inspector: its changes were recorded as the role word "supervisor" and
     the review showed "最后保存：supervisor", which says nobody. A name nobody can be found
     for is asked for instead of invented."""
-    if by and by.strip():
-        return by.strip()
-    if store is not None and (inspector := store.meta("inspector")):
-        return str(inspector)
-    configured = load_settings()[0].inspector
-    if configured and configured.strip():
-        return configured.strip()
+    db_inspector = None if store is None else store.meta("inspector")
+    known = recorded_author(by, db_inspector, load_settings()[0].inspector)
+    if known:
+        return known
     import getpass
 
     try:

@@ -180,6 +180,8 @@ def sync_cmd(
         typer.echo(
             t_in(lang, "sync.unknown_fields", n=report.unknown_answers, form=report.unknown_form)
         )
+    if report.clock_ahead is not None:
+        typer.echo(report.clock_ahead.text(lang), err=True)
     if report.no_assignments is not None:
         typer.echo(_no_assignments_warning(report.no_assignments, lang), err=True)
     if report.open_conflicts:

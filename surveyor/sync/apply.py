@@ -285,13 +285,15 @@ def watermarks(conn: Connection) -> dict[str, int]:
     }
 
 
-def observe_clock(conn: Connection, new: Sequence[Stamped]) -> int:
+def observe_clock(conn: Connection, new: Sequence[Stamped], now: int | None = None) -> int:
     """Move the local HLC past what was received, so later local edits sort after it.
 
-    Stamps more than a day ahead of this machine's clock are not observed (they would drag
-    every later edit into the future, cf. CockroachDB's max offset); returns how many.
+    Stamps more than a day ahead of ``now`` (this machine's clock unless the caller knows a
+    better one: a push runs on the laptop, whose clock may be the wrong one) are not observed
+    (they would drag every later edit into the future, cf. CockroachDB's max offset); returns
+    how many.
     """
-    limit = hlc.pack(hlc.now_ms() + MAX_SKEW_MS)
+    limit = hlc.pack((hlc.now_ms() if now is None else now) + MAX_SKEW_MS)
     trusted = [c.hlc for c in new if c.hlc <= limit]
     suspect = len(new) - len(trusted)
     if trusted:
@@ -528,9 +530,11 @@ def apply_changes(
     *,
     label: str,
     hints: Mapping[str, RowHint] | None = None,
+    now: int | None = None,
 ) -> ApplyStats:
     """Add the changes this database lacks and bring the touched buildings up to date.
 
+    ``now`` is the time received stamps are checked against (``observe_clock``).
     Runs in the caller's transaction, so a failure anywhere leaves nothing written. Only the
     new changes are prepared, and only for buildings that have no state row here yet (the
     others hold other changes, so they are re-folded from the log anyway).
@@ -540,7 +544,7 @@ def apply_changes(
     new = [c for cid, c in unique.items() if cid not in have]
     existing = existing_buildings(conn, sorted({c.entity_id for c in new}))
     prepared = prepare_changes(new, form, conn.dialect.name, hints=hints, skip=existing)
-    stats = apply_prepared(conn, prepared, form, label=label, have=have, existing=existing)
+    stats = apply_prepared(conn, prepared, form, label=label, have=have, existing=existing, now=now)
     stats.received = len(changes)
     return stats
 
@@ -553,6 +557,7 @@ def apply_prepared(
     label: str,
     have: set[str] | None = None,
     existing: Mapping[str, str | None] | None = None,
+    now: int | None = None,
 ) -> ApplyStats:
     """Add the prepared changes this database lacks and bring the touched buildings up to date.
 
@@ -583,6 +588,6 @@ def apply_prepared(
     stats.unknown_answers = sum(c.unknown_answers for c in unknown)
     stats.unknown_form = max((c.form_version for c in unknown), key=version_key, default="")
     update_watermarks(conn, stats.sites)
-    stats.clock_ahead = observe_clock(conn, new)
+    stats.clock_ahead = observe_clock(conn, new, now)
     catch_up_own_seq(conn, new)
     return stats

@@ -14,7 +14,8 @@ from surveyor.forms.model import Form
 from surveyor.services.survey import resolve_building_id
 from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, read_tx
-from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
+from surveyor.sync.apply import load_entity_changes
+from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow, fold_entity
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
 
 
@@ -198,7 +199,10 @@ def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
         heads = _duplicate_versions(conn, [str(i) for i in row["head_change_ids"]])
         base = None
     else:
-        ids = [str(i) for i in row["head_change_ids"]]
+        head_ids = [str(i) for i in row["head_change_ids"]]
+        if row["kind"] == "delete_vs_edit" and row["resolved_by"] is not None:
+            head_ids = _race_heads_resolved(conn, str(row["entity_id"]), str(row["resolved_by"]))
+        ids = list(head_ids)
         if row["base_change_id"] is not None:
             ids.append(str(row["base_change_id"]))
         if row["resolved_by"] is not None:
@@ -213,13 +217,9 @@ def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
             # The fold's provisional head is the delete, but a delete that raced an edit
             # deletes nothing until the supervisor decides: the building, with the edits, is
             # what is shown meanwhile ("shown until reviewed" was said of the delete).
-            provisional = {
-                str(h)
-                for h in row["head_change_ids"]
-                if changes[str(h)].fields.get(DELETED_KEY) is not True
-            }
+            provisional = {h for h in head_ids if changes[h].fields.get(DELETED_KEY) is not True}
         heads = sorted(
-            (_version(changes[str(h)], field_key, provisional) for h in row["head_change_ids"]),
+            (_version(changes[h], field_key, provisional) for h in head_ids if h in changes),
             key=lambda v: (v.wall_time, v.change_id),
         )
         base_id = row["base_change_id"]
@@ -239,6 +239,30 @@ def _detail(conn: sa.Connection, row: sa.RowMapping) -> ConflictDetail:
         heads,
         resolution,
     )
+
+
+def _race_heads_resolved(conn: sa.Connection, entity_id: str, resolution: str) -> list[str]:
+    """The delete and the edits it raced, as they stood when ``resolution`` decided them.
+
+    A resolved row keeps only the ``_deleted`` heads the resolution saw, so the record lost
+    the edit it overruled (listed while the race was open). The resolution names the heads
+    of every field as its parents: folding what it saw gives the open race again.
+    """
+    rows = [c for cs in load_entity_changes(conn, [entity_id]).values() for c in cs]
+    by_id = {c.change_id: c for c in rows}
+    if resolution not in by_id:
+        return []
+    seen: set[str] = set()
+    todo = [p for k in by_id[resolution].parents for p in by_id[resolution].parents_of(k)]
+    while todo:
+        cid = todo.pop()
+        if cid in seen or cid not in by_id:
+            continue
+        seen.add(cid)
+        todo.extend(p for k in by_id[cid].parents for p in by_id[cid].parents_of(k))
+    before = fold_entity(entity_id, [by_id[c] for c in seen])
+    race = [r for r in before.conflicts if r.field_key == DELETED_KEY]
+    return list(race[0].head_change_ids) if race else []
 
 
 def _duplicate_versions(conn: sa.Connection, ids: list[str]) -> list[Version]:

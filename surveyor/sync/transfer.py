@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,13 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
+from surveyor.i18n import t_in
+from surveyor.store import hlc
 from surveyor.store.blobs import sweep_stale_temps
 from surveyor.store.db import Store, is_url, read_tx, shown_target, write_tx
 from surveyor.sync.actions import NoAssignments, no_assignments
 from surveyor.sync.apply import (
+    CLOCK,
     ApplyStats,
     ClonedSite,
     apply_changes,
@@ -41,7 +45,7 @@ from surveyor.sync.attachments import (
     record_unsent,
     transfer_attachments,
 )
-from surveyor.sync.fold import ALIAS_KEY, ChangeRow
+from surveyor.sync.fold import ALIAS_KEY, MAX_SKEW_MS, ChangeRow
 from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import (
     BUILDING,
@@ -52,6 +56,7 @@ from surveyor.sync.rows import (
     canonical_id,
     read_changes,
 )
+from surveyor.sync.wording import local_time
 
 #: Changes per pushed batch (one transaction each on the central).
 PUSH_BATCH = 500
@@ -74,12 +79,63 @@ class SyncReport:
     #: and the newest form version that wrote them: kept, but no export shows them.
     unknown_answers: int = 0
     unknown_form: str = ""
+    #: Set when this laptop's clock ran more than a day ahead of the central's time: its
+    #: stamps were not let move the central's clock (``central_now``).
+    clock_ahead: ClockAhead | None = None
 
     def saw_unknown(self, stats: ApplyStats) -> None:
         """Count what a batch applied of fields this form does not know."""
         if stats.unknown_answers:
             self.unknown_answers += stats.unknown_answers
             self.unknown_form = max(self.unknown_form, stats.unknown_form, key=version_key)
+
+
+@dataclass(frozen=True)
+class ClockAhead:
+    """A laptop clock more than a day ahead of the central's time (both Unix ms)."""
+
+    laptop_ms: int
+    central_ms: int
+
+    def text(self, lang: str) -> str:
+        """The warning ``sync`` prints: both times, as the inspector's watch shows them."""
+        return t_in(
+            lang,
+            "sync.clock_ahead",
+            laptop=_shown_ms(self.laptop_ms),
+            central=_shown_ms(self.central_ms),
+        )
+
+
+def _shown_ms(ms: int) -> str:
+    return local_time(datetime.fromtimestamp(ms / 1000, UTC).isoformat())
+
+
+def central_now(conn: Connection, laptop_ms: int) -> tuple[int, ClockAhead | None]:
+    """The time a push checks the stamps it sends against, and whether the laptop's clock
+    is more than a day ahead of it.
+
+    A push runs on the laptop, and a laptop clock a day ahead let its stamps move the
+    central's clock a day forward: every later change made on the central (assignments,
+    resolutions) carried next day's stamp, and later merges blamed innocent laptops for it.
+    A PostgreSQL central has its server's clock. A SQLite file has no clock of its own; the
+    latest time it has stamped or seen is the best it knows, and a laptop a day past that is
+    not trusted (a central idle for days is said of too: the note then costs nothing, as
+    the laptop's stamps are not lost, only not observed).
+    """
+    if conn.dialect.name == "postgresql":
+        server = conn.execute(
+            sa.text("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+        ).scalar_one()
+        known = int(server)
+        trusted = known
+    else:
+        last = conn.execute(sa.select(CLOCK.c.hlc).where(CLOCK.c.id == 1)).scalar()
+        known = hlc.wall_ms(int(last or 0))
+        trusted = laptop_ms
+    if known and laptop_ms > known + MAX_SKEW_MS:
+        return known, ClockAhead(laptop_ms, known)
+    return trusted, None
 
 
 def _all_changes(store: Store) -> list[ChangeRow]:
@@ -128,13 +184,17 @@ def _push(
     report: SyncReport | None = None,
 ) -> tuple[int, int]:
     todo = changes_to_push(laptop, central)
+    with read_tx(central.engine) as conn:
+        now, ahead = central_now(conn, hlc.now_ms())
+    if report is not None:
+        report.clock_ahead = ahead
     sent = 0
     batches = 0
     for part in chunks(todo, batch):
         with write_tx(central.engine) as conn:
             lock_for_merge(conn)
             stats = apply_changes(
-                conn, list(part), form, label=f"laptop {shown_target(laptop.target)}"
+                conn, list(part), form, label=f"laptop {shown_target(laptop.target)}", now=now
             )
         if report is not None:
             report.saw_unknown(stats)
@@ -301,7 +361,7 @@ def sync(
     return report
 
 
-__all__ = ["SyncReport", "as_uuid", "chunks", "pull", "push", "sync"]
+__all__ = ["ClockAhead", "SyncReport", "as_uuid", "central_now", "chunks", "pull", "push", "sync"]
 
 
 def _refuse_a_copied_laptop(laptop: Store, central: Store) -> None:

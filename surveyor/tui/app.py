@@ -38,7 +38,13 @@ from surveyor import logfile
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.i18n import error_text, language, set_language, t, t_in
 from surveyor.paths import blob_dir_for
-from surveyor.settings import Settings, config_path, load_settings, save_settings
+from surveyor.settings import (
+    Settings,
+    config_path,
+    load_settings,
+    recorded_author,
+    save_settings,
+)
 from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider, Palette
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
@@ -137,7 +143,8 @@ class SurveyorApp(App[None]):
         self._pending_opens: list[tuple[str | uuid.UUID, str | None]] = []
         self.blob_dir: Path | None = None
         self._author_override = author
-        self.author = author or settings.inspector or "inspector"
+        #: Until the database is open (``_load``): its inspector comes before the settings'.
+        self.author = recorded_author(author, None, settings.inspector) or "inspector"
         self._review_on_open = review
         #: When a quit was refused because answers could not be saved (monotonic seconds).
         self._quit_refused_at = -1e9
@@ -190,9 +197,9 @@ class SurveyorApp(App[None]):
                 store = self._owned_store = open_store(self._db_target)
             form = self._form or get_form()
             author = (
-                self._author_override
-                or self.settings.inspector
-                or store.meta("inspector")
+                recorded_author(
+                    self._author_override, store.meta("inspector"), self.settings.inspector
+                )
                 or "inspector"
             )
             # What the list's first query needs, imported here rather than in its worker.

@@ -34,7 +34,8 @@ from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.canonical import all_changes
 from surveyor.sync.fold import ChangeRow
 from surveyor.sync.merge import merge_files
-from surveyor.sync.rows import CONFLICT
+from surveyor.sync.review import conflict_detail
+from surveyor.sync.rows import CHANGE, CONFLICT, as_uuid
 from surveyor.sync.transfer import pull, push, sync
 from surveyor.sync.wording import conflict_notes
 from tests.conftest import REGISTER_ROW
@@ -231,6 +232,27 @@ def test_delete_after_seeing_edits_vs_racing_an_edit(
     check_store(central, mini)
 
 
+def test_a_resolved_delete_race_still_shows_the_edit_it_overruled(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """After 'd d', 'conflicts show CODE _deleted' listed only the delete and the resolution:
+    the edit it overruled (listed while the race was open) was gone from the record."""
+    laps, code = _shared(laptops, central, mini, 2)
+    delete_building(laps[0], mini, code, author="inspector0")
+    save_answers(laps[1], mini, code, {"community": "仍有人居住"}, author="inspector1")
+    for lap in laps:
+        sync(lap, central, mini)
+    before = conflict_detail(central, code, "_deleted")
+    assert {h.author for h in before.heads} == {"inspector0", "inspector1"}
+    resolve_conflict(central, mini, code, "_deleted", Choice("delete"), author="supervisor")
+    after = conflict_detail(central, code, "_deleted")
+    assert after.status == "resolved" and after.resolution is not None
+    assert [(h.change_id, h.edits) for h in after.heads] == [
+        (h.change_id, h.edits) for h in before.heads
+    ]
+    assert ("community", "仍有人居住") in [e for h in after.heads for e in h.edits]
+
+
 def test_an_inspector_is_told_of_a_delete_race_in_words(
     laptops: Callable[[str], Store], central: Store, mini: Form
 ) -> None:
@@ -304,6 +326,44 @@ def test_the_merge_report_says_each_clock_fact_once_and_as_it_is(
     assert "；2 条改动的时间戳比其笔记本为它们记下的时间晚一天以上（时钟可疑" in said_zh
     assert "；2 条改动的时间戳比本机时钟超前一天以上（本机时钟没有随之调快" in said_zh
     check_store(central, mini)
+
+
+def test_a_laptop_clock_a_day_ahead_does_not_move_the_central_clock_through_sync(
+    laptops: Callable[[str], Store],
+    central: Store,
+    mini: Form,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``sync`` runs on the laptop: the day limit was checked against the laptop's own clock,
+    so a laptop a day ahead moved the central's clock a day forward, and every later change
+    made on the central (assignments, resolutions) carried next day's stamp."""
+    laps, code = _shared(laptops, central, mini, 2)
+    real = hlc.now_ms
+    ahead = lambda: real() + 26 * 3600 * 1000  # noqa: E731 - this laptop's clock
+    save_answers(laps[1], mini, code, {"year_built": "1990"}, author="inspector1", clock=ahead)
+    monkeypatch.setattr(hlc, "now_ms", ahead)
+    report = sync(laps[1], central, mini)
+    monkeypatch.undo()
+    assert report.pushed == 1
+    assert report.clock_ahead is not None
+    assert report.clock_ahead.laptop_ms - report.clock_ahead.central_ms > DAY_MS
+    assert report.clock_ahead.text("zh").startswith("警告：这台笔记本的时钟（")
+    assert "the central's clock was not moved forward" in report.clock_ahead.text("en")
+    assign(central, mini, "inspector0", refs=[code], author="supervisor")
+    with central.engine.connect() as conn:
+        newest = conn.execute(sa.select(sa.func.max(CHANGE.c.hlc))).scalar_one()
+        assigned = conn.execute(
+            sa.select(CHANGE.c.hlc)
+            .where(CHANGE.c.site_id == as_uuid(str(central.site_id)))
+            .order_by(CHANGE.c.seq.desc())
+            .limit(1)
+        ).scalar_one()
+    hour = 3600 * 1000
+    # the assignment made after seeing the edit is stamped now, not next day; the edit keeps
+    # its own stamp, the newest (causality, its parents, not stamps, orders the two)
+    assert hlc.wall_ms(int(assigned)) < real() + hour
+    assert hlc.wall_ms(int(newest)) > real() + DAY_MS
+    assert get_building(central, code).answers["year_built"] == 1990
 
 
 def test_duplicate_buildings_are_flagged_never_merged(
@@ -857,3 +917,26 @@ def test_answers_of_fields_the_form_does_not_know_are_said_in_the_merge_report(
     [known] = merge_files(central, [export(plain)], mini)
     assert "does not know" not in known.text("en")
     central.close()
+
+
+def test_assign_knows_an_inspector_by_any_change_not_only_a_laptops_latest(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """张伟 worked on 赵强's laptop before handing it over: 'assign --inspector 张伟' said
+    "no inspector named 张伟 has buildings or edits here" of a central holding his changes
+    (only each laptop's latest author was asked)."""
+    lap = laptops("赵强")
+    code = create_building(lap, mini, REGISTER_ROW, author="张伟").code
+    save_answers(lap, mini, code, {"year_built": "1984"}, author="张伟")
+    save_answers(lap, mini, code, {"year_built": "1985"}, author="赵强")
+    push(lap, central, mini)
+
+    def assign_to(name: str) -> None:
+        assign(central, mini, name, refs=[code], author="supervisor", require_known=True)
+
+    assign_to("张伟")
+    with pytest.raises(SurveyorError, match="no inspector named 张卫 has buildings or edits"):
+        assign_to("张卫")
+    # the supervisor's own changes, made on the central, make no inspector of them
+    with pytest.raises(SurveyorError, match="no inspector named supervisor"):
+        assign_to("supervisor")

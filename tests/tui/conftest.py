@@ -61,7 +61,11 @@ class AppFactory:
         self.tmp_path = tmp_path
         self.stores: list[Store] = []
 
-    def __call__(self, db: Path, *, lang: str = "zh", **settings: Any) -> SurveyorApp:
+    def __call__(
+        self, db: Path, *, lang: str = "zh", author: str | None = None, **settings: Any
+    ) -> SurveyorApp:
+        """``author`` is the name given for the run (as ``surveyor app --by``); the sample is
+        张伟's laptop, whose name comes before a settings file's ``inspector``."""
         store = open_store(db)
         self.stores.append(store)
         values: dict[str, Any] = {"language": lang, "autosave_delay": 0.2, **settings}
@@ -69,6 +73,7 @@ class AppFactory:
             store,
             settings=Settings(**values),
             settings_path=self.tmp_path / "config" / "config.toml",
+            author=author,
         )
 
     def close(self) -> None:

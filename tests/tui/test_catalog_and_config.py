@@ -361,7 +361,7 @@ def test_go_to_field_offers_only_the_fields_shown(sample_db: Path, make_app: App
 
 def test_theme_and_mine_filter(sample_db: Path, make_app: AppFactory) -> None:
     async def body() -> None:
-        app = make_app(sample_db, inspector="赵军")
+        app = make_app(sample_db, author="赵军")
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(app, pilot)
             everything = app.screen.total  # type: ignore[attr-defined]

@@ -257,7 +257,7 @@ def test_status_and_completeness_stay_whole_at_80_columns(
 
     async def body() -> None:
         for lang in ("zh", "en"):
-            app = make_app(sample_db, lang=lang, inspector="王芳")
+            app = make_app(sample_db, lang=lang, author="王芳")
             async with app.run_test(size=(80, 24)) as pilot:
                 await settle(app, pilot)
                 assert_whole(app, f"{lang} start")
@@ -1617,3 +1617,41 @@ def test_back_from_help_the_list_is_not_read_again(sample_db: Path, make_app: Ap
             assert reads == [0]
 
     run(body)
+
+
+def test_the_app_and_the_cli_record_the_laptops_inspector_over_the_settings_name(
+    sample_db: Path, make_app: AppFactory, isolated_config: Path
+) -> None:
+    """赵强's laptop used with a settings file naming 王芳: the app recorded 王芳 on every
+    edit (kept for good, counted in progress by inspector) while the CLI and sync went by
+    the laptop's 赵强. One rule for both: the database's inspector first."""
+    import contextlib
+    import sqlite3
+
+    from surveyor.cli.options import author_name
+    from surveyor.store.log import changes_for
+
+    with contextlib.closing(sqlite3.connect(sample_db)) as conn, conn:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('inspector', '赵强')")
+    isolated_config.parent.mkdir(parents=True, exist_ok=True)
+    isolated_config.write_text('inspector = "王芳"\n', encoding="utf-8")
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", inspector="王芳")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("year_built")
+            screen.query_one("#year_built", Input).value = ""
+            await pilot.press(*"1984", "enter")
+            await until(app, lambda: screen.indicator.state == "saved", "the save")
+
+    run(body)
+    store = open_store(sample_db)
+    try:
+        with store.engine.connect() as conn:
+            last = changes_for(conn, target.id)[-1]
+        assert (last.fields.get("year_built"), last.author) == (1984, "赵强")
+        assert author_name(None, store) == "赵强"
+    finally:
+        store.close()
