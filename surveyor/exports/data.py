@@ -68,9 +68,8 @@ NEEDS_COLUMNS = (
 )
 
 #: The rules a record leaves open (as the sheet's "needs check" box lists them): ``check`` the
-#: field ids of the answers that would decide the rule, space-separated, ``check_zh`` their labels.
-#: ``check``: the answers to check (field ids), ``check_zh`` their labels; ``awaiting``: the
-#: triggered rules it waits for, beyond them (A01 awaiting S01's appraisal).
+#: field ids of the answers that would decide the rule, space-separated, ``check_zh`` their
+#: labels; ``awaiting`` the triggered rules it waits for beyond them (A01 awaiting S01's appraisal).
 UNDETERMINED_COLUMNS = (
     "code",
     "status",
