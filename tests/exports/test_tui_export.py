@@ -255,9 +255,11 @@ async def _failed_then_usable(
     good = out.parent / "again.csv"
     screen.query_one("#export-out", Input).value = str(good)
     await pilot.click("#export-start")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-    await _wait_idle(screen)
-    await pilot.pause()  # type: ignore[attr-defined]
+    # Not _wait_idle alone: on a busy machine the worker may not have started yet.
+    for _ in range(600):
+        if not screen.running and "Wrote" in str(screen.query_one("#export-message").render()):
+            break
+        await asyncio.sleep(0.05)
     assert good.exists()
     assert "Wrote" in str(screen.query_one("#export-message", Static).render())
     await pilot.press("escape")  # type: ignore[attr-defined]

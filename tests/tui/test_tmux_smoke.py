@@ -113,6 +113,7 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
     try:
         target = browse_buildings(store, status="not_started", limit=1).rows[0]
         first_row = browse_buildings(store, limit=1).rows[0]
+        laptops_inspector = store.meta("inspector")
     finally:
         store.close()
     tmux, rc_file = run_surveyor(
@@ -138,7 +139,8 @@ def test_real_command_in_tmux_saves_what_was_typed(sample_db: Path, tmp_path: Pa
         store.close()
     assert saved.answers["survey_date"] == today
     assert saved.answers["inspector_name"] == "Tmux 李四"
-    assert saved.updated_by == "烟测员"
+    # The laptop's inspector, not the settings file's name: the app records as the CLI does.
+    assert saved.updated_by == laptops_inspector != "烟测员"
 
 
 @pytest.mark.slow
