@@ -10,7 +10,7 @@ partial result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -140,7 +140,9 @@ def parse_selection(
         fid = _resolve_field(form, name.strip())
         pairs.append((fid, _resolve_value(form, fid, value.strip(), option)))
     typed = [status] if isinstance(status, str) else list(status or [])
-    selection = Selection(tuple(pairs), _status_codes(typed), _building_codes(buildings or []))
+    statuses = _each_once(map(_status_code, typed))
+    codes = _each_once(map(_building_code, buildings or []))
+    selection = Selection(tuple(pairs), statuses, codes)
     return replace(selection, zh=_described_zh(form, selection))
 
 
@@ -159,35 +161,32 @@ def _described_zh(form: Form, selection: Selection) -> str:
     return "，".join(parts) or "全部楼栋"
 
 
-def _status_codes(typed: list[str]) -> tuple[str, ...]:
-    """Status codes for ``--status`` values (code or zh/en word), each once, in the order
-    given; an unknown one is refused."""
-    codes: list[str] = []
-    for text in typed:
-        code = status_code(normalize_text(text))
-        if code not in STATUSES:
-            raise SurveyorError(
-                f"unknown status '{text}'; use one of {statuses_text('en')}",
-                zh=f"未知状态「{text}」；请用其中之一：{statuses_text('zh')}",
-            )
-        if code not in codes:
-            codes.append(code)
-    return tuple(codes)
+def _each_once(codes: Iterable[str]) -> tuple[str, ...]:
+    """The codes in the order given, a repeat dropped (``dict`` keeps first-seen order)."""
+    return tuple(dict.fromkeys(codes))
 
 
-def _building_codes(refs: list[str]) -> tuple[str, ...]:
-    """Canonical codes for ``--building`` values, each once, in the order given."""
-    codes: list[str] = []
-    for ref in refs:
-        code = normalize_code(ref)
-        if code is None:
-            raise SurveyorError(
-                f"--building: '{ref}' is not a building code (NK-XXXXX-XXXXX)",
-                zh=f"--building：「{ref}」不是楼栋编号（NK-XXXXX-XXXXX）",
-            )
-        if code not in codes:
-            codes.append(code)
-    return tuple(codes)
+def _status_code(text: str) -> str:
+    """The status code for a ``--status`` value (code or zh/en word); an unknown one is
+    refused."""
+    code = status_code(normalize_text(text))
+    if code not in STATUSES:
+        raise SurveyorError(
+            f"unknown status '{text}'; use one of {statuses_text('en')}",
+            zh=f"未知状态「{text}」；请用其中之一：{statuses_text('zh')}",
+        )
+    return code
+
+
+def _building_code(ref: str) -> str:
+    """The canonical code for a ``--building`` value; anything else is refused."""
+    code = normalize_code(ref)
+    if code is None:
+        raise SurveyorError(
+            f"--building: '{ref}' is not a building code (NK-XXXXX-XXXXX)",
+            zh=f"--building：「{ref}」不是楼栋编号（NK-XXXXX-XXXXX）",
+        )
+    return code
 
 
 def matches(answers: Mapping[str, Any], where: tuple[tuple[str, Any], ...]) -> bool:
