@@ -41,6 +41,7 @@ KNOWN_REVISIONS = (
     "0005_packed_heads",
     "0006_agreeing_heads",
     "0007_duplicates_by_number",
+    "0008_change_author_index",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -99,7 +99,10 @@ class Change(SQLModel, table=True):
     """One save: immutable once written, identical on every database that holds it."""
 
     __tablename__ = "change"
+    # Who wrote what, answered from the index alone (migration 0008: ``assign`` checks that
+    # a name wrote any change on a laptop before handing it work).
     __table_args__ = (
+        sa.Index("ix_change_author", "author", "site_id"),
         sa.UniqueConstraint("site_id", "seq", name="uq_change_site_seq"),
         sa.CheckConstraint("op IN ('upsert', 'delete', 'resolve', 'alias')", name="ck_change_op"),
     )

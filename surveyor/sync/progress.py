@@ -36,28 +36,7 @@ def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     """Two tables (by 街道, by inspector), counted in SQL over live buildings."""
     conflicted = sa.or_(BUILDING.c.conflict_count > 0, flagged_as_duplicate())
     bucket = sa.case((conflicted, "conflicted"), else_=BUILDING.c.status).label("bucket")
-    # A building nobody was assigned that an inspector added on the laptop (ctrl+n) is that
-    # inspector's work: counted under its creator (the author of its first change, made on a
-    # laptop), not as unassigned. One the central made itself (a register import) stays
-    # unassigned. On a central, "on a laptop" is any other site; on a laptop, it is this one
-    # (the register's buildings came from the central's site). Each building is still
-    # counted once in each table.
-    made_on_a_laptop = (
-        CHANGE.c.site_id != store.site_id
-        if store.role == "central"
-        else CHANGE.c.site_id == store.site_id
-    )
-    creator = (
-        sa.select(CHANGE.c.author)
-        .where(
-            CHANGE.c.entity_id == BUILDING.c.id,
-            CHANGE.c.hlc == BUILDING.c.created_hlc,
-            made_on_a_laptop,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    inspector = sa.func.coalesce(BUILDING.c.assigned_to, creator)
+    inspector = sa.func.coalesce(BUILDING.c.assigned_to, _added_by_an_inspector(store))
     by_sub = ProgressTable("街道")
     by_inspector = ProgressTable("inspector")
     with read_tx(store.engine) as conn:
@@ -81,3 +60,34 @@ def progress(store: Store) -> tuple[ProgressTable, ProgressTable]:
     for table in (by_sub, by_inspector):
         table.rows = dict(sorted(table.rows.items()))
     return by_sub, by_inspector
+
+
+def _added_by_an_inspector(store: Store) -> sa.ScalarSelect[str]:
+    """Who added a building nobody was assigned, if that is an inspector: its creator (the
+    author of its first change, made on a laptop) when buildings are assigned to that name.
+
+    A building an inspector added on the laptop (ctrl+n) is that inspector's work, not left
+    to hand out. Whoever built a register (on the central, or on a laptop before its first
+    merge, as ``surveyor sample`` does) is no inspector: 孙红（督导） was listed with all 200
+    buildings of a register nobody had been given yet. The inspectors are the names work is
+    assigned to, so everyone else's buildings count as unassigned. On a central, "on a
+    laptop" is any other site; on a laptop, it is this one (the central's register came
+    from the central's site)."""
+    made_on_a_laptop = (
+        CHANGE.c.site_id != store.site_id
+        if store.role == "central"
+        else CHANGE.c.site_id == store.site_id
+    )
+    holder = BUILDING.alias("holder")
+    inspectors = sa.select(holder.c.assigned_to).where(holder.c.assigned_to.is_not(None))
+    return (
+        sa.select(CHANGE.c.author)
+        .where(
+            CHANGE.c.entity_id == BUILDING.c.id,
+            CHANGE.c.hlc == BUILDING.c.created_hlc,
+            made_on_a_laptop,
+            CHANGE.c.author.in_(inspectors),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )

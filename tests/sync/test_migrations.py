@@ -351,3 +351,47 @@ def test_a_0006_central_drops_the_flags_of_a_compound_sharing_one_doorplate(
         assert doctor(upgraded).ok
     finally:
         upgraded.close()
+
+
+def _plan(conn: sa.Connection, query: sa.Select[Any]) -> str:
+    """The database's plan for ``query``, as text (SQLite and PostgreSQL)."""
+    sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name == "sqlite":
+        return " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table is read whole else
+    return " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+
+
+def test_a_0007_central_looks_up_authors_in_an_index(
+    central: Store, laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form
+) -> None:
+    """``assign`` asks whether a name wrote any change on a laptop; with no index on authors,
+    a typo (a name that wrote nothing) read the whole change log: seconds on a district's
+    central. A 0007 central gains the index on upgrade and the question is answered from it."""
+    from surveyor.sync.actions import assign, authored_on_a_laptop, made_changes_here
+
+    laptop = laptops("张伟")
+    code = create_building(laptop, mini, REGISTER_ROW, author="张伟").code
+    merge_files(central, [export(laptop)], mini)
+    with central.engine.begin() as conn:  # as 0007 left it
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_change_author"))
+        conn.execute(
+            sa.text("UPDATE alembic_version SET version_num = '0007_duplicates_by_number'")
+        )
+    target = central.target
+    central.close()
+
+    upgraded = open_store(target)
+    try:
+        site = upgraded.site_id
+        with upgraded.engine.begin() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            assert "ix_change_author" in _plan(conn, authored_on_a_laptop("张玮", site))
+            assert made_changes_here(conn, "张伟", site)
+            assert not made_changes_here(conn, "张玮", site)
+        assert _schema_differences(upgraded) == []
+        with pytest.raises(SurveyorError, match="no inspector named 张玮"):
+            assign(upgraded, mini, "张玮", refs=[code], author="督导", require_known=True)
+        assign(upgraded, mini, "张伟", refs=[code], author="督导", require_known=True)
+    finally:
+        upgraded.close()

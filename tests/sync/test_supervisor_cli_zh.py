@@ -13,6 +13,7 @@ from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, save_answers
 from surveyor.store.db import Store, open_store
 from surveyor.sync.actions import assign, delete_building
+from surveyor.sync.merge import merge_files
 from surveyor.sync.progress import progress
 from tests.conftest import REGISTER_ROW
 from tests.sync.test_sync_cli import FORM, new_central, run
@@ -274,3 +275,35 @@ def test_resolving_a_field_with_no_conflict_names_it_by_its_label(
     said = run(*resolve, "--by", "王主管", "--base", "--lang", "zh", ok=False)
     assert said.returncode == 2 and "year_built" not in said.stderr
     assert said.stderr.strip() == "错误：这栋楼的「地上层数」没有冲突", said.stderr
+
+
+def test_progress_lists_no_register_builder_as_an_inspector(
+    central: Store, laptops: Callable[[str], Store], export: Callable[[Store], Path], mini: Form
+) -> None:
+    """A register built on a laptop (as ``surveyor sample`` does) listed its builder,
+    孙红（督导）, as the inspector of every building, on the laptop and on the central after
+    the merge: a supervisor saw nothing left to hand out. Nobody was assigned them, so they
+    are （未分配）; once some are assigned, those count under the inspector given them."""
+    laptop = laptops("张伟")
+    codes = [
+        create_building(
+            laptop, mini, REGISTER_ROW | {"address": f"南开区{n}号"}, author="孙红（督导）"
+        ).code
+        for n in (1, 2, 3)
+    ]
+    save_answers(laptop, mini, codes[0], {"year_built": "1980"}, author="张伟")
+
+    def by_inspector(store: Store) -> dict[str, int]:
+        by_street, by_whom = progress(store)
+        counted = {k: sum(r.values()) for k, r in by_whom.rows.items()}
+        assert sum(by_street.total.values()) == sum(counted.values())  # the same buildings
+        return counted
+
+    assert by_inspector(laptop) == {"(unassigned)": 3}
+    merge_files(central, [export(laptop)], mini)
+    assert by_inspector(central) == {"(unassigned)": 3}
+    assign(central, mini, "张伟", refs=codes[:1], author="孙红（督导）")
+    assert by_inspector(central) == {"(unassigned)": 2, "张伟": 1}
+    zh = run("progress", "--central", central.target, "--lang", "zh", *FORM).stdout
+    rows = {line.split()[0]: line.split()[1:] for line in zh.splitlines()[-4:] if line.strip()}
+    assert rows["（未分配）"] == ["2", "0", "0", "0", "0"] and "孙红（督导）" not in zh, zh
