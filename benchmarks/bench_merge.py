@@ -9,6 +9,9 @@ Prints, per backend:
   T4 re-merge all 50 files                  (target <= 1 s)
   T5 one new file into the 48,750-building central (target <= 0.3 s, flat as it grows:
      the per-file times of the first and last five files of T1 are printed too)
+  the CPU seconds of T1 (merging process + workers) and of its floor, and the load average as
+     each started: T1 needs both cores, so a busy machine slows it and not the one-process
+     floor; CPU seconds that did not move say the code did not get slower
   T7 peak RSS of the merging process        (target <= 1 GB)
 each with its ratio to a bare ``INSERT ... ON CONFLICT`` bulk load of the same rows, measured in
 the same run: the files' ``change`` and ``building`` rows read with ``sqlite3`` and handed as
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -279,6 +283,18 @@ def generate(workdir: Path, n_files: int, per_file: int, n_fields: int) -> list[
 
 
 # -- children: one process per measurement, so peak RSS is the merge's own ---------------------
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its finished children (the workers).
+
+    T1 is CPU-bound on both cores (merging process + two workers at nice +10): one busy core
+    elsewhere doubles it while the one-process floor stays put. The CPU seconds do not move
+    with the load, so they tell a slower merge from a busier machine.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def child_merge(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
     from surveyor.store.db import open_store
     from surveyor.sync.merge import FileReport, backup_sqlite, merge_files
@@ -293,9 +309,11 @@ def child_merge(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
         per_file.append(now - last[0])
         last[0] = now
 
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     reports = merge_files(store, files, form, on_report=tick)
     t1 = time.perf_counter() - t0
+    cpu1 = cpu_seconds()
     assert all(r.outcome == "merged" for r in reports), [
         r.message for r in reports if r.outcome != "merged"
     ]
@@ -321,6 +339,8 @@ def child_merge(target: str, files: list[Path], extra: Path) -> dict[str, Any]:
     store.close()
     return {
         "t1": t1,
+        "t1_cpu": cpu1[0] - cpu0[0],
+        "t1_cpu_workers": cpu1[1] - cpu0[1],
         "t4": t4,
         "t5": t5,
         "backup": backup,
@@ -388,12 +408,15 @@ def child_baseline(target: str, files: list[Path], extra: Path) -> dict[str, Any
                 cur.close()
         return time.perf_counter() - t0
 
+    cpu0 = cpu_seconds()
     t1 = load(files)
+    t1_cpu = cpu_seconds()[0] - cpu0[0]
     t4 = load(files)
     t5 = load([extra])
     store.close()
     return {
         "t1": t1,
+        "t1_cpu": t1_cpu,
         "t4": t4,
         "t5": t5,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -401,6 +424,7 @@ def child_baseline(target: str, files: list[Path], extra: Path) -> dict[str, Any
 
 
 def run_child(kind: str, target: str, workdir: Path, n_files: int) -> dict[str, Any]:
+    load = os.getloadavg()[0]
     out = subprocess.run(
         [
             sys.executable,
@@ -419,6 +443,7 @@ def run_child(kind: str, target: str, workdir: Path, n_files: int) -> dict[str, 
         text=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["load"] = load
     return result
 
 
@@ -456,6 +481,12 @@ def report(backend: str, m: dict[str, Any], b: dict[str, Any]) -> None:
     line("T4 re-merge all files", "t4", 1.0)
     line("T5 one new file into the full central", "t5", 0.3)
     print(f"     per file during T1: first five {m['first5']:.3f} s, last five {m['last5']:.3f} s")
+    print(
+        f"     CPU during T1: {m['t1_cpu'] + m['t1_cpu_workers']:.2f} s (merging process "
+        f"{m['t1_cpu']:.2f} s + workers {m['t1_cpu_workers']:.2f} s), "
+        f"baseline {b['t1_cpu']:.2f} s; "
+        f"load average {m['load']:.2f} (baseline {b['load']:.2f}) as each started"
+    )
     if m["backup"] is not None:
         print(
             "     backup of the full SQLite central before a merge writes: "
