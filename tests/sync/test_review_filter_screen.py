@@ -17,7 +17,7 @@ from surveyor.forms.model import Form
 from surveyor.i18n import set_language
 from surveyor.services.survey import create_building, get_building
 from surveyor.store.db import Store, init_store
-from surveyor.sync.transfer import push
+from surveyor.sync.transfer import push, sync
 from surveyor.tui.app import SurveyorApp
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.supervisor import FilterPick, SupervisorScreen
@@ -179,3 +179,25 @@ async def _search_and_pick(central: Store, mini: Form, code: str) -> None:
         await until(app, lambda: len(screen.rows) == 2, "乙's conflicts")
         assert {r.code for r in screen.rows} == {code}
         assert "inspector 乙" in _status(screen)
+
+
+def test_a_laptops_read_only_review_has_the_same_filter(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _mixed(laptops, central, mini)
+    inspector = laptops("乙")
+    sync(inspector, central, mini)  # 乙's building, with its two field conflicts
+    asyncio.run(_filter_on_a_laptop(inspector, mini))
+    central.close()
+
+
+async def _filter_on_a_laptop(laptop: Store, mini: Form) -> None:
+    async with review(laptop, mini, size=(80, 24)) as (app, pilot, screen):
+        assert screen.read_only and len(screen.rows) == 2
+        await pilot.press("t", "t")  # deletes: none here
+        await until(app, lambda: screen.rows == [], "the deletes (none)")
+        assert "0 shown; 0 of 2 conflicts match (delete)" in _status(screen)
+        assert _esc(app) == "review.clear_filter"
+        await pilot.press("escape")
+        await until(app, lambda: len(screen.rows) == 2, "both again")
