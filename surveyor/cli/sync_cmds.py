@@ -326,25 +326,69 @@ def conflicts_list(
         int | None, typer.Option("--limit", min=1, help="At most this many (by code, field).")
     ] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="Only this kind: field (hard and soft), hard, soft, delete_vs_edit or "
+            "duplicate_entity; repeat for several.",
+        ),
+    ] = None,
+    subdistrict: Annotated[
+        str | None,
+        typer.Option(help="Only buildings of this 街道 (code or name, e.g. 万兴街道 or 万兴)."),
+    ] = None,
+    inspector: Annotated[
+        str | None,
+        typer.Option(
+            help="Only buildings assigned to this inspector (the building's assigned "
+            "inspector, as 'assign' set it; '(unassigned)' for none)."
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Only buildings the building list's search finds: a code, or words (宜宾 13)."
+        ),
+    ] = None,
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Open conflicts: building, field, kind and how many concurrent values."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
-    from surveyor.sync.review import count_conflicts, list_conflicts
-    from surveyor.sync.wording import field_name, kind_name
+    from surveyor.sync.review import (
+        ConflictFilter,
+        count_by,
+        count_conflicts,
+        kinds_named,
+        list_conflicts,
+    )
+    from surveyor.sync.wording import field_name, filter_text, kind_counts_text, kind_name
 
+    kinds = kinds_named(kind or [])  # refused before anything is opened
+    the_form = get_form(form)
     store = open_target(central, readonly=True)
     try:
-        rows = list_conflicts(store, include_resolved=include_resolved, limit=limit, offset=offset)
+        where = ConflictFilter(
+            kinds,
+            _named_group(store, the_form, "subdistrict", subdistrict, include_resolved),
+            _named_group(store, the_form, "inspector", inspector, include_resolved),
+            search,
+        )
+        rows = list_conflicts(
+            store, include_resolved=include_resolved, limit=limit, offset=offset, where=where
+        )
         total = count_conflicts(store, include_resolved=include_resolved)
+        matched = count_conflicts(store, include_resolved=include_resolved, where=where)
+        by_kind = (
+            {} if as_json else count_by(store, "kinds", where, include_resolved=include_resolved)
+        )
     finally:
         store.close()
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
         return
-    the_form = get_form(form)
     if rows:
         print_table(
             [t_in(lang, f"review.col_{c}") for c in CONFLICT_COLUMNS],
@@ -360,10 +404,87 @@ def conflicts_list(
                 for r in rows
             ],
         )
-    if len(rows) == total:
+    if total:  # before the count, which stays the last line
+        typer.echo(t_in(lang, "review.cli_by_kind", counts=kind_counts_text(by_kind, lang)))
+    said = filter_text(the_form, where, lang)
+    if where.active and len(rows) == matched:
+        typer.echo(
+            t_in(
+                lang, "review.cli_count_filtered", n=f"{matched:,}", total=f"{total:,}", filter=said
+            )
+        )
+    elif where.active:
+        typer.echo(
+            t_in(
+                lang,
+                "review.cli_count_filtered_window",
+                shown=len(rows),
+                n=f"{matched:,}",
+                total=f"{total:,}",
+                filter=said,
+            )
+        )
+    elif len(rows) == total:
         typer.echo(t_in(lang, "review.cli_count", n=total))
     else:
         typer.echo(t_in(lang, "review.cli_count_window", shown=len(rows), total=total))
+
+
+class _Groups:
+    """The 街道 or inspectors that have conflicts, with how many, said in either language
+    (``error_from`` asks each value for its ``text``)."""
+
+    def __init__(self, form: Any, part: str, counts: dict[str, int]) -> None:
+        self.form, self.part, self.counts = form, part, counts
+
+    def text(self, lang: str) -> str:
+        from surveyor.i18n import t_in
+        from surveyor.sync.wording import group_name, joined_names
+
+        if not self.counts:
+            return t_in(lang, "review.none_known")
+        sub = self.part == "subdistrict"
+        return joined_names(
+            [
+                f"{group_name(self.form, g, lang, by_subdistrict=sub)} {n:,}"
+                for g, n in self.counts.items()
+            ],
+            lang,
+        )
+
+
+def _named_group(
+    store: Any, form: Any, part: str, name: str | None, include_resolved: bool
+) -> str | None:
+    """The 街道 code or inspector that ``--subdistrict`` / ``--inspector`` names, if it has
+    conflicts; else refused, listing those that have: a typo must not read as "no conflicts".
+    A 街道 is named by code or name (万兴街道, 万兴), nobody by the words for none."""
+    from surveyor.i18n import error_from, t_in
+    from surveyor.services.selection import option_code
+    from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
+    from surveyor.sync.review import count_by
+    from surveyor.text import normalize_text
+
+    if name is None or not name.strip():
+        return None
+    typed = normalize_text(name).strip()
+    none, key = (
+        (NO_SUBDISTRICT, "progress.no_subdistrict")
+        if part == "subdistrict"
+        else (UNASSIGNED, "progress.unassigned")
+    )
+    value: str | None = typed
+    if typed == none or typed in (t_in("zh", key), t_in("en", key)):
+        value = none
+    elif part == "subdistrict":
+        value = option_code(form, "subdistrict", typed) if "subdistrict" in form.fields else typed
+    counts = count_by(store, part, include_resolved=include_resolved)
+    if value is not None and value in counts:
+        return value
+    refusal = (
+        "review.no_subdistrict_match" if part == "subdistrict" else "review.no_inspector_match"
+    )
+    raise error_from(refusal, name=name, known=_Groups(form, part, counts))
 
 
 @conflicts_app.command("show")

@@ -73,12 +73,18 @@ def building_filter(
     if assigned_to:
         clauses.append(BUILDING.c.assigned_to == assigned_to)
     if search:
-        code = normalize_code(search)
-        if code is not None:
-            clauses.append(BUILDING.c.code == code)
-        else:
-            clauses.extend(_text_search(search))
+        clauses.extend(search_clauses(search))
     return clauses
+
+
+def search_clauses(search: str) -> list[sa.ColumnElement[bool]]:
+    """What the list's search box means, as WHERE clauses on ``building``: a whole code finds
+    that building, other text its words (``_text_search``). The conflict review's filter
+    takes them too, so 「宜宾 13」 finds the same buildings there as in the list."""
+    code = normalize_code(search)
+    if code is not None:
+        return [BUILDING.c.code == code]
+    return _text_search(search)
 
 
 #: Where a search word is cut: between a Chinese character and a digit, either way round, so

@@ -19,7 +19,14 @@ from surveyor.services.selection import field_id_for
 from surveyor.store.db import Store
 from surveyor.sync.fold import ASSIGNED_KEY, DELETED_KEY, DUPLICATE_KEY, STATUS_KEY
 from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
-from surveyor.sync.review import ConflictDetail, Version, open_conflicts_of
+from surveyor.sync.review import (
+    KIND_GROUPS,
+    ConflictDetail,
+    ConflictFilter,
+    Version,
+    group_counts,
+    open_conflicts_of,
+)
 from surveyor.text import colon
 
 
@@ -162,6 +169,39 @@ def joined_names(names: list[str], lang: str) -> str:
 def kind_name(kind: str, lang: str) -> str:
     """hard, soft, delete_vs_edit, duplicate_entity in words."""
     return t_in(lang, f"review.kind_{kind}")
+
+
+def kinds_text(kinds: tuple[str, ...], lang: str) -> str:
+    """The kinds a filter keeps: a group by its short name (field conflicts), else each
+    kind's name."""
+    for group, members in KIND_GROUPS.items():
+        if set(kinds) == set(members):
+            return t_in(lang, f"review.group_{group}")
+    return joined_names([kind_name(k, lang) for k in kinds], lang)
+
+
+def kind_counts_text(by_kind: dict[str, int], lang: str) -> str:
+    """Conflicts per group of kinds, as the screen and ``conflicts list`` show them ("field
+    12  duplicate 3,236"): the groups with any, or all three when there are none."""
+    counts = group_counts(by_kind)
+    shown = {g: n for g, n in counts.items() if n} or counts
+    return "  ".join(f"{t_in(lang, f'review.group_{g}')} {n:,}" for g, n in shown.items())
+
+
+def filter_text(form: Form | None, flt: ConflictFilter, lang: str) -> str:
+    """What a review filter keeps, in words (字段冲突，万兴街道，普查员 李明，「宜宾 13」);
+    empty for no filter."""
+    parts = []
+    if flt.kinds:
+        parts.append(kinds_text(flt.kinds, lang))
+    if flt.subdistrict:
+        parts.append(group_name(form, flt.subdistrict, lang, by_subdistrict=True))
+    if flt.inspector:
+        name = group_name(form, flt.inspector, lang, by_subdistrict=False)
+        parts.append(t_in(lang, "review.filter_inspector", name=name))
+    if flt.text and flt.text.strip():
+        parts.append(t_in(lang, "review.filter_text", text=flt.text.strip()))
+    return ("，" if lang == "zh" else ", ").join(parts)
 
 
 def local_time(wall_time: str) -> str:

@@ -23,13 +23,15 @@ from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from surveyor.forms.model import Form
@@ -45,18 +47,23 @@ from surveyor.sync.actions import (
 from surveyor.sync.fold import DELETED_KEY, DUPLICATE_KEY, ChangeRow
 from surveyor.sync.progress import BUCKETS, ProgressTable, progress
 from surveyor.sync.review import (
+    KIND_GROUPS,
     ConflictDetail,
+    ConflictFilter,
     ConflictSummary,
     DuplicateBuilding,
     Version,
     conflict_detail,
+    count_by,
     count_conflicts,
+    group_counts,
     list_conflicts,
 )
 from surveyor.sync.wording import (
     answer_text,
     edited_values,
     field_name,
+    filter_text,
     group_name,
     joined_names,
     kind_name,
@@ -64,7 +71,7 @@ from surveyor.sync.wording import (
     resolved_text,
     value_text,
 )
-from surveyor.text import without_controls
+from surveyor.text import normalize_text, without_controls
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.modals.dialog import Dialog
 from surveyor.tui.screens.buildings import SUBDISTRICT_SUFFIXES
@@ -80,6 +87,10 @@ COLUMN_CAP = {"code": 16, "field": 28, "kind": 20, "values": 6, "address": 40}
 #: ``d`` deletes a building only when pressed again within this many seconds (like the
 #: app's second Ctrl+Q): one stray key must not delete a register building.
 DELETE_CONFIRM_SECONDS = 5.0
+#: What the kind key steps through: every kind, then field conflicts, deletes, duplicates.
+KIND_CYCLE: tuple[tuple[str, ...], ...] = ((), *KIND_GROUPS.values())
+#: Typing in the search box reads the list once the keys pause this long (seconds).
+SEARCH_DELAY = 0.25
 
 
 class ValueModal(Dialog[str | None]):
@@ -152,13 +163,56 @@ class MergeModal(Dialog[bool]):
         self.dismiss(False)
 
 
+class FilterPick(Dialog[str | None]):
+    """Pick a 街道 or an inspector from those that have conflicts, each with how many: a
+    short list instead of a typed name, which a typo would leave matching nothing. Returns
+    the value picked, "" for all of them, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    FilterPick > Vertical { max-width: 60; }
+    FilterPick OptionList { height: auto; max-height: 16; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "review.cancel", id="review.pick_cancel")
+    ]
+    RELABELS = False  # its names and counts come worded from the review
+
+    def __init__(self, title: str, choices: list[tuple[str, str]], current: str | None) -> None:
+        super().__init__()
+        #: (label, value) in the order shown; the first is "all" (value "").
+        self.title_text, self.choices, self.current = title, choices, current or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(plain(self.title_text), classes="title")
+            yield OptionList(*(Option(plain(label)) for label, _ in self.choices), id="pick")
+
+    def on_mount(self) -> None:
+        options = self.query_one("#pick", OptionList)
+        values = [v for _, v in self.choices]
+        options.highlighted = values.index(self.current) if self.current in values else 0
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#pick")
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[event.option_index][1])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class SupervisorScreen(Screen[None]):
     """Open conflicts, one at a time side by side; resolve with a keypress."""
 
     #: What F1 says about this screen (the keys are listed from the bindings).
     HELP_OVERVIEW = "help.review_overview"
+    #: The keys act on the list: it has the focus, not the search box above it (``/``).
+    AUTO_FOCUS = "#conflicts"
 
     DEFAULT_CSS = """
+    SupervisorScreen #review-filters { height: 1; }
+    SupervisorScreen #review-search { width: 1fr; }
+    SupervisorScreen #review-kinds { width: auto; padding: 0 1; }
     SupervisorScreen #conflicts { height: 40%; }
     SupervisorScreen #versions { height: 1fr; }
     SupervisorScreen .version {
@@ -187,8 +241,16 @@ class SupervisorScreen(Screen[None]):
         Binding("d", "delete", "review.key_delete", id="review.delete"),
         Binding("p", "progress", "review.key_progress", id="review.progress"),
         Binding("r", "refresh", "review.key_refresh", id="review.refresh"),
+        # Esc leaves the search box for the list; there, it clears an active filter first
+        # (the footer then says so), then goes back.
+        Binding("escape", "leave_search", "review.key_to_list", id="review.leave_search"),
+        Binding("escape", "clear_filter", "review.key_clear_filter", id="review.clear_filter"),
         Binding("escape", "back", "review.key_back", id="review.back"),
-        # Last: at 80 columns the footer drops it first (F1 lists it).
+        Binding("slash", "focus_search", "review.key_search", key_display="/", id="review.search"),
+        Binding("t", "cycle_kind", "review.key_kind", id="review.kind"),
+        Binding("s", "pick_subdistrict", "review.key_subdistrict", id="review.subdistrict"),
+        Binding("i", "pick_inspector", "review.key_inspector", id="review.inspector"),
+        # Last: at 80 columns the footer drops them first (F1 lists them).
         Binding("o", "open", "review.key_open", id="review.open"),
     ]
     #: The keys that decide a conflict: on an inspector's laptop they only refuse, so the
@@ -220,9 +282,22 @@ class SupervisorScreen(Screen[None]):
         #: A building was opened from here: its survey may have settled a conflict (an
         #: address corrected), so the list is read again when the review is back on top.
         self._opened = False
+        #: Which conflicts are listed (kind, 街道, inspector, building text); kept while a
+        #: building is opened and after a resolution, cleared by Esc.
+        self.where = ConflictFilter()
+        #: All conflicts (``total`` counts those the filter keeps), and per kind under the
+        #: rest of the filter: the filter bar's "field 12  duplicate 3,236".
+        self.total_all = 0
+        self.by_kind: dict[str, int] = {}
+        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            with Horizontal(id="review-filters"):
+                yield Input(
+                    placeholder=t("review.search_placeholder"), id="review-search", compact=True
+                )
+                yield Static("", id="review-kinds")
             yield DataTable(id="conflicts", cursor_type="row")
             yield Horizontal(id="versions")
             yield Static("", id="status")
@@ -237,11 +312,15 @@ class SupervisorScreen(Screen[None]):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         """The keys that work here: on a laptop, not those that would decide a conflict (the
-        footer advertised "1-9 take b … k … d", which only refused)."""
+        footer advertised "1-9 take b … k … d", which only refused). With a filter, Esc
+        (clear the filter) comes first: at 80 columns the footer drops Esc, and the key that
+        undoes a filter must be in sight while one hides conflicts."""
         active = super().active_bindings
-        if not self.read_only:
-            return active
-        return {k: a for k, a in active.items() if a.binding.id not in self.DECIDING}
+        if self.read_only:
+            active = {k: a for k, a in active.items() if a.binding.id not in self.DECIDING}
+        if self.where.active and "escape" in active:
+            active = {"escape": active["escape"], **active}
+        return active
 
     def on_screen_resume(self) -> None:
         if self._opened:
@@ -260,12 +339,14 @@ class SupervisorScreen(Screen[None]):
         """Called by the app after a language switch."""
         if not is_live(self):
             return
+        self.query_one("#review-search", Input).placeholder = t("review.search_placeholder")
         table = self.query_one("#conflicts", DataTable)
         cursor = table.cursor_row
         self._fill(self.rows, 0)
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
         self._show_detail(self.detail)
+        self._show_filter()
 
     # -- the list -------------------------------------------------------------------------------
     def selected(self) -> ConflictSummary | None:
@@ -288,15 +369,21 @@ class SupervisorScreen(Screen[None]):
         self._fetch(generation, offset, cursor, limit)
 
     def _fetch(self, generation: int, offset: int, cursor: int, limit: int | None) -> None:
-        """In a worker thread: one window of conflicts (and their count, from the top)."""
+        """In a worker thread: one window of the conflicts the filter keeps; from the top,
+        their count, the count of all and the counts per kind too."""
+        where = self.where
         try:
-            rows = list_conflicts(self.store, limit=limit or WINDOW, offset=offset)
-            total = count_conflicts(self.store) if offset == 0 else self.total
+            rows = list_conflicts(self.store, limit=limit or WINDOW, offset=offset, where=where)
+            counts = None
+            if offset == 0:
+                total = count_conflicts(self.store, where=where)
+                every = count_conflicts(self.store) if where.active else total
+                counts = (total, every, count_by(self.store, "kinds", where))
         except Exception as exc:  # a locked database, a lost server: say so, keep the screen
             self._from_worker(self._load_failed, generation, str(exc))
             return
         if not get_current_worker().is_cancelled:
-            self._from_worker(self._show_rows, generation, rows, offset, total, cursor)
+            self._from_worker(self._show_rows, generation, rows, offset, counts, cursor)
 
     def _from_worker(self, callback: Any, *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app has quit meanwhile
@@ -312,13 +399,14 @@ class SupervisorScreen(Screen[None]):
         generation: int,
         rows: list[ConflictSummary],
         offset: int,
-        total: int,
+        counts: tuple[int, int, dict[str, int]] | None,
         cursor: int,
     ) -> None:
         if not is_live(self) or generation != self._generation:
             return  # a window of a list that has been reloaded since
         self._loading_more = False
-        self.total = total
+        if counts is not None:
+            self.total, self.total_all, self.by_kind = counts
         table = self.query_one("#conflicts", DataTable)
         if offset == 0:
             self.rows = rows
@@ -329,7 +417,146 @@ class SupervisorScreen(Screen[None]):
         else:
             self.rows.extend(rows)
             self._fill(rows, offset)
-        self._status(t("review.count", shown=len(self.rows), total=total))
+        self._show_filter()
+
+    def _show_filter(self) -> None:
+        """The filter bar's counts per kind, the kind kept in reverse; the status line's
+        "n shown of N", and with a filter what it keeps and of how many."""
+        if not is_live(self):
+            return
+        kinds = Text()
+        counts = group_counts(self.by_kind)
+        for group, members in KIND_GROUPS.items():
+            if kinds:
+                kinds.append("  ")
+            style = "reverse" if self.where.kinds == members else ""
+            kinds.append(f"{t(f'review.group_{group}')} {counts[group]:,}", style=style)
+        self.query_one("#review-kinds", Static).update(kinds)
+        if not self.where.active:
+            self._status(t("review.count", shown=len(self.rows), total=self.total))
+            return
+        said = t(
+            "review.count_filtered",
+            shown=len(self.rows),
+            n=f"{self.total:,}",
+            total=f"{self.total_all:,}",
+            filter=filter_text(self.form, self.where, language()),
+        )
+        self._status(said)
+
+    # -- the filter -----------------------------------------------------------------------------
+    def _filter_by(self, where: ConflictFilter) -> None:
+        """List what ``where`` keeps, from its first conflict."""
+        self.where = where
+        self.rows = []
+        self.refresh_bindings()  # Esc now clears the filter, or goes back: the footer says which
+        self.action_refresh(keep_cursor=0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc in the search box goes to the list; in the list it clears the filter while
+        there is one (the footer says "clear filter"), and goes back once there is none."""
+        focused = self.focused
+        searching = isinstance(focused, Input) and focused.id == "review-search"
+        if action == "leave_search":
+            return searching
+        if action == "clear_filter":
+            return self.where.active and not searching
+        return True
+
+    def action_leave_search(self) -> None:
+        """The list, the search kept (read now if its keys had not paused yet)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_now()
+        self.query_one("#conflicts", DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        search = self.query_one("#review-search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self._filter_by(ConflictFilter())
+
+    def action_focus_search(self) -> None:
+        """``/``: the building search box, its text selected (typing replaces it)."""
+        search = self.query_one("#review-search", Input)
+        search.focus()
+        search.select_all()
+
+    def action_cycle_kind(self) -> None:
+        """All kinds, then field conflicts, deletes, duplicates, and all kinds again."""
+        now = self.where.kinds
+        at = KIND_CYCLE.index(now) if now in KIND_CYCLE else 0
+        kinds = KIND_CYCLE[(at + 1) % len(KIND_CYCLE)]
+        self._filter_by(ConflictFilter(kinds, *self._rest_of_filter()))
+
+    def _rest_of_filter(self) -> tuple[str | None, str | None, str | None]:
+        return self.where.subdistrict, self.where.inspector, self.where.text
+
+    def action_pick_subdistrict(self) -> None:
+        self._read_choices("subdistrict")
+
+    def action_pick_inspector(self) -> None:
+        self._read_choices("inspector")
+
+    @work(thread=True, exclusive=True, group="review-choices", exit_on_error=False)
+    def _read_choices(self, part: str) -> None:
+        """The 街道 or inspectors with conflicts under the rest of the filter, counted."""
+        try:
+            counts = count_by(self.store, part, self.where)
+        except Exception as exc:  # a locked database, a lost server
+            self._from_worker(self._status, error_text(exc))
+            return
+        self._from_worker(self._offer_choices, part, counts)
+
+    def _offer_choices(self, part: str, counts: dict[str, int]) -> None:
+        if not is_live(self) or not self.is_current:
+            return
+        lang, sub = language(), part == "subdistrict"
+        every = sum(counts.values())
+        choices = [(f"{t(f'review.all_{part}')}  {every:,}", "")]
+        for value, n in counts.items():
+            name = group_name(self.form, value, lang, by_subdistrict=sub)
+            choices.append((f"{name}  {n:,}", value))
+        current = self.where.subdistrict if sub else self.where.inspector
+
+        def picked(value: str | None) -> None:
+            if value is None:
+                return
+            kinds, subdistrict, inspector, text = (self.where.kinds, *self._rest_of_filter())
+            if sub:
+                subdistrict = value or None
+            else:
+                inspector = value or None
+            self._filter_by(ConflictFilter(kinds, subdistrict, inspector, text))
+
+        title = t(f"review.pick_{part}")
+        self.app.push_screen(FilterPick(title, choices, current), picked)
+
+    @on(Input.Changed, "#review-search")
+    def search_changed(self) -> None:
+        """Typed keys read the list once they pause (an input method commits a word at once)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, self._search_now)
+
+    def _search_now(self) -> None:
+        self._search_timer = None
+        text = normalize_text(self.query_one("#review-search", Input).value).strip() or None
+        if text != self.where.text:
+            kinds, subdistrict, inspector, _ = (self.where.kinds, *self._rest_of_filter())
+            self._filter_by(ConflictFilter(kinds, subdistrict, inspector, text))
+
+    @on(Input.Submitted, "#review-search")
+    def search_submitted(self) -> None:
+        """Enter: search now, and into the list."""
+        self.action_leave_search()
+
+    def on_key(self, event: events.Key) -> None:
+        """Down from the search box goes into the list, as Enter and Esc do."""
+        if event.key == "down" and self.query_one("#review-search", Input).has_focus:
+            self.action_leave_search()
+            event.stop()
+            event.prevent_default()
 
     def _fill(self, rows: list[ConflictSummary], offset: int) -> None:
         """Show ``rows`` from ``offset`` on; from the top, the columns are rebuilt too."""
