@@ -108,11 +108,8 @@ class LabelLayout(_Strict):
         for lang in ("zh", "en"):
             odd = ambiguous_width(self.title.get(lang))
             if odd:
-                raise LayoutError(
-                    ("title", lang),
-                    f"{' '.join(repr(c) for c in odd)} has an ambiguous width in a terminal "
-                    "and misaligns the app's export dialog; use 'x' for '×'",
-                )
+                chars = " ".join(repr(c) for c in odd)
+                raise LayoutError(("title", lang), "layout.title_ambiguous", chars=chars)
         return self
 
     @model_validator(mode="after")
@@ -120,7 +117,7 @@ class LabelLayout(_Strict):
         """The QR fits the label, the text beside it has room, labels do not overlap, and what
         is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
-            raise LayoutError(("qr_mm",), "the QR (with padding) does not fit the label")
+            raise LayoutError(("qr_mm",), "layout.qr_too_big")
         self._text_column_fits()
         g, size = self.grid, self.label
         for key, pitch, extent, count, name in (
@@ -130,13 +127,15 @@ class LabelLayout(_Strict):
             if count > 1 and pitch < extent - 0.01:
                 raise LayoutError(
                     ("grid", key),
-                    f"{pitch:g} mm is less than label.{name} ({extent:g} mm), "
-                    "so neighbouring labels would overlap",
+                    "layout.labels_overlap",
+                    pitch=f"{pitch:g}",
+                    name=name,
+                    extent=f"{extent:g}",
                 )
         right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + size.width_mm
         bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + size.height_mm
         if right > self.page.width_mm + 0.01 or bottom > self.page.height_mm + 0.01:
-            raise LayoutError(("grid",), "the grid of labels does not fit the page")
+            raise LayoutError(("grid",), "layout.grid_off_page")
         # Calibration shifts the whole grid; stock without margins (a4_3x8) puts the label's
         # edge off the page at any offset, so judge by what is printed: the label inside its
         # padding.
@@ -151,8 +150,10 @@ class LabelLayout(_Strict):
                 lo, hi = sorted((-low * shift, (extent - high) * shift))
                 raise LayoutError(
                     ("calibration", key),
-                    f"{offset:g} mm moves the labels' printed content (label minus padding_mm) "
-                    f"off the page; this layout allows {lo:g} to {hi:g} mm",
+                    "layout.calibration_off_page",
+                    offset=f"{offset:g}",
+                    low=f"{lo:g}",
+                    high=f"{hi:g}",
                 )
         return self
 
@@ -165,10 +166,11 @@ class LabelLayout(_Strict):
         if have < need - 0.01:
             raise LayoutError(
                 ("qr_mm",),
-                f"the text beside the QR gets {have:.1f} mm (label.width_mm minus qr_mm, "
-                f"padding_mm on both sides and a {TEXT_GAP_MM:g} mm gap); the building code "
-                f"needs {need:.1f} mm at the smallest readable size ({MIN_CODE_PT:g} pt): "
-                "use a wider label, a smaller qr_mm or less padding_mm",
+                "layout.text_column",
+                have=f"{have:.1f}",
+                gap=f"{TEXT_GAP_MM:g}",
+                need=f"{need:.1f}",
+                pt=f"{MIN_CODE_PT:g}",
             )
 
     @property
