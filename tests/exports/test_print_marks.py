@@ -348,9 +348,7 @@ def test_the_code_under_an_18mm_qr_is_never_cut(tmp_path: Path) -> None:
     with pytest.raises(FormError) as info:
         load_layout(str(cramped))
     [problem] = info.value.problems
-    assert ": qr_mm: label layout small_qr: the building code under the QR gets 9.8 mm" in (
-        problem
-    )
+    assert ": qr_mm: label layout small_qr: the building code under the QR gets 9.8 mm" in problem
     checked = run("forms", "check", str(cramped), "--lang", "zh")
     assert checked.returncode == 2
     assert "qr_mm：标签版式 small_qr：二维码下方的楼栋编号只有 9.8 毫米宽" in checked.stderr
