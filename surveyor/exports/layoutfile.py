@@ -123,6 +123,12 @@ def available(kind: Kind) -> dict[str, Any]:
     return found
 
 
+def layout_path(name_or_path: str) -> Path:
+    """The file of a layout given by name (in ``exports/``) or by path."""
+    path = Path(name_or_path)
+    return LAYOUT_DIR / f"{name_or_path}.yaml" if not path.suffix else path
+
+
 def layout_file(name_or_path: str, kind: Kind) -> tuple[Path, Any]:
     """A layout of ``kind`` by name (a file in ``exports/``) or by YAML path, parsed.
 
@@ -131,9 +137,8 @@ def layout_file(name_or_path: str, kind: Kind) -> tuple[Path, Any]:
     on every key.
     """
     word, word_zh = KIND_WORDS[kind]
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = LAYOUT_DIR / f"{name_or_path}.yaml"
+    path = layout_path(name_or_path)
+    if not Path(name_or_path).suffix:
         names = list(available(kind))
         if name_or_path not in names:
             raise SurveyorError(

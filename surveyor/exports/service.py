@@ -23,6 +23,7 @@ from surveyor.exports.labels import (
     load_layout,
     prepare_label,
 )
+from surveyor.exports.layoutfile import layout_path
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
 from surveyor.exports.render import RenderSpec, default_jobs, drawn, render_pdf, render_split
 from surveyor.exports.sheetdata import SheetData, prepare_sheet, printed_text_fields, under_review
@@ -133,7 +134,12 @@ def export_sheets(
     records = selected(store, selection)
     items = sheet_data(ctx, store, records, sheet_layout)
     fields = printed_text_fields(ctx.form, sheet_layout)
-    warned = notices.glyph_notices(ctx.form, records, fields, register_font(font_path))
+    warned = [
+        *notices.static_glyph_notices(
+            sheet_layout, layout_path(layout), ctx.form, register_font(font_path)
+        ),
+        *notices.glyph_notices(ctx.form, records, fields, register_font(font_path)),
+    ]
     result = _render(spec, items, out, split, jobs, progress, cancel)
     return with_changes(result, warnings=tuple(warned))
 
@@ -205,7 +211,9 @@ def check_layout_file(path: Path, form: Form, lang: str = "en") -> str | None:
         said = t_in(lang, "check.ok_labels", path=path, layout=labels.layout, n=labels.per_page)
         warnings = notices.margin_notices(labels)
     elif kind == "sheet":
-        sheet = load_sheet_layout(str(path), form, register_font(str(setup_font().path)))
+        font = register_font(str(setup_font().path))
+        sheet = load_sheet_layout(str(path), form, font)
+        warnings = notices.static_glyph_notices(sheet, path, form, font)
         said = t_in(
             lang,
             "check.ok_sheet",

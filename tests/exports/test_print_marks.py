@@ -151,6 +151,35 @@ def test_characters_the_font_lacks_are_warned_of_once_per_building(tmp_path: Pat
     assert f"{odd}：嵌入的字体中没有 小区名称「𡒄」、门牌地址「𠮷」 的字形" in done.stderr
 
 
+def test_layout_text_the_font_lacks_is_warned_of_naming_its_file_and_key(tmp_path: Path) -> None:
+    """The check covered typed answers only: a heading or an element's short name of the sheet
+    layout with a character the font lacks printed as a box on every sheet, silently."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    text = (LAYOUT_DIR / "sheet_a4.yaml").read_text(encoding="utf-8")
+    odd = text.replace("short: 裂缝,", "short: 𡒄缝,", 1)
+    assert odd != text
+    layout = tmp_path / "odd_sheet.yaml"
+    layout.write_text(odd, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = init_store(db, role="laptop", inspector="甲")
+    create_building(store, get_form(), REGISTER_ROW, author="甲")
+    store.close()
+    key = "elements.0.answers.0.short"
+    out = tmp_path / "sheets.pdf"
+    done = run("export", "sheets", "--db", str(db), "--out", str(out), "--layout", str(layout))
+    assert done.returncode == 0 and out.exists(), done.stderr
+    assert f"{layout}: {key}: the embedded font has no glyph for '𡒄'" in done.stderr
+    checked = run("forms", "check", str(layout), "--lang", "zh")
+    assert checked.returncode == 0, checked.stderr
+    assert f"；警告：{layout}：{key}：嵌入的字体中没有「𡒄」的字形" in checked.stdout
+    stock = run("forms", "check", str(LAYOUT_DIR / "sheet_a4.yaml"))
+    assert stock.returncode == 0 and "warning" not in stock.stdout
+
+
 def test_the_export_dialog_says_the_warnings_under_its_result(tmp_path: Path) -> None:
     """The app's export dialog said only 'Wrote … (1 buildings, 1 pages)'."""
     import asyncio
