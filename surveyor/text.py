@@ -1,14 +1,17 @@
 """Cleaning text a user typed or pasted, the same on every path (app, CLI, register import),
 and the colon every front end writes after a name.
 
-Pure string functions with no heavy imports: the app's first screen uses them before the
-form code is loaded.
+Pure string functions with no heavy imports (Rich's cell widths only): the app's first screen
+uses them before the form code is loaded. Also the one rule of line breaking
+(``no_break_before``), shared by the printed pages, the app and the CLI.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from rich.cells import cell_len
 
 #: Control characters other than a remark's line breaks and tabs (C0, DEL, C1), and every
 #: format character (Unicode category Cf, listed as of Unicode 15.1; a test checks the list
@@ -75,15 +78,73 @@ def normalize_free_text(text: str) -> str:
 NO_LINE_START = frozenset("。．，、；：？！）］｝〕〉》」』】〗〙〛〞”’…‥・ー～％℃,.;:?!)]}%")
 NO_LINE_END = frozenset("（［｛〔〈《「『【〖〘〚〝“‘([{")
 
-#: Stretches a printed line never breaks inside: a number and the measure word after it
-#: ("城厢中路17号" broke into "…17" / "号", which reads as another address), and the label's
-#: count of rules to check ("待核实5" broke into "待核" / "实5").
-UNBREAKABLE = re.compile(r"\d+(?:号|楼|栋|单元|层|户|室|年)|待核实\d*")
+#: Stretches a line never breaks inside, on paper, on the screen or in the CLI: a number and
+#: the measure word after it ("城厢中路17号" broke into "…17" / "号", which reads as another
+#: address; "13号楼" into "13号" / "楼"), and the label's count of rules to check ("待核实5"
+#: broke into "待核" / "实5").
+UNBREAKABLE = re.compile(r"\d+(?:号楼|号|楼|栋|单元|层|户|室|年)|待核实\d*")
 
 
 def unbreakable_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each stretch of ``text`` a line may not break inside (``UNBREAKABLE``)."""
     return [m.span() for m in UNBREAKABLE.finditer(text)]
+
+
+def no_break_before(text: str) -> frozenset[int]:
+    """The positions ``i`` a line may not start at (no break before ``text[i]``): closing
+    punctuation, the character after opening punctuation, and inside an ``UNBREAKABLE``
+    stretch. The one rule of Chinese line breaking: the PDF's wrapping, the app's
+    (``wrap_text``) and the CLI's all ask it, so "13号楼" stays whole everywhere."""
+    forbidden = {i for a, b in unbreakable_spans(text) for i in range(a + 1, b)}
+    forbidden.update(
+        i for i in range(1, len(text)) if text[i] in NO_LINE_START or text[i - 1] in NO_LINE_END
+    )
+    return frozenset(forbidden)
+
+
+def can_break(text: str, at: int, forbidden: frozenset[int]) -> bool:
+    """Whether a line may end before ``text[at]`` in terminal cells: at a space; between
+    Chinese characters except where ``forbidden`` (``no_break_before(text)``) says not;
+    never inside a Latin word."""
+    before, after = text[at - 1], text[at]
+    if before == " " or after == " ":
+        return True
+    if at in forbidden:
+        return False
+    return cell_len(before) > 1 or cell_len(after) > 1
+
+
+def wrap_text(text: str, width: int, *, indent: int = 0, keep: int = 0) -> list[str]:
+    """One paragraph in lines of at most ``width`` terminal cells, as Chinese is set
+    (``can_break``): the app's notes and choices and the CLI's answers.
+
+    The lines after the first are indented by ``indent`` spaces; the first ``keep``
+    characters stay on the first line. A word longer than a line (no break allowed in it)
+    is cut where it must be.
+    """
+    forbidden = no_break_before(text)
+    lines: list[str] = []
+    start, room, low = 0, max(1, width), max(1, keep + 1)
+    while cell_len(text[start:]) > room:
+        fit, used = start, 0
+        for i in range(start, len(text)):
+            used += cell_len(text[i])
+            if used > room:
+                break
+            fit = i + 1
+        breaks = range(fit, start + low - 1, -1)
+        cut = next((at for at in breaks if can_break(text, at, forbidden)), 0)
+        if not cut:  # cut where it must, but still not before closing punctuation
+            cut = max(fit, start + 1)
+            while cut > start + 1 and text[cut] in NO_LINE_START:
+                cut -= 1
+        lines.append(text[start:cut].rstrip(" "))
+        start = cut
+        while start < len(text) and text[start] == " ":
+            start += 1
+        room, low = max(1, width - indent), 1
+    lines.append(text[start:])
+    return lines[:1] + [" " * indent + line for line in lines[1:]]
 
 
 def text_or_none(value: object) -> str | None:

@@ -647,3 +647,26 @@ def test_a_refusal_by_a_running_server_is_said_as_it_says_it(pg_url: str) -> Non
     assert run.returncode == 2, run.stderr
     assert 'database "nosuchdb_' in run.stderr and "does not exist" in run.stderr, run.stderr
     assert "cannot be reached" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_show_wraps_an_answer_without_splitting_a_number_from_its_measure_word(
+    tmp_path: Path,
+) -> None:
+    """In a terminal, `show` folded a Chinese remark at any cell: "13号楼" read "13号" / "楼"
+    (Rich's folding); it wraps as the app does now."""
+    import re
+
+    from tests.tui.test_line_breaking import REMARK, split_stretches
+
+    db, code = _new_db(tmp_path)
+    assert set_answers(db, code, f"inspector_remarks={REMARK}").returncode == 0
+    for columns in (48, 52, 60, 66):
+        env = {**os.environ, "TTY_COMPATIBLE": "1", "COLUMNS": str(columns), "NO_COLOR": "1"}
+        shown = sv("show", "--db", str(db), code, "--lang", "zh", env=env)
+        assert shown.returncode == 0, shown.stderr
+        text = re.sub(r"\x1b\[[0-9;]*m", "", shown.stdout)
+        at = text.index(REMARK[:4])
+        lines = [line.strip() for line in text[at:].splitlines()]
+        lines = lines[: next(i for i, line in enumerate(lines) if line.endswith("。")) + 1]
+        assert "".join(lines) == REMARK, (columns, lines)  # it does wrap, and loses nothing
+        assert len(lines) > 1 and split_stretches(lines) == [], (columns, lines)

@@ -675,13 +675,14 @@ def forms_check(
     from surveyor.exports.service import check_layout_file
     from surveyor.forms.catalog import get_form
     from surveyor.forms.model import FormError, load_form
+    from surveyor.i18n import t_in
     from surveyor.retrofit.check import check_rule_file
 
     failed = 0
     for file in files:
         try:
             # The kind of file is told by its top-level key.
-            summary = check_rule_file(file) or check_layout_file(file, get_form())
+            summary = check_rule_file(file, lang) or check_layout_file(file, get_form(), lang)
             if summary is not None:
                 typer.echo(summary)
                 continue
@@ -691,10 +692,16 @@ def forms_check(
             for problem in exc.problems_in(lang):
                 typer.echo(problem, err=True)
             continue
-        n_fields = len(form.fields)
         typer.echo(
-            f"{file}: ok (form {form.defn.form} {form.version}, "
-            f"{len(form.sections)} sections, {n_fields} fields)"
+            t_in(
+                lang,
+                "check.ok_form",
+                path=file,
+                form=form.defn.form,
+                version=form.version,
+                sections=len(form.sections),
+                fields=len(form.fields),
+            )
         )
     if failed:
         raise SurveyorError(f"{failed} file(s) have errors", zh=f"{failed} 个文件有错误")

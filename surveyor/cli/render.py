@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from surveyor.forms.display import format_value, status_label
 from surveyor.forms.model import Form
@@ -15,7 +17,7 @@ from surveyor.forms.record import Evaluation
 from surveyor.i18n import t_in
 from surveyor.services.survey import BuildingState, KeptBuilding, kept_elsewhere_error
 from surveyor.sync.review import ConflictDetail
-from surveyor.text import colon
+from surveyor.text import can_break, colon, no_break_before, wrap_text
 
 
 def print_building(
@@ -64,10 +66,10 @@ def print_building(
             box=None,
             padding=(0, 1),
         )
-        # A long answer is folded onto more lines, never cut: a remark without spaces (Chinese)
+        # A long answer is wrapped onto more lines, never cut: a remark without spaces (Chinese)
         # was one "word" too long for its column and ended in "…", also when piped to a file.
         table.add_column(no_wrap=True)
-        table.add_column(overflow="fold")
+        table.add_column()
         table.add_column(no_wrap=True)
         shown = False
         for fdef in section.fields:
@@ -86,11 +88,40 @@ def print_building(
             elif fld.id in ev.missing:
                 marks.append(f"[yellow]{'必填' if zh else 'required'}[/]")
             mark = " ".join(marks)
-            table.add_row(
-                escape(fdef.label.get(lang)), escape(format_value(fld, value, lang)), mark
-            )
+            answer = Wrapped(format_value(fld, value, lang))
+            table.add_row(escape(fdef.label.get(lang)), answer, mark)
         if shown:
             _print_whole(console, table)
+
+
+class Wrapped:
+    """Plain text (never markup) wrapped as the app wraps it (``surveyor.text.wrap_text``) at
+    the width Rich gives it: Rich folds Chinese anywhere, and split "13号楼" into "13号" / "楼"."""
+
+    def __init__(self, text: str) -> None:
+        self.paragraphs = text.split("\n")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        """As narrow as its widest stretch a line may not break inside, as wide as its
+        longest paragraph."""
+        widest = max(cell_len(p) for p in self.paragraphs)
+        whole = max(_widest_unbreakable(p) for p in self.paragraphs)
+        return Measurement(min(whole, options.max_width), min(widest, options.max_width))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = [line for p in self.paragraphs for line in wrap_text(p, options.max_width)]
+        yield Text("\n".join(lines), no_wrap=True, end="")
+
+
+def _widest_unbreakable(text: str) -> int:
+    """Cells of the widest stretch of ``text`` with no break allowed inside it."""
+    forbidden = no_break_before(text)
+    widest, start = 0, 0
+    for at in range(1, len(text) + 1):
+        if at == len(text) or can_break(text, at, forbidden):
+            widest = max(widest, cell_len(text[start:at].strip(" ")))
+            start = at
+    return widest
 
 
 def _print_whole(console: Console, table: Table) -> None:
@@ -108,8 +139,6 @@ def _print_conflicts(
 ) -> None:
     """Each open conflict in the words the app shows under the field (``conflict_note``),
     with the field's name in front."""
-    from rich.text import Text
-
     from surveyor.sync.wording import conflict_note, field_name
 
     console.print(f"[magenta]{escape(t_in(lang, 'show.open_conflicts', n=len(conflicts)))}[/]")

@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 
 from surveyor.exports.layoutfile import LayoutError, available, layout_file, validated
 from surveyor.exports.qr import QUIET_ZONE, draw_qr, qr_ops
-from surveyor.exports.text import fit, text_width, wrap
+from surveyor.exports.text import text_width, wrap
 from surveyor.forms.model import Localized
 from surveyor.retrofit.derive import NeedsReport
 from surveyor.store.ids import building_uri
@@ -108,11 +108,8 @@ class LabelLayout(_Strict):
         for lang in ("zh", "en"):
             odd = ambiguous_width(self.title.get(lang))
             if odd:
-                raise LayoutError(
-                    ("title", lang),
-                    f"{' '.join(repr(c) for c in odd)} has an ambiguous width in a terminal "
-                    "and misaligns the app's export dialog; use 'x' for '×'",
-                )
+                chars = " ".join(repr(c) for c in odd)
+                raise LayoutError(("title", lang), "layout.title_ambiguous", chars=chars)
         return self
 
     @model_validator(mode="after")
@@ -120,7 +117,7 @@ class LabelLayout(_Strict):
         """The QR fits the label, the text beside it has room, labels do not overlap, and what
         is printed stays on the page."""
         if self.qr_mm + 2 * self.padding_mm > min(self.label.width_mm, self.label.height_mm) + 0.01:
-            raise LayoutError(("qr_mm",), "the QR (with padding) does not fit the label")
+            raise LayoutError(("qr_mm",), "layout.qr_too_big")
         self._text_column_fits()
         g, size = self.grid, self.label
         for key, pitch, extent, count, name in (
@@ -130,13 +127,15 @@ class LabelLayout(_Strict):
             if count > 1 and pitch < extent - 0.01:
                 raise LayoutError(
                     ("grid", key),
-                    f"{pitch:g} mm is less than label.{name} ({extent:g} mm), "
-                    "so neighbouring labels would overlap",
+                    "layout.labels_overlap",
+                    pitch=f"{pitch:g}",
+                    name=name,
+                    extent=f"{extent:g}",
                 )
         right = g.left_mm + (g.columns - 1) * g.pitch_x_mm + size.width_mm
         bottom = g.top_mm + (g.rows - 1) * g.pitch_y_mm + size.height_mm
         if right > self.page.width_mm + 0.01 or bottom > self.page.height_mm + 0.01:
-            raise LayoutError(("grid",), "the grid of labels does not fit the page")
+            raise LayoutError(("grid",), "layout.grid_off_page")
         # Calibration shifts the whole grid; stock without margins (a4_3x8) puts the label's
         # edge off the page at any offset, so judge by what is printed: the label inside its
         # padding.
@@ -151,9 +150,12 @@ class LabelLayout(_Strict):
                 lo, hi = sorted((-low * shift, (extent - high) * shift))
                 raise LayoutError(
                     ("calibration", key),
-                    f"{offset:g} mm moves the labels' printed content (label minus padding_mm) "
-                    f"off the page; this layout allows {lo:g} to {hi:g} mm",
+                    "layout.calibration_off_page",
+                    offset=f"{offset:g}",
+                    low=f"{lo:g}",
+                    high=f"{hi:g}",
                 )
+        self._code_under_qr_fits()
         return self
 
     def _text_column_fits(self) -> None:
@@ -165,11 +167,41 @@ class LabelLayout(_Strict):
         if have < need - 0.01:
             raise LayoutError(
                 ("qr_mm",),
-                f"the text beside the QR gets {have:.1f} mm (label.width_mm minus qr_mm, "
-                f"padding_mm on both sides and a {TEXT_GAP_MM:g} mm gap); the building code "
-                f"needs {need:.1f} mm at the smallest readable size ({MIN_CODE_PT:g} pt): "
-                "use a wider label, a smaller qr_mm or less padding_mm",
+                "layout.text_column",
+                have=f"{have:.1f}",
+                gap=f"{TEXT_GAP_MM:g}",
+                need=f"{need:.1f}",
+                pt=f"{MIN_CODE_PT:g}",
             )
+
+    def _code_under_qr_fits(self) -> None:
+        """Wherever the code is printed under the QR, the widest code fits there at
+        ``MIN_CODE_PT``: it is the label's permanent id, read off it when the QR will not scan,
+        and under an 18 mm QR it was cut to "NK-WWWWW-WW…"."""
+        need = min_text_column_mm()
+        for index in range(self.per_page):
+            place = self.under_qr(*self.origin(index), self.text_box(index)[0])
+            if place is not None and place[2] / mm < need - 0.01:
+                raise LayoutError(
+                    ("qr_mm",),
+                    "layout.code_under_qr",
+                    layout=self.layout,
+                    have=f"{place[2] / mm:.1f}",
+                    need=f"{need:.1f}",
+                    pt=f"{MIN_CODE_PT:g}",
+                )
+
+    def under_qr(self, x: float, y: float, box: Box) -> tuple[float, float, float] | None:
+        """(left, baseline, width) in points of the code printed under the QR of the label at
+        (x, y) whose text goes in ``box``; None when the label has no room under its QR. It may
+        run on under half the gap beside the QR: the widest code at ``MIN_CODE_PT`` is a little
+        wider than an 18 mm QR, and the other half keeps it apart from the text column."""
+        pad = self.padding_mm * mm
+        baseline = y + self.label.height_mm * mm - pad - self.qr_mm * mm - 6
+        # In the padding, or, near the sheet's edge, above the printer's margin.
+        if baseline < (box.bottom if box.bottom > y + pad + 0.01 else y + 1):
+            return None
+        return box.left, baseline, x + self.text_column[0] - TEXT_GAP_MM * mm / 2 - box.left
 
     @property
     def per_page(self) -> int:
@@ -285,10 +317,11 @@ def qr_modules() -> int:
     return qr_ops(building_uri("NK-00000-00000"))[0]
 
 
-def code_size(code: str, font: str, width: float) -> float:
-    """The size the code beside the QR is printed at: shrunk to fit ``width`` rather than cut
-    (it is what a person reads off the label), never below ``MIN_CODE_PT``."""
-    return max(MIN_CODE_PT, min(CODE_SIZE, width / max(text_width(code, font, 1), 1e-6)))
+def code_size(code: str, font: str, width: float, largest: float = CODE_SIZE) -> float:
+    """The size a code is printed at (beside the QR, or under it at ``CODE_UNDER_SIZE``):
+    shrunk to fit ``width`` rather than cut (it is what a person reads off the label), never
+    below ``MIN_CODE_PT`` (the stock check keeps the widest code fitting at it)."""
+    return max(MIN_CODE_PT, min(largest, width / max(text_width(code, font, 1), 1e-6)))
 
 
 def ambiguous_width(text: str) -> list[str]:
@@ -387,12 +420,11 @@ def draw_label(
     slots = int((top - box.bottom) // LEADING) + 1
     for i, line in enumerate(label_lines(data, font, tw, slots, short)):
         canvas.drawString(tx, top - i * LEADING, line)
-    under = qr_y - 6
-    # Under the QR in the padding, or, near the sheet's edge, above the printer's margin.
-    if under >= (box.bottom if box.bottom > y + pad + 0.01 else y + 1):
-        canvas.setFont(font, CODE_UNDER_SIZE)
-        width = x + pad + qr - box.left
-        canvas.drawString(box.left, under, fit(data.code, font, CODE_UNDER_SIZE, width))
+    under = layout.under_qr(x, y, box)
+    if under is not None:
+        left, baseline, width = under
+        canvas.setFont(font, code_size(data.code, font, width, CODE_UNDER_SIZE))
+        canvas.drawString(left, baseline, data.code)
 
 
 def label_lines(

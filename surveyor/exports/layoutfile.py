@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import FormError, pydantic_message
 from surveyor.forms.yamlsource import key_line, load_yaml
+from surveyor.i18n import t_in
 
 LAYOUT_DIR = Path(__file__).resolve().parents[2] / "exports"
 Kind = Literal["label", "sheet"]
@@ -33,11 +34,19 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 class LayoutError(ValueError):
-    """Parts of a layout that do not fit together; ``key`` is the setting to change."""
+    """Parts of a layout that do not fit together; ``key`` is the setting to change, and
+    ``message`` the catalog's sentence (``surveyor/locale/messages.yaml``) filled with
+    ``values``, so ``forms check --lang zh`` says it in Chinese too."""
 
-    def __init__(self, key: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
+    def __init__(self, key: tuple[str, ...], message: str, **values: object) -> None:
+        super().__init__(t_in("en", message, **values))
         self.key = key
+        self.message = message
+        self.values = values
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return t_in(lang, self.message, **self.values)
 
 
 def kind_of(raw: Any) -> Kind | None:
@@ -114,6 +123,12 @@ def available(kind: Kind) -> dict[str, Any]:
     return found
 
 
+def layout_path(name_or_path: str) -> Path:
+    """The file of a layout given by name (in ``exports/``) or by path."""
+    path = Path(name_or_path)
+    return LAYOUT_DIR / f"{name_or_path}.yaml" if not path.suffix else path
+
+
 def layout_file(name_or_path: str, kind: Kind) -> tuple[Path, Any]:
     """A layout of ``kind`` by name (a file in ``exports/``) or by YAML path, parsed.
 
@@ -122,9 +137,8 @@ def layout_file(name_or_path: str, kind: Kind) -> tuple[Path, Any]:
     on every key.
     """
     word, word_zh = KIND_WORDS[kind]
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = LAYOUT_DIR / f"{name_or_path}.yaml"
+    path = layout_path(name_or_path)
+    if not Path(name_or_path).suffix:
         names = list(available(kind))
         if name_or_path not in names:
             raise SurveyorError(
@@ -160,7 +174,7 @@ def validated(model: type[Model], raw: Any, path: Path) -> Model:
             for lang, said in problems.items():
                 msg = pydantic_message(err, lang)
                 if isinstance(cause, LayoutError):  # a whole-layout check names its own key
-                    loc, msg = cause.key, str(cause)
+                    loc, msg = cause.key, cause.text(lang)
                 said.append(problem(raw, path, loc, msg, lang))
         raise FormError(problems["en"], problems["zh"]) from None
 

@@ -8,10 +8,12 @@ user's call), and says so: the CLI on stderr, the app under its result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 from surveyor.exports.fonts import missing_glyphs
 from surveyor.exports.labels import LabelLayout
+from surveyor.exports.sheetlayout import SheetLayout
 from surveyor.exports.source import BuildingRecord
 from surveyor.forms.model import Form, Localized
 from surveyor.i18n import LANGUAGES, t_in
@@ -80,3 +82,61 @@ def margin_notices(layout: LabelLayout) -> list[Localized]:
         for lang in LANGUAGES
     }
     return [_notice("export.warn_margin", values)]
+
+
+#: What ``static_glyph_notices`` found, by the files and font it looked at (with their
+#: modification times, so an edited layout is looked at again): once per export is enough.
+_STATIC_FOUND: dict[tuple[object, ...], tuple[Localized, ...]] = {}
+
+
+def static_glyph_notices(
+    layout: SheetLayout, layout_path: Path, form: Form, font: str
+) -> list[Localized]:
+    """One notice per text of the sheet layout or of the form that every sheet prints (a
+    heading, an element's short name, a field's label or option) holding characters ``font``
+    has no glyph for, naming the file and the key: the answers were checked, but such a
+    heading printed as boxes on every sheet, silently."""
+    key = (str(layout_path), _mtime(layout_path), str(form.source), _mtime(form.source), font)
+    if key not in _STATIC_FOUND:
+        found = []
+        for file, where, text in _sheet_static_texts(layout, layout_path, form):
+            chars = missing_glyphs(text, font)
+            if chars:
+                values = {"file": file, "where": ".".join(map(str, where)), "chars": chars}
+                found.append(_notice("export.warn_static_glyphs", dict.fromkeys(LANGUAGES, values)))
+        _STATIC_FOUND[key] = tuple(found)
+    return list(_STATIC_FOUND[key])
+
+
+def _mtime(path: Path | None) -> int:
+    try:
+        return path.stat().st_mtime_ns if path is not None else 0
+    except OSError:
+        return 0
+
+
+def _sheet_static_texts(
+    layout: SheetLayout, layout_path: Path, form: Form
+) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
+    """(file, key, text) of each text a sheet prints from its layout file (the fixed lines,
+    the elements' short names) or from the form (the labels and options of the fields it
+    shows)."""
+    from surveyor.exports.sheet import fixed_lines
+
+    for where, text, _, _ in fixed_lines(layout):
+        yield str(layout_path), where, text
+    for e, element in enumerate(layout.elements):
+        for a, answer in enumerate(element.answers):
+            yield str(layout_path), ("elements", e, "answers", a, "short"), answer.short
+    shown = [f for fact in layout.facts for f in (fact.field, fact.with_field) if f is not None]
+    shown += [answer.field for element in layout.elements for answer in element.answers]
+    form_file = str(form.source or form.defn.form)
+    for fid in dict.fromkeys(shown):
+        if fid not in form.fields:
+            continue
+        fld = form.fields[fid]
+        for lang in LANGUAGES:
+            yield form_file, (fid, "label", lang), fld.defn.label.get(lang)
+        for choice in fld.choices:
+            for lang in LANGUAGES:
+                yield form_file, (fid, "choices", choice.code, lang), choice.label(lang)

@@ -23,12 +23,14 @@ from surveyor.exports.labels import (
     load_layout,
     prepare_label,
 )
+from surveyor.exports.layoutfile import layout_path
 from surveyor.exports.output import atomic_file, atomic_folder, check_target
 from surveyor.exports.render import RenderSpec, default_jobs, drawn, render_pdf, render_split
 from surveyor.exports.sheetdata import SheetData, prepare_sheet, printed_text_fields, under_review
 from surveyor.exports.sheetlayout import DEFAULT_SHEET_LAYOUT, SheetLayout, load_sheet_layout
 from surveyor.exports.source import BuildingRecord, blob_dir, require_some, select_buildings
 from surveyor.forms.model import Form, Localized
+from surveyor.i18n import t_in
 from surveyor.paths import require_apart_from_database
 from surveyor.retrofit import derive_needs
 from surveyor.retrofit.derive import NeedsReport
@@ -132,7 +134,12 @@ def export_sheets(
     records = selected(store, selection)
     items = sheet_data(ctx, store, records, sheet_layout)
     fields = printed_text_fields(ctx.form, sheet_layout)
-    warned = notices.glyph_notices(ctx.form, records, fields, register_font(font_path))
+    warned = [
+        *notices.static_glyph_notices(
+            sheet_layout, layout_path(layout), ctx.form, register_font(font_path)
+        ),
+        *notices.glyph_notices(ctx.form, records, fields, register_font(font_path)),
+    ]
     result = _render(spec, items, out, split, jobs, progress, cancel)
     return with_changes(result, warnings=tuple(warned))
 
@@ -190,25 +197,34 @@ def check_start(start: int, labels: LabelLayout, split: bool) -> None:
         )
 
 
-def check_layout_file(path: Path, form: Form) -> str | None:
-    """``forms check`` of a print layout: its one-line summary, or None when the file is not a
-    layout; raises FormError naming every problem's line."""
+def check_layout_file(path: Path, form: Form, lang: str = "en") -> str | None:
+    """``forms check`` of a print layout: its one-line summary in ``lang``, or None when the
+    file is not a layout; raises FormError naming every problem's line."""
     from surveyor.exports.layoutfile import looks_like
     from surveyor.forms.yamlsource import load_yaml
 
     # A stock whose 'layout:' is mistyped is still a stock: it was checked as a census form.
     kind = looks_like(load_yaml(path))
+    warnings: list[Localized] = []
     if kind == "label":
         labels = load_layout(str(path))
-        said = f"{path}: ok (label layout {labels.layout}, {labels.per_page} per page)"
-        return "; warning: ".join([said, *(n.en for n in notices.margin_notices(labels))])
-    if kind == "sheet":
-        sheet = load_sheet_layout(str(path), form, register_font(str(setup_font().path)))
-        return (
-            f"{path}: ok (sheet layout {sheet.sheet}, {len(sheet.key_facts)} key facts, "
-            f"{len(sheet.elements)} elements)"
+        said = t_in(lang, "check.ok_labels", path=path, layout=labels.layout, n=labels.per_page)
+        warnings = notices.margin_notices(labels)
+    elif kind == "sheet":
+        font = register_font(str(setup_font().path))
+        sheet = load_sheet_layout(str(path), form, font)
+        warnings = notices.static_glyph_notices(sheet, path, form, font)
+        said = t_in(
+            lang,
+            "check.ok_sheet",
+            path=path,
+            layout=sheet.sheet,
+            facts=len(sheet.key_facts),
+            elements=len(sheet.elements),
         )
-    return None
+    else:
+        return None
+    return t_in(lang, "check.warning").join([said, *(n.get(lang) for n in warnings)])
 
 
 def _render(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from surveyor.exports.layoutfile import layout_file, problem, validated
 from surveyor.exports.text import text_width
 from surveyor.forms.model import SELECT_TYPES, Form, FormError, Localized
+from surveyor.i18n import t_in
 
 DEFAULT_SHEET_LAYOUT = "sheet_a4"
 #: The page has room for this many key facts and elements beside each other above the needs.
@@ -85,18 +86,25 @@ def load_sheet_layout(name_or_path: str, form: Form, font: str) -> SheetLayout:
     page as set in ``font`` (registered); raises FormError naming every problem's line."""
     path, raw = layout_file(name_or_path, "sheet")
     layout = validated(SheetLayout, raw, path)
-    problems = [problem(raw, path, loc, msg) for loc, msg in _form_problems(layout, form)]
-    problems += [problem(raw, path, loc, msg) for loc, msg in _overlong_lines(layout, font)]
-    if problems:
-        raise FormError(problems)
+    found = [*_form_problems(layout, form), *_overlong_lines(layout, font)]
+    if found:
+        en, zh = (
+            [problem(raw, path, loc, t_in(lang, key, **values), lang) for loc, key, values in found]
+            for lang in ("en", "zh")
+        )
+        raise FormError(en, zh)
     return layout
 
 
-def _form_problems(layout: SheetLayout, form: Form) -> Iterator[tuple[tuple[Any, ...], str]]:
+#: A problem of a sheet layout: where (its key), and its sentence's catalog key and values.
+Found = tuple[tuple[Any, ...], str, dict[str, object]]
+
+
+def _form_problems(layout: SheetLayout, form: Form) -> Iterator[Found]:
     """Fields the form does not have, or cannot serve where the layout puts them."""
 
-    def unknown(fid: str) -> str:
-        return f"the form {form.defn.form} {form.version} has no field '{fid}'"
+    def unknown(fid: str) -> tuple[str, dict[str, object]]:
+        return "layout.no_such_field", {"form": form.defn.form, "version": form.version, "id": fid}
 
     for i, fact in enumerate(layout.key_facts):
         if isinstance(fact, str):
@@ -107,46 +115,39 @@ def _form_problems(layout: SheetLayout, form: Form) -> Iterator[tuple[tuple[Any,
                 named.append((("key_facts", i, "with"), fact.with_field))
         for loc, fid in named:
             if fid not in form.fields:
-                yield loc, unknown(fid)
+                yield loc, *unknown(fid)
             elif form.fields[fid].type in NOT_PRINTABLE_FACTS:
-                yield loc, f"a {form.fields[fid].type} field cannot be printed as a key fact"
+                yield loc, "layout.not_a_fact", {"type": form.fields[fid].type}
     for e, element in enumerate(layout.elements):
         for a, answer in enumerate(element.answers):
             loc = ("elements", e, "answers", a)
             fld = form.fields.get(answer.field)
             if fld is None:
-                yield (*loc, "field"), unknown(answer.field)
+                yield (*loc, "field"), *unknown(answer.field)
             elif fld.type not in SELECT_TYPES:
-                yield (*loc, "field"), "only a choice field can grade an element"
+                yield (*loc, "field"), "layout.not_a_choice", {}
             else:
+                options = ", ".join(c.code for c in fld.choices)
                 for code in answer.grade:
                     if code not in fld.choice_codes:
-                        yield (
-                            (*loc, "grade", code),
-                            (
-                                f"'{answer.field}' has no option '{code}' "
-                                f"(its options: {', '.join(c.code for c in fld.choices)})"
-                            ),
-                        )
+                        values: dict[str, object] = {"id": answer.field, "code": code}
+                        values["options"] = options
+                        yield (*loc, "grade", code), "layout.no_such_option", values
     for i, fid in enumerate(layout.photos.fields):
         fld = form.fields.get(fid)
         if fld is None:
-            yield ("photos", "fields", i), unknown(fid)
+            yield ("photos", "fields", i), *unknown(fid)
         elif fld.type != "photo":
-            yield ("photos", "fields", i), f"'{fid}' is not a photo field"
+            yield ("photos", "fields", i), "layout.not_a_photo", {"id": fid}
 
 
-def _overlong_lines(layout: SheetLayout, font: str) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _overlong_lines(layout: SheetLayout, font: str) -> Iterator[Found]:
     """Fixed lines too long for the width the sheet prints them in (they would be cut)."""
     from surveyor.exports.sheet import fixed_lines
 
     for loc, text, size, width in fixed_lines(layout):
         used = text_width(text, font, size)
         if used > width:
-            yield (
-                loc,
-                (
-                    f"too long for its line on the sheet ({used:.0f} pt where {width:.0f} pt fit "
-                    f"at {size:g} pt); shorten it"
-                ),
-            )
+            values: dict[str, object] = {"used": f"{used:.0f}", "width": f"{width:.0f}"}
+            values["size"] = f"{size:g}"
+            yield loc, "layout.line_too_long", values

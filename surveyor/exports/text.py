@@ -5,9 +5,9 @@ Widths come from the registered TrueType font's glyph advances (what reportlab's
 one that does not is broken, in one pass over the advances read once per font.
 Latin text breaks at spaces; Chinese may break between any two characters, except that closing
 punctuation never starts a line nor opening punctuation ends one (``surveyor.text``'s sets, the
-ones the screen wraps by), and a number keeps its measure word ("17号", "3单元") and "待核实5"
-stays whole (``surveyor.text.UNBREAKABLE``). Text that has to be cut ends in "…", so a reader knows
-something is missing.
+ones the screen wraps by), and a number keeps its measure word ("17号", "13号楼", "3单元") and
+"待核实5" stays whole: ``surveyor.text.no_break_before``, the rule the app and the CLI wrap by.
+Text that has to be cut ends in "…", so a reader knows something is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
-from surveyor.text import NO_LINE_END, NO_LINE_START, unbreakable_spans
+from surveyor.text import no_break_before
 
 ELLIPSIS = "…"
 # CJK (radicals to ideographs, compatibility and full-width forms): one breakable unit per
@@ -104,14 +104,14 @@ def _units(text: str) -> list[tuple[int, int]]:
     word, joined to the piece before it when it starts with closing punctuation (，…％) and to
     the piece after an opening one (（“), so a line neither starts nor ends with them; and
     the pieces of a number with its measure word ("17号") or of "待核实5" joined into one."""
-    inside = {i for a, b in unbreakable_spans(text) for i in range(a + 1, b)}
+    forbidden = no_break_before(text)
     units: list[tuple[int, int]] = []
     for unit in _UNITS.finditer(text):
         a, b = unit.span()
         if text[a] == " ":
             continue  # spaces belong to the gap before the next unit, or vanish at a break
         after = units and units[-1][1] == a
-        if after and (text[a] in NO_LINE_START or text[a - 1] in NO_LINE_END or a in inside):
+        if after and a in forbidden:
             units[-1] = (units[-1][0], b)
         else:
             units.append((a, b))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from surveyor.forms.catalog import get_form
 from surveyor.forms.yamlsource import load_yaml
+from surveyor.i18n import t_in
 from surveyor.retrofit.model import file_kind, load_params, params_from_data, rules_from_data
 
 
@@ -17,8 +18,8 @@ def params_for(rules_path: Path) -> Path:
     return beside if beside.exists() else DEFAULT_PARAMS
 
 
-def check_rule_file(path: Path) -> str | None:
-    """Check a rule or parameter file and return its one-line summary.
+def check_rule_file(path: Path, lang: str = "en") -> str | None:
+    """Check a rule or parameter file and return its one-line summary in ``lang``.
 
     Returns None when the file is neither (so the caller checks it as a form); raises FormError
     listing every problem as ``file:line: ...``.
@@ -27,14 +28,22 @@ def check_rule_file(path: Path) -> str | None:
     kind = file_kind(raw)
     if kind == "params":
         params = params_from_data(raw, str(path), path)
-        return (
-            f"{path}: ok (parameters {params.defn.params_version}, "
-            f"{len(params.defn.params)} values)"
+        return t_in(
+            lang,
+            "check.ok_params",
+            path=path,
+            version=params.defn.params_version,
+            n=len(params.defn.params),
         )
     if kind == "rules":
         rules = rules_from_data(raw, str(path), get_form(), load_params(params_for(path)), path)
-        return (
-            f"{path}: ok (rules {rules.version}, {len(rules.flags)} flags, "
-            f"{len(rules.rules)} rules, {len(rules.modifiers)} modifiers)"
+        return t_in(
+            lang,
+            "check.ok_rules",
+            path=path,
+            version=rules.version,
+            flags=len(rules.flags),
+            rules=len(rules.rules),
+            modifiers=len(rules.modifiers),
         )
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from surveyor.text import NO_LINE_END, NO_LINE_START, without_controls
+from surveyor.text import without_controls
 
 
 def plain(value: object, style: str = "") -> Text:
@@ -36,43 +36,3 @@ def fit_cells(text: str, cells: int) -> str:
             break
         kept.append(ch)
     return "".join(kept) + CUT_MARK if cells >= len(CUT_MARK) else ""
-
-
-def can_break(text: str, at: int) -> bool:
-    """Whether a line may end before ``text[at]``: at a space; between Chinese characters
-    except before closing or after opening punctuation (``NO_LINE_START``/``NO_LINE_END``, as
-    printed text breaks); never inside a Latin word."""
-    before, after = text[at - 1], text[at]
-    if before == " " or after == " ":
-        return True
-    if after in NO_LINE_START or before in NO_LINE_END:
-        return False
-    return cell_len(before) > 1 or cell_len(after) > 1
-
-
-def wrap_text(text: str, width: int, *, indent: int = 0, keep: int = 0) -> list[str]:
-    """One paragraph in lines of at most ``width`` cells, as Chinese is set (``can_break``).
-
-    The lines after the first are indented by ``indent`` spaces; the first ``keep``
-    characters stay on the first line. A word longer than a line (no break allowed in it)
-    is cut where it must be.
-    """
-    lines: list[str] = []
-    rest, room, low = text, max(1, width), keep + 1
-    while cell_len(rest) > room:
-        fit, used = 0, 0
-        for i, ch in enumerate(rest):
-            used += cell_len(ch)
-            if used > room:
-                break
-            fit = i + 1
-        cut = next((at for at in range(fit, max(1, low) - 1, -1) if can_break(rest, at)), 0)
-        if not cut:  # cut where it must, but still not before closing punctuation
-            cut = max(fit, 1)
-            while cut > 1 and rest[cut] in NO_LINE_START:
-                cut -= 1
-        lines.append(rest[:cut].rstrip(" "))
-        rest = rest[cut:].lstrip(" ")
-        room, low = max(1, width - indent), 1
-    lines.append(rest)
-    return lines[:1] + [" " * indent + line for line in lines[1:]]

@@ -119,3 +119,20 @@ def test_forms_check_still_checks_a_form_and_says_an_empty_file(tmp_path: Path) 
     form = stock(tmp_path, "form.yaml", "form: x\nversion: 1\nsection: []\n")
     done = sv("forms", "check", str(form))
     assert "sections: Field required" in done.stderr and "did you mean" not in done.stderr
+
+
+def test_a_stocks_whole_layout_checks_are_said_in_chinese(tmp_path: Path) -> None:
+    """Labels that would overlap, or no room beside the QR, were said in English under zh."""
+    text = STOCK.replace("pitch_x_mm: 70", "pitch_x_mm: 60")
+    bad = stock(tmp_path, "overlap.yaml", text)
+    checked = sv("forms", "check", str(bad), "--lang", "zh")
+    assert checked.returncode == 2
+    line = line_of(text, "grid")
+    assert checked.stderr.splitlines()[0] == (
+        f"{bad}:{line}: grid.pitch_x_mm：60 毫米小于 label.width_mm（70 毫米），相邻的标签会重叠"
+    )
+    narrow = stock(
+        tmp_path, "narrow.yaml", STOCK.replace("width_mm: 70, height", "width_mm: 45, height")
+    )
+    checked = sv("forms", "check", str(narrow), "--lang", "zh")
+    assert "qr_mm：二维码旁的文字只有 " in checked.stderr, checked.stderr

@@ -689,7 +689,7 @@ def test_a_label_title_the_app_would_misalign_is_refused_at_its_line(tmp_path: P
     path = layout_file(tmp_path, 'zh: "A4 3x8 标签（70x37 mm）"', 'zh: "A4 3×8 标签（70×37 mm）"')
     [problem] = layout_problems(path)
     assert problem.startswith(f"{path}:{line_with(path, 'title:')}: title.zh: '×' has an ")
-    assert "use 'x'" in problem
+    assert "use the letter x" in problem
 
 
 # ---------------------------------------------------------------- 9. one style per sheet

@@ -151,6 +151,35 @@ def test_characters_the_font_lacks_are_warned_of_once_per_building(tmp_path: Pat
     assert f"{odd}：嵌入的字体中没有 小区名称「𡒄」、门牌地址「𠮷」 的字形" in done.stderr
 
 
+def test_layout_text_the_font_lacks_is_warned_of_naming_its_file_and_key(tmp_path: Path) -> None:
+    """The check covered typed answers only: a heading or an element's short name of the sheet
+    layout with a character the font lacks printed as a box on every sheet, silently."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    text = (LAYOUT_DIR / "sheet_a4.yaml").read_text(encoding="utf-8")
+    odd = text.replace("short: 裂缝,", "short: 𡒄缝,", 1)
+    assert odd != text
+    layout = tmp_path / "odd_sheet.yaml"
+    layout.write_text(odd, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = init_store(db, role="laptop", inspector="甲")
+    create_building(store, get_form(), REGISTER_ROW, author="甲")
+    store.close()
+    key = "elements.0.answers.0.short"
+    out = tmp_path / "sheets.pdf"
+    done = run("export", "sheets", "--db", str(db), "--out", str(out), "--layout", str(layout))
+    assert done.returncode == 0 and out.exists(), done.stderr
+    assert f"{layout}: {key}: the embedded font has no glyph for '𡒄'" in done.stderr
+    checked = run("forms", "check", str(layout), "--lang", "zh")
+    assert checked.returncode == 0, checked.stderr
+    assert f"；警告：{layout}：{key}：嵌入的字体中没有「𡒄」的字形" in checked.stdout
+    stock = run("forms", "check", str(LAYOUT_DIR / "sheet_a4.yaml"))
+    assert stock.returncode == 0 and "warning" not in stock.stdout
+
+
 def test_the_export_dialog_says_the_warnings_under_its_result(tmp_path: Path) -> None:
     """The app's export dialog said only 'Wrote … (1 buildings, 1 pages)'."""
     import asyncio
@@ -315,3 +344,40 @@ def test_a_roll_printer_prints_to_the_edge() -> None:
     assert layout.margin_mm == 0 and layout.margin_edges() == []
     box, missed = layout.text_box(0)
     assert missed == () and box.left == layout.padding_mm * MM
+
+
+# ---------------------------------------------------------------- the code under the QR
+
+#: A roll label with the smallest QR allowed and room under it for the code.
+SMALL_QR = (
+    "layout: small_qr\ntitle: {zh: 小二维码标签, en: Small QR label}\n"
+    "page: {width_mm: 40, height_mm: 26}\nlabel: {width_mm: 40, height_mm: 26}\n"
+    "grid: {columns: 1, rows: 1, left_mm: 0, top_mm: 0, pitch_x_mm: 40, pitch_y_mm: 26}\n"
+    "qr_mm: 18\npadding_mm: 1\ncalibration: {offset_x_mm: 0, offset_y_mm: 0}\n"
+)
+
+
+def test_the_code_under_an_18mm_qr_is_never_cut(tmp_path: Path) -> None:
+    """The code under the QR is what is read off a label whose QR will not scan; under an
+    18 mm QR the widest printed as 'NK-WWWWW-WW…'. It shrinks to fit; a stock where even the
+    smallest readable size cannot fit is refused, naming the stock."""
+    path = tmp_path / "small_qr.yaml"
+    path.write_text(SMALL_QR, encoding="utf-8")
+    widest = "NK-WWWWW-WWWWW"
+    data = label(WORN, "complete", widest)
+    pdf = render([data], tmp_path / "small.pdf", str(path))
+    words = [w.text for w in pdf_words(pdf)]
+    assert words.count(widest) == 2, words  # beside the QR and under it, whole
+    assert not [w for w in words if "…" in w and w.startswith("NK-")], words
+    [uri] = decode_qr(render_pages(pdf, tmp_path / "png")[0])
+    assert uri == data.uri
+    # A printer's margin that pushes the code under the QR right leaves it 9.8 mm.
+    cramped = tmp_path / "cramped.yaml"
+    cramped.write_text(SMALL_QR + "printer_margin_mm: 10\n", encoding="utf-8")
+    with pytest.raises(FormError) as info:
+        load_layout(str(cramped))
+    [problem] = info.value.problems
+    assert ": qr_mm: label layout small_qr: the building code under the QR gets 9.8 mm" in problem
+    checked = run("forms", "check", str(cramped), "--lang", "zh")
+    assert checked.returncode == 2
+    assert "qr_mm：标签版式 small_qr：二维码下方的楼栋编号只有 9.8 毫米宽" in checked.stderr

@@ -191,3 +191,29 @@ def test_label_choosers_list_the_label_stocks_of_the_folder_only() -> None:
     names = [name for name, _ in label_layouts("zh")]
     assert names == ["a4_3x8", "l7160", "thermal_50x30"]
     assert dict(label_layouts("en"))["l7160"] == "Avery L7160 (21 per sheet, 63.5x38.1 mm)"
+
+
+def test_forms_check_says_its_ok_lines_and_a_layouts_problems_in_chinese(tmp_path: Path) -> None:
+    """Under --lang zh the "ok (…)" lines and the checks of a layout as a whole (a fact the form
+    has not, a line too long for the sheet) were English."""
+    forms = Path(__file__).resolve().parents[2] / "forms"
+    files = [*sorted(LAYOUT_DIR.glob("*.yaml")), *sorted(forms.glob("*.yaml"))]
+    done = surveyor("forms", "check", *(str(p) for p in files), "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    said = done.stdout.splitlines()
+    assert len(said) == len(files) and not [line for line in said if "ok" in line], said
+    assert f"{LAYOUT_DIR / 'l7160.yaml'}：通过（标签版式 l7160，每页 21 枚）" in said
+    assert any(
+        line.startswith(f"{forms / 'residential_census.yaml'}：通过（表单 ") for line in said
+    )
+    bad = sheet_file(
+        tmp_path,
+        ("  - energy_era\n", "  - energy_eraa\n"),
+        ("  zh: 本表为普查结论，", "  zh: 本表为普查结论，" + "请注意" * 10),
+    )
+    refused = surveyor("forms", "check", str(bad), "--lang", "zh")
+    assert refused.returncode == 2
+    problems = refused.stderr.splitlines()[:-1]
+    assert problems[0].startswith(f"{bad}:{line_with(bad, 'energy_eraa')}: key_facts.1：表单 ")
+    assert "中没有字段「energy_eraa」" in problems[0]
+    assert "disclaimer.zh：在需求单上超出了它的一行" in problems[1], problems

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widget import Widget
 
-from surveyor.text import NO_LINE_END, NO_LINE_START
-from surveyor.tui.text import wrap_text
+from surveyor.text import NO_LINE_END, NO_LINE_START, wrap_text
 from surveyor.tui.widgets.field_row import FieldRow
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import first_with_status, open_at, open_survey
@@ -117,3 +116,30 @@ def test_the_required_mark_stays_on_the_labels_line_at_80_columns(
             assert lines == [label], lines
 
     run(body)
+
+
+#: Each stretch the one rule (``surveyor.text.no_break_before``) keeps on one line.
+WHOLE = ("13号楼", "3单元", "502室", "2024年")
+REMARK = "请到南开区城厢中路13号楼3单元502室核实，该楼外墙保温于2024年更换。"
+
+
+def split_stretches(lines: list[str]) -> list[str]:
+    """The stretches of ``WHOLE`` that no line holds whole (split across lines)."""
+    return [piece for piece in WHOLE if not any(piece in line for line in lines)]
+
+
+def test_a_number_keeps_its_measure_word_on_screen_and_on_paper() -> None:
+    """The app's wrapping split "13号楼" into "13号" / "楼" and "2024年" into "2024" / "年" (only
+    the PDF's kept them): the app, the CLI and the PDF now ask one rule."""
+    from surveyor.exports.fonts import register_font, setup_font
+    from surveyor.exports.text import wrap
+
+    assert wrap_text(REMARK, 22)[0] == "请到南开区城厢中路"  # "…中路13号" / "楼…" before
+    for width in range(8, 60):
+        lines = wrap_text(REMARK, width)
+        assert "".join(lines) == REMARK
+        assert split_stretches(lines) == [], (width, lines)
+    font = register_font(str(setup_font().path))
+    for width in range(50, 300, 7):
+        printed = wrap(REMARK, font, 6.4, width, 20)
+        assert "".join(printed) == REMARK and split_stretches(printed) == [], (width, printed)

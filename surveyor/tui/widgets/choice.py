@@ -37,8 +37,7 @@ from textual.widget import Widget
 
 from surveyor.i18n import language, t
 from surveyor.sync.wording import joined_names
-from surveyor.text import normalize_text
-from surveyor.tui.text import wrap_text
+from surveyor.text import normalize_text, wrap_text
 from surveyor.tui.toasts import ToastOnce
 from surveyor.tui.widgets.keys import forward_if_moved, run_binding_now
 
@@ -416,5 +415,5 @@ def quoted_start(text: str) -> str:
 def wrap_cells(text: str, width: int, *, indent: int) -> list[str]:
     """``text`` in lines of at most ``width`` cells, the lines after the first indented by
     ``indent`` spaces; Latin breaks at a space when it can, Chinese anywhere but before
-    closing punctuation (``tui.text.wrap_text``); the first line keeps its "(*)1 " whole."""
+    closing punctuation (``surveyor.text.wrap_text``); the first line keeps its "(*)1 " whole."""
     return wrap_text(text, width, indent=indent, keep=indent)

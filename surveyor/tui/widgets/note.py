@@ -8,12 +8,11 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from surveyor.text import without_controls
-from surveyor.tui.text import wrap_text
+from surveyor.text import without_controls, wrap_text
 
 
 class Note(Widget):
-    """Plain text (never markup), wrapped by ``tui.text.wrap_text`` at the widget's width."""
+    """Plain text (never markup), wrapped by ``surveyor.text.wrap_text`` at the widget's width."""
 
     DEFAULT_CSS = """
     Note {
