@@ -33,7 +33,7 @@ from surveyor.cli.options import (
     print_table,
     reading_store,
 )
-from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.errors import SurveyorError, ValidationFailed, damaged_database, database_trouble
 from surveyor.text import colon
 
 if TYPE_CHECKING:
@@ -647,6 +647,7 @@ def doctor(
 ) -> None:
     """Check a database's integrity, the change log's invariants and that its photos are there."""
     from surveyor.i18n import error_from, t_in
+    from surveyor.store.db import database_labels
     from surveyor.store.maintenance import doctor as run_doctor
     from surveyor.sync.attachments import default_blob_dir
 
@@ -660,6 +661,8 @@ def doctor(
     problems = [*report.problems, *_missing_photo_lines(report, form, lang)]
     for problem in problems:
         typer.echo(t_in(lang, "doctor.problem", problem=problem), err=True)
+    if report.damaged:
+        raise damaged_database(database_labels(store.target))
     raise error_from("doctor.problems", n=len(problems))
 
 
@@ -833,7 +836,8 @@ def run(argv: list[str] | None = None) -> None:
         # SQLAlchemy is imported only by the commands that use it (not before `surveyor app`'s
         # first frame), so its errors are recognised through sys.modules.
         sa_exc = sys.modules.get("sqlalchemy.exc")
-        if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
+        operational = sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
+        if operational or database_trouble(exc, lang) is not None:  # e.g. a damaged file
             trouble = error_text(exc, lang)
             typer.echo(f"错误：{trouble}" if zh else f"error: {trouble}", err=True)
             sys.exit(2)

@@ -1,0 +1,98 @@
+"""Damaged database files: every command says so in one sentence (exit 2), naming the file
+and where to go on from, instead of "internal error: this is a bug" or SQLite's English."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from surveyor.errors import DAMAGED_EN, DAMAGED_ZH, SurveyorError
+from surveyor.forms.catalog import DEFAULT_FORM
+from surveyor.forms.model import load_form
+from surveyor.i18n import error_text
+from surveyor.services.survey import create_building
+from surveyor.store.db import init_store, open_store
+from surveyor.store.maintenance import doctor
+from tests.conftest import REGISTER_ROW
+from tests.test_cli import sv
+
+
+def _laptop(tmp_path: Path) -> tuple[Path, str]:
+    """A laptop file with one building."""
+    db = tmp_path / "l.db"
+    store = init_store(db, role="laptop", inspector="王芳")
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    return db, code
+
+
+def _damage_table(db: Path, table: str) -> None:
+    """Overwrite the root page of ``table`` with garbage, as a bad sector or a half-copied
+    file leaves it: the header stays readable, the table does not."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    finally:
+        conn.close()
+    with db.open("r+b") as fh:
+        fh.seek((root - 1) * page_size)
+        fh.write(bytes(range(7, 256)) * (page_size // 249) + b"\xff" * (page_size % 249))
+
+
+def _damaged_zh(db: Path) -> str:
+    return "错误：" + DAMAGED_ZH.format(db=f"数据库 {db}")
+
+
+def test_every_command_says_a_damaged_file_is_damaged(tmp_path: Path) -> None:
+    """doctor, show, export csv and export-db said "internal error: this is a bug" (exit 1)
+    or SQLite's "database disk image is malformed" inside a Chinese sentence."""
+    db, code = _laptop(tmp_path)
+    _damage_table(db, "building")
+    for args in (
+        ["doctor"],
+        ["show", code],
+        ["export", "csv", "--out", str(tmp_path / "x.csv")],
+        ["export-db", "--out", str(tmp_path / "e.db")],
+    ):
+        run = sv(*args, "--db", str(db), "--lang", "zh")
+        assert run.returncode == 2, (args, run.stderr)
+        assert run.stderr.strip().splitlines()[-1] == _damaged_zh(db), args
+    assert not (tmp_path / "e.db").exists()
+    assert "internal error" not in sv("doctor", "--db", str(db)).stderr
+
+
+def test_doctor_reports_the_damage_and_checks_nothing_else(tmp_path: Path) -> None:
+    db, _ = _laptop(tmp_path)
+    _damage_table(db, "building")
+    store = open_store(db, readonly=True)
+    try:
+        report = doctor(store)
+    finally:
+        store.close()
+    assert report.damaged and not report.ok
+    assert report.problems and all(p.startswith("integrity: ") for p in report.problems)
+
+
+def test_a_truncated_file_is_said_damaged_when_opened(tmp_path: Path) -> None:
+    """The app's open error on a half-copied file was SQLite's English."""
+    db, _ = _laptop(tmp_path)
+    half = tmp_path / "half.db"
+    half.write_bytes(db.read_bytes()[: 3 * 4096])
+    with pytest.raises(SurveyorError) as caught:
+        open_store(half).close()
+    assert caught.value.text("zh") == DAMAGED_ZH.format(db=f"数据库 {half}")
+    assert caught.value.text("en") == DAMAGED_EN.format(db=f"database {half}")
+
+
+def test_the_driver_error_is_said_in_words() -> None:
+    """What the app's background tasks show (``error_text``) for SQLite's damaged-file errors."""
+    for words in ("database disk image is malformed", "file is not a database"):
+        said = error_text(sqlite3.DatabaseError(words), "zh")
+        assert said == DAMAGED_ZH.format(db="这个数据库")
