@@ -96,3 +96,31 @@ def test_the_driver_error_is_said_in_words() -> None:
     for words in ("database disk image is malformed", "file is not a database"):
         said = error_text(sqlite3.DatabaseError(words), "zh")
         assert said == DAMAGED_ZH.format(db="这个数据库")
+
+
+def _cut_short_jpeg(path: Path) -> Path:
+    """A real JPEG with its second half missing, as an interrupted copy leaves it."""
+    from PIL import Image
+
+    Image.effect_noise((320, 240), 60).convert("RGB").save(path, "JPEG", quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def test_a_cut_short_photo_is_refused_by_name(tmp_path: Path) -> None:
+    """``photo add`` said "saved" for a truncated JPEG; every sheet then printed 照片无法读取."""
+    db, code = _laptop(tmp_path)
+    photo = _cut_short_jpeg(tmp_path / "facade.jpg")
+    run = sv("photo", "add", "--db", str(db), code, "photo_facade_main", str(photo), "--lang", "zh")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip() == (
+        "错误：facade.jpg 已损坏或不完整（无法读取其中的图像）；请从相机或手机重新复制"
+    )
+    store = open_store(db, readonly=True)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM attachment").scalar() == 0
+    finally:
+        store.close()
+    assert not any(p.is_file() for p in (tmp_path / "l.db.blobs").rglob("*"))
