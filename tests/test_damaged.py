@@ -1,9 +1,14 @@
-"""Damaged database files: every command says so in one sentence (exit 2), naming the file
-and where to go on from, instead of "internal error: this is a bug" or SQLite's English."""
+"""Damaged files and what killed writes leave: a damaged database is said by every command in
+one sentence (exit 2), naming the file and where to go on from, instead of "internal error:
+this is a bug" or SQLite's English; a cut-short photo is refused; exports and database copies
+sweep the hidden temporary files killed or failed runs left."""
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +129,56 @@ def test_a_cut_short_photo_is_refused_by_name(tmp_path: Path) -> None:
     finally:
         store.close()
     assert not any(p.is_file() for p in (tmp_path / "l.db.blobs").rglob("*"))
+
+
+def _left_behind(path: Path, *, hours: float, folder: bool = False) -> Path:
+    """A temporary file (or folder of PDFs) a killed write left ``hours`` ago."""
+    if folder:
+        path.mkdir()
+        for i in range(3):
+            (path / f"{i}.pdf").write_bytes(b"%PDF-")
+    else:
+        path.write_bytes(b"half")
+    when = time.time() - hours * 3600
+    os.utime(path, (when, when))
+    return path
+
+
+def test_an_export_sweeps_what_a_killed_export_of_it_left(tmp_path: Path) -> None:
+    """kill -9 during ``export sheets`` left ``.k.pdf.og8y4vns.part``, during ``--split``
+    ``.s.7rdyicok.part/`` with its PDFs, hidden, never removed. The next export of the same
+    target removes those an hour old; a running export's (fresh) and another target's stay."""
+    from surveyor.exports.output import atomic_file, atomic_folder
+
+    old_file = _left_behind(tmp_path / ".k.pdf.og8y4vns.part", hours=2)
+    old_folder = _left_behind(tmp_path / ".s.7rdyicok.part", hours=2, folder=True)
+    running = _left_behind(tmp_path / ".k.pdf.abcd_123.part", hours=0)
+    other = _left_behind(tmp_path / ".other.pdf.og8y4vns.part", hours=2)
+    with atomic_file(tmp_path / "k.pdf") as tmp:
+        tmp.write_bytes(b"%PDF-")
+    with atomic_folder(tmp_path / "s") as folder:
+        (folder / "1.pdf").write_bytes(b"%PDF-")
+    assert not old_file.exists() and not old_folder.exists()
+    assert running.exists() and other.exists()
+    assert (tmp_path / "k.pdf").exists() and (tmp_path / "s" / "1.pdf").exists()
+
+
+def test_a_database_copy_leaves_no_journal(tmp_path: Path) -> None:
+    """A full disk during ``export-db`` left ``.e2.db.24517.tmp-journal``: the failed copy
+    removes its journal with its file, and the next copy to the same name sweeps an old one."""
+    from surveyor.store.sqlitefile import copy_database
+
+    db, _ = _laptop(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    old = _left_behind(out / ".e2.db.24517.tmp-journal", hours=2)
+    running = _left_behind(out / ".e2.db.24518.tmp", hours=0)
+
+    def disk_fills(tmp: Path) -> None:
+        Path(f"{tmp}-journal").write_bytes(b"journal")  # as SQLite leaves it on a full disk
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OSError):
+        copy_database(db, out / "e2.db", standalone=True, before_rename=disk_fills)
+    assert sorted(p.name for p in out.iterdir()) == [running.name]
+    assert not old.exists()
