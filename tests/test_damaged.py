@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -182,3 +184,33 @@ def test_a_database_copy_leaves_no_journal(tmp_path: Path) -> None:
         copy_database(db, out / "e2.db", standalone=True, before_rename=disk_fills)
     assert sorted(p.name for p in out.iterdir()) == [running.name]
     assert not old.exists()
+
+
+def test_ctrl_c_during_an_export_says_nothing_was_written(tmp_path: Path) -> None:
+    """Ctrl-C during an export said the merge's "what was merged or saved is kept … run the
+    same command again to continue", though an export writes nothing until it is whole."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.sample import generate_sample
+
+    db = tmp_path / "s.db"
+    generate_sample(db, get_form(), buildings=60, seed=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    command = ["surveyor", "export", "sheets", "--db", str(db), "--out", str(out / "s")]
+    proc = subprocess.Popen(
+        [*command, "--split", "--jobs", "1", "--lang", "zh"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(out.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until its hidden .part folder is there: the export is writing
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == (
+        "已中断；未写出导出文件（导出文件只在完整时写出）：再运行同一命令即可导出"
+    )
+    assert list(out.iterdir()) == []

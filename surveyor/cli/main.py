@@ -582,10 +582,12 @@ def export_db(
 ) -> None:
     """Write a consistent copy of the database (SQLite backup API) and its photos, e.g. for the
     supervisor."""
+    from surveyor.cli.interruption import interruption_means
     from surveyor.i18n import t_in
     from surveyor.store.db import open_store
     from surveyor.store.maintenance import export_sqlite
 
+    interruption_means("cli.interrupted_export")
     source = db_path(db)
     store = open_store(source, readonly=True, any_schema=True)
     try:
@@ -848,9 +850,10 @@ def run(argv: list[str] | None = None) -> None:
 
 def _say_interrupted(zh: bool) -> NoReturn:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from surveyor.cli.interruption import interruption_key
     from surveyor.i18n import t_in
 
-    typer.echo(t_in("zh" if zh else "en", "cli.interrupted"), err=True)
+    typer.echo(t_in("zh" if zh else "en", interruption_key()), err=True)
     sys.exit(130)
 
 
