@@ -108,6 +108,37 @@ class DiskFull(SurveyorError):
     """
 
 
+#: A damaged SQLite file, as every command says it ({db}: the file): what was lost since the
+#: last copy cannot be read back here, so the sentence says where the last copies are.
+DAMAGED_EN = (
+    "{db} is damaged (SQLite cannot read it whole); stop working in it and keep it: go on "
+    "from your last copy made with 'surveyor export-db' (a SQLite central: the newest file in "
+    "the .backups folder beside it), then sync to get back what the central holds"
+)
+DAMAGED_ZH = (
+    "{db}已损坏（SQLite 无法完整读取）；请停止在其中工作并保留该文件：改用最近一次"
+    "「surveyor export-db」导出的副本（SQLite 中心库：用旁边 .backups 文件夹中最新的文件），"
+    "再同步以取回中心库保存的内容"
+)
+
+
+#: SQLite's words for SQLITE_CORRUPT and SQLITE_NOTADB (damaged pages, a truncated or
+#: half-copied file), met by any read of a damaged page, whatever the command.
+DAMAGED_NEEDLES = ("database disk image is malformed", "file is not a database")
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """True for SQLite's error on a damaged file (``DAMAGED_NEEDLES``)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(needle in text for needle in DAMAGED_NEEDLES)
+
+
+def damaged_database(label: tuple[str, str]) -> SurveyorError:
+    """The refusal of a damaged database (``label``: it in English and Chinese), for a check
+    that finds the damage itself (``doctor``) rather than meeting SQLite's error."""
+    return SurveyorError(DAMAGED_EN.format(db=label[0]), zh=DAMAGED_ZH.format(db=label[1]))
+
+
 #: Driver messages a person cannot act on, as sentences they can (matched in lower case).
 _DATABASE_TROUBLES = (
     (
@@ -148,6 +179,11 @@ _DATABASE_TROUBLES = (
         ("attempt to write a readonly database",),  # SQLite's words, not PostgreSQL's
         "{db} can only be read here (a read-only file or folder); copy it somewhere writable",
         "这里只能读取{db}（文件或文件夹只读）；请把它复制到可写的位置",
+    ),
+    (
+        DAMAGED_NEEDLES,
+        DAMAGED_EN,
+        DAMAGED_ZH,
     ),
     (
         ("disk i/o error",),

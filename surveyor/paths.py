@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import time
 from pathlib import Path
 
 from platformdirs import PlatformDirs
@@ -110,3 +113,42 @@ def require_apart_from_database(out: Path, db: Path, *, folder: bool = False) ->
             "new folder",
             zh=f"{out} 中有正在读取的数据库 {db}；未写入任何内容：请写入一个新文件夹",
         )
+
+
+#: A temporary file or folder untouched this long was left by a killed or failed write: a live
+#: one is touched as it goes and takes seconds, even into a slow shared folder. An age, not a
+#: process id: a central's folder may be shared by several computers.
+STALE_TEMP_SECONDS = 3600
+
+
+def remove_stale_temps(
+    folder: Path, name: re.Pattern[str], *, older_than: float = STALE_TEMP_SECONDS
+) -> int:
+    """Remove the entries of ``folder`` whose whole name matches ``name`` and that are older
+    than ``older_than`` seconds (files, or folders with what is in them); returns how many.
+
+    The one sweep of what killed writes leave: photo writes (``store.blobs``), exports'
+    ``.<name>.xxxxxxxx.part`` files and folders (``exports.output``), database copies'
+    ``.tmp`` and ``.tmp-journal`` (``store.sqlitefile.copy_database``). Hidden, nothing else
+    ever removed them (a killed ``--split`` left 323 PDFs)."""
+    cutoff = time.time() - older_than
+    try:
+        with os.scandir(folder) as entries:
+            stale = [
+                e
+                for e in entries
+                if name.fullmatch(e.name) and e.stat(follow_symlinks=False).st_mtime < cutoff
+            ]
+    except OSError:
+        return 0
+    removed = 0
+    for entry in stale:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            pass  # gone meanwhile, or not ours to remove: the next sweep tries again
+    return removed

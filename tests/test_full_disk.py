@@ -8,12 +8,13 @@ runs inside the namespace (``FULL_DISK_SCENARIO``) and prints what it saw as JSO
 
 from __future__ import annotations
 
-import os
+import random
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.namespaces import run_scenario
 
@@ -117,8 +118,9 @@ def _run_scenario(tmp_path: Path, laptop_file: Path) -> dict[str, Any]:
         f"万兴街道,宜宾里社区,宜宾东里,{i}号楼,南开区宜宾道{i}号" for i in range(1, 41)
     ]
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    photo = tmp_path / "facade.jpg"  # 1 MB of noise: a JPEG header, then random bytes
-    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(1_000_000))
+    photo = tmp_path / "facade.jpg"  # ≈ 1 MB: a whole JPEG of noise (a cut-short one is refused)
+    noise = random.Random(7).randbytes(500 * 500 * 3)
+    Image.frombytes("RGB", (500, 500), noise).save(photo, "JPEG", quality=100, subsampling=0)
     return run_scenario(
         FULL_DISK_SCENARIO,
         [disk, register, laptop_file, photo],

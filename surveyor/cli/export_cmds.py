@@ -15,12 +15,20 @@ from typing import Annotated, Any
 
 import typer
 
+from surveyor.cli.interruption import interruption_means
 from surveyor.cli.options import DbOpt, EitherCentralOpt, FormOpt, LangOpt, reading_store
 
 export_app = typer.Typer(
     help="Printed sheets, QR labels, the district report and data exports.",
     no_args_is_help=True,
 )
+
+
+@export_app.callback()
+def _exports_write_when_whole() -> None:
+    # Every export writes its file (or --split folder) only when whole: Ctrl-C writes nothing.
+    interruption_means("cli.interrupted_export")
+
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Output file.")]
 SplitOutOpt = Annotated[Path, typer.Option("--out", help="Output file (a folder with --split).")]

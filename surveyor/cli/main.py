@@ -33,7 +33,7 @@ from surveyor.cli.options import (
     print_table,
     reading_store,
 )
-from surveyor.errors import SurveyorError, ValidationFailed
+from surveyor.errors import SurveyorError, ValidationFailed, damaged_database, database_trouble
 from surveyor.text import colon
 
 if TYPE_CHECKING:
@@ -582,10 +582,12 @@ def export_db(
 ) -> None:
     """Write a consistent copy of the database (SQLite backup API) and its photos, e.g. for the
     supervisor."""
+    from surveyor.cli.interruption import interruption_means
     from surveyor.i18n import t_in
     from surveyor.store.db import open_store
     from surveyor.store.maintenance import export_sqlite
 
+    interruption_means("cli.interrupted_export")
     source = db_path(db)
     store = open_store(source, readonly=True, any_schema=True)
     try:
@@ -647,6 +649,7 @@ def doctor(
 ) -> None:
     """Check a database's integrity, the change log's invariants and that its photos are there."""
     from surveyor.i18n import error_from, t_in
+    from surveyor.store.db import database_labels
     from surveyor.store.maintenance import doctor as run_doctor
     from surveyor.sync.attachments import default_blob_dir
 
@@ -660,6 +663,8 @@ def doctor(
     problems = [*report.problems, *_missing_photo_lines(report, form, lang)]
     for problem in problems:
         typer.echo(t_in(lang, "doctor.problem", problem=problem), err=True)
+    if report.damaged:
+        raise damaged_database(database_labels(store.target))
     raise error_from("doctor.problems", n=len(problems))
 
 
@@ -840,7 +845,8 @@ def run(argv: list[str] | None = None) -> None:
         # SQLAlchemy is imported only by the commands that use it (not before `surveyor app`'s
         # first frame), so its errors are recognised through sys.modules.
         sa_exc = sys.modules.get("sqlalchemy.exc")
-        if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
+        operational = sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
+        if operational or database_trouble(exc, lang) is not None:  # e.g. a damaged file
             trouble = error_text(exc, lang)
             typer.echo(f"错误：{trouble}" if zh else f"error: {trouble}", err=True)
             sys.exit(2)
@@ -851,9 +857,10 @@ def run(argv: list[str] | None = None) -> None:
 
 def _say_interrupted(zh: bool) -> NoReturn:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from surveyor.cli.interruption import interruption_key
     from surveyor.i18n import t_in
 
-    typer.echo(t_in("zh" if zh else "en", "cli.interrupted"), err=True)
+    typer.echo(t_in("zh" if zh else "en", interruption_key()), err=True)
     sys.exit(130)
 
 

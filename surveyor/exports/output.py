@@ -7,6 +7,7 @@ the user asked for, and an unwritable path is reported before any work is done.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from surveyor.errors import DISK_FULL_ERRNOS, SurveyorError, cannot_write
-from surveyor.paths import missing_folder
+from surveyor.paths import missing_folder, remove_stale_temps
 
 
 def check_target(out: Path, *, folder: bool = False, replace: bool = True) -> None:
@@ -59,10 +60,17 @@ def _umask() -> int:
     return mask
 
 
+def sweep_stale_parts(out: Path) -> None:
+    """Remove what a killed export of ``out`` left an hour or more ago: the hidden
+    ``.<name>.xxxxxxxx.part`` file or folder (``tempfile``'s 8 random characters)."""
+    remove_stale_temps(out.parent, re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}\.part"))
+
+
 @contextmanager
 def atomic_file(out: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``out``; it becomes ``out`` only if the block succeeds."""
     check_target(out)
+    sweep_stale_parts(out)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:
@@ -87,6 +95,7 @@ def atomic_file(out: Path) -> Iterator[Path]:
 def atomic_folder(out: Path) -> Iterator[Path]:
     """Like ``atomic_file`` for a folder of files (``--split``)."""
     check_target(out, folder=True)
+    sweep_stale_parts(out)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
     except OSError as exc:

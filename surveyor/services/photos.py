@@ -9,6 +9,7 @@ file, then renamed, so a crash never leaves a half blob under a real name), gets
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -104,13 +105,41 @@ def check_photo_file(source: Path) -> str:
 
 
 def read_photo(source: Path) -> PhotoFile:
-    """Read ``source`` and check it is a photo of a sensible size (nothing is written)."""
+    """Read ``source`` and check it is a whole photo of a sensible size (nothing is written)."""
     mime = check_photo_file(source)
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise cannot_read(source, exc) from None
+    require_whole_image(source, data, mime)
     return PhotoFile(data, hashlib.sha256(data).hexdigest(), mime)
+
+
+#: Formats Pillow decodes. HEIC/HEIF need a plugin Surveyor does not ship: only sniffed.
+_DECODED = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def require_whole_image(source: Path, data: bytes, mime: str) -> None:
+    """Refuse a photo whose image does not decode (a truncated or half-copied file): it was
+    saved, synced to every laptop, and each printed sheet said 照片无法读取. A JPEG is decoded
+    at an eighth of its size (Pillow's draft mode): a truncated one still fails, and a 9 MB
+    photo costs about half of a full decode. Runs in the save thread, not the dialog."""
+    if mime not in _DECODED:
+        return
+    from PIL import Image  # reportlab's dependency; imported only when a photo is added
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+            img.load()
+    except Image.DecompressionBombError:
+        return  # a very large panorama is whole; it is not decoded here
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError … on bad data
+        raise SurveyorError(
+            f"{source.name} is damaged or cut short (its picture cannot be read); copy it "
+            "again from the camera or phone",
+            zh=f"{source.name} 已损坏或不完整（无法读取其中的图像）；请从相机或手机重新复制",
+        ) from exc
 
 
 def store_blob(store: Store, photo: PhotoFile) -> StoredBlob:

@@ -11,11 +11,11 @@ import errno
 import hashlib
 import os
 import re
-import time
 import uuid
 from pathlib import Path
 
 from surveyor.errors import DiskFull
+from surveyor.paths import STALE_TEMP_SECONDS, remove_stale_temps
 
 
 def blob_path(folder: Path, sha: str) -> Path:
@@ -32,10 +32,6 @@ def has_valid_blob(folder: Path, sha: str) -> bool:
     return path.is_file() and sha256_file(path) == sha
 
 
-#: A temporary file of a photo write untouched this long was left by a killed write: a live
-#: write touches its file as it goes and takes seconds, even into a slow shared folder. An
-#: age, not a process id: a central's folder may be shared by several computers.
-STALE_TEMP_SECONDS = 3600
 #: ``write_blob``'s temporary names: ``.<rest of the hash>.<8 hex>.tmp``.
 _TEMP_NAME = re.compile(r"\.[0-9a-f]{62}\.[0-9a-f]{8}\.tmp")
 
@@ -46,29 +42,11 @@ def sweep_stale_temps(folder: Path, *, older_than: float = STALE_TEMP_SECONDS) -
     A sync or merge killed mid-copy left ``ab/.cdef….1a2b3c4d.tmp`` (megabytes each) that
     nothing removed; every merge and sync sweeps the folders it writes photos into, once.
     """
-    cutoff = time.time() - older_than
-    removed = 0
     try:
         subs = [e.path for e in os.scandir(folder) if len(e.name) == 2 and e.is_dir()]
     except OSError:
         return 0
-    for sub in subs:
-        try:
-            with os.scandir(sub) as entries:
-                stale = [
-                    e.path
-                    for e in entries
-                    if _TEMP_NAME.fullmatch(e.name) and e.stat().st_mtime < cutoff
-                ]
-        except OSError:
-            continue
-        for path in stale:
-            try:
-                os.unlink(path)
-                removed += 1
-            except OSError:
-                pass  # gone meanwhile, or not ours to remove: the next sweep tries again
-    return removed
+    return sum(remove_stale_temps(Path(sub), _TEMP_NAME, older_than=older_than) for sub in subs)
 
 
 def write_blob(folder: Path, sha: str, data: bytes) -> Path:

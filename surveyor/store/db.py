@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from surveyor.errors import DiskFull, SurveyorError, database_trouble, driver_detail
+from surveyor.errors import (
+    DiskFull,
+    SurveyorError,
+    damaged_database,
+    database_trouble,
+    driver_detail,
+    is_damaged,
+)
 from surveyor.paths import missing_folder
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
@@ -173,10 +180,10 @@ def make_engine(target: str | Path, *, readonly: bool = False) -> Engine:
 
 
 def _name_its_errors(engine: Engine, target: str) -> None:
-    """Mark each driver error of ``engine`` with the database it came from (``_labels``), so
+    """Mark each driver error of ``engine`` with the database it came from (``database_labels``), so
     the sentence for it names that database: a merge holds two, and "another program is
     writing to this database" did not say which one was locked."""
-    labels = _labels(target)
+    labels = database_labels(target)
 
     @event.listens_for(engine, "handle_error")
     def _name(context: sa.engine.ExceptionContext) -> None:
@@ -292,7 +299,7 @@ def backup_before_upgrade(path: Path, rev: str) -> Path:
 
 def check_schema(engine: Engine, *, label: tuple[str, str]) -> str | None:
     """The database's revision; refuses one written by a newer Surveyor (``label``: the
-    database in English and in Chinese, as ``_labels`` says it)."""
+    database in English and in Chinese, as ``database_labels`` says it)."""
     with engine.connect() as conn:
         rev = current_revision(conn)
     if rev is not None and rev not in KNOWN_REVISIONS:
@@ -343,7 +350,7 @@ def _label(target: str, lang: str = "en") -> str:
     return "the central database" if is_url(target) else f"database {target}"
 
 
-def _labels(target: str) -> tuple[str, str]:
+def database_labels(target: str) -> tuple[str, str]:
     """``_label`` in English and in Chinese."""
     return _label(target), _label(target, "zh")
 
@@ -394,7 +401,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     ``init`` typed twice never resets someone's work.
     """
     text = str(target)
-    said, said_zh = _labels(text)
+    said, said_zh = database_labels(text)
     if not is_url(text):
         path = Path(text)
         if path.exists() and path.stat().st_size > 0:
@@ -446,7 +453,7 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
     (``export-db``) needs none of its columns.
     """
     text = str(target)
-    said, said_zh = _labels(text)
+    said, said_zh = database_labels(text)
     if not is_url(text):
         require_sqlite_file(Path(text))
     engine = make_engine(text, readonly=readonly)
@@ -483,6 +490,8 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
                 "(nothing in it was changed)",
                 zh=f"无法打开 {said_zh}：所在磁盘已满；请腾出空间后重试（其中内容未作任何改动）",
             ) from exc
+        if is_damaged(exc):
+            raise damaged_database((said, said_zh)) from exc
         hint = None if is_url(text) else readonly_folder_hint(Path(text))
         if hint is not None:
             raise SurveyorError(

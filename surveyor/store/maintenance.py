@@ -8,7 +8,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from surveyor.errors import DiskFull, SurveyorError, cannot_write, database_trouble
+from surveyor.errors import (
+    DiskFull,
+    SurveyorError,
+    cannot_write,
+    damaged_database,
+    database_trouble,
+    is_damaged,
+)
 from surveyor.paths import (
     blob_dir_for,
     missing_folder,
@@ -18,7 +25,7 @@ from surveyor.paths import (
 from surveyor.store import models
 from surveyor.store.blobs import blob_path, copy_blob, has_valid_blob
 from surveyor.store.bulk import keyset_batches
-from surveyor.store.db import HEAD_REVISION, Store, current_revision
+from surveyor.store.db import HEAD_REVISION, Store, current_revision, database_labels
 from surveyor.store.heads import decode_heads, packed_changes, unpack_heads
 from surveyor.store.log import change_fields
 from surveyor.store.sqlitefile import CopyDamaged, copy_database
@@ -78,6 +85,8 @@ def export_sqlite(store: Store, out: Path, *, overwrite: bool = False) -> Export
                 "space and try again",
                 zh=f"无法导出到 {out}：磁盘已满；未写入任何内容，请腾出空间后重试",
             ) from exc
+        if is_damaged(exc):  # the copy is new: the damage is the source's
+            raise damaged_database(database_labels(store.target)) from exc
         en, zh = database_trouble(exc, "en") or str(exc), database_trouble(exc, "zh") or str(exc)
         raise SurveyorError(f"cannot export to {out}: {en}", zh=f"无法导出到 {out}：{zh}") from exc
     except OSError as exc:
@@ -114,6 +123,8 @@ class DoctorReport:
     missing_photos: list[MissingPhotos] = field(default_factory=list)
     #: The photo folder checked.
     photo_folder: Path | None = None
+    #: SQLite found the file damaged: nothing else was checked (its reads would fail).
+    damaged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -135,10 +146,8 @@ def doctor(store: Store, photo_folder: Path | None = None) -> DoctorReport:
     building = models.BUILDING_TABLE
     clock = models.CLOCK_TABLE
     with store.engine.connect() as conn:
-        if store.is_sqlite:
-            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
-            if rows != ["ok"]:
-                report.problems.extend(f"integrity: {r}" for r in rows[:20])
+        if store.is_sqlite and _integrity_problems(conn, report):
+            return report
         rev = current_revision(conn)
         report.facts["schema"] = str(rev)
         if rev != HEAD_REVISION:
@@ -175,6 +184,23 @@ def doctor(store: Store, photo_folder: Path | None = None) -> DoctorReport:
             report.photo_folder = folder
             report.missing_photos = missing_photos(conn, folder)
     return report
+
+
+def _integrity_problems(conn: sa.Connection, report: DoctorReport) -> bool:
+    """SQLite's ``integrity_check`` into ``report``; True when the file is damaged. A check
+    that cannot even read the file (SQLite's "database disk image is malformed") is damage
+    too: it was an internal error."""
+    try:
+        rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()]
+    except sa.exc.DatabaseError as exc:
+        if not is_damaged(exc):
+            raise
+        rows = [str(exc.orig)]
+    if rows == ["ok"]:
+        return False
+    report.problems.extend(f"integrity: {r}" for r in rows[:20])
+    report.damaged = True
+    return True
 
 
 def missing_photos(conn: sa.Connection, folder: Path) -> list[MissingPhotos]:

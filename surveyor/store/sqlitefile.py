@@ -7,12 +7,14 @@ screen, when importing the store would delay its first frame.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from surveyor.errors import SurveyorError, cannot_read
+from surveyor.paths import remove_stale_temps
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -48,6 +50,10 @@ def require_sqlite_file(path: Path) -> None:
         raise SurveyorError(f"{path} is not a SQLite database", zh=f"{path} 不是 SQLite 数据库")
 
 
+#: The files SQLite keeps beside a database while it writes it.
+_SIDE_FILES = "(-journal|-wal|-shm)?"
+
+
 class CopyDamaged(sqlite3.DatabaseError):
     """A standalone copy failed SQLite's check: it is not given the final name."""
 
@@ -69,6 +75,8 @@ def copy_database(
     (the photos it records).
     """
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    # What a killed copy to ``dst`` left: the copy and SQLite's files beside it.
+    remove_stale_temps(dst.parent, re.compile(rf"\.{re.escape(dst.name)}\.\d+\.tmp{_SIDE_FILES}"))
     try:
         source = sqlite3.connect(readonly_uri(src), uri=True)
         try:
@@ -90,7 +98,8 @@ def copy_database(
             os.fsync(fh.fileno())
         os.replace(tmp, dst)
     finally:
-        tmp.unlink(missing_ok=True)
+        for suffix in ("", "-journal", "-wal", "-shm"):  # a full disk left the -journal
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
 
 def sqlite_role(path: Path) -> str | None:

@@ -22,7 +22,7 @@ from surveyor.services.survey import get_building
 from surveyor.store.db import Store, open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal, RemovePhotoModal
 from surveyor.tui.widgets.photo_field import PhotoField
-from tests.tui.conftest import AppFactory, run, settle
+from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_flows import first_with_status, open_at, open_survey
 
 FORM = get_form()
@@ -180,6 +180,40 @@ def test_attach_a_photo_through_the_app(
     finally:
         store.close()
     assert saved[0]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+
+
+def test_the_app_refuses_a_cut_short_photo_by_name(
+    sample_db: Path, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A truncated JPEG passed the dialog's check and was attached; it is refused in a toast
+    naming it (decoded in the save thread: the dialog's check stays cheap), nothing stored."""
+    from tests.test_damaged import _cut_short_jpeg
+
+    store = open_store(sample_db)
+    target = browse_buildings(store, status="not_started", limit=1).rows[0]
+    store.close()
+    photo = _cut_short_jpeg(tmp_path / "stairs.jpg")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_at(app, pilot, target.id, "photo_stairwell")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, AttachPhotoModal)
+            await pilot.press(*str(photo), "enter", "enter")
+            await until(
+                app, lambda: any("stairs.jpg 已损坏或不完整" in m for m in toasts(app)), "refusal"
+            )
+            assert any(m.startswith("照片未添加：") for m in toasts(app))
+            assert screen.query_one("#photo_stairwell", PhotoField).photos == []
+
+    run(body)
+    store = open_store(sample_db)
+    try:
+        assert "photo_stairwell" not in get_building(store, target.id).answers
+    finally:
+        store.close()
 
 
 def test_enter_on_a_full_photo_field_moves_on_to_the_next_field(
