@@ -358,3 +358,29 @@ def test_one_building_written_twice_in_a_register_is_one_bad_row(
         (3, "building_no", "same building as row 2")
     ]
     assert _count(sqlite_store) == 0
+
+
+@pytest.mark.parametrize(
+    ("separator", "en", "zh"), [("\t", "tabs", "制表符"), (";", "semicolons", "分号")]
+)
+def test_a_register_not_separated_by_commas_says_so(
+    sqlite_store: Store, form: Form, tmp_path: Path, separator: str, en: str, zh: str
+) -> None:
+    """A tab- or semicolon-separated file was refused for missing every column
+    ("缺少列：街道…") although its header names them all."""
+    from surveyor.errors import SurveyorError
+
+    path = tmp_path / "r.csv"
+    lines = [HEADER.strip(), GOOD[0]]
+    path.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n", "utf-8")
+    with pytest.raises(SurveyorError) as caught:
+        import_register(sqlite_store, form, path, author="甲")
+    assert caught.value.message == (
+        f"{path}:1: the columns are separated by {en}; a register's columns must be separated "
+        'by commas (in Excel, save it as "CSV UTF-8 (Comma delimited)")'
+    )
+    assert caught.value.text("zh") == (
+        f"{path}：第 1 行：各列以{zh}分隔；楼栋清单的各列须以逗号分隔"
+        "（在 Excel 中另存为「CSV UTF-8（逗号分隔）」）"
+    )
+    assert _count(sqlite_store) == 0

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.i18n import t_in
 from surveyor.services.selection import option_code
 from surveyor.services.survey import (
     BUILDING,
@@ -161,11 +162,25 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
         mapping[key] = idx
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
+        _refuse_other_separators(path, headers)
         raise SurveyorError(
             f"{path}:1: missing column(s): {'; '.join(_column_names(c, 'en') for c in missing)}",
             zh=f"{path}：第 1 行：缺少列：{'；'.join(_column_names(c, 'zh') for c in missing)}",
         )
     return mapping
+
+
+def _refuse_other_separators(path: Path, headers: list[str]) -> None:
+    """Refuse a header whose columns are separated by tabs or semicolons, saying so: read
+    with commas it is one cell, and the file was refused for missing every column it names."""
+    said = " ".join(headers)
+    for mark, word in (("\t", "tab"), (";", "semicolon"), ("；", "semicolon")):
+        if mark in said:
+            sep = {lang: t_in(lang, f"register.separator_{word}") for lang in ("en", "zh")}
+            raise SurveyorError(
+                t_in("en", "register.not_comma_separated", file=path, sep=sep["en"]),
+                zh=t_in("zh", "register.not_comma_separated", file=path, sep=sep["zh"]),
+            )
 
 
 def _column_name(key: str) -> str:
