@@ -360,6 +360,33 @@ def test_one_building_written_twice_in_a_register_is_one_bad_row(
     assert _count(sqlite_store) == 0
 
 
+def test_a_csv_building_number_excel_made_a_date_is_refused(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """1-2 typed into a CSV opened in Excel is saved as 2-Jan (English Excel), 1月2日 or
+    2024/1/2 (Chinese Excel), or the date's serial number 45293; all four were imported as
+    楼号 (the .xlsx path already refused such cells). 2-1 as typed (building 2, unit 1) is a
+    楼号 and is kept."""
+    numbers = ["2-Jan", "1月2日", "2024/1/2", "45293", "2-1"]
+    rows = [f"学府街道,学府社区,观景里,{n},南开区观景路{i}号" for i, n in enumerate(numbers)]
+    path = _write(tmp_path, rows)
+    report = import_register(sqlite_store, form, path, author="甲")
+    assert [(p.row, p.field) for p in report.problems] == [(r, "building_no") for r in (2, 3, 4, 5)]
+    said = report.problems[0].message
+    assert said.en == (
+        "2-Jan looks like a date Excel made of the 楼号; format the column as text in Excel, "
+        "retype the 楼号 and save again"
+    )
+    assert said.zh == (
+        "2-Jan 看起来是 Excel 把楼号变成的日期；请在 Excel 中把该列设为文本格式，"
+        "重新输入楼号后再保存"
+    )
+    assert _count(sqlite_store) == 0
+    kept = import_register(sqlite_store, form, path, author="甲", skip_bad=True)
+    assert (kept.imported, kept.skipped_bad) == (1, 4)
+    assert [a.get("building_no") for a in _answers(sqlite_store)] == ["2-1"]
+
+
 @pytest.mark.parametrize(
     ("separator", "en", "zh"), [("\t", "tabs", "制表符"), (";", "semicolons", "分号")]
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,21 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "address": ("address", "门牌地址", "地址"),
 }
 REQUIRED_COLUMNS = ("subdistrict", "compound_name", "building_no", "address")
+
+#: How Excel shows what it took for a date when a 楼号 such as 1-2 is typed into a cell not
+#: formatted as text, and a CSV keeps it so: 2-Jan or Jan-32 (English), 1月2日 or 2024/1/2
+#: (Chinese), or the date's serial number (45293) in a column formatted as a number. A 楼号
+#: 2-1 (building 2, unit 1) as typed is none of these.
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_EXCEL_DATE = re.compile(
+    rf"\d{{1,2}}-(?:{_MONTHS})(?:-\d{{2,4}})?"
+    rf"|(?:{_MONTHS})-\d{{2,4}}"
+    r"|(?:\d{4}年)?\d{1,2}月\d{1,2}日"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}/\d{1,2}/\d{4}"
+    r"|\d{5}",
+    re.IGNORECASE | re.ASCII,
+)
 
 #: A building as a register row names it, to find it again: ("compound", 街道, 小区, 楼号 key)
 #: or ("address", normalised address, 楼号 key).
@@ -319,6 +335,13 @@ def _check_row(
             said = Localized(
                 zh=f"Excel 把它存成了日期（{text}）；请把该列设为文本格式后重新输入",
                 en=f"Excel stored it as a date ({text}); format the column as text and retype it",
+            )
+            problems.append(RowProblem(rowno, fid, said))
+            continue
+        if fid == "building_no" and _EXCEL_DATE.fullmatch(normalize_text(text)):
+            said = Localized(
+                zh=t_in("zh", "register.looks_like_date", text=normalize_text(text)),
+                en=t_in("en", "register.looks_like_date", text=normalize_text(text)),
             )
             problems.append(RowProblem(rowno, fid, said))
             continue
