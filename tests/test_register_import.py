@@ -271,9 +271,10 @@ def test_an_xlsx_row_wider_than_its_header_is_refused(
 def test_cli_register_import_names_rows_at_a_place_a_building_already_has(
     tmp_path: Path,
 ) -> None:
-    """A row at the address of a building already here (another 小区 name, say) was imported
-    without a word; on a laptop the pair was flagged only at the merge. It is still imported
-    (the register is the official list), and each such row is named with the building.
+    """A row at the place of a building already here (its 小区 and 楼号 in another 街道, say)
+    was imported without a word; on a laptop the pair was flagged only at the merge. It is
+    still imported (the register is the official list), and each such row is named with the
+    building. (The same 楼号 at the same address is that building: already present.)
     Other buildings of a compound that gives one 门牌 to all (新苑里 1号楼 and 2号楼 at 咸阳路
     48号) are no such rows: "row 4: building … (新苑里 1号楼) is already here" was said of
     2号楼."""
@@ -293,7 +294,7 @@ def test_cli_register_import_names_rows_at_a_place_a_building_already_has(
     later = _write(
         tmp_path,
         [
-            "万兴街道,宜宾里社区,宜宾西里,1栋,南开区 宜宾道 1号",  # row 2 above, another 小区
+            "学府街道,学府社区,宜宾东里,1栋,南开区学府路1号",  # row 2 above, another 街道
             "长虹街道,长虹社区,新苑里,1号楼,南开区咸阳路48号",
             "长虹街道,长虹社区,新苑里,2号楼,南开区咸阳路48号",  # the row above's address
             "长虹街道,长虹社区,新苑里,3号楼,南开区咸阳路50号",
@@ -312,3 +313,101 @@ def test_cli_register_import_names_rows_at_a_place_a_building_already_has(
     zh = subprocess.run([*cmd, "--lang", "zh", str(later)], capture_output=True, text=True)
     assert zh.returncode == 0 and "导入 0 栋楼；4 栋已存在" in zh.stdout  # nothing new: no note
     assert zh.stderr == ""
+
+
+def test_a_register_writing_its_building_numbers_another_way_adds_nothing(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """An updated register from the district wrote 2号楼 as 2: each of its rows was imported
+    again beside the building it names ("building … is already here; imported"), and the
+    database held every building twice. The same 楼号 (``building_number_key``) in the same
+    街道 and 小区, or at the same address, is a building already present."""
+    first = _write(tmp_path, GOOD, name="first.csv")
+    assert import_register(sqlite_store, form, first, author="甲").imported == 3
+    later = _write(
+        tmp_path,
+        [
+            "万兴街道,宜宾里社区,宜宾东里,1,南开区宜宾道1号",  # 1号楼 written 1
+            "万兴街道,宜宾里社区,宜宾东里,2栋,南开区宜宾道3号",  # 2号楼 written 2栋
+            "学府街道,学府社区,观景里,5号楼,南开区观景路5号",  # 5 written 5号楼
+            "万兴街道,宜宾里社区,宜宾东里小区,1号,南开区 宜宾道 1号",  # the 小区 another way
+            "万兴街道,宜宾里社区,宜宾东里,3号楼,南开区宜宾道5号",  # a new building
+        ],
+        name="later.csv",
+    )
+    report = import_register(sqlite_store, form, later, author="甲")
+    assert (report.imported, report.already_present) == (1, 4), report
+    assert (report.problems, report.same_place) == ([], [])
+    assert _count(sqlite_store) == 4
+
+
+def test_one_building_written_twice_in_a_register_is_one_bad_row(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """8号楼 and 8 of one 小区 in one file were two buildings."""
+    path = _write(
+        tmp_path,
+        [
+            "学府街道,学府社区,观景里,8号楼,南开区观景路8号",
+            "学府街道,学府社区,观景里,8,南开区观景路8号",
+            "学府街道,学府社区,观景里,9,南开区观景路9号",
+        ],
+    )
+    report = import_register(sqlite_store, form, path, author="甲")
+    assert [(p.row, p.field, p.message.en) for p in report.problems] == [
+        (3, "building_no", "same building as row 2")
+    ]
+    assert _count(sqlite_store) == 0
+
+
+def test_a_csv_building_number_excel_made_a_date_is_refused(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """1-2 typed into a CSV opened in Excel is saved as 2-Jan (English Excel), 1月2日 or
+    2024/1/2 (Chinese Excel), or the date's serial number 45293; all four were imported as
+    楼号 (the .xlsx path already refused such cells). 2-1 as typed (building 2, unit 1) is a
+    楼号 and is kept."""
+    numbers = ["2-Jan", "1月2日", "2024/1/2", "45293", "2-1"]
+    rows = [f"学府街道,学府社区,观景里,{n},南开区观景路{i}号" for i, n in enumerate(numbers)]
+    path = _write(tmp_path, rows)
+    report = import_register(sqlite_store, form, path, author="甲")
+    assert [(p.row, p.field) for p in report.problems] == [(r, "building_no") for r in (2, 3, 4, 5)]
+    said = report.problems[0].message
+    assert said.en == (
+        "2-Jan looks like a date Excel made of the 楼号; format the column as text in Excel, "
+        "retype the 楼号 and save again"
+    )
+    assert said.zh == (
+        "2-Jan 看起来是 Excel 把楼号变成的日期；请在 Excel 中把该列设为文本格式，"
+        "重新输入楼号后再保存"
+    )
+    assert _count(sqlite_store) == 0
+    kept = import_register(sqlite_store, form, path, author="甲", skip_bad=True)
+    assert (kept.imported, kept.skipped_bad) == (1, 4)
+    assert [a.get("building_no") for a in _answers(sqlite_store)] == ["2-1"]
+
+
+@pytest.mark.parametrize(
+    ("separator", "en", "zh"), [("\t", "tabs", "制表符"), (";", "semicolons", "分号")]
+)
+def test_a_register_not_separated_by_commas_says_so(
+    sqlite_store: Store, form: Form, tmp_path: Path, separator: str, en: str, zh: str
+) -> None:
+    """A tab- or semicolon-separated file was refused for missing every column
+    ("缺少列：街道…") although its header names them all."""
+    from surveyor.errors import SurveyorError
+
+    path = tmp_path / "r.csv"
+    lines = [HEADER.strip(), GOOD[0]]
+    path.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n", "utf-8")
+    with pytest.raises(SurveyorError) as caught:
+        import_register(sqlite_store, form, path, author="甲")
+    assert caught.value.message == (
+        f"{path}:1: the columns are separated by {en}; a register's columns must be separated "
+        'by commas (in Excel, save it as "CSV UTF-8 (Comma delimited)")'
+    )
+    assert caught.value.text("zh") == (
+        f"{path}：第 1 行：各列以{zh}分隔；楼栋清单的各列须以逗号分隔"
+        "（在 Excel 中另存为「CSV UTF-8（逗号分隔）」）"
+    )
+    assert _count(sqlite_store) == 0

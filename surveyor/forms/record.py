@@ -156,6 +156,21 @@ def without_unit(fld: CompiledField, raw: Any) -> Any:
     return raw
 
 
+#: Numbers as people write them: ASCII digits (after NFKC), thousands grouped by commas in
+#: threes or not at all (1,200 and 1200), a decimal point. ``int``/``float`` alone also took
+#: 1_2 as 12, and dropping every comma read 6，7 (two answers) as 67.
+_GROUPED = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)"
+_INTEGER_TEXT = re.compile(_GROUPED, re.ASCII)
+_DECIMAL_TEXT = re.compile(rf"{_GROUPED}(?:\.\d*)?|[+-]?\.\d+", re.ASCII)
+
+
+def _number_text(raw: Any, pattern: re.Pattern[str]) -> str | None:
+    """``raw`` as text ``int``/``float`` reads as written, without its thousands commas; None
+    if it is no number written that way (a comma out of place, an underscore, a letter)."""
+    text = str(raw).strip()
+    return text.replace(",", "") if pattern.fullmatch(text) else None
+
+
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
         raise AnswerError(_msg("应为整数", "must be a whole number"))
@@ -163,18 +178,20 @@ def _integer(raw: Any) -> int:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    try:
-        return int(str(raw).replace(",", ""))
-    except ValueError:
-        raise AnswerError(_msg("应为整数", "must be a whole number")) from None
+    text = _number_text(raw, _INTEGER_TEXT)
+    if text is None:
+        raise AnswerError(_msg("应为整数", "must be a whole number"))
+    return int(text)
 
 
 def _decimal(raw: Any) -> float:
     if isinstance(raw, bool):
         raise AnswerError(_msg("应为数字", "must be a number"))
+    if isinstance(raw, str):
+        raw = _number_text(raw, _DECIMAL_TEXT)
     try:
-        value = float(str(raw).replace(",", "")) if isinstance(raw, str) else float(raw)
-    except (TypeError, ValueError):
+        value = float(raw)
+    except (TypeError, ValueError):  # None: a text that is no number
         raise AnswerError(_msg("应为数字", "must be a number")) from None
     if not math.isfinite(value):
         raise AnswerError(_msg("应为有限数字", "must be a finite number"))

@@ -1,11 +1,13 @@
 """Importing the building register (the list of buildings to survey) from CSV or XLSX.
 
 All rows are checked first; unless ``skip_bad`` is set, one bad row means nothing is imported.
-A building already in the database (same 街道, 小区 and 楼号) is skipped, so importing the same
-register twice adds nothing. A row imported where a live building already stands (same
-normalised address, or same 小区 and 楼号 in another 街道: ``survey.same_building``, the check
-the TUI's "new building" asks with) is reported in ``same_place``: a central flags such a
-pair as a possible duplicate at once, a laptop's only at the merge.
+A building already in the database (same 楼号 by ``building_number_key``, so 2号楼, 2栋 and 2
+are one, in the same 街道 and 小区 or at the same normalised address) is skipped, so importing
+the same register twice, or an update of it that writes 楼号 another way, adds nothing (its
+other columns are not read). A row imported where a live building already stands (its 小区
+and 楼号 in another 街道: ``survey.same_building``, the check the TUI's "new building" asks
+with) is reported in ``same_place``: a central flags such a pair as a possible duplicate at
+once, a laptop's only at the merge.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +26,16 @@ import sqlalchemy as sa
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form, Localized
 from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.i18n import t_in
 from surveyor.services.selection import option_code
-from surveyor.services.survey import BUILDING, SameBuilding, same_building, writer
+from surveyor.services.survey import (
+    BUILDING,
+    SameBuilding,
+    building_number_key,
+    normalize_address,
+    same_building,
+    writer,
+)
 from surveyor.services.userfiles import read_user_text
 from surveyor.store.db import Store
 from surveyor.text import normalize_text
@@ -39,6 +50,25 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "address": ("address", "门牌地址", "地址"),
 }
 REQUIRED_COLUMNS = ("subdistrict", "compound_name", "building_no", "address")
+
+#: How Excel shows what it took for a date when a 楼号 such as 1-2 is typed into a cell not
+#: formatted as text, and a CSV keeps it so: 2-Jan or Jan-32 (English), 1月2日 or 2024/1/2
+#: (Chinese), or the date's serial number (45293) in a column formatted as a number. A 楼号
+#: 2-1 (building 2, unit 1) as typed is none of these.
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_EXCEL_DATE = re.compile(
+    rf"\d{{1,2}}-(?:{_MONTHS})(?:-\d{{2,4}})?"
+    rf"|(?:{_MONTHS})-\d{{2,4}}"
+    r"|(?:\d{4}年)?\d{1,2}月\d{1,2}日"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}/\d{1,2}/\d{4}"
+    r"|\d{5}",
+    re.IGNORECASE | re.ASCII,
+)
+
+#: A building as a register row names it, to find it again: ("compound", 街道, 小区, 楼号 key)
+#: or ("address", normalised address, 楼号 key).
+PlaceKey = tuple[str, str, str, str] | tuple[str, str, str]
 
 
 @dataclass
@@ -148,11 +178,25 @@ def _map_headers(path: Path, headers: list[str]) -> dict[str, int]:
         mapping[key] = idx
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
+        _refuse_other_separators(path, headers)
         raise SurveyorError(
             f"{path}:1: missing column(s): {'; '.join(_column_names(c, 'en') for c in missing)}",
             zh=f"{path}：第 1 行：缺少列：{'；'.join(_column_names(c, 'zh') for c in missing)}",
         )
     return mapping
+
+
+def _refuse_other_separators(path: Path, headers: list[str]) -> None:
+    """Refuse a header whose columns are separated by tabs or semicolons, saying so: read
+    with commas it is one cell, and the file was refused for missing every column it names."""
+    said = " ".join(headers)
+    for mark, word in (("\t", "tab"), (";", "semicolon"), ("；", "semicolon")):
+        if mark in said:
+            sep = {lang: t_in(lang, f"register.separator_{word}") for lang in ("en", "zh")}
+            raise SurveyorError(
+                t_in("en", "register.not_comma_separated", file=path, sep=sep["en"]),
+                zh=t_in("zh", "register.not_comma_separated", file=path, sep=sep["zh"]),
+            )
 
 
 def _column_name(key: str) -> str:
@@ -176,14 +220,8 @@ def import_register(
     columns = _map_headers(path, headers)
     report = ImportReport()
     good: list[tuple[int, dict[str, Any]]] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    with store.engine.connect() as conn:
-        existing = {
-            (s, c, b)
-            for s, c, b in conn.execute(
-                sa.select(BUILDING.c.subdistrict, BUILDING.c.compound_name, BUILDING.c.building_no)
-            )
-        }
+    seen: dict[PlaceKey, int] = {}
+    existing = _places_here(store)
     width = len(_without_trailing_blanks(headers))
     for rowno, cells in rows:
         if not any(c.strip() for c in cells):
@@ -198,16 +236,22 @@ def import_register(
         raw["subdistrict"] = option_code(form, "subdistrict", street) or street  # else refused
         answers, problems = _check_row(form, raw, rowno)
         if not problems:
-            key = (answers["subdistrict"], answers["compound_name"], answers["building_no"])
-            if key in existing:
+            keys = _place_keys(
+                answers["subdistrict"],
+                answers["compound_name"],
+                answers["building_no"],
+                normalize_address(answers["address"]),
+            )
+            if not existing.isdisjoint(keys):
                 report.already_present += 1
                 continue
-            if key in seen:
+            if (first := next((seen[k] for k in keys if k in seen), None)) is not None:
                 same = Localized(
-                    zh=f"与第 {seen[key]} 行是同一栋楼", en=f"same building as row {seen[key]}"
+                    zh=f"与第 {first} 行是同一栋楼", en=f"same building as row {first}"
                 )
                 problems.append(RowProblem(rowno, "building_no", same))
-            seen[key] = rowno
+            for k in keys:
+                seen.setdefault(k, rowno)
         if problems:
             report.problems.extend(problems)
             continue
@@ -223,6 +267,32 @@ def import_register(
             w.create(answers)
             report.imported += 1
     return report
+
+
+def _places_here(store: Store) -> set[PlaceKey]:
+    """The ``_place_keys`` of every building in the database (deleted ones too: a register
+    imported again does not bring back a building deleted on purpose)."""
+    columns = (
+        BUILDING.c.subdistrict,
+        BUILDING.c.compound_name,
+        BUILDING.c.building_no,
+        BUILDING.c.address_norm,
+    )
+    with store.engine.connect() as conn:
+        return {key for row in conn.execute(sa.select(*columns)) for key in _place_keys(*row)}
+
+
+def _place_keys(
+    subdistrict: str | None, compound: str | None, number: str | None, address: str | None
+) -> tuple[PlaceKey, ...]:
+    """The keys a building is found again by: its 楼号 (``building_number_key``) in its 街道
+    and 小区, and at its normalised ``address``. Comparing 楼号 as written, an updated register
+    writing 2号楼 as 2 added every building a second time."""
+    number_key = building_number_key(number)
+    keys: list[PlaceKey] = [("compound", subdistrict or "", compound or "", number_key)]
+    if address and number_key:
+        keys.append(("address", address, number_key))
+    return tuple(keys)
 
 
 def _without_trailing_blanks(cells: list[str]) -> list[str]:
@@ -265,6 +335,13 @@ def _check_row(
             said = Localized(
                 zh=f"Excel 把它存成了日期（{text}）；请把该列设为文本格式后重新输入",
                 en=f"Excel stored it as a date ({text}); format the column as text and retype it",
+            )
+            problems.append(RowProblem(rowno, fid, said))
+            continue
+        if fid == "building_no" and _EXCEL_DATE.fullmatch(normalize_text(text)):
+            said = Localized(
+                zh=t_in("zh", "register.looks_like_date", text=normalize_text(text)),
+                en=t_in("en", "register.looks_like_date", text=normalize_text(text)),
             )
             problems.append(RowProblem(rowno, fid, said))
             continue

@@ -453,6 +453,32 @@ def test_type_error_and_full_width_digits(sample_db: Path, make_app: AppFactory)
     run(body)
 
 
+def test_thousands_typed_with_commas_are_read_and_stray_commas_refused(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """1,200 typed into a number box is 1200; 12,34 (every comma was dropped: 1234) is no
+    number, kept as typed in the draft and marked."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            await screen.goto_field("household_count")
+            await pilot.press(*"1,200", "enter")
+            assert error_text(screen, "household_count") is None
+            await screen.goto_field("gross_floor_area")
+            await pilot.press(*"12,34", "enter")
+            assert error_text(screen, "gross_floor_area") == "must be a number"
+            await pilot.press("escape")
+            await settle(app, pilot)
+        saved = read(sample_db, target.id)
+        assert saved.answers["household_count"] == 1200
+        assert saved.answers["gross_floor_area"] == "12,34"
+
+    run(body)
+
+
 def test_calculated_fields_read_as_labels_not_codes(sample_db: Path, make_app: AppFactory) -> None:
     """The era bins showed their codes (y1981_1990, E0), which no inspector can read."""
     target = first_with_status(sample_db, "not_started")
