@@ -45,7 +45,13 @@ from surveyor.settings import (
     recorded_author,
     save_settings,
 )
-from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider, Palette
+from surveyor.tui.commands import (
+    SURVEY_MODULE,
+    BuildingsProvider,
+    FieldsProvider,
+    Palette,
+    screen_key_commands,
+)
 from surveyor.tui.keynames import closing_key, key_named
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
@@ -676,6 +682,7 @@ class SurveyorApp(App[None]):
         ]
         for key, callback in commands:
             yield SystemCommand(_palette_title(key), t(f"cmd.{key}_help"), callback)
+        yield from screen_key_commands(screen, self.key_named)
 
     def take_screenshot(self) -> None:
         """Save the screen as SVG into Surveyor's screenshot folder (created if missing) and

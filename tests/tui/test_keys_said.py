@@ -1,12 +1,33 @@
-"""The keys the app names follow the user's keymap."""
+"""The keys the app names follow the user's keymap; every key has a palette command (or a
+reason it has none)."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from pathlib import Path
 
+from textual.binding import Binding
+from textual.command import CommandList, CommandPalette
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
+
+from surveyor.tui.app import SurveyorApp
+from surveyor.tui.commands import COMMAND_FOR, PALETTE_EXEMPT, palette_bindings
 from surveyor.tui.keynames import key_in_words
-from tests.tui.conftest import AppFactory, run, toasts, until
+from tests.tui.conftest import AppFactory, run, settle, toasts, until
+from tests.tui.test_catalog_and_config import TUI, TUI_MODULES
 from tests.tui.test_flows import FORM, first_with_status, open_at, open_survey
+
+
+def _tui_classes() -> list[type]:
+    """Every class defined in surveyor.tui (each module imported)."""
+    out: list[type] = []
+    for path in TUI_MODULES:
+        name = ".".join(path.relative_to(TUI.parents[1]).with_suffix("").parts)
+        module = importlib.import_module(name)
+        out += [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == name]
+    return out
 
 
 def test_keys_are_said_as_words() -> None:
@@ -43,5 +64,54 @@ def test_messages_name_the_keys_of_the_users_keymap(sample_db: Path, make_app: A
             # The palette says the keys of the keymap too.
             helps = {str(c.help) for c in app.get_system_commands(app.screen)}
             assert "保存后退出（Ctrl+X）" in helps, helps
+
+    run(body)
+
+
+def test_every_key_of_every_screen_has_a_palette_command_or_a_reason() -> None:
+    """The list's "mine" (ctrl+o) was in no footer and not in the palette: typing "mine"
+    there found nothing. A screen's keys are commands (``palette_bindings``), the app's
+    stand for its own commands; the rest are exempt, each with its reason. A dialog's keys
+    and a widget's are not: the palette opens over no dialog and takes a widget's focus."""
+    checked = 0
+    for cls in _tui_classes():
+        ids = {b.id for b in Binding.make_bindings(vars(cls).get("BINDINGS", []))}
+        if not ids or issubclass(cls, ModalScreen) or not issubclass(cls, Screen | SurveyorApp):
+            continue
+        offered = {b.id for b in palette_bindings(cls)} if issubclass(cls, Screen) else set()
+        missing = ids - offered - set(COMMAND_FOR) - set(PALETTE_EXEMPT)
+        assert not missing, f"{cls.__name__}: no palette command for {sorted(missing)}"
+        checked += len(ids)
+    assert "list.mine" in {b.id for b in palette_bindings(_class("BuildingsScreen"))}
+    assert all(reason.strip() for reason in PALETTE_EXEMPT.values())
+    assert checked > 20
+
+
+def _class(name: str) -> type[Screen[None]]:
+    found = [c for c in _tui_classes() if c.__name__ == name]
+    assert found, name
+    return found[0]
+
+
+def test_the_palette_finds_the_lists_mine(sample_db: Path, make_app: AppFactory) -> None:
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh", author="赵军")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            everything = app.screen.total  # type: ignore[attr-defined]
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            assert isinstance(app.screen, CommandPalette)
+            app.screen.query_one(Input).value = "mine"
+            commands = app.screen.query_one(CommandList)
+
+            def first() -> str:
+                return str(commands.get_option_at_index(0).prompt) if commands.option_count else ""
+
+            await until(app, lambda: "我的" in first(), "a command for mine")
+            assert "Ctrl+O" in first(), first()
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert 0 < app.screen.total < everything  # type: ignore[attr-defined]
 
     run(body)
