@@ -1,5 +1,5 @@
 """The keys the app names follow the user's keymap; every key has a palette command (or a
-reason it has none)."""
+reason it has none); F1 over a dialog says what that dialog is for."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from textual.command import CommandList, CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
+from surveyor.i18n import LANGUAGES, catalog
 from surveyor.tui.app import SurveyorApp
 from surveyor.tui.commands import COMMAND_FOR, PALETTE_EXEMPT, palette_bindings
 from surveyor.tui.keynames import key_in_words
+from surveyor.tui.modals.dialog import Dialog
+from surveyor.tui.modals.new_building import NewBuildingModal
+from surveyor.tui.screens.help import HelpScreen
+from surveyor.tui.widgets.note import Note
 from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_catalog_and_config import TUI, TUI_MODULES
 from tests.tui.test_flows import FORM, first_with_status, open_at, open_survey
@@ -113,5 +118,39 @@ def test_the_palette_finds_the_lists_mine(sample_db: Path, make_app: AppFactory)
             await pilot.press("enter")
             await settle(app, pilot)
             assert 0 < app.screen.total < everything  # type: ignore[attr-defined]
+
+    run(body)
+
+
+def test_every_dialog_with_keys_of_its_own_says_what_it_is_for() -> None:
+    for cls in _tui_classes():
+        if (
+            not issubclass(cls, Dialog)
+            or cls in (Dialog, HelpScreen)
+            or "BINDINGS" not in vars(cls)
+        ):
+            continue
+        overview = vars(cls).get("HELP_OVERVIEW")
+        assert overview in catalog(), f"{cls.__name__} has no HELP_OVERVIEW of its own"
+        assert all("{key[" in catalog()[overview][lang] for lang in LANGUAGES), overview
+
+
+def test_f1_in_the_new_building_dialog_says_what_it_is_for(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """F1 in the new-building dialog showed the list's and the survey's overview."""
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="en", keymap={"new.cancel": "ctrl+w"})
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+n")
+            await until(app, lambda: isinstance(app.screen, NewBuildingModal), "the dialog")
+            await pilot.press("f1")
+            await until(app, lambda: isinstance(app.screen, HelpScreen), "its help")
+            said = app.screen.query_one("#overview", Note).text
+            assert said.startswith("New building: add a building found on site"), said
+            assert "Ctrl+W cancels" in said, said
+            assert "Building list" not in said
 
     run(body)
