@@ -63,8 +63,8 @@ def _classes(cls: type[DOMNode]) -> Iterator[type[DOMNode]]:
 
 def surveyor_bindings() -> dict[str, list[Binding]]:
     """Every binding of Surveyor's own screens, dialogs, widgets and app, by id, with its
-    default keys (one ``Binding`` per key), from the classes imported so far: a message
-    names the key of a screen that is open, so its class is imported."""
+    default keys (one ``Binding`` per key), from the classes imported so far (``key_named``
+    imports the rest when it needs them)."""
     out: dict[str, list[Binding]] = {}
     for cls in dict.fromkeys(_classes(DOMNode)):  # once each, in the order defined
         if not cls.__module__.startswith("surveyor."):
@@ -84,8 +84,25 @@ def key_named(binding_id: str, lang: str, keymap: Mapping[str, str]) -> str:
         return key_in_words(keymap[binding_id].split(",")[0].strip(), lang)
     bindings = surveyor_bindings().get(binding_id)
     if not bindings:
+        _import_every_screen()
+        bindings = surveyor_bindings().get(binding_id)
+    if not bindings:
         return binding_id
     return key_in_words(bindings[0].key, lang)
+
+
+def _import_every_screen() -> None:
+    """Import every module of ``surveyor.tui``: a message may name a key of a screen not
+    opened yet (F1 on the list, before any building, names the survey's PgDn)."""
+    import contextlib
+    import importlib
+    import pkgutil
+
+    import surveyor.tui
+
+    for module in pkgutil.walk_packages(surveyor.tui.__path__, "surveyor.tui."):
+        with contextlib.suppress(ImportError):  # an optional part (exports) not installed
+            importlib.import_module(module.name)
 
 
 def closing_key(dialog: DOMNode, lang: str, keymap: Mapping[str, str]) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 from textual.binding import Binding
@@ -23,6 +25,8 @@ from surveyor.tui.widgets.note import Note
 from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_catalog_and_config import TUI, TUI_MODULES
 from tests.tui.test_flows import FORM, first_with_status, open_at, open_survey
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tui_classes() -> list[type]:
@@ -45,6 +49,21 @@ def test_keys_are_said_as_words() -> None:
     assert key_in_words("space", "en") == "Space"
     assert key_in_words("slash", "en") == "/"
     assert key_in_words("d", "en") == "d"
+
+
+def test_a_key_of_a_screen_not_opened_yet_is_named_too() -> None:
+    """F1 on the list, before any building is opened, names the survey's keys (PgDn), whose
+    classes are not imported yet: they were said as their binding ids."""
+    code = (
+        "import surveyor.tui.app\n"
+        "from surveyor.i18n import t_in\n"
+        "print(t_in('en', 'help.overview'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "PgUp/PgDn switch sections" in done.stdout, done.stdout
+    assert "survey." not in done.stdout, done.stdout
 
 
 def test_messages_name_the_keys_of_the_users_keymap(sample_db: Path, make_app: AppFactory) -> None:
