@@ -2,11 +2,17 @@
 
 ``t("list.mine")`` gives the text in the current language; ``set_language`` switches it. Form
 labels do not come from here: they come from the form (``Localized.get(lang)``).
+
+A message that says which key to press names the key binding, not the key:
+``{key[survey.complete]}`` is filled with the key that binding has now (a user's keymap may
+have moved it), as the TUI names it (``name_keys_with``): this module knows no keys.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,13 @@ CATALOG_PATH = Path(__file__).resolve().parent / "locale" / "messages.yaml"
 LANGUAGES = ("zh", "en")
 
 _current = {"lang": "zh"}
+
+#: The placeholder of a message naming a key binding's key: ``{key[binding.id]}``.
+KEY_PLACEHOLDER = re.compile(r"\{key\[([^\]]+)\]\}")
+
+#: Names a binding id's key in a language (``name_keys_with``); none without the TUI.
+KeyNamer = Callable[[str, str], str]
+_key_namer: dict[str, KeyNamer] = {}
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +59,26 @@ def set_language(lang: str) -> None:
     _current["lang"] = lang
 
 
+def name_keys_with(namer: KeyNamer | None) -> None:
+    """Have ``{key[binding.id]}`` filled by ``namer(binding_id, lang)``: the TUI installs one
+    that reads the app's keymap, so a message says F10 where the inspector moved F9 to F10."""
+    _key_namer.clear()
+    if namer is not None:
+        _key_namer["namer"] = namer
+
+
+class _KeysIn:
+    """What ``str.format`` indexes for ``{key[binding.id]}``: the binding's key in ``lang``.
+    With no namer (the TUI not imported) it is the binding id: no CLI message names a key."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, binding_id: str) -> str:
+        namer = _key_namer.get("namer")
+        return binding_id if namer is None else namer(binding_id, self.lang)
+
+
 def t(key: str, **values: object) -> str:
     """The message ``key`` in the current language; an unknown key is returned as it is."""
     return t_in(_current["lang"], key, **values)
@@ -56,7 +89,10 @@ def t_in(lang: str, key: str, **values: object) -> str:
     texts = catalog().get(key)
     if texts is None:
         return key
-    text = texts[lang if lang in LANGUAGES else "zh"]
+    lang = lang if lang in LANGUAGES else "zh"
+    text = texts[lang]
+    if "{key[" in text:
+        values = {"key": _KeysIn(lang), **values}
     return text.format(**values) if values else text
 
 

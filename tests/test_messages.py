@@ -10,12 +10,13 @@ from __future__ import annotations
 import ast
 import errno
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from surveyor.errors import DiskFull, NotFound, SurveyorError
-from surveyor.i18n import error_text
+from surveyor.i18n import catalog, error_text
 from surveyor.services.survey import IncompleteRecord, get_building
 from surveyor.store.db import Store
 
@@ -170,3 +171,15 @@ def test_a_postgresql_central_is_named_without_its_password() -> None:
     assert caught.value.surveyor_database == ("the central database", "中心数据库")  # type: ignore[attr-defined]
     said = database_trouble(caught.value, "en")
     assert said is not None and "s3cret" not in said
+
+
+def test_no_message_outside_the_app_names_a_key() -> None:
+    """``{key[binding.id]}`` is filled with the key the app's keymap gives that binding; the
+    CLI and the core have no keymap, and would say the id: none of their messages names one."""
+    known = catalog()
+    for path in PACKAGE.rglob("*.py"):
+        if "tui" in path.relative_to(PACKAGE).parts:
+            continue
+        used = set(re.findall(r"\"([a-z_]+\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
+        naming = sorted(m for m in used & set(known) if "{key[" in known[m]["en"])
+        assert not naming, f"{path.name} uses {naming}"

@@ -45,7 +45,14 @@ from surveyor.settings import (
     recorded_author,
     save_settings,
 )
-from surveyor.tui.commands import SURVEY_MODULE, BuildingsProvider, FieldsProvider, Palette
+from surveyor.tui.commands import (
+    SURVEY_MODULE,
+    BuildingsProvider,
+    FieldsProvider,
+    Palette,
+    screen_key_commands,
+)
+from surveyor.tui.keynames import closing_key, key_named
 from surveyor.tui.lifecycle import is_live
 from surveyor.tui.scan import SCAN_GAP, ScanCatcher
 from surveyor.tui.wide_chars import install as keep_wide_chars_whole
@@ -159,6 +166,13 @@ class SurveyorApp(App[None]):
         self.title = t("app.title")
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    def key_named(self, binding_id: str, lang: str) -> str:
+        """The key ``binding_id`` has in this app, as the messages name it
+        (``{key[binding_id]}``, ``keynames.install``): they said F9 where the inspector's
+        keymap had moved it to F10."""
+        # Textual (pinned) keeps the keymap it applies, normalised, in ``_keymap``.
+        return key_named(binding_id, lang, self._keymap)
 
     @property
     def store(self) -> Store:
@@ -479,7 +493,9 @@ class SurveyorApp(App[None]):
     def _open_scanned(self, code: str) -> None:
         if isinstance(self.screen, ModalScreen):
             # A building opened under a dialog would leave the dialog's task half done.
-            self.notify(t("app.scan_under_dialog", code=code), severity="warning")
+            close = closing_key(self.screen, language(), self._keymap)
+            said = t("app.scan_under_dialog", code=code, close=close)
+            self.notify(said, severity="warning", markup=False)
             return
         self.open_building(code)
 
@@ -666,6 +682,7 @@ class SurveyorApp(App[None]):
         ]
         for key, callback in commands:
             yield SystemCommand(_palette_title(key), t(f"cmd.{key}_help"), callback)
+        yield from screen_key_commands(screen, self.key_named)
 
     def take_screenshot(self) -> None:
         """Save the screen as SVG into Surveyor's screenshot folder (created if missing) and

@@ -1,5 +1,5 @@
 """The command palette and its providers: jump to a building, jump to a field (titles
-"namespace: verb").
+"namespace: verb"), and a command for each key of the screen underneath.
 
 Imported with the app, before its first frame: the database and survey modules are imported
 only when a search needs them.
@@ -9,25 +9,80 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.align import Align
 from rich.text import Text
+from textual.actions import parse as parse_action
+from textual.app import SystemCommand
+from textual.binding import Binding
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.widgets.option_list import Option
 
-from surveyor.i18n import language, t
+from surveyor.i18n import language, t, t_in
 from surveyor.text import normalize_text
 from surveyor.tui.text import plain
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from surveyor.tui.app import SurveyorApp
     from surveyor.tui.screens.survey import SurveyScreen
 
 #: The survey screen's module: imported when the first building is opened.
 SURVEY_MODULE = "surveyor.tui.screens.survey"
+
+#: Bindings the app's own palette commands stand for (``SurveyorApp.get_system_commands``).
+COMMAND_FOR: dict[str, str] = {
+    "app.quit": "quit",
+    "app.help": "help",
+    "app.language": "language_zh",
+    "list.new": "new_building",
+}
+#: Bindings of a screen (or the app) that the palette offers no command for, and why. A
+#: dialog's keys and a widget's are not offered either: the palette opens over no dialog, and
+#: it takes the focus from the widget whose key it would be.
+PALETTE_EXEMPT: dict[str, str] = {
+    "app.quit_ctrl_c": "the terminal's habit for quit, which the palette offers (app.quit)",
+    **{
+        f"review.take_{n}": "takes the value of that number: a command could not say which"
+        for n in range(1, 10)
+    },
+}
+
+
+def palette_bindings(screen: type[Screen[Any]]) -> list[Binding]:
+    """The bindings of ``screen`` (its class and those it inherits) that become palette
+    commands: each with an id, once, unless an app command stands for it or it is exempt."""
+    out: dict[str, Binding] = {}
+    for cls in reversed(screen.__mro__):
+        for binding in Binding.make_bindings(vars(cls).get("BINDINGS", [])):
+            ident = binding.id
+            if ident is None or ident in COMMAND_FOR or ident in PALETTE_EXEMPT:
+                continue
+            out.setdefault(ident, binding)
+    return list(out.values())
+
+
+def screen_key_commands(
+    screen: Screen[Any], key_named: Callable[[str, str], str]
+) -> Iterator[SystemCommand]:
+    """A command for each key of ``screen`` that it allows now, titled as its footer word
+    and said with its key (``key_named``): the list's "mine" (ctrl+o) was in no footer and
+    not in the palette either, so it could not be found at all."""
+    lang = language()
+    for binding in palette_bindings(type(screen)):
+        _namespace, name, params = parse_action(binding.action)
+        if screen.check_action(name, params) is not True:
+            continue
+        title = t(binding.description)
+        if lang != "en":  # found by its English name too, as the app's commands are
+            title = f"{title}  {t_in('en', binding.description)}"
+        said = t("cmd.key", name=key_named(str(binding.id), lang))
+        yield SystemCommand(title, said, partial(screen.run_action, binding.action))
 
 
 def _survey_screen(screen: object) -> SurveyScreen | None:

@@ -69,6 +69,31 @@ def test_every_binding_has_an_id_and_a_catalog_description() -> None:
     assert checked > 20
 
 
+def test_every_key_a_message_names_is_a_binding_id() -> None:
+    """A message names a key by its binding id (``{key[survey.complete]}``), so it says the
+    key a user's keymap gave it: with F9 moved to F10, F8 still said 「先按 F9 检查缺项」. An
+    id no binding has would be said as it is; a key written out would not follow the keymap."""
+    import importlib
+
+    from surveyor.i18n import KEY_PLACEHOLDER, LANGUAGES
+    from surveyor.tui.keynames import surveyor_bindings
+
+    for path in TUI_MODULES:
+        importlib.import_module(".".join(path.relative_to(TUI.parents[1]).with_suffix("").parts))
+    bindings = set(surveyor_bindings())
+    written_out = re.compile(r"\bF\d{1,2}\b|\b[Cc]trl\+|\bEsc\b|\bPg(?:Up|Dn)\b")
+    named = 0
+    for mid, texts in catalog().items():
+        zh, en = (set(KEY_PLACEHOLDER.findall(texts[lang])) for lang in LANGUAGES)
+        assert zh == en, f"{mid}: zh and en name different keys"
+        assert zh <= bindings, f"{mid}: no binding has the id {sorted(zh - bindings)}"
+        named += len(zh)
+        for lang in LANGUAGES:
+            keys = written_out.findall(KEY_PLACEHOLDER.sub("", texts[lang]))
+            assert not keys, f"{mid} ({lang}) writes out {keys}: name the binding instead"
+    assert named > 40
+
+
 def _ambiguous(text: str) -> list[str]:
     """The East-Asian ambiguous-width characters of ``text``: a CJK terminal may draw each
     one column wide or two, and the line after it misaligns."""

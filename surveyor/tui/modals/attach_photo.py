@@ -32,6 +32,7 @@ class PhotoRequest:
 class AttachPhotoModal(Dialog[PhotoRequest | None]):
     """A photo for the field labelled ``label`` (both languages: F2 relabels the dialog)."""
 
+    HELP_OVERVIEW = "help.attach_photo_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="photo.cancel")
     ]
@@ -101,6 +102,7 @@ class RemovePhotoModal(Dialog[str | None]):
     RemovePhotoModal > Vertical { max-height: 80%; border: thick $warning; }
     RemovePhotoModal OptionList { height: auto; max-height: 12; }
     """
+    HELP_OVERVIEW = "help.remove_photo_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="photo_remove.cancel")
     ]

@@ -59,6 +59,7 @@ class SameBuildingModal(Dialog[str | None]):
     DEFAULT_CSS = """
     SameBuildingModal > Vertical { border: thick $warning; }
     """
+    HELP_OVERVIEW = "help.same_building_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "add", "new.key_add_anyway", id="new.add_anyway"),
         Binding("escape", "back", "new.key_back", id="new.back"),
@@ -106,6 +107,7 @@ class NewBuildingModal(Dialog[uuid.UUID | None]):
     DEFAULT_CSS = """
     NewBuildingModal Input, NewBuildingModal Select { margin-bottom: 0; }
     """
+    HELP_OVERVIEW = "help.new_building_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "new.cancel", id="new.cancel")
     ]

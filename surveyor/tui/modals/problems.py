@@ -31,6 +31,7 @@ class ProblemsModal(Dialog[str | None]):
     ProblemsModal .hint { height: 1; }
     ProblemsModal OptionList { height: 1fr; }
     """
+    HELP_OVERVIEW = "help.problems_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "new.cancel", id="problems.close")
     ]

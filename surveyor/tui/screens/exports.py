@@ -66,6 +66,7 @@ class ExportScreen(Dialog[Path | None]):
     DEFAULT_CSS = """
     ExportScreen #export-message { height: auto; }
     """
+    HELP_OVERVIEW = "help.export_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "export.close", id="export.close")
     ]

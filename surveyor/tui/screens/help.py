@@ -46,7 +46,8 @@ class HelpScreen(Dialog[None]):
                 yield Static(t("help.field"), classes="heading")
                 yield Static(self._field_help(field), id="field-help")
             yield Static(t("help.title"), classes="heading")
-            # A screen with its own work says it (the conflict review), else the inspector's.
+            # A screen or dialog with its own work says it (the conflict review, the new
+            # building), else the inspector's list and survey.
             yield Note(t(getattr(self.under, "HELP_OVERVIEW", "help.overview")), id="overview")
             yield Static(t("help.keys"), classes="heading")
             yield Static(self._keys(), id="keys")

@@ -100,6 +100,7 @@ class ValueModal(Dialog[str | None]):
     ValueModal > Vertical { max-width: 80; }
     ValueModal .error { color: $error; margin-top: 1; }
     """
+    HELP_OVERVIEW = "help.value_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "review.cancel", id="review.value_cancel")
     ]
@@ -137,6 +138,7 @@ class MergeModal(Dialog[bool]):
     MergeModal > VerticalScroll { max-width: 90; }
     MergeModal .differ { margin-top: 1; height: auto; }
     """
+    HELP_OVERVIEW = "help.merge_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "merge", "review.key_merge", id="review.merge_confirm"),
         Binding("escape", "cancel", "review.cancel", id="review.merge_cancel"),
@@ -172,6 +174,7 @@ class FilterPick(Dialog[str | None]):
     FilterPick > Vertical { max-width: 60; }
     FilterPick OptionList { height: auto; max-height: 16; }
     """
+    HELP_OVERVIEW = "help.pick_overview"  # F1: what this dialog is for, and its keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "review.cancel", id="review.pick_cancel")
     ]
