@@ -16,6 +16,7 @@ import typer
 from surveyor.cli.options import (
     AppLangOpt,
     CentralOpt,
+    DbOpt,
     FormOpt,
     LangOpt,
     SupervisorByOpt,
@@ -153,8 +154,8 @@ def merge_cmd(
 
 
 def sync_cmd(
-    db: Annotated[Path, typer.Option("--db", help="The laptop's survey database.")],
     central: CentralOpt,
+    db: DbOpt = None,
     form: FormOpt = None,
     blobs: SyncBlobsOpt = None,
     lang: LangOpt = "en",
@@ -630,8 +631,8 @@ def _picked_version(heads: list[Any], pick: str) -> Any:
 
 
 def rekey_cmd(
-    db: Annotated[Path, typer.Option("--db", help="The copied laptop database (or its file).")],
     central: CentralOpt,
+    db: DbOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Give a copied laptop database (a restored backup, a cloned disk) its own id, so it can

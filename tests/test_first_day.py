@@ -1,0 +1,50 @@
+"""A new member's first day, done from the README: the commands as written there, on the
+default database, with no settings file, in a fresh home folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def fresh_home(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """An environment with an empty home: default database, settings and logs all under it."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SURVEYOR_", "XDG_")) or k == "SURVEYOR_PG_BASE_DIR"
+    }
+    env.update(HOME=str(home), **extra)
+    return env
+
+
+def sv(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["surveyor", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def ok(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = sv(env, *args)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.parametrize("via_env", [False, True])
+def test_sync_and_rekey_work_on_the_default_database(tmp_path: Path, via_env: bool) -> None:
+    """After 'surveyor init --inspector 王芳', 'surveyor sync --central …' said "Missing
+    option '--db'", with or without $SURVEYOR_DB: sync and rekey had their own --db."""
+    extra = {"SURVEYOR_DB": str(tmp_path / "mine.db")} if via_env else {}
+    env = fresh_home(tmp_path, **extra)
+    ok(env, "init", "--inspector", "王芳")
+    central = str(tmp_path / "central.db")
+    ok(env, "central", "init", central)
+    assert "pushed" in ok(env, "sync", "--central", central).stdout
+    rekeyed = sv(env, "rekey", "--central", central)
+    assert "--db" not in rekeyed.stderr, rekeyed.stderr
+    assert "Traceback" not in rekeyed.stderr
