@@ -48,3 +48,24 @@ def test_sync_and_rekey_work_on_the_default_database(tmp_path: Path, via_env: bo
     rekeyed = sv(env, "rekey", "--central", central)
     assert "--db" not in rekeyed.stderr, rekeyed.stderr
     assert "Traceback" not in rekeyed.stderr
+
+
+def test_list_reads_the_central_too(tmp_path: Path) -> None:
+    """'surveyor list --central central.db' was "No such option" (show, set, status, needs
+    and export have it), and 'list --db postgresql://…' sent the user to a --central that
+    list lacked."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    env = fresh_home(tmp_path)
+    central = tmp_path / "central.db"
+    store = init_store(central, role="central")
+    code = create_building(store, get_form(), REGISTER_ROW, author="李督导").code
+    store.close()
+    listed = ok(env, "list", "--central", str(central))
+    assert code in listed.stdout and "1 of 1" in listed.stdout
+    via_url = sv(env, "list", "--db", "postgresql://u@host/census")
+    assert "--central" in via_url.stderr
+    assert "--central" in ok(env, "list", "--help").stdout

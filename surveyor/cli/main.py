@@ -517,6 +517,7 @@ def _conflict_json(d: Any) -> dict[str, Any]:
 @app.command("list")
 def list_cmd(
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     subdistrict: Annotated[
         str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道 or 万兴).")
     ] = None,
@@ -528,13 +529,12 @@ def list_cmd(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """List buildings of the register with their survey status."""
+    """List buildings of the register with their survey status (on a laptop or the central)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
     from surveyor.i18n import t_in
     from surveyor.services.queries import list_buildings
     from surveyor.services.selection import parse_selection
-    from surveyor.store.db import open_store
 
     the_form = get_form(form)
     # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
@@ -545,13 +545,10 @@ def list_cmd(
         option="--subdistrict",
     )
     code = dict(selection.where).get("subdistrict")
-    store = open_store(db_path(db), readonly=True)
-    try:
+    with reading_store(db, central) as store:
         page = list_buildings(
             store, subdistrict=code, status=selection.statuses, search=search, limit=limit
         )
-    finally:
-        store.close()
     streets = the_form.field("subdistrict")
     columns = ("code", "status", "completeness", "subdistrict", "compound", "building_no")
     if page.rows:
