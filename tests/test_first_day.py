@@ -4,6 +4,7 @@ default database, with no settings file, in a fresh home folder."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -69,3 +70,21 @@ def test_list_reads_the_central_too(tmp_path: Path) -> None:
     via_url = sv(env, "list", "--db", "postgresql://u@host/census")
     assert "--central" in via_url.stderr
     assert "--central" in ok(env, "list", "--help").stdout
+
+
+@pytest.mark.parametrize(("lang", "name"), [("en", "NAME"), ("zh", "你的姓名")])
+def test_the_missing_database_hint_is_a_command_that_works(
+    tmp_path: Path, lang: str, name: str
+) -> None:
+    """"create it with 'surveyor init --db noname.db'" was refused in turn: "give your name
+    with --inspector NAME". The hint's command, with a name put in, now creates it."""
+    env = fresh_home(tmp_path)
+    db = tmp_path / "no name.db"
+    refused = sv(env, "list", "--db", str(db), "--lang", lang)
+    assert refused.returncode == 2
+    hint = refused.stderr.split("surveyor ", 1)[1].split("」")[0]
+
+    args = [a if a != name else "王芳" for a in shlex.split(hint)]
+    assert args[:2] == ["init", "--db"] and "--inspector" in args, hint
+    ok(env, *args)
+    assert db.exists()
