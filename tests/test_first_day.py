@@ -25,9 +25,7 @@ def fresh_home(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def sv(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["surveyor", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+    return subprocess.run(["surveyor", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def ok(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -76,8 +74,8 @@ def test_list_reads_the_central_too(tmp_path: Path) -> None:
 def test_the_missing_database_hint_is_a_command_that_works(
     tmp_path: Path, lang: str, name: str
 ) -> None:
-    """"create it with 'surveyor init --db noname.db'" was refused in turn: "give your name
-    with --inspector NAME". The hint's command, with a name put in, now creates it."""
+    """The hint "create it with 'surveyor init --db noname.db'" was refused in turn: "give
+    your name with --inspector NAME". The hint's command, with a name put in, now runs."""
     env = fresh_home(tmp_path)
     db = tmp_path / "no name.db"
     refused = sv(env, "list", "--db", str(db), "--lang", lang)
@@ -88,3 +86,54 @@ def test_the_missing_database_hint_is_a_command_that_works(
     assert args[:2] == ["init", "--db"] and "--inspector" in args, hint
     ok(env, *args)
     assert db.exists()
+
+
+def test_a_write_on_a_central_needs_a_persons_name(tmp_path: Path) -> None:
+    """The README's 'assign' and 'conflicts resolve' have no --by, nor the command 'conflicts
+    show' prints to copy: each change was recorded under the login name, 'root', for good.
+    Without a name given or set, a write on a central is refused in one sentence that says
+    how to give one, and nothing is written; reading needs no name."""
+    import sqlite3
+
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.survey import create_building
+    from surveyor.store.db import init_store
+    from tests.conftest import REGISTER_ROW
+
+    env = fresh_home(tmp_path, LOGNAME="root", USER="root")
+    central = tmp_path / "central.db"
+    store = init_store(central, role="central")
+    code = create_building(store, get_form(), REGISTER_ROW, author="李督导").code
+    store.close()
+
+    def changes() -> int:
+        with sqlite3.connect(central) as conn:
+            return int(conn.execute("SELECT count(*) FROM change").fetchone()[0])
+
+    before = changes()
+    on = ("--central", str(central))
+    writes = [
+        ("set", *on, code, "year_built=1984"),
+        ("status", *on, code, "draft"),
+        ("assign", *on, "--inspector", "王芳", "--where", "街道=万兴街道", "--new-inspector"),
+        ("delete", *on, code, "--yes"),
+    ]
+    for args in writes:
+        for lang, said in (("en", "--by NAME"), ("zh", "--by 姓名")):
+            refused = sv(env, *args, "--lang", lang)
+            assert refused.returncode == 2, (args, refused.stdout)
+            [line] = refused.stderr.splitlines()
+            assert said in line and "inspector = " in line and "config.toml" in line, line
+    assert "--by NAME" in sv(env, "review", *on).stderr  # refused before the screen opens
+    assert changes() == before
+    assert code in ok(env, "show", code, *on).stdout  # reads need no name
+    ok(env, "list", *on)
+    ok(env, "status", *on, code, "draft", "--by", "李督导")
+    settings = Path(env["HOME"]) / ".config" / "surveyor" / "config.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text('inspector = "王主管"\n', encoding="utf-8")
+    ok(env, "set", *on, code, "year_built=1984")
+    with sqlite3.connect(central) as conn:
+        authors = [a for (a,) in conn.execute("SELECT author FROM change ORDER BY seq")]
+    assert "root" not in authors and authors[-1] == "王主管"
+

@@ -58,7 +58,7 @@ app.add_typer(photo_app, name="photo")
 
 def _author(store: Any, by: str | None) -> str:
     """Whose change it is (``options.author_name``): ``--by``, else the laptop's inspector,
-    else the name in the settings file or the login name (a central has no inspector)."""
+    else the name in the settings file (a central has no inspector); else refused."""
     from surveyor.cli.options import author_name
 
     return author_name(by, store)

@@ -22,6 +22,7 @@ from surveyor.cli.options import (
     SupervisorByOpt,
     author_name,
     db_path,
+    name_for_hint,
     print_table,
 )
 from surveyor.errors import SurveyorError
@@ -433,6 +434,7 @@ def conflicts_show(
                 field=d.field_key,
                 central=shlex.quote(_typed_target(central)),
                 seen=shlex.quote(",".join(f"#{version_tag(v)}" for v in d.heads)),
+                by=name_for_hint(lang),
                 how=how,
             )
         )
