@@ -137,3 +137,29 @@ def test_a_write_on_a_central_needs_a_persons_name(tmp_path: Path) -> None:
         authors = [a for (a,) in conn.execute("SELECT author FROM change ORDER BY seq")]
     assert "root" not in authors and authors[-1] == "王主管"
 
+
+def _command_rows(help_text: str) -> list[str]:
+    """The rows of the help's command list, each line as printed."""
+    lines = help_text.splitlines()
+    if not any(ln.startswith("╭─ Commands") for ln in lines):
+        return []
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("╭─ Commands"))
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("╰"))
+    return lines[start + 1 : end]
+
+
+def test_help_reads_whole_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns a command's description broke mid-sentence ("approved, or back to" /
+    "draft; on a laptop…"), and every flag looked as if it took a value (--version <bool>,
+    --help <bool>)."""
+    env = fresh_home(tmp_path, COLUMNS="80")
+    groups = [(), ("export",), ("conflicts",), ("central",), ("register",), ("forms",)]
+    for group in [*groups, ("photo",)]:
+        shown = ok(env, *group, "--help").stdout
+        assert "<bool>" not in shown, group
+        rows = _command_rows(shown)
+        assert rows, group
+        for row in rows:  # one line each: a second line starts with a blank name column
+            assert row[2] != " " and "…" not in row, (group, row)
+    for command in (("sync",), ("status",), ("export", "sheets"), ("conflicts", "list")):
+        assert "<bool>" not in ok(env, *command, "--help").stdout, command
