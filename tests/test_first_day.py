@@ -163,3 +163,25 @@ def test_help_reads_whole_at_80_columns(tmp_path: Path) -> None:
             assert row[2] != " " and "…" not in row, (group, row)
     for command in (("sync",), ("status",), ("export", "sheets"), ("conflicts", "list")):
         assert "<bool>" not in ok(env, *command, "--help").stdout, command
+
+
+def test_paths_says_where_settings_data_and_logs_are(tmp_path: Path) -> None:
+    """--help said only "the user data folder"; config.toml and surveyor.log were named in
+    docs/TUI.md alone. 'surveyor paths' lists them, and --help points to it."""
+    env = fresh_home(tmp_path)
+    home = Path(env["HOME"])
+    assert "surveyor paths" in ok(env, "--help").stdout
+    before = ok(env, "paths").stdout
+    data = home / ".local" / "share" / "surveyor"
+    for line in (
+        f"settings file  {home / '.config' / 'surveyor' / 'config.toml'} (not created yet)",
+        f"database       {data / 'survey.db'} (not created yet)",
+        f"photo folder   {data / 'survey.db.blobs'} (not created yet)",
+        "surveyor.log",
+    ):
+        assert line in before, before
+    ok(env, "init", "--inspector", "王芳")
+    after = ok(env, "paths", "--lang", "zh").stdout
+    assert f"数据库        {data / 'survey.db'}" in [ln.rstrip() for ln in after.splitlines()]
+    own = tmp_path / "mine.db"
+    assert f"{own} " in ok(env, "paths", "--db", str(own)).stdout

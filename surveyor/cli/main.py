@@ -759,6 +759,22 @@ def register_import(
     typer.echo(t_in(lang, "register.imported", **counts))
 
 
+@app.command("paths")
+def paths_cmd(db: DbOpt = None, lang: LangOpt = "en") -> None:
+    """Show where the settings file, the data, the photos and the log are.
+
+    The database is the one --db names, else the default ($SURVEYOR_DB, else the data
+    folder); exports are offered in the last folder shown."""
+    from surveyor.i18n import t_in
+
+    missing = t_in(lang, "paths.missing")
+    rows: list[list[object]] = [
+        [t_in(lang, f"paths.{what}"), where if where.exists() else f"{where} {missing}"]
+        for what, where in paths.places(db_path(db))
+    ]
+    print_table(["", ""], rows)
+
+
 @app.command()
 def sample(
     out: Annotated[Path, typer.Option("--out", help="Database file to create.")],

@@ -14,7 +14,11 @@ from surveyor.settings import load_settings, recorded_author
 
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
+    typer.Option(
+        "--db",
+        help="Survey database (default: $SURVEYOR_DB, else survey.db in the user data folder; "
+        "'surveyor paths' shows it).",
+    ),
 ]
 FormOpt = Annotated[
     Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
@@ -212,13 +216,16 @@ def _db_defaults(command: Any, db: Path) -> dict[str, Any] | None:
 
 def print_table(header: list[str], rows: list[list[object]]) -> None:
     """Columns aligned by display width: a Chinese character takes two cells, so padding by
-    characters (f"{x:<20}") left every column after a 街道 name out of line."""
+    characters (f"{x:<20}") left every column after a 街道 name out of line. A header of
+    empty names prints no header line."""
     from rich.console import Console
     from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False)
+    table = Table(
+        box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False, show_header=any(header)
+    )
     for index, name in enumerate(header):
         numeric = bool(rows) and all(_is_number(row[index]) for row in rows)
         table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
