@@ -185,3 +185,37 @@ def test_paths_says_where_settings_data_and_logs_are(tmp_path: Path) -> None:
     assert f"数据库        {data / 'survey.db'}" in [ln.rstrip() for ln in after.splitlines()]
     own = tmp_path / "mine.db"
     assert f"{own} " in ok(env, "paths", "--db", str(own)).stdout
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_docs_name_palette_entries_as_the_palette_shows_them() -> None:
+    """TUI.md said 'ctrl+p → "Change theme"'; the palette's entry is "appearance: theme"
+    (外观：配色主题). Every entry the docs quote after ctrl+p is one the palette lists."""
+    import re
+
+    from surveyor.i18n import catalog
+
+    titles = {
+        text
+        for key, texts in catalog().items()
+        if key.startswith("cmd.")
+        for text in texts.values()
+    }
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    quoted = re.findall(r'ctrl\+p → ((?:"[^"]+"(?: / )?)+)', docs)
+    assert quoted
+    for names in quoted:
+        for name in re.findall(r'"([^"]+)"', names):
+            assert name in titles, name
+
+
+def test_dev_test_runs_the_suite_on_every_core() -> None:
+    """DEPENDENCIES.md says the tests run on all cores (pytest-xdist), but './dev test' ran
+    pytest without -n: one core. Its pytest line asks for every core, before the arguments
+    given, so a later -n (the lead's -n 2, or -n 0) still wins."""
+    script = (ROOT / "dev").read_text(encoding="utf-8")
+    test_branch = script.split("\n  test)\n", 1)[1].split(";;", 1)[0]
+    [line] = [ln.strip() for ln in test_branch.splitlines() if "-m pytest" in ln]
+    assert line == 'exec "$PY" -m pytest -n auto "$@"', line
