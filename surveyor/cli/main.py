@@ -761,7 +761,7 @@ def register_import(
 
 @app.command("paths")
 def paths_cmd(db: DbOpt = None, lang: LangOpt = "en") -> None:
-    """Show where the settings file, the data, the photos and the log are.
+    """Show where the settings, data, photos, log and exports are.
 
     The database is the one --db names, else the default ($SURVEYOR_DB, else the data
     folder); exports are offered in the last folder shown."""
