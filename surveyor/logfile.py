@@ -19,10 +19,9 @@ UNWRITABLE = Path("(log not writable)")
 def append(text: str) -> Path | None:
     """Add ``text`` to ``surveyor.log`` (its folder made if missing); None when it cannot be
     written."""
-    folder = paths.log_dir()
+    log = paths.log_file()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        log = folder / "surveyor.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as fh:
             fh.write(text)
     except OSError:

@@ -29,6 +29,40 @@ def log_dir() -> Path:
     return Path(_dirs.user_log_dir)
 
 
+def log_file() -> Path:
+    """``surveyor.log``: tracebacks of errors nobody expected, and libraries' warnings."""
+    return log_dir() / "surveyor.log"
+
+
+def export_dir(db: Path | None) -> Path:
+    """The folder an export is offered in: beside a database the user keeps somewhere of
+    their own; for one in the hidden data folder (the default database) or a PostgreSQL
+    central (``db`` None), the Documents folder if there is one, else the current folder.
+    The dialog offered ``~/.local/share/surveyor/sheets.pdf``, where nobody finds a PDF."""
+    if db is not None and not _inside(db, data_dir()):
+        return db.parent if str(db.parent) else Path(".")
+    documents = Path(_dirs.user_documents_dir)
+    return documents if documents.is_dir() else Path.cwd()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.expanduser().resolve().is_relative_to(folder.expanduser().resolve())
+
+
+def places(db: Path | None, *, config: Path | None = None) -> list[tuple[str, Path]]:
+    """Where Surveyor keeps what a user looks for, as (what, path): the settings file (the
+    app's own ``config``, else the one commands read), the data folder, the database ``db``
+    and its photo folder (left out for a PostgreSQL store, ``db`` None), the log file and
+    the folder exports are offered in. One list for ``surveyor paths`` and F1 help: these
+    were named only in docs/TUI.md."""
+    from surveyor.settings import config_path
+
+    found = [("config", config or config_path()), ("data", data_dir())]
+    if db is not None:
+        found += [("database", db), ("photos", blob_dir_for(db))]
+    return [*found, ("log", log_file()), ("exports", export_dir(db))]
+
+
 def screenshot_dir() -> Path:
     """Where the app's screenshots go (the palette's "screenshot"): the user data directory,
     which Surveyor creates anyway. Textual's default, ~/Downloads, is missing on many field

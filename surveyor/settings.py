@@ -137,7 +137,8 @@ def recorded_author(given: str | None, db_inspector: str | None, configured: str
     """Whose name a change is recorded under, one rule for the app and the command line: the
     name given for this run; else the inspector the database was set up for (a laptop: sync
     pulls by that name, progress counts by it, and the log keeps it for good); else the
-    settings file's ``inspector`` (a central has no inspector). "" when none is known.
+    settings file's ``inspector`` (a central has no inspector). "" when none is known: the
+    command line then refuses the write (``cli.options.author_name``), never inventing one.
 
     The app put the settings file's name first and the CLI the database's, so a laptop used
     under another inspector's settings recorded that colleague on every edit."""

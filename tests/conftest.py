@@ -22,6 +22,17 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 os.environ.pop("SURVEYOR_LANG", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def supervisor_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' own settings file, never the developer's: it names a supervisor, as one
+    sets it once (README), so a command run on a central without --by records that name
+    instead of being refused. A test of a missing name points $SURVEYOR_CONFIG elsewhere."""
+    path = tmp_path_factory.mktemp("settings") / "config.toml"
+    path.write_text('inspector = "测试督导"\n', encoding="utf-8")
+    os.environ["SURVEYOR_CONFIG"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
     """A PostgreSQL server for this test session, on a unix socket only. Never skipped."""

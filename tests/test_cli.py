@@ -497,8 +497,9 @@ def test_an_output_that_is_a_folder_is_said_to_be_one(tmp_path: Path) -> None:
 
 def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path) -> None:
     """'set' and 'register import' run on a central recorded the author as 'unknown', then as
-    the role word 'supervisor' (the review said "最后保存：supervisor"): now a person's name,
-    --by, else the name in the settings file, else the login name."""
+    the role word 'supervisor' (the review said "最后保存：supervisor"), then as the login
+    name ('root', in the log for good): now a person's name, --by, else the name in the
+    settings file, else the write is refused, saying how to give one."""
     import sqlite3
 
     central = tmp_path / "central.db"
@@ -518,8 +519,10 @@ def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path)
     conn = sqlite3.connect(central)
     [(code,)] = conn.execute("SELECT code FROM building").fetchall()
     conn.close()
-    for year, env in (("1984", configured), ("1985", unconfigured)):
-        assert sv("set", "--db", str(central), code, f"year_built={year}", env=env).returncode == 0
+    assert sv("set", "--db", str(central), code, "year_built=1984", env=configured).returncode == 0
+    nameless = sv("set", "--db", str(central), code, "year_built=1985", env=unconfigured)
+    assert nameless.returncode == 2 and "--by NAME" in nameless.stderr
+    assert str(tmp_path / "none.toml") in nameless.stderr  # where to set it once
     codes = tmp_path / "codes.txt"
     codes.write_text(f"{code}\n", encoding="utf-8")
     assign = ("assign", "--central", str(central), "--buildings", str(codes), "--new-inspector")
@@ -527,7 +530,7 @@ def test_a_change_made_on_a_central_records_the_supervisor_or_by(tmp_path: Path)
     conn = sqlite3.connect(central)
     authors = [a for (a,) in conn.execute("SELECT author FROM change ORDER BY seq")]
     conn.close()
-    assert authors == ["李督导", "王主管", "zhanglei", "王主管"]
+    assert authors == ["李督导", "王主管", "王主管"]
 
 
 def test_a_password_with_special_characters_unencoded_is_a_sentence() -> None:

@@ -134,7 +134,9 @@ def needs_cmd(
     rules: RulesOpt = None,
     params: ParamsOpt = None,
 ) -> None:
-    """Show a building's retrofit needs, flags, roadmap and what needs checking."""
+    """Show a building's retrofit needs, flags and roadmap.
+
+    And what needs checking."""
     from surveyor.retrofit import derive_needs
     from surveyor.services.survey import get_live_building
 
@@ -299,7 +301,9 @@ def export_sheets_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Retrofit-need sheets (A4, a page per building, more when needed) as PDF."""
+    """Retrofit-need sheets as PDF.
+
+    A4, a page per building, more when needed."""
     from surveyor.exports.service import export_sheets
 
     ctx = _context(form, rules, params)
@@ -385,7 +389,9 @@ def export_report_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """The district report: buildings, households, needs, indicators, classes, progress."""
+    """The district report as PDF.
+
+    Buildings, households, needs, indicators, classes, progress."""
     from surveyor.exports.service import export_report
 
     ctx = _context(form, rules, params)
@@ -432,7 +438,9 @@ def export_csv_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Wide CSV (one row per building), with a codebook, needs and undetermined rules beside it."""
+    """Wide CSV, one row per building.
+
+    With a codebook, needs and undetermined rules beside it."""
     _table("csv", out, db, central, where, status, building, form, rules, params, force, lang)
 
 
@@ -450,7 +458,9 @@ def export_xlsx_cmd(
     force: ForceOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Excel workbook: buildings (wide), codebook, needs and undetermined sheets."""
+    """Excel workbook: buildings, codebook, needs, undetermined.
+
+    Buildings wide, one row each."""
     _table("xlsx", out, db, central, where, status, building, form, rules, params, force, lang)
 
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="surveyor",
     help="Offline census of existing residential buildings (Nankai District).",
+    epilog="Where the settings file, the data, the photos and the log are: surveyor paths",
     no_args_is_help=False,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -58,7 +59,7 @@ app.add_typer(photo_app, name="photo")
 
 def _author(store: Any, by: str | None) -> str:
     """Whose change it is (``options.author_name``): ``--by``, else the laptop's inspector,
-    else the name in the settings file or the login name (a central has no inspector)."""
+    else the name in the settings file (a central has no inspector); else refused."""
     from surveyor.cli.options import author_name
 
     return author_name(by, store)
@@ -201,8 +202,10 @@ def set_cmd(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Answer fields of one building (by field id or label), checked as the app checks them;
-    on a laptop (--db) or, for a supervisor, on the central (--central, with --by)."""
+    """Answer fields of one building, checked as the app checks them.
+
+    Fields by id or label; on a laptop (--db) or, for a supervisor, on the central
+    (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.services.survey import save_answers
 
@@ -357,7 +360,9 @@ def photo_remove(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Take a photo off a photo field (the file stays stored: the history refers to it)."""
+    """Take a photo off a photo field.
+
+    The file stays stored: the history refers to it."""
     from surveyor.services.photos import remove_photo
 
     with _photo_target(db, form, field, lang) as (store, the_form, field_id):
@@ -396,8 +401,10 @@ def status(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Mark a building complete (refused while answers are missing), approved, or back to
-    draft; on a laptop (--db) or, for a supervisor, on the central (--central, with --by)."""
+    """Mark a building complete, approved, or back to draft.
+
+    Complete is refused while answers are missing. On a laptop (--db) or, for a supervisor,
+    on the central (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
     from surveyor.services.survey import set_status
@@ -426,8 +433,10 @@ def delete(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Delete a building (e.g. demolished), on a laptop (--db) or the central (--central): the
-    delete is a change that syncs like an edit; one that races an edit is a conflict to review."""
+    """Delete a building (e.g. demolished).
+
+    On a laptop (--db) or the central (--central): the delete is a change that syncs like an
+    edit; one that races an edit is a conflict to review."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.services.survey import get_building
@@ -458,7 +467,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Show one building's answers, status and open problems (on a laptop or the central)."""
+    """Show one building's answers, status and open problems.
+
+    On a laptop (--db) or the central (--central)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.record import evaluate, not_asked
     from surveyor.services.survey import get_building, kept_instead
@@ -517,6 +528,7 @@ def _conflict_json(d: Any) -> dict[str, Any]:
 @app.command("list")
 def list_cmd(
     db: DbOpt = None,
+    central: EitherCentralOpt = None,
     subdistrict: Annotated[
         str | None, typer.Option(help="Only this 街道 (code or name, e.g. 万兴街道 or 万兴).")
     ] = None,
@@ -528,13 +540,14 @@ def list_cmd(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """List buildings of the register with their survey status."""
+    """List the register's buildings with their survey status.
+
+    On a laptop (--db) or the central (--central)."""
     from surveyor.forms.catalog import get_form
     from surveyor.forms.display import status_label
     from surveyor.i18n import t_in
     from surveyor.services.queries import list_buildings
     from surveyor.services.selection import parse_selection
-    from surveyor.store.db import open_store
 
     the_form = get_form(form)
     # Checked against the form: a mistyped 街道 or status is an error, not an empty list.
@@ -545,13 +558,10 @@ def list_cmd(
         option="--subdistrict",
     )
     code = dict(selection.where).get("subdistrict")
-    store = open_store(db_path(db), readonly=True)
-    try:
+    with reading_store(db, central) as store:
         page = list_buildings(
             store, subdistrict=code, status=selection.statuses, search=search, limit=limit
         )
-    finally:
-        store.close()
     streets = the_form.field("subdistrict")
     columns = ("code", "status", "completeness", "subdistrict", "compound", "building_no")
     if page.rows:
@@ -580,8 +590,9 @@ def export_db(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Write a consistent copy of the database (SQLite backup API) and its photos, e.g. for the
-    supervisor."""
+    """Write a consistent copy of the database and its photos.
+
+    For the supervisor, or as a backup (SQLite's backup API)."""
     from surveyor.cli.interruption import interruption_means
     from surveyor.i18n import t_in
     from surveyor.store.db import open_store
@@ -647,7 +658,7 @@ def doctor(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Check a database's integrity, the change log's invariants and that its photos are there."""
+    """Check a database's integrity, its change log and its photos."""
     from surveyor.i18n import error_from, t_in
     from surveyor.store.db import database_labels
     from surveyor.store.maintenance import doctor as run_doctor
@@ -675,8 +686,9 @@ def forms_check(
     ],
     lang: LangOpt = "en",
 ) -> None:
-    """Validate form, retrofit-rule, parameter and print layout files (ids, types, expressions,
-    references; layouts against the form and the page)."""
+    """Validate form, rule, parameter and print layout files.
+
+    Ids, types, expressions and references; layouts against the form and the page."""
     from surveyor.exports.service import check_layout_file
     from surveyor.forms.catalog import get_form
     from surveyor.forms.model import FormError, load_form
@@ -724,8 +736,10 @@ def register_import(
     by: ByOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Import the list of buildings to survey (address, 街道, 社区, 小区, 楼号), into a laptop
-    (--db) or the central (--central, with --by)."""
+    """Import the register of buildings to survey.
+
+    Columns: address, 街道, 社区, 小区, 楼号. Into a laptop (--db) or the central
+    (--central, with --by)."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.services.register import import_register
@@ -755,6 +769,22 @@ def register_import(
         typer.echo(t_in(lang, "register.row_problem", file=file, row=row, problem=said), err=True)
     counts = {k: getattr(report, k) for k in ("imported", "already_present", "skipped_bad")}
     typer.echo(t_in(lang, "register.imported", **counts))
+
+
+@app.command("paths")
+def paths_cmd(db: DbOpt = None, lang: LangOpt = "en") -> None:
+    """Show where the settings, data, photos, log and exports are.
+
+    The database is the one --db names, else the default ($SURVEYOR_DB, else the data
+    folder); exports are offered in the last folder shown."""
+    from surveyor.i18n import t_in
+
+    missing = t_in(lang, "paths.missing")
+    rows: list[list[object]] = [
+        [t_in(lang, f"paths.{what}"), where if where.exists() else f"{where} {missing}"]
+        for what, where in paths.places(db_path(db))
+    ]
+    print_table(["", ""], rows)
 
 
 @app.command()
@@ -794,6 +824,19 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+def _flags_take_no_value(command: Any, ctx: typer.Context | None = None) -> None:
+    """No type shown beside a flag in the help: Typer prints ``--json <bool>`` and
+    ``--help <bool>``, which reads as if the flag took a value. Set through Click's own
+    ``metavar`` and ``get_help_option``, on every command below ``command`` (one context
+    names the help option for all: it only gives ``help_option_names``)."""
+    ctx = ctx or typer.Context(command)
+    for option in [*command.params, command.get_help_option(ctx)]:
+        if option is not None and getattr(option, "is_flag", False):
+            option.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _flags_take_no_value(sub, ctx)
+
+
 class Interrupted(BaseException):
     """Ctrl-C, as our SIGINT handler raises it. Not a KeyboardInterrupt: Typer turns that into
     a silent exit 130, and the user was not told that what was merged is kept."""
@@ -817,7 +860,9 @@ def run(argv: list[str] | None = None) -> None:
 
     try:
         # Not standalone: usage errors come here to be said in the asked language.
-        exit_code = app(args=argv, prog_name="surveyor", standalone_mode=False)
+        command = typer.main.get_command(app)
+        _flags_take_no_value(command)
+        exit_code = command.main(args=argv, prog_name="surveyor", standalone_mode=False)
         if isinstance(exit_code, int) and exit_code:  # typer.Exit(N), returned, not raised
             sys.exit(exit_code)
     except usage_error_class() as exc:

@@ -14,7 +14,11 @@ from surveyor.settings import load_settings, recorded_author
 
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="Survey database (default: $SURVEYOR_DB or the user data folder)."),
+    typer.Option(
+        "--db",
+        help="Survey database (default: $SURVEYOR_DB, else survey.db in the user data folder; "
+        "'surveyor paths' shows it).",
+    ),
 ]
 FormOpt = Annotated[
     Path | None, typer.Option("--form", help="Form definition (default: the bundled census form).")
@@ -60,7 +64,7 @@ ByOpt = Annotated[
     typer.Option(
         "--by",
         help="Name recorded on the change (default: the laptop's inspector, else 'inspector' "
-        "in the settings file, else your login name).",
+        "in the settings file; see 'surveyor paths').",
     ),
 ]
 #: ``--by`` of the supervisor's commands on a central (assign, conflicts resolve, review, delete).
@@ -68,8 +72,8 @@ SupervisorByOpt = Annotated[
     str | None,
     typer.Option(
         "--by",
-        help="Your name, recorded on the change (default: 'inspector' in the settings file, "
-        "else your login name).",
+        help="Your name, recorded on the change (default: 'inspector' in the settings file; "
+        "see 'surveyor paths').",
     ),
 ]
 
@@ -77,27 +81,37 @@ SupervisorByOpt = Annotated[
 def author_name(by: str | None, store: Any = None) -> str:
     """Whose change it is, as the log keeps it for good: ``--by``; else the inspector the
     laptop database was set up for; else the name in the settings file (``inspector``, the
-    name the app records); else the login name of the person running the command.
+    name the app records). With none of them, the write is refused, saying how to give one.
 
-    A central has no inspector: its changes were recorded as the role word "supervisor" and
-    the review showed "最后保存：supervisor", which says nobody. A name nobody can be found
-    for is asked for instead of invented."""
+    A central has no inspector: its changes were recorded as the role word "supervisor",
+    then as the computer's login name ("root"), which says nobody and stays in the log for
+    good. A name nobody can be found for is asked for instead of invented."""
+    from surveyor.i18n import error_from
+    from surveyor.settings import config_path
+
     db_inspector = None if store is None else store.meta("inspector")
     known = recorded_author(by, db_inspector, load_settings()[0].inspector)
     if known:
         return known
-    import getpass
+    raise error_from("cli.name_needed", config=config_path())
 
-    try:
-        login = getpass.getuser().strip()
-    except (OSError, KeyError, ImportError):  # no $USER and no password entry
-        login = ""
-    if login:
-        return login
-    raise SurveyorError(
-        "give your name with --by NAME; it is recorded on the change",
-        zh="请用 --by 姓名 给出你的名字；改动会记下它",
-    )
+
+def name_for_hint(lang: str) -> str:
+    """The ``--by`` value a printed command line to copy carries: the name a supervisor set
+    in the settings file, else a placeholder to replace (NAME, 你的姓名)."""
+    configured = recorded_author(None, None, load_settings()[0].inspector)
+    if configured:
+        return shell_word(configured)
+    return "你的姓名" if lang == "zh" else "NAME"
+
+
+def shell_word(text: str) -> str:
+    """``text`` as one word of a command line to copy: quoted only when the shell needs it
+    (``shlex.quote`` quotes every Chinese name: --by '王芳')."""
+    import shlex
+
+    plain = text and all(c.isalnum() or c in "-_.@" for c in text)
+    return text if plain else shlex.quote(text)
 
 
 CentralOpt = Annotated[
@@ -202,13 +216,16 @@ def _db_defaults(command: Any, db: Path) -> dict[str, Any] | None:
 
 def print_table(header: list[str], rows: list[list[object]]) -> None:
     """Columns aligned by display width: a Chinese character takes two cells, so padding by
-    characters (f"{x:<20}") left every column after a 街道 name out of line."""
+    characters (f"{x:<20}") left every column after a 街道 name out of line. A header of
+    empty names prints no header line."""
     from rich.console import Console
     from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False)
+    table = Table(
+        box=None, padding=(0, 2, 0, 0), show_edge=False, highlight=False, show_header=any(header)
+    )
     for index, name in enumerate(header):
         numeric = bool(rows) and all(_is_number(row[index]) for row in rows)
         table.add_column(name, justify="right" if numeric else "left", no_wrap=True)

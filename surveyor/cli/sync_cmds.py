@@ -16,11 +16,13 @@ import typer
 from surveyor.cli.options import (
     AppLangOpt,
     CentralOpt,
+    DbOpt,
     FormOpt,
     LangOpt,
     SupervisorByOpt,
     author_name,
     db_path,
+    name_for_hint,
     print_table,
 )
 from surveyor.errors import SurveyorError
@@ -127,7 +129,9 @@ def merge_cmd(
     blobs: BlobsOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Merge inspector database files into the central store, one transaction per file."""
+    """Merge laptop databases into the central store.
+
+    One transaction per file."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.sync.merge import FileReport, merge_files
@@ -153,13 +157,15 @@ def merge_cmd(
 
 
 def sync_cmd(
-    db: Annotated[Path, typer.Option("--db", help="The laptop's survey database.")],
     central: CentralOpt,
+    db: DbOpt = None,
     form: FormOpt = None,
     blobs: SyncBlobsOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Push this laptop's changes to the central (resumable batches), then pull its work."""
+    """Push this laptop's changes to the central, then pull its work.
+
+    In resumable batches."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
     from surveyor.sync.transfer import sync
@@ -230,7 +236,9 @@ def assign_cmd(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Hand out buildings to an inspector; the assignment reaches the laptop on its next sync."""
+    """Hand out buildings to an inspector.
+
+    The assignment reaches the laptop on its next sync."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
     from surveyor.services.selection import parse_selection
@@ -270,7 +278,9 @@ def progress_cmd(
     lang: LangOpt = "en",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (街道 codes).")] = False,
 ) -> None:
-    """Buildings by 街道 and by inspector: not started, draft, complete, approved, conflicted."""
+    """Buildings by 街道 and by inspector, by status.
+
+    Not started, draft, complete, approved, conflicted."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
     from surveyor.sync.progress import BUCKETS, progress
@@ -303,7 +313,9 @@ def review_cmd(
     by: SupervisorByOpt = None,
     lang: AppLangOpt = None,
 ) -> None:
-    """Open the supervisor's conflict review on a central store (keys 1-9, b, v, k, d, p)."""
+    """Open the conflict review on a central store.
+
+    Keys 1-9, b, v, k, d, p (F1 lists them)."""
     # Checked before the screen is taken over; the app opens the store after its first frame.
     if "://" not in central:
         from surveyor.store.sqlitefile import require_sqlite_file, sqlite_role
@@ -354,7 +366,7 @@ def conflicts_list(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Open conflicts: building, field, kind and how many concurrent values."""
+    """Open conflicts: building, field, kind, number of values."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
     from surveyor.sync.review import (
@@ -495,7 +507,9 @@ def conflicts_show(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """The base and every concurrent value, with who and when (local time)."""
+    """A conflict's base and values, with who and when.
+
+    Times are local."""
     from surveyor.errors import NotFound
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import t_in
@@ -553,6 +567,7 @@ def conflicts_show(
                 field=d.field_key,
                 central=shlex.quote(_typed_target(central)),
                 seen=shlex.quote(",".join(f"#{version_tag(v)}" for v in d.heads)),
+                by=name_for_hint(lang),
                 how=how,
             )
         )
@@ -595,7 +610,7 @@ def conflicts_resolve(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Resolve a conflict; the resolution is a change that syncs back to the laptops."""
+    """Resolve a conflict; the resolution syncs to the laptops."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from
     from surveyor.sync.actions import Choice, NoOpenConflict, resolve_conflict
@@ -751,12 +766,14 @@ def _picked_version(heads: list[Any], pick: str) -> Any:
 
 
 def rekey_cmd(
-    db: Annotated[Path, typer.Option("--db", help="The copied laptop database (or its file).")],
     central: CentralOpt,
+    db: DbOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Give a copied laptop database (a restored backup, a cloned disk) its own id, so it can
-    sync: its changes since it parted from the central's log move to the new id."""
+    """Give a copied laptop database its own id, so it can sync.
+
+    A restored backup or a cloned disk: its changes since it parted from the central's log
+    move to the new id."""
     from surveyor.i18n import t_in
     from surveyor.store.sqlitefile import require_sqlite_file
     from surveyor.sync.rekey import rekey

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -33,11 +34,15 @@ def special_file_error(
 
 
 def require_sqlite_file(path: Path) -> None:
-    """Refuse a missing file, or one that is not SQLite, with a sentence that says what to do."""
+    """Refuse a missing file, or one that is not SQLite, with a sentence that says what to do.
+    The command it gives must run as given: 'surveyor init --db X' alone is refused for the
+    missing --inspector."""
     if not path.exists():
+        typed = shlex.quote(str(path))
         raise SurveyorError(
-            f"database {path} does not exist; create it with 'surveyor init --db {path}'",
-            zh=f"数据库 {path} 不存在；请用「surveyor init --db {path}」新建",
+            f"database {path} does not exist; create it, with your name for NAME: "
+            f"surveyor init --db {typed} --inspector NAME",
+            zh=f"数据库 {path} 不存在；请用「surveyor init --db {typed} --inspector 你的姓名」新建",
         )
     if (special := special_file_error(path)) is not None:
         raise special

@@ -37,7 +37,7 @@ from textual.worker import Worker, WorkerState
 from surveyor import logfile
 from surveyor.errors import DiskFull, SurveyorError
 from surveyor.i18n import error_text, language, set_language, t, t_in
-from surveyor.paths import blob_dir_for
+from surveyor.paths import blob_dir_for, export_dir
 from surveyor.settings import (
     Settings,
     config_path,
@@ -180,6 +180,15 @@ class SurveyorApp(App[None]):
         if self._store is None:
             raise SurveyorError(t("app.not_ready"))
         return self._store
+
+    @property
+    def database_file(self) -> Path | None:
+        """The SQLite file the app works on; None for a PostgreSQL store."""
+        if self._store is not None:
+            return Path(self._store.target) if self._store.is_sqlite else None
+        if self._db_target is None or "://" in self._db_target:
+            return None
+        return Path(self._db_target)
 
     @property
     def form(self) -> Form:
@@ -591,7 +600,8 @@ class SurveyorApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     async def open_exports(self) -> None:
-        """The export and print dialog (sheets, QR labels, data), writing beside the database.
+        """The export and print dialog (sheets, QR labels, data), writing beside the database
+        (the default one's hidden folder aside: ``paths.export_dir``).
 
         Over a survey it offers that building alone, chosen at first, once every answer on the
         screen is committed (its sheet shows what the inspector sees); over the list it offers
@@ -626,7 +636,8 @@ class SurveyorApp(App[None]):
     def _push_exports(
         self, dialog: type[ExportScreen], building: str | None, *, first: bool
     ) -> None:
-        folder = Path(self.store.target).parent if self.store.is_sqlite else Path.cwd()
+        # Beside a database of the user's own; the default one is in a hidden folder.
+        folder = export_dir(self.database_file)
         self.push_screen(
             dialog(
                 self.store,

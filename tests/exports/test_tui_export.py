@@ -61,6 +61,33 @@ def test_export_screen_writes_labels_with_progress(sample_db: Path, tmp_path: Pa
         store.close()
 
 
+def test_the_result_names_the_whole_path(
+    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name typed without a folder was written in the current folder and said as typed
+    ("Wrote labels.pdf"): the result now says where, in full."""
+    monkeypatch.chdir(tmp_path)
+    store = open_store(sample_db, readonly=True)
+    screen = ExportScreen(store, get_form(), tmp_path, lang="en")
+
+    async def scenario() -> None:
+        async with Host(screen).run_test() as pilot:
+            screen.query_one("#export-kind", Select).value = "csv"
+            await pilot.pause()
+            screen.query_one("#export-out", Input).value = "survey.csv"
+            await pilot.click("#export-start")
+            await pilot.pause()
+            await _wait_idle(screen)
+            await pilot.pause()
+            said = str(screen.query_one("#export-message", Static).render())
+            assert f"Wrote {tmp_path / 'survey.csv'} (" in said, said
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+
+
 def test_export_screen_cancel_leaves_no_file(sample_db: Path, tmp_path: Path) -> None:
     store = open_store(sample_db, readonly=True)
     screen = ExportScreen(store, get_form(), tmp_path, lang="en")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 from collections.abc import Callable
@@ -621,7 +622,7 @@ def resolve_command(shown: str) -> list[str]:
 
 
 def test_a_value_synced_after_the_supervisor_looked_is_never_closed_unseen(
-    backend: str, laptops: Callable[[str], Store], mini: Form
+    backend: str, laptops: Callable[[str], Store], mini: Form, tmp_path: Path
 ) -> None:
     """The supervisor looked at 甲's and 乙's values; 丙's arrived; 'resolve --value' closed 丙's
     unseen. The command 'show' prints names the values seen (--seen), so it is refused; without
@@ -641,6 +642,14 @@ def test_a_value_synced_after_the_supervisor_looked_is_never_closed_unseen(
     sync(b, hub, mini)
     show = ("conflicts", "show", code, "year_built", "--central", backend, *FORM)
     looked = run(*show).stdout
+    # The line to copy says whose resolution it is: the name set in the settings file (the
+    # tests' own names 测试督导), else a placeholder to replace, never the login name.
+    assert " --by 测试督导 --" in looked.splitlines()[-1], looked
+    nameless = {**os.environ, "SURVEYOR_CONFIG": str(tmp_path / "none.toml")}
+    for lang, placeholder in (("en", "NAME"), ("zh", "你的姓名")):
+        shown = ["surveyor", *show, "--lang", lang]
+        said = subprocess.run(shown, env=nameless, capture_output=True, text=True).stdout
+        assert f" --by {placeholder} --" in said.splitlines()[-1], said
     command = resolve_command(looked)
     seen = command[-1].split(",")
     assert len(seen) == 2 and all(f"{tag}" in looked for tag in seen), looked

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
@@ -595,5 +596,48 @@ def test_the_palettes_screenshot_is_saved_in_a_folder_that_exists_and_said_in_ch
             said = await shoot(app, pilot)
             folder = tmp_path / "blocked" / "surveyor" / "screenshots"
             assert any(m.startswith(f"截图未保存：无法写入 {folder}") for m in said), said
+
+    run(body)
+
+
+def test_f1_and_the_export_dialog_say_where_files_are(
+    sample_master: Path, make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing in the app said where the settings, the database, its photos and the log are;
+    and with the default database, the export dialog offered a PDF inside the hidden data
+    folder (~/.local/share/surveyor/sheets.pdf), where an inspector never finds it. F1 lists
+    the places; exports are offered in Documents (else the current folder)."""
+    import shutil
+
+    from textual.widgets import Input
+
+    from surveyor.tui.screens.exports import ExportScreen
+
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("XDG_DOCUMENTS_DIR", raising=False)
+    db = home / ".local" / "share" / "surveyor" / "survey.db"  # the default database
+    db.parent.mkdir(parents=True)
+    shutil.copy(sample_master, db)
+
+    async def body() -> None:
+        app = make_app(db, lang="en")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("f1")
+            await settle(app, pilot)
+            shown = str(app.screen.query_one("#paths").render())
+            for said in ("settings file", str(app.settings_path), str(db), f"{db}.blobs"):
+                assert said in shown, said
+            assert "surveyor.log" in shown and str(home / "Documents") in shown
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await app.open_exports()
+            await settle(app, pilot)
+            assert isinstance(app.screen, ExportScreen)
+            offered = app.screen.query_one("#export-out", Input).value
+            assert offered == str(home / "Documents" / "sheets.pdf"), offered
 
     run(body)

@@ -249,7 +249,8 @@ class ExportScreen(Dialog[Path | None]):
             return
         kind = str(self.query_one("#export-kind", Select).value)
         layout = str(self.query_one("#export-layout", Select).value)
-        out = Path(self.query_one("#export-out", Input).value.strip())
+        # The whole path, said in the result: "Wrote sheets.pdf" did not say where.
+        out = Path(self.query_one("#export-out", Input).value.strip()).expanduser().absolute()
         where, status, buildings = self._selection_args()
         start_at = self._start_position()
         self.cancel_event.clear()

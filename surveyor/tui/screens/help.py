@@ -51,6 +51,8 @@ class HelpScreen(Dialog[None]):
             yield Note(t(getattr(self.under, "HELP_OVERVIEW", "help.overview")), id="overview")
             yield Static(t("help.keys"), classes="heading")
             yield Static(self._keys(), id="keys")
+            yield Static(t("help.paths"), classes="heading")
+            yield Static(self._paths(), id="paths")
             yield Static(t("help.close"), classes="close")
 
     def _focused_field(self) -> str | None:
@@ -116,15 +118,31 @@ class HelpScreen(Dialog[None]):
             keys.setdefault(binding.action, []).append(self.app.get_key_display(binding))
             said.setdefault(binding.action, t(binding.description))
         # Every key of an action: a choice moves with ←/↑ and →/↓, not only the first of them.
-        rows = [("/".join(dict.fromkeys(keys[a])), said[a]) for a in keys]
-        width = max((cell_len(k) for k, _ in rows), default=0) + 2
-        text = Text()
-        for index, (key, description) in enumerate(rows):
-            if index:
-                text.append("\n")
-            text.append(key + " " * (width - cell_len(key)), style="bold")
-            text.append_text(plain(description))
-        return text
+        return _aligned([("/".join(dict.fromkeys(keys[a])), said[a]) for a in keys])
+
+    def _paths(self) -> Text:
+        """Where the settings, the database, its photos, the log and exports are (as
+        ``surveyor paths`` says): they were named only in docs/TUI.md."""
+        from surveyor.paths import places
+
+        rows = [
+            (t(f"paths.{what}"), str(where))
+            for what, where in places(self.app.database_file, config=self.app.settings_path)
+        ]
+        return _aligned(rows)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _aligned(rows: list[tuple[str, str]]) -> Text:
+    """Two columns, the first bold and padded by display width (a Chinese character takes
+    two cells)."""
+    width = max((cell_len(k) for k, _ in rows), default=0) + 2
+    text = Text()
+    for index, (key, description) in enumerate(rows):
+        if index:
+            text.append("\n")
+        text.append(key + " " * (width - cell_len(key)), style="bold")
+        text.append_text(plain(description))
+    return text
