@@ -79,7 +79,7 @@ class SyncReport:
     #: and the newest form version that wrote them: kept, but no export shows them.
     unknown_answers: int = 0
     unknown_form: str = ""
-    #: Set when this laptop's clock ran more than a day ahead of the central's time: its
+    #: Set when this laptop's clock ran more than a day past the central's time: its
     #: stamps were not let move the central's clock (``central_now``).
     clock_ahead: ClockAhead | None = None
 
@@ -92,16 +92,24 @@ class SyncReport:
 
 @dataclass(frozen=True)
 class ClockAhead:
-    """A laptop clock more than a day ahead of the central's time (both Unix ms)."""
+    """A laptop clock more than a day past the central's time (both Unix ms).
+
+    ``measured``: the central's time is a clock read now (a PostgreSQL server's), so the
+    laptop is ahead. Otherwise it is only the latest time a SQLite central has recorded, a
+    lower bound: a central nobody wrote to for a day is as far behind a sound laptop.
+    """
 
     laptop_ms: int
     central_ms: int
+    measured: bool = False
 
     def text(self, lang: str) -> str:
-        """The warning ``sync`` prints: both times, as the inspector's watch shows them."""
+        """The warning ``sync`` prints: both times, as the inspector's watch shows them; a
+        fact against a measured clock, the two possibilities against a lower bound (a correct
+        laptop was told it ran a day ahead of a central idle over a weekend)."""
         return t_in(
             lang,
-            "sync.clock_ahead",
+            "sync.clock_ahead" if self.measured else "sync.clock_ahead_maybe",
             laptop=_shown_ms(self.laptop_ms),
             central=_shown_ms(self.central_ms),
         )
@@ -118,12 +126,15 @@ def central_now(conn: Connection, laptop_ms: int) -> tuple[int, ClockAhead | Non
     A push runs on the laptop, and a laptop clock a day ahead let its stamps move the
     central's clock a day forward: every later change made on the central (assignments,
     resolutions) carried next day's stamp, and later merges blamed innocent laptops for it.
-    A PostgreSQL central has its server's clock. A SQLite file has no clock of its own; the
-    latest time it has stamped or seen is the best it knows, and a laptop a day past that is
-    not trusted (a central idle for days is said of too: the note then costs nothing, as
-    the laptop's stamps are not lost, only not observed).
+    A PostgreSQL central has its server's clock. A SQLite file has no clock of its own (the
+    process syncing runs on the laptop, so its clock is the one in doubt); the latest time
+    the file has stamped or seen is only a lower bound of the time. A laptop a day past it
+    is not trusted all the same: its stamps are not observed (not lost, only not let move
+    the central's clock), which costs a sound laptop nothing, and the warning says both
+    possibilities (``ClockAhead.measured``).
     """
-    if conn.dialect.name == "postgresql":
+    measured = conn.dialect.name == "postgresql"
+    if measured:
         server = conn.execute(
             sa.text("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
         ).scalar_one()
@@ -134,7 +145,7 @@ def central_now(conn: Connection, laptop_ms: int) -> tuple[int, ClockAhead | Non
         known = hlc.wall_ms(int(last or 0))
         trusted = laptop_ms
     if known and laptop_ms > known + MAX_SKEW_MS:
-        return known, ClockAhead(laptop_ms, known)
+        return known, ClockAhead(laptop_ms, known, measured)
     return trusted, None
 
 
