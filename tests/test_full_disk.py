@@ -194,3 +194,87 @@ def sample_laptop_file(tmp_path: Path) -> Path:
     out = tmp_path / "inspector.db"
     generate_sample(out, get_form(), buildings=200, seed=7)
     return out
+
+
+SYNC_SCENARIO = textwrap.dedent(
+    """
+    import json, os, shutil, subprocess, sys
+    disk, laptop, central, code = sys.argv[1:5]
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk], check=True)
+    seen = {}
+
+    def surveyor(name, *args):
+        r = subprocess.run(["surveyor", *args], capture_output=True, text=True)
+        seen[name] = {"rc": r.returncode, "out": r.stdout, "err": r.stderr}
+
+    filler = os.path.join(disk, "filler")
+    db = shutil.copy(laptop, disk)
+    with open(filler, "wb") as f:  # room to open the laptop, not for what the pull brings
+        try:
+            while True:
+                f.write(bytes(65536))
+                f.flush()
+        except OSError:
+            pass
+        f.truncate(max(0, f.tell() - 200_000))
+    surveyor("full_sync", "sync", "--db", db, "--central", central)
+    surveyor("full_sync_zh", "sync", "--db", db, "--central", central, "--lang", "zh")
+    os.remove(filler)
+    surveyor("show_after", "show", code, "--db", db)
+    surveyor("sync_again", "sync", "--db", db, "--central", central)
+    print(json.dumps(seen))
+    """
+)
+
+
+def test_a_sync_stopped_by_a_full_laptop_disk_says_its_changes_reached_the_central(
+    tmp_path: Path, sample_laptop_file: Path
+) -> None:
+    """The push went through, then the pull found the laptop's disk full: the sync said only
+    "nothing of this write was saved", and inspectors took their work for lost on the central."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.services.queries import list_buildings
+    from surveyor.services.survey import create_building, save_answers
+    from surveyor.store.db import init_store
+    from surveyor.sync.actions import assign
+    from surveyor.sync.merge import merge_files
+    from tests.conftest import REGISTER_ROW
+
+    form = get_form()
+    central = tmp_path / "central.db"
+    store = init_store(central, role="central")
+    try:
+        merge_files(store, [sample_laptop_file], form)
+        page = list_buildings(store, limit=50)  # enough to overflow the 200 KB left
+        assign(store, form, "甲", refs=[r.code for r in page.rows], author="supervisor")
+    finally:
+        store.close()
+    laptop = tmp_path / "laptop.db"
+    store = init_store(laptop, role="laptop", inspector="甲")
+    try:
+        code = create_building(store, form, REGISTER_ROW, author="甲").code
+        save_answers(store, form, code, {"year_built": "1984"}, author="甲")
+    finally:
+        store.close()
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    seen = run_scenario(
+        SYNC_SCENARIO, [disk, laptop, central, Path(code)], why="to give the test a full disk"
+    )
+    full = seen["full_sync"]
+    assert full["rc"] == 2 and "Traceback" not in full["err"], full
+    said = full["err"].strip()
+    assert said == (
+        f"error: sent 2 change(s) to the central {central}, where they are saved; but the disk "
+        f"holding {disk / 'laptop.db'} is full, so nothing was received from the central and "
+        "nothing changed on the laptop: free some space and sync again"
+    ), said
+    # the rerun found the central holding the changes: nothing left to send, and it says so
+    said_zh = seen["full_sync_zh"]["err"].strip()
+    assert said_zh == (
+        f"错误：中心库 {central} 已有这台笔记本的全部改动；但 {disk / 'laptop.db'} 所在的磁盘已满，"
+        "因此未从中心库接收任何内容，笔记本上也没有任何改动：请腾出空间后再同步一次"
+    ), said_zh
+    assert seen["show_after"]["rc"] == 0 and "1984" in seen["show_after"]["out"]
+    again = seen["sync_again"]
+    assert again["rc"] == 0 and again["out"].startswith("pushed 0 change(s)"), again

@@ -458,12 +458,9 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
         require_sqlite_file(Path(text))
     engine = make_engine(text, readonly=readonly)
     try:
-        rev = check_schema(engine, label=(said, said_zh))
-        if rev is None:
-            raise SurveyorError(
-                f"{said} is not a Surveyor database",
-                zh=f"{said_zh} 不是 Surveyor 数据库",
-            )
+        if not readonly and not is_url(text):
+            _check_before_writing(text, (said, said_zh))
+        rev = _surveyor_revision(engine, (said, said_zh))
         if rev != HEAD_REVISION and readonly and not any_schema:
             raise SurveyorError(
                 f"{said} was written by an older version of Surveyor (schema {rev}); "
@@ -511,6 +508,28 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
         engine.dispose()
         raise
     return Store(engine=engine, target=text, site_id=site_id, role=facts.get("role", "laptop"))
+
+
+def _check_before_writing(path: str, label: tuple[str, str]) -> None:
+    """Refuse a file that is no Surveyor database (or is a newer Surveyor's) read-only, before
+    it is opened for writing: the writable engine turns a file to WAL mode as it connects, and
+    another program's database given by mistake was changed before it was refused."""
+    probe = make_engine(path, readonly=True)
+    try:
+        _surveyor_revision(probe, label)
+    finally:
+        probe.dispose()
+
+
+def _surveyor_revision(engine: Engine, label: tuple[str, str]) -> str:
+    """The schema revision of a Surveyor database; anything else is refused in a sentence."""
+    rev = check_schema(engine, label=label)
+    if rev is None:
+        raise SurveyorError(
+            f"{label[0]} is not a Surveyor database; it was left as it is: check the path",
+            zh=f"{label[1]} 不是 Surveyor 数据库；文件未作改动：请检查路径",
+        )
+    return rev
 
 
 def _site_id(label: tuple[str, str], facts: dict[str, str]) -> uuid.UUID:

@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from surveyor.errors import SurveyorError
+from surveyor.errors import DiskFull, SurveyorError
 from surveyor.forms.model import Form
-from surveyor.i18n import t_in
+from surveyor.i18n import error_text, t_in
 from surveyor.store import hlc
 from surveyor.store.blobs import sweep_stale_temps
 from surveyor.store.db import Store, is_url, read_tx, shown_target, write_tx
@@ -66,6 +66,8 @@ PUSH_BATCH = 500
 class SyncReport:
     pushed: int = 0
     batches: int = 0
+    #: Changes the push set out to send (``pushed`` of them went before any failure).
+    to_push: int = 0
     pulled: int = 0
     photos_sent: int = 0
     photos_received: int = 0
@@ -79,7 +81,7 @@ class SyncReport:
     #: and the newest form version that wrote them: kept, but no export shows them.
     unknown_answers: int = 0
     unknown_form: str = ""
-    #: Set when this laptop's clock ran more than a day ahead of the central's time: its
+    #: Set when this laptop's clock ran more than a day past the central's time: its
     #: stamps were not let move the central's clock (``central_now``).
     clock_ahead: ClockAhead | None = None
 
@@ -92,16 +94,24 @@ class SyncReport:
 
 @dataclass(frozen=True)
 class ClockAhead:
-    """A laptop clock more than a day ahead of the central's time (both Unix ms)."""
+    """A laptop clock more than a day past the central's time (both Unix ms).
+
+    ``measured``: the central's time is a clock read now (a PostgreSQL server's), so the
+    laptop is ahead. Otherwise it is only the latest time a SQLite central has recorded, a
+    lower bound: a central nobody wrote to for a day is as far behind a sound laptop.
+    """
 
     laptop_ms: int
     central_ms: int
+    measured: bool = False
 
     def text(self, lang: str) -> str:
-        """The warning ``sync`` prints: both times, as the inspector's watch shows them."""
+        """The warning ``sync`` prints: both times, as the inspector's watch shows them; a
+        fact against a measured clock, the two possibilities against a lower bound (a correct
+        laptop was told it ran a day ahead of a central idle over a weekend)."""
         return t_in(
             lang,
-            "sync.clock_ahead",
+            "sync.clock_ahead" if self.measured else "sync.clock_ahead_maybe",
             laptop=_shown_ms(self.laptop_ms),
             central=_shown_ms(self.central_ms),
         )
@@ -118,12 +128,15 @@ def central_now(conn: Connection, laptop_ms: int) -> tuple[int, ClockAhead | Non
     A push runs on the laptop, and a laptop clock a day ahead let its stamps move the
     central's clock a day forward: every later change made on the central (assignments,
     resolutions) carried next day's stamp, and later merges blamed innocent laptops for it.
-    A PostgreSQL central has its server's clock. A SQLite file has no clock of its own; the
-    latest time it has stamped or seen is the best it knows, and a laptop a day past that is
-    not trusted (a central idle for days is said of too: the note then costs nothing, as
-    the laptop's stamps are not lost, only not observed).
+    A PostgreSQL central has its server's clock. A SQLite file has no clock of its own (the
+    process syncing runs on the laptop, so its clock is the one in doubt); the latest time
+    the file has stamped or seen is only a lower bound of the time. A laptop a day past it
+    is not trusted all the same: its stamps are not observed (not lost, only not let move
+    the central's clock), which costs a sound laptop nothing, and the warning says both
+    possibilities (``ClockAhead.measured``).
     """
-    if conn.dialect.name == "postgresql":
+    measured = conn.dialect.name == "postgresql"
+    if measured:
         server = conn.execute(
             sa.text("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
         ).scalar_one()
@@ -134,7 +147,7 @@ def central_now(conn: Connection, laptop_ms: int) -> tuple[int, ClockAhead | Non
         known = hlc.wall_ms(int(last or 0))
         trusted = laptop_ms
     if known and laptop_ms > known + MAX_SKEW_MS:
-        return known, ClockAhead(laptop_ms, known)
+        return known, ClockAhead(laptop_ms, known, measured)
     return trusted, None
 
 
@@ -188,6 +201,7 @@ def _push(
         now, ahead = central_now(conn, hlc.now_ms())
     if report is not None:
         report.clock_ahead = ahead
+        report.to_push = len(todo)
     sent = 0
     batches = 0
     for part in chunks(todo, batch):
@@ -196,10 +210,11 @@ def _push(
             stats = apply_changes(
                 conn, list(part), form, label=f"laptop {shown_target(laptop.target)}", now=now
             )
-        if report is not None:
-            report.saw_unknown(stats)
         sent += len(part)
         batches += 1
+        if report is not None:  # kept as it goes: a later batch that fails says what went
+            report.saw_unknown(stats)
+            report.pushed, report.batches = sent, batches
         if after_batch is not None:
             after_batch(batches)
     return sent, batches
@@ -331,10 +346,12 @@ def sync(
             sweep_stale_temps(folder)
     with _said_of_a_copied_laptop(laptop, central):
         _refuse_a_copied_laptop(laptop, central)
-        report.pushed, report.batches = _push(
-            laptop, central, form, batch=batch, after_batch=after_batch, report=report
-        )
-    with write_tx(central.engine) as conn:
+        with _said_where_it_stopped("push", report, laptop, central):
+            _push(laptop, central, form, batch=batch, after_batch=after_batch, report=report)
+    with (
+        _said_where_it_stopped("photos_sent", report, laptop, central),
+        write_tx(central.engine) as conn,
+    ):
         lock_for_merge(conn)
         if cen_dir is None:
             report.photos_kept = record_unsent(conn, _attachment_rows(laptop, None))
@@ -342,8 +359,26 @@ def sync(
             report.photos_sent = transfer_attachments(
                 conn, _attachment_rows(laptop, None), lap_dir, cen_dir
             ).copied
-    with _said_of_a_copied_laptop(laptop, central):
+    with (
+        _said_of_a_copied_laptop(laptop, central),
+        _said_where_it_stopped("pull", report, laptop, central),
+    ):
         report.pulled, offered = _pull(laptop, central, form, report)
+    with _said_where_it_stopped("finish", report, laptop, central):
+        _finish(laptop, central, report, offered, lap_dir, cen_dir)
+    return report
+
+
+def _finish(
+    laptop: Store,
+    central: Store,
+    report: SyncReport,
+    offered: list[ChangeRow],
+    lap_dir: Path,
+    cen_dir: Path | None,
+) -> None:
+    """After the pull: warn of an inspector with nothing assigned, bring the pulled changes'
+    photos, count the laptop's open conflicts."""
     inspector = laptop.meta("inspector")
     if inspector:
         with read_tx(central.engine) as conn:
@@ -358,7 +393,6 @@ def sync(
                 sa.select(sa.func.coalesce(sa.func.sum(BUILDING.c.conflict_count), 0))
             ).scalar_one()
         )
-    return report
 
 
 __all__ = ["ClockAhead", "SyncReport", "as_uuid", "central_now", "chunks", "pull", "push", "sync"]
@@ -390,6 +424,63 @@ def _last_own_change(conn: Any, site: str, up_to: int) -> tuple[int, str] | None
         .limit(1)
     ).first()
     return None if row is None else (int(row[0]), str(row[1]))
+
+
+#: What a sync had done before each step (``_said_where_it_stopped``): the message saying it.
+_STOPPED_AT = {
+    "push": "sync.stopped_push",
+    "photos_sent": "sync.stopped_photos_sent",
+    "pull": "sync.stopped_pull",
+    "finish": "sync.stopped_finish",
+}
+
+
+@contextlib.contextmanager
+def _said_where_it_stopped(
+    step: str, report: SyncReport, laptop: Store, central: Store
+) -> Iterator[None]:
+    """A sync that fails after changes reached the central says so, and what the failed step
+    left undone. A full laptop disk after the push was said only as "nothing of this write
+    was saved": inspectors took their work for lost on the central and set about redoing it.
+    A failure before anything was sent is said as it is; a bug stays an internal error."""
+    try:
+        yield
+    except ClonedSite:
+        raise
+    except (SurveyorError, OSError, sa.exc.DBAPIError) as exc:
+        if step == "push" and not report.pushed:
+            raise
+        raise _stopped(step, report, laptop, central, exc) from exc
+
+
+def _stopped(
+    step: str, report: SyncReport, laptop: Store, central: Store, exc: BaseException
+) -> SurveyorError:
+    """The sentence for a sync stopped at ``step`` by ``exc``: what reached the central, what
+    the laptop received, then why it stopped and what to do."""
+    hub, lap = shown_target(central.target), shown_target(laptop.target)
+    kind = DiskFull if isinstance(exc, DiskFull) else SurveyorError
+
+    def said(lang: str) -> str:
+        sent = (
+            t_in(lang, "sync.sent", n=report.pushed, central=hub)
+            if report.pushed
+            else t_in(lang, "sync.sent_none", central=hub)
+        )
+        if step == "pull" and isinstance(exc, DiskFull):  # the one write of a pull: the laptop's
+            return t_in(lang, "sync.stopped_pull_full", sent=sent, laptop=lap)
+        return t_in(
+            lang,
+            _STOPPED_AT[step],
+            sent=sent,
+            n=report.pushed,
+            total=report.to_push,
+            central=hub,
+            pulled=report.pulled,
+            error=error_text(exc, lang),
+        )
+
+    return kind(said("en"), zh=said("zh"))
 
 
 @contextlib.contextmanager

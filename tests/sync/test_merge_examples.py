@@ -29,7 +29,7 @@ from surveyor.store.blobs import blob_path, copy_blob
 from surveyor.store.db import Store, init_store, write_tx
 from surveyor.store.log import changes_for
 from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
-from surveyor.sync.apply import FOLDED_SEQ_KEY, buildings_to_refold, refold_after_local_saves
+from surveyor.sync.apply import CLOCK, FOLDED_SEQ_KEY, buildings_to_refold, refold_after_local_saves
 from surveyor.sync.attachments import ATTACHMENT, default_blob_dir
 from surveyor.sync.canonical import all_changes
 from surveyor.sync.fold import ChangeRow
@@ -364,6 +364,31 @@ def test_a_laptop_clock_a_day_ahead_does_not_move_the_central_clock_through_sync
     assert hlc.wall_ms(int(assigned)) < real() + hour
     assert hlc.wall_ms(int(newest)) > real() + DAY_MS
     assert get_building(central, code).answers["year_built"] == 1990
+
+
+def test_a_correct_laptop_is_not_told_it_runs_ahead_of_an_idle_sqlite_central(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """A SQLite central's "now" is the latest time it recorded, only a lower bound: after a
+    weekend nobody synced, a laptop with a correct clock was told it ran a day ahead. Its
+    stamps are still not let move the central's clock."""
+    central = init_store(tmp_path / "central.db", role="central")
+    idle_since = hlc.pack(hlc.now_ms() - 3 * DAY_MS)
+    with write_tx(central.engine) as conn:
+        conn.execute(sa.update(CLOCK).where(CLOCK.c.id == 1).values(hlc=idle_since))
+    lap = laptops("甲")
+    create_building(lap, mini, REGISTER_ROW, author="甲")
+    report = sync(lap, central, mini)
+    assert report.clock_ahead is not None
+    en, zh = report.clock_ahead.text("en"), report.clock_ahead.text("zh")
+    assert "is more than a day ahead" not in en and "超前" not in zh
+    assert "either nobody has written to the central since, or this laptop's clock is wrong" in en
+    assert "可能此后无人写入过中心库，也可能这台笔记本的时钟不对" in zh
+    assert "the central's clock was not moved forward" in en
+    with central.engine.connect() as conn:
+        kept = conn.execute(sa.select(CLOCK.c.hlc).where(CLOCK.c.id == 1)).scalar_one()
+    assert kept == idle_since
+    central.close()
 
 
 def test_duplicate_buildings_are_flagged_never_merged(

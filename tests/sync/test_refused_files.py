@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.bulk import COPY_FROM
@@ -210,6 +211,36 @@ def test_cli_refusal_is_one_sentence_and_exit_2(tmp_path: Path, good_file: Path)
     assert "merged" in result.stdout  # the good file still went in, in its own transaction
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: 1 of 2 file(s) refused")
+
+
+def test_another_programs_database_given_to_sync_is_refused_and_left_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """Opening a file for writing turned it to WAL mode before it was found to be no Surveyor
+    database: a wrong path given to sync, merge --into or set changed another program's file
+    (its journal mode, for good), though the command said it was refused."""
+    other = tmp_path / "contacts.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn, conn:
+        conn.execute("CREATE TABLE contact (name TEXT)")
+    before = other.read_bytes()
+    central = tmp_path / "central.db"
+    subprocess.run(["surveyor", "central", "init", str(central)], check=True)
+    result = subprocess.run(
+        ["surveyor", "sync", "--db", str(other), "--central", str(central)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result
+    assert other.read_bytes() == before
+    assert result.stderr.strip() == (
+        f"error: database {other} is not a Surveyor database; it was left as it is: check the path"
+    )
+    with pytest.raises(SurveyorError, match="not a Surveyor database"):
+        open_store(other)  # as merge --into, set, the app open it
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("contacts")) == [
+        "contacts.db"
+    ]
 
 
 #: Damage a laptop file can hold that crashed a whole merge ("internal error"): the SQL that
