@@ -369,7 +369,7 @@ def conflicts_list(
 @conflicts_app.command("show")
 def conflicts_show(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
+    field: Annotated[str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status, _deleted, …).")],
     central: CentralOpt,
     form: FormOpt = None,
     lang: LangOpt = "en",
@@ -440,7 +440,7 @@ def conflicts_show(
 @conflicts_app.command("resolve")
 def conflicts_resolve(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
+    field: Annotated[str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status, _deleted, …).")],
     central: CentralOpt,
     pick: Annotated[
         str | None,

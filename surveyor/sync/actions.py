@@ -39,6 +39,7 @@ from surveyor.sync.fold import (
     ASSIGNED_KEY,
     DELETED_KEY,
     DUPLICATE_KEY,
+    STATUS_KEY,
     ChangeRow,
     field_heads,
 )
@@ -196,6 +197,8 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
     Coercion alone let a range or cross-field rule pass (year_built 3000), and the value then
     synced to every laptop and printed on the sheets.
     """
+    if field_key == STATUS_KEY:
+        return _typed_status(raw)
     if form is None or field_key not in form.fields:
         return raw
     try:
@@ -211,6 +214,18 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
     if problem is not None:
         raise _refused_value(form, raw, field_key, problem)
     return value
+
+
+def _typed_status(raw: Any) -> str:
+    """A status typed to resolve a status conflict: draft or complete, by code or label. Any
+    text was taken as a status ("finished"); an approval is given with ``surveyor status``,
+    which checks the record first."""
+    from surveyor.forms.display import status_code
+
+    code = status_code(str(raw or ""))
+    if code not in ("draft", "complete"):
+        raise error_from("review.status_value_refused", RefusedValue, value=raw)
+    return code
 
 
 class RefusedValue(SurveyorError):

@@ -847,3 +847,49 @@ def test_sync_says_answers_of_fields_the_form_does_not_know(
     ), said
     again = run("sync", "--db", lap.target, "--central", central, "--lang", "zh", *FORM)
     assert "不认识的字段" not in again.stdout  # nothing new arrived
+
+
+def _status_conflict(laptops: Callable[[str], Store], mini: Form, hub: Store) -> str:
+    """A building whose status two inspectors changed concurrently: 甲 reopened it as a draft
+    while 乙 corrected an answer and marked it complete again."""
+    from surveyor.services.survey import set_status
+
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    answers = {"year_built": "1984", "floors_above": "5", "has_elevator": "no"}
+    save_answers(a, mini, code, {**answers, "seismic_retrofit": "no"}, author="甲")
+    set_status(a, mini, code, "complete", author="甲")
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    set_status(a, mini, code, "draft", author="甲")
+    save_answers(b, mini, code, {"year_built": ""}, author="乙", draft=True)
+    save_answers(b, mini, code, {"year_built": "1985"}, author="乙")
+    set_status(b, mini, code, "complete", author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    return code
+
+
+def test_a_status_conflict_is_shown_and_resolved_by_the_key_the_list_prints(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """'conflicts list' printed "status (_status)", and 'conflicts show … _status' (or
+    status, 状态) said "the form has no field '_status'; did you mean 'heritage_status'?":
+    a status conflict could be neither shown nor resolved from the command line."""
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    code = _status_conflict(laptops, mini, hub)
+    hub.close()
+    listed = run("conflicts", "list", "--central", central, *FORM).stdout
+    assert "status (_status)" in listed
+    for key in ("_status", "status", "Status", "状态"):
+        shown = run("conflicts", "show", code, key, "--central", central, *FORM).stdout
+        assert "[1] draft" in shown and "[2] complete" in shown, (key, shown)
+    zh = run("conflicts", "show", code, "状态", "--central", central, "--lang", "zh", *FORM)
+    assert "：状态（同时修改，待审核）" in zh.stdout
+    resolve = ("conflicts", "resolve", code, "_status", "--central", central, "--by", "督导")
+    bad = run(*resolve, "--value", "finished", *FORM, ok=False)
+    assert bad.returncode == 2 and "'finished' is not a status" in bad.stderr, bad.stderr
+    assert "resolved: status is draft (甲's value)" in run(*resolve, "--pick", "1", *FORM).stdout
+    assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
