@@ -390,7 +390,7 @@ def conflicts_show(
     try:
         state = get_building(store, building)  # an unknown building is said as such
         try:
-            d = conflict_detail(store, state.id, key)
+            d = conflict_detail(store, state.id, key, the_form)
         except NotFound:
             settled = settled_duplicate(store, state.id) if key == DUPLICATE_KEY else None
             if settled is None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import NotFound, SurveyorError
 from surveyor.forms.model import Form, Localized
-from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.forms.record import AnswerError, coerce_answer, refused_with
 from surveyor.i18n import error_from
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import (
@@ -205,15 +205,24 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
         value = coerce_answer(form.field(field_key), raw) if isinstance(raw, str) else raw
     except AnswerError as exc:
         raise _refused_value(form, raw, field_key, exc.message) from None
-    answers = dict(load_state(conn, uuid.UUID(eid)).answers)
-    if value is None:
-        answers.pop(field_key, None)
-    else:
-        answers[field_key] = value
-    problem = evaluate(form, answers).errors.get(field_key)
+    problem = refused_with(form, load_state(conn, uuid.UUID(eid)).answers, field_key, value)
     if problem is not None:
         raise _refused_value(form, raw, field_key, problem)
     return value
+
+
+def _refuse_a_refused_side(
+    conn: Connection, form: Form | None, eid: str, field_key: str, value: Any
+) -> None:
+    """Refuse taking a side's value the field's rules refuse, as a typed one is refused: a
+    draft's "abc" storeys was taken without a word, while typing 3000 was refused. Said in
+    one sentence, with the way on (type the right value)."""
+    if form is None or field_key not in form.fields:
+        return
+    problem = refused_with(form, load_state(conn, uuid.UUID(eid)).answers, field_key, value)
+    if problem is not None:
+        refused = _refused_value(form, value, field_key, problem)
+        raise error_from("review.side_refused", refused=refused)
 
 
 def _typed_status(raw: Any) -> str:
@@ -262,6 +271,7 @@ def _resolution_fields(
                 zh=f"#{tag} 不是冲突中的取值之一（冲突可能已有变化，请重新查看）",
             )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
+        _refuse_a_refused_side(w.conn, w.form, eid, field_key, value)
     elif choice.kind == "base":
         row = open_conflict(w.conn, eid, field_key, w.form)
         base = row["base_change_id"]

@@ -77,6 +77,9 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
             named = _edited_fields(form, v.edited)
             edited = [field_name(form, f, lang) for f in named] or [t_in(lang, "review.empty")]
             return t_in(lang, "review.was_edited", fields=joined_names(edited, lang))
+    if v.refused is not None:  # as recorded, without a unit, marked as the sheet marks it
+        recorded = " ".join(map(str, v.value)) if isinstance(v.value, list) else str(v.value)
+        return recorded + ("" if lang == "zh" else " ") + t_in(lang, "review.to_correct")
     return answer_text(form, key, v.value, lang)
 
 

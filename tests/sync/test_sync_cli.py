@@ -893,3 +893,37 @@ def test_a_status_conflict_is_shown_and_resolved_by_the_key_the_list_prints(
     assert bad.returncode == 2 and "'finished' is not a status" in bad.stderr, bad.stderr
     assert "resolved: status is draft (甲's value)" in run(*resolve, "--pick", "1", *FORM).stdout
     assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
+
+
+def test_a_drafts_refused_value_is_marked_and_cannot_be_taken(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """One laptop saved storeys "abc" as a draft, another 5: the review showed "[2] abc
+    storeys" as any value (the sheet prints "abc（待更正）"), and taking it resolved to "abc",
+    while typing 3000 was refused by the field's rule."""
+    run("central", "init", backend)
+    hub = open_store(backend)
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    save_answers(a, mini, code, {"floors_above": "abc"}, author="甲", draft=True)
+    save_answers(b, mini, code, {"floors_above": "5"}, author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    hub.close()
+    show = ("conflicts", "show", code, "floors_above", "--central", backend, *FORM)
+    en = run(*show).stdout
+    assert "abc (to correct)  甲" in en and "] 5  乙" in en, en
+    zh = run(*show, "--lang", "zh").stdout
+    assert "abc（待更正）  甲" in zh, zh
+    pick = "1" if "[1] abc" in en else "2"
+    resolve = ("conflicts", "resolve", code, "floors_above", "--central", backend, "--by", "督导")
+    taken = run(*resolve, "--pick", pick, *FORM, ok=False)
+    assert taken.returncode == 2, taken.stdout
+    assert "'abc' is not a valid value for Storeys (floors_above): must be a whole number; it " \
+        "cannot be taken: type the right value" in taken.stderr, taken.stderr
+    assert "1 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
+    other = "2" if pick == "1" else "1"
+    assert "Storeys is 5 (乙's value)" in run(*resolve, "--pick", other, *FORM).stdout
