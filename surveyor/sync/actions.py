@@ -712,9 +712,27 @@ def authored_on_a_laptop(name: str, central_site: uuid.UUID) -> sa.Select[tuple[
     )
 
 
+def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
+    """Every name this central ever assigned work to, from its own ``_assigned_to`` changes.
+
+    An inspector whose buildings all moved to another (and who wrote nothing on a laptop
+    yet) was refused as unknown: "no inspector named 王芳 has buildings or edits here". Only
+    the central's own changes are read (the (site_id, seq) index; its register imports,
+    assignments and resolutions, not the laptops' millions), and only when the cheap checks
+    found no one: a new name or a typo."""
+    assigned = CHANGE.c.fields[ASSIGNED_KEY].as_string()
+    rows = conn.execute(
+        sa.select(assigned).distinct().where(CHANGE.c.site_id == central_site, assigned.is_not(None))
+    ).scalars()
+    return {n for n in rows if n}
+
+
 def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
     known = known_inspectors(conn, central_site)
     if name in known or made_changes_here(conn, name, central_site):
+        return
+    known |= assigned_before(conn, central_site)
+    if name in known:
         return
     close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -927,3 +927,31 @@ def test_a_drafts_refused_value_is_marked_and_cannot_be_taken(
     assert "1 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
     other = "2" if pick == "1" else "1"
     assert "Storeys is 5 (乙's value)" in run(*resolve, "--pick", other, *FORM).stdout
+
+
+def test_an_inspector_whose_work_moved_on_is_still_known(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """王芳 was given work (--new-inspector), then it all moved to 李明: 'assign --inspector
+    王芳' said "no inspector named 王芳 has buildings or edits here", though the central held
+    the assignments to her; and a typo 王 got no did-you-mean."""
+    from surveyor.errors import SurveyorError
+    from surveyor.services.selection import parse_selection
+    from surveyor.store.db import init_store
+
+    central = init_store(backend, role="central")
+    try:
+        a = laptops("甲")
+        create_building(a, mini, REGISTER_ROW, author="甲")
+        push(a, central, mini)
+        where = parse_selection(mini, ["街道=万兴街道"], None)
+        assign(central, mini, "王芳", where=where, author="督导")  # as --new-inspector
+        assign(central, mini, "李明", where=where, author="督导")
+        again = assign(central, mini, "王芳", where=where, author="督导", require_known=True)
+        assert again.count == 1 and again.taken_from == {"李明": 1}
+        assign(central, mini, "李明", where=where, author="督导")
+        with pytest.raises(SurveyorError, match="no inspector named 王 ") as typo:
+            assign(central, mini, "王", where=where, author="督导", require_known=True)
+        assert "Did you mean 王芳" in str(typo.value)
+    finally:
+        central.close()
