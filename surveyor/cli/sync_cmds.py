@@ -369,7 +369,9 @@ def conflicts_list(
 @conflicts_app.command("show")
 def conflicts_show(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status, _deleted, …).")],
+    field: Annotated[
+        str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status…).")
+    ],
     central: CentralOpt,
     form: FormOpt = None,
     lang: LangOpt = "en",
@@ -440,7 +442,9 @@ def conflicts_show(
 @conflicts_app.command("resolve")
 def conflicts_resolve(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status, _deleted, …).")],
+    field: Annotated[
+        str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status…).")
+    ],
     central: CentralOpt,
     pick: Annotated[
         str | None,
@@ -652,6 +656,8 @@ def rekey_cmd(
     finally:
         hub.close()
     typer.echo(t_in(lang, "rekey.done", **vars(done)))
+    if done.restored:
+        typer.echo(t_in(lang, "rekey.restored", **vars(done)))
 
 
 def register(app: typer.Typer) -> None:

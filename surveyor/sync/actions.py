@@ -722,7 +722,9 @@ def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
     found no one: a new name or a typo."""
     assigned = CHANGE.c.fields[ASSIGNED_KEY].as_string()
     rows = conn.execute(
-        sa.select(assigned).distinct().where(CHANGE.c.site_id == central_site, assigned.is_not(None))
+        sa.select(assigned)
+        .distinct()
+        .where(CHANGE.c.site_id == central_site, assigned.is_not(None))
     ).scalars()
     return {n for n in rows if n}
 

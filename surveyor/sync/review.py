@@ -178,9 +178,7 @@ def _with_refused(conn: sa.Connection, form: Form | None, d: ConflictDetail) -> 
     if form is None or d.field_key not in form.fields or d.kind not in ("hard", "soft"):
         return d
     answers = load_state(conn, uuid.UUID(d.building_id)).answers
-    heads = [
-        replace(v, refused=refused_with(form, answers, d.field_key, v.value)) for v in d.heads
-    ]
+    heads = [replace(v, refused=refused_with(form, answers, d.field_key, v.value)) for v in d.heads]
     return replace(d, heads=heads)
 
 

@@ -22,7 +22,6 @@ from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
 from surveyor.sync.review import ConflictDetail, Version, open_conflicts_of
 from surveyor.text import colon
 
-
 #: The words a conflict on a reserved key (not a form field) is said by, in the catalog.
 RESERVED_NAMES = {
     DELETED_KEY: "review.field_deleted",

@@ -922,8 +922,10 @@ def test_a_drafts_refused_value_is_marked_and_cannot_be_taken(
     resolve = ("conflicts", "resolve", code, "floors_above", "--central", backend, "--by", "督导")
     taken = run(*resolve, "--pick", pick, *FORM, ok=False)
     assert taken.returncode == 2, taken.stdout
-    assert "'abc' is not a valid value for Storeys (floors_above): must be a whole number; it " \
-        "cannot be taken: type the right value" in taken.stderr, taken.stderr
+    assert (
+        "'abc' is not a valid value for Storeys (floors_above): must be a whole number; it "
+        "cannot be taken: type the right value" in taken.stderr
+    ), taken.stderr
     assert "1 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
     other = "2" if pick == "1" else "1"
     assert "Storeys is 5 (乙's value)" in run(*resolve, "--pick", other, *FORM).stdout
