@@ -125,10 +125,10 @@ def test_status_complete_is_refused_with_the_list(tmp_path: Path) -> None:
     run = sv("status", "--db", str(db), code, "complete")
     assert run.returncode == 2
     assert "cannot mark complete; unanswered: Survey date (survey_date)" in run.stderr
-    # Approving a draft says why in one line, not with the list of what is missing.
+    # Approving says why in one line (a laptop approves nothing), not with what is missing.
     run = sv("status", "--db", str(db), code, "approved")
     assert run.returncode == 2
-    assert "only a complete record can be approved" in run.stderr
+    assert "this laptop cannot approve" in run.stderr
     assert "unanswered" not in run.stderr
 
 
@@ -308,7 +308,15 @@ def test_set_on_an_approved_building_says_the_approval_is_withdrawn(tmp_path: Pa
     run = set_answers(db, approved.code, "inspector_remarks=复查时补充", "--lang", "zh")
     assert run.returncode == 0, run.stderr
     assert f"{approved.code}：已保存（已完成" in run.stdout
-    assert f"审核已撤销：{approved.code} 已改动，需重新审核" in run.stdout
+    # On a laptop the supervisor approves it again, on the central: it said to run
+    # 'surveyor status CODE approved', and the laptop approved its own edit.
+    assert f"审核已撤销：{approved.code} 已改动，需主管在中心库上重新审核" in run.stdout
+    assert "surveyor status" not in run.stdout
+    approve = sv("status", "--db", str(db), approved.code, "approved", "--lang", "zh")
+    assert approve.returncode == 2 and "这台笔记本不能审核" in approve.stderr, approve.stderr
+    assert "Traceback" not in approve.stderr
+    approve_en = sv("status", "--db", str(db), approved.code, "approved")
+    assert "approving is the supervisor's, on the central" in approve_en.stderr
     again = set_answers(db, approved.code, "inspector_remarks=复查时再补充")
     assert again.returncode == 0, again.stderr
     assert "saved (complete" in again.stdout and "withdrawn" not in again.stdout

@@ -153,11 +153,17 @@ def test_a_chinese_sentence_says_statuses_and_options_in_chinese(tmp_path: Path)
     store = open_store(db)
     code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
     store.close()
-    approve = sv("status", "--db", str(db), code, "approved", "--lang", "zh")
-    assert approve.stderr.strip() == f"错误：只有已完成的记录才能审核（{code} 当前为未开始）"
-    approve = sv("status", "--db", str(db), code, "approved")
+    hub = tmp_path / "central.db"  # only a central approves
+    assert sv("central", "init", str(hub)).returncode == 0
+    store = open_store(hub)
+    hub_code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="督导").code
+    store.close()
+    on_hub = ("status", "--central", str(hub), "--by", "督导", hub_code, "approved")
+    approve = sv(*on_hub, "--lang", "zh")
+    assert approve.stderr.strip() == f"错误：只有已完成的记录才能审核（{hub_code} 当前为未开始）"
+    approve = sv(*on_hub)
     assert approve.stderr.strip() == (
-        f"error: only a complete record can be approved ({code} is not started)"
+        f"error: only a complete record can be approved ({hub_code} is not started)"
     )
     # A status as list prints it, in either language, is taken.
     for said, lang in (("未开始", "zh"), ("not started", "en"), ("not_started", "en")):

@@ -219,7 +219,15 @@ def test_completion_is_refused_then_allowed(store: Store, mini: Form) -> None:
     assert last.fields == {"seismic_retrofit": None, "_status": "draft"}
 
 
-def test_approval_needs_a_complete_record(store: Store, mini: Form) -> None:
+def test_approval_needs_a_complete_record(backend: str, mini: Form) -> None:
+    store = init_store(backend, role="central")  # only a central approves
+    try:
+        _approve_once_complete(store, mini)
+    finally:
+        store.close()
+
+
+def _approve_once_complete(store: Store, mini: Form) -> None:
     created = create_building(store, mini, REGISTER_ROW, author="甲")
     save_answers(
         store,
@@ -237,6 +245,23 @@ def test_approval_needs_a_complete_record(store: Store, mini: Form) -> None:
         set_status(store, mini, created.code, "approved", author="组长")
     set_status(store, mini, created.code, "complete", author="甲")
     assert set_status(store, mini, created.code, "approved", author="组长").status == "approved"
+
+
+def test_a_laptop_approves_nothing(store: Store, mini: Form) -> None:
+    """An inspector approved their own building on a laptop ('surveyor status … approved',
+    which the withdrawn-approval hint even suggested); it synced up and the central counted
+    it approved. The TUI hid F7 there, the write path did not refuse it."""
+    created = create_building(store, mini, REGISTER_ROW, author="甲")
+    answers = {"year_built": "1984", "floors_above": "5", "has_elevator": "no"}
+    save_answers(store, mini, created.code, {**answers, "seismic_retrofit": "no"}, author="甲")
+    set_status(store, mini, created.code, "complete", author="甲")
+    before = _count_changes(store)
+    for typed in ("approved", "已审核"):
+        with pytest.raises(SurveyorError, match="this laptop cannot approve") as refused:
+            set_status(store, mini, created.building_id, typed, author="甲")
+        assert f"这台笔记本不能审核 {created.code}" in refused.value.text("zh")
+    assert _count_changes(store) == before
+    assert get_building(store, created.code).status == "complete"
 
 
 def test_hidden_answers_are_kept_but_not_required(store: Store, mini: Form) -> None:
@@ -436,7 +461,7 @@ def test_seen_equal_to_the_head_and_set_without_seen_chain_as_before(
     assert _open_conflicts(store) == []
 
 
-@pytest.mark.parametrize("status", ["draft", "approved"])
+@pytest.mark.parametrize("status", ["draft", "complete"])
 def test_a_deleted_building_takes_no_status(store: Store, mini: Form, status: str) -> None:
     """A pull deleted the building the inspector had open; "complete" (F9) is refused as a
     save is. Written anyway, the status change raced the delete in the log (the re-fold gave

@@ -225,16 +225,17 @@ def set_cmd(
         except ValidationFailed as exc:
             raise _refused_as_typed(exc, spelled, lang) from None
         role = store.role
-    _say_saved(result, lang)
+    _say_saved(result, lang, on_central=role == "central")
     _say_kept_not_asked(the_form, result, spelled, lang)
     _say_still_conflicted(result, spelled, role, central or str(db_path(db)), lang)
     for fid, msg in result.errors.items():
         typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
 
 
-def _say_saved(result: SaveResult, lang: str) -> None:
+def _say_saved(result: SaveResult, lang: str, *, on_central: bool = False) -> None:
     """What a save did, in ``lang``; an edit that took an approved record back to complete
-    says so, or the supervisor's approval would vanish without a word."""
+    says so, or the supervisor's approval would vanish without a word. On a laptop, that a
+    supervisor approves it again on the central: it told the inspector to approve it."""
     from surveyor.forms.display import status_label
 
     if result.change_id is None:
@@ -252,13 +253,20 @@ def _say_saved(result: SaveResult, lang: str) -> None:
             if lang == "zh"
             else f"  back to draft: a required answer is missing (surveyor show {result.code})"
         )
-    if result.approval_withdrawn:
+    if result.approval_withdrawn and on_central:
         typer.echo(
             f"  审核已撤销：{result.code} 已改动，需重新审核"
             f"（surveyor status {result.code} approved）"
             if lang == "zh"
             else f"  approval withdrawn: {result.code} changed, so it must be approved again "
             f"(surveyor status {result.code} approved)"
+        )
+    elif result.approval_withdrawn:  # a laptop approves nothing (``approves_here``)
+        typer.echo(
+            f"  审核已撤销：{result.code} 已改动，需主管在中心库上重新审核"
+            if lang == "zh"
+            else f"  approval withdrawn: {result.code} changed, so a supervisor must approve "
+            "it again on the central"
         )
 
 

@@ -502,7 +502,9 @@ def _named_group(
 @conflicts_app.command("show")
 def conflicts_show(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
+    field: Annotated[
+        str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status…).")
+    ],
     central: CentralOpt,
     form: FormOpt = None,
     lang: LangOpt = "en",
@@ -525,7 +527,7 @@ def conflicts_show(
     try:
         state = get_building(store, building)  # an unknown building is said as such
         try:
-            d = conflict_detail(store, state.id, key)
+            d = conflict_detail(store, state.id, key, the_form)
         except NotFound:
             settled = settled_duplicate(store, state.id) if key == DUPLICATE_KEY else None
             if settled is None:
@@ -576,7 +578,9 @@ def conflicts_show(
 @conflicts_app.command("resolve")
 def conflicts_resolve(
     building: Annotated[str, typer.Argument(help="Building code (NK-…) or id.")],
-    field: Annotated[str, typer.Argument(help="Field id or label (or _deleted, _duplicate).")],
+    field: Annotated[
+        str, typer.Argument(help="Field id or label, or a key 'conflicts list' prints (_status…).")
+    ],
     central: CentralOpt,
     pick: Annotated[
         str | None,
@@ -790,6 +794,8 @@ def rekey_cmd(
     finally:
         hub.close()
     typer.echo(t_in(lang, "rekey.done", **vars(done)))
+    if done.restored:
+        typer.echo(t_in(lang, "rekey.restored", **vars(done)))
 
 
 def register(app: typer.Typer) -> None:

@@ -338,6 +338,17 @@ class Evaluation:
         return not self.errors and not self.missing
 
 
+def refused_with(
+    form: Form, answers: Mapping[str, Any], field_id: str, value: Any
+) -> Localized | None:
+    """Why the form refuses ``value`` as ``field_id``'s answer beside the other ``answers``
+    (its type, range or a cross-field rule), or None: what a resolution of a conflict must
+    pass, typed (``v``) or taken from a side (a draft's "abc" storeys)."""
+    if value is None or field_id not in form.fields:
+        return None
+    return evaluate(form, {**answers, field_id: value}).errors.get(field_id)
+
+
 def evaluate(form: Form, answers: Mapping[str, Any], *, today: date | None = None) -> Evaluation:
     """Relevance, calculations, constraints, warnings and requirements for a whole record.
 

@@ -849,11 +849,22 @@ def save_answers(
         return w.save(bid, answers, draft=draft, seen=seen)
 
 
+def approves_here(store: Store) -> bool:
+    """Whether this database may approve a building: only a central, the supervisor's. An
+    inspector's laptop approving its own work (``surveyor status … approved`` after an edit
+    withdrew the approval) synced up and counted as the supervisor's review."""
+    return store.role == "central"
+
+
 def set_status(
     store: Store, form: Form, ref: str | uuid.UUID, status: str, *, author: str, lang: str = "en"
 ) -> SaveResult:
+    """Mark a building complete, draft or (on a central only: ``approves_here``) approved:
+    the TUI's F9/F7 and ``surveyor status``. A laptop's approval is refused, nothing written."""
     with writer(store, form, author, lang=lang) as w:
         bid = ref if isinstance(ref, uuid.UUID) else resolve_building_id(w.conn, ref)
+        if status_code(status) == "approved" and not approves_here(store):
+            raise error_from("status.approve_on_laptop", code=building_code(bid))
         return w.set_status(bid, status)
 
 

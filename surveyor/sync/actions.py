@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import NotFound, SurveyorError
 from surveyor.forms.model import Form, Localized
-from surveyor.forms.record import AnswerError, coerce_answer, evaluate
+from surveyor.forms.record import AnswerError, coerce_answer, refused_with
 from surveyor.i18n import error_from
 from surveyor.services.selection import Selection, selected_rows
 from surveyor.services.survey import (
@@ -39,6 +39,7 @@ from surveyor.sync.fold import (
     ASSIGNED_KEY,
     DELETED_KEY,
     DUPLICATE_KEY,
+    STATUS_KEY,
     ChangeRow,
     field_heads,
 )
@@ -196,21 +197,44 @@ def checked_value(conn: Connection, form: Form | None, eid: str, field_key: str,
     Coercion alone let a range or cross-field rule pass (year_built 3000), and the value then
     synced to every laptop and printed on the sheets.
     """
+    if field_key == STATUS_KEY:
+        return _typed_status(raw)
     if form is None or field_key not in form.fields:
         return raw
     try:
         value = coerce_answer(form.field(field_key), raw) if isinstance(raw, str) else raw
     except AnswerError as exc:
         raise _refused_value(form, raw, field_key, exc.message) from None
-    answers = dict(load_state(conn, uuid.UUID(eid)).answers)
-    if value is None:
-        answers.pop(field_key, None)
-    else:
-        answers[field_key] = value
-    problem = evaluate(form, answers).errors.get(field_key)
+    problem = refused_with(form, load_state(conn, uuid.UUID(eid)).answers, field_key, value)
     if problem is not None:
         raise _refused_value(form, raw, field_key, problem)
     return value
+
+
+def _refuse_a_refused_side(
+    conn: Connection, form: Form | None, eid: str, field_key: str, value: Any
+) -> None:
+    """Refuse taking a side's value the field's rules refuse, as a typed one is refused: a
+    draft's "abc" storeys was taken without a word, while typing 3000 was refused. Said in
+    one sentence, with the way on (type the right value)."""
+    if form is None or field_key not in form.fields:
+        return
+    problem = refused_with(form, load_state(conn, uuid.UUID(eid)).answers, field_key, value)
+    if problem is not None:
+        refused = _refused_value(form, value, field_key, problem)
+        raise error_from("review.side_refused", refused=refused)
+
+
+def _typed_status(raw: Any) -> str:
+    """A status typed to resolve a status conflict: draft or complete, by code or label. Any
+    text was taken as a status ("finished"); an approval is given with ``surveyor status``,
+    which checks the record first."""
+    from surveyor.forms.display import status_code
+
+    code = status_code(str(raw or ""))
+    if code not in ("draft", "complete"):
+        raise error_from("review.status_value_refused", RefusedValue, value=raw)
+    return code
 
 
 class RefusedValue(SurveyorError):
@@ -247,6 +271,7 @@ def _resolution_fields(
                 zh=f"#{tag} 不是冲突中的取值之一（冲突可能已有变化，请重新查看）",
             )
         value = change_by_id(w.conn, choice.change_id).fields[field_key]
+        _refuse_a_refused_side(w.conn, w.form, eid, field_key, value)
     elif choice.kind == "base":
         row = open_conflict(w.conn, eid, field_key, w.form)
         base = row["base_change_id"]
@@ -687,9 +712,29 @@ def authored_on_a_laptop(name: str, central_site: uuid.UUID) -> sa.Select[tuple[
     )
 
 
+def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
+    """Every name this central ever assigned work to, from its own ``_assigned_to`` changes.
+
+    An inspector whose buildings all moved to another (and who wrote nothing on a laptop
+    yet) was refused as unknown: "no inspector named 王芳 has buildings or edits here". Only
+    the central's own changes are read (the (site_id, seq) index; its register imports,
+    assignments and resolutions, not the laptops' millions), and only when the cheap checks
+    found no one: a new name or a typo."""
+    assigned = CHANGE.c.fields[ASSIGNED_KEY].as_string()
+    rows = conn.execute(
+        sa.select(assigned)
+        .distinct()
+        .where(CHANGE.c.site_id == central_site, assigned.is_not(None))
+    ).scalars()
+    return {n for n in rows if n}
+
+
 def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
     known = known_inspectors(conn, central_site)
     if name in known or made_changes_here(conn, name, central_site):
+        return
+    known |= assigned_before(conn, central_site)
+    if name in known:
         return
     close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
+from surveyor.i18n import t_in
 from surveyor.store import hlc, models
 from surveyor.store.bulk import (
     IN_LIST,
@@ -135,6 +136,24 @@ def existing_change_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
     return {canonical_id(r[0]) for r in rows}
 
 
+def _same_changes_held(conn: Connection, keys: Sequence[ChangeKey]) -> set[str]:
+    """The ids of ``keys`` this database holds as the very same changes (same building and
+    clock) under another place; empty if any held id names another change (an edited file)."""
+    mine = {k.change_id: (k.entity_id, int(k.hlc)) for k in keys}
+    rows = select_values(conn, CHANGE, ("change_id", "entity_id", "hlc"), "change_id", list(mine))
+    held = {canonical_id(c): (canonical_id(e), int(h)) for c, e, h in rows}
+    if any(mine[c] != facts for c, facts in held.items()):
+        return set()
+    return set(held)
+
+
+def held_sites(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """change id → the site it is held under here, for those of ``ids`` this database holds:
+    a change held under another site than it comes with was numbered again by a rekey."""
+    rows = select_values(conn, CHANGE, ("change_id", "site_id"), "change_id", ids)
+    return {canonical_id(c): canonical_id(s) for c, s in rows}
+
+
 def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> set[str]:
     """Which of these changes the database holds, found by their place in their site's log.
 
@@ -166,12 +185,39 @@ def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> s
     return held
 
 
-def insert_changes(conn: Connection, prepared: PreparedChanges, new: Sequence[ChangeKey]) -> None:
-    """Write new change rows; a change id held at another place in the log is refused."""
+class RenumberedChanges(ClonedSite):
+    """Changes this database holds already, under another site's numbers: a laptop re-keyed
+    after a copy of it (a handover export) had been merged, so both carried the same changes
+    under two ids. Nothing is damaged; ``surveyor rekey`` run again puts them back."""
+
+    def __init__(self, label: str, site: str, count: int, fix: str) -> None:
+        def said(lang: str) -> str:
+            return t_in(lang, "sync.renumbered_changes", label=label, n=count, fix=fix)
+
+        super().__init__(said("en"), site=site, zh=said("zh"))
+        self.count = count
+
+    def told_of(self, label: str, fix: str) -> RenumberedChanges:
+        """The same refusal, naming the laptop database and the central as a sync knows them."""
+        return RenumberedChanges(label, self.site, self.count, fix)
+
+
+def insert_changes(
+    conn: Connection, prepared: PreparedChanges, new: Sequence[ChangeKey], label: str = ""
+) -> None:
+    """Write new change rows; a change id held at another place in the log is refused: as
+    changes numbered again by a rekey (``RenumberedChanges``: the ids are held here), else as
+    a damaged file. The insert runs in a savepoint so that the ids can be looked up after."""
     rows = [prepared.change_rows[k.change_id] for k in new]
     try:
-        write_values(conn, CHANGE, CHANGE_NAMES, rows)
+        with conn.begin_nested():
+            write_values(conn, CHANGE, CHANGE_NAMES, rows)
     except sa.exc.IntegrityError as exc:
+        held = _same_changes_held(conn, new)
+        if held:
+            site = next(k.site_id for k in new if k.change_id in held)
+            fix = f"surveyor rekey --db {label} --central CENTRAL"
+            raise RenumberedChanges(label, site, len(held), fix) from exc
         raise ClonedSite(
             "the changes hold a change id already held with a different site or sequence "
             "number: the file is damaged or was edited; nothing of it was merged",
@@ -572,7 +618,7 @@ def apply_prepared(
     if not new:
         return stats
     new.sort(key=lambda c: (c.site_id, c.seq))
-    insert_changes(conn, prepared, new)
+    insert_changes(conn, prepared, new, label)
     entity_ids = sorted({k.entity_id for k in new})
     if existing is None:
         existing = existing_buildings(conn, entity_ids)

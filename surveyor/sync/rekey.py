@@ -13,7 +13,11 @@ field differently, the merge shows a conflict for review, as for any two inspect
 
 Where the central holds none of the copy's later numbers (the original has not synced them
 yet), everything past what the central holds moves too: run on the original by mistake, that
-only gives its unsynced changes a new id, which is harmless.
+only gives its unsynced changes a new id. If the other copy (a handover export) is merged
+after that, the central holds those changes under the old id and the sync of this one is
+refused (``apply.RenumberedChanges``); run again, rekey puts every change the central already
+holds back under the site and number it holds it by (the ids are random: the same id is the
+same change), and moves only the rest.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import sqlalchemy as sa
 
 from surveyor.errors import SurveyorError
 from surveyor.store import models
+from surveyor.store.bulk import select_values
 from surveyor.store.db import Store, read_tx, shown_target, write_tx
+from surveyor.sync.apply import update_watermarks
 from surveyor.sync.rows import CHANGE, as_uuid, canonical_id
 
 META = models.META_TABLE
@@ -41,6 +47,10 @@ class Rekeyed:
     new_site: str
     parted_at: int
     moved: int
+    #: Changes put back under the site and number the central holds them by (a copy of this
+    #: database merged there after a mistaken rekey), and those sites.
+    restored: int = 0
+    back_sites: str = ""
 
 
 def own_log(conn: sa.Connection, site: str) -> dict[int, str]:
@@ -58,6 +68,13 @@ def parting_seq(mine: dict[int, str], theirs: dict[int, str]) -> int | None:
         if theirs.get(seq) != mine[seq]:
             return seq
     return None
+
+
+def held_places(conn: sa.Connection, ids: list[str]) -> dict[str, tuple[str, int]]:
+    """change id → (site, seq) of those of ``ids`` this database holds: the same changes
+    (ids are random), perhaps numbered by a copy of the laptop (a handover export)."""
+    rows = select_values(conn, CHANGE, ("change_id", "site_id", "seq"), "change_id", ids)
+    return {canonical_id(c): (canonical_id(s), int(q)) for c, s, q in rows}
 
 
 def rekey(laptop: Store, central: Store) -> Rekeyed:
@@ -82,13 +99,28 @@ def rekey(laptop: Store, central: Store) -> Rekeyed:
                 "未做任何改动",
             )
         new = str(uuid.uuid4())
-        moving = sorted(seq for seq in mine if seq >= parted)
+        parting = sorted(seq for seq in mine if seq >= parted)
+        with read_tx(central.engine) as hub:
+            back = held_places(hub, [mine[seq] for seq in parting])
+        for seq in parting:  # the central's place: the same change is numbered once
+            if mine[seq] in back:
+                site, number = back[mine[seq]]
+                _place(conn, mine[seq], site, number)
+        moving = [seq for seq in parting if mine[seq] not in back]
         for number, seq in enumerate(moving, start=1):
-            conn.execute(
-                sa.update(CHANGE)
-                .where(CHANGE.c.change_id == as_uuid(mine[seq]))
-                .values(site_id=as_uuid(new), seq=number)
-            )
+            _place(conn, mine[seq], new, number)
+        if back:
+            update_watermarks(conn, {site for site, _ in back.values()})
         conn.execute(sa.update(META).where(META.c.key == "site_id").values(value=new))
         conn.execute(sa.update(CLOCK).where(CLOCK.c.id == 1).values(seq=len(moving)))
-    return Rekeyed(old, new, parted, len(moving))
+    sites = ", ".join(sorted({site for site, _ in back.values()}))
+    return Rekeyed(old, new, parted, len(moving), len(back), sites)
+
+
+def _place(conn: sa.Connection, change_id: str, site: str, seq: int) -> None:
+    """Put one change at (``site``, ``seq``) in this database's log."""
+    conn.execute(
+        sa.update(CHANGE)
+        .where(CHANGE.c.change_id == as_uuid(change_id))
+        .values(site_id=as_uuid(site), seq=seq)
+    )

@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from surveyor.errors import NotFound
-from surveyor.forms.model import Form
+from surveyor.forms.model import Form, Localized
+from surveyor.forms.record import refused_with
 from surveyor.i18n import error_from
 from surveyor.services.queries import search_clauses
-from surveyor.services.survey import resolve_building_id
+from surveyor.services.survey import load_state, resolve_building_id
 from surveyor.store.bulk import load_json
 from surveyor.store.db import Store, read_tx
 from surveyor.sync.apply import load_entity_changes
@@ -52,6 +53,9 @@ class Version:
     #: For a duplicate, the building itself (``value`` is its code and address; ``author``
     #: and ``wall_time`` are its last survey save's).
     building: DuplicateBuilding | None = None
+    #: Why the form refuses this value beside the building's other answers (a draft's "abc"
+    #: storeys), or None: marked to be corrected where shown, refused if taken.
+    refused: Localized | None = None
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,17 @@ def conflict_detail(
                 f"there is no conflict on '{en}' of that building",
                 zh=f"这栋楼的「{zh}」没有冲突",
             )
-        return _detail(conn, row)
+        return _with_refused(conn, form, _detail(conn, row))
+
+
+def _with_refused(conn: sa.Connection, form: Form | None, d: ConflictDetail) -> ConflictDetail:
+    """``d`` with each side the form refuses marked (``Version.refused``), by the rule that
+    refuses taking it (``refused_with``): the review showed "[2] abc storeys" as any value."""
+    if form is None or d.field_key not in form.fields or d.kind not in ("hard", "soft"):
+        return d
+    answers = load_state(conn, uuid.UUID(d.building_id)).answers
+    heads = [replace(v, refused=refused_with(form, answers, d.field_key, v.value)) for v in d.heads]
+    return replace(d, heads=heads)
 
 
 def open_conflicts_of(store: Store, building_id: uuid.UUID) -> list[ConflictDetail]:

@@ -31,9 +31,10 @@ from surveyor.sync.apply import (
     CLOCK,
     ApplyStats,
     ClonedSite,
+    RenumberedChanges,
     apply_changes,
     chunks,
-    existing_change_ids,
+    held_sites,
     load_entity_changes,
     refold_after_local_saves,
     version_key,
@@ -171,7 +172,12 @@ def changes_to_push(laptop: Store, central: Store) -> list[ChangeRow]:
         marks = watermarks(conn)
     candidates = [c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
     with read_tx(central.engine) as conn:
-        have = existing_change_ids(conn, [c.change_id for c in candidates])
+        have = held_sites(conn, [c.change_id for c in candidates])
+    # Held under another site: this laptop was re-keyed after a copy of it was merged. Said
+    # before anything is sent (``_said_of_a_copied_laptop`` names the laptop and the fix).
+    elsewhere = [c for c in candidates if have.get(c.change_id, c.site_id) != c.site_id]
+    if elsewhere:
+        raise RenumberedChanges("", elsewhere[0].site_id, len(elsewhere), "")
     return sorted((c for c in candidates if c.change_id not in have), key=lambda c: c.order_key)
 
 
@@ -490,10 +496,12 @@ def _said_of_a_copied_laptop(laptop: Store, central: Store) -> Iterator[None]:
     try:
         yield
     except ClonedSite as exc:
-        if exc.site != str(laptop.site_id):
-            raise
         shown, hub = shown_target(laptop.target), shown_target(central.target)
         fix = f"surveyor rekey --db {shown} --central {hub}"
+        if isinstance(exc, RenumberedChanges):  # re-keyed after its copy was merged
+            raise exc.told_of(shown, fix) from None
+        if exc.site != str(laptop.site_id):
+            raise
         raise ClonedSite(
             f"{shown} is a copy of another laptop's database (a restored backup, or a disk "
             "copied to a second laptop): both carry the same id and their answers have differed "

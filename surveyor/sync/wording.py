@@ -29,28 +29,31 @@ from surveyor.sync.review import (
 )
 from surveyor.text import colon
 
+#: The words a conflict on a reserved key (not a form field) is said by, in the catalog.
+RESERVED_NAMES = {
+    DELETED_KEY: "review.field_deleted",
+    STATUS_KEY: "review.field_status",
+    ASSIGNED_KEY: "review.field_assigned_to",
+    DUPLICATE_KEY: "review.field_duplicate",
+}
+
 
 def field_name(form: Form | None, key: str, lang: str) -> str:
     """A conflicting field as the supervisor reads it: the form's label, else its id."""
-    if key == DELETED_KEY:
-        return t_in(lang, "review.field_deleted")
-    if key in (STATUS_KEY, ASSIGNED_KEY):
-        return t_in(lang, f"review.field{key}")
-    if key == DUPLICATE_KEY:
-        return t_in(lang, "review.field_duplicate")
+    if key in RESERVED_NAMES:
+        return t_in(lang, RESERVED_NAMES[key])
     if form is not None and key in form.fields:
         return form.field(key).defn.label.get(lang)
     return key
 
 
 def conflict_key(form: Form | None, name: str) -> str | None:
-    """The conflict key a supervisor names: a field id or label, or the words the review
-    prints for a delete or a duplicate (in either language); None when it is none of them."""
+    """The conflict key a supervisor names: a field id or label, or a reserved key or the
+    words the review prints for it (a delete, a duplicate, the status, the assignment; in
+    either language); None when it is none of them. Every key ``conflicts list`` prints is
+    one: "_status" was refused as "the form has no field '_status'"."""
     text = name.strip()
-    for key, message in (
-        (DELETED_KEY, "review.field_deleted"),
-        (DUPLICATE_KEY, "review.field_duplicate"),
-    ):
+    for key, message in RESERVED_NAMES.items():
         if text == key or any(text.lower() == t_in(lang, message).lower() for lang in ("zh", "en")):
             return key
     if form is None:
@@ -80,6 +83,9 @@ def value_text(form: Form | None, key: str, v: Version, lang: str) -> str:
             named = _edited_fields(form, v.edited)
             edited = [field_name(form, f, lang) for f in named] or [t_in(lang, "review.empty")]
             return t_in(lang, "review.was_edited", fields=joined_names(edited, lang))
+    if v.refused is not None:  # as recorded, without a unit, marked as the sheet marks it
+        recorded = " ".join(map(str, v.value)) if isinstance(v.value, list) else str(v.value)
+        return recorded + ("" if lang == "zh" else " ") + t_in(lang, "review.to_correct")
     return answer_text(form, key, v.value, lang)
 
 

@@ -469,3 +469,57 @@ def test_a_sqlite_central_is_backed_up_before_a_merge_writes_and_not_for_a_refus
         assert len(list(backups.glob("before-merge-*.db"))) == KEEP_BACKUPS
     finally:
         central.close()
+
+
+def test_a_laptop_rekeyed_by_mistake_after_its_handover_merged_is_told_and_put_right(
+    central: Store, laptops: Callable[[str], Store], tmp_path: Path, mini: Form
+) -> None:
+    """export-db (a handover copy), then rekey of the laptop itself ("it can sync now"), then
+    the copy merged: the sync said "a change id is held with a different site or sequence
+    number: the file is damaged or was edited", of no file, with no way out. The same changes
+    are named as such, and rekey run again puts them back where the central holds them."""
+    from surveyor.errors import SurveyorError
+    from surveyor.sync.rekey import rekey
+
+    mine = laptops("甲")
+    code = create_building(mine, mini, REGISTER_ROW, author="甲").code
+    sync(mine, central, mini)
+    save_answers(mine, mini, code, {"year_built": "1984"}, author="甲")
+    save_answers(mine, mini, code, {"floors_above": "5"}, author="甲")
+    path = Path(mine.target)
+    handover = export_sqlite(mine, tmp_path / "handover.db").path
+    first = rekey(mine, central)  # a mistake: this is the original, not a copy
+    mine.close()
+    assert first.moved == 2
+    [merged] = merge_files(central, [handover], mini)
+    assert merged.outcome == "merged"
+    mine = open_store(path)
+    save_answers(mine, mini, code, {"has_elevator": "no"}, author="甲")  # made after the rekey
+    before = dump(central)
+    with pytest.raises(SurveyorError) as refused:
+        sync(mine, central, mini)
+    said = refused.value.message
+    assert f"2 change(s) of {path} are held on the central under another laptop's id" in said
+    assert "Nothing is damaged" in said and "damaged or was edited" not in said
+    assert f"surveyor rekey --db {path} --central" in said
+    assert refused.value.zh and "什么都没有损坏" in refused.value.zh
+    assert dump(central) == before
+    exported = export_sqlite(mine, tmp_path / "mine-export.db").path  # merged, not synced
+    [as_file] = merge_files(central, [exported], mini)
+    assert as_file.outcome == "refused" and as_file.refusal is not None
+    assert f"2 change(s) of {exported} are held on the central" in as_file.refusal.message
+    assert dump(central) == before
+    again = rekey(mine, central)
+    mine.close()
+    assert (again.restored, again.moved, again.back_sites) == (2, 1, first.old_site)
+    mine = open_store(path)
+    try:
+        assert sync(mine, central, mini).pushed == 1  # only the change made after the rekey
+        assert get_building(central, code).answers["has_elevator"] is False
+        assert get_building(central, code).answers["floors_above"] == 5
+        assert doctor(mine).ok, doctor(mine).problems
+        save_answers(mine, mini, code, {"year_built": "1985"}, author="甲")
+        assert sync(mine, central, mini).pushed == 1  # and it goes on syncing
+    finally:
+        mine.close()
+    check_store(central, mini)

@@ -856,3 +856,113 @@ def test_sync_says_answers_of_fields_the_form_does_not_know(
     ), said
     again = run("sync", "--db", lap.target, "--central", central, "--lang", "zh", *FORM)
     assert "不认识的字段" not in again.stdout  # nothing new arrived
+
+
+def _status_conflict(laptops: Callable[[str], Store], mini: Form, hub: Store) -> str:
+    """A building whose status two inspectors changed concurrently: 甲 reopened it as a draft
+    while 乙 corrected an answer and marked it complete again."""
+    from surveyor.services.survey import set_status
+
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    answers = {"year_built": "1984", "floors_above": "5", "has_elevator": "no"}
+    save_answers(a, mini, code, {**answers, "seismic_retrofit": "no"}, author="甲")
+    set_status(a, mini, code, "complete", author="甲")
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    set_status(a, mini, code, "draft", author="甲")
+    save_answers(b, mini, code, {"year_built": ""}, author="乙", draft=True)
+    save_answers(b, mini, code, {"year_built": "1985"}, author="乙")
+    set_status(b, mini, code, "complete", author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    return code
+
+
+def test_a_status_conflict_is_shown_and_resolved_by_the_key_the_list_prints(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """'conflicts list' printed "status (_status)", and 'conflicts show … _status' (or
+    status, 状态) said "the form has no field '_status'; did you mean 'heritage_status'?":
+    a status conflict could be neither shown nor resolved from the command line."""
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    code = _status_conflict(laptops, mini, hub)
+    hub.close()
+    listed = run("conflicts", "list", "--central", central, *FORM).stdout
+    assert "status (_status)" in listed
+    for key in ("_status", "status", "Status", "状态"):
+        shown = run("conflicts", "show", code, key, "--central", central, *FORM).stdout
+        assert "[1] draft" in shown and "[2] complete" in shown, (key, shown)
+    zh = run("conflicts", "show", code, "状态", "--central", central, "--lang", "zh", *FORM)
+    assert "：状态（同时修改，待审核）" in zh.stdout
+    resolve = ("conflicts", "resolve", code, "_status", "--central", central, "--by", "督导")
+    bad = run(*resolve, "--value", "finished", *FORM, ok=False)
+    assert bad.returncode == 2 and "'finished' is not a status" in bad.stderr, bad.stderr
+    assert "resolved: status is draft (甲's value)" in run(*resolve, "--pick", "1", *FORM).stdout
+    assert "0 conflict(s)" in run("conflicts", "list", "--central", central).stdout
+
+
+def test_a_drafts_refused_value_is_marked_and_cannot_be_taken(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """One laptop saved storeys "abc" as a draft, another 5: the review showed "[2] abc
+    storeys" as any value (the sheet prints "abc（待更正）"), and taking it resolved to "abc",
+    while typing 3000 was refused by the field's rule."""
+    run("central", "init", backend)
+    hub = open_store(backend)
+    a, b = laptops("甲"), laptops("乙")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    push(a, hub, mini)
+    assign(hub, mini, "乙", refs=[code], author="督导")
+    pull(b, hub, mini)
+    save_answers(a, mini, code, {"floors_above": "abc"}, author="甲", draft=True)
+    save_answers(b, mini, code, {"floors_above": "5"}, author="乙")
+    push(a, hub, mini)
+    push(b, hub, mini)
+    hub.close()
+    show = ("conflicts", "show", code, "floors_above", "--central", backend, *FORM)
+    en = run(*show).stdout
+    assert "abc (to correct)  甲" in en and "] 5  乙" in en, en
+    zh = run(*show, "--lang", "zh").stdout
+    assert "abc（待更正）  甲" in zh, zh
+    pick = "1" if "[1] abc" in en else "2"
+    resolve = ("conflicts", "resolve", code, "floors_above", "--central", backend, "--by", "督导")
+    taken = run(*resolve, "--pick", pick, *FORM, ok=False)
+    assert taken.returncode == 2, taken.stdout
+    assert (
+        "'abc' is not a valid value for Storeys (floors_above): must be a whole number; it "
+        "cannot be taken: type the right value" in taken.stderr
+    ), taken.stderr
+    assert "1 conflict(s)" in run("conflicts", "list", "--central", backend).stdout
+    other = "2" if pick == "1" else "1"
+    assert "Storeys is 5 (乙's value)" in run(*resolve, "--pick", other, *FORM).stdout
+
+
+def test_an_inspector_whose_work_moved_on_is_still_known(
+    backend: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """王芳 was given work (--new-inspector), then it all moved to 李明: 'assign --inspector
+    王芳' said "no inspector named 王芳 has buildings or edits here", though the central held
+    the assignments to her; and a typo 王 got no did-you-mean."""
+    from surveyor.errors import SurveyorError
+    from surveyor.services.selection import parse_selection
+    from surveyor.store.db import init_store
+
+    central = init_store(backend, role="central")
+    try:
+        a = laptops("甲")
+        create_building(a, mini, REGISTER_ROW, author="甲")
+        push(a, central, mini)
+        where = parse_selection(mini, ["街道=万兴街道"], None)
+        assign(central, mini, "王芳", where=where, author="督导")  # as --new-inspector
+        assign(central, mini, "李明", where=where, author="督导")
+        again = assign(central, mini, "王芳", where=where, author="督导", require_known=True)
+        assert again.count == 1 and again.taken_from == {"李明": 1}
+        assign(central, mini, "李明", where=where, author="督导")
+        with pytest.raises(SurveyorError, match="no inspector named 王 ") as typo:
+            assign(central, mini, "王", where=where, author="督导", require_known=True)
+        assert "Did you mean 王芳" in str(typo.value)
+    finally:
+        central.close()

@@ -74,3 +74,19 @@ def test_an_unknown_answer_is_said_in_the_supervisors_language(mini: Form) -> No
     unknown = Version("c", "unknown", "乙", "", "", "upsert")
     assert value_text(mini, "gas_pipe_year", unknown, "zh") == "不详"
     assert value_text(mini, "gas_pipe_year", unknown, "en") == "unknown"
+
+
+def test_every_reserved_key_is_named_by_its_key_or_its_words(mini: Form) -> None:
+    """'conflicts show … _status' was refused as "the form has no field '_status'": only a
+    delete and a duplicate were known by their key or words."""
+    from surveyor.sync.wording import conflict_key
+
+    for key, words in (
+        ("_status", ("status", "状态")),
+        ("_assigned_to", ("assigned to", "分配给")),
+        ("_deleted", ("building deleted", "楼栋是否删除")),
+        ("_duplicate", ("buildings at this address", "同一地址的楼栋")),
+    ):
+        for name in (key, *words):
+            assert conflict_key(mini, name) == key, name
+    assert conflict_key(mini, "year_built") == "year_built"

@@ -610,7 +610,7 @@ class SupervisorScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="review-detail", exit_on_error=False)
     def _load_detail(self, row: ConflictSummary) -> None:
         try:
-            detail = conflict_detail(self.store, row.building_id, row.field_key)
+            detail = conflict_detail(self.store, row.building_id, row.field_key, self.form)
         except Exception as exc:  # resolved elsewhere meanwhile, a locked database …
             self._from_worker(self._status, str(exc))
             return

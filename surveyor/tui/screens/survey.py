@@ -56,6 +56,7 @@ from surveyor.services.survey import (
     BuildingState,
     IncompleteRecord,
     SaveResult,
+    approves_here,
     get_building,
     save_answers,
     set_status,
@@ -1112,7 +1113,7 @@ class SurveyScreen(Screen[None]):
         approval would sync up as the supervisor's), and only a complete building is approved;
         elsewhere it is neither shown nor acted on."""
         if action == "approve":
-            return self.app.store.role == "central" and self.status == "complete"
+            return approves_here(self.app.store) and self.status == "complete"
         return True
 
     async def action_approve(self) -> None:
