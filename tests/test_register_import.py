@@ -411,3 +411,130 @@ def test_a_register_not_separated_by_commas_says_so(
         "（在 Excel 中另存为「CSV UTF-8（逗号分隔）」）"
     )
     assert _count(sqlite_store) == 0
+
+
+def _building_reads(store: Store, form: Form, path: Path) -> int:
+    """How many SELECTs on the building table importing ``path`` into ``store`` runs."""
+    reads = 0
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        nonlocal reads
+        if statement.lstrip().upper().startswith("SELECT") and " building" in statement:
+            reads += 1
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        assert import_register(store, form, path, author="甲").problems == []
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    return reads
+
+
+def test_import_reads_the_buildings_once_however_long_the_register(
+    form: Form, tmp_path: Path
+) -> None:
+    """Each row's same-building check was a query scanning the building list (its 小区 has
+    no index of its own): a 20,000-row register took minutes to import, growing with the
+    square of its length. The buildings are read once, whatever the rows."""
+
+    def rows(n: int) -> list[str]:
+        return [
+            f"学府街道,学府社区,观景里{i // 10},{i % 10}号楼,南开区观景路{i}号" for i in range(n)
+        ]
+
+    reads = []
+    for n in (5, 40):
+        store = init_store(tmp_path / f"{n}.db", role="laptop", inspector="甲")
+        try:
+            reads.append(_building_reads(store, form, _write(tmp_path, rows(n), f"{n}.csv")))
+            assert _count(store) == n
+        finally:
+            store.close()
+    assert reads[0] == reads[1], reads
+
+
+def test_rows_at_the_place_of_a_building_imported_or_found_before_are_named(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """What the import names in ``same_place`` is what ``survey.same_building`` answers: a
+    row of 小区 and 楼号 imported a few rows above (in another 街道) counts, a building
+    found on site without a 楼号 at the row's address counts (by its address), a deleted
+    building does not."""
+    from surveyor.services.survey import create_building
+    from surveyor.sync.actions import delete_building
+
+    base = {"district": "nankai", "subdistrict": "xuefu", "community": "学府社区"}
+    unnumbered = create_building(
+        sqlite_store,
+        form,
+        base | {"compound_name": "观景里", "address": "南开区观景路20号"},
+        author="甲",
+    )
+    gone = create_building(
+        sqlite_store,
+        form,
+        base | {"compound_name": "新苑里", "building_no": "4号楼", "address": "南开区咸阳路4号"},
+        author="甲",
+    )
+    delete_building(sqlite_store, form, gone.code, author="甲")
+    path = _write(
+        tmp_path,
+        [
+            "万兴街道,宜宾里社区,宜宾东里,1号楼,南开区宜宾道1号",
+            "学府街道,学府社区,宜宾东里,1栋,南开区学府路1号",  # row 2's 小区 and 楼号
+            "学府街道,学府社区,观景里,7号楼,南开区观景路20号",  # the unnumbered one's address
+            "长虹街道,长虹社区,新苑里,4,南开区咸阳路8号",  # the deleted one's 小区 and 楼号
+        ],
+    )
+    report = import_register(sqlite_store, form, path, author="甲")
+    assert (report.imported, report.problems) == (4, [])
+    with sqlite_store.engine.connect() as conn:
+        row_2 = conn.execute(
+            sa.select(models.Building.__table__.c.code).where(
+                models.Building.__table__.c.address == "南开区宜宾道1号"
+            )
+        ).scalar_one()
+    named = [(row, same.code, same.same_address) for row, same in report.same_place]
+    assert named == [(3, row_2, False), (4, unnumbered.code, True)]
+
+
+def test_the_bulk_same_building_check_answers_as_the_query(sqlite_store: Store, form: Form) -> None:
+    """``SameBuildings`` (read once, for a bulk write) finds what ``same_building`` (one
+    query) finds, for buildings of one 门牌, 楼号 spelled several ways, one without a 楼号,
+    a deleted one, and a building the write itself created."""
+    from surveyor.services.survey import SameBuildings, create_building, same_building, writer
+    from surveyor.sync.actions import delete_building
+
+    base = {"district": "nankai", "subdistrict": "xuefu", "community": "学府社区"}
+    places = [
+        ("新苑里", "1号楼", "南开区咸阳路48号"),
+        ("新苑里", "2号楼", "南开区咸阳路48号"),
+        ("新苑里", None, "南开区咸阳路50号"),
+        ("天大北五村", "13", "南开区卫津路94号"),
+        ("天大北五村", "14号楼", "南开区卫津路96号"),
+    ]
+    for compound, number, address in places:
+        answers = base | {"compound_name": compound, "address": address}
+        create_building(
+            sqlite_store, form, answers | ({"building_no": number} if number else {}), author="甲"
+        )
+    gone = create_building(
+        sqlite_store,
+        form,
+        base | {"compound_name": "观景里", "building_no": "8", "address": "南开区观景路8号"},
+        author="甲",
+    )
+    delete_building(sqlite_store, form, gone.code, author="甲")
+    probes = [
+        {"compound_name": compound, "building_no": number, "address": address}
+        for compound in ("新苑里", "天大北五村", "观景里", "别的小区")
+        for number in ("1号楼", "2", "3栋", "13#", "１４号楼", "8")
+        for address in ("南开区 咸阳路48号", "南开区咸阳路50号", "南开区观景路8号", "别处1号")
+    ]
+    with writer(sqlite_store, form, "甲") as w:
+        here = SameBuildings(w.conn)
+        new = base | {"compound_name": "观景里", "building_no": "2", "address": "南开区观景路2号"}
+        here.add(w.create(new), new)
+        found = [(here.find(p), same_building(w.conn, p)) for p in probes]
+    assert all(bulk == query for bulk, query in found)
+    assert sum(query is not None for _, query in found) > len(probes) // 3

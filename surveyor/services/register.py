@@ -31,9 +31,9 @@ from surveyor.services.selection import option_code
 from surveyor.services.survey import (
     BUILDING,
     SameBuilding,
+    SameBuildings,
     building_number_key,
     normalize_address,
-    same_building,
     writer,
 )
 from surveyor.services.userfiles import read_user_text
@@ -260,11 +260,12 @@ def import_register(
         return report
     report.skipped_bad = len({p.row for p in report.problems})
     with writer(store, form, author) as w:
+        here = SameBuildings(w.conn)
         for rowno, answers in good:
             # Before the row's own insert; rows imported earlier in this file count too.
-            if (there := same_building(w.conn, answers)) is not None:
+            if (there := here.find(answers)) is not None:
                 report.same_place.append((rowno, there))
-            w.create(answers)
+            here.add(w.create(answers), answers)
             report.imported += 1
     return report
 

@@ -324,6 +324,18 @@ def _localized(errors: Mapping[str, Localized], lang: str) -> dict[str, str]:
     return {f: m.get(lang) for f, m in errors.items()}
 
 
+def place_columns(answers: Mapping[str, Any]) -> dict[str, str | None]:
+    """The state row's register columns and the two derived for finding a building again
+    (``address_norm``, ``building_sort``): written by every save, and what ``SameBuildings``
+    indexes a building just created by, so it finds it as the SQL of ``same_building`` would."""
+    register = {k: text_or_none(answers.get(k)) for k in REGISTER_FIELDS if k != "district"}
+    return {
+        **register,
+        "address_norm": normalize_address(register["address"]),
+        "building_sort": natural_sort_key(register["building_no"]),
+    }
+
+
 def derived_columns(
     code: str, answers: Mapping[str, Any], status: str, ev: Evaluation
 ) -> dict[str, Any]:
@@ -332,26 +344,20 @@ def derived_columns(
     Shared by local saves (SurveyWriter) and sync's re-fold, so both write the same row shape.
     """
 
-    def text(key: str) -> str | None:
-        value = answers.get(key)
-        return str(value) if value is not None else None
-
-    register = {k: text(k) for k in REGISTER_FIELDS if k != "district"}
+    place = place_columns(answers)
     search = " ".join(
         v
         for v in (
             code,
-            register["address"],
-            register["compound_name"],
-            register["building_no"],
-            register["community"],
+            place["address"],
+            place["compound_name"],
+            place["building_no"],
+            place["community"],
         )
         if v
     )
     return {
-        **register,
-        "address_norm": normalize_address(register["address"]),
-        "building_sort": natural_sort_key(register["building_no"]),
+        **place,
         "search_text": normalize_text(search).lower()[:400],
         "status": status,
         "completeness": round(ev.completeness, 4),
@@ -914,51 +920,150 @@ class SameBuildingExists(SurveyorError):
         self.existing = existing
 
 
+#: The columns ``same_building`` reads of a candidate building.
+_PLACE_COLUMNS = (
+    BUILDING.c.id,
+    BUILDING.c.code,
+    BUILDING.c.compound_name,
+    BUILDING.c.building_no,
+    BUILDING.c.address,
+    BUILDING.c.address_norm,
+    BUILDING.c.building_sort,
+)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A live building as ``same_building`` compares it (``_PLACE_COLUMNS``)."""
+
+    id: uuid.UUID
+    code: str
+    compound_name: str | None
+    building_no: str | None
+    address: str | None
+    address_norm: str | None
+    building_sort: str
+
+
+@dataclass(frozen=True)
+class _PlaceAsked:
+    """What ``same_building`` looks for: the normalised address, and the 小区 with the
+    ``building_sort`` of every spelling of the 楼号 (``same_number_sorts``)."""
+
+    address: str | None
+    compound: str | None
+    number: str | None
+    sorts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, answers: Mapping[str, Any]) -> _PlaceAsked:
+        number = text_or_none(answers.get("building_no"))
+        return cls(
+            normalize_address(text_or_none(answers.get("address"))),
+            text_or_none(answers.get("compound_name")),
+            number,
+            tuple(same_number_sorts(number)),
+        )
+
+    @property
+    def by_compound(self) -> bool:
+        """Whether a 小区 and a 楼号 are given to match by (else the address alone)."""
+        return self.compound is not None and bool(self.sorts)
+
+    def first_same(self, candidates: Iterable[_Placed]) -> SameBuilding | None:
+        """The building of ``candidates`` (those at the address or of the 小区 and 楼号) that
+        is this one: at the address first, then by code; one of them only by the address
+        whose 楼号 differs is another building of a compound sharing one 门牌."""
+        key = building_number_key(self.number)
+        unique = {c.id: c for c in candidates}.values()  # one may match both ways
+        for c in sorted(unique, key=lambda c: (not self.at_address(c), c.code)):
+            same_address = self.at_address(c)
+            if same_address and not may_be_one_building(key, building_number_key(c.building_no)):
+                continue
+            return SameBuilding(
+                c.id, c.code, c.compound_name, c.building_no, c.address, same_address
+            )
+        return None
+
+    def at_address(self, candidate: _Placed) -> bool:
+        """Whether ``candidate`` has the normalised address asked for."""
+        return self.address is not None and candidate.address_norm == self.address
+
+
+def _placed(row: Any) -> _Placed:
+    """A ``_PLACE_COLUMNS`` row as a ``_Placed``."""
+    return _Placed(uuid.UUID(str(row.id)), *row[1:])
+
+
 def same_building(conn: Connection, answers: Mapping[str, Any]) -> SameBuilding | None:
     """The live building of this database that ``answers`` (coerced, as saved) would repeat:
     the same normalised address (what a central flags as a duplicate at the merge), else the
     same 小区 and 楼号 (楼号 by ``building_number_key``, as at one address: 13, 13号楼 and 13栋
     are one building). Any 街道: a wrong 街道 picked on site should not hide the building.
-    None if there is none."""
-    address = normalize_address(text_or_none(answers.get("address")))
-    compound = text_or_none(answers.get("compound_name"))
-    number = text_or_none(answers.get("building_no"))
-    sorts = same_number_sorts(number)
+    None if there is none. For many rows in one write, ``SameBuildings`` asks the same."""
+    asked = _PlaceAsked.of(answers)
     matches = []
-    if address is not None:
-        matches.append(BUILDING.c.address_norm == address)
-    if compound is not None and sorts:
+    if asked.address is not None:
+        matches.append(BUILDING.c.address_norm == asked.address)
+    if asked.by_compound:
         matches.append(
-            sa.and_(BUILDING.c.compound_name == compound, BUILDING.c.building_sort.in_(sorts))
+            sa.and_(
+                BUILDING.c.compound_name == asked.compound,
+                BUILDING.c.building_sort.in_(asked.sorts),
+            )
         )
     if not matches:
         return None
-    same_address = BUILDING.c.address_norm == address if address is not None else sa.false()
     rows = conn.execute(
-        sa.select(
-            BUILDING.c.id,
-            BUILDING.c.code,
-            BUILDING.c.compound_name,
-            BUILDING.c.building_no,
-            BUILDING.c.address,
-            same_address.label("same_address"),
-        )
-        .where(BUILDING.c.deleted == sa.false(), sa.or_(*matches))
-        .order_by(same_address.desc(), BUILDING.c.code)
+        sa.select(*_PLACE_COLUMNS).where(BUILDING.c.deleted == sa.false(), sa.or_(*matches))
     )
-    key = building_number_key(number)
-    for row in rows:  # a handful: those at the address, or of the same 小区 and 楼号
-        if row.same_address and not may_be_one_building(key, building_number_key(row.building_no)):
-            continue  # another building of a compound that shares one 门牌
-        return SameBuilding(
-            uuid.UUID(str(row.id)),
-            row.code,
-            row.compound_name,
-            row.building_no,
-            row.address,
-            bool(row.same_address),
+    # A handful: those at the address, or of the same 小区 and 楼号.
+    return asked.first_same(_placed(row) for row in rows)
+
+
+class SameBuildings:
+    """``same_building`` for every row of a bulk write (register import), from the live
+    buildings read once: asked per row, that query scans the building list (its 小区 is not
+    indexed alone), and a 20,000-row register took minutes. Tell it of each building the
+    write creates (``add``), so the rows after it find it as the query would."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._by_address: dict[str, list[_Placed]] = {}
+        self._by_number: dict[tuple[str, str], list[_Placed]] = {}
+        live = conn.execute(sa.select(*_PLACE_COLUMNS).where(BUILDING.c.deleted == sa.false()))
+        for row in live:
+            self._index(_placed(row))
+
+    def _index(self, placed: _Placed) -> None:
+        if placed.address_norm is not None:
+            self._by_address.setdefault(placed.address_norm, []).append(placed)
+        if placed.compound_name is not None:
+            key = (placed.compound_name, placed.building_sort)
+            self._by_number.setdefault(key, []).append(placed)
+
+    def find(self, answers: Mapping[str, Any]) -> SameBuilding | None:
+        """What ``same_building`` answers for ``answers`` in this write."""
+        asked = _PlaceAsked.of(answers)
+        candidates = list(self._by_address.get(asked.address, ())) if asked.address else []
+        if asked.by_compound:
+            for sort in asked.sorts:
+                candidates.extend(self._by_number.get((asked.compound or "", sort), ()))
+        return asked.first_same(candidates)
+
+    def add(self, created: SaveResult, answers: Mapping[str, Any]) -> None:
+        """A building this write created (``SurveyWriter.create``) with ``answers``."""
+        place = place_columns(answers)
+        self._index(
+            _Placed(
+                created.building_id,
+                created.code,
+                place["compound_name"],
+                place["building_no"],
+                place["address"],
+                place["address_norm"],
+                place["building_sort"] or "",
+            )
         )
-    return None
 
 
 def get_building(store: Store, ref: str | uuid.UUID) -> BuildingState:
