@@ -193,7 +193,7 @@ def test_ctrl_c_during_an_export_says_nothing_was_written(tmp_path: Path) -> Non
     from surveyor.services.sample import generate_sample
 
     db = tmp_path / "s.db"
-    generate_sample(db, get_form(), buildings=60, seed=3)
+    generate_sample(db, get_form(), buildings=300, seed=3)  # the export outlasts the signal
     out = tmp_path / "out"
     out.mkdir()
     command = ["surveyor", "export", "sheets", "--db", str(db), "--out", str(out / "s")]
@@ -207,6 +207,8 @@ def test_ctrl_c_during_an_export_says_nothing_was_written(tmp_path: Path) -> Non
     deadline = time.monotonic() + 60
     while not any(out.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)  # until its hidden .part folder is there: the export is writing
+    # The first sheet imports zxing-cpp, whose C++ initialisation aborted (-6) or crashed (-11)
+    # when the interrupt landed inside it.
     os.killpg(proc.pid, signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
