@@ -272,7 +272,7 @@ def test_enter_skips_an_optional_photo_field_and_space_attaches(
             await settle(app, pilot)
             other = screen.query_one("#photo_other", PhotoField)
             drawn = [strip.text for strip in other.render_lines(other.region.reset_offset)]
-            assert any("+ 空格添加 (0/6)，Enter 下一项" in line for line in drawn), drawn
+            assert any("+ 空格 添加 (0/6)，Enter 下一项" in line for line in drawn), drawn
             assert "photo.attach" in [b.id for _, b, _, _ in screen.active_bindings.values()]
             await pilot.press("space")  # space attaches anywhere
             await settle(app, pilot)

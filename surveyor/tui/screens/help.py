@@ -125,10 +125,11 @@ class HelpScreen(Dialog[None]):
         ``surveyor paths`` says): they were named only in docs/TUI.md."""
         from surveyor.paths import places
 
-        rows = [
-            (t(f"paths.{what}"), str(where))
-            for what, where in places(self.app.database_file, config=self.app.settings_path)
-        ]
+        # The screens are reusable in another app (the review's tests host it alone): that
+        # app has no database file or settings path of its own.
+        database = getattr(self.app, "database_file", None)
+        config = getattr(self.app, "settings_path", None)
+        rows = [(t(f"paths.{what}"), str(where)) for what, where in places(database, config=config)]
         return _aligned(rows)
 
     def action_close(self) -> None:
