@@ -19,10 +19,14 @@ from surveyor.paths import blob_dir_for
 from surveyor.services.sample import (
     LAT_RANGE,
     LON_RANGE,
+    REAL_COMPOUNDS,
+    STREETS_BY_SUBDISTRICT,
     SUPERVISOR,
     block_jpeg,
     generate_sample,
     placeholder_blobs,
+    planned_buildings,
+    real_compound_layout,
 )
 from surveyor.services.survey import BUILDING, REGISTER_FIELDS, STATUSES
 from surveyor.store import models
@@ -122,9 +126,11 @@ def test_realistic_building_stock(db500: Path) -> None:
     assert len(surveyed) > 200
     old = [a for a in surveyed if a["year_built"] <= 2000]
     assert 0.55 < len(old) / len(surveyed) < 0.85
+    # The research's compounds keep their stated layout (罗江东里: 30 flats in 2,536 m²).
+    stated = {real.name for real in REAL_COMPOUNDS if real.total_area}
     for a in old:
-        assert a["year_built"] >= 1977
-        if a["structure_type"] == "brick_concrete":
+        walkup = a["year_built"] >= 1977 and a["compound_name"] not in stated
+        if walkup and a["structure_type"] == "brick_concrete":
             assert 5 <= a["floors_above"] <= 7
             assert 40 <= a["household_count"] <= 120
             assert 2500 <= a["gross_floor_area"] <= 8500
@@ -146,6 +152,134 @@ def test_realistic_building_stock(db500: Path) -> None:
     working = [a["elevator_faults"] for a in surveyed if a.get("has_elevator")]
     working = [f for f in working if f != "out_of_service"]
     assert working and Counter(working)["none"] > len(working) / 2
+
+
+@pytest.fixture(scope="module")
+def planned(form: Form) -> list[tuple[int, str, dict[str, Any]]]:
+    """(seed, status, answers) of 2,000-building samples of three seeds, planned, not written."""
+    return [
+        (seed, status, answers)
+        for seed in (1, 2, 2024)
+        for status, answers in planned_buildings(form, buildings=2000, seed=seed)
+    ]
+
+
+def test_the_plan_is_what_is_written(db200: tuple[Path, str], form: Form) -> None:
+    written = sorted(
+        (s, a["compound_name"], a["building_no"], a.get("year_built"))
+        for _, s, a in _rows(db200[0])
+    )
+    planned = sorted(
+        (s, a["compound_name"], a["building_no"], a.get("year_built"))
+        for s, a in planned_buildings(form, buildings=200, seed=7)
+    )
+    assert written == planned
+
+
+def test_a_compound_lies_in_one_subdistrict_and_one_community(
+    planned: list[tuple[int, str, dict[str, Any]]],
+) -> None:
+    """宜宾东里 belonged to whichever 街道 drew it, 观景里 not to 水上公园; the address to any
+    street of the district."""
+    for seed in (1, 2, 2024):
+        places: dict[str, set[tuple[str, str]]] = {}
+        stems: dict[str, set[str]] = {}
+        for _, _, a in (p for p in planned if p[0] == seed):
+            places.setdefault(a["compound_name"], set()).add((a["subdistrict"], a["community"]))
+            stems.setdefault(a["compound_name"][:2], set()).add(a["subdistrict"])
+            street = a["address"].removeprefix("南开区").rstrip("0123456789号")
+            assert street in STREETS_BY_SUBDISTRICT[a["subdistrict"]], a["address"]
+        assert len(places) > 150
+        assert {n: p for n, p in places.items() if len(p) > 1} == {}
+        # 宜宾东里 and 宜宾西里 are neighbours: a name stem belongs to one 街道 too.
+        assert {s: p for s, p in stems.items() if len(p) > 1} == {}
+
+
+def test_pre1977_stock_is_a_few_percent_mostly_in_gulou(
+    planned: list[tuple[int, str, dict[str, Any]]],
+) -> None:
+    """There was none: the old town (鼓楼), its 平房片区 and early walk-ups, research §4.3."""
+    for seed in (1, 2, 2024):
+        surveyed = [a for s, _, a in planned if s == seed and "year_built" in a]
+        pre = [a for a in surveyed if a["year_built"] <= 1976]
+        assert 0.02 <= len(pre) / len(surveyed) <= 0.07, (seed, len(pre))
+        assert sum(a["subdistrict"] == "gulou" for a in pre) / len(pre) >= 0.6
+        walkups = [a for a in surveyed if 1977 <= a["year_built"] <= 2000]
+        assert 0.6 <= len(walkups) / len(surveyed) <= 0.8
+    pre = [a for _, _, a in planned if a.get("year_built", 9999) <= 1976]
+    assert {a["structure_type"] for a in pre} <= {"brick_wood", "brick_concrete", "frame_masonry"}
+    assert {a["floors_above"] for a in pre} == {1, 2, 3, 4}
+    bungalows = [a for a in pre if a["floors_above"] == 1]
+    assert bungalows and all(a["compound_name"].endswith("片区") for a in bungalows)
+    assert all(a["entrance_count"] == a["household_count"] for a in bungalows)
+    # No insulation unless an energy retrofit put it on; no elevators.
+    for a in pre:
+        if a.get("wall_insulation") not in (None, "none", "unknown"):
+            assert {"energy_retrofit", "unknown"} & set(a["prior_programmes"])
+    assert not any(a.get("has_elevator") for a in pre)
+    # What the rules for old stock read: seismic check (F03), pipes past their service life.
+    complete = [a for a in pre if "water_pipe_year" in a and "seismic_retrofit" in a]
+    assert sum(a["seismic_retrofit"] != "yes" for a in complete) > len(complete) / 2
+    old_water = [a for a in complete if a["water_pipe_year"] != "unknown"]
+    assert sum(a["water_pipe_year"] <= 1994 for a in old_water) > len(old_water) / 2
+    assert sum(a["non_self_contained_units"] > 0 for a in bungalows) > len(bungalows) / 3
+
+
+def test_the_researched_compounds_have_their_stated_facts(
+    planned: list[tuple[int, str, dict[str, Any]]], form: Form
+) -> None:
+    """Research §4.2: 罗江东里 1984, 14 幢, 42 门栋, 3.55万 m², all 5-storey 砖混; 观景里
+    (水上公园街) 1994, buildings 1–6, 20 门栋, 5.08万 m², 6–7-storey 砖混; 宜宾东里, 泊江东里,
+    沱江里 of 西营门片区 ≈3,800 m² a building (their 街道 unstated: one assumed for all)."""
+    import random
+
+    facts = {real.name: real for real in REAL_COMPOUNDS}
+    luojiang, guanjing = facts["罗江东里"], facts["观景里"]
+    for real in (luojiang, guanjing):
+        layout = real_compound_layout(real, random.Random(3))
+        assert len(layout) == real.buildings
+        assert sum(b.entrances for b in layout) == real.entrances
+        assert abs(sum(b.area for b in layout) - (real.total_area or 0)) < 1
+        assert {b.floors for b in layout} == set(real.floors)
+    buildings = [a for seed, _, a in planned if seed == 2024 and a["compound_name"] in facts]
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for a in buildings:
+        by_name.setdefault(a["compound_name"], []).append(a)
+    assert set(by_name) == set(facts)
+    for name, rows in by_name.items():
+        real = facts[name]
+        assert {(a["subdistrict"], a["community"]) for a in rows} == {
+            (real.subdistrict, f"{name}社区")
+        }
+        surveyed = [a for a in rows if "year_built" in a]
+        assert surveyed, name
+        if real.buildings:
+            assert sorted(a["building_no"] for a in rows) == sorted(
+                f"{k}号楼" for k in range(1, real.buildings + 1)
+            )
+        if real.year:
+            assert {a["year_built"] for a in surveyed} == {real.year}
+        if real.structure:
+            assert {a["structure_type"] for a in surveyed} == {real.structure}
+        floors = [a["floors_above"] for a in surveyed if "floors_above" in a]
+        if real.floors:
+            assert set(floors) <= set(real.floors)
+        if real.mean_area:
+            areas = [a["gross_floor_area"] for a in surveyed if "gross_floor_area" in a]
+            assert abs(sum(areas) / len(areas) - real.mean_area) < 0.15 * real.mean_area
+    assert {a["entrance_count"] for a in by_name["罗江东里"] if "entrance_count" in a} == {3}
+    assert guanjing.subdistrict == "shuishanggongyuan"
+    xiyingmen = {facts[n].subdistrict for n in ("宜宾东里", "泊江东里", "沱江里")}
+    assert len(xiyingmen) == 1
+    # The 2012 pilot renewed 罗江东里's gas pipes.
+    pipes = {a.get("gas_pipe_year") for a in by_name["罗江东里"] if "gas_pipe_year" in a}
+    assert pipes and pipes <= {2012, "unknown"}
+    # No other compound takes their names, in any seed.
+    assert all(
+        a["subdistrict"] == facts[a["compound_name"]].subdistrict
+        for _, _, a in planned
+        if a["compound_name"] in facts
+    )
 
 
 def test_doctor_authors_and_attachments(db500: Path) -> None:

@@ -4,9 +4,12 @@ Everything is drawn from one ``random.Random(seed)``, so the same seed and build
 the same register, the same building codes and the same answers on every run. Only what the
 store stamps itself (change ids, HLCs, wall times, the site id) differs between runs.
 
-The data follows domain-census.md §4: the 12 sub-districts, compounds named like 宜宾东里 or
-观景里, mostly 1977–2000 5–7-storey brick-concrete walk-ups with the typical present-day
-defects, and a minority of later RC shear-wall high-rises with elevators.
+The data follows domain-census.md §4: the 12 sub-districts; compounds (小区/里) that each lie in
+one 街道 and one 社区, their buildings sharing era, structure, storeys, management and
+renovation programmes; the compounds the research names with its stated facts (罗江东里,
+观景里, the 西营门 group); ~70 % 1977–2000 5–7-storey brick-concrete walk-ups with the typical
+present-day defects; a few % of pre-1977 stock, mostly in 鼓楼 (平房片区, old-town low-rise);
+and later RC shear-wall high-rises with elevators.
 
 Every building goes through the one write path (``SurveyWriter``): ``create`` with the register
 row, then ``save`` with the inspector's answers, then ``set_status`` for finished records.
@@ -97,7 +100,9 @@ SUBDISTRICT_CENTRES: dict[str, tuple[float, float]] = {
 LAT_RANGE = (39.08, 39.16)
 LON_RANGE = (117.10, 117.20)
 
-#: Real Nankai compound stems (罗江东里, 观景里, 宜宾东里, 泊江东里, 沱江里 …) and look-alikes.
+#: Compound-name stems: the real Nankai ones (罗江东里, 观景里, 宜宾东里, 泊江东里, 沱江里) and
+#: look-alikes. Every stem belongs to one sub-district (``stem_homes``), so 宜宾东里 and 宜宾西里
+#: are neighbours, never 10 km apart.
 _REAL_STEMS = (
     "罗江",
     "观景",
@@ -160,6 +165,16 @@ _REAL_STEMS = (
     "岳阳",
     "汾水",
 )
+#: Stems whose sub-district is stated or plain from the name; a stem that starts a street's
+#: name lives by that street; the rest are dealt out in turn. 泊江/沱江 in 万兴 is an
+#: assumption (the research names no 街道 for 西营门片区).
+_STEM_HOMES = {
+    "泊江": "wanxing",
+    "沱江": "wanxing",
+    "观景": "shuishanggongyuan",
+    "嘉陵": "jialingdao",
+    **dict.fromkeys(("居华", "日华", "安华", "碧华", "天华", "地华", "久华", "长华"), "huayuan"),
+}
 _STEM_FIRST = "安康宁丰华泰和兴嘉瑞福顺昌盛新景秀翠明春"
 _STEM_SECOND = "园苑华安康宁丰泰和兴盛景林水湖河阳山"
 _OLD_SUFFIXES = (
@@ -171,54 +186,119 @@ _OLD_SUFFIXES = (
     ("新村", 1.5),
 )
 _NEW_SUFFIXES = (("花园", 3.0), ("家园", 2.0), ("园", 1.5), ("公寓", 1.0), ("新苑", 1.0))
+#: Pre-1977 stock: old-town 里 and 大院; a 平房片区 is a patch of single-storey rows.
+_OLD_TOWN_SUFFIXES = (("里", 3.0), ("大院", 1.0))
+_BUNGALOW_SUFFIX = "片区"
 _PHASES = "二三四五六七八九"
-_STREETS = (
-    "宜宾道",
-    "罗江路",
-    "嘉陵道",
-    "长江道",
-    "黄河道",
-    "鞍山西道",
-    "复康路",
-    "卫津路",
-    "白堤路",
-    "南丰路",
-    "红旗南路",
-    "华苑路",
-    "咸阳路",
-    "西湖道",
-    "南门外大街",
-    "城厢中路",
-    "东马路",
-    "北马路",
-    "西马路",
-    "南马路",
-    "红旗路",
-    "迎水道",
-    "凌宾路",
-    "简阳路",
-    "雅安道",
-    "芥园道",
-    "华宁道",
-    "保山道",
-    "冶金路",
-    "宾水西道",
-    "宾水道",
-    "天拖南道",
-    "密云路",
-    "水上公园西路",
-    "水上公园北道",
-    "航天道",
-    "苍穹道",
-    "王顶堤大街",
-    "西营门外大街",
-    "长虹支路",
-    "广开四马路",
-    "南开三马路",
-    "黄河道辅路",
-    "华苑东路",
-    "时代奥城路",
+#: Streets for addresses, by sub-district: a compound's address is on a street of its own
+#: 街道. The old-town ring roads are 鼓楼's; 宜宾道/罗江路/沱江路 in 万兴 is the same assumption
+#: as their compounds'; the rest follow their names or are spread out.
+STREETS_BY_SUBDISTRICT: dict[str, tuple[str, ...]] = {
+    "changhong": ("长虹支路", "芥园道", "咸阳路", "西湖道"),
+    "gulou": ("南门外大街", "城厢中路", "东马路", "北马路", "西马路", "南马路"),
+    "xingnan": ("南丰路", "红旗路", "南开三马路"),
+    "guangkai": ("广开四马路", "黄河道辅路", "鞍山西道"),
+    "wanxing": ("宜宾道", "罗江路", "沱江路", "西营门外大街", "简阳路", "雅安道"),
+    "xuefu": ("卫津路", "白堤路", "复康路"),
+    "xiangyanglu": ("黄河道", "长江道", "迎水道"),
+    "jialingdao": ("嘉陵道", "红旗南路"),
+    "wangdingdi": ("王顶堤大街", "保山道", "冶金路", "密云路"),
+    "shuishanggongyuan": ("水上公园西路", "水上公园北道", "天拖南道"),
+    "tiyuzhongxin": ("凌宾路", "时代奥城路", "宾水西道", "宾水道"),
+    "huayuan": ("华苑路", "华苑东路", "华宁道", "航天道", "苍穹道"),
+}
+#: Share of a sub-district's compounds built before 1977 (research §4.3: the old town and most
+#: 平房片区 are in 鼓楼; a few older patches elsewhere).
+PRE1977_SHARE = {"gulou": 0.50}
+PRE1977_SHARE_ELSEWHERE = 0.01
+#: Of the pre-1977 compounds, the share that are 平房片区 (single-storey rows).
+BUNGALOW_SHARE = 0.35
+
+
+@dataclass(frozen=True)
+class RealCompound:
+    """A compound the research names, with what it states (domain-census.md §4.2).
+
+    ``None`` means "not stated": that fact is drawn like any 1977–2000 compound's.
+    """
+
+    name: str
+    subdistrict: str
+    street: str
+    year: int | None = None
+    structure: str | None = None
+    buildings: int | None = None
+    entrances: int | None = None  # 门栋 in the whole compound
+    floors: tuple[int, ...] = ()  # storeys its buildings have
+    total_area: float | None = None  # m², the whole compound
+    mean_area: float | None = None  # m² per building
+    per_landing: int | None = None  # flats per landing (derived in §4.2)
+    programme: tuple[str, int] | None = None  # the programme it was a pilot of, and its year
+    gas_pipes_renewed: bool = False  # the programme renewed the gas pipes
+
+
+#: 罗江东里: 2012 pilot; 观景里: 2013 pilot (水上公园街); 宜宾东里, 泊江东里, 沱江里: 西营门片区
+#: 第五组团, 2024 complete-community upgrade, ≈3,800 m² per building (街道 assumed: 万兴).
+REAL_COMPOUNDS = (
+    RealCompound(
+        "罗江东里",
+        "wanxing",
+        "罗江路",
+        year=1984,
+        structure="brick_concrete",
+        buildings=14,
+        entrances=42,
+        floors=(5,),
+        total_area=35_500.0,
+        per_landing=2,
+        programme=("old_building_upgrade", 2012),
+        gas_pipes_renewed=True,
+    ),
+    RealCompound(
+        "观景里",
+        "shuishanggongyuan",
+        "水上公园西路",
+        year=1994,
+        structure="brick_concrete",
+        buildings=6,
+        entrances=20,
+        floors=(6, 7),
+        total_area=50_800.0,
+        per_landing=4,
+        programme=("old_building_upgrade", 2013),
+        gas_pipes_renewed=True,
+    ),
+    RealCompound(
+        "宜宾东里", "wanxing", "宜宾道", mean_area=3_800.0, programme=("old_community_2020", 2024)
+    ),
+    RealCompound(
+        "泊江东里", "wanxing", "沱江路", mean_area=3_800.0, programme=("old_community_2020", 2024)
+    ),
+    RealCompound(
+        "沱江里", "wanxing", "沱江路", mean_area=3_800.0, programme=("old_community_2020", 2024)
+    ),
 )
+
+
+def stem_homes(subdistricts: Sequence[str]) -> dict[str, str]:
+    """Every compound-name stem → its one sub-district: the known ones from ``_STEM_HOMES``, then
+    a street's (宜宾 by 宜宾道), the rest dealt out in turn (the same for every seed)."""
+    stems = list(_REAL_STEMS) + [a + b for a in _STEM_FIRST for b in _STEM_SECOND if a != b]
+    by_street = {
+        street[:2]: sub for sub, streets in STREETS_BY_SUBDISTRICT.items() for street in streets
+    }
+    homes: dict[str, str] = {}
+    dealt = 0
+    for stem in stems:
+        if stem in homes:
+            continue
+        home = _STEM_HOMES.get(stem) or by_street.get(stem)
+        if home is None:
+            home = subdistricts[dealt % len(subdistricts)]
+            dealt += 1
+        homes[stem] = home
+    return homes
+
 
 Weighted = Sequence[tuple[T, float]]
 
@@ -453,6 +533,51 @@ class _PhotoStore:
 # The register plan: communities → compounds → buildings.
 
 
+@dataclass(frozen=True)
+class Layout:
+    """One building of a real compound, laid out so the compound adds up to its stated totals."""
+
+    entrances: int
+    floors: int
+    area: float
+    per_landing: int
+
+
+def real_compound_layout(real: RealCompound, rng: random.Random) -> tuple[Layout, ...]:
+    """Entrances, storeys and floor area per building that add up to the stated 门栋 and m²
+    (empty when the research gives no totals). Area goes by entrances × storeys."""
+    if not (real.buildings and real.entrances and real.floors and real.total_area):
+        return ()
+    n = real.buildings
+    each, extra = divmod(real.entrances, n)
+    entrances = [each + 1] * extra + [each] * (n - extra)
+    rng.shuffle(entrances)
+    floors = list(real.floors) + [rng.choice(real.floors) for _ in range(n - len(real.floors))]
+    rng.shuffle(floors)
+    total = sum(e * f for e, f in zip(entrances, floors, strict=True))
+    return tuple(
+        Layout(e, f, round(real.total_area * e * f / total, 1), real.per_landing or 2)
+        for e, f in zip(entrances, floors, strict=True)
+    )
+
+
+@dataclass
+class _Stock:
+    """What a compound's buildings share because they were built together: era, structure,
+    storeys, management and the renovation programmes that reached them."""
+
+    year: int
+    years: tuple[int, int]  # the era's bounds: no building of the compound leaves them
+    structure: str
+    floors: int
+    floor_range: tuple[int, int]  # a building may differ by a storey, within these
+    management: str
+    origin: str
+    programmes: dict[str, int]  # programme code → year done (compound-wide)
+    size: int
+    highrise: bool = False
+
+
 @dataclass
 class _Compound:
     subdistrict: str
@@ -460,18 +585,57 @@ class _Compound:
     name: str
     street: str
     centre: tuple[float, float]
-    old: bool  # built 1977–2000
-    highrise: bool
-    year: int
-    structure: str
-    floors: int
+    stock: _Stock
     inspector: str
     first_day: date
-    management: str
-    origin: str
     heating: str
-    programmes: dict[str, int]  # programme code → year done (compound-wide)
-    size: int
+    layouts: tuple[Layout, ...] = ()  # a real compound's buildings, as stated
+    mean_area: float | None = None  # a real compound's stated m² per building
+    fixed_structure: bool = False  # stated by the research: every building has it
+    gas_pipes_renewed: bool = False
+
+    # The stock's facts, read everywhere below.
+    @property
+    def old(self) -> bool:
+        """Built by 2000: the old-community stock (pre-1977 included)."""
+        return self.stock.year <= 2000
+
+    @property
+    def pre1977(self) -> bool:
+        return self.stock.year <= 1976
+
+    @property
+    def bungalow(self) -> bool:
+        """A 平房片区: single-storey rows."""
+        return self.stock.floors == 1
+
+    @property
+    def highrise(self) -> bool:
+        return self.stock.highrise
+
+    @property
+    def year(self) -> int:
+        return self.stock.year
+
+    @property
+    def structure(self) -> str:
+        return self.stock.structure
+
+    @property
+    def floors(self) -> int:
+        return self.stock.floors
+
+    @property
+    def management(self) -> str:
+        return self.stock.management
+
+    @property
+    def origin(self) -> str:
+        return self.stock.origin
+
+    @property
+    def programmes(self) -> dict[str, int]:
+        return self.stock.programmes
 
 
 @dataclass
@@ -495,11 +659,19 @@ class _Generator:
         self.photos = photos
         self.subdistricts = [c.code for c in form.field("subdistrict").choices]
         self.section_index = {s.id: i for i, s in enumerate(form.sections)}
-        self.used_names: set[str] = set()
+        # The research's compounds keep their names: no drawn compound takes one.
+        self.used_names: set[str] = {real.name for real in REAL_COMPOUNDS}
+        self.real_pending = {
+            sub: [real for real in REAL_COMPOUNDS if real.subdistrict == sub]
+            for sub in self.subdistricts
+        }
+        self.pre1977_due = {sub: rng.random() for sub in self.subdistricts}
         self.street_next: dict[str, int] = {}
-        self.stems = list(_REAL_STEMS) + [
-            a + b for a in _STEM_FIRST for b in _STEM_SECOND if a != b
-        ]
+        homes = stem_homes(self.subdistricts)
+        self.stems = {sub: [s for s, h in homes.items() if h == sub] for sub in self.subdistricts}
+        self.real_stems = {
+            sub: [s for s in _REAL_STEMS if homes[s] == sub] for sub in self.subdistricts
+        }
         self.count = 0
 
     # -- register -------------------------------------------------------------------------
@@ -516,22 +688,24 @@ class _Generator:
             for _ in range(_pick(self.rng, ((1, 5.0), (2, 3.0), (3, 2.0)))):
                 compound = self._compound(sub, community)
                 community = compound.community
-                for k in range(compound.size):
+                for k in range(compound.stock.size):
                     if self.count >= total:
                         return
                     yield self._building(compound, k)
                     self.count += 1
 
-    def _compound_name(self, old: bool) -> str:
+    def _compound_name(self, sub: str, suffixes: Weighted[str]) -> str:
+        """A new compound name from the sub-district's own stems: a name belongs to one place."""
         rng = self.rng
-        suffixes = _OLD_SUFFIXES if old else _NEW_SUFFIXES
+        stems = self.stems.get(sub) or [s for pool in self.stems.values() for s in pool]
+        real = self.real_stems.get(sub) or stems
         for _ in range(12):
-            pool = _REAL_STEMS if _chance(rng, 0.5) else self.stems
+            pool = real if _chance(rng, 0.5) else stems
             name = rng.choice(pool) + _pick(rng, suffixes)
             if name not in self.used_names:
                 self.used_names.add(name)
                 return name
-        base = rng.choice(self.stems) + _pick(rng, suffixes)
+        base = rng.choice(stems) + _pick(rng, suffixes)
         for n in count():
             phase = _PHASES[n] if n < len(_PHASES) else str(n + 2)
             name = f"{base}{phase}期"
@@ -541,83 +715,71 @@ class _Generator:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _compound(self, sub: str, community: str | None) -> _Compound:
+        """The next compound of a visit to ``sub``: a research-named one first (it heads its
+        own 社区), else one drawn by era."""
         rng = self.rng
-        old = _chance(rng, 0.70)
-        highrise = False
-        if old:
-            year = _pick(
-                rng,
-                (
-                    (rng.randint(1977, 1985), 0.35),
-                    (rng.randint(1986, 1995), 0.45),
-                    (rng.randint(1996, 2000), 0.20),
-                ),
-            )
-            structure = _pick(
-                rng,
-                (
-                    ("brick_concrete", 85.0),
-                    ("large_panel", 5.0),
-                    ("frame_masonry", 6.0),
-                    ("rc_frame", 2.0),
-                    ("brick_wood", 1.0),
-                    ("other", 1.0),
-                ),
-            )
-            floors = _pick(
-                rng,
-                ((5, 0.40), (6, 0.45), (7, 0.15))
-                if year < 1990
-                else ((5, 0.15), (6, 0.50), (7, 0.35)),
-            )
-            if structure == "brick_wood":
-                floors = rng.randint(2, 4)
-            management = _pick(
-                rng, (("basic", 55.0), ("none", 20.0), ("work_unit", 10.0), ("professional", 15.0))
-            )
-            origin = _pick(
-                rng,
-                (
-                    ("public_direct", 25.0),
-                    ("work_unit", 25.0),
-                    ("reform", 20.0),
-                    ("resettlement", 12.0),
-                    ("mixed", 12.0),
-                    ("unknown", 6.0),
-                )
-                if year < 1991
-                else (
-                    ("reform", 35.0),
-                    ("work_unit", 15.0),
-                    ("commodity", 15.0),
-                    ("resettlement", 15.0),
-                    ("mixed", 12.0),
-                    ("unknown", 8.0),
-                ),
-            )
-            programmes = self._old_programmes()
+        pending = self.real_pending.get(sub)
+        if community is None and pending:
+            return self._real_compound(pending.pop(0))
+        # Pre-1977 compounds come at a steady rate per sub-district: drawn one by one, a few-%
+        # share swung from 1 % to 5 % between seeds.
+        due = self.pre1977_due.get(sub, 0.0) + PRE1977_SHARE.get(sub, PRE1977_SHARE_ELSEWHERE)
+        self.pre1977_due[sub] = due % 1.0
+        # Old compounds are bigger: 64 % of them make ~70 % of the buildings (research §4.3).
+        era = "pre1977" if due >= 1.0 else "old" if _chance(rng, 0.64) else "new"
+        suffixes: Weighted[str]
+        if era == "pre1977":
+            stock = self._pre1977_stock()
+            suffixes = ((_BUNGALOW_SUFFIX, 1.0),) if stock.floors == 1 else _OLD_TOWN_SUFFIXES
+        elif era == "old":
+            stock = self._walkup_stock()
+            suffixes = _OLD_SUFFIXES
         else:
-            year = rng.randint(2001, 2023)
-            highrise = year >= 2005 or _chance(rng, 0.4)
-            if highrise:
-                structure = _pick(rng, (("rc_shear", 92.0), ("rc_frame", 5.0), ("other", 3.0)))
-                floors = min(30, max(10, round(rng.triangular(10, 30, 18))))
-            else:
-                structure = _pick(
-                    rng, (("brick_concrete", 70.0), ("frame_masonry", 20.0), ("rc_frame", 10.0))
-                )
-                floors = _pick(rng, ((6, 0.8), (7, 0.2)))
-            management = _pick(rng, (("professional", 85.0), ("basic", 15.0)))
-            origin = _pick(
-                rng,
-                (("commodity", 65.0), ("resettlement", 15.0), ("affordable", 15.0), ("mixed", 5.0)),
+            stock = self._new_stock()
+            suffixes = _NEW_SUFFIXES
+        streets = STREETS_BY_SUBDISTRICT.get(sub) or STREETS_BY_SUBDISTRICT["gulou"]
+        return self._assemble(
+            sub, community, self._compound_name(sub, suffixes), rng.choice(streets), stock
+        )
+
+    def _real_compound(self, real: RealCompound) -> _Compound:
+        """A compound the research names, with its stated facts; the rest drawn as for any
+        1977–2000 compound."""
+        stock = self._walkup_stock()
+        if real.year is not None:
+            stock.year, stock.years = real.year, (real.year, real.year)
+        if real.structure is not None:
+            stock.structure = real.structure
+        if real.floors:
+            stock.floors = real.floors[0]
+            stock.floor_range = (min(real.floors), max(real.floors))
+        layouts = real_compound_layout(real, self.rng)
+        if layouts:
+            stock.size = len(layouts)
+        compound = self._assemble(real.subdistrict, None, real.name, real.street, stock)
+        if real.programme is not None and real.programme[1] <= compound.first_day.year:
+            code, year = real.programme
+            stock.programmes[code] = year
+        compound.layouts = layouts
+        compound.mean_area = real.mean_area
+        compound.fixed_structure = real.structure is not None
+        compound.gas_pipes_renewed = real.gas_pipes_renewed
+        return compound
+
+    def _assemble(
+        self, sub: str, community: str | None, name: str, street: str, stock: _Stock
+    ) -> _Compound:
+        """The compound's place, inspector and heating around its building stock."""
+        rng = self.rng
+        if stock.floors == 1:  # 平房: mostly stoves replaced by electric or gas heaters
+            heating_odds: Weighted[str] = (
+                ("electric", 40.0),
+                ("gas_wall", 20.0),
+                ("dh_unknown", 20.0),
+                ("none", 20.0),
             )
-            programmes = {}
-            if year <= 2004 and _chance(rng, 0.3):
-                programmes["energy_retrofit"] = rng.randint(2010, 2015)
-        heating = _pick(
-            rng,
-            (
+        elif stock.year < 2016:
+            heating_odds = (
                 ("dh_chp", 45.0),
                 ("dh_boiler", 25.0),
                 ("dh_unknown", 22.0),
@@ -625,53 +787,170 @@ class _Generator:
                 ("electric", 2.0),
                 ("heat_pump", 1.0),
             )
-            if old or year < 2016
-            else (
+        else:
+            heating_odds = (
                 ("dh_chp", 50.0),
                 ("dh_boiler", 20.0),
                 ("dh_unknown", 15.0),
                 ("gas_wall", 8.0),
                 ("heat_pump", 5.0),
                 ("electric", 2.0),
-            ),
-        )
-        name = self._compound_name(old)
+            )
+        heating = _pick(rng, heating_odds)
         lat0, lon0 = SUBDISTRICT_CENTRES.get(sub, (39.12, 117.15))
         centre = (
             min(LAT_RANGE[1] - 0.002, max(LAT_RANGE[0] + 0.002, rng.gauss(lat0, 0.006))),
             min(LON_RANGE[1] - 0.002, max(LON_RANGE[0] + 0.002, rng.gauss(lon0, 0.007))),
         )
-        size = round(rng.triangular(3, 20, 8)) if old else round(rng.triangular(3, 15, 6))
         span = (LAST_SURVEY_DAY - FIRST_SURVEY_DAY).days
         return _Compound(
             subdistrict=sub,
             community=community or f"{name}社区",
             name=name,
-            street=rng.choice(_STREETS),
+            street=street,
             centre=centre,
-            old=old,
-            highrise=highrise,
-            year=year,
-            structure=structure,
-            floors=floors,
+            stock=stock,
             inspector=rng.choice(self.inspectors),
             first_day=FIRST_SURVEY_DAY + timedelta(days=rng.randint(0, span)),
-            management=management,
-            origin=origin,
             heating=heating,
-            programmes=programmes,
-            size=max(3, min(20, size)),
         )
 
-    def _old_programmes(self) -> dict[str, int]:
-        """Tianjin's renovation waves, as they hit a pre-2000 compound."""
+    def _pre1977_stock(self) -> _Stock:
+        """≤1976 (research §4.3): a 平房片区 of single-storey brick-timber rows, or old-town
+        low-rise and early multi-storey, brick-timber or early brick-concrete."""
+        rng = self.rng
+        if _chance(rng, BUNGALOW_SHARE):
+            year = rng.randint(1930, 1975)
+            structure, floors, floor_range = "brick_wood", 1, (1, 1)
+            size = round(rng.triangular(4, 16, 8))
+            programmes = self._old_programmes(energy=0.0, upgrade=0.0, safety=0.60)
+        else:
+            year = rng.randint(1950, 1976)
+            structure = _pick(rng, (("brick_wood", 45.0), ("brick_concrete", 55.0)))
+            floors = rng.randint(2, 3) if structure == "brick_wood" else rng.randint(3, 4)
+            floor_range = (2, 4)
+            size = round(rng.triangular(3, 10, 5))
+            programmes = self._old_programmes(energy=0.35, upgrade=0.50, safety=0.55)
+        management = _pick(rng, (("none", 55.0), ("basic", 35.0), ("work_unit", 10.0)))
+        origin = _pick(
+            rng,
+            (
+                ("public_direct", 45.0),
+                ("work_unit", 15.0),
+                ("mixed", 25.0),
+                ("unknown", 15.0),
+            ),
+        )
+        return _Stock(
+            year, (1900, 1976), structure, floors, floor_range, management, origin, programmes, size
+        )
+
+    def _walkup_stock(self) -> _Stock:
+        """1977–2000: post-earthquake and work-unit walk-ups, mostly 5–7-storey brick-concrete."""
+        rng = self.rng
+        year = _pick(
+            rng,
+            (
+                (rng.randint(1977, 1985), 0.35),
+                (rng.randint(1986, 1995), 0.45),
+                (rng.randint(1996, 2000), 0.20),
+            ),
+        )
+        structure = _pick(
+            rng,
+            (
+                ("brick_concrete", 85.0),
+                ("large_panel", 5.0),
+                ("frame_masonry", 6.0),
+                ("rc_frame", 2.0),
+                ("brick_wood", 1.0),
+                ("other", 1.0),
+            ),
+        )
+        floors = _pick(
+            rng,
+            ((5, 0.40), (6, 0.45), (7, 0.15)) if year < 1990 else ((5, 0.15), (6, 0.50), (7, 0.35)),
+        )
+        floor_range = (5, 7)
+        if structure == "brick_wood":
+            floors = rng.randint(2, 4)
+            floor_range = (floors, floors)
+        management = _pick(
+            rng, (("basic", 55.0), ("none", 20.0), ("work_unit", 10.0), ("professional", 15.0))
+        )
+        origin = _pick(
+            rng,
+            (
+                ("public_direct", 25.0),
+                ("work_unit", 25.0),
+                ("reform", 20.0),
+                ("resettlement", 12.0),
+                ("mixed", 12.0),
+                ("unknown", 6.0),
+            )
+            if year < 1991
+            else (
+                ("reform", 35.0),
+                ("work_unit", 15.0),
+                ("commodity", 15.0),
+                ("resettlement", 15.0),
+                ("mixed", 12.0),
+                ("unknown", 8.0),
+            ),
+        )
+        programmes = self._old_programmes(energy=0.70, upgrade=0.80, safety=0.55)
+        size = max(3, min(20, round(rng.triangular(3, 20, 8))))
+        return _Stock(
+            year, (1977, 2000), structure, floors, floor_range, management, origin, programmes, size
+        )
+
+    def _new_stock(self) -> _Stock:
+        """2001 on: 6-storey walk-ups first, then RC shear-wall high-rises."""
+        rng = self.rng
+        year = rng.randint(2001, 2023)
+        highrise = year >= 2005 or _chance(rng, 0.4)
+        if highrise:
+            structure = _pick(rng, (("rc_shear", 92.0), ("rc_frame", 5.0), ("other", 3.0)))
+            floors = min(30, max(10, round(rng.triangular(10, 30, 18))))
+            floor_range = (10, 30)
+        else:
+            structure = _pick(
+                rng, (("brick_concrete", 70.0), ("frame_masonry", 20.0), ("rc_frame", 10.0))
+            )
+            floors = _pick(rng, ((6, 0.8), (7, 0.2)))
+            floor_range = (5, 7)
+        management = _pick(rng, (("professional", 85.0), ("basic", 15.0)))
+        origin = _pick(
+            rng,
+            (("commodity", 65.0), ("resettlement", 15.0), ("affordable", 15.0), ("mixed", 5.0)),
+        )
+        programmes = {}
+        if year <= 2004 and _chance(rng, 0.3):
+            programmes["energy_retrofit"] = rng.randint(2010, 2015)
+        size = max(3, min(20, round(rng.triangular(3, 15, 6))))
+        return _Stock(
+            year,
+            (2001, LAST_SURVEY_DAY.year),
+            structure,
+            floors,
+            floor_range,
+            management,
+            origin,
+            programmes,
+            size,
+            highrise,
+        )
+
+    def _old_programmes(self, *, energy: float, upgrade: float, safety: float) -> dict[str, int]:
+        """Tianjin's renovation waves, as they hit a pre-2000 compound (the 旧楼区 upgrade and
+        the energy retrofit were for multi-storey 楼区, not 平房)."""
         rng = self.rng
         done: dict[str, int] = {}
-        if _chance(rng, 0.70):
+        if _chance(rng, energy):
             done["energy_retrofit"] = rng.randint(2008, 2015)
-        if _chance(rng, 0.80):
+        if _chance(rng, upgrade):
             done["old_building_upgrade"] = rng.randint(2012, 2014)
-        if _chance(rng, 0.55):
+        if _chance(rng, safety):
             done["safety_upgrade"] = rng.randint(2017, 2019)
         if _chance(rng, 0.15):
             done["old_community_2020"] = rng.randint(2020, 2023)
@@ -746,7 +1025,7 @@ class _Generator:
             else (("none", 96.0), ("unknown", 4.0))
         )
         a["heritage_status"] = _pick(rng, heritage)
-        self._basic_facts(a, c, survey_year)
+        self._basic_facts(a, c, k, survey_year)
         self._structure(a, c, survey_year)
         self._envelope(a, c, survey_year)
         self._heating(a, c, day)
@@ -761,9 +1040,11 @@ class _Generator:
         self._remarks(a, c)
         return a
 
-    def _basic_facts(self, a: dict[str, Any], c: _Compound, survey_year: int) -> None:
+    def _basic_facts(self, a: dict[str, Any], c: _Compound, k: int, survey_year: int) -> None:
         rng = self.rng
-        year = min(survey_year - 1, c.year + _pick(rng, ((0, 0.7), (1, 0.2), (2, 0.1))))
+        # A building may be finished a year or two after its compound's first, inside the era.
+        late = c.year + _pick(rng, ((0, 0.7), (1, 0.2), (2, 0.1)))
+        year = min(survey_year - 1, c.stock.years[1], late)
         a["year_built"] = year
         a["year_built_basis"] = _pick(
             rng, (("archive", 30.0), ("plate", 20.0), ("resident", 35.0), ("estimate", 15.0))
@@ -774,7 +1055,7 @@ class _Generator:
         if a["housing_origin"] == "public_direct":  # most tenants bought under the reform
             a["single_owner"] = _pick(rng, (("no", 75.0), ("yes", 10.0), ("unknown", 15.0)))
         structure = c.structure
-        if c.old and structure == "brick_concrete" and _chance(rng, 0.03):
+        if c.old and not c.fixed_structure and structure == "brick_concrete" and _chance(rng, 0.03):
             structure = "frame_masonry"
         use = _pick(rng, (("residential", 80.0), ("res_shop", 17.0), ("mixed", 3.0)))
         if structure == "frame_masonry":
@@ -784,7 +1065,22 @@ class _Generator:
         if structure in ("brick_concrete", "brick_wood", "frame_masonry") and _chance(rng, 0.9):
             a["floor_slab_type"] = _pick(
                 rng,
-                (("precast_hollow", 75.0), ("cast_in_situ", 10.0), ("mixed", 8.0), ("unknown", 7.0))
+                # timber floors and roofs: no slab choice fits, mostly
+                (("unknown", 55.0), ("mixed", 30.0), ("precast_hollow", 15.0))
+                if structure == "brick_wood"
+                else (
+                    ("precast_hollow", 50.0),
+                    ("cast_in_situ", 30.0),
+                    ("mixed", 10.0),
+                    ("unknown", 10.0),
+                )
+                if year <= 1976
+                else (
+                    ("precast_hollow", 75.0),
+                    ("cast_in_situ", 10.0),
+                    ("mixed", 8.0),
+                    ("unknown", 7.0),
+                )
                 if year <= 1995
                 else (
                     ("precast_hollow", 35.0),
@@ -793,13 +1089,32 @@ class _Generator:
                     ("unknown", 8.0),
                 ),
             )
-        floors = c.floors
-        if not c.highrise and structure != "brick_wood" and _chance(rng, 0.15):
-            floors = max(5, min(7, floors + rng.choice((-1, 1))))
-        elif c.highrise:
-            floors = max(10, min(30, floors + rng.randint(-3, 3)))
-        a["floors_above"] = floors
+        layout = c.layouts[k] if k < len(c.layouts) else None
+        floors = c.floors if layout is None else layout.floors
+        low, high = c.stock.floor_range
         if c.highrise:
+            floors = max(low, min(high, floors + rng.randint(-3, 3)))
+        elif layout is None and low < high and _chance(rng, 0.15):
+            floors = max(low, min(high, floors + rng.choice((-1, 1))))
+        a["floors_above"] = floors
+        if layout is not None:  # a real compound's stated 门栋 and m²
+            a["floors_below"] = 0
+            entrances = layout.entrances
+            households = floors * entrances * layout.per_landing
+            flat = layout.area / households
+        elif floors == 1:  # a 平房 row: every household has its own door
+            a["floors_below"] = 0
+            households = entrances = rng.randint(4, 12)
+            flat = rng.uniform(25, 45)
+        elif floors <= 4:  # old-town low-rise: small stairs, small flats
+            a["floors_below"] = 1 if _chance(rng, 0.05) else 0
+            entrances = _pick(rng, ((1, 0.30), (2, 0.45), (3, 0.25)))
+            per_landing = _pick(rng, ((2, 0.40), (3, 0.35), (4, 0.25)))
+            households = floors * entrances * per_landing
+            if use != "residential":
+                households -= entrances * rng.randint(0, per_landing - 1)  # shops at ground level
+            flat = rng.uniform(35, 58)
+        elif c.highrise:
             a["floors_below"] = _pick(rng, ((0, 0.15), (1, 0.6), (2, 0.25)))
             entrances = _pick(rng, ((1, 0.45), (2, 0.4), (3, 0.15)))
             per_landing = _pick(rng, ((2, 0.3), (3, 0.2), (4, 0.35), (6, 0.15)))
@@ -824,12 +1139,12 @@ class _Generator:
         a["entrance_count"] = entrances
         a["household_count"] = households
         area = households * flat
-        if not c.highrise and floors >= 5:
+        if c.mean_area is not None:  # stated m² per building: around it, ≥30 m² a flat
+            area = max(30.0 * households, c.mean_area * rng.triangular(0.75, 1.25, 1.0))
+        if layout is None and not c.highrise and floors >= 5:
             area = min(8500.0, max(2500.0, area))
         a["gross_floor_area"] = round(area, 1)
-        a["non_self_contained_units"] = (
-            rng.randint(1, max(1, households // 10)) if year <= 1985 and _chance(rng, 0.12) else 0
-        )
+        a["non_self_contained_units"] = self._shared_flats(year, floors, households)
         a["property_management"] = c.management
         programmes = dict(c.programmes)
         if not c.highrise and floors >= 4 and programmes and _chance(rng, 0.03):
@@ -847,6 +1162,18 @@ class _Generator:
             a["prior_programmes"] = ["none"]
         # Facts the later sections depend on (not answers).
         a["_programmes"] = programmes
+
+    def _shared_flats(self, year: int, floors: int, households: int) -> int:
+        """Dwellings without their own kitchen or WC: common in pre-1977 stock (平房 rows share
+        public toilets), rare in the 1980s, none later."""
+        rng = self.rng
+        if year <= 1976 and floors == 1:
+            return rng.randint(households // 2, households) if _chance(rng, 0.7) else 0
+        if year <= 1976:
+            return rng.randint(1, max(1, households // 3)) if _chance(rng, 0.45) else 0
+        if year <= 1985 and _chance(rng, 0.12):
+            return rng.randint(1, max(1, households // 10))
+        return 0
 
     def _structure(self, a: dict[str, Any], c: _Compound, survey_year: int) -> None:
         rng = self.rng
@@ -898,7 +1225,9 @@ class _Generator:
         if a["structure_type"] in ("brick_concrete", "brick_wood", "frame_masonry"):
             a["masonry_deterioration"] = _pick(
                 rng,
-                (("none", 55.0), ("local", 38.0), ("extensive", 7.0))
+                (("none", 30.0), ("local", 50.0), ("extensive", 20.0))
+                if c.pre1977
+                else (("none", 55.0), ("local", 38.0), ("extensive", 7.0))
                 if old
                 else (("none", 90.0), ("local", 10.0)),
             )
@@ -942,7 +1271,10 @@ class _Generator:
             thickness = _pick(rng, ((200, 0.5), (250, 0.3), (300, 0.2)))
         elif year < 1995:
             material = "solid_clay_brick"
-            thickness = _pick(rng, ((370, 0.7), (240, 0.2), (490, 0.1)))
+            thickness = _pick(
+                rng,
+                ((240, 0.6), (370, 0.4)) if c.floors <= 4 else ((370, 0.7), (240, 0.2), (490, 0.1)),
+            )
         else:
             material = _pick(
                 rng, (("perforated_brick", 50.0), ("solid_clay_brick", 35.0), ("block", 15.0))
@@ -1087,7 +1419,9 @@ class _Generator:
             if access != "none"
             else _pick(rng, (("ordinary", 60.0), ("none", 20.0), ("closing_insulated", 20.0)))
         )
-        if c.old:
+        if c.bungalow:  # tiled timber roofs, some flat concrete ones
+            roof = _pick(rng, (("pitched", 65.0), ("flat", 30.0), ("unknown", 5.0)))
+        elif c.old:
             roof = _pick(
                 rng, (("flat", 65.0), ("flat_to_pitched", 25.0), ("pitched", 8.0), ("unknown", 2.0))
             )
@@ -1238,7 +1572,9 @@ class _Generator:
         gulou_old = c.subdistrict == "gulou" and year < 1985
         supply = _pick(
             rng,
-            (("piped_ng", 90.0), ("lpg_bottle", 8.0), ("none", 2.0))
+            (("piped_ng", 70.0), ("lpg_bottle", 25.0), ("none", 5.0))
+            if c.bungalow
+            else (("piped_ng", 90.0), ("lpg_bottle", 8.0), ("none", 2.0))
             if gulou_old
             else (("piped_ng", 97.0), ("lpg_bottle", 2.0), ("none", 1.0))
             if c.old
@@ -1252,8 +1588,10 @@ class _Generator:
                 if c.old
                 else (("kitchen", 80.0), ("external", 15.0), ("unknown", 5.0)),
             )
-            if "old_building_upgrade" in programmes and _chance(rng, 0.6):
+            if "old_building_upgrade" in programmes and (c.gas_pipes_renewed or _chance(rng, 0.6)):
                 pipe_year = programmes["old_building_upgrade"]
+            elif c.bungalow and "safety_upgrade" in programmes:  # 2017–19: gas for 平房片区
+                pipe_year = programmes["safety_upgrade"]
             elif year <= 1990:
                 pipe_year = rng.randint(max(year, 1983), 1990)  # 三年煤气化 and after
             else:
@@ -1308,7 +1646,8 @@ class _Generator:
                     ("unknown", 10.0),
                 ),
             )
-            water_year = year
+            # Pre-1950 houses got their piped water later (the form asks 1950 at the earliest).
+            water_year = year if year >= 1950 else rng.randint(1950, 1976)
         elif c.old:
             water = _pick(
                 rng, (("ppr_pe", 65.0), ("composite", 20.0), ("stainless", 10.0), ("unknown", 5.0))
@@ -1413,14 +1752,18 @@ class _Generator:
     def _stairwells(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
         old = c.old
-        a["stair_defects"] = _multi(
-            rng,
-            (
-                ("steps_damaged", 0.15 if old else 0.02),
-                ("handrail_loose", 0.20 if old else 0.03),
-                ("guardrail_loose", 0.05 if old else 0.01),
-                ("lighting_broken", 0.25 if old else 0.05),
-            ),
+        a["stair_defects"] = (
+            ["none"]  # a 平房 row has no stairs
+            if c.bungalow
+            else _multi(
+                rng,
+                (
+                    ("steps_damaged", 0.15 if old else 0.02),
+                    ("handrail_loose", 0.20 if old else 0.03),
+                    ("guardrail_loose", 0.05 if old else 0.01),
+                    ("lighting_broken", 0.25 if old else 0.05),
+                ),
+            )
         )
         a["flue_shaft_blocked"] = _pick(rng, (("no", 70.0), ("yes", 12.0), ("unknown", 18.0)))
         if c.highrise:
@@ -1479,7 +1822,9 @@ class _Generator:
                 )
         a["stair_handrail_wall"] = _pick(
             rng,
-            (("one", 80.0), ("both", 10.0), ("none", 10.0))
+            (("none", 1.0),)
+            if c.bungalow
+            else (("one", 80.0), ("both", 10.0), ("none", 10.0))
             if old
             else (("one", 70.0), ("both", 30.0)),
         )
@@ -1703,6 +2048,17 @@ def _write(w: SurveyWriter, plan: _Plan, photos: _PhotoStore, photo_fields: Sequ
     if plan.status == "approved":
         w.author = SUPERVISOR
         w.set_status(created.building_id, "approved")
+
+
+def planned_buildings(
+    form: Form, *, buildings: int, seed: int, inspectors: int = 8
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(status, register row + answers) of each building ``generate_sample`` writes for the
+    same arguments, as handed to the write path (which still puts multiple choices in the form's
+    order), without writing anything: shares over many buildings, checked in a blink."""
+    gen = _Generator(random.Random(seed), form, inspector_names(inspectors), _PhotoStore(Path(".")))
+    for plan in gen.plans(buildings):
+        yield plan.status, plan.register | plan.answers
 
 
 def generate_sample(

@@ -43,26 +43,26 @@ def compound_cells(table: DataTable[Any]) -> dict[str, str]:
 def test_a_row_found_through_its_community_says_the_community(
     sample_db: Path, make_app: AppFactory, width: int
 ) -> None:
-    """昌宁 2: 昌宁北里 2号楼, 12号楼 match by their compound; 明丰西里 2号楼 and 福水东里
-    2号楼 only by their 社区, 昌宁北里社区, which the list did not show: now their compound
-    cell says it, dim, at 80 columns too (cut there, and said to be)."""
+    """鞍山花园 2: 鞍山花园's buildings match by their compound; 嘉苑北里's and 福水花园's only
+    by their 社区, 鞍山花园社区, which the list did not show: now their compound cell says it,
+    dim, at 80 columns too (cut there, and said to be)."""
 
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
         async with app.run_test(size=(width, 30)) as pilot:
-            table = await search_for(app, pilot, "昌宁 2")
+            table = await search_for(app, pilot, "鞍山花园 2")
             cells = compound_cells(table)
             assert cells, "no rows"
-            via = {code: cell for code, cell in cells.items() if not cell.startswith("昌宁北里")}
-            assert {cell[:5] for cell in via.values()} == {"明丰西里（", "福水东里（"}, cells
+            via = {code: cell for code, cell in cells.items() if not cell.startswith("鞍山花园")}
+            assert {cell[:5] for cell in via.values()} == {"嘉苑北里（", "福水花园（"}, cells
             if width >= 120:
-                assert set(via.values()) == {"明丰西里（昌宁北里社区）", "福水东里（昌宁北里社区）"}
+                assert set(via.values()) == {"嘉苑北里（鞍山花园社区）", "福水花园（鞍山花园社区）"}
             else:
                 assert all(cell.endswith(("）", "~")) for cell in via.values()), via
-            assert all(cell == "昌宁北里" for code, cell in cells.items() if code not in via)
+            assert all(cell == "鞍山花园" for code, cell in cells.items() if code not in via)
             # Searched by what the list shows, no row says its community.
-            table = await search_for(app, pilot, "明丰西里")
-            assert set(compound_cells(table).values()) == {"明丰西里"}
+            table = await search_for(app, pilot, "嘉苑北里")
+            assert set(compound_cells(table).values()) == {"嘉苑北里"}
 
     run(body)
 
