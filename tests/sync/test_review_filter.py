@@ -109,7 +109,10 @@ def test_a_filter_keeps_a_kind_a_subdistrict_an_inspector_or_the_buildings_a_sea
     assert _listed(central, ConflictFilter(inspector="王芳")) == [(c["yb3"], "_duplicate")]
     assert _listed(central, ConflictFilter(inspector=UNASSIGNED)) == [(c["xf"], "_deleted")]
     # The building list's search: 「宜宾 13」 is 13号楼 of 宜宾东里, not 3号楼; a code: that one.
-    assert {k for k, _ in _listed(central, ConflictFilter(text="宜宾 13"))} == {c["yb13"]}
+    # A word matches inside codes too (a code fragment finds its building), and codes are
+    # random: 3号楼's code may hold "13" (NK-V6BXV-B13WE did once).
+    by_code = {c["yb3"]} if "13" in c["yb3"] else set()
+    assert {k for k, _ in _listed(central, ConflictFilter(text="宜宾 13"))} == {c["yb13"], *by_code}
     assert _listed(central, ConflictFilter(text=c["xf"].lower())) == [(c["xf"], "_deleted")]
     both = ConflictFilter(kinds=("hard", "soft"), inspector="王芳")
     assert _listed(central, both) == [] and count_conflicts(central, where=both) == 0
