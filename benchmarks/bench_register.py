@@ -17,13 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlmodel import SQLModel, create_engine
+from bench_store import bare_building_insert
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.register import import_register
-from surveyor.store import models
-from surveyor.store.db import init_store, open_store
+from surveyor.store.db import init_store
 
 
 def write_register(path: Path, rows: int) -> None:
@@ -52,24 +50,6 @@ def bench_import(register: Path, db: Path, role: str) -> tuple[float, float, int
     return wall, cpu, report.imported
 
 
-def bench_bare(db: Path, workdir: Path) -> float:
-    """Seconds of a bare bulk insert of the building rows the import wrote into ``db``."""
-    store = open_store(db)
-    with store.engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(sa.select(models.BUILDING_TABLE)).mappings()]
-    store.close()
-    engine = create_engine(f"sqlite:///{workdir / 'bare.db'}")
-    SQLModel.metadata.create_all(engine, tables=[models.BUILDING_TABLE])
-    t0 = time.perf_counter()
-    with engine.begin() as conn:
-        for i in range(0, len(rows), 1000):
-            conn.execute(sa.insert(models.BUILDING_TABLE), rows[i : i + 1000])
-    bare = time.perf_counter() - t0
-    engine.dispose()
-    (workdir / "bare.db").unlink()
-    return bare
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
@@ -83,7 +63,7 @@ def main() -> None:
             db = work / f"{role}.db"
             wall, cpu, imported = bench_import(register, db, role)
             assert imported == args.rows, imported
-            bare = bench_bare(db, work)
+            bare = bare_building_insert(db, work)
             rate = args.rows / wall
             print(
                 f"  {role:7}  {wall:6.1f} s wall, {cpu:6.1f} s CPU ({rate:,.0f} rows/s);"
