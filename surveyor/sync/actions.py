@@ -729,13 +729,18 @@ def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
     return {n for n in rows if n}
 
 
+def is_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> bool:
+    """Whether the central knows ``name`` as an inspector: assigned buildings, now or before,
+    or changes written on a laptop. The cheap lookups first."""
+    if name in known_inspectors(conn, central_site) or made_changes_here(conn, name, central_site):
+        return True
+    return name in assigned_before(conn, central_site)
+
+
 def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
-    known = known_inspectors(conn, central_site)
-    if name in known or made_changes_here(conn, name, central_site):
+    if is_known_inspector(conn, name, central_site):
         return
-    known |= assigned_before(conn, central_site)
-    if name in known:
-        return
+    known = known_inspectors(conn, central_site) | assigned_before(conn, central_site)
     close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
