@@ -279,6 +279,7 @@ class SupervisorScreen(Screen[None]):
         self._loading_more = False
         #: Bumped by every reload from the top; windows of an older list are dropped.
         self._generation = 0
+        self._keep: tuple[str, str] | None = None  # the conflict `r` keeps selected
         self._resolving = False
         #: (monotonic time, building id, field) of a first ``d`` waiting for its second.
         self._delete_armed: tuple[float, str, str] | None = None
@@ -358,9 +359,14 @@ class SupervisorScreen(Screen[None]):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def action_refresh(self, keep_cursor: int | None = None) -> None:
-        """Reload from the top: as many rows as are shown now, the cursor where it was."""
+        """Reload from the top: as many rows as are shown now, the cursor on the conflict it
+        was on (a sync may add rows above it: keeping the row number selected another)."""
+        self._keep = None
         if keep_cursor is None:
             keep_cursor = self.query_one("#conflicts", DataTable).cursor_row
+            if 0 <= keep_cursor < len(self.rows):
+                row = self.rows[keep_cursor]
+                self._keep = (row.code, row.field_key)
         self._generation += 1  # a window still loading belongs to the old list
         self._loading_more = True  # and no new window until this one is shown
         self._load(self._generation, 0, max(keep_cursor, 0), max(WINDOW, len(self.rows)))
@@ -415,12 +421,21 @@ class SupervisorScreen(Screen[None]):
             self.rows = rows
             self._fill(rows, 0)
             if rows:
-                table.move_cursor(row=min(cursor, len(rows) - 1))
+                table.move_cursor(row=min(self._kept_row(rows, cursor), len(rows) - 1))
             self._select(table.cursor_row if rows else None)
         else:
             self.rows.extend(rows)
             self._fill(rows, offset)
         self._show_filter()
+
+    def _kept_row(self, rows: list[ConflictSummary], cursor: int) -> int:
+        """The row of the conflict `r` kept, else the first listed after where it was (the
+        list is ordered by code and field), else ``cursor``."""
+        keep, self._keep = self._keep, None
+        if keep is None:
+            return cursor
+        after = (i for i, r in enumerate(rows) if (r.code, r.field_key) >= keep)
+        return next(after, cursor)
 
     def _show_filter(self) -> None:
         """The filter bar's counts per kind, the kind kept in reverse; the status line's
