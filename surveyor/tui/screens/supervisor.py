@@ -34,6 +34,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from surveyor.errors import NotFound
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
@@ -839,7 +840,10 @@ class SupervisorScreen(Screen[None]):
     def _read_for_merge(self, shown: ConflictDetail, kept_id: str) -> None:
         try:
             fresh = conflict_detail(self.store, shown.building_id, shown.field_key)
-        except Exception as exc:  # resolved elsewhere meanwhile, a locked database …
+        except NotFound:  # it was shown, so it is gone since: merged or deleted elsewhere
+            self._from_worker(self._status, t("review.resolved_elsewhere"))
+            return
+        except Exception as exc:  # a locked database, a lost server …
             self._from_worker(self._status, error_text(exc))
             return
         self._from_worker(self._confirm_merge, shown, fresh, kept_id)
