@@ -249,3 +249,22 @@ def test_conflicts_list_refuses_a_kind_subdistrict_or_inspector_that_matches_not
         "--inspector：这里没有名为「李敏」的普查员（既无分配的楼栋，也无改动）；"
         "有冲突的普查员：李明 2、（未分配） 1、王芳 1"
     )
+
+
+@pytest.mark.parametrize("name", ["（未分配）", "(unassigned)", "（无）"])
+def test_assign_refuses_the_words_for_nobody_as_a_name(
+    mini: Form, tmp_path: Path, name: str
+) -> None:
+    """`assign --inspector '（未分配）' --new-inspector` handed 218 buildings to 「（未分配）」,
+    which the lists then read as nobody's (or someone's): refused, nothing assigned."""
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    try:
+        code = _building(hub, mini)
+        with pytest.raises(SurveyorError, match="nothing was assigned"):
+            assign(hub, mini, name, refs=[code], author="督导")
+        with hub.engine.connect() as conn:
+            assigned = conn.execute(sa.text("SELECT assigned_to FROM building")).scalars().all()
+        assert assigned == [None]
+    finally:
+        hub.close()
