@@ -217,3 +217,18 @@ def test_usage_errors_in_english_keep_the_command_line_form() -> None:
         "Try 'surveyor merge --help' for help.",
     ], missing.stderr
     assert sv("--version").returncode == 0
+
+
+def test_an_error_in_a_field_not_typed_is_named_by_its_label(tmp_path: Path) -> None:
+    """`set … 地上层数=7 --draft --lang zh` printed "! insulation_year：保温施工年份须…": a
+    field not typed on the line was named by its raw id, not its label."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    store = open_store(db)
+    code = create_building(store, load_form(DEFAULT_FORM), REGISTER_ROW, author="王芳").code
+    store.close()
+    bad = ("year_built=1990", "wall_insulation=external", "insulation_year=1980")
+    assert sv("set", "--db", str(db), code, *bad, "--draft").returncode == 0
+    again = sv("set", "--db", str(db), code, "地上层数=7", "--draft", "--lang", "zh")
+    assert "  ! 保温施工年份：" in again.stderr, again.stderr
+    assert "insulation_year" not in again.stderr

@@ -341,6 +341,25 @@ def test_a_register_writing_its_building_numbers_another_way_adds_nothing(
     assert _count(sqlite_store) == 4
 
 
+def test_a_number_with_leading_zeros_or_di_is_the_building_already_there(
+    sqlite_store: Store, form: Form, tmp_path: Path
+) -> None:
+    """A register's 楼号 01 or 第2栋 imported a second 1号楼 / 2号楼 at the same address."""
+    first = _write(tmp_path, GOOD, name="first.csv")
+    assert import_register(sqlite_store, form, first, author="甲").imported == 3
+    later = _write(
+        tmp_path,
+        [
+            "万兴街道,宜宾里社区,宜宾东里,01,南开区宜宾道1号",
+            "万兴街道,宜宾里社区,宜宾东里,第2栋,南开区宜宾道3号",
+        ],
+        name="later.csv",
+    )
+    report = import_register(sqlite_store, form, later, author="甲")
+    assert (report.imported, report.already_present) == (0, 2), report
+    assert _count(sqlite_store) == 3
+
+
 def test_one_building_written_twice_in_a_register_is_one_bad_row(
     sqlite_store: Store, form: Form, tmp_path: Path
 ) -> None:

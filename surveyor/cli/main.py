@@ -163,10 +163,22 @@ def _answers_by_field(form: Form, pairs: list[str]) -> tuple[dict[str, str], dic
     return answers, spelled
 
 
-def _refused_as_typed(exc: ValidationFailed, spelled: dict[str, str], lang: str) -> SurveyorError:
+def _named(form: Form, spelled: dict[str, str], fid: str, lang: str) -> str:
+    """A field as the user typed it, else the form's label in ``lang``: an error in a field
+    not typed (another field's check failing) was named by its raw id (insulation_year)."""
+    from surveyor.sync.wording import field_name
+
+    return spelled.get(fid) or field_name(form, fid, lang)
+
+
+def _refused_as_typed(
+    form: Form, exc: ValidationFailed, spelled: dict[str, str], lang: str
+) -> SurveyorError:
     """A refused save with each field named as the user typed it (结构类型, not
     structure_type), in the line's own punctuation."""
-    parts = [f"{spelled.get(fid, fid)}{colon(lang)}{msg}" for fid, msg in exc.errors.items()]
+    parts = [
+        f"{_named(form, spelled, fid, lang)}{colon(lang)}{msg}" for fid, msg in exc.errors.items()
+    ]
     if lang == "zh":
         return SurveyorError(exc.message, zh="未保存：" + "；".join(parts))
     return SurveyorError("refused: " + "; ".join(parts))
@@ -223,13 +235,15 @@ def set_cmd(
                 lang=lang,
             )
         except ValidationFailed as exc:
-            raise _refused_as_typed(exc, spelled, lang) from None
+            raise _refused_as_typed(the_form, exc, spelled, lang) from None
         role = store.role
     _say_saved(result, lang, on_central=role == "central")
     _say_kept_not_asked(the_form, result, spelled, lang)
     _say_still_conflicted(result, spelled, role, central or str(db_path(db)), lang)
     for fid, msg in result.errors.items():
-        typer.echo(f"  ! {spelled.get(fid, fid)}{colon(lang)}{msg.get(lang)}", err=True)
+        typer.echo(
+            f"  ! {_named(the_form, spelled, fid, lang)}{colon(lang)}{msg.get(lang)}", err=True
+        )
 
 
 def _say_saved(result: SaveResult, lang: str, *, on_central: bool = False) -> None:

@@ -468,8 +468,9 @@ class _Groups:
 def _named_group(
     store: Any, form: Any, part: str, name: str | None, include_resolved: bool
 ) -> str | None:
-    """The 街道 code or inspector that ``--subdistrict`` / ``--inspector`` names, if it has
-    conflicts; else refused, listing those that have: a typo must not read as "no conflicts".
+    """The 街道 code or inspector that ``--subdistrict`` / ``--inspector`` names; a name that
+    is no 街道 or inspector at all is refused, listing those with conflicts: a typo must not
+    read as "no conflicts", nor a real one with none as an error.
     A 街道 is named by code or name (万兴街道, 万兴), nobody by the words for none."""
     from surveyor.i18n import error_from, t_in
     from surveyor.services.selection import option_code
@@ -491,12 +492,27 @@ def _named_group(
     elif part == "subdistrict":
         value = option_code(form, "subdistrict", typed) if "subdistrict" in form.fields else typed
     counts = count_by(store, part, include_resolved=include_resolved)
-    if value is not None and value in counts:
-        return value
+    if value is not None and (value in counts or _names_one(store, form, part, value)):
+        return value  # a real 街道 or inspector with nothing open lists nothing, exit 0
     refusal = (
         "review.no_subdistrict_match" if part == "subdistrict" else "review.no_inspector_match"
     )
     raise error_from(refusal, name=name, known=_Groups(form, part, counts))
+
+
+def _names_one(store: Any, form: Any, part: str, value: str) -> bool:
+    """Whether ``value`` is a 街道 of the form, the words for none, or an inspector the
+    central knows (with or without conflicts)."""
+    from surveyor.sync.actions import is_known_inspector
+    from surveyor.sync.progress import NO_SUBDISTRICT, UNASSIGNED
+
+    if value in (NO_SUBDISTRICT, UNASSIGNED):
+        return True
+    if part == "subdistrict":
+        fld = form.fields.get("subdistrict")
+        return fld is not None and any(c.code == value for c in fld.choices)
+    with store.engine.connect() as conn:
+        return is_known_inspector(conn, value, store.site_id)
 
 
 @conflicts_app.command("show")

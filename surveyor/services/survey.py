@@ -275,12 +275,14 @@ _NUMBER_SUFFIX = re.compile("(" + "|".join(map(re.escape, NUMBER_SUFFIXES)) + ")
 
 
 def building_number_key(text: str | None) -> str:
-    """A comparable 楼号: NFKC, lower case, no spaces, no 号楼/栋/幢/座 after it, so 1号楼,
-    "1栋" and "1" are the same building; "" for none."""
+    """A comparable 楼号: NFKC, lower case, no spaces, no 第 before it, no 号楼/栋/幢/座 after
+    it and no leading zeros, so 1号楼, "1栋", "01" and 第1栋 are the same building (a
+    register's 01 doubled the 1号楼 already there); "" for none."""
     if not text:
         return ""
     folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower())
-    return _NUMBER_SUFFIX.sub("", folded) or folded
+    bare = _NUMBER_SUFFIX.sub("", folded.removeprefix("第")) or folded
+    return re.sub(r"^0+(?=\d)", "", bare)
 
 
 def same_number_sorts(number: str | None) -> list[str]:

@@ -551,6 +551,16 @@ def _code_of(conn: Connection, building_id: Any) -> str:
     return str(code) if code else building_code(uuid.UUID(str(building_id)))
 
 
+def is_reserved_name(name: str) -> bool:
+    """Whether ``name`` is words the lists print for nobody: （未分配）, (unassigned), or any
+    name wholly in brackets. Assigned to such a "name", 218 buildings read as unassigned in
+    ``--inspector '(unassigned)'`` and as someone's in the progress table."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", name).strip()
+    return len(folded) >= 2 and folded[0] == "(" and folded[-1] == ")"
+
+
 def assign(
     store: Store,
     form: Form | None,
@@ -575,6 +585,8 @@ def assign(
             "give the inspector's name with --inspector NAME",
             zh="请用 --inspector 姓名 指定调查员",
         )
+    if is_reserved_name(name):
+        raise error_from("assign.reserved_name", name=name)
     with write_tx(store.engine) as conn:
         if require_known:
             _check_known_inspector(conn, name, store.site_id)
@@ -729,13 +741,18 @@ def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
     return {n for n in rows if n}
 
 
+def is_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> bool:
+    """Whether the central knows ``name`` as an inspector: assigned buildings, now or before,
+    or changes written on a laptop. The cheap lookups first."""
+    if name in known_inspectors(conn, central_site) or made_changes_here(conn, name, central_site):
+        return True
+    return name in assigned_before(conn, central_site)
+
+
 def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
-    known = known_inspectors(conn, central_site)
-    if name in known or made_changes_here(conn, name, central_site):
+    if is_known_inspector(conn, name, central_site):
         return
-    known |= assigned_before(conn, central_site)
-    if name in known:
-        return
+    known = known_inspectors(conn, central_site) | assigned_before(conn, central_site)
     close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     hint_zh = f"是不是 {'、'.join(close)}？" if close else ""

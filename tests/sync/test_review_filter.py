@@ -199,6 +199,27 @@ def test_conflicts_list_filters_and_says_the_filter_in_the_count_line(
     assert [r["code"] for r in json.loads(nobody.stdout)] == [c["xf"]]
 
 
+def test_a_real_subdistrict_or_inspector_with_no_conflicts_lists_none(
+    mini: Form, tmp_path: Path
+) -> None:
+    """`--subdistrict 万兴` (a real 街道 with no conflicts) said "no conflicts in '万兴'" exit 2,
+    and `--inspector 赵磊 --json` exit 2 instead of []: nothing to list is no error."""
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    try:
+        code = _building(hub, mini)
+        assign(hub, mini, "赵磊", refs=[code], author="督导")
+    finally:
+        hub.close()
+    listing = ("conflicts", "list", "--central", central, *FORM)
+    street = run(*listing, "--subdistrict", "万兴", "--lang", "zh")
+    assert street.returncode == 0 and "0" in street.stdout.strip().splitlines()[-1]
+    assert json.loads(run(*listing, "--inspector", "赵磊", "--json").stdout) == []
+    typo = run(*listing, "--subdistrict", "万星", "--lang", "zh", ok=False)
+    assert typo.returncode == 2
+    assert "--subdistrict：没有名为「万星」的街道；有冲突的街道：（没有）" in typo.stderr
+
+
 def test_conflicts_list_refuses_a_kind_subdistrict_or_inspector_that_matches_nothing(
     mini: Form, tmp_path: Path
 ) -> None:
@@ -222,11 +243,31 @@ def test_conflicts_list_refuses_a_kind_subdistrict_or_inspector_that_matches_not
     street = run(*listing, "--subdistrict", "万星", ok=False)
     assert street.returncode == 2 and street.stdout == ""
     assert street.stderr.strip().endswith(
-        "--subdistrict: no conflicts in '万星'; sub-districts with conflicts: Wanxing 3, Xuefu 1"
+        "--subdistrict: there is no sub-district '万星'; "
+        "sub-districts with conflicts: Wanxing 3, Xuefu 1"
     )
     who = run(*listing, "--inspector", "李敏", "--lang", "zh", ok=False)
     assert who.returncode == 2 and len(who.stderr.strip().splitlines()) == 1
     assert who.stderr.strip().endswith(
-        "--inspector：没有分配给「李敏」的楼栋有冲突（按楼栋的负责普查员）；"
+        "--inspector：这里没有名为「李敏」的普查员（既无分配的楼栋，也无改动）；"
         "有冲突的普查员：李明 2、（未分配） 1、王芳 1"
     )
+
+
+@pytest.mark.parametrize("name", ["（未分配）", "(unassigned)", "（无）"])
+def test_assign_refuses_the_words_for_nobody_as_a_name(
+    mini: Form, tmp_path: Path, name: str
+) -> None:
+    """`assign --inspector '（未分配）' --new-inspector` handed 218 buildings to 「（未分配）」,
+    which the lists then read as nobody's (or someone's): refused, nothing assigned."""
+    central = new_central(tmp_path)
+    hub = open_store(central)
+    try:
+        code = _building(hub, mini)
+        with pytest.raises(SurveyorError, match="nothing was assigned"):
+            assign(hub, mini, name, refs=[code], author="督导")
+        with hub.engine.connect() as conn:
+            assigned = conn.execute(sa.text("SELECT assigned_to FROM building")).scalars().all()
+        assert assigned == [None]
+    finally:
+        hub.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -1141,3 +1142,67 @@ async def _no_approval_on_a_laptop(app: SurveyorApp, code: str) -> None:
         await pilot.press("f7")
         await settle(app, pilot)
         assert app.screen.status == "complete"
+
+
+def test_refresh_keeps_the_same_conflict_selected_when_rows_come_above_it(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: object
+) -> None:
+    """A sync added a conflict sorting above the selected one; `r` kept the row number, so
+    the cursor (and the next 1) landed on the new conflict: it stays on the same one now."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _laps, code = _conflicted(laptops, central, mini)
+    asyncio.run(_refresh_with_a_row_above(central, mini, code))
+    central.close()
+
+
+async def _refresh_with_a_row_above(central: Store, mini: Form, code: str) -> None:
+    async with review(central, mini) as (app, pilot, screen):
+        assert [r.field_key for r in screen.rows] == ["year_built"]
+        with central.engine.begin() as conn:
+            entity = conn.execute(sa.text("SELECT id FROM building WHERE code = :c"), {"c": code})
+            conn.execute(
+                CONFLICT.insert(),
+                {
+                    "entity_id": uuid.UUID(str(entity.scalar_one())),
+                    "field_key": "floors_above",
+                    "kind": "soft",
+                    "head_change_ids": [str(uuid.uuid4()), str(uuid.uuid4())],
+                    "status": "open",
+                },
+            )
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert [r.field_key for r in screen.rows] == ["floors_above", "year_built"]
+        assert screen.query_one("#conflicts", DataTable).cursor_row == 1
+
+
+def test_a_duplicate_merged_elsewhere_says_already_resolved_and_r(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """Another supervisor merged the pair; `2` on the stale row said "这栋楼的「同一地址的楼栋」
+    没有冲突", as if there never was one: it says already resolved, press r, as a field's does."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    _duplicates(laptops, central, mini)
+    asyncio.run(_merge_elsewhere_then_pick(central, mini))
+    central.close()
+
+
+async def _merge_elsewhere_then_pick(central: Store, mini: Form) -> None:
+    from surveyor.sync.actions import Choice, resolve_conflict
+
+    async with review(central, mini) as (app, pilot, screen):
+        d = screen.detail
+        assert d is not None and d.kind == "duplicate_entity"
+        other = next(v.change_id for v in d.heads if v.change_id != d.building_id)
+        resolve_conflict(
+            central,
+            mini,
+            d.building_id,
+            d.field_key,
+            Choice("merge_into", value=other),
+            author="督导乙",
+        )
+        await pilot.press("2" if d.heads[1].change_id == other else "1")
+        await settle(app, pilot)
+        said = _status_drawn(screen)
+        assert "already resolved" in said and "press r" in said, said

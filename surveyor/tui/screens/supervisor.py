@@ -34,6 +34,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from surveyor.errors import NotFound
 from surveyor.forms.model import Form
 from surveyor.i18n import error_text, language, t
 from surveyor.store.db import Store
@@ -279,6 +280,7 @@ class SupervisorScreen(Screen[None]):
         self._loading_more = False
         #: Bumped by every reload from the top; windows of an older list are dropped.
         self._generation = 0
+        self._keep: tuple[str, str] | None = None  # the conflict `r` keeps selected
         self._resolving = False
         #: (monotonic time, building id, field) of a first ``d`` waiting for its second.
         self._delete_armed: tuple[float, str, str] | None = None
@@ -358,9 +360,14 @@ class SupervisorScreen(Screen[None]):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def action_refresh(self, keep_cursor: int | None = None) -> None:
-        """Reload from the top: as many rows as are shown now, the cursor where it was."""
+        """Reload from the top: as many rows as are shown now, the cursor on the conflict it
+        was on (a sync may add rows above it: keeping the row number selected another)."""
+        self._keep = None
         if keep_cursor is None:
             keep_cursor = self.query_one("#conflicts", DataTable).cursor_row
+            if 0 <= keep_cursor < len(self.rows):
+                row = self.rows[keep_cursor]
+                self._keep = (row.code, row.field_key)
         self._generation += 1  # a window still loading belongs to the old list
         self._loading_more = True  # and no new window until this one is shown
         self._load(self._generation, 0, max(keep_cursor, 0), max(WINDOW, len(self.rows)))
@@ -415,12 +422,21 @@ class SupervisorScreen(Screen[None]):
             self.rows = rows
             self._fill(rows, 0)
             if rows:
-                table.move_cursor(row=min(cursor, len(rows) - 1))
+                table.move_cursor(row=min(self._kept_row(rows, cursor), len(rows) - 1))
             self._select(table.cursor_row if rows else None)
         else:
             self.rows.extend(rows)
             self._fill(rows, offset)
         self._show_filter()
+
+    def _kept_row(self, rows: list[ConflictSummary], cursor: int) -> int:
+        """The row of the conflict `r` kept, else the first listed after where it was (the
+        list is ordered by code and field), else ``cursor``."""
+        keep, self._keep = self._keep, None
+        if keep is None:
+            return cursor
+        after = (i for i, r in enumerate(rows) if (r.code, r.field_key) >= keep)
+        return next(after, cursor)
 
     def _show_filter(self) -> None:
         """The filter bar's counts per kind, the kind kept in reverse; the status line's
@@ -824,7 +840,10 @@ class SupervisorScreen(Screen[None]):
     def _read_for_merge(self, shown: ConflictDetail, kept_id: str) -> None:
         try:
             fresh = conflict_detail(self.store, shown.building_id, shown.field_key)
-        except Exception as exc:  # resolved elsewhere meanwhile, a locked database …
+        except NotFound:  # it was shown, so it is gone since: merged or deleted elsewhere
+            self._from_worker(self._status, t("review.resolved_elsewhere"))
+            return
+        except Exception as exc:  # a locked database, a lost server …
             self._from_worker(self._status, error_text(exc))
             return
         self._from_worker(self._confirm_merge, shown, fresh, kept_id)
