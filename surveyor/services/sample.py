@@ -1646,7 +1646,7 @@ class _Generator:
                     ("unknown", 10.0),
                 ),
             )
-            # Pre-1950 houses got their piped water later (the form asks 1950 at the earliest).
+            # Pre-1950 houses mostly got their piped water (or new risers) after 1949.
             water_year = year if year >= 1950 else rng.randint(1950, 1976)
         elif c.old:
             water = _pick(

@@ -304,3 +304,17 @@ def test_plausibility_warnings() -> None:
     assert "has_elevator" not in warned({"floors_above": 7, "has_elevator": False})
     assert "indoor_temp_sample" in warned({"survey_date": "2025-10-10"})
     assert "indoor_temp_sample" not in warned({"survey_date": "2025-12-01"})
+
+
+def test_a_pre_1950_building_can_record_its_original_water_pipes() -> None:
+    """Never replaced means the year built (the hint), so a 1935 house's pipes must be taken."""
+    from surveyor.forms.record import evaluate
+
+    form = get_form()
+    old_house = {**CLEAN, "year_built": 1935, "water_pipe_year": 1935}
+    assert "water_pipe_year" not in evaluate(form, old_house).errors
+    assert "water_pipe_year" in evaluate(form, {**old_house, "water_pipe_year": 1899}).errors
+    # A pipe older than its building is still questioned, not refused.
+    earlier = evaluate(form, {**old_house, "water_pipe_year": 1920})
+    assert "water_pipe_year" not in earlier.errors
+    assert "water_pipe_year" in earlier.warnings
