@@ -416,7 +416,12 @@ class SurveyorApp(App[None]):
         reason = next((s.unsaved_reason() for s in screens if s.unsaved()), None)
         self._quit_refused_at = time.monotonic()
         self.notify(
-            t("app.unsaved_quit", n=unsaved, error=reason or t("app.still_saving")),
+            t(
+                "app.unsaved_quit",
+                n=unsaved,
+                error=reason or t("app.still_saving"),
+                seconds=f"{QUIT_ANYWAY_SECONDS:g}",
+            ),
             title=t("app.unsaved_title"),
             severity="error",
             timeout=QUIT_ANYWAY_SECONDS,

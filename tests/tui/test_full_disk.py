@@ -227,6 +227,7 @@ def test_a_second_quit_under_a_long_lock_is_timed_when_pressed(
                 await until(app, lambda: any("could not be saved" in m for m in toasts(app)), "no")
                 assert app.is_running
                 assert any("the database is busy" in m for m in toasts(app)), toasts(app)
+                assert any("again within 0.4 seconds" in m for m in toasts(app)), toasts(app)
                 assert not any("disk" in m for m in toasts(app)), toasts(app)
                 await pilot.press("ctrl+q")
                 await pilot.pause()
