@@ -18,6 +18,8 @@ from tests.pgcluster import PgCluster, default_base_dir, find_pg_bindir
 ROOT = Path(__file__).resolve().parents[1]
 # Tests run the real `surveyor` command; make the one beside this interpreter win.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+# ...and import this checkout's code, not the one the venv was installed from (a worktree).
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 # The tests say which language they want; a developer's own $SURVEYOR_LANG must not decide.
 os.environ.pop("SURVEYOR_LANG", None)
 
