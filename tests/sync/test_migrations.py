@@ -127,7 +127,7 @@ def test_a_0002_database_upgrades_to_the_same_heads(backend: str, mini: Form) ->
         assert _schema_differences(upgraded) == []
         with upgraded.engine.connect() as conn:
             keys = set(conn.execute(sa.text("SELECT building_sort FROM building")).scalars())
-        assert keys == {"00000003号楼"}  # filled from building_no "3号楼"
+        assert keys == {"00000003"}  # filled from building_no "3号楼" (0004), its key (0009)
         assert _heads(upgraded, codes) == before
         assert doctor(upgraded).ok, doctor(upgraded).problems
         # The upgraded database takes new saves on top of the converted heads.
@@ -393,5 +393,36 @@ def test_a_0007_central_looks_up_authors_in_an_index(
         with pytest.raises(SurveyorError, match="no inspector named 张玮"):
             assign(upgraded, mini, "张玮", refs=[code], author="督导", require_known=True)
         assign(upgraded, mini, "张伟", refs=[code], author="督导", require_known=True)
+    finally:
+        upgraded.close()
+
+
+def test_a_0008_database_sorts_every_spelling_of_a_number_as_one(backend: str, mini: Form) -> None:
+    """Up to 0008, ``building_sort`` kept the 楼号 as written: a stored 第1栋 was not found by the
+    1号楼 typed on site. The upgrade computes every building's sort key from its
+    ``building_number_key``, so the new-building check finds it."""
+    from surveyor.services.survey import SameBuildingExists, natural_sort_key
+
+    store = init_store(backend, role="laptop", inspector="甲")
+    row = REGISTER_ROW | {"compound_name": "宜宾东里"}
+    code = create_building(store, mini, row | {"building_no": "第1栋"}, author="甲").code
+    with store.engine.begin() as conn:  # as 0008 left it
+        old = {"s": natural_sort_key("第1栋")}
+        conn.execute(sa.text("UPDATE building SET building_sort = :s"), old)
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008_change_author_index'"))
+    store.close()
+
+    upgraded = open_store(backend)
+    try:
+        with upgraded.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            assert (
+                conn.execute(sa.text("SELECT building_sort FROM building")).scalar() == "00000001"
+            )
+        typed = row | {"building_no": "1号楼", "address": "宜宾东里新门牌"}
+        with pytest.raises(SameBuildingExists) as raised:
+            create_building(upgraded, mini, typed, author="甲", check_same=True)
+        assert raised.value.existing.code == code
+        assert doctor(upgraded).ok
     finally:
         upgraded.close()
