@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -426,3 +427,55 @@ def test_a_0008_database_sorts_every_spelling_of_a_number_as_one(backend: str, m
         assert doctor(upgraded).ok
     finally:
         upgraded.close()
+
+
+def test_a_0009_central_flags_the_pairs_the_new_number_key_makes_one(
+    central: Store, mini: Form
+) -> None:
+    """A central that merged 01 and 1 (two ids, one address) under the old 楼号 key held no
+    duplicate flag for them: the key now drops leading zeros, but a merge only recomputes the
+    addresses it touches. The upgrade flags them; a duplicate already merged stays settled,
+    another 楼号 at the address stays unflagged, and upgrading again changes nothing."""
+    from surveyor.sync.actions import Choice, resolve_conflict
+    from surveyor.sync.fold import DUPLICATE_KEY
+    from surveyor.sync.rows import CONFLICT
+
+    at = REGISTER_ROW | {"compound_name": "宜宾东里", "address": "南开区宜宾道9号"}
+    ids = {
+        no: str(create_building(central, mini, at | {"building_no": no}, author="s").building_id)
+        for no in ("01", "1", "2号楼")
+    }
+    settled = REGISTER_ROW | {"address": "南开区宜宾道11号", "building_no": "3"}
+    kept = create_building(central, mini, settled, author="s").code
+    gone = create_building(central, mini, settled | {"building_no": "03"}, author="s").code
+    resolve_conflict(
+        central, mini, gone, DUPLICATE_KEY, Choice("merge_into", value=kept), author="督导"
+    )
+
+    def flags(store: Store) -> dict[str, set[str]]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(CONFLICT)).all()
+        return {str(r.entity_id): {str(h) for h in r.head_change_ids} for r in rows}
+
+    target = central.target
+    store = central
+    for again in (False, True):
+        with store.engine.begin() as conn:
+            if not again:  # as 0009 left it: the old key flagged neither 01 nor 1
+                old_pair = [uuid.UUID(ids["01"]), uuid.UUID(ids["1"])]
+                conn.execute(sa.delete(CONFLICT).where(CONFLICT.c.entity_id.in_(old_pair)))
+            conn.execute(
+                sa.text("UPDATE alembic_version SET version_num = '0009_building_sort_by_key'")
+            )
+        store.close()
+        store = open_store(target)
+        try:
+            with store.engine.connect() as conn:
+                assert current_revision(conn) == HEAD_REVISION
+            pair = {ids["01"], ids["1"]}
+            assert flags(store) == {ids["01"]: pair, ids["1"]: pair}
+            assert doctor(store).ok
+        except BaseException:
+            store.close()
+            raise
+    store.close()
