@@ -584,6 +584,38 @@ def test_search_finds_a_building_by_its_number_however_spelled(store: Store, min
     assert found("兴水路2号") == {codes["兴水园", "8"]}  # an address's 号 still finds it
 
 
+def test_every_spelling_of_a_number_finds_the_building_stored_another_way(
+    store: Store, mini: Form
+) -> None:
+    """A stored 第1栋 (or 第02栋, 3 号楼) was not found by the 1号楼 typed on site, in the
+    new-building check or the search: only a few spellings of the number were looked up. Every
+    spelling with the same ``building_number_key`` finds it, stored or typed."""
+    from surveyor.services.queries import list_buildings
+    from surveyor.services.survey import SameBuildingExists
+
+    row = REGISTER_ROW | {"compound_name": "宜宾东里"}
+    stored = {"1": "第1栋", "2": "第02栋", "3": "3 号楼", "4": "04"}
+    codes = {
+        key: create_building(
+            store, mini, row | {"building_no": no, "address": f"南开区宜宾道{key}号"}, author="甲"
+        ).code
+        for key, no in stored.items()
+    }
+    for key, typed in (("1", "1号楼"), ("1", "01"), ("2", "2栋"), ("3", "第3号楼"), ("4", "4#")):
+        with pytest.raises(SameBuildingExists) as raised:
+            create_building(
+                store,
+                mini,
+                row | {"building_no": typed, "address": "宜宾东里新门牌"},
+                author="甲",
+                check_same=True,
+            )
+        assert raised.value.existing.code == codes[key], typed
+        found = {r.code for r in list_buildings(store, search=f"宜宾东里{typed}", limit=50).rows}
+        if typed[-1] in "号楼栋#":  # a bare number is searched as text only
+            assert found == {codes[key]}, typed
+
+
 def test_the_list_knows_the_rows_a_search_found_through_their_community(
     store: Store, mini: Form
 ) -> None:

@@ -207,7 +207,9 @@ def _no_assignments_warning(found: Any, lang: str) -> str:
 
 def assign_cmd(
     central: CentralOpt,
-    inspector: Annotated[str, typer.Option("--inspector", help="Who gets the buildings.")],
+    inspector: Annotated[
+        str | None, typer.Option("--inspector", help="Who gets the buildings.")
+    ] = None,
     where: Annotated[
         list[str] | None,
         typer.Option(
@@ -233,18 +235,26 @@ def assign_cmd(
             "--new-inspector", help="The inspector has no buildings or edits yet (not a typo)."
         ),
     ] = False,
+    unassign_them: Annotated[
+        bool,
+        typer.Option(
+            "--unassign", help="Hand the buildings back to nobody (instead of --inspector)."
+        ),
+    ] = False,
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Hand out buildings to an inspector.
+    """Hand out buildings to an inspector, or back to nobody (--unassign).
 
     The assignment reaches the laptop on its next sync."""
     from surveyor.forms.catalog import get_form
-    from surveyor.i18n import t_in
+    from surveyor.i18n import error_from, t_in
     from surveyor.services.selection import parse_selection
     from surveyor.services.userfiles import read_building_list
-    from surveyor.sync.actions import assign
+    from surveyor.sync.actions import assign, unassign
 
+    if unassign_them == (inspector is not None):
+        raise error_from("assign.inspector_or_unassign")
     if bool(where or status) == bool(buildings):
         raise SurveyorError(
             "choose the buildings with either --where/--status or --buildings",
@@ -256,18 +266,24 @@ def assign_cmd(
     author = author_name(by)
     store = open_target(central)
     try:
-        done = assign(
-            store,
-            the_form,
-            inspector,
-            where=selection,
-            refs=refs,
-            author=author,
-            require_known=not new_inspector,
-        )
+        if inspector is None:
+            done = unassign(store, the_form, where=selection, refs=refs, author=author)
+        else:
+            done = assign(
+                store,
+                the_form,
+                inspector,
+                where=selection,
+                refs=refs,
+                author=author,
+                require_known=not new_inspector,
+            )
     finally:
         store.close()
-    typer.echo(t_in(lang, "assign.done", n=done.count, inspector=inspector.strip()))
+    if inspector is None:
+        typer.echo(t_in(lang, "assign.unassigned", n=done.count))
+    else:
+        typer.echo(t_in(lang, "assign.done", n=done.count, inspector=inspector.strip()))
     for previous, n in done.taken_from.items():
         typer.echo(t_in(lang, "assign.taken_from", n=n, previous=previous))
 

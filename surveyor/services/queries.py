@@ -12,7 +12,7 @@ from surveyor.services.survey import (
     BUILDING,
     NUMBER_SUFFIXES,
     building_number_key,
-    same_number_sorts,
+    number_sort,
 )
 from surveyor.store.db import Store
 from surveyor.store.ids import normalize_code
@@ -88,8 +88,9 @@ def search_clauses(search: str) -> list[sa.ColumnElement[bool]]:
 
 
 #: Where a search word is cut: between a Chinese character and a digit, either way round, so
-#: 天大北五村13号楼 is 天大北五村 and 13号楼. ASCII runs (a code, 3-1, A座's A) stay whole.
-_CUT = re.compile(r"(?<=[^\x00-\x7f])(?=[0-9])|(?<=[0-9])(?=[^\x00-\x7f])")
+#: 天大北五村13号楼 is 天大北五村 and 13号楼; and before the 第 of a 楼号 (天大北五村第13栋).
+#: ASCII runs (a code, 3-1, A座's A) stay whole.
+_CUT = re.compile(r"(?<=[^\x00-\x7f])(?=[0-9]|第[0-9])|(?<=[0-9])(?=[^\x00-\x7f])")
 _SUFFIX = "|".join(map(re.escape, NUMBER_SUFFIXES))
 _LEADING_SUFFIX = re.compile(f"^(?:{_SUFFIX})")
 #: A piece that names a 楼号 with its suffix: 13号楼, 7栋, 2#.
@@ -98,7 +99,8 @@ _NUMBERED = re.compile(f"[0-9]+(?:{_SUFFIX})")
 
 def search_words(search: str) -> list[str]:
     """The pieces of a query that must each be found (NFKC, lower case): its words, each cut
-    where Chinese text meets digits, a 楼号's suffix kept with its digits (13号楼).
+    where Chinese text meets digits, a 楼号's suffix kept with its digits (13号楼), the 第
+    before a 楼号 left out (``building_number_key`` drops it: 第3号楼 finds a stored 3 号楼).
 
     A word was one piece: 天大北五村13号楼 and 兴水7 found nothing, while 兴水 7 did."""
     pieces: list[str] = []
@@ -109,7 +111,7 @@ def search_words(search: str) -> list[str]:
             if suffix is not None:
                 pieces[-1] += suffix.group()
                 piece = piece[suffix.end() :]
-            if piece:
+            if piece and piece != "第":
                 pieces.append(piece)
             after_digits = bool(piece) and piece[-1].isdigit()
     return pieces
@@ -117,7 +119,7 @@ def search_words(search: str) -> list[str]:
 
 def names_a_number(piece: str) -> bool:
     """Whether a search piece is a 楼号 with its suffix (13号楼), which also finds the same
-    building number spelled otherwise (13, 13栋): ``same_number_sorts``."""
+    building number spelled otherwise (13, 13栋): ``number_sort``."""
     return _NUMBERED.fullmatch(piece) is not None
 
 
@@ -158,7 +160,7 @@ def _text_search(search: str) -> list[sa.ColumnElement[bool]]:
     for piece in search_words(search):
         found: sa.ColumnElement[bool] = squeezed.like(f"%{_escape_like(piece)}%", escape="\\")
         if names_a_number(piece):
-            found = sa.or_(found, BUILDING.c.building_sort.in_(same_number_sorts(piece)))
+            found = sa.or_(found, BUILDING.c.building_sort == number_sort(piece))
         clauses.append(found)
     return clauses
 

@@ -285,18 +285,14 @@ def building_number_key(text: str | None) -> str:
     return re.sub(r"^0+(?=\d)", "", bare)
 
 
-def same_number_sorts(number: str | None) -> list[str]:
-    """The ``building_sort`` values of the spellings of ``number`` that ``building_number_key``
-    takes for one 楼号 (13, 13号楼, 13栋, 13#…), so SQL finds them through the list's index.
+def number_sort(number: str | None) -> str:
+    """The ``building_sort`` of a 楼号: the natural sort key of its ``building_number_key``, so
+    every spelling of one 楼号 (1号楼, 1栋, 01, 第1栋, "1 号楼") has the same one and SQL finds
+    them all by one value through the list's index, and the list orders them together.
 
-    Matching ``building_sort`` alone, a register's bare 13 and the 13号楼 typed on site were two
-    buildings: the new-building check did not ask, and the search found neither by the other.
-    A 楼号 stored with a space inside (13 号楼) is not among them. [] for no number."""
-    key = building_number_key(number)
-    if not key:
-        return []
-    spellings = (number, key, *(key + suffix for suffix in NUMBER_SUFFIXES))
-    return sorted({natural_sort_key(s) for s in spellings})
+    Sorting the number as written, a stored 第1栋 was not found by the 1号楼 typed on site
+    (only a few spellings were looked up): the new-building check and the search missed it."""
+    return natural_sort_key(building_number_key(number))
 
 
 def may_be_one_building(number: str, other: str) -> bool:
@@ -334,7 +330,7 @@ def place_columns(answers: Mapping[str, Any]) -> dict[str, str | None]:
     return {
         **register,
         "address_norm": normalize_address(register["address"]),
-        "building_sort": natural_sort_key(register["building_no"]),
+        "building_sort": number_sort(register["building_no"]),
     }
 
 
@@ -950,12 +946,12 @@ class _Placed:
 @dataclass(frozen=True)
 class _PlaceAsked:
     """What ``same_building`` looks for: the normalised address, and the 小区 with the
-    ``building_sort`` of every spelling of the 楼号 (``same_number_sorts``)."""
+    ``building_sort`` of the 楼号, the same for all its spellings (``number_sort``)."""
 
     address: str | None
     compound: str | None
     number: str | None
-    sorts: tuple[str, ...]
+    sort: str
 
     @classmethod
     def of(cls, answers: Mapping[str, Any]) -> _PlaceAsked:
@@ -964,13 +960,13 @@ class _PlaceAsked:
             normalize_address(text_or_none(answers.get("address"))),
             text_or_none(answers.get("compound_name")),
             number,
-            tuple(same_number_sorts(number)),
+            number_sort(number),
         )
 
     @property
     def by_compound(self) -> bool:
         """Whether a 小区 and a 楼号 are given to match by (else the address alone)."""
-        return self.compound is not None and bool(self.sorts)
+        return self.compound is not None and bool(self.sort)
 
     def first_same(self, candidates: Iterable[_Placed]) -> SameBuilding | None:
         """The building of ``candidates`` (those at the address or of the 小区 and 楼号) that
@@ -1011,7 +1007,7 @@ def same_building(conn: Connection, answers: Mapping[str, Any]) -> SameBuilding 
         matches.append(
             sa.and_(
                 BUILDING.c.compound_name == asked.compound,
-                BUILDING.c.building_sort.in_(asked.sorts),
+                BUILDING.c.building_sort == asked.sort,
             )
         )
     if not matches:
@@ -1048,8 +1044,7 @@ class SameBuildings:
         asked = _PlaceAsked.of(answers)
         candidates = list(self._by_address.get(asked.address, ())) if asked.address else []
         if asked.by_compound:
-            for sort in asked.sorts:
-                candidates.extend(self._by_number.get((asked.compound or "", sort), ()))
+            candidates.extend(self._by_number.get((asked.compound or "", asked.sort), ()))
         return asked.first_same(candidates)
 
     def add(self, created: SaveResult, answers: Mapping[str, Any]) -> None:

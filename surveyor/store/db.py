@@ -49,6 +49,8 @@ KNOWN_REVISIONS = (
     "0006_agreeing_heads",
     "0007_duplicates_by_number",
     "0008_change_author_index",
+    "0009_building_sort_by_key",
+    "0010_duplicates_by_key",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

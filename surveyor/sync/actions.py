@@ -587,8 +587,39 @@ def assign(
         )
     if is_reserved_name(name):
         raise error_from("assign.reserved_name", name=name)
+    return _hand_to(store, form, name, where, refs, author, require_known, clock)
+
+
+def unassign(
+    store: Store,
+    form: Form | None,
+    *,
+    where: Selection | None = None,
+    refs: Iterable[str | ListedBuilding] = (),
+    author: str,
+    clock: Callable[[], int] = hlc.now_ms,
+) -> Assigned:
+    """Hand buildings back to nobody: one ``_assigned_to`` change to None per building that
+    had an inspector, chosen as ``assign`` chooses them. A change in the log like an
+    assignment, so the laptop that had them sees them unassigned after its next sync; a
+    building handed out by mistake had no way back but to another inspector."""
+    return _hand_to(store, form, None, where, refs, author, False, clock)
+
+
+def _hand_to(
+    store: Store,
+    form: Form | None,
+    name: str | None,
+    where: Selection | None,
+    refs: Iterable[str | ListedBuilding],
+    author: str,
+    require_known: bool,
+    clock: Callable[[], int],
+) -> Assigned:
+    """Set ``_assigned_to`` to ``name`` (None: nobody) on the buildings ``where`` and ``refs``
+    pick, in one transaction: what ``assign`` and ``unassign`` share."""
     with write_tx(store.engine) as conn:
-        if require_known:
+        if require_known and name is not None:
             _check_known_inspector(conn, name, store.site_id)
         w = LocalWriter(conn, store, form, author, clock)
         ids = [str(r.id) for r in selected_rows(conn, where, BUILDING.c.id)] if where else []
@@ -803,4 +834,5 @@ __all__ = [
     "no_assignments",
     "resolve_conflict",
     "settled_duplicate",
+    "unassign",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def test_a_0002_database_upgrades_to_the_same_heads(backend: str, mini: Form) ->
         assert _schema_differences(upgraded) == []
         with upgraded.engine.connect() as conn:
             keys = set(conn.execute(sa.text("SELECT building_sort FROM building")).scalars())
-        assert keys == {"00000003号楼"}  # filled from building_no "3号楼"
+        assert keys == {"00000003"}  # filled from building_no "3号楼" (0004), its key (0009)
         assert _heads(upgraded, codes) == before
         assert doctor(upgraded).ok, doctor(upgraded).problems
         # The upgraded database takes new saves on top of the converted heads.
@@ -395,3 +396,86 @@ def test_a_0007_central_looks_up_authors_in_an_index(
         assign(upgraded, mini, "张伟", refs=[code], author="督导", require_known=True)
     finally:
         upgraded.close()
+
+
+def test_a_0008_database_sorts_every_spelling_of_a_number_as_one(backend: str, mini: Form) -> None:
+    """Up to 0008, ``building_sort`` kept the 楼号 as written: a stored 第1栋 was not found by the
+    1号楼 typed on site. The upgrade computes every building's sort key from its
+    ``building_number_key``, so the new-building check finds it."""
+    from surveyor.services.survey import SameBuildingExists, natural_sort_key
+
+    store = init_store(backend, role="laptop", inspector="甲")
+    row = REGISTER_ROW | {"compound_name": "宜宾东里"}
+    code = create_building(store, mini, row | {"building_no": "第1栋"}, author="甲").code
+    with store.engine.begin() as conn:  # as 0008 left it
+        old = {"s": natural_sort_key("第1栋")}
+        conn.execute(sa.text("UPDATE building SET building_sort = :s"), old)
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008_change_author_index'"))
+    store.close()
+
+    upgraded = open_store(backend)
+    try:
+        with upgraded.engine.connect() as conn:
+            assert current_revision(conn) == HEAD_REVISION
+            assert (
+                conn.execute(sa.text("SELECT building_sort FROM building")).scalar() == "00000001"
+            )
+        typed = row | {"building_no": "1号楼", "address": "宜宾东里新门牌"}
+        with pytest.raises(SameBuildingExists) as raised:
+            create_building(upgraded, mini, typed, author="甲", check_same=True)
+        assert raised.value.existing.code == code
+        assert doctor(upgraded).ok
+    finally:
+        upgraded.close()
+
+
+def test_a_0009_central_flags_the_pairs_the_new_number_key_makes_one(
+    central: Store, mini: Form
+) -> None:
+    """A central that merged 01 and 1 (two ids, one address) under the old 楼号 key held no
+    duplicate flag for them: the key now drops leading zeros, but a merge only recomputes the
+    addresses it touches. The upgrade flags them; a duplicate already merged stays settled,
+    another 楼号 at the address stays unflagged, and upgrading again changes nothing."""
+    from surveyor.sync.actions import Choice, resolve_conflict
+    from surveyor.sync.fold import DUPLICATE_KEY
+    from surveyor.sync.rows import CONFLICT
+
+    at = REGISTER_ROW | {"compound_name": "宜宾东里", "address": "南开区宜宾道9号"}
+    ids = {
+        no: str(create_building(central, mini, at | {"building_no": no}, author="s").building_id)
+        for no in ("01", "1", "2号楼")
+    }
+    settled = REGISTER_ROW | {"address": "南开区宜宾道11号", "building_no": "3"}
+    kept = create_building(central, mini, settled, author="s").code
+    gone = create_building(central, mini, settled | {"building_no": "03"}, author="s").code
+    resolve_conflict(
+        central, mini, gone, DUPLICATE_KEY, Choice("merge_into", value=kept), author="督导"
+    )
+
+    def flags(store: Store) -> dict[str, set[str]]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(CONFLICT)).all()
+        return {str(r.entity_id): {str(h) for h in r.head_change_ids} for r in rows}
+
+    target = central.target
+    store = central
+    for again in (False, True):
+        with store.engine.begin() as conn:
+            if not again:  # as 0009 left it: the old key flagged neither 01 nor 1
+                old_pair = [uuid.UUID(ids["01"]), uuid.UUID(ids["1"])]
+                conn.execute(sa.delete(CONFLICT).where(CONFLICT.c.entity_id.in_(old_pair)))
+            conn.execute(
+                sa.text("UPDATE alembic_version SET version_num = '0009_building_sort_by_key'")
+            )
+        store.close()
+        store = open_store(target)
+        try:
+            with store.engine.connect() as conn:
+                assert current_revision(conn) == HEAD_REVISION
+            pair = {ids["01"], ids["1"]}
+            assert flags(store) == {ids["01"]: pair, ids["1"]: pair}
+            assert doctor(store).ok
+        except BaseException:
+            store.close()
+            raise
+    store.close()

@@ -966,3 +966,49 @@ def test_an_inspector_whose_work_moved_on_is_still_known(
         assert "Did you mean 王芳" in str(typo.value)
     finally:
         central.close()
+
+
+def test_assign_unassign_hands_buildings_back_to_nobody_and_the_laptop_sees_it(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """A building handed out by mistake could only be handed to another inspector: there was
+    no way back to nobody. ``assign --unassign`` (same --where / --buildings choice) writes it
+    in the log, and the laptop that had the buildings sees them unassigned after its sync."""
+    central, form = new_central(tmp_path), FORM
+    lap = laptops("王芳")
+    codes = [
+        create_building(lap, mini, REGISTER_ROW | {"building_no": f"{n}号楼"}, author="王芳").code
+        for n in (1, 2, 3)
+    ]
+    run("sync", "--db", lap.target, "--central", central, *form)
+    listed = tmp_path / "codes.txt"
+    listed.write_text("\n".join(codes), encoding="utf-8")
+    to_her = ("assign", "--central", central, "--inspector", "王芳", "--buildings", str(listed))
+    run(*to_her, *form)
+    run("sync", "--db", lap.target, "--central", central, *form)
+
+    def holders() -> dict[str, str | None]:
+        return {r.code: r.assigned_to for r in list_buildings(lap, limit=10).rows}
+
+    assert holders() == dict.fromkeys(codes, "王芳")
+
+    one = tmp_path / "one.txt"
+    one.write_text(codes[0], encoding="utf-8")
+    back = ("assign", "--central", central, "--unassign")
+    out = run(*back, "--buildings", str(one), *form).stdout
+    assert "handed 1 building(s) back to nobody (unassigned)" in out
+    assert "1 of them were assigned to 王芳 until now" in out
+    zh = run(*back, "--where", "街道=万兴街道", "--lang", "zh", *form).stdout
+    assert "已取消 2 栋楼的分配，现在无人负责" in zh and "其中 2 栋此前分配给 王芳" in zh
+    again = run(*back, "--where", "街道=万兴街道", *form).stdout
+    assert "handed 0 building(s) back to nobody" in again
+    run("sync", "--db", lap.target, "--central", central, *form)
+    assert holders() == dict.fromkeys(codes, None)
+    check_store(lap, mini)
+
+    for wrong in ((*back, "--inspector", "王芳"), back[:3]):
+        refused = run(*wrong, "--buildings", str(one), *form, ok=False)
+        assert refused.returncode == 2
+        assert "give the inspector with --inspector NAME, or --unassign" in refused.stderr
+    zh_refused = run(*back[:3], "--buildings", str(one), "--lang", "zh", *form, ok=False)
+    assert "请用 --inspector 姓名 指定调查员，或用 --unassign 取消分配" in zh_refused.stderr
