@@ -49,6 +49,7 @@ KNOWN_REVISIONS = (
     "0006_agreeing_heads",
     "0007_duplicates_by_number",
     "0008_change_author_index",
+    "0009_search_place_numbers",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
