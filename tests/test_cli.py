@@ -15,7 +15,7 @@ from surveyor.forms.catalog import DEFAULT_FORM
 from surveyor.forms.model import load_form
 from surveyor.services.survey import create_building
 from surveyor.store.db import open_store
-from tests.conftest import REGISTER_ROW
+from tests.conftest import REGISTER_ROW, mint_codes
 
 
 def sv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -192,6 +192,31 @@ def test_db_before_the_command_is_the_database_it_works_on(tmp_path: Path) -> No
     out = tmp_path / "x.csv"
     assert sv("--db", str(db), "export", "csv", "--out", str(out)).returncode == 0
     assert code in out.read_text(encoding="utf-8-sig")
+
+
+def test_list_search_finds_a_number_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``list --search "宜宾 4"`` listed 14号楼 and a building whose code holds a 4 beside
+    4号楼: a number is the 楼号 or a whole number of the 门牌, never a piece of a code."""
+    db = tmp_path / "s.db"
+    assert sv("init", "--db", str(db), "--inspector", "王芳").returncode == 0
+    mint_codes(monkeypatch, "NK-AAAAA-AAAAA", "NK-BBBBB-BBBBB", "NK-WK4FA-B13WE")
+    store = open_store(db)
+    form = load_form(DEFAULT_FORM)
+    four, fourteen, coded = (
+        create_building(store, form, REGISTER_ROW | row, author="王芳").code
+        for row in (
+            {"building_no": "4号楼", "address": "南开区宜宾道30号"},
+            {"building_no": "14号楼", "address": "南开区宜宾道31号"},
+            {"building_no": "3号楼", "address": "南开区宜宾道33号"},
+        )
+    )
+    store.close()
+    assert coded == "NK-WK4FA-B13WE"
+    listed = sv("list", "--db", str(db), "--search", "宜宾 4")
+    assert listed.returncode == 0, listed.stderr
+    assert four in listed.stdout and fourteen not in listed.stdout
+    assert coded not in listed.stdout and "1 of 1" in listed.stdout
+    assert coded in sv("list", "--db", str(db), "--search", "wk4fa").stdout
 
 
 def test_db_before_a_command_that_does_not_use_it_is_refused(tmp_path: Path) -> None:

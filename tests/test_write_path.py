@@ -25,7 +25,7 @@ from surveyor.store.db import Store, init_store
 from surveyor.store.log import changes_for
 from surveyor.store.maintenance import doctor
 from surveyor.sync.actions import delete_building
-from tests.conftest import REGISTER_ROW
+from tests.conftest import REGISTER_ROW, mint_codes
 from tests.sync.helpers import check_store
 
 MINI = Path(__file__).with_name("data") / "mini_form.yaml"
@@ -577,8 +577,8 @@ def test_search_finds_a_building_by_its_number_however_spelled(store: Store, min
         assert found(query) == {codes["天大北五村", "13"]}, query
     for query in ("兴水7号楼", "兴水园7栋"):
         assert found(query) == {codes["兴水园", "7"]}, query
-    # A bare number is found anywhere (a code, an address), as with a space before it.
-    assert codes["兴水园", "7"] in found("兴水7") == found("兴水 7")
+    # A bare number is a 楼号 or a 门牌's number, whole, as with a space before it.
+    assert found("兴水7") == found("兴水 7") == {codes["兴水园", "7"]}
     assert found("7号楼") == {codes["兴水园", "7"], codes["宜宾东里", "7号楼"]}
     assert found("黄河道25号") == set()  # the number alone does not find a building
     assert found("兴水路2号") == {codes["兴水园", "8"]}  # an address's 号 still finds it
@@ -612,8 +612,51 @@ def test_every_spelling_of_a_number_finds_the_building_stored_another_way(
             )
         assert raised.value.existing.code == codes[key], typed
         found = {r.code for r in list_buildings(store, search=f"宜宾东里{typed}", limit=50).rows}
-        if typed[-1] in "号楼栋#":  # a bare number is searched as text only
-            assert found == {codes[key]}, typed
+        assert found == {codes[key]}, typed
+
+
+def test_a_searched_number_is_the_building_or_door_number_whole_never_part_of_a_code(
+    store: Store, mini: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """宜宾 4 listed 14号楼, 宜宾道24号 and any code holding a 4 beside 4号楼: a number was
+    found inside any text. It is the 楼号 (however spelled) or a whole number of the 门牌."""
+    from surveyor.services.browse import browse_buildings, count_buildings
+    from surveyor.services.queries import list_buildings
+
+    plain = ("NK-AAAAA-AAAAA", "NK-BBBBB-BBBBB", "NK-CCCCC-CCCCC", "NK-DDDDD-DDDDD")
+    mint_codes(monkeypatch, *plain, "NK-EEEEE-EEEEE", "NK-WK4FA-B13WE")
+    built = {}
+    for name, compound, number, address in (
+        ("4号楼", "宜宾东里", "4号楼", "南开区宜宾道30号"),
+        ("04", "宜宾西里", "04", "南开区宜宾道40号"),
+        ("at 4号", "宜宾东里", "1号楼", "南开区宜宾道4号"),
+        ("14号楼", "宜宾东里", "14号楼", "南开区宜宾道31号"),
+        ("at 24号", "宜宾东里", "2号楼", "南开区宜宾道24号"),
+        ("code", "宜宾东里", "3号楼", "南开区宜宾道33号"),
+    ):
+        answers = REGISTER_ROW | {
+            "compound_name": compound,
+            "building_no": number,
+            "address": address,
+        }
+        built[name] = create_building(store, mini, answers, author="甲").code
+    assert built["code"] == "NK-WK4FA-B13WE"
+
+    def found(query: str) -> set[str]:
+        listed = {r.code for r in list_buildings(store, search=query, limit=50).rows}
+        browsed = browse_buildings(store, search=query, limit=50)
+        assert {r.code for r in browsed.rows} == listed, query
+        assert count_buildings(store, search=query) == len(listed), query
+        return {name for name, code in built.items() if code in listed}
+
+    for query in ("宜宾 4", "宜宾4", "宜宾 04", "宜宾 ４", "宜宾 4号"):
+        assert found(query) == {"4号楼", "04", "at 4号"}, query
+    for query in ("宜宾 4号楼", "4栋 宜宾", "宜宾 第4栋"):  # typed as a 楼号: not the 门牌
+        assert found(query) == {"4号楼", "04"}, query
+    assert found("宜宾道 24") == {"at 24号"}
+    assert found("13") == found("宜宾 13") == set()  # only the code holds 13
+    # A word that is not a number still finds a code by a piece of it.
+    assert found("b13we") == found("NK-WK4FA") == found("wk4fa") == {"code"}
 
 
 def test_the_list_knows_the_rows_a_search_found_through_their_community(

@@ -91,15 +91,16 @@ def search_clauses(search: str) -> list[sa.ColumnElement[bool]]:
 #: 天大北五村13号楼 is 天大北五村 and 13号楼; and before the 第 of a 楼号 (天大北五村第13栋).
 #: ASCII runs (a code, 3-1, A座's A) stay whole.
 _CUT = re.compile(r"(?<=[^\x00-\x7f])(?=[0-9]|第[0-9])|(?<=[0-9])(?=[^\x00-\x7f])")
-_SUFFIX = "|".join(map(re.escape, NUMBER_SUFFIXES))
+#: What may follow a searched number and is kept with it: a 楼号's suffix, a 门牌's 号, 单元.
+_SUFFIX = "|".join(map(re.escape, (*NUMBER_SUFFIXES, "单元")))
 _LEADING_SUFFIX = re.compile(f"^(?:{_SUFFIX})")
-#: A piece that names a 楼号 with its suffix: 13号楼, 7栋, 2#.
-_NUMBERED = re.compile(f"[0-9]+(?:{_SUFFIX})")
+#: A piece that is a number, alone or with its suffix: 4, 04, 13号楼, 7栋, 2#, 3单元.
+_NUMBER = re.compile(f"([0-9]+)(?:{_SUFFIX})?")
 
 
 def search_words(search: str) -> list[str]:
     """The pieces of a query that must each be found (NFKC, lower case): its words, each cut
-    where Chinese text meets digits, a 楼号's suffix kept with its digits (13号楼), the 第
+    where Chinese text meets digits, a number's suffix kept with its digits (13号楼), the 第
     before a 楼号 left out (``building_number_key`` drops it: 第3号楼 finds a stored 3 号楼).
 
     A word was one piece: 天大北五村13号楼 and 兴水7 found nothing, while 兴水 7 did."""
@@ -117,10 +118,13 @@ def search_words(search: str) -> list[str]:
     return pieces
 
 
-def names_a_number(piece: str) -> bool:
-    """Whether a search piece is a 楼号 with its suffix (13号楼), which also finds the same
-    building number spelled otherwise (13, 13栋): ``number_sort``."""
-    return _NUMBERED.fullmatch(piece) is not None
+def searched_number(piece: str) -> str | None:
+    """The number a search piece is (4 for 4, 04, 4号楼, 4栋, 4号, 4单元), found whole
+    (``_number_search``); None for any other piece, found as text.
+
+    As text, 宜宾 4 listed 14号楼, 宜宾道24号 and every code holding a 4 beside 4号楼."""
+    number = _NUMBER.fullmatch(piece)
+    return None if number is None else building_number_key(number.group(1))
 
 
 def _squeezed(text: str | None) -> str:
@@ -132,36 +136,51 @@ def found_by_community(row: BuildingRow, search: str | None) -> bool:
     """Whether a piece of ``search`` is in the row's community and in none of the columns the
     list shows (code, compound, 楼号, address): then the list says the community, or the
     row seems not to match. 盛河 2 listed 顺林东里's buildings, of 盛河东里社区, without a
-    word why."""
+    word why. A number is never looked for in the community (``searched_number``)."""
     if not search or not row.community or normalize_code(search) is not None:
         return False
     community = _squeezed(row.community)
     shown = [_squeezed(v) for v in (row.code, row.compound_name, row.building_no, row.address)]
-    number = building_number_key(row.building_no)
-    for piece in search_words(search):
-        if piece not in community or any(piece in column for column in shown):
-            continue
-        if not (names_a_number(piece) and building_number_key(piece) == number):
-            return True
-    return False
+    return any(
+        searched_number(piece) is None
+        and piece in community
+        and not any(piece in column for column in shown)
+        for piece in search_words(search)
+    )
+
+
+#: Suffixes that make a searched number a 楼号 only: 5号楼 is not every building at 华苑路5号.
+_BUILDING_SUFFIXES = tuple(suffix for suffix in NUMBER_SUFFIXES if suffix != "号")
+
+
+def _number_search(number: str, door_too: bool) -> sa.ColumnElement[bool]:
+    """A searched number, whole: the 楼号 however spelled (13, 13号楼, 13栋: ``number_sort``)
+    and, unless it was typed as a 楼号 (``door_too``), a number of the 门牌 or compound
+    (``place_numbers``); never a part of a longer number or of a code. Both columns are in
+    the list's covering index."""
+    building = BUILDING.c.building_sort == number_sort(number)
+    if not door_too:
+        return building
+    return sa.or_(building, BUILDING.c.place_numbers.like(f"% {number} %"))
 
 
 def _text_search(search: str) -> list[sa.ColumnElement[bool]]:
-    """Every piece of the query (``search_words``), anywhere in the code, address, compound,
-    number, community; a 楼号 with its suffix also as that building number however spelled.
+    """Every piece of the query (``search_words``): a number whole (``_number_search``), other
+    text anywhere in the code, address, compound, 楼号, community.
 
     Spaces are ignored on both sides, so 和水西里9号楼 finds 和水西里 9号楼 and 黄河道 25 finds
     南开区黄河道25号 (the whole query as one string found neither); 天大北五村13号楼 finds
-    天大北五村's 楼号 13. Both tests stay in the list's covering index (``search_text``,
-    ``building_sort``).
+    天大北五村's 楼号 13, 宜宾 4 its 4号楼 (or 宜宾道4号) and not 14号楼. Every test stays in
+    the list's covering index (``search_text``, ``building_sort``, ``place_numbers``).
     """
     squeezed = sa.func.replace(BUILDING.c.search_text, " ", "")
     clauses: list[sa.ColumnElement[bool]] = []
     for piece in search_words(search):
-        found: sa.ColumnElement[bool] = squeezed.like(f"%{_escape_like(piece)}%", escape="\\")
-        if names_a_number(piece):
-            found = sa.or_(found, BUILDING.c.building_sort == number_sort(piece))
-        clauses.append(found)
+        number = searched_number(piece)
+        if number is not None:
+            clauses.append(_number_search(number, door_too=not piece.endswith(_BUILDING_SUFFIXES)))
+        else:
+            clauses.append(squeezed.like(f"%{_escape_like(piece)}%", escape="\\"))
     return clauses
 
 

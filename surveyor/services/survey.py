@@ -80,6 +80,7 @@ _UPDATE_STATE = (
                 "address_norm",
                 "building_sort",
                 "search_text",
+                "place_numbers",
                 "status",
                 "completeness",
                 "errors",
@@ -318,6 +319,29 @@ def natural_sort_key(text: str | None) -> str:
     return re.sub(r"\d+", lambda m: m.group().zfill(SORT_DIGITS), folded)[:80]
 
 
+#: Longest ``place_numbers`` value stored (its column's width).
+PLACE_NUMBERS_WIDTH = 200
+
+
+def place_numbers(*texts: str | None) -> str:
+    """The whole numbers of a building's 门牌 (address) and compound name, each between spaces
+    and without leading zeros (" 4 12 "), so the search finds 4 in 宜宾道4号 by
+    ``LIKE '% 4 %'`` and not in 宜宾道14号, nor in a code (``queries._number_search``): "4"
+    found 14号楼, 24号 and NK-WK4FA… as substrings. "" for none."""
+    numbers: list[str] = []
+    for text in texts:
+        for run in re.findall(r"[0-9]+", unicodedata.normalize("NFKC", text or "")):
+            number = run.lstrip("0") or "0"
+            if number not in numbers:
+                numbers.append(number)
+    joined = ""
+    for number in numbers:  # whole numbers only, should the column ever be too narrow
+        if len(joined) + len(number) + 2 > PLACE_NUMBERS_WIDTH:
+            break
+        joined += f" {number}"
+    return f"{joined} " if joined else ""
+
+
 def _localized(errors: Mapping[str, Localized], lang: str) -> dict[str, str]:
     return {f: m.get(lang) for f, m in errors.items()}
 
@@ -357,6 +381,7 @@ def derived_columns(
     return {
         **place,
         "search_text": normalize_text(search).lower()[:400],
+        "place_numbers": place_numbers(place["address"], place["compound_name"]),
         "status": status,
         "completeness": round(ev.completeness, 4),
         "errors": {f: m.model_dump() for f, m in ev.errors.items()},

@@ -51,6 +51,7 @@ KNOWN_REVISIONS = (
     "0008_change_author_index",
     "0009_building_sort_by_key",
     "0010_duplicates_by_key",
+    "0011_search_place_numbers",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

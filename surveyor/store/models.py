@@ -48,7 +48,7 @@ class Building(SQLModel, table=True):
     """Current state of one building survey (a cache of the change log)."""
 
     __tablename__ = "building"
-    # Covering index of the building list and its search (migrations 0002, 0004).
+    # Covering index of the building list and its search (migrations 0002, 0004, 0009).
     __table_args__ = (
         sa.Index(
             "ix_building_list",
@@ -61,6 +61,7 @@ class Building(SQLModel, table=True):
             "assigned_to",
             "updated_by",
             "search_text",
+            "place_numbers",
             "id",
         ),
     )
@@ -77,6 +78,9 @@ class Building(SQLModel, table=True):
     building_sort: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     # Lower-cased code, address, compound and building number: one column for LIKE search.
     search_text: str = Field(default="", max_length=400)
+    # The whole numbers of the address and compound, between spaces (" 4 12 "): a searched
+    # number matches them whole (services.survey.place_numbers).
+    place_numbers: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     status: str = Field(default="not_started", index=True, max_length=16)
     completeness: float = Field(default=0.0)
     error_count: int = Field(default=0)

@@ -27,7 +27,7 @@ from surveyor.sync.review import (
 )
 from surveyor.sync.rows import CONFLICT
 from surveyor.sync.wording import filter_text, kind_counts_text
-from tests.conftest import REGISTER_ROW
+from tests.conftest import REGISTER_ROW, mint_codes
 from tests.sync.test_sync_cli import FORM, new_central, run
 
 
@@ -59,14 +59,21 @@ def _conflicts(store: Store, rows: list[tuple[str, str, str, str]]) -> None:
 
 def _register(central: Store, mini: Form) -> dict[str, str]:
     """宜宾东里 13号楼 (万兴, 李明): two field conflicts; 宜宾东里 3号楼 (万兴, 王芳): a duplicate
-    flag and a resolved conflict; 学府's building (nobody assigned): a delete race."""
-    codes = {
-        "yb13": _building(central, mini, building_no="13号楼", address="南开区宜宾道13号"),
-        "yb3": _building(central, mini),
-        "xf": _building(
-            central, mini, subdistrict="xuefu", compound_name="学府花园", address="南开区学府路1号"
-        ),
-    }
+    flag and a resolved conflict; 学府's building (nobody assigned): a delete race. 3号楼's
+    code holds 13, as a random one did once (NK-V6BXV-B13WE), for 「宜宾 13」 not to find it."""
+    with pytest.MonkeyPatch.context() as patch:
+        mint_codes(patch, "NK-AAAAA-AAAAA", "NK-V6BXV-B13WE", "NK-XFXFX-XFXFX")
+        codes = {
+            "yb13": _building(central, mini, building_no="13号楼", address="南开区宜宾道13号"),
+            "yb3": _building(central, mini),
+            "xf": _building(
+                central,
+                mini,
+                subdistrict="xuefu",
+                compound_name="学府花园",
+                address="南开区学府路1号",
+            ),
+        }
     assign(central, mini, "李明", refs=[codes["yb13"]], author="督导")
     assign(central, mini, "王芳", refs=[codes["yb3"]], author="督导")
     _conflicts(
@@ -108,11 +115,10 @@ def test_a_filter_keeps_a_kind_a_subdistrict_an_inspector_or_the_buildings_a_sea
     assert _listed(central, ConflictFilter(subdistrict="xuefu")) == [(c["xf"], "_deleted")]
     assert _listed(central, ConflictFilter(inspector="王芳")) == [(c["yb3"], "_duplicate")]
     assert _listed(central, ConflictFilter(inspector=UNASSIGNED)) == [(c["xf"], "_deleted")]
-    # The building list's search: 「宜宾 13」 is 13号楼 of 宜宾东里, not 3号楼; a code: that one.
-    # A word matches inside codes too (a code fragment finds its building), and codes are
-    # random: 3号楼's code may hold "13" (NK-V6BXV-B13WE did once).
-    by_code = {c["yb3"]} if "13" in c["yb3"] else set()
-    assert {k for k, _ in _listed(central, ConflictFilter(text="宜宾 13"))} == {c["yb13"], *by_code}
+    # The building list's search: 「宜宾 13」 is 13号楼 of 宜宾东里, not 3号楼 (whose code holds
+    # 13: a number is found whole, never in a code); a code or a piece of one: that building.
+    assert {k for k, _ in _listed(central, ConflictFilter(text="宜宾 13"))} == {c["yb13"]}
+    assert {k for k, _ in _listed(central, ConflictFilter(text="b13we"))} == {c["yb3"]}
     assert _listed(central, ConflictFilter(text=c["xf"].lower())) == [(c["xf"], "_deleted")]
     both = ConflictFilter(kinds=("hard", "soft"), inspector="王芳")
     assert _listed(central, both) == [] and count_conflicts(central, where=both) == 0

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
@@ -20,7 +21,7 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
 from surveyor.services.resume import get_resume_point
-from surveyor.services.survey import get_building, save_answers, set_status
+from surveyor.services.survey import create_building, get_building, save_answers, set_status
 from surveyor.store.db import open_store
 from surveyor.store.ids import building_uri
 from surveyor.tui.modals.problems import ProblemsModal
@@ -30,6 +31,7 @@ from surveyor.tui.text import fit_cells
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
 from surveyor.tui.widgets.section_nav import SectionNav
+from tests.conftest import REGISTER_ROW, mint_codes
 from tests.tui.conftest import AppFactory, run, settle, until
 
 FORM = get_form()
@@ -111,6 +113,49 @@ def test_search_then_open_a_building(sample_db: Path, make_app: AppFactory) -> N
             await settle(app, pilot)
             assert isinstance(app.screen, SurveyScreen)
             assert app.screen.building.id == target.id
+
+    run(body)
+
+
+def test_a_number_searched_in_the_list_is_the_building_or_door_number_whole(
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """宜宾 4 listed 14号楼 and a building whose code holds a 4 beside 4号楼: the number is
+    the 楼号 or a whole number of the 门牌 (测试路4号), never a piece of other text."""
+    plain = ("NK-AAAAA-AAAAA", "NK-BBBBB-BBBBB", "NK-CCCCC-CCCCC")
+    mint_codes(monkeypatch, *plain, "NK-WK4FA-B13WE")
+    store = open_store(sample_db)
+    try:
+        made = {
+            number: create_building(
+                store,
+                FORM,
+                {**REGISTER_ROW, "compound_name": "测试北里", "building_no": number, "address": at},
+                author="甲",
+            )
+            for number, at in (
+                ("4号楼", "南开区测试路30号"),
+                ("1号楼", "南开区测试路4号"),
+                ("14号楼", "南开区测试路31号"),
+                ("3号楼", "南开区测试路33号"),
+            )
+        }
+    finally:
+        store.close()
+    assert made["3号楼"].code == "NK-WK4FA-B13WE"
+    wanted = {str(made["4号楼"].building_id), str(made["1号楼"].building_id)}
+
+    async def body() -> None:
+        app = make_app(sample_db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, BuildingsScreen)
+            table = screen.query_one("#buildings", DataTable)
+            await pilot.press(*"测试北里 4")
+            await until(app, lambda: {r.value for r in table.rows} == wanted, "4号楼 and 4号")
+            await settle(app, pilot)
+            assert {r.value for r in table.rows} == wanted and screen.total == 2
 
     run(body)
 
