@@ -23,7 +23,7 @@ def drawn_lines(widget: Widget) -> list[str]:
 
 
 def test_closing_punctuation_goes_down_with_the_character_before_it() -> None:
-    assert wrap_text("给水管年份须在1950年至调查年份之间。", 35) == [
+    assert wrap_text("给水管年份须在1900年至调查年份之间。", 35) == [
         "给水管年份须在1950年至调查年份之",
         "间。",
     ]
@@ -37,7 +37,7 @@ def test_closing_punctuation_goes_down_with_the_character_before_it() -> None:
     ]
     for width in range(4, 40):
         for text in (
-            "给水管年份须在1950年至调查年份之间。",
+            "给水管年份须在1900年至调查年份之间。",
             "户数超过“地上层数×单元数×8”，请核实户数、层数和单元数。",
         ):
             lines = wrap_text(text, width)
@@ -56,11 +56,11 @@ def test_a_wrapped_message_keeps_its_full_stop_at_80_by_24(
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("water_pipe_year")
-            await pilot.press(*"1900", "enter")  # before 1950: refused, said when left
+            await pilot.press(*"1899", "enter")  # before 1900: refused, said when left
             await settle(app, pilot)
             row = screen.query_one("#row-water_pipe_year", FieldRow)
             lines = drawn_lines(row.query_one(".message"))
-            assert "".join(lines) == "给水管年份须在1950年至调查年份之间。"
+            assert "".join(lines) == "给水管年份须在1900年至调查年份之间。"
             assert len(lines) == 2  # it does wrap at this size
             assert lines[-1] == "间。", lines  # was "。" alone
 
