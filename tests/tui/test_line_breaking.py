@@ -24,7 +24,7 @@ def drawn_lines(widget: Widget) -> list[str]:
 
 def test_closing_punctuation_goes_down_with_the_character_before_it() -> None:
     assert wrap_text("给水管年份须在1900年至调查年份之间。", 35) == [
-        "给水管年份须在1950年至调查年份之",
+        "给水管年份须在1900年至调查年份之",
         "间。",
     ]
     assert wrap_text("（纬度）之间。", 6) == ["（纬", "度）之", "间。"]
