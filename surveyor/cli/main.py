@@ -91,23 +91,26 @@ def main(
         pass_db_down(ctx, db)
 
 
-def _run_app(db: Path, language: str | None = None) -> None:
-    # A missing or non-SQLite file is refused here, before the screen is taken over. The rest
-    # (schema, upgrade) is checked by the app after its first frame: importing the store here
-    # would import SQLAlchemy before it (docs/TUI.md, "Start-up").
+def _run_app(db: Path, language: str | None = None, by: str | None = None) -> None:
+    # A missing or non-SQLite file is refused here, before the screen is taken over, and so
+    # is a central without a person's name (as `review`). The rest (schema, upgrade) is
+    # checked by the app after its first frame: importing the store here would import
+    # SQLAlchemy before it (docs/TUI.md, "Start-up").
+    from surveyor.cli.options import app_author
     from surveyor.store.sqlitefile import require_sqlite_file
 
     if "://" not in str(db):
         require_sqlite_file(db)
+    author = app_author(str(db), by)
     from surveyor.tui.app import run_app
 
-    run_app(db, language=language)
+    run_app(db, language=language, author=author)
 
 
 @app.command("app")
-def app_cmd(db: DbOpt = None, lang: AppLangOpt = None) -> None:
-    """Open the inspector app on a database."""
-    _run_app(db_path(db), lang)
+def app_cmd(db: DbOpt = None, lang: AppLangOpt = None, by: ByOpt = None) -> None:
+    """Open the inspector app on a database (on a central, give your name: --by NAME)."""
+    _run_app(db_path(db), lang, by)
 
 
 @app.command()

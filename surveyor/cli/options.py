@@ -96,6 +96,20 @@ def author_name(by: str | None, store: Any = None) -> str:
     raise error_from("cli.name_needed", config=config_path())
 
 
+def app_author(target: str, by: str | None) -> str | None:
+    """The name the app records, decided before its screen opens: on a central (a URL, or a
+    SQLite file whose role says so) ``author_name``'s, refused without one as ``review``
+    refuses; on a laptop ``by`` (None: the app takes the laptop's own inspector).
+
+    A central has no inspector: ``surveyor app`` on one recorded every edit under the
+    placeholder "inspector", for good."""
+    from surveyor.store.sqlitefile import sqlite_role
+
+    if "://" in target or sqlite_role(Path(target)) == "central":
+        return author_name(by)
+    return by
+
+
 def name_for_hint(lang: str) -> str:
     """The ``--by`` value a printed command line to copy carries: the name a supervisor set
     in the settings file, else a placeholder to replace (NAME, 你的姓名)."""

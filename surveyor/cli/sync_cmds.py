@@ -369,8 +369,9 @@ def conflicts_list(
     inspector: Annotated[
         str | None,
         typer.Option(
-            help="Only buildings assigned to this inspector (the building's assigned "
-            "inspector, as 'assign' set it; '(unassigned)' for none)."
+            help="Only conflicts involving this inspector: on a building assigned to them "
+            "(as 'assign' set it), or where they wrote one of the values; '(unassigned)': on "
+            "buildings assigned to nobody."
         ),
     ] = None,
     search: Annotated[
@@ -507,9 +508,12 @@ def _named_group(
         value = none
     elif part == "subdistrict":
         value = option_code(form, "subdistrict", typed) if "subdistrict" in form.fields else typed
-    counts = count_by(store, part, include_resolved=include_resolved)
-    if value is not None and (value in counts or _names_one(store, form, part, value)):
+    if value is not None and _names_one(store, form, part, value):
         return value  # a real 街道 or inspector with nothing open lists nothing, exit 0
+    # Counted only now (an inspector's count reads every conflict's sides).
+    counts = count_by(store, part, include_resolved=include_resolved)
+    if value is not None and value in counts:
+        return value
     refusal = (
         "review.no_subdistrict_match" if part == "subdistrict" else "review.no_inspector_match"
     )

@@ -103,7 +103,8 @@ class ConflictFilter:
     """Which conflicts a review lists; an empty part does not filter.
 
     ``subdistrict`` is the 街道 code as stored (``NO_SUBDISTRICT`` for none), ``inspector``
-    the building's assigned inspector, ``assigned_to`` (``UNASSIGNED`` for nobody), ``text``
+    a person the conflict involves: the building is assigned to them, or they wrote one of its
+    sides (``written_by``); ``UNASSIGNED`` keeps the buildings assigned to nobody. ``text`` is
     the building list's search (a code, or words: 「宜宾 13」)."""
 
     kinds: tuple[str, ...] = ()
@@ -145,27 +146,81 @@ def _same_or_none(column: sa.ColumnElement[Any], value: str, none: str) -> sa.Co
     return column.is_(None) if value == none else column == value
 
 
-def _filter_clauses(flt: ConflictFilter) -> list[sa.ColumnElement[bool]]:
+#: The other buildings of a duplicate flag (its sides), as ``written_by`` joins them.
+SIDE = BUILDING.alias("side")
+
+
+def _head_ids(dialect: str) -> tuple[sa.TableValuedAlias, sa.ColumnElement[Any]]:
+    """The ids in the conflict's ``head_change_ids`` (a JSON list of UUID text), one row each,
+    and the id as the key columns store it: hex without dashes on SQLite, ``uuid`` on
+    PostgreSQL. Compared so, each side is found by the primary key (change, or building)."""
+    if dialect == "postgresql":
+        ids = sa.func.jsonb_array_elements_text(CONFLICT.c.head_change_ids).table_valued("value")
+        return ids, sa.cast(ids.c.value, sa.Uuid)
+    ids = sa.func.json_each(CONFLICT.c.head_change_ids).table_valued("value")
+    return ids, sa.func.replace(ids.c.value, "-", "")
+
+
+def written_by(query: sa.Select[Any], dialect: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """``query`` (over ``conflict``) joined with who wrote each side of its conflicts: with
+    the author of each head change, and, for a duplicate flag (whose heads are buildings),
+    with each flagged building (``SIDE``; its ``updated_by``, the last to save it). Two
+    queries, as a side is a change or a building; each reads the sides by primary key."""
+    ids, key = _head_ids(dialect)
+    with_heads = query.join(ids, sa.true())
+    changes = with_heads.join(CHANGE, CHANGE.c.change_id == key)
+    buildings = with_heads.join(SIDE, SIDE.c.id == key)
+    return (
+        changes.where(CONFLICT.c.kind != "duplicate_entity"),
+        buildings.where(CONFLICT.c.kind == "duplicate_entity"),
+    )
+
+
+def _involves(name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """The conflict involves ``name``: its building is assigned to them, or one of its sides
+    is among what they wrote: their changes, found by ``ix_change_author`` (migration 0008),
+    or, for a duplicate flag, the buildings they last saved (``updated_by``, in the building
+    list's covering index). Each set is read once per query, not per conflict: joining the
+    change log per head let SQLite walk the author's changes for every conflict (40 s for
+    89k conflicts)."""
+    ids, key = _head_ids(dialect)
+    theirs = sa.select(CHANGE.c.change_id).where(CHANGE.c.author == name)
+    saved = sa.select(SIDE.c.id).where(SIDE.c.updated_by == name)
+    duplicate = CONFLICT.c.kind == "duplicate_entity"
+    sides = sa.select(sa.literal(1)).select_from(ids).correlate(CONFLICT)
+    return sa.or_(
+        BUILDING.c.assigned_to == name,
+        sa.and_(~duplicate, sides.where(key.in_(theirs)).exists()),
+        sa.and_(duplicate, sides.where(key.in_(saved)).exists()),
+    )
+
+
+def _filter_clauses(flt: ConflictFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
     """``flt`` as WHERE clauses on ``conflict`` joined with ``building``: all on indexed
-    columns but the text, which is the building list's own search."""
+    columns (an inspector's sides by primary key) but the text, which is the building list's
+    own search."""
     clauses: list[sa.ColumnElement[bool]] = []
     if flt.kinds:
         clauses.append(CONFLICT.c.kind.in_(flt.kinds))
     if flt.subdistrict:
         clauses.append(_same_or_none(BUILDING.c.subdistrict, flt.subdistrict, NO_SUBDISTRICT))
-    if flt.inspector:
-        clauses.append(_same_or_none(BUILDING.c.assigned_to, flt.inspector, UNASSIGNED))
+    if flt.inspector == UNASSIGNED:
+        clauses.append(BUILDING.c.assigned_to.is_(None))
+    elif flt.inspector:
+        clauses.append(_involves(flt.inspector, dialect))
     if flt.text and flt.text.strip():
         clauses.extend(search_clauses(flt.text))
     return clauses
 
 
-def _conflict_query(include_resolved: bool, flt: ConflictFilter | None = None) -> sa.Select[Any]:
+def _conflict_query(
+    store: Store, include_resolved: bool, flt: ConflictFilter | None = None
+) -> sa.Select[Any]:
     query = sa.select(CONFLICT, BUILDING.c.code, BUILDING.c.address).join(
         BUILDING, BUILDING.c.id == CONFLICT.c.entity_id
     )
     if flt is not None:
-        query = query.where(*_filter_clauses(flt))
+        query = query.where(*_filter_clauses(flt, store.engine.dialect.name))
     return query if include_resolved else query.where(CONFLICT.c.status == "open")
 
 
@@ -183,7 +238,7 @@ def list_conflicts(
     A merge of a whole district can leave 100,000 open conflicts: a screen asks for a window.
     """
     query = (
-        _conflict_query(include_resolved, where)
+        _conflict_query(store, include_resolved, where)
         .order_by(BUILDING.c.code, CONFLICT.c.field_key)
         .limit(limit)
         .offset(offset)
@@ -208,7 +263,9 @@ def count_conflicts(
 ) -> int:
     """How many conflicts ``list_conflicts`` lists without a limit."""
     listed = (
-        _conflict_query(include_resolved, where).with_only_columns(CONFLICT.c.entity_id).subquery()
+        _conflict_query(store, include_resolved, where)
+        .with_only_columns(CONFLICT.c.entity_id)
+        .subquery()
     )
     with store.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(listed)).scalar_one())
@@ -231,18 +288,37 @@ def count_by(
 ) -> dict[str, int]:
     """Conflicts per kind, 街道 or inspector (``part``, a key of ``FACETS``), most first, under
     the rest of ``where``: what the screen and the CLI offer to pick, each with what picking
-    it would list ("field 12, duplicate 3,236"). One GROUP BY over the open conflicts (the
-    change log is not read); no 街道 is ``NO_SUBDISTRICT``, nobody assigned ``UNASSIGNED``."""
+    it would list ("field 12, duplicate 3,236"). One GROUP BY over the open conflicts; no 街道
+    is ``NO_SUBDISTRICT``, nobody assigned ``UNASSIGNED``. Per inspector, a conflict counts
+    under each person it involves (assigned the building, or wrote a side), so the counts
+    may add up to more than the conflicts."""
     column = FACETS[part]
     none = NO_SUBDISTRICT if part == "subdistrict" else UNASSIGNED
     flt = (where or ConflictFilter()).without(part)
-    query = (
-        _conflict_query(include_resolved, flt)
-        .with_only_columns(column, sa.func.count())
-        .group_by(column)
-    )
+    base = _conflict_query(store, include_resolved, flt)
+    if part == "inspector":
+        return _count_by_person(store, base)
+    query = base.with_only_columns(column, sa.func.count()).group_by(column)
     with store.engine.connect() as conn:
         rows = [(none if key is None else str(key), int(n)) for key, n in conn.execute(query)]
+    return dict(sorted(rows, key=lambda kn: (-kn[1], kn[0])))
+
+
+def _count_by_person(store: Store, base: sa.Select[Any]) -> dict[str, int]:
+    """``count_by(…, "inspector")``: the (conflict, person) pairs of ``base``'s conflicts, a
+    person being the building's assigned inspector (``UNASSIGNED`` for nobody) or a side's
+    writer, each pair once (``UNION``), counted per person."""
+    pk = (CONFLICT.c.entity_id, CONFLICT.c.field_key)
+    changes, buildings = written_by(base, store.engine.dialect.name)
+    pairs = sa.union(
+        base.with_only_columns(*pk, sa.func.coalesce(BUILDING.c.assigned_to, UNASSIGNED)),
+        changes.with_only_columns(*pk, CHANGE.c.author),
+        buildings.with_only_columns(*pk, SIDE.c.updated_by).where(SIDE.c.updated_by.is_not(None)),
+    ).subquery()
+    name = list(pairs.c)[2]
+    query = sa.select(name, sa.func.count()).group_by(name)
+    with store.engine.connect() as conn:
+        rows = [(str(key), int(n)) for key, n in conn.execute(query)]
     return dict(sorted(rows, key=lambda kn: (-kn[1], kn[0])))
 
 

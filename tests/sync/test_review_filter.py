@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,35 @@ def test_assign_refuses_the_words_for_nobody_as_a_name(
         assert assigned == [None]
     finally:
         hub.close()
+
+
+def test_an_inspector_is_whoever_a_conflict_involves_assigned_or_wrote_a_side(
+    laptops: Callable[[str], Store], central: Store, mini: Form
+) -> None:
+    """「李娜's conflicts」 meant only the buildings assigned to her: the field she and a
+    colleague both edited on his building was not hers to find. An inspector now keeps the
+    conflicts of buildings assigned to them and those where they wrote a side (a head
+    change; for a duplicate flag, a flagged building they last saved), in the list, the
+    counts (one conflict under each person involved) and `conflicts list --inspector`."""
+    from tests.sync.test_review_filter_screen import _mixed
+
+    code = _mixed(laptops, central, mini)  # 乙's building, field conflicts by 甲 and 乙
+    field = sorted((code, f) for f in ("floors_above", "year_built"))
+    assert sorted(_listed(central, ConflictFilter(inspector="乙"))) == field  # assigned
+    assert sorted(_listed(central, ConflictFilter(inspector="甲"))) == field  # wrote a side
+    assert count_conflicts(central, where=ConflictFilter(inspector="甲")) == 2
+    dups = {(r.code, r.field_key) for r in list_conflicts(central) if r.field_key == "_duplicate"}
+    for name in ("丙", "丁"):  # each registered one of the two buildings at 学府路1号
+        assert set(_listed(central, ConflictFilter(inspector=name))) == dups
+    assert set(_listed(central, ConflictFilter(inspector=UNASSIGNED))) == dups  # as before
+    assert _listed(central, ConflictFilter(kinds=("duplicate_entity",), inspector="甲")) == []
+    assert count_by(central, "inspector") == {UNASSIGNED: 2, "丁": 2, "丙": 2, "乙": 2, "甲": 2}
+    assert count_by(central, "inspector", ConflictFilter(kinds=("hard", "soft"))) == {
+        "乙": 2,
+        "甲": 2,
+    }
+    listing = ("conflicts", "list", "--central", central.target, *FORM)
+    mine = run(*listing, "--inspector", "甲", "--json")
+    assert sorted((r["code"], r["field_key"]) for r in json.loads(mine.stdout)) == field
+    typo = run(*listing, "--inspector", "甲乙", ok=False)
+    assert typo.returncode == 2 and "甲 2" in typo.stderr

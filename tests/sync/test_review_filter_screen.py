@@ -169,12 +169,17 @@ async def _search_and_pick(central: Store, mini: Form, code: str) -> None:
         await until(app, lambda: isinstance(app.screen, FilterPick), "the inspectors offered")
         pick = app.screen
         assert isinstance(pick, FilterPick)
+        # Each conflict under everyone it involves: 乙 is assigned the building, 甲 wrote a
+        # value of its two field conflicts, 丙 and 丁 each saved one of the duplicates.
         assert [label for label, _ in pick.choices] == [
             "all inspectors  4",
             "(unassigned)  2",
+            "丁  2",
+            "丙  2",
             "乙  2",
+            "甲  2",
         ]
-        await pilot.press("down", "down", "enter")
+        await pilot.press("down", "down", "down", "down", "enter")
         await until(app, lambda: screen.where.inspector == "乙", "the inspector picked")
         await until(app, lambda: len(screen.rows) == 2, "乙's conflicts")
         assert {r.code for r in screen.rows} == {code}
@@ -201,3 +206,32 @@ async def _filter_on_a_laptop(laptop: Store, mini: Form) -> None:
         assert _esc(app) == "review.clear_filter"
         await pilot.press("escape")
         await until(app, lambda: len(screen.rows) == 2, "both again")
+
+
+def test_an_inspector_picked_lists_the_conflicts_where_they_wrote_a_value(
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+) -> None:
+    """`i` offered only the buildings' assigned inspectors: 甲, who wrote one side of both
+    field conflicts on 乙's building, was not there to pick. Picked, 甲 lists those two."""
+    central = init_store(f"{tmp_path}/central.db", role="central")
+    code = _mixed(laptops, central, mini)
+    asyncio.run(_pick_the_writer(central, mini, code))
+    central.close()
+
+
+async def _pick_the_writer(central: Store, mini: Form, code: str) -> None:
+    async with review(central, mini, size=(80, 24)) as (app, pilot, screen):
+        await pilot.press("i")
+        await until(app, lambda: isinstance(app.screen, FilterPick), "the inspectors offered")
+        pick = app.screen
+        assert isinstance(pick, FilterPick)
+        assert "each inspector involved" in pick.title_text
+        values = [value for _, value in pick.choices]
+        assert "甲" in values, pick.choices
+        for _ in range(values.index("甲")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await until(app, lambda: screen.where.inspector == "甲", "甲 picked")
+        await until(app, lambda: len(screen.rows) == 2, "the conflicts 甲 wrote a value of")
+        assert {r.code for r in screen.rows} == {code} and _kinds(screen) <= set(FIELD)
+        assert "2 shown; 2 of 4 conflicts match (inspector 甲)" in _status(screen)

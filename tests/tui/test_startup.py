@@ -155,6 +155,50 @@ def test_surveyor_app_reaches_the_app_without_importing_sqlalchemy(tmp_path: Pat
     assert out.stdout.strip() == f"run_app {db} [] en"  # --lang reaches the app
 
 
+def _app_on(db: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``surveyor ARGS`` with the app's ``run_app`` replaced by one that prints the author it
+    was given, in an empty home (no settings file, so no name set)."""
+    import os
+
+    code = (
+        "import sys\n"
+        "import surveyor.tui.app as tui\n"
+        "def fake_run_app(db, **options):\n"
+        "    heavy = [m for m in ('sqlalchemy', 'surveyor.store.db') if m in sys.modules]\n"
+        "    print('run_app', options.get('author'), heavy)\n"
+        "tui.run_app = fake_run_app\n"
+        "from surveyor.cli.main import run\n"
+        f"run([*{list(args)!r}, '--db', {str(db)!r}])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SURVEYOR_", "XDG_"))}
+    env |= {"HOME": str(home), "LOGNAME": "root", "USER": "root"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+
+def test_surveyor_app_on_a_central_needs_a_persons_name_as_review_does(tmp_path: Path) -> None:
+    """`surveyor app --db central.db` with no --by and no name in the settings opened, and
+    every edit made there was recorded under the placeholder "inspector" for good. It is
+    refused before the screen opens in `review`'s sentence; a name given reaches the app; a
+    laptop needs none (its own inspector is recorded)."""
+    from surveyor.store.db import init_store
+
+    central, laptop = tmp_path / "central.db", tmp_path / "laptop.db"
+    init_store(central, role="central").close()
+    init_store(laptop, role="laptop", inspector="王芳").close()
+    home = tmp_path / "home"
+    home.mkdir()
+    for args in (["app"], ["app", "--lang", "en"]):
+        refused = _app_on(central, home, *args)
+        assert refused.returncode == 2 and "run_app" not in refused.stdout, refused.stdout
+        [line] = refused.stderr.splitlines()
+        assert "--by NAME" in line and "inspector = " in line, line
+    assert _app_on(central, home).returncode == 2  # `surveyor --db central.db`: the app too
+    named = _app_on(central, home, "app", "--by", "李督导")
+    assert named.returncode == 0 and named.stdout.strip() == "run_app 李督导 []", named.stderr
+    mine = _app_on(laptop, home, "app")
+    assert mine.returncode == 0 and mine.stdout.strip() == "run_app None []", mine.stderr
+
+
 def test_surveyor_app_refuses_a_missing_or_non_sqlite_file_before_the_screen(
     tmp_path: Path,
 ) -> None:

@@ -519,19 +519,21 @@ class SupervisorScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="review-choices", exit_on_error=False)
     def _read_choices(self, part: str) -> None:
-        """The 街道 or inspectors with conflicts under the rest of the filter, counted."""
+        """The 街道 or inspectors with conflicts under the rest of the filter, counted, and
+        how many that is in all: a conflict counts under each inspector it involves, so the
+        inspectors' counts may add up to more."""
         try:
             counts = count_by(self.store, part, self.where)
+            every = count_conflicts(self.store, where=self.where.without(part))
         except Exception as exc:  # a locked database, a lost server
             self._from_worker(self._status, error_text(exc))
             return
-        self._from_worker(self._offer_choices, part, counts)
+        self._from_worker(self._offer_choices, part, counts, every)
 
-    def _offer_choices(self, part: str, counts: dict[str, int]) -> None:
+    def _offer_choices(self, part: str, counts: dict[str, int], every: int) -> None:
         if not is_live(self) or not self.is_current:
             return
         lang, sub = language(), part == "subdistrict"
-        every = sum(counts.values())
         choices = [(f"{t(f'review.all_{part}')}  {every:,}", "")]
         for value, n in counts.items():
             name = group_name(self.form, value, lang, by_subdistrict=sub)
