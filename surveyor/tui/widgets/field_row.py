@@ -203,7 +203,7 @@ class FieldRow(Widget):
         self.lang = lang
         self._blob_dir = blob_dir
         self._shown: tuple[str | None, str | None] = (None, None)
-        self._label: Static | None = None
+        self._label: Note | None = None
         self._message: Note | None = None
         self._conflict: Note | None = None
         self._conflict_note: str | None = None
@@ -237,7 +237,8 @@ class FieldRow(Widget):
 
     def compose(self) -> ComposeResult:
         fld, lang = self.fld, self.lang
-        self._label = Static(self.label_text(), classes="label")
+        # Wrapped as Chinese is set (a long label keeps 13号楼 whole), like its messages.
+        self._label = Note(self.label_text(), classes="label")
         yield self._label
         # As few widgets as possible: every one costs time when a section is mounted.
         self._body = Vertical(classes="body")
