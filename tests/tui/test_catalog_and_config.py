@@ -19,6 +19,7 @@ from surveyor.store.db import open_store
 from surveyor.tui.app import SurveyorApp
 from surveyor.tui.screens.help import HelpScreen
 from surveyor.tui.screens.survey import SurveyScreen
+from surveyor.tui.widgets.note import Note
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import open_survey
 
@@ -251,7 +252,7 @@ def test_f1_shows_the_focused_fields_help(sample_db: Path, make_app: AppFactory)
             await pilot.press("f1")
             await settle(app, pilot)
             assert isinstance(app.screen, HelpScreen)
-            shown = str(app.screen.query_one("#field-help").render())
+            shown = app.screen.query_one("#field-help", Note).text
             assert "楼号" in shown and "Building no." in shown and "3号楼" in shown
             assert "f9" in str(app.screen.query_one("#keys").render())
             await pilot.press("f1")
@@ -286,7 +287,7 @@ def test_f1_and_f9_write_a_chinese_colon_in_chinese(sample_db: Path, make_app: A
                 await settle(app, pilot)
                 await pilot.press("f1")
                 await settle(app, pilot)
-                shown.append(str(app.screen.query_one("#field-help").render()))
+                shown.append(app.screen.query_one("#field-help", Note).text)
                 await pilot.press("f1")
                 await settle(app, pilot)
             await pilot.press("f9")  # complete: refused, the problems listed

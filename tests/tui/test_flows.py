@@ -16,7 +16,7 @@ import pytest
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Select, TextArea
 
 from surveyor.forms.catalog import get_form
 from surveyor.services.browse import browse_buildings
@@ -30,6 +30,7 @@ from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.text import fit_cells
 from surveyor.tui.widgets.choice import ChoiceField
 from surveyor.tui.widgets.field_row import FieldRow
+from surveyor.tui.widgets.note import Note
 from surveyor.tui.widgets.section_nav import SectionNav
 from tests.conftest import REGISTER_ROW, mint_codes
 from tests.tui.conftest import AppFactory, run, settle, until
@@ -608,7 +609,7 @@ def test_the_required_mark_follows_the_answers(sample_db: Path, make_app: AppFac
 
     def marked(screen: SurveyScreen, field_id: str) -> bool:
         row = screen.query_one(f"#row-{field_id}", FieldRow)
-        shown = str(row.query_one(".label", Static).render())
+        shown = row.query_one(".label", Note).text
         assert row.has_class("-required") == shown.endswith(" *"), shown
         return row.has_class("-required")
 

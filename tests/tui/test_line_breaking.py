@@ -143,3 +143,68 @@ def test_a_number_keeps_its_measure_word_on_screen_and_on_paper() -> None:
     for width in range(50, 300, 7):
         printed = wrap(REMARK, font, 6.4, width, 20)
         assert "".join(printed) == REMARK and split_stretches(printed) == [], (width, printed)
+
+
+def stretches_split(text: str, lines: list[str]) -> list[str]:
+    """The stretches of ``text`` the one rule keeps whole (``unbreakable_spans``) that no
+    drawn line holds whole."""
+    from surveyor.text import unbreakable_spans
+
+    pieces = [text[a:b] for a, b in unbreakable_spans(text)]
+    return [piece for piece in pieces if not any(piece in line for line in lines)]
+
+
+def test_a_long_label_keeps_13号楼_whole_at_80_by_24(
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Labels were Textual ``Static`` text, which folds Chinese anywhere: in the label column
+    (18 cells) 「备注：城厢中路13号楼3单元2024年改造」 broke as 「…中路13号」 / 「楼3单元…」.
+    They wrap by the rule the messages, the PDF and ``show`` use."""
+    from surveyor.forms.model import Localized
+
+    label = "备注：城厢中路13号楼3单元2024年改造"
+    from surveyor.forms.catalog import get_form
+
+    fld = get_form().field("address")  # the app's form: the loader caches it
+    monkeypatch.setattr(
+        fld, "defn", fld.defn.model_copy(update={"label": Localized(zh=label, en="Address")})
+    )
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_at(app, pilot, target.id, "address")
+            row = screen.query_one("#row-address", FieldRow)
+            lines = [line for line in drawn_lines(row.query_one(".label")) if line]
+            assert len(lines) > 1  # it does wrap at this size
+            assert "".join(lines) == label + " *", lines  # required: its mark after it
+            assert stretches_split(label, lines) == [], lines
+
+    run(body)
+
+
+def test_f1_field_help_keeps_years_whole_at_80_by_24(sample_db: Path, make_app: AppFactory) -> None:
+    """F1's help for a field (label, hint, rule) was a ``Static`` too: its hint could break a
+    number from its measure word where a line ended (7 / 层, 3号 / 楼)."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_survey(app, pilot, target.id)
+            for field_id in ("building_no", "structure_type"):
+                await screen.goto_field(field_id)
+                await settle(app, pilot)
+                assert screen.focused is not None and screen.focused.id == field_id
+                await pilot.press("f1")
+                await settle(app, pilot)
+                lines = drawn_lines(app.screen.query_one("#field-help"))
+                hint = app.form.field(field_id).defn.hint
+                assert hint is not None and len([line for line in lines if line]) > 2
+                assert stretches_split(hint.zh, lines) == [], lines
+                assert not any(line.lstrip()[:1] in NO_LINE_START for line in lines if line)
+                await pilot.press("f1")
+                await settle(app, pilot)
+
+    run(body)

@@ -44,7 +44,8 @@ class HelpScreen(Dialog[None]):
             field = self._focused_field()
             if field is not None:
                 yield Static(t("help.field"), classes="heading")
-                yield Static(self._field_help(field), id="field-help")
+                # Wrapped as Chinese is set: a hint keeps 2021年 and 「3号楼」 whole.
+                yield Note(self._field_help(field), id="field-help")
             yield Static(t("help.title"), classes="heading")
             # A screen or dialog with its own work says it (the conflict review, the new
             # building), else the inspector's list and survey.

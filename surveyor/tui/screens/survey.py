@@ -45,6 +45,7 @@ from surveyor.forms.record import (
     normalize_input,
 )
 from surveyor.i18n import error_text, language, t
+from surveyor.services.live import BuildingWatch, changed_elsewhere
 from surveyor.services.photos import (
     attach_photo,
     check_room_for_photo,
@@ -99,6 +100,9 @@ SAVE_QUIET_SECONDS = 0.3
 AUTOSAVE_MAX_WAIT = 2.0
 #: The autosave timer's shortest wait, in seconds (Textual's timer cannot wait 0 s).
 SHORTEST_TIMER = 0.001
+#: Seconds between two looks for answers another program stored (``surveyor photo add``, a
+#: sync): a look asks SQLite whether anything was committed, and reads the building only then.
+LIVE_POLL_SECONDS = 1.5
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,18 @@ class SurveyScreen(Screen[None]):
         self._section_lock = asyncio.Lock()
         #: "This is the first/last section", not said again while shown (PgDn held down).
         self._edge_toast = ToastOnce()
+        # Writes made elsewhere (``look_elsewhere``): the watch, opened on mount; a look
+        # under way; a reading to take again (set aside, or a field kept back from it).
+        self._watch: BuildingWatch | None = None
+        self._looking = False
+        self._look_again = False
+        #: Bumped (under ``_lock``) whenever ``seen`` takes this screen's own save: a reading
+        #: of the database taken before it would look like someone else's write.
+        self._save_generation = 0
+        #: Photo fields whose attach or removal is being written (their heads come with it).
+        self._photos_writing: set[str] = set()
+        #: (field, head) pairs already said to have changed under the inspector's cursor.
+        self._told_kept: set[tuple[str, str | None]] = set()
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -246,6 +262,8 @@ class SurveyScreen(Screen[None]):
         self.set_class(self.app.size.width >= WIDE, "-wide")
         self._update_subtitle()
         await self.show_section(index, focus=focus, save=False)
+        self._watch = BuildingWatch(self.app.store, self.building.id)
+        self.set_interval(LIVE_POLL_SECONDS, self.look_elsewhere)
         if self.status == "approved":
             self.notify(t("survey.approved_warning"), severity="warning", markup=False)
         self._tell_building_conflicts(self.conflicts)
@@ -750,6 +768,7 @@ class SurveyScreen(Screen[None]):
                     )
                     with self._lock:
                         self.seen.update(result.heads)
+                        self._save_generation += 1
                 if write_resume and resume is not None:
                     set_resume_point(app.store, building_id, resume)
                     with self._lock:
@@ -1090,6 +1109,9 @@ class SurveyScreen(Screen[None]):
     def on_screen_suspend(self) -> None:
         self.flush(leaving=True)
 
+    def on_screen_resume(self) -> None:
+        self.look_elsewhere()  # back from a dialog, or from another screen
+
     def on_unmount(self) -> None:
         """Gone: no timer may fire on this screen any more; whatever is pending is handed to
         the save thread (``save_now`` has normally committed everything before)."""
@@ -1098,6 +1120,8 @@ class SurveyScreen(Screen[None]):
                 timer.stop()
         self._timer = self._retry_timer = None
         self.flush(leaving=True)
+        if self._watch is not None:
+            self._watch.close()
 
     # -- completion -----------------------------------------------------------------------------
     async def action_complete(self) -> None:
@@ -1275,6 +1299,8 @@ class SurveyScreen(Screen[None]):
         """Attach or remove one photo through the core service (in a save thread), then show
         the field."""
         app = self.app
+        with self._lock:
+            self._photos_writing.add(field_id)
         try:
             result = service(
                 app.store,
@@ -1289,10 +1315,14 @@ class SurveyScreen(Screen[None]):
             state = get_building(app.store, self.building.id)
             with self._lock:
                 self.seen[field_id] = state.field_change.get(field_id)
+                self._save_generation += 1
         except Exception as exc:  # refused, a locked database, a bug: said, not dropped
             # Not a failed save: nothing is queued to retry, the answers are all saved.
             self._call_ui(self._photo_refused, error_text(exc))
             return
+        finally:
+            with self._lock:
+                self._photos_writing.discard(field_id)
         self._call_ui(self._photos_changed, field_id, state.answers.get(field_id), result, how)
 
     def _photo_refused(self, error: str) -> None:
@@ -1318,6 +1348,109 @@ class SurveyScreen(Screen[None]):
 
         size = sum(int(p.get("size", 0)) for p in photos or [])
         self.app.notify(t("survey.photo_added", size=human_size(size)), markup=False)
+
+    # -- writes made elsewhere ---------------------------------------------------------------------
+    def look_elsewhere(self) -> None:
+        """Every ``LIVE_POLL_SECONDS`` and on coming back to the screen: read the building
+        again if another program committed to the database (a photo added by ``surveyor photo
+        add``, a sync's resolution), in a thread. The screen showed the old photos and answers
+        until the building was opened again."""
+        if self._looking or self._watch is None or not is_live(self):
+            return
+        self._looking = True
+        self._read_elsewhere(self._watch)
+
+    @work(thread=True, group="live", exit_on_error=False)
+    def _read_elsewhere(self, watch: BuildingWatch) -> None:
+        with self._lock:
+            generation = self._save_generation
+            again, self._look_again = self._look_again, False
+        state, notes = None, None
+        try:
+            state = watch.poll(force=again)
+            if state is not None and (state.conflict_count or self.conflicts):
+                app = self.app
+                notes = conflict_notes(app.store, app.form, self.building.id, language())
+        except Exception:  # a locked or damaged database: the next save says what is wrong
+            state = None
+        self._call_ui(self._take_elsewhere, state, notes, generation)
+
+    def _take_elsewhere(
+        self, state: BuildingState | None, notes: dict[str, str] | None, generation: int
+    ) -> None:
+        """Show what another program stored: answers of the fields it changed, the status,
+        the conflict notes. A field being typed in (or with the cursor in it) keeps its text,
+        and the inspector is told (``_say_kept``); it takes the stored answer once left, or
+        its own answer is saved over it as a conflict."""
+        self._looking = False
+        if state is None or not is_live(self):
+            return
+        if self._switching:  # rows made from the answers, not mounted yet: read again later
+            self._look_again = True
+            return
+        with self._lock:
+            if generation != self._save_generation:  # read before this screen's own save
+                self._look_again = True
+                return
+            typed = self.pending.keys() | self._queue.keys() | self._in_flight.keys()
+            typed |= self._photos_writing
+        focused = self.focused.id if self.focused is not None else None
+        shown, kept = [], []
+        for fid in sorted(changed_elsewhere(state, self.seen)):
+            value = state.answers.get(fid)
+            row = self._row_of(fid)
+            under_cursor = row is not None and fid == focused and row.holds_typing()
+            if fid in typed or (under_cursor and row is not None and not row.shows(value)):
+                kept.append(fid)
+                continue
+            with self._lock:
+                self.seen[fid] = state.field_change.get(fid)
+            if self.answers.get(fid) == value:
+                continue
+            shown.append(fid)
+            self._take_answer(fid, value, row)
+        self._look_again = bool(kept)  # read again until the field is left
+        if notes is not None:
+            self.conflicts = notes
+        if state.status != self.status:
+            self.status = state.status
+            self.refresh_bindings()  # F7 is offered for a complete building only
+        self.ev = evaluate(self.app.form, self.answers)
+        self.apply_evaluation(quiet=focused)
+        self._update_subtitle()
+        self._say_elsewhere(shown, state, kept)
+
+    def _row_of(self, field_id: str) -> FieldRow | None:
+        """The row of ``field_id`` in the section shown, mounted or still to be mounted."""
+        rows: list[FieldRow] = [*self.query(FieldRow), *self._rest_rows]
+        return next((row for row in rows if row.field_id == field_id), None)
+
+    def _take_answer(self, field_id: str, value: Any, row: FieldRow | None) -> None:
+        """``value``, stored elsewhere, as this screen's answer, shown in its row if any."""
+        if value is None:
+            self.answers.pop(field_id, None)
+        else:
+            self.answers[field_id] = value
+        if row is not None:
+            row.show_value(value)
+
+    def _say_elsewhere(self, shown: list[str], state: BuildingState, kept: list[str]) -> None:
+        """Name the fields shown anew, and those kept as the inspector has them (once for each
+        answer stored under them)."""
+        form, lang = self.app.form, language()
+
+        def names(fields: list[str]) -> str:
+            labels = [form.field(f).defn.label.get(lang) for f in fields if f in form.fields]
+            return joined_names(labels, lang)
+
+        if labels := names(shown):
+            self.notify(t("survey.changed_elsewhere", fields=labels), markup=False)
+        heads = state.field_change
+        new = [f for f in kept if (f, heads.get(f)) not in self._told_kept]
+        self._told_kept.update((f, heads.get(f)) for f in new)
+        if labels := names(new):
+            said = t("survey.changed_under_you", fields=labels)
+            self.notify(said, severity="warning", timeout=10, markup=False)
 
     # -- language, palette ------------------------------------------------------------------------
     async def refresh_language(self) -> None:

@@ -181,6 +181,12 @@ class ChoiceField(Widget, can_focus=True):
             self.selected = [code]
         self._changed()
 
+    def show_value(self, value: str | list[str] | None) -> None:
+        """Show ``value``, stored by another program, without posting ``Changed``: it is
+        saved already, and recording it again would make it this screen's answer."""
+        self.selected = self._as_list(value)
+        self.refresh(layout=True)
+
     def _changed(self) -> None:
         self.refresh(layout=True)
         self.post_message(self.Changed(self, self.value))

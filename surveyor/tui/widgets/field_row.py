@@ -203,7 +203,7 @@ class FieldRow(Widget):
         self.lang = lang
         self._blob_dir = blob_dir
         self._shown: tuple[str | None, str | None] = (None, None)
-        self._label: Static | None = None
+        self._label: Note | None = None
         self._message: Note | None = None
         self._conflict: Note | None = None
         self._conflict_note: str | None = None
@@ -237,7 +237,8 @@ class FieldRow(Widget):
 
     def compose(self) -> ComposeResult:
         fld, lang = self.fld, self.lang
-        self._label = Static(self.label_text(), classes="label")
+        # Wrapped as Chinese is set (a long label keeps 13号楼 whole), like its messages.
+        self._label = Note(self.label_text(), classes="label")
         yield self._label
         # As few widgets as possible: every one costs time when a section is mounted.
         self._body = Vertical(classes="body")
@@ -350,6 +351,50 @@ class FieldRow(Widget):
             editor.refresh(layout=True)
         elif isinstance(editor, PhotoField):
             editor.refresh(layout=True)
+
+    def show_value(self, value: Any) -> None:
+        """Show ``value``, an answer another program stored (the screen keeps a field being
+        typed in out of this), without posting a change: it is saved already. A row not
+        composed yet is composed with it."""
+        self.value = value
+        editor = self._editor_widget()
+        if isinstance(editor, FieldInput):
+            with editor.prevent(Input.Changed):
+                editor.value = display_value(self.fld, value, self.lang)
+        elif isinstance(editor, FieldTextArea):
+            with editor.prevent(TextArea.Changed):
+                editor.load_text(display_value(self.fld, value, self.lang))
+            self._count(editor.text)
+        elif isinstance(editor, ChoiceField):
+            editor.show_value(choice_value(self.fld, value))
+        elif isinstance(editor, PhotoField):
+            editor.set_photos(value if isinstance(value, list) else [])
+
+    def _editor_widget(self) -> Widget | None:
+        """The field's editor, once composed."""
+        return next(iter(self.query(f"#{self.fld.id}")), None)
+
+    def holds_typing(self) -> bool:
+        """True when the editor holds keys of its own: a text field, or a choice list being
+        filtered. A choice picked or a photo attached is recorded at once; such an editor
+        may show another program's answer under the cursor."""
+        editor = self._editor_widget()
+        if isinstance(editor, ChoiceField):
+            return editor.filtering
+        return isinstance(editor, Input | TextArea)
+
+    def shows(self, value: Any) -> bool:
+        """True when the editor shows ``value`` already (or the row is not composed)."""
+        editor = self._editor_widget()
+        if isinstance(editor, Input):
+            return editor.value == display_value(self.fld, value, self.lang)
+        if isinstance(editor, TextArea):
+            return editor.text == display_value(self.fld, value, self.lang)
+        if isinstance(editor, ChoiceField):
+            return editor.value == choice_value(self.fld, value)
+        if isinstance(editor, PhotoField):
+            return editor.photos == (value if isinstance(value, list) else [])
+        return True
 
     def show_required(self, required: bool) -> None:
         """Mark the field required or not, as the current answers make it: a ``required_if``
