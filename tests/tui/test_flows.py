@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.cells import cell_len
 from textual import events
 from textual.command import CommandPalette
@@ -281,6 +282,38 @@ def test_status_and_completeness_stay_whole_at_80_columns(
                 table = app.screen.query_one("#buildings", DataTable)
                 wide = table.get_cell(next(iter(table.rows)), "compound").plain
                 assert cell_len(wide) > cell_len(narrow), wide
+
+    run(body)
+
+
+@pytest.mark.parametrize(("width", "number"), [(130, "平房3排"), (80, "3号楼A"), (80, "平房3排")])
+def test_the_building_number_column_is_as_wide_as_the_longest_shown(
+    sample_db: Path, make_app: AppFactory, width: int, number: str
+) -> None:
+    """The 楼号 column was 6 cells at any width: 平房3排 read 平房3~ even at 130 columns.
+    It takes the longest 楼号 listed, whole, up to a cap that leaves the address 16 cells
+    at 80 columns (a much longer one is cut, and says so)."""
+    store = open_store(sample_db)
+    try:
+        target = first_with_status(sample_db, "draft")
+        answers = {"building_no": number}
+        save_answers(store, FORM, target.id, answers, author="王芳", draft=True)
+        other = first_with_status(sample_db, "not_started")
+        long = {"building_no": "平房区第三排西侧院"}  # 18 cells: past the cap
+        save_answers(store, FORM, other.id, long, author="王芳", draft=True)
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(width, 24)) as pilot:
+            await settle(app, pilot)
+            table = app.screen.query_one("#buildings", DataTable)
+            shown = [table.get_cell(row, "building_no").plain for row in table.rows]
+            assert number in shown, shown
+            assert "平房区第~" in shown, shown  # cut at the cap, said to be
+            widths = {str(c.key.value): c.get_render_width(table) for c in table.ordered_columns}
+            assert widths["address"] - 2 >= 16, widths
 
     run(body)
 

@@ -67,8 +67,11 @@ SUBDISTRICT_SUFFIXES = ("街道", " Subdistrict")
 #: Cells the table keeps for its vertical scrollbar, and around each cell (``cell_padding``).
 SCROLLBAR = 2
 PADDING = 2
-#: Cells of a building number ("13号楼"); the code's, status's and completeness's are whole.
+#: Least cells of the building number column ("13号楼"); it grows to the longest 楼号 of the
+#: first window of rows (平房3排, 3号楼A were cut to 平房3~ even at 130 columns) up to
+#: ``BUILDING_NO_MOST``: wider, the address would get less than its first 16 cells at 80.
 BUILDING_NO_CELLS = 6
+BUILDING_NO_MOST = 10
 #: The columns that give way: their least width, then what they get next, in this order, from
 #: what the whole columns leave. The address whole first (its number finds the building), then
 #: the compound, then the street, then the counts column; then more of each. Sized by their
@@ -119,6 +122,13 @@ def column_widths(
         left -= grow
     widths["conflicts"] = conflicts
     return widths
+
+
+def building_no_cells(rows: Sequence[BuildingRow], header: int) -> int:
+    """Cells of the 楼号 column: the longest 楼号 of ``rows`` whole (CJK counts two), at
+    least ``BUILDING_NO_CELLS`` and the header, at most ``BUILDING_NO_MOST``."""
+    longest = max((cell_len(without_controls(r.building_no or "")) for r in rows), default=0)
+    return max(BUILDING_NO_CELLS, header, min(longest, BUILDING_NO_MOST))
 
 
 class BuildingTable(DataTable[Text]):
@@ -260,7 +270,7 @@ class BuildingsScreen(Screen[None]):
         status = max(cell_len(t(f"status.{s}")) for s in STATUSES)
         whole = {
             "code": max(len("NK-00000-00000"), header["code"]),
-            "building_no": max(BUILDING_NO_CELLS, header["building_no"]),
+            "building_no": building_no_cells(rows, header["building_no"]),
             "status": max(status, header["status"]),
             "completeness": max(len("100%"), header["completeness"]),
         }
