@@ -371,6 +371,20 @@ def test_photo_add_and_remove(tmp_path: Path) -> None:
     assert not_photo.returncode == 2 and "'year_built' is not a photo field" in not_photo.stderr
 
 
+def test_photo_add_says_a_mistyped_path_is_not_found(tmp_path: Path) -> None:
+    """A mistyped path said 「…不是文件」 ("is not a file"), as if the file were of the
+    wrong kind; a folder is still "not a file"."""
+    db, code = _new_db(tmp_path)
+    missing = tmp_path / "facde.jpg"
+    said = sv("photo", "add", "--db", str(db), code, "photo_other", str(missing), "--lang", "zh")
+    assert said.returncode != 0
+    assert f"找不到 {missing}" in said.stderr and "不是文件" not in said.stderr, said.stderr
+    said = sv("photo", "add", "--db", str(db), code, "photo_other", str(missing))
+    assert f"{missing} not found" in said.stderr, said.stderr
+    folder = sv("photo", "add", "--db", str(db), code, "photo_other", str(tmp_path))
+    assert folder.returncode != 0 and f"{tmp_path} is not a file" in folder.stderr
+
+
 def test_tables_print_typed_text_as_it_is(capsys: pytest.CaptureFixture[str]) -> None:
     """An address with brackets was read as markup: 'Flat 3[/a]' stopped the command with an
     internal error, '[b]' vanished and ':smile:' became an emoji."""
