@@ -183,3 +183,11 @@ def test_no_message_outside_the_app_names_a_key() -> None:
         used = set(re.findall(r"\"([a-z_]+\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
         naming = sorted(m for m in used & set(known) if "{key[" in known[m]["en"])
         assert not naming, f"{path.name} uses {naming}"
+
+
+def test_chinese_messages_name_enter_and_space_in_chinese() -> None:
+    """The photo field's lines said "Enter" in the Chinese app, where every other message and
+    the key names (``tui.keynames.KEY_WORDS``) say 回车 and 空格."""
+    english = re.compile(r"\b(Enter|Space)\b")
+    saying = sorted(key for key, texts in catalog().items() if english.search(texts["zh"]))
+    assert not saying, saying
