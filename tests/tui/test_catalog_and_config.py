@@ -667,3 +667,32 @@ def test_an_open_chooser_list_says_its_key_in_chinese(
             assert "Dismiss menu" not in said.values()
 
     run(body)
+
+
+def test_printing_is_found_from_the_building_list(sample_db: Path, make_app: AppFactory) -> None:
+    """Neither the list's footer nor its F1 mentioned exporting or printing: it was in the
+    palette only. Its key is in the footer at 80 columns, F1 names it, and it opens the
+    export dialog."""
+    from textual.widgets._footer import FooterKey
+
+    from surveyor.tui.screens.exports import ExportScreen
+    from surveyor.tui.widgets.footer import CatalogFooter
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            footer = app.screen.query_one(CatalogFooter)
+            said = {k.key: k.description for k in footer.query(FooterKey)}
+            assert said.get("f4") == "导出打印", said
+            await pilot.press("f1")
+            await settle(app, pilot)
+            shown = " ".join(strip.text for strip in app.screen._compositor.render_strips())
+            assert "F4 导出和打印" in shown, shown
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await pilot.press("f4")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ExportScreen)
+
+    run(body)

@@ -157,6 +157,8 @@ class BuildingsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_search", "list.key_search", id="list.search"),
         Binding("ctrl+n", "new_building", "list.key_new", id="list.new"),
+        # Printing was in the palette only: neither the footer nor F1 named it.
+        Binding("f4", "export", "list.key_export", id="list.export"),
         Binding("ctrl+o", "toggle_mine", "list.key_mine", show=False, id="list.mine"),
     ]
 
@@ -616,6 +618,11 @@ class BuildingsScreen(Screen[None]):
         search = self.query_one("#search", Input)
         search.focus()
         search.select_all()
+
+    async def action_export(self) -> None:
+        """The export and print dialog (sheets, QR labels, data), the building under the
+        cursor offered first."""
+        await self.app.open_exports()
 
     def action_toggle_mine(self) -> None:
         box = self.query_one("#f-mine", Checkbox)
