@@ -66,6 +66,21 @@ def test_enter_picks_the_option_the_filter_names(
     run(body)
 
 
+def test_enter_on_text_several_options_start_with_picks_nothing() -> None:
+    """垂直 starts three labels of 室内系统形式: Enter would pick the first, a guess."""
+
+    async def body() -> None:
+        app = ChoiceApp("heating_layout")
+        async with app.run_test(size=(80, 24)) as pilot:
+            choice = app.query_one(ChoiceField)
+            await pilot.press("slash", *"垂直", "enter")
+            await pilot.pause()
+            assert choice.value is None and choice.filtering
+            assert any("3 个选项含「垂直」" in said for said in toasts(app)), toasts(app)
+
+    run(body)
+
+
 def test_enter_on_text_several_options_contain_picks_nothing_and_says_so() -> None:
     """跨越 is in 「垂直单管顺流（无跨越管）」 and 「垂直单管跨越式」, at the start of
     neither: Enter picked the first. Now it says two match and to use the arrows; the

@@ -5,8 +5,9 @@ Keys: the option's key (1–9, then a–z; full-width １ from a Chinese IME too
 move the highlight; space picks the highlighted option (toggles it in a multiple choice);
 Delete or Backspace clears the answer; ``/``, any other non-ASCII character (Chinese) or a key
 that is no option's starts a filter over the labels; backspace edits it and escape clears
-it; enter on a filter picks the option it names (``best_match``: exact, prefix, the only one
-containing it; never a guess among several), otherwise enter asks to move on to the next field.
+it; enter on a filter picks the option it names (``best_match``: exact, the only one starting
+with it, the only one containing it; never a guess among several), otherwise enter asks to
+move on to the next field.
 
 Text typed into a choice by mistake (a field the skip logic has just put before the remarks
 box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
@@ -274,19 +275,22 @@ class ChoiceField(Widget, can_focus=True):
 
     def best_match(self) -> int | None:
         """The index of the option the filter names: the one whose label (or code) is the
-        text, else the first that starts with it, else the only one containing it; None
-        when several contain it and none is named so (Enter must not guess)."""
+        text, else the only one starting with it, else the only one containing it; None
+        when several start with it or contain it (垂直 on 室内系统形式: Enter must not guess)."""
         needle = self.filter_text.lower()
         shown = self.matching()
         if not needle:
             return None
-        for named in (
-            lambda o: needle in (o.label.lower(), o.code.lower()),
-            lambda o: o.label.lower().startswith(needle) or o.code.lower().startswith(needle),
-        ):
-            found = [i for i, o in shown if named(o)]
-            if found:
-                return found[0]
+        exact = [i for i, o in shown if needle in (o.label.lower(), o.code.lower())]
+        if exact:
+            return exact[0]
+        starting = [
+            i
+            for i, o in shown
+            if o.label.lower().startswith(needle) or o.code.lower().startswith(needle)
+        ]
+        if starting:
+            return starting[0] if len(starting) == 1 else None
         return shown[0][0] if len(shown) == 1 else None
 
     def _typed(self, text: str) -> None:
