@@ -396,6 +396,39 @@ def test_photo_add_and_remove(tmp_path: Path) -> None:
     assert not_photo.returncode == 2 and "'year_built' is not a photo field" in not_photo.stderr
 
 
+def test_set_and_show_say_the_forms_warnings(tmp_path: Path) -> None:
+    """12 dwellings in 180 m² saved with only 已保存: the app warned that 户均建筑面积 was
+    outside 25–250 m², the command line said nothing, in ``set`` or in ``show``. A warning
+    is said, as a warning: the answers are saved and the exit status is 0."""
+    db, code = _new_db(tmp_path)
+    said = sv(
+        "set", "--db", str(db), code, "household_count=12", "gross_floor_area=180",
+        "floors_above=1", "entrance_count=1", "--lang", "zh",
+    )  # fmt: skip
+    assert said.returncode == 0, said.stderr
+    assert "已保存" in said.stdout
+    assert "  注意：" in said.stdout and "户均建筑面积" in said.stdout, said.stdout
+    assert "!" not in said.stderr  # not an error
+    shown = sv("show", "--db", str(db), code, "--lang", "zh")
+    assert "注意：" in shown.stdout and "户均建筑面积" in shown.stdout, shown.stdout
+    as_json = json.loads(sv("show", "--db", str(db), code, "--json").stdout)
+    assert "gross_floor_area" in as_json["warnings"], as_json["warnings"]
+
+
+def test_photo_add_says_a_mistyped_path_is_not_found(tmp_path: Path) -> None:
+    """A mistyped path said 「…不是文件」 ("is not a file"), as if the file were of the
+    wrong kind; a folder is still "not a file"."""
+    db, code = _new_db(tmp_path)
+    missing = tmp_path / "facde.jpg"
+    said = sv("photo", "add", "--db", str(db), code, "photo_other", str(missing), "--lang", "zh")
+    assert said.returncode != 0
+    assert f"找不到 {missing}" in said.stderr and "不是文件" not in said.stderr, said.stderr
+    said = sv("photo", "add", "--db", str(db), code, "photo_other", str(missing))
+    assert f"{missing} not found" in said.stderr, said.stderr
+    folder = sv("photo", "add", "--db", str(db), code, "photo_other", str(tmp_path))
+    assert folder.returncode != 0 and f"{tmp_path} is not a file" in folder.stderr
+
+
 def test_tables_print_typed_text_as_it_is(capsys: pytest.CaptureFixture[str]) -> None:
     """An address with brackets was read as markup: 'Flat 3[/a]' stopped the command with an
     internal error, '[b]' vanished and ':smile:' became an emoji."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from surveyor.errors import DiskFull, NotFound, SurveyorError
-from surveyor.i18n import catalog, error_text
+from surveyor.i18n import catalog, error_text, t_in
 from surveyor.services.survey import IncompleteRecord, get_building
 from surveyor.store.db import Store
 
@@ -183,3 +183,19 @@ def test_no_message_outside_the_app_names_a_key() -> None:
         used = set(re.findall(r"\"([a-z_]+\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
         naming = sorted(m for m in used & set(known) if "{key[" in known[m]["en"])
         assert not naming, f"{path.name} uses {naming}"
+
+
+def test_chinese_messages_name_enter_and_space_in_chinese() -> None:
+    """The photo field's lines said "Enter" in the Chinese app, where every other message and
+    the key names (``tui.keynames.KEY_WORDS``) say 回车 and 空格."""
+    english = re.compile(r"\b(Enter|Space)\b")
+    saying = sorted(key for key, texts in catalog().items() if english.search(texts["zh"]))
+    assert not saying, saying
+
+
+def test_the_label_start_position_reads_as_counted_row_by_row() -> None:
+    """「按行数」 read as "the row number": the position is counted row by row from the top
+    left, as the English says."""
+    said = t_in("zh", "export.start_at")
+    assert "按行依次数" in said and "1 为左上角" in said, said
+    assert "row by row" in t_in("en", "export.start_at")

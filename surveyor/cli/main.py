@@ -222,6 +222,7 @@ def set_cmd(
     Fields by id or label; on a laptop (--db) or, for a supervisor, on the central
     (--central, with --by)."""
     from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
     from surveyor.services.survey import save_answers
 
     the_form = get_form(form)
@@ -247,6 +248,9 @@ def set_cmd(
         typer.echo(
             f"  ! {_named(the_form, spelled, fid, lang)}{colon(lang)}{msg.get(lang)}", err=True
         )
+    for fid, msg in result.warnings.items():  # allowed, saved: the app's yellow notes
+        field_name = _named(the_form, spelled, fid, lang)
+        typer.echo(t_in(lang, "set.warning", field=field_name, message=msg.get(lang)))
 
 
 def _say_saved(result: SaveResult, lang: str, *, on_central: bool = False) -> None:
@@ -521,6 +525,7 @@ def show(
                     "not_asked": not_asked(the_form, state.answers, ev),
                     "calculated": {f.id: ev.values.get(f.id) for f in the_form.calculation_order},
                     "errors": {f: m.get(lang) for f, m in ev.errors.items()},
+                    "warnings": {f: m.get(lang) for f, m in ev.warnings.items()},
                     "missing": ev.missing,
                     "conflicts": state.conflict_count,
                     "open_conflicts": [_conflict_json(d) for d in conflicts],

@@ -87,6 +87,9 @@ def print_building(
                 marks.append(f"[red]! {escape(ev.errors[fld.id].get(lang))}[/]")
             elif fld.id in ev.missing:
                 marks.append(f"[yellow]{'必填' if zh else 'required'}[/]")
+            elif fld.id in ev.warnings:  # the app's note under the field: allowed, unlikely
+                said = t_in(lang, "show.warning", message=ev.warnings[fld.id].get(lang))
+                marks.append(f"[yellow]{escape(said)}[/]")
             mark = " ".join(marks)
             answer = Wrapped(format_value(fld, value, lang))
             table.add_row(escape(fdef.label.get(lang)), answer, mark)

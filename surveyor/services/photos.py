@@ -84,6 +84,8 @@ def check_photo_file(source: Path) -> str:
     (cheap: the app asks before closing the dialog, so a wrong file can be corrected there);
     returns its MIME type."""
     try:
+        if not source.exists():  # a mistyped path: "not a file" read as a wrong kind of file
+            raise SurveyorError(f"{source} not found", zh=f"找不到 {source}")
         if not source.is_file():
             raise SurveyorError(f"{source} is not a file", zh=f"{source} 不是文件")
         if source.stat().st_size > MAX_PHOTO_BYTES:

@@ -250,6 +250,9 @@ class SaveResult:
     #: counted: typed ahead of the answer that asks them), each with the answers that hide
     #: it and their values (None: not answered yet), as ``forms.record.hidden_by`` finds them.
     kept_not_asked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The record's warnings after the save (``forms.record.evaluate``: an answer unlikely but
+    #: allowed, 户均建筑面积 outside 25–250 m²): only the app showed them, ``set`` said 已保存.
+    warnings: dict[str, Localized] = field(default_factory=dict)
 
     @property
     def approval_withdrawn(self) -> bool:
@@ -587,7 +590,9 @@ class SurveyWriter:
                 zh=f"楼栋编号 {code} 已被占用，请重试",
             ) from None
         self.created[bid] = row["address_norm"]
-        return SaveResult(bid, code, change.change_id, status, ev.errors, ev.completeness)
+        return SaveResult(
+            bid, code, change.change_id, status, ev.errors, ev.completeness, warnings=ev.warnings
+        )
 
     # -- answering --------------------------------------------------------------------------
     def save(
@@ -741,7 +746,14 @@ class SurveyWriter:
         showed of the saved fields; ``also_saw``: heads of other fields it names as parents."""
         if not fields:
             return SaveResult(
-                state.id, state.code, None, state.status, ev.errors, ev.completeness, state.status
+                state.id,
+                state.code,
+                None,
+                state.status,
+                ev.errors,
+                ev.completeness,
+                state.status,
+                warnings=ev.warnings,
             )
         self.edited.add(state.id)
         if (was := normalize_address(text_or_none(state.answers.get("address")))) is not None:
@@ -814,6 +826,7 @@ class SurveyWriter:
             ev.completeness,
             state.status,
             conflicts=conflicts,
+            warnings=ev.warnings,
         )
 
     def _forget_agreeing(self, state: BuildingState, fields: Collection[str]) -> None:

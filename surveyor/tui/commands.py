@@ -159,6 +159,25 @@ class BuildingsProvider(Provider):
             yield Hit(0.9, display, partial(app.open_building, row.id), text=display.plain)
 
 
+def field_score(query: str, names: tuple[str, ...], fuzzy: float) -> float:
+    """A field's place among the hits for ``query``: a name (label, English label, id) that is
+    the query first, then one starting with it, then one containing it, then a fuzzy match;
+    the fuzzy score orders each tier. Fuzzy alone put 楼道占用堆物 before the field 楼道."""
+    if fuzzy <= 0:
+        return 0.0
+    needle = normalize_text(query).lower()
+    lowered = [name.lower() for name in names]
+    if needle in lowered:
+        tier = 3
+    elif any(name.startswith(needle) for name in lowered):
+        tier = 2
+    elif any(needle in name for name in lowered):
+        tier = 1
+    else:
+        tier = 0
+    return (tier + min(fuzzy, 1.0)) / 4
+
+
 class FieldsProvider(Provider):
     """On the survey screen: find a field by its Chinese or English label or its id.
 
@@ -169,21 +188,23 @@ class FieldsProvider(Provider):
     #: How many hidden fields a "no field matches" names at most.
     HIDDEN_NAMED = 3
 
-    def _fields(self, *, shown: bool = True) -> list[tuple[str, str]]:
-        """(id, searchable text) of the fields shown with the current answers, or with
-        ``shown=False`` of those the answers hide."""
+    def _fields(self, *, shown: bool = True) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(id, searchable text, names) of the fields shown with the current answers, or with
+        ``shown=False`` of those the answers hide; the names are the labels and the id, for
+        ``field_score``."""
         screen = _survey_screen(self.screen)
         if screen is None:
             return []
         app: SurveyorApp = self.app  # type: ignore[assignment]
         lang = language()
         other = "en" if lang == "zh" else "zh"
-        out = []
+        out: list[tuple[str, str, tuple[str, ...]]] = []
         for fid, fld in app.form.fields.items():
             if screen.is_shown(fid) != shown:
                 continue
             label = fld.defn.label
-            out.append((fid, f"{label.get(lang)} {label.get(other)} {fid}"))
+            names = (label.get(lang), label.get(other), fid)
+            out.append((fid, " ".join(names), names))
         return out
 
     def hidden_matches(self, query: str) -> list[str]:
@@ -191,7 +212,10 @@ class FieldsProvider(Provider):
         until 供暖方式 is answered), best match first, at most ``HIDDEN_NAMED``."""
         matcher = self.matcher(normalize_text(query))
         app: SurveyorApp = self.app  # type: ignore[assignment]
-        scored = [(matcher.match(text), fid) for fid, text in self._fields(shown=False)]
+        scored = [
+            (field_score(query, names, matcher.match(text)), fid)
+            for fid, text, names in self._fields(shown=False)
+        ]
         best = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])
         return [app.form.fields[fid].defn.label.get(language()) for _, fid in best][
             : self.HIDDEN_NAMED
@@ -203,8 +227,8 @@ class FieldsProvider(Provider):
             return
         matcher = self.matcher(normalize_text(query))
         prefix = t("cmd.go_field") + " "
-        for fid, text in self._fields():
-            score = matcher.match(text)
+        for fid, text, names in self._fields():
+            score = field_score(query, names, matcher.match(text))
             if score > 0:
                 display = Content.assemble((prefix, "dim"), matcher.highlight(text))
                 yield Hit(
@@ -219,5 +243,5 @@ class FieldsProvider(Provider):
         if screen is None:
             return
         prefix = t("cmd.go_field") + " "
-        for fid, text in self._fields():
+        for fid, text, _names in self._fields():
             yield DiscoveryHit(prefix + text, partial(screen.call_later, screen.goto_field, fid))

@@ -642,3 +642,58 @@ def test_f1_and_the_export_dialog_say_where_files_are(
             assert offered == str(home / "Documents" / "sheets.pdf"), offered
 
     run(body)
+
+
+def test_an_open_chooser_list_says_its_key_in_chinese(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """The 街道 chooser's list open, the Chinese footer said Textual's "esc Dismiss menu"."""
+    from textual.widgets import Select
+    from textual.widgets._footer import FooterKey
+
+    from surveyor.tui.widgets.footer import CatalogFooter
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            chooser = app.screen.query_one("#f-subdistrict", Select)
+            chooser.focus()
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert chooser.expanded
+            footer = app.screen.query_one(CatalogFooter)
+            said = {k.key: k.description for k in footer.query(FooterKey)}
+            assert said.get("escape") == "收起列表", said
+            assert "Dismiss menu" not in said.values()
+
+    run(body)
+
+
+def test_printing_is_found_from_the_building_list(sample_db: Path, make_app: AppFactory) -> None:
+    """Neither the list's footer nor its F1 mentioned exporting or printing: it was in the
+    palette only. Its key is in the footer at 80 columns, F1 names it, and it opens the
+    export dialog."""
+    from textual.widgets._footer import FooterKey
+
+    from surveyor.tui.screens.exports import ExportScreen
+    from surveyor.tui.widgets.footer import CatalogFooter
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            footer = app.screen.query_one(CatalogFooter)
+            said = {k.key: k.description for k in footer.query(FooterKey)}
+            assert said.get("f4") == "导出打印", said
+            await pilot.press("f1")
+            await settle(app, pilot)
+            shown = " ".join(strip.text for strip in app.screen._compositor.render_strips())
+            assert "F4 导出和打印" in shown, shown
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await pilot.press("f4")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ExportScreen)
+
+    run(body)

@@ -38,6 +38,12 @@ from tests.tui.conftest import AppFactory, run, settle, until
 FORM = get_form()
 
 
+def error_line(screen: SurveyScreen, field_id: str) -> str | None:
+    """The error alone: the first line of ``error_text`` (the field's hint follows it)."""
+    said = error_text(screen, field_id)
+    return None if said is None else said.split("\n")[0]
+
+
 def first_with_status(db: Path, status: str) -> Any:
     store = open_store(db)
     try:
@@ -55,6 +61,7 @@ def read(db: Path, ref: Any) -> Any:
 
 
 def error_text(screen: SurveyScreen, field_id: str) -> str | None:
+    """The field's inline message when it is an error (with the field's hint, if any)."""
     row = screen.query_one(f"#row-{field_id}", FieldRow)
     if not row.has_class("-invalid"):
         return None
@@ -331,6 +338,38 @@ def test_status_and_completeness_stay_whole_at_80_columns(
     run(body)
 
 
+@pytest.mark.parametrize(("width", "number"), [(130, "平房3排"), (80, "3号楼A"), (80, "平房3排")])
+def test_the_building_number_column_is_as_wide_as_the_longest_shown(
+    sample_db: Path, make_app: AppFactory, width: int, number: str
+) -> None:
+    """The 楼号 column was 6 cells at any width: 平房3排 read 平房3~ even at 130 columns.
+    It takes the longest 楼号 listed, whole, up to a cap that leaves the address 16 cells
+    at 80 columns (a much longer one is cut, and says so)."""
+    store = open_store(sample_db)
+    try:
+        target = first_with_status(sample_db, "draft")
+        answers = {"building_no": number}
+        save_answers(store, FORM, target.id, answers, author="王芳", draft=True)
+        other = first_with_status(sample_db, "not_started")
+        long = {"building_no": "平房区第三排西侧院"}  # 18 cells: past the cap
+        save_answers(store, FORM, other.id, long, author="王芳", draft=True)
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(width, 24)) as pilot:
+            await settle(app, pilot)
+            table = app.screen.query_one("#buildings", DataTable)
+            shown = [table.get_cell(row, "building_no").plain for row in table.rows]
+            assert number in shown, shown
+            assert "平房区第~" in shown, shown  # cut at the cap, said to be
+            widths = {str(c.key.value): c.get_render_width(table) for c in table.ordered_columns}
+            assert widths["address"] - 2 >= 16, widths
+
+    run(body)
+
+
 def test_a_cell_cut_short_says_so_and_latin_keeps_whole_words() -> None:
     """A cut address must not read as another (南开区红旗路2 for 21号); … is two cells in some
     Chinese terminals, so the mark is ASCII."""
@@ -460,18 +499,44 @@ def test_invalid_value_message_in_zh_and_en(sample_db: Path, make_app: AppFactor
             await pilot.press(*"2023-05-01")
             assert error_text(screen, "survey_date") is None  # no shouting while typing
             await pilot.press("enter")
-            assert error_text(screen, "survey_date") == rule.zh
+            assert error_line(screen, "survey_date") == rule.zh
             await pilot.press("f2")  # switch language
             await settle(app, pilot)
             screen = app.screen
             assert isinstance(screen, SurveyScreen)
-            assert error_text(screen, "survey_date") == rule.en
+            assert error_line(screen, "survey_date") == rule.en
             await pilot.press("escape")
             await settle(app, pilot)
         # The draft keeps the invalid value, marked, so nothing typed is lost.
         saved = read(sample_db, target.id)
         assert saved.answers["survey_date"] == "2023-05-01"
         assert "survey_date" in saved.errors
+
+    run(body)
+
+
+def test_a_refused_value_shows_the_fields_hint_with_the_error(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """2024-2025 typed in 数据年度/采暖季 said only 「应为整数」; the hint saying a heating
+    season is entered as its start year was in F1 only. It comes with the error now."""
+    target = first_with_status(sample_db, "not_started")
+    store = open_store(sample_db)
+    try:
+        answers = {"energy_data_available": True}
+        save_answers(store, FORM, target.id, answers, author="王芳", draft=True)
+    finally:
+        store.close()
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_at(app, pilot, target.id, "energy_data_year")
+            await pilot.press(*"2024-2025", "enter")
+            await settle(app, pilot)
+            said = error_text(screen, "energy_data_year")
+            assert said is not None and "应为整数" in said, said
+            assert "提示：采暖季数据填开始年份，如2024至2025年采暖季填2024。" in said, said
 
     run(body)
 
@@ -485,7 +550,7 @@ def test_type_error_and_full_width_digits(sample_db: Path, make_app: AppFactory)
             screen = await open_survey(app, pilot, target.id)
             await screen.goto_field("floors_above")
             await pilot.press(*"six", "enter")
-            assert error_text(screen, "floors_above") == "must be a whole number"
+            assert error_line(screen, "floors_above") == "must be a whole number"
             await screen.goto_field("floors_above")
             field = screen.query_one("#floors_above", Input)
             field.value = ""
@@ -515,7 +580,7 @@ def test_thousands_typed_with_commas_are_read_and_stray_commas_refused(
             assert error_text(screen, "household_count") is None
             await screen.goto_field("gross_floor_area")
             await pilot.press(*"12,34", "enter")
-            assert error_text(screen, "gross_floor_area") == "must be a number"
+            assert error_line(screen, "gross_floor_area") == "must be a number"
             await pilot.press("escape")
             await settle(app, pilot)
         saved = read(sample_db, target.id)
@@ -661,7 +726,7 @@ def test_completion_refused_then_allowed(sample_db: Path, make_app: AppFactory) 
             await settle(app, pilot)
             assert app.screen is screen
             assert app.focused is screen.query_one("#survey_date")
-            assert error_text(screen, "survey_date") == "unanswered"
+            assert error_line(screen, "survey_date") == "unanswered"
             assert read(sample_db, done.id).status == "draft"
             await pilot.press(*date.today().isoformat(), "enter")
             await pilot.press("f9")

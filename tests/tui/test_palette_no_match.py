@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
 from surveyor.tui.screens.survey import SurveyScreen
@@ -77,5 +77,37 @@ def test_the_english_palette_says_which_field_is_hidden(
             assert "not applicable with the current answers (hidden)" in shown
             shown = await said_for(app, pilot, "ctrl+g", "qqqzzz", "No field")
             assert "No field matches" in shown and "No matches found" not in shown
+
+    run(body)
+
+
+def test_go_to_field_lists_the_field_named_exactly_first(
+    sample_db: Path, make_app: AppFactory
+) -> None:
+    """ctrl+g 楼道: the fuzzy score put 楼道占用堆物 before the photo field 楼道 itself. The
+    field whose label is the text comes first, then labels starting with it."""
+    target = first_with_status(sample_db, "not_started")
+
+    async def body() -> None:
+        app = make_app(sample_db, lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_survey(app, pilot, target.id)
+            await pilot.press("ctrl+g")
+            await settle(app, pilot)
+            palette = app.screen
+            assert isinstance(palette, CommandPalette)
+            palette.query_one(Input).value = "楼道"
+            hits: list[str] = []
+            for _ in range(50):  # until the hits are in and stay the same
+                await pilot.pause(0.2)
+                listed = palette.query_one(CommandList)
+                before = hits
+                hits = [
+                    str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)
+                ]
+                if len(hits) >= 2 and hits == before:
+                    break
+            assert hits and "楼道 Stairwell" in hits[0], hits
+            assert "楼道占用堆物" in hits[1], hits
 
     run(body)

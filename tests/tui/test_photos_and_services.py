@@ -233,7 +233,7 @@ def test_enter_on_a_full_photo_field_moves_on_to_the_next_field(
             screen = await open_at(app, pilot, target.id, "photo_facade_main")
             field = screen.query_one("#photo_facade_main", PhotoField)
             drawn = [strip.text for strip in field.render_lines(field.region.reset_offset)]
-            assert any("照片已满（1/1），Enter 到下一项" in line for line in drawn), drawn
+            assert any("照片已满（1/1），回车到下一项" in line for line in drawn), drawn
             await pilot.press("enter")
             await settle(app, pilot)
             assert app.screen is screen  # no dialog, and no refusal
@@ -262,7 +262,7 @@ def test_enter_skips_an_optional_photo_field_and_space_attaches(
             stairwell = screen.query_one("#photo_stairwell", PhotoField)
             assert app.focused is stairwell
             drawn = [strip.text for strip in stairwell.render_lines(stairwell.region.reset_offset)]
-            assert any("+ 添加照片 (0/3)：Enter 或空格" in line for line in drawn), drawn
+            assert any("+ 添加照片 (0/3)：回车或空格" in line for line in drawn), drawn
             await pilot.press("enter")  # required and empty: Enter attaches
             await settle(app, pilot)
             assert isinstance(app.screen, AttachPhotoModal)
@@ -272,7 +272,7 @@ def test_enter_skips_an_optional_photo_field_and_space_attaches(
             await settle(app, pilot)
             other = screen.query_one("#photo_other", PhotoField)
             drawn = [strip.text for strip in other.render_lines(other.region.reset_offset)]
-            assert any("+ 空格 添加 (0/6)，Enter 下一项" in line for line in drawn), drawn
+            assert any("+ 空格 添加 (0/6)，回车下一项" in line for line in drawn), drawn
             assert "photo.attach" in [b.id for _, b, _, _ in screen.active_bindings.values()]
             await pilot.press("space")  # space attaches anywhere
             await settle(app, pilot)

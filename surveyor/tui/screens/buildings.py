@@ -67,8 +67,11 @@ SUBDISTRICT_SUFFIXES = ("街道", " Subdistrict")
 #: Cells the table keeps for its vertical scrollbar, and around each cell (``cell_padding``).
 SCROLLBAR = 2
 PADDING = 2
-#: Cells of a building number ("13号楼"); the code's, status's and completeness's are whole.
+#: Least cells of the building number column ("13号楼"); it grows to the longest 楼号 of the
+#: first window of rows (平房3排, 3号楼A were cut to 平房3~ even at 130 columns) up to
+#: ``BUILDING_NO_MOST``: wider, the address would get less than its first 16 cells at 80.
 BUILDING_NO_CELLS = 6
+BUILDING_NO_MOST = 10
 #: The columns that give way: their least width, then what they get next, in this order, from
 #: what the whole columns leave. The address whole first (its number finds the building), then
 #: the compound, then the street, then the counts column; then more of each. Sized by their
@@ -121,6 +124,13 @@ def column_widths(
     return widths
 
 
+def building_no_cells(rows: Sequence[BuildingRow], header: int) -> int:
+    """Cells of the 楼号 column: the longest 楼号 of ``rows`` whole (CJK counts two), at
+    least ``BUILDING_NO_CELLS`` and the header, at most ``BUILDING_NO_MOST``."""
+    longest = max((cell_len(without_controls(r.building_no or "")) for r in rows), default=0)
+    return max(BUILDING_NO_CELLS, header, min(longest, BUILDING_NO_MOST))
+
+
 class BuildingTable(DataTable[Text]):
     """The register's rows. Typing here goes on with the search (``type_into_search``).
 
@@ -147,6 +157,8 @@ class BuildingsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_search", "list.key_search", id="list.search"),
         Binding("ctrl+n", "new_building", "list.key_new", id="list.new"),
+        # Printing was in the palette only: neither the footer nor F1 named it.
+        Binding("f4", "export", "list.key_export", id="list.export"),
         Binding("ctrl+o", "toggle_mine", "list.key_mine", show=False, id="list.mine"),
     ]
 
@@ -260,7 +272,7 @@ class BuildingsScreen(Screen[None]):
         status = max(cell_len(t(f"status.{s}")) for s in STATUSES)
         whole = {
             "code": max(len("NK-00000-00000"), header["code"]),
-            "building_no": max(BUILDING_NO_CELLS, header["building_no"]),
+            "building_no": building_no_cells(rows, header["building_no"]),
             "status": max(status, header["status"]),
             "completeness": max(len("100%"), header["completeness"]),
         }
@@ -606,6 +618,11 @@ class BuildingsScreen(Screen[None]):
         search = self.query_one("#search", Input)
         search.focus()
         search.select_all()
+
+    async def action_export(self) -> None:
+        """The export and print dialog (sheets, QR labels, data), the building under the
+        cursor offered first."""
+        await self.app.open_exports()
 
     def action_toggle_mine(self) -> None:
         box = self.query_one("#f-mine", Checkbox)

@@ -69,7 +69,7 @@ from surveyor.tui.lifecycle import is_live, settle_keys
 from surveyor.tui.text import plain
 from surveyor.tui.toasts import ToastOnce
 from surveyor.tui.widgets.choice import ChoiceField
-from surveyor.tui.widgets.field_row import FieldRow, display_value
+from surveyor.tui.widgets.field_row import FieldRow, display_value, refusal_with_hint
 from surveyor.tui.widgets.fields_scroll import FieldsScroll
 from surveyor.tui.widgets.footer import CatalogFooter
 from surveyor.tui.widgets.photo_field import PhotoField
@@ -511,8 +511,10 @@ class SurveyScreen(Screen[None]):
         if ev is None:
             return None
         error = ev.errors.get(field_id)
-        if error is not None:
-            return error.get(language())
+        if error is not None:  # refused: the hint says what is wanted
+            return refusal_with_hint(
+                self.app.form.field(field_id), error.get(language()), language()
+            )
         if self.show_missing and field_id in ev.missing:
             return t("problems.missing")
         return None

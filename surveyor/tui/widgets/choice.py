@@ -5,7 +5,9 @@ Keys: the option's key (1–9, then a–z; full-width １ from a Chinese IME too
 move the highlight; space picks the highlighted option (toggles it in a multiple choice);
 Delete or Backspace clears the answer; ``/``, any other non-ASCII character (Chinese) or a key
 that is no option's starts a filter over the labels; backspace edits it and escape clears
-it; enter asks to move on to the next field.
+it; enter on a filter picks the option it names (``best_match``: exact, the only one starting
+with it, the only one containing it; never a guess among several), otherwise enter asks to
+move on to the next field.
 
 Text typed into a choice by mistake (a field the skip logic has just put before the remarks
 box caught the remarks typed after Enter) never vanishes unseen: a filter that matches no
@@ -134,6 +136,11 @@ class ChoiceField(Widget, can_focus=True):
         self._no_match_told = False
         #: That toast, not said again while it is on the screen.
         self._no_match_toast = ToastOnce()
+        #: The highlight was moved with the arrows since the filter last changed: Enter
+        #: picks it, not the filter's ``best_match``.
+        self._arrowed = False
+        #: The "several options match" toast, not said again while it is on the screen.
+        self._ambiguous_toast = ToastOnce()
 
     @staticmethod
     def _as_list(value: object) -> list[str]:
@@ -202,6 +209,7 @@ class ChoiceField(Widget, can_focus=True):
         except ValueError:
             at = -1 if step > 0 else 0
         self.highlighted = positions[(at + step) % len(positions)]
+        self._arrowed = True
 
     def action_clear(self) -> None:
         if self.selected:
@@ -232,11 +240,7 @@ class ChoiceField(Widget, can_focus=True):
             if self.unmatched:
                 self._tell_no_match()  # nothing to pick: the text stays, Esc clears it
             elif self.filtering:
-                shown = self.matching()
-                if len(shown) == 1 or self.highlighted in dict(shown):
-                    option = shown[0][1] if len(shown) == 1 else dict(shown)[self.highlighted]
-                    self.pick(option.code)
-                self._end_filter()
+                self._enter_in_filter()
             else:
                 advance = getattr(self.screen, "advance_from", None)
                 if advance is not None and self.id is not None:
@@ -253,6 +257,47 @@ class ChoiceField(Widget, can_focus=True):
             return
         event.stop()
         self._typed(char)
+
+    def _enter_in_filter(self) -> None:
+        """Enter on a filter picks the option it names (``best_match``) or the one moved to
+        with the arrows. When several labels contain the text and none is or starts with it,
+        it picks nothing and says how many match: 跨越 picked 「垂直单管顺流（无跨越管）」,
+        the first label containing it, the opposite of what was meant."""
+        shown = dict(self.matching())
+        if not shown:
+            self._end_filter()
+            return
+        if (self._arrowed or not self.filter_text) and self.highlighted in shown:
+            chosen: int | None = self.highlighted
+        else:
+            chosen = self.best_match()
+        if chosen is None:
+            said = t("survey.choice_ambiguous", count=len(shown), text=self.filter_text)
+            self._ambiguous_toast.say(self.app, said)
+            return
+        self.highlighted = chosen
+        self.pick(self.options[chosen].code)
+        self._end_filter()
+
+    def best_match(self) -> int | None:
+        """The index of the option the filter names: the one whose label (or code) is the
+        text, else the only one starting with it, else the only one containing it; None
+        when several start with it or contain it (垂直 on 室内系统形式: Enter must not guess)."""
+        needle = self.filter_text.lower()
+        shown = self.matching()
+        if not needle:
+            return None
+        exact = [i for i, o in shown if needle in (o.label.lower(), o.code.lower())]
+        if exact:
+            return exact[0]
+        starting = [
+            i
+            for i, o in shown
+            if o.label.lower().startswith(needle) or o.code.lower().startswith(needle)
+        ]
+        if starting:
+            return starting[0] if len(starting) == 1 else None
+        return shown[0][0] if len(shown) == 1 else None
 
     def _typed(self, text: str) -> None:
         """A printable key (or a short paste): a one-character option key picks its option;
@@ -310,14 +355,22 @@ class ChoiceField(Widget, can_focus=True):
         self._no_match_toast.say(self.app, said)
 
     def _highlight_first(self) -> None:
-        shown = self.matching()
-        if shown:
+        """Highlight the option Enter would pick; none (-1) while the text is ambiguous, so
+        the highlight never suggests a guess (the arrows then start from the first match)."""
+        self._arrowed = False
+        best, shown = self.best_match(), self.matching()
+        if best is not None:
+            self.highlighted = best
+        elif self.filter_text and len(shown) > 1:
+            self.highlighted = -1
+        elif shown:
             self.highlighted = shown[0][0]
 
     def _end_filter(self) -> None:
         self.filtering = False
         self.filter_text = ""
         self._no_match_told = False
+        self._arrowed = False
 
     def on_blur(self) -> None:
         # Leaving with text that matches nothing: it is not kept, but it is said, quoted, with

@@ -87,6 +87,15 @@ def choice_value(fld: CompiledField, value: Any) -> str | list[str] | None:
     return str(value)
 
 
+def refusal_with_hint(fld: CompiledField, error: str, lang: str) -> str:
+    """A refused value's message with the field's hint after it: 2024-2025 typed in
+    数据年度/采暖季 said only 「应为整数」 while the hint saying to enter 2024 was in F1 only."""
+    hint = fld.defn.hint.get(lang) if fld.defn.hint is not None else ""
+    if not hint or hint in error:
+        return error
+    return t_in(lang, "survey.refused_hint", error=error, hint=hint)
+
+
 def placeholder_for(fld: CompiledField, lang: str) -> str:
     """A hint that cannot be read as an answer: a bare "39.12,117.15" or "不详" in dim grey
     looked like a recorded location or a recorded "unknown"."""

@@ -18,6 +18,17 @@ from textual.widgets._footer import FooterKey
 
 from surveyor.i18n import language, t
 
+#: Textual's own bindings shown in the footer, whose descriptions are English words, not
+#: message ids: the message saying each. An open Select list showed "esc Dismiss menu" in
+#: the Chinese footer.
+TEXTUAL_DESCRIPTIONS = {"Dismiss menu": "footer.dismiss_menu"}
+
+
+def described(binding: Binding) -> str:
+    """A binding's description in the interface language (Textual's own through
+    ``TEXTUAL_DESCRIPTIONS``)."""
+    return t(TEXTUAL_DESCRIPTIONS.get(binding.description, binding.description))
+
 
 class CatalogFooter(Footer):
     def __init__(self) -> None:
@@ -67,7 +78,7 @@ class CatalogFooter(Footer):
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
-                t(binding.description),
+                described(binding),
                 binding.action,
                 disabled=not enabled,
                 tooltip=tooltip,
@@ -77,7 +88,7 @@ class CatalogFooter(Footer):
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
-                t(binding.description),
+                described(binding),
                 binding.action,
                 classes="-command-palette",
                 disabled=not enabled,
@@ -85,4 +96,4 @@ class CatalogFooter(Footer):
 
     def _width(self, binding: Binding) -> int:
         """Cells a key takes in the compact footer: "key description ", as Textual lays it."""
-        return cell_len(self.app.get_key_display(binding)) + cell_len(t(binding.description)) + 2
+        return cell_len(self.app.get_key_display(binding)) + cell_len(described(binding)) + 2
