@@ -289,6 +289,13 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def _alembic_upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema, in a write transaction (``write_tx``).
+
+    Its write lock makes two programs opening an older database at once upgrade it in turn,
+    and the later finds it upgraded (the revision is read again under the lock): side by side,
+    the later failed half-way, as an internal error on PostgreSQL (an index both created,
+    Alembic's "expected to match one row") and as a locked database on SQLite.
+    """
     # Imported lazily: Alembic costs ~100 ms to import and is needed only to create or
     # upgrade a database, never on an ordinary open.
     from alembic import command
@@ -296,7 +303,9 @@ def _alembic_upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
+    with write_tx(engine) as conn:
+        if current_revision(conn) == HEAD_REVISION:
+            return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
