@@ -231,16 +231,37 @@ def _disk_full_error(engine: Engine, exc: BaseException) -> DiskFull:
     )
 
 
+#: Any fixed number: every write transaction of a PostgreSQL database takes this lock first
+#: (the value older versions' merges took, so they wait for the same lock).
+PG_WRITE_LOCK = 0x5355525645594F52 & 0x7FFFFFFFFFFFFFFF
+
+
+def lock_writers(conn: Connection) -> None:
+    """Take the database's one write lock for the rest of the transaction, as SQLite's
+    ``BEGIN IMMEDIATE`` does: on PostgreSQL, a transaction-scoped advisory lock.
+
+    Row locks were not enough: a merge reads a building's changes, then writes the state it
+    folded from them; a save committed in between (its row lock only delayed the merge's
+    write) was in the log but lost from the state, and its conflict never opened. Saves
+    already wait for one another on the clock row, so this costs them nothing but one
+    statement.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_WRITE_LOCK})
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """One write transaction: commits on success, rolls back everything on any error.
 
-    A full disk becomes ``DiskFull`` (one sentence for the user) after the rollback.
+    Write transactions of one database run one at a time (``lock_writers``), on both
+    backends. A full disk becomes ``DiskFull`` (one sentence for the user) after the rollback.
     """
     try:
         with engine.connect() as conn:
             conn.execution_options(surveyor_write=True)
             with conn.begin():
+                lock_writers(conn)
                 yield conn
     except sa.exc.OperationalError as exc:
         if is_disk_full(exc):
@@ -271,6 +292,13 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def _alembic_upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema, in a write transaction (``write_tx``).
+
+    Its write lock makes two programs opening an older database at once upgrade it in turn,
+    and the later finds it upgraded (the revision is read again under the lock): side by side,
+    the later failed half-way, as an internal error on PostgreSQL (an index both created,
+    Alembic's "expected to match one row") and as a locked database on SQLite.
+    """
     # Imported lazily: Alembic costs ~100 ms to import and is needed only to create or
     # upgrade a database, never on an ordinary open.
     from alembic import command
@@ -278,7 +306,9 @@ def _alembic_upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
+    with write_tx(engine) as conn:
+        if current_revision(conn) == HEAD_REVISION:
+            return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

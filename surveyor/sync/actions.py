@@ -43,7 +43,6 @@ from surveyor.sync.fold import (
     ChangeRow,
     field_heads,
 )
-from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import BUILDING, CHANGE, CONFLICT, as_uuid, change_from_mapping
 from surveyor.sync.wording import change_tag, field_name
 
@@ -90,7 +89,6 @@ class LocalWriter:
         author: str,
         clock: Callable[[], int] = hlc.now_ms,
     ) -> None:
-        lock_for_merge(conn)
         self.conn = conn
         self.store = store
         self.form = form

@@ -47,8 +47,6 @@ from surveyor.sync.rows import CHANGE, as_uuid, canonical_id
 IMPORTED = models.TABLES.tables["imported_file"]
 #: Backups of a SQLite central kept beside it; older ones are removed.
 KEEP_BACKUPS = 3
-#: Any fixed number: merges into the same PostgreSQL central take this lock in turn.
-PG_MERGE_LOCK = 0x5355525645594F52 & 0x7FFFFFFFFFFFFFFF
 
 
 @dataclass
@@ -121,12 +119,6 @@ def _clock_notes(lang: str, s: ApplyStats) -> str:
     return said
 
 
-def lock_for_merge(conn: Connection) -> None:
-    """Serialise writers of a PostgreSQL central (SQLite's BEGIN IMMEDIATE already does)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MERGE_LOCK})
-
-
 def already_imported(conn: Connection, sha: str) -> bool:
     return (
         conn.execute(sa.select(IMPORTED.c.file_sha256).where(IMPORTED.c.file_sha256 == sha)).first()
@@ -188,8 +180,8 @@ def refuse_a_copy(conn: Connection, store: Store, snap: PreparedFile) -> dict[st
 def merge_prepared(
     conn: Connection, store: Store, snap: PreparedFile, form: Form | None, blob_dir: Path
 ) -> FileReport:
-    """Merge one checked file in the caller's transaction (the whole file or nothing)."""
-    lock_for_merge(conn)
+    """Merge one checked file in the caller's ``write_tx`` (the whole file or nothing; its
+    write lock keeps saves out between the merge's reads and its writes)."""
     if conn.dialect.name == "sqlite":
         # A 128 MB page cache keeps the central's indexes in memory across a merge.
         conn.exec_driver_sql("PRAGMA cache_size = -131072")

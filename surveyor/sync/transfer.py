@@ -47,7 +47,6 @@ from surveyor.sync.attachments import (
     transfer_attachments,
 )
 from surveyor.sync.fold import ALIAS_KEY, MAX_SKEW_MS, ChangeRow
-from surveyor.sync.merge import lock_for_merge
 from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
@@ -212,7 +211,6 @@ def _push(
     batches = 0
     for part in chunks(todo, batch):
         with write_tx(central.engine) as conn:
-            lock_for_merge(conn)
             stats = apply_changes(
                 conn, list(part), form, label=f"laptop {shown_target(laptop.target)}", now=now
             )
@@ -358,7 +356,6 @@ def sync(
         _said_where_it_stopped("photos_sent", report, laptop, central),
         write_tx(central.engine) as conn,
     ):
-        lock_for_merge(conn)
         if cen_dir is None:
             report.photos_kept = record_unsent(conn, _attachment_rows(laptop, None))
         else:
