@@ -122,9 +122,22 @@ def _clock_notes(lang: str, s: ApplyStats) -> str:
 
 
 def lock_for_merge(conn: Connection) -> None:
-    """Serialise writers of a PostgreSQL central (SQLite's BEGIN IMMEDIATE already does)."""
+    """Serialise writers of a PostgreSQL central (SQLite's BEGIN IMMEDIATE already does).
+
+    The same round trip turns sequential scans off for the rest of the transaction
+    (``SET LOCAL``): a writer's reads are probes of up to ``bulk.IN_LIST`` keys on indexed
+    columns (addresses for duplicate flags, a building's changes, its conflict rows), and the
+    planner read whole tables for them instead: on a central just filled by a merge, before
+    autovacuum has analysed it, it guesses each listed value matches 0.5 % of the rows, and
+    even with statistics it prices 900 index probes above a scan. On a 50,000-building
+    central the address probe took 23-27 ms by scan against 0.2-3 ms by index, and grew with
+    the central (docs/PERFORMANCE.md). A scan stays possible where no index serves.
+    """
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MERGE_LOCK})
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:k), set_config('enable_seqscan', 'off', true)"),
+            {"k": PG_MERGE_LOCK},
+        )
 
 
 def already_imported(conn: Connection, sha: str) -> bool:
