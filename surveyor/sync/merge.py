@@ -121,23 +121,26 @@ def _clock_notes(lang: str, s: ApplyStats) -> str:
     return said
 
 
-def lock_for_merge(conn: Connection) -> None:
+def lock_for_merge(conn: Connection, *, probes_by_index: bool = False) -> None:
     """Serialise writers of a PostgreSQL central (SQLite's BEGIN IMMEDIATE already does).
 
-    The same round trip turns sequential scans off for the rest of the transaction
-    (``SET LOCAL``): a writer's reads are probes of up to ``bulk.IN_LIST`` keys on indexed
-    columns (addresses for duplicate flags, a building's changes, its conflict rows), and the
-    planner read whole tables for them instead: on a central just filled by a merge, before
-    autovacuum has analysed it, it guesses each listed value matches 0.5 % of the rows, and
-    even with statistics it prices 900 index probes above a scan. On a 50,000-building
-    central the address probe took 23-27 ms by scan against 0.2-3 ms by index, and grew with
-    the central (docs/PERFORMANCE.md). A scan stays possible where no index serves.
+    ``probes_by_index`` (a merge's file, a push's batch) turns sequential scans off for the
+    rest of the transaction in the same round trip (``SET LOCAL``): a batch's reads are
+    probes of up to ``bulk.IN_LIST`` keys on indexed columns (addresses for duplicate flags,
+    a building's changes, its conflict rows), and the planner read whole tables for them: on
+    a central just filled by a merge, before autovacuum has analysed it, it guesses each
+    listed value matches 0.5 % of the rows, and even with statistics it prices 900 index
+    probes above a scan. On a 50,000-building central the address probe took 23-27 ms by
+    scan against 0.2-3 ms by index, and grew with the central (docs/PERFORMANCE.md). A scan
+    stays possible where no index serves. A supervisor's action is left as planned: its
+    ``--where`` may select most of the buildings, which a scan reads best.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:k), set_config('enable_seqscan', 'off', true)"),
-            {"k": PG_MERGE_LOCK},
-        )
+    if conn.dialect.name != "postgresql":
+        return
+    lock = "SELECT pg_advisory_xact_lock(:k)"
+    if probes_by_index:
+        lock += ", set_config('enable_seqscan', 'off', true)"
+    conn.execute(sa.text(lock), {"k": PG_MERGE_LOCK})
 
 
 def already_imported(conn: Connection, sha: str) -> bool:
@@ -202,7 +205,7 @@ def merge_prepared(
     conn: Connection, store: Store, snap: PreparedFile, form: Form | None, blob_dir: Path
 ) -> FileReport:
     """Merge one checked file in the caller's transaction (the whole file or nothing)."""
-    lock_for_merge(conn)
+    lock_for_merge(conn, probes_by_index=True)
     if conn.dialect.name == "sqlite":
         # A 128 MB page cache keeps the central's indexes in memory across a merge.
         conn.exec_driver_sql("PRAGMA cache_size = -131072")

@@ -212,7 +212,7 @@ def _push(
     batches = 0
     for part in chunks(todo, batch):
         with write_tx(central.engine) as conn:
-            lock_for_merge(conn)
+            lock_for_merge(conn, probes_by_index=True)
             stats = apply_changes(
                 conn, list(part), form, label=f"laptop {shown_target(laptop.target)}", now=now
             )

@@ -50,7 +50,7 @@ def test_a_merge_probes_a_central_not_yet_analysed_by_index(
             "WHERE address_norm IN ({marks})"
         )
         with write_tx(central.engine) as conn:
-            lock_for_merge(conn)
+            lock_for_merge(conn, probes_by_index=True)
             plan = _plan(conn, probe, addresses)
             assert "Seq Scan" not in plan, plan
             assert "ix_building_address_norm" in plan, plan
