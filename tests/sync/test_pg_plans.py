@@ -24,11 +24,12 @@ def _plan(conn: sa.Connection, sql: str, values: list[str]) -> str:
 def test_a_merge_probes_a_central_not_yet_analysed_by_index(
     pg_url: str, form: Form, tmp_path: Path
 ) -> None:
-    """A central just filled by a merge has no statistics until autovacuum comes by; the
-    planner then read the whole building table for the duplicate flags' address probe (and
-    the change log for a building's changes), ~25 ms a file on a 50,000-building central and
-    growing with it. Inside a merge's transaction the probes read the indexes; outside it the
-    server plans as configured."""
+    """A central just filled by a merge has no statistics until autovacuum comes by, and
+    even with them the planner prices many listed keys above a scan; it read the whole
+    building table for the duplicate flags' address probe (and the change log for a
+    building's changes), ~25 ms a file on a 50,000-building central and growing with it.
+    Inside a merge's transaction the probes read the indexes; outside it the server plans as
+    configured."""
     laptop = tmp_path / "laptop.db"
     generate_sample(laptop, form, buildings=300, seed=7)
     central = init_store(pg_url, role="central")
@@ -41,10 +42,7 @@ def test_a_merge_probes_a_central_not_yet_analysed_by_index(
                     "SELECT address_norm FROM building WHERE address_norm IS NOT NULL LIMIT 100"
                 )
             ]
-            analysed = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_stats WHERE tablename = 'building'"
-            ).scalar()
-        assert addresses and analysed == 0  # the case autovacuum has not reached yet
+        assert addresses  # autovacuum may or may not have analysed it yet: either way
         probe = (
             "SELECT id, address_norm, building_no, deleted FROM building "
             "WHERE address_norm IN ({marks})"
