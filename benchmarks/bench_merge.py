@@ -19,7 +19,8 @@ read to the driver's ``executemany``, one transaction per file (no JSON parsing,
 conversion, no SQLAlchemy, no merge logic).
 
 The files are generated directly in the laptop schema (as the write path would leave them)
-and cached in --workdir. PostgreSQL is a throwaway cluster (tests/pgcluster.py).
+and cached in --workdir. PostgreSQL is a throwaway cluster (tests/pgcluster.py) with a
+production server's settings (``PRODUCTION_PG``: durable commits, 128 MB shared buffers).
 
 Usage: python benchmarks/bench_merge.py [--files 50] [--buildings 1000] [--workdir DIR]
 """
@@ -58,6 +59,18 @@ from surveyor.store.ids import building_code, uuid7  # noqa: E402
 
 SHARED = 50
 BASE_MS = 1_750_000_000_000
+#: The central's server as production runs it: the test cluster's settings (tests/pgcluster.py)
+#: drop durability (fsync, synchronous commit and full-page writes off) and keep 16 MB of
+#: shared buffers, which a merge's figures must not lean on. These are PostgreSQL 15's
+#: defaults (the WAL level too: the test cluster's "minimal" writes less WAL).
+PRODUCTION_PG = {
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "shared_buffers": "128MB",
+    "wal_level": "replica",
+    "max_wal_senders": "10",
+}
 
 
 def _value(field: CompiledField, rng: random.Random) -> Any:
@@ -529,7 +542,7 @@ def main() -> None:
     if "postgresql" in backends:
         from tests.pgcluster import PgCluster, default_base_dir
 
-        pg = PgCluster(default_base_dir())
+        pg = PgCluster(default_base_dir(), settings=PRODUCTION_PG)
         pg.start()
     try:
         for backend in backends:

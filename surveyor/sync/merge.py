@@ -119,6 +119,24 @@ def _clock_notes(lang: str, s: ApplyStats) -> str:
     return said
 
 
+def plan_probes_by_index(conn: Connection) -> None:
+    """Turn PostgreSQL's sequential scans off for the rest of this transaction (``SET
+    LOCAL``): for a merge's file and a push's batch, whose reads are probes of up to
+    ``bulk.IN_LIST`` keys on indexed columns (addresses for duplicate flags, a building's
+    changes, its conflict rows).
+
+    The planner read whole tables for them: on a central just filled by a merge, before
+    autovacuum has analysed it, it guesses each listed value matches 0.5 % of the rows, and
+    even with statistics it prices 900 index probes above a scan. On a 50,000-building central
+    the address probe took 23-27 ms by scan against 0.2-3 ms by index, and grew with the
+    central (docs/PERFORMANCE.md). A scan stays possible where no index serves. A supervisor's
+    action is left as planned: its ``--where`` may select most of the buildings, which a scan
+    reads best.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
+
+
 def already_imported(conn: Connection, sha: str) -> bool:
     return (
         conn.execute(sa.select(IMPORTED.c.file_sha256).where(IMPORTED.c.file_sha256 == sha)).first()
@@ -182,6 +200,7 @@ def merge_prepared(
 ) -> FileReport:
     """Merge one checked file in the caller's ``write_tx`` (the whole file or nothing; its
     write lock keeps saves out between the merge's reads and its writes)."""
+    plan_probes_by_index(conn)
     if conn.dialect.name == "sqlite":
         # A 128 MB page cache keeps the central's indexes in memory across a merge.
         conn.exec_driver_sql("PRAGMA cache_size = -131072")

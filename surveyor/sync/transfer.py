@@ -47,6 +47,7 @@ from surveyor.sync.attachments import (
     transfer_attachments,
 )
 from surveyor.sync.fold import ALIAS_KEY, MAX_SKEW_MS, ChangeRow
+from surveyor.sync.merge import plan_probes_by_index
 from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
@@ -211,6 +212,7 @@ def _push(
     batches = 0
     for part in chunks(todo, batch):
         with write_tx(central.engine) as conn:
+            plan_probes_by_index(conn)
             stats = apply_changes(
                 conn, list(part), form, label=f"laptop {shown_target(laptop.target)}", now=now
             )
