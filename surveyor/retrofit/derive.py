@@ -365,6 +365,11 @@ def _assumed(
     some real answer in their place would not trigger it. G01 triggers for a gas pipe of
     unknown or unanswered year (assumed ≥ 20 years); with the year 2006 it would not.
 
+    An answer that would only open the condition again is not an assumption: A01 and E01 read
+    an appraisal (S02) only after a structural sign (S01) or once one is done, and "done"
+    alone decides nothing before its grade, so an appraisal 不详 on a building with no
+    structural sign is not listed as a worst case.
+
     The same holds through a flag or rule the condition reads: ``through`` maps each
     triggered ``flag_…``/``rule_…`` variable to the answers assumed for it, and they count
     when the condition would not be true without it (S04 reads F03, true for a 抗震加固 不详).
@@ -382,7 +387,7 @@ def _assumed(
         try:
             for candidate in _candidates(fld, expr, env):
                 env[fid] = candidate
-                if expr.truth(env) is not True:
+                if expr.truth(env) is False:
                     out.add(fid)
                     break
         finally:

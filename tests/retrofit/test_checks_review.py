@@ -58,7 +58,9 @@ def test_an_elevator_deferred_to_an_appraisal_not_done_waits_for_s01() -> None:
 
 
 def test_an_appraisal_of_unknown_status_is_checked_not_its_grade() -> None:
-    report = derive({**WALK_UP_1958, "single_owner": "no", "appraisal_done": "unknown"})
+    # (rules 1.5.0: with a structural sign, S01, without one the appraisal cannot matter)
+    doubt = {"structural_cracks": "visible", "appraisal_done": "unknown"}
+    report = derive({**WALK_UP_1958, "single_owner": "no", **doubt})
     assert open_item(report, "S02").fields == ("appraisal_done",)
     assert open_item(report, "A01").fields == ("appraisal_done",)
 

@@ -52,7 +52,10 @@ def test_a_refused_number_is_not_compared() -> None:
 
 
 def test_a01_needs_check_names_the_answers_deciding_s01_and_s02() -> None:
-    report = derive({"has_elevator": False, "appraisal_done": "unknown"})
+    # (rules 1.5.0: with a structural sign, S01, without one the appraisal cannot matter)
+    report = derive(
+        {"has_elevator": False, "appraisal_done": "unknown", "structural_cracks": "visible"}
+    )
     assert outcome(report, "A01") == "undetermined"
     # the grade is asked only once the appraisal is said done: check that first
     assert checks(report, "A01") == ("appraisal_done",)
@@ -245,7 +248,8 @@ def test_rules_reading_a_blind_spot_treat_unknown_as_undetermined() -> None:
     for fid, value in BLIND_SPOTS.items():
         readers = [r.id for r in rules.rules if fid in r.when.references]
         assert readers, fid
-        report = derive({fid: value})
+        # a brick building, where masonry deterioration matters (S11 reads the structure)
+        report = derive({fid: value, "structure_type": "brick_concrete"})
         for rid in readers:
             assert outcome(report, rid) == "undetermined", (fid, rid)
 

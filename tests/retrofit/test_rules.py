@@ -66,9 +66,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
         "undetermined",
     ),
     "S04": (
-        {**OLD_MASONRY, "floor_slab_type": "precast_hollow"},
         OLD_MASONRY,
-        {**OLD_MASONRY, "floor_slab_type": "unknown"},
+        {**OLD_MASONRY, "seismic_retrofit": "yes"},
+        {**OLD_MASONRY, "year_built": None},
         "undetermined",
     ),
     "S05": (
@@ -87,6 +87,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
     "S08": ({"roof_leakage": "local"}, {}, {"roof_leakage": "unknown"}, "undetermined"),
     "S09": ({"dampness": "local"}, {}, {"dampness": None}, "undetermined"),
     "S10": ({"stairwell_windows": "broken"}, {}, {"stairwell_windows": None}, "undetermined"),
+    "S11": (
+        {"structure_type": "brick_concrete", "masonry_deterioration": "local"},
+        {"structure_type": "brick_concrete", "masonry_deterioration": "none"},
+        {"structure_type": "brick_concrete", "masonry_deterioration": "unknown"},
+        "undetermined",
+    ),
     "G01": (
         {"gas_pipe_condition": "corroded", "gas_pipe_year": 1985},
         {"gas_pipe_condition": "corroded", "gas_pipe_year": 2016},
