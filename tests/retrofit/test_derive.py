@@ -172,7 +172,7 @@ def test_forms_check_cli_accepts_rule_and_param_files(tmp_path: Path) -> None:
         text=True,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "rules 1.4.0" in ok.stdout and "parameters 1.2.0" in ok.stdout
+    assert "rules 1.5.0" in ok.stdout and "parameters 1.2.0" in ok.stdout
     bad = _broken(tmp_path, "${balcony_condition} = 'exposed_rebar'", "${nope} = 'x'")
     run = subprocess.run(["surveyor", "forms", "check", str(bad)], capture_output=True, text=True)
     assert run.returncode == 2
