@@ -1401,24 +1401,8 @@ class _Generator:
             )
         a["window_frame"] = frame
         a["window_glazing"] = glazing
-        a["stairwell_windows"] = _pick(
-            rng,
-            (("good", 60.0), ("broken", 35.0), ("no_window", 5.0))
-            if c.old
-            else (("good", 95.0), ("broken", 5.0)),
-        )
-        access = _pick(
-            rng,
-            (("intercom", 60.0), ("none", 25.0), ("smart", 15.0))
-            if c.old
-            else (("smart", 50.0), ("intercom", 50.0)),
-        )
-        a["_access_control"] = access
-        a["entrance_door"] = (
-            "intercom"
-            if access != "none"
-            else _pick(rng, (("ordinary", 60.0), ("none", 20.0), ("closing_insulated", 20.0)))
-        )
+        if not c.bungalow:  # a 平房 has no stairwell, entrance door or intercom (not asked)
+            self._stairwell_envelope(a, c)
         if c.bungalow:  # tiled timber roofs, some flat concrete ones
             roof = _pick(rng, (("pitched", 65.0), ("flat", 30.0), ("unknown", 5.0)))
         elif c.old:
@@ -1584,7 +1568,9 @@ class _Generator:
         if supply == "piped_ng":
             a["gas_riser_location"] = _pick(
                 rng,
-                (("kitchen", 45.0), ("external", 30.0), ("stairwell", 20.0), ("unknown", 5.0))
+                (("kitchen", 55.0), ("external", 40.0), ("unknown", 5.0))
+                if c.bungalow  # no stairwell
+                else (("kitchen", 45.0), ("external", 30.0), ("stairwell", 20.0), ("unknown", 5.0))
                 if c.old
                 else (("kitchen", 80.0), ("external", 15.0), ("unknown", 5.0)),
             )
@@ -1749,13 +1735,33 @@ class _Generator:
                 rng, (("yes", 25.0), ("constrained", 40.0), ("no", 15.0), ("not_assessed", 20.0))
             )
 
+    def _stairwell_envelope(self, a: dict[str, Any], c: _Compound) -> None:
+        """Stairwell windows and the entrance door, whose intercom goes to ``_digital``."""
+        rng = self.rng
+        a["stairwell_windows"] = _pick(
+            rng,
+            (("good", 60.0), ("broken", 35.0), ("no_window", 5.0))
+            if c.old
+            else (("good", 95.0), ("broken", 5.0)),
+        )
+        access = _pick(
+            rng,
+            (("intercom", 60.0), ("none", 25.0), ("smart", 15.0))
+            if c.old
+            else (("smart", 50.0), ("intercom", 50.0)),
+        )
+        a["_access_control"] = access
+        a["entrance_door"] = (
+            "intercom"
+            if access != "none"
+            else _pick(rng, (("ordinary", 60.0), ("none", 20.0), ("closing_insulated", 20.0)))
+        )
+
     def _stairwells(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
         old = c.old
-        a["stair_defects"] = (
-            ["none"]  # a 平房 row has no stairs
-            if c.bungalow
-            else _multi(
+        if not c.bungalow:  # a 平房 row has no stairs (not asked)
+            a["stair_defects"] = _multi(
                 rng,
                 (
                     ("steps_damaged", 0.15 if old else 0.02),
@@ -1764,7 +1770,6 @@ class _Generator:
                     ("lighting_broken", 0.25 if old else 0.05),
                 ),
             )
-        )
         a["flue_shaft_blocked"] = _pick(rng, (("no", 70.0), ("yes", 12.0), ("unknown", 18.0)))
         if c.highrise:
             fire = _multi(
@@ -1820,14 +1825,13 @@ class _Generator:
                     ),
                     empty="handrail",
                 )
-        a["stair_handrail_wall"] = _pick(
-            rng,
-            (("none", 1.0),)
-            if c.bungalow
-            else (("one", 80.0), ("both", 10.0), ("none", 10.0))
-            if old
-            else (("one", 70.0), ("both", 30.0)),
-        )
+        if not c.bungalow:  # no stairs in a 平房 (not asked)
+            a["stair_handrail_wall"] = _pick(
+                rng,
+                (("one", 80.0), ("both", 10.0), ("none", 10.0))
+                if old
+                else (("one", 70.0), ("both", 30.0)),
+            )
         a["antislip"] = "no" if _chance(rng, 0.65 if old else 0.4) else "yes"
         if _chance(rng, 0.8):
             a["elderly_share"] = _pick(
@@ -1851,7 +1855,8 @@ class _Generator:
     def _digital(self, a: dict[str, Any], c: _Compound) -> None:
         rng = self.rng
         old = c.old
-        a["access_control"] = a.pop("_access_control")
+        if "_access_control" in a:  # drawn with the entrance door; a 平房 has neither
+            a["access_control"] = a.pop("_access_control")
         security = _multi(rng, (("intrusion_alarm", 0.03 if old else 0.10),))
         cctv = _pick(
             rng,
@@ -1917,10 +1922,11 @@ class _Generator:
         facade = rng.choice(("facade_beige", "facade_brick", "facade_grey"))
         ph = self.photos.photo
         a["photo_facade_main"] = [ph(facade, f"{register['compound_name']}{bno}主立面")]
-        a["photo_stairwell"] = [
-            ph("stairwell", f"{bno}{i + 1}单元楼道")
-            for i in range(rng.randint(1, min(3, a["entrance_count"])))
-        ]
+        if a["floors_above"] > 1:  # a 平房 has no stairwell to photograph (not asked)
+            a["photo_stairwell"] = [
+                ph("stairwell", f"{bno}{i + 1}单元楼道")
+                for i in range(rng.randint(1, min(3, a["entrance_count"])))
+            ]
         if _chance(rng, 0.4):
             a["photo_other"] = [ph("roof", f"{bno}屋面")]
         if a["gas_supply"] == "piped_ng" and _chance(rng, 0.5):
@@ -1952,7 +1958,7 @@ class _Generator:
                     (
                         "stairs",
                         a["corridor_clutter"] == "serious"
-                        or "lighting_broken" in a["stair_defects"],
+                        or "lighting_broken" in a.get("stair_defects", ()),
                     ),
                 )
                 if hit

@@ -11,8 +11,6 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList, Select, Static
 
-from surveyor.services.browse import browse_buildings
-from surveyor.store.db import open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal
 from surveyor.tui.modals.new_building import NewBuildingModal
 from surveyor.tui.modals.problems import ProblemsModal
@@ -21,7 +19,7 @@ from surveyor.tui.screens.help import HelpScreen
 from surveyor.tui.widgets.photo_field import PhotoField
 from tests.tui.conftest import AppFactory, run, settle, toasts, until
 from tests.tui.test_flows import burst, open_at
-from tests.tui.test_photos_and_services import a_jpeg
+from tests.tui.test_photos_and_services import a_jpeg, a_walk_up
 
 
 def value(dialog: NewBuildingModal, field_id: str) -> str:
@@ -66,9 +64,7 @@ def test_a_second_quick_enter_in_the_photo_dialog_attaches(
 ) -> None:
     """Path, Enter, Enter in one write: the second Enter was lost in the path box (the first
     had not moved to the caption yet), and the dialog stayed open."""
-    store = open_store(sample_db)
-    target = browse_buildings(store, status="not_started", limit=1).rows[0]
-    store.close()
+    target = a_walk_up(sample_db)
     photo = a_jpeg(tmp_path / "stairs.jpg")
 
     async def body() -> None:
@@ -122,9 +118,7 @@ def test_f2_in_the_problems_list_and_the_photo_dialog_relabels_them(
 ) -> None:
     """F9's list of what stops completion and the photo dialog, each worded again by F2 (the
     field's label too), and F1 opens the help over them."""
-    store = open_store(sample_db)
-    target = browse_buildings(store, status="not_started", limit=1).rows[0]
-    store.close()
+    target = a_walk_up(sample_db)
 
     async def body() -> None:
         app = make_app(sample_db, lang="zh")

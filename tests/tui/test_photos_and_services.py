@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -18,14 +19,26 @@ from surveyor.services.browse import browse_buildings
 from surveyor.services.photos import attach_photo
 from surveyor.services.queries import list_buildings
 from surveyor.services.resume import get_resume_point, set_resume_point
-from surveyor.services.survey import get_building
+from surveyor.services.survey import get_building, save_answers
 from surveyor.store.db import Store, open_store
 from surveyor.tui.modals.attach_photo import AttachPhotoModal, RemovePhotoModal
 from surveyor.tui.widgets.photo_field import PhotoField
 from tests.tui.conftest import AppFactory, run, settle, toasts, until
-from tests.tui.test_flows import first_with_status, open_at, open_survey
+from tests.tui.test_flows import open_at, open_survey
 
 FORM = get_form()
+
+
+def a_walk_up(db: Path) -> Any:
+    """A building not started, given its 5 storeys: the stairwell photo is asked only once
+    the storeys say there is a shared stairwell (form 1.0.8: a 平房 has none)."""
+    store = open_store(db)
+    try:
+        target = browse_buildings(store, status="not_started", limit=1).rows[0]
+        save_answers(store, FORM, target.id, {"floors_above": 5}, author="测试员")
+        return target
+    finally:
+        store.close()
 
 
 def a_jpeg(path: Path, colour: tuple[int, int, int] = (200, 40, 40)) -> Path:
@@ -123,9 +136,7 @@ def test_search_finds_a_building_however_the_inspector_spaces_the_words(store: S
 def test_attach_a_photo_through_the_app(
     sample_db: Path, make_app: AppFactory, tmp_path: Path
 ) -> None:
-    store = open_store(sample_db)
-    target = browse_buildings(store, status="not_started", limit=1).rows[0]
-    store.close()
+    target = a_walk_up(sample_db)
     photo = a_jpeg(tmp_path / "stairs.jpg", (30, 90, 200))
     notes = tmp_path / "notes.jpg"  # a text file with a photo's name
     notes.write_text("楼道照片见附件\n", encoding="utf-8")
@@ -189,9 +200,7 @@ def test_the_app_refuses_a_cut_short_photo_by_name(
     naming it (decoded in the save thread: the dialog's check stays cheap), nothing stored."""
     from tests.test_damaged import _cut_short_jpeg
 
-    store = open_store(sample_db)
-    target = browse_buildings(store, status="not_started", limit=1).rows[0]
-    store.close()
+    target = a_walk_up(sample_db)
     photo = _cut_short_jpeg(tmp_path / "stairs.jpg")
 
     async def body() -> None:
@@ -250,7 +259,7 @@ def test_enter_skips_an_optional_photo_field_and_space_attaches(
     so only Tab or PgDn got past it, and the field did not say so. Enter now moves on there
     (and once a required field has its photo); space attaches, as the field and the footer
     say; Enter still attaches where the record needs a photo (楼道, required, none yet)."""
-    target = first_with_status(sample_db, "not_started")
+    target = a_walk_up(sample_db)
 
     async def body() -> None:
         app = make_app(sample_db, lang="zh")

@@ -19,7 +19,7 @@ from surveyor.tui.screens.supervisor import ProgressScreen
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import first_with_status, open_survey
 from tests.tui.test_new_building_same import fill_and_submit
-from tests.tui.test_photos_and_services import a_jpeg
+from tests.tui.test_photos_and_services import a_jpeg, a_walk_up
 
 #: What the app says of the building table gone (a database error, in words, no SQL).
 GONE = "database error: no such table: building"
@@ -118,7 +118,7 @@ def test_a_photo_the_database_will_not_take_is_said(
     sample_db: Path, make_app: AppFactory, tmp_path: Path
 ) -> None:
     """Attaching a photo caught only refusals: any other failure dropped it without a word."""
-    target = first_with_status(sample_db, "not_started")
+    target = a_walk_up(sample_db)
     photo = a_jpeg(tmp_path / "stairs.jpg")
 
     async def body() -> None:
