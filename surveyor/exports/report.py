@@ -251,7 +251,7 @@ def headline(s: DistrictSummary) -> list[str]:
     and the surveyed buildings without a household count are said (on a second line), not
     silently left out."""
     p1 = s.plan_total
-    check = f"（另{p1.priority1_check}栋待核实 + {p1.priority1_check} needs check）"
+    check = f" + 待核实 needs check {p1.priority1_check}"
     lines = [
         f"楼栋 buildings {sum(s.buildings.values())} · 已完成调查 surveyed {s.surveyed} · "
         f"其户数 their households {sum(s.households.values()):,} · "

@@ -113,4 +113,4 @@ def test_a_check_is_not_a_need_and_a_missing_floor_area_is_counted_apart() -> No
         assert (row.floor_area, row.without_area) == (2 * gfa, 1)
         assert set(row.need_area.values()) == {0.0}
         assert row.check_area == {**dict.fromkeys(CATEGORY_ZH, 0.0), "safety": gfa}
-    assert "（另1栋待核实 + 1 needs check）" in headline(s)[0]
+    assert "with a priority-1 need 0 + 待核实 needs check 1" in headline(s)[0]
