@@ -153,15 +153,20 @@ def needs_cmd(
         )
     report = derive_needs(ctx.form, ctx.rules, ctx.params, state.answers)
     if as_json:
-        shown = _report_json(state.code, report) | {"merged_from": list(live.merged_from)}
+        shown = _report_json(ctx.form, state.code, report) | {"merged_from": list(live.merged_from)}
         typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     _print_report(ctx.form, state.code, state.status, report, lang)
 
 
-def _report_json(code: str, report: Any) -> dict[str, Any]:
+def _report_json(form: Any, code: str, report: Any) -> dict[str, Any]:
+    """``needs --json``: the building's place, age and size (the needs export's columns) and
+    each need's estimate as text and as numbers (``estimate_figures``, the same columns)."""
+    from surveyor.exports.data import building_facts, estimate_figures
+
     return {
         "code": code,
+        "building": building_facts(form, report),
         "rules_version": report.rules_version,
         "flags": {f.flag_id: f.value for f in report.flags},
         "needs": [
@@ -180,6 +185,7 @@ def _report_json(code: str, report: Any) -> dict[str, Any]:
                 "source": n.source.text,
                 "source_status": n.source.status,
                 "estimate": n.estimate.summary.en if n.estimate else None,
+                **estimate_figures(n.estimate),
             }
             for n in report.needs
         ],

@@ -30,6 +30,7 @@ from surveyor.forms.display import STATUS_LABELS
 from surveyor.forms.model import UNKNOWN, UNKNOWN_ZH, CompiledField, Form
 from surveyor.forms.record import coerce_answer
 from surveyor.retrofit.derive import NeedsReport
+from surveyor.retrofit.estimates import EstimateResult
 
 #: ``open_conflicts`` and ``possible_duplicate`` say what still awaits a supervisor: a table
 #: exported before the review is finished holds provisional values, and these say which.
@@ -47,6 +48,34 @@ CODEBOOK_COLUMNS = (
     "note_zh",
     "note_en",
 )
+#: The building's place, age and size, on every needs row so a planner pivots without a join:
+#: ``subdistrict`` the 街道 code (the codebook's), ``subdistrict_zh`` its name, ``era_bin`` the
+#: year-built band the report's tables use; the answers as the form shows them (not asked: blank).
+NEED_BUILDING_COLUMNS = (
+    "subdistrict",
+    "subdistrict_zh",
+    "community",
+    "compound_name",
+    "building_no",
+    "year_built",
+    "era_bin",
+    "gross_floor_area",
+)
+#: The estimate's figures as numbers, blank where its method has none: column → (the
+#: ``EstimateResult.values`` key, divisor to the column's unit, decimals kept).
+ESTIMATE_FIGURES: dict[str, tuple[str, float, int]] = {
+    "est_area_m2": ("area_m2", 1, 1),  # element area insulated or replaced, m²
+    "est_u_before": ("u_before", 1, 3),  # U-value assumed before, W/(m²·K)
+    "est_heat_mwh_yr": ("saving_kwh", 1000, 3),  # heat saved, MWh/year
+    "est_pv_kwp": ("kwp", 1, 1),  # PV peak power, kWp
+    "est_pv_mwh_yr": ("kwh", 1000, 3),  # PV electricity, MWh/year
+    "est_co2_t_yr": ("co2_t", 1, 3),  # CO₂ avoided, t/year
+    "est_subsidy_yuan": ("yuan", 1, 0),  # reference subsidy (2007 level, lifts 2021), 元
+    "est_count": ("count", 1, 0),  # entrances, dwellings (the method's unit)
+    "est_lifts": ("lifts", 1, 0),  # lifts to add, one per entrance
+}
+ESTIMATE_COLUMNS = tuple(ESTIMATE_FIGURES)
+
 #: ``status`` is the building's: the district report counts the needs of complete and approved
 #: buildings only, so the rows to keep to match it are those.
 NEEDS_COLUMNS = (
@@ -65,6 +94,8 @@ NEEDS_COLUMNS = (
     "cost",
     "source_status",
     "estimate",
+    *NEED_BUILDING_COLUMNS,
+    *ESTIMATE_COLUMNS,
 )
 
 #: The rules a record leaves open (as the sheet's "needs check" box lists them): ``check`` the
@@ -206,8 +237,33 @@ def codebook_rows(form: Form) -> list[tuple[str, ...]]:
     return rows
 
 
-def need_rows(code: str, status: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
+def building_facts(form: Form, report: NeedsReport) -> dict[str, Any]:
+    """``NEED_BUILDING_COLUMNS`` of one building, from the record as the form shows it."""
+    facts = {c: report.values.get(c) for c in NEED_BUILDING_COLUMNS if c != "subdistrict_zh"}
+    sub = facts["subdistrict"]
+    zh = form.fields["subdistrict"].choice_label(sub, "zh") if isinstance(sub, str) else None
+    return {**facts, "subdistrict_zh": zh}
+
+
+def estimate_figures(estimate: EstimateResult | None) -> dict[str, float | None]:
+    """``ESTIMATE_COLUMNS`` of one need's estimate: numbers in the columns' units, rounded as
+    the orders of magnitude they are; None where the estimate has no such figure."""
+    values = estimate.values if estimate is not None else {}
+    figures: dict[str, float | None] = {}
+    for column, (key, divisor, decimals) in ESTIMATE_FIGURES.items():
+        value = values.get(key)
+        if value is not None:  # whole units (元, counts) as integers, "225" not "225.0"
+            value = round(value / divisor, decimals) if decimals else round(value / divisor)
+        figures[column] = value
+    return figures
+
+
+def need_rows(form: Form, code: str, status: str, report: NeedsReport) -> Iterable[tuple[Any, ...]]:
+    """The needs rows of one building: the need, the building's facts, the estimate's figures."""
+    facts = building_facts(form, report)
+    place = tuple(facts[c] for c in NEED_BUILDING_COLUMNS)
     for n in report.needs:
+        figures = estimate_figures(n.estimate)
         yield (
             code,
             status,
@@ -224,6 +280,8 @@ def need_rows(code: str, status: str, report: NeedsReport) -> Iterable[tuple[Any
             n.cost,
             n.source.status,
             n.estimate.summary.zh if n.estimate else "",
+            *place,
+            *(figures[c] for c in ESTIMATE_COLUMNS),
         )
 
 
@@ -298,7 +356,7 @@ def export_csv(
         _write_csv(
             t2,
             NEEDS_COLUMNS,
-            (row for r in records for row in need_rows(r.code, r.status, reports[r.code])),
+            (row for r in records for row in need_rows(form, r.code, r.status, reports[r.code])),
         )
         _write_csv(t3, UNDETERMINED_COLUMNS, _undetermined(form, records, reports))
     return targets
@@ -337,7 +395,7 @@ def _workbook(form: Form, records: list[BuildingRecord], reports: Mapping[str, N
         ),
     )
     _table(book, "codebook", CODEBOOK_COLUMNS, codebook_rows(form))
-    needs = (row for r in records for row in need_rows(r.code, r.status, reports[r.code]))
+    needs = (row for r in records for row in need_rows(form, r.code, r.status, reports[r.code]))
     _table(book, "needs", NEEDS_COLUMNS, needs)
     _table(book, "undetermined", UNDETERMINED_COLUMNS, _undetermined(form, records, reports))
     return book

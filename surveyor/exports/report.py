@@ -7,6 +7,11 @@ survey progress count every selected building.
 A report printed before the supervisor's review is finished counts values that may still
 change: the headline says how many buildings have open conflicts or possible-duplicate flags,
 and how many of them are surveyed ones (counted in the needs and households).
+
+Page 3 is the retrofit plan as a planner reads it, in buildings and floor area (Tianjin plans
+its programmes in 万m²), not rule hits: by 街道 and by year-built band, the surveyed buildings,
+those with a priority-1 need, and the floor area needing each category; what could not be
+decided ("needs check") is a table of its own, never added to the firm needs.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from surveyor.exports.text import wrap
 from surveyor.forms.display import status_label
 from surveyor.forms.model import Form
 from surveyor.retrofit.derive import CLASS_TITLES, INDICATOR_TITLES, INDICATORS, NeedsReport
-from surveyor.retrofit.model import RuleSet
+from surveyor.retrofit.model import RuleDef, RuleSet
 
 SURVEYED = ("complete", "approved")
 STATUS_ORDER = ("not_started", "draft", "complete", "approved")
@@ -61,6 +66,76 @@ STATUS_COLORS = (
 
 
 @dataclass
+class PlanRow:
+    """One row of the plan tables: surveyed buildings (complete or approved) only.
+
+    A need triggered by a worst case the rules assume (an unknown gas pipe year) is a need, as
+    on the sheet; a rule left undetermined is a check, counted apart: ``priority1_check`` the
+    buildings with no priority-1 need but an undetermined rule that may be one, ``check_area``
+    per category the floor area of buildings with no need of that category but an undetermined
+    rule in it."""
+
+    surveyed: int = 0
+    priority1: int = 0
+    priority1_check: int = 0
+    #: m² of the buildings with a floor area; ``without_area`` counts those without one (their
+    #: needs count in the buildings, not in the areas).
+    floor_area: float = 0.0
+    without_area: int = 0
+    need_area: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORY_ZH, 0.0))
+    check_area: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORY_ZH, 0.0))
+
+    def add(self, building: BuildingPlan) -> None:
+        """Count one surveyed building in this row."""
+        self.surveyed += 1
+        self.priority1 += building.priority1
+        self.priority1_check += building.priority1_check
+        if building.floor_area is None:
+            self.without_area += 1
+            return
+        self.floor_area += building.floor_area
+        for c in building.need_categories:
+            self.need_area[c] += building.floor_area
+        for c in building.check_categories:
+            self.check_area[c] += building.floor_area
+
+
+@dataclass(frozen=True)
+class BuildingPlan:
+    """What one surveyed building adds to the plan tables."""
+
+    floor_area: float | None
+    priority1: bool
+    priority1_check: bool
+    need_categories: frozenset[str]
+    check_categories: frozenset[str]
+
+
+def may_be_priority1(rule: RuleDef) -> bool:
+    """An undetermined rule whose need could be priority 1 (its own or a ``priority_if``'s)."""
+    return rule.priority == 1 or any(p.priority == 1 for p in rule.priority_if)
+
+
+def building_plan(report: NeedsReport, rules: RuleSet) -> BuildingPlan:
+    """A building's firm needs and checks by category and priority 1, and its floor area (the
+    form's value; None when not given, 不详 or refused)."""
+    firm = frozenset(n.category for n in report.needs)
+    p1 = any(n.priority == 1 for n in report.needs)
+    open_rules = [
+        rules.by_id[u.rule_id].defn for u in report.undetermined if u.rule_id in rules.by_id
+    ]
+    area = report.values.get("gross_floor_area")
+    known = isinstance(area, int | float) and not isinstance(area, bool) and area > 0
+    return BuildingPlan(
+        float(area) if known and area is not None else None,
+        p1,
+        not p1 and any(may_be_priority1(r) for r in open_rules),
+        firm,
+        frozenset(r.category for r in open_rules) - firm,
+    )
+
+
+@dataclass
 class DistrictSummary:
     """Counts behind every chart (also what the tests check)."""
 
@@ -78,6 +153,11 @@ class DistrictSummary:
     undetermined_indicators: dict[str, int] = field(default_factory=dict)
     classes: dict[str, int] = field(default_factory=dict)
     surveyed: int = 0
+    #: The plan tables (page 3): by 街道 (zh name, the charts' order), by year-built band
+    #: (``era_bin`` label, the form's order, then 未填), and the district's total.
+    plan_subdistricts: dict[str, PlanRow] = field(default_factory=dict)
+    plan_eras: dict[str, PlanRow] = field(default_factory=dict)
+    plan_total: PlanRow = field(default_factory=PlanRow)
     #: Buildings with open field conflicts; flagged as possible duplicates; and the surveyed
     #: buildings with either (their needs and households are counted, provisionally).
     with_conflicts: int = 0
@@ -113,7 +193,7 @@ def summarize(
     s.classes = dict.fromkeys(CLASS_TITLES, 0)
     for r in records:
         code = r.answers.get("subdistrict")
-        name = sub.choice_label(code, "zh") if isinstance(code, str) else "未填"
+        name = sub.choice_label(code, "zh") if isinstance(code, str) else NOT_GIVEN
         s.buildings[name] = s.buildings.get(name, 0) + 1
         s.status.setdefault(name, dict.fromkeys(STATUS_ORDER, 0))[r.status] += 1
         s.with_conflicts += r.open_conflicts > 0
@@ -135,7 +215,24 @@ def summarize(
             s.indicators[ind] += int(hit)
         for ind in undetermined_indicators(report, rules):
             s.undetermined_indicators[ind] += 1
+        plan = building_plan(report, rules)
+        s.plan_subdistricts.setdefault(name, PlanRow()).add(plan)
+        s.plan_eras.setdefault(era_name(form, report), PlanRow()).add(plan)
+        s.plan_total.add(plan)
+    s.plan_subdistricts = {n: s.plan_subdistricts.get(n, PlanRow()) for n in s.buildings}
+    order = [c.label("zh") for c in form.fields["era_bin"].choices] + [NOT_GIVEN]
+    s.plan_eras = {e: s.plan_eras[e] for e in order if e in s.plan_eras}
     return s
+
+
+NOT_GIVEN = "未填"
+
+
+def era_name(form: Form, report: NeedsReport) -> str:
+    """The building's year-built band (``era_bin``, the 2021 housing survey's bins), or 未填
+    when the year is not given."""
+    era = report.values.get("era_bin")
+    return form.fields["era_bin"].choice_label(era, "zh") if isinstance(era, str) else NOT_GIVEN
 
 
 def counted(n: int, noun: str) -> str:
@@ -153,9 +250,13 @@ def headline(s: DistrictSummary) -> list[str]:
     """The report's counts: households are those of the surveyed buildings, as the needs are,
     and the surveyed buildings without a household count are said (on a second line), not
     silently left out."""
+    p1 = s.plan_total
+    check = f" + 待核实 needs check {p1.priority1_check}"
     lines = [
         f"楼栋 buildings {sum(s.buildings.values())} · 已完成调查 surveyed {s.surveyed} · "
-        f"其户数 their households {sum(s.households.values()):,}"
+        f"其户数 their households {sum(s.households.values()):,} · "
+        f"有优先级1需求 with a priority-1 need {p1.priority1}"
+        + (check if p1.priority1_check else "")
     ]
     if s.without_households:
         n = s.without_households
@@ -447,7 +548,157 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
     canvas.showPage()
 
 
-PAGES = 2
+PAGES = 3
+
+#: Short English names of the categories, for the plan tables' narrow columns.
+CATEGORY_SHORT_EN = {
+    "safety": "safety",
+    "gas": "gas",
+    "pipes": "pipes",
+    "stairwell": "stairs",
+    "energy": "energy",
+    "accessibility": "access",
+    "housing": "housing",
+    "digital": "digital",
+}
+
+
+def wan_m2(m2: float) -> str:
+    """Floor area in 万m² (10,000 m²), as Tianjin plans its programmes: "1.23"."""
+    return f"{m2 / 10000:,.2f}"
+
+
+def plan_needs_table(rows: Mapping[str, PlanRow], total: PlanRow) -> list[list[str]]:
+    """The firm-needs table's body: per row the surveyed buildings, those with a priority-1
+    need, those that may have one (needs check), the floor area and the floor area needing
+    each category, in 万m²; the district's total last."""
+    return [
+        [
+            name,
+            str(r.surveyed),
+            str(r.priority1),
+            str(r.priority1_check),
+            wan_m2(r.floor_area),
+            *(wan_m2(r.need_area[c]) for c in CATEGORY_ZH),
+        ]
+        for name, r in [*rows.items(), (TOTAL, total)]
+    ]
+
+
+def plan_check_table(rows: Mapping[str, PlanRow], total: PlanRow) -> list[list[str]]:
+    """The needs-check table's body: the floor area, in 万m², of buildings with no need of a
+    category but a rule of it left undetermined (a check, not a need)."""
+    return [
+        [name, str(r.surveyed), *(wan_m2(r.check_area[c]) for c in CATEGORY_ZH)]
+        for name, r in [*rows.items(), (TOTAL, total)]
+    ]
+
+
+TOTAL = "合计 total"
+_CATEGORY_HEADS = [(CATEGORY_ZH[c], CATEGORY_SHORT_EN[c]) for c in CATEGORY_ZH]
+NEEDS_HEADS = [
+    ("已调查", "surveyed"),
+    ("优先级1", "priority 1"),
+    ("P1待核实", "P1 check"),
+    ("建筑面积", "floor area"),
+    *_CATEGORY_HEADS,
+]
+CHECK_HEADS = [("已调查", "surveyed"), *_CATEGORY_HEADS]
+
+
+def _draw_table(
+    canvas: Any,
+    font: str,
+    x: float,
+    y: float,
+    widths: Sequence[float],
+    heads: Sequence[tuple[str, str]],
+    body: list[list[str]],
+) -> float:
+    """A plain table: a two-line head (zh over en), names from the left and figures to the
+    right, the last row (the total) set off by a rule; returns the y under it."""
+    row_h, size = 10.0, 7.0
+    canvas.setFont(font, 6.5)
+    edges = [x]
+    for w in widths:
+        edges.append(edges[-1] + w)
+    canvas.drawString(x + 1, y - 8, heads[0][0])  # the names' column reads from the left
+    canvas.drawString(x + 1, y - 16, heads[0][1])
+    for i, (zh, en) in enumerate(heads[1:], start=1):
+        canvas.drawRightString(edges[i + 1] - 2, y - 8, zh)
+        canvas.drawRightString(edges[i + 1] - 2, y - 16, en)
+    y -= 20
+    canvas.setLineWidth(0.5)
+    canvas.line(x, y, edges[-1], y)
+    canvas.setFont(font, size)
+    for n, row in enumerate(body):
+        if n == len(body) - 1:
+            canvas.line(x, y - 1, edges[-1], y - 1)
+        name, *cells = row
+        canvas.drawString(x + 1, y - 8, wrap(name, font, size, widths[0] - 2, max_lines=1)[0])
+        for i, cell in enumerate(cells):
+            canvas.drawRightString(edges[i + 2] - 2, y - 8, cell)
+        y -= row_h
+    canvas.line(x, y, edges[-1], y)
+    return y
+
+
+def draw_plan_page(canvas: Any, s: DistrictSummary, font: str) -> None:
+    """Page 3: the plan tables, by 街道 then by year-built band, firm needs then checks."""
+    w, h = A4
+    m = 15 * mm
+    width = w - 2 * m
+    first = 26 * mm
+    needs_widths = [first, *[(width - first) / (len(NEEDS_HEADS))] * len(NEEDS_HEADS)]
+    check_widths = [first, *[(width - first) / (len(CHECK_HEADS))] * len(CHECK_HEADS)]
+    y = h - m
+    canvas.setFont(font, 12)
+    canvas.drawString(
+        m, y - 12, "改造计划汇总（已完成调查的楼栋）Retrofit plan (surveyed buildings)"
+    )
+    canvas.setFont(font, 7)
+    note = (
+        "楼栋数为栋；面积为建筑面积，单位万m²：有该类需求的楼栋之和。"
+        "按最不利假定得出的需求计为需求；无法判定的规则列入「待核实」表，不计入需求。"
+        "Counts are buildings; areas are gross floor area in 万m² (10,000 m²) of the buildings "
+        "with a need of the category. A need assumed from a worst case counts as a need; a rule "
+        "that could not be decided is in the needs-check tables, not in the needs."
+    )
+    lines = wrap(note, font, 7, width, max_lines=4)
+    for i, line in enumerate(lines):
+        canvas.drawString(m, y - 24 - 9 * i, line)
+    y -= 28 + 9 * len(lines)
+    if s.plan_total.without_area:
+        n = s.plan_total.without_area
+        canvas.drawString(
+            m,
+            y,
+            f"其中{n}栋未填建筑面积，计入楼栋数，不计入面积 "
+            f"{counted(n, 'surveyed building')} without a floor area: in the counts, not the areas",
+        )
+        y -= 9
+    groups = [
+        (("各街道", "by sub-district"), s.plan_subdistricts, ("街道", "sub-district")),
+        (("各建成年代", "by year built"), s.plan_eras, ("建成年代", "year built")),
+    ]
+    for (zh, en), rows, head in groups:
+        canvas.setFont(font, 9)
+        canvas.drawString(m, y - 12, f"{zh}需求 Needs {en}")
+        body = plan_needs_table(rows, s.plan_total)
+        y = _draw_table(canvas, font, m, y - 16, needs_widths, [head, *NEEDS_HEADS], body)
+        canvas.setFont(font, 9)
+        canvas.drawString(m, y - 14, f"{zh}待核实（无法判定）Needs check {en} (undetermined)")
+        body = plan_check_table(rows, s.plan_total)
+        y = _draw_table(canvas, font, m, y - 18, check_widths, [head, *CHECK_HEADS], body) - 6
+    canvas.setFont(font, 7)
+    note = needs_review_note(s)
+    if note:
+        canvas.setFillColor(REVIEW_COLOR)
+        for i, line in enumerate(wrap(note, font, 7, width, max_lines=2)):
+            canvas.drawString(m, m + 20 - 9 * i, line)
+        canvas.setFillColor(colors.black)
+    _page_footer(canvas, font, 3)
+    canvas.showPage()
 
 
 def _page_footer(canvas: Any, font: str, page: int) -> None:
@@ -472,6 +723,7 @@ def write_report(path: Path, s: DistrictSummary, font: str, title: str) -> None:
     shapes.STATE_DEFAULTS["fontName"] = font
     try:
         draw_report(canvas, s, font, title)
+        draw_plan_page(canvas, s, font)
     finally:
         shapes.STATE_DEFAULTS["fontName"] = default
     canvas.save()

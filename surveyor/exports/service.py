@@ -267,8 +267,8 @@ def export_report(
     font: Path | None = None,
     replace: bool = False,
 ) -> ExportResult:
-    """The district report (charts) as PDF."""
-    from surveyor.exports.report import selection_line, summarize, write_report
+    """The district report (charts, then the plan tables) as PDF."""
+    from surveyor.exports.report import PAGES, selection_line, summarize, write_report
 
     check_outputs(store, [out], replace=replace)
     name = register_font(str(setup_font(font).path))
@@ -277,7 +277,7 @@ def export_report(
     with atomic_file(out) as tmp:
         title = selection_line(selection.describe("zh"), selection.describe("en"))
         write_report(tmp, summary, name, title)
-    return ExportResult(out, len(records), 2)
+    return ExportResult(out, len(records), PAGES)
 
 
 def export_table(

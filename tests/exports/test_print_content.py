@@ -740,13 +740,14 @@ def test_report_without_surveyed_records_says_no_data(sample_db: Path, tmp_path:
     args = ["export", "report", "--db", str(sample_db), "--out", str(out), "--status", "draft"]
     result = subprocess.run(["surveyor", *args], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    page1, page2 = pdf_text(out).split("\f")[:2]
+    page1, page2, page3 = pdf_text(out).split("\f")[:3]
     assert page2.count("无数据 no data") == 3  # needs, indicators, classes: nothing surveyed
     assert "0.002" not in page2 and "0.01" not in page2
     assert "草稿 draft" in page1 and "未开始 not started" in page1  # the legend in words
     assert "not_started" not in page1
     today = date.today().isoformat()
-    assert f"page 1 of 2 · {today}" in page1 and f"page 2 of 2 · {today}" in page2
+    assert f"page 1 of 3 · {today}" in page1 and f"page 2 of 3 · {today}" in page2
+    assert f"page 3 of 3 · {today}" in page3 and "合计 total 0 0 0 0.00" in one_line(page3)
 
 
 def test_report_households_are_those_of_the_buildings_it_counts_needs_for(
@@ -799,7 +800,8 @@ def test_report_says_how_many_surveyed_buildings_have_no_household_count() -> No
     ]
     summary = summary_of(records)
     assert headline(summary) == [
-        "楼栋 buildings 3 · 已完成调查 surveyed 2 · 其户数 their households 24",
+        "楼栋 buildings 3 · 已完成调查 surveyed 2 · 其户数 their households 24 · "
+        "有优先级1需求 with a priority-1 need 0",
         "其中1栋未填户数 1 surveyed building without a household count",
     ]
 
@@ -822,7 +824,8 @@ def test_report_says_how_many_counted_buildings_await_review(tmp_path: Path) -> 
     ]
     summary = summary_of(records)
     assert headline(summary) == [
-        "楼栋 buildings 5 · 已完成调查 surveyed 3 · 其户数 their households 30",
+        "楼栋 buildings 5 · 已完成调查 surveyed 3 · 其户数 their households 30 · "
+        "有优先级1需求 with a priority-1 need 0",
         "待审核：2栋有未解决的冲突，3栋疑似重复；其中2栋已完成调查，计入需求和户数。"
         "审核完成前以上数字为暂定",
         "Under review: 2 buildings with open conflicts, 3 possible duplicates; 2 of them "
