@@ -436,6 +436,13 @@ def _blind(env: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if _is_unknown(v) else v) for k, v in env.items()}
 
 
+def _already_listed(item: Undetermined, listed: list[Undetermined]) -> bool:
+    """Whether every answer an open note waits for is already named by a listed flag or rule:
+    E10 open because E07 is (balancing valve not recorded) would only repeat E07's line."""
+    named = {fid for other in listed for fid in other.fields}
+    return set(item.fields) <= named and not item.awaiting
+
+
 def derive_needs(
     form: Form, rules: RuleSet, params: Params, answers: Mapping[str, Any]
 ) -> NeedsReport:
@@ -478,8 +485,10 @@ def derive_needs(
     for note, expr in rules.notes:
         value = _decide(expr, env, blind)
         notes.append(NoteResult(note.id, note.title, value))
-        if value is None:  # listed with the answers that would decide it, as flags are
-            undetermined.append(open_item(note.id, note.title, expr))
+        if value is None:  # listed as flags are, unless it would only repeat other lines
+            item = open_item(note.id, note.title, expr)
+            if not _already_listed(item, undetermined):
+                undetermined.append(item)
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:

@@ -135,3 +135,10 @@ def test_heating_rules_cite_the_energy_law_and_the_metering_code() -> None:
     for rid in ("E07", "E08"):
         assert "中华人民共和国节约能源法" in rules[rid].source.text, rid
     assert "JGJ 173-2009" in rules["E09"].source.text
+
+
+def test_an_open_note_does_not_repeat_the_checks_of_the_rules_it_reads() -> None:
+    # E10 is open because E07 is (valve not recorded): E07's line already says what to check
+    report = derive({**BUNDLED, "balancing_valve": None})
+    assert outcome(report, "E10") == "undetermined"
+    assert [u.rule_id for u in report.undetermined] == ["E07"]
