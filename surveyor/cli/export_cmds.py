@@ -169,6 +169,7 @@ def _report_json(form: Any, code: str, report: Any) -> dict[str, Any]:
         "building": building_facts(form, report),
         "rules_version": report.rules_version,
         "flags": {f.flag_id: f.value for f in report.flags},
+        "notes": {n.note_id: n.value for n in report.notes},
         "needs": [
             {
                 "rule": n.rule_id,
@@ -224,6 +225,9 @@ def _print_report(form: Any, code: str, status: str, report: Any, lang: str) -> 
     flags = [f"{f.flag_id} {f.title.get(lang)}" for f in report.flags if f.value]
     if flags:
         typer.echo(("标记：" if zh else "flags: ") + "; ".join(flags))
+    notes = [f"{n.note_id} {n.title.get(lang)}" for n in report.notes if n.value]
+    if notes:
+        typer.echo(("提示：" if zh else "notes: ") + "; ".join(notes))
     for n in report.needs:
         source = STATUS_ZH.get(n.source.status, n.source.status) if zh else n.source.status
         typer.echo(

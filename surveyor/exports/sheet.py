@@ -352,7 +352,9 @@ def _header(pen: _Pen, d: SheetData, layout: SheetLayout, top: float) -> float:
     pen.text(MARGIN, y, f"楼栋编码 Code: {d.code}    状态 Status: {status}", 9, text_w)
     y = _review(pen, d, y, text_w)
     flags = "；".join(d.flags) if d.flags else "—"
-    y = pen.lines(MARGIN, y - 12, _wrap(pen, f"范围标记 Flags: {flags}", 7.5, text_w), 7.5, 9)
+    y = pen.lines(
+        MARGIN, y - 12, _wrap(pen, f"标记与提示 Flags, notes: {flags}", 7.5, text_w), 7.5, 9
+    )
     return float(min(top - qr_size - 22, y - 4))
 
 

@@ -66,6 +66,7 @@ class SheetData:
     roadmap: list[tuple[str, str, str]]
     defaulted: list[str]
     undetermined: list[str]
+    #: The flags that hold, then the notes that apply (E10, E15): one line on the sheet.
     flags: list[str]
     class_counts: dict[str, int]
     indicators: list[str]
@@ -369,7 +370,8 @@ def prepare_sheet(
         roadmap=_roadmap(report),
         defaulted=[f"{d.label.zh}：{d.value}" for d in report.defaulted],
         undetermined=[_undetermined(form, u) for u in report.undetermined],
-        flags=[f"{f.flag_id} {f.title.zh}" for f in report.flags if f.value],
+        flags=[f"{f.flag_id} {f.title.zh}" for f in report.flags if f.value]
+        + [f"{n.note_id} {n.title.zh}" for n in report.notes if n.value],
         class_counts=dict(report.class_counts),
         indicators=[k for k, hit in report.indicators.items() if hit],
         photos=photos,

@@ -44,6 +44,7 @@ def check_rule_file(path: Path, lang: str = "en") -> str | None:
             version=rules.version,
             flags=len(rules.flags),
             rules=len(rules.rules),
+            notes=len(rules.notes),
             modifiers=len(rules.modifiers),
         )
     return None

@@ -139,6 +139,16 @@ class FlagResult:
 
 
 @dataclass(frozen=True)
+class NoteResult:
+    """A note (``notes:`` in the rule file): advice printed with the needs, never counted as
+    one (no class, indicator or roadmap place), e.g. E10 "envelope and heating together"."""
+
+    note_id: str
+    title: Localized
+    value: bool | None
+
+
+@dataclass(frozen=True)
 class RoadmapStep:
     step: int
     title: Localized
@@ -163,6 +173,8 @@ class NeedsReport:
     #: with the needs): ``values`` holds None for the others, as the sheet prints them, and the
     #: data exports leave their stored answers out.
     relevant: frozenset[str]
+    #: The notes decided for this record (shown where true, like the flags).
+    notes: list[NoteResult] = field(default_factory=list)
     #: The record as the form shows it (refused answers included, as recorded), with the
     #: parameters, flags and rule outcomes.
     values: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -429,6 +441,13 @@ def _blind(env: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if _is_unknown(v) else v) for k, v in env.items()}
 
 
+def _already_listed(item: Undetermined, listed: list[Undetermined]) -> bool:
+    """Whether every answer an open note waits for is already named by a listed flag or rule:
+    E10 open because E07 is (balancing valve not recorded) would only repeat E07's line."""
+    named = {fid for other in listed for fid in other.fields}
+    return set(item.fields) <= named and not item.awaiting
+
+
 def derive_needs(
     form: Form, rules: RuleSet, params: Params, answers: Mapping[str, Any]
 ) -> NeedsReport:
@@ -467,6 +486,14 @@ def derive_needs(
         elif value:
             triggered[rule.id] = (rule, _priority(rule, env))
             assumed[var] = _assumed(rule.when, env, form, relevant, assumed)
+    notes: list[NoteResult] = []
+    for note, expr in rules.notes:
+        value = _decide(expr, env, blind)
+        notes.append(NoteResult(note.id, note.title, value))
+        if value is None:  # listed as flags are, unless it would only repeat other lines
+            item = open_item(note.id, note.title, expr)
+            if not _already_listed(item, undetermined):
+                undetermined.append(item)
     for mod, expr in rules.modifiers:
         value = _decide(expr, env, blind)
         if value is None:
@@ -489,9 +516,13 @@ def derive_needs(
         class_counts={c: sum(n.need_class == c for n in needs) for c in CLASS_TITLES},
         roadmap=_roadmap(needs),
         defaulted=_defaulted(needs, env, form),
-        bundled="E10" in triggered,
+        bundled=any(
+            result.value and note.bundle is not None
+            for result, (note, _) in zip(notes, rules.notes, strict=True)
+        ),
         rules_version=rules.version,
         relevant=frozenset(relevant),
+        notes=notes,
         values={**env, **refused},
         refused=frozenset(refused),
     )
@@ -547,7 +578,7 @@ def _roadmap(needs: list[Need]) -> list[RoadmapStep]:
 
 def _defaulted(needs: list[Need], env: Mapping[str, Any], form: Form) -> list[DefaultedInput]:
     """Inputs that are defaults or assumptions, not observations (HEScore pattern). An answer
-    assumed for several needs is listed once, with their ids (E07 and E10, which bundles it)."""
+    assumed for several needs is listed once, with all their ids."""
     out: list[DefaultedInput] = []
     if env.get("year_built_basis") == "estimate":
         out.append(

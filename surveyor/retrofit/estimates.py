@@ -303,16 +303,35 @@ def _count(env: Mapping[str, Any], key: str, zh: str, en: str) -> EstimateResult
     return EstimateResult(_loc(f"{n:g}{zh}", f"{n:g} {en}"), {"count": n})
 
 
-def _elevator(env: Mapping[str, Any], params: Params) -> EstimateResult | None:
-    n = _num(env, "entrance_count")
-    if n is None:
+def _lifts_to_add(env: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(lifts to add, entrances): one lift per entrance (Tianjin adds lifts per 门栋), less the
+    lifts the building has, as A01 compares ``elevator_count < entrance_count``."""
+    entrances = _num(env, "entrance_count")
+    if entrances is None:
         return None
+    if env.get("has_elevator") is not True:
+        return entrances, entrances
+    lifts = _num(env, "elevator_count")
+    if lifts is None:
+        return None
+    return max(0.0, entrances - lifts), entrances
+
+
+def _elevator(env: Mapping[str, Any], params: Params) -> EstimateResult | None:
+    counted = _lifts_to_add(env)
+    if counted is None:
+        return None
+    n, entrances = counted
     yuan = n * params.value("p_elevator_subsidy_yuan")
     zh, en = _yuan(yuan, 0)
+    have_zh, have_en = "", ""
+    if n != entrances:
+        have_zh = f"（{entrances:g}个单元，已有{entrances - n:g}台）"
+        have_en = f" ({entrances:g} entrances, {entrances - n:g} with a lift)"
     return EstimateResult(
         _loc(
-            f"按每单元1台：{n:g}台，补贴约{zh}",
-            f"one lift per entrance: {n:g}, subsidy ≈{en}",
+            f"按每单元1台：{n:g}台{have_zh}，补贴约{zh}",
+            f"one lift per entrance: {n:g}{have_en}, subsidy ≈{en}",
         ),
         {"lifts": n, "yuan": yuan},
         (DefaultedInput(_loc("每单元加装1台电梯", "One lift per entrance"), f"{n:g}"),),

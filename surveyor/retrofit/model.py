@@ -103,6 +103,18 @@ class RuleDef(_Strict):
     source: Source
 
 
+class NoteDef(_Strict):
+    """Advice shown with a building's needs but not counted as one: no priority, class,
+    indicator or roadmap place (E10's bundling instruction, research §3.5: "– (bundling
+    instruction)"). Decided after the rules, so its condition may read any rule's outcome."""
+
+    id: str
+    title: Localized
+    when: str
+    bundle: Bundle | None = None
+    source: Source
+
+
 class ModifierDef(_Strict):
     id: str
     title: Localized
@@ -117,6 +129,7 @@ class RulesDef(_Strict):
     form: str
     flags: list[FlagDef] = Field(default_factory=list)
     rules: list[RuleDef] = Field(min_length=1)
+    notes: list[NoteDef] = Field(default_factory=list)
     modifiers: list[ModifierDef] = Field(default_factory=list)
 
 
@@ -178,6 +191,7 @@ class RuleSet:
         self.source = source
         self.flags = [(f, parse(f.when)) for f in defn.flags]
         self.rules = [CompiledRule(r) for r in defn.rules]
+        self.notes = [(n, parse(n.when)) for n in defn.notes]
         self.modifiers = [(m, parse(m.when)) for m in defn.modifiers]
         self.by_id = {r.id: r for r in self.rules}
 
@@ -218,7 +232,13 @@ def _item_id(raw: Any, loc: tuple[Any, ...]) -> str | None:
             ident = raw[loc[0]][loc[1]].get("id")
         except (KeyError, IndexError, TypeError, AttributeError):
             return None
-        kind = {"rules": "rule", "flags": "flag", "modifiers": "modifier", "params": "param"}
+        kind = {
+            "rules": "rule",
+            "flags": "flag",
+            "notes": "note",
+            "modifiers": "modifier",
+            "params": "param",
+        }
         if isinstance(ident, str) and loc[0] in kind:
             return f"{kind[loc[0]]} '{ident}'"
     return None
@@ -275,6 +295,11 @@ class _Checker:
             self._rule(i, rule, known, seen)
             known = known | {rule_var(rule.id)}
         rule_ids = {r.id for r in defn.rules}
+        for i, note in enumerate(defn.notes):
+            who = f"note '{note.id}'"
+            self._id(("notes", i), who, note.id, seen, None)
+            self.expression(("notes", i), who, "when", note.when, known)
+            self._bundle(("notes", i), who, note.bundle)
         for i, mod in enumerate(defn.modifiers):
             who = f"modifier '{mod.id}'"
             self._id(("modifiers", i), who, mod.id, seen, None)
@@ -296,6 +321,7 @@ class _Checker:
         4-storey buildings asked about a lift the rules no longer consider."""
         items = [("flags", i, f.id, f.when) for i, f in enumerate(defn.flags)]
         items += [("rules", i, r.id, r.when) for i, r in enumerate(defn.rules)]
+        items += [("notes", i, n.id, n.when) for i, n in enumerate(defn.notes)]
         items += [("modifiers", i, m.id, m.when) for i, m in enumerate(defn.modifiers)]
         # (field, relevant/required_if, answers read, comparisons of an answer with a number)
         asked = [
@@ -352,8 +378,12 @@ class _Checker:
                 f"unknown estimate method '{rule.estimate.method}' "
                 f"(known: {', '.join(sorted(ESTIMATE_METHODS))})",
             )
-        if rule.bundle is not None:
-            for rid in rule.bundle.first + rule.bundle.then:
+        self._bundle(loc, who, rule.bundle)
+
+    def _bundle(self, loc: tuple[Any, ...], who: str, bundle: Bundle | None) -> None:
+        """A bundle (of a rule or a note) names only rules of the file."""
+        if bundle is not None:
+            for rid in bundle.first + bundle.then:
                 if rid not in self.rule_ids:
                     self.report(loc, who, f"bundle names unknown rule '{rid}'")
 

@@ -148,8 +148,9 @@ def test_a_worst_case_assumed_by_a_flag_is_listed_with_the_need() -> None:
     assert not any("抗震" in d.label.zh for d in retrofitted.defaulted)
 
 
-def test_an_assumption_read_through_a_rule_is_one_line_for_every_need() -> None:
-    # E07 assumes the balancing valve missing; E10 bundles E07 with the walls (E01)
+def test_an_assumption_is_listed_with_the_need_not_with_the_bundling_note() -> None:
+    # E07 assumes the balancing valve missing; E10 (a note since rules 1.5.0, not a need)
+    # bundles E07 with the walls (E01) and assumes nothing of its own
     report = derive(
         {
             "wall_insulation": "none",
@@ -157,10 +158,9 @@ def test_an_assumption_read_through_a_rule_is_one_line_for_every_need() -> None:
             "heating_complaints": "some",
         }
     )
-    e10 = next(n for n in report.needs if n.rule_id == "E10")
-    assert e10.assumed_unknown == ("balancing_valve",)
+    assert report.bundled
     valve = [d for d in report.defaulted if d.label.en.startswith("Balancing valve")]
-    assert [d.value for d in valve] == ["E10 E07"]
+    assert [d.value for d in valve] == ["E07"]
 
 
 # ------------------------------------------------ 3. ownership uncertainty is one outcome

@@ -204,6 +204,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = {
         {"wall_insulation": "unknown", "heating_complaints": "some", "balancing_valve": "no"},
         "undetermined",
     ),
+    "E15": (  # a note: E04 on a protected building
+        {"window_glazing": "single", "windows_replaced_share": "p0", "heritage_status": "style"},
+        {"window_glazing": "single", "windows_replaced_share": "p0"},
+        {"window_glazing": "single", "windows_replaced_share": "p0", "heritage_status": "unknown"},
+        "undetermined",
+    ),
     "E11": (
         {"pv_installed": "no"},
         {},
@@ -272,9 +278,11 @@ def _derive(overrides: dict[str, Any]) -> NeedsReport:
 
 def outcome(report: NeedsReport, ident: str) -> str:
     """'triggered', 'clear' or 'undetermined' for a flag, rule or modifier id."""
-    if ident.startswith("F"):
-        value = next(f.value for f in report.flags if f.flag_id == ident)
-        return {True: "triggered", False: "clear", None: "undetermined"}[value]
+    decided = [(f.flag_id, f.value) for f in report.flags]
+    decided += [(n.note_id, n.value) for n in report.notes]
+    for known, value in decided:
+        if known == ident:
+            return {True: "triggered", False: "clear", None: "undetermined"}[value]
     if ident == "A06":  # the modifier: did it raise A05's priority?
         if any(u.rule_id == "A06" for u in report.undetermined):
             return "undetermined"
@@ -298,7 +306,7 @@ def test_every_rule_flag_and_modifier_has_cases() -> None:
     form = get_form()
     rules = get_rules(form)
     ids = {f.id for f, _ in rules.flags} | {r.id for r in rules.rules}
-    ids |= {m.id for m, _ in rules.modifiers}
+    ids |= {m.id for m, _ in rules.modifiers} | {n.id for n, _ in rules.notes}
     assert ids == set(CASES)
 
 
