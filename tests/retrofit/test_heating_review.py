@@ -64,7 +64,7 @@ def test_the_bundling_instruction_is_a_note_not_a_need() -> None:
     # counted nowhere: class counts (sheet "W2"), roadmap capital items, the needs headline
     assert report.class_counts["W"] == 2  # E01, E07
     assert all("E10" not in step.capital + step.low_cost for step in report.roadmap)
-    shown = _report_json("X", report)
+    shown = _report_json(get_form(), "X", report)
     assert shown["notes"]["E10"] is True
     assert "E10" not in [n["rule"] for n in shown["needs"]]
 
