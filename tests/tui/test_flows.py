@@ -25,6 +25,7 @@ from surveyor.services.survey import create_building, get_building, save_answers
 from surveyor.store.db import open_store
 from surveyor.store.ids import building_uri
 from surveyor.tui.modals.problems import ProblemsModal
+from surveyor.tui.screens import survey as survey_screen
 from surveyor.tui.screens.buildings import BuildingsScreen
 from surveyor.tui.screens.survey import SurveyScreen
 from surveyor.tui.text import fit_cells
@@ -424,15 +425,14 @@ def test_autosave_commits_within_the_delay_without_leaving(
     target = first_with_status(sample_db, "not_started")
 
     async def body() -> None:
-        app = make_app(sample_db, autosave_delay=0.2)
+        # 1 s: a busy machine's key presses must not come further apart than the delay.
+        app = make_app(sample_db, autosave_delay=1.0)
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             await pilot.click("#inspector_name")
             await pilot.press(*"王五")
             assert screen.indicator.state == "pending"
-            await pilot.pause(0.5)
-            await settle(app, pilot)
-            assert screen.indicator.state == "saved"
+            await until(app, lambda: screen.indicator.state == "saved", "autosaved")
             assert app.focused is screen.query_one("#inspector_name")  # still in the field
             assert read(sample_db, target.id).answers["inspector_name"] == "王五"
 
@@ -492,7 +492,8 @@ def test_invalid_value_message_in_zh_and_en(sample_db: Path, make_app: AppFactor
     assert rule is not None
 
     async def body() -> None:
-        app = make_app(sample_db, lang="zh")
+        # No autosave while typing (a busy machine's key presses come slowly): Enter checks.
+        app = make_app(sample_db, lang="zh", autosave_delay=10.0)
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             await pilot.click("#survey_date")
@@ -1523,7 +1524,7 @@ def test_keys_typed_right_after_a_dialog_opens_go_to_the_dialog(
 
 
 def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
-    sample_db: Path, make_app: AppFactory
+    sample_db: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The screen shows a field empty; a sync brings a colleague's answer into the database
     meanwhile; the inspector types another one. Saved with the head the screen loaded as its
@@ -1536,7 +1537,9 @@ def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
     target = first_with_status(sample_db, "not_started")
 
     async def body() -> None:
-        app = make_app(sample_db, lang="en", autosave_delay=0.2)
+        # The screen must not have noticed the sync (no live refresh), and 王五 is one save.
+        monkeypatch.setattr(survey_screen, "LIVE_POLL_SECONDS", 3600.0)
+        app = make_app(sample_db, lang="en", autosave_delay=1.0)
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_survey(app, pilot, target.id)
             assert "inspector_name" not in screen.answers
@@ -1549,9 +1552,7 @@ def test_an_edit_synced_in_underneath_becomes_a_conflict_not_an_overwrite(
                 store.close()
             await pilot.click("#inspector_name")
             await pilot.press(*"王五")
-            await pilot.pause(0.5)
-            await settle(app, pilot)
-            assert screen.indicator.state == "saved"
+            await until(app, lambda: screen.indicator.state == "saved", "saved")
             shown = screen.query_one("#inspector_name", Input).value
             assert shown == "王五"
             assert any("changed by someone else" in n.message for n in app._notifications)
