@@ -113,11 +113,9 @@ def _shown(target: str) -> str:
 def _typed_target(target: str) -> str:
     """A target for a command line to copy: as typed, but a URL's password is a placeholder
     (``_shown`` hides the user too, and the command then named a role that does not exist)."""
-    scheme, sep, rest = target.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in userinfo:
-        return target
-    return f"{scheme}://{userinfo.split(':', 1)[0]}:PASSWORD@{host}"
+    from surveyor.store.db import without_secrets
+
+    return without_secrets(target, keep_user=True)
 
 
 def merge_cmd(

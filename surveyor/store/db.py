@@ -6,6 +6,8 @@ Alembic migrations from the same models.
 
 from __future__ import annotations
 
+import getpass
+import os
 import shutil
 import sqlite3
 import uuid
@@ -63,11 +65,42 @@ POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
 def shown_target(target: str) -> str:
-    """A database named in a message, without any password a URL may carry."""
-    if "://" in target and "@" in target:
-        scheme, rest = target.split("://", 1)
-        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
-    return target
+    """A database named in a message, without any password a URL may carry (nor its user)."""
+    return without_secrets(target)
+
+
+def without_secrets(target: str, *, keep_user: bool = False) -> str:
+    """``target`` with every spelling of a password hidden: in the user part
+    (``user:pw@host``) and as libpq's ``?password=`` (or ``sslpassword=``) parameter.
+
+    ``keep_user``: for a command line to copy, the user stays and the password becomes
+    ``PASSWORD``; otherwise the whole user part is ``…``. Everything before the last ``@`` is
+    the user part, so a password holding an unencoded ``@`` is hidden whole too."""
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        return target
+    userinfo, at, place = rest.rpartition("@")
+    placeholder = "PASSWORD" if keep_user else "…"
+    place = _hidden_password_parameters(place, placeholder)
+    if not at:
+        return f"{scheme}://{place}"
+    if not keep_user:
+        return f"{scheme}://…@{place}"
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':' + placeholder if colon else ''}@{place}"
+
+
+def _hidden_password_parameters(place: str, placeholder: str) -> str:
+    """A URL's host part with the value of each ``…password=`` query parameter replaced."""
+    base, question, query = place.partition("?")
+    if not question:
+        return place
+    parts = []
+    for part in query.split("&"):
+        key, equals, _ = part.partition("=")
+        secret = equals and key.strip().lower().endswith("password")
+        parts.append(f"{key}={placeholder}" if secret else part)
+    return f"{base}?{'&'.join(parts)}"
 
 
 def engine_url(target: str) -> str:
@@ -184,11 +217,24 @@ def _name_its_errors(engine: Engine, target: str) -> None:
     the sentence for it names that database: a merge holds two, and "another program is
     writing to this database" did not say which one was locked."""
     labels = database_labels(target)
+    role = connecting_role(engine)
 
     @event.listens_for(engine, "handle_error")
     def _name(context: sa.engine.ExceptionContext) -> None:
         if context.sqlalchemy_exception is not None:
             context.sqlalchemy_exception.surveyor_database = labels  # type: ignore[attr-defined]
+            context.sqlalchemy_exception.surveyor_role = role  # type: ignore[attr-defined]
+
+
+def connecting_role(engine: Engine) -> str | None:
+    """The PostgreSQL role a central's URL logs in as (libpq's defaults: $PGUSER, else the
+    system user), so a refused privilege names the role to grant it to; None for SQLite."""
+    if engine.dialect.name == "sqlite":
+        return None
+    user = engine.url.username or engine.url.query.get("user")
+    if isinstance(user, tuple):
+        user = user[-1]
+    return user or os.environ.get("PGUSER") or getpass.getuser()
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -433,7 +479,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
                 rows.append({"key": "inspector", "value": inspector})
             conn.execute(sa.insert(meta), rows)
             conn.execute(sa.insert(models.CLOCK_TABLE), [{"id": 1, "seq": 0, "hlc": 0}])
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # also a refused privilege (ProgrammingError)
         engine.dispose()
         reason, reason_zh = _trouble(exc)
         raise SurveyorError(
@@ -485,7 +531,7 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
             raise DiskFull(
                 f"cannot open {said}: its disk is full; free some space and try again "
                 "(nothing in it was changed)",
-                zh=f"无法打开 {said_zh}：所在磁盘已满；请腾出空间后重试（其中内容未作任何改动）",
+                zh=f"无法打开{said_zh}：所在磁盘已满；请腾出空间后重试（其中内容未作任何改动）",
             ) from exc
         if is_damaged(exc):
             raise damaged_database((said, said_zh)) from exc
@@ -493,11 +539,11 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
         if hint is not None:
             raise SurveyorError(
                 f"cannot open {said}: {hint[0]}",
-                zh=f"无法打开 {said_zh}：{hint[1]}",
+                zh=f"无法打开{said_zh}：{hint[1]}",
             ) from exc
         reason, reason_zh = _trouble(exc)
         raise SurveyorError(
-            f"cannot open {said}: {reason}", zh=f"无法打开 {said_zh}：{reason_zh}"
+            f"cannot open {said}: {reason}", zh=f"无法打开{said_zh}：{reason_zh}"
         ) from exc
     except BaseException:
         engine.dispose()
