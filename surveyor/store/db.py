@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shlex
 import shutil
 import sqlite3
 import uuid
@@ -125,6 +126,28 @@ def engine_url(target: str) -> str:
             "% 写作 %25）",
         )
     return url
+
+
+def central_identity(target: str) -> str:
+    """The server and database a PostgreSQL URL reaches, as ``host:port/dbname``: libpq's
+    defaults filled in ($PGHOST, $PGPORT or 5432, $PGDATABASE or the user's name), user,
+    password and other parameters left out, so every spelling of one central says the same."""
+    try:
+        url = sa.engine.make_url(engine_url(target))
+        port_given = url.port
+    except (SurveyorError, ValueError, sa.exc.ArgumentError):
+        return target.rsplit("@", 1)[-1]  # unreadable: never the password before an '@'
+
+    def given(key: str) -> str | None:
+        value = url.query.get(key)
+        return value[-1] if isinstance(value, tuple) else value
+
+    env = os.environ.get
+    host = url.host or given("host") or env("PGHOST") or ""
+    port = port_given or given("port") or env("PGPORT") or 5432
+    user = url.username or given("user") or env("PGUSER") or getpass.getuser()
+    dbname = url.database or given("dbname") or env("PGDATABASE") or user
+    return f"{host.lower()}:{port}/{dbname}"
 
 
 def _parses(url: str) -> bool:
@@ -491,12 +514,16 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     return Store(engine=engine, target=text, site_id=site_id, role=role)
 
 
-def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool = False) -> Store:
+def open_store(
+    target: str | Path, *, readonly: bool = False, any_schema: bool = False, upgrade: bool = False
+) -> Store:
     """Open an existing database, upgrading its schema if it is older than this Surveyor.
 
     Read-only, an older database cannot be upgraded, so it is refused in a sentence (its
     queries would fail on missing columns) unless ``any_schema``: copying it as it is
-    (``export-db``) needs none of its columns.
+    (``export-db``) needs none of its columns. A SQLite file is upgraded as it is opened for
+    writing, a copy of it kept first; a PostgreSQL database only when ``upgrade`` is given
+    ('surveyor central upgrade'): nothing copies it, so its owner backs it up first.
     """
     text = str(target)
     said, said_zh = database_labels(text)
@@ -508,14 +535,9 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
             _check_before_writing(text, (said, said_zh))
         rev = _surveyor_revision(engine, (said, said_zh))
         if rev != HEAD_REVISION and readonly and not any_schema:
-            raise SurveyorError(
-                f"{said} was written by an older version of Surveyor (schema {rev}); "
-                "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
-                "(a copy of the old file is kept beside it)",
-                zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
-                "请先在应用中打开一次，或用「surveyor set」保存一个答案，以完成升级"
-                "（旧文件会在旁边保留一份副本）",
-            )
+            raise older_schema(text, rev)
+        if rev != HEAD_REVISION and not readonly and is_url(text) and not upgrade:
+            raise older_schema(text, rev)
         if rev != HEAD_REVISION and not readonly:
             if not is_url(text):
                 backup_before_upgrade(Path(text), rev)
@@ -554,6 +576,35 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
         engine.dispose()
         raise
     return Store(engine=engine, target=text, site_id=site_id, role=facts.get("role", "laptop"))
+
+
+def older_schema(target: str, rev: str) -> SurveyorError:
+    """The refusal of a database an older Surveyor wrote, saying how to upgrade it: a SQLite
+    file by any write (its copy is kept beside it); a PostgreSQL central only by
+    'surveyor central upgrade' after a pg_dump (there is no file to copy)."""
+    said, said_zh = database_labels(target)
+    if not is_url(target):
+        return SurveyorError(
+            f"{said} was written by an older version of Surveyor (schema {rev}); "
+            "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
+            "(a copy of the old file is kept beside it)",
+            zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
+            "请先在应用中打开一次，或用「surveyor set」保存一个答案，以完成升级"
+            "（旧文件会在旁边保留一份副本）",
+        )
+    command = f"surveyor central upgrade {shlex.quote(without_secrets(target, keep_user=True))}"
+    return SurveyorError(
+        f"{said} was written by an older version of Surveyor (schema {rev}); back it up "
+        f"(pg_dump, see docs/SYNC.md), then upgrade it as the owner of its tables: {command}",
+        zh=f"{said_zh}由旧版本的 Surveyor 写入（结构版本 {rev}）；请先备份（pg_dump，见 "
+        f"docs/SYNC.md），再以其各表所有者的身份升级：{command}",
+    )
+
+
+def schema_revision(store: Store) -> str | None:
+    """The schema revision ``store`` is at (an older one when opened with ``any_schema``)."""
+    with store.engine.connect() as conn:
+        return current_revision(conn)
 
 
 def _check_before_writing(path: str, label: tuple[str, str]) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from surveyor.errors import database_trouble
 from surveyor.forms.model import Form
 from surveyor.services.survey import create_building, save_answers
-from surveyor.store.db import Store, open_store, shown_target
+from surveyor.store.db import HEAD_REVISION, Store, open_store, shown_target
 from surveyor.sync.actions import assign
 from surveyor.sync.transfer import sync
 from tests.conftest import REGISTER_ROW
@@ -177,3 +177,105 @@ def test_a_missing_central_database_is_named(pg_url: str, tmp_path: Path) -> Non
     result = run("progress", "--central", missing, lang="zh")
     assert result.returncode == 2 and "没有数据库「gone_" in result.stderr, result.stderr
     assert "无法打开 中心数据库" not in result.stderr  # no stray space
+
+
+def _revision(url: str) -> str:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())
+    finally:
+        engine.dispose()
+
+
+def test_an_older_postgresql_central_is_upgraded_only_by_central_upgrade(
+    pg_cluster: PgCluster, pg_url: str, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    """Read commands said to "save an answer with 'surveyor set'" (a fake edit kept in the log
+    forever) and that "a copy of the old file is kept" (there is none); any write upgraded it
+    in place, with no backup."""
+    from tests.sync.test_migrations import _rewrite_as_0004
+
+    assert run("central", "init", pg_url).returncode == 0
+    a = laptops("甲")
+    code = create_building(a, mini, REGISTER_ROW, author="甲").code
+    hub = open_store(pg_url)
+    sync(a, hub, mini)
+    _rewrite_as_0004(hub)
+    hub.close()
+    before = _change_count(pg_url)
+    for args in (
+        ("progress", "--central", pg_url),
+        ("set", code, "year_built=1990", "--central", pg_url, "--by", "督导", *FORM),
+    ):
+        refused = run(*args)
+        assert refused.returncode == 2, refused.stderr
+        assert "surveyor central upgrade" in refused.stderr and "pg_dump" in refused.stderr
+        assert "copy of the old file" not in refused.stderr and "surveyor set" not in refused.stderr
+    unconfirmed = run("central", "upgrade", pg_url)
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr, unconfirmed.stderr
+    role = _new_role(
+        pg_cluster,
+        pg_url,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+    )
+    stranger = run("central", "upgrade", _as(pg_url, role), "--yes")
+    assert stranger.returncode == 2, stranger.stderr
+    assert "must be run by the role that owns them" in stranger.stderr, stranger.stderr
+    assert _revision(pg_url) == "0004_merge_write_costs" and _change_count(pg_url) == before
+
+    done = run("central", "upgrade", pg_url, "--yes")
+    assert done.returncode == 0 and "upgraded" in done.stdout, done.stderr
+    assert _revision(pg_url) == HEAD_REVISION and _change_count(pg_url) == before
+    assert "nothing to upgrade" in run("central", "upgrade", pg_url).stdout
+    assert run("progress", "--central", pg_url).returncode == 0
+
+
+def test_an_older_sqlite_central_is_upgraded_with_its_copy_kept(
+    tmp_path: Path, laptops: Callable[[str], Store], mini: Form
+) -> None:
+    from tests.sync.test_migrations import _rewrite_as_0004
+
+    central = str(tmp_path / "central.db")
+    assert run("central", "init", central).returncode == 0
+    a = laptops("甲")
+    create_building(a, mini, REGISTER_ROW, author="甲")
+    hub = open_store(central)
+    sync(a, hub, mini)
+    _rewrite_as_0004(hub)
+    hub.close()
+    done = run("central", "upgrade", central)
+    assert done.returncode == 0 and "a copy of the old file is kept" in done.stdout, done.stderr
+    assert (tmp_path / "central.db.schema-0004_merge_write_costs.bak").is_file()
+    assert _revision(f"sqlite:///{central}") == HEAD_REVISION
+
+
+def test_the_centrals_photo_folder_is_the_same_for_every_spelling_of_its_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding '&port=5432' (or another user, or a password parameter) named another folder,
+    and doctor then said every photo was missing."""
+    import hashlib
+
+    from surveyor.sync.attachments import default_blob_dir
+
+    monkeypatch.setattr("surveyor.paths.data_dir", lambda: tmp_path / "data")
+    url = "postgresql://surv:s3cr3tPW@db.local/census"
+    same = (
+        "postgresql://surv:s3cr3tPW@db.local:5432/census",
+        "postgresql://other@db.local/census?sslmode=require",
+        "postgresql:///census?host=db.local&port=5432&user=surv&password=s3cr3tPW",
+    )
+    assert {default_blob_dir(u) for u in same} == {default_blob_dir(url)}
+    assert default_blob_dir(url) != default_blob_dir("postgresql://surv@db.local/census2")
+    assert all("s3cr3tPW" not in str(default_blob_dir(u)) for u in (url, *same))
+
+    # A folder named the old way (a hash of the text after the last '@') is found again.
+    socket_url = "postgresql:///census?host=/run/pg&user=surv&password=s3cr3tPW"
+    old = tmp_path / "data" / "central-blobs" / hashlib.sha256(socket_url.encode()).hexdigest()[:16]
+    (old / "ab").mkdir(parents=True)
+    (old / "ab" / "cdef").write_bytes(b"photo")
+    moved = default_blob_dir(socket_url)  # as spelled when the photos came in
+    assert moved != old and not old.exists(), moved
+    again = default_blob_dir(socket_url + "&port=5432")
+    assert again == moved and (again / "ab" / "cdef").read_bytes() == b"photo"
