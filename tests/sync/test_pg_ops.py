@@ -93,6 +93,7 @@ def test_a_read_only_role_syncing_or_resolving_is_told_what_privilege_it_lacks(
     for args in (
         ("sync", "--db", a.target, "--central", reader, *FORM),
         ("set", code, "year_built=1990", "--central", reader, "--by", "督导", *FORM),
+        ("merge", a.target, "--into", reader, *FORM),
     ):
         result = run(*args)
         assert result.returncode == 2, result.stderr
