@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 
 
 class SurveyorError(Exception):
@@ -201,6 +202,89 @@ def driver_detail(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
+#: The PostgreSQL server's refusals people meet running a central, as sentences that say what
+#: to change: ``pattern`` (on the driver's text, in lower case) names the object in its group;
+#: ``{role}`` is the role the URL connects as. Said before ``_DATABASE_TROUBLES``: psycopg
+#: starts a refused login with "connection failed: connection to server … failed:" too.
+_SERVER_REFUSALS = (
+    (
+        r'password authentication failed for user "([^"]*)"',
+        "the central database server refused the password of PostgreSQL role {name}; check "
+        "the user name and password (PGPASSWORD or ~/.pgpass, see docs/SYNC.md)",
+        "中心数据库服务器拒绝了 PostgreSQL 角色 {name} 的密码；请检查用户名和密码"
+        "（PGPASSWORD 或 ~/.pgpass，见 docs/SYNC.md）",
+    ),
+    (
+        r"(?:fe_sendauth: )?no password supplied",
+        "the central database server asks for a password and none was given; set PGPASSWORD "
+        "or write it in ~/.pgpass (see docs/SYNC.md)",
+        "中心数据库服务器要求密码，但没有提供；"
+        "请设置 PGPASSWORD 或写入 ~/.pgpass（见 docs/SYNC.md）",
+    ),
+    (
+        r'database "([^"]*)" does not exist',
+        'database "{name}" does not exist on the central database server; check the name '
+        "in the URL (a new central is made by 'surveyor central init')",
+        "中心数据库服务器上没有数据库「{name}」；请检查网址中的数据库名"
+        "（新建中心库用「surveyor central init」）",
+    ),
+    (
+        r'role "([^"]*)" does not exist',
+        'PostgreSQL role "{name}" does not exist on the central database server; check the '
+        "user name in the URL",
+        "中心数据库服务器上没有 PostgreSQL 角色「{name}」；请检查网址中的用户名",
+    ),
+    (
+        r"must be owner of (?:table|index|sequence|relation) (\S+)",
+        "PostgreSQL role {role} does not own the central's tables (table {name}): upgrading "
+        "them must be run by the role that owns them (the one that ran 'surveyor central "
+        "init'); nothing was changed",
+        "PostgreSQL 角色 {role} 不是中心库各表的所有者（表 {name}）：升级须由拥有这些表的角色"
+        "（即执行「surveyor central init」的角色）来执行；未作任何改动",
+    ),
+    (
+        r"permission denied for schema (\S+)",
+        "PostgreSQL role {role} may not create tables in schema {name} (since PostgreSQL 15 "
+        "only the database's owner may): create the database with OWNER {role}, or "
+        "GRANT CREATE ON SCHEMA {name} TO {role}; nothing was written",
+        "PostgreSQL 角色 {role} 无权在模式 {name} 中建表"
+        "（PostgreSQL 15 起只有数据库的所有者可以）："
+        "请用 OWNER {role} 创建数据库，或执行 GRANT CREATE ON SCHEMA {name} TO {role}；"
+        "未写入任何内容",
+    ),
+    (
+        r"permission denied for (?:table|relation|sequence|view) (\S+)",
+        "PostgreSQL role {role} may not use table {name} of the central database: a "
+        "supervisor's role needs SELECT, INSERT, UPDATE and DELETE on all its tables "
+        "(GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}); "
+        "nothing was written",
+        "PostgreSQL 角色 {role} 无权使用中心库的表 {name}：督导使用的角色需要对所有表有 "
+        "SELECT、INSERT、UPDATE 和 DELETE 权限（GRANT SELECT, INSERT, UPDATE, DELETE ON ALL "
+        "TABLES IN SCHEMA public TO {role}）；未写入任何内容",
+    ),
+    (
+        r"permission denied for database (\S+)",
+        "PostgreSQL role {role} may not connect to database {name}, or create in it; ask "
+        "the database's owner to GRANT CONNECT, CREATE ON DATABASE {name} TO {role}; "
+        "nothing was written",
+        "PostgreSQL 角色 {role} 无权连接或在数据库 {name} 中创建对象；请数据库的所有者执行 "
+        "GRANT CONNECT, CREATE ON DATABASE {name} TO {role}；未写入任何内容",
+    ),
+)
+
+
+def _server_refusal(exc: BaseException, lang: str) -> str | None:
+    """One of ``_SERVER_REFUSALS`` said in ``lang``, naming the object and the role."""
+    text = str(getattr(exc, "orig", None) or exc)
+    role = getattr(exc, "surveyor_role", None) or ("此角色" if lang == "zh" else "(this role)")
+    for pattern, en, zh in _SERVER_REFUSALS:
+        found = re.search(pattern, text, re.IGNORECASE)
+        if found:
+            name = found.group(1) if found.groups() else ""
+            return (zh if lang == "zh" else en).format(name=name, role=role)
+    return None
+
+
 def database_trouble(exc: BaseException, lang: str, *, named: bool = False) -> str | None:
     """A database driver's error said in words (``lang``), or None when it is not a known one.
 
@@ -211,6 +295,9 @@ def database_trouble(exc: BaseException, lang: str, *, named: bool = False) -> s
     text = str(getattr(exc, "orig", None) or exc).lower()
     labels = None if named else getattr(exc, "surveyor_database", None)
     db = ("这个数据库", "this database") if labels is None else (labels[1], labels[0])
+    refusal = _server_refusal(exc, lang)
+    if refusal is not None:
+        return refusal
     for needles, en, zh in _DATABASE_TROUBLES:
         if any(needle in text for needle in needles):
             return zh.format(db=db[0]) if lang == "zh" else en.format(db=db[1])

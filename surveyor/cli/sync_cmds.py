@@ -86,6 +86,44 @@ def central_init(
     store.close()
 
 
+@central_app.command("upgrade")
+def central_upgrade(
+    target: Annotated[str, typer.Argument(help="SQLite path or postgresql:// URL.")],
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="A PostgreSQL central: it is backed up (pg_dump), go ahead."),
+    ] = False,
+    lang: LangOpt = "en",
+) -> None:
+    """Upgrade a central an older Surveyor wrote to this version's schema.
+
+    A SQLite central keeps a copy of the old file beside it; a PostgreSQL central is
+    upgraded in place, by the owner of its tables, after a backup (pg_dump), so it asks for
+    --yes."""
+    from surveyor.i18n import error_from, t_in
+    from surveyor.store.db import HEAD_REVISION, is_url, open_store, schema_revision
+
+    if not is_url(target):
+        _require_central_file(target)
+    peek = open_store(target, readonly=True, any_schema=True)
+    try:
+        role, rev = peek.role, schema_revision(peek)
+    finally:
+        peek.close()
+    if role != "central":
+        raise _not_a_central(target)
+    if rev == HEAD_REVISION:
+        typer.echo(t_in(lang, "central.upgrade_current", target=_shown(target), rev=rev))
+        return
+    if is_url(target) and not yes:
+        raise error_from("central.upgrade_needs_backup", target=_shown(target), rev=rev)
+    open_store(target, upgrade=True).close()
+    said = t_in(lang, "central.upgraded", target=_shown(target), old=rev, new=HEAD_REVISION)
+    if not is_url(target):
+        said += t_in(lang, "central.upgraded_copy", copy=f"{target}.schema-{rev}.bak")
+    typer.echo(said)
+
+
 def _not_a_central(target: str) -> SurveyorError:
     return SurveyorError(
         f"{_shown(target)} is an inspector's laptop database, not a central store; "
@@ -113,11 +151,9 @@ def _shown(target: str) -> str:
 def _typed_target(target: str) -> str:
     """A target for a command line to copy: as typed, but a URL's password is a placeholder
     (``_shown`` hides the user too, and the command then named a role that does not exist)."""
-    scheme, sep, rest = target.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in userinfo:
-        return target
-    return f"{scheme}://{userinfo.split(':', 1)[0]}:PASSWORD@{host}"
+    from surveyor.store.db import without_secrets
+
+    return without_secrets(target, keep_user=True)
 
 
 def merge_cmd(

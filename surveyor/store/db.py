@@ -6,6 +6,9 @@ Alembic migrations from the same models.
 
 from __future__ import annotations
 
+import getpass
+import os
+import shlex
 import shutil
 import sqlite3
 import uuid
@@ -66,11 +69,42 @@ POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
 def shown_target(target: str) -> str:
-    """A database named in a message, without any password a URL may carry."""
-    if "://" in target and "@" in target:
-        scheme, rest = target.split("://", 1)
-        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
-    return target
+    """A database named in a message, without any password a URL may carry (nor its user)."""
+    return without_secrets(target)
+
+
+def without_secrets(target: str, *, keep_user: bool = False) -> str:
+    """``target`` with every spelling of a password hidden: in the user part
+    (``user:pw@host``) and as libpq's ``?password=`` (or ``sslpassword=``) parameter.
+
+    ``keep_user``: for a command line to copy, the user stays and the password becomes
+    ``PASSWORD``; otherwise the whole user part is ``…``. Everything before the last ``@`` is
+    the user part, so a password holding an unencoded ``@`` is hidden whole too."""
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        return target
+    userinfo, at, place = rest.rpartition("@")
+    placeholder = "PASSWORD" if keep_user else "…"
+    place = _hidden_password_parameters(place, placeholder)
+    if not at:
+        return f"{scheme}://{place}"
+    if not keep_user:
+        return f"{scheme}://…@{place}"
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':' + placeholder if colon else ''}@{place}"
+
+
+def _hidden_password_parameters(place: str, placeholder: str) -> str:
+    """A URL's host part with the value of each ``…password=`` query parameter replaced."""
+    base, question, query = place.partition("?")
+    if not question:
+        return place
+    parts = []
+    for part in query.split("&"):
+        key, equals, _ = part.partition("=")
+        secret = equals and key.strip().lower().endswith("password")
+        parts.append(f"{key}={placeholder}" if secret else part)
+    return f"{base}?{'&'.join(parts)}"
 
 
 def engine_url(target: str) -> str:
@@ -95,6 +129,28 @@ def engine_url(target: str) -> str:
             "% 写作 %25）",
         )
     return url
+
+
+def central_identity(target: str) -> str:
+    """The server and database a PostgreSQL URL reaches, as ``host:port/dbname``: libpq's
+    defaults filled in ($PGHOST, $PGPORT or 5432, $PGDATABASE or the user's name), user,
+    password and other parameters left out, so every spelling of one central says the same."""
+    try:
+        url = sa.engine.make_url(engine_url(target))
+        port_given = url.port
+    except (SurveyorError, ValueError, sa.exc.ArgumentError):
+        return target.rsplit("@", 1)[-1]  # unreadable: never the password before an '@'
+
+    def given(key: str) -> str | None:
+        value = url.query.get(key)
+        return value[-1] if isinstance(value, tuple) else value
+
+    env = os.environ.get
+    host = url.host or given("host") or env("PGHOST") or ""
+    port = port_given or given("port") or env("PGPORT") or 5432
+    user = url.username or given("user") or env("PGUSER") or getpass.getuser()
+    dbname = url.database or given("dbname") or env("PGDATABASE") or user
+    return f"{host.lower()}:{port}/{dbname}"
 
 
 def _parses(url: str) -> bool:
@@ -187,11 +243,24 @@ def _name_its_errors(engine: Engine, target: str) -> None:
     the sentence for it names that database: a merge holds two, and "another program is
     writing to this database" did not say which one was locked."""
     labels = database_labels(target)
+    role = connecting_role(engine)
 
     @event.listens_for(engine, "handle_error")
     def _name(context: sa.engine.ExceptionContext) -> None:
         if context.sqlalchemy_exception is not None:
             context.sqlalchemy_exception.surveyor_database = labels  # type: ignore[attr-defined]
+            context.sqlalchemy_exception.surveyor_role = role  # type: ignore[attr-defined]
+
+
+def connecting_role(engine: Engine) -> str | None:
+    """The PostgreSQL role a central's URL logs in as (libpq's defaults: $PGUSER, else the
+    system user), so a refused privilege names the role to grant it to; None for SQLite."""
+    if engine.dialect.name == "sqlite":
+        return None
+    user = engine.url.username or engine.url.query.get("user")
+    if isinstance(user, tuple):
+        user = user[-1]
+    return user or os.environ.get("PGUSER") or getpass.getuser()
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -466,7 +535,7 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
                 rows.append({"key": "inspector", "value": inspector})
             conn.execute(sa.insert(meta), rows)
             conn.execute(sa.insert(models.CLOCK_TABLE), [{"id": 1, "seq": 0, "hlc": 0}])
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # also a refused privilege (ProgrammingError)
         engine.dispose()
         reason, reason_zh = _trouble(exc)
         raise SurveyorError(
@@ -478,12 +547,16 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
     return Store(engine=engine, target=text, site_id=site_id, role=role)
 
 
-def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool = False) -> Store:
+def open_store(
+    target: str | Path, *, readonly: bool = False, any_schema: bool = False, upgrade: bool = False
+) -> Store:
     """Open an existing database, upgrading its schema if it is older than this Surveyor.
 
     Read-only, an older database cannot be upgraded, so it is refused in a sentence (its
     queries would fail on missing columns) unless ``any_schema``: copying it as it is
-    (``export-db``) needs none of its columns.
+    (``export-db``) needs none of its columns. A SQLite file is upgraded as it is opened for
+    writing, a copy of it kept first; a PostgreSQL database only when ``upgrade`` is given
+    ('surveyor central upgrade'): nothing copies it, so its owner backs it up first.
     """
     text = str(target)
     said, said_zh = database_labels(text)
@@ -495,14 +568,9 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
             _check_before_writing(text, (said, said_zh))
         rev = _surveyor_revision(engine, (said, said_zh))
         if rev != HEAD_REVISION and readonly and not any_schema:
-            raise SurveyorError(
-                f"{said} was written by an older version of Surveyor (schema {rev}); "
-                "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
-                "(a copy of the old file is kept beside it)",
-                zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
-                "请先在应用中打开一次，或用「surveyor set」保存一个答案，以完成升级"
-                "（旧文件会在旁边保留一份副本）",
-            )
+            raise older_schema(text, rev)
+        if rev != HEAD_REVISION and not readonly and is_url(text) and not upgrade:
+            raise older_schema(text, rev)
         if rev != HEAD_REVISION and not readonly:
             if not is_url(text):
                 backup_before_upgrade(Path(text), rev)
@@ -518,7 +586,7 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
             raise DiskFull(
                 f"cannot open {said}: its disk is full; free some space and try again "
                 "(nothing in it was changed)",
-                zh=f"无法打开 {said_zh}：所在磁盘已满；请腾出空间后重试（其中内容未作任何改动）",
+                zh=f"无法打开{said_zh}：所在磁盘已满；请腾出空间后重试（其中内容未作任何改动）",
             ) from exc
         if is_damaged(exc):
             raise damaged_database((said, said_zh)) from exc
@@ -526,11 +594,11 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
         if hint is not None:
             raise SurveyorError(
                 f"cannot open {said}: {hint[0]}",
-                zh=f"无法打开 {said_zh}：{hint[1]}",
+                zh=f"无法打开{said_zh}：{hint[1]}",
             ) from exc
         reason, reason_zh = _trouble(exc)
         raise SurveyorError(
-            f"cannot open {said}: {reason}", zh=f"无法打开 {said_zh}：{reason_zh}"
+            f"cannot open {said}: {reason}", zh=f"无法打开{said_zh}：{reason_zh}"
         ) from exc
     except BaseException:
         engine.dispose()
@@ -541,6 +609,35 @@ def open_store(target: str | Path, *, readonly: bool = False, any_schema: bool =
         engine.dispose()
         raise
     return Store(engine=engine, target=text, site_id=site_id, role=facts.get("role", "laptop"))
+
+
+def older_schema(target: str, rev: str) -> SurveyorError:
+    """The refusal of a database an older Surveyor wrote, saying how to upgrade it: a SQLite
+    file by any write (its copy is kept beside it); a PostgreSQL central only by
+    'surveyor central upgrade' after a pg_dump (there is no file to copy)."""
+    said, said_zh = database_labels(target)
+    if not is_url(target):
+        return SurveyorError(
+            f"{said} was written by an older version of Surveyor (schema {rev}); "
+            "open it once in the app, or save an answer with 'surveyor set', to upgrade it "
+            "(a copy of the old file is kept beside it)",
+            zh=f"{said_zh} 由旧版本的 Surveyor 写入（结构版本 {rev}）；"
+            "请先在应用中打开一次，或用「surveyor set」保存一个答案，以完成升级"
+            "（旧文件会在旁边保留一份副本）",
+        )
+    command = f"surveyor central upgrade {shlex.quote(without_secrets(target, keep_user=True))}"
+    return SurveyorError(
+        f"{said} was written by an older version of Surveyor (schema {rev}); back it up "
+        f"(pg_dump, see docs/SYNC.md), then upgrade it as the owner of its tables: {command}",
+        zh=f"{said_zh}由旧版本的 Surveyor 写入（结构版本 {rev}）；请先备份（pg_dump，见 "
+        f"docs/SYNC.md），再以其各表所有者的身份升级：{command}",
+    )
+
+
+def schema_revision(store: Store) -> str | None:
+    """The schema revision ``store`` is at (an older one when opened with ``any_schema``)."""
+    with store.engine.connect() as conn:
+        return current_revision(conn)
 
 
 def _check_before_writing(path: str, label: tuple[str, str]) -> None:

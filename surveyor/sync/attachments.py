@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from surveyor import paths
 from surveyor.store import models
 from surveyor.store.blobs import blob_path, copy_blob, has_valid_blob
-from surveyor.store.db import is_url
+from surveyor.store.db import central_identity, is_url
 
 ATTACHMENT = models.TABLES.tables["attachment"]
 
@@ -31,12 +31,28 @@ class BlobStats:
 
 
 def default_blob_dir(target: str) -> Path:
-    """Where a database keeps its photos: beside a SQLite file; per URL under the data folder."""
+    """Where a database keeps its photos: beside a SQLite file; for a PostgreSQL central, under
+    the data folder, named by the server and database the URL reaches (``central_identity``),
+    so another spelling of the same central (``&port=5432``, another user) finds its photos.
+
+    The folder was once named by the URL's text after its last ``@``: one found under that
+    name is renamed to the new one, so photos merged before are still found."""
     if not is_url(target):
         return paths.blob_dir_for(Path(target))
-    tail = target.rsplit("@", 1)[-1]  # never put a password into a folder name
-    key = hashlib.sha256(tail.encode()).hexdigest()[:16]
-    return paths.data_dir() / "central-blobs" / key
+    root = paths.data_dir() / "central-blobs"
+    folder = root / _folder_key(central_identity(target))
+    legacy = root / _folder_key(target.rsplit("@", 1)[-1])
+    if not folder.exists() and legacy.is_dir():
+        try:
+            legacy.rename(folder)
+        except OSError:  # another process renamed it first, or the folder is read-only
+            return folder if folder.is_dir() else legacy
+    return folder
+
+
+def _folder_key(text: str) -> str:
+    """A folder name for ``text``: a hash, so no part of a URL is written on the disk."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def record_unsent(conn: Connection, offered: Sequence[tuple[str, int, str]]) -> int:

@@ -119,7 +119,7 @@ def test_a_0002_database_upgrades_to_the_same_heads(backend: str, mini: Form) ->
     _rewrite_as_0002(store)
     store.close()
 
-    upgraded = open_store(backend)
+    upgraded = open_store(backend, upgrade=True)
     try:
         with upgraded.engine.connect() as conn:
             assert current_revision(conn) == HEAD_REVISION
@@ -158,7 +158,7 @@ def test_a_0004_database_upgrades_to_packed_heads(backend: str, mini: Form) -> N
     assert all(any(len(group) == 1 for group in doc.values()) for doc in packed.values())
     assert all(len(group) == 2 for doc in unpacked.values() for group in doc.values())
 
-    upgraded = open_store(backend)
+    upgraded = open_store(backend, upgrade=True)
     try:
         with upgraded.engine.connect() as conn:
             assert current_revision(conn) == HEAD_REVISION
@@ -300,7 +300,7 @@ def test_a_0005_database_gains_its_agreeing_heads(
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0005_packed_heads'"))
     a.close()
 
-    upgraded = open_store(target)
+    upgraded = open_store(target, upgrade=True)
     try:
         assert get_building(upgraded, code).extra["agreeing"] == folded
         save_answers(upgraded, mini, code, {"floors_above": "5"}, author="甲")
@@ -339,7 +339,7 @@ def test_a_0006_central_drops_the_flags_of_a_compound_sharing_one_doorplate(
     target = central.target
     central.close()
 
-    upgraded = open_store(target)
+    upgraded = open_store(target, upgrade=True)
     try:
         with upgraded.engine.connect() as conn:
             assert current_revision(conn) == HEAD_REVISION
@@ -382,7 +382,7 @@ def test_a_0007_central_looks_up_authors_in_an_index(
     target = central.target
     central.close()
 
-    upgraded = open_store(target)
+    upgraded = open_store(target, upgrade=True)
     try:
         site = upgraded.site_id
         with upgraded.engine.begin() as conn:
