@@ -25,7 +25,7 @@ def open_with_the_others(target: str, barrier: Barrier, said: Any) -> None:
 
     db._alembic_upgrade = together
     try:
-        db.open_store(target).close()
+        db.open_store(target, upgrade=True).close()  # as `central upgrade` (PostgreSQL)
     except BaseException as exc:  # told to the test, which fails on it
         said.put(f"{type(exc).__name__}: {exc}")
     else:
