@@ -531,12 +531,7 @@ def draw_report(canvas: Any, s: DistrictSummary, font: str, title: str) -> None:
         130,
     )
     canvas.setFont(font, 7)
-    note = needs_review_note(s)
-    if note:
-        canvas.setFillColor(REVIEW_COLOR)
-        for i, line in enumerate(wrap(note, font, 7, width, max_lines=2)):
-            canvas.drawString(m, m + 20 - 9 * i, line)
-        canvas.setFillColor(colors.black)
+    _draw_review_note(canvas, font, s, m, width)
     canvas.drawString(
         m,
         m,
@@ -691,14 +686,20 @@ def draw_plan_page(canvas: Any, s: DistrictSummary, font: str) -> None:
         body = plan_check_table(rows, s.plan_total)
         y = _draw_table(canvas, font, m, y - 18, check_widths, [head, *CHECK_HEADS], body) - 6
     canvas.setFont(font, 7)
+    _draw_review_note(canvas, font, s, m, width)
+    _page_footer(canvas, font, 3)
+    canvas.showPage()
+
+
+def _draw_review_note(canvas: Any, font: str, s: DistrictSummary, m: float, width: float) -> None:
+    """In two lines above the footer, how many surveyed buildings still await review: pages
+    2 and 3 both count needs, and either may be read alone (``needs_review_note``)."""
     note = needs_review_note(s)
     if note:
         canvas.setFillColor(REVIEW_COLOR)
         for i, line in enumerate(wrap(note, font, 7, width, max_lines=2)):
             canvas.drawString(m, m + 20 - 9 * i, line)
         canvas.setFillColor(colors.black)
-    _page_footer(canvas, font, 3)
-    canvas.showPage()
 
 
 def _page_footer(canvas: Any, font: str, page: int) -> None:
