@@ -109,7 +109,10 @@ def _run_app(db: Path, language: str | None = None, by: str | None = None) -> No
 
 @app.command("app")
 def app_cmd(db: DbOpt = None, lang: AppLangOpt = None, by: ByOpt = None) -> None:
-    """Open the inspector app on a database (on a central, give your name: --by NAME)."""
+    """Open the inspector app on a database.
+
+    On a central, say who you are with --by NAME (or the settings' name): every edit records it.
+    """
     _run_app(db_path(db), lang, by)
 
 

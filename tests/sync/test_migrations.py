@@ -413,7 +413,7 @@ def test_a_0008_database_sorts_every_spelling_of_a_number_as_one(backend: str, m
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008_change_author_index'"))
     store.close()
 
-    upgraded = open_store(backend)
+    upgraded = open_store(backend, upgrade=True)
     try:
         with upgraded.engine.connect() as conn:
             assert current_revision(conn) == HEAD_REVISION
@@ -468,7 +468,7 @@ def test_a_0009_central_flags_the_pairs_the_new_number_key_makes_one(
                 sa.text("UPDATE alembic_version SET version_num = '0009_building_sort_by_key'")
             )
         store.close()
-        store = open_store(target)
+        store = open_store(target, upgrade=True)
         try:
             with store.engine.connect() as conn:
                 assert current_revision(conn) == HEAD_REVISION

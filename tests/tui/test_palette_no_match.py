@@ -12,6 +12,7 @@ from textual.widgets import Input
 from surveyor.tui.screens.survey import SurveyScreen
 from tests.tui.conftest import AppFactory, run, settle
 from tests.tui.test_flows import first_with_status, open_survey
+from tests.tui.test_photos_and_services import a_walk_up
 
 
 async def said_for(app: Any, pilot: Any, key: str, query: str, awaited: str) -> str:
@@ -86,7 +87,7 @@ def test_go_to_field_lists_the_field_named_exactly_first(
 ) -> None:
     """ctrl+g 楼道: the fuzzy score put 楼道占用堆物 before the photo field 楼道 itself. The
     field whose label is the text comes first, then labels starting with it."""
-    target = first_with_status(sample_db, "not_started")
+    target = a_walk_up(sample_db)  # a building with a stairwell: its photo field is asked
 
     async def body() -> None:
         app = make_app(sample_db, lang="zh")
