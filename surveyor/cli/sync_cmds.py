@@ -280,9 +280,9 @@ def assign_cmd(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Hand out buildings to an inspector, or back to nobody (--unassign).
+    """Hand out buildings to an inspector; --unassign takes them back.
 
-    The assignment reaches the laptop on its next sync."""
+    The assignment (or its end) reaches the laptop on its next sync."""
     from surveyor.forms.catalog import get_form
     from surveyor.i18n import error_from, t_in
     from surveyor.services.selection import parse_selection
