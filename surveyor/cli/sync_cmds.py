@@ -98,6 +98,14 @@ def central_restored_cmd(
             "a refused sync or merge names) move to the new id.",
         ),
     ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            help="The id those changes carry, when the refusal names one the central wrote "
+            "under before.",
+        ),
+    ] = None,
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
@@ -110,7 +118,7 @@ def central_restored_cmd(
 
     store = open_target(target)
     try:
-        done = central_restored(store, get_form(form), since=since)
+        done = central_restored(store, get_form(form), since=since, site=site)
     finally:
         store.close()
     typer.echo(t_in(lang, "central.restored", target=_shown(target), **vars(done)))

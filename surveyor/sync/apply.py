@@ -131,12 +131,14 @@ def restored_central(
     exc: ClonedSite, central: Store, label: str, *, merging: bool
 ) -> CentralRestored | None:
     """``exc`` said in the words of a central put back from a backup when the differing
-    changes are the central's own (under its current id), else None. ``label`` names the
-    laptop database or the file merged."""
-    if exc.site != str(central.site_id) or not exc.seq:
+    changes are the central's own (under its current id or a former one), else None.
+    ``label`` names the laptop database or the file merged."""
+    if exc.site not in {str(s) for s in central.own_sites} or not exc.seq:
         return None
     target = shlex.quote(typed_target(central.target))
     fix = f"surveyor central restored {target} --from {exc.seq}"
+    if exc.site != str(central.site_id):  # an id it wrote under before
+        fix += f" --site {exc.site}"
     return CentralRestored(
         "merge.central_restored" if merging else "sync.central_restored",
         exc.site,

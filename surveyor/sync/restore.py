@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from surveyor.errors import SurveyorError
 from surveyor.forms.model import Form
-from surveyor.store.db import Store, read_tx, write_tx
+from surveyor.store.db import Store, read_tx, shown_target, write_tx
 from surveyor.store.restart import restart_site
 from surveyor.sync.apply import WATERMARK, refold, update_watermarks
 from surveyor.sync.fold import ChangeRow
@@ -43,13 +44,22 @@ class Restarted:
     since: int
 
 
-def central_restored(store: Store, form: Form | None, *, since: int | None = None) -> Restarted:
+def central_restored(
+    store: Store, form: Form | None, *, since: int | None = None, site: str | None = None
+) -> Restarted:
     """Give a central put back from a backup a new site id, in one transaction; its changes
-    from number ``since`` on (made after the restore) move to it. The store must be opened
-    again afterwards (its ``site_id`` is read at open)."""
+    from number ``since`` on (made after the restore) move to it. ``site``: the id they
+    carry, when it is one the central wrote under before (a second refusal after a first
+    ``--from``), not its current one. The store must be opened again afterwards (its
+    ``site_id`` is read at open)."""
+    old = site or str(store.site_id)
+    if old not in {str(s) for s in store.own_sites}:
+        raise SurveyorError(
+            f"{shown_target(store.target)} never wrote under the id {old}; nothing was changed",
+            zh=f"{shown_target(store.target)} 从未用编号 {old} 记录改动；未作任何改动",
+        )
     with write_tx(store.engine) as conn:
         lock_for_merge(conn)
-        old = str(store.site_id)
         moving = _own_changes_from(conn, old, since) if since is not None else []
         _, new = restart_site(conn, seq=len(moving))
         for number, change_id in enumerate(moving, start=1):
