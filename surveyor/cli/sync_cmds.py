@@ -109,7 +109,7 @@ def central_restored_cmd(
     form: FormOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """After putting a central back from a backup: give it a new id for its next changes.
+    """A central put back from a backup: a new id for its changes.
 
     Laptops then send back what it lost (docs/SYNC.md, "Restoring a central")."""
     from surveyor.forms.catalog import get_form
