@@ -124,6 +124,46 @@ def central_upgrade(
     typer.echo(said)
 
 
+@central_app.command("restored")
+def central_restored_cmd(
+    target: Annotated[str, typer.Argument(help="SQLite path or postgresql:// URL.")],
+    since: Annotated[
+        int | None,
+        typer.Option(
+            "--from",
+            min=1,
+            help="Written to after the restore: its own changes from this number on (the one "
+            "a refused sync or merge names) move to the new id.",
+        ),
+    ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            help="The id those changes carry, when the refusal names one the central wrote "
+            "under before.",
+        ),
+    ] = None,
+    form: FormOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """A central put back from a backup: a new id for its changes.
+
+    Laptops then send back what it lost (docs/SYNC.md, "Restoring a central")."""
+    from surveyor.forms.catalog import get_form
+    from surveyor.i18n import t_in
+    from surveyor.sync.restore import central_restored
+
+    store = open_target(target)
+    try:
+        done = central_restored(store, get_form(form), since=since, site=site)
+    finally:
+        store.close()
+    typer.echo(t_in(lang, "central.restored", target=_shown(target), **vars(done)))
+    if done.moved:
+        typer.echo(t_in(lang, "central.restored_moved", **vars(done)))
+
+
 def _not_a_central(target: str) -> SurveyorError:
     return SurveyorError(
         f"{_shown(target)} is an inspector's laptop database, not a central store; "
@@ -149,11 +189,10 @@ def _shown(target: str) -> str:
 
 
 def _typed_target(target: str) -> str:
-    """A target for a command line to copy: as typed, but a URL's password is a placeholder
-    (``_shown`` hides the user too, and the command then named a role that does not exist)."""
-    from surveyor.store.db import without_secrets
+    """A target for a command line to copy (``store.db.typed_target``)."""
+    from surveyor.store.db import typed_target
 
-    return without_secrets(target, keep_user=True)
+    return typed_target(target)
 
 
 def merge_cmd(
@@ -568,7 +607,7 @@ def _names_one(store: Any, form: Any, part: str, value: str) -> bool:
         fld = form.fields.get("subdistrict")
         return fld is not None and any(c.code == value for c in fld.choices)
     with store.engine.connect() as conn:
-        return is_known_inspector(conn, value, store.site_id)
+        return is_known_inspector(conn, value, store.own_sites)
 
 
 @conflicts_app.command("show")

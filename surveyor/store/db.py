@@ -34,6 +34,14 @@ from surveyor.errors import (
 from surveyor.paths import missing_folder
 from surveyor.store import models
 from surveyor.store.bulk import dump_json, load_json
+from surveyor.store.restart import (
+    HOME,
+    former_sites,
+    home_of,
+    mark_as_backup,
+    needs_settling,
+    settle_home,
+)
 from surveyor.store.sqlitefile import (
     copy_database,
     readonly_folder_hint,
@@ -105,6 +113,13 @@ def _hidden_password_parameters(place: str, placeholder: str) -> str:
         secret = equals and key.strip().lower().endswith("password")
         parts.append(f"{key}={placeholder}" if secret else part)
     return f"{base}?{'&'.join(parts)}"
+
+
+def typed_target(target: str) -> str:
+    """A database for a command line to copy: as typed, but a URL's password, however
+    spelled, is a placeholder (``shown_target`` hides the user too, and the command then
+    named a role that does not exist)."""
+    return without_secrets(target, keep_user=True)
 
 
 def engine_url(target: str) -> str:
@@ -390,7 +405,7 @@ def backup_before_upgrade(path: Path, rev: str) -> Path:
     if backup.exists():
         return backup
     try:
-        copy_database(path, backup)
+        copy_database(path, backup, before_rename=mark_as_backup)
     except (sqlite3.Error, OSError) as exc:
         raise SurveyorError(
             f"cannot keep a copy of {path} before upgrading it ({exc}); nothing was changed",
@@ -421,6 +436,13 @@ class Store:
     target: str
     site_id: uuid.UUID
     role: str
+    #: Ids it wrote under before (a central restored from a backup: ``store.restart``).
+    former_sites: tuple[uuid.UUID, ...] = ()
+
+    @property
+    def own_sites(self) -> tuple[uuid.UUID, ...]:
+        """Every id this database's own changes carry: the current one and former ones."""
+        return (self.site_id, *self.former_sites)
 
     @property
     def is_sqlite(self) -> bool:
@@ -533,6 +555,8 @@ def init_store(target: str | Path, *, role: str, inspector: str | None = None) -
             ]
             if inspector:
                 rows.append({"key": "inspector", "value": inspector})
+            if role == "central" and (home := home_of(conn)) is not None:
+                rows.append({"key": HOME, "value": home})
             conn.execute(sa.insert(meta), rows)
             conn.execute(sa.insert(models.CLOCK_TABLE), [{"id": 1, "seq": 0, "hlc": 0}])
     except sa.exc.DatabaseError as exc:  # also a refused privilege (ProgrammingError)
@@ -578,6 +602,10 @@ def open_store(
         with engine.connect() as conn:
             meta = models.META_TABLE
             facts = {k: v for k, v in conn.execute(sa.select(meta.c.key, meta.c.value))}
+            settle = not readonly and needs_settling(conn, facts)
+        if settle:  # a central put back from a backup: a new id for its next changes
+            with write_tx(engine) as conn:
+                facts = settle_home(conn, facts)
     except sa.exc.DatabaseError as exc:
         engine.dispose()
         if is_disk_full(exc) or (not is_url(text) and _folder_is_full(Path(text))):
@@ -608,7 +636,13 @@ def open_store(
     except SurveyorError:
         engine.dispose()
         raise
-    return Store(engine=engine, target=text, site_id=site_id, role=facts.get("role", "laptop"))
+    return Store(
+        engine=engine,
+        target=text,
+        site_id=site_id,
+        role=facts.get("role", "laptop"),
+        former_sites=former_sites(facts),
+    )
 
 
 def older_schema(target: str, rev: str) -> SurveyorError:

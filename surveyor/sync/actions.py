@@ -618,7 +618,7 @@ def _hand_to(
     pick, in one transaction: what ``assign`` and ``unassign`` share."""
     with write_tx(store.engine) as conn:
         if require_known and name is not None:
-            _check_known_inspector(conn, name, store.site_id)
+            _check_known_inspector(conn, name, store.own_sites)
         w = LocalWriter(conn, store, form, author, clock)
         ids = [str(r.id) for r in selected_rows(conn, where, BUILDING.c.id)] if where else []
         ids += _listed_ids(conn, refs)
@@ -716,7 +716,7 @@ def _refuse_deleted(conn: Connection, listed: Sequence[tuple[str, str | None]]) 
     raise SurveyorError(f"{en}; nothing was assigned", zh=f"{zh}；未分配任何任务")
 
 
-def known_inspectors(conn: Connection, central_site: uuid.UUID) -> set[str]:
+def known_inspectors(conn: Connection, central_sites: Collection[uuid.UUID]) -> set[str]:
     """Names the central knows as inspectors: those buildings are assigned to, and the author
     of each laptop's latest change (a supervisor's resolutions are made on the central). One
     indexed lookup a laptop, not a scan of the change log (millions of rows on a district's
@@ -728,32 +728,32 @@ def known_inspectors(conn: Connection, central_site: uuid.UUID) -> set[str]:
             WATERMARK,
             sa.and_(CHANGE.c.site_id == WATERMARK.c.site_id, CHANGE.c.seq == WATERMARK.c.max_seq),
         )
-        .where(WATERMARK.c.site_id != central_site)
+        .where(WATERMARK.c.site_id.not_in(central_sites))
     )
     return {n for n in conn.execute(sa.union(assigned, latest)).scalars() if n}
 
 
-def made_changes_here(conn: Connection, name: str, central_site: uuid.UUID) -> bool:
+def made_changes_here(conn: Connection, name: str, central_sites: Collection[uuid.UUID]) -> bool:
     """Whether ``name`` wrote any change on a laptop that this central holds.
 
     ``known_inspectors`` sees only each laptop's latest author, and ``assign`` said "no
     inspector named 张伟 has buildings or edits here" of a central holding 1,725 of 张伟's
     changes. Answered from ``ix_change_author`` (migration 0008): a name that wrote nothing
     (a typo) read the whole change log, seconds on a district's central."""
-    return conn.execute(authored_on_a_laptop(name, central_site)).first() is not None
+    return conn.execute(authored_on_a_laptop(name, central_sites)).first() is not None
 
 
-def authored_on_a_laptop(name: str, central_site: uuid.UUID) -> sa.Select[tuple[str]]:
+def authored_on_a_laptop(name: str, central_sites: Collection[uuid.UUID]) -> sa.Select[tuple[str]]:
     """The first change ``name`` wrote on any site but the central (``made_changes_here``);
     the index on (author, site_id) answers it without reading a change row."""
     return (
         sa.select(CHANGE.c.author)
-        .where(CHANGE.c.author == name, CHANGE.c.site_id != central_site)
+        .where(CHANGE.c.author == name, CHANGE.c.site_id.not_in(central_sites))
         .limit(1)
     )
 
 
-def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
+def assigned_before(conn: Connection, central_sites: Collection[uuid.UUID]) -> set[str]:
     """Every name this central ever assigned work to, from its own ``_assigned_to`` changes.
 
     An inspector whose buildings all moved to another (and who wrote nothing on a laptop
@@ -765,23 +765,27 @@ def assigned_before(conn: Connection, central_site: uuid.UUID) -> set[str]:
     rows = conn.execute(
         sa.select(assigned)
         .distinct()
-        .where(CHANGE.c.site_id == central_site, assigned.is_not(None))
+        .where(CHANGE.c.site_id.in_(central_sites), assigned.is_not(None))
     ).scalars()
     return {n for n in rows if n}
 
 
-def is_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> bool:
+def is_known_inspector(conn: Connection, name: str, central_sites: Collection[uuid.UUID]) -> bool:
     """Whether the central knows ``name`` as an inspector: assigned buildings, now or before,
     or changes written on a laptop. The cheap lookups first."""
-    if name in known_inspectors(conn, central_site) or made_changes_here(conn, name, central_site):
+    if name in known_inspectors(conn, central_sites) or made_changes_here(
+        conn, name, central_sites
+    ):
         return True
-    return name in assigned_before(conn, central_site)
+    return name in assigned_before(conn, central_sites)
 
 
-def _check_known_inspector(conn: Connection, name: str, central_site: uuid.UUID) -> None:
-    if is_known_inspector(conn, name, central_site):
+def _check_known_inspector(
+    conn: Connection, name: str, central_sites: Collection[uuid.UUID]
+) -> None:
+    if is_known_inspector(conn, name, central_sites):
         return
-    known = known_inspectors(conn, central_site) | assigned_before(conn, central_site)
+    known = known_inspectors(conn, central_sites) | assigned_before(conn, central_sites)
     close = similar_names(name, known)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     hint_zh = f"是不是 {'、'.join(close)}？" if close else ""
@@ -808,14 +812,16 @@ class NoAssignments:
     did_you_mean: list[str]
 
 
-def no_assignments(conn: Connection, name: str, central_site: uuid.UUID) -> NoAssignments | None:
+def no_assignments(
+    conn: Connection, name: str, central_sites: Collection[uuid.UUID]
+) -> NoAssignments | None:
     """``NoAssignments`` when no building on this central is assigned to ``name``, else None."""
     assigned = conn.execute(
         sa.select(BUILDING.c.id).where(BUILDING.c.assigned_to == name).limit(1)
     ).first()
     if assigned is not None:
         return None
-    return NoAssignments(name, similar_names(name, known_inspectors(conn, central_site)))
+    return NoAssignments(name, similar_names(name, known_inspectors(conn, central_sites)))
 
 
 __all__ = [

@@ -12,6 +12,7 @@ laptop (``apply_changes``).
 
 from __future__ import annotations
 
+import shlex
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from surveyor.store.bulk import (
     write_rows,
     write_values,
 )
-from surveyor.store.db import database_role
+from surveyor.store.db import Store, database_role, shown_target, typed_target
 from surveyor.sync.fold import DUPLICATE_KEY, MAX_SKEW_MS, ChangeRow, duplicate_rows
 from surveyor.sync.prepare import (
     ChangeKey,
@@ -88,19 +89,64 @@ class ClonedSite(SurveyorError):
         #: The id both copies carry ("" when unknown: a damaged or edited file).
         self.site = site
 
+    #: The lowest number at which the two differ (0 when unknown).
+    seq: int = 0
+
     @classmethod
     def differs(cls, label: str, site: object, seq: int) -> ClonedSite:
-        """``label`` holds a change of ``site`` at ``seq`` other than the one merged there."""
-        return cls(
+        """``label`` (a file merged) holds a change of ``site`` at ``seq`` other than the one
+        merged there. The command names the file only: a label that is no path ("the central
+        …") was put inside it, and the line could not be run."""
+        clone = cls(
             f"{label} holds changes of site {site} that differ from ones already merged "
             f"(seq {seq}): it is a copy of another laptop's database; nothing of it was merged. "
-            f"Give it its own id with 'surveyor rekey --db {label} --central CENTRAL', then "
-            "merge it again",
+            f"Give the copy its own id with 'surveyor rekey --db {label} --central CENTRAL' "
+            "(CENTRAL: the central's path or URL), then merge it again",
             site=str(site),
             zh=f"{label} 中站点 {site} 的改动与已合并的不同（序号 {seq}）："
             "它是另一台笔记本数据库的副本；其内容均未合并。"
-            f"请先用「surveyor rekey --db {label} --central 中心库」给它一个自己的编号，再合并",
+            f"请先用「surveyor rekey --db {label} --central 中心库」"
+            "（中心库：中心库的路径或网址）给它一个自己的编号，再合并",
         )
+        clone.seq = seq
+        return clone
+
+
+class CentralRestored(ClonedSite):
+    """The central holds changes under its own id that differ from ones a laptop received
+    from it before: it was put back from a backup that Surveyor could not tell as one (a
+    file copied by hand, a data-only restore) and has written since, under the numbers of
+    the changes it lost. ``surveyor central restored --from SEQ`` is the fix; the laptop is
+    no copy, and rekeying it (what the refusal said) fixed nothing."""
+
+    def __init__(self, key: str, site: str, seq: int, **words: object) -> None:
+        def said(lang: str) -> str:
+            return t_in(lang, key, seq=seq, **words)
+
+        super().__init__(said("en"), site=site, zh=said("zh"))
+        self.seq = seq
+
+
+def restored_central(
+    exc: ClonedSite, central: Store, label: str, *, merging: bool
+) -> CentralRestored | None:
+    """``exc`` said in the words of a central put back from a backup when the differing
+    changes are the central's own (under its current id or a former one), else None.
+    ``label`` names the laptop database or the file merged."""
+    if exc.site not in {str(s) for s in central.own_sites} or not exc.seq:
+        return None
+    target = shlex.quote(typed_target(central.target))
+    fix = f"surveyor central restored {target} --from {exc.seq}"
+    if exc.site != str(central.site_id):  # an id it wrote under before
+        fix += f" --site {exc.site}"
+    return CentralRestored(
+        "merge.central_restored" if merging else "sync.central_restored",
+        exc.site,
+        exc.seq,
+        central=shown_target(central.target),
+        label=label,
+        fix=fix,
+    )
 
 
 @dataclass
@@ -176,12 +222,15 @@ def held_in_log(conn: Connection, changes: Sequence[Sequenced], label: str) -> s
             )
         }
         seen: dict[int, str] = {}
+        clashes: list[int] = []
         for c in rows:
             other = taken.get(c.seq) or seen.setdefault(c.seq, c.change_id)
             if other != c.change_id:
-                raise ClonedSite.differs(label, site, c.seq)
+                clashes.append(c.seq)
             if c.seq in taken:
                 held.add(c.change_id)
+        if clashes:  # the lowest: from there on a restored central's numbers were reused
+            raise ClonedSite.differs(label, site, min(clashes))
     return held
 
 

@@ -31,8 +31,15 @@ from surveyor.paths import blob_dir_for
 from surveyor.store import models
 from surveyor.store.blobs import sweep_stale_temps
 from surveyor.store.db import Store, utc_now_iso, write_tx
+from surveyor.store.restart import mark_as_backup
 from surveyor.store.sqlitefile import copy_database, readonly_uri
-from surveyor.sync.apply import ApplyStats, ClonedSite, apply_prepared, watermarks
+from surveyor.sync.apply import (
+    ApplyStats,
+    ClonedSite,
+    apply_prepared,
+    restored_central,
+    watermarks,
+)
 from surveyor.sync.attachments import (
     BlobStats,
     default_blob_dir,
@@ -162,7 +169,20 @@ def check_watermark_agreement(conn: Connection, snap: PreparedFile, marks: dict[
             )
         ).scalar()
         if held is not None and str(held) != seqs[probe]:
-            raise ClonedSite.differs(str(snap.path), site, probe)
+            raise ClonedSite.differs(str(snap.path), site, _first_difference(conn, site, seqs))
+
+
+def _first_difference(conn: Connection, site: str, seqs: dict[int, str]) -> int:
+    """The lowest of a file's numbers of ``site`` where the central holds another change: a
+    central put back from a backup is told to renumber its own changes from there."""
+    lo, hi = min(seqs), max(seqs)
+    rows = conn.execute(
+        sa.select(CHANGE.c.seq, CHANGE.c.change_id).where(
+            CHANGE.c.site_id == as_uuid(site), CHANGE.c.seq.between(lo, hi)
+        )
+    )
+    held = {int(seq): str(cid) for seq, cid in rows}
+    return min(seq for seq, cid in seqs.items() if held.get(seq, cid) != cid)
 
 
 def _same_file(path: Path, target: str) -> bool:
@@ -234,7 +254,7 @@ def backup_sqlite(store: Store) -> Path:
     out = folder / f"before-merge-{stamp}.db"
     try:
         folder.mkdir(exist_ok=True)
-        copy_database(src_path, out)
+        copy_database(src_path, out, before_rename=mark_as_backup)
     except OSError as exc:
         raise cannot_write(out, exc) from exc
     except sqlite3.Error as exc:
@@ -381,8 +401,11 @@ def _merge_each(
                         backed_up = True
                     with write_tx(store.engine) as conn:
                         report = merge_prepared(conn, store, snap, form, blobs)
-            except (RefusedFile, ClonedSite) as exc:
+            except RefusedFile as exc:
                 report = FileReport(path, "refused", refusal=exc)
+            except ClonedSite as exc:
+                restored = restored_central(exc, store, str(path), merging=True)
+                report = FileReport(path, "refused", refusal=restored or exc)
             reports.append(report)
             if on_report is not None:
                 on_report(report)

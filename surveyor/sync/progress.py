@@ -74,7 +74,7 @@ def _added_by_an_inspector(store: Store) -> sa.ScalarSelect[str]:
     laptop" is any other site; on a laptop, it is this one (the central's register came
     from the central's site)."""
     made_on_a_laptop = (
-        CHANGE.c.site_id != store.site_id
+        CHANGE.c.site_id.not_in(store.own_sites)
         if store.role == "central"
         else CHANGE.c.site_id == store.site_id
     )

@@ -37,6 +37,7 @@ from surveyor.sync.apply import (
     held_sites,
     load_entity_changes,
     refold_after_local_saves,
+    restored_central,
     version_key,
     watermarks,
 )
@@ -48,6 +49,8 @@ from surveyor.sync.attachments import (
 )
 from surveyor.sync.fold import ALIAS_KEY, MAX_SKEW_MS, ChangeRow
 from surveyor.sync.merge import plan_probes_by_index
+from surveyor.sync.rekey import held_places
+from surveyor.sync.restore import follow_the_central, moved_on_the_central
 from surveyor.sync.rows import (
     BUILDING,
     CHANGE,
@@ -166,18 +169,29 @@ def _all_changes(store: Store) -> list[ChangeRow]:
             raise SurveyorError(en, zh=zh) from exc
 
 
-def changes_to_push(laptop: Store, central: Store) -> list[ChangeRow]:
+def changes_to_push(laptop: Store, central: Store, form: Form | None) -> list[ChangeRow]:
     """The laptop's changes the central lacks, oldest first."""
     with read_tx(central.engine) as conn:
         marks = watermarks(conn)
-    candidates = [c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0)]
+    # The central's own changes are looked up by id whatever its watermark: put back from a
+    # backup, it may have numbered others alike since, and the ones it lost came back only
+    # where a clash happened to be found (docs/SYNC.md, "Restoring a central").
+    its_own = {str(s) for s in central.own_sites}
+    candidates = [
+        c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0) or c.site_id in its_own
+    ]
     with read_tx(central.engine) as conn:
         have = held_sites(conn, [c.change_id for c in candidates])
-    # Held under another site: this laptop was re-keyed after a copy of it was merged. Said
-    # before anything is sent (``_said_of_a_copied_laptop`` names the laptop and the fix).
     elsewhere = [c for c in candidates if have.get(c.change_id, c.site_id) != c.site_id]
-    if elsewhere:
-        raise RenumberedChanges("", elsewhere[0].site_id, len(elsewhere), "")
+    # Its own changes held under another site: this laptop was re-keyed after a copy of it
+    # was merged. Said before anything is sent (``_said_of_a_copied_laptop`` names the
+    # laptop and the fix).
+    own = [c for c in elsewhere if c.site_id == str(laptop.site_id)]
+    if own:
+        raise RenumberedChanges("", own[0].site_id, len(own), "")
+    if elsewhere:  # the central's, renumbered by ``surveyor central restored --from``
+        with read_tx(central.engine) as conn:
+            follow_the_central(laptop, form, held_places(conn, [c.change_id for c in elsewhere]))
     return sorted((c for c in candidates if c.change_id not in have), key=lambda c: c.order_key)
 
 
@@ -202,7 +216,7 @@ def _push(
     after_batch: Callable[[int], None] | None,
     report: SyncReport | None = None,
 ) -> tuple[int, int]:
-    todo = changes_to_push(laptop, central)
+    todo = changes_to_push(laptop, central, form)
     with read_tx(central.engine) as conn:
         now, ahead = central_now(conn, hlc.now_ms())
     if report is not None:
@@ -296,15 +310,32 @@ def _pull(
         held = load_entity_changes(conn, entities)
         _with_kept_buildings(conn, held)
     offered = [c for rows in held.values() for c in rows]
+    try:
+        stats = _apply_pulled(laptop, central, form, offered)
+    except ClonedSite:
+        # The central renumbered changes this laptop pulled before (``central restored
+        # --from``): put them where it holds them, and take the rest.
+        moved = moved_on_the_central(laptop, offered)
+        if not moved:
+            raise
+        follow_the_central(laptop, form, moved)
+        stats = _apply_pulled(laptop, central, form, offered)
+    if report is not None:
+        report.saw_unknown(stats)
+    have_new = stats.new
+    return have_new, offered
+
+
+def _apply_pulled(
+    laptop: Store, central: Store, form: Form | None, offered: list[ChangeRow]
+) -> ApplyStats:
+    """Apply what the central offers to the laptop, in one transaction."""
     with write_tx(laptop.engine) as conn:
         stats = apply_changes(
             conn, offered, form, label=f"the central {shown_target(central.target)}"
         )
         refold_after_local_saves(conn, form, str(laptop.site_id))
-    if report is not None:
-        report.saw_unknown(stats)
-    have_new = stats.new
-    return have_new, offered
+    return stats
 
 
 def _attachment_rows(store: Store, shas: Iterable[str] | None) -> list[tuple[str, int, str]]:
@@ -387,7 +418,7 @@ def _finish(
     inspector = laptop.meta("inspector")
     if inspector:
         with read_tx(central.engine) as conn:
-            report.no_assignments = no_assignments(conn, inspector, central.site_id)
+            report.no_assignments = no_assignments(conn, inspector, central.own_sites)
     with write_tx(laptop.engine) as conn:
         if cen_dir is not None:
             report.photos_received = transfer_attachments(
@@ -499,8 +530,10 @@ def _said_of_a_copied_laptop(laptop: Store, central: Store) -> Iterator[None]:
         fix = f"surveyor rekey --db {shown} --central {hub}"
         if isinstance(exc, RenumberedChanges):  # re-keyed after its copy was merged
             raise exc.told_of(shown, fix) from None
+        if (restored := restored_central(exc, central, shown, merging=False)) is not None:
+            raise restored from None
         if exc.site != str(laptop.site_id):
-            raise
+            raise _differs_from_what_it_received(exc, shown, hub) from None
         raise ClonedSite(
             f"{shown} is a copy of another laptop's database (a restored backup, or a disk "
             "copied to a second laptop): both carry the same id and their answers have differed "
@@ -511,3 +544,16 @@ def _said_of_a_copied_laptop(laptop: Store, central: Store) -> Iterator[None]:
             "两者编号相同，之后又各自改动，因此不能直接同步（未发送也未接收任何内容）。文件中的答案都在。"
             f"请先用「{fix}」给它一个自己的编号，再同步",
         ) from None
+
+
+def _differs_from_what_it_received(exc: ClonedSite, laptop: str, hub: str) -> ClonedSite:
+    """Another laptop's changes on the central differ from those this laptop received of
+    it: that laptop's database was copied, and the copy merged; this one is no copy. The
+    refusal said of "the central …" to rekey it, with those words inside the command."""
+
+    def said(lang: str) -> str:
+        return t_in(
+            lang, "sync.another_copy", central=hub, site=exc.site, label=laptop, seq=exc.seq
+        )
+
+    return ClonedSite(said("en"), site=exc.site, zh=said("zh"))

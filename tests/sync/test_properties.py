@@ -2,7 +2,8 @@
 
 2-6 laptops (real SQLite files, real write path) and two centrals, one SQLite and one real
 PostgreSQL. Rules: edit, create, delete, resolve, assign, pull, export, merge (one file, or
-every pending file in a permuted order), a crash mid-merge, and a clock skew. Checked:
+every pending file in a permuted order), a crash mid-merge, a clock skew, and a backup of the
+SQLite central and putting one back (it then writes under a new site id). Checked:
 1. convergence whatever the order and grouping (the two centrals, and a third merged through
    an intermediate central, end equal); 2. idempotency (re-merges and re-pushes change
    nothing; a crashed merge leaves nothing and its retry equals an uninterrupted merge);
@@ -30,10 +31,10 @@ from surveyor.forms.model import Form, load_form
 from surveyor.services.selection import parse_selection
 from surveyor.services.survey import BUILDING, save_answers, writer
 from surveyor.store import hlc
-from surveyor.store.db import Store, init_store, write_tx
+from surveyor.store.db import Store, init_store, open_store, write_tx
 from surveyor.store.maintenance import export_sqlite
 from surveyor.sync.actions import Choice, assign, delete_building, resolve_conflict
-from surveyor.sync.merge import merge_files, merge_prepared
+from surveyor.sync.merge import backup_sqlite, merge_files, merge_prepared
 from surveyor.sync.pipeline import prepare_file
 from surveyor.sync.rows import CONFLICT
 from surveyor.sync.transfer import pull, push
@@ -269,6 +270,30 @@ class SyncMachine(RuleBasedStateMachine):
         assert dump(self.central) == before  # nothing of the crashed merge remains
         merge_files(self.central, [path], self.form)  # the retry
         check_store(self.central, self.form)
+
+    @rule()
+    def back_up_central(self) -> None:
+        assert self.central is not None
+        backup_sqlite(self.central)
+
+    @rule(pick=st.integers(0, 99), i=st.integers(0, 5))
+    def restore_central(self, pick: int, i: int) -> None:
+        """Put the SQLite central back from one of its backups (the merges take them too)
+        and write to it at once (an assignment): what it lost since comes back from the
+        laptops and their files, and its next changes must not take the places of the lost
+        ones, which laptops may hold (docs/SYNC.md)."""
+        assert self.central is not None
+        target = self.central.target
+        backups = sorted(Path(target + ".backups").glob("before-merge-*.db"))
+        if not backups:
+            return
+        self.central.close()
+        for side in ("-wal", "-shm"):
+            Path(target + side).unlink(missing_ok=True)
+        shutil.copyfile(backups[pick % len(backups)], target)
+        self.central = open_store(target)
+        check_store(self.central, self.form)
+        self.assign_work(i, pick)
 
     @rule(i=st.integers(0, 5), delta=st.sampled_from([0, -3 * DAY_MS, 2 * DAY_MS, 400 * DAY_MS]))
     def skew_clock(self, i: int, delta: int) -> None:
