@@ -95,7 +95,7 @@ def central_upgrade(
     ] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Upgrade a central an older Surveyor wrote to this version's schema.
+    """Upgrade a central an older Surveyor wrote to the current schema.
 
     A SQLite central keeps a copy of the old file beside it; a PostgreSQL central is
     upgraded in place, by the owner of its tables, after a backup (pg_dump), so it asks for

@@ -384,7 +384,7 @@ def test_a_0007_central_looks_up_authors_in_an_index(
 
     upgraded = open_store(target, upgrade=True)
     try:
-        site = upgraded.site_id
+        site = upgraded.own_sites
         with upgraded.engine.begin() as conn:
             assert current_revision(conn) == HEAD_REVISION
             assert "ix_change_author" in _plan(conn, authored_on_a_laptop("张玮", site))
