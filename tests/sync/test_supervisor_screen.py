@@ -590,9 +590,11 @@ async def _scroll_a_long_value(central: Store, mini: Form, long: str) -> None:
 
 
 def test_f1_on_the_review_explains_the_review_keys_once_each(
-    laptops: Callable[[str], Store], mini: Form, tmp_path: Path
+    laptops: Callable[[str], Store], mini: Form, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """F1 showed the inspector's help, and listed '1-9 take' then '2 take' … '9 take'."""
+    """F1 showed the inspector's help, and listed '1-9 take' then '2 take' … '9 take'; it
+    said a delete's second press counts within 5 s whatever the window was."""
+    monkeypatch.setattr(screens.supervisor, "DELETE_CONFIRM_SECONDS", 3.0)
     central = init_store(f"{tmp_path}/central.db", role="central")
     _conflicted(laptops, central, mini)
     app = review_app(central, mini, tmp_path, "en")
@@ -617,6 +619,7 @@ async def _review_help(app: SurveyorApp) -> None:
         assert "k keeps the building, d deletes it" in race
         [dup] = [line for line in lines if line.startswith("A possible duplicate")]
         assert " k " not in dup and "d deletes this one" in dup and "o opens" in dup
+        assert "pressed twice within 3 s" in overview
         keys = str(app.screen.query_one("#keys", Static).render()).splitlines()
         firsts = [line.split()[0] for line in keys]
         assert firsts.count("1-9") == 1 and not set("23456789") & set(firsts), keys

@@ -79,6 +79,7 @@ def test_f1s_overview_never_starts_a_line_with_closing_punctuation(
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
             app.screen.HELP_OVERVIEW = "help.review_overview"  # type: ignore[attr-defined]
+            app.screen.help_values = lambda: {"seconds": "5"}  # type: ignore[attr-defined]
             await pilot.press("f1")
             await settle(app, pilot)
             overview = app.screen.query_one("#overview")

@@ -49,7 +49,9 @@ class HelpScreen(Dialog[None]):
             yield Static(t("help.title"), classes="heading")
             # A screen or dialog with its own work says it (the conflict review, the new
             # building), else the inspector's list and survey.
-            yield Note(t(getattr(self.under, "HELP_OVERVIEW", "help.overview")), id="overview")
+            overview = getattr(self.under, "HELP_OVERVIEW", "help.overview")
+            values: dict[str, object] = getattr(self.under, "help_values", dict)()  # its figures
+            yield Note(t(overview, **values), id="overview")
             yield Static(t("help.keys"), classes="heading")
             yield Static(self._keys(), id="keys")
             yield Static(t("help.paths"), classes="heading")

@@ -264,6 +264,11 @@ class SupervisorScreen(Screen[None]):
         | {"review.keep", "review.delete"}
     )
 
+    def help_values(self) -> dict[str, str]:
+        """The figures F1's overview names: the real window of a delete's second press (the
+        text said 5 s whatever ``DELETE_CONFIRM_SECONDS`` was)."""
+        return {"seconds": f"{DELETE_CONFIRM_SECONDS:g}"}
+
     def __init__(self, store: Store, form: Form | None, *, author: str) -> None:
         super().__init__()
         self.store = store
