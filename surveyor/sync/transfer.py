@@ -171,16 +171,14 @@ def _all_changes(store: Store) -> list[ChangeRow]:
 
 def changes_to_push(laptop: Store, central: Store, form: Form | None) -> list[ChangeRow]:
     """The laptop's changes the central lacks, oldest first."""
-    with read_tx(central.engine) as conn:
-        marks = watermarks(conn)
     # The central's own changes are looked up by id whatever its watermark: put back from a
     # backup, it may have numbered others alike since, and the ones it lost came back only
     # where a clash happened to be found (docs/SYNC.md, "Restoring a central").
     its_own = {str(s) for s in central.own_sites}
-    candidates = [
-        c for c in _all_changes(laptop) if c.seq > marks.get(c.site_id, 0) or c.site_id in its_own
-    ]
-    with read_tx(central.engine) as conn:
+    held = _all_changes(laptop)
+    with read_tx(central.engine) as conn:  # one snapshot: the watermarks and what they miss
+        marks = watermarks(conn)
+        candidates = [c for c in held if c.seq > marks.get(c.site_id, 0) or c.site_id in its_own]
         have = held_sites(conn, [c.change_id for c in candidates])
     elsewhere = [c for c in candidates if have.get(c.change_id, c.site_id) != c.site_id]
     # Its own changes held under another site: this laptop was re-keyed after a copy of it
